@@ -1,0 +1,155 @@
+# tracegate: one non-recursive Makefile.
+#
+#   make                    bin/tracegate bin/tracegate-runner bin/kubectl-trace
+#   make deps               install the Debian packages everything needs
+#   make test               unit, sanitizer, fuzz-corpus, e2e and compat tests
+#   make demo               the local stack and a walk through it as a tenant
+#   make bench              tests/bench against bpftrace 0.17, as ratios
+#   make SANITIZE=address,undefined   the same build under sanitizers
+#   make V=1                print full commands
+#
+# Every folder's *.c files build into build/libtg<folder>.a; the file
+# <folder>/main.c (where there is one) is the folder's program.  A change
+# of flags rebuilds everything (build/.../flags is a prerequisite).
+
+CC       ?= cc
+CLANG    ?= clang
+PKGS     := libbpf libelf libcurl openssl jansson libseccomp libevent libevent_openssl yaml-0.1 zlib
+
+ifneq ($(SANITIZE),)
+O        := build/san
+BIN      := build/san/bin
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+O        := build
+BIN      := bin
+SANFLAGS :=
+endif
+
+WARN     := -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -Wno-unused-parameter -Werror
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. \
+            -fno-strict-aliasing -pthread \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+MODULES  := lib policy rbac runner gateway plugin
+# libraries, most dependent first so a single link line resolves
+LINKORDER := gateway runner plugin rbac policy lib
+
+define module_srcs
+$(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+endef
+
+LIB_lib     := $(O)/libtglib.a
+LIB_policy  := $(O)/libtgpolicy.a
+LIB_rbac    := $(O)/libtgrbac.a
+LIB_runner  := $(O)/libtgrunner.a
+LIB_gateway := $(O)/libtggateway.a
+LIB_plugin  := $(O)/libtgplugin.a
+ALL_LIBS    := $(foreach m,$(LINKORDER),$(LIB_$(m)))
+
+PROGS := $(BIN)/tracegate $(BIN)/tracegate-runner $(BIN)/kubectl-trace
+KUBESIM := $(O)/tests/kubesim
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
+TESTLIB_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps test test-unit demo bench clean fuzz tests-build compile_commands.json
+all: $(PROGS)
+
+# --- flags file: rebuild everything when the flags change -------------------
+FLAGS_FILE := $(O)/flags
+$(shell mkdir -p $(O) && echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)' > $(O)/flags.new && \
+	(cmp -s $(O)/flags.new $(O)/flags || mv $(O)/flags.new $(O)/flags); rm -f $(O)/flags.new)
+
+# --- objects -----------------------------------------------------------------
+$(O)/obj/%.o: %.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+define module_rules
+OBJS_$(1) := $$(patsubst %.c,$(O)/obj/%.o,$$(call module_srcs,$(1)))
+$$(LIB_$(1)): $$(OBJS_$(1))
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(O)/obj/empty.o)
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+$(O)/obj/empty.o: $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(Q)echo 'int tg_empty_unit_;' | $(CC) $(ALL_CFLAGS) -x c -c -o $@ -
+$(foreach m,$(MODULES),$(eval $(LIB_$(m)): $(O)/obj/empty.o))
+
+define link_prog
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS) $(1)
+endef
+
+$(BIN)/tracegate: $(O)/obj/gateway/main.o $(ALL_LIBS)
+	$(call link_prog)
+$(BIN)/tracegate-runner: $(O)/obj/runner/main.o $(ALL_LIBS)
+	$(call link_prog)
+$(BIN)/kubectl-trace: $(O)/obj/plugin/main.o $(ALL_LIBS)
+	$(call link_prog)
+$(KUBESIM): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/kubesim/*.c)) $(ALL_LIBS)
+	$(call link_prog)
+$(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(ALL_LIBS)
+	$(call link_prog)
+
+TESTLIB_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(TESTLIB_SRCS))
+$(O)/tests/test-%: $(O)/obj/tests/unit/test-%.o $(TESTLIB_OBJS) $(ALL_LIBS)
+	$(call link_prog,-lcmocka)
+
+# --- fuzzing (clang, libFuzzer) -----------------------------------------------
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_SRCS := $(call module_srcs,lib) $(call module_srcs,policy)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard lib/*.h policy/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+
+tests-build: $(PROGS) $(KUBESIM) $(UNIT_BINS) $(TOOL_BINS)
+
+# --- top-level tasks -----------------------------------------------------------
+deps:
+	@tests/deps.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests-build
+	$(Q)$(MAKE) --no-print-directory fuzz
+	$(Q)tests/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/demo/run
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/bench/run
+
+compile_commands.json:
+	bear -- $(MAKE) -B tests-build
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

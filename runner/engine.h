@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The engine: one program from text to printed results.
+ *
+ *   parse (policy/) -> analyse -> generate BPF C (scope check first in
+ *   every probe) -> clang -target bpf (cached by content hash) -> verify
+ *   the ELF object -> load and attach (libbpf) -> read the ring buffer and
+ *   hand each event to the sink -> on stop: run END, read maps, hand each
+ *   to the sink, detach everything.
+ *
+ * Used by `tracegate-runner exec` (sink prints like bpftrace) and by each
+ * session child of `tracegate-runner serve` (sink writes NDJSON).
+ */
+#ifndef TG_RUNNER_ENGINE_H
+#define TG_RUNNER_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "runner/scope.h"
+
+struct engine_limits {
+	size_t sz;
+	uint64_t max_map_entries;     /* per map; 0 = default 4096 */
+	uint64_t events_per_second;   /* 0 = unlimited; excess dropped and counted */
+	uint64_t max_duration_ns;     /* 0 = unlimited */
+	double cpu_budget;            /* share of one CPU; 0 = unlimited */
+};
+
+struct engine_sink {
+	/* Text of one output event (printf, print of a non-map, time, cat...),
+	 * in event order.  scope_cgid is the pod-level cgroup id the event
+	 * matched (0 without a scope); look it up in the scope for a label. */
+	int (*output)(void *ctx, uint64_t scope_cgid, const char *text, size_t len);
+	/* One map's contents, as a map record (docs/internals/contracts.md),
+	 * at exit or on print(@m).  The sink does not own rec. */
+	int (*map)(void *ctx, json_t *rec);
+	/* Phases: "compiled", "attached" (details: {"probes": N}). */
+	int (*status)(void *ctx, const char *phase, json_t *details);
+	/* A probe that does not exist here, skipped; other warnings. */
+	int (*warning)(void *ctx, const char *msg);
+};
+
+struct engine_opts {
+	size_t sz;                      /* sizeof(struct engine_opts) */
+	const char *program;            /* text */
+	size_t program_len;
+	const char *program_name;       /* "stdin" or file name, for messages */
+	const char *const *params;      /* $1..$N */
+	size_t nparams;
+	const struct scope *scope;      /* NULL: no scope (local exec only) */
+	uint64_t duration_ns;           /* 0: until exit()/stop */
+	int stop_fd;                    /* readable: stop as SIGINT does; -1: none */
+	const struct engine_limits *limits;
+	const char *cache_dir;          /* compiled-object cache; NULL: default */
+	const char *const *allowed_helpers; /* verifier allow-list; NULL: default */
+};
+
+struct engine_result {
+	uint64_t events;                /* events delivered */
+	uint64_t drops;                 /* events lost (ring buffer full, rate limit) */
+	uint64_t cpu_ns;                /* run time of our programs (bpf stats) */
+	uint64_t map_drops;             /* map updates refused by the entry limit */
+	int exit_code;                  /* exit() code, else 0 */
+	char reason[64];                /* "exit", "duration", "stop", "end", "cpu-budget", "error" */
+};
+
+/* Runs until exit(), duration, stop_fd, or an END-only program finishes.
+ * Returns 0, or a negative code with *ret_err (caller frees) naming what
+ * failed and where (line:col for program errors). */
+int engine_run(const struct engine_opts *opts, const struct engine_sink *sink, void *ctx,
+	       struct engine_result *res, char **ret_err);
+
+#endif
