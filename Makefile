@@ -67,6 +67,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 
+.SECONDARY:
 .PHONY: all deps test test-unit demo bench clean fuzz tests-build compile_commands.json
 all: $(PROGS)
 
@@ -95,26 +96,43 @@ $(O)/obj/empty.o: $(FLAGS_FILE)
 	$(Q)echo 'int tg_empty_unit_;' | $(CC) $(ALL_CFLAGS) -x c -c -o $@ -
 $(foreach m,$(MODULES),$(eval $(LIB_$(m)): $(O)/obj/empty.o))
 
+# Which libraries each folder links, most dependent first.
+DEPS_lib     := lib
+DEPS_policy  := policy lib
+DEPS_rbac    := rbac policy lib
+DEPS_runner  := runner rbac policy lib
+DEPS_gateway := gateway rbac policy lib
+DEPS_plugin  := plugin rbac policy lib
+DEPS_kubesim := rbac policy lib
+libs_for = $(foreach m,$(DEPS_$(1)),$(LIB_$(m)))
+
 define link_prog
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS) $(1)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) $(1)
 endef
 
-$(BIN)/tracegate: $(O)/obj/gateway/main.o $(ALL_LIBS)
+$(BIN)/tracegate: $(O)/obj/gateway/main.o $(call libs_for,gateway)
 	$(call link_prog)
-$(BIN)/tracegate-runner: $(O)/obj/runner/main.o $(ALL_LIBS)
+$(BIN)/tracegate-runner: $(O)/obj/runner/main.o $(call libs_for,runner)
 	$(call link_prog)
-$(BIN)/kubectl-trace: $(O)/obj/plugin/main.o $(ALL_LIBS)
+$(BIN)/kubectl-trace: $(O)/obj/plugin/main.o $(call libs_for,plugin)
 	$(call link_prog)
-$(KUBESIM): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/kubesim/*.c)) $(ALL_LIBS)
+$(KUBESIM): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/kubesim/*.c)) $(call libs_for,kubesim)
 	$(call link_prog)
+# tests/tools/<folder>-<name>.c links that folder's libraries
 $(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(ALL_LIBS)
 	$(call link_prog)
 
+# Unit tests are named test-<folder>-<what>.c and link that folder's
+# libraries (and what they depend on), so a half-built folder elsewhere
+# does not stop them.
 TESTLIB_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(TESTLIB_SRCS))
-$(O)/tests/test-%: $(O)/obj/tests/unit/test-%.o $(TESTLIB_OBJS) $(ALL_LIBS)
-	$(call link_prog,-lcmocka)
+define unit_rule
+$(O)/tests/test-$(1)-%: $(O)/obj/tests/unit/test-$(1)-%.o $(TESTLIB_OBJS) $$(call libs_for,$(1))
+	$$(call link_prog,-lcmocka)
+endef
+$(foreach m,$(MODULES),$(eval $(call unit_rule,$(m))))
 
 # --- fuzzing (clang, libFuzzer) -----------------------------------------------
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \

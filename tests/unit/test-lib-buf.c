@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "lib/buf.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+
+static void test_buf_never_null(void **state)
+{
+	struct buf b = BUF_INIT(16);
+
+	assert_non_null(b.s);
+	assert_string_equal(b.s, "");
+	buf_clear(&b);
+	assert_string_equal(b.s, "");
+	buf_release(&b);
+	assert_non_null(b.s);
+}
+
+static void test_buf_limit(void **state)
+{
+	struct buf b = BUF_INIT(8);
+
+	assert_int_equal(buf_adds(&b, "12345678"), 0);
+	assert_int_equal(buf_addc(&b, 'x'), -E2BIG);
+	assert_string_equal(b.s, "12345678");
+	assert_int_equal(buf_printf(&b, "%d", 1), -E2BIG);
+	buf_consume(&b, 3);
+	assert_string_equal(b.s, "45678");
+	assert_int_equal(buf_printf(&b, "%d", 123), 0);
+	assert_string_equal(b.s, "45678123");
+	buf_release(&b);
+}
+
+static void test_buf_json_escape(void **state)
+{
+	struct buf b = BUF_INIT(0);
+
+	assert_int_equal(buf_add_json_escaped(&b, "a\"b\\c\n\x01", 7), 0);
+	assert_string_equal(b.s, "a\\\"b\\\\c\\n\\u0001");
+	buf_release(&b);
+}
+
+static void test_parse_numbers(void **state)
+{
+	uint64_t u;
+	int64_t i;
+
+	assert_int_equal(parse_u64("42", &u), 0);
+	assert_int_equal(u, 42);
+	assert_int_equal(parse_u64("0x10", &u), 0);
+	assert_int_equal(u, 16);
+	assert_int_equal(parse_u64("-1", &u), -EINVAL);
+	assert_int_equal(parse_u64("12ab", &u), -EINVAL);
+	assert_int_equal(parse_u64("", &u), -EINVAL);
+	assert_int_equal(parse_u64("99999999999999999999999", &u), -ERANGE);
+	assert_int_equal(parse_i64("-5", &i), 0);
+	assert_int_equal(i, -5);
+}
+
+static void test_sha256(void **state)
+{
+	char hex[65];
+
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_strerror(void **state)
+{
+	assert_string_equal(tg_strerror(-TG_EPOLICY), "denied by policy");
+	assert_string_equal(tg_strerror(-ENOENT), "No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_never_null),
+		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_buf_json_escape),
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_strerror),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
