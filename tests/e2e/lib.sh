@@ -1,0 +1,366 @@
+# shellcheck shell=bash
+# End-to-end test library: TAP helpers, a local stack (kubesim, one runner,
+# the gateway), fake pods that are real cgroup v2 directories laid out as
+# the kubelet lays them out, with real processes in them, and kubeconfigs
+# for the fixture users.  Sourced by tests/e2e/*.sh and tests/demo/run.
+#
+#   source tests/e2e/lib.sh
+#   need_bpf || exit 0
+#   stack_start                # traps EXIT to stack_stop
+#   kt alice run pod/web-a -n team-a -e '...'
+#
+# Everything a stack makes lives under $TG_WORK (a fresh temporary
+# directory) and $TG_CGROOT (a cgroup root of its own below the cgroup2
+# mount), and is removed by stack_stop.
+
+set -uo pipefail
+TG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TG_BIN=$TG_TOP/bin
+TG_KUBESIM=$TG_TOP/build/tests/kubesim
+TG_FIXTURES=$TG_TOP/tests/kubesim/fixtures
+TG_CERTS=$TG_TOP/build/certs
+export PATH="$TG_BIN:$PATH"
+
+# ---- TAP -----------------------------------------------------------------
+tap_ok() { printf 'ok - %s\n' "$*"; }
+tap_fail() {
+	printf 'not ok - %s\n' "$1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+# check NAME CMD...: ok when CMD succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then tap_ok "$name"; else tap_fail "$name"; fi
+}
+# A test that cannot get what it needs: a skip on a developer machine, a
+# failure under CI=true (CI always has root and BPF).
+tap_skip_or_fail() {
+	if [ "${CI:-}" = true ]; then
+		tap_fail "$1 (CI must run this: $2)"
+	else
+		printf 'ok - %s # SKIP %s\n' "$1" "$2"
+	fi
+}
+
+need_bpf() {
+	if [ "$(id -u)" -ne 0 ]; then
+		tap_skip_or_fail "${1:-bpf tests}" "needs root for BPF"
+		return 1
+	fi
+	if ! bpftool prog list >/dev/null 2>&1; then
+		tap_skip_or_fail "${1:-bpf tests}" "bpftool cannot list programs: no BPF here"
+		return 1
+	fi
+	return 0
+}
+
+# ---- small helpers ---------------------------------------------------------
+log() { printf '%s\n' "$*" >&2; }
+
+cgroup2_mnt() {
+	awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}
+
+# A TCP port nobody listens on.
+free_port() {
+	python3 - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+json_get() { # json_get EXPR < json   (EXPR in python: d["a"]["b"])
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'
+}
+
+# Our programs in the kernel: generated programs are named tg_* .
+our_progs() {
+	bpftool prog list 2>/dev/null | grep -cE ' name tg_' || true
+}
+
+# ---- fake pods ------------------------------------------------------------
+# pod_make NAME UID QOS LAYOUT: makes the pod's cgroup and one container
+# cgroup below it under $TG_CGROOT; LAYOUT is systemd or cgroupfs.
+# Prints the container directory.
+pod_make() {
+	local name=$1 uid=$2 qos=$3 layout=$4 q pod ctr
+	q=$(tr 'A-Z' 'a-z' <<<"$qos")
+	local cid
+	cid=$(printf '%s' "$name$uid" | sha256sum | cut -c1-64)
+	if [ "$layout" = systemd ]; then
+		local u=${uid//-/_}
+		if [ "$q" = guaranteed ]; then
+			pod=$TG_CGROOT/kubepods.slice/kubepods-pod$u.slice
+		else
+			pod=$TG_CGROOT/kubepods.slice/kubepods-$q.slice/kubepods-$q-pod$u.slice
+		fi
+		ctr=$pod/cri-containerd-$cid.scope
+	else
+		if [ "$q" = guaranteed ]; then
+			pod=$TG_CGROOT/kubepods/pod$uid
+		else
+			pod=$TG_CGROOT/kubepods/$q/pod$uid
+		fi
+		ctr=$pod/$cid
+	fi
+	mkdir -p "$ctr" || return 1
+	printf '%s\n' "$ctr"
+}
+
+# pod_run CTRDIR CMD...: starts CMD in the background inside CTRDIR's
+# cgroup (the process moves itself in before exec), prints its pid.
+pod_run() {
+	local dir=$1
+	shift
+	(
+		echo "$BASHPID" >"$dir/cgroup.procs" || exit 1
+		exec "$@"
+	) >/dev/null 2>&1 </dev/null &
+	local pid=$!
+	TG_PIDS+=("$pid")
+	# wait until it is really in the cgroup
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -q "^0::.*$(basename "$dir")\$" "/proc/$pid/cgroup" 2>/dev/null && break
+		sleep 0.02
+	done
+	printf '%s\n' "$pid"
+}
+
+# A workload: opens MARKER every 0.1 s (openat with a recognisable name).
+opener() { # opener MARKER_PATH
+	printf 'while :; do cat %q >/dev/null 2>&1; sleep 0.1; done\n' "$1"
+}
+
+cgroup_remove_tree() { # removes a cgroup subtree: kill tasks, rmdir leaves first
+	local root=$1 d
+	[ -d "$root" ] || return 0
+	while IFS= read -r d; do
+		if [ -f "$d/cgroup.procs" ]; then
+			xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null
+		fi
+	done < <(find "$root" -depth -type d)
+	sleep 0.1
+	find "$root" -depth -type d -exec rmdir {} \; 2>/dev/null
+	[ ! -d "$root" ]
+}
+
+# ---- the stack ------------------------------------------------------------
+TG_PIDS=()
+TG_WORK=
+TG_CGROOT=
+TG_CGROOT_REL=
+
+stack_stop() {
+	local p
+	for p in "${TG_PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for p in "${TG_PIDS[@]:-}"; do
+		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "$TG_CGROOT" ] && cgroup_remove_tree "$TG_CGROOT"
+	if [ -n "$TG_WORK" ] && [ -z "${TG_KEEP:-}" ]; then
+		rm -rf "$TG_WORK"
+	elif [ -n "$TG_WORK" ]; then
+		log "kept $TG_WORK"
+	fi
+	TG_PIDS=()
+}
+
+# Starts kubesim, one runner (node-1) and the gateway; makes pods web-a
+# (team-a, systemd layout) and web-b (team-b, cgroupfs layout) from the
+# kubesim fixtures, each with one process that opens a marker file of its
+# own; writes a kubeconfig with one context per fixture user.
+stack_start() {
+	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
+	local mnt
+	mnt=$(cgroup2_mnt)
+	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
+	TG_CGROOT_REL=/tracegate-e2e-$$
+	TG_CGROOT=$mnt$TG_CGROOT_REL
+	mkdir -p "$TG_CGROOT"
+	trap stack_stop EXIT
+	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
+
+	TG_KUBESIM_PORT=$(free_port)
+	TG_RUNNER_PORT=$(free_port)
+	TG_GATEWAY_PORT=$(free_port)
+	TG_API=https://127.0.0.1:$TG_KUBESIM_PORT
+	TG_RUNNER_URL=https://127.0.0.1:$TG_RUNNER_PORT
+	TG_GATEWAY=https://127.0.0.1:$TG_GATEWAY_PORT
+
+	kubesim_start || return 1
+	runner_start || return 1
+	gateway_start || return 1
+	pods_start || return 1
+	kubeconfig_write
+	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	export KUBECONFIG=$TG_WORK/kubeconfig
+}
+
+kubesim_start() {
+	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
+		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
+		--tokens "$TG_FIXTURES/tokens.yaml" \
+		--objects "$TG_FIXTURES/objects" \
+		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" \
+		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
+	TG_KUBESIM_PID=$!
+	TG_PIDS+=("$TG_KUBESIM_PID")
+	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_API/healthz" -o /dev/null ||
+		wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TG_KUBESIM_PORT" || {
+		log "kubesim did not start:"; cat "$TG_WORK/kubesim.stderr" >&2; return 1; }
+}
+
+kubesim_stop() {
+	kill "$TG_KUBESIM_PID" 2>/dev/null
+	wait "$TG_KUBESIM_PID" 2>/dev/null
+}
+
+runner_start() {
+	tracegate-runner serve --listen "127.0.0.1:$TG_RUNNER_PORT" \
+		--cert "$TG_CERTS/runner.crt" --key "$TG_CERTS/runner.key" \
+		--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway \
+		--node node-1 --cgroup-root "$TG_CGROOT_REL" \
+		--cache-dir "$TG_WORK/cache" 2>>"$TG_WORK/runner.log" &
+	TG_RUNNER_PID=$!
+	TG_PIDS+=("$TG_RUNNER_PID")
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TG_RUNNER_PORT" || {
+		log "runner did not start:"; cat "$TG_WORK/runner.log" >&2; return 1; }
+}
+
+gateway_start() {
+	fixture_token tracegate-gateway >"$TG_WORK/sa.token"
+	TG_AUDIT=$TG_WORK/audit.log
+	cat >"$TG_WORK/gateway.json" <<EOF
+{"listen":"127.0.0.1:$TG_GATEWAY_PORT",
+ "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
+ "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
+ "audiences":["tracegate"],
+ "runners":{"node-1":{"url":"$TG_RUNNER_URL"}},
+ "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
+ "audit":{"path":"$TG_AUDIT"},
+ "policies":"${TG_POLICIES:-$TG_TOP/policy/presets}"}
+EOF
+	tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
+	TG_GATEWAY_PID=$!
+	TG_PIDS+=("$TG_GATEWAY_PID")
+	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_GATEWAY/healthz" -o /dev/null || {
+		log "gateway did not start:"; cat "$TG_WORK/gateway.log" >&2; return 1; }
+}
+
+# The token of a fixture user (by the user name kubesim maps it to).
+fixture_token() {
+	python3 - "$TG_FIXTURES/tokens.yaml" "$1" <<'EOF'
+import sys
+# tokens.yaml: a list of {token, username, ...}; read without a YAML library
+path, want = sys.argv[1], sys.argv[2]
+cur = {}
+entries = []
+for line in open(path):
+    s = line.strip()
+    if s.startswith("- "):
+        if cur: entries.append(cur)
+        cur = {}
+        s = s[2:]
+    if ":" in s and not s.startswith("#"):
+        k, v = s.split(":", 1)
+        cur[k.strip()] = v.strip().strip('"').strip("'")
+if cur: entries.append(cur)
+for e in entries:
+    u = e.get("username", "")
+    if u == want or u.endswith(":" + want):
+        print(e["token"]); break
+else:
+    sys.exit("no token for " + want)
+EOF
+}
+
+# Pods from the fixtures, laid out on this node.
+pod_uid() { # pod_uid NAMESPACE NAME
+	curl -sf --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token tracegate-gateway)" \
+		"$TG_API/api/v1/namespaces/$1/pods/$2" | json_get 'd["metadata"]["uid"]'
+}
+pod_qos() {
+	curl -sf --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token tracegate-gateway)" \
+		"$TG_API/api/v1/namespaces/$1/pods/$2" | json_get 'd["status"].get("qosClass","BestEffort")'
+}
+
+pods_start() {
+	TG_MARK_A=$TG_WORK/marker-team-a-web-a
+	TG_MARK_B=$TG_WORK/marker-team-b-web-b
+	: >"$TG_MARK_A"
+	: >"$TG_MARK_B"
+	TG_CTR_A=$(pod_make web-a "$(pod_uid team-a web-a)" "$(pod_qos team-a web-a)" systemd) || return 1
+	TG_CTR_B=$(pod_make web-b "$(pod_uid team-b web-b)" "$(pod_qos team-b web-b)" cgroupfs) || return 1
+	pod_run "$TG_CTR_A" bash -c "$(opener "$TG_MARK_A")" >/dev/null
+	pod_run "$TG_CTR_B" bash -c "$(opener "$TG_MARK_B")" >/dev/null
+}
+
+kubeconfig_write() {
+	local u
+	{
+		echo "apiVersion: v1"
+		echo "kind: Config"
+		echo "current-context: alice"
+		echo "clusters:"
+		echo "- name: sim"
+		echo "  cluster:"
+		echo "    server: $TG_API"
+		echo "    certificate-authority: $TG_CERTS/ca.crt"
+		echo "users:"
+		for u in alice bob carol; do
+			echo "- name: $u"
+			echo "  user:"
+			echo "    token: $(fixture_token "$u")"
+		done
+		echo "- name: mallory"
+		echo "  user:"
+		echo "    token: not-a-valid-token"
+		echo "contexts:"
+		for u in alice bob carol mallory; do
+			echo "- name: $u"
+			echo "  context:"
+			echo "    cluster: sim"
+			echo "    user: $u"
+		done
+	} >"$TG_WORK/kubeconfig"
+}
+
+# kt USER SUBCOMMAND ARGS...: `kubectl trace SUBCOMMAND ARGS` through the
+# real kubectl as USER (kubectl refuses flags before a plugin's name, so
+# the context goes after the subcommand).
+kt() {
+	local user=$1 sub=$2
+	shift 2
+	KUBECONFIG=$TG_WORK/kubeconfig kubectl trace "$sub" --context "$user" "$@"
+}
+
+# Audit records (one JSON per line) as python dicts: audit_py 'EXPR over recs'
+audit_py() {
+	python3 - "$TG_AUDIT" "$1" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(eval(sys.argv[2]))
+EOF
+}
