@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Runs the bpftrace tools Debian ships (/usr/sbin/*.bt) under bpftrace 0.17
+and under tracegate with the same small workload, and compares what they
+print: the lines before the first event (banner, column headers) and the
+layout of every map printed at exit (names, keys' shape, hist/lhist rows).
+Values and event counts may differ; shapes may not.
+
+kprobe tools cannot attach on this kernel (no kprobes), so for them the
+check is that tracegate's object passes the kernel verifier: `exec
+--load-only` loads every program without attaching.
+
+    tools.py [--filter REGEX] [--seconds N]
+"""
+import argparse
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+RUNNER = os.path.join(TOP, "bin", "tracegate-runner")
+PROBE_RE = re.compile(r"^\s*(kprobe|kretprobe|k|kr|tracepoint|t|uprobe|uretprobe|u|ur|usdt|U|"
+                      r"interval|i|profile|p|software|s|BEGIN|END)\b[^{]*", re.M)
+
+WORKLOAD = r"""
+end=$((SECONDS + %d))
+while [ $SECONDS -lt $end ]; do
+	cat /etc/hostname /etc/passwd >/dev/null
+	ls / >/dev/null
+	stat /etc >/dev/null
+	sync
+	kill -0 $$ 2>/dev/null
+	sleep 0.05
+	bash -c 'echo hi' >/dev/null
+done
+"""
+
+
+def probe_types(text):
+    types = set()
+    for m in PROBE_RE.finditer(text):
+        t = m.group(1)
+        t = {"k": "kprobe", "kr": "kretprobe", "t": "tracepoint", "u": "uprobe",
+             "ur": "uretprobe", "U": "usdt", "i": "interval", "p": "profile",
+             "s": "software"}.get(t, t)
+        types.add(t)
+    return types
+
+
+def run(cmd, seconds):
+    """Runs cmd with the workload for `seconds`, then SIGINT; returns (rc, output)."""
+    out = tempfile.TemporaryFile()
+    env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
+    env.pop("CI", None)
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                         start_new_session=True)
+    start = time.monotonic()
+    attached = False
+    while time.monotonic() - start < 20 and p.poll() is None:
+        out.seek(0)
+        if b"__BPFTRACE_NOTIFY_PROBES_ATTACHED" in out.read():
+            attached = True
+            break
+        time.sleep(0.05)
+    if attached:
+        subprocess.run(["bash", "-c", WORKLOAD % seconds], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=seconds + 20)
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGINT)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    out.seek(0)
+    text = out.read().decode("utf-8", "replace")
+    text = "\n".join(l for l in text.splitlines() if "__BPFTRACE_NOTIFY_PROBES_ATTACHED" not in l)
+    return p.returncode, text, attached
+
+
+def norm(line):
+    line = re.sub(r"0x[0-9a-fA-F]+", "#", line)
+    line = re.sub(r"\d+", "#", line)
+    line = re.sub(r"@+", "@", line)        # hist bars
+    return re.sub(r"\s+", " ", line).strip()
+
+
+def shape(text):
+    """(header, maps): header = normalized lines up to the first map or
+    event (the banner ends at the first line with a '#' that is not a
+    header); maps = {name: sorted set of normalized line kinds}."""
+    lines = [l for l in text.splitlines() if "couldn't set RLIMIT_MEMLOCK" not in l]
+    header = []
+    for l in lines[:4]:
+        if l.startswith("@"):
+            break
+        header.append(norm(l))
+    maps = {}
+    cur = None
+    for l in lines:
+        m = re.match(r"^(@[A-Za-z0-9_]*)(\[.*?\])?:", l)
+        if m:
+            cur = m.group(1)
+            kind = "keyed" if m.group(2) else "scalar"
+            rest = l[m.end():].strip()
+            maps.setdefault(cur, set()).add(kind + (" value" if rest else " block"))
+        elif cur and re.match(r"^[\[(]", l.strip()):
+            maps[cur].add("bucket")
+        elif not l.strip():
+            pass
+    return header, maps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--filter")
+    ap.add_argument("--seconds", type=int, default=2)
+    args = ap.parse_args()
+    tools = sorted(glob.glob("/usr/sbin/*.bt"))
+    if not tools:
+        print("not ok - tools: /usr/sbin/*.bt not found (apt-get install bpftrace)")
+        return 0
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+    for path in tools:
+        name = os.path.basename(path)
+        if args.filter and not re.search(args.filter, name):
+            continue
+        text = open(path).read()
+        types = probe_types(text)
+        label = "tool %s" % name
+        if types & {"kprobe", "kretprobe"}:
+            rc, out, _ = run([RUNNER, "exec", "--load-only", "-f", path], 0)
+            if rc == 0:
+                print("ok - %s: kprobe tool passes the kernel verifier (load only)" % label)
+                counts["pass"] += 1
+            else:
+                print("not ok - %s: kprobe tool does not load: %s" % (label, " | ".join(out.strip().splitlines()[-3:])[:300]))
+                counts["fail"] += 1
+            continue
+        brc, bout, battached = run(["bpftrace", path], args.seconds)
+        if not battached:
+            print("ok - %s # SKIP bpftrace 0.17 does not run it here: %s" %
+                  (label, " | ".join(bout.strip().splitlines()[-2:])[:200]))
+            counts["skip"] += 1
+            continue
+        trc, tout, tattached = run([RUNNER, "exec", "-f", path], args.seconds)
+        bh, bm = shape(bout)
+        th, tm = shape(tout)
+        problems = []
+        if not tattached:
+            problems.append("tracegate did not attach: " + " | ".join(tout.strip().splitlines()[-3:])[:300])
+        else:
+            if bh != th:
+                problems.append("header differs: bpftrace %r, tracegate %r" % (bh, th))
+            if bm != tm:
+                problems.append("maps differ: bpftrace %r, tracegate %r" %
+                                ({k: sorted(v) for k, v in bm.items()},
+                                 {k: sorted(v) for k, v in tm.items()}))
+        if problems:
+            print("not ok - %s: %s" % (label, "; ".join(problems)))
+            counts["fail"] += 1
+        else:
+            print("ok - %s: output matches bpftrace's layout (%d maps)" % (label, len(tm)))
+            counts["pass"] += 1
+        sys.stdout.flush()
+    print("# tools: %d passed, %d failed, %d skipped" % (counts["pass"], counts["fail"], counts["skip"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
