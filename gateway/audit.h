@@ -30,4 +30,60 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err);
 struct audit_log *audit_log_close(struct audit_log *log);
 
+/*
+ * Additions for `tracegate audit` and the tests (the functions above are
+ * the gateway's contract and do not change).
+ */
+#include <stdbool.h>
+
+#define AUDIT_MAX_RECORD (256u * 1024)  /* one line, newline excluded */
+#define AUDIT_MIN_KEY 16                /* HMAC key file size, bytes */
+#define AUDIT_MAX_KEY 4096
+#define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The key file's bytes exactly as stored (a trailing newline is part of
+ * the key), AUDIT_MIN_KEY..AUDIT_MAX_KEY bytes. */
+int audit_key_load(const char *path, unsigned char **ret_key, size_t *ret_len, char **ret_err);
+
+/* Reads a log line by line, each at most AUDIT_MAX_RECORD bytes. */
+struct audit_reader;
+int audit_reader_open(const char *path, struct audit_reader **ret, char **ret_err);
+/* 1 with the line (no newline, NUL-terminated, valid until the next call)
+ * and whether a newline ended it; 0 at end of file; -E2BIG for a line
+ * over the limit; -errno on read errors. */
+int audit_reader_next(struct audit_reader *r, const char **ret_line, size_t *ret_len,
+		      bool *ret_terminated);
+struct audit_reader *audit_reader_free(struct audit_reader *r);
+
+struct audit_verify_opts {
+	size_t sz;
+	const unsigned char *key; /* NULL: chain only */
+	size_t keylen;
+	bool partial;             /* the first record may continue a chain
+				     whose earlier files were not given */
+};
+
+struct audit_verify_result {
+	uint64_t records;         /* records that checked out */
+	uint64_t first_seq;
+	char first_prev[65];      /* prevHash of the first record */
+	char last_hash[65];       /* SHA-256 of the last good record */
+	size_t file;              /* on failure: index into files */
+	size_t line;              /* on failure: 1-based line in that file */
+	char *problem;            /* on failure: what is wrong (caller frees
+				     with audit_verify_result_release) */
+};
+
+/* Checks files in the order given, oldest first, as one chain.  0 when
+ * it holds; -TG_EAUDIT with file, line and problem at the first broken
+ * record; -errno (problem set, line 0) when a file cannot be read. */
+int audit_verify(const char *const *files, size_t n, const struct audit_verify_opts *opts,
+		 struct audit_verify_result *ret);
+void audit_verify_result_release(struct audit_verify_result *r);
+
+/* Orders names of one log and its rotations (B, B.1, B.2 ...) oldest
+ * first: B.2, B.1, B.  Names that are not all of one log keep their
+ * order.  Returns true when it reordered. */
+bool audit_files_order(char **files, size_t n);
+
 #endif

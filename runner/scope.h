@@ -31,6 +31,10 @@ struct scope {
 /* The cgroup2 mount point, read from /proc/self/mountinfo (never assumed:
  * hosts mount v1 and v2 side by side, v2 often at /sys/fs/cgroup/unified). */
 int cgroup2_mount_find(char **ret_path, char **ret_err);
+/* The same over the text of a mountinfo file (tests feed their own): the
+ * first cgroup2 mount whose root is "/", else the first cgroup2 mount;
+ * octal escapes (\040) are decoded. */
+int cgroup2_mount_parse(const char *mountinfo, char **ret_path, char **ret_err);
 
 /* Fills t for a directory under the cgroup2 mount (id and depth). */
 int scope_target_from_path(const char *cgroup2_mnt, const char *dir, const char *label,
