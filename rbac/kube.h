@@ -19,6 +19,16 @@
 #include <jansson.h>
 #include "lib/buf.h"
 
+/* Limits on what the API server (or a client through it) can make us hold. */
+#define KUBE_DEFAULT_TIMEOUT_MS 10000L
+#define KUBE_MAX_RESPONSE (4u << 20)     /* bytes of one response body */
+#define KUBE_TOKEN_MAX_LEN (16u << 10)   /* bytes of a bearer token */
+#define KUBE_MAX_AUDIENCES 16            /* audiences in one TokenReview */
+#define KUBE_MAX_NAME_LEN 1024u          /* user name, attribute, pod field */
+#define KUBE_MAX_GROUPS 1024             /* groups of one user */
+#define KUBE_MAX_EXTRA 64                /* keys of user.extra */
+#define KUBE_MAX_CONTAINERS 256          /* container statuses of one pod */
+
 struct kube_client_opts {
 	size_t sz;
 	const char *server;       /* https://host:port */
@@ -46,7 +56,11 @@ void kube_request_release(struct kube_request *r);
 int kube_client_setup_easy(struct kube_client *c, CURL *e, const struct kube_request *r,
 			   struct curl_slist **ret_headers);
 /* Blocking: performs r, returns the HTTP status in *ret_status and the body
- * (at most 4 MiB) in *ret_body. */
+ * (at most 4 MiB) in *ret_body, which must be initialized (BUF_INIT): its
+ * old contents are released and replaced.  Transport failures (connect,
+ * TLS verification, timeout, size cap, unreadable token file) are
+ * -TG_EUPSTREAM with *ret_err; any HTTP status is a success here and is
+ * judged by the parsers. */
 int kube_client_do(struct kube_client *c, const struct kube_request *r, long *ret_status,
 		   struct buf *ret_body, char **ret_err);
 
@@ -57,6 +71,8 @@ struct kube_user {
 	json_t *extra;            /* object string -> [string], or NULL */
 };
 void kube_user_release(struct kube_user *u);
+/* Deep copy (username required); -ENOMEM or -EINVAL. */
+int kube_user_copy(const struct kube_user *src, struct kube_user *ret);
 
 /* TokenReview: spec.token, spec.audiences (NULL-terminated, may be NULL). */
 int kube_tokenreview_request(const char *token, const char *const *audiences,
@@ -67,6 +83,12 @@ int kube_tokenreview_request(const char *token, const char *const *audiences,
 int kube_tokenreview_parse(long http_status, const char *body, size_t len,
 			   const char *const *audiences, struct kube_user *ret_user,
 			   char **ret_err);
+/* The same, and *ret_cacheable: true when the answer may be cached (an
+ * authenticated user, or a clean "not authenticated"), false for errors
+ * and for answers carrying status.error, which k8s never caches. */
+int kube_tokenreview_parse_ex(long http_status, const char *body, size_t len,
+			      const char *const *audiences, struct kube_user *ret_user,
+			      bool *ret_cacheable, char **ret_err);
 
 struct kube_resource_attrs {
 	const char *namespace;
@@ -77,11 +99,18 @@ struct kube_resource_attrs {
 	const char *subresource;
 	const char *name;
 };
-/* SubjectAccessReview for user (copied verbatim: user, uid, groups, extra). */
+/* SubjectAccessReview for user (copied verbatim: user, uid, groups, extra).
+ * verb and resource are required; empty fields are left out (omitempty).
+ * -EINVAL without a user name or group, -TG_ELIMIT for an attribute longer
+ * than KUBE_MAX_NAME_LEN. */
 int kube_sar_request(const struct kube_user *user, const struct kube_resource_attrs *attrs,
 		     struct kube_request *ret);
-/* 0 with *ret_allowed (true only when allowed && !denied) and *ret_reason;
- * negative on any unexpected answer (treat as deny). */
+/* The "spec" object of that review (a new reference), also the cache key. */
+json_t *kube_sar_spec(const struct kube_user *user, const struct kube_resource_attrs *attrs);
+/* 0 with *ret_allowed (true only when allowed && !denied) and *ret_reason
+ * (status.reason; for a refusal without one, the evaluationError, "denied"
+ * or "no opinion"); negative on any unexpected answer (treat as deny),
+ * including allowed and denied both true.  ret_reason may be NULL. */
 int kube_sar_parse(long http_status, const char *body, size_t len, bool *ret_allowed,
 		   char **ret_reason, char **ret_err);
 
@@ -95,8 +124,15 @@ struct kube_pod {
 	char **container_ids;     /* "containerd://<id>" ..., NULL-terminated */
 };
 void kube_pod_release(struct kube_pod *p);
+/* -EINVAL unless ns is an RFC 1123 label and name an RFC 1123 subdomain. */
 int kube_pod_get_request(const char *ns, const char *name, struct kube_request *ret);
-/* 0 and *ret; -TG_ENOTFOUND on 404; -TG_EUPSTREAM otherwise. */
+bool kube_namespace_valid(const char *ns);
+bool kube_name_valid(const char *name);
+/* 0 and *ret; -TG_ENOTFOUND on 404; -TG_EUPSTREAM otherwise.  uid is the
+ * annotation kubernetes.io/config.mirror (else config.hash) when present,
+ * metadata.uid otherwise, and only ever [0-9A-Za-z-]{1,64}; node, qos and
+ * phase are "" when absent; container_ids skips containers not created
+ * yet and is never NULL. */
 int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_pod *ret,
 		   char **ret_err);
 
