@@ -121,8 +121,11 @@ $(BIN)/kubectl-trace: $(O)/obj/plugin/main.o $(call libs_for,plugin)
 $(KUBESIM): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/kubesim/*.c)) $(call libs_for,kubesim)
 	$(call link_prog)
 # tests/tools/<folder>-<name>.c links that folder's libraries
-$(O)/tests/tools/%: $(O)/obj/tests/tools/%.o $(ALL_LIBS)
-	$(call link_prog)
+define tool_rule
+$(O)/tests/tools/$(1)-%: $(O)/obj/tests/tools/$(1)-%.o $$(call libs_for,$(1))
+	$$(call link_prog)
+endef
+$(foreach m,$(MODULES),$(eval $(call tool_rule,$(m))))
 
 # Unit tests are named test-<folder>-<what>.c and link that folder's
 # libraries (and what they depend on), so a half-built folder elsewhere
