@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The gateway's configuration file (docs/internals/contracts.md, "Gateway
+ * command line and configuration"): one JSON object.  Unknown keys are an
+ * error, every error names the key, and relative paths are resolved
+ * against the directory of the configuration file.
+ */
+#ifndef TG_GATEWAY_CONFIG_H
+#define TG_GATEWAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every client-controlled quantity the gateway handles has a named limit;
+ * the defaults below may be changed under "limits" in the file. */
+#define GW_DEFAULT_MAX_BODY_BYTES      (1u << 20)   /* limits.maxBodyBytes */
+#define GW_DEFAULT_MAX_HEADERS         64           /* limits.maxHeaders */
+#define GW_DEFAULT_MAX_HEADER_BYTES    (16u << 10)  /* limits.maxHeaderBytes */
+#define GW_DEFAULT_MAX_CONNECTIONS     256          /* limits.maxConnections */
+#define GW_DEFAULT_OUTPUT_HIGH_WATER   (256u << 10) /* limits.outputHighWater */
+#define GW_DEFAULT_MAX_LINE_BYTES      (1u << 20)   /* limits.maxLineBytes (runner lines) */
+#define GW_DEFAULT_MAX_SESSIONS        64           /* limits.maxSessions (running traces) */
+#define GW_DEFAULT_REQUEST_TIMEOUT_S   30           /* limits.requestTimeoutSeconds */
+#define GW_DEFAULT_STALL_TIMEOUT_S     60           /* limits.stallTimeoutSeconds */
+#define GW_DEFAULT_MAX_DURATION_S      300          /* limits.maxDurationSeconds */
+#define GW_DEFAULT_AUTHN_TTL_S         10           /* cache.tokenReviewSeconds */
+#define GW_DEFAULT_ALLOWED_TTL_S       10           /* cache.allowedSeconds */
+#define GW_DEFAULT_DENIED_TTL_S        10           /* cache.deniedSeconds */
+
+struct gw_limits {
+	size_t max_body_bytes;
+	unsigned max_headers;
+	size_t max_header_bytes;
+	unsigned max_connections;
+	size_t output_high_water;
+	size_t max_line_bytes;
+	unsigned max_sessions;
+	unsigned request_timeout_s;
+	unsigned stall_timeout_s;
+	unsigned max_duration_s;
+};
+
+struct gw_runner {
+	char *node;
+	char *url;                /* https://host:port (no trailing slash) */
+};
+
+struct gw_config {
+	char *path;               /* the file read */
+	char *dir;                /* its directory */
+	char *listen_host;
+	char *listen_port;
+	char *tls_cert;
+	char *tls_key;
+	char *api_server;
+	char *api_ca;
+	char *api_token_file;
+	char *api_client_cert;
+	char *api_client_key;
+	long api_timeout_ms;
+	char **audiences;         /* NULL-terminated, at least one */
+	struct gw_runner *runners;
+	size_t nrunners;
+	char *runner_ca;
+	char *runner_cert;
+	char *runner_key;
+	char *audit_path;
+	char *audit_key_file;     /* or NULL */
+	uint64_t audit_rotate_bytes;
+	unsigned audit_keep;
+	char *policies;           /* directory of TracePolicy documents, or NULL */
+	unsigned authn_ttl_s;
+	unsigned allowed_ttl_s;
+	unsigned denied_ttl_s;
+	struct gw_limits limits;
+};
+
+void gw_limits_default(struct gw_limits *l);
+/* Parses text (len bytes) as if read from a file in base_dir. */
+int gw_config_parse(const char *text, size_t len, const char *base_dir, struct gw_config **ret,
+		    char **ret_err);
+int gw_config_load(const char *path, struct gw_config **ret, char **ret_err);
+struct gw_config *gw_config_free(struct gw_config *c);
+/* The runner for a node, or NULL. */
+const struct gw_runner *gw_config_runner(const struct gw_config *c, const char *node);
+
+#endif

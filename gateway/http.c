@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The gateway's HTTPS server: see http.h for the model. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include "gateway/http.h"
+#include "gateway/status.h"
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+enum conn_state {
+	CONN_HEAD,       /* reading the request line and headers */
+	CONN_BODY,       /* reading Content-Length bytes */
+	CONN_HANDLER,    /* handed to the handler, nothing sent yet */
+	CONN_STREAMING,  /* chunked response under way */
+	CONN_CLOSING,    /* response complete: flush, then close */
+};
+
+struct http_conn {
+	struct http_server *srv;
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct http_conn *prev, *next;
+	enum conn_state state;
+	struct http_request req;
+	size_t head_scanned;
+	const struct http_conn_ops *ops;
+	void *ud;
+	char peer[INET6_ADDRSTRLEN];
+};
+
+struct http_server {
+	struct event_base *base;
+	SSL_CTX *ssl_ctx;
+	struct evconnlistener *listener;
+	struct http_limits lim;
+	http_handler_fn handler;
+	void *ud;
+	struct http_conn *conns;
+	unsigned nconns;
+	unsigned long rejected;
+	int port;
+};
+
+const char *http_reason_phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+void http_request_release(struct http_request *req)
+{
+	free(req->method);
+	free(req->target);
+	free(req->version);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		free(req->headers[i].name);
+		free(req->headers[i].value);
+	}
+	free(req->headers);
+	free(req->body);
+	*req = (struct http_request){ 0 };
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (!strcasecmp(req->headers[i].name, name))
+			return req->headers[i].value;
+	return NULL;
+}
+
+/* RFC 9110 token characters, for methods and header names. */
+static bool http_tchar(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c);
+}
+
+static int head_fail(int code, const char *msg, int *ret_code, const char **ret_err)
+{
+	*ret_code = code;
+	*ret_err = msg;
+	return -EINVAL;
+}
+
+/* One line of the head, without its CRLF; NULs and bare CR/LF are refused. */
+static int head_line(const char **cur, const char *end, const char **ret, size_t *ret_len)
+{
+	const char *p = *cur;
+
+	for (const char *q = p; q + 1 < end; q++) {
+		if (*q == '\r' && q[1] == '\n') {
+			*ret = p;
+			*ret_len = (size_t)(q - p);
+			*cur = q + 2;
+			return 0;
+		}
+		if (*q == '\0' || *q == '\r' || *q == '\n')
+			return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+static int parse_request_line(const char *l, size_t n, struct http_request *req, int *ret_code,
+			      const char **ret_err)
+{
+	const char *sp1 = memchr(l, ' ', n), *sp2;
+
+	if (!sp1 || sp1 == l)
+		return head_fail(400, "request line is not METHOD TARGET VERSION", ret_code, ret_err);
+	for (const char *p = l; p < sp1; p++)
+		if (!http_tchar(*p))
+			return head_fail(400, "request method is not a token", ret_code, ret_err);
+	sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - l));
+	if (!sp2 || sp2 == sp1 + 1 || memchr(sp2 + 1, ' ', n - (size_t)(sp2 + 1 - l)))
+		return head_fail(400, "request line is not METHOD TARGET VERSION", ret_code, ret_err);
+	if (sp1[1] != '/')
+		return head_fail(400, "request target is not an absolute path", ret_code, ret_err);
+	for (const char *p = sp1 + 1; p < sp2; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
+			return head_fail(400, "request target has a character that is not allowed",
+					 ret_code, ret_err);
+	if ((size_t)(l + n - sp2 - 1) != 8 || strncmp(sp2 + 1, "HTTP/1.", 7) ||
+	    (sp2[8] != '0' && sp2[8] != '1'))
+		return head_fail(505, "only HTTP/1.0 and HTTP/1.1 are served", ret_code, ret_err);
+	req->method = strndup(l, (size_t)(sp1 - l));
+	req->target = strndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+	req->version = strndup(sp2 + 1, 8);
+	if (!req->method || !req->target || !req->version)
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse_header(const char *l, size_t n, struct http_request *req, int *ret_code,
+			const char **ret_err)
+{
+	const char *colon = memchr(l, ':', n), *v, *e = l + n;
+	struct http_header *h;
+
+	if (n && (l[0] == ' ' || l[0] == '\t'))
+		return head_fail(400, "header line folding is not accepted", ret_code, ret_err);
+	if (!colon || colon == l)
+		return head_fail(400, "header line has no name", ret_code, ret_err);
+	for (const char *p = l; p < colon; p++)
+		if (!http_tchar(*p))
+			return head_fail(400, "header name has a character that is not allowed",
+					 ret_code, ret_err);
+	v = colon + 1;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	for (const char *p = v; p < e; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return head_fail(400, "header value has a control character", ret_code, ret_err);
+	h = &req->headers[req->nheaders];
+	h->name = strndup(l, (size_t)(colon - l));
+	h->value = strndup(v, (size_t)(e - v));
+	if (!h->name || !h->value) {
+		free(h->name);
+		free(h->value);
+		return -ENOMEM;
+	}
+	req->nheaders++;
+	return 0;
+}
+
+static int head_finish(const struct http_limits *lim, struct http_request *req, int *ret_code,
+		       const char **ret_err)
+{
+	const char *cl = NULL;
+	uint64_t v;
+
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (!strcasecmp(h->name, "Transfer-Encoding"))
+			return head_fail(501, "Transfer-Encoding in requests is not accepted (send Content-Length)",
+					 ret_code, ret_err);
+		if (!strcasecmp(h->name, "Content-Length")) {
+			/* Differing duplicates are request smuggling. */
+			if (cl && strcmp(cl, h->value))
+				return head_fail(400, "Content-Length is given twice", ret_code, ret_err);
+			cl = h->value;
+		}
+		if (!strcasecmp(h->name, "Expect")) {
+			if (strcasecmp(h->value, "100-continue"))
+				return head_fail(417, "Expect other than \"100-continue\" is not supported",
+						 ret_code, ret_err);
+			req->expect_continue = true;
+		}
+	}
+	if (!cl) {
+		if (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT") ||
+		    !strcmp(req->method, "PATCH"))
+			return head_fail(411, "Content-Length is required", ret_code, ret_err);
+		req->content_length = 0;
+		return 0;
+	}
+	if (cl[0] < '0' || cl[0] > '9' || strspn(cl, "0123456789") != strlen(cl) ||
+	    parse_u64(cl, &v) < 0 || (cl[0] == '0' && cl[1]))
+		return head_fail(400, "Content-Length is not a decimal number", ret_code, ret_err);
+	if (v > lim->max_body_bytes)
+		return head_fail(413, "request body is larger than the limit \"maxBodyBytes\"",
+				 ret_code, ret_err);
+	req->content_length = (size_t)v;
+	return 0;
+}
+
+int http_parse_head(const char *head, size_t head_len, const struct http_limits *lim,
+		    struct http_request *req, int *ret_code, const char **ret_err)
+{
+	const char *cur = head, *end = head + head_len, *l;
+	size_t n;
+	int r;
+
+	*req = (struct http_request){ 0 };
+	if (head_len > lim->max_header_bytes)
+		return head_fail(431, "request head is larger than the limit \"maxHeaderBytes\"",
+				 ret_code, ret_err);
+	if (head_len < 4 || memcmp(end - 4, "\r\n\r\n", 4))
+		return head_fail(400, "request head does not end in an empty line", ret_code, ret_err);
+	if (head_line(&cur, end, &l, &n) < 0)
+		return head_fail(400, "request line has a bare CR, LF or NUL", ret_code, ret_err);
+	r = parse_request_line(l, n, req, ret_code, ret_err);
+	if (r < 0)
+		goto fail;
+	req->headers = calloc(lim->max_headers ? lim->max_headers : 1, sizeof(*req->headers));
+	if (!req->headers) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (;;) {
+		if (head_line(&cur, end, &l, &n) < 0) {
+			r = head_fail(400, "header line has a bare CR, LF or NUL", ret_code, ret_err);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (req->nheaders >= lim->max_headers) {
+			r = head_fail(431, "more headers than the limit \"maxHeaders\"", ret_code, ret_err);
+			goto fail;
+		}
+		r = parse_header(l, n, req, ret_code, ret_err);
+		if (r < 0)
+			goto fail;
+	}
+	if (cur != end) {
+		r = head_fail(400, "request head has bytes after its end", ret_code, ret_err);
+		goto fail;
+	}
+	r = head_finish(lim, req, ret_code, ret_err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	if (r == -ENOMEM) {
+		*ret_code = 500;
+		*ret_err = "out of memory";
+	}
+	http_request_release(req);
+	return -EINVAL;
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void conn_free(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	if (c->deadline)
+		event_free(c->deadline);
+	if (c->bev) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+		/* close_notify, so the client can tell an end from a cut. */
+		if (ssl && c->state == CONN_CLOSING)
+			(void)SSL_shutdown(ssl);
+		bufferevent_free(c->bev);
+	}
+	http_request_release(&c->req);
+	free(c);
+	/* Below the limit again: take new connections. */
+	if (s->listener && s->nconns + 1 == s->lim.max_connections)
+		evconnlistener_enable(s->listener);
+}
+
+/* The client is gone: tell the owner, then free. */
+static void conn_gone(struct http_conn *c)
+{
+	const struct http_conn_ops *ops = c->ops;
+	void *ud = c->ud;
+	bool owned = c->state == CONN_HANDLER || c->state == CONN_STREAMING;
+
+	c->ops = NULL;
+	conn_free(c);
+	if (owned && ops && ops->on_close)
+		ops->on_close(ud);
+}
+
+static int conn_write_head(struct http_conn *c, int code, const char *content_type,
+			   const char *const *extra, bool chunked, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nConnection: close\r\n", code,
+				http_reason_phrase(code)) < 0)
+		return -ENOMEM;
+	if (content_type && evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type) < 0)
+		return -ENOMEM;
+	/* The response is for this client only and holds no cacheable state. */
+	if (evbuffer_add_printf(out, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n") < 0)
+		return -ENOMEM;
+	for (const char *const *h = extra; h && h[0] && h[1]; h += 2)
+		if (evbuffer_add_printf(out, "%s: %s\r\n", h[0], h[1]) < 0)
+			return -ENOMEM;
+	if (chunked) {
+		if (evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n\r\n") < 0)
+			return -ENOMEM;
+	} else if (evbuffer_add_printf(out, "Content-Length: %zu\r\n\r\n", len) < 0) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void conn_closing(struct http_conn *c)
+{
+	struct timeval stall = { .tv_sec = c->srv->lim.stall_timeout_s };
+
+	c->state = CONN_CLOSING;
+	c->ops = NULL;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &stall);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+int http_conn_respond(struct http_conn *c, int code, const char *content_type,
+		      const char *const *extra, const char *body, size_t len)
+{
+	int r;
+
+	if (c->state != CONN_HANDLER && c->state != CONN_HEAD && c->state != CONN_BODY)
+		return -EINVAL;
+	if (c->deadline)
+		event_del(c->deadline);
+	r = conn_write_head(c, code, content_type, extra, false, len);
+	if (r >= 0 && len && !strcmp(c->req.method ? c->req.method : "", "HEAD"))
+		len = 0;
+	if (r >= 0 && len && bufferevent_write(c->bev, body, len) < 0)
+		r = -ENOMEM;
+	conn_closing(c);
+	return r;
+}
+
+/* Answers a request refused at the HTTP layer with a Status body. */
+static void conn_refuse(struct http_conn *c, int code, const char *msg)
+{
+	json_t *st = status_new(code, msg, NULL);
+	char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+
+	(void)http_conn_respond(c, code, "application/json", NULL, text ? text : "",
+				text ? strlen(text) : 0);
+	free(text);
+	json_decref(st);
+}
+
+int http_conn_stream_start(struct http_conn *c, int code, const char *content_type,
+			   const char *const *extra)
+{
+	struct timeval stall = { .tv_sec = c->srv->lim.stall_timeout_s };
+	int r;
+
+	if (c->state != CONN_HANDLER)
+		return -EINVAL;
+	r = conn_write_head(c, code, content_type, extra, true, 0);
+	if (r < 0)
+		return r;
+	c->state = CONN_STREAMING;
+	/* writecb fires when output drains below half the high-water mark. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, c->srv->lim.output_high_water / 2, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &stall);
+	return 0;
+}
+
+int http_conn_stream_write(struct http_conn *c, const char *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (c->state != CONN_STREAMING)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_add_printf(out, "%zx\r\n", len) < 0 || evbuffer_add(out, data, len) < 0 ||
+	    evbuffer_add(out, "\r\n", 2) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+bool http_conn_congested(const struct http_conn *c)
+{
+	return http_conn_output_len(c) > c->srv->lim.output_high_water;
+}
+
+size_t http_conn_output_len(const struct http_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+int http_conn_stream_end(struct http_conn *c)
+{
+	int r = 0;
+
+	if (c->state != CONN_STREAMING)
+		return -EINVAL;
+	if (evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5) < 0)
+		r = -ENOMEM;
+	conn_closing(c);
+	return r;
+}
+
+void http_conn_set_owner(struct http_conn *c, const struct http_conn_ops *ops, void *ud)
+{
+	c->ops = ops;
+	c->ud = ud;
+}
+
+static void conn_dispatch(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	event_del(c->deadline);
+	c->state = CONN_HANDLER;
+	/* Keep reading, to notice a client that goes away; what it sends
+	 * from now on is discarded. */
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	memcpy(c->req.peer, c->peer, sizeof(c->peer));
+	s->handler(c, &c->req, s->ud);
+}
+
+static void conn_read_body(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (evbuffer_get_length(in) < c->req.content_length)
+		return;
+	c->req.body = malloc(c->req.content_length + 1);
+	if (!c->req.body) {
+		conn_refuse(c, 500, "out of memory");
+		return;
+	}
+	evbuffer_remove(in, c->req.body, c->req.content_length);
+	c->req.body[c->req.content_length] = '\0';
+	c->req.body_len = c->req.content_length;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	conn_dispatch(c);
+}
+
+static void conn_read_head(struct http_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail = evbuffer_get_length(in);
+	struct evbuffer_ptr start, found;
+	const char *err = NULL;
+	int code = 400;
+	size_t head_len;
+	char *head;
+
+	evbuffer_ptr_set(in, &start, c->head_scanned > 3 ? c->head_scanned - 3 : 0, EVBUFFER_PTR_SET);
+	found = evbuffer_search(in, "\r\n\r\n", 4, &start);
+	if (found.pos < 0) {
+		c->head_scanned = avail;
+		if (avail > c->srv->lim.max_header_bytes)
+			conn_refuse(c, 431, "request head is larger than the limit \"maxHeaderBytes\"");
+		return;
+	}
+	head_len = (size_t)found.pos + 4;
+	head = (char *)evbuffer_pullup(in, (ssize_t)head_len);
+	if (!head) {
+		conn_refuse(c, 500, "out of memory");
+		return;
+	}
+	if (http_parse_head(head, head_len, &c->srv->lim, &c->req, &code, &err) < 0) {
+		conn_refuse(c, code, err);
+		return;
+	}
+	evbuffer_drain(in, head_len);
+	c->state = CONN_BODY;
+	if (c->req.expect_continue && evbuffer_get_length(in) < c->req.content_length &&
+	    bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) {
+		conn_refuse(c, 500, "out of memory");
+		return;
+	}
+	conn_read_body(c);
+}
+
+static void conn_readcb(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+
+	switch (c->state) {
+	case CONN_HEAD:
+		conn_read_head(c);
+		break;
+	case CONN_BODY:
+		conn_read_body(c);
+		break;
+	default:
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	}
+}
+
+static void conn_writecb(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (c->state == CONN_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->state == CONN_STREAMING && c->ops && c->ops->on_drain)
+		c->ops->on_drain(c->ud);
+}
+
+static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_gone(c);
+}
+
+static void conn_deadlinecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	/* Head and body must arrive within request_timeout in total: a slow
+	 * drip of bytes does not extend it. */
+	if (c->state == CONN_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	    c->head_scanned == 0)
+		conn_free(c);
+	else
+		conn_refuse(c, 408, "request was not received within the limit \"requestTimeoutSeconds\"");
+}
+
+static void server_acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+			    int salen, void *arg)
+{
+	struct http_server *s = arg;
+	struct timeval deadline = { .tv_sec = s->lim.request_timeout_s };
+	struct http_conn *c;
+	SSL *ssl;
+
+	if (s->nconns >= s->lim.max_connections) {
+		s->rejected++;
+		evutil_closesocket(fd);
+		evconnlistener_disable(l);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	ssl = c ? SSL_new(s->ssl_ctx) : NULL;
+	if (!ssl) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
+	c->srv = s;
+	c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->deadline = evtimer_new(s->base, conn_deadlinecb, c);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	if (!c->bev || !c->deadline) {
+		if (!c->bev) {
+			SSL_free(ssl);
+			evutil_closesocket(fd);
+		}
+		conn_free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	/* The head is read in pieces: cap what one read pulls in. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, s->lim.max_header_bytes + s->lim.max_body_bytes + 4096);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evtimer_add(c->deadline, &deadline);
+	if (s->nconns >= s->lim.max_connections)
+		evconnlistener_disable(l);
+}
+
+int http_server_new(struct event_base *base, SSL_CTX *ssl_ctx, const char *host, const char *port,
+		    const struct http_limits *lim, http_handler_fn handler, void *ud,
+		    struct http_server **ret, char **ret_err)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	struct http_server *s;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int r;
+
+	*ret_err = NULL;
+	r = getaddrinfo(host && *host ? host : NULL, port, &hints, &ai);
+	if (r != 0) {
+		if (asprintf(ret_err, "listen address \"%s:%s\": %s", host, port, gai_strerror(r)) < 0)
+			*ret_err = NULL;
+		return -TG_ECONFIG;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		freeaddrinfo(ai);
+		return -ENOMEM;
+	}
+	s->base = base;
+	s->ssl_ctx = ssl_ctx;
+	s->lim = *lim;
+	s->handler = handler;
+	s->ud = ud;
+	s->listener = evconnlistener_new_bind(base, server_acceptcb, s,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						      LEV_OPT_CLOSE_ON_EXEC,
+					      128, ai->ai_addr, (int)ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (!s->listener) {
+		r = -errno;
+		if (asprintf(ret_err, "listen address \"%s:%s\": %s", host, port, strerror(errno)) < 0)
+			*ret_err = NULL;
+		free(s);
+		return r < 0 ? r : -EADDRNOTAVAIL;
+	}
+	if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &sl) == 0)
+		s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							 : ((struct sockaddr_in *)&ss)->sin_port);
+	*ret = s;
+	return 0;
+}
+
+int http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+	struct http_conn *c, *next;
+
+	if (s->listener) {
+		evconnlistener_free(s->listener);
+		s->listener = NULL;
+	}
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_HEAD || c->state == CONN_BODY)
+			conn_free(c);
+	}
+}
+
+unsigned http_server_connections(const struct http_server *s)
+{
+	return s->nconns;
+}
+
+unsigned long http_server_rejected(const struct http_server *s)
+{
+	return s->rejected;
+}
+
+struct http_server *http_server_free(struct http_server *s)
+{
+	if (!s)
+		return NULL;
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	s->listener = NULL;
+	while (s->conns) {
+		s->conns->ops = NULL;
+		conn_free(s->conns);
+	}
+	free(s);
+	return NULL;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A small HTTPS/1.1 server on one libevent loop that never blocks.
+ *
+ * One request per connection (every response says "Connection: close"),
+ * which keeps the state machine short: read the head, read the body, hand
+ * the request to the handler, write one response (whole, or streamed in
+ * chunks), close.  Every client-controlled quantity has a limit
+ * (struct http_limits); a request beyond one is answered with the HTTP
+ * code that names it (413, 431, 408...) and never buffered.
+ *
+ * Backpressure: a streamed response's output buffer has a high-water mark;
+ * the owner asks http_conn_congested() before producing more and is told
+ * by on_drain when the client has caught up.  A client that stops reading
+ * for stall_timeout is treated as gone.
+ */
+#ifndef TG_GATEWAY_HTTP_H
+#define TG_GATEWAY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+
+struct event_base;
+
+struct http_limits {
+	size_t max_body_bytes;     /* 413 beyond */
+	unsigned max_headers;      /* 431 beyond */
+	size_t max_header_bytes;   /* request line + headers; 431 beyond */
+	unsigned max_connections;  /* further connections are closed at once */
+	size_t output_high_water;  /* http_conn_congested() above this */
+	unsigned request_timeout_s; /* to receive head and body (and TLS handshake) */
+	unsigned stall_timeout_s;  /* a response that makes no progress this long */
+};
+
+struct http_header {
+	char *name;
+	char *value;
+};
+
+struct http_request {
+	char *method;
+	char *target;              /* as sent: path and query */
+	char *version;             /* "HTTP/1.1" */
+	struct http_header *headers;
+	size_t nheaders;
+	char *body;                /* NUL-terminated, body_len bytes */
+	size_t body_len;
+	size_t content_length;
+	bool expect_continue;      /* "Expect: 100-continue" was sent */
+	char peer[INET6_ADDRSTRLEN];   /* client address, no port */
+};
+
+void http_request_release(struct http_request *req);
+/* The first header with this name (case-insensitive), or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+/*
+ * Parses a request head: the request line and headers, head_len bytes
+ * that end in "\r\n\r\n".  On failure returns -EINVAL with *ret_code the
+ * HTTP code to answer (400, 411, 431, 501, 505) and *ret_err static text.
+ * Bodies are only accepted with Content-Length (no Transfer-Encoding).
+ */
+int http_parse_head(const char *head, size_t head_len, const struct http_limits *lim,
+		    struct http_request *req, int *ret_code, const char **ret_err);
+
+struct http_conn;
+struct http_server;
+
+/* The request handler: owns c until it has answered, or until the
+ * owner's on_close is called (then c is gone). */
+typedef void (*http_handler_fn)(struct http_conn *c, struct http_request *req, void *ud);
+
+struct http_conn_ops {
+	void (*on_drain)(void *ud);    /* streamed output fell below half the high-water mark */
+	void (*on_close)(void *ud);    /* the client went away (or stalled) before the end */
+};
+
+int http_server_new(struct event_base *base, SSL_CTX *ssl_ctx, const char *host, const char *port,
+		    const struct http_limits *lim, http_handler_fn handler, void *ud,
+		    struct http_server **ret, char **ret_err);
+/* The bound port (useful with port "0"). */
+int http_server_port(const struct http_server *s);
+/* Stops accepting and closes connections that have not been handed to the
+ * handler yet; handed-over connections stay until their owner ends them. */
+void http_server_stop(struct http_server *s);
+unsigned http_server_connections(const struct http_server *s);
+/* Connections closed at once because max_connections was reached. */
+unsigned long http_server_rejected(const struct http_server *s);
+/* Frees the server and every connection (owners must be gone). */
+struct http_server *http_server_free(struct http_server *s);
+
+void http_conn_set_owner(struct http_conn *c, const struct http_conn_ops *ops, void *ud);
+/* A whole response; extra is NULL or a NULL-terminated name, value, ... list.
+ * c is closed once flushed: the caller must not use it again. */
+int http_conn_respond(struct http_conn *c, int code, const char *content_type,
+		      const char *const *extra, const char *body, size_t len);
+/* A streamed (chunked) response. */
+int http_conn_stream_start(struct http_conn *c, int code, const char *content_type,
+			   const char *const *extra);
+int http_conn_stream_write(struct http_conn *c, const char *data, size_t len);
+bool http_conn_congested(const struct http_conn *c);
+size_t http_conn_output_len(const struct http_conn *c);
+/* Ends the stream; c is closed once flushed: the caller must not use it again. */
+int http_conn_stream_end(struct http_conn *c);
+const char *http_reason_phrase(int code);
+
+#endif

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <string.h>
+#include "gateway/route.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define TRACES_PREFIX "/apis/tracegate.dev/v1alpha1/namespaces/"
+
+bool route_valid_label(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && !(c == '-' && i > 0 && i + 1 < len))
+			return false;
+	}
+	return true;
+}
+
+bool route_valid_subdomain(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 253)
+		return false;
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+
+		if (!route_valid_label(s, n, 63))
+			return false;
+		s += n;
+		if (*s == '.' && !*++s)
+			return false;
+	}
+	return true;
+}
+
+/* Only dryRun=All is understood; anything else in the query is refused
+ * rather than silently ignored. */
+static void route_query(const char *q, struct route *r)
+{
+	while (q && *q) {
+		const char *amp = strchr(q, '&');
+		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+
+		if (n == strlen("dryRun=All") && !strncmp(q, "dryRun=All", n)) {
+			r->dry_run = true;
+		} else if (n) {
+			r->kind = ROUTE_BAD_REQUEST;
+			r->error = "query parameter not supported (only \"dryRun=All\")";
+			return;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+}
+
+void route_match(const char *method, const char *target, struct route *r)
+{
+	const char *q = strchr(target, '?');
+	size_t plen = q ? (size_t)(q - target) : strlen(target);
+	const char *ns, *slash;
+
+	*r = (struct route){ .kind = ROUTE_NOT_FOUND };
+	if (plen == strlen("/healthz") && !strncmp(target, "/healthz", plen)) {
+		r->kind = strcmp(method, "GET") && strcmp(method, "HEAD") ? ROUTE_METHOD_NOT_ALLOWED
+									  : ROUTE_HEALTHZ;
+		return;
+	}
+	if (plen <= strlen(TRACES_PREFIX) || strncmp(target, TRACES_PREFIX, strlen(TRACES_PREFIX)))
+		return;
+	ns = target + strlen(TRACES_PREFIX);
+	slash = memchr(ns, '/', plen - (size_t)(ns - target));
+	if (!slash || (size_t)(target + plen - slash) != strlen("/traces") ||
+	    strncmp(slash, "/traces", strlen("/traces")))
+		return;
+	if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "namespace in the path is not a valid name";
+		return;
+	}
+	if (strcmp(method, "POST")) {
+		r->kind = ROUTE_METHOD_NOT_ALLOWED;
+		return;
+	}
+	memcpy(r->ns, ns, (size_t)(slash - ns));
+	r->ns[slash - ns] = '\0';
+	r->kind = ROUTE_TRACE_CREATE;
+	if (q)
+		route_query(q + 1, r);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Which handler a request goes to: a pure function of method and target. */
+#ifndef TG_GATEWAY_ROUTE_H
+#define TG_GATEWAY_ROUTE_H
+
+#include <stdbool.h>
+
+enum route_kind {
+	ROUTE_NOT_FOUND,          /* 404 */
+	ROUTE_METHOD_NOT_ALLOWED, /* 405 */
+	ROUTE_BAD_REQUEST,        /* 400: malformed namespace or query */
+	ROUTE_HEALTHZ,            /* GET /healthz */
+	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces */
+};
+
+#define ROUTE_MAX_NAMESPACE 63
+
+struct route {
+	enum route_kind kind;
+	char ns[ROUTE_MAX_NAMESPACE + 1];
+	bool dry_run;             /* ?dryRun=All */
+	const char *error;        /* for ROUTE_BAD_REQUEST: static text */
+};
+
+void route_match(const char *method, const char *target, struct route *ret);
+/* RFC 1123 label (Kubernetes namespace and pod names): [a-z0-9]([-a-z0-9]*[a-z0-9])?,
+ * at most max characters. */
+bool route_valid_label(const char *s, size_t len, size_t max);
+/* RFC 1123 subdomain (pod names): labels joined by '.', at most 253. */
+bool route_valid_subdomain(const char *s);
+
+#endif
