@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The audit log: chain, HMAC, rotation, durability, concurrency, verify. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "gateway/audit.h"
+#include "gateway/commands.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	char key[128];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int fd;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tg-audit-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/audit.log", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/key", f->dir);
+	fd = open(f->key, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "0123456789abcdef-secret-key", 27) != 27)
+		return -1;
+	close(fd);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static json_t *event(int i)
+{
+	char id[64], user[32];
+
+	snprintf(id, sizeof(id), "00000000-0000-0000-0000-%012d", i);
+	snprintf(user, sizeof(user), "user-%d", i);
+	return json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:[s]},s:{s:s,s:s,s:s},s:{s:s,s:s},"
+			 "s:{s:i},s:{s:s,s:I}}",
+			 "apiVersion", "audit.k8s.io/v1", "kind", "Event", "auditID", id,
+			 "stage", "ResponseStarted", "user", "username", user, "groups", "devs",
+			 "objectRef", "resource", "traces", "namespace", "team-a", "name", "pod/web-a",
+			 "annotations", "authorization.k8s.io/decision", i % 3 ? "allow" : "forbid",
+			 "authorization.k8s.io/reason", "because", "responseStatus", "code",
+			 i % 3 ? 200 : 403, "tracegate", "programSHA256", "ab", "events",
+			 (json_int_t)i);
+}
+
+static void write_log(const char *path, const struct audit_opts *o, int from, int n)
+{
+	struct audit_log *log = NULL;
+	char *err = NULL;
+
+	assert_int_equal(audit_log_open(path, o, &log, &err), 0);
+	for (int i = from; i < from + n; i++) {
+		json_t *ev = event(i);
+
+		assert_int_equal(audit_log_append(log, ev, &err), 0);
+		json_decref(ev);
+	}
+	audit_log_close(log);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *data = NULL;
+	int r = read_file(path, 64 << 20, &data, len);
+
+	if (r < 0)
+		fail_msg("reading \"%s\": %s", path, strerror(-r));
+	return data;
+}
+
+static void spit(const char *path, const char *d, size_t len)
+{
+	assert_int_equal(write_file_atomic(path, d, len, 0600), 0);
+}
+
+/* Line k (1-based) of d: start offset and length including its newline. */
+static void line_at(const char *d, size_t len, int k, size_t *off, size_t *n)
+{
+	size_t s = 0;
+
+	for (int i = 1; i < k; i++) {
+		const char *nl = memchr(d + s, '\n', len - s);
+
+		assert_non_null(nl);
+		s = (size_t)(nl - d) + 1;
+	}
+	const char *nl = memchr(d + s, '\n', len - s);
+
+	if (!nl)
+		fail_msg("line %d has no newline", k);
+	*off = s;
+	*n = (size_t)(nl - (d + s)) + 1;
+}
+
+static int verify1(const char *path, const unsigned char *key, size_t keylen,
+		   struct audit_verify_result *res)
+{
+	struct audit_verify_opts o = { .sz = sizeof(o), .key = key, .keylen = keylen };
+	const char *files[] = { path };
+
+	return audit_verify(files, 1, &o, res);
+}
+
+static void expect_broken(const char *path, const unsigned char *key, size_t keylen, size_t line,
+			  const char *what)
+{
+	struct audit_verify_result res;
+
+	assert_int_equal(verify1(path, key, keylen, &res), -TG_EAUDIT);
+	if (res.line != line || !strstr(res.problem, what))
+		fail_msg("want line %zu \"%s\", got line %zu: %s", line, what, res.line, res.problem);
+	audit_verify_result_release(&res);
+}
+
+static void test_untouched_log_verifies(void **state)
+{
+	struct fx *f = *state;
+	struct audit_verify_result res;
+	_cleanup_free_ char *d = NULL;
+	size_t len;
+
+	write_log(f->path, NULL, 1, 5);
+	assert_int_equal(verify1(f->path, NULL, 0, &res), 0);
+	assert_int_equal(res.records, 5);
+	assert_int_equal(res.first_seq, 1);
+	assert_string_equal(res.first_prev, AUDIT_ZERO_HASH);
+	audit_verify_result_release(&res);
+
+	/* compact, sorted keys, chain fields last; first record chains from zeros */
+	d = slurp(f->path, &len);
+	assert_true(str_has_prefix(d, "{\"annotations\":{"));
+	assert_non_null(strstr(d, ",\"seq\":1,\"prevHash\":\"" AUDIT_ZERO_HASH "\"}\n"));
+	assert_null(strstr(d, ": "));
+}
+
+static void test_reopen_continues_chain(void **state)
+{
+	struct fx *f = *state;
+	struct audit_verify_result res;
+
+	write_log(f->path, NULL, 1, 3);
+	write_log(f->path, NULL, 4, 2);
+	assert_int_equal(verify1(f->path, NULL, 0, &res), 0);
+	assert_int_equal(res.records, 5);
+	audit_verify_result_release(&res);
+}
+
+static void test_edited_byte(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *d = NULL;
+	size_t len, off, n;
+	char *p;
+
+	write_log(f->path, NULL, 1, 5);
+	d = slurp(f->path, &len);
+	line_at(d, len, 3, &off, &n);
+	p = memmem(d + off, n, "user-3", 6);
+	assert_non_null(p);
+	p[5] = '9';   /* still valid JSON: only the chain can tell */
+	spit(f->path, d, len);
+	/* the edited record's successor no longer links to it */
+	expect_broken(f->path, NULL, 0, 4, "hash mismatch");
+}
+
+static void test_deleted_line(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *d = NULL;
+	size_t len, off, n;
+
+	write_log(f->path, NULL, 1, 5);
+	d = slurp(f->path, &len);
+	line_at(d, len, 3, &off, &n);
+	memmove(d + off, d + off + n, len - off - n);
+	spit(f->path, d, len - n);
+	expect_broken(f->path, NULL, 0, 3, "hash mismatch");
+}
+
+static void test_deleted_first_line(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *d = NULL;
+	size_t len, off, n;
+
+	write_log(f->path, NULL, 1, 3);
+	d = slurp(f->path, &len);
+	line_at(d, len, 1, &off, &n);
+	spit(f->path, d + n, len - n);
+	expect_broken(f->path, NULL, 0, 1, "chain does not start here");
+}
+
+static void test_swapped_lines(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *d = NULL, *out = NULL;
+	size_t len, o2, n2, o3, n3;
+
+	write_log(f->path, NULL, 1, 5);
+	d = slurp(f->path, &len);
+	line_at(d, len, 2, &o2, &n2);
+	line_at(d, len, 3, &o3, &n3);
+	out = malloc(len);
+	memcpy(out, d, o2);
+	memcpy(out + o2, d + o3, n3);
+	memcpy(out + o2 + n3, d + o2, n2);
+	memcpy(out + o2 + n3 + n2, d + o3 + n3, len - o3 - n3);
+	spit(f->path, out, len);
+	expect_broken(f->path, NULL, 0, 2, "hash mismatch");
+}
+
+static void test_inserted_line(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *d = NULL, *out = NULL, *forged = NULL;
+	size_t len, off, n, o1, n1;
+	char h[65];
+	int fl;
+
+	write_log(f->path, NULL, 1, 4);
+	d = slurp(f->path, &len);
+	/* a forged record that links correctly to line 2 and carries the seq
+	 * line 3 has: the break shows at the record after it */
+	line_at(d, len, 2, &o1, &n1);
+	sha256_hex(d + o1, n1 - 1, h);
+	fl = asprintf(&forged, "{\"auditID\":\"x\",\"seq\":3,\"prevHash\":\"%s\"}\n", h);
+	assert_true(fl > 0);
+	line_at(d, len, 3, &off, &n);
+	out = malloc(2 * len + (size_t)fl);  /* room for either insertion */
+	memcpy(out, d, off);
+	memcpy(out + off, forged, (size_t)fl);
+	memcpy(out + off + fl, d + off, len - off);
+	spit(f->path, out, len + (size_t)fl);
+	expect_broken(f->path, NULL, 0, 4, "hash mismatch");
+
+	/* a copy of an earlier line: broken right where it sits */
+	memcpy(out, d, off);
+	memcpy(out + off, d + o1, n1);
+	memcpy(out + off + n1, d + off, len - off);
+	spit(f->path, out, len + n1);
+	expect_broken(f->path, NULL, 0, 3, "hash mismatch");
+}
+
+static void test_truncated_last_line(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *d = NULL, *d2 = NULL;
+	struct audit_log *log = NULL;
+	size_t len, len2, off, n;
+	char *err = NULL, h[65], want[128];
+	json_t *ev;
+
+	write_log(f->path, NULL, 1, 5);
+	d = slurp(f->path, &len);
+	spit(f->path, d, len - 20);
+	expect_broken(f->path, NULL, 0, 5, "truncated last line");
+
+	/* reopening repairs nothing; the next record starts its own line and
+	 * chains from the last complete line (4) with seq 5 */
+	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
+	ev = event(6);
+	assert_int_equal(audit_log_append(log, ev, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 5);
+	json_decref(ev);
+	audit_log_close(log);
+	d2 = slurp(f->path, &len2);
+	assert_memory_equal(d2, d, len - 20);
+	line_at(d, len, 4, &off, &n);
+	sha256_hex(d + off, n - 1, h);
+	snprintf(want, sizeof(want), "\"seq\":5,\"prevHash\":\"%s\"}\n", h);
+	assert_true(len2 > strlen(want));
+	assert_memory_equal(d2 + len2 - strlen(want), want, strlen(want));
+	assert_int_equal(d2[len - 20], '\n');
+	/* verify names the fragment */
+	expect_broken(f->path, NULL, 0, 5, "bad JSON");
+}
+
+static void test_rotation_keeps_chain(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .rotate_bytes = 2000, .keep_files = 10 };
+	char p1[160], p2[160], p3[160], *files[8];
+	struct audit_verify_result res;
+	_cleanup_free_ char *d1 = NULL, *d0 = NULL;
+	size_t n = 0, len1, len0, off, ln;
+	char h[65];
+	struct stat st;
+
+	write_log(f->path, &o, 1, 12);
+	snprintf(p1, sizeof(p1), "%s.1", f->path);
+	snprintf(p2, sizeof(p2), "%s.2", f->path);
+	snprintf(p3, sizeof(p3), "%s.3", f->path);
+	assert_int_equal(stat(p3, &st), 0);   /* ~600 bytes a record: several files */
+	assert_true(st.st_size <= 2000);
+	/* names given in any order are sorted oldest first */
+	files[n++] = f->path;
+	files[n++] = p1;
+	for (int i = 2; i < 10; i++) {
+		char *p;
+
+		assert_true(asprintf(&p, "%s.%d", f->path, i) > 0);
+		if (access(p, F_OK) == 0)
+			files[n++] = p;
+		else
+			free(p);
+	}
+	assert_true(audit_files_order(files, n));
+	assert_string_equal(files[n - 1], f->path);
+	assert_string_equal(files[n - 2], p1);
+	assert_int_equal(audit_verify((const char *const *)files, n, NULL, &res), 0);
+	assert_int_equal(res.records, 12);
+	audit_verify_result_release(&res);
+
+	/* the current file's first line chains from the rotated file's last */
+	d1 = slurp(p1, &len1);
+	ln = len1 - 1;
+	while (ln > 0 && d1[ln - 1] != '\n')
+		ln--;
+	sha256_hex(d1 + ln, len1 - 1 - ln, h);
+	d0 = slurp(f->path, &len0);
+	assert_non_null(memmem(d0, len0, h, 64));
+
+	/* the current file alone does not start a chain, unless --partial */
+	{
+		struct audit_verify_opts po = { .sz = sizeof(po), .partial = true };
+		const char *one[] = { f->path };
+
+		assert_int_equal(audit_verify(one, 1, NULL, &res), -TG_EAUDIT);
+		assert_int_equal(res.line, 1);
+		audit_verify_result_release(&res);
+		assert_int_equal(audit_verify(one, 1, &po, &res), 0);
+		assert_string_equal(res.first_prev, h);
+		audit_verify_result_release(&res);
+	}
+
+	/* a line deleted at the end of a rotated file breaks the next file's start */
+	spit(p1, d1, ln);
+	assert_int_equal(audit_verify((const char *const *)files, n, NULL, &res), -TG_EAUDIT);
+	assert_int_equal(res.file, n - 1);
+	assert_int_equal(res.line, 1);
+	assert_non_null(strstr(res.problem, "hash mismatch"));
+	audit_verify_result_release(&res);
+	spit(p1, d1, len1);
+
+	/* an edited byte in the oldest file is named there */
+	{
+		_cleanup_free_ char *d = NULL;
+		char *q;
+		size_t len;
+
+		d = slurp(files[0], &len);
+		q = memchr(d, 'u', len);
+		line_at(d, len, 1, &off, &ln);
+		q = memmem(d, ln, "user-", 5);
+		assert_non_null(q);
+		q[5] = 'Z';
+		spit(files[0], d, len);
+		assert_int_equal(audit_verify((const char *const *)files, n, NULL, &res), -TG_EAUDIT);
+		assert_int_equal(res.file, 0);
+		assert_int_equal(res.line, 2);
+		audit_verify_result_release(&res);
+	}
+	for (size_t i = 2; i < n; i++)
+		if (files[i] != f->path && files[i] != p1)
+			free(files[i]);
+	for (size_t i = 0; i < 2 && i < n; i++)
+		if (files[i] != f->path && files[i] != p1)
+			free(files[i]);
+}
+
+static void test_rotation_keep_limit_and_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .rotate_bytes = 1500, .keep_files = 2 };
+	struct audit_verify_result res;
+	char p1[160], p2[160], p3[160];
+	const char *files[3];
+
+	write_log(f->path, &o, 1, 10);
+	snprintf(p1, sizeof(p1), "%s.1", f->path);
+	snprintf(p2, sizeof(p2), "%s.2", f->path);
+	snprintf(p3, sizeof(p3), "%s.3", f->path);
+	assert_int_equal(access(p2, F_OK), 0);
+	assert_int_equal(access(p3, F_OK), -1);
+	/* the current file lost (a crash right after the rename leaves none):
+	 * reopening chains from the newest rotated file */
+	assert_int_equal(unlink(f->path), 0);
+	write_log(f->path, &o, 11, 1);
+	files[0] = p2;
+	files[1] = p1;
+	files[2] = f->path;
+	{
+		struct audit_verify_opts po = { .sz = sizeof(po), .partial = true };
+
+		/* the oldest kept file continues a chain whose start was rotated away */
+		assert_int_equal(audit_verify(files, 3, NULL, &res), -TG_EAUDIT);
+		assert_int_equal(res.file, 0);
+		assert_int_equal(res.line, 1);
+		audit_verify_result_release(&res);
+		assert_int_equal(audit_verify(files, 3, &po, &res), 0);
+		assert_true(res.first_seq > 1);
+		audit_verify_result_release(&res);
+	}
+}
+
+static void test_reopen_after_clean_rotation(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .rotate_bytes = 1500, .keep_files = 3 };
+	struct audit_verify_result res;
+	char p1[160];
+	const char *files[2];
+
+	write_log(f->path, &o, 1, 2);
+	snprintf(p1, sizeof(p1), "%s.1", f->path);
+	/* an operator's rotation: move the file away, start empty */
+	assert_int_equal(rename(f->path, p1), 0);
+	write_log(f->path, &o, 3, 2);
+	files[0] = p1;
+	files[1] = f->path;
+	assert_int_equal(audit_verify(files, 2, NULL, &res), 0);
+	assert_int_equal(res.records, 4);
+	audit_verify_result_release(&res);
+}
+
+static void test_hmac(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .key_file = f->key };
+	_cleanup_free_ unsigned char *key = NULL;
+	_cleanup_free_ char *d = NULL;
+	struct audit_verify_result res;
+	size_t keylen, len, off, n;
+	char *err = NULL;
+	const unsigned char other[] = "another-key-of-enough-length";
+
+	write_log(f->path, &o, 1, 4);
+	assert_int_equal(audit_key_load(f->key, &key, &keylen, &err), 0);
+	assert_int_equal(verify1(f->path, key, keylen, &res), 0);
+	assert_int_equal(res.records, 4);
+	audit_verify_result_release(&res);
+	expect_broken(f->path, other, sizeof(other) - 1, 1, "bad hmac");
+
+	/* rewrite line 2 and re-link everything after it: the chain alone
+	 * cannot tell, the HMAC can */
+	d = slurp(f->path, &len);
+	{
+		struct buf out = BUF_INIT(0);
+		char prev[65];
+
+		for (int k = 1; k <= 4; k++) {
+			_cleanup_free_ char *line = NULL;
+			char *q;
+
+			line_at(d, len, k, &off, &n);
+			line = strndup(d + off, n - 1);
+			if (k == 2) {
+				q = strstr(line, "user-2");
+				q[5] = '7';
+			}
+			if (k > 2) {
+				q = strstr(line, "\"prevHash\":\"") + 12;
+				memcpy(q, prev, 64);
+			}
+			sha256_hex(line, strlen(line), prev);
+			buf_adds(&out, line);
+			buf_addc(&out, '\n');
+		}
+		spit(f->path, out.s, out.len);
+		buf_release(&out);
+	}
+	assert_int_equal(verify1(f->path, NULL, 0, &res), 0);
+	audit_verify_result_release(&res);
+	expect_broken(f->path, key, keylen, 2, "bad hmac");
+
+	/* a log written without a key fails a keyed verify */
+	unlink(f->path);
+	write_log(f->path, NULL, 1, 1);
+	expect_broken(f->path, key, keylen, 1, "no \"hmac\"");
+}
+
+static void test_key_file_limits(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .key_file = f->path };
+	struct audit_log *log = NULL;
+	char *err = NULL;
+
+	spit(f->path, "short", 5);
+	assert_int_equal(audit_log_open(f->dir, &o, &log, &err), -TG_ECONFIG);
+	assert_non_null(strstr(err, "at least 16"));
+	assert_null(log);
+	free(err);
+}
+
+static void test_append_is_durable_and_marks_event(void **state)
+{
+	struct fx *f = *state;
+	struct audit_log *log = NULL;
+	char *err = NULL;
+	char h[65];
+
+	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
+	for (int i = 1; i <= 3; i++) {
+		_cleanup_free_ char *d = NULL;
+		json_t *ev = event(i);
+		size_t len, off, n;
+		char want[48];
+
+		assert_int_equal(audit_log_append(log, ev, &err), 0);
+		/* on return, the line is in the file (read through another fd) */
+		d = slurp(f->path, &len);
+		assert_int_equal(d[len - 1], '\n');
+		line_at(d, len, i, &off, &n);
+		assert_int_equal(off + n, len);
+		snprintf(want, sizeof(want), ",\"seq\":%d,", i);
+		assert_non_null(memmem(d + off, n, want, strlen(want)));
+		if (i > 1)
+			assert_string_equal(json_string_value(json_object_get(ev, "prevHash")), h);
+		sha256_hex(d + off, n - 1, h);
+		assert_int_equal(json_integer_value(json_object_get(ev, "seq")), i);
+		/* a second append of the same event is refused */
+		assert_int_equal(audit_log_append(log, ev, &err), -EINVAL);
+		free(err);
+		err = NULL;
+		json_decref(ev);
+	}
+	audit_log_close(log);
+}
+
+static void test_record_limit(void **state)
+{
+	struct fx *f = *state;
+	struct audit_log *log = NULL;
+	char *err = NULL, *big;
+	json_t *ev;
+	struct stat st;
+
+	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
+	big = malloc(AUDIT_MAX_RECORD + 1);
+	memset(big, 'a', AUDIT_MAX_RECORD);
+	big[AUDIT_MAX_RECORD] = '\0';
+	ev = json_pack("{s:s}", "x", big);
+	assert_int_equal(audit_log_append(log, ev, &err), -TG_ELIMIT);
+	assert_non_null(strstr(err, "longer than"));
+	free(err);
+	free(big);
+	json_decref(ev);
+	audit_log_close(log);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+}
+
+static void test_failed_write_is_an_error(void **state)
+{
+	struct fx *f = *state;
+	struct audit_log *log = NULL;
+	struct rlimit old, lim;
+	char *err = NULL;
+	struct stat st;
+	json_t *ev;
+	int r;
+
+	write_log(f->path, NULL, 1, 2);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
+	/* the file may not grow by a whole record: a short or failed write */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 100;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ev = event(3);
+	r = audit_log_append(log, ev, &err);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_true(r < 0);
+	assert_non_null(strstr(err, "audit log"));
+	free(err);
+	err = NULL;
+	assert_null(json_object_get(ev, "seq"));
+	/* the next record is whole and chains from the last complete one;
+	 * verify shows the fragment */
+	assert_int_equal(audit_log_append(log, ev, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 3);
+	json_decref(ev);
+	audit_log_close(log);
+	expect_broken(f->path, NULL, 0, 3, "bad JSON");
+}
+
+struct worker {
+	struct audit_log *log;
+	int base;
+	int failures;
+};
+
+#define THREADS 8
+#define PER_THREAD 40
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		json_t *ev = event(w->base + i);
+		char *err = NULL;
+
+		if (audit_log_append(w->log, ev, &err) < 0)
+			w->failures++;
+		free(err);
+		json_decref(ev);
+	}
+	return NULL;
+}
+
+static void test_concurrent_appends_serialize(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .key_file = f->key };
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	struct audit_log *log = NULL;
+	struct audit_verify_result res;
+	_cleanup_free_ unsigned char *key = NULL;
+	size_t keylen;
+	char *err = NULL;
+
+	assert_int_equal(audit_log_open(f->path, &o, &log, &err), 0);
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ .log = log, .base = 1000 * (i + 1) };
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	audit_log_close(log);
+	assert_int_equal(audit_key_load(f->key, &key, &keylen, &err), 0);
+	assert_int_equal(verify1(f->path, key, keylen, &res), 0);
+	assert_int_equal(res.records, THREADS * PER_THREAD);
+	audit_verify_result_release(&res);
+}
+
+static void test_files_order(void **state)
+{
+	char *a[] = { (char *)"x/audit.log", (char *)"x/audit.log.10", (char *)"x/audit.log.2" };
+	char *b[] = { (char *)"one.log", (char *)"two.log" };
+	char *c[] = { (char *)"a.log.1", (char *)"a.log.1" };
+
+	assert_true(audit_files_order(a, 3));
+	assert_string_equal(a[0], "x/audit.log.10");
+	assert_string_equal(a[1], "x/audit.log.2");
+	assert_string_equal(a[2], "x/audit.log");
+	assert_false(audit_files_order(b, 2));
+	assert_string_equal(b[0], "one.log");
+	assert_false(audit_files_order(c, 2));
+}
+
+/* Runs cmd_audit with stdout and stderr captured in files. */
+static int run_audit(struct fx *f, char **ret_out, char **ret_err, int argc, ...)
+{
+	char *argv[16], outp[160], errp[160];
+	va_list ap;
+	int so, se, fo, fe, rc;
+	size_t len;
+
+	va_start(ap, argc);
+	for (int i = 0; i < argc; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	argv[argc] = NULL;
+	snprintf(outp, sizeof(outp), "%s/out", f->dir);
+	snprintf(errp, sizeof(errp), "%s/err", f->dir);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	rc = cmd_audit(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(fo);
+	close(fe);
+	*ret_out = slurp(outp, &len);
+	*ret_err = slurp(errp, &len);
+	return rc;
+}
+
+static void test_cmd_verify_and_query(void **state)
+{
+	struct fx *f = *state;
+	char *out, *err;
+	char p1[160];
+	struct audit_opts o = { .sz = sizeof(o), .keep_files = 5 };
+	struct stat st;
+	int rc;
+
+	/* three records, then a rotation before the fourth: two files */
+	write_log(f->path, &o, 1, 3);
+	assert_int_equal(stat(f->path, &st), 0);
+	o.rotate_bytes = (uint64_t)st.st_size + 1;
+	write_log(f->path, &o, 4, 3);
+	snprintf(p1, sizeof(p1), "%s.1", f->path);
+	rc = run_audit(f, &out, &err, 4, "audit", "verify", f->path, p1);
+	if (rc != 0)
+		fail_msg("verify exited %d: %s", rc, err);
+	assert_true(str_has_prefix(out, "6 records, chain intact\n"));
+	free(out);
+	free(err);
+
+	assert_int_equal(run_audit(f, &out, &err, 8, "audit", "query", p1, f->path, "--decision",
+				   "deny", "-o", "table"), 0);
+	/* rows 3 and 6 are denials */
+	assert_true(str_has_prefix(out, "TIME"));
+	assert_non_null(strstr(out, "REASON/POLICY"));
+	assert_non_null(strstr(out, "user-3"));
+	assert_non_null(strstr(out, "user-6"));
+	assert_null(strstr(out, "user-1 "));
+	assert_non_null(strstr(out, "forbid"));
+	free(out);
+	free(err);
+
+	assert_int_equal(run_audit(f, &out, &err, 7, "audit", "query", f->path, p1, "--user",
+				   "user-2", "-ojson"), 0);
+	assert_non_null(strstr(out, "\"username\":\"user-2\""));
+	assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));  /* one line */
+	free(out);
+	free(err);
+
+	assert_int_equal(run_audit(f, &out, &err, 5, "audit", "query", f->path, "--since",
+				   "yesterday"), 2);
+	assert_non_null(strstr(err, "--since \"yesterday\""));
+	free(out);
+	free(err);
+
+	/* a broken chain: exit 1 naming file and line */
+	assert_int_equal(truncate(f->path, 10), 0);
+	assert_int_equal(run_audit(f, &out, &err, 4, "audit", "verify", p1, f->path), 1);
+	assert_non_null(strstr(err, "audit.log:1: truncated last line"));
+	free(out);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_untouched_log_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_continues_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edited_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_first_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swapped_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inserted_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_last_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_keeps_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_keep_limit_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_after_clean_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_is_durable_and_marks_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_appends_serialize, setup, teardown),
+		cmocka_unit_test(test_files_order),
+		cmocka_unit_test_setup_teardown(test_cmd_verify_and_query, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
