@@ -18,8 +18,27 @@ enum tg_fmt_kind {
 	TG_FMT_UINT,    /* unsigned integer of `size` bytes in u */
 	TG_FMT_STR,     /* s, slen bytes (stop at the first NUL) */
 	TG_FMT_TEXT,    /* preformatted text (ksym, usym, kstack, time...) in s */
+	TG_FMT_BUF,     /* buf(): slen raw bytes at s, printed by %r/%rx/%rh */
 };
 
+/*
+ * Limits on what a program (a client) controls here.  A width or precision
+ * above TG_PRINTF_MAX_WIDTH is refused by tg_printf_check (-TG_ELIMIT);
+ * more than TG_PRINTF_MAX_ARGS arguments likewise.  A map record with more
+ * than TG_MAP_MAX_ENTRIES entries (after a merge too) or a key of more
+ * than TG_MAP_MAX_KEY_PARTS parts is refused with -TG_ELIMIT.
+ */
+#define TG_PRINTF_MAX_WIDTH 4096
+#define TG_PRINTF_MAX_ARGS 128
+#define TG_MAP_MAX_ENTRIES (1u << 20)
+#define TG_MAP_MAX_KEY_PARTS 64
+/* bpftrace 0.17's bucket counts: hist() has 65, lhist() at most 1000 plus
+ * the two out-of-range buckets. */
+#define TG_HIST_BUCKETS 65
+#define TG_LHIST_MAX_BUCKETS 1000
+
+/* size: 1, 2, 4 or 8 bytes (0 counts as 8); a TG_FMT_INT is sign-extended
+ * from it and a TG_FMT_UINT zero-extended, as bpftrace reads the event. */
 struct tg_fmt_arg {
 	enum tg_fmt_kind kind;
 	int size;
@@ -31,18 +50,35 @@ struct tg_fmt_arg {
 	size_t slen;
 };
 
-/* Checks a printf format against argument count and kinds, as bpftrace
- * does at compile time; -TG_ETYPE with msg naming the conversion. */
+/*
+ * printf follows bpftrace 0.17 to the byte (docs/internals/output.md):
+ * a conversion is `%[-][width][.prec][hh|h|l|ll|j|z|t](d|u|o|x|X|p)`,
+ * `%[-][width][.prec](s|c)` or `%r`, `%rx`, `%rh`; nothing else (no `%i`,
+ * no `+`, ` `, `#` flags) is a conversion.  Without a length modifier an
+ * integer is printed as a 32-bit int, as C's printf reads it.  Text after
+ * the last conversion is copied as is ("%%" stays "%%", as in 0.17).
+ *
+ * Checks a printf format against argument count and kinds, as bpftrace
+ * does at compile time; -TG_ETYPE with msg naming the conversion (or the
+ * count).  Also refuses a stray '%' before a conversion (bpftrace would
+ * hand it to snprintf, which reads arguments that are not there) and
+ * widths above TG_PRINTF_MAX_WIDTH (-TG_ELIMIT).  msg may be NULL. */
 int tg_printf_check(const char *fmt, const enum tg_fmt_kind *kinds, size_t n, char *msg,
 		    size_t msgsz);
-/* Appends the formatted text to out. */
+/* Appends the formatted text to out.  -EINVAL when args do not match the
+ * format's conversions (run tg_printf_check first), -E2BIG when out is
+ * full; out then holds what fitted of the text. */
 int tg_printf_format(struct buf *out, const char *fmt, const struct tg_fmt_arg *args, size_t n);
 
 /*
  * Map records (docs/internals/contracts.md, "Map records"): a JSON object
  *   {"type":"map","name":"@x","kind":K,"entries":[{"key":KEY,"value":V}...]}
  * Formats one as bpftrace prints it at exit, including the trailing blank
- * line rules, with print()'s `top` and `div` (0 = none / 1).
+ * line rules, with print()'s `top` and `div` (0 = none / 1).  The bytes
+ * are the same for print(@x) and for the exit-time dump; at exit bpftrace
+ * first prints "\n\n" once (not per map), which is the caller's job.
+ * -EINVAL for a malformed record, -TG_ELIMIT past a limit, -E2BIG when
+ * out is full.
  */
 int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
 /* Adds b's entries into a (same name and kind): counts and sums add,
