@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * BPF C for expressions and statements.  Every expression is evaluated
+ * into a fresh temporary (integers) or a scratch slot (strings) in source
+ * order, so side effects and short-circuits come out in bpftrace's order;
+ * clang folds the temporaries away.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "runner/codegen-int.h"
+#include "lib/banned.h"
+
+int cg_err(struct gen *g, struct tg_loc loc, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	g->diag->loc = loc;
+	va_start(ap, fmt);
+	vsnprintf(g->diag->msg, sizeof(g->diag->msg), fmt, ap);
+	va_end(ap);
+	return -code;
+}
+
+int cg_emit(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	r = buf_adds(g->o, "\t");
+	if (r < 0)
+		return r;
+	va_start(ap, fmt);
+	r = buf_vprintf(g->o, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return r;
+	return buf_addc(g->o, '\n');
+}
+
+int cg_slot(struct gen *g, uint32_t size, struct tg_loc loc, uint32_t *ret_off)
+{
+	uint32_t sz = sem_round8(size ? size : 8);
+
+	if (g->scratch + sz > CG_SCRATCH_MAX)
+		return cg_err(g, loc, TG_ELIMIT, "probe needs more than %d bytes of string and key space",
+			      CG_SCRATCH_MAX);
+	*ret_off = g->scratch;
+	g->scratch += sz;
+	if (g->scratch > g->scratch_hi)
+		g->scratch_hi = g->scratch;
+	return 0;
+}
+
+static void cv_int(struct cv *v, bool sign, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cv_int(struct cv *v, bool sign, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(v, 0, sizeof(*v));
+	v->sign = sign;
+	va_start(ap, fmt);
+	vsnprintf(v->e, sizeof(v->e), fmt, ap);
+	va_end(ap);
+}
+
+static void cv_str(struct cv *v, uint32_t off, uint32_t slen)
+{
+	memset(v, 0, sizeof(*v));
+	v->str = true;
+	v->slen = slen;
+	snprintf(v->e, sizeof(v->e), "(tg_s + %" PRIu32 ")", off);
+}
+
+static const char *ity(bool sign)
+{
+	return sign ? "__s64" : "__u64";
+}
+
+/* A new integer temporary holding C expression `e`. */
+static int tmp_int(struct gen *g, struct cv *v, bool sign, const char *e)
+{
+	int t = g->tmp++;
+	int r = cg_emit(g, "%s t%d = (%s)(%s);", ity(sign), t, ity(sign), e);
+
+	cv_int(v, sign, "t%d", t);
+	return r;
+}
+
+/* A literal string as a global 8-aligned array. */
+static int lit(struct gen *g, const char *s, size_t len, struct cv *v)
+{
+	uint32_t n = sem_round8((uint32_t)len + 1);
+	int id = (*g->nlits)++;
+	int r;
+
+	r = buf_printf(g->lits, "static const char tg_lit%d[%" PRIu32 "] __attribute__((aligned(8))) = {", id, n);
+	for (size_t i = 0; i < len && r >= 0; i++)
+		r = buf_printf(g->lits, "%d,", (int)(signed char)s[i]);
+	if (r >= 0)
+		r = buf_adds(g->lits, "0};\n");
+	memset(v, 0, sizeof(*v));
+	v->str = true;
+	v->slen = (uint32_t)len + 1;
+	snprintf(v->e, sizeof(v->e), "tg_lit%d", id);
+	return r;
+}
+
+/* Copies string value src into dst (dlen bytes, NUL-padded). */
+static int str_copy(struct gen *g, const char *dst, uint32_t dlen, const struct cv *src)
+{
+	uint32_t n = MIN(dlen, src->slen);
+	uint32_t n8 = n & ~7u;
+	int r = 0;
+
+	if (n8)
+		r = cg_emit(g, "__builtin_memcpy((__u64 *)(%s), (const __u64 *)(%s), %" PRIu32 ");", dst,
+			    src->e, n8);
+	if (r >= 0 && n > n8)
+		r = cg_emit(g, "__builtin_memcpy((char *)(%s) + %" PRIu32 ", (const char *)(%s) + %" PRIu32 ", %" PRIu32 ");",
+			    dst, n8, src->e, n8, n - n8);
+	if (r >= 0 && dlen > n)
+		r = cg_emit(g, "__builtin_memset((char *)(%s) + %" PRIu32 ", 0, %" PRIu32 ");", dst, n,
+			    dlen - n);
+	if (r >= 0 && n == dlen && src->slen > dlen)
+		r = cg_emit(g, "((char *)(%s))[%" PRIu32 "] = 0;", dst, dlen - 1);
+	return r;
+}
+
+static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, char *kp, size_t kpsz)
+{
+	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
+	uint32_t ks = cg_key_size(m), off = 0;
+	int r;
+
+	r = cg_slot(g, ks, mapn->loc, &off);
+	if (r < 0)
+		return r;
+	snprintf(kp, kpsz, "(tg_s + %" PRIu32 ")", off);
+	if (!m->nkeys && !bucket)
+		return cg_emit(g, "*(__u64 *)%s = 0;", kp);
+	for (size_t i = 0; i < mapn->nkids; i++) {
+		struct cv v;
+		char dst[96];
+
+		r = cg_expr(g, mapn->kids[i], &v);
+		if (r < 0)
+			return r;
+		snprintf(dst, sizeof(dst), "(%s + %" PRIu32 ")", kp, cg_key_off(m, i));
+		if (m->keys[i].k == ST_STR)
+			r = str_copy(g, dst, sem_round8(m->keys[i].slen), &v);
+		else
+			r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", dst, v.e);
+		if (r < 0)
+			return r;
+	}
+	if (bucket)
+		return cg_emit(g, "*(__u64 *)(%s + %" PRIu32 ") = (__u64)(%s);", kp, ks - 8, bucket);
+	return 0;
+}
+
+static int map_read(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct sem_map *m = &g->s->maps[sem_of(n)->map];
+	char kp[48];
+	int r, t;
+
+	r = key_build(g, n, NULL, kp, sizeof(kp));
+	if (r < 0)
+		return r;
+	t = g->tmp++;
+	if (m->kind == MK_STR) {
+		uint32_t off = 0;
+
+		r = cg_slot(g, m->val.slen, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_str(v, off, m->val.slen);
+		r = cg_emit(g, "{ char *p%d = bpf_map_lookup_elem(&tg_m%d, %s); if (p%d) __builtin_memcpy((__u64 *)%s, (__u64 *)p%d, %" PRIu32 "); else __builtin_memset((__u64 *)%s, 0, %" PRIu32 "); }",
+			    t, m->id, kp, t, v->e, t, sem_round8(m->val.slen), v->e, sem_round8(m->val.slen));
+		return r;
+	}
+	r = cg_emit(g, "__s64 t%d = 0; { __s64 *p = bpf_map_lookup_elem(&tg_m%d, %s); if (p) t%d = *p; }", t,
+		    m->id, kp, t);
+	cv_int(v, sem_of(n)->t.sign, "t%d", t);
+	return r;
+}
+
+static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct cv p, len;
+	uint32_t off = 0;
+	int r;
+
+	r = cg_expr(g, n->kids[0], &p);
+	if (r < 0)
+		return r;
+	if (p.str) {
+		*v = p;
+		return 0;
+	}
+	r = cg_slot(g, SEM_STRLEN, n->loc, &off);
+	if (r < 0)
+		return r;
+	cv_str(v, off, SEM_STRLEN);
+	r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %d);", v->e, SEM_STRLEN);
+	if (r < 0)
+		return r;
+	if (n->nkids == 2) {
+		r = cg_expr(g, n->kids[1], &len);
+		if (r < 0)
+			return r;
+		return cg_emit(g, "{ __u64 l = (__u64)(%s); if (l > %d) l = %d; if (l) %s(%s, (__u32)l + 1, (const void *)(%s)); }",
+			       len.e, SEM_STRLEN - 1, SEM_STRLEN - 1,
+			       g->user_ptrs ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str",
+			       v->e, p.e);
+	}
+	return cg_emit(g, "%s(%s, %d, (const void *)(%s));",
+		       g->user_ptrs ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str", v->e,
+		       SEM_STRLEN, p.e);
+}
+
+static int record(struct gen *g, struct tg_node *n, enum sem_rec_kind kind, uint32_t id,
+		  uint32_t size, struct tg_node **args, size_t nargs, const struct sem_site *site)
+{
+	struct cv vals[SEM_MAX_FMT_ARGS];
+	int r, t;
+
+	for (size_t i = 0; i < nargs; i++) {
+		r = cg_expr(g, args[i], &vals[i]);
+		if (r < 0)
+			return r;
+	}
+	t = g->tmp++;
+	r = cg_emit(g, "{ char *r%d = bpf_ringbuf_reserve(&tg_events, %" PRIu32 ", 0);", t, size);
+	if (r >= 0)
+		r = cg_emit(g, "if (!r%d) { tg_drop(); } else {", t);
+	if (r >= 0)
+		r = cg_emit(g, "*(__u32 *)r%d = %d; *(__u32 *)(r%d + 4) = %" PRIu32 "; *(__u64 *)(r%d + 8) = tg_cgid;",
+			    t, (int)kind, t, id, t);
+	for (size_t i = 0; i < nargs && r >= 0; i++) {
+		const struct sem_fmt_arg *fa = &site->args[i];
+		char dst[48];
+
+		snprintf(dst, sizeof(dst), "(r%d + %" PRIu32 ")", t, fa->off);
+		if (fa->t.k == ST_STR)
+			r = str_copy(g, dst, fa->size, &vals[i]);
+		else
+			r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", dst, vals[i].e);
+	}
+	if (r >= 0)
+		r = cg_emit(g, "bpf_ringbuf_submit(r%d, 0); } }", t);
+	(void)n;
+	return r;
+}
+
+/* Records without a sem site: exit, print(@m), clear, zero. */
+static int small_record(struct gen *g, enum sem_rec_kind kind, uint32_t id, const char *a,
+			const char *b)
+{
+	int t = g->tmp++;
+
+	return cg_emit(g, "{ char *r%d = bpf_ringbuf_reserve(&tg_events, 32, 0); if (!r%d) { tg_drop(); } else { *(__u32 *)r%d = %d; *(__u32 *)(r%d + 4) = %" PRIu32 "; *(__u64 *)(r%d + 8) = tg_cgid; *(__u64 *)(r%d + 16) = (__u64)(%s); *(__u64 *)(r%d + 24) = (__u64)(%s); bpf_ringbuf_submit(r%d, 0); } }",
+		       t, t, t, (int)kind, t, id, t, t, a, t, b, t);
+}
+
+static int call(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const char *f = n->str;
+	struct sem_node *a = sem_of(n);
+	struct cv x, y;
+	int r;
+
+	cv_int(v, false, "0");
+	if (!strcmp(f, "printf") || !strcmp(f, "time") || (!strcmp(f, "print") && a->site >= 0)) {
+		const struct sem_site *st = &g->s->sites[a->site];
+		bool pf = !strcmp(f, "printf");
+
+		return record(g, n, st->kind, (uint32_t)a->site, st->size, n->kids + (pf ? 1 : 0),
+			      st->nargs, st);
+	}
+	if (!strcmp(f, "str")) {
+		if (a->is_const)
+			return lit(g, a->cstr, a->cstrlen, v);
+		return str_of_ptr(g, n, v);
+	}
+	if (!strcmp(f, "exit")) {
+		if (n->nkids) {
+			r = cg_expr(g, n->kids[0], &x);
+			if (r < 0)
+				return r;
+		} else {
+			cv_int(&x, true, "0");
+		}
+		r = small_record(g, REC_EXIT, 0, x.e, "0");
+		if (r < 0)
+			return r;
+		return cg_emit(g, "goto tg_out_%zu;", g->probe);
+	}
+	if (!strcmp(f, "print") || !strcmp(f, "clear") || !strcmp(f, "zero")) {
+		char top[64] = "0", div[64] = "0";
+
+		for (size_t i = 1; i < n->nkids; i++) {
+			r = cg_expr(g, n->kids[i], &x);
+			if (r < 0)
+				return r;
+			snprintf(i == 1 ? top : div, sizeof(top), "%s", x.e);
+		}
+		return small_record(g, !strcmp(f, "print") ? REC_PRINT_MAP : !strcmp(f, "clear") ? REC_CLEAR : REC_ZERO,
+				    (uint32_t)g->s->maps[sem_of(n->kids[0])->map].id, top, div);
+	}
+	if (!strcmp(f, "delete")) {
+		char kp[48];
+
+		r = key_build(g, n->kids[0], NULL, kp, sizeof(kp));
+		if (r < 0)
+			return r;
+		return cg_emit(g, "bpf_map_delete_elem(&tg_m%d, %s);",
+			       g->s->maps[sem_of(n->kids[0])->map].id, kp);
+	}
+	if (!strcmp(f, "strncmp")) {
+		uint32_t len;
+
+		if ((r = cg_expr(g, n->kids[0], &x)) < 0 || (r = cg_expr(g, n->kids[1], &y)) < 0)
+			return r;
+		len = (uint32_t)MIN((uint64_t)sem_of(n->kids[2])->cval, (uint64_t)MIN(x.slen, y.slen));
+		return tmp_int(g, v, false, "0") < 0 ? -ENOMEM :
+		       cg_emit(g, "%s = tg_strcmp(%s, %s, %" PRIu32 ") != 0;", v->e, x.e, y.e, len);
+	}
+	if (!strcmp(f, "cgroupid")) {
+		cv_int(v, false, "%" PRIu64 "ULL", (uint64_t)a->cval);
+		return 0;
+	}
+	return cg_err(g, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
+}
+
+static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	static const struct { const char *n, *e; } ints[] = {
+		{ "pid", "bpf_get_current_pid_tgid() >> 32" },
+		{ "tid", "(__u32)bpf_get_current_pid_tgid()" },
+		{ "uid", "(__u32)bpf_get_current_uid_gid()" },
+		{ "gid", "bpf_get_current_uid_gid() >> 32" },
+		{ "nsecs", "bpf_ktime_get_ns()" },
+		{ "elapsed", "bpf_ktime_get_ns() - tg_start_ns()" },
+		{ "cpu", "bpf_get_smp_processor_id()" },
+		{ "cgroup", "bpf_get_current_cgroup_id()" },
+		{ "rand", "bpf_get_prandom_u32()" },
+		{ "numaid", "bpf_get_numa_node_id()" },
+		{ "retval", "((struct tg_pt_regs *)ctx)->ax" },
+	};
+	static const char *const regs[] = { "di", "si", "dx", "cx", "r8", "r9" };
+	uint32_t off = 0;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++)
+		if (!strcmp(n->str, ints[i].n))
+			return tmp_int(g, v, false, ints[i].e);
+	if (!strncmp(n->str, "arg", 3)) {
+		unsigned long k = strtoul(n->str + 3, NULL, 10);
+		char e[64];
+
+		if (k >= ARRAY_SIZE(regs))
+			return cg_err(g, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": only arg0..arg5",
+				      n->str);
+		snprintf(e, sizeof(e), "((struct tg_pt_regs *)ctx)->%s", regs[k]);
+		return tmp_int(g, v, false, e);
+	}
+	if (!strcmp(n->str, "comm")) {
+		r = cg_slot(g, 16, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_str(v, off, 16);
+		return cg_emit(g, "bpf_get_current_comm(%s, 16);", v->e);
+	}
+	if (!strcmp(n->str, "probe"))
+		return lit(g, g->pp->name, strlen(g->pp->name), v);
+	return cg_err(g, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
+}
+
+static int field(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct tp_field *f = tp_format_field(&g->pp->tp, n->str);
+	char e[96];
+	uint32_t off = 0;
+	int r;
+
+	if (!f)
+		return cg_err(g, n->loc, TG_ETYPE, "tracepoint \"%s:%s\": no field \"%s\"",
+			      g->pp->tp.category, g->pp->tp.name, n->str);
+	switch (f->kind) {
+	case TPF_INT:
+	case TPF_PTR:
+		snprintf(e, sizeof(e), "*(%s%u *)((char *)ctx + %" PRIu32 ")",
+			 f->is_signed && f->kind == TPF_INT ? "__s" : "__u", f->size * 8, f->offset);
+		return tmp_int(g, v, f->is_signed && f->kind == TPF_INT, e);
+	case TPF_CHARARRAY: {
+		uint32_t sl = sem_of(n)->t.slen;
+
+		r = cg_slot(g, sl, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_str(v, off, sl);
+		r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %" PRIu32 ");", v->e, sem_round8(sl));
+		if (r >= 0)
+			r = cg_emit(g, "__builtin_memcpy(%s, (char *)ctx + %" PRIu32 ", %" PRIu32 ");", v->e,
+				    f->offset, MIN(f->size, sl));
+		return r;
+	}
+	case TPF_DATALOC:
+		r = cg_slot(g, SEM_STRLEN, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_str(v, off, SEM_STRLEN);
+		r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %d);", v->e, SEM_STRLEN);
+		if (r >= 0)
+			r = cg_emit(g, "{ __u32 dl = *(__u32 *)((char *)ctx + %" PRIu32 "); bpf_probe_read_kernel_str(%s, %d, (char *)ctx + (dl & 0xffff)); }",
+				    f->offset, v->e, SEM_STRLEN);
+		return r;
+	default:
+		return cg_err(g, n->loc, TG_EUNSUPPORTED, "args->%s: type \"%s\" is not supported",
+			      n->str, f->type);
+	}
+}
+
+static const char *cop(enum tg_op op)
+{
+	switch (op) {
+	case TG_OP_BOR: return "|";
+	case TG_OP_BXOR: return "^";
+	case TG_OP_BAND: return "&";
+	case TG_OP_EQ: return "==";
+	case TG_OP_NE: return "!=";
+	case TG_OP_LT: return "<";
+	case TG_OP_LE: return "<=";
+	case TG_OP_GT: return ">";
+	case TG_OP_GE: return ">=";
+	case TG_OP_SHL: return "<<";
+	case TG_OP_SHR: return ">>";
+	case TG_OP_ADD: return "+";
+	case TG_OP_SUB: return "-";
+	case TG_OP_MUL: return "*";
+	default: return NULL;
+	}
+}
+
+/* x op y on integer values, into a new temporary (sign: of the result). */
+static int arith(struct gen *g, struct tg_loc loc, enum tg_op op, const struct cv *x,
+		 const struct cv *y, bool sign, struct cv *v)
+{
+	char e[200];
+	bool cmpsign = x->sign && y->sign;
+
+	if (op == TG_OP_DIV || op == TG_OP_MOD) {
+		snprintf(e, sizeof(e), "%s(%s, %s)",
+			 op == TG_OP_DIV ? (cmpsign ? "tg_sdiv" : "tg_udiv") : (cmpsign ? "tg_smod" : "tg_umod"),
+			 x->e, y->e);
+		return tmp_int(g, v, sign, e);
+	}
+	if (!cop(op))
+		return cg_err(g, loc, TG_EUNSUPPORTED, "operator \"%s\": not supported", tg_op_str(op));
+	snprintf(e, sizeof(e), "(%s)(%s) %s (%s)(%s)", ity(cmpsign), x->e, cop(op),
+		 op == TG_OP_SHL || op == TG_OP_SHR ? "__u64" : ity(cmpsign), y->e);
+	return tmp_int(g, v, sign, e);
+}
+
+static int binop(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct cv x, y;
+	int r, t;
+
+	if (n->op == TG_OP_LAND || n->op == TG_OP_LOR) {
+		t = g->tmp++;
+		r = cg_expr(g, n->kids[0], &x);
+		if (r < 0)
+			return r;
+		r = cg_emit(g, "__u64 t%d = %d; if (%s(%s)) {", t, n->op == TG_OP_LOR, n->op == TG_OP_LOR ? "!" : "", x.e);
+		if (r < 0)
+			return r;
+		r = cg_expr(g, n->kids[1], &y);
+		if (r < 0)
+			return r;
+		r = cg_emit(g, "t%d = (%s) != 0; }", t, y.e);
+		cv_int(v, false, "t%d", t);
+		return r;
+	}
+	if ((r = cg_expr(g, n->kids[0], &x)) < 0 || (r = cg_expr(g, n->kids[1], &y)) < 0)
+		return r;
+	if (x.str) {
+		char e[200];
+
+		snprintf(e, sizeof(e), "tg_strcmp(%s, %s, %" PRIu32 ") %s 0", x.e, y.e,
+			 MIN(x.slen, y.slen), n->op == TG_OP_EQ ? "==" : "!=");
+		return tmp_int(g, v, false, e);
+	}
+	return arith(g, n->loc, n->op, &x, &y, sem_of(n)->t.sign, v);
+}
+
+static const char *var_name(struct gen *g, int idx, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "V%zu_%d", g->probe, idx);
+	return buf;
+}
+
+static int incdec(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	bool pre = n->op == TG_OP_PREINC || n->op == TG_OP_PREDEC;
+	const char *d = (n->op == TG_OP_PREINC || n->op == TG_OP_POSTINC) ? "+ 1" : "- 1";
+	struct tg_node *k = n->kids[0];
+	char name[32];
+	int r, t = g->tmp++;
+
+	if (k->kind == TG_N_VAR) {
+		var_name(g, sem_of(k)->var, name, sizeof(name));
+		if (pre)
+			r = cg_emit(g, "%s = %s %s; %s t%d = %s;", name, name, d, ity(sem_of(n)->t.sign), t, name);
+		else
+			r = cg_emit(g, "%s t%d = %s; %s = %s %s;", ity(sem_of(n)->t.sign), t, name, name, name, d);
+		cv_int(v, sem_of(n)->t.sign, "t%d", t);
+		return r;
+	} else {
+		const struct sem_map *m = &g->s->maps[sem_of(k)->map];
+		char kp[48];
+
+		r = key_build(g, k, NULL, kp, sizeof(kp));
+		if (r < 0)
+			return r;
+		r = cg_emit(g, "__s64 t%d = 0; { __s64 *p = bpf_map_lookup_elem(&tg_m%d, %s), o = p ? *p : 0, nv = o %s; if (bpf_map_update_elem(&tg_m%d, %s, &nv, 0) < 0) tg_mdrop(); t%d = %s; }",
+			    t, m->id, kp, d, m->id, kp, t, pre ? "nv" : "o");
+		cv_int(v, true, "t%d", t);
+		return r;
+	}
+}
+
+static int ternary(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct cv c, x;
+	struct sem_node *a = sem_of(n);
+	uint32_t off = 0;
+	int r, t = g->tmp++;
+
+	r = cg_expr(g, n->kids[0], &c);
+	if (r < 0)
+		return r;
+	if (a->t.k == ST_STR) {
+		r = cg_slot(g, a->t.slen, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_str(v, off, a->t.slen);
+	} else if (a->t.k == ST_INT) {
+		r = cg_emit(g, "%s t%d = 0;", ity(a->t.sign), t);
+		if (r < 0)
+			return r;
+		cv_int(v, a->t.sign, "t%d", t);
+	} else {
+		cv_int(v, false, "0");
+	}
+	for (int i = 1; i <= 2; i++) {
+		r = cg_emit(g, i == 1 ? "if (%s) {" : "} else {", c.e);
+		if (r < 0)
+			return r;
+		r = cg_expr(g, n->kids[i], &x);
+		if (r < 0)
+			return r;
+		if (a->t.k == ST_STR)
+			r = str_copy(g, v->e, sem_round8(a->t.slen), &x);
+		else if (a->t.k == ST_INT)
+			r = cg_emit(g, "t%d = %s;", t, x.e);
+		if (r < 0)
+			return r;
+	}
+	return cg_emit(g, "}");
+}
+
+int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct sem_node *a = sem_of(n);
+	char name[32];
+	int r;
+
+	if (a->is_const && a->t.k == ST_INT) {
+		cv_int(v, a->t.sign, "((%s)0x%" PRIx64 "ULL)", ity(a->t.sign), (uint64_t)a->cval);
+		return 0;
+	}
+	if (a->is_const && a->t.k == ST_STR)
+		return lit(g, a->cstr, a->cstrlen, v);
+	switch (n->kind) {
+	case TG_N_BUILTIN:
+		return builtin(g, n, v);
+	case TG_N_VAR:
+		var_name(g, a->var, name, sizeof(name));
+		if (a->t.k == ST_STR) {
+			cv_str(v, g->var_slot[a->var], g->sp->vars[a->var].t.slen);
+			return 0;
+		}
+		cv_int(v, a->t.sign, "%s", name);
+		return 0;
+	case TG_N_MAP:
+		return map_read(g, n, v);
+	case TG_N_CALL:
+		return call(g, n, v);
+	case TG_N_BINOP:
+		return binop(g, n, v);
+	case TG_N_UNOP: {
+		struct cv x;
+		char e[96];
+
+		r = cg_expr(g, n->kids[0], &x);
+		if (r < 0)
+			return r;
+		snprintf(e, sizeof(e), "%s(%s)", n->op == TG_OP_NOT ? "!" : n->op == TG_OP_BNOT ? "~" : "-", x.e);
+		return tmp_int(g, v, a->t.sign, e);
+	}
+	case TG_N_INCDEC:
+		return incdec(g, n, v);
+	case TG_N_TERNARY:
+		return ternary(g, n, v);
+	case TG_N_FIELD:
+		return field(g, n, v);
+	case TG_N_CAST: {
+		struct cv x;
+		char e[96];
+
+		r = cg_expr(g, n->kids[0], &x);
+		if (r < 0)
+			return r;
+		snprintf(e, sizeof(e), "(%s%d)(%s)", a->t.sign ? "__s" : "__u", a->t.size * 8, x.e);
+		return tmp_int(g, v, a->t.sign, e);
+	}
+	default:
+		return cg_err(g, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
+			      tg_node_kind_str(n->kind));
+	}
+}
+
+static int assign_map(struct gen *g, struct tg_node *n)
+{
+	struct tg_node *mn = n->kids[0], *rhs = n->kids[1];
+	const struct sem_map *m = &g->s->maps[sem_of(mn)->map];
+	struct cv x;
+	char kp[48], bucket[160];
+	int r;
+
+	if (rhs->kind == TG_N_CALL && sem_of(rhs)->t.k == ST_AGG) {
+		const char *bk = NULL;
+
+		if (m->kind != MK_COUNT) {
+			r = cg_expr(g, rhs->kids[0], &x);
+			if (r < 0)
+				return r;
+		}
+		if (m->kind == MK_HIST) {
+			snprintf(bucket, sizeof(bucket), "tg_log2((__s64)(%s))", x.e);
+			bk = bucket;
+		} else if (m->kind == MK_LHIST) {
+			snprintf(bucket, sizeof(bucket), "tg_linear((__s64)(%s), %" PRId64 "LL, %" PRId64 "LL, %" PRId64 "LL)",
+				 x.e, m->lmin, m->lmax, m->lstep);
+			bk = bucket;
+		}
+		r = key_build(g, mn, bk, kp, sizeof(kp));
+		if (r < 0)
+			return r;
+		switch (m->kind) {
+		case MK_COUNT: case MK_HIST: case MK_LHIST:
+			return cg_emit(g, "tg_add(&tg_m%d, %s, 1);", m->id, kp);
+		case MK_SUM:
+			return cg_emit(g, "tg_add(&tg_m%d, %s, (__s64)(%s));", m->id, kp, x.e);
+		case MK_AVG: case MK_STATS:
+			return cg_emit(g, "tg_avg(&tg_m%d, %s, (__s64)(%s));", m->id, kp, x.e);
+		case MK_MIN: case MK_MAX:
+			return cg_emit(g, "tg_minmax(&tg_m%d, %s, (__s64)(%s), %d);", m->id, kp, x.e,
+				       m->kind == MK_MAX);
+		default:
+			return cg_err(g, n->loc, TG_ETYPE, "map \"%s\": bad aggregation", m->name);
+		}
+	}
+	r = cg_expr(g, rhs, &x);
+	if (r < 0)
+		return r;
+	r = key_build(g, mn, NULL, kp, sizeof(kp));
+	if (r < 0)
+		return r;
+	if (m->kind == MK_STR) {
+		uint32_t off = 0;
+		char dst[48];
+
+		r = cg_slot(g, m->val.slen, n->loc, &off);
+		if (r < 0)
+			return r;
+		snprintf(dst, sizeof(dst), "(tg_s + %" PRIu32 ")", off);
+		r = str_copy(g, dst, sem_round8(m->val.slen), &x);
+		if (r < 0)
+			return r;
+		return cg_emit(g, "if (bpf_map_update_elem(&tg_m%d, %s, %s, 0) < 0) tg_mdrop();", m->id,
+			       kp, dst);
+	}
+	if (n->op != TG_OP_NONE) {
+		struct cv old, res;
+		int t = g->tmp++;
+
+		r = cg_emit(g, "__s64 t%d = 0; { __s64 *p = bpf_map_lookup_elem(&tg_m%d, %s); if (p) t%d = *p; }",
+			    t, m->id, kp, t);
+		if (r < 0)
+			return r;
+		cv_int(&old, true, "t%d", t);
+		r = arith(g, n->loc, n->op, &old, &x, true, &res);
+		if (r < 0)
+			return r;
+		return cg_emit(g, "{ __s64 nv = %s; if (bpf_map_update_elem(&tg_m%d, %s, &nv, 0) < 0) tg_mdrop(); }",
+			       res.e, m->id, kp);
+	}
+	return cg_emit(g, "{ __s64 nv = (__s64)(%s); if (bpf_map_update_elem(&tg_m%d, %s, &nv, 0) < 0) tg_mdrop(); }",
+		       x.e, m->id, kp);
+}
+
+static int assign_var(struct gen *g, struct tg_node *n)
+{
+	struct sem_node *a = sem_of(n->kids[0]);
+	const struct sem_var *sv = &g->sp->vars[a->var];
+	struct cv x, res;
+	char name[32];
+	int r;
+
+	r = cg_expr(g, n->kids[1], &x);
+	if (r < 0)
+		return r;
+	var_name(g, a->var, name, sizeof(name));
+	if (sv->t.k == ST_STR) {
+		char dst[48];
+
+		snprintf(dst, sizeof(dst), "(tg_s + %" PRIu32 ")", g->var_slot[a->var]);
+		return str_copy(g, dst, sem_round8(sv->t.slen), &x);
+	}
+	if (n->op != TG_OP_NONE) {
+		struct cv old;
+
+		cv_int(&old, sv->t.sign, "%s", name);
+		r = arith(g, n->loc, n->op, &old, &x, sv->t.sign, &res);
+		if (r < 0)
+			return r;
+		return cg_emit(g, "%s = %s;", name, res.e);
+	}
+	return cg_emit(g, "%s = (%s)(%s);", name, ity(sv->t.sign), x.e);
+}
+
+int cg_stmt(struct gen *g, struct tg_node *n)
+{
+	uint32_t mark = g->scratch;
+	struct cv c;
+	int r = 0;
+
+	switch (n->kind) {
+	case TG_N_EXPR_STMT:
+		r = cg_emit(g, "{");
+		if (r >= 0)
+			r = cg_expr(g, n->kids[0], &c);
+		if (r >= 0)
+			r = cg_emit(g, "}");
+		break;
+	case TG_N_ASSIGN:
+		r = cg_emit(g, "{");
+		if (r >= 0)
+			r = n->kids[0]->kind == TG_N_MAP ? assign_map(g, n) : assign_var(g, n);
+		if (r >= 0)
+			r = cg_emit(g, "}");
+		break;
+	case TG_N_BLOCK:
+		r = cg_emit(g, "{");
+		for (size_t i = 0; i < n->nkids && r >= 0; i++)
+			r = cg_stmt(g, n->kids[i]);
+		if (r >= 0)
+			r = cg_emit(g, "}");
+		break;
+	case TG_N_IF:
+		r = cg_emit(g, "{");
+		if (r >= 0)
+			r = cg_expr(g, n->kids[0], &c);
+		if (r >= 0)
+			r = cg_emit(g, "if (%s) {", c.e);
+		if (r >= 0)
+			r = cg_stmt(g, n->kids[1]);
+		if (r >= 0 && n->nkids > 2) {
+			r = cg_emit(g, "} else {");
+			if (r >= 0)
+				r = cg_stmt(g, n->kids[2]);
+		}
+		if (r >= 0)
+			r = cg_emit(g, "} }");
+		break;
+	case TG_N_UNROLL:
+		for (uint64_t i = 0; i < n->u64 && r >= 0; i++)
+			r = cg_stmt(g, n->kids[0]);
+		break;
+	case TG_N_WHILE:
+		r = cg_emit(g, "while (1) {");
+		if (r >= 0)
+			r = cg_expr(g, n->kids[0], &c);
+		if (r >= 0)
+			r = cg_emit(g, "if (!(%s)) break;", c.e);
+		if (r >= 0)
+			r = cg_stmt(g, n->kids[1]);
+		if (r >= 0)
+			r = cg_emit(g, "}");
+		break;
+	case TG_N_BREAK:
+		r = cg_emit(g, "break;");
+		break;
+	case TG_N_CONTINUE:
+		r = cg_emit(g, "continue;");
+		break;
+	case TG_N_RETURN:
+		r = cg_emit(g, "goto tg_out_%zu;", g->probe);
+		break;
+	default:
+		r = cg_emit(g, "{");
+		if (r >= 0)
+			r = cg_expr(g, n, &c);
+		if (r >= 0)
+			r = cg_emit(g, "}");
+		break;
+	}
+	/* temporaries of a statement die with it; variables have fixed slots */
+	g->scratch = mark;
+	return r;
+}

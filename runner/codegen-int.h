@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals shared by codegen.c (programs, maps) and codegen-expr.c. */
+#ifndef TG_RUNNER_CODEGEN_INT_H
+#define TG_RUNNER_CODEGEN_INT_H
+
+#include <stdbool.h>
+#include "lib/buf.h"
+#include "runner/codegen.h"
+
+struct gen {
+	const struct sem *s;
+	const struct plan_prog *pp;
+	const struct sem_probe *sp;
+	size_t probe;               /* index of the probe block being generated */
+	struct buf *o;              /* function body */
+	struct buf *lits;           /* global literal arrays */
+	int *nlits;
+	int tmp;
+	uint32_t scratch;           /* bytes of scratch in use */
+	uint32_t scratch_hi;        /* high-water mark of this program */
+	uint32_t *var_slot;         /* per variable: scratch offset of a string variable */
+	bool user_ptrs;             /* str(int) reads user memory */
+	struct tg_diag *diag;
+	int err;
+};
+
+/* A generated value: an integer C expression, or a pointer to slen
+ * NUL-padded bytes. */
+struct cv {
+	bool str;
+	bool sign;
+	uint32_t slen;
+	char e[64];
+};
+
+int cg_err(struct gen *g, struct tg_loc loc, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int cg_stmt(struct gen *g, struct tg_node *n);
+int cg_expr(struct gen *g, struct tg_node *n, struct cv *v);
+int cg_emit(struct gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Allocates size bytes (8-aligned) of scratch; -TG_ELIMIT beyond CG_SCRATCH_MAX. */
+int cg_slot(struct gen *g, uint32_t size, struct tg_loc loc, uint32_t *ret_off);
+
+#endif

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * BPF C generation: the prelude, the maps, one function per planned
+ * program.  See docs/internals/runner.md for the prologue and sections.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "runner/codegen-int.h"
+#include "lib/banned.h"
+
+/* Only what the generated code uses: no vmlinux.h, no system headers, so
+ * clang parses a few hundred lines. */
+static const char prelude[] =
+	"typedef unsigned char __u8; typedef signed char __s8;\n"
+	"typedef unsigned short __u16; typedef short __s16;\n"
+	"typedef unsigned int __u32; typedef int __s32;\n"
+	"typedef unsigned long long __u64; typedef long long __s64;\n"
+	"#define SEC(n) __attribute__((section(n), used))\n"
+	"#define __always_inline inline __attribute__((always_inline))\n"
+	"#define __uint(name, val) int (*name)[val]\n"
+	"struct tg_pt_regs { __u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss; };\n"
+	"static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;\n"
+	"static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;\n"
+	"static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;\n"
+	"static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;\n"
+	"static __u32 (*bpf_get_prandom_u32)(void) = (void *)7;\n"
+	"static __u32 (*bpf_get_smp_processor_id)(void) = (void *)8;\n"
+	"static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;\n"
+	"static __u64 (*bpf_get_current_uid_gid)(void) = (void *)15;\n"
+	"static long (*bpf_get_current_comm)(void *buf, __u32 size) = (void *)16;\n"
+	"static long (*bpf_get_numa_node_id)(void) = (void *)42;\n"
+	"static __u64 (*bpf_get_current_cgroup_id)(void) = (void *)80;\n"
+	"static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *p) = (void *)114;\n"
+	"static long (*bpf_probe_read_kernel_str)(void *dst, __u32 size, const void *p) = (void *)115;\n"
+	"static __u64 (*bpf_get_current_ancestor_cgroup_id)(int level) = (void *)123;\n"
+	"static void *(*bpf_ringbuf_reserve)(void *rb, __u64 size, __u64 flags) = (void *)131;\n"
+	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
+	"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
+
+/* Helpers in C, after the maps they use. */
+static const char helpers[] =
+	"static __always_inline void tg_count(void *m) { __u32 z = 0; __u64 *p = bpf_map_lookup_elem(m, &z); if (p) *p += 1; }\n"
+	"static __always_inline void tg_drop(void) { tg_count(&tg_drops); }\n"
+	"static __always_inline void tg_mdrop(void) { tg_count(&tg_mdrops); }\n"
+	"static __always_inline __u64 tg_start_ns(void) { __u32 z = 0; __u64 *p = bpf_map_lookup_elem(&tg_start, &z); return p ? *p : 0; }\n"
+	"static __always_inline int tg_strcmp(const char *a, const char *b, __u32 n) {\n"
+	"\tfor (__u32 i = 0; i < n; i++) { char x = a[i], y = b[i]; if (x != y) return x < y ? -1 : 1; if (!x) return 0; }\n"
+	"\treturn 0;\n}\n"
+	"static __always_inline __u64 tg_udiv(__u64 a, __u64 b) { return b ? a / b : 0; }\n"
+	"static __always_inline __u64 tg_umod(__u64 a, __u64 b) { return b ? a % b : 0; }\n"
+	"static __always_inline __s64 tg_sdiv(__s64 a, __s64 b) {\n"
+	"\tint neg = (a < 0) != (b < 0); __u64 ua = a < 0 ? -(__u64)a : (__u64)a, ub = b < 0 ? -(__u64)b : (__u64)b;\n"
+	"\t__u64 q = ub ? ua / ub : 0; return neg ? -(__s64)q : (__s64)q;\n}\n"
+	"static __always_inline __s64 tg_smod(__s64 a, __s64 b) {\n"
+	"\t__u64 ua = a < 0 ? -(__u64)a : (__u64)a, ub = b < 0 ? -(__u64)b : (__u64)b;\n"
+	"\t__u64 m = ub ? ua % ub : 0; return a < 0 ? -(__s64)m : (__s64)m;\n}\n"
+	"static __always_inline __u64 tg_log2(__s64 v) {\n"
+	"\tif (v < 0) return 0; if (v == 0) return 1; __u64 n = v, l = 0;\n"
+	"\tif (n >= (1ULL << 32)) { n >>= 32; l += 32; } if (n >= (1ULL << 16)) { n >>= 16; l += 16; }\n"
+	"\tif (n >= (1ULL << 8)) { n >>= 8; l += 8; } if (n >= (1ULL << 4)) { n >>= 4; l += 4; }\n"
+	"\tif (n >= (1ULL << 2)) { n >>= 2; l += 2; } if (n >= (1ULL << 1)) { l += 1; }\n"
+	"\treturn l + 2;\n}\n"
+	"static __always_inline __u64 tg_linear(__s64 v, __s64 mn, __s64 mx, __s64 st) {\n"
+	"\tif (v < mn) return 0; if (v > mx) return 1 + (__u64)(mx - mn) / st; return 1 + (__u64)(v - mn) / st;\n}\n"
+	"static __always_inline void tg_add(void *m, void *k, __s64 v) {\n"
+	"\t__s64 *p = bpf_map_lookup_elem(m, k); if (p) { *p += v; return; }\n"
+	"\t__s64 nv = v; if (bpf_map_update_elem(m, k, &nv, 1) == 0) return;\n"
+	"\tp = bpf_map_lookup_elem(m, k); if (p) *p += v; else tg_mdrop();\n}\n"
+	"struct tg_pair { __s64 a; __u64 b; };\n"
+	"static __always_inline void tg_avg(void *m, void *k, __s64 v) {\n"
+	"\tstruct tg_pair *p = bpf_map_lookup_elem(m, k);\n"
+	"\tif (!p) { struct tg_pair z = { 0, 0 }; bpf_map_update_elem(m, k, &z, 1); p = bpf_map_lookup_elem(m, k); }\n"
+	"\tif (p) { p->a += v; p->b += 1; } else tg_mdrop();\n}\n"
+	"static __always_inline void tg_minmax(void *m, void *k, __s64 v, int max) {\n"
+	"\tstruct tg_pair *p = bpf_map_lookup_elem(m, k);\n"
+	"\tif (!p) { struct tg_pair z = { 0, 0 }; bpf_map_update_elem(m, k, &z, 1); p = bpf_map_lookup_elem(m, k); }\n"
+	"\tif (!p) { tg_mdrop(); return; }\n"
+	"\tif (!p->b || (max ? v > p->a : v < p->a)) { p->a = v; p->b = 1; }\n}\n";
+
+uint32_t cg_key_off(const struct sem_map *m, size_t i)
+{
+	uint32_t off = 0;
+
+	for (size_t j = 0; j < i; j++)
+		off += m->keys[j].k == ST_STR ? sem_round8(m->keys[j].slen) : 8;
+	return off;
+}
+
+uint32_t cg_key_size(const struct sem_map *m)
+{
+	uint32_t s = cg_key_off(m, m->nkeys);
+
+	if (m->kind == MK_HIST || m->kind == MK_LHIST)
+		s += 8;
+	return s ? s : 8;
+}
+
+uint32_t cg_val_size(const struct sem_map *m)
+{
+	switch (m->kind) {
+	case MK_STR:
+		return sem_round8(m->val.slen);
+	case MK_MIN: case MK_MAX: case MK_AVG: case MK_STATS:
+		return 16;
+	default:
+		return 8;
+	}
+}
+
+unsigned cg_log2_bucket(int64_t v)
+{
+	uint64_t n;
+	unsigned l = 0;
+
+	if (v < 0)
+		return 0;
+	if (v == 0)
+		return 1;
+	for (n = (uint64_t)v; n > 1; n >>= 1)
+		l++;
+	return l + 2;
+}
+
+static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, uint32_t scratch)
+{
+	int r = 0;
+
+	if (op->levels)
+		r = buf_adds(o, "struct { __uint(type, 1); __uint(max_entries, 256); __uint(key_size, 8); __uint(value_size, 1); } tg_scope SEC(\".maps\");\n");
+	if (r >= 0)
+		r = buf_printf(o, "struct { __uint(type, 27); __uint(max_entries, %" PRIu32 "); } tg_events SEC(\".maps\");\n",
+			       op->ringbuf_bytes);
+	if (r >= 0)
+		r = buf_adds(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_drops SEC(\".maps\");\n"
+			     "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_mdrops SEC(\".maps\");\n"
+			     "struct { __uint(type, 2); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_start SEC(\".maps\");\n");
+	if (r >= 0)
+		r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_scratch SEC(\".maps\");\n",
+			       scratch ? scratch : 8);
+	for (size_t i = 0; i < s->nmaps && r >= 0; i++) {
+		const struct sem_map *m = &s->maps[i];
+
+		r = buf_printf(o, "struct { __uint(type, %d); __uint(max_entries, %" PRIu64 "); __uint(key_size, %" PRIu32 "); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\"); /* %s */\n",
+			       sem_map_percpu(m) ? 5 : 1, op->max_map_entries, cg_key_size(m),
+			       cg_val_size(m), m->id, m->name);
+	}
+	return r;
+}
+
+static int prologue(struct gen *g, const struct cg_opts *op)
+{
+	int r = cg_emit(g, "__u64 tg_cgid = 0;");
+
+	if (!op->levels || g->pp->kind == PK_BEGIN || g->pp->kind == PK_END)
+		return r;
+	for (size_t i = 0; i < op->nlevels && r >= 0; i++) {
+		r = cg_emit(g, "tg_cgid = bpf_get_current_ancestor_cgroup_id(%d);", op->levels[i]);
+		if (r >= 0)
+			r = cg_emit(g, "if (bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n\t\tgoto tg_in_scope;");
+	}
+	if (r >= 0)
+		r = cg_emit(g, "return 0;\ntg_in_scope:;");
+	return r;
+}
+
+static int probe_block(struct gen *g, const struct tg_program *prog, size_t probe)
+{
+	const struct tg_probe *pr = &prog->probes[probe];
+	const struct sem_probe *sp = &g->s->probes[probe];
+	_cleanup_free_ uint32_t *slots = calloc(sp->nvars ? sp->nvars : 1, sizeof(*slots));
+	struct cv c;
+	int r;
+
+	if (!slots)
+		return -ENOMEM;
+	g->probe = probe;
+	g->sp = sp;
+	g->var_slot = slots;
+	g->scratch = 0;
+	r = cg_emit(g, "{ /* probe %zu, line %u */", probe, pr->loc.line);
+	for (size_t i = 0; i < sp->nvars && r >= 0; i++) {
+		if (sp->vars[i].t.k == ST_STR) {
+			r = cg_slot(g, sp->vars[i].t.slen, pr->loc, &slots[i]);
+			if (r >= 0)
+				r = cg_emit(g, "__builtin_memset((__u64 *)(tg_s + %" PRIu32 "), 0, %" PRIu32 ");",
+					    slots[i], sem_round8(sp->vars[i].t.slen));
+		} else {
+			r = cg_emit(g, "%s V%zu_%zu = 0;", sp->vars[i].t.sign ? "__s64" : "__u64", probe, i);
+		}
+	}
+	if (r >= 0 && pr->pred) {
+		uint32_t mark = g->scratch;
+
+		r = cg_expr(g, pr->pred, &c);
+		if (r >= 0)
+			r = cg_emit(g, "if (!(%s)) goto tg_out_%zu;", c.e, probe);
+		g->scratch = mark;
+	}
+	if (r >= 0)
+		r = cg_stmt(g, pr->body);
+	if (r >= 0)
+		r = cg_emit(g, "}\ntg_out_%zu:;", probe);
+	g->var_slot = NULL;
+	return r;
+}
+
+static int function(struct gen *g, const struct tg_program *prog, const struct plan *pl,
+		    size_t k, const struct cg_opts *op, struct buf *out)
+{
+	const struct plan_prog *pp = &pl->progs[k];
+	int r;
+
+	g->pp = pp;
+	g->tmp = 0;
+	g->user_ptrs = pp->kind == PK_UPROBE || pp->kind == PK_URETPROBE ||
+		       (pp->kind == PK_TRACEPOINT && pp->tp.category && !strcmp(pp->tp.category, "syscalls")) ||
+		       pp->kind == PK_BEGIN || pp->kind == PK_END || pp->kind == PK_PERF;
+	r = buf_printf(out, "SEC(\"%s\")\nint %s(void *ctx)\n{\n", pp->section, pp->fn);
+	if (r < 0)
+		return r;
+	g->o = out;
+	r = prologue(g, op);
+	if (r >= 0)
+		r = cg_emit(g, "__u32 tg_zero = 0; char *tg_s = bpf_map_lookup_elem(&tg_scratch, &tg_zero);\n\tif (!tg_s) return 0;");
+	if (pp->kind == PK_BEGIN || pp->kind == PK_END) {
+		/* all BEGIN (END) blocks, in program order, in one function */
+		for (size_t i = 0; i < pl->n && r >= 0; i++)
+			if (pl->progs[i].kind == pp->kind)
+				r = probe_block(g, prog, pl->progs[i].probe);
+	} else if (r >= 0) {
+		r = probe_block(g, prog, pp->probe);
+	}
+	if (r >= 0)
+		r = buf_adds(out, "\treturn 0;\n}\n\n");
+	return r;
+}
+
+int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *op,
+		char **ret_src, struct tg_diag *diag)
+{
+	_cleanup_buf_ struct buf lits = BUF_INIT(CG_MAX_SOURCE);
+	_cleanup_buf_ struct buf fns = BUF_INIT(CG_MAX_SOURCE);
+	_cleanup_buf_ struct buf all = BUF_INIT(CG_MAX_SOURCE);
+	bool begin_done = false, end_done = false;
+	uint32_t scratch = 0;
+	int nlits = 0;
+	int r = 0;
+
+	for (size_t k = 0; k < pl->n && r >= 0; k++) {
+		struct gen g = { .s = s, .lits = &lits, .nlits = &nlits, .diag = diag };
+		const struct plan_prog *pp = &pl->progs[k];
+
+		if (pp->kind == PK_BEGIN) {
+			if (begin_done)
+				continue;
+			begin_done = true;
+		}
+		if (pp->kind == PK_END) {
+			if (end_done)
+				continue;
+			end_done = true;
+		}
+		r = function(&g, s->prog, pl, k, op, &fns);
+		if (g.scratch_hi > scratch)
+			scratch = g.scratch_hi;
+	}
+	if (r == -E2BIG) {
+		diag->loc = (struct tg_loc){ 1, 1 };
+		snprintf(diag->msg, sizeof(diag->msg), "program: generated code larger than %u bytes",
+			 CG_MAX_SOURCE);
+		return -TG_ELIMIT;
+	}
+	if (r < 0)
+		return r;
+	r = buf_adds(&all, prelude);
+	if (r >= 0)
+		r = maps(&all, s, op, scratch);
+	if (r >= 0)
+		r = buf_adds(&all, helpers);
+	if (r >= 0)
+		r = buf_add(&all, lits.s, lits.len);
+	if (r >= 0)
+		r = buf_add(&all, fns.s, fns.len);
+	if (r < 0)
+		return r == -E2BIG ? -TG_ELIMIT : r;
+	*ret_src = buf_detach(&all, NULL);
+	return 0;
+}

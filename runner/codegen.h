@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * BPF C generation: one C translation unit for the whole program (a small
+ * prelude with only the helpers and types used, the maps, one function
+ * per planned program), compiled by compile.h.  With scope levels, every
+ * probe program starts with the scope prologue of docs/internals/runner.md.
+ */
+#ifndef TG_RUNNER_CODEGEN_H
+#define TG_RUNNER_CODEGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "policy/ast.h"
+#include "runner/probes.h"
+#include "runner/sema.h"
+
+#define CG_MAX_LEVELS    16          /* distinct scope depths */
+#define CG_SCRATCH_MAX   16384       /* per-CPU scratch bytes per program */
+#define CG_MAX_SOURCE    (8u << 20)  /* generated C */
+
+struct cg_opts {
+	size_t sz;
+	const int *levels;          /* distinct scope levels, ascending; NULL: no scope */
+	size_t nlevels;
+	uint64_t max_map_entries;
+	uint32_t ringbuf_bytes;     /* power of two, >= 4096 */
+};
+
+int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *o,
+		char **ret_src, struct tg_diag *diag);
+
+/* Byte layouts shared with user space (engine.c reads maps with them). */
+uint32_t cg_key_size(const struct sem_map *m);    /* keys, + 8 for the bucket of hist/lhist */
+uint32_t cg_key_off(const struct sem_map *m, size_t i);
+uint32_t cg_val_size(const struct sem_map *m);
+/* bpftrace 0.17's hist bucket of v (0: negative, 1: zero, 2 + log2 v). */
+unsigned cg_log2_bucket(int64_t v);
+
+#endif

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The probe plan (see probes.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/perf_event.h>
+
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "runner/probes.h"
+#include "lib/banned.h"
+
+__attribute__((format(printf, 4, 5)))
+static int diag_set(struct tg_diag *d, struct tg_loc loc, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->loc = loc;
+	va_start(ap, fmt);
+	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	va_end(ap);
+	return -code;
+}
+
+static int warn(struct plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int warn(struct plan *pl, const char *fmt, ...)
+{
+	char **v;
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	v = realloc(pl->warnings, (pl->nwarnings + 2) * sizeof(*v));
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	pl->warnings = v;
+	v[pl->nwarnings++] = s;
+	v[pl->nwarnings] = NULL;
+	return 0;
+}
+
+static struct plan_prog *prog_new(struct plan *pl, struct tg_loc loc, struct tg_diag *d)
+{
+	struct plan_prog *p;
+
+	if (pl->n == PLAN_MAX_PROGS) {
+		diag_set(d, loc, TG_ELIMIT, "more than %d BPF programs", PLAN_MAX_PROGS);
+		return NULL;
+	}
+	if (!(pl->n & 15)) {
+		p = realloc(pl->progs, (pl->n + 16) * sizeof(*p));
+		if (!p)
+			return NULL;
+		pl->progs = p;
+	}
+	p = &pl->progs[pl->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->fn, sizeof(p->fn), "tg_p%zu", pl->n - 1);
+	return p;
+}
+
+struct swev {
+	const char *name, *alias;
+	uint64_t config, def;
+};
+
+static const struct swev swevs[] = {
+	{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
+	{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1000000 },
+	{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
+	{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
+	{ "cpu-migrations", NULL, PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
+	{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
+	{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
+	{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
+	{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
+	{ "dummy", NULL, PERF_COUNT_SW_DUMMY, 1 },
+	{ "bpf-output", NULL, PERF_COUNT_SW_BPF_OUTPUT, 1 },
+};
+
+static int perf_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
+{
+	struct plan_prog *p;
+	const char *unit = a->target ? a->target : "";
+	uint64_t mult = 0;
+
+	if (!strcmp(a->type, "software")) {
+		const struct swev *e = NULL;
+
+		for (size_t i = 0; i < ARRAY_SIZE(swevs); i++)
+			if (!strcmp(unit, swevs[i].name) ||
+			    (swevs[i].alias && !strcmp(unit, swevs[i].alias)))
+				e = &swevs[i];
+		if (!e)
+			return diag_set(d, a->loc, TG_ETYPE, "software event \"%s\": unknown", unit);
+		p = prog_new(pl, a->loc, d);
+		if (!p)
+			return -TG_ELIMIT;
+		p->perf_type = PERF_TYPE_SOFTWARE;
+		p->perf_config = e->config;
+		p->period = a->freq ? a->freq : e->def;
+		goto done;
+	}
+	if (!strcmp(unit, "s") || !strcmp(unit, "sec"))
+		mult = 1000000000ull;
+	else if (!strcmp(unit, "ms"))
+		mult = 1000000ull;
+	else if (!strcmp(unit, "us"))
+		mult = 1000ull;
+	else if (!strcmp(unit, "ns"))
+		mult = 1;
+	else if (strcmp(unit, "hz"))
+		return diag_set(d, a->loc, TG_ETYPE, "%s: unit \"%s\" unknown (s, ms, us, hz)",
+				a->type, unit);
+	if (!a->freq || (mult && a->freq > UINT64_MAX / mult))
+		return diag_set(d, a->loc, TG_ETYPE, "%s: needs a positive number", a->type);
+	p = prog_new(pl, a->loc, d);
+	if (!p)
+		return -TG_ELIMIT;
+	p->perf_type = PERF_TYPE_SOFTWARE;
+	p->perf_config = PERF_COUNT_SW_CPU_CLOCK;
+	if (mult) {
+		p->period = a->freq * mult;
+	} else if (!strcmp(a->type, "profile")) {
+		p->period = a->freq;
+		p->freq = true;
+	} else {
+		p->period = 1000000000ull / a->freq;
+	}
+	p->one_cpu = !strcmp(a->type, "interval");
+done:
+	p->kind = PK_PERF;
+	p->probe = probe;
+	p->section = strdup("perf_event");
+	if (asprintf(&p->name, "%s:%s:%llu", a->type, unit, (unsigned long long)a->freq) < 0)
+		p->name = NULL;
+	return p->section && p->name ? 0 : -ENOMEM;
+}
+
+static int tp_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	_cleanup_free_ char *err = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!a->target || !a->func)
+		return diag_set(d, a->loc, TG_ETYPE, "tracepoint \"%s\": needs CATEGORY:NAME", a->raw);
+	r = tp_expand(pl->tracefs, a->target, a->func, &v, &n, &err);
+	if (r < 0)
+		return diag_set(d, a->loc, r == -TG_ELIMIT ? TG_ELIMIT : TG_ELOAD, "%s",
+				err ? err : strerror(-r));
+	if (!n)
+		return warn(pl, "probe \"%s\": no such tracepoint here, skipped", a->raw);
+	for (size_t i = 0; i < n; i++) {
+		struct plan_prog *p = prog_new(pl, a->loc, d);
+		char *colon = strchr(v[i], ':');
+
+		if (!p)
+			return -TG_ELIMIT;
+		p->kind = PK_TRACEPOINT;
+		p->probe = probe;
+		*colon = '\0';
+		r = tp_format_read(pl->tracefs, v[i], colon + 1, &p->tp, &err);
+		if (r < 0) {
+			*colon = ':';
+			r = warn(pl, "probe \"tracepoint:%s\": %s, skipped", v[i], err ? err : strerror(-r));
+			free(TAKE_PTR(err));
+			pl->n--;
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (asprintf(&p->section, "tracepoint/%s/%s", v[i], colon + 1) < 0 ||
+		    asprintf(&p->name, "tracepoint:%s:%s", v[i], colon + 1) < 0)
+			return -ENOMEM;
+		*colon = ':';
+		p->tps = calloc(2, sizeof(*p->tps));
+		if (!p->tps || !(p->tps[0] = strdup(v[i])))
+			return -ENOMEM;
+		p->ntps = 1;
+	}
+	return 0;
+}
+
+static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
+{
+	struct plan_prog *p;
+	bool ret;
+
+	if (!strcmp(a->type, "tracepoint"))
+		return tp_plan(pl, a, probe, d);
+	if (!strcmp(a->type, "interval") || !strcmp(a->type, "profile") ||
+	    !strcmp(a->type, "software"))
+		return perf_plan(pl, a, probe, d);
+	if (!strcmp(a->type, "kprobe") || !strcmp(a->type, "kretprobe")) {
+		ret = !strcmp(a->type, "kretprobe");
+		if (!a->func || strpbrk(a->func, "*?[") || a->target)
+			return diag_set(d, a->loc, TG_EUNSUPPORTED,
+					"probe \"%s\": wildcards and modules are not supported", a->raw);
+		p = prog_new(pl, a->loc, d);
+		if (!p)
+			return -TG_ELIMIT;
+		p->kind = ret ? PK_KRETPROBE : PK_KPROBE;
+		p->probe = probe;
+		p->func = strdup(a->func);
+		p->offset = a->offset;
+		if (!p->func || asprintf(&p->section, "%s/%s", ret ? "kretprobe" : "kprobe", a->func) < 0 ||
+		    asprintf(&p->name, "%s:%s", a->type, a->func) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	if (!strcmp(a->type, "uprobe") || !strcmp(a->type, "uretprobe")) {
+		ret = !strcmp(a->type, "uretprobe");
+		if (!a->target || (!a->func && !a->address) || (a->func && strpbrk(a->func, "*?[")))
+			return diag_set(d, a->loc, TG_EUNSUPPORTED,
+					"probe \"%s\": needs PATH:FUNCTION (no wildcards)", a->raw);
+		p = prog_new(pl, a->loc, d);
+		if (!p)
+			return -TG_ELIMIT;
+		p->kind = ret ? PK_URETPROBE : PK_UPROBE;
+		p->probe = probe;
+		p->path = strdup(a->target);
+		p->func = a->func ? strdup(a->func) : NULL;
+		p->offset = a->func ? a->offset : a->address;
+		p->section = strdup(ret ? "uretprobe" : "uprobe");
+		if (!p->path || (a->func && !p->func) || !p->section ||
+		    asprintf(&p->name, "%s:%s:%s", a->type, a->target, a->func ? a->func : "") < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	return diag_set(d, a->loc, TG_EUNSUPPORTED, "probe type \"%s\": not supported", a->type);
+}
+
+int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *d)
+{
+	_cleanup_free_ char *err = NULL;
+	bool need_tracefs = false;
+	size_t real = 0;
+	int r;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->probe_tp = calloc(prog->nprobes ? prog->nprobes : 1, sizeof(*pl->probe_tp));
+	if (!pl->probe_tp)
+		return -ENOMEM;
+	for (size_t i = 0; i < prog->nprobes; i++)
+		for (size_t j = 0; j < prog->probes[i].nattach; j++)
+			if (!strcmp(prog->probes[i].attach[j].type, "tracepoint"))
+				need_tracefs = true;
+	if (need_tracefs) {
+		r = tracefs_find(&pl->tracefs, &err);
+		if (r < 0)
+			return diag_set(d, prog->probes[0].loc, TG_ELOAD, "%s", err ? err : strerror(-r));
+	}
+	for (size_t i = 0; i < prog->nprobes; i++) {
+		struct tg_probe *pr = &prog->probes[i];
+		size_t first = pl->n;
+
+		for (size_t j = 0; j < pr->nattach; j++) {
+			const struct tg_attach *a = &pr->attach[j];
+			bool begin = !strcmp(a->type, "BEGIN"), end = !strcmp(a->type, "END");
+
+			if (begin || end) {
+				struct plan_prog *p;
+
+				if (pr->nattach > 1)
+					return diag_set(d, a->loc, TG_EUNSUPPORTED,
+							"%s: cannot share a probe block with other attach points",
+							a->type);
+				p = prog_new(pl, a->loc, d);
+				if (!p)
+					return -TG_ELIMIT;
+				p->kind = begin ? PK_BEGIN : PK_END;
+				p->probe = i;
+				p->section = strdup(begin ? "tg_begin" : "tg_end");
+				p->name = strdup(a->type);
+				if (!p->section || !p->name)
+					return -ENOMEM;
+				continue;
+			}
+			r = probe_plan(pl, a, i, d);
+			if (r < 0)
+				return r;
+		}
+		for (size_t k = first; k < pl->n; k++) {
+			if (pl->progs[k].kind == PK_TRACEPOINT) {
+				pl->probe_tp[i] = &pl->progs[k].tp;
+				break;
+			}
+		}
+	}
+	/* BEGIN and END each become one function (their blocks in order). */
+	for (size_t k = 0; k < pl->n; k++) {
+		if (pl->progs[k].kind == PK_BEGIN)
+			snprintf(pl->progs[k].fn, sizeof(pl->progs[k].fn), "tg_prog_begin");
+		else if (pl->progs[k].kind == PK_END)
+			snprintf(pl->progs[k].fn, sizeof(pl->progs[k].fn), "tg_prog_end");
+		else
+			real++;
+	}
+	if (!pl->n)
+		return diag_set(d, prog->nprobes ? prog->probes[0].loc : (struct tg_loc){ 1, 1 },
+				TG_ENOATTACH, "no probe of the program exists here");
+	(void)real;
+	return 0;
+}
+
+void plan_share(struct plan *pl, size_t probe)
+{
+	struct plan_prog *keep = NULL;
+	size_t w = 0;
+
+	for (size_t k = 0; k < pl->n; k++) {
+		struct plan_prog *p = &pl->progs[k];
+
+		if (p->kind == PK_TRACEPOINT && p->probe == probe) {
+			if (!keep) {
+				keep = &pl->progs[w];
+			} else {
+				char **v = realloc(keep->tps, (keep->ntps + 2) * sizeof(*v));
+
+				if (v) {
+					keep->tps = v;
+					v[keep->ntps++] = TAKE_PTR(p->tps[0]);
+					v[keep->ntps] = NULL;
+					strv_free(p->tps);
+					p->tps = NULL;
+					tp_format_release(&p->tp);
+					free(p->section);
+					free(p->name);
+					continue;
+				}
+			}
+		}
+		if (&pl->progs[w] != p)
+			pl->progs[w] = *p;
+		if (keep == p)
+			keep = &pl->progs[w];
+		w++;
+	}
+	pl->n = w;
+	/* probe_tp pointers moved with their programs: recompute them all */
+	for (size_t k = pl->n; k-- > 0;)
+		if (pl->progs[k].kind == PK_TRACEPOINT)
+			pl->probe_tp[pl->progs[k].probe] = &pl->progs[k].tp;
+}
+
+void plan_release(struct plan *pl)
+{
+	for (size_t k = 0; k < pl->n; k++) {
+		struct plan_prog *p = &pl->progs[k];
+
+		free(p->section);
+		free(p->name);
+		tp_format_release(&p->tp);
+		strv_free(p->tps);
+		free(p->path);
+		free(p->func);
+	}
+	free(pl->progs);
+	free(pl->probe_tp);
+	strv_free(pl->warnings);
+	free(pl->tracefs);
+	memset(pl, 0, sizeof(*pl));
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The probe plan: every attach point of a program expanded into the BPF
+ * programs to generate and what each attaches to (tracepoint wildcards
+ * expanded against tracefs, perf event parameters, uprobe targets).
+ */
+#ifndef TG_RUNNER_PROBES_H
+#define TG_RUNNER_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "policy/ast.h"
+#include "runner/tracepoint.h"
+
+#define PLAN_MAX_PROGS 1024   /* BPF programs one trace may load */
+
+enum plan_kind {
+	PK_BEGIN, PK_END, PK_TRACEPOINT, PK_PERF, PK_UPROBE, PK_URETPROBE, PK_KPROBE,
+	PK_KRETPROBE,
+};
+
+struct plan_prog {
+	enum plan_kind kind;
+	size_t probe;              /* index in prog->probes */
+	char fn[32];               /* C function name: tg_p<N>, tg_prog_begin */
+	char *section;
+	char *name;                /* the `probe` builtin's value */
+	struct tp_format tp;       /* PK_TRACEPOINT: the first tracepoint's layout */
+	char **tps;                /* PK_TRACEPOINT: "cat:name" to attach (>= 1) */
+	size_t ntps;
+	/* PK_PERF */
+	uint32_t perf_type;
+	uint64_t perf_config;
+	uint64_t period;           /* sample_period, or sample_freq when freq */
+	bool freq;
+	bool one_cpu;              /* interval: CPU 0 only */
+	/* uprobes, kprobes */
+	char *path;
+	char *func;
+	uint64_t offset;
+};
+
+struct plan {
+	char *tracefs;
+	struct plan_prog *progs;
+	size_t n;
+	const struct tp_format **probe_tp;  /* per probe: its first tracepoint, or NULL */
+	char **warnings;                    /* NULL-terminated */
+	size_t nwarnings;
+};
+
+/* Expands prog's attach points.  Attach points that match nothing become
+ * warnings; -TG_ENOATTACH when nothing at all is left; other errors with
+ * diag naming the attach point. */
+int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *diag);
+/* Folds a probe's per-tracepoint programs into one when its body does
+ * not depend on which tracepoint fired (no args, no probe builtin). */
+void plan_share(struct plan *pl, size_t probe);
+void plan_release(struct plan *pl);
+
+#endif

@@ -1,0 +1,1024 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Semantic analysis (see sema.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "runner/sema.h"
+#include "lib/banned.h"
+
+struct sctx {
+	struct sem *s;
+	struct sem_probe *p;
+	const struct tg_probe *tp;
+	struct tg_diag *diag;
+	bool final;          /* second pass: unknown maps are errors */
+	int loop_depth;
+};
+
+static const struct sem_type T_NONE = { .k = ST_NONE };
+static const struct sem_type T_U64 = { .k = ST_INT, .size = 8, .sign = false };
+static const struct sem_type T_S64 = { .k = ST_INT, .size = 8, .sign = true };
+
+__attribute__((format(printf, 4, 5)))
+static int err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->diag->loc = loc;
+	va_start(ap, fmt);
+	vsnprintf(c->diag->msg, sizeof(c->diag->msg), fmt, ap);
+	va_end(ap);
+	return -code;
+}
+
+static struct sem_node *aux(struct sctx *c, struct tg_node *n)
+{
+	struct sem_node *a = n->aux;
+
+	if (!a) {
+		if (c->s->nallocs == c->s->aallocs) {
+			size_t na = c->s->aallocs ? c->s->aallocs * 2 : 256;
+			void **v = realloc(c->s->allocs, na * sizeof(*v));
+
+			if (!v)
+				return NULL;
+			c->s->allocs = v;
+			c->s->aallocs = na;
+		}
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return NULL;
+		c->s->allocs[c->s->nallocs++] = a;
+		a->site = -1;
+		n->aux = a;
+	}
+	a->map = -1;
+	a->var = -1;
+	a->is_const = false;
+	a->field = NULL;
+	a->t = T_NONE;
+	return a;
+}
+
+const char *sem_mkind_str(enum sem_mkind k)
+{
+	static const char *const names[] = {
+		[MK_NONE] = "none", [MK_INT] = "int", [MK_STR] = "str", [MK_COUNT] = "count",
+		[MK_SUM] = "sum", [MK_MIN] = "min", [MK_MAX] = "max", [MK_AVG] = "avg",
+		[MK_STATS] = "stats", [MK_HIST] = "hist", [MK_LHIST] = "lhist",
+	};
+	return k < ARRAY_SIZE(names) && names[k] ? names[k] : "none";
+}
+
+bool sem_map_percpu(const struct sem_map *m)
+{
+	return m->kind >= MK_COUNT;
+}
+
+static const char *const int_builtins[] = {
+	"pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "cgroup", "rand", "numaid",
+	"retval", NULL,
+};
+
+static bool is_int_builtin(const char *name)
+{
+	for (size_t i = 0; int_builtins[i]; i++)
+		if (!strcmp(name, int_builtins[i]))
+			return true;
+	if (!strncmp(name, "arg", 3) && name[3] >= '0' && name[3] <= '9' &&
+	    (name[4] == '\0' || (name[4] >= '0' && name[4] <= '9' && name[5] == '\0')))
+		return true;
+	return false;
+}
+
+static enum sem_mkind agg_kind(const char *name)
+{
+	static const struct { const char *n; enum sem_mkind k; } aggs[] = {
+		{ "count", MK_COUNT }, { "sum", MK_SUM }, { "min", MK_MIN }, { "max", MK_MAX },
+		{ "avg", MK_AVG }, { "stats", MK_STATS }, { "hist", MK_HIST }, { "lhist", MK_LHIST },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(aggs); i++)
+		if (!strcmp(name, aggs[i].n))
+			return aggs[i].k;
+	return MK_NONE;
+}
+
+static int expr(struct sctx *c, struct tg_node *n);
+static int stmt(struct sctx *c, struct tg_node *n);
+
+static int want_int(struct sctx *c, struct tg_node *n, const char *what)
+{
+	int r = expr(c, n);
+
+	if (r < 0)
+		return r;
+	if (sem_of(n)->t.k != ST_INT)
+		return err(c, n->loc, TG_ETYPE, "%s: expected an integer", what);
+	return 0;
+}
+
+/* A constant integer argument (lhist bounds, strncmp length, print top). */
+static int want_const(struct sctx *c, struct tg_node *n, const char *what, int64_t *ret)
+{
+	int r = want_int(c, n, what);
+
+	if (r < 0)
+		return r;
+	if (!sem_of(n)->is_const)
+		return err(c, n->loc, TG_ETYPE, "%s: expected a constant integer", what);
+	*ret = sem_of(n)->cval;
+	return 0;
+}
+
+static struct sem_map *map_get(struct sctx *c, struct tg_node *n, int *ret_idx)
+{
+	struct sem *s = c->s;
+
+	for (size_t i = 0; i < s->nmaps; i++) {
+		if (!strcmp(s->maps[i].name, n->str)) {
+			*ret_idx = (int)i;
+			return &s->maps[i];
+		}
+	}
+	if (s->nmaps == SEM_MAX_MAPS)
+		return NULL;
+	memset(&s->maps[s->nmaps], 0, sizeof(s->maps[0]));
+	s->maps[s->nmaps].name = n->str;
+	s->maps[s->nmaps].id = (int)s->nmaps;
+	s->maps[s->nmaps].loc = n->loc;
+	*ret_idx = (int)s->nmaps;
+	return &s->maps[s->nmaps++];
+}
+
+static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
+		      const struct sem_type *t, const char *what)
+{
+	if (have->k == ST_NONE) {
+		*have = *t;
+		if (have->k == ST_INT)
+			have->size = 8;
+		return 0;
+	}
+	if (have->k != t->k)
+		return err(c, at->loc, TG_ETYPE, "%s: type mismatch (%s and %s)", what,
+			   have->k == ST_STR ? "string" : "integer",
+			   t->k == ST_STR ? "string" : "integer");
+	if (have->k == ST_STR && t->slen > have->slen)
+		have->slen = t->slen;
+	if (have->k == ST_INT && !t->sign)
+		have->sign = have->sign && t->sign;
+	return 0;
+}
+
+/* Types the map node's keys; ret is the map. */
+static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
+{
+	struct sem_node *a = aux(c, n);
+	struct sem_map *m;
+	uint32_t bytes = 0;
+	int idx, r;
+
+	if (!a)
+		return -ENOMEM;
+	m = map_get(c, n, &idx);
+	if (!m)
+		return err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d maps", n->str,
+			   SEM_MAX_MAPS);
+	a->map = idx;
+	if (n->nkids > SEM_MAX_MAP_KEYS)
+		return err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d keys", n->str,
+			   SEM_MAX_MAP_KEYS);
+	if (m->keys_known && m->nkeys != n->nkids)
+		return err(c, n->loc, TG_ETYPE,
+			   "map \"%s\": used with %zu keys here and %zu keys before", n->str,
+			   n->nkids, m->nkeys);
+	for (size_t i = 0; i < n->nkids; i++) {
+		struct tg_node *k = n->kids[i];
+
+		if (k->kind == TG_N_TUPLE)
+			return err(c, k->loc, TG_EUNSUPPORTED, "tuple as a map key: not supported");
+		r = expr(c, k);
+		if (r < 0)
+			return r;
+		if (sem_of(k)->t.k != ST_INT && sem_of(k)->t.k != ST_STR)
+			return err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
+				   i + 1);
+		if (m->keys_known) {
+			r = merge_type(c, k, &m->keys[i], &sem_of(k)->t, "map key");
+			if (r < 0)
+				return r;
+		} else {
+			m->keys[i] = sem_of(k)->t;
+			if (m->keys[i].k == ST_INT)
+				m->keys[i].size = 8;
+		}
+	}
+	m->nkeys = n->nkids;
+	m->keys_known = true;
+	for (size_t i = 0; i < m->nkeys; i++)
+		bytes += m->keys[i].k == ST_STR ? sem_round8(m->keys[i].slen) : 8;
+	if (bytes + 8 > SEM_MAX_KEY_BYTES)
+		return err(c, n->loc, TG_ELIMIT, "map \"%s\": key larger than %d bytes", n->str,
+			   SEM_MAX_KEY_BYTES);
+	*ret = m;
+	return 0;
+}
+
+static int set_kind(struct sctx *c, struct tg_node *at, struct sem_map *m, enum sem_mkind k)
+{
+	if (m->kind == MK_NONE || m->kind == k) {
+		m->kind = k;
+		return 0;
+	}
+	return err(c, at->loc, TG_ETYPE, "map \"%s\": used as %s here and as %s before", m->name,
+		   sem_mkind_str(k), sem_mkind_str(m->kind));
+}
+
+static int var_find(struct sctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->p->nvars; i++)
+		if (!strcmp(c->p->vars[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int posparam_str(struct sctx *c, struct tg_node *n, struct sem_node *a, int64_t skip)
+{
+	const char *v = "";
+
+	if (n->u64 >= 1 && n->u64 <= c->s->nparams)
+		v = c->s->params[n->u64 - 1];
+	if (skip < 0 || (uint64_t)skip > strlen(v))
+		return err(c, n->loc, TG_ETYPE, "positional parameter $%llu: offset out of range",
+			   (unsigned long long)n->u64);
+	a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)MIN(strlen(v + skip) + 1, SEM_STRLEN) };
+	a->is_const = true;
+	a->cstr = v + skip;
+	a->cstrlen = strlen(v + skip);
+	return 0;
+}
+
+static int posparam_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	const char *v;
+	char *end;
+	long long x;
+
+	a->t = T_S64;
+	a->is_const = true;
+	if (n->u64 == 0) {
+		a->cval = (int64_t)c->s->nparams;
+		return 0;
+	}
+	if (n->u64 > c->s->nparams) {
+		a->cval = 0;
+		return 0;
+	}
+	v = c->s->params[n->u64 - 1];
+	errno = 0;
+	x = strtoll(v, &end, 0);
+	if (!*v || *end || errno)
+		return err(c, n->loc, TG_ETYPE,
+			   "positional parameter $%llu: \"%s\" is not a number (use str($%llu))",
+			   (unsigned long long)n->u64, v, (unsigned long long)n->u64);
+	a->cval = x;
+	return 0;
+}
+
+static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct tg_node *x;
+	int r;
+
+	if (n->nkids < 1 || n->nkids > 2)
+		return err(c, n->loc, TG_ETYPE, "str(): takes 1 or 2 arguments");
+	x = n->kids[0];
+	if (x->kind == TG_N_POSPARAM) {
+		r = posparam_str(c, x, aux(c, x), 0);
+		if (r < 0)
+			return r;
+		*a = *sem_of(x);
+		a->site = -1;
+		return 0;
+	}
+	if (x->kind == TG_N_BINOP && x->op == TG_OP_ADD && x->kids[0]->kind == TG_N_POSPARAM) {
+		int64_t off;
+
+		r = want_const(c, x->kids[1], "str()", &off);
+		if (r < 0)
+			return r;
+		if (!aux(c, x))
+			return -ENOMEM;
+		r = posparam_str(c, x->kids[0], aux(c, x->kids[0]), off);
+		if (r < 0)
+			return r;
+		*sem_of(x) = *sem_of(x->kids[0]);
+		*a = *sem_of(x);
+		a->site = -1;
+		return 0;
+	}
+	r = expr(c, x);
+	if (r < 0)
+		return r;
+	if (sem_of(x)->t.k == ST_STR) {
+		a->t = sem_of(x)->t;
+	} else if (sem_of(x)->t.k == ST_INT) {
+		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+	} else {
+		return err(c, x->loc, TG_ETYPE, "str(): argument has no value");
+	}
+	if (n->nkids == 2) {
+		r = want_int(c, n->kids[1], "str() length");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+		    const char *fmt)
+{
+	struct sem_site *st;
+
+	if (a->site < 0) {
+		if (c->s->nsites == SEM_MAX_PRINTFS)
+			return err(c, n->loc, TG_ELIMIT, "more than %d printf/print/time calls",
+				   SEM_MAX_PRINTFS);
+		if (!(c->s->nsites & 63)) {
+			struct sem_site *v = realloc(c->s->sites, (c->s->nsites + 64) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->s->sites = v;
+		}
+		a->site = (int)c->s->nsites++;
+	}
+	st = &c->s->sites[a->site];
+	memset(st, 0, sizeof(*st));
+	st->kind = k;
+	st->fmt = fmt;
+	st->size = SEM_REC_HDR;
+	return 0;
+}
+
+static int site_arg(struct sctx *c, struct tg_node *n, struct sem_site *st)
+{
+	struct sem_fmt_arg *fa;
+
+	if (st->nargs == SEM_MAX_FMT_ARGS)
+		return err(c, n->loc, TG_ELIMIT, "more than %d arguments", SEM_MAX_FMT_ARGS);
+	fa = &st->args[st->nargs++];
+	fa->t = sem_of(n)->t;
+	fa->off = st->size;
+	fa->size = fa->t.k == ST_STR ? sem_round8(fa->t.slen) : 8;
+	st->size += fa->size;
+	if (st->size > SEM_MAX_RECORD)
+		return err(c, n->loc, TG_ELIMIT, "arguments larger than %d bytes", SEM_MAX_RECORD);
+	return 0;
+}
+
+static int call_printf(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct sem_site *st;
+	int r;
+
+	if (n->nkids < 1 || n->kids[0]->kind != TG_N_STR)
+		return err(c, n->loc, TG_ETYPE, "printf(): the first argument must be a string literal");
+	r = site_new(c, n, a, REC_PRINTF, n->kids[0]->str);
+	if (r < 0)
+		return r;
+	if (!aux(c, n->kids[0]))
+		return -ENOMEM;
+	for (size_t i = 1; i < n->nkids; i++) {
+		r = expr(c, n->kids[i]);
+		if (r < 0)
+			return r;
+		if (sem_of(n->kids[i])->t.k != ST_INT && sem_of(n->kids[i])->t.k != ST_STR)
+			return err(c, n->kids[i]->loc, TG_ETYPE, "printf(): argument %zu has no value",
+				   i);
+		st = &c->s->sites[a->site];
+		r = site_arg(c, n->kids[i], st);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	const char *f = n->str;
+	struct sem_map *m;
+	int64_t v;
+	int r;
+
+	a->t = T_NONE;
+	if (!strcmp(f, "printf"))
+		return call_printf(c, n, a);
+	if (!strcmp(f, "str"))
+		return call_str(c, n, a);
+	if (!strcmp(f, "exit")) {
+		if (n->nkids > 1)
+			return err(c, n->loc, TG_ETYPE, "exit(): takes at most 1 argument");
+		if (n->nkids == 1)
+			return want_int(c, n->kids[0], "exit()");
+		return 0;
+	}
+	if (!strcmp(f, "time")) {
+		if (n->nkids > 1 || (n->nkids == 1 && n->kids[0]->kind != TG_N_STR))
+			return err(c, n->loc, TG_ETYPE, "time(): takes one string literal");
+		if (n->nkids && !aux(c, n->kids[0]))
+			return -ENOMEM;
+		return site_new(c, n, a, REC_TIME, n->nkids ? n->kids[0]->str : "%H:%M:%S\n");
+	}
+	if (!strcmp(f, "clear") || !strcmp(f, "zero") || (!strcmp(f, "print") && n->nkids >= 1 &&
+							 n->kids[0]->kind == TG_N_MAP &&
+							 n->kids[0]->nkids == 0)) {
+		bool pr = !strcmp(f, "print");
+
+		if (n->nkids < 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids ||
+		    n->nkids > (pr ? 3u : 1u))
+			return err(c, n->loc, TG_ETYPE, "%s(): takes a map%s", f,
+				   pr ? " and at most 2 integers" : "");
+		if (!aux(c, n->kids[0]))
+			return -ENOMEM;
+		r = map_get(c, n->kids[0], &sem_of(n->kids[0])->map) ? 0 : -TG_ELIMIT;
+		if (r < 0)
+			return err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
+		for (size_t i = 1; i < n->nkids; i++) {
+			r = want_const(c, n->kids[i], "print()", &v);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	if (!strcmp(f, "print")) {
+		if (n->nkids != 1)
+			return err(c, n->loc, TG_ETYPE, "print(): takes one value or one map");
+		r = expr(c, n->kids[0]);
+		if (r < 0)
+			return r;
+		if (sem_of(n->kids[0])->t.k != ST_INT && sem_of(n->kids[0])->t.k != ST_STR)
+			return err(c, n->kids[0]->loc, TG_ETYPE, "print(): argument has no value");
+		r = site_new(c, n, a, REC_PRINT_VAL, NULL);
+		if (r < 0)
+			return r;
+		return site_arg(c, n->kids[0], &c->s->sites[a->site]);
+	}
+	if (!strcmp(f, "delete")) {
+		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP)
+			return err(c, n->loc, TG_ETYPE, "delete(): takes one map element");
+		return map_ref(c, n->kids[0], &m);
+	}
+	if (!strcmp(f, "strncmp")) {
+		if (n->nkids != 3)
+			return err(c, n->loc, TG_ETYPE, "strncmp(): takes 3 arguments");
+		for (int i = 0; i < 2; i++) {
+			r = expr(c, n->kids[i]);
+			if (r < 0)
+				return r;
+			if (sem_of(n->kids[i])->t.k != ST_STR)
+				return err(c, n->kids[i]->loc, TG_ETYPE, "strncmp(): expected a string");
+		}
+		r = want_const(c, n->kids[2], "strncmp()", &v);
+		if (r < 0)
+			return r;
+		if (v < 0)
+			return err(c, n->kids[2]->loc, TG_ETYPE, "strncmp(): negative length");
+		a->t = T_U64;
+		return 0;
+	}
+	if (!strcmp(f, "cgroupid")) {
+		struct stat st;
+
+		if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
+			return err(c, n->loc, TG_ETYPE, "cgroupid(): takes one string literal");
+		if (!aux(c, n->kids[0]))
+			return -ENOMEM;
+		if (stat(n->kids[0]->str, &st) < 0)
+			return err(c, n->kids[0]->loc, TG_ETYPE, "cgroupid(): \"%s\": %s",
+				   n->kids[0]->str, strerror(errno));
+		a->t = T_U64;
+		a->is_const = true;
+		a->cval = (int64_t)st.st_ino;
+		return 0;
+	}
+	if (agg_kind(f) != MK_NONE)
+		return err(c, n->loc, TG_ETYPE, "%s(): only as the value of a map assignment (@m = %s(...))",
+			   f, f);
+	return err(c, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
+}
+
+static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct sem_type *l, *r;
+	int rc;
+
+	rc = expr(c, n->kids[0]);
+	if (rc < 0)
+		return rc;
+	rc = expr(c, n->kids[1]);
+	if (rc < 0)
+		return rc;
+	l = &sem_of(n->kids[0])->t;
+	r = &sem_of(n->kids[1])->t;
+	if (l->k == ST_STR && r->k == ST_STR) {
+		if (n->op != TG_OP_EQ && n->op != TG_OP_NE)
+			return err(c, n->loc, TG_ETYPE, "operator \"%s\": not defined on strings",
+				   tg_op_str(n->op));
+		a->t = T_U64;
+		return 0;
+	}
+	if (l->k != ST_INT || r->k != ST_INT)
+		return err(c, n->loc, TG_ETYPE, "operator \"%s\": operands must both be integers or both strings",
+			   tg_op_str(n->op));
+	a->t = (l->sign && r->sign) ? T_S64 : T_U64;
+	if (n->op == TG_OP_LOR || n->op == TG_OP_LAND || (n->op >= TG_OP_EQ && n->op <= TG_OP_GE))
+		a->t = T_U64;
+	if (sem_of(n->kids[0])->is_const && sem_of(n->kids[1])->is_const) {
+		int64_t x = sem_of(n->kids[0])->cval, y = sem_of(n->kids[1])->cval;
+		uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
+		bool ok = true;
+		int64_t v = 0;
+
+		switch (n->op) {
+		case TG_OP_ADD: v = (int64_t)(ux + uy); break;
+		case TG_OP_SUB: v = (int64_t)(ux - uy); break;
+		case TG_OP_MUL: v = (int64_t)(ux * uy); break;
+		case TG_OP_SHL: v = y < 64 && y >= 0 ? (int64_t)(ux << y) : 0; break;
+		case TG_OP_BAND: v = x & y; break;
+		case TG_OP_BOR: v = x | y; break;
+		case TG_OP_BXOR: v = x ^ y; break;
+		default: ok = false; break;
+		}
+		if (ok) {
+			a->is_const = true;
+			a->cval = v;
+		}
+	}
+	return 0;
+}
+
+static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	const struct tp_field *f;
+	int r;
+
+	r = expr(c, n->kids[0]);
+	if (r < 0)
+		return r;
+	if (sem_of(n->kids[0])->t.k != ST_ARGS)
+		return err(c, n->loc, TG_EUNSUPPORTED,
+			   "field access \"%s%s\": only args->FIELD of tracepoints is supported",
+			   n->op == TG_OP_ARROW ? "->" : ".", n->str);
+	if (!c->p->args)
+		return err(c, n->loc, TG_ETYPE, "args: only tracepoint probes have args");
+	f = tp_format_field(c->p->args, n->str);
+	if (!f)
+		return err(c, n->loc, TG_ETYPE, "tracepoint \"%s:%s\": no field \"%s\"",
+			   c->p->args->category, c->p->args->name, n->str);
+	a->field = f;
+	switch (f->kind) {
+	case TPF_INT:
+		a->t = (struct sem_type){ .k = ST_INT, .size = (uint8_t)f->size, .sign = f->is_signed };
+		return 0;
+	case TPF_PTR:
+		a->t = T_U64;
+		return 0;
+	case TPF_CHARARRAY:
+		a->t = (struct sem_type){ .k = ST_STR, .slen = MIN(f->size, (uint32_t)SEM_MAX_RECORD / 2) };
+		return 0;
+	case TPF_DATALOC:
+		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+		return 0;
+	default:
+		return err(c, n->loc, TG_EUNSUPPORTED, "args->%s: type \"%s\" is not supported",
+			   n->str, f->type);
+	}
+}
+
+static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	static const struct { const char *n; uint8_t size; bool sign; } ints[] = {
+		{ "uint8", 1, false }, { "uint16", 2, false }, { "uint32", 4, false },
+		{ "uint64", 8, false }, { "int8", 1, true }, { "int16", 2, true },
+		{ "int32", 4, true }, { "int64", 8, true },
+	};
+	int r = want_int(c, n->kids[0], "cast");
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
+		if (!strcmp(n->str, ints[i].n)) {
+			a->t = (struct sem_type){ .k = ST_INT, .size = ints[i].size, .sign = ints[i].sign };
+			return 0;
+		}
+	}
+	return err(c, n->loc, TG_EUNSUPPORTED, "cast to \"%s\": not supported", n->str);
+}
+
+static int expr(struct sctx *c, struct tg_node *n)
+{
+	struct sem_node *a = aux(c, n);
+	struct sem_map *m;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	switch (n->kind) {
+	case TG_N_INT:
+		a->t = T_S64;
+		a->is_const = true;
+		a->cval = (int64_t)n->u64;
+		return 0;
+	case TG_N_STR:
+		if (n->u64 + 1 > SEM_MAX_RECORD / 2)
+			return err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
+				   SEM_MAX_RECORD / 2);
+		a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)n->u64 + 1 };
+		a->is_const = true;
+		a->cstr = n->str;
+		a->cstrlen = n->u64;
+		return 0;
+	case TG_N_BUILTIN:
+		if (is_int_builtin(n->str)) {
+			if (!strcmp(n->str, "elapsed"))
+				c->s->uses_elapsed = true;
+			if ((!strcmp(n->str, "retval") || !strncmp(n->str, "arg", 3)) &&
+			    (c->p->is_begin || c->p->is_end || c->p->args))
+				return err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
+					   n->str);
+			a->t = T_U64;
+			return 0;
+		}
+		if (!strcmp(n->str, "comm")) {
+			a->t = (struct sem_type){ .k = ST_STR, .slen = 16 };
+			return 0;
+		}
+		if (!strcmp(n->str, "probe")) {
+			c->p->uses_probe = true;
+			a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+			return 0;
+		}
+		if (!strcmp(n->str, "args")) {
+			c->p->uses_args = true;
+			a->t = (struct sem_type){ .k = ST_ARGS };
+			return 0;
+		}
+		return err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
+	case TG_N_POSPARAM:
+		return posparam_int(c, n, a);
+	case TG_N_VAR:
+		a->var = var_find(c, n->str);
+		if (a->var < 0 || !c->p->vars[a->var].assigned)
+			return err(c, n->loc, TG_ETYPE, "variable \"%s\": used before assignment",
+				   n->str);
+		a->t = c->p->vars[a->var].t;
+		return 0;
+	case TG_N_MAP:
+		r = map_ref(c, n, &m);
+		if (r < 0)
+			return r;
+		m->read = true;
+		switch (m->kind) {
+		case MK_INT: case MK_COUNT: case MK_SUM: case MK_MIN: case MK_MAX:
+			a->t = m->kind == MK_INT ? m->val : T_S64;
+			if (m->kind == MK_COUNT)
+				a->t = T_U64;
+			return 0;
+		case MK_STR:
+			a->t = m->val;
+			return 0;
+		case MK_NONE:
+			if (c->final)
+				return err(c, n->loc, TG_ETYPE, "map \"%s\": read but never assigned",
+					   n->str);
+			a->t = T_S64;
+			return 0;
+		default:
+			return err(c, n->loc, TG_EUNSUPPORTED,
+				   "map \"%s\": a %s map cannot be read in an expression", n->str,
+				   sem_mkind_str(m->kind));
+		}
+	case TG_N_CALL:
+		return call(c, n, a);
+	case TG_N_BINOP:
+		return binop(c, n, a);
+	case TG_N_UNOP:
+		if (n->op == TG_OP_DEREF || n->op == TG_OP_ADDR)
+			return err(c, n->loc, TG_EUNSUPPORTED, "operator \"%s\": pointers are not supported",
+				   tg_op_str(n->op));
+		r = want_int(c, n->kids[0], tg_op_str(n->op));
+		if (r < 0)
+			return r;
+		a->t = n->op == TG_OP_NOT ? T_U64 : sem_of(n->kids[0])->t;
+		if (n->op == TG_OP_NEG)
+			a->t = T_S64;
+		if (sem_of(n->kids[0])->is_const) {
+			int64_t x = sem_of(n->kids[0])->cval;
+
+			a->is_const = true;
+			a->cval = n->op == TG_OP_NOT ? !x : n->op == TG_OP_BNOT ? ~x : (int64_t)(0 - (uint64_t)x);
+		}
+		return 0;
+	case TG_N_INCDEC:
+		if (n->kids[0]->kind == TG_N_MAP) {
+			r = map_ref(c, n->kids[0], &m);
+			if (r < 0)
+				return r;
+			if (m->kind != MK_INT && m->kind != MK_NONE)
+				return set_kind(c, n, m, MK_INT);
+			m->kind = MK_INT;
+			if (m->val.k == ST_NONE)
+				m->val = T_S64;
+			a->t = m->val;
+			return 0;
+		}
+		if (n->kids[0]->kind != TG_N_VAR)
+			return err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", tg_op_str(n->op));
+		r = want_int(c, n->kids[0], "variable");
+		if (r < 0)
+			return r;
+		a->t = sem_of(n->kids[0])->t;
+		return 0;
+	case TG_N_TERNARY: {
+		struct sem_type *t1, *t2;
+
+		r = want_int(c, n->kids[0], "condition");
+		if (r < 0)
+			return r;
+		if ((r = expr(c, n->kids[1])) < 0 || (r = expr(c, n->kids[2])) < 0)
+			return r;
+		t1 = &sem_of(n->kids[1])->t;
+		t2 = &sem_of(n->kids[2])->t;
+		if (t1->k != t2->k)
+			return err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
+		a->t = *t1;
+		if (t1->k == ST_STR)
+			a->t.slen = MAX(t1->slen, t2->slen);
+		if (t1->k == ST_INT)
+			a->t = (t1->sign && t2->sign) ? T_S64 : T_U64;
+		return 0;
+	}
+	case TG_N_FIELD:
+		return field(c, n, a);
+	case TG_N_CAST:
+		return cast(c, n, a);
+	case TG_N_INDEX:
+		return err(c, n->loc, TG_EUNSUPPORTED, "array indexing: not supported");
+	case TG_N_TUPLE:
+		return err(c, n->loc, TG_EUNSUPPORTED, "tuples: not supported");
+	default:
+		return err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
+			   tg_node_kind_str(n->kind));
+	}
+}
+
+static int assign_map(struct sctx *c, struct tg_node *n)
+{
+	struct tg_node *rhs = n->kids[1];
+	struct sem_map *m;
+	enum sem_mkind k;
+	int r;
+
+	r = map_ref(c, n->kids[0], &m);
+	if (r < 0)
+		return r;
+	k = rhs->kind == TG_N_CALL ? agg_kind(rhs->str) : MK_NONE;
+	if (k != MK_NONE && n->op == TG_OP_NONE) {
+		size_t want = k == MK_COUNT ? 0 : k == MK_LHIST ? 4 : 1;
+
+		if (!aux(c, rhs))
+			return -ENOMEM;
+		if (rhs->nkids != want)
+			return err(c, rhs->loc, TG_ETYPE, "%s(): takes %zu argument%s", rhs->str, want,
+				   want == 1 ? "" : "s");
+		if (want) {
+			r = want_int(c, rhs->kids[0], rhs->str);
+			if (r < 0)
+				return r;
+		}
+		if (k == MK_LHIST) {
+			int64_t mn, mx, st;
+
+			if ((r = want_const(c, rhs->kids[1], "lhist() min", &mn)) < 0 ||
+			    (r = want_const(c, rhs->kids[2], "lhist() max", &mx)) < 0 ||
+			    (r = want_const(c, rhs->kids[3], "lhist() step", &st)) < 0)
+				return r;
+			if (mn < 0 || mx <= mn || st <= 0 || (mx - mn) / st > 1000)
+				return err(c, rhs->loc, TG_ETYPE,
+					   "lhist(): needs 0 <= min < max, step > 0 and at most 1000 buckets");
+			if (m->kind == MK_LHIST && (m->lmin != mn || m->lmax != mx || m->lstep != st))
+				return err(c, rhs->loc, TG_ETYPE, "lhist(): map \"%s\" used with other bounds",
+					   m->name);
+			m->lmin = mn;
+			m->lmax = mx;
+			m->lstep = st;
+		}
+		sem_of(rhs)->t = (struct sem_type){ .k = ST_AGG };
+		return set_kind(c, n, m, k);
+	}
+	r = expr(c, rhs);
+	if (r < 0)
+		return r;
+	if (n->op != TG_OP_NONE) {
+		if (sem_of(rhs)->t.k != ST_INT)
+			return err(c, rhs->loc, TG_ETYPE, "compound assignment: expected an integer");
+		if ((r = set_kind(c, n, m, MK_INT)) < 0)
+			return r;
+		return merge_type(c, n, &m->val, &T_S64, "map value");
+	}
+	switch (sem_of(rhs)->t.k) {
+	case ST_INT:
+		r = set_kind(c, n, m, MK_INT);
+		break;
+	case ST_STR:
+		r = set_kind(c, n, m, MK_STR);
+		break;
+	default:
+		return err(c, rhs->loc, TG_ETYPE, "map \"%s\": assigned value has no value", m->name);
+	}
+	if (r < 0)
+		return r;
+	return merge_type(c, n, &m->val, &sem_of(rhs)->t, "map value");
+}
+
+static int assign_var(struct sctx *c, struct tg_node *n)
+{
+	struct tg_node *rhs = n->kids[1];
+	struct sem_node *a = aux(c, n->kids[0]);
+	struct sem_var *v;
+	int r, idx;
+
+	if (!a)
+		return -ENOMEM;
+	r = expr(c, rhs);
+	if (r < 0)
+		return r;
+	if (sem_of(rhs)->t.k != ST_INT && sem_of(rhs)->t.k != ST_STR)
+		return err(c, rhs->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
+			   n->kids[0]->str);
+	idx = var_find(c, n->kids[0]->str);
+	if (idx < 0) {
+		if (c->p->nvars == SEM_MAX_VARS)
+			return err(c, n->loc, TG_ELIMIT, "more than %d variables in one probe",
+				   SEM_MAX_VARS);
+		idx = (int)c->p->nvars++;
+		c->p->vars[idx] = (struct sem_var){ .name = n->kids[0]->str };
+	}
+	v = &c->p->vars[idx];
+	if (n->op != TG_OP_NONE && (!v->assigned || sem_of(rhs)->t.k != ST_INT))
+		return err(c, n->loc, TG_ETYPE, "variable \"%s\": compound assignment needs an integer variable",
+			   v->name);
+	r = merge_type(c, n, &v->t, &sem_of(rhs)->t, "variable");
+	if (r < 0)
+		return r;
+	v->assigned = true;
+	a->var = idx;
+	a->t = v->t;
+	return 0;
+}
+
+static int block(struct sctx *c, struct tg_node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++) {
+		int r = stmt(c, n->kids[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int stmt(struct sctx *c, struct tg_node *n)
+{
+	int r;
+
+	if (!aux(c, n))
+		return -ENOMEM;
+	switch (n->kind) {
+	case TG_N_EXPR_STMT:
+		return expr(c, n->kids[0]);
+	case TG_N_ASSIGN:
+		if (n->kids[0]->kind == TG_N_MAP)
+			return assign_map(c, n);
+		if (n->kids[0]->kind == TG_N_VAR)
+			return assign_var(c, n);
+		return err(c, n->loc, TG_ETYPE, "assignment: needs a variable or a map on the left");
+	case TG_N_BLOCK:
+		return block(c, n);
+	case TG_N_IF:
+		r = want_int(c, n->kids[0], "if condition");
+		if (r < 0)
+			return r;
+		r = stmt(c, n->kids[1]);
+		if (r < 0 || n->nkids < 3)
+			return r;
+		return stmt(c, n->kids[2]);
+	case TG_N_UNROLL:
+		if (n->u64 < 1 || n->u64 > TG_MAX_UNROLL)
+			return err(c, n->loc, TG_ELIMIT, "unroll: count must be 1..%d", TG_MAX_UNROLL);
+		return stmt(c, n->kids[0]);
+	case TG_N_WHILE:
+		r = want_int(c, n->kids[0], "while condition");
+		if (r < 0)
+			return r;
+		c->loop_depth++;
+		r = stmt(c, n->kids[1]);
+		c->loop_depth--;
+		return r;
+	case TG_N_BREAK:
+	case TG_N_CONTINUE:
+		if (!c->loop_depth)
+			return err(c, n->loc, TG_ETYPE, "%s: outside a loop",
+				   n->kind == TG_N_BREAK ? "break" : "continue");
+		return 0;
+	case TG_N_RETURN:
+		return 0;
+	default:
+		return expr(c, n);
+	}
+}
+
+static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+		struct tg_diag *diag, bool final)
+{
+	for (size_t i = 0; i < prog->nprobes; i++) {
+		struct tg_probe *pr = &prog->probes[i];
+		struct sctx c = { .s = s, .p = &s->probes[i], .tp = pr, .diag = diag, .final = final };
+		int r;
+
+		for (size_t v = 0; v < c.p->nvars; v++)
+			c.p->vars[v].assigned = false;
+		c.p->args = tp ? tp[i] : NULL;
+		c.p->is_begin = !strcmp(pr->attach[0].type, "BEGIN");
+		c.p->is_end = !strcmp(pr->attach[0].type, "END");
+		if (pr->pred) {
+			r = want_int(&c, pr->pred, "predicate");
+			if (r < 0)
+				return r;
+		}
+		r = stmt(&c, pr->body);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int sem_analyse(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+		const char *const *params, size_t nparams, struct tg_diag *diag)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->prog = prog;
+	s->params = params;
+	s->nparams = nparams;
+	s->probes = calloc(prog->nprobes ? prog->nprobes : 1, sizeof(*s->probes));
+	if (!s->probes)
+		return -ENOMEM;
+	r = pass(s, prog, tp, diag, false);
+	if (r < 0)
+		return r;
+	r = pass(s, prog, tp, diag, true);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s->nmaps; i++) {
+		if (s->maps[i].kind == MK_NONE) {
+			diag->loc = s->maps[i].loc;
+			snprintf(diag->msg, sizeof(diag->msg), "map \"%s\": never assigned",
+				 s->maps[i].name);
+			return -TG_ETYPE;
+		}
+	}
+	return 0;
+}
+
+static void clear_aux(struct tg_node *n)
+{
+	if (!n)
+		return;
+	n->aux = NULL;
+	for (size_t i = 0; i < n->nkids; i++)
+		clear_aux(n->kids[i]);
+}
+
+void sem_release(struct sem *s)
+{
+	/* aux pointers would dangle: clear them so the tree can be reused */
+	for (size_t i = 0; s->prog && i < s->prog->nprobes; i++) {
+		clear_aux(s->prog->probes[i].pred);
+		clear_aux(s->prog->probes[i].body);
+	}
+	for (size_t i = 0; i < s->nallocs; i++)
+		free(s->allocs[i]);
+	free(s->allocs);
+	free(s->probes);
+	free(s->sites);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Semantic analysis of a parsed program: types of every expression (kept
+ * in node->aux), maps and their kinds, per-probe variables, printf
+ * records and their layouts.  Anything outside the supported subset is an
+ * error naming the construct with its line and column, before anything is
+ * compiled or loaded.
+ */
+#ifndef TG_RUNNER_SEMA_H
+#define TG_RUNNER_SEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "policy/ast.h"
+#include "runner/tracepoint.h"
+
+#define SEM_STRLEN          64     /* bpftrace's default string size */
+#define SEM_MAX_MAPS        64
+#define SEM_MAX_MAP_KEYS    8
+#define SEM_MAX_VARS        64     /* $variables per probe */
+#define SEM_MAX_PRINTFS     1024   /* printf/print/time/exit call sites */
+#define SEM_MAX_FMT_ARGS    32
+#define SEM_MAX_KEY_BYTES   256    /* one map key (stack-built) */
+#define SEM_MAX_RECORD      4096   /* one ring-buffer record */
+
+enum sem_tkind {
+	ST_NONE,    /* statement-like calls (printf, exit...) */
+	ST_INT,
+	ST_STR,     /* slen bytes, NUL-padded */
+	ST_ARGS,    /* the `args` builtin before ->field */
+	ST_AGG,     /* count() sum() ... : only on the right of @m = */
+};
+
+struct sem_type {
+	enum sem_tkind k;
+	uint8_t size;       /* ST_INT: 1, 2, 4, 8 */
+	bool sign;          /* ST_INT */
+	uint32_t slen;      /* ST_STR */
+};
+
+enum sem_mkind {
+	MK_NONE, MK_INT, MK_STR, MK_COUNT, MK_SUM, MK_MIN, MK_MAX, MK_AVG, MK_STATS,
+	MK_HIST, MK_LHIST,
+};
+
+struct sem_map {
+	const char *name;             /* "@x" */
+	int id;                       /* tg_m<id> */
+	size_t nkeys;
+	bool keys_known;
+	struct sem_type keys[SEM_MAX_MAP_KEYS];
+	enum sem_mkind kind;
+	struct sem_type val;          /* MK_INT, MK_STR */
+	int64_t lmin, lmax, lstep;    /* MK_LHIST */
+	struct tg_loc loc;
+	bool read;                    /* looked up in an expression */
+};
+
+enum sem_rec_kind {
+	REC_PRINTF = 1,    /* id = printf site; args in the layout below */
+	REC_EXIT = 2,      /* one __s64 code */
+	REC_PRINT_MAP = 3, /* id = map id; __u64 top, div */
+	REC_PRINT_VAL = 4, /* id = site; one value as printf "%d"/"%s" */
+	REC_CLEAR = 5,     /* id = map id */
+	REC_ZERO = 6,      /* id = map id */
+	REC_TIME = 7,      /* id = site (format string) */
+};
+
+/* Every ring buffer record starts with this header. */
+#define SEM_REC_HDR 16     /* __u32 kind, __u32 id, __u64 scope cgroup id */
+
+struct sem_fmt_arg {
+	struct sem_type t;
+	uint32_t off;                 /* from the start of the record */
+	uint32_t size;                /* bytes in the record (8 or slen rounded) */
+};
+
+struct sem_site {                     /* a printf, print(value) or time() */
+	enum sem_rec_kind kind;
+	const char *fmt;              /* printf/time format (AST-owned) */
+	size_t nargs;
+	struct sem_fmt_arg args[SEM_MAX_FMT_ARGS];
+	uint32_t size;                /* whole record */
+};
+
+struct sem_var {
+	const char *name;
+	struct sem_type t;
+	bool assigned;
+};
+
+struct sem_probe {
+	struct sem_var vars[SEM_MAX_VARS];
+	size_t nvars;
+	const struct tp_format *args;   /* tracepoint whose args->x types this probe */
+	bool uses_args, uses_probe;
+	bool is_begin, is_end;
+};
+
+/* What each expression node's aux points to. */
+struct sem_node {
+	struct sem_type t;
+	int map;            /* TG_N_MAP: index in sem.maps; else -1 */
+	int var;            /* TG_N_VAR: index in the probe's vars; else -1 */
+	int site;           /* printf/print/time: index in sem.sites; else -1 */
+	const struct tp_field *field; /* args->field */
+	bool is_const;
+	int64_t cval;       /* ST_INT constant */
+	const char *cstr;   /* ST_STR constant (positional parameter, literal) */
+	size_t cstrlen;
+};
+
+struct sem {
+	struct tg_program *prog;
+	const char *const *params;
+	size_t nparams;
+	struct sem_probe *probes;     /* one per prog->probes[i] */
+	struct sem_map maps[SEM_MAX_MAPS];
+	size_t nmaps;
+	struct sem_site *sites;
+	size_t nsites;
+	bool uses_elapsed;
+	void **allocs;                /* every sem_node, for release */
+	size_t nallocs, aallocs;
+};
+
+static inline struct sem_node *sem_of(const struct tg_node *n)
+{
+	return (struct sem_node *)n->aux;
+}
+
+/*
+ * Analyses prog.  tp[i] is the format of probe i's first tracepoint (NULL
+ * when it has none), used to type args->FIELD.  On error fills diag
+ * (line:col, message) and returns -TG_EUNSUPPORTED / -TG_ETYPE /
+ * -TG_ELIMIT.  sem_release() always.
+ */
+int sem_analyse(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+		const char *const *params, size_t nparams, struct tg_diag *diag);
+void sem_release(struct sem *s);
+
+/* Rounds a string size up to 8 (record and key layouts). */
+static inline uint32_t sem_round8(uint32_t n)
+{
+	return (n + 7u) & ~7u;
+}
+
+/* bpftrace's name for a map kind ("count", "hist"...), for map records. */
+const char *sem_mkind_str(enum sem_mkind k);
+/* True when the map's values are per-CPU (count, sum, min, max, avg,
+ * stats, hist, lhist), summed in user space. */
+bool sem_map_percpu(const struct sem_map *m);
+
+#endif
