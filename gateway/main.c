@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tracegate: the unprivileged gateway and its tools. */
+#include <stddef.h>
 #include "lib/cmd.h"
 #include "lib/log.h"
 #include "gateway/commands.h"

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `tracegate serve --config FILE`: the gateway's HTTPS API. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include "gateway/audit.h"
+#include "gateway/commands.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "gateway/http.h"
+#include "gateway/httpc.h"
+#include "gateway/route.h"
+#include "gateway/status.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/cleanup-ssl.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/tls.h"
+#include "rbac/kube.h"
+#include "lib/banned.h"
+
+#define SERVE_SHUTDOWN_GRACE_S 5
+
+struct serve {
+	struct gateway gw;
+	struct event *sigterm;
+	struct event *sigint;
+	struct event *drain_timer;
+	unsigned drain_ticks;
+};
+
+static void serve_respond_status(struct http_conn *c, struct http_request *req, int code,
+				 const char *msg)
+{
+	_cleanup_(json_decrefp) json_t *st = status_new(code, msg, NULL);
+	_cleanup_free_ char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+
+	log_info("%s %s user=\"-\" code=%d audit=-", req->method, req->target, code);
+	(void)http_conn_respond(c, code, "application/json", NULL, text ? text : "",
+				text ? strlen(text) : 0);
+}
+
+static void serve_handler(struct http_conn *c, struct http_request *req, void *ud)
+{
+	struct gateway *gw = ud;
+	struct route rt;
+
+	route_match(req->method, req->target, &rt);
+	switch (rt.kind) {
+	case ROUTE_HEALTHZ:
+		/* No authentication: it says only that the loop is alive. */
+		log_debug("%s %s code=200", req->method, req->target);
+		(void)http_conn_respond(c, gw->stopping ? 503 : 200, "text/plain", NULL,
+					gw->stopping ? "stopping\n" : "ok\n", gw->stopping ? 9 : 3);
+		break;
+	case ROUTE_TRACE_CREATE:
+		trace_handle(gw, c, req, &rt);
+		break;
+	case ROUTE_BAD_REQUEST:
+		serve_respond_status(c, req, 400, rt.error);
+		break;
+	case ROUTE_METHOD_NOT_ALLOWED:
+		serve_respond_status(c, req, 405, "method not allowed on this path");
+		break;
+	default:
+		serve_respond_status(c, req, 404, "the server could not find the requested resource");
+		break;
+	}
+}
+
+static void serve_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *s = arg;
+	struct timeval tick = { .tv_usec = 100000 };
+
+	if ((http_server_connections(s->gw.http) == 0 && httpc_active(s->gw.httpc) == 0) ||
+	    ++s->drain_ticks > SERVE_SHUTDOWN_GRACE_S * 10) {
+		event_base_loopbreak(s->gw.base);
+		return;
+	}
+	evtimer_add(s->drain_timer, &tick);
+}
+
+static void serve_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *s = arg;
+	struct timeval tick = { .tv_usec = 100000 };
+
+	if (s->gw.stopping)
+		return;
+	log_info("signal %d: stopping: no new connections, ending streams", (int)sig);
+	s->gw.stopping = true;
+	http_server_stop(s->gw.http);
+	trace_stop_all(&s->gw);
+	evtimer_add(s->drain_timer, &tick);
+}
+
+static void serve_usage(FILE *f)
+{
+	fprintf(f, "usage: tracegate serve --config FILE [--log-json] [--verbose]\n"
+		   "\n"
+		   "Serves POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces over HTTPS and\n"
+		   "GET /healthz.  One log line per request goes to stderr.\n");
+}
+
+static int serve_run(const struct gw_config *cfg)
+{
+	struct serve s = { 0 };
+	_cleanup_(SSL_CTX_freep) SSL_CTX *ssl = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct tls_opts topts = { .sz = sizeof(topts), .cert_file = cfg->tls_cert,
+				  .key_file = cfg->tls_key };
+	struct kube_client_opts kopts = { .sz = sizeof(kopts), .server = cfg->api_server,
+					  .ca_file = cfg->api_ca, .token_file = cfg->api_token_file,
+					  .client_cert = cfg->api_client_cert,
+					  .client_key = cfg->api_client_key,
+					  .timeout_ms = cfg->api_timeout_ms };
+	struct audit_opts aopts = { .sz = sizeof(aopts), .key_file = cfg->audit_key_file,
+				    .rotate_bytes = cfg->audit_rotate_bytes,
+				    .keep_files = cfg->audit_keep };
+	struct http_limits hl = {
+		.max_body_bytes = cfg->limits.max_body_bytes,
+		.max_headers = cfg->limits.max_headers,
+		.max_header_bytes = cfg->limits.max_header_bytes,
+		.max_connections = cfg->limits.max_connections,
+		.output_high_water = cfg->limits.output_high_water,
+		.request_timeout_s = cfg->limits.request_timeout_s,
+		.stall_timeout_s = cfg->limits.stall_timeout_s,
+	};
+	int r, ret = 1;
+
+	s.gw.cfg = cfg;
+	r = tls_server_ctx_new(&topts, &ssl, &err);
+	if (r < 0) {
+		log_error("tls: %s", err ? err : tg_strerror(r));
+		return 1;
+	}
+	r = kube_client_new(&kopts, &s.gw.kube, &err);
+	if (r < 0) {
+		log_error("apiServer: %s", err ? err : tg_strerror(r));
+		return 1;
+	}
+	r = audit_log_open(cfg->audit_path, &aopts, &s.gw.audit, &err);
+	if (r < 0) {
+		log_error("audit log \"%s\": %s", cfg->audit_path, err ? err : tg_strerror(r));
+		goto out;
+	}
+	s.gw.base = event_base_new();
+	if (!s.gw.base || httpc_new(s.gw.base, &s.gw.httpc) < 0) {
+		log_error("event loop: out of memory");
+		goto out;
+	}
+	r = http_server_new(s.gw.base, ssl, cfg->listen_host, cfg->listen_port, &hl, serve_handler,
+			    &s.gw, &s.gw.http, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		goto out;
+	}
+	s.sigterm = evsignal_new(s.gw.base, SIGTERM, serve_signal, &s);
+	s.sigint = evsignal_new(s.gw.base, SIGINT, serve_signal, &s);
+	s.drain_timer = evtimer_new(s.gw.base, serve_drain_tick, &s);
+	if (!s.sigterm || !s.sigint || !s.drain_timer || evsignal_add(s.sigterm, NULL) < 0 ||
+	    evsignal_add(s.sigint, NULL) < 0) {
+		log_error("signals: cannot install handlers");
+		goto out;
+	}
+	log_info("serving on %s:%d (%zu runners, audit \"%s\")", cfg->listen_host,
+		 http_server_port(s.gw.http), cfg->nrunners, cfg->audit_path);
+	event_base_dispatch(s.gw.base);
+	/* After the loop: anything still open (grace ran out) is ended now. */
+	trace_stop_all(&s.gw);
+	log_info("stopped");
+	ret = 0;
+out:
+	if (s.sigterm)
+		event_free(s.sigterm);
+	if (s.sigint)
+		event_free(s.sigint);
+	if (s.drain_timer)
+		event_free(s.drain_timer);
+	s.gw.http = http_server_free(s.gw.http);
+	s.gw.httpc = httpc_free(s.gw.httpc);
+	if (s.gw.base)
+		event_base_free(s.gw.base);
+	s.gw.audit = audit_log_close(s.gw.audit);
+	s.gw.kube = kube_client_free(s.gw.kube);
+	return ret;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "log-json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gw_config *cfg = NULL;
+	_cleanup_free_ char *err = NULL;
+	const char *path = NULL;
+	int c, r, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			log_set_json(true);
+			break;
+		case 'v':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return 0;
+		default:
+			serve_usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		serve_usage(stderr);
+		return 2;
+	}
+	r = gw_config_load(path, &cfg, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("curl: cannot initialise");
+		gw_config_free(cfg);
+		return 1;
+	}
+	ret = serve_run(cfg);
+	curl_global_cleanup();
+	gw_config_free(cfg);
+	return ret;
+}

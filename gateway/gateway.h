@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The serving gateway: everything one event loop shares.  `tracegate
+ * serve` builds one (cmd-serve.c); request flows live in trace.c.
+ */
+#ifndef TG_GATEWAY_GATEWAY_H
+#define TG_GATEWAY_GATEWAY_H
+
+#include <stdbool.h>
+#include "gateway/config.h"
+#include "gateway/http.h"
+#include "gateway/route.h"
+
+struct event_base;
+struct httpc;
+struct kube_client;
+struct audit_log;
+struct trace_req;
+struct gw_caches;
+
+struct gateway {
+	struct event_base *base;
+	const struct gw_config *cfg;
+	struct httpc *httpc;
+	struct kube_client *kube;
+	struct audit_log *audit;
+	struct http_server *http;
+	struct gw_caches *caches;     /* TokenReview / SAR answers, or NULL */
+	struct trace_req *reqs;       /* every trace request in flight */
+	unsigned nreqs;
+	unsigned nsessions;           /* of which streaming from runners */
+	bool stopping;
+};
+
+/* Handles POST .../namespaces/{ns}/traces (route->kind == ROUTE_TRACE_CREATE). */
+void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *req,
+		  const struct route *route);
+/* Shutdown: refuses pending requests (503), ends running streams with an
+ * `end` line of reason "stop" and writes their ResponseComplete records. */
+void trace_stop_all(struct gateway *gw);
+
+#endif

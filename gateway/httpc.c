@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: Apache-2.0
+/* libcurl multi on libevent: the standard socket/timer integration. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include "gateway/httpc.h"
+#include "lib/buf.h"
+#include "lib/errors.h"
+#include "lib/banned.h"
+
+struct httpc {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct httpc_xfer *xfers;
+	unsigned n;
+};
+
+struct httpc_xfer {
+	struct httpc *h;
+	CURL *e;
+	struct curl_slist *headers;
+	const struct httpc_xfer_ops *ops;
+	void *ud;
+	struct httpc_xfer *prev, *next;
+	bool paused;
+	int abort_code;
+	char errbuf[CURL_ERROR_SIZE];
+	/* httpc_fetch */
+	struct buf body;
+	httpc_body_fn fetch_done;
+};
+
+struct httpc_sock {
+	struct event *ev;
+};
+
+static void xfer_unlink(struct httpc_xfer *x)
+{
+	struct httpc *h = x->h;
+
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		h->xfers = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	h->n--;
+	curl_multi_remove_handle(h->multi, x->e);
+}
+
+static void xfer_free(struct httpc_xfer *x)
+{
+	curl_easy_cleanup(x->e);
+	curl_slist_free_all(x->headers);
+	buf_release(&x->body);
+	free(x);
+}
+
+static void httpc_check_done(struct httpc *h)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(h->multi, &left))) {
+		struct httpc_xfer *x = NULL;
+		long status = 0;
+		const char *err = NULL;
+		int result = 0;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		if (!x)
+			continue;
+		curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+		if (msg->data.result != CURLE_OK) {
+			result = x->abort_code ? x->abort_code : -TG_EUPSTREAM;
+			err = x->errbuf[0] ? x->errbuf : curl_easy_strerror(msg->data.result);
+			if (x->abort_code == -E2BIG)
+				err = "response larger than the limit";
+		}
+		xfer_unlink(x);
+		if (x->fetch_done)
+			x->fetch_done(result, status, x->body.s, x->body.len, err, x->ud);
+		else if (x->ops && x->ops->on_done)
+			x->ops->on_done(x, result, status, err, x->ud);
+		xfer_free(x);
+	}
+}
+
+static void httpc_eventcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpc *h = arg;
+	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	int running;
+
+	curl_multi_socket_action(h->multi, fd, action, &running);
+	httpc_check_done(h);
+}
+
+static void httpc_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpc *h = arg;
+	int running;
+
+	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	httpc_check_done(h);
+}
+
+static int httpc_sockcb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct httpc *h = userp;
+	struct httpc_sock *sk = socketp;
+	short kind;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (sk) {
+			event_free(sk->ev);
+			free(sk);
+			curl_multi_assign(h->multi, s, NULL);
+		}
+		return 0;
+	}
+	if (!sk) {
+		sk = calloc(1, sizeof(*sk));
+		if (!sk)
+			return -1;
+		sk->ev = event_new(h->base, s, 0, httpc_eventcb, h);
+		if (!sk->ev) {
+			free(sk);
+			return -1;
+		}
+		curl_multi_assign(h->multi, s, sk);
+	}
+	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0) |
+		       EV_PERSIST);
+	event_del(sk->ev);
+	event_assign(sk->ev, h->base, s, kind, httpc_eventcb, h);
+	return event_add(sk->ev, NULL);
+}
+
+static int httpc_timerfn(CURLM *m, long timeout_ms, void *userp)
+{
+	struct httpc *h = userp;
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+
+	/* Never call socket_action from here: schedule it on the loop. */
+	if (timeout_ms < 0)
+		return evtimer_del(h->timer);
+	return evtimer_add(h->timer, &tv);
+}
+
+int httpc_new(struct event_base *base, struct httpc **ret)
+{
+	struct httpc *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->base = base;
+	h->multi = curl_multi_init();
+	h->timer = evtimer_new(base, httpc_timercb, h);
+	if (!h->multi || !h->timer) {
+		httpc_free(h);
+		return -ENOMEM;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, httpc_sockcb);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, httpc_timerfn);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	*ret = h;
+	return 0;
+}
+
+struct httpc *httpc_free(struct httpc *h)
+{
+	if (!h)
+		return NULL;
+	while (h->xfers)
+		httpc_xfer_cancel(h->xfers);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
+	if (h->timer)
+		event_free(h->timer);
+	free(h);
+	return NULL;
+}
+
+static size_t httpc_writecb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct httpc_xfer *x = userdata;
+	size_t n = size * nmemb;
+	int r;
+
+	if (x->abort_code)
+		return 0;
+	if (x->fetch_done) {
+		r = buf_add(&x->body, ptr, n);
+		if (r < 0) {
+			x->abort_code = r;
+			return 0;
+		}
+		return n;
+	}
+	r = x->ops->on_data(x, ptr, n, x->ud);
+	if (r == HTTPC_PAUSE) {
+		x->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (r < 0) {
+		x->abort_code = r;
+		return 0;
+	}
+	return n;
+}
+
+static int httpc_add(struct httpc *h, struct httpc_xfer *x, struct httpc_xfer **ret)
+{
+	x->h = h;
+	curl_easy_setopt(x->e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->e, CURLOPT_WRITEFUNCTION, httpc_writecb);
+	curl_easy_setopt(x->e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->e, CURLOPT_NOSIGNAL, 1L);
+	if (x->headers)
+		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, x->headers);
+	if (curl_multi_add_handle(h->multi, x->e) != CURLM_OK) {
+		xfer_free(x);
+		return -ENOMEM;
+	}
+	x->next = h->xfers;
+	if (h->xfers)
+		h->xfers->prev = x;
+	h->xfers = x;
+	h->n++;
+	if (ret)
+		*ret = x;
+	return 0;
+}
+
+int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const struct httpc_xfer_ops *ops,
+		void *ud, struct httpc_xfer **ret)
+{
+	struct httpc_xfer *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		curl_easy_cleanup(e);
+		curl_slist_free_all(headers);
+		return -ENOMEM;
+	}
+	x->e = e;
+	x->headers = headers;
+	x->ops = ops;
+	x->ud = ud;
+	buf_init(&x->body, 0);
+	return httpc_add(h, x, ret);
+}
+
+int httpc_fetch(struct httpc *h, CURL *e, struct curl_slist *headers, size_t max, httpc_body_fn done,
+		void *ud, struct httpc_xfer **ret)
+{
+	struct httpc_xfer *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		curl_easy_cleanup(e);
+		curl_slist_free_all(headers);
+		return -ENOMEM;
+	}
+	x->e = e;
+	x->headers = headers;
+	x->fetch_done = done;
+	x->ud = ud;
+	buf_init(&x->body, max);
+	return httpc_add(h, x, ret);
+}
+
+void httpc_xfer_cancel(struct httpc_xfer *x)
+{
+	if (!x)
+		return;
+	xfer_unlink(x);
+	xfer_free(x);
+}
+
+int httpc_xfer_resume(struct httpc_xfer *x)
+{
+	if (!x->paused)
+		return 0;
+	x->paused = false;
+	/* May deliver the held data at once, through on_data. */
+	return curl_easy_pause(x->e, CURLPAUSE_CONT) == CURLE_OK ? 0 : -EIO;
+}
+
+bool httpc_xfer_paused(const struct httpc_xfer *x)
+{
+	return x->paused;
+}
+
+long httpc_xfer_status(const struct httpc_xfer *x)
+{
+	long status = 0;
+
+	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+unsigned httpc_active(const struct httpc *h)
+{
+	return h->n;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP client transfers on the gateway's event loop: libcurl's multi
+ * interface driven by libevent (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION and
+ * curl_multi_socket_action), so API server calls and runner sessions never
+ * block the loop.
+ *
+ * A transfer's owner sees the response body through on_data and the end
+ * through on_done, called exactly once unless the owner cancels first.
+ * Callbacks are never re-entered; httpc_xfer_cancel may be called from
+ * any callback except the transfer's own on_data.
+ */
+#ifndef TG_GATEWAY_HTTPC_H
+#define TG_GATEWAY_HTTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <curl/curl.h>
+
+struct event_base;
+struct httpc;
+struct httpc_xfer;
+
+/* on_data returns: 0 consumed; HTTPC_PAUSE to pause (the same data comes
+ * again after httpc_xfer_resume); negative to abort (on_done then sees
+ * that code). */
+#define HTTPC_PAUSE 1
+
+struct httpc_xfer_ops {
+	int (*on_data)(struct httpc_xfer *x, const char *data, size_t len, void *ud);
+	/* result 0 when the transfer completed (any HTTP status), negative
+	 * otherwise with err naming what failed. */
+	void (*on_done)(struct httpc_xfer *x, int result, long http_status, const char *err, void *ud);
+};
+
+int httpc_new(struct event_base *base, struct httpc **ret);
+/* Cancels every transfer (no callbacks) and frees. */
+struct httpc *httpc_free(struct httpc *h);
+
+/* Starts e (configured by the caller), taking ownership of e and headers. */
+int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const struct httpc_xfer_ops *ops,
+		void *ud, struct httpc_xfer **ret);
+/* Stops and frees x at once; no callback follows. */
+void httpc_xfer_cancel(struct httpc_xfer *x);
+int httpc_xfer_resume(struct httpc_xfer *x);
+bool httpc_xfer_paused(const struct httpc_xfer *x);
+/* The response code seen so far (0 before the headers). */
+long httpc_xfer_status(const struct httpc_xfer *x);
+unsigned httpc_active(const struct httpc *h);
+
+/* A convenience for small JSON calls: collects the body (at most max
+ * bytes, -E2BIG beyond) and calls done once. */
+typedef void (*httpc_body_fn)(int result, long http_status, const char *body, size_t len,
+			      const char *err, void *ud);
+int httpc_fetch(struct httpc *h, CURL *e, struct curl_slist *headers, size_t max, httpc_body_fn done,
+		void *ud, struct httpc_xfer **ret);
+
+#endif

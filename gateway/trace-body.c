@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gateway/route.h"
+#include "gateway/trace-body.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "policy/ast.h"
+#include "lib/banned.h"
+
+static int body_fail(char **ret_field, char **ret_err, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int body_fail(char **ret_field, char **ret_err, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	*ret_field = strdup(field);
+	va_start(ap, fmt);
+	if (vasprintf(ret_err, fmt, ap) < 0)
+		*ret_err = NULL;
+	va_end(ap);
+	return -EINVAL;
+}
+
+void trace_body_release(struct trace_body *b)
+{
+	free(b->target);
+	free(b->name);
+	free(b->program);
+	json_decref(b->params);
+	*b = (struct trace_body){ 0 };
+}
+
+static int body_target(json_t *v, struct trace_body *b, char **ret_field, char **ret_err)
+{
+	const char *s, *slash, *name;
+
+	if (!json_is_string(v))
+		return body_fail(ret_field, ret_err, "target", "field \"target\" must be a string like \"pod/NAME\"");
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v) || strlen(s) > 300)
+		return body_fail(ret_field, ret_err, "target", "field \"target\" is not a valid name");
+	slash = strchr(s, '/');
+	name = s;
+	if (slash) {
+		if ((size_t)(slash - s) != 3 || strncmp(s, "pod", 3))
+			return body_fail(ret_field, ret_err, "target",
+					 "field \"target\": kind \"%.*s\" is not supported (only \"pod/NAME\" or \"NAME\")",
+					 (int)(slash - s), s);
+		name = slash + 1;
+	}
+	if (!route_valid_subdomain(name))
+		return body_fail(ret_field, ret_err, "target",
+				 "field \"target\": \"%s\" is not a valid pod name", name);
+	b->target = strdup(s);
+	b->name = strdup(name);
+	return b->target && b->name ? 0 : -ENOMEM;
+}
+
+static int body_params(json_t *v, struct trace_body *b, char **ret_field, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *out = json_array();
+	size_t i;
+	json_t *p;
+
+	if (!out)
+		return -ENOMEM;
+	if (!json_is_array(v))
+		return body_fail(ret_field, ret_err, "params", "field \"params\" must be an array of strings");
+	if (json_array_size(v) > TRACE_MAX_PARAMS)
+		return body_fail(ret_field, ret_err, "params",
+				 "field \"params\" has more than %d entries", TRACE_MAX_PARAMS);
+	json_array_foreach(v, i, p) {
+		char num[32];
+
+		if (json_is_integer(p)) {
+			/* bpftrace takes $1 as text and converts where it is used. */
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(p));
+			json_array_append_new(out, json_string(num));
+			continue;
+		}
+		if (!json_is_string(p) || strlen(json_string_value(p)) != json_string_length(p))
+			return body_fail(ret_field, ret_err, "params",
+					 "field \"params[%zu]\" must be a string without NUL bytes", i);
+		if (json_string_length(p) > TRACE_MAX_PARAM_BYTES)
+			return body_fail(ret_field, ret_err, "params",
+					 "field \"params[%zu]\" is longer than %d bytes", i,
+					 TRACE_MAX_PARAM_BYTES);
+		json_array_append(out, p);
+	}
+	b->params = TAKE_PTR(out);
+	return 0;
+}
+
+int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char **ret_field,
+		     char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct trace_body b = { 0 };
+	json_error_t jerr;
+	const char *k;
+	json_t *v;
+	int r;
+
+	*ret_field = NULL;
+	*ret_err = NULL;
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return body_fail(ret_field, ret_err, "", "body is not JSON: line %d column %d: %s",
+				 jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(j))
+		return body_fail(ret_field, ret_err, "", "body must be a JSON object");
+	json_object_foreach(j, k, v) {
+		if (strcmp(k, "target") && strcmp(k, "program") && strcmp(k, "params") &&
+		    strcmp(k, "duration") && strcmp(k, "output") && strcmp(k, "apiVersion") &&
+		    strcmp(k, "kind"))
+			return body_fail(ret_field, ret_err, k, "field \"%s\" is not known", k);
+	}
+	v = json_object_get(j, "target");
+	if (!v) {
+		r = body_fail(ret_field, ret_err, "target", "field \"target\" is required");
+		goto fail;
+	}
+	r = body_target(v, &b, ret_field, ret_err);
+	if (r < 0)
+		goto fail;
+	v = json_object_get(j, "program");
+	if (!v || !json_is_string(v) || json_string_length(v) == 0) {
+		r = body_fail(ret_field, ret_err, "program", "field \"program\" is required (a non-empty string)");
+		goto fail;
+	}
+	if (json_string_length(v) > TG_MAX_SOURCE_BYTES) {
+		r = body_fail(ret_field, ret_err, "program", "field \"program\" is longer than %u bytes",
+			      TG_MAX_SOURCE_BYTES);
+		goto fail;
+	}
+	b.program_len = json_string_length(v);
+	b.program = malloc(b.program_len + 1);
+	if (!b.program) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	memcpy(b.program, json_string_value(v), b.program_len + 1);
+	v = json_object_get(j, "params");
+	if (v && !json_is_null(v)) {
+		r = body_params(v, &b, ret_field, ret_err);
+		if (r < 0)
+			goto fail;
+	}
+	v = json_object_get(j, "duration");
+	if (v && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > TRACE_MAX_DURATION_S) {
+			r = body_fail(ret_field, ret_err, "duration",
+				      "field \"duration\" must be whole seconds from 0 to %d",
+				      TRACE_MAX_DURATION_S);
+			goto fail;
+		}
+		b.has_duration = true;
+		b.duration = json_integer_value(v);
+	}
+	v = json_object_get(j, "output");
+	if (v && !json_is_null(v) && !json_is_string(v)) {
+		r = body_fail(ret_field, ret_err, "output", "field \"output\" must be a string");
+		goto fail;
+	}
+	*ret = b;
+	return 0;
+fail:
+	trace_body_release(&b);
+	return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The body of POST .../traces (docs/internals/contracts.md):
+ *   {"target":"pod/web-a","program":"...","params":["x"],"duration":10}
+ * Pure parsing with named limits; errors name the field.
+ */
+#ifndef TG_GATEWAY_TRACE_BODY_H
+#define TG_GATEWAY_TRACE_BODY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define TRACE_MAX_PARAMS       64
+#define TRACE_MAX_PARAM_BYTES  4096
+#define TRACE_MAX_DURATION_S   (7 * 86400)
+
+struct trace_body {
+	char *target;         /* as written */
+	char *name;           /* the pod's name */
+	char *program;
+	size_t program_len;
+	json_t *params;       /* array of strings, or NULL */
+	bool has_duration;
+	int64_t duration;     /* seconds */
+};
+
+/* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)
+ * and *ret_err (a message naming it); caller frees both. */
+int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char **ret_field,
+		     char **ret_err);
+void trace_body_release(struct trace_body *b);
+
+#endif

@@ -1,0 +1,1142 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces, as a chain of
+ * steps on the event loop (docs/internals/gateway.md):
+ *
+ *   authn (TokenReview) -> body -> program -> SAR create traces ->
+ *   SAR get pod -> Pod -> runner for its node -> policy -> audit (allow)
+ *   -> runner session(s) -> stream -> audit (ResponseComplete)
+ *
+ * Each step either calls the next or refuses.  A refusal writes exactly one
+ * audit record (decision forbid) and answers a Status; nothing after it
+ * runs.  The only path to trace_start_stream() goes through every check
+ * and a durable audit record.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include "gateway/audit.h"
+#include "gateway/check.h"
+#include "gateway/event.h"
+#include "gateway/gateway.h"
+#include "gateway/httpc.h"
+#include "gateway/ndjson.h"
+#include "gateway/status.h"
+#include "gateway/trace-body.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-curl.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "policy/ast.h"
+#include "policy/output.h"
+#include "rbac/kube.h"
+#include "lib/banned.h"
+
+#define TRACE_MAX_RUNNER_ERROR_BODY (64u << 10)
+#define TRACE_MAX_MAP_BYTES         (16u << 20)   /* map records held for merging */
+#define TRACE_RUNNER_CONNECT_MS     10000L
+#define TRACE_RUNNER_GRACE_S        60            /* beyond the duration */
+
+enum trace_step {
+	STEP_AUTHN,
+	STEP_SAR_CREATE,
+	STEP_SAR_POD,
+	STEP_POD,
+	STEP_STREAM,
+};
+
+struct leg {
+	struct trace_req *t;
+	const struct gw_runner *runner;
+	struct httpc_xfer *x;
+	struct ndjson_splitter split;
+	struct buf errbody;
+	long status;
+	bool done;
+	bool has_end;
+	char *end_reason;
+	uint64_t events, drops, cpu_ns;
+	int64_t exit_code;
+	bool has_exit_code;
+	char *error;
+};
+
+struct trace_req {
+	struct gateway *gw;
+	struct trace_req *prev, *next;
+	struct http_conn *conn;        /* NULL once the client is gone */
+	enum trace_step step;
+	char audit_id[37];
+	char trace_id[37];
+	uint64_t received_ns;
+	char *method;
+	char *uri;
+	char *user_agent;
+	char peer[INET6_ADDRSTRLEN];
+	char *token;
+	char *content_type;
+	char *body;
+	size_t body_len;
+	struct route route;
+
+	struct kube_user user;
+	bool have_user;
+	struct trace_body tb;
+	struct tg_program *prog;
+	char program_sha[65];
+	struct kube_pod pod;
+	bool have_pod;
+	const struct gw_runner *runner;
+	char *policy;
+	json_t *denials;
+	int64_t duration;
+
+	/* the one API server call in flight */
+	struct kube_request kreq;
+	struct httpc_xfer *kx;
+	char *cache_key;
+
+	/* streaming */
+	struct leg *legs;
+	size_t nlegs;
+	size_t legs_done;
+	json_t *maps;
+	size_t map_bytes;
+	uint64_t bytes;
+	bool session_counted;
+	bool finishing;
+};
+
+/* ---- bookkeeping ---------------------------------------------------------- */
+
+static void leg_release(struct leg *l)
+{
+	if (l->x)
+		httpc_xfer_cancel(l->x);
+	l->x = NULL;
+	ndjson_release(&l->split);
+	buf_release(&l->errbody);
+	free(l->end_reason);
+	free(l->error);
+}
+
+static void trace_free(struct trace_req *t)
+{
+	struct gateway *gw = t->gw;
+
+	if (t->prev)
+		t->prev->next = t->next;
+	else if (gw->reqs == t)
+		gw->reqs = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	gw->nreqs--;
+	if (t->session_counted)
+		gw->nsessions--;
+	if (t->kx)
+		httpc_xfer_cancel(t->kx);
+	kube_request_release(&t->kreq);
+	for (size_t i = 0; i < t->nlegs; i++)
+		leg_release(&t->legs[i]);
+	free(t->legs);
+	json_decref(t->maps);
+	json_decref(t->denials);
+	free(t->policy);
+	if (t->have_pod)
+		kube_pod_release(&t->pod);
+	tg_program_free(t->prog);
+	trace_body_release(&t->tb);
+	if (t->have_user)
+		kube_user_release(&t->user);
+	if (t->token) {
+		explicit_bzero(t->token, strlen(t->token));
+		free(t->token);
+	}
+	free(t->cache_key);
+	free(t->method);
+	free(t->uri);
+	free(t->user_agent);
+	free(t->content_type);
+	free(t->body);
+	free(t);
+}
+
+static const char *trace_username(const struct trace_req *t)
+{
+	return t->have_user && t->user.username ? t->user.username : "-";
+}
+
+/* ---- audit ------------------------------------------------------------------ */
+
+static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *end_reason)
+{
+	json_t *tg = json_object();
+	char pod[400];
+
+	if (!tg)
+		return NULL;
+	json_object_set_new(tg, "trace", json_string(t->trace_id));
+	if (t->route.dry_run)
+		json_object_set_new(tg, "dryRun", json_true());
+	if (t->tb.target)
+		json_object_set_new(tg, "target", json_string(t->tb.target));
+	if (t->tb.program) {
+		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
+		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
+	}
+	if (t->tb.params)
+		json_object_set(tg, "params", t->tb.params);
+	if (t->have_pod) {
+		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
+		json_object_set_new(tg, "pods", json_pack("[s]", pod));
+		if (t->pod.node)
+			json_object_set_new(tg, "nodes", json_pack("[s]", t->pod.node));
+	}
+	if (t->policy)
+		json_object_set_new(tg, "policy", json_string(t->policy));
+	if (t->denials)
+		json_object_set(tg, "denials", t->denials);
+	if (t->step == STEP_STREAM || complete)
+		json_object_set_new(tg, "duration", json_integer(t->duration));
+	if (complete) {
+		uint64_t ev = 0, dr = 0, cpu = 0;
+
+		for (size_t i = 0; i < t->nlegs; i++) {
+			ev += t->legs[i].events;
+			dr += t->legs[i].drops;
+			cpu += t->legs[i].cpu_ns;
+		}
+		json_object_set_new(tg, "counts",
+				    json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)ev, "drops",
+					      (json_int_t)dr, "bytes", (json_int_t)t->bytes, "cpuNs",
+					      (json_int_t)cpu));
+		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
+	}
+	return tg;
+}
+
+/* Writes one record; 0 only when it is durably on disk. */
+static int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
+		       const char *decision, const char *reason, const char *end_reason)
+{
+	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
+							      end_reason);
+	_cleanup_(json_decrefp) json_t *ev = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct gw_event e = {
+		.audit_id = t->audit_id,
+		.stage = stage,
+		.request_uri = t->uri,
+		.verb = "create",
+		.user = t->have_user ? &t->user : NULL,
+		.source_ip = t->peer,
+		.user_agent = t->user_agent,
+		.ns = t->route.ns,
+		.name = t->tb.name,
+		.code = code,
+		.message = message,
+		.received_ns = t->received_ns,
+		.stage_ns = now_real_ns(),
+		.decision = decision,
+		.reason = reason,
+		.tracegate = tg,
+	};
+	int r;
+
+	if (!tg)
+		return -ENOMEM;
+	ev = gw_event_build(&e);
+	if (!ev)
+		return -ENOMEM;
+	r = audit_log_append(t->gw->audit, ev, &err);
+	if (r < 0)
+		log_error("audit %s: cannot write record: %s", t->audit_id, err ? err : tg_strerror(r));
+	return r;
+}
+
+/* ---- answers ----------------------------------------------------------------- */
+
+static void trace_log(struct trace_req *t, int code, const char *extra)
+{
+	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s", t->method, t->uri, trace_username(t), code,
+		 t->audit_id, extra ? " " : "", extra ? extra : "");
+}
+
+static void trace_send_status(struct trace_req *t, json_t *status)
+{
+	_cleanup_free_ char *text = status ? json_dumps(status, JSON_COMPACT) : NULL;
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+	static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+				  "\"status\":\"Failure\",\"message\":\"out of memory\","
+				  "\"reason\":\"InternalError\",\"code\":500}";
+	int code = status ? (int)json_integer_value(json_object_get(status, "code")) : 500;
+
+	if (!t->conn)
+		return;
+	(void)http_conn_respond(t->conn, code, "application/json", hdrs, text ? text : oom,
+				text ? strlen(text) : strlen(oom));
+	t->conn = NULL;
+}
+
+/*
+ * Refuses the request: one audit record (forbid, with the reason), then
+ * the Status.  details is stolen.  t is freed.
+ */
+static void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details)
+{
+	_cleanup_(json_decrefp) json_t *st = status_new(code, message, details);
+	int r;
+
+	r = trace_audit(t, "ResponseStarted", code, message, "forbid", message, NULL);
+	if (r < 0)
+		log_error("audit %s: refusal of %s %s not recorded", t->audit_id, t->method, t->uri);
+	trace_log(t, code, NULL);
+	trace_send_status(t, st);
+	trace_free(t);
+}
+
+static void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	trace_refuse(t, code, msg ? msg : "out of memory", details);
+}
+
+/* ---- API server calls ------------------------------------------------------- */
+
+static void trace_step_done(struct trace_req *t, int result, long status, const char *body,
+			    size_t len, const char *err);
+
+static void trace_kube_done(int result, long status, const char *body, size_t len, const char *err,
+			    void *ud)
+{
+	struct trace_req *t = ud;
+
+	t->kx = NULL;
+	kube_request_release(&t->kreq);
+	trace_step_done(t, result, status, body, len, err);
+}
+
+/* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
+static int trace_kube_start(struct trace_req *t)
+{
+	CURL *e = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	r = kube_client_setup_easy(t->gw->kube, e, &t->kreq, &hdrs);
+	if (r < 0) {
+		curl_easy_cleanup(e);
+		return r;
+	}
+	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, trace_kube_done, t, &t->kx);
+}
+
+static void trace_upstream_failed(struct trace_req *t, const char *what, int r)
+{
+	trace_refusef(t, 503, NULL, "API server unavailable: cannot start %s: %s", what, tg_strerror(r));
+}
+
+/* ---- steps -------------------------------------------------------------------- */
+
+static void step_sar_create(struct trace_req *t);
+static void step_sar_pod(struct trace_req *t);
+static void step_pod(struct trace_req *t);
+static void step_decide(struct trace_req *t);
+
+static void step_authn(struct trace_req *t)
+{
+	int r;
+
+	t->step = STEP_AUTHN;
+	r = kube_tokenreview_request(t->token, (const char *const *)t->gw->cfg->audiences, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, 401, NULL, "bearer token cannot be reviewed: %s", tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, "tokenreview", r);
+}
+
+static void authn_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	_cleanup_free_ char *err = NULL, *field = NULL, *berr = NULL;
+	struct tg_diag diag = { 0 };
+	int r;
+
+	r = kube_tokenreview_parse(status, body, len, (const char *const *)t->gw->cfg->audiences,
+				   &t->user, &err);
+	if (r == -TG_EAUTHN) {
+		trace_refusef(t, 401, NULL, "Unauthorized: %s", err ? err : "token not authenticated");
+		return;
+	}
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "API server unavailable: tokenreview: %s",
+			      err ? err : tg_strerror(r));
+		return;
+	}
+	t->have_user = true;
+	/* The token has done its job: do not keep it around. */
+	explicit_bzero(t->token, strlen(t->token));
+
+	/* body, then program: 400 naming the field, or line:column */
+	if (t->content_type && strncasecmp(t->content_type, "application/json", 16) != 0) {
+		trace_refusef(t, 415, NULL, "Content-Type \"%s\" is not supported (use application/json)",
+			      t->content_type);
+		return;
+	}
+	r = trace_body_parse(t->body, t->body_len, &t->tb, &field, &berr);
+	if (r < 0) {
+		json_t *d = status_details("traces", "tracegate.dev", NULL);
+
+		if (d)
+			status_add_cause(d, "FieldValueInvalid", field, berr);
+		trace_refuse(t, r == -ENOMEM ? 500 : 400, berr ? berr : "body cannot be read", d);
+		return;
+	}
+	sha256_hex(t->tb.program, t->tb.program_len, t->program_sha);
+	r = tg_program_parse(t->tb.program, t->tb.program_len, &t->prog, &diag);
+	if (r < 0) {
+		char where[64];
+		json_t *d = status_details("traces", "tracegate.dev", t->tb.name);
+
+		snprintf(where, sizeof(where), "program:%u:%u", diag.loc.line, diag.loc.col);
+		if (d)
+			status_add_cause(d, r == -TG_EUNSUPPORTED ? "FieldValueNotSupported"
+								  : "FieldValueInvalid",
+					 where, diag.msg);
+		trace_refusef(t, r == -ENOMEM ? 500 : 400, d, "%s: %s", where, diag.msg);
+		return;
+	}
+	step_sar_create(t);
+}
+
+static void step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a)
+{
+	int r;
+
+	t->step = step;
+	r = kube_sar_request(&t->user, a, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, 500, NULL, "subjectaccessreview cannot be built: %s", tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, "subjectaccessreview", r);
+}
+
+static void step_sar_create(struct trace_req *t)
+{
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "create",
+					 .group = "tracegate.dev", .version = "v1alpha1",
+					 .resource = "traces" };
+
+	step_sar(t, STEP_SAR_CREATE, &a);
+}
+
+static void step_sar_pod(struct trace_req *t)
+{
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "",
+					 .version = "v1", .resource = "pods", .name = t->tb.name };
+
+	step_sar(t, STEP_SAR_POD, &a);
+}
+
+static void sar_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	_cleanup_free_ char *reason = NULL, *err = NULL, *msg = NULL;
+	bool allowed = false, create = t->step == STEP_SAR_CREATE;
+	int r;
+
+	r = kube_sar_parse(status, body, len, &allowed, &reason, &err);
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "API server unavailable: subjectaccessreview: %s",
+			      err ? err : tg_strerror(r));
+		return;
+	}
+	if (!allowed) {
+		/* The SAR's reason says which rule denied: for the audit record
+		 * and the message, as kube's forbidden answers carry it. */
+		msg = status_forbidden_message(t->user.username, create ? "create" : "get",
+					       create ? "tracegate.dev" : "", create ? "traces" : "pods",
+					       t->route.ns, create ? NULL : t->tb.name, NULL);
+		trace_refuse(t, 403, msg ? msg : "forbidden",
+			     status_details(create ? "traces" : "pods", create ? "tracegate.dev" : "",
+					    t->tb.name));
+		return;
+	}
+	if (create)
+		step_sar_pod(t);
+	else
+		step_pod(t);
+}
+
+static void step_pod(struct trace_req *t)
+{
+	int r;
+
+	t->step = STEP_POD;
+	r = kube_pod_get_request(t->route.ns, t->tb.name, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, 400, NULL, "pod \"%s\" in namespace \"%s\" cannot be looked up: %s",
+			      t->tb.name, t->route.ns, tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, "pod get", r);
+}
+
+static void pod_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = kube_pod_parse(status, body, len, &t->pod, &err);
+	if (r == -TG_ENOTFOUND) {
+		trace_refusef(t, 404, status_details("pods", "", t->tb.name),
+			      "pods \"%s\" not found in namespace \"%s\"", t->tb.name, t->route.ns);
+		return;
+	}
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "API server unavailable: pod get: %s",
+			      err ? err : tg_strerror(r));
+		return;
+	}
+	t->have_pod = true;
+	if (!t->pod.node || !*t->pod.node) {
+		trace_refusef(t, 409, status_details("pods", "", t->tb.name),
+			      "pod \"%s\" in namespace \"%s\" is not scheduled to a node", t->tb.name,
+			      t->route.ns);
+		return;
+	}
+	t->runner = gw_config_runner(t->gw->cfg, t->pod.node);
+	if (!t->runner) {
+		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"", t->pod.node,
+			      t->route.ns, t->tb.name);
+		return;
+	}
+	step_decide(t);
+}
+
+static void trace_step_done(struct trace_req *t, int result, long status, const char *body,
+			    size_t len, const char *err)
+{
+	static const char *const names[] = {
+		[STEP_AUTHN] = "tokenreview",
+		[STEP_SAR_CREATE] = "subjectaccessreview",
+		[STEP_SAR_POD] = "subjectaccessreview",
+		[STEP_POD] = "pod get",
+	};
+
+	if (result < 0) {
+		/* Unreachable, timed out, TLS failure, oversized answer: deny. */
+		trace_refusef(t, 503, NULL, "API server unavailable: %s: %s", names[t->step],
+			      err ? err : tg_strerror(result));
+		return;
+	}
+	switch (t->step) {
+	case STEP_AUTHN:
+		authn_done(t, status, body, len);
+		break;
+	case STEP_SAR_CREATE:
+	case STEP_SAR_POD:
+		sar_done(t, status, body, len);
+		break;
+	case STEP_POD:
+		pod_done(t, status, body, len);
+		break;
+	default:
+		trace_refuse(t, 500, "internal error: unexpected API server answer", NULL);
+		break;
+	}
+}
+
+/* ---- decision ------------------------------------------------------------------ */
+
+static void trace_start_stream(struct trace_req *t);
+
+static json_t *policy_details(struct trace_req *t, json_t *denials)
+{
+	json_t *d = status_details("traces", "tracegate.dev", t->tb.name);
+	size_t i;
+	json_t *x;
+
+	if (!d)
+		return NULL;
+	json_array_foreach(denials, i, x) {
+		char field[64];
+
+		snprintf(field, sizeof(field), "program:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(x, "line")),
+			 json_integer_value(json_object_get(x, "column")));
+		status_add_cause(d, "FieldValueForbidden", field,
+				 json_string_value(json_object_get(x, "message")));
+	}
+	return d;
+}
+
+static void step_decide(struct trace_req *t)
+{
+	const struct gw_config *cfg = t->gw->cfg;
+	json_t *first;
+	int r;
+
+	/* TracePolicy evaluation replaces this once policy/policy.h lands. */
+	r = gw_check_builtin(t->prog, &t->denials);
+	if (r == -TG_EPOLICY) {
+		first = json_array_get(t->denials, 0);
+		trace_refusef(t, 403, policy_details(t, t->denials),
+			      "program:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT ": %s (policies tried: %s)",
+			      json_integer_value(json_object_get(first, "line")),
+			      json_integer_value(json_object_get(first, "column")),
+			      json_string_value(json_object_get(first, "message")), GW_BUILTIN_POLICY);
+		return;
+	}
+	if (r < 0) {
+		trace_refusef(t, 500, NULL, "policy check failed: %s", tg_strerror(r));
+		return;
+	}
+	t->policy = strdup(GW_BUILTIN_POLICY);
+	if (!t->policy) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	t->duration = t->tb.has_duration && t->tb.duration > 0 ? t->tb.duration
+								: (int64_t)cfg->limits.max_duration_s;
+	if (t->duration > (int64_t)cfg->limits.max_duration_s)
+		t->duration = cfg->limits.max_duration_s;
+
+	if (t->route.dry_run) {
+		_cleanup_(json_decrefp) json_t *obj = NULL;
+		_cleanup_free_ char *text = NULL;
+		const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+		char pod[400];
+
+		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
+		r = trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run",
+				"dryRun");
+		if (r < 0) {
+			trace_refusef(t, 503, NULL, "audit log unwritable: %s", tg_strerror(r));
+			return;
+		}
+		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:[s], s:[s], s:s}}",
+				"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
+				"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
+				t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
+				"Checked", "pods", pod, "nodes", t->pod.node, "policy", t->policy);
+		text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+		trace_log(t, 200, "dryRun");
+		if (t->conn)
+			(void)http_conn_respond(t->conn, 200, "application/json", hdrs, text ? text : "{}",
+						text ? strlen(text) : 2);
+		t->conn = NULL;
+		trace_free(t);
+		return;
+	}
+	if (t->gw->nsessions >= cfg->limits.max_sessions) {
+		trace_refusef(t, 429, NULL, "too many traces running (limit \"maxSessions\" is %u)",
+			      cfg->limits.max_sessions);
+		return;
+	}
+	if (t->gw->stopping) {
+		trace_refuse(t, 503, "gateway is shutting down", NULL);
+		return;
+	}
+	/* The record is on disk before anything starts; if it cannot be
+	 * written, nothing starts. */
+	r = trace_audit(t, "ResponseStarted", 200, NULL, "allow", t->policy, NULL);
+	if (r < 0) {
+		json_t *st = status_new(503, "audit log unwritable: the trace was not started", NULL);
+
+		trace_log(t, 503, "audit-failed");
+		trace_send_status(t, st);
+		json_decref(st);
+		trace_free(t);
+		return;
+	}
+	trace_start_stream(t);
+}
+
+/* ---- streaming -------------------------------------------------------------------- */
+
+static void trace_finish(struct trace_req *t, const char *why);
+
+static int trace_emit(struct trace_req *t, json_t *obj)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t n;
+	int r;
+
+	if (!t->conn)
+		return 0;
+	text = json_dumps(obj, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	n = strlen(text);
+	text[n] = '\n';   /* json_dumps leaves room only for the NUL: replace it */
+	r = http_conn_stream_write(t->conn, text, n + 1);
+	if (r >= 0)
+		t->bytes += n + 1;
+	return r;
+}
+
+static void trace_emit_error(struct trace_req *t, const char *node, const char *msg)
+{
+	_cleanup_(json_decrefp) json_t *e = json_pack("{s:s, s:s}", "type", "error", "message", msg);
+
+	if (e && node)
+		json_object_set_new(e, "node", json_string(node));
+	if (e)
+		(void)trace_emit(t, e);
+}
+
+static void leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void leg_fail(struct leg *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->error)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&l->error, fmt, ap) < 0)
+		l->error = NULL;
+	va_end(ap);
+}
+
+static int leg_map(struct leg *l, json_t *rec, size_t len)
+{
+	struct trace_req *t = l->t;
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	size_t i;
+	json_t *m;
+
+	if (!name) {
+		leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
+		return -EINVAL;
+	}
+	t->map_bytes += len;
+	if (t->map_bytes > TRACE_MAX_MAP_BYTES) {
+		leg_fail(l, "map records from runners exceed %u bytes", TRACE_MAX_MAP_BYTES);
+		return -TG_ELIMIT;
+	}
+	json_array_foreach(t->maps, i, m) {
+		if (strcmp(json_string_value(json_object_get(m, "name")), name))
+			continue;
+		if (tg_map_merge(m, rec) < 0) {
+			leg_fail(l, "map \"%s\" from runner \"%s\" does not merge with the others",
+				 name, l->runner->node);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return json_array_append_new(t->maps, json_deep_copy(rec));
+}
+
+static void leg_end(struct leg *l, json_t *rec)
+{
+	json_t *v;
+
+	l->has_end = true;
+	free(l->end_reason);
+	l->end_reason = json_is_string(json_object_get(rec, "reason"))
+				? strdup(json_string_value(json_object_get(rec, "reason")))
+				: strdup("error");
+	if (json_integer_value(v = json_object_get(rec, "events")) > 0)
+		l->events = (uint64_t)json_integer_value(v);
+	if (json_integer_value(v = json_object_get(rec, "drops")) > 0)
+		l->drops = (uint64_t)json_integer_value(v);
+	if (json_integer_value(v = json_object_get(rec, "cpuNs")) > 0)
+		l->cpu_ns = (uint64_t)json_integer_value(v);
+	if (json_is_integer(v = json_object_get(rec, "exitCode"))) {
+		l->exit_code = json_integer_value(v);
+		l->has_exit_code = true;
+	}
+}
+
+/* One line from a runner: relay, merge or record. */
+static int leg_line(const char *line, size_t len, void *ctx)
+{
+	struct leg *l = ctx;
+	struct trace_req *t = l->t;
+	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	char pod[400];
+
+	if (!json_is_object(rec) || !type) {
+		leg_fail(l, "runner \"%s\" sent a line that is not a typed JSON object", l->runner->node);
+		return -EINVAL;
+	}
+	if (l->has_end) {
+		leg_fail(l, "runner \"%s\" sent records after its end", l->runner->node);
+		return -EINVAL;
+	}
+	if (!strcmp(type, "map"))
+		return leg_map(l, rec, len);
+	if (!strcmp(type, "end")) {
+		leg_end(l, rec);
+		return 0;
+	}
+	/* The node is the one this session went to, whatever the runner says. */
+	json_object_set_new(rec, "node", json_string(l->runner->node));
+	if (!strcmp(type, "output") && !json_is_string(json_object_get(rec, "pod"))) {
+		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
+		json_object_set_new(rec, "pod", json_string(pod));
+	}
+	return trace_emit(t, rec);
+}
+
+static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud)
+{
+	struct leg *l = ud;
+	struct trace_req *t = l->t;
+	int r;
+
+	if (!l->status)
+		l->status = httpc_xfer_status(x);
+	if (l->status != 200) {
+		/* A refusal (Status object): keep the beginning for the message. */
+		if (l->errbody.len < TRACE_MAX_RUNNER_ERROR_BODY)
+			(void)buf_add(&l->errbody, data,
+				      MIN(len, TRACE_MAX_RUNNER_ERROR_BODY - l->errbody.len));
+		return 0;
+	}
+	/* Backpressure: the client is behind; hold the runner until it drains. */
+	if (t->conn && http_conn_congested(t->conn))
+		return HTTPC_PAUSE;
+	r = ndjson_feed(&l->split, data, len, leg_line, l);
+	if (r == -TG_ELIMIT)
+		leg_fail(l, "runner \"%s\" sent a line longer than the limit \"maxLineBytes\" (%zu)",
+			 l->runner->node, t->gw->cfg->limits.max_line_bytes);
+	else if (r < 0)
+		leg_fail(l, "runner \"%s\": stream cannot be relayed: %s", l->runner->node, tg_strerror(r));
+	return r < 0 ? r : 0;
+}
+
+static void leg_done(struct httpc_xfer *x, int result, long status, const char *err, void *ud)
+{
+	struct leg *l = ud;
+	struct trace_req *t = l->t;
+
+	l->x = NULL;
+	l->done = true;
+	t->legs_done++;
+	if (!l->status)
+		l->status = status;
+	if (l->error) {
+		/* already explained (bad line, limit) */
+	} else if (result < 0) {
+		leg_fail(l, "runner \"%s\" unreachable or failed: %s", l->runner->node,
+			 err ? err : tg_strerror(result));
+	} else if (l->status != 200) {
+		_cleanup_(json_decrefp) json_t *st = json_loadb(l->errbody.s, l->errbody.len, 0, NULL);
+		const char *m = json_string_value(json_object_get(st, "message"));
+
+		leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
+			 l->status, m ? m : "no message");
+	} else if (ndjson_pending(&l->split)) {
+		leg_fail(l, "runner \"%s\" stream ended in the middle of a line", l->runner->node);
+	} else if (!l->has_end) {
+		leg_fail(l, "runner \"%s\" stream ended without an end record", l->runner->node);
+	}
+	if (l->error)
+		trace_emit_error(t, l->runner->node, l->error);
+	if (t->legs_done == t->nlegs)
+		trace_finish(t, NULL);
+}
+
+static const struct httpc_xfer_ops leg_ops = {
+	.on_data = leg_data,
+	.on_done = leg_done,
+};
+
+static json_t *leg_session_body(struct trace_req *t)
+{
+	const struct gw_limits *lim = &t->gw->cfg->limits;
+
+	return json_pack("{s:s, s:s%, s:O, s:I, s:[{s:s, s:s, s:s, s:s}], s:{s:i, s:i, s:I, s:i}}",
+			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len, "params",
+			 t->tb.params ? t->tb.params : json_array(), "duration",
+			 (json_int_t)t->duration, "pods", "namespace", t->pod.namespace, "name",
+			 t->pod.name, "uid", t->pod.uid ? t->pod.uid : "", "qos",
+			 t->pod.qos ? t->pod.qos : "", "limits", "maxMapEntries", 4096,
+			 "eventsPerSecond", 0, "maxDuration", (json_int_t)lim->max_duration_s,
+			 "cpuBudget", 0);
+}
+
+static int leg_start(struct trace_req *t, struct leg *l)
+{
+	const struct gw_config *cfg = t->gw->cfg;
+	_cleanup_(json_decrefp) json_t *body = leg_session_body(t);
+	_cleanup_free_ char *url = NULL, *text = NULL;
+	struct curl_slist *h = NULL, *n;
+	CURL *e;
+
+	if (!body || !(text = json_dumps(body, JSON_COMPACT)))
+		return -ENOMEM;
+	if (asprintf(&url, "%s/v1/sessions", l->runner->url) < 0)
+		return -ENOMEM;
+	e = curl_easy_init();
+	if (!e)
+		return -ENOMEM;
+	if (!(n = curl_slist_append(h, "Content-Type: application/json")) || !(h = n) ||
+	    !(n = curl_slist_append(h, "Accept: application/x-ndjson")) || !(h = n) ||
+	    !(n = curl_slist_append(h, "Expect:")) || !(h = n)) {
+		curl_slist_free_all(h);
+		curl_easy_cleanup(e);
+		return -ENOMEM;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_CAINFO, cfg->runner_ca);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, cfg->runner_cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, cfg->runner_key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, text);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, TRACE_RUNNER_CONNECT_MS);
+	/* A hard stop in case a runner never ends its session. */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)(t->duration + TRACE_RUNNER_GRACE_S));
+	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "tracegate/0.1");
+	ndjson_init(&l->split, cfg->limits.max_line_bytes);
+	buf_init(&l->errbody, TRACE_MAX_RUNNER_ERROR_BODY);
+	return httpc_start(t->gw->httpc, e, h, &leg_ops, l, &l->x);
+}
+
+static void trace_start_stream(struct trace_req *t)
+{
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+	_cleanup_(json_decrefp) json_t *acc = NULL;
+	char pod[400];
+	int r;
+
+	t->step = STEP_STREAM;
+	t->session_counted = true;
+	t->gw->nsessions++;
+	t->maps = json_array();
+	t->nlegs = 1;
+	t->legs = calloc(t->nlegs, sizeof(*t->legs));
+	if (!t->maps || !t->legs) {
+		t->nlegs = 0;
+		trace_finish(t, "error");
+		return;
+	}
+	t->legs[0].t = t;
+	t->legs[0].runner = t->runner;
+	r = http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs);
+	trace_log(t, r < 0 ? 500 : 200, NULL);
+	snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
+	acc = json_pack("{s:s, s:s, s:s, s:[s], s:[s]}", "type", "status", "phase", "accepted",
+			"trace", t->trace_id, "pods", pod, "nodes", t->pod.node);
+	if (acc)
+		(void)trace_emit(t, acc);
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+
+		r = leg_start(t, l);
+		if (r < 0) {
+			l->done = true;
+			t->legs_done++;
+			leg_fail(l, "runner \"%s\": session cannot be started: %s", l->runner->node,
+				 tg_strerror(r));
+			trace_emit_error(t, l->runner->node, l->error);
+		}
+	}
+	if (t->legs_done == t->nlegs)
+		trace_finish(t, NULL);
+}
+
+/* Resume runner transfers held for a slow client. */
+static void trace_on_drain(void *ud)
+{
+	struct trace_req *t = ud;
+
+	for (size_t i = 0; i < t->nlegs && t->conn; i++)
+		if (t->legs[i].x && httpc_xfer_paused(t->legs[i].x))
+			(void)httpc_xfer_resume(t->legs[i].x);
+}
+
+static const char *trace_end_reason(struct trace_req *t)
+{
+	const char *reason = NULL;
+
+	for (size_t i = 0; i < t->nlegs; i++) {
+		if (t->legs[i].error)
+			return "error";
+		if (!reason && t->legs[i].end_reason)
+			reason = t->legs[i].end_reason;
+	}
+	return reason ? reason : "error";
+}
+
+/*
+ * Ends a stream: merged maps, the end line, ResponseComplete.  why is
+ * NULL when every runner ended on its own, else the reason ("stop").
+ * t is freed.
+ */
+static void trace_finish(struct trace_req *t, const char *why)
+{
+	_cleanup_(json_decrefp) json_t *end = NULL;
+	const char *reason;
+	uint64_t ev = 0, dr = 0, cpu = 0;
+	size_t i;
+	json_t *m;
+	char extra[128];
+
+	if (t->finishing)
+		return;
+	t->finishing = true;
+	for (i = 0; i < t->nlegs; i++) {
+		if (t->legs[i].x) {
+			httpc_xfer_cancel(t->legs[i].x);
+			t->legs[i].x = NULL;
+		}
+		ev += t->legs[i].events;
+		dr += t->legs[i].drops;
+		cpu += t->legs[i].cpu_ns;
+	}
+	reason = why ? why : trace_end_reason(t);
+	json_array_foreach(t->maps, i, m)
+		(void)trace_emit(t, m);
+	end = json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "end", "reason", reason, "events",
+			(json_int_t)ev, "drops", (json_int_t)dr, "cpuNs", (json_int_t)cpu);
+	if (end && t->nlegs == 1 && t->legs[0].has_exit_code)
+		json_object_set_new(end, "exitCode", json_integer(t->legs[0].exit_code));
+	if (end)
+		(void)trace_emit(t, end);
+	if (t->conn) {
+		(void)http_conn_stream_end(t->conn);
+		t->conn = NULL;
+	}
+	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", t->policy, reason) < 0)
+		log_error("audit %s: end of trace not recorded", t->audit_id);
+	snprintf(extra, sizeof(extra), "end=%s events=%" PRIu64 " bytes=%" PRIu64, reason, ev, t->bytes);
+	trace_log(t, 200, extra);
+	trace_free(t);
+}
+
+/* The client went away. */
+static void trace_on_close(void *ud)
+{
+	struct trace_req *t = ud;
+
+	t->conn = NULL;
+	if (t->step == STEP_STREAM) {
+		/* Cancel at once, so each runner detaches its programs now. */
+		trace_finish(t, "stop");
+		return;
+	}
+	if (t->kx) {
+		httpc_xfer_cancel(t->kx);
+		t->kx = NULL;
+	}
+	/* Nothing ran and nobody is left to answer: still, one record. */
+	if (trace_audit(t, "ResponseStarted", 0, NULL, "forbid",
+			"client closed the connection before the decision", NULL) < 0)
+		log_error("audit %s: abandoned request not recorded", t->audit_id);
+	trace_log(t, 0, "client-gone");
+	trace_free(t);
+}
+
+static const struct http_conn_ops trace_conn_ops = {
+	.on_drain = trace_on_drain,
+	.on_close = trace_on_close,
+};
+
+/* ---- entry points -------------------------------------------------------------- */
+
+static char *bearer_token(const char *auth)
+{
+	const char *p;
+
+	if (!auth || strncasecmp(auth, "Bearer ", 7))
+		return NULL;
+	p = auth + 7;
+	while (*p == ' ')
+		p++;
+	if (!*p || strchr(p, ' '))
+		return NULL;
+	return strdup(p);
+}
+
+void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *req,
+		  const struct route *route)
+{
+	struct trace_req *t = calloc(1, sizeof(*t));
+	const char *ua = http_request_header(req, "User-Agent");
+	const char *ct = http_request_header(req, "Content-Type");
+
+	if (!t) {
+		(void)http_conn_respond(c, 500, "text/plain", NULL, "out of memory\n", 14);
+		return;
+	}
+	t->gw = gw;
+	t->conn = c;
+	t->received_ns = now_real_ns();
+	t->route = *route;
+	memcpy(t->peer, req->peer, sizeof(t->peer));
+	t->next = gw->reqs;
+	if (gw->reqs)
+		gw->reqs->prev = t;
+	gw->reqs = t;
+	gw->nreqs++;
+	http_conn_set_owner(c, &trace_conn_ops, t);
+	if (gw_uuid(t->audit_id) < 0 || gw_uuid(t->trace_id) < 0)
+		memcpy(t->audit_id, "00000000-0000-0000-0000-000000000000", 37);
+	t->method = strdup(req->method);
+	t->uri = strdup(req->target);
+	t->user_agent = ua ? strndup(ua, 256) : NULL;
+	t->content_type = ct ? strdup(ct) : NULL;
+	t->body = TAKE_PTR(req->body);
+	t->body_len = req->body_len;
+	if (!t->method || !t->uri || (ua && !t->user_agent) || (ct && !t->content_type)) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	if (gw->stopping) {
+		trace_refuse(t, 503, "gateway is shutting down", NULL);
+		return;
+	}
+	t->token = bearer_token(http_request_header(req, "Authorization"));
+	if (!t->token) {
+		trace_refuse(t, 401, "Unauthorized: a bearer token is required", NULL);
+		return;
+	}
+	step_authn(t);
+}
+
+void trace_stop_all(struct gateway *gw)
+{
+	while (gw->reqs) {
+		struct trace_req *t = gw->reqs;
+
+		if (t->step == STEP_STREAM)
+			trace_finish(t, "stop");
+		else
+			trace_refuse(t, 503, "gateway is shutting down", NULL);
+	}
+}
