@@ -57,11 +57,19 @@ enum tg_node_kind {
 	TG_N_BLOCK,      /* kids = statements */
 	TG_N_IF,         /* kids[0] = condition, kids[1] = then BLOCK,
 			    kids[2] = else BLOCK or IF (else if), or absent */
-	TG_N_UNROLL,     /* u64 = count (1..100), kids[0] = BLOCK */
+	TG_N_UNROLL,     /* u64 = count (1..100), kids[0] = BLOCK; for
+			    `unroll ($1)` u64 = 0 and kids[1] = the POSPARAM */
 	TG_N_WHILE,      /* kids[0] = condition, kids[1] = BLOCK */
 	TG_N_BREAK,
 	TG_N_CONTINUE,
 	TG_N_RETURN,
+
+	/* ---- added after the first version (appended, so nothing renumbers) ---- */
+	TG_N_IDENT,      /* a bare identifier: a type in sizeof(uint8) /
+			    sizeof(struct Foo) ("struct Foo", whitespace
+			    collapsed), an enum constant (AF_INET), a BTF
+			    variable; flags TG_F_STACK_MODE for `perf` and
+			    `bpftrace` (kstack(perf, 3)). str = the name */
 };
 
 enum tg_op {
@@ -84,6 +92,7 @@ enum tg_op {
 enum tg_node_flags {
 	TG_F_TUPLE_INDEX = 1u << 0,
 	TG_F_HEX = 1u << 1,       /* INT literal was written in hex */
+	TG_F_STACK_MODE = 1u << 2, /* IDENT is `perf` or `bpftrace` */
 };
 
 struct tg_node {
@@ -158,6 +167,12 @@ struct tg_program {
 	size_t nincludes;
 	char *source;               /* the text parsed, NUL-terminated */
 	size_t source_len;
+	/* Added: the whole C preamble in source order (every `#...` line and
+	 * every definition, each followed by a newline), the way bpftrace
+	 * hands it to clang: `#ifndef BPFTRACE_HAVE_BTF` ... `#endif` blocks
+	 * around includes and structs only keep their meaning in order.
+	 * includes[] holds every `#` line (not only #include). "" if none. */
+	char *preamble;
 };
 
 /*
@@ -170,12 +185,14 @@ struct tg_program {
 #define TG_MAX_PROBES         512            /* probe blocks */
 #define TG_MAX_STRING_LITERAL 4096
 #define TG_MAX_UNROLL         100
+#define TG_MAX_ATTACH_POINTS  1024           /* attach points, all probes */
 
 /* An error with where it happened.  msg follows STYLE (lower case, the
  * failing thing first, names in quotes, no trailing period). */
 struct tg_diag {
 	struct tg_loc loc;
 	char msg[512];
+	uint32_t span;      /* added: columns the marker covers (0 or 1: a caret) */
 };
 
 /*
@@ -186,6 +203,8 @@ struct tg_diag {
 int tg_program_parse(const char *src, size_t len, struct tg_program **ret, struct tg_diag *diag);
 /* Frees a program; accepts NULL; returns NULL. */
 struct tg_program *tg_program_free(struct tg_program *prog);
+/* Frees a node and everything under it (not aux); accepts NULL; returns NULL. */
+struct tg_node *tg_node_free(struct tg_node *node);
 
 /* Formats a diagnostic the way bpftrace does, with the source line and a
  * caret under the column:
@@ -207,6 +226,8 @@ int tg_program_walk(struct tg_program *prog, tg_visit_fn fn, void *ctx);
 int tg_node_walk(struct tg_node *node, struct tg_node *parent, tg_visit_fn fn, void *ctx);
 
 const char *tg_op_str(enum tg_op op);          /* "+", "&&", "->" ... */
+/* Canonical text of one expression (as tg_program_print writes it). */
+int tg_expr_print(const struct tg_node *node, char **ret);
 const char *tg_node_kind_str(enum tg_node_kind kind);
 
 #endif
