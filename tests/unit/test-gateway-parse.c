@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+/* gateway: request routing, HTTP heads, bodies, Status objects, NDJSON
+ * splitting and audit events: the pure parts of the request flow. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "gateway/event.h"
+#include "gateway/http.h"
+#include "gateway/ndjson.h"
+#include "gateway/route.h"
+#include "gateway/status.h"
+#include "gateway/trace-body.h"
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+
+#define TRACES "/apis/tracegate.dev/v1alpha1/namespaces/"
+
+static void test_route(void **state)
+{
+	struct route r;
+
+	route_match("GET", "/healthz", &r);
+	assert_int_equal(r.kind, ROUTE_HEALTHZ);
+	route_match("POST", "/healthz", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("POST", TRACES "team-a/traces", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
+	assert_string_equal(r.ns, "team-a");
+	assert_false(r.dry_run);
+	route_match("POST", TRACES "team-a/traces?dryRun=All", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
+	assert_true(r.dry_run);
+	route_match("POST", TRACES "team-a/traces?dryRun=All&watch=1", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/traces", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("POST", TRACES "Team_A/traces", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", TRACES "team-a%2f..%2fx/traces", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", TRACES "-a/traces", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", TRACES "/traces", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", TRACES "a/b/traces", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("POST", TRACES "a/tracesx", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("POST", TRACES "a/traces/", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("POST", "/apis/tracegate.dev/v1alpha1/namespaces", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("GET", "/", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	/* a 64-character namespace is one too long */
+	route_match("POST", TRACES "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/traces", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", TRACES "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/traces", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
+
+	assert_true(route_valid_subdomain("web-a.x"));
+	assert_false(route_valid_subdomain("web-a."));
+	assert_false(route_valid_subdomain(".a"));
+	assert_false(route_valid_subdomain("a..b"));
+	assert_false(route_valid_subdomain("A"));
+}
+
+static const struct http_limits lim = {
+	.max_body_bytes = 1024, .max_headers = 4, .max_header_bytes = 512,
+};
+
+static int head(const char *s, struct http_request *req, int *code, const char **err)
+{
+	return http_parse_head(s, strlen(s), &lim, req, code, err);
+}
+
+static void test_http_head(void **state)
+{
+	struct http_request req;
+	const char *err = NULL;
+	int code = 0;
+
+	assert_int_equal(head("POST /x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n"
+			      "authorization:   Bearer t  \r\n\r\n", &req, &code, &err), 0);
+	assert_string_equal(req.method, "POST");
+	assert_string_equal(req.target, "/x?y=1");
+	assert_int_equal(req.content_length, 12);
+	assert_string_equal(http_request_header(&req, "Authorization"), "Bearer t");
+	assert_null(http_request_header(&req, "X"));
+	http_request_release(&req);
+
+	assert_int_equal(head("GET /healthz HTTP/1.0\r\n\r\n", &req, &code, &err), 0);
+	assert_int_equal(req.content_length, 0);
+	http_request_release(&req);
+
+#define BAD(text, want)                                                           \
+	do {                                                                      \
+		code = 0;                                                         \
+		assert_int_equal(head(text, &req, &code, &err), -EINVAL);         \
+		if (code != (want))                                               \
+			fail_msg("%s: code %d (%s), wanted %d", #text, code, err, want); \
+		assert_non_null(err);                                             \
+		assert_null(req.method);                                          \
+	} while (0)
+	BAD("POST /x HTTP/1.1\r\n\r\n", 411);
+	BAD("POST /x HTTP/1.1\r\nContent-Length: 2000\r\n\r\n", 413);
+	BAD("POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
+	BAD("POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400);
+	BAD("POST /x HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", 400);
+	BAD("POST /x HTTP/1.1\r\nContent-Length: 010\r\n\r\n", 400);
+	BAD("POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400);
+	BAD("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501);
+	BAD("POST /x HTTP/1.1\r\nExpect: something\r\nContent-Length: 1\r\n\r\n", 417);
+	BAD("GET /x HTTP/2.0\r\n\r\n", 505);
+	BAD("GET x HTTP/1.1\r\n\r\n", 400);
+	BAD("GET /x\r\n\r\n", 400);
+	BAD("GET  /x HTTP/1.1\r\n\r\n", 400);
+	BAD("GET /x y HTTP/1.1\r\n\r\n", 400);
+	BAD("G(T /x HTTP/1.1\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", 431);
+	BAD("GET /x HTTP/1.1\r\n folded: x\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\r\nno colon\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\r\nBad Name: x\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\r\nA: x\ny: z\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\nA: x\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\r\nA: \x01\r\n\r\n", 400);
+	BAD("GET /x HTTP/1.1\r\n\r\n\r\n", 400);
+#undef BAD
+	{
+		char big[600];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "GET /", 5);
+		memcpy(big + sizeof(big) - 14, " HTTP/1.1\r\n\r\n", 14);
+		code = 0;
+		assert_int_equal(http_parse_head(big, sizeof(big), &lim, &req, &code, &err), -EINVAL);
+		assert_int_equal(code, 431);
+	}
+	/* NUL inside the head */
+	assert_int_equal(http_parse_head("GET /\0x HTTP/1.1\r\n\r\n", 20, &lim, &req, &code, &err), -EINVAL);
+	assert_int_equal(code, 400);
+	code = 0;
+	assert_int_equal(head("POST /x HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n",
+			      &req, &code, &err), 0);
+	assert_true(req.expect_continue);
+	http_request_release(&req);
+}
+
+static void test_status(void **state)
+{
+	json_t *d = status_details("traces", "tracegate.dev", "web-b");
+	json_t *s;
+	char *m;
+
+	assert_int_equal(status_add_cause(d, "FieldValueForbidden", "program:1:1", "probe \"kprobe:x\""), 0);
+	s = status_new(403, "no", d);
+	assert_string_equal(json_string_value(json_object_get(s, "kind")), "Status");
+	assert_string_equal(json_string_value(json_object_get(s, "apiVersion")), "v1");
+	assert_string_equal(json_string_value(json_object_get(s, "status")), "Failure");
+	assert_string_equal(json_string_value(json_object_get(s, "reason")), "Forbidden");
+	assert_int_equal(json_integer_value(json_object_get(s, "code")), 403);
+	assert_true(json_is_object(json_object_get(s, "metadata")));
+	d = json_object_get(s, "details");
+	assert_string_equal(json_string_value(json_object_get(d, "name")), "web-b");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(d, "causes"), 0), "field")),
+			    "program:1:1");
+	json_decref(s);
+
+	assert_string_equal(status_reason(401), "Unauthorized");
+	assert_string_equal(status_reason(429), "TooManyRequests");
+	assert_string_equal(status_reason(503), "ServiceUnavailable");
+	assert_int_equal(status_code_for(-TG_EAUTHN), 401);
+	assert_int_equal(status_code_for(-TG_EPOLICY), 403);
+	assert_int_equal(status_code_for(-TG_EUPSTREAM), 503);
+	assert_int_equal(status_code_for(-TG_EAUDIT), 503);
+	assert_int_equal(status_code_for(-ENOMEM), 500);
+
+	m = status_forbidden_message("carol", "create", "tracegate.dev", "traces", "team-a", NULL, NULL);
+	assert_string_equal(m, "traces.tracegate.dev is forbidden: User \"carol\" cannot create resource "
+			       "\"traces\" in API group \"tracegate.dev\" in the namespace \"team-a\"");
+	free(m);
+	m = status_forbidden_message("carol", "get", "", "pods", "team-a", "web-a", NULL);
+	assert_string_equal(m, "pods \"web-a\" is forbidden: User \"carol\" cannot get resource "
+			       "\"pods\" in API group \"\" in the namespace \"team-a\"");
+	free(m);
+}
+
+struct lines {
+	char got[16][64];
+	int n;
+	int fail_at;
+};
+
+static int collect(const char *line, size_t len, void *ctx)
+{
+	struct lines *l = ctx;
+
+	if (l->n == l->fail_at)
+		return -EIO;
+	snprintf(l->got[l->n++], 64, "%.*s", (int)len, line);
+	return 0;
+}
+
+static void test_ndjson(void **state)
+{
+	struct ndjson_splitter s;
+	struct lines l = { .fail_at = -1 };
+	const char *stream = "{\"a\":1}\n{\"b\":\r\n2}\n\n{\"c\":3}\n{\"d\"";
+
+	ndjson_init(&s, 16);
+	/* in every possible piece size, the same lines come out */
+	for (size_t piece = 1; piece <= strlen(stream); piece++) {
+		memset(&l, 0, sizeof(l));
+		l.fail_at = -1;
+		ndjson_release(&s);
+		ndjson_init(&s, 16);
+		for (size_t off = 0; off < strlen(stream); off += piece)
+			assert_int_equal(ndjson_feed(&s, stream + off, MIN(piece, strlen(stream) - off),
+						     collect, &l), 0);
+		assert_int_equal(l.n, 4);
+		assert_string_equal(l.got[0], "{\"a\":1}");
+		assert_string_equal(l.got[1], "{\"b\":");
+		assert_string_equal(l.got[2], "2}");
+		assert_string_equal(l.got[3], "{\"c\":3}");
+		assert_int_equal(ndjson_pending(&s), 4);
+	}
+	ndjson_release(&s);
+
+	/* a line of exactly the limit passes; one more byte is refused,
+	 * whether it arrives whole or in pieces */
+	ndjson_init(&s, 8);
+	memset(&l, 0, sizeof(l));
+	l.fail_at = -1;
+	assert_int_equal(ndjson_feed(&s, "12345678\n", 9, collect, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(ndjson_feed(&s, "123456789\n", 10, collect, &l), -TG_ELIMIT);
+	ndjson_release(&s);
+	ndjson_init(&s, 8);
+	assert_int_equal(ndjson_feed(&s, "12345", 5, collect, &l), 0);
+	assert_int_equal(ndjson_feed(&s, "6789", 4, collect, &l), -TG_ELIMIT);
+	ndjson_release(&s);
+
+	/* the callback's error stops the feed */
+	ndjson_init(&s, 8);
+	memset(&l, 0, sizeof(l));
+	l.fail_at = 1;
+	assert_int_equal(ndjson_feed(&s, "a\nb\nc\n", 6, collect, &l), -EIO);
+	assert_int_equal(l.n, 1);
+	ndjson_release(&s);
+}
+
+static void expect_body_error(const char *body, const char *field, const char *want)
+{
+	struct trace_body b;
+	char *f = NULL, *err = NULL;
+
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), -EINVAL);
+	if (!f || strcmp(f, field) || !err || !strstr(err, want))
+		fail_msg("%s: field %s err %s (wanted %s, %s)", body, f, err, field, want);
+	free(f);
+	free(err);
+}
+
+static void test_trace_body(void **state)
+{
+	const char *good = "{\"target\":\"pod/web-a\",\"program\":\"BEGIN { exit(); }\","
+			   "\"params\":[\"x\",5],\"duration\":10}";
+	struct trace_body b;
+	char *f = NULL, *err = NULL;
+
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_string_equal(b.target, "pod/web-a");
+	assert_string_equal(b.name, "web-a");
+	assert_string_equal(b.program, "BEGIN { exit(); }");
+	assert_int_equal(json_array_size(b.params), 2);
+	assert_string_equal(json_string_value(json_array_get(b.params, 1)), "5");
+	assert_true(b.has_duration);
+	assert_int_equal(b.duration, 10);
+	trace_body_release(&b);
+
+	good = "{\"target\":\"web-a\",\"program\":\"x\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_string_equal(b.name, "web-a");
+	assert_false(b.has_duration);
+	assert_null(b.params);
+	trace_body_release(&b);
+
+	expect_body_error("", "", "not JSON");
+	expect_body_error("[1]", "", "JSON object");
+	expect_body_error("{\"program\":\"x\"}", "target", "required");
+	expect_body_error("{\"target\":5,\"program\":\"x\"}", "target", "string");
+	expect_body_error("{\"target\":\"deployment/web\",\"program\":\"x\"}", "target", "kind \"deployment\"");
+	expect_body_error("{\"target\":\"pod/Web_A\",\"program\":\"x\"}", "target", "valid pod name");
+	expect_body_error("{\"target\":\"pod/\",\"program\":\"x\"}", "target", "valid pod name");
+	expect_body_error("{\"target\":\"web\"}", "program", "required");
+	expect_body_error("{\"target\":\"web\",\"program\":\"\"}", "program", "required");
+	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"duration\":-1}", "duration", "whole seconds");
+	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"duration\":1.5}", "duration", "whole seconds");
+	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"params\":{}}", "params", "array");
+	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"params\":[true]}", "params", "params[0]");
+	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"nodeName\":\"n\"}", "nodeName", "not known");
+	expect_body_error("{\"target\":\"web\",\"target\":\"web2\",\"program\":\"x\"}", "", "duplicate");
+}
+
+static void test_event(void **state)
+{
+	char *groups[] = { "team-a", "system:authenticated", NULL };
+	struct kube_user u = { .username = "carol", .uid = "u-1", .groups = groups };
+	json_t *tg = json_pack("{s:s}", "programSHA256", "abc");
+	struct gw_event e = {
+		.audit_id = "11111111-2222-4333-8444-555555555555", .stage = "ResponseStarted",
+		.request_uri = "/apis/x", .user = &u, .source_ip = "127.0.0.1", .user_agent = "kubectl",
+		.ns = "team-a", .name = "web-a", .code = 403, .message = "no",
+		.received_ns = 1767323045123456000ull, .stage_ns = 1767323045223456000ull,
+		.decision = "forbid", .reason = "no", .tracegate = tg,
+	};
+	json_t *ev = gw_event_build(&e), *x;
+	char id[37], id2[37];
+
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "apiVersion")), "audit.k8s.io/v1");
+	assert_string_equal(json_string_value(json_object_get(ev, "kind")), "Event");
+	assert_string_equal(json_string_value(json_object_get(ev, "verb")), "create");
+	assert_string_equal(json_string_value(json_object_get(ev, "stage")), "ResponseStarted");
+	assert_string_equal(json_string_value(json_object_get(ev, "requestReceivedTimestamp")),
+			    "2026-01-02T03:04:05.123456Z");
+	x = json_object_get(ev, "user");
+	assert_string_equal(json_string_value(json_object_get(x, "username")), "carol");
+	assert_string_equal(json_string_value(json_object_get(x, "uid")), "u-1");
+	assert_int_equal(json_array_size(json_object_get(x, "groups")), 2);
+	x = json_object_get(ev, "objectRef");
+	assert_string_equal(json_string_value(json_object_get(x, "resource")), "traces");
+	assert_string_equal(json_string_value(json_object_get(x, "apiGroup")), "tracegate.dev");
+	assert_string_equal(json_string_value(json_object_get(x, "namespace")), "team-a");
+	assert_string_equal(json_string_value(json_object_get(x, "name")), "web-a");
+	x = json_object_get(ev, "responseStatus");
+	assert_int_equal(json_integer_value(json_object_get(x, "code")), 403);
+	assert_string_equal(json_string_value(json_object_get(x, "reason")), "Forbidden");
+	x = json_object_get(ev, "annotations");
+	assert_string_equal(json_string_value(json_object_get(x, "authorization.k8s.io/decision")), "forbid");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(ev, "tracegate"), "programSHA256")), "abc");
+	json_decref(ev);
+
+	e.user = NULL;
+	e.code = 200;
+	ev = gw_event_build(&e);
+	x = json_object_get(ev, "user");
+	assert_string_equal(json_string_value(json_object_get(x, "username")), "system:anonymous");
+	x = json_object_get(ev, "responseStatus");
+	assert_null(json_object_get(x, "reason"));
+	json_decref(ev);
+	json_decref(tg);
+
+	assert_int_equal(gw_uuid(id), 0);
+	assert_int_equal(gw_uuid(id2), 0);
+	assert_int_equal(strlen(id), 36);
+	assert_int_equal(id[14], '4');
+	assert_true(strchr("89ab", id[19]) != NULL);
+	assert_string_not_equal(id, id2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route),
+		cmocka_unit_test(test_http_head),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_ndjson),
+		cmocka_unit_test(test_trace_body),
+		cmocka_unit_test(test_event),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
