@@ -339,7 +339,7 @@ static int cgroup_root_normalize(const char *root, char **ret, char **ret_err)
 	_cleanup_free_ char *q = NULL;
 	const char *p = root ? root : "";
 
-	if (strnlen(p, SCOPE_ROOT_MAX + 1) > SCOPE_ROOT_MAX) {
+	if (strlen(p) > SCOPE_ROOT_MAX) {
 		q = scope_quote(p);
 		return scope_fail(ret_err, -EINVAL, "cgroup root \"%s\": longer than %d characters", q,
 				  SCOPE_ROOT_MAX);

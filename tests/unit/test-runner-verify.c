@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The object verifier against hostile objects.  Each case is a small BPF C
+ * source compiled at test time with the real clang (-O2 -g -target bpf),
+ * or a correct object with bytes changed by hand; every hostile one must
+ * be refused with its reason, the correct ones (the prologue shape the
+ * engine emits, docs/internals/runner.md) accepted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/bpf.h>
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "runner/verify.h"
+
+static char workdir[] = "/tmp/tg-verify-XXXXXX";
+
+/* Self-contained: no kernel headers, so the test does not depend on the
+ * multiarch include path. Helper ids are the stable ABI numbers. */
+static const char prelude[] =
+	"typedef unsigned long long __u64; typedef unsigned int __u32; typedef unsigned char __u8;\n"
+	"#define SEC(n) __attribute__((section(n), used))\n"
+	"#define __uint(name, val) int (*name)[val]\n"
+	"#define __type(name, val) __typeof__(val) *name\n"
+	"static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;\n"
+	"static long (*bpf_map_update_elem)(void *map, const void *k, const void *v, __u64 f) = (void *)2;\n"
+	"static long (*bpf_trace_printk)(const char *fmt, __u32 sz, ...) = (void *)6;\n"
+	"static long (*bpf_tail_call)(void *ctx, void *map, __u32 i) = (void *)12;\n"
+	"static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;\n"
+	"static long (*bpf_probe_write_user)(void *dst, const void *src, __u32 len) = (void *)36;\n"
+	"static long (*bpf_override_return)(void *regs, __u64 rc) = (void *)58;\n"
+	"static long (*bpf_send_signal)(__u32 sig) = (void *)109;\n"
+	"static __u64 (*bpf_get_current_ancestor_cgroup_id)(int level) = (void *)123;\n"
+	"static void *(*bpf_ringbuf_reserve)(void *rb, __u64 size, __u64 flags) = (void *)131;\n"
+	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
+	"struct { __uint(type, 1); __uint(max_entries, 256); __type(key, __u64); __type(value, __u8); } tg_scope SEC(\".maps\");\n"
+	"struct { __uint(type, 1); __uint(max_entries, 256); __type(key, __u64); __type(value, __u8); } tg_other SEC(\".maps\");\n"
+	"struct { __uint(type, 27); __uint(max_entries, 4096); } tg_events SEC(\".maps\");\n"
+	"char LICENSE[] SEC(\"license\") = \"GPL\";\n"
+	/* the engine's prologue, two levels */
+	"#define PROLOGUE \\\n"
+	"	__u64 tg_cgid; \\\n"
+	"	tg_cgid = bpf_get_current_ancestor_cgroup_id(3); \\\n"
+	"	if (bpf_map_lookup_elem(&tg_scope, &tg_cgid)) goto tg_in_scope; \\\n"
+	"	tg_cgid = bpf_get_current_ancestor_cgroup_id(4); \\\n"
+	"	if (bpf_map_lookup_elem(&tg_scope, &tg_cgid)) goto tg_in_scope; \\\n"
+	"	return 0; \\\n"
+	"tg_in_scope: ;\n"
+	"#define EMIT(x) do { __u64 *e = bpf_ringbuf_reserve(&tg_events, 16, 0); \\\n"
+	"	if (!e) return 0; e[0] = tg_cgid; e[1] = (x); bpf_ringbuf_submit(e, 0); } while (0)\n";
+
+static const char good_src[] =
+	"SEC(\"tracepoint/syscalls/sys_enter_openat\")\n"
+	"int tg_p0(void *ctx)\n"
+	"{\n"
+	"	PROLOGUE\n"
+	"	EMIT(bpf_get_current_pid_tgid());\n"
+	"	return 0;\n"
+	"}\n"
+	"SEC(\"perf_event\")\n"
+	"int tg_p1(void *ctx)\n"
+	"{\n"
+	"	PROLOGUE\n"
+	"	__u8 one = 1;\n"
+	"	bpf_map_update_elem(&tg_other, &tg_cgid, &one, 0);\n"
+	"	return 0;\n"
+	"}\n"
+	"SEC(\"tg_begin\")\n"
+	"int tg_prog_begin(void *ctx)\n"
+	"{\n"
+	"	__u64 *e = bpf_ringbuf_reserve(&tg_events, 16, 0);\n"
+	"	if (!e) return 0;\n"
+	"	e[0] = 0; e[1] = bpf_get_current_pid_tgid(); bpf_ringbuf_submit(e, 0);\n"
+	"	return 0;\n"
+	"}\n"
+	"SEC(\"tg_end\")\n"
+	"int tg_prog_end(void *ctx) { return 0; }\n";
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	remove(p);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	if (!mkdtemp(workdir))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	nftw(workdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* Compiles prelude + src with clang; returns the object (caller frees). */
+static char *compile(const char *name, const char *src, size_t *ret_len)
+{
+	char cpath[PATH_MAX / 4], opath[PATH_MAX / 4], cmd[PATH_MAX];
+	_cleanup_free_ char *errtext = NULL;
+	FILE *f;
+	char *obj = NULL;
+	int r;
+
+	snprintf(cpath, sizeof(cpath), "%s/%s.c", workdir, name);
+	snprintf(opath, sizeof(opath), "%s/%s.o", workdir, name);
+	f = fopen(cpath, "we");
+	assert_non_null(f);
+	fputs(prelude, f);
+	fputs(src, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "timeout 60 clang -O2 -g -target bpf -c '%s' -o '%s' 2>'%s.err'", cpath,
+		 opath, cpath);
+	r = system(cmd);
+	if (r != 0) {
+		char epath[PATH_MAX + 8];
+
+		snprintf(epath, sizeof(epath), "%s.err", cpath);
+		(void)read_file(epath, 1 << 20, &errtext, NULL);
+		fail_msg("clang failed on %s: %s", name, errtext ? errtext : "?");
+	}
+	assert_int_equal(read_file(opath, 16 << 20, &obj, ret_len), 0);
+	return obj;
+}
+
+static void expect_refused(const char *name, const void *obj, size_t len, const char *const *allowed,
+			   const char *want1, const char *want2)
+{
+	struct verify_opts o = { .sz = sizeof(o), .allowed_helpers = allowed, .require_scope = true,
+				 .scope_map = "tg_scope" };
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = verify_object(obj, len, &o, &err);
+	if (r != -TG_EVERIFY)
+		fail_msg("%s: verify_object returned %d (%s), want -TG_EVERIFY", name, r, err ? err : "");
+	assert_non_null(err);
+	if ((want1 && !strstr(err, want1)) || (want2 && !strstr(err, want2)))
+		fail_msg("%s: message \"%s\" lacks \"%s\" / \"%s\"", name, err, want1 ? want1 : "",
+			 want2 ? want2 : "");
+	print_message("# %s: %s\n", name, err);
+}
+
+static void expect_accepted(const char *name, const void *obj, size_t len, bool require_scope)
+{
+	struct verify_opts o = { .sz = sizeof(o), .require_scope = require_scope, .scope_map = "tg_scope" };
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = verify_object(obj, len, &o, &err);
+	if (r != 0)
+		fail_msg("%s: refused: %d %s", name, r, err ? err : "");
+	assert_null(err);
+}
+
+static void refuse_src(const char *name, const char *src, const char *want1, const char *want2)
+{
+	size_t len;
+	_cleanup_free_ char *obj = compile(name, src, &len);
+
+	expect_refused(name, obj, len, NULL, want1, want2);
+}
+
+/* ---- correct objects ----------------------------------------------------- */
+
+static void test_good(void **state)
+{
+	size_t len;
+	_cleanup_free_ char *obj = compile("good", good_src, &len);
+
+	expect_accepted("good", obj, len, true);
+	/* The single-level shape with an early return is the same check. */
+	{
+		static const char src[] =
+			"SEC(\"uprobe\")\n"
+			"int tg_p0(void *ctx)\n"
+			"{\n"
+			"	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(2);\n"
+			"	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n"
+			"		return 0;\n"
+			"	EMIT(1);\n"
+			"	return 0;\n"
+			"}\n";
+		size_t l2;
+		_cleanup_free_ char *o2 = compile("good1", src, &l2);
+
+		expect_accepted("good1", o2, l2, true);
+	}
+	/* NULL options: the default list and the scope required */
+	{
+		_cleanup_free_ char *err = NULL;
+
+		assert_int_equal(verify_object(obj, len, NULL, &err), 0);
+	}
+}
+
+static void test_unscoped(void **state)
+{
+	static const char src[] =
+		"SEC(\"tracepoint/sched/sched_switch\")\n"
+		"int tg_p0(void *ctx) { __u64 tg_cgid = 0; EMIT(bpf_get_current_pid_tgid()); return 0; }\n";
+	size_t len;
+	_cleanup_free_ char *obj = compile("unscoped", src, &len);
+
+	/* local exec without a scope: accepted; with a scope required: refused */
+	expect_accepted("unscoped", obj, len, false);
+	expect_refused("unscoped-required", obj, len, NULL, "tg_p0", "before the scope check");
+}
+
+/* ---- hostile sources -------------------------------------------------------- */
+
+static void test_scope_missing(void **state)
+{
+	refuse_src("missing",
+		   "SEC(\"tracepoint/syscalls/sys_enter_read\")\n"
+		   "int tg_p0(void *ctx) { __u64 tg_cgid = 1; EMIT(bpf_get_current_pid_tgid()); return 0; }\n",
+		   "program \"tg_p0\"", "helper \"bpf_ringbuf_reserve\" (131) called before the scope check");
+	/* a program that looks up nothing and returns: no scope check at all */
+	refuse_src("nothing",
+		   "SEC(\"tracepoint/syscalls/sys_enter_read\")\n"
+		   "int tg_p0(void *ctx) { return 0; }\n",
+		   "tg_p0", "no scope check");
+}
+
+static void test_scope_after_helper(void **state)
+{
+	refuse_src("after-helper",
+		   "SEC(\"tracepoint/syscalls/sys_enter_read\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 pid = bpf_get_current_pid_tgid();\n"
+		   "	PROLOGUE\n"
+		   "	EMIT(pid);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "instruction 0", "helper \"bpf_get_current_pid_tgid\" (14) called before the scope check");
+}
+
+static void test_other_map(void **state)
+{
+	refuse_src("other-map",
+		   "SEC(\"tracepoint/syscalls/sys_enter_read\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	if (!bpf_map_lookup_elem(&tg_other, &tg_cgid)) return 0;\n"
+		   "	EMIT(1);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "map lookup before the scope check is not in \"tg_scope\"");
+	/* the right map, but a key the program chose */
+	refuse_src("const-key",
+		   "SEC(\"tracepoint/syscalls/sys_enter_read\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	volatile __u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	__u64 k = 4242;\n"
+		   "	if (!bpf_map_lookup_elem(&tg_scope, &k)) return 0;\n"
+		   "	EMIT(1);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "key is not the ancestor cgroup id");
+	/* the test on the lookup result must lead to a return of 0 */
+	refuse_src("returns-1",
+		   "SEC(\"tracepoint/syscalls/sys_enter_read\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid)) return 7;\n"
+		   "	EMIT(1);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "does not return 0");
+}
+
+#define SCOPED(body)                                                                               \
+	"SEC(\"tracepoint/syscalls/sys_enter_write\")\n"                                           \
+	"int tg_p0(void *ctx)\n"                                                                   \
+	"{\n"                                                                                      \
+	"	PROLOGUE\n" body "\n"                                                              \
+	"	return 0;\n"                                                                       \
+	"}\n"
+
+static void test_forbidden_helpers(void **state)
+{
+	refuse_src("probe-write-user", SCOPED("{ char c = 0; bpf_probe_write_user((void *)0x1000, &c, 1); }"),
+		   "section \"tracepoint/syscalls/sys_enter_write\"",
+		   "helper \"bpf_probe_write_user\" (36) is not allowed");
+	refuse_src("send-signal", SCOPED("bpf_send_signal(9);"), "instruction",
+		   "helper \"bpf_send_signal\" (109) is not allowed");
+	refuse_src("override-return", SCOPED("bpf_override_return(ctx, 0);"), NULL,
+		   "helper \"bpf_override_return\" (58) is not allowed");
+	refuse_src("tail-call", SCOPED("bpf_tail_call(ctx, &tg_other, 0);"), NULL,
+		   "helper \"bpf_tail_call\" (12) is not allowed");
+	refuse_src("trace-printk", SCOPED("{ char f[] = \"x\"; bpf_trace_printk(f, sizeof(f)); }"), NULL,
+		   "helper \"bpf_trace_printk\" (6) is not allowed");
+	/* even in BEGIN, which carries no prologue */
+	refuse_src("begin-signal", "SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { bpf_send_signal(9); return 0; }\n",
+		   "section \"tg_begin\"", "bpf_send_signal");
+}
+
+static void test_subprogram(void **state)
+{
+	/* The forbidden call sits in a .text subprogram called after the check. */
+	refuse_src("subprog",
+		   "__attribute__((noinline)) static int sneaky(void *ctx)\n"
+		   "{ bpf_send_signal(9); return (int)(long)ctx; }\n"
+		   SCOPED("if (sneaky(ctx)) EMIT(2);"),
+		   "section \".text\"", "helper \"bpf_send_signal\" (109) is not allowed");
+	/* A subprogram may not run before the check either. */
+	refuse_src("subprog-first",
+		   "__attribute__((noinline)) static int early(void *ctx)\n"
+		   "{ return (int)(long)ctx + 1; }\n"
+		   "SEC(\"tracepoint/syscalls/sys_enter_write\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	int x = early(ctx);\n"
+		   "	PROLOGUE\n"
+		   "	EMIT(x);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "function call before the scope check");
+	/* A second program in the same section without the check. */
+	refuse_src("second-program",
+		   "SEC(\"tracepoint/syscalls/sys_enter_write\")\n"
+		   "int tg_p0(void *ctx) { PROLOGUE EMIT(1); return 0; }\n"
+		   "SEC(\"tracepoint/syscalls/sys_enter_write\")\n"
+		   "int tg_p9(void *ctx) { __u64 tg_cgid = 0; EMIT(bpf_get_current_pid_tgid()); return 0; }\n",
+		   "program \"tg_p9\"", "before the scope check");
+}
+
+static void test_kfunc(void **state)
+{
+	refuse_src("kfunc",
+		   "extern void bpf_rcu_read_lock(void) __attribute__((section(\".ksyms\")));\n"
+		   SCOPED("bpf_rcu_read_lock();"),
+		   "kfunc call to \"bpf_rcu_read_lock\"", "not allowed");
+	refuse_src("ksym-var",
+		   "extern int bpf_prog_active __attribute__((section(\".ksyms\"), weak));\n"
+		   SCOPED("EMIT((__u64)&bpf_prog_active);"),
+		   "extern symbol \"bpf_prog_active\"", "not allowed");
+}
+
+static void test_allow_list(void **state)
+{
+	static const char *const small[] = { "bpf_map_lookup_elem", "get_current_ancestor_cgroup_id", NULL };
+	static const char *const bogus[] = { "bpf_map_lookup_elem", "bpf_no_such_helper", NULL };
+	size_t len;
+	_cleanup_free_ char *obj = compile("good-allow", good_src, &len);
+	struct verify_opts o = { .sz = sizeof(o), .allowed_helpers = bogus, .require_scope = true,
+				 .scope_map = "tg_scope" };
+	_cleanup_free_ char *err = NULL;
+
+	expect_refused("small-list", obj, len, small, "helper \"bpf_ringbuf_reserve\" (131) is not allowed", NULL);
+	assert_int_equal(verify_object(obj, len, &o, &err), -EINVAL);
+	assert_non_null(strstr(err, "allowed helper \"bpf_no_such_helper\": no such helper"));
+	/* the default list has none of the dangerous ones */
+	for (size_t i = 0; verify_default_helpers[i]; i++) {
+		assert_null(strstr(verify_default_helpers[i], "write_user"));
+		assert_null(strstr(verify_default_helpers[i], "signal"));
+		assert_null(strstr(verify_default_helpers[i], "override"));
+		assert_null(strstr(verify_default_helpers[i], "sys_bpf"));
+		assert_null(strstr(verify_default_helpers[i], "trace_printk"));
+		assert_null(strstr(verify_default_helpers[i], "tail_call"));
+	}
+}
+
+/* ---- hand-edited objects ---------------------------------------------------- */
+
+/* Offset in the file of section `name`'s data, and its header offset. */
+static size_t sec_offset(char *obj, size_t len, const char *name, size_t *ret_shdr_off)
+{
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, off = 0;
+	GElf_Ehdr eh;
+
+	elf_version(EV_CURRENT);
+	e = elf_memory(obj, len);
+	assert_non_null(e);
+	assert_int_equal(elf_getshdrstrndx(e, &shstrndx), 0);
+	assert_non_null(gelf_getehdr(e, &eh));
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		gelf_getshdr(scn, &sh);
+		if (strcmp(elf_strptr(e, shstrndx, sh.sh_name), name) == 0) {
+			off = sh.sh_offset;
+			if (ret_shdr_off)
+				*ret_shdr_off = eh.e_shoff + elf_ndxscn(scn) * eh.e_shentsize;
+			break;
+		}
+	}
+	elf_end(e);
+	assert_true(off != 0);
+	return off;
+}
+
+static struct bpf_insn *insn_at(char *obj, size_t secoff, size_t i)
+{
+	return (struct bpf_insn *)(void *)(obj + secoff + i * sizeof(struct bpf_insn));
+}
+
+static void test_hand_edited(void **state)
+{
+	size_t len, tp, shdr = 0, i;
+	_cleanup_free_ char *obj = compile("good-edit", good_src, &len);
+	_cleanup_free_ char *m = malloc(len);
+	struct bpf_insn in;
+
+	tp = sec_offset(obj, len, "tracepoint/syscalls/sys_enter_openat", &shdr);
+
+	/* 1. flip the first "if r0 != 0 goto in_scope" so NULL goes to the body */
+	memcpy(m, obj, len);
+	for (i = 0; i < 32; i++) {
+		memcpy(&in, insn_at(m, tp, i), sizeof(in));
+		if (in.code == (BPF_JMP | BPF_JNE | BPF_K) && in.dst_reg == 0 && in.imm == 0) {
+			in.code = BPF_JMP | BPF_JEQ | BPF_K;
+			memcpy(insn_at(m, tp, i), &in, sizeof(in));
+			break;
+		}
+	}
+	assert_true(i < 32);
+	expect_refused("flipped-branch", m, len, NULL, "tg_p0", "called before the scope check");
+
+	/* 2. the map load pre-resolved to an fd (src_reg = BPF_PSEUDO_MAP_FD) */
+	memcpy(m, obj, len);
+	for (i = 0; i < 32; i++) {
+		memcpy(&in, insn_at(m, tp, i), sizeof(in));
+		if (in.code == (BPF_LD | BPF_DW | BPF_IMM)) {
+			in.src_reg = BPF_PSEUDO_MAP_FD;
+			memcpy(insn_at(m, tp, i), &in, sizeof(in));
+			break;
+		}
+	}
+	expect_refused("pseudo-map-fd", m, len, NULL, "pre-resolved pseudo load", NULL);
+
+	/* 3. the ancestor-id call made a kfunc call (src_reg 2) */
+	memcpy(m, obj, len);
+	memcpy(&in, insn_at(m, tp, 1), sizeof(in));
+	assert_int_equal(in.code, BPF_JMP | BPF_CALL);
+	in.src_reg = BPF_PSEUDO_KFUNC_CALL;
+	memcpy(insn_at(m, tp, 1), &in, sizeof(in));
+	expect_refused("kfunc-pseudo", m, len, NULL, "instruction 1", "kfunc call (btf id");
+
+	/* 4. an unknown helper id */
+	memcpy(m, obj, len);
+	in.src_reg = 0;
+	in.imm = 100000;
+	memcpy(insn_at(m, tp, 1), &in, sizeof(in));
+	expect_refused("unknown-helper", m, len, NULL, "unknown helper 100000", NULL);
+
+	/* 5. the level loaded, then the id call replaced by a jump back */
+	memcpy(m, obj, len);
+	in = (struct bpf_insn){ .code = BPF_JMP | BPF_JA, .off = -2 };
+	memcpy(insn_at(m, tp, 1), &in, sizeof(in));
+	expect_refused("backward-jump", m, len, NULL, "jump", NULL);
+
+	/* 6. huge section sizes and offsets */
+	{
+		Elf64_Shdr sh;
+
+		memcpy(m, obj, len);
+		memcpy(&sh, m + shdr, sizeof(sh));
+		sh.sh_size = (1ull << 62);
+		memcpy(m + shdr, &sh, sizeof(sh));
+		expect_refused("huge-size", m, len, NULL, NULL, NULL);
+		memcpy(m, obj, len);
+		memcpy(&sh, m + shdr, sizeof(sh));
+		sh.sh_offset = UINT64_MAX - 8;
+		memcpy(m + shdr, &sh, sizeof(sh));
+		expect_refused("huge-offset", m, len, NULL, NULL, NULL);
+		memcpy(m, obj, len);
+		memcpy(&sh, m + shdr, sizeof(sh));
+		sh.sh_size = 12; /* not whole instructions */
+		memcpy(m + shdr, &sh, sizeof(sh));
+		expect_refused("odd-size", m, len, NULL, NULL, NULL);
+	}
+	/* 7. a second tg_scope symbol, renamed from tg_other */
+	{
+		char *p;
+
+		size_t st = sec_offset(obj, len, ".strtab", NULL);
+
+		memcpy(m, obj, len);
+		p = memmem(m + st, len - st, "tg_other", 9);
+		assert_non_null(p);
+		memcpy(p, "tg_scope", 8);
+		expect_refused("scope-twice", m, len, NULL, "scope map \"tg_scope\" is defined 2 times", NULL);
+	}
+}
+
+static void test_garbage(void **state)
+{
+	size_t len, n;
+	_cleanup_free_ char *obj = compile("good-trunc", good_src, &len);
+	_cleanup_free_ char *m = malloc(len);
+	static const char junk[] = "\x7f" "ELF garbage garbage garbage garbage garbage garbage garbage garbage";
+	_cleanup_free_ char *err = NULL;
+	unsigned seed = 12345;
+
+	/* every truncation refused, never a crash */
+	for (n = 0; n < len; n += (n < 256 ? 1 : 97)) {
+		_cleanup_free_ char *e = NULL;
+
+		assert_int_not_equal(verify_object(obj, n, NULL, &e), 0);
+		assert_non_null(e);
+	}
+	assert_int_equal(verify_object(junk, sizeof(junk), NULL, &err), -TG_EVERIFY);
+	free(err);
+	err = NULL;
+	assert_int_equal(verify_object("", 0, NULL, &err), -TG_EVERIFY);
+	assert_non_null(strstr(err, "too short"));
+	free(err);
+	err = NULL;
+	assert_int_equal(verify_object(NULL, 10, NULL, &err), -EINVAL);
+	free(err);
+	err = NULL;
+	/* random byte changes: refused or accepted, never a crash or a leak
+	 * (run under ASan/UBSan as well) */
+	for (int round = 0; round < 3000; round++) {
+		_cleanup_free_ char *e = NULL;
+		int k = 1 + (int)(rand_r(&seed) % 8);
+		int r;
+
+		memcpy(m, obj, len);
+		while (k--)
+			m[rand_r(&seed) % len] = (char)rand_r(&seed);
+		r = verify_object(m, len, NULL, &e);
+		assert_true(r == 0 || r < 0);
+		if (r < 0)
+			assert_non_null(e);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_unscoped),
+		cmocka_unit_test(test_scope_missing),
+		cmocka_unit_test(test_scope_after_helper),
+		cmocka_unit_test(test_other_map),
+		cmocka_unit_test(test_forbidden_helpers),
+		cmocka_unit_test(test_subprogram),
+		cmocka_unit_test(test_kfunc),
+		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_hand_edited),
+		cmocka_unit_test(test_garbage),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
