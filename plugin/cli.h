@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kubectl-trace's command line.  kubectl execs a plugin with every flag
+ * passed through unparsed (including its global --kubeconfig, --context,
+ * -n), so this parser takes kubectl's global flags as well as our own, in
+ * any position, in the forms pflag accepts: --flag value, --flag=value,
+ * -f value, -fvalue, -f=value.  "--" ends the flags.
+ */
+#ifndef TG_PLUGIN_CLI_H
+#define TG_PLUGIN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KT_VERSION "0.1.0"
+#define KT_MAX_PROGRAM (512u * 1024)  /* program text; the body is at most 1 MiB */
+#define KT_MAX_PARAMS 64              /* positional program arguments */
+#define KT_MAX_PARAM_LEN 4096
+#define KT_MAX_DURATION 86400         /* --duration, seconds */
+
+enum kt_cmd { KT_CMD_NONE, KT_CMD_RUN, KT_CMD_CHECK, KT_CMD_VERSION, KT_CMD_HELP };
+enum kt_output { KT_OUT_TEXT, KT_OUT_JSON };
+
+struct kt_args {
+	enum kt_cmd cmd;
+	const char *target;       /* pod/NAME or NAME */
+	const char *ns;           /* -n / --namespace */
+	const char *expr;         /* -e */
+	const char *file;         /* -f */
+	const char *gateway, *gateway_ca;
+	const char *context, *kubeconfig, *cluster, *user, *token;
+	uint64_t duration;        /* 0: none given */
+	long request_timeout_ms;  /* --request-timeout; 0: default */
+	enum kt_output output;
+	const char **params;      /* positional ARGS (NULL-terminated) */
+	size_t nparams;
+};
+
+/* argv[0] is the program name.  -EINVAL with a message for bad usage. */
+int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err);
+void kt_args_release(struct kt_args *a);
+/* The usage text. */
+const char *kt_usage(void);
+
+/* "pod/NAME" or "NAME" (a pod), as the gateway takes it; -EINVAL for
+ * another kind or a name that is not a DNS subdomain. */
+int kt_target_check(const char *target, char **ret_err);
+
+#endif

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-curl.h"
+#include "lib/errors.h"
+#include "plugin/cli.h"
+#include "plugin/client.h"
+#include "lib/banned.h"
+
+struct xfer {
+	const struct kt_request *rq;
+	struct kt_response *resp;
+	CURL *easy;
+	struct ndjson_split split;
+	bool streaming;           /* decided on the first body bytes */
+	bool decided;
+	int cb_err;               /* the line callback's error */
+};
+
+void kt_response_release(struct kt_response *r)
+{
+	if (r)
+		buf_release(&r->body);
+}
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t len = size * nmemb;
+	int r;
+
+	if (!x->decided) {
+		char *ct = NULL;
+
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp->code);
+		curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+		snprintf(x->resp->content_type, sizeof(x->resp->content_type), "%s", ct ? ct : "");
+		x->streaming = x->rq->on_line && x->resp->code >= 200 && x->resp->code < 300 &&
+			       ct && !strncmp(ct, "application/x-ndjson", 20);
+		x->decided = true;
+	}
+	if (!x->streaming) {
+		if (buf_add(&x->resp->body, data, len) < 0) {
+			x->cb_err = -E2BIG;
+			return 0;
+		}
+		return len;
+	}
+	r = ndjson_split_feed(&x->split, data, len, x->rq->on_line, x->rq->ctx);
+	if (r < 0) {
+		x->cb_err = r;
+		return 0;  /* aborts the transfer */
+	}
+	return len;
+}
+
+static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf)
+{
+	const struct kt_request *rq = x->rq;
+	_cleanup_free_ char *auth = NULL;
+	struct curl_slist *h = NULL;
+	struct curl_blob blob;
+
+	if (rq->token) {
+		if (asprintf(&auth, "Authorization: Bearer %s", rq->token) < 0)
+			return -ENOMEM;
+		h = curl_slist_append(h, auth);
+		explicit_bzero(auth, strlen(auth));
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Accept: application/x-ndjson, application/json");
+	h = curl_slist_append(h, "Expect:");
+	if (!h)
+		return -ENOMEM;
+	*hdrs = h;
+	curl_easy_setopt(e, CURLOPT_URL, rq->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "kubectl-trace/" KT_VERSION);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 rq->connect_timeout_ms ? rq->connect_timeout_ms : (long)KT_CONNECT_TIMEOUT_MS);
+	if (rq->total_timeout_ms)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->total_timeout_ms);
+	/* an idle stream is fine (a quiet probe), a dead peer is not */
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (rq->ca_file) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, rq->ca_file);
+	} else if (rq->ca_pem) {
+		blob = (struct curl_blob){ .data = (void *)rq->ca_pem, .len = rq->ca_len,
+					   .flags = CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (rq->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	}
+	if (rq->cert_pem && rq->key_pem) {
+		blob = (struct curl_blob){ .data = (void *)rq->cert_pem, .len = rq->cert_len,
+					   .flags = CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		blob = (struct curl_blob){ .data = (void *)rq->key_pem, .len = rq->key_len,
+					   .flags = CURL_BLOB_COPY };
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	return 0;
+}
+
+int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_err)
+{
+	_cleanup_(curl_easy_cleanupp) CURL *e = NULL;
+	_cleanup_(curl_slist_free_allp) struct curl_slist *hdrs = NULL;
+	struct xfer x = { .rq = rq, .resp = resp };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLM *m = NULL;
+	CURLcode res = CURLE_OK;
+	int running = 1, r;
+
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&resp->body, rq->on_line ? KT_MAX_STATUS_BODY : KT_MAX_LINE);
+	ndjson_split_init(&x.split, KT_MAX_LINE);
+	e = curl_easy_init();
+	m = curl_multi_init();
+	if (!e || !m) {
+		r = -ENOMEM;
+		goto out;
+	}
+	x.easy = e;
+	r = setup(&x, e, &hdrs, errbuf);
+	if (r < 0)
+		goto out;
+	if (curl_multi_add_handle(m, e) != CURLM_OK) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (running) {
+		struct curl_waitfd extra = { .fd = rq->cancel_fd, .events = CURL_WAIT_POLLIN };
+		CURLMsg *msg;
+		int left;
+
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				res = msg->data.result;
+		if (!running)
+			break;
+		curl_multi_poll(m, rq->cancel_fd >= 0 ? &extra : NULL, rq->cancel_fd >= 0 ? 1 : 0,
+				1000, NULL);
+		if (rq->cancel_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
+			resp->cancelled = true;
+			break;
+		}
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->code);
+	curl_multi_remove_handle(m, e);
+	resp->pending = ndjson_split_pending(&x.split);
+	if (resp->cancelled) {
+		r = -ECANCELED;
+	} else if (x.cb_err) {
+		r = x.cb_err;
+		if (r == -E2BIG && ret_err)
+			*ret_err = strdup(x.streaming ? "the gateway sent a line longer than the limit" :
+					  "the gateway's answer is longer than the limit");
+	} else if (res != CURLE_OK) {
+		r = -TG_EUPSTREAM;
+		if (ret_err)
+			*ret_err = strdup(errbuf[0] ? errbuf : curl_easy_strerror(res));
+	} else {
+		r = 0;
+	}
+out:
+	ndjson_split_release(&x.split);
+	if (m)
+		curl_multi_cleanup(m);
+	return r;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The plugin's side of the wire: one HTTPS POST to the gateway, whose
+ * answer is either streamed line by line to a callback (200, NDJSON) or
+ * collected (a refusal, or a dry run's answer).  A readable cancel_fd
+ * ends the transfer (SIGINT's self-pipe), which closes the connection:
+ * the gateway then stops the trace.
+ */
+#ifndef TG_PLUGIN_CLIENT_H
+#define TG_PLUGIN_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "lib/buf.h"
+#include "plugin/render.h"
+
+#define KT_CONNECT_TIMEOUT_MS 10000
+#define KT_CHECK_TIMEOUT_MS 60000
+
+struct kt_request {
+	const char *url;
+	const char *body;
+	size_t body_len;
+	const char *token;        /* bearer token, or NULL */
+	const char *ca_file;      /* CA file, or */
+	const char *ca_pem;       /* CA in memory (PEM), or neither: system CAs */
+	size_t ca_len;
+	const char *cert_pem, *key_pem;  /* client certificate, or NULL */
+	size_t cert_len, key_len;
+	bool insecure;            /* only when the kubeconfig says so */
+	long connect_timeout_ms;  /* 0: KT_CONNECT_TIMEOUT_MS */
+	long total_timeout_ms;    /* 0: none (a stream lasts as long as the trace) */
+	int cancel_fd;            /* -1: none */
+	ndjson_line_fn on_line;   /* NULL: collect the 2xx body too */
+	void *ctx;
+};
+
+struct kt_response {
+	long code;                /* HTTP status, 0 before any answer */
+	char content_type[96];
+	struct buf body;          /* collected body (refusals, or everything
+				     when on_line is NULL) */
+	bool cancelled;
+	size_t pending;           /* bytes of an unfinished line at the end */
+};
+
+void kt_response_release(struct kt_response *r);
+
+/* 0 when the exchange completed (any HTTP status: see resp->code);
+ * -ECANCELED when cancel_fd fired; -TG_EUPSTREAM with *ret_err for a
+ * transport failure (the reason only: the caller names the gateway);
+ * the callback's own negative code when it stopped the stream. */
+int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_err);
+
+#endif

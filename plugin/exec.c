@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "plugin/exec.h"
+#include "lib/banned.h"
+
+extern char **environ;
+
+static int xerr(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int xerr(char **ret_err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_err) {
+		va_start(ap, fmt);
+		if (vasprintf(ret_err, fmt, ap) < 0)
+			*ret_err = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+void kc_exec_cred_release(struct kc_exec_cred *c)
+{
+	if (!c)
+		return;
+	if (c->token)
+		explicit_bzero(c->token, strlen(c->token));
+	free(c->token);
+	free(c->cert);
+	if (c->key)
+		explicit_bzero(c->key, c->key_len);
+	free(c->key);
+	memset(c, 0, sizeof(*c));
+}
+
+static bool api_supported(const char *v)
+{
+	return v && (!strcmp(v, "client.authentication.k8s.io/v1") ||
+		     !strcmp(v, "client.authentication.k8s.io/v1beta1"));
+}
+
+int kc_exec_parse(const char *api_version, const char *out, size_t len, struct kc_exec_cred *ret,
+		  char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct kc_exec_cred c = { 0 };
+	const char *v, *tok, *cert, *key;
+	json_t *st;
+	json_error_t jerr;
+
+	j = json_loadb(out, len, 0, &jerr);
+	if (!json_is_object(j))
+		return xerr(ret_err, -TG_EAUTHN, "exec plugin: output is not an ExecCredential: %s",
+			    j ? "not an object" : jerr.text);
+	v = json_string_value(json_object_get(j, "apiVersion"));
+	if (!v || strcmp(v, api_version))
+		return xerr(ret_err, -TG_EAUTHN,
+			    "exec plugin: ExecCredential apiVersion \"%s\" does not match the configured \"%s\"",
+			    v ? v : "", api_version);
+	v = json_string_value(json_object_get(j, "kind"));
+	if (!v || strcmp(v, "ExecCredential"))
+		return xerr(ret_err, -TG_EAUTHN, "exec plugin: output kind is \"%s\", not ExecCredential",
+			    v ? v : "");
+	st = json_object_get(j, "status");
+	if (!json_is_object(st))
+		return xerr(ret_err, -TG_EAUTHN, "exec plugin: ExecCredential has no status");
+	tok = json_string_value(json_object_get(st, "token"));
+	cert = json_string_value(json_object_get(st, "clientCertificateData"));
+	key = json_string_value(json_object_get(st, "clientKeyData"));
+	if ((cert && *cert) != (key && *key))
+		return xerr(ret_err, -TG_EAUTHN, "exec plugin: %s without %s",
+			    cert && *cert ? "clientCertificateData" : "clientKeyData",
+			    cert && *cert ? "clientKeyData" : "clientCertificateData");
+	if (!(tok && *tok) && !(cert && *cert))
+		return xerr(ret_err, -TG_EAUTHN, "exec plugin: ExecCredential has neither a token nor a client certificate");
+	if (tok && *tok && !(c.token = strdup(tok)))
+		return -ENOMEM;
+	if (cert && *cert) {
+		c.cert = strdup(cert);
+		c.key = strdup(key);
+		c.cert_len = strlen(cert);
+		c.key_len = strlen(key);
+		if (!c.cert || !c.key) {
+			kc_exec_cred_release(&c);
+			return -ENOMEM;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+static char *exec_info(const struct kc_exec *x, const struct kc_cluster *cl, bool interactive)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	json_t *spec;
+
+	j = json_pack("{s:s,s:s,s:{s:b}}", "apiVersion", x->api_version, "kind", "ExecCredential",
+		      "spec", "interactive", interactive);
+	if (!j)
+		return NULL;
+	spec = json_object_get(j, "spec");
+	if (x->provide_cluster_info && cl) {
+		json_t *c = json_object();
+
+		if (!c)
+			return NULL;
+		json_object_set_new(c, "server", json_string(cl->server ? cl->server : ""));
+		if (cl->tls_server_name)
+			json_object_set_new(c, "tls-server-name", json_string(cl->tls_server_name));
+		json_object_set_new(c, "insecure-skip-tls-verify", json_boolean(cl->insecure));
+		if (cl->ca_data_b64)
+			json_object_set_new(c, "certificate-authority-data", json_string(cl->ca_data_b64));
+		json_object_set_new(spec, "cluster", c);
+	}
+	return json_dumps(j, JSON_COMPACT);
+}
+
+int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin_is_tty,
+		struct kc_exec_cred *ret, char **ret_err)
+{
+	_cleanup_free_ char *info = NULL, *infoenv = NULL;
+	_cleanup_free_ char **argv = NULL, **envp = NULL;
+	_cleanup_buf_ struct buf out = BUF_INIT(KC_EXEC_MAX_OUTPUT);
+	const char *mode = x->interactive_mode;
+	size_t nargs = 0, nenv = 0, nx = 0;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	bool interactive;
+	uint64_t deadline;
+	int status, child_errno = 0, r;
+	pid_t pid;
+
+	if (!x->api_version || !*x->api_version)
+		return xerr(ret_err, -TG_ECONFIG, "exec plugin \"%s\": apiVersion is required", x->command);
+	if (!api_supported(x->api_version))
+		return xerr(ret_err, -TG_ECONFIG,
+			    "exec plugin \"%s\": apiVersion \"%s\" is not supported (want client.authentication.k8s.io/v1 or v1beta1)",
+			    x->command, x->api_version);
+	if (!mode || !*mode) {
+		if (!strcmp(x->api_version, "client.authentication.k8s.io/v1"))
+			return xerr(ret_err, -TG_ECONFIG,
+				    "exec plugin \"%s\": interactiveMode is required for client.authentication.k8s.io/v1",
+				    x->command);
+		mode = "IfAvailable";
+	}
+	if (strcmp(mode, "Never") && strcmp(mode, "IfAvailable") && strcmp(mode, "Always"))
+		return xerr(ret_err, -TG_ECONFIG, "exec plugin \"%s\": interactiveMode \"%s\" is not Never, IfAvailable or Always",
+			    x->command, mode);
+	if (!strcmp(mode, "Always") && !stdin_is_tty)
+		return xerr(ret_err, -TG_EAUTHN,
+			    "exec plugin \"%s\": interactiveMode is Always but standard input is not a terminal",
+			    x->command);
+	interactive = stdin_is_tty && strcmp(mode, "Never");
+
+	info = exec_info(x, cl, interactive);
+	if (!info || asprintf(&infoenv, "KUBERNETES_EXEC_INFO=%s", info) < 0)
+		return -ENOMEM;
+	for (char **a = x->args; a && *a; a++)
+		nargs++;
+	for (char **e = environ; e && *e; e++)
+		nenv++;
+	for (char **e = x->env; e && *e; e++)
+		nx++;
+	argv = calloc(nargs + 2, sizeof(*argv));
+	envp = calloc(nenv + nx + 2, sizeof(*envp));
+	if (!argv || !envp)
+		return -ENOMEM;
+	argv[0] = x->command;
+	for (size_t i = 0; i < nargs; i++)
+		argv[i + 1] = x->args[i];
+	nenv = 0;
+	for (char **e = environ; e && *e; e++)
+		if (!str_has_prefix(*e, "KUBERNETES_EXEC_INFO="))
+			envp[nenv++] = *e;
+	for (char **e = x->env; e && *e; e++)
+		envp[nenv++] = *e;
+	envp[nenv++] = infoenv;
+
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto close_pipes;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto close_pipes;
+	}
+	if (pid == 0) {
+		int e;
+
+		if (dup2(outp[1], 1) < 0)
+			_exit(127);
+		if (!interactive) {
+			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			if (nul < 0 || dup2(nul, 0) < 0)
+				_exit(127);
+		}
+		/* stderr stays the user's: prompts and messages pass through */
+		execvpe(x->command, argv, envp);
+		e = errno;
+		if (write(errp[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(outp[1]);
+	outp[1] = -1;
+	close(errp[1]);
+	errp[1] = -1;
+	if (read(errp[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
+		child_errno = 0;
+	deadline = now_mono_ns() + (uint64_t)KC_EXEC_TIMEOUT_MS * 1000000ull;
+	r = 0;
+	while (!child_errno) {
+		struct pollfd pfd = { .fd = outp[0], .events = POLLIN };
+		uint64_t now = now_mono_ns();
+		char chunk[4096];
+		ssize_t n;
+
+		if (now >= deadline) {
+			r = xerr(ret_err, -ETIMEDOUT, "exec plugin \"%s\": no answer within %d s",
+				 x->command, KC_EXEC_TIMEOUT_MS / 1000);
+			break;
+		}
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		n = read(outp[0], chunk, sizeof(chunk));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (buf_add(&out, chunk, (size_t)n) < 0) {
+			r = xerr(ret_err, -E2BIG, "exec plugin \"%s\": output longer than %u bytes",
+				 x->command, KC_EXEC_MAX_OUTPUT);
+			break;
+		}
+	}
+	if (r < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		goto close_pipes;
+	if (child_errno == ENOENT) {
+		r = xerr(ret_err, -TG_EAUTHN, "exec plugin \"%s\" not found%s%s", x->command,
+			 x->install_hint ? ": " : "", x->install_hint ? x->install_hint : "");
+		goto close_pipes;
+	}
+	if (child_errno) {
+		r = xerr(ret_err, -TG_EAUTHN, "exec plugin \"%s\": %s", x->command, strerror(child_errno));
+		goto close_pipes;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		r = xerr(ret_err, -TG_EAUTHN, "exec plugin \"%s\" failed (%s %d)", x->command,
+			 WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		goto close_pipes;
+	}
+	r = kc_exec_parse(x->api_version, out.s, out.len, ret, ret_err);
+close_pipes:
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	explicit_bzero(out.s, out.len);
+	return r;
+}

@@ -1,0 +1,989 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Kubeconfig files (YAML, or JSON since JSON is YAML) into struct
+ * kubeconfig, following client-go's clientcmd loader.  Parsing walks the
+ * libyaml document: each node keeps its mark, so every complaint names
+ * file:line:column.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <yaml.h>
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "plugin/kubeconfig.h"
+#include "lib/banned.h"
+
+struct kc_parse {
+	struct kubeconfig *kc;
+	yaml_document_t *doc;
+	const char *path;
+	char *dir;                /* absolute directory of path */
+	char **err;
+};
+
+static int kc_errf(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int kc_errf(char **ret_err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_err) {
+		free(*ret_err);
+		va_start(ap, fmt);
+		if (vasprintf(ret_err, fmt, ap) < 0)
+			*ret_err = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+/* "file:line:col: message" at node n. */
+static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return kc_errf(p->err, -TG_ECONFIG, "%s:%zu:%zu: %s", p->path, n->start_mark.line + 1,
+		       n->start_mark.column + 1, msg);
+}
+
+/* --- base64 ------------------------------------------------------------------ */
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int kc_base64_decode(const char *in, char **ret, size_t *ret_len)
+{
+	size_t n = strlen(in), len = 0, q = 0, pad = 0;
+	unsigned char quad[4];
+	_cleanup_free_ char *out = malloc(n / 4 * 3 + 4);
+
+	if (!out)
+		return -ENOMEM;
+	for (const char *s = in; *s; s++) {
+		int v;
+
+		if (*s == '\r' || *s == '\n')
+			continue;
+		if (*s == '=') {
+			if (q < 2)
+				return -EINVAL;
+			pad++;
+			v = 0;
+		} else {
+			if (pad)
+				return -EINVAL;  /* data after padding */
+			v = b64val((unsigned char)*s);
+			if (v < 0)
+				return -EINVAL;
+		}
+		quad[q++] = (unsigned char)v;
+		if (q == 4) {
+			out[len++] = (char)(quad[0] << 2 | quad[1] >> 4);
+			out[len++] = (char)(quad[1] << 4 | quad[2] >> 2);
+			out[len++] = (char)(quad[2] << 6 | quad[3]);
+			q = 0;
+			if (pad) {
+				if (pad > 2)
+					return -EINVAL;
+				len -= pad;
+				/* nothing may follow a padded quantum */
+				for (const char *t = s + 1; *t; t++)
+					if (*t != '\r' && *t != '\n')
+						return -EINVAL;
+				break;
+			}
+		}
+	}
+	if (q != 0)
+		return -EINVAL;
+	out[len] = '\0';
+	*ret_len = len;
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+/* --- yaml helpers ---------------------------------------------------------------- */
+
+static yaml_node_t *node(struct kc_parse *p, yaml_node_item_t id)
+{
+	return yaml_document_get_node(p->doc, id);
+}
+
+/* A plain null (~, null, empty) counts as absent, as in Go's YAML. */
+static bool is_null(yaml_node_t *n)
+{
+	const char *v;
+
+	if (!n)
+		return true;
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)n->data.scalar.value;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	       !strcmp(v, "NULL");
+}
+
+static int get_str(struct kc_parse *p, yaml_node_t *n, const char *field, char **ret)
+{
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SCALAR_NODE)
+		return at(p, n, "\"%s\" must be a string", field);
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+		return at(p, n, "\"%s\" contains a NUL byte", field);
+	free(*ret);
+	*ret = strdup((const char *)n->data.scalar.value);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int get_bool(struct kc_parse *p, yaml_node_t *n, const char *field, bool *ret)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF" };
+	const char *v;
+
+	if (is_null(n))
+		return 0;
+	if (n->type == YAML_SCALAR_NODE) {
+		v = (const char *)n->data.scalar.value;
+		for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+			if (!strcmp(v, yes[i])) {
+				*ret = true;
+				return 0;
+			}
+			if (!strcmp(v, no[i])) {
+				*ret = false;
+				return 0;
+			}
+		}
+	}
+	return at(p, n, "\"%s\" must be true or false", field);
+}
+
+static int get_b64(struct kc_parse *p, yaml_node_t *n, const char *field, char **ret, size_t *ret_len,
+		   char **ret_text)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = get_str(p, n, field, &text);
+	if (r < 0 || !text)
+		return r;
+	free(*ret);
+	*ret = NULL;
+	if (kc_base64_decode(text, ret, ret_len) < 0)
+		return at(p, n, "\"%s\" is not valid base64", field);
+	if (ret_text) {
+		free(*ret_text);
+		*ret_text = TAKE_PTR(text);
+	}
+	return 0;
+}
+
+/* Relative paths are relative to the defining file's directory. */
+static int get_path(struct kc_parse *p, yaml_node_t *n, const char *field, char **ret)
+{
+	char *s = NULL, *abs;
+	int r;
+
+	r = get_str(p, n, field, &s);
+	if (r < 0 || !s)
+		return r;
+	if (s[0] == '/') {
+		free(*ret);
+		*ret = s;
+		return 0;
+	}
+	r = asprintf(&abs, "%s/%s", p->dir, s);
+	free(s);
+	if (r < 0)
+		return -ENOMEM;
+	free(*ret);
+	*ret = abs;
+	return 0;
+}
+
+typedef int (*field_fn)(struct kc_parse *p, const char *key, yaml_node_t *val, void *obj);
+
+/* Calls fn for each key of mapping n (keys must be strings). */
+static int each_field(struct kc_parse *p, yaml_node_t *n, const char *what, field_fn fn, void *obj)
+{
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_MAPPING_NODE)
+		return at(p, n, "\"%s\" must be a mapping", what);
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
+		int r;
+
+		if (!k || !v)
+			return -EINVAL;
+		if (k->type != YAML_SCALAR_NODE)
+			return at(p, k, "a key in \"%s\" is not a string", what);
+		r = fn(p, (const char *)k->data.scalar.value, v, obj);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int get_strv(struct kc_parse *p, yaml_node_t *n, const char *field, char ***ret)
+{
+	size_t cnt, i = 0;
+	char **v;
+
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return at(p, n, "\"%s\" must be a list of strings", field);
+	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (cnt > KC_MAX_ENTRIES)
+		return at(p, n, "\"%s\" has more than %u entries", field, KC_MAX_ENTRIES);
+	v = calloc(cnt + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(p, *it);
+		int r;
+
+		if (!e || e->type != YAML_SCALAR_NODE) {
+			strv_free(v);
+			return e ? at(p, e, "\"%s\" must be a list of strings", field) : -EINVAL;
+		}
+		r = get_str(p, e, field, &v[i]);
+		if (r < 0) {
+			strv_free(v);
+			return r;
+		}
+		if (!v[i])
+			v[i] = strdup("");
+		if (!v[i]) {
+			strv_free(v);
+			return -ENOMEM;
+		}
+		i++;
+	}
+	strv_free(*ret);
+	*ret = v;
+	return 0;
+}
+
+/* --- stanzas ---------------------------------------------------------------------- */
+
+static int cluster_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+{
+	struct kc_cluster *c = obj;
+
+	if (!strcmp(k, "server"))
+		return get_str(p, v, k, &c->server);
+	if (!strcmp(k, "certificate-authority"))
+		return get_path(p, v, k, &c->ca_file);
+	if (!strcmp(k, "certificate-authority-data"))
+		return get_b64(p, v, k, &c->ca_data, &c->ca_data_len, &c->ca_data_b64);
+	if (!strcmp(k, "insecure-skip-tls-verify"))
+		return get_bool(p, v, k, &c->insecure);
+	if (!strcmp(k, "tls-server-name"))
+		return get_str(p, v, k, &c->tls_server_name);
+	return 0;  /* proxy-url, extensions, ...: not used here */
+}
+
+static int exec_env_item(struct kc_parse *p, yaml_node_t *e, char **ret)
+{
+	yaml_node_t *name = NULL, *value = NULL;
+	_cleanup_free_ char *n = NULL, *v = NULL;
+
+	if (e->type != YAML_MAPPING_NODE)
+		return at(p, e, "\"env\" entries must be {name, value}");
+	for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(p, pr->key);
+
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, "name"))
+			name = node(p, pr->value);
+		else if (k && k->type == YAML_SCALAR_NODE &&
+			 !strcmp((char *)k->data.scalar.value, "value"))
+			value = node(p, pr->value);
+	}
+	if (get_str(p, name, "name", &n) < 0 || get_str(p, value, "value", &v) < 0)
+		return -TG_ECONFIG;
+	if (!n || !*n || strchr(n, '='))
+		return at(p, e, "\"env\" entry needs a \"name\" without '='");
+	if (asprintf(ret, "%s=%s", n, v ? v : "") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int exec_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+{
+	struct kc_exec *x = obj;
+
+	if (!strcmp(k, "command"))
+		return get_str(p, v, k, &x->command);
+	if (!strcmp(k, "args"))
+		return get_strv(p, v, k, &x->args);
+	if (!strcmp(k, "apiVersion"))
+		return get_str(p, v, k, &x->api_version);
+	if (!strcmp(k, "installHint"))
+		return get_str(p, v, k, &x->install_hint);
+	if (!strcmp(k, "interactiveMode"))
+		return get_str(p, v, k, &x->interactive_mode);
+	if (!strcmp(k, "provideClusterInfo"))
+		return get_bool(p, v, k, &x->provide_cluster_info);
+	if (!strcmp(k, "env")) {
+		size_t cnt, i = 0;
+		char **env;
+
+		if (is_null(v))
+			return 0;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return at(p, v, "\"env\" must be a list");
+		cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+		if (cnt > KC_MAX_ENTRIES)
+			return at(p, v, "\"env\" has more than %u entries", KC_MAX_ENTRIES);
+		env = calloc(cnt + 1, sizeof(*env));
+		if (!env)
+			return -ENOMEM;
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = node(p, *it);
+			int r = e ? exec_env_item(p, e, &env[i]) : -EINVAL;
+
+			if (r < 0) {
+				strv_free(env);
+				return r;
+			}
+			i++;
+		}
+		strv_free(x->env);
+		x->env = env;
+	}
+	return 0;
+}
+
+static void kc_exec_free(struct kc_exec *x)
+{
+	if (!x)
+		return;
+	free(x->command);
+	strv_free(x->args);
+	strv_free(x->env);
+	free(x->api_version);
+	free(x->install_hint);
+	free(x->interactive_mode);
+	free(x);
+}
+
+static int user_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+{
+	struct kc_user *u = obj;
+
+	if (!strcmp(k, "token"))
+		return get_str(p, v, k, &u->token);
+	if (!strcmp(k, "tokenFile"))
+		return get_path(p, v, k, &u->token_file);
+	if (!strcmp(k, "client-certificate"))
+		return get_path(p, v, k, &u->cert_file);
+	if (!strcmp(k, "client-key"))
+		return get_path(p, v, k, &u->key_file);
+	if (!strcmp(k, "client-certificate-data"))
+		return get_b64(p, v, k, &u->cert_data, &u->cert_data_len, NULL);
+	if (!strcmp(k, "client-key-data"))
+		return get_b64(p, v, k, &u->key_data, &u->key_data_len, NULL);
+	if (!strcmp(k, "exec")) {
+		int r;
+
+		if (is_null(v))
+			return 0;
+		kc_exec_free(u->exec);
+		u->exec = calloc(1, sizeof(*u->exec));
+		if (!u->exec)
+			return -ENOMEM;
+		r = each_field(p, v, "exec", exec_field, u->exec);
+		if (r < 0)
+			return r;
+		if (!u->exec->command || !*u->exec->command)
+			return at(p, v, "\"exec\" needs a \"command\"");
+		/* a command with a separator is a path relative to this file */
+		if (strchr(u->exec->command, '/') && u->exec->command[0] != '/') {
+			char *abs;
+
+			if (asprintf(&abs, "%s/%s", p->dir, u->exec->command) < 0)
+				return -ENOMEM;
+			free(u->exec->command);
+			u->exec->command = abs;
+		}
+		return 0;
+	}
+	return 0;  /* username/password, auth-provider, as, ...: not used here */
+}
+
+static int context_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+{
+	struct kc_context *c = obj;
+
+	if (!strcmp(k, "cluster"))
+		return get_str(p, v, k, &c->cluster);
+	if (!strcmp(k, "user"))
+		return get_str(p, v, k, &c->user);
+	if (!strcmp(k, "namespace"))
+		return get_str(p, v, k, &c->namespace);
+	return 0;
+}
+
+static void cluster_release(struct kc_cluster *c)
+{
+	free(c->name);
+	free(c->source);
+	free(c->server);
+	free(c->ca_file);
+	free(c->ca_data);
+	free(c->ca_data_b64);
+	free(c->tls_server_name);
+}
+
+static void user_release(struct kc_user *u)
+{
+	free(u->name);
+	free(u->source);
+	if (u->token)
+		explicit_bzero(u->token, strlen(u->token));
+	free(u->token);
+	free(u->token_file);
+	free(u->cert_file);
+	free(u->key_file);
+	free(u->cert_data);
+	if (u->key_data)
+		explicit_bzero(u->key_data, u->key_data_len);
+	free(u->key_data);
+	kc_exec_free(u->exec);
+}
+
+static void context_release(struct kc_context *c)
+{
+	free(c->name);
+	free(c->source);
+	free(c->cluster);
+	free(c->user);
+	free(c->namespace);
+}
+
+/* One kind of named list: "clusters" with inner key "cluster", etc. */
+struct list_kind {
+	const char *list, *inner;
+	size_t size;              /* of one element */
+	size_t name_off, source_off;
+	field_fn fn;
+	void (*release)(void *);
+};
+
+static void cluster_release_v(void *c) { cluster_release(c); }
+static void user_release_v(void *u) { user_release(u); }
+static void context_release_v(void *c) { context_release(c); }
+
+static const struct list_kind kinds[] = {
+	{ "clusters", "cluster", sizeof(struct kc_cluster), offsetof(struct kc_cluster, name),
+	  offsetof(struct kc_cluster, source), cluster_field, cluster_release_v },
+	{ "users", "user", sizeof(struct kc_user), offsetof(struct kc_user, name),
+	  offsetof(struct kc_user, source), user_field, user_release_v },
+	{ "contexts", "context", sizeof(struct kc_context), offsetof(struct kc_context, name),
+	  offsetof(struct kc_context, source), context_field, context_release_v },
+};
+
+static void **list_arr(struct kubeconfig *kc, size_t k, size_t **ret_n)
+{
+	switch (k) {
+	case 0: *ret_n = &kc->nclusters; return (void **)&kc->clusters;
+	case 1: *ret_n = &kc->nusers; return (void **)&kc->users;
+	default: *ret_n = &kc->ncontexts; return (void **)&kc->contexts;
+	}
+}
+
+static char *elem_name(const struct list_kind *lk, void *arr, size_t i)
+{
+	return *(char **)((char *)arr + i * lk->size + lk->name_off);
+}
+
+static int parse_list(struct kc_parse *p, size_t kind, yaml_node_t *n, size_t first_of_file)
+{
+	const struct list_kind *lk = &kinds[kind];
+	size_t *cnt, items;
+	void **arr = list_arr(p->kc, kind, &cnt);
+
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return at(p, n, "\"%s\" must be a list of {name, %s}", lk->list, lk->inner);
+	items = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (items > KC_MAX_ENTRIES)
+		return at(p, n, "\"%s\" has more than %u entries", lk->list, KC_MAX_ENTRIES);
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(p, *it), *namen = NULL, *inner = NULL;
+		_cleanup_free_ char *name = NULL;
+		bool taken = false;
+		char *elem;
+		void *na;
+		int r;
+
+		if (!e)
+			return -EINVAL;
+		if (e->type != YAML_MAPPING_NODE)
+			return at(p, e, "\"%s\" entries must be {name, %s}", lk->list, lk->inner);
+		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top;
+		     pr++) {
+			yaml_node_t *k = node(p, pr->key);
+
+			if (!k || k->type != YAML_SCALAR_NODE)
+				continue;
+			if (!strcmp((char *)k->data.scalar.value, "name"))
+				namen = node(p, pr->value);
+			else if (!strcmp((char *)k->data.scalar.value, lk->inner))
+				inner = node(p, pr->value);
+		}
+		r = get_str(p, namen, "name", &name);
+		if (r < 0)
+			return r;
+		if (!name || !*name)
+			return at(p, e, "a %s entry has no \"name\"", lk->inner);
+		for (size_t i = 0; i < *cnt; i++) {
+			if (strcmp(elem_name(lk, *arr, i), name))
+				continue;
+			if (i >= first_of_file)
+				return at(p, namen, "duplicate %s name \"%s\"", lk->inner, name);
+			taken = true;  /* an earlier file defined it: that one wins */
+		}
+		/* parse even when not taken, so a broken stanza is still an error */
+		na = realloc(*arr, (*cnt + 1) * lk->size);
+		if (!na)
+			return -ENOMEM;
+		*arr = na;
+		elem = (char *)na + *cnt * lk->size;
+		memset(elem, 0, lk->size);
+		r = each_field(p, inner, lk->inner, lk->fn, elem);
+		if (r >= 0)
+			r = get_str(p, namen, "name", (char **)(elem + lk->name_off));
+		if (r >= 0) {
+			*(char **)(elem + lk->source_off) = strdup(p->path);
+			if (!*(char **)(elem + lk->source_off))
+				r = -ENOMEM;
+		}
+		if (r < 0 || taken) {
+			lk->release(elem);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		(*cnt)++;
+	}
+	return 0;
+}
+
+static int top_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+{
+	size_t *firsts = obj;
+
+	if (!strcmp(k, "current-context")) {
+		_cleanup_free_ char *cc = NULL;
+		int r = get_str(p, v, k, &cc);
+
+		if (r < 0)
+			return r;
+		if (cc && *cc && !p->kc->current_context)
+			p->kc->current_context = TAKE_PTR(cc);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(k, kinds[i].list))
+			return parse_list(p, i, v, firsts[i]);
+	return 0;  /* apiVersion, kind, preferences, extensions */
+}
+
+static char *dir_of(const char *path)
+{
+	_cleanup_free_ char *cwd = NULL;
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (path[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (!cwd)
+			return NULL;
+	}
+	if (!slash)
+		return cwd ? TAKE_PTR(cwd) : NULL;
+	if (slash == path)
+		return strdup("/");
+	if (asprintf(&d, "%s%s%.*s", cwd ? cwd : "", cwd ? "/" : "", (int)(slash - path), path) < 0)
+		return NULL;
+	return d;
+}
+
+int kubeconfig_parse(struct kubeconfig *kc, const char *path, const char *text, size_t len,
+		     char **ret_err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct kc_parse p = { .kc = kc, .doc = &doc, .path = path, .err = ret_err };
+	size_t firsts[3] = { kc->nclusters, kc->nusers, kc->ncontexts };
+	yaml_node_t *root;
+	int r;
+
+	if (len > KC_MAX_FILE)
+		return kc_errf(ret_err, -EFBIG, "%s: larger than %u bytes", path, KC_MAX_FILE);
+	if (memchr(text, '\0', len))
+		return kc_errf(ret_err, -TG_ECONFIG, "%s: contains a NUL byte", path);
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		r = kc_errf(ret_err, -TG_ECONFIG, "%s:%zu:%zu: %s%s%s", path,
+			    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			    parser.problem ? parser.problem : "does not parse",
+			    parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return r;
+	}
+	yaml_parser_delete(&parser);
+	root = yaml_document_get_root_node(&doc);
+	p.dir = dir_of(path);
+	if (!p.dir) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = 0;
+	if (root && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			r = at(&p, root, "a kubeconfig must be a mapping (apiVersion, clusters, users, contexts)");
+		else
+			r = each_field(&p, root, "kubeconfig", top_field, firsts);
+	}
+out:
+	free(p.dir);
+	yaml_document_delete(&doc);
+	return r;
+}
+
+void kubeconfig_release(struct kubeconfig *kc)
+{
+	if (!kc)
+		return;
+	free(kc->current_context);
+	for (size_t i = 0; i < kc->nclusters; i++)
+		cluster_release(&kc->clusters[i]);
+	for (size_t i = 0; i < kc->nusers; i++)
+		user_release(&kc->users[i]);
+	for (size_t i = 0; i < kc->ncontexts; i++)
+		context_release(&kc->contexts[i]);
+	free(kc->clusters);
+	free(kc->users);
+	free(kc->contexts);
+	strv_free(kc->files);
+	memset(kc, 0, sizeof(*kc));
+}
+
+/* --- loading ---------------------------------------------------------------------- */
+
+static int add_file(struct kubeconfig *kc, size_t *n, const char *path)
+{
+	char **v = realloc(kc->files, (*n + 2) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	kc->files = v;
+	v[*n] = strdup(path);
+	if (!v[*n])
+		return -ENOMEM;
+	v[++*n] = NULL;
+	return 0;
+}
+
+/* 1 when read and merged, 0 when missing and missing_ok. */
+static int load_one(struct kubeconfig *kc, size_t *nfiles, const char *path, bool missing_ok,
+		    char **ret_err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = read_file(path, KC_MAX_FILE, &text, &len);
+	if (r == -ENOENT && missing_ok)
+		return 0;
+	if (r == -EFBIG)
+		return kc_errf(ret_err, r, "kubeconfig \"%s\": larger than %u bytes", path, KC_MAX_FILE);
+	if (r < 0)
+		return kc_errf(ret_err, r, "kubeconfig \"%s\": %s", path, strerror(-r));
+	r = kubeconfig_parse(kc, path, text, len, ret_err);
+	if (r < 0)
+		return r;
+	r = add_file(kc, nfiles, path);
+	return r < 0 ? r : 1;
+}
+
+int kubeconfig_load(const struct kc_load_opts *opts, struct kubeconfig *ret, char **ret_warning,
+		    char **ret_err)
+{
+	struct kubeconfig kc = { 0 };
+	size_t nfiles = 0;
+	int r = 0;
+
+	if (ret_warning)
+		*ret_warning = NULL;
+	if (opts->explicit_file) {
+		r = load_one(&kc, &nfiles, opts->explicit_file, false, ret_err);
+	} else if (opts->env && *opts->env) {
+		_cleanup_free_ char *copy = strdup(opts->env);
+		_cleanup_free_ char **seen = NULL;
+		size_t nseen = 0, tried = 0;
+		char *save = NULL;
+
+		if (!copy)
+			return -ENOMEM;
+		seen = calloc(strlen(copy) / 2 + 2, sizeof(*seen));
+		if (!seen)
+			return -ENOMEM;
+		for (char *s = strtok_r(copy, ":", &save); s; s = strtok_r(NULL, ":", &save)) {
+			bool dup = false;
+
+			for (size_t i = 0; i < nseen; i++)
+				dup = dup || !strcmp(seen[i], s);
+			if (dup || !*s)
+				continue;
+			if (nseen == KC_MAX_FILES) {
+				r = kc_errf(ret_err, -E2BIG, "KUBECONFIG: more than %u files",
+					    KC_MAX_FILES);
+				break;
+			}
+			seen[nseen++] = s;
+			tried++;
+			r = load_one(&kc, &nfiles, s, true, ret_err);
+			if (r < 0)
+				break;
+		}
+		if (r >= 0 && nfiles == 0 && tried > 0 && ret_warning &&
+		    asprintf(ret_warning, "none of the files in KUBECONFIG exist (%s)", opts->env) < 0)
+			*ret_warning = NULL;
+	} else if (opts->home && *opts->home) {
+		_cleanup_free_ char *path = NULL;
+
+		if (asprintf(&path, "%s/.kube/config", opts->home) < 0)
+			return -ENOMEM;
+		r = load_one(&kc, &nfiles, path, true, ret_err);
+	}
+	if (r < 0) {
+		kubeconfig_release(&kc);
+		return r;
+	}
+	if (!kc.files) {
+		kc.files = calloc(1, sizeof(*kc.files));
+		if (!kc.files)
+			return -ENOMEM;
+	}
+	*ret = kc;
+	return 0;
+}
+
+/* --- resolution ------------------------------------------------------------------- */
+
+void kc_resolved_release(struct kc_resolved *r)
+{
+	if (!r)
+		return;
+	free(r->context);
+	free(r->namespace);
+	free(r->server);
+	free(r->ca);
+	free(r->ca_source);
+	free(r->tls_server_name);
+	if (r->token)
+		explicit_bzero(r->token, strlen(r->token));
+	free(r->token);
+	free(r->cert);
+	if (r->key)
+		explicit_bzero(r->key, r->key_len);
+	free(r->key);
+	free(r->user_name);
+	memset(r, 0, sizeof(*r));
+}
+
+static int dup_mem(const char *src, size_t len, char **ret, size_t *ret_len)
+{
+	char *d = malloc(len + 1);
+
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, src, len);
+	d[len] = '\0';
+	*ret = d;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+static int read_cred(const char *what, const char *owner, const char *path, char **ret,
+		     size_t *ret_len, char **ret_err)
+{
+	int r = read_file(path, KC_MAX_CRED, ret, ret_len);
+
+	if (r == -EFBIG)
+		return kc_errf(ret_err, r, "%s \"%s\": %s file \"%s\" is larger than %u bytes", what,
+			       owner, what, path, KC_MAX_CRED);
+	if (r < 0)
+		return kc_errf(ret_err, r, "%s \"%s\": cannot read \"%s\": %s", what, owner, path,
+			       strerror(-r));
+	return 0;
+}
+
+static int resolve_user(const struct kc_user *u, const struct kc_overrides *o,
+			struct kc_resolved *res, char **ret_err)
+{
+	int r;
+
+	if (o->token && *o->token) {
+		res->token = strdup(o->token);
+		if (!res->token)
+			return -ENOMEM;
+	} else if (u && u->token && *u->token) {
+		res->token = strdup(u->token);  /* token wins over tokenFile */
+		if (!res->token)
+			return -ENOMEM;
+	} else if (u && u->token_file) {
+		size_t len;
+
+		r = read_cred("user", u->name, u->token_file, &res->token, &len, ret_err);
+		if (r < 0)
+			return r;
+		/* client-go trims the file's whitespace */
+		while (len > 0 && strchr(" \t\r\n", res->token[len - 1]))
+			res->token[--len] = '\0';
+		if (len == 0 || memchr(res->token, '\0', len) || strpbrk(res->token, "\r\n"))
+			return kc_errf(ret_err, -TG_ECONFIG, "user \"%s\": tokenFile \"%s\" holds no usable token",
+				       u->name, u->token_file);
+	}
+	if (!u)
+		return 0;
+	if (u->cert_data)
+		r = dup_mem(u->cert_data, u->cert_data_len, &res->cert, &res->cert_len);
+	else if (u->cert_file)
+		r = read_cred("user", u->name, u->cert_file, &res->cert, &res->cert_len, ret_err);
+	else
+		r = 0;
+	if (r < 0)
+		return r;
+	if (u->key_data)
+		r = dup_mem(u->key_data, u->key_data_len, &res->key, &res->key_len);
+	else if (u->key_file)
+		r = read_cred("user", u->name, u->key_file, &res->key, &res->key_len, ret_err);
+	if (r < 0)
+		return r;
+	if (!!res->cert != !!res->key)
+		return kc_errf(ret_err, -TG_ECONFIG, "user \"%s\": %s without %s", u->name,
+			       res->cert ? "client-certificate" : "client-key",
+			       res->cert ? "client-key" : "client-certificate");
+	/* a credential plugin runs only when nothing else gave a token */
+	if (!res->token && u->exec)
+		res->exec = u->exec;
+	return 0;
+}
+
+int kubeconfig_resolve(const struct kubeconfig *kc, const struct kc_overrides *o,
+		       struct kc_resolved *ret, char **ret_err)
+{
+	struct kc_resolved res = { 0 };
+	const struct kc_context *ctx = NULL;
+	const struct kc_cluster *cl = NULL;
+	const struct kc_user *u = NULL;
+	const char *ctxname = o->context && *o->context ? o->context : kc->current_context;
+	const char *clname, *uname, *ns;
+	int r;
+
+	if (!ctxname || !*ctxname) {
+		if (!kc->files || !kc->files[0])
+			return kc_errf(ret_err, -TG_ECONFIG,
+				       "no kubeconfig found: set KUBECONFIG, use --kubeconfig, or create ~/.kube/config");
+		return kc_errf(ret_err, -TG_ECONFIG,
+			       "no context: the kubeconfig sets no current-context; pass --context");
+	}
+	for (size_t i = 0; i < kc->ncontexts; i++)
+		if (!strcmp(kc->contexts[i].name, ctxname))
+			ctx = &kc->contexts[i];
+	if (!ctx)
+		return kc_errf(ret_err, -TG_ENOTFOUND, "context \"%s\" not found in the kubeconfig",
+			       ctxname);
+	clname = o->cluster && *o->cluster ? o->cluster : ctx->cluster;
+	uname = o->user && *o->user ? o->user : ctx->user;
+	if (!clname || !*clname)
+		return kc_errf(ret_err, -TG_ECONFIG, "context \"%s\" names no cluster", ctxname);
+	for (size_t i = 0; i < kc->nclusters; i++)
+		if (!strcmp(kc->clusters[i].name, clname))
+			cl = &kc->clusters[i];
+	if (!cl)
+		return kc_errf(ret_err, -TG_ENOTFOUND, "cluster \"%s\" (context \"%s\") not found in the kubeconfig",
+			       clname, ctxname);
+	if (uname && *uname) {
+		for (size_t i = 0; i < kc->nusers; i++)
+			if (!strcmp(kc->users[i].name, uname))
+				u = &kc->users[i];
+		if (!u)
+			return kc_errf(ret_err, -TG_ENOTFOUND, "user \"%s\" (context \"%s\") not found in the kubeconfig",
+				       uname, ctxname);
+	}
+	ns = o->namespace && *o->namespace ? o->namespace :
+	     ctx->namespace && *ctx->namespace ? ctx->namespace : "default";
+	res.context = strdup(ctxname);
+	res.namespace = strdup(ns);
+	res.server = cl->server ? strdup(cl->server) : NULL;
+	res.tls_server_name = cl->tls_server_name ? strdup(cl->tls_server_name) : NULL;
+	res.user_name = uname ? strdup(uname) : NULL;
+	res.insecure = cl->insecure;
+	res.cluster_entry = cl;
+	if (!res.context || !res.namespace) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (cl->ca_data) {
+		r = dup_mem(cl->ca_data, cl->ca_data_len, &res.ca, &res.ca_len);
+		if (r >= 0 && asprintf(&res.ca_source, "cluster \"%s\" certificate-authority-data (%s)",
+				       cl->name, cl->source) < 0)
+			r = -ENOMEM;
+	} else if (cl->ca_file) {
+		r = read_cred("cluster", cl->name, cl->ca_file, &res.ca, &res.ca_len, ret_err);
+		if (r >= 0 && !(res.ca_source = strdup(cl->ca_file)))
+			r = -ENOMEM;
+	} else {
+		r = 0;
+	}
+	if (r < 0)
+		goto fail;
+	r = resolve_user(u, o, &res, ret_err);
+	if (r < 0)
+		goto fail;
+	*ret = res;
+	return 0;
+fail:
+	kc_resolved_release(&res);
+	return r;
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "policy/output.h"
+#include "plugin/render.h"
+#include "lib/banned.h"
+
+/* --- line splitting ------------------------------------------------------------ */
+
+void ndjson_split_init(struct ndjson_split *s, size_t max)
+{
+	buf_init(&s->pending, max);
+	s->max = max;
+}
+
+void ndjson_split_release(struct ndjson_split *s)
+{
+	buf_release(&s->pending);
+}
+
+size_t ndjson_split_pending(const struct ndjson_split *s)
+{
+	return s->pending.len;
+}
+
+static int emit(const char *line, size_t len, ndjson_line_fn fn, void *ctx)
+{
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (!len)
+		return 0;  /* blank lines carry nothing */
+	return fn(ctx, line, len);
+}
+
+int ndjson_split_feed(struct ndjson_split *s, const char *data, size_t len, ndjson_line_fn fn,
+		      void *ctx)
+{
+	while (len > 0) {
+		const char *nl = memchr(data, '\n', len);
+		size_t take = nl ? (size_t)(nl - data) : len;
+		int r;
+
+		if (s->pending.len + take > s->max)
+			return -E2BIG;
+		if (!nl)
+			return buf_add(&s->pending, data, take);
+		if (s->pending.len) {
+			r = buf_add(&s->pending, data, take);
+			if (r < 0)
+				return r;
+			r = emit(s->pending.s, s->pending.len, fn, ctx);
+			buf_clear(&s->pending);
+		} else {
+			/* whole line in this chunk: no copy */
+			r = emit(data, take, fn, ctx);
+		}
+		if (r < 0)
+			return r;
+		data += take + 1;
+		len -= take + 1;
+	}
+	return 0;
+}
+
+/* --- cleaning text from the server ------------------------------------------------ */
+
+int kt_add_clean(struct buf *out, const char *s, size_t len, bool keep_newlines)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int r;
+
+		if (c == '\n' && keep_newlines)
+			r = buf_addc(out, '\n');
+		else if (c == '\n' || c == '\r')
+			r = buf_addc(out, ' ');
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			r = buf_addc(out, '?');
+		else
+			r = buf_addc(out, (char)c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_clean_str(struct buf *out, const char *s, bool keep_newlines)
+{
+	return kt_add_clean(out, s, strlen(s), keep_newlines);
+}
+
+/* --- records ----------------------------------------------------------------------- */
+
+void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mode)
+{
+	memset(r, 0, sizeof(*r));
+	r->out = out;
+	r->err = err;
+	r->mode = mode;
+}
+
+void kt_render_release(struct kt_render *r)
+{
+	free(r->problem);
+	r->problem = NULL;
+}
+
+static int render_problem(struct kt_render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int render_problem(struct kt_render *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(r->problem);
+	va_start(ap, fmt);
+	if (vasprintf(&r->problem, fmt, ap) < 0)
+		r->problem = NULL;
+	va_end(ap);
+	return -EBADMSG;
+}
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void render_end(struct kt_render *r, json_t *j)
+{
+	json_t *v;
+	const char *reason = str_of(j, "reason");
+
+	r->ended = true;
+	if (json_is_integer(v = json_object_get(j, "events")))
+		r->events = json_integer_value(v);
+	if (json_is_integer(v = json_object_get(j, "drops")))
+		r->drops = json_integer_value(v);
+	if (json_is_integer(v = json_object_get(j, "exitCode")))
+		r->exit_code = (int)(json_integer_value(v) & 0xff);
+	snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "");
+	if (reason && (!strcmp(reason, "error") || !strcmp(reason, "cpu-budget") ||
+		       !strcmp(reason, "rate-limit")) && r->exit_code == 0)
+		r->exit_code = 1;
+}
+
+/* Messages on stderr: what the runner or gateway reported, cleaned. */
+static void print_err_line(struct kt_render *r, const char *prefix, const char *node,
+			   const char *msg)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+
+	buf_adds(&b, prefix);
+	if (node) {
+		buf_adds(&b, "node \"");
+		add_clean_str(&b, node, false);
+		buf_adds(&b, "\": ");
+	}
+	add_clean_str(&b, msg ? msg : "(no message)", false);
+	fprintf(r->err, "%s\n", b.s);
+	fflush(r->err);
+	buf_release(&b);
+}
+
+int kt_render_line(struct kt_render *r, const char *line, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	json_error_t jerr;
+	const char *type;
+
+	j = json_loadb(line, len, 0, &jerr);
+	if (!j || !json_is_object(j))
+		return render_problem(r, "gateway sent a line that is not a JSON object (%s)",
+				      j ? "not an object" : jerr.text);
+	type = str_of(j, "type");
+	if (!type)
+		return render_problem(r, "gateway sent a record without \"type\"");
+	if (r->mode == KT_OUT_JSON) {
+		/* the raw stream, one record per line, as it arrives */
+		fwrite(line, 1, len, r->out);
+		fputc('\n', r->out);
+		fflush(r->out);
+		if (!strcmp(type, "end"))
+			render_end(r, j);
+		return 0;
+	}
+	if (!strcmp(type, "output")) {
+		json_t *t = json_object_get(j, "text");
+
+		if (!json_is_string(t))
+			return render_problem(r, "gateway sent an output record without \"text\"");
+		/* exactly the program's bytes: printf output is the user's own */
+		fwrite(json_string_value(t), 1, json_string_length(t), r->out);
+		fflush(r->out);
+	} else if (!strcmp(type, "map")) {
+		struct buf b = BUF_INIT(KT_MAX_LINE * 4);
+		int e = tg_map_format(&b, j, 0, 1);
+
+		if (e < 0) {
+			buf_release(&b);
+			return render_problem(r, "cannot print map record \"%s\": %s",
+					      str_of(j, "name") ? str_of(j, "name") : "?", strerror(e < -4000 ? EINVAL : -e));
+		}
+		fwrite(b.s, 1, b.len, r->out);
+		fflush(r->out);
+		buf_release(&b);
+	} else if (!strcmp(type, "error")) {
+		print_err_line(r, "error: ", str_of(j, "node"), str_of(j, "message"));
+	} else if (!strcmp(type, "status")) {
+		const char *phase = str_of(j, "phase");
+		json_t *probes = json_object_get(j, "probes");
+
+		/* bpftrace's line, once, however many nodes attach */
+		if (phase && !strcmp(phase, "attached") && !r->attached_shown && json_is_integer(probes)) {
+			json_int_t n = json_integer_value(probes);
+
+			fprintf(r->out, "Attaching %" JSON_INTEGER_FORMAT " probe%s...\n", n, n == 1 ? "" : "s");
+			fflush(r->out);
+			r->attached_shown = true;
+		}
+	} else if (!strcmp(type, "end")) {
+		render_end(r, j);
+	}
+	/* other types: newer gateways may add some; nothing to print */
+	return 0;
+}
+
+int kt_render_line_cb(void *ctx, const char *line, size_t len)
+{
+	return kt_render_line(ctx, line, len);
+}
+
+/* --- Status ------------------------------------------------------------------------ */
+
+const char *kt_http_reason(long code)
+{
+	switch (code) {
+	case 400: return "BadRequest";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "NotFound";
+	case 405: return "MethodNotAllowed";
+	case 409: return "Conflict";
+	case 413: return "RequestEntityTooLarge";
+	case 422: return "Invalid";
+	case 429: return "TooManyRequests";
+	case 500: return "InternalError";
+	case 502: return "BadGateway";
+	case 503: return "ServiceUnavailable";
+	case 504: return "Timeout";
+	default: return "Unknown";
+	}
+}
+
+bool kt_status_is_denial(long code)
+{
+	return code == 400 || code == 403;
+}
+
+int kt_status_render(struct buf *out, long code, const char *body, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *j = json_loadb(body, len, 0, NULL);
+	const char *reason = NULL, *msg = NULL;
+	json_t *causes = NULL, *c;
+	size_t i;
+	int r;
+
+	if (json_is_object(j) && (!str_of(j, "kind") || !strcmp(str_of(j, "kind"), "Status"))) {
+		reason = str_of(j, "reason");
+		msg = str_of(j, "message");
+		causes = json_object_get(json_object_get(j, "details"), "causes");
+	}
+	r = buf_adds(out, "Error from server (");
+	if (r >= 0)
+		r = add_clean_str(out, reason && *reason ? reason : kt_http_reason(code), false);
+	if (r >= 0)
+		r = buf_adds(out, "): ");
+	if (r < 0)
+		return r;
+	if (msg && *msg) {
+		r = add_clean_str(out, msg, false);
+	} else {
+		/* not a Status: the first line of whatever came, briefly */
+		size_t n = 0;
+
+		while (n < len && n < 200 && body[n] != '\n')
+			n++;
+		if (n)
+			r = kt_add_clean(out, body, n, false);
+		else
+			r = buf_printf(out, "the server answered HTTP %ld", code);
+	}
+	if (r >= 0)
+		r = buf_addc(out, '\n');
+	json_array_foreach(causes, i, c) {
+		const char *f = str_of(c, "field"), *m = str_of(c, "message");
+
+		if (r < 0 || i >= 100)
+			break;
+		if (!m)
+			continue;
+		r = buf_adds(out, "  ");
+		if (r >= 0 && f && *f) {
+			r = add_clean_str(out, f, false);
+			if (r >= 0)
+				r = buf_adds(out, ": ");
+		}
+		if (r >= 0)
+			r = add_clean_str(out, m, false);
+		if (r >= 0)
+			r = buf_addc(out, '\n');
+	}
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What kubectl-trace prints: the gateway's NDJSON stream split into lines
+ * as bytes arrive, each record rendered as bpftrace would print it, and
+ * refusals (Kubernetes Status objects) rendered as kubectl does.
+ * Rendering writes to the FILEs given; it holds no global state.
+ */
+#ifndef TG_PLUGIN_RENDER_H
+#define TG_PLUGIN_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "lib/buf.h"
+#include "plugin/cli.h"
+
+#define KT_MAX_LINE (8u << 20)       /* one NDJSON record from the gateway */
+#define KT_MAX_STATUS_BODY (1u << 20) /* a refusal's body */
+
+/* Splits a byte stream into lines of at most max bytes (newline excluded). */
+struct ndjson_split {
+	struct buf pending;
+	size_t max;
+};
+typedef int (*ndjson_line_fn)(void *ctx, const char *line, size_t len);
+
+void ndjson_split_init(struct ndjson_split *s, size_t max);
+void ndjson_split_release(struct ndjson_split *s);
+/* Calls fn for each complete line in data (a trailing '\r' is dropped);
+ * stops at fn's first negative return and returns it; -E2BIG when a line
+ * exceeds the limit. */
+int ndjson_split_feed(struct ndjson_split *s, const char *data, size_t len, ndjson_line_fn fn,
+		      void *ctx);
+/* Bytes of an unfinished line held back. */
+size_t ndjson_split_pending(const struct ndjson_split *s);
+
+struct kt_render {
+	FILE *out, *err;
+	enum kt_output mode;
+	bool attached_shown;      /* "Attaching N probes..." printed */
+	bool ended;               /* an `end` record arrived */
+	int exit_code;            /* from `end` */
+	int64_t events, drops;
+	char end_reason[32];
+	char *problem;            /* a record we could not render (caller frees) */
+};
+
+void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mode);
+void kt_render_release(struct kt_render *r);
+/* One NDJSON record.  -EBADMSG (r->problem set) for a line that is not a
+ * JSON object with a type. */
+int kt_render_line(struct kt_render *r, const char *line, size_t len);
+/* The ndjson_line_fn adapter: ctx is a struct kt_render. */
+int kt_render_line_cb(void *ctx, const char *line, size_t len);
+
+/* The HTTP reason phrase Kubernetes uses for a code ("Forbidden"). */
+const char *kt_http_reason(long code);
+/* A refusal as kubectl prints it, one line:
+ *   Error from server (Forbidden): <message>
+ * then, for policy denials, one line per cause below it.  body may be a
+ * Status object or anything else (then the code's reason and a cleaned
+ * first line of the body).  Control characters from the server are
+ * replaced, so nothing it sends can drive the terminal. */
+int kt_status_render(struct buf *out, long code, const char *body, size_t len);
+/* For `check`: 1 when body is a refusal that is a decision (400, 403),
+ * i.e. "denied" rather than "could not decide". */
+bool kt_status_is_denial(long code);
+
+/* Appends s to out with control characters other than '\t' replaced by
+ * '?' (and newlines too unless keep_newlines). */
+int kt_add_clean(struct buf *out, const char *s, size_t len, bool keep_newlines);
+
+#endif
