@@ -92,22 +92,24 @@ static int tmp_int(struct gen *g, struct cv *v, bool sign, const char *e)
 	return r;
 }
 
-/* A literal string as a global 8-aligned array. */
+/* A literal string, materialised in a scratch slot (clang turns the copy
+ * into immediate stores; no .rodata section is needed). */
 static int lit(struct gen *g, const char *s, size_t len, struct cv *v)
 {
-	uint32_t n = sem_round8((uint32_t)len + 1);
-	int id = (*g->nlits)++;
+	uint32_t n = sem_round8((uint32_t)len + 1), off = 0;
 	int r;
 
-	r = buf_printf(g->lits, "static const char tg_lit%d[%" PRIu32 "] __attribute__((aligned(8))) = {", id, n);
+	r = cg_slot(g, n, (struct tg_loc){ 0, 0 }, &off);
+	if (r < 0)
+		return r;
+	cv_str(v, off, (uint32_t)len + 1);
+	r = buf_printf(g->o, "\t__builtin_memcpy((__u64 *)%s, \"", v->e);
 	for (size_t i = 0; i < len && r >= 0; i++)
-		r = buf_printf(g->lits, "%d,", (int)(signed char)s[i]);
+		r = buf_printf(g->o, "\\%03o", (unsigned char)s[i]);
+	for (size_t i = len + 1; i < n && r >= 0; i++)
+		r = buf_adds(g->o, "\\000");
 	if (r >= 0)
-		r = buf_adds(g->lits, "0};\n");
-	memset(v, 0, sizeof(*v));
-	v->str = true;
-	v->slen = (uint32_t)len + 1;
-	snprintf(v->e, sizeof(v->e), "tg_lit%d", id);
+		r = buf_printf(g->o, "\", %" PRIu32 ");\n", n);
 	return r;
 }
 

@@ -364,6 +364,7 @@ static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum 
 	st->kind = k;
 	st->fmt = fmt;
 	st->size = SEM_REC_HDR;
+	st->loc = n->loc;
 	return 0;
 }
 

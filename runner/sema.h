@@ -82,6 +82,7 @@ struct sem_site {                     /* a printf, print(value) or time() */
 	size_t nargs;
 	struct sem_fmt_arg args[SEM_MAX_FMT_ARGS];
 	uint32_t size;                /* whole record */
+	struct tg_loc loc;            /* of the call */
 };
 
 struct sem_var {

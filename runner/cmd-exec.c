@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tracegate-runner exec: run one program locally and print like bpftrace.
+ *
+ *   tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]
+ *                         [--duration SECONDS] [--cache-dir DIR] [ARGS...]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "policy/ast.h"
+#include "policy/output.h"
+#include "runner/commands.h"
+#include "runner/engine.h"
+#include "runner/scope.h"
+#include "lib/banned.h"
+
+#define EXEC_MAX_DURATION_S (365ull * 24 * 3600)
+
+static int stop_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (write(stop_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+	errno = saved;
+}
+
+struct exec_out {
+	bool final_header;     /* the "\n\n" before the exit-time maps */
+};
+
+static int out_output(void *ctx, uint64_t cgid, const char *text, size_t len)
+{
+	(void)ctx;
+	(void)cgid;
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+		return -EIO;
+	return 0;
+}
+
+static int out_map(void *ctx, json_t *rec)
+{
+	struct exec_out *eo = ctx;
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
+	bool print = json_is_true(json_object_get(rec, "print"));
+	json_int_t top = json_integer_value(json_object_get(rec, "top"));
+	json_int_t div = json_integer_value(json_object_get(rec, "div"));
+	int r;
+
+	if (!print && !eo->final_header) {
+		eo->final_header = true;
+		fputs("\n\n", stdout);
+	}
+	r = tg_map_format(&b, rec, (uint64_t)top, (uint64_t)div);
+	if (r < 0)
+		return r;
+	if (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
+		return -EIO;
+	return 0;
+}
+
+static int out_status(void *ctx, const char *phase, json_t *details)
+{
+	(void)ctx;
+	if (!strcmp(phase, "compiled")) {
+		json_int_t n = json_integer_value(json_object_get(details, "probes"));
+
+		printf("Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
+		fflush(stdout);
+	} else if (!strcmp(phase, "attached") && getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED")) {
+		fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stderr);
+		fflush(stderr);
+	}
+	return 0;
+}
+
+static int out_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "WARNING: %s\n", msg);
+	return 0;
+}
+
+static void usage(void)
+{
+	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]\n"
+	      "                             [--duration SECONDS] [--cache-dir DIR] [ARGS...]\n",
+	      stderr);
+}
+
+static int scope_from_dir(const char *dir, struct scope *s)
+{
+	_cleanup_free_ char *mnt = NULL, *err = NULL;
+	struct scope_target t = { 0 };
+	int r;
+
+	r = cgroup2_mount_find(&mnt, &err);
+	if (r >= 0)
+		r = scope_target_from_path(mnt, dir, dir, &t, &err);
+	if (r >= 0)
+		r = scope_add(s, &t);
+	if (r < 0) {
+		scope_target_release(&t);
+		log_error("--cgroup \"%s\": %s", dir, err ? err : tg_strerror(r));
+	}
+	return r;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	_cleanup_free_ char *text = NULL, *err = NULL;
+	const char *prog = NULL, *file = NULL, *cgroup = NULL, *cache = NULL, *policy = NULL;
+	struct scope scope = { 0 };
+	struct engine_limits lim = { .sz = sizeof(lim) };
+	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &lim };
+	struct engine_sink sink = { out_output, out_map, out_status, out_warning };
+	struct exec_out out = { 0 };
+	struct engine_result res;
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t secs = 0;
+	size_t len = 0;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+e:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': prog = optarg; break;
+		case 'f': file = optarg; break;
+		case 'c': cgroup = optarg; break;
+		case 'p': policy = optarg; break;
+		case 'C': cache = optarg; break;
+		case 'd':
+			if (parse_u64(optarg, &secs) < 0 || secs > EXEC_MAX_DURATION_S) {
+				log_error("--duration \"%s\": expected seconds (0..%llu)", optarg,
+					  (unsigned long long)EXEC_MAX_DURATION_S);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (!prog == !file) {
+		log_error("exec: give exactly one of -e PROG and -f FILE");
+		usage();
+		return 2;
+	}
+	if (policy) {
+		log_error("--policy \"%s\": TracePolicy checks are not available in this build", policy);
+		return 2;
+	}
+	if (file) {
+		r = read_file(file, TG_MAX_SOURCE_BYTES, &text, &len);
+		if (r < 0) {
+			log_error("-f \"%s\": %s", file, r == -EFBIG ? "larger than the script limit" : strerror(-r));
+			return 1;
+		}
+		prog = text;
+	} else {
+		len = strlen(prog);
+	}
+	if (cgroup && scope_from_dir(cgroup, &scope) < 0)
+		return 1;
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("exec: pipe: %s", strerror(errno));
+		scope_release(&scope);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	eo.program = prog;
+	eo.program_len = len;
+	eo.program_name = file ? file : "stdin";
+	eo.params = (const char *const *)(argv + optind);
+	eo.nparams = (size_t)(argc - optind);
+	eo.scope = cgroup ? &scope : NULL;
+	eo.duration_ns = secs * 1000000000ull;
+	eo.stop_fd = stop_pipe[0];
+	eo.cache_dir = cache;
+	r = engine_run(&eo, &sink, &out, &res, &err);
+	scope_release(&scope);
+	if (r < 0) {
+		fflush(stdout);
+		if (err && strstr(err, ": ERROR: "))
+			fprintf(stderr, "%s\n", err);
+		else
+			fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
+		return 1;
+	}
+	if (!out.final_header)
+		fputs("\n\n", stdout);
+	fflush(stdout);
+	if (res.drops)
+		fprintf(stderr, "WARNING: %llu events lost (ring buffer full or rate limit)\n",
+			(unsigned long long)res.drops);
+	if (res.map_drops)
+		fprintf(stderr, "WARNING: %llu map updates refused (map entry limit)\n",
+			(unsigned long long)res.map_drops);
+	return res.exit_code;
+}

@@ -1,0 +1,773 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * engine_run(): parse -> sema -> plan -> codegen -> clang (cached) ->
+ * verify -> load -> BEGIN -> attach -> ring buffer loop -> detach -> END
+ * -> maps.  See docs/internals/runner.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "policy/ast.h"
+#include "policy/output.h"
+#include "runner/codegen.h"
+#include "runner/compile.h"
+#include "runner/engine.h"
+#include "runner/loader.h"
+#include "runner/probes.h"
+#include "runner/sema.h"
+#include "runner/verify.h"
+#include "lib/banned.h"
+
+#define ENGINE_DEFAULT_MAP_ENTRIES 4096
+#define ENGINE_RINGBUF_BYTES       (1u << 21)
+#define ENGINE_MAX_OUTPUT          (1u << 20)   /* one formatted event */
+
+struct run {
+	const struct engine_opts *o;
+	const struct engine_sink *sink;
+	void *ctx;
+	struct engine_result *res;
+	struct sem *sem;
+	struct loader *ld;
+	int ncpus;
+	bool stop;
+	const char *reason;
+	int err;                   /* a sink or map failure ends the run */
+	uint64_t rate_window_ns;
+	uint64_t rate_count;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int set_err(char **ret_err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(ret_err, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		*ret_err = NULL;
+	return 0;
+}
+
+static int diag_err(const struct engine_opts *o, const struct tg_diag *d, char **ret_err)
+{
+	char *s = NULL;
+	const char *name = o->program_name ? o->program_name : "stdin";
+
+	if (tg_diag_format(d, name, o->program, o->program_len, &s) < 0 || !s)
+		set_err(ret_err, "%s:%u:%u: ERROR: %s", name, d->loc.line, d->loc.col, d->msg);
+	else
+		*ret_err = s;
+	return 0;
+}
+
+/* ---- maps -> records ---------------------------------------------------- */
+
+static int key_json(const struct sem_map *m, const uint8_t *k, json_t *e)
+{
+	_cleanup_buf_ struct buf text = BUF_INIT(64 * 1024);
+	json_t *kv;
+
+	if (!m->nkeys)
+		return 0;
+	kv = json_array();
+	if (!kv || json_object_set_new(e, "keyv", kv) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nkeys; i++) {
+		const uint8_t *p = k + cg_key_off(m, i);
+		int r;
+
+		if (i)
+			buf_adds(&text, ", ");
+		if (m->keys[i].k == ST_STR) {
+			size_t n = strnlen((const char *)p, m->keys[i].slen);
+
+			r = json_array_append_new(kv, json_stringn((const char *)p, n));
+			buf_add(&text, p, n);
+		} else {
+			uint64_t u;
+
+			memcpy(&u, p, 8);
+			if (m->keys[i].sign) {
+				r = json_array_append_new(kv, json_integer((json_int_t)u));
+				buf_printf(&text, "%" PRId64, (int64_t)u);
+			} else {
+				r = json_array_append_new(kv, json_integer((json_int_t)u));
+				buf_printf(&text, "%" PRIu64, u);
+			}
+		}
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return json_object_set_new(e, "key", json_stringn(text.s, text.len)) < 0 ? -ENOMEM : 0;
+}
+
+/* Sums a per-CPU value (count, sum, hist bucket) or combines pairs. */
+static void percpu_fold(const struct sem_map *m, const uint8_t *v, int ncpus, int64_t *a,
+			uint64_t *b, bool *set)
+{
+	size_t stride = sem_round8(cg_val_size(m));
+
+	*a = 0;
+	*b = 0;
+	*set = false;
+	for (int c = 0; c < ncpus; c++) {
+		const uint8_t *p = v + stride * (size_t)c;
+		int64_t x;
+		uint64_t y;
+
+		memcpy(&x, p, 8);
+		if (m->kind == MK_MIN || m->kind == MK_MAX) {
+			memcpy(&y, p + 8, 8);
+			if (!y)
+				continue;
+			if (!*set || (m->kind == MK_MAX ? x > *a : x < *a))
+				*a = x;
+			*set = true;
+		} else if (m->kind == MK_AVG || m->kind == MK_STATS) {
+			memcpy(&y, p + 8, 8);
+			*a += x;
+			*b += y;
+		} else {
+			*a += x;
+		}
+	}
+}
+
+static json_t *map_record(struct run *run, const struct sem_map *m)
+{
+	_cleanup_(json_decrefp) json_t *rec = NULL, *entries = NULL, *groups = NULL;
+	int fd = loader_map_fd(run->ld, "");
+	char name[16];
+	uint32_t ks = cg_key_size(m), vs = cg_val_size(m);
+	bool pc = sem_map_percpu(m);
+	size_t vbytes = pc ? sem_round8(vs) * (size_t)run->ncpus : vs;
+	_cleanup_free_ uint8_t *key = calloc(1, ks), *next = calloc(1, ks), *val = calloc(1, vbytes);
+	bool bucketed = m->kind == MK_HIST || m->kind == MK_LHIST;
+	bool first = true;
+	size_t guard = 0;
+
+	snprintf(name, sizeof(name), "tg_m%d", m->id);
+	fd = loader_map_fd(run->ld, name);
+	rec = json_pack("{s:s, s:s, s:s, s:b}", "type", "map", "name", m->name, "kind",
+			sem_mkind_str(m->kind), "keyed", m->nkeys > 0);
+	entries = json_array();
+	groups = json_object();
+	if (!rec || !entries || !groups || !key || !next || !val || fd < 0)
+		return NULL;
+	if (m->kind == MK_INT && !m->val.sign && json_object_set_new(rec, "unsigned", json_true()) < 0)
+		return NULL;
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		_cleanup_(json_decrefp) json_t *e = NULL;
+		int64_t a;
+		uint64_t b;
+		bool set;
+
+		first = false;
+		memcpy(key, next, ks);
+		if (++guard > 4 * (uint64_t)ENGINE_DEFAULT_MAP_ENTRIES * 1024)
+			break;
+		if (bpf_map_lookup_elem(fd, key, val) < 0)
+			continue;
+		if (bucketed) {
+			char hex[2 * SEM_MAX_KEY_BYTES + 1];
+			json_t *g, *bk;
+			uint64_t idx;
+			size_t nb = m->kind == MK_HIST ? 66 :
+				    (size_t)((m->lmax - m->lmin) / m->lstep) + 2;
+
+			hex_encode(key, ks - 8, hex);
+			memcpy(&idx, key + ks - 8, 8);
+			percpu_fold(m, val, run->ncpus, &a, &b, &set);
+			g = json_object_get(groups, hex);
+			if (!g) {
+				e = json_object();
+				bk = json_array();
+				if (!e || !bk || key_json(m, key, e) < 0)
+					return NULL;
+				for (size_t i = 0; i < nb; i++)
+					json_array_append_new(bk, json_integer(0));
+				if (m->kind == MK_HIST) {
+					if (json_object_set_new(e, "value", json_pack("{s:o}", "buckets", bk)) < 0)
+						return NULL;
+				} else if (json_object_set_new(e, "value",
+							       json_pack("{s:I, s:I, s:I, s:o}", "min",
+									 (json_int_t)m->lmin, "max",
+									 (json_int_t)m->lmax, "step",
+									 (json_int_t)m->lstep, "buckets",
+									 bk)) < 0) {
+					return NULL;
+				}
+				if (json_object_set(groups, hex, e) < 0 || json_array_append(entries, e) < 0)
+					return NULL;
+				g = e;
+			}
+			bk = json_object_get(json_object_get(g, "value"), "buckets");
+			if (idx < json_array_size(bk))
+				json_array_set_new(bk, idx,
+						   json_integer(json_integer_value(json_array_get(bk, idx)) + a));
+			continue;
+		}
+		e = json_object();
+		if (!e || key_json(m, key, e) < 0)
+			return NULL;
+		switch (m->kind) {
+		case MK_STR:
+			json_object_set_new(e, "value", json_stringn((const char *)val, strnlen((const char *)val, vs)));
+			break;
+		case MK_INT:
+			memcpy(&a, val, 8);
+			json_object_set_new(e, "value", json_integer((json_int_t)a));
+			break;
+		case MK_AVG:
+		case MK_STATS:
+			percpu_fold(m, val, run->ncpus, &a, &b, &set);
+			json_object_set_new(e, "value", json_pack("{s:I, s:I}", "total", (json_int_t)a,
+								  "count", (json_int_t)b));
+			break;
+		default:
+			percpu_fold(m, val, run->ncpus, &a, &b, &set);
+			json_object_set_new(e, "value", json_integer((json_int_t)a));
+			break;
+		}
+		if (json_array_append(entries, e) < 0)
+			return NULL;
+	}
+	/* trim hist buckets to what bpftrace would index (trailing zeros) */
+	if (m->kind == MK_HIST) {
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(entries, i, e) {
+			json_t *bk = json_object_get(json_object_get(e, "value"), "buckets");
+
+			while (json_array_size(bk) > 1 &&
+			       !json_integer_value(json_array_get(bk, json_array_size(bk) - 1)))
+				json_array_remove(bk, json_array_size(bk) - 1);
+		}
+	}
+	if (json_object_set(rec, "entries", entries) < 0)
+		return NULL;
+	return TAKE_PTR(rec);
+}
+
+static int map_clear(struct run *run, const struct sem_map *m, bool zero)
+{
+	char name[16];
+	int fd;
+	uint32_t ks = cg_key_size(m);
+	size_t vbytes = sem_map_percpu(m) ? sem_round8(cg_val_size(m)) * (size_t)run->ncpus :
+					    cg_val_size(m);
+	_cleanup_free_ uint8_t *key = calloc(1, ks), *next = calloc(1, ks), *val = calloc(1, vbytes);
+
+	snprintf(name, sizeof(name), "tg_m%d", m->id);
+	fd = loader_map_fd(run->ld, name);
+	if (fd < 0 || !key || !next || !val)
+		return -ENOMEM;
+	if (zero) {
+		bool first = true;
+
+		while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+			first = false;
+			memcpy(key, next, ks);
+			bpf_map_update_elem(fd, key, val, BPF_EXIST);
+		}
+		return 0;
+	}
+	/* deleting while iterating restarts the walk: always take the first */
+	for (size_t guard = 0; guard < 16u << 20; guard++) {
+		if (bpf_map_get_next_key(fd, NULL, next) < 0)
+			break;
+		if (bpf_map_delete_elem(fd, next) < 0)
+			break;
+	}
+	return 0;
+}
+
+static int emit_map(struct run *run, const struct sem_map *m, bool print, uint64_t top, uint64_t div)
+{
+	_cleanup_(json_decrefp) json_t *rec = map_record(run, m);
+
+	if (!rec)
+		return -ENOMEM;
+	if ((top && json_object_set_new(rec, "top", json_integer((json_int_t)top)) < 0) ||
+	    (div && json_object_set_new(rec, "div", json_integer((json_int_t)div)) < 0) ||
+	    (print && json_object_set_new(rec, "print", json_true()) < 0))
+		return -ENOMEM;
+	return run->sink->map ? run->sink->map(run->ctx, rec) : 0;
+}
+
+/* ---- ring buffer records ------------------------------------------------- */
+
+static const struct sem_map *map_by_id(struct run *run, uint32_t id)
+{
+	return id < run->sem->nmaps ? &run->sem->maps[id] : NULL;
+}
+
+static int output(struct run *run, uint64_t cgid, struct buf *b)
+{
+	run->res->events++;
+	return run->sink->output ? run->sink->output(run->ctx, cgid, b->s, b->len) : 0;
+}
+
+static int site_args(const struct sem_site *st, const uint8_t *d, size_t len,
+		     struct tg_fmt_arg *args)
+{
+	for (size_t i = 0; i < st->nargs; i++) {
+		const struct sem_fmt_arg *fa = &st->args[i];
+		uint64_t u;
+
+		if (fa->off + fa->size > len)
+			return -EINVAL;
+		memset(&args[i], 0, sizeof(args[i]));
+		if (fa->t.k == ST_STR) {
+			args[i].kind = TG_FMT_STR;
+			args[i].s = (const char *)d + fa->off;
+			args[i].slen = strnlen(args[i].s, fa->t.slen);
+			continue;
+		}
+		memcpy(&u, d + fa->off, 8);
+		args[i].kind = fa->t.sign ? TG_FMT_INT : TG_FMT_UINT;
+		args[i].size = fa->t.size ? fa->t.size : 8;
+		if (fa->t.sign)
+			args[i].i = (int64_t)u;
+		else
+			args[i].u = u;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct run *run = ctx;
+	const uint8_t *d = data;
+	_cleanup_buf_ struct buf b = BUF_INIT(ENGINE_MAX_OUTPUT);
+	struct tg_fmt_arg args[SEM_MAX_FMT_ARGS];
+	uint32_t kind, id;
+	uint64_t cgid, a = 0, c = 0;
+	const struct sem_map *m;
+	int r = 0;
+
+	if (len < SEM_REC_HDR || run->err)
+		return 0;
+	memcpy(&kind, d, 4);
+	memcpy(&id, d + 4, 4);
+	memcpy(&cgid, d + 8, 8);
+	if (len >= 32) {
+		memcpy(&a, d + 16, 8);
+		memcpy(&c, d + 24, 8);
+	}
+	if (run->o->limits && run->o->limits->events_per_second &&
+	    (kind == REC_PRINTF || kind == REC_PRINT_VAL || kind == REC_TIME)) {
+		uint64_t now = now_mono_ns();
+
+		if (now - run->rate_window_ns >= 1000000000ull) {
+			run->rate_window_ns = now;
+			run->rate_count = 0;
+		}
+		if (++run->rate_count > run->o->limits->events_per_second) {
+			run->res->drops++;
+			return 0;
+		}
+	}
+	switch (kind) {
+	case REC_PRINTF:
+	case REC_PRINT_VAL: {
+		const struct sem_site *st;
+
+		if (id >= run->sem->nsites)
+			return 0;
+		st = &run->sem->sites[id];
+		if (site_args(st, d, len, args) < 0)
+			return 0;
+		if (kind == REC_PRINTF)
+			r = tg_printf_format(&b, st->fmt, args, st->nargs);
+		else
+			r = tg_printf_format(&b, args[0].kind == TG_FMT_STR ? "%s\n" :
+					     args[0].kind == TG_FMT_INT ? "%d\n" : "%u\n", args, 1);
+		if (r >= 0)
+			r = output(run, cgid, &b);
+		break;
+	}
+	case REC_TIME: {
+		char tb[512];
+		time_t t = time(NULL);
+		struct tm tm;
+
+		if (id >= run->sem->nsites)
+			return 0;
+		localtime_r(&t, &tm);
+		if (strftime(tb, sizeof(tb), run->sem->sites[id].fmt, &tm) == 0)
+			tb[0] = '\0';
+		r = buf_adds(&b, tb);
+		if (r >= 0)
+			r = output(run, cgid, &b);
+		break;
+	}
+	case REC_EXIT:
+		if (!run->stop) {
+			run->stop = true;
+			run->reason = "exit";
+			run->res->exit_code = (int)(int64_t)a;
+		}
+		break;
+	case REC_PRINT_MAP:
+		m = map_by_id(run, id);
+		if (m)
+			r = emit_map(run, m, true, a, c);
+		break;
+	case REC_CLEAR:
+	case REC_ZERO:
+		m = map_by_id(run, id);
+		if (m)
+			r = map_clear(run, m, kind == REC_ZERO);
+		break;
+	default:
+		break;
+	}
+	if (r < 0 && !run->err)
+		run->err = r;
+	return 0;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static uint64_t percpu_counter(struct run *run, const char *name)
+{
+	int fd = loader_map_fd(run->ld, name);
+	uint64_t v[1024] = { 0 }, total = 0;
+	uint32_t z = 0;
+
+	if (fd < 0 || run->ncpus > 1024 || bpf_map_lookup_elem(fd, &z, v) < 0)
+		return 0;
+	for (int i = 0; i < run->ncpus; i++)
+		total += v[i];
+	return total;
+}
+
+static int cmp_map_name(const void *a, const void *b)
+{
+	const struct sem_map *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int scope_levels(const struct scope *s, int *levels, size_t *n, char **ret_err)
+{
+	*n = 0;
+	for (size_t i = 0; s && i < s->n; i++) {
+		size_t j;
+
+		for (j = 0; j < *n && levels[j] != s->targets[i].level; j++)
+			;
+		if (j < *n)
+			continue;
+		if (*n == CG_MAX_LEVELS) {
+			set_err(ret_err, "scope: more than %d distinct cgroup depths", CG_MAX_LEVELS);
+			return -TG_ELIMIT;
+		}
+		levels[(*n)++] = s->targets[i].level;
+	}
+	for (size_t i = 1; i < *n; i++)
+		for (size_t j = i; j > 0 && levels[j - 1] > levels[j]; j--) {
+			int t = levels[j];
+
+			levels[j] = levels[j - 1];
+			levels[j - 1] = t;
+		}
+	return 0;
+}
+
+static size_t probe_count(const struct plan *pl)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < pl->n; k++)
+		n += pl->progs[k].kind == PK_TRACEPOINT ? pl->progs[k].ntps : 1;
+	return n;
+}
+
+static int status(struct run *run, const char *phase, json_t *details)
+{
+	int r = run->sink->status ? run->sink->status(run->ctx, phase, details) : 0;
+
+	json_decref(details);
+	return r;
+}
+
+static int warn_cb(void *ctx, const char *msg)
+{
+	struct run *run = ctx;
+
+	return run->sink->warning ? run->sink->warning(run->ctx, msg) : 0;
+}
+
+static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
+{
+	const struct engine_limits *lim = run->o->limits;
+	uint64_t start = now_mono_ns();
+
+	while (!run->stop && !run->err) {
+		struct pollfd pf[2] = {
+			{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+			{ .fd = run->o->stop_fd, .events = POLLIN },
+		};
+		uint64_t now = now_mono_ns();
+		int timeout = 200;
+
+		if (deadline && now >= deadline) {
+			run->reason = "duration";
+			break;
+		}
+		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
+			timeout = (int)((deadline - now) / 1000000) + 1;
+		if (poll(pf, run->o->stop_fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+			return -errno;
+		ring_buffer__consume(rb);
+		if (run->stop)
+			break;
+		if (run->o->stop_fd >= 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			run->reason = "stop";
+			break;
+		}
+		if (lim && lim->cpu_budget > 0) {
+			uint64_t el = now_mono_ns() - start;
+
+			if (el > 1000000000ull &&
+			    (double)loader_run_time_ns(run->ld) > lim->cpu_budget * (double)el) {
+				run->reason = "cpu-budget";
+				break;
+			}
+		}
+	}
+	return run->err;
+}
+
+int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,
+	       struct engine_result *res, char **ret_err)
+{
+	struct tg_program *prog = NULL;
+	struct tg_diag diag = { 0 };
+	struct plan pl = { 0 };
+	struct sem sem = { 0 };
+	struct loader ld;
+	struct compile_result cr = { 0 };
+	struct ring_buffer *rb = NULL;
+	_cleanup_free_ char *src = NULL;
+	int levels[CG_MAX_LEVELS];
+	size_t nlevels = 0, real = 0;
+	const struct sem_map *sorted[SEM_MAX_MAPS];
+	struct run run = { .o = o, .sink = sink, .ctx = ctx, .res = res, .sem = &sem, .ld = &ld };
+	uint64_t max_entries = ENGINE_DEFAULT_MAP_ENTRIES, deadline = 0, dur;
+	int r;
+
+	*ret_err = NULL;
+	memset(res, 0, sizeof(*res));
+	loader_init(&ld);
+	snprintf(res->reason, sizeof(res->reason), "error");
+	if (!o || o->sz < sizeof(*o) || !o->program) {
+		set_err(ret_err, "engine: bad options");
+		return -EINVAL;
+	}
+	if (o->program_len > TG_MAX_SOURCE_BYTES) {
+		set_err(ret_err, "program: %zu bytes, more than the limit of %u", o->program_len,
+			TG_MAX_SOURCE_BYTES);
+		return -TG_ELIMIT;
+	}
+	if (o->limits && o->limits->max_map_entries)
+		max_entries = o->limits->max_map_entries;
+	run.ncpus = libbpf_num_possible_cpus();
+	if (run.ncpus <= 0) {
+		set_err(ret_err, "cpus: cannot count possible CPUs");
+		return -EIO;
+	}
+
+	r = tg_program_parse(o->program, o->program_len, &prog, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto out;
+	}
+	r = plan_build(prog, &pl, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto out;
+	}
+	for (size_t i = 0; i < pl.nwarnings; i++)
+		if (sink->warning)
+			sink->warning(ctx, pl.warnings[i]);
+	r = sem_analyse(&sem, prog, pl.probe_tp, o->params, o->nparams, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto out;
+	}
+	for (size_t i = 0; i < sem.nsites; i++) {
+		enum tg_fmt_kind kinds[SEM_MAX_FMT_ARGS];
+		const struct sem_site *st = &sem.sites[i];
+
+		if (st->kind != REC_PRINTF)
+			continue;
+		for (size_t j = 0; j < st->nargs; j++)
+			kinds[j] = st->args[j].t.k == ST_STR ? TG_FMT_STR :
+				   st->args[j].t.sign ? TG_FMT_INT : TG_FMT_UINT;
+		r = tg_printf_check(st->fmt, kinds, st->nargs, diag.msg, sizeof(diag.msg));
+		if (r < 0) {
+			diag.loc = st->loc;
+			diag_err(o, &diag, ret_err);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < prog->nprobes; i++)
+		if (!sem.probes[i].uses_args && !sem.probes[i].uses_probe)
+			plan_share(&pl, i);
+	r = scope_levels(o->scope, levels, &nlevels, ret_err);
+	if (r < 0)
+		goto out;
+	{
+		struct cg_opts co = { .sz = sizeof(co), .levels = o->scope ? levels : NULL,
+				      .nlevels = nlevels, .max_map_entries = max_entries,
+				      .ringbuf_bytes = ENGINE_RINGBUF_BYTES };
+
+		r = cg_generate(&sem, &pl, &co, &src, &diag);
+		if (r < 0) {
+			diag_err(o, &diag, ret_err);
+			goto out;
+		}
+	}
+	if (getenv("TRACEGATE_DUMP_C"))
+		write_file_atomic(getenv("TRACEGATE_DUMP_C"), src, strlen(src), 0600);
+	r = compile_bpf(src, strlen(src), o->cache_dir, &cr, ret_err);
+	if (r < 0)
+		goto out;
+	{
+		struct verify_opts vo = { .sz = sizeof(vo), .allowed_helpers = o->allowed_helpers,
+					  .require_scope = o->scope != NULL, .scope_map = "tg_scope" };
+
+		r = verify_object(cr.obj, cr.len, &vo, ret_err);
+		if (r < 0)
+			goto out;
+	}
+	r = status(&run, "compiled", json_pack("{s:I, s:s, s:b}", "probes",
+					       (json_int_t)probe_count(&pl), "object", cr.hash,
+					       "cached", cr.cached));
+	if (r < 0)
+		goto out;
+	r = loader_load(&ld, cr.obj, cr.len, ret_err);
+	if (r < 0)
+		goto out;
+	if (o->scope) {
+		r = loader_set_scope(&ld, o->scope, ret_err);
+		if (r < 0)
+			goto out;
+	}
+	{
+		uint32_t z = 0;
+		struct timespec ts;
+		uint64_t ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		bpf_map_update_elem(loader_map_fd(&ld, "tg_start"), &z, &ns, BPF_ANY);
+	}
+	rb = ring_buffer__new(loader_map_fd(&ld, "tg_events"), on_record, &run, NULL);
+	if (!rb) {
+		r = -errno;
+		set_err(ret_err, "ring buffer: cannot set up: %s", strerror(-r));
+		goto out;
+	}
+	dur = o->duration_ns;
+	if (o->limits && o->limits->max_duration_ns && (!dur || o->limits->max_duration_ns < dur))
+		dur = o->limits->max_duration_ns;
+	r = loader_run_once(&ld, ld.begin_fd, ret_err);
+	if (r < 0)
+		goto out;
+	ring_buffer__consume(rb);
+	for (size_t k = 0; k < pl.n; k++)
+		if (pl.progs[k].kind != PK_BEGIN && pl.progs[k].kind != PK_END)
+			real++;
+	if (!run.stop && !run.err && real) {
+		r = loader_attach(&ld, &pl, warn_cb, &run);
+		if (r < 0) {
+			set_err(ret_err, "attach: %s", strerror(-r));
+			goto out;
+		}
+		if (!ld.attached) {
+			set_err(ret_err, "program: none of its probes could be attached");
+			r = -TG_ENOATTACH;
+			goto out;
+		}
+	}
+	r = status(&run, "attached", json_pack("{s:I}", "probes", (json_int_t)probe_count(&pl)));
+	if (r < 0)
+		goto out;
+	if (dur)
+		deadline = now_mono_ns() + dur;
+	if (!real && !run.stop)
+		run.reason = "end";
+	else if (!run.stop)
+		r = loop(&run, rb, deadline);
+	if (r < 0 || run.err) {
+		r = r < 0 ? r : run.err;
+		set_err(ret_err, "output: %s", strerror(-r));
+		goto out;
+	}
+	ring_buffer__consume(rb);
+	loader_detach(&ld);
+	ring_buffer__consume(rb);
+	/* END runs after every other program is detached, as in bpftrace */
+	{
+		bool stopped = run.stop;
+
+		run.stop = false;
+		r = loader_run_once(&ld, ld.end_fd, ret_err);
+		if (r < 0)
+			goto out;
+		ring_buffer__consume(rb);
+		run.stop = run.stop || stopped;
+	}
+	for (size_t i = 0; i < sem.nmaps; i++)
+		sorted[i] = &sem.maps[i];
+	qsort(sorted, sem.nmaps, sizeof(sorted[0]), cmp_map_name);
+	for (size_t i = 0; i < sem.nmaps && !run.err; i++) {
+		r = emit_map(&run, sorted[i], false, 0, 0);
+		if (r < 0)
+			run.err = r;
+	}
+	if (run.err) {
+		r = run.err;
+		set_err(ret_err, "maps: %s", strerror(-r));
+		goto out;
+	}
+	snprintf(res->reason, sizeof(res->reason), "%s", run.reason ? run.reason : "stop");
+	r = 0;
+out:
+	if (ld.obj) {
+		res->cpu_ns = loader_run_time_ns(&ld);
+		res->drops += percpu_counter(&run, "tg_drops");
+		res->map_drops = percpu_counter(&run, "tg_mdrops");
+	}
+	ring_buffer__free(rb);
+	loader_release(&ld);
+	free(cr.obj);
+	sem_release(&sem);
+	plan_release(&pl);
+	tg_program_free(prog);
+	if (r < 0 && !*ret_err)
+		set_err(ret_err, "engine: %s", tg_strerror(r));
+	return r;
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Loading and attaching with libbpf (see loader.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "runner/loader.h"
+#include "lib/banned.h"
+
+#define LOADER_LOG_MAX (256u * 1024)
+
+/* libbpf prints through a callback; we keep what it says for the error
+ * message instead of printing (libraries do not print). */
+static __thread struct buf *libbpf_log;
+
+static int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (libbpf_log && level != LIBBPF_DEBUG)
+		buf_vprintf(libbpf_log, fmt, ap);
+	return 0;
+}
+
+void loader_init(struct loader *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->begin_fd = l->end_fd = l->stats_fd = -1;
+}
+
+int loader_load(struct loader *l, const void *obj, size_t len, char **ret_err)
+{
+	_cleanup_buf_ struct buf log = BUF_INIT(LOADER_LOG_MAX);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "tracegate");
+	struct bpf_program *p;
+	int r;
+
+	libbpf_set_print(libbpf_capture);
+	libbpf_log = &log;
+	l->obj = bpf_object__open_mem(obj, len, &oo);
+	if (!l->obj) {
+		r = -errno;
+		libbpf_log = NULL;
+		if (asprintf(ret_err, "bpf object: cannot open: %s\n%s", strerror(-r), log.s) < 0)
+			*ret_err = NULL;
+		return -TG_ELOAD;
+	}
+	bpf_object__for_each_program(p, l->obj) {
+		const char *sec = bpf_program__section_name(p);
+
+		if (!strcmp(sec, "tg_begin") || !strcmp(sec, "tg_end")) {
+			bpf_program__set_type(p, BPF_PROG_TYPE_SYSCALL);
+			bpf_program__set_flags(p, BPF_F_SLEEPABLE);
+		}
+	}
+	r = bpf_object__load(l->obj);
+	libbpf_log = NULL;
+	if (r < 0) {
+		if (asprintf(ret_err, "bpf object: the kernel refused to load it: %s\n%s", strerror(-r),
+			     log.s) < 0)
+			*ret_err = NULL;
+		return -TG_ELOAD;
+	}
+	bpf_object__for_each_program(p, l->obj) {
+		const char *sec = bpf_program__section_name(p);
+
+		if (!strcmp(sec, "tg_begin"))
+			l->begin_fd = bpf_program__fd(p);
+		else if (!strcmp(sec, "tg_end"))
+			l->end_fd = bpf_program__fd(p);
+	}
+	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return 0;
+}
+
+int loader_map_fd(const struct loader *l, const char *name)
+{
+	struct bpf_map *m = l->obj ? bpf_object__find_map_by_name(l->obj, name) : NULL;
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int loader_set_scope(struct loader *l, const struct scope *s, char **ret_err)
+{
+	int fd = loader_map_fd(l, "tg_scope");
+	uint8_t one = 1;
+
+	if (fd < 0) {
+		if (asprintf(ret_err, "bpf object: scope map \"tg_scope\" missing") < 0)
+			*ret_err = NULL;
+		return -TG_ELOAD;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		if (bpf_map_update_elem(fd, &s->targets[i].cgid, &one, BPF_ANY) < 0) {
+			int r = -errno;
+
+			if (asprintf(ret_err, "scope map: cannot add cgroup \"%s\": %s",
+				     s->targets[i].path ? s->targets[i].path : "?", strerror(-r)) < 0)
+				*ret_err = NULL;
+			return -TG_ELOAD;
+		}
+	}
+	return 0;
+}
+
+int loader_run_once(const struct loader *l, int prog_fd, char **ret_err)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	int r;
+
+	if (prog_fd < 0)
+		return 0;
+	r = bpf_prog_test_run_opts(prog_fd, &t);
+	if (r < 0) {
+		r = -errno;
+		if (asprintf(ret_err, "BEGIN/END program: cannot run: %s", strerror(-r)) < 0)
+			*ret_err = NULL;
+		return -TG_ELOAD;
+	}
+	return 0;
+}
+
+static int link_add(struct loader *l, struct bpf_link *lk)
+{
+	if (l->nlinks == l->alinks) {
+		size_t na = l->alinks ? l->alinks * 2 : 32;
+		struct bpf_link **v = realloc(l->links, na * sizeof(*v));
+
+		if (!v) {
+			bpf_link__destroy(lk);
+			return -ENOMEM;
+		}
+		l->links = v;
+		l->alinks = na;
+	}
+	l->links[l->nlinks++] = lk;
+	return 0;
+}
+
+static int warnf(loader_warn_fn warn, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int warnf(loader_warn_fn warn, void *ctx, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return warn ? warn(ctx, s) : 0;
+}
+
+static int attach_perf(struct loader *l, struct bpf_program *prog, const struct plan_prog *pp,
+		       size_t *n)
+{
+	int ncpu = pp->one_cpu ? 1 : libbpf_num_possible_cpus();
+
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct perf_event_attr a = {
+			.type = pp->perf_type,
+			.size = sizeof(a),
+			.config = pp->perf_config,
+			.freq = pp->freq,
+			.sample_period = pp->period,
+		};
+		struct bpf_link *lk;
+		int fd, r;
+
+		fd = (int)syscall(__NR_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV)   /* offline CPU */
+				continue;
+			return -errno;
+		}
+		lk = bpf_program__attach_perf_event(prog, fd);
+		if (!lk) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		r = link_add(l, lk);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
+int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
+{
+	libbpf_set_print(libbpf_capture);
+	for (size_t k = 0; k < pl->n; k++) {
+		const struct plan_prog *pp = &pl->progs[k];
+		struct bpf_program *prog;
+		size_t n = 0;
+		int r = 0;
+
+		if (pp->kind == PK_BEGIN || pp->kind == PK_END)
+			continue;
+		prog = bpf_object__find_program_by_name(l->obj, pp->fn);
+		if (!prog)
+			return -ENOENT;
+		switch (pp->kind) {
+		case PK_TRACEPOINT:
+			for (size_t i = 0; i < pp->ntps; i++) {
+				_cleanup_free_ char *cat = strdup(pp->tps[i]);
+				char *name = cat ? strchr(cat, ':') : NULL;
+				struct bpf_link *lk;
+
+				if (!name)
+					return -ENOMEM;
+				*name++ = '\0';
+				lk = bpf_program__attach_tracepoint(prog, cat, name);
+				if (!lk) {
+					r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: %s, skipped",
+						  pp->tps[i], strerror(errno));
+					if (r < 0)
+						return r;
+					continue;
+				}
+				r = link_add(l, lk);
+				if (r < 0)
+					return r;
+				n++;
+			}
+			r = 0;
+			break;
+		case PK_PERF:
+			r = attach_perf(l, prog, pp, &n);
+			break;
+		case PK_UPROBE:
+		case PK_URETPROBE: {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
+				    .func_name = pp->func);
+			struct bpf_link *lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path,
+									   pp->func ? pp->offset : pp->offset,
+									   &uo);
+
+			if (!lk)
+				r = -errno;
+			else if ((r = link_add(l, lk)) == 0)
+				n++;
+			break;
+		}
+		case PK_KPROBE:
+		case PK_KRETPROBE: {
+			LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,
+				    .offset = pp->offset);
+			struct bpf_link *lk = bpf_program__attach_kprobe_opts(prog, pp->func, &ko);
+
+			if (!lk)
+				r = -errno;
+			else if ((r = link_add(l, lk)) == 0)
+				n++;
+			break;
+		}
+		default:
+			break;
+		}
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			r = warnf(warn, ctx, "probe \"%s\": cannot attach: %s, skipped", pp->name,
+				  strerror(-r));
+			if (r < 0)
+				return r;
+		}
+		if (n)
+			l->attached++;
+	}
+	return 0;
+}
+
+uint64_t loader_run_time_ns(const struct loader *l)
+{
+	struct bpf_program *p;
+	uint64_t total = 0;
+
+	if (!l->obj)
+		return 0;
+	bpf_object__for_each_program(p, l->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			total += info.run_time_ns;
+	}
+	return total;
+}
+
+void loader_detach(struct loader *l)
+{
+	while (l->nlinks > 0)
+		bpf_link__destroy(l->links[--l->nlinks]);
+}
+
+void loader_release(struct loader *l)
+{
+	loader_detach(l);
+	free(l->links);
+	if (l->obj)
+		bpf_object__close(l->obj);
+	if (l->stats_fd >= 0)
+		close(l->stats_fd);
+	loader_init(l);
+}

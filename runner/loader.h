@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Loading and attaching with libbpf: open the compiled object from memory,
+ * mark BEGIN/END as BPF_PROG_TYPE_SYSCALL programs (run only by us, with
+ * BPF_PROG_TEST_RUN), load, fill the scope map, attach every planned
+ * program, and detach in reverse.  Links and fds only: nothing is pinned,
+ * so the kernel frees everything when the process ends for any reason.
+ */
+#ifndef TG_RUNNER_LOADER_H
+#define TG_RUNNER_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "runner/probes.h"
+#include "runner/scope.h"
+
+struct bpf_object;
+struct bpf_link;
+
+struct loader {
+	struct bpf_object *obj;
+	struct bpf_link **links;
+	size_t nlinks, alinks;
+	int begin_fd, end_fd;       /* -1 when absent */
+	int stats_fd;               /* BPF_STATS_RUN_TIME while >= 0 */
+	size_t attached;            /* programs with at least one attachment */
+};
+
+typedef int (*loader_warn_fn)(void *ctx, const char *msg);
+
+void loader_init(struct loader *l);
+/* Opens and loads; *ret_err has libbpf's and the kernel verifier's words. */
+int loader_load(struct loader *l, const void *obj, size_t len, char **ret_err);
+int loader_set_scope(struct loader *l, const struct scope *s, char **ret_err);
+int loader_map_fd(const struct loader *l, const char *name);
+/* Runs a BEGIN/END program once (BPF_PROG_TEST_RUN). */
+int loader_run_once(const struct loader *l, int prog_fd, char **ret_err);
+/* Attaches every planned program; a missing probe is a warning; the
+ * count of attached programs is in l->attached. */
+int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx);
+/* Total run time of all our programs so far (BPF stats). */
+uint64_t loader_run_time_ns(const struct loader *l);
+/* Destroys every link, newest first. */
+void loader_detach(struct loader *l);
+void loader_release(struct loader *l);
+
+#endif
