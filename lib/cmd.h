@@ -3,6 +3,8 @@
 #ifndef TG_LIB_CMD_H
 #define TG_LIB_CMD_H
 
+#include <stddef.h>
+
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);   /* argv[0] is the command name */
