@@ -43,10 +43,9 @@ static bool is_int(const char *s)
 static json_t *scalar(yaml_node_t *n)
 {
 	const char *s = (const char *)n->data.scalar.value;
-	const char *tag = (const char *)n->tag;
-
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    (tag && strcmp(tag, YAML_STR_TAG) == 0))
+	/* libyaml's loader tags every untagged scalar !!str, so the tag
+	 * cannot tell "true" from true: the style does (quoted = string). */
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return json_stringn(s, n->data.scalar.length);
 	if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
 		return json_null();
