@@ -524,7 +524,10 @@ static int lex_string(struct tg_lexer *lx, struct buf *out, struct tg_diag *diag
 			} else {
 				char q[16];
 
-				tg_quote_text(lx->src + lx->pos, 2, 2, q, sizeof(q));
+				if (e > 0x20 && e < 0x7f)
+					snprintf(q, sizeof(q), "\\%c", e);
+				else
+					snprintf(q, sizeof(q), "\\x%02x", (unsigned)e);
 				return tg_diag_setf(diag, at, 2, -TG_EPARSE,
 						    "escape sequence \"%s\" in string is not valid", q);
 			}
@@ -798,8 +801,10 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 	tok->kind = TG_T_ATTACH;
 	tok->loc = here(lx);
 	tok->off = end = lx->pos;
+	if (tg_lex_at_cdef(lx))
+		c = 0;  /* a definition after a probe: no attach point starts here */
 
-	while (r == 0 && attach_continues(lx)) {
+	while (r == 0 && c != 0 && attach_continues(lx)) {
 		c = peekc(lx, 0);
 		if (is_ident_start(c)) {
 			size_t n = 1;

@@ -78,7 +78,12 @@ static const char *desc(const struct parser *p, const struct tg_token *t, char *
 		tg_quote_text(t->text, t->text_len, 32, q, sizeof(q));
 		snprintf(out, outsz, "string \"%s\"", q);
 	} else {
-		tg_quote_text(p->lx.src + t->off, t->len, 40, q, sizeof(q));
+		size_t n = t->len;
+
+		while (n > 1 && (p->lx.src[t->off + n - 1] == ' ' || p->lx.src[t->off + n - 1] == '\t' ||
+				 p->lx.src[t->off + n - 1] == '\n' || p->lx.src[t->off + n - 1] == '\r'))
+			n--;
+		tg_quote_text(p->lx.src + t->off, n, 40, q, sizeof(q));
 		snprintf(out, outsz, "\"%s\"", q);
 	}
 	return out;
@@ -1111,7 +1116,7 @@ static bool parse_attach(struct parser *p, const struct tg_token *t, struct tg_a
 	}
 	if (ok && ((ap.n > 1 && !a->target && !a->func && !a->freq && !a->address &&
 		    strcmp(type, "software") && strcmp(type, "hardware")) ||
-		   (a->func && a->func[0] == '\0'))) {
+		   (a->func && a->func[0] == '\0') || (a->target && a->target[0] == '\0'))) {
 		fail(p, a->loc, (uint32_t)strlen(a->raw), -TG_EPARSE, "attach point \"%s\" has an empty name",
 		     a->raw);
 		ok = false;
