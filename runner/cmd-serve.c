@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tracegate-runner serve: trace sessions for the gateway over mutual TLS.
+ *
+ *   tracegate-runner serve --listen ADDR:PORT --cert F --key F --client-ca F
+ *                          [--client-cn tracegate-gateway] --node NAME
+ *                          [--cgroup-root PATH] [--cache-dir DIR] [--max-sessions N]
+ *
+ * The parent is one libevent loop that never blocks on a client: it does
+ * the TLS handshake (client certificate from --client-ca with CN
+ * --client-cn, else no handshake), reads one request with limits, answers
+ * GET /healthz and refusals itself, and forks one child per accepted
+ * POST /v1/sessions.  The child inherits the connection and runs the
+ * session (runner/session.c); the parent reaps it and logs a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include "lib/cleanup.h"
+#include "lib/cleanup-ssl.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/tls.h"
+#include "lib/util.h"
+#include "runner/commands.h"
+#include "runner/scope.h"
+#include "runner/session.h"
+#include "lib/banned.h"
+
+/* Limits on what a client can make the parent hold. */
+#define SERVE_DEFAULT_MAX_SESSIONS 16
+#define SERVE_MAX_SESSIONS_LIMIT 1024
+#define SERVE_MAX_PENDING 64            /* connections in handshake or request */
+#define SERVE_MAX_HEAD 16384            /* request line and headers */
+#define SERVE_MAX_HEADERS 64
+#define SERVE_REQUEST_TIMEOUT_S 10      /* handshake + head + body */
+#define SERVE_WRITE_TIMEOUT_S 30        /* a stalled gateway ends its session */
+
+struct serve_opts {
+	const char *listen;
+	const char *cert, *key, *client_ca, *client_cn;
+	const char *node;
+	const char *cgroup_root;
+	const char *cache_dir;
+	unsigned max_sessions;
+};
+
+struct child {
+	pid_t pid;
+	char *trace;
+	char *pods;
+	uint64_t start_ns;
+	struct child *next;
+};
+
+struct pending;
+
+struct serve {
+	struct serve_opts o;
+	char *cg2mnt;
+	struct event_base *base;
+	SSL_CTX *ctx;
+	struct evconnlistener *lst;
+	struct pending *pending;
+	unsigned npending;
+	struct child *children;
+	unsigned nsessions;
+	struct session_config scfg;
+};
+
+enum pstate { P_HEAD, P_BODY, P_DONE };
+
+struct pending {
+	struct serve *sv;
+	struct bufferevent *bev;
+	struct event *deadline;
+	enum pstate st;
+	size_t content_length;
+	char peer[INET6_ADDRSTRLEN + 8];
+	struct pending *prev, *next;
+};
+
+/* ---- connections ----------------------------------------------------------- */
+
+static void pending_free(struct pending *p)
+{
+	struct serve *sv = p->sv;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		sv->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	sv->npending--;
+	if (p->deadline)
+		event_free(p->deadline);
+	if (p->bev) {
+		SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
+
+		/* After a fork the child owns the TLS stream: the parent's copy
+		 * must go without a close_notify. */
+		if (ssl)
+			SSL_set_quiet_shutdown(ssl, 1);
+		bufferevent_free(p->bev);
+	}
+	free(p);
+}
+
+static void respond_done_cb(struct bufferevent *bev, void *arg)
+{
+	struct pending *p = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		pending_free(p);
+}
+
+/* Writes a whole response and closes once it is flushed. */
+static void respond_raw(struct pending *p, const char *resp)
+{
+	p->st = P_DONE;
+	if (!resp) {
+		pending_free(p);
+		return;
+	}
+	bufferevent_setcb(p->bev, NULL, respond_done_cb, NULL, p);
+	bufferevent_disable(p->bev, EV_READ);
+	bufferevent_enable(p->bev, EV_WRITE);
+	bufferevent_write(p->bev, resp, strlen(resp));
+}
+
+static void respond_status(struct pending *p, int code, const char *msg)
+{
+	_cleanup_free_ char *resp = session_status_response(code, msg);
+
+	log_info("%s: %d %s", p->peer, code, msg);
+	respond_raw(p, resp);
+}
+
+/* ---- sessions ------------------------------------------------------------- */
+
+static void child_close_inherited(struct serve *sv, struct pending *keep)
+{
+	struct pending *q;
+
+	/* Only the session's own connection stays open in the child:
+	 * another client's socket held here would outlive its close. */
+	if (sv->lst)
+		close(evconnlistener_get_fd(sv->lst));
+	for (q = sv->pending; q; q = q->next)
+		if (q != keep && q->bev && bufferevent_getfd(q->bev) >= 0)
+			close(bufferevent_getfd(q->bev));
+}
+
+static void start_session(struct pending *p, struct session_request *req)
+{
+	struct serve *sv = p->sv;
+	struct child *c;
+	pid_t pid;
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->trace = strdup(req->trace)) || !(c->pods = session_request_pods(req))) {
+		if (c) {
+			free(c->trace);
+			free(c);
+		}
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		free(c->trace);
+		free(c->pods);
+		free(c);
+		respond_status(p, 503, "runner: cannot fork a session");
+		return;
+	}
+	if (pid == 0) {
+		SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
+		int fd = bufferevent_getfd(p->bev);
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		int rc;
+
+		/* the child: the parent's loop, listener and other clients are not ours */
+		sigaction(SIGCHLD, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGINT, &dfl, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(1);
+		child_close_inherited(sv, p);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		/* nothing the session runs may gain privileges by exec */
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		rc = session_run(ssl, fd, &sv->scfg, req);
+		session_request_release(req);
+		fflush(stderr);
+		_exit(rc);
+	}
+	c->pid = pid;
+	c->start_ns = now_mono_ns();
+	c->next = sv->children;
+	sv->children = c;
+	sv->nsessions++;
+	log_debug("session %s: child %d for %s", c->trace, (int)pid, c->pods);
+	pending_free(p);
+}
+
+static void reap_children(struct serve *sv)
+{
+	int wstatus;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		struct child **pp, *c = NULL;
+
+		for (pp = &sv->children; *pp; pp = &(*pp)->next) {
+			if ((*pp)->pid == pid) {
+				c = *pp;
+				*pp = c->next;
+				break;
+			}
+		}
+		if (!c)
+			continue;
+		sv->nsessions--;
+		/* The child logs its own outcome; a crash cannot. The kernel
+		 * has freed its BPF objects with its fds (nothing is pinned). */
+		if (WIFSIGNALED(wstatus))
+			log_error("session %s pods=%s outcome=crashed: child %d killed by signal %d after %llu ms",
+				  c->trace, c->pods, (int)pid, WTERMSIG(wstatus),
+				  (unsigned long long)((now_mono_ns() - c->start_ns) / 1000000));
+		else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 1)
+			log_error("session %s pods=%s outcome=failed: child %d exited %d", c->trace, c->pods,
+				  (int)pid, WEXITSTATUS(wstatus));
+		free(c->trace);
+		free(c->pods);
+		free(c);
+	}
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+struct head {
+	char method[16];
+	char target[256];
+	bool has_length;
+	size_t content_length;
+	bool chunked;
+};
+
+/* Parses the request line and the headers we need; returns an HTTP code
+ * (0 when fine) and a message. */
+static int head_parse(char *h, size_t len, struct head *out, const char **msg)
+{
+	char *line, *next, *end = h + len;
+	unsigned nheaders = 0;
+	char *sp1, *sp2;
+
+	memset(out, 0, sizeof(*out));
+	next = memmem(h, len, "\r\n", 2);
+	if (!next)
+		return *msg = "request line: missing", 400;
+	*next = '\0';
+	line = h;
+	sp1 = strchr(line, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || strchr(sp2 + 1, ' '))
+		return *msg = "request line: not METHOD TARGET VERSION", 400;
+	*sp1 = *sp2 = '\0';
+	if ((size_t)(sp1 - line) >= sizeof(out->method) || (size_t)(sp2 - sp1 - 1) >= sizeof(out->target))
+		return *msg = "request line: method or target too long", 400;
+	if (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0)
+		return *msg = "request line: only HTTP/1.0 and HTTP/1.1", 400;
+	memcpy(out->method, line, (size_t)(sp1 - line) + 1);
+	memcpy(out->target, sp1 + 1, (size_t)(sp2 - sp1));
+	for (line = next + 2; line < end; line = next + 2) {
+		char *colon, *v;
+
+		next = memmem(line, (size_t)(end - line), "\r\n", 2);
+		if (!next)
+			break;
+		*next = '\0';
+		if (!*line)
+			break;
+		if (++nheaders > SERVE_MAX_HEADERS)
+			return *msg = "too many headers", 431;
+		colon = strchr(line, ':');
+		if (!colon || colon == line)
+			return *msg = "header: no name", 400;
+		*colon = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (char *t = v + strlen(v); t > v && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			t[-1] = '\0';
+		if (strcasecmp(line, "Content-Length") == 0) {
+			uint64_t n;
+
+			if (out->has_length || v[0] < '0' || v[0] > '9' || parse_u64(v, &n) < 0)
+				return *msg = "Content-Length: not one decimal number", 400;
+			out->has_length = true;
+			out->content_length = n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+			out->chunked = true;
+		}
+	}
+	return 0;
+}
+
+static void on_request(struct pending *p, const char *body, size_t len)
+{
+	struct serve *sv = p->sv;
+	struct session_request req = { 0 };
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (sv->nsessions >= sv->o.max_sessions) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "runner: %u concurrent sessions, the limit (--max-sessions)",
+			 sv->nsessions);
+		respond_status(p, 429, msg);
+		return;
+	}
+	r = session_request_parse(body, len, &req, &err);
+	if (r < 0) {
+		respond_status(p, r == -E2BIG ? 413 : 400, err ? err : tg_strerror(r));
+		return;
+	}
+	start_session(p, &req);
+	session_request_release(&req);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct pending *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (p->st == P_HEAD) {
+		struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+		_cleanup_free_ char *h = NULL;
+		struct head hd;
+		const char *msg = NULL;
+		size_t hlen;
+		int code;
+
+		if (e.pos < 0) {
+			if (evbuffer_get_length(in) > SERVE_MAX_HEAD)
+				respond_status(p, 431, "request head larger than 16384 bytes");
+			return;
+		}
+		hlen = (size_t)e.pos + 4;
+		if (hlen > SERVE_MAX_HEAD) {
+			respond_status(p, 431, "request head larger than 16384 bytes");
+			return;
+		}
+		h = malloc(hlen + 1);
+		if (!h) {
+			respond_status(p, 500, "runner: out of memory");
+			return;
+		}
+		evbuffer_remove(in, h, hlen);
+		h[hlen] = '\0';
+		code = head_parse(h, hlen, &hd, &msg);
+		if (code) {
+			respond_status(p, code, msg);
+			return;
+		}
+		if (strcmp(hd.target, "/healthz") == 0) {
+			if (strcmp(hd.method, "GET") != 0) {
+				respond_status(p, 405, "/healthz: GET only");
+				return;
+			}
+			respond_raw(p, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+				       "Connection: close\r\n\r\nok\n");
+			return;
+		}
+		if (strcmp(hd.target, "/v1/sessions") != 0) {
+			respond_status(p, 404, "no such path (POST /v1/sessions, GET /healthz)");
+			return;
+		}
+		if (strcmp(hd.method, "POST") != 0) {
+			respond_status(p, 405, "/v1/sessions: POST only");
+			return;
+		}
+		if (hd.chunked) {
+			respond_status(p, 501, "Transfer-Encoding is not supported: send Content-Length");
+			return;
+		}
+		if (!hd.has_length) {
+			respond_status(p, 411, "Content-Length is required");
+			return;
+		}
+		if (hd.content_length > SESSION_MAX_BODY) {
+			respond_status(p, 413, "body larger than 1 MiB");
+			return;
+		}
+		p->content_length = hd.content_length;
+		p->st = P_BODY;
+	}
+	if (p->st == P_BODY && evbuffer_get_length(in) >= p->content_length) {
+		_cleanup_free_ char *body = malloc(p->content_length + 1);
+
+		if (!body) {
+			respond_status(p, 500, "runner: out of memory");
+			return;
+		}
+		evbuffer_remove(in, body, p->content_length);
+		body[p->content_length] = '\0';
+		p->st = P_DONE;
+		bufferevent_disable(p->bev, EV_READ);
+		on_request(p, body, p->content_length);
+	}
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct pending *p = arg;
+
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+
+		if (e) {
+			char tmp[256];
+
+			ERR_error_string_n(e, tmp, sizeof(tmp));
+			log_info("%s: TLS refused: %s", p->peer, tmp);
+		}
+	}
+	pending_free(p);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *p = arg;
+
+	if (p->st == P_DONE) {
+		pending_free(p);
+		return;
+	}
+	log_info("%s: request not complete within %d s", p->peer, SERVE_REQUEST_TIMEOUT_S);
+	pending_free(p);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	struct serve *sv = arg;
+	struct pending *p;
+	struct timeval tv = { .tv_sec = SERVE_REQUEST_TIMEOUT_S };
+	SSL *ssl;
+
+	if (sv->npending >= SERVE_MAX_PENDING) {
+		close(fd);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	ssl = p ? SSL_new(sv->ctx) : NULL;
+	if (!ssl) {
+		free(p);
+		close(fd);
+		return;
+	}
+	p->sv = sv;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, p->peer, sizeof(p->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, p->peer, sizeof(p->peer));
+	p->bev = bufferevent_openssl_socket_new(sv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	if (!p->bev) {
+		SSL_free(ssl);
+		free(p);
+		close(fd);
+		return;
+	}
+	p->next = sv->pending;
+	if (sv->pending)
+		sv->pending->prev = p;
+	sv->pending = p;
+	sv->npending++;
+	p->deadline = evtimer_new(sv->base, deadline_cb, p);
+	if (!p->deadline) {
+		pending_free(p);
+		return;
+	}
+	evtimer_add(p->deadline, &tv);
+	bufferevent_setcb(p->bev, read_cb, NULL, event_cb, p);
+	bufferevent_setwatermark(p->bev, EV_READ, 0, SESSION_MAX_BODY + SERVE_MAX_HEAD);
+	bufferevent_set_timeouts(p->bev, &tv, &tv);
+	bufferevent_enable(p->bev, EV_READ);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *sv = arg;
+
+	if (sig == SIGCHLD) {
+		reap_children(sv);
+		return;
+	}
+	log_info("signal %d: stopping; %u sessions end", (int)sig, sv->nsessions);
+	event_base_loopbreak(sv->base);
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: tracegate-runner serve --listen ADDR:PORT --cert F --key F --client-ca F\n"
+		"                              [--client-cn tracegate-gateway] --node NAME\n"
+		"                              [--cgroup-root PATH] [--cache-dir DIR] [--max-sessions N]\n");
+}
+
+static int parse_args(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "client-ca", required_argument, NULL, 'a' },
+		{ "client-cn", required_argument, NULL, 'n' },
+		{ "node", required_argument, NULL, 'N' },
+		{ "cgroup-root", required_argument, NULL, 'r' },
+		{ "cache-dir", required_argument, NULL, 'd' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->client_cn = "tracegate-gateway";
+	o->max_sessions = SERVE_DEFAULT_MAX_SESSIONS;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->listen = optarg; break;
+		case 'c': o->cert = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'a': o->client_ca = optarg; break;
+		case 'n': o->client_cn = optarg; break;
+		case 'N': o->node = optarg; break;
+		case 'r': o->cgroup_root = optarg; break;
+		case 'd': o->cache_dir = optarg; break;
+		case 'm': {
+			uint64_t n;
+
+			if (parse_u64(optarg, &n) < 0 || n == 0 || n > SERVE_MAX_SESSIONS_LIMIT) {
+				log_error("--max-sessions \"%s\": not a number from 1 to %d", optarg,
+					  SERVE_MAX_SESSIONS_LIMIT);
+				return -EINVAL;
+			}
+			o->max_sessions = (unsigned)n;
+			break;
+		}
+		case 'h':
+			usage();
+			return 1;
+		default:
+			usage();
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("serve: unexpected argument \"%s\"", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->listen || !o->cert || !o->key || !o->client_ca || !o->node) {
+		log_error("serve: --listen, --cert, --key, --client-ca and --node are required");
+		usage();
+		return -EINVAL;
+	}
+	if (!*o->client_cn) {
+		log_error("serve: --client-cn must not be empty");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ADDR:PORT or [ADDR6]:PORT */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	uint64_t port;
+	size_t hl;
+
+	if (!colon || parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return 0;
+	}
+	{
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, hl ? host : "0.0.0.0", &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve sv = { 0 };
+	_cleanup_free_ char *err = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	static const int signos[3] = { SIGCHLD, SIGTERM, SIGINT };
+	struct tls_opts to = { .sz = sizeof(to) };
+	int r, i;
+
+	r = parse_args(argc, argv, &sv.o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (parse_listen(sv.o.listen, &ss, &sslen) < 0) {
+		log_error("--listen \"%s\": not ADDR:PORT", sv.o.listen);
+		return 2;
+	}
+	r = cgroup2_mount_find(&sv.cg2mnt, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		return 1;
+	}
+	to.cert_file = sv.o.cert;
+	to.key_file = sv.o.key;
+	to.ca_file = sv.o.client_ca;
+	to.require_cn = sv.o.client_cn;
+	r = tls_server_ctx_new(&to, &sv.ctx, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		return 1;
+	}
+	sv.scfg = (struct session_config){ .node = sv.o.node, .cgroup2_mnt = sv.cg2mnt,
+					   .cgroup_root = sv.o.cgroup_root, .cache_dir = sv.o.cache_dir,
+					   .write_timeout_s = SERVE_WRITE_TIMEOUT_S };
+	signal(SIGPIPE, SIG_IGN);
+	sv.base = event_base_new();
+	if (!sv.base) {
+		log_error("libevent: no event base");
+		r = 1;
+		goto out;
+	}
+	sv.lst = evconnlistener_new_bind(sv.base, accept_cb, &sv,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+					 (struct sockaddr *)&ss, (int)sslen);
+	if (!sv.lst) {
+		log_error("--listen \"%s\": %s", sv.o.listen, strerror(errno));
+		r = 1;
+		goto out;
+	}
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(sv.base, signos[i], signal_cb, &sv);
+		if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+			log_error("libevent: cannot watch signal %d", signos[i]);
+			r = 1;
+			goto out;
+		}
+	}
+	log_info("serving node \"%s\" on %s (cgroup2 at \"%s\", root \"%s\", client CN \"%s\", %u sessions)",
+		 sv.o.node, sv.o.listen, sv.cg2mnt, sv.o.cgroup_root ? sv.o.cgroup_root : "/", sv.o.client_cn,
+		 sv.o.max_sessions);
+	event_base_dispatch(sv.base);
+	r = 0;
+out:
+	/* Children end with us: each runs END, reads its maps and detaches. */
+	for (struct child *c = sv.children; c; c = c->next)
+		kill(c->pid, SIGTERM);
+	for (unsigned waited = 0; sv.children && waited < 50; waited++) {
+		reap_children(&sv);
+		if (sv.children)
+			usleep(100000);
+	}
+	while (sv.pending)
+		pending_free(sv.pending);
+	for (i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (sv.lst)
+		evconnlistener_free(sv.lst);
+	if (sv.base)
+		event_base_free(sv.base);
+	SSL_CTX_free(sv.ctx);
+	free(sv.cg2mnt);
+	return r;
+}

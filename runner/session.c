@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A trace session: the request body, pod resolution, and the child's run
+ * of the engine with a sink that writes NDJSON to the TLS connection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "runner/session.h"
+#include "lib/banned.h"
+
+static int sfail(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sfail(char **ret_err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_err) {
+		va_start(ap, fmt);
+		if (vasprintf(ret_err, fmt, ap) < 0)
+			*ret_err = NULL;
+		va_end(ap);
+	}
+	return r;
+}
+
+/* ---- the request body ---------------------------------------------------- */
+
+void session_request_release(struct session_request *req)
+{
+	size_t i;
+
+	if (!req)
+		return;
+	free(req->trace);
+	free(req->program);
+	for (i = 0; i < req->nparams; i++)
+		free(req->params[i]);
+	free(req->params);
+	for (i = 0; i < req->npods; i++) {
+		free(req->pods[i].ns);
+		free(req->pods[i].name);
+		free(req->pods[i].uid);
+		free(req->pods[i].qos);
+	}
+	free(req->pods);
+	memset(req, 0, sizeof(*req));
+}
+
+/* A string field of at most max bytes, printable ASCII when `printable`. */
+static int str_field(json_t *o, const char *key, const char *where, bool required, size_t max,
+		     bool printable, char **ret, char **ret_err)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t len, i;
+
+	*ret = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return sfail(ret_err, -EINVAL, "%s\"%s\": missing", where, key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return sfail(ret_err, -EINVAL, "%s\"%s\": not a string", where, key);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len > max)
+		return sfail(ret_err, -EINVAL, "%s\"%s\": longer than %zu bytes", where, key, max);
+	if (required && len == 0)
+		return sfail(ret_err, -EINVAL, "%s\"%s\": empty", where, key);
+	if (strlen(s) != len)
+		return sfail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
+	for (i = 0; printable && i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == '"' ||
+		    s[i] == '\\')
+			return sfail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
+	*ret = strndup(s, len);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret,
+		      char **ret_err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return sfail(ret_err, -EINVAL, "%s\"%s\": not a non-negative integer", where, key);
+	if ((uint64_t)json_integer_value(v) > max)
+		return sfail(ret_err, -EINVAL, "%s\"%s\": above the limit %llu", where, key,
+			     (unsigned long long)max);
+	*ret = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_duration, char **ret_err)
+{
+	json_t *v;
+	int r;
+
+	*max_duration = 0;
+	req->limits.sz = sizeof(req->limits);
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return sfail(ret_err, -EINVAL, "\"limits\": not an object");
+	if ((r = uint_field(o, "maxMapEntries", "limits.", 1u << 24, &req->limits.max_map_entries, ret_err)) < 0 ||
+	    (r = uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &req->limits.events_per_second, ret_err)) < 0 ||
+	    (r = uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, max_duration, ret_err)) < 0)
+		return r;
+	v = json_object_get(o, "cpuBudget");
+	if (v && !json_is_null(v)) {
+		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1024)
+			return sfail(ret_err, -EINVAL, "limits.\"cpuBudget\": not a number between 0 and 1024");
+		req->limits.cpu_budget = json_number_value(v);
+	}
+	req->limits.max_duration_ns = *max_duration * 1000000000ull;
+	return 0;
+}
+
+static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
+{
+	size_t i;
+	int r;
+
+	if (!json_is_array(a))
+		return sfail(ret_err, -EINVAL, "\"pods\": missing or not an array");
+	if (json_array_size(a) == 0)
+		return sfail(ret_err, -EINVAL, "\"pods\": empty (the runner traces pods only)");
+	if (json_array_size(a) > SCOPE_MAX_TARGETS)
+		return sfail(ret_err, -EINVAL, "\"pods\": more than %d pods", SCOPE_MAX_TARGETS);
+	req->pods = calloc(json_array_size(a), sizeof(*req->pods));
+	if (!req->pods)
+		return -ENOMEM;
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *p = json_array_get(a, i);
+		struct session_pod *sp = &req->pods[req->npods];
+		char where[32];
+
+		snprintf(where, sizeof(where), "pods[%zu].", i);
+		if (!json_is_object(p))
+			return sfail(ret_err, -EINVAL, "pods[%zu]: not an object", i);
+		req->npods++;
+		if ((r = str_field(p, "namespace", where, true, SESSION_MAX_NAME, true, &sp->ns, ret_err)) < 0 ||
+		    (r = str_field(p, "name", where, true, SESSION_MAX_NAME, true, &sp->name, ret_err)) < 0 ||
+		    (r = str_field(p, "uid", where, true, 128, true, &sp->uid, ret_err)) < 0 ||
+		    (r = str_field(p, "qos", where, false, 32, true, &sp->qos, ret_err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int session_request_parse(const char *body, size_t len, struct session_request *out, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *root = NULL;
+	struct session_request req = { 0 };
+	json_error_t jerr;
+	json_t *params;
+	uint64_t max_duration = 0;
+	int r;
+
+	if (len > SESSION_MAX_BODY)
+		return sfail(ret_err, -E2BIG, "body: larger than %u bytes", SESSION_MAX_BODY);
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return sfail(ret_err, -EINVAL, "body: not JSON: %s at line %d column %d", jerr.text, jerr.line,
+			     jerr.column);
+	if (!json_is_object(root))
+		return sfail(ret_err, -EINVAL, "body: not a JSON object");
+	if ((r = str_field(root, "trace", "", true, SESSION_MAX_TRACE_ID, true, &req.trace, ret_err)) < 0 ||
+	    (r = str_field(root, "program", "", true, SESSION_MAX_BODY, false, &req.program, ret_err)) < 0)
+		goto fail;
+	req.program_len = strlen(req.program);
+	params = json_object_get(root, "params");
+	if (params && !json_is_null(params)) {
+		size_t i;
+
+		if (!json_is_array(params) || json_array_size(params) > SESSION_MAX_PARAMS) {
+			r = sfail(ret_err, -EINVAL, "\"params\": not an array of at most %d strings", SESSION_MAX_PARAMS);
+			goto fail;
+		}
+		req.params = calloc(json_array_size(params) + 1, sizeof(*req.params));
+		if (!req.params) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		for (i = 0; i < json_array_size(params); i++) {
+			json_t *p = json_array_get(params, i);
+
+			if (!json_is_string(p) || json_string_length(p) > SESSION_MAX_PARAM_LEN ||
+			    strlen(json_string_value(p)) != json_string_length(p)) {
+				r = sfail(ret_err, -EINVAL, "params[%zu]: not a string of at most %d bytes", i,
+					  SESSION_MAX_PARAM_LEN);
+				goto fail;
+			}
+			req.params[i] = strdup(json_string_value(p));
+			if (!req.params[i]) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			req.nparams++;
+		}
+	}
+	if ((r = uint_field(root, "duration", "", SESSION_MAX_DURATION_S, &req.duration_s, ret_err)) < 0 ||
+	    (r = parse_limits(json_object_get(root, "limits"), &req, &max_duration, ret_err)) < 0 ||
+	    (r = parse_pods(json_object_get(root, "pods"), &req, ret_err)) < 0)
+		goto fail;
+	/* The policy's maximum caps the asked duration, and bounds an open one. */
+	if (max_duration && (req.duration_s == 0 || req.duration_s > max_duration))
+		req.duration_s = max_duration;
+	*out = req;
+	return 0;
+fail:
+	session_request_release(&req);
+	return r;
+}
+
+char *session_request_pods(const struct session_request *req)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+	size_t i;
+
+	for (i = 0; i < req->npods; i++)
+		(void)buf_printf(&b, "%s%s/%s", i ? "," : "", req->pods[i].ns, req->pods[i].name);
+	return buf_detach(&b, NULL);
+}
+
+int session_resolve(const struct session_request *req, const struct session_config *cfg,
+		    struct scope *scope, char **ret_err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < req->npods; i++) {
+		const struct session_pod *p = &req->pods[i];
+		struct scope_target t = { 0 };
+		_cleanup_free_ char *label = NULL, *err = NULL;
+
+		if (asprintf(&label, "%s/%s", p->ns, p->name) < 0)
+			return -ENOMEM;
+		r = scope_find_pod(cfg->cgroup2_mnt, cfg->cgroup_root, p->uid, p->qos, label, &t, &err);
+		if (r < 0)
+			return sfail(ret_err, r, "pod \"%s\": %s", label, err ? err : tg_strerror(r));
+		r = scope_add(scope, &t);
+		scope_target_release(&t);
+		if (r < 0)
+			return sfail(ret_err, r, "pod \"%s\": %s", label, tg_strerror(r));
+	}
+	return 0;
+}
+
+/* ---- HTTP answers ------------------------------------------------------- */
+
+static const char *status_reason(int code)
+{
+	switch (code) {
+	case 400: return "BadRequest";
+	case 403: return "Forbidden";
+	case 404: return "NotFound";
+	case 405: return "MethodNotAllowed";
+	case 408: return "Timeout";
+	case 409: return "Conflict";
+	case 411: return "BadRequest";
+	case 413: return "RequestEntityTooLarge";
+	case 429: return "TooManyRequests";
+	case 431: return "BadRequest";
+	case 501: return "BadRequest";
+	case 503: return "ServiceUnavailable";
+	default: return "InternalError";
+	}
+}
+
+static const char *http_phrase(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+char *session_status_response(int code, const char *message)
+{
+	_cleanup_(json_decrefp) json_t *st = NULL;
+	_cleanup_free_ char *body = NULL;
+	char *out = NULL;
+
+	st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+		       "metadata", "status", "Failure", "message", message ? message : "", "reason",
+		       status_reason(code), "code", code);
+	body = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	if (!body)
+		return NULL;
+	if (asprintf(&out,
+		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
+		     code, http_phrase(code), strlen(body) + 1, body) < 0)
+		return NULL;
+	return out;
+}
+
+/* The HTTP code for an engine or scope failure that happens before any
+ * streaming started. */
+static int code_for(int err)
+{
+	switch (-err) {
+	case TG_EPARSE:
+	case TG_EUNSUPPORTED:
+	case TG_ETYPE:
+	case EINVAL:
+	case E2BIG:
+		return 400;
+	case TG_EPOLICY:
+	case TG_EVERIFY:
+		return 403;
+	case TG_ENOSCOPE:
+	case TG_ENOTFOUND:
+		return 404;
+	case TG_ELIMIT:
+		return 429;
+	default:
+		return 500;
+	}
+}
+
+/* ---- the child: streaming ------------------------------------------------ */
+
+struct sess {
+	SSL *ssl;
+	int fd;
+	const struct session_config *cfg;
+	const struct session_request *req;
+	const struct scope *scope;
+	bool head_sent;
+	bool broken;          /* the connection failed: nothing more is written */
+	int stop_w;           /* write end of the engine's stop pipe */
+};
+
+static int sess_stop_pipe[2] = { -1, -1 };
+
+static void sess_on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (write(sess_stop_pipe[1], &c, 1) < 0) {
+		/* full: a stop is already pending */
+	}
+	errno = saved;
+}
+
+static void sess_stop(struct sess *s)
+{
+	char c = 'w';
+
+	if (write(s->stop_w, &c, 1) < 0) {
+		/* full: a stop is already pending */
+	}
+}
+
+static int write_all(struct sess *s, const char *p, size_t len)
+{
+	if (s->broken)
+		return -EPIPE;
+	while (len > 0) {
+		int n = SSL_write(s->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+
+		if (n <= 0) {
+			int e = SSL_get_error(s->ssl, n);
+
+			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+				continue;
+			ERR_clear_error();
+			s->broken = true;
+			sess_stop(s);
+			return -EPIPE;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_head(struct sess *s)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+				   "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+
+	if (s->head_sent)
+		return 0;
+	s->head_sent = true;
+	return write_all(s, head, sizeof(head) - 1);
+}
+
+/* Writes obj as one line (steals obj). */
+static int send_line(struct sess *s, json_t *obj)
+{
+	_cleanup_(json_decrefp) json_t *o = obj;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	if (s->cfg->node && json_object_set_new(o, "node", json_string(s->cfg->node)) < 0)
+		return -ENOMEM;
+	text = json_dumps(o, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	r = send_head(s);
+	if (r < 0)
+		return r;
+	len = strlen(text);
+	r = write_all(s, text, len);
+	if (r < 0)
+		return r;
+	return write_all(s, "\n", 1);
+}
+
+static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t len)
+{
+	struct sess *s = ctx;
+	const struct scope_target *t = scope_lookup(s->scope, scope_cgid);
+	json_t *o = json_pack("{s:s, s:s, s:s%}", "type", "output", "pod", t ? t->label : "", "text",
+			      text, len);
+
+	return send_line(s, o);
+}
+
+static int sink_map(void *ctx, json_t *rec)
+{
+	return send_line(ctx, json_deep_copy(rec));
+}
+
+static int sink_status(void *ctx, const char *phase, json_t *details)
+{
+	json_t *o = json_pack("{s:s, s:s}", "type", "status", "phase", phase);
+
+	if (o && details && json_is_object(details))
+		json_object_update_missing(o, details);
+	return send_line(ctx, o);
+}
+
+static int sink_warning(void *ctx, const char *msg)
+{
+	/* Warnings (a probe missing here) are errors that do not end the trace. */
+	return send_line(ctx, json_pack("{s:s, s:s, s:b}", "type", "error", "message", msg, "warning", 1));
+}
+
+/* Ends the session when the gateway hangs up: the peer's FIN (or a reset)
+ * makes the socket report RDHUP/HUP/ERR; nothing is read from it, so the
+ * TLS stream is left to the writer. */
+static void *hangup_watch(void *arg)
+{
+	struct sess *s = arg;
+	struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+
+	for (;;) {
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+			break;
+	}
+	sess_stop(s);
+	return NULL;
+}
+
+static int start_watch(struct sess *s)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	r = -pthread_create(&th, &attr, hangup_watch, s);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void answer_status(struct sess *s, int code, const char *msg)
+{
+	_cleanup_free_ char *resp = session_status_response(code, msg);
+
+	if (resp) {
+		s->head_sent = true;
+		(void)write_all(s, resp, strlen(resp));
+	}
+}
+
+int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct session_request *req)
+{
+	struct scope scope = { 0 };
+	struct sess s = { .ssl = ssl, .fd = fd, .cfg = cfg, .req = req, .scope = &scope };
+	struct engine_sink sink = { .output = sink_output, .map = sink_map, .status = sink_status,
+				    .warning = sink_warning };
+	struct engine_opts eo = { .sz = sizeof(eo) };
+	struct engine_result res = { 0 };
+	_cleanup_free_ char *err = NULL, *pods = session_request_pods(req);
+	struct timeval tv = { .tv_sec = cfg->write_timeout_s ? cfg->write_timeout_s : 30 };
+	struct sigaction sa = { .sa_handler = sess_on_signal };
+	int r, status = 0;
+
+	if (pipe2(sess_stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("session %s: stop pipe: %s", req->trace, strerror(errno));
+		return 1;
+	}
+	s.stop_w = sess_stop_pipe[1];
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* A gateway that stops reading cannot hold the session forever. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+	r = session_resolve(req, cfg, &scope, &err);
+	if (r < 0) {
+		answer_status(&s, code_for(r), err);
+		log_info("session %s pods=%s outcome=refused code=%d: %s", req->trace, pods, code_for(r),
+			 err ? err : tg_strerror(r));
+		status = 1;
+		goto out;
+	}
+	r = start_watch(&s);
+	if (r < 0) {
+		answer_status(&s, 500, "runner: cannot watch the connection");
+		log_error("session %s: watcher thread: %s", req->trace, strerror(-r));
+		status = 1;
+		goto out;
+	}
+	eo.program = req->program;
+	eo.program_len = req->program_len;
+	eo.program_name = "program";
+	eo.params = (const char *const *)req->params;
+	eo.nparams = req->nparams;
+	eo.scope = &scope;
+	eo.duration_ns = req->duration_s * 1000000000ull;
+	eo.stop_fd = sess_stop_pipe[0];
+	eo.limits = &req->limits;
+	eo.cache_dir = cfg->cache_dir;
+	eo.allowed_helpers = NULL;
+
+	r = engine_run(&eo, &sink, &s, &res, &err);
+	if (r < 0 && !s.head_sent) {
+		/* Nothing streamed yet (a program that does not compile, a
+		 * refused object): an ordinary refusal. */
+		answer_status(&s, code_for(r), err ? err : tg_strerror(r));
+		log_info("session %s pods=%s outcome=refused code=%d: %s", req->trace, pods, code_for(r),
+			 err ? err : tg_strerror(r));
+		status = 1;
+		goto out;
+	}
+	if (r < 0) {
+		(void)send_line(&s, json_pack("{s:s, s:s}", "type", "error", "message", err ? err : tg_strerror(r)));
+		snprintf(res.reason, sizeof(res.reason), "error");
+		status = 1;
+	}
+	if (!res.reason[0])
+		snprintf(res.reason, sizeof(res.reason), "%s", s.broken ? "stop" : "end");
+	(void)send_line(&s, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i}", "type", "end", "reason", res.reason,
+				      "events", (json_int_t)res.events, "drops", (json_int_t)res.drops,
+				      "cpuNs", (json_int_t)res.cpu_ns, "mapDrops", (json_int_t)res.map_drops,
+				      "exitCode", res.exit_code));
+	log_info("session %s pods=%s outcome=%s events=%llu drops=%llu cpuNs=%llu%s%s%s", req->trace, pods,
+		 res.reason, (unsigned long long)res.events, (unsigned long long)res.drops,
+		 (unsigned long long)res.cpu_ns, s.broken ? " (gateway gone)" : "", err ? ": " : "",
+		 err ? err : "");
+out:
+	if (!s.broken) {
+		/* close_notify, then a bounded wait for the peer's */
+		SSL_shutdown(ssl);
+	}
+	scope_release(&scope);
+	return status;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One trace session of `tracegate-runner serve`: the request body of
+ * POST /v1/sessions (docs/internals/contracts.md, "Gateway -> runner"),
+ * its pods resolved to cgroups, and the child process's work: run the
+ * engine and stream NDJSON over the TLS connection until the program
+ * ends, the duration passes, or the gateway hangs up.
+ */
+#ifndef TG_RUNNER_SESSION_H
+#define TG_RUNNER_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include "runner/engine.h"
+#include "runner/scope.h"
+
+/* Limits on a request body's fields (the body itself: SESSION_MAX_BODY). */
+#define SESSION_MAX_BODY (1u << 20)
+#define SESSION_MAX_TRACE_ID 128
+#define SESSION_MAX_PARAMS 64
+#define SESSION_MAX_PARAM_LEN 4096
+#define SESSION_MAX_NAME 253            /* namespace and pod names (DNS subdomain) */
+#define SESSION_MAX_DURATION_S (7u * 24 * 3600)
+
+struct session_pod {
+	char *ns;
+	char *name;
+	char *uid;
+	char *qos;      /* may be NULL */
+};
+
+struct session_request {
+	char *trace;
+	char *program;
+	size_t program_len;
+	char **params;              /* nparams strings */
+	size_t nparams;
+	uint64_t duration_s;        /* after the maxDuration cap; 0: none */
+	struct session_pod *pods;
+	size_t npods;
+	struct engine_limits limits;
+};
+
+/* Parses and bounds-checks a body; -EINVAL with a message naming the field. */
+int session_request_parse(const char *body, size_t len, struct session_request *req, char **ret_err);
+void session_request_release(struct session_request *req);
+/* "team-a/web-a,team-b/web-b" for logs (caller frees). */
+char *session_request_pods(const struct session_request *req);
+
+struct session_config {
+	const char *node;
+	const char *cgroup2_mnt;
+	const char *cgroup_root;
+	const char *cache_dir;
+	unsigned write_timeout_s;   /* a gateway that stops reading this long ends the session */
+};
+
+/* Every pod to its cgroup: -TG_ENOSCOPE naming the first one missing. */
+int session_resolve(const struct session_request *req, const struct session_config *cfg,
+		    struct scope *scope, char **ret_err);
+
+/*
+ * The child's work on an accepted connection (ssl on blocking socket fd):
+ * resolves the pods (404 Status when one is missing, nothing loaded),
+ * runs the engine, streams NDJSON, logs one line. Returns the exit status
+ * for the child process.
+ */
+int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct session_request *req);
+
+/* A Status object as one HTTP response (head and body), for the parent
+ * and the child alike (caller frees). */
+char *session_status_response(int code, const char *message);
+
+#endif
