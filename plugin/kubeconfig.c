@@ -34,7 +34,6 @@ static int kc_errf(char **ret_err, int r, const char *fmt, ...)
 	va_list ap;
 
 	if (ret_err) {
-		free(*ret_err);
 		va_start(ap, fmt);
 		if (vasprintf(ret_err, fmt, ap) < 0)
 			*ret_err = NULL;
@@ -876,9 +875,15 @@ static int resolve_user(const struct kc_user *u, const struct kc_overrides *o,
 		r = read_cred("user", u->name, u->token_file, &res->token, &len, ret_err);
 		if (r < 0)
 			return r;
-		/* client-go trims the file's whitespace */
+		/* client-go trims the file's whitespace (strings.TrimSpace) */
 		while (len > 0 && strchr(" \t\r\n", res->token[len - 1]))
 			res->token[--len] = '\0';
+		{
+			size_t lead = strspn(res->token, " \t\r\n");
+
+			memmove(res->token, res->token + lead, len - lead + 1);
+			len -= lead;
+		}
 		if (len == 0 || memchr(res->token, '\0', len) || strpbrk(res->token, "\r\n"))
 			return kc_errf(ret_err, -TG_ECONFIG, "user \"%s\": tokenFile \"%s\" holds no usable token",
 				       u->name, u->token_file);

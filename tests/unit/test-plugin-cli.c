@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+/* kubectl-trace's command line, as kubectl passes it through. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "plugin/cli.h"
+
+#define ARGV(...) ((char *[]){ "kubectl-trace", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "kubectl-trace", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(a, err, ...) kt_args_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (a), (err))
+
+static void expect_error(int r, char *err, const char *want)
+{
+	assert_int_equal(r, -EINVAL);
+	if (!err || !strstr(err, want))
+		fail_msg("want \"%s\", got \"%s\"", want, err ? err : "(null)");
+	free(err);
+}
+
+static void test_run_all_flags(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+
+	assert_int_equal(PARSE(&a, &err, "run", "pod/web-a", "-n", "team-a", "-e", "BEGIN { exit(); }",
+			       "--duration", "30", "--gateway", "https://gw:8443", "--gateway-ca", "ca.crt",
+			       "--context", "alice", "--kubeconfig", "/k", "-o", "json", "arg1", "arg2"),
+			 0);
+	assert_int_equal(a.cmd, KT_CMD_RUN);
+	assert_string_equal(a.target, "pod/web-a");
+	assert_string_equal(a.ns, "team-a");
+	assert_string_equal(a.expr, "BEGIN { exit(); }");
+	assert_null(a.file);
+	assert_int_equal(a.duration, 30);
+	assert_string_equal(a.gateway, "https://gw:8443");
+	assert_string_equal(a.gateway_ca, "ca.crt");
+	assert_string_equal(a.context, "alice");
+	assert_string_equal(a.kubeconfig, "/k");
+	assert_int_equal(a.output, KT_OUT_JSON);
+	assert_int_equal(a.nparams, 2);
+	assert_string_equal(a.params[0], "arg1");
+	assert_string_equal(a.params[1], "arg2");
+	assert_null(a.params[2]);
+	kt_args_release(&a);
+}
+
+static void test_flag_spellings(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+
+	/* kubectl puts its flags wherever the user typed them: after the
+	 * subcommand, between positionals, in pflag's forms */
+	assert_int_equal(PARSE(&a, &err, "run", "--context=bob", "web", "-nteam-b", "-f=prog.bt",
+			       "--namespace=team-c", "-ojson", "--duration=5m", "x"),
+			 0);
+	assert_string_equal(a.context, "bob");
+	assert_string_equal(a.target, "web");
+	assert_string_equal(a.ns, "team-c");  /* the last one wins, as in pflag */
+	assert_string_equal(a.file, "prog.bt");
+	assert_int_equal(a.output, KT_OUT_JSON);
+	assert_int_equal(a.duration, 300);
+	assert_int_equal(a.nparams, 1);
+	kt_args_release(&a);
+
+	/* "--" ends flags: a program argument may look like one */
+	assert_int_equal(PARSE(&a, &err, "check", "web", "-e", "x", "--", "-n", "--foo"), 0);
+	assert_int_equal(a.cmd, KT_CMD_CHECK);
+	assert_null(a.ns);
+	assert_int_equal(a.nparams, 2);
+	assert_string_equal(a.params[0], "-n");
+	assert_string_equal(a.params[1], "--foo");
+	kt_args_release(&a);
+
+	/* a value may start with '-' */
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-e", "-1", "--token", "t", "--cluster", "c",
+			       "--user", "u", "--request-timeout", "30s"),
+			 0);
+	assert_string_equal(a.expr, "-1");
+	assert_string_equal(a.token, "t");
+	assert_string_equal(a.cluster, "c");
+	assert_string_equal(a.user, "u");
+	assert_int_equal(a.request_timeout_ms, 30000);
+	kt_args_release(&a);
+}
+
+static void test_help_version(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+
+	assert_int_equal(kt_args_parse(1, ARGV(NULL), &a, &err), 0);
+	assert_int_equal(a.cmd, KT_CMD_HELP);
+	assert_int_equal(PARSE(&a, &err, "--help"), 0);
+	assert_int_equal(a.cmd, KT_CMD_HELP);
+	assert_int_equal(PARSE(&a, &err, "run", "-h"), 0);
+	assert_int_equal(a.cmd, KT_CMD_HELP);
+	assert_int_equal(PARSE(&a, &err, "version"), 0);
+	assert_int_equal(a.cmd, KT_CMD_VERSION);
+	assert_non_null(strstr(kt_usage(), "kubectl trace run TARGET"));
+}
+
+static void test_errors(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+	int r;
+
+	r = PARSE(&a, &err, "fly");
+	expect_error(r, err, "unknown command \"fly\"");
+	err = NULL;
+	r = PARSE(&a, &err, "run");
+	expect_error(r, err, "no TARGET");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web");
+	expect_error(r, err, "exactly one of -e PROG and -f FILE");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-f", "y");
+	expect_error(r, err, "exactly one of");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e");
+	expect_error(r, err, "flag -e needs a value");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--bogus=1");
+	expect_error(r, err, "unknown flag \"--bogus\"");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-z");
+	expect_error(r, err, "unknown flag \"-z\"");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--duration", "0");
+	expect_error(r, err, "want a positive number of seconds");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--duration", "10x");
+	expect_error(r, err, "--duration \"10x\"");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--duration", "2000000");
+	expect_error(r, err, "more than 86400 seconds");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-o", "yaml");
+	expect_error(r, err, "flag -o \"yaml\": want text or json");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--gateway", "ftp://x");
+	expect_error(r, err, "want an https:// URL");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-n", "");
+	expect_error(r, err, "empty namespace");
+	err = NULL;
+	r = PARSE(&a, &err, "version", "extra");
+	expect_error(r, err, "takes no arguments");
+	err = NULL;
+	r = PARSE(&a, &err, "--help=yes");
+	expect_error(r, err, "takes no value");
+}
+
+static void test_targets(void **state)
+{
+	char *err = NULL;
+	int r;
+
+	assert_int_equal(kt_target_check("pod/web-a", &err), 0);
+	assert_int_equal(kt_target_check("web-a", &err), 0);
+	assert_int_equal(kt_target_check("pods/web-a.x", &err), 0);
+	assert_int_equal(kt_target_check("po/w", &err), 0);
+	r = kt_target_check("deployment/web", &err);
+	expect_error(r, err, "only pods can be traced");
+	err = NULL;
+	r = kt_target_check("pod/", &err);
+	expect_error(r, err, "is not a valid pod name");
+	err = NULL;
+	r = kt_target_check("Web", &err);
+	expect_error(r, err, "\"Web\" is not a valid pod name");
+	err = NULL;
+	r = kt_target_check("pod/-x", &err);
+	expect_error(r, err, "not a valid pod name");
+	err = NULL;
+	r = kt_target_check("pod/a/b", &err);
+	expect_error(r, err, "not a valid pod name");
+}
+
+static void test_limits(void **state)
+{
+	char *argv[KT_MAX_PARAMS + 8];
+	size_t big = KT_MAX_PROGRAM + 1;
+	char *prog = malloc(big + 1);
+	struct kt_args a;
+	char *err = NULL;
+	int argc = 0, r;
+
+	argv[argc++] = "kubectl-trace";
+	argv[argc++] = "run";
+	argv[argc++] = "web";
+	argv[argc++] = "-e";
+	argv[argc++] = "x";
+	for (int i = 0; i < KT_MAX_PARAMS; i++)
+		argv[argc++] = "p";
+	argv[argc] = NULL;
+	assert_int_equal(kt_args_parse(argc, argv, &a, &err), 0);
+	assert_int_equal(a.nparams, KT_MAX_PARAMS);
+	kt_args_release(&a);
+	argv[argc++] = "one-too-many";
+	argv[argc] = NULL;
+	r = kt_args_parse(argc, argv, &a, &err);
+	expect_error(r, err, "more than 64 program arguments");
+	err = NULL;
+
+	memset(prog, 'x', big);
+	prog[big] = '\0';
+	r = PARSE(&a, &err, "run", "web", "-e", prog);
+	expect_error(r, err, "longer than");
+	free(prog);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_all_flags),
+		cmocka_unit_test(test_flag_spellings),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+/* NDJSON line splitting, record rendering and Status rendering. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "lib/buf.h"
+#include "plugin/render.h"
+
+struct lines {
+	char *v[32];
+	size_t n;
+	int fail_at;              /* return an error on this line (1-based) */
+};
+
+static int collect(void *ctx, const char *line, size_t len)
+{
+	struct lines *l = ctx;
+
+	if (l->n >= 32)
+		return -E2BIG;
+	l->v[l->n++] = strndup(line, len);
+	if (l->fail_at && (size_t)l->fail_at == l->n)
+		return -EBADMSG;
+	return 0;
+}
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+static void test_split_across_chunks(void **state)
+{
+	const char stream[] = "{\"a\":1}\n{\"b\":\r\n2}\r\n\n\n{\"c\":3}\n{\"partial\"";
+	struct ndjson_split s;
+	struct lines l = { 0 };
+
+	/* every way of cutting the stream gives the same lines */
+	for (size_t step = 1; step <= sizeof(stream); step++) {
+		ndjson_split_init(&s, 64);
+		for (size_t off = 0; off < sizeof(stream) - 1; off += step) {
+			size_t n = sizeof(stream) - 1 - off < step ? sizeof(stream) - 1 - off : step;
+
+			assert_int_equal(ndjson_split_feed(&s, stream + off, n, collect, &l), 0);
+		}
+		assert_int_equal(l.n, 4);
+		assert_string_equal(l.v[0], "{\"a\":1}");
+		assert_string_equal(l.v[1], "{\"b\":");  /* a line's last \r goes */
+		assert_string_equal(l.v[2], "2}");
+		assert_string_equal(l.v[3], "{\"c\":3}");
+		assert_int_equal(ndjson_split_pending(&s), strlen("{\"partial\""));
+		lines_free(&l);
+		ndjson_split_release(&s);
+	}
+}
+
+static void test_split_limit_and_callback_error(void **state)
+{
+	struct ndjson_split s;
+	struct lines l = { 0 };
+
+	ndjson_split_init(&s, 8);
+	assert_int_equal(ndjson_split_feed(&s, "12345678\n", 9, collect, &l), 0);
+	assert_int_equal(ndjson_split_feed(&s, "1234", 4, collect, &l), 0);
+	assert_int_equal(ndjson_split_feed(&s, "56789", 5, collect, &l), -E2BIG);
+	lines_free(&l);
+	ndjson_split_release(&s);
+
+	ndjson_split_init(&s, 64);
+	l.fail_at = 2;
+	assert_int_equal(ndjson_split_feed(&s, "a\nb\nc\n", 6, collect, &l), -EBADMSG);
+	assert_int_equal(l.n, 2);  /* stopped at the failing line */
+	lines_free(&l);
+	ndjson_split_release(&s);
+}
+
+struct cap {
+	char *out, *err;
+	size_t outlen, errlen;
+	FILE *fo, *fe;
+	struct kt_render r;
+};
+
+static void cap_open(struct cap *c, enum kt_output mode)
+{
+	memset(c, 0, sizeof(*c));
+	c->fo = open_memstream(&c->out, &c->outlen);
+	c->fe = open_memstream(&c->err, &c->errlen);
+	kt_render_init(&c->r, c->fo, c->fe, mode);
+}
+
+static void cap_close(struct cap *c)
+{
+	fclose(c->fo);
+	fclose(c->fe);
+	kt_render_release(&c->r);
+}
+
+static void cap_free(struct cap *c)
+{
+	free(c->out);
+	free(c->err);
+}
+
+static int feed(struct cap *c, const char *line)
+{
+	return kt_render_line(&c->r, line, strlen(line));
+}
+
+static void test_render_text(void **state)
+{
+	struct cap c;
+
+	cap_open(&c, KT_OUT_TEXT);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"pods\":[\"a/b\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":2}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n2\",\"probes\":2}"), 0);
+	/* output text goes out byte for byte, escapes included: it is the program's */
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"pod\":\"a/b\",\"text\":\"bash /etc/passwd\\n\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"text\":\"no newline \\u001b[1m\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"error\",\"node\":\"n1\",\"message\":\"probe\\nfailed \\u001b[31m\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"future-kind\",\"x\":1}"), 0);
+	assert_false(c.r.ended);
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"exit\",\"events\":12,\"drops\":3,\"exitCode\":7}"), 0);
+	assert_true(c.r.ended);
+	assert_int_equal(c.r.exit_code, 7);
+	assert_int_equal(c.r.drops, 3);
+	assert_int_equal(c.r.events, 12);
+	assert_string_equal(c.r.end_reason, "exit");
+	cap_close(&c);
+	assert_string_equal(c.out, "Attaching 2 probes...\nbash /etc/passwd\nno newline \x1b[1m");
+	assert_string_equal(c.err, "error: node \"n1\": probe failed ?[31m\n");
+	cap_free(&c);
+}
+
+static void test_render_map(void **state)
+{
+	struct cap c;
+
+	cap_open(&c, KT_OUT_TEXT);
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@bytes\",\"kind\":\"count\",\"keyed\":true,"
+				  "\"entries\":[{\"key\":\"bash\",\"keyv\":[\"bash\"],\"value\":3},"
+				  "{\"key\":\"cat\",\"keyv\":[\"cat\"],\"value\":1}]}"),
+			 0);
+	cap_close(&c);
+	/* as bpftrace prints it at exit: ascending by value */
+	assert_non_null(strstr(c.out, "@bytes[cat]: 1\n@bytes[bash]: 3\n"));
+	cap_free(&c);
+}
+
+static void test_render_json_and_bad_lines(void **state)
+{
+	struct cap c;
+	const char *l1 = "{\"type\":\"output\",\"text\":\"x\\n\"}";
+
+	cap_open(&c, KT_OUT_JSON);
+	assert_int_equal(feed(&c, l1), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"error\",\"drops\":0}"), 0);
+	assert_true(c.r.ended);
+	assert_int_equal(c.r.exit_code, 1);  /* the trace failed */
+	assert_int_equal(feed(&c, "not json"), -EBADMSG);
+	assert_non_null(strstr(c.r.problem, "not a JSON object"));
+	assert_int_equal(feed(&c, "{\"no\":\"type\"}"), -EBADMSG);
+	assert_non_null(strstr(c.r.problem, "without \"type\""));
+	assert_int_equal(feed(&c, "[1]"), -EBADMSG);
+	cap_close(&c);
+	assert_string_equal(c.out, "{\"type\":\"output\",\"text\":\"x\\n\"}\n"
+				   "{\"type\":\"end\",\"reason\":\"error\",\"drops\":0}\n");
+	cap_free(&c);
+
+	cap_open(&c, KT_OUT_TEXT);
+	assert_int_equal(feed(&c, "{\"type\":\"output\"}"), -EBADMSG);
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@x\",\"kind\":\"bogus\",\"entries\":[]}"), -EBADMSG);
+	assert_non_null(strstr(c.r.problem, "cannot print map record \"@x\""));
+	cap_close(&c);
+	cap_free(&c);
+}
+
+static void test_status_forbidden_one_line(void **state)
+{
+	struct buf b = BUF_INIT(0);
+	const char body[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+			    "\"message\":\"user \\\"alice\\\" may not create traces in namespace \\\"team-b\\\"\","
+			    "\"reason\":\"Forbidden\",\"code\":403}";
+
+	assert_int_equal(kt_status_render(&b, 403, body, strlen(body)), 0);
+	assert_string_equal(b.s, "Error from server (Forbidden): user \"alice\" may not create traces in namespace \"team-b\"\n");
+	assert_true(kt_status_is_denial(403));
+	assert_false(kt_status_is_denial(503));
+	buf_release(&b);
+}
+
+static void test_status_causes(void **state)
+{
+	struct buf b = BUF_INIT(0);
+	const char body[] =
+		"{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"program denied by policy\","
+		"\"reason\":\"Forbidden\",\"code\":403,\"details\":{\"causes\":["
+		"{\"reason\":\"FieldValueForbidden\",\"field\":\"program:1:1\",\"message\":\"probe \\\"kprobe:vfs_read\\\" is not allowed\"},"
+		"{\"message\":\"tried policies: restricted\"},{\"field\":\"x\"}]}}";
+
+	assert_int_equal(kt_status_render(&b, 403, body, strlen(body)), 0);
+	assert_string_equal(b.s, "Error from server (Forbidden): program denied by policy\n"
+				 "  program:1:1: probe \"kprobe:vfs_read\" is not allowed\n"
+				 "  tried policies: restricted\n");
+	buf_release(&b);
+}
+
+static void test_status_not_a_status(void **state)
+{
+	struct buf b = BUF_INIT(0);
+	const char html[] = "<html>\x1b]0;pwned\x07 bad gateway</html>\nsecond line";
+	const char msg[] = "{\"kind\":\"Status\",\"message\":\"line one\\nline two\",\"code\":401}";
+
+	/* the reason comes from the code; the body's first line, cleaned */
+	assert_int_equal(kt_status_render(&b, 502, html, strlen(html)), 0);
+	assert_string_equal(b.s, "Error from server (BadGateway): <html>?]0;pwned? bad gateway</html>\n");
+	buf_clear(&b);
+	assert_int_equal(kt_status_render(&b, 503, "", 0), 0);
+	assert_string_equal(b.s, "Error from server (ServiceUnavailable): the server answered HTTP 503\n");
+	buf_clear(&b);
+	/* a Status without reason: the code's; a message stays one line */
+	assert_int_equal(kt_status_render(&b, 401, msg, strlen(msg)), 0);
+	assert_string_equal(b.s, "Error from server (Unauthorized): line one line two\n");
+	buf_release(&b);
+	assert_string_equal(kt_http_reason(429), "TooManyRequests");
+	assert_string_equal(kt_http_reason(418), "Unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_across_chunks),
+		cmocka_unit_test(test_split_limit_and_callback_error),
+		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_render_map),
+		cmocka_unit_test(test_render_json_and_bad_lines),
+		cmocka_unit_test(test_status_forbidden_one_line),
+		cmocka_unit_test(test_status_causes),
+		cmocka_unit_test(test_status_not_a_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
