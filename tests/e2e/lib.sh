@@ -250,7 +250,7 @@ runner_start() {
 }
 
 gateway_start() {
-	fixture_token tracegate-gateway >"$TG_WORK/sa.token"
+	fixture_token tracegate >"$TG_WORK/sa.token"
 	TG_AUDIT=$TG_WORK/audit.log
 	cat >"$TG_WORK/gateway.json" <<EOF
 {"listen":"127.0.0.1:$TG_GATEWAY_PORT",
@@ -298,11 +298,11 @@ EOF
 
 # Pods from the fixtures, laid out on this node.
 pod_uid() { # pod_uid NAMESPACE NAME
-	curl -sf --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token tracegate-gateway)" \
+	curl -sf --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token tracegate)" \
 		"$TG_API/api/v1/namespaces/$1/pods/$2" | json_get 'd["metadata"]["uid"]'
 }
 pod_qos() {
-	curl -sf --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token tracegate-gateway)" \
+	curl -sf --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token tracegate)" \
 		"$TG_API/api/v1/namespaces/$1/pods/$2" | json_get 'd["status"].get("qosClass","BestEffort")'
 }
 
