@@ -138,13 +138,38 @@ endef
 $(foreach m,$(MODULES),$(eval $(call unit_rule,$(m))))
 
 # --- fuzzing (clang, libFuzzer) -----------------------------------------------
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+# Every folder's sources are built once more with clang and the fuzzer's
+# instrumentation into build/fuzz/libtg<folder>.a; each tests/fuzz/fuzz-*.c
+# links all of them (a static library only gives what is used).
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_LIB_SRCS := $(call module_srcs,lib) $(call module_srcs,policy)
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard lib/*.h policy/*.h)
+build/fuzz/obj/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+define fuzz_lib_rule
+build/fuzz/libtg$(1).a: $$(patsubst %.c,build/fuzz/obj/%.o,$$(call module_srcs,$(1))) build/fuzz/obj/empty.o
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call fuzz_lib_rule,$(m))))
+build/fuzz/obj/empty.o:
+	@mkdir -p $(dir $@)
+	$(Q)echo 'int tg_empty_unit_;' | $(CLANG) $(FUZZ_CFLAGS) -x c -c -o $@ -
+# fuzz-runner-*.c and fuzz-gateway-*.c link that folder's libraries; any
+# other fuzzer links plugin's (plugin, rbac, policy, lib).
+fuzz_libs_for = $(foreach m,$(DEPS_$(1)),build/fuzz/libtg$(m).a)
+define fuzz_link
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+endef
+build/fuzz/fuzz-runner-%: build/fuzz/obj/tests/fuzz/fuzz-runner-%.o $(call fuzz_libs_for,runner)
+	$(fuzz_link)
+build/fuzz/fuzz-gateway-%: build/fuzz/obj/tests/fuzz/fuzz-gateway-%.o $(call fuzz_libs_for,gateway)
+	$(fuzz_link)
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call fuzz_libs_for,plugin)
+	$(fuzz_link)
 fuzz: $(FUZZ_BINS)
 
 tests-build: $(PROGS) $(KUBESIM) $(UNIT_BINS) $(TOOL_BINS)
@@ -173,4 +198,4 @@ compile_commands.json:
 clean:
 	rm -rf build bin
 
--include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
