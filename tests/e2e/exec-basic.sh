@@ -82,4 +82,3 @@ refuse "syntax error" '^stdin:1:' -e 'BEGIN { printf("hi\n") '
 refuse "nothing attachable" 'ERROR: .*no probe' -e 'tracepoint:nope:nothing { exit(); }'
 refuse "unknown tracepoint field" "no field \"nosuch\"" -e 'tracepoint:syscalls:sys_enter_openat { printf("%d\n", args->nosuch); }'
 refuse "map kind conflict" 'map "@x"' -e 'BEGIN { @x = count(); @x = sum(1); }'
-check "exec basic: no program left" wait_for 2 test "$(our_progs)" -eq 0
