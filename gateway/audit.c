@@ -41,7 +41,7 @@
 #define HMAC_SUFFIX_HEAD ",\"hmac\":\""
 /* `,"hmac":"` + 64 hex + `"}` */
 #define HMAC_SUFFIX_LEN (sizeof(HMAC_SUFFIX_HEAD) - 1 + 64 + 2)
-#define AUDIT_MAX_KEEP 1000
+#define AUDIT_MAX_KEEP 10000  /* as the gateway config allows */
 
 struct audit_log {
 	pthread_mutex_t lock;
