@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Semantic analysis and BPF C generation: errors with line:col, the scope
+ * prologue first in every probe program (and absent from BEGIN/END), and
+ * the generated C really compiles (clang) and passes the object verifier. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "policy/ast.h"
+#include "runner/codegen.h"
+#include "runner/compile.h"
+#include "runner/probes.h"
+#include "runner/sema.h"
+#include "runner/verify.h"
+
+struct gen_out {
+	int r;
+	struct tg_diag diag;
+	char *src;
+};
+
+static struct gen_out generate(const char *text, const int *levels, size_t nlevels)
+{
+	struct gen_out g = { 0 };
+	struct tg_program *prog = NULL;
+	struct plan pl;
+	struct sem sem;
+	struct cg_opts co = { .sz = sizeof(co), .levels = levels, .nlevels = nlevels,
+			      .max_map_entries = 128, .ringbuf_bytes = 4096 };
+
+	memset(&sem, 0, sizeof(sem));
+	memset(&pl, 0, sizeof(pl));
+	g.r = tg_program_parse(text, strlen(text), &prog, &g.diag);
+	if (g.r < 0)
+		return g;
+	g.r = plan_build(prog, &pl, &g.diag);
+	if (g.r >= 0)
+		g.r = sem_analyse(&sem, prog, pl.probe_tp, NULL, 0, &g.diag);
+	if (g.r >= 0)
+		g.r = cg_generate(&sem, &pl, &co, &g.src, &g.diag);
+	sem_release(&sem);
+	plan_release(&pl);
+	tg_program_free(prog);
+	return g;
+}
+
+static void unsupported_names_line_and_column(void **state)
+{
+	struct gen_out g = generate("BEGIN {\n  @x = 1;\n  @y = kstack;\n}", NULL, 0);
+
+	(void)state;
+	assert_int_equal(g.r, -TG_EUNSUPPORTED);
+	assert_int_equal(g.diag.loc.line, 3);
+	assert_int_equal(g.diag.loc.col, 8);
+	assert_non_null(strstr(g.diag.msg, "kstack"));
+}
+
+static void type_errors(void **state)
+{
+	struct gen_out g;
+
+	(void)state;
+	g = generate("BEGIN { @x = count(); @x = sum(2); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "\"@x\""));
+	g = generate("BEGIN { printf(\"%d\", $nope); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_int_equal(g.diag.loc.col, 22);
+	g = generate("BEGIN { $s = \"a\"; $s = 1; }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	g = generate("tracepoint:syscalls:sys_enter_openat { printf(\"%d\", args->nosuch); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "nosuch"));
+}
+
+static void prologue_first_in_every_probe(void **state)
+{
+	static const int levels[] = { 3, 5 };
+	struct gen_out g = generate("BEGIN { printf(\"hi\\n\"); }\n"
+				    "tracepoint:syscalls:sys_enter_openat /pid > 1/ { @[comm] = count(); }\n"
+				    "interval:s:1 { exit(); }\n", levels, 2);
+	static const char want[] =
+		"{\n\t__u64 tg_cgid = 0;\n\ttg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		"\tif (bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n\t\tgoto tg_in_scope;\n"
+		"\ttg_cgid = bpf_get_current_ancestor_cgroup_id(5);";
+	const char *p, *body;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(g.r, 0);
+	/* every probe function: the first statements are the prologue */
+	for (p = g.src; (p = strstr(p, "int tg_p")); p++) {
+		if (p[8] < '0' || p[8] > '9')
+			continue;   /* tg_prog_begin */
+		body = strchr(p, '{');
+		assert_non_null(body);
+		assert_true(strncmp(body, want, strlen(want)) == 0);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	/* BEGIN is run by the runner only: no prologue, its exact section */
+	p = strstr(g.src, "SEC(\"tg_begin\")\nint tg_prog_begin(void *ctx)\n{\n\t__u64 tg_cgid = 0;\n\t__u32 tg_zero");
+	assert_non_null(p);
+	free(g.src);
+}
+
+static void compiles_and_verifies(void **state)
+{
+	static const int levels[] = { 2 };
+	struct gen_out g = generate("tracepoint:syscalls:sys_enter_openat /comm == \"cat\"/ {\n"
+				    "  printf(\"%s %d %s\\n\", comm, pid, str(args->filename));\n"
+				    "  @c[comm, pid] = count(); @h = hist(args->flags); @s = stats(pid);\n"
+				    "  if (pid > 10) { $x = 1; } else { $x = 2; } @l = lhist($x, 0, 10, 1);\n"
+				    "}\nEND { printf(\"end\\n\"); }\n", levels, 1);
+	struct compile_result cr;
+	char dir[] = "/tmp/tg-unit-cache-XXXXXX";
+	_cleanup_free_ char *err = NULL, *verr = NULL;
+	struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
+	int r;
+
+	(void)state;
+	assert_int_equal(g.r, 0);
+	assert_non_null(mkdtemp(dir));
+	r = compile_bpf(g.src, strlen(g.src), dir, &cr, &err);
+	if (r < 0)
+		print_message("%s\n", err ? err : "?");
+	assert_int_equal(r, 0);
+	assert_false(cr.cached);
+	assert_int_equal(verify_object(cr.obj, cr.len, &vo, &verr), 0);
+	free(cr.obj);
+	/* the second time comes from the cache */
+	assert_int_equal(compile_bpf(g.src, strlen(g.src), dir, &cr, &err), 0);
+	assert_true(cr.cached);
+	free(cr.obj);
+	free(g.src);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+static void hist_buckets_match_bpftrace(void **state)
+{
+	(void)state;
+	assert_int_equal(cg_log2_bucket(-1), 0);
+	assert_int_equal(cg_log2_bucket(0), 1);
+	assert_int_equal(cg_log2_bucket(1), 2);
+	assert_int_equal(cg_log2_bucket(3), 3);
+	assert_int_equal(cg_log2_bucket(4), 4);
+	assert_int_equal(cg_log2_bucket(INT64_MAX), 64);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unsupported_names_line_and_column),
+		cmocka_unit_test(type_errors),
+		cmocka_unit_test(prologue_first_in_every_probe),
+		cmocka_unit_test(compiles_and_verifies),
+		cmocka_unit_test(hist_buckets_match_bpftrace),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
