@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target: kubeconfig parsing and merging (plugin/kubeconfig.c).
- * The Makefile's fuzz rule links lib/ and policy/ only, so the parser's
- * source is included here.  Each input is parsed as a first file and
+ * Each input is parsed as a first file and
  * again as a second file merged over it (the first-definition-wins path).
  * Resolution is left out: it reads the files a kubeconfig names.
  */
-#include "plugin/kubeconfig.c"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plugin/kubeconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
