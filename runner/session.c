@@ -430,6 +430,11 @@ static int send_line(struct sess *s, json_t *obj)
 
 	if (!o)
 		return -ENOMEM;
+	/* Once the gateway is gone the engine is told to stop (stop pipe);
+	 * what it still hands over on its way out (END output, maps) has
+	 * nowhere to go and is not an error. */
+	if (s->broken)
+		return 0;
 	if (s->cfg->node && json_object_set_new(o, "node", json_string(s->cfg->node)) < 0)
 		return -ENOMEM;
 	text = json_dumps(o, JSON_COMPACT);
@@ -440,9 +445,9 @@ static int send_line(struct sess *s, json_t *obj)
 		return r;
 	len = strlen(text);
 	r = write_all(s, text, len);
-	if (r < 0)
-		return r;
-	return write_all(s, "\n", 1);
+	if (r >= 0)
+		r = write_all(s, "\n", 1);
+	return s->broken ? 0 : r;
 }
 
 static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t len)
