@@ -22,6 +22,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/tls.h"
+#include "rbac/cache.h"
 #include "rbac/kube.h"
 #include "lib/banned.h"
 
@@ -109,6 +110,25 @@ static void serve_usage(FILE *f)
 		   "GET /healthz.  One log line per request goes to stderr.\n");
 }
 
+static uint64_t ttl_ns(unsigned s)
+{
+	/* 0 in the file means "do not cache" */
+	return s ? (uint64_t)s * 1000000000ull : UINT64_MAX;
+}
+
+static int serve_caches(const struct gw_config *cfg, struct gateway *gw)
+{
+	struct kube_cache_opts o = { .sz = sizeof(o), .token_ttl_ns = ttl_ns(cfg->authn_ttl_s),
+				     .allowed_ttl_ns = ttl_ns(cfg->allowed_ttl_s),
+				     .denied_ttl_ns = ttl_ns(cfg->denied_ttl_s) };
+	int r;
+
+	r = kube_token_cache_new(&o, &gw->token_cache);
+	if (r < 0)
+		return r;
+	return kube_sar_cache_new(&o, &gw->sar_cache);
+}
+
 static int serve_run(const struct gw_config *cfg)
 {
 	struct serve s = { 0 };
@@ -151,6 +171,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit log \"%s\": %s", cfg->audit_path, err ? err : tg_strerror(r));
 		goto out;
 	}
+	r = serve_caches(cfg, &s.gw);
+	if (r < 0) {
+		log_error("caches: %s", tg_strerror(r));
+		goto out;
+	}
 	s.gw.base = event_base_new();
 	if (!s.gw.base || httpc_new(s.gw.base, &s.gw.httpc) < 0) {
 		log_error("event loop: out of memory");
@@ -190,6 +215,8 @@ out:
 		event_base_free(s.gw.base);
 	s.gw.audit = audit_log_close(s.gw.audit);
 	s.gw.kube = kube_client_free(s.gw.kube);
+	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
+	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);
 	return ret;
 }
 

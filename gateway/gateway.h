@@ -16,7 +16,8 @@ struct httpc;
 struct kube_client;
 struct audit_log;
 struct trace_req;
-struct gw_caches;
+struct kube_token_cache;
+struct kube_sar_cache;
 
 struct gateway {
 	struct event_base *base;
@@ -25,7 +26,8 @@ struct gateway {
 	struct kube_client *kube;
 	struct audit_log *audit;
 	struct http_server *http;
-	struct gw_caches *caches;     /* TokenReview / SAR answers, or NULL */
+	struct kube_token_cache *token_cache;  /* TokenReview answers, or NULL */
+	struct kube_sar_cache *sar_cache;      /* SubjectAccessReview answers, or NULL */
 	struct trace_req *reqs;       /* every trace request in flight */
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */

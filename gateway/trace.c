@@ -38,6 +38,7 @@
 #include "lib/util.h"
 #include "policy/ast.h"
 #include "policy/output.h"
+#include "rbac/cache.h"
 #include "rbac/kube.h"
 #include "lib/banned.h"
 
@@ -103,7 +104,7 @@ struct trace_req {
 	/* the one API server call in flight */
 	struct kube_request kreq;
 	struct httpc_xfer *kx;
-	char *cache_key;
+	struct kube_resource_attrs attrs;   /* of the SAR in flight */
 
 	/* streaming */
 	struct leg *legs;
@@ -161,7 +162,6 @@ static void trace_free(struct trace_req *t)
 		explicit_bzero(t->token, strlen(t->token));
 		free(t->token);
 	}
-	free(t->cache_key);
 	free(t->method);
 	free(t->uri);
 	free(t->user_agent);
@@ -363,12 +363,26 @@ static void step_sar_pod(struct trace_req *t);
 static void step_pod(struct trace_req *t);
 static void step_decide(struct trace_req *t);
 
+static void authn_accepted(struct trace_req *t);
+
 static void step_authn(struct trace_req *t)
 {
+	const char *const *aud = (const char *const *)t->gw->cfg->audiences;
+	bool authenticated = false;
 	int r;
 
 	t->step = STEP_AUTHN;
-	r = kube_tokenreview_request(t->token, (const char *const *)t->gw->cfg->audiences, &t->kreq);
+	if (t->gw->token_cache &&
+	    kube_token_cache_lookup(t->gw->token_cache, t->token, aud, &authenticated, &t->user) == 1) {
+		if (!authenticated) {
+			trace_refuse(t, 401, "Unauthorized: token not authenticated", NULL);
+			return;
+		}
+		t->have_user = true;
+		authn_accepted(t);
+		return;
+	}
+	r = kube_tokenreview_request(t->token, aud, &t->kreq);
 	if (r < 0) {
 		trace_refusef(t, 401, NULL, "bearer token cannot be reviewed: %s", tg_strerror(r));
 		return;
@@ -380,12 +394,16 @@ static void step_authn(struct trace_req *t)
 
 static void authn_done(struct trace_req *t, long status, const char *body, size_t len)
 {
-	_cleanup_free_ char *err = NULL, *field = NULL, *berr = NULL;
-	struct tg_diag diag = { 0 };
+	const char *const *aud = (const char *const *)t->gw->cfg->audiences;
+	_cleanup_free_ char *err = NULL;
 	int r;
 
-	r = kube_tokenreview_parse(status, body, len, (const char *const *)t->gw->cfg->audiences,
-				   &t->user, &err);
+	/* Answers are cached (both ways) only when clean; errors never. */
+	if (t->gw->token_cache)
+		r = kube_token_cache_parse_store(t->gw->token_cache, t->token, aud, status, body, len,
+						 &t->user, &err);
+	else
+		r = kube_tokenreview_parse(status, body, len, aud, &t->user, &err);
 	if (r == -TG_EAUTHN) {
 		trace_refusef(t, 401, NULL, "Unauthorized: %s", err ? err : "token not authenticated");
 		return;
@@ -396,6 +414,15 @@ static void authn_done(struct trace_req *t, long status, const char *body, size_
 		return;
 	}
 	t->have_user = true;
+	authn_accepted(t);
+}
+
+static void authn_accepted(struct trace_req *t)
+{
+	_cleanup_free_ char *field = NULL, *berr = NULL;
+	struct tg_diag diag = { 0 };
+	int r;
+
 	/* The token has done its job: do not keep it around. */
 	explicit_bzero(t->token, strlen(t->token));
 
@@ -431,12 +458,22 @@ static void authn_done(struct trace_req *t, long status, const char *body, size_
 	step_sar_create(t);
 }
 
+static void sar_decided(struct trace_req *t, bool allowed);
+
 static void step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a)
 {
+	_cleanup_free_ char *reason = NULL;
+	bool allowed = false;
 	int r;
 
 	t->step = step;
-	r = kube_sar_request(&t->user, a, &t->kreq);
+	t->attrs = *a;
+	if (t->gw->sar_cache &&
+	    kube_sar_cache_lookup(t->gw->sar_cache, &t->user, &t->attrs, &allowed, &reason) == 1) {
+		sar_decided(t, allowed);
+		return;
+	}
+	r = kube_sar_request(&t->user, &t->attrs, &t->kreq);
 	if (r < 0) {
 		trace_refusef(t, 500, NULL, "subjectaccessreview cannot be built: %s", tg_strerror(r));
 		return;
@@ -465,25 +502,34 @@ static void step_sar_pod(struct trace_req *t)
 
 static void sar_done(struct trace_req *t, long status, const char *body, size_t len)
 {
-	_cleanup_free_ char *reason = NULL, *err = NULL, *msg = NULL;
-	bool allowed = false, create = t->step == STEP_SAR_CREATE;
+	_cleanup_free_ char *reason = NULL, *err = NULL;
+	bool allowed = false;
 	int r;
 
-	r = kube_sar_parse(status, body, len, &allowed, &reason, &err);
+	if (t->gw->sar_cache)
+		r = kube_sar_cache_parse_store(t->gw->sar_cache, &t->user, &t->attrs, status, body,
+					       len, &allowed, &reason, &err);
+	else
+		r = kube_sar_parse(status, body, len, &allowed, &reason, &err);
 	if (r < 0) {
 		trace_refusef(t, 503, NULL, "API server unavailable: subjectaccessreview: %s",
 			      err ? err : tg_strerror(r));
 		return;
 	}
+	sar_decided(t, allowed);
+}
+
+static void sar_decided(struct trace_req *t, bool allowed)
+{
+	bool create = t->step == STEP_SAR_CREATE;
+	_cleanup_free_ char *msg = NULL;
+
 	if (!allowed) {
-		/* The SAR's reason says which rule denied: for the audit record
-		 * and the message, as kube's forbidden answers carry it. */
-		msg = status_forbidden_message(t->user.username, create ? "create" : "get",
-					       create ? "tracegate.dev" : "", create ? "traces" : "pods",
-					       t->route.ns, create ? NULL : t->tb.name, NULL);
+		msg = status_forbidden_message(t->user.username, t->attrs.verb, t->attrs.group,
+					       t->attrs.resource, t->attrs.namespace, t->attrs.name,
+					       NULL);
 		trace_refuse(t, 403, msg ? msg : "forbidden",
-			     status_details(create ? "traces" : "pods", create ? "tracegate.dev" : "",
-					    t->tb.name));
+			     status_details(t->attrs.resource, t->attrs.group, t->tb.name));
 		return;
 	}
 	if (create)
