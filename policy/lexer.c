@@ -270,6 +270,16 @@ static bool in_list(const char *const *list, const char *w)
 	return false;
 }
 
+bool tg_lex_is_builtin(const char *word)
+{
+	return in_list(builtins, word) || !strcmp(word, "kstack") || !strcmp(word, "ustack");
+}
+
+bool tg_lex_is_function(const char *word)
+{
+	return in_list(calls, word) || !strcmp(word, "kstack") || !strcmp(word, "ustack");
+}
+
 static int set_text(struct tg_token *tok, const char *s, size_t n)
 {
 	tok->text = strndup(s, n);

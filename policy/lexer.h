@@ -113,6 +113,10 @@ const char *tg_tok_name(enum tg_tok kind);
  */
 int tg_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **ret_err);
 
+/* bpftrace 0.17's fixed word lists (kstack/ustack are in both). */
+bool tg_lex_is_builtin(const char *word);
+bool tg_lex_is_function(const char *word);
+
 /* Fills a diagnostic (front-end internal, shared by lexer and parser). */
 int tg_diag_setf(struct tg_diag *diag, struct tg_loc loc, uint32_t span, int code,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -19,6 +19,7 @@
 #include "lib/errors.h"
 #include "policy/ast.h"
 #include "policy/lexer.h"
+#include "policy/policy-internal.h"
 #include "lib/banned.h"
 
 /* Every node the parser makes carries its subtree height. */
@@ -896,6 +897,15 @@ static const struct {
 	{ "watchpoint", "w" }, { "asyncwatchpoint", "aw" }, { "kfunc", "f" }, { "kretfunc", "fr" },
 	{ "iter", "it" },
 };
+
+const char *tg_probe_type_canonical(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(probe_types); i++)
+		if (!strcmp(type, probe_types[i].name) ||
+		    (probe_types[i].alias && !strcmp(type, probe_types[i].alias)))
+			return probe_types[i].name;
+	return NULL;
+}
 
 #define MAX_AP_PARTS 8
 

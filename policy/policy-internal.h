@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What a loaded TracePolicy is, shared by the loader and the checker. */
+#ifndef TG_POLICY_POLICY_INTERNAL_H
+#define TG_POLICY_POLICY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "policy/policy.h"
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+struct tg_policy {
+	char *name;
+	char *file;
+	uint32_t line, col;            /* of the document */
+	struct strv users, groups, sas, namespaces;
+	bool scope_pod, scope_node;
+	struct strv probes_allow, probes_deny;   /* patterns, type part canonical */
+	struct strv builtins_allow, builtins_deny;
+	struct strv functions_allow, functions_deny;
+	bool kernel_memory;
+	enum tg_user_memory user_memory;
+	struct tg_policy_limits limits;
+};
+
+struct tg_policy_set {
+	struct tg_policy *v;
+	size_t n;
+};
+
+void tg_policy_release(struct tg_policy *p);
+/* "k" -> "kprobe" ...; NULL when not a probe type. */
+const char *tg_probe_type_canonical(const char *type);
+
+#endif
