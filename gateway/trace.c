@@ -85,6 +85,8 @@ struct trace_req {
 	char peer[INET6_ADDRSTRLEN];
 	char *token;
 	char *content_type;
+	char *claimed_target;          /* "target" as the body says, for the record */
+	char claimed_sha[65];          /* SHA-256 of the body's "program", or "" */
 	char *body;
 	size_t body_len;
 	struct route route;
@@ -166,6 +168,7 @@ static void trace_free(struct trace_req *t)
 	free(t->uri);
 	free(t->user_agent);
 	free(t->content_type);
+	free(t->claimed_target);
 	free(t->body);
 	free(t);
 }
@@ -192,6 +195,10 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	if (t->tb.program) {
 		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
 		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
+	} else {
+		/* Refused before the body was read: what it claimed, hashed
+		 * (the text itself is kept only for authenticated users). */
+		json_object_set_new(tg, "programSHA256", json_string(t->claimed_sha));
 	}
 	if (t->tb.params)
 		json_object_set(tg, "params", t->tb.params);
@@ -241,7 +248,7 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
 		.ns = t->route.ns,
-		.name = t->tb.name,
+		.name = t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
 		.code = code,
 		.message = message,
 		.received_ns = t->received_ns,
@@ -1115,6 +1122,21 @@ static const struct http_conn_ops trace_conn_ops = {
 
 /* ---- entry points -------------------------------------------------------------- */
 
+/* Best effort, for the audit record of a request refused before its body
+ * is checked: the target and the program's hash, as claimed. */
+static void trace_claims(struct trace_req *t)
+{
+	_cleanup_(json_decrefp) json_t *j = t->body ? json_loadb(t->body, t->body_len, 0, NULL) : NULL;
+	json_t *v;
+
+	v = json_object_get(j, "target");
+	if (json_is_string(v) && json_string_length(v) <= 300)
+		t->claimed_target = strndup(json_string_value(v), json_string_length(v));
+	v = json_object_get(j, "program");
+	if (json_is_string(v))
+		sha256_hex(json_string_value(v), json_string_length(v), t->claimed_sha);
+}
+
 static char *bearer_token(const char *auth)
 {
 	const char *p;
@@ -1159,6 +1181,7 @@ void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *
 	t->content_type = ct ? strdup(ct) : NULL;
 	t->body = TAKE_PTR(req->body);
 	t->body_len = req->body_len;
+	trace_claims(t);
 	if (!t->method || !t->uri || (ua && !t->user_agent) || (ct && !t->content_type)) {
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
