@@ -861,8 +861,10 @@ static struct tg_node *parse_block(struct parser *p, const char *after)
 			enum tg_tok first = h->kind;
 
 			s = parse_simple_stmt(p);
-			if (!addkid(p, b, s))
+			if (!addkid(p, b, s)) {
+				s = NULL;
 				break;
+			}
 			h = peek(p, 0);
 			if (h->kind == TG_T_SEMI) {
 				skip(p);
@@ -880,7 +882,8 @@ static struct tg_node *parse_block(struct parser *p, const char *after)
 			break;
 		}
 		}
-		if (p->err || (s && !addkid(p, b, s)))
+		/* addkid frees s when an error is already recorded */
+		if (!addkid(p, b, s))
 			break;
 	}
 	return NULL;
