@@ -90,9 +90,30 @@ json_get() { # json_get EXPR < json   (EXPR in python: d["a"]["b"])
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'
 }
 
-# Our programs in the kernel: generated programs are named tg_* .
-our_progs() {
-	bpftool prog list 2>/dev/null | grep -cE ' name tg_' || true
+# Ids of the BPF programs held open by this stack's runner and its session
+# children (from /proc/PID/fdinfo: other tracers on the machine do not
+# count).
+runner_prog_ids() {
+	local p fd
+	for p in ${TG_RUNNER_PID:-} $(pgrep -P "${TG_RUNNER_PID:-0}" 2>/dev/null); do
+		for fd in /proc/"$p"/fdinfo/*; do
+			sed -n 's/^prog_id:[[:space:]]*//p' "$fd" 2>/dev/null
+		done
+	done | sort -un
+}
+our_progs() { runner_prog_ids | grep -c . ; }
+# progs_gone ID...: none of these program ids is still loaded
+progs_gone() {
+	local id
+	for id in "$@"; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && return 1
+	done
+	return 0
+}
+no_progs_left() { [ "$(our_progs)" -eq 0 ]; }
+# What is loaded, for a failure message.
+progs_report() {
+	bpftool prog list 2>/dev/null | grep -A3 ' name tg_' | head -20
 }
 
 # ---- fake pods ------------------------------------------------------------

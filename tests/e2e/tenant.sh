@@ -22,6 +22,8 @@ else
 	tap_fail "alice sees her pod's opens stream in" "$(cat "$out" "$err" | tail -20)" \
 		"$(tail -20 "$TG_WORK/gateway.log" "$TG_WORK/runner.log" 2>/dev/null)"
 fi
+ids=$(runner_prog_ids)
+check "while streaming, the runner holds our programs" test -n "$ids"
 late=$TG_WORK/late-marker-a
 : >"$late"
 pod_run "$TG_CTR_A" bash -c "$(opener "$late")" >/dev/null
@@ -41,7 +43,12 @@ if [ -z "$foreign" ]; then
 else
 	tap_fail "every line comes from alice's pod" "$foreign"
 fi
-check "no program of ours is left after the session (2 s)" wait_for 2 test "$(our_progs)" -eq 0
+# shellcheck disable=SC2086
+if wait_for 2 progs_gone $ids && wait_for 2 no_progs_left; then
+	tap_ok "no program of ours is left after the session (2 s)"
+else
+	tap_fail "no program of ours is left after the session (2 s)" "held: $(runner_prog_ids | tr '\n' ' ')" "$(progs_report)"
+fi
 
 # 2. team-b's pod: 403 with the reason, on one line
 kt alice run pod/web-b -n team-b -e "$PROG" >"$out" 2>"$err"
@@ -79,11 +86,16 @@ kt alice run pod/web-a -n team-a -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 requests=$((requests + 1))
 if wait_for 8 grep -q "marker-team-a-web-a" "$out"; then
-	check "while streaming, our program is loaded" test "$(our_progs)" -gt 0
+	ids=$(runner_prog_ids)
+	check "while streaming, our program is loaded" test -n "$ids"
 	kill -9 "$ktpid"
 	wait "$ktpid" 2>/dev/null
-	check "a client killed mid-stream leaves no program of ours (2 s)" \
-		wait_for 2 test "$(our_progs)" -eq 0
+	# shellcheck disable=SC2086
+	if wait_for 2 progs_gone $ids && wait_for 2 no_progs_left; then
+		tap_ok "a client killed mid-stream leaves no program of ours (2 s)"
+	else
+		tap_fail "a client killed mid-stream leaves no program of ours (2 s)" "$(progs_report)"
+	fi
 else
 	tap_fail "the second trace streams" "$(cat "$err")"
 	kill -9 "$ktpid" 2>/dev/null
@@ -111,9 +123,10 @@ got=$(audit_py 'max([sum(1 for r in recs if r["auditID"] == a and r.get("stage")
 check "no request has two decision records" test "$got" = 1
 fields=$(audit_py '
 [ (r["user"]["username"], "team-a-devs" in r["user"].get("groups", []), r["objectRef"]["namespace"],
-   r["objectRef"]["name"], r["tracegate"]["programSHA256"],
+   r["tracegate"]["target"], r["tracegate"]["programSHA256"],
    r["annotations"]["authorization.k8s.io/decision"], bool(r["annotations"].get("authorization.k8s.io/reason")))
-  for r in recs if r.get("stage") == "ResponseStarted"][0]' 2>&1)
+  for r in recs if r.get("stage") == "ResponseStarted"
+  and r["annotations"]["authorization.k8s.io/decision"] == "allow"][0]' 2>&1)
 check "audit records carry user, groups, namespace, target, program SHA-256, decision, reason" \
 	test "$fields" = "('alice', True, 'team-a', 'pod/web-a', '$sha', 'allow', True)"
 if [ "$fields" != "('alice', True, 'team-a', 'pod/web-a', '$sha', 'allow', True)" ]; then
