@@ -22,6 +22,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/tls.h"
+#include "policy/policy.h"
 #include "rbac/cache.h"
 #include "rbac/kube.h"
 #include "lib/banned.h"
@@ -171,6 +172,19 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit log \"%s\": %s", cfg->audit_path, err ? err : tg_strerror(r));
 		goto out;
 	}
+	/* Default deny: without a policy directory, the "restricted" preset. */
+	if (cfg->policies)
+		r = tg_policy_set_load_dir(cfg->policies, &s.gw.policies, &err);
+	else
+		r = tg_policy_set_load_builtin("restricted", &s.gw.policies, &err);
+	if (r < 0) {
+		log_error("policies \"%s\": %s", cfg->policies ? cfg->policies : "restricted",
+			  err ? err : tg_strerror(r));
+		goto out;
+	}
+	if (tg_policy_set_count(s.gw.policies) == 0)
+		log_warn("policies \"%s\": no TracePolicy documents: every trace will be denied",
+			 cfg->policies);
 	r = serve_caches(cfg, &s.gw);
 	if (r < 0) {
 		log_error("caches: %s", tg_strerror(r));
@@ -195,8 +209,9 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("signals: cannot install handlers");
 		goto out;
 	}
-	log_info("serving on %s:%d (%zu runners, audit \"%s\")", cfg->listen_host,
-		 http_server_port(s.gw.http), cfg->nrunners, cfg->audit_path);
+	log_info("serving on %s:%d (%zu runners, %zu policies, audit \"%s\")", cfg->listen_host,
+		 http_server_port(s.gw.http), cfg->nrunners, tg_policy_set_count(s.gw.policies),
+		 cfg->audit_path);
 	event_base_dispatch(s.gw.base);
 	/* After the loop: anything still open (grace ran out) is ended now. */
 	trace_stop_all(&s.gw);
@@ -217,6 +232,7 @@ out:
 	s.gw.kube = kube_client_free(s.gw.kube);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);
+	s.gw.policies = tg_policy_set_free(s.gw.policies);
 	return ret;
 }
 

@@ -22,7 +22,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include "gateway/audit.h"
-#include "gateway/check.h"
 #include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
@@ -38,6 +37,7 @@
 #include "lib/util.h"
 #include "policy/ast.h"
 #include "policy/output.h"
+#include "policy/policy.h"
 #include "rbac/cache.h"
 #include "rbac/kube.h"
 #include "lib/banned.h"
@@ -99,6 +99,8 @@ struct trace_req {
 	struct kube_pod pod;
 	bool have_pod;
 	const struct gw_runner *runner;
+	struct tg_decision decision;
+	bool have_decision;
 	char *policy;
 	json_t *denials;
 	int64_t duration;
@@ -154,6 +156,8 @@ static void trace_free(struct trace_req *t)
 	json_decref(t->maps);
 	json_decref(t->denials);
 	free(t->policy);
+	if (t->have_decision)
+		tg_decision_release(&t->decision);
 	if (t->have_pod)
 		kube_pod_release(&t->pod);
 	tg_program_free(t->prog);
@@ -190,8 +194,8 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	json_object_set_new(tg, "trace", json_string(t->trace_id));
 	if (t->route.dry_run)
 		json_object_set_new(tg, "dryRun", json_true());
-	if (t->tb.target)
-		json_object_set_new(tg, "target", json_string(t->tb.target));
+	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
+					       : t->claimed_target ? t->claimed_target : ""));
 	if (t->tb.program) {
 		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
 		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
@@ -650,34 +654,70 @@ static json_t *policy_details(struct trace_req *t, json_t *denials)
 	return d;
 }
 
+/* The policy's maxConcurrentTraces: 429 (and t freed) when over. */
+static int trace_concurrency(struct trace_req *t)
+{
+	uint64_t user = 0, ns = 0;
+
+	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
+		if (o == t || o->step != STEP_STREAM)
+			continue;
+		if (!strcmp(o->route.ns, t->route.ns))
+			ns++;
+		if (o->have_user && !strcmp(o->user.username, t->user.username))
+			user++;
+	}
+	if (user >= t->decision.limits.max_traces_per_user) {
+		trace_refusef(t, 429, NULL,
+			      "user \"%s\" already runs %llu traces (policy \"%s\" allows %llu at once)",
+			      t->user.username, (unsigned long long)user, t->decision.policy,
+			      (unsigned long long)t->decision.limits.max_traces_per_user);
+		return -TG_ELIMIT;
+	}
+	if (ns >= t->decision.limits.max_traces_per_namespace) {
+		trace_refusef(t, 429, NULL,
+			      "namespace \"%s\" already runs %llu traces (policy \"%s\" allows %llu at once)",
+			      t->route.ns, (unsigned long long)ns, t->decision.policy,
+			      (unsigned long long)t->decision.limits.max_traces_per_namespace);
+		return -TG_ELIMIT;
+	}
+	return 0;
+}
+
 static void step_decide(struct trace_req *t)
 {
 	const struct gw_config *cfg = t->gw->cfg;
-	json_t *first;
+	struct tg_requester who = { .user = t->user.username,
+				    .groups = (const char *const *)t->user.groups,
+				    .namespace = t->route.ns };
+	_cleanup_free_ char *oneline = NULL;
 	int r;
 
-	/* TracePolicy evaluation replaces this once policy/policy.h lands. */
-	r = gw_check_builtin(t->prog, &t->denials);
-	if (r == -TG_EPOLICY) {
-		first = json_array_get(t->denials, 0);
-		trace_refusef(t, 403, policy_details(t, t->denials),
-			      "program:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT ": %s (policies tried: %s)",
-			      json_integer_value(json_object_get(first, "line")),
-			      json_integer_value(json_object_get(first, "column")),
-			      json_string_value(json_object_get(first, "message")), GW_BUILTIN_POLICY);
-		return;
-	}
+	r = tg_policy_evaluate(t->gw->policies, &who, t->prog, "pod", &t->decision);
+	t->have_decision = true;
 	if (r < 0) {
-		trace_refusef(t, 500, NULL, "policy check failed: %s", tg_strerror(r));
+		trace_refusef(t, 500, NULL, "policy evaluation failed: %s", tg_strerror(r));
 		return;
 	}
-	t->policy = strdup(GW_BUILTIN_POLICY);
+	if (tg_decision_explain(&t->decision, &oneline, NULL) < 0)
+		oneline = NULL;
+	if (!t->decision.allowed) {
+		t->denials = json_incref(t->decision.denials);
+		trace_refuse(t, 403, oneline ? oneline : "denied by policy",
+			     policy_details(t, t->decision.denials));
+		return;
+	}
+	t->policy = strdup(t->decision.policy);
 	if (!t->policy) {
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	t->duration = t->tb.has_duration && t->tb.duration > 0 ? t->tb.duration
-								: (int64_t)cfg->limits.max_duration_s;
+	/* The duration asked for, capped by the policy and the gateway. */
+	t->duration = t->tb.has_duration && t->tb.duration > 0
+			      ? t->tb.duration
+			      : (int64_t)t->decision.limits.max_duration_s;
+	if ((uint64_t)t->duration > t->decision.limits.max_duration_s)
+		t->duration = (int64_t)t->decision.limits.max_duration_s;
 	if (t->duration > (int64_t)cfg->limits.max_duration_s)
 		t->duration = cfg->limits.max_duration_s;
 
@@ -708,6 +748,9 @@ static void step_decide(struct trace_req *t)
 		trace_free(t);
 		return;
 	}
+	r = trace_concurrency(t);
+	if (r < 0)
+		return;
 	if (t->gw->nsessions >= cfg->limits.max_sessions) {
 		trace_refusef(t, 429, NULL, "too many traces running (limit \"maxSessions\" is %u)",
 			      cfg->limits.max_sessions);
@@ -926,16 +969,17 @@ static const struct httpc_xfer_ops leg_ops = {
 
 static json_t *leg_session_body(struct trace_req *t)
 {
-	const struct gw_limits *lim = &t->gw->cfg->limits;
+	const struct tg_policy_limits *l = &t->decision.limits;
 
-	return json_pack("{s:s, s:s%, s:O, s:I, s:[{s:s, s:s, s:s, s:s}], s:{s:i, s:i, s:I, s:i}}",
+	return json_pack("{s:s, s:s%, s:o, s:I, s:[{s:s, s:s, s:s, s:s}], s:{s:I, s:I, s:I, s:I, s:f}}",
 			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len, "params",
-			 t->tb.params ? t->tb.params : json_array(), "duration",
+			 t->tb.params ? json_incref(t->tb.params) : json_array(), "duration",
 			 (json_int_t)t->duration, "pods", "namespace", t->pod.namespace, "name",
 			 t->pod.name, "uid", t->pod.uid ? t->pod.uid : "", "qos",
-			 t->pod.qos ? t->pod.qos : "", "limits", "maxMapEntries", 4096,
-			 "eventsPerSecond", 0, "maxDuration", (json_int_t)lim->max_duration_s,
-			 "cpuBudget", 0);
+			 t->pod.qos ? t->pod.qos : "", "limits", "maxMapEntries",
+			 (json_int_t)l->max_map_entries, "maxMapBytes", (json_int_t)l->max_map_bytes,
+			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
+			 (json_int_t)l->max_duration_s, "cpuBudget", l->cpu_budget);
 }
 
 static int leg_start(struct trace_req *t, struct leg *l)
