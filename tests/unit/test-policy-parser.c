@@ -428,6 +428,9 @@ static void test_nul_and_limits(void **state)
 	char *big;
 	struct buf b = BUF_INIT(0);
 
+	assert_int_equal(tg_program_parse(NULL, 5, &p, &d), -EINVAL);
+	assert_string_equal(d.msg, "program text missing");
+	assert_int_equal(tg_program_parse(src, sizeof(src) - 1, &p, NULL), -TG_EPARSE);
 	assert_int_equal(tg_program_parse(src, sizeof(src) - 1, &p, &d), -TG_EPARSE);
 	assert_string_equal(d.msg, "program text contains a NUL byte");
 	assert_int_equal(d.loc.line, 2);
