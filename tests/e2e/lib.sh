@@ -376,6 +376,14 @@ kt() {
 	shift 2
 	KUBECONFIG=$TG_WORK/kubeconfig kubectl trace "$sub" --context "$user" "$@"
 }
+# kt_bg: the same, for `kt_bg ... &`: the background subshell becomes
+# kubectl itself (which execs the plugin), so $! is the plugin's pid and
+# `kill $!` really kills the client.
+kt_bg() {
+	local user=$1 sub=$2
+	shift 2
+	KUBECONFIG=$TG_WORK/kubeconfig exec kubectl trace "$sub" --context "$user" "$@"
+}
 
 # Audit records (one JSON per line) as python dicts: audit_py 'EXPR over recs'
 audit_py() {

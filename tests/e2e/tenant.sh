@@ -82,7 +82,7 @@ else
 fi
 
 # 5. a client killed mid-stream: the runner detaches within 2 s
-kt alice run pod/web-a -n team-a -e "$PROG" >"$out" 2>"$err" &
+kt_bg alice run pod/web-a -n team-a -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 requests=$((requests + 1))
 if wait_for 8 grep -q "marker-team-a-web-a" "$out"; then
