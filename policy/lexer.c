@@ -593,15 +593,27 @@ static int lex_cdef(struct tg_lexer *lx, struct tg_token *tok, size_t kwlen, str
 					    (int)kwlen, lx->src + tok->off,
 					    depth ? "definition" : "type name");
 		if (depth == 0 && (c == '*' || c == ')')) {
-			r = buf_add(&b, lx->src + tok->off, kwlen);
-			if (r == 0 && lx->pos > body) {
-				struct buf name = BUF_INIT(0);
+			struct buf name = BUF_INIT(0);
+			bool ok = true;
 
+			r = buf_add(&b, lx->src + tok->off, kwlen);
+			if (r == 0)
 				r = collapse_ws(&name, lx->src + body, lx->pos - body);
-				if (r == 0 && name.len)
-					r = buf_printf(&b, " %s", name.s);
-				buf_release(&name);
+			/* exactly one identifier: anything else could not print back */
+			ok = r == 0 && name.len > 0 && is_ident_start((unsigned char)name.s[0]);
+			for (size_t i = 1; ok && i < name.len; i++)
+				ok = is_ident_char((unsigned char)name.s[i]);
+			if (r == 0 && ok)
+				r = buf_printf(&b, " %s", name.s);
+			if (r == 0 && !ok) {
+				char q[200];
+
+				tg_quote_text(name.s, name.len, 40, q, sizeof(q));
+				r = tg_diag_setf(diag, tok->loc, (uint32_t)kwlen, -TG_EPARSE,
+						 "type name \"%.*s %s\" is not valid: expected \"%.*s NAME\"",
+						 (int)kwlen, lx->src + tok->off, q, (int)kwlen, lx->src + tok->off);
 			}
+			buf_release(&name);
 			if (r < 0)
 				return r;
 			tok->kind = TG_T_IDENT;

@@ -209,6 +209,9 @@ static void test_errors(void **state)
 	check_error("struct Foo { int x;", -TG_EPARSE, 1, 1, "\"struct\" definition not terminated before end of file");
 	check_error("(union U", -TG_EPARSE, 1, 2, "\"union\" type name not terminated before end of file");
 	check_error("struct }", -TG_EPARSE, 1, 8, "unexpected \"}\" after \"struct\", expected a type name or \"{\"");
+	check_error("(int64*struct it();", -TG_EPARSE, 1, 8, "type name \"struct it(\" is not valid: expected \"struct NAME\"");
+	check_error("(struct *)x", -TG_EPARSE, 1, 2, "type name \"struct \" is not valid: expected \"struct NAME\"");
+	check_error("sizeof(enum a b)", -TG_EPARSE, 1, 8, "type name \"enum a b\" is not valid: expected \"enum NAME\"");
 
 	/* a string of exactly the limit passes, one byte more does not */
 	char *s = malloc(TG_MAX_STRING_LITERAL + 4);
