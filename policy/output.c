@@ -659,57 +659,59 @@ static int mrec_parse(const json_t *rec, struct mrec *m, char *msg, size_t msgsz
 	return 0;
 }
 
-/* bpftrace's sort_by_key(): by the first key part, then the next...;
- * integers compare as uint64, strings as strncmp; other parts do not
- * order. */
-static int keycmp_sorted(const struct ment *a, const struct ment *b)
+/* Keys of one bpftrace map all have the same shape, but a record comes
+ * over the network: parts of different types (integers first, then
+ * strings, then anything else) and keys of different lengths (shorter
+ * first) must still order, or the comparison is no strict weak order and
+ * qsort_r's result depends on the order of the entries. */
+static int part_rank(const json_t *x)
 {
-	size_t na = a->keyv ? json_array_size(a->keyv) : 0;
-	size_t nb = b->keyv ? json_array_size(b->keyv) : 0;
-
-	for (size_t i = 0; i < na && i < nb; i++) {
-		const json_t *x = json_array_get(a->keyv, i), *y = json_array_get(b->keyv, i);
-
-		if (json_is_integer(x) && json_is_integer(y)) {
-			uint64_t u = (uint64_t)json_integer_value(x), v = (uint64_t)json_integer_value(y);
-
-			if (u != v)
-				return u < v ? -1 : 1;
-		} else if (json_is_string(x) && json_is_string(y)) {
-			int c = strcmp(json_string_value(x), json_string_value(y));
-
-			if (c)
-				return c < 0 ? -1 : 1;
-		}
-	}
-	return 0;
+	return json_is_integer(x) ? 0 : json_is_string(x) ? 1 : 2;
 }
 
-/* The order of bpftrace's std::map over raw key bytes, which is what the
- * sort of hist and stats maps leaves equal totals in: integers are
+/* bpftrace's sort_by_key() (raw = false): by the first key part, then the
+ * next...; integers compare as uint64, strings as strcmp.  With raw, the
+ * order of bpftrace's std::map over raw key bytes, which is what the sort
+ * of hist and stats maps leaves equal totals in: integers are
  * little-endian, so they compare by their low byte first. */
-static int keycmp_raw(const struct ment *a, const struct ment *b)
+static int keycmp(const struct ment *a, const struct ment *b, bool raw)
 {
 	size_t na = a->keyv ? json_array_size(a->keyv) : 0;
 	size_t nb = b->keyv ? json_array_size(b->keyv) : 0;
 
 	for (size_t i = 0; i < na && i < nb; i++) {
 		const json_t *x = json_array_get(a->keyv, i), *y = json_array_get(b->keyv, i);
+		int rx = part_rank(x), ry = part_rank(y);
 
-		if (json_is_integer(x) && json_is_integer(y)) {
-			uint64_t u = __builtin_bswap64((uint64_t)json_integer_value(x));
-			uint64_t v = __builtin_bswap64((uint64_t)json_integer_value(y));
+		if (rx != ry)
+			return rx < ry ? -1 : 1;
+		if (rx == 0) {
+			uint64_t u = (uint64_t)json_integer_value(x), v = (uint64_t)json_integer_value(y);
 
+			if (raw) {
+				u = __builtin_bswap64(u);
+				v = __builtin_bswap64(v);
+			}
 			if (u != v)
 				return u < v ? -1 : 1;
-		} else if (json_is_string(x) && json_is_string(y)) {
+		} else if (rx == 1) {
 			int c = strcmp(json_string_value(x), json_string_value(y));
 
 			if (c)
 				return c < 0 ? -1 : 1;
 		}
 	}
-	return 0;
+	return na == nb ? 0 : na < nb ? -1 : 1;
+}
+
+static int keycmp_sorted(const struct ment *a, const struct ment *b)
+{
+	return keycmp(a, b, false);
+}
+
+static int keycmp_raw(const struct ment *a, const struct ment *b)
+{
+	return keycmp(a, b, true);
 }
 
 static int cmp_u64(uint64_t a, uint64_t b)

@@ -535,6 +535,32 @@ static void test_map_hist_tie_order(void **state)
 		   "{'keyv':[1],'value':{'buckets':[0,0,1]}},{'keyv':[256],'value':{'buckets':[0,0,1]}}]}");
 }
 
+/* Records come over the network: keys that no bpftrace map would mix
+ * (integer and string parts, different lengths) still sort the same way
+ * whatever the order of the entries (integers before strings, shorter
+ * keys first), or qsort_r's result depends on that order. */
+static void test_map_mixed_key_order(void **state)
+{
+	static const char want_mix[] = "\n\n@mix[1, c]: r\n@mix[2, a]: p\n@mix[m, b]: q\n";
+	static const char want_len[] = "\n\n@len[1]: 1\n@len[1, 2]: 1\n@len[1, 3]: 1\n";
+
+	CHECK_MAPS(want_mix, "{'name':'@mix','kind':'str','entries':[{'keyv':[2,'a'],'value':'p'},"
+			     "{'keyv':['m','b'],'value':'q'},{'keyv':[1,'c'],'value':'r'}]}");
+	CHECK_MAPS(want_mix, "{'name':'@mix','kind':'str','entries':[{'keyv':[1,'c'],'value':'r'},"
+			     "{'keyv':['m','b'],'value':'q'},{'keyv':[2,'a'],'value':'p'}]}");
+	CHECK_MAPS(want_len, "{'name':'@len','kind':'count','entries':[{'keyv':[1,3],'value':1},"
+			     "{'keyv':[1],'value':1},{'keyv':[1,2],'value':1}]}");
+	CHECK_MAPS(want_len, "{'name':'@len','kind':'count','entries':[{'keyv':[1,2],'value':1},"
+			     "{'keyv':[1],'value':1},{'keyv':[1,3],'value':1}]}");
+	/* the same for the raw-byte order of hist ties */
+	CHECK_MAPS("\n\n@h[1]: \n"
+		   "[1]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+		   "\n@h[a]: \n"
+		   "[1]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n",
+		   "{'name':'@h','kind':'hist','entries':["
+		   "{'keyv':['a'],'value':{'buckets':[0,0,1]}},{'keyv':[1],'value':{'buckets':[0,0,1]}}]}");
+}
+
 /* @s[3] = "ccc"; @s[1] = "a"; @s[2] = "bb"; @t = "hello"; @k["b"] = 1;
  * @k["a"] = 2; @k["c"] = 2; @z[2, "x"] = "q"; @z[1, "y"] = "r";
  * @z[1, "a"] = "s" */
@@ -879,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_map_avg_stats),
 		cmocka_unit_test(test_map_keyed_hist),
 		cmocka_unit_test(test_map_hist_tie_order),
+		cmocka_unit_test(test_map_mixed_key_order),
 		cmocka_unit_test(test_map_strings),
 		cmocka_unit_test(test_map_text),
 		cmocka_unit_test(test_map_print_top_div),
