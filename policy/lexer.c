@@ -851,16 +851,32 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 			adv(lx, n);
 		} else if (c == '"') {
 			_cleanup_buf_ struct buf s = BUF_INIT(TG_MAX_STRING_LITERAL);
+			struct tg_loc sloc = here(lx);
 
 			r = lex_string(lx, &s, diag);
 			if (r < 0)
 				return r;
+			if (memchr(s.s, '\0', s.len))
+				return tg_diag_setf(diag, sloc, 1, -TG_EPARSE,
+						    "string in attach point contains a NUL byte");
+			/* re-quoted so that it lexes back to the same bytes (control
+			 * characters escaped); the parser's splitter decodes it */
 			r = buf_addc(&b, '"');
 			for (size_t i = 0; i < s.len && r == 0; i++) {
-				if (s.s[i] == '"' || s.s[i] == '\\')
-					r = buf_addc(&b, '\\');
-				if (r == 0)
-					r = buf_addc(&b, s.s[i]);
+				unsigned char ch = (unsigned char)s.s[i];
+
+				if (ch == '"' || ch == '\\')
+					r = buf_printf(&b, "\\%c", ch);
+				else if (ch == '\n')
+					r = buf_adds(&b, "\\n");
+				else if (ch == '\t')
+					r = buf_adds(&b, "\\t");
+				else if (ch == '\r')
+					r = buf_adds(&b, "\\r");
+				else if (ch < 0x20 || ch == 0x7f)
+					r = buf_printf(&b, "\\%03o", ch);
+				else
+					r = buf_addc(&b, (char)ch);
 			}
 			if (r == 0)
 				r = buf_addc(&b, '"');

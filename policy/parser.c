@@ -944,7 +944,21 @@ static int split_parts(const char *raw, struct ap_parts *ap)
 		} else if (raw[i] == '"') {
 			q = !q;
 		} else if (q && raw[i] == '\\' && raw[i + 1]) {
-			r = buf_addc(&cur, raw[++i]);
+			/* the escapes tg_lex_attach writes; any other: the character */
+			char e = raw[++i];
+
+			if (e >= '0' && e <= '7' && raw[i + 1] >= '0' && raw[i + 1] <= '7' &&
+			    raw[i + 2] >= '0' && raw[i + 2] <= '7') {
+				e = (char)((e - '0') * 64 + (raw[i + 1] - '0') * 8 + (raw[i + 2] - '0'));
+				i += 2;
+			} else if (e == 'n') {
+				e = '\n';
+			} else if (e == 't') {
+				e = '\t';
+			} else if (e == 'r') {
+				e = '\r';
+			}
+			r = buf_addc(&cur, e);
 		} else {
 			r = buf_addc(&cur, raw[i]);
 		}

@@ -288,6 +288,15 @@ static void test_probes(void **state)
 	assert_null(p->probes[0].pred);
 	tg_program_free(p);
 
+	/* quoted parts keep their bytes through the re-quoted raw text */
+	static const char quoted[] = "uprobe:\"/a\\nb\\t\\001\\\"q\\\\\":f { }";
+	p = parse_ok(quoted);
+	assert_string_equal(p->probes[0].attach[0].target, "/a\nb\t\001\"q\\");
+	assert_string_equal(p->probes[0].attach[0].raw, "uprobe:\"/a\\nb\\t\\001\\\"q\\\\\":f");
+	free(round_trip("quoted", quoted, strlen(quoted)));
+	tg_program_free(p);
+	check_error("uprobe:\"a\\0\":f { }", -TG_EPARSE, 1, 8, "string in attach point contains a NUL byte");
+
 	/* a trailing comma, as bpftrace allows */
 	p = parse_ok("BEGIN, { }");
 	assert_int_equal(p->probes[0].nattach, 1);
