@@ -41,6 +41,13 @@
 
 #define HELPER_ANCESTOR_CGID 123          /* bpf_get_current_ancestor_cgroup_id */
 #define HELPER_MAP_LOOKUP 1               /* bpf_map_lookup_elem */
+#define HELPER_TASK_BTF 158               /* bpf_get_current_task_btf */
+#define HELPER_READ_KERNEL 113            /* bpf_probe_read_kernel */
+#define THREAD_SIZE_VAR "tg_thread_size"  /* the interrupt check's read-only globals */
+#define RQ_OFF_VAR "tg_rq_off"
+#define PC_OFF_VAR "tg_pc_off"
+#define IRQ_MASK 0x00ff0100u              /* NMI, hardirq, serving softirq bits */
+#define CORE_FIELD_BYTE_OFFSET 0          /* enum bpf_core_relo_kind */
 
 /* Helper names by id, in the order of __BPF_FUNC_MAPPER in linux/bpf.h
  * (ids are stable ABI; 210 and 211 are newer than the installed header). */
@@ -303,6 +310,9 @@ struct vsec {
 	int32_t *relsym;        /* per instruction: symbol index of its relocation, or -1 */
 	bool *second;           /* per instruction: second half of a ld_imm64 */
 	int rel_from;           /* section index of the SHT_REL section, or 0 */
+	uint8_t *core;          /* per instruction: CO-RE relocation, enum core_field */
+	bool *task_call;        /* per instruction: a call of the interrupt check's helpers not on the list */
+	bool *task_call_ok;     /* per instruction: ... that is the interrupt check's own */
 };
 
 struct vobj {
@@ -510,7 +520,10 @@ static int load_sections(struct vobj *v, size_t len)
 		if (s->ninsns) {
 			s->relsym = malloc(s->ninsns * sizeof(*s->relsym));
 			s->second = calloc(s->ninsns, sizeof(*s->second));
-			if (!s->relsym || !s->second)
+			s->core = calloc(s->ninsns, sizeof(*s->core));
+			s->task_call = calloc(s->ninsns, sizeof(*s->task_call));
+			s->task_call_ok = calloc(s->ninsns, sizeof(*s->task_call_ok));
+			if (!s->relsym || !s->second || !s->core || !s->task_call || !s->task_call_ok)
 				return -ENOMEM;
 			memset(s->relsym, 0xff, s->ninsns * sizeof(*s->relsym));
 		}
@@ -765,6 +778,13 @@ static int check_section(struct vobj *v, struct vsec *s)
 			return vfail(v, -TG_EVERIFY, "section \"%s\" instruction %zu: malformed call", sn, i);
 		if (!helper_name(in.imm))
 			return vfail(v, -TG_EVERIFY, "section \"%s\" instruction %zu: unknown helper %d", sn, i, in.imm);
+		if (!v->helper_ok[in.imm] && v->require_scope &&
+		    (in.imm == HELPER_TASK_BTF || in.imm == HELPER_READ_KERNEL)) {
+			/* allowed only as the interrupt check's own call, which
+			 * the prologue walk marks (see check_task_calls) */
+			s->task_call[i] = true;
+			continue;
+		}
 		if (!v->helper_ok[in.imm])
 			return vfail(v, -TG_EVERIFY, "section \"%s\" instruction %zu: helper \"bpf_%s\" (%d) is not allowed",
 				     sn, i, helper_name(in.imm), in.imm);
@@ -788,9 +808,199 @@ static int check_section(struct vobj *v, struct vsec *s)
 	return 0;
 }
 
+/* ---- CO-RE relocations (.BTF.ext) ------------------------------------------- */
+
+/* The interrupt check reads task_struct's "stack" through a CO-RE field
+ * offset relocation; libbpf applies those from .BTF.ext, so that is where
+ * the verifier learns which field an instruction really reads. */
+struct btf_ext_hdr {
+	uint16_t magic;
+	uint8_t version;
+	uint8_t flags;
+	uint32_t hdr_len;
+	uint32_t func_info_off, func_info_len;
+	uint32_t line_info_off, line_info_len;
+	uint32_t core_relo_off, core_relo_len;
+};
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, 4);
+	return x;
+}
+
+enum core_field { CORE_NONE, CORE_OTHER, CORE_TASK_STACK, CORE_TASK_CFS_RQ, CORE_CFS_RQ_RQ };
+
+/* Which field a CO-RE field-offset relocation (type_id, access string
+ * "0:i:j...") names: the type's name and the member names on the way. */
+static enum core_field core_classify(const struct btf *btf, uint32_t type_id, const char *access)
+{
+	static const struct { const char *path; enum core_field f; } known[] = {
+		{ "task_struct.stack", CORE_TASK_STACK },
+		{ "task_struct.se.cfs_rq", CORE_TASK_CFS_RQ },
+		{ "cfs_rq.rq", CORE_CFS_RQ_RQ },
+	};
+	const struct btf_type *t = btf__type_by_id(btf, type_id);
+	char path[128];
+	const char *p, *name;
+	size_t len;
+	int depth = 0;
+
+	if (!access || strncmp(access, "0:", 2))
+		return CORE_OTHER;
+	for (int i = 0; t && i < 16 && (btf_is_typedef(t) || btf_is_mod(t)); i++)
+		t = btf__type_by_id(btf, t->type);
+	name = t ? btf__name_by_offset(btf, t->name_off) : NULL;
+	if (!name || strlen(name) >= 64)
+		return CORE_OTHER;
+	len = (size_t)snprintf(path, sizeof(path), "%s", name);
+	for (p = access + 2; *p && depth < 4; depth++) {
+		unsigned long n = 0;
+		const struct btf_member *m;
+
+		for (int i = 0; t && i < 16 && (btf_is_typedef(t) || btf_is_mod(t)); i++)
+			t = btf__type_by_id(btf, t->type);
+		if (!t || !btf_is_struct(t) || *p < '0' || *p > '9')
+			return CORE_OTHER;
+		for (; *p >= '0' && *p <= '9' && n < 65536; p++)
+			n = n * 10 + (unsigned long)(*p - '0');
+		if (n >= btf_vlen(t) || (*p && *p != ':'))
+			return CORE_OTHER;
+		if (*p == ':')
+			p++;
+		m = btf_members(t) + n;
+		name = btf__name_by_offset(btf, m->name_off);
+		if (!name || len + 1 + strlen(name) >= sizeof(path))
+			return CORE_OTHER;
+		len += (size_t)snprintf(path + len, sizeof(path) - len, ".%s", name);
+		t = btf__type_by_id(btf, m->type);
+	}
+	if (*p)
+		return CORE_OTHER;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(path, known[i].path))
+			return known[i].f;
+	return CORE_OTHER;
+}
+
+static int load_core_relos(struct vobj *v)
+{
+	const struct vsec *bs = NULL, *es = NULL;
+	struct btf_ext_hdr h = { 0 };
+	libbpf_print_fn_t old_print;
+	struct btf *btf;
+	size_t i, off, end, rec;
+	int r = 0;
+
+	for (i = 1; i < v->nsec; i++) {
+		if (!v->secs[i].data)
+			continue;
+		if (strcmp(v->secs[i].name, ".BTF") == 0)
+			bs = &v->secs[i];
+		else if (strcmp(v->secs[i].name, ".BTF.ext") == 0)
+			es = &v->secs[i];
+	}
+	if (!es)
+		return 0;
+	memcpy(&h, es->data, es->size < sizeof(h) ? es->size : sizeof(h));
+	if (es->size < 8 || h.magic != 0xeB9F || h.version != 1 || h.hdr_len > es->size)
+		return vfail(v, -TG_EVERIFY, "section \".BTF.ext\": bad header");
+	if (h.hdr_len < sizeof(h) || h.core_relo_len == 0)
+		return 0;
+	if (!bs)
+		return vfail(v, -TG_EVERIFY, "section \".BTF.ext\": no \".BTF\" for its names");
+	off = (size_t)h.hdr_len + h.core_relo_off;
+	if (off > es->size || h.core_relo_len > es->size - off || h.core_relo_len < 4)
+		return vfail(v, -TG_EVERIFY, "section \".BTF.ext\": CO-RE relocations out of bounds");
+	end = off + h.core_relo_len;
+	rec = rd32(es->data + off);
+	if (rec < 16 || rec > 1024)
+		return vfail(v, -TG_EVERIFY, "section \".BTF.ext\": CO-RE record size %zu", rec);
+	off += 4;
+	old_print = libbpf_set_print(NULL);
+	btf = btf__new(bs->data, (uint32_t)bs->size);
+	libbpf_set_print(old_print);
+	if (!btf)
+		return vfail(v, -TG_EVERIFY, "section \".BTF\": does not parse");
+	while (off < end && r == 0) {
+		uint32_t name_off, num;
+		const char *sn;
+		struct vsec *t = NULL;
+
+		if (end - off < 8) {
+			r = vfail(v, -TG_EVERIFY, "section \".BTF.ext\": CO-RE section header cut short");
+			break;
+		}
+		name_off = rd32(es->data + off);
+		num = rd32(es->data + off + 4);
+		off += 8;
+		sn = btf__name_by_offset(btf, name_off);
+		if (!sn || num > (end - off) / rec) {
+			r = vfail(v, -TG_EVERIFY, "section \".BTF.ext\": bad CO-RE section");
+			break;
+		}
+		for (i = 1; i < v->nsec; i++) {
+			if (!v->secs[i].exec || strcmp(v->secs[i].name, sn))
+				continue;
+			if (t) {
+				char b[VERIFY_NAME_MAX + 8];
+
+				r = vfail(v, -TG_EVERIFY, "section \"%s\": two sections of that name have CO-RE relocations",
+					  vname(sn, b));
+				break;
+			}
+			t = &v->secs[i];
+		}
+		for (uint32_t k = 0; k < num && r == 0; k++, off += rec) {
+			uint32_t insn_off = rd32(es->data + off), type_id = rd32(es->data + off + 4);
+			uint32_t acc = rd32(es->data + off + 8), kind = rd32(es->data + off + 12);
+			size_t idx = insn_off / sizeof(struct bpf_insn);
+
+			if (!t || insn_off % sizeof(struct bpf_insn) || idx >= t->ninsns) {
+				r = vfail(v, -TG_EVERIFY, "section \".BTF.ext\": CO-RE relocation outside the code");
+				break;
+			}
+			if (t->core[idx] == CORE_NONE && kind == CORE_FIELD_BYTE_OFFSET)
+				t->core[idx] = (uint8_t)core_classify(btf, type_id, btf__name_by_offset(btf, acc));
+			else
+				t->core[idx] = CORE_OTHER;
+		}
+	}
+	btf__free(btf);
+	return r;
+}
+
+/* Whether the relocation of instruction i is the read-only global var:
+ * that name, 8 bytes, in ".rodata" (frozen by libbpf before any program
+ * loads, so the programs cannot change it). */
+static bool reloc_is_rodata(struct vobj *v, const struct vsec *s, size_t i, const char *var)
+{
+	GElf_Sym sym;
+	const char *name;
+
+	if (s->relsym[i] < 0 || sym_get(v, (size_t)s->relsym[i], &sym, &name) < 0)
+		return false;
+	return strcmp(name, var) == 0 && GELF_ST_TYPE(sym.st_info) == STT_OBJECT &&
+	       sym.st_size == 8 && sym.st_value % 8 == 0 && sym.st_shndx > 0 && sym.st_shndx < v->nsec &&
+	       strcmp(v->secs[sym.st_shndx].name, ".rodata") == 0;
+}
+
 /* ---- the scope prologue ---------------------------------------------------- */
 
-enum akind { A_UNK, A_CONST, A_FP, A_CGID, A_SCOPEMAP, A_LOOKUP };
+enum akind {
+	A_UNK, A_CONST, A_FP, A_CGID, A_SCOPEMAP, A_LOOKUP,
+	/* the interrupt check: the current task, its stack's base, a pointer
+	 * to THREAD_SIZE, THREAD_SIZE, and base + THREAD_SIZE */
+	A_TASK, A_KBASE, A_TSIZEP, A_TSIZE, A_KEND,
+	/* ... and the preemption counter: task->se.cfs_rq, ->rq, pointers to
+	 * and values of tg_rq_off and tg_pc_off, rq - rq_off (this CPU's
+	 * per-CPU base), rq + pc_off, pc_off - rq_off, the counter's address,
+	 * the read's return value, the counter, the counter & IRQ_MASK */
+	A_CFSRQ, A_RQ, A_RQOFFP, A_RQOFF, A_PCOFFP, A_PCOFF, A_PCPU, A_RQPC, A_PCDELTA,
+	A_PCADDR, A_READRET, A_PC, A_PCMASK,
+};
 
 struct aval {
 	uint8_t kind;
@@ -800,7 +1010,12 @@ struct aval {
 struct astate {
 	size_t pc;
 	struct aval r[MAX_BPF_REG];
-	uint8_t slot[VERIFY_STACK / 8];   /* A_CGID or A_UNK per 8-byte stack slot */
+	uint8_t slot[VERIFY_STACK / 8];   /* the kind (not A_FP, A_CONST) per 8-byte stack slot */
+	uint8_t phase;                    /* 0: scope check, 1: stack check, 2: preemption counter */
+	bool lo_ok, hi_ok;                /* phase 1: frame >= stack base, frame < base + THREAD_SIZE */
+	bool read_ok, mask_ok;            /* phase 2: the counter was read, and has no IRQ_MASK bit */
+	bool pc_valid;                    /* phase 2: the counter is at r10 + pc_at (4 bytes) */
+	int64_t pc_at;
 };
 
 struct prologue_walk {
@@ -810,13 +1025,93 @@ struct prologue_walk {
 	const char *pn;
 	size_t start, end;
 	size_t steps;
-	size_t in_scope_paths;
+	size_t in_scope_paths;    /* paths through both checks */
+	size_t irq_paths;         /* paths past the scope check */
+	uint8_t phase;            /* of the step being taken */
 };
 
 static int pfail(struct prologue_walk *w, size_t pc, const char *what)
 {
+	static const char scope[] = "the scope check";
+	const char *at = w->phase ? strstr(what, scope) : NULL;
+
+	if (at)
+		return vfail(w->v, -TG_EVERIFY,
+			     "section \"%s\" program \"%s\" instruction %zu: %.*sthe interrupt check%s", w->sn,
+			     w->pn, pc, (int)(at - what), what, at + sizeof(scope) - 1);
 	return vfail(w->v, -TG_EVERIFY, "section \"%s\" program \"%s\" instruction %zu: %s", w->sn, w->pn,
 		     pc, what);
+}
+
+/* The address arithmetic of the counter, in any of the orders clang picks:
+ * (rq - rq_off) + pc_off, (rq + pc_off) - rq_off, rq + (pc_off - rq_off). */
+static uint8_t irq_arith(uint8_t op, uint8_t d, uint8_t s)
+{
+	if (op == BPF_SUB) {
+		if (d == A_RQ && s == A_RQOFF)
+			return A_PCPU;
+		if (d == A_RQPC && s == A_RQOFF)
+			return A_PCADDR;
+		if (d == A_PCOFF && s == A_RQOFF)
+			return A_PCDELTA;
+		return A_UNK;
+	}
+	if ((d == A_PCPU && s == A_PCOFF) || (d == A_PCOFF && s == A_PCPU) ||
+	    (d == A_RQ && s == A_PCDELTA) || (d == A_PCDELTA && s == A_RQ))
+		return A_PCADDR;
+	if ((d == A_RQ && s == A_PCOFF) || (d == A_PCOFF && s == A_RQ))
+		return A_RQPC;
+	return A_UNK;
+}
+
+/* Tests against a constant in the preemption-counter check: the side of
+ * the branch on which the read succeeded (returned 0), or on which the
+ * counter has none of the IRQ_MASK bits. */
+static void irq_test(struct astate *taken, struct astate *fall, uint8_t cls, uint8_t op, uint8_t kind,
+		     int32_t imm)
+{
+	if (kind == A_READRET && cls == BPF_JMP && imm == 0) {
+		if (op == BPF_JEQ)
+			taken->read_ok = true;
+		else if (op == BPF_JNE)
+			fall->read_ok = true;
+	} else if (kind == A_PCMASK && imm == 0) {
+		if (op == BPF_JEQ)
+			taken->mask_ok = true;
+		else if (op == BPF_JNE)
+			fall->mask_ok = true;
+	} else if (kind == A_PC && op == BPF_JSET && ((uint32_t)imm & IRQ_MASK) == IRQ_MASK) {
+		fall->mask_ok = true;
+	}
+}
+
+/* A comparison of the frame (r10 + k) with the stack's base or end: marks
+ * the side of the branch (taken or fallen through) on which the frame is
+ * known to be inside the task's stack.  Unsigned 64-bit compares only. */
+static void irq_compare(struct astate *taken, struct astate *fall, uint8_t op, const struct aval *a,
+			const struct aval *b)
+{
+	if (b->kind == A_FP && (a->kind == A_KBASE || a->kind == A_KEND)) {
+		const struct aval *t = a;
+
+		a = b;
+		b = t;
+		op = op == BPF_JGT ? BPF_JLT : op == BPF_JLT ? BPF_JGT :
+		     op == BPF_JGE ? BPF_JLE : op == BPF_JLE ? BPF_JGE : op;
+	}
+	if (a->kind != A_FP || a->v < -VERIFY_STACK || a->v > 0)
+		return;
+	if (b->kind == A_KBASE) {
+		if (op == BPF_JGE || op == BPF_JGT)
+			taken->lo_ok = true;
+		else if (op == BPF_JLT || op == BPF_JLE)
+			fall->lo_ok = true;
+	} else if (b->kind == A_KEND) {
+		if (op == BPF_JLT)
+			taken->hi_ok = true;
+		else if (op == BPF_JGE)
+			fall->hi_ok = true;
+	}
 }
 
 static void slots_clobber(struct astate *st, int64_t off, int size)
@@ -854,6 +1149,13 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 	uint8_t cls, op;
 	struct aval *dst, *src;
 
+	if (st->phase == 1 && st->lo_ok && st->hi_ok)
+		st->phase = 2;
+	if (st->phase == 2 && st->read_ok && st->mask_ok) {
+		w->in_scope_paths++;
+		return 1;
+	}
+	w->phase = st->phase;
 	if (pc < w->start || pc >= w->end)
 		return pfail(w, pc, "the scope check runs off the end of the program");
 	if (++w->steps > VERIFY_PROLOGUE_STEPS)
@@ -873,7 +1175,10 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		if (in.dst_reg == BPF_REG_10)
 			return pfail(w, pc, "write to r10");
 		if (w->s->relsym[pc] >= 0) {
-			dst->kind = reloc_is_scope_map(v, w->s, pc) ? A_SCOPEMAP : A_UNK;
+			dst->kind = reloc_is_scope_map(v, w->s, pc) ? A_SCOPEMAP :
+				    reloc_is_rodata(v, w->s, pc, THREAD_SIZE_VAR) ? A_TSIZEP :
+				    reloc_is_rodata(v, w->s, pc, RQ_OFF_VAR) ? A_RQOFFP :
+				    reloc_is_rodata(v, w->s, pc, PC_OFF_VAR) ? A_PCOFFP : A_UNK;
 		} else {
 			struct bpf_insn hi;
 
@@ -886,6 +1191,30 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 	case BPF_LDX:
 		if (in.dst_reg == BPF_REG_10)
 			return pfail(w, pc, "write to r10");
+		if (src->kind == A_TASK || src->kind == A_CFSRQ) {
+			uint8_t f = w->s->core[pc];
+
+			if ((in.code & 0xe0) != BPF_MEM || bpf_size_bytes(in.code) != 8 ||
+			    (src->kind == A_TASK && f != CORE_TASK_STACK && f != CORE_TASK_CFS_RQ) ||
+			    (src->kind == A_CFSRQ && f != CORE_CFS_RQ_RQ))
+				return pfail(w, pc, "load from the task is not \"stack\" or \"se.cfs_rq->rq\" (CO-RE) before the scope check");
+			dst->kind = f == CORE_TASK_STACK ? A_KBASE : f == CORE_TASK_CFS_RQ ? A_CFSRQ : A_RQ;
+			st->pc = pc + 1;
+			return 0;
+		}
+		if ((src->kind == A_TSIZEP || src->kind == A_RQOFFP || src->kind == A_PCOFFP) &&
+		    (in.code & 0xe0) == BPF_MEM && bpf_size_bytes(in.code) == 8 && in.off == 0 &&
+		    w->s->core[pc] == CORE_NONE) {
+			dst->kind = src->kind == A_TSIZEP ? A_TSIZE : src->kind == A_RQOFFP ? A_RQOFF : A_PCOFF;
+			st->pc = pc + 1;
+			return 0;
+		}
+		if (src->kind == A_FP && st->pc_valid && (in.code & 0xe0) == BPF_MEM &&
+		    bpf_size_bytes(in.code) == 4 && src->v + in.off == st->pc_at) {
+			dst->kind = A_PC;
+			st->pc = pc + 1;
+			return 0;
+		}
 		if (src->kind == A_FP && (in.code & 0xe0) == BPF_MEM && bpf_size_bytes(in.code) == 8) {
 			int64_t a = src->v + in.off;
 
@@ -911,8 +1240,10 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		if (a < -VERIFY_STACK || a + size > 0)
 			return pfail(w, pc, "store outside the stack before the scope check");
 		slots_clobber(st, a, size);
-		if (cls == BPF_STX && size == 8 && a % 8 == 0 && src->kind == A_CGID)
-			st->slot[(a + VERIFY_STACK) / 8] = A_CGID;
+		if (st->pc_valid && a < st->pc_at + 4 && a + size > st->pc_at)
+			st->pc_valid = false;
+		if (cls == BPF_STX && size == 8 && a % 8 == 0 && src->kind != A_FP && src->kind != A_CONST)
+			st->slot[(a + VERIFY_STACK) / 8] = src->kind;
 		st->pc = pc + 1;
 		return 0;
 	}
@@ -933,6 +1264,16 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 				dst->kind = src->kind == A_CONST ? A_CONST : A_UNK;
 				dst->v = (int64_t)(uint32_t)src->v;
 			}
+		} else if (is64 && op == BPF_ADD && !k &&
+			   ((dst->kind == A_KBASE && src->kind == A_TSIZE) ||
+			    (dst->kind == A_TSIZE && src->kind == A_KBASE))) {
+			dst->kind = A_KEND;
+		} else if (is64 && !k && (op == BPF_ADD || op == BPF_SUB) &&
+			   irq_arith(op, dst->kind, src->kind) != A_UNK) {
+			dst->kind = irq_arith(op, dst->kind, src->kind);
+		} else if (op == BPF_AND && k && dst->kind == A_PC &&
+			   ((uint32_t)in.imm & IRQ_MASK) == IRQ_MASK) {
+			dst->kind = A_PCMASK;
 		} else if (is64 && dst->kind == A_FP && (op == BPF_ADD || op == BPF_SUB) &&
 			   (k || src->kind == A_CONST)) {
 			int64_t d = k ? (int64_t)in.imm : src->v;
@@ -957,14 +1298,37 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 	if (cls == BPF_JMP && op == BPF_CALL) {
 		if (in.src_reg != 0 || w->s->relsym[pc] >= 0)
 			return pfail(w, pc, "function call before the scope check");
-		if (in.imm == HELPER_ANCESTOR_CGID) {
+		if (st->phase == 2 && in.imm == HELPER_READ_KERNEL && st->r[BPF_REG_1].kind == A_FP &&
+		    st->r[BPF_REG_1].v >= -VERIFY_STACK && st->r[BPF_REG_1].v <= -4 &&
+		    st->r[BPF_REG_2].kind == A_CONST && st->r[BPF_REG_2].v == 4 &&
+		    st->r[BPF_REG_3].kind == A_PCADDR) {
+			st->pc_at = st->r[BPF_REG_1].v;
+			st->pc_valid = true;
+			st->read_ok = st->mask_ok = false;
+			slots_clobber(st, st->pc_at, 4);
+			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
+				st->r[r].kind = A_UNK;
+			st->r[BPF_REG_0].kind = A_READRET;
+			w->s->task_call_ok[pc] = true;
+			st->pc = pc + 1;
+			return 0;
+		}
+		if (st->phase == 1 && in.imm == HELPER_TASK_BTF) {
+			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
+				st->r[r].kind = A_UNK;
+			st->r[BPF_REG_0].kind = A_TASK;
+			w->s->task_call_ok[pc] = true;
+			st->pc = pc + 1;
+			return 0;
+		}
+		if (st->phase == 0 && in.imm == HELPER_ANCESTOR_CGID) {
 			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
 				st->r[r].kind = A_UNK;
 			st->r[BPF_REG_0].kind = A_CGID;
 			st->pc = pc + 1;
 			return 0;
 		}
-		if (in.imm == HELPER_MAP_LOOKUP) {
+		if (st->phase == 0 && in.imm == HELPER_MAP_LOOKUP) {
 			const struct aval *key = &st->r[BPF_REG_2];
 
 			if (st->r[BPF_REG_1].kind != A_SCOPEMAP) {
@@ -1009,22 +1373,33 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		return pfail(w, pc, "unknown jump before the scope check");
 	if (in.off < 0)
 		return pfail(w, pc, "backward jump before the scope check");
-	/* A test of the lookup result against NULL decides the scope. */
+	if (!fork)
+		return pfail(w, pc, "scope check has too many branches to verify");
+	/* A test of the lookup result against NULL decides the scope: the
+	 * NULL side goes on in the scope check, the other in the interrupt
+	 * check. */
 	if (cls == BPF_JMP && BPF_SRC(in.code) == BPF_K && in.imm == 0 && dst->kind == A_LOOKUP &&
 	    (op == BPF_JEQ || op == BPF_JNE)) {
 		size_t null_pc = op == BPF_JEQ ? pc + 1 + (size_t)in.off : pc + 1;
+		size_t in_pc = op == BPF_JEQ ? pc + 1 : pc + 1 + (size_t)in.off;
 
-		w->in_scope_paths++;
+		w->irq_paths++;
+		*fork = *st;
+		fork->r[in.dst_reg].kind = A_UNK;
+		fork->phase = 1;
+		fork->pc = in_pc;
 		dst->kind = A_CONST;
 		dst->v = 0;
 		st->pc = null_pc;
-		return 0;
+		return 2;
 	}
-	if (!fork)
-		return pfail(w, pc, "scope check has too many branches to verify");
 	*fork = *st;
 	fork->pc = pc + 1 + (size_t)in.off;
 	st->pc = pc + 1;
+	if (st->phase == 1 && cls == BPF_JMP && BPF_SRC(in.code) == BPF_X)
+		irq_compare(fork, st, op, dst, src);
+	if (st->phase == 2 && BPF_SRC(in.code) == BPF_K)
+		irq_test(fork, st, cls, op, dst->kind, in.imm);
 	return 2;
 }
 
@@ -1059,14 +1434,44 @@ static int check_prologue(struct vobj *v, const struct vsec *s, const char *pnam
 			depth++;
 		}
 	}
+	w.phase = 0;
+	if (w.in_scope_paths == 0 && w.irq_paths)
+		return pfail(&w, start, "no interrupt check after the scope check (the frame within the task's stack, "
+			     "then this CPU's preemption counter without NMI, hardirq or softirq bits)");
 	if (w.in_scope_paths == 0)
 		return pfail(&w, start, "no scope check (lookup of the ancestor cgroup id in the scope map)");
 	return 0;
 }
 
+/* Run only by the runner itself (BPF_PROG_TEST_RUN on SYSCALL programs,
+ * which no kernel event can trigger): BEGIN, END and intervals under a
+ * scope. */
 static bool exempt_section(const char *name)
 {
-	return strcmp(name, "tg_begin") == 0 || strcmp(name, "tg_end") == 0;
+	return strcmp(name, "tg_begin") == 0 || strcmp(name, "tg_end") == 0 ||
+	       strncmp(name, "tg_timer/", 9) == 0;
+}
+
+/* A bpf_get_current_task_btf call not on the allow-list is accepted only
+ * where a prologue walk found it as the interrupt check's own call. */
+static int check_task_calls(struct vobj *v)
+{
+	char b[VERIFY_NAME_MAX + 8];
+
+	for (size_t i = 1; i < v->nsec; i++) {
+		const struct vsec *s = &v->secs[i];
+
+		for (size_t k = 0; s->exec && k < s->ninsns; k++)
+			if (s->task_call[k] && !s->task_call_ok[k]) {
+				struct bpf_insn in;
+
+				insn_get(s, k, &in);
+				return vfail(v, -TG_EVERIFY,
+					     "section \"%s\" instruction %zu: helper \"bpf_%s\" (%d) is not allowed",
+					     vname(s->name, b), k, helper_name(in.imm), in.imm);
+			}
+	}
+	return 0;
 }
 
 /* Every function symbol in a program section is an entry point libbpf
@@ -1113,6 +1518,9 @@ static void vobj_release(struct vobj *v)
 		for (i = 0; i < v->nsec; i++) {
 			free(v->secs[i].relsym);
 			free(v->secs[i].second);
+			free(v->secs[i].core);
+			free(v->secs[i].task_call);
+			free(v->secs[i].task_call_ok);
 		}
 		free(v->secs);
 	}
@@ -1157,6 +1565,9 @@ static int verify_run(struct vobj *v, const void *elf, size_t len, char *copy)
 		r = find_scope_map(v);
 		if (r < 0)
 			return r;
+		r = load_core_relos(v);
+		if (r < 0)
+			return r;
 	}
 	for (i = 1; i < v->nsec; i++) {
 		if (!v->secs[i].exec)
@@ -1176,7 +1587,7 @@ static int verify_run(struct vobj *v, const void *elf, size_t len, char *copy)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return check_task_calls(v);
 }
 
 int verify_object(const void *elf, size_t len, const struct verify_opts *opts, char **ret_err)

@@ -48,6 +48,13 @@ static const char prelude[] =
 	"static long (*bpf_send_signal)(__u32 sig) = (void *)109;\n"
 	"static __u64 (*bpf_get_current_ancestor_cgroup_id)(int level) = (void *)123;\n"
 	"static void *(*bpf_ringbuf_reserve)(void *rb, __u64 size, __u64 flags) = (void *)131;\n"
+	"static long (*tg_read_kernel)(void *dst, __u32 size, const void *p) = (void *)113;\n"
+	"struct rq;\n"
+	"struct cfs_rq { struct rq *rq; } __attribute__((preserve_access_index));\n"
+	"struct sched_entity { struct cfs_rq *cfs_rq; } __attribute__((preserve_access_index));\n"
+	"struct task_struct { void *stack; struct sched_entity se; int pid; } __attribute__((preserve_access_index));\n"
+	"static struct task_struct *(*bpf_get_current_task_btf)(void) = (void *)158;\n"
+	"const volatile __u64 tg_thread_size = 0, tg_rq_off = 0, tg_pc_off = 0;\n"
 	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
 	"struct { __uint(type, 1); __uint(max_entries, 256); __type(key, __u64); __type(value, __u8); } tg_scope SEC(\".maps\");\n"
 	"struct { __uint(type, 1); __uint(max_entries, 256); __type(key, __u64); __type(value, __u8); } tg_other SEC(\".maps\");\n"
@@ -61,7 +68,14 @@ static const char prelude[] =
 	"	tg_cgid = bpf_get_current_ancestor_cgroup_id(4); \\\n"
 	"	if (bpf_map_lookup_elem(&tg_scope, &tg_cgid)) goto tg_in_scope; \\\n"
 	"	return 0; \\\n"
-	"tg_in_scope: ;\n"
+	"tg_in_scope: ; \\\n"
+	"	IRQ_CHECK\n"
+	/* the engine's interrupt check (docs/internals/runner.md) */
+	"#define IRQ_CHECK { struct task_struct *tg_t = bpf_get_current_task_btf(); \\\n"
+	"	__u64 tg_kbase = (__u64)tg_t->stack, tg_sp = (__u64)&tg_cgid; __u32 tg_pc = 0xffffffff; \\\n"
+	"	if (tg_sp < tg_kbase || tg_sp >= tg_kbase + tg_thread_size) return 0; \\\n"
+	"	if (tg_read_kernel(&tg_pc, 4, (void *)((__u64)tg_t->se.cfs_rq->rq - tg_rq_off + tg_pc_off)) || \\\n"
+	"	    (tg_pc & 0x00ff0100)) return 0; }\n"
 	"#define EMIT(x) do { __u64 *e = bpf_ringbuf_reserve(&tg_events, 16, 0); \\\n"
 	"	if (!e) return 0; e[0] = tg_cgid; e[1] = (x); bpf_ringbuf_submit(e, 0); } while (0)\n";
 
@@ -199,6 +213,7 @@ static void test_good(void **state)
 			"	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(2);\n"
 			"	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n"
 			"		return 0;\n"
+			"	IRQ_CHECK\n"
 			"	EMIT(1);\n"
 			"	return 0;\n"
 			"}\n";
@@ -288,6 +303,7 @@ static void test_other_map(void **state)
 		   "{\n"
 		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
 		   "	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid)) return 7;\n"
+		   "	IRQ_CHECK\n"
 		   "	EMIT(1);\n"
 		   "	return 0;\n"
 		   "}\n",
@@ -301,6 +317,73 @@ static void test_other_map(void **state)
 	"	PROLOGUE\n" body "\n"                                                              \
 	"	return 0;\n"                                                                       \
 	"}\n"
+
+/* The interrupt check must follow the scope check, whole: a program with
+ * only the scope check, or with a piece of the interrupt check missing or
+ * changed, is refused (docs/internals/runner.md, "Interrupt context"). */
+#define SCOPE_ONLY(irq)                                                                            \
+	"SEC(\"tracepoint/irq/softirq_entry\")\n"                                                     \
+	"int tg_p0(void *ctx)\n"                                                                   \
+	"{\n"                                                                                      \
+	"	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"                         \
+	"	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid)) return 0;\n"                       \
+	irq                                                                                        \
+	"	EMIT(1);\n"                                                                        \
+	"	return 0;\n"                                                                       \
+	"}\n"
+
+static void test_irq_missing(void **state)
+{
+	/* no interrupt check at all: the first helper after the scope check */
+	refuse_src("irq-missing", SCOPE_ONLY(""), "program \"tg_p0\"",
+		   "helper \"bpf_ringbuf_reserve\" (131) called before the interrupt check");
+	/* the stack check only (the design's first idea; interrupts taken
+	 * from user mode run on the task stack, so it is not enough) */
+	refuse_src("irq-stack-only",
+		   SCOPE_ONLY("{ __u64 b = (__u64)bpf_get_current_task_btf()->stack, sp = (__u64)&tg_cgid;\n"
+			      "  if (sp < b || sp >= b + tg_thread_size) return 0; }\n"),
+		   "tg_p0", "called before the interrupt check");
+	/* the counter read, but its result not tested: a failed read zeroes it */
+	refuse_src("irq-read-unchecked",
+		   SCOPE_ONLY("{ struct task_struct *t = bpf_get_current_task_btf(); __u32 pc = 0;\n"
+			      "  __u64 b = (__u64)t->stack, sp = (__u64)&tg_cgid;\n"
+			      "  if (sp < b || sp >= b + tg_thread_size) return 0;\n"
+			      "  tg_read_kernel(&pc, 4, (void *)((__u64)t->se.cfs_rq->rq - tg_rq_off + tg_pc_off));\n"
+			      "  if (pc & 0x00ff0100) return 0; }\n"),
+		   "tg_p0", "called before the interrupt check");
+	/* the softirq bit left out of the mask */
+	refuse_src("irq-mask-short",
+		   SCOPE_ONLY("{ struct task_struct *t = bpf_get_current_task_btf(); __u32 pc = 0;\n"
+			      "  __u64 b = (__u64)t->stack, sp = (__u64)&tg_cgid;\n"
+			      "  if (sp < b || sp >= b + tg_thread_size) return 0;\n"
+			      "  if (tg_read_kernel(&pc, 4, (void *)((__u64)t->se.cfs_rq->rq - tg_rq_off + tg_pc_off)) ||\n"
+			      "      (pc & 0x00ff0000)) return 0; }\n"),
+		   "tg_p0", "called before the interrupt check");
+	/* another task field than "stack" as the stack's base */
+	refuse_src("irq-wrong-field",
+		   SCOPE_ONLY("{ __u64 b = (__u64)bpf_get_current_task_btf()->pid, sp = (__u64)&tg_cgid;\n"
+			      "  if (sp < b || sp >= b + tg_thread_size) return 0; }\n"),
+		   "tg_p0", "load from the task is not");
+	/* a constant instead of THREAD_SIZE from .rodata */
+	refuse_src("irq-const-size",
+		   SCOPE_ONLY("{ __u64 b = (__u64)bpf_get_current_task_btf()->stack, sp = (__u64)&tg_cgid;\n"
+			      "  if (sp < b || sp >= b + (1ull << 40)) return 0; }\n"),
+		   "tg_p0", "called before the interrupt check");
+	/* bpf_get_current_task_btf is not on the list: allowed only as the
+	 * check's own call, not in the body */
+	refuse_src("task-btf-in-body",
+		   SCOPED("EMIT((__u64)bpf_get_current_task_btf());"),
+		   "instruction", "helper \"bpf_get_current_task_btf\" (158) is not allowed");
+	/* BEGIN/END and intervals under a scope (tg_timer/) carry no check */
+	{
+		static const char src[] =
+			"SEC(\"tg_timer/0\") int tg_p0(void *ctx) { __u64 tg_cgid = 0; EMIT(7); return 0; }\n";
+		size_t len;
+		_cleanup_free_ char *obj = compile("timer", src, &len);
+
+		expect_accepted("timer", obj, len, true);
+	}
+}
 
 static void test_forbidden_helpers(void **state)
 {
@@ -442,7 +525,7 @@ static void test_hand_edited(void **state)
 		}
 	}
 	assert_true(i < 32);
-	expect_refused("flipped-branch", m, len, NULL, "tg_p0", "called before the scope check");
+	expect_refused("flipped-branch", m, len, NULL, "tg_p0", "called before the");
 
 	/* 2. the map load pre-resolved to an fd (src_reg = BPF_PSEUDO_MAP_FD) */
 	memcpy(m, obj, len);
@@ -563,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_scope_after_helper),
 		cmocka_unit_test(test_other_map),
 		cmocka_unit_test(test_forbidden_helpers),
+		cmocka_unit_test(test_irq_missing),
 		cmocka_unit_test(test_subprogram),
 		cmocka_unit_test(test_kfunc),
 		cmocka_unit_test(test_allow_list),
