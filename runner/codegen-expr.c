@@ -239,7 +239,7 @@ static int record(struct gen *g, struct tg_node *n, enum sem_rec_kind kind, uint
 			return r;
 	}
 	t = g->tmp++;
-	r = cg_emit(g, "{ char *r%d = bpf_ringbuf_reserve(&tg_events, %" PRIu32 ", 0);", t, size);
+	r = cg_emit(g, "{ char *r%d = tg_out_reserve(%" PRIu32 ");", t, size);
 	if (r >= 0)
 		r = cg_emit(g, "if (!r%d) { tg_drop(); } else {", t);
 	if (r >= 0)

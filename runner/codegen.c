@@ -24,6 +24,10 @@ static const char prelude[] =
 	"#define SEC(n) __attribute__((section(n), used))\n"
 	"#define __always_inline inline __attribute__((always_inline))\n"
 	"#define __uint(name, val) int (*name)[val]\n"
+	"struct rq;\n"
+	"struct cfs_rq { struct rq *rq; } __attribute__((preserve_access_index));\n"
+	"struct sched_entity { struct cfs_rq *cfs_rq; } __attribute__((preserve_access_index));\n"
+	"struct task_struct { void *stack; struct sched_entity se; } __attribute__((preserve_access_index));\n"
 	"struct tg_pt_regs { __u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss; };\n"
 	"static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;\n"
 	"static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;\n"
@@ -40,6 +44,8 @@ static const char prelude[] =
 	"static long (*bpf_probe_read_kernel_str)(void *dst, __u32 size, const void *p) = (void *)115;\n"
 	"static __u64 (*bpf_get_current_ancestor_cgroup_id)(int level) = (void *)123;\n"
 	"static void *(*bpf_ringbuf_reserve)(void *rb, __u64 size, __u64 flags) = (void *)131;\n"
+	"static struct task_struct *(*bpf_get_current_task_btf)(void) = (void *)158;\n"
+	"static long (*tg_read_kernel)(void *dst, __u32 size, const void *p) = (void *)113;\n"
 	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
 	"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
 
@@ -48,6 +54,17 @@ static const char helpers[] =
 	"static __always_inline void tg_count(void *m) { __u32 z = 0; __u64 *p = bpf_map_lookup_elem(m, &z); if (p) *p += 1; }\n"
 	"static __always_inline void tg_drop(void) { tg_count(&tg_drops); }\n"
 	"static __always_inline void tg_mdrop(void) { tg_count(&tg_mdrops); }\n"
+	/* events_per_second: a per-CPU token bucket counted in nanoseconds of
+	 * credit; one event costs tg_rate_cost (ncpus * 1e9 / rate), the credit
+	 * is capped at tg_rate_cap.  Both 0: unlimited (the verifier prunes it). */
+	"struct tg_bucket { __u64 credit; __u64 last; };\n"
+	"static __always_inline int tg_rate_ok(void) {\n"
+	"\tif (!tg_rate_cost) return 1; __u32 z = 0; struct tg_bucket *b = bpf_map_lookup_elem(&tg_rate, &z);\n"
+	"\tif (!b) return 0; __u64 now = bpf_ktime_get_ns(), c = b->credit + (now - b->last);\n"
+	"\tif (now - b->last > tg_rate_cap || c > tg_rate_cap) c = tg_rate_cap; b->last = now;\n"
+	"\tif (c < tg_rate_cost) { b->credit = c; return 0; } b->credit = c - tg_rate_cost; return 1;\n}\n"
+	"static __always_inline void *tg_out_reserve(__u64 size) {\n"
+	"\tif (!tg_rate_ok()) return 0; return bpf_ringbuf_reserve(&tg_events, size, 0);\n}\n"
 	"static __always_inline __u64 tg_start_ns(void) { __u32 z = 0; __u64 *p = bpf_map_lookup_elem(&tg_start, &z); return p ? *p : 0; }\n"
 	"static __always_inline int tg_strcmp(const char *a, const char *b, __u32 n) {\n"
 	"\tfor (__u32 i = 0; i < n; i++) { char x = a[i], y = b[i]; if (x != y) return x < y ? -1 : 1; if (!x) return 0; }\n"
@@ -139,7 +156,16 @@ static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, ui
 	if (r >= 0)
 		r = buf_adds(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_drops SEC(\".maps\");\n"
 			     "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_mdrops SEC(\".maps\");\n"
-			     "struct { __uint(type, 2); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_start SEC(\".maps\");\n");
+			     "struct { __uint(type, 2); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 8); } tg_start SEC(\".maps\");\n"
+			     "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, 16); } tg_rate SEC(\".maps\");\n"
+			     /* read-only globals the runner sets before loading
+			      * (docs/internals/runner.md, "Limits" and "Interrupt
+			      * context"); 0 until then, which fails closed */
+			     "const volatile __u64 tg_rate_cost = 0;\n"
+			     "const volatile __u64 tg_rate_cap = 0;\n"
+			     "const volatile __u64 tg_thread_size = 0;\n"
+			     "const volatile __u64 tg_rq_off = 0;\n"
+			     "const volatile __u64 tg_pc_off = 0;\n");
 	if (r >= 0)
 		r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_scratch SEC(\".maps\");\n",
 			       scratch ? scratch : 8);
@@ -157,7 +183,8 @@ static int prologue(struct gen *g, const struct cg_opts *op)
 {
 	int r = cg_emit(g, "__u64 tg_cgid = 0;");
 
-	if (!op->levels || g->pp->kind == PK_BEGIN || g->pp->kind == PK_END)
+	if (!op->levels || g->pp->kind == PK_BEGIN || g->pp->kind == PK_END ||
+	    !strncmp(g->pp->section, "tg_timer/", 9))
 		return r;
 	for (size_t i = 0; i < op->nlevels && r >= 0; i++) {
 		r = cg_emit(g, "tg_cgid = bpf_get_current_ancestor_cgroup_id(%d);", op->levels[i]);
@@ -166,6 +193,20 @@ static int prologue(struct gen *g, const struct cg_opts *op)
 	}
 	if (r >= 0)
 		r = cg_emit(g, "return 0;\ntg_in_scope:;");
+	/* Interrupt context belongs to no tenant.  First the stack: the
+	 * program's frame is on the current task's stack only in task context
+	 * or in an interrupt taken from user mode (x86-64 runs hardirqs and
+	 * softirqs from kernel mode on the IRQ stack, but from user mode on
+	 * the task stack, which is empty then); tg_thread_size is THREAD_SIZE.
+	 * Then the preemption counter of this CPU (NMI, hardirq, and serving a
+	 * softirq; not bh-disabled task code), found from the task's run
+	 * queue: per-CPU ksyms need CONFIG_KALLSYMS_ALL, which hosts lack. */
+	if (r >= 0)
+		r = cg_emit(g, "{ struct task_struct *tg_t = bpf_get_current_task_btf();\n"
+			    "\t__u64 tg_kbase = (__u64)tg_t->stack, tg_sp = (__u64)&tg_cgid; __u32 tg_pc = 0xffffffff;\n"
+			    "\tif (tg_sp < tg_kbase || tg_sp >= tg_kbase + tg_thread_size)\n\t\treturn 0;\n"
+			    "\tif (tg_read_kernel(&tg_pc, 4, (void *)((__u64)tg_t->se.cfs_rq->rq - tg_rq_off + tg_pc_off)) ||\n"
+			    "\t    (tg_pc & 0x00ff0100))\n\t\treturn 0; }");
 	return r;
 }
 

@@ -26,6 +26,7 @@
 #include "runner/codegen.h"
 #include "runner/compile.h"
 #include "runner/engine.h"
+#include "runner/guard.h"
 #include "runner/loader.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
@@ -47,8 +48,8 @@ struct run {
 	bool stop;
 	const char *reason;
 	int err;                   /* a sink or map failure ends the run */
-	uint64_t rate_window_ns;
-	uint64_t rate_count;
+	struct guard_timers timers; /* interval probes under a scope */
+	char *timer_err;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -373,19 +374,6 @@ static int on_record(void *ctx, void *data, size_t len)
 		memcpy(&a, d + 16, 8);
 		memcpy(&c, d + 24, 8);
 	}
-	if (run->o->limits && run->o->limits->events_per_second &&
-	    (kind == REC_PRINTF || kind == REC_PRINT_VAL || kind == REC_TIME)) {
-		uint64_t now = now_mono_ns();
-
-		if (now - run->rate_window_ns >= 1000000000ull) {
-			run->rate_window_ns = now;
-			run->rate_count = 0;
-		}
-		if (++run->rate_count > run->o->limits->events_per_second) {
-			run->res->drops++;
-			return 0;
-		}
-	}
 	switch (kind) {
 	case REC_PRINTF:
 	case REC_PRINT_VAL: {
@@ -521,11 +509,13 @@ static int warn_cb(void *ctx, const char *msg)
 static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 {
 	const struct engine_limits *lim = run->o->limits;
-	uint64_t start = now_mono_ns();
+	struct guard_cpu cpu;
 
+	guard_cpu_init(&cpu, lim ? lim->cpu_budget : 0);
 	while (!run->stop && !run->err) {
-		struct pollfd pf[2] = {
+		struct pollfd pf[3] = {
 			{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+			{ .fd = run->timers.epfd, .events = POLLIN },
 			{ .fd = run->o->stop_fd, .events = POLLIN },
 		};
 		uint64_t now = now_mono_ns();
@@ -537,23 +527,30 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 		}
 		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
 			timeout = (int)((deadline - now) / 1000000) + 1;
-		if (poll(pf, run->o->stop_fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
+		if (poll(pf, 3, timeout) < 0 && errno != EINTR)
 			return -errno;
+		if (pf[1].revents & POLLIN) {
+			int r = guard_timers_run(&run->timers, &run->timer_err);
+
+			if (r < 0)
+				return r;
+		}
 		ring_buffer__consume(rb);
 		if (run->stop)
 			break;
-		if (run->o->stop_fd >= 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (run->o->stop_fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			run->reason = "stop";
 			break;
 		}
-		if (lim && lim->cpu_budget > 0) {
-			uint64_t el = now_mono_ns() - start;
+		if (guard_cpu_sample(&cpu, now_mono_ns(), loader_run_time_ns(run->ld))) {
+			char msg[160];
 
-			if (el > 1000000000ull &&
-			    (double)loader_run_time_ns(run->ld) > lim->cpu_budget * (double)el) {
-				run->reason = "cpu-budget";
-				break;
-			}
+			snprintf(msg, sizeof(msg),
+				 "cpu budget: the programs used %.4f of a CPU over the last second, more than the budget of %.4f; stopping",
+				 cpu.last_share, cpu.budget);
+			warn_cb(run, msg);
+			run->reason = "cpu-budget";
+			break;
 		}
 	}
 	return run->err;
@@ -575,11 +572,15 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	const struct sem_map *sorted[SEM_MAX_MAPS];
 	struct run run = { .o = o, .sink = sink, .ctx = ctx, .res = res, .sem = &sem, .ld = &ld };
 	uint64_t max_entries = ENGINE_DEFAULT_MAP_ENTRIES, deadline = 0, dur;
+	struct loader_global globals[5] = { { "tg_rate_cost", 0 }, { "tg_rate_cap", 0 },
+					    { "tg_thread_size", 0 }, { "tg_rq_off", 0 },
+					    { "tg_pc_off", 0 } };
 	int r;
 
 	*ret_err = NULL;
 	memset(res, 0, sizeof(*res));
 	loader_init(&ld);
+	guard_timers_init(&run.timers);
 	snprintf(res->reason, sizeof(res->reason), "error");
 	if (!o || o->sz < sizeof(*o) || !o->program) {
 		set_err(ret_err, "engine: bad options");
@@ -611,6 +612,11 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	for (size_t i = 0; i < pl.nwarnings; i++)
 		if (sink->warning)
 			sink->warning(ctx, pl.warnings[i]);
+	r = guard_plan_scope(prog, &pl, o->scope != NULL, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto out;
+	}
 	r = sem_analyse(&sem, prog, pl.probe_tp, o->params, o->nparams, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
@@ -667,6 +673,20 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 					       "cached", cr.cached));
 	if (r < 0)
 		goto out;
+	if (o->scope) {
+		struct guard_kernel k;
+
+		r = guard_kernel_layout(NULL, &k, ret_err);
+		if (r < 0)
+			goto out;
+		globals[2].value = k.thread_size;
+		globals[3].value = k.rq_off;
+		globals[4].value = k.pc_off;
+	}
+	guard_rate_params(o->limits ? o->limits->events_per_second : 0, run.ncpus,
+			  &globals[0].value, &globals[1].value);
+	ld.globals = globals;
+	ld.nglobals = 5;
 	r = loader_load(&ld, cr.obj, cr.len, ret_err);
 	if (r < 0)
 		goto out;
@@ -706,7 +726,18 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 			set_err(ret_err, "attach: %s", strerror(-r));
 			goto out;
 		}
-		if (!ld.attached) {
+		for (size_t k = 0; k < pl.n && r >= 0; k++) {
+			struct bpf_program *p;
+
+			if (!guard_is_timer(&pl.progs[k]))
+				continue;
+			p = bpf_object__find_program_by_name(ld.obj, pl.progs[k].fn);
+			r = guard_timers_add(&run.timers, p ? bpf_program__fd(p) : -1,
+					     pl.progs[k].period, ret_err);
+		}
+		if (r < 0)
+			goto out;
+		if (!ld.attached && !run.timers.n) {
 			set_err(ret_err, "program: none of its probes could be attached");
 			r = -TG_ENOATTACH;
 			goto out;
@@ -721,12 +752,18 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		run.reason = "end";
 	else if (!run.stop)
 		r = loop(&run, rb, deadline);
+	if (run.timer_err) {
+		*ret_err = run.timer_err;
+		run.timer_err = NULL;
+		goto out;
+	}
 	if (r < 0 || run.err) {
 		r = r < 0 ? r : run.err;
 		set_err(ret_err, "output: %s", strerror(-r));
 		goto out;
 	}
 	ring_buffer__consume(rb);
+	guard_timers_release(&run.timers);
 	loader_detach(&ld);
 	ring_buffer__consume(rb);
 	/* END runs after every other program is detached, as in bpftrace */
@@ -762,6 +799,8 @@ out:
 		res->map_drops = percpu_counter(&run, "tg_mdrops");
 	}
 	ring_buffer__free(rb);
+	guard_timers_release(&run.timers);
+	free(run.timer_err);
 	loader_release(&ld);
 	free(cr.obj);
 	sem_release(&sem);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "lib/buf.h"
@@ -36,6 +37,66 @@ void loader_init(struct loader *l)
 	l->begin_fd = l->end_fd = l->stats_fd = -1;
 }
 
+/* Writes each global into the .rodata image libbpf will freeze. */
+static int set_globals(struct loader *l, char **ret_err)
+{
+	const struct btf *btf = bpf_object__btf(l->obj);
+	const struct btf_type *ds = NULL;
+	struct bpf_map *map = NULL, *m;
+	_cleanup_free_ uint8_t *img = NULL;
+	const void *init;
+	size_t size = 0;
+	int id;
+
+	if (!l->nglobals)
+		return 0;
+	bpf_object__for_each_map(m, l->obj) {
+		const char *n = bpf_map__name(m);
+		size_t nl = strlen(n);
+
+		if (nl >= 7 && !strcmp(n + nl - 7, ".rodata"))
+			map = m;
+	}
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
+	if (id > 0)
+		ds = btf__type_by_id(btf, (uint32_t)id);
+	init = map ? bpf_map__initial_value(map, &size) : NULL;
+	if (!ds || !init || !(img = malloc(size))) {
+		if (asprintf(ret_err, "bpf object: no \".rodata\" for global \"%s\"", l->globals[0].name) < 0)
+			*ret_err = NULL;
+		return -TG_ELOAD;
+	}
+	memcpy(img, init, size);
+	for (size_t i = 0; i < l->nglobals; i++) {
+		const struct btf_var_secinfo *vs = btf_var_secinfos(ds);
+		bool found = false;
+
+		for (uint16_t k = 0; k < btf_vlen(ds); k++, vs++) {
+			const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+			if (!var || strcmp(btf__name_by_offset(btf, var->name_off), l->globals[i].name))
+				continue;
+			if (vs->size != 8 || vs->offset > size || size - vs->offset < 8)
+				break;
+			memcpy(img + vs->offset, &l->globals[i].value, 8);
+			found = true;
+			break;
+		}
+		if (!found) {
+			if (asprintf(ret_err, "bpf object: global \"%s\" missing or not 8 bytes",
+				     l->globals[i].name) < 0)
+				*ret_err = NULL;
+			return -TG_ELOAD;
+		}
+	}
+	if (bpf_map__set_initial_value(map, img, size) < 0) {
+		if (asprintf(ret_err, "bpf object: cannot set globals") < 0)
+			*ret_err = NULL;
+		return -TG_ELOAD;
+	}
+	return 0;
+}
+
 int loader_load(struct loader *l, const void *obj, size_t len, char **ret_err)
 {
 	_cleanup_buf_ struct buf log = BUF_INIT(LOADER_LOG_MAX);
@@ -56,10 +117,16 @@ int loader_load(struct loader *l, const void *obj, size_t len, char **ret_err)
 	bpf_object__for_each_program(p, l->obj) {
 		const char *sec = bpf_program__section_name(p);
 
-		if (!strcmp(sec, "tg_begin") || !strcmp(sec, "tg_end")) {
+		if (!strcmp(sec, "tg_begin") || !strcmp(sec, "tg_end") ||
+		    !strncmp(sec, "tg_timer/", 9)) {
 			bpf_program__set_type(p, BPF_PROG_TYPE_SYSCALL);
 			bpf_program__set_flags(p, BPF_F_SLEEPABLE);
 		}
+	}
+	r = set_globals(l, ret_err);
+	if (r < 0) {
+		libbpf_log = NULL;
+		return r;
 	}
 	r = bpf_object__load(l->obj);
 	libbpf_log = NULL;
@@ -206,7 +273,7 @@ int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, 
 		size_t n = 0;
 		int r = 0;
 
-		if (pp->kind == PK_BEGIN || pp->kind == PK_END)
+		if (pp->kind == PK_BEGIN || pp->kind == PK_END || !strncmp(pp->section, "tg_timer/", 9))
 			continue;
 		prog = bpf_object__find_program_by_name(l->obj, pp->fn);
 		if (!prog)

@@ -17,6 +17,13 @@
 struct bpf_object;
 struct bpf_link;
 
+/* A read-only global of the object (`const volatile __u64 name` in
+ * .rodata), set between open and load. */
+struct loader_global {
+	const char *name;
+	uint64_t value;
+};
+
 struct loader {
 	struct bpf_object *obj;
 	struct bpf_link **links;
@@ -24,18 +31,23 @@ struct loader {
 	int begin_fd, end_fd;       /* -1 when absent */
 	int stats_fd;               /* BPF_STATS_RUN_TIME while >= 0 */
 	size_t attached;            /* programs with at least one attachment */
+	const struct loader_global *globals;  /* set before loader_load; each must exist */
+	size_t nglobals;
 };
 
 typedef int (*loader_warn_fn)(void *ctx, const char *msg);
 
 void loader_init(struct loader *l);
-/* Opens and loads; *ret_err has libbpf's and the kernel verifier's words. */
+/* Opens, sets l->globals, loads; *ret_err has libbpf's and the kernel
+ * verifier's words.  Sections "tg_begin", "tg_end" and "tg_timer/<N>"
+ * become sleepable BPF_PROG_TYPE_SYSCALL programs (run by us only). */
 int loader_load(struct loader *l, const void *obj, size_t len, char **ret_err);
 int loader_set_scope(struct loader *l, const struct scope *s, char **ret_err);
 int loader_map_fd(const struct loader *l, const char *name);
 /* Runs a BEGIN/END program once (BPF_PROG_TEST_RUN). */
 int loader_run_once(const struct loader *l, int prog_fd, char **ret_err);
-/* Attaches every planned program; a missing probe is a warning; the
+/* Attaches every planned program except BEGIN/END and tg_timer/ ones
+ * (the engine runs those); a missing probe is a warning; the
  * count of attached programs is in l->attached. */
 int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx);
 /* Total run time of all our programs so far (BPF stats). */
