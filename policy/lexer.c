@@ -917,6 +917,13 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 		c = tg_lex_skip_blank(lx, diag);
 		if (c < -1)
 			return c;
+		/* bpftrace glues pieces across blanks, but a word or number after
+		 * a blank that follows a word or number ("f\nkprobe:g", "+0 4")
+		 * only makes a different word: end the attach point there, and the
+		 * parser says what it expected instead */
+		if (lx->pos > end && b.len && is_ident_char((unsigned char)b.s[b.len - 1]) &&
+		    (is_ident_char(c) || (c == '$' && is_digit(peekc(lx, 1)))))
+			break;
 	}
 	if (r < 0)
 		return r;

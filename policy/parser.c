@@ -1075,7 +1075,7 @@ static bool parse_attach(struct parser *p, const struct tg_token *t, struct tg_a
 
 	if (!strcmp(type, "BEGIN") || !strcmp(type, "END")) {
 		if (ap.n == 2 && !strcmp(ap.v[1], "*"))
-			ap.n--;
+			free(ap.v[--ap.n]);   /* "BEGIN:*" is BEGIN */
 		ok = ap_nargs(p, a, ap.n, 0, 0, type);
 	} else if (!strcmp(type, "kprobe") || !strcmp(type, "kretprobe")) {
 		ok = ap_nargs(p, a, ap.n, 1, 1, "kprobe:function[+offset]") &&

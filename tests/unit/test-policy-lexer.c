@@ -298,6 +298,8 @@ static void test_attach_mode(void **state)
 	check_attach("u:/x:\"a\\\"b\" {", "u:/x:\"a\\\"b\"", '{');
 	check_attach("hardware:cache-misses:10 {", "hardware:cache-misses:10", '{');
 	check_attach("uprobe: $1 : f {", "uprobe:$1:f", '{');
+	check_attach("kprobe:f\nkprobe:g {", "kprobe:f", 'k');
+	check_attach("i:s:1 2 {", "i:s:1", '2');
 	check_attach("kprobe:f /* c */ {", "kprobe:f", '{');
 	check_attach("kprobe:vfs_[rw]* {", "kprobe:vfs_[rw]*", '{');
 	check_attach("{", "", '{');

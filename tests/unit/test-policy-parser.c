@@ -297,6 +297,11 @@ static void test_probes(void **state)
 	tg_program_free(p);
 	check_error("uprobe:\"a\\0\":f { }", -TG_EPARSE, 1, 8, "string in attach point contains a NUL byte");
 
+	p = parse_ok("BEGIN:* { }");
+	assert_string_equal(p->probes[0].attach[0].raw, "BEGIN:*");
+	assert_null(p->probes[0].attach[0].func);
+	tg_program_free(p);
+
 	/* a trailing comma, as bpftrace allows */
 	p = parse_ok("BEGIN, { }");
 	assert_int_equal(p->probes[0].nattach, 1);
@@ -377,8 +382,10 @@ static void test_syntax_errors(void **state)
 		    "unexpected \"struct Foo\", expected a definition (\"{\") or a probe");
 	check_error("BEGIN {} }", -TG_EPARSE, 1, 10, "unexpected \"}\", expected a probe");
 	check_error("BEGIN, , END {}", -TG_EPARSE, 1, 8, "unexpected \",\", expected an attach point after \",\"");
-	check_error("BEGIN { } kprobe:f\nkprobe:g { }", -TG_EPARSE, 1, 11,
-		    "attach point \"kprobe:fkprobe:g\": \"kprobe\" takes 1 argument (kprobe:function[+offset])");
+	check_error("BEGIN { } kprobe:f\nkprobe:g { }", -TG_EPARSE, 2, 1,
+		    "unexpected \"kprobe\" after attach point \"kprobe:f\", expected \",\", \"/\" or \"{\"");
+	check_error("uprobe:/bin/h:f+0 4 { }", -TG_EPARSE, 1, 19,
+		    "unexpected \"4\" after attach point \"uprobe:/bin/h:f+0\", expected \",\", \"/\" or \"{\"");
 }
 
 static void test_attach_errors(void **state)
