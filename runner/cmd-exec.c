@@ -3,11 +3,17 @@
  * tracegate-runner exec: run one program locally and print like bpftrace.
  *
  *   tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]
- *                         [--duration SECONDS] [--cache-dir DIR] [ARGS...]
+ *                         [--duration SECONDS] [--cache-dir DIR]
+ *                         [--max-map-entries N] [--rate N] [--cpu-budget F]
+ *                         [--summary] [ARGS...]
+ *
+ * --summary prints the end record (reason and counts, as a session's
+ * NDJSON "end" line) on stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +29,14 @@
 #include "policy/output.h"
 #include "runner/commands.h"
 #include "runner/engine.h"
+#include "runner/exec-policy.h"
 #include "runner/scope.h"
 #include "lib/banned.h"
 
 #define EXEC_MAX_DURATION_S (365ull * 24 * 3600)
+#define EXEC_MAX_MAP_ENTRIES (1ull << 24)       /* as a session's maxMapEntries */
+#define EXEC_MAX_RATE        4294967295ull      /* events per second */
+#define EXEC_MAX_CPU_BUDGET  1024.0             /* CPUs */
 
 static int stop_pipe[2] = { -1, -1 };
 
@@ -100,7 +110,9 @@ static int out_warning(void *ctx, const char *msg)
 static void usage(void)
 {
 	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]\n"
-	      "                             [--duration SECONDS] [--cache-dir DIR] [ARGS...]\n",
+	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
+	      "                             [--max-map-entries N] [--rate N] [--cpu-budget F]\n"
+	      "                             [--summary] [ARGS...]\n",
 	      stderr);
 }
 
@@ -129,6 +141,10 @@ int cmd_exec(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "max-map-entries", required_argument, NULL, 'M' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "cpu-budget", required_argument, NULL, 'B' },
+		{ "summary", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -142,6 +158,7 @@ int cmd_exec(int argc, char **argv)
 	struct engine_result res;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t secs = 0;
+	bool summary = false;
 	size_t len = 0;
 	int c, r;
 
@@ -160,6 +177,33 @@ int cmd_exec(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'M':
+			if (parse_u64(optarg, &lim.max_map_entries) < 0 || !lim.max_map_entries ||
+			    lim.max_map_entries > EXEC_MAX_MAP_ENTRIES) {
+				log_error("--max-map-entries \"%s\": expected entries (1..%llu)", optarg,
+					  (unsigned long long)EXEC_MAX_MAP_ENTRIES);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (parse_u64(optarg, &lim.events_per_second) < 0 || !lim.events_per_second ||
+			    lim.events_per_second > EXEC_MAX_RATE) {
+				log_error("--rate \"%s\": expected events per second (1..%llu)", optarg,
+					  (unsigned long long)EXEC_MAX_RATE);
+				return 2;
+			}
+			break;
+		case 'B':
+			if (parse_double(optarg, &lim.cpu_budget) < 0 || !(lim.cpu_budget > 0) ||
+			    lim.cpu_budget > EXEC_MAX_CPU_BUDGET) {
+				log_error("--cpu-budget \"%s\": expected a share of one CPU (0 < F <= %g)", optarg,
+					  EXEC_MAX_CPU_BUDGET);
+				return 2;
+			}
+			break;
+		case 'S':
+			summary = true;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -173,10 +217,6 @@ int cmd_exec(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (policy) {
-		log_error("--policy \"%s\": TracePolicy checks are not available in this build", policy);
-		return 2;
-	}
 	if (file) {
 		r = read_file(file, TG_MAX_SOURCE_BYTES, &text, &len);
 		if (r < 0) {
@@ -186,6 +226,21 @@ int cmd_exec(int argc, char **argv)
 		prog = text;
 	} else {
 		len = strlen(prog);
+	}
+	if (policy) {
+		struct passwd *pw = getpwuid(getuid());
+		_cleanup_free_ char *why = NULL;
+
+		r = exec_policy_apply(policy, pw ? pw->pw_name : "unknown", prog, len, cgroup != NULL,
+				      &lim, &why);
+		if (r < 0) {
+			if (r == -TG_EPOLICY)
+				fprintf(stderr, "ERROR: the policy does not allow this program\n%s\n",
+					why ? why : "");
+			else
+				log_error("%s", why ? why : tg_strerror(r));
+			return 1;
+		}
 	}
 	if (cgroup && scope_from_dir(cgroup, &scope) < 0)
 		return 1;
@@ -218,6 +273,10 @@ int cmd_exec(int argc, char **argv)
 	if (!out.final_header)
 		fputs("\n\n", stdout);
 	fflush(stdout);
+	if (summary)
+		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",
+			res.reason, (unsigned long long)res.events, (unsigned long long)res.drops,
+			(unsigned long long)res.map_drops, (unsigned long long)res.cpu_ns, res.exit_code);
 	if (res.drops)
 		fprintf(stderr, "WARNING: %llu events lost (ring buffer full or rate limit)\n",
 			(unsigned long long)res.drops);
