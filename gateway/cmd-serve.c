@@ -14,6 +14,7 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/httpc.h"
+#include "gateway/policies.h"
 #include "gateway/route.h"
 #include "gateway/status.h"
 #include "lib/cleanup.h"
@@ -33,6 +34,7 @@ struct serve {
 	struct gateway gw;
 	struct event *sigterm;
 	struct event *sigint;
+	struct event *sighup;
 	struct event *drain_timer;
 	unsigned drain_ticks;
 };
@@ -103,12 +105,24 @@ static void serve_signal(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(s->drain_timer, &tick);
 }
 
+/* SIGHUP: read the policy directory again now (changes are also noticed
+ * on their own). */
+static void serve_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *s = arg;
+
+	log_info("signal %d: reloading policies", (int)sig);
+	(void)gw_policies_reload(s->gw.policies, NULL);
+}
+
 static void serve_usage(FILE *f)
 {
 	fprintf(f, "usage: tracegate serve --config FILE [--log-json] [--verbose]\n"
 		   "\n"
 		   "Serves POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces over HTTPS and\n"
-		   "GET /healthz.  One log line per request goes to stderr.\n");
+		   "GET /healthz.  One log line per request goes to stderr.  The policy\n"
+		   "directory is reloaded when it changes (and on SIGHUP); a broken document\n"
+		   "keeps the previous policies in force.\n");
 }
 
 static uint64_t ttl_ns(unsigned s)
@@ -172,19 +186,6 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit log \"%s\": %s", cfg->audit_path, err ? err : tg_strerror(r));
 		goto out;
 	}
-	/* Default deny: without a policy directory, the "restricted" preset. */
-	if (cfg->policies)
-		r = tg_policy_set_load_dir(cfg->policies, &s.gw.policies, &err);
-	else
-		r = tg_policy_set_load_builtin("restricted", &s.gw.policies, &err);
-	if (r < 0) {
-		log_error("policies \"%s\": %s", cfg->policies ? cfg->policies : "restricted",
-			  err ? err : tg_strerror(r));
-		goto out;
-	}
-	if (tg_policy_set_count(s.gw.policies) == 0)
-		log_warn("policies \"%s\": no TracePolicy documents: every trace will be denied",
-			 cfg->policies);
 	r = serve_caches(cfg, &s.gw);
 	if (r < 0) {
 		log_error("caches: %s", tg_strerror(r));
@@ -195,6 +196,14 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("event loop: out of memory");
 		goto out;
 	}
+	/* Default deny: without a policy directory, the "restricted" preset.
+	 * With one, it is watched and reloaded on change. */
+	r = gw_policies_new(s.gw.base, cfg->policies, &s.gw.policies, &err);
+	if (r < 0) {
+		log_error("policies \"%s\": %s", cfg->policies ? cfg->policies : "restricted",
+			  err ? err : tg_strerror(r));
+		goto out;
+	}
 	r = http_server_new(s.gw.base, ssl, cfg->listen_host, cfg->listen_port, &hl, serve_handler,
 			    &s.gw, &s.gw.http, &err);
 	if (r < 0) {
@@ -203,14 +212,16 @@ static int serve_run(const struct gw_config *cfg)
 	}
 	s.sigterm = evsignal_new(s.gw.base, SIGTERM, serve_signal, &s);
 	s.sigint = evsignal_new(s.gw.base, SIGINT, serve_signal, &s);
+	s.sighup = evsignal_new(s.gw.base, SIGHUP, serve_reload, &s);
 	s.drain_timer = evtimer_new(s.gw.base, serve_drain_tick, &s);
 	if (!s.sigterm || !s.sigint || !s.drain_timer || evsignal_add(s.sigterm, NULL) < 0 ||
-	    evsignal_add(s.sigint, NULL) < 0) {
+	    evsignal_add(s.sigint, NULL) < 0 || !s.sighup || evsignal_add(s.sighup, NULL) < 0) {
 		log_error("signals: cannot install handlers");
 		goto out;
 	}
 	log_info("serving on %s:%d (%zu runners, %zu policies, audit \"%s\")", cfg->listen_host,
-		 http_server_port(s.gw.http), cfg->nrunners, tg_policy_set_count(s.gw.policies),
+		 http_server_port(s.gw.http), cfg->nrunners,
+		 tg_policy_set_count(gw_policies_current(s.gw.policies)),
 		 cfg->audit_path);
 	event_base_dispatch(s.gw.base);
 	/* After the loop: anything still open (grace ran out) is ended now. */
@@ -222,17 +233,19 @@ out:
 		event_free(s.sigterm);
 	if (s.sigint)
 		event_free(s.sigint);
+	if (s.sighup)
+		event_free(s.sighup);
 	if (s.drain_timer)
 		event_free(s.drain_timer);
 	s.gw.http = http_server_free(s.gw.http);
 	s.gw.httpc = httpc_free(s.gw.httpc);
+	s.gw.policies = gw_policies_free(s.gw.policies);
 	if (s.gw.base)
 		event_base_free(s.gw.base);
 	s.gw.audit = audit_log_close(s.gw.audit);
 	s.gw.kube = kube_client_free(s.gw.kube);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);
-	s.gw.policies = tg_policy_set_free(s.gw.policies);
 	return ret;
 }
 

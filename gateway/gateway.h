@@ -18,7 +18,7 @@ struct audit_log;
 struct trace_req;
 struct kube_token_cache;
 struct kube_sar_cache;
-struct tg_policy_set;
+struct gw_policies;
 
 struct gateway {
 	struct event_base *base;
@@ -29,7 +29,7 @@ struct gateway {
 	struct http_server *http;
 	struct kube_token_cache *token_cache;  /* TokenReview answers, or NULL */
 	struct kube_sar_cache *sar_cache;      /* SubjectAccessReview answers, or NULL */
-	struct tg_policy_set *policies;       /* TracePolicy documents in force */
+	struct gw_policies *policies;  /* TracePolicy documents in force, reloaded on change */
 	struct trace_req *reqs;       /* every trace request in flight */
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */
