@@ -26,6 +26,7 @@
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/ndjson.h"
+#include "gateway/policies.h"
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
 #include "lib/buf.h"
@@ -65,7 +66,7 @@ struct leg {
 	bool done;
 	bool has_end;
 	char *end_reason;
-	uint64_t events, drops, cpu_ns;
+	uint64_t events, drops, map_drops, cpu_ns;
 	int64_t exit_code;
 	bool has_exit_code;
 	char *error;
@@ -182,6 +183,68 @@ static const char *trace_username(const struct trace_req *t)
 	return t->have_user && t->user.username ? t->user.username : "-";
 }
 
+/* What the runners reported in their end records, summed over nodes. */
+struct trace_counts {
+	uint64_t events, drops, map_drops, cpu_ns;
+};
+
+static void trace_counts_sum(const struct trace_req *t, struct trace_counts *c)
+{
+	*c = (struct trace_counts){ 0 };
+	for (size_t i = 0; i < t->nlegs; i++) {
+		c->events += t->legs[i].events;
+		c->drops += t->legs[i].drops;
+		c->map_drops += t->legs[i].map_drops;
+		c->cpu_ns += t->legs[i].cpu_ns;
+	}
+}
+
+/* The allowing policy's limits as they are enforced: the field names of
+ * spec.limits (docs/policy.md), durations in seconds. */
+static json_t *trace_limits_json(const struct trace_req *t)
+{
+	const struct tg_policy_limits *l = &t->decision.limits;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f}", "maxDuration",
+			 (json_int_t)l->max_duration_s, "maxMapEntries", (json_int_t)l->max_map_entries,
+			 "maxMapBytes", (json_int_t)l->max_map_bytes, "eventsPerSecond",
+			 (json_int_t)l->events_per_second, "maxConcurrentTraces", "perUser",
+			 (json_int_t)l->max_traces_per_user, "perNamespace",
+			 (json_int_t)l->max_traces_per_namespace, "cpuBudget", l->cpu_budget);
+}
+
+/* "program:L:C" for a denial about one construct, "program" otherwise. */
+static void denial_field(json_t *x, char *out, size_t n)
+{
+	json_t *line = json_object_get(x, "line"), *col = json_object_get(x, "column");
+
+	if (json_is_integer(line) && json_is_integer(col))
+		snprintf(out, n, "program:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
+			 json_integer_value(line), json_integer_value(col));
+	else
+		snprintf(out, n, "program");
+}
+
+/* One denial as text: what, where, which rule of which policy. */
+static char *denial_text(json_t *x, bool with_field)
+{
+	const char *msg = json_string_value(json_object_get(x, "message"));
+	const char *pol = json_string_value(json_object_get(x, "policy"));
+	const char *rule = json_string_value(json_object_get(x, "rule"));
+	char field[64];
+	int r;
+	char *s;
+
+	denial_field(x, field, sizeof(field));
+	if (pol)
+		r = asprintf(&s, "%s%s%s [policy \"%s\", rule %s]", with_field ? field : "",
+			     with_field ? ": " : "", msg ? msg : "denied", pol, rule ? rule : "-");
+	else
+		r = asprintf(&s, "%s%s%s", with_field ? field : "", with_field ? ": " : "",
+			     msg ? msg : "denied");
+	return r < 0 ? NULL : s;
+}
+
 /* ---- audit ------------------------------------------------------------------ */
 
 static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *end_reason)
@@ -212,24 +275,45 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		if (t->pod.node)
 			json_object_set_new(tg, "nodes", json_pack("[s]", t->pod.node));
 	}
-	if (t->policy)
+	if (t->policy) {
 		json_object_set_new(tg, "policy", json_string(t->policy));
-	if (t->denials)
+		json_object_set_new(tg, "limits", trace_limits_json(t));
+	}
+	if (t->have_decision && t->decision.tried)
+		json_object_set(tg, "policiesTried", t->decision.tried);
+	if (t->denials) {
+		json_t *reasons = json_array();
+		size_t i;
+		json_t *x;
+
 		json_object_set(tg, "denials", t->denials);
+		json_array_foreach(t->denials, i, x) {
+			_cleanup_free_ char *text = denial_text(x, true);
+
+			json_array_append_new(reasons, json_string(text ? text : "denied"));
+		}
+		json_object_set_new(tg, "reasons", reasons);
+	}
 	if (t->step == STEP_STREAM || complete)
 		json_object_set_new(tg, "duration", json_integer(t->duration));
 	if (complete) {
-		uint64_t ev = 0, dr = 0, cpu = 0;
+		struct trace_counts c;
 
-		for (size_t i = 0; i < t->nlegs; i++) {
-			ev += t->legs[i].events;
-			dr += t->legs[i].drops;
-			cpu += t->legs[i].cpu_ns;
-		}
+		trace_counts_sum(t, &c);
+		/* Both shapes: "counts" as first written, and the flat fields
+		 * docs/audit.md names (`tracegate audit query` reads "events"). */
 		json_object_set_new(tg, "counts",
-				    json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)ev, "drops",
-					      (json_int_t)dr, "bytes", (json_int_t)t->bytes, "cpuNs",
-					      (json_int_t)cpu));
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "events", (json_int_t)c.events,
+					      "drops", (json_int_t)c.drops, "mapDrops",
+					      (json_int_t)c.map_drops, "bytes", (json_int_t)t->bytes,
+					      "cpuNs", (json_int_t)c.cpu_ns));
+		json_object_set_new(tg, "events", json_integer((json_int_t)c.events));
+		json_object_set_new(tg, "drops", json_integer((json_int_t)c.drops));
+		json_object_set_new(tg, "mapDrops", json_integer((json_int_t)c.map_drops));
+		json_object_set_new(tg, "bytes", json_integer((json_int_t)t->bytes));
+		json_object_set_new(tg, "cpuNs", json_integer((json_int_t)c.cpu_ns));
+		if (t->nlegs == 1 && t->legs[0].has_exit_code)
+			json_object_set_new(tg, "exitCode", json_integer(t->legs[0].exit_code));
 		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
 	}
 	return tg;
@@ -237,7 +321,8 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 
 /* Writes one record; 0 only when it is durably on disk. */
 static int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
-		       const char *decision, const char *reason, const char *end_reason)
+		       const char *decision, const char *reason, const char *end_reason,
+		       char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
 							      end_reason);
@@ -269,8 +354,11 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 	if (!ev)
 		return -ENOMEM;
 	r = audit_log_append(t->gw->audit, ev, &err);
-	if (r < 0)
+	if (r < 0) {
 		log_error("audit %s: cannot write record: %s", t->audit_id, err ? err : tg_strerror(r));
+		if (ret_err)
+			*ret_err = TAKE_PTR(err);
+	}
 	return r;
 }
 
@@ -307,7 +395,7 @@ static void trace_refuse(struct trace_req *t, int code, const char *message, jso
 	_cleanup_(json_decrefp) json_t *st = status_new(code, message, details);
 	int r;
 
-	r = trace_audit(t, "ResponseStarted", code, message, "forbid", message, NULL);
+	r = trace_audit(t, "ResponseStarted", code, message, "forbid", message, NULL, NULL);
 	if (r < 0)
 		log_error("audit %s: refusal of %s %s not recorded", t->audit_id, t->method, t->uri);
 	trace_log(t, code, NULL);
@@ -643,20 +731,47 @@ static json_t *policy_details(struct trace_req *t, json_t *denials)
 	if (!d)
 		return NULL;
 	json_array_foreach(denials, i, x) {
+		_cleanup_free_ char *text = denial_text(x, false);
 		char field[64];
 
-		snprintf(field, sizeof(field), "program:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(x, "line")),
-			 json_integer_value(json_object_get(x, "column")));
-		status_add_cause(d, "FieldValueForbidden", field,
-				 json_string_value(json_object_get(x, "message")));
+		denial_field(x, field, sizeof(field));
+		status_add_cause(d, "FieldValueForbidden", field, text ? text : "denied");
 	}
 	return d;
+}
+
+/* The explanation `tracegate policy check` prints, on one line:
+ * 'allowed by policy "p"; limits: maxDuration 300s, ...' (NULL without
+ * memory). */
+static char *dry_run_message(const char *explained)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(64 * 1024);
+	int r = 0;
+
+	for (const char *p = explained ? explained : "allowed"; *p && r == 0; p++) {
+		if (*p != '\n')
+			r = buf_addc(&b, *p);
+		else if (p[1])
+			r = buf_adds(&b, "; ");
+	}
+	return r < 0 ? NULL : buf_detach(&b, NULL);
+}
+
+/* A 429 naming the limit that was reached.  t is freed. */
+static void trace_refuse_busy(struct trace_req *t, const char *limit, const char *msg)
+{
+	json_t *d = status_details("traces", "tracegate.dev", t->tb.name);
+
+	if (d)
+		status_add_cause(d, "TooManyRequests", limit, msg);
+	trace_refuse(t, 429, msg, d);
 }
 
 /* The policy's maxConcurrentTraces: 429 (and t freed) when over. */
 static int trace_concurrency(struct trace_req *t)
 {
+	const struct tg_policy_limits *l = &t->decision.limits;
+	_cleanup_free_ char *msg = NULL;
 	uint64_t user = 0, ns = 0;
 
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
@@ -667,18 +782,26 @@ static int trace_concurrency(struct trace_req *t)
 		if (o->have_user && !strcmp(o->user.username, t->user.username))
 			user++;
 	}
-	if (user >= t->decision.limits.max_traces_per_user) {
-		trace_refusef(t, 429, NULL,
-			      "user \"%s\" already runs %llu traces (policy \"%s\" allows %llu at once)",
-			      t->user.username, (unsigned long long)user, t->decision.policy,
-			      (unsigned long long)t->decision.limits.max_traces_per_user);
+	if (user >= l->max_traces_per_user) {
+		if (asprintf(&msg,
+			     "too many concurrent traces: user \"%s\" already runs %llu, the limit "
+			     "maxConcurrentTraces.perUser of policy \"%s\" is %llu",
+			     t->user.username, (unsigned long long)user, t->decision.policy,
+			     (unsigned long long)l->max_traces_per_user) < 0)
+			msg = NULL;
+		trace_refuse_busy(t, "spec.limits.maxConcurrentTraces.perUser",
+				  msg ? msg : "maxConcurrentTraces.perUser");
 		return -TG_ELIMIT;
 	}
-	if (ns >= t->decision.limits.max_traces_per_namespace) {
-		trace_refusef(t, 429, NULL,
-			      "namespace \"%s\" already runs %llu traces (policy \"%s\" allows %llu at once)",
-			      t->route.ns, (unsigned long long)ns, t->decision.policy,
-			      (unsigned long long)t->decision.limits.max_traces_per_namespace);
+	if (ns >= l->max_traces_per_namespace) {
+		if (asprintf(&msg,
+			     "too many concurrent traces: namespace \"%s\" already runs %llu, the limit "
+			     "maxConcurrentTraces.perNamespace of policy \"%s\" is %llu",
+			     t->route.ns, (unsigned long long)ns, t->decision.policy,
+			     (unsigned long long)l->max_traces_per_namespace) < 0)
+			msg = NULL;
+		trace_refuse_busy(t, "spec.limits.maxConcurrentTraces.perNamespace",
+				  msg ? msg : "maxConcurrentTraces.perNamespace");
 		return -TG_ELIMIT;
 	}
 	return 0;
@@ -690,20 +813,26 @@ static void step_decide(struct trace_req *t)
 	struct tg_requester who = { .user = t->user.username,
 				    .groups = (const char *const *)t->user.groups,
 				    .namespace = t->route.ns };
-	_cleanup_free_ char *oneline = NULL;
+	_cleanup_free_ char *oneline = NULL, *explained = NULL, *aerr = NULL;
 	int r;
 
-	r = tg_policy_evaluate(t->gw->policies, &who, t->prog, "pod", &t->decision);
+	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog, "pod", &t->decision);
 	t->have_decision = true;
 	if (r < 0) {
 		trace_refusef(t, 500, NULL, "policy evaluation failed: %s", tg_strerror(r));
 		return;
 	}
-	if (tg_decision_explain(&t->decision, &oneline, NULL) < 0)
-		oneline = NULL;
+	if (tg_decision_explain(&t->decision, &oneline, &explained) < 0)
+		oneline = explained = NULL;
 	if (!t->decision.allowed) {
+		_cleanup_free_ char *msg = NULL;
+
+		/* Name the policies tried even when none applied. */
+		if (oneline && (!t->decision.tried || json_array_size(t->decision.tried) == 0) &&
+		    asprintf(&msg, "%s; policies tried: none applies", oneline) < 0)
+			msg = NULL;
 		t->denials = json_incref(t->decision.denials);
-		trace_refuse(t, 403, oneline ? oneline : "denied by policy",
+		trace_refuse(t, 403, msg ? msg : oneline ? oneline : "denied by policy",
 			     policy_details(t, t->decision.denials));
 		return;
 	}
@@ -725,20 +854,27 @@ static void step_decide(struct trace_req *t)
 		_cleanup_(json_decrefp) json_t *obj = NULL;
 		_cleanup_free_ char *text = NULL;
 		const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+		_cleanup_free_ char *dmsg = dry_run_message(explained);
 		char pod[400];
 
 		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
 		r = trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run",
-				"dryRun");
+				"dryRun", &aerr);
 		if (r < 0) {
-			trace_refusef(t, 503, NULL, "audit log unwritable: %s", tg_strerror(r));
+			trace_refusef(t, 503, NULL, "audit log unwritable: %s", aerr ? aerr : tg_strerror(r));
 			return;
 		}
-		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:[s], s:[s], s:s}}",
+		/* A Trace object, plus the decision at the top (message,
+		 * policy, pods, nodes, limits) where `kubectl trace check`
+		 * reads it: the same words as `tracegate policy check`. */
+		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:[s], s:[s], s:s},"
+				" s:s, s:s, s:[s], s:[s], s:o}",
 				"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
 				"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
 				t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
-				"Checked", "pods", pod, "nodes", t->pod.node, "policy", t->policy);
+				"Checked", "pods", pod, "nodes", t->pod.node, "policy", t->policy,
+				"message", dmsg ? dmsg : "allowed", "policy", t->policy, "pods", pod,
+				"nodes", t->pod.node, "limits", trace_limits_json(t));
 		text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 		trace_log(t, 200, "dryRun");
 		if (t->conn)
@@ -762,9 +898,15 @@ static void step_decide(struct trace_req *t)
 	}
 	/* The record is on disk before anything starts; if it cannot be
 	 * written, nothing starts. */
-	r = trace_audit(t, "ResponseStarted", 200, NULL, "allow", t->policy, NULL);
+	r = trace_audit(t, "ResponseStarted", 200, NULL, "allow", t->policy, NULL, &aerr);
 	if (r < 0) {
-		json_t *st = status_new(503, "audit log unwritable: the trace was not started", NULL);
+		_cleanup_free_ char *msg = NULL;
+		json_t *st;
+
+		if (asprintf(&msg, "audit log unwritable, the trace was not started: %s",
+			     aerr ? aerr : tg_strerror(r)) < 0)
+			msg = NULL;
+		st = status_new(503, msg ? msg : "audit log unwritable: the trace was not started", NULL);
 
 		trace_log(t, 503, "audit-failed");
 		trace_send_status(t, st);
@@ -863,6 +1005,8 @@ static void leg_end(struct leg *l, json_t *rec)
 		l->events = (uint64_t)json_integer_value(v);
 	if (json_integer_value(v = json_object_get(rec, "drops")) > 0)
 		l->drops = (uint64_t)json_integer_value(v);
+	if (json_integer_value(v = json_object_get(rec, "mapDrops")) > 0)
+		l->map_drops = (uint64_t)json_integer_value(v);
 	if (json_integer_value(v = json_object_get(rec, "cpuNs")) > 0)
 		l->cpu_ns = (uint64_t)json_integer_value(v);
 	if (json_is_integer(v = json_object_get(rec, "exitCode"))) {
@@ -979,7 +1123,8 @@ static json_t *leg_session_body(struct trace_req *t)
 			 t->pod.qos ? t->pod.qos : "", "limits", "maxMapEntries",
 			 (json_int_t)l->max_map_entries, "maxMapBytes", (json_int_t)l->max_map_bytes,
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
-			 (json_int_t)l->max_duration_s, "cpuBudget", l->cpu_budget);
+			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
+			 "cpuBudget", l->cpu_budget);
 }
 
 static int leg_start(struct trace_req *t, struct leg *l)
@@ -1099,10 +1244,10 @@ static void trace_finish(struct trace_req *t, const char *why)
 {
 	_cleanup_(json_decrefp) json_t *end = NULL;
 	const char *reason;
-	uint64_t ev = 0, dr = 0, cpu = 0;
+	struct trace_counts c;
 	size_t i;
 	json_t *m;
-	char extra[128];
+	char extra[192];
 
 	if (t->finishing)
 		return;
@@ -1112,15 +1257,16 @@ static void trace_finish(struct trace_req *t, const char *why)
 			httpc_xfer_cancel(t->legs[i].x);
 			t->legs[i].x = NULL;
 		}
-		ev += t->legs[i].events;
-		dr += t->legs[i].drops;
-		cpu += t->legs[i].cpu_ns;
 	}
+	trace_counts_sum(t, &c);
 	reason = why ? why : trace_end_reason(t);
 	json_array_foreach(t->maps, i, m)
 		(void)trace_emit(t, m);
-	end = json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "end", "reason", reason, "events",
-			(json_int_t)ev, "drops", (json_int_t)dr, "cpuNs", (json_int_t)cpu);
+	/* bytes: the stream so far, this line excluded. */
+	end = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "type", "end", "reason", reason,
+			"events", (json_int_t)c.events, "drops", (json_int_t)c.drops, "mapDrops",
+			(json_int_t)c.map_drops, "bytes", (json_int_t)t->bytes, "cpuNs",
+			(json_int_t)c.cpu_ns);
 	if (end && t->nlegs == 1 && t->legs[0].has_exit_code)
 		json_object_set_new(end, "exitCode", json_integer(t->legs[0].exit_code));
 	if (end)
@@ -1129,9 +1275,11 @@ static void trace_finish(struct trace_req *t, const char *why)
 		(void)http_conn_stream_end(t->conn);
 		t->conn = NULL;
 	}
-	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", t->policy, reason) < 0)
+	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", t->policy, reason, NULL) < 0)
 		log_error("audit %s: end of trace not recorded", t->audit_id);
-	snprintf(extra, sizeof(extra), "end=%s events=%" PRIu64 " bytes=%" PRIu64, reason, ev, t->bytes);
+	snprintf(extra, sizeof(extra),
+		 "end=%s events=%" PRIu64 " drops=%" PRIu64 " mapDrops=%" PRIu64 " bytes=%" PRIu64, reason,
+		 c.events, c.drops, c.map_drops, t->bytes);
 	trace_log(t, 200, extra);
 	trace_free(t);
 }
@@ -1153,7 +1301,7 @@ static void trace_on_close(void *ud)
 	}
 	/* Nothing ran and nobody is left to answer: still, one record. */
 	if (trace_audit(t, "ResponseStarted", 0, NULL, "forbid",
-			"client closed the connection before the decision", NULL) < 0)
+			"client closed the connection before the decision", NULL, NULL) < 0)
 		log_error("audit %s: abandoned request not recorded", t->audit_id);
 	trace_log(t, 0, "client-gone");
 	trace_free(t);
