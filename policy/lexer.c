@@ -881,12 +881,15 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 			if (r == 0)
 				r = buf_addc(&b, '"');
 		} else if (is_digit(c)) {
+			/* as written (bpftrace rewrites it in decimal, but then "00"
+			 * and "x1f" glue into a different number when read back) */
 			struct tg_token num = { 0 };
+			size_t start = lx->pos;
 
 			r = lex_number(lx, &num, diag);
 			if (r < 0)
 				return r;
-			r = buf_printf(&b, "%llu", (unsigned long long)num.num);
+			r = buf_add(&b, lx->src + start, lx->pos - start);
 		} else if (c == '$') {
 			struct tg_loc at = here(lx);
 			size_t n = 1;

@@ -87,10 +87,11 @@ int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
 
 /*
  * One attach point's text, concatenated the way bpftrace's grammar does
- * (words, `:path` runs, `:`, strings re-quoted, integers in decimal, `.`
- * `+` `*` `[` `]`, `$N`), skipping blanks and comments in between.  Stops
- * before anything else (`,` `/` `{` end of file ...).  An empty text means
- * no attach point starts here.
+ * (words, `:path` runs, `:`, strings re-quoted, integers as written, `.`
+ * `+` `*` `[` `]`, `$N`), skipping blanks and comments in between, except
+ * that a word or number after a blank that follows a word or number ends
+ * it.  Stops before anything else (`,` `/` `{` end of file ...).  An empty
+ * text means no attach point starts here.  The text lexes back to itself.
  */
 int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
 

@@ -292,7 +292,8 @@ static void test_attach_mode(void **state)
 {
 	check_attach("tracepoint:syscalls:sys_enter_openat /x/ {", "tracepoint:syscalls:sys_enter_openat", '/');
 	check_attach("  uprobe:/bin/bash:readline{", "uprobe:/bin/bash:readline", '{');
-	check_attach("kprobe:vfs_read+0x10,", "kprobe:vfs_read+16", ',');
+	check_attach("kprobe:vfs_read+0x10,", "kprobe:vfs_read+0x10", ',');
+	check_attach("uprobe:b:cn+00x1f {", "uprobe:b:cn+00x1f", '{');
 	check_attach("kprobe:lookup_fast.constprop.*\n{", "kprobe:lookup_fast.constprop.*", '{');
 	check_attach("uprobe:/bin/bash:\"echo_builtin\"+0 {", "uprobe:/bin/bash:\"echo_builtin\"+0", '{');
 	check_attach("u:/x:\"a\\\"b\" {", "u:/x:\"a\\\"b\"", '{');

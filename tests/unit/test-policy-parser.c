@@ -406,6 +406,8 @@ static void test_attach_errors(void **state)
 		    "attach point \"kretprobe:f+1\": an offset is not allowed on \"kretprobe\"");
 	check_error("kprobe:f+1+2 { }", -TG_EPARSE, 1, 1, "attach point \"kprobe:f+1+2\": more than one offset");
 	check_error("kprobe:+1 { }", -TG_EPARSE, 1, 1, "attach point \"kprobe:+1\": offset without a function");
+	check_error("uprobe:b:cn+00x1f { }", -TG_EPARSE, 1, 1,
+		    "attach point \"uprobe:b:cn+00x1f\": offset \"00x1f\" is not a valid integer: trailing non-numeric characters");
 	check_error("kprobe:f+x { }", -TG_EPARSE, 1, 1,
 		    "attach point \"kprobe:f+x\": offset \"x\" is not a valid integer: not a number");
 	check_error("uprobe:/bin/sh { }", -TG_EPARSE, 1, 1,
