@@ -30,6 +30,7 @@
 #include "runner/commands.h"
 #include "runner/engine.h"
 #include "runner/exec-policy.h"
+#include "runner/params.h"
 #include "runner/scope.h"
 #include "lib/banned.h"
 
@@ -212,8 +213,11 @@ int cmd_exec(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* like bpftrace: the program file may be the first argument */
+	if (!prog && !file && optind < argc)
+		file = argv[optind++];
 	if (!prog == !file) {
-		log_error("exec: give exactly one of -e PROG and -f FILE");
+		log_error("exec: give exactly one of -e PROG, -f FILE and FILE");
 		usage();
 		return 2;
 	}
@@ -226,6 +230,27 @@ int cmd_exec(int argc, char **argv)
 		prog = text;
 	} else {
 		len = strlen(prog);
+	}
+	if (policy) {
+		/* the policy judges the program as it will run: with the
+		 * positional parameters in its attach points */
+		struct tg_diag pd = { 0 };
+		char *sub = NULL;
+		size_t sublen = 0;
+
+		r = params_subst_attach(prog, len, (const char *const *)(argv + optind),
+					(size_t)(argc - optind), &sub, &sublen, &pd);
+		if (r < 0) {
+			fprintf(stderr, "%s:%u:%u: ERROR: %s\n", file ? file : "stdin", pd.loc.line,
+				pd.loc.col, pd.msg);
+			return 1;
+		}
+		if (sub) {
+			free(text);
+			text = sub;
+			prog = text;
+			len = sublen;
+		}
 	}
 	if (policy) {
 		struct passwd *pw = getpwuid(getuid());

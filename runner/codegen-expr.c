@@ -410,8 +410,10 @@ static int field(struct gen *g, struct tg_node *n, struct cv *v)
 		cv_str(v, off, sl);
 		r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %" PRIu32 ");", v->e, sem_round8(sl));
 		if (r >= 0)
-			r = cg_emit(g, "__builtin_memcpy(%s, (char *)ctx + %" PRIu32 ", %" PRIu32 ");", v->e,
-				    f->offset, MIN(f->size, sl));
+			/* a helper, not a copy: clang would keep ctx + offset in
+			 * a register and the verifier refuses a modified ctx */
+			r = cg_emit(g, "tg_read_kernel(%s, %" PRIu32 ", (char *)ctx + %" PRIu32 ");", v->e,
+				    MIN(f->size, sl), f->offset);
 		return r;
 	}
 	case TPF_DATALOC:
@@ -459,9 +461,9 @@ static int arith(struct gen *g, struct tg_loc loc, enum tg_op op, const struct c
 	bool cmpsign = x->sign && y->sign;
 
 	if (op == TG_OP_DIV || op == TG_OP_MOD) {
-		snprintf(e, sizeof(e), "%s(%s, %s)",
-			 op == TG_OP_DIV ? (cmpsign ? "tg_sdiv" : "tg_udiv") : (cmpsign ? "tg_smod" : "tg_umod"),
-			 x->e, y->e);
+		/* bpftrace 0.17 divides as unsigned 64-bit whatever the signs
+		 * (BPF has no signed division): -7 / 2 prints -4 with %d */
+		snprintf(e, sizeof(e), "%s(%s, %s)", op == TG_OP_DIV ? "tg_udiv" : "tg_umod", x->e, y->e);
 		return tmp_int(g, v, sign, e);
 	}
 	if (!cop(op))
@@ -795,7 +797,7 @@ int cg_stmt(struct gen *g, struct tg_node *n)
 			r = cg_emit(g, "} }");
 		break;
 	case TG_N_UNROLL:
-		for (uint64_t i = 0; i < n->u64 && r >= 0; i++)
+		for (int64_t i = 0; i < sem_of(n)->cval && r >= 0; i++)
 			r = cg_stmt(g, n->kids[0]);
 		break;
 	case TG_N_WHILE:

@@ -28,6 +28,7 @@
 #include "runner/engine.h"
 #include "runner/guard.h"
 #include "runner/loader.h"
+#include "runner/params.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
 #include "runner/verify.h"
@@ -45,6 +46,8 @@ struct run {
 	struct sem *sem;
 	struct loader *ld;
 	int ncpus;
+	uint64_t max_entries;      /* of every map */
+	json_t *pending;           /* output held back until attached */
 	bool stop;
 	const char *reason;
 	int err;                   /* a sink or map failure ends the run */
@@ -250,6 +253,11 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 		if (json_array_append(entries, e) < 0)
 			return NULL;
 	}
+	/* bpftrace 0.17 keeps a scalar count() in an array: it always has a
+	 * value, 0 after clear() or delete() */
+	if (m->kind == MK_COUNT && !m->nkeys && !json_array_size(entries) &&
+	    json_array_append_new(entries, json_pack("{s:i}", "value", 0)) < 0)
+		return NULL;
 	/* trim hist buckets to what bpftrace would index (trailing zeros) */
 	if (m->kind == MK_HIST) {
 		size_t i;
@@ -291,12 +299,23 @@ static int map_clear(struct run *run, const struct sem_map *m, bool zero)
 		}
 		return 0;
 	}
-	/* deleting while iterating restarts the walk: always take the first */
-	for (size_t guard = 0; guard < 16u << 20; guard++) {
-		if (bpf_map_get_next_key(fd, NULL, next) < 0)
-			break;
-		if (bpf_map_delete_elem(fd, next) < 0)
-			break;
+	/* Snapshot the keys, then delete them, as bpftrace does: taking the
+	 * first key until none is left never ends while a probe keeps adding
+	 * (our own bpf() calls fire raw_syscalls probes). */
+	{
+		size_t cap = (size_t)run->max_entries, n = 0;
+		_cleanup_free_ uint8_t *keys = calloc(cap ? cap : 1, ks);
+		bool first = true;
+
+		if (!keys)
+			return -ENOMEM;
+		while (n < cap && bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+			first = false;
+			memcpy(key, next, ks);
+			memcpy(keys + n++ * ks, next, ks);
+		}
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, keys + i * ks);
 	}
 	return 0;
 }
@@ -311,6 +330,8 @@ static int emit_map(struct run *run, const struct sem_map *m, bool print, uint64
 	    (div && json_object_set_new(rec, "div", json_integer((json_int_t)div)) < 0) ||
 	    (print && json_object_set_new(rec, "print", json_true()) < 0))
 		return -ENOMEM;
+	if (run->pending)
+		return json_array_append_new(run->pending, json_pack("{s:O}", "map", rec)) == 0 ? 0 : -ENOMEM;
 	return run->sink->map ? run->sink->map(run->ctx, rec) : 0;
 }
 
@@ -324,7 +345,35 @@ static const struct sem_map *map_by_id(struct run *run, uint32_t id)
 static int output(struct run *run, uint64_t cgid, struct buf *b)
 {
 	run->res->events++;
+	if (run->pending) {
+		json_t *e = json_pack("{s:s%, s:I}", "text", b->s, b->len, "cgid", (json_int_t)cgid);
+
+		return e && json_array_append_new(run->pending, e) == 0 ? 0 : -ENOMEM;
+	}
 	return run->sink->output ? run->sink->output(run->ctx, cgid, b->s, b->len) : 0;
+}
+
+/* BEGIN's output reaches the sink after the "attached" status, in the
+ * order bpftrace 0.17 prints it (it triggers BEGIN once attached). */
+static int flush_pending(struct run *run)
+{
+	_cleanup_(json_decrefp) json_t *v = TAKE_PTR(run->pending);
+	json_t *e;
+	size_t i;
+	int r = 0;
+
+	json_array_foreach(v, i, e) {
+		json_t *t = json_object_get(e, "text");
+
+		if (r < 0)
+			break;
+		if (t && run->sink->output)
+			r = run->sink->output(run->ctx, (uint64_t)json_integer_value(json_object_get(e, "cgid")),
+					      json_string_value(t), json_string_length(t));
+		else if (!t && run->sink->map)
+			r = run->sink->map(run->ctx, json_object_get(e, "map"));
+	}
+	return r;
 }
 
 static int site_args(const struct sem_site *st, const uint8_t *d, size_t len,
@@ -365,7 +414,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	const struct sem_map *m;
 	int r = 0;
 
-	if (len < SEM_REC_HDR || run->err)
+	/* after exit(), bpftrace 0.17 ignores what other events still send */
+	if (len < SEM_REC_HDR || run->err || run->stop)
 		return 0;
 	memcpy(&kind, d, 4);
 	memcpy(&id, d + 4, 4);
@@ -566,7 +616,9 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	struct loader ld;
 	struct compile_result cr = { 0 };
 	struct ring_buffer *rb = NULL;
-	_cleanup_free_ char *src = NULL;
+	_cleanup_free_ char *src = NULL, *subst = NULL;
+	struct engine_opts o_subst;
+	size_t subst_len = 0;
 	int levels[CG_MAX_LEVELS];
 	size_t nlevels = 0, real = 0;
 	const struct sem_map *sorted[SEM_MAX_MAPS];
@@ -593,12 +645,27 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	}
 	if (o->limits && o->limits->max_map_entries)
 		max_entries = o->limits->max_map_entries;
+	run.max_entries = max_entries;
 	run.ncpus = libbpf_num_possible_cpus();
 	if (run.ncpus <= 0) {
 		set_err(ret_err, "cpus: cannot count possible CPUs");
 		return -EIO;
 	}
 
+	r = params_subst_attach(o->program, o->program_len, o->params, o->nparams, &subst,
+				&subst_len, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto out;
+	}
+	if (subst) {
+		/* from here on, messages quote the program as substituted */
+		o_subst = *o;
+		o_subst.program = subst;
+		o_subst.program_len = subst_len;
+		o = &o_subst;
+		run.o = o;
+	}
 	r = tg_program_parse(o->program, o->program_len, &prog, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
@@ -713,6 +780,11 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	dur = o->duration_ns;
 	if (o->limits && o->limits->max_duration_ns && (!dur || o->limits->max_duration_ns < dur))
 		dur = o->limits->max_duration_ns;
+	run.pending = json_array();
+	if (!run.pending) {
+		r = -ENOMEM;
+		goto out;
+	}
 	r = loader_run_once(&ld, ld.begin_fd, ret_err);
 	if (r < 0)
 		goto out;
@@ -744,6 +816,8 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		}
 	}
 	r = status(&run, "attached", json_pack("{s:I}", "probes", (json_int_t)probe_count(&pl)));
+	if (r >= 0)
+		r = flush_pending(&run);
 	if (r < 0)
 		goto out;
 	if (dur)
@@ -798,6 +872,7 @@ out:
 		res->drops += percpu_counter(&run, "tg_drops");
 		res->map_drops = percpu_counter(&run, "tg_mdrops");
 	}
+	json_decref(run.pending);
 	ring_buffer__free(rb);
 	guard_timers_release(&run.timers);
 	free(run.timer_err);

@@ -267,8 +267,11 @@ static int attach_perf(struct loader *l, struct bpf_program *prog, const struct 
 int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
 {
 	libbpf_set_print(libbpf_capture);
-	for (size_t k = 0; k < pl->n; k++) {
-		const struct plan_prog *pp = &pl->progs[k];
+	/* Newest first: the kernel runs the programs of one event (perf
+	 * events, uprobes, tracepoints) newest attachment first, so attaching
+	 * in reverse runs them in program order, as bpftrace does. */
+	for (size_t kk = pl->n; kk-- > 0;) {
+		const struct plan_prog *pp = &pl->progs[kk];
 		struct bpf_program *prog;
 		size_t n = 0;
 		int r = 0;

@@ -272,10 +272,6 @@ int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *d)
 			if (begin || end) {
 				struct plan_prog *p;
 
-				if (pr->nattach > 1)
-					return diag_set(d, a->loc, TG_EUNSUPPORTED,
-							"%s: cannot share a probe block with other attach points",
-							a->type);
 				p = prog_new(pl, a->loc, d);
 				if (!p)
 					return -TG_ELIMIT;

@@ -921,10 +921,20 @@ static int stmt(struct sctx *c, struct tg_node *n)
 		if (r < 0 || n->nkids < 3)
 			return r;
 		return stmt(c, n->kids[2]);
-	case TG_N_UNROLL:
-		if (n->u64 < 1 || n->u64 > TG_MAX_UNROLL)
+	case TG_N_UNROLL: {
+		/* unroll ($1): positional parameters are compile-time constants */
+		int64_t cnt = (int64_t)n->u64;
+
+		if (!n->u64 && n->nkids > 1) {
+			r = want_const(c, n->kids[1], "unroll", &cnt);
+			if (r < 0)
+				return r;
+		}
+		if (cnt < 1 || cnt > TG_MAX_UNROLL)
 			return err(c, n->loc, TG_ELIMIT, "unroll: count must be 1..%d", TG_MAX_UNROLL);
+		sem_of(n)->cval = cnt;
 		return stmt(c, n->kids[0]);
+	}
 	case TG_N_WHILE:
 		r = want_int(c, n->kids[0], "while condition");
 		if (r < 0)

@@ -115,11 +115,17 @@ int tp_field_parse(const char *line, struct tp_field *f)
 		}
 		p = end + 1;
 	}
-	/* The name is the last identifier of the declaration, before any [N]. */
-	arr = strchr(decl, '[');
-	if (arr)
-		*arr = '\0';
+	/* The name is the last identifier of the declaration, before a
+	 * trailing [N] ("char comm[16]"); "__data_loc char[] name" keeps its
+	 * brackets in the type. */
 	p = trim(decl);
+	arr = NULL;
+	if (*p && p[strlen(p) - 1] == ']') {
+		arr = strrchr(p, '[');
+		if (arr)
+			*arr = '\0';
+		p = trim(p);
+	}
 	name = p + strlen(p);
 	while (name > p && (name[-1] == '_' || (name[-1] >= 'a' && name[-1] <= 'z') ||
 			    (name[-1] >= 'A' && name[-1] <= 'Z') ||
