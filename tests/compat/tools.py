@@ -92,15 +92,17 @@ def norm(line):
 
 
 def shape(text):
-    """(header, maps): header = normalized lines up to the first map or
-    event (the banner ends at the first line with a '#' that is not a
-    header); maps = {name: sorted set of normalized line kinds}."""
+    """(header, maps): header = the normalized leading lines up to the first
+    line that holds a digit (an event or a value; the "Attaching N
+    probes..." banner excepted) or a map; maps = {name: set of line kinds}."""
     lines = [l for l in text.splitlines() if "couldn't set RLIMIT_MEMLOCK" not in l]
     header = []
-    for l in lines[:4]:
-        if l.startswith("@"):
+    for l in lines:
+        if l.startswith("@") or (re.search(r"\d", l) and not l.startswith("Attaching ")):
             break
         header.append(norm(l))
+    while header and not header[-1]:
+        header.pop()
     maps = {}
     cur = None
     for l in lines:
