@@ -61,13 +61,16 @@ cm_set() {
 	[ -n "$old" ] && rm -rf "${CM:?}/$old"
 }
 reloads() { grep -c 'reloaded: ' "$TG_WORK/gateway.log" 2>/dev/null; }
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
 reload_failures() { grep -c 'reload failed' "$TG_WORK/gateway.log" 2>/dev/null; }
+failed_since() { [ "$(reload_failures)" -gt "$1" ]; }
 # apply NAME=TEXT...: swap in and wait until the gateway has reloaded
 apply() {
 	local before
 	before=$(reloads)
 	cm_set "$@"
-	wait_for 5 test "$(reloads)" -gt "$before"
+	wait_for 5 reloaded_since "$before" ||
+		tap_fail "the gateway reloads the changed policies" "$(tail -3 "$TG_WORK/gateway.log")"
 }
 
 # pol NAME SPEC-LINES: a TracePolicy document (SPEC-LINES indented by 2)
@@ -291,7 +294,7 @@ cm_set "tenant.yaml=$(pol tenant 'subjects: {groups: [team-a-devs]}
 scope: [pod]
 probes: {allow: [BEGIN]}
 kernelMemroy: false')"
-if wait_for 5 test "$(reload_failures)" -gt "$before"; then
+if wait_for 5 failed_since "$before"; then
 	line=$(grep 'reload failed' "$TG_WORK/gateway.log" | tail -1)
 	if grep -qE 'tenant\.yaml:9:3: spec: unknown field "kernelMemroy"' <<<"$line" &&
 		grep -q 'stays in force' <<<"$line"; then

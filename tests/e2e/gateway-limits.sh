@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The allowing policy's limits, through the gateway to the runner and back:
+# maxDuration ends a trace with reason "duration"; maxMapEntries stops a
+# map growing and counts the drops; eventsPerSecond drops a flood and the
+# count reaches the client's end line and the audit record; concurrent
+# traces per user and per namespace answer 429 naming the limit; the CPU
+# budget stops a program with reason "cpu-budget".
+source "$(dirname "$0")/lib.sh"
+need_bpf "gateway limits" || exit 0
+
+# A ServiceAccount tenant of team-a, for the per-namespace limit.
+SA_TOKEN=tg-sa-debugger-e2e-5c1e2a7b9d
+kubesim_start() {
+	cat "$TG_FIXTURES/tokens.yaml" - >"$TG_WORK/tokens.yaml" <<EOF
+- token: $SA_TOKEN
+  username: system:serviceaccount:team-a:debugger
+  uid: 5a7e0c1d-0000-4000-8000-0000000de8e9
+  audiences: ["tracegate"]
+EOF
+	mkdir -p "$TG_WORK/rbac"
+	cat >"$TG_WORK/rbac/debugger.yaml" <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: debugger-traces, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tracegate-tracer}
+subjects:
+- {kind: ServiceAccount, name: debugger, namespace: team-a}
+EOF
+	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
+		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
+		--tokens "$TG_WORK/tokens.yaml" --objects "$TG_FIXTURES/objects" \
+		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" --rbac "$TG_WORK/rbac" \
+		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
+	TG_KUBESIM_PID=$!
+	TG_PIDS+=("$TG_KUBESIM_PID")
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TG_KUBESIM_PORT" || {
+		log "kubesim did not start:"; cat "$TG_WORK/kubesim.stderr" >&2; return 1; }
+}
+
+POL=$(mktemp -d /tmp/tg-e2e-limits.XXXXXX)
+# limits LIMITS-FLOW-MAP: the one policy, with these limits
+policy_text() {
+	cat <<EOF
+apiVersion: tracegate.dev/v1alpha1
+kind: TracePolicy
+metadata:
+  name: limited
+spec:
+  subjects: {groups: [team-a-devs], serviceAccounts: [team-a/debugger]}
+  scope: [pod]
+  probes: {allow: ["tracepoint:syscalls:*", BEGIN, END, "interval:*"]}
+  builtins: {allow: ["*"]}
+  functions: {allow: ["*"]}
+  userMemory: syscallArgs
+  limits: $1
+EOF
+}
+reloads() { grep -c 'reloaded: ' "$TG_WORK/gateway.log" 2>/dev/null; }
+reloaded_since() { [ "$(reloads)" -gt "$1" ]; }
+limits() {
+	local before
+	before=$(reloads)
+	policy_text "$1" >"$POL/.limited.yaml.tmp" && mv "$POL/.limited.yaml.tmp" "$POL/limited.yaml"
+	wait_for 5 reloaded_since "$before" || log "policy not reloaded: $(tail -2 "$TG_WORK/gateway.log")"
+}
+policy_text '{maxDuration: 3s}' >"$POL/limited.yaml"
+export TG_POLICIES=$POL
+stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
+FLOOD_PIDS=()
+flood_stop() {
+	local p
+	for p in "${FLOOD_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+	FLOOD_PIDS=()
+}
+trap 'flood_stop; stack_stop; rm -rf "$POL"' EXIT
+tap_ok "stack starts"
+
+out=$TG_WORK/out
+err=$TG_WORK/err
+# the end record of a -o json run, as python: end EXPR
+end_rec() { grep '"type":"end"' "$out" | tail -1 | json_get "$1" 2>/dev/null; }
+last_complete() { # last_complete EXPR over the last non-dry-run ResponseComplete record r
+	audit_py '[('"$1"') for r in recs if r["stage"] == "ResponseComplete" and not r["tracegate"].get("dryRun")][-1]'
+}
+# A flood inside pod web-a: opens without forking, bounded to ~20k/s.
+flood() {
+	FLOOD_PIDS+=("$(pod_run "$TG_CTR_A" bash -c 'while :; do for i in $(seq 200); do : </dev/null; done; sleep 0.01; done')")
+}
+
+# ---- maxDuration -------------------------------------------------------------
+start=$(date +%s)
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a --duration 60 -o json -e "$1"' \
+	"$TG_WORK" 'tracepoint:syscalls:sys_enter_openat { @ = count(); }' >"$out" 2>"$err"
+rc=$?
+took=$(($(date +%s) - start))
+reason=$(end_rec 'd["reason"]')
+if [ "$reason" = duration ] && [ "$took" -le 8 ]; then
+	tap_ok "maxDuration 3s: a trace asking 60 s ends after ${took}s with reason duration"
+else
+	tap_fail "maxDuration 3s: a trace asking 60 s ends with reason duration" "rc=$rc took=${took}s reason=$reason" "$(tail -3 "$out" "$err")"
+fi
+check "the granted duration (3) and the end reason are in the audit record" \
+	test "$(last_complete '(r["tracegate"]["duration"], r["tracegate"]["endReason"])')" = "(3, 'duration')"
+
+# ---- maxMapEntries -----------------------------------------------------------
+limits '{maxDuration: 3s, maxMapEntries: 8}'
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -o json -e "$1"' \
+	"$TG_WORK" 'tracepoint:syscalls:sys_enter_openat { @[nsecs] = count(); }' >"$out" 2>"$err"
+entries=$(grep '"type":"map"' "$out" | tail -1 | json_get 'len(d["entries"])' 2>/dev/null)
+mapdrops=$(end_rec 'd.get("mapDrops")')
+if [ -n "$entries" ] && [ "$entries" -le 8 ] && [ "${mapdrops:-0}" -gt 0 ] 2>/dev/null; then
+	tap_ok "maxMapEntries 8: the map stops at $entries entries and $mapdrops drops reach the end line"
+else
+	tap_fail "maxMapEntries 8: the map stops growing and the drops are counted" "entries=$entries mapDrops=$mapdrops" "$(grep -v '"output"' "$out" | tail -3)" "$(cat "$err")"
+fi
+check "the map drops are in the audit record ($mapdrops)" \
+	test "$(last_complete 'r["tracegate"].get("mapDrops")')" = "${mapdrops:-x}"
+
+# ---- eventsPerSecond ------------------------------------------------------------
+limits '{maxDuration: 3s, eventsPerSecond: 20}'
+flood
+sleep 0.3
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -o json -e "$1"' \
+	"$TG_WORK" 'tracepoint:syscalls:sys_enter_openat { printf("%s\n", comm); }' >"$out" 2>"$err"
+flood_stop
+lines=$(grep -c '"type":"output"' "$out")
+drops=$(end_rec 'd["drops"]')
+events=$(end_rec 'd["events"]')
+# a token bucket per CPU: at most rate x CPUs x (duration + 1) gets through
+cap=$((20 * $(nproc) * 4))
+if [ "${drops:-0}" -gt 0 ] 2>/dev/null && [ "$lines" -le "$cap" ]; then
+	tap_ok "eventsPerSecond 20: a flood is cut to $lines events, $drops drops reach the end line"
+else
+	tap_fail "eventsPerSecond 20: a flood is dropped and counted" "lines=$lines (cap $cap) drops=$drops events=$events" "$(grep -v '"output"' "$out" | tail -2)" "$(cat "$err")"
+fi
+check "the drops and events are in the audit record" \
+	test "$(last_complete '(r["tracegate"]["drops"], r["tracegate"]["counts"]["drops"], r["tracegate"]["events"])')" = "($drops, $drops, $events)"
+q=$(tracegate audit query "$TG_AUDIT" --user alice 2>&1 | tail -1)
+check "tracegate audit query shows the events of the last trace" grep -qw "$events" <<<"$q"
+
+# ---- concurrency: 429 naming the limit -------------------------------------------
+limits '{maxDuration: 8s, maxConcurrentTraces: {perUser: 1, perNamespace: 1}}'
+kt_bg alice run pod/web-a -n team-a -e 'tracepoint:syscalls:sys_enter_openat { printf("%s\n", comm); }' >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
+bgpid=$!
+wait_for 8 grep -q . "$TG_WORK/bg.out"
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "BEGIN { exit(); }"' \
+	"$TG_WORK" >"$out" 2>"$err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'TooManyRequests' "$err" && grep -q 'maxConcurrentTraces.perUser' "$err"; then
+	tap_ok "a second trace of the same user answers 429 naming maxConcurrentTraces.perUser"
+else
+	tap_fail "a second trace of the same user answers 429 naming maxConcurrentTraces.perUser" "rc=$rc" "$(cat "$err")"
+fi
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice --token "$1" pod/web-a -n team-a -e "BEGIN { exit(); }"' \
+	"$TG_WORK" "$SA_TOKEN" >"$out" 2>"$err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'TooManyRequests' "$err" && grep -q 'maxConcurrentTraces.perNamespace' "$err"; then
+	tap_ok "another user's trace in the same namespace answers 429 naming maxConcurrentTraces.perNamespace"
+else
+	tap_fail "another user's trace in the same namespace answers 429 naming maxConcurrentTraces.perNamespace" "rc=$rc" "$(cat "$err")"
+fi
+codes=$(audit_py '[r["responseStatus"]["code"] for r in recs if r["stage"] == "ResponseStarted"][-2:]')
+check "both refusals are audited as 429" test "$codes" = "[429, 429]"
+kill "$bgpid" 2>/dev/null
+wait "$bgpid" 2>/dev/null
+sleep 0.3
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "BEGIN { printf(\"hi\\n\"); exit(); }"' \
+	"$TG_WORK" >"$out" 2>"$err"
+rc=$?
+check "once the first trace is gone, the user may start another (rc=$rc)" grep -q '^hi$' "$out"
+
+# ---- CPU budget ---------------------------------------------------------------
+limits '{maxDuration: 10s, eventsPerSecond: 100000000, cpuBudget: 0.0005}'
+flood
+sleep 0.3
+start=$(date +%s)
+timeout 25 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -o json -e "$1"' \
+	"$TG_WORK" 'tracepoint:syscalls:sys_enter_openat { @[tid, comm] = count(); @s[nsecs % 64] = sum(nsecs); }' >"$out" 2>"$err"
+rc=$?
+took=$(($(date +%s) - start))
+flood_stop
+reason=$(end_rec 'd["reason"]')
+cpu=$(end_rec 'd["cpuNs"]')
+if [ "$reason" = cpu-budget ] && [ "$took" -lt 10 ]; then
+	tap_ok "cpuBudget 0.0005: a program burning CPU is stopped after ${took}s with reason cpu-budget (cpuNs $cpu)"
+else
+	tap_fail "cpuBudget: a program burning CPU is stopped with reason cpu-budget" "rc=$rc took=${took}s reason=$reason cpuNs=$cpu" "$(grep -v '"output"' "$out" | tail -2)" "$(cat "$err")"
+fi
+check "the cpu-budget end and its CPU time are in the audit record" \
+	test "$(last_complete '(r["tracegate"]["endReason"], r["tracegate"]["cpuNs"])')" = "('${reason:-x}', ${cpu:-0})"
+check "no program of ours is left" wait_for 3 no_progs_left
+check "tracegate audit verify passes" tracegate audit verify "$TG_AUDIT"
