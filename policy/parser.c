@@ -449,7 +449,8 @@ static struct tg_node *parse_postfix(struct parser *p)
 				n->str = s;
 				n->u64 = f.num;
 				n->flags |= TG_F_TUPLE_INDEX;
-			} else if (is_ident_like(h->kind)) {
+			} else if (is_ident_like(h->kind) && !strchr(h->text, ' ')) {
+				/* ("struct x" from C-text mode is a type, not a field) */
 				next(p, &f);
 				n = mk_str(p, TG_N_FIELD, e->loc, &f.text);
 				tg_token_release(&f);

@@ -362,6 +362,8 @@ static void test_syntax_errors(void **state)
 	check_error("BEGIN { $a ? 1 }", -TG_EPARSE, 1, 16, "unexpected \"}\" in conditional expression, expected \":\"");
 	check_error("BEGIN { $x. }", -TG_EPARSE, 1, 13, "unexpected \"}\" after \".\", expected a field name or a tuple index");
 	check_error("BEGIN { $x->1 }", -TG_EPARSE, 1, 13, "unexpected \"1\" after \"->\", expected a field name");
+	check_error("BEGIN { ($x->struct biz) }", -TG_EPARSE, 1, 14,
+		    "unexpected \"struct biz\" after \"->\", expected a field name");
 	check_error("BEGIN { $t.0 = 1 }", -TG_EPARSE, 1, 14,
 		    "tuple element cannot be assigned with \"=\": tuples are immutable once created, make a new tuple instead");
 	check_error("BEGIN { 1 += 2 }", -TG_EPARSE, 1, 11, "left side of \"+=\" is integer, not a map or variable");
