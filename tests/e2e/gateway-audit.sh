@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The audit log a reviewer can trust, through the real gateway: a record
+# is on disk before its trace starts; an audit log that cannot be written
+# starts nothing (503 with the reason); SIGKILL of the gateway in the
+# middle of a trace loses no record of it and the next start continues
+# the chain; rotation by size keeps the chain across files.
+source "$(dirname "$0")/lib.sh"
+need_bpf "gateway audit" || exit 0
+stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
+AUDIT_MNT=
+cleanup() {
+	local p
+	for p in "${TG_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ -n "$AUDIT_MNT" ] && mountpoint -q "$AUDIT_MNT"; then
+		umount "$AUDIT_MNT" || umount -l "$AUDIT_MNT"
+	fi
+	stack_stop
+}
+trap cleanup EXIT
+tap_ok "stack starts"
+
+out=$TG_WORK/out
+err=$TG_WORK/err
+OPENAT='tracepoint:syscalls:sys_enter_openat { printf("%s %s\n", comm, str(args->filename)); }'
+
+# gw_restart AUDIT-JSON: the gateway again, with this "audit" section
+gw_restart() {
+	if [ -n "${TG_GATEWAY_PID:-}" ]; then
+		kill "$TG_GATEWAY_PID" 2>/dev/null
+		wait "$TG_GATEWAY_PID" 2>/dev/null
+	fi
+	python3 - "$TG_WORK/gateway.json" "$1" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["audit"] = json.loads(sys.argv[2])
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+	tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
+	TG_GATEWAY_PID=$!
+	TG_PIDS+=("$TG_GATEWAY_PID")
+	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_GATEWAY/healthz" -o /dev/null
+}
+run1() { # a short real trace: BEGIN then exit
+	timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "BEGIN { printf(\"hi\\n\"); exit(); }"' \
+		"$TG_WORK" >"$out" 2>"$err"
+}
+
+# ---- durable before the trace starts -------------------------------------
+# The first line the client gets names the trace; its record must already
+# be in the file at that moment.
+kt_bg alice run pod/web-a -n team-a --duration 3 -o json -e "$OPENAT" >"$out" 2>"$err" &
+ktpid=$!
+wait_for 8 grep -q '"phase":"accepted"' "$out"
+seen=$(audit_py '[r["tracegate"]["trace"] for r in recs if r["stage"] == "ResponseStarted"]')
+trace=$(grep -m1 '"phase":"accepted"' "$out" | json_get 'd["trace"]')
+check "the allow record is on disk when the stream's first line arrives" grep -q "'$trace'" <<<"$seen"
+wait "$ktpid"
+
+# ---- SIGKILL mid-run -------------------------------------------------------
+kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$OPENAT" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 8 grep -q marker-team-a-web-a "$out"; then
+	trace=$(grep -m1 '"phase":"accepted"' "$out" | json_get 'd["trace"]')
+	ids=$(runner_prog_ids)
+	kill -9 "$TG_GATEWAY_PID"
+	wait "$TG_GATEWAY_PID" 2>/dev/null
+	wait "$ktpid" 2>/dev/null
+	rc=$?
+	check "the client sees the stream break (rc=$rc)" test "$rc" -ne 0
+	st=$(audit_py '[(r["stage"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["tracegate"].get("trace") == "'"$trace"'"]')
+	check "the killed trace's ResponseStarted allow record is in the log ($st)" \
+		test "$st" = "[('ResponseStarted', 'allow')]"
+	check "tracegate audit verify passes on the log after SIGKILL" tracegate audit verify "$TG_AUDIT"
+	# shellcheck disable=SC2086
+	check "the runner detaches the killed gateway's trace (3 s)" wait_for 3 progs_gone $ids
+	last_seq=$(tail -1 "$TG_AUDIT" | json_get 'd["seq"]')
+	last_hash=$(tail -1 "$TG_AUDIT" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	gw_restart "{\"path\": \"$TG_AUDIT\"}"
+	run1
+	check "after a restart a trace runs" grep -q '^hi$' "$out"
+	next=$(sed -n "$((last_seq + 1))p" "$TG_AUDIT" | json_get '(d["seq"], d["prevHash"])')
+	check "the next start continues the chain (seq $((last_seq + 1)), prevHash of the last record)" \
+		test "$next" = "($((last_seq + 1)), '$last_hash')"
+	check "tracegate audit verify passes across the restart" tracegate audit verify "$TG_AUDIT"
+else
+	tap_fail "a trace streams before the SIGKILL" "$(cat "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+
+# ---- rotation by size keeps the chain ------------------------------------------
+ROT=$TG_WORK/rot/audit.log
+mkdir -p "$TG_WORK/rot"
+gw_restart "{\"path\": \"$ROT\", \"rotateBytes\": 6000, \"keep\": 10}"
+for i in 1 2 3 4 5 6; do
+	run1
+done
+nfiles=$(ls "$ROT"* | wc -l)
+check "rotation by size made several files ($nfiles)" test "$nfiles" -ge 3
+big=$(find "$TG_WORK/rot" -name 'audit.log*' -size +6000c | wc -l)
+check "no file is larger than rotateBytes" test "$big" -eq 0
+check "tracegate audit verify passes across the rotated files" tracegate audit verify "$ROT"*
+n=$(cat "$ROT"* | grep -c .)
+check "no record was lost in rotation (12 records for 6 traces, got $n)" test "$n" -eq 12
+
+# ---- the audit log cannot be written: 503, nothing starts -----------------------------
+AUDIT_MNT=$TG_WORK/auditfs
+mkdir -p "$AUDIT_MNT"
+if mount -t tmpfs -o size=8k tmpfs "$AUDIT_MNT"; then
+	gw_restart "{\"path\": \"$AUDIT_MNT/audit.log\"}"
+	dd if=/dev/zero of="$AUDIT_MNT/fill" bs=1k count=64 2>/dev/null
+	before=$(our_progs)
+	timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "$1"' \
+		"$TG_WORK" "$OPENAT" >"$out" 2>"$err"
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'ServiceUnavailable' "$err" && grep -q 'audit log unwritable' "$err" &&
+		grep -qi 'no space' "$err"; then
+		tap_ok "a full audit filesystem: 503 naming the audit log and the reason"
+	else
+		tap_fail "a full audit filesystem: 503 naming the audit log and the reason" "rc=$rc" "$(cat "$out" "$err")"
+	fi
+	check "nothing was loaded" test "$(our_progs)" -le "$before"
+	check "nothing streamed" test ! -s "$out"
+	timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace check --context alice pod/web-a -n team-a -e "$1"' \
+		"$TG_WORK" "$OPENAT" >"$out" 2>"$err"
+	check "a dry run is refused too (503)" grep -q 'ServiceUnavailable' "$err"
+	rm -f "$AUDIT_MNT/fill"
+	run1
+	check "with space again, traces run" grep -q '^hi$' "$out"
+	kill "$TG_GATEWAY_PID" 2>/dev/null
+	wait "$TG_GATEWAY_PID" 2>/dev/null
+	TG_GATEWAY_PID=
+	umount "$AUDIT_MNT" && AUDIT_MNT=
+else
+	tap_fail "a tmpfs for the audit log can be mounted" "mount failed"
+fi
