@@ -256,6 +256,10 @@ static int pool_add(struct elf_file *f, const char *s, size_t *ret_off)
 {
 	size_t l = strlen(s) + 1;
 
+	/* The file is the tenant's: symbols may all name one long string,
+	 * which would make the pool symbols x length bytes. */
+	if (l > SYMS_ELF_MAX_NAME_BYTES - f->strs_len)
+		return -TG_ELIMIT;
 	if (f->strs_len + l > f->strs_cap) {
 		size_t cap = f->strs_cap ? f->strs_cap : 4096;
 		char *p;

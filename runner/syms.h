@@ -29,6 +29,7 @@
  * directories per hierarchy. */
 #define SYMS_KALLSYMS_MAX_BYTES (64u << 20)
 #define SYMS_ELF_MAX_SYMBOLS (4u << 20)
+#define SYMS_ELF_MAX_NAME_BYTES (64u << 20) /* symbol names kept of one ELF file */
 #define SYMS_USER_MAX_FILES 256          /* ELF files cached at once */
 #define SYMS_MAPS_MAX_BYTES (16u << 20)  /* /proc/PID/maps */
 #define SYMS_CGROUP_MAX_DIRS 100000

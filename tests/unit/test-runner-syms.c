@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <elf.h>
 #include "lib/buf.h"
 #include "lib/errors.h"
 #include "runner/syms.h"
@@ -249,6 +250,75 @@ static void test_user_not_elf(void **state)
 	syms_user_cache_free(c);
 }
 
+/* A tenant's binary whose symbols all name one long string: the names
+ * kept would be symbols x length bytes, so the file is refused past
+ * SYMS_ELF_MAX_NAME_BYTES instead (found by fuzz-runner-syms). */
+static void test_user_name_pool_limit(void **state)
+{
+	enum { NSYMS = 1700, NAMELEN = 40000 };
+	static const char shstr[] = "\0.text\0.symtab\0.strtab\0.shstrtab";
+	struct syms_user_cache *c = syms_user_cache_new();
+	size_t off_text = sizeof(Elf64_Ehdr), off_sym = off_text + 16;
+	size_t off_str = off_sym + NSYMS * sizeof(Elf64_Sym), off_shstr = off_str + NAMELEN + 2;
+	size_t off_sh = (off_shstr + sizeof(shstr) + 7) & ~(size_t)7;
+	size_t len = off_sh + 5 * sizeof(Elf64_Shdr);
+	unsigned char *img = calloc(1, len);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Sym *sym = (Elf64_Sym *)(img + off_sym);
+	Elf64_Shdr *sh = (Elf64_Shdr *)(img + off_sh);
+	char path[256];
+	uint64_t addr;
+	FILE *f;
+
+	assert_non_null(img);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_REL;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_shoff = off_sh;
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shnum = 5;
+	eh->e_shstrndx = 4;
+	for (size_t i = 1; i < NSYMS; i++)
+		sym[i] = (Elf64_Sym){ .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
+				      .st_shndx = 1, .st_value = 0x1000 + i * 8, .st_size = 8 };
+	memset(img + off_str + 1, 'A', NAMELEN);
+	memcpy(img + off_shstr, shstr, sizeof(shstr));
+	sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+			      .sh_offset = off_text, .sh_size = 16, .sh_addralign = 8 };
+	sh[2] = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_SYMTAB, .sh_offset = off_sym,
+			      .sh_size = NSYMS * sizeof(Elf64_Sym), .sh_link = 3, .sh_info = 1,
+			      .sh_addralign = 8, .sh_entsize = sizeof(Elf64_Sym) };
+	sh[3] = (Elf64_Shdr){ .sh_name = 15, .sh_type = SHT_STRTAB, .sh_offset = off_str,
+			      .sh_size = NAMELEN + 2, .sh_addralign = 1 };
+	sh[4] = (Elf64_Shdr){ .sh_name = 23, .sh_type = SHT_STRTAB, .sh_offset = off_shstr,
+			      .sh_size = sizeof(shstr), .sh_addralign = 1 };
+	assert_true((uint64_t)NSYMS * (NAMELEN + 1) > SYMS_ELF_MAX_NAME_BYTES);
+	snprintf(path, sizeof(path), "%s/pool-bomb.o", tmpdir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(syms_elf_symbol_addr(c, path, "x", &addr, NULL), -TG_ELIMIT);
+
+	/* the same file with one symbol of that name is read */
+	for (size_t i = 2; i < NSYMS; i++)
+		sym[i].st_name = 0;
+	f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	syms_user_cache_free(c);
+	c = syms_user_cache_new();
+	assert_int_equal(syms_elf_symbol_addr(c, path, "x", &addr, NULL), -ENOENT);
+	syms_user_cache_free(c);
+	free(img);
+}
+
 static void test_time(void **state)
 {
 	struct buf b = BUF_INIT(0);
@@ -371,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_kstack_as_bpftrace),
 		cmocka_unit_test(test_user_self),
 		cmocka_unit_test(test_user_not_elf),
+		cmocka_unit_test(test_user_name_pool_limit),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_cgroup_path_fixture),
 		cmocka_unit_test(test_cgroup_path_real),
