@@ -295,9 +295,32 @@ static struct tg_node *parse_call(struct parser *p, struct tg_token *t)
 		skip(p);
 		return TAKE_PTR(n);
 	}
-	if (!parse_args(p, n, TG_T_RPAREN, "in call arguments"))
-		return NULL;
-	return TAKE_PTR(n);
+	for (;;) {
+		struct tg_token *h = peek(p, 0);
+
+		if (h->kind == TG_T_IDENT && strchr(h->text, ' ') && pk(p, 1) == TG_T_RPAREN) {
+			/* sizeof(struct X): a C type, printed back the same way */
+			struct tg_token ty;
+
+			next(p, &ty);
+			if (!addkid(p, n, mk_str(p, TG_N_IDENT, ty.loc, &ty.text))) {
+				tg_token_release(&ty);
+				return NULL;
+			}
+			tg_token_release(&ty);
+			skip(p);
+			return TAKE_PTR(n);
+		}
+		if (!addkid(p, n, parse_expr(p)))
+			return NULL;
+		if (pk(p, 0) == TG_T_COMMA) {
+			skip(p);
+			continue;
+		}
+		if (!expect(p, TG_T_RPAREN, "in call arguments", "\",\" or \")\""))
+			return NULL;
+		return TAKE_PTR(n);
+	}
 }
 
 static struct tg_node *parse_primary(struct parser *p)
@@ -369,6 +392,12 @@ static struct tg_node *parse_primary(struct parser *p)
 			next(p, &t);
 			fail(p, t.loc, (uint32_t)t.len, -TG_EPARSE, "function \"%s\" is not known", t.text);
 			break;
+		}
+		if (h->kind == TG_T_IDENT && strchr(h->text, ' ')) {
+			/* a C type ("struct X") is only a call's last argument (parse_call) */
+			return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE,
+				    "type \"%s\" is not a value: it can only be an argument, as in sizeof(%s)",
+				    h->text, h->text);
 		}
 		next(p, &t);
 		n = mk_str(p, t.kind == TG_T_BUILTIN ? TG_N_BUILTIN : TG_N_IDENT, t.loc, &t.text);

@@ -362,6 +362,10 @@ static void test_syntax_errors(void **state)
 	check_error("BEGIN { $a ? 1 }", -TG_EPARSE, 1, 16, "unexpected \"}\" in conditional expression, expected \":\"");
 	check_error("BEGIN { $x. }", -TG_EPARSE, 1, 13, "unexpected \"}\" after \".\", expected a field name or a tuple index");
 	check_error("BEGIN { $x->1 }", -TG_EPARSE, 1, 13, "unexpected \"1\" after \"->\", expected a field name");
+	check_error("BEGIN { (1 + struct X) }", -TG_EPARSE, 1, 14,
+		    "type \"struct X\" is not a value: it can only be an argument, as in sizeof(struct X)");
+	check_error("BEGIN { struct X * 2 }", -TG_EPARSE, 1, 9,
+		    "type \"struct X\" is not a value: it can only be an argument, as in sizeof(struct X)");
 	check_error("BEGIN { ($x->struct biz) }", -TG_EPARSE, 1, 14,
 		    "unexpected \"struct biz\" after \"->\", expected a field name");
 	check_error("BEGIN { $t.0 = 1 }", -TG_EPARSE, 1, 14,
