@@ -285,6 +285,14 @@ int cmd_exec(int argc, char **argv)
 	eo.duration_ns = secs * 1000000000ull;
 	eo.stop_fd = stop_pipe[0];
 	eo.cache_dir = cache;
+	/* bpftrace's knob for cat(); the engine caps it */
+	if (getenv("BPFTRACE_CAT_BYTES_MAX") &&
+	    parse_u64(getenv("BPFTRACE_CAT_BYTES_MAX"), &eo.cat_bytes_max) < 0) {
+		log_error("BPFTRACE_CAT_BYTES_MAX \"%s\": expected a number of bytes",
+			  getenv("BPFTRACE_CAT_BYTES_MAX"));
+		scope_release(&scope);
+		return 2;
+	}
 	r = engine_run(&eo, &sink, &out, &res, &err);
 	scope_release(&scope);
 	if (r < 0) {

@@ -154,7 +154,7 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 		if (r < 0)
 			return r;
 		snprintf(dst, sizeof(dst), "(%s + %" PRIu32 ")", kp, cg_key_off(m, i));
-		if (m->keys[i].k == ST_STR)
+		if (sem_is_blob(&m->keys[i]))
 			r = str_copy(g, dst, sem_round8(m->keys[i].slen), &v);
 		else
 			r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", dst, v.e);
@@ -176,7 +176,7 @@ static int map_read(struct gen *g, struct tg_node *n, struct cv *v)
 	if (r < 0)
 		return r;
 	t = g->tmp++;
-	if (m->kind == MK_STR) {
+	if (m->kind == MK_STR || m->kind == MK_TEXT) {
 		uint32_t off = 0;
 
 		r = cg_slot(g, m->val.slen, n->loc, &off);
@@ -250,7 +250,7 @@ static int record(struct gen *g, struct tg_node *n, enum sem_rec_kind kind, uint
 		char dst[48];
 
 		snprintf(dst, sizeof(dst), "(r%d + %" PRIu32 ")", t, fa->off);
-		if (fa->t.k == ST_STR)
+		if (sem_is_blob(&fa->t))
 			r = str_copy(g, dst, fa->size, &vals[i]);
 		else
 			r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", dst, vals[i].e);
@@ -271,6 +271,44 @@ static int small_record(struct gen *g, enum sem_rec_kind kind, uint32_t id, cons
 		       t, t, t, (int)kind, t, id, t, t, a, t, b, t);
 }
 
+/* A value user space formats (sema.h, enum sem_text): its raw bytes in
+ * a scratch slot. */
+static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct sem_type *t = &sem_of(n)->t;
+	struct cv x;
+	uint32_t off = 0;
+	int r;
+
+	if (n->kind == TG_N_CALL && n->nkids && t->text != TX_KSTACK && t->text != TX_USTACK) {
+		r = cg_expr(g, n->kids[t->text == TX_STRFTIME ? 1 : 0], &x);
+		if (r < 0)
+			return r;
+	}
+	r = cg_slot(g, t->slen, n->loc, &off);
+	if (r < 0)
+		return r;
+	cv_str(v, off, t->slen);
+	switch (t->text) {
+	case TX_USERNAME:
+		return cg_emit(g, "*(__u64 *)%s = (__u32)bpf_get_current_uid_gid();", v->e);
+	case TX_KSTACK:
+	case TX_USTACK:
+		r = cg_emit(g, "*(__s64 *)%s = bpf_get_stackid(ctx, &tg_st%u, %s);", v->e, t->arg,
+			    t->text == TX_USTACK ? "256" : "0");
+		if (r >= 0 && t->text == TX_USTACK)
+			r = cg_emit(g, "*(__u64 *)(%s + 8) = bpf_get_current_pid_tgid() >> 32;", v->e);
+		return r;
+	case TX_USYM:
+		r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", v->e, x.e);
+		if (r >= 0)
+			r = cg_emit(g, "*(__u64 *)(%s + 8) = bpf_get_current_pid_tgid() >> 32;", v->e);
+		return r;
+	default:   /* ksym, strftime, cgroup_path: one integer */
+		return cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", v->e, x.e);
+	}
+}
+
 static int call(struct gen *g, struct tg_node *n, struct cv *v)
 {
 	const char *f = n->str;
@@ -279,9 +317,12 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 	int r;
 
 	cv_int(v, false, "0");
-	if (!strcmp(f, "printf") || !strcmp(f, "time") || (!strcmp(f, "print") && a->site >= 0)) {
+	if (a->t.k == ST_TEXT)
+		return text_value(g, n, v);
+	if (!strcmp(f, "printf") || !strcmp(f, "cat") || !strcmp(f, "time") ||
+	    (!strcmp(f, "print") && a->site >= 0)) {
 		const struct sem_site *st = &g->s->sites[a->site];
-		bool pf = !strcmp(f, "printf");
+		bool pf = !strcmp(f, "printf") || !strcmp(f, "cat");
 
 		return record(g, n, st->kind, (uint32_t)a->site, st->size, n->kids + (pf ? 1 : 0),
 			      st->nargs, st);
@@ -382,6 +423,10 @@ static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 	if (!strcmp(n->str, "probe"))
 		return lit(g, g->pp->name, strlen(g->pp->name), v);
+	if (!strcmp(n->str, "func"))
+		return lit(g, g->pp->func ? g->pp->func : "", g->pp->func ? strlen(g->pp->func) : 0, v);
+	if (sem_of(n)->t.k == ST_TEXT)
+		return text_value(g, n, v);
 	return cg_err(g, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
 }
 
@@ -551,7 +596,7 @@ static int ternary(struct gen *g, struct tg_node *n, struct cv *v)
 	r = cg_expr(g, n->kids[0], &c);
 	if (r < 0)
 		return r;
-	if (a->t.k == ST_STR) {
+	if (sem_is_blob(&a->t)) {
 		r = cg_slot(g, a->t.slen, n->loc, &off);
 		if (r < 0)
 			return r;
@@ -571,7 +616,7 @@ static int ternary(struct gen *g, struct tg_node *n, struct cv *v)
 		r = cg_expr(g, n->kids[i], &x);
 		if (r < 0)
 			return r;
-		if (a->t.k == ST_STR)
+		if (sem_is_blob(&a->t))
 			r = str_copy(g, v->e, sem_round8(a->t.slen), &x);
 		else if (a->t.k == ST_INT)
 			r = cg_emit(g, "t%d = %s;", t, x.e);
@@ -598,7 +643,7 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 		return builtin(g, n, v);
 	case TG_N_VAR:
 		var_name(g, a->var, name, sizeof(name));
-		if (a->t.k == ST_STR) {
+		if (sem_is_blob(&a->t)) {
 			cv_str(v, g->var_slot[a->var], g->sp->vars[a->var].t.slen);
 			return 0;
 		}
@@ -689,7 +734,7 @@ static int assign_map(struct gen *g, struct tg_node *n)
 	r = key_build(g, mn, NULL, kp, sizeof(kp));
 	if (r < 0)
 		return r;
-	if (m->kind == MK_STR) {
+	if (m->kind == MK_STR || m->kind == MK_TEXT) {
 		uint32_t off = 0;
 		char dst[48];
 
@@ -734,7 +779,7 @@ static int assign_var(struct gen *g, struct tg_node *n)
 	if (r < 0)
 		return r;
 	var_name(g, a->var, name, sizeof(name));
-	if (sv->t.k == ST_STR) {
+	if (sem_is_blob(&sv->t)) {
 		char dst[48];
 
 		snprintf(dst, sizeof(dst), "(tg_s + %" PRIu32 ")", g->var_slot[a->var]);

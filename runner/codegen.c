@@ -47,6 +47,7 @@ static const char prelude[] =
 	"static struct task_struct *(*bpf_get_current_task_btf)(void) = (void *)158;\n"
 	"static long (*tg_read_kernel)(void *dst, __u32 size, const void *p) = (void *)113;\n"
 	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
+	"static long (*bpf_get_stackid)(void *ctx, void *map, __u64 flags) = (void *)27;\n"
 	"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
 
 /* Helpers in C, after the maps they use. */
@@ -105,7 +106,7 @@ uint32_t cg_key_off(const struct sem_map *m, size_t i)
 	uint32_t off = 0;
 
 	for (size_t j = 0; j < i; j++)
-		off += m->keys[j].k == ST_STR ? sem_round8(m->keys[j].slen) : 8;
+		off += sem_is_blob(&m->keys[j]) ? sem_round8(m->keys[j].slen) : 8;
 	return off;
 }
 
@@ -122,6 +123,7 @@ uint32_t cg_val_size(const struct sem_map *m)
 {
 	switch (m->kind) {
 	case MK_STR:
+	case MK_TEXT:
 		return sem_round8(m->val.slen);
 	case MK_MIN: case MK_MAX: case MK_AVG: case MK_STATS:
 		return 16;
@@ -169,6 +171,12 @@ static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, ui
 	if (r >= 0)
 		r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_scratch SEC(\".maps\");\n",
 			       scratch ? scratch : 8);
+	/* one stack map per frame count: the kernel hashes only the frames
+	 * the map holds, so kstack(3) keys equal when their 3 frames do */
+	for (size_t i = 1; i <= SEM_STACK_FRAMES && r >= 0; i++)
+		if (s->stack_frames[i])
+			r = buf_printf(o, "struct { __uint(type, 7); __uint(max_entries, %" PRIu64 "); __uint(key_size, 4); __uint(value_size, %zu); } tg_st%zu SEC(\".maps\");\n",
+				       op->max_map_entries, i * 8, i);
 	for (size_t i = 0; i < s->nmaps && r >= 0; i++) {
 		const struct sem_map *m = &s->maps[i];
 
@@ -226,7 +234,7 @@ static int probe_block(struct gen *g, const struct tg_program *prog, size_t prob
 	g->scratch = 0;
 	r = cg_emit(g, "{ /* probe %zu, line %u */", probe, pr->loc.line);
 	for (size_t i = 0; i < sp->nvars && r >= 0; i++) {
-		if (sp->vars[i].t.k == ST_STR) {
+		if (sem_is_blob(&sp->vars[i].t)) {
 			r = cg_slot(g, sp->vars[i].t.slen, pr->loc, &slots[i]);
 			if (r >= 0)
 				r = cg_emit(g, "__builtin_memset((__u64 *)(tg_s + %" PRIu32 "), 0, %" PRIu32 ");",

@@ -5,6 +5,7 @@
  * -> maps.  See docs/internals/runner.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -31,12 +32,14 @@
 #include "runner/params.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
+#include "runner/values.h"
 #include "runner/verify.h"
 #include "lib/banned.h"
 
 #define ENGINE_DEFAULT_MAP_ENTRIES 4096
 #define ENGINE_RINGBUF_BYTES       (1u << 21)
 #define ENGINE_MAX_OUTPUT          (1u << 20)   /* one formatted event */
+#define ENGINE_CAT_BYTES           4096         /* cat()'s default, as bpftrace */
 
 struct run {
 	const struct engine_opts *o;
@@ -48,6 +51,7 @@ struct run {
 	int ncpus;
 	uint64_t max_entries;      /* of every map */
 	json_t *pending;           /* output held back until attached */
+	struct values vals;        /* symbols, stacks, times for ST_TEXT */
 	bool stop;
 	const char *reason;
 	int err;                   /* a sink or map failure ends the run */
@@ -83,7 +87,7 @@ static int diag_err(const struct engine_opts *o, const struct tg_diag *d, char *
 
 /* ---- maps -> records ---------------------------------------------------- */
 
-static int key_json(const struct sem_map *m, const uint8_t *k, json_t *e)
+static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, json_t *e)
 {
 	_cleanup_buf_ struct buf text = BUF_INIT(64 * 1024);
 	json_t *kv;
@@ -99,7 +103,14 @@ static int key_json(const struct sem_map *m, const uint8_t *k, json_t *e)
 
 		if (i)
 			buf_adds(&text, ", ");
-		if (m->keys[i].k == ST_STR) {
+		if (m->keys[i].k == ST_TEXT) {
+			_cleanup_buf_ struct buf t = BUF_INIT(64 * 1024);
+
+			if (values_format(&run->vals, &m->keys[i], p, true, &t) < 0)
+				return -ENOMEM;
+			r = json_array_append_new(kv, json_stringn(t.s, t.len));
+			buf_add(&text, t.s, t.len);
+		} else if (m->keys[i].k == ST_STR) {
 			size_t n = strnlen((const char *)p, m->keys[i].slen);
 
 			r = json_array_append_new(kv, json_stringn((const char *)p, n));
@@ -177,6 +188,9 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 		return NULL;
 	if (m->kind == MK_INT && !m->val.sign && json_object_set_new(rec, "unsigned", json_true()) < 0)
 		return NULL;
+	if (m->kind == MK_TEXT &&
+	    json_object_set_new(rec, "valueType", json_string(sem_type_name(&m->val))) < 0)
+		return NULL;
 	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
 		_cleanup_(json_decrefp) json_t *e = NULL;
 		int64_t a;
@@ -203,7 +217,7 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			if (!g) {
 				e = json_object();
 				bk = json_array();
-				if (!e || !bk || key_json(m, key, e) < 0)
+				if (!e || !bk || key_json(run, m, key, e) < 0)
 					return NULL;
 				for (size_t i = 0; i < nb; i++)
 					json_array_append_new(bk, json_integer(0));
@@ -229,12 +243,20 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			continue;
 		}
 		e = json_object();
-		if (!e || key_json(m, key, e) < 0)
+		if (!e || key_json(run, m, key, e) < 0)
 			return NULL;
 		switch (m->kind) {
 		case MK_STR:
 			json_object_set_new(e, "value", json_stringn((const char *)val, strnlen((const char *)val, vs)));
 			break;
+		case MK_TEXT: {
+			_cleanup_buf_ struct buf t = BUF_INIT(ENGINE_MAX_OUTPUT);
+
+			if (values_format(&run->vals, &m->val, val, false, &t) < 0 ||
+			    json_object_set_new(e, "value", json_stringn(t.s, t.len)) < 0)
+				return NULL;
+			break;
+		}
 		case MK_INT:
 			memcpy(&a, val, 8);
 			json_object_set_new(e, "value", json_integer((json_int_t)a));
@@ -376,8 +398,8 @@ static int flush_pending(struct run *run)
 	return r;
 }
 
-static int site_args(const struct sem_site *st, const uint8_t *d, size_t len,
-		     struct tg_fmt_arg *args)
+static int site_args(struct run *run, const struct sem_site *st, const uint8_t *d, size_t len,
+		     struct tg_fmt_arg *args, struct buf *texts)
 {
 	for (size_t i = 0; i < st->nargs; i++) {
 		const struct sem_fmt_arg *fa = &st->args[i];
@@ -386,6 +408,16 @@ static int site_args(const struct sem_site *st, const uint8_t *d, size_t len,
 		if (fa->off + fa->size > len)
 			return -EINVAL;
 		memset(&args[i], 0, sizeof(args[i]));
+		if (fa->t.k == ST_TEXT) {
+			int r = values_format(&run->vals, &fa->t, d + fa->off, false, &texts[i]);
+
+			if (r < 0)
+				return r;
+			args[i].kind = TG_FMT_TEXT;
+			args[i].s = texts[i].s;
+			args[i].slen = texts[i].len;
+			continue;
+		}
 		if (fa->t.k == ST_STR) {
 			args[i].kind = TG_FMT_STR;
 			args[i].s = (const char *)d + fa->off;
@@ -399,6 +431,56 @@ static int site_args(const struct sem_site *st, const uint8_t *d, size_t len,
 			args[i].i = (int64_t)u;
 		else
 			args[i].u = u;
+	}
+	return 0;
+}
+
+static int warn_cb(void *ctx, const char *msg);
+
+/* The first max bytes of a file (never blocks on a FIFO). */
+static int read_head(const char *path, size_t max, struct buf *out)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	char tmp[4096];
+
+	if (fd < 0)
+		return -errno;
+	while (out->len < max) {
+		ssize_t n = read(fd, tmp, MIN(sizeof(tmp), max - out->len));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		if (buf_add(out, tmp, (size_t)n) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* cat(): b holds the path; replaced by at most cat_bytes_max bytes of
+ * the file, printed as is (bpftrace adds no newline).  A file that cannot
+ * be read is a warning, as bpftrace's error that does not stop it. */
+static int cat_file(struct run *run, struct buf *b)
+{
+	uint64_t max = run->o->cat_bytes_max ? run->o->cat_bytes_max : ENGINE_CAT_BYTES;
+	_cleanup_free_ char *path = buf_detach(b, NULL);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	*b = (struct buf)BUF_INIT(ENGINE_MAX_OUTPUT);
+	if (max > ENGINE_MAX_OUTPUT)
+		max = ENGINE_MAX_OUTPUT;
+	r = read_head(path, (size_t)max, b);
+	if (r < 0) {
+		_cleanup_free_ char *msg = NULL;
+
+		if (asprintf(&msg, "cat: failed to open file \"%s\": %s", path, strerror(-r)) < 0)
+			return -ENOMEM;
+		return warn_cb(run, msg);
 	}
 	return 0;
 }
@@ -426,21 +508,30 @@ static int on_record(void *ctx, void *data, size_t len)
 	}
 	switch (kind) {
 	case REC_PRINTF:
-	case REC_PRINT_VAL: {
+	case REC_PRINT_VAL:
+	case REC_CAT: {
+		struct buf texts[SEM_MAX_FMT_ARGS];
 		const struct sem_site *st;
 
 		if (id >= run->sem->nsites)
 			return 0;
 		st = &run->sem->sites[id];
-		if (site_args(st, d, len, args) < 0)
-			return 0;
-		if (kind == REC_PRINTF)
+		for (size_t i = 0; i < st->nargs; i++)
+			texts[i] = (struct buf)BUF_INIT(ENGINE_MAX_OUTPUT);
+		r = site_args(run, st, d, len, args, texts);
+		if (r >= 0 && kind == REC_PRINT_VAL)
+			r = tg_printf_format(&b, args[0].kind == TG_FMT_STR || args[0].kind == TG_FMT_TEXT ?
+					     "%s\n" : args[0].kind == TG_FMT_INT ? "%d\n" : "%u\n", args, 1);
+		else if (r >= 0)
 			r = tg_printf_format(&b, st->fmt, args, st->nargs);
-		else
-			r = tg_printf_format(&b, args[0].kind == TG_FMT_STR ? "%s\n" :
-					     args[0].kind == TG_FMT_INT ? "%d\n" : "%u\n", args, 1);
-		if (r >= 0)
+		if (r >= 0 && kind == REC_CAT)
+			r = cat_file(run, &b);
+		if (r >= 0 && b.len)
 			r = output(run, cgid, &b);
+		for (size_t i = 0; i < st->nargs; i++)
+			buf_release(&texts[i]);
+		if (r == -EINVAL)   /* a record that does not match its site */
+			r = 0;
 		break;
 	}
 	case REC_TIME: {
@@ -697,6 +788,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 			continue;
 		for (size_t j = 0; j < st->nargs; j++)
 			kinds[j] = st->args[j].t.k == ST_STR ? TG_FMT_STR :
+				   st->args[j].t.k == ST_TEXT ? TG_FMT_TEXT :
 				   st->args[j].t.sign ? TG_FMT_INT : TG_FMT_UINT;
 		r = tg_printf_check(st->fmt, kinds, st->nargs, diag.msg, sizeof(diag.msg));
 		if (r < 0) {
@@ -757,6 +849,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	r = loader_load(&ld, cr.obj, cr.len, ret_err);
 	if (r < 0)
 		goto out;
+	values_init(&run.vals, &sem, &ld);
 	if (o->scope) {
 		r = loader_set_scope(&ld, o->scope, ret_err);
 		if (r < 0)
@@ -873,6 +966,7 @@ out:
 		res->map_drops = percpu_counter(&run, "tg_mdrops");
 	}
 	json_decref(run.pending);
+	values_release(&run.vals);
 	ring_buffer__free(rb);
 	guard_timers_release(&run.timers);
 	free(run.timer_err);

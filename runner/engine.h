@@ -54,6 +54,7 @@ struct engine_opts {
 	const struct engine_limits *limits;
 	const char *cache_dir;          /* compiled-object cache; NULL: default */
 	const char *const *allowed_helpers; /* verifier allow-list; NULL: default */
+	uint64_t cat_bytes_max;         /* cat(): bytes per file; 0: 4096 (at most 1 MiB) */
 };
 
 struct engine_result {

@@ -71,14 +71,14 @@ const char *sem_mkind_str(enum sem_mkind k)
 	static const char *const names[] = {
 		[MK_NONE] = "none", [MK_INT] = "int", [MK_STR] = "str", [MK_COUNT] = "count",
 		[MK_SUM] = "sum", [MK_MIN] = "min", [MK_MAX] = "max", [MK_AVG] = "avg",
-		[MK_STATS] = "stats", [MK_HIST] = "hist", [MK_LHIST] = "lhist",
+		[MK_STATS] = "stats", [MK_HIST] = "hist", [MK_LHIST] = "lhist", [MK_TEXT] = "text",
 	};
 	return k < ARRAY_SIZE(names) && names[k] ? names[k] : "none";
 }
 
 bool sem_map_percpu(const struct sem_map *m)
 {
-	return m->kind >= MK_COUNT;
+	return m->kind >= MK_COUNT && m->kind != MK_TEXT;
 }
 
 static const char *const int_builtins[] = {
@@ -156,6 +156,22 @@ static struct sem_map *map_get(struct sctx *c, struct tg_node *n, int *ret_idx)
 	return &s->maps[s->nmaps++];
 }
 
+const char *sem_type_name(const struct sem_type *t)
+{
+	static const char *const texts[] = {
+		[TX_NONE] = "text", [TX_KSYM] = "ksym", [TX_USYM] = "usym", [TX_KSTACK] = "kstack",
+		[TX_USTACK] = "ustack", [TX_STRFTIME] = "strftime", [TX_USERNAME] = "username",
+		[TX_CGPATH] = "cgroup_path",
+	};
+
+	switch (t->k) {
+	case ST_INT: return "integer";
+	case ST_STR: return "string";
+	case ST_TEXT: return t->text < ARRAY_SIZE(texts) ? texts[t->text] : "text";
+	default: return "none";
+	}
+}
+
 static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 		      const struct sem_type *t, const char *what)
 {
@@ -165,10 +181,11 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 			have->size = 8;
 		return 0;
 	}
-	if (have->k != t->k)
+	if (have->k != t->k || (have->k == ST_TEXT &&
+				 (have->text != t->text || have->arg != t->arg ||
+				  have->stack_perf != t->stack_perf || have->slen != t->slen)))
 		return err(c, at->loc, TG_ETYPE, "%s: type mismatch (%s and %s)", what,
-			   have->k == ST_STR ? "string" : "integer",
-			   t->k == ST_STR ? "string" : "integer");
+			   sem_type_name(have), sem_type_name(t));
 	if (have->k == ST_STR && t->slen > have->slen)
 		have->slen = t->slen;
 	if (have->k == ST_INT && !t->sign)
@@ -206,7 +223,7 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 		r = expr(c, k);
 		if (r < 0)
 			return r;
-		if (sem_of(k)->t.k != ST_INT && sem_of(k)->t.k != ST_STR)
+		if (sem_of(k)->t.k != ST_INT && !sem_is_blob(&sem_of(k)->t))
 			return err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
 				   i + 1);
 		if (m->keys_known) {
@@ -222,7 +239,7 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 	m->nkeys = n->nkids;
 	m->keys_known = true;
 	for (size_t i = 0; i < m->nkeys; i++)
-		bytes += m->keys[i].k == ST_STR ? sem_round8(m->keys[i].slen) : 8;
+		bytes += sem_is_blob(&m->keys[i]) ? sem_round8(m->keys[i].slen) : 8;
 	if (bytes + 8 > SEM_MAX_KEY_BYTES)
 		return err(c, n->loc, TG_ELIMIT, "map \"%s\": key larger than %d bytes", n->str,
 			   SEM_MAX_KEY_BYTES);
@@ -377,7 +394,7 @@ static int site_arg(struct sctx *c, struct tg_node *n, struct sem_site *st)
 	fa = &st->args[st->nargs++];
 	fa->t = sem_of(n)->t;
 	fa->off = st->size;
-	fa->size = fa->t.k == ST_STR ? sem_round8(fa->t.slen) : 8;
+	fa->size = sem_is_blob(&fa->t) ? sem_round8(fa->t.slen) : 8;
 	st->size += fa->size;
 	if (st->size > SEM_MAX_RECORD)
 		return err(c, n->loc, TG_ELIMIT, "arguments larger than %d bytes", SEM_MAX_RECORD);
@@ -390,8 +407,9 @@ static int call_printf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	int r;
 
 	if (n->nkids < 1 || n->kids[0]->kind != TG_N_STR)
-		return err(c, n->loc, TG_ETYPE, "printf(): the first argument must be a string literal");
-	r = site_new(c, n, a, REC_PRINTF, n->kids[0]->str);
+		return err(c, n->loc, TG_ETYPE, "%s(): the first argument must be a string literal",
+			   n->str);
+	r = site_new(c, n, a, !strcmp(n->str, "cat") ? REC_CAT : REC_PRINTF, n->kids[0]->str);
 	if (r < 0)
 		return r;
 	if (!aux(c, n->kids[0]))
@@ -400,15 +418,120 @@ static int call_printf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		r = expr(c, n->kids[i]);
 		if (r < 0)
 			return r;
-		if (sem_of(n->kids[i])->t.k != ST_INT && sem_of(n->kids[i])->t.k != ST_STR)
-			return err(c, n->kids[i]->loc, TG_ETYPE, "printf(): argument %zu has no value",
-				   i);
+		if (sem_of(n->kids[i])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[i])->t))
+			return err(c, n->kids[i]->loc, TG_ETYPE, "%s(): argument %zu has no value",
+				   n->str, i);
 		st = &c->s->sites[a->site];
 		r = site_arg(c, n->kids[i], st);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+static int str_id(struct sctx *c, struct tg_node *lit, uint16_t *ret)
+{
+	struct sem *s = c->s;
+
+	for (size_t i = 0; i < s->nstrs; i++) {
+		if (!strcmp(s->strs[i], lit->str)) {
+			*ret = (uint16_t)i;
+			return 0;
+		}
+	}
+	if (s->nstrs == SEM_MAX_STRS)
+		return err(c, lit->loc, TG_ELIMIT, "more than %d distinct strftime formats and filters",
+			   SEM_MAX_STRS);
+	s->strs[s->nstrs] = lit->str;
+	*ret = (uint16_t)s->nstrs++;
+	return 0;
+}
+
+/* kstack, ustack, kstack(perf), kstack(3), kstack(bpftrace, 3) */
+static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, struct tg_node *call)
+{
+	bool user = n->str[0] == 'u';
+	int64_t limit = SEM_STACK_FRAMES;
+	bool perf = false;
+
+	if (call && call->nkids > 2)
+		return err(c, call->loc, TG_ETYPE, "%s(): takes a mode and a frame count", n->str);
+	for (size_t i = 0; call && i < call->nkids; i++) {
+		struct tg_node *k = call->kids[i];
+		int r;
+
+		if (k->kind == TG_N_IDENT && i == 0) {
+			if (!aux(c, k))
+				return -ENOMEM;
+			if (strcmp(k->str, "perf") && strcmp(k->str, "bpftrace"))
+				return err(c, k->loc, TG_ETYPE, "%s(): mode \"%s\": expected perf or bpftrace",
+					   n->str, k->str);
+			perf = !strcmp(k->str, "perf");
+			continue;
+		}
+		r = want_const(c, k, n->str, &limit);
+		if (r < 0)
+			return r;
+		if (limit < 1 || limit > SEM_STACK_FRAMES)
+			return err(c, k->loc, TG_ETYPE, "%s(): frame count must be 1..%d", n->str,
+				   SEM_STACK_FRAMES);
+	}
+	c->s->uses_stacks = true;
+	c->s->stack_frames[limit] = true;
+	a->t = (struct sem_type){ .k = ST_TEXT, .text = user ? TX_USTACK : TX_KSTACK,
+				  .slen = user ? 16 : 8, .stack_perf = perf, .arg = (uint16_t)limit };
+	return 0;
+}
+
+/* Functions whose values user space formats; 1 when f is none of them. */
+static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	const char *f = n->str;
+	int r;
+
+	if (!strcmp(f, "ksym") || !strcmp(f, "usym")) {
+		if (n->nkids != 1)
+			return err(c, n->loc, TG_ETYPE, "%s(): takes one address", f);
+		r = want_int(c, n->kids[0], f);
+		if (r < 0)
+			return r;
+		a->t = (struct sem_type){ .k = ST_TEXT, .text = f[0] == 'k' ? TX_KSYM : TX_USYM,
+					  .slen = f[0] == 'k' ? 8 : 16 };
+		return 0;
+	}
+	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))
+		return stack_type(c, n, a, n);
+	if (!strcmp(f, "strftime")) {
+		if (n->nkids != 2 || n->kids[0]->kind != TG_N_STR)
+			return err(c, n->loc, TG_ETYPE, "strftime(): takes a format string literal and nanoseconds");
+		if (!aux(c, n->kids[0]))
+			return -ENOMEM;
+		r = want_int(c, n->kids[1], "strftime()");
+		if (r < 0)
+			return r;
+		a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_STRFTIME, .slen = 8 };
+		return str_id(c, n->kids[0], &a->t.arg);
+	}
+	if (!strcmp(f, "cgroup_path")) {
+		uint16_t id = 0;
+
+		if (n->nkids < 1 || n->nkids > 2 || (n->nkids == 2 && n->kids[1]->kind != TG_N_STR))
+			return err(c, n->loc, TG_ETYPE, "cgroup_path(): takes a cgroup id and a filter string literal");
+		r = want_int(c, n->kids[0], "cgroup_path()");
+		if (r < 0)
+			return r;
+		if (n->nkids == 2) {
+			if (!aux(c, n->kids[1]))
+				return -ENOMEM;
+			r = str_id(c, n->kids[1], &id);
+			if (r < 0)
+				return r;
+			id++;
+		}
+		a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_CGPATH, .slen = 8, .arg = id };
+		return 0;
+	}
+	return 1;
 }
 
 static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
@@ -419,8 +542,11 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	int r;
 
 	a->t = T_NONE;
-	if (!strcmp(f, "printf"))
+	if (!strcmp(f, "printf") || !strcmp(f, "cat"))
 		return call_printf(c, n, a);
+	r = call_text(c, n, a);
+	if (r != 1)
+		return r;
 	if (!strcmp(f, "str"))
 		return call_str(c, n, a);
 	if (!strcmp(f, "exit")) {
@@ -464,7 +590,7 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		r = expr(c, n->kids[0]);
 		if (r < 0)
 			return r;
-		if (sem_of(n->kids[0])->t.k != ST_INT && sem_of(n->kids[0])->t.k != ST_STR)
+		if (sem_of(n->kids[0])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[0])->t))
 			return err(c, n->kids[0]->loc, TG_ETYPE, "print(): argument has no value");
 		r = site_new(c, n, a, REC_PRINT_VAL, NULL);
 		if (r < 0)
@@ -661,6 +787,20 @@ static int expr(struct sctx *c, struct tg_node *n)
 			a->t = (struct sem_type){ .k = ST_STR, .slen = 16 };
 			return 0;
 		}
+		if (!strcmp(n->str, "username")) {
+			a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_USERNAME, .slen = 8 };
+			return 0;
+		}
+		if (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"))
+			return stack_type(c, n, a, NULL);
+		if (!strcmp(n->str, "func")) {
+			if (!c->p->is_probe_fn)
+				return err(c, n->loc, TG_ETYPE,
+					   "builtin \"func\": only in kprobe, kretprobe, uprobe and uretprobe probes");
+			c->p->uses_probe = true;
+			a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+			return 0;
+		}
 		if (!strcmp(n->str, "probe")) {
 			c->p->uses_probe = true;
 			a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
@@ -693,6 +833,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 				a->t = T_U64;
 			return 0;
 		case MK_STR:
+		case MK_TEXT:
 			a->t = m->val;
 			return 0;
 		case MK_NONE:
@@ -757,7 +898,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 			return r;
 		t1 = &sem_of(n->kids[1])->t;
 		t2 = &sem_of(n->kids[2])->t;
-		if (t1->k != t2->k)
+		if (t1->k != t2->k || (t1->k == ST_TEXT && (t1->text != t2->text || t1->arg != t2->arg)))
 			return err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
 		a->t = *t1;
 		if (t1->k == ST_STR)
@@ -841,6 +982,9 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 	case ST_STR:
 		r = set_kind(c, n, m, MK_STR);
 		break;
+	case ST_TEXT:
+		r = set_kind(c, n, m, MK_TEXT);
+		break;
 	default:
 		return err(c, rhs->loc, TG_ETYPE, "map \"%s\": assigned value has no value", m->name);
 	}
@@ -861,7 +1005,7 @@ static int assign_var(struct sctx *c, struct tg_node *n)
 	r = expr(c, rhs);
 	if (r < 0)
 		return r;
-	if (sem_of(rhs)->t.k != ST_INT && sem_of(rhs)->t.k != ST_STR)
+	if (sem_of(rhs)->t.k != ST_INT && !sem_is_blob(&sem_of(rhs)->t))
 		return err(c, rhs->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
 			   n->kids[0]->str);
 	idx = var_find(c, n->kids[0]->str);
@@ -969,6 +1113,10 @@ static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *
 		c.p->args = tp ? tp[i] : NULL;
 		c.p->is_begin = !strcmp(pr->attach[0].type, "BEGIN");
 		c.p->is_end = !strcmp(pr->attach[0].type, "END");
+		c.p->is_probe_fn = !strcmp(pr->attach[0].type, "kprobe") ||
+				   !strcmp(pr->attach[0].type, "kretprobe") ||
+				   !strcmp(pr->attach[0].type, "uprobe") ||
+				   !strcmp(pr->attach[0].type, "uretprobe");
 		if (pr->pred) {
 			r = want_int(&c, pr->pred, "predicate");
 			if (r < 0)

@@ -23,6 +23,8 @@
 #define SEM_MAX_FMT_ARGS    32
 #define SEM_MAX_KEY_BYTES   256    /* one map key (stack-built) */
 #define SEM_MAX_RECORD      4096   /* one ring-buffer record */
+#define SEM_MAX_STRS        256    /* distinct strftime formats and filters */
+#define SEM_STACK_FRAMES    127    /* bpftrace's default and maximum */
 
 enum sem_tkind {
 	ST_NONE,    /* statement-like calls (printf, exit...) */
@@ -30,18 +32,42 @@ enum sem_tkind {
 	ST_STR,     /* slen bytes, NUL-padded */
 	ST_ARGS,    /* the `args` builtin before ->field */
 	ST_AGG,     /* count() sum() ... : only on the right of @m = */
+	ST_TEXT,    /* slen raw bytes (8 or 16) that user space formats by
+		       `text` (symbols, stacks, times, user names) */
+};
+
+enum sem_text {
+	TX_NONE,
+	TX_KSYM,       /* __u64 address */
+	TX_USYM,       /* __u64 address, __u64 pid */
+	TX_KSTACK,     /* __s64 stack id */
+	TX_USTACK,     /* __s64 stack id, __u64 pid */
+	TX_STRFTIME,   /* __u64 nsecs since boot; arg = format (sem.strs) */
+	TX_USERNAME,   /* __u64 uid */
+	TX_CGPATH,     /* __u64 cgroup id; arg = filter (sem.strs) + 1, 0: none */
 };
 
 struct sem_type {
 	enum sem_tkind k;
 	uint8_t size;       /* ST_INT: 1, 2, 4, 8 */
 	bool sign;          /* ST_INT */
-	uint32_t slen;      /* ST_STR */
+	uint32_t slen;      /* ST_STR; ST_TEXT: bytes */
+	uint8_t text;       /* ST_TEXT: enum sem_text */
+	uint8_t stack_perf; /* TX_KSTACK/TX_USTACK: perf mode */
+	uint16_t arg;       /* TX_STRFTIME, TX_CGPATH: index in sem.strs;
+			       stacks: frames to print */
 };
+
+/* Values kept as bytes (strings and ST_TEXT) rather than integers. */
+static inline bool sem_is_blob(const struct sem_type *t)
+{
+	return t->k == ST_STR || t->k == ST_TEXT;
+}
 
 enum sem_mkind {
 	MK_NONE, MK_INT, MK_STR, MK_COUNT, MK_SUM, MK_MIN, MK_MAX, MK_AVG, MK_STATS,
 	MK_HIST, MK_LHIST,
+	MK_TEXT,    /* values of type ST_TEXT (val), stored as bytes */
 };
 
 struct sem_map {
@@ -65,6 +91,7 @@ enum sem_rec_kind {
 	REC_CLEAR = 5,     /* id = map id */
 	REC_ZERO = 6,      /* id = map id */
 	REC_TIME = 7,      /* id = site (format string) */
+	REC_CAT = 8,       /* id = site; printf-style path, arguments as printf */
 };
 
 /* Every ring buffer record starts with this header. */
@@ -97,6 +124,7 @@ struct sem_probe {
 	const struct tp_format *args;   /* tracepoint whose args->x types this probe */
 	bool uses_args, uses_probe;
 	bool is_begin, is_end;
+	bool is_probe_fn;               /* k/kr/u/uretprobe: `func` is known */
 };
 
 /* What each expression node's aux points to. */
@@ -122,6 +150,10 @@ struct sem {
 	struct sem_site *sites;
 	size_t nsites;
 	bool uses_elapsed;
+	bool uses_stacks;             /* kstack/ustack: tg_st<frames> maps */
+	bool stack_frames[SEM_STACK_FRAMES + 1]; /* frame counts used */
+	const char *strs[SEM_MAX_STRS]; /* strftime formats, cgroup_path filters */
+	size_t nstrs;
 	void **allocs;                /* every sem_node, for release */
 	size_t nallocs, aallocs;
 };
@@ -152,5 +184,7 @@ const char *sem_mkind_str(enum sem_mkind k);
 /* True when the map's values are per-CPU (count, sum, min, max, avg,
  * stats, hist, lhist), summed in user space. */
 bool sem_map_percpu(const struct sem_map *m);
+/* "integer", "string", "ksym", "kstack"... for messages and valueType. */
+const char *sem_type_name(const struct sem_type *t);
 
 #endif

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Formatting of raw BPF values in user space (see values.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "lib/cleanup.h"
+#include "lib/errors.h"
+#include "runner/loader.h"
+#include "runner/syms.h"
+#include "runner/values.h"
+#include "lib/banned.h"
+
+void values_init(struct values *v, const struct sem *s, const struct loader *ld)
+{
+	memset(v, 0, sizeof(*v));
+	v->sem = s;
+	v->ld = ld;
+}
+
+void values_release(struct values *v)
+{
+	syms_kernel_free(v->kernel);
+	syms_user_cache_free(v->user);
+	memset(v, 0, sizeof(*v));
+}
+
+static const struct syms_kernel *kernel(struct values *v)
+{
+	if (!v->kernel_tried) {
+		v->kernel_tried = true;
+		if (syms_kernel_load(&v->kernel, NULL) < 0)
+			v->kernel = NULL;
+	}
+	return v->kernel;
+}
+
+static struct syms_user_cache *user(struct values *v)
+{
+	if (!v->user)
+		v->user = syms_user_cache_new();
+	return v->user;
+}
+
+static int stack(struct values *v, const struct sem_type *t, int64_t id, int pid, bool in_key,
+		 struct buf *out)
+{
+	uint64_t ips[SEM_STACK_FRAMES] = { 0 };
+	struct syms_stack_opts so = {
+		.sz = sizeof(so),
+		.mode = t->stack_perf ? SYMS_STACK_PERF : SYMS_STACK_BPFTRACE,
+		.user = t->text == TX_USTACK,
+		.pid = pid,
+		.indent = in_key ? 4 : 8,
+		.kernel = kernel(v),
+		.ucache = user(v),
+	};
+	char name[16];
+	uint32_t key = (uint32_t)id;
+	size_t n = t->arg && t->arg <= SEM_STACK_FRAMES ? t->arg : SEM_STACK_FRAMES;
+	int fd;
+
+	snprintf(name, sizeof(name), "tg_st%zu", n);
+	fd = v->ld ? loader_map_fd(v->ld, name) : -1;
+	/* a negative id is a failed bpf_get_stackid: an empty stack */
+	if (id < 0 || fd < 0 || bpf_map_lookup_elem(fd, &key, ips) < 0)
+		n = 0;
+	if (so.user && !so.ucache)
+		return -ENOMEM;
+	return syms_format_stack(out, ips, n, &so);
+}
+
+static int username(uint64_t uid, struct buf *out)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[4096];
+
+	if (getpwuid_r((uid_t)uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		return buf_adds(out, res->pw_name);
+	return buf_printf(out, "%" PRIu64, uid);
+}
+
+int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
+		  struct buf *out)
+{
+	uint64_t a = 0, b = 0;
+	int r;
+
+	memcpy(&a, raw, 8);
+	if (t->slen >= 16)
+		memcpy(&b, raw + 8, 8);
+	switch (t->text) {
+	case TX_KSYM:
+		return syms_format_ksym(out, kernel(v), a, false);
+	case TX_USYM:
+		if (!user(v))
+			return -ENOMEM;
+		return syms_format_usym(out, v->user, (int)b, a, false, false);
+	case TX_KSTACK:
+	case TX_USTACK:
+		return stack(v, t, (int64_t)a, (int)b, in_key, out);
+	case TX_STRFTIME:
+		if (!v->boot_known) {
+			r = syms_boottime(&v->boot);
+			if (r < 0)
+				return r;
+			v->boot_known = true;
+		}
+		if (t->arg >= v->sem->nstrs)
+			return -EINVAL;
+		return syms_format_strftime(out, v->sem->strs[t->arg], &v->boot, a);
+	case TX_USERNAME:
+		return username(a, out);
+	case TX_CGPATH:
+		if (t->arg > v->sem->nstrs)
+			return -EINVAL;
+		return syms_cgroup_path(out, a, t->arg ? v->sem->strs[t->arg - 1] : NULL, NULL);
+	default:
+		return -EINVAL;
+	}
+}
