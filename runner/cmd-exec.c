@@ -94,6 +94,17 @@ static int out_status(void *ctx, const char *phase, json_t *details)
 
 		printf("Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
 		fflush(stdout);
+	} else if (!strcmp(phase, "loaded")) {
+		json_t *progs = json_object_get(details, "programs"), *p;
+		size_t i;
+
+		printf("Loaded %zu program%s into the kernel (nothing attached):\n",
+		       json_array_size(progs), json_array_size(progs) == 1 ? "" : "s");
+		json_array_foreach(progs, i, p)
+			printf("  %s  %s  %s\n", json_string_value(json_object_get(p, "function")),
+			       json_string_value(json_object_get(p, "section")),
+			       json_string_value(json_object_get(p, "probe")));
+		fflush(stdout);
 	} else if (!strcmp(phase, "attached") && getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED")) {
 		fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stderr);
 		fflush(stderr);
@@ -113,7 +124,7 @@ static void usage(void)
 	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]\n"
 	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
 	      "                             [--max-map-entries N] [--rate N] [--cpu-budget F]\n"
-	      "                             [--summary] [ARGS...]\n",
+	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n",
 	      stderr);
 }
 
@@ -146,6 +157,7 @@ int cmd_exec(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "cpu-budget", required_argument, NULL, 'B' },
 		{ "summary", no_argument, NULL, 'S' },
+		{ "load-only", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -204,6 +216,9 @@ int cmd_exec(int argc, char **argv)
 			break;
 		case 'S':
 			summary = true;
+			break;
+		case 'L':
+			eo.load_only = true;
 			break;
 		case 'h':
 			usage();
@@ -303,7 +318,7 @@ int cmd_exec(int argc, char **argv)
 			fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
 		return 1;
 	}
-	if (!out.final_header)
+	if (!out.final_header && !eo.load_only)
 		fputs("\n\n", stdout);
 	fflush(stdout);
 	if (summary)

@@ -632,6 +632,31 @@ static size_t probe_count(const struct plan *pl)
 	return n;
 }
 
+static json_t *loaded_details(const struct plan *pl)
+{
+	json_t *v = json_array();
+
+	for (size_t k = 0; v && k < pl->n; k++) {
+		const struct plan_prog *pp = &pl->progs[k];
+
+		/* BEGIN and END blocks share one program each */
+		if (k && (pp->kind == PK_BEGIN || pp->kind == PK_END)) {
+			size_t j;
+
+			for (j = 0; j < k && pl->progs[j].kind != pp->kind; j++)
+				;
+			if (j < k)
+				continue;
+		}
+		if (json_array_append_new(v, json_pack("{s:s, s:s, s:s}", "function", pp->fn,
+						       "section", pp->section, "probe", pp->name)) < 0) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return json_pack("{s:o}", "programs", v);
+}
+
 static int status(struct run *run, const char *phase, json_t *details)
 {
 	int r = run->sink->status ? run->sink->status(run->ctx, phase, details) : 0;
@@ -850,6 +875,14 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	if (r < 0)
 		goto out;
 	values_init(&run.vals, &sem, &ld);
+	if (o->load_only) {
+		/* every program passed the kernel verifier; nothing attaches */
+		r = status(&run, "loaded", loaded_details(&pl));
+		if (r < 0)
+			goto out;
+		snprintf(res->reason, sizeof(res->reason), "loaded");
+		goto out;
+	}
 	if (o->scope) {
 		r = loader_set_scope(&ld, o->scope, ret_err);
 		if (r < 0)

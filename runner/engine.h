@@ -55,6 +55,8 @@ struct engine_opts {
 	const char *cache_dir;          /* compiled-object cache; NULL: default */
 	const char *const *allowed_helpers; /* verifier allow-list; NULL: default */
 	uint64_t cat_bytes_max;         /* cat(): bytes per file; 0: 4096 (at most 1 MiB) */
+	bool load_only;                 /* compile, verify, load, status "loaded", stop:
+					   nothing runs or attaches (reason "loaded") */
 };
 
 struct engine_result {
