@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * libFuzzer target for the runner's session request (runner/session.h):
+ * the body of POST /v1/sessions, which arrives from the network (behind
+ * mTLS, but a compromised or buggy gateway is still untrusted input), and
+ * the resolution of its pods to cgroup directories.
+ *
+ * The pods are resolved under a private directory laid out as the
+ * kubelet lays out pod cgroups (a few pods of each layout and QoS class),
+ * standing in for the cgroup2 mount, so that a uid or qos class that
+ * walks out of the tree would be seen: every resolved directory must be
+ * one of the pod directories made here.
+ *
+ * Properties beyond "no crash, no leak": a parsed request respects every
+ * SESSION_* limit, has at least one pod, printable names without '/',
+ * a duration capped by limits.maxDuration; a refusal has a message and
+ * leaves the request untouched.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "lib/errors.h"
+#include "runner/scope.h"
+#include "runner/session.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_ROOT "/tg-fuzz"
+
+static char mnt[] = "/tmp/tg-fuzz-session-XXXXXX";
+static bool have_tree;
+
+/* Pod directories, relative to mnt: the only answers resolution may give. */
+static const char *const pod_dirs[] = {
+	FUZZ_ROOT "/kubepods/burstable/pod6c0f4a1e-2b3d-4c5e-8f70-00000000a001",
+	FUZZ_ROOT "/kubepods/besteffort/pod6c0f4a1e-2b3d-4c5e-8f70-00000000b002",
+	FUZZ_ROOT "/kubepods/pod6c0f4a1e-2b3d-4c5e-8f70-00000000c003",
+	FUZZ_ROOT "/kubepods.slice/kubepods-burstable.slice/"
+		  "kubepods-burstable-pod6c0f4a1e_2b3d_4c5e_8f70_00000000d004.slice",
+	FUZZ_ROOT "/kubepods.slice/kubepods-pod8a2b1c3d4e5f60718293a4b5c6d7e8f9.slice",
+};
+
+static void fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "fuzz-runner-session: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+	abort();
+}
+
+static int mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, path, n + 1);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	(void)remove(p);
+	return 0;
+}
+
+static void remove_tree(void)
+{
+	(void)nftw(mnt, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_tree(void)
+{
+	char p[PATH_MAX];
+
+	if (!mkdtemp(mnt))
+		return;
+	atexit(remove_tree);
+	for (size_t i = 0; i < sizeof(pod_dirs) / sizeof(pod_dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", mnt, pod_dirs[i]);
+		if (mkdir_p(p) < 0)
+			return;
+	}
+	have_tree = true;
+}
+
+static bool printable_name(const char *s, size_t max, bool required)
+{
+	size_t n;
+
+	if (!s)
+		return !required;
+	n = strlen(s);
+	if ((required && !n) || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' ||
+		    s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+static void check_resolve(const struct session_request *req)
+{
+	struct session_config cfg = { .node = "node-fuzz", .cgroup2_mnt = mnt,
+				      .cgroup_root = FUZZ_ROOT };
+	struct scope sc = { 0 };
+	char *err = NULL;
+	int r;
+
+	r = session_resolve(req, &cfg, &sc, &err);
+	if (r < 0 && !err && r != -ENOMEM)
+		fail("resolve: refusal without a message", tg_strerror(r));
+	for (size_t i = 0; i < sc.n; i++) {
+		const char *path = sc.targets[i].path;
+		bool known = false;
+
+		for (size_t k = 0; k < sizeof(pod_dirs) / sizeof(pod_dirs[0]) && !known; k++)
+			known = path && !strncmp(path, mnt, strlen(mnt)) &&
+				!strcmp(path + strlen(mnt), pod_dirs[k]);
+		if (!known)
+			fail("resolve: a pod resolved to a directory that is no pod's", path);
+	}
+	/* a pod named twice is one target */
+	if (r == 0 && (sc.n == 0 || sc.n > req->npods))
+		fail("resolve: success without targets, or with more targets than pods", NULL);
+	scope_release(&sc);
+	free(err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct session_request req, blank;
+	char *err = NULL, *body, *pods;
+	int r;
+
+	if (!have_tree && mnt[sizeof(mnt) - 2] == 'X')
+		make_tree();
+	body = malloc(size ? size : 1);
+	if (!body)
+		return 0;
+	memcpy(body, data, size);
+	memset(&req, 0xa5, sizeof(req));
+	blank = req;
+	r = session_request_parse(body, size, &req, &err);
+	if (r < 0) {
+		if (r != -EINVAL && r != -E2BIG && r != -ENOMEM)
+			fail("parse: unexpected error code", tg_strerror(r));
+		if (r != -ENOMEM && (!err || !*err))
+			fail("parse: refusal without a message", NULL);
+		if (memcmp(&req, &blank, sizeof(req)))
+			fail("parse: request written on failure", err);
+		free(err);
+		free(body);
+		return 0;
+	}
+	if (err)
+		fail("parse: success with a message", err);
+	if (!printable_name(req.trace, SESSION_MAX_TRACE_ID, true))
+		fail("parse: trace id not a bounded printable name", req.trace);
+	if (!req.program || req.program_len != strlen(req.program) || !req.program_len)
+		fail("parse: program missing or its length wrong", NULL);
+	if (req.nparams > SESSION_MAX_PARAMS || (req.nparams && !req.params))
+		fail("parse: params beyond the limit", NULL);
+	for (size_t i = 0; i < req.nparams; i++)
+		if (!req.params[i] || strlen(req.params[i]) > SESSION_MAX_PARAM_LEN)
+			fail("parse: a param beyond the limit", NULL);
+	if (!req.npods || req.npods > SCOPE_MAX_TARGETS || !req.pods)
+		fail("parse: no pods or too many", NULL);
+	for (size_t i = 0; i < req.npods; i++) {
+		const struct session_pod *p = &req.pods[i];
+
+		if (!printable_name(p->ns, SESSION_MAX_NAME, true) ||
+		    !printable_name(p->name, SESSION_MAX_NAME, true) ||
+		    !printable_name(p->uid, 128, true) || !printable_name(p->qos, 32, false))
+			fail("parse: a pod field is not a bounded printable name", NULL);
+	}
+	if (req.duration_s > SESSION_MAX_DURATION_S)
+		fail("parse: duration beyond the limit", NULL);
+	if (req.limits.max_duration_ns &&
+	    (req.duration_s == 0 || req.duration_s * 1000000000ull > req.limits.max_duration_ns))
+		fail("parse: duration not capped by limits.maxDuration", NULL);
+	if (req.limits.sz != sizeof(req.limits) || req.limits.cpu_budget < 0 ||
+	    req.limits.cpu_budget > 1024)
+		fail("parse: limits out of range", NULL);
+	pods = session_request_pods(&req);
+	if (!pods)
+		fail("parse: no pod list", NULL);
+	free(pods);
+	if (have_tree)
+		check_resolve(&req);
+	session_request_release(&req);
+	free(body);
+	return 0;
+}
