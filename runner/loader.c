@@ -312,7 +312,7 @@ int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, 
 		case PK_UPROBE:
 		case PK_URETPROBE: {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
-				    .func_name = pp->func);
+				    .func_name = pp->resolved ? NULL : pp->func);
 			struct bpf_link *lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path,
 									   pp->func ? pp->offset : pp->offset,
 									   &uo);

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The probe plan (see probes.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <linux/perf_event.h>
 
 #include "lib/cleanup.h"
+#include "lib/cleanup-elf.h"
 #include "lib/errors.h"
+#include "lib/util.h"
 #include "runner/probes.h"
 #include "lib/banned.h"
 
@@ -192,10 +199,228 @@ static int tp_plan(struct plan *pl, const struct tg_attach *a, size_t probe, str
 	return 0;
 }
 
+static int kprobe_one(struct plan *pl, const struct tg_attach *a, size_t probe, bool ret,
+		      const char *func, struct tg_diag *d)
+{
+	struct plan_prog *p = prog_new(pl, a->loc, d);
+
+	if (!p)
+		return -TG_ELIMIT;
+	p->kind = ret ? PK_KRETPROBE : PK_KPROBE;
+	p->probe = probe;
+	p->func = strdup(func);
+	p->offset = a->offset;
+	if (!p->func || asprintf(&p->section, "%s/%s", ret ? "kretprobe" : "kprobe", func) < 0 ||
+	    asprintf(&p->name, "%s:%s", a->type, func) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* kprobe:vfs_* : the kernel's text symbols that match, each once, sorted
+ * (bpftrace reads available_filter_functions, which needs ftrace; kallsyms
+ * lists the same functions plus a few ftrace cannot trace). */
+static int kprobe_glob(struct plan *pl, const struct tg_attach *a, size_t probe, bool ret,
+		       struct tg_diag *d)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char **names = NULL;
+	size_t n = 0, cap = 0;
+	char *line, *next;
+	int r;
+
+	r = read_file("/proc/kallsyms", 64u << 20, &text, NULL);
+	if (r < 0)
+		return diag_set(d, a->loc, TG_ELOAD, "probe \"%s\": cannot read /proc/kallsyms: %s",
+				a->raw, strerror(-r));
+	for (line = text; line && *line; line = next) {
+		char *type, *name, *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		type = strchr(line, ' ');
+		if (!type || (type[1] != 't' && type[1] != 'T') || type[2] != ' ')
+			continue;
+		name = type + 3;
+		end = strpbrk(name, " \t");
+		if (end)
+			continue;   /* a module's symbol ("name\t[mod]") */
+		if (!glob_match(a->func, name))
+			continue;
+		if (n == cap) {
+			char **v;
+
+			if (n >= PLAN_MAX_PROGS)
+				return diag_set(d, a->loc, TG_ELIMIT, "probe \"%s\": matches more than %d functions",
+						a->raw, PLAN_MAX_PROGS);
+			cap = cap ? cap * 2 : 64;
+			v = realloc(names, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			names = v;
+		}
+		names[n++] = name;
+	}
+	if (!n)
+		return warn(pl, "probe \"%s\": no kernel function matches, skipped", a->raw);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(names[i], names[i - 1]))
+			continue;
+		r = kprobe_one(pl, a, probe, ret, names[i], d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool is_elf(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char m[4];
+
+	return fd >= 0 && read(fd, m, 4) == 4 && !memcmp(m, "\177ELF", 4);
+}
+
+/* lib<name>.so.<version> (or lib<name>.so) in dir; the highest version. */
+static char *lib_in_dir(const char *dir, const char *name)
+{
+	_cleanup_free_ char *prefix = NULL, *best = NULL;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t pl;
+
+	if (!d)
+		return NULL;
+	if (asprintf(&prefix, "%s%s.so", str_has_prefix(name, "lib") ? "" : "lib", name) < 0) {
+		closedir(d);
+		return NULL;
+	}
+	pl = strlen(prefix);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = NULL;
+
+		if (strncmp(de->d_name, prefix, pl) || (de->d_name[pl] && de->d_name[pl] != '.'))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || !is_elf(path))
+			continue;
+		if (!best || strcmp(path, best) > 0) {
+			free(best);
+			best = TAKE_PTR(path);
+		}
+	}
+	closedir(d);
+	return TAKE_PTR(best);
+}
+
+/* bpftrace's resolution of a uprobe target without a '/': an executable
+ * on PATH, else a library as the dynamic loader finds it ("libc" ->
+ * /usr/lib/x86_64-linux-gnu/libc.so.6).  Unresolved names stay as given
+ * (attaching then names them). */
+static char *uprobe_path(const char *target)
+{
+	static const char *const dirs[] = {
+		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+		"/lib", "/usr/lib", "/usr/local/lib", "/lib/aarch64-linux-gnu",
+		"/usr/lib/aarch64-linux-gnu",
+	};
+	const char *env = getenv("PATH");
+	_cleanup_free_ char *pathv = strdup(env ? env : "/usr/local/bin:/usr/bin:/bin");
+	char *save = NULL;
+
+	if (strchr(target, '/') || !pathv)
+		return strdup(target);
+	for (char *dir = strtok_r(pathv, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = NULL;
+
+		if (asprintf(&p, "%s/%s", dir, target) >= 0 && access(p, X_OK) == 0 && is_elf(p))
+			return TAKE_PTR(p);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *p = lib_in_dir(dirs[i], target);
+
+		if (p)
+			return p;
+	}
+	return strdup(target);
+}
+
+/* The file offset of virtual address v (its PT_LOAD segment). */
+static void vaddr_to_off(Elf *e, uint64_t v, uint64_t *ret)
+{
+	size_t n = 0;
+
+	*ret = 0;
+	if (elf_getphdrnum(e, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+		    v >= ph.p_vaddr && v < ph.p_vaddr + ph.p_memsz) {
+			*ret = v - ph.p_vaddr + ph.p_offset;
+			return;
+		}
+	}
+}
+
+/* True when path's .symtab or .dynsym defines function name, with its
+ * file offset in *ret_off (0 when not found or unreadable); (a file
+ * that cannot be read counts as having it: attaching will say why). */
+static bool elf_has_func(const char *path, const char *name, uint64_t *ret_off)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_(elf_endp) Elf *e = NULL;
+	Elf_Scn *scn = NULL;
+	size_t nlen = strlen(name);
+	bool readable = false;
+
+	*ret_off = 0;
+	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE)
+		return true;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e)
+		return true;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		readable = true;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && i < (1u << 22); i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+			    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+			     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC))
+				continue;
+			n = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (n && !strncmp(n, name, nlen) && (n[nlen] == '\0' || n[nlen] == '@'))
+			{
+				vaddr_to_off(e, sym.st_value, ret_off);
+				return true;
+			}
+		}
+	}
+	return !readable;
+}
+
 static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
 {
 	struct plan_prog *p;
 	bool ret;
+	uint64_t foff = 0;
 
 	if (!strcmp(a->type, "tracepoint"))
 		return tp_plan(pl, a, probe, d);
@@ -204,20 +429,12 @@ static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe, 
 		return perf_plan(pl, a, probe, d);
 	if (!strcmp(a->type, "kprobe") || !strcmp(a->type, "kretprobe")) {
 		ret = !strcmp(a->type, "kretprobe");
-		if (!a->func || strpbrk(a->func, "*?[") || a->target)
+		if (!a->func || a->target)
 			return diag_set(d, a->loc, TG_EUNSUPPORTED,
-					"probe \"%s\": wildcards and modules are not supported", a->raw);
-		p = prog_new(pl, a->loc, d);
-		if (!p)
-			return -TG_ELIMIT;
-		p->kind = ret ? PK_KRETPROBE : PK_KPROBE;
-		p->probe = probe;
-		p->func = strdup(a->func);
-		p->offset = a->offset;
-		if (!p->func || asprintf(&p->section, "%s/%s", ret ? "kretprobe" : "kprobe", a->func) < 0 ||
-		    asprintf(&p->name, "%s:%s", a->type, a->func) < 0)
-			return -ENOMEM;
-		return 0;
+					"probe \"%s\": kernel modules are not supported", a->raw);
+		if (strpbrk(a->func, "*?["))
+			return kprobe_glob(pl, a, probe, ret, d);
+		return kprobe_one(pl, a, probe, ret, a->func, d);
 	}
 	if (!strcmp(a->type, "uprobe") || !strcmp(a->type, "uretprobe")) {
 		ret = !strcmp(a->type, "uretprobe");
@@ -229,9 +446,23 @@ static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe, 
 			return -TG_ELIMIT;
 		p->kind = ret ? PK_URETPROBE : PK_UPROBE;
 		p->probe = probe;
-		p->path = strdup(a->target);
+		p->path = uprobe_path(a->target);
+		if (p->path && a->func && elf_has_func(p->path, a->func, &foff)) {
+			/* resolved here: libbpf refuses a name defined twice
+			 * (versioned symbols such as pthread_create@GLIBC_2.2.5) */
+			p->resolved = foff != 0;
+		} else if (p->path && a->func) {
+			/* bpftrace drops a function the file lacks, silently
+			 * (glibc 2.34's libpthread has no pthread_create: 0.17
+			 * attaches nothing for it either) */
+			free(p->path);
+			pl->n--;
+			return 0;
+		}
 		p->func = a->func ? strdup(a->func) : NULL;
 		p->offset = a->func ? a->offset : a->address;
+		if (p->resolved)
+			p->offset += foff;
 		p->section = strdup(ret ? "uretprobe" : "uprobe");
 		if (!p->path || (a->func && !p->func) || !p->section ||
 		    asprintf(&p->name, "%s:%s:%s", a->type, a->target, a->func ? a->func : "") < 0)

@@ -39,6 +39,7 @@ struct plan_prog {
 	char *path;
 	char *func;
 	uint64_t offset;
+	bool resolved;             /* uprobe: offset is the function's file offset + offset */
 };
 
 struct plan {
