@@ -15,6 +15,7 @@
 #include "policy/ast.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"
+#include "runner/params.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
 #include "runner/verify.h"
@@ -52,13 +53,13 @@ static struct gen_out generate(const char *text, const int *levels, size_t nleve
 
 static void unsupported_names_line_and_column(void **state)
 {
-	struct gen_out g = generate("BEGIN {\n  @x = 1;\n  @y = kstack;\n}", NULL, 0);
+	struct gen_out g = generate("BEGIN {\n  @x = 1;\n  @y = ntop(1);\n}", NULL, 0);
 
 	(void)state;
 	assert_int_equal(g.r, -TG_EUNSUPPORTED);
 	assert_int_equal(g.diag.loc.line, 3);
 	assert_int_equal(g.diag.loc.col, 8);
-	assert_non_null(strstr(g.diag.msg, "kstack"));
+	assert_non_null(strstr(g.diag.msg, "ntop"));
 }
 
 static void type_errors(void **state)
@@ -147,6 +148,88 @@ static void compiles_and_verifies(void **state)
 	}
 }
 
+/* Values user space formats (symbols, stacks, times, names) as printf
+ * arguments, map keys and values compile and pass the object verifier. */
+static void text_values_compile_and_verify(void **state)
+{
+	static const int levels[] = { 2 };
+	struct gen_out g = generate("tracepoint:syscalls:sys_enter_openat {\n"
+				    "  printf(\"%s %s %s %s\\n\", ksym(1), usym(2), username, strftime(\"%H\", nsecs));\n"
+				    "  @k[kstack(3)] = count(); @u[ustack(perf)] = count(); @t = strftime(\"%m\", nsecs);\n"
+				    "  @c[cgroup_path(cgroup)] = count(); $s = kstack; print($s); @a = usym(1); @b = @a;\n"
+				    "}\n", levels, 1);
+	struct compile_result cr;
+	char dir[] = "/tmp/tg-unit-cache-XXXXXX";
+	_cleanup_free_ char *err = NULL, *verr = NULL;
+	struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
+	char cmd[128];
+	int r;
+
+	(void)state;
+	if (g.r < 0)
+		print_message("%u:%u: %s\n", g.diag.loc.line, g.diag.loc.col, g.diag.msg);
+	assert_int_equal(g.r, 0);
+	/* one stack map per frame count */
+	assert_non_null(strstr(g.src, "tg_st3 SEC"));
+	assert_non_null(strstr(g.src, "tg_st127 SEC"));
+	assert_non_null(mkdtemp(dir));
+	r = compile_bpf(g.src, strlen(g.src), dir, &cr, &err);
+	if (r < 0)
+		print_message("%s\n", err ? err : "?");
+	assert_int_equal(r, 0);
+	r = verify_object(cr.obj, cr.len, &vo, &verr);
+	if (r < 0)
+		print_message("%s\n", verr ? verr : "?");
+	assert_int_equal(r, 0);
+	free(cr.obj);
+	free(g.src);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void text_value_type_errors(void **state)
+{
+	struct gen_out g;
+
+	(void)state;
+	g = generate("BEGIN { @x = ksym(1); @x = usym(1); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "ksym and usym"));
+	g = generate("BEGIN { @x = kstack(perf, 200); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_int_equal(g.diag.loc.col, 27);
+	g = generate("BEGIN { @x = strftime(\"%H\"); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+}
+
+/* $N in attach points becomes the parameter; predicates, bodies, strings
+ * and comments keep theirs. */
+static void params_in_attach_points(void **state)
+{
+	static const char *const p[] = { "5", "IN" };
+	struct tg_diag d = { 0 };
+	char *out = NULL;
+	size_t len = 0;
+	const char *src;
+
+	(void)state;
+	src = "i:ms:$1 /$1 == 5/ { printf(\"$1 %d\\n\", $1); } // $2\nBEG$2 { exit(); }";
+	assert_int_equal(params_subst_attach(src, strlen(src), p, 2, &out, &len, &d), 0);
+	assert_string_equal(out, "i:ms:5 /$1 == 5/ { printf(\"$1 %d\\n\", $1); } // $2\nBEGIN { exit(); }");
+	assert_int_equal(len, strlen(out));
+	free(out);
+	/* nothing to do: *ret stays NULL, the text is used as is */
+	src = "uprobe:/bin/bash:readline /pid == $1/ { @[$2] = count(); }";
+	assert_int_equal(params_subst_attach(src, strlen(src), p, 2, &out, &len, &d), 0);
+	assert_null(out);
+	/* a parameter that is not given names where it is */
+	src = "BEGIN {}\ni:s:$3 {}";
+	assert_int_equal(params_subst_attach(src, strlen(src), p, 2, &out, &len, &d), -TG_ETYPE);
+	assert_int_equal(d.loc.line, 2);
+	assert_int_equal(d.loc.col, 5);
+	assert_non_null(strstr(d.msg, "\"$3\""));
+}
+
 static void hist_buckets_match_bpftrace(void **state)
 {
 	(void)state;
@@ -166,6 +249,9 @@ int main(void)
 		cmocka_unit_test(prologue_first_in_every_probe),
 		cmocka_unit_test(compiles_and_verifies),
 		cmocka_unit_test(hist_buckets_match_bpftrace),
+		cmocka_unit_test(text_values_compile_and_verify),
+		cmocka_unit_test(text_value_type_errors),
+		cmocka_unit_test(params_in_attach_points),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
