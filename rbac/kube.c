@@ -20,6 +20,7 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "rbac/kube.h"
+#include "rbac/kube-json.h"
 #include "lib/banned.h"
 
 #define KUBE_TOKENREVIEW_PATH "/apis/authentication.k8s.io/v1/tokenreviews"
@@ -36,8 +37,7 @@ struct kube_client {
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static int set_err(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int set_err(char **ret_err, const char *fmt, ...)
+int kube_json_set_err(char **ret_err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -166,31 +166,31 @@ static size_t strv_len(const char *const *v)
 }
 
 /* Loads a response body as a JSON object; NULL and a message otherwise. */
-static json_t *load_object(const char *body, size_t len, const char *what, char **ret_err)
+json_t *kube_json_load_object(const char *body, size_t len, const char *what, char **ret_err)
 {
 	json_error_t jerr;
 	json_t *j;
 
 	if (!body) {
-		set_err(ret_err, "%s: empty response body", what);
+		kube_json_set_err(ret_err, "%s: empty response body", what);
 		return NULL;
 	}
 	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		set_err(ret_err, "%s: response is not JSON: %s at line %d column %d", what, jerr.text,
+		kube_json_set_err(ret_err, "%s: response is not JSON: %s at line %d column %d", what, jerr.text,
 			jerr.line, jerr.column);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		set_err(ret_err, "%s: response is not a JSON object", what);
+		kube_json_set_err(ret_err, "%s: response is not a JSON object", what);
 		return NULL;
 	}
 	return j;
 }
 
 /* For a non-2xx answer: the Status message when the body is one. */
-static int status_error(long http_status, const char *body, size_t len, const char *what, int code,
+int kube_json_status_error(long http_status, const char *body, size_t len, const char *what, int code,
 			char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
@@ -205,26 +205,26 @@ static int status_error(long http_status, const char *body, size_t len, const ch
 		reason = json_string_value(json_object_get(j, "reason"));
 	}
 	if (msg)
-		set_err(ret_err, "%s: api server answered %ld %s: %s", what, http_status,
+		kube_json_set_err(ret_err, "%s: api server answered %ld %s: %s", what, http_status,
 			reason ? reason : "", msg);
 	else
-		set_err(ret_err, "%s: api server answered %ld", what, http_status);
+		kube_json_set_err(ret_err, "%s: api server answered %ld", what, http_status);
 	return -code;
 }
 
 /* Checks apiVersion and kind of a review/object answer. */
-static int check_type(json_t *j, const char *api_version, const char *kind, const char *what,
+int kube_json_check_type(json_t *j, const char *api_version, const char *kind, const char *what,
 		      char **ret_err)
 {
 	const char *av = json_string_value(json_object_get(j, "apiVersion"));
 	const char *k = json_string_value(json_object_get(j, "kind"));
 
 	if (!k || strcmp(k, kind) != 0) {
-		set_err(ret_err, "%s: expected kind \"%s\", got \"%s\"", what, kind, k ? k : "");
+		kube_json_set_err(ret_err, "%s: expected kind \"%s\", got \"%s\"", what, kind, k ? k : "");
 		return -TG_EUPSTREAM;
 	}
 	if (!av || strcmp(av, api_version) != 0) {
-		set_err(ret_err, "%s: expected apiVersion \"%s\", got \"%s\"", what, api_version,
+		kube_json_set_err(ret_err, "%s: expected apiVersion \"%s\", got \"%s\"", what, api_version,
 			av ? av : "");
 		return -TG_EUPSTREAM;
 	}
@@ -247,7 +247,7 @@ static int get_bool(json_t *obj, const char *key, bool *ret)
 }
 
 /* An omitempty string: missing -> NULL; present but not a string -> error. */
-static int get_str(json_t *obj, const char *key, const char **ret)
+int kube_json_get_str(json_t *obj, const char *key, const char **ret)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -282,40 +282,40 @@ int kube_client_new(const struct kube_client_opts *opts, struct kube_client **re
 	size_t n;
 
 	if (!opts || opts->sz < sizeof(struct kube_client_opts) || !ret) {
-		set_err(ret_err, "kube client options: wrong size or missing");
+		kube_json_set_err(ret_err, "kube client options: wrong size or missing");
 		return -EINVAL;
 	}
 	if (!opts->server || !str_has_prefix(opts->server, "https://") || strlen(opts->server) <= 8) {
-		set_err(ret_err, "api server \"%s\": must be an https:// URL",
+		kube_json_set_err(ret_err, "api server \"%s\": must be an https:// URL",
 			opts->server ? opts->server : "");
 		return -TG_ECONFIG;
 	}
 	if (strpbrk(opts->server, " \t\r\n?#")) {
-		set_err(ret_err, "api server \"%s\": must not contain spaces, a query or a fragment",
+		kube_json_set_err(ret_err, "api server \"%s\": must not contain spaces, a query or a fragment",
 			opts->server);
 		return -TG_ECONFIG;
 	}
 	if (!opts->ca_file || !*opts->ca_file) {
-		set_err(ret_err, "api server \"%s\": a CA file is required", opts->server);
+		kube_json_set_err(ret_err, "api server \"%s\": a CA file is required", opts->server);
 		return -TG_ECONFIG;
 	}
 	if (access(opts->ca_file, R_OK) < 0) {
 		int e = errno;
 
-		set_err(ret_err, "CA file \"%s\": %s", opts->ca_file, strerror(e));
+		kube_json_set_err(ret_err, "CA file \"%s\": %s", opts->ca_file, strerror(e));
 		return -TG_ECONFIG;
 	}
 	if (!!opts->client_cert != !!opts->client_key) {
-		set_err(ret_err, "client certificate and key must be given together");
+		kube_json_set_err(ret_err, "client certificate and key must be given together");
 		return -TG_ECONFIG;
 	}
 	if (!opts->token_file && !opts->client_cert) {
-		set_err(ret_err, "api server \"%s\": a token file or a client certificate is required",
+		kube_json_set_err(ret_err, "api server \"%s\": a token file or a client certificate is required",
 			opts->server);
 		return -TG_ECONFIG;
 	}
 	if (opts->timeout_ms < 0) {
-		set_err(ret_err, "api server timeout: must not be negative");
+		kube_json_set_err(ret_err, "api server timeout: must not be negative");
 		return -TG_ECONFIG;
 	}
 	c = calloc(1, sizeof(*c));
@@ -494,13 +494,13 @@ int kube_client_do(struct kube_client *c, const struct kube_request *r, long *re
 	if (ret < 0) {
 		if (c->token_file && (ret == -ENOENT || ret == -EACCES || ret == -EISDIR ||
 				      ret == -ENODATA || ret == -EFBIG || ret == -EBADMSG))
-			set_err(ret_err, "token file \"%s\": %s", c->token_file,
+			kube_json_set_err(ret_err, "token file \"%s\": %s", c->token_file,
 				ret == -ENODATA ? "empty" :
 				ret == -EBADMSG ? "not a bearer token" :
 				ret == -EFBIG	? "too large" :
 						  strerror(-ret));
 		else
-			set_err(ret_err, "api request \"%s %s\": %s", r->method ? r->method : "",
+			kube_json_set_err(ret_err, "api request \"%s %s\": %s", r->method ? r->method : "",
 				r->path ? r->path : "", strerror(-ret));
 		return ret == -ENOMEM ? ret : -TG_EUPSTREAM;
 	}
@@ -510,10 +510,10 @@ int kube_client_do(struct kube_client *c, const struct kube_request *r, long *re
 	cc = curl_easy_perform(e);
 	if (cc != CURLE_OK) {
 		if (ctx.too_big || cc == CURLE_FILESIZE_EXCEEDED)
-			set_err(ret_err, "api server \"%s\": response to \"%s\" larger than %u bytes",
+			kube_json_set_err(ret_err, "api server \"%s\": response to \"%s\" larger than %u bytes",
 				c->server, r->path, (unsigned)KUBE_MAX_RESPONSE);
 		else
-			set_err(ret_err, "api server \"%s\": %s", c->server,
+			kube_json_set_err(ret_err, "api server \"%s\": %s", c->server,
 				errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		buf_release(&body);
 		return -TG_EUPSTREAM;
@@ -631,34 +631,34 @@ int kube_tokenreview_parse_ex(long http_status, const char *body, size_t len,
 	if (!ret_user)
 		return -EINVAL;
 	if (http_status < 200 || http_status > 299)
-		return status_error(http_status, body, len, what, TG_EUPSTREAM, ret_err);
-	j = load_object(body, len, what, ret_err);
+		return kube_json_status_error(http_status, body, len, what, TG_EUPSTREAM, ret_err);
+	j = kube_json_load_object(body, len, what, ret_err);
 	if (!j)
 		return -TG_EUPSTREAM;
-	r = check_type(j, "authentication.k8s.io/v1", "TokenReview", what, ret_err);
+	r = kube_json_check_type(j, "authentication.k8s.io/v1", "TokenReview", what, ret_err);
 	if (r < 0)
 		return r;
 	status = json_object_get(j, "status");
 	if (!json_is_object(status)) {
-		set_err(ret_err, "%s: answer has no \"status\" object", what);
+		kube_json_set_err(ret_err, "%s: answer has no \"status\" object", what);
 		return -TG_EUPSTREAM;
 	}
 	if (get_bool(status, "authenticated", &authenticated) < 0) {
-		set_err(ret_err, "%s: \"status.authenticated\" is not a boolean", what);
+		kube_json_set_err(ret_err, "%s: \"status.authenticated\" is not a boolean", what);
 		return -TG_EUPSTREAM;
 	}
-	if (get_str(status, "error", &error) < 0) {
-		set_err(ret_err, "%s: \"status.error\" is not a string", what);
+	if (kube_json_get_str(status, "error", &error) < 0) {
+		kube_json_set_err(ret_err, "%s: \"status.error\" is not a string", what);
 		return -TG_EUPSTREAM;
 	}
 	r = parse_strv(json_object_get(status, "audiences"), KUBE_MAX_AUDIENCES * 4, &got_auds);
 	if (r < 0) {
-		set_err(ret_err, "%s: \"status.audiences\" is not a list of strings", what);
+		kube_json_set_err(ret_err, "%s: \"status.audiences\" is not a list of strings", what);
 		return -TG_EUPSTREAM;
 	}
 	user = json_object_get(status, "user");
 	if (user && !json_is_null(user) && !json_is_object(user)) {
-		set_err(ret_err, "%s: \"status.user\" is not an object", what);
+		kube_json_set_err(ret_err, "%s: \"status.user\" is not an object", what);
 		return -TG_EUPSTREAM;
 	}
 
@@ -676,12 +676,12 @@ int kube_tokenreview_parse_ex(long http_status, const char *body, size_t len,
 			if (ret_cacheable)
 				*ret_cacheable = !error;
 			if (authenticated)
-				set_err(ret_err, "token not valid for audience \"%s\"%s", audiences[0],
+				kube_json_set_err(ret_err, "token not valid for audience \"%s\"%s", audiences[0],
 					audiences[1] ? " (or the others requested)" : "");
 			else if (error)
-				set_err(ret_err, "token not authenticated: %s", error);
+				kube_json_set_err(ret_err, "token not authenticated: %s", error);
 			else
-				set_err(ret_err, "token not authenticated");
+				kube_json_set_err(ret_err, "token not authenticated");
 			return -TG_EAUTHN;
 		}
 	}
@@ -689,26 +689,26 @@ int kube_tokenreview_parse_ex(long http_status, const char *body, size_t len,
 		if (ret_cacheable)
 			*ret_cacheable = !error;
 		if (error)
-			set_err(ret_err, "token not authenticated: %s", error);
+			kube_json_set_err(ret_err, "token not authenticated: %s", error);
 		else
-			set_err(ret_err, "token not authenticated");
+			kube_json_set_err(ret_err, "token not authenticated");
 		return -TG_EAUTHN;
 	}
 
-	if (get_str(user, "username", &s) < 0 || !s || !*s) {
-		set_err(ret_err, "%s: authenticated answer has no \"status.user.username\"", what);
+	if (kube_json_get_str(user, "username", &s) < 0 || !s || !*s) {
+		kube_json_set_err(ret_err, "%s: authenticated answer has no \"status.user.username\"", what);
 		return -TG_EUPSTREAM;
 	}
 	if (strlen(s) > KUBE_MAX_NAME_LEN) {
-		set_err(ret_err, "%s: \"status.user.username\" longer than %u bytes", what,
+		kube_json_set_err(ret_err, "%s: \"status.user.username\" longer than %u bytes", what,
 			(unsigned)KUBE_MAX_NAME_LEN);
 		return -TG_EUPSTREAM;
 	}
 	u.username = strdup(s);
 	if (!u.username)
 		return -ENOMEM;
-	if (get_str(user, "uid", &s) < 0) {
-		set_err(ret_err, "%s: \"status.user.uid\" is not a string", what);
+	if (kube_json_get_str(user, "uid", &s) < 0) {
+		kube_json_set_err(ret_err, "%s: \"status.user.uid\" is not a string", what);
 		r = -TG_EUPSTREAM;
 		goto fail;
 	}
@@ -718,14 +718,14 @@ int kube_tokenreview_parse_ex(long http_status, const char *body, size_t len,
 	}
 	r = parse_strv(json_object_get(user, "groups"), KUBE_MAX_GROUPS, &u.groups);
 	if (r < 0) {
-		set_err(ret_err, "%s: \"status.user.groups\" %s", what,
+		kube_json_set_err(ret_err, "%s: \"status.user.groups\" %s", what,
 			r == -E2BIG ? "has too many entries" : "is not a list of strings");
 		r = r == -ENOMEM ? r : -TG_EUPSTREAM;
 		goto fail;
 	}
 	r = parse_extra(json_object_get(user, "extra"), &u.extra);
 	if (r < 0) {
-		set_err(ret_err, "%s: \"status.user.extra\" is not a map of string lists", what);
+		kube_json_set_err(ret_err, "%s: \"status.user.extra\" is not a map of string lists", what);
 		r = r == -ENOMEM ? r : -TG_EUPSTREAM;
 		goto fail;
 	}
@@ -840,38 +840,38 @@ int kube_sar_parse(long http_status, const char *body, size_t len, bool *ret_all
 		return -EINVAL;
 	*ret_allowed = false;
 	if (http_status < 200 || http_status > 299)
-		return status_error(http_status, body, len, what, TG_EUPSTREAM, ret_err);
-	j = load_object(body, len, what, ret_err);
+		return kube_json_status_error(http_status, body, len, what, TG_EUPSTREAM, ret_err);
+	j = kube_json_load_object(body, len, what, ret_err);
 	if (!j)
 		return -TG_EUPSTREAM;
-	r = check_type(j, "authorization.k8s.io/v1", "SubjectAccessReview", what, ret_err);
+	r = kube_json_check_type(j, "authorization.k8s.io/v1", "SubjectAccessReview", what, ret_err);
 	if (r < 0)
 		return r;
 	status = json_object_get(j, "status");
 	if (!json_is_object(status)) {
-		set_err(ret_err, "%s: answer has no \"status\" object", what);
+		kube_json_set_err(ret_err, "%s: answer has no \"status\" object", what);
 		return -TG_EUPSTREAM;
 	}
 	/* status.allowed is never omitted: its absence is a broken answer. */
 	a = json_object_get(status, "allowed");
 	if (!json_is_boolean(a)) {
-		set_err(ret_err, "%s: \"status.allowed\" is %s", what,
+		kube_json_set_err(ret_err, "%s: \"status.allowed\" is %s", what,
 			a ? "not a boolean" : "missing");
 		return -TG_EUPSTREAM;
 	}
 	allowed = json_is_true(a);
 	if (get_bool(status, "denied", &denied) < 0) {
-		set_err(ret_err, "%s: \"status.denied\" is not a boolean", what);
+		kube_json_set_err(ret_err, "%s: \"status.denied\" is not a boolean", what);
 		return -TG_EUPSTREAM;
 	}
-	if (get_str(status, "reason", &reason) < 0 ||
-	    get_str(status, "evaluationError", &evalerr) < 0) {
-		set_err(ret_err, "%s: \"status.reason\" or \"status.evaluationError\" is not a string",
+	if (kube_json_get_str(status, "reason", &reason) < 0 ||
+	    kube_json_get_str(status, "evaluationError", &evalerr) < 0) {
+		kube_json_set_err(ret_err, "%s: \"status.reason\" or \"status.evaluationError\" is not a string",
 			what);
 		return -TG_EUPSTREAM;
 	}
 	if (allowed && denied) {
-		set_err(ret_err, "%s: answer is both allowed and denied", what);
+		kube_json_set_err(ret_err, "%s: answer is both allowed and denied", what);
 		return -TG_EUPSTREAM;
 	}
 	if (ret_reason) {
@@ -942,7 +942,7 @@ int kube_pod_get_request(const char *ns, const char *name, struct kube_request *
 }
 
 /* Pod UIDs end up in cgroup path names: only [0-9A-Za-z-], at most 64. */
-static bool uid_ok(const char *s)
+bool kube_uid_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -994,13 +994,13 @@ static int pod_containers(json_t *status, char ***ret, char **ret_err)
 		json_t *a = json_object_get(status, lists[l]);
 
 		if (a && !json_is_null(a) && !json_is_array(a)) {
-			set_err(ret_err, "pod: \"status.%s\" is not a list", lists[l]);
+			kube_json_set_err(ret_err, "pod: \"status.%s\" is not a list", lists[l]);
 			return -TG_EUPSTREAM;
 		}
 		n += json_array_size(a);
 	}
 	if (n > KUBE_MAX_CONTAINERS) {
-		set_err(ret_err, "pod: more than %u containers", (unsigned)KUBE_MAX_CONTAINERS);
+		kube_json_set_err(ret_err, "pod: more than %u containers", (unsigned)KUBE_MAX_CONTAINERS);
 		return -TG_EUPSTREAM;
 	}
 	v = calloc(n + 1, sizeof(char *));
@@ -1013,14 +1013,14 @@ static int pod_containers(json_t *status, char ***ret, char **ret_err)
 		json_array_foreach(a, i, cs) {
 			const char *id;
 
-			if (!json_is_object(cs) || get_str(cs, "containerID", &id) < 0) {
-				set_err(ret_err, "pod: \"status.%s[%zu]\" is malformed", lists[l], i);
+			if (!json_is_object(cs) || kube_json_get_str(cs, "containerID", &id) < 0) {
+				kube_json_set_err(ret_err, "pod: \"status.%s[%zu]\" is malformed", lists[l], i);
 				return -TG_EUPSTREAM;
 			}
 			if (!id || !*id)
 				continue; /* not created yet */
 			if (!container_id_ok(id)) {
-				set_err(ret_err,
+				kube_json_set_err(ret_err,
 					"pod: \"status.%s[%zu].containerID\" is not \"<runtime>://<id>\"",
 					lists[l], i);
 				return -TG_EUPSTREAM;
@@ -1038,12 +1038,12 @@ static int dup_field(json_t *obj, const char *key, const char *path, char **ret,
 {
 	const char *s;
 
-	if (get_str(obj, key, &s) < 0) {
-		set_err(ret_err, "pod: \"%s\" is not a string", path);
+	if (kube_json_get_str(obj, key, &s) < 0) {
+		kube_json_set_err(ret_err, "pod: \"%s\" is not a string", path);
 		return -TG_EUPSTREAM;
 	}
 	if (s && strlen(s) > KUBE_MAX_NAME_LEN) {
-		set_err(ret_err, "pod: \"%s\" longer than %u bytes", path,
+		kube_json_set_err(ret_err, "pod: \"%s\" longer than %u bytes", path,
 			(unsigned)KUBE_MAX_NAME_LEN);
 		return -TG_EUPSTREAM;
 	}
@@ -1051,43 +1051,33 @@ static int dup_field(json_t *obj, const char *key, const char *path, char **ret,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_pod *ret,
-		   char **ret_err)
+int kube_pod_from_json(json_t *j, struct kube_pod *ret, char **ret_err)
 {
-	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct kube_pod p = { 0 };
 	json_t *meta, *spec, *status, *ann;
 	const char *uid = NULL, *mirror = NULL, *hash = NULL;
 	int r;
 
-	if (!ret)
-		return -EINVAL;
-	if (http_status == 404)
-		return status_error(http_status, body, len, "pod", TG_ENOTFOUND, ret_err);
-	if (http_status < 200 || http_status > 299)
-		return status_error(http_status, body, len, "pod", TG_EUPSTREAM, ret_err);
-	j = load_object(body, len, "pod", ret_err);
-	if (!j)
+	if (!json_is_object(j)) {
+		kube_json_set_err(ret_err, "pod: not a JSON object");
 		return -TG_EUPSTREAM;
-	r = check_type(j, "v1", "Pod", "pod", ret_err);
-	if (r < 0)
-		return r;
+	}
 	meta = json_object_get(j, "metadata");
 	spec = json_object_get(j, "spec");
 	status = json_object_get(j, "status");
 	if (!json_is_object(meta) || (spec && !json_is_object(spec)) ||
 	    (status && !json_is_object(status))) {
-		set_err(ret_err, "pod: \"metadata\", \"spec\" or \"status\" is not an object");
+		kube_json_set_err(ret_err, "pod: \"metadata\", \"spec\" or \"status\" is not an object");
 		return -TG_EUPSTREAM;
 	}
 	ann = json_object_get(meta, "annotations");
 	if (ann && !json_is_null(ann) && !json_is_object(ann)) {
-		set_err(ret_err, "pod: \"metadata.annotations\" is not an object");
+		kube_json_set_err(ret_err, "pod: \"metadata.annotations\" is not an object");
 		return -TG_EUPSTREAM;
 	}
-	if (get_str(meta, "uid", &uid) < 0 || get_str(ann, "kubernetes.io/config.mirror", &mirror) < 0 ||
-	    get_str(ann, "kubernetes.io/config.hash", &hash) < 0) {
-		set_err(ret_err, "pod: \"metadata.uid\" or a config annotation is not a string");
+	if (kube_json_get_str(meta, "uid", &uid) < 0 || kube_json_get_str(ann, "kubernetes.io/config.mirror", &mirror) < 0 ||
+	    kube_json_get_str(ann, "kubernetes.io/config.hash", &hash) < 0) {
+		kube_json_set_err(ret_err, "pod: \"metadata.uid\" or a config annotation is not a string");
 		return -TG_EUPSTREAM;
 	}
 	/* A static pod's cgroup is named by the kubelet's hash, which the
@@ -1097,8 +1087,8 @@ int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_p
 		uid = mirror;
 	else if (hash && *hash)
 		uid = hash;
-	if (!uid || !uid_ok(uid)) {
-		set_err(ret_err, "pod: %s", uid ? "uid has characters a cgroup name cannot have" :
+	if (!uid || !kube_uid_valid(uid)) {
+		kube_json_set_err(ret_err, "pod: %s", uid ? "uid has characters a cgroup name cannot have" :
 						  "\"metadata.uid\" is missing");
 		return -TG_EUPSTREAM;
 	}
@@ -1109,13 +1099,13 @@ int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_p
 	    (r = dup_field(status, "phase", "status.phase", &p.phase, ret_err)) < 0)
 		goto fail;
 	if (!*p.name || !*p.namespace) {
-		set_err(ret_err, "pod: \"metadata.name\" or \"metadata.namespace\" is missing");
+		kube_json_set_err(ret_err, "pod: \"metadata.name\" or \"metadata.namespace\" is missing");
 		r = -TG_EUPSTREAM;
 		goto fail;
 	}
 	if (*p.qos && strcmp(p.qos, "Guaranteed") != 0 && strcmp(p.qos, "Burstable") != 0 &&
 	    strcmp(p.qos, "BestEffort") != 0) {
-		set_err(ret_err, "pod \"%s/%s\": unknown \"status.qosClass\" \"%s\"", p.namespace,
+		kube_json_set_err(ret_err, "pod \"%s/%s\": unknown \"status.qosClass\" \"%s\"", p.namespace,
 			p.name, p.qos);
 		r = -TG_EUPSTREAM;
 		goto fail;
@@ -1133,4 +1123,25 @@ int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_p
 fail:
 	kube_pod_release(&p);
 	return r;
+}
+
+int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_pod *ret,
+		   char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	if (http_status == 404)
+		return kube_json_status_error(http_status, body, len, "pod", TG_ENOTFOUND, ret_err);
+	if (http_status < 200 || http_status > 299)
+		return kube_json_status_error(http_status, body, len, "pod", TG_EUPSTREAM, ret_err);
+	j = kube_json_load_object(body, len, "pod", ret_err);
+	if (!j)
+		return -TG_EUPSTREAM;
+	r = kube_json_check_type(j, "v1", "Pod", "pod", ret_err);
+	if (r < 0)
+		return r;
+	return kube_pod_from_json(j, ret, ret_err);
 }
