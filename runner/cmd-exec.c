@@ -300,6 +300,7 @@ int cmd_exec(int argc, char **argv)
 	eo.duration_ns = secs * 1000000000ull;
 	eo.stop_fd = stop_pipe[0];
 	eo.cache_dir = cache;
+	eo.run_until_stopped = true;   /* like bpftrace: BEGIN alone keeps running */
 	/* bpftrace's knob for cat(); the engine caps it */
 	if (getenv("BPFTRACE_CAT_BYTES_MAX") &&
 	    parse_u64(getenv("BPFTRACE_CAT_BYTES_MAX"), &eo.cat_bytes_max) < 0) {

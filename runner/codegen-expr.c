@@ -294,6 +294,11 @@ static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
 		return cg_emit(g, "*(__u64 *)%s = (__u32)bpf_get_current_uid_gid();", v->e);
 	case TX_KSTACK:
 	case TX_USTACK:
+		/* BEGIN/END run as sleepable SYSCALL programs, which may not
+		 * use stack maps; bpftrace prints an empty stack there */
+		if (g->pp->kind == PK_BEGIN || g->pp->kind == PK_END)
+			return cg_emit(g, t->text == TX_USTACK ? "*(__s64 *)%s = -1; *(__u64 *)(%s + 8) = 0;" :
+					  "*(__s64 *)%s = -1;", v->e, v->e);
 		r = cg_emit(g, "*(__s64 *)%s = bpf_get_stackid(ctx, &tg_st%u, %s);", v->e, t->arg,
 			    t->text == TX_USTACK ? "256" : "0");
 		if (r >= 0 && t->text == TX_USTACK)

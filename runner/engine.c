@@ -740,9 +740,10 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	const struct sem_map *sorted[SEM_MAX_MAPS];
 	struct run run = { .o = o, .sink = sink, .ctx = ctx, .res = res, .sem = &sem, .ld = &ld };
 	uint64_t max_entries = ENGINE_DEFAULT_MAP_ENTRIES, deadline = 0, dur;
-	struct loader_global globals[5] = { { "tg_rate_cost", 0 }, { "tg_rate_cap", 0 },
-					    { "tg_thread_size", 0 }, { "tg_rq_off", 0 },
-					    { "tg_pc_off", 0 } };
+	struct loader_global globals[5 + CG_SCOPE_FAST] = { { "tg_rate_cost", 0, 0 }, { "tg_rate_cap", 0, 0 },
+							     { "tg_thread_size", 0, 0 }, { "tg_rq_off", 0, 0 },
+							     { "tg_pc_off", 0, 0 } };
+	size_t nglobals = 5, nfast = 0;
 	int r;
 
 	*ret_err = NULL;
@@ -828,10 +829,15 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	r = scope_levels(o->scope, levels, &nlevels, ret_err);
 	if (r < 0)
 		goto out;
+	/* the scope pre-check's ids (docs/performance.md) */
+	if (o->scope && nlevels == 1 && o->scope->n <= CG_SCOPE_FAST)
+		for (; nfast < o->scope->n; nfast++)
+			globals[nglobals++] = (struct loader_global){ "tg_scope_fast", o->scope->targets[nfast].cgid,
+								      (uint32_t)nfast };
 	{
 		struct cg_opts co = { .sz = sizeof(co), .levels = o->scope ? levels : NULL,
 				      .nlevels = nlevels, .max_map_entries = max_entries,
-				      .ringbuf_bytes = ENGINE_RINGBUF_BYTES };
+				      .ringbuf_bytes = ENGINE_RINGBUF_BYTES, .nfast = nfast };
 
 		r = cg_generate(&sem, &pl, &co, &src, &diag);
 		if (r < 0) {
@@ -870,7 +876,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	guard_rate_params(o->limits ? o->limits->events_per_second : 0, run.ncpus,
 			  &globals[0].value, &globals[1].value);
 	ld.globals = globals;
-	ld.nglobals = 5;
+	ld.nglobals = nglobals;
 	r = loader_load(&ld, cr.obj, cr.len, ret_err);
 	if (r < 0)
 		goto out;
@@ -948,7 +954,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		goto out;
 	if (dur)
 		deadline = now_mono_ns() + dur;
-	if (!real && !run.stop)
+	if (!real && !run.stop && !o->run_until_stopped)
 		run.reason = "end";
 	else if (!run.stop)
 		r = loop(&run, rb, deadline);

@@ -57,6 +57,8 @@ struct engine_opts {
 	uint64_t cat_bytes_max;         /* cat(): bytes per file; 0: 4096 (at most 1 MiB) */
 	bool load_only;                 /* compile, verify, load, status "loaded", stop:
 					   nothing runs or attaches (reason "loaded") */
+	bool run_until_stopped;         /* a BEGIN/END-only program waits for exit(),
+					   the duration or stop_fd, as bpftrace does */
 };
 
 struct engine_result {
