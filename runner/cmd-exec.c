@@ -61,7 +61,7 @@ static int out_output(void *ctx, uint64_t cgid, const char *text, size_t len)
 	(void)ctx;
 	(void)cgid;
 	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
-		return -EIO;
+		return errno == EPIPE ? -EPIPE : -EIO;
 	return 0;
 }
 
@@ -82,7 +82,7 @@ static int out_map(void *ctx, json_t *rec)
 	if (r < 0)
 		return r;
 	if (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
-		return -EIO;
+		return errno == EPIPE ? -EPIPE : -EIO;
 	return 0;
 }
 
@@ -291,6 +291,9 @@ int cmd_exec(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed stdout (| head) is EPIPE from write, not a kill: the
+	 * engine then stops and detaches, and we exit quietly as bpftrace */
+	signal(SIGPIPE, SIG_IGN);
 	eo.program = prog;
 	eo.program_len = len;
 	eo.program_name = file ? file : "stdin";
@@ -311,6 +314,8 @@ int cmd_exec(int argc, char **argv)
 	}
 	r = engine_run(&eo, &sink, &out, &res, &err);
 	scope_release(&scope);
+	if (r == -EPIPE)
+		return 0;
 	if (r < 0) {
 		fflush(stdout);
 		if (err && strstr(err, ": ERROR: "))
