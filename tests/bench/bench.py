@@ -13,7 +13,18 @@ ratios (tracegate / bpftrace).  Never fails a build on a timing: it prints.
   peak memory (KiB)        VmHWM of the tracer process (tracegate: the runner,
                            not clang, which runs as a child and exits)
 
-    bench.py [--runs N] [--events N] [--json FILE]
+    bench.py [--runs N] [--events N] [--loops K] [--only WHAT,...] [--json FILE]
+
+Per-event cost is noisy on a shared 2-core machine, so it is taken in
+rounds: in each round both tracers are measured, in alternating order
+(tracegate first in even rounds, bpftrace first in odd ones: ABBA...).  One
+measurement of a tracer is: K untraced loops of --events getppid() calls,
+the tracer started and attached, K traced loops, the tracer stopped, K
+untraced loops again.  Other load only ever makes a loop slower, so each
+side takes its fastest loop: the round's extra cost is min(traced) -
+min(untraced around it).  The figure is the median over --runs rounds;
+the spread (min, quartiles, max over rounds) is printed below the table.
+--only picks measures: start, events, printf (default: all).
 """
 import argparse
 import json
@@ -30,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 RUNNER = os.path.join(TOP, "bin", "tracegate-runner")
 LOOP = os.path.join(TOP, "build", "tests", "tools", "lib-syscall-loop")
+PRINTF_EVENTS = 500000
 OPENAT = 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args->filename)); }'
 
 
@@ -100,12 +112,85 @@ def loop_ns(n, cgdir=None):
     return float(subprocess.check_output(argv).decode().strip())
 
 
+def loop_cpu_ns(n, cgdir):
+    """CPU time (user + system) of one getppid() of the loop, in ns.  The
+    tracepoint and its BPF program run in the calling task, so they are in
+    its system time; time spent waiting for a CPU (other engineers' load
+    on a 2-core machine) is not, unlike the loop's own wall-clock figure.
+    The process's start (exec, joining the cgroup) is in it too, the same
+    with and without a tracer, so it cancels in the difference."""
+    p = subprocess.Popen([LOOP, str(n), cgdir], stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError("%s exited with %d" % (LOOP, p.returncode))
+    return (ru.ru_utime + ru.ru_stime) * 1e9 / n
+
+
+def quartiles(xs):
+    """min, 25th percentile, median, 75th percentile, max (linear)."""
+    ys = sorted(xs)
+    if not ys:
+        return [float("nan")] * 5
+
+    def q(f):
+        k = (len(ys) - 1) * f
+        lo = int(k)
+        hi = min(lo + 1, len(ys) - 1)
+        return ys[lo] + (ys[hi] - ys[lo]) * (k - lo)
+    return [ys[0], q(0.25), q(0.5), q(0.75), ys[-1]]
+
+
+def traced_round(argv, n, k, cgdir):
+    """Extra ns per event of one tracer: fastest traced loop minus the
+    fastest untraced loop of those taken just before and just after."""
+    base = [loop_cpu_ns(n, cgdir) for _ in range(k)]
+    t = Tracer(argv)
+    try:
+        t.wait_attached()
+        traced = [loop_cpu_ns(n, cgdir) for _ in range(k)]
+    finally:
+        if t.p.poll() is None:
+            t.stop()
+    base += [loop_cpu_ns(n, cgdir) for _ in range(k)]
+    return min(traced) - min(base)
+
+
+def per_event(where, cg_in, cg_out, cgid_in, cgid_out, work, args):
+    """Per-round extra ns per getppid() for tracegate and bpftrace, the
+    loop always in cg_in; the scope (or predicate) is cg_in for "inside",
+    cg_out for "outside"."""
+    cnt = "tracepoint:syscalls:sys_enter_getppid %s { @ = count(); }"
+    cg = cg_in if where == "inside" else cg_out
+    cid = cgid_in if where == "inside" else cgid_out
+    cache = os.path.join(work, "cache-ev")
+    tg_argv = tg(cnt % "", cache, ["--cgroup", cg])
+    bt_argv = bt(cnt % ("/cgroup == %d/" % cid))
+    # compile once outside the measurement: the rounds start from the cache
+    t = Tracer(tg_argv)
+    t.wait_attached()
+    t.stop()
+    tgv, btv = [], []
+    for i in range(args.runs):
+        order = ((tg_argv, tgv), (bt_argv, btv))
+        if i % 2:
+            order = order[::-1]
+        for argv, out in order:
+            out.append(traced_round(argv, args.events, args.loops, cg_in))
+    return tgv, btv
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--events", type=int, default=2000000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--events", type=int, default=200000)
+    ap.add_argument("--loops", type=int, default=5)
+    ap.add_argument("--only", default="start,events,printf")
     ap.add_argument("--json")
     args = ap.parse_args()
+    only = set(args.only.split(","))
+    if only - {"start", "events", "printf"} or args.runs < 1 or args.events < 1 or args.loops < 1:
+        raise SystemExit("bench: --only takes start, events, printf; --runs, --events, --loops >= 1")
     for need in (RUNNER, LOOP):
         if not os.access(need, os.X_OK):
             raise SystemExit("bench: %s is missing: run make first" % need)
@@ -118,10 +203,11 @@ def main():
     cgid_in = os.stat(cg_in).st_ino
     cgid_out = os.stat(cg_out).st_ino
     res = {}
+    spread = {}
     try:
         # --- start to attached, exit to maps printed, peak memory ---
         cold, cached, btstart, tgexit, btexit, tgmem, btmem = [], [], [], [], [], [], []
-        for i in range(args.runs):
+        for i in range(args.runs if "start" in only else 0):
             cache = os.path.join(work, "cache-%d" % i)
             t = Tracer(tg(OPENAT, cache))
             cold.append(t.wait_attached())
@@ -145,33 +231,23 @@ def main():
             b.wait_attached()
             loop_ns(100000)
             b.stop()
-        res["start_attached_cold"] = (median(cold), median(btstart))
-        res["start_attached_cached"] = (median(cached), median(btstart))
-        res["exit_maps_printed"] = (median(tgexit), median(btexit))
-        res["peak_memory_kib"] = (median(tgmem), median(btmem))
+        if "start" in only:
+            res["start_attached_cold"] = (median(cold), median(btstart))
+            res["start_attached_cached"] = (median(cached), median(btstart))
+            res["exit_maps_printed"] = (median(tgexit), median(btexit))
+            res["peak_memory_kib"] = (median(tgmem), median(btmem))
 
         # --- per-event cost, outside and inside the scope ---
-        n = args.events
-        base = median([loop_ns(n, cg_in) for _ in range(args.runs)])
-        cnt = "tracepoint:syscalls:sys_enter_getppid %s { @ = count(); }"
-        for where, cg in (("outside", cg_out), ("inside", cg_in)):
-            tgv, btv = [], []
-            for _ in range(args.runs):
-                t = Tracer(tg(cnt % "", os.path.join(work, "cache-ev"), ["--cgroup", cg]))
-                t.wait_attached()
-                tgv.append(loop_ns(n, cg_in) - base)
-                t.stop()
-                cid = cgid_in if where == "inside" else cgid_out
-                b = Tracer(bt(cnt % ("/cgroup == %d/" % cid)))
-                b.wait_attached()
-                btv.append(loop_ns(n, cg_in) - base)
-                b.stop()
-            res["ns_per_event_" + where] = (median(tgv), median(btv))
+        if "events" in only:
+            for where in ("outside", "inside"):
+                tgv, btv = per_event(where, cg_in, cg_out, cgid_in, cgid_out, work, args)
+                res["ns_per_event_" + where] = (median(tgv), median(btv))
+                spread["ns_per_event_" + where] = (tgv, btv)
 
         # --- printf throughput to a file ---
         pf = 'tracepoint:syscalls:sys_enter_getppid %s { printf("%%d %%s\\n", pid, comm); }'
         tgr, btr = [], []
-        for _ in range(args.runs):
+        for _ in range(args.runs if "printf" in only else 0):
             for who in ("tg", "bt"):
                 path = os.path.join(work, "printf-%s.out" % who)
                 with open(path, "w") as f:
@@ -181,12 +257,13 @@ def main():
                         t = Tracer(bt(pf % ("/cgroup == %d/" % cgid_in)), out=f)
                     t.wait_attached()
                     t0 = time.monotonic()
-                    loop_ns(n // 4, cg_in)
+                    loop_ns(PRINTF_EVENTS, cg_in)
                     elapsed = time.monotonic() - t0
                     t.stop()
                 lines = sum(1 for l in open(path) if l[:1].isdigit())
                 (tgr if who == "tg" else btr).append(lines / elapsed)
-        res["printf_events_per_s"] = (median(tgr), median(btr))
+        if "printf" in only:
+            res["printf_events_per_s"] = (median(tgr), median(btr))
     finally:
         for cg in (cg_in, cg_out):
             try:
@@ -210,9 +287,17 @@ def main():
         op, g = goals[k]
         met = ratio <= g if op == "<=" else ratio >= g
         print("%-24s %14.4g %14.4g %8.3f  %s %.3g %s" % (k, a, b, ratio, op, g, "met" if met else "NOT met"))
+    if spread:
+        print("\nper-event spread over %d rounds (ns; min, 25%%, median, 75%%, max)" % args.runs)
+        for k, (a, b) in spread.items():
+            for who, xs in (("tracegate", a), ("bpftrace", b)):
+                print("  %-22s %-9s %s" % (k, who, " ".join("%7.1f" % x for x in quartiles(xs))))
+            # rounds pair the two tracers, so the ratio of each round too
+            rr = [x / y for x, y in zip(a, b) if y > 0]
+            print("  %-22s %-9s %s" % (k, "ratio", " ".join("%7.3f" % x for x in quartiles(rr))))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(res, f, indent=1)
+            json.dump({"results": res, "rounds": spread}, f, indent=1)
     return 0
 
 
