@@ -168,6 +168,8 @@ static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, ui
 			     "const volatile __u64 tg_thread_size = 0;\n"
 			     "const volatile __u64 tg_rq_off = 0;\n"
 			     "const volatile __u64 tg_pc_off = 0;\n");
+	if (r >= 0 && op->levels)
+		r = buf_printf(o, "const volatile __u64 tg_scope_fast[%d] = { 0 };\n", CG_SCOPE_FAST);
 	if (r >= 0)
 		r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_scratch SEC(\".maps\");\n",
 			       scratch ? scratch : 8);
@@ -196,6 +198,16 @@ static int prologue(struct gen *g, const struct cg_opts *op)
 		return r;
 	for (size_t i = 0; i < op->nlevels && r >= 0; i++) {
 		r = cg_emit(g, "tg_cgid = bpf_get_current_ancestor_cgroup_id(%d);", op->levels[i]);
+		/* Most events are someone else's: with a few targets at one
+		 * level, compares with read-only globals turn them away before
+		 * the hash lookup (which stays: it is what the verifier proves) */
+		if (r >= 0 && op->nlevels == 1 && op->nfast > 0 && op->nfast <= CG_SCOPE_FAST) {
+			r = buf_adds(g->o, "\tif (");
+			for (size_t k = 0; k < op->nfast && r >= 0; k++)
+				r = buf_printf(g->o, "%stg_cgid != tg_scope_fast[%zu]", k ? " && " : "", k);
+			if (r >= 0)
+				r = buf_adds(g->o, ")\n\t\treturn 0;\n");
+		}
 		if (r >= 0)
 			r = cg_emit(g, "if (bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n\t\tgoto tg_in_scope;");
 	}

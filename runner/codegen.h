@@ -15,6 +15,7 @@
 #include "runner/sema.h"
 
 #define CG_MAX_LEVELS    16          /* distinct scope depths */
+#define CG_SCOPE_FAST    4           /* ids the scope pre-check compares inline */
 #define CG_SCRATCH_MAX   16384       /* per-CPU scratch bytes per program */
 #define CG_MAX_SOURCE    (8u << 20)  /* generated C */
 
@@ -24,6 +25,11 @@ struct cg_opts {
 	size_t nlevels;
 	uint64_t max_map_entries;
 	uint32_t ringbuf_bytes;     /* power of two, >= 4096 */
+	/* 1..CG_SCOPE_FAST (one level only): before the scope map lookup,
+	 * return 0 unless the ancestor id equals one of tg_scope_fast[0..
+	 * nfast-1], a .rodata array the loader fills with the scope's ids;
+	 * 0: no pre-check (more targets or levels) */
+	size_t nfast;
 };
 
 int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *o,

@@ -76,15 +76,16 @@ static int set_globals(struct loader *l, char **ret_err)
 
 			if (!var || strcmp(btf__name_by_offset(btf, var->name_off), l->globals[i].name))
 				continue;
-			if (vs->size != 8 || vs->offset > size || size - vs->offset < 8)
+			if (vs->size % 8 || l->globals[i].index >= vs->size / 8 || vs->offset > size ||
+			    size - vs->offset < vs->size)
 				break;
-			memcpy(img + vs->offset, &l->globals[i].value, 8);
+			memcpy(img + vs->offset + 8 * (size_t)l->globals[i].index, &l->globals[i].value, 8);
 			found = true;
 			break;
 		}
 		if (!found) {
-			if (asprintf(ret_err, "bpf object: global \"%s\" missing or not 8 bytes",
-				     l->globals[i].name) < 0)
+			if (asprintf(ret_err, "bpf object: global \"%s\" element %u missing or not 8 bytes",
+				     l->globals[i].name, l->globals[i].index) < 0)
 				*ret_err = NULL;
 			return -TG_ELOAD;
 		}

@@ -18,10 +18,12 @@ struct bpf_object;
 struct bpf_link;
 
 /* A read-only global of the object (`const volatile __u64 name` in
- * .rodata), set between open and load. */
+ * .rodata, or element `index` of `const volatile __u64 name[N]`), set
+ * between open and load. */
 struct loader_global {
 	const char *name;
 	uint64_t value;
+	uint32_t index;
 };
 
 struct loader {

@@ -987,10 +987,50 @@ static bool reloc_is_rodata(struct vobj *v, const struct vsec *s, size_t i, cons
 	       strcmp(v->secs[sym.st_shndx].name, ".rodata") == 0;
 }
 
+/* Whether the relocation of ld_imm64 instruction i names an object in
+ * ".rodata"; *ret_off is the address it loads, as an offset into that
+ * section (symbol + addend, as libbpf computes it) and *ret_size the
+ * section's size.  Only ".rodata" itself: libbpf creates its map
+ * BPF_F_RDONLY_PROG and freezes it, so no program and no user can change
+ * it once loaded; .data, .bss and other sections stay writable. */
+static bool reloc_rodata_off(struct vobj *v, const struct vsec *s, size_t i, int64_t *ret_off,
+			     uint64_t *ret_size)
+{
+	struct bpf_insn in;
+	GElf_Sym sym;
+	const struct vsec *d;
+
+	if (s->relsym[i] < 0 || sym_get(v, (size_t)s->relsym[i], &sym, NULL) < 0)
+		return false;
+	if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_shndx == 0 || sym.st_shndx >= v->nsec)
+		return false;
+	d = &v->secs[sym.st_shndx];
+	if (strcmp(d->name, ".rodata") || d->sh.sh_type != SHT_PROGBITS || d->exec ||
+	    sym.st_value > d->sh.sh_size || sym.st_size > d->sh.sh_size - sym.st_value)
+		return false;
+	insn_get(s, i, &in);
+	*ret_off = (int64_t)sym.st_value + in.imm;
+	*ret_size = d->sh.sh_size;
+	return true;
+}
+
+/* Whether the relocation of instruction i names a map in ".maps" (a map
+ * pointer, not data: only a helper call could use it). */
+static bool reloc_is_map(struct vobj *v, const struct vsec *s, size_t i)
+{
+	GElf_Sym sym;
+
+	if (s->relsym[i] < 0 || sym_get(v, (size_t)s->relsym[i], &sym, NULL) < 0)
+		return false;
+	return v->maps_idx && sym.st_shndx == v->maps_idx;
+}
+
 /* ---- the scope prologue ---------------------------------------------------- */
 
 enum akind {
 	A_UNK, A_CONST, A_FP, A_CGID, A_SCOPEMAP, A_LOOKUP,
+	/* the scope pre-check: a pointer into .rodata (v: offset in it) */
+	A_RODATAP,
 	/* the interrupt check: the current task, its stack's base, a pointer
 	 * to THREAD_SIZE, THREAD_SIZE, and base + THREAD_SIZE */
 	A_TASK, A_KBASE, A_TSIZEP, A_TSIZE, A_KEND,
@@ -1004,7 +1044,8 @@ enum akind {
 
 struct aval {
 	uint8_t kind;
-	int64_t v;    /* A_CONST: the value; A_FP: offset from r10 */
+	int64_t v;    /* A_CONST: the value; A_FP: offset from r10; A_RODATAP: offset in .rodata */
+	uint64_t lim; /* A_RODATAP: size of .rodata */
 };
 
 struct astate {
@@ -1179,6 +1220,15 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 				    reloc_is_rodata(v, w->s, pc, THREAD_SIZE_VAR) ? A_TSIZEP :
 				    reloc_is_rodata(v, w->s, pc, RQ_OFF_VAR) ? A_RQOFFP :
 				    reloc_is_rodata(v, w->s, pc, PC_OFF_VAR) ? A_PCOFFP : A_UNK;
+			/* Before the scope lookup, data comes only from .rodata
+			 * (the pre-check's ids); a map pointer stays unusable
+			 * but for the lookup in the scope map. */
+			if (st->phase == 0 && dst->kind == A_UNK) {
+				if (reloc_rodata_off(v, w->s, pc, &dst->v, &dst->lim))
+					dst->kind = A_RODATAP;
+				else if (!reloc_is_map(v, w->s, pc))
+					return pfail(w, pc, "load of an address outside \".rodata\" and the maps before the scope check");
+			}
 		} else {
 			struct bpf_insn hi;
 
@@ -1224,6 +1274,14 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 				return 0;
 			}
 		}
+		/* the scope check reads only the stack and .rodata */
+		if (st->phase == 0 && src->kind != A_FP) {
+			int64_t a = src->v + in.off;
+
+			if (src->kind != A_RODATAP || (in.code & 0xe0) != BPF_MEM || a < 0 ||
+			    (uint64_t)a + (uint64_t)bpf_size_bytes(in.code) > src->lim)
+				return pfail(w, pc, "load from memory other than the stack or \".rodata\" before the scope check");
+		}
 		dst->kind = A_UNK;
 		st->pc = pc + 1;
 		return 0;
@@ -1242,7 +1300,8 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		slots_clobber(st, a, size);
 		if (st->pc_valid && a < st->pc_at + 4 && a + size > st->pc_at)
 			st->pc_valid = false;
-		if (cls == BPF_STX && size == 8 && a % 8 == 0 && src->kind != A_FP && src->kind != A_CONST)
+		if (cls == BPF_STX && size == 8 && a % 8 == 0 && src->kind != A_FP && src->kind != A_CONST &&
+		    src->kind != A_RODATAP)
 			st->slot[(a + VERIFY_STACK) / 8] = src->kind;
 		st->pc = pc + 1;
 		return 0;
@@ -1274,8 +1333,8 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		} else if (op == BPF_AND && k && dst->kind == A_PC &&
 			   ((uint32_t)in.imm & IRQ_MASK) == IRQ_MASK) {
 			dst->kind = A_PCMASK;
-		} else if (is64 && dst->kind == A_FP && (op == BPF_ADD || op == BPF_SUB) &&
-			   (k || src->kind == A_CONST)) {
+		} else if (is64 && (dst->kind == A_FP || dst->kind == A_RODATAP) &&
+			   (op == BPF_ADD || op == BPF_SUB) && (k || src->kind == A_CONST)) {
 			int64_t d = k ? (int64_t)in.imm : src->v;
 
 			if (d > (1 << 20) || d < -(1 << 20))

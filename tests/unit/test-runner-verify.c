@@ -55,6 +55,7 @@ static const char prelude[] =
 	"struct task_struct { void *stack; struct sched_entity se; int pid; } __attribute__((preserve_access_index));\n"
 	"static struct task_struct *(*bpf_get_current_task_btf)(void) = (void *)158;\n"
 	"const volatile __u64 tg_thread_size = 0, tg_rq_off = 0, tg_pc_off = 0;\n"
+	"const volatile __u64 tg_scope_fast[4] = { 0 };\n"
 	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
 	"struct { __uint(type, 1); __uint(max_entries, 256); __type(key, __u64); __type(value, __u8); } tg_scope SEC(\".maps\");\n"
 	"struct { __uint(type, 1); __uint(max_entries, 256); __type(key, __u64); __type(value, __u8); } tg_other SEC(\".maps\");\n"
@@ -385,6 +386,94 @@ static void test_irq_missing(void **state)
 	}
 }
 
+/* The scope pre-check (docs/performance.md): the ancestor id compared
+ * with read-only globals in .rodata, returning 0 when none matches, before
+ * the lookup in the scope map, which still guards the body. */
+#define FAST_PRE(ids, cmp)                                                                         \
+	ids                                                                                        \
+	"SEC(\"tracepoint/syscalls/sys_enter_getppid\")\n"                                          \
+	"int tg_p0(void *ctx)\n"                                                                   \
+	"{\n"                                                                                      \
+	"	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"                         \
+	"	if (" cmp ")\n"                                                                    \
+	"		return 0;\n"                                                              \
+	"	if (bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n"                                  \
+	"		goto tg_in_scope;\n"                                                      \
+	"	return 0;\n"                                                                      \
+	"tg_in_scope:;\n"                                                                         \
+	"	IRQ_CHECK\n"                                                                      \
+	"	EMIT(1);\n"                                                                       \
+	"	return 0;\n"                                                                      \
+	"}\n"
+
+static void test_fast_precheck(void **state)
+{
+	static const char one[] = FAST_PRE("", "tg_cgid != tg_scope_fast[0]");
+	static const char four[] = FAST_PRE("", "tg_cgid != tg_scope_fast[0] && tg_cgid != tg_scope_fast[1] && "
+					    "tg_cgid != tg_scope_fast[2] && tg_cgid != tg_scope_fast[3]");
+	size_t len;
+
+	{
+		_cleanup_free_ char *obj = compile("fast1", one, &len);
+
+		expect_accepted("fast1", obj, len, true);
+	}
+	{
+		_cleanup_free_ char *obj = compile("fast4", four, &len);
+
+		expect_accepted("fast4", obj, len, true);
+	}
+	/* the ids in writable memory: .bss, .data */
+	refuse_src("fast-bss", FAST_PRE("__u64 tg_fast_w[4];\n", "tg_cgid != tg_fast_w[0] && tg_cgid != tg_fast_w[1]"),
+		   "tg_p0", "load of an address outside \".rodata\" and the maps before the scope check");
+	refuse_src("fast-data", FAST_PRE("__u64 tg_fast_d[2] = { 1, 2 };\n", "tg_cgid != tg_fast_d[1]"),
+		   "tg_p0", "load of an address outside \".rodata\" and the maps before the scope check");
+	/* a read-only section other than .rodata itself */
+	refuse_src("fast-rodata-other",
+		   FAST_PRE("const volatile __u64 tg_fast_o[2] SEC(\".rodata.tg\") = { 1, 2 };\n", "tg_cgid != tg_fast_o[1]"),
+		   "tg_p0", "outside \".rodata\"");
+	/* beyond the end of .rodata */
+	refuse_src("fast-past-rodata",
+		   FAST_PRE("", "tg_cgid != ((const volatile __u64 *)tg_scope_fast)[64]"),
+		   "tg_p0", "load from memory other than the stack or \".rodata\" before the scope check");
+	/* compared with the tracepoint's own data instead */
+	refuse_src("fast-ctx", FAST_PRE("", "tg_cgid != *(volatile __u64 *)ctx"),
+		   "tg_p0", "load from memory other than the stack or \".rodata\" before the scope check");
+	/* a match jumps into the body, around the lookup: the body's first
+	 * helper (the interrupt check's, or the output's) is then reached
+	 * before the scope check */
+	refuse_src("fast-skip-lookup",
+		   "SEC(\"tracepoint/syscalls/sys_enter_getppid\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	if (tg_cgid == tg_scope_fast[0])\n"
+		   "		goto tg_in_scope;\n"
+		   "	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n"
+		   "		return 0;\n"
+		   "tg_in_scope:;\n"
+		   "	IRQ_CHECK\n"
+		   "	EMIT(1);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "helper \"bpf_get_current_task_btf\" (158) called before the scope check");
+	refuse_src("fast-skip-all",
+		   "SEC(\"tracepoint/syscalls/sys_enter_getppid\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	if (tg_cgid == tg_scope_fast[0])\n"
+		   "		goto tg_body;\n"
+		   "	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n"
+		   "		return 0;\n"
+		   "	IRQ_CHECK\n"
+		   "tg_body:\n"
+		   "	EMIT(1);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "helper \"bpf_ringbuf_reserve\" (131) called before the scope check");
+}
+
 static void test_forbidden_helpers(void **state)
 {
 	refuse_src("probe-write-user", SCOPED("{ char c = 0; bpf_probe_write_user((void *)0x1000, &c, 1); }"),
@@ -646,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_scope_after_helper),
 		cmocka_unit_test(test_other_map),
 		cmocka_unit_test(test_forbidden_helpers),
+		cmocka_unit_test(test_fast_precheck),
 		cmocka_unit_test(test_irq_missing),
 		cmocka_unit_test(test_subprogram),
 		cmocka_unit_test(test_kfunc),
