@@ -56,6 +56,7 @@ void gw_limits_default(struct gw_limits *l)
 		.request_timeout_s = GW_DEFAULT_REQUEST_TIMEOUT_S,
 		.stall_timeout_s = GW_DEFAULT_STALL_TIMEOUT_S,
 		.max_duration_s = GW_DEFAULT_MAX_DURATION_S,
+		.max_pods_per_trace = GW_DEFAULT_MAX_PODS_PER_TRACE,
 	};
 }
 
@@ -260,7 +261,8 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 	static const char *const keys[] = { "maxBodyBytes", "maxHeaders", "maxHeaderBytes",
 					    "maxConnections", "outputHighWater", "maxLineBytes",
 					    "maxSessions", "requestTimeoutSeconds",
-					    "stallTimeoutSeconds", "maxDurationSeconds", NULL };
+					    "stallTimeoutSeconds", "maxDurationSeconds",
+					    "maxPodsPerTrace", NULL };
 	int r;
 
 	if (!o)
@@ -277,7 +279,8 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 	    (r = CFG_UINT(x, o, "limits", "maxSessions", 1, 100000, l->max_sessions)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "requestTimeoutSeconds", 1, 3600, l->request_timeout_s)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "stallTimeoutSeconds", 1, 3600, l->stall_timeout_s)) < 0 ||
-	    (r = CFG_UINT(x, o, "limits", "maxDurationSeconds", 1, 7 * 86400, l->max_duration_s)) < 0)
+	    (r = CFG_UINT(x, o, "limits", "maxDurationSeconds", 1, 7 * 86400, l->max_duration_s)) < 0 ||
+	    (r = CFG_UINT(x, o, "limits", "maxPodsPerTrace", 1, 4096, l->max_pods_per_trace)) < 0)
 		return r;
 	return 0;
 }

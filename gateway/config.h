@@ -23,6 +23,7 @@
 #define GW_DEFAULT_REQUEST_TIMEOUT_S   30           /* limits.requestTimeoutSeconds */
 #define GW_DEFAULT_STALL_TIMEOUT_S     60           /* limits.stallTimeoutSeconds */
 #define GW_DEFAULT_MAX_DURATION_S      300          /* limits.maxDurationSeconds */
+#define GW_DEFAULT_MAX_PODS_PER_TRACE  64           /* limits.maxPodsPerTrace (workload targets) */
 #define GW_DEFAULT_AUTHN_TTL_S         10           /* cache.tokenReviewSeconds */
 #define GW_DEFAULT_ALLOWED_TTL_S       10           /* cache.allowedSeconds */
 #define GW_DEFAULT_DENIED_TTL_S        10           /* cache.deniedSeconds */
@@ -38,6 +39,7 @@ struct gw_limits {
 	unsigned request_timeout_s;
 	unsigned stall_timeout_s;
 	unsigned max_duration_s;
+	unsigned max_pods_per_trace;
 };
 
 struct gw_runner {

@@ -10,6 +10,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "policy/ast.h"
+#include "rbac/workload.h"
 #include "lib/banned.h"
 
 static int body_fail(char **ret_field, char **ret_err, const char *field, const char *fmt, ...)
@@ -39,6 +40,7 @@ void trace_body_release(struct trace_body *b)
 static int body_target(json_t *v, struct trace_body *b, char **ret_field, char **ret_err)
 {
 	const char *s, *slash, *name;
+	enum kube_workload_kind kind = 0;
 
 	if (!json_is_string(v))
 		return body_fail(ret_field, ret_err, "target", "field \"target\" must be a string like \"pod/NAME\"");
@@ -48,15 +50,21 @@ static int body_target(json_t *v, struct trace_body *b, char **ret_field, char *
 	slash = strchr(s, '/');
 	name = s;
 	if (slash) {
-		if ((size_t)(slash - s) != 3 || strncmp(s, "pod", 3))
+		size_t kl = (size_t)(slash - s);
+
+		if (!(kl == 3 && !strncmp(s, "pod", 3)) &&
+		    kube_workload_kind_from_name(s, kl, &kind) < 0)
 			return body_fail(ret_field, ret_err, "target",
-					 "field \"target\": kind \"%.*s\" is not supported (only \"pod/NAME\" or \"NAME\")",
-					 (int)(slash - s), s);
+					 "field \"target\": kind \"%.*s\" is not supported (use \"pod/NAME\", "
+					 "\"deployment/NAME\", \"replicaset/NAME\" or \"NAME\" for a pod)",
+					 (int)MIN(kl, 64), s);
 		name = slash + 1;
 	}
 	if (!route_valid_subdomain(name))
 		return body_fail(ret_field, ret_err, "target",
-				 "field \"target\": \"%s\" is not a valid pod name", name);
+				 "field \"target\": \"%s\" is not a valid %s name", name,
+				 kind ? kube_workload_kind_name(kind) : "pod");
+	b->kind = kind;
 	b->target = strdup(s);
 	b->name = strdup(name);
 	return b->target && b->name ? 0 : -ENOMEM;

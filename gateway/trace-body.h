@@ -2,6 +2,8 @@
 /*
  * The body of POST .../traces (docs/internals/contracts.md):
  *   {"target":"pod/web-a","program":"...","params":["x"],"duration":10}
+ * target: "pod/NAME", "NAME" (a pod), "deployment/NAME", "replicaset/NAME"
+ * (and kubectl's spellings deployments, deploy, replicasets, rs).
  * Pure parsing with named limits; errors name the field.
  */
 #ifndef TG_GATEWAY_TRACE_BODY_H
@@ -11,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "rbac/workload.h"
 
 #define TRACE_MAX_PARAMS       64
 #define TRACE_MAX_PARAM_BYTES  4096
@@ -18,7 +21,8 @@
 
 struct trace_body {
 	char *target;         /* as written */
-	char *name;           /* the pod's name */
+	enum kube_workload_kind kind;   /* 0: a pod */
+	char *name;           /* the pod's or the workload's name */
 	char *program;
 	size_t program_len;
 	json_t *params;       /* array of strings, or NULL */

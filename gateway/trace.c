@@ -4,8 +4,14 @@
  * steps on the event loop (docs/internals/gateway.md):
  *
  *   authn (TokenReview) -> body -> program -> SAR create traces ->
- *   SAR get pod -> Pod -> runner for its node -> policy -> audit (allow)
- *   -> runner session(s) -> stream -> audit (ResponseComplete)
+ *     pod/NAME:        SAR get pod -> GET pod
+ *     deployment/NAME: SAR get deployment -> SAR get pods -> GET deployment
+ *                      -> LIST its ReplicaSets -> LIST their pods
+ *     replicaset/NAME: SAR get replicaset -> SAR get pods -> GET replicaset
+ *                      -> LIST its pods
+ *   -> a runner for every node (all checked before any starts) -> policy
+ *   -> audit (allow) -> one runner session per node -> stream (outputs
+ *   relayed as they come, maps merged) -> audit (ResponseComplete)
  *
  * Each step either calls the next or refuses.  A refusal writes exactly one
  * audit record (decision forbid) and answers a Status; nothing after it
@@ -41,6 +47,7 @@
 #include "policy/policy.h"
 #include "rbac/cache.h"
 #include "rbac/kube.h"
+#include "rbac/workload.h"
 #include "lib/banned.h"
 
 #define TRACE_MAX_RUNNER_ERROR_BODY (64u << 10)
@@ -53,12 +60,18 @@ enum trace_step {
 	STEP_SAR_CREATE,
 	STEP_SAR_POD,
 	STEP_POD,
+	STEP_SAR_WORKLOAD,
+	STEP_SAR_PODS,
+	STEP_WORKLOAD,
+	STEP_RS_LIST,
+	STEP_POD_LIST,
 	STEP_STREAM,
 };
 
 struct leg {
 	struct trace_req *t;
-	const struct gw_runner *runner;
+	const struct gw_runner *runner;   /* of one node: the session takes that node's pods */
+	size_t npods;
 	struct httpc_xfer *x;
 	struct ndjson_splitter split;
 	struct buf errbody;
@@ -97,9 +110,13 @@ struct trace_req {
 	struct trace_body tb;
 	struct tg_program *prog;
 	char program_sha[65];
-	struct kube_pod pod;
-	bool have_pod;
-	const struct gw_runner *runner;
+	struct kube_pod *pods;         /* the target's pods, sorted by name */
+	size_t npods;
+	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
+	size_t nnodes;
+	struct kube_workload wl;       /* a workload target, once read */
+	bool have_wl;
+	char **rs_uids;                /* a Deployment's ReplicaSets */
 	struct tg_decision decision;
 	bool have_decision;
 	char *policy;
@@ -159,8 +176,11 @@ static void trace_free(struct trace_req *t)
 	free(t->policy);
 	if (t->have_decision)
 		tg_decision_release(&t->decision);
-	if (t->have_pod)
-		kube_pod_release(&t->pod);
+	kube_pods_free(t->pods, t->npods);
+	strv_free(t->nodes);
+	strv_free(t->rs_uids);
+	if (t->have_wl)
+		kube_workload_release(&t->wl);
 	tg_program_free(t->prog);
 	trace_body_release(&t->tb);
 	if (t->have_user)
@@ -197,6 +217,63 @@ static void trace_counts_sum(const struct trace_req *t, struct trace_counts *c)
 		c->map_drops += t->legs[i].map_drops;
 		c->cpu_ns += t->legs[i].cpu_ns;
 	}
+}
+
+/* ["team-a/web-a", ...]: the target's pods. */
+static json_t *trace_pods_json(const struct trace_req *t)
+{
+	json_t *a = json_array();
+	char pod[400];
+
+	for (size_t i = 0; a && i < t->npods; i++) {
+		snprintf(pod, sizeof(pod), "%s/%s", t->pods[i].namespace, t->pods[i].name);
+		json_array_append_new(a, json_string(pod));
+	}
+	return a;
+}
+
+static json_t *trace_nodes_json(const struct trace_req *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nnodes; i++)
+		json_array_append_new(a, json_string(t->nodes[i]));
+	return a;
+}
+
+/* How one node's part ended: its error, its runner's reason, or not yet. */
+static const char *leg_reason(const struct leg *l)
+{
+	return l->error ? "error" : l->end_reason ? l->end_reason : l->done ? "error" : "stop";
+}
+
+static json_t *trace_failed_nodes(const struct trace_req *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nlegs; i++)
+		if (t->legs[i].error)
+			json_array_append_new(a, json_string(t->legs[i].runner->node));
+	return a;
+}
+
+/* The program's exit code, when every node reported one: the first that
+ * is not 0 (an exit(1) anywhere is the trace's), else 0. */
+static bool trace_exit_code(const struct trace_req *t, int64_t *ret)
+{
+	*ret = 0;
+	if (!t->nlegs)
+		return false;
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (!t->legs[i].has_exit_code)
+			return false;
+	for (size_t i = 0; i < t->nlegs; i++) {
+		if (t->legs[i].exit_code) {
+			*ret = t->legs[i].exit_code;
+			break;
+		}
+	}
+	return true;
 }
 
 /* The allowing policy's limits as they are enforced: the field names of
@@ -250,7 +327,6 @@ static char *denial_text(json_t *x, bool with_field)
 static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *end_reason)
 {
 	json_t *tg = json_object();
-	char pod[400];
 
 	if (!tg)
 		return NULL;
@@ -269,11 +345,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	}
 	if (t->tb.params)
 		json_object_set(tg, "params", t->tb.params);
-	if (t->have_pod) {
-		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
-		json_object_set_new(tg, "pods", json_pack("[s]", pod));
-		if (t->pod.node)
-			json_object_set_new(tg, "nodes", json_pack("[s]", t->pod.node));
+	if (t->npods) {
+		json_object_set_new(tg, "pods", trace_pods_json(t));
+		json_object_set_new(tg, "nodes", trace_nodes_json(t));
 	}
 	if (t->policy) {
 		json_object_set_new(tg, "policy", json_string(t->policy));
@@ -298,6 +372,7 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		json_object_set_new(tg, "duration", json_integer(t->duration));
 	if (complete) {
 		struct trace_counts c;
+		int64_t exit_code;
 
 		trace_counts_sum(t, &c);
 		/* Both shapes: "counts" as first written, and the flat fields
@@ -312,9 +387,18 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		json_object_set_new(tg, "mapDrops", json_integer((json_int_t)c.map_drops));
 		json_object_set_new(tg, "bytes", json_integer((json_int_t)t->bytes));
 		json_object_set_new(tg, "cpuNs", json_integer((json_int_t)c.cpu_ns));
-		if (t->nlegs == 1 && t->legs[0].has_exit_code)
-			json_object_set_new(tg, "exitCode", json_integer(t->legs[0].exit_code));
+		if (trace_exit_code(t, &exit_code))
+			json_object_set_new(tg, "exitCode", json_integer(exit_code));
 		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
+		if (t->nlegs) {
+			json_t *per = json_object();
+
+			for (size_t i = 0; i < t->nlegs && per; i++)
+				json_object_set_new(per, t->legs[i].runner->node,
+						    json_string(leg_reason(&t->legs[i])));
+			json_object_set_new(tg, "nodeEndReasons", per);
+			json_object_set_new(tg, "failedNodes", trace_failed_nodes(t));
+		}
 	}
 	return tg;
 }
@@ -460,6 +544,9 @@ static void trace_upstream_failed(struct trace_req *t, const char *what, int r)
 static void step_sar_create(struct trace_req *t);
 static void step_sar_pod(struct trace_req *t);
 static void step_pod(struct trace_req *t);
+static void step_sar_workload(struct trace_req *t);
+static void step_sar_pods(struct trace_req *t);
+static void step_workload(struct trace_req *t);
 static void step_decide(struct trace_req *t);
 
 static void authn_accepted(struct trace_req *t);
@@ -620,7 +707,6 @@ static void sar_done(struct trace_req *t, long status, const char *body, size_t 
 
 static void sar_decided(struct trace_req *t, bool allowed)
 {
-	bool create = t->step == STEP_SAR_CREATE;
 	_cleanup_free_ char *msg = NULL;
 
 	if (!allowed) {
@@ -628,13 +714,29 @@ static void sar_decided(struct trace_req *t, bool allowed)
 					       t->attrs.resource, t->attrs.namespace, t->attrs.name,
 					       NULL);
 		trace_refuse(t, 403, msg ? msg : "forbidden",
-			     status_details(t->attrs.resource, t->attrs.group, t->tb.name));
+			     status_details(t->attrs.resource, t->attrs.group, t->attrs.name));
 		return;
 	}
-	if (create)
-		step_sar_pod(t);
-	else
+	switch (t->step) {
+	case STEP_SAR_CREATE:
+		if (t->tb.kind)
+			step_sar_workload(t);
+		else
+			step_sar_pod(t);
+		break;
+	case STEP_SAR_POD:
 		step_pod(t);
+		break;
+	case STEP_SAR_WORKLOAD:
+		step_sar_pods(t);
+		break;
+	case STEP_SAR_PODS:
+		step_workload(t);
+		break;
+	default:
+		trace_refuse(t, 500, "internal error: unexpected authorization step", NULL);
+		break;
+	}
 }
 
 static void step_pod(struct trace_req *t)
@@ -653,12 +755,15 @@ static void step_pod(struct trace_req *t)
 		trace_upstream_failed(t, "pod get", r);
 }
 
+static void trace_resolved(struct trace_req *t);
+
 static void pod_done(struct trace_req *t, long status, const char *body, size_t len)
 {
 	_cleanup_free_ char *err = NULL;
+	struct kube_pod pod = { 0 };
 	int r;
 
-	r = kube_pod_parse(status, body, len, &t->pod, &err);
+	r = kube_pod_parse(status, body, len, &pod, &err);
 	if (r == -TG_ENOTFOUND) {
 		trace_refusef(t, 404, status_details("pods", "", t->tb.name),
 			      "pods \"%s\" not found in namespace \"%s\"", t->tb.name, t->route.ns);
@@ -669,17 +774,216 @@ static void pod_done(struct trace_req *t, long status, const char *body, size_t 
 			      err ? err : tg_strerror(r));
 		return;
 	}
-	t->have_pod = true;
-	if (!t->pod.node || !*t->pod.node) {
+	t->pods = calloc(1, sizeof(*t->pods));
+	if (!t->pods) {
+		kube_pod_release(&pod);
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	t->pods[0] = pod;
+	t->npods = 1;
+	if (!pod.node || !*pod.node) {
 		trace_refusef(t, 409, status_details("pods", "", t->tb.name),
 			      "pod \"%s\" in namespace \"%s\" is not scheduled to a node", t->tb.name,
 			      t->route.ns);
 		return;
 	}
-	t->runner = gw_config_runner(t->gw->cfg, t->pod.node);
-	if (!t->runner) {
-		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"", t->pod.node,
-			      t->route.ns, t->tb.name);
+	trace_resolved(t);
+}
+
+/* ---- workload targets: Deployment / ReplicaSet -> pods ------------------------------ */
+
+static void step_sar_workload(struct trace_req *t)
+{
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "apps",
+					 .version = "v1",
+					 .resource = kube_workload_resource(t->tb.kind),
+					 .name = t->tb.name };
+
+	step_sar(t, STEP_SAR_WORKLOAD, &a);
+}
+
+/* Any pod of the namespace: which ones the workload has is known only later. */
+static void step_sar_pods(struct trace_req *t)
+{
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "",
+					 .version = "v1", .resource = "pods" };
+
+	step_sar(t, STEP_SAR_PODS, &a);
+}
+
+static void step_workload(struct trace_req *t)
+{
+	int r;
+
+	t->step = STEP_WORKLOAD;
+	r = kube_workload_get_request(t->tb.kind, t->route.ns, t->tb.name, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, 400, NULL, "%s \"%s\" in namespace \"%s\" cannot be looked up: %s",
+			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns,
+			      tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, kube_workload_kind_name(t->tb.kind), r);
+}
+
+static void step_list(struct trace_req *t, enum trace_step step)
+{
+	const char *what = step == STEP_RS_LIST ? "replicaset list" : "pod list";
+	int r;
+
+	t->step = step;
+	r = step == STEP_RS_LIST ? kube_replicaset_list_request(&t->wl, &t->kreq)
+				 : kube_pod_list_request(&t->wl, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
+			      "%s of %s \"%s\" in namespace \"%s\" cannot be built: %s", what,
+			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns,
+			      tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, what, r);
+}
+
+static void workload_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	const char *kind = kube_workload_kind_name(t->tb.kind);
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = kube_workload_parse(t->tb.kind, status, body, len, t->route.ns, t->tb.name, &t->wl, &err);
+	if (r == -TG_ENOTFOUND) {
+		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), "apps",
+						     t->tb.name),
+			      "%s.apps \"%s\" not found in namespace \"%s\"",
+			      kube_workload_resource(t->tb.kind), t->tb.name, t->route.ns);
+		return;
+	}
+	if (r < 0) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s get: %s",
+			      kind, err ? err : tg_strerror(r));
+		return;
+	}
+	t->have_wl = true;
+	if (t->tb.kind == KUBE_WORKLOAD_DEPLOYMENT) {
+		step_list(t, STEP_RS_LIST);
+		return;
+	}
+	/* A ReplicaSet owns its pods itself. */
+	t->rs_uids = calloc(2, sizeof(char *));
+	if (!t->rs_uids || !(t->rs_uids[0] = strdup(t->wl.uid))) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	step_list(t, STEP_POD_LIST);
+}
+
+static void rs_list_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = kube_replicaset_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
+	if (r < 0) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
+			      "API server unavailable: replicaset list: %s", err ? err : tg_strerror(r));
+		return;
+	}
+	step_list(t, STEP_POD_LIST);
+}
+
+static void pod_list_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	const char *kind = kube_workload_kind_name(t->tb.kind);
+	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
+	_cleanup_free_ char *err = NULL;
+	size_t n = 0;
+	int r;
+
+	r = kube_pod_list_owned(&t->wl, status, body, len, (const char *const *)t->rs_uids, max,
+				&t->pods, &n, &err);
+	if (r == -TG_ELIMIT) {
+		_cleanup_free_ char *msg = NULL;
+		json_t *d = status_details(kube_workload_resource(t->tb.kind), "apps", t->tb.name);
+
+		if (asprintf(&msg, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than "
+				   "the limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
+			     kind, t->tb.name, t->route.ns, n, max) < 0)
+			msg = NULL;
+		if (d)
+			status_add_cause(d, "FieldValueInvalid", "target", msg ? msg : "too many pods");
+		trace_refuse(t, 400, msg ? msg : "too many pods (limit \"maxPodsPerTrace\")", d);
+		return;
+	}
+	if (r < 0) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: pod list: %s",
+			      err ? err : tg_strerror(r));
+		return;
+	}
+	t->npods = n;
+	if (!n) {
+		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), "apps",
+						     t->tb.name),
+			      "%s \"%s\" in namespace \"%s\" has no running pods", kind, t->tb.name,
+			      t->route.ns);
+		return;
+	}
+	trace_resolved(t);
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The pods are known: the nodes they run on, each with a runner.  Every
+ * node is checked before anything starts: one without a runner refuses
+ * the whole trace (503), so a trace never runs on some nodes only.
+ */
+static void trace_resolved(struct trace_req *t)
+{
+	const struct kube_pod *missing = NULL;
+	size_t nmissing = 0, n = 0;
+
+	t->nodes = calloc(t->npods + 1, sizeof(char *));
+	if (!t->nodes) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	for (size_t i = 0; i < t->npods; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = !strcmp(t->nodes[k], t->pods[i].node);
+		if (seen)
+			continue;
+		t->nodes[n] = strdup(t->pods[i].node);
+		if (!t->nodes[n]) {
+			trace_refuse(t, 500, "out of memory", NULL);
+			return;
+		}
+		n++;
+		if (!gw_config_runner(t->gw->cfg, t->pods[i].node)) {
+			if (!missing)
+				missing = &t->pods[i];
+			nmissing++;
+		}
+	}
+	qsort(t->nodes, n, sizeof(char *), strp_cmp);
+	t->nnodes = n;
+	if (missing) {
+		_cleanup_free_ char *more = NULL;
+
+		if (nmissing > 1 && asprintf(&more, " (and %zu more nodes without one)", nmissing - 1) < 0)
+			more = NULL;
+		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"%s%s",
+			      missing->node, missing->namespace, missing->name, more ? more : "",
+			      t->tb.kind ? "; nothing was started" : "");
 		return;
 	}
 	step_decide(t);
@@ -693,6 +997,11 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		[STEP_SAR_CREATE] = "subjectaccessreview",
 		[STEP_SAR_POD] = "subjectaccessreview",
 		[STEP_POD] = "pod get",
+		[STEP_SAR_WORKLOAD] = "subjectaccessreview",
+		[STEP_SAR_PODS] = "subjectaccessreview",
+		[STEP_WORKLOAD] = "workload get",
+		[STEP_RS_LIST] = "replicaset list",
+		[STEP_POD_LIST] = "pod list",
 	};
 
 	if (result < 0) {
@@ -707,10 +1016,21 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		break;
 	case STEP_SAR_CREATE:
 	case STEP_SAR_POD:
+	case STEP_SAR_WORKLOAD:
+	case STEP_SAR_PODS:
 		sar_done(t, status, body, len);
 		break;
 	case STEP_POD:
 		pod_done(t, status, body, len);
+		break;
+	case STEP_WORKLOAD:
+		workload_done(t, status, body, len);
+		break;
+	case STEP_RS_LIST:
+		rs_list_done(t, status, body, len);
+		break;
+	case STEP_POD_LIST:
+		pod_list_done(t, status, body, len);
 		break;
 	default:
 		trace_refuse(t, 500, "internal error: unexpected API server answer", NULL);
@@ -855,9 +1175,7 @@ static void step_decide(struct trace_req *t)
 		_cleanup_free_ char *text = NULL;
 		const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
 		_cleanup_free_ char *dmsg = dry_run_message(explained);
-		char pod[400];
 
-		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
 		r = trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run",
 				"dryRun", &aerr);
 		if (r < 0) {
@@ -867,14 +1185,15 @@ static void step_decide(struct trace_req *t)
 		/* A Trace object, plus the decision at the top (message,
 		 * policy, pods, nodes, limits) where `kubectl trace check`
 		 * reads it: the same words as `tracegate policy check`. */
-		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:[s], s:[s], s:s},"
-				" s:s, s:s, s:[s], s:[s], s:o}",
+		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
+				" s:s, s:s, s:o, s:o, s:o}",
 				"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
 				"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
 				t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
-				"Checked", "pods", pod, "nodes", t->pod.node, "policy", t->policy,
-				"message", dmsg ? dmsg : "allowed", "policy", t->policy, "pods", pod,
-				"nodes", t->pod.node, "limits", trace_limits_json(t));
+				"Checked", "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
+				"policy", t->policy, "message", dmsg ? dmsg : "allowed", "policy",
+				t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
+				"limits", trace_limits_json(t));
 		text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 		trace_log(t, 200, "dryRun");
 		if (t->conn)
@@ -1022,7 +1341,6 @@ static int leg_line(const char *line, size_t len, void *ctx)
 	struct trace_req *t = l->t;
 	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
 	const char *type = json_string_value(json_object_get(rec, "type"));
-	char pod[400];
 
 	if (!json_is_object(rec) || !type) {
 		leg_fail(l, "runner \"%s\" sent a line that is not a typed JSON object", l->runner->node);
@@ -1041,7 +1359,13 @@ static int leg_line(const char *line, size_t len, void *ctx)
 	/* The node is the one this session went to, whatever the runner says. */
 	json_object_set_new(rec, "node", json_string(l->runner->node));
 	if (!strcmp(type, "output") && !json_is_string(json_object_get(rec, "pod"))) {
-		snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
+		char pod[400] = "";
+
+		/* A runner that did not say: only a session of one pod knows. */
+		for (size_t i = 0; i < t->npods && l->npods == 1; i++)
+			if (!strcmp(t->pods[i].node, l->runner->node))
+				snprintf(pod, sizeof(pod), "%s/%s", t->pods[i].namespace,
+					 t->pods[i].name);
 		json_object_set_new(rec, "pod", json_string(pod));
 	}
 	return trace_emit(t, rec);
@@ -1111,16 +1435,31 @@ static const struct httpc_xfer_ops leg_ops = {
 	.on_done = leg_done,
 };
 
-static json_t *leg_session_body(struct trace_req *t)
+/* The session of one node: the program and that node's pods. */
+static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
+	json_t *pods = json_array();
 
-	return json_pack("{s:s, s:s%, s:o, s:I, s:[{s:s, s:s, s:s, s:s}], s:{s:I, s:I, s:I, s:I, s:f}}",
+	for (size_t i = 0; pods && i < t->npods; i++) {
+		const struct kube_pod *p = &t->pods[i];
+
+		if (strcmp(p->node, leg->runner->node))
+			continue;
+		if (json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:s}", "namespace",
+							  p->namespace, "name", p->name, "uid",
+							  p->uid ? p->uid : "", "qos",
+							  p->qos ? p->qos : "")) < 0) {
+			json_decref(pods);
+			return NULL;
+		}
+	}
+	if (!pods)
+		return NULL;
+	return json_pack("{s:s, s:s%, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f}}",
 			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len, "params",
 			 t->tb.params ? json_incref(t->tb.params) : json_array(), "duration",
-			 (json_int_t)t->duration, "pods", "namespace", t->pod.namespace, "name",
-			 t->pod.name, "uid", t->pod.uid ? t->pod.uid : "", "qos",
-			 t->pod.qos ? t->pod.qos : "", "limits", "maxMapEntries",
+			 (json_int_t)t->duration, "pods", pods, "limits", "maxMapEntries",
 			 (json_int_t)l->max_map_entries, "maxMapBytes", (json_int_t)l->max_map_bytes,
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
@@ -1130,7 +1469,7 @@ static json_t *leg_session_body(struct trace_req *t)
 static int leg_start(struct trace_req *t, struct leg *l)
 {
 	const struct gw_config *cfg = t->gw->cfg;
-	_cleanup_(json_decrefp) json_t *body = leg_session_body(t);
+	_cleanup_(json_decrefp) json_t *body = leg_session_body(t, l);
 	_cleanup_free_ char *url = NULL, *text = NULL;
 	struct curl_slist *h = NULL, *n;
 	CURL *e;
@@ -1173,27 +1512,31 @@ static void trace_start_stream(struct trace_req *t)
 {
 	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
 	_cleanup_(json_decrefp) json_t *acc = NULL;
-	char pod[400];
 	int r;
 
 	t->step = STEP_STREAM;
 	t->session_counted = true;
 	t->gw->nsessions++;
 	t->maps = json_array();
-	t->nlegs = 1;
-	t->legs = calloc(t->nlegs, sizeof(*t->legs));
+	/* One session per node, each with that node's pods (trace_resolved
+	 * found a runner for every node). */
+	t->nlegs = t->nnodes;
+	t->legs = calloc(t->nlegs ? t->nlegs : 1, sizeof(*t->legs));
 	if (!t->maps || !t->legs) {
 		t->nlegs = 0;
 		trace_finish(t, "error");
 		return;
 	}
-	t->legs[0].t = t;
-	t->legs[0].runner = t->runner;
+	for (size_t i = 0; i < t->nlegs; i++) {
+		t->legs[i].t = t;
+		t->legs[i].runner = gw_config_runner(t->gw->cfg, t->nodes[i]);
+		for (size_t k = 0; k < t->npods; k++)
+			t->legs[i].npods += !strcmp(t->pods[k].node, t->nodes[i]);
+	}
 	r = http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs);
 	trace_log(t, r < 0 ? 500 : 200, NULL);
-	snprintf(pod, sizeof(pod), "%s/%s", t->pod.namespace, t->pod.name);
-	acc = json_pack("{s:s, s:s, s:s, s:[s], s:[s]}", "type", "status", "phase", "accepted",
-			"trace", t->trace_id, "pods", pod, "nodes", t->pod.node);
+	acc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted",
+			"trace", t->trace_id, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t));
 	if (acc)
 		(void)trace_emit(t, acc);
 	for (size_t i = 0; i < t->nlegs; i++) {
@@ -1236,6 +1579,41 @@ static const char *trace_end_reason(struct trace_req *t)
 }
 
 /*
+ * When some nodes failed, the end line says which and what the others
+ * did: "failedNodes" and, for a trace of several nodes, a "message".
+ */
+static void trace_end_failures(struct trace_req *t, json_t *end)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(16 * 1024);
+	size_t failed = 0;
+	const char *other = NULL;
+
+	for (size_t i = 0; i < t->nlegs; i++) {
+		if (t->legs[i].error)
+			failed++;
+		else if (!other && t->legs[i].end_reason)
+			other = t->legs[i].end_reason;
+	}
+	if (!failed)
+		return;
+	json_object_set_new(end, "failedNodes", trace_failed_nodes(t));
+	if (t->nlegs < 2)
+		return;
+	(void)buf_printf(&b, "%zu of %zu nodes failed:", failed, t->nlegs);
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (t->legs[i].error)
+			(void)buf_printf(&b, " node \"%s\": %s;", t->legs[i].runner->node,
+					 t->legs[i].error);
+	if (failed < t->nlegs)
+		(void)buf_printf(&b, " the other nodes ran to the end (\"%s\")",
+				 other ? other : "stop");
+	else if (b.len)
+		b.s[--b.len] = '\0';   /* the last ';' */
+	if (b.len)
+		json_object_set_new(end, "message", json_string(b.s));
+}
+
+/*
  * Ends a stream: merged maps, the end line, ResponseComplete.  why is
  * NULL when every runner ended on its own, else the reason ("stop").
  * t is freed.
@@ -1245,6 +1623,7 @@ static void trace_finish(struct trace_req *t, const char *why)
 	_cleanup_(json_decrefp) json_t *end = NULL;
 	const char *reason;
 	struct trace_counts c;
+	int64_t exit_code;
 	size_t i;
 	json_t *m;
 	char extra[192];
@@ -1267,8 +1646,10 @@ static void trace_finish(struct trace_req *t, const char *why)
 			"events", (json_int_t)c.events, "drops", (json_int_t)c.drops, "mapDrops",
 			(json_int_t)c.map_drops, "bytes", (json_int_t)t->bytes, "cpuNs",
 			(json_int_t)c.cpu_ns);
-	if (end && t->nlegs == 1 && t->legs[0].has_exit_code)
-		json_object_set_new(end, "exitCode", json_integer(t->legs[0].exit_code));
+	if (end && trace_exit_code(t, &exit_code))
+		json_object_set_new(end, "exitCode", json_integer(exit_code));
+	if (end)
+		trace_end_failures(t, end);
 	if (end)
 		(void)trace_emit(t, end);
 	if (t->conn) {

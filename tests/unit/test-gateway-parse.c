@@ -293,11 +293,29 @@ static void test_trace_body(void **state)
 	assert_null(b.params);
 	trace_body_release(&b);
 
+	good = "{\"target\":\"deployment/web\",\"program\":\"x\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(b.kind, KUBE_WORKLOAD_DEPLOYMENT);
+	assert_string_equal(b.name, "web");
+	assert_string_equal(b.target, "deployment/web");
+	trace_body_release(&b);
+	good = "{\"target\":\"rs/web-7c9f8b6d5\",\"program\":\"x\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(b.kind, KUBE_WORKLOAD_REPLICASET);
+	assert_string_equal(b.name, "web-7c9f8b6d5");
+	trace_body_release(&b);
+	good = "{\"target\":\"pod/web-a\",\"program\":\"x\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(b.kind, 0);
+	trace_body_release(&b);
+
 	expect_body_error("", "", "not JSON");
 	expect_body_error("[1]", "", "JSON object");
 	expect_body_error("{\"program\":\"x\"}", "target", "required");
 	expect_body_error("{\"target\":5,\"program\":\"x\"}", "target", "string");
-	expect_body_error("{\"target\":\"deployment/web\",\"program\":\"x\"}", "target", "kind \"deployment\"");
+	expect_body_error("{\"target\":\"statefulset/web\",\"program\":\"x\"}", "target", "kind \"statefulset\"");
+	expect_body_error("{\"target\":\"deployment/Web\",\"program\":\"x\"}", "target", "valid deployment name");
+	expect_body_error("{\"target\":\"rs/\",\"program\":\"x\"}", "target", "valid replicaset name");
 	expect_body_error("{\"target\":\"pod/Web_A\",\"program\":\"x\"}", "target", "valid pod name");
 	expect_body_error("{\"target\":\"pod/\",\"program\":\"x\"}", "target", "valid pod name");
 	expect_body_error("{\"target\":\"web\"}", "program", "required");
