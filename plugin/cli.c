@@ -14,11 +14,14 @@ static const char usage_text[] =
 	"\n"
 	"usage:\n"
 	"  kubectl trace run TARGET -n NS (-e PROG | -f FILE) [--duration SECONDS]\n"
-	"                  [--gateway URL] [--gateway-ca FILE] [-o text|json] [ARGS...]\n"
+	"                  [--gateway URL] [--gateway-ca FILE] [-o text|json] [--prefix]\n"
+	"                  [ARGS...]\n"
 	"  kubectl trace check TARGET -n NS (-e PROG | -f FILE) [ARGS...]\n"
 	"  kubectl trace version\n"
 	"\n"
-	"TARGET is pod/NAME or NAME.  ARGS are the program's $1, $2, ...\n"
+	"TARGET is pod/NAME (or NAME), deployment/NAME or replicaset/NAME: a workload's\n"
+	"running pods are traced on every node they run on, and its maps merged.\n"
+	"ARGS are the program's $1, $2, ...\n"
 	"\n"
 	"options:\n"
 	"  -e, --expr PROG         the program text\n"
@@ -26,6 +29,8 @@ static const char usage_text[] =
 	"  -n, --namespace NS      the target's namespace (default: the context's)\n"
 	"      --duration SECONDS  stop after this long (the policy may cap it)\n"
 	"  -o, --output FORMAT     text (as bpftrace prints) or json (the raw NDJSON stream)\n"
+	"      --prefix            begin each output line with its source, [pod/NAME/NODE]\n"
+	"                          (as kubectl logs --prefix)\n"
 	"      --gateway URL       the tracegate gateway (default: $TRACEGATE_URL, else the\n"
 	"                          cluster's API server, which serves tracegate as an\n"
 	"                          aggregated API)\n"
@@ -59,6 +64,7 @@ static int cli_err(char **ret_err, const char *fmt, ...)
 enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
+	OPT_PREFIX,
 };
 
 struct opt {
@@ -83,6 +89,7 @@ static const struct opt opts[] = {
 	{ "token", 0, true, OPT_TOKEN },
 	{ "request-timeout", 0, true, OPT_TIMEOUT },
 	{ "help", 'h', false, OPT_HELP },
+	{ "prefix", 0, false, OPT_PREFIX },
 };
 
 /* SECONDS, or a number with s, m or h. */
@@ -169,6 +176,9 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 		break;
 	case OPT_HELP:
 		a->cmd = KT_CMD_HELP;
+		break;
+	case OPT_PREFIX:
+		a->prefix = true;
 		break;
 	}
 	return 0;
@@ -286,7 +296,8 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		return 0;
 	}
 	if (npos < 2)
-		return cli_err(ret_err, "%s: no TARGET (pod/NAME or NAME)", pos[0]);
+		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME, deployment/NAME or replicaset/NAME)",
+			       pos[0]);
 	a.target = pos[1];
 	r = kt_target_check(a.target, ret_err);
 	if (r < 0)
@@ -343,21 +354,55 @@ static bool dns_subdomain(const char *s)
 	return true;
 }
 
+/* kubectl's spellings of the kinds we trace, and what the gateway calls them. */
+static const struct {
+	const char *spelling;
+	const char *kind;
+} target_kinds[] = {
+	{ "pod", "pod" },	      { "pods", "pod" },		{ "po", "pod" },
+	{ "deployment", "deployment" }, { "deployments", "deployment" }, { "deploy", "deployment" },
+	{ "replicaset", "replicaset" }, { "replicasets", "replicaset" }, { "rs", "replicaset" },
+};
+
+static const char *target_kind(const char *target, size_t kl)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(target_kinds); i++)
+		if (strlen(target_kinds[i].spelling) == kl && !strncmp(target, target_kinds[i].spelling, kl))
+			return target_kinds[i].kind;
+	return NULL;
+}
+
 int kt_target_check(const char *target, char **ret_err)
 {
 	const char *slash = strchr(target, '/');
-	const char *name = target;
+	const char *name = target, *kind = "pod";
 
 	if (slash) {
 		size_t kl = (size_t)(slash - target);
 
-		if (!((kl == 3 && !strncmp(target, "pod", 3)) || (kl == 4 && !strncmp(target, "pods", 4)) ||
-		      (kl == 2 && !strncmp(target, "po", 2))))
-			return cli_err(ret_err, "target \"%s\": only pods can be traced (pod/NAME or NAME)",
-				       target);
+		kind = target_kind(target, kl);
+		if (!kind)
+			return cli_err(ret_err, "target \"%s\": kind \"%.*s\" cannot be traced (want "
+						"pod/NAME, deployment/NAME or replicaset/NAME)",
+				       target, (int)MIN(kl, 64), target);
 		name = slash + 1;
 	}
 	if (!dns_subdomain(name))
-		return cli_err(ret_err, "target \"%s\": \"%s\" is not a valid pod name", target, name);
+		return cli_err(ret_err, "target \"%s\": \"%s\" is not a valid %s name", target, name,
+			       kind);
 	return 0;
+}
+
+char *kt_target_normalize(const char *target)
+{
+	const char *slash = strchr(target, '/');
+	const char *kind;
+	char *s;
+
+	if (!slash)
+		return strdup(target);
+	kind = target_kind(target, (size_t)(slash - target));
+	if (!kind || asprintf(&s, "%s/%s", kind, slash + 1) < 0)
+		return NULL;
+	return s;
 }

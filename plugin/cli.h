@@ -24,7 +24,7 @@ enum kt_output { KT_OUT_TEXT, KT_OUT_JSON };
 
 struct kt_args {
 	enum kt_cmd cmd;
-	const char *target;       /* pod/NAME or NAME */
+	const char *target;       /* pod/NAME, NAME, deployment/NAME, replicaset/NAME */
 	const char *ns;           /* -n / --namespace */
 	const char *expr;         /* -e */
 	const char *file;         /* -f */
@@ -33,6 +33,7 @@ struct kt_args {
 	uint64_t duration;        /* 0: none given */
 	long request_timeout_ms;  /* --request-timeout; 0: default */
 	enum kt_output output;
+	bool prefix;              /* --prefix: [pod/NAME/NODE] before each output line */
 	const char **params;      /* positional ARGS (NULL-terminated) */
 	size_t nparams;
 };
@@ -43,8 +44,12 @@ void kt_args_release(struct kt_args *a);
 /* The usage text. */
 const char *kt_usage(void);
 
-/* "pod/NAME" or "NAME" (a pod), as the gateway takes it; -EINVAL for
- * another kind or a name that is not a DNS subdomain. */
+/* "pod/NAME" or "NAME" (a pod), "deployment/NAME", "replicaset/NAME", in
+ * kubectl's spellings (po, pods, deploy, deployments, rs, replicasets);
+ * -EINVAL for another kind or a name that is not a DNS subdomain. */
 int kt_target_check(const char *target, char **ret_err);
+/* A checked target as the gateway takes it: "pod/x", "deployment/x",
+ * "replicaset/x" or a bare pod name (NULL without memory). */
+char *kt_target_normalize(const char *target);
 
 #endif

@@ -92,23 +92,10 @@ static bool dns_label(const char *s)
 	return true;
 }
 
-/* pods/x and po/x are kubectl's spellings of pod/x. */
-static char *target_normalize(const char *t)
-{
-	const char *slash = strchr(t, '/');
-	char *s;
-
-	if (!slash)
-		return strdup(t);
-	if (asprintf(&s, "pod/%s", slash + 1) < 0)
-		return NULL;
-	return s;
-}
-
 static char *request_body(const struct kt_args *a, const char *program)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	_cleanup_free_ char *target = target_normalize(a->target);
+	_cleanup_free_ char *target = kt_target_normalize(a->target);
 	json_t *params;
 
 	if (!target)
@@ -207,6 +194,7 @@ static int run(struct kt_args *a)
 	int r, rc = 1;
 
 	kt_render_init(&rd, stdout, stderr, a->output);
+	rd.prefix = a->prefix;
 	if (a->file) {
 		size_t len;
 

@@ -151,6 +151,67 @@ static void render_end(struct kt_render *r, json_t *j)
 		r->exit_code = 1;
 }
 
+static void print_err_line(struct kt_render *r, const char *prefix, const char *node,
+			   const char *msg);
+
+/* An end that says some nodes failed: the summary, once, on stderr. */
+static void render_end_message(struct kt_render *r, json_t *j)
+{
+	const char *msg = str_of(j, "message");
+
+	if (msg && *msg)
+		print_err_line(r, "error: ", NULL, msg);
+}
+
+/* "[pod/web-a/node-1] " for an output of team-a/web-a on node-1;
+ * "[node/node-1] " for one of no pod (BEGIN, END, interval). */
+static void output_source(json_t *j, struct buf *b)
+{
+	const char *pod = str_of(j, "pod"), *node = str_of(j, "node"), *slash;
+
+	if (pod && (slash = strchr(pod, '/')))
+		pod = slash + 1;
+	buf_adds(b, "[");
+	if (pod && *pod) {
+		buf_adds(b, "pod/");
+		add_clean_str(b, pod, false);
+		if (node && *node)
+			buf_addc(b, '/');
+	} else if (node && *node) {
+		buf_adds(b, "node/");
+	}
+	if (node && *node)
+		add_clean_str(b, node, false);
+	buf_adds(b, "] ");
+}
+
+/*
+ * Output with each line begun by its source.  printf output may end in
+ * the middle of a line; when the next output is another source's, its
+ * line is ended first so no line carries two sources' text.
+ */
+static void render_prefixed(struct kt_render *r, json_t *j, const char *text, size_t len)
+{
+	struct buf src = BUF_INIT(sizeof(r->last_source) - 1);
+	struct buf out = BUF_INIT(KT_MAX_LINE * 2);
+
+	output_source(j, &src);
+	if (r->mid_line && strcmp(src.s, r->last_source)) {
+		buf_addc(&out, '\n');
+		r->mid_line = false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!r->mid_line)
+			buf_add(&out, src.s, src.len);
+		buf_addc(&out, text[i]);
+		r->mid_line = text[i] != '\n';
+	}
+	snprintf(r->last_source, sizeof(r->last_source), "%s", src.s);
+	fwrite(out.s, 1, out.len, r->out);
+	buf_release(&src);
+	buf_release(&out);
+}
+
 /* Messages on stderr: what the runner or gateway reported, cleaned. */
 static void print_err_line(struct kt_render *r, const char *prefix, const char *node,
 			   const char *msg)
@@ -197,10 +258,18 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		if (!json_is_string(t))
 			return render_problem(r, "gateway sent an output record without \"text\"");
 		/* exactly the program's bytes: printf output is the user's own */
-		fwrite(json_string_value(t), 1, json_string_length(t), r->out);
+		if (r->prefix)
+			render_prefixed(r, j, json_string_value(t), json_string_length(t));
+		else
+			fwrite(json_string_value(t), 1, json_string_length(t), r->out);
 		fflush(r->out);
 	} else if (!strcmp(type, "map")) {
 		struct buf b = BUF_INIT(KT_MAX_LINE * 4);
+
+		if (r->prefix && r->mid_line) {
+			fputc('\n', r->out);
+			r->mid_line = false;
+		}
 		int e = tg_map_format(&b, j, 0, 1);
 
 		if (e < 0) {
@@ -226,7 +295,12 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			r->attached_shown = true;
 		}
 	} else if (!strcmp(type, "end")) {
+		if (r->prefix && r->mid_line) {
+			fputc('\n', r->out);
+			r->mid_line = false;
+		}
 		render_end(r, j);
+		render_end_message(r, j);
 	}
 	/* other types: newer gateways may add some; nothing to print */
 	return 0;

@@ -38,6 +38,9 @@ size_t ndjson_split_pending(const struct ndjson_split *s);
 struct kt_render {
 	FILE *out, *err;
 	enum kt_output mode;
+	bool prefix;              /* [pod/NAME/NODE] before each output line */
+	bool mid_line;            /* the last output did not end its line */
+	char last_source[512];    /* the prefix of that output */
 	bool attached_shown;      /* "Attaching N probes..." printed */
 	bool ended;               /* an `end` record arrived */
 	int exit_code;            /* from `end` */

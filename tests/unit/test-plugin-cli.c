@@ -67,6 +67,18 @@ static void test_flag_spellings(void **state)
 	assert_int_equal(a.duration, 300);
 	assert_int_equal(a.nparams, 1);
 	kt_args_release(&a);
+	assert_false(a.prefix);
+
+	assert_int_equal(PARSE(&a, &err, "run", "deployment/web", "--prefix", "-e", "x"), 0);
+	assert_true(a.prefix);
+	assert_string_equal(a.target, "deployment/web");
+	kt_args_release(&a);
+	{
+		int r = PARSE(&a, &err, "run", "web", "--prefix=true", "-e", "x");
+
+		expect_error(r, err, "takes no value");
+		err = NULL;
+	}
 
 	/* "--" ends flags: a program argument may look like one */
 	assert_int_equal(PARSE(&a, &err, "check", "web", "-e", "x", "--", "-n", "--foo"), 0);
@@ -166,9 +178,36 @@ static void test_targets(void **state)
 	assert_int_equal(kt_target_check("web-a", &err), 0);
 	assert_int_equal(kt_target_check("pods/web-a.x", &err), 0);
 	assert_int_equal(kt_target_check("po/w", &err), 0);
-	r = kt_target_check("deployment/web", &err);
-	expect_error(r, err, "only pods can be traced");
+	assert_int_equal(kt_target_check("deployment/web", &err), 0);
+	assert_int_equal(kt_target_check("deploy/web", &err), 0);
+	assert_int_equal(kt_target_check("rs/web-7c9f8b6d5", &err), 0);
+	assert_int_equal(kt_target_check("replicasets/web-7c9f8b6d5", &err), 0);
+	r = kt_target_check("statefulset/web", &err);
+	expect_error(r, err, "kind \"statefulset\" cannot be traced");
 	err = NULL;
+	r = kt_target_check("deployment/Web", &err);
+	expect_error(r, err, "\"Web\" is not a valid deployment name");
+	err = NULL;
+	r = kt_target_check("/web", &err);
+	expect_error(r, err, "kind \"\" cannot be traced");
+	err = NULL;
+	{
+		static const char *const cases[][2] = {
+			{ "web-a", "web-a" },		 { "po/web-a", "pod/web-a" },
+			{ "pods/web-a", "pod/web-a" },	 { "deploy/web", "deployment/web" },
+			{ "deployments/web", "deployment/web" }, { "rs/web-1", "replicaset/web-1" },
+			{ "replicaset/web-1", "replicaset/web-1" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			char *n = kt_target_normalize(cases[i][0]);
+
+			assert_non_null(n);
+			assert_string_equal(n, cases[i][1]);
+			free(n);
+		}
+		assert_null(kt_target_normalize("job/x"));
+	}
 	r = kt_target_check("pod/", &err);
 	expect_error(r, err, "is not a valid pod name");
 	err = NULL;

@@ -141,6 +141,67 @@ static void test_render_text(void **state)
 	cap_free(&c);
 }
 
+/* A workload's stream: several pods on several nodes, printf lines that
+ * end mid-line, maps merged; plain text by default (as bpftrace prints),
+ * [pod/NAME/NODE] before each line with --prefix. */
+static const char *const multi[] = {
+	"{\"type\":\"status\",\"phase\":\"accepted\",\"pods\":[\"team-a/web-a\",\"team-a/web-a2\"],\"nodes\":[\"node-1\",\"node-2\"]}",
+	"{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"node-1\",\"probes\":1}",
+	"{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"node-2\",\"probes\":1}",
+	"{\"type\":\"output\",\"pod\":\"team-a/web-a\",\"node\":\"node-1\",\"text\":\"cat /m1\\n\"}",
+	"{\"type\":\"output\",\"pod\":\"team-a/web-a2\",\"node\":\"node-2\",\"text\":\"cat /m2\\ncat /m2b\\n\"}",
+	"{\"type\":\"output\",\"pod\":\"team-a/web-a\",\"node\":\"node-1\",\"text\":\"half \"}",
+	"{\"type\":\"output\",\"pod\":\"team-a/web-a2\",\"node\":\"node-2\",\"text\":\"other\\n\"}",
+	"{\"type\":\"output\",\"pod\":\"\",\"node\":\"node-2\",\"text\":\"end of node-2\\n\"}",
+	"{\"type\":\"error\",\"node\":\"node-2\",\"message\":\"runner \\\"node-2\\\" unreachable or failed\"}",
+	"{\"type\":\"map\",\"name\":\"@\",\"kind\":\"count\",\"keyed\":true,\"entries\":[{\"key\":\"cat\",\"keyv\":[\"cat\"],\"value\":5}]}",
+	"{\"type\":\"end\",\"reason\":\"error\",\"events\":5,\"failedNodes\":[\"node-2\"],\"message\":\"1 of 2 nodes failed: node \\\"node-2\\\": gone; the other nodes ran to the end (\\\"duration\\\")\"}",
+	NULL,
+};
+
+static void test_render_multi_node(void **state)
+{
+	struct cap c;
+
+	cap_open(&c, KT_OUT_TEXT);
+	for (size_t i = 0; multi[i]; i++)
+		assert_int_equal(feed(&c, multi[i]), 0);
+	assert_int_equal(c.r.exit_code, 1);
+	cap_close(&c);
+	assert_string_equal(c.out, "Attaching 1 probe...\ncat /m1\ncat /m2\ncat /m2b\nhalf other\n"
+				   "end of node-2\n@[cat]: 5\n");
+	assert_string_equal(c.err, "error: node \"node-2\": runner \"node-2\" unreachable or failed\n"
+				   "error: 1 of 2 nodes failed: node \"node-2\": gone; the other nodes "
+				   "ran to the end (\"duration\")\n");
+	cap_free(&c);
+
+	cap_open(&c, KT_OUT_TEXT);
+	c.r.prefix = true;
+	for (size_t i = 0; multi[i]; i++)
+		assert_int_equal(feed(&c, multi[i]), 0);
+	cap_close(&c);
+	assert_string_equal(c.out, "Attaching 1 probe...\n"
+				   "[pod/web-a/node-1] cat /m1\n"
+				   "[pod/web-a2/node-2] cat /m2\n"
+				   "[pod/web-a2/node-2] cat /m2b\n"
+				   "[pod/web-a/node-1] half \n"
+				   "[pod/web-a2/node-2] other\n"
+				   "[node/node-2] end of node-2\n"
+				   "@[cat]: 5\n");
+	cap_free(&c);
+
+	/* a source's unfinished line is finished by its own next output, and
+	 * the map after it starts on a line of its own */
+	cap_open(&c, KT_OUT_TEXT);
+	c.r.prefix = true;
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"pod\":\"a/p\",\"node\":\"n\",\"text\":\"x=\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"pod\":\"a/p\",\"node\":\"n\",\"text\":\"1\\ny=\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@x\",\"kind\":\"int\",\"keyed\":false,\"entries\":[{\"value\":2}]}"), 0);
+	cap_close(&c);
+	assert_string_equal(c.out, "[pod/p/n] x=1\n[pod/p/n] y=\n@x: 2\n");
+	cap_free(&c);
+}
+
 static void test_render_map(void **state)
 {
 	struct cap c;
@@ -242,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_split_limit_and_callback_error),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_map),
+		cmocka_unit_test(test_render_multi_node),
 		cmocka_unit_test(test_render_json_and_bad_lines),
 		cmocka_unit_test(test_status_forbidden_one_line),
 		cmocka_unit_test(test_status_causes),
