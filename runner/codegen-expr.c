@@ -138,14 +138,28 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 {
 	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
 	uint32_t ks = cg_key_size(m), off = 0;
+	bool ints = true;
 	int r;
 
-	r = cg_slot(g, ks, mapn->loc, &off);
-	if (r < 0)
-		return r;
-	snprintf(kp, kpsz, "(tg_s + %" PRIu32 ")", off);
-	if (!m->nkeys && !bucket)
-		return cg_emit(g, "*(__u64 *)%s = 0;", kp);
+	for (size_t i = 0; i < m->nkeys; i++)
+		ints = ints && !sem_is_blob(&m->keys[i]);
+	if (ints && ks <= CG_STACK_KEY && g->stack_keys + ks <= CG_STACK_KEYS_MAX) {
+		/* small integer keys on the stack: no per-CPU scratch lookup */
+		int t = g->tmp++;
+
+		g->stack_keys += ks;
+		snprintf(kp, kpsz, "((char *)t%d)", t);
+		r = cg_emit(g, "__u64 t%d[%" PRIu32 "] = { 0 };", t, ks / 8);
+		if (r < 0 || (!m->nkeys && !bucket))
+			return r;
+	} else {
+		r = cg_slot(g, ks, mapn->loc, &off);
+		if (r < 0)
+			return r;
+		snprintf(kp, kpsz, "(tg_s + %" PRIu32 ")", off);
+		if (!m->nkeys && !bucket)
+			return cg_emit(g, "*(__u64 *)%s = 0;", kp);
+	}
 	for (size_t i = 0; i < mapn->nkids; i++) {
 		struct cv v;
 		char dst[96];

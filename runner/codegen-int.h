@@ -7,6 +7,12 @@
 #include "lib/buf.h"
 #include "runner/codegen.h"
 
+/* Integer map keys of at most CG_STACK_KEY bytes live on the BPF stack
+ * (no scratch lookup needed), at most CG_STACK_KEYS_MAX bytes of them per
+ * program so the 512-byte stack never overflows; the rest use scratch. */
+#define CG_STACK_KEY      16
+#define CG_STACK_KEYS_MAX 128
+
 struct gen {
 	const struct sem *s;
 	const struct plan_prog *pp;
@@ -19,6 +25,7 @@ struct gen {
 	uint32_t scratch;           /* bytes of scratch in use */
 	uint32_t scratch_hi;        /* high-water mark of this program */
 	uint32_t *var_slot;         /* per variable: scratch offset of a string variable */
+	uint32_t stack_keys;        /* bytes of map keys put on the stack (CG_STACK_KEYS_MAX) */
 	bool user_ptrs;             /* str(int) reads user memory */
 	struct tg_diag *diag;
 	int err;

@@ -275,6 +275,7 @@ static int function(struct gen *g, const struct tg_program *prog, const struct p
 		    size_t k, const struct cg_opts *op, struct buf *out)
 {
 	const struct plan_prog *pp = &pl->progs[k];
+	_cleanup_buf_ struct buf body = BUF_INIT(CG_MAX_SOURCE);
 	int r;
 
 	g->pp = pp;
@@ -287,16 +288,24 @@ static int function(struct gen *g, const struct tg_program *prog, const struct p
 		return r;
 	g->o = out;
 	r = prologue(g, op);
-	if (r >= 0)
-		r = cg_emit(g, "__u32 tg_zero = 0; char *tg_s = bpf_map_lookup_elem(&tg_scratch, &tg_zero);\n\tif (!tg_s) return 0;");
+	if (r < 0)
+		return r;
+	/* the body first, so the scratch lookup is emitted only when the
+	 * body uses scratch (a per-event cost otherwise) */
+	g->o = &body;
 	if (pp->kind == PK_BEGIN || pp->kind == PK_END) {
 		/* all BEGIN (END) blocks, in program order, in one function */
 		for (size_t i = 0; i < pl->n && r >= 0; i++)
 			if (pl->progs[i].kind == pp->kind)
 				r = probe_block(g, prog, pl->progs[i].probe);
-	} else if (r >= 0) {
+	} else {
 		r = probe_block(g, prog, pp->probe);
 	}
+	g->o = out;
+	if (r >= 0 && g->scratch_hi)
+		r = cg_emit(g, "__u32 tg_zero = 0; char *tg_s = bpf_map_lookup_elem(&tg_scratch, &tg_zero);\n\tif (!tg_s) return 0;");
+	if (r >= 0)
+		r = buf_add(out, body.s, body.len);
 	if (r >= 0)
 		r = buf_adds(out, "\treturn 0;\n}\n\n");
 	return r;

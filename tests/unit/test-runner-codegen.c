@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/cleanup.h"
@@ -26,14 +28,14 @@ struct gen_out {
 	char *src;
 };
 
-static struct gen_out generate(const char *text, const int *levels, size_t nlevels)
+static struct gen_out generate_fast(const char *text, const int *levels, size_t nlevels, size_t nfast)
 {
 	struct gen_out g = { 0 };
 	struct tg_program *prog = NULL;
 	struct plan pl;
 	struct sem sem;
 	struct cg_opts co = { .sz = sizeof(co), .levels = levels, .nlevels = nlevels,
-			      .max_map_entries = 128, .ringbuf_bytes = 4096 };
+			      .max_map_entries = 128, .ringbuf_bytes = 4096, .nfast = nfast };
 
 	memset(&sem, 0, sizeof(sem));
 	memset(&pl, 0, sizeof(pl));
@@ -49,6 +51,11 @@ static struct gen_out generate(const char *text, const int *levels, size_t nleve
 	plan_release(&pl);
 	tg_program_free(prog);
 	return g;
+}
+
+static struct gen_out generate(const char *text, const int *levels, size_t nlevels)
+{
+	return generate_fast(text, levels, nlevels, 0);
 }
 
 static void unsupported_names_line_and_column(void **state)
@@ -106,8 +113,73 @@ static void prologue_first_in_every_probe(void **state)
 	}
 	assert_int_equal(n, 2);
 	/* BEGIN is run by the runner only: no prologue, its exact section */
-	p = strstr(g.src, "SEC(\"tg_begin\")\nint tg_prog_begin(void *ctx)\n{\n\t__u64 tg_cgid = 0;\n\t__u32 tg_zero");
+	p = strstr(g.src, "SEC(\"tg_begin\")\nint tg_prog_begin(void *ctx)\n{\n\t__u64 tg_cgid = 0;\n\t");
 	assert_non_null(p);
+	assert_true(strncmp(p + strlen("SEC(\"tg_begin\")\nint tg_prog_begin(void *ctx)\n{\n\t__u64 tg_cgid = 0;\n\t"),
+			    "tg_cgid =", 9) != 0);
+	free(g.src);
+}
+
+static void compile_and_verify(const char *src)
+{
+	struct compile_result cr;
+	char dir[] = "/tmp/tg-unit-cache-XXXXXX";
+	_cleanup_free_ char *err = NULL, *verr = NULL;
+	struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
+	int r;
+
+	assert_non_null(mkdtemp(dir));
+	r = compile_bpf(src, strlen(src), dir, &cr, &err);
+	if (r < 0)
+		print_message("%s\n", err ? err : "?");
+	assert_int_equal(r, 0);
+	r = verify_object(cr.obj, cr.len, &vo, &verr);
+	if (r < 0)
+		print_message("%s\n", verr ? verr : "?");
+	assert_int_equal(r, 0);
+	free(cr.obj);
+	{
+		char path[sizeof(dir) + sizeof(cr.hash) + 8];
+
+		snprintf(path, sizeof(path), "%s/%s.o", dir, cr.hash);
+		unlink(path);
+		rmdir(dir);
+	}
+}
+
+/* The scope pre-check (one level, a few targets) comes between the
+ * ancestor id and the scope lookup; integer keys live on the stack, so a
+ * body without strings has no scratch lookup (docs/performance.md). */
+static void scope_precheck_and_stack_keys(void **state)
+{
+	static const int one[] = { 3 }, two[] = { 3, 4 };
+	static const char want[] =
+		"\ttg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		"\tif (tg_cgid != tg_scope_fast[0] && tg_cgid != tg_scope_fast[1])\n\t\treturn 0;\n"
+		"\tif (bpf_map_lookup_elem(&tg_scope, &tg_cgid))\n\t\tgoto tg_in_scope;\n\treturn 0;\n";
+	struct gen_out g;
+
+	(void)state;
+	g = generate_fast("tracepoint:syscalls:sys_enter_getppid { @ = count(); @p[pid, tid] = sum(1); @h = hist(pid); }",
+			  one, 1, 2);
+	assert_int_equal(g.r, 0);
+	assert_non_null(strstr(g.src, "const volatile __u64 tg_scope_fast[4]"));
+	assert_non_null(strstr(g.src, want));
+	assert_null(strstr(g.src, "&tg_scratch"));
+	compile_and_verify(g.src);
+	free(g.src);
+	/* two levels: no pre-check, the lookups alone */
+	g = generate_fast("tracepoint:syscalls:sys_enter_getppid { @ = count(); }", two, 2, 2);
+	assert_int_equal(g.r, 0);
+	assert_null(strstr(g.src, "tg_cgid != tg_scope_fast"));
+	compile_and_verify(g.src);
+	free(g.src);
+	/* a string key still goes through scratch */
+	g = generate_fast("tracepoint:syscalls:sys_enter_getppid { @[comm] = count(); }", one, 1, 4);
+	assert_int_equal(g.r, 0);
+	assert_non_null(strstr(g.src, "tg_cgid != tg_scope_fast[3])"));
+	assert_non_null(strstr(g.src, "&tg_scratch"));
+	compile_and_verify(g.src);
 	free(g.src);
 }
 
@@ -247,6 +319,7 @@ int main(void)
 		cmocka_unit_test(unsupported_names_line_and_column),
 		cmocka_unit_test(type_errors),
 		cmocka_unit_test(prologue_first_in_every_probe),
+		cmocka_unit_test(scope_precheck_and_stack_keys),
 		cmocka_unit_test(compiles_and_verifies),
 		cmocka_unit_test(hist_buckets_match_bpftrace),
 		cmocka_unit_test(text_values_compile_and_verify),
