@@ -877,6 +877,8 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 			  &globals[0].value, &globals[1].value);
 	ld.globals = globals;
 	ld.nglobals = nglobals;
+	/* run-time stats cost every event (docs/performance.md): only for a budget */
+	ld.run_stats = o->limits && o->limits->cpu_budget > 0;
 	r = loader_load(&ld, cr.obj, cr.len, ret_err);
 	if (r < 0)
 		goto out;

@@ -64,7 +64,7 @@ struct engine_opts {
 struct engine_result {
 	uint64_t events;                /* events delivered */
 	uint64_t drops;                 /* events lost (ring buffer full, rate limit) */
-	uint64_t cpu_ns;                /* run time of our programs (bpf stats) */
+	uint64_t cpu_ns;                /* run time of our programs (bpf stats); 0 without a cpu budget */
 	uint64_t map_drops;             /* map updates refused by the entry limit */
 	int exit_code;                  /* exit() code, else 0 */
 	char reason[64];                /* "exit", "duration", "stop", "end", "cpu-budget", "error" */

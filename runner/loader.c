@@ -145,7 +145,8 @@ int loader_load(struct loader *l, const void *obj, size_t len, char **ret_err)
 		else if (!strcmp(sec, "tg_end"))
 			l->end_fd = bpf_program__fd(p);
 	}
-	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (l->run_stats)
+		l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	return 0;
 }
 

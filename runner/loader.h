@@ -9,6 +9,7 @@
 #ifndef TG_RUNNER_LOADER_H
 #define TG_RUNNER_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "runner/probes.h"
@@ -35,6 +36,11 @@ struct loader {
 	size_t attached;            /* programs with at least one attachment */
 	const struct loader_global *globals;  /* set before loader_load; each must exist */
 	size_t nglobals;
+	/* set before loader_load: turn on BPF run-time stats (for a CPU
+	 * budget).  They are global and cost every BPF program on the host
+	 * two sched_clock() reads per run (~25 ns here), so only on demand;
+	 * loader_run_time_ns() is 0 without them. */
+	bool run_stats;
 };
 
 typedef int (*loader_warn_fn)(void *ctx, const char *msg);
