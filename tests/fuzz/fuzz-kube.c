@@ -3,10 +3,15 @@
  * libFuzzer target for rbac/kube.h's response parsers: TokenReview,
  * SubjectAccessReview and Pod answers, with any body and any HTTP status.
  *
- * Input: a first line "<which> [status] [audience,...]" then the body, e.g.
+ * and rbac/workload.h's: Deployment/ReplicaSet, their lists, selectors.
+ *
+ * Input: a first line "<which> [status] [words...]" then the body, e.g.
  *   T 201 tracegate,other\n{"apiVersion":"authentication.k8s.io/v1",...}
- * <which> is T (tokenreview), S (subjectaccessreview) or P (pod); any
- * other first byte picks one by its value, a missing status is 200.
+ * <which> is T (tokenreview; words: audiences), S (subjectaccessreview),
+ * P (pod), W (workload; words: kind ns name), R (ReplicaSet list of a
+ * Deployment; words: uid), L (pod list; words: max-pods owner-uid,...)
+ * or X (a LabelSelector object); any other first byte picks one by its
+ * value, a missing status is 200.
  *
  * Beyond "no crash, no leak", each answer is checked against the body
  * read independently: nobody is authenticated or allowed unless the body
@@ -23,6 +28,7 @@
 #include <jansson.h>
 #include "lib/errors.h"
 #include "rbac/kube.h"
+#include "rbac/workload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -226,12 +232,167 @@ static void check_pod(long status, const char *body, size_t len)
 	free(err);
 }
 
+/* A list request built from a parsed workload: one path, the selector
+ * percent-encoded into the one query parameter, nothing injected. */
+static void check_list_request(const struct kube_workload *w)
+{
+	struct kube_request rq = { 0 };
+	const char *q;
+	int r;
+
+	r = w->kind == KUBE_WORKLOAD_DEPLOYMENT ? kube_replicaset_list_request(w, &rq)
+						: kube_pod_list_request(w, &rq);
+	if (r < 0) {
+		if (r != -ENOMEM && r != -EINVAL && r != -TG_ELIMIT)
+			fail("workload: list request: unexpected error code", tg_strerror(r));
+		return;
+	}
+	q = strchr(rq.path, '?');
+	if (!q || strncmp(q, "?labelSelector=", 15) || strchr(q + 1, '?') || strchr(q, '&') ||
+	    strchr(q, '#'))
+		fail("workload: list request query is not one labelSelector", rq.path);
+	for (const char *p = rq.path; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			fail("workload: list request path has a raw byte", rq.path);
+	kube_request_release(&rq);
+}
+
+static void check_workload(long status, const char *body, size_t len, const char *kind,
+			   const char *ns, const char *name)
+{
+	enum kube_workload_kind k = KUBE_WORKLOAD_DEPLOYMENT;
+	struct kube_workload w = { 0 };
+	char *err = NULL;
+	int r;
+
+	if (kind && kube_workload_kind_from_name(kind, strlen(kind), &k) < 0)
+		k = KUBE_WORKLOAD_REPLICASET;
+	ns = ns ? ns : "team-a";
+	name = name ? name : "web";
+	r = kube_workload_parse(k, status, body, len, ns, name, &w, &err);
+	if (r == 0) {
+		if (status < 200 || status > 299)
+			fail("workload: parsed from a non-2xx answer", NULL);
+		if (w.kind != k || !w.namespace || strcmp(w.namespace, ns) || !w.name ||
+		    strcmp(w.name, name))
+			fail("workload: not the one asked for", NULL);
+		if (!w.uid || !*w.uid || !w.selector || !*w.selector ||
+		    strlen(w.selector) > KUBE_MAX_SELECTOR_BYTES)
+			fail("workload: no uid, or an empty or unbounded selector", w.selector);
+		check_list_request(&w);
+	} else {
+		if (status == 404 && r != -TG_ENOTFOUND)
+			fail("workload: 404 is not TG_ENOTFOUND", tg_strerror(r));
+		if (r != -TG_ENOTFOUND && r != -TG_EUPSTREAM && r != -ENOMEM && r != -TG_ELIMIT)
+			fail("workload: unexpected error code", tg_strerror(r));
+		if (r != -ENOMEM && !err)
+			fail("workload: failure without a message", NULL);
+		if (w.namespace || w.name || w.uid || w.selector)
+			fail("workload: fields written on failure", NULL);
+	}
+	kube_workload_release(&w);
+	free(err);
+}
+
+static void check_rs_list(long status, const char *body, size_t len, const char *uid)
+{
+	struct kube_workload w = { .kind = KUBE_WORKLOAD_DEPLOYMENT, .namespace = (char *)"team-a",
+				   .name = (char *)"web",
+				   .uid = (char *)(uid ? uid : "5e7a0000-0000-4000-8000-0000000000d1"),
+				   .selector = (char *)"app=web" };
+	char **uids = NULL, *err = NULL;
+	size_t n = 0;
+	int r;
+
+	r = kube_replicaset_list_owned(&w, status, body, len, &uids, &err);
+	if (r == 0) {
+		if (!uids)
+			fail("replicasets: no list on success", NULL);
+		for (; uids[n]; n++)
+			if (!*uids[n])
+				fail("replicasets: an empty uid", NULL);
+		if (n > KUBE_MAX_REPLICASETS)
+			fail("replicasets: more than the limit", NULL);
+		for (size_t i = 0; uids[i]; i++)
+			free(uids[i]);
+		free(uids);
+	} else {
+		if (r != -TG_EUPSTREAM && r != -ENOMEM && r != -TG_ELIMIT && r != -TG_ENOTFOUND)
+			fail("replicasets: unexpected error code", tg_strerror(r));
+		if (r != -ENOMEM && !err)
+			fail("replicasets: failure without a message", NULL);
+	}
+	free(err);
+}
+
+static void check_pod_list(long status, const char *body, size_t len, const char *max,
+			   char *owners)
+{
+	struct kube_workload w = { .kind = KUBE_WORKLOAD_REPLICASET, .namespace = (char *)"team-a",
+				   .name = (char *)"web-7c9f8b6d5",
+				   .uid = (char *)"5e7a0000-0000-4000-8000-0000000000a1",
+				   .selector = (char *)"app=web" };
+	const char *uids[FUZZ_MAX_AUDS + 1] = { 0 };
+	struct kube_pod *pods = NULL;
+	size_t max_pods = max ? strtoul(max, NULL, 10) % 100 : KUBE_DEFAULT_MAX_PODS, count = 0, k = 0;
+	char *err = NULL, *save = NULL;
+	int r;
+
+	for (char *a = owners ? strtok_r(owners, ",", &save) : NULL; a && k < FUZZ_MAX_AUDS;
+	     a = strtok_r(NULL, ",", &save))
+		uids[k++] = a;
+	if (!k)
+		uids[0] = w.uid;
+	r = kube_pod_list_owned(&w, status, body, len, uids, max_pods, &pods, &count, &err);
+	if (r == 0) {
+		if (count > max_pods || (count && !pods))
+			fail("pod list: more pods than max_pods", NULL);
+		for (size_t i = 0; i < count; i++) {
+			if (!pods[i].namespace || strcmp(pods[i].namespace, w.namespace))
+				fail("pod list: a pod of another namespace", pods[i].namespace);
+			if (!pods[i].phase || strcmp(pods[i].phase, "Running"))
+				fail("pod list: a pod that is not Running", pods[i].name);
+			if (!pods[i].uid || !uid_chars(pods[i].uid))
+				fail("pod list: uid a cgroup name cannot hold", pods[i].uid);
+			if (i && strcmp(pods[i - 1].name, pods[i].name) > 0)
+				fail("pod list: not sorted by name", pods[i].name);
+		}
+		kube_pods_free(pods, count);
+	} else {
+		if (r == -TG_ELIMIT && count <= max_pods)
+			fail("pod list: over the limit with a count within it", NULL);
+		if (r != -TG_EUPSTREAM && r != -ENOMEM && r != -TG_ELIMIT && r != -TG_ENOTFOUND)
+			fail("pod list: unexpected error code", tg_strerror(r));
+		if (r != -ENOMEM && !err)
+			fail("pod list: failure without a message", NULL);
+	}
+	free(err);
+}
+
+static void check_selector(const char *body, size_t len)
+{
+	json_t *sel = json_loadb(body, len, 0, NULL);
+	char *out = NULL, *err = NULL;
+	int r;
+
+	r = kube_label_selector(sel, "spec.selector", &out, &err);
+	if (r == 0) {
+		if (!out || !*out || strlen(out) > KUBE_MAX_SELECTOR_BYTES)
+			fail("selector: empty or unbounded", out);
+	} else if (r != -ENOMEM && !err) {
+		fail("selector: refusal without a message", tg_strerror(r));
+	}
+	free(out);
+	free(err);
+	json_decref(sel);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data, *nl, *body;
-	char head[256], *auds[FUZZ_MAX_AUDS + 1] = { 0 }, *save = NULL, *tok;
+	char head[256], *auds[FUZZ_MAX_AUDS + 1] = { 0 }, *words[4] = { 0 }, *save = NULL, *tok;
 	long status = 200;
-	size_t hl, len, k = 0;
+	size_t hl, len, k = 0, nw = 0;
 	char which;
 
 	if (size == 0)
@@ -245,8 +406,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(head, in, hl);
 	head[hl] = '\0';
 	which = head[0];
-	if (which != 'T' && which != 'S' && which != 'P')
-		which = "TSP"[(unsigned char)which % 3];
+	if (!which || !strchr("TSPWRLX", which))
+		which = "TSPWRLX"[(unsigned char)which % 7];
 	tok = strtok_r(head + 1, " ", &save);
 	if (tok) {
 		char *end;
@@ -256,8 +417,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			status = v;
 		tok = strtok_r(NULL, " ", &save);
 	}
-	if (tok)
-		for (char *a = strtok_r(tok, ",", &save); a && k < FUZZ_MAX_AUDS;
+	for (; tok && nw < 4; tok = strtok_r(NULL, " ", &save))
+		words[nw++] = tok;
+	if (which == 'T' && words[0])
+		for (char *a = strtok_r(words[0], ",", &save); a && k < FUZZ_MAX_AUDS;
 		     a = strtok_r(NULL, ",", &save))
 			auds[k++] = a;
 
@@ -274,6 +437,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 'S':
 			check_sar(status, b, len);
+			break;
+		case 'W':
+			check_workload(status, b, len, words[0], words[1], words[2]);
+			break;
+		case 'R':
+			check_rs_list(status, b, len, words[0]);
+			break;
+		case 'L':
+			check_pod_list(status, b, len, words[0], words[1]);
+			break;
+		case 'X':
+			check_selector(b, len);
 			break;
 		default:
 			check_pod(status, b, len);
