@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# Workload targets across nodes: `kubectl trace run deployment/web` traces
+# every Running pod of the Deployment on every node it runs on.  Two real
+# runners on this machine play node-1 and node-2, each with a cgroup root
+# of its own (both see the same cgroup tree), behind one gateway, with
+# kubesim's fixtures: Deployment web in team-a -> ReplicaSet web-7c9f8b6d5
+# -> web-a (node-1), web-a2 (node-2), web-a3 (Pending); Deployment
+# web-canary -> web-canary-a (node-2), whose labels match web's selector.
+source "$(dirname "$0")/lib.sh"
+need_bpf "workload targets" || exit 0
+
+TG_RUNNER_PIDS=()
+
+# ---- the stack: kubesim, two runners, a gateway that knows both --------------
+runner_node_start() { # runner_node_start NODE PORT
+	local node=$1 port=$2
+	tracegate-runner serve --listen "127.0.0.1:$port" \
+		--cert "$TG_CERTS/runner.crt" --key "$TG_CERTS/runner.key" \
+		--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway \
+		--node "$node" --cgroup-root "$TG_CGROOT_REL/$node" \
+		--cache-dir "$TG_WORK/cache-$node" 2>>"$TG_WORK/runner-$node.log" &
+	local pid=$!
+	TG_PIDS+=("$pid")
+	TG_RUNNER_PIDS+=("$pid")
+	eval "RUNNER_PID_${node//-/_}=$pid"
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || {
+		log "runner $node did not start:"; cat "$TG_WORK/runner-$node.log" >&2; return 1; }
+}
+
+# gateway_config FILE PORT RUNNERS_JSON [LIMITS_JSON]
+gateway_config() {
+	local limits=
+	[ -n "${4:-}" ] && limits="\"limits\":$4,"
+	cat >"$1" <<EOF
+{"listen":"127.0.0.1:$2",
+ "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
+ "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
+ "audiences":["tracegate"],
+ "runners":$3,
+ "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
+ "audit":{"path":"$TG_WORK/audit-$2.log"},
+ $limits
+ "policies":"$TG_TOP/policy/presets"}
+EOF
+}
+
+gateway_at() { # gateway_at CONFIG PORT: starts a gateway, prints nothing
+	tracegate serve --config "$1" 2>>"$TG_WORK/gateway-$2.log" &
+	TG_PIDS+=("$!")
+	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "https://127.0.0.1:$2/healthz" -o /dev/null || {
+		log "gateway on $2 did not start:"; cat "$TG_WORK/gateway-$2.log" >&2; return 1; }
+}
+
+# Fixture pods laid out under their node's cgroup root, each running a
+# process that opens a marker of its own.
+workload_pods_start() {
+	local p node layout ctr
+	for p in "web-a node-1 systemd" "web-a2 node-2 cgroupfs" "web-canary-a node-2 systemd"; do
+		set -- $p
+		: >"$TG_WORK/marker-$1"
+		ctr=$(TG_CGROOT=$TG_CGROOT/$2 pod_make "$1" "$(pod_uid team-a "$1")" \
+			"$(pod_qos team-a "$1")" "$3") || return 1
+		pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-$1")" >/dev/null
+	done
+}
+
+workload_stack_start() {
+	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
+	local mnt
+	mnt=$(cgroup2_mnt)
+	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
+	# one root per node below the stack's own, so stack_stop removes both
+	TG_CGROOT_REL=/tracegate-e2e-$$
+	TG_CGROOT=$mnt$TG_CGROOT_REL
+	mkdir -p "$TG_CGROOT/node-1" "$TG_CGROOT/node-2"
+	trap stack_stop EXIT
+	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
+	TG_KUBESIM_PORT=$(free_port)
+	TG_API=https://127.0.0.1:$TG_KUBESIM_PORT
+	kubesim_start || return 1
+	fixture_token tracegate >"$TG_WORK/sa.token"
+	PORT1=$(free_port)
+	PORT2=$(free_port)
+	runner_node_start node-1 "$PORT1" || return 1
+	runner_node_start node-2 "$PORT2" || return 1
+	GW_PORT=$(free_port)
+	gateway_config "$TG_WORK/gateway.json" "$GW_PORT" \
+		"{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"},\"node-2\":{\"url\":\"https://127.0.0.1:$PORT2\"}}"
+	gateway_at "$TG_WORK/gateway.json" "$GW_PORT" || return 1
+	TG_GATEWAY=https://127.0.0.1:$GW_PORT
+	TG_AUDIT=$TG_WORK/audit-$GW_PORT.log
+	workload_pods_start || return 1
+	kubeconfig_write
+	# dave: may trace pods in team-a, may not read its Deployments
+	sed -e "s/^current-context: alice/current-context: dave/" \
+		-e "s/^users:/users:\n- name: dave\n  user:\n    token: $(fixture_token dave)/" \
+		-e "s/^contexts:/contexts:\n- name: dave\n  context:\n    cluster: sim\n    user: dave/" \
+		"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-dave"
+	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	export KUBECONFIG=$TG_WORK/kubeconfig
+}
+
+# BPF programs held by one node's runner and its session children.
+node_prog_ids() { TG_RUNNER_PID=$1 runner_prog_ids; }
+
+# py CODE FILE: CODE over recs, the NDJSON records of FILE; prints the
+# value of CODE's last line (the lines before it are statements)
+py() {
+	python3 - "$2" "$1" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+lines = sys.argv[2].strip().split("\n")
+exec("\n".join(lines[:-1]))
+print(eval(lines[-1]))
+EOF
+}
+
+workload_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
+tap_ok "stack starts (kubesim, runners for node-1 and node-2, gateway, three pods)"
+
+PROG='tracepoint:syscalls:sys_enter_openat { printf("%s %s\n", comm, str(args->filename)); }'
+out=$TG_WORK/out
+err=$TG_WORK/err
+
+# 1. what deployment/web is: a dry run names its Running pods and nodes
+kt alice check deployment/web -n team-a -e "$PROG" >"$out" 2>"$err"
+rc=$?
+if [ $rc -eq 0 ] && grep -qx "  pods: team-a/web-a, team-a/web-a2" "$out" &&
+	grep -qx "  nodes: node-1, node-2" "$out"; then
+	tap_ok "check deployment/web: pods web-a and web-a2 on node-1 and node-2 (not the Pending one, not web-canary's)"
+else
+	tap_fail "check deployment/web: pods web-a and web-a2 on node-1 and node-2" "rc=$rc" "$(cat "$out" "$err")"
+fi
+kt alice check rs/web-7c9f8b6d5 -n team-a -e "$PROG" >"$out" 2>"$err"
+check "check rs/web-7c9f8b6d5: the same two pods" grep -qx "  pods: team-a/web-a, team-a/web-a2" "$out"
+
+# 2. alice traces deployment/web: both pods' markers stream in while the
+#    trace runs, each labelled with its pod and node; web-canary's never
+kt alice run deployment/web -n team-a --duration 5 -o json -e "$PROG" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 8 grep -q "marker-web-a2" "$out" && wait_for 3 grep -q 'marker-web-a\\n' "$out"; then
+	tap_ok "outputs of both nodes stream in while the trace runs"
+	check "while streaming, node-1's and node-2's runners both hold programs" \
+		test -n "$(node_prog_ids "$RUNNER_PID_node_1")" -a -n "$(node_prog_ids "$RUNNER_PID_node_2")"
+else
+	tap_fail "outputs of both nodes stream in while the trace runs" "$(tail -5 "$out")" "$(cat "$err")" \
+		"$(tail -5 "$TG_WORK"/gateway-*.log "$TG_WORK"/runner-node-*.log)"
+fi
+wait "$ktpid"
+rc=$?
+check "the trace ends with exit status 0" test "$rc" -eq 0
+got=$(py '[(r["pods"], r["nodes"]) for r in recs if r["type"] == "status" and r.get("phase") == "accepted"]' "$out" 2>&1)
+check "the stream starts with both pods and both nodes" \
+	test "$got" = "[(['team-a/web-a', 'team-a/web-a2'], ['node-1', 'node-2'])]"
+got=$(py 'sorted({(r["pod"], r["node"]) for r in recs if r["type"] == "output" and "/marker-" in r["text"] and r["text"].split("/marker-")[1].strip() in ("web-a", "web-a2")})' "$out" 2>&1)
+if [ "$got" = "[('team-a/web-a', 'node-1'), ('team-a/web-a2', 'node-2')]" ]; then
+	tap_ok "each pod's marker comes labelled with its own pod and node"
+else
+	tap_fail "each pod's marker comes labelled with its own pod and node" "got: $got"
+fi
+got=$(py 'sorted({(r["text"].split("/marker-")[1].strip(), r["pod"]) for r in recs if r["type"] == "output" and "/marker-" in r["text"]})' "$out" 2>&1)
+check "no marker is attributed to the wrong pod" \
+	test "$got" = "[('web-a', 'team-a/web-a'), ('web-a2', 'team-a/web-a2')]"
+if grep -q "marker-web-canary" "$out"; then
+	tap_fail "web-canary's pod never shows, though its labels match" "$(grep -m3 marker-web-canary "$out")"
+else
+	tap_ok "web-canary's pod never shows, though its labels match"
+fi
+got=$(py '[(r["reason"], r["events"] > 0) for r in recs if r["type"] == "end"]' "$out" 2>&1)
+check "one end line, reason duration, events summed" test "$got" = "[('duration', True)]"
+check "the end line is the last line" test "$(py 'recs[-1]["type"]' "$out")" = end
+
+# the control: web-canary's pod is traceable, so its absence above means something
+kt alice run deployment/web-canary -n team-a --duration 2 -o json -e "$PROG" >"$out" 2>"$err"
+got=$(py 'sorted({(r["pod"], r["node"]) for r in recs if r["type"] == "output"})' "$out" 2>&1)
+check "deployment/web-canary (matchExpressions) sees only its own pod" \
+	test "$got" = "[('team-a/web-canary-a', 'node-2')]"
+
+# 3. --prefix: plain bpftrace lines, each begun with [pod/NAME/NODE]
+kt alice run deployment/web -n team-a --duration 3 --prefix -e "$PROG" >"$out" 2>"$err"
+rc=$?
+if [ $rc -eq 0 ] && grep -qE '^\[pod/web-a/node-1\] cat .*/marker-web-a$' "$out" &&
+	grep -qE '^\[pod/web-a2/node-2\] cat .*/marker-web-a2$' "$out"; then
+	tap_ok "--prefix labels each line [pod/NAME/NODE]"
+else
+	tap_fail "--prefix labels each line [pod/NAME/NODE]" "rc=$rc" "$(head -5 "$out")" "$(cat "$err")"
+fi
+bad=$(grep -vE '^\[pod/web-a2?/node-[12]\] (cat|bash|sleep) |^Attaching 1 probe\.\.\.$' "$out" | head -3)
+check "every --prefix line is one source's ($bad)" test -z "$bad"
+kt alice run deployment/web -n team-a --duration 2 -e "$PROG" >"$out" 2>"$err"
+check "without --prefix the lines are bpftrace's own" grep -qE '^cat .*/marker-web-a2$' "$out"
+
+# 4. maps merged across pods and nodes: one @ map, one @files map, with
+#    both nodes' markers in it
+MPROG='tracepoint:syscalls:sys_enter_openat { @[comm] = count(); @files[str(args->filename)] = count(); }'
+kt alice run deployment/web -n team-a --duration 3 -o json -e "$MPROG" >"$out" 2>"$err"
+got=$(py 'sorted(r["name"] for r in recs if r["type"] == "map")' "$out" 2>&1)
+check "@[comm] = count() comes back as one map (and @files as one)" test "$got" = "['@', '@files']"
+got=$(py '
+m = {r["name"]: {e["key"]: e["value"] for e in r["entries"]} for r in recs if r["type"] == "map"}
+a = [v for k, v in m["@files"].items() if k.endswith("/marker-web-a")]
+b = [v for k, v in m["@files"].items() if k.endswith("/marker-web-a2")]
+(len(a), len(b), m["@"].get("cat", 0) >= sum(a) + sum(b) > 0)' "$out" 2>&1)
+check "the merged maps hold both nodes' counts (node-1's marker, node-2's marker, @[cat] covers both)" \
+	test "$got" = "(1, 1, True)"
+[ "$got" = "(1, 1, True)" ] || echo "# got: $got"
+kt alice run deployment/web -n team-a --duration 2 -e 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }' >"$out" 2>"$err"
+check "as text, @[cat] is printed once" test "$(grep -c '^@\[cat\]: [0-9]' "$out")" -eq 1
+
+# 5. authorization: get on the Deployment itself
+KUBECONFIG=$TG_WORK/kubeconfig-dave kubectl trace run deployment/web -n team-a --context dave \
+	-e "$PROG" >"$out" 2>"$err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'Error from server (Forbidden): deployments.apps "web" is forbidden: User "dave" cannot get resource "deployments" in API group "apps" in the namespace "team-a"' "$err"; then
+	tap_ok "a user without get deployments is refused (403) on deployment/web"
+else
+	tap_fail "a user without get deployments is refused (403) on deployment/web" "rc=$rc" "$(cat "$err")"
+fi
+KUBECONFIG=$TG_WORK/kubeconfig-dave kubectl trace check pod/web-a -n team-a --context dave \
+	-e "$PROG" >"$out" 2>"$err"
+check "the same user may trace pod/web-a (the 403 is about the Deployment)" grep -q "^allowed" "$out"
+kt bob run deployment/web -n team-a -e "$PROG" >"$out" 2>"$err"
+check "a user of another namespace is refused (403)" grep -q "Forbidden" "$err"
+kt alice run deployment/nope -n team-a -e "$PROG" >"$out" 2>"$err"
+check "an unknown deployment is 404" grep -q 'Error from server (NotFound): deployments.apps "nope" not found' "$err"
+
+# 6. one runner killed mid-way: the other node's output goes on, the end
+#    line says what happened
+kt_bg alice run deployment/web -n team-a --duration 8 -o json -e "$PROG" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 8 grep -q "marker-web-a2" "$out" && wait_for 3 grep -q 'marker-web-a\\n' "$out"; then
+	victims="$RUNNER_PID_node_2 $(pgrep -P "$RUNNER_PID_node_2" | tr '\n' ' ')"
+	# shellcheck disable=SC2086
+	kill -9 $victims
+	wait "$RUNNER_PID_node_2" 2>/dev/null
+	killed_at=$(grep -c 'marker-web-a\\n' "$out")
+	if wait_for 5 bash -c "[ \$(grep -c 'marker-web-a\\\\n' '$out') -gt $((killed_at + 5)) ]"; then
+		tap_ok "with node-2's runner killed, node-1's output goes on"
+	else
+		tap_fail "with node-2's runner killed, node-1's output goes on" "$(tail -3 "$out")"
+	fi
+	wait "$ktpid"
+	rc=$?
+	check "the trace ends with exit status 1 (an error)" test "$rc" -eq 1
+	got=$(py '[(r["node"], "node-2" in r["message"]) for r in recs if r["type"] == "error"]' "$out" 2>&1)
+	check "node-2's failure is streamed as an error line with its node" test "$got" = "[('node-2', True)]"
+	got=$(py '[(r["reason"], r.get("failedNodes"), "node \"node-2\"" in r.get("message", "") and "the other nodes ran to the end (\"duration\")" in r.get("message", "")) for r in recs if r["type"] == "end"]' "$out" 2>&1)
+	check "the end line says node-2 failed and node-1 ran to its end" \
+		test "$got" = "[('error', ['node-2'], True)]"
+	[ "$got" = "[('error', ['node-2'], True)]" ] || echo "# got: $got"
+	ids=$(node_prog_ids "$RUNNER_PID_node_1")
+	check "node-1's runner holds nothing afterwards" wait_for 3 test -z "$(node_prog_ids "$RUNNER_PID_node_1")"
+else
+	tap_fail "the trace to kill a runner in streams" "$(cat "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+
+# 7. the audit record lists every pod and node, and the failure
+got=$(audit_py '[(r["tracegate"]["target"], r["tracegate"]["pods"], r["tracegate"]["nodes"]) for r in recs if r["stage"] == "ResponseStarted" and r["annotations"]["authorization.k8s.io/decision"] == "allow" and r["tracegate"]["target"] == "deployment/web"][0]' 2>&1)
+check "the audit record lists every pod and node" \
+	test "$got" = "('deployment/web', ['team-a/web-a', 'team-a/web-a2'], ['node-1', 'node-2'])"
+got=$(audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["failedNodes"], r["tracegate"]["nodeEndReasons"]) for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("failedNodes")][-1]' 2>&1)
+check "the ResponseComplete record names the failed node and how each node ended" \
+	test "$got" = "('error', ['node-2'], {'node-1': 'duration', 'node-2': 'error'})"
+[ "$got" = "('error', ['node-2'], {'node-1': 'duration', 'node-2': 'error'})" ] || echo "# got: $got"
+check "tracegate audit verify passes on the log" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
+
+# 8. a gateway that knows node-1's runner only: deployment/web also runs
+#    on node-2, so nothing starts anywhere (node-1 included)
+GW2_PORT=$(free_port)
+gateway_config "$TG_WORK/gateway2.json" "$GW2_PORT" "{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"}}"
+if gateway_at "$TG_WORK/gateway2.json" "$GW2_PORT"; then
+	sessions_before=$(grep -c "session " "$TG_WORK/runner-node-1.log")
+	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice run deployment/web -n team-a --duration 1 \
+		-e "$PROG" >"$out" 2>"$err"
+	check "a pod on a node without a runner: 503 naming the node, nothing started" \
+		grep -q 'Error from server (ServiceUnavailable): no runner for node "node-2" of pod "team-a/web-a2"; nothing was started' "$err"
+	grep -q "ServiceUnavailable" "$err" || echo "# $(cat "$err")"
+	sleep 1.5
+	check "node-1's runner, which has a pod of the trace, got no session" \
+		test "$(grep -c "session " "$TG_WORK/runner-node-1.log")" -eq "$sessions_before"
+else
+	tap_fail "a gateway with node-1's runner only starts" "$(cat "$TG_WORK/gateway-$GW2_PORT.log")"
+fi
+
+# 9. maxPodsPerTrace
+GW3_PORT=$(free_port)
+gateway_config "$TG_WORK/gateway3.json" "$GW3_PORT" \
+	"{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"},\"node-2\":{\"url\":\"https://127.0.0.1:$PORT2\"}}" \
+	'{"maxPodsPerTrace":1}'
+if gateway_at "$TG_WORK/gateway3.json" "$GW3_PORT"; then
+	TRACEGATE_URL=https://127.0.0.1:$GW3_PORT kt alice run deployment/web -n team-a -e "$PROG" >"$out" 2>"$err"
+	check "two pods over maxPodsPerTrace 1: refused naming the limit" \
+		grep -q 'Error from server (BadRequest): deployment "web" in namespace "team-a" has 2 running pods, more than the limit "maxPodsPerTrace" (1)' "$err"
+	TRACEGATE_URL=https://127.0.0.1:$GW3_PORT kt alice check rs/web-canary-5d8f9c7b6 -n team-a -e "$PROG" >"$out" 2>"$err"
+	check "one pod is within it" grep -qx "  pods: team-a/web-canary-a" "$out"
+else
+	tap_fail "a gateway with maxPodsPerTrace 1 starts" "$(cat "$TG_WORK/gateway-$GW3_PORT.log")"
+fi
