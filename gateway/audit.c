@@ -57,20 +57,6 @@ struct audit_log {
 	unsigned keep_files;
 };
 
-static int errf(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int errf(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_err, fmt, ap) < 0)
-			*ret_err = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 static void hmac_hex(const unsigned char *key, size_t keylen, const void *data, size_t len,
 		     char out[65])
 {
@@ -122,12 +108,12 @@ int audit_key_load(const char *path, unsigned char **ret_key, size_t *ret_len, c
 
 	r = read_file(path, AUDIT_MAX_KEY, &data, &len);
 	if (r == -EFBIG)
-		return errf(ret_err, -TG_ECONFIG, "audit key \"%s\": longer than %u bytes", path,
+		return tg_fail(ret_err, -TG_ECONFIG, "audit key \"%s\": longer than %u bytes", path,
 			    AUDIT_MAX_KEY);
 	if (r < 0)
-		return errf(ret_err, r, "audit key \"%s\": %s", path, strerror(-r));
+		return tg_fail(ret_err, r, "audit key \"%s\": %s", path, strerror(-r));
 	if (len < AUDIT_MIN_KEY)
-		return errf(ret_err, -TG_ECONFIG, "audit key \"%s\": %zu bytes, at least %u needed",
+		return tg_fail(ret_err, -TG_ECONFIG, "audit key \"%s\": %zu bytes, at least %u needed",
 			    path, len, AUDIT_MIN_KEY);
 	*ret_key = (unsigned char *)TAKE_PTR(data);
 	*ret_len = len;
@@ -151,7 +137,7 @@ int audit_reader_open(const char *path, struct audit_reader **ret, char **ret_er
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errf(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		close(fd);
@@ -266,9 +252,9 @@ static int tail_read(int fd, const char *path, uint64_t size, char ret_hash[65],
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return errf(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
+			return tg_fail(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
 		if (n == 0)
-			return errf(ret_err, -EIO, "audit log \"%s\": shrank while being read", path);
+			return tg_fail(ret_err, -EIO, "audit log \"%s\": shrank while being read", path);
 		got += (size_t)n;
 	}
 	end = len;
@@ -279,7 +265,7 @@ static int tail_read(int fd, const char *path, uint64_t size, char ret_hash[65],
 		if (end == 0) {
 			if (off == 0)
 				return 0;  /* only a fragment */
-			return errf(ret_err, -TG_EAUDIT,
+			return tg_fail(ret_err, -TG_EAUDIT,
 				    "audit log \"%s\": last record is longer than %u bytes", path,
 				    AUDIT_MAX_RECORD);
 		}
@@ -289,13 +275,13 @@ static int tail_read(int fd, const char *path, uint64_t size, char ret_hash[65],
 	while (start > 0 && data[start - 1] != '\n')
 		start--;
 	if (start == 0 && off > 0)
-		return errf(ret_err, -TG_EAUDIT, "audit log \"%s\": last record is longer than %u bytes",
+		return tg_fail(ret_err, -TG_EAUDIT, "audit log \"%s\": last record is longer than %u bytes",
 			    path, AUDIT_MAX_RECORD);
 	sha256_hex(data + start, end - 1 - start, ret_hash);
 	j = json_loadb(data + start, end - 1 - start, 0, &jerr);
 	seq = j && json_is_object(j) ? json_object_get(j, "seq") : NULL;
 	if (!seq || !json_is_integer(seq) || json_integer_value(seq) < 1)
-		return errf(ret_err, -TG_EAUDIT,
+		return tg_fail(ret_err, -TG_EAUDIT,
 			    "audit log \"%s\": last record has no valid \"seq\": run 'tracegate audit verify' on it",
 			    path);
 	*ret_seq = (uint64_t)json_integer_value(seq);
@@ -312,10 +298,10 @@ static int tail_of_path(const char *path, char ret_hash[65], uint64_t *ret_seq, 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return errf(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) < 0)
-		return errf(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
 	return tail_read(fd, path, (uint64_t)st.st_size, ret_hash, ret_seq, &partial, ret_err);
 }
 
@@ -351,12 +337,12 @@ static int open_current(struct audit_log *log, char **ret_err)
 
 	fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return errf(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
 
 		close(fd);
-		return errf(ret_err, r, "audit log \"%s\": not a regular file", log->path);
+		return tg_fail(ret_err, r, "audit log \"%s\": not a regular file", log->path);
 	}
 	if (st.st_size == 0) {
 		/* a new file: its directory entry must be durable too */
@@ -364,7 +350,7 @@ static int open_current(struct audit_log *log, char **ret_err)
 
 		if (r < 0) {
 			close(fd);
-			return errf(ret_err, r, "audit log \"%s\": syncing its directory: %s",
+			return tg_fail(ret_err, r, "audit log \"%s\": syncing its directory: %s",
 				    log->path, strerror(-r));
 		}
 	}
@@ -382,11 +368,11 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 	int r;
 
 	if (!path || !*path || !ret)
-		return errf(ret_err, -EINVAL, "audit log: no path");
+		return tg_fail(ret_err, -EINVAL, "audit log: no path");
 	if (opts && opts->sz < offsetof(struct audit_opts, keep_files) + sizeof(opts->keep_files))
-		return errf(ret_err, -EINVAL, "audit log: struct audit_opts too small");
+		return tg_fail(ret_err, -EINVAL, "audit log: struct audit_opts too small");
 	if (opts && opts->keep_files > AUDIT_MAX_KEEP)
-		return errf(ret_err, -EINVAL, "audit log: keep_files %u over the limit %u",
+		return tg_fail(ret_err, -EINVAL, "audit log: keep_files %u over the limit %u",
 			    opts->keep_files, AUDIT_MAX_KEEP);
 	log = calloc(1, sizeof(*log));
 	if (!log)
@@ -467,7 +453,7 @@ static int audit_rotate(struct audit_log *log, char **ret_err)
 
 	if (log->keep_files == 0) {
 		if (unlink(log->path) < 0)
-			return errf(ret_err, -errno, "audit log \"%s\": removing for rotation: %s",
+			return tg_fail(ret_err, -errno, "audit log \"%s\": removing for rotation: %s",
 				    log->path, strerror(errno));
 	} else {
 		for (unsigned i = log->keep_files; i >= 1; i--) {
@@ -477,16 +463,16 @@ static int audit_rotate(struct audit_log *log, char **ret_err)
 			if (!to || (i > 1 && !from))
 				return -ENOMEM;
 			if (i == log->keep_files && unlink(to) < 0 && errno != ENOENT)
-				return errf(ret_err, -errno, "audit log \"%s\": %s", to, strerror(errno));
+				return tg_fail(ret_err, -errno, "audit log \"%s\": %s", to, strerror(errno));
 			if (i > 1 && rename(from, to) < 0 && errno != ENOENT)
-				return errf(ret_err, -errno, "audit log \"%s\": rotating to \"%s\": %s",
+				return tg_fail(ret_err, -errno, "audit log \"%s\": rotating to \"%s\": %s",
 					    from, to, strerror(errno));
 		}
 		first = rotated_name(log->path, 1);
 		if (!first)
 			return -ENOMEM;
 		if (rename(log->path, first) < 0)
-			return errf(ret_err, -errno, "audit log \"%s\": rotating to \"%s\": %s",
+			return tg_fail(ret_err, -errno, "audit log \"%s\": rotating to \"%s\": %s",
 				    log->path, first, strerror(errno));
 	}
 	close(log->fd);
@@ -516,10 +502,10 @@ static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char
 
 	body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!body)
-		return errf(ret_err, -EINVAL, "audit record: cannot serialize");
+		return tg_fail(ret_err, -EINVAL, "audit record: cannot serialize");
 	len = strlen(body);
 	if (len < 2 || body[0] != '{' || body[len - 1] != '}')
-		return errf(ret_err, -EINVAL, "audit record: not an object");
+		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
 	r = buf_add(line, body, len - 1);
 	if (r >= 0)
 		r = buf_printf(line, "%s\"seq\":%" PRIu64 ",\"prevHash\":\"%s\"", len > 2 ? "," : "",
@@ -533,7 +519,7 @@ static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char
 	if (r >= 0)
 		r = buf_addc(line, '}');
 	if (r == -E2BIG)
-		return errf(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
+		return tg_fail(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
 			    AUDIT_MAX_RECORD);
 	return r;
 }
@@ -549,7 +535,7 @@ static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
 
 	if (json_object_get(ev, "seq") || json_object_get(ev, "prevHash") ||
 	    json_object_get(ev, "hmac"))
-		return errf(ret_err, -EINVAL, "audit record: already has chain fields");
+		return tg_fail(ret_err, -EINVAL, "audit record: already has chain fields");
 	/* room for a leading newline that ends a fragment */
 	r = buf_addc(&line, '\n');
 	if (r < 0)
@@ -559,7 +545,7 @@ static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
 		return r;
 	linelen = line.len - 1;
 	if (linelen > AUDIT_MAX_RECORD)
-		return errf(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
+		return tg_fail(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
 			    AUDIT_MAX_RECORD);
 	sha256_hex(line.s + 1, linelen, hash);
 	r = buf_addc(&line, '\n');
@@ -582,13 +568,13 @@ static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
 		n = write(log->fd, out, outlen);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errf(ret_err, -errno, "audit log \"%s\": write: %s", log->path,
+		return tg_fail(ret_err, -errno, "audit log \"%s\": write: %s", log->path,
 			    strerror(errno));
 	log->size += (uint64_t)n;
 	if ((size_t)n != outlen) {
 		/* a fragment is now at the end; the next record starts a new line */
 		log->tail_partial = true;
-		return errf(ret_err, -EIO, "audit log \"%s\": short write (%zd of %zu bytes)",
+		return tg_fail(ret_err, -EIO, "audit log \"%s\": short write (%zd of %zu bytes)",
 			    log->path, n, outlen);
 	}
 	/* The bytes are in the file now: later records chain from this one
@@ -597,7 +583,7 @@ static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
 	log->seq++;
 	memcpy(log->prev, hash, sizeof(hash));
 	if (fdatasync(log->fd) < 0)
-		return errf(ret_err, -errno, "audit log \"%s\": fdatasync: %s", log->path,
+		return tg_fail(ret_err, -errno, "audit log \"%s\": fdatasync: %s", log->path,
 			    strerror(errno));
 	return 0;
 }
@@ -609,7 +595,7 @@ int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err)
 	int r;
 
 	if (!log || !json_is_object(ev))
-		return errf(ret_err, -EINVAL, "audit record: not an object");
+		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
 	pthread_mutex_lock(&log->lock);
 	memcpy(prev, log->prev, sizeof(prev));
 	r = append_locked(log, ev, ret_err);

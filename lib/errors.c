@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "lib/errors.h"
 
@@ -29,4 +31,17 @@ const char *tg_strerror(int err)
 	    tg_error_text[err - TG_E_BASE])
 		return tg_error_text[err - TG_E_BASE];
 	return strerror(err);
+}
+
+int tg_fail(char **ret_err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret_err) {
+		va_start(ap, fmt);
+		if (vasprintf(ret_err, fmt, ap) < 0)
+			*ret_err = NULL;
+		va_end(ap);
+	}
+	return r;
 }

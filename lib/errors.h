@@ -30,4 +30,9 @@ enum tg_error {
 /* Text for any code this project returns (negative or positive). */
 const char *tg_strerror(int err);
 
+/* Sets *ret_err (when ret_err is non-NULL; caller frees) to the formatted
+ * message and returns r, so failures read `return tg_fail(ret_err, -EINVAL,
+ * "...", ...);`.  On allocation failure *ret_err is NULL. */
+int tg_fail(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -34,20 +34,6 @@
 #define SCOPE_LEVEL_MAX 64                /* cgroup depth we accept */
 #define SCOPE_MSG_NAME_MAX 160            /* characters of a name quoted in messages */
 
-static int scope_fail(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int scope_fail(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_err, fmt, ap) < 0)
-			*ret_err = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 /* s made safe to quote in a message: printable ASCII except '"' and '\'
  * kept, the rest as \xHH, cut at SCOPE_MSG_NAME_MAX. Never NULL. */
 static char *scope_quote(const char *s)
@@ -108,7 +94,7 @@ int cgroup2_mount_parse(const char *text, char **ret_path, char **ret_err)
 	const char *line = text, *next;
 
 	if (!text)
-		return scope_fail(ret_err, -EINVAL, "mountinfo: no text");
+		return tg_fail(ret_err, -EINVAL, "mountinfo: no text");
 	for (; *line; line = next) {
 		const char *f[MOUNTINFO_FIELDS_MAX];
 		size_t flen[MOUNTINFO_FIELDS_MAX];
@@ -157,7 +143,7 @@ int cgroup2_mount_parse(const char *text, char **ret_path, char **ret_err)
 		}
 	}
 	if (!first)
-		return scope_fail(ret_err, -ENOENT, "mountinfo: no cgroup2 mount (cgroup v2 is required)");
+		return tg_fail(ret_err, -ENOENT, "mountinfo: no cgroup2 mount (cgroup v2 is required)");
 	*ret_path = TAKE_PTR(first);
 	return 0;
 }
@@ -169,7 +155,7 @@ int cgroup2_mount_find(char **ret_path, char **ret_err)
 
 	r = read_file("/proc/self/mountinfo", SCOPE_MOUNTINFO_MAX, &text, NULL);
 	if (r < 0)
-		return scope_fail(ret_err, r, "\"/proc/self/mountinfo\": %s", strerror(-r));
+		return tg_fail(ret_err, r, "\"/proc/self/mountinfo\": %s", strerror(-r));
 	r = cgroup2_mount_parse(text, ret_path, ret_err);
 	if (r < 0 && ret_err && *ret_err) {
 		char *m = NULL;
@@ -218,59 +204,59 @@ int scope_target_from_path(const char *cgroup2_mnt, const char *dir, const char 
 	bool on_cgroup2;
 
 	if (!cgroup2_mnt || !dir)
-		return scope_fail(ret_err, -EINVAL, "scope: no cgroup2 mount or directory given");
+		return tg_fail(ret_err, -EINVAL, "scope: no cgroup2 mount or directory given");
 	qd = scope_quote(dir);
 	m = realpath(cgroup2_mnt, NULL);
 	if (!m) {
 		_cleanup_free_ char *qm = scope_quote(cgroup2_mnt);
 
-		return scope_fail(ret_err, -errno, "cgroup2 mount \"%s\": %s", qm, strerror(errno));
+		return tg_fail(ret_err, -errno, "cgroup2 mount \"%s\": %s", qm, strerror(errno));
 	}
 	d = realpath(dir, NULL);
 	if (!d) {
 		int e = errno;
 
-		return scope_fail(ret_err, e == ENOENT || e == ENOTDIR ? -TG_ENOSCOPE : -e,
+		return tg_fail(ret_err, e == ENOENT || e == ENOTDIR ? -TG_ENOSCOPE : -e,
 				  "cgroup \"%s\": %s", qd, strerror(e));
 	}
 	/* The directory must lie in the mount (after symlinks are resolved). */
 	mlen = strcmp(m, "/") == 0 ? 0 : strlen(m);
 	if (strncmp(d, m, mlen) != 0 || (d[mlen] != '/' && d[mlen] != '\0'))
-		return scope_fail(ret_err, -TG_ENOSCOPE, "cgroup \"%s\" is not under the cgroup2 mount \"%s\"",
+		return tg_fail(ret_err, -TG_ENOSCOPE, "cgroup \"%s\" is not under the cgroup2 mount \"%s\"",
 				  qd, m);
 	for (rest = d + mlen; *rest; rest++)
 		if (*rest == '/' && rest[1] && rest[1] != '/')
 			level++;
 	if (level > SCOPE_LEVEL_MAX)
-		return scope_fail(ret_err, -TG_ELIMIT, "cgroup \"%s\" is %d levels deep (limit %d)", qd,
+		return tg_fail(ret_err, -TG_ELIMIT, "cgroup \"%s\" is %d levels deep (limit %d)", qd,
 				  level, SCOPE_LEVEL_MAX);
 	if (stat(d, &st) < 0)
-		return scope_fail(ret_err, -errno, "cgroup \"%s\": %s", qd, strerror(errno));
+		return tg_fail(ret_err, -errno, "cgroup \"%s\": %s", qd, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return scope_fail(ret_err, -ENOTDIR, "cgroup \"%s\" is not a directory", qd);
+		return tg_fail(ret_err, -ENOTDIR, "cgroup \"%s\" is not a directory", qd);
 	_Static_assert(sizeof(st.st_ino) == 8, "st_ino must be 64-bit to be the kernfs id");
 
 	if (statfs(d, &sfs) < 0)
-		return scope_fail(ret_err, -errno, "cgroup \"%s\": %s", qd, strerror(errno));
+		return tg_fail(ret_err, -errno, "cgroup \"%s\": %s", qd, strerror(errno));
 	on_cgroup2 = sfs.f_type == CGROUP2_SUPER_MAGIC;
 	if (on_cgroup2) {
 		uint64_t id = 0;
 		int r = kernfs_id(d, &id);
 
 		if (r < 0)
-			return scope_fail(ret_err, r, "cgroup \"%s\": no kernfs file handle: %s", qd,
+			return tg_fail(ret_err, r, "cgroup \"%s\": no kernfs file handle: %s", qd,
 					  strerror(-r));
 		if (id != (uint64_t)st.st_ino)
-			return scope_fail(ret_err, -EPROTO,
+			return tg_fail(ret_err, -EPROTO,
 					  "cgroup \"%s\": inode %llu differs from kernfs id %llu (32-bit ino_t?)",
 					  qd, (unsigned long long)st.st_ino, (unsigned long long)id);
 	} else {
 		/* A plain directory tree stands in for the hierarchy in unit
 		 * tests; below a real cgroup2 mount everything must be cgroup2. */
 		if (statfs(m, &sfs) < 0)
-			return scope_fail(ret_err, -errno, "cgroup2 mount \"%s\": %s", m, strerror(errno));
+			return tg_fail(ret_err, -errno, "cgroup2 mount \"%s\": %s", m, strerror(errno));
 		if (sfs.f_type == CGROUP2_SUPER_MAGIC)
-			return scope_fail(ret_err, -EXDEV, "cgroup \"%s\" is not on the cgroup2 file system", qd);
+			return tg_fail(ret_err, -EXDEV, "cgroup \"%s\" is not on the cgroup2 file system", qd);
 	}
 	lab = strdup(label ? label : d);
 	if (!lab)
@@ -294,18 +280,18 @@ static int pod_uid_check(const char *uid, char **ret_err)
 	size_t i, len;
 
 	if (!uid || !*uid)
-		return scope_fail(ret_err, -EINVAL, "pod uid: empty");
+		return tg_fail(ret_err, -EINVAL, "pod uid: empty");
 	len = strnlen(uid, SCOPE_UID_MAX + 1);
 	q = scope_quote(uid);
 	if (len > SCOPE_UID_MAX)
-		return scope_fail(ret_err, -EINVAL, "pod uid \"%s\": longer than %d characters", q,
+		return tg_fail(ret_err, -EINVAL, "pod uid \"%s\": longer than %d characters", q,
 				  SCOPE_UID_MAX);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)uid[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      c == '-'))
-			return scope_fail(ret_err, -EINVAL,
+			return tg_fail(ret_err, -EINVAL,
 					  "pod uid \"%s\": character %zu (0x%02x) is not allowed (letters, digits and '-' only)",
 					  q, i + 1, c);
 	}
@@ -327,7 +313,7 @@ static int qos_parse(const char *qos, int *ret, char **ret_err)
 			return 0;
 		}
 	q = scope_quote(qos);
-	return scope_fail(ret_err, -EINVAL, "qos class \"%s\": not Guaranteed, Burstable or BestEffort", q);
+	return tg_fail(ret_err, -EINVAL, "qos class \"%s\": not Guaranteed, Burstable or BestEffort", q);
 }
 
 /* The cgroup root made canonical: "" for the top, else "/a/b" without
@@ -341,7 +327,7 @@ static int cgroup_root_normalize(const char *root, char **ret, char **ret_err)
 
 	if (strlen(p) > SCOPE_ROOT_MAX) {
 		q = scope_quote(p);
-		return scope_fail(ret_err, -EINVAL, "cgroup root \"%s\": longer than %d characters", q,
+		return tg_fail(ret_err, -EINVAL, "cgroup root \"%s\": longer than %d characters", q,
 				  SCOPE_ROOT_MAX);
 	}
 	while (*p) {
@@ -362,7 +348,7 @@ static int cgroup_root_normalize(const char *root, char **ret, char **ret_err)
 		if (i < n || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
 			buf_release(&b);
 			q = scope_quote(root);
-			return scope_fail(ret_err, -EINVAL,
+			return tg_fail(ret_err, -EINVAL,
 					  "cgroup root \"%s\": \".\", \"..\" and control characters are not allowed",
 					  q);
 		}
@@ -482,7 +468,7 @@ int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char 
 	int order[ARRAY_SIZE(qos_names)], n = 0, q, i, r;
 
 	if (!cgroup2_mnt)
-		return scope_fail(ret_err, -EINVAL, "scope: no cgroup2 mount given");
+		return tg_fail(ret_err, -EINVAL, "scope: no cgroup2 mount given");
 	r = pod_uid_check(pod_uid, ret_err);
 	if (r < 0)
 		return r;
@@ -513,7 +499,7 @@ int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char 
 				buf_release(&path);
 				buf_release(&tried);
 				quid = scope_quote(cgroup_root);
-				return scope_fail(ret_err, r == -EINVAL ? -EINVAL : r,
+				return tg_fail(ret_err, r == -EINVAL ? -EINVAL : r,
 						  "cgroup root \"%s\": cannot build the pod path: %s", quid,
 						  strerror(-r));
 			}
@@ -530,7 +516,7 @@ int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char 
 
 				buf_release(&path);
 				buf_release(&tried);
-				return scope_fail(ret_err, -e, "cgroup \"%s\": %s", qp, strerror(e));
+				return tg_fail(ret_err, -e, "cgroup \"%s\": %s", qp, strerror(e));
 			}
 			if (tried.len)
 				(void)buf_adds(&tried, ", ");
@@ -539,7 +525,7 @@ int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char 
 		}
 	}
 	quid = scope_quote(pod_uid);
-	r = scope_fail(ret_err, -TG_ENOSCOPE, "pod \"%s\": no cgroup on this node (tried %s)", quid,
+	r = tg_fail(ret_err, -TG_ENOSCOPE, "pod \"%s\": no cgroup on this node (tried %s)", quid,
 		       tried.s);
 	buf_release(&tried);
 	return r;

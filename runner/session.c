@@ -25,20 +25,6 @@
 #include "runner/session.h"
 #include "lib/banned.h"
 
-static int sfail(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sfail(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_err, fmt, ap) < 0)
-			*ret_err = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 /* ---- the request body ---------------------------------------------------- */
 
 void session_request_release(struct session_request *req)
@@ -73,23 +59,23 @@ static int str_field(json_t *o, const char *key, const char *where, bool require
 	*ret = NULL;
 	if (!v || json_is_null(v)) {
 		if (required)
-			return sfail(ret_err, -EINVAL, "%s\"%s\": missing", where, key);
+			return tg_fail(ret_err, -EINVAL, "%s\"%s\": missing", where, key);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return sfail(ret_err, -EINVAL, "%s\"%s\": not a string", where, key);
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a string", where, key);
 	s = json_string_value(v);
 	len = json_string_length(v);
 	if (len > max)
-		return sfail(ret_err, -EINVAL, "%s\"%s\": longer than %zu bytes", where, key, max);
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": longer than %zu bytes", where, key, max);
 	if (required && len == 0)
-		return sfail(ret_err, -EINVAL, "%s\"%s\": empty", where, key);
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where, key);
 	if (strlen(s) != len)
-		return sfail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
 	for (i = 0; printable && i < len; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == '"' ||
 		    s[i] == '\\')
-			return sfail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
+			return tg_fail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
 	*ret = strndup(s, len);
 	return *ret ? 0 : -ENOMEM;
 }
@@ -103,9 +89,9 @@ static int uint_field(json_t *o, const char *key, const char *where, uint64_t ma
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return sfail(ret_err, -EINVAL, "%s\"%s\": not a non-negative integer", where, key);
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a non-negative integer", where, key);
 	if ((uint64_t)json_integer_value(v) > max)
-		return sfail(ret_err, -EINVAL, "%s\"%s\": above the limit %llu", where, key,
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": above the limit %llu", where, key,
 			     (unsigned long long)max);
 	*ret = (uint64_t)json_integer_value(v);
 	return 0;
@@ -121,7 +107,7 @@ static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_du
 	if (!o || json_is_null(o))
 		return 0;
 	if (!json_is_object(o))
-		return sfail(ret_err, -EINVAL, "\"limits\": not an object");
+		return tg_fail(ret_err, -EINVAL, "\"limits\": not an object");
 	if ((r = uint_field(o, "maxMapEntries", "limits.", 1u << 24, &req->limits.max_map_entries, ret_err)) < 0 ||
 	    (r = uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &req->limits.events_per_second, ret_err)) < 0 ||
 	    (r = uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, max_duration, ret_err)) < 0)
@@ -129,7 +115,7 @@ static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_du
 	v = json_object_get(o, "cpuBudget");
 	if (v && !json_is_null(v)) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1024)
-			return sfail(ret_err, -EINVAL, "limits.\"cpuBudget\": not a number between 0 and 1024");
+			return tg_fail(ret_err, -EINVAL, "limits.\"cpuBudget\": not a number between 0 and 1024");
 		req->limits.cpu_budget = json_number_value(v);
 	}
 	req->limits.max_duration_ns = *max_duration * 1000000000ull;
@@ -142,11 +128,11 @@ static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 	int r;
 
 	if (!json_is_array(a))
-		return sfail(ret_err, -EINVAL, "\"pods\": missing or not an array");
+		return tg_fail(ret_err, -EINVAL, "\"pods\": missing or not an array");
 	if (json_array_size(a) == 0)
-		return sfail(ret_err, -EINVAL, "\"pods\": empty (the runner traces pods only)");
+		return tg_fail(ret_err, -EINVAL, "\"pods\": empty (the runner traces pods only)");
 	if (json_array_size(a) > SCOPE_MAX_TARGETS)
-		return sfail(ret_err, -EINVAL, "\"pods\": more than %d pods", SCOPE_MAX_TARGETS);
+		return tg_fail(ret_err, -EINVAL, "\"pods\": more than %d pods", SCOPE_MAX_TARGETS);
 	req->pods = calloc(json_array_size(a), sizeof(*req->pods));
 	if (!req->pods)
 		return -ENOMEM;
@@ -157,7 +143,7 @@ static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 
 		snprintf(where, sizeof(where), "pods[%zu].", i);
 		if (!json_is_object(p))
-			return sfail(ret_err, -EINVAL, "pods[%zu]: not an object", i);
+			return tg_fail(ret_err, -EINVAL, "pods[%zu]: not an object", i);
 		req->npods++;
 		if ((r = str_field(p, "namespace", where, true, SESSION_MAX_NAME, true, &sp->ns, ret_err)) < 0 ||
 		    (r = str_field(p, "name", where, true, SESSION_MAX_NAME, true, &sp->name, ret_err)) < 0 ||
@@ -178,13 +164,13 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 	int r;
 
 	if (len > SESSION_MAX_BODY)
-		return sfail(ret_err, -E2BIG, "body: larger than %u bytes", SESSION_MAX_BODY);
+		return tg_fail(ret_err, -E2BIG, "body: larger than %u bytes", SESSION_MAX_BODY);
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return sfail(ret_err, -EINVAL, "body: not JSON: %s at line %d column %d", jerr.text, jerr.line,
+		return tg_fail(ret_err, -EINVAL, "body: not JSON: %s at line %d column %d", jerr.text, jerr.line,
 			     jerr.column);
 	if (!json_is_object(root))
-		return sfail(ret_err, -EINVAL, "body: not a JSON object");
+		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
 	if ((r = str_field(root, "trace", "", true, SESSION_MAX_TRACE_ID, true, &req.trace, ret_err)) < 0 ||
 	    (r = str_field(root, "program", "", true, SESSION_MAX_BODY, false, &req.program, ret_err)) < 0)
 		goto fail;
@@ -194,7 +180,7 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 		size_t i;
 
 		if (!json_is_array(params) || json_array_size(params) > SESSION_MAX_PARAMS) {
-			r = sfail(ret_err, -EINVAL, "\"params\": not an array of at most %d strings", SESSION_MAX_PARAMS);
+			r = tg_fail(ret_err, -EINVAL, "\"params\": not an array of at most %d strings", SESSION_MAX_PARAMS);
 			goto fail;
 		}
 		req.params = calloc(json_array_size(params) + 1, sizeof(*req.params));
@@ -207,7 +193,7 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 
 			if (!json_is_string(p) || json_string_length(p) > SESSION_MAX_PARAM_LEN ||
 			    strlen(json_string_value(p)) != json_string_length(p)) {
-				r = sfail(ret_err, -EINVAL, "params[%zu]: not a string of at most %d bytes", i,
+				r = tg_fail(ret_err, -EINVAL, "params[%zu]: not a string of at most %d bytes", i,
 					  SESSION_MAX_PARAM_LEN);
 				goto fail;
 			}
@@ -258,11 +244,11 @@ int session_resolve(const struct session_request *req, const struct session_conf
 			return -ENOMEM;
 		r = scope_find_pod(cfg->cgroup2_mnt, cfg->cgroup_root, p->uid, p->qos, label, &t, &err);
 		if (r < 0)
-			return sfail(ret_err, r, "pod \"%s\": %s", label, err ? err : tg_strerror(r));
+			return tg_fail(ret_err, r, "pod \"%s\": %s", label, err ? err : tg_strerror(r));
 		r = scope_add(scope, &t);
 		scope_target_release(&t);
 		if (r < 0)
-			return sfail(ret_err, r, "pod \"%s\": %s", label, tg_strerror(r));
+			return tg_fail(ret_err, r, "pod \"%s\": %s", label, tg_strerror(r));
 	}
 	return 0;
 }
