@@ -382,6 +382,7 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		r = key_build(g, n->kids[0], NULL, kp, sizeof(kp));
 		if (r < 0)
 			return r;
+		g->map_deleted[sem_of(n->kids[0])->map] = true;
 		return cg_emit(g, "bpf_map_delete_elem(&tg_m%d, %s);",
 			       g->s->maps[sem_of(n->kids[0])->map].id, kp);
 	}

@@ -26,6 +26,7 @@ struct gen {
 	uint32_t scratch_hi;        /* high-water mark of this program */
 	uint32_t *var_slot;         /* per variable: scratch offset of a string variable */
 	uint32_t stack_keys;        /* bytes of map keys put on the stack (CG_STACK_KEYS_MAX) */
+	bool *map_deleted;          /* per sem map: delete() in BPF (keeps it a hash) */
 	bool user_ptrs;             /* str(int) reads user memory */
 	struct tg_diag *diag;
 	int err;

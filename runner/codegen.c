@@ -146,7 +146,18 @@ unsigned cg_log2_bucket(int64_t v)
 	return l + 2;
 }
 
-static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, uint32_t scratch)
+/* A scalar count() is a one-entry per-CPU array, as in bpftrace 0.17: its
+ * lookup is inlined by the kernel (a hash lookup is a call and a hash),
+ * and it always has a value, which is how the engine prints it anyway.
+ * Not when the program delete()s it: a program cannot delete from an
+ * array, nor zero every CPU's slot.  User space clears it by writing 0. */
+static bool map_is_array(const struct sem_map *m, bool deleted)
+{
+	return m->kind == MK_COUNT && m->nkeys == 0 && !deleted;
+}
+
+static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, uint32_t scratch,
+		const bool *deleted)
 {
 	int r = 0;
 
@@ -182,9 +193,13 @@ static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, ui
 	for (size_t i = 0; i < s->nmaps && r >= 0; i++) {
 		const struct sem_map *m = &s->maps[i];
 
-		r = buf_printf(o, "struct { __uint(type, %d); __uint(max_entries, %" PRIu64 "); __uint(key_size, %" PRIu32 "); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\"); /* %s */\n",
-			       sem_map_percpu(m) ? 5 : 1, op->max_map_entries, cg_key_size(m),
-			       cg_val_size(m), m->id, m->name);
+		if (map_is_array(m, deleted[i]))
+			r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\"); /* %s */\n",
+				       cg_val_size(m), m->id, m->name);
+		else
+			r = buf_printf(o, "struct { __uint(type, %d); __uint(max_entries, %" PRIu64 "); __uint(key_size, %" PRIu32 "); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\"); /* %s */\n",
+				       sem_map_percpu(m) ? 5 : 1, op->max_map_entries, cg_key_size(m),
+				       cg_val_size(m), m->id, m->name);
 	}
 	return r;
 }
@@ -317,13 +332,16 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 	_cleanup_buf_ struct buf lits = BUF_INIT(CG_MAX_SOURCE);
 	_cleanup_buf_ struct buf fns = BUF_INIT(CG_MAX_SOURCE);
 	_cleanup_buf_ struct buf all = BUF_INIT(CG_MAX_SOURCE);
+	_cleanup_free_ bool *deleted = calloc(s->nmaps ? s->nmaps : 1, sizeof(*deleted));
 	bool begin_done = false, end_done = false;
 	uint32_t scratch = 0;
 	int nlits = 0;
 	int r = 0;
 
+	if (!deleted)
+		return -ENOMEM;
 	for (size_t k = 0; k < pl->n && r >= 0; k++) {
-		struct gen g = { .s = s, .lits = &lits, .nlits = &nlits, .diag = diag };
+		struct gen g = { .s = s, .lits = &lits, .nlits = &nlits, .diag = diag, .map_deleted = deleted };
 		const struct plan_prog *pp = &pl->progs[k];
 
 		if (pp->kind == PK_BEGIN) {
@@ -350,7 +368,7 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 		return r;
 	r = buf_adds(&all, prelude);
 	if (r >= 0)
-		r = maps(&all, s, op, scratch);
+		r = maps(&all, s, op, scratch, deleted);
 	if (r >= 0)
 		r = buf_adds(&all, helpers);
 	if (r >= 0)

@@ -336,8 +336,11 @@ static int map_clear(struct run *run, const struct sem_map *m, bool zero)
 			memcpy(key, next, ks);
 			memcpy(keys + n++ * ks, next, ks);
 		}
+		/* a scalar count() is an array (runner/codegen.c): its entry
+		 * cannot be deleted, it is set to 0 */
 		for (size_t i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, keys + i * ks);
+			if (bpf_map_delete_elem(fd, keys + i * ks) < 0 && errno == EINVAL)
+				bpf_map_update_elem(fd, keys + i * ks, val, BPF_EXIST);
 	}
 	return 0;
 }

@@ -168,6 +168,18 @@ static void scope_precheck_and_stack_keys(void **state)
 	assert_null(strstr(g.src, "&tg_scratch"));
 	compile_and_verify(g.src);
 	free(g.src);
+	/* a scalar count() is a one-entry per-CPU array, unless deleted in BPF */
+	g = generate_fast("tracepoint:syscalls:sys_enter_getppid { @ = count(); @d = count(); @k[pid] = count(); }\n"
+			  "tracepoint:syscalls:sys_enter_getpid { delete(@d); }", one, 1, 1);
+	assert_int_equal(g.r, 0);
+	assert_non_null(strstr(g.src, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); "
+				      "__uint(value_size, 8); } tg_m0 SEC(\".maps\"); /* @ */"));
+	assert_non_null(strstr(g.src, "struct { __uint(type, 5); __uint(max_entries, 128); __uint(key_size, 8); "
+				      "__uint(value_size, 8); } tg_m1 SEC(\".maps\"); /* @d */"));
+	assert_non_null(strstr(g.src, "struct { __uint(type, 5); __uint(max_entries, 128); __uint(key_size, 8); "
+				      "__uint(value_size, 8); } tg_m2 SEC(\".maps\"); /* @k */"));
+	compile_and_verify(g.src);
+	free(g.src);
 	/* two levels: no pre-check, the lookups alone */
 	g = generate_fast("tracepoint:syscalls:sys_enter_getppid { @ = count(); }", two, 2, 2);
 	assert_int_equal(g.r, 0);
