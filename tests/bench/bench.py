@@ -18,11 +18,13 @@ ratios (tracegate / bpftrace).  Never fails a build on a timing: it prints.
 Per-event cost is noisy on a shared 2-core machine, so it is taken in
 rounds: in each round both tracers are measured, in alternating order
 (tracegate first in even rounds, bpftrace first in odd ones: ABBA...).  One
-measurement of a tracer is: K untraced loops of --events getppid() calls,
-the tracer started and attached, K traced loops, the tracer stopped, K
-untraced loops again.  Other load only ever makes a loop slower, so each
-side takes its fastest loop: the round's extra cost is min(traced) -
-min(untraced around it).  The figure is the median over --runs rounds;
+measurement of a tracer is: K untraced loops of --events getppid() calls
+on each CPU (pinned, at most 8 CPUs), the tracer started and attached, K
+traced loops per CPU, the tracer stopped, K untraced loops per CPU again.
+A loop's cost is its CPU time, not its wall time.  Other load only ever
+makes a loop slower, so each side takes its fastest loop: per CPU, the
+extra cost is min(traced) - min(untraced around it), and the round's
+figure is the mean over the CPUs.  The figure is the median over --runs rounds;
 the spread (min, quartiles, max over rounds) is printed below the table.
 --only picks measures: start, events, printf (default: all).
 """
@@ -42,6 +44,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 RUNNER = os.path.join(TOP, "bin", "tracegate-runner")
 LOOP = os.path.join(TOP, "build", "tests", "tools", "lib-syscall-loop")
 PRINTF_EVENTS = 500000
+BENCH_MAX_CPUS = 8
 OPENAT = 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args->filename)); }'
 
 
@@ -112,14 +115,15 @@ def loop_ns(n, cgdir=None):
     return float(subprocess.check_output(argv).decode().strip())
 
 
-def loop_cpu_ns(n, cgdir):
+def loop_cpu_ns(n, cgdir, cpu=None):
     """CPU time (user + system) of one getppid() of the loop, in ns.  The
     tracepoint and its BPF program run in the calling task, so they are in
     its system time; time spent waiting for a CPU (other engineers' load
     on a 2-core machine) is not, unlike the loop's own wall-clock figure.
     The process's start (exec, joining the cgroup) is in it too, the same
     with and without a tracer, so it cancels in the difference."""
-    p = subprocess.Popen([LOOP, str(n), cgdir], stdout=subprocess.DEVNULL)
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    p = subprocess.Popen([LOOP, str(n), cgdir], stdout=subprocess.DEVNULL, preexec_fn=pin)
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
@@ -141,19 +145,36 @@ def quartiles(xs):
     return [ys[0], q(0.25), q(0.5), q(0.75), ys[-1]]
 
 
+def bench_cpus():
+    """The CPUs the loop is pinned to in turn (at most BENCH_MAX_CPUS)."""
+    return sorted(os.sched_getaffinity(0))[:BENCH_MAX_CPUS]
+
+
 def traced_round(argv, n, k, cgdir):
-    """Extra ns per event of one tracer: fastest traced loop minus the
-    fastest untraced loop of those taken just before and just after."""
-    base = [loop_cpu_ns(n, cgdir) for _ in range(k)]
+    """Extra ns per event of one tracer, the mean over CPUs of: fastest
+    traced loop on that CPU minus the fastest untraced loop on it of those
+    taken just before and just after.  Per CPU because the cost is not the
+    same everywhere: bpftrace opens its tracepoint's perf event on CPU 0
+    only and its programs return 1, so events on CPU 0 also go through
+    perf's sample path (about 40 ns more here)."""
+    cpus = bench_cpus()
+
+    def loops():
+        got = {c: [] for c in cpus}
+        for _ in range(k):
+            for c in cpus:
+                got[c].append(loop_cpu_ns(n, cgdir, c))
+        return got
+    base = loops()
     t = Tracer(argv)
     try:
         t.wait_attached()
-        traced = [loop_cpu_ns(n, cgdir) for _ in range(k)]
+        traced = loops()
     finally:
         if t.p.poll() is None:
             t.stop()
-    base += [loop_cpu_ns(n, cgdir) for _ in range(k)]
-    return min(traced) - min(base)
+    after = loops()
+    return statistics.mean(min(traced[c]) - min(base[c] + after[c]) for c in cpus)
 
 
 def per_event(where, cg_in, cg_out, cgid_in, cgid_out, work, args):
