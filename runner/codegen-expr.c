@@ -211,6 +211,7 @@ static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
 {
 	struct cv p, len;
 	uint32_t off = 0;
+	bool user;
 	int r;
 
 	r = cg_expr(g, n->kids[0], &p);
@@ -220,6 +221,7 @@ static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
 		*v = p;
 		return 0;
 	}
+	user = sem_of(n->kids[0])->t.ptr ? sem_of(n->kids[0])->t.user : g->user_ptrs;
 	r = cg_slot(g, SEM_STRLEN, n->loc, &off);
 	if (r < 0)
 		return r;
@@ -233,11 +235,11 @@ static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
 			return r;
 		return cg_emit(g, "{ __u64 l = (__u64)(%s); if (l > %d) l = %d; if (l) %s(%s, (__u32)l + 1, (const void *)(%s)); }",
 			       len.e, SEM_STRLEN - 1, SEM_STRLEN - 1,
-			       g->user_ptrs ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str",
+			       user ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str",
 			       v->e, p.e);
 	}
 	return cg_emit(g, "%s(%s, %d, (const void *)(%s));",
-		       g->user_ptrs ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str", v->e,
+		       user ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str", v->e,
 		       SEM_STRLEN, p.e);
 }
 
@@ -285,6 +287,179 @@ static int small_record(struct gen *g, enum sem_rec_kind kind, uint32_t id, cons
 		       t, t, t, (int)kind, t, id, t, t, a, t, b, t);
 }
 
+/* ---- memory: struct members, array elements, pointers ------------------ */
+
+static const char *rd_helper(bool user)
+{
+	return user ? "bpf_probe_read_user" : "tg_read_kernel";
+}
+
+/* *x scaled for `p += x` / `p -= x` when the target is a pointer. */
+static int scale(struct gen *g, enum tg_op op, const struct sem_type *t, struct cv *x)
+{
+	uint32_t step = sem_ptr_step(g->s, t);
+	char e[96];
+
+	if (!t->ptr || step <= 1 || (op != TG_OP_ADD && op != TG_OP_SUB))
+		return 0;
+	snprintf(e, sizeof(e), "(__u64)(%s) * %" PRIu32, x->e, step);
+	return tmp_int(g, x, x->sign, e);
+}
+
+/* The value of n (typed by sema) found at address `addr`: integers and
+ * pointers read (size bytes, sign-extended), strings read into scratch,
+ * structs and arrays stay an address. */
+static int mem_value(struct gen *g, struct tg_node *n, const char *addr, bool user, struct cv *v)
+{
+	const struct sem_type *t = &sem_of(n)->t;
+	const struct kt_member *m = &sem_of(n)->mem;
+	char e[160];
+	uint32_t off = 0;
+	int r, k;
+
+	switch (t->k) {
+	case ST_MEM:
+		return tmp_int(g, v, false, addr);
+	case ST_STR:
+		r = cg_slot(g, t->slen, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_str(v, off, t->slen);
+		r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %" PRIu32 ");", v->e, sem_round8(t->slen));
+		if (r >= 0)
+			r = cg_emit(g, "%s(%s, %" PRIu32 ", (const void *)(%s));", rd_helper(user), v->e,
+				    t->slen, addr);
+		return r;
+	case ST_INT:
+		k = g->tmp++;
+		if (n->kind == TG_N_FIELD && m->bitfield) {
+			uint32_t bytes = (m->bit_off % 8 + m->bitfield + 7) / 8, sh = 64 - m->bitfield;
+
+			r = cg_emit(g, "__u64 t%d = 0; %s(&t%d, %" PRIu32 ", (const void *)(%s)); t%d = (t%d >> %" PRIu32 ") << %" PRIu32 ";",
+				    k, rd_helper(user), k, bytes > 8 ? 8 : bytes, addr, k, k, m->bit_off % 8, sh);
+			if (r < 0)
+				return r;
+			snprintf(e, sizeof(e), "%s(t%d) >> %" PRIu32, t->sign ? "(__s64)" : "", k, sh);
+			return tmp_int(g, v, t->sign, e);
+		}
+		r = cg_emit(g, "__u64 t%d = 0; %s(&t%d, %u, (const void *)(%s));", k, rd_helper(user), k,
+			    t->size ? t->size : 8, addr);
+		if (r < 0)
+			return r;
+		if (t->sign && t->size < 8)
+			snprintf(e, sizeof(e), "(__s%u)t%d", t->size * 8, k);
+		else
+			snprintf(e, sizeof(e), "t%d", k);
+		return tmp_int(g, v, t->sign, e);
+	default:
+		return cg_err(g, n->loc, TG_ETYPE, "value of this type cannot be read");
+	}
+}
+
+/* base->member / base.member: kernel members through CO-RE (the cast to
+ * the named type makes clang record a field relocation), the program's
+ * own types and anonymous ones at their BTF offset. */
+static int mem_field(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct sem_node *a = sem_of(n);
+	const struct sem_type *bt = &sem_of(n->kids[0])->t;
+	char cname[160], addr[320];
+	struct cv b;
+	int r, len;
+
+	r = cg_expr(g, n->kids[0], &b);
+	if (r < 0)
+		return r;
+	if (!a->mem.bitfield && kt_cname(g->s->kt, a->agg, cname, sizeof(cname)) == 0)
+		len = snprintf(addr, sizeof(addr), "(__u64)&((%s *)(%s))->%s", cname, b.e, n->str);
+	else
+		len = snprintf(addr, sizeof(addr), "(__u64)(%s) + %" PRIu32, b.e, a->mem.bit_off / 8);
+	if (len < 0 || (size_t)len >= sizeof(addr))
+		return cg_err(g, n->loc, TG_ELIMIT, "field \"%s\": name too long", n->str);
+	return mem_value(g, n, addr, bt->user, v);
+}
+
+static int mem_index(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct sem_node *a = sem_of(n);
+	const struct sem_type *bt = &sem_of(n->kids[0])->t;
+	char addr[200];
+	struct cv b, i;
+	int r;
+
+	if ((r = cg_expr(g, n->kids[0], &b)) < 0 || (r = cg_expr(g, n->kids[1], &i)) < 0)
+		return r;
+	if (bt->k == ST_STR) {
+		char e[320];
+
+		snprintf(e, sizeof(e), "(__u64)(%s) < %" PRIu32 " ? (__s64)((signed char *)%s)[(__u64)(%s)] : 0",
+			 i.e, bt->slen, b.e, i.e);
+		return tmp_int(g, v, true, e);
+	}
+	snprintf(addr, sizeof(addr), "(__u64)(%s) + (__u64)(%s) * %" PRIu32, b.e, i.e, a->esize);
+	return mem_value(g, n, addr, bt->user, v);
+}
+
+/* join(argv [, delim]): the strings of a NULL-terminated array. */
+static int join(struct gen *g, struct tg_node *n)
+{
+	struct sem_node *a = sem_of(n);
+	const char *h = rd_helper(a->t.user);
+	struct cv arr;
+	int r, t;
+
+	r = cg_expr(g, n->kids[0], &arr);
+	if (r < 0)
+		return r;
+	t = g->tmp++;
+	r = cg_emit(g, "{ char *r%d = tg_out_reserve(%u);", t, SEM_REC_HDR + SEM_JOIN_ARGS * SEM_JOIN_ARGSIZE);
+	if (r >= 0)
+		r = cg_emit(g, "if (!r%d) { tg_drop(); } else { int done = 0;", t);
+	if (r >= 0)
+		r = cg_emit(g, "*(__u32 *)r%d = %d; *(__u32 *)(r%d + 4) = %d; *(__u64 *)(r%d + 8) = tg_cgid;",
+			    t, REC_JOIN, t, a->site, t);
+	for (int i = 0; i < SEM_JOIN_ARGS && r >= 0; i++)
+		r = cg_emit(g, "r%d[%d] = 0; if (!done) { __u64 p = 0; %s(&p, 8, (const void *)((__u64)(%s) + %d)); if (!p) done = 1; else %s(r%d + %d, %d, (const void *)p); }",
+			    t, SEM_REC_HDR + i * SEM_JOIN_ARGSIZE, h, arr.e, i * 8,
+			    a->t.user ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str", t,
+			    SEM_REC_HDR + i * SEM_JOIN_ARGSIZE, SEM_JOIN_ARGSIZE);
+	if (r >= 0)
+		r = cg_emit(g, "bpf_ringbuf_submit(r%d, 0); } }", t);
+	return r;
+}
+
+/* ntop(): __u64 family, then the address bytes. */
+static int inet_value(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	struct sem_node *a = sem_of(n);
+	struct tg_node *x = n->kids[n->nkids - 1];
+	const struct sem_type *xt = &sem_of(x)->t;
+	struct cv fam, val;
+	uint32_t off = 0;
+	int r;
+
+	cv_int(&fam, false, "%d", a->esize == 16 ? 10 : 2);
+	if (n->nkids == 2 && (r = cg_expr(g, n->kids[0], &fam)) < 0)
+		return r;
+	r = cg_expr(g, x, &val);
+	if (r < 0)
+		return r;
+	r = cg_slot(g, 24, n->loc, &off);
+	if (r < 0)
+		return r;
+	cv_str(v, off, 24);
+	r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s); *(__u64 *)(%s + 8) = 0; *(__u64 *)(%s + 16) = 0;",
+		    v->e, fam.e, v->e, v->e);
+	if (r < 0)
+		return r;
+	if (xt->k == ST_MEM)
+		return cg_emit(g, "%s(%s + 8, %" PRIu32 ", (const void *)(%s));", rd_helper(xt->user), v->e,
+			       a->esize, val.e);
+	if (xt->k == ST_STR)
+		return cg_emit(g, "__builtin_memcpy(%s + 8, %s, %" PRIu32 ");", v->e, val.e, a->esize);
+	return cg_emit(g, "*(__u32 *)(%s + 8) = (__u32)(%s);", v->e, val.e);
+}
+
 /* A value user space formats (sema.h, enum sem_text): its raw bytes in
  * a scratch slot. */
 static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
@@ -294,6 +469,8 @@ static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
 	uint32_t off = 0;
 	int r;
 
+	if (t->text == TX_INET)
+		return inet_value(g, n, v);
 	if (n->kind == TG_N_CALL && n->nkids && t->text != TX_KSTACK && t->text != TX_USTACK) {
 		r = cg_expr(g, n->kids[t->text == TX_STRFTIME ? 1 : 0], &x);
 		if (r < 0)
@@ -399,6 +576,20 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		cv_int(v, false, "%" PRIu64 "ULL", (uint64_t)a->cval);
 		return 0;
 	}
+	if (!strcmp(f, "bswap")) {
+		char e[96];
+
+		r = cg_expr(g, n->kids[0], &x);
+		if (r < 0)
+			return r;
+		if (a->esize == 1)
+			snprintf(e, sizeof(e), "(__u8)(%s)", x.e);
+		else
+			snprintf(e, sizeof(e), "__builtin_bswap%u((__u%u)(%s))", a->esize * 8, a->esize * 8, x.e);
+		return tmp_int(g, v, false, e);
+	}
+	if (!strcmp(f, "join"))
+		return join(g, n);
 	return cg_err(g, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
 }
 
@@ -443,6 +634,10 @@ static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 	if (!strcmp(n->str, "probe"))
 		return lit(g, g->pp->name, strlen(g->pp->name), v);
+	if (!strcmp(n->str, "curtask"))
+		return tmp_int(g, v, false, "bpf_get_current_task()");
+	if (!strcmp(n->str, "ctx"))
+		return tmp_int(g, v, false, "(__u64)ctx");
 	if (!strcmp(n->str, "func"))
 		return lit(g, g->pp->func ? g->pp->func : "", g->pp->func ? strlen(g->pp->func) : 0, v);
 	if (sem_of(n)->t.k == ST_TEXT)
@@ -452,11 +647,14 @@ static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
 
 static int field(struct gen *g, struct tg_node *n, struct cv *v)
 {
-	const struct tp_field *f = tp_format_field(&g->pp->tp, n->str);
+	const struct tp_field *f;
 	char e[96];
 	uint32_t off = 0;
 	int r;
 
+	if (sem_of(n->kids[0])->t.k != ST_ARGS)
+		return mem_field(g, n, v);
+	f = tp_format_field(&g->pp->tp, n->str);
 	if (!f)
 		return cg_err(g, n->loc, TG_ETYPE, "tracepoint \"%s:%s\": no field \"%s\"",
 			      g->pp->tp.category, g->pp->tp.name, n->str);
@@ -567,6 +765,15 @@ static int binop(struct gen *g, struct tg_node *n, struct cv *v)
 			 MIN(x.slen, y.slen), n->op == TG_OP_EQ ? "==" : "!=");
 		return tmp_int(g, v, false, e);
 	}
+	if (sem_of(n)->esize > 1 && (n->op == TG_OP_ADD || n->op == TG_OP_SUB)) {
+		/* pointer +/- integer steps by the pointee's size */
+		char e[200];
+		bool lp = sem_of(n->kids[0])->t.ptr;
+
+		snprintf(e, sizeof(e), "(__u64)(%s) %s (__u64)(%s) * %" PRIu32 "", lp ? x.e : y.e,
+			 n->op == TG_OP_ADD ? "+" : "-", lp ? y.e : x.e, sem_of(n)->esize);
+		return tmp_int(g, v, false, e);
+	}
 	return arith(g, n->loc, n->op, &x, &y, sem_of(n)->t.sign, v);
 }
 
@@ -579,11 +786,13 @@ static const char *var_name(struct gen *g, int idx, char *buf, size_t sz)
 static int incdec(struct gen *g, struct tg_node *n, struct cv *v)
 {
 	bool pre = n->op == TG_OP_PREINC || n->op == TG_OP_PREDEC;
-	const char *d = (n->op == TG_OP_PREINC || n->op == TG_OP_POSTINC) ? "+ 1" : "- 1";
+	bool inc = n->op == TG_OP_PREINC || n->op == TG_OP_POSTINC;
 	struct tg_node *k = n->kids[0];
-	char name[32];
+	char name[32], d[32];
 	int r, t = g->tmp++;
 
+	/* a pointer steps by its pointee's size */
+	snprintf(d, sizeof(d), "%c %" PRIu32, inc ? '+' : '-', sem_ptr_step(g->s, &sem_of(n)->t));
 	if (k->kind == TG_N_VAR) {
 		var_name(g, sem_of(k)->var, name, sizeof(name));
 		if (pre)
@@ -682,6 +891,8 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 		r = cg_expr(g, n->kids[0], &x);
 		if (r < 0)
 			return r;
+		if (n->op == TG_OP_DEREF)
+			return mem_value(g, n, x.e, sem_of(n->kids[0])->t.user, v);
 		snprintf(e, sizeof(e), "%s(%s)", n->op == TG_OP_NOT ? "!" : n->op == TG_OP_BNOT ? "~" : "-", x.e);
 		return tmp_int(g, v, a->t.sign, e);
 	}
@@ -691,6 +902,8 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 		return ternary(g, n, v);
 	case TG_N_FIELD:
 		return field(g, n, v);
+	case TG_N_INDEX:
+		return mem_index(g, n, v);
 	case TG_N_CAST: {
 		struct cv x;
 		char e[96];
@@ -777,6 +990,9 @@ static int assign_map(struct gen *g, struct tg_node *n)
 		if (r < 0)
 			return r;
 		cv_int(&old, true, "t%d", t);
+		r = scale(g, n->op, &m->val, &x);
+		if (r < 0)
+			return r;
 		r = arith(g, n->loc, n->op, &old, &x, true, &res);
 		if (r < 0)
 			return r;
@@ -809,6 +1025,9 @@ static int assign_var(struct gen *g, struct tg_node *n)
 		struct cv old;
 
 		cv_int(&old, sv->t.sign, "%s", name);
+		r = scale(g, n->op, &sv->t, &x);
+		if (r < 0)
+			return r;
 		r = arith(g, n->loc, n->op, &old, &x, sv->t.sign, &res);
 		if (r < 0)
 			return r;

@@ -23,11 +23,19 @@ static const char prelude[] =
 	"typedef unsigned long long __u64; typedef long long __s64;\n"
 	"#define SEC(n) __attribute__((section(n), used))\n"
 	"#define __always_inline inline __attribute__((always_inline))\n"
-	"#define __uint(name, val) int (*name)[val]\n"
-	"struct rq;\n"
-	"struct cfs_rq { struct rq *rq; } __attribute__((preserve_access_index));\n"
-	"struct sched_entity { struct cfs_rq *cfs_rq; } __attribute__((preserve_access_index));\n"
-	"struct task_struct { void *stack; struct sched_entity se; } __attribute__((preserve_access_index));\n"
+	"#define __uint(name, val) int (*name)[val]\n";
+
+/* The interrupt check's kernel types, reduced to what it reads, unless
+ * the program's kernel types (ktypes.h) declare them in full. */
+static const struct { const char *name, *decl; } prologue_types[] = {
+	{ "struct cfs_rq", "struct rq;\nstruct cfs_rq { struct rq *rq; } __attribute__((preserve_access_index));\n" },
+	{ "struct sched_entity", "struct sched_entity { struct cfs_rq *cfs_rq; } __attribute__((preserve_access_index));\n" },
+	{ "struct task_struct", "struct task_struct { void *stack; struct sched_entity se; } __attribute__((preserve_access_index));\n" },
+};
+
+static const char prelude_tail[] =
+	"static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *p) = (void *)112;\n"
+	"static __u64 (*bpf_get_current_task)(void) = (void *)35;\n"
 	"struct tg_pt_regs { __u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss; };\n"
 	"static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;\n"
 	"static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;\n"
@@ -326,6 +334,25 @@ static int function(struct gen *g, const struct tg_program *prog, const struct p
 	return r;
 }
 
+/* The kernel types the program casts to, then the interrupt check's
+ * reduced ones where those did not define them. */
+static int types(struct buf *all, const struct sem *s)
+{
+	size_t start = all->len;
+	int r = 0;
+
+	if (s->kt)
+		r = kt_dump(s->kt, all);
+	for (size_t i = 0; i < ARRAY_SIZE(prologue_types) && r >= 0; i++) {
+		char full[64];
+
+		snprintf(full, sizeof(full), "\n%s {", prologue_types[i].name);
+		if (!strstr(all->s + start, full))
+			r = buf_adds(all, prologue_types[i].decl);
+	}
+	return r;
+}
+
 int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *op,
 		char **ret_src, struct tg_diag *diag)
 {
@@ -367,6 +394,10 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 	if (r < 0)
 		return r;
 	r = buf_adds(&all, prelude);
+	if (r >= 0)
+		r = types(&all, s);
+	if (r >= 0)
+		r = buf_adds(&all, prelude_tail);
 	if (r >= 0)
 		r = maps(&all, s, op, scratch, deleted);
 	if (r >= 0)

@@ -552,6 +552,26 @@ static int on_record(void *ctx, void *data, size_t len)
 			r = output(run, cgid, &b);
 		break;
 	}
+	case REC_JOIN:
+		/* the strings up to the first empty one, joined by the site's
+		 * delimiter, one line (as bpftrace 0.17) */
+		if (id >= run->sem->nsites || len < SEM_REC_HDR + (size_t)SEM_JOIN_ARGS * SEM_JOIN_ARGSIZE)
+			return 0;
+		for (size_t i = 0; i < SEM_JOIN_ARGS && r >= 0; i++) {
+			const char *arg = (const char *)d + SEM_REC_HDR + i * SEM_JOIN_ARGSIZE;
+
+			if (!arg[0])
+				break;
+			if (i)
+				r = buf_adds(&b, run->sem->sites[id].fmt);
+			if (r >= 0)
+				r = buf_add(&b, arg, strnlen(arg, SEM_JOIN_ARGSIZE - 1));
+		}
+		if (r >= 0)
+			r = buf_addc(&b, '\n');
+		if (r >= 0)
+			r = output(run, cgid, &b);
+		break;
 	case REC_EXIT:
 		if (!run->stop) {
 			run->stop = true;
@@ -804,7 +824,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		diag_err(o, &diag, ret_err);
 		goto out;
 	}
-	r = sem_analyse(&sem, prog, pl.probe_tp, o->params, o->nparams, &diag);
+	r = sem_analyse_in(&sem, prog, pl.probe_tp, o->params, o->nparams, o->cache_dir, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
 		goto out;

@@ -9,24 +9,14 @@
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "runner/sema.h"
+#include "runner/sema-int.h"
 #include "lib/banned.h"
-
-struct sctx {
-	struct sem *s;
-	struct sem_probe *p;
-	const struct tg_probe *tp;
-	struct tg_diag *diag;
-	bool final;          /* second pass: unknown maps are errors */
-	int loop_depth;
-};
 
 static const struct sem_type T_NONE = { .k = ST_NONE };
 static const struct sem_type T_U64 = { .k = ST_INT, .size = 8, .sign = false };
 static const struct sem_type T_S64 = { .k = ST_INT, .size = 8, .sign = true };
 
-__attribute__((format(printf, 4, 5)))
-static int err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
+int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,7 +27,7 @@ static int err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...
 	return -code;
 }
 
-static struct sem_node *aux(struct sctx *c, struct tg_node *n)
+struct sem_node *sem_aux(struct sctx *c, struct tg_node *n)
 {
 	struct sem_node *a = n->aux;
 
@@ -63,6 +53,9 @@ static struct sem_node *aux(struct sctx *c, struct tg_node *n)
 	a->is_const = false;
 	a->field = NULL;
 	a->t = T_NONE;
+	a->agg = (struct kt_ref){ 0, 0 };
+	memset(&a->mem, 0, sizeof(a->mem));
+	a->esize = 0;
 	return a;
 }
 
@@ -111,6 +104,19 @@ static enum sem_mkind agg_kind(const char *name)
 
 static int expr(struct sctx *c, struct tg_node *n);
 static int stmt(struct sctx *c, struct tg_node *n);
+static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+		    const char *fmt);
+
+int sem_expr(struct sctx *c, struct tg_node *n)
+{
+	return expr(c, n);
+}
+
+int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+	     const char *fmt)
+{
+	return site_new(c, n, a, k, fmt);
+}
 
 static int want_int(struct sctx *c, struct tg_node *n, const char *what)
 {
@@ -119,8 +125,13 @@ static int want_int(struct sctx *c, struct tg_node *n, const char *what)
 	if (r < 0)
 		return r;
 	if (sem_of(n)->t.k != ST_INT)
-		return err(c, n->loc, TG_ETYPE, "%s: expected an integer", what);
+		return sem_err(c, n->loc, TG_ETYPE, "%s: expected an integer", what);
 	return 0;
+}
+
+int sem_want_int(struct sctx *c, struct tg_node *n, const char *what)
+{
+	return want_int(c, n, what);
 }
 
 /* A constant integer argument (lhist bounds, strncmp length, print top). */
@@ -131,7 +142,7 @@ static int want_const(struct sctx *c, struct tg_node *n, const char *what, int64
 	if (r < 0)
 		return r;
 	if (!sem_of(n)->is_const)
-		return err(c, n->loc, TG_ETYPE, "%s: expected a constant integer", what);
+		return sem_err(c, n->loc, TG_ETYPE, "%s: expected a constant integer", what);
 	*ret = sem_of(n)->cval;
 	return 0;
 }
@@ -161,13 +172,14 @@ const char *sem_type_name(const struct sem_type *t)
 	static const char *const texts[] = {
 		[TX_NONE] = "text", [TX_KSYM] = "ksym", [TX_USYM] = "usym", [TX_KSTACK] = "kstack",
 		[TX_USTACK] = "ustack", [TX_STRFTIME] = "strftime", [TX_USERNAME] = "username",
-		[TX_CGPATH] = "cgroup_path",
+		[TX_CGPATH] = "cgroup_path", [TX_INET] = "inet",
 	};
 
 	switch (t->k) {
 	case ST_INT: return "integer";
 	case ST_STR: return "string";
 	case ST_TEXT: return t->text < ARRAY_SIZE(texts) ? texts[t->text] : "text";
+	case ST_MEM: return "struct";
 	default: return "none";
 	}
 }
@@ -184,7 +196,7 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 	if (have->k != t->k || (have->k == ST_TEXT &&
 				 (have->text != t->text || have->arg != t->arg ||
 				  have->stack_perf != t->stack_perf || have->slen != t->slen)))
-		return err(c, at->loc, TG_ETYPE, "%s: type mismatch (%s and %s)", what,
+		return sem_err(c, at->loc, TG_ETYPE, "%s: type mismatch (%s and %s)", what,
 			   sem_type_name(have), sem_type_name(t));
 	if (have->k == ST_STR && t->slen > have->slen)
 		have->slen = t->slen;
@@ -196,7 +208,7 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 /* Types the map node's keys; ret is the map. */
 static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 {
-	struct sem_node *a = aux(c, n);
+	struct sem_node *a = sem_aux(c, n);
 	struct sem_map *m;
 	uint32_t bytes = 0;
 	int idx, r;
@@ -205,26 +217,26 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 		return -ENOMEM;
 	m = map_get(c, n, &idx);
 	if (!m)
-		return err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d maps", n->str,
+		return sem_err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d maps", n->str,
 			   SEM_MAX_MAPS);
 	a->map = idx;
 	if (n->nkids > SEM_MAX_MAP_KEYS)
-		return err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d keys", n->str,
+		return sem_err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d keys", n->str,
 			   SEM_MAX_MAP_KEYS);
 	if (m->keys_known && m->nkeys != n->nkids)
-		return err(c, n->loc, TG_ETYPE,
+		return sem_err(c, n->loc, TG_ETYPE,
 			   "map \"%s\": used with %zu keys here and %zu keys before", n->str,
 			   n->nkids, m->nkeys);
 	for (size_t i = 0; i < n->nkids; i++) {
 		struct tg_node *k = n->kids[i];
 
 		if (k->kind == TG_N_TUPLE)
-			return err(c, k->loc, TG_EUNSUPPORTED, "tuple as a map key: not supported");
+			return sem_err(c, k->loc, TG_EUNSUPPORTED, "tuple as a map key: not supported");
 		r = expr(c, k);
 		if (r < 0)
 			return r;
 		if (sem_of(k)->t.k != ST_INT && !sem_is_blob(&sem_of(k)->t))
-			return err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
+			return sem_err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
 				   i + 1);
 		if (m->keys_known) {
 			r = merge_type(c, k, &m->keys[i], &sem_of(k)->t, "map key");
@@ -241,7 +253,7 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 	for (size_t i = 0; i < m->nkeys; i++)
 		bytes += sem_is_blob(&m->keys[i]) ? sem_round8(m->keys[i].slen) : 8;
 	if (bytes + 8 > SEM_MAX_KEY_BYTES)
-		return err(c, n->loc, TG_ELIMIT, "map \"%s\": key larger than %d bytes", n->str,
+		return sem_err(c, n->loc, TG_ELIMIT, "map \"%s\": key larger than %d bytes", n->str,
 			   SEM_MAX_KEY_BYTES);
 	*ret = m;
 	return 0;
@@ -253,7 +265,7 @@ static int set_kind(struct sctx *c, struct tg_node *at, struct sem_map *m, enum 
 		m->kind = k;
 		return 0;
 	}
-	return err(c, at->loc, TG_ETYPE, "map \"%s\": used as %s here and as %s before", m->name,
+	return sem_err(c, at->loc, TG_ETYPE, "map \"%s\": used as %s here and as %s before", m->name,
 		   sem_mkind_str(k), sem_mkind_str(m->kind));
 }
 
@@ -272,7 +284,7 @@ static int posparam_str(struct sctx *c, struct tg_node *n, struct sem_node *a, i
 	if (n->u64 >= 1 && n->u64 <= c->s->nparams)
 		v = c->s->params[n->u64 - 1];
 	if (skip < 0 || (uint64_t)skip > strlen(v))
-		return err(c, n->loc, TG_ETYPE, "positional parameter $%llu: offset out of range",
+		return sem_err(c, n->loc, TG_ETYPE, "positional parameter $%llu: offset out of range",
 			   (unsigned long long)n->u64);
 	a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)MIN(strlen(v + skip) + 1, SEM_STRLEN) };
 	a->is_const = true;
@@ -301,7 +313,7 @@ static int posparam_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	errno = 0;
 	x = strtoll(v, &end, 0);
 	if (!*v || *end || errno)
-		return err(c, n->loc, TG_ETYPE,
+		return sem_err(c, n->loc, TG_ETYPE,
 			   "positional parameter $%llu: \"%s\" is not a number (use str($%llu))",
 			   (unsigned long long)n->u64, v, (unsigned long long)n->u64);
 	a->cval = x;
@@ -314,10 +326,10 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	int r;
 
 	if (n->nkids < 1 || n->nkids > 2)
-		return err(c, n->loc, TG_ETYPE, "str(): takes 1 or 2 arguments");
+		return sem_err(c, n->loc, TG_ETYPE, "str(): takes 1 or 2 arguments");
 	x = n->kids[0];
 	if (x->kind == TG_N_POSPARAM) {
-		r = posparam_str(c, x, aux(c, x), 0);
+		r = posparam_str(c, x, sem_aux(c, x), 0);
 		if (r < 0)
 			return r;
 		*a = *sem_of(x);
@@ -330,9 +342,9 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		r = want_const(c, x->kids[1], "str()", &off);
 		if (r < 0)
 			return r;
-		if (!aux(c, x))
+		if (!sem_aux(c, x))
 			return -ENOMEM;
-		r = posparam_str(c, x->kids[0], aux(c, x->kids[0]), off);
+		r = posparam_str(c, x->kids[0], sem_aux(c, x->kids[0]), off);
 		if (r < 0)
 			return r;
 		*sem_of(x) = *sem_of(x->kids[0]);
@@ -348,7 +360,7 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	} else if (sem_of(x)->t.k == ST_INT) {
 		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
 	} else {
-		return err(c, x->loc, TG_ETYPE, "str(): argument has no value");
+		return sem_err(c, x->loc, TG_ETYPE, "str(): argument has no value");
 	}
 	if (n->nkids == 2) {
 		r = want_int(c, n->kids[1], "str() length");
@@ -365,7 +377,7 @@ static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum 
 
 	if (a->site < 0) {
 		if (c->s->nsites == SEM_MAX_PRINTFS)
-			return err(c, n->loc, TG_ELIMIT, "more than %d printf/print/time calls",
+			return sem_err(c, n->loc, TG_ELIMIT, "more than %d printf/print/time calls",
 				   SEM_MAX_PRINTFS);
 		if (!(c->s->nsites & 63)) {
 			struct sem_site *v = realloc(c->s->sites, (c->s->nsites + 64) * sizeof(*v));
@@ -390,14 +402,14 @@ static int site_arg(struct sctx *c, struct tg_node *n, struct sem_site *st)
 	struct sem_fmt_arg *fa;
 
 	if (st->nargs == SEM_MAX_FMT_ARGS)
-		return err(c, n->loc, TG_ELIMIT, "more than %d arguments", SEM_MAX_FMT_ARGS);
+		return sem_err(c, n->loc, TG_ELIMIT, "more than %d arguments", SEM_MAX_FMT_ARGS);
 	fa = &st->args[st->nargs++];
 	fa->t = sem_of(n)->t;
 	fa->off = st->size;
 	fa->size = sem_is_blob(&fa->t) ? sem_round8(fa->t.slen) : 8;
 	st->size += fa->size;
 	if (st->size > SEM_MAX_RECORD)
-		return err(c, n->loc, TG_ELIMIT, "arguments larger than %d bytes", SEM_MAX_RECORD);
+		return sem_err(c, n->loc, TG_ELIMIT, "arguments larger than %d bytes", SEM_MAX_RECORD);
 	return 0;
 }
 
@@ -407,19 +419,19 @@ static int call_printf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	int r;
 
 	if (n->nkids < 1 || n->kids[0]->kind != TG_N_STR)
-		return err(c, n->loc, TG_ETYPE, "%s(): the first argument must be a string literal",
+		return sem_err(c, n->loc, TG_ETYPE, "%s(): the first argument must be a string literal",
 			   n->str);
 	r = site_new(c, n, a, !strcmp(n->str, "cat") ? REC_CAT : REC_PRINTF, n->kids[0]->str);
 	if (r < 0)
 		return r;
-	if (!aux(c, n->kids[0]))
+	if (!sem_aux(c, n->kids[0]))
 		return -ENOMEM;
 	for (size_t i = 1; i < n->nkids; i++) {
 		r = expr(c, n->kids[i]);
 		if (r < 0)
 			return r;
 		if (sem_of(n->kids[i])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[i])->t))
-			return err(c, n->kids[i]->loc, TG_ETYPE, "%s(): argument %zu has no value",
+			return sem_err(c, n->kids[i]->loc, TG_ETYPE, "%s(): argument %zu has no value",
 				   n->str, i);
 		st = &c->s->sites[a->site];
 		r = site_arg(c, n->kids[i], st);
@@ -440,7 +452,7 @@ static int str_id(struct sctx *c, struct tg_node *lit, uint16_t *ret)
 		}
 	}
 	if (s->nstrs == SEM_MAX_STRS)
-		return err(c, lit->loc, TG_ELIMIT, "more than %d distinct strftime formats and filters",
+		return sem_err(c, lit->loc, TG_ELIMIT, "more than %d distinct strftime formats and filters",
 			   SEM_MAX_STRS);
 	s->strs[s->nstrs] = lit->str;
 	*ret = (uint16_t)s->nstrs++;
@@ -455,16 +467,16 @@ static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, str
 	bool perf = false;
 
 	if (call && call->nkids > 2)
-		return err(c, call->loc, TG_ETYPE, "%s(): takes a mode and a frame count", n->str);
+		return sem_err(c, call->loc, TG_ETYPE, "%s(): takes a mode and a frame count", n->str);
 	for (size_t i = 0; call && i < call->nkids; i++) {
 		struct tg_node *k = call->kids[i];
 		int r;
 
 		if (k->kind == TG_N_IDENT && i == 0) {
-			if (!aux(c, k))
+			if (!sem_aux(c, k))
 				return -ENOMEM;
 			if (strcmp(k->str, "perf") && strcmp(k->str, "bpftrace"))
-				return err(c, k->loc, TG_ETYPE, "%s(): mode \"%s\": expected perf or bpftrace",
+				return sem_err(c, k->loc, TG_ETYPE, "%s(): mode \"%s\": expected perf or bpftrace",
 					   n->str, k->str);
 			perf = !strcmp(k->str, "perf");
 			continue;
@@ -473,7 +485,7 @@ static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, str
 		if (r < 0)
 			return r;
 		if (limit < 1 || limit > SEM_STACK_FRAMES)
-			return err(c, k->loc, TG_ETYPE, "%s(): frame count must be 1..%d", n->str,
+			return sem_err(c, k->loc, TG_ETYPE, "%s(): frame count must be 1..%d", n->str,
 				   SEM_STACK_FRAMES);
 	}
 	c->s->uses_stacks = true;
@@ -491,7 +503,7 @@ static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 	if (!strcmp(f, "ksym") || !strcmp(f, "usym")) {
 		if (n->nkids != 1)
-			return err(c, n->loc, TG_ETYPE, "%s(): takes one address", f);
+			return sem_err(c, n->loc, TG_ETYPE, "%s(): takes one address", f);
 		r = want_int(c, n->kids[0], f);
 		if (r < 0)
 			return r;
@@ -503,8 +515,8 @@ static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return stack_type(c, n, a, n);
 	if (!strcmp(f, "strftime")) {
 		if (n->nkids != 2 || n->kids[0]->kind != TG_N_STR)
-			return err(c, n->loc, TG_ETYPE, "strftime(): takes a format string literal and nanoseconds");
-		if (!aux(c, n->kids[0]))
+			return sem_err(c, n->loc, TG_ETYPE, "strftime(): takes a format string literal and nanoseconds");
+		if (!sem_aux(c, n->kids[0]))
 			return -ENOMEM;
 		r = want_int(c, n->kids[1], "strftime()");
 		if (r < 0)
@@ -516,12 +528,12 @@ static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		uint16_t id = 0;
 
 		if (n->nkids < 1 || n->nkids > 2 || (n->nkids == 2 && n->kids[1]->kind != TG_N_STR))
-			return err(c, n->loc, TG_ETYPE, "cgroup_path(): takes a cgroup id and a filter string literal");
+			return sem_err(c, n->loc, TG_ETYPE, "cgroup_path(): takes a cgroup id and a filter string literal");
 		r = want_int(c, n->kids[0], "cgroup_path()");
 		if (r < 0)
 			return r;
 		if (n->nkids == 2) {
-			if (!aux(c, n->kids[1]))
+			if (!sem_aux(c, n->kids[1]))
 				return -ENOMEM;
 			r = str_id(c, n->kids[1], &id);
 			if (r < 0)
@@ -542,6 +554,9 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	int r;
 
 	a->t = T_NONE;
+	r = st_call(c, n, a);
+	if (r != 1)
+		return r;
 	if (!strcmp(f, "printf") || !strcmp(f, "cat"))
 		return call_printf(c, n, a);
 	r = call_text(c, n, a);
@@ -551,15 +566,15 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return call_str(c, n, a);
 	if (!strcmp(f, "exit")) {
 		if (n->nkids > 1)
-			return err(c, n->loc, TG_ETYPE, "exit(): takes at most 1 argument");
+			return sem_err(c, n->loc, TG_ETYPE, "exit(): takes at most 1 argument");
 		if (n->nkids == 1)
 			return want_int(c, n->kids[0], "exit()");
 		return 0;
 	}
 	if (!strcmp(f, "time")) {
 		if (n->nkids > 1 || (n->nkids == 1 && n->kids[0]->kind != TG_N_STR))
-			return err(c, n->loc, TG_ETYPE, "time(): takes one string literal");
-		if (n->nkids && !aux(c, n->kids[0]))
+			return sem_err(c, n->loc, TG_ETYPE, "time(): takes one string literal");
+		if (n->nkids && !sem_aux(c, n->kids[0]))
 			return -ENOMEM;
 		return site_new(c, n, a, REC_TIME, n->nkids ? n->kids[0]->str : "%H:%M:%S\n");
 	}
@@ -570,13 +585,13 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 		if (n->nkids < 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids ||
 		    n->nkids > (pr ? 3u : 1u))
-			return err(c, n->loc, TG_ETYPE, "%s(): takes a map%s", f,
+			return sem_err(c, n->loc, TG_ETYPE, "%s(): takes a map%s", f,
 				   pr ? " and at most 2 integers" : "");
-		if (!aux(c, n->kids[0]))
+		if (!sem_aux(c, n->kids[0]))
 			return -ENOMEM;
 		r = map_get(c, n->kids[0], &sem_of(n->kids[0])->map) ? 0 : -TG_ELIMIT;
 		if (r < 0)
-			return err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
+			return sem_err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
 		for (size_t i = 1; i < n->nkids; i++) {
 			r = want_const(c, n->kids[i], "print()", &v);
 			if (r < 0)
@@ -586,12 +601,12 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 	if (!strcmp(f, "print")) {
 		if (n->nkids != 1)
-			return err(c, n->loc, TG_ETYPE, "print(): takes one value or one map");
+			return sem_err(c, n->loc, TG_ETYPE, "print(): takes one value or one map");
 		r = expr(c, n->kids[0]);
 		if (r < 0)
 			return r;
 		if (sem_of(n->kids[0])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[0])->t))
-			return err(c, n->kids[0]->loc, TG_ETYPE, "print(): argument has no value");
+			return sem_err(c, n->kids[0]->loc, TG_ETYPE, "print(): argument has no value");
 		r = site_new(c, n, a, REC_PRINT_VAL, NULL);
 		if (r < 0)
 			return r;
@@ -599,24 +614,24 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 	if (!strcmp(f, "delete")) {
 		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP)
-			return err(c, n->loc, TG_ETYPE, "delete(): takes one map element");
+			return sem_err(c, n->loc, TG_ETYPE, "delete(): takes one map element");
 		return map_ref(c, n->kids[0], &m);
 	}
 	if (!strcmp(f, "strncmp")) {
 		if (n->nkids != 3)
-			return err(c, n->loc, TG_ETYPE, "strncmp(): takes 3 arguments");
+			return sem_err(c, n->loc, TG_ETYPE, "strncmp(): takes 3 arguments");
 		for (int i = 0; i < 2; i++) {
 			r = expr(c, n->kids[i]);
 			if (r < 0)
 				return r;
 			if (sem_of(n->kids[i])->t.k != ST_STR)
-				return err(c, n->kids[i]->loc, TG_ETYPE, "strncmp(): expected a string");
+				return sem_err(c, n->kids[i]->loc, TG_ETYPE, "strncmp(): expected a string");
 		}
 		r = want_const(c, n->kids[2], "strncmp()", &v);
 		if (r < 0)
 			return r;
 		if (v < 0)
-			return err(c, n->kids[2]->loc, TG_ETYPE, "strncmp(): negative length");
+			return sem_err(c, n->kids[2]->loc, TG_ETYPE, "strncmp(): negative length");
 		a->t = T_U64;
 		return 0;
 	}
@@ -624,11 +639,11 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		struct stat st;
 
 		if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
-			return err(c, n->loc, TG_ETYPE, "cgroupid(): takes one string literal");
-		if (!aux(c, n->kids[0]))
+			return sem_err(c, n->loc, TG_ETYPE, "cgroupid(): takes one string literal");
+		if (!sem_aux(c, n->kids[0]))
 			return -ENOMEM;
 		if (stat(n->kids[0]->str, &st) < 0)
-			return err(c, n->kids[0]->loc, TG_ETYPE, "cgroupid(): \"%s\": %s",
+			return sem_err(c, n->kids[0]->loc, TG_ETYPE, "cgroupid(): \"%s\": %s",
 				   n->kids[0]->str, strerror(errno));
 		a->t = T_U64;
 		a->is_const = true;
@@ -636,9 +651,9 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return 0;
 	}
 	if (agg_kind(f) != MK_NONE)
-		return err(c, n->loc, TG_ETYPE, "%s(): only as the value of a map assignment (@m = %s(...))",
+		return sem_err(c, n->loc, TG_ETYPE, "%s(): only as the value of a map assignment (@m = %s(...))",
 			   f, f);
-	return err(c, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
+	return sem_err(c, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
 }
 
 static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
@@ -654,15 +669,18 @@ static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return rc;
 	l = &sem_of(n->kids[0])->t;
 	r = &sem_of(n->kids[1])->t;
+	if ((n->op == TG_OP_ADD || n->op == TG_OP_SUB) && l->k == ST_INT && r->k == ST_INT &&
+	    (l->ptr || r->ptr))
+		return st_ptr_arith(c, n, a);
 	if (l->k == ST_STR && r->k == ST_STR) {
 		if (n->op != TG_OP_EQ && n->op != TG_OP_NE)
-			return err(c, n->loc, TG_ETYPE, "operator \"%s\": not defined on strings",
+			return sem_err(c, n->loc, TG_ETYPE, "operator \"%s\": not defined on strings",
 				   tg_op_str(n->op));
 		a->t = T_U64;
 		return 0;
 	}
 	if (l->k != ST_INT || r->k != ST_INT)
-		return err(c, n->loc, TG_ETYPE, "operator \"%s\": operands must both be integers or both strings",
+		return sem_err(c, n->loc, TG_ETYPE, "operator \"%s\": operands must both be integers or both strings",
 			   tg_op_str(n->op));
 	a->t = (l->sign && r->sign) ? T_S64 : T_U64;
 	if (n->op == TG_OP_LOR || n->op == TG_OP_LAND || (n->op >= TG_OP_EQ && n->op <= TG_OP_GE))
@@ -700,14 +718,12 @@ static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	if (r < 0)
 		return r;
 	if (sem_of(n->kids[0])->t.k != ST_ARGS)
-		return err(c, n->loc, TG_EUNSUPPORTED,
-			   "field access \"%s%s\": only args->FIELD of tracepoints is supported",
-			   n->op == TG_OP_ARROW ? "->" : ".", n->str);
+		return st_field(c, n, a);
 	if (!c->p->args)
-		return err(c, n->loc, TG_ETYPE, "args: only tracepoint probes have args");
+		return sem_err(c, n->loc, TG_ETYPE, "args: only tracepoint probes have args");
 	f = tp_format_field(c->p->args, n->str);
 	if (!f)
-		return err(c, n->loc, TG_ETYPE, "tracepoint \"%s:%s\": no field \"%s\"",
+		return sem_err(c, n->loc, TG_ETYPE, "tracepoint \"%s:%s\": no field \"%s\"",
 			   c->p->args->category, c->p->args->name, n->str);
 	a->field = f;
 	switch (f->kind) {
@@ -715,8 +731,8 @@ static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->t = (struct sem_type){ .k = ST_INT, .size = (uint8_t)f->size, .sign = f->is_signed };
 		return 0;
 	case TPF_PTR:
-		a->t = T_U64;
-		return 0;
+		/* syscalls' pointer arguments point into the caller's memory */
+		return st_tp_ptr(c, f->type, !strcmp(c->p->args->category, "syscalls"), &a->t);
 	case TPF_CHARARRAY:
 		a->t = (struct sem_type){ .k = ST_STR, .slen = MIN(f->size, (uint32_t)SEM_MAX_RECORD / 2) };
 		return 0;
@@ -724,7 +740,7 @@ static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
 		return 0;
 	default:
-		return err(c, n->loc, TG_EUNSUPPORTED, "args->%s: type \"%s\" is not supported",
+		return sem_err(c, n->loc, TG_EUNSUPPORTED, "args->%s: type \"%s\" is not supported",
 			   n->str, f->type);
 	}
 }
@@ -736,22 +752,26 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		{ "uint64", 8, false }, { "int8", 1, true }, { "int16", 2, true },
 		{ "int32", 4, true }, { "int64", 8, true },
 	};
-	int r = want_int(c, n->kids[0], "cast");
+	int r = expr(c, n->kids[0]);
 
 	if (r < 0)
 		return r;
+	if (strchr(n->str, '*'))
+		return st_cast(c, n, a);
+	if (sem_of(n->kids[0])->t.k != ST_INT)
+		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "cast to \"%s\": expected an integer", n->str);
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		if (!strcmp(n->str, ints[i].n)) {
 			a->t = (struct sem_type){ .k = ST_INT, .size = ints[i].size, .sign = ints[i].sign };
 			return 0;
 		}
 	}
-	return err(c, n->loc, TG_EUNSUPPORTED, "cast to \"%s\": not supported", n->str);
+	return sem_err(c, n->loc, TG_EUNSUPPORTED, "cast to \"%s\": not supported", n->str);
 }
 
 static int expr(struct sctx *c, struct tg_node *n)
 {
-	struct sem_node *a = aux(c, n);
+	struct sem_node *a = sem_aux(c, n);
 	struct sem_map *m;
 	int r;
 
@@ -765,7 +785,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 		return 0;
 	case TG_N_STR:
 		if (n->u64 + 1 > SEM_MAX_RECORD / 2)
-			return err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
+			return sem_err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
 				   SEM_MAX_RECORD / 2);
 		a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)n->u64 + 1 };
 		a->is_const = true;
@@ -778,7 +798,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 				c->s->uses_elapsed = true;
 			if ((!strcmp(n->str, "retval") || !strncmp(n->str, "arg", 3)) &&
 			    (c->p->is_begin || c->p->is_end || c->p->args))
-				return err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
+				return sem_err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
 					   n->str);
 			a->t = T_U64;
 			return 0;
@@ -795,7 +815,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 			return stack_type(c, n, a, NULL);
 		if (!strcmp(n->str, "func")) {
 			if (!c->p->is_probe_fn)
-				return err(c, n->loc, TG_ETYPE,
+				return sem_err(c, n->loc, TG_ETYPE,
 					   "builtin \"func\": only in kprobe, kretprobe, uprobe and uretprobe probes");
 			c->p->uses_probe = true;
 			a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
@@ -811,13 +831,16 @@ static int expr(struct sctx *c, struct tg_node *n)
 			a->t = (struct sem_type){ .k = ST_ARGS };
 			return 0;
 		}
-		return err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
+		r = st_builtin(c, n, a);
+		if (r != 1)
+			return r;
+		return sem_err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
 	case TG_N_POSPARAM:
 		return posparam_int(c, n, a);
 	case TG_N_VAR:
 		a->var = var_find(c, n->str);
 		if (a->var < 0 || !c->p->vars[a->var].assigned)
-			return err(c, n->loc, TG_ETYPE, "variable \"%s\": used before assignment",
+			return sem_err(c, n->loc, TG_ETYPE, "variable \"%s\": used before assignment",
 				   n->str);
 		a->t = c->p->vars[a->var].t;
 		return 0;
@@ -838,12 +861,12 @@ static int expr(struct sctx *c, struct tg_node *n)
 			return 0;
 		case MK_NONE:
 			if (c->final)
-				return err(c, n->loc, TG_ETYPE, "map \"%s\": read but never assigned",
+				return sem_err(c, n->loc, TG_ETYPE, "map \"%s\": read but never assigned",
 					   n->str);
 			a->t = T_S64;
 			return 0;
 		default:
-			return err(c, n->loc, TG_EUNSUPPORTED,
+			return sem_err(c, n->loc, TG_EUNSUPPORTED,
 				   "map \"%s\": a %s map cannot be read in an expression", n->str,
 				   sem_mkind_str(m->kind));
 		}
@@ -852,8 +875,10 @@ static int expr(struct sctx *c, struct tg_node *n)
 	case TG_N_BINOP:
 		return binop(c, n, a);
 	case TG_N_UNOP:
-		if (n->op == TG_OP_DEREF || n->op == TG_OP_ADDR)
-			return err(c, n->loc, TG_EUNSUPPORTED, "operator \"%s\": pointers are not supported",
+		if (n->op == TG_OP_DEREF)
+			return st_deref(c, n, a);
+		if (n->op == TG_OP_ADDR)
+			return sem_err(c, n->loc, TG_EUNSUPPORTED, "operator \"%s\": pointers are not supported",
 				   tg_op_str(n->op));
 		r = want_int(c, n->kids[0], tg_op_str(n->op));
 		if (r < 0)
@@ -882,7 +907,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 			return 0;
 		}
 		if (n->kids[0]->kind != TG_N_VAR)
-			return err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", tg_op_str(n->op));
+			return sem_err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", tg_op_str(n->op));
 		r = want_int(c, n->kids[0], "variable");
 		if (r < 0)
 			return r;
@@ -899,7 +924,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 		t1 = &sem_of(n->kids[1])->t;
 		t2 = &sem_of(n->kids[2])->t;
 		if (t1->k != t2->k || (t1->k == ST_TEXT && (t1->text != t2->text || t1->arg != t2->arg)))
-			return err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
+			return sem_err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
 		a->t = *t1;
 		if (t1->k == ST_STR)
 			a->t.slen = MAX(t1->slen, t2->slen);
@@ -912,11 +937,13 @@ static int expr(struct sctx *c, struct tg_node *n)
 	case TG_N_CAST:
 		return cast(c, n, a);
 	case TG_N_INDEX:
-		return err(c, n->loc, TG_EUNSUPPORTED, "array indexing: not supported");
+		return st_index(c, n, a);
+	case TG_N_IDENT:
+		return st_ident(c, n, a);
 	case TG_N_TUPLE:
-		return err(c, n->loc, TG_EUNSUPPORTED, "tuples: not supported");
+		return sem_err(c, n->loc, TG_EUNSUPPORTED, "tuples: not supported");
 	default:
-		return err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
+		return sem_err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
 			   tg_node_kind_str(n->kind));
 	}
 }
@@ -935,10 +962,10 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 	if (k != MK_NONE && n->op == TG_OP_NONE) {
 		size_t want = k == MK_COUNT ? 0 : k == MK_LHIST ? 4 : 1;
 
-		if (!aux(c, rhs))
+		if (!sem_aux(c, rhs))
 			return -ENOMEM;
 		if (rhs->nkids != want)
-			return err(c, rhs->loc, TG_ETYPE, "%s(): takes %zu argument%s", rhs->str, want,
+			return sem_err(c, rhs->loc, TG_ETYPE, "%s(): takes %zu argument%s", rhs->str, want,
 				   want == 1 ? "" : "s");
 		if (want) {
 			r = want_int(c, rhs->kids[0], rhs->str);
@@ -953,10 +980,10 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 			    (r = want_const(c, rhs->kids[3], "lhist() step", &st)) < 0)
 				return r;
 			if (mn < 0 || mx <= mn || st <= 0 || (mx - mn) / st > 1000)
-				return err(c, rhs->loc, TG_ETYPE,
+				return sem_err(c, rhs->loc, TG_ETYPE,
 					   "lhist(): needs 0 <= min < max, step > 0 and at most 1000 buckets");
 			if (m->kind == MK_LHIST && (m->lmin != mn || m->lmax != mx || m->lstep != st))
-				return err(c, rhs->loc, TG_ETYPE, "lhist(): map \"%s\" used with other bounds",
+				return sem_err(c, rhs->loc, TG_ETYPE, "lhist(): map \"%s\" used with other bounds",
 					   m->name);
 			m->lmin = mn;
 			m->lmax = mx;
@@ -970,7 +997,7 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 		return r;
 	if (n->op != TG_OP_NONE) {
 		if (sem_of(rhs)->t.k != ST_INT)
-			return err(c, rhs->loc, TG_ETYPE, "compound assignment: expected an integer");
+			return sem_err(c, rhs->loc, TG_ETYPE, "compound assignment: expected an integer");
 		if ((r = set_kind(c, n, m, MK_INT)) < 0)
 			return r;
 		return merge_type(c, n, &m->val, &T_S64, "map value");
@@ -985,8 +1012,11 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 	case ST_TEXT:
 		r = set_kind(c, n, m, MK_TEXT);
 		break;
+	case ST_MEM:
+		return sem_err(c, rhs->loc, TG_EUNSUPPORTED,
+			       "map \"%s\": a struct or array value cannot be stored (use a pointer)", m->name);
 	default:
-		return err(c, rhs->loc, TG_ETYPE, "map \"%s\": assigned value has no value", m->name);
+		return sem_err(c, rhs->loc, TG_ETYPE, "map \"%s\": assigned value has no value", m->name);
 	}
 	if (r < 0)
 		return r;
@@ -996,7 +1026,7 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 static int assign_var(struct sctx *c, struct tg_node *n)
 {
 	struct tg_node *rhs = n->kids[1];
-	struct sem_node *a = aux(c, n->kids[0]);
+	struct sem_node *a = sem_aux(c, n->kids[0]);
 	struct sem_var *v;
 	int r, idx;
 
@@ -1005,21 +1035,27 @@ static int assign_var(struct sctx *c, struct tg_node *n)
 	r = expr(c, rhs);
 	if (r < 0)
 		return r;
+	if (sem_of(rhs)->t.k == ST_MEM)
+		return sem_err(c, rhs->loc, TG_EUNSUPPORTED,
+			       "variable \"%s\": a struct or array value cannot be stored (use a pointer)",
+			       n->kids[0]->str);
 	if (sem_of(rhs)->t.k != ST_INT && !sem_is_blob(&sem_of(rhs)->t))
-		return err(c, rhs->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
+		return sem_err(c, rhs->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
 			   n->kids[0]->str);
 	idx = var_find(c, n->kids[0]->str);
 	if (idx < 0) {
 		if (c->p->nvars == SEM_MAX_VARS)
-			return err(c, n->loc, TG_ELIMIT, "more than %d variables in one probe",
+			return sem_err(c, n->loc, TG_ELIMIT, "more than %d variables in one probe",
 				   SEM_MAX_VARS);
 		idx = (int)c->p->nvars++;
 		c->p->vars[idx] = (struct sem_var){ .name = n->kids[0]->str };
 	}
 	v = &c->p->vars[idx];
 	if (n->op != TG_OP_NONE && (!v->assigned || sem_of(rhs)->t.k != ST_INT))
-		return err(c, n->loc, TG_ETYPE, "variable \"%s\": compound assignment needs an integer variable",
+		return sem_err(c, n->loc, TG_ETYPE, "variable \"%s\": compound assignment needs an integer variable",
 			   v->name);
+	if (!v->t.k && sem_of(rhs)->t.k == ST_INT)
+		v->size0 = sem_of(rhs)->t.size;
 	r = merge_type(c, n, &v->t, &sem_of(rhs)->t, "variable");
 	if (r < 0)
 		return r;
@@ -1044,7 +1080,7 @@ static int stmt(struct sctx *c, struct tg_node *n)
 {
 	int r;
 
-	if (!aux(c, n))
+	if (!sem_aux(c, n))
 		return -ENOMEM;
 	switch (n->kind) {
 	case TG_N_EXPR_STMT:
@@ -1054,7 +1090,7 @@ static int stmt(struct sctx *c, struct tg_node *n)
 			return assign_map(c, n);
 		if (n->kids[0]->kind == TG_N_VAR)
 			return assign_var(c, n);
-		return err(c, n->loc, TG_ETYPE, "assignment: needs a variable or a map on the left");
+		return sem_err(c, n->loc, TG_ETYPE, "assignment: needs a variable or a map on the left");
 	case TG_N_BLOCK:
 		return block(c, n);
 	case TG_N_IF:
@@ -1075,7 +1111,7 @@ static int stmt(struct sctx *c, struct tg_node *n)
 				return r;
 		}
 		if (cnt < 1 || cnt > TG_MAX_UNROLL)
-			return err(c, n->loc, TG_ELIMIT, "unroll: count must be 1..%d", TG_MAX_UNROLL);
+			return sem_err(c, n->loc, TG_ELIMIT, "unroll: count must be 1..%d", TG_MAX_UNROLL);
 		sem_of(n)->cval = cnt;
 		return stmt(c, n->kids[0]);
 	}
@@ -1090,7 +1126,7 @@ static int stmt(struct sctx *c, struct tg_node *n)
 	case TG_N_BREAK:
 	case TG_N_CONTINUE:
 		if (!c->loop_depth)
-			return err(c, n->loc, TG_ETYPE, "%s: outside a loop",
+			return sem_err(c, n->loc, TG_ETYPE, "%s: outside a loop",
 				   n->kind == TG_N_BREAK ? "break" : "continue");
 		return 0;
 	case TG_N_RETURN:
@@ -1117,6 +1153,9 @@ static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *
 				   !strcmp(pr->attach[0].type, "kretprobe") ||
 				   !strcmp(pr->attach[0].type, "uprobe") ||
 				   !strcmp(pr->attach[0].type, "uretprobe");
+		c.p->user_mem = !strcmp(pr->attach[0].type, "uprobe") ||
+				!strcmp(pr->attach[0].type, "uretprobe") ||
+				!strcmp(pr->attach[0].type, "usdt");
 		if (pr->pred) {
 			r = want_int(&c, pr->pred, "predicate");
 			if (r < 0)
@@ -1132,15 +1171,32 @@ static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *
 int sem_analyse(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
 		const char *const *params, size_t nparams, struct tg_diag *diag)
 {
+	return sem_analyse_in(s, prog, tp, params, nparams, NULL, diag);
+}
+
+int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+		   const char *const *params, size_t nparams, const char *cache_dir,
+		   struct tg_diag *diag)
+{
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->prog = prog;
 	s->params = params;
 	s->nparams = nparams;
+	s->cache_dir = cache_dir;
 	s->probes = calloc(prog->nprobes ? prog->nprobes : 1, sizeof(*s->probes));
 	if (!s->probes)
 		return -ENOMEM;
+	if (prog->ncdefs) {
+		/* the program's own definitions compile (or fail) first */
+		struct sctx c = { .s = s, .p = &s->probes[0], .diag = diag };
+		struct ktypes *kt;
+
+		r = st_ktypes(&c, &kt);
+		if (r < 0)
+			return r;
+	}
 	r = pass(s, prog, tp, diag, false);
 	if (r < 0)
 		return r;
@@ -1177,6 +1233,7 @@ void sem_release(struct sem *s)
 	for (size_t i = 0; i < s->nallocs; i++)
 		free(s->allocs[i]);
 	free(s->allocs);
+	kt_free(s->kt);
 	free(s->probes);
 	free(s->sites);
 	memset(s, 0, sizeof(*s));

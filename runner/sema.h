@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "policy/ast.h"
+#include "runner/ktypes.h"
 #include "runner/tracepoint.h"
 
 #define SEM_STRLEN          64     /* bpftrace's default string size */
@@ -34,6 +35,9 @@ enum sem_tkind {
 	ST_AGG,     /* count() sum() ... : only on the right of @m = */
 	ST_TEXT,    /* slen raw bytes (8 or 16) that user space formats by
 		       `text` (symbols, stacks, times, user names) */
+	ST_MEM,     /* a struct, union or array in memory (kernel or user, by
+		       `user`) of type `ref`: its value is its address; only
+		       `.`, `[]` and sizeof() use it */
 };
 
 enum sem_text {
@@ -45,6 +49,7 @@ enum sem_text {
 	TX_STRFTIME,   /* __u64 nsecs since boot; arg = format (sem.strs) */
 	TX_USERNAME,   /* __u64 uid */
 	TX_CGPATH,     /* __u64 cgroup id; arg = filter (sem.strs) + 1, 0: none */
+	TX_INET,       /* __u64 family (2 or 10), 16 address bytes: ntop() */
 };
 
 struct sem_type {
@@ -56,6 +61,14 @@ struct sem_type {
 	uint8_t stack_perf; /* TX_KSTACK/TX_USTACK: perf mode */
 	uint16_t arg;       /* TX_STRFTIME, TX_CGPATH: index in sem.strs;
 			       stacks: frames to print */
+	/* Pointers are ST_INT (8 bytes, unsigned) with ptr set: to an
+	 * integer of psize bytes (ref.src KT_NONE), to void (psize 0), or to
+	 * the BTF type ref.  ST_MEM: ref is the object's type. */
+	bool ptr;
+	bool user;          /* ptr, ST_MEM: the memory is user memory */
+	uint8_t psize;
+	bool psign;
+	struct kt_ref ref;
 };
 
 /* Values kept as bytes (strings and ST_TEXT) rather than integers. */
@@ -92,7 +105,12 @@ enum sem_rec_kind {
 	REC_ZERO = 6,      /* id = map id */
 	REC_TIME = 7,      /* id = site (format string) */
 	REC_CAT = 8,       /* id = site; printf-style path, arguments as printf */
+	REC_JOIN = 9,      /* id = site (fmt = delimiter); SEM_JOIN_ARGS strings of
+			      SEM_JOIN_ARGSIZE bytes, the first empty one ends them */
 };
+
+#define SEM_JOIN_ARGS     16     /* bpftrace 0.17's join_argnum */
+#define SEM_JOIN_ARGSIZE  1024   /* and join_argsize */
 
 /* Every ring buffer record starts with this header. */
 #define SEM_REC_HDR 16     /* __u32 kind, __u32 id, __u64 scope cgroup id */
@@ -116,6 +134,7 @@ struct sem_var {
 	const char *name;
 	struct sem_type t;
 	bool assigned;
+	uint8_t size0;      /* integer size of the first value (bswap) */
 };
 
 struct sem_probe {
@@ -125,6 +144,8 @@ struct sem_probe {
 	bool uses_args, uses_probe;
 	bool is_begin, is_end;
 	bool is_probe_fn;               /* k/kr/u/uretprobe: `func` is known */
+	bool user_mem;                  /* casts to pointers point to user memory
+					   (uprobe, uretprobe, usdt) */
 };
 
 /* What each expression node's aux points to. */
@@ -138,6 +159,10 @@ struct sem_node {
 	int64_t cval;       /* ST_INT constant */
 	const char *cstr;   /* ST_STR constant (positional parameter, literal) */
 	size_t cstrlen;
+	/* member access (not args->), [], *: where and what it reads */
+	struct kt_ref agg;  /* the struct/union holding the member */
+	struct kt_member mem;
+	uint32_t esize;     /* []: element size; ptr +/-: the pointee size */
 };
 
 struct sem {
@@ -154,6 +179,8 @@ struct sem {
 	bool stack_frames[SEM_STACK_FRAMES + 1]; /* frame counts used */
 	const char *strs[SEM_MAX_STRS]; /* strftime formats, cgroup_path filters */
 	size_t nstrs;
+	struct ktypes *kt;            /* kernel and program types, on first use */
+	const char *cache_dir;        /* for compiling the program's definitions */
 	void **allocs;                /* every sem_node, for release */
 	size_t nallocs, aallocs;
 };
@@ -171,6 +198,13 @@ static inline struct sem_node *sem_of(const struct tg_node *n)
  */
 int sem_analyse(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
 		const char *const *params, size_t nparams, struct tg_diag *diag);
+/* The same; the program's C definitions are compiled through the object
+ * cache in cache_dir (NULL: the default). */
+int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+		   const char *const *params, size_t nparams, const char *cache_dir,
+		   struct tg_diag *diag);
+/* Bytes a pointer of type t steps by (1 for void). */
+uint32_t sem_ptr_step(const struct sem *s, const struct sem_type *t);
 void sem_release(struct sem *s);
 
 /* Rounds a string size up to 8 (record and key layouts). */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Formatting of raw BPF values in user space (see values.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -115,6 +116,14 @@ int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw
 		return syms_format_strftime(out, v->sem->strs[t->arg], &v->boot, a);
 	case TX_USERNAME:
 		return username(a, out);
+	case TX_INET: {
+		char ip[INET6_ADDRSTRLEN];
+
+		/* bpftrace prints an unknown family as an IPv4 address too */
+		if (!inet_ntop(a == AF_INET6 ? AF_INET6 : AF_INET, raw + 8, ip, sizeof(ip)))
+			return buf_adds(out, "");
+		return buf_adds(out, ip);
+	}
 	case TX_CGPATH:
 		if (t->arg > v->sem->nstrs)
 			return -EINVAL;

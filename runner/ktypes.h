@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * C types for programs: the kernel's, from /sys/kernel/btf/vmlinux, and
+ * the program's own `struct X { ... }` definitions, compiled by clang into
+ * BTF once per preamble.  sema types member accesses with them; codegen
+ * asks for the C name of every kernel type it casts to and, at the end,
+ * for the declarations of exactly those types (btf_dump, with
+ * preserve_access_index, so field reads are CO-RE relocated).
+ */
+#ifndef TG_RUNNER_KTYPES_H
+#define TG_RUNNER_KTYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/buf.h"
+
+#define KT_MAX_USED        1024     /* kernel types one program casts to */
+#define KT_MAX_PREAMBLE    (64u * 1024)
+#define KT_MAX_DUMP        (16u << 20)  /* declarations emitted for one program */
+#define KT_MAX_DEPTH       32       /* anonymous members, typedef chains */
+
+enum kt_src { KT_NONE = 0, KT_KERNEL = 1, KT_USER = 2 };
+
+/* A type: which BTF (kernel, or the program's definitions) and its id. */
+struct kt_ref {
+	uint8_t src;
+	uint32_t id;
+};
+
+enum kt_kind { KK_VOID, KK_INT, KK_PTR, KK_ARRAY, KK_STRUCT, KK_UNION, KK_ENUM, KK_FUNC, KK_FWD };
+
+/* A type with typedefs and qualifiers skipped. */
+struct kt_info {
+	enum kt_kind k;
+	struct kt_ref self;     /* the resolved type */
+	uint32_t size;          /* bytes (0 for void, fwd, func) */
+	bool sign;              /* KK_INT, KK_ENUM */
+	bool is_char;           /* KK_INT named "char" */
+	struct kt_ref target;   /* KK_PTR: pointee; KK_ARRAY: element */
+	uint32_t nelems;        /* KK_ARRAY */
+};
+
+struct kt_member {
+	struct kt_ref type;
+	uint32_t bit_off;       /* from the start of the containing type */
+	uint32_t bitfield;      /* bits; 0: not a bitfield */
+};
+
+struct ktypes;
+
+int kt_new(struct ktypes **ret);
+struct ktypes *kt_free(struct ktypes *kt);
+
+/* Compiles the program's preamble (tg_program.preamble; `#include` lines
+ * are dropped, BPFTRACE_HAVE_BTF is defined) so that the types named in
+ * defs[0..ndefs-1] ("struct X") come from it.  -TG_ECOMPILE with
+ * *ret_err (caller frees) when clang refuses it. */
+int kt_preamble(struct ktypes *kt, const char *preamble, const char *const *defs, size_t ndefs,
+		const char *cache_dir, char **ret_err);
+
+/* "struct X", "union X", "enum X" or a typedef name: the program's
+ * definition first, then the kernel's.  -ENOENT when neither has it. */
+int kt_find(struct ktypes *kt, const char *name, struct kt_ref *ret);
+int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret);
+/* Member `name` of a struct or union (also inside anonymous members). */
+int kt_member(struct ktypes *kt, struct kt_ref agg, const char *name, struct kt_member *ret);
+/* An enumerator of the program's or the kernel's enums. */
+int kt_enum_value(struct ktypes *kt, const char *name, int64_t *ret);
+/* "struct sock", "union X" ... for messages. */
+const char *kt_name(struct ktypes *kt, struct kt_ref ref, char *b, size_t sz);
+
+/* The C name codegen casts to, for a named kernel struct/union (or a
+ * typedef of one); records it for kt_dump.  -ENOENT for the program's
+ * own types and for anonymous ones (read by offset instead). */
+int kt_cname(struct ktypes *kt, struct kt_ref ref, char *b, size_t sz);
+/* Declarations of every type recorded by kt_cname and what they need, in
+ * dependency order, with preserve_access_index; nothing when none. */
+int kt_dump(struct ktypes *kt, struct buf *out);
+
+#endif

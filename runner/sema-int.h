@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals shared by sema.c (the language) and sema-types.c (C types:
+ * pointers, struct members, casts, sizeof, enum constants). */
+#ifndef TG_RUNNER_SEMA_INT_H
+#define TG_RUNNER_SEMA_INT_H
+
+#include "runner/sema.h"
+
+struct sctx {
+	struct sem *s;
+	struct sem_probe *p;
+	const struct tg_probe *tp;
+	struct tg_diag *diag;
+	bool final;          /* second pass: unknown maps are errors */
+	int loop_depth;
+};
+
+int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+struct sem_node *sem_aux(struct sctx *c, struct tg_node *n);
+int sem_expr(struct sctx *c, struct tg_node *n);
+int sem_want_int(struct sctx *c, struct tg_node *n, const char *what);
+int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+	     const char *fmt);
+
+/* sema-types.c.  Each returns 1 when n is not its business. */
+int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int st_deref(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int st_cast(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int st_ident(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int st_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int st_call(struct sctx *c, struct tg_node *n, struct sem_node *a);
+/* ptr + int, ptr - int: the pointer's type, stepping by its pointee. */
+int st_ptr_arith(struct sctx *c, struct tg_node *n, struct sem_node *a);
+/* The pointer type args->FIELD has (tracepoint format "struct x *"). */
+int st_tp_ptr(struct sctx *c, const char *ctype, bool user, struct sem_type *ret);
+/* The types of the program's definitions, compiled once (sema_analyse). */
+int st_ktypes(struct sctx *c, struct ktypes **ret);
+
+#endif
