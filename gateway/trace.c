@@ -35,6 +35,7 @@
 #include "gateway/policies.h"
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
+#include "gateway/trace-int.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-curl.h"
@@ -50,94 +51,11 @@
 #include "rbac/workload.h"
 #include "lib/banned.h"
 
+/* (the request's state, struct trace_req, is in gateway/trace-int.h) */
 #define TRACE_MAX_RUNNER_ERROR_BODY (64u << 10)
 #define TRACE_MAX_MAP_BYTES         (16u << 20)   /* map records held for merging */
 #define TRACE_RUNNER_CONNECT_MS     10000L
 #define TRACE_RUNNER_GRACE_S        60            /* beyond the duration */
-
-enum trace_step {
-	STEP_AUTHN,
-	STEP_SAR_CREATE,
-	STEP_SAR_POD,
-	STEP_POD,
-	STEP_SAR_WORKLOAD,
-	STEP_SAR_PODS,
-	STEP_WORKLOAD,
-	STEP_RS_LIST,
-	STEP_POD_LIST,
-	STEP_STREAM,
-};
-
-struct leg {
-	struct trace_req *t;
-	const struct gw_runner *runner;   /* of one node: the session takes that node's pods */
-	size_t npods;
-	struct httpc_xfer *x;
-	struct ndjson_splitter split;
-	struct buf errbody;
-	long status;
-	bool done;
-	bool has_end;
-	char *end_reason;
-	uint64_t events, drops, map_drops, cpu_ns;
-	int64_t exit_code;
-	bool has_exit_code;
-	char *error;
-};
-
-struct trace_req {
-	struct gateway *gw;
-	struct trace_req *prev, *next;
-	struct http_conn *conn;        /* NULL once the client is gone */
-	enum trace_step step;
-	char audit_id[37];
-	char trace_id[37];
-	uint64_t received_ns;
-	char *method;
-	char *uri;
-	char *user_agent;
-	char peer[INET6_ADDRSTRLEN];
-	char *token;
-	char *content_type;
-	char *claimed_target;          /* "target" as the body says, for the record */
-	char claimed_sha[65];          /* SHA-256 of the body's "program", or "" */
-	char *body;
-	size_t body_len;
-	struct route route;
-
-	struct kube_user user;
-	bool have_user;
-	struct trace_body tb;
-	struct tg_program *prog;
-	char program_sha[65];
-	struct kube_pod *pods;         /* the target's pods, sorted by name */
-	size_t npods;
-	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
-	size_t nnodes;
-	struct kube_workload wl;       /* a workload target, once read */
-	bool have_wl;
-	char **rs_uids;                /* a Deployment's ReplicaSets */
-	struct tg_decision decision;
-	bool have_decision;
-	char *policy;
-	json_t *denials;
-	int64_t duration;
-
-	/* the one API server call in flight */
-	struct kube_request kreq;
-	struct httpc_xfer *kx;
-	struct kube_resource_attrs attrs;   /* of the SAR in flight */
-
-	/* streaming */
-	struct leg *legs;
-	size_t nlegs;
-	size_t legs_done;
-	json_t *maps;
-	size_t map_bytes;
-	uint64_t bytes;
-	bool session_counted;
-	bool finishing;
-};
 
 /* ---- bookkeeping ---------------------------------------------------------- */
 
@@ -474,7 +392,7 @@ static void trace_send_status(struct trace_req *t, json_t *status)
  * Refuses the request: one audit record (forbid, with the reason), then
  * the Status.  details is stolen.  t is freed.
  */
-static void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details)
+void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details)
 {
 	_cleanup_(json_decrefp) json_t *st = status_new(code, message, details);
 	int r;
@@ -487,10 +405,7 @@ static void trace_refuse(struct trace_req *t, int code, const char *message, jso
 	trace_free(t);
 }
 
-static void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
+void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
 	va_list ap;
@@ -518,7 +433,7 @@ static void trace_kube_done(int result, long status, const char *body, size_t le
 }
 
 /* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
-static int trace_kube_start(struct trace_req *t)
+int trace_kube_start(struct trace_req *t)
 {
 	CURL *e = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -534,7 +449,7 @@ static int trace_kube_start(struct trace_req *t)
 	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, trace_kube_done, t, &t->kx);
 }
 
-static void trace_upstream_failed(struct trace_req *t, const char *what, int r)
+void trace_upstream_failed(struct trace_req *t, const char *what, int r)
 {
 	trace_refusef(t, 503, NULL, "API server unavailable: cannot start %s: %s", what, tg_strerror(r));
 }
@@ -544,10 +459,6 @@ static void trace_upstream_failed(struct trace_req *t, const char *what, int r)
 static void step_sar_create(struct trace_req *t);
 static void step_sar_pod(struct trace_req *t);
 static void step_pod(struct trace_req *t);
-static void step_sar_workload(struct trace_req *t);
-static void step_sar_pods(struct trace_req *t);
-static void step_workload(struct trace_req *t);
-static void step_decide(struct trace_req *t);
 
 static void authn_accepted(struct trace_req *t);
 
@@ -646,7 +557,7 @@ static void authn_accepted(struct trace_req *t)
 
 static void sar_decided(struct trace_req *t, bool allowed);
 
-static void step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a)
+void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a)
 {
 	_cleanup_free_ char *reason = NULL;
 	bool allowed = false;
@@ -675,7 +586,7 @@ static void step_sar_create(struct trace_req *t)
 					 .group = "tracegate.dev", .version = "v1alpha1",
 					 .resource = "traces" };
 
-	step_sar(t, STEP_SAR_CREATE, &a);
+	trace_step_sar(t, STEP_SAR_CREATE, &a);
 }
 
 static void step_sar_pod(struct trace_req *t)
@@ -683,7 +594,7 @@ static void step_sar_pod(struct trace_req *t)
 	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "",
 					 .version = "v1", .resource = "pods", .name = t->tb.name };
 
-	step_sar(t, STEP_SAR_POD, &a);
+	trace_step_sar(t, STEP_SAR_POD, &a);
 }
 
 static void sar_done(struct trace_req *t, long status, const char *body, size_t len)
@@ -720,7 +631,7 @@ static void sar_decided(struct trace_req *t, bool allowed)
 	switch (t->step) {
 	case STEP_SAR_CREATE:
 		if (t->tb.kind)
-			step_sar_workload(t);
+			trace_step_sar_workload(t);
 		else
 			step_sar_pod(t);
 		break;
@@ -728,10 +639,10 @@ static void sar_decided(struct trace_req *t, bool allowed)
 		step_pod(t);
 		break;
 	case STEP_SAR_WORKLOAD:
-		step_sar_pods(t);
+		trace_step_sar_pods(t);
 		break;
 	case STEP_SAR_PODS:
-		step_workload(t);
+		trace_step_workload(t);
 		break;
 	default:
 		trace_refuse(t, 500, "internal error: unexpected authorization step", NULL);
@@ -754,8 +665,6 @@ static void step_pod(struct trace_req *t)
 	if (r < 0)
 		trace_upstream_failed(t, "pod get", r);
 }
-
-static void trace_resolved(struct trace_req *t);
 
 static void pod_done(struct trace_req *t, long status, const char *body, size_t len)
 {
@@ -789,204 +698,6 @@ static void pod_done(struct trace_req *t, long status, const char *body, size_t 
 		return;
 	}
 	trace_resolved(t);
-}
-
-/* ---- workload targets: Deployment / ReplicaSet -> pods ------------------------------ */
-
-static void step_sar_workload(struct trace_req *t)
-{
-	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "apps",
-					 .version = "v1",
-					 .resource = kube_workload_resource(t->tb.kind),
-					 .name = t->tb.name };
-
-	step_sar(t, STEP_SAR_WORKLOAD, &a);
-}
-
-/* Any pod of the namespace: which ones the workload has is known only later. */
-static void step_sar_pods(struct trace_req *t)
-{
-	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "",
-					 .version = "v1", .resource = "pods" };
-
-	step_sar(t, STEP_SAR_PODS, &a);
-}
-
-static void step_workload(struct trace_req *t)
-{
-	int r;
-
-	t->step = STEP_WORKLOAD;
-	r = kube_workload_get_request(t->tb.kind, t->route.ns, t->tb.name, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, 400, NULL, "%s \"%s\" in namespace \"%s\" cannot be looked up: %s",
-			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns,
-			      tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, kube_workload_kind_name(t->tb.kind), r);
-}
-
-static void step_list(struct trace_req *t, enum trace_step step)
-{
-	const char *what = step == STEP_RS_LIST ? "replicaset list" : "pod list";
-	int r;
-
-	t->step = step;
-	r = step == STEP_RS_LIST ? kube_replicaset_list_request(&t->wl, &t->kreq)
-				 : kube_pod_list_request(&t->wl, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
-			      "%s of %s \"%s\" in namespace \"%s\" cannot be built: %s", what,
-			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns,
-			      tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, what, r);
-}
-
-static void workload_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	const char *kind = kube_workload_kind_name(t->tb.kind);
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	r = kube_workload_parse(t->tb.kind, status, body, len, t->route.ns, t->tb.name, &t->wl, &err);
-	if (r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), "apps",
-						     t->tb.name),
-			      "%s.apps \"%s\" not found in namespace \"%s\"",
-			      kube_workload_resource(t->tb.kind), t->tb.name, t->route.ns);
-		return;
-	}
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s get: %s",
-			      kind, err ? err : tg_strerror(r));
-		return;
-	}
-	t->have_wl = true;
-	if (t->tb.kind == KUBE_WORKLOAD_DEPLOYMENT) {
-		step_list(t, STEP_RS_LIST);
-		return;
-	}
-	/* A ReplicaSet owns its pods itself. */
-	t->rs_uids = calloc(2, sizeof(char *));
-	if (!t->rs_uids || !(t->rs_uids[0] = strdup(t->wl.uid))) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	step_list(t, STEP_POD_LIST);
-}
-
-static void rs_list_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	r = kube_replicaset_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
-			      "API server unavailable: replicaset list: %s", err ? err : tg_strerror(r));
-		return;
-	}
-	step_list(t, STEP_POD_LIST);
-}
-
-static void pod_list_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	const char *kind = kube_workload_kind_name(t->tb.kind);
-	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
-	_cleanup_free_ char *err = NULL;
-	size_t n = 0;
-	int r;
-
-	r = kube_pod_list_owned(&t->wl, status, body, len, (const char *const *)t->rs_uids, max,
-				&t->pods, &n, &err);
-	if (r == -TG_ELIMIT) {
-		_cleanup_free_ char *msg = NULL;
-		json_t *d = status_details(kube_workload_resource(t->tb.kind), "apps", t->tb.name);
-
-		if (asprintf(&msg, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than "
-				   "the limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
-			     kind, t->tb.name, t->route.ns, n, max) < 0)
-			msg = NULL;
-		if (d)
-			status_add_cause(d, "FieldValueInvalid", "target", msg ? msg : "too many pods");
-		trace_refuse(t, 400, msg ? msg : "too many pods (limit \"maxPodsPerTrace\")", d);
-		return;
-	}
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: pod list: %s",
-			      err ? err : tg_strerror(r));
-		return;
-	}
-	t->npods = n;
-	if (!n) {
-		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), "apps",
-						     t->tb.name),
-			      "%s \"%s\" in namespace \"%s\" has no running pods", kind, t->tb.name,
-			      t->route.ns);
-		return;
-	}
-	trace_resolved(t);
-}
-
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * The pods are known: the nodes they run on, each with a runner.  Every
- * node is checked before anything starts: one without a runner refuses
- * the whole trace (503), so a trace never runs on some nodes only.
- */
-static void trace_resolved(struct trace_req *t)
-{
-	const struct kube_pod *missing = NULL;
-	size_t nmissing = 0, n = 0;
-
-	t->nodes = calloc(t->npods + 1, sizeof(char *));
-	if (!t->nodes) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	for (size_t i = 0; i < t->npods; i++) {
-		bool seen = false;
-
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = !strcmp(t->nodes[k], t->pods[i].node);
-		if (seen)
-			continue;
-		t->nodes[n] = strdup(t->pods[i].node);
-		if (!t->nodes[n]) {
-			trace_refuse(t, 500, "out of memory", NULL);
-			return;
-		}
-		n++;
-		if (!gw_config_runner(t->gw->cfg, t->pods[i].node)) {
-			if (!missing)
-				missing = &t->pods[i];
-			nmissing++;
-		}
-	}
-	qsort(t->nodes, n, sizeof(char *), strp_cmp);
-	t->nnodes = n;
-	if (missing) {
-		_cleanup_free_ char *more = NULL;
-
-		if (nmissing > 1 && asprintf(&more, " (and %zu more nodes without one)", nmissing - 1) < 0)
-			more = NULL;
-		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"%s%s",
-			      missing->node, missing->namespace, missing->name, more ? more : "",
-			      t->tb.kind ? "; nothing was started" : "");
-		return;
-	}
-	step_decide(t);
 }
 
 static void trace_step_done(struct trace_req *t, int result, long status, const char *body,
@@ -1024,13 +735,13 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		pod_done(t, status, body, len);
 		break;
 	case STEP_WORKLOAD:
-		workload_done(t, status, body, len);
+		trace_workload_done(t, status, body, len);
 		break;
 	case STEP_RS_LIST:
-		rs_list_done(t, status, body, len);
+		trace_rs_list_done(t, status, body, len);
 		break;
 	case STEP_POD_LIST:
-		pod_list_done(t, status, body, len);
+		trace_pod_list_done(t, status, body, len);
 		break;
 	default:
 		trace_refuse(t, 500, "internal error: unexpected API server answer", NULL);
@@ -1127,7 +838,7 @@ static int trace_concurrency(struct trace_req *t)
 	return 0;
 }
 
-static void step_decide(struct trace_req *t)
+void trace_step_decide(struct trace_req *t)
 {
 	const struct gw_config *cfg = t->gw->cfg;
 	struct tg_requester who = { .user = t->user.username,

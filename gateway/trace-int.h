@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The state of one POST .../traces request, shared by the files of its
+ * flow (docs/internals/gateway.md): trace.c (authentication, pods, the
+ * decision, the stream) and trace-workload.c (workload targets: a
+ * Deployment or ReplicaSet resolved to its pods, and the nodes they run
+ * on).  Not a contract for anything outside gateway/.
+ */
+#ifndef TG_GATEWAY_TRACE_INT_H
+#define TG_GATEWAY_TRACE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <jansson.h>
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "gateway/ndjson.h"
+#include "gateway/route.h"
+#include "gateway/trace-body.h"
+#include "lib/buf.h"
+#include "policy/policy.h"
+#include "rbac/kube.h"
+#include "rbac/workload.h"
+
+struct httpc_xfer;
+struct tg_program;
+
+enum trace_step {
+	STEP_AUTHN,
+	STEP_SAR_CREATE,
+	STEP_SAR_POD,
+	STEP_POD,
+	STEP_SAR_WORKLOAD,
+	STEP_SAR_PODS,
+	STEP_WORKLOAD,
+	STEP_RS_LIST,
+	STEP_POD_LIST,
+	STEP_STREAM,
+};
+
+struct leg {
+	struct trace_req *t;
+	const struct gw_runner *runner;   /* of one node: the session takes that node's pods */
+	size_t npods;
+	struct httpc_xfer *x;
+	struct ndjson_splitter split;
+	struct buf errbody;
+	long status;
+	bool done;
+	bool has_end;
+	char *end_reason;
+	uint64_t events, drops, map_drops, cpu_ns;
+	int64_t exit_code;
+	bool has_exit_code;
+	char *error;
+};
+
+struct trace_req {
+	struct gateway *gw;
+	struct trace_req *prev, *next;
+	struct http_conn *conn;        /* NULL once the client is gone */
+	enum trace_step step;
+	char audit_id[37];
+	char trace_id[37];
+	uint64_t received_ns;
+	char *method;
+	char *uri;
+	char *user_agent;
+	char peer[INET6_ADDRSTRLEN];
+	char *token;
+	char *content_type;
+	char *claimed_target;          /* "target" as the body says, for the record */
+	char claimed_sha[65];          /* SHA-256 of the body's "program", or "" */
+	char *body;
+	size_t body_len;
+	struct route route;
+
+	struct kube_user user;
+	bool have_user;
+	struct trace_body tb;
+	struct tg_program *prog;
+	char program_sha[65];
+	struct kube_pod *pods;         /* the target's pods, sorted by name */
+	size_t npods;
+	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
+	size_t nnodes;
+	struct kube_workload wl;       /* a workload target, once read */
+	bool have_wl;
+	char **rs_uids;                /* a Deployment's ReplicaSets */
+	struct tg_decision decision;
+	bool have_decision;
+	char *policy;
+	json_t *denials;
+	int64_t duration;
+
+	/* the one API server call in flight */
+	struct kube_request kreq;
+	struct httpc_xfer *kx;
+	struct kube_resource_attrs attrs;   /* of the SAR in flight */
+
+	/* streaming */
+	struct leg *legs;
+	size_t nlegs;
+	size_t legs_done;
+	json_t *maps;
+	size_t map_bytes;
+	uint64_t bytes;
+	bool session_counted;
+	bool finishing;
+};
+
+/* trace.c */
+/* Refuses the request: one audit record (forbid), then the Status;
+ * details is stolen; t is freed. */
+void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details);
+void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Starts the API server call in t->kreq; its answer goes to the step's
+ * *_done function. */
+int trace_kube_start(struct trace_req *t);
+/* 503: the call for what could not be started. */
+void trace_upstream_failed(struct trace_req *t, const char *what, int r);
+/* A SubjectAccessReview for a (cached answers first). */
+void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
+/* The TracePolicy decision, then the audit record and the stream. */
+void trace_step_decide(struct trace_req *t);
+
+/* trace-workload.c: the steps of a workload target, in order */
+void trace_step_sar_workload(struct trace_req *t);
+void trace_step_sar_pods(struct trace_req *t);
+void trace_step_workload(struct trace_req *t);
+void trace_workload_done(struct trace_req *t, long status, const char *body, size_t len);
+void trace_rs_list_done(struct trace_req *t, long status, const char *body, size_t len);
+void trace_pod_list_done(struct trace_req *t, long status, const char *body, size_t len);
+/* t->pods is known (a pod target's one, or a workload's): its nodes,
+ * each with a runner, or a refusal; then the decision. */
+void trace_resolved(struct trace_req *t);
+
+#endif
