@@ -57,7 +57,14 @@ struct run {
 	int err;                   /* a sink or map failure ends the run */
 	struct guard_timers timers; /* interval probes under a scope */
 	char *timer_err;
+	unsigned batch;            /* records handled since the loop last looked up */
 };
+
+/* Records handled per ring_buffer__consume() before the loop looks at its
+ * stop conditions again: with producers faster than the consumer (a probe
+ * on every syscall whose output causes syscalls) consume would otherwise
+ * never return, and neither SIGTERM nor a gone gateway would end the run. */
+#define ENGINE_RECORDS_PER_POLL 4096
 
 __attribute__((format(printf, 2, 3)))
 static int set_err(char **ret_err, const char *fmt, ...)
@@ -411,6 +418,13 @@ static int site_args(struct run *run, const struct sem_site *st, const uint8_t *
 		if (fa->off + fa->size > len)
 			return -EINVAL;
 		memset(&args[i], 0, sizeof(args[i]));
+		if (fa->t.k == ST_TEXT && fa->t.text == TX_BUF) {
+			memcpy(&u, d + fa->off, 8);
+			args[i].kind = TG_FMT_BUF;
+			args[i].s = (const char *)d + fa->off + 8;
+			args[i].slen = u < fa->t.slen - 8u ? (size_t)u : fa->t.slen - 8u;
+			continue;
+		}
 		if (fa->t.k == ST_TEXT) {
 			int r = values_format(&run->vals, &fa->t, d + fa->off, false, &texts[i]);
 
@@ -488,7 +502,7 @@ static int cat_file(struct run *run, struct buf *b)
 	return 0;
 }
 
-static int on_record(void *ctx, void *data, size_t len)
+static int handle_record(void *ctx, void *data, size_t len)
 {
 	struct run *run = ctx;
 	const uint8_t *d = data;
@@ -524,7 +538,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		r = site_args(run, st, d, len, args, texts);
 		if (r >= 0 && kind == REC_PRINT_VAL)
 			r = tg_printf_format(&b, args[0].kind == TG_FMT_STR || args[0].kind == TG_FMT_TEXT ?
-					     "%s\n" : args[0].kind == TG_FMT_INT ? "%d\n" : "%u\n", args, 1);
+					     "%s\n" : args[0].kind == TG_FMT_BUF ? "%r\n" :
+					     args[0].kind == TG_FMT_INT ? "%d\n" : "%u\n", args, 1);
 		else if (r >= 0)
 			r = tg_printf_format(&b, st->fmt, args, st->nargs);
 		if (r >= 0 && kind == REC_CAT)
@@ -695,6 +710,35 @@ static int warn_cb(void *ctx, const char *msg)
 	return run->sink->warning ? run->sink->warning(run->ctx, msg) : 0;
 }
 
+/* libbpf counts a record as consumed before calling back, so handle it
+ * first, then end the batch (a negative return stops consume). */
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct run *run = ctx;
+	int r = handle_record(ctx, data, len);
+
+	if (r < 0)
+		return r;
+	if (run->stop || ++run->batch >= ENGINE_RECORDS_PER_POLL)
+		return -EAGAIN;
+	return 0;
+}
+
+static void consume(struct run *run, struct ring_buffer *rb)
+{
+	run->batch = 0;
+	(void)ring_buffer__consume(rb);
+}
+
+/* Everything left, batch after batch: only once no probe is attached (or
+ * only BEGIN/END ran), so the producers are done and this ends. */
+static void drain(struct run *run, struct ring_buffer *rb)
+{
+	do
+		run->batch = 0;
+	while (ring_buffer__consume(rb) == -EAGAIN);
+}
+
 static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 {
 	const struct engine_limits *lim = run->o->limits;
@@ -724,7 +768,7 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 			if (r < 0)
 				return r;
 		}
-		ring_buffer__consume(rb);
+		consume(run, rb);
 		if (run->stop)
 			break;
 		if (run->o->stop_fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -837,6 +881,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 			continue;
 		for (size_t j = 0; j < st->nargs; j++)
 			kinds[j] = st->args[j].t.k == ST_STR ? TG_FMT_STR :
+				   st->args[j].t.k == ST_TEXT && st->args[j].t.text == TX_BUF ? TG_FMT_BUF :
 				   st->args[j].t.k == ST_TEXT ? TG_FMT_TEXT :
 				   st->args[j].t.sign ? TG_FMT_INT : TG_FMT_UINT;
 		r = tg_printf_check(st->fmt, kinds, st->nargs, diag.msg, sizeof(diag.msg));
@@ -945,7 +990,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	r = loader_run_once(&ld, ld.begin_fd, ret_err);
 	if (r < 0)
 		goto out;
-	ring_buffer__consume(rb);
+	drain(&run, rb);
 	for (size_t k = 0; k < pl.n; k++)
 		if (pl.progs[k].kind != PK_BEGIN && pl.progs[k].kind != PK_END)
 			real++;
@@ -993,10 +1038,10 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		set_err(ret_err, "output: %s", strerror(-r));
 		goto out;
 	}
-	ring_buffer__consume(rb);
+	consume(&run, rb);
 	guard_timers_release(&run.timers);
 	loader_detach(&ld);
-	ring_buffer__consume(rb);
+	drain(&run, rb);
 	/* END runs after every other program is detached, as in bpftrace */
 	{
 		bool stopped = run.stop;
@@ -1005,7 +1050,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		r = loader_run_once(&ld, ld.end_fd, ret_err);
 		if (r < 0)
 			goto out;
-		ring_buffer__consume(rb);
+		drain(&run, rb);
 		run.stop = run.stop || stopped;
 	}
 	for (size_t i = 0; i < sem.nmaps; i++)
