@@ -33,6 +33,7 @@ spec:
     maxDuration: 1m
     maxMapEntries: 1024
     eventsPerSecond: 100000
+    cpuBudget: 1.0
 EOF
 export TG_POLICIES
 stack_start || { tap_fail "stack starts"; exit 0; }

@@ -123,7 +123,7 @@ expect "get pod 404 Status" 404 'd["reason"]=="NotFound" and d["details"]["name"
 	"$sa" GET /api/v1/namespaces/team-a/pods/nope
 expect "list pods on node-1 (fieldSelector)" 200 'd["kind"]=="PodList" and sorted(i["metadata"]["name"] for i in d["items"])==["etcd-node-1","web-a","web-b"] and "kind" not in d["items"][0]' \
 	"$sa" GET '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1'
-expect "list pods app=web,pod-template-hash in team-a (labelSelector)" 200 '[i["metadata"]["name"] for i in d["items"]]==["web-a"]' \
+expect "list pods app=web,pod-template-hash in team-a (labelSelector)" 200 'sorted(i["metadata"]["name"] for i in d["items"])==["web-a","web-a2","web-a3","web-canary-a"]' \
 	"$sa" GET '/api/v1/namespaces/team-a/pods?labelSelector=app%3Dweb,pod-template-hash'
 expect "list pods notin" 200 '[i["metadata"]["name"] for i in d["items"]]==["db-a"]' \
 	"$sa" GET '/api/v1/namespaces/team-a/pods?labelSelector=app%20notin%20(web)'
