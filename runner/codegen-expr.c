@@ -428,6 +428,44 @@ static int join(struct gen *g, struct tg_node *n)
 	return r;
 }
 
+/* buf(): __u64 length, then the bytes (zero beyond the length). */
+static int buf_value(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct sem_type *t = &sem_of(n)->t;
+	const struct sem_type *xt = &sem_of(n->kids[0])->t;
+	struct cv x, len;
+	uint32_t off = 0, max = t->arg;
+	int r;
+
+	r = cg_expr(g, n->kids[0], &x);
+	if (r < 0)
+		return r;
+	cv_int(&len, false, "%" PRIu32, max);
+	if (n->nkids == 2 && (r = cg_expr(g, n->kids[1], &len)) < 0)
+		return r;
+	r = cg_slot(g, t->slen, n->loc, &off);
+	if (r < 0)
+		return r;
+	cv_str(v, off, t->slen);
+	r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %" PRIu32 ");", v->e, sem_round8(t->slen));
+	if (r < 0)
+		return r;
+	if (xt->k == ST_STR) {
+		uint32_t n8 = MIN(max, xt->slen);
+
+		r = cg_emit(g, "{ __u64 l = (__u64)(%s); if (l > %" PRIu32 ") l = %" PRIu32 "; *(__u64 *)%s = l; }",
+			    len.e, max, max, v->e);
+		if (r >= 0 && n8)
+			r = cg_emit(g, "__builtin_memcpy(%s + 8, %s, %" PRIu32 ");", v->e, x.e, n8);
+		return r;
+	}
+	if (!max)
+		return 0;
+	return cg_emit(g, "{ __u64 l = (__u64)(%s); if (l > %" PRIu32 ") l = %" PRIu32 "; *(__u64 *)%s = l; if (l) %s(%s + 8, l, (const void *)(%s)); }",
+		       len.e, max, max, v->e, rd_helper(xt->ptr || xt->k == ST_MEM ? xt->user : g->user_ptrs),
+		       v->e, x.e);
+}
+
 /* ntop(): __u64 family, then the address bytes. */
 static int inet_value(struct gen *g, struct tg_node *n, struct cv *v)
 {
@@ -471,6 +509,8 @@ static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
 
 	if (t->text == TX_INET)
 		return inet_value(g, n, v);
+	if (t->text == TX_BUF)
+		return buf_value(g, n, v);
 	if (n->kind == TG_N_CALL && n->nkids && t->text != TX_KSTACK && t->text != TX_USTACK) {
 		r = cg_expr(g, n->kids[t->text == TX_STRFTIME ? 1 : 0], &x);
 		if (r < 0)
@@ -758,6 +798,18 @@ static int binop(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 	if ((r = cg_expr(g, n->kids[0], &x)) < 0 || (r = cg_expr(g, n->kids[1], &y)) < 0)
 		return r;
+	if (x.str && sem_of(n->kids[0])->t.k == ST_TEXT) {
+		/* buffers: equal lengths and bytes */
+		uint32_t mn = MIN(x.slen, y.slen) - 8;
+
+		t = g->tmp++;
+		r = cg_emit(g, "__u64 t%d = 0; { __u64 la = *(__u64 *)%s, lb = *(__u64 *)%s; if (la == lb) { t%d = 1; for (__u32 i = 0; i < %" PRIu32 "; i++) if (i < la && %s[8 + i] != %s[8 + i]) t%d = 0; } }",
+			    t, x.e, y.e, t, mn, x.e, y.e, t);
+		if (r < 0)
+			return r;
+		cv_int(v, false, "%st%d", n->op == TG_OP_EQ ? "" : "!", t);
+		return 0;
+	}
 	if (x.str) {
 		char e[200];
 

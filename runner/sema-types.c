@@ -561,8 +561,55 @@ static int call_join(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
+/* buf(data [, length]): at most SEM_MAX_BUF bytes, a constant length or
+ * bpftrace's default string size. */
+static int call_buf(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	const struct sem_type *x;
+	int64_t len = -1;
+	int r;
+
+	if (n->nkids < 1 || n->nkids > 2)
+		return sem_err(c, n->loc, TG_ETYPE, "buf(): takes data and a length");
+	r = sem_expr(c, n->kids[0]);
+	if (r < 0)
+		return r;
+	x = &sem_of(n->kids[0])->t;
+	if (x->k != ST_INT && x->k != ST_STR && x->k != ST_MEM)
+		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "buf(): expected a pointer, an array or a string");
+	if (n->nkids == 2) {
+		r = sem_want_int(c, n->kids[1], "buf() length");
+		if (r < 0)
+			return r;
+		if (sem_of(n->kids[1])->is_const) {
+			len = sem_of(n->kids[1])->cval;
+			if (len < 0)
+				return sem_err(c, n->kids[1]->loc, TG_ETYPE, "buf(): negative length");
+		}
+	} else if (x->k == ST_STR) {
+		len = x->slen;
+	} else if (x->k == ST_MEM) {
+		struct kt_info in;
+
+		if (kt_resolve(c->s->kt, x->ref, &in) < 0)
+			return sem_err(c, n->loc, TG_ETYPE, "buf(): type not found");
+		len = in.size;
+	} else {
+		return sem_err(c, n->loc, TG_ETYPE, "buf(): a pointer needs a length");
+	}
+	if (len < 0)
+		len = SEM_STRLEN;   /* a length known only at run time: up to this */
+	if (len > SEM_MAX_BUF)
+		len = SEM_MAX_BUF;
+	a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_BUF, .slen = 8 + (uint32_t)len,
+				  .arg = (uint16_t)len };
+	return 0;
+}
+
 int st_call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
+	if (!strcmp(n->str, "buf"))
+		return call_buf(c, n, a);
 	if (!strcmp(n->str, "sizeof"))
 		return call_sizeof(c, n, a);
 	if (!strcmp(n->str, "ntop"))

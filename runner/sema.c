@@ -172,7 +172,7 @@ const char *sem_type_name(const struct sem_type *t)
 	static const char *const texts[] = {
 		[TX_NONE] = "text", [TX_KSYM] = "ksym", [TX_USYM] = "usym", [TX_KSTACK] = "kstack",
 		[TX_USTACK] = "ustack", [TX_STRFTIME] = "strftime", [TX_USERNAME] = "username",
-		[TX_CGPATH] = "cgroup_path", [TX_INET] = "inet",
+		[TX_CGPATH] = "cgroup_path", [TX_INET] = "inet", [TX_BUF] = "buffer",
 	};
 
 	switch (t->k) {
@@ -672,7 +672,8 @@ static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	if ((n->op == TG_OP_ADD || n->op == TG_OP_SUB) && l->k == ST_INT && r->k == ST_INT &&
 	    (l->ptr || r->ptr))
 		return st_ptr_arith(c, n, a);
-	if (l->k == ST_STR && r->k == ST_STR) {
+	if ((l->k == ST_STR && r->k == ST_STR) ||
+	    (l->k == ST_TEXT && r->k == ST_TEXT && l->text == TX_BUF && r->text == TX_BUF)) {
 		if (n->op != TG_OP_EQ && n->op != TG_OP_NE)
 			return sem_err(c, n->loc, TG_ETYPE, "operator \"%s\": not defined on strings",
 				   tg_op_str(n->op));

@@ -50,6 +50,7 @@ enum sem_text {
 	TX_USERNAME,   /* __u64 uid */
 	TX_CGPATH,     /* __u64 cgroup id; arg = filter (sem.strs) + 1, 0: none */
 	TX_INET,       /* __u64 family (2 or 10), 16 address bytes: ntop() */
+	TX_BUF,        /* __u64 length, then arg bytes: buf() */
 };
 
 struct sem_type {
@@ -110,6 +111,7 @@ enum sem_rec_kind {
 };
 
 #define SEM_JOIN_ARGS     16     /* bpftrace 0.17's join_argnum */
+#define SEM_MAX_BUF       1024   /* buf(): bytes kept */
 #define SEM_JOIN_ARGSIZE  1024   /* and join_argsize */
 
 /* Every ring buffer record starts with this header. */

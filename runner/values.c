@@ -116,6 +116,19 @@ int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw
 		return syms_format_strftime(out, v->sem->strs[t->arg], &v->boot, a);
 	case TX_USERNAME:
 		return username(a, out);
+	case TX_BUF: {
+		/* printable bytes as they are, others as \xNN (bpftrace 0.17) */
+		uint64_t n = a < t->slen - 8u ? a : t->slen - 8u;
+
+		for (uint64_t i = 0; i < n; i++) {
+			uint8_t ch = raw[8 + i];
+
+			r = ch >= 0x20 && ch < 0x7f ? buf_addc(out, (char)ch) : buf_printf(out, "\\x%02x", ch);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
 	case TX_INET: {
 		char ip[INET6_ADDRSTRLEN];
 
