@@ -14,6 +14,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "runner/codegen-int.h"
+#include "runner/usdt.h"
 #include "lib/banned.h"
 
 int cg_err(struct gen *g, struct tg_loc loc, int code, const char *fmt, ...)
@@ -659,6 +660,14 @@ static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
 		unsigned long k = strtoul(n->str + 3, NULL, 10);
 		char e[64];
 
+		if (g->pp->kind == PK_USDT) {
+			/* libbpf's bpf_usdt_arg(): the site's argument spec */
+			if (k >= USDT_MAX_ARGS)
+				return cg_err(g, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": usdt probes have arg0..arg%d",
+					      n->str, USDT_MAX_ARGS - 1);
+			snprintf(e, sizeof(e), "tg_usdt_arg(ctx, %lu)", k);
+			return tmp_int(g, v, false, e);
+		}
 		if (k >= ARRAY_SIZE(regs))
 			return cg_err(g, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": only arg0..arg5",
 				      n->str);

@@ -12,6 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "runner/codegen-int.h"
+#include "runner/usdt.h"
 #include "lib/banned.h"
 
 /* Only what the generated code uses: no vmlinux.h, no system headers, so
@@ -303,7 +304,7 @@ static int function(struct gen *g, const struct tg_program *prog, const struct p
 
 	g->pp = pp;
 	g->tmp = 0;
-	g->user_ptrs = pp->kind == PK_UPROBE || pp->kind == PK_URETPROBE ||
+	g->user_ptrs = pp->kind == PK_UPROBE || pp->kind == PK_URETPROBE || pp->kind == PK_USDT ||
 		       (pp->kind == PK_TRACEPOINT && pp->tp.category && !strcmp(pp->tp.category, "syscalls")) ||
 		       pp->kind == PK_BEGIN || pp->kind == PK_END || pp->kind == PK_PERF;
 	r = buf_printf(out, "SEC(\"%s\")\nint %s(void *ctx)\n{\n", pp->section, pp->fn);
@@ -394,6 +395,12 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 	if (r < 0)
 		return r;
 	r = buf_adds(&all, prelude);
+	for (size_t k = 0; k < pl->n && r >= 0; k++) {
+		if (pl->progs[k].kind == PK_USDT) {
+			r = usdt_cg_include(&all, prelude_tail);
+			break;
+		}
+	}
 	if (r >= 0)
 		r = types(&all, s);
 	if (r >= 0)

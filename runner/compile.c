@@ -46,12 +46,23 @@ static int cache_path(const char *dir, const char *hash, char **ret)
 	return asprintf(ret, "%s/%s.o", dir, hash) < 0 ? -ENOMEM : 0;
 }
 
+#if defined(__x86_64__)
+#define COMPILE_MULTIARCH_INCLUDE "/usr/include/x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define COMPILE_MULTIARCH_INCLUDE "/usr/include/aarch64-linux-gnu"
+#else
+#define COMPILE_MULTIARCH_INCLUDE "/usr/include"
+#endif
+
 static int run_clang(const char *src, size_t len, const char *out_path, char **ret_err)
 {
 	char *const argv[] = {
 		(char *)CLANG_PATH, (char *)"-O2", (char *)"-g", (char *)"-target", (char *)"bpf",
 		(char *)"-Wno-unused-value", (char *)"-Wno-unused-variable", (char *)"-Wno-unused-label",
 		(char *)"-Wno-unused-function", (char *)"-Wno-pointer-sign",
+		/* <bpf/usdt.bpf.h> includes <linux/errno.h>, whose <asm/errno.h>
+		 * lives in the host's multiarch directory, unknown to -target bpf */
+		(char *)"-idirafter", (char *)COMPILE_MULTIARCH_INCLUDE,
 		(char *)"-c", (char *)"-x", (char *)"c", (char *)"-", (char *)"-o", (char *)out_path,
 		NULL,
 	};

@@ -855,7 +855,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		diag_err(o, &diag, ret_err);
 		goto out;
 	}
-	r = plan_build(prog, &pl, &diag);
+	r = plan_build_scoped(prog, o->scope, &pl, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
 		goto out;

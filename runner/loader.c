@@ -325,6 +325,20 @@ int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, 
 				n++;
 			break;
 		}
+		case PK_USDT: {
+			/* libbpf reads the probe's sites and argument specs
+			 * from the file's notes into __bpf_usdt_specs; pid -1:
+			 * every process (the scope prologue filters), semaphores
+			 * counted by the kernel (ref_ctr_offset) */
+			struct bpf_link *lk = bpf_program__attach_usdt(prog, -1, pp->path, pp->provider,
+								      pp->func, NULL);
+
+			if (!lk)
+				r = -errno;
+			else if ((r = link_add(l, lk)) == 0)
+				n++;
+			break;
+		}
 		case PK_KPROBE:
 		case PK_KRETPROBE: {
 			LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,

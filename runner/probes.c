@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <linux/perf_event.h>
@@ -17,6 +18,8 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "runner/probes.h"
+#include "runner/uprobe.h"
+#include "runner/usdt.h"
 #include "lib/banned.h"
 
 __attribute__((format(printf, 4, 5)))
@@ -71,6 +74,7 @@ static struct plan_prog *prog_new(struct plan *pl, struct tg_loc loc, struct tg_
 	}
 	p = &pl->progs[pl->n++];
 	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 	snprintf(p->fn, sizeof(p->fn), "tg_p%zu", pl->n - 1);
 	return p;
 }
@@ -416,11 +420,273 @@ static bool elf_has_func(const char *path, const char *name, uint64_t *ret_off)
 	return !readable;
 }
 
-static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
+/* The roots of the pods of a scope, to find uprobe/usdt files in. */
+struct pod_root {
+	int fd;
+	const char *label;
+};
+
+struct roots {
+	struct pod_root *v;
+	size_t n;
+};
+
+static void roots_release(struct roots *rs)
 {
-	struct plan_prog *p;
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].fd >= 0)
+			close(rs->v[i].fd);
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = 0;
+}
+
+/* One file to probe: the host path (local), or the file opened inside a
+ * pod's root (fd >= 0, path "/proc/self/fd/N"). */
+struct ufile {
+	char *path;
+	int fd;
+};
+
+static int roots_open(const struct scope *scope, struct roots *rs, struct tg_loc loc,
+		      struct tg_diag *d)
+{
+	_cleanup_free_ char *mnt = NULL, *err = NULL;
+	int r;
+
+	r = cgroup2_mount_find(&mnt, &err);
+	if (r < 0)
+		return diag_set(d, loc, TG_ENOSCOPE, "%s", err ? err : strerror(-r));
+	rs->v = calloc(scope->n ? scope->n : 1, sizeof(*rs->v));
+	if (!rs->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < scope->n; i++) {
+		const struct scope_target *t = &scope->targets[i];
+		pid_t pid = 0;
+
+		rs->v[i].fd = -1;
+		rs->v[i].label = t->label ? t->label : t->path;
+		rs->n = i + 1;
+		r = uprobe_pod_pid(t->path, rs->v[i].label, &pid, &err);
+		if (r >= 0)
+			r = uprobe_root_open(pid, mnt, t->path, &rs->v[i].fd, &err);
+		if (r < 0)
+			return diag_set(d, loc, r == -ENOMEM ? TG_ELIMIT : TG_ENOSCOPE, "%s",
+					err ? err : strerror(-r));
+	}
+	return 0;
+}
+
+/* The files a uprobe/usdt target names: without roots, the host's
+ * (resolved as bpftrace does); with roots, the file inside each pod's
+ * root, each distinct file once.  A pod lacking the file is a warning. */
+static int ufiles(struct plan *pl, const struct tg_attach *a, const struct roots *rs,
+		  struct ufile **ret, size_t *ret_n)
+{
+	struct ufile *v = calloc(rs && rs->n ? rs->n : 1, sizeof(*v));
+	struct stat *seen = calloc(rs && rs->n ? rs->n : 1, sizeof(*seen));
+	size_t n = 0;
+	int r = 0;
+
+	if (!v || !seen) {
+		free(v);
+		free(seen);
+		return -ENOMEM;
+	}
+	if (!rs) {
+		v[0].fd = -1;
+		v[0].path = uprobe_path(a->target);
+		if (!v[0].path)
+			r = -ENOMEM;
+		n = v[0].path ? 1 : 0;
+	}
+	for (size_t i = 0; rs && i < rs->n && r >= 0; i++) {
+		_cleanup_free_ char *inner = NULL, *err = NULL;
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+		bool dup = false;
+
+		r = uprobe_resolve_in_root(rs->v[i].fd, a->target, &fd, &inner, &err);
+		if (r == -ENOMEM)
+			break;
+		if (r < 0) {
+			r = warn(pl, "probe \"%s\": pod \"%s\": %s, skipped", a->raw, rs->v[i].label,
+				 err ? err : strerror(-r));
+			continue;
+		}
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			break;
+		}
+		for (size_t k = 0; k < n; k++)
+			dup = dup || (seen[k].st_dev == st.st_dev && seen[k].st_ino == st.st_ino);
+		if (dup)
+			continue;
+		r = uprobe_fd_path(fd, &v[n].path, &err);
+		if (r < 0) {
+			r = warn(pl, "probe \"%s\": pod \"%s\": %s, skipped", a->raw, rs->v[i].label,
+				 err ? err : strerror(-r));
+			continue;
+		}
+		seen[n] = st;
+		v[n++].fd = TAKE_FD(fd);
+	}
+	free(seen);
+	if (r < 0) {
+		for (size_t k = 0; k < n; k++) {
+			free(v[k].path);
+			if (v[k].fd >= 0)
+				close(v[k].fd);
+		}
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void ufiles_free(struct ufile *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(v[k].path);
+		if (v[k].fd >= 0)
+			close(v[k].fd);
+	}
+	free(v);
+}
+
+static int uprobe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
+		       const struct roots *rs, struct tg_diag *d)
+{
+	bool ret = !strcmp(a->type, "uretprobe");
+	struct ufile *files = NULL;
+	size_t nfiles = 0;
+	int r;
+
+	if (!a->target || (!a->func && !a->address) || (a->func && strpbrk(a->func, "*?[")))
+		return diag_set(d, a->loc, TG_EUNSUPPORTED,
+				"probe \"%s\": needs PATH:FUNCTION (no wildcards)", a->raw);
+	r = ufiles(pl, a, rs, &files, &nfiles);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct plan_prog *p;
+		uint64_t foff = 0;
+
+		if (a->func && !elf_has_func(files[i].path, a->func, &foff))
+			continue;   /* bpftrace drops a function the file lacks, silently
+				       (glibc 2.34's libpthread has no pthread_create:
+				       0.17 attaches nothing for it either) */
+		p = prog_new(pl, a->loc, d);
+		if (!p) {
+			ufiles_free(files, nfiles);
+			return -TG_ELIMIT;
+		}
+		p->kind = ret ? PK_URETPROBE : PK_UPROBE;
+		p->probe = probe;
+		p->path = TAKE_PTR(files[i].path);
+		p->fd = files[i].fd;
+		files[i].fd = -1;
+		/* resolved here: libbpf refuses a name defined twice
+		 * (versioned symbols such as pthread_create@GLIBC_2.2.5) */
+		p->resolved = a->func && foff != 0;
+		p->func = a->func ? strdup(a->func) : NULL;
+		p->offset = a->func ? a->offset : a->address;
+		if (p->resolved)
+			p->offset += foff;
+		p->section = strdup(ret ? "uretprobe" : "uprobe");
+		if ((a->func && !p->func) || !p->section ||
+		    asprintf(&p->name, "%s:%s:%s", a->type, a->target, a->func ? a->func : "") < 0) {
+			ufiles_free(files, nfiles);
+			return -ENOMEM;
+		}
+	}
+	ufiles_free(files, nfiles);
+	return 0;
+}
+
+/* usdt:PATH:[PROVIDER:]NAME, provider and name globs: one program per
+ * matching probe of each file (libbpf attaches every site of it). */
+static int usdt_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
+		     const struct roots *rs, struct tg_diag *d)
+{
+	struct ufile *files = NULL;
+	size_t nfiles = 0, matched = 0;
+	int r;
+
+	if (!a->target || !a->func)
+		return diag_set(d, a->loc, TG_ETYPE, "probe \"%s\": needs usdt:PATH:[PROVIDER:]NAME",
+				a->raw);
+	r = ufiles(pl, a, rs, &files, &nfiles);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nfiles && r >= 0; i++) {
+		_cleanup_close_ int own = -1;
+		_cleanup_free_ char *err = NULL;
+		struct usdt_probe *ps = NULL;
+		size_t nps = 0;
+		int fd = files[i].fd;
+
+		if (fd < 0)
+			fd = own = open(files[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			r = warn(pl, "probe \"%s\": cannot open \"%s\": %s, skipped", a->raw,
+				 files[i].path, strerror(errno));
+			continue;
+		}
+		r = usdt_list(fd, a->target, &ps, &nps, &err);
+		if (r < 0) {
+			r = r == -ENOMEM ? r : warn(pl, "probe \"%s\": %s, skipped", a->raw,
+						    err ? err : strerror(-r));
+			continue;
+		}
+		for (size_t k = 0; k < nps && r >= 0; k++) {
+			struct plan_prog *p;
+
+			if (!usdt_match(&ps[k], a->ns, a->func))
+				continue;
+			p = prog_new(pl, a->loc, d);
+			if (!p) {
+				r = -TG_ELIMIT;
+				break;
+			}
+			matched++;
+			p->kind = PK_USDT;
+			p->probe = probe;
+			p->fd = -1;
+			p->path = strdup(files[i].path);
+			p->provider = strdup(ps[k].provider);
+			p->func = strdup(ps[k].name);
+			p->section = strdup("usdt");
+			if (!p->path || !p->provider || !p->func || !p->section ||
+			    asprintf(&p->name, "usdt:%s:%s:%s", a->target, ps[k].provider, ps[k].name) < 0)
+				r = -ENOMEM;
+		}
+		usdt_list_free(ps, nps);
+		/* the programs' paths name this fd: the plan keeps it open */
+		if (r >= 0 && files[i].fd >= 0 && matched) {
+			struct plan_prog *last = &pl->progs[pl->n - 1];
+
+			if (last->kind == PK_USDT && last->fd < 0 && !strcmp(last->path, files[i].path)) {
+				last->fd = files[i].fd;
+				files[i].fd = -1;
+			}
+		}
+	}
+	ufiles_free(files, nfiles);
+	if (r < 0)
+		return r == -TG_ELIMIT ? diag_set(d, a->loc, TG_ELIMIT, "more than %d BPF programs",
+						  PLAN_MAX_PROGS) : r;
+	if (!matched && nfiles)
+		return warn(pl, "probe \"%s\": no such usdt probe, skipped", a->raw);
+	return 0;
+}
+
+static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
+		      const struct roots *rs, struct tg_diag *d)
+{
 	bool ret;
-	uint64_t foff = 0;
 
 	if (!strcmp(a->type, "tracepoint"))
 		return tp_plan(pl, a, probe, d);
@@ -436,46 +702,29 @@ static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe, 
 			return kprobe_glob(pl, a, probe, ret, d);
 		return kprobe_one(pl, a, probe, ret, a->func, d);
 	}
-	if (!strcmp(a->type, "uprobe") || !strcmp(a->type, "uretprobe")) {
-		ret = !strcmp(a->type, "uretprobe");
-		if (!a->target || (!a->func && !a->address) || (a->func && strpbrk(a->func, "*?[")))
-			return diag_set(d, a->loc, TG_EUNSUPPORTED,
-					"probe \"%s\": needs PATH:FUNCTION (no wildcards)", a->raw);
-		p = prog_new(pl, a->loc, d);
-		if (!p)
-			return -TG_ELIMIT;
-		p->kind = ret ? PK_URETPROBE : PK_UPROBE;
-		p->probe = probe;
-		p->path = uprobe_path(a->target);
-		if (p->path && a->func && elf_has_func(p->path, a->func, &foff)) {
-			/* resolved here: libbpf refuses a name defined twice
-			 * (versioned symbols such as pthread_create@GLIBC_2.2.5) */
-			p->resolved = foff != 0;
-		} else if (p->path && a->func) {
-			/* bpftrace drops a function the file lacks, silently
-			 * (glibc 2.34's libpthread has no pthread_create: 0.17
-			 * attaches nothing for it either) */
-			free(p->path);
-			pl->n--;
-			return 0;
-		}
-		p->func = a->func ? strdup(a->func) : NULL;
-		p->offset = a->func ? a->offset : a->address;
-		if (p->resolved)
-			p->offset += foff;
-		p->section = strdup(ret ? "uretprobe" : "uprobe");
-		if (!p->path || (a->func && !p->func) || !p->section ||
-		    asprintf(&p->name, "%s:%s:%s", a->type, a->target, a->func ? a->func : "") < 0)
-			return -ENOMEM;
-		return 0;
-	}
+	if (!strcmp(a->type, "uprobe") || !strcmp(a->type, "uretprobe"))
+		return uprobe_plan(pl, a, probe, rs, d);
+	if (!strcmp(a->type, "usdt"))
+		return usdt_plan(pl, a, probe, rs, d);
 	return diag_set(d, a->loc, TG_EUNSUPPORTED, "probe type \"%s\": not supported", a->type);
 }
 
 int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *d)
 {
+	return plan_build_scoped(prog, NULL, pl, d);
+}
+
+static bool is_user_probe(const char *type)
+{
+	return !strcmp(type, "uprobe") || !strcmp(type, "uretprobe") || !strcmp(type, "usdt");
+}
+
+int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct plan *pl,
+		      struct tg_diag *d)
+{
 	_cleanup_free_ char *err = NULL;
-	bool need_tracefs = false;
+	_cleanup_(roots_release) struct roots roots = { 0 };
+	bool need_tracefs = false, need_roots = false;
 	size_t real = 0;
 	int r;
 
@@ -487,6 +736,15 @@ int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *d)
 		for (size_t j = 0; j < prog->probes[i].nattach; j++)
 			if (!strcmp(prog->probes[i].attach[j].type, "tracepoint"))
 				need_tracefs = true;
+			else if (is_user_probe(prog->probes[i].attach[j].type))
+				need_roots = true;
+	if (scope && need_roots) {
+		/* a pod's files are its containers', found through one of its
+		 * processes (runner/uprobe.h) */
+		r = roots_open(scope, &roots, prog->probes[0].loc, d);
+		if (r < 0)
+			return r;
+	}
 	if (need_tracefs) {
 		r = tracefs_find(&pl->tracefs, &err);
 		if (r < 0)
@@ -514,7 +772,7 @@ int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *d)
 					return -ENOMEM;
 				continue;
 			}
-			r = probe_plan(pl, a, i, d);
+			r = probe_plan(pl, a, i, scope && need_roots ? &roots : NULL, d);
 			if (r < 0)
 				return r;
 		}
@@ -592,6 +850,9 @@ void plan_release(struct plan *pl)
 		strv_free(p->tps);
 		free(p->path);
 		free(p->func);
+		free(p->provider);
+		if (p->fd >= 0)
+			close(p->fd);
 	}
 	free(pl->progs);
 	free(pl->probe_tp);

@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "policy/ast.h"
+#include "runner/scope.h"
 #include "runner/tracepoint.h"
 
 #define PLAN_MAX_PROGS 1024   /* BPF programs one trace may load */
 
 enum plan_kind {
 	PK_BEGIN, PK_END, PK_TRACEPOINT, PK_PERF, PK_UPROBE, PK_URETPROBE, PK_KPROBE,
-	PK_KRETPROBE,
+	PK_KRETPROBE, PK_USDT,
 };
 
 struct plan_prog {
@@ -35,11 +36,13 @@ struct plan_prog {
 	uint64_t period;           /* sample_period, or sample_freq when freq */
 	bool freq;
 	bool one_cpu;              /* interval: CPU 0 only */
-	/* uprobes, kprobes */
-	char *path;
-	char *func;
+	/* uprobes, kprobes, usdt */
+	char *path;                /* to attach: a host path, or /proc/self/fd/N (pods) */
+	char *func;                /* function; usdt: the probe's name */
+	char *provider;            /* usdt */
 	uint64_t offset;
 	bool resolved;             /* uprobe: offset is the function's file offset + offset */
+	int fd;                    /* pods: the file opened inside the pod's root, or -1 */
 };
 
 struct plan {
@@ -55,6 +58,12 @@ struct plan {
  * warnings; -TG_ENOATTACH when nothing at all is left; other errors with
  * diag naming the attach point. */
 int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *diag);
+/* The same for a trace scoped to pods (scope != NULL and its targets are
+ * pods): uprobe, uretprobe and usdt paths name files inside each pod's
+ * containers (runner/uprobe.h), one program per distinct file; a pod
+ * without a process is an error naming it.  scope NULL: plan_build. */
+int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct plan *pl,
+		      struct tg_diag *diag);
 /* Folds a probe's per-tracepoint programs into one when its body does
  * not depend on which tracepoint fired (no args, no probe builtin). */
 void plan_share(struct plan *pl, size_t probe);

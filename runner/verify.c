@@ -294,6 +294,7 @@ const char *const verify_default_helpers[] = {
 	"bpf_get_stack",
 	"bpf_get_stackid",
 	"bpf_snprintf",
+	"bpf_get_attach_cookie",   /* bpf_usdt_arg(): the attachment's usdt spec id */
 	NULL,
 };
 
@@ -699,6 +700,20 @@ static bool reloc_is_scope_map(struct vobj *v, const struct vsec *s, size_t i)
 	       GELF_ST_TYPE(sym.st_info) != STT_SECTION;
 }
 
+/* The one extern a generated program may load: libbpf's USDT support
+ * (<bpf/usdt.bpf.h>) reads `extern const _Bool LINUX_HAS_BPF_COOKIE
+ * __kconfig`, a value libbpf itself sets from a kernel feature probe into
+ * its read-only ".kconfig" map; nothing of the tenant's reaches it.  Only
+ * as a 64-bit load (never a call), by that exact name. */
+#define USDT_KCONFIG_EXTERN "LINUX_HAS_BPF_COOKIE"
+
+static bool usdt_kconfig(const struct bpf_insn *in, const GElf_Sym *sym, const char *name)
+{
+	return is_ldimm64(in) && name && strcmp(name, USDT_KCONFIG_EXTERN) == 0 &&
+	       GELF_ST_TYPE(sym->st_info) == STT_NOTYPE &&
+	       (GELF_ST_BIND(sym->st_info) == STB_GLOBAL || GELF_ST_BIND(sym->st_info) == STB_WEAK);
+}
+
 /* Every instruction of every executable section: helper ids allowed, no
  * kfunc, no extern, no pre-resolved pseudo loads, relocations only where
  * libbpf applies them. */
@@ -722,6 +737,8 @@ static int check_section(struct vobj *v, struct vsec *s)
 			if (sym.st_shndx == SHN_UNDEF) {
 				if (is_call(&in) && kfunc_allowed(v, symname))
 					continue;
+				if (usdt_kconfig(&in, &sym, symname))
+					goto ldimm64;
 				return vfail(v, -TG_EVERIFY, "section \"%s\" instruction %zu: %s \"%s\" is not allowed",
 					     sn, i, is_call(&in) ? "kfunc call to" : "extern symbol",
 					     vname(symname, b2));
@@ -734,6 +751,7 @@ static int check_section(struct vobj *v, struct vsec *s)
 					     "section \"%s\" instruction %zu: relocation on an instruction that is neither a call nor a 64-bit load",
 					     sn, i);
 		}
+ldimm64:
 		if (is_ldimm64(&in)) {
 			struct bpf_insn hi;
 
