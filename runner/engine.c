@@ -963,6 +963,13 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		r = loader_set_scope(&ld, o->scope, ret_err);
 		if (r < 0)
 			goto out;
+		/* read-only from user space from now on: the sandbox must let
+		 * the session update its own maps, and this one must not widen */
+		if (bpf_map_freeze(loader_map_fd(&ld, "tg_scope")) < 0) {
+			r = -errno;
+			set_err(ret_err, "scope map: cannot freeze: %s", strerror(-r));
+			goto out;
+		}
 	}
 	{
 		uint32_t z = 0;
@@ -1016,6 +1023,11 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 			r = -TG_ENOATTACH;
 			goto out;
 		}
+	}
+	if (o->after_attach) {
+		r = o->after_attach(o->after_attach_ctx, ret_err);
+		if (r < 0)
+			goto out;
 	}
 	r = status(&run, "attached", json_pack("{s:I}", "probes", (json_int_t)probe_count(&pl)));
 	if (r >= 0)

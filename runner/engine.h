@@ -59,6 +59,13 @@ struct engine_opts {
 					   nothing runs or attaches (reason "loaded") */
 	bool run_until_stopped;         /* a BEGIN/END-only program waits for exit(),
 					   the duration or stop_fd, as bpftrace does */
+	/* Called once BEGIN has run and every probe is attached, before the
+	 * "attached" status and the event loop (a session child installs its
+	 * seccomp filter here: runner/sandbox.h); nothing is loaded or
+	 * attached after it.  Negative: the run ends with that code and
+	 * *ret_err, everything detached.  NULL: none. */
+	int (*after_attach)(void *ctx, char **ret_err);
+	void *after_attach_ctx;
 };
 
 struct engine_result {

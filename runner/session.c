@@ -22,6 +22,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "runner/sandbox.h"
 #include "runner/session.h"
 #include "lib/banned.h"
 
@@ -348,6 +349,7 @@ struct sess {
 	bool head_sent;
 	bool broken;          /* the connection failed: nothing more is written */
 	int stop_w;           /* write end of the engine's stop pipe */
+	bool sandbox_log_only;
 };
 
 static int sess_stop_pipe[2] = { -1, -1 };
@@ -505,6 +507,18 @@ static int start_watch(struct sess *s)
 	return r;
 }
 
+/* Once attached, the child keeps only what streaming needs (sandbox.h). */
+static int sess_after_attach(void *ctx, char **ret_err)
+{
+	struct sess *s = ctx;
+	struct sandbox_opts so = { .sz = sizeof(so), .log_only = s->sandbox_log_only };
+
+	if (so.log_only)
+		log_warn("session %s: sandbox in log-only mode (%s=log): forbidden system calls are only logged",
+			    s->req->trace, SANDBOX_ENV);
+	return sandbox_apply(&so, ret_err);
+}
+
 static void answer_status(struct sess *s, int code, const char *msg)
 {
 	_cleanup_free_ char *resp = session_status_response(code, msg);
@@ -539,6 +553,14 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	/* A gateway that stops reading cannot hold the session forever. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
+	/* a bad sandbox mode refuses before anything is resolved or loaded */
+	r = sandbox_mode_parse(getenv(SANDBOX_ENV), &s.sandbox_log_only, &err);
+	if (r < 0) {
+		answer_status(&s, 500, "runner: bad sandbox configuration");
+		log_error("session %s: %s", req->trace, err ? err : tg_strerror(r));
+		status = 1;
+		goto out;
+	}
 	r = session_resolve(req, cfg, &scope, &err);
 	if (r < 0) {
 		answer_status(&s, code_for(r), err);
@@ -565,6 +587,8 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.limits = &req->limits;
 	eo.cache_dir = cfg->cache_dir;
 	eo.allowed_helpers = NULL;
+	eo.after_attach = sess_after_attach;
+	eo.after_attach_ctx = &s;
 
 	r = engine_run(&eo, &sink, &s, &res, &err);
 	if (r < 0 && !s.head_sent) {
