@@ -136,13 +136,24 @@ session "$TG_WORK/budget.json" "$TG_WORK/budget.out"
 check "over the CPU budget: a warning, then reason cpu-budget" py "$TG_WORK/budget.out" \
 	'lines[-1]["reason"]=="cpu-budget" and any(l["type"]=="error" and "cpu budget" in l["message"] for l in lines)'
 
+LIBC=$(readlink -f /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null || true)
+if [ -n "$LIBC" ] && [ -f "$LIBC" ]; then
+	body t-uprobe 2 0 'uprobe:'$LIBC':wait4 { @w = count(); } uretprobe:'$LIBC':wait4 { @r = count(); }' \
+		>"$TG_WORK/uprobe.json"
+	session "$TG_WORK/uprobe.json" "$TG_WORK/uprobe.out"
+	check "uprobe and uretprobe: counted, detached under the filter" py "$TG_WORK/uprobe.out" \
+		'lines[-1]["reason"]=="duration" and maps["@w"]["entries"][0]["value"]>0 and maps["@r"]["entries"][0]["value"]>0'
+else
+	tap_ok "uprobe and uretprobe under the filter # SKIP no libc.so.6 at the Debian path"
+fi
+
 body t-exit 10 0 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'$MARK'"/ { printf("bye\n"); exit(); } END { printf("end\n"); }' \
 	>"$TG_WORK/exit.json"
 session "$TG_WORK/exit.json" "$TG_WORK/exit.out"
 check "exit(): reason exit, END's output" py "$TG_WORK/exit.out" \
 	'lines[-1]["reason"]=="exit" and out=="bye\nend\n"'
 check "no session child was killed by the filter" bash -c \
-	"! grep -q 'outcome=crashed' '$TG_WORK/runner.log' && [ \$(grep -c 'outcome=' '$TG_WORK/runner.log') -eq 3 ]"
+	"! grep -q 'outcome=crashed' '$TG_WORK/runner.log' && [ \$(grep -c 'outcome=' '$TG_WORK/runner.log') -eq 4 ]"
 kill "$RUNNER"
 wait "$RUNNER" 2>/dev/null
 
