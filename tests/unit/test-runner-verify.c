@@ -534,6 +534,54 @@ static void test_kfunc(void **state)
 		   "extern symbol \"bpf_prog_active\"", "not allowed");
 }
 
+/* libbpf's USDT support (<bpf/usdt.bpf.h>, runner/usdt.h): its .text
+ * subprograms read the kconfig extern LINUX_HAS_BPF_COOKIE and call
+ * bpf_get_attach_cookie.  Exactly that extern is admitted, as a load after
+ * the scope check; no other extern, and not before the check. */
+#define USDT_DECLS                                                                                  \
+	"static long (*bpf_get_attach_cookie)(void *ctx) = (void *)174;\n"                          \
+	"extern const _Bool LINUX_HAS_BPF_COOKIE __attribute__((section(\".kconfig\"), weak));\n" \
+	"extern const unsigned int LINUX_KERNEL_VERSION __attribute__((section(\".kconfig\"), weak));\n"
+
+static void test_usdt(void **state)
+{
+	static const char *const no_cookie[] = {
+		"bpf_map_lookup_elem", "bpf_get_current_ancestor_cgroup_id", "bpf_ringbuf_reserve",
+		"bpf_ringbuf_submit", NULL,
+	};
+	const char *good = USDT_DECLS
+		"__attribute__((noinline, weak, visibility(\"hidden\"))) int spec_id(void *ctx)\n"
+		"{ if (!LINUX_HAS_BPF_COOKIE) return -3; return bpf_get_attach_cookie(ctx); }\n"
+		"SEC(\"usdt\")\n"
+		"int tg_p0(void *ctx)\n"
+		"{\n"
+		"	PROLOGUE\n"
+		"	EMIT(spec_id(ctx));\n"
+		"	return 0;\n"
+		"}\n";
+	size_t len;
+	_cleanup_free_ char *obj = compile("usdt-good", good, &len);
+
+	(void)state;
+	expect_accepted("usdt-good", obj, len, true);
+	expect_refused("usdt-no-cookie", obj, len, no_cookie, "section \".text\"",
+		       "helper \"bpf_get_attach_cookie\" (174) is not allowed");
+	refuse_src("usdt-other-kconfig",
+		   USDT_DECLS SCOPED("EMIT(LINUX_KERNEL_VERSION);"),
+		   "extern symbol \"LINUX_KERNEL_VERSION\"", "not allowed");
+	refuse_src("usdt-cookie-first",
+		   USDT_DECLS
+		   "SEC(\"usdt\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	if (LINUX_HAS_BPF_COOKIE) return 1;\n"
+		   "	PROLOGUE\n"
+		   "	EMIT(1);\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "before the scope check");
+}
+
 static void test_allow_list(void **state)
 {
 	static const char *const small[] = { "bpf_map_lookup_elem", "get_current_ancestor_cgroup_id", NULL };
@@ -739,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_irq_missing),
 		cmocka_unit_test(test_subprogram),
 		cmocka_unit_test(test_kfunc),
+		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_hand_edited),
 		cmocka_unit_test(test_garbage),
