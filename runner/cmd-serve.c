@@ -247,8 +247,9 @@ static void reap_children(struct serve *sv)
 		/* The child logs its own outcome; a crash cannot. The kernel
 		 * has freed its BPF objects with its fds (nothing is pinned). */
 		if (WIFSIGNALED(wstatus))
-			log_error("session %s pods=%s outcome=crashed: child %d killed by signal %d after %llu ms",
+			log_error("session %s pods=%s outcome=crashed: child %d killed by signal %d%s after %llu ms",
 				  c->trace, c->pods, (int)pid, WTERMSIG(wstatus),
+				  WTERMSIG(wstatus) == SIGSYS ? " (SIGSYS: a system call its sandbox forbids)" : "",
 				  (unsigned long long)((now_mono_ns() - c->start_ns) / 1000000));
 		else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 1)
 			log_error("session %s pods=%s outcome=failed: child %d exited %d", c->trace, c->pods,

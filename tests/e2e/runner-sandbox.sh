@@ -154,6 +154,35 @@ check "exit(): reason exit, END's output" py "$TG_WORK/exit.out" \
 	'lines[-1]["reason"]=="exit" and out=="bye\nend\n"'
 check "no session child was killed by the filter" bash -c \
 	"! grep -q 'outcome=crashed' '$TG_WORK/runner.log' && [ \$(grep -c 'outcome=' '$TG_WORK/runner.log') -eq 4 ]"
+
+# What the parent sees when the filter kills a child: SIGSYS (sent here by
+# hand: no program can make the child call what the filter forbids).
+prog_ids_of() {
+	local f
+	for f in /proc/"$1"/fdinfo/*; do sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null; done | sort -u
+}
+body t-sigsys 20 0 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'$MARK'"/ { @n = count(); }' \
+	>"$TG_WORK/sigsys.json"
+session_bg "$TG_WORK/sigsys.json" "$TG_WORK/sigsys.out"
+S=$!
+TG_PIDS+=("$S")
+wait_for 20 grep -q '"attached"' "$TG_WORK/sigsys.out"
+CHILD=$(pgrep -P "$RUNNER" | head -1)
+mapfile -t IDS < <([ -n "$CHILD" ] && prog_ids_of "$CHILD")
+[ -n "$CHILD" ] && kill -SYS "$CHILD"
+wait "$S" 2>/dev/null
+check "a child dead of SIGSYS is logged as killed by its sandbox" wait_for 5 grep -q \
+	'session t-sigsys pods=team-a/web-s outcome=crashed: child [0-9]* killed by signal 31 (SIGSYS: a system call its sandbox forbids)' \
+	"$TG_WORK/runner.log"
+check "the stream ends without an end record (the gateway reports the node failed)" py "$TG_WORK/sigsys.out" \
+	'not any(l.get("type")=="end" for l in lines)'
+if [ "${#IDS[@]}" -eq 0 ]; then
+	tap_fail "a child dead of SIGSYS leaves no program loaded" "found no programs before the kill"
+elif wait_for 3 bash -c "! bpftool prog show 2>/dev/null | grep -qE '^($(IFS='|'; echo "${IDS[*]}")):'"; then
+	tap_ok "a child dead of SIGSYS leaves no program loaded"
+else
+	tap_fail "a child dead of SIGSYS leaves no program loaded" "still loaded: ${IDS[*]}"
+fi
 kill "$RUNNER"
 wait "$RUNNER" 2>/dev/null
 
