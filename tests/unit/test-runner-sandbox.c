@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -359,7 +360,7 @@ static void other_thread_filtered(void **state)
 struct forbidden {
 	const char *what;
 	int (*fn)(void *);
-	bool succeeds_unfiltered;   /* the control: the call works without the filter */
+	bool returns_unfiltered;    /* the control: without the filter the child gets past the call (most succeed) */
 };
 
 static int f_prog_load(void *arg)
@@ -505,6 +506,55 @@ static int f_ioctl_other(void *arg)
 	return ioctl(f->perf, PERF_EVENT_IOC_ENABLE, 0) == 0 ? 0 : step_failed("ioctl: %s", strerror(errno));
 }
 
+static int f_memfd(void *arg)
+{
+	(void)arg;
+	return syscall(SYS_memfd_create, "tg", 0) >= 0 ? 0 : step_failed("memfd_create: %s", strerror(errno));
+}
+
+static int f_unshare(void *arg)
+{
+	(void)arg;
+	return unshare(0) == 0 ? 0 : step_failed("unshare: %s", strerror(errno));
+}
+
+static int f_openat2(void *arg)
+{
+	struct { uint64_t flags, mode, resolve; } how = { .flags = O_RDONLY | O_CLOEXEC };
+
+	(void)arg;
+	/* read-only, but its flags are behind a pointer the filter cannot read */
+	return syscall(SYS_openat2, AT_FDCWD, "/etc/passwd", &how, sizeof(how)) >= 0 ? 0 :
+	       step_failed("openat2: %s", strerror(errno));
+}
+
+static int f_execveat(void *arg)
+{
+	char *argv[] = { (char *)"/bin/true", NULL }, *envp[] = { NULL };
+
+	(void)arg;
+	syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, envp, 0);
+	return step_failed("execveat: %s", strerror(errno));
+}
+
+static int f_connect(void *arg)
+{
+	struct sockaddr_un { sa_family_t f; char p[108]; } sa = { .f = AF_UNIX, .p = "/run/nscd/socket" };
+
+	(void)arg;
+	(void)connect(-1, (struct sockaddr *)&sa, sizeof(sa));   /* EBADF unfiltered */
+	return 0;
+}
+
+static int f_sendto_addr(void *arg)
+{
+	struct fixture *f = arg;
+	struct sockaddr_in { sa_family_t f; uint16_t port; uint32_t addr; char z[8]; } sa = { .f = AF_INET };
+
+	(void)sendto(f->pipe[1], "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));   /* ENOTSOCK unfiltered */
+	return 0;
+}
+
 static const struct forbidden forbidden_calls[] = {
 	{ "bpf(BPF_PROG_LOAD)", f_prog_load, true },
 	{ "bpf(BPF_MAP_CREATE)", f_map_create, true },
@@ -524,6 +574,12 @@ static const struct forbidden forbidden_calls[] = {
 	{ "fork", f_fork, true },
 	{ "kill(another process)", f_kill_other, true },
 	{ "ioctl(PERF_EVENT_IOC_ENABLE)", f_ioctl_other, true },
+	{ "memfd_create", f_memfd, true },
+	{ "unshare", f_unshare, true },
+	{ "openat2 (even read-only)", f_openat2, true },
+	{ "execveat", f_execveat, true },
+	{ "connect", f_connect, true },
+	{ "sendto with an address", f_sendto_addr, true },
 };
 
 static void forbidden_kill(void **state)
@@ -537,7 +593,7 @@ static void forbidden_kill(void **state)
 		expect_sigsys(st, msg, fc->what);
 		/* the control: the same call is allowed without the filter */
 		st = run_child(NO_FILTER, fc->fn, *state, msg, sizeof(msg));
-		if (fc->succeeds_unfiltered)
+		if (fc->returns_unfiltered)
 			expect_exit0(st, msg, fc->what);
 	}
 }
