@@ -131,7 +131,7 @@ out=$TG_WORK/absent.out
 ktt alice run pod/web-a -n team-a --duration 2 \
 	-e "uprobe:/no/such/binary:main { @ = count(); }" >"$out" 2>"$TG_WORK/absent.err"
 rc=$?
-if [ "$rc" -ne 0 ] && grep -q 'no/such/binary' "$TG_WORK/absent.err"; then
+if [ "$rc" -ne 0 ] && grep -q 'pod \\\?"team-a/web-a\\\?": file \\\?"/no/such/binary\\\?": cannot open inside the pod' "$TG_WORK/absent.err"; then
 	tap_ok "uprobe: a file the pod lacks is refused with its name"
 else
 	tap_fail "uprobe: a file the pod lacks is refused with its name" "rc=$rc" \
@@ -140,9 +140,10 @@ fi
 
 # no process left in the pod: a clear error naming the pod, nothing loaded
 before=$(our_progs)
-xargs -r kill -9 <"$TG_CTR_A/cgroup.procs" 2>/dev/null
-for p in "${TG_PIDS[@]}"; do
-	[ -d "/proc/$p" ] || wait "$p" 2>/dev/null
+victims=$(cat "$TG_CTR_A/cgroup.procs")
+kill -9 $victims 2>/dev/null
+for p in $victims; do
+	wait "$p" 2>/dev/null   # our children: reaped quietly
 done
 wait_for 5 bash -c "[ ! -s '$TG_CTR_A/cgroup.procs' ]"
 out=$TG_WORK/empty.out
