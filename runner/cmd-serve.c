@@ -54,6 +54,7 @@
 #define SERVE_MAX_HEADERS 64
 #define SERVE_REQUEST_TIMEOUT_S 10      /* handshake + head + body */
 #define SERVE_WRITE_TIMEOUT_S 30        /* a stalled gateway ends its session */
+#define SERVE_SESSION_GRACE_S 30        /* past its duration, a session child is killed */
 
 struct serve_opts {
 	const char *listen;
@@ -62,6 +63,7 @@ struct serve_opts {
 	const char *cgroup_root;
 	const char *cache_dir;
 	unsigned max_sessions;
+	uint64_t session_grace_s;
 };
 
 struct child {
@@ -69,6 +71,7 @@ struct child {
 	char *trace;
 	char *pods;
 	uint64_t start_ns;
+	uint64_t kill_at_ns;       /* 0: no duration, the child's own limits rule */
 	struct child *next;
 };
 
@@ -219,6 +222,12 @@ static void start_session(struct pending *p, struct session_request *req)
 	}
 	c->pid = pid;
 	c->start_ns = now_mono_ns();
+	/* The child enforces its duration itself; the parent does not trust a
+	 * child it cannot see into, so past the duration and a grace period
+	 * for compiling, END and reading maps it is killed (the kernel then
+	 * detaches and frees everything it held). */
+	if (req->duration_s)
+		c->kill_at_ns = c->start_ns + (req->duration_s + sv->o.session_grace_s) * 1000000000ull;
 	c->next = sv->children;
 	sv->children = c;
 	sv->nsessions++;
@@ -533,7 +542,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: tracegate-runner serve --listen ADDR:PORT --cert F --key F --client-ca F\n"
 		"                              [--client-cn tracegate-gateway] --node NAME\n"
-		"                              [--cgroup-root PATH] [--cache-dir DIR] [--max-sessions N]\n");
+		"                              [--cgroup-root PATH] [--cache-dir DIR] [--max-sessions N]\n"
+		"                              [--session-grace SECONDS]\n");
 }
 
 static int parse_args(int argc, char **argv, struct serve_opts *o)
@@ -548,6 +558,7 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 		{ "cgroup-root", required_argument, NULL, 'r' },
 		{ "cache-dir", required_argument, NULL, 'd' },
 		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "session-grace", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -555,6 +566,7 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 
 	o->client_cn = "tracegate-gateway";
 	o->max_sessions = SERVE_DEFAULT_MAX_SESSIONS;
+	o->session_grace_s = SERVE_SESSION_GRACE_S;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -577,6 +589,13 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 			o->max_sessions = (unsigned)n;
 			break;
 		}
+		case 'g':
+			if (parse_u64(optarg, &o->session_grace_s) < 0 || o->session_grace_s == 0 ||
+			    o->session_grace_s > 3600) {
+				log_error("--session-grace \"%s\": not a number of seconds from 1 to 3600", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'h':
 			usage();
 			return 1;
@@ -640,6 +659,20 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	return 0;
 }
 
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *sv = arg;
+	uint64_t now = now_mono_ns();
+
+	for (struct child *c = sv->children; c; c = c->next)
+		if (c->kill_at_ns && now >= c->kill_at_ns) {
+			log_error("session %s pods=%s: still running %llu s past its duration; killing child %d",
+				  c->trace, c->pods, (unsigned long long)sv->o.session_grace_s, (int)c->pid);
+			kill(c->pid, SIGKILL);
+			c->kill_at_ns = 0;
+		}
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve sv = { 0 };
@@ -647,7 +680,9 @@ int cmd_serve(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct event *sigs[3] = { NULL, NULL, NULL };
+	struct event *watchdog = NULL;
 	static const int signos[3] = { SIGCHLD, SIGTERM, SIGINT };
+	static const struct timeval second = { .tv_sec = 1 };
 	struct tls_opts to = { .sz = sizeof(to) };
 	int r, i;
 
@@ -698,6 +733,12 @@ int cmd_serve(int argc, char **argv)
 			goto out;
 		}
 	}
+	watchdog = event_new(sv.base, -1, EV_PERSIST, watchdog_cb, &sv);
+	if (!watchdog || event_add(watchdog, &second) < 0) {
+		log_error("libevent: cannot start the session watchdog");
+		r = 1;
+		goto out;
+	}
 	log_info("serving node \"%s\" on %s (cgroup2 at \"%s\", root \"%s\", client CN \"%s\", %u sessions)",
 		 sv.o.node, sv.o.listen, sv.cg2mnt, sv.o.cgroup_root ? sv.o.cgroup_root : "/", sv.o.client_cn,
 		 sv.o.max_sessions);
@@ -717,6 +758,8 @@ out:
 	for (i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
+	if (watchdog)
+		event_free(watchdog);
 	if (sv.lst)
 		evconnlistener_free(sv.lst);
 	if (sv.base)
