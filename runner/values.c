@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/util.h"
 #include "runner/loader.h"
 #include "runner/syms.h"
 #include "runner/values.h"
@@ -75,13 +76,61 @@ static int stack(struct values *v, const struct sem_type *t, int64_t id, int pid
 	return syms_format_stack(out, ips, n, &so);
 }
 
+/*
+ * username: the name /etc/passwd gives the uid, else the number, as
+ * bpftrace 0.17 does (it reads the file too).  Reading the file ourselves
+ * rather than through NSS keeps the session sandbox tight: getpwuid()
+ * would load NSS modules and talk to nscd/systemd-userdb over sockets.
+ * The file is read once per process (at most VALUES_PASSWD_MAX bytes).
+ */
+#define VALUES_PASSWD_MAX (4u << 20)
+static char *passwd_text;
+static size_t passwd_len;
+static bool passwd_loaded;
+
+static bool passwd_lookup(uint64_t uid, const char **ret_name, size_t *ret_len)
+{
+	const char *p, *end;
+
+	if (!passwd_loaded) {
+		passwd_loaded = true;
+		if (read_file("/etc/passwd", VALUES_PASSWD_MAX, &passwd_text, &passwd_len) < 0)
+			passwd_text = NULL;
+	}
+	if (!passwd_text)
+		return false;
+	for (p = passwd_text, end = passwd_text + passwd_len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *line_end = nl ? nl : end;
+		const char *c1 = memchr(p, ':', (size_t)(line_end - p));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(line_end - c1 - 1)) : NULL;
+		const char *c3 = c2 ? memchr(c2 + 1, ':', (size_t)(line_end - c2 - 1)) : NULL;
+
+		if (c3 && c3 > c2 + 1 && c1 > p) {
+			uint64_t v = 0;
+			bool digits = true;
+
+			for (const char *q = c2 + 1; q < c3 && digits; q++) {
+				digits = *q >= '0' && *q <= '9' && v <= UINT32_MAX;
+				v = v * 10 + (uint64_t)(*q - '0');
+			}
+			if (digits && v == uid) {
+				*ret_name = p;
+				*ret_len = (size_t)(c1 - p);
+				return true;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
 static int username(uint64_t uid, struct buf *out)
 {
-	struct passwd pw, *res = NULL;
-	char tmp[4096];
+	const char *name;
+	size_t len;
 
-	if (getpwuid_r((uid_t)uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
-		return buf_adds(out, res->pw_name);
+	if (passwd_lookup(uid, &name, &len))
+		return buf_add(out, name, len);
 	return buf_printf(out, "%" PRIu64, uid);
 }
 
