@@ -20,20 +20,6 @@
 
 extern char **environ;
 
-static int xerr(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int xerr(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_err, fmt, ap) < 0)
-			*ret_err = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 void kc_exec_cred_release(struct kc_exec_cred *c)
 {
 	if (!c)
@@ -65,29 +51,29 @@ int kc_exec_parse(const char *api_version, const char *out, size_t len, struct k
 
 	j = json_loadb(out, len, 0, &jerr);
 	if (!json_is_object(j))
-		return xerr(ret_err, -TG_EAUTHN, "exec plugin: output is not an ExecCredential: %s",
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin: output is not an ExecCredential: %s",
 			    j ? "not an object" : jerr.text);
 	v = json_string_value(json_object_get(j, "apiVersion"));
 	if (!v || strcmp(v, api_version))
-		return xerr(ret_err, -TG_EAUTHN,
+		return tg_fail(ret_err, -TG_EAUTHN,
 			    "exec plugin: ExecCredential apiVersion \"%s\" does not match the configured \"%s\"",
 			    v ? v : "", api_version);
 	v = json_string_value(json_object_get(j, "kind"));
 	if (!v || strcmp(v, "ExecCredential"))
-		return xerr(ret_err, -TG_EAUTHN, "exec plugin: output kind is \"%s\", not ExecCredential",
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin: output kind is \"%s\", not ExecCredential",
 			    v ? v : "");
 	st = json_object_get(j, "status");
 	if (!json_is_object(st))
-		return xerr(ret_err, -TG_EAUTHN, "exec plugin: ExecCredential has no status");
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin: ExecCredential has no status");
 	tok = json_string_value(json_object_get(st, "token"));
 	cert = json_string_value(json_object_get(st, "clientCertificateData"));
 	key = json_string_value(json_object_get(st, "clientKeyData"));
 	if ((cert && *cert) != (key && *key))
-		return xerr(ret_err, -TG_EAUTHN, "exec plugin: %s without %s",
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin: %s without %s",
 			    cert && *cert ? "clientCertificateData" : "clientKeyData",
 			    cert && *cert ? "clientKeyData" : "clientCertificateData");
 	if (!(tok && *tok) && !(cert && *cert))
-		return xerr(ret_err, -TG_EAUTHN, "exec plugin: ExecCredential has neither a token nor a client certificate");
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin: ExecCredential has neither a token nor a client certificate");
 	if (tok && *tok && !(c.token = strdup(tok)))
 		return -ENOMEM;
 	if (cert && *cert) {
@@ -145,23 +131,23 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 	pid_t pid;
 
 	if (!x->api_version || !*x->api_version)
-		return xerr(ret_err, -TG_ECONFIG, "exec plugin \"%s\": apiVersion is required", x->command);
+		return tg_fail(ret_err, -TG_ECONFIG, "exec plugin \"%s\": apiVersion is required", x->command);
 	if (!api_supported(x->api_version))
-		return xerr(ret_err, -TG_ECONFIG,
+		return tg_fail(ret_err, -TG_ECONFIG,
 			    "exec plugin \"%s\": apiVersion \"%s\" is not supported (want client.authentication.k8s.io/v1 or v1beta1)",
 			    x->command, x->api_version);
 	if (!mode || !*mode) {
 		if (!strcmp(x->api_version, "client.authentication.k8s.io/v1"))
-			return xerr(ret_err, -TG_ECONFIG,
+			return tg_fail(ret_err, -TG_ECONFIG,
 				    "exec plugin \"%s\": interactiveMode is required for client.authentication.k8s.io/v1",
 				    x->command);
 		mode = "IfAvailable";
 	}
 	if (strcmp(mode, "Never") && strcmp(mode, "IfAvailable") && strcmp(mode, "Always"))
-		return xerr(ret_err, -TG_ECONFIG, "exec plugin \"%s\": interactiveMode \"%s\" is not Never, IfAvailable or Always",
+		return tg_fail(ret_err, -TG_ECONFIG, "exec plugin \"%s\": interactiveMode \"%s\" is not Never, IfAvailable or Always",
 			    x->command, mode);
 	if (!strcmp(mode, "Always") && !stdin_is_tty)
-		return xerr(ret_err, -TG_EAUTHN,
+		return tg_fail(ret_err, -TG_EAUTHN,
 			    "exec plugin \"%s\": interactiveMode is Always but standard input is not a terminal",
 			    x->command);
 	interactive = stdin_is_tty && strcmp(mode, "Never");
@@ -232,7 +218,7 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 		ssize_t n;
 
 		if (now >= deadline) {
-			r = xerr(ret_err, -ETIMEDOUT, "exec plugin \"%s\": no answer within %d s",
+			r = tg_fail(ret_err, -ETIMEDOUT, "exec plugin \"%s\": no answer within %d s",
 				 x->command, KC_EXEC_TIMEOUT_MS / 1000);
 			break;
 		}
@@ -248,7 +234,7 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 		if (n <= 0)
 			break;
 		if (buf_add(&out, chunk, (size_t)n) < 0) {
-			r = xerr(ret_err, -E2BIG, "exec plugin \"%s\": output longer than %u bytes",
+			r = tg_fail(ret_err, -E2BIG, "exec plugin \"%s\": output longer than %u bytes",
 				 x->command, KC_EXEC_MAX_OUTPUT);
 			break;
 		}
@@ -260,16 +246,16 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 	if (r < 0)
 		goto close_pipes;
 	if (child_errno == ENOENT) {
-		r = xerr(ret_err, -TG_EAUTHN, "exec plugin \"%s\" not found%s%s", x->command,
+		r = tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\" not found%s%s", x->command,
 			 x->install_hint ? ": " : "", x->install_hint ? x->install_hint : "");
 		goto close_pipes;
 	}
 	if (child_errno) {
-		r = xerr(ret_err, -TG_EAUTHN, "exec plugin \"%s\": %s", x->command, strerror(child_errno));
+		r = tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\": %s", x->command, strerror(child_errno));
 		goto close_pipes;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		r = xerr(ret_err, -TG_EAUTHN, "exec plugin \"%s\" failed (%s %d)", x->command,
+		r = tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\" failed (%s %d)", x->command,
 			 WIFEXITED(status) ? "exit status" : "signal",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		goto close_pipes;

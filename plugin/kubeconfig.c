@@ -28,20 +28,6 @@ struct kc_parse {
 	char **err;
 };
 
-static int kc_errf(char **ret_err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int kc_errf(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err) {
-		va_start(ap, fmt);
-		if (vasprintf(ret_err, fmt, ap) < 0)
-			*ret_err = NULL;
-		va_end(ap);
-	}
-	return r;
-}
-
 /* "file:line:col: message" at node n. */
 static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...)
@@ -55,7 +41,7 @@ static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
-	return kc_errf(p->err, -TG_ECONFIG, "%s:%zu:%zu: %s", p->path, n->start_mark.line + 1,
+	return tg_fail(p->err, -TG_ECONFIG, "%s:%zu:%zu: %s", p->path, n->start_mark.line + 1,
 		       n->start_mark.column + 1, msg);
 }
 
@@ -652,14 +638,14 @@ int kubeconfig_parse(struct kubeconfig *kc, const char *path, const char *text, 
 	int r;
 
 	if (len > KC_MAX_FILE)
-		return kc_errf(ret_err, -EFBIG, "%s: larger than %u bytes", path, KC_MAX_FILE);
+		return tg_fail(ret_err, -EFBIG, "%s: larger than %u bytes", path, KC_MAX_FILE);
 	if (memchr(text, '\0', len))
-		return kc_errf(ret_err, -TG_ECONFIG, "%s: contains a NUL byte", path);
+		return tg_fail(ret_err, -TG_ECONFIG, "%s: contains a NUL byte", path);
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		r = kc_errf(ret_err, -TG_ECONFIG, "%s:%zu:%zu: %s%s%s", path,
+		r = tg_fail(ret_err, -TG_ECONFIG, "%s:%zu:%zu: %s%s%s", path,
 			    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
 			    parser.problem ? parser.problem : "does not parse",
 			    parser.context ? " " : "", parser.context ? parser.context : "");
@@ -732,9 +718,9 @@ static int load_one(struct kubeconfig *kc, size_t *nfiles, const char *path, boo
 	if (r == -ENOENT && missing_ok)
 		return 0;
 	if (r == -EFBIG)
-		return kc_errf(ret_err, r, "kubeconfig \"%s\": larger than %u bytes", path, KC_MAX_FILE);
+		return tg_fail(ret_err, r, "kubeconfig \"%s\": larger than %u bytes", path, KC_MAX_FILE);
 	if (r < 0)
-		return kc_errf(ret_err, r, "kubeconfig \"%s\": %s", path, strerror(-r));
+		return tg_fail(ret_err, r, "kubeconfig \"%s\": %s", path, strerror(-r));
 	r = kubeconfig_parse(kc, path, text, len, ret_err);
 	if (r < 0)
 		return r;
@@ -772,7 +758,7 @@ int kubeconfig_load(const struct kc_load_opts *opts, struct kubeconfig *ret, cha
 			if (dup || !*s)
 				continue;
 			if (nseen == KC_MAX_FILES) {
-				r = kc_errf(ret_err, -E2BIG, "KUBECONFIG: more than %u files",
+				r = tg_fail(ret_err, -E2BIG, "KUBECONFIG: more than %u files",
 					    KC_MAX_FILES);
 				break;
 			}
@@ -848,10 +834,10 @@ static int read_cred(const char *what, const char *owner, const char *path, char
 	int r = read_file(path, KC_MAX_CRED, ret, ret_len);
 
 	if (r == -EFBIG)
-		return kc_errf(ret_err, r, "%s \"%s\": %s file \"%s\" is larger than %u bytes", what,
+		return tg_fail(ret_err, r, "%s \"%s\": %s file \"%s\" is larger than %u bytes", what,
 			       owner, what, path, KC_MAX_CRED);
 	if (r < 0)
-		return kc_errf(ret_err, r, "%s \"%s\": cannot read \"%s\": %s", what, owner, path,
+		return tg_fail(ret_err, r, "%s \"%s\": cannot read \"%s\": %s", what, owner, path,
 			       strerror(-r));
 	return 0;
 }
@@ -885,7 +871,7 @@ static int resolve_user(const struct kc_user *u, const struct kc_overrides *o,
 			len -= lead;
 		}
 		if (len == 0 || memchr(res->token, '\0', len) || strpbrk(res->token, "\r\n"))
-			return kc_errf(ret_err, -TG_ECONFIG, "user \"%s\": tokenFile \"%s\" holds no usable token",
+			return tg_fail(ret_err, -TG_ECONFIG, "user \"%s\": tokenFile \"%s\" holds no usable token",
 				       u->name, u->token_file);
 	}
 	if (!u)
@@ -905,7 +891,7 @@ static int resolve_user(const struct kc_user *u, const struct kc_overrides *o,
 	if (r < 0)
 		return r;
 	if (!!res->cert != !!res->key)
-		return kc_errf(ret_err, -TG_ECONFIG, "user \"%s\": %s without %s", u->name,
+		return tg_fail(ret_err, -TG_ECONFIG, "user \"%s\": %s without %s", u->name,
 			       res->cert ? "client-certificate" : "client-key",
 			       res->cert ? "client-key" : "client-certificate");
 	/* a credential plugin runs only when nothing else gave a token */
@@ -927,33 +913,33 @@ int kubeconfig_resolve(const struct kubeconfig *kc, const struct kc_overrides *o
 
 	if (!ctxname || !*ctxname) {
 		if (!kc->files || !kc->files[0])
-			return kc_errf(ret_err, -TG_ECONFIG,
+			return tg_fail(ret_err, -TG_ECONFIG,
 				       "no kubeconfig found: set KUBECONFIG, use --kubeconfig, or create ~/.kube/config");
-		return kc_errf(ret_err, -TG_ECONFIG,
+		return tg_fail(ret_err, -TG_ECONFIG,
 			       "no context: the kubeconfig sets no current-context; pass --context");
 	}
 	for (size_t i = 0; i < kc->ncontexts; i++)
 		if (!strcmp(kc->contexts[i].name, ctxname))
 			ctx = &kc->contexts[i];
 	if (!ctx)
-		return kc_errf(ret_err, -TG_ENOTFOUND, "context \"%s\" not found in the kubeconfig",
+		return tg_fail(ret_err, -TG_ENOTFOUND, "context \"%s\" not found in the kubeconfig",
 			       ctxname);
 	clname = o->cluster && *o->cluster ? o->cluster : ctx->cluster;
 	uname = o->user && *o->user ? o->user : ctx->user;
 	if (!clname || !*clname)
-		return kc_errf(ret_err, -TG_ECONFIG, "context \"%s\" names no cluster", ctxname);
+		return tg_fail(ret_err, -TG_ECONFIG, "context \"%s\" names no cluster", ctxname);
 	for (size_t i = 0; i < kc->nclusters; i++)
 		if (!strcmp(kc->clusters[i].name, clname))
 			cl = &kc->clusters[i];
 	if (!cl)
-		return kc_errf(ret_err, -TG_ENOTFOUND, "cluster \"%s\" (context \"%s\") not found in the kubeconfig",
+		return tg_fail(ret_err, -TG_ENOTFOUND, "cluster \"%s\" (context \"%s\") not found in the kubeconfig",
 			       clname, ctxname);
 	if (uname && *uname) {
 		for (size_t i = 0; i < kc->nusers; i++)
 			if (!strcmp(kc->users[i].name, uname))
 				u = &kc->users[i];
 		if (!u)
-			return kc_errf(ret_err, -TG_ENOTFOUND, "user \"%s\" (context \"%s\") not found in the kubeconfig",
+			return tg_fail(ret_err, -TG_ENOTFOUND, "user \"%s\" (context \"%s\") not found in the kubeconfig",
 				       uname, ctxname);
 	}
 	ns = o->namespace && *o->namespace ? o->namespace :

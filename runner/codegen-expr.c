@@ -744,24 +744,18 @@ static int field(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 }
 
+/* The C spelling of the binary operators C evaluates as bpftrace does
+ * (the language's spelling, tg_op_str); NULL for the others, which the
+ * caller generates itself (division, modulo, logic). */
 static const char *cop(enum tg_op op)
 {
 	switch (op) {
-	case TG_OP_BOR: return "|";
-	case TG_OP_BXOR: return "^";
-	case TG_OP_BAND: return "&";
-	case TG_OP_EQ: return "==";
-	case TG_OP_NE: return "!=";
-	case TG_OP_LT: return "<";
-	case TG_OP_LE: return "<=";
-	case TG_OP_GT: return ">";
-	case TG_OP_GE: return ">=";
-	case TG_OP_SHL: return "<<";
-	case TG_OP_SHR: return ">>";
-	case TG_OP_ADD: return "+";
-	case TG_OP_SUB: return "-";
-	case TG_OP_MUL: return "*";
-	default: return NULL;
+	case TG_OP_BOR: case TG_OP_BXOR: case TG_OP_BAND:
+	case TG_OP_EQ: case TG_OP_NE: case TG_OP_LT: case TG_OP_LE: case TG_OP_GT: case TG_OP_GE:
+	case TG_OP_SHL: case TG_OP_SHR: case TG_OP_ADD: case TG_OP_SUB: case TG_OP_MUL:
+		return tg_op_str(op);
+	default:
+		return NULL;
 	}
 }
 
