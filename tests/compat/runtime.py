@@ -111,10 +111,14 @@ def run_one(t, tracer, workdir):
         cmd = t["prog_or_run"].replace("{{BPFTRACE}}", " ".join(base))
         shell = True
     timeout = float(t["timeout"] or 5) + 2.0
-    # Two tests wait for an event that nothing on this machine makes
-    # (glibc 2.36 sleeps with clock_nanosleep; no traffic arrives): make it
-    # once probes are attached, as their AFTER would.
+    # Some tests wait for an event that an idle machine does not make
+    # (glibc 2.36 sleeps with clock_nanosleep; no traffic arrives; page
+    # faults: bpftrace makes its own after attaching, a quiet runner
+    # makes none): make it once probes are attached, as their AFTER would.
+    faults = "while :; do cat /proc/self/status >/dev/null; sleep 0.05; done"
     triggers = {
+        "software": faults,
+        "software_order": faults,
         "tracepoint_pointer_type_resolution":
             "while :; do python3 -c 'import ctypes,struct; ctypes.CDLL(None).syscall(35, struct.pack(\"qq\", 0, 10000000), None)'; done",
         "tracepoint_nested_pointer_type_resolution":
