@@ -9,33 +9,8 @@ source "$(dirname "$0")/lib.sh"
 need_bpf "gateway limits" || exit 0
 
 # A ServiceAccount tenant of team-a, for the per-namespace limit.
-SA_TOKEN=tg-sa-debugger-e2e-5c1e2a7b9d
-kubesim_start() {
-	cat "$TG_FIXTURES/tokens.yaml" - >"$TG_WORK/tokens.yaml" <<EOF
-- token: $SA_TOKEN
-  username: system:serviceaccount:team-a:debugger
-  uid: 5a7e0c1d-0000-4000-8000-0000000de8e9
-  audiences: ["tracegate"]
-EOF
-	mkdir -p "$TG_WORK/rbac"
-	cat >"$TG_WORK/rbac/debugger.yaml" <<EOF
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: debugger-traces, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tracegate-tracer}
-subjects:
-- {kind: ServiceAccount, name: debugger, namespace: team-a}
-EOF
-	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
-		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
-		--tokens "$TG_WORK/tokens.yaml" --objects "$TG_FIXTURES/objects" \
-		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" --rbac "$TG_WORK/rbac" \
-		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
-	TG_KUBESIM_PID=$!
-	TG_PIDS+=("$TG_KUBESIM_PID")
-	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TG_KUBESIM_PORT" || {
-		log "kubesim did not start:"; cat "$TG_WORK/kubesim.stderr" >&2; return 1; }
-}
+TG_WITH_DEBUGGER_SA=1
+SA_TOKEN=$TG_DEBUGGER_TOKEN
 
 POL=$(mktemp -d /tmp/tg-e2e-limits.XXXXXX)
 # limits LIMITS-FLOW-MAP: the one policy, with these limits

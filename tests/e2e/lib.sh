@@ -239,12 +239,40 @@ stack_start() {
 	export KUBECONFIG=$TG_WORK/kubeconfig
 }
 
+# A ServiceAccount tenant of team-a (system:serviceaccount:team-a:debugger,
+# bound to tracegate-tracer): set TG_WITH_DEBUGGER_SA=1 before stack_start
+# and use $TG_DEBUGGER_TOKEN.
+TG_DEBUGGER_TOKEN=tg-sa-debugger-e2e-5c1e2a7b9d
+debugger_sa_fixtures() {
+	cat "$TG_FIXTURES/tokens.yaml" - >"$TG_WORK/tokens.yaml" <<EOF
+- token: $TG_DEBUGGER_TOKEN
+  username: system:serviceaccount:team-a:debugger
+  uid: 5a7e0c1d-0000-4000-8000-0000000de8e9
+  audiences: ["tracegate"]
+EOF
+	mkdir -p "$TG_WORK/rbac"
+	cat >"$TG_WORK/rbac/debugger.yaml" <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: debugger-traces, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tracegate-tracer}
+subjects:
+- {kind: ServiceAccount, name: debugger, namespace: team-a}
+EOF
+}
+
 kubesim_start() {
+	local tokens=$TG_FIXTURES/tokens.yaml extra=()
+	if [ -n "${TG_WITH_DEBUGGER_SA:-}" ]; then
+		debugger_sa_fixtures
+		tokens=$TG_WORK/tokens.yaml
+		extra=(--rbac "$TG_WORK/rbac")
+	fi
 	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
 		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
-		--tokens "$TG_FIXTURES/tokens.yaml" \
+		--tokens "$tokens" \
 		--objects "$TG_FIXTURES/objects" \
-		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" \
+		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" "${extra[@]}" \
 		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
 	TG_KUBESIM_PID=$!
 	TG_PIDS+=("$TG_KUBESIM_PID")
