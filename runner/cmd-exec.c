@@ -123,7 +123,8 @@ static void usage(void)
 {
 	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]\n"
 	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
-	      "                             [--max-map-entries N] [--rate N] [--cpu-budget F]\n"
+	      "                             [--max-map-entries N] [--max-map-bytes N] [--rate N]\n"
+	      "                             [--cpu-budget F]\n"
 	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n",
 	      stderr);
 }
@@ -154,6 +155,7 @@ int cmd_exec(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "max-map-entries", required_argument, NULL, 'M' },
+		{ "max-map-bytes", required_argument, NULL, 'Y' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "cpu-budget", required_argument, NULL, 'B' },
 		{ "summary", no_argument, NULL, 'S' },
@@ -187,6 +189,14 @@ int cmd_exec(int argc, char **argv)
 			if (parse_u64(optarg, &secs) < 0 || secs > EXEC_MAX_DURATION_S) {
 				log_error("--duration \"%s\": expected seconds (0..%llu)", optarg,
 					  (unsigned long long)EXEC_MAX_DURATION_S);
+				return 2;
+			}
+			break;
+		case 'Y':
+			if (parse_u64(optarg, &lim.max_map_bytes) < 0 || !lim.max_map_bytes ||
+			    lim.max_map_bytes > (UINT64_C(1) << 40)) {
+				log_error("--max-map-bytes \"%s\": expected bytes (1..%llu)", optarg,
+					  (unsigned long long)(UINT64_C(1) << 40));
 				return 2;
 			}
 			break;

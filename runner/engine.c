@@ -789,6 +789,41 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 	return run->err;
 }
 
+/*
+ * maxMapBytes: what one entry of every growing map costs together (key and
+ * value; per CPU for per-CPU maps; stack maps by their frames), and the
+ * largest per-map entry count that keeps all of them within the limit.
+ * One-entry array maps (scalar counts) are counted as if they grew too,
+ * which errs on the side of the limit.
+ */
+static int cap_entries_by_bytes(const struct sem *s, const struct engine_limits *lim, int ncpus,
+				uint64_t *max_entries, char **ret_err)
+{
+	uint64_t per_entry = 0;
+
+	if (!lim || !lim->max_map_bytes)
+		return 0;
+	for (size_t i = 0; i < s->nmaps; i++) {
+		const struct sem_map *m = &s->maps[i];
+		uint64_t bytes = (uint64_t)cg_key_size(m) + cg_val_size(m);
+
+		per_entry += sem_map_percpu(m) ? bytes * (uint64_t)ncpus : bytes;
+	}
+	for (size_t f = 1; f <= SEM_STACK_FRAMES; f++)
+		if (s->stack_frames[f])
+			per_entry += 4 + 8 * (uint64_t)f;
+	if (!per_entry)
+		return 0;
+	if (lim->max_map_bytes < per_entry)
+		return tg_fail(ret_err, -TG_ELIMIT,
+			       "maps: one entry in each of the program's maps takes %" PRIu64
+			       " bytes, more than the limit maxMapBytes (%" PRIu64 ")",
+			       per_entry, lim->max_map_bytes);
+	if (lim->max_map_bytes / per_entry < *max_entries)
+		*max_entries = lim->max_map_bytes / per_entry;
+	return 0;
+}
+
 int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,
 	       struct engine_result *res, char **ret_err)
 {
@@ -902,6 +937,10 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		for (; nfast < o->scope->n; nfast++)
 			globals[nglobals++] = (struct loader_global){ "tg_scope_fast", o->scope->targets[nfast].cgid,
 								      (uint32_t)nfast };
+	r = cap_entries_by_bytes(&sem, o->limits, run.ncpus, &max_entries, ret_err);
+	if (r < 0)
+		goto out;
+	run.max_entries = max_entries;
 	{
 		struct cg_opts co = { .sz = sizeof(co), .levels = o->scope ? levels : NULL,
 				      .nlevels = nlevels, .max_map_entries = max_entries,

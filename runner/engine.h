@@ -25,6 +25,9 @@ struct engine_limits {
 	uint64_t events_per_second;   /* 0 = unlimited; excess dropped and counted */
 	uint64_t max_duration_ns;     /* 0 = unlimited */
 	double cpu_budget;            /* share of one CPU; 0 = unlimited */
+	uint64_t max_map_bytes;       /* all maps' entries together; 0 = unlimited:
+					 each map's entries are capped so that the
+					 program's maps cannot grow past it */
 };
 
 struct engine_sink {

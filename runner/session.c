@@ -111,6 +111,7 @@ static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_du
 		return tg_fail(ret_err, -EINVAL, "\"limits\": not an object");
 	if ((r = uint_field(o, "maxMapEntries", "limits.", 1u << 24, &req->limits.max_map_entries, ret_err)) < 0 ||
 	    (r = uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &req->limits.events_per_second, ret_err)) < 0 ||
+	    (r = uint_field(o, "maxMapBytes", "limits.", UINT64_C(1) << 40, &req->limits.max_map_bytes, ret_err)) < 0 ||
 	    (r = uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, max_duration, ret_err)) < 0)
 		return r;
 	v = json_object_get(o, "cpuBudget");

@@ -49,6 +49,26 @@ else
 	tap_fail "exec limits: --max-map-entries" "entries $n mapDrops ${md:-none}" "$(tail -3 "$work/map.err")"
 fi
 
+# 1b. map bytes: each map's entries capped so all maps fit (key 16 bytes +
+# a per-CPU 8-byte count), and a limit too small for one entry refused
+cpus=$(nproc)
+per=$((16 + 8 * cpus))
+run mapb --max-map-bytes $((per * 10)) --duration 2 \
+	-e 'tracepoint:syscalls:sys_enter_openat { @[pid, nsecs] = count(); }'
+n=$(grep -c '^@\[' "$work/mapb.out")
+md=$(end_field mapDrops "$work/mapb.err")
+if [ "$n" -le 10 ] && [ "$n" -gt 0 ] && [ "${md:-0}" -gt 0 ]; then
+	tap_ok "exec limits: --max-map-bytes $((per * 10)) keeps $n entries of $per bytes, $md refused updates counted"
+else
+	tap_fail "exec limits: --max-map-bytes" "entries $n mapDrops ${md:-none}" "$(tail -3 "$work/mapb.err")"
+fi
+run mapb0 --max-map-bytes 8 -e 'BEGIN { @[1] = count(); exit(); }'
+if grep -q 'more than the limit maxMapBytes (8)' "$work/mapb0.err"; then
+	tap_ok "exec limits: a maxMapBytes too small for one entry is refused, naming the limit"
+else
+	tap_fail "exec limits: a maxMapBytes too small for one entry is refused" "$(tail -3 "$work/mapb0.err")"
+fi
+
 # 2. events per second: dropped in BPF, counted
 run rate --rate 200 --duration 3 -e 'tracepoint:syscalls:sys_enter_openat { printf("%d\n", pid); }'
 ev=$(end_field events "$work/rate.err")
