@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The allowing policy's limits, through the gateway to the runner and back:
-# maxDuration ends a trace with reason "duration"; maxMapEntries stops a
-# map growing and counts the drops; eventsPerSecond drops a flood and the
+# maxDuration ends a trace with reason "duration"; maxMapEntries and
+# maxMapBytes stop maps growing and count the drops; eventsPerSecond drops a flood and the
 # count reaches the client's end line and the audit record; concurrent
 # traces per user and per namespace answer 429 naming the limit; the CPU
 # budget stops a program with reason "cpu-budget".
@@ -90,6 +90,20 @@ else
 fi
 check "the map drops are in the audit record ($mapdrops)" \
 	test "$(last_complete 'r["tracegate"].get("mapDrops")')" = "${mapdrops:-x}"
+
+# ---- maxMapBytes -------------------------------------------------------------
+# @[nsecs] = count(): an 8-byte key and a per-CPU 8-byte count per entry
+per=$((8 + 8 * $(nproc)))
+limits "{maxDuration: 3s, maxMapBytes: $((per * 12))}"
+timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -o json -e "$1"' \
+	"$TG_WORK" 'tracepoint:syscalls:sys_enter_openat { @[nsecs] = count(); }' >"$out" 2>"$err"
+entries=$(grep '"type":"map"' "$out" | tail -1 | json_get 'len(d["entries"])' 2>/dev/null)
+mapdrops=$(end_rec 'd.get("mapDrops")')
+if [ -n "$entries" ] && [ "$entries" -le 12 ] && [ "${mapdrops:-0}" -gt 0 ] 2>/dev/null; then
+	tap_ok "maxMapBytes $((per * 12)): the map stops at $entries entries of $per bytes and $mapdrops drops reach the end line"
+else
+	tap_fail "maxMapBytes: the maps stop growing within the bytes and the drops are counted" "entries=$entries mapDrops=$mapdrops" "$(grep -v '"output"' "$out" | tail -3)" "$(cat "$err")"
+fi
 
 # ---- eventsPerSecond ------------------------------------------------------------
 limits '{maxDuration: 3s, eventsPerSecond: 20}'
