@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/runner-compile.h"
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
@@ -124,19 +125,9 @@ static void compile_and_verify(const char *src)
 {
 	struct compile_result cr;
 	char dir[] = "/tmp/tg-unit-cache-XXXXXX";
-	_cleanup_free_ char *err = NULL, *verr = NULL;
-	struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
-	int r;
 
 	assert_non_null(mkdtemp(dir));
-	r = compile_bpf(src, strlen(src), dir, &cr, &err);
-	if (r < 0)
-		print_message("%s\n", err ? err : "?");
-	assert_int_equal(r, 0);
-	r = verify_object(cr.obj, cr.len, &vo, &verr);
-	if (r < 0)
-		print_message("%s\n", verr ? verr : "?");
-	assert_int_equal(r, 0);
+	tu_compile_verify(src, dir, &cr);
 	free(cr.obj);
 	{
 		char path[sizeof(dir) + sizeof(cr.hash) + 8];

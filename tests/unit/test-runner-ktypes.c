@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "tests/unit/runner-compile.h"
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -198,18 +199,8 @@ static struct gen_out generate(const char *text, const int *levels, size_t nleve
 static void compile_and_verify(const char *src)
 {
 	struct compile_result cr;
-	_cleanup_free_ char *err = NULL, *verr = NULL;
-	struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
-	int r;
 
-	r = compile_bpf(src, strlen(src), cache_dir, &cr, &err);
-	if (r < 0)
-		print_message("%s\n", err ? err : "?");
-	assert_int_equal(r, 0);
-	r = verify_object(cr.obj, cr.len, &vo, &verr);
-	if (r < 0)
-		print_message("%s\n", verr ? verr : "?");
-	assert_int_equal(r, 0);
+	tu_compile_verify(src, cache_dir, &cr);
 	free(cr.obj);
 }
 
