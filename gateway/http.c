@@ -40,6 +40,7 @@ struct http_conn {
 	const struct http_conn_ops *ops;
 	void *ud;
 	char peer[INET6_ADDRSTRLEN];
+	uint64_t accepted_ns;     /* wall clock */
 };
 
 struct http_server {
@@ -49,6 +50,8 @@ struct http_server {
 	struct http_limits lim;
 	http_handler_fn handler;
 	void *ud;
+	http_refuse_fn refuse;
+	void *refuse_ud;
 	struct http_conn *conns;
 	unsigned nconns;
 	unsigned long rejected;
@@ -394,14 +397,123 @@ int http_conn_respond(struct http_conn *c, int code, const char *content_type,
 	return r;
 }
 
-/* Answers a request refused at the HTTP layer with a Status body. */
+static bool head_is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+void http_head_peek(const char *head, size_t len, struct http_head_view *ret)
+{
+	const char *p = head, *end = head + len, *eol, *sp;
+
+	*ret = (struct http_head_view){ 0 };
+	if (!head || !len)
+		return;
+	eol = memchr(p, '\n', len);
+	if (!eol)
+		eol = end;
+	sp = memchr(p, ' ', (size_t)(eol - p));
+	ret->method = p;
+	ret->method_len = (size_t)((sp ? sp : eol) - p);
+	if (ret->method_len && p[ret->method_len - 1] == '\r' && !sp)
+		ret->method_len--;
+	if (sp) {
+		const char *t = sp + 1, *tend = memchr(t, ' ', (size_t)(eol - t));
+
+		if (!tend) {
+			tend = eol;
+			if (tend > t && tend[-1] == '\r')
+				tend--;
+		}
+		ret->target = t;
+		ret->target_len = (size_t)(tend - t);
+	}
+	/* header lines, up to the empty one */
+	for (p = eol < end ? eol + 1 : end; p < end; p = eol + 1) {
+		static const char ua[] = "user-agent:";
+		size_t n;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		n = (size_t)(eol - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			break;
+		if (n >= sizeof(ua) - 1 && !strncasecmp(p, ua, sizeof(ua) - 1)) {
+			const char *v = p + sizeof(ua) - 1, *ve = p + n;
+
+			while (v < ve && head_is_space(*v))
+				v++;
+			while (ve > v && head_is_space(ve[-1]))
+				ve--;
+			ret->user_agent = v;
+			ret->user_agent_len = (size_t)(ve - v);
+			break;
+		}
+		if (eol == end)
+			break;
+	}
+}
+
+/* What the owner's audit record of a refusal can know of the request. */
+static void conn_describe(struct http_conn *c, struct http_refusal *rf)
+{
+	struct evbuffer *in;
+	struct http_head_view v;
+	size_t n;
+	const char *raw;
+
+	if (c->req.method) {
+		const char *ua = http_request_header(&c->req, "User-Agent");
+
+		rf->parsed = true;
+		rf->method = c->req.method;
+		rf->method_len = strlen(c->req.method);
+		rf->target = c->req.target;
+		rf->target_len = strlen(c->req.target);
+		rf->user_agent = ua;
+		rf->user_agent_len = ua ? strlen(ua) : 0;
+		return;
+	}
+	/* The head did not parse (or is not whole): what it seems to say.
+	 * Never more than a head may hold is looked at. */
+	in = bufferevent_get_input(c->bev);
+	n = evbuffer_get_length(in);
+	if (n > c->srv->lim.max_header_bytes)
+		n = c->srv->lim.max_header_bytes;
+	raw = n ? (const char *)evbuffer_pullup(in, (ssize_t)n) : NULL;
+	if (!raw)
+		return;
+	http_head_peek(raw, n, &v);
+	rf->method = v.method;
+	rf->method_len = v.method_len;
+	rf->target = v.target;
+	rf->target_len = v.target_len;
+	rf->user_agent = v.user_agent;
+	rf->user_agent_len = v.user_agent_len;
+}
+
+/* Answers a request refused at the HTTP layer with a Status body, after
+ * the owner's hook has had its say (its audit record). */
 static void conn_refuse(struct http_conn *c, int code, const char *msg)
 {
-	json_t *st = status_new(code, msg, NULL);
-	char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	struct http_refusal rf = { .code = code, .message = msg, .peer = c->peer,
+				   .received_ns = c->accepted_ns };
+	const char *hdrs[] = { "Audit-ID", rf.audit_id, NULL };
+	json_t *st;
+	char *text;
 
-	(void)http_conn_respond(c, code, "application/json", NULL, text ? text : "",
-				text ? strlen(text) : 0);
+	if (c->srv->refuse) {
+		conn_describe(c, &rf);
+		c->srv->refuse(&rf, c->srv->refuse_ud);
+		rf.audit_id[sizeof(rf.audit_id) - 1] = '\0';
+	}
+	st = status_new(code, msg, NULL);
+	text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	(void)http_conn_respond(c, code, "application/json", rf.audit_id[0] ? hdrs : NULL,
+				text ? text : "", text ? strlen(text) : 0);
 	free(text);
 	json_decref(st);
 }
@@ -610,6 +722,7 @@ static void server_acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct
 		evutil_closesocket(fd);
 		return;
 	}
+	c->accepted_ns = now_real_ns();
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
 	else if (sa->sa_family == AF_INET6)
@@ -686,6 +799,12 @@ int http_server_new(struct event_base *base, SSL_CTX *ssl_ctx, const char *host,
 							 : ((struct sockaddr_in *)&ss)->sin_port);
 	*ret = s;
 	return 0;
+}
+
+void http_server_set_refuse_hook(struct http_server *s, http_refuse_fn fn, void *ud)
+{
+	s->refuse = fn;
+	s->refuse_ud = ud;
 }
 
 int http_server_port(const struct http_server *s)

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 
@@ -65,6 +66,41 @@ const char *http_request_header(const struct http_request *req, const char *name
 int http_parse_head(const char *head, size_t head_len, const struct http_limits *lim,
 		    struct http_request *req, int *ret_code, const char **ret_err);
 
+/*
+ * What a raw request head seems to say, for the audit record of a
+ * refusal: slices of head (never past len), not validated, any of them
+ * may be empty.  The method is the first line up to its first space, the
+ * target what follows up to the next space, the user agent the value of
+ * the first "User-Agent:" line before the empty line.
+ */
+struct http_head_view {
+	const char *method, *target, *user_agent;
+	size_t method_len, target_len, user_agent_len;
+};
+void http_head_peek(const char *head, size_t len, struct http_head_view *ret);
+
+/*
+ * A request the server refuses itself, before any handler (a malformed
+ * or oversized head, a body over the limit, a timeout, no memory): what
+ * it knows, for the owner's audit record.  method, target and user_agent
+ * are the client's bytes (raw slices, not NUL-terminated; NULL when not
+ * known); parsed tells whether the head was valid HTTP.
+ */
+struct http_refusal {
+	int code;
+	const char *message;       /* the Status message the client gets */
+	const char *method, *target, *user_agent;
+	size_t method_len, target_len, user_agent_len;
+	bool parsed;
+	const char *peer;          /* the client's address */
+	uint64_t received_ns;      /* wall clock: when the connection was accepted */
+	char audit_id[37];         /* the hook sets it when a record was written: the
+				      answer then carries it in "Audit-ID" */
+};
+/* Called before the refusal is answered; the answer goes out whatever it
+ * does (a refusal is a denial already). */
+typedef void (*http_refuse_fn)(struct http_refusal *r, void *ud);
+
 struct http_conn;
 struct http_server;
 
@@ -80,6 +116,8 @@ struct http_conn_ops {
 int http_server_new(struct event_base *base, SSL_CTX *ssl_ctx, const char *host, const char *port,
 		    const struct http_limits *lim, http_handler_fn handler, void *ud,
 		    struct http_server **ret, char **ret_err);
+/* Every refusal the server makes itself goes to fn first. */
+void http_server_set_refuse_hook(struct http_server *s, http_refuse_fn fn, void *ud);
 /* The bound port (useful with port "0"). */
 int http_server_port(const struct http_server *s);
 /* Stops accepting and closes connections that have not been handed to the

@@ -86,6 +86,11 @@ struct world {
 	struct event *resume;
 	char body[512];
 	size_t body_len;
+	/* the last refusal the server made itself, as its hook saw it */
+	int refused_code;
+	unsigned refusals;
+	bool refused_parsed;
+	char refused_method[64], refused_target[64], refused_ua[64];
 };
 
 static void produce(struct world *w)
@@ -133,6 +138,32 @@ static void handler(struct http_conn *c, struct http_request *req, void *ud)
 	}
 	snprintf(text, sizeof(text), "%s %zu", req->method, req->body_len);
 	http_conn_respond(c, 200, "text/plain", NULL, text, strlen(text));
+}
+
+static void slice(char *out, size_t size, const char *p, size_t len)
+{
+	if (!p)
+		len = 0;
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, p ? p : "", len);
+	out[len] = '\0';
+}
+
+static void refused(struct http_refusal *rf, void *ud)
+{
+	struct world *w = ud;
+
+	w->refusals++;
+	w->refused_code = rf->code;
+	w->refused_parsed = rf->parsed;
+	assert_non_null(rf->message);
+	assert_string_equal(rf->peer, "127.0.0.1");
+	assert_true(rf->received_ns > 0);
+	slice(w->refused_method, sizeof(w->refused_method), rf->method, rf->method_len);
+	slice(w->refused_target, sizeof(w->refused_target), rf->target, rf->target_len);
+	slice(w->refused_ua, sizeof(w->refused_ua), rf->user_agent, rf->user_agent_len);
+	snprintf(rf->audit_id, sizeof(rf->audit_id), "11111111-2222-4333-8444-%012u", w->refusals);
 }
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -223,6 +254,7 @@ static int setup(void **state)
 	w->resume = evtimer_new(w->base, resume_cb, w);
 	assert_int_equal(httpc_new(w->base, &w->hc), 0);
 	assert_int_equal(http_server_new(w->base, ssl, "127.0.0.1", "0", &lim, handler, w, &w->srv, &err), 0);
+	http_server_set_refuse_hook(w->srv, refused, w);
 	w->ssl = ssl;
 	w->port = http_server_port(w->srv);
 	assert_true(w->port > 0);
@@ -271,6 +303,11 @@ static void test_small_requests_and_limits(void **state)
 	run(w);
 	assert_int_equal(w->status, 413);
 	assert_non_null(strstr(w->body, "maxBodyBytes"));
+	/* the owner heard of it first, with what the head said */
+	assert_int_equal(w->refusals, 1);
+	assert_int_equal(w->refused_code, 413);
+	assert_string_equal(w->refused_method, "POST");
+	assert_string_equal(w->refused_target, "/echo");
 
 	/* more headers than maxHeaders: 431 */
 	for (int i = 0; i < 20; i++) {
@@ -283,6 +320,31 @@ static void test_small_requests_and_limits(void **state)
 	assert_int_equal(httpc_fetch(w->hc, e, h, 4096, fetch_done, w, NULL), 0);
 	run(w);
 	assert_int_equal(w->status, 431);
+	assert_int_equal(w->refusals, 2);
+	assert_int_equal(w->refused_code, 431);
+	assert_string_equal(w->refused_target, "/echo");
+
+	/* no HTTP at all: a request line that does not parse (400), its
+	 * bytes as sent, a user agent that is not text */
+	e = easy(w, "/a?q=1");
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GE\x01T");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ua\xff\xfe");
+	assert_int_equal(httpc_fetch(w->hc, e, NULL, 4096, fetch_done, w, NULL), 0);
+	run(w);
+	assert_int_equal(w->status, 400);
+	assert_int_equal(w->refusals, 3);
+	assert_int_equal(w->refused_code, 400);
+	assert_false(w->refused_parsed);
+	assert_string_equal(w->refused_method, "GE\x01T");
+	assert_string_equal(w->refused_target, "/a?q=1");
+	assert_string_equal(w->refused_ua, "ua\xff\xfe");
+
+	/* a request the handler answers is no refusal */
+	e = easy(w, "/echo");
+	assert_int_equal(httpc_fetch(w->hc, e, NULL, 4096, fetch_done, w, NULL), 0);
+	run(w);
+	assert_int_equal(w->status, 200);
+	assert_int_equal(w->refusals, 3);
 	assert_int_equal(http_server_connections(w->srv), 0);
 }
 
