@@ -60,6 +60,19 @@ void gw_limits_default(struct gw_limits *l)
 	};
 }
 
+void gw_refusal_limits_default(struct gw_refusal_limits *l)
+{
+	*l = (struct gw_refusal_limits){
+		.per_source_rate = GW_DEFAULT_REFUSALS_SOURCE_RATE,
+		.per_source_burst = GW_DEFAULT_REFUSALS_SOURCE_BURST,
+		.rate = GW_DEFAULT_REFUSALS_RATE,
+		.burst = GW_DEFAULT_REFUSALS_BURST,
+		.max_sources = GW_DEFAULT_REFUSALS_MAX_SOURCES,
+		.summary_s = GW_DEFAULT_REFUSALS_SUMMARY_S,
+		.max_summaries = GW_DEFAULT_REFUSALS_MAX_SUMMARIES,
+	};
+}
+
 /* Checks that obj is an object whose keys are all in allowed. */
 static int cfg_object(struct cfg_ctx *x, const char *key, json_t *obj, const char *const *allowed)
 {
@@ -285,6 +298,28 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 	return 0;
 }
 
+static int cfg_refusals(struct cfg_ctx *x, json_t *o, struct gw_refusal_limits *l)
+{
+	static const char *const keys[] = { "perSourceRate", "perSourceBurst", "rate", "burst",
+					     "maxSources", "summarySeconds", "maxSummaries", NULL };
+	const char *p = "audit.refusals";
+	int r;
+
+	gw_refusal_limits_default(l);
+	if (!o)
+		return 0;
+	if ((r = cfg_object(x, p, o, keys)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "perSourceRate", 1, 10000, l->per_source_rate)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "perSourceBurst", 1, 100000, l->per_source_burst)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "rate", 1, 10000, l->rate)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "burst", 1, 100000, l->burst)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "maxSources", 1, 16384, l->max_sources)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "summarySeconds", 1, 3600, l->summary_s)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "maxSummaries", 1, 1024, l->max_summaries)) < 0)
+		return r;
+	return 0;
+}
+
 static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 {
 	static const char *const top[] = { "listen", "tls", "apiServer", "audiences", "runners",
@@ -294,7 +329,8 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	static const char *const api_keys[] = { "server", "ca", "tokenFile", "clientCert",
 						"clientKey", "timeoutMs", NULL };
 	static const char *const rtls_keys[] = { "ca", "cert", "key", NULL };
-	static const char *const audit_keys[] = { "path", "keyFile", "rotateBytes", "keep", NULL };
+	static const char *const audit_keys[] = { "path", "keyFile", "rotateBytes", "keep",
+						  "refusals", NULL };
 	static const char *const cache_keys[] = { "tokenReviewSeconds", "allowedSeconds",
 						  "deniedSeconds", NULL };
 	_cleanup_free_ char *listen = NULL;
@@ -362,12 +398,14 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	o = json_object_get(root, "audit");
 	if (!o)
 		return cfg_fail(x, "audit", "missing (every request is audited)");
-	c->audit_keep = 5;
+	c->audit_rotate_bytes = GW_DEFAULT_AUDIT_ROTATE_BYTES;
+	c->audit_keep = GW_DEFAULT_AUDIT_KEEP;
 	if ((r = cfg_object(x, "audit", o, audit_keys)) < 0 ||
 	    (r = cfg_path(x, o, "audit", "path", true, &c->audit_path)) < 0 ||
 	    (r = cfg_path(x, o, "audit", "keyFile", false, &c->audit_key_file)) < 0 ||
 	    (r = CFG_UINT(x, o, "audit", "rotateBytes", 0, UINT64_MAX >> 1, c->audit_rotate_bytes)) < 0 ||
-	    (r = CFG_UINT(x, o, "audit", "keep", 0, 10000, c->audit_keep)) < 0)
+	    (r = CFG_UINT(x, o, "audit", "keep", 0, 10000, c->audit_keep)) < 0 ||
+	    (r = cfg_refusals(x, json_object_get(o, "refusals"), &c->audit_refusals)) < 0)
 		return r;
 
 	r = cfg_path(x, root, "", "policies", false, &c->policies);

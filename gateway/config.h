@@ -28,6 +28,27 @@
 #define GW_DEFAULT_ALLOWED_TTL_S       10           /* cache.allowedSeconds */
 #define GW_DEFAULT_DENIED_TTL_S        10           /* cache.deniedSeconds */
 
+/* The audit log's size on disk: at most (keep + 1) files of rotateBytes. */
+#define GW_DEFAULT_AUDIT_ROTATE_BYTES  (100ull << 20) /* audit.rotateBytes (0: never) */
+#define GW_DEFAULT_AUDIT_KEEP          5            /* audit.keep */
+
+/*
+ * Records of requests refused before authentication (nobody is known to
+ * be accountable for them) are bounded by token buckets: one per source
+ * address (an IPv6 source is its /64) and one for all sources together.
+ * A refusal beyond a bucket is counted, not written; every
+ * summarySeconds the counts become summary records, at most maxSummaries
+ * of them (the smallest sources merged into the last).  docs/audit.md
+ * gives the worst case in bytes per second and on disk.
+ */
+#define GW_DEFAULT_REFUSALS_SOURCE_RATE   1     /* audit.refusals.perSourceRate (records/s) */
+#define GW_DEFAULT_REFUSALS_SOURCE_BURST  10    /* audit.refusals.perSourceBurst */
+#define GW_DEFAULT_REFUSALS_RATE          2     /* audit.refusals.rate (records/s, all sources) */
+#define GW_DEFAULT_REFUSALS_BURST         20    /* audit.refusals.burst */
+#define GW_DEFAULT_REFUSALS_MAX_SOURCES   1024  /* audit.refusals.maxSources */
+#define GW_DEFAULT_REFUSALS_SUMMARY_S     60    /* audit.refusals.summarySeconds */
+#define GW_DEFAULT_REFUSALS_MAX_SUMMARIES 16    /* audit.refusals.maxSummaries */
+
 struct gw_limits {
 	size_t max_body_bytes;
 	unsigned max_headers;
@@ -40,6 +61,16 @@ struct gw_limits {
 	unsigned stall_timeout_s;
 	unsigned max_duration_s;
 	unsigned max_pods_per_trace;
+};
+
+struct gw_refusal_limits {
+	unsigned per_source_rate;
+	unsigned per_source_burst;
+	unsigned rate;
+	unsigned burst;
+	unsigned max_sources;
+	unsigned summary_s;
+	unsigned max_summaries;
 };
 
 struct gw_runner {
@@ -70,6 +101,7 @@ struct gw_config {
 	char *audit_key_file;     /* or NULL */
 	uint64_t audit_rotate_bytes;
 	unsigned audit_keep;
+	struct gw_refusal_limits audit_refusals;
 	char *policies;           /* directory of TracePolicy documents, or NULL */
 	unsigned authn_ttl_s;
 	unsigned allowed_ttl_s;
@@ -78,6 +110,7 @@ struct gw_config {
 };
 
 void gw_limits_default(struct gw_limits *l);
+void gw_refusal_limits_default(struct gw_refusal_limits *l);
 /* Parses text (len bytes) as if read from a file in base_dir. */
 int gw_config_parse(const char *text, size_t len, const char *base_dir, struct gw_config **ret,
 		    char **ret_err);

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include "gateway/event.h"
 #include "gateway/status.h"
+#include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/util.h"
 #include "lib/banned.h"
@@ -22,6 +27,182 @@ int gw_uuid(char out[37])
 		 b[13], b[14], b[15]);
 	return 0;
 }
+
+/* ---- client text, bounded and safe ---------------------------------------- */
+
+/*
+ * Output of at most max bytes, built piece by piece (a piece is never
+ * split).  When the whole would not fit, it is the longest run of pieces
+ * that leaves room for GW_EVENT_TRUNCATED, then that marker: so the
+ * result is never longer than max, and a result run through again is
+ * unchanged.
+ */
+struct capped {
+	char *s;
+	size_t len, max, keep;    /* keep: length at the last piece boundary with room for the marker */
+	bool cut;
+};
+
+static int capped_init(struct capped *c, size_t in_len, size_t max)
+{
+	size_t alloc = in_len > (SIZE_MAX - 1) / 3 ? SIZE_MAX - 1 : in_len * 3;
+
+	if (alloc > max)
+		alloc = max;
+	*c = (struct capped){ .max = max };
+	c->s = malloc(alloc + 1);
+	return c->s ? 0 : -ENOMEM;
+}
+
+/* false once the output is cut: nothing more goes in */
+static bool capped_add(struct capped *c, const char *p, size_t n)
+{
+	size_t room = sizeof(GW_EVENT_TRUNCATED) - 1;
+
+	if (c->cut)
+		return false;
+	if (n > c->max - c->len) {
+		memcpy(c->s + c->keep, GW_EVENT_TRUNCATED, room);
+		c->len = c->keep + room;
+		c->cut = true;
+		return false;
+	}
+	memcpy(c->s + c->len, p, n);
+	c->len += n;
+	if (c->max - c->len >= room)
+		c->keep = c->len;
+	return true;
+}
+
+static char *capped_end(struct capped *c)
+{
+	c->s[c->len] = '\0';
+	return c->s;
+}
+
+/* The valid UTF-8 sequence at s (n > 0 bytes left): its length and code
+ * point, or 0 when s[0] does not start one.  The rules are jansson's:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *ret_cp)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80) {
+		*ret_cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		if (n < 2 || (s[1] & 0xc0) != 0x80)
+			return 0;
+		*ret_cp = (uint32_t)(c & 0x1f) << 6 | (s[1] & 0x3f);
+		return 2;
+	}
+	if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		if (n < 3 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
+			return 0;
+		*ret_cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		*ret_cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+			  (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+		return 4;
+	}
+	return 0;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD */
+
+static char *text_clean(const char *s, size_t len, size_t max, bool keep_controls)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	struct capped c;
+
+	if (!s)
+		len = 0;
+	if (capped_init(&c, len, max) < 0)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = utf8_next(p + i, len - i, &cp);
+		bool control = cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+			       cp == 0x2028 || cp == 0x2029;
+
+		if (n == 0 || (control && !keep_controls)) {
+			if (!capped_add(&c, REPLACEMENT, 3))
+				break;
+			i += n ? n : 1;
+			continue;
+		}
+		if (!capped_add(&c, (const char *)p + i, n))
+			break;
+		i += n;
+	}
+	return capped_end(&c);
+}
+
+char *gw_event_text(const char *s, size_t len, size_t max)
+{
+	if (max <= sizeof(GW_EVENT_TRUNCATED) - 1)
+		max = sizeof(GW_EVENT_TRUNCATED);
+	return text_clean(s, len, max, false);
+}
+
+char *gw_event_uri(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct capped c;
+
+	if (!s)
+		len = 0;
+	if (capped_init(&c, len, GW_EVENT_MAX_URI) < 0)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)s[i];
+		char esc[3] = { '%', hex[b >> 4], hex[b & 15] };
+		bool ok = b > 0x20 && b < 0x7f ? capped_add(&c, s + i, 1) : capped_add(&c, esc, 3);
+
+		if (!ok)
+			break;
+	}
+	return capped_end(&c);
+}
+
+char *gw_event_verb(const char *method, size_t len, bool resource)
+{
+	static const struct { const char *method, *verb; } kube[] = {
+		{ "POST", "create" }, { "GET", "list" }, { "HEAD", "list" }, { "PUT", "update" },
+		{ "PATCH", "patch" }, { "DELETE", "deletecollection" },
+	};
+	_cleanup_free_ char *lower = NULL;
+
+	if (!method)
+		len = 0;
+	for (size_t i = 0; resource && i < sizeof(kube) / sizeof(kube[0]); i++)
+		if (len == strlen(kube[i].method) && !memcmp(method, kube[i].method, len))
+			return strdup(kube[i].verb);
+	/* only the first bytes can be kept: the rest is not looked at */
+	if (len > GW_EVENT_MAX_VERB + 1)
+		len = GW_EVENT_MAX_VERB + 1;
+	lower = malloc(len + 1);
+	if (!lower)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = method[i] >= 'A' && method[i] <= 'Z' ? (char)(method[i] - 'A' + 'a') : method[i];
+	return gw_event_text(lower, len, GW_EVENT_MAX_VERB);
+}
+
+/* ---- the event -------------------------------------------------------------- */
 
 static json_t *event_user(const struct kube_user *u)
 {
@@ -41,55 +222,446 @@ static json_t *event_user(const struct kube_user *u)
 	return j;
 }
 
+/* A string field that must always be present: text made valid UTF-8. */
+static int event_set_text(json_t *j, const char *key, const char *s, size_t max, bool controls)
+{
+	_cleanup_free_ char *clean = NULL;
+
+	if (!s)
+		return 0;
+	clean = text_clean(s, strlen(s), max, controls);
+	if (!clean)
+		return -ENOMEM;
+	return json_object_set_new(j, key, json_string(clean)) < 0 ? -ENOMEM : 0;
+}
+
 json_t *gw_event_build(const struct gw_event *ev)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
+	_cleanup_free_ char *uri = NULL;
 	json_t *obj, *status, *ann;
 	char received[32], staged[32];
 
 	format_rfc3339_us(ev->received_ns, received);
 	format_rfc3339_us(ev->stage_ns, staged);
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[s], s:s, s:s}", "kind", "Event",
-		      "apiVersion", "audit.k8s.io/v1", "level", "Metadata", "auditID", ev->audit_id,
-		      "stage", ev->stage, "verb", ev->verb ? ev->verb : "create", "user",
-		      event_user(ev->user), "sourceIPs", ev->source_ip ? ev->source_ip : "",
-		      "requestReceivedTimestamp", received, "stageTimestamp", staged);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "kind", "Event", "apiVersion",
+		      "audit.k8s.io/v1", "level", "Metadata", "auditID", ev->audit_id, "stage",
+		      ev->stage, "user", event_user(ev->user), "requestReceivedTimestamp", received,
+		      "stageTimestamp", staged);
 	if (!j)
 		return NULL;
-	if (ev->request_uri)
-		json_object_set_new(j, "requestURI", json_string(ev->request_uri));
-	if (ev->user_agent)
-		json_object_set_new(j, "userAgent", json_string(ev->user_agent));
-	obj = json_pack("{s:s, s:s, s:s}", "resource", "traces", "apiGroup", "tracegate.dev",
-			"apiVersion", "v1alpha1");
-	if (!obj)
+	if (event_set_text(j, "verb", ev->verb ? ev->verb : "create", GW_EVENT_MAX_VERB, false) < 0)
 		return NULL;
-	if (ev->ns)
-		json_object_set_new(obj, "namespace", json_string(ev->ns));
-	if (ev->name)
-		json_object_set_new(obj, "name", json_string(ev->name));
-	json_object_set_new(j, "objectRef", obj);
+	if (ev->source_ip) {
+		_cleanup_free_ char *ip = text_clean(ev->source_ip, strlen(ev->source_ip), 64, false);
+
+		if (!ip || json_object_set_new(j, "sourceIPs", json_pack("[s]", ip)) < 0)
+			return NULL;
+	}
+	if (ev->request_uri) {
+		uri = gw_event_uri(ev->request_uri, strlen(ev->request_uri));
+		if (!uri || json_object_set_new(j, "requestURI", json_string(uri)) < 0)
+			return NULL;
+	}
+	if (event_set_text(j, "userAgent", ev->user_agent, GW_EVENT_MAX_USER_AGENT, false) < 0)
+		return NULL;
+	if (!ev->non_resource) {
+		obj = json_pack("{s:s, s:s, s:s}", "resource", "traces", "apiGroup", "tracegate.dev",
+				"apiVersion", "v1alpha1");
+		if (!obj || json_object_set_new(j, "objectRef", obj) < 0)
+			return NULL;
+		if (event_set_text(obj, "namespace", ev->ns, SIZE_MAX, true) < 0 ||
+		    event_set_text(obj, "name", ev->name, SIZE_MAX, true) < 0)
+			return NULL;
+	}
 	if (ev->code) {
 		status = json_pack("{s:{}, s:i}", "metadata", "code", ev->code);
-		if (!status)
+		if (!status || json_object_set_new(j, "responseStatus", status) < 0)
 			return NULL;
 		if (ev->code >= 300) {
 			json_object_set_new(status, "status", json_string("Failure"));
 			json_object_set_new(status, "reason", json_string(status_reason(ev->code)));
-			if (ev->message)
-				json_object_set_new(status, "message", json_string(ev->message));
+			if (event_set_text(status, "message", ev->message, SIZE_MAX, true) < 0)
+				return NULL;
 		}
-		json_object_set_new(j, "responseStatus", status);
 	}
 	ann = json_object();
-	if (!ann)
+	if (!ann || json_object_set_new(j, "annotations", ann) < 0)
 		return NULL;
 	if (ev->decision)
 		json_object_set_new(ann, "authorization.k8s.io/decision", json_string(ev->decision));
-	if (ev->reason)
-		json_object_set_new(ann, "authorization.k8s.io/reason", json_string(ev->reason));
-	json_object_set_new(j, "annotations", ann);
+	if (event_set_text(ann, "authorization.k8s.io/reason", ev->reason, SIZE_MAX, true) < 0)
+		return NULL;
 	if (ev->tracegate)
 		json_object_set(j, "tracegate", ev->tracegate);
 	return TAKE_PTR(j);
+}
+
+/* ---- the bound on refusals before authentication ---------------------------- */
+
+#define REFUSAL_CODES   8         /* distinct codes counted per source; more go to "other" */
+#define SOURCE_NAME_MAX (INET6_ADDRSTRLEN + 4)
+#define NS_PER_S        1000000000ull
+
+/*
+ * A token bucket kept as GCRA: tat is the time at which the bucket would
+ * be full again.  One record costs interval ns; a burst may run
+ * (burst - 1) intervals ahead.  Exact in integers, one word of state.
+ */
+struct bucket {
+	uint64_t tat;
+};
+
+static uint64_t bucket_interval(unsigned rate)
+{
+	return NS_PER_S / (rate ? rate : 1);
+}
+
+static bool bucket_has(const struct bucket *b, unsigned rate, unsigned burst, uint64_t now)
+{
+	uint64_t tau = bucket_interval(rate) * (burst ? burst - 1 : 0);
+
+	return b->tat <= now + tau;
+}
+
+static void bucket_take(struct bucket *b, unsigned rate, uint64_t now)
+{
+	b->tat = (b->tat > now ? b->tat : now) + bucket_interval(rate);
+}
+
+struct suppressed {
+	uint64_t count;
+	uint64_t first, last;     /* wall clock */
+	uint64_t over_source, over_total;
+	struct {
+		int code;
+		uint64_t n;
+	} codes[REFUSAL_CODES];
+	uint64_t other_codes;
+};
+
+struct source {
+	bool used;
+	unsigned char key[17];    /* family (4, 6, 0 unknown), then the address or its /64 */
+	char name[SOURCE_NAME_MAX];
+	struct bucket b;
+	struct suppressed sup;
+};
+
+struct gw_refusals {
+	struct gw_refusal_limits lim;
+	struct bucket total;
+	struct source *src;
+	size_t nsrc;              /* lim.max_sources slots */
+	size_t last;              /* the slot found last: floods come from one source */
+	struct suppressed untracked;  /* sources that found no slot */
+	uint64_t admitted, suppressed;
+};
+
+int gw_refusals_new(const struct gw_refusal_limits *lim, struct gw_refusals **ret)
+{
+	struct gw_refusals *rl = calloc(1, sizeof(*rl));
+
+	if (!rl)
+		return -ENOMEM;
+	rl->lim = *lim;
+	if (!rl->lim.max_sources)
+		rl->lim.max_sources = 1;
+	if (!rl->lim.max_summaries)
+		rl->lim.max_summaries = 1;
+	rl->nsrc = rl->lim.max_sources;
+	rl->src = calloc(rl->nsrc, sizeof(*rl->src));
+	if (!rl->src) {
+		free(rl);
+		return -ENOMEM;
+	}
+	*ret = rl;
+	return 0;
+}
+
+struct gw_refusals *gw_refusals_free(struct gw_refusals *rl)
+{
+	if (rl) {
+		free(rl->src);
+		free(rl);
+	}
+	return NULL;
+}
+
+/* One key per IPv4 address and per IPv6 /64 (what one host can hold). */
+static void source_key(const char *source, unsigned char key[17], char name[SOURCE_NAME_MAX])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char text[INET6_ADDRSTRLEN];
+
+	memset(key, 0, 17);
+	if (source && inet_pton(AF_INET6, source, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6))
+		memcpy(&a4, a6.s6_addr + 12, 4);
+	else if (!source || inet_pton(AF_INET, source, &a4) != 1) {
+		if (source && inet_pton(AF_INET6, source, &a6) == 1) {
+			key[0] = 6;
+			memset(a6.s6_addr + 8, 0, 8);
+			memcpy(key + 1, a6.s6_addr, 8);
+			inet_ntop(AF_INET6, &a6, text, sizeof(text));
+			snprintf(name, SOURCE_NAME_MAX, "%s/64", text);
+			return;
+		}
+		snprintf(name, SOURCE_NAME_MAX, "unknown");
+		return;
+	}
+	key[0] = 4;
+	memcpy(key + 1, &a4, 4);
+	inet_ntop(AF_INET, &a4, text, sizeof(text));
+	snprintf(name, SOURCE_NAME_MAX, "%s", text);
+}
+
+static bool source_idle(const struct gw_refusals *rl, const struct source *s, uint64_t now)
+{
+	return !s->used || (s->sup.count == 0 && s->b.tat <= now);
+}
+
+static struct source *source_find(struct gw_refusals *rl, const char *source, uint64_t now)
+{
+	unsigned char key[17];
+	char name[SOURCE_NAME_MAX];
+	struct source *free_slot = NULL;
+
+	source_key(source, key, name);
+	if (rl->src[rl->last].used && !memcmp(rl->src[rl->last].key, key, sizeof(key)))
+		return &rl->src[rl->last];
+	for (size_t i = 0; i < rl->nsrc; i++) {
+		struct source *s = &rl->src[i];
+
+		if (s->used && !memcmp(s->key, key, sizeof(key))) {
+			rl->last = i;
+			return s;
+		}
+		if (!free_slot && source_idle(rl, s, now))
+			free_slot = s;
+	}
+	if (!free_slot)
+		return NULL;
+	/* an idle source's bucket is full: forgetting it changes nothing */
+	*free_slot = (struct source){ .used = true };
+	memcpy(free_slot->key, key, sizeof(key));
+	memcpy(free_slot->name, name, sizeof(name));
+	rl->last = (size_t)(free_slot - rl->src);
+	return free_slot;
+}
+
+static void suppressed_add(struct suppressed *s, int code, uint64_t wall, bool over_source)
+{
+	size_t i;
+
+	if (!s->count || wall < s->first)
+		s->first = wall;
+	if (wall > s->last)
+		s->last = wall;
+	s->count++;
+	if (over_source)
+		s->over_source++;
+	else
+		s->over_total++;
+	for (i = 0; i < REFUSAL_CODES && s->codes[i].n; i++)
+		if (s->codes[i].code == code)
+			break;
+	if (i == REFUSAL_CODES) {
+		s->other_codes++;
+		return;
+	}
+	s->codes[i].code = code;
+	s->codes[i].n++;
+}
+
+bool gw_refusals_admit(struct gw_refusals *rl, const char *source, int code, uint64_t mono_ns,
+		       uint64_t wall_ns)
+{
+	const struct gw_refusal_limits *l;
+	struct source *s;
+	bool src_ok, total_ok;
+
+	/* no bound set up: every record is written */
+	if (!rl)
+		return true;
+	l = &rl->lim;
+	s = source_find(rl, source, mono_ns);
+	src_ok = !s || bucket_has(&s->b, l->per_source_rate, l->per_source_burst, mono_ns);
+	total_ok = bucket_has(&rl->total, l->rate, l->burst, mono_ns);
+	if (src_ok && total_ok) {
+		if (s)
+			bucket_take(&s->b, l->per_source_rate, mono_ns);
+		bucket_take(&rl->total, l->rate, mono_ns);
+		rl->admitted++;
+		return true;
+	}
+	suppressed_add(s ? &s->sup : &rl->untracked, code, wall_ns, !src_ok);
+	rl->suppressed++;
+	return false;
+}
+
+static void suppressed_merge(struct suppressed *to, const struct suppressed *from)
+{
+	if (!from->count)
+		return;
+	if (!to->count || from->first < to->first)
+		to->first = from->first;
+	if (from->last > to->last)
+		to->last = from->last;
+	to->count += from->count;
+	to->over_source += from->over_source;
+	to->over_total += from->over_total;
+	to->other_codes += from->other_codes;
+	for (size_t i = 0; i < REFUSAL_CODES && from->codes[i].n; i++) {
+		size_t k;
+
+		for (k = 0; k < REFUSAL_CODES && to->codes[k].n; k++)
+			if (to->codes[k].code == from->codes[i].code)
+				break;
+		if (k == REFUSAL_CODES) {
+			to->other_codes += from->codes[i].n;
+			continue;
+		}
+		to->codes[k].code = from->codes[i].code;
+		to->codes[k].n += from->codes[i].n;
+	}
+}
+
+/*
+ * One summary record.  name: the source, or NULL for several (nsources
+ * tracked ones, plus untracked ones when untracked is set).
+ */
+static json_t *summary_event(const struct gw_refusals *rl, const struct suppressed *s,
+			     const char *name, size_t nsources, bool untracked, uint64_t wall_ns)
+{
+	_cleanup_(json_decrefp) json_t *tg = NULL;
+	_cleanup_free_ char *reason = NULL, *from = NULL;
+	char id[37], first[32], last[32];
+	json_t *sup, *codes, *over;
+	struct gw_event e;
+	int r;
+
+	format_rfc3339_us(s->first, first);
+	format_rfc3339_us(s->last, last);
+	if (name)
+		r = asprintf(&from, "%s", name);
+	else if (untracked && !nsources)
+		r = asprintf(&from, "sources beyond \"audit.refusals.maxSources\"");
+	else if (untracked)
+		r = asprintf(&from, "%zu sources and sources beyond \"audit.refusals.maxSources\"",
+			     nsources);
+	else
+		r = asprintf(&from, "%zu sources", nsources);
+	if (r < 0)
+		return NULL;
+	if (asprintf(&reason,
+		     "%" PRIu64 " similar records suppressed from %s between %s and %s: requests refused before authentication beyond \"audit.refusals\"",
+		     s->count, from, first, last) < 0)
+		return NULL;
+	codes = json_object();
+	for (size_t i = 0; codes && i < REFUSAL_CODES && s->codes[i].n; i++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "%d", s->codes[i].code);
+		json_object_set_new(codes, k, json_integer((json_int_t)s->codes[i].n));
+	}
+	if (codes && s->other_codes)
+		json_object_set_new(codes, "other", json_integer((json_int_t)s->other_codes));
+	over = json_pack("{s:I, s:I}", "perSourceRate", (json_int_t)s->over_source, "rate",
+			 (json_int_t)s->over_total);
+	sup = json_pack("{s:I, s:s, s:s, s:o*, s:o*, s:{s:i, s:i, s:i, s:i}}", "count",
+			(json_int_t)s->count, "first", first, "last", last, "codes", codes,
+			"overLimit", over, "limits", "perSourceRate", (int)rl->lim.per_source_rate,
+			"perSourceBurst", (int)rl->lim.per_source_burst, "rate", (int)rl->lim.rate,
+			"burst", (int)rl->lim.burst);
+	if (!sup)
+		return NULL;
+	if (name)
+		json_object_set_new(sup, "source", json_string(name));
+	else
+		json_object_set_new(sup, "sources", json_integer((json_int_t)nsources));
+	if (untracked)
+		json_object_set_new(sup, "untracked", json_true());
+	tg = json_pack("{s:o}", "suppressed", sup);
+	if (!tg || gw_uuid(id) < 0)
+		return NULL;
+	e = (struct gw_event){
+		.audit_id = id,
+		.stage = "ResponseComplete",
+		.verb = "",
+		.source_ip = name,
+		.received_ns = s->first,
+		.stage_ns = wall_ns,
+		.decision = "forbid",
+		.reason = reason,
+		.tracegate = tg,
+		.non_resource = true,
+	};
+	return gw_event_build(&e);
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+	const struct source *x = *(const struct source *const *)a, *y = *(const struct source *const *)b;
+
+	return x->sup.count < y->sup.count ? 1 : x->sup.count > y->sup.count ? -1 : 0;
+}
+
+json_t *gw_refusals_flush(struct gw_refusals *rl, uint64_t wall_ns, bool all)
+{
+	_cleanup_(json_decrefp) json_t *out = json_array();
+	_cleanup_free_ struct source **pend = NULL;
+	struct suppressed rest = { 0 };
+	size_t n = 0, single, nrest = 0;
+	bool untracked = rl->untracked.count > 0;
+
+	if (!out || !rl)
+		return TAKE_PTR(out);
+	pend = calloc(rl->nsrc, sizeof(*pend));
+	if (!pend)
+		return NULL;
+	for (size_t i = 0; i < rl->nsrc; i++)
+		if (rl->src[i].used && rl->src[i].sup.count)
+			pend[n++] = &rl->src[i];
+	if (!n && !untracked)
+		return TAKE_PTR(out);
+	qsort(pend, n, sizeof(*pend), pending_cmp);
+	/* one record per source while they fit, the rest in one */
+	single = n + (untracked ? 1 : 0) <= rl->lim.max_summaries || all ? n
+		 : rl->lim.max_summaries - 1;
+	for (size_t i = 0; i < n; i++) {
+		if (i < single) {
+			json_t *ev = summary_event(rl, &pend[i]->sup, pend[i]->name, 1, false, wall_ns);
+
+			if (!ev || json_array_append_new(out, ev) < 0)
+				return NULL;
+		} else {
+			suppressed_merge(&rest, &pend[i]->sup);
+			nrest++;
+		}
+	}
+	suppressed_merge(&rest, &rl->untracked);
+	if (rest.count) {
+		json_t *ev = summary_event(rl, &rest, NULL, nrest, untracked, wall_ns);
+
+		if (!ev || json_array_append_new(out, ev) < 0)
+			return NULL;
+	}
+	/* every count is in a record now */
+	for (size_t i = 0; i < n; i++)
+		pend[i]->sup = (struct suppressed){ 0 };
+	rl->untracked = (struct suppressed){ 0 };
+	return TAKE_PTR(out);
+}
+
+void gw_refusals_stats(const struct gw_refusals *rl, struct gw_refusals_stats *ret)
+{
+	*ret = (struct gw_refusals_stats){ .admitted = rl->admitted, .suppressed = rl->suppressed,
+					   .pending = rl->untracked.count };
+	for (size_t i = 0; i < rl->nsrc; i++) {
+		if (!rl->src[i].used)
+			continue;
+		ret->sources++;
+		ret->pending += rl->src[i].sup.count;
+	}
 }

@@ -48,6 +48,17 @@ static void test_config_good(void **state)
 	assert_int_equal(c->limits.max_body_bytes, GW_DEFAULT_MAX_BODY_BYTES);
 	assert_int_equal(c->limits.max_connections, GW_DEFAULT_MAX_CONNECTIONS);
 	assert_int_equal(c->authn_ttl_s, GW_DEFAULT_AUTHN_TTL_S);
+	/* the audit log is bounded by default: rotation, and records of
+	 * refusals before authentication */
+	assert_int_equal(c->audit_rotate_bytes, GW_DEFAULT_AUDIT_ROTATE_BYTES);
+	assert_int_equal(c->audit_keep, GW_DEFAULT_AUDIT_KEEP);
+	assert_int_equal(c->audit_refusals.per_source_rate, GW_DEFAULT_REFUSALS_SOURCE_RATE);
+	assert_int_equal(c->audit_refusals.per_source_burst, GW_DEFAULT_REFUSALS_SOURCE_BURST);
+	assert_int_equal(c->audit_refusals.rate, GW_DEFAULT_REFUSALS_RATE);
+	assert_int_equal(c->audit_refusals.burst, GW_DEFAULT_REFUSALS_BURST);
+	assert_int_equal(c->audit_refusals.max_sources, GW_DEFAULT_REFUSALS_MAX_SOURCES);
+	assert_int_equal(c->audit_refusals.summary_s, GW_DEFAULT_REFUSALS_SUMMARY_S);
+	assert_int_equal(c->audit_refusals.max_summaries, GW_DEFAULT_REFUSALS_MAX_SUMMARIES);
 	gw_config_free(c);
 }
 
@@ -90,6 +101,40 @@ static void test_config_errors_name_the_key(void **state)
 	expect_error("\"policies\":\"policies/\"", "\"limits\":{\"maxThings\":1}", "key \"limits.maxThings\": unknown key");
 	expect_error("\"policies\":\"policies/\"", "\"cache\":{\"deniedSeconds\":600}", "key \"cache.deniedSeconds\"");
 	expect_error("\"tokenFile\":\"sa.token\"", "\"clientCert\":\"c.crt\"", "key \"apiServer.clientKey\"");
+}
+
+static void test_config_audit_refusals(void **state)
+{
+	static const char from[] = "\"audit\":{\"path\":\"audit.log\"}";
+	static const char to[] = "\"audit\":{\"path\":\"audit.log\",\"rotateBytes\":0,\"keep\":2,"
+				 "\"refusals\":{\"perSourceRate\":3,\"perSourceBurst\":4,\"rate\":5,"
+				 "\"burst\":6,\"maxSources\":7,\"summarySeconds\":8,\"maxSummaries\":9}}";
+	char text[4096];
+	const char *p = strstr(GOOD, from);
+	struct gw_config *c = NULL;
+	char *err = NULL;
+
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(p - GOOD), GOOD, to, p + strlen(from));
+	assert_int_equal(gw_config_parse(text, strlen(text), "/d", &c, &err), 0);
+	assert_int_equal(c->audit_rotate_bytes, 0);
+	assert_int_equal(c->audit_keep, 2);
+	assert_int_equal(c->audit_refusals.per_source_rate, 3);
+	assert_int_equal(c->audit_refusals.per_source_burst, 4);
+	assert_int_equal(c->audit_refusals.rate, 5);
+	assert_int_equal(c->audit_refusals.burst, 6);
+	assert_int_equal(c->audit_refusals.max_sources, 7);
+	assert_int_equal(c->audit_refusals.summary_s, 8);
+	assert_int_equal(c->audit_refusals.max_summaries, 9);
+	gw_config_free(c);
+
+	expect_error(from, "\"audit\":{\"path\":\"a\",\"refusals\":{\"rate\":0}}",
+		     "key \"audit.refusals.rate\": 0 is out of range");
+	expect_error(from, "\"audit\":{\"path\":\"a\",\"refusals\":{\"maxSources\":20000}}",
+		     "key \"audit.refusals.maxSources\"");
+	expect_error(from, "\"audit\":{\"path\":\"a\",\"refusals\":{\"perIP\":1}}",
+		     "key \"audit.refusals.perIP\": unknown key");
+	expect_error(from, "\"audit\":{\"path\":\"a\",\"refusals\":[]}",
+		     "key \"audit.refusals\": expected an object");
 }
 
 static void test_config_limits_and_v6(void **state)
@@ -164,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_errors_name_the_key),
+		cmocka_unit_test(test_config_audit_refusals),
 		cmocka_unit_test(test_config_limits_and_v6),
 		cmocka_unit_test(test_config_not_json),
 		cmocka_unit_test(test_config_load_file),
