@@ -11,6 +11,7 @@
 #include "gateway/audit.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
+#include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/httpc.h"
@@ -23,6 +24,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/tls.h"
+#include "lib/util.h"
 #include "policy/policy.h"
 #include "rbac/cache.h"
 #include "rbac/kube.h"
@@ -36,18 +38,138 @@ struct serve {
 	struct event *sigint;
 	struct event *sighup;
 	struct event *drain_timer;
+	struct event *summary_timer;
 	unsigned drain_ticks;
 };
 
-static void serve_respond_status(struct http_conn *c, struct http_request *req, int code,
+/* A request refused before authentication, as the client sent it: every
+ * pointer is the client's bytes (len each), or NULL. */
+struct serve_refusal {
+	int code;
+	const char *message;
+	const char *where;             /* "http" (the HTTP layer) or "route" */
+	const char *method, *uri, *user_agent;
+	size_t method_len, uri_len, user_agent_len;
+	const char *peer;
+	const char *ns;                /* a valid namespace from the path, or NULL */
+	bool resource;                 /* the path is the traces collection */
+	uint64_t received_ns;
+};
+
+/*
+ * The one audit record of a refusal before authentication (docs/audit.md:
+ * recorded as Kubernetes records an anonymous request, and bounded by
+ * audit.refusals).  1 and audit_id when a record was written, 0 when it
+ * was counted for a summary instead, < 0 when it could not be written
+ * (logged here).  Whatever happens here, the caller sends the refusal.
+ */
+static int serve_audit_refusal(struct gateway *gw, const struct serve_refusal *x,
+			       char audit_id[37])
+{
+	_cleanup_free_ char *uri = gw_event_uri(x->uri, x->uri_len);
+	_cleanup_free_ char *ua = x->user_agent ? gw_event_text(x->user_agent, x->user_agent_len,
+								GW_EVENT_MAX_USER_AGENT) : NULL;
+	_cleanup_free_ char *verb = gw_event_verb(x->method, x->method_len, x->resource);
+	_cleanup_(json_decrefp) json_t *tg = NULL, *ev = NULL;
+	_cleanup_free_ char *err = NULL;
+	char id[37];
+	struct gw_event e;
+	int r;
+
+	audit_id[0] = '\0';
+	if (!gw_refusals_admit(gw->refusals, x->peer, x->code, now_mono_ns(), now_real_ns()))
+		return 0;
+	if (gw_uuid(id) < 0)
+		memcpy(id, "00000000-0000-0000-0000-000000000000", 37);
+	tg = json_pack("{s:s, s:s}", "refusedBy", x->where, "authentication", "not attempted");
+	e = (struct gw_event){
+		.audit_id = id,
+		.stage = "ResponseStarted",
+		.request_uri = uri ? uri : "",
+		.verb = verb ? verb : "",
+		.source_ip = x->peer,
+		.user_agent = ua,
+		.ns = x->ns,
+		.code = x->code,
+		.message = x->message,
+		.received_ns = x->received_ns,
+		.stage_ns = now_real_ns(),
+		.decision = "forbid",
+		.reason = x->message,
+		.tracegate = tg,
+		.non_resource = !x->resource,
+	};
+	ev = uri && verb && tg ? gw_event_build(&e) : NULL;
+	r = ev ? audit_log_append(gw->audit, ev, &err) : -ENOMEM;
+	if (r < 0) {
+		log_error("audit %s: refusal of %s %s (code %d) not recorded: %s", id,
+			  verb ? verb : "-", uri ? uri : "-", x->code, err ? err : tg_strerror(r));
+		return r;
+	}
+	memcpy(audit_id, id, 37);
+	return 1;
+}
+
+/* One log line per refusal, except those whose record was suppressed:
+ * the log is bounded as the audit log is. */
+static void serve_log_refusal(int recorded, const struct serve_refusal *x, const char *audit_id)
+{
+	_cleanup_free_ char *uri = gw_event_uri(x->uri, x->uri_len);
+	_cleanup_free_ char *verb = gw_event_text(x->method, x->method_len, GW_EVENT_MAX_VERB);
+
+	log_msg(recorded ? LOG_LVL_INFO : LOG_LVL_DEBUG, "%s %s user=\"-\" code=%d audit=%s%s%s",
+		verb && *verb ? verb : "-", uri && *uri ? uri : "-", x->code,
+		audit_id[0] ? audit_id : recorded ? "unwritten" : "suppressed",
+		!strcmp(x->where, "http") ? " http: " : "", !strcmp(x->where, "http") ? x->message : "");
+}
+
+/* The HTTP layer refused a request before any handler. */
+static void serve_http_refused(struct http_refusal *rf, void *ud)
+{
+	struct gateway *gw = ud;
+	struct route rt = { .kind = ROUTE_NOT_FOUND };
+	_cleanup_free_ char *method = NULL, *target = NULL;
+	struct serve_refusal x = {
+		.code = rf->code, .message = rf->message, .where = "http",
+		.method = rf->method, .method_len = rf->method_len,
+		.uri = rf->target, .uri_len = rf->target_len,
+		.user_agent = rf->user_agent, .user_agent_len = rf->user_agent_len,
+		.peer = rf->peer, .received_ns = rf->received_ns,
+	};
+
+	/* A valid head names its route; a broken one is not a resource. */
+	if (rf->parsed) {
+		method = strndup(rf->method, rf->method_len);
+		target = strndup(rf->target, rf->target_len);
+		if (method && target)
+			route_match(method, target, &rt);
+		x.resource = rt.resource;
+		x.ns = rt.ns[0] ? rt.ns : NULL;
+	}
+	serve_log_refusal(serve_audit_refusal(gw, &x, rf->audit_id), &x, rf->audit_id);
+}
+
+static void serve_respond_status(struct gateway *gw, struct http_conn *c,
+				 struct http_request *req, const struct route *rt, int code,
 				 const char *msg)
 {
 	_cleanup_(json_decrefp) json_t *st = status_new(code, msg, NULL);
 	_cleanup_free_ char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	const char *ua = http_request_header(req, "User-Agent");
+	struct serve_refusal x = {
+		.code = code, .message = msg, .where = "route",
+		.method = req->method, .method_len = strlen(req->method),
+		.uri = req->target, .uri_len = strlen(req->target),
+		.user_agent = ua, .user_agent_len = ua ? strlen(ua) : 0,
+		.peer = req->peer, .ns = rt->ns[0] ? rt->ns : NULL, .resource = rt->resource,
+		.received_ns = now_real_ns(),
+	};
+	char id[37];
+	const char *hdrs[] = { "Audit-ID", id, NULL };
 
-	log_info("%s %s user=\"-\" code=%d audit=-", req->method, req->target, code);
-	(void)http_conn_respond(c, code, "application/json", NULL, text ? text : "",
-				text ? strlen(text) : 0);
+	serve_log_refusal(serve_audit_refusal(gw, &x, id), &x, id);
+	(void)http_conn_respond(c, code, "application/json", id[0] ? hdrs : NULL,
+				text ? text : "", text ? strlen(text) : 0);
 }
 
 static void serve_handler(struct http_conn *c, struct http_request *req, void *ud)
@@ -58,7 +180,9 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 	route_match(req->method, req->target, &rt);
 	switch (rt.kind) {
 	case ROUTE_HEALTHZ:
-		/* No authentication: it says only that the loop is alive. */
+		/* No authentication: it says only that the loop is alive.  Not
+		 * audited (docs/audit.md): a probe every few seconds would bury
+		 * the records that matter. */
 		log_debug("%s %s code=200", req->method, req->target);
 		(void)http_conn_respond(c, gw->stopping ? 503 : 200, "text/plain", NULL,
 					gw->stopping ? "stopping\n" : "ok\n", gw->stopping ? 9 : 3);
@@ -67,15 +191,49 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 		trace_handle(gw, c, req, &rt);
 		break;
 	case ROUTE_BAD_REQUEST:
-		serve_respond_status(c, req, 400, rt.error);
+		serve_respond_status(gw, c, req, &rt, 400, rt.error);
 		break;
 	case ROUTE_METHOD_NOT_ALLOWED:
-		serve_respond_status(c, req, 405, "method not allowed on this path");
+		serve_respond_status(gw, c, req, &rt, 405, "method not allowed on this path");
 		break;
 	default:
-		serve_respond_status(c, req, 404, "the server could not find the requested resource");
+		serve_respond_status(gw, c, req, &rt, 404,
+				     "the server could not find the requested resource");
 		break;
 	}
+}
+
+/* The counts of suppressed refusal records become summary records. */
+static void serve_summaries(struct gateway *gw, bool all)
+{
+	_cleanup_(json_decrefp) json_t *evs = gw_refusals_flush(gw->refusals, now_real_ns(), all);
+	size_t i;
+	json_t *ev;
+
+	if (!evs) {
+		log_error("audit: summaries of suppressed refusal records: out of memory (counts kept)");
+		return;
+	}
+	json_array_foreach(evs, i, ev) {
+		_cleanup_free_ char *err = NULL;
+		const char *reason = json_string_value(json_object_get(
+			json_object_get(ev, "annotations"), "authorization.k8s.io/reason"));
+		int r = audit_log_append(gw->audit, ev, &err);
+
+		/* not silent even then: the counts go to the log */
+		if (r < 0)
+			log_error("audit: summary not recorded (%s): %s", err ? err : tg_strerror(r),
+				  reason ? reason : "?");
+		else
+			log_info("audit: %s", reason ? reason : "summary");
+	}
+}
+
+static void serve_summary_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *s = arg;
+
+	serve_summaries(&s->gw, false);
 }
 
 static void serve_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -186,6 +344,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit log \"%s\": %s", cfg->audit_path, err ? err : tg_strerror(r));
 		goto out;
 	}
+	r = gw_refusals_new(&cfg->audit_refusals, &s.gw.refusals);
+	if (r < 0) {
+		log_error("audit refusal bound: %s", tg_strerror(r));
+		goto out;
+	}
 	r = serve_caches(cfg, &s.gw);
 	if (r < 0) {
 		log_error("caches: %s", tg_strerror(r));
@@ -210,6 +373,7 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("%s", err ? err : tg_strerror(r));
 		goto out;
 	}
+	http_server_set_refuse_hook(s.gw.http, serve_http_refused, &s.gw);
 	s.sigterm = evsignal_new(s.gw.base, SIGTERM, serve_signal, &s);
 	s.sigint = evsignal_new(s.gw.base, SIGINT, serve_signal, &s);
 	s.sighup = evsignal_new(s.gw.base, SIGHUP, serve_reload, &s);
@@ -219,6 +383,12 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("signals: cannot install handlers");
 		goto out;
 	}
+	s.summary_timer = event_new(s.gw.base, -1, EV_PERSIST, serve_summary_tick, &s);
+	if (!s.summary_timer ||
+	    evtimer_add(s.summary_timer, &(struct timeval){ .tv_sec = cfg->audit_refusals.summary_s }) < 0) {
+		log_error("audit summaries: cannot start the timer");
+		goto out;
+	}
 	log_info("serving on %s:%d (%zu runners, %zu policies, audit \"%s\")", cfg->listen_host,
 		 http_server_port(s.gw.http), cfg->nrunners,
 		 tg_policy_set_count(gw_policies_current(s.gw.policies)),
@@ -226,9 +396,13 @@ static int serve_run(const struct gw_config *cfg)
 	event_base_dispatch(s.gw.base);
 	/* After the loop: anything still open (grace ran out) is ended now. */
 	trace_stop_all(&s.gw);
+	/* what was counted and not yet summarized goes out now, all of it */
+	serve_summaries(&s.gw, true);
 	log_info("stopped");
 	ret = 0;
 out:
+	if (s.summary_timer)
+		event_free(s.summary_timer);
 	if (s.sigterm)
 		event_free(s.sigterm);
 	if (s.sigint)
@@ -243,6 +417,7 @@ out:
 	if (s.gw.base)
 		event_base_free(s.gw.base);
 	s.gw.audit = audit_log_close(s.gw.audit);
+	s.gw.refusals = gw_refusals_free(s.gw.refusals);
 	s.gw.kube = kube_client_free(s.gw.kube);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);

@@ -241,6 +241,8 @@ json_t *gw_event_build(const struct gw_event *ev)
 	_cleanup_free_ char *uri = NULL;
 	json_t *obj, *status, *ann;
 	char received[32], staged[32];
+	/* before authentication every field is bounded (docs/audit.md) */
+	size_t msg_max = ev->user && ev->user->username ? SIZE_MAX : GW_EVENT_MAX_MESSAGE;
 
 	format_rfc3339_us(ev->received_ns, received);
 	format_rfc3339_us(ev->stage_ns, staged);
@@ -270,8 +272,8 @@ json_t *gw_event_build(const struct gw_event *ev)
 				"apiVersion", "v1alpha1");
 		if (!obj || json_object_set_new(j, "objectRef", obj) < 0)
 			return NULL;
-		if (event_set_text(obj, "namespace", ev->ns, SIZE_MAX, true) < 0 ||
-		    event_set_text(obj, "name", ev->name, SIZE_MAX, true) < 0)
+		if (event_set_text(obj, "namespace", ev->ns, msg_max, true) < 0 ||
+		    event_set_text(obj, "name", ev->name, msg_max, true) < 0)
 			return NULL;
 	}
 	if (ev->code) {
@@ -281,7 +283,7 @@ json_t *gw_event_build(const struct gw_event *ev)
 		if (ev->code >= 300) {
 			json_object_set_new(status, "status", json_string("Failure"));
 			json_object_set_new(status, "reason", json_string(status_reason(ev->code)));
-			if (event_set_text(status, "message", ev->message, SIZE_MAX, true) < 0)
+			if (event_set_text(status, "message", ev->message, msg_max, true) < 0)
 				return NULL;
 		}
 	}
@@ -290,7 +292,7 @@ json_t *gw_event_build(const struct gw_event *ev)
 		return NULL;
 	if (ev->decision)
 		json_object_set_new(ann, "authorization.k8s.io/decision", json_string(ev->decision));
-	if (event_set_text(ann, "authorization.k8s.io/reason", ev->reason, SIZE_MAX, true) < 0)
+	if (event_set_text(ann, "authorization.k8s.io/reason", ev->reason, msg_max, true) < 0)
 		return NULL;
 	if (ev->tracegate)
 		json_object_set(j, "tracegate", ev->tracegate);

@@ -27,6 +27,9 @@
 #define GW_EVENT_MAX_URI        2048
 #define GW_EVENT_MAX_USER_AGENT 1024  /* as the Kubernetes API server's maxUserAgentLength */
 #define GW_EVENT_MAX_VERB       32
+/* responseStatus.message and the reason annotation of a record without an
+ * authenticated user (an API server's error text may be long) */
+#define GW_EVENT_MAX_MESSAGE    1024
 #define GW_EVENT_TRUNCATED      "...TRUNCATED"
 /* The largest record of a request refused before authentication that the
  * gateway writes (chain fields and HMAC included); tested. */

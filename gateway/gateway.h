@@ -19,6 +19,7 @@ struct trace_req;
 struct kube_token_cache;
 struct kube_sar_cache;
 struct gw_policies;
+struct gw_refusals;
 
 struct gateway {
 	struct event_base *base;
@@ -30,6 +31,7 @@ struct gateway {
 	struct kube_token_cache *token_cache;  /* TokenReview answers, or NULL */
 	struct kube_sar_cache *sar_cache;      /* SubjectAccessReview answers, or NULL */
 	struct gw_policies *policies;  /* TracePolicy documents in force, reloaded on change */
+	struct gw_refusals *refusals; /* the bound on records of refusals before authentication */
 	struct trace_req *reqs;       /* every trace request in flight */
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */

@@ -77,17 +77,18 @@ void route_match(const char *method, const char *target, struct route *r)
 	if (!slash || (size_t)(target + plen - slash) != strlen("/traces") ||
 	    strncmp(slash, "/traces", strlen("/traces")))
 		return;
+	r->resource = true;
 	if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
 		r->kind = ROUTE_BAD_REQUEST;
 		r->error = "namespace in the path is not a valid name";
 		return;
 	}
+	memcpy(r->ns, ns, (size_t)(slash - ns));
+	r->ns[slash - ns] = '\0';
 	if (strcmp(method, "POST")) {
 		r->kind = ROUTE_METHOD_NOT_ALLOWED;
 		return;
 	}
-	memcpy(r->ns, ns, (size_t)(slash - ns));
-	r->ns[slash - ns] = '\0';
 	r->kind = ROUTE_TRACE_CREATE;
 	if (q)
 		route_query(q + 1, r);

@@ -17,7 +17,8 @@ enum route_kind {
 
 struct route {
 	enum route_kind kind;
-	char ns[ROUTE_MAX_NAMESPACE + 1];
+	char ns[ROUTE_MAX_NAMESPACE + 1]; /* a valid namespace from the path, or "" */
+	bool resource;            /* the path is a traces collection (any method, valid or not) */
 	bool dry_run;             /* ?dryRun=All */
 	const char *error;        /* for ROUTE_BAD_REQUEST: static text */
 };

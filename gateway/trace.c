@@ -352,6 +352,11 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 
 	if (!tg)
 		return -ENOMEM;
+	/* Before authentication, records are bounded (audit.refusals): this
+	 * one may only be counted, for a summary record. */
+	if (!t->have_user && !gw_refusals_admit(t->gw->refusals, t->peer, code, now_mono_ns(),
+						e.stage_ns))
+		return 0;
 	ev = gw_event_build(&e);
 	if (!ev)
 		return -ENOMEM;

@@ -41,8 +41,13 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
 	route_match("GET", TRACES "team-a/traces", &r);
 	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	/* the audit record of a refusal names the resource and namespace */
+	assert_true(r.resource);
+	assert_string_equal(r.ns, "team-a");
 	route_match("POST", TRACES "Team_A/traces", &r);
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	assert_true(r.resource);
+	assert_string_equal(r.ns, "");
 	route_match("POST", TRACES "team-a%2f..%2fx/traces", &r);
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
 	route_match("POST", TRACES "-a/traces", &r);
@@ -59,6 +64,7 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("GET", "/", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	assert_false(r.resource);
 	/* a 64-character namespace is one too long */
 	route_match("POST", TRACES "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/traces", &r);
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);

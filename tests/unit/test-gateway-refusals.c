@@ -279,6 +279,43 @@ static void test_hostile_records_chain(void **state)
 	json_decref(ev);
 	n++;
 
+	/* the worst a refusal in the traces flow can be before
+	 * authentication (trace.c): a 401 with the API server's long error
+	 * text, the body's claimed target (at most 300 bytes) twice, the
+	 * user agent as trace.c keeps it (256 bytes) */
+	{
+		char target[301], longmsg[20000];
+		json_t *tg;
+		struct gw_event e = {
+			.audit_id = "11111111-2222-4333-8444-555555555555", .stage = "ResponseStarted",
+			.request_uri = "/apis/tracegate.dev/v1alpha1/namespaces/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/traces?dryRun=All",
+			.verb = "create", .source_ip = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+			.ns = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			.code = 401, .received_ns = T0, .stage_ns = T0, .decision = "forbid",
+		};
+
+		memset(target, '"', 300);
+		target[300] = '\0';
+		memset(longmsg, '\\', sizeof(longmsg) - 1);
+		longmsg[sizeof(longmsg) - 1] = '\0';
+		ua[256] = '\0';
+		e.user_agent = ua;
+		e.name = target;
+		e.message = e.reason = longmsg;
+		tg = json_pack("{s:s, s:b, s:s, s:s}", "trace", e.audit_id, "dryRun", 1, "target",
+			       target, "programSHA256",
+			       "0000000000000000000000000000000000000000000000000000000000000000");
+		e.tracegate = tg;
+		ev = gw_event_build(&e);
+		assert_non_null(ev);
+		assert_true(strlen(json_string_value(json_object_get(
+			json_object_get(ev, "responseStatus"), "message"))) <= GW_EVENT_MAX_MESSAGE);
+		assert_int_equal(audit_log_append(log, ev, &err), 0);
+		json_decref(ev);
+		json_decref(tg);
+		n++;
+	}
+
 	/* random bytes, NUL-free (C strings), through the whole path */
 	for (int i = 0; i < 300; i++) {
 		size_t ul = (size_t)rand_r(&seed) % 5000, al = (size_t)rand_r(&seed) % 3000;
