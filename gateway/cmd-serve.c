@@ -137,8 +137,10 @@ static void serve_http_refused(struct http_refusal *rf, void *ud)
 		.peer = rf->peer, .received_ns = rf->received_ns,
 	};
 
-	/* A valid head names its route; a broken one is not a resource. */
-	if (rf->parsed) {
+	/* The route the head names, even a broken one (routing is pure and
+	 * reads only up to a NUL): a 413 on .../traces is a refused create
+	 * of traces in that namespace. */
+	if (rf->method && rf->target) {
 		method = strndup(rf->method, rf->method_len);
 		target = strndup(rf->target, rf->target_len);
 		if (method && target)
