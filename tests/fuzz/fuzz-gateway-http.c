@@ -18,7 +18,9 @@
  * and a message; a routed namespace is an RFC 1123 label; a parsed body
  * names a valid pod and bounded fields; the NDJSON splitter emits exactly
  * the lines a plain split of the whole stream gives, whatever the pieces,
- * and refuses exactly the lines longer than its limit.
+ * and refuses exactly the lines longer than its limit; the audit record
+ * of a refusal built from whatever a head seems to say is one bounded,
+ * valid JSON line (check_refusal_record).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "gateway/config.h"
+#include "gateway/event.h"
 #include "gateway/http.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
@@ -129,6 +132,61 @@ static void check_route(const struct http_request *req)
 	default:
 		fail("route: unknown kind", req->target);
 	}
+}
+
+/*
+ * The audit record of a refused request, from whatever its head seems to
+ * say (http_head_peek, as the server does for a head that does not
+ * parse): the view stays inside the input, and the record built from it
+ * is valid JSON, one line, within its field bounds and
+ * GW_EVENT_MAX_REFUSAL_RECORD (chain fields aside).
+ */
+static void check_refusal_record(const char *in, size_t size)
+{
+	char *raw = dup_exact(in, size), *uri, *ua, *verb, *text;
+	struct http_head_view v;
+	struct gw_event e = { .audit_id = "11111111-2222-4333-8444-555555555555",
+			      .stage = "ResponseStarted", .source_ip = "127.0.0.1", .code = 400,
+			      .message = "m", .decision = "forbid", .reason = "m",
+			      .non_resource = true };
+	json_t *ev, *back;
+
+	if (!raw)
+		return;
+	http_head_peek(raw, size, &v);
+	if ((v.method && (v.method < raw || v.method + v.method_len > raw + size)) ||
+	    (v.target && (v.target < raw || v.target + v.target_len > raw + size)) ||
+	    (v.user_agent && (v.user_agent < raw || v.user_agent + v.user_agent_len > raw + size)))
+		fail("peek: a slice outside the head", NULL);
+	uri = gw_event_uri(v.target, v.target_len);
+	ua = v.user_agent ? gw_event_text(v.user_agent, v.user_agent_len, GW_EVENT_MAX_USER_AGENT) : NULL;
+	verb = gw_event_verb(v.method, v.method_len, false);
+	if (!uri || !verb || (v.user_agent && !ua))
+		fail("record: a field was not made", NULL);
+	if (strlen(uri) > GW_EVENT_MAX_URI || strlen(verb) > GW_EVENT_MAX_VERB ||
+	    (ua && strlen(ua) > GW_EVENT_MAX_USER_AGENT))
+		fail("record: a field over its bound", uri);
+	e.request_uri = uri;
+	e.user_agent = ua;
+	e.verb = verb;
+	ev = gw_event_build(&e);
+	if (!ev)
+		fail("record: not built", uri);
+	text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text || strchr(text, '\n') || strlen(text) > GW_EVENT_MAX_REFUSAL_RECORD - 256)
+		fail("record: not one bounded line", text);
+	back = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	if (!back || !json_equal(back, ev))
+		fail("record: does not read back the same", text);
+	if (strcmp(json_string_value(json_object_get(back, "requestURI")), uri))
+		fail("record: requestURI changed on the way", uri);
+	json_decref(back);
+	free(text);
+	json_decref(ev);
+	free(uri);
+	free(ua);
+	free(verb);
+	free(raw);
 }
 
 static void check_request(const char *in, size_t size, const struct http_limits *lim)
@@ -380,6 +438,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .request_timeout_s = gl.request_timeout_s,
 				    .stall_timeout_s = gl.stall_timeout_s };
 	check_request(in, size, &lim);
+	check_refusal_record(in, size);
 	/* the same with limits small enough for inputs to reach */
 	tight = lim;
 	tight.max_headers = 3;
