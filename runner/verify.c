@@ -340,6 +340,7 @@ struct vsec {
 	uint8_t *core;          /* per instruction: CO-RE relocation, enum core_field */
 	bool *task_call;        /* per instruction: a call of the interrupt check's helpers not on the list */
 	bool *task_call_ok;     /* per instruction: ... that is the interrupt check's own */
+	bool *scope_ref_ok;     /* per instruction: a load of the scope map's address the scope check uses */
 };
 
 struct vobj {
@@ -554,7 +555,9 @@ static int load_sections(struct vobj *v, size_t len)
 			s->core = calloc(s->ninsns, sizeof(*s->core));
 			s->task_call = calloc(s->ninsns, sizeof(*s->task_call));
 			s->task_call_ok = calloc(s->ninsns, sizeof(*s->task_call_ok));
-			if (!s->relsym || !s->second || !s->core || !s->task_call || !s->task_call_ok)
+			s->scope_ref_ok = calloc(s->ninsns, sizeof(*s->scope_ref_ok));
+			if (!s->relsym || !s->second || !s->core || !s->task_call || !s->task_call_ok ||
+			    !s->scope_ref_ok)
 				return -ENOMEM;
 			memset(s->relsym, 0xff, s->ninsns * sizeof(*s->relsym));
 		}
@@ -1241,6 +1244,14 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 	if (st->phase == 1 && st->lo_ok && st->hi_ok)
 		st->phase = 2;
 	if (st->phase == 2 && st->read_ok && st->mask_ok) {
+		/* the scope map's address serves the lookup only: none may
+		 * reach the body, where a program could write the map */
+		for (int r = 0; r < MAX_BPF_REG; r++)
+			if (st->r[r].kind == A_SCOPEMAP)
+				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
+		for (size_t k = 0; k < VERIFY_STACK / 8; k++)
+			if (st->slot[k] == A_SCOPEMAP)
+				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
 		w->in_scope_paths++;
 		return 1;
 	}
@@ -1264,6 +1275,8 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		if (in.dst_reg == BPF_REG_10)
 			return pfail(w, pc, "write to r10");
 		if (w->s->relsym[pc] >= 0) {
+			if (st->phase == 0 && reloc_is_scope_map(v, w->s, pc))
+				w->s->scope_ref_ok[pc] = true;
 			dst->kind = reloc_is_scope_map(v, w->s, pc) ? A_SCOPEMAP :
 				    reloc_is_rodata(v, w->s, pc, THREAD_SIZE_VAR) ? A_TSIZEP :
 				    reloc_is_rodata(v, w->s, pc, RQ_OFF_VAR) ? A_RQOFFP :
@@ -1750,6 +1763,32 @@ static int check_unscoped(struct vobj *v)
 	return r;
 }
 
+/* The scope map's address may be loaded only where a scope check walk
+ * found it serving the lookup (before the check, so a program cannot
+ * update or delete its entries and widen what every probe admits; the
+ * map is BPF_MAP_FREEZE'd against user space, not against programs). */
+static int check_scope_refs(struct vobj *v)
+{
+	char b[VERIFY_NAME_MAX + 8], b2[VERIFY_NAME_MAX + 8];
+
+	for (size_t i = 1; i < v->nsec; i++) {
+		const struct vsec *s = &v->secs[i];
+
+		for (size_t k = 0; s->exec && k < s->ninsns; k++) {
+			struct bpf_insn in;
+
+			if (s->second[k] || s->relsym[k] < 0 || s->scope_ref_ok[k])
+				continue;
+			insn_get(s, k, &in);
+			if (is_ldimm64(&in) && reloc_is_scope_map(v, s, k))
+				return vfail(v, -TG_EVERIFY,
+					     "section \"%s\" instruction %zu: the scope map \"%s\" is used outside the scope check",
+					     vname(s->name, b), k, vname(v->scope_map, b2));
+		}
+	}
+	return 0;
+}
+
 /* Every function symbol in a program section is an entry point libbpf
  * loads; each must start with the scope check. */
 static int check_programs(struct vobj *v, const struct vsec *s, size_t sidx)
@@ -1797,6 +1836,7 @@ static void vobj_release(struct vobj *v)
 			free(v->secs[i].core);
 			free(v->secs[i].task_call);
 			free(v->secs[i].task_call_ok);
+			free(v->secs[i].scope_ref_ok);
 		}
 		free(v->secs);
 	}
@@ -1866,6 +1906,9 @@ static int verify_run(struct vobj *v, const void *elf, size_t len, char *copy)
 		if (r < 0)
 			return r;
 	}
+	r = check_scope_refs(v);
+	if (r < 0)
+		return r;
 	return check_task_calls(v);
 }
 

@@ -651,6 +651,35 @@ static struct bpf_insn *insn_at(char *obj, size_t secoff, size_t i)
 	return (struct bpf_insn *)(void *)(obj + secoff + i * sizeof(struct bpf_insn));
 }
 
+/* The scope map's address serves the scope check's lookup only: a probe
+ * body (or a subprogram) that updates or deletes its entries would widen
+ * what every probe admits, and the map is frozen against user space only. */
+static void test_scope_map_writes(void **state)
+{
+	(void)state;
+	refuse_src("scope-update-in-body",
+		   SCOPED("{ __u64 k = 1; __u8 one = 1; bpf_map_update_elem(&tg_scope, &k, &one, 0); }"),
+		   "section \"tracepoint/syscalls/sys_enter_write\" instruction",
+		   "the scope map \"tg_scope\" is used outside the scope check");
+	refuse_src("scope-delete-in-subprog",
+		   "__attribute__((noinline)) static int forget(__u64 k) { return bpf_map_delete_elem(&tg_scope, &k); }\n"
+		   SCOPED("EMIT(forget(tg_cgid));"),
+		   "section \".text\" instruction", "the scope map \"tg_scope\" is used outside the scope check");
+	/* loaded before the check, kept in a callee-saved register, used after */
+	refuse_src("scope-kept-in-r6",
+		   "SEC(\"tracepoint/syscalls/sys_enter_write\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	asm volatile(\"r6 = tg_scope ll\" ::: \"r6\");\n"
+		   "	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid)) return 0;\n"
+		   "	IRQ_CHECK\n"
+		   "	asm volatile(\"r1 = r6; r2 = r10; r2 += -8; call 3\" ::: \"r0\", \"r1\", \"r2\", \"r3\", \"r4\", \"r5\");\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "the scope map's address is kept into the body, past the scope and interrupt checks");
+}
+
 /* ---- programs without the scope check ------------------------------------ */
 
 /* BEGIN, END and interval timers run in the runner: every helper that
@@ -993,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(test_kfunc),
 		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_scope_map_writes),
 		cmocka_unit_test(test_unscoped_sections),
 		cmocka_unit_test(test_unscoped_allowed),
 		cmocka_unit_test(test_unscoped_reach),
