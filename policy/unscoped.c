@@ -52,8 +52,8 @@ static const struct named functions[] = {
 	{ "strftime", W_OK }, { "strncmp", W_OK }, { "strcontains", W_OK }, { "bswap", W_OK },
 	{ "sizeof", W_OK }, { "offsetof", W_OK }, { "ntop", W_OK }, { "pton", W_OK },
 	{ "strerror", W_OK },
-	/* str() and buf() of a literal or a positional parameter copy it;
-	 * of anything else they read memory (see function_why) */
+	/* str() of a literal or a positional parameter and buf() of a
+	 * literal copy it; of anything else they read memory (function_why) */
 	{ "str", W_MEM }, { "buf", W_MEM },
 	{ "join", W_MEM }, { "kptr", W_MEM }, { "uptr", W_MEM }, { "reg", W_MEM },
 	{ "path", W_MEM }, { "macaddr", W_MEM },
@@ -97,14 +97,18 @@ const char *tg_unscoped_builtin_reason(const char *name)
 	return name ? why_text[builtin_why(name)] : why_text[W_UNKNOWN];
 }
 
-static bool copies(const struct tg_node *n)
+/* str() of a literal or of $N is that text (the engine substitutes the
+ * parameter as a string); buf() and [] of $N take it as a number, an
+ * address to read, so only a literal is a copy there. */
+static bool copies(const struct tg_node *n, bool param_is_text)
 {
-	return n->kind == TG_N_STR || n->kind == TG_N_POSPARAM;
+	return n->kind == TG_N_STR || (param_is_text && n->kind == TG_N_POSPARAM);
 }
 
 static enum why function_why(const struct tg_node *n)
 {
-	if ((!strcmp(n->str, "str") || !strcmp(n->str, "buf")) && n->nkids > 0 && copies(n->kids[0]))
+	if (n->nkids > 0 && ((!strcmp(n->str, "str") && copies(n->kids[0], true)) ||
+			     (!strcmp(n->str, "buf") && copies(n->kids[0], false))))
 		return W_OK;
 	return lookup(functions, sizeof(functions) / sizeof(functions[0]), n->str);
 }
@@ -161,8 +165,8 @@ static int walk_node(struct walk *w, const struct tg_node *n)
 		why = function_why(n);
 		if (why != W_OK)
 			r = report(w, n, "function", n->str, why,
-				   !strcmp(n->str, "str") || !strcmp(n->str, "buf") ?
-				   " (only a string literal or a positional parameter may be copied there)" : NULL);
+				   !strcmp(n->str, "str") ? " (only a string literal or a positional parameter is copied there)" :
+				   !strcmp(n->str, "buf") ? " (only a string literal is copied there)" : NULL);
 		/* sizeof() and offsetof() do not evaluate their arguments */
 		if (r < 0 || !strcmp(n->str, "sizeof") || !strcmp(n->str, "offsetof"))
 			return r;
@@ -178,7 +182,7 @@ static int walk_node(struct walk *w, const struct tg_node *n)
 			r = report(w, n, "operator", ".", W_MEM, NULL);
 		break;
 	case TG_N_INDEX:
-		if (n->nkids > 0 && !copies(n->kids[0]))
+		if (n->nkids > 0 && !copies(n->kids[0], false))
 			r = report(w, n, "operator", "[]", W_MEM, NULL);
 		break;
 	default:

@@ -30,10 +30,11 @@ static const struct {
 	{ "ctx", "ctx", "has no event" },
 	{ "arg0", "arg0", "has no event" },
 	{ "arg9", "arg9", "has no event" },
-	{ "str(1)", "str", "reads memory, which nothing confines to the pod there (only a string literal or a positional parameter may be copied there)" },
+	{ "str(1)", "str", "reads memory, which nothing confines to the pod there (only a string literal or a positional parameter is copied there)" },
 	{ "str($x)", "str", "reads memory" },
 	{ "str(nsecs, 8)", "str", "reads memory" },
 	{ "buf(@x, 4)", "buf", "reads memory" },
+	{ "buf($1, 8)", "buf", "reads memory, which nothing confines to the pod there (only a string literal is copied there)" },
 	{ "join(@x)", "join", "reads memory" },
 	{ "kptr(1)", "kptr", "reads memory" },
 	{ "uptr(1)", "uptr", "reads memory" },
@@ -58,18 +59,19 @@ static const struct {
 	{ "$p->f", "->", "reads memory" },
 	{ "$s.f", ".", "reads memory" },
 	{ "$p[1]", "[]", "reads memory" },
+	{ "$1[0]", "[]", "reads memory" },
 };
 
 /* ... and what stays: the clock, the CPU, random numbers, maps, output,
  * literals and positional parameters. */
 static const char *const unscoped_allowed[] = {
 	"BEGIN { printf(\"%d %d %d %d %d %s\\n\", nsecs, elapsed, cpu, rand, numaid, probe); }",
-	"BEGIN { printf(\"%s %s %d\\n\", str(\"lit\"), str($1), $#); @b = buf(\"ab\", 2); @c = buf($1, 2); }",
+	"BEGIN { printf(\"%s %s %d\\n\", str(\"lit\"), str($1), $#); @b = buf(\"ab\", 2); @c = str($2, 3); }",
 	"BEGIN { @a = count(); @s = sum(1); @h = hist(2); @l = lhist(3, 0, 10, 1); @m = max(1); @v = avg(1); @t = stats(1); }",
 	"interval:ms:100 { print(@a); clear(@a); zero(@s); delete(@h[1]); time(\"%H\\n\"); exit(); }",
 	"END { @x = strftime(\"%H\", nsecs); @y = strncmp(\"a\", \"b\", 1); @z = bswap(7); @w = ntop(1); }",
 	"END { @p = pton(\"1.2.3.4\"); @e = strerror(1); @k = sizeof(pid); @i = \"abc\"[0]; @u = (uint8)1; }",
-	"BEGIN { $q = (struct task_struct *)0; @f = AF_INET; $t = (1, 2); @g = $t.0; @j = $1[0]; }",
+	"BEGIN { $q = (struct task_struct *)0; @f = AF_INET; $t = (1, 2); @g = $t.0; }",
 	"BEGIN /nsecs > 0/ { if (cpu == 0) { @c[cpu] = count(); } else { @c[numaid] = sum(rand); } }",
 };
 
