@@ -11,7 +11,8 @@
  *   - without types, any dereference, `->` (other than tracepoint and
  *     kfunc `args->`), pointer cast, index or str()/buf() of something
  *     that is not already a string is a memory read, of kernel memory in
- *     kernel probes and of user memory in uprobe/usdt probes.
+ *     kernel probes and of user memory in uprobe/usdt probes (buf($1, n)
+ *     too: the engine takes $1 as a number there, an address).
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -351,7 +352,9 @@ static void check_call(struct check *c, const struct tg_node *n)
 	else if ((!strcmp(f, "str") || !strcmp(f, "buf") || !strcmp(f, "join")) && n->nkids > 0) {
 		const struct tg_node *a = n->kids[0];
 
-		if (is_string_value(a) && strcmp(f, "join") != 0) {
+		/* buf($1, n) takes the parameter as a number: an address */
+		if (is_string_value(a) && strcmp(f, "join") != 0 &&
+		    !(a->kind == TG_N_POSPARAM && !strcmp(f, "buf"))) {
 			/* a copy of a string: no read */
 		} else if (c->syscall_tp && is_args_field(c, a)) {
 			mem_read(c, n, !strcmp(f, "str") ? MEM_USER_SYSCALL_ARG : MEM_USER, "reads");

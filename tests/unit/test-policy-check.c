@@ -419,6 +419,7 @@ static void test_memory(void **state)
 		"tracepoint:sched:sched_switch { @ = args->x[1] }",
 		"kprobe:f { @ = str(arg0) }",
 		"kprobe:f { @ = buf(arg0, 4) }",
+		"tracepoint:sched:sched_switch { @ = buf($1, 64) }",
 		"kprobe:f { @ = sarg0 }",
 		"kprobe:f { @ = reg(\"ip\") }",
 		"kprobe:f { @ = &$x }",
