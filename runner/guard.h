@@ -6,6 +6,8 @@
  *
  *  - THREAD_SIZE of the running kernel (from its BTF), for the interrupt
  *    check every scoped probe makes right after the cgroup check;
+ *  - under a scope, BEGIN, END and interval bodies may not use what would
+ *    describe the runner or read memory there (policy/unscoped.h);
  *  - under a scope, probes that can only fire in interrupt context are
  *    refused (profile, software) or run by the runner itself (interval
  *    bodies become BPF_PROG_TYPE_SYSCALL programs in "tg_timer/<N>"
