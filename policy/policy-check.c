@@ -11,7 +11,8 @@
  *   - without types, any dereference, `->` (other than tracepoint and
  *     kfunc `args->`), pointer cast, index or str()/buf() of something
  *     that is not already a string is a memory read, of kernel memory in
- *     kernel probes and of user memory in uprobe/usdt probes.
+ *     kernel probes and of user memory in uprobe/usdt probes (buf($1, n)
+ *     too: the engine takes $1 as a number there, an address).
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -24,6 +25,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "policy/policy-internal.h"
+#include "policy/unscoped.h"
 #include "lib/banned.h"
 
 /* ---- subjects ---------------------------------------------------------- */
@@ -350,7 +352,9 @@ static void check_call(struct check *c, const struct tg_node *n)
 	else if ((!strcmp(f, "str") || !strcmp(f, "buf") || !strcmp(f, "join")) && n->nkids > 0) {
 		const struct tg_node *a = n->kids[0];
 
-		if (is_string_value(a) && strcmp(f, "join") != 0) {
+		/* buf($1, n) takes the parameter as a number: an address */
+		if (is_string_value(a) && strcmp(f, "join") != 0 &&
+		    !(a->kind == TG_N_POSPARAM && !strcmp(f, "buf"))) {
 			/* a copy of a string: no read */
 		} else if (c->syscall_tp && is_args_field(c, a)) {
 			mem_read(c, n, !strcmp(f, "str") ? MEM_USER_SYSCALL_ARG : MEM_USER, "reads");
@@ -439,6 +443,27 @@ static void check_program(struct check *c, const struct tg_program *prog)
 	}
 }
 
+/* ---- bodies that observe no event (policy/unscoped.h) ------------------------------ */
+
+/* Under a pod scope, BEGIN, END and interval bodies run in the runner: no
+ * policy can make pid, comm or a memory read there describe the pod, so
+ * every policy refuses them, with the same list the runner enforces. */
+static int unscoped_deny(void *ctx, const struct tg_unscoped_use *u)
+{
+	struct check *c = ctx;
+
+	deny(c, TG_UNSCOPED_RULE, u->construct, &u->loc, "%s", u->message);
+	return c->err;
+}
+
+static void check_unscoped(struct check *c, const struct tg_program *prog)
+{
+	int r = tg_unscoped_check(prog, unscoped_deny, c);
+
+	if (r < 0 && !c->err)
+		c->err = r;
+}
+
 /* ---- decisions ------------------------------------------------------------------- */
 
 void tg_decision_release(struct tg_decision *d)
@@ -486,6 +511,8 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 			deny(&c, "scope", scope, NULL, "scope \"%s\" is not granted by policy \"%s\" (it grants %s)", scope,
 			     p->name, p->scope_pod && p->scope_node ? "pod and node" : p->scope_pod ? "pod" : "node");
 		check_program(&c, prog);
+		if (!node)
+			check_unscoped(&c, prog);
 		if (c.err) {
 			json_decref(c.out);
 			return c.err;

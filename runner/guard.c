@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/errors.h"
+#include "policy/unscoped.h"
 #include "runner/guard.h"
 #include "lib/banned.h"
 
@@ -136,13 +137,38 @@ static int diag_set(struct tg_diag *d, struct tg_loc loc, const char *fmt, ...)
 	return -TG_EPOLICY;
 }
 
+/* The first use policy/unscoped.h refuses: the walk stops there. */
+static int unscoped_first(void *ctx, const struct tg_unscoped_use *u)
+{
+	struct tg_diag *d = ctx;
+
+	diag_set(d, u->loc, "%s", u->message);
+	return -TG_EPOLICY;
+}
+
+int guard_unscoped(const struct tg_program *prog, bool scoped, struct tg_diag *diag)
+{
+	int r;
+
+	if (!scoped)
+		return 0;
+	r = tg_unscoped_check(prog, unscoped_first, diag);
+	return r < 0 ? r : 0;
+}
+
 int guard_plan_scope(const struct tg_program *prog, struct plan *pl, bool scoped,
 		     struct tg_diag *diag)
 {
 	size_t ntimers = 0;
+	int r;
 
 	if (!scoped)
 		return 0;
+	/* BEGIN, END and interval bodies run in the runner: a gateway decided
+	 * the same (policy-check.c), but a runner does not take its word */
+	r = guard_unscoped(prog, scoped, diag);
+	if (r < 0)
+		return r;
 	/* profile and software probes sample whatever was interrupted */
 	for (size_t i = 0; i < prog->nprobes; i++) {
 		const struct tg_probe *pr = &prog->probes[i];

@@ -6,6 +6,8 @@
  *
  *  - THREAD_SIZE of the running kernel (from its BTF), for the interrupt
  *    check every scoped probe makes right after the cgroup check;
+ *  - under a scope, BEGIN, END and interval bodies may not use what would
+ *    describe the runner or read memory there (policy/unscoped.h);
  *  - under a scope, probes that can only fire in interrupt context are
  *    refused (profile, software) or run by the runner itself (interval
  *    bodies become BPF_PROG_TYPE_SYSCALL programs in "tg_timer/<N>"
@@ -48,10 +50,17 @@ struct guard_kernel {
 
 int guard_kernel_layout(const char *btf_path, struct guard_kernel *ret, char **ret_err);
 
-/* Under a scope: -TG_EDENIED with diag at the attach point for profile
- * and software probes, and interval probes moved to GUARD_TIMER_PREFIX
- * sections (their period is pl->progs[k].period, in ns).  Without a scope
- * nothing changes. */
+/* Under a scope: -TG_EPOLICY with diag at the first builtin, function or
+ * operator of a BEGIN, END or interval body that would observe the runner
+ * or read memory there (policy/unscoped.h, the list the gateway's policy
+ * evaluation uses).  Without a scope (local exec) everything stays, as in
+ * bpftrace. */
+int guard_unscoped(const struct tg_program *prog, bool scoped, struct tg_diag *diag);
+
+/* Under a scope: guard_unscoped(), then -TG_EPOLICY with diag at the
+ * attach point for profile and software probes, and interval probes moved
+ * to GUARD_TIMER_PREFIX sections (their period is pl->progs[k].period, in
+ * ns).  Without a scope nothing changes. */
 int guard_plan_scope(const struct tg_program *prog, struct plan *pl, bool scoped,
 		     struct tg_diag *diag);
 bool guard_is_timer(const struct plan_prog *pp);

@@ -298,6 +298,32 @@ const char *const verify_default_helpers[] = {
 	NULL,
 };
 
+/* What a program without the scope check may call (BEGIN, END and, under
+ * a scope, interval timers: the sections exempt_section() names, and every
+ * subprogram they reach).  The runner runs those itself, so the current
+ * task is its own session child: a helper that reads memory or describes
+ * a task (probe_read*, get_current_*, stacks, signals, d_path, snprintf
+ * with %s, ...) would read or describe the runner, not the pod.  An
+ * allow-list, so a helper added to the kernel later stays out.  Not here:
+ * bpf_snprintf, whose %s, %pks, %pus, %pI4 and %pI6 read memory at
+ * addresses the program passes (kernel/bpf/helpers.c,
+ * bpf_bprintf_prepare); the generated code formats in user space. */
+const char *const verify_unscoped_helpers[] = {
+	"bpf_map_lookup_elem",
+	"bpf_map_update_elem",
+	"bpf_map_delete_elem",
+	"bpf_ringbuf_output",
+	"bpf_ringbuf_reserve",
+	"bpf_ringbuf_submit",
+	"bpf_ringbuf_discard",
+	"bpf_ktime_get_ns",
+	"bpf_ktime_get_boot_ns",
+	"bpf_get_smp_processor_id",
+	"bpf_get_numa_node_id",
+	"bpf_get_prandom_u32",
+	NULL,
+};
+
 /* ---- errors ------------------------------------------------------------- */
 
 struct vsec {
@@ -314,6 +340,7 @@ struct vsec {
 	uint8_t *core;          /* per instruction: CO-RE relocation, enum core_field */
 	bool *task_call;        /* per instruction: a call of the interrupt check's helpers not on the list */
 	bool *task_call_ok;     /* per instruction: ... that is the interrupt check's own */
+	bool *scope_ref_ok;     /* per instruction: a load of the scope map's address the scope check uses */
 };
 
 struct vobj {
@@ -330,6 +357,7 @@ struct vobj {
 	bool scope_found;
 	GElf_Addr scope_off;    /* offset of the scope map in .maps */
 	bool helper_ok[HELPER_COUNT];
+	bool unscoped_ok[HELPER_COUNT]; /* verify_unscoped_helpers */
 	const char *const *allowed;
 	bool require_scope;
 	const char *scope_map;
@@ -378,32 +406,35 @@ static const char *helper_name(int64_t id)
 
 /* ---- the allow-list ------------------------------------------------------- */
 
+/* The id of helper n ("bpf_map_lookup_elem" or "map_lookup_elem"), or 0. */
+static size_t helper_id(const char *n)
+{
+	if (strncmp(n, "bpf_", 4) == 0)
+		n += 4;
+	for (size_t k = 1; k < HELPER_COUNT; k++)
+		if (helper_names[k] && strcmp(helper_names[k], n) == 0)
+			return k;
+	return 0;
+}
+
 static int allowed_setup(struct vobj *v)
 {
 	const char *const *a = v->allowed;
 	size_t i, k;
 
 	for (i = 0; a[i]; i++) {
-		const char *n = a[i];
-		bool found = false;
-
-		if (strncmp(n, "kfunc:", 6) == 0)
+		if (strncmp(a[i], "kfunc:", 6) == 0)
 			continue;
-		if (strncmp(n, "bpf_", 4) == 0)
-			n += 4;
-		for (k = 1; k < HELPER_COUNT; k++) {
-			if (helper_names[k] && strcmp(helper_names[k], n) == 0) {
-				v->helper_ok[k] = true;
-				found = true;
-				break;
-			}
-		}
-		if (!found) {
+		k = helper_id(a[i]);
+		if (!k) {
 			char b[VERIFY_NAME_MAX + 8];
 
 			return vfail(v, -EINVAL, "allowed helper \"%s\": no such helper", vname(a[i], b));
 		}
+		v->helper_ok[k] = true;
 	}
+	for (i = 0; verify_unscoped_helpers[i]; i++)
+		v->unscoped_ok[helper_id(verify_unscoped_helpers[i])] = true;
 	return 0;
 }
 
@@ -524,7 +555,9 @@ static int load_sections(struct vobj *v, size_t len)
 			s->core = calloc(s->ninsns, sizeof(*s->core));
 			s->task_call = calloc(s->ninsns, sizeof(*s->task_call));
 			s->task_call_ok = calloc(s->ninsns, sizeof(*s->task_call_ok));
-			if (!s->relsym || !s->second || !s->core || !s->task_call || !s->task_call_ok)
+			s->scope_ref_ok = calloc(s->ninsns, sizeof(*s->scope_ref_ok));
+			if (!s->relsym || !s->second || !s->core || !s->task_call || !s->task_call_ok ||
+			    !s->scope_ref_ok)
 				return -ENOMEM;
 			memset(s->relsym, 0xff, s->ninsns * sizeof(*s->relsym));
 		}
@@ -1211,6 +1244,14 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 	if (st->phase == 1 && st->lo_ok && st->hi_ok)
 		st->phase = 2;
 	if (st->phase == 2 && st->read_ok && st->mask_ok) {
+		/* the scope map's address serves the lookup only: none may
+		 * reach the body, where a program could write the map */
+		for (int r = 0; r < MAX_BPF_REG; r++)
+			if (st->r[r].kind == A_SCOPEMAP)
+				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
+		for (size_t k = 0; k < VERIFY_STACK / 8; k++)
+			if (st->slot[k] == A_SCOPEMAP)
+				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
 		w->in_scope_paths++;
 		return 1;
 	}
@@ -1234,6 +1275,8 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 		if (in.dst_reg == BPF_REG_10)
 			return pfail(w, pc, "write to r10");
 		if (w->s->relsym[pc] >= 0) {
+			if (st->phase == 0 && reloc_is_scope_map(v, w->s, pc))
+				w->s->scope_ref_ok[pc] = true;
 			dst->kind = reloc_is_scope_map(v, w->s, pc) ? A_SCOPEMAP :
 				    reloc_is_rodata(v, w->s, pc, THREAD_SIZE_VAR) ? A_TSIZEP :
 				    reloc_is_rodata(v, w->s, pc, RQ_OFF_VAR) ? A_RQOFFP :
@@ -1551,6 +1594,201 @@ static int check_task_calls(struct vobj *v)
 	return 0;
 }
 
+/* ---- programs without the scope check ---------------------------------------- */
+
+#define UNSCOPED_WHY \
+	"without the scope check: BEGIN, END and interval timer programs run in the runner's own context, " \
+	"where it would read or describe the runner, not the pod (they may call map, ring buffer, clock, " \
+	"CPU and NUMA node number and random number helpers)"
+#define UNSCOPED_SCOPE_WHY \
+	"without the scope check: a program the runner runs itself (BEGIN, END, an interval timer) may " \
+	"not change which cgroups the probes admit"
+
+/* The .text instructions reachable from unscoped code: a worklist, and for
+ * each instruction the exempt section that first reached it. */
+struct ureach {
+	uint8_t *seen;
+	uint32_t *origin;
+	uint32_t *stack;
+	size_t n;
+};
+
+static void ureach_release(struct ureach *u)
+{
+	free(u->seen);
+	free(u->origin);
+	free(u->stack);
+}
+
+static int ufail(struct vobj *v, const struct vsec *s, size_t i, size_t origin, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int ufail(struct vobj *v, const struct vsec *s, size_t i, size_t origin, const char *fmt, ...)
+{
+	char b[VERIFY_NAME_MAX + 8], b2[VERIFY_NAME_MAX + 8], what[VERIFY_NAME_MAX + 512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (origin)
+		return vfail(v, -TG_EVERIFY, "section \"%s\" instruction %zu (a subprogram of section \"%s\"): %s",
+			     vname(s->name, b), i, vname(v->secs[origin].name, b2), what);
+	return vfail(v, -TG_EVERIFY, "section \"%s\" instruction %zu: %s", vname(s->name, b), i, what);
+}
+
+/* Instruction t of .text becomes reachable from section origin. */
+static int ureach_push(struct vobj *v, struct ureach *u, const struct vsec *s, size_t i, size_t origin,
+		       int64_t t)
+{
+	const struct vsec *text = v->text_idx ? &v->secs[v->text_idx] : NULL;
+
+	if (!text || t < 0 || (uint64_t)t >= text->ninsns || text->second[t])
+		return ufail(v, s, i, s == text ? origin : 0, "call target %lld outside \".text\" %s", (long long)t,
+			     UNSCOPED_WHY);
+	if (!u->seen) {
+		u->seen = calloc(text->ninsns, sizeof(*u->seen));
+		u->origin = calloc(text->ninsns, sizeof(*u->origin));
+		u->stack = calloc(text->ninsns, sizeof(*u->stack));
+		if (!u->seen || !u->origin || !u->stack)
+			return -ENOMEM;
+	}
+	if (u->seen[t])
+		return 0;
+	u->seen[t] = 1;
+	u->origin[t] = (uint32_t)origin;
+	u->stack[u->n++] = (uint32_t)t;
+	return 0;
+}
+
+/* One instruction of unscoped code (section s, reached from section
+ * origin when s is .text): only the helpers of verify_unscoped_helpers,
+ * no kfunc, no reference to the scope map (a write to it would widen the
+ * scope of every probe); calls into .text join the worklist. */
+static int unscoped_insn(struct vobj *v, const struct vsec *s, size_t i, size_t origin, struct ureach *u)
+{
+	bool in_text = v->text_idx && s == &v->secs[v->text_idx];
+	size_t org = in_text ? origin : 0;
+	char b[VERIFY_NAME_MAX + 8];
+	struct bpf_insn in;
+	GElf_Sym sym = { 0 };
+	const char *symname = NULL;
+	int r;
+
+	insn_get(s, i, &in);
+	if (s->relsym[i] >= 0) {
+		r = sym_get(v, (size_t)s->relsym[i], &sym, &symname);
+		if (r < 0)
+			return r;
+	}
+	if (is_ldimm64(&in)) {
+		if (s->relsym[i] >= 0 && reloc_is_scope_map(v, s, i))
+			return ufail(v, s, i, org, "the scope map \"%s\" is used %s", vname(v->scope_map, b),
+				     UNSCOPED_SCOPE_WHY);
+		return 0;
+	}
+	if (!is_call(&in))
+		return 0;
+	if (s->relsym[i] >= 0) {
+		if (sym.st_shndx == SHN_UNDEF)
+			return ufail(v, s, i, org, "kfunc call to \"%s\" is not allowed %s", vname(symname, b),
+				     UNSCOPED_WHY);
+		/* libbpf: the callee is sym + imm + 1 instructions into .text */
+		if (sym.st_shndx == v->text_idx || in_text)
+			return ureach_push(v, u, s, i, origin,
+					   (int64_t)(sym.st_value / sizeof(struct bpf_insn)) + in.imm + 1);
+		return 0;   /* into this section, which is checked whole */
+	}
+	if (in.src_reg == BPF_PSEUDO_CALL)
+		return in_text ? ureach_push(v, u, s, i, origin, (int64_t)i + 1 + in.imm) : 0;
+	if (in.src_reg == 0 && helper_name(in.imm) && !v->unscoped_ok[in.imm])
+		return ufail(v, s, i, org, "helper \"bpf_%s\" (%d) is not allowed %s", helper_name(in.imm), in.imm,
+			     UNSCOPED_WHY);
+	return 0;
+}
+
+/* Every instruction of every exempt section, and every .text instruction
+ * a call from one of them can reach (fall-through, jumps, calls). */
+static int check_unscoped(struct vobj *v)
+{
+	struct ureach u = { 0 };
+	int r = 0;
+
+	for (size_t i = 1; i < v->nsec && r >= 0; i++) {
+		const struct vsec *s = &v->secs[i];
+
+		if (!s->exec || i == v->text_idx || !exempt_section(s->name))
+			continue;
+		for (size_t k = 0; k < s->ninsns && r >= 0; k++)
+			if (!s->second[k])
+				r = unscoped_insn(v, s, k, i, &u);
+	}
+	while (r >= 0 && u.n > 0) {
+		const struct vsec *t = &v->secs[v->text_idx];
+		size_t k = u.stack[--u.n], origin = u.origin[k];
+		struct bpf_insn in;
+		uint8_t cls, op;
+		int64_t next[2] = { -1, -1 };
+
+		r = unscoped_insn(v, t, k, origin, &u);
+		if (r < 0)
+			break;
+		insn_get(t, k, &in);
+		cls = in.code & 0x07;
+		op = in.code & 0xf0;
+		if (is_ldimm64(&in))
+			next[0] = (int64_t)k + 2;
+		else if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_EXIT)
+			;
+		else if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_CALL)
+			next[0] = (int64_t)k + 1;
+		else if ((cls == BPF_JMP || cls == BPF_JMP32) && op == BPF_JA)
+			next[0] = (int64_t)k + 1 + (cls == BPF_JMP32 ? in.imm : in.off);
+		else if (cls == BPF_JMP || cls == BPF_JMP32) {
+			next[0] = (int64_t)k + 1;
+			next[1] = (int64_t)k + 1 + in.off;
+		} else {
+			next[0] = (int64_t)k + 1;
+		}
+		for (int j = 0; j < 2 && r >= 0; j++)
+			/* check_section proved jumps land on instructions; running
+			 * off the end is the kernel's to refuse */
+			if (next[j] >= 0 && (uint64_t)next[j] < t->ninsns && !t->second[next[j]] &&
+			    !u.seen[next[j]]) {
+				u.seen[next[j]] = 1;
+				u.origin[next[j]] = (uint32_t)origin;
+				u.stack[u.n++] = (uint32_t)next[j];
+			}
+	}
+	ureach_release(&u);
+	return r;
+}
+
+/* The scope map's address may be loaded only where a scope check walk
+ * found it serving the lookup (before the check, so a program cannot
+ * update or delete its entries and widen what every probe admits; the
+ * map is BPF_MAP_FREEZE'd against user space, not against programs). */
+static int check_scope_refs(struct vobj *v)
+{
+	char b[VERIFY_NAME_MAX + 8], b2[VERIFY_NAME_MAX + 8];
+
+	for (size_t i = 1; i < v->nsec; i++) {
+		const struct vsec *s = &v->secs[i];
+
+		for (size_t k = 0; s->exec && k < s->ninsns; k++) {
+			struct bpf_insn in;
+
+			if (s->second[k] || s->relsym[k] < 0 || s->scope_ref_ok[k])
+				continue;
+			insn_get(s, k, &in);
+			if (is_ldimm64(&in) && reloc_is_scope_map(v, s, k))
+				return vfail(v, -TG_EVERIFY,
+					     "section \"%s\" instruction %zu: the scope map \"%s\" is used outside the scope check",
+					     vname(s->name, b), k, vname(v->scope_map, b2));
+		}
+	}
+	return 0;
+}
+
 /* Every function symbol in a program section is an entry point libbpf
  * loads; each must start with the scope check. */
 static int check_programs(struct vobj *v, const struct vsec *s, size_t sidx)
@@ -1598,6 +1836,7 @@ static void vobj_release(struct vobj *v)
 			free(v->secs[i].core);
 			free(v->secs[i].task_call);
 			free(v->secs[i].task_call_ok);
+			free(v->secs[i].scope_ref_ok);
 		}
 		free(v->secs);
 	}
@@ -1655,6 +1894,9 @@ static int verify_run(struct vobj *v, const void *elf, size_t len, char *copy)
 	}
 	if (!v->require_scope)
 		return 0;
+	r = check_unscoped(v);
+	if (r < 0)
+		return r;
 	for (i = 1; i < v->nsec; i++) {
 		const struct vsec *s = &v->secs[i];
 
@@ -1664,6 +1906,9 @@ static int verify_run(struct vobj *v, const void *elf, size_t len, char *copy)
 		if (r < 0)
 			return r;
 	}
+	r = check_scope_refs(v);
+	if (r < 0)
+		return r;
 	return check_task_calls(v);
 }
 

@@ -6,7 +6,10 @@
  *  - every program (every executable section holding a probe) begins with
  *    the scope check: the generated prologue (see docs/internals/runner.md)
  *    runs before any other helper call, reads the task's ancestor cgroup id
- *    and looks it up in the scope map, returning when it is absent.
+ *    and looks it up in the scope map, returning when it is absent;
+ *  - the programs exempt from that check (BEGIN, END, interval timers: the
+ *    runner runs them itself, in its own context) and the subprograms they
+ *    reach call only verify_unscoped_helpers and never use the scope map.
  * It trusts nothing in the object: hostile or truncated ELF is refused
  * with a reason, never crashes.
  */
@@ -31,5 +34,10 @@ int verify_object(const void *elf, size_t len, const struct verify_opts *opts, c
 
 /* The default allow-list for tenants, NULL-terminated. */
 extern const char *const verify_default_helpers[];
+
+/* What programs without the scope check may call (when require_scope is
+ * set; they must be on the allow-list too), NULL-terminated: maps, the
+ * ring buffer, clocks, the CPU and NUMA node number, random numbers. */
+extern const char *const verify_unscoped_helpers[];
 
 #endif

@@ -159,7 +159,7 @@ functions: {allow: [printf]}')"
 allowed "probes.allow: a syscall tracepoint is allowed" alice team-a web-a \
 	'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }' tenant
 allowed "two policies: the first by name that allows is the one in force" alice team-a web-a \
-	'BEGIN { printf("%s\n", comm); }' tenant
+	'BEGIN { printf("%s\n", "hi"); }' tenant
 denied "probes.deny: sys_enter_kill is refused at 1:1" alice team-a web-a \
 	'tracepoint:syscalls:sys_enter_kill { @[comm] = count(); }' \
 	'program:1:1: probe "tracepoint:syscalls:sys_enter_kill" .*\[policy "tenant", rule probes.deny\]' \
@@ -282,7 +282,7 @@ else
 		"$(tail -3 "$TG_WORK/gateway.log")"
 fi
 allowed "with the broken document, the previous set is in force (BEGIN allowed)" alice team-a web-a \
-	'BEGIN { printf("%s\n", comm); }' tenant
+	'BEGIN { printf("%s\n", "hi"); }' tenant
 denied "with the broken document, the previous set is in force (openat denied)" alice team-a web-a \
 	"$OPENAT" 'rule probes.allow\]'
 wait "$ktpid"

@@ -19,6 +19,7 @@
 #include "lib/util.h"
 #include "policy/ast.h"
 #include "policy/policy.h"
+#include "tests/unit/unscoped-cases.h"
 
 static const char *const authn[] = { "system:authenticated", NULL };
 static const char *const admins[] = { "system:authenticated", "system:masters", NULL };
@@ -375,7 +376,7 @@ static void test_builtins_functions(void **state)
 	struct tg_policy_set *set = load(y);
 	struct tg_decision d;
 
-	assert_true(allowed(set, "a", NULL, "n", "pod", "BEGIN { printf(\"%d %d\", pid, arg0); $s = sum(1); }"));
+	assert_true(allowed(set, "a", NULL, "n", "pod", "tracepoint:a:b { printf(\"%d %d\", pid, arg0); $s = sum(1); }"));
 	assert_false(decide(set, "a", NULL, "n", "pod", "BEGIN {\n\tprintf(\"%s\", comm) }", &d));
 	check_denial(&d, "builtins.allow", "p", "comm", 2, 15, "builtin \"comm\" is not allowed by builtins.allow");
 	tg_decision_release(&d);
@@ -418,10 +419,11 @@ static void test_memory(void **state)
 		"tracepoint:sched:sched_switch { @ = args->x[1] }",
 		"kprobe:f { @ = str(arg0) }",
 		"kprobe:f { @ = buf(arg0, 4) }",
+		"tracepoint:sched:sched_switch { @ = buf($1, 64) }",
 		"kprobe:f { @ = sarg0 }",
 		"kprobe:f { @ = reg(\"ip\") }",
 		"kprobe:f { @ = &$x }",
-		"BEGIN { @ = str(0xffff0000) }",
+		"tracepoint:sched:sched_switch { @ = str(0xffff0000) }",
 	};
 	static const char *const user_reads[] = {
 		"uprobe:/bin/sh:f { @ = str(arg0) }",
@@ -436,7 +438,7 @@ static void test_memory(void **state)
 	static const char *const no_reads[] = {
 		"tracepoint:sched:sched_switch { @[args->next_comm, args->prev_pid] = count() }",
 		"kfunc:vfs_read { @ = args->count }",
-		"BEGIN { @ = str(\"abc\"); @s = str($1); @c = str(comm); $t = (1, 2); @x = $t.0 }",
+		"BEGIN { @ = str(\"abc\"); @s = str($1); $t = (1, 2); @x = $t.0 } t:a:b { @c = str(comm) }",
 		"BEGIN { @ = sizeof((*(struct x *)0).y) }",
 		"kprobe:f { @ = arg0 + retval }",
 		"BEGIN { @ = (uint8)1 }",
@@ -485,6 +487,115 @@ static void test_memory(void **state)
 	free(closed);
 	free(sys);
 	free(open);
+}
+
+/* ---- bodies that observe no event (policy/unscoped.h) ------------------------ */
+
+static void test_unscoped(void **state)
+{
+	static const struct { const char *head, *probe; } heads[] = {
+		{ "BEGIN { @ = ", "BEGIN" },
+		{ "END { @ = ", "END" },
+		{ "interval:ms:100 { @ = ", "interval:ms:100" },
+		{ "i:s:1 { @ = ", "interval:s:1" },
+	};
+	char *y = doc("open", "  subjects: {groups: [\"system:authenticated\"]}\n  scope: [pod, node]\n"
+			      "  probes: {allow: [\"*\"]}\n  builtins: {allow: [\"*\"]}\n  functions: {allow: [\"*\"]}\n"
+			      "  kernelMemory: true\n  userMemory: all\n");
+	struct tg_policy_set *set = load(y), *restricted = NULL;
+	struct tg_decision d;
+	char *err = NULL;
+	json_t *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(unscoped_refused) / sizeof(unscoped_refused[0]); i++) {
+		for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+			char *prog = NULL, *want = NULL;
+
+			assert_true(asprintf(&prog, "%s%s }", heads[h].head, unscoped_refused[i].expr) > 0);
+			/* under a pod scope: refused at the construct, whatever the policy */
+			if (decide(set, "a", authn, "n", "pod", prog, &d))
+				fail_msg("allowed under a pod scope: %s", prog);
+			v = json_array_get(d.denials, 0);
+			assert_string_equal(json_string_value(json_object_get(v, "rule")), "scope.unscopedProbe");
+			assert_string_equal(json_string_value(json_object_get(v, "policy")), "open");
+			if (strcmp(json_string_value(json_object_get(v, "construct")), unscoped_refused[i].construct))
+				fail_msg("%s: construct \"%s\", want \"%s\"", prog,
+					 json_string_value(json_object_get(v, "construct")), unscoped_refused[i].construct);
+			assert_int_equal(json_integer_value(json_object_get(v, "line")), 1);
+			assert_int_equal(json_integer_value(json_object_get(v, "column")), strlen(heads[h].head) + 1);
+			assert_true(asprintf(&want, "\"%s\" in \"%s\" %s", unscoped_refused[i].construct, heads[h].probe,
+					     unscoped_refused[i].why) > 0);
+			if (!strstr(json_string_value(json_object_get(v, "message")), want))
+				fail_msg("%s: message \"%s\" lacks \"%s\"", prog,
+					 json_string_value(json_object_get(v, "message")), want);
+			tg_decision_release(&d);
+			/* node scope (BEGIN describes the node it runs on): allowed */
+			if (!allowed(set, "a", authn, NULL, "node", prog))
+				fail_msg("denied under node scope: %s", prog);
+			free(prog);
+			free(want);
+		}
+		/* in a probe of the pod's events: allowed (this policy opens all) */
+		{
+			char *prog = NULL;
+
+			assert_true(asprintf(&prog, "tracepoint:syscalls:sys_enter_openat { @ = %s }",
+					     unscoped_refused[i].expr) > 0);
+			if (!allowed(set, "a", authn, "n", "pod", prog))
+				fail_msg("denied in a scoped probe: %s", prog);
+			free(prog);
+		}
+	}
+	for (size_t i = 0; i < sizeof(unscoped_allowed) / sizeof(unscoped_allowed[0]); i++)
+		if (!decide(set, "a", authn, "n", "pod", unscoped_allowed[i], &d)) {
+			char *one = NULL;
+
+			tg_decision_explain(&d, &one, NULL);
+			fail_msg("denied under a pod scope: %s: %s", unscoped_allowed[i], one);
+		} else {
+			tg_decision_release(&d);
+		}
+	/* the whole sentence; every use, each at its line:column, the
+	 * predicate too, and a probe with an event attach point as well */
+	assert_false(decide(set, "a", authn, "n", "pod",
+			    "BEGIN /pid != 0/ {\n  printf(\"%d %s\\n\", nsecs, comm);\n}\n"
+			    "tracepoint:syscalls:sys_enter_openat, interval:ms:100 { @[uid] = count(); }",
+			    &d));
+	assert_int_equal(json_array_size(d.denials), 3);
+	check_denial(&d, "scope.unscopedProbe", "open", "pid", 1, 8,
+		     "builtin \"pid\" in \"BEGIN\" describes the runner, not the pod: under a pod scope BEGIN, END and "
+		     "interval bodies run in the runner, not at an event of the pod");
+	v = denial(&d, "scope.unscopedProbe", 1);
+	assert_string_equal(json_string_value(json_object_get(v, "construct")), "comm");
+	assert_int_equal(json_integer_value(json_object_get(v, "line")), 2);
+	assert_int_equal(json_integer_value(json_object_get(v, "column")), 28);
+	v = denial(&d, "scope.unscopedProbe", 2);
+	assert_string_equal(json_string_value(json_object_get(v, "construct")), "uid");
+	assert_int_equal(json_integer_value(json_object_get(v, "line")), 4);
+	assert_int_equal(json_integer_value(json_object_get(v, "column")), 59);
+	assert_non_null(strstr(json_string_value(json_object_get(v, "message")), "in \"interval:ms:100\""));
+	tg_decision_release(&d);
+	/* the shipped restricted policy allows pid and comm: only this rule
+	 * refuses them in BEGIN, and explain() names it */
+	assert_int_equal(tg_policy_set_load_builtin("restricted", &restricted, &err), 0);
+	assert_false(decide(restricted, "alice", authn, "team-a", "pod", "BEGIN { printf(\"%d %s\\n\", pid, comm) }", &d));
+	assert_int_equal(json_array_size(d.denials), 2);
+	check_denial(&d, "scope.unscopedProbe", "restricted", "pid", 1, 27, NULL);
+	{
+		char *one = NULL;
+
+		assert_int_equal(tg_decision_explain(&d, &one, NULL), 0);
+		assert_non_null(strstr(one, "denied: 1:27: builtin \"pid\" in \"BEGIN\" describes the runner, not the pod"));
+		assert_non_null(strstr(one, "[policy \"restricted\", rule scope.unscopedProbe] (and 1 more)"));
+		free(one);
+	}
+	tg_decision_release(&d);
+	assert_true(allowed(restricted, "alice", authn, "team-a", "pod",
+			    "tracepoint:syscalls:sys_enter_openat { @[pid, comm] = count(); } interval:s:1 { print(@); clear(@); }"));
+	tg_policy_set_free(restricted);
+	tg_policy_set_free(set);
+	free(y);
 }
 
 static void test_limits(void **state)
@@ -725,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_probe_patterns),
 		cmocka_unit_test(test_builtins_functions),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_unscoped),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_additive),
 		cmocka_unit_test(test_yaml_errors),

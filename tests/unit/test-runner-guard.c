@@ -1,24 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The engine's guards: the CPU budget's sliding window, the token bucket's
  * parameters, the kernel layout read from the real kernel BTF, refusing
- * profile/software and moving interval under a scope, and the interval
- * timers really firing a BPF_PROG_TYPE_SYSCALL program. */
+ * profile/software and moving interval under a scope, refusing what would
+ * observe the runner in BEGIN, END and interval bodies (and the object
+ * verifier refusing the same when the front end is bypassed), and the
+ * interval timers really firing a BPF_PROG_TYPE_SYSCALL program. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
+#include "tests/unit/runner-compile.h"
+#include "tests/unit/unscoped-cases.h"
 
+#include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "policy/ast.h"
+#include "runner/codegen.h"
+#include "runner/compile.h"
+#include "policy/unscoped.h"
 #include "runner/guard.h"
 #include "runner/probes.h"
+#include "runner/sema.h"
+#include "runner/verify.h"
 
 #define MS 1000000ull
 
@@ -129,6 +140,198 @@ static void plan_under_scope(void **state)
 	tg_program_free(prog);
 }
 
+/* The runner refuses on its own what the gateway's policy refuses (the
+ * same list, policy/unscoped.h): at the construct's line:column, under a
+ * scope only, and only in BEGIN, END and interval bodies. */
+static void unscoped_refused_under_scope(void **state)
+{
+	static const struct { const char *head, *probe; } heads[] = {
+		{ "BEGIN { @ = ", "BEGIN" },
+		{ "tracepoint:syscalls:sys_enter_openat { @o = count(); }\nEND { @ = ", "END" },
+		{ "interval:ms:100 { @ = ", "interval:ms:100" },
+	};
+	struct tg_program *prog = NULL;
+	struct tg_diag d;
+	struct plan pl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(unscoped_refused) / sizeof(unscoped_refused[0]); i++) {
+		for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+			char *text = NULL, *want = NULL;
+			const char *nl = strchr(heads[h].head, '\n');
+
+			assert_true(asprintf(&text, "%s%s }", heads[h].head, unscoped_refused[i].expr) > 0);
+			memset(&d, 0, sizeof(d));
+			if (tg_program_parse(text, strlen(text), &prog, &d) < 0)
+				fail_msg("%s: %s", text, d.msg);
+			assert_int_equal(guard_unscoped(prog, false, &d), 0);
+			assert_int_equal(guard_unscoped(prog, true, &d), -TG_EPOLICY);
+			assert_int_equal(d.loc.line, nl ? 2 : 1);
+			assert_int_equal(d.loc.col, strlen(nl ? nl + 1 : heads[h].head) + 1);
+			assert_true(asprintf(&want, "\"%s\" in \"%s\" %s", unscoped_refused[i].construct, heads[h].probe,
+					     unscoped_refused[i].why) > 0);
+			if (!strstr(d.msg, want))
+				fail_msg("%s: \"%s\" lacks \"%s\"", text, d.msg, want);
+			/* the plan step refuses it before anything is generated */
+			memset(&d, 0, sizeof(d));
+			assert_int_equal(plan_build(prog, &pl, &d), 0);
+			assert_int_equal(guard_plan_scope(prog, &pl, false, &d), 0);
+			assert_int_equal(guard_plan_scope(prog, &pl, true, &d), -TG_EPOLICY);
+			assert_non_null(strstr(d.msg, want));
+			plan_release(&pl);
+			prog = tg_program_free(prog);
+			free(text);
+			free(want);
+		}
+		{
+			char *text = NULL;
+
+			assert_true(asprintf(&text, "tracepoint:syscalls:sys_enter_openat { @ = %s }",
+					     unscoped_refused[i].expr) > 0);
+			assert_int_equal(tg_program_parse(text, strlen(text), &prog, &d), 0);
+			assert_int_equal(guard_unscoped(prog, true, &d), 0);
+			prog = tg_program_free(prog);
+			free(text);
+		}
+	}
+	for (size_t i = 0; i < sizeof(unscoped_allowed) / sizeof(unscoped_allowed[0]); i++) {
+		assert_int_equal(tg_program_parse(unscoped_allowed[i], strlen(unscoped_allowed[i]), &prog, &d), 0);
+		if (guard_unscoped(prog, true, &d) < 0)
+			fail_msg("%s: %u:%u: %s", unscoped_allowed[i], d.loc.line, d.loc.col, d.msg);
+		prog = tg_program_free(prog);
+	}
+	assert_null(tg_unscoped_builtin_reason("nsecs"));
+	assert_string_equal(tg_unscoped_builtin_reason("pid"), "describes the runner, not the pod");
+	assert_string_equal(tg_unscoped_builtin_reason("arg12"), "has no event of the pod to describe");
+	assert_string_equal(tg_unscoped_builtin_reason("newbuiltin"), "is not known to be harmless there");
+}
+
+/* Parse, plan under a scope (interval -> tg_timer/<N>), analyse and
+ * generate the BPF C with a two-level scope prologue; front_end false
+ * skips guard_unscoped, as a gateway and a runner front end that both
+ * failed would. */
+static char *scoped_source(const char *text, bool front_end)
+{
+	static const int levels[] = { 2, 3 };
+	static const char *const params[] = { "hello" };
+	struct cg_opts co = { .sz = sizeof(co), .levels = levels, .nlevels = 2, .max_map_entries = 128,
+			      .ringbuf_bytes = 4096 };
+	struct tg_program *prog = NULL;
+	char *src = NULL;
+	struct tg_diag d = { 0 };
+	struct plan pl;
+	struct sem sem;
+	int r;
+
+	memset(&sem, 0, sizeof(sem));
+	memset(&pl, 0, sizeof(pl));
+	r = tg_program_parse(text, strlen(text), &prog, &d);
+	if (r >= 0)
+		r = plan_build(prog, &pl, &d);
+	if (r >= 0 && front_end)
+		r = guard_plan_scope(prog, &pl, true, &d);
+	for (size_t k = 0; r >= 0 && !front_end && k < pl.n; k++)
+		if (pl.progs[k].kind == PK_PERF) {
+			/* what guard_plan_scope does to intervals, without its checks */
+			free(pl.progs[k].section);
+			pl.progs[k].section = NULL;
+			if (asprintf(&pl.progs[k].section, GUARD_TIMER_PREFIX "%zu", k) < 0)
+				r = -ENOMEM;
+		}
+	if (r >= 0)
+		r = sem_analyse(&sem, prog, pl.probe_tp, params, 1, &d);
+	if (r >= 0)
+		r = cg_generate(&sem, &pl, &co, &src, &d);
+	if (r < 0)
+		fail_msg("%s: %u:%u: %s", text, d.loc.line, d.loc.col, d.msg);
+	sem_release(&sem);
+	plan_release(&pl);
+	tg_program_free(prog);
+	return src;
+}
+
+/* What the code generator emits for BEGIN, END and interval bodies that
+ * stay legitimate passes the verifier's rule for unscoped programs. */
+static void unscoped_generated_code_verifies(void **state)
+{
+	static const char *const progs[] = {
+		"BEGIN { printf(\"hello %s %s %d %d %d %d %d %s\\n\", \"x\", str($1), nsecs, elapsed, cpu, rand, numaid, probe);\n"
+		"  @a = count(); @b[1] = sum(5); @c = hist(3); @d = lhist(3, 0, 10, 1); @s[\"k\"] = \"v\"; @m = max(1);\n"
+		"  @v = avg(2); @st = stats(3); time(\"%H\\n\"); print(@a); $x = numaid; print($x);\n"
+		"  printf(\"%s\\n\", strftime(\"%H\", nsecs)); @q = bswap(1); delete(@b[1]);\n"
+		"  if (strncmp(\"a\", str($1), 1) == 0) { print(1); } printf(\"%s\\n\", ntop(0x0100007f)); @z = 1; zero(@z); }\n"
+		"tracepoint:syscalls:sys_enter_openat { @a = count(); @o[comm, pid] = count(); }\n"
+		"interval:ms:100 { print(@a); clear(@a); @i++; if (@i > 1) { exit(); } }\n"
+		"interval:s:1 { print(@o, 3); printf(\"%d\\n\", @i); }\n"
+		"END { print(@c); printf(\"%d %s\\n\", @i, \"end\"); clear(@o); }\n",
+		"BEGIN { @start = nsecs; } END { printf(\"%d\\n\", (nsecs - @start) / 1000000); exit(); }\n",
+	};
+	char dir[] = "/tmp/tg-unit-cache-XXXXXX";
+	char cmd[128];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		_cleanup_free_ char *src = scoped_source(progs[i], true);
+		struct compile_result cr;
+
+		assert_non_null(strstr(src, "SEC(\"tg_begin\")"));
+		tu_compile_verify(src, dir, &cr);
+		free(cr.obj);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The front end bypassed: a generated BEGIN, END or interval body that
+ * reads pid, uid, comm, curtask, the cgroup or memory compiles, and the
+ * object verifier refuses it, naming the section, instruction and helper. */
+static void unscoped_bypass_refused_by_verifier(void **state)
+{
+	static const struct { const char *prog, *section, *helper; } cases[] = {
+		{ "BEGIN { printf(\"%d\\n\", pid); }", "\"tg_begin\"", "\"bpf_get_current_pid_tgid\" (14)" },
+		{ "tracepoint:syscalls:sys_enter_openat { @ = count(); } interval:ms:100 { printf(\"%d\\n\", uid); }",
+		  "\"tg_timer/", "\"bpf_get_current_uid_gid\" (15)" },
+		{ "END { printf(\"%s\\n\", comm); }", "\"tg_end\"", "\"bpf_get_current_comm\" (16)" },
+		{ "BEGIN { @ = curtask; }", "\"tg_begin\"", "\"bpf_get_current_task\" (35)" },
+		{ "BEGIN { @ = cgroup; }", "\"tg_begin\"", "\"bpf_get_current_cgroup_id\" (80)" },
+		{ "BEGIN { @ = *(uint64 *)0xffffffff81000000; }", "\"tg_begin\"", "\"bpf_probe_read_kernel\" (113)" },
+		{ "END { printf(\"%s\\n\", str(0xffffffff81000000)); }", "\"tg_end\"", "\"bpf_probe_read_user_str\" (114)" },
+		{ "BEGIN { @[username] = count(); }", "\"tg_begin\"", "\"bpf_get_current_uid_gid\" (15)" },
+	};
+	char dir[] = "/tmp/tg-unit-cache-XXXXXX";
+	char cmd[128];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct compile_result cr;
+		_cleanup_free_ char *err = NULL, *verr = NULL, *src = NULL;
+		struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
+		struct tg_program *prog = NULL;
+		struct tg_diag d;
+		int r;
+
+		/* the front end refuses it ... */
+		assert_int_equal(tg_program_parse(cases[i].prog, strlen(cases[i].prog), &prog, &d), 0);
+		assert_int_equal(guard_unscoped(prog, true, &d), -TG_EPOLICY);
+		tg_program_free(prog);
+		/* ... and without it the verifier does */
+		src = scoped_source(cases[i].prog, false);
+		r = compile_bpf(src, strlen(src), dir, &cr, &err);
+		if (r < 0)
+			fail_msg("%s: %s", cases[i].prog, err ? err : "?");
+		r = verify_object(cr.obj, cr.len, &vo, &verr);
+		if (r != -TG_EVERIFY || !verr || !strstr(verr, cases[i].section) || !strstr(verr, cases[i].helper) ||
+		    !strstr(verr, " instruction ") || !strstr(verr, "is not allowed without the scope check"))
+			fail_msg("%s: verify_object %d: %s", cases[i].prog, r, verr ? verr : "(no message)");
+		print_message("# %s\n#   %s\n", cases[i].prog, verr);
+		free(cr.obj);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A real SYSCALL program that counts its runs in an array map, fired by
  * the timers. */
 static void timers_fire(void **state)
@@ -192,6 +395,9 @@ int main(void)
 		cmocka_unit_test(rate_params),
 		cmocka_unit_test(kernel_layout),
 		cmocka_unit_test(plan_under_scope),
+		cmocka_unit_test(unscoped_refused_under_scope),
+		cmocka_unit_test(unscoped_generated_code_verifies),
+		cmocka_unit_test(unscoped_bypass_refused_by_verifier),
 		cmocka_unit_test(timers_fire),
 	};
 

@@ -46,6 +46,15 @@ static const char prelude[] =
 	"static long (*bpf_probe_write_user)(void *dst, const void *src, __u32 len) = (void *)36;\n"
 	"static long (*bpf_override_return)(void *regs, __u64 rc) = (void *)58;\n"
 	"static long (*bpf_send_signal)(__u32 sig) = (void *)109;\n"
+	"static long (*bpf_map_delete_elem)(void *map, const void *k) = (void *)3;\n"
+	"static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;\n"
+	"static __u32 (*bpf_get_prandom_u32)(void) = (void *)7;\n"
+	"static __u32 (*bpf_get_smp_processor_id)(void) = (void *)8;\n"
+	"static long (*bpf_get_current_comm)(void *buf, __u32 size) = (void *)16;\n"
+	"static long (*bpf_get_numa_node_id)(void) = (void *)42;\n"
+	"static __u64 (*bpf_ktime_get_boot_ns)(void) = (void *)125;\n"
+	"static long (*bpf_ringbuf_output)(void *rb, void *data, __u64 size, __u64 flags) = (void *)130;\n"
+	"static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)133;\n"
 	"static __u64 (*bpf_get_current_ancestor_cgroup_id)(int level) = (void *)123;\n"
 	"static void *(*bpf_ringbuf_reserve)(void *rb, __u64 size, __u64 flags) = (void *)131;\n"
 	"static long (*tg_read_kernel)(void *dst, __u32 size, const void *p) = (void *)113;\n"
@@ -101,7 +110,7 @@ static const char good_src[] =
 	"{\n"
 	"	__u64 *e = bpf_ringbuf_reserve(&tg_events, 16, 0);\n"
 	"	if (!e) return 0;\n"
-	"	e[0] = 0; e[1] = bpf_get_current_pid_tgid(); bpf_ringbuf_submit(e, 0);\n"
+	"	e[0] = 0; e[1] = bpf_ktime_get_ns(); bpf_ringbuf_submit(e, 0);\n"
 	"	return 0;\n"
 	"}\n"
 	"SEC(\"tg_end\")\n"
@@ -642,6 +651,230 @@ static struct bpf_insn *insn_at(char *obj, size_t secoff, size_t i)
 	return (struct bpf_insn *)(void *)(obj + secoff + i * sizeof(struct bpf_insn));
 }
 
+/* The scope map's address serves the scope check's lookup only: a probe
+ * body (or a subprogram) that updates or deletes its entries would widen
+ * what every probe admits, and the map is frozen against user space only. */
+static void test_scope_map_writes(void **state)
+{
+	(void)state;
+	refuse_src("scope-update-in-body",
+		   SCOPED("{ __u64 k = 1; __u8 one = 1; bpf_map_update_elem(&tg_scope, &k, &one, 0); }"),
+		   "section \"tracepoint/syscalls/sys_enter_write\" instruction",
+		   "the scope map \"tg_scope\" is used outside the scope check");
+	refuse_src("scope-delete-in-subprog",
+		   "__attribute__((noinline)) static int forget(__u64 k) { return bpf_map_delete_elem(&tg_scope, &k); }\n"
+		   SCOPED("EMIT(forget(tg_cgid));"),
+		   "section \".text\" instruction", "the scope map \"tg_scope\" is used outside the scope check");
+	/* loaded before the check, kept in a callee-saved register, used after */
+	refuse_src("scope-kept-in-r6",
+		   "SEC(\"tracepoint/syscalls/sys_enter_write\")\n"
+		   "int tg_p0(void *ctx)\n"
+		   "{\n"
+		   "	__u64 tg_cgid = bpf_get_current_ancestor_cgroup_id(3);\n"
+		   "	asm volatile(\"r6 = tg_scope ll\" ::: \"r6\");\n"
+		   "	if (!bpf_map_lookup_elem(&tg_scope, &tg_cgid)) return 0;\n"
+		   "	IRQ_CHECK\n"
+		   "	asm volatile(\"r1 = r6; r2 = r10; r2 += -8; call 3\" ::: \"r0\", \"r1\", \"r2\", \"r3\", \"r4\", \"r5\");\n"
+		   "	return 0;\n"
+		   "}\n",
+		   "tg_p0", "the scope map's address is kept into the body, past the scope and interrupt checks");
+}
+
+/* ---- programs without the scope check ------------------------------------ */
+
+/* BEGIN, END and interval timers run in the runner: every helper that
+ * reads memory or describes a task, by id and name. */
+static const struct { int id; const char *name; } unscoped_forbidden[] = {
+	{ 4, "probe_read" }, { 45, "probe_read_str" }, { 112, "probe_read_user" },
+	{ 113, "probe_read_kernel" }, { 114, "probe_read_user_str" }, { 115, "probe_read_kernel_str" },
+	{ 14, "get_current_pid_tgid" }, { 15, "get_current_uid_gid" }, { 16, "get_current_comm" },
+	{ 35, "get_current_task" }, { 158, "get_current_task_btf" }, { 80, "get_current_cgroup_id" },
+	{ 123, "get_current_ancestor_cgroup_id" }, { 37, "current_task_under_cgroup" },
+	{ 120, "get_ns_current_pid_tgid" }, { 67, "get_stack" }, { 27, "get_stackid" },
+	{ 141, "get_task_stack" }, { 109, "send_signal" }, { 117, "send_signal_thread" },
+	{ 58, "override_return" }, { 147, "d_path" }, { 148, "copy_from_user" },
+	{ 191, "copy_from_user_task" }, { 180, "find_vma" }, { 149, "snprintf_btf" }, { 165, "snprintf" },
+	{ 36, "probe_write_user" }, { 6, "trace_printk" }, { 177, "trace_vprintk" },
+	{ 174, "get_attach_cookie" }, { 173, "get_func_ip" }, { 175, "task_pt_regs" },
+	{ 183, "get_func_arg" }, { 184, "get_func_ret" }, { 25, "perf_event_output" },
+	{ 22, "perf_event_read" }, { 119, "read_branch_records" }, { 176, "get_branch_snapshot" },
+	{ 17, "get_cgroup_classid" }, { 156, "task_storage_get" }, { 179, "kallsyms_lookup_name" },
+	{ 166, "sys_bpf" }, { 12, "tail_call" }, { 181, "loop" }, { 164, "for_each_map_elem" },
+};
+
+/* One call of bpf_ktime_get_ns (5) in each unscoped section, to patch. */
+static const char unscoped_template[] =
+	"#define ONE_CALL { __u64 *e = bpf_ringbuf_reserve(&tg_events, 16, 0); if (!e) return 0;\\\n"
+	"	e[0] = 0; e[1] = bpf_ktime_get_ns(); bpf_ringbuf_submit(e, 0); }\n"
+	"SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { ONE_CALL return 0; }\n"
+	"SEC(\"tg_end\") int tg_prog_end(void *ctx) { ONE_CALL return 0; }\n"
+	"SEC(\"tg_timer/3\") int tg_p3(void *ctx) { ONE_CALL return 0; }\n"
+	"SEC(\"tracepoint/syscalls/sys_enter_write\") int tg_p0(void *ctx) { PROLOGUE EMIT(bpf_get_current_pid_tgid()); return 0; }\n";
+
+/* The index of the one call of helper id in section secoff (ninsns long). */
+static size_t call_of(char *obj, size_t secoff, size_t ninsns, int id)
+{
+	for (size_t i = 0; i < ninsns; i++) {
+		struct bpf_insn in;
+
+		memcpy(&in, obj + secoff + i * sizeof(in), sizeof(in));
+		if (in.code == (BPF_JMP | BPF_CALL) && in.src_reg == 0 && in.imm == id)
+			return i;
+	}
+	fail_msg("no call of helper %d", id);
+	return 0;
+}
+
+static void test_unscoped_sections(void **state)
+{
+	static const char *const sections[] = { "tg_begin", "tg_end", "tg_timer/3" };
+	/* every helper of the default list and every forbidden one: what is
+	 * refused below is refused by the rule for unscoped programs alone */
+	const char *all[sizeof(unscoped_forbidden) / sizeof(unscoped_forbidden[0]) + 64];
+	char names[sizeof(unscoped_forbidden) / sizeof(unscoped_forbidden[0])][48];
+	size_t n = 0, len, shdr;
+	_cleanup_free_ char *obj = compile("unscoped-template", unscoped_template, &len);
+	_cleanup_free_ char *m = malloc(len);
+
+	(void)state;
+	for (size_t i = 0; verify_default_helpers[i]; i++)
+		all[n++] = verify_default_helpers[i];
+	for (size_t i = 0; i < sizeof(unscoped_forbidden) / sizeof(unscoped_forbidden[0]); i++) {
+		snprintf(names[i], sizeof(names[i]), "bpf_%s", unscoped_forbidden[i].name);
+		all[n++] = names[i];
+	}
+	all[n] = NULL;
+	expect_accepted("unscoped-template", obj, len, true);
+	for (size_t k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
+		size_t off = sec_offset(obj, len, sections[k], &shdr);
+		Elf64_Shdr sh;
+		size_t at;
+
+		memcpy(&sh, obj + shdr, sizeof(sh));
+		at = call_of(obj, off, sh.sh_size / sizeof(struct bpf_insn), 5);
+		for (size_t i = 0; i < sizeof(unscoped_forbidden) / sizeof(unscoped_forbidden[0]); i++) {
+			char want1[96], want2[96], name[64];
+			struct bpf_insn in;
+
+			memcpy(m, obj, len);
+			memcpy(&in, insn_at(m, off, at), sizeof(in));
+			in.imm = unscoped_forbidden[i].id;
+			memcpy(insn_at(m, off, at), &in, sizeof(in));
+			snprintf(want1, sizeof(want1), "section \"%s\" instruction %zu: ", sections[k], at);
+			snprintf(want2, sizeof(want2), "helper \"bpf_%s\" (%d) is not allowed without the scope check",
+				 unscoped_forbidden[i].name, unscoped_forbidden[i].id);
+			snprintf(name, sizeof(name), "%s-%s", sections[k], unscoped_forbidden[i].name);
+			expect_refused(name, m, len, all, want1, want2);
+			/* with the default list too (refused by one rule or the other) */
+			expect_refused(name, m, len, NULL, want1, "is not allowed");
+		}
+	}
+	/* without a scope (local exec), BEGIN, END and intervals may describe
+	 * the runner as in bpftrace, within the allow-list */
+	{
+		static const char src[] =
+			"SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { __u64 tg_cgid = 0; EMIT(bpf_get_current_pid_tgid()); return 0; }\n"
+			"SEC(\"tg_end\") int tg_prog_end(void *ctx) { char c[16]; bpf_get_current_comm(c, 16); return c[0]; }\n"
+			"SEC(\"perf_event\") int tg_p0(void *ctx) { __u64 tg_cgid = 0; EMIT(bpf_get_current_pid_tgid()); return 0; }\n";
+		size_t l2;
+		_cleanup_free_ char *o2 = compile("unscoped-local", src, &l2);
+
+		expect_accepted("unscoped-local", o2, l2, false);
+		expect_refused("unscoped-local-scoped", o2, l2, NULL, "section \"tg_begin\"",
+			       "helper \"bpf_get_current_pid_tgid\" (14) is not allowed without the scope check");
+	}
+}
+
+static void test_unscoped_allowed(void **state)
+{
+	/* everything the code generator emits for BEGIN, END and intervals
+	 * that observe nothing: maps, the ring buffer, clocks, CPU, NUMA node,
+	 * random numbers (runner/verify.c, verify_unscoped_helpers) */
+	static const char src[] =
+		"struct { __uint(type, 1); __uint(max_entries, 8); __type(key, __u64); __type(value, __u64); } tg_m0 SEC(\".maps\");\n"
+		"#define ALL { __u64 k = bpf_get_smp_processor_id() + bpf_get_numa_node_id(), v = bpf_ktime_get_ns();\\\n"
+		"	__u64 *p = bpf_map_lookup_elem(&tg_m0, &k); if (p) *p += bpf_get_prandom_u32();\\\n"
+		"	bpf_map_update_elem(&tg_m0, &k, &v, 0); bpf_map_delete_elem(&tg_m0, &k);\\\n"
+		"	v = bpf_ktime_get_boot_ns(); bpf_ringbuf_output(&tg_events, &v, 8, 0);\\\n"
+		"	__u64 *e = bpf_ringbuf_reserve(&tg_events, 16, 0); if (!e) return 0;\\\n"
+		"	if (v & 1) { bpf_ringbuf_discard(e, 0); return 0; } e[0] = 0; e[1] = v; bpf_ringbuf_submit(e, 0); }\n"
+		"SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { ALL return 0; }\n"
+		"SEC(\"tg_end\") int tg_prog_end(void *ctx) { ALL return 0; }\n"
+		"SEC(\"tg_timer/0\") int tg_p0(void *ctx) { ALL return 0; }\n";
+	size_t len;
+	_cleanup_free_ char *obj = compile("unscoped-all", src, &len);
+	struct verify_opts o = { .sz = sizeof(o), .allowed_helpers = verify_unscoped_helpers, .require_scope = true,
+				 .scope_map = "tg_scope" };
+	_cleanup_free_ char *err = NULL;
+
+	(void)state;
+	expect_accepted("unscoped-all", obj, len, true);
+	/* the list names real helpers, all on the default list, none of the
+	 * ones that read memory or describe a task */
+	assert_int_equal(verify_object(obj, len, &o, &err), 0);
+	for (size_t i = 0; verify_unscoped_helpers[i]; i++) {
+		bool on_default = false;
+
+		for (size_t k = 0; verify_default_helpers[k]; k++)
+			on_default |= !strcmp(verify_unscoped_helpers[i], verify_default_helpers[k]);
+		assert_true(on_default);
+		for (size_t k = 0; k < sizeof(unscoped_forbidden) / sizeof(unscoped_forbidden[0]); k++)
+			assert_string_not_equal(verify_unscoped_helpers[i] + 4, unscoped_forbidden[k].name);
+	}
+}
+
+static void test_unscoped_reach(void **state)
+{
+	/* a subprogram called from END reads the runner's comm */
+	refuse_src("unscoped-subprog",
+		   "__attribute__((noinline)) static int name_of(char *b) { return bpf_get_current_comm(b, 16); }\n"
+		   "SEC(\"tg_end\") int tg_prog_end(void *ctx) { char b[16]; return name_of(b) + b[1]; }\n",
+		   "section \".text\" instruction", "(a subprogram of section \"tg_end\"): helper \"bpf_get_current_comm\" (16) is not allowed without the scope check");
+	/* two levels down, past a loop and a jump */
+	refuse_src("unscoped-subprog-deep",
+		   "__attribute__((noinline)) static __u64 deep(__u64 x) { return x > 3 ? bpf_get_current_pid_tgid() : x; }\n"
+		   "__attribute__((noinline)) static __u64 mid(__u64 x) { __u64 s = 0;\n"
+		   "	for (int i = 0; i < (int)(x & 7); i++) s += bpf_ktime_get_ns(); return deep(s); }\n"
+		   "SEC(\"tg_timer/0\") int tg_p0(void *ctx) { return (int)mid(bpf_ktime_get_ns()); }\n",
+		   "(a subprogram of section \"tg_timer/0\")", "helper \"bpf_get_current_pid_tgid\" (14)");
+	/* a subprogram only scoped programs call may use what they may */
+	{
+		static const char src[] =
+			"__attribute__((noinline)) static __u64 who(void) { return bpf_get_current_pid_tgid(); }\n"
+			"__attribute__((noinline)) static __u64 when(void) { return bpf_ktime_get_ns(); }\n"
+			SCOPED("EMIT(who());")
+			"SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { return (int)when(); }\n";
+		size_t len;
+		_cleanup_free_ char *obj = compile("unscoped-subprog-ok", src, &len);
+
+		expect_accepted("unscoped-subprog-ok", obj, len, true);
+	}
+	/* BEGIN writing the scope map would widen every probe's scope */
+	refuse_src("unscoped-scope-write",
+		   "SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { __u64 k = 1; __u8 one = 1;\n"
+		   "	bpf_map_update_elem(&tg_scope, &k, &one, 0); return 0; }\n",
+		   "section \"tg_begin\" instruction", "the scope map \"tg_scope\" is used without the scope check: a program the runner runs itself");
+	refuse_src("unscoped-scope-delete",
+		   "__attribute__((noinline)) static int forget(__u64 k) { return bpf_map_delete_elem(&tg_scope, &k); }\n"
+		   "SEC(\"tg_timer/1\") int tg_p1(void *ctx) { return forget(bpf_ktime_get_ns()); }\n",
+		   "(a subprogram of section \"tg_timer/1\")", "the scope map \"tg_scope\" is used");
+	/* a kfunc, even one the allow-list names */
+	{
+		static const char *const with_kfunc[] = { "bpf_map_lookup_elem", "bpf_get_current_ancestor_cgroup_id",
+							  "bpf_ringbuf_reserve", "bpf_ringbuf_submit",
+							  "bpf_get_current_pid_tgid", "bpf_get_current_task_btf",
+							  "bpf_probe_read_kernel", "kfunc:bpf_task_from_pid", NULL };
+		size_t len;
+		_cleanup_free_ char *obj = compile("unscoped-kfunc",
+						   "extern void *bpf_task_from_pid(int pid) __attribute__((section(\".ksyms\")));\n"
+						   "SEC(\"tg_begin\") int tg_prog_begin(void *ctx) { return bpf_task_from_pid(1) != 0; }\n",
+						   &len);
+
+		expect_refused("unscoped-kfunc", obj, len, with_kfunc, "section \"tg_begin\"",
+			       "kfunc call to \"bpf_task_from_pid\" is not allowed without the scope check");
+	}
+}
+
 static void test_hand_edited(void **state)
 {
 	size_t len, tp, shdr = 0, i;
@@ -789,6 +1022,10 @@ int main(void)
 		cmocka_unit_test(test_kfunc),
 		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_scope_map_writes),
+		cmocka_unit_test(test_unscoped_sections),
+		cmocka_unit_test(test_unscoped_allowed),
+		cmocka_unit_test(test_unscoped_reach),
 		cmocka_unit_test(test_hand_edited),
 		cmocka_unit_test(test_garbage),
 	};
