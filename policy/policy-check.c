@@ -74,6 +74,7 @@ struct check {
 	json_t *out;                 /* denials of this policy */
 	size_t *total;               /* across policies, against TG_POLICY_MAX_DENIALS */
 	int err;
+	size_t *tpf_work;            /* across policies, against TG_TPF_MAX_WORK */
 	/* per probe */
 	bool has_kernel, has_user, syscall_tp, args_ok;
 };
@@ -246,7 +247,7 @@ static void tp_field_refused(void *ctx, const struct tg_loc *loc, const char *co
 static void check_tp_fields(struct check *c, const struct tg_probe *pr)
 {
 	for (size_t j = 0; j < pr->nattach && !c->err; j++)
-		tg_tpf_check_attach(&c->p->tp_fields, &pr->attach[j], pr, tp_field_refused, c);
+		tg_tpf_check_attach(&c->p->tp_fields, &pr->attach[j], pr, c->tpf_work, tp_field_refused, c);
 }
 
 /* What the runner re-checks the node's real formats against. */
@@ -480,7 +481,7 @@ void tg_decision_release(struct tg_decision *d)
 int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requester *who,
 		       const struct tg_program *prog, const char *scope, struct tg_decision *ret)
 {
-	size_t total = 0;
+	size_t total = 0, tpf_work = 0;
 	bool node;
 
 	memset(ret, 0, sizeof(*ret));
@@ -497,7 +498,7 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct tg_policy *p = &set->v[i];
-		struct check c = { .p = p, .total = &total };
+		struct check c = { .p = p, .total = &total, .tpf_work = &tpf_work };
 
 		if (!applies(p, who))
 			continue;

@@ -364,6 +364,13 @@ struct acheck {
 	tg_tpf_refuse_fn refuse;
 	void *ctx;
 	size_t n;
+	/* the gateway's path: the table events the attach point may be
+	 * (a wildcard: those with rows only), found once, and the work done */
+	const struct tg_tpf_event **matched;
+	size_t nmatched;
+	bool matched_done;
+	size_t *work;
+	bool over;
 	/* the runner's path */
 	const struct tg_tpf_field *fields;
 	size_t nfields;
@@ -381,15 +388,45 @@ static void report(struct acheck *c, const struct tg_loc *loc, const char *field
 	c->n++;
 }
 
+/* Counts work against TG_TPF_MAX_WORK; false once it is spent. */
+static bool spend(struct acheck *c, size_t units)
+{
+	*c->work += units;
+	return *c->work <= TG_TPF_MAX_WORK;
+}
+
 /* A glob part as fnmatch takes it: $N (a parameter) stands for anything. */
 static const char *as_glob(const char *s)
 {
 	return strchr(s, '$') ? "*" : s;
 }
 
-static bool table_event_matches(const struct acheck *c, const struct tg_tpf_event *e)
+static int find_matched(struct acheck *c)
 {
-	return fnmatch(as_glob(c->cat), e->category, 0) == 0 && fnmatch(as_glob(c->ev), e->name, 0) == 0;
+	c->matched_done = true;
+	if (!c->wild) {
+		const struct tg_tpf_event *e = tg_tpf_table_find(c->cat, c->ev);
+
+		if (!e)
+			return 0;
+		c->matched = malloc(sizeof(*c->matched));
+		if (!c->matched)
+			return -ENOMEM;
+		c->matched[c->nmatched++] = e;
+		return 0;
+	}
+	c->matched = calloc(tg_tpf_nevents ? tg_tpf_nevents : 1, sizeof(*c->matched));
+	if (!c->matched)
+		return -ENOMEM;
+	for (size_t i = 0; i < tg_tpf_nevents; i++) {
+		const struct tg_tpf_event *e = &tg_tpf_events[i];
+
+		/* an event with no row adds nothing a field's name does not */
+		if (e->nrows && fnmatch(as_glob(c->cat), e->category, 0) == 0 && fnmatch(as_glob(c->ev), e->name, 0) == 0)
+			c->matched[c->nmatched++] = e;
+	}
+	(void)spend(c, tg_tpf_nevents);
+	return 0;
 }
 
 /* args->field (field != NULL) under the attach point. */
@@ -400,19 +437,17 @@ static bool field_refused_table(struct acheck *c, const char *field, struct refu
 	unsigned classes;
 
 	if (!c->wild) {
-		const struct tg_tpf_event *e = tg_tpf_table_find(c->cat, c->ev);
+		const struct tg_tpf_event *e = c->nmatched ? c->matched[0] : NULL;
 
 		snprintf(what, sizeof(what), "tracepoint \"%s:%s\"", c->cat, c->ev);
 		classes = e ? table_classes(e, field, &rule) : tg_tpf_classify_name(c->cat, field, &rule);
 		return refused(c->r, c->cat, c->ev, field, classes, rule, false, what, rf);
 	}
-	for (size_t i = 0; i < tg_tpf_nevents; i++) {
-		const struct tg_tpf_event *e = &tg_tpf_events[i];
+	for (size_t i = 0; i < c->nmatched; i++) {
+		const struct tg_tpf_event *e = c->matched[i];
+		const struct tg_tpf_row *row = tg_tpf_table_row(e, field);
 
-		const struct tg_tpf_row *row;
-
-		/* events without a row for it: the name rule below covers them */
-		if (!table_event_matches(c, e) || !(row = tg_tpf_table_row(e, field)))
+		if (!row)
 			continue;
 		snprintf(what, sizeof(what), "tracepoint \"%s:%s\" (which \"%s\" matches)", e->category, e->name,
 			 c->raw);
@@ -431,31 +466,31 @@ static bool whole_refused_table(struct acheck *c, struct refusal *rf)
 {
 	char what[400];
 
-	for (size_t i = 0; i < tg_tpf_nevents; i++) {
-		const struct tg_tpf_event *e = &tg_tpf_events[i];
+	for (size_t i = 0; i < c->nmatched; i++) {
+		const struct tg_tpf_event *e = c->matched[i];
 
-		if (c->wild ? !table_event_matches(c, e) : (strcmp(e->category, c->cat) || strcmp(e->name, c->ev)))
-			continue;
+		snprintf(what, sizeof(what), "tracepoint \"%s:%s\"", e->category, e->name);
 		for (uint32_t k = 0; k < e->nrows; k++) {
 			const struct tg_tpf_row *row = &tg_tpf_rows[e->first + k];
 
-			snprintf(what, sizeof(what), "tracepoint \"%s:%s\"", e->category, e->name);
 			if (refused(c->r, e->category, e->name, row->field, row->classes, row->rule, false, what, rf))
 				return true;
 		}
-		if (!c->wild) {
-			/* the table lists classified fields only: a deny glob may
-			 * name one it does not list */
-			for (size_t d = 0; d < c->r->ndeny; d++)
-				if (glob3(c->r->deny[d], e->category, e->name, "*", M_OVERLAPS)) {
-					rf->rule = "tracepointFields.deny";
-					snprintf(rf->msg, sizeof(rf->msg),
-						 "tracepointFields.deny \"%s\" may name one of the fields of tracepoint \"%s:%s\"",
-						 c->r->deny[d], e->category, e->name);
-					return true;
-				}
-			return false;
-		}
+	}
+	if (!c->wild && c->nmatched) {
+		const struct tg_tpf_event *e = c->matched[0];
+
+		/* the table lists classified fields only: a deny glob may name
+		 * one it does not list */
+		for (size_t d = 0; d < c->r->ndeny; d++)
+			if (glob3(c->r->deny[d], e->category, e->name, "*", M_OVERLAPS)) {
+				rf->rule = "tracepointFields.deny";
+				snprintf(rf->msg, sizeof(rf->msg),
+					 "tracepointFields.deny \"%s\" may name one of the fields of tracepoint \"%s:%s\"",
+					 c->r->deny[d], e->category, e->name);
+				return true;
+			}
+		return false;
 	}
 	if (tg_tpf_rules_open(c->r))
 		return false;
@@ -477,27 +512,53 @@ static int attach_use(void *ctx, const char *field, const struct tg_loc *loc)
 {
 	struct acheck *c = ctx;
 	struct refusal rf = { 0 };
+	size_t rows = 0;
 
+	if (!c->matched_done && find_matched(c) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nmatched; i++)
+		rows += c->matched[i]->nrows;
+	if (!spend(c, 1 + rows + c->r->nallow + c->r->ndeny)) {
+		c->over = true;
+		return 1;
+	}
 	if (field ? field_refused_table(c, field, &rf) : whole_refused_table(c, &rf))
 		report(c, loc, field, &rf, field ? NULL : "\"args\" uses every field: ");
 	return 0;
 }
 
 size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct tg_attach *a, const struct tg_probe *probe,
-			   tg_tpf_refuse_fn refuse, void *ctx)
+			   size_t *work, tg_tpf_refuse_fn refuse, void *ctx)
 {
-	struct acheck c = { .r = r, .refuse = refuse, .ctx = ctx };
+	struct acheck c = { .r = r, .refuse = refuse, .ctx = ctx, .work = work };
+	int rc;
 
-	if (!r || !a || !probe || !refuse || !a->type || strcmp(a->type, "tracepoint") || !a->target || !a->func)
+	if (!r || !a || !probe || !refuse || !work || !a->type || strcmp(a->type, "tracepoint") || !a->target ||
+	    !a->func)
 		return 0;
 	c.cat = a->target;
 	c.ev = a->func;
 	c.raw = a->raw ? a->raw : "tracepoint";
 	c.wild = is_wild(c.cat) || is_wild(c.ev);
-	/* syscalls' fields are the calling task's own arguments */
-	if (!strcmp(c.cat, "syscalls"))
+	/* syscalls' fields are the calling task's own arguments; a policy
+	 * that refuses nothing needs no look */
+	if (!strcmp(c.cat, "syscalls") || tg_tpf_rules_open(r))
 		return 0;
-	(void)tg_tpf_args_uses(probe, attach_use, &c);
+	c.over = *work > TG_TPF_MAX_WORK;
+	rc = c.over ? 1 : tg_tpf_args_uses(probe, attach_use, &c);
+	free(c.matched);
+	if (rc < 0 || c.over) {
+		/* out of memory, or a program built to make this check slow:
+		 * refused, never let through unchecked */
+		struct refusal rf = { .rule = "tracepointFields" };
+
+		snprintf(rf.msg, sizeof(rf.msg), rc < 0 && !c.over
+			 ? "the tracepoint fields this program reads could not be checked (out of memory)"
+			 : "the tracepoint fields this program reads take more than %u steps to check "
+			   "(TG_TPF_MAX_WORK): use args in fewer places or under fewer attach points",
+			 TG_TPF_MAX_WORK);
+		report(&c, &probe->loc, NULL, &rf, NULL);
+	}
 	return c.n;
 }
 

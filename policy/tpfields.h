@@ -65,6 +65,7 @@
 #define TG_TPF_MAX_PRINT_FMT  (16u * 1024)/* bytes of a print fmt line we look at */
 #define TG_TPF_MAX_GLOBS      1024        /* allow or deny globs in one rule set */
 #define TG_TPF_MAX_GLOB       1024        /* bytes of one glob */
+#define TG_TPF_MAX_WORK       2000000u    /* steps one decision may spend checking fields */
 
 /* One field of a format, as the classifier needs it. */
 struct tg_tpf_field {
@@ -164,9 +165,12 @@ int tg_tpf_args_uses(const struct tg_probe *probe, tg_tpf_use_fn fn, void *ctx);
 
 /* The gateway's check of one tracepoint attach point (a->type is
  * "tracepoint"; its parts may be globs or $N) against the table:
- * refuse() once per refused use.  Returns the number of refusals. */
+ * refuse() once per refused use.  *work counts the steps spent, shared
+ * by every call of one decision: past TG_TPF_MAX_WORK (a program built to
+ * make the gateway's event loop slow) the probe is refused with rule
+ * "tracepointFields".  Returns the number of refusals. */
 size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct tg_attach *a, const struct tg_probe *probe,
-			   tg_tpf_refuse_fn refuse, void *ctx);
+			   size_t *work, tg_tpf_refuse_fn refuse, void *ctx);
 
 /* The runner's check of one concrete event with its real format. */
 size_t tg_tpf_check_format(const struct tg_tpf_rules *r, const char *category, const char *event,

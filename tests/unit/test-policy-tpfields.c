@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <jansson.h>
 #include "lib/errors.h"
@@ -554,6 +555,39 @@ static void test_rule_globs(void **state)
 	tg_policy_set_free(c);
 }
 
+/* A program made to make the check slow is refused, quickly. */
+static void test_rule_work_limit(void **state)
+{
+	struct tg_policy_set *r = preset("restricted");
+	struct tg_decision d;
+	size_t n = 4000, len = 64 + n * 24;
+	char *src = malloc(len);
+	size_t o;
+	struct timespec t0, t1;
+	json_t *v;
+	size_t i;
+	bool found = false;
+
+	(void)state;
+	assert_non_null(src);
+	o = (size_t)snprintf(src, len, "tracepoint:*:* {");
+	for (size_t k = 0; k < n; k++)
+		o += (size_t)snprintf(src + o, len - o, " @a%zu = args->f%zu;", k, k);
+	snprintf(src + o, len - o, " }");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_false(decide(r, src, &d));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	json_array_foreach(d.denials, i, v)
+		if (!strcmp(jstr(v, "rule"), "tracepointFields") && strstr(jstr(v, "message"), "TG_TPF_MAX_WORK"))
+			found = true;
+	assert_true(found);
+	/* well under a second even under sanitizers */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+	tg_decision_release(&d);
+	free(src);
+	tg_policy_set_free(r);
+}
+
 static void load_error(const char *tpfields, const char *want)
 {
 	struct tg_policy_set *set = NULL;
@@ -655,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_rule_args_whole),
 		cmocka_unit_test(test_rule_wildcards),
 		cmocka_unit_test(test_rule_globs),
+		cmocka_unit_test(test_rule_work_limit),
 		cmocka_unit_test(test_policy_load),
 		cmocka_unit_test(test_rules_json),
 	};
