@@ -340,18 +340,15 @@ static bool refused(const struct tg_tpf_rules *r, const char *cat, const char *e
 	return false;
 }
 
-/* Classes of field in a table event: its row, else (a field this table's
- * kernel did not have) the rules that need only the name. */
+/* Classes of field in an event the table knows: its row, or none.  A
+ * field this table's kernel did not have is the node's to judge: the
+ * runner re-checks against the real format. */
 static unsigned table_classes(const struct tg_tpf_event *e, const char *field, const char **ret_rule)
 {
 	const struct tg_tpf_row *row = tg_tpf_table_row(e, field);
 
-	*ret_rule = NULL;
-	if (row) {
-		*ret_rule = row->rule;
-		return row->classes;
-	}
-	return tg_tpf_classify_name(e->category, field, ret_rule);
+	*ret_rule = row ? row->rule : NULL;
+	return row ? row->classes : 0;
 }
 
 /* ---- the gateway: one attach point against the table -------------------------------- */
