@@ -594,7 +594,7 @@ size_t tg_tpf_check_format(const struct tg_tpf_rules *r, const char *category, c
 		return 0;
 	if (tg_tpf_classify(category, event, fields, n, print_fmt, v) < 0) {
 		/* a format we cannot classify is refused as a whole */
-		struct refusal rf = { .rule = "tracepointFields.otherTasks" };
+		struct refusal rf = { .rule = "tracepointFields" };
 
 		snprintf(rf.msg, sizeof(rf.msg), "tracepoint \"%s:%s\": its format cannot be classified (more than %d "
 			 "fields?)", category, event, TG_TPF_MAX_FIELDS);

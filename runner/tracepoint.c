@@ -204,13 +204,21 @@ int tp_format_read(const char *tracefs, const char *cat, const char *name, struc
 		if (next)
 			*next++ = '\0';
 		if (str_has_prefix(line, "print fmt: ")) {
-			free(f->print_fmt);
-			f->print_fmt = strdup(line + strlen("print fmt: "));
+			/* the last section; its string may hold newlines, so it
+			 * runs to the end of the file */
+			size_t len;
+
+			if (next)
+				next[-1] = '\n';
+			len = strlen(line);
+			while (len && line[len - 1] == '\n')
+				len--;
+			f->print_fmt = strndup(line + strlen("print fmt: "), len - strlen("print fmt: "));
 			if (!f->print_fmt) {
 				tp_format_release(f);
 				return -ENOMEM;
 			}
-			continue;
+			break;
 		}
 		if (!strstr(line, "field:"))
 			continue;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "policy/ast.h"
@@ -127,6 +129,14 @@ static void test_table_matches_kernel(void **state)
 
 /* ---- the format reader ------------------------------------------------------------ */
 
+static void count_name(void *ctx, const char *name, size_t len)
+{
+	int *n = ctx;
+
+	if (len == 4 && !strncmp(name, "site", 4))
+		(*n)++;
+}
+
 static void test_format_reader(void **state)
 {
 	struct tp_field f;
@@ -143,6 +153,40 @@ static void test_format_reader(void **state)
 	assert_false(f.array);
 	free(f.name);
 	free(f.type);
+	/* a print fmt whose string holds a newline runs to the end of the file */
+	{
+		char dir[] = "/tmp/tg-tpf-XXXXXX", path[256];
+		int got = 0;
+		FILE *fp;
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/events", dir);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/events/c", dir);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/events/c/e", dir);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/events/c/e/format", dir);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs("name: e\nID: 1\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\n"
+		      "\tfield:unsigned long site;\toffset:8;\tsize:8;\tsigned:0;\n"
+		      "\tfield:int n;\toffset:16;\tsize:4;\tsigned:1;\n\n"
+		      "print fmt: \"n %d\nsite %pS\", REC->n, (void *)REC->site\n", fp);
+		assert_int_equal(fclose(fp), 0);
+		assert_int_equal(tp_format_read(dir, "c", "e", &fm, &err), 0);
+		assert_int_equal(fm.n, 2);
+		assert_string_equal(fm.print_fmt, "\"n %d\nsite %pS\", REC->n, (void *)REC->site");
+		assert_int_equal(tg_tpf_print_fmt_addresses(fm.print_fmt, count_name, &got), 0);
+		assert_int_equal(got, 1);
+		tp_format_release(&fm);
+		assert_int_equal(unlink(path), 0);
+		for (int i = 0; i < 3; i++) {
+			*strrchr(path, '/') = '\0';
+			assert_int_equal(rmdir(path), 0);
+		}
+		assert_int_equal(rmdir(dir), 0);
+	}
 	if (!have_tracefs())
 		skip();
 	assert_int_equal(tp_format_read(tracefs, "sched", "sched_switch", &fm, &err), 0);
