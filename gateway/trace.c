@@ -1155,7 +1155,7 @@ static const struct httpc_xfer_ops leg_ops = {
 static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
-	json_t *pods = json_array();
+	json_t *pods = json_array(), *body;
 
 	for (size_t i = 0; pods && i < t->npods; i++) {
 		const struct kube_pod *p = &t->pods[i];
@@ -1172,7 +1172,7 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	}
 	if (!pods)
 		return NULL;
-	return json_pack("{s:s, s:s%, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f}}",
+	body = json_pack("{s:s, s:s%, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f}}",
 			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len, "params",
 			 t->tb.params ? json_incref(t->tb.params) : json_array(), "duration",
 			 (json_int_t)t->duration, "pods", pods, "limits", "maxMapEntries",
@@ -1180,6 +1180,14 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
 			 "cpuBudget", l->cpu_budget);
+	/* the decision's tracepoint field rules: the runner re-checks them
+	 * against the node's real formats (policy/tpfields.h) */
+	if (body && t->decision.tracepoint_fields &&
+	    json_object_set(body, "tracepointFields", t->decision.tracepoint_fields) < 0) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
 }
 
 static int leg_start(struct trace_req *t, struct leg *l)

@@ -76,6 +76,7 @@ struct check {
 	json_t *out;                 /* denials of this policy */
 	size_t *total;               /* across policies, against TG_POLICY_MAX_DENIALS */
 	int err;
+	size_t *tpf_work;            /* across policies, against TG_TPF_MAX_WORK */
 	/* per probe */
 	bool has_kernel, has_user, syscall_tp, args_ok;
 };
@@ -234,6 +235,30 @@ static void check_probe(struct check *c, const struct tg_attach *a)
 	if (!ok)
 		deny(c, "probes.allow", a->raw, &a->loc, "probe \"%s\" is not allowed by probes.allow%s", a->raw,
 		     is_wild(a->raw) ? " (a wildcard is allowed only where a pattern covers all it can match)" : "");
+}
+
+/* ---- tracepoint fields (policy/tpfields.h) ---------------------------------------- */
+
+static void tp_field_refused(void *ctx, const struct tg_loc *loc, const char *construct, const char *rule,
+			     const char *msg)
+{
+	deny(ctx, rule, construct, loc, "%s", msg);
+}
+
+/* Every args use of a probe, under each of its tracepoint attach points. */
+static void check_tp_fields(struct check *c, const struct tg_probe *pr)
+{
+	for (size_t j = 0; j < pr->nattach && !c->err; j++)
+		tg_tpf_check_attach(&c->p->tp_fields, &pr->attach[j], pr, c->tpf_work, tp_field_refused, c);
+}
+
+/* What the runner re-checks the node's real formats against. */
+static json_t *tp_fields_for_runner(const struct tg_policy *p)
+{
+	struct tg_tpf_rules r = p->tp_fields;
+
+	r.policy = p->name;
+	return tg_tpf_rules_to_json(&r);
 }
 
 /* ---- program nodes --------------------------------------------------------------- */
@@ -440,6 +465,7 @@ static void check_program(struct check *c, const struct tg_program *prog)
 		}
 		check_node(c, pr->pred);
 		check_node(c, pr->body);
+		check_tp_fields(c, pr);
 	}
 }
 
@@ -473,13 +499,14 @@ void tg_decision_release(struct tg_decision *d)
 	free(d->policy);
 	json_decref(d->denials);
 	json_decref(d->tried);
+	json_decref(d->tracepoint_fields);
 	memset(d, 0, sizeof(*d));
 }
 
 int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requester *who,
 		       const struct tg_program *prog, const char *scope, struct tg_decision *ret)
 {
-	size_t total = 0;
+	size_t total = 0, tpf_work = 0;
 	bool node;
 
 	memset(ret, 0, sizeof(*ret));
@@ -496,7 +523,7 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct tg_policy *p = &set->v[i];
-		struct check c = { .p = p, .total = &total };
+		struct check c = { .p = p, .total = &total, .tpf_work = &tpf_work };
 
 		if (!applies(p, who))
 			continue;
@@ -520,7 +547,8 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 		if (json_array_size(c.out) == 0) {
 			ret->allowed = true;
 			ret->policy = strdup(p->name);
-			if (!ret->policy) {
+			ret->tracepoint_fields = tp_fields_for_runner(p);
+			if (!ret->policy || !ret->tracepoint_fields) {
 				json_decref(c.out);
 				ret->allowed = false;
 				return -ENOMEM;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "policy/policy.h"
+#include "policy/tpfields.h"
 
 struct strv {
 	char **v;
@@ -24,6 +25,7 @@ struct tg_policy {
 	bool kernel_memory;
 	enum tg_user_memory user_memory;
 	struct tg_policy_limits limits;
+	struct tg_tpf_rules tp_fields;  /* spec.tracepointFields (policy/tpfields.h) */
 };
 
 struct tg_policy_set {

@@ -396,6 +396,57 @@ static int f_user_memory(struct yctx *y, struct tg_policy *p, const yaml_node_t 
 	return 0;
 }
 
+/* ---- spec.tracepointFields (policy/tpfields.h) ------------------------------------ */
+
+static int check_tpf_glob(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+{
+	const char *why = tg_tpf_glob_problem(*item);
+
+	return why ? yerr(y, n, "%s: \"%s\" %s", path, *item, why) : 0;
+}
+
+static int tpf_globs(struct yctx *y, const yaml_node_t *v, const char *path, char ***list, size_t *n)
+{
+	struct strv s = { .v = *list, .n = *n };
+	int r = get_strv(y, v, path, &s, false, check_tpf_glob);
+
+	*list = s.v;
+	*n = s.n;
+	return r;
+}
+
+static int f_tpf_other_tasks(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+{
+	return get_bool(y, v, path, &p->tp_fields.other_tasks);
+}
+
+static int f_tpf_kernel_addresses(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+{
+	return get_bool(y, v, path, &p->tp_fields.kernel_addresses);
+}
+
+static int f_tpf_allow(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+{
+	return tpf_globs(y, v, path, &p->tp_fields.allow, &p->tp_fields.nallow);
+}
+
+static int f_tpf_deny(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+{
+	return tpf_globs(y, v, path, &p->tp_fields.deny, &p->tp_fields.ndeny);
+}
+
+/* Left out, both switches are false: a policy written before the field
+ * existed refuses classified fields rather than silently allowing them. */
+static int f_tracepoint_fields(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+{
+	static const struct field f[] = {
+		{ "otherTasks", f_tpf_other_tasks }, { "kernelAddresses", f_tpf_kernel_addresses },
+		{ "allow", f_tpf_allow }, { "deny", f_tpf_deny },
+	};
+
+	return walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
+}
+
 static int f_max_duration(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 7 * 24 * 3600, false, true, &p->limits.max_duration_s);
@@ -464,7 +515,7 @@ static int f_spec(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, con
 		{ "subjects", f_subjects }, { "scope", f_scope }, { "probes", f_probes },
 		{ "builtins", f_builtins }, { "functions", f_functions },
 		{ "kernelMemory", f_kernel_memory }, { "userMemory", f_user_memory },
-		{ "limits", f_limits },
+		{ "limits", f_limits }, { "tracepointFields", f_tracepoint_fields },
 	};
 	int r = walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 
@@ -593,6 +644,7 @@ void tg_policy_release(struct tg_policy *p)
 	strv_release(&p->builtins_deny);
 	strv_release(&p->functions_allow);
 	strv_release(&p->functions_deny);
+	tg_tpf_rules_release(&p->tp_fields);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -15,6 +15,8 @@
  *     functions: {allow: [printf, count], deny: [system]}
  *     kernelMemory: false
  *     userMemory: syscallArgs        # none | syscallArgs | all (false/true)
+ *     tracepointFields: {otherTasks: false, kernelAddresses: false,
+ *                        allow: ["sched:sched_switch:prev_*"], deny: [...]}
  *     limits: {maxDuration: 5m, maxMapEntries: 4096, maxMapBytes: 1Mi,
  *              eventsPerSecond: 1000, cpuBudget: 0.05,
  *              maxConcurrentTraces: {perUser: 2, perNamespace: 5}}
@@ -103,6 +105,10 @@ struct tg_decision {
 	struct tg_policy_limits limits; /* that policy's limits (zero when denied) */
 	json_t *denials;                /* [{"policy","rule","construct","line","column","message"}] */
 	json_t *tried;                  /* names of the policies that applied to the requester */
+	/* The allowing policy's spec.tracepointFields, as the gateway sends
+	 * it to the runner ("tracepointFields" of the session request:
+	 * policy/tpfields.h, tg_tpf_rules_to_json); NULL when denied. */
+	json_t *tracepoint_fields;
 };
 
 /*

@@ -898,6 +898,16 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	for (size_t i = 0; i < pl.nwarnings; i++)
 		if (sink->warning)
 			sink->warning(ctx, pl.warnings[i]);
+	/* tracepoint fields the policy refuses, against this node's formats */
+	for (size_t k = 0; o->tp_fields && k < pl.n; k++) {
+		if (pl.progs[k].kind != PK_TRACEPOINT)
+			continue;
+		r = tp_fields_check(o->tp_fields, &prog->probes[pl.progs[k].probe], &pl.progs[k].tp, &diag);
+		if (r < 0) {
+			diag_err(o, &diag, ret_err);
+			goto out;
+		}
+	}
 	r = guard_plan_scope(prog, &pl, o->scope != NULL, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);

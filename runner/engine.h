@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "policy/tpfields.h"
 #include "runner/scope.h"
 
 struct engine_limits {
@@ -69,6 +70,11 @@ struct engine_opts {
 	 * *ret_err, everything detached.  NULL: none. */
 	int (*after_attach)(void *ctx, char **ret_err);
 	void *after_attach_ctx;
+	/* A policy's tracepoint field rules (policy/tpfields.h): a probe that
+	 * reads a field they refuse, of any tracepoint it attaches to here
+	 * (the node's real format), is refused with -TG_EPOLICY before
+	 * anything is compiled.  NULL: no such check. */
+	const struct tg_tpf_rules *tp_fields;
 };
 
 struct engine_result {

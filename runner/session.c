@@ -46,6 +46,8 @@ void session_request_release(struct session_request *req)
 		free(req->pods[i].qos);
 	}
 	free(req->pods);
+	tg_tpf_rules_release(req->tp_fields);
+	free(req->tp_fields);
 	memset(req, 0, sizeof(*req));
 }
 
@@ -156,6 +158,27 @@ static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 	return 0;
 }
 
+/* ---- tracepointFields (policy/tpfields.h; docs/internals/contracts.md) ---- */
+
+static int parse_tp_fields(json_t *o, struct session_request *req, char **ret_err)
+{
+	struct tg_tpf_rules *r;
+	int rc;
+
+	if (!o || json_is_null(o))
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	rc = tg_tpf_rules_from_json(o, r, ret_err);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	req->tp_fields = r;
+	return 0;
+}
+
 int session_request_parse(const char *body, size_t len, struct session_request *out, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *root = NULL;
@@ -210,6 +233,9 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 	if ((r = uint_field(root, "duration", "", SESSION_MAX_DURATION_S, &req.duration_s, ret_err)) < 0 ||
 	    (r = parse_limits(json_object_get(root, "limits"), &req, &max_duration, ret_err)) < 0 ||
 	    (r = parse_pods(json_object_get(root, "pods"), &req, ret_err)) < 0)
+		goto fail;
+	r = parse_tp_fields(json_object_get(root, "tracepointFields"), &req, ret_err);
+	if (r < 0)
 		goto fail;
 	/* The policy's maximum caps the asked duration, and bounds an open one. */
 	if (max_duration && (req.duration_s == 0 || req.duration_s > max_duration))
@@ -590,6 +616,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.allowed_helpers = NULL;
 	eo.after_attach = sess_after_attach;
 	eo.after_attach_ctx = &s;
+	eo.tp_fields = req->tp_fields;
 
 	r = engine_run(&eo, &sink, &s, &res, &err);
 	if (r < 0 && !s.head_sent) {

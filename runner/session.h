@@ -40,6 +40,10 @@ struct session_request {
 	struct session_pod *pods;
 	size_t npods;
 	struct engine_limits limits;
+	/* "tracepointFields": the deciding policy's field rules, re-checked
+	 * against this node's formats (policy/tpfields.h); NULL when the
+	 * request has none. */
+	struct tg_tpf_rules *tp_fields;
 };
 
 /* Parses and bounds-checks a body; -EINVAL with a message naming the field. */

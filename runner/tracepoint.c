@@ -141,6 +141,7 @@ int tp_field_parse(const char *line, struct tp_field *f)
 		free(f->type);
 		return -ENOMEM;
 	}
+	f->array = arr != NULL;
 	if (str_has_prefix(f->type, "__data_loc")) {
 		f->kind = TPF_DATALOC;
 	} else if (arr) {
@@ -164,6 +165,7 @@ void tp_format_release(struct tp_format *f)
 		free(f->fields[i].type);
 	}
 	free(f->fields);
+	free(f->print_fmt);
 	free(f->category);
 	free(f->name);
 	memset(f, 0, sizeof(*f));
@@ -201,6 +203,23 @@ int tp_format_read(const char *tracefs, const char *cat, const char *name, struc
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
+		if (str_has_prefix(line, "print fmt: ")) {
+			/* the last section; its string may hold newlines, so it
+			 * runs to the end of the file */
+			size_t len;
+
+			if (next)
+				next[-1] = '\n';
+			len = strlen(line);
+			while (len && line[len - 1] == '\n')
+				len--;
+			f->print_fmt = strndup(line + strlen("print fmt: "), len - strlen("print fmt: "));
+			if (!f->print_fmt) {
+				tp_format_release(f);
+				return -ENOMEM;
+			}
+			break;
+		}
 		if (!strstr(line, "field:"))
 			continue;
 		r = tp_field_parse(line, &fl);
@@ -290,5 +309,144 @@ int tp_expand(const char *tracefs, const char *cat_glob, const char *name_glob, 
 	qsort(v, n, sizeof(*v), cmp_str);
 	*ret = TAKE_PTR(v);
 	*ret_n = n;
+	return 0;
+}
+
+/* ---- classified fields ----------------------------------------------------- */
+
+_Static_assert(TP_MAX_FIELDS <= TG_TPF_MAX_FIELDS, "a format's fields must fit the classifier");
+
+/* "cat:name" by category, then name (as tg_tpf_table_find searches):
+ * plain strcmp would put "fib6:x" before "fib:y". */
+static int cmp_event(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = strcspn(x, ":"), ly = strcspn(y, ":");
+	int r = strncmp(x, y, lx < ly ? lx : ly);
+
+	if (r == 0 && lx != ly)
+		return lx < ly ? -1 : 1;
+	return r ? r : strcmp(x + lx, y + ly);
+}
+
+int tp_list_all(const char *tracefs, char ***ret, size_t *ret_n, char **ret_err)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_(strv_freep) char **v = NULL;
+	size_t n = 0, cap = 0;
+	char *line, *next;
+	int r;
+
+	if (asprintf(&path, "%s/available_events", tracefs) < 0)
+		return -ENOMEM;
+	r = read_file(path, TP_EVENTS_MAX, &text, NULL);
+	if (r < 0)
+		return tg_fail(ret_err, r, "tracefs: cannot read \"%s\": %s", path, strerror(-r));
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strchr(line, ':'))
+			continue;
+		if (n + 1 >= cap) {
+			char **nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = reallocarray(v, cap, sizeof(*v));
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
+		}
+		v[n] = strdup(line);
+		if (!v[n])
+			return -ENOMEM;
+		v[++n] = NULL;
+	}
+	if (!v && !(v = calloc(1, sizeof(*v))))
+		return -ENOMEM;
+	qsort(v, n, sizeof(*v), cmp_event);
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+size_t tp_format_tpf_fields(const struct tp_format *f, struct tg_tpf_field *out)
+{
+	size_t n = f->n < TP_MAX_FIELDS ? f->n : TP_MAX_FIELDS;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct tg_tpf_field){ .name = f->fields[i].name, .type = f->fields[i].type,
+						.size = f->fields[i].size, .array = f->fields[i].array };
+	return n;
+}
+
+struct fcheck {
+	const struct tg_tpf_rules *rules;
+	struct tg_diag *diag;
+	bool set;
+};
+
+static void fields_refuse(void *ctx, const struct tg_loc *loc, const char *construct, const char *rule,
+			  const char *msg)
+{
+	struct fcheck *c = ctx;
+
+	if (c->set)
+		return;         /* the first refusal is the error */
+	c->set = true;
+	c->diag->loc = *loc;
+	c->diag->span = 0;
+	snprintf(c->diag->msg, sizeof(c->diag->msg), "%s [policy \"%s\", rule %s]", msg,
+		 c->rules->policy ? c->rules->policy : "", rule);
+}
+
+int tp_fields_check(const struct tg_tpf_rules *rules, const struct tg_probe *probe, const struct tp_format *f,
+		    struct tg_diag *diag)
+{
+	struct tg_tpf_field fields[TP_MAX_FIELDS];
+	struct fcheck c = { .rules = rules, .diag = diag };
+	size_t n;
+
+	if (!rules || !probe || !f || !f->category || !f->name)
+		return 0;
+	n = tp_format_tpf_fields(f, fields);
+	if (tg_tpf_check_format(rules, f->category, f->name, fields, n, f->print_fmt, probe, fields_refuse, &c))
+		return -TG_EPOLICY;
+	return 0;
+}
+
+int tp_fields_derive(const char *tracefs, tp_derive_fn fn, void *ctx, char **ret_err)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	size_t n = 0;
+	int r;
+
+	r = tp_list_all(tracefs, &v, &n, ret_err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct tg_tpf_field fields[TP_MAX_FIELDS];
+		struct tg_tpf_verdict verdicts[TP_MAX_FIELDS];
+		struct tp_format f;
+		char *colon = strchr(v[i], ':');
+		size_t nf;
+
+		*colon = '\0';
+		if (!strcmp(v[i], "syscalls"))
+			continue;
+		r = tp_format_read(tracefs, v[i], colon + 1, &f, ret_err);
+		if (r < 0)
+			return r;
+		nf = tp_format_tpf_fields(&f, fields);
+		r = tg_tpf_classify(f.category, f.name, fields, nf, f.print_fmt, verdicts);
+		if (r < 0) {
+			tp_format_release(&f);
+			return tg_fail(ret_err, r, "tracepoint \"%s:%s\": cannot classify its fields", v[i], colon + 1);
+		}
+		r = fn(ctx, &f, verdicts);
+		tp_format_release(&f);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "policy/ast.h"
+#include "policy/tpfields.h"
 
 #define TP_MAX_FIELDS   64      /* fields in one format file */
 #define TP_MAX_EXPAND   1024    /* tracepoints one wildcard may expand to */
@@ -30,6 +32,7 @@ struct tp_field {
 	uint32_t size;
 	bool is_signed;
 	bool char_ptr;
+	bool array;            /* declared with [N] */
 };
 
 struct tp_format {
@@ -37,6 +40,7 @@ struct tp_format {
 	char *name;
 	struct tp_field *fields;   /* without the common_ fields */
 	size_t n;
+	char *print_fmt;           /* the text after "print fmt: ", or NULL */
 };
 
 /* The tracefs mount (/sys/kernel/tracing or /sys/kernel/debug/tracing);
@@ -57,5 +61,29 @@ int tp_expand(const char *tracefs, const char *cat_glob, const char *name_glob, 
 
 /* Parses one "field:TYPE NAME;\toffset:O;\tsize:S;\tsigned:G;" line. */
 int tp_field_parse(const char *line, struct tp_field *f);
+
+/* ---- classified fields (policy/tpfields.h) ---- */
+
+/* Every event in <tracefs>/available_events, "cat:name", sorted
+ * (strv_free); bounded by the file's size, not TP_MAX_EXPAND. */
+int tp_list_all(const char *tracefs, char ***ret, size_t *ret_n, char **ret_err);
+
+/* Every event of available_events outside syscalls, in sorted order:
+ * its format read and classified, fn(ctx, &format, verdicts).  A format
+ * that cannot be read or classified is an error (a table must be
+ * complete); fn's negative return stops and is returned. */
+typedef int (*tp_derive_fn)(void *ctx, const struct tp_format *f, const struct tg_tpf_verdict *v);
+int tp_fields_derive(const char *tracefs, tp_derive_fn fn, void *ctx, char **ret_err);
+
+/* f's fields as the classifier takes them (pointing into f); out has
+ * room for TP_MAX_FIELDS. */
+size_t tp_format_tpf_fields(const struct tp_format *f, struct tg_tpf_field *out);
+
+/* Refuses a probe whose body reads a field of f (one tracepoint it
+ * attaches to, with the node's real format) that rules refuse:
+ * -TG_EPOLICY with diag at the first refused args use, naming the
+ * field, the rule and the policy.  rules NULL: no check. */
+int tp_fields_check(const struct tg_tpf_rules *rules, const struct tg_probe *probe, const struct tp_format *f,
+		    struct tg_diag *diag);
 
 #endif

@@ -16,7 +16,8 @@ static const char program[] =
 	"tracepoint:syscalls:sys_enter_openat /pid != 1/ { @[comm, str(args->filename)] = count(); }\n"
 	"kprobe:vfs_read { $t = (struct task_struct *)curtask; @r[kstack] = hist(arg2); system(\"id\"); }\n"
 	"uprobe:/bin/bash:readline { printf(\"%s\\n\", str(arg0)); }\n"
-	"interval:s:1 { print(@); clear(@); }\n";
+	"interval:s:1 { print(@); clear(@); }\n"
+	"tracepoint:sched:sched_switch, tracepoint:sched:sched_w* { @[args->next_comm, args->pid] = count(); print(args); }\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

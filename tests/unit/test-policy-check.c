@@ -170,7 +170,7 @@ static void test_restricted(void **state)
 	assert_true(allowed(set, "alice", authn, "team-a", "pod",
 			    "tracepoint:syscalls:sys_enter_openat { printf(\"%s %s\\n\", comm, str(args->filename)); }"));
 	assert_true(decide(set, "alice", authn, "team-a", "pod",
-			   "tracepoint:sched:sched_switch { @[args->next_comm] = count(); } interval:s:1 { print(@); clear(@); }"
+			   "tracepoint:sched:sched_switch { @[args->prev_comm] = count(); } interval:s:1 { print(@); clear(@); }"
 			   " uprobe:/bin/bash:readline { @r = count() } usdt:/bin/x:p:n { } END { }",
 			   &d));
 	assert_string_equal(d.policy, "restricted");
@@ -436,7 +436,7 @@ static void test_memory(void **state)
 		"tracepoint:syscalls:sys_enter_execve { @ = args->argv[0] }",
 	};
 	static const char *const no_reads[] = {
-		"tracepoint:sched:sched_switch { @[args->next_comm, args->prev_pid] = count() }",
+		"tracepoint:sched:sched_switch { @[args->prev_comm, args->prev_pid] = count() }",
 		"kfunc:vfs_read { @ = args->count }",
 		"BEGIN { @ = str(\"abc\"); @s = str($1); $t = (1, 2); @x = $t.0 } t:a:b { @c = str(comm) }",
 		"BEGIN { @ = sizeof((*(struct x *)0).y) }",
