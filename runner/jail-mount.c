@@ -257,12 +257,17 @@ int jail_mount_plan(struct jail_mount *m, const struct jail_exec_opts *x, uint32
 
 	if (!realpath(x->path, real))
 		return tg_fail(ret_err, -errno, "compile jail: program \"%s\": %s", x->path, strerror(errno));
-	/* the program's directory, or the whole prefix when it is a bin/ */
+	/* the program's directory; for an installation of its own (a bin/
+	 * under a prefix such as /usr/lib/llvm-14, which holds clang's
+	 * resource directory) that prefix, never /usr or / themselves */
 	memcpy(dir, real, strlen(real) + 1);
+	*strrchr(dir, '/') = '\0';
 	slash = strrchr(dir, '/');
-	*slash = '\0';
-	if (!strcmp(strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir, "bin") && strrchr(dir, '/') != dir)
-		*strrchr(dir, '/') = '\0';
+	if (slash && slash != dir && !strcmp(slash + 1, "bin")) {
+		*slash = '\0';
+		if (!strcmp(dir, "/usr") || !strcmp(dir, "/usr/local"))
+			*slash = '/';
+	}
 	r = mplan_path(m, dir[0] ? dir : "/", true, 0, ret_err);
 	if (r >= 0)
 		r = elf_interp(real, interp, sizeof(interp), ret_err);

@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +187,7 @@ static const struct jrule codegen_rules[] = {
 	J_ALLOW("clock_gettime"), J_ALLOW("clock_getres"), J_ALLOW("gettimeofday"),
 	J_ALLOW("getpid"), J_ALLOW("gettid"),
 	J_ALLOW("rt_sigreturn"), J_ALLOW("rt_sigprocmask"), J_ALLOW("restart_syscall"),
+	J_ALLOW("sigaltstack"),     /* AddressSanitizer's, in the sanitizer build */
 	J_ALLOW("exit"), J_ALLOW("exit_group"),
 };
 
@@ -234,6 +236,10 @@ static const struct jrule clang_rules[] = {
 	J_ALLOW_IF("prctl", SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)),
 	J_ALLOW_IF("prctl", SCMP_A0(SCMP_CMP_EQ, PR_GET_DUMPABLE)),
 	J_ERRNO("membarrier", ENOSYS),
+	/* glibc asks nscd over a unix socket before reading /etc/passwd
+	 * (which the jail lacks anyway): refused, it goes on without; any
+	 * other family kills */
+	J_ERRNO_IF("socket", EACCES, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)),
 };
 
 /* The namespace's init: waits for clang, reports its status, exits. */
@@ -707,7 +713,7 @@ static void common_init(const struct jail_opts *o, uint32_t uid, struct child_co
 	c->uid = uid;
 	c->lim = &o->lim;
 #ifdef JAIL_ASAN
-	c->set_as = false;   /* its shadow memory is far above any sane RLIMIT_AS */
+	c->set_as = false;   /* a fork of ours: its shadow memory is terabytes */
 #else
 	c->set_as = o->lim.mem_bytes > 0;
 #endif
@@ -999,6 +1005,8 @@ int jail_exec(const struct jail_opts *o, const struct jail_exec_opts *x, struct 
 		e.m = m;
 	}
 	common_init(o, uid, &e.c);
+	/* what runs here is exec'd afresh, sanitizer build or not */
+	e.c.set_as = o->lim.mem_bytes > 0;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
 	    pipe2(sp, O_CLOEXEC) < 0 || pipe2(ap, O_CLOEXEC) < 0) {
 		r = tg_fail(ret_err, -errno, "compile jail: pipe: %s", strerror(errno));
