@@ -141,7 +141,8 @@ static int run_clang(const struct jail_opts *jo, const char *clang, const char *
 int compile_bpf_opts(const struct compile_opts *o, const char *src, size_t len,
 		     struct compile_result *res, char **ret_err)
 {
-	_cleanup_buf_ struct buf id = BUF_INIT(1u << 20);
+	/* the identity, then the whole source (up to codegen's limit) */
+	_cleanup_buf_ struct buf id = BUF_INIT(len + (64u << 10));
 	_cleanup_buf_ struct buf obj = BUF_INIT(COMPILE_MAX_OBJECT);
 	_cleanup_free_ char *path = NULL, *cached = NULL;
 	struct jail_opts env;
