@@ -55,16 +55,58 @@ static int identity(struct buf *b, char *clang, size_t clang_sz)
 	return r;
 }
 
-/* The cache directory, created when missing, used only when it is a
- * directory of ours that nobody else may write: whoever can plant an
- * object there chooses what we load (the verifier still reads it). */
+/* The cache directory, created when missing, used only when it is ours.
+ * Whoever can plant an object there chooses what we load (the verifier
+ * still reads it), so a directory others may write to is first made ours
+ * alone (an emptyDir volume is created 0777), one owned by someone else is
+ * not used, and each file is read only when it is ours too (cache_read). */
 static bool cache_usable(const char *dir)
 {
 	struct stat st;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return false;
-	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 022);
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return false;
+	if ((st.st_mode & 022) && chmod(dir, st.st_mode & 07755 & ~022) < 0)
+		return false;
+	return true;
+}
+
+/* A cache file, when it is a regular file of ours that nobody else may
+ * write and that has no other name (a hard link planted before the
+ * directory was ours). */
+static int cache_read(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
+	size_t have = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) || st.st_nlink != 1)
+		return -EPERM;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		return -ENOMEM;
+	while (have < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + have, (size_t)st.st_size - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		have += (size_t)n;
+	}
+	data[have] = '\0';
+	*ret = TAKE_PTR(data);
+	*ret_len = have;
+	return 0;
 }
 
 /* Written to a temporary name and renamed: concurrent runners never read
@@ -175,7 +217,7 @@ int compile_bpf_opts(const struct compile_opts *o, const char *src, size_t len,
 	cache_ok = cache_usable(cache_dir);
 	if (asprintf(&path, "%s/%s.o", cache_dir, res->hash) < 0)
 		return -ENOMEM;
-	if (cache_ok && read_file(path, COMPILE_MAX_OBJECT, &cached, &olen) == 0 && olen > 4 &&
+	if (cache_ok && cache_read(path, COMPILE_MAX_OBJECT, &cached, &olen) == 0 && olen > 4 &&
 	    !memcmp(cached, "\177ELF", 4)) {
 		res->obj = TAKE_PTR(cached);
 		res->len = olen;
@@ -219,11 +261,11 @@ int compile_memo_lookup(const struct compile_opts *o, const char memo[65], struc
 		return -ENOENT;
 	if (asprintf(&mpath, "%s/%s.m", dir, memo) < 0)
 		return -ENOMEM;
-	if (read_file(mpath, 128, &hash, &hlen) < 0 || !is_hash(hash, hlen))
+	if (cache_read(mpath, 128, &hash, &hlen) < 0 || !is_hash(hash, hlen))
 		return -ENOENT;
 	if (asprintf(&opath, "%s/%s.o", dir, hash) < 0)
 		return -ENOMEM;
-	if (read_file(opath, COMPILE_MAX_OBJECT, &obj, &olen) < 0 || olen <= 4 || memcmp(obj, "\177ELF", 4))
+	if (cache_read(opath, COMPILE_MAX_OBJECT, &obj, &olen) < 0 || olen <= 4 || memcmp(obj, "\177ELF", 4))
 		return -ENOENT;
 	memcpy(res->hash, hash, 65);
 	res->obj = TAKE_PTR(obj);

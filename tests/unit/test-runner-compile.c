@@ -702,32 +702,70 @@ static void engine_compile_step(void **state)
 	free(err);
 }
 
-static void cache_of_others_unused(void **state)
+/* Whoever can plant an object in the cache chooses what is loaded: a
+ * directory of someone else is not used, one of ours that others may
+ * write is made ours alone, and a planted file is not read. */
+static void cache_is_ours(void **state)
 {
 	struct jail_opts jo = test_jail(30000);
 	struct compile_opts co = { .sz = sizeof(co), .jail = &jo };
-	char dir[] = "/tmp/tg-test-cache.XXXXXX";
+	char dir[] = "/tmp/tg-test-cache.XXXXXX", sub[64], planted[256], cmd[128];
 	struct compile_result cr = { 0 };
+	struct stat st;
 	char *err = NULL;
+	int fd;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(chmod(dir, 0777), 0);
+	/* someone else's */
+	assert_int_equal(chown(dir, 65534, 65534), 0);
 	co.cache_dir = dir;
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(compile_bpf_opts(&co, "int shared;\n", 12, &cr, &err), 0);
-		/* a directory anyone may write to is never read: compiled again */
+		assert_int_equal(compile_bpf_opts(&co, "int theirs;\n", 12, &cr, &err), 0);
 		assert_false(cr.cached);
 		free(cr.obj);
 	}
-	rmdir(dir);
-	/* ours: the second time from the cache */
-	co.cache_dir = cache_dir;
+	/* ours, but anyone may write to it (an emptyDir volume): made ours
+	 * alone, and a file someone planted there is not read */
+	snprintf(sub, sizeof(sub), "%s/ours", dir);
+	assert_int_equal(mkdir(sub, 0777), 0);
+	assert_int_equal(chmod(sub, 0777), 0);
+	co.cache_dir = sub;
 	assert_int_equal(compile_bpf_opts(&co, "int mine;\n", 10, &cr, &err), 0);
+	assert_false(cr.cached);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 022, 0);
+	snprintf(planted, sizeof(planted), "%s/%s.o", sub, cr.hash);
 	free(cr.obj);
 	assert_int_equal(compile_bpf_opts(&co, "int mine;\n", 10, &cr, &err), 0);
 	assert_true(cr.cached);
 	free(cr.obj);
+	/* replaced by a file of another user: compiled again */
+	assert_int_equal(unlink(planted), 0);
+	fd = open(planted, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\177ELF planted", 13), 13);
+	close(fd);
+	assert_int_equal(chown(planted, 65534, 65534), 0);
+	assert_int_equal(compile_bpf_opts(&co, "int mine;\n", 10, &cr, &err), 0);
+	assert_false(cr.cached);
+	assert_true(cr.len > 13);
+	free(cr.obj);
+	/* a second name of one of ours (a hard link): not read either */
+	assert_int_equal(compile_bpf_opts(&co, "int mine;\n", 10, &cr, &err), 0);
+	assert_true(cr.cached);
+	free(cr.obj);
+	{
+		char link2[300];
+
+		snprintf(link2, sizeof(link2), "%s/elsewhere", sub);
+		assert_int_equal(link(planted, link2), 0);
+	}
+	assert_int_equal(compile_bpf_opts(&co, "int mine;\n", 10, &cr, &err), 0);
+	assert_false(cr.cached);
+	free(cr.obj);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 	free(err);
 }
 
@@ -818,7 +856,7 @@ int main(void)
 		cmocka_unit_test(codegen_child),
 		cmocka_unit_test(uids_not_shared),
 		cmocka_unit_test(engine_compile_step),
-		cmocka_unit_test(cache_of_others_unused),
+		cmocka_unit_test(cache_is_ours),
 		cmocka_unit_test(mode_off_and_env),
 	};
 
