@@ -26,7 +26,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -465,14 +464,16 @@ static int drop_privileges(const struct child_common *c, int *ret_step)
 	/* The bounding set stays: no_new_privs (below) already keeps exec
 	 * from granting anything, and dropping it one capability at a time
 	 * costs a credential change each, milliseconds on a busy node. */
+	/* the system calls themselves: glibc's wrappers would try to change
+	 * every thread it knows of, and a clone()d child knows its parent's */
 	*ret_step = JS_SETGROUPS;
-	if (setgroups(0, NULL) < 0)
+	if (syscall(SYS_setgroups, 0, NULL) < 0)
 		return -errno;
 	*ret_step = JS_SETGID;
-	if (setresgid(c->uid, c->uid, c->uid) < 0)
+	if (syscall(SYS_setresgid, c->uid, c->uid, c->uid) < 0)
 		return -errno;
 	*ret_step = JS_SETUID;
-	if (setresuid(c->uid, c->uid, c->uid) < 0)
+	if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
 		return -errno;
 	*ret_step = JS_CAPS;
 	if (syscall(SYS_capset, &hdr, data) < 0 ||
