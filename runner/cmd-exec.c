@@ -30,6 +30,7 @@
 #include "runner/commands.h"
 #include "runner/engine.h"
 #include "runner/exec-policy.h"
+#include "runner/jail.h"
 #include "runner/params.h"
 #include "runner/scope.h"
 #include "lib/banned.h"
@@ -291,6 +292,20 @@ int cmd_exec(int argc, char **argv)
 				log_error("%s", why ? why : tg_strerror(r));
 			return 1;
 		}
+	}
+	{
+		struct jail_opts jo;
+
+		r = jail_opts_from_env(&jo, &err);
+		if (r < 0) {
+			log_error("%s", err ? err : tg_strerror(r));
+			return 2;
+		}
+		free(TAKE_PTR(err));
+		if (jo.mode != JAIL_ENFORCE)
+			fprintf(stderr, "WARNING: %s=%s: %s\n", JAIL_ENV, jail_mode_name(jo.mode),
+				jo.mode == JAIL_OFF ? "code generation and clang run with our own privileges" :
+				"the compile jail's seccomp filters only log");
 	}
 	if (cgroup && scope_from_dir(cgroup, &scope) < 0)
 		return 1;

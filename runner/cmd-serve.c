@@ -42,6 +42,7 @@
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "runner/commands.h"
+#include "runner/jail.h"
 #include "runner/scope.h"
 #include "runner/session.h"
 #include "lib/banned.h"
@@ -697,6 +698,24 @@ int cmd_serve(int argc, char **argv)
 	if (r < 0) {
 		log_error("%s", err ? err : tg_strerror(r));
 		return 1;
+	}
+	{
+		/* every compile reads these again and refuses when they are
+		 * wrong; say so once, at the start */
+		struct jail_opts jo;
+
+		r = jail_opts_from_env(&jo, &err);
+		if (r < 0) {
+			log_error("%s", err ? err : tg_strerror(r));
+			return 2;
+		}
+		if (jo.mode != JAIL_ENFORCE)
+			log_warn("%s=%s: %s", JAIL_ENV, jail_mode_name(jo.mode),
+				 jo.mode == JAIL_OFF ?
+				 "code generation and clang run with the runner's own privileges (debugging only)" :
+				 "the compile jail's seccomp filters only log what they would kill (debugging only)");
+		log_info("compile jail: uids %u-%u, %llu ms per compile", jo.uid_first,
+			 jo.uid_first + jo.uid_count - 1, (unsigned long long)jo.lim.wall_ms);
 	}
 	to.cert_file = sv.o.cert;
 	to.key_file = sv.o.key;

@@ -2,14 +2,10 @@
 /* The clang driver and the object cache (see compile.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -17,34 +13,10 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "runner/compile.h"
+#include "runner/jail.h"
 #include "lib/banned.h"
 
 #define CLANG_PATH "/usr/bin/clang"
-
-extern char **environ;
-
-/* What makes an object differ besides the source: clang's binary and the
- * kernel's BTF (both by size and mtime: cheap, no exec). */
-static int identity(struct buf *b)
-{
-	char real[4096];
-	struct stat st;
-	int r;
-
-	if (!realpath(CLANG_PATH, real) || stat(real, &st) < 0)
-		return -errno;
-	r = buf_printf(b, "clang=%s:%lld:%lld\n", real, (long long)st.st_size, (long long)st.st_mtime);
-	if (r < 0)
-		return r;
-	if (stat("/sys/kernel/btf/vmlinux", &st) == 0)
-		r = buf_printf(b, "btf=%lld:%lld\n", (long long)st.st_size, (long long)st.st_mtime);
-	return r;
-}
-
-static int cache_path(const char *dir, const char *hash, char **ret)
-{
-	return asprintf(ret, "%s/%s.o", dir, hash) < 0 ? -ENOMEM : 0;
-}
 
 #if defined(__x86_64__)
 #define COMPILE_MULTIARCH_INCLUDE "/usr/include/x86_64-linux-gnu"
@@ -54,164 +26,270 @@ static int cache_path(const char *dir, const char *hash, char **ret)
 #define COMPILE_MULTIARCH_INCLUDE "/usr/include"
 #endif
 
-static int run_clang(const char *src, size_t len, const char *out_path, char **ret_err)
+/* What the jail shows clang besides its own installation, its loader and
+ * the system's libraries (runner/jail.c): the system headers
+ * (<bpf/usdt.bpf.h> and what it includes). */
+static const char *const compile_binds[] = { "/usr/include", "/usr/local/include" };
+
+/* libbpf's usdt header, which generated C includes for usdt probes: a
+ * new libbpf is a new object. */
+static const char *const usdt_headers[] = { "/usr/local/include/bpf/usdt.bpf.h",
+					    "/usr/include/bpf/usdt.bpf.h" };
+
+/* What makes an object differ besides the source: clang's binary, the
+ * kernel's BTF and the usdt header (by size and mtime: cheap, no exec). */
+static int identity(struct buf *b, char *clang, size_t clang_sz)
 {
-	char *const argv[] = {
-		(char *)CLANG_PATH, (char *)"-O2", (char *)"-g", (char *)"-target", (char *)"bpf",
-		(char *)"-Wno-unused-value", (char *)"-Wno-unused-variable", (char *)"-Wno-unused-label",
-		(char *)"-Wno-unused-function", (char *)"-Wno-pointer-sign",
-		/* <bpf/usdt.bpf.h> includes <linux/errno.h>, whose <asm/errno.h>
-		 * lives in the host's multiarch directory, unknown to -target bpf */
-		(char *)"-idirafter", (char *)COMPILE_MULTIARCH_INCLUDE,
-		(char *)"-c", (char *)"-x", (char *)"c", (char *)"-", (char *)"-o", (char *)out_path,
-		NULL,
-	};
-	posix_spawn_file_actions_t fa;
-	_cleanup_buf_ struct buf diag = BUF_INIT(COMPILE_MAX_DIAG);
-	int in[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	size_t off = 0;
-	pid_t pid;
-	int r, status;
-	uint64_t deadline = now_mono_ns() + (uint64_t)COMPILE_TIMEOUT_MS * 1000000ull;
+	struct stat st;
+	int r;
 
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out_pipes;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 1);
-	r = -posix_spawn(&pid, CLANG_PATH, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(in[0]);
-	in[0] = -1;
-	close(errp[1]);
-	errp[1] = -1;
-	if (r < 0) {
-		if (asprintf(ret_err, "clang: cannot run \"%s\": %s", CLANG_PATH, strerror(-r)) < 0)
-			*ret_err = NULL;
-		goto out_pipes;
-	}
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	signal(SIGPIPE, SIG_IGN);
-	for (;;) {
-		struct pollfd pf[2] = { { .fd = errp[0], .events = POLLIN }, { .fd = in[1], .events = POLLOUT } };
-		uint64_t now = now_mono_ns();
-		int nfds = in[1] >= 0 ? 2 : 1;
-		char tmp[4096];
-		ssize_t n;
-
-		if (now >= deadline) {
-			kill(pid, SIGKILL);
-			r = -ETIMEDOUT;
-			break;
-		}
-		if (poll(pf, nfds, (int)((deadline - now) / 1000000 + 1)) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (nfds == 2 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			n = write(in[1], src + off, len - off);
-			if (n > 0)
-				off += (size_t)n;
-			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				off = len;
-			if (off == len) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			n = read(errp[0], tmp, sizeof(tmp));
-			if (n == 0)
-				break;
-			if (n > 0 && diag.len + (size_t)n < COMPILE_MAX_DIAG)
-				buf_add(&diag, tmp, (size_t)n);
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		r = -TG_ECOMPILE;
-	if (r < 0 && !*ret_err) {
-		if (asprintf(ret_err, "clang: generated code did not compile%s%s",
-			     r == -ETIMEDOUT ? " (timed out)" : ":\n", diag.s) < 0)
-			*ret_err = NULL;
-		r = -TG_ECOMPILE;
-	}
-out_pipes:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
+	if (!realpath(CLANG_PATH, clang) || strlen(clang) >= clang_sz || stat(clang, &st) < 0)
+		return -errno;
+	r = buf_printf(b, "clang=%s:%lld:%lld\n", clang, (long long)st.st_size, (long long)st.st_mtime);
+	if (r >= 0 && stat("/sys/kernel/btf/vmlinux", &st) == 0)
+		r = buf_printf(b, "btf=%lld:%lld\n", (long long)st.st_size, (long long)st.st_mtime);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(usdt_headers); i++)
+		if (stat(usdt_headers[i], &st) == 0)
+			r = buf_printf(b, "usdt=%s:%lld:%lld\n", usdt_headers[i], (long long)st.st_size,
+				       (long long)st.st_mtime);
 	return r;
 }
 
-int compile_bpf(const char *src, size_t len, const char *cache_dir, struct compile_result *res,
-		char **ret_err)
+/* The cache directory, created when missing, used only when it is ours.
+ * Whoever can plant an object there chooses what we load (the verifier
+ * still reads it), so a directory others may write to is first made ours
+ * alone (an emptyDir volume is created 0777), one owned by someone else is
+ * not used, and each file is read only when it is ours too (cache_read). */
+static bool cache_usable(const char *dir)
 {
-	_cleanup_buf_ struct buf id = BUF_INIT(1u << 20);
-	_cleanup_free_ char *path = NULL, *tmp = NULL;
-	_cleanup_free_ char *obj = NULL;
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return false;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return false;
+	if ((st.st_mode & 022) && chmod(dir, st.st_mode & 07755 & ~022) < 0)
+		return false;
+	return true;
+}
+
+/* A cache file, when it is a regular file of ours that nobody else may
+ * write and that has no other name (a hard link planted before the
+ * directory was ours). */
+static int cache_read(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
+	size_t have = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) || st.st_nlink != 1)
+		return -EPERM;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		return -ENOMEM;
+	while (have < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + have, (size_t)st.st_size - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		have += (size_t)n;
+	}
+	data[have] = '\0';
+	*ret = TAKE_PTR(data);
+	*ret_len = have;
+	return 0;
+}
+
+/* Written to a temporary name and renamed: concurrent runners never read
+ * half an object.  A failed write only costs time next run. */
+static void cache_store(const char *dir, const char *path, const void *obj, size_t len)
+{
+	static unsigned seq;
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *p = obj;
+
+	if (asprintf(&tmp, "%s/.tmp-%d-%u.o", dir, (int)getpid(), seq++) < 0)
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (len || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static int run_clang(const struct jail_opts *jo, const char *clang, const char *src, size_t len,
+		     struct buf *obj, uint32_t *ret_uid, char **ret_err)
+{
+	const char *const argv[] = {
+		clang, "-O2", "-g", "-target", "bpf",
+		"-Wno-unused-value", "-Wno-unused-variable", "-Wno-unused-label",
+		"-Wno-unused-function", "-Wno-pointer-sign",
+		/* no reproducer files, no symbolizer on a crash */
+		"-fno-crash-diagnostics",
+		/* <bpf/usdt.bpf.h> includes <linux/errno.h>, whose <asm/errno.h>
+		 * lives in the host's multiarch directory, unknown to -target bpf */
+		"-idirafter", COMPILE_MULTIARCH_INCLUDE,
+		"-c", "-x", "c", "-", "-o", "-",
+		NULL,
+	};
+	struct jail_exec_opts x = {
+		.sz = sizeof(x), .path = clang, .argv = argv, .binds = compile_binds,
+		.nbinds = ARRAY_SIZE(compile_binds), .in = src, .in_len = len,
+		.out_max = COMPILE_MAX_OBJECT, .diag_max = COMPILE_MAX_DIAG,
+	};
+	_cleanup_buf_ struct buf diag = BUF_INIT(COMPILE_MAX_DIAG);
+	_cleanup_free_ char *err = NULL;
+	struct jail_status st;
+	int r;
+
+	r = jail_exec(jo, &x, obj, &diag, &st, &err);
+	*ret_uid = st.uid;
+	if (r < 0 && (st.timed_out || st.cancelled || st.signal || r == -E2BIG))
+		/* clang ran and was stopped: the source's doing */
+		return tg_fail(ret_err, -TG_ECOMPILE, "%s%s%s", err ? err : tg_strerror(r),
+			       diag.len ? ":\n" : "", diag.s);
+	if (r < 0) {
+		/* the jail: nothing ran */
+		*ret_err = TAKE_PTR(err);
+		return r;
+	}
+	if (st.exit_code != 0)
+		return tg_fail(ret_err, -TG_ECOMPILE, "clang: generated code did not compile:\n%s", diag.s);
+	if (obj->len < 4 || memcmp(obj->s, "\177ELF", 4))
+		return tg_fail(ret_err, -TG_ECOMPILE, "clang: no object on its output");
+	return 0;
+}
+
+int compile_bpf_opts(const struct compile_opts *o, const char *src, size_t len,
+		     struct compile_result *res, char **ret_err)
+{
+	/* the identity, then the whole source (up to codegen's limit) */
+	_cleanup_buf_ struct buf id = BUF_INIT(len + (64u << 10));
+	_cleanup_buf_ struct buf obj = BUF_INIT(COMPILE_MAX_OBJECT);
+	_cleanup_free_ char *path = NULL, *cached = NULL;
+	struct jail_opts env;
+	const struct jail_opts *jo;
+	const char *cache_dir;
+	char clang[4096];
 	bool cache_ok;
 	size_t olen = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	*ret_err = NULL;
-	if (!cache_dir)
-		cache_dir = COMPILE_DEFAULT_CACHE;
-	r = identity(&id);
-	if (r < 0) {
-		if (asprintf(ret_err, "clang: \"%s\" not found: %s", CLANG_PATH, strerror(-r)) < 0)
-			*ret_err = NULL;
-		return -TG_ECOMPILE;
+	if (!o || o->sz < sizeof(*o))
+		return tg_fail(ret_err, -EINVAL, "compile: bad options");
+	cache_dir = o->cache_dir ? o->cache_dir : COMPILE_DEFAULT_CACHE;
+	jo = o->jail;
+	if (!jo) {
+		r = jail_opts_from_env(&env, ret_err);
+		if (r < 0)
+			return r;
+		jo = &env;
 	}
+	r = identity(&id, clang, sizeof(clang));
+	if (r < 0)
+		return tg_fail(ret_err, -TG_ECOMPILE, "clang: \"%s\" not found: %s", CLANG_PATH, strerror(-r));
 	r = buf_add(&id, src, len);
 	if (r < 0)
 		return r;
 	sha256_hex(id.s, id.len, res->hash);
-	r = cache_path(cache_dir, res->hash, &path);
-	if (r < 0)
-		return r;
-	if (read_file(path, COMPILE_MAX_OBJECT, &obj, &olen) == 0 && olen > 4 &&
-	    !memcmp(obj, "\177ELF", 4)) {
-		res->obj = TAKE_PTR(obj);
+	cache_ok = cache_usable(cache_dir);
+	if (asprintf(&path, "%s/%s.o", cache_dir, res->hash) < 0)
+		return -ENOMEM;
+	if (cache_ok && cache_read(path, COMPILE_MAX_OBJECT, &cached, &olen) == 0 && olen > 4 &&
+	    !memcmp(cached, "\177ELF", 4)) {
+		res->obj = TAKE_PTR(cached);
 		res->len = olen;
 		res->cached = true;
 		return 0;
 	}
-	free(TAKE_PTR(obj));
-	cache_ok = mkdir(cache_dir, 0700) == 0 || errno == EEXIST;
-	if (cache_ok) {
-		if (asprintf(&tmp, "%s/.tmp-%d-%s.o", cache_dir, (int)getpid(), res->hash) < 0)
-			return -ENOMEM;
-	} else {
-		if (asprintf(&tmp, "/tmp/tracegate-%d-%s.o", (int)getpid(), res->hash) < 0)
-			return -ENOMEM;
-	}
-	r = run_clang(src, len, tmp, ret_err);
-	if (r < 0) {
-		unlink(tmp);
+	r = run_clang(jo, clang, src, len, &obj, &res->uid, ret_err);
+	if (r < 0)
 		return r;
-	}
-	r = read_file(tmp, COMPILE_MAX_OBJECT, &obj, &olen);
-	if (r < 0) {
-		unlink(tmp);
-		if (asprintf(ret_err, "clang: no object in \"%s\": %s", tmp, strerror(-r)) < 0)
-			*ret_err = NULL;
-		return -TG_ECOMPILE;
-	}
-	/* publish atomically; a failed cache write only costs time next run */
-	if (!cache_ok || rename(tmp, path) < 0)
-		unlink(tmp);
+	if (cache_ok)
+		cache_store(cache_dir, path, obj.s, obj.len);
+	res->obj = buf_detach(&obj, &res->len);
+	return 0;
+}
+
+int compile_identity(struct buf *b)
+{
+	char clang[4096];
+
+	return identity(b, clang, sizeof(clang));
+}
+
+static bool is_hash(const char *s, size_t len)
+{
+	if (len != 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int compile_memo_lookup(const struct compile_opts *o, const char memo[65], struct compile_result *res)
+{
+	const char *dir = o->cache_dir ? o->cache_dir : COMPILE_DEFAULT_CACHE;
+	_cleanup_free_ char *mpath = NULL, *opath = NULL, *hash = NULL, *obj = NULL;
+	size_t hlen = 0, olen = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!is_hash(memo, strlen(memo)) || !cache_usable(dir))
+		return -ENOENT;
+	if (asprintf(&mpath, "%s/%s.m", dir, memo) < 0)
+		return -ENOMEM;
+	if (cache_read(mpath, 128, &hash, &hlen) < 0 || !is_hash(hash, hlen))
+		return -ENOENT;
+	if (asprintf(&opath, "%s/%s.o", dir, hash) < 0)
+		return -ENOMEM;
+	if (cache_read(opath, COMPILE_MAX_OBJECT, &obj, &olen) < 0 || olen <= 4 || memcmp(obj, "\177ELF", 4))
+		return -ENOENT;
+	memcpy(res->hash, hash, 65);
 	res->obj = TAKE_PTR(obj);
 	res->len = olen;
+	res->cached = true;
 	return 0;
+}
+
+void compile_memo_store(const struct compile_opts *o, const char memo[65], const struct compile_result *res)
+{
+	const char *dir = o->cache_dir ? o->cache_dir : COMPILE_DEFAULT_CACHE;
+	_cleanup_free_ char *mpath = NULL;
+
+	if (!is_hash(memo, strlen(memo)) || !is_hash(res->hash, strlen(res->hash)) || !cache_usable(dir))
+		return;
+	if (asprintf(&mpath, "%s/%s.m", dir, memo) < 0)
+		return;
+	cache_store(dir, mpath, res->hash, 64);
+}
+
+int compile_bpf(const char *src, size_t len, const char *cache_dir, struct compile_result *res,
+		char **ret_err)
+{
+	struct compile_opts o = { .sz = sizeof(o), .cache_dir = cache_dir };
+
+	return compile_bpf_opts(&o, src, len, res, ret_err);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -28,6 +29,7 @@
 #include "runner/compile.h"
 #include "runner/engine.h"
 #include "runner/guard.h"
+#include "runner/jail.h"
 #include "runner/loader.h"
 #include "runner/params.h"
 #include "runner/probes.h"
@@ -824,103 +826,41 @@ static int cap_entries_by_bytes(const struct sem *s, const struct engine_limits 
 	return 0;
 }
 
-int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,
-	       struct engine_result *res, char **ret_err)
-{
-	struct tg_program *prog = NULL;
-	struct tg_diag diag = { 0 };
-	struct plan pl = { 0 };
-	struct sem sem = { 0 };
-	struct loader ld;
-	struct compile_result cr = { 0 };
-	struct ring_buffer *rb = NULL;
-	_cleanup_free_ char *src = NULL, *subst = NULL;
-	struct engine_opts o_subst;
-	size_t subst_len = 0;
+/* ---- prepare: parse, plan, analyse (privileged: tracefs, pod roots, BTF) --- */
+
+struct engine_prog {
+	struct engine_opts o;       /* the caller's; program: as substituted */
+	char *subst;
+	struct tg_program *prog;
+	struct plan pl;
+	struct sem sem;
 	int levels[CG_MAX_LEVELS];
-	size_t nlevels = 0, real = 0;
-	const struct sem_map *sorted[SEM_MAX_MAPS];
-	struct run run = { .o = o, .sink = sink, .ctx = ctx, .res = res, .sem = &sem, .ld = &ld };
-	uint64_t max_entries = ENGINE_DEFAULT_MAP_ENTRIES, deadline = 0, dur;
-	struct loader_global globals[5 + CG_SCOPE_FAST] = { { "tg_rate_cost", 0, 0 }, { "tg_rate_cap", 0, 0 },
-							     { "tg_thread_size", 0, 0 }, { "tg_rq_off", 0, 0 },
-							     { "tg_pc_off", 0, 0 } };
-	size_t nglobals = 5, nfast = 0;
-	int r;
+	size_t nlevels;
+	size_t nfast;               /* the scope pre-check's ids (docs/performance.md) */
+	uint64_t max_entries;
+	int ncpus;
+};
 
-	*ret_err = NULL;
-	memset(res, 0, sizeof(*res));
-	loader_init(&ld);
-	guard_timers_init(&run.timers);
-	snprintf(res->reason, sizeof(res->reason), "error");
-	if (!o || o->sz < sizeof(*o) || !o->program) {
-		set_err(ret_err, "engine: bad options");
-		return -EINVAL;
-	}
-	if (o->program_len > TG_MAX_SOURCE_BYTES) {
-		set_err(ret_err, "program: %zu bytes, more than the limit of %u", o->program_len,
-			TG_MAX_SOURCE_BYTES);
-		return -TG_ELIMIT;
-	}
-	if (o->limits && o->limits->max_map_entries)
-		max_entries = o->limits->max_map_entries;
-	run.max_entries = max_entries;
-	run.ncpus = libbpf_num_possible_cpus();
-	if (run.ncpus <= 0) {
-		set_err(ret_err, "cpus: cannot count possible CPUs");
-		return -EIO;
-	}
+struct engine_prog *engine_prog_free(struct engine_prog *p)
+{
+	if (!p)
+		return NULL;
+	sem_release(&p->sem);
+	plan_release(&p->pl);
+	tg_program_free(p->prog);
+	free(p->subst);
+	free(p);
+	return NULL;
+}
 
-	r = params_subst_attach(o->program, o->program_len, o->params, o->nparams, &subst,
-				&subst_len, &diag);
-	if (r < 0) {
-		diag_err(o, &diag, ret_err);
-		goto out;
-	}
-	if (subst) {
-		/* from here on, messages quote the program as substituted */
-		o_subst = *o;
-		o_subst.program = subst;
-		o_subst.program_len = subst_len;
-		o = &o_subst;
-		run.o = o;
-	}
-	r = tg_program_parse(o->program, o->program_len, &prog, &diag);
-	if (r < 0) {
-		diag_err(o, &diag, ret_err);
-		goto out;
-	}
-	r = plan_build_scoped(prog, o->scope, &pl, &diag);
-	if (r < 0) {
-		diag_err(o, &diag, ret_err);
-		goto out;
-	}
-	for (size_t i = 0; i < pl.nwarnings; i++)
-		if (sink->warning)
-			sink->warning(ctx, pl.warnings[i]);
-	/* tracepoint fields the policy refuses, against this node's formats */
-	for (size_t k = 0; o->tp_fields && k < pl.n; k++) {
-		if (pl.progs[k].kind != PK_TRACEPOINT)
-			continue;
-		r = tp_fields_check(o->tp_fields, &prog->probes[pl.progs[k].probe], &pl.progs[k].tp, &diag);
-		if (r < 0) {
-			diag_err(o, &diag, ret_err);
-			goto out;
-		}
-	}
-	r = guard_plan_scope(prog, &pl, o->scope != NULL, &diag);
-	if (r < 0) {
-		diag_err(o, &diag, ret_err);
-		goto out;
-	}
-	r = sem_analyse_in(&sem, prog, pl.probe_tp, o->params, o->nparams, o->cache_dir, &diag);
-	if (r < 0) {
-		diag_err(o, &diag, ret_err);
-		goto out;
-	}
-	for (size_t i = 0; i < sem.nsites; i++) {
+static int printf_checks(struct engine_prog *p, char **ret_err)
+{
+	struct tg_diag diag = { 0 };
+
+	for (size_t i = 0; i < p->sem.nsites; i++) {
 		enum tg_fmt_kind kinds[SEM_MAX_FMT_ARGS];
-		const struct sem_site *st = &sem.sites[i];
+		const struct sem_site *st = &p->sem.sites[i];
+		int r;
 
 		if (st->kind != REC_PRINTF)
 			continue;
@@ -932,52 +872,347 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		r = tg_printf_check(st->fmt, kinds, st->nargs, diag.msg, sizeof(diag.msg));
 		if (r < 0) {
 			diag.loc = st->loc;
-			diag_err(o, &diag, ret_err);
-			goto out;
+			diag_err(&p->o, &diag, ret_err);
+			return r;
 		}
 	}
-	for (size_t i = 0; i < prog->nprobes; i++)
-		if (!sem.probes[i].uses_args && !sem.probes[i].uses_probe)
-			plan_share(&pl, i);
-	r = scope_levels(o->scope, levels, &nlevels, ret_err);
-	if (r < 0)
-		goto out;
-	/* the scope pre-check's ids (docs/performance.md) */
-	if (o->scope && nlevels == 1 && o->scope->n <= CG_SCOPE_FAST)
-		for (; nfast < o->scope->n; nfast++)
-			globals[nglobals++] = (struct loader_global){ "tg_scope_fast", o->scope->targets[nfast].cgid,
-								      (uint32_t)nfast };
-	r = cap_entries_by_bytes(&sem, o->limits, run.ncpus, &max_entries, ret_err);
-	if (r < 0)
-		goto out;
-	run.max_entries = max_entries;
-	{
-		struct cg_opts co = { .sz = sizeof(co), .levels = o->scope ? levels : NULL,
-				      .nlevels = nlevels, .max_map_entries = max_entries,
-				      .ringbuf_bytes = ENGINE_RINGBUF_BYTES, .nfast = nfast };
+	return 0;
+}
 
-		r = cg_generate(&sem, &pl, &co, &src, &diag);
+int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,
+		   struct engine_prog **ret, char **ret_err)
+{
+	struct engine_prog *p = NULL;
+	struct tg_diag diag = { 0 };
+	size_t subst_len = 0;
+	int r;
+
+	*ret_err = NULL;
+	*ret = NULL;
+	if (!o || o->sz < sizeof(*o) || !o->program) {
+		set_err(ret_err, "engine: bad options");
+		return -EINVAL;
+	}
+	if (o->program_len > TG_MAX_SOURCE_BYTES) {
+		set_err(ret_err, "program: %zu bytes, more than the limit of %u", o->program_len,
+			TG_MAX_SOURCE_BYTES);
+		return -TG_ELIMIT;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->o = *o;
+	p->max_entries = ENGINE_DEFAULT_MAP_ENTRIES;
+	if (o->limits && o->limits->max_map_entries)
+		p->max_entries = o->limits->max_map_entries;
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0) {
+		set_err(ret_err, "cpus: cannot count possible CPUs");
+		r = -EIO;
+		goto fail;
+	}
+
+	r = params_subst_attach(o->program, o->program_len, o->params, o->nparams, &p->subst,
+				&subst_len, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto fail;
+	}
+	if (p->subst) {
+		/* from here on, messages quote the program as substituted */
+		p->o.program = p->subst;
+		p->o.program_len = subst_len;
+	}
+	o = &p->o;
+	r = tg_program_parse(o->program, o->program_len, &p->prog, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto fail;
+	}
+	r = plan_build_scoped(p->prog, o->scope, &p->pl, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto fail;
+	}
+	for (size_t i = 0; i < p->pl.nwarnings; i++)
+		if (sink && sink->warning)
+			sink->warning(ctx, p->pl.warnings[i]);
+	/* tracepoint fields the policy refuses, against this node's formats */
+	for (size_t k = 0; o->tp_fields && k < p->pl.n; k++) {
+		if (p->pl.progs[k].kind != PK_TRACEPOINT)
+			continue;
+		r = tp_fields_check(o->tp_fields, &p->prog->probes[p->pl.progs[k].probe],
+				    &p->pl.progs[k].tp, &diag);
 		if (r < 0) {
 			diag_err(o, &diag, ret_err);
-			goto out;
+			goto fail;
 		}
 	}
-	if (getenv("TRACEGATE_DUMP_C"))
-		write_file_atomic(getenv("TRACEGATE_DUMP_C"), src, strlen(src), 0600);
-	r = compile_bpf(src, strlen(src), o->cache_dir, &cr, ret_err);
+	r = guard_plan_scope(p->prog, &p->pl, o->scope != NULL, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto fail;
+	}
+	r = sem_analyse_in(&p->sem, p->prog, p->pl.probe_tp, o->params, o->nparams, o->cache_dir, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto fail;
+	}
+	r = printf_checks(p, ret_err);
 	if (r < 0)
-		goto out;
+		goto fail;
+	for (size_t i = 0; i < p->prog->nprobes; i++)
+		if (!p->sem.probes[i].uses_args && !p->sem.probes[i].uses_probe)
+			plan_share(&p->pl, i);
+	r = scope_levels(o->scope, p->levels, &p->nlevels, ret_err);
+	if (r < 0)
+		goto fail;
+	if (o->scope && p->nlevels == 1 && o->scope->n <= CG_SCOPE_FAST)
+		p->nfast = o->scope->n;
+	r = cap_entries_by_bytes(&p->sem, o->limits, p->ncpus, &p->max_entries, ret_err);
+	if (r < 0)
+		goto fail;
+	*ret = p;
+	return 0;
+fail:
+	engine_prog_free(p);
+	if (!*ret_err)
+		set_err(ret_err, "engine: %s", tg_strerror(r));
+	return r;
+}
+
+/* ---- compile: code generation and clang, in the compile jail ------------ */
+
+/* In the jailed child (runner/jail.h): the generated C, or on failure the
+ * diagnostic as bytes, for the parent to format. */
+static int generate_jailed(void *ctx, struct buf *out)
+{
+	struct engine_prog *p = ctx;
+	struct cg_opts co = { .sz = sizeof(co), .levels = p->o.scope ? p->levels : NULL,
+			      .nlevels = p->nlevels, .max_map_entries = p->max_entries,
+			      .ringbuf_bytes = ENGINE_RINGBUF_BYTES, .nfast = p->nfast };
+	struct tg_diag diag = { 0 };
+	char *src = NULL;
+	int r;
+
+	r = cg_generate(&p->sem, &p->pl, &co, &src, &diag);
+	if (r < 0) {
+		buf_add(out, &diag, sizeof(diag));
+		return r;
+	}
+	r = buf_add(out, src, strlen(src));
+	free(src);
+	if (r < 0)
+		buf_clear(out);
+	return r;
+}
+
+/*
+ * The memo key (runner/compile.h): everything code generation reads, so
+ * that a repeated program finds its object without generating its C
+ * again (which, in the jail, costs a fork: milliseconds on a busy node).
+ * Code generation is a function of the analysed program, the plan and its
+ * options; analysis of the program text, the parameters, the tracepoint
+ * formats (in the plan), kernel BTF and clang (the preamble's types).  So
+ * the key holds this runner binary (a new one generates differently), the
+ * compile identity (clang, BTF, usdt header), the program text as parsed,
+ * the parameters, the options and every field of the plan.  A field added
+ * to struct plan_prog, struct tp_format or struct cg_opts belongs here.
+ */
+struct memo {
+	struct buf b;
+	bool bad;                   /* not written whole: never used */
+};
+
+static void memo_add(struct memo *b, const void *d, size_t len)
+{
+	uint64_t l = len;
+
+	if (buf_add(&b->b, &l, sizeof(l)) < 0 || buf_add(&b->b, d, len) < 0)
+		b->bad = true;
+}
+
+static void memo_str(struct memo *b, const char *s)
+{
+	memo_add(b, s ? s : "", s ? strlen(s) + 1 : 0);
+}
+
+static void memo_u64(struct memo *b, uint64_t v)
+{
+	memo_add(b, &v, sizeof(v));
+}
+
+static int memo_key(const struct engine_prog *p, char out[65])
+{
+	struct memo b = { .b = BUF_INIT(TG_MAX_SOURCE_BYTES * 4 + (16u << 20)) };
+	struct stat st;
+	int r;
+
+	if (stat("/proc/self/exe", &st) < 0)
+		return -errno;
+	memo_str(&b, "tracegate-memo 1");
+	memo_u64(&b, (uint64_t)st.st_dev);
+	memo_u64(&b, (uint64_t)st.st_ino);
+	memo_u64(&b, (uint64_t)st.st_size);
+	memo_u64(&b, (uint64_t)st.st_mtim.tv_sec);
+	memo_u64(&b, (uint64_t)st.st_mtim.tv_nsec);
+	r = compile_identity(&b.b);
+	if (r < 0) {
+		buf_release(&b.b);
+		return r;
+	}
+	memo_add(&b, p->o.program, p->o.program_len);
+	memo_u64(&b, p->o.nparams);
+	for (size_t i = 0; i < p->o.nparams; i++)
+		memo_str(&b, p->o.params[i]);
+	memo_u64(&b, p->o.scope != NULL);
+	memo_u64(&b, p->nlevels);
+	for (size_t i = 0; i < p->nlevels; i++)
+		memo_u64(&b, (uint64_t)p->levels[i]);
+	memo_u64(&b, p->nfast);
+	memo_u64(&b, p->max_entries);
+	memo_u64(&b, ENGINE_RINGBUF_BYTES);
+	memo_u64(&b, p->pl.n);
+	for (size_t k = 0; k < p->pl.n; k++) {
+		const struct plan_prog *pp = &p->pl.progs[k];
+
+		memo_u64(&b, pp->kind);
+		memo_u64(&b, pp->probe);
+		memo_str(&b, pp->fn);
+		memo_str(&b, pp->section);
+		memo_str(&b, pp->name);
+		memo_u64(&b, pp->ntps);
+		for (size_t i = 0; i < pp->ntps; i++)
+			memo_str(&b, pp->tps[i]);
+		memo_str(&b, pp->tp.category);
+		memo_str(&b, pp->tp.name);
+		memo_u64(&b, pp->tp.n);
+		for (size_t i = 0; i < pp->tp.n; i++) {
+			const struct tp_field *f = &pp->tp.fields[i];
+
+			memo_str(&b, f->name);
+			memo_str(&b, f->type);
+			memo_u64(&b, f->kind);
+			memo_u64(&b, f->offset);
+			memo_u64(&b, f->size);
+			memo_u64(&b, f->is_signed);
+			memo_u64(&b, f->char_ptr);
+		}
+		memo_u64(&b, pp->perf_type);
+		memo_u64(&b, pp->perf_config);
+		memo_u64(&b, pp->period);
+		memo_u64(&b, pp->freq);
+		memo_u64(&b, pp->one_cpu);
+		/* a pod's file is an open descriptor: its identity, not the
+		 * /proc/self/fd/N it is attached through */
+		if (pp->fd >= 0 && fstat(pp->fd, &st) == 0) {
+			memo_u64(&b, (uint64_t)st.st_dev);
+			memo_u64(&b, (uint64_t)st.st_ino);
+			memo_u64(&b, (uint64_t)st.st_size);
+			memo_u64(&b, (uint64_t)st.st_mtim.tv_sec);
+			memo_u64(&b, (uint64_t)st.st_mtim.tv_nsec);
+		} else {
+			memo_str(&b, pp->path);
+		}
+		memo_str(&b, pp->func);
+		memo_str(&b, pp->provider);
+		memo_u64(&b, pp->offset);
+		memo_u64(&b, pp->resolved);
+	}
+	if (!b.bad)
+		sha256_hex(b.b.s, b.b.len, out);
+	buf_release(&b.b);
+	return b.bad ? -E2BIG : 0;
+}
+
+int engine_compile(struct engine_prog *p, struct compile_result *ret, char **ret_err)
+{
+	_cleanup_buf_ struct buf src = BUF_INIT(CG_MAX_SOURCE + 1);
+	struct compile_opts co = { .sz = sizeof(co), .cache_dir = p->o.cache_dir };
+	struct jail_opts jo;
+	struct jail_status st;
+	char memo[65];
+	bool memo_ok;
+	int code = 0, r;
+
+	*ret_err = NULL;
+	memset(ret, 0, sizeof(*ret));
+	if (p->o.jail) {
+		jo = *p->o.jail;
+	} else {
+		r = jail_opts_from_env(&jo, ret_err);
+		if (r < 0)
+			return r;
+	}
+	/* a stopped session (client gone, SIGTERM) stops its compile too */
+	if (jo.cancel_fd < 0)
+		jo.cancel_fd = p->o.stop_fd;
+	co.jail = &jo;
+	memo_ok = memo_key(p, memo) == 0;
+	if (memo_ok && compile_memo_lookup(&co, memo, ret) == 0)
+		return 0;
+	r = jail_call(&jo, generate_jailed, p, CG_MAX_SOURCE + 1, &src, &code, &st, ret_err);
+	if (r < 0)
+		return r;
+	if (code < 0) {
+		struct tg_diag diag;
+
+		if (src.len != sizeof(diag))
+			return tg_fail(ret_err, code, "code generation: %s", tg_strerror(code));
+		memcpy(&diag, src.s, sizeof(diag));
+		diag.msg[sizeof(diag.msg) - 1] = '\0';
+		diag_err(&p->o, &diag, ret_err);
+		return code;
+	}
+	if (memchr(src.s, '\0', src.len))
+		return tg_fail(ret_err, -EIO, "code generation: a NUL byte in the generated C");
+	if (getenv("TRACEGATE_DUMP_C"))
+		write_file_atomic(getenv("TRACEGATE_DUMP_C"), src.s, src.len, 0600);
+	r = compile_bpf_opts(&co, src.s, src.len, ret, ret_err);
+	if (r >= 0 && memo_ok)
+		compile_memo_store(&co, memo, ret);
+	return r;
+}
+
+/* ---- execute: verify, load, attach, run (privileged) -------------------- */
+
+int engine_execute(struct engine_prog *p, const struct compile_result *cr, const struct engine_sink *sink,
+		   void *ctx, struct engine_result *res, char **ret_err)
+{
+	const struct engine_opts *o = &p->o;
+	struct loader ld;
+	struct ring_buffer *rb = NULL;
+	size_t real = 0;
+	const struct sem_map *sorted[SEM_MAX_MAPS];
+	struct run run = { .o = o, .sink = sink, .ctx = ctx, .res = res, .sem = &p->sem, .ld = &ld,
+			   .ncpus = p->ncpus, .max_entries = p->max_entries };
+	uint64_t deadline = 0, dur;
+	struct loader_global globals[5 + CG_SCOPE_FAST] = { { "tg_rate_cost", 0, 0 }, { "tg_rate_cap", 0, 0 },
+							     { "tg_thread_size", 0, 0 }, { "tg_rq_off", 0, 0 },
+							     { "tg_pc_off", 0, 0 } };
+	size_t nglobals = 5;
+	int r;
+
+	*ret_err = NULL;
+	memset(res, 0, sizeof(*res));
+	loader_init(&ld);
+	guard_timers_init(&run.timers);
+	snprintf(res->reason, sizeof(res->reason), "error");
+	for (size_t i = 0; i < p->nfast; i++)
+		globals[nglobals++] = (struct loader_global){ "tg_scope_fast", o->scope->targets[i].cgid,
+							      (uint32_t)i };
+	/* only this, privileged, process reads what clang wrote */
 	{
 		struct verify_opts vo = { .sz = sizeof(vo), .allowed_helpers = o->allowed_helpers,
 					  .require_scope = o->scope != NULL, .scope_map = "tg_scope" };
 
-		r = verify_object(cr.obj, cr.len, &vo, ret_err);
+		r = verify_object(cr->obj, cr->len, &vo, ret_err);
 		if (r < 0)
 			goto out;
 	}
 	r = status(&run, "compiled", json_pack("{s:I, s:s, s:b}", "probes",
-					       (json_int_t)probe_count(&pl), "object", cr.hash,
-					       "cached", cr.cached));
+					       (json_int_t)probe_count(&p->pl), "object", cr->hash,
+					       "cached", cr->cached));
 	if (r < 0)
 		goto out;
 	if (o->scope) {
@@ -996,13 +1231,13 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	ld.nglobals = nglobals;
 	/* run-time stats cost every event (docs/performance.md): only for a budget */
 	ld.run_stats = o->limits && o->limits->cpu_budget > 0;
-	r = loader_load(&ld, cr.obj, cr.len, ret_err);
+	r = loader_load(&ld, cr->obj, cr->len, ret_err);
 	if (r < 0)
 		goto out;
-	values_init(&run.vals, &sem, &ld);
+	values_init(&run.vals, &p->sem, &ld);
 	if (o->load_only) {
 		/* every program passed the kernel verifier; nothing attaches */
-		r = status(&run, "loaded", loaded_details(&pl));
+		r = status(&run, "loaded", loaded_details(&p->pl));
 		if (r < 0)
 			goto out;
 		snprintf(res->reason, sizeof(res->reason), "loaded");
@@ -1047,23 +1282,23 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 	if (r < 0)
 		goto out;
 	drain(&run, rb);
-	for (size_t k = 0; k < pl.n; k++)
-		if (pl.progs[k].kind != PK_BEGIN && pl.progs[k].kind != PK_END)
+	for (size_t k = 0; k < p->pl.n; k++)
+		if (p->pl.progs[k].kind != PK_BEGIN && p->pl.progs[k].kind != PK_END)
 			real++;
 	if (!run.stop && !run.err && real) {
-		r = loader_attach(&ld, &pl, warn_cb, &run);
+		r = loader_attach(&ld, &p->pl, warn_cb, &run);
 		if (r < 0) {
 			set_err(ret_err, "attach: %s", strerror(-r));
 			goto out;
 		}
-		for (size_t k = 0; k < pl.n && r >= 0; k++) {
-			struct bpf_program *p;
+		for (size_t k = 0; k < p->pl.n && r >= 0; k++) {
+			struct bpf_program *bp;
 
-			if (!guard_is_timer(&pl.progs[k]))
+			if (!guard_is_timer(&p->pl.progs[k]))
 				continue;
-			p = bpf_object__find_program_by_name(ld.obj, pl.progs[k].fn);
-			r = guard_timers_add(&run.timers, p ? bpf_program__fd(p) : -1,
-					     pl.progs[k].period, ret_err);
+			bp = bpf_object__find_program_by_name(ld.obj, p->pl.progs[k].fn);
+			r = guard_timers_add(&run.timers, bp ? bpf_program__fd(bp) : -1,
+					     p->pl.progs[k].period, ret_err);
 		}
 		if (r < 0)
 			goto out;
@@ -1078,7 +1313,7 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		if (r < 0)
 			goto out;
 	}
-	r = status(&run, "attached", json_pack("{s:I}", "probes", (json_int_t)probe_count(&pl)));
+	r = status(&run, "attached", json_pack("{s:I}", "probes", (json_int_t)probe_count(&p->pl)));
 	if (r >= 0)
 		r = flush_pending(&run);
 	if (r < 0)
@@ -1114,10 +1349,10 @@ int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void
 		drain(&run, rb);
 		run.stop = run.stop || stopped;
 	}
-	for (size_t i = 0; i < sem.nmaps; i++)
-		sorted[i] = &sem.maps[i];
-	qsort(sorted, sem.nmaps, sizeof(sorted[0]), cmp_map_name);
-	for (size_t i = 0; i < sem.nmaps && !run.err; i++) {
+	for (size_t i = 0; i < p->sem.nmaps; i++)
+		sorted[i] = &p->sem.maps[i];
+	qsort(sorted, p->sem.nmaps, sizeof(sorted[0]), cmp_map_name);
+	for (size_t i = 0; i < p->sem.nmaps && !run.err; i++) {
 		r = emit_map(&run, sorted[i], false, 0, 0);
 		if (r < 0)
 			run.err = r;
@@ -1141,10 +1376,29 @@ out:
 	guard_timers_release(&run.timers);
 	free(run.timer_err);
 	loader_release(&ld);
+	if (r < 0 && !*ret_err)
+		set_err(ret_err, "engine: %s", tg_strerror(r));
+	return r;
+}
+
+int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,
+	       struct engine_result *res, char **ret_err)
+{
+	struct engine_prog *p = NULL;
+	struct compile_result cr = { 0 };
+	int r;
+
+	*ret_err = NULL;
+	memset(res, 0, sizeof(*res));
+	snprintf(res->reason, sizeof(res->reason), "error");
+	r = engine_prepare(o, sink, ctx, &p, ret_err);
+	if (r < 0)
+		return r;
+	r = engine_compile(p, &cr, ret_err);
+	if (r >= 0)
+		r = engine_execute(p, &cr, sink, ctx, res, ret_err);
 	free(cr.obj);
-	sem_release(&sem);
-	plan_release(&pl);
-	tg_program_free(prog);
+	engine_prog_free(p);
 	if (r < 0 && !*ret_err)
 		set_err(ret_err, "engine: %s", tg_strerror(r));
 	return r;

@@ -2,12 +2,17 @@
 /*
  * The engine: one program from text to printed results.
  *
- *   parse (policy/) -> analyse -> generate BPF C (scope check first in
- *   every probe) -> clang -target bpf (cached by content hash) -> verify
- *   the ELF object -> load and attach (libbpf) -> read the ring buffer and
- *   hand each event to the sink -> on stop: run END, read maps, hand each
- *   to the sink, detach everything.
+ *   prepare:  parse (policy/) -> plan (tracefs, pod roots) -> analyse
+ *             (kernel BTF): in the caller, which may need its privileges
+ *   compile:  generate BPF C (scope check first in every probe) and clang
+ *             -target bpf, both in the compile jail (runner/jail.h: no
+ *             privilege, no view of the host), objects cached by content
+ *             hash by the caller
+ *   execute:  verify the ELF object -> load and attach (libbpf) -> read
+ *             the ring buffer and hand each event to the sink -> on stop:
+ *             run END, read maps, hand each to the sink, detach everything
  *
+ * engine_run() is the three in a row.
  * Used by `tracegate-runner exec` (sink prints like bpftrace) and by each
  * session child of `tracegate-runner serve` (sink writes NDJSON).
  */
@@ -18,7 +23,10 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "policy/tpfields.h"
+#include "runner/compile.h"
 #include "runner/scope.h"
+
+struct jail_opts;
 
 struct engine_limits {
 	size_t sz;
@@ -75,6 +83,10 @@ struct engine_opts {
 	 * (the node's real format), is refused with -TG_EPOLICY before
 	 * anything is compiled.  NULL: no such check. */
 	const struct tg_tpf_rules *tp_fields;
+	/* The compile jail's options; NULL: from the environment
+	 * (jail_opts_from_env).  Without a cancel_fd of its own, stop_fd
+	 * stops a compile that is still running. */
+	const struct jail_opts *jail;
 };
 
 struct engine_result {
@@ -91,5 +103,31 @@ struct engine_result {
  * failed and where (line:col for program errors). */
 int engine_run(const struct engine_opts *opts, const struct engine_sink *sink, void *ctx,
 	       struct engine_result *res, char **ret_err);
+
+/* A program parsed, planned and analysed, ready to compile. */
+struct engine_prog;
+
+/* Parses opts->program (positional parameters first), plans its probes
+ * (tracefs, pod roots: opts->scope), analyses it (kernel BTF, its own C
+ * definitions through the compile jail) and checks its limits.  Plan
+ * warnings go to sink->warning (sink may be NULL).  opts must outlive
+ * *ret (its strings, scope and limits are used, not copied).  Errors as
+ * engine_run's. */
+int engine_prepare(const struct engine_opts *opts, const struct engine_sink *sink, void *ctx,
+		   struct engine_prog **ret, char **ret_err);
+
+/* Code generation and clang, both in the compile jail (runner/jail.h);
+ * the object comes from the cache when the same C was compiled before.
+ * Needs no privilege beyond what the jail takes to set up.  The caller
+ * frees ret->obj. */
+int engine_compile(struct engine_prog *p, struct compile_result *ret, char **ret_err);
+
+/* Verifies cr's object and runs it as engine_run does (status
+ * "compiled" first). */
+int engine_execute(struct engine_prog *p, const struct compile_result *cr,
+		   const struct engine_sink *sink, void *ctx, struct engine_result *res,
+		   char **ret_err);
+
+struct engine_prog *engine_prog_free(struct engine_prog *p);
 
 #endif

@@ -783,6 +783,12 @@ int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct
 			}
 		}
 	}
+	/* the array moved as it grew: each probe's first tracepoint program
+	 * is where it is now (a later probe's realloc left older pointers
+	 * dangling: sema read freed memory) */
+	for (size_t k = pl->n; k-- > 0;)
+		if (pl->progs[k].kind == PK_TRACEPOINT)
+			pl->probe_tp[pl->progs[k].probe] = &pl->progs[k].tp;
 	/* BEGIN and END each become one function (their blocks in order). */
 	for (size_t k = 0; k < pl->n; k++) {
 		if (pl->progs[k].kind == PK_BEGIN)

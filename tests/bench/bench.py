@@ -14,6 +14,10 @@ ratios (tracegate / bpftrace).  Never fails a build on a timing: it prints.
                            not clang, which runs as a child and exits)
 
     bench.py [--runs N] [--events N] [--loops K] [--only WHAT,...] [--json FILE]
+             [--runner PATH]
+
+--runner measures another tracegate-runner binary (an older build, for a
+before/after comparison); default: bin/tracegate-runner of this tree.
 
 Per-event cost is noisy on a shared 2-core machine, so it is taken in
 rounds: in each round both tracers are measured, in alternating order
@@ -208,7 +212,11 @@ def main():
     ap.add_argument("--loops", type=int, default=5)
     ap.add_argument("--only", default="start,events,printf")
     ap.add_argument("--json")
+    ap.add_argument("--runner")
     args = ap.parse_args()
+    if args.runner:
+        global RUNNER
+        RUNNER = os.path.abspath(args.runner)
     only = set(args.only.split(","))
     if only - {"start", "events", "printf"} or args.runs < 1 or args.events < 1 or args.loops < 1:
         raise SystemExit("bench: --only takes start, events, printf; --runs, --events, --loops >= 1")
