@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void check_usage(FILE *f)
 	fprintf(f,
 		"usage: tracegate policy check (--policies DIR | --preset NAME)... --user USER\n"
 		"                              [--group GROUP]... [--namespace NS] [--scope pod|node]\n"
-		"                              [-o json] (-e PROGRAM | -f FILE)\n"
+		"                              [-o json] (-e PROGRAM | -f FILE) [ARG...]\n"
 		"\n"
 		"Decides whether USER may run the program, as the gateway would.\n"
 		"  --policies DIR  every *.yaml / *.yml TracePolicy in DIR\n"
@@ -37,6 +38,7 @@ static void check_usage(FILE *f)
 		"  --namespace NS  the namespace of the target pods (pod scope)\n"
 		"  --scope SCOPE   pod (default) or node\n"
 		"  -o json         print the decision as JSON\n"
+		"  ARG...          positional parameters $1, $2 ... (tokens of the parse, as the gateway takes them)\n"
 		"Exit 0: allowed; 1: denied; 2: usage, unreadable policy or program that does not parse.\n");
 }
 
@@ -65,6 +67,44 @@ static int add_set(struct tg_policy_set **all, struct tg_policy_set *more)
 	return r;
 }
 
+/* The program as the gateway parses it: parameters as tokens.  Prints the
+ * error with its source line on failure. */
+static int parse_with_params(const char *text, size_t len, char **params, size_t nparams,
+			     const char *file, struct tg_program **ret)
+{
+	struct tg_parse_opts po = { .sz = sizeof(po), .params = (const char *const *)params,
+				    .nparams = nparams };
+	struct tg_diag diag;
+	int r = tg_program_parse_opts(text, len, &po, ret, &diag);
+
+	if (r < 0) {
+		_cleanup_free_ char *msg = NULL;
+
+		if (tg_diag_format(&diag, file ? file : "stdin", text, len, &msg) == 0)
+			fputs(msg, stderr);
+	}
+	return r;
+}
+
+/* -e PROGRAM or -f FILE into *text (the caller frees). */
+static int program_text(const char *what, const char *expr, const char *file, char **text, size_t *len)
+{
+	int r;
+
+	if (file) {
+		r = read_file(file, TG_MAX_SOURCE_BYTES, text, len);
+		if (r < 0)
+			fprintf(stderr, "%s: %s: %s\n", what, file,
+				r == -EFBIG ? "larger than TG_MAX_SOURCE_BYTES" : strerror(-r));
+		return r;
+	}
+	*text = strdup(expr);
+	if (!*text)
+		return -ENOMEM;
+	*len = strlen(*text);
+	return 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -84,7 +124,6 @@ static int cmd_check(int argc, char **argv)
 	const char *groups[CHECK_MAX_GROUPS + 1] = { NULL };
 	const char *user = NULL, *ns = NULL, *scope = "pod", *file = NULL, *expr = NULL, *out = NULL;
 	struct tg_decision d;
-	struct tg_diag diag;
 	size_t ngroups = 0, len = 0;
 	int c, r;
 
@@ -137,10 +176,10 @@ static int cmd_check(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !set || !user || (!expr == !file) || (out && strcmp(out, "json")) ||
+	if (argc - optind > TG_MAX_PARAMS || !set || !user || (!expr == !file) || (out && strcmp(out, "json")) ||
 	    (strcmp(scope, "pod") && strcmp(scope, "node")) || (!strcmp(scope, "pod") && !ns)) {
-		if (optind != argc)
-			fprintf(stderr, "tracegate policy check: unexpected argument \"%s\"\n", argv[optind]);
+		if (argc - optind > TG_MAX_PARAMS)
+			fprintf(stderr, "tracegate policy check: more than %u positional parameters\n", TG_MAX_PARAMS);
 		else if (!set)
 			fprintf(stderr, "tracegate policy check: give --policies DIR or --preset NAME\n");
 		else if (!user)
@@ -156,27 +195,11 @@ static int cmd_check(int argc, char **argv)
 		check_usage(stderr);
 		return 2;
 	}
-	if (file) {
-		r = read_file(file, TG_MAX_SOURCE_BYTES, &text, &len);
-		if (r < 0) {
-			fprintf(stderr, "tracegate policy check: %s: %s\n", file,
-				r == -EFBIG ? "larger than TG_MAX_SOURCE_BYTES" : strerror(-r));
-			return 2;
-		}
-	} else {
-		text = strdup(expr);
-		if (!text)
-			return 2;
-		len = strlen(text);
-	}
-	r = tg_program_parse(text, len, &prog, &diag);
-	if (r < 0) {
-		_cleanup_free_ char *msg = NULL;
-
-		if (tg_diag_format(&diag, file ? file : "stdin", text, len, &msg) == 0)
-			fputs(msg, stderr);
+	if (program_text("tracegate policy check", expr, file, &text, &len) < 0)
 		return 2;
-	}
+	r = parse_with_params(text, len, argv + optind, (size_t)(argc - optind), file, &prog);
+	if (r < 0)
+		return 2;
 	r = tg_policy_evaluate(set, &(struct tg_requester){ .user = user, .groups = groups,
 							   .namespace = !strcmp(scope, "node") ? NULL : ns },
 			       prog, scope, &d);
@@ -199,6 +222,71 @@ static int cmd_check(int argc, char **argv)
 	return r;
 }
 
+static void print_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tracegate policy print [--sha256] (-e PROGRAM | -f FILE) [ARG...]\n"
+		"\n"
+		"Prints the canonical form of a program: what a policy decides on, what the\n"
+		"audit record's canonicalSHA256 hashes and what a runner runs (positional\n"
+		"parameters in their attach points, definitions as understood, one\n"
+		"`// $N = \"...\"` line per parameter).\n"
+		"  --sha256        print only the form's SHA-256\n"
+		"Exit 0: printed; 2: usage or a program that does not parse.\n");
+}
+
+static int cmd_print(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "sha256", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	_cleanup_(prog_freep) struct tg_program *prog = NULL;
+	_cleanup_free_ char *text = NULL, *canon = NULL;
+	const char *file = NULL, *expr = NULL;
+	bool sha_only = false;
+	char sha[65];
+	size_t len = 0;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+e:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			sha_only = true;
+			break;
+		case 'e':
+			expr = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return 2;
+		}
+	}
+	if (!expr == !file || argc - optind > TG_MAX_PARAMS) {
+		fprintf(stderr, "tracegate policy print: give exactly one of -e PROGRAM and -f FILE, "
+			"and at most %u parameters\n", TG_MAX_PARAMS);
+		print_usage(stderr);
+		return 2;
+	}
+	if (program_text("tracegate policy print", expr, file, &text, &len) < 0 ||
+	    parse_with_params(text, len, argv + optind, (size_t)(argc - optind), file, &prog) < 0)
+		return 2;
+	if (tg_program_canonical(prog, &canon, sha) < 0)
+		return 2;
+	fputs(sha_only ? sha : canon, stdout);
+	if (sha_only)
+		fputc('\n', stdout);
+	return 0;
+}
+
 static int cmd_preset(int argc, char **argv)
 {
 	const char *text = argc == 2 ? tg_policy_preset_text(argv[1]) : NULL;
@@ -219,6 +307,7 @@ int cmd_policy(int argc, char **argv)
 {
 	static const struct cmd policy_cmds[] = {
 		{ "check", cmd_check, "decide whether a user's program is allowed, and why" },
+		{ "print", cmd_print, "print the canonical form of a program (what is decided and run)" },
 		{ "preset", cmd_preset, "print a shipped TracePolicy (restricted, baseline, privileged)" },
 		{ NULL, NULL, NULL },
 	};

@@ -83,6 +83,8 @@ struct trace_req {
 	struct trace_body tb;
 	struct tg_program *prog;
 	char program_sha[65];
+	char *canonical;               /* the form decided on (tg_program_print) */
+	char canonical_sha[65];
 	struct kube_pod *pods;         /* the target's pods, sorted by name */
 	size_t npods;
 	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */

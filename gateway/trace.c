@@ -100,6 +100,7 @@ static void trace_free(struct trace_req *t)
 	if (t->have_wl)
 		kube_workload_release(&t->wl);
 	tg_program_free(t->prog);
+	free(t->canonical);
 	trace_body_release(&t->tb);
 	if (t->have_user)
 		kube_user_release(&t->user);
@@ -256,6 +257,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	if (t->tb.program) {
 		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
 		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
+		/* the form the policy decided on and the runner must run */
+		if (t->canonical)
+			json_object_set_new(tg, "canonicalSHA256", json_string(t->canonical_sha));
 	} else {
 		/* Refused before the body was read: what it claimed, hashed
 		 * (the text itself is kept only for authenticated users). */
@@ -544,7 +548,21 @@ static void authn_accepted(struct trace_req *t)
 		return;
 	}
 	sha256_hex(t->tb.program, t->tb.program_len, t->program_sha);
-	r = tg_program_parse(t->tb.program, t->tb.program_len, &t->prog, &diag);
+	{
+		/* parameters are tokens of the parse, never text pasted into it:
+		 * what is decided below is exactly what the runner will run */
+		const char *pv[TG_MAX_PARAMS];
+		size_t np = json_array_size(t->tb.params);
+		struct tg_parse_opts po = { .sz = sizeof(po), .params = pv, .nparams = np };
+
+		for (size_t i = 0; i < np && i < TG_MAX_PARAMS; i++)
+			pv[i] = json_string_value(json_array_get(t->tb.params, i));
+		r = np > TG_MAX_PARAMS ? -TG_ELIMIT
+				       : tg_program_parse_opts(t->tb.program, t->tb.program_len, &po,
+							       &t->prog, &diag);
+	}
+	if (r == 0)
+		r = tg_program_canonical(t->prog, &t->canonical, t->canonical_sha);
 	if (r < 0) {
 		char where[64];
 		json_t *d = status_details("traces", "tracegate.dev", t->tb.name);
@@ -1172,8 +1190,9 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	}
 	if (!pods)
 		return NULL;
-	body = json_pack("{s:s, s:s%, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f}}",
-			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len, "params",
+	body = json_pack("{s:s, s:s%, s:s, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f}}",
+			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len,
+			 "canonical", t->canonical, "params",
 			 t->tb.params ? json_incref(t->tb.params) : json_array(), "duration",
 			 (json_int_t)t->duration, "pods", pods, "limits", "maxMapEntries",
 			 (json_int_t)l->max_map_entries, "maxMapBytes", (json_int_t)l->max_map_bytes,

@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/util.h"
 #include "policy/ast.h"
 #include "lib/banned.h"
 
@@ -443,9 +444,36 @@ int tg_program_print(const struct tg_program *prog, char **ret)
 		if (r == 0)
 			r = buf_addc(&b, '\n');
 	}
+	/* the parameters belong to the form decided on: byte by byte, quoted
+	 * so that no value can end its line or look like another */
+	for (size_t i = 0; i < prog->nparams && r == 0; i++) {
+		r = buf_printf(&b, "%s// $%zu = \"", i ? "" : "\n", i + 1);
+		for (const unsigned char *c = (const unsigned char *)prog->params[i]; *c && r == 0; c++) {
+			if (*c == '"' || *c == '\\')
+				r = buf_printf(&b, "\\%c", *c);
+			else if (*c >= 0x20 && *c < 0x7f)
+				r = buf_addc(&b, (char)*c);
+			else
+				r = buf_printf(&b, "\\u%04x", *c);
+		}
+		if (r == 0)
+			r = buf_adds(&b, "\"\n");
+	}
 	if (r < 0)
 		return r;
 	*ret = buf_detach(&b, NULL);
+	return 0;
+}
+
+int tg_program_canonical(const struct tg_program *prog, char **ret_text, char ret_sha[65])
+{
+	char *text = NULL;
+	int r = tg_program_print(prog, &text);
+
+	if (r < 0)
+		return r;
+	sha256_hex(text, strlen(text), ret_sha);
+	*ret_text = text;
 	return 0;
 }
 

@@ -173,6 +173,12 @@ struct tg_program {
 	 * around includes and structs only keep their meaning in order.
 	 * includes[] holds every `#` line (not only #include). "" if none. */
 	char *preamble;
+	/* Added: the positional parameters the program was parsed with
+	 * (tg_parse_opts): `$N` in attach points already holds params[N-1];
+	 * in predicates and bodies `$N` stays a TG_N_POSPARAM node whose
+	 * value is params[N-1].  Part of the canonical form. */
+	char **params;
+	size_t nparams;
 };
 
 /*
@@ -186,6 +192,8 @@ struct tg_program {
 #define TG_MAX_STRING_LITERAL 4096
 #define TG_MAX_UNROLL         100
 #define TG_MAX_ATTACH_POINTS  1024           /* attach points, all probes */
+#define TG_MAX_PARAMS         64             /* positional parameters */
+#define TG_MAX_PARAM_BYTES    4096           /* one positional parameter */
 
 /* An error with where it happened.  msg follows STYLE (lower case, the
  * failing thing first, names in quotes, no trailing period). */
@@ -201,6 +209,19 @@ struct tg_diag {
  * (-TG_EPARSE, -TG_EUNSUPPORTED, -TG_ELIMIT, -ENOMEM) with *diag filled.
  */
 int tg_program_parse(const char *src, size_t len, struct tg_program **ret, struct tg_diag *diag);
+
+/* How to parse.  Positional parameters are a parse option, substituted as
+ * tokens: in an attach point `$N` may only fill one component (a name or a
+ * glob, see tg_lex_attach), so a parameter can never add a probe, a
+ * predicate or code; elsewhere `$N` stays a node whose value the program
+ * carries.  tg_program_parse() is this with no parameters. */
+struct tg_parse_opts {
+	size_t sz;                      /* sizeof(struct tg_parse_opts) */
+	const char *const *params;      /* $1..$N, NUL-terminated strings */
+	size_t nparams;                 /* at most TG_MAX_PARAMS */
+};
+int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opts *opts,
+			  struct tg_program **ret, struct tg_diag *diag);
 /* Frees a program; accepts NULL; returns NULL. */
 struct tg_program *tg_program_free(struct tg_program *prog);
 /* Frees a node and everything under it (not aux); accepts NULL; returns NULL. */
@@ -216,8 +237,14 @@ int tg_diag_format(const struct tg_diag *diag, const char *name, const char *src
 		   char **ret);
 
 /* Canonical text of a program (stable formatting, used for hashing and
- * caches): equal programs print equal. Caller frees. */
+ * caches): equal programs print equal.  This is the form a policy decides
+ * on and the runner runs: attach points with their parameters in place,
+ * definitions as the front end understood them, and, when the program was
+ * parsed with parameters, one trailing comment line per parameter
+ * (`// $1 = "value"`, JSON-quoted).  Caller frees. */
 int tg_program_print(const struct tg_program *prog, char **ret);
+/* tg_program_print and its SHA-256 in hex (65 bytes with the NUL). */
+int tg_program_canonical(const struct tg_program *prog, char **ret_text, char ret_sha[65]);
 
 /* Visits every node of the program in source order (attach points are not
  * nodes).  Returning non-zero from fn stops the walk and is returned. */

@@ -154,6 +154,8 @@ void tg_lexer_init(struct tg_lexer *lx, const char *src, size_t len)
 	lx->pos = 0;
 	lx->line = 1;
 	lx->col = 1;
+	lx->params = NULL;
+	lx->nparams = 0;
 }
 
 void tg_token_release(struct tg_token *tok)
@@ -800,6 +802,46 @@ static bool is_path_char(int c)
 	return is_ident_char(c) || c == '-' || c == '.' || c == '/' || c == '#' || c == '*';
 }
 
+/* What a positional parameter may put into an attach point: one name or
+ * glob, never a separator (`:` `,`), a brace, a blank, a quote, `$` or
+ * anything that would end the attach point or start another construct. */
+static bool is_param_attach_char(int c)
+{
+	return is_ident_char(c) || c == '-' || c == '.' || c == '/' || c == '*' || c == '?' ||
+	       c == '[' || c == ']' || c == '!';
+}
+
+/* `$N` in an attach point: the parameter's value, checked, as a token of
+ * the attach point (never text for the lexer to read again). */
+static int subst_param(struct tg_lexer *lx, struct tg_loc at, size_t n, uint64_t v, struct buf *b,
+		       struct tg_diag *diag)
+{
+	const char *val;
+	size_t len;
+	char q[4 * 32 + 8];
+
+	if (v > lx->nparams)
+		return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+				    "positional parameter \"$%llu\" is not given (%zu given)",
+				    (unsigned long long)v, lx->nparams);
+	val = lx->params[v - 1];
+	len = strlen(val);
+	if (len == 0)
+		return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+				    "positional parameter \"$%llu\" is empty and cannot be part of an attach point",
+				    (unsigned long long)v);
+	for (size_t i = 0; i < len; i++) {
+		if (is_param_attach_char((unsigned char)val[i]))
+			continue;
+		tg_quote_text(val, len, 32, q, sizeof(q));
+		return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+				    "positional parameter \"$%llu\" (\"%s\") cannot be part of an attach point: "
+				    "character %zu is not allowed (a name or a glob: letters, digits and _ - . / * ? [ ] !)",
+				    (unsigned long long)v, q, i + 1);
+	}
+	return buf_add(b, val, len);
+}
+
 /* Can an attach point continue (or start) with what is at the cursor? */
 static bool attach_continues(const struct tg_lexer *lx)
 {
@@ -908,7 +950,9 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 				return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
 						    "positional parameter \"%.*s\" is not valid: they start at \"$1\"",
 						    (int)MIN(n, 24), lx->src + lx->pos);
-			r = buf_printf(&b, "$%llu", (unsigned long long)v);
+			r = subst_param(lx, at, n, v, &b, diag);
+			if (r < 0)
+				return r;
 			adv(lx, n);
 		} else {
 			r = buf_addc(&b, (char)c);

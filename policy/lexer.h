@@ -78,6 +78,10 @@ struct tg_lexer {
 	size_t pos;
 	uint32_t line;
 	uint32_t col;
+	/* Positional parameters ($1 = params[0]): tg_lex_attach puts a
+	 * checked value in place of `$N` (set by the parser's options). */
+	const char *const *params;
+	size_t nparams;
 };
 
 void tg_lexer_init(struct tg_lexer *lx, const char *src, size_t len);
@@ -88,10 +92,13 @@ int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
 /*
  * One attach point's text, concatenated the way bpftrace's grammar does
  * (words, `:path` runs, `:`, strings re-quoted, integers as written, `.`
- * `+` `*` `[` `]`, `$N`), skipping blanks and comments in between, except
+ * `+` `*` `[` `]`), skipping blanks and comments in between, except
  * that a word or number after a blank that follows a word or number ends
  * it.  Stops before anything else (`,` `/` `{` end of file ...).  An empty
  * text means no attach point starts here.  The text lexes back to itself.
+ * `$N` is replaced by lx->params[N-1], which must be a name or a glob
+ * (no separator, blank, brace, quote or `$`): a parameter can fill one
+ * component of an attach point, never add probes or code.
  */
 int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
 

@@ -1090,6 +1090,41 @@ static int parse_preamble(struct parser *p, struct tg_program *prog, struct buf 
 
 int tg_program_parse(const char *src, size_t len, struct tg_program **ret, struct tg_diag *diag)
 {
+	return tg_program_parse_opts(src, len, NULL, ret, diag);
+}
+
+static int copy_params(struct tg_program *prog, const struct tg_parse_opts *opts, struct tg_diag *diag)
+{
+	if (!opts || !opts->nparams)
+		return 0;
+	if (opts->nparams > TG_MAX_PARAMS)
+		return tg_diag_setf(diag, (struct tg_loc){ 1, 1 }, 0, -TG_ELIMIT,
+				    "%zu positional parameters, more than %u (TG_MAX_PARAMS)", opts->nparams,
+				    TG_MAX_PARAMS);
+	prog->params = calloc(opts->nparams, sizeof(*prog->params));
+	if (!prog->params)
+		return -ENOMEM;
+	for (size_t i = 0; i < opts->nparams; i++) {
+		const char *v = opts->params[i];
+
+		if (!v)
+			return tg_diag_setf(diag, (struct tg_loc){ 1, 1 }, 0, -EINVAL,
+					    "positional parameter \"$%zu\" is missing", i + 1);
+		if (strlen(v) > TG_MAX_PARAM_BYTES)
+			return tg_diag_setf(diag, (struct tg_loc){ 1, 1 }, 0, -TG_ELIMIT,
+					    "positional parameter \"$%zu\" is longer than %u bytes (TG_MAX_PARAM_BYTES)",
+					    i + 1, TG_MAX_PARAM_BYTES);
+		prog->params[i] = strdup(v);
+		if (!prog->params[i])
+			return -ENOMEM;
+		prog->nparams++;
+	}
+	return 0;
+}
+
+int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opts *opts,
+			  struct tg_program **ret, struct tg_diag *diag)
+{
 	struct tg_diag dummy;
 	struct parser p = { .diag = diag ? diag : &dummy };
 	struct tg_program *prog = NULL;
@@ -1132,6 +1167,17 @@ int tg_program_parse(const char *src, size_t len, struct tg_program **ret, struc
 	prog->source[len] = '\0';
 	prog->source_len = len;
 	tg_lexer_init(&p.lx, prog->source, len);
+	if (opts && opts->sz < sizeof(*opts)) {
+		tg_program_free(prog);
+		return tg_diag_setf(p.diag, (struct tg_loc){ 1, 1 }, 0, -EINVAL, "parse options: bad size");
+	}
+	r = copy_params(prog, opts, p.diag);
+	if (r < 0) {
+		tg_program_free(prog);
+		return r;
+	}
+	p.lx.params = (const char *const *)prog->params;
+	p.lx.nparams = prog->nparams;
 
 	r = parse_preamble(&p, prog, &pre);
 	if (r < 0)
@@ -1215,6 +1261,9 @@ struct tg_program *tg_program_free(struct tg_program *prog)
 	free(prog->includes);
 	free(prog->source);
 	free(prog->preamble);
+	for (size_t i = 0; i < prog->nparams; i++)
+		free(prog->params[i]);
+	free(prog->params);
 	free(prog);
 	return NULL;
 }

@@ -4,8 +4,10 @@
  *
  * Every check errs towards denial when it cannot be sure:
  *   - a probe pattern covers a wildcard attach point only when it is
- *     provably wider (`*`, or a literal prefix then `*`); `$1` in an
- *     attach point is unknown until run time, so only `*` covers it;
+ *     provably wider (`*`, or a literal prefix then `*`); positional
+ *     parameters are already in place (a parse option: the program
+ *     decided on is the program run), and a `$` that still appeared
+ *     would be treated as a wildcard that only `*` covers;
  *   - a deny pattern refuses a wildcard attach point whenever the two
  *     might overlap;
  *   - without types, any dereference, `->` (other than tracepoint and

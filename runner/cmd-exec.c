@@ -31,7 +31,6 @@
 #include "runner/engine.h"
 #include "runner/exec-policy.h"
 #include "runner/jail.h"
-#include "runner/params.h"
 #include "runner/scope.h"
 #include "lib/banned.h"
 
@@ -169,6 +168,7 @@ int cmd_exec(int argc, char **argv)
 	struct scope scope = { 0 };
 	struct engine_limits lim = { .sz = sizeof(lim) };
 	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &lim };
+	_cleanup_(exec_policy_result_release) struct exec_policy_result decided = { 0 };
 	struct engine_sink sink = { out_output, out_map, out_status, out_warning };
 	struct exec_out out = { 0 };
 	struct engine_result res;
@@ -258,32 +258,12 @@ int cmd_exec(int argc, char **argv)
 		len = strlen(prog);
 	}
 	if (policy) {
-		/* the policy judges the program as it will run: with the
-		 * positional parameters in its attach points */
-		struct tg_diag pd = { 0 };
-		char *sub = NULL;
-		size_t sublen = 0;
-
-		r = params_subst_attach(prog, len, (const char *const *)(argv + optind),
-					(size_t)(argc - optind), &sub, &sublen, &pd);
-		if (r < 0) {
-			fprintf(stderr, "%s:%u:%u: ERROR: %s\n", file ? file : "stdin", pd.loc.line,
-				pd.loc.col, pd.msg);
-			return 1;
-		}
-		if (sub) {
-			free(text);
-			text = sub;
-			prog = text;
-			len = sublen;
-		}
-	}
-	if (policy) {
 		struct passwd *pw = getpwuid(getuid());
 		_cleanup_free_ char *why = NULL;
 
-		r = exec_policy_apply(policy, pw ? pw->pw_name : "unknown", prog, len, cgroup != NULL,
-				      &lim, &why);
+		r = exec_policy_apply(policy, pw ? pw->pw_name : "unknown", prog, len,
+				      (const char *const *)(argv + optind), (size_t)(argc - optind),
+				      cgroup != NULL, &lim, &decided, &why);
 		if (r < 0) {
 			if (r == -TG_EPOLICY)
 				fprintf(stderr, "ERROR: the policy does not allow this program\n%s\n",
@@ -292,6 +272,9 @@ int cmd_exec(int argc, char **argv)
 				log_error("%s", why ? why : tg_strerror(r));
 			return 1;
 		}
+		/* run exactly what the policy decided on, with its field rules */
+		eo.canonical = decided.canonical;
+		eo.tp_fields = decided.tp_fields;
 	}
 	{
 		struct jail_opts jo;

@@ -31,7 +31,6 @@
 #include "runner/guard.h"
 #include "runner/jail.h"
 #include "runner/loader.h"
-#include "runner/params.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
 #include "runner/values.h"
@@ -829,8 +828,7 @@ static int cap_entries_by_bytes(const struct sem *s, const struct engine_limits 
 /* ---- prepare: parse, plan, analyse (privileged: tracefs, pod roots, BTF) --- */
 
 struct engine_prog {
-	struct engine_opts o;       /* the caller's; program: as substituted */
-	char *subst;
+	struct engine_opts o;       /* the caller's */
 	struct tg_program *prog;
 	struct plan pl;
 	struct sem sem;
@@ -848,7 +846,6 @@ struct engine_prog *engine_prog_free(struct engine_prog *p)
 	sem_release(&p->sem);
 	plan_release(&p->pl);
 	tg_program_free(p->prog);
-	free(p->subst);
 	free(p);
 	return NULL;
 }
@@ -884,7 +881,6 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 {
 	struct engine_prog *p = NULL;
 	struct tg_diag diag = { 0 };
-	size_t subst_len = 0;
 	int r;
 
 	*ret_err = NULL;
@@ -912,22 +908,30 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 		goto fail;
 	}
 
-	r = params_subst_attach(o->program, o->program_len, o->params, o->nparams, &p->subst,
-				&subst_len, &diag);
-	if (r < 0) {
-		diag_err(o, &diag, ret_err);
-		goto fail;
-	}
-	if (p->subst) {
-		/* from here on, messages quote the program as substituted */
-		p->o.program = p->subst;
-		p->o.program_len = subst_len;
-	}
 	o = &p->o;
-	r = tg_program_parse(o->program, o->program_len, &p->prog, &diag);
+	{
+		struct tg_parse_opts po = { .sz = sizeof(po), .params = o->params, .nparams = o->nparams };
+
+		r = tg_program_parse_opts(o->program, o->program_len, &po, &p->prog, &diag);
+	}
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
 		goto fail;
+	}
+	if (o->canonical) {
+		/* run exactly the form the gateway decided on, or nothing */
+		_cleanup_free_ char *text = NULL;
+		char sha[65];
+
+		r = tg_program_canonical(p->prog, &text, sha);
+		if (r < 0)
+			goto fail;
+		if (strcmp(text, o->canonical)) {
+			set_err(ret_err, "program: once parsed it is not the form that was decided on "
+				"(canonical SHA-256 %s); refused", sha);
+			r = -TG_EPOLICY;
+			goto fail;
+		}
 	}
 	r = plan_build_scoped(p->prog, o->scope, &p->pl, &diag);
 	if (r < 0) {

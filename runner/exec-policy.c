@@ -11,6 +11,7 @@
 #include "lib/util.h"
 #include "policy/ast.h"
 #include "policy/policy.h"
+#include "policy/tpfields.h"
 #include "runner/exec-policy.h"
 #include "lib/banned.h"
 
@@ -46,8 +47,21 @@ static int load(const char *path, struct tg_policy_set **ret, char **ret_err)
 	return tg_policy_set_load_buffer(path, text, len, ret, ret_err);
 }
 
+void exec_policy_result_release(struct exec_policy_result *res)
+{
+	if (!res)
+		return;
+	free(res->canonical);
+	if (res->tp_fields) {
+		tg_tpf_rules_release(res->tp_fields);
+		free(res->tp_fields);
+	}
+	memset(res, 0, sizeof(*res));
+}
+
 int exec_policy_apply(const char *path, const char *user, const char *program, size_t len,
-		      bool scoped, struct engine_limits *lim, char **ret_err)
+		      const char *const *params, size_t nparams, bool scoped,
+		      struct engine_limits *lim, struct exec_policy_result *res, char **ret_err)
 {
 	struct tg_policy_set *set = NULL;
 	struct tg_program *prog = NULL;
@@ -63,7 +77,12 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 	r = load(path, &set, ret_err);
 	if (r < 0)
 		return r;
-	r = tg_program_parse(program, len, &prog, &diag);
+	memset(res, 0, sizeof(*res));
+	{
+		struct tg_parse_opts po = { .sz = sizeof(po), .params = params, .nparams = nparams };
+
+		r = tg_program_parse_opts(program, len, &po, &prog, &diag);
+	}
 	if (r < 0) {
 		/* the engine reports parse errors with the source line */
 		tg_policy_set_free(set);
@@ -84,6 +103,14 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 		lim->max_duration_ns = tighter(lim->max_duration_ns, d.limits.max_duration_s * 1000000000ull);
 		if (d.limits.cpu_budget > 0 && (lim->cpu_budget <= 0 || d.limits.cpu_budget < lim->cpu_budget))
 			lim->cpu_budget = d.limits.cpu_budget;
+		r = tg_program_print(prog, &res->canonical);
+		if (r >= 0 && d.tracepoint_fields) {
+			res->tp_fields = calloc(1, sizeof(*res->tp_fields));
+			r = res->tp_fields ? tg_tpf_rules_from_json(d.tracepoint_fields, res->tp_fields, ret_err)
+					   : -ENOMEM;
+		}
+		if (r < 0)
+			exec_policy_result_release(res);
 	} else if (asprintf(ret_err, "--policy \"%s\": cannot decide: %s", path, tg_strerror(r)) < 0) {
 		*ret_err = NULL;
 	}

@@ -18,7 +18,20 @@
  * Returns 0 when allowed, -TG_EPOLICY when denied with *ret_err the
  * explanation (every denial with its line:column), other negative codes
  * when the policies or the program cannot be read. */
+struct tg_tpf_rules;
+
+/* What an allowing decision hands the engine besides limits: the form the
+ * policy decided on (the engine runs nothing else) and the policy's
+ * tracepoint field rules (re-checked against this node's formats). */
+struct exec_policy_result {
+	char *canonical;                /* tg_program_print of the decided program */
+	struct tg_tpf_rules *tp_fields; /* NULL: none */
+};
+void exec_policy_result_release(struct exec_policy_result *res);
+
+/* params: the positional parameters, parsed as tokens as the engine will. */
 int exec_policy_apply(const char *path, const char *user, const char *program, size_t len,
-		      bool scoped, struct engine_limits *lim, char **ret_err);
+		      const char *const *params, size_t nparams, bool scoped,
+		      struct engine_limits *lim, struct exec_policy_result *res, char **ret_err);
 
 #endif

@@ -36,6 +36,7 @@ void session_request_release(struct session_request *req)
 		return;
 	free(req->trace);
 	free(req->program);
+	free(req->canonical);
 	for (i = 0; i < req->nparams; i++)
 		free(req->params[i]);
 	free(req->params);
@@ -200,6 +201,10 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 	    (r = str_field(root, "program", "", true, SESSION_MAX_BODY, false, &req.program, ret_err)) < 0)
 		goto fail;
 	req.program_len = strlen(req.program);
+	/* what the gateway decided on: the program must parse to exactly it */
+	r = str_field(root, "canonical", "", true, 2 * SESSION_MAX_BODY, false, &req.canonical, ret_err);
+	if (r < 0)
+		goto fail;
 	params = json_object_get(root, "params");
 	if (params && !json_is_null(params)) {
 		size_t i;
@@ -608,6 +613,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.program_name = "program";
 	eo.params = (const char *const *)req->params;
 	eo.nparams = req->nparams;
+	eo.canonical = req->canonical;
 	eo.scope = &scope;
 	eo.duration_ns = req->duration_s * 1000000000ull;
 	eo.stop_fd = sess_stop_pipe[0];

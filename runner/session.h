@@ -34,6 +34,7 @@ struct session_request {
 	char *trace;
 	char *program;
 	size_t program_len;
+	char *canonical;            /* the form the gateway decided on (tg_program_print) */
 	char **params;              /* nparams strings */
 	size_t nparams;
 	uint64_t duration_s;        /* after the maxDuration cap; 0: none */

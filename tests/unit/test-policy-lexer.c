@@ -278,7 +278,11 @@ static void check_attach(const char *src, const char *want, char next)
 	struct tg_diag d;
 	int r;
 
+	static const char *const params[] = { "vfs_*", "/usr/bin/x" };
+
 	tg_lexer_init(&lx, src, strlen(src));
+	lx.params = params;
+	lx.nparams = 2;
 	r = tg_lex_attach(&lx, &t, &d);
 	if (r < 0)
 		fail_msg("%s: %s", src, d.msg);
@@ -298,7 +302,8 @@ static void test_attach_mode(void **state)
 	check_attach("uprobe:/bin/bash:\"echo_builtin\"+0 {", "uprobe:/bin/bash:\"echo_builtin\"+0", '{');
 	check_attach("u:/x:\"a\\\"b\" {", "u:/x:\"a\\\"b\"", '{');
 	check_attach("hardware:cache-misses:10 {", "hardware:cache-misses:10", '{');
-	check_attach("uprobe: $1 : f {", "uprobe:$1:f", '{');
+	check_attach("uprobe: $2 : f {", "uprobe:/usr/bin/x:f", '{');
+	check_attach("kprobe:$1 {", "kprobe:vfs_*", '{');
 	check_attach("kprobe:f\nkprobe:g {", "kprobe:f", 'k');
 	check_attach("i:s:1 2 {", "i:s:1", '2');
 	check_attach("kprobe:f /* c */ {", "kprobe:f", '{');

@@ -146,6 +146,163 @@ static char *round_trip(const char *name, const char *src, size_t len)
 	return a;
 }
 
+/* ---- positional parameters: tokens of the parse ---------------------------- */
+
+static int parse_p(const char *src, const char *const *params, size_t n, struct tg_program **ret,
+		   struct tg_diag *d)
+{
+	struct tg_parse_opts po = { .sz = sizeof(po), .params = params, .nparams = n };
+
+	return tg_program_parse_opts(src, strlen(src), &po, ret, d);
+}
+
+static void test_params_attach_tokens(void **state)
+{
+	static const char *const p[] = { "5", "IN" };
+	struct tg_program *prog = NULL;
+	struct tg_diag d;
+	char *text = NULL;
+
+	(void)state;
+	/* an attach point takes the value; predicates, bodies, strings and
+	 * comments keep $N (an expression there, a value the program carries) */
+	assert_int_equal(parse_p("i:ms:$1 /$1 == 5/ { printf(\"$1 %d\\n\", $1); } // $2\nBEG$2 { exit(); }",
+				 p, 2, &prog, &d), 0);
+	assert_int_equal(prog->nprobes, 2);
+	assert_string_equal(prog->probes[0].attach[0].raw, "interval:ms:5");
+	assert_int_equal(prog->probes[0].attach[0].freq, 5);
+	assert_int_equal(prog->probes[0].pred->kids[0]->kind, TG_N_POSPARAM);
+	assert_string_equal(prog->probes[1].attach[0].type, "BEGIN");
+	assert_int_equal(prog->nparams, 2);
+	assert_int_equal(tg_program_print(prog, &text), 0);
+	assert_non_null(strstr(text, "interval:ms:5\n/$1 == 5/\n"));
+	assert_non_null(strstr(text, "\n// $1 = \"5\"\n// $2 = \"IN\"\n"));
+	free(text);
+	tg_program_free(prog);
+
+	/* a path is one component: slashes stay inside it, even "//" (the
+	 * lexer never reads the value again, and prints it back as a path run) */
+	{
+		static const char *const c[] = { "a//b" };
+
+		assert_int_equal(parse_p("uprobe:$1:f { }", c, 1, &prog, &d), 0);
+		assert_string_equal(prog->probes[0].attach[0].target, "a//b");
+		assert_int_equal(tg_program_print(prog, &text), 0);
+		tg_program_free(prog);
+		assert_int_equal(parse_p(text, c, 1, &prog, &d), 0);
+		assert_string_equal(prog->probes[0].attach[0].target, "a//b");
+		free(text);
+		tg_program_free(prog);
+	}
+	/* a path is one component */
+	{
+		static const char *const u[] = { "/usr/bin/bash" };
+
+		assert_int_equal(parse_p("uprobe:$1:readline { }", u, 1, &prog, &d), 0);
+		assert_string_equal(prog->probes[0].attach[0].target, "/usr/bin/bash");
+		assert_string_equal(prog->probes[0].attach[0].func, "readline");
+		tg_program_free(prog);
+	}
+	/* a glob is one component */
+	{
+		static const char *const g[] = { "sys_enter_[oa]*" };
+
+		assert_int_equal(parse_p("tracepoint:syscalls:$1 { }", g, 1, &prog, &d), 0);
+		assert_string_equal(prog->probes[0].attach[0].func, "sys_enter_[oa]*");
+		tg_program_free(prog);
+	}
+}
+
+static void test_params_cannot_add_code(void **state)
+{
+	/* issue 7: a parameter that would add probes and bodies the policy never saw */
+	static const char *const attack[] = {
+		"sys_enter_openat { printf(\"%llx\\n\", (uint64)curtask); } BEGIN { exit(); } "
+		"tracepoint:syscalls:sys_enter_nanosleep",
+		"sys_enter_openat,kprobe:vfs_read",        /* a second attach point */
+		"sys_enter_openat:x",                      /* another component */
+		"sys_enter_openat /pid == 1/",             /* a predicate */
+		"sys_enter_openat{",                        /* a brace */
+		"sys_enter_$2",                             /* a parameter in a parameter */
+		"a\"b",                                     /* a quote */
+		"a\nb",                                     /* a line */
+		"x /pid/",                                  /* a blank */
+		"a+16",                                     /* an offset */
+		"",                                         /* nothing */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(attack) / sizeof(attack[0]); i++) {
+		const char *const pv[] = { attack[i], "x" };
+		struct tg_program *prog = NULL;
+		struct tg_diag d;
+
+		assert_int_equal(parse_p("BEGIN { }\ntracepoint:syscalls:$1 { @ = count(); }", pv, 2, &prog, &d),
+				 -TG_EPARSE);
+		assert_null(prog);
+		assert_int_equal(d.loc.line, 2);
+		assert_int_equal(d.loc.col, 21);
+		assert_non_null(strstr(d.msg, "\"$1\""));
+	}
+}
+
+static void test_params_missing_and_limits(void **state)
+{
+	static const char *const p[] = { "1" };
+	struct tg_program *prog = NULL;
+	struct tg_diag d;
+	const char *many[TG_MAX_PARAMS + 1];
+	char *big = malloc(TG_MAX_PARAM_BYTES + 2);
+
+	(void)state;
+	assert_int_equal(parse_p("BEGIN {}\ni:s:$3 {}", p, 1, &prog, &d), -TG_EPARSE);
+	assert_int_equal(d.loc.line, 2);
+	assert_int_equal(d.loc.col, 5);
+	assert_non_null(strstr(d.msg, "\"$3\" is not given (1 given)"));
+	/* without parameters, $1 in an attach point is not given either */
+	assert_int_equal(tg_program_parse("i:s:$1 {}", 9, &prog, &d), -TG_EPARSE);
+	for (size_t i = 0; i <= TG_MAX_PARAMS; i++)
+		many[i] = "1";
+	assert_int_equal(parse_p("BEGIN {}", many, TG_MAX_PARAMS + 1, &prog, &d), -TG_ELIMIT);
+	assert_non_null(big);
+	memset(big, 'a', TG_MAX_PARAM_BYTES + 1);
+	big[TG_MAX_PARAM_BYTES + 1] = '\0';
+	many[0] = big;
+	assert_int_equal(parse_p("BEGIN {}", many, 1, &prog, &d), -TG_ELIMIT);
+	free(big);
+}
+
+static void test_params_canonical(void **state)
+{
+	static const char *const a[] = { "sys_enter_openat", "x\"y\n" };
+	static const char *const b[] = { "sys_enter_openat", "x\"y" };
+	struct tg_program *pa = NULL, *pb = NULL, *pc = NULL;
+	struct tg_diag d;
+	char *ta = NULL, *tb = NULL, *tc = NULL, ha[65], hb[65], hc[65];
+	const char *src = "tracepoint:syscalls:$1 { printf(\"%s\\n\", str($2)); }";
+
+	(void)state;
+	assert_int_equal(parse_p(src, a, 2, &pa, &d), 0);
+	assert_int_equal(parse_p(src, b, 2, &pb, &d), 0);
+	assert_int_equal(tg_program_canonical(pa, &ta, ha), 0);
+	assert_int_equal(tg_program_canonical(pb, &tb, hb), 0);
+	/* the parameters are part of the form: different values, different hash;
+	 * a value can never end its line */
+	assert_string_not_equal(ha, hb);
+	assert_non_null(strstr(ta, "// $2 = \"x\\\"y\\u000a\"\n"));
+	assert_null(strstr(ta, "$1 {"));
+	/* the canonical text parses back, with the same parameters, to itself */
+	assert_int_equal(parse_p(ta, a, 2, &pc, &d), 0);
+	assert_int_equal(tg_program_canonical(pc, &tc, hc), 0);
+	assert_string_equal(ta, tc);
+	assert_string_equal(ha, hc);
+	tg_program_free(pa);
+	tg_program_free(pb);
+	tg_program_free(pc);
+	free(ta);
+	free(tb);
+	free(tc);
+}
+
 /* ---- constructs ----------------------------------------------------------- */
 
 static void test_precedence(void **state)
@@ -733,6 +890,10 @@ int main(void)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_program_walk),
 		cmocka_unit_test(test_diag_format),
+		cmocka_unit_test(test_params_attach_tokens),
+		cmocka_unit_test(test_params_cannot_add_code),
+		cmocka_unit_test(test_params_missing_and_limits),
+		cmocka_unit_test(test_params_canonical),
 		cmocka_unit_test(test_tools_round_trip),
 		cmocka_unit_test(test_runtime_progs_round_trip),
 	};

@@ -18,7 +18,6 @@
 #include "policy/ast.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"
-#include "runner/params.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
 #include "runner/verify.h"
@@ -277,34 +276,6 @@ static void text_value_type_errors(void **state)
 	assert_int_equal(g.r, -TG_ETYPE);
 }
 
-/* $N in attach points becomes the parameter; predicates, bodies, strings
- * and comments keep theirs. */
-static void params_in_attach_points(void **state)
-{
-	static const char *const p[] = { "5", "IN" };
-	struct tg_diag d = { 0 };
-	char *out = NULL;
-	size_t len = 0;
-	const char *src;
-
-	(void)state;
-	src = "i:ms:$1 /$1 == 5/ { printf(\"$1 %d\\n\", $1); } // $2\nBEG$2 { exit(); }";
-	assert_int_equal(params_subst_attach(src, strlen(src), p, 2, &out, &len, &d), 0);
-	assert_string_equal(out, "i:ms:5 /$1 == 5/ { printf(\"$1 %d\\n\", $1); } // $2\nBEGIN { exit(); }");
-	assert_int_equal(len, strlen(out));
-	free(out);
-	/* nothing to do: *ret stays NULL, the text is used as is */
-	src = "uprobe:/bin/bash:readline /pid == $1/ { @[$2] = count(); }";
-	assert_int_equal(params_subst_attach(src, strlen(src), p, 2, &out, &len, &d), 0);
-	assert_null(out);
-	/* a parameter that is not given names where it is */
-	src = "BEGIN {}\ni:s:$3 {}";
-	assert_int_equal(params_subst_attach(src, strlen(src), p, 2, &out, &len, &d), -TG_ETYPE);
-	assert_int_equal(d.loc.line, 2);
-	assert_int_equal(d.loc.col, 5);
-	assert_non_null(strstr(d.msg, "\"$3\""));
-}
-
 static void hist_buckets_match_bpftrace(void **state)
 {
 	(void)state;
@@ -327,7 +298,6 @@ int main(void)
 		cmocka_unit_test(hist_buckets_match_bpftrace),
 		cmocka_unit_test(text_values_compile_and_verify),
 		cmocka_unit_test(text_value_type_errors),
-		cmocka_unit_test(params_in_attach_points),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -269,7 +269,7 @@ static void test_runner_check(void **state)
 
 /* ---- the session request ------------------------------------------------------------ */
 
-#define BODY_HEAD "{\"trace\":\"t1\",\"program\":\"BEGIN { }\",\"pods\":[{\"namespace\":\"a\",\"name\":\"b\",\"uid\":\"c\"}]"
+#define BODY_HEAD "{\"trace\":\"t1\",\"program\":\"BEGIN { }\",\"canonical\":\"BEGIN\\n{\\n}\\n\",\"pods\":[{\"namespace\":\"a\",\"name\":\"b\",\"uid\":\"c\"}]"
 
 static void test_session_request(void **state)
 {
