@@ -417,7 +417,12 @@ int tg_program_print(const struct tg_program *prog, char **ret)
 	_cleanup_buf_ struct buf b = BUF_INIT(0);
 	int r = 0;
 
-	if (prog->preamble && prog->preamble[0])
+	for (size_t i = 0; i < prog->nincludes && r == 0; i++)
+		r = buf_printf(&b, prog->includes[i].quoted ? "#include \"%s\"\n" : "#include <%s>\n",
+			       prog->includes[i].name);
+	if (r == 0 && prog->nincludes && !(prog->preamble && prog->preamble[0]))
+		r = buf_addc(&b, '\n');
+	if (r == 0 && prog->preamble && prog->preamble[0])
 		r = buf_printf(&b, "%s\n", prog->preamble);
 	for (size_t i = 0; i < prog->nprobes && r == 0; i++) {
 		const struct tg_probe *pr = &prog->probes[i];

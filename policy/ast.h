@@ -150,11 +150,20 @@ struct tg_probe {
 	struct tg_loc loc;
 };
 
-/* A `struct X { ... }` definition in the preamble, kept as text for the
- * engine to hand to the compiler (and to parse field types from). */
+/* A `struct X { ... }`, `union X { ... }` or `enum X { ... }` definition
+ * of the preamble, parsed by the front end (policy/cdecl.h); text is its
+ * canonical C, printed from what was parsed, never the bytes as written. */
 struct tg_cdef {
 	char *name;                 /* "struct X" / "union X" / "enum X" */
-	char *text;                 /* the whole definition as written, with ';' */
+	char *text;                 /* canonical C, "struct X {\n...};\n" */
+	struct tg_loc loc;
+};
+
+/* An `#include <name>` of the preamble: a system header by name (checked:
+ * no path, no ".."); only looked up, never read, by the runner. */
+struct tg_include {
+	char *name;                 /* "linux/sched.h" */
+	bool quoted;                /* written "name" rather than <name> */
 	struct tg_loc loc;
 };
 
@@ -163,15 +172,15 @@ struct tg_program {
 	size_t nprobes;
 	struct tg_cdef *cdefs;
 	size_t ncdefs;
-	char **includes;            /* "#include <linux/sched.h>" lines, as written */
+	struct tg_include *includes;
 	size_t nincludes;
 	char *source;               /* the text parsed, NUL-terminated */
 	size_t source_len;
-	/* Added: the whole C preamble in source order (every `#...` line and
-	 * every definition, each followed by a newline), the way bpftrace
-	 * hands it to clang: `#ifndef BPFTRACE_HAVE_BTF` ... `#endif` blocks
-	 * around includes and structs only keep their meaning in order.
-	 * includes[] holds every `#` line (not only #include). "" if none. */
+	/* Added: the definitions' canonical C, in source order ("" if none).
+	 * The front end has already evaluated #if/#ifdef/#ifndef (with
+	 * BPFTRACE_HAVE_BTF defined, as the runner always has BTF) and
+	 * expanded #define macros, so this holds definitions only: no
+	 * directive, no macro, no text as written. */
 	char *preamble;
 	/* Added: the positional parameters the program was parsed with
 	 * (tg_parse_opts): `$N` in attach points already holds params[N-1];

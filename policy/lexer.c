@@ -762,7 +762,9 @@ int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag)
 	if (c == '#' && peekc(lx, 1) != '!') {
 		size_t n = 0;
 
-		while (peekc(lx, n) != -1 && peekc(lx, n) != '\n')
+		/* the directive's line, continued by a backslash before its end */
+		while (peekc(lx, n) != -1 &&
+		       !(peekc(lx, n) == '\n' && !(n > 0 && peekc(lx, n - 1) == '\\')))
 			n++;
 		r = set_text(tok, lx->src + lx->pos, n);
 		if (r < 0)

@@ -19,7 +19,10 @@
 #include "lib/errors.h"
 #include "policy/ast.h"
 #include "policy/attach.h"
+#include "policy/cdecl.h"
 #include "policy/lexer.h"
+#include "policy/macro.h"
+#include "policy/preproc.h"
 #include "lib/banned.h"
 
 /* Every node the parser makes carries its subtree height. */
@@ -32,6 +35,8 @@ struct pnode {
 
 struct parser {
 	struct tg_lexer lx;
+	struct tg_pp pp;                /* the preamble's directives and macros */
+	struct tg_tstream ts;           /* tokens with macros expanded */
 	struct tg_token la[LOOKAHEAD];
 	size_t nla;
 	struct tg_diag *diag;
@@ -95,7 +100,7 @@ static const char *desc(const struct parser *p, const struct tg_token *t, char *
 static struct tg_token *peek(struct parser *p, size_t k)
 {
 	while (!p->err && p->nla <= k) {
-		int r = tg_lex(&p->lx, &p->la[p->nla], p->diag);
+		int r = tg_tstream_next(&p->ts, &p->la[p->nla], p->diag);
 
 		if (r < 0) {
 			p->err = r;
@@ -928,6 +933,9 @@ static bool parse_probe(struct parser *p, struct tg_probe *pr)
 		struct tg_attach *na;
 		int r;
 
+		if (tg_tstream_pending(&p->ts))
+			return fail(p, peek(p, 0)->loc, 1, -TG_EPARSE,
+				    "a macro's expansion cannot continue into an attach point");
 		if (p->nla)
 			return fail(p, peek(p, 0)->loc, 1, -TG_EPARSE, "internal error: lookahead at attach point");
 		r = tg_lex_attach(&p->lx, &t, p->diag);
@@ -999,61 +1007,17 @@ static bool parse_probe(struct parser *p, struct tg_probe *pr)
 
 /* ---- program --------------------------------------------------------------------- */
 
-static int add_include(struct tg_program *prog, char **line)
+static int lex_raw(void *ctx, struct tg_token *t, struct tg_diag *diag)
 {
-	char **v = reallocarray(prog->includes, prog->nincludes + 1, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	prog->includes = v;
-	v[prog->nincludes++] = TAKE_PTR(*line);
-	return 0;
+	return tg_lex(ctx, t, diag);
 }
 
-static int add_cdef(struct tg_program *prog, const struct tg_token *t)
-{
-	struct tg_cdef *v = reallocarray(prog->cdefs, prog->ncdefs + 1, sizeof(*v));
-	struct tg_cdef *c;
-	const char *brace = strchr(t->text, '{');
-	struct buf name = BUF_INIT(0);
-	size_t kw = strcspn(t->text, " \t\r\n{");
-	int r;
-
-	if (!v)
-		return -ENOMEM;
-	prog->cdefs = v;
-	c = &v[prog->ncdefs];
-	memset(c, 0, sizeof(*c));
-	r = buf_add(&name, t->text, kw);
-	if (r == 0) {
-		const char *s = t->text + kw, *e = brace ? brace : t->text + t->text_len;
-		bool sp = true;
-
-		for (; s < e && r == 0; s++) {
-			if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
-				sp = true;
-				continue;
-			}
-			if (sp)
-				r = buf_addc(&name, ' ');
-			sp = false;
-			if (r == 0)
-				r = buf_addc(&name, *s);
-		}
-	}
-	if (r == 0)
-		r = asprintf(&c->text, "%s%s", t->text, t->text[t->text_len - 1] == ';' ? "" : ";") < 0
-			    ? -ENOMEM : 0;
-	if (r < 0) {
-		buf_release(&name);
-		return r;
-	}
-	c->name = buf_detach(&name, NULL);
-	c->loc = t->loc;
-	prog->ncdefs++;
-	return 0;
-}
-
+/*
+ * The preamble: directives (policy/preproc.h) and definitions
+ * (policy/cdecl.h), both understood by the front end; pre collects the
+ * definitions' canonical C.  A definition in a false #if branch is lexed
+ * (to find its end) but not read.
+ */
 static int parse_preamble(struct parser *p, struct tg_program *prog, struct buf *pre)
 {
 	for (;;) {
@@ -1063,18 +1027,20 @@ static int parse_preamble(struct parser *p, struct tg_program *prog, struct buf 
 		if (c < -1)
 			return c;
 		if (c != '#' && !tg_lex_at_cdef(&p->lx))
-			return 0;
+			return tg_pp_finish(&p->pp, p->diag);
 		r = tg_lex(&p->lx, &t, p->diag);
 		if (r < 0)
 			return r;
 		if (t.kind == TG_T_CPREPROC) {
-			r = buf_printf(pre, "%s\n", t.text);
-			if (r == 0)
-				r = add_include(prog, &t.text);
+			r = tg_pp_directive(&p->pp, t.text, t.loc, prog, p->diag);
 		} else if (t.kind == TG_T_STRUCT_DEFN) {
-			r = add_cdef(prog, &t);
-			if (r == 0)
-				r = buf_printf(pre, "%s\n", prog->cdefs[prog->ncdefs - 1].text);
+			size_t first = prog->ncdefs;
+
+			if (tg_pp_live(&p->pp))
+				r = tg_cdecl_parse(t.text, t.text_len, t.loc, &p->pp.macros, &prog->cdefs,
+						   &prog->ncdefs, p->diag);
+			for (size_t i = first; r == 0 && i < prog->ncdefs; i++)
+				r = buf_adds(pre, prog->cdefs[i].text);
 		} else {
 			char d[256];
 
@@ -1178,6 +1144,12 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 	}
 	p.lx.params = (const char *const *)prog->params;
 	p.lx.nparams = prog->nparams;
+	r = tg_pp_init(&p.pp);
+	if (r < 0) {
+		tg_program_free(prog);
+		return r;
+	}
+	p.ts = (struct tg_tstream){ .raw = lex_raw, .ctx = &p.lx, .ms = &p.pp.macros };
 
 	r = parse_preamble(&p, prog, &pre);
 	if (r < 0)
@@ -1194,6 +1166,11 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 			if (prog->nprobes == 0)
 				fail(&p, (struct tg_loc){ p.lx.line, p.lx.col }, 0, -TG_EPARSE,
 				     "unexpected end of file, expected a probe");
+			break;
+		}
+		if (tg_tstream_pending(&p.ts)) {
+			fail(&p, peek(&p, 0)->loc, 1, -TG_EPARSE,
+			     "a macro's expansion cannot continue past the end of a probe");
 			break;
 		}
 		if (prog->nprobes >= TG_MAX_PROBES) {
@@ -1214,6 +1191,8 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 	}
 	for (size_t i = 0; i < p.nla; i++)
 		tg_token_release(&p.la[i]);
+	tg_tstream_release(&p.ts);
+	tg_pp_release(&p.pp);
 	if (!p.err) {
 		prog->preamble = buf_detach(&pre, NULL);
 		*ret = prog;
@@ -1257,7 +1236,7 @@ struct tg_program *tg_program_free(struct tg_program *prog)
 	}
 	free(prog->cdefs);
 	for (size_t i = 0; i < prog->nincludes; i++)
-		free(prog->includes[i]);
+		free(prog->includes[i].name);
 	free(prog->includes);
 	free(prog->source);
 	free(prog->preamble);

@@ -442,10 +442,28 @@ static bool is_type(const struct tg_attach *a, const char *const *types)
 	return in_list(a->type, types);
 }
 
+/* #include names a system header the runner only looks up (its types come
+ * from BTF); still, a policy must allow each name (spec.includes). */
+static void check_includes(struct check *c, const struct tg_program *prog)
+{
+	for (size_t i = 0; i < prog->nincludes && !c->err; i++) {
+		const struct tg_include *inc = &prog->includes[i];
+		char construct[300];
+
+		if (glob_any(&c->p->includes, inc->name))
+			continue;
+		snprintf(construct, sizeof(construct), "#include <%s>", inc->name);
+		deny(c, "includes", construct, &inc->loc,
+		     "#include <%s> is not allowed: spec.includes of the policy does not name it", inc->name);
+	}
+}
+
 static void check_program(struct check *c, const struct tg_program *prog)
 {
 	static const char *const user_types[] = { "uprobe", "uretprobe", "usdt", NULL };
 	static const char *const args_types[] = { "tracepoint", "kfunc", "kretfunc", NULL };
+
+	check_includes(c, prog);
 
 	for (size_t i = 0; i < prog->nprobes && !c->err; i++) {
 		const struct tg_probe *pr = &prog->probes[i];

@@ -26,6 +26,7 @@ struct tg_policy {
 	enum tg_user_memory user_memory;
 	struct tg_policy_limits limits;
 	struct tg_tpf_rules tp_fields;  /* spec.tracepointFields (policy/tpfields.h) */
+	struct strv includes;           /* spec.includes: header name globs; none: #include refused */
 };
 
 struct tg_policy_set {

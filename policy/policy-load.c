@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "policy/lexer.h"
 #include "policy/policy-internal.h"
+#include "policy/preproc.h"
 #include "lib/banned.h"
 
 struct yctx {
@@ -207,6 +208,13 @@ static int check_function(struct yctx *y, const yaml_node_t *n, const char *path
 	return yerr(y, n, "%s: \"%s\" is not a bpftrace function", path, *item);
 }
 
+static int check_include(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+{
+	if (tg_include_name_ok(*item, true))
+		return 0;
+	return yerr(y, n, "%s: \"%s\" is not a header name pattern (\"linux/*.h\", \"*\")", path, *item);
+}
+
 static int check_sa(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
 {
 	const char *slash = strchr(*item, '/');
@@ -327,6 +335,7 @@ STRV_FIELD(f_builtins_allow, builtins_allow, false, check_builtin)
 STRV_FIELD(f_builtins_deny, builtins_deny, false, check_builtin)
 STRV_FIELD(f_functions_allow, functions_allow, false, check_function)
 STRV_FIELD(f_functions_deny, functions_deny, false, check_function)
+STRV_FIELD(f_includes, includes, false, check_include)
 
 static int f_subjects(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
@@ -516,6 +525,7 @@ static int f_spec(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, con
 		{ "builtins", f_builtins }, { "functions", f_functions },
 		{ "kernelMemory", f_kernel_memory }, { "userMemory", f_user_memory },
 		{ "limits", f_limits }, { "tracepointFields", f_tracepoint_fields },
+		{ "includes", f_includes },
 	};
 	int r = walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 
@@ -644,6 +654,7 @@ void tg_policy_release(struct tg_policy *p)
 	strv_release(&p->builtins_deny);
 	strv_release(&p->functions_allow);
 	strv_release(&p->functions_deny);
+	strv_release(&p->includes);
 	tg_tpf_rules_release(&p->tp_fields);
 	memset(p, 0, sizeof(*p));
 }

@@ -203,12 +203,12 @@ static int maps(struct buf *o, const struct sem *s, const struct cg_opts *op, ui
 		const struct sem_map *m = &s->maps[i];
 
 		if (map_is_array(m, deleted[i]))
-			r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\"); /* %s */\n",
-				       cg_val_size(m), m->id, m->name);
+			r = buf_printf(o, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\");\n",
+				       cg_val_size(m), m->id);
 		else
-			r = buf_printf(o, "struct { __uint(type, %d); __uint(max_entries, %" PRIu64 "); __uint(key_size, %" PRIu32 "); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\"); /* %s */\n",
+			r = buf_printf(o, "struct { __uint(type, %d); __uint(max_entries, %" PRIu64 "); __uint(key_size, %" PRIu32 "); __uint(value_size, %" PRIu32 "); } tg_m%d SEC(\".maps\");\n",
 				       sem_map_percpu(m) ? 5 : 1, op->max_map_entries, cg_key_size(m),
-				       cg_val_size(m), m->id, m->name);
+				       cg_val_size(m), m->id);
 	}
 	return r;
 }
@@ -295,6 +295,26 @@ static int probe_block(struct gen *g, const struct tg_program *prog, size_t prob
 	return r;
 }
 
+/* Section and function names are the only names of a probe that reach the
+ * generated C outside a literal's octal escapes; they come from tracefs,
+ * kallsyms or an attach point, so each byte is checked against what a
+ * section name holds rather than trusted. */
+static bool c_name_safe(const char *s, bool ident)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+			continue;
+		if (!ident && (c == '/' || c == '.' || c == ':' || c == '-' || c == '+'))
+			continue;
+		return false;
+	}
+	return true;
+}
+
 static int function(struct gen *g, const struct tg_program *prog, const struct plan *pl,
 		    size_t k, const struct cg_opts *op, struct buf *out)
 {
@@ -307,6 +327,10 @@ static int function(struct gen *g, const struct tg_program *prog, const struct p
 	g->user_ptrs = pp->kind == PK_UPROBE || pp->kind == PK_URETPROBE || pp->kind == PK_USDT ||
 		       (pp->kind == PK_TRACEPOINT && pp->tp.category && !strcmp(pp->tp.category, "syscalls")) ||
 		       pp->kind == PK_BEGIN || pp->kind == PK_END || pp->kind == PK_PERF;
+	if (!c_name_safe(pp->section, false) || !c_name_safe(pp->fn, true))
+		return cg_err(g, prog->probes[pp->probe].loc, TG_EPARSE,
+			      "probe \"%s\": its name has a character a program section cannot hold",
+			      pp->name ? pp->name : "?");
 	r = buf_printf(out, "SEC(\"%s\")\nint %s(void *ctx)\n{\n", pp->section, pp->fn);
 	if (r < 0)
 		return r;

@@ -30,6 +30,7 @@
 #include "runner/engine.h"
 #include "runner/guard.h"
 #include "runner/jail.h"
+#include "runner/ktypes.h"
 #include "runner/loader.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
@@ -932,6 +933,11 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 			r = -TG_EPOLICY;
 			goto fail;
 		}
+	}
+	r = kt_includes_check(p->prog, &diag);
+	if (r < 0) {
+		diag_err(o, &diag, ret_err);
+		goto fail;
 	}
 	r = plan_build_scoped(p->prog, o->scope, &p->pl, &diag);
 	if (r < 0) {

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Kernel and program types from BTF (see ktypes.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +18,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "policy/ast.h"
 #include "runner/compile.h"
 #include "runner/ktypes.h"
 #include "lib/banned.h"
@@ -599,4 +605,63 @@ int kt_dump(struct ktypes *kt, struct buf *out)
 		memcpy(dump_cache[slot].ids, ids, n * sizeof(ids[0]));
 	}
 	return buf_add(out, text.s, text.len);
+}
+
+/* ---- #include: looked up, never read ---------------------------------------- */
+
+#if defined(__x86_64__)
+#define KT_MULTIARCH "/usr/include/x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define KT_MULTIARCH "/usr/include/aarch64-linux-gnu"
+#else
+#define KT_MULTIARCH "/usr/include"
+#endif
+
+static bool header_beneath(const char *dir, const char *name)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (d < 0)
+		return false;
+	fd = (int)syscall(SYS_openat2, d, name, &how, sizeof(how));
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool header_exists(const char *name)
+{
+	static const char *const dirs[] = { "/usr/include", KT_MULTIARCH, "/usr/local/include" };
+	glob_t g;
+	bool found = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !found; i++)
+		found = header_beneath(dirs[i], name);
+	if (!found && glob("/usr/lib/llvm-*/lib/clang/*/include", GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && !found; i++)
+			found = header_beneath(g.gl_pathv[i], name);
+		globfree(&g);
+	}
+	return found;
+}
+
+int kt_includes_check(const struct tg_program *prog, struct tg_diag *diag)
+{
+	for (size_t i = 0; i < prog->nincludes; i++) {
+		const struct tg_include *inc = &prog->includes[i];
+
+		if (header_exists(inc->name))
+			continue;
+		diag->loc = inc->loc;
+		diag->span = 1;
+		snprintf(diag->msg, sizeof(diag->msg),
+			 "#include %c%s%c: file not found in the system include directories",
+			 inc->quoted ? '"' : '<', inc->name, inc->quoted ? '"' : '>');
+		return -TG_EPARSE;
+	}
+	return 0;
 }

@@ -52,12 +52,22 @@ struct ktypes;
 int kt_new(struct ktypes **ret);
 struct ktypes *kt_free(struct ktypes *kt);
 
-/* Compiles the program's preamble (tg_program.preamble; `#include` lines
- * are dropped, BPFTRACE_HAVE_BTF is defined) so that the types named in
+/* Compiles the program's definitions (tg_program.preamble: the canonical
+ * C the front end printed from what it parsed, never the text as written;
+ * BPFTRACE_HAVE_BTF is defined) so that the types named in
  * defs[0..ndefs-1] ("struct X") come from it.  -TG_ECOMPILE with
  * *ret_err (caller frees) when clang refuses it. */
 int kt_preamble(struct ktypes *kt, const char *preamble, const char *const *defs, size_t ndefs,
 		const char *cache_dir, char **ret_err);
+
+/* Each `#include <name>` of prog names a header that exists in a system
+ * include directory (/usr/include, its multiarch directory,
+ * /usr/local/include, clang's own): looked up by name beneath each
+ * directory (openat2 RESOLVE_BENEATH), never read: the types come from
+ * BTF.  -TG_EPARSE with diag at the line ("file not found") otherwise. */
+struct tg_program;
+struct tg_diag;
+int kt_includes_check(const struct tg_program *prog, struct tg_diag *diag);
 
 /* "struct X", "union X", "enum X" or a typedef name: the program's
  * definition first, then the kernel's.  -ENOENT when neither has it. */

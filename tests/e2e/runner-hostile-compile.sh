@@ -60,7 +60,7 @@ body() {
 	python3 - "$1" "$DURATION" "$UID_A" <<'EOF'
 import json, sys
 prog = open(sys.argv[1]).read()
-print(json.dumps({"trace": "t-hostile", "program": prog, "params": [], "duration": int(sys.argv[2]),
+print(json.dumps({"trace": "t-hostile", "program": prog, "canonical": __import__("subprocess").run(["tracegate", "policy", "print", "-e", prog], capture_output=True, text=True).stdout or "unparsed", "params": [], "duration": int(sys.argv[2]),
                   "pods": [{"namespace": "team-a", "name": "web-a", "uid": sys.argv[3], "qos": "Burstable"}],
                   "limits": {"maxMapEntries": 4096, "eventsPerSecond": 0, "maxDuration": 300, "cpuBudget": 0}}))
 EOF

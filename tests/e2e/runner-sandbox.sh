@@ -53,7 +53,7 @@ body() {
 import json, sys
 trace, dur, budget, prog, pod = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 ns, name, uid, qos = pod.split("/")
-print(json.dumps({"trace": trace, "program": prog, "params": [], "duration": dur,
+print(json.dumps({"trace": trace, "program": prog, "canonical": __import__("subprocess").run(["tracegate", "policy", "print", "-e", prog], capture_output=True, text=True).stdout or "unparsed", "params": [], "duration": dur,
                   "pods": [{"namespace": ns, "name": name, "uid": uid, "qos": qos}],
                   "limits": {"maxMapEntries": 4096, "eventsPerSecond": 0, "maxDuration": 60, "cpuBudget": budget}}))
 EOF

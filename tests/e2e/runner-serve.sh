@@ -54,7 +54,7 @@ pods = []
 for p in sys.argv[4:]:
     ns, name, uid, qos = p.split("/")
     pods.append({"namespace": ns, "name": name, "uid": uid, "qos": qos})
-print(json.dumps({"trace": trace, "program": prog, "params": [], "duration": dur, "pods": pods,
+print(json.dumps({"trace": trace, "program": prog, "canonical": __import__("subprocess").run(["tracegate", "policy", "print", "-e", prog], capture_output=True, text=True).stdout or "unparsed", "params": [], "duration": dur, "pods": pods,
                   "limits": {"maxMapEntries": 4096, "eventsPerSecond": 0, "maxDuration": 300, "cpuBudget": 0}}))
 EOF
 }
@@ -137,10 +137,14 @@ check "a pod missing on this node: 404 NotFound naming it" py "$TG_WORK/missing.
 check "404 status line" grep -q '^HTTP/1.1 404' "$TG_WORK/missing.out.h"
 check "nothing compiled for the missing pod" bash -c "! grep -q 'session t-missing.*outcome=duration' '$LOG'"
 
-printf '{"trace":"t-bad","program":"x","pods":[{"namespace":"a","name":"b","uid":"../../etc"}]}' >"$TG_WORK/baduid.json"
+printf '{"trace":"t-bad","program":"x","canonical":"x","pods":[{"namespace":"a","name":"b","uid":"../../etc"}]}' >"$TG_WORK/baduid.json"
 session "$TG_WORK/baduid.json" "$TG_WORK/baduid.out"
 check "a hostile pod uid: 400 naming the uid" py "$TG_WORK/baduid.out" \
 	'lines[0]["code"]==400 and "uid" in lines[0]["message"]'
+printf '{"trace":"t-nocanon","program":"BEGIN { exit(); }","pods":[{"namespace":"a","name":"b","uid":"c"}]}' >"$TG_WORK/nocanon.json"
+session "$TG_WORK/nocanon.json" "$TG_WORK/nocanon.out"
+check "a session without the form the gateway decided on: 400 naming it" py "$TG_WORK/nocanon.out" \
+	'lines[0]["code"]==400 and "canonical" in lines[0]["message"]'
 printf '{"trace":"t-bad2","program":' >"$TG_WORK/broken.json"
 session "$TG_WORK/broken.json" "$TG_WORK/broken.out"
 check "a broken body: 400 BadRequest" py "$TG_WORK/broken.out" 'lines[0]["code"]==400 and lines[0]["reason"]=="BadRequest"'

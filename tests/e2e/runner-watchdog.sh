@@ -29,7 +29,7 @@ TG_RUNNER_PID=$!
 TG_PIDS+=("$TG_RUNNER_PID")
 wait_for 10 curl -sf "${GW[@]}" "$URL/healthz" || { tap_fail "runner starts" "$(cat "$LOG")"; exit 0; }
 
-printf '%s' '{"trace":"wd-1","program":"tracepoint:syscalls:sys_enter_nanosleep { @ = count(); }","params":[],"duration":2,
+printf '%s' '{"trace":"wd-1","program":"tracepoint:syscalls:sys_enter_nanosleep { @ = count(); }","canonical":"tracepoint:syscalls:sys_enter_nanosleep\n{\n\t@ = count();\n}\n","params":[],"duration":2,
  "pods":[{"namespace":"team-a","name":"web-w","uid":"'$UID_A'","qos":"Burstable"}],
  "limits":{"maxMapEntries":64,"eventsPerSecond":0,"maxDuration":60,"cpuBudget":0}}' >"$TG_WORK/body.json"
 curl -sS -N "${GW[@]}" -o "$TG_WORK/out" -H 'Content-Type: application/json' \

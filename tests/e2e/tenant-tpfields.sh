@@ -114,7 +114,7 @@ qos=$(pod_qos team-a web-a)
 python3 - "$uid" "$qos" "$SWITCH_NEXT" >"$TG_WORK/body.json" <<'EOF'
 import json, sys
 uid, qos, prog = sys.argv[1:4]
-print(json.dumps({"trace": "tpfields-direct", "program": prog, "params": [], "duration": 3,
+print(json.dumps({"trace": "tpfields-direct", "program": prog, "canonical": __import__("subprocess").run(["tracegate", "policy", "print", "-e", prog], capture_output=True, text=True).stdout or "unparsed", "params": [], "duration": 3,
                   "pods": [{"namespace": "team-a", "name": "web-a", "uid": uid, "qos": qos}],
                   "limits": {"maxMapEntries": 4096, "eventsPerSecond": 0, "maxDuration": 300, "cpuBudget": 0},
                   "tracepointFields": {"policy": "restricted", "otherTasks": False, "kernelAddresses": False,

@@ -101,7 +101,7 @@ GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG
 python3 - "$(pod_uid team-a web-a)" "$(pod_qos team-a web-a)" >"$TG_WORK/direct.json" <<'EOF'
 import json, sys
 prog = 'BEGIN { printf("%d %s %d\\n", pid, comm, uid); exit(); }\ninterval:ms:100 { @[username] = count(); }'
-print(json.dumps({"trace": "t-unscoped-direct", "program": prog, "params": [], "duration": 5,
+print(json.dumps({"trace": "t-unscoped-direct", "program": prog, "canonical": __import__("subprocess").run(["tracegate", "policy", "print", "-e", prog], capture_output=True, text=True).stdout or "unparsed", "params": [], "duration": 5,
                   "pods": [{"namespace": "team-a", "name": "web-a", "uid": sys.argv[1], "qos": sys.argv[2]}],
                   "limits": {"maxMapEntries": 4096, "eventsPerSecond": 0, "maxDuration": 60, "cpuBudget": 0}}))
 EOF

@@ -4,6 +4,10 @@
  * canonical form must parse again and print the same (a printer that
  * writes text its own parser reads differently is a bug), and a failed
  * parse must leave a message with a position.
+ *
+ * An input that starts with the two bytes 0xff 'P' carries positional
+ * parameters first: NUL-terminated strings up to an empty one, then the
+ * program, so the fuzzer also attacks parameters in attach points.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +22,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tg_program *p = NULL, *q = NULL;
 	struct tg_diag d;
 	char *a = NULL, *b = NULL, *f = NULL;
-	int r = tg_program_parse((const char *)data, size, &p, &d);
+	const char *params[8];
+	struct tg_parse_opts po = { .sz = sizeof(po), .params = params };
+	int r;
+
+	if (size >= 2 && data[0] == 0xff && data[1] == 'P') {
+		size_t i = 2;
+
+		while (i < size && po.nparams < 8) {
+			const uint8_t *nul = memchr(data + i, '\0', size - i);
+
+			if (!nul)
+				return 0;
+			if (nul == data + i) {
+				i++;
+				break;
+			}
+			params[po.nparams++] = (const char *)data + i;
+			i = (size_t)(nul - data) + 1;
+		}
+		data += i;
+		size -= i;
+	}
+	r = tg_program_parse_opts((const char *)data, size, &po, &p, &d);
 
 	if (r < 0) {
 		if (d.msg[0] == '\0' || d.loc.line == 0 || d.loc.col == 0)
@@ -29,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (tg_program_print(p, &a) < 0)
 		abort();
-	r = tg_program_parse(a, strlen(a), &q, &d);
+	r = tg_program_parse_opts(a, strlen(a), &po, &q, &d);
 	if (r < 0) {
 		/* a canonical form beyond the limits is fine; anything else is not */
 		if (r != -4009) {

@@ -176,6 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("parse: trace id not a bounded printable name", req.trace);
 	if (!req.program || req.program_len != strlen(req.program) || !req.program_len)
 		fail("parse: program missing or its length wrong", NULL);
+	if (!req.canonical || !*req.canonical)
+		fail("parse: no canonical form, yet accepted", NULL);
 	if (req.nparams > SESSION_MAX_PARAMS || (req.nparams && !req.params))
 		fail("parse: params beyond the limit", NULL);
 	for (size_t i = 0; i < req.nparams; i++)

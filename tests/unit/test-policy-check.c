@@ -184,6 +184,12 @@ static void test_restricted(void **state)
 	assert_int_equal(json_array_size(d.denials), 0);
 	tg_decision_release(&d);
 
+	/* #include is refused under restricted, naming the line of each */
+	assert_false(decide(set, "alice", authn, "team-a", "pod",
+			    "#define X 1\n#include <linux/sched.h>\nBEGIN { exit(); }", &d));
+	check_denial(&d, "includes", "restricted", "#include <linux/sched.h>", 2, 1,
+		     "#include <linux/sched.h> is not allowed: spec.includes of the policy does not name it");
+	tg_decision_release(&d);
 	/* kprobes */
 	assert_false(decide(set, "alice", authn, "team-a", "pod", "kprobe:vfs_read { }", &d));
 	check_denial(&d, "probes.allow", "restricted", "kprobe:vfs_read", 1, 1,
@@ -251,6 +257,9 @@ static void test_privileged_and_baseline(void **state)
 	assert_string_equal(d.policy, "privileged");
 	assert_int_equal(d.limits.max_duration_s, 3600);
 	tg_decision_release(&d);
+	/* privileged names every header (spec.includes: ["*"]), baseline none */
+	assert_true(allowed(set, "root", admins, NULL, "node", "#include <linux/sched.h>\nBEGIN { }"));
+	assert_false(allowed(set, "bob", base, "team-a", "pod", "#include <linux/sched.h>\nBEGIN { }"));
 	/* additive: a pod-scope request of an admin is allowed by the first policy that allows it */
 	assert_true(decide(set, "root", admins, "team-a", "pod", "BEGIN { }", &d));
 	assert_string_equal(d.policy, "privileged");

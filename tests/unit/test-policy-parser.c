@@ -381,15 +381,18 @@ static void test_probes(void **state)
 		"/pid == 1 / { }");
 	const struct tg_attach *a = p->probes[0].attach;
 
-	assert_int_equal(p->nincludes, 3);
-	assert_string_equal(p->includes[1], "#ifndef X");
+	/* the front end evaluated #ifndef (X is not defined) and printed the
+	 * definitions back from what it parsed */
+	assert_int_equal(p->nincludes, 1);
+	assert_string_equal(p->includes[0].name, "linux/sched.h");
+	assert_false(p->includes[0].quoted);
 	assert_int_equal(p->ncdefs, 2);
 	assert_string_equal(p->cdefs[0].name, "struct Foo");
-	assert_string_equal(p->cdefs[0].text, "struct Foo { int x; };");
+	assert_string_equal(p->cdefs[0].text, "struct Foo {\n\tint x;\n};\n");
 	assert_string_equal(p->cdefs[1].name, "union U");
-	assert_string_equal(p->cdefs[1].text, "union U { int a; };");
+	assert_string_equal(p->cdefs[1].text, "union U {\n\tint a;\n};\n");
 	assert_int_equal(p->cdefs[1].loc.line, 5);
-	assert_string_equal(p->preamble, "#include <linux/sched.h>\n#ifndef X\nstruct Foo { int x; };\n#endif\nunion U { int a; };\n");
+	assert_string_equal(p->preamble, "struct Foo {\n\tint x;\n};\nunion U {\n\tint a;\n};\n");
 	assert_int_equal(p->probes[0].nattach, 19);
 	assert_string_equal(a[0].type, "tracepoint");
 	assert_string_equal(a[0].target, "syscalls");
@@ -695,7 +698,12 @@ static void test_canonical(void **state)
 		{ "BEGIN { unroll($1) { } while (1) { break } $a <<= 2 }",
 		  "BEGIN\n{\n\tunroll ($1) {\n\t}\n\twhile (1) {\n\t\tbreak;\n\t}\n\t$a <<= 2;\n}\n" },
 		{ "struct X { int a; }\nt:a:b,t:c:d /pid/{@[1,2]=count()}",
-		  "struct X { int a; };\n\ntracepoint:a:b,\ntracepoint:c:d\n/pid/\n{\n\t@[1, 2] = count();\n}\n" },
+		  "struct X {\n\tint a;\n};\n\ntracepoint:a:b,\ntracepoint:c:d\n/pid/\n{\n\t@[1, 2] = count();\n}\n" },
+		/* directives are the front end's: evaluated, expanded, never printed as written */
+		{ "#include \"linux/fs.h\"\n#define N 2\n#if N > 1 && defined(BPFTRACE_HAVE_BTF)\n"
+		  "struct  X{unsigned   int a[N]; const char *s;}\n#else\nstruct Y { }\n#endif\nBEGIN { @ = N }",
+		  "#include \"linux/fs.h\"\nstruct X {\n\tunsigned int a[2];\n\tconst char *s;\n};\n\n"
+		  "BEGIN\n{\n\t@ = 2;\n}\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
