@@ -147,6 +147,31 @@ void tg_quote_text(const char *s, size_t len, size_t max, char *out, size_t outs
 	out[o] = '\0';
 }
 
+struct tg_loc tg_loc_after(struct tg_loc base, const char *text, const char *p)
+{
+	for (const char *q = text; q < p; q++) {
+		if (*q == '\n') {
+			base.line++;
+			base.col = 1;
+		} else {
+			base.col++;
+		}
+	}
+	return base;
+}
+
+size_t tg_ident_len(const char *s)
+{
+	size_t n = 0;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+		return 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || s[n] == '_' ||
+	       (s[n] >= '0' && s[n] <= '9'))
+		n++;
+	return n;
+}
+
 void tg_lexer_init(struct tg_lexer *lx, const char *src, size_t len)
 {
 	lx->src = src;

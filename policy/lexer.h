@@ -125,6 +125,11 @@ int tg_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **
 bool tg_lex_is_builtin(const char *word);
 bool tg_lex_is_function(const char *word);
 
+/* The location of p, in text that starts at base (front-end internal). */
+struct tg_loc tg_loc_after(struct tg_loc base, const char *text, const char *p);
+/* Length of the C identifier at s, 0 when none starts there. */
+size_t tg_ident_len(const char *s);
+
 /* Fills a diagnostic (front-end internal, shared by lexer and parser). */
 int tg_diag_setf(struct tg_diag *diag, struct tg_loc loc, uint32_t span, int code,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -63,41 +63,6 @@ void tg_macro_undef(struct tg_macros *ms, const char *name)
 	memset(&ms->v[ms->n], 0, sizeof(ms->v[0]));
 }
 
-static bool ident_start(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool ident_char(int c)
-{
-	return ident_start(c) || (c >= '0' && c <= '9');
-}
-
-static size_t ident_len(const char *s)
-{
-	size_t n = 0;
-
-	if (!ident_start((unsigned char)s[0]))
-		return 0;
-	while (ident_char((unsigned char)s[n]))
-		n++;
-	return n;
-}
-
-static struct tg_loc at(struct tg_loc base, const char *text, const char *p)
-{
-	/* definitions are one logical line; continuation lines count too */
-	for (const char *q = text; q < p; q++) {
-		if (*q == '\n') {
-			base.line++;
-			base.col = 1;
-		} else {
-			base.col++;
-		}
-	}
-	return base;
-}
-
 static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc, const char **pp,
 			struct tg_diag *diag)
 {
@@ -113,25 +78,25 @@ static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc,
 			break;
 		}
 		if (p[0] == '.' && p[1] == '.' && p[2] == '.')
-			return tg_diag_setf(diag, at(loc, text, p), 3, -TG_EUNSUPPORTED,
+			return tg_diag_setf(diag, tg_loc_after(loc, text, p), 3, -TG_EUNSUPPORTED,
 					    "macro \"%s\": variadic macros (\"...\") are not supported", m->name);
-		n = ident_len(p);
+		n = tg_ident_len(p);
 		if (!n)
-			return tg_diag_setf(diag, at(loc, text, p), 1, -TG_EPARSE,
+			return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE,
 					    "macro \"%s\": expected a parameter name", m->name);
 		if (m->nparams == TG_MAX_MACRO_PARAMS)
-			return tg_diag_setf(diag, at(loc, text, p), (uint32_t)n, -TG_ELIMIT,
+			return tg_diag_setf(diag, tg_loc_after(loc, text, p), (uint32_t)n, -TG_ELIMIT,
 					    "macro \"%s\" has more than %d parameters (TG_MAX_MACRO_PARAMS)",
 					    m->name, TG_MAX_MACRO_PARAMS);
 		m->params[m->nparams] = strndup(p, n);
 		if (!m->params[m->nparams])
 			return -ENOMEM;
-		for (size_t i = 0; i < m->nparams; i++)
-			if (!strcmp(m->params[i], m->params[m->nparams]))
-				return tg_diag_setf(diag, at(loc, text, p), (uint32_t)n, -TG_EPARSE,
+		m->nparams++;
+		for (size_t i = 0; i + 1 < m->nparams; i++)
+			if (!strcmp(m->params[i], m->params[m->nparams - 1]))
+				return tg_diag_setf(diag, tg_loc_after(loc, text, p), (uint32_t)n, -TG_EPARSE,
 						    "macro \"%s\": parameter \"%s\" given twice", m->name,
 						    m->params[i]);
-		m->nparams++;
 		p += n;
 		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			p++;
@@ -143,7 +108,7 @@ static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc,
 			p++;
 			break;
 		}
-		return tg_diag_setf(diag, at(loc, text, p), 1, -TG_EPARSE,
+		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE,
 				    "macro \"%s\": expected \",\" or \")\" in its parameter list", m->name);
 	}
 	*pp = p;
@@ -160,13 +125,13 @@ int tg_macro_define(struct tg_macros *ms, const char *text, struct tg_loc loc, s
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	n = ident_len(p);
+	n = tg_ident_len(p);
 	if (!n)
-		return tg_diag_setf(diag, at(loc, text, p), 1, -TG_EPARSE, "#define: expected a macro name");
+		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE, "#define: expected a macro name");
 	m.name = strndup(p, n);
 	if (!m.name)
 		return -ENOMEM;
-	m.loc = at(loc, text, p);
+	m.loc = tg_loc_after(loc, text, p);
 	p += n;
 	if (*p == '(') {
 		m.fn = true;
@@ -175,13 +140,13 @@ int tg_macro_define(struct tg_macros *ms, const char *text, struct tg_loc loc, s
 	body = p;
 	for (const char *q = body; r == 0 && *q; q++)
 		if (*q == '#')
-			r = tg_diag_setf(diag, at(loc, text, q), 1, -TG_EUNSUPPORTED,
+			r = tg_diag_setf(diag, tg_loc_after(loc, text, q), 1, -TG_EUNSUPPORTED,
 					 "macro \"%s\": the operators \"#\" and \"##\" are not supported", m.name);
 	/* the body, as tokens of the language (its text is never read again) */
 	tg_lexer_init(&lx, text, strlen(text));
 	lx.pos = (size_t)(body - text);
-	lx.line = at(loc, text, body).line;
-	lx.col = at(loc, text, body).col;
+	lx.line = tg_loc_after(loc, text, body).line;
+	lx.col = tg_loc_after(loc, text, body).col;
 	while (r == 0) {
 		struct tg_token t;
 		struct tg_token *v;

@@ -152,39 +152,39 @@ static void probe_parts(const struct tg_attach *a, struct parts *pp)
 }
 
 /* Characters that make an attach part stand for more than itself. */
-static bool is_wild(const char *s)
+bool tg_glob_is_wild(const char *s)
 {
 	return strpbrk(s, "*?[$") != NULL;
 }
 
-static size_t literal_prefix(const char *s)
+size_t tg_glob_literal_prefix(const char *s)
 {
 	return strcspn(s, "*?[$\\");
 }
 
 /* Does pattern part pat match every string part s can stand for? */
-static bool covers(const char *pat, const char *s)
+bool tg_glob_covers(const char *pat, const char *s)
 {
 	size_t pl;
 
-	if (!is_wild(s))
+	if (!tg_glob_is_wild(s))
 		return fnmatch(pat, s, 0) == 0;
 	if (!strcmp(pat, "*"))
 		return true;
-	pl = literal_prefix(pat);
+	pl = tg_glob_literal_prefix(pat);
 	/* pattern = literal prefix then one trailing "*" */
-	return pat[pl] == '*' && pat[pl + 1] == '\0' && strncmp(pat, s, pl) == 0 && literal_prefix(s) >= pl;
+	return pat[pl] == '*' && pat[pl + 1] == '\0' && strncmp(pat, s, pl) == 0 && tg_glob_literal_prefix(s) >= pl;
 }
 
 /* Might pattern part pat match some string part s can stand for? */
-static bool overlaps(const char *pat, const char *s)
+bool tg_glob_overlaps(const char *pat, const char *s)
 {
 	size_t a, b;
 
-	if (!is_wild(s))
+	if (!tg_glob_is_wild(s))
 		return fnmatch(pat, s, 0) == 0;
-	a = literal_prefix(pat);
-	b = literal_prefix(s);
+	a = tg_glob_literal_prefix(pat);
+	b = tg_glob_literal_prefix(s);
 	return strncmp(pat, s, a < b ? a : b) == 0;
 }
 
@@ -215,7 +215,7 @@ static bool pattern_matches(const char *pattern, const struct parts *probe, bool
 		return false;
 	n = pat.n < probe->n ? pat.n - 1 : pat.n;
 	for (size_t i = 0; i < n; i++)
-		if (allow ? !covers(pat.v[i], probe->v[i]) : !overlaps(pat.v[i], probe->v[i]))
+		if (allow ? !tg_glob_covers(pat.v[i], probe->v[i]) : !tg_glob_overlaps(pat.v[i], probe->v[i]))
 			return false;
 	return true;
 }
@@ -236,7 +236,7 @@ static void check_probe(struct check *c, const struct tg_attach *a)
 		ok = pattern_matches(c->p->probes_allow.v[i], &pp, true);
 	if (!ok)
 		deny(c, "probes.allow", a->raw, &a->loc, "probe \"%s\" is not allowed by probes.allow%s", a->raw,
-		     is_wild(a->raw) ? " (a wildcard is allowed only where a pattern covers all it can match)" : "");
+		     tg_glob_is_wild(a->raw) ? " (a wildcard is allowed only where a pattern covers all it can match)" : "");
 }
 
 /* ---- tracepoint fields (policy/tpfields.h) ---------------------------------------- */

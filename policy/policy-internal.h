@@ -35,6 +35,16 @@ struct tg_policy_set {
 };
 
 void tg_policy_release(struct tg_policy *p);
+
+/* Glob parts of attach points and patterns (policy-check.c), erring
+ * towards denial: a part with `*`, `?`, `[` (or `$`) stands for more than
+ * itself; covers: pat matches every string s can stand for (only "*" or a
+ * literal prefix then "*" can cover a wildcard); overlaps: pat may match
+ * some of them. */
+bool tg_glob_is_wild(const char *s);
+size_t tg_glob_literal_prefix(const char *s);
+bool tg_glob_covers(const char *pat, const char *s);
+bool tg_glob_overlaps(const char *pat, const char *s);
 /* "k" -> "kprobe" ...; NULL when not a probe type. */
 const char *tg_probe_type_canonical(const char *type);
 

@@ -61,36 +61,11 @@ bool tg_include_name_ok(const char *name, bool glob)
 	return true;
 }
 
-static struct tg_loc loc_at(struct tg_loc base, const char *text, const char *p)
-{
-	for (const char *q = text; q < p; q++) {
-		if (*q == '\n') {
-			base.line++;
-			base.col = 1;
-		} else {
-			base.col++;
-		}
-	}
-	return base;
-}
-
 static const char *skip_blank(const char *p)
 {
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	return p;
-}
-
-static size_t ident_len(const char *p)
-{
-	size_t n = 0;
-
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_'))
-		return 0;
-	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') || p[n] == '_' ||
-	       (p[n] >= '0' && p[n] <= '9'))
-		n++;
-	return n;
 }
 
 /* Nothing but blanks and comments may follow a directive's operand. */
@@ -105,13 +80,13 @@ static int end_of_line(const char *text, const char *p, struct tg_loc loc, const
 			const char *e = strstr(p + 2, "*/");
 
 			if (!e)
-				return tg_diag_setf(diag, loc_at(loc, text, p), 2, -TG_EPARSE, "comment \"/*\" not closed");
+				return tg_diag_setf(diag, tg_loc_after(loc, text, p), 2, -TG_EPARSE, "comment \"/*\" not closed");
 			p = e + 2;
 			continue;
 		}
 		if (!*p)
 			return 0;
-		return tg_diag_setf(diag, loc_at(loc, text, p), 1, -TG_EPARSE,
+		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE,
 				    "%s: unexpected text after its end", what);
 	}
 }
@@ -130,12 +105,12 @@ static int include(struct tg_pp *pp, const char *text, const char *p, struct tg_
 	(void)pp;
 	p = skip_blank(p);
 	if (*p != '<' && *p != '"')
-		return tg_diag_setf(diag, loc_at(loc, text, p), 1, -TG_EPARSE,
+		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE,
 				    "#include: expected <name.h> or \"name.h\" (a system header by name)");
 	close = *p == '<' ? '>' : '"';
 	end = strchr(p + 1, close);
 	if (!end || memchr(p + 1, '\n', (size_t)(end - p - 1)))
-		return tg_diag_setf(diag, loc_at(loc, text, p), 1, -TG_EPARSE, "#include: the name is not closed with '%c'",
+		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE, "#include: the name is not closed with '%c'",
 				    close);
 	name = strndup(p + 1, (size_t)(end - p - 1));
 	if (!name)
@@ -144,7 +119,7 @@ static int include(struct tg_pp *pp, const char *text, const char *p, struct tg_
 		char q[4 * 64 + 8];
 
 		tg_quote_text(name, strlen(name), 64, q, sizeof(q));
-		return tg_diag_setf(diag, loc_at(loc, text, p + 1), (uint32_t)strlen(name), -TG_EPARSE,
+		return tg_diag_setf(diag, tg_loc_after(loc, text, p + 1), (uint32_t)strlen(name), -TG_EPARSE,
 				    "#include \"%s\": not a header name (letters, digits, _ - . + and / between "
 				    "names; no absolute path, no \".\" or \"..\")", q);
 	}
@@ -404,7 +379,7 @@ static int condition(const struct tg_pp *pp, const char *text, const char *p, st
 		     bool *ret, struct tg_diag *diag)
 {
 	struct ev e = { .diag = diag };
-	struct tg_loc at = loc_at(loc, text, p);
+	struct tg_loc at = tg_loc_after(loc, text, p);
 	int64_t v;
 	int r = cond_tokens(pp, p, at, &e.t, &e.n, diag);
 
@@ -460,15 +435,15 @@ int tg_pp_directive(struct tg_pp *pp, const char *line, struct tg_loc loc, struc
 			q[0] = ' ';
 	p = skip_blank(text + 1);
 	name = p;
-	n = ident_len(p);
+	n = tg_ident_len(p);
 	snprintf(dname, sizeof(dname), "%.*s", (int)(n < 24 ? n : 24), p);
 	p += n;
 	if (!strcmp(dname, "ifdef") || !strcmp(dname, "ifndef")) {
 		const char *m = skip_blank(p);
-		size_t mn = ident_len(m);
+		size_t mn = tg_ident_len(m);
 
 		if (!mn)
-			return tg_diag_setf(diag, loc_at(loc, text, m), 1, -TG_EPARSE, "#%s: expected a macro name",
+			return tg_diag_setf(diag, tg_loc_after(loc, text, m), 1, -TG_EPARSE, "#%s: expected a macro name",
 					    dname);
 		{
 			_cleanup_free_ char *mname = strndup(m, mn);
@@ -525,16 +500,16 @@ int tg_pp_directive(struct tg_pp *pp, const char *line, struct tg_loc loc, struc
 		return include(pp, text, p, loc, prog, diag);
 	if (!strcmp(dname, "define")) {
 		if (*p != ' ' && *p != '\t')
-			return tg_diag_setf(diag, loc_at(loc, text, p), 1, -TG_EPARSE, "#define: expected a macro name");
-		return tg_macro_define(&pp->macros, p, loc_at(loc, text, p), diag);
+			return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE, "#define: expected a macro name");
+		return tg_macro_define(&pp->macros, p, tg_loc_after(loc, text, p), diag);
 	}
 	if (!strcmp(dname, "undef")) {
 		const char *m = skip_blank(p);
-		size_t mn = ident_len(m);
+		size_t mn = tg_ident_len(m);
 		_cleanup_free_ char *mname = NULL;
 
 		if (!mn)
-			return tg_diag_setf(diag, loc_at(loc, text, m), 1, -TG_EPARSE, "#undef: expected a macro name");
+			return tg_diag_setf(diag, tg_loc_after(loc, text, m), 1, -TG_EPARSE, "#undef: expected a macro name");
 		r = end_of_line(text, m + mn, loc, "#undef", diag);
 		if (r < 0)
 			return r;
@@ -545,7 +520,7 @@ int tg_pp_directive(struct tg_pp *pp, const char *line, struct tg_loc loc, struc
 		return 0;
 	}
 	if (!n)
-		return tg_diag_setf(diag, loc_at(loc, text, name), 1, -TG_EPARSE,
+		return tg_diag_setf(diag, tg_loc_after(loc, text, name), 1, -TG_EPARSE,
 				    "\"#\" must start a directive (#include, #define, #if ...)");
 	return tg_diag_setf(diag, loc, (uint32_t)(name - text) + (uint32_t)n, -TG_EUNSUPPORTED,
 			    "preprocessor directive \"#%s\" is not supported (only #include of a system "

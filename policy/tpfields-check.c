@@ -22,6 +22,7 @@
 #include <string.h>
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "policy/policy-internal.h"
 #include "policy/tpfields.h"
 #include "lib/banned.h"
 
@@ -233,42 +234,7 @@ int tg_tpf_args_uses(const struct tg_probe *probe, tg_tpf_use_fn fn, void *ctx)
 	return r ? r : tg_node_walk(probe->body, NULL, use_visit, &u);
 }
 
-/* ---- matching globs -------------------------------------------------------------- */
-
-static bool is_wild(const char *s)
-{
-	return strpbrk(s, "*?[$") != NULL;
-}
-
-static size_t literal_prefix(const char *s)
-{
-	return strcspn(s, "*?[$\\");
-}
-
-/* Does pattern part pat match every string s can stand for? */
-static bool covers(const char *pat, const char *s)
-{
-	size_t pl;
-
-	if (!is_wild(s))
-		return fnmatch(pat, s, 0) == 0;
-	if (!strcmp(pat, "*"))
-		return true;
-	pl = literal_prefix(pat);
-	return pat[pl] == '*' && pat[pl + 1] == '\0' && strncmp(pat, s, pl) == 0 && literal_prefix(s) >= pl;
-}
-
-/* Might pattern part pat match some string s can stand for? */
-static bool overlaps(const char *pat, const char *s)
-{
-	size_t a, b;
-
-	if (!is_wild(s))
-		return fnmatch(pat, s, 0) == 0;
-	a = literal_prefix(pat);
-	b = literal_prefix(s);
-	return strncmp(pat, s, a < b ? a : b) == 0;
-}
+/* ---- matching globs: tg_glob_covers / tg_glob_overlaps (policy-internal.h) ---- */
 
 enum match { M_EXACT, M_COVERS, M_OVERLAPS };
 
@@ -289,7 +255,7 @@ static bool glob3(const char *glob, const char *cat, const char *ev, const char 
 	*p[2]++ = '\0';
 	for (int i = 0; i < 3; i++) {
 		bool ok = how == M_EXACT ? fnmatch(p[i], s[i], 0) == 0
-			  : how == M_COVERS ? covers(p[i], s[i]) : overlaps(p[i], s[i]);
+			  : how == M_COVERS ? tg_glob_covers(p[i], s[i]) : tg_glob_overlaps(p[i], s[i]);
 
 		if (!ok)
 			return false;
@@ -536,7 +502,7 @@ size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct tg_attach 
 	c.cat = a->target;
 	c.ev = a->func;
 	c.raw = a->raw ? a->raw : "tracepoint";
-	c.wild = is_wild(c.cat) || is_wild(c.ev);
+	c.wild = tg_glob_is_wild(c.cat) || tg_glob_is_wild(c.ev);
 	/* syscalls' fields are the calling task's own arguments; a policy
 	 * that refuses nothing needs no look */
 	if (!strcmp(c.cat, "syscalls") || tg_tpf_rules_open(r))

@@ -116,6 +116,23 @@ progs_report() {
 	bpftool prog list 2>/dev/null | grep -A3 ' name tg_' | head -20
 }
 
+# runner_alone NAME: a runner-only test's setup (no kubesim, no gateway):
+# TG_WORK, a cgroup root of its own, certificates, stack_stop on exit, and
+# PORT, URL, GW (curl's flags as the gateway's client), LOG for the runner
+# the test starts itself.  Returns 1 (after a TAP failure) when it cannot.
+runner_alone() {
+	TG_WORK=$(mktemp -d "/tmp/tg-e2e-$1.XXXXXX")
+	TG_CGROOT_REL=/tracegate-e2e-$1-$$
+	TG_CGROOT=$(cgroup2_mnt)$TG_CGROOT_REL
+	mkdir -p "$TG_CGROOT" || { tap_fail "cgroup root $TG_CGROOT"; return 1; }
+	trap stack_stop EXIT
+	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || { tap_fail "certificates"; return 1; }
+	PORT=$(free_port)
+	URL=https://127.0.0.1:$PORT
+	GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
+	LOG=$TG_WORK/runner.log
+}
+
 # ---- fake pods ------------------------------------------------------------
 # pod_make NAME UID QOS LAYOUT: makes the pod's cgroup and one container
 # cgroup below it under $TG_CGROOT; LAYOUT is systemd or cgroupfs.

@@ -14,17 +14,7 @@ source "$(dirname "$0")/lib.sh"
 
 need_bpf "runner hostile compile" || exit 0
 
-TG_WORK=$(mktemp -d /tmp/tg-e2e-hostile.XXXXXX)
-TG_CGROOT_REL=/tracegate-e2e-hostile-$$
-TG_CGROOT=$(cgroup2_mnt)$TG_CGROOT_REL
-mkdir -p "$TG_CGROOT" || { tap_fail "cgroup root $TG_CGROOT"; exit 1; }
-trap stack_stop EXIT
-"$TG_TOP/tests/certs.sh" "$TG_CERTS" || { tap_fail "certificates"; exit 1; }
-
-PORT=$(free_port)
-URL=https://127.0.0.1:$PORT
-GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
-LOG=$TG_WORK/runner.log
+runner_alone hostile || exit 1
 # The compile uids of this runner alone, so that what is left is ours.
 UID_FIRST=$((1900700000 + ($$ % 1000) * 32))
 UID_LAST=$((UID_FIRST + 31))

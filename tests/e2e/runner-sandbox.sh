@@ -15,14 +15,7 @@ source "$(dirname "$0")/lib.sh"
 need_bpf "runner sandbox" || exit 0
 command -v setpriv >/dev/null || { tap_skip_or_fail "runner sandbox" "needs setpriv (util-linux)"; exit 0; }
 
-TG_WORK=$(mktemp -d /tmp/tg-e2e-sandbox.XXXXXX)
-TG_CGROOT_REL=/tracegate-e2e-sandbox-$$
-TG_CGROOT=$(cgroup2_mnt)$TG_CGROOT_REL
-mkdir -p "$TG_CGROOT" || { tap_fail "cgroup root $TG_CGROOT"; exit 1; }
-trap stack_stop EXIT
-"$TG_TOP/tests/certs.sh" "$TG_CERTS" || { tap_fail "certificates"; exit 1; }
-
-GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
+runner_alone sandbox || exit 1
 UID_A=5a5b5c5d-aaaa-bbbb-cccc-0123456789ab
 MARK=$TG_WORK/marker
 : >"$MARK"

@@ -9,17 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 need_bpf "runner serve" || exit 0
 
-TG_WORK=$(mktemp -d /tmp/tg-e2e-runner.XXXXXX)
-TG_CGROOT_REL=/tracegate-e2e-runner-$$
-TG_CGROOT=$(cgroup2_mnt)$TG_CGROOT_REL
-mkdir -p "$TG_CGROOT" || { tap_fail "cgroup root $TG_CGROOT"; exit 1; }
-trap stack_stop EXIT
-"$TG_TOP/tests/certs.sh" "$TG_CERTS" || { tap_fail "certificates"; exit 1; }
-
-PORT=$(free_port)
-URL=https://127.0.0.1:$PORT
-GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
-LOG=$TG_WORK/runner.log
+runner_alone runner || exit 1
 
 UID_A=1b2c3d4e-aaaa-bbbb-cccc-0123456789ab        # systemd, Burstable
 UID_G=9f8e7d6c-1111-2222-3333-444455556666        # cgroupfs, Guaranteed

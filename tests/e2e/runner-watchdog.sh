@@ -6,16 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 need_bpf "runner watchdog" || exit 0
 
-TG_WORK=$(mktemp -d /tmp/tg-e2e-watchdog.XXXXXX)
-TG_CGROOT_REL=/tracegate-e2e-watchdog-$$
-TG_CGROOT=$(cgroup2_mnt)$TG_CGROOT_REL
-mkdir -p "$TG_CGROOT" || { tap_fail "cgroup root"; exit 0; }
-trap stack_stop EXIT
-"$TG_TOP/tests/certs.sh" "$TG_CERTS" || { tap_fail "certificates"; exit 0; }
-PORT=$(free_port)
-URL=https://127.0.0.1:$PORT
-GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
-LOG=$TG_WORK/runner.log
+runner_alone watchdog || exit 0
 UID_A=3c4d5e6f-aaaa-bbbb-cccc-0123456789ab
 CTR=$(pod_make web-w $UID_A Burstable systemd)
 pod_run "$CTR" bash -c 'while :; do sleep 0.1; done' >/dev/null

@@ -163,11 +163,11 @@ static void scope_precheck_and_stack_keys(void **state)
 			  "tracepoint:syscalls:sys_enter_getpid { delete(@d); }", one, 1, 1);
 	assert_int_equal(g.r, 0);
 	assert_non_null(strstr(g.src, "struct { __uint(type, 6); __uint(max_entries, 1); __uint(key_size, 4); "
-				      "__uint(value_size, 8); } tg_m0 SEC(\".maps\"); /* @ */"));
+				      "__uint(value_size, 8); } tg_m0 SEC(\".maps\");\n"));
 	assert_non_null(strstr(g.src, "struct { __uint(type, 5); __uint(max_entries, 128); __uint(key_size, 8); "
-				      "__uint(value_size, 8); } tg_m1 SEC(\".maps\"); /* @d */"));
+				      "__uint(value_size, 8); } tg_m1 SEC(\".maps\");\n"));
 	assert_non_null(strstr(g.src, "struct { __uint(type, 5); __uint(max_entries, 128); __uint(key_size, 8); "
-				      "__uint(value_size, 8); } tg_m2 SEC(\".maps\"); /* @k */"));
+				      "__uint(value_size, 8); } tg_m2 SEC(\".maps\");\n"));
 	compile_and_verify(g.src);
 	free(g.src);
 	/* two levels: no pre-check, the lookups alone */
