@@ -26,6 +26,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "policy/podscope.h"
 #include "policy/policy-internal.h"
 #include "policy/unscoped.h"
 #include "lib/banned.h"
@@ -502,6 +503,19 @@ static int unscoped_deny(void *ctx, const struct tg_unscoped_use *u)
 	return c->err;
 }
 
+/* Under a pod scope: uprobes only at a function's entry (policy/podscope.h). */
+static void check_uprobe_entries(struct check *c, const struct tg_program *prog)
+{
+	for (size_t i = 0; i < prog->nprobes && !c->err; i++)
+		for (size_t j = 0; j < prog->probes[i].nattach; j++) {
+			const struct tg_attach *a = &prog->probes[i].attach[j];
+
+			if (tg_uprobe_not_at_entry(a))
+				deny(c, TG_RULE_UPROBE_ENTRY, a->raw, &a->loc, "probe \"%s\": %s", a->raw,
+				     TG_UPROBE_ENTRY_ONLY);
+		}
+}
+
 static void check_unscoped(struct check *c, const struct tg_program *prog)
 {
 	int r = tg_unscoped_check(prog, unscoped_deny, c);
@@ -558,8 +572,10 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 			deny(&c, "scope", scope, NULL, "scope \"%s\" is not granted by policy \"%s\" (it grants %s)", scope,
 			     p->name, p->scope_pod && p->scope_node ? "pod and node" : p->scope_pod ? "pod" : "node");
 		check_program(&c, prog);
-		if (!node)
+		if (!node) {
 			check_unscoped(&c, prog);
+			check_uprobe_entries(&c, prog);
+		}
 		if (c.err) {
 			json_decref(c.out);
 			return c.err;

@@ -32,6 +32,7 @@
 #include "runner/exec-policy.h"
 #include "runner/jail.h"
 #include "runner/scope.h"
+#include "runner/uprobe-attach.h"
 #include "lib/banned.h"
 
 #define EXEC_MAX_DURATION_S (365ull * 24 * 3600)
@@ -321,6 +322,9 @@ int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	r = engine_run(&eo, &sink, &out, &res, &err);
+	/* the named uprobes a scoped run made (runner/uprobe-attach.h) */
+	if (eo.scope)
+		(void)upods_remove_group(NULL, getpid());
 	scope_release(&scope);
 	if (r == -EPIPE)
 		return 0;

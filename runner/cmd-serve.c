@@ -45,6 +45,8 @@
 #include "runner/jail.h"
 #include "runner/scope.h"
 #include "runner/session.h"
+#include "runner/tracepoint.h"
+#include "runner/uprobe-attach.h"
 #include "lib/banned.h"
 
 /* Limits on what a client can make the parent hold. */
@@ -89,6 +91,7 @@ struct serve {
 	struct child *children;
 	unsigned nsessions;
 	struct session_config scfg;
+	char *tracefs;              /* for the named uprobes a session leaves (uprobe-attach.h) */
 };
 
 enum pstate { P_HEAD, P_BODY, P_DONE };
@@ -254,6 +257,8 @@ static void reap_children(struct serve *sv)
 		if (!c)
 			continue;
 		sv->nsessions--;
+		/* a sandboxed child cannot remove the named uprobes it made */
+		(void)upods_remove_group(sv->tracefs, pid);
 		/* The child logs its own outcome; a crash cannot. The kernel
 		 * has freed its BPF objects with its fds (nothing is pinned). */
 		if (WIFSIGNALED(wstatus))
@@ -726,6 +731,11 @@ int cmd_serve(int argc, char **argv)
 		log_error("%s", err ? err : tg_strerror(r));
 		return 1;
 	}
+	/* named uprobes of sessions that died with the previous runner */
+	if (tracefs_find(&sv.tracefs, &err) == 0)
+		log_info("removed %d uprobe(s) left by earlier sessions", upods_sweep(sv.tracefs));
+	else
+		free(TAKE_PTR(err));
 	sv.scfg = (struct session_config){ .node = sv.o.node, .cgroup2_mnt = sv.cg2mnt,
 					   .cgroup_root = sv.o.cgroup_root, .cache_dir = sv.o.cache_dir,
 					   .write_timeout_s = SERVE_WRITE_TIMEOUT_S };
@@ -785,5 +795,6 @@ out:
 		event_base_free(sv.base);
 	SSL_CTX_free(sv.ctx);
 	free(sv.cg2mnt);
+	free(sv.tracefs);
 	return r;
 }

@@ -1296,6 +1296,7 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		if (p->pl.progs[k].kind != PK_BEGIN && p->pl.progs[k].kind != PK_END)
 			real++;
 	if (!run.stop && !run.err && real) {
+		ld.scope = o->scope;
 		r = loader_attach(&ld, &p->pl, warn_cb, &run);
 		if (r < 0) {
 			set_err(ret_err, "attach: %s", strerror(-r));

@@ -266,6 +266,74 @@ static int attach_perf(struct loader *l, struct bpf_program *prog, const struct 
 	return 0;
 }
 
+/* Under a scope: armed in the target pods' processes only (uprobe-attach.h). */
+static int attach_uprobe_pods(struct loader *l, struct bpf_program *prog, const struct plan *pl,
+			      const struct plan_prog *pp, loader_warn_fn warn, void *ctx, size_t *n)
+{
+	_cleanup_free_ char *err = NULL;
+	struct bpf_link *lk = NULL;
+	size_t procs = 0;
+	int r;
+
+	if (!pp->resolved && pp->func)
+		return warnf(warn, ctx, "probe \"%s\": function \"%s\" has no address in the file, skipped",
+			     pp->name, pp->func);
+	r = upods_attach_uprobe(&l->upods, prog, pl->tracefs, pp->path, pp->offset, pp->kind == PK_URETPROBE,
+				l->scope, &lk, &procs, &err);
+	if (r < 0) {
+		r = warnf(warn, ctx, "probe \"%s\": %s, skipped", pp->name, err ? err : strerror(-r));
+		return r < 0 ? r : 0;
+	}
+	if (!lk)
+		return warnf(warn, ctx, "probe \"%s\": no process in the target pods to arm it in, skipped",
+			     pp->name);
+	r = link_add(l, lk);
+	if (r == 0)
+		(*n)++;
+	return r;
+}
+
+/* libbpf reads the probe's sites and argument specs from the file's notes
+ * into __bpf_usdt_specs; semaphores are counted by the kernel
+ * (ref_ctr_offset).  Without a scope: every process (pid -1), as
+ * bpftrace; under a scope: each process of the target pods, so that
+ * nothing outside them is armed (uprobe-attach.h). */
+static int attach_usdt(struct loader *l, struct bpf_program *prog, const struct plan_prog *pp,
+		       loader_warn_fn warn, void *ctx, size_t *n)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t npids = 1;
+	int r;
+
+	if (l->scope) {
+		pids = calloc(UPODS_MAX_PROCS, sizeof(*pids));
+		if (!pids)
+			return -ENOMEM;
+		r = upods_pids(l->scope, pids, UPODS_MAX_PROCS, &npids);
+		if (r < 0)
+			return r;
+		if (!npids)
+			return warnf(warn, ctx, "probe \"%s\": no process in the target pods to arm it in, skipped",
+				     pp->name);
+	}
+	for (size_t i = 0; i < npids; i++) {
+		struct bpf_link *lk = bpf_program__attach_usdt(prog, pids ? pids[i] : -1, pp->path,
+							      pp->provider, pp->func, NULL);
+
+		if (!lk) {
+			r = -errno;
+			if (pids && r == -ESRCH)
+				continue;
+			return r;
+		}
+		r = link_add(l, lk);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
 int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
 {
 	libbpf_set_print(libbpf_capture);
@@ -315,30 +383,22 @@ int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, 
 		case PK_URETPROBE: {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
 				    .func_name = pp->resolved ? NULL : pp->func);
-			struct bpf_link *lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path,
-									   pp->func ? pp->offset : pp->offset,
-									   &uo);
+			struct bpf_link *lk = NULL;
 
+			if (l->scope) {
+				r = attach_uprobe_pods(l, prog, pl, pp, warn, ctx, &n);
+				break;
+			}
+			lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path, pp->offset, &uo);
 			if (!lk)
 				r = -errno;
 			else if ((r = link_add(l, lk)) == 0)
 				n++;
 			break;
 		}
-		case PK_USDT: {
-			/* libbpf reads the probe's sites and argument specs
-			 * from the file's notes into __bpf_usdt_specs; pid -1:
-			 * every process (the scope prologue filters), semaphores
-			 * counted by the kernel (ref_ctr_offset) */
-			struct bpf_link *lk = bpf_program__attach_usdt(prog, -1, pp->path, pp->provider,
-								      pp->func, NULL);
-
-			if (!lk)
-				r = -errno;
-			else if ((r = link_add(l, lk)) == 0)
-				n++;
+		case PK_USDT:
+			r = attach_usdt(l, prog, pp, warn, ctx, &n);
 			break;
-		}
 		case PK_KPROBE:
 		case PK_KRETPROBE: {
 			LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,
@@ -390,6 +450,7 @@ void loader_detach(struct loader *l)
 {
 	while (l->nlinks > 0)
 		bpf_link__destroy(l->links[--l->nlinks]);
+	upods_detach(&l->upods);
 }
 
 void loader_release(struct loader *l)
@@ -400,5 +461,6 @@ void loader_release(struct loader *l)
 		bpf_object__close(l->obj);
 	if (l->stats_fd >= 0)
 		close(l->stats_fd);
+	upods_release(&l->upods);
 	loader_init(l);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "runner/probes.h"
 #include "runner/scope.h"
+#include "runner/uprobe-attach.h"
 
 struct bpf_object;
 struct bpf_link;
@@ -41,6 +42,10 @@ struct loader {
 	 * two sched_clock() reads per run (~25 ns here), so only on demand;
 	 * loader_run_time_ns() is 0 without them. */
 	bool run_stats;
+	/* set before loader_attach for a scoped trace: uprobes and usdt
+	 * probes are armed in the scope's processes only (uprobe-attach.h) */
+	const struct scope *scope;
+	struct upods upods;
 };
 
 typedef int (*loader_warn_fn)(void *ctx, const char *msg);

@@ -17,6 +17,7 @@
 #include "lib/cleanup-elf.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "policy/podscope.h"
 #include "runner/probes.h"
 #include "runner/uprobe.h"
 #include "runner/usdt.h"
@@ -567,6 +568,12 @@ static int uprobe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 	if (!a->target || (!a->func && !a->address) || (a->func && strpbrk(a->func, "*?[")))
 		return diag_set(d, a->loc, TG_EUNSUPPORTED,
 				"probe \"%s\": needs PATH:FUNCTION (no wildcards)", a->raw);
+	/* Under a scope the breakpoint is written into the pod's processes:
+	 * only at a function's entry, never at an offset or an address that
+	 * could fall inside an instruction (policy/podscope.h: the gateway
+	 * refuses the same). */
+	if (rs && tg_uprobe_not_at_entry(a))
+		return diag_set(d, a->loc, TG_EPOLICY, "probe \"%s\": %s", a->raw, TG_UPROBE_ENTRY_ONLY);
 	r = ufiles(pl, a, rs, &files, &nfiles);
 	if (r < 0)
 		return r;

@@ -24,8 +24,9 @@
 
 /* ---- a process of the pod --------------------------------------------- */
 
-/* The first pid listed in dir/cgroup.procs, or 0. */
-static pid_t first_proc(const char *dir)
+/* Calls fn for each pid listed in dir/cgroup.procs until it returns
+ * non-zero (returned); 0 when the list ends (or cannot be read). */
+static int each_proc(const char *dir, int (*fn)(void *ctx, pid_t pid), void *ctx)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	uint64_t v;
@@ -35,20 +36,24 @@ static pid_t first_proc(const char *dir)
 	if (read_file(path, UPROBE_MAX_PROCS_BYTES, &text, NULL) < 0)
 		return 0;
 	for (char *line = text, *next; line && *line; line = next) {
+		int r;
+
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (parse_u64(line, &v) == 0 && v > 0 && v <= INT32_MAX)
-			return (pid_t)v;
+		if (parse_u64(line, &v) == 0 && v > 0 && v <= INT32_MAX && (r = fn(ctx, (pid_t)v)))
+			return r;
 	}
 	return 0;
 }
 
-int uprobe_pod_pid(const char *cgroup_dir, const char *label, pid_t *ret_pid, char **ret_err)
+/* Walks cgroup_dir and the directories below it, breadth first (the pod
+ * level, then its containers), bounded by UPROBE_MAX_CGROUP_DIRS, calling
+ * fn for each process until it returns non-zero (returned). */
+static int walk_procs(const char *cgroup_dir, int (*fn)(void *ctx, pid_t pid), void *ctx)
 {
 	char **queue;
 	size_t head = 0, n = 0;
-	pid_t pid = 0;
 	int r = 0;
 
 	queue = calloc(UPROBE_MAX_CGROUP_DIRS, sizeof(*queue));
@@ -56,18 +61,13 @@ int uprobe_pod_pid(const char *cgroup_dir, const char *label, pid_t *ret_pid, ch
 		free(queue);
 		return -ENOMEM;
 	}
-	/* breadth first, bounded: the pod level, then its containers */
-	while (head < n && !pid && r >= 0) {
+	while (head < n && r == 0) {
 		const char *dir = queue[head++];
 		DIR *d;
 		struct dirent *de;
 
-		pid = first_proc(dir);
-		if (pid < 0) {
-			r = pid;
-			break;
-		}
-		if (pid)
+		r = each_proc(dir, fn, ctx);
+		if (r)
 			break;
 		d = opendir(dir);
 		if (!d)
@@ -87,6 +87,20 @@ int uprobe_pod_pid(const char *cgroup_dir, const char *label, pid_t *ret_pid, ch
 	for (size_t i = 0; i < n; i++)
 		free(queue[i]);
 	free(queue);
+	return r;
+}
+
+static int first_pid(void *ctx, pid_t pid)
+{
+	*(pid_t *)ctx = pid;
+	return 1;
+}
+
+int uprobe_pod_pid(const char *cgroup_dir, const char *label, pid_t *ret_pid, char **ret_err)
+{
+	pid_t pid = 0;
+	int r = walk_procs(cgroup_dir, first_pid, &pid);
+
 	if (r < 0)
 		return r;
 	if (!pid)
@@ -95,6 +109,33 @@ int uprobe_pod_pid(const char *cgroup_dir, const char *label, pid_t *ret_pid, ch
 			       label ? label : cgroup_dir);
 	*ret_pid = pid;
 	return 0;
+}
+
+struct pid_list {
+	pid_t *v;
+	size_t n, max;
+};
+
+static int add_pid(void *ctx, pid_t pid)
+{
+	struct pid_list *l = ctx;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == pid)
+			return 0;
+	if (l->n == l->max)
+		return -TG_ELIMIT;
+	l->v[l->n++] = pid;
+	return 0;
+}
+
+int uprobe_pod_pids(const char *cgroup_dir, pid_t *pids, size_t max, size_t *n)
+{
+	struct pid_list l = { .v = pids, .n = *n, .max = max };
+	int r = walk_procs(cgroup_dir, add_pid, &l);
+
+	*n = l.n;
+	return r < 0 ? r : 0;
 }
 
 /* Whether /proc/PID/cgroup puts the process at or below cgroup_dir. */

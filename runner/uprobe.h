@@ -23,6 +23,10 @@
  * pod in the error.  -TG_ENOSCOPE when none. */
 int uprobe_pod_pid(const char *cgroup_dir, const char *label, pid_t *ret_pid, char **ret_err);
 
+/* Adds to pids[*n..max) every process (tgid) in cgroup_dir or below it
+ * that is not listed yet.  -TG_ELIMIT when there are more than max. */
+int uprobe_pod_pids(const char *cgroup_dir, pid_t *pids, size_t max, size_t *n);
+
 /* An O_PATH directory fd of a process's root (/proc/PID/root), kept only
  * if the process (pidfd) still lives afterwards and still sits in
  * cgroup_dir (when not NULL; an absolute path under the cgroup2 mount

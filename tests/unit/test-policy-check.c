@@ -184,6 +184,12 @@ static void test_restricted(void **state)
 	assert_int_equal(json_array_size(d.denials), 0);
 	tg_decision_release(&d);
 
+	/* under a pod scope a uprobe goes only at a function's entry */
+	assert_false(decide(set, "alice", authn, "team-a", "pod",
+			    "uprobe:/bin/bash:readline+1 { }\nuretprobe:/bin/bash:0x1234 { }", &d));
+	check_denial(&d, "scope.uprobeEntry", "restricted", "uprobe:/bin/bash:readline+1", 1, 1, NULL);
+	assert_int_equal(json_integer_value(json_object_get(denial(&d, "scope.uprobeEntry", 1), "line")), 2);
+	tg_decision_release(&d);
 	/* #include is refused under restricted, naming the line of each */
 	assert_false(decide(set, "alice", authn, "team-a", "pod",
 			    "#define X 1\n#include <linux/sched.h>\nBEGIN { exit(); }", &d));
@@ -257,6 +263,8 @@ static void test_privileged_and_baseline(void **state)
 	assert_string_equal(d.policy, "privileged");
 	assert_int_equal(d.limits.max_duration_s, 3600);
 	tg_decision_release(&d);
+	/* a node-scope trace may place a uprobe anywhere, as bpftrace */
+	assert_true(allowed(set, "root", admins, NULL, "node", "uprobe:/bin/bash:readline+1 { }"));
 	/* privileged names every header (spec.includes: ["*"]), baseline none */
 	assert_true(allowed(set, "root", admins, NULL, "node", "#include <linux/sched.h>\nBEGIN { }"));
 	assert_false(allowed(set, "bob", base, "team-a", "pod", "#include <linux/sched.h>\nBEGIN { }"));
