@@ -3,6 +3,7 @@
 #   make                    bin/tracegate bin/tracegate-runner bin/kubectl-trace
 #   make deps               install the Debian packages everything needs
 #   make test               unit, sanitizer, fuzz-corpus, e2e and compat tests
+#   make test LOAD=2        the same beside 2 busy loops (a loaded machine)
 #   make demo               the local stack and a walk through it as a tenant
 #   make bench              tests/bench against bpftrace 0.17, as ratios
 #   make SANITIZE=address,undefined   the same build under sanitizers
@@ -182,7 +183,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests-build
 	$(Q)$(MAKE) --no-print-directory fuzz
-	$(Q)tests/run
+	$(Q)LOAD=$(LOAD) tests/run
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
