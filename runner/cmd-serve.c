@@ -56,6 +56,14 @@
 #define SERVE_MAX_HEAD 16384            /* request line and headers */
 #define SERVE_MAX_HEADERS 64
 #define SERVE_REQUEST_TIMEOUT_S 10      /* handshake + head + body */
+/* Before its TLS handshake ends a connection is anyone's (any pod can
+ * reach the port where no NetworkPolicy is enforced): it must finish the
+ * handshake within this, one peer address may hold at most
+ * SERVE_MAX_HANDSHAKES_PER_PEER of them, and when every slot is taken a
+ * newcomer takes the oldest handshake of the peer holding the most, so a
+ * flood of idle or slow connections cannot keep the gateway out. */
+#define SERVE_HANDSHAKE_TIMEOUT_S 3
+#define SERVE_MAX_HANDSHAKES_PER_PEER 8
 #define SERVE_WRITE_TIMEOUT_S 30        /* a stalled gateway ends its session */
 #define SERVE_SESSION_GRACE_S 30        /* past its duration, a session child is killed */
 
@@ -101,6 +109,7 @@ struct pending {
 	struct bufferevent *bev;
 	struct event *deadline;
 	enum pstate st;
+	bool handshaking;           /* TLS not yet established: not authenticated */
 	size_t content_length;
 	char peer[INET6_ADDRSTRLEN + 8];
 	struct pending *prev, *next;
@@ -453,8 +462,15 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct pending *p = arg;
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		/* the client's certificate was verified: the rest of the
+		 * request has the request timeout from now */
+		struct timeval tv = { .tv_sec = SERVE_REQUEST_TIMEOUT_S };
+
+		p->handshaking = false;
+		evtimer_add(p->deadline, &tv);
 		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
 		unsigned long e = bufferevent_get_openssl_error(bev);
 
@@ -476,8 +492,78 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		pending_free(p);
 		return;
 	}
-	log_info("%s: request not complete within %d s", p->peer, SERVE_REQUEST_TIMEOUT_S);
+	if (p->handshaking)
+		log_info("%s: TLS handshake not complete within %d s", p->peer, SERVE_HANDSHAKE_TIMEOUT_S);
+	else
+		log_info("%s: request not complete within %d s", p->peer, SERVE_REQUEST_TIMEOUT_S);
 	pending_free(p);
+}
+
+/* Handshakes in progress from peer (the oldest of them in *ret_oldest). */
+static unsigned peer_handshakes(struct serve *sv, const char *peer, struct pending **ret_oldest)
+{
+	unsigned n = 0;
+
+	for (struct pending *q = sv->pending; q; q = q->next)
+		if (q->handshaking && strcmp(q->peer, peer) == 0) {
+			n++;
+			if (ret_oldest)
+				*ret_oldest = q;        /* newest first: the last is the oldest */
+		}
+	return n;
+}
+
+/* A flood must not flood the log too: at most one line a second about
+ * refused connections, with how many there were. */
+static void log_refusal(const char *peer, const char *why)
+{
+	static uint64_t last_ns, held;
+	uint64_t now = now_mono_ns();
+
+	if (last_ns && now - last_ns < 1000000000ull) {
+		held++;
+		return;
+	}
+	log_info("%s: refused: %s (and %llu more connections refused since the last such line)", peer, why,
+		 (unsigned long long)held);
+	last_ns = now;
+	held = 0;
+}
+
+/* Whether a connection from peer may have a slot: at most
+ * SERVE_MAX_HANDSHAKES_PER_PEER handshakes per peer; when every slot is
+ * taken, the oldest handshake of the peer holding the most goes, unless
+ * that would not leave the newcomer's peer holding fewer. */
+static bool admit(struct serve *sv, const char *peer)
+{
+	struct pending *victim = NULL;
+	unsigned mine = peer_handshakes(sv, peer, NULL), most = 0;
+
+	if (mine >= SERVE_MAX_HANDSHAKES_PER_PEER) {
+		log_refusal(peer, "too many TLS handshakes in progress from this address");
+		return false;
+	}
+	if (sv->npending < SERVE_MAX_PENDING)
+		return true;
+	for (struct pending *q = sv->pending; q; q = q->next) {
+		struct pending *oldest = NULL;
+		unsigned n;
+
+		if (!q->handshaking)
+			continue;
+		n = peer_handshakes(sv, q->peer, &oldest);
+		if (n > most) {
+			most = n;
+			victim = oldest;
+		}
+	}
+	if (!victim || most <= mine + 1) {
+		log_refusal(peer, "all connection slots taken");
+		return false;
+	}
+	log_refusal(victim->peer, "a TLS handshake in progress dropped for a newcomer (all slots taken)");
+	pending_free(victim);
+	return true;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -486,9 +572,15 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct serve *sv = arg;
 	struct pending *p;
 	struct timeval tv = { .tv_sec = SERVE_REQUEST_TIMEOUT_S };
+	struct timeval hs = { .tv_sec = SERVE_HANDSHAKE_TIMEOUT_S };
+	char peer[INET6_ADDRSTRLEN + 8] = "?";
 	SSL *ssl;
 
-	if (sv->npending >= SERVE_MAX_PENDING) {
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, peer, sizeof(peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, peer, sizeof(peer));
+	if (!admit(sv, peer)) {
 		close(fd);
 		return;
 	}
@@ -500,10 +592,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	p->sv = sv;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, p->peer, sizeof(p->peer));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, p->peer, sizeof(p->peer));
+	p->handshaking = true;
+	memcpy(p->peer, peer, sizeof(p->peer));
 	p->bev = bufferevent_openssl_socket_new(sv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						BEV_OPT_CLOSE_ON_FREE);
 	if (!p->bev) {
@@ -522,7 +612,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		pending_free(p);
 		return;
 	}
-	evtimer_add(p->deadline, &tv);
+	evtimer_add(p->deadline, &hs);
 	bufferevent_setcb(p->bev, read_cb, NULL, event_cb, p);
 	bufferevent_setwatermark(p->bev, EV_READ, 0, SESSION_MAX_BODY + SERVE_MAX_HEAD);
 	bufferevent_set_timeouts(p->bev, &tv, &tv);
