@@ -174,6 +174,93 @@ static void percpu_fold(const struct sem_map *m, const uint8_t *v, int ncpus, in
 	}
 }
 
+static int cmp_key(const void *a, const void *b, void *ks)
+{
+	return memcmp(a, b, *(const uint32_t *)ks);
+}
+
+/*
+ * A snapshot of a map's entries, taken before anything is formatted: a
+ * probe deleting and adding keys while a get_next_key walk runs sends the
+ * walk back to the first key, and print(@m) printed the same keys over
+ * and over (102 duplicates in one print of a 256-entry map).
+ * BPF_MAP_LOOKUP_BATCH walks the buckets once; where a map type has no
+ * batch lookup, the keys are walked (at most 4 * max_entries steps),
+ * sorted and made unique, then looked up.  At most max_entries entries,
+ * each key once; *ret_n of them in *ret_keys / *ret_vals.
+ */
+static int map_snapshot(int fd, uint32_t ks, size_t vbytes, uint8_t **ret_keys, uint8_t **ret_vals,
+			size_t *ret_n)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	_cleanup_free_ uint8_t *keys = NULL, *vals = NULL, *key = NULL;
+	uint64_t in_batch = 0, out_batch = 0;
+	size_t cap, n = 0;
+	bool first = true;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) < 0)
+		return -errno;
+	cap = info.max_entries ? info.max_entries : 1;
+	keys = calloc(cap, ks);
+	vals = calloc(cap, vbytes);
+	key = calloc(1, ks);
+	if (!keys || !vals || !key)
+		return -ENOMEM;
+	for (;;) {
+		uint32_t count = (uint32_t)(cap - n);
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys + n * ks,
+					     vals + n * vbytes, &count, NULL);
+		int e = r < 0 ? errno : 0;
+
+		if (r < 0 && e != ENOENT && first)
+			goto walk;
+		n += count;
+		/* ENOENT: the end; ENOSPC: more than max_entries were seen
+		 * (deleted and added while walking): what was read is kept */
+		if (r < 0 || n >= cap)
+			break;
+		first = false;
+		in_batch = out_batch;
+	}
+	goto done;
+walk:
+	/* no batch lookup for this map: walk the keys, bounded */
+	n = 0;
+	for (size_t steps = 0; n < cap && steps < 4 * cap; steps++) {
+		if (bpf_map_get_next_key(fd, steps ? key : NULL, keys + n * ks) < 0)
+			break;
+		memcpy(key, keys + n * ks, ks);
+		n++;
+	}
+	if (n > 1) {
+		size_t u = 1;
+
+		qsort_r(keys, n, ks, cmp_key, &ks);
+		for (size_t i = 1; i < n; i++)
+			if (memcmp(keys + i * ks, keys + (u - 1) * ks, ks))
+				memmove(keys + u++ * ks, keys + i * ks, ks);
+		n = u;
+	}
+	{
+		size_t u = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (bpf_map_lookup_elem(fd, keys + i * ks, vals + u * vbytes) < 0)
+				continue;       /* deleted since */
+			if (u != i)
+				memmove(keys + u * ks, keys + i * ks, ks);
+			u++;
+		}
+		n = u;
+	}
+done:
+	*ret_keys = TAKE_PTR(keys);
+	*ret_vals = TAKE_PTR(vals);
+	*ret_n = n;
+	return 0;
+}
+
 static json_t *map_record(struct run *run, const struct sem_map *m)
 {
 	_cleanup_(json_decrefp) json_t *rec = NULL, *entries = NULL, *groups = NULL;
@@ -182,10 +269,9 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 	uint32_t ks = cg_key_size(m), vs = cg_val_size(m);
 	bool pc = sem_map_percpu(m);
 	size_t vbytes = pc ? sem_round8(vs) * (size_t)run->ncpus : vs;
-	_cleanup_free_ uint8_t *key = calloc(1, ks), *next = calloc(1, ks), *val = calloc(1, vbytes);
+	_cleanup_free_ uint8_t *keys = NULL, *vals = NULL;
 	bool bucketed = m->kind == MK_HIST || m->kind == MK_LHIST;
-	bool first = true;
-	size_t guard = 0;
+	size_t nsnap = 0;
 
 	snprintf(name, sizeof(name), "tg_m%d", m->id);
 	fd = loader_map_fd(run->ld, name);
@@ -193,25 +279,22 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			sem_mkind_str(m->kind), "keyed", m->nkeys > 0);
 	entries = json_array();
 	groups = json_object();
-	if (!rec || !entries || !groups || !key || !next || !val || fd < 0)
+	if (!rec || !entries || !groups || fd < 0)
+		return NULL;
+	if (map_snapshot(fd, ks, vbytes, &keys, &vals, &nsnap) < 0)
 		return NULL;
 	if (m->kind == MK_INT && !m->val.sign && json_object_set_new(rec, "unsigned", json_true()) < 0)
 		return NULL;
 	if (m->kind == MK_TEXT &&
 	    json_object_set_new(rec, "valueType", json_string(sem_type_name(&m->val))) < 0)
 		return NULL;
-	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+	for (size_t si = 0; si < nsnap; si++) {
 		_cleanup_(json_decrefp) json_t *e = NULL;
+		const uint8_t *key = keys + si * ks, *val = vals + si * vbytes;
 		int64_t a;
 		uint64_t b;
 		bool set;
 
-		first = false;
-		memcpy(key, next, ks);
-		if (++guard > 4 * (uint64_t)ENGINE_DEFAULT_MAP_ENTRIES * 1024)
-			break;
-		if (bpf_map_lookup_elem(fd, key, val) < 0)
-			continue;
 		if (bucketed) {
 			char hex[2 * SEM_MAX_KEY_BYTES + 1];
 			json_t *g, *bk;
