@@ -35,6 +35,28 @@ bool log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+/* A text log line is one line: messages carry text others chose (program
+ * lines in compile errors, peer addresses, request targets), and a raw
+ * newline, carriage return or terminal escape in them would forge or hide
+ * lines of the log.  Control bytes become \n, \r, \t or \xNN. */
+static void add_escaped_line(struct buf *line, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n')
+			(void)buf_adds(line, "\\n");
+		else if (c == '\r')
+			(void)buf_adds(line, "\\r");
+		else if (c == '\t')
+			(void)buf_adds(line, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			(void)buf_printf(line, "\\x%02x", c);
+		else
+			(void)buf_addc(line, (char)c);
+	}
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT(16384);
@@ -59,7 +81,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		(void)buf_add_json_escaped(&line, b.s, b.len);
 		(void)buf_adds(&line, "\"}\n");
 	} else {
-		(void)buf_printf(&line, "%s: %s: %s\n", log_prog, level_names[level], b.s);
+		(void)buf_printf(&line, "%s: %s: ", log_prog, level_names[level]);
+		add_escaped_line(&line, b.s, b.len);
+		(void)buf_addc(&line, '\n');
 	}
 	fputs(line.s, stderr);
 	buf_release(&b);

@@ -4,10 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "lib/buf.h"
 #include "lib/errors.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 static void test_buf_never_null(void **state)
@@ -77,6 +81,43 @@ static void test_strerror(void **state)
 	assert_string_equal(tg_strerror(-ENOENT), "No such file or directory");
 }
 
+/* What log_info writes to stderr, as a string (caller frees). */
+static char *logged(const char *msg)
+{
+	char path[] = "/tmp/tg-test-log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	char *s = calloc(1, 4096);
+
+	assert_true(fd >= 0 && saved >= 0 && s);
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, 2);
+	log_info("peer said: %s", msg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_true(pread(fd, s, 4095, 0) > 0);
+	close(fd);
+	return s;
+}
+
+/* Log lines carry text others chose (a tenant's program line in a compile
+ * error): a newline, carriage return or terminal escape in it must not
+ * forge or hide a line of the log. */
+static void test_log_one_line(void **state)
+{
+	char *s;
+
+	log_init("tg-test", LOG_LVL_INFO);
+	s = logged("x\ntg-test: info: session FORGED outcome=duration\r\x1b[2Kend\x7f");
+	assert_string_equal(s, "tg-test: info: peer said: x\\ntg-test: info: session FORGED outcome=duration"
+			       "\\r\\x1b[2Kend\\x7f\n");
+	free(s);
+	s = logged("plain text, tabs\tand UTF-8 \xc3\xa9 stay");
+	assert_string_equal(s, "tg-test: info: peer said: plain text, tabs\\tand UTF-8 \xc3\xa9 stay\n");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -86,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_log_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
