@@ -25,6 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 RUNNER = os.path.join(TOP, "bin", "tracegate-runner")
+TLS_WORKLOAD = os.path.join(HERE, "tls_workload.py")
 PROBE_RE = re.compile(r"^\s*(kprobe|kretprobe|k|kr|tracepoint|t|uprobe|uretprobe|u|ur|usdt|U|"
                       r"interval|i|profile|p|software|s|BEGIN|END)\b[^{]*", re.M)
 
@@ -53,8 +54,10 @@ def probe_types(text):
     return types
 
 
-def run(cmd, seconds):
-    """Runs cmd with the workload for `seconds`, then SIGINT; returns (rc, output)."""
+def run(cmd, seconds, tls=False):
+    """Runs cmd with the workload for `seconds`, then SIGINT; returns (rc,
+    output, attached).  tls: TLS_WORKLOAD runs beside it until the tracer
+    has exited."""
     out = tempfile.TemporaryFile()
     env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
     env.pop("CI", None)
@@ -68,6 +71,11 @@ def run(cmd, seconds):
             attached = True
             break
         time.sleep(0.05)
+    tlsp = None
+    if attached and tls:
+        tlsp = subprocess.Popen([TLS_WORKLOAD], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        tlsp.stdout.readline()          # "ready": a handshake is in flight
     if attached:
         subprocess.run(["bash", "-c", WORKLOAD % seconds], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=seconds + 20)
@@ -78,6 +86,9 @@ def run(cmd, seconds):
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+    if tlsp:
+        os.killpg(tlsp.pid, signal.SIGKILL)
+        tlsp.wait()
     out.seek(0)
     text = out.read().decode("utf-8", "replace")
     text = "\n".join(l for l in text.splitlines() if "__BPFTRACE_NOTIFY_PROBES_ATTACHED" not in l)
@@ -181,24 +192,26 @@ def main():
                    "kprobe tool passes the kernel verifier (load only)" if rc == 0 else
                    "kprobe tool does not load: " + " | ".join(out.strip().splitlines()[-3:])[:300])
             continue
-        brc, bout, battached = run(["bpftrace", path], args.seconds)
+        # the ssl tools see what the host's TLS traffic does unless there
+        # is some of our own: handshakes, and one in flight at exit
+        tls = "libssl" in text
+        brc, bout, battached = run(["bpftrace", path], args.seconds, tls)
         if not battached:
             print("ok - %s # SKIP bpftrace 0.17 does not run it here: %s" %
                   (label, " | ".join(bout.strip().splitlines()[-2:])[:200]))
             counts["skip"] += 1
             continue
-        trc, tout, tattached = run([tracer, path], args.seconds)
+        trc, tout, tattached = run([tracer, path], args.seconds, tls)
         bh, bm = shape(bout)
         th, tm = shape(tout)
         # Whether a tool sees any event at all depends on what the host
-        # does during its window (another test's TLS traffic for the ssl
-        # tools): when exactly one side saw none, run both again, twice
-        # at most, before calling it a difference.
+        # does during its window: when exactly one side saw none, run both
+        # again, twice at most, before calling it a difference.
         for _ in range(2):
             if not tattached or bool(bm) == bool(tm):
                 break
-            brc, bout, battached = run(["bpftrace", path], args.seconds)
-            trc, tout, tattached = run([tracer, path], args.seconds)
+            brc, bout, battached = run(["bpftrace", path], args.seconds, tls)
+            trc, tout, tattached = run([tracer, path], args.seconds, tls)
             bh, bm = shape(bout)
             th, tm = shape(tout)
         problems = []
