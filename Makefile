@@ -1,6 +1,7 @@
 # tracegate: one non-recursive Makefile.
 #
 #   make                    bin/tracegate bin/tracegate-runner bin/kubectl-trace
+#                           (and bin/kubectl_complete-trace, its completion)
 #   make deps               install the Debian packages everything needs
 #   make test               unit, sanitizer, fuzz-corpus, e2e and compat tests
 #   make test LOAD=2        the same beside 2 busy loops (a loaded machine)
@@ -58,7 +59,7 @@ LIB_gateway := $(O)/libtggateway.a
 LIB_plugin  := $(O)/libtgplugin.a
 ALL_LIBS    := $(foreach m,$(LINKORDER),$(LIB_$(m)))
 
-PROGS := $(BIN)/tracegate $(BIN)/tracegate-runner $(BIN)/kubectl-trace
+PROGS := $(BIN)/tracegate $(BIN)/tracegate-runner $(BIN)/kubectl-trace $(BIN)/kubectl_complete-trace
 KUBESIM := $(O)/tests/kubesim
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
@@ -76,6 +77,20 @@ all: $(PROGS)
 FLAGS_FILE := $(O)/flags
 $(shell mkdir -p $(O) && echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)' > $(O)/flags.new && \
 	(cmp -s $(O)/flags.new $(O)/flags || mv $(O)/flags.new $(O)/flags); rm -f $(O)/flags.new)
+
+# --- version: build/gen/version.h, rewritten only when what it says changes --
+# The build date is the commit's (UTC), so a tree builds the same bytes.
+TG_VERSION_STR := 0.1.0
+$(shell mkdir -p $(O)/gen && { \
+	c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	[ "$$c" != unknown ] && ! git diff --quiet HEAD -- 2>/dev/null && c=$$c-dirty; \
+	d=$$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo unknown); \
+	printf '#define TG_VERSION "%s"\n#define TG_GIT_COMMIT "%s"\n#define TG_BUILD_DATE "%s"\n' \
+		'$(TG_VERSION_STR)' "$$c" "$${d:-unknown}"; } > $(O)/gen/version.h.new && \
+	(cmp -s $(O)/gen/version.h.new $(O)/gen/version.h || mv $(O)/gen/version.h.new $(O)/gen/version.h); \
+	rm -f $(O)/gen/version.h.new)
+$(O)/obj/lib/version.o: ALL_CFLAGS += -I$(O)
+build/fuzz/obj/lib/version.o: FUZZ_CFLAGS += -Ibuild
 
 # --- objects -----------------------------------------------------------------
 $(O)/obj/%.o: %.c $(FLAGS_FILE)
@@ -119,6 +134,10 @@ $(BIN)/tracegate-runner: $(O)/obj/runner/main.o $(call libs_for,runner)
 	$(call link_prog)
 $(BIN)/kubectl-trace: $(O)/obj/plugin/main.o $(call libs_for,plugin)
 	$(call link_prog)
+# kubectl 1.26+ completes `kubectl trace ...` by running kubectl_complete-trace
+# from PATH: the same program, which answers completions under that name.
+$(BIN)/kubectl_complete-trace: $(BIN)/kubectl-trace
+	$(Q)ln -sf kubectl-trace $@
 $(KUBESIM): $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/kubesim/*.c)) $(call libs_for,kubesim)
 	$(call link_prog)
 # tests/tools/<folder>-<name>.c links that folder's libraries

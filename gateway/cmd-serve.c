@@ -28,6 +28,7 @@
 #include "policy/policy.h"
 #include "rbac/cache.h"
 #include "rbac/kube.h"
+#include "lib/version.h"
 #include "lib/banned.h"
 
 #define SERVE_SHUTDOWN_GRACE_S 5
@@ -189,6 +190,20 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 		(void)http_conn_respond(c, gw->stopping ? 503 : 200, "text/plain", NULL,
 					gw->stopping ? "stopping\n" : "ok\n", gw->stopping ? 9 : 3);
 		break;
+	case ROUTE_VERSION: {
+		/* No authentication, as Kubernetes' /version: it names a build,
+		 * nothing of anyone's.  Not audited, as /healthz. */
+		_cleanup_free_ char *v = NULL;
+		int n = asprintf(&v, "{\"version\":\"%s\",\"gitCommit\":\"%s\",\"buildDate\":\"%s\"}\n",
+				 tg_version, tg_git_commit, tg_build_date);
+
+		log_debug("%s %s code=200", req->method, req->target);
+		if (n < 0)
+			(void)http_conn_respond(c, 500, "text/plain", NULL, "out of memory\n", 14);
+		else
+			(void)http_conn_respond(c, 200, "application/json", NULL, v, (size_t)n);
+		break;
+	}
 	case ROUTE_TRACE_CREATE:
 		trace_handle(gw, c, req, &rt);
 		break;

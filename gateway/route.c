@@ -5,6 +5,7 @@
 #include "lib/banned.h"
 
 #define TRACES_PREFIX "/apis/tracegate.dev/v1alpha1/namespaces/"
+#define VERSION_PATH "/apis/tracegate.dev/v1alpha1/version"
 
 bool route_valid_label(const char *s, size_t len, size_t max)
 {
@@ -68,6 +69,12 @@ void route_match(const char *method, const char *target, struct route *r)
 	if (plen == strlen("/healthz") && !strncmp(target, "/healthz", plen)) {
 		r->kind = strcmp(method, "GET") && strcmp(method, "HEAD") ? ROUTE_METHOD_NOT_ALLOWED
 									  : ROUTE_HEALTHZ;
+		return;
+	}
+	/* under the group version, so the aggregator proxies it too */
+	if (plen == strlen(VERSION_PATH) && !strncmp(target, VERSION_PATH, plen)) {
+		r->kind = strcmp(method, "GET") && strcmp(method, "HEAD") ? ROUTE_METHOD_NOT_ALLOWED
+									  : ROUTE_VERSION;
 		return;
 	}
 	if (plen <= strlen(TRACES_PREFIX) || strncmp(target, TRACES_PREFIX, strlen(TRACES_PREFIX)))

@@ -10,6 +10,7 @@ enum route_kind {
 	ROUTE_METHOD_NOT_ALLOWED, /* 405 */
 	ROUTE_BAD_REQUEST,        /* 400: malformed namespace or query */
 	ROUTE_HEALTHZ,            /* GET /healthz */
+	ROUTE_VERSION,            /* GET /apis/tracegate.dev/v1alpha1/version */
 	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces */
 };
 

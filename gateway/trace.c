@@ -993,12 +993,16 @@ static int trace_emit(struct trace_req *t, json_t *obj)
 	return r;
 }
 
-static void trace_emit_error(struct trace_req *t, const char *node, const char *msg)
+/* code: the runner's HTTP status when it refused the session (the client
+ * tells a refusal, 403, from a program error, 400, from a failure), else 0. */
+static void trace_emit_error(struct trace_req *t, const char *node, const char *msg, long code)
 {
 	_cleanup_(json_decrefp) json_t *e = json_pack("{s:s, s:s}", "type", "error", "message", msg);
 
 	if (e && node)
 		json_object_set_new(e, "node", json_string(node));
+	if (e && code)
+		json_object_set_new(e, "code", json_integer(code));
 	if (e)
 		(void)trace_emit(t, e);
 }
@@ -1136,6 +1140,7 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 {
 	struct leg *l = ud;
 	struct trace_req *t = l->t;
+	bool refused = false;
 
 	l->x = NULL;
 	l->done = true;
@@ -1153,13 +1158,14 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 
 		leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
 			 l->status, m ? m : "no message");
+		refused = true;
 	} else if (ndjson_pending(&l->split)) {
 		leg_fail(l, "runner \"%s\" stream ended in the middle of a line", l->runner->node);
 	} else if (!l->has_end) {
 		leg_fail(l, "runner \"%s\" stream ended without an end record", l->runner->node);
 	}
 	if (l->error)
-		trace_emit_error(t, l->runner->node, l->error);
+		trace_emit_error(t, l->runner->node, l->error, refused ? l->status : 0);
 	if (t->legs_done == t->nlegs)
 		trace_finish(t, NULL);
 }
@@ -1291,7 +1297,7 @@ static void trace_start_stream(struct trace_req *t)
 			t->legs_done++;
 			leg_fail(l, "runner \"%s\": session cannot be started: %s", l->runner->node,
 				 tg_strerror(r));
-			trace_emit_error(t, l->runner->node, l->error);
+			trace_emit_error(t, l->runner->node, l->error, 0);
 		}
 	}
 	if (t->legs_done == t->nlegs)

@@ -4,47 +4,146 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/util.h"
 #include "plugin/cli.h"
 #include "lib/banned.h"
 
-static const char usage_text[] =
-	"kubectl trace: run bpftrace programs against your pods through tracegate\n"
-	"\n"
-	"usage:\n"
-	"  kubectl trace run TARGET -n NS (-e PROG | -f FILE) [--duration SECONDS]\n"
-	"                  [--gateway URL] [--gateway-ca FILE] [-o text|json] [--prefix]\n"
-	"                  [ARGS...]\n"
-	"  kubectl trace check TARGET -n NS (-e PROG | -f FILE) [ARGS...]\n"
-	"  kubectl trace version\n"
-	"\n"
-	"TARGET is pod/NAME (or NAME), deployment/NAME or replicaset/NAME: a workload's\n"
-	"running pods are traced on every node they run on, and its maps merged.\n"
-	"ARGS are the program's $1, $2, ...\n"
-	"\n"
-	"options:\n"
-	"  -e, --expr PROG         the program text\n"
-	"  -f, --file FILE         read the program from FILE\n"
-	"  -n, --namespace NS      the target's namespace (default: the context's)\n"
-	"      --duration SECONDS  stop after this long (the policy may cap it)\n"
-	"  -o, --output FORMAT     text (as bpftrace prints) or json (the raw NDJSON stream)\n"
-	"      --prefix            begin each output line with its source, [pod/NAME/NODE]\n"
-	"                          (as kubectl logs --prefix)\n"
-	"      --gateway URL       the tracegate gateway (default: $TRACEGATE_URL, else the\n"
-	"                          cluster's API server, which serves tracegate as an\n"
-	"                          aggregated API)\n"
-	"      --gateway-ca FILE   CA for the gateway (default: $TRACEGATE_CA, else the\n"
-	"                          cluster's certificate authority)\n"
-	"kubectl's flags: --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,\n"
-	"  --token TOKEN, --request-timeout DURATION\n"
-	"\n"
-	"Exit status: 0 when the trace ran (or the program's exit code), 1 when refused\n"
-	"or failed, 130 when interrupted; check: 0 allowed, 1 denied.\n";
+#define GLOBAL_FLAGS \
+	"Connection flags (kubectl's, accepted anywhere after the subcommand):\n" \
+	"      --kubeconfig FILE       the kubeconfig (default: $KUBECONFIG, ~/.kube/config)\n" \
+	"      --context NAME          the kubeconfig context\n" \
+	"      --cluster NAME, --user NAME, --token TOKEN\n" \
+	"      --request-timeout DUR   give up connecting after DUR (30, 30s, 1m)\n" \
+	"  -n, --namespace NS          the target's namespace (default: the context's)\n" \
+	"      --gateway URL           the tracegate gateway (default: $TRACEGATE_URL, else\n" \
+	"                              the cluster's API server, which serves tracegate as\n" \
+	"                              an aggregated API)\n" \
+	"      --gateway-ca FILE       CA for the gateway (default: $TRACEGATE_CA, else the\n" \
+	"                              cluster's certificate authority)\n" \
+	"  -v, --v N                   log requests to stderr: 6 method, URL, status, time;\n" \
+	"                              8 also headers and bodies (the token is never shown)\n" \
+	"  -h, --help                  this help\n"
 
-const char *kt_usage(void)
+#define EXIT_STATUS \
+	"Exit status: 0 ok (or the program's exit(N) code), 1 failure, 2 usage,\n" \
+	"3 refused (RBAC, policy, limits), 4 program error (parse, semantics, compile,\n" \
+	"verifier), 5 a node failed or was lost, 6 stopped by the cpu budget or rate\n" \
+	"limit, 7 stopped by the gateway, 130 interrupted.\n"
+
+static const char usage_overview[] =
+	"kubectl trace: run bpftrace programs against your pods through tracegate.\n"
+	"\n"
+	"Commands:\n"
+	"  run         run a program on a pod or a workload's pods, print what it prints\n"
+	"  check       ask whether a program would be allowed, without running it\n"
+	"  version     the client's version and, when reachable, the gateway's\n"
+	"  completion  a shell completion script (bash, zsh)\n"
+	"  help        help on a command\n"
+	"\n"
+	"Examples:\n"
+	"  kubectl trace run pod/web-a -n team-a \\\n"
+	"      -e 'tracepoint:syscalls:sys_enter_openat { printf(\"%s\\n\", str(args->filename)); }'\n"
+	"  kubectl trace run deployment/web -f opens.bt --duration 30s\n"
+	"  kubectl trace check pod/web-a -e 'kprobe:vfs_read { @ = count(); }'\n"
+	"\n"
+	"Use 'kubectl trace COMMAND --help' for a command's flags.\n"
+	"\n" EXIT_STATUS;
+
+static const char usage_run[] =
+	"Run a bpftrace program on a pod, or on every running pod of a workload, and\n"
+	"print what it prints, as bpftrace would.  A workload's maps are merged.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace run TARGET (-e PROGRAM | -f FILE) [flags] [ARGS...]\n"
+	"\n"
+	"TARGET is pod/NAME (or NAME), deployment/NAME or replicaset/NAME.  ARGS are\n"
+	"the program's $1, $2, ...; put them after -- when they begin with -.\n"
+	"\n"
+	"Examples:\n"
+	"  # which files does web-a open?\n"
+	"  kubectl trace run pod/web-a -n team-a \\\n"
+	"      -e 'tracepoint:syscalls:sys_enter_openat { printf(\"%s\\n\", str(args->filename)); }'\n"
+	"  # syscalls per process, across a deployment, for 10 seconds\n"
+	"  kubectl trace run deployment/web --duration 10s \\\n"
+	"      -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n"
+	"  # a program from a file, or from standard input\n"
+	"  kubectl trace run pod/web-a -f opens.bt\n"
+	"  echo 'BEGIN { printf(\"%s\\n\", str($1)); exit(); }' | kubectl trace run web-a -f - hello\n"
+	"  # the raw event stream (NDJSON), or as YAML documents\n"
+	"  kubectl trace run pod/web-a -f opens.bt -o json\n"
+	"\n"
+	"Flags:\n"
+	"  -e, --expr PROGRAM          the program text\n"
+	"  -f, --filename FILE         read the program from FILE (- for standard input;\n"
+	"                              --file is the same flag)\n"
+	"      --duration DUR          stop after DUR (seconds, or 30s, 5m, 1h; the policy\n"
+	"                              may cap it)\n"
+	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream)\n"
+	"                              or yaml (one document per record)\n"
+	"      --prefix                begin each output line with its source,\n"
+	"                              [pod/NAME/NODE] (as kubectl logs --prefix)\n"
+	"\n" GLOBAL_FLAGS "\n" EXIT_STATUS;
+
+static const char usage_check[] =
+	"Ask the gateway whether a program would be allowed on a target, without\n"
+	"running it: authorization, the target's pods and nodes, the policy that\n"
+	"allows it (or why none does).\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace check TARGET (-e PROGRAM | -f FILE) [flags] [ARGS...]\n"
+	"\n"
+	"Examples:\n"
+	"  kubectl trace check pod/web-a -n team-a -e 'kprobe:vfs_read { @ = count(); }'\n"
+	"  kubectl trace check deployment/web -f opens.bt -o json\n"
+	"\n"
+	"Flags:\n"
+	"  -e, --expr PROGRAM          the program text\n"
+	"  -f, --filename FILE         read the program from FILE (- for standard input)\n"
+	"      --duration DUR          the duration to ask for\n"
+	"  -o, --output FORMAT         text, json or yaml: the decision as an object\n"
+	"\n" GLOBAL_FLAGS "\n"
+	"Exit status: 0 allowed, 3 denied, 4 the program does not parse, 1 the\n"
+	"gateway could not decide, 2 usage.\n";
+
+static const char usage_version[] =
+	"Print the client's version, commit and build date and, when a gateway is\n"
+	"reachable, the gateway's.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace version [--client] [-o json|yaml]\n"
+	"\n"
+	"Examples:\n"
+	"  kubectl trace version\n"
+	"  kubectl trace version --client -o json\n"
+	"\n"
+	"Flags:\n"
+	"      --client                the client's version only (no request)\n"
+	"  -o, --output FORMAT         text, json or yaml\n"
+	"\n" GLOBAL_FLAGS;
+
+static const char usage_completion[] =
+	"Print a shell completion script for kubectl-trace typed as a command.\n"
+	"Completion under 'kubectl trace' needs no script: kubectl 1.26 and later run\n"
+	"kubectl_complete-trace, installed beside kubectl-trace.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace completion bash|zsh\n"
+	"\n"
+	"Examples:\n"
+	"  source <(kubectl trace completion bash)\n"
+	"  kubectl trace completion zsh > \"${fpath[1]}/_kubectl-trace\"\n";
+
+const char *kt_usage(enum kt_cmd cmd)
 {
-	return usage_text;
+	switch (cmd) {
+	case KT_CMD_RUN: return usage_run;
+	case KT_CMD_CHECK: return usage_check;
+	case KT_CMD_VERSION: return usage_version;
+	case KT_CMD_COMPLETION: return usage_completion;
+	default: return usage_overview;
+	}
 }
 
 static int cli_err(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,32 +163,41 @@ static int cli_err(char **ret_err, const char *fmt, ...)
 enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
-	OPT_PREFIX,
+	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT,
 };
+
+/* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
+#define FOR(c) (1u << (c))
+#define PROGRAM_CMDS (FOR(KT_CMD_RUN) | FOR(KT_CMD_CHECK))
 
 struct opt {
 	const char *longname;
 	char shortname;
 	bool has_arg;
 	enum opt_id id;
+	unsigned cmds;
+	const char *help;         /* for completion */
 };
 
 static const struct opt opts[] = {
-	{ "namespace", 'n', true, OPT_NS },
-	{ "expr", 'e', true, OPT_EXPR },
-	{ "file", 'f', true, OPT_FILE },
-	{ "duration", 0, true, OPT_DURATION },
-	{ "gateway", 0, true, OPT_GATEWAY },
-	{ "gateway-ca", 0, true, OPT_GATEWAY_CA },
-	{ "output", 'o', true, OPT_OUTPUT },
-	{ "context", 0, true, OPT_CONTEXT },
-	{ "kubeconfig", 0, true, OPT_KUBECONFIG },
-	{ "cluster", 0, true, OPT_CLUSTER },
-	{ "user", 0, true, OPT_USER },
-	{ "token", 0, true, OPT_TOKEN },
-	{ "request-timeout", 0, true, OPT_TIMEOUT },
-	{ "help", 'h', false, OPT_HELP },
-	{ "prefix", 0, false, OPT_PREFIX },
+	{ "namespace", 'n', true, OPT_NS, 0, "the target's namespace" },
+	{ "expr", 'e', true, OPT_EXPR, PROGRAM_CMDS, "the program text" },
+	{ "filename", 'f', true, OPT_FILE, PROGRAM_CMDS, "read the program from a file (- for stdin)" },
+	{ "file", 0, true, OPT_FILE, PROGRAM_CMDS, "the same as --filename" },
+	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
+	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | FOR(KT_CMD_VERSION), "text, json or yaml" },
+	{ "prefix", 0, false, OPT_PREFIX, FOR(KT_CMD_RUN), "begin each line with its source" },
+	{ "client", 0, false, OPT_CLIENT, FOR(KT_CMD_VERSION), "the client's version only" },
+	{ "gateway", 0, true, OPT_GATEWAY, 0, "the tracegate gateway URL" },
+	{ "gateway-ca", 0, true, OPT_GATEWAY_CA, 0, "CA file for the gateway" },
+	{ "context", 0, true, OPT_CONTEXT, 0, "the kubeconfig context" },
+	{ "kubeconfig", 0, true, OPT_KUBECONFIG, 0, "the kubeconfig file" },
+	{ "cluster", 0, true, OPT_CLUSTER, 0, "the kubeconfig cluster" },
+	{ "user", 0, true, OPT_USER, 0, "the kubeconfig user" },
+	{ "token", 0, true, OPT_TOKEN, 0, "a bearer token" },
+	{ "request-timeout", 0, true, OPT_TIMEOUT, 0, "give up connecting after this long" },
+	{ "v", 'v', true, OPT_VERBOSITY, 0, "log requests to stderr (6, 8)" },
+	{ "help", 'h', false, OPT_HELP, 0, "help for the command" },
 };
 
 /* SECONDS, or a number with s, m or h. */
@@ -150,8 +258,10 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 			a->output = KT_OUT_TEXT;
 		else if (!strcmp(v, "json"))
 			a->output = KT_OUT_JSON;
+		else if (!strcmp(v, "yaml"))
+			a->output = KT_OUT_YAML;
 		else
-			return cli_err(ret_err, "flag %s \"%s\": want text or json", spelled, v);
+			return cli_err(ret_err, "flag %s \"%s\": want text, json or yaml", spelled, v);
 		break;
 	case OPT_CONTEXT:
 		a->context = v;
@@ -175,10 +285,19 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 		a->request_timeout_ms = (long)n * 1000;
 		break;
 	case OPT_HELP:
-		a->cmd = KT_CMD_HELP;
+		a->help = true;
 		break;
 	case OPT_PREFIX:
 		a->prefix = true;
+		break;
+	case OPT_CLIENT:
+		a->client_only = true;
+		break;
+	case OPT_VERBOSITY:
+		if (v[0] < '0' || v[0] > '9' || parse_u64(v, &n) < 0 || n > KT_MAX_VERBOSITY)
+			return cli_err(ret_err, "flag %s \"%s\": want a level from 0 to %d", spelled, v,
+				       KT_MAX_VERBOSITY);
+		a->verbosity = (int)n;
 		break;
 	}
 	return 0;
@@ -209,16 +328,47 @@ static int add_positional(struct kt_args *a, const char **pos, size_t *npos, con
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	enum kt_cmd cmd;
+	const char *help;
+} commands[] = {
+	{ "run", KT_CMD_RUN, "run a program on a pod or workload" },
+	{ "check", KT_CMD_CHECK, "ask whether a program would be allowed" },
+	{ "version", KT_CMD_VERSION, "client and gateway versions" },
+	{ "completion", KT_CMD_COMPLETION, "a shell completion script" },
+	{ "help", KT_CMD_HELP, "help on a command" },
+};
+
+static int command_of(const char *s, enum kt_cmd *ret)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(s, commands[i].name)) {
+			*ret = commands[i].cmd;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 {
 	struct kt_args a = { .cmd = KT_CMD_NONE };
 	_cleanup_free_ const char **pos = calloc(KT_MAX_PARAMS + 3, sizeof(*pos));
+	const struct opt *seen[ARRAY_SIZE(opts)] = { 0 };
+	char seen_spelled[ARRAY_SIZE(opts)][64];
 	size_t npos = 0, first = 1;
 	bool flags_done = false;
 	int r;
 
 	if (!pos)
 		return -ENOMEM;
+	if (argc >= 2 && !strcmp(argv[1], "__complete")) {
+		a.cmd = KT_CMD_COMPLETE;
+		a.words = argv + 2;
+		a.nwords = (size_t)(argc - 2);
+		*ret = a;
+		return 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		const struct opt *o;
@@ -253,6 +403,8 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			if (s[2])
 				val = s[2] == '=' ? s + 3 : s + 2;
 		}
+		seen[o - opts] = o;
+		memcpy(seen_spelled[o - opts], spelled, sizeof(spelled));
 		if (!o->has_arg) {
 			if (val)
 				return cli_err(ret_err, "flag %s takes no value", spelled);
@@ -270,28 +422,52 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		if (r < 0)
 			return r;
 	}
-	if (a.cmd == KT_CMD_HELP) {
-		*ret = a;
-		return 0;
-	}
 	if (npos == 0) {
 		a.cmd = KT_CMD_HELP;
+		a.help_for = KT_CMD_NONE;
 		*ret = a;
 		return 0;
 	}
-	if (!strcmp(pos[0], "run"))
-		a.cmd = KT_CMD_RUN;
-	else if (!strcmp(pos[0], "check"))
-		a.cmd = KT_CMD_CHECK;
-	else if (!strcmp(pos[0], "version"))
-		a.cmd = KT_CMD_VERSION;
-	else if (!strcmp(pos[0], "help"))
+	if (command_of(pos[0], &a.cmd) < 0) {
+		if (a.help) {
+			a.cmd = KT_CMD_HELP;
+			*ret = a;
+			return 0;
+		}
+		return cli_err(ret_err, "unknown command \"%s\" (want run, check, version, completion or help)",
+			       pos[0]);
+	}
+	if (a.cmd == KT_CMD_HELP) {
+		a.help_for = KT_CMD_NONE;
+		if (npos > 2)
+			return cli_err(ret_err, "help takes one command");
+		if (npos == 2 && (command_of(pos[1], &a.help_for) < 0 || a.help_for == KT_CMD_HELP))
+			return cli_err(ret_err, "help: unknown command \"%s\" (want run, check, version or completion)",
+				       pos[1]);
+		*ret = a;
+		return 0;
+	}
+	if (a.help) {
+		/* `run --help` wants no TARGET: the help is the answer */
+		a.help_for = a.cmd;
 		a.cmd = KT_CMD_HELP;
-	else
-		return cli_err(ret_err, "unknown command \"%s\" (want run, check or version)", pos[0]);
-	if (a.cmd == KT_CMD_VERSION || a.cmd == KT_CMD_HELP) {
+		*ret = a;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (seen[i] && seen[i]->cmds && !(seen[i]->cmds & FOR(a.cmd)))
+			return cli_err(ret_err, "%s: flag %s does not apply (see 'kubectl trace %s --help')",
+				       pos[0], seen_spelled[i], pos[0]);
+	if (a.cmd == KT_CMD_VERSION) {
 		if (npos > 1)
 			return cli_err(ret_err, "%s takes no arguments", pos[0]);
+		*ret = a;
+		return 0;
+	}
+	if (a.cmd == KT_CMD_COMPLETION) {
+		if (npos != 2 || !kt_completion_script(pos[1]))
+			return cli_err(ret_err, "completion: want one shell, bash or zsh");
+		a.shell = pos[1];
 		*ret = a;
 		return 0;
 	}
@@ -303,7 +479,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 	if (r < 0)
 		return r;
 	if (!a.expr == !a.file)
-		return cli_err(ret_err, "%s: give the program with exactly one of -e PROG and -f FILE",
+		return cli_err(ret_err, "%s: give the program with exactly one of -e PROGRAM and -f FILE",
 			       pos[0]);
 	if (a.expr && strlen(a.expr) > KT_MAX_PROGRAM)
 		return cli_err(ret_err, "-e: the program is longer than %u bytes", KT_MAX_PROGRAM);
@@ -324,6 +500,146 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 	}
 	*ret = a;
 	return 0;
+}
+
+/* --- completion ------------------------------------------------------------------- */
+
+/* cobra's ShellCompDirective bits */
+#define COMP_NOSPACE 2
+#define COMP_NOFILE 4
+
+static void comp_add(struct buf *out, const char *cand, const char *help, const char *prefix)
+{
+	if (!str_has_prefix(cand, prefix))
+		return;
+	buf_adds(out, cand);
+	if (help) {
+		buf_addc(out, '\t');
+		buf_adds(out, help);
+	}
+	buf_addc(out, '\n');
+}
+
+int kt_complete(struct buf *out, char *const *words, size_t nwords)
+{
+	const char *cur = nwords ? words[nwords - 1] : "";
+	const char *prev = nwords >= 2 ? words[nwords - 2] : NULL;
+	enum kt_cmd cmd = KT_CMD_NONE;
+	size_t npos = 0;
+	int directive = COMP_NOFILE;
+
+	/* the command and how many positionals precede the word */
+	for (size_t i = 0; i + 1 < nwords; i++) {
+		const char *w = words[i];
+
+		if (w[0] == '-' && w[1]) {
+			const struct opt *o = w[1] == '-' ? find_long(w + 2, strcspn(w + 2, "="))
+							  : find_short(w[1]);
+
+			if (o && o->has_arg && !strchr(w, '=') && (w[1] == '-' || !w[2]))
+				i++;  /* its value */
+			continue;
+		}
+		if (npos++ == 0 && command_of(w, &cmd) < 0)
+			cmd = KT_CMD_NONE;
+	}
+	if (prev && prev[0] == '-' && !strchr(prev, '=')) {
+		const struct opt *o = prev[1] == '-' ? find_long(prev + 2, strlen(prev + 2))
+						     : (prev[1] && !prev[2] ? find_short(prev[1]) : NULL);
+
+		if (o && o->has_arg) {
+			switch (o->id) {
+			case OPT_OUTPUT:
+				comp_add(out, "text", "as bpftrace prints", cur);
+				comp_add(out, "json", NULL, cur);
+				comp_add(out, "yaml", NULL, cur);
+				break;
+			case OPT_FILE:
+			case OPT_KUBECONFIG:
+			case OPT_GATEWAY_CA:
+				directive = 0;  /* the shell's file completion */
+				break;
+			default:
+				break;
+			}
+			return buf_printf(out, ":%d\n", directive);
+		}
+	}
+	if (cur[0] == '-') {
+		for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+			char name[64];
+
+			if (opts[i].cmds && cmd != KT_CMD_NONE && !(opts[i].cmds & FOR(cmd)))
+				continue;
+			snprintf(name, sizeof(name), "--%s", opts[i].longname);
+			comp_add(out, name, opts[i].help, cur);
+			if (opts[i].shortname && cur[1] != '-') {
+				snprintf(name, sizeof(name), "-%c", opts[i].shortname);
+				comp_add(out, name, opts[i].help, cur);
+			}
+		}
+	} else if (npos == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			comp_add(out, commands[i].name, commands[i].help, cur);
+	} else if (cmd == KT_CMD_HELP && npos == 1) {
+		for (size_t i = 0; i + 1 < ARRAY_SIZE(commands); i++)
+			comp_add(out, commands[i].name, commands[i].help, cur);
+	} else if (cmd == KT_CMD_COMPLETION && npos == 1) {
+		comp_add(out, "bash", NULL, cur);
+		comp_add(out, "zsh", NULL, cur);
+	} else if ((cmd == KT_CMD_RUN || cmd == KT_CMD_CHECK) && npos == 1 && !strchr(cur, '/')) {
+		comp_add(out, "pod/", "a pod", cur);
+		comp_add(out, "deployment/", "every running pod of a deployment", cur);
+		comp_add(out, "replicaset/", "every running pod of a replicaset", cur);
+		directive |= COMP_NOSPACE;
+	}
+	return buf_printf(out, ":%d\n", directive);
+}
+
+/* Both scripts ask the program itself (cobra's protocol) and drop the
+ * directive line; a directive without COMP_NOFILE falls back to files. */
+static const char completion_bash[] =
+	"# bash completion for kubectl-trace (kubectl trace completion bash)\n"
+	"_kubectl_trace() {\n"
+	"\tlocal cur=${COMP_WORDS[COMP_CWORD]} out directive\n"
+	"\tout=$(kubectl-trace __complete \"${COMP_WORDS[@]:1:COMP_CWORD}\" 2>/dev/null) || return\n"
+	"\tdirective=${out##*:}\n"
+	"\tout=$(printf '%s\\n' \"$out\" | sed '$d' | cut -f1)\n"
+	"\tCOMPREPLY=($(compgen -W \"$out\" -- \"$cur\"))\n"
+	"\tif [ $((directive & 4)) -eq 0 ] && [ ${#COMPREPLY[@]} -eq 0 ]; then\n"
+	"\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+	"\tfi\n"
+	"\t[ $((directive & 2)) -ne 0 ] && compopt -o nospace 2>/dev/null\n"
+	"\treturn 0\n"
+	"}\n"
+	"complete -F _kubectl_trace kubectl-trace\n";
+
+static const char completion_zsh[] =
+	"#compdef kubectl-trace\n"
+	"# zsh completion for kubectl-trace (kubectl trace completion zsh)\n"
+	"_kubectl_trace() {\n"
+	"\tlocal -a lines cands\n"
+	"\tlocal directive line\n"
+	"\tlines=(\"${(@f)$(kubectl-trace __complete \"${(@)words[2,CURRENT]}\" 2>/dev/null)}\")\n"
+	"\tdirective=${lines[-1]#:}\n"
+	"\tfor line in \"${(@)lines[1,-2]}\"; do cands+=(\"${line//:/\\:}\"); done\n"
+	"\tcands=(\"${(@)cands//$'\\t'/:}\")\n"
+	"\tif (( ${#cands} )); then\n"
+	"\t\tif (( directive & 2 )); then _describe 'kubectl-trace' cands -S ''\n"
+	"\t\telse _describe 'kubectl-trace' cands; fi\n"
+	"\telif (( ! (directive & 4) )); then\n"
+	"\t\t_files\n"
+	"\tfi\n"
+	"}\n"
+	"compdef _kubectl_trace kubectl-trace\n";
+
+const char *kt_completion_script(const char *shell)
+{
+	if (!strcmp(shell, "bash"))
+		return completion_bash;
+	if (!strcmp(shell, "zsh"))
+		return completion_zsh;
+	return NULL;
 }
 
 void kt_args_release(struct kt_args *a)

@@ -12,28 +12,40 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/buf.h"
 
-#define KT_VERSION "0.1.0"
+#define KT_MAX_VERBOSITY 10           /* -v N: 6 requests, 8 headers and bodies */
 #define KT_MAX_PROGRAM (512u * 1024)  /* program text; the body is at most 1 MiB */
 #define KT_MAX_PARAMS 64              /* positional program arguments */
 #define KT_MAX_PARAM_LEN 4096
 #define KT_MAX_DURATION 86400         /* --duration, seconds */
 
-enum kt_cmd { KT_CMD_NONE, KT_CMD_RUN, KT_CMD_CHECK, KT_CMD_VERSION, KT_CMD_HELP };
-enum kt_output { KT_OUT_TEXT, KT_OUT_JSON };
+enum kt_cmd {
+	KT_CMD_NONE, KT_CMD_RUN, KT_CMD_CHECK, KT_CMD_VERSION, KT_CMD_HELP,
+	KT_CMD_COMPLETION,        /* completion bash|zsh: a shell script */
+	KT_CMD_COMPLETE,          /* __complete WORDS...: cobra's protocol */
+};
+enum kt_output { KT_OUT_TEXT, KT_OUT_JSON, KT_OUT_YAML };
 
 struct kt_args {
 	enum kt_cmd cmd;
 	const char *target;       /* pod/NAME, NAME, deployment/NAME, replicaset/NAME */
 	const char *ns;           /* -n / --namespace */
 	const char *expr;         /* -e */
-	const char *file;         /* -f */
+	const char *file;         /* -f/--filename/--file; "-" is stdin */
 	const char *gateway, *gateway_ca;
 	const char *context, *kubeconfig, *cluster, *user, *token;
 	uint64_t duration;        /* 0: none given */
 	long request_timeout_ms;  /* --request-timeout; 0: default */
 	enum kt_output output;
+	int verbosity;            /* -v N (kubectl's klog levels) */
+	enum kt_cmd help_for;     /* KT_CMD_HELP: the subcommand asked about */
+	const char *shell;        /* completion: bash or zsh */
+	char **words;             /* __complete: the words after the command */
+	size_t nwords;
 	bool prefix;              /* --prefix: [pod/NAME/NODE] before each output line */
+	bool help;                /* -h/--help */
+	bool client_only;         /* version --client */
 	const char **params;      /* positional ARGS (NULL-terminated) */
 	size_t nparams;
 };
@@ -41,8 +53,18 @@ struct kt_args {
 /* argv[0] is the program name.  -EINVAL with a message for bad usage. */
 int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err);
 void kt_args_release(struct kt_args *a);
-/* The usage text. */
-const char *kt_usage(void);
+/* The usage text: the overview for KT_CMD_NONE/KT_CMD_HELP, else the
+ * subcommand's, with examples. */
+const char *kt_usage(enum kt_cmd cmd);
+
+/* Completion in cobra's __complete protocol (what kubectl 1.26+ expects
+ * from kubectl_complete-trace): candidates, one a line (TAB then a
+ * description), then ":DIRECTIVE".  words are the words after "trace",
+ * the last being the one completed (possibly empty). */
+int kt_complete(struct buf *out, char *const *words, size_t nwords);
+/* A completion script for `kubectl-trace` typed as a command (bash, zsh);
+ * NULL for another shell. */
+const char *kt_completion_script(const char *shell);
 
 /* "pod/NAME" or "NAME" (a pod), "deployment/NAME", "replicaset/NAME", in
  * kubectl's spellings (po, pods, deploy, deployments, rs, replicasets);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,8 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-curl.h"
 #include "lib/errors.h"
+#include "lib/util.h"
+#include "lib/version.h"
 #include "plugin/cli.h"
 #include "plugin/client.h"
 #include "lib/banned.h"
@@ -20,7 +24,55 @@ struct xfer {
 	bool streaming;           /* decided on the first body bytes */
 	bool decided;
 	int cb_err;               /* the line callback's error */
+	char user_agent[64];
+	uint64_t started_ns;
+	bool status_logged;
 };
+
+/* -v: kubectl's round-tripper lines, on stderr; the token never appears. */
+static void vlog(const struct kt_request *rq, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void vlog(const struct kt_request *rq, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rq->verbosity < level || !rq->log)
+		return;
+	fputs("kubectl-trace: ", rq->log);
+	va_start(ap, fmt);
+	vfprintf(rq->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', rq->log);
+	fflush(rq->log);
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t len = size * nmemb, n = len;
+
+	while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+		n--;
+	if (n && x->rq->verbosity >= 8) {
+		struct buf b = BUF_INIT(4096);
+
+		kt_add_clean(&b, data, MIN(n, 4000), false);
+		vlog(x->rq, 8, "Response Header: %s", b.s);
+		buf_release(&b);
+	}
+	if (!n && !x->status_logged) {
+		long code = 0;
+
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 200) {  /* not a 1xx interim answer */
+			vlog(x->rq, 6, "%s %s %ld %s in %llu milliseconds", x->rq->method ? x->rq->method : "POST",
+			     x->rq->url, code, kt_http_reason(code),
+			     (unsigned long long)((now_mono_ns() - x->started_ns) / 1000000));
+			x->status_logged = true;
+		}
+	}
+	return len;
+}
 
 void kt_response_release(struct kt_response *r)
 {
@@ -72,7 +124,8 @@ static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf
 		h = curl_slist_append(h, auth);
 		explicit_bzero(auth, strlen(auth));
 	}
-	h = curl_slist_append(h, "Content-Type: application/json");
+	if (!rq->method || strcmp(rq->method, "GET"))
+		h = curl_slist_append(h, "Content-Type: application/json");
 	h = curl_slist_append(h, "Accept: application/x-ndjson, application/json");
 	h = curl_slist_append(h, "Expect:");
 	if (!h)
@@ -83,11 +136,17 @@ static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "kubectl-trace/" KT_VERSION);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, x->user_agent);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	if (rq->method && !strcmp(rq->method, "GET")) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	}
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -144,9 +203,17 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 		goto out;
 	}
 	x.easy = e;
+	snprintf(x.user_agent, sizeof(x.user_agent), "kubectl-trace/%s", tg_version);
 	r = setup(&x, e, &hdrs, errbuf);
 	if (r < 0)
 		goto out;
+	vlog(rq, 6, "%s %s", rq->method ? rq->method : "POST", rq->url);
+	vlog(rq, 7, "Request Header: Authorization: %s", rq->token ? "Bearer <masked>" :
+		 rq->cert_pem ? "(client certificate)" : "(none)");
+	vlog(rq, 7, "Request Header: User-Agent: %s", x.user_agent);
+	if (rq->body && (!rq->method || strcmp(rq->method, "GET")))
+		vlog(rq, 8, "Request Body: %.*s", (int)MIN(rq->body_len, 64u * 1024), rq->body);
+	x.started_ns = now_mono_ns();
 	if (curl_multi_add_handle(m, e) != CURLM_OK) {
 		r = -ENOMEM;
 		goto out;
@@ -173,6 +240,8 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->code);
 	curl_multi_remove_handle(m, e);
 	resp->pending = ndjson_split_pending(&x.split);
+	if (resp->body.len)
+		vlog(rq, 8, "Response Body: %.*s", (int)MIN(resp->body.len, 64u * 1024), resp->body.s);
 	if (resp->cancelled) {
 		r = -ECANCELED;
 	} else if (x.cb_err) {

@@ -18,6 +18,7 @@
 #define KT_CHECK_TIMEOUT_MS 60000
 
 struct kt_request {
+	const char *method;       /* "POST" (NULL) or "GET" (no body) */
 	const char *url;
 	const char *body;
 	size_t body_len;
@@ -33,6 +34,9 @@ struct kt_request {
 	int cancel_fd;            /* -1: none */
 	ndjson_line_fn on_line;   /* NULL: collect the 2xx body too */
 	void *ctx;
+	int verbosity;            /* -v: 6 the request and its status, 7 request
+				     headers, 8 bodies and response headers */
+	FILE *log;                /* where -v logs (stderr) */
 };
 
 struct kt_response {

@@ -16,14 +16,13 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/version.h"
 #include "plugin/cli.h"
 #include "plugin/client.h"
 #include "plugin/exec.h"
 #include "plugin/kubeconfig.h"
 #include "plugin/render.h"
 #include "lib/banned.h"
-
-#define EXIT_INTERRUPTED 130
 
 static int sigpipe_w = -1;
 
@@ -62,7 +61,7 @@ static int fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return 1;
+	return KT_EXIT_FAILURE;
 }
 
 static const char *home_dir(void)
@@ -112,29 +111,193 @@ static char *request_body(const struct kt_args *a, const char *program)
 	return json_dumps(j, JSON_COMPACT);
 }
 
-static int print_status(long code, const char *body, size_t len, FILE *f)
+/* A JSON value on stdout as -o asks: indented JSON or a YAML document. */
+static void print_object(const json_t *j, enum kt_output mode)
+{
+	struct buf b = BUF_INIT(16u << 20);
+
+	if (mode == KT_OUT_YAML) {
+		kt_yaml_emit(&b, j);
+		fputs(b.s, stdout);
+	} else {
+		char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (t)
+			printf("%s\n", t);
+		free(t);
+	}
+	buf_release(&b);
+}
+
+/* Everything a request to the gateway needs, from the kubeconfig and flags. */
+struct conn {
+	struct kubeconfig kc;
+	struct kc_resolved res;
+	struct kc_exec_cred cred;
+	char *gw;                 /* the gateway's base URL, no trailing slash */
+	bool via_cluster;         /* no gateway configured: the API server */
+	struct kt_request rq;     /* TLS and credentials filled in */
+};
+
+static void conn_release(struct conn *c)
+{
+	kc_exec_cred_release(&c->cred);
+	kc_resolved_release(&c->res);
+	kubeconfig_release(&c->kc);
+	free(c->gw);
+	c->gw = NULL;
+}
+
+/* 0, or an exit status after printing why. */
+static int conn_open(const struct kt_args *a, struct conn *c)
+{
+	_cleanup_free_ char *warning = NULL, *err = NULL;
+	struct kc_load_opts lo = { .sz = sizeof(lo), .explicit_file = a->kubeconfig,
+				   .env = getenv("KUBECONFIG"), .home = home_dir() };
+	struct kc_overrides ov = { .context = a->context, .cluster = a->cluster, .user = a->user,
+				   .namespace = a->ns, .token = a->token };
+	const char *gateway, *gateway_ca;
+	int r;
+
+	c->rq = (struct kt_request){ .cancel_fd = -1, .verbosity = a->verbosity, .log = stderr };
+	r = kubeconfig_load(&lo, &c->kc, &warning, &err);
+	if (warning)
+		fprintf(stderr, "warning: %s\n", warning);
+	if (r < 0)
+		return fail("%s", err ? err : tg_strerror(r));
+	r = kubeconfig_resolve(&c->kc, &ov, &c->res, &err);
+	if (r < 0)
+		return fail("%s", err ? err : tg_strerror(r));
+	if (!dns_label(c->res.namespace))
+		return fail("namespace \"%s\" is not a valid namespace name", c->res.namespace);
+	if (!c->res.token && c->res.exec) {
+		r = kc_exec_run(c->res.exec, c->res.cluster_entry, isatty(0), &c->cred, &err);
+		if (r < 0)
+			return fail("user \"%s\": %s", c->res.user_name ? c->res.user_name : "",
+				    err ? err : tg_strerror(r));
+	}
+
+	/* where to: the gateway, or the API server as an aggregated API */
+	gateway = a->gateway ? a->gateway : getenv("TRACEGATE_URL");
+	c->via_cluster = !gateway || !*gateway;
+	if (c->via_cluster)
+		gateway = c->res.server;
+	if (!gateway || !*gateway)
+		return fail("no gateway configured: pass --gateway URL or set TRACEGATE_URL (and the "
+			    "cluster \"%s\" has no server to reach tracegate through)",
+			    c->res.cluster_entry ? c->res.cluster_entry->name : "");
+	if (!str_has_prefix(gateway, "https://"))
+		return fail("gateway \"%s\": only https:// is allowed (the request carries your token)",
+			    gateway);
+	c->gw = strdup(gateway);
+	if (!c->gw)
+		return fail("out of memory");
+	while (strlen(c->gw) > 8 && c->gw[strlen(c->gw) - 1] == '/')
+		c->gw[strlen(c->gw) - 1] = '\0';
+
+	gateway_ca = a->gateway_ca ? a->gateway_ca : getenv("TRACEGATE_CA");
+	if (gateway_ca && *gateway_ca) {
+		if (access(gateway_ca, R_OK) < 0)
+			return fail("gateway CA \"%s\": %s", gateway_ca, strerror(errno));
+		c->rq.ca_file = gateway_ca;
+	} else {
+		c->rq.ca_pem = c->res.ca;
+		c->rq.ca_len = c->res.ca_len;
+		/* the kubeconfig's insecure-skip-tls-verify describes its own server */
+		c->rq.insecure = c->via_cluster && c->res.insecure;
+	}
+	c->rq.token = c->res.token ? c->res.token : c->cred.token;
+	c->rq.cert_pem = c->res.cert ? c->res.cert : c->cred.cert;
+	c->rq.cert_len = c->res.cert ? c->res.cert_len : c->cred.cert_len;
+	c->rq.key_pem = c->res.key ? c->res.key : c->cred.key;
+	c->rq.key_len = c->res.key ? c->res.key_len : c->cred.key_len;
+	c->rq.connect_timeout_ms = a->request_timeout_ms;
+	return 0;
+}
+
+/*
+ * Without --gateway or TRACEGATE_URL the request went to the cluster's API
+ * server; one that does not serve tracegate answers 404 (or 401 when it
+ * does not know the user, 403 when RBAC hides the group) in its own words.
+ * Say what was tried and how to point the plugin at a gateway.
+ */
+static bool no_gateway_hint(const struct conn *c, long code, const char *body, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	json_t *details;
+
+	if (!c->via_cluster || (code != 401 && code != 404))
+		return false;
+	/* a Status about traces comes from tracegate itself: no hint */
+	j = json_loadb(body, len, 0, NULL);
+	details = json_object_get(j, "details");
+	if (json_is_string(json_object_get(details, "group")) &&
+	    !strcmp(json_string_value(json_object_get(details, "group")), "tracegate.dev") && code == 404)
+		return false;
+	fprintf(stderr,
+		"error: no gateway configured: without --gateway or TRACEGATE_URL, kubectl trace asks the "
+		"cluster's API server (%s) as an aggregated API, and it answered HTTP %ld (%s): tracegate "
+		"is not installed there, or does not know you.\n"
+		"Set TRACEGATE_URL=https://GATEWAY:PORT (and TRACEGATE_CA=FILE) or pass --gateway URL.\n",
+		c->gw, code, kt_http_reason(code));
+	return true;
+}
+
+static int print_status(const struct conn *c, long code, const char *body, size_t len,
+			const char *program)
 {
 	struct buf b = BUF_INIT(KT_MAX_STATUS_BODY * 2);
 
-	if (kt_status_render(&b, code, body, len) < 0)
-		fprintf(f, "Error from server (%s): the server answered HTTP %ld\n", kt_http_reason(code),
-			code);
+	if (no_gateway_hint(c, code, body, len))
+		return KT_EXIT_FAILURE;
+	if (kt_status_render_program(&b, code, body, len, program) < 0)
+		fprintf(stderr, "Error from server (%s): the server answered HTTP %ld\n",
+			kt_http_reason(code), code);
 	else
-		fputs(b.s, f);
+		fputs(b.s, stderr);
 	buf_release(&b);
-	return 1;
+	return kt_status_exit(code, body, len);
+}
+
+/* A transport failure: 0 when there was none, else the exit status. */
+static int transport_failed(const struct conn *c, int r, const struct kt_response *resp,
+			    const char *err)
+{
+	if (r == -TG_EUPSTREAM && resp->code == 0)
+		return fail("cannot reach gateway \"%s\": %s", c->gw, err ? err : "connection failed");
+	if (r == -TG_EUPSTREAM)
+		return fail("connection to gateway \"%s\" lost: %s", c->gw, err ? err : "connection failed");
+	if (r < 0)
+		return fail("gateway \"%s\": %s", c->gw, err ? err : tg_strerror(r));
+	return 0;
 }
 
 /* `check`: the gateway's decision. */
-static int check_result(const struct kt_response *resp)
+static int check_result(const struct conn *c, const struct kt_args *a,
+			const struct kt_response *resp, const char *program)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct buf b = BUF_INIT(64 * 1024);
 	const char *nl;
 	json_t *v;
 	size_t i;
+	bool ok = resp->code >= 200 && resp->code < 300;
 
-	if (resp->code >= 200 && resp->code < 300) {
+	if (a->output != KT_OUT_TEXT) {
+		/* the decision as one object: allowed, and the gateway's answer */
+		_cleanup_(json_decrefp) json_t *o = json_object();
+		json_t *ans;
+
+		nl = ok ? memchr(resp->body.s, '\n', resp->body.len) : NULL;
+		ans = json_loadb(resp->body.s, nl ? (size_t)(nl - resp->body.s) : resp->body.len, 0, NULL);
+		json_object_set_new(o, "allowed", json_boolean(ok));
+		json_object_set_new(o, "code", json_integer(resp->code));
+		json_object_set_new(o, ok ? "decision" : "status", ans ? ans : json_null());
+		print_object(o, a->output);
+		fflush(stdout);
+		return ok ? KT_EXIT_OK : kt_status_exit(resp->code, resp->body.s, resp->body.len);
+	}
+	if (ok) {
 		nl = memchr(resp->body.s, '\n', resp->body.len);
 		j = json_loadb(resp->body.s, nl ? (size_t)(nl - resp->body.s) : resp->body.len, 0, NULL);
 		buf_adds(&b, "allowed");
@@ -163,7 +326,7 @@ static int check_result(const struct kt_response *resp)
 		}
 		fputs(b.s, stdout);
 		buf_release(&b);
-		return 0;
+		return KT_EXIT_OK;
 	}
 	buf_release(&b);
 	if (kt_status_is_denial(resp->code)) {
@@ -171,171 +334,130 @@ static int check_result(const struct kt_response *resp)
 		fputs("denied\n", stdout);
 		fflush(stdout);
 	}
-	return print_status(resp->code, resp->body.s, resp->body.len, stderr);
+	return print_status(c, resp->code, resp->body.s, resp->body.len, program);
+}
+
+/* -f -: the program from standard input, with the same limit. */
+static int read_stdin(size_t max, char **ret, size_t *ret_len)
+{
+	struct buf b = BUF_INIT(max);
+	char chunk[65536];
+
+	for (;;) {
+		ssize_t n = read(0, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+
+			buf_release(&b);
+			return e;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(&b, chunk, (size_t)n) < 0) {
+			buf_release(&b);
+			return -EFBIG;
+		}
+	}
+	*ret_len = b.len;
+	*ret = b.alloc ? b.s : strdup("");
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int load_program(const struct kt_args *a, char **ret)
+{
+	const char *name = a->file && !strcmp(a->file, "-") ? "standard input" : a->file;
+	size_t len;
+	int r;
+
+	if (!a->file) {
+		*ret = strdup(a->expr);
+		return *ret ? 0 : fail("out of memory");
+	}
+	r = strcmp(a->file, "-") ? read_file(a->file, KT_MAX_PROGRAM, ret, &len)
+				 : read_stdin(KT_MAX_PROGRAM, ret, &len);
+	if (r == -EFBIG)
+		return fail("program file \"%s\": longer than %u bytes", name, KT_MAX_PROGRAM);
+	if (r < 0)
+		return fail("program file \"%s\": %s", name, strerror(-r));
+	if (memchr(*ret, '\0', len))
+		return fail("program file \"%s\": contains a NUL byte", name);
+	return 0;
 }
 
 static int run(struct kt_args *a)
 {
-	_cleanup_free_ char *program = NULL, *warning = NULL, *err = NULL, *body = NULL;
-	_cleanup_free_ char *url = NULL, *gw = NULL, *ns_esc = NULL;
-	struct kubeconfig kc = { 0 };
-	struct kc_resolved res = { 0 };
-	struct kc_exec_cred cred = { 0 };
-	struct kc_load_opts lo = { .sz = sizeof(lo), .explicit_file = a->kubeconfig,
-				   .env = getenv("KUBECONFIG"), .home = home_dir() };
-	struct kc_overrides ov = { .context = a->context, .cluster = a->cluster, .user = a->user,
-				   .namespace = a->ns, .token = a->token };
-	struct kt_request rq = { .cancel_fd = -1 };
+	_cleanup_free_ char *program = NULL, *err = NULL, *body = NULL, *url = NULL;
+	struct conn c = { 0 };
 	struct kt_response resp = { 0 };
 	struct kt_render rd;
-	const char *gateway, *gateway_ca;
-	bool via_cluster;
+	char *ns_esc = NULL;
 	CURL *esc = NULL;
-	int r, rc = 1;
+	int r, rc;
 
 	kt_render_init(&rd, stdout, stderr, a->output);
 	rd.prefix = a->prefix;
-	if (a->file) {
-		size_t len;
-
-		r = read_file(a->file, KT_MAX_PROGRAM, &program, &len);
-		if (r == -EFBIG)
-			return fail("program file \"%s\": longer than %u bytes", a->file, KT_MAX_PROGRAM);
-		if (r < 0)
-			return fail("program file \"%s\": %s", a->file, strerror(-r));
-		if (memchr(program, '\0', len))
-			return fail("program file \"%s\": contains a NUL byte", a->file);
-	} else {
-		program = strdup(a->expr);
-		if (!program)
-			return fail("out of memory");
-	}
-
-	r = kubeconfig_load(&lo, &kc, &warning, &err);
-	if (warning)
-		fprintf(stderr, "warning: %s\n", warning);
-	if (r < 0) {
-		rc = fail("%s", err ? err : tg_strerror(r));
+	rc = load_program(a, &program);
+	if (rc)
 		goto out;
-	}
-	r = kubeconfig_resolve(&kc, &ov, &res, &err);
-	if (r < 0) {
-		rc = fail("%s", err ? err : tg_strerror(r));
+	rd.program = program;
+	rc = conn_open(a, &c);
+	if (rc)
 		goto out;
-	}
-	if (!dns_label(res.namespace)) {
-		rc = fail("namespace \"%s\" is not a valid namespace name", res.namespace);
-		goto out;
-	}
-	if (!res.token && res.exec) {
-		r = kc_exec_run(res.exec, res.cluster_entry, isatty(0), &cred, &err);
-		if (r < 0) {
-			rc = fail("user \"%s\": %s", res.user_name ? res.user_name : "",
-				  err ? err : tg_strerror(r));
-			goto out;
-		}
-	}
-
-	/* where to: the gateway, or the API server as an aggregated API */
-	gateway = a->gateway ? a->gateway : getenv("TRACEGATE_URL");
-	via_cluster = !gateway || !*gateway;
-	if (via_cluster)
-		gateway = res.server;
-	if (!gateway || !*gateway) {
-		rc = fail("no gateway: pass --gateway URL or set TRACEGATE_URL (cluster \"%s\" has no server)",
-			  res.cluster_entry ? res.cluster_entry->name : "");
-		goto out;
-	}
-	if (!str_has_prefix(gateway, "https://")) {
-		rc = fail("gateway \"%s\": only https:// is allowed (the request carries your token)",
-			  gateway);
-		goto out;
-	}
-	gw = strdup(gateway);
-	if (!gw)
-		goto out;
-	while (strlen(gw) > 8 && gw[strlen(gw) - 1] == '/')
-		gw[strlen(gw) - 1] = '\0';
+	rc = KT_EXIT_FAILURE;
 	esc = curl_easy_init();
-	ns_esc = esc ? curl_easy_escape(esc, res.namespace, 0) : NULL;
+	ns_esc = esc ? curl_easy_escape(esc, c.res.namespace, 0) : NULL;
 	if (esc)
 		curl_easy_cleanup(esc);
-	if (!ns_esc || asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces%s", gw,
+	if (!ns_esc || asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces%s", c.gw,
 				ns_esc, a->cmd == KT_CMD_CHECK ? "?dryRun=All" : "") < 0)
 		goto out;
-
-	gateway_ca = a->gateway_ca ? a->gateway_ca : getenv("TRACEGATE_CA");
-	if (gateway_ca && *gateway_ca) {
-		if (access(gateway_ca, R_OK) < 0) {
-			rc = fail("gateway CA \"%s\": %s", gateway_ca, strerror(errno));
-			goto out;
-		}
-		rq.ca_file = gateway_ca;
-	} else {
-		rq.ca_pem = res.ca;
-		rq.ca_len = res.ca_len;
-		/* the kubeconfig's insecure-skip-tls-verify describes its own server */
-		rq.insecure = via_cluster && res.insecure;
-	}
 	body = request_body(a, program);
 	if (!body)
 		goto out;
-	rq.url = url;
-	rq.body = body;
-	rq.body_len = strlen(body);
-	rq.token = res.token ? res.token : cred.token;
-	rq.cert_pem = res.cert ? res.cert : cred.cert;
-	rq.cert_len = res.cert ? res.cert_len : cred.cert_len;
-	rq.key_pem = res.key ? res.key : cred.key;
-	rq.key_len = res.key ? res.key_len : cred.key_len;
-	rq.connect_timeout_ms = a->request_timeout_ms;
+	c.rq.url = url;
+	c.rq.body = body;
+	c.rq.body_len = strlen(body);
 	if (a->cmd == KT_CMD_CHECK) {
-		rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : KT_CHECK_TIMEOUT_MS;
+		c.rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : KT_CHECK_TIMEOUT_MS;
 	} else {
-		rq.on_line = kt_render_line_cb;
-		rq.ctx = &rd;
-		rq.cancel_fd = cancel_fd_setup();
+		c.rq.on_line = kt_render_line_cb;
+		c.rq.ctx = &rd;
+		c.rq.cancel_fd = cancel_fd_setup();
 	}
 
-	r = kt_post(&rq, &resp, &err);
+	r = kt_post(&c.rq, &resp, &err);
 	fflush(stdout);
 	if (r == -ECANCELED) {
 		/* closing the connection stops the trace; what came is printed */
 		fprintf(stderr, "interrupted: the trace was stopped\n");
-		rc = EXIT_INTERRUPTED;
-		goto out;
-	}
-	if (r == -TG_EUPSTREAM && resp.code == 0) {
-		rc = fail("cannot reach gateway \"%s\": %s", gw, err ? err : "connection failed");
-		goto out;
-	}
-	if (r == -TG_EUPSTREAM) {
-		rc = fail("connection to gateway \"%s\" lost: %s", gw, err ? err : "connection failed");
+		rc = KT_EXIT_INTERRUPTED;
 		goto out;
 	}
 	if (r == -EBADMSG) {
 		rc = fail("%s", rd.problem ? rd.problem : "the gateway sent a bad record");
 		goto out;
 	}
-	if (r < 0) {
-		rc = fail("gateway \"%s\": %s", gw, err ? err : tg_strerror(r));
+	rc = transport_failed(&c, r, &resp, err);
+	if (rc)
 		goto out;
-	}
 	if (a->cmd == KT_CMD_CHECK) {
-		rc = check_result(&resp);
+		rc = check_result(&c, a, &resp, program);
 		goto out;
 	}
 	if (resp.code < 200 || resp.code >= 300) {
-		rc = print_status(resp.code, resp.body.s, resp.body.len, stderr);
+		rc = print_status(&c, resp.code, resp.body.s, resp.body.len, program);
 		goto out;
 	}
 	if (resp.body.len || strncmp(resp.content_type, "application/x-ndjson", 20)) {
-		rc = fail("gateway \"%s\" answered with Content-Type \"%s\", not an NDJSON stream", gw,
+		rc = fail("gateway \"%s\" answered with Content-Type \"%s\", not an NDJSON stream", c.gw,
 			  resp.content_type);
 		goto out;
 	}
 	if (!rd.ended) {
-		rc = fail("the stream from gateway \"%s\" ended before the trace did%s", gw,
+		rc = fail("the stream from gateway \"%s\" ended before the trace did%s", c.gw,
 			  resp.pending ? " (in the middle of a record)" : "");
 		goto out;
 	}
@@ -347,37 +469,129 @@ static int run(struct kt_args *a)
 	rc = rd.exit_code;
 out:
 	curl_free(ns_esc);
-	ns_esc = NULL;
 	kt_response_release(&resp);
 	kt_render_release(&rd);
-	kc_exec_cred_release(&cred);
-	kc_resolved_release(&res);
-	kubeconfig_release(&kc);
+	conn_release(&c);
 	if (program)
 		explicit_bzero(program, strlen(program));
 	return rc;
 }
 
+/*
+ * `version`: this build, and the gateway's when one answers.  kubectl's
+ * shape: clientVersion and serverVersion (absent when unreachable, with
+ * the reason on stderr; a version is still a success).
+ */
+static int version(const struct kt_args *a)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL, *server = NULL;
+	_cleanup_free_ char *url = NULL, *err = NULL, *why = NULL;
+	struct conn c = { 0 };
+	struct kt_response resp = { 0 };
+	int r;
+
+	o = json_pack("{s:{s:s,s:s,s:s}}", "clientVersion", "version", tg_version, "gitCommit",
+		      tg_git_commit, "buildDate", tg_build_date);
+	if (!o)
+		return fail("out of memory");
+	if (!a->client_only) {
+		/* conn_open explains itself on stderr: that is the reason */
+		if (conn_open(a, &c) == 0 &&
+		    asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/version", c.gw) >= 0) {
+			c.rq.method = "GET";
+			c.rq.url = url;
+			c.rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : 10000;
+			r = kt_post(&c.rq, &resp, &err);
+			if (r < 0)
+				r = asprintf(&why, "cannot reach gateway \"%s\": %s", c.gw,
+					     err ? err : tg_strerror(r));
+			else if (resp.code != 200)
+				r = asprintf(&why, "gateway \"%s\" answered HTTP %ld to its version", c.gw,
+					     resp.code);
+			else if (!json_is_object(server = json_loadb(resp.body.s, resp.body.len, 0, NULL)))
+				r = asprintf(&why, "gateway \"%s\" sent a version that is not a JSON object",
+					     c.gw);
+			if (why)
+				fprintf(stderr, "warning: %s\n", why);
+			else
+				json_object_set(o, "serverVersion", server);
+			(void)r;
+		}
+	}
+	if (a->output == KT_OUT_TEXT) {
+		json_t *sv = json_object_get(o, "serverVersion");
+
+		printf("Client Version: %s (commit %s, built %s)\n", tg_version, tg_git_commit,
+		       tg_build_date);
+		if (sv) {
+			struct buf b = BUF_INIT(4096);
+			const char *k[] = { "version", "gitCommit", "buildDate" };
+			const char *sep[] = { "Gateway Version: ", " (commit ", ", built " };
+
+			/* the server's words: cleaned before they reach the terminal */
+			for (size_t i = 0; i < 3; i++) {
+				const char *v = json_string_value(json_object_get(sv, k[i]));
+
+				buf_adds(&b, sep[i]);
+				kt_add_clean(&b, v ? v : "unknown", strlen(v ? v : "unknown"), false);
+			}
+			printf("%s)\n", b.s);
+			buf_release(&b);
+		}
+	} else {
+		print_object(o, a->output);
+	}
+	kt_response_release(&resp);
+	conn_release(&c);
+	return KT_EXIT_OK;
+}
+
+static int complete(const struct kt_args *a)
+{
+	struct buf b = BUF_INIT(1u << 20);
+
+	kt_complete(&b, a->words, a->nwords);
+	fputs(b.s, stdout);
+	buf_release(&b);
+	return KT_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_free_ char *err = NULL;
+	const char *base = strrchr(argv[0], '/');
 	struct kt_args a;
 	int rc;
 
+	/* kubectl 1.26+ runs kubectl_complete-trace WORDS... for completion */
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "kubectl_complete-trace")) {
+		a = (struct kt_args){ .cmd = KT_CMD_COMPLETE, .words = argv + 1,
+				      .nwords = argc > 1 ? (size_t)(argc - 1) : 0 };
+		return complete(&a);
+	}
 	if (kt_args_parse(argc, argv, &a, &err) < 0) {
 		fprintf(stderr, "error: %s\nSee 'kubectl trace --help' for usage.\n",
 			err ? err : "bad arguments");
-		return 1;
+		return KT_EXIT_USAGE;
 	}
 	switch (a.cmd) {
 	case KT_CMD_HELP:
 	case KT_CMD_NONE:
-		fputs(kt_usage(), stdout);
-		rc = 0;
+		fputs(kt_usage(a.help_for), stdout);
+		rc = KT_EXIT_OK;
+		break;
+	case KT_CMD_COMPLETION:
+		fputs(kt_completion_script(a.shell), stdout);
+		rc = KT_EXIT_OK;
+		break;
+	case KT_CMD_COMPLETE:
+		rc = complete(&a);
 		break;
 	case KT_CMD_VERSION:
-		printf("kubectl-trace version %s\n", KT_VERSION);
-		rc = 0;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = version(&a);
+		curl_global_cleanup();
 		break;
 	default:
 		curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -9,6 +9,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
+#include "lib/util.h"
 #include "policy/output.h"
 #include "plugin/render.h"
 #include "lib/banned.h"
@@ -111,6 +112,8 @@ void kt_render_release(struct kt_render *r)
 {
 	free(r->problem);
 	r->problem = NULL;
+	free(r->last_error);
+	r->last_error = NULL;
 }
 
 static int render_problem(struct kt_render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -146,9 +149,19 @@ static void render_end(struct kt_render *r, json_t *j)
 	if (json_is_integer(v = json_object_get(j, "exitCode")))
 		r->exit_code = (int)(json_integer_value(v) & 0xff);
 	snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "");
-	if (reason && (!strcmp(reason, "error") || !strcmp(reason, "cpu-budget") ||
-		       !strcmp(reason, "rate-limit")) && r->exit_code == 0)
-		r->exit_code = 1;
+	if (!reason || r->exit_code != 0)
+		return;
+	/* the program's own exit(N) stands; otherwise the ending's class */
+	if (!strcmp(reason, "error"))
+		r->exit_code = r->error_class ? r->error_class : KT_EXIT_NODE;
+	else if (!strcmp(reason, "runner-lost") || !strcmp(reason, "node-failed"))
+		r->exit_code = KT_EXIT_NODE;
+	else if (!strcmp(reason, "cpu-budget") || !strcmp(reason, "rate-limit"))
+		r->exit_code = KT_EXIT_LIMIT;
+	else if (!strcmp(reason, "policy"))
+		r->exit_code = KT_EXIT_REFUSED;
+	else if (!strcmp(reason, "shutdown") || !strcmp(reason, "stopped"))
+		r->exit_code = KT_EXIT_STOPPED;
 }
 
 static void print_err_line(struct kt_render *r, const char *prefix, const char *node,
@@ -230,6 +243,51 @@ static void print_err_line(struct kt_render *r, const char *prefix, const char *
 	buf_release(&b);
 }
 
+/*
+ * An error from a node.  One in bpftrace's form (program:LINE:COL) is
+ * printed as bpftrace prints it, from the program's own text, once however
+ * many nodes found it; its class (refused by the runner's policy check, a
+ * program error) decides the exit status.
+ */
+static void render_error(struct kt_render *r, json_t *j)
+{
+	const char *msg = str_of(j, "message"), *loc, *m;
+	json_t *code = json_object_get(j, "code");
+	size_t loc_len, m_len;
+	struct buf b = BUF_INIT(64 * 1024);
+	int cls = KT_EXIT_NODE;
+
+	if (msg && kt_find_program_error(msg, &loc, &loc_len, &m, &m_len) == 0) {
+		cls = json_is_integer(code) && (json_integer_value(code) == 401 ||
+						json_integer_value(code) == 403)
+			      ? KT_EXIT_REFUSED : KT_EXIT_PROGRAM;
+		if (kt_program_error(&b, loc, loc_len, m, m_len, r->program) >= 0 &&
+		    !(r->last_error && !strcmp(r->last_error, b.s))) {
+			fputs(b.s, r->err);
+			fflush(r->err);
+			free(r->last_error);
+			r->last_error = strdup(b.s);
+		}
+	} else {
+		print_err_line(r, "error: ", str_of(j, "node"), msg);
+	}
+	buf_release(&b);
+	/* a program error explains a failure better than a lost node does */
+	if (!r->error_class || cls == KT_EXIT_PROGRAM || cls == KT_EXIT_REFUSED)
+		r->error_class = cls;
+}
+
+static void render_yaml_record(struct kt_render *r, json_t *j)
+{
+	struct buf b = BUF_INIT(KT_MAX_LINE * 4);
+
+	buf_adds(&b, "---\n");
+	kt_yaml_emit(&b, j);
+	fwrite(b.s, 1, b.len, r->out);
+	fflush(r->out);
+	buf_release(&b);
+}
+
 int kt_render_line(struct kt_render *r, const char *line, size_t len)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
@@ -243,11 +301,27 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	type = str_of(j, "type");
 	if (!type)
 		return render_problem(r, "gateway sent a record without \"type\"");
-	if (r->mode == KT_OUT_JSON) {
-		/* the raw stream, one record per line, as it arrives */
-		fwrite(line, 1, len, r->out);
-		fputc('\n', r->out);
-		fflush(r->out);
+	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
+		/* the raw stream, one record per line (document), as it arrives */
+		if (r->mode == KT_OUT_JSON) {
+			fwrite(line, 1, len, r->out);
+			fputc('\n', r->out);
+			fflush(r->out);
+		} else {
+			render_yaml_record(r, j);
+		}
+		if (!strcmp(type, "error")) {
+			const char *m = str_of(j, "message"), *loc, *mm;
+			json_t *code = json_object_get(j, "code");
+			size_t ll, ml;
+			int cls = KT_EXIT_NODE;
+
+			if (m && kt_find_program_error(m, &loc, &ll, &mm, &ml) == 0)
+				cls = json_is_integer(code) && json_integer_value(code) == 403
+					      ? KT_EXIT_REFUSED : KT_EXIT_PROGRAM;
+			if (!r->error_class || cls != KT_EXIT_NODE)
+				r->error_class = cls;
+		}
 		if (!strcmp(type, "end"))
 			render_end(r, j);
 		return 0;
@@ -281,7 +355,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		fflush(r->out);
 		buf_release(&b);
 	} else if (!strcmp(type, "error")) {
-		print_err_line(r, "error: ", str_of(j, "node"), str_of(j, "message"));
+		render_error(r, j);
 	} else if (!strcmp(type, "status")) {
 		const char *phase = str_of(j, "phase");
 		json_t *probes = json_object_get(j, "probes");
@@ -316,6 +390,7 @@ int kt_render_line_cb(void *ctx, const char *line, size_t len)
 const char *kt_http_reason(long code)
 {
 	switch (code) {
+	case 200: return "OK";
 	case 400: return "BadRequest";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -340,6 +415,136 @@ bool kt_status_is_denial(long code)
 
 int kt_status_render(struct buf *out, long code, const char *body, size_t len)
 {
+	return kt_status_render_program(out, code, body, len, NULL);
+}
+
+/* "program:LINE:COL" */
+static bool located(const char *f)
+{
+	const char *p;
+
+	if (!f || !str_has_prefix(f, "program:"))
+		return false;
+	p = f + strlen("program:");
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p++ != ':' || *p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return !*p;
+}
+
+int kt_find_program_error(const char *text, const char **ret_loc, size_t *ret_loc_len,
+			  const char **ret_msg, size_t *ret_msg_len)
+{
+	for (const char *p = strstr(text, "program:"); p; p = strstr(p + 1, "program:")) {
+		const char *q = p + strlen("program:"), *loc = q;
+
+		if (*q < '0' || *q > '9')
+			continue;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (*q++ != ':' || *q < '0' || *q > '9')
+			continue;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q[0] != ':' || q[1] != ' ')
+			continue;
+		*ret_loc = loc;
+		*ret_loc_len = (size_t)(q - loc);
+		*ret_msg = q + 2;
+		*ret_msg_len = strcspn(q + 2, "\n");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int kt_program_error(struct buf *out, const char *loc, size_t loc_len, const char *msg,
+		     size_t msg_len, const char *program)
+{
+	uint64_t line = 0, col = 0;
+	const char *p = loc, *end = loc + loc_len, *src;
+	int r;
+
+	while (p < end && *p >= '0' && *p <= '9' && line < 100000000)
+		line = line * 10 + (uint64_t)(*p++ - '0');
+	if (p < end && *p == ':')
+		p++;
+	while (p < end && *p >= '0' && *p <= '9' && col < 100000000)
+		col = col * 10 + (uint64_t)(*p++ - '0');
+	if (msg_len >= 7 && !strncmp(msg, "ERROR: ", 7)) {
+		msg += 7;
+		msg_len -= 7;
+	}
+	r = buf_adds(out, "program:");
+	if (r >= 0)
+		r = kt_add_clean(out, loc, loc_len, false);
+	if (r >= 0)
+		r = buf_adds(out, ": ERROR: ");
+	if (r >= 0)
+		r = kt_add_clean(out, msg, msg_len, false);
+	if (r >= 0)
+		r = buf_addc(out, '\n');
+	if (r < 0 || !program || line == 0)
+		return r;
+	src = program;
+	for (uint64_t l = 1; l < line && src; l++) {
+		src = strchr(src, '\n');
+		if (src)
+			src++;
+	}
+	if (!src || (!*src && line > 1))
+		return 0;
+	{
+		size_t n = strcspn(src, "\n");
+
+		if (n > 4096)
+			return 0;  /* no caret under a line nobody can read */
+		r = kt_add_clean(out, src, n, false);
+		if (r >= 0)
+			r = buf_addc(out, '\n');
+		/* blanks up to the column, tabs where the source has tabs */
+		for (uint64_t c = 1; r >= 0 && c < col && c <= n; c++)
+			r = buf_addc(out, src[c - 1] == '\t' ? '\t' : ' ');
+		if (r >= 0)
+			r = buf_adds(out, "^\n");
+	}
+	return r;
+}
+
+int kt_status_exit(long code, const char *body, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	json_t *causes, *c;
+	const char *msg;
+	size_t i;
+
+	switch (code) {
+	case 401:
+	case 403:
+	case 429:
+		return KT_EXIT_REFUSED;
+	case 400:
+		j = json_loadb(body, len, 0, NULL);
+		msg = str_of(j, "message");
+		if (msg && str_has_prefix(msg, "program:"))
+			return KT_EXIT_PROGRAM;
+		causes = json_object_get(json_object_get(j, "details"), "causes");
+		json_array_foreach(causes, i, c)
+			if (located(str_of(c, "field")))
+				return KT_EXIT_PROGRAM;
+		return KT_EXIT_FAILURE;
+	default:
+		return KT_EXIT_FAILURE;
+	}
+}
+
+int kt_status_render_program(struct buf *out, long code, const char *body, size_t len,
+			     const char *program)
+{
 	_cleanup_(json_decrefp) json_t *j = json_loadb(body, len, 0, NULL);
 	const char *reason = NULL, *msg = NULL;
 	json_t *causes = NULL, *c;
@@ -350,6 +555,55 @@ int kt_status_render(struct buf *out, long code, const char *body, size_t len)
 		reason = str_of(j, "reason");
 		msg = str_of(j, "message");
 		causes = json_object_get(json_object_get(j, "details"), "causes");
+	}
+	if (program) {
+		bool any = false;
+
+		json_array_foreach(causes, i, c) {
+			const char *f = str_of(c, "field"), *m = str_of(c, "message");
+
+			if (i >= 100 || !m || !located(f))
+				continue;
+			f += strlen("program:");
+			r = kt_program_error(out, f, strlen(f), m, strlen(m), program);
+			if (r < 0)
+				return r;
+			any = true;
+		}
+		if (any && code == 400)
+			return 0;  /* the program's errors are the whole answer, as bpftrace's */
+		/* the policy's one-line summary repeats the causes: keep its tail */
+		if (any && msg && str_has_prefix(msg, "denied: ") && strstr(msg, "; policies tried: "))
+			msg = NULL;
+		if (any) {
+			const char *tried = str_of(j, "message") ? strstr(str_of(j, "message"), "; policies tried: ") : NULL;
+
+			r = buf_adds(out, "Error from server (");
+			if (r >= 0)
+				r = add_clean_str(out, reason && *reason ? reason : kt_http_reason(code), false);
+			if (r >= 0)
+				r = buf_adds(out, "): ");
+			if (r >= 0)
+				r = add_clean_str(out, msg ? msg : "the program is denied by policy", false);
+			if (r >= 0 && !msg && tried)
+				r = add_clean_str(out, tried, false);
+			if (r >= 0)
+				r = buf_addc(out, '\n');
+			json_array_foreach(causes, i, c) {
+				const char *m = str_of(c, "message");
+
+				if (r < 0 || i >= 100)
+					break;
+				if (!m || located(str_of(c, "field")))
+					continue;
+				r = buf_adds(out, "  ");
+				if (r >= 0)
+					r = add_clean_str(out, m, false);
+				if (r >= 0)
+					r = buf_addc(out, '\n');
+			}
+			return r < 0 ? r : 0;
+		}
 	}
 	r = buf_adds(out, "Error from server (");
 	if (r >= 0)
@@ -392,4 +646,139 @@ int kt_status_render(struct buf *out, long code, const char *body, size_t len)
 			r = buf_addc(out, '\n');
 	}
 	return r < 0 ? r : 0;
+}
+
+/* --- YAML ---------------------------------------------------------------------------- */
+
+/* A string YAML reads back as the same string when written plain. */
+static bool yaml_plain(const char *s, size_t n)
+{
+	static const char *const words[] = { "true", "false", "yes", "no", "on", "off", "null",
+					     "y", "n", "~" };
+
+	if (!n || n > 200)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_' || s[0] == '/'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '/' || c == '-' || c == '@'))
+			return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
+			return false;
+	return true;
+}
+
+static int yaml_scalar(struct buf *out, const json_t *v)
+{
+	char *t;
+	int r;
+
+	if (json_is_string(v) && yaml_plain(json_string_value(v), json_string_length(v)))
+		return buf_add(out, json_string_value(v), json_string_length(v));
+	/* JSON's double-quoted strings, numbers, true, false, null are YAML's too */
+	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (!t)
+		return -ENOMEM;
+	r = buf_adds(out, t);
+	free(t);
+	return r;
+}
+
+static int yaml_indent(struct buf *out, int n)
+{
+	int r = 0;
+
+	while (r >= 0 && n-- > 0)
+		r = buf_addc(out, ' ');
+	return r;
+}
+
+static bool yaml_empty_or_scalar(const json_t *v)
+{
+	return !(json_is_object(v) && json_object_size(v)) && !(json_is_array(v) && json_array_size(v));
+}
+
+static int yaml_inline(struct buf *out, const json_t *v)
+{
+	if (json_is_object(v))
+		return buf_adds(out, "{}");
+	if (json_is_array(v))
+		return buf_adds(out, "[]");
+	return yaml_scalar(out, v);
+}
+
+/* A block collection at indent; the first line's indent is already written
+ * when first_done (the "- " of a sequence item). */
+static int yaml_block(struct buf *out, const json_t *v, int indent, bool first_done, int depth)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	int r = 0;
+
+	if (depth > 64)
+		return -E2BIG;
+	if (json_is_object(v)) {
+		bool first = true;
+
+		json_object_foreach((json_t *)v, k, e) {
+			json_t *key = json_string(k);
+
+			if (!(first && first_done))
+				r = yaml_indent(out, indent);
+			first = false;
+			if (r >= 0)
+				r = key ? yaml_scalar(out, key) : -ENOMEM;
+			json_decref(key);
+			if (r >= 0)
+				r = buf_addc(out, ':');
+			if (r >= 0 && yaml_empty_or_scalar(e)) {
+				r = buf_addc(out, ' ');
+				if (r >= 0)
+					r = yaml_inline(out, e);
+				if (r >= 0)
+					r = buf_addc(out, '\n');
+			} else if (r >= 0) {
+				r = buf_addc(out, '\n');
+				if (r >= 0)
+					r = yaml_block(out, e, json_is_array(e) ? indent : indent + 2, false,
+						       depth + 1);
+			}
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	json_array_foreach(v, i, e) {
+		if (!(i == 0 && first_done))
+			r = yaml_indent(out, indent);
+		if (r >= 0)
+			r = buf_adds(out, "- ");
+		if (r >= 0 && yaml_empty_or_scalar(e)) {
+			r = yaml_inline(out, e);
+			if (r >= 0)
+				r = buf_addc(out, '\n');
+		} else if (r >= 0) {
+			r = yaml_block(out, e, indent + 2, true, depth + 1);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int kt_yaml_emit(struct buf *out, const json_t *v)
+{
+	int r;
+
+	if (yaml_empty_or_scalar(v)) {
+		r = yaml_inline(out, v);
+		return r < 0 ? r : buf_addc(out, '\n');
+	}
+	return yaml_block(out, v, 0, false, 0);
 }

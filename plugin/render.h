@@ -12,8 +12,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 #include "lib/buf.h"
 #include "plugin/cli.h"
+
+/*
+ * kubectl-trace's exit statuses, one meaning each (agreed with the
+ * gateway's endings, docs/kubectl-trace.md):
+ */
+#define KT_EXIT_OK 0          /* or the program's own exit(N) code */
+#define KT_EXIT_FAILURE 1     /* anything else that went wrong */
+#define KT_EXIT_USAGE 2       /* bad command line */
+#define KT_EXIT_REFUSED 3     /* RBAC, policy, limits, check denied */
+#define KT_EXIT_PROGRAM 4     /* parse, semantics, compile, verifier */
+#define KT_EXIT_NODE 5        /* a node failed, a runner was lost */
+#define KT_EXIT_LIMIT 6       /* stopped by the cpu budget or rate limit */
+#define KT_EXIT_STOPPED 7     /* stopped by the gateway (shutdown, operator) */
+#define KT_EXIT_INTERRUPTED 130 /* Ctrl-C */
 
 #define KT_MAX_LINE (8u << 20)       /* one NDJSON record from the gateway */
 #define KT_MAX_STATUS_BODY (1u << 20) /* a refusal's body */
@@ -47,6 +62,9 @@ struct kt_render {
 	int64_t events, drops;
 	char end_reason[32];
 	char *problem;            /* a record we could not render (caller frees) */
+	const char *program;      /* the program's text: errors quote its lines */
+	int error_class;          /* KT_EXIT_* of the errors seen, 0 none */
+	char *last_error;         /* the last program error printed (printed once) */
 };
 
 void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mode);
@@ -66,6 +84,30 @@ const char *kt_http_reason(long code);
  * first line of the body).  Control characters from the server are
  * replaced, so nothing it sends can drive the terminal. */
 int kt_status_render(struct buf *out, long code, const char *body, size_t len);
+/* The same for a request that carried program (may be NULL): causes
+ * located in it ("field":"program:LINE:COL") are printed as bpftrace
+ * prints an error, with the source line and a caret, and not repeated in
+ * the summary line (a 400, a program error, has no summary line). */
+int kt_status_render_program(struct buf *out, long code, const char *body, size_t len,
+			     const char *program);
+/* The exit status (KT_EXIT_*) a refusal means. */
+int kt_status_exit(long code, const char *body, size_t len);
+
+/* bpftrace's form of an error at LINE:COL of program:
+ *   program:LINE:COL: ERROR: msg
+ *   <the source line>
+ *   <blanks>^
+ * loc is "LINE:COL" (what follows "program:"); msg one line. */
+int kt_program_error(struct buf *out, const char *loc, size_t loc_len, const char *msg,
+		     size_t msg_len, const char *program);
+/* Finds "program:LINE:COL: " in text: 0 with the location and the message
+ * that follows it (to the end of its line), -ENOENT when there is none. */
+int kt_find_program_error(const char *text, const char **ret_loc, size_t *ret_loc_len,
+			  const char **ret_msg, size_t *ret_msg_len);
+
+/* A JSON value as a YAML block (kubectl's -o yaml): keys in order,
+ * strings quoted when YAML would read them as something else. */
+int kt_yaml_emit(struct buf *out, const json_t *v);
 /* For `check`: 1 when body is a refusal that is a decision (400, 403),
  * i.e. "denied" rather than "could not decide". */
 bool kt_status_is_denial(long code);

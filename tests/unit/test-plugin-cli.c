@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "lib/buf.h"
 #include "plugin/cli.h"
 
 #define ARGV(...) ((char *[]){ "kubectl-trace", __VA_ARGS__, NULL })
@@ -110,11 +111,98 @@ static void test_help_version(void **state)
 	assert_int_equal(a.cmd, KT_CMD_HELP);
 	assert_int_equal(PARSE(&a, &err, "--help"), 0);
 	assert_int_equal(a.cmd, KT_CMD_HELP);
+	assert_int_equal(a.help_for, KT_CMD_NONE);
+	/* a subcommand's --help wants none of its arguments */
 	assert_int_equal(PARSE(&a, &err, "run", "-h"), 0);
 	assert_int_equal(a.cmd, KT_CMD_HELP);
+	assert_int_equal(a.help_for, KT_CMD_RUN);
+	assert_int_equal(PARSE(&a, &err, "check", "--help", "--duration", "3"), 0);
+	assert_int_equal(a.help_for, KT_CMD_CHECK);
+	assert_int_equal(PARSE(&a, &err, "help", "version"), 0);
+	assert_int_equal(a.cmd, KT_CMD_HELP);
+	assert_int_equal(a.help_for, KT_CMD_VERSION);
 	assert_int_equal(PARSE(&a, &err, "version"), 0);
 	assert_int_equal(a.cmd, KT_CMD_VERSION);
-	assert_non_null(strstr(kt_usage(), "kubectl trace run TARGET"));
+	assert_int_equal(PARSE(&a, &err, "version", "--client", "-o", "yaml"), 0);
+	assert_true(a.client_only);
+	assert_int_equal(a.output, KT_OUT_YAML);
+	assert_non_null(strstr(kt_usage(KT_CMD_NONE), "Commands:"));
+	/* each command's help is its own, with examples */
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "kubectl trace run TARGET"));
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "Examples:"));
+	assert_null(strstr(kt_usage(KT_CMD_RUN), "kubectl trace version [--client]"));
+	assert_non_null(strstr(kt_usage(KT_CMD_CHECK), "Examples:"));
+	assert_non_null(strstr(kt_usage(KT_CMD_VERSION), "Examples:"));
+	assert_non_null(strstr(kt_usage(KT_CMD_COMPLETION), "Examples:"));
+}
+
+static void test_filename_verbosity_completion(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+	int r;
+
+	assert_int_equal(PARSE(&a, &err, "run", "web", "--filename", "p.bt"), 0);
+	assert_string_equal(a.file, "p.bt");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "run", "web", "--file=p.bt"), 0);
+	assert_string_equal(a.file, "p.bt");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "check", "web", "-f", "-", "x"), 0);
+	assert_string_equal(a.file, "-");
+	assert_int_equal(a.nparams, 1);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-e", "x", "-v", "6"), 0);
+	assert_int_equal(a.verbosity, 6);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-e", "x", "--v=8"), 0);
+	assert_int_equal(a.verbosity, 8);
+	kt_args_release(&a);
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-v", "99");
+	expect_error(r, err, "want a level from 0 to 10");
+	err = NULL;
+	assert_int_equal(PARSE(&a, &err, "completion", "zsh"), 0);
+	assert_int_equal(a.cmd, KT_CMD_COMPLETION);
+	assert_string_equal(a.shell, "zsh");
+	r = PARSE(&a, &err, "completion", "fish");
+	expect_error(r, err, "want one shell, bash or zsh");
+	err = NULL;
+	/* a flag another command takes is named, not ignored */
+	r = PARSE(&a, &err, "version", "--duration", "5");
+	expect_error(r, err, "version: flag --duration does not apply");
+	err = NULL;
+	r = PARSE(&a, &err, "check", "web", "-e", "x", "--prefix");
+	expect_error(r, err, "check: flag --prefix does not apply");
+	err = NULL;
+	assert_int_equal(PARSE(&a, &err, "__complete", "run", "--na"), 0);
+	assert_int_equal(a.cmd, KT_CMD_COMPLETE);
+	assert_int_equal(a.nwords, 2);
+}
+
+static void complete_is(const char *want, size_t n, char **words)
+{
+	struct buf b = BUF_INIT(1 << 20);
+
+	assert_int_equal(kt_complete(&b, words, n), 0);
+	if (strcmp(b.s, want))
+		fail_msg("completion of \"%s\": want\n%s\ngot\n%s", words[n - 1], want, b.s);
+	buf_release(&b);
+}
+
+static void test_complete(void **state)
+{
+	complete_is("check\task whether a program would be allowed\n"
+		    "completion\ta shell completion script\n:4\n",
+		    1, (char *[]){ "c" });
+	complete_is("--namespace\tthe target's namespace\n:4\n", 2, (char *[]){ "run", "--nam" });
+	complete_is("--prefix\tbegin each line with its source\n:4\n", 2, (char *[]){ "run", "--pre" });
+	complete_is(":4\n", 2, (char *[]){ "check", "--pre" });
+	complete_is("json\n:4\n", 3, (char *[]){ "run", "-o", "j" });
+	complete_is(":0\n", 3, (char *[]){ "run", "--filename", "" });
+	complete_is("deployment/\tevery running pod of a deployment\n:6\n", 4,
+		    (char *[]){ "run", "-n", "team-a", "dep" });
+	complete_is(":4\n", 3, (char *[]){ "run", "pod/web-a", "" });
+	complete_is("bash\n:4\n", 2, (char *[]){ "completion", "b" });
 }
 
 static void test_errors(void **state)
@@ -130,7 +218,7 @@ static void test_errors(void **state)
 	expect_error(r, err, "no TARGET");
 	err = NULL;
 	r = PARSE(&a, &err, "run", "web");
-	expect_error(r, err, "exactly one of -e PROG and -f FILE");
+	expect_error(r, err, "exactly one of -e PROGRAM and -f FILE");
 	err = NULL;
 	r = PARSE(&a, &err, "run", "web", "-e", "x", "-f", "y");
 	expect_error(r, err, "exactly one of");
@@ -153,8 +241,8 @@ static void test_errors(void **state)
 	r = PARSE(&a, &err, "run", "web", "-e", "x", "--duration", "2000000");
 	expect_error(r, err, "more than 86400 seconds");
 	err = NULL;
-	r = PARSE(&a, &err, "run", "web", "-e", "x", "-o", "yaml");
-	expect_error(r, err, "flag -o \"yaml\": want text or json");
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-o", "xml");
+	expect_error(r, err, "flag -o \"xml\": want text, json or yaml");
 	err = NULL;
 	r = PARSE(&a, &err, "run", "web", "-e", "x", "--gateway", "ftp://x");
 	expect_error(r, err, "want an https:// URL");
@@ -260,6 +348,8 @@ int main(void)
 		cmocka_unit_test(test_run_all_flags),
 		cmocka_unit_test(test_flag_spellings),
 		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_filename_verbosity_completion),
+		cmocka_unit_test(test_complete),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_limits),

@@ -166,7 +166,7 @@ static void test_render_multi_node(void **state)
 	cap_open(&c, KT_OUT_TEXT);
 	for (size_t i = 0; multi[i]; i++)
 		assert_int_equal(feed(&c, multi[i]), 0);
-	assert_int_equal(c.r.exit_code, 1);
+	assert_int_equal(c.r.exit_code, KT_EXIT_NODE);
 	cap_close(&c);
 	assert_string_equal(c.out, "Attaching 1 probe...\ncat /m1\ncat /m2\ncat /m2b\nhalf other\n"
 				   "end of node-2\n@[cat]: 5\n");
@@ -226,7 +226,7 @@ static void test_render_json_and_bad_lines(void **state)
 	assert_int_equal(feed(&c, l1), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"error\",\"drops\":0}"), 0);
 	assert_true(c.r.ended);
-	assert_int_equal(c.r.exit_code, 1);  /* the trace failed */
+	assert_int_equal(c.r.exit_code, KT_EXIT_NODE);  /* the trace failed on its node */
 	assert_int_equal(feed(&c, "not json"), -EBADMSG);
 	assert_non_null(strstr(c.r.problem, "not a JSON object"));
 	assert_int_equal(feed(&c, "{\"no\":\"type\"}"), -EBADMSG);
@@ -296,6 +296,107 @@ static void test_status_not_a_status(void **state)
 	assert_string_equal(kt_http_reason(418), "Unknown");
 }
 
+/* A node found a program error: bpftrace's form, from the program's own
+ * text, once for two nodes; the exit status says "program error". */
+static void test_render_node_program_error(void **state)
+{
+	static const char prog[] = "BEGIN { }\n\ttracepoint:syscalls:sys_enter_openat { printf(\"%d\\n\", comm); }\n";
+	static const char rec[] =
+		"{\"type\":\"error\",\"node\":\"%s\",\"code\":400,\"message\":\"runner \\\"%s\\\" refused the "
+		"session (HTTP 400): program:2:42: ERROR: printf: \\\"%%d\\\" (argument 1) expects a value of "
+		"type integer (string supplied)\\ntracepoint...\\n     ^\"}";
+	char line[1024];
+	struct cap c;
+
+	cap_open(&c, KT_OUT_TEXT);
+	c.r.program = prog;
+	snprintf(line, sizeof(line), rec, "node-1", "node-1");
+	assert_int_equal(feed(&c, line), 0);
+	snprintf(line, sizeof(line), rec, "node-2", "node-2");
+	assert_int_equal(feed(&c, line), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"error\"}"), 0);
+	assert_int_equal(c.r.exit_code, KT_EXIT_PROGRAM);
+	cap_close(&c);
+	assert_string_equal(c.err,
+			    "program:2:42: ERROR: printf: \"%d\" (argument 1) expects a value of type integer (string supplied)\n"
+			    "\ttracepoint:syscalls:sys_enter_openat { printf(\"%d\\n\", comm); }\n"
+			    "\t                                        ^\n");
+	cap_free(&c);
+
+	/* the runner's own policy check (403) is a refusal */
+	cap_open(&c, KT_OUT_TEXT);
+	c.r.program = prog;
+	assert_int_equal(feed(&c, "{\"type\":\"error\",\"code\":403,\"message\":\"program:1:1: field\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"error\"}"), 0);
+	assert_int_equal(c.r.exit_code, KT_EXIT_REFUSED);
+	cap_close(&c);
+	assert_string_equal(c.err, "program:1:1: ERROR: field\nBEGIN { }\n^\n");
+	cap_free(&c);
+}
+
+/* Refusals of the gateway that point into the program: bpftrace's form,
+ * and nothing said twice. */
+static void test_status_program(void **state)
+{
+	struct buf b = BUF_INIT(0);
+	const char prog[] = "tracepoint:syscalls:sys_enter_openat\n{ @x = counnt(); }";
+	const char bad[] = "{\"kind\":\"Status\",\"message\":\"program:2:8: function \\\"counnt\\\" is not known\","
+			   "\"reason\":\"BadRequest\",\"code\":400,\"details\":{\"causes\":[{\"field\":\"program:2:8\","
+			   "\"message\":\"function \\\"counnt\\\" is not known\"}]}}";
+	const char denied[] = "{\"kind\":\"Status\",\"message\":\"denied: 1:1: probe \\\"kprobe:vfs_read\\\" is not "
+			      "allowed; policies tried: \\\"restricted\\\"\",\"reason\":\"Forbidden\",\"code\":403,"
+			      "\"details\":{\"causes\":[{\"field\":\"program:1:1\",\"message\":\"probe \\\"kprobe:vfs_read\\\" "
+			      "is not allowed\"}]}}";
+
+	assert_int_equal(kt_status_render_program(&b, 400, bad, strlen(bad), prog), 0);
+	assert_string_equal(b.s, "program:2:8: ERROR: function \"counnt\" is not known\n"
+				 "{ @x = counnt(); }\n"
+				 "       ^\n");
+	assert_int_equal(kt_status_exit(400, bad, strlen(bad)), KT_EXIT_PROGRAM);
+	buf_clear(&b);
+	assert_int_equal(kt_status_render_program(&b, 403, denied, strlen(denied), "kprobe:vfs_read { }"), 0);
+	assert_string_equal(b.s, "program:1:1: ERROR: probe \"kprobe:vfs_read\" is not allowed\n"
+				 "kprobe:vfs_read { }\n"
+				 "^\n"
+				 "Error from server (Forbidden): the program is denied by policy; policies tried: \"restricted\"\n");
+	assert_int_equal(kt_status_exit(403, denied, strlen(denied)), KT_EXIT_REFUSED);
+	assert_int_equal(kt_status_exit(429, "", 0), KT_EXIT_REFUSED);
+	assert_int_equal(kt_status_exit(400, "{\"message\":\"body is not JSON\"}", 29), KT_EXIT_FAILURE);
+	assert_int_equal(kt_status_exit(503, "", 0), KT_EXIT_FAILURE);
+	/* a line past the program's end: the message alone */
+	buf_clear(&b);
+	assert_int_equal(kt_program_error(&b, "9:1", 3, "x", 1, prog), 0);
+	assert_string_equal(b.s, "program:9:1: ERROR: x\n");
+	buf_release(&b);
+}
+
+static void test_yaml(void **state)
+{
+	struct buf b = BUF_INIT(0);
+	json_t *j = json_loads("{\"type\":\"map\",\"name\":\"@x\",\"keyed\":true,\"n\":3,"
+			       "\"entries\":[{\"key\":\"a: b\",\"keyv\":[\"yes\",1]},{}],"
+			       "\"empty\":[],\"o\":{\"s\":\"line\\nnext\",\"t\":\"plain-word\"}}", 0, NULL);
+
+	assert_non_null(j);
+	assert_int_equal(kt_yaml_emit(&b, j), 0);
+	assert_string_equal(b.s, "type: map\n"
+				 "name: \"@x\"\n"
+				 "keyed: true\n"
+				 "\"n\": 3\n"  /* YAML 1.1 reads a bare n as false */
+				 "entries:\n"
+				 "- key: \"a: b\"\n"
+				 "  keyv:\n"
+				 "  - \"yes\"\n"
+				 "  - 1\n"
+				 "- {}\n"
+				 "empty: []\n"
+				 "o:\n"
+				 "  s: \"line\\nnext\"\n"
+				 "  t: plain-word\n");
+	json_decref(j);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +408,9 @@ int main(void)
 		cmocka_unit_test(test_render_json_and_bad_lines),
 		cmocka_unit_test(test_status_forbidden_one_line),
 		cmocka_unit_test(test_status_causes),
+		cmocka_unit_test(test_render_node_program_error),
+		cmocka_unit_test(test_status_program),
+		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_status_not_a_status),
 	};
 
