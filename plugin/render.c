@@ -597,6 +597,11 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 				if (!m || located(str_of(c, "field")))
 					continue;
 				r = buf_adds(out, "  ");
+				if (r >= 0 && str_of(c, "field") && *str_of(c, "field")) {
+					r = add_clean_str(out, str_of(c, "field"), false);
+					if (r >= 0)
+						r = buf_adds(out, ": ");
+				}
 				if (r >= 0)
 					r = add_clean_str(out, m, false);
 				if (r >= 0)

@@ -98,7 +98,8 @@ denied() {
 	local name=$1 re bad=
 	kcheck "$2" "$3" "$4" "$5"
 	shift 5
-	if [ $rc -ne 1 ] || ! grep -q '^denied' "$out" || ! grep -q 'Forbidden' "$err"; then
+	# exit status 3: refused (docs/kubectl-trace.md)
+	if [ $rc -ne 3 ] || ! grep -q '^denied' "$out" || ! grep -q 'Forbidden' "$err"; then
 		bad="not denied (rc=$rc)"
 	fi
 	for re in "$@"; do
@@ -162,14 +163,14 @@ allowed "two policies: the first by name that allows is the one in force" alice 
 	'BEGIN { printf("%s\n", "hi"); }' tenant
 denied "probes.deny: sys_enter_kill is refused at 1:1" alice team-a web-a \
 	'tracepoint:syscalls:sys_enter_kill { @[comm] = count(); }' \
-	'program:1:1: probe "tracepoint:syscalls:sys_enter_kill" .*\[policy "tenant", rule probes.deny\]' \
+	'program:1:1: ERROR: probe "tracepoint:syscalls:sys_enter_kill" .*\[policy "tenant", rule probes.deny\]' \
 	'policies tried: "tenant", "zz-other"'
 denied "probes.allow: a sched tracepoint is not allowed" alice team-a web-a \
 	'tracepoint:sched:sched_switch { @[comm] = count(); }' \
 	'program:1:1: .*sched_switch.*rule probes.allow\]'
 PROG2=$'tracepoint:syscalls:sys_enter_openat {\n  printf("%d\\n", pid);\n}'
 denied "builtins.deny: pid on line 2 is refused at its column" alice team-a web-a "$PROG2" \
-	'program:2:[0-9]+: builtin "pid" matches builtins.deny.*rule builtins.deny\]'
+	'program:2:[0-9]+: ERROR: builtin "pid" matches builtins.deny.*rule builtins.deny\]'
 denied "builtins.allow: nsecs is not allowed" alice team-a web-a \
 	'tracepoint:syscalls:sys_enter_openat { @[nsecs] = count(); }' 'rule builtins.allow\]'
 denied "functions.allow: hist is not allowed" alice team-a web-a \
@@ -214,7 +215,7 @@ while IFS= read -r prog; do
 	progs=$((progs + 1))
 	kcheck alice team-a web-a "$prog"
 	gw=$( { grep -q '^allowed' "$out" && sed -n 's/^  policy: /allowed by policy /p' "$out"; } ||
-		sed -n 's/^  program:\([0-9]*:[0-9]*\): /  \1: /p; s/^  program: /  /p' "$err" | sort)
+		sed -n 's/^program:\([0-9]*:[0-9]*\): ERROR: /  \1: /p; s/^  program: /  /p' "$err" | sort)
 	pc=$(tracegate policy check --policies "$CM" --user alice --group team-a-devs \
 		--group system:authenticated --namespace team-a -e "$prog" 2>&1 |
 		{ read -r first; case $first in allowed*) echo "$first" | sed 's/"//g; s/policy /policy /' ;; *) grep '^  ' | sort ;; esac; })
@@ -295,13 +296,13 @@ check "its ResponseComplete record ends with reason duration" grep -q "'duration
 # a real run is refused by the new policy, with the same words
 kt alice run pod/web-a -n team-a -e "$OPENAT" >"$out" 2>"$err"
 rc=$?
-if [ $rc -ne 0 ] && grep -q 'program:1:1: probe "tracepoint:syscalls:sys_enter_openat".*rule probes.allow' "$err" &&
+if [ $rc -ne 0 ] && grep -q 'program:1:1: ERROR: probe "tracepoint:syscalls:sys_enter_openat".*rule probes.allow' "$err" &&
 	grep -q 'policies tried: "tenant"' "$err"; then
 	tap_ok "a run denied by policy: construct, line:column, rule, policies tried"
 else
 	tap_fail "a run denied by policy: construct, line:column, rule, policies tried" "$(cat "$err")"
 fi
-causes=$(grep -c '^  program' "$err")
+causes=$(grep -c '^program:[0-9]*:[0-9]*: ERROR: ' "$err")
 rec=$(audit_py '[(r["tracegate"].get("policiesTried"), len(r["tracegate"].get("reasons", []))) for r in recs if r["stage"] == "ResponseStarted" and r["responseStatus"]["code"] == 403][-1]')
 check "the denial's audit record lists the policies tried and every reason ($rec, $causes causes)" \
 	test "$rec" = "(['tenant'], $causes)"

@@ -241,7 +241,7 @@ if wait_for 8 grep -q "marker-web-a2" "$out" && wait_for 3 grep -q 'marker-web-a
 	fi
 	wait "$ktpid"
 	rc=$?
-	check "the trace ends with exit status 1 (an error)" test "$rc" -eq 1
+	check "the trace ends with exit status 5 (a node failed)" test "$rc" -eq 5
 	got=$(py '[(r["node"], "node-2" in r["message"]) for r in recs if r["type"] == "error"]' "$out" 2>&1)
 	check "node-2's failure is streamed as an error line with its node" test "$got" = "[('node-2', True)]"
 	got=$(py '[(r["reason"], r.get("failedNodes"), "node \"node-2\"" in r.get("message", "") and "the other nodes ran to the end (\"duration\")" in r.get("message", "")) for r in recs if r["type"] == "end"]' "$out" 2>&1)

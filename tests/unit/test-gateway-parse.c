@@ -30,6 +30,12 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_HEALTHZ);
 	route_match("POST", "/healthz", &r);
 	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("GET", "/apis/tracegate.dev/v1alpha1/version", &r);
+	assert_int_equal(r.kind, ROUTE_VERSION);
+	route_match("DELETE", "/apis/tracegate.dev/v1alpha1/version", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("GET", "/apis/tracegate.dev/v1alpha1/versions", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("POST", TRACES "team-a/traces", &r);
 	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
 	assert_string_equal(r.ns, "team-a");
