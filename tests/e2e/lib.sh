@@ -278,6 +278,8 @@ subjects:
 EOF
 }
 
+# TG_EXTRA_TOKENS=FILE adds token entries, TG_EXTRA_RBAC=DIR manifests (the
+# playground's: tests/playground/).
 kubesim_start() {
 	local tokens=$TG_FIXTURES/tokens.yaml extra=()
 	if [ -n "${TG_WITH_DEBUGGER_SA:-}" ]; then
@@ -285,6 +287,11 @@ kubesim_start() {
 		tokens=$TG_WORK/tokens.yaml
 		extra=(--rbac "$TG_WORK/rbac")
 	fi
+	if [ -n "${TG_EXTRA_TOKENS:-}" ]; then
+		cat "$tokens" "$TG_EXTRA_TOKENS" >"$TG_WORK/tokens-extra.yaml"
+		tokens=$TG_WORK/tokens-extra.yaml
+	fi
+	[ -n "${TG_EXTRA_RBAC:-}" ] && extra+=(--rbac "$TG_EXTRA_RBAC")
 	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
 		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
 		--tokens "$tokens" \

@@ -710,6 +710,62 @@ static void serve_accessreview(struct ks_server *s, struct ks_req *r, enum revie
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
+/*
+ * Discovery, as kubectl needs it to map "pods" or "traces.tracegate.dev"
+ * to a resource: what kubesim serves (and tracegate.dev, which a cluster
+ * with tracegate installed as an aggregated API lists; kubesim itself
+ * answers 404 under it).
+ */
+static const struct {
+	const char *path;
+	const char *json;
+} discovery[] = {
+	{ "/api", "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":[]}" },
+	{ "/apis",
+	  "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":["
+#define GROUP(g, v) "{\"name\":\"" g "\",\"versions\":[{\"groupVersion\":\"" g "/" v "\",\"version\":\"" v "\"}]," \
+		    "\"preferredVersion\":{\"groupVersion\":\"" g "/" v "\",\"version\":\"" v "\"}}"
+	  GROUP("apps", "v1") "," GROUP("authentication.k8s.io", "v1") "," GROUP("authorization.k8s.io", "v1") ","
+	  GROUP("tracegate.dev", "v1alpha1")
+#undef GROUP
+	  "]}" },
+#define RES(name, kind, ns, verbs) "{\"name\":\"" name "\",\"singularName\":\"\",\"namespaced\":" ns "," \
+		"\"kind\":\"" kind "\",\"verbs\":[" verbs "]}"
+#define LIST(gv, ...) "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"" gv "\",\"resources\":[" __VA_ARGS__ "]}"
+	{ "/api/v1", LIST("v1", RES("pods", "Pod", "true", "\"get\",\"list\"") ","
+			  RES("namespaces", "Namespace", "false", "\"get\",\"list\"") ","
+			  RES("nodes", "Node", "false", "\"get\",\"list\"")) },
+	{ "/apis/apps/v1", LIST("apps/v1", RES("deployments", "Deployment", "true", "\"get\",\"list\"") ","
+				RES("replicasets", "ReplicaSet", "true", "\"get\",\"list\"")) },
+	{ "/apis/authentication.k8s.io/v1",
+	  LIST("authentication.k8s.io/v1", RES("tokenreviews", "TokenReview", "false", "\"create\"")) },
+	{ "/apis/authorization.k8s.io/v1",
+	  LIST("authorization.k8s.io/v1",
+	       RES("subjectaccessreviews", "SubjectAccessReview", "false", "\"create\"") ","
+	       RES("selfsubjectaccessreviews", "SelfSubjectAccessReview", "false", "\"create\"") ","
+	       RES("localsubjectaccessreviews", "LocalSubjectAccessReview", "true", "\"create\"")) },
+	{ "/apis/tracegate.dev/v1alpha1",
+	  LIST("tracegate.dev/v1alpha1", RES("traces", "Trace", "true", "\"create\",\"get\",\"list\",\"delete\"")) },
+#undef RES
+#undef LIST
+};
+
+static bool serve_discovery(struct ks_server *s, struct ks_req *r)
+{
+	for (size_t i = 0; i < sizeof(discovery) / sizeof(discovery[0]); i++) {
+		if (strcmp(r->path, discovery[i].path))
+			continue;
+		_cleanup_(json_decrefp) json_t *j = json_loads(discovery[i].json, 0, NULL);
+
+		if (!j)
+			reply_status(s, r, 500, NULL, "discovery document %s does not parse", r->path);
+		else
+			reply_json(s, r, 200, j);
+		return true;
+	}
+	return false;
+}
+
 static void serve_nonresource(struct ks_server *s, struct ks_req *r)
 {
 	if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/livez") || !strcmp(r->path, "/readyz")) {
@@ -722,6 +778,8 @@ static void serve_nonresource(struct ks_server *s, struct ks_req *r)
 		reply_json(s, r, 200, v);
 		return;
 	}
+	if (serve_discovery(s, r))
+		return;
 	reply_status(s, r, 404, NULL, "the server could not find the requested resource");
 }
 
