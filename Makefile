@@ -6,6 +6,8 @@
 #   make test               unit, sanitizer, fuzz-corpus, e2e and compat tests
 #   make test LOAD=2        the same beside 2 busy loops (a loaded machine)
 #   make demo               the local stack and a walk through it as a tenant
+#   make playground         the local stack left running; source build/playground/env
+#   make playground-down    stop it, leaving nothing behind
 #   make bench              tests/bench against bpftrace 0.17, as ratios
 #   make SANITIZE=address,undefined   the same build under sanitizers
 #   make V=1                print full commands
@@ -70,7 +72,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test test-unit demo bench clean fuzz tests-build compile_commands.json
+.PHONY: all deps test test-unit demo playground playground-down bench clean fuzz tests-build compile_commands.json
 all: $(PROGS)
 
 # --- flags file: rebuild everything when the flags change -------------------
@@ -207,6 +209,13 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)tests/demo/run
+
+playground: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/playground/run up
+
+playground-down:
+	$(Q)tests/playground/run down
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
