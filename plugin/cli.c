@@ -75,11 +75,11 @@ static const char usage_run[] =
 	"  kubectl trace run pod/web-a -f opens.bt -o json\n"
 	"\n"
 	"Flags:\n"
-	"  -e, --expr PROGRAM          the program text\n"
+	"  -e, --expr PROGRAM          the program text (--eval is the same flag)\n"
 	"  -f, --filename FILE         read the program from FILE (- for standard input;\n"
 	"                              --file is the same flag)\n"
 	"      --duration DUR          stop after DUR (seconds, or 30s, 5m, 1h; the policy\n"
-	"                              may cap it)\n"
+	"                              may cap it; --deadline is the same flag)\n"
 	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream)\n"
 	"                              or yaml (one document per record)\n"
 	"      --prefix                begin each output line with its source,\n"
@@ -182,9 +182,11 @@ struct opt {
 static const struct opt opts[] = {
 	{ "namespace", 'n', true, OPT_NS, 0, "the target's namespace" },
 	{ "expr", 'e', true, OPT_EXPR, PROGRAM_CMDS, "the program text" },
+	{ "eval", 0, true, OPT_EXPR, PROGRAM_CMDS, "the same as --expr (iovisor kubectl-trace)" },
 	{ "filename", 'f', true, OPT_FILE, PROGRAM_CMDS, "read the program from a file (- for stdin)" },
 	{ "file", 0, true, OPT_FILE, PROGRAM_CMDS, "the same as --filename" },
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
+	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
 	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | FOR(KT_CMD_VERSION), "text, json or yaml" },
 	{ "prefix", 0, false, OPT_PREFIX, FOR(KT_CMD_RUN), "begin each line with its source" },
 	{ "client", 0, false, OPT_CLIENT, FOR(KT_CMD_VERSION), "the client's version only" },

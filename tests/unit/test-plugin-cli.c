@@ -148,6 +148,11 @@ static void test_filename_verbosity_completion(void **state)
 	assert_int_equal(PARSE(&a, &err, "run", "web", "--file=p.bt"), 0);
 	assert_string_equal(a.file, "p.bt");
 	kt_args_release(&a);
+	/* iovisor kubectl-trace's spellings */
+	assert_int_equal(PARSE(&a, &err, "run", "web", "--eval", "BEGIN { }", "--deadline", "60"), 0);
+	assert_string_equal(a.expr, "BEGIN { }");
+	assert_int_equal(a.duration, 60);
+	kt_args_release(&a);
 	assert_int_equal(PARSE(&a, &err, "check", "web", "-f", "-", "x"), 0);
 	assert_string_equal(a.file, "-");
 	assert_int_equal(a.nparams, 1);
