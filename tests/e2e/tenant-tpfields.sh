@@ -44,13 +44,13 @@ sessions_before=$(sessions)
 
 # 1. the attack: the task switched to belongs to anyone on the node
 refused "alice: sched_switch args->next_comm is refused with the field, its place and the rule" alice "$SWITCH_NEXT" \
-	'1:51: field "next_comm" of tracepoint "sched:sched_switch" describes a task other than the current one (rule otherTasks.comm)' \
+	'1:51: ERROR: field "next_comm" of tracepoint "sched:sched_switch" describes a task other than the current one (rule otherTasks.comm)' \
 	'[policy "restricted", rule tracepointFields.otherTasks]'
 check "... and every refused use is listed (args->next_pid at 1:68)" \
-	grep -qF '1:68: field "next_pid" of tracepoint "sched:sched_switch"' "$err"
+	grep -qF '1:68: ERROR: field "next_pid" of tracepoint "sched:sched_switch"' "$err"
 refused "alice: sched_wakeup args->pid is refused, naming the field and the rule" alice \
 	'tracepoint:sched:sched_wakeup { @[args->pid] = count(); }' \
-	'1:35: field "pid" of tracepoint "sched:sched_wakeup"' '(rule otherTasks.pid)' 'rule tracepointFields.otherTasks'
+	'1:35: ERROR: field "pid" of tracepoint "sched:sched_wakeup"' '(rule otherTasks.pid)' 'rule tracepointFields.otherTasks'
 refused "alice: sched_wakeup args->comm too" alice 'tracepoint:sched:sched_wakeup { @[args->comm] = count(); }' \
 	'field "comm" of tracepoint "sched:sched_wakeup"' 'rule tracepointFields.otherTasks'
 refused "alice: print(args) uses every field, so it is refused" alice 'tracepoint:sched:sched_switch { print(args); }' \

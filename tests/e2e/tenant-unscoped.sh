@@ -35,7 +35,7 @@ refused() {
 	timeout 30 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace check --context alice pod/web-a -n team-a -e "$1"' \
 		"$TG_WORK" "$prog" >"$out.check" 2>"$err.check"
 	rc=$?
-	[ $rc -eq 1 ] && grep -q '^denied' "$out.check" || bad="$bad; check not denied (rc=$rc)"
+	[ $rc -eq 3 ] && grep -q '^denied' "$out.check" || bad="$bad; check not denied with exit status 3 (rc=$rc)"
 	for re in "$@"; do
 		grep -qE -- "$re" "$err.check" || bad="$bad; check: no match for /$re/"
 	done
@@ -49,17 +49,17 @@ refused() {
 # ---- 1. what describes the runner is refused, with line:column --------------
 refused "alice's BEGIN reading pid and comm is refused at 1:27, naming the builtin, the probe and the rule" \
 	'BEGIN { printf("%d %s\n", pid, comm) }' \
-	'program:1:27: builtin "pid" in "BEGIN" describes the runner, not the pod' \
-	"$WHY" 'rule scope\.unscopedProbe' 'program:1:32: builtin "comm" in "BEGIN"'
+	'program:1:27: ERROR: builtin "pid" in "BEGIN" describes the runner, not the pod' \
+	"$WHY" 'rule scope\.unscopedProbe' 'program:1:32: ERROR: builtin "comm" in "BEGIN"'
 refused "alice's interval reading uid is refused at 1:34" \
 	'interval:ms:100 { printf("%d\n", uid); }' \
-	'program:1:34: builtin "uid" in "interval:ms:100" describes the runner, not the pod' 'rule scope\.unscopedProbe'
+	'program:1:34: ERROR: builtin "uid" in "interval:ms:100" describes the runner, not the pod' 'rule scope\.unscopedProbe'
 refused "alice's END reading kernel memory is refused at 2:11" \
 	$'tracepoint:syscalls:sys_enter_openat { @n = count(); }\nEND { @ = *(uint64 *)0xffffffff81000000; print(@n); }' \
-	'program:2:11: operator "\*" in "END" reads memory, which nothing confines to the pod there' 'rule scope\.unscopedProbe'
+	'program:2:11: ERROR: operator "\*" in "END" reads memory, which nothing confines to the pod there' 'rule scope\.unscopedProbe'
 refused "alice's BEGIN reading str() of an address is refused" \
 	'BEGIN { printf("%s\n", str(0xffffffff81000000)); exit(); }' \
-	'program:1:24: function "str" in "BEGIN" reads memory.*only a string literal or a positional parameter'
+	'program:1:24: ERROR: function "str" in "BEGIN" reads memory.*only a string literal or a positional parameter'
 refused "alice's interval with curtask is refused (the policy and the new rule both say so)" \
 	'interval:s:1 { @t = curtask; }' 'builtin "curtask" in "interval:s:1" describes the runner' 'rule builtins\.deny'
 check "nothing was loaded for the refused programs" test "$(our_progs)" -eq 0
