@@ -11,10 +11,13 @@
  * `,"hmac":"<64 hex>"` removed, i.e. over everything before it plus "}".
  *
  * One mutex serializes appends; each line goes out with one write() on an
- * O_APPEND descriptor followed by fdatasync().  Nothing is ever repaired:
- * a line cut short by a crash stays in the file (verify reports it); the
- * next append starts with a newline so its own record is whole, and chains
- * from the last complete line.
+ * O_APPEND descriptor followed by fdatasync().  A record is on disk whole
+ * or not at all: its space is reserved first (fallocate), a short write is
+ * rolled back (ftruncate to the size before it), and a fragment left by a
+ * crash in the middle of a write (never acknowledged, so no request relied
+ * on it) is cut off when the log is opened.  Only if a rollback itself
+ * fails does a fragment stay; the next append then starts with a newline
+ * so its own record is whole, and chains from the last complete line.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -51,6 +54,8 @@ struct audit_log {
 	uint64_t seq;             /* of the last record written; 0: none */
 	char prev[65];            /* SHA-256 of the last complete line */
 	bool tail_partial;        /* the file ends in a fragment */
+	uint64_t repaired;        /* bytes of a torn last record cut off at open */
+	uint64_t reserve;         /* kept allocatable after an ordinary record */
 	unsigned char *key;
 	size_t keylen;
 	uint64_t rotate_bytes;
@@ -229,7 +234,7 @@ int audit_reader_next(struct audit_reader *r, const char **ret_line, size_t *ret
  * follow it.  Returns 1 when there is a complete line, 0 when none.
  */
 static int tail_read(int fd, const char *path, uint64_t size, char ret_hash[65], uint64_t *ret_seq,
-		     bool *ret_partial, char **ret_err)
+		     bool *ret_partial, uint64_t *ret_end, char **ret_err)
 {
 	_cleanup_free_ char *data = NULL;
 	_cleanup_(json_decrefp) json_t *j = NULL;
@@ -239,6 +244,8 @@ static int tail_read(int fd, const char *path, uint64_t size, char ret_hash[65],
 	json_t *seq;
 
 	*ret_partial = false;
+	if (ret_end)
+		*ret_end = 0;
 	if (size == 0)
 		return 0;
 	off = size > window ? size - window : 0;
@@ -262,6 +269,8 @@ static int tail_read(int fd, const char *path, uint64_t size, char ret_hash[65],
 		*ret_partial = true;
 		while (end > 0 && data[end - 1] != '\n')
 			end--;
+		if (ret_end)
+			*ret_end = off + end;
 		if (end == 0) {
 			if (off == 0)
 				return 0;  /* only a fragment */
@@ -302,7 +311,7 @@ static int tail_of_path(const char *path, char ret_hash[65], uint64_t *ret_seq, 
 	}
 	if (fstat(fd, &st) < 0)
 		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", path, strerror(errno));
-	return tail_read(fd, path, (uint64_t)st.st_size, ret_hash, ret_seq, &partial, ret_err);
+	return tail_read(fd, path, (uint64_t)st.st_size, ret_hash, ret_seq, &partial, NULL, ret_err);
 }
 
 /* --- writing ---------------------------------------------------------------------- */
@@ -365,6 +374,7 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 	struct audit_log *log;
 	_cleanup_free_ char *rotated = NULL;
 	bool partial = false;
+	uint64_t whole = 0;
 	int r;
 
 	if (!path || !*path || !ret)
@@ -397,10 +407,23 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 	r = open_current(log, ret_err);
 	if (r < 0)
 		goto fail;
-	r = tail_read(log->fd, log->path, log->size, log->prev, &log->seq, &partial, ret_err);
+	r = tail_read(log->fd, log->path, log->size, log->prev, &log->seq, &partial, &whole, ret_err);
 	if (r < 0)
 		goto fail;
-	log->tail_partial = partial;
+	if (partial) {
+		/* A record torn by a crash mid-write: it was never acknowledged
+		 * (append returns only after fdatasync), so no request relied on
+		 * it.  Cut it off, durably, so the log verifies again. */
+		if (ftruncate(log->fd, (off_t)whole) < 0 || fdatasync(log->fd) < 0) {
+			r = tg_fail(ret_err, -errno,
+				    "audit log \"%s\": ends in a torn record (%" PRIu64
+				    " bytes) that cannot be cut off: %s; run 'tracegate audit verify' on it",
+				    path, log->size - whole, strerror(errno));
+			goto fail;
+		}
+		log->repaired = log->size - whole;
+		log->size = whole;
+	}
 	if (r == 0) {
 		/* nothing complete here: continue from the newest rotated file */
 		if (asprintf(&rotated, "%s.1", path) < 0) {
@@ -432,6 +455,11 @@ struct audit_log *audit_log_close(struct audit_log *log)
 	free(log->path);
 	free(log);
 	return NULL;
+}
+
+uint64_t audit_log_repaired(const struct audit_log *log)
+{
+	return log ? log->repaired : 0;
 }
 
 static char *rotated_name(const char *path, unsigned i)
@@ -524,12 +552,14 @@ static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char
 	return r;
 }
 
-static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
+static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err)
 {
 	_cleanup_buf_ struct buf line = BUF_INIT(AUDIT_MAX_RECORD + 1);
 	char hash[65];
 	const char *out;
 	size_t outlen, linelen;
+	uint64_t before;
+	struct stat st;
 	ssize_t n;
 	int r;
 
@@ -564,19 +594,41 @@ static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
 	}
 	out = log->tail_partial ? line.s : line.s + 1;
 	outlen = log->tail_partial ? line.len : line.len - 1;
+	if (fstat(log->fd, &st) < 0)
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
+	before = (uint64_t)st.st_size;
+	/* Reserve the record's space first (and what the caller wants kept
+	 * free after it), so that a full filesystem refuses it before a byte
+	 * is written, where the filesystem can. */
+	if (fallocate(log->fd, FALLOC_FL_KEEP_SIZE, (off_t)before, (off_t)(outlen + reserve_after)) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS && errno != EINTR)
+		return tg_fail(ret_err, -errno, "audit log \"%s\": reserving %" PRIu64 " bytes: %s",
+			    log->path, (uint64_t)outlen + reserve_after, strerror(errno));
 	do
 		n = write(log->fd, out, outlen);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return tg_fail(ret_err, -errno, "audit log \"%s\": write: %s", log->path,
 			    strerror(errno));
-	log->size += (uint64_t)n;
 	if ((size_t)n != outlen) {
+		int e = errno;
+
+		/* A record is whole or absent: take the fragment back. */
+		if (ftruncate(log->fd, (off_t)before) == 0) {
+			log->size = before;
+			return tg_fail(ret_err, -ENOSPC,
+				    "audit log \"%s\": short write (%zd of %zu bytes, rolled back): %s",
+				    log->path, n, outlen, strerror(e ? e : ENOSPC));
+		}
+		e = errno;
 		/* a fragment is now at the end; the next record starts a new line */
+		log->size = before + (uint64_t)n;
 		log->tail_partial = true;
-		return tg_fail(ret_err, -EIO, "audit log \"%s\": short write (%zd of %zu bytes)",
-			    log->path, n, outlen);
+		return tg_fail(ret_err, -EIO,
+			    "audit log \"%s\": short write (%zd of %zu bytes), not rolled back: %s",
+			    log->path, n, outlen, strerror(e));
 	}
+	log->size = before + (uint64_t)n;
 	/* The bytes are in the file now: later records chain from this one
 	 * even if the sync below fails (then verify shows what was lost). */
 	log->tail_partial = false;
@@ -588,7 +640,19 @@ static int append_locked(struct audit_log *log, json_t *ev, char **ret_err)
 	return 0;
 }
 
+void audit_log_set_reserve(struct audit_log *log, uint64_t bytes)
+{
+	pthread_mutex_lock(&log->lock);
+	log->reserve = bytes;
+	pthread_mutex_unlock(&log->lock);
+}
+
 int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err)
+{
+	return audit_log_append_reserve(log, ev, UINT64_MAX, ret_err);
+}
+
+int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err)
 {
 	uint64_t seq;
 	char prev[65];
@@ -598,7 +662,7 @@ int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err)
 		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
 	pthread_mutex_lock(&log->lock);
 	memcpy(prev, log->prev, sizeof(prev));
-	r = append_locked(log, ev, ret_err);
+	r = append_locked(log, ev, reserve_after == UINT64_MAX ? log->reserve : reserve_after, ret_err);
 	seq = log->seq;
 	pthread_mutex_unlock(&log->lock);
 	if (r < 0)

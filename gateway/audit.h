@@ -28,7 +28,20 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
  * and makes it durable.  On any failure nothing is considered written and
  * the caller must not start the trace. */
 int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err);
+/* The same, and the record is refused unless reserve_after more bytes
+ * after it can be allocated in the file too (fallocate, size kept): the
+ * records that must follow (a trace's ResponseComplete) then find their
+ * space even on a filesystem that has filled up meanwhile.  Space
+ * reserved in a file is lost to it when the file is rotated.
+ * audit_log_append keeps the amount last set by audit_log_set_reserve
+ * (0 at first); UINT64_MAX here means the same. */
+int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err);
+void audit_log_set_reserve(struct audit_log *log, uint64_t bytes);
 struct audit_log *audit_log_close(struct audit_log *log);
+/* Bytes of a torn last record (a write interrupted by a crash) that
+ * audit_log_open cut off; 0 when the log ended whole.  For the caller's
+ * log line. */
+uint64_t audit_log_repaired(const struct audit_log *log);
 
 /*
  * Additions for `tracegate audit` and the tests (the functions above are
@@ -39,6 +52,7 @@ struct audit_log *audit_log_close(struct audit_log *log);
 #define AUDIT_MAX_RECORD (256u * 1024)  /* one line, newline excluded */
 #define AUDIT_MIN_KEY 16                /* HMAC key file size, bytes */
 #define AUDIT_MAX_KEY 4096
+#define AUDIT_COMPLETE_RESERVE (32u * 1024) /* kept free per running trace for its ResponseComplete */
 #define AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* The key file's bytes exactly as stored (a trailing newline is part of

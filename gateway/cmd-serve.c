@@ -361,6 +361,9 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit log \"%s\": %s", cfg->audit_path, err ? err : tg_strerror(r));
 		goto out;
 	}
+	if (audit_log_repaired(s.gw.audit))
+		log_warn("audit log \"%s\": a torn last record (%llu bytes, a write interrupted by a crash, never acknowledged) was cut off",
+			 cfg->audit_path, (unsigned long long)audit_log_repaired(s.gw.audit));
 	r = gw_refusals_new(&cfg->audit_refusals, &s.gw.refusals);
 	if (r < 0) {
 		log_error("audit refusal bound: %s", tg_strerror(r));

@@ -81,8 +81,10 @@ static void trace_free(struct trace_req *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	gw->nreqs--;
-	if (t->session_counted)
+	if (t->session_counted) {
 		gw->nsessions--;
+		audit_log_set_reserve(gw->audit, (uint64_t)gw->nsessions * AUDIT_COMPLETE_RESERVE);
+	}
 	if (t->kx)
 		httpc_xfer_cancel(t->kx);
 	kube_request_release(&t->kreq);
@@ -364,7 +366,19 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 	ev = gw_event_build(&e);
 	if (!ev)
 		return -ENOMEM;
-	r = audit_log_append(t->gw->audit, ev, &err);
+	/* Room is kept in the file for the ResponseComplete of every trace
+	 * running: an allow record reserves it for its own trace too, the end
+	 * of a trace may use its share, every other record leaves it all.  A
+	 * filesystem that fills up refuses new requests, never the end of a
+	 * trace that runs. */
+	if (!strcmp(stage, "ResponseStarted") && !strcmp(decision, "allow"))
+		r = audit_log_append_reserve(t->gw->audit, ev,
+					     (uint64_t)(t->gw->nsessions + 1) * AUDIT_COMPLETE_RESERVE, &err);
+	else if (!strcmp(stage, "ResponseComplete") && t->session_counted && t->gw->nsessions)
+		r = audit_log_append_reserve(t->gw->audit, ev,
+					     (uint64_t)(t->gw->nsessions - 1) * AUDIT_COMPLETE_RESERVE, &err);
+	else
+		r = audit_log_append(t->gw->audit, ev, &err);
 	if (r < 0) {
 		log_error("audit %s: cannot write record: %s", t->audit_id, err ? err : tg_strerror(r));
 		if (ret_err)
@@ -1266,6 +1280,7 @@ static void trace_start_stream(struct trace_req *t)
 	t->step = STEP_STREAM;
 	t->session_counted = true;
 	t->gw->nsessions++;
+	audit_log_set_reserve(t->gw->audit, (uint64_t)t->gw->nsessions * AUDIT_COMPLETE_RESERVE);
 	t->maps = json_array();
 	/* One session per node, each with that node's pods (trace_resolved
 	 * found a runner for every node). */

@@ -103,12 +103,34 @@ check "tracegate audit verify passes across the rotated files" tracegate audit v
 n=$(cat "$ROT"* | grep -c .)
 check "no record was lost in rotation (12 records for 6 traces, got $n)" test "$n" -eq 12
 
-# ---- the audit log cannot be written: 503, nothing starts -----------------------------
+# ---- the audit log cannot be written: 503, nothing starts, nothing torn --------------
+# A tiny filesystem filled to the last byte while a trace runs: new
+# requests are refused with the reason, the running trace still gets its
+# ResponseComplete (its allow record reserved the room), the log is never
+# torn (verify passes while full), and once space returns the next
+# record chains on.
 AUDIT_MNT=$TG_WORK/auditfs
 mkdir -p "$AUDIT_MNT"
-if mount -t tmpfs -o size=8k tmpfs "$AUDIT_MNT"; then
-	gw_restart "{\"path\": \"$AUDIT_MNT/audit.log\"}"
-	dd if=/dev/zero of="$AUDIT_MNT/fill" bs=1k count=64 2>/dev/null
+if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
+	FULL=$AUDIT_MNT/audit.log
+	gw_restart "{\"path\": \"$FULL\"}"
+	run1
+	kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$OPENAT" >"$TG_WORK/long.out" 2>"$TG_WORK/long.err" &
+	longpid=$!
+	wait_for 8 grep -q '"phase":"accepted"' "$TG_WORK/long.out"
+	longtrace=$(grep -m1 '"phase":"accepted"' "$TG_WORK/long.out" | json_get 'd["trace"]')
+	dd if=/dev/zero of="$AUDIT_MNT/fill" bs=4k 2>/dev/null
+	dd if=/dev/zero of="$AUDIT_MNT/fill2" bs=1 2>/dev/null
+	avail=$(df --output=avail -B1 "$AUDIT_MNT" | tail -1 | tr -d ' ')
+	check "the audit filesystem is full to the last byte (avail $avail)" test "$avail" -eq 0
+	# what is left is the slack of the file's last page, past the room kept
+	# for the running trace's end: a dry run or two may still fit in it
+	for i in 1 2 3 4; do
+		timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace check --context alice pod/web-a -n team-a -e "$1"' \
+			"$TG_WORK" "$OPENAT" >"$out" 2>"$err" || break
+	done
+	check "a dry run is refused too once the file's last page is full (503)" grep -q 'ServiceUnavailable' "$err"
+	size_full=$(stat -c %s "$FULL")
 	before=$(our_progs)
 	timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "$1"' \
 		"$TG_WORK" "$OPENAT" >"$out" 2>"$err"
@@ -119,14 +141,42 @@ if mount -t tmpfs -o size=8k tmpfs "$AUDIT_MNT"; then
 	else
 		tap_fail "a full audit filesystem: 503 naming the audit log and the reason" "rc=$rc" "$(cat "$out" "$err")"
 	fi
-	check "nothing was loaded" test "$(our_progs)" -le "$before"
+	check "nothing was loaded" test "$(our_progs)" -le "$((before))"
 	check "nothing streamed" test ! -s "$out"
-	timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace check --context alice pod/web-a -n team-a -e "$1"' \
-		"$TG_WORK" "$OPENAT" >"$out" 2>"$err"
-	check "a dry run is refused too (503)" grep -q 'ServiceUnavailable' "$err"
-	rm -f "$AUDIT_MNT/fill"
+	check "the refused records left nothing in the file (size $size_full -> $(stat -c %s "$FULL"))" \
+		test "$(stat -c %s "$FULL")" -eq "$size_full"
+	check "tracegate audit verify passes on the full log" tracegate audit verify "$FULL"
+	# the running trace ends (the client goes): its record finds its room
+	kill -INT "$longpid" 2>/dev/null
+	wait "$longpid" 2>/dev/null
+	complete() { TG_AUDIT=$FULL audit_py '[r["tracegate"].get("endReason") for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("trace") == "'"$longtrace"'"]' | grep -qv '^\[\]$'; }
+	check "the trace running when the disk filled has its ResponseComplete" wait_for 10 complete
+	check "tracegate audit verify passes after it" tracegate audit verify "$FULL"
+	last_seq=$(tail -1 "$FULL" | json_get 'd["seq"]')
+	last_hash=$(tail -1 "$FULL" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	rm -f "$AUDIT_MNT/fill" "$AUDIT_MNT/fill2"
 	run1
 	check "with space again, traces run" grep -q '^hi$' "$out"
+	next=$(grep -m1 "\"seq\":$((last_seq + 1))," "$FULL" | json_get '(d["seq"], d["prevHash"])')
+	check "the next record chains on (seq $((last_seq + 1)), prevHash of the last record)" \
+		test "$next" = "($((last_seq + 1)), '$last_hash')"
+	check "tracegate audit verify passes after space returns" tracegate audit verify "$FULL"
+
+	# a torn tail (a crash in the middle of a write) is cut off at the next start
+	kill -9 "$TG_GATEWAY_PID"
+	wait "$TG_GATEWAY_PID" 2>/dev/null
+	TG_GATEWAY_PID=
+	last_seq=$(tail -1 "$FULL" | json_get 'd["seq"]')
+	last_hash=$(tail -1 "$FULL" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	head -c 700 <(tail -1 "$FULL") >>"$FULL"
+	check "a torn record fails verify" bash -c '! tracegate audit verify "$0" >/dev/null 2>&1' "$FULL"
+	gw_restart "{\"path\": \"$FULL\"}"
+	check "the restarted gateway says it cut a torn record off" grep -q 'torn last record (700 bytes' "$TG_WORK/gateway.log"
+	run1
+	next=$(grep -m1 "\"seq\":$((last_seq + 1))," "$FULL" | json_get '(d["seq"], d["prevHash"])')
+	check "after the repair the next record chains on the last whole one" \
+		test "$next" = "($((last_seq + 1)), '$last_hash')"
+	check "tracegate audit verify passes after the repair" tracegate audit verify "$FULL"
 	kill "$TG_GATEWAY_PID" 2>/dev/null
 	wait "$TG_GATEWAY_PID" 2>/dev/null
 	TG_GATEWAY_PID=

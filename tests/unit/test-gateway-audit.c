@@ -288,24 +288,34 @@ static void test_truncated_last_line(void **state)
 	spit(f->path, d, len - 20);
 	expect_broken(f->path, NULL, 0, 5, "truncated last line");
 
-	/* reopening repairs nothing; the next record starts its own line and
-	 * chains from the last complete line (4) with seq 5 */
+	/* reopening cuts the torn record off (it was never acknowledged);
+	 * the next record chains from the last complete line (4) with seq 5 */
 	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
+	line_at(d, len, 5, &off, &n);
+	assert_int_equal(audit_log_repaired(log), len - 20 - off);
 	ev = event(6);
 	assert_int_equal(audit_log_append(log, ev, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 5);
 	json_decref(ev);
 	audit_log_close(log);
 	d2 = slurp(f->path, &len2);
-	assert_memory_equal(d2, d, len - 20);
+	line_at(d, len, 5, &off, &n);
+	/* the first four records are kept byte for byte, the fragment is gone */
+	assert_memory_equal(d2, d, off);
+	assert_int_equal(d2[off], '{');
 	line_at(d, len, 4, &off, &n);
 	sha256_hex(d + off, n - 1, h);
 	snprintf(want, sizeof(want), "\"seq\":5,\"prevHash\":\"%s\"}\n", h);
 	assert_true(len2 > strlen(want));
 	assert_memory_equal(d2 + len2 - strlen(want), want, strlen(want));
-	assert_int_equal(d2[len - 20], '\n');
-	/* verify names the fragment */
-	expect_broken(f->path, NULL, 0, 5, "bad JSON");
+	/* and the log verifies */
+	{
+		struct audit_verify_result res;
+
+		assert_int_equal(verify1(f->path, NULL, 0, &res), 0);
+		assert_int_equal(res.records, 5);
+		audit_verify_result_release(&res);
+	}
 }
 
 static void test_rotation_keeps_chain(void **state)
@@ -612,13 +622,25 @@ static void test_failed_write_is_an_error(void **state)
 	free(err);
 	err = NULL;
 	assert_null(json_object_get(ev, "seq"));
-	/* the next record is whole and chains from the last complete one;
-	 * verify shows the fragment */
+	/* the short write was rolled back: the file is as before */
+	{
+		struct stat st2;
+
+		assert_int_equal(stat(f->path, &st2), 0);
+		assert_int_equal(st2.st_size, st.st_size);
+	}
+	/* the next record is whole and chains on; the log verifies */
 	assert_int_equal(audit_log_append(log, ev, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 3);
 	json_decref(ev);
 	audit_log_close(log);
-	expect_broken(f->path, NULL, 0, 3, "bad JSON");
+	{
+		struct audit_verify_result res;
+
+		assert_int_equal(verify1(f->path, NULL, 0, &res), 0);
+		assert_int_equal(res.records, 3);
+		audit_verify_result_release(&res);
+	}
 }
 
 struct worker {
