@@ -17,6 +17,7 @@
 #include "gateway/httpc.h"
 #include "gateway/policies.h"
 #include "gateway/route.h"
+#include "gateway/runner-end.h"
 #include "gateway/status.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
@@ -409,6 +410,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit summaries: cannot start the timer");
 		goto out;
 	}
+	/* Traces a killed predecessor left without an end record: their
+	 * runners kept the counts; the records are written in the background. */
+	r = gw_recover_start(&s.gw, &err);
+	if (r < 0)
+		log_error("%s", err ? err : tg_strerror(r));
 	log_info("serving on %s:%d (%zu runners, %zu policies, audit \"%s\")", cfg->listen_host,
 		 http_server_port(s.gw.http), cfg->nrunners,
 		 tg_policy_set_count(gw_policies_current(s.gw.policies)),
@@ -431,6 +437,7 @@ out:
 		event_free(s.sighup);
 	if (s.drain_timer)
 		event_free(s.drain_timer);
+	gw_recover_stop(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
 	s.gw.httpc = httpc_free(s.gw.httpc);
 	s.gw.policies = gw_policies_free(s.gw.policies);

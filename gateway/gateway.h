@@ -20,6 +20,7 @@ struct kube_token_cache;
 struct kube_sar_cache;
 struct gw_policies;
 struct gw_refusals;
+struct gw_recover;
 
 struct gateway {
 	struct event_base *base;
@@ -35,6 +36,7 @@ struct gateway {
 	struct trace_req *reqs;       /* every trace request in flight */
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */
+	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
 	bool stopping;
 };
 

@@ -13,6 +13,7 @@
  * POST /v1/sessions.  The child inherits the connection and runs the
  * session (runner/session.c); the parent reaps it and logs a crash.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -36,6 +37,7 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 #include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
 #include "lib/cleanup-ssl.h"
 #include "lib/errors.h"
 #include "lib/log.h"
@@ -66,6 +68,9 @@
 #define SERVE_MAX_HANDSHAKES_PER_PEER 8
 #define SERVE_WRITE_TIMEOUT_S 30        /* a stalled gateway ends its session */
 #define SERVE_SESSION_GRACE_S 30        /* past its duration, a session child is killed */
+#define SERVE_ENDS_KEEP_S 600           /* a finished session's end record is kept this long */
+#define SERVE_MAX_ENDS 4096             /* and at most this many (the oldest go first) */
+#define SERVE_MAX_END_LINE 4096         /* one end record from a child */
 
 struct serve_opts {
 	const char *listen;
@@ -83,7 +88,17 @@ struct child {
 	char *pods;
 	uint64_t start_ns;
 	uint64_t kill_at_ns;       /* 0: no duration, the child's own limits rule */
+	int end_fd;                /* read end of the pipe its end record comes by */
 	struct child *next;
+};
+
+/* The end record of a finished session, for a gateway that lost its
+ * stream (restarted, or its client left): GET /v1/sessions/ID/end. */
+struct ended {
+	char *trace;
+	char *line;
+	uint64_t at_ns;
+	struct ended *next;        /* newer first */
 };
 
 struct pending;
@@ -98,6 +113,8 @@ struct serve {
 	unsigned npending;
 	struct child *children;
 	unsigned nsessions;
+	struct ended *ends;
+	unsigned nends;
 	struct session_config scfg;
 	char *tracefs;              /* for the named uprobes a session leaves (uprobe-attach.h) */
 };
@@ -185,12 +202,92 @@ static void child_close_inherited(struct serve *sv, struct pending *keep)
 	for (q = sv->pending; q; q = q->next)
 		if (q != keep && q->bev && bufferevent_getfd(q->bev) >= 0)
 			close(bufferevent_getfd(q->bev));
+	for (struct child *c = sv->children; c; c = c->next)
+		if (c->end_fd >= 0)
+			close(c->end_fd);
+}
+
+/* ---- finished sessions' ends ---------------------------------------------- */
+
+static void ends_expire(struct serve *sv, uint64_t now)
+{
+	struct ended **pp = &sv->ends;
+	unsigned kept = 0;
+
+	while (*pp) {
+		struct ended *e = *pp;
+
+		if (kept >= SERVE_MAX_ENDS || now - e->at_ns > SERVE_ENDS_KEEP_S * 1000000000ull) {
+			*pp = e->next;
+			free(e->trace);
+			free(e->line);
+			free(e);
+			sv->nends--;
+			continue;
+		}
+		kept++;
+		pp = &e->next;
+	}
+}
+
+static const struct ended *ends_find(struct serve *sv, const char *trace)
+{
+	ends_expire(sv, now_mono_ns());
+	for (struct ended *e = sv->ends; e; e = e->next)
+		if (!strcmp(e->trace, trace))
+			return e;
+	return NULL;
+}
+
+/* What a reaped child left in its pipe, or what its death says. */
+static void ends_keep(struct serve *sv, struct child *c, int wstatus)
+{
+	char line[SERVE_MAX_END_LINE + 1];
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct ended *e;
+	ssize_t n = -1;
+
+	if (c->end_fd >= 0) {
+		do
+			n = read(c->end_fd, line, SERVE_MAX_END_LINE);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n > 0) {
+		j = json_loadb(line, (size_t)n, 0, NULL);
+		if (!json_is_object(j) || !json_is_string(json_object_get(j, "reason")))
+			json_decref(TAKE_PTR(j));
+	}
+	if (!j && WIFSIGNALED(wstatus))
+		/* crashed or killed before its end: the counts died with it */
+		j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "type", "end", "reason", "node-failed",
+			      "message", "the session's process died before its end", "events", (json_int_t)0,
+			      "drops", (json_int_t)0, "mapDrops", (json_int_t)0, "cpuNs", (json_int_t)0);
+	if (!j)
+		return;   /* refused before it started: the gateway got the refusal */
+	json_object_set_new(j, "type", json_string("end"));
+	json_object_set_new(j, "trace", json_string(c->trace));
+	json_object_set_new(j, "node", json_string(sv->o.node));
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->trace = strdup(c->trace)) || !(e->line = json_dumps(j, JSON_COMPACT))) {
+		if (e) {
+			free(e->trace);
+			free(e);
+		}
+		log_error("session %s: end record not kept: out of memory", c->trace);
+		return;
+	}
+	e->at_ns = now_mono_ns();
+	e->next = sv->ends;
+	sv->ends = e;
+	sv->nends++;
+	ends_expire(sv, e->at_ns);
 }
 
 static void start_session(struct pending *p, struct session_request *req)
 {
 	struct serve *sv = p->sv;
 	struct child *c;
+	int endp[2];
 	pid_t pid;
 
 	c = calloc(1, sizeof(*c));
@@ -202,9 +299,18 @@ static void start_session(struct pending *p, struct session_request *req)
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
+	if (pipe2(endp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(c->trace);
+		free(c->pods);
+		free(c);
+		respond_status(p, 503, "runner: cannot make a pipe for a session");
+		return;
+	}
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
+		close(endp[0]);
+		close(endp[1]);
 		free(c->trace);
 		free(c->pods);
 		free(c);
@@ -225,6 +331,8 @@ static void start_session(struct pending *p, struct session_request *req)
 		if (getppid() == 1)
 			_exit(1);
 		child_close_inherited(sv, p);
+		close(endp[0]);
+		session_set_end_fd(endp[1]);
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		/* nothing the session runs may gain privileges by exec */
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -233,6 +341,8 @@ static void start_session(struct pending *p, struct session_request *req)
 		fflush(stderr);
 		_exit(rc);
 	}
+	close(endp[1]);
+	c->end_fd = endp[0];
 	c->pid = pid;
 	c->start_ns = now_mono_ns();
 	/* The child enforces its duration itself; the parent does not trust a
@@ -266,6 +376,9 @@ static void reap_children(struct serve *sv)
 		if (!c)
 			continue;
 		sv->nsessions--;
+		ends_keep(sv, c, wstatus);
+		if (c->end_fd >= 0)
+			close(c->end_fd);
 		/* a sandboxed child cannot remove the named uprobes it made */
 		(void)upods_remove_group(sv->tracefs, pid);
 		/* The child logs its own outcome; a crash cannot. The kernel
@@ -376,6 +489,54 @@ static void on_request(struct pending *p, const char *body, size_t len)
 	session_request_release(&req);
 }
 
+/* GET /v1/sessions/ID/end: a finished session's end record (kept
+ * SERVE_ENDS_KEEP_S), 409 while it runs, 404 when unknown.  Only the
+ * gateway gets here (its client certificate). */
+static void respond_end(struct pending *p, const struct head *hd)
+{
+	struct serve *sv = p->sv;
+	const char *id = hd->target + 13, *slash = strchr(id, '/');
+	_cleanup_free_ char *trace = NULL, *resp = NULL;
+	const struct ended *e;
+	size_t len;
+
+	if (!slash || strcmp(slash, "/end") || slash == id || (len = (size_t)(slash - id)) > SESSION_MAX_TRACE_ID) {
+		respond_status(p, 404, "no such path (GET /v1/sessions/ID/end)");
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_' && id[i] != '.') {
+			respond_status(p, 400, "session id: only letters, digits, '-', '_' and '.'");
+			return;
+		}
+	if (strcmp(hd->method, "GET") != 0) {
+		respond_status(p, 405, "/v1/sessions/ID/end: GET only");
+		return;
+	}
+	trace = strndup(id, len);
+	if (!trace) {
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	for (struct child *c = sv->children; c; c = c->next)
+		if (!strcmp(c->trace, trace)) {
+			respond_status(p, 409, "session still running");
+			return;
+		}
+	e = ends_find(sv, trace);
+	if (!e) {
+		respond_status(p, 404, "no session with this id ended here in the last 600 s");
+		return;
+	}
+	if (asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s\n",
+		     strlen(e->line) + 1, e->line) < 0) {
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	respond_raw(p, resp);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct pending *p = arg;
@@ -420,8 +581,12 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				       "Connection: close\r\n\r\nok\n");
 			return;
 		}
+		if (strncmp(hd.target, "/v1/sessions/", 13) == 0) {
+			respond_end(p, &hd);
+			return;
+		}
 		if (strcmp(hd.target, "/v1/sessions") != 0) {
-			respond_status(p, 404, "no such path (POST /v1/sessions, GET /healthz)");
+			respond_status(p, 404, "no such path (POST /v1/sessions, GET /v1/sessions/ID/end, GET /healthz)");
 			return;
 		}
 		if (strcmp(hd.method, "POST") != 0) {

@@ -385,12 +385,20 @@ struct sess {
 };
 
 static int sess_stop_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t sess_signalled;
+static int sess_end_fd = -1;
+
+void session_set_end_fd(int fd)
+{
+	sess_end_fd = fd;
+}
 
 static void sess_on_signal(int sig)
 {
 	int saved = errno;
 	char c = (char)sig;
 
+	sess_signalled = sig;
 	if (write(sess_stop_pipe[1], &c, 1) < 0) {
 		/* full: a stop is already pending */
 	}
@@ -641,10 +649,29 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	}
 	if (!res.reason[0])
 		snprintf(res.reason, sizeof(res.reason), "%s", s.broken ? "stop" : "end");
-	(void)send_line(&s, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i}", "type", "end", "reason", res.reason,
-				      "events", (json_int_t)res.events, "drops", (json_int_t)res.drops,
-				      "cpuNs", (json_int_t)res.cpu_ns, "mapDrops", (json_int_t)res.map_drops,
-				      "exitCode", res.exit_code));
+	/* Stopped by a signal, not by the gateway: the runner itself went
+	 * away (its death, PR_SET_PDEATHSIG, or its shutdown).  The tenant's
+	 * part on this node was cut short, and the end says so. */
+	if (!strcmp(res.reason, "stop") && sess_signalled && !s.broken)
+		snprintf(res.reason, sizeof(res.reason), "runner-lost");
+	{
+		_cleanup_(json_decrefp) json_t *end =
+			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i}", "type", "end", "reason", res.reason,
+				  "events", (json_int_t)res.events, "drops", (json_int_t)res.drops,
+				  "cpuNs", (json_int_t)res.cpu_ns, "mapDrops", (json_int_t)res.map_drops,
+				  "exitCode", res.exit_code);
+
+		if (end && sess_end_fd >= 0) {
+			/* The parent keeps the end for a gateway that lost the
+			 * stream (runner/cmd-serve.c): one small line, one write. */
+			_cleanup_free_ char *text = json_dumps(end, JSON_COMPACT);
+
+			if (text && write(sess_end_fd, text, strlen(text)) < 0)
+				log_warn("session %s: end record not handed to the runner: %s", req->trace,
+					 strerror(errno));
+		}
+		(void)send_line(&s, json_incref(end));
+	}
 	log_info("session %s pods=%s outcome=%s events=%llu drops=%llu cpuNs=%llu%s%s%s", req->trace, pods,
 		 res.reason, (unsigned long long)res.events, (unsigned long long)res.drops,
 		 (unsigned long long)res.cpu_ns, s.broken ? " (gateway gone)" : "", err ? ": " : "",

@@ -72,6 +72,9 @@ int session_resolve(const struct session_request *req, const struct session_conf
  * for the child process.
  */
 int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct session_request *req);
+/* In the child, before session_run: where its end record goes as well as
+ * to the gateway (one line, no newline, one write) for the parent to keep. */
+void session_set_end_fd(int fd);
 
 /* A Status object as one HTTP response (head and body), for the parent
  * and the child alike (caller frees). */

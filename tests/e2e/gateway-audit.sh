@@ -57,35 +57,62 @@ trace=$(grep -m1 '"phase":"accepted"' "$out" | json_get 'd["trace"]')
 check "the allow record is on disk when the stream's first line arrives" grep -q "'$trace'" <<<"$seen"
 wait "$ktpid"
 
-# ---- SIGKILL mid-run -------------------------------------------------------
-kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$OPENAT" >"$out" 2>"$err" &
-ktpid=$!
-if wait_for 8 grep -q marker-team-a-web-a "$out"; then
-	trace=$(grep -m1 '"phase":"accepted"' "$out" | json_get 'd["trace"]')
+# ---- SIGKILL mid-run ----------------------------------------------------------
+# Two streams (alice's limit) running when the gateway is SIGKILLed: each has its
+# ResponseStarted; the runners detach them and keep their end records;
+# the restarted gateway asks them and writes each ResponseComplete with
+# the real counts, marked afterRestart.
+declare -a kpids=() kouts=()
+for i in 1 2; do
+	kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$OPENAT" >"$TG_WORK/k$i.out" 2>"$TG_WORK/k$i.err" &
+	kpids+=($!)
+	kouts+=("$TG_WORK/k$i.out")
+done
+streaming() { local f; for f in "${kouts[@]}"; do grep -q marker-team-a-web-a "$f" || return 1; done; }
+if wait_for 15 streaming; then
+	traces=()
+	for f in "${kouts[@]}"; do traces+=("$(grep -m1 '"phase":"accepted"' "$f" | json_get 'd["trace"]')"); done
 	ids=$(runner_prog_ids)
 	kill -9 "$TG_GATEWAY_PID"
 	wait "$TG_GATEWAY_PID" 2>/dev/null
-	wait "$ktpid" 2>/dev/null
-	rc=$?
-	check "the client sees the stream break (rc=$rc)" test "$rc" -ne 0
+	rcs=
+	for p in "${kpids[@]}"; do wait "$p" 2>/dev/null; rcs+=" $?"; done
+	check "the clients see their streams break (rc=$rcs)" bash -c '! [[ " $0 " =~ " 0 " ]]' "$rcs"
+	trace=${traces[0]}
 	st=$(audit_py '[(r["stage"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["tracegate"].get("trace") == "'"$trace"'"]')
 	check "the killed trace's ResponseStarted allow record is in the log ($st)" \
 		test "$st" = "[('ResponseStarted', 'allow')]"
 	check "tracegate audit verify passes on the log after SIGKILL" tracegate audit verify "$TG_AUDIT"
 	# shellcheck disable=SC2086
-	check "the runner detaches the killed gateway's trace (3 s)" wait_for 3 progs_gone $ids
+	check "the runner detaches the killed gateway's traces (3 s)" wait_for 3 progs_gone $ids
 	last_seq=$(tail -1 "$TG_AUDIT" | json_get 'd["seq"]')
 	last_hash=$(tail -1 "$TG_AUDIT" | tr -d '\n' | sha256sum | cut -d' ' -f1)
 	gw_restart "{\"path\": \"$TG_AUDIT\"}"
+	ended() {
+		audit_py '[r["tracegate"]["trace"] for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("afterRestart")]' >"$TG_WORK/ended"
+		local t; for t in "${traces[@]}"; do grep -q "'$t'" "$TG_WORK/ended" || return 1; done
+	}
+	check "after the restart every killed stream has its ResponseComplete (10 s)" wait_for 10 ended
+	for t in "${traces[@]}"; do
+		got=$(audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["events"] > 0, r["tracegate"]["counts"]["events"] == r["tracegate"]["events"], r["responseStatus"]["code"], r["tracegate"]["nodeEndReasons"]) for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("trace") == "'"$t"'"]')
+		check "trace $t: one ResponseComplete, gateway-lost, with the runner's counts ($got)" \
+			test "$got" = "[('gateway-lost', True, True, 200, {'node-1': 'stop'})]"
+	done
+	n=$(grep -c "cut by a gateway restart: end recorded after the restart end=gateway-lost events=[1-9]" "$TG_WORK/gateway.log")
+	check "the gateway log has a line with the counts for each ($n)" test "$n" -eq 2
 	run1
 	check "after a restart a trace runs" grep -q '^hi$' "$out"
 	next=$(sed -n "$((last_seq + 1))p" "$TG_AUDIT" | json_get '(d["seq"], d["prevHash"])')
 	check "the next start continues the chain (seq $((last_seq + 1)), prevHash of the last record)" \
 		test "$next" = "($((last_seq + 1)), '$last_hash')"
 	check "tracegate audit verify passes across the restart" tracegate audit verify "$TG_AUDIT"
+	gw_restart "{\"path\": \"$TG_AUDIT\"}"
+	run1
+	n=$(audit_py 'len([r for r in recs if r["tracegate"].get("afterRestart")])')
+	check "a second restart writes no end twice ($n)" test "$n" -eq 2
 else
-	tap_fail "a trace streams before the SIGKILL" "$(cat "$err")"
-	kill -9 "$ktpid" 2>/dev/null
+	tap_fail "two traces stream before the SIGKILL" "$(cat "$TG_WORK"/k*.err)"
+	for p in "${kpids[@]}"; do kill -9 "$p" 2>/dev/null; done
 fi
 
 # ---- rotation by size keeps the chain ------------------------------------------

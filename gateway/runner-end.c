@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * End records a runner kept for a lost stream, and the completion of the
+ * traces a killed gateway left open (runner-end.h, docs/audit.md
+ * "Traces cut by a gateway restart").
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include "gateway/audit.h"
+#include "gateway/gateway.h"
+#include "gateway/httpc.h"
+#include "gateway/runner-end.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define END_MAX_BODY (16u * 1024)
+
+struct gw_end_fetch {
+	struct gateway *gw;
+	const struct gw_runner *runner;
+	char *url;
+	uint64_t deadline_ns;
+	struct event *timer;
+	struct httpc_xfer *x;
+	gw_end_fn done;
+	void *ud;
+};
+
+static void end_fetch_free(struct gw_end_fetch *f)
+{
+	if (!f)
+		return;
+	if (f->timer)
+		event_free(f->timer);
+	free(f->url);
+	free(f);
+}
+
+void gw_end_fetch_cancel(struct gw_end_fetch *f)
+{
+	if (!f)
+		return;
+	if (f->x)
+		httpc_xfer_cancel(f->x);
+	end_fetch_free(f);
+}
+
+static void end_fetch_finish(struct gw_end_fetch *f, int result, json_t *end, const char *err)
+{
+	f->done(result, end, err, f->ud);
+	end_fetch_free(f);
+}
+
+static int end_fetch_ask(struct gw_end_fetch *f);
+
+static void end_fetch_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_end_fetch *f = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	r = end_fetch_ask(f);
+	if (r < 0)
+		end_fetch_finish(f, r, NULL, "cannot ask the runner");
+}
+
+static void end_fetch_answer(int result, long status, const char *body, size_t len, const char *err,
+			     void *ud)
+{
+	struct gw_end_fetch *f = ud;
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	char msg[256];
+
+	f->x = NULL;
+	if (result < 0) {
+		snprintf(msg, sizeof(msg), "runner \"%s\" unreachable: %s", f->runner->node,
+			 err ? err : tg_strerror(result));
+		end_fetch_finish(f, result, NULL, msg);
+		return;
+	}
+	if (status == 409 && now_mono_ns() < f->deadline_ns) {
+		struct timeval tv = { .tv_usec = GW_END_RETRY_MS * 1000 };
+
+		if (evtimer_add(f->timer, &tv) == 0)
+			return;
+	}
+	if (status != 200) {
+		_cleanup_(json_decrefp) json_t *st = json_loadb(body, len, 0, NULL);
+		const char *m = json_string_value(json_object_get(st, "message"));
+
+		snprintf(msg, sizeof(msg), "runner \"%s\" has no end for the session (HTTP %ld): %s",
+			 f->runner->node, status, m ? m : "no message");
+		end_fetch_finish(f, status == 404 ? -ENOENT : status == 409 ? -ETIMEDOUT : -EPROTO, NULL, msg);
+		return;
+	}
+	j = json_loadb(body, len, 0, NULL);
+	if (!json_is_object(j) || !json_is_string(json_object_get(j, "reason"))) {
+		snprintf(msg, sizeof(msg), "runner \"%s\" sent an end record that is not one", f->runner->node);
+		end_fetch_finish(f, -EBADMSG, NULL, msg);
+		return;
+	}
+	end_fetch_finish(f, 0, j, NULL);
+}
+
+static int end_fetch_ask(struct gw_end_fetch *f)
+{
+	const struct gw_config *cfg = f->gw->cfg;
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return -ENOMEM;
+	curl_easy_setopt(e, CURLOPT_URL, f->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_CAINFO, cfg->runner_ca);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, cfg->runner_cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, cfg->runner_key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "tracegate/0.1");
+	return httpc_fetch(f->gw->httpc, e, NULL, END_MAX_BODY, end_fetch_answer, f, &f->x);
+}
+
+int gw_end_fetch_start(struct gateway *gw, const struct gw_runner *runner, const char *trace,
+		       uint64_t wait_ms, gw_end_fn done, void *ud, struct gw_end_fetch **ret)
+{
+	struct gw_end_fetch *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	f->gw = gw;
+	f->runner = runner;
+	f->done = done;
+	f->ud = ud;
+	f->deadline_ns = now_mono_ns() + wait_ms * 1000000ull;
+	f->timer = evtimer_new(gw->base, end_fetch_retry, f);
+	if (!f->timer || asprintf(&f->url, "%s/v1/sessions/%s/end", runner->url, trace) < 0) {
+		f->url = NULL;
+		end_fetch_free(f);
+		return -ENOMEM;
+	}
+	r = end_fetch_ask(f);
+	if (r < 0) {
+		end_fetch_free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+/* ---- the scan -------------------------------------------------------------------- */
+
+static const char *rec_stage(json_t *rec)
+{
+	return json_string_value(json_object_get(rec, "stage"));
+}
+
+static const char *rec_decision(json_t *rec)
+{
+	return json_string_value(
+		json_object_get(json_object_get(rec, "annotations"), "authorization.k8s.io/decision"));
+}
+
+static int scan_file(const char *path, json_t *open_by_id, json_t *order, char **ret_err)
+{
+	struct audit_reader *rd = NULL;
+	const char *line;
+	size_t len;
+	bool term;
+	int r;
+
+	r = audit_reader_open(path, &rd, ret_err);
+	if (r == -ENOENT) {
+		free(*ret_err);
+		*ret_err = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	while ((r = audit_reader_next(rd, &line, &len, &term)) > 0) {
+		_cleanup_(json_decrefp) json_t *rec = NULL;
+		const char *id, *stage;
+		json_t *tg;
+
+		/* only allowed traces matter: skip the rest unparsed */
+		if (!memmem(line, len, "\"authorization.k8s.io/decision\":\"allow\"", 39))
+			continue;
+		rec = json_loadb(line, len, 0, NULL);
+		id = json_string_value(json_object_get(rec, "auditID"));
+		stage = rec_stage(rec);
+		if (!id || !stage || !rec_decision(rec) || strcmp(rec_decision(rec), "allow"))
+			continue;
+		tg = json_object_get(rec, "tracegate");
+		if (!strcmp(stage, "ResponseComplete")) {
+			json_object_del(open_by_id, id);
+			continue;
+		}
+		if (strcmp(stage, "ResponseStarted") || json_is_true(json_object_get(tg, "dryRun")) ||
+		    !json_is_string(json_object_get(tg, "trace")) ||
+		    !json_is_array(json_object_get(tg, "nodes")))
+			continue;
+		json_object_del(rec, "seq");
+		json_object_del(rec, "prevHash");
+		json_object_del(rec, "hmac");
+		json_object_set(open_by_id, id, rec);
+		json_array_append_new(order, json_string(id));
+	}
+	audit_reader_free(rd);
+	if (r < 0)
+		return tg_fail(ret_err, r, "audit log \"%s\": %s", path,
+			    r == -E2BIG ? "a line over the record limit" : strerror(-r));
+	return 0;
+}
+
+int gw_recover_scan(const char *path, size_t max, json_t **ret, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *open_by_id = json_object(), *order = json_array();
+	_cleanup_free_ char *rotated = NULL;
+	json_t *out, *idv;
+	size_t i, n = 0;
+	int r;
+
+	if (!open_by_id || !order || asprintf(&rotated, "%s.1", path) < 0)
+		return -ENOMEM;
+	r = scan_file(rotated, open_by_id, order, ret_err);
+	if (r >= 0)
+		r = scan_file(path, open_by_id, order, ret_err);
+	if (r < 0)
+		return r;
+	out = json_array();
+	if (!out)
+		return -ENOMEM;
+	json_array_foreach(order, i, idv) {
+		if (json_object_get(open_by_id, json_string_value(idv)))
+			n++;
+	}
+	json_array_foreach(order, i, idv) {
+		json_t *rec = json_object_get(open_by_id, json_string_value(idv));
+
+		if (!rec)
+			continue;
+		if (n-- > max)
+			continue;   /* the oldest beyond the bound */
+		json_array_append(out, rec);
+	}
+	*ret = out;
+	return 0;
+}
+
+/* ---- completing them ------------------------------------------------------------ */
+
+struct recover_node {
+	struct recover_trace *rt;
+	const char *node;
+	struct gw_end_fetch *f;
+	json_t *end;              /* the runner's, or NULL */
+	char *error;
+};
+
+struct recover_trace {
+	struct gw_recover *rc;
+	json_t *rec;              /* the ResponseStarted record */
+	struct recover_node *nodes;
+	size_t nnodes, pending;
+	struct recover_trace *next;
+};
+
+struct gw_recover {
+	struct gateway *gw;
+	struct recover_trace *traces;
+};
+
+static void recover_trace_free(struct recover_trace *rt)
+{
+	for (size_t i = 0; i < rt->nnodes; i++) {
+		gw_end_fetch_cancel(rt->nodes[i].f);
+		json_decref(rt->nodes[i].end);
+		free(rt->nodes[i].error);
+	}
+	free(rt->nodes);
+	json_decref(rt->rec);
+	free(rt);
+}
+
+static void recover_unlink(struct recover_trace *rt)
+{
+	struct recover_trace **pp;
+
+	for (pp = &rt->rc->traces; *pp; pp = &(*pp)->next)
+		if (*pp == rt) {
+			*pp = rt->next;
+			break;
+		}
+}
+
+/* The ResponseComplete of a trace cut by the gateway's death: the
+ * decision record's request, the runners' counts, marked afterRestart. */
+static void recover_write(struct recover_trace *rt)
+{
+	struct gateway *gw = rt->rc->gw;
+	_cleanup_(json_decrefp) json_t *ev = json_deep_copy(rt->rec);
+	_cleanup_free_ char *err = NULL;
+	json_t *tg = json_object_get(ev, "tracegate"), *reasons = json_object(), *missing = json_object();
+	uint64_t events = 0, drops = 0, map_drops = 0, cpu_ns = 0;
+	const char *trace = json_string_value(json_object_get(tg, "trace"));
+	const char *id = json_string_value(json_object_get(ev, "auditID"));
+	char ts[32];
+	bool all_exit = rt->nnodes > 0;
+	json_int_t exit_code = 0;
+	int r;
+
+	if (!ev || !tg || !reasons || !missing) {
+		json_decref(reasons);
+		json_decref(missing);
+		log_error("audit %s: trace %s cut by a gateway restart: out of memory, its end not recorded",
+			  id ? id : "?", trace ? trace : "?");
+		return;
+	}
+	for (size_t i = 0; i < rt->nnodes; i++) {
+		struct recover_node *n = &rt->nodes[i];
+		json_t *e = n->end, *v;
+
+		if (!e) {
+			json_object_set_new(missing, n->node, json_string(n->error ? n->error : "no answer"));
+			json_object_set_new(reasons, n->node, json_string("unknown"));
+			all_exit = false;
+			continue;
+		}
+		json_object_set(reasons, n->node, json_object_get(e, "reason"));
+		if (json_integer_value(v = json_object_get(e, "events")) > 0)
+			events += (uint64_t)json_integer_value(v);
+		if (json_integer_value(v = json_object_get(e, "drops")) > 0)
+			drops += (uint64_t)json_integer_value(v);
+		if (json_integer_value(v = json_object_get(e, "mapDrops")) > 0)
+			map_drops += (uint64_t)json_integer_value(v);
+		if (json_integer_value(v = json_object_get(e, "cpuNs")) > 0)
+			cpu_ns += (uint64_t)json_integer_value(v);
+		if (!json_is_integer(v = json_object_get(e, "exitCode")))
+			all_exit = false;
+		else if (!exit_code)
+			exit_code = json_integer_value(v);
+	}
+	format_rfc3339_us(now_real_ns(), ts);
+	json_object_set_new(ev, "stage", json_string("ResponseComplete"));
+	json_object_set_new(ev, "stageTimestamp", json_string(ts));
+	json_object_set_new(ev, "responseStatus", json_pack("{s:i}", "code", 200));
+	json_object_set_new(tg, "endReason", json_string("gateway-lost"));
+	json_object_set_new(tg, "afterRestart", json_true());
+	json_object_set_new(tg, "nodeEndReasons", reasons);
+	json_object_set_new(tg, "counts", json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)events,
+						    "drops", (json_int_t)drops, "mapDrops",
+						    (json_int_t)map_drops, "cpuNs", (json_int_t)cpu_ns));
+	json_object_set_new(tg, "events", json_integer((json_int_t)events));
+	json_object_set_new(tg, "drops", json_integer((json_int_t)drops));
+	json_object_set_new(tg, "mapDrops", json_integer((json_int_t)map_drops));
+	json_object_set_new(tg, "cpuNs", json_integer((json_int_t)cpu_ns));
+	if (all_exit)
+		json_object_set_new(tg, "exitCode", json_integer(exit_code));
+	if (json_object_size(missing))
+		json_object_set_new(tg, "countsMissing", missing);
+	else
+		json_decref(missing);
+	r = audit_log_append(gw->audit, ev, &err);
+	if (r < 0) {
+		log_error("audit %s: trace %s cut by a gateway restart: end not recorded: %s", id, trace,
+			  err ? err : tg_strerror(r));
+		return;
+	}
+	log_info("audit %s: trace %s cut by a gateway restart: end recorded after the restart end=gateway-lost events=%" PRIu64
+		 " drops=%" PRIu64 " mapDrops=%" PRIu64 "%s",
+		 id, trace, events, drops, map_drops,
+		 json_object_get(tg, "countsMissing") ? " (some nodes' counts are missing)" : "");
+}
+
+static void recover_release(struct recover_trace *rt)
+{
+	if (--rt->pending)
+		return;
+	recover_write(rt);
+	recover_unlink(rt);
+	recover_trace_free(rt);
+}
+
+static void recover_node_done(int result, json_t *end, const char *err, void *ud)
+{
+	struct recover_node *n = ud;
+
+	n->f = NULL;
+	if (result == 0)
+		n->end = json_incref(end);
+	else
+		n->error = strdup(err ? err : tg_strerror(result));
+	recover_release(n->rt);
+}
+
+static int recover_one(struct gw_recover *rc, json_t *rec)
+{
+	json_t *tg = json_object_get(rec, "tracegate"), *nodes = json_object_get(tg, "nodes"), *v;
+	const char *trace = json_string_value(json_object_get(tg, "trace"));
+	struct recover_trace *rt = calloc(1, sizeof(*rt));
+	size_t i;
+
+	if (!rt)
+		return -ENOMEM;
+	rt->rc = rc;
+	rt->rec = json_incref(rec);
+	rt->nnodes = json_array_size(nodes);
+	rt->nodes = calloc(rt->nnodes ? rt->nnodes : 1, sizeof(*rt->nodes));
+	if (!rt->nodes) {
+		recover_trace_free(rt);
+		return -ENOMEM;
+	}
+	rt->next = rc->traces;
+	rc->traces = rt;
+	rt->pending = rt->nnodes + 1;   /* +1: held until every ask started */
+	json_array_foreach(nodes, i, v) {
+		struct recover_node *n = &rt->nodes[i];
+		const struct gw_runner *runner;
+		int r;
+
+		n->rt = rt;
+		n->node = json_string_value(v) ? json_string_value(v) : "";
+		runner = gw_config_runner(rc->gw->cfg, n->node);
+		if (!runner) {
+			n->error = strdup("no runner for this node in the configuration");
+			rt->pending--;
+			continue;
+		}
+		r = gw_end_fetch_start(rc->gw, runner, trace, GW_END_RECOVER_WAIT_MS, recover_node_done, n,
+				       &n->f);
+		if (r < 0) {
+			n->error = strdup(tg_strerror(r));
+			rt->pending--;
+		}
+	}
+	recover_release(rt);
+	return 0;
+}
+
+int gw_recover_start(struct gateway *gw, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *open_recs = NULL;
+	struct gw_recover *rc;
+	size_t i;
+	json_t *rec;
+	int r;
+
+	r = gw_recover_scan(gw->cfg->audit_path, GW_RECOVER_MAX, &open_recs, ret_err);
+	if (r < 0)
+		return r;
+	rc = calloc(1, sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	rc->gw = gw;
+	gw->recover = rc;
+	if (json_array_size(open_recs))
+		log_info("audit: %zu allowed traces have no end record (the gateway stopped before them): asking their runners",
+			 json_array_size(open_recs));
+	json_array_foreach(open_recs, i, rec) {
+		r = recover_one(rc, rec);
+		if (r < 0)
+			return tg_fail(ret_err, r, "audit: completing traces left open: %s", tg_strerror(r));
+	}
+	return 0;
+}
+
+void gw_recover_stop(struct gateway *gw)
+{
+	struct gw_recover *rc = gw->recover;
+
+	if (!rc)
+		return;
+	while (rc->traces) {
+		struct recover_trace *rt = rc->traces;
+
+		rc->traces = rt->next;
+		recover_trace_free(rt);
+	}
+	free(rc);
+	gw->recover = NULL;
+}
