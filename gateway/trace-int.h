@@ -26,6 +26,7 @@
 #include "rbac/workload.h"
 
 struct httpc_xfer;
+struct gw_end_fetch;
 struct tg_program;
 
 enum trace_step {
@@ -56,6 +57,8 @@ struct leg {
 	int64_t exit_code;
 	bool has_exit_code;
 	char *error;
+	const char *fail_reason;       /* with error: runner-lost, node-failed, policy, program-error, error */
+	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
 };
 
 struct trace_req {
@@ -112,6 +115,9 @@ struct trace_req {
 	uint64_t bytes;
 	bool session_counted;
 	bool finishing;
+	bool stream_started;           /* the 200 head went out (a runner answered 200) */
+	bool client_left;              /* the client went away: waiting for the runners' counts */
+	size_t fetching;               /* legs whose kept end is being asked for */
 };
 
 /* trace.c */

@@ -33,6 +33,7 @@
 #include "gateway/httpc.h"
 #include "gateway/ndjson.h"
 #include "gateway/policies.h"
+#include "gateway/runner-end.h"
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
 #include "gateway/trace-int.h"
@@ -64,6 +65,8 @@ static void leg_release(struct leg *l)
 	if (l->x)
 		httpc_xfer_cancel(l->x);
 	l->x = NULL;
+	gw_end_fetch_cancel(l->fetch);
+	l->fetch = NULL;
 	ndjson_release(&l->split);
 	buf_release(&l->errbody);
 	free(l->end_reason);
@@ -165,7 +168,9 @@ static json_t *trace_nodes_json(const struct trace_req *t)
 /* How one node's part ended: its error, its runner's reason, or not yet. */
 static const char *leg_reason(const struct leg *l)
 {
-	return l->error ? "error" : l->end_reason ? l->end_reason : l->done ? "error" : "stop";
+	if (l->error)
+		return l->fail_reason ? l->fail_reason : "error";
+	return l->end_reason ? l->end_reason : l->done ? "error" : "stop";
 }
 
 static json_t *trace_failed_nodes(const struct trace_req *t)
@@ -987,6 +992,7 @@ void trace_step_decide(struct trace_req *t)
 /* ---- streaming -------------------------------------------------------------------- */
 
 static void trace_finish(struct trace_req *t, const char *why);
+static void trace_stream_begin(struct trace_req *t);
 
 static int trace_emit(struct trace_req *t, json_t *obj)
 {
@@ -1028,6 +1034,8 @@ static void leg_fail(struct leg *l, const char *fmt, ...)
 
 	if (l->error)
 		return;
+	if (!l->fail_reason)
+		l->fail_reason = "error";
 	va_start(ap, fmt);
 	if (vasprintf(&l->error, fmt, ap) < 0)
 		l->error = NULL;
@@ -1084,6 +1092,12 @@ static void leg_end(struct leg *l, json_t *rec)
 		l->exit_code = json_integer_value(v);
 		l->has_exit_code = true;
 	}
+	/* The session's process saw its runner go (it died, or was stopped):
+	 * the counts are real, the node's part was cut short. */
+	if (!strcmp(l->end_reason ? l->end_reason : "", "runner-lost") && !l->t->client_left) {
+		l->fail_reason = "runner-lost";
+		leg_fail(l, "node \"%s\": the runner was lost in the middle of the session", l->runner->node);
+	}
 }
 
 /* One line from a runner: relay, merge or record. */
@@ -1138,6 +1152,9 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 				      MIN(len, TRACE_MAX_RUNNER_ERROR_BODY - l->errbody.len));
 		return 0;
 	}
+	/* The first runner that answers 200 starts the client's stream. */
+	if (!t->stream_started)
+		trace_stream_begin(t);
 	/* Backpressure: the client is behind; hold the runner until it drains. */
 	if (t->conn && http_conn_congested(t->conn))
 		return HTTPC_PAUSE;
@@ -1163,22 +1180,31 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 		l->status = status;
 	if (l->error) {
 		/* already explained (bad line, limit) */
+	} else if (result < 0 && l->status == 200) {
+		l->fail_reason = "runner-lost";
+		leg_fail(l, "node \"%s\": runner lost in the middle of the session: %s", l->runner->node,
+			 err ? err : tg_strerror(result));
 	} else if (result < 0) {
-		leg_fail(l, "runner \"%s\" unreachable or failed: %s", l->runner->node,
+		l->fail_reason = "node-failed";
+		leg_fail(l, "node \"%s\": runner unreachable or failed: %s", l->runner->node,
 			 err ? err : tg_strerror(result));
 	} else if (l->status != 200) {
 		_cleanup_(json_decrefp) json_t *st = json_loadb(l->errbody.s, l->errbody.len, 0, NULL);
 		const char *m = json_string_value(json_object_get(st, "message"));
 
+		l->fail_reason = l->status == 403 ? "policy" : l->status == 400 || l->status == 422 ? "program-error"
+											   : "node-failed";
 		leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
 			 l->status, m ? m : "no message");
 		refused = true;
 	} else if (ndjson_pending(&l->split)) {
-		leg_fail(l, "runner \"%s\" stream ended in the middle of a line", l->runner->node);
+		l->fail_reason = "runner-lost";
+		leg_fail(l, "node \"%s\": runner stream ended in the middle of a line", l->runner->node);
 	} else if (!l->has_end) {
-		leg_fail(l, "runner \"%s\" stream ended without an end record", l->runner->node);
+		l->fail_reason = "runner-lost";
+		leg_fail(l, "node \"%s\": runner stream ended without an end record", l->runner->node);
 	}
-	if (l->error)
+	if (l->error && t->stream_started)
 		trace_emit_error(t, l->runner->node, l->error, refused ? l->status : 0);
 	if (t->legs_done == t->nlegs)
 		trace_finish(t, NULL);
@@ -1271,10 +1297,35 @@ static int leg_start(struct trace_req *t, struct leg *l)
 	return httpc_start(t->gw->httpc, e, h, &leg_ops, l, &l->x);
 }
 
-static void trace_start_stream(struct trace_req *t)
+/*
+ * The client's stream starts when the first runner answers 200 (its
+ * session compiled and resolved its pods): a trace that cannot start on
+ * any node is answered with an error status instead (trace_finish).  The
+ * failures of nodes that came before are then the first lines.
+ */
+static void trace_stream_begin(struct trace_req *t)
 {
 	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
 	_cleanup_(json_decrefp) json_t *acc = NULL;
+	int r;
+
+	if (t->stream_started || !t->conn)
+		return;
+	t->stream_started = true;
+	r = http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs);
+	trace_log(t, r < 0 ? 500 : 200, NULL);
+	acc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted",
+			"trace", t->trace_id, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t));
+	if (acc)
+		(void)trace_emit(t, acc);
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (t->legs[i].error)
+			trace_emit_error(t, t->legs[i].runner->node, t->legs[i].error,
+					 t->legs[i].status && t->legs[i].status != 200 ? t->legs[i].status : 0);
+}
+
+static void trace_start_stream(struct trace_req *t)
+{
 	int r;
 
 	t->step = STEP_STREAM;
@@ -1297,12 +1348,6 @@ static void trace_start_stream(struct trace_req *t)
 		for (size_t k = 0; k < t->npods; k++)
 			t->legs[i].npods += !strcmp(t->pods[k].node, t->nodes[i]);
 	}
-	r = http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs);
-	trace_log(t, r < 0 ? 500 : 200, NULL);
-	acc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted",
-			"trace", t->trace_id, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t));
-	if (acc)
-		(void)trace_emit(t, acc);
 	for (size_t i = 0; i < t->nlegs; i++) {
 		struct leg *l = &t->legs[i];
 
@@ -1310,9 +1355,9 @@ static void trace_start_stream(struct trace_req *t)
 		if (r < 0) {
 			l->done = true;
 			t->legs_done++;
+			l->fail_reason = "node-failed";
 			leg_fail(l, "runner \"%s\": session cannot be started: %s", l->runner->node,
 				 tg_strerror(r));
-			trace_emit_error(t, l->runner->node, l->error, 0);
 		}
 	}
 	if (t->legs_done == t->nlegs)
@@ -1335,7 +1380,7 @@ static const char *trace_end_reason(struct trace_req *t)
 
 	for (size_t i = 0; i < t->nlegs; i++) {
 		if (t->legs[i].error)
-			return "error";
+			return leg_reason(&t->legs[i]);
 		if (!reason && t->legs[i].end_reason)
 			reason = t->legs[i].end_reason;
 	}
@@ -1378,6 +1423,54 @@ static void trace_end_failures(struct trace_req *t, json_t *end)
 }
 
 /*
+ * No runner answered 200: nothing started anywhere, and the client gets
+ * an error status instead of a stream.  Every node's refusal with the
+ * same 4xx (a runner's policy re-check, a program its kernel refuses, a
+ * pod gone from the node) keeps that code; anything else is a 503.
+ */
+static void trace_finish_unstarted(struct trace_req *t, const char *reason)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(64 * 1024);
+	_cleanup_(json_decrefp) json_t *st = NULL;
+	json_t *details = status_details("traces", "tracegate.dev", t->tb.target), *causes = json_array();
+	long code = 0, c;
+	char extra[192];
+
+	for (size_t i = 0; i < t->nlegs; i++) {
+		const struct leg *l = &t->legs[i];
+
+		if (!l->error)
+			continue;
+		c = l->status >= 400 && l->status < 500 && l->status != 429 ? l->status : 503;
+		if (!code)
+			code = c;
+		else if (code != c)
+			code = 503;
+		(void)buf_printf(&b, "%s%s", b.len ? "; " : "", l->error);
+		/* one cause per node: NodeFailed when the node (not the program
+		 * or the policy) is why */
+		json_array_append_new(causes, json_pack("{s:s, s:s, s:s}", "reason",
+							c == 503 ? "NodeFailed" : status_reason((int)c),
+							"field", l->runner->node, "message", l->error));
+	}
+	if (!code)
+		code = 503;
+	if (!b.len)
+		(void)buf_adds(&b, "the trace could not start on any node");
+	if (details && causes)
+		json_object_set_new(details, "causes", causes);
+	else
+		json_decref(causes);
+	st = status_new((int)code, b.s, details);
+	if (trace_audit(t, "ResponseComplete", (int)code, b.s, "allow", t->policy, reason, NULL) < 0)
+		log_error("audit %s: end of trace not recorded", t->audit_id);
+	snprintf(extra, sizeof(extra), "end=%s events=0 drops=0 mapDrops=0 bytes=0", reason);
+	trace_log(t, (int)code, extra);
+	trace_send_status(t, st);
+	trace_free(t);
+}
+
+/*
  * Ends a stream: merged maps, the end line, ResponseComplete.  why is
  * NULL when every runner ended on its own, else the reason ("stop").
  * t is freed.
@@ -1400,9 +1493,15 @@ static void trace_finish(struct trace_req *t, const char *why)
 			httpc_xfer_cancel(t->legs[i].x);
 			t->legs[i].x = NULL;
 		}
+		gw_end_fetch_cancel(t->legs[i].fetch);
+		t->legs[i].fetch = NULL;
 	}
 	trace_counts_sum(t, &c);
 	reason = why ? why : trace_end_reason(t);
+	if (!t->stream_started && t->conn) {
+		trace_finish_unstarted(t, reason);
+		return;
+	}
 	json_array_foreach(t->maps, i, m)
 		(void)trace_emit(t, m);
 	/* bytes: the stream so far, this line excluded. */
@@ -1429,6 +1528,48 @@ static void trace_finish(struct trace_req *t, const char *why)
 	trace_free(t);
 }
 
+/* A runner's kept end of a session whose client left: its real counts. */
+static void leg_kept_end(int result, json_t *end, const char *err, void *ud)
+{
+	struct leg *l = ud;
+	struct trace_req *t = l->t;
+
+	l->fetch = NULL;
+	if (result == 0)
+		leg_end(l, end);
+	else
+		log_warn("audit %s: trace %s: node \"%s\": counts unknown: %s", t->audit_id, t->trace_id,
+			 l->runner->node, err ? err : tg_strerror(result));
+	if (--t->fetching == 0)
+		trace_finish(t, "client");
+}
+
+/*
+ * The client went away (Ctrl-C, an abort, a reader stalled past
+ * stallTimeoutSeconds).  Each runner transfer is cancelled at once, so
+ * its session detaches now; then each runner is asked for the end record
+ * it kept, and the trace ends with reason "client" and the real counts.
+ */
+static void trace_client_left(struct trace_req *t)
+{
+	t->client_left = true;
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+
+		if (l->x) {
+			httpc_xfer_cancel(l->x);
+			l->x = NULL;
+		}
+		if (l->done || l->has_end)
+			continue;
+		if (gw_end_fetch_start(t->gw, l->runner, t->trace_id, GW_END_CLIENT_WAIT_MS, leg_kept_end, l,
+				       &l->fetch) == 0)
+			t->fetching++;
+	}
+	if (!t->fetching)
+		trace_finish(t, "client");
+}
+
 /* The client went away. */
 static void trace_on_close(void *ud)
 {
@@ -1436,8 +1577,8 @@ static void trace_on_close(void *ud)
 
 	t->conn = NULL;
 	if (t->step == STEP_STREAM) {
-		/* Cancel at once, so each runner detaches its programs now. */
-		trace_finish(t, "stop");
+		if (!t->finishing && !t->client_left)
+			trace_client_left(t);
 		return;
 	}
 	if (t->kx) {
@@ -1541,7 +1682,7 @@ void trace_stop_all(struct gateway *gw)
 		struct trace_req *t = gw->reqs;
 
 		if (t->step == STEP_STREAM)
-			trace_finish(t, "stop");
+			trace_finish(t, t->client_left ? "client" : "stop");
 		else
 			trace_refuse(t, 503, "gateway is shutting down", NULL);
 	}

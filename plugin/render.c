@@ -160,7 +160,9 @@ static void render_end(struct kt_render *r, json_t *j)
 		r->exit_code = KT_EXIT_LIMIT;
 	else if (!strcmp(reason, "policy"))
 		r->exit_code = KT_EXIT_REFUSED;
-	else if (!strcmp(reason, "shutdown") || !strcmp(reason, "stopped"))
+	else if (!strcmp(reason, "program-error"))
+		r->exit_code = KT_EXIT_PROGRAM;
+	else if (!strcmp(reason, "shutdown") || !strcmp(reason, "stopped") || !strcmp(reason, "stop"))
 		r->exit_code = KT_EXIT_STOPPED;
 }
 
@@ -536,6 +538,14 @@ int kt_status_exit(long code, const char *body, size_t len)
 		json_array_foreach(causes, i, c)
 			if (located(str_of(c, "field")))
 				return KT_EXIT_PROGRAM;
+		return KT_EXIT_FAILURE;
+	case 503:
+		/* a trace that could start on no node: its causes say so */
+		j = json_loadb(body, len, 0, NULL);
+		causes = json_object_get(json_object_get(j, "details"), "causes");
+		json_array_foreach(causes, i, c)
+			if (str_of(c, "reason") && !strcmp(str_of(c, "reason"), "NodeFailed"))
+				return KT_EXIT_NODE;
 		return KT_EXIT_FAILURE;
 	default:
 		return KT_EXIT_FAILURE;
