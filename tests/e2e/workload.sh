@@ -241,13 +241,13 @@ if wait_for 8 grep -q "marker-web-a2" "$out" && wait_for 3 grep -q 'marker-web-a
 	fi
 	wait "$ktpid"
 	rc=$?
-	check "the trace ends with exit status 5 (a node failed)" test "$rc" -eq 5
+	check "the trace ends with exit status 5 (a node failed: runner lost)" test "$rc" -eq 5
 	got=$(py '[(r["node"], "node-2" in r["message"]) for r in recs if r["type"] == "error"]' "$out" 2>&1)
 	check "node-2's failure is streamed as an error line with its node" test "$got" = "[('node-2', True)]"
 	got=$(py '[(r["reason"], r.get("failedNodes"), "node \"node-2\"" in r.get("message", "") and "the other nodes ran to the end (\"duration\")" in r.get("message", "")) for r in recs if r["type"] == "end"]' "$out" 2>&1)
 	check "the end line says node-2 failed and node-1 ran to its end" \
-		test "$got" = "[('error', ['node-2'], True)]"
-	[ "$got" = "[('error', ['node-2'], True)]" ] || echo "# got: $got"
+		test "$got" = "[('runner-lost', ['node-2'], True)]"
+	[ "$got" = "[('runner-lost', ['node-2'], True)]" ] || echo "# got: $got"
 	ids=$(node_prog_ids "$RUNNER_PID_node_1")
 	check "node-1's runner holds nothing afterwards" wait_for 3 test -z "$(node_prog_ids "$RUNNER_PID_node_1")"
 else
@@ -261,8 +261,8 @@ check "the audit record lists every pod and node" \
 	test "$got" = "('deployment/web', ['team-a/web-a', 'team-a/web-a2'], ['node-1', 'node-2'])"
 got=$(audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["failedNodes"], r["tracegate"]["nodeEndReasons"]) for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("failedNodes")][-1]' 2>&1)
 check "the ResponseComplete record names the failed node and how each node ended" \
-	test "$got" = "('error', ['node-2'], {'node-1': 'duration', 'node-2': 'error'})"
-[ "$got" = "('error', ['node-2'], {'node-1': 'duration', 'node-2': 'error'})" ] || echo "# got: $got"
+	test "$got" = "('runner-lost', ['node-2'], {'node-1': 'duration', 'node-2': 'runner-lost'})"
+[ "$got" = "('runner-lost', ['node-2'], {'node-1': 'duration', 'node-2': 'runner-lost'})" ] || echo "# got: $got"
 check "tracegate audit verify passes on the log" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
 
 # 8. a gateway that knows node-1's runner only: deployment/web also runs
