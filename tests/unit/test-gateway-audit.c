@@ -21,6 +21,7 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "gateway/audit.h"
+#include "gateway/runner-end.h"
 #include "gateway/commands.h"
 
 struct fx {
@@ -803,6 +804,65 @@ static void test_cmd_verify_and_query(void **state)
 	free(err);
 }
 
+static void trace_rec(struct audit_log *log, const char *id, const char *stage, const char *decision,
+		      const char *trace, bool dry)
+{
+	char *err = NULL;
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:[s],s:b}}", "apiVersion",
+			       "audit.k8s.io/v1", "kind", "Event", "auditID", id, "stage", stage,
+			       "annotations", "authorization.k8s.io/decision", decision, "tracegate",
+			       "trace", trace, "nodes", "node-1", "dryRun", dry);
+
+	assert_non_null(ev);
+	assert_int_equal(audit_log_append(log, ev, &err), 0);
+	json_decref(ev);
+}
+
+/* The traces a killed gateway left open: allowed, started, not a dry run,
+ * no ResponseComplete (in the current file or the rotated one). */
+static void test_recover_scan(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .rotate_bytes = 1200, .keep_files = 3 };
+	struct audit_log *log = NULL;
+	json_t *open = NULL;
+	char *err = NULL;
+
+	assert_int_equal(audit_log_open(f->path, &o, &log, &err), 0);
+	trace_rec(log, "a", "ResponseStarted", "allow", "ta", false);
+	trace_rec(log, "b", "ResponseStarted", "allow", "tb", false);
+	trace_rec(log, "c", "ResponseStarted", "forbid", "tc", false);
+	trace_rec(log, "d", "ResponseStarted", "allow", "td", true);
+	trace_rec(log, "d", "ResponseComplete", "allow", "td", true);
+	trace_rec(log, "e", "ResponseStarted", "allow", "te", false);
+	trace_rec(log, "a", "ResponseComplete", "allow", "ta", false);
+	trace_rec(log, "f", "ResponseStarted", "allow", "tf", false);
+	audit_log_close(log);
+	{
+		char p1[160], p2[160];
+
+		/* the records span a rotation: audit.log.1 and audit.log */
+		snprintf(p1, sizeof(p1), "%s.1", f->path);
+		snprintf(p2, sizeof(p2), "%s.2", f->path);
+		assert_int_equal(access(p1, F_OK), 0);
+		assert_int_equal(access(p2, F_OK), -1);
+	}
+	assert_int_equal(gw_recover_scan(f->path, 100, &open, &err), 0);
+	/* b and e were cut (a ended; c forbidden; d a dry run); f too */
+	assert_int_equal(json_array_size(open), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "auditID")), "b");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(open, 1), "auditID")), "e");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(open, 2), "auditID")), "f");
+	assert_null(json_object_get(json_array_get(open, 0), "seq"));
+	assert_null(json_object_get(json_array_get(open, 0), "prevHash"));
+	json_decref(open);
+	/* the bound keeps the newest */
+	assert_int_equal(gw_recover_scan(f->path, 1, &open, &err), 0);
+	assert_int_equal(json_array_size(open), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(open, 0), "auditID")), "f");
+	json_decref(open);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +884,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_write_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends_serialize, setup, teardown),
 		cmocka_unit_test(test_files_order),
+		cmocka_unit_test_setup_teardown(test_recover_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_verify_and_query, setup, teardown),
 	};
 
