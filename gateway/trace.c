@@ -1456,7 +1456,8 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 	if (!code)
 		code = 503;
 	if (!b.len)
-		(void)buf_adds(&b, "the trace could not start on any node");
+		(void)buf_printf(&b, "the trace was not started: %s",
+				 !strcmp(reason, "stop") ? "the gateway is shutting down" : reason);
 	if (details && causes)
 		json_object_set_new(details, "causes", causes);
 	else
