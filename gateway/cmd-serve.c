@@ -343,6 +343,8 @@ static int serve_run(const struct gw_config *cfg)
 		.output_high_water = cfg->limits.output_high_water,
 		.request_timeout_s = cfg->limits.request_timeout_s,
 		.stall_timeout_s = cfg->limits.stall_timeout_s,
+		.keep_alive_s = cfg->limits.keep_alive_s,
+		.max_requests = cfg->limits.max_requests,
 	};
 	int r, ret = 1;
 

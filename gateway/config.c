@@ -55,6 +55,8 @@ void gw_limits_default(struct gw_limits *l)
 		.max_sessions = GW_DEFAULT_MAX_SESSIONS,
 		.request_timeout_s = GW_DEFAULT_REQUEST_TIMEOUT_S,
 		.stall_timeout_s = GW_DEFAULT_STALL_TIMEOUT_S,
+		.keep_alive_s = GW_DEFAULT_KEEP_ALIVE_S,
+		.max_requests = GW_DEFAULT_MAX_REQUESTS,
 		.max_duration_s = GW_DEFAULT_MAX_DURATION_S,
 		.max_pods_per_trace = GW_DEFAULT_MAX_PODS_PER_TRACE,
 	};
@@ -275,7 +277,8 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 					    "maxConnections", "outputHighWater", "maxLineBytes",
 					    "maxSessions", "requestTimeoutSeconds",
 					    "stallTimeoutSeconds", "maxDurationSeconds",
-					    "maxPodsPerTrace", NULL };
+					    "maxPodsPerTrace", "keepAliveSeconds",
+					    "maxRequestsPerConnection", NULL };
 	int r;
 
 	if (!o)
@@ -293,7 +296,9 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 	    (r = CFG_UINT(x, o, "limits", "requestTimeoutSeconds", 1, 3600, l->request_timeout_s)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "stallTimeoutSeconds", 1, 3600, l->stall_timeout_s)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "maxDurationSeconds", 1, 7 * 86400, l->max_duration_s)) < 0 ||
-	    (r = CFG_UINT(x, o, "limits", "maxPodsPerTrace", 1, 4096, l->max_pods_per_trace)) < 0)
+	    (r = CFG_UINT(x, o, "limits", "maxPodsPerTrace", 1, 4096, l->max_pods_per_trace)) < 0 ||
+	    (r = CFG_UINT(x, o, "limits", "keepAliveSeconds", 0, 3600, l->keep_alive_s)) < 0 ||
+	    (r = CFG_UINT(x, o, "limits", "maxRequestsPerConnection", 1, 100000, l->max_requests)) < 0)
 		return r;
 	return 0;
 }

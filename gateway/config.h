@@ -22,6 +22,8 @@
 #define GW_DEFAULT_MAX_SESSIONS        64           /* limits.maxSessions (running traces) */
 #define GW_DEFAULT_REQUEST_TIMEOUT_S   30           /* limits.requestTimeoutSeconds */
 #define GW_DEFAULT_STALL_TIMEOUT_S     60           /* limits.stallTimeoutSeconds */
+#define GW_DEFAULT_KEEP_ALIVE_S        5            /* limits.keepAliveSeconds (0: one request per connection) */
+#define GW_DEFAULT_MAX_REQUESTS        100          /* limits.maxRequestsPerConnection */
 #define GW_DEFAULT_MAX_DURATION_S      300          /* limits.maxDurationSeconds */
 #define GW_DEFAULT_MAX_PODS_PER_TRACE  64           /* limits.maxPodsPerTrace (workload targets) */
 #define GW_DEFAULT_AUTHN_TTL_S         10           /* cache.tokenReviewSeconds */
@@ -59,6 +61,8 @@ struct gw_limits {
 	unsigned max_sessions;
 	unsigned request_timeout_s;
 	unsigned stall_timeout_s;
+	unsigned keep_alive_s;
+	unsigned max_requests;
 	unsigned max_duration_s;
 	unsigned max_pods_per_trace;
 };

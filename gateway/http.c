@@ -41,6 +41,10 @@ struct http_conn {
 	void *ud;
 	char peer[INET6_ADDRSTRLEN];
 	uint64_t accepted_ns;     /* wall clock */
+	bool keep_alive;          /* this request's response leaves the connection open */
+	bool idle;                /* between requests: waiting keep_alive_s for the next */
+	bool next_pending;        /* bytes of the next request came early: read them next */
+	unsigned served;          /* requests answered on this connection */
 };
 
 struct http_server {
@@ -55,6 +59,7 @@ struct http_server {
 	struct http_conn *conns;
 	unsigned nconns;
 	unsigned long rejected;
+	unsigned long accepted;
 	int port;
 };
 
@@ -348,9 +353,16 @@ static int conn_write_head(struct http_conn *c, int code, const char *content_ty
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nConnection: close\r\n", code,
-				http_reason_phrase(code)) < 0)
+	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", code, http_reason_phrase(code)) < 0)
 		return -ENOMEM;
+	/* A streamed response, and any answer outside the handler (a refusal
+	 * of the HTTP layer), ends its connection. */
+	if (!chunked && c->keep_alive && c->state == CONN_HANDLER) {
+		if (evbuffer_add_printf(out, "Keep-Alive: timeout=%u\r\n", c->srv->lim.keep_alive_s) < 0)
+			return -ENOMEM;
+	} else if (evbuffer_add_printf(out, "Connection: close\r\n") < 0) {
+		return -ENOMEM;
+	}
 	if (content_type && evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type) < 0)
 		return -ENOMEM;
 	/* The response is for this client only and holds no cacheable state. */
@@ -379,21 +391,63 @@ static void conn_closing(struct http_conn *c)
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
+/*
+ * A whole response went out on a keep-alive connection: the connection
+ * waits for the next request, at most keep_alive_s (then it is closed
+ * without a word, as one that never sent anything).  Bytes of the next
+ * request that came early are read from the loop, never from inside the
+ * owner's call that answered.
+ */
+static void conn_next(struct http_conn *c)
+{
+	struct timeval idle = { .tv_sec = c->srv->lim.keep_alive_s };
+	struct timeval now = { 0 };
+	struct timeval stall = { .tv_sec = c->srv->lim.stall_timeout_s };
+
+	c->ops = NULL;
+	c->ud = NULL;
+	http_request_release(&c->req);
+	c->head_scanned = 0;
+	c->keep_alive = false;
+	c->served++;
+	c->state = CONN_HEAD;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	/* a client that does not read its answers is dropped */
+	bufferevent_set_timeouts(c->bev, NULL, &stall);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev))) {
+		c->idle = false;
+		c->next_pending = true;
+		evtimer_add(c->deadline, &now);
+	} else {
+		c->idle = true;
+		evtimer_add(c->deadline, &idle);
+	}
+}
+
 int http_conn_respond(struct http_conn *c, int code, const char *content_type,
 		      const char *const *extra, const char *body, size_t len)
 {
+	bool again;
 	int r;
 
 	if (c->state != CONN_HANDLER && c->state != CONN_HEAD && c->state != CONN_BODY)
 		return -EINVAL;
 	if (c->deadline)
 		event_del(c->deadline);
+	/* A refusal of a request without credentials ends its connection:
+	 * only clients that present some are held between requests. */
+	if (code >= 400 && !http_request_header(&c->req, "Authorization"))
+		c->keep_alive = false;
+	again = c->keep_alive && c->state == CONN_HANDLER;
 	r = conn_write_head(c, code, content_type, extra, false, len);
 	if (r >= 0 && len && !strcmp(c->req.method ? c->req.method : "", "HEAD"))
 		len = 0;
 	if (r >= 0 && len && bufferevent_write(c->bev, body, len) < 0)
 		r = -ENOMEM;
-	conn_closing(c);
+	if (r >= 0 && again)
+		conn_next(c);
+	else
+		conn_closing(c);
 	return r;
 }
 
@@ -579,14 +633,31 @@ void http_conn_set_owner(struct http_conn *c, const struct http_conn_ops *ops, v
 	c->ud = ud;
 }
 
+/* HTTP/1.1 without "Connection: close", within the limits, the server
+ * not stopping. */
+static bool conn_wants_keep_alive(const struct http_conn *c)
+{
+	const struct http_server *s = c->srv;
+	const char *conn = http_request_header(&c->req, "Connection");
+	unsigned max = s->lim.max_requests ? s->lim.max_requests : 100;
+
+	if (!s->lim.keep_alive_s || !s->listener || c->served + 1 >= max)
+		return false;
+	if (!c->req.version || strcmp(c->req.version, "HTTP/1.1"))
+		return false;
+	return !conn || !strcasestr(conn, "close");
+}
+
 static void conn_dispatch(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 
 	event_del(c->deadline);
 	c->state = CONN_HANDLER;
+	c->keep_alive = conn_wants_keep_alive(c);
 	/* Keep reading, to notice a client that goes away; what it sends
-	 * from now on is discarded. */
+	 * from now on is kept for the next request on a keep-alive
+	 * connection (up to a head's limit), else discarded. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	memcpy(c->req.peer, c->peer, sizeof(c->peer));
 	s->handler(c, &c->req, s->ud);
@@ -606,7 +677,7 @@ static void conn_read_body(struct http_conn *c)
 	evbuffer_remove(in, c->req.body, c->req.content_length);
 	c->req.body[c->req.content_length] = '\0';
 	c->req.body_len = c->req.content_length;
-	evbuffer_drain(in, evbuffer_get_length(in));
+	/* what follows is the next request's, if the connection is kept */
 	conn_dispatch(c);
 }
 
@@ -654,10 +725,27 @@ static void conn_readcb(struct bufferevent *bev, void *arg)
 
 	switch (c->state) {
 	case CONN_HEAD:
+		if (c->idle) {
+			/* the next request began: it has requestTimeoutSeconds */
+			struct timeval deadline = { .tv_sec = c->srv->lim.request_timeout_s };
+
+			c->idle = false;
+			evtimer_add(c->deadline, &deadline);
+		}
+		if (c->next_pending)
+			break;   /* read from the deadline timer, on the loop */
 		conn_read_head(c);
 		break;
 	case CONN_BODY:
 		conn_read_body(c);
+		break;
+	case CONN_HANDLER:
+		/* kept for the next request, bounded by a head's limit */
+		if (c->keep_alive &&
+		    evbuffer_get_length(bufferevent_get_input(bev)) <= c->srv->lim.max_header_bytes)
+			break;
+		c->keep_alive = false;
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
 		break;
 	default:
 		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
@@ -692,8 +780,18 @@ static void conn_deadlinecb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_conn *c = arg;
 
+	if (c->next_pending) {
+		/* a keep-alive connection's next request, read on the loop */
+		struct timeval deadline = { .tv_sec = c->srv->lim.request_timeout_s };
+
+		c->next_pending = false;
+		evtimer_add(c->deadline, &deadline);
+		conn_read_head(c);
+		return;
+	}
 	/* Head and body must arrive within request_timeout in total: a slow
-	 * drip of bytes does not extend it. */
+	 * drip of bytes does not extend it.  An idle keep-alive connection
+	 * is closed as one that never sent anything. */
 	if (c->state == CONN_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
 	    c->head_scanned == 0)
 		conn_free(c);
@@ -736,6 +834,7 @@ static void server_acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	s->accepted++;
 	if (!c->bev || !c->deadline) {
 		if (!c->bev) {
 			SSL_free(ssl);
@@ -835,6 +934,11 @@ unsigned http_server_connections(const struct http_server *s)
 unsigned long http_server_rejected(const struct http_server *s)
 {
 	return s->rejected;
+}
+
+unsigned long http_server_accepted(const struct http_server *s)
+{
+	return s->accepted;
 }
 
 struct http_server *http_server_free(struct http_server *s)

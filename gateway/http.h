@@ -33,6 +33,9 @@ struct http_limits {
 	size_t output_high_water;  /* http_conn_congested() above this */
 	unsigned request_timeout_s; /* to receive head and body (and TLS handshake) */
 	unsigned stall_timeout_s;  /* a response that makes no progress this long */
+	unsigned keep_alive_s;     /* an HTTP/1.1 connection waits this long for its next
+				      request after a whole response; 0: one request per connection */
+	unsigned max_requests;     /* requests on one connection (with keep_alive_s); 0: 100 */
 };
 
 struct http_header {
@@ -126,6 +129,8 @@ void http_server_stop(struct http_server *s);
 unsigned http_server_connections(const struct http_server *s);
 /* Connections closed at once because max_connections was reached. */
 unsigned long http_server_rejected(const struct http_server *s);
+/* Connections taken (TLS not yet checked). */
+unsigned long http_server_accepted(const struct http_server *s);
 /* Frees the server and every connection (owners must be gone). */
 struct http_server *http_server_free(struct http_server *s);
 

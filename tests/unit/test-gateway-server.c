@@ -137,7 +137,8 @@ static void handler(struct http_conn *c, struct http_request *req, void *ud)
 		return;
 	}
 	snprintf(text, sizeof(text), "%s %zu", req->method, req->body_len);
-	http_conn_respond(c, 200, "text/plain", NULL, text, strlen(text));
+	http_conn_respond(c, strcmp(req->target, "/missing") ? 200 : 404, "text/plain", NULL, text,
+			  strlen(text));
 }
 
 static void slice(char *out, size_t size, const char *p, size_t len)
@@ -234,13 +235,16 @@ static void run(struct world *w)
 		assert_int_equal(event_base_loop(w->base, EVLOOP_ONCE), 0);
 }
 
+static unsigned setup_keep_alive_s;
+
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	struct http_limits lim = { .max_body_bytes = 4096, .max_headers = 16,
 				   .max_header_bytes = 4096, .max_connections = 8,
 				   .output_high_water = HIGH_WATER, .request_timeout_s = 10,
-				   .stall_timeout_s = 10 };
+				   .stall_timeout_s = 10, .keep_alive_s = setup_keep_alive_s,
+				   .max_requests = 3 };
 	struct tls_opts topts = { .sz = sizeof(topts) };
 	SSL_CTX *ssl = NULL;
 	char *err = NULL;
@@ -369,12 +373,126 @@ static void test_backpressure(void **state)
 		fail_msg("output buffer reached %zu bytes (high water %u)", w->max_out, HIGH_WATER);
 }
 
+static int setup_keep_alive(void **state)
+{
+	setup_keep_alive_s = 1;
+	/* a directory of its own (the first group's is gone) */
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+	return setup(state);
+}
+
+static int teardown_keep_alive(void **state)
+{
+	setup_keep_alive_s = 0;
+	return teardown(state);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Waits (on the loop) until the server holds n connections, at most 5 s. */
+static void wait_connections(struct world *w, unsigned n)
+{
+	struct event *tick = evtimer_new(w->base, tick_cb, NULL);
+	struct timeval tv = { .tv_usec = 50000 };
+
+	for (int i = 0; i < 100 && http_server_connections(w->srv) != n; i++) {
+		evtimer_add(tick, &tv);
+		event_base_loop(w->base, EVLOOP_ONCE);
+	}
+	event_free(tick);
+	assert_int_equal(http_server_connections(w->srv), n);
+}
+
+static void fetch(struct world *w, const char *path, struct curl_slist *h, long want)
+{
+	CURL *e = easy(w, path);
+
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, "hi");
+	assert_int_equal(httpc_fetch(w->hc, e, h, 4096, fetch_done, w, NULL), 0);
+	run(w);
+	assert_int_equal(w->result, 0);
+	assert_int_equal(w->status, want);
+}
+
+/* HTTP/1.1 keep-alive: whole responses leave the connection open for the
+ * next request (one connection for several), a stream or a refusal or
+ * "Connection: close" or maxRequests ends it, and an idle connection goes
+ * after keep_alive_s. */
+static void test_keep_alive(void **state)
+{
+	struct world *w = *state;
+	struct curl_slist *h;
+
+	fetch(w, "/echo", NULL, 200);
+	assert_string_equal(w->body, "POST 2");
+	assert_int_equal(http_server_connections(w->srv), 1);
+	fetch(w, "/echo", NULL, 200);
+	/* the client reused it: one connection for both */
+	assert_int_equal(http_server_accepted(w->srv), 1);
+	assert_int_equal(http_server_connections(w->srv), 1);
+	/* the third request reaches max_requests (3): the answer closes */
+	fetch(w, "/echo", NULL, 200);
+	assert_int_equal(http_server_accepted(w->srv), 1);
+	wait_connections(w, 0);
+	fetch(w, "/echo", NULL, 200);
+	assert_int_equal(http_server_accepted(w->srv), 2);
+	wait_connections(w, 1);
+
+	/* a stream ends its connection */
+	{
+		CURL *e = easy(w, "/stream");
+
+		w->paused_once = true;
+		w->sent = w->got = w->max_out = 0;
+		assert_int_equal(httpc_start(w->hc, e, NULL, &client_ops, w, NULL), 0);
+		run(w);
+		assert_int_equal(w->status, 200);
+		assert_int_equal(w->got, TOTAL);
+		wait_connections(w, 0);
+	}
+	/* the client asks for close */
+	h = curl_slist_append(NULL, "Connection: close");
+	fetch(w, "/echo", h, 200);
+	wait_connections(w, 0);
+
+	/* a refusal of the HTTP layer closes */
+	fetch(w, "/echo", NULL, 200);
+	assert_int_equal(http_server_connections(w->srv), 1);
+	h = curl_slist_append(NULL, "Transfer-Encoding: gzip");
+	fetch(w, "/echo", h, 501);
+	wait_connections(w, 0);
+
+	/* a refusal (404) without credentials closes; with some, it does not */
+	fetch(w, "/missing", NULL, 404);
+	wait_connections(w, 0);
+	h = curl_slist_append(NULL, "Authorization: Bearer x");
+	fetch(w, "/missing", h, 404);
+	assert_int_equal(http_server_connections(w->srv), 1);
+
+	/* idle past keep_alive_s (1 s): closed by the server */
+	fetch(w, "/echo", NULL, 200);
+	assert_int_equal(http_server_connections(w->srv), 1);
+	wait_connections(w, 0);
+	/* and the client notices and connects again */
+	fetch(w, "/echo", NULL, 200);
+	assert_string_equal(w->body, "POST 2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_requests_and_limits),
 		cmocka_unit_test(test_backpressure),
 	};
+	const struct CMUnitTest keep_alive_tests[] = {
+		cmocka_unit_test(test_keep_alive),
+	};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return failed + cmocka_run_group_tests(keep_alive_tests, setup_keep_alive, teardown_keep_alive);
 }
