@@ -57,6 +57,7 @@ struct leg {
 	int64_t exit_code;
 	bool has_exit_code;
 	char *error;
+	char *refusal;                 /* a runner's refusal: its Status message as sent */
 	const char *fail_reason;       /* with error: runner-lost, node-failed, policy, program-error, error */
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
 };

@@ -71,6 +71,7 @@ static void leg_release(struct leg *l)
 	buf_release(&l->errbody);
 	free(l->end_reason);
 	free(l->error);
+	free(l->refusal);
 }
 
 static void trace_free(struct trace_req *t)
@@ -1196,6 +1197,8 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 											   : "node-failed";
 		leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
 			 l->status, m ? m : "no message");
+		free(l->refusal);
+		l->refusal = m ? strdup(m) : NULL;
 		refused = true;
 	} else if (ndjson_pending(&l->split)) {
 		l->fail_reason = "runner-lost";
@@ -1428,19 +1431,51 @@ static void trace_end_failures(struct trace_req *t, json_t *end)
  * same 4xx (a runner's policy re-check, a program its kernel refuses, a
  * pod gone from the node) keeps that code; anything else is a 503.
  */
+/* "program:L:C: message" in a runner's refusal: the cause a client
+ * prints in bpftrace's form (field "program:L:C", the first line). */
+static json_t *refusal_cause(const char *msg, long code)
+{
+	const char *p = msg ? strstr(msg, "program:") : NULL, *q;
+	char field[64];
+	size_t n;
+
+	for (; p; p = strstr(p + 1, "program:")) {
+		q = p + 8;
+		if (*q < '0' || *q > '9')
+			continue;
+		q += strspn(q, "0123456789");
+		if (*q++ != ':' || *q < '0' || *q > '9')
+			continue;
+		q += strspn(q, "0123456789");
+		if (q[0] != ':' || q[1] != ' ' || (size_t)(q - p) >= sizeof(field))
+			continue;
+		snprintf(field, sizeof(field), "%.*s", (int)(q - p), p);
+		n = strcspn(q + 2, "\n");
+		return json_pack("{s:s, s:s, s:s%}", "reason",
+				 code == 403 ? "FieldValueForbidden" : "FieldValueInvalid", "field", field,
+				 "message", q + 2, n);
+	}
+	return NULL;
+}
+
 static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(64 * 1024);
 	_cleanup_(json_decrefp) json_t *st = NULL;
 	json_t *details = status_details("traces", "tracegate.dev", t->tb.target), *causes = json_array();
+	const struct leg *only = NULL;
+	size_t nfailed = 0;
 	long code = 0, c;
 	char extra[192];
 
 	for (size_t i = 0; i < t->nlegs; i++) {
 		const struct leg *l = &t->legs[i];
+		json_t *cause;
 
 		if (!l->error)
 			continue;
+		nfailed++;
+		only = l;
 		c = l->status >= 400 && l->status < 500 && l->status != 429 ? l->status : 503;
 		if (!code)
 			code = c;
@@ -1448,13 +1483,21 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 			code = 503;
 		(void)buf_printf(&b, "%s%s", b.len ? "; " : "", l->error);
 		/* one cause per node: NodeFailed when the node (not the program
-		 * or the policy) is why */
-		json_array_append_new(causes, json_pack("{s:s, s:s, s:s}", "reason",
-							c == 503 ? "NodeFailed" : status_reason((int)c),
-							"field", l->runner->node, "message", l->error));
+		 * or the policy) is why; a runner's refusal located in the
+		 * program as the gateway's own are */
+		cause = c != 503 ? refusal_cause(l->refusal, c) : NULL;
+		json_array_append_new(causes, cause ? cause
+						     : json_pack("{s:s, s:s, s:s}", "reason",
+								 c == 503 ? "NodeFailed" : status_reason((int)c),
+								 "field", l->runner->node, "message", l->error));
 	}
 	if (!code)
 		code = 503;
+	/* one node that refused: its own words, as the runner said them */
+	if (nfailed == 1 && code != 503 && only->refusal) {
+		buf_clear(&b);
+		(void)buf_adds(&b, only->refusal);
+	}
 	if (!b.len)
 		(void)buf_printf(&b, "the trace was not started: %s",
 				 !strcmp(reason, "stop") ? "the gateway is shutting down" : reason);
