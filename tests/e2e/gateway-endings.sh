@@ -24,8 +24,8 @@ while time.time() < end:
 ' >/dev/null
 kt_bg alice run pod/web-a -n team-a --duration 60 -e "$FLOOD" >"$out" 2>"$err" &
 ktpid=$!
-many() { [ "$(wc -l <"$out")" -gt 1000 ]; }
-if wait_for 20 many; then
+many() { [ "$(wc -l <"$out")" -gt 500 ]; }
+if wait_for 60 many; then
 	kill -INT "$ktpid"
 	wait "$ktpid"
 	rc=$?
