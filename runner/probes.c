@@ -18,6 +18,7 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "policy/podscope.h"
+#include "runner/elfcheck.h"
 #include "runner/probes.h"
 #include "runner/uprobe.h"
 #include "runner/usdt.h"
@@ -386,7 +387,7 @@ static bool elf_has_func(const char *path, const char *name, uint64_t *ret_off)
 	bool readable = false;
 
 	*ret_off = 0;
-	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE)
+	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE || elf_check_fd(fd, path, NULL) < 0)
 		return true;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e)

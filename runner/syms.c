@@ -24,6 +24,7 @@
 #include "lib/cleanup-elf.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "runner/elfcheck.h"
 #include "runner/syms.h"
 #include "lib/banned.h"
 
@@ -380,31 +381,48 @@ static int elf_read_segments(struct elf_file *f, Elf *e)
 	return 0;
 }
 
-static int elf_file_load(const char *path, struct elf_file **ret)
+/* A regular file, opened for reading without ever running a device's or
+ * a FIFO's open: path is opened O_PATH (no open of the object itself),
+ * checked, then reopened through /proc/self/fd.  For a mapping of a pod's
+ * process path is /proc/PID/map_files/START-END, the very file mapped,
+ * never a name the pod could have turned into a symlink meanwhile. */
+static int open_regular(const char *path, struct stat *st)
+{
+	_cleanup_close_ int opath = open(path, O_PATH | O_CLOEXEC);
+	char self[64];
+	int fd;
+
+	if (opath < 0)
+		return -errno;
+	if (fstat(opath, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", opath);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+static int elf_file_load(int fd, const struct stat *st, const char *path, struct elf_file **ret)
 {
 	struct elf_file *f;
-	_cleanup_close_ int fd = -1;
 	_cleanup_(elf_endp) Elf *e = NULL;
-	struct stat st;
 	int r;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
+	/* the file may be a pod's: its headers first (runner/elfcheck.h) */
+	r = elf_check_fd(fd, path, NULL);
+	if (r < 0)
+		return r == -TG_ELOAD ? -EINVAL : r;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF)
 		return -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
 	f->path = strdup(path);
 	r = f->path ? elf_read_symbols(f, e) : -ENOMEM;
 	if (r >= 0)
@@ -580,11 +598,13 @@ static int get_maps(struct syms_user_cache *c, int pid, struct proc_maps **ret)
 
 static int get_file(struct syms_user_cache *c, const char *path, struct elf_file **ret)
 {
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 	int r;
 
-	if (stat(path, &st) < 0)
-		return -errno;
+	fd = open_regular(path, &st);
+	if (fd < 0)
+		return fd;
 	for (size_t i = 0; i < c->nfiles; i++) {
 		if (c->files[i]->dev == st.st_dev && c->files[i]->ino == st.st_ino) {
 			*ret = c->files[i];
@@ -593,7 +613,7 @@ static int get_file(struct syms_user_cache *c, const char *path, struct elf_file
 	}
 	if (c->nfiles == SYMS_USER_MAX_FILES)
 		user_cache_flush(c);
-	r = elf_file_load(path, &c->files[c->nfiles]);
+	r = elf_file_load(fd, &st, path, &c->files[c->nfiles]);
 	if (r < 0)
 		return r;
 	*ret = c->files[c->nfiles++];
@@ -615,14 +635,16 @@ int syms_user_lookup(struct syms_user_cache *c, int pid, uint64_t addr, const ch
 		const struct mapping *m = &pm->m[i];
 		struct elf_file *f;
 		const struct sym *s;
-		char path[PATH_MAX + 32];
+		char path[96];
 		uint64_t vaddr;
 
 		if (addr < m->start || addr >= m->end)
 			continue;
-		/* the file as the process sees it, in its mount namespace */
-		if ((size_t)snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >= sizeof(path))
-			return -ENAMETOOLONG;
+		/* the file mapped there, whatever its name has become: a pod's
+		 * process can unlink it and put a symlink to a host file, a
+		 * FIFO or a device at "NAME (deleted)" */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
+			 m->end);
 		r = get_file(c, path, &f);
 		if (r < 0)
 			return -ENOENT;

@@ -17,6 +17,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "runner/elfcheck.h"
 #include "runner/uprobe.h"
 #include "lib/banned.h"
 
@@ -361,8 +362,17 @@ static char *lib_in_root_dir(int root_fd, const char *dir, const char *prefix)
 	}
 }
 
-static int found(int fd, char *path, int *ret_fd, char **ret_path)
+/* The file is the pod's: its headers are checked before libelf or libbpf
+ * reads it (runner/elfcheck.h); a file that fails is refused, named. */
+static int found(int fd, char *path, int *ret_fd, char **ret_path, char **ret_err)
 {
+	int r = elf_check_fd(fd, path, ret_err);
+
+	if (r < 0) {
+		close(fd);
+		free(path);
+		return r;
+	}
 	*ret_fd = fd;
 	*ret_path = path;
 	return 0;
@@ -395,14 +405,14 @@ int uprobe_resolve_in_root(int root_fd, const char *target, int *ret_fd, char **
 			close(fd);
 			return -ENOMEM;
 		}
-		return found(fd, p, ret_fd, ret_path);
+		return found(fd, p, ret_fd, ret_path, ret_err);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bins); i++) {
 		if (asprintf(&p, "%s/%s", bins[i], target) < 0)
 			return -ENOMEM;
 		fd = open_file_in_root(root_fd, p, true);
 		if (fd >= 0 && fd_is_elf(fd))
-			return found(fd, p, ret_fd, ret_path);
+			return found(fd, p, ret_fd, ret_path, ret_err);
 		if (fd >= 0)
 			close(fd);
 		free(p);
@@ -414,7 +424,7 @@ int uprobe_resolve_in_root(int root_fd, const char *target, int *ret_fd, char **
 	if (p) {
 		fd = open_file_in_root(root_fd, p, false);
 		if (fd >= 0 && fd_is_elf(fd))
-			return found(fd, p, ret_fd, ret_path);
+			return found(fd, p, ret_fd, ret_path, ret_err);
 		if (fd >= 0)
 			close(fd);
 		free(p);
@@ -425,7 +435,7 @@ int uprobe_resolve_in_root(int root_fd, const char *target, int *ret_fd, char **
 			continue;
 		fd = open_file_in_root(root_fd, p, false);
 		if (fd >= 0 && fd_is_elf(fd))
-			return found(fd, p, ret_fd, ret_path);
+			return found(fd, p, ret_fd, ret_path, ret_err);
 		if (fd >= 0)
 			close(fd);
 		free(p);

@@ -12,6 +12,7 @@
 #include "lib/cleanup-elf.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "runner/elfcheck.h"
 #include "runner/usdt.h"
 #include "lib/banned.h"
 
@@ -76,6 +77,9 @@ int usdt_list(int fd, const char *path, struct usdt_probe **ret, size_t *ret_n, 
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return tg_fail(ret_err, -TG_ELOAD, "libelf: %s", elf_errmsg(-1));
+	r = elf_check_fd(fd, path, ret_err);
+	if (r < 0)
+		return r;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx) < 0)
 		return tg_fail(ret_err, -TG_ELOAD, "file \"%s\": not an ELF file", path);

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,6 +240,104 @@ static void test_user_self(void **state)
 	assert_null(syms_user_cache_free(NULL));
 }
 
+/* The file offset of the code at addr in this process's own mapping. */
+static uint64_t self_file_offset(uint64_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	unsigned long long start, end, off;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %*s %llx", &start, &end, &off) == 3 && addr >= start &&
+		    addr < end) {
+			fclose(f);
+			return addr - start + off;
+		}
+	}
+	fclose(f);
+	fail_msg("no mapping of %llx", (unsigned long long)addr);
+	return 0;
+}
+
+/* A copy of this test's binary mapped executable at a fresh address; the
+ * address of tg_syms_test_target in that mapping. */
+static uint64_t map_copy(const char *name, void **ret_map, size_t *ret_len)
+{
+	char path[256], cmd[600];
+	struct stat st;
+	void *map;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(cmd, sizeof(cmd), "cp /proc/%d/exe '%s'", (int)getpid(), path);
+	assert_int_equal(system(cmd), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	close(fd);
+	*ret_map = map;
+	*ret_len = (size_t)st.st_size;
+	return (uint64_t)(uintptr_t)map +
+	       self_file_offset((uint64_t)(uintptr_t)&tg_syms_test_target);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char m[] = "syms: the lookup blocked on a FIFO put where the mapped file was\n";
+
+	if (write(2, m, sizeof(m) - 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+/* A pod's process maps a file, unlinks it and puts, at "NAME (deleted)"
+ * (the name /proc/PID/maps then shows), a symlink to a host file or a
+ * FIFO.  The runner read that name through /proc/PID/root with a plain
+ * open(): the symlink's absolute target resolved against the RUNNER's
+ * root (a host file parsed as root), a FIFO blocked the session.  The
+ * lookup now opens the mapped file itself (/proc/PID/map_files) and
+ * still names the function. */
+static void test_user_mapping_swapped(void **state)
+{
+	struct syms_user_cache *c;
+	const char *name, *module;
+	char path[256], dpath[300];
+	void *m1, *m2;
+	size_t l1, l2;
+	uint64_t off, a1, a2;
+
+	a1 = map_copy("swapped-link", &m1, &l1);
+	a2 = map_copy("swapped-fifo", &m2, &l2);
+	snprintf(path, sizeof(path), "%s/swapped-link", tmpdir);
+	snprintf(dpath, sizeof(dpath), "%s (deleted)", path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/bin/true", dpath), 0);
+	snprintf(path, sizeof(path), "%s/swapped-fifo", tmpdir);
+	snprintf(dpath, sizeof(dpath), "%s (deleted)", path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(dpath, 0600), 0);
+
+	c = syms_user_cache_new();
+	assert_non_null(c);
+	signal(SIGALRM, on_alarm);
+	alarm(20);
+	assert_int_equal(syms_user_lookup(c, getpid(), a1 + 1, &name, &off, &module), 0);
+	assert_string_equal(name, "tg_syms_test_target");
+	assert_int_equal(off, 1);
+	assert_non_null(strstr(module, "swapped-link (deleted)"));
+	assert_int_equal(syms_user_lookup(c, getpid(), a2, &name, &off, &module), 0);
+	assert_string_equal(name, "tg_syms_test_target");
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	syms_user_cache_free(c);
+	munmap(m1, l1);
+	munmap(m2, l2);
+}
+
 static void test_user_not_elf(void **state)
 {
 	struct syms_user_cache *c = syms_user_cache_new();
@@ -440,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_real),
 		cmocka_unit_test(test_kstack_as_bpftrace),
 		cmocka_unit_test(test_user_self),
+		cmocka_unit_test(test_user_mapping_swapped),
 		cmocka_unit_test(test_user_not_elf),
 		cmocka_unit_test(test_user_name_pool_limit),
 		cmocka_unit_test(test_time),

@@ -23,6 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <elf.h>
+#include <stdbool.h>
+#include <time.h>
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "runner/uprobe.h"
@@ -338,6 +341,102 @@ static void test_usdt_notes(void **state)
 	}
 }
 
+static int open_in(const char *dir, const char *rel)
+{
+	char path[PATH_MAX * 2];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", dir, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* A hostile ELF header in the root: shnum section headers at shoff
+ * (extended numbering when xnum), sections[] written after them, the
+ * file extended (sparse) to size bytes. */
+static void put_hostile_elf(const char *rel, unsigned char data, uint64_t shoff, uint64_t shnum,
+			    bool xnum, const Elf64_Shdr *sections, size_t nsec, uint64_t size)
+{
+	char path[PATH_MAX * 2];
+	Elf64_Ehdr eh = { 0 };
+	Elf64_Shdr s0 = { 0 };
+	int fd;
+
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = data;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_DYN;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_ehsize = sizeof(eh);
+	eh.e_shoff = shoff;
+	eh.e_shentsize = sizeof(Elf64_Shdr);
+	eh.e_shnum = xnum ? 0 : (uint16_t)shnum;
+	s0.sh_size = xnum ? shnum : 0;
+	put(rel, &eh, sizeof(eh), 0755);
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &s0, sizeof(s0), (off_t)shoff), (ssize_t)sizeof(s0));
+	if (nsec)
+		assert_int_equal(pwrite(fd, sections, nsec * sizeof(*sections),
+					(off_t)(shoff + sizeof(s0))),
+				 (ssize_t)(nsec * sizeof(*sections)));
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+/* Files whose headers would make libelf (at elf_begin, in the privileged
+ * runner) allocate per section or read far more than the file holds are
+ * refused before libelf sees them, naming the file and the limit: a
+ * 4 KiB sparse file claiming 2 million sections cost ~640 MB of the
+ * session's memory on main. */
+static void test_hostile_elf(void **state)
+{
+	static Elf64_Shdr notes[2048];
+	_cleanup_free_ char *err = NULL, *path = NULL;
+	struct usdt_probe *v = NULL;
+	size_t n = 0;
+	int fd = -1;
+	struct timespec a, b;
+
+	(void)state;
+	put_hostile_elf("/bomb/sections", ELFDATA2LSB, 64, 2000000, true, NULL, 0,
+			64 + 2000000ull * sizeof(Elf64_Shdr));
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	expect_refused("/bomb/sections", "2000000 sections, more than the 16384");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 2);
+
+	put_hostile_elf("/bomb/outside", ELFDATA2LSB, 1u << 20, 100, false, NULL, 0, 1u << 20);
+	expect_refused("/bomb/outside", "section headers outside the file");
+
+	put_hostile_elf("/bomb/bigendian", ELFDATA2MSB, 64, 1, false, NULL, 0, 4096);
+	expect_refused("/bomb/bigendian", "byte order 2 is not this host's");
+
+	notes[0] = (Elf64_Shdr){ .sh_type = SHT_SYMTAB, .sh_offset = 0, .sh_size = 4096 };
+	put_hostile_elf("/bomb/symtab0", ELFDATA2LSB, 64, 2, false, notes, 1, 8192);
+	expect_refused("/bomb/symtab0", "entries of 0 bytes, not 24");
+
+	notes[0] = (Elf64_Shdr){ .sh_type = SHT_PROGBITS, .sh_offset = 4096, .sh_size = 1ull << 40 };
+	put_hostile_elf("/bomb/section-outside", ELFDATA2LSB, 64, 2, false, notes, 1, 8192);
+	expect_refused("/bomb/section-outside", "section 1 lies outside the file");
+
+	/* 2047 note sections over the same 16 KiB: 32 MiB of notes to walk */
+	for (size_t i = 0; i < 2047; i++)
+		notes[i] = (Elf64_Shdr){ .sh_type = SHT_NOTE, .sh_offset = 1u << 20, .sh_size = 16384,
+					 .sh_addralign = 4 };
+	put_hostile_elf("/bomb/notes", ELFDATA2LSB, 64, 2048, false, notes, 2047, (1u << 20) + 16384);
+	expect_refused("/bomb/notes", "notes of more than 16777216 bytes together");
+	fd = open_in(root, "/bomb/notes");
+	assert_int_equal(usdt_list(fd, "/bomb/notes", &v, &n, &err), -TG_ELIMIT);
+	assert_non_null(strstr(err, "notes of more than"));
+	close(fd);
+	(void)path;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_pod_pid),
 		cmocka_unit_test(test_root_open),
 		cmocka_unit_test(test_usdt_notes),
+		cmocka_unit_test(test_hostile_elf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
