@@ -73,22 +73,71 @@ int ndjson_split_feed(struct ndjson_split *s, const char *data, size_t len, ndjs
 
 /* --- cleaning text from the server ------------------------------------------------ */
 
+/* The length of the UTF-8 sequence at s (at most len bytes) and its code
+ * point, or 0 when it is not well-formed (overlong, surrogate, past
+ * U+10FFFF, truncated). */
+static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	size_t n;
+	uint32_t v, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, v = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, v = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, v = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Code points a terminal acts on or that reorder what is shown: C0 and
+ * C1 controls (U+009B is CSI, as 0x9b is in an 8-bit terminal), DEL, and
+ * the bidirectional embeddings, overrides and isolates. */
+static bool cp_controls_terminal(uint32_t cp)
+{
+	return (cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp <= 0x9f) ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0x200e || cp == 0x200f || cp == 0x061c;
+}
+
 int kt_add_clean(struct buf *out, const char *s, size_t len, bool keep_newlines)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(u + i, len - i, &cp);
 		int r;
 
-		if (c == '\n' && keep_newlines)
+		if (n == 0)
+			r = buf_addc(out, '?'), n = 1;   /* not UTF-8: a raw 0x9b is CSI */
+		else if (cp == '\n' && keep_newlines)
 			r = buf_addc(out, '\n');
-		else if (c == '\n' || c == '\r')
+		else if (cp == '\n' || cp == '\r')
 			r = buf_addc(out, ' ');
-		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+		else if (cp_controls_terminal(cp))
 			r = buf_addc(out, '?');
 		else
-			r = buf_addc(out, (char)c);
+			r = buf_add(out, s + i, n);
 		if (r < 0)
 			return r;
+		i += n;
 	}
 	return 0;
 }

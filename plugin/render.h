@@ -113,7 +113,10 @@ int kt_yaml_emit(struct buf *out, const json_t *v);
 bool kt_status_is_denial(long code);
 
 /* Appends s to out with control characters other than '\t' replaced by
- * '?' (and newlines too unless keep_newlines). */
+ * '?' (and newlines by a space unless keep_newlines): C0, DEL, C1
+ * (U+0080..U+009F: U+009B is CSI), bidirectional overrides and isolates,
+ * and every byte that is not well-formed UTF-8 (a raw 0x9b is CSI to an
+ * 8-bit terminal). */
 int kt_add_clean(struct buf *out, const char *s, size_t len, bool keep_newlines);
 
 #endif

@@ -397,6 +397,30 @@ static void test_yaml(void **state)
 	buf_release(&b);
 }
 
+/* A hostile gateway (or any text it relays) cannot drive the terminal
+ * through what the plugin cleans: C1 controls as UTF-8 (U+009B is CSI to
+ * xterm), a raw 0x9b byte (CSI to an 8-bit terminal) in a body that is
+ * not JSON, bidirectional overrides that reorder what is shown, overlong
+ * and truncated sequences; well-formed text outside them is kept. */
+static void test_clean_c1_and_bidi(void **state)
+{
+	struct buf b = BUF_INIT(0);
+	const char csi8[] = "<html>\x9b" "2J\x9b" "31mred</html>";
+	const char json[] = "{\"kind\":\"Status\",\"message\":\"a\\u009b2Jb\\u202egnp.exe \\u00e9t\\u00e9 \\u4e2d\",\"code\":403}";
+	const char raw[] = "x\xc2\x9b" "1m\xe2\x80\xae" "y\xc0\xaf\xe2\x82" "z";
+
+	(void)state;
+	assert_int_equal(kt_status_render(&b, 502, csi8, strlen(csi8)), 0);
+	assert_string_equal(b.s, "Error from server (BadGateway): <html>?2J?31mred</html>\n");
+	buf_clear(&b);
+	assert_int_equal(kt_status_render(&b, 403, json, strlen(json)), 0);
+	assert_string_equal(b.s, "Error from server (Forbidden): a?2Jb?gnp.exe \xc3\xa9t\xc3\xa9 \xe4\xb8\xad\n");
+	buf_clear(&b);
+	assert_int_equal(kt_add_clean(&b, raw, strlen(raw), false), 0);
+	assert_string_equal(b.s, "x?1m?y????z");   /* c0 af e2 82: four bad bytes */
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_status_program),
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_status_not_a_status),
+		cmocka_unit_test(test_clean_c1_and_bidi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
