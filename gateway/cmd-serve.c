@@ -342,6 +342,8 @@ static int serve_run(const struct gw_config *cfg)
 		.max_connections = cfg->limits.max_connections,
 		.output_high_water = cfg->limits.output_high_water,
 		.request_timeout_s = cfg->limits.request_timeout_s,
+		.handshake_timeout_s = cfg->limits.handshake_timeout_s,
+		.max_pending_per_peer = cfg->limits.max_pending_per_peer,
 		.stall_timeout_s = cfg->limits.stall_timeout_s,
 		.keep_alive_s = cfg->limits.keep_alive_s,
 		.max_requests = cfg->limits.max_requests,

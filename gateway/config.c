@@ -54,6 +54,8 @@ void gw_limits_default(struct gw_limits *l)
 		.max_line_bytes = GW_DEFAULT_MAX_LINE_BYTES,
 		.max_sessions = GW_DEFAULT_MAX_SESSIONS,
 		.request_timeout_s = GW_DEFAULT_REQUEST_TIMEOUT_S,
+		.handshake_timeout_s = GW_DEFAULT_HANDSHAKE_TIMEOUT_S,
+		.max_pending_per_peer = GW_DEFAULT_MAX_PENDING_PER_PEER,
 		.stall_timeout_s = GW_DEFAULT_STALL_TIMEOUT_S,
 		.keep_alive_s = GW_DEFAULT_KEEP_ALIVE_S,
 		.max_requests = GW_DEFAULT_MAX_REQUESTS,
@@ -278,7 +280,8 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 					    "maxSessions", "requestTimeoutSeconds",
 					    "stallTimeoutSeconds", "maxDurationSeconds",
 					    "maxPodsPerTrace", "keepAliveSeconds",
-					    "maxRequestsPerConnection", NULL };
+					    "maxRequestsPerConnection", "handshakeTimeoutSeconds",
+					    "maxPendingPerPeer", NULL };
 	int r;
 
 	if (!o)
@@ -298,7 +301,9 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 	    (r = CFG_UINT(x, o, "limits", "maxDurationSeconds", 1, 7 * 86400, l->max_duration_s)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "maxPodsPerTrace", 1, 4096, l->max_pods_per_trace)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "keepAliveSeconds", 0, 3600, l->keep_alive_s)) < 0 ||
-	    (r = CFG_UINT(x, o, "limits", "maxRequestsPerConnection", 1, 100000, l->max_requests)) < 0)
+	    (r = CFG_UINT(x, o, "limits", "maxRequestsPerConnection", 1, 100000, l->max_requests)) < 0 ||
+	    (r = CFG_UINT(x, o, "limits", "handshakeTimeoutSeconds", 1, 3600, l->handshake_timeout_s)) < 0 ||
+	    (r = CFG_UINT(x, o, "limits", "maxPendingPerPeer", 1, 100000, l->max_pending_per_peer)) < 0)
 		return r;
 	return 0;
 }

@@ -21,6 +21,8 @@
 #define GW_DEFAULT_MAX_LINE_BYTES      (1u << 20)   /* limits.maxLineBytes (runner lines) */
 #define GW_DEFAULT_MAX_SESSIONS        64           /* limits.maxSessions (running traces) */
 #define GW_DEFAULT_REQUEST_TIMEOUT_S   30           /* limits.requestTimeoutSeconds */
+#define GW_DEFAULT_HANDSHAKE_TIMEOUT_S 5            /* limits.handshakeTimeoutSeconds */
+#define GW_DEFAULT_MAX_PENDING_PER_PEER 32          /* limits.maxPendingPerPeer */
 #define GW_DEFAULT_STALL_TIMEOUT_S     60           /* limits.stallTimeoutSeconds */
 #define GW_DEFAULT_KEEP_ALIVE_S        5            /* limits.keepAliveSeconds (0: one request per connection) */
 #define GW_DEFAULT_MAX_REQUESTS        100          /* limits.maxRequestsPerConnection */
@@ -60,6 +62,8 @@ struct gw_limits {
 	size_t max_line_bytes;
 	unsigned max_sessions;
 	unsigned request_timeout_s;
+	unsigned handshake_timeout_s;
+	unsigned max_pending_per_peer;
 	unsigned stall_timeout_s;
 	unsigned keep_alive_s;
 	unsigned max_requests;

@@ -45,6 +45,8 @@ struct http_conn {
 	bool idle;                /* between requests: waiting keep_alive_s for the next */
 	bool next_pending;        /* bytes of the next request came early: read them next */
 	unsigned served;          /* requests answered on this connection */
+	uint64_t accepted_mono_ns;
+	bool handshaken;          /* TLS handshake complete */
 };
 
 struct http_server {
@@ -330,9 +332,6 @@ static void conn_free(struct http_conn *c)
 	}
 	http_request_release(&c->req);
 	free(c);
-	/* Below the limit again: take new connections. */
-	if (s->listener && s->nconns + 1 == s->lim.max_connections)
-		evconnlistener_enable(s->listener);
 }
 
 /* The client is gone: tell the owner, then free. */
@@ -766,12 +765,16 @@ static void conn_writecb(struct bufferevent *bev, void *arg)
 		c->ops->on_drain(c->ud);
 }
 
+static void conn_handshaken(struct http_conn *c);
+
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn *c = arg;
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_handshaken(c);
 		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		conn_gone(c);
 }
@@ -791,26 +794,112 @@ static void conn_deadlinecb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* Head and body must arrive within request_timeout in total: a slow
 	 * drip of bytes does not extend it.  An idle keep-alive connection
-	 * is closed as one that never sent anything. */
-	if (c->state == CONN_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
-	    c->head_scanned == 0)
+	 * is closed as one that never sent anything; a handshake not complete
+	 * within handshake_timeout carried no request: closed without an
+	 * answer. */
+	if (!c->handshaken ||
+	    (c->state == CONN_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	     c->head_scanned == 0))
 		conn_free(c);
 	else
 		conn_refuse(c, 408, "request was not received within the limit \"requestTimeoutSeconds\"");
+}
+
+static bool conn_pending(const struct http_conn *c)
+{
+	return c->state == CONN_HEAD || c->state == CONN_BODY;
+}
+
+/* The handshake is done: the request has what is left of request_timeout. */
+static void conn_handshaken(struct http_conn *c)
+{
+	const struct http_server *s = c->srv;
+	uint64_t used = now_mono_ns() - c->accepted_mono_ns, all = (uint64_t)s->lim.request_timeout_s * 1000000000ull;
+	uint64_t left = used < all ? all - used : 1000000;
+	struct timeval tv = { .tv_sec = (time_t)(left / 1000000000ull),
+			      .tv_usec = (suseconds_t)(left % 1000000000ull / 1000) };
+
+	c->handshaken = true;
+	if (conn_pending(c))
+		evtimer_add(c->deadline, &tv);
+}
+
+/* Pending connections (not yet handed to the handler) of peer. */
+static unsigned peer_pending(const struct http_server *s, const char *peer)
+{
+	unsigned n = 0;
+
+	for (const struct http_conn *c = s->conns; c; c = c->next)
+		n += conn_pending(c) && !strcmp(c->peer, peer);
+	return n;
+}
+
+/*
+ * Every slot is taken: the oldest pending connection of the address that
+ * holds the most pending connections gives its slot to a newcomer from
+ * peer, unless that address would not then hold more than peer.  So one
+ * address (or a few) holding idle or dripping connections cannot keep
+ * everyone else out; connections handed to the handler (authenticated
+ * requests, running traces) are never evicted.
+ */
+static bool server_evict_for(struct http_server *s, const char *peer)
+{
+	struct http_conn *victim = NULL;
+	const char *top = NULL;
+	unsigned most = 0, mine = peer_pending(s, peer);
+
+	for (struct http_conn *c = s->conns; c; c = c->next) {
+		unsigned n;
+
+		if (!conn_pending(c) || (top && !strcmp(c->peer, top)))
+			continue;
+		n = peer_pending(s, c->peer);
+		if (n > most) {
+			most = n;
+			top = c->peer;
+		}
+	}
+	if (!top || most <= mine + 1)
+		return false;
+	for (struct http_conn *c = s->conns; c; c = c->next)
+		if (conn_pending(c) && !strcmp(c->peer, top) &&
+		    (!victim || c->accepted_mono_ns < victim->accepted_mono_ns))
+			victim = c;
+	/* a request under way is recorded (the owner's hook) but not answered:
+	 * the slot is needed now, not once a slow reader has taken the answer */
+	if (victim->handshaken && s->refuse &&
+	    (victim->head_scanned || evbuffer_get_length(bufferevent_get_input(victim->bev)))) {
+		struct http_refusal rf = { .code = 503, .peer = victim->peer,
+					   .message = "connection evicted before its request was complete: every "
+						      "connection slot was taken and this address held the most",
+					   .received_ns = victim->accepted_ns };
+
+		conn_describe(victim, &rf);
+		s->refuse(&rf, s->refuse_ud);
+	}
+	conn_free(victim);
+	return true;
 }
 
 static void server_acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			    int salen, void *arg)
 {
 	struct http_server *s = arg;
-	struct timeval deadline = { .tv_sec = s->lim.request_timeout_s };
+	unsigned hs = s->lim.handshake_timeout_s && s->lim.handshake_timeout_s < s->lim.request_timeout_s
+			      ? s->lim.handshake_timeout_s : s->lim.request_timeout_s;
+	struct timeval deadline = { .tv_sec = hs };
+	char peer[INET6_ADDRSTRLEN] = "";
 	struct http_conn *c;
 	SSL *ssl;
 
-	if (s->nconns >= s->lim.max_connections) {
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, peer, sizeof(peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof(peer));
+	if ((s->lim.max_pending_per_peer && peer_pending(s, peer) >= s->lim.max_pending_per_peer) ||
+	    (s->nconns >= s->lim.max_connections && !server_evict_for(s, peer))) {
 		s->rejected++;
 		evutil_closesocket(fd);
-		evconnlistener_disable(l);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -821,10 +910,8 @@ static void server_acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct
 		return;
 	}
 	c->accepted_ns = now_real_ns();
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
+	c->accepted_mono_ns = now_mono_ns();
+	memcpy(c->peer, peer, sizeof(c->peer));
 	c->srv = s;
 	c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -848,8 +935,6 @@ static void server_acceptcb(struct evconnlistener *l, evutil_socket_t fd, struct
 	bufferevent_setwatermark(c->bev, EV_READ, 0, s->lim.max_header_bytes + s->lim.max_body_bytes + 4096);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	evtimer_add(c->deadline, &deadline);
-	if (s->nconns >= s->lim.max_connections)
-		evconnlistener_disable(l);
 }
 
 int http_server_new(struct event_base *base, SSL_CTX *ssl_ctx, const char *host, const char *port,

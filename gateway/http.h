@@ -29,9 +29,13 @@ struct http_limits {
 	size_t max_body_bytes;     /* 413 beyond */
 	unsigned max_headers;      /* 431 beyond */
 	size_t max_header_bytes;   /* request line + headers; 431 beyond */
-	unsigned max_connections;  /* further connections are closed at once */
+	unsigned max_connections;  /* when reached, a newcomer evicts a pending connection
+				    * of the peer holding the most, or is closed at once */
 	size_t output_high_water;  /* http_conn_congested() above this */
 	unsigned request_timeout_s; /* to receive head and body (and TLS handshake) */
+	unsigned handshake_timeout_s; /* to complete the TLS handshake (0: request_timeout_s) */
+	unsigned max_pending_per_peer; /* connections of one address not yet handed to the
+					* handler (handshake, head, body); 0: no limit */
 	unsigned stall_timeout_s;  /* a response that makes no progress this long */
 	unsigned keep_alive_s;     /* an HTTP/1.1 connection waits this long for its next
 				      request after a whole response; 0: one request per connection */
@@ -127,7 +131,8 @@ int http_server_port(const struct http_server *s);
  * handler yet; handed-over connections stay until their owner ends them. */
 void http_server_stop(struct http_server *s);
 unsigned http_server_connections(const struct http_server *s);
-/* Connections closed at once because max_connections was reached. */
+/* Connections closed at once or evicted: max_connections reached, or
+ * max_pending_per_peer of their address. */
 unsigned long http_server_rejected(const struct http_server *s);
 /* Connections taken (TLS not yet checked). */
 unsigned long http_server_accepted(const struct http_server *s);
