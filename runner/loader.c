@@ -315,6 +315,14 @@ static int attach_usdt(struct loader *l, struct bpf_program *prog, const struct 
 		if (!npids)
 			return warnf(warn, ctx, "probe \"%s\": no process in the target pods to arm it in, skipped",
 				     pp->name);
+		if (pp->sites > LOADER_MAX_USDT_EVENTS ||
+		    npids * pp->sites > LOADER_MAX_USDT_EVENTS - l->usdt_events)
+			return warnf(warn, ctx,
+				     "probe \"%s\": %zu site(s) in %zu process(es) of the pods would take %zu usdt "
+				     "events, more than the %d a trace may arm (%zu armed already), skipped",
+				     pp->name, pp->sites, npids, pp->sites * npids, LOADER_MAX_USDT_EVENTS,
+				     l->usdt_events);
+		l->usdt_events += npids * pp->sites;
 	}
 	for (size_t i = 0; i < npids; i++) {
 		struct bpf_link *lk = bpf_program__attach_usdt(prog, pids ? pids[i] : -1, pp->path,

@@ -46,7 +46,16 @@ struct loader {
 	 * probes are armed in the scope's processes only (uprobe-attach.h) */
 	const struct scope *scope;
 	struct upods upods;
+	size_t usdt_events;         /* per-site, per-process usdt perf events made */
 };
+
+/* Under a scope libbpf 1.1 arms a usdt probe with one perf event per site
+ * and process, and the kernel removes each with a grace period of its own
+ * (synchronize_rcu_tasks_trace in perf_trace_event_unreg: ~1.3 s each
+ * measured here), so 24 sites in one process kept a session past its
+ * grace and a killed session's slot busy for minutes: a trace may make at
+ * most this many. */
+#define LOADER_MAX_USDT_EVENTS 16
 
 typedef int (*loader_warn_fn)(void *ctx, const char *msg);
 

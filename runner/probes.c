@@ -665,6 +665,7 @@ static int usdt_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 			p->fd = -1;
 			p->path = strdup(files[i].path);
 			p->provider = strdup(ps[k].provider);
+			p->sites = ps[k].sites;
 			p->func = strdup(ps[k].name);
 			p->section = strdup("usdt");
 			if (!p->path || !p->provider || !p->func || !p->section ||

@@ -42,6 +42,7 @@ struct plan_prog {
 	char *provider;            /* usdt */
 	uint64_t offset;
 	bool resolved;             /* uprobe: offset is the function's file offset + offset */
+	size_t sites;              /* usdt: the probe's sites in the file (its notes) */
 	int fd;                    /* pods: the file opened inside the pod's root, or -1 */
 };
 

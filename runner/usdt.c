@@ -48,8 +48,10 @@ static int add_probe(struct usdt_probe **v, size_t *n, const char *prov, const c
 	struct usdt_probe *nv;
 
 	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i].provider, prov) && !strcmp((*v)[i].name, name))
-			return 0;   /* the same probe at another site */
+		if (!strcmp((*v)[i].provider, prov) && !strcmp((*v)[i].name, name)) {
+			(*v)[i].sites++;   /* the same probe at another site */
+			return 0;
+		}
 	if (*n == USDT_MAX_PROBES)
 		return -TG_ELIMIT;
 	nv = realloc(*v, (*n + 1) * sizeof(*nv));
@@ -58,6 +60,7 @@ static int add_probe(struct usdt_probe **v, size_t *n, const char *prov, const c
 	*v = nv;
 	nv[*n].provider = strdup(prov);
 	nv[*n].name = strdup(name);
+	nv[*n].sites = 1;
 	if (!nv[*n].provider || !nv[*n].name) {
 		free(nv[*n].provider);
 		free(nv[*n].name);
@@ -72,7 +75,7 @@ int usdt_list(int fd, const char *path, struct usdt_probe **ret, size_t *ret_n, 
 	_cleanup_(elf_endp) Elf *e = NULL;
 	struct usdt_probe *v = NULL;
 	Elf_Scn *scn = NULL;
-	size_t n = 0, shstrndx, addr_size;
+	size_t n = 0, sites = 0, shstrndx, addr_size;
 	int r = 0;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -108,6 +111,10 @@ int usdt_list(int fd, const char *path, struct usdt_probe **ret, size_t *ret_n, 
 			    memcmp((const char *)data->d_buf + noff, "stapsdt", sizeof("stapsdt")) ||
 			    nh.n_descsz < p)
 				continue;
+			if (++sites > USDT_MAX_SITES) {
+				r = -E2BIG;
+				break;
+			}
 			prov = note_str(d, nh.n_descsz, &p);
 			name = prov ? note_str(d, nh.n_descsz, &p) : NULL;
 			if (!name)
@@ -118,6 +125,11 @@ int usdt_list(int fd, const char *path, struct usdt_probe **ret, size_t *ret_n, 
 	if (r == -TG_ELIMIT) {
 		usdt_list_free(v, n);
 		return tg_fail(ret_err, r, "file \"%s\": more than %d usdt probes", path, USDT_MAX_PROBES);
+	}
+	if (r == -E2BIG) {
+		usdt_list_free(v, n);
+		return tg_fail(ret_err, -TG_ELIMIT, "file \"%s\": more than %d usdt sites", path,
+			       USDT_MAX_SITES);
 	}
 	if (r < 0) {
 		usdt_list_free(v, n);

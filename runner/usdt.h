@@ -17,12 +17,14 @@
 #include "lib/buf.h"
 
 #define USDT_MAX_PROBES 4096     /* distinct provider:name pairs read from one file */
+#define USDT_MAX_SITES 16384    /* usdt notes (sites) read from one file */
 #define USDT_MAX_NAME 256        /* bytes of a provider or a probe name */
 #define USDT_MAX_ARGS 12         /* arg0..arg11: libbpf's BPF_USDT_MAX_ARG_CNT */
 
 struct usdt_probe {
 	char *provider;
 	char *name;
+	size_t sites;             /* notes naming it: the places libbpf arms */
 };
 
 /* The distinct provider:name pairs of the ELF file open at fd, in note
