@@ -334,6 +334,13 @@ static bool is_string_value(const struct tg_node *n)
 	       (n->kind == TG_N_CALL && in_list(n->str, str_calls));
 }
 
+/* arg0 .. arg9 and retval: registers of the probed context. */
+static bool is_register_builtin(const char *name)
+{
+	return !strcmp(name, "retval") ||
+	       (!strncmp(name, "arg", 3) && name[3] >= '0' && name[3] <= '9' && !name[4]);
+}
+
 static void check_name(struct check *c, const struct tg_node *n, bool builtin)
 {
 	const struct strv *allow = builtin ? &c->p->builtins_allow : &c->p->functions_allow;
@@ -408,6 +415,12 @@ static void check_node(struct check *c, const struct tg_node *n)
 			mem_read(c, n, MEM_USER, "reads");
 		else if (!strncmp(n->str, "sarg", 4))
 			mem_read_ctx(c, n, "reads the stack, which is");
+		else if (is_register_builtin(n->str) && c->has_kernel)
+			/* a register of kernel code (kprobe arguments, kretprobe
+			 * return values, the interrupted context of profile):
+			 * often a kernel address (struct file *, a stack slot),
+			 * which breaks KASLR as surely as reg() or ksym() */
+			mem_read(c, n, MEM_KERNEL, "reveals a register of kernel code, often a kernel address: that is");
 		return;
 	case TG_N_CALL:
 		check_call(c, n);

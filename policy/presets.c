@@ -65,8 +65,9 @@ static const char preset_restricted[] =
 static const char preset_baseline[] =
 	"# baseline: restricted plus kernel functions that are safe to probe in the\n"
 	"# context of the task that calls them (file, socket and sleep paths), their\n"
-	"# return probes, and CPU sampling.  Arguments are read as values only:\n"
-	"# kernel memory stays closed.  Grant it through the group\n"
+	"# return probes, and CPU sampling, to count and time them.  Kernel memory\n"
+	"# stays closed, and with it the kernel probes' arg0..9 and retval\n"
+	"# (registers of kernel code, often kernel addresses).  Grant it through the group\n"
 	"# \"tracegate:baseline\".\n"
 	"apiVersion: tracegate.dev/v1alpha1\n"
 	"kind: TracePolicy\n"

@@ -393,7 +393,7 @@ static void test_builtins_functions(void **state)
 	struct tg_policy_set *set = load(y);
 	struct tg_decision d;
 
-	assert_true(allowed(set, "a", NULL, "n", "pod", "tracepoint:a:b { printf(\"%d %d\", pid, arg0); $s = sum(1); }"));
+	assert_true(allowed(set, "a", NULL, "n", "pod", "uprobe:/bin/sh:f { printf(\"%d %d\", pid, arg0); $s = sum(1); }"));
 	assert_false(decide(set, "a", NULL, "n", "pod", "BEGIN {\n\tprintf(\"%s\", comm) }", &d));
 	check_denial(&d, "builtins.allow", "p", "comm", 2, 15, "builtin \"comm\" is not allowed by builtins.allow");
 	tg_decision_release(&d);
@@ -441,6 +441,12 @@ static void test_memory(void **state)
 		"kprobe:f { @ = reg(\"ip\") }",
 		"kprobe:f { @ = &$x }",
 		"tracepoint:sched:sched_switch { @ = str(0xffff0000) }",
+		/* registers of kernel code: a struct file *, a stack slot */
+		"kprobe:f { @ = arg0 + retval }",
+		"kprobe:vfs_read { printf(\"%llx\\n\", arg0) }",
+		"kprobe:f { @[arg9] = count() }",
+		"kretprobe:f { @ = retval }",
+		"profile:hz:99 { @ = arg0 }",
 	};
 	static const char *const user_reads[] = {
 		"uprobe:/bin/sh:f { @ = str(arg0) }",
@@ -457,7 +463,8 @@ static void test_memory(void **state)
 		"kfunc:vfs_read { @ = args->count }",
 		"BEGIN { @ = str(\"abc\"); @s = str($1); $t = (1, 2); @x = $t.0 } t:a:b { @c = str(comm) }",
 		"BEGIN { @ = sizeof((*(struct x *)0).y) }",
-		"kprobe:f { @ = arg0 + retval }",
+		"uprobe:/bin/sh:f { @ = arg0 + arg9 } uretprobe:/bin/sh:f { @r = retval }",
+		"kprobe:f { @[comm, func] = count() }",
 		"BEGIN { @ = (uint8)1 }",
 	};
 
