@@ -342,97 +342,120 @@ static int attach_usdt(struct loader *l, struct bpf_program *prog, const struct 
 	return 0;
 }
 
-int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
+/* Attaches one program of the plan (every attach point it has). */
+static int attach_prog(struct loader *l, const struct plan *pl, const struct plan_prog *pp,
+		       loader_warn_fn warn, void *ctx)
 {
-	libbpf_set_print(libbpf_capture);
-	/* Newest first: the kernel runs the programs of one event (perf
-	 * events, uprobes, tracepoints) newest attachment first, so attaching
-	 * in reverse runs them in program order, as bpftrace does. */
-	for (size_t kk = pl->n; kk-- > 0;) {
-		const struct plan_prog *pp = &pl->progs[kk];
-		struct bpf_program *prog;
-		size_t n = 0;
-		int r = 0;
+	struct bpf_program *prog;
+	size_t n = 0;
+	int r = 0;
 
-		if (pp->kind == PK_BEGIN || pp->kind == PK_END || !strncmp(pp->section, "tg_timer/", 9))
-			continue;
-		prog = bpf_object__find_program_by_name(l->obj, pp->fn);
-		if (!prog)
-			return -ENOENT;
-		switch (pp->kind) {
-		case PK_TRACEPOINT:
-			for (size_t i = 0; i < pp->ntps; i++) {
-				_cleanup_free_ char *cat = strdup(pp->tps[i]);
-				char *name = cat ? strchr(cat, ':') : NULL;
-				struct bpf_link *lk;
+	if (pp->kind == PK_BEGIN || pp->kind == PK_END || !strncmp(pp->section, "tg_timer/", 9))
+		return 0;
+	prog = bpf_object__find_program_by_name(l->obj, pp->fn);
+	if (!prog)
+		return -ENOENT;
+	switch (pp->kind) {
+	case PK_TRACEPOINT:
+		for (size_t i = 0; i < pp->ntps; i++) {
+			_cleanup_free_ char *cat = strdup(pp->tps[i]);
+			char *name = cat ? strchr(cat, ':') : NULL;
+			struct bpf_link *lk;
 
-				if (!name)
-					return -ENOMEM;
-				*name++ = '\0';
-				lk = bpf_program__attach_tracepoint(prog, cat, name);
-				if (!lk) {
-					r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: %s, skipped",
-						  pp->tps[i], strerror(errno));
-					if (r < 0)
-						return r;
-					continue;
-				}
-				r = link_add(l, lk);
+			if (!name)
+				return -ENOMEM;
+			*name++ = '\0';
+			lk = bpf_program__attach_tracepoint(prog, cat, name);
+			if (!lk) {
+				r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: %s, skipped",
+					  pp->tps[i], strerror(errno));
 				if (r < 0)
 					return r;
-				n++;
+				continue;
 			}
-			r = 0;
-			break;
-		case PK_PERF:
-			r = attach_perf(l, prog, pp, &n);
-			break;
-		case PK_UPROBE:
-		case PK_URETPROBE: {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
-				    .func_name = pp->resolved ? NULL : pp->func);
-			struct bpf_link *lk = NULL;
-
-			if (l->scope) {
-				r = attach_uprobe_pods(l, prog, pl, pp, warn, ctx, &n);
-				break;
-			}
-			lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path, pp->offset, &uo);
-			if (!lk)
-				r = -errno;
-			else if ((r = link_add(l, lk)) == 0)
-				n++;
-			break;
-		}
-		case PK_USDT:
-			r = attach_usdt(l, prog, pp, warn, ctx, &n);
-			break;
-		case PK_KPROBE:
-		case PK_KRETPROBE: {
-			LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,
-				    .offset = pp->offset);
-			struct bpf_link *lk = bpf_program__attach_kprobe_opts(prog, pp->func, &ko);
-
-			if (!lk)
-				r = -errno;
-			else if ((r = link_add(l, lk)) == 0)
-				n++;
-			break;
-		}
-		default:
-			break;
-		}
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0) {
-			r = warnf(warn, ctx, "probe \"%s\": cannot attach: %s, skipped", pp->name,
-				  strerror(-r));
+			r = link_add(l, lk);
 			if (r < 0)
 				return r;
+			n++;
 		}
-		if (n)
-			l->attached++;
+		r = 0;
+		break;
+	case PK_PERF:
+		r = attach_perf(l, prog, pp, &n);
+		break;
+	case PK_UPROBE:
+	case PK_URETPROBE: {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
+			    .func_name = pp->resolved ? NULL : pp->func);
+		struct bpf_link *lk = NULL;
+
+		if (l->scope) {
+			r = attach_uprobe_pods(l, prog, pl, pp, warn, ctx, &n);
+			break;
+		}
+		lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path, pp->offset, &uo);
+		if (!lk)
+			r = -errno;
+		else if ((r = link_add(l, lk)) == 0)
+			n++;
+		break;
 	}
+	case PK_USDT:
+		r = attach_usdt(l, prog, pp, warn, ctx, &n);
+		break;
+	case PK_KPROBE:
+	case PK_KRETPROBE: {
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,
+			    .offset = pp->offset);
+		struct bpf_link *lk = bpf_program__attach_kprobe_opts(prog, pp->func, &ko);
+
+		if (!lk)
+			r = -errno;
+		else if ((r = link_add(l, lk)) == 0)
+			n++;
+		break;
+	}
+	default:
+		break;
+	}
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		r = warnf(warn, ctx, "probe \"%s\": cannot attach: %s, skipped", pp->name,
+			  strerror(-r));
+		if (r < 0)
+			return r;
+	}
+	if (n)
+		l->attached++;
+	return 0;
+}
+
+/* Whether the kernel runs the programs attached to one event newest first:
+ * uprobes, usdt and kprobes chain their consumers at the head of a list,
+ * perf events sit at the head of their hash list; a tracepoint's programs
+ * are a bpf_prog_array, run in the order they were attached. */
+static bool runs_newest_first(enum plan_kind kind)
+{
+	return kind != PK_TRACEPOINT;
+}
+
+int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
+{
+	int r;
+
+	libbpf_set_print(libbpf_capture);
+	/* Blocks on one attach point run in program order, as bpftrace's do:
+	 * in the order of the plan where the kernel runs the oldest first,
+	 * in reverse where it runs the newest first (test: exec-order.sh). */
+	for (size_t k = 0; k < pl->n; k++)
+		if (!runs_newest_first(pl->progs[k].kind) &&
+		    (r = attach_prog(l, pl, &pl->progs[k], warn, ctx)) < 0)
+			return r;
+	for (size_t k = pl->n; k-- > 0;)
+		if (runs_newest_first(pl->progs[k].kind) &&
+		    (r = attach_prog(l, pl, &pl->progs[k], warn, ctx)) < 0)
+			return r;
 	return 0;
 }
 
