@@ -211,7 +211,7 @@ static int link_add(struct loader *l, struct bpf_link *lk)
 		l->alinks = na;
 	}
 	l->links[l->nlinks++] = lk;
-	return 0;
+	return l->progress ? l->progress(l->progress_ctx, l->nlinks) : 0;
 }
 
 static int warnf(loader_warn_fn warn, void *ctx, const char *fmt, ...)

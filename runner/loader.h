@@ -47,6 +47,11 @@ struct loader {
 	const struct scope *scope;
 	struct upods upods;
 	size_t usdt_events;         /* per-site, per-process usdt perf events made */
+	/* set before loader_attach (may be NULL): called after each
+	 * attachment with the number made so far; a negative return ends
+	 * loader_attach with it */
+	int (*progress)(void *ctx, size_t done);
+	void *progress_ctx;
 };
 
 /* Under a scope libbpf 1.1 arms a usdt probe with one perf event per site
