@@ -1110,7 +1110,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < p->prog->nprobes; i++)
-		if (!p->sem.probes[i].uses_args && !p->sem.probes[i].uses_probe)
+		if (!p->sem.probes[i].uses_args)
 			plan_share(&p->pl, i);
 	r = scope_levels(o->scope, p->levels, &p->nlevels, ret_err);
 	if (r < 0)
@@ -1538,10 +1538,23 @@ out:
 	ring_buffer__free(rb);
 	guard_timers_release(&run.timers);
 	free(run.timer_err);
+	/* the tracepoints' perf events outlive the run: closing them is slow
+	 * (loader.h), the caller does it after its output */
+	loader_detach(&ld);
+	loader_take_events(&ld, &res->held_fds, &res->nheld_fds);
 	loader_release(&ld);
 	if (r < 0 && !*ret_err)
 		set_err(ret_err, "engine: %s", tg_strerror(r));
 	return r;
+}
+
+void engine_result_release(struct engine_result *res)
+{
+	for (size_t i = 0; i < res->nheld_fds; i++)
+		close(res->held_fds[i]);
+	free(res->held_fds);
+	res->held_fds = NULL;
+	res->nheld_fds = 0;
 }
 
 int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,

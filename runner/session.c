@@ -685,6 +685,8 @@ out:
 		/* close_notify, then a bounded wait for the peer's */
 		SSL_shutdown(ssl);
 	}
+	/* after the end record: closing the tracepoints' events is slow (engine.h) */
+	engine_result_release(&res);
 	scope_release(&scope);
 	return status;
 }
