@@ -71,3 +71,17 @@ order "uprobe: two blocks in program order, exit() in the second keeps the first
 	"$(printf 'Attaching 2 probes...\nfirst\nsecond\n')" \
 	"uprobe:$libc:geteuid /comm == \"$marker\"/ { printf(\"first\\n\"); }
 	 uprobe:$libc:geteuid /comm == \"$marker\"/ { printf(\"second\\n\"); exit(); }"
+
+# One program for a list of attach points: `probe` names the tracepoint
+# that fired (the attach cookie), not the first of the list.
+__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 120 "$RUNNER" exec --cache-dir "$work/cache" --load-only \
+	-e "tracepoint:syscalls:sys_enter_getuid, tracepoint:syscalls:sys_enter_geteuid,
+	    tracepoint:syscalls:sys_enter_getegid /comm == \"$marker\"/ { printf(\"%s\\n\", probe); }" \
+	>"$work/out" 2>"$work/err"
+check "exec order: a list of attach points sharing a body is one program" \
+	test "$(grep -c '^  tg_p' "$work/out")" -eq 1
+order "a list of attach points: probe is the one that fired" \
+	"$(printf 'Attaching 4 probes...\ntracepoint:syscalls:sys_enter_geteuid\n')" \
+	"tracepoint:syscalls:sys_enter_getuid, tracepoint:syscalls:sys_enter_getegid,
+	 tracepoint:syscalls:sys_enter_geteuid /comm == \"$marker\"/ { printf(\"%s\\n\", probe); }
+	 tracepoint:syscalls:sys_exit_geteuid /comm == \"$marker\"/ { exit(); }"
