@@ -64,7 +64,7 @@ struct run {
 	uint64_t progress_ns;      /* when the last "attaching" status was sent */
 };
 
-/* While attaching, a status "attaching" {"attached": N, "probes": M} at
+/* While attaching, a status "attaching" {"done": N, "probes": M} at
  * most this often (a wildcard of hundreds of tracepoints may take
  * seconds; the stream shows it is alive and how far it got). */
 #define ENGINE_PROGRESS_NS 1000000000ull
@@ -824,7 +824,7 @@ static int progress_cb(void *ctx, size_t done)
 	/* a uprobe in the processes of several pods makes several links */
 	if (done > run->attach_total)
 		done = run->attach_total;
-	return status(run, "attaching", json_pack("{s:I, s:I}", "attached", (json_int_t)done,
+	return status(run, "attaching", json_pack("{s:I, s:I}", "done", (json_int_t)done,
 						  "probes", (json_int_t)run->attach_total));
 }
 
@@ -1439,7 +1439,7 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		ld.progress_ctx = &run;
 		run.attach_total = attach_count(&p->pl);
 		run.progress_ns = now_mono_ns();
-		r = status(&run, "attaching", json_pack("{s:I, s:I}", "attached", (json_int_t)0,
+		r = status(&run, "attaching", json_pack("{s:I, s:I}", "done", (json_int_t)0,
 							"probes", (json_int_t)run.attach_total));
 		if (r >= 0)
 			r = loader_attach(&ld, &p->pl, warn_cb, &run);

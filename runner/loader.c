@@ -212,6 +212,7 @@ struct loader_pool {
 	pthread_cond_t cv;
 	struct bpf_link **links;
 	size_t n, next;
+	size_t ready;           /* threads past their start, waiting for go */
 	bool go;
 	pthread_t th[LOADER_POOL_THREADS];
 	size_t nth;
@@ -222,6 +223,8 @@ static void *pool_main(void *arg)
 	struct loader_pool *p = arg;
 
 	pthread_mutex_lock(&p->mu);
+	p->ready++;
+	pthread_cond_broadcast(&p->cv);
 	while (!p->go)
 		pthread_cond_wait(&p->cv, &p->mu);
 	while (p->next < p->n) {
@@ -260,6 +263,13 @@ static void pool_start(struct loader *l)
 			break;
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* A new thread's own start (glibc: set_robust_list, rseq) must be
+	 * over before a sandbox can forbid those calls (runner/sandbox.h):
+	 * the session child installs one right after attaching. */
+	pthread_mutex_lock(&p->mu);
+	while (p->ready < p->nth)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
 	l->pool = p;
 }
 

@@ -106,8 +106,8 @@ check "session answers 200 NDJSON" grep -qi '^content-type: application/x-ndjson
 check "status compiled, attaching (N of M), then attached" py "$TG_WORK/both.out" \
 	'(lambda st: [s["phase"] for i, s in enumerate(st) if not i or st[i - 1]["phase"] != s["phase"]]
 	  == ["compiled", "attaching", "attached"]
-	  and all(0 <= s["attached"] <= s["probes"] for s in st if s["phase"] == "attaching")
-	  and [s for s in st if s["phase"] == "attaching"][0]["attached"] == 0)(
+	  and all(0 <= s["done"] <= s["probes"] for s in st if s["phase"] == "attaching")
+	  and [s for s in st if s["phase"] == "attaching"][0]["done"] == 0)(
 	  [l for l in lines if l["type"] == "status"])'
 check "output from the systemd Burstable pod, labelled" py "$TG_WORK/both.out" \
 	'any(l["type"]=="output" and l["pod"]=="team-a/web-a" and "marker-a" in l["text"] for l in lines)'
