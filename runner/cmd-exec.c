@@ -326,14 +326,18 @@ int cmd_exec(int argc, char **argv)
 	if (eo.scope)
 		(void)upods_remove_group(NULL, getpid());
 	scope_release(&scope);
-	if (r == -EPIPE)
+	if (r == -EPIPE) {
+		engine_result_release(&res);
 		return 0;
+	}
 	if (r < 0) {
 		fflush(stdout);
 		if (err && strstr(err, ": ERROR: "))
 			fprintf(stderr, "%s\n", err);
 		else
 			fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
+		fflush(stderr);
+		engine_result_release(&res);
 		return 1;
 	}
 	if (!out.final_header && !eo.load_only)
@@ -349,5 +353,8 @@ int cmd_exec(int argc, char **argv)
 	if (res.map_drops)
 		fprintf(stderr, "WARNING: %llu map updates refused (map entry limit)\n",
 			(unsigned long long)res.map_drops);
+	fflush(stderr);
+	/* after the output: closing the tracepoints' events is slow (engine.h) */
+	engine_result_release(&res);
 	return res.exit_code;
 }

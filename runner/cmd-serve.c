@@ -71,6 +71,8 @@
 #define SERVE_ENDS_KEEP_S 600           /* a finished session's end record is kept this long */
 #define SERVE_MAX_ENDS 4096             /* and at most this many (the oldest go first) */
 #define SERVE_MAX_END_LINE 4096         /* one end record from a child */
+#define SERVE_ATTACH_MAX_S 300          /* a child that has not attached by then counts its
+					   duration from there */
 
 struct serve_opts {
 	const char *listen;
@@ -87,8 +89,11 @@ struct child {
 	char *trace;
 	char *pods;
 	uint64_t start_ns;
+	uint64_t duration_s;
 	uint64_t kill_at_ns;       /* 0: no duration, the child's own limits rule */
 	int end_fd;                /* read end of the pipe its end record comes by */
+	int attached_fd;           /* one byte from the child once attached; -1 once read */
+	bool attached;
 	struct child *next;
 };
 
@@ -202,9 +207,12 @@ static void child_close_inherited(struct serve *sv, struct pending *keep)
 	for (q = sv->pending; q; q = q->next)
 		if (q != keep && q->bev && bufferevent_getfd(q->bev) >= 0)
 			close(bufferevent_getfd(q->bev));
-	for (struct child *c = sv->children; c; c = c->next)
+	for (struct child *c = sv->children; c; c = c->next) {
 		if (c->end_fd >= 0)
 			close(c->end_fd);
+		if (c->attached_fd >= 0)
+			close(c->attached_fd);
+	}
 }
 
 /* ---- finished sessions' ends ---------------------------------------------- */
@@ -288,14 +296,21 @@ static void start_session(struct pending *p, struct session_request *req)
 	struct serve *sv = p->sv;
 	struct child *c;
 	int endp[2];
+	int att[2];
 	pid_t pid;
 
+	if (pipe2(att, O_CLOEXEC | O_NONBLOCK) < 0) {
+		respond_status(p, 503, "runner: cannot start a session");
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->trace = strdup(req->trace)) || !(c->pods = session_request_pods(req))) {
 		if (c) {
 			free(c->trace);
 			free(c);
 		}
+		close(att[0]);
+		close(att[1]);
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
@@ -303,6 +318,8 @@ static void start_session(struct pending *p, struct session_request *req)
 		free(c->trace);
 		free(c->pods);
 		free(c);
+		close(att[0]);
+		close(att[1]);
 		respond_status(p, 503, "runner: cannot make a pipe for a session");
 		return;
 	}
@@ -314,6 +331,8 @@ static void start_session(struct pending *p, struct session_request *req)
 		free(c->trace);
 		free(c->pods);
 		free(c);
+		close(att[0]);
+		close(att[1]);
 		respond_status(p, 503, "runner: cannot fork a session");
 		return;
 	}
@@ -333,6 +352,8 @@ static void start_session(struct pending *p, struct session_request *req)
 		child_close_inherited(sv, p);
 		close(endp[0]);
 		session_set_end_fd(endp[1]);
+		close(att[0]);
+		sv->scfg.attached_fd = att[1];
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		/* nothing the session runs may gain privileges by exec */
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -343,14 +364,20 @@ static void start_session(struct pending *p, struct session_request *req)
 	}
 	close(endp[1]);
 	c->end_fd = endp[0];
+	close(att[1]);
+	c->attached_fd = att[0];
 	c->pid = pid;
 	c->start_ns = now_mono_ns();
-	/* The child enforces its duration itself; the parent does not trust a
+	c->duration_s = req->duration_s;
+	/* The child enforces its duration itself, counted from "attached"
+	 * (a wildcard may take long to attach); the parent does not trust a
 	 * child it cannot see into, so past the duration and a grace period
-	 * for compiling, END and reading maps it is killed (the kernel then
-	 * detaches and frees everything it held). */
+	 * for END and reading maps it is killed (the kernel then detaches and
+	 * frees everything it held).  Until the child says it has attached
+	 * (watchdog_cb), the duration counts from SERVE_ATTACH_MAX_S. */
 	if (req->duration_s)
-		c->kill_at_ns = c->start_ns + (req->duration_s + sv->o.session_grace_s) * 1000000000ull;
+		c->kill_at_ns = c->start_ns + (SERVE_ATTACH_MAX_S + req->duration_s + sv->o.session_grace_s) *
+					      1000000000ull;
 	c->next = sv->children;
 	sv->children = c;
 	sv->nsessions++;
@@ -391,6 +418,8 @@ static void reap_children(struct serve *sv)
 		else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 1)
 			log_error("session %s pods=%s outcome=failed: child %d exited %d", c->trace, c->pods,
 				  (int)pid, WEXITSTATUS(wstatus));
+		if (c->attached_fd >= 0)
+			close(c->attached_fd);
 		free(c->trace);
 		free(c->pods);
 		free(c);
@@ -925,13 +954,36 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	struct serve *sv = arg;
 	uint64_t now = now_mono_ns();
 
-	for (struct child *c = sv->children; c; c = c->next)
+	for (struct child *c = sv->children; c; c = c->next) {
+		char b;
+		ssize_t n = c->attached_fd >= 0 ? read(c->attached_fd, &b, 1) : -1;
+
+		/* attached: the duration counts from now (never later than the
+		 * bound set at the start) */
+		if (n == 1)
+			c->attached = true;
+		if (n == 1 && c->kill_at_ns) {
+			uint64_t at = now + (c->duration_s + sv->o.session_grace_s) * 1000000000ull;
+
+			if (at < c->kill_at_ns)
+				c->kill_at_ns = at;
+		}
+		if (n >= 0) {   /* the byte, or the child closed it (exited) */
+			close(c->attached_fd);
+			c->attached_fd = -1;
+		}
 		if (c->kill_at_ns && now >= c->kill_at_ns) {
-			log_error("session %s pods=%s: still running %llu s past its duration; killing child %d",
-				  c->trace, c->pods, (unsigned long long)sv->o.session_grace_s, (int)c->pid);
+			if (c->attached)
+				log_error("session %s pods=%s: still running %llu s past its duration; killing child %d",
+					  c->trace, c->pods, (unsigned long long)sv->o.session_grace_s, (int)c->pid);
+			else
+				log_error("session %s pods=%s: not attached within %d s, and its duration and %llu s "
+					  "more have passed; killing child %d", c->trace, c->pods, SERVE_ATTACH_MAX_S,
+					  (unsigned long long)sv->o.session_grace_s, (int)c->pid);
 			kill(c->pid, SIGKILL);
 			c->kill_at_ns = 0;
 		}
+	}
 }
 
 int cmd_serve(int argc, char **argv)

@@ -114,6 +114,45 @@ static int lit(struct gen *g, const char *s, size_t len, struct cv *v)
 	return r;
 }
 
+/* `probe` of a program shared by several tracepoints (runner/probes.h,
+ * plan_share): the loader attaches tracepoint i with attach cookie i, so
+ * the name is row i of a table in .rodata. */
+static int probe_name(struct gen *g, struct cv *v)
+{
+	const struct plan_prog *pp = g->pp;
+	static const char pfx[] = "tracepoint:";
+	size_t max = 0;
+	uint32_t n, off = 0;
+	int id, r;
+
+	if (pp->kind != PK_TRACEPOINT || pp->ntps < 2)
+		return lit(g, pp->name, strlen(pp->name), v);
+	for (size_t i = 0; i < pp->ntps; i++)
+		max = MAX(max, strlen(pp->tps[i]));
+	if (max > SEM_STRLEN * 4)
+		return cg_err(g, (struct tg_loc){ 0, 0 }, TG_ELIMIT, "probe \"%s\": a tracepoint name is too long",
+			      pp->name);
+	n = sem_round8((uint32_t)(sizeof(pfx) - 1 + max + 1));
+	id = (*g->nlits)++;
+	r = buf_printf(g->lits, "static const char tg_pn%d[%zu][%" PRIu32 "] = {\n", id, pp->ntps, n);
+	for (size_t i = 0; i < pp->ntps && r >= 0; i++) {
+		r = buf_printf(g->lits, "\t\"%s", pfx);
+		for (const char *c = pp->tps[i]; *c && r >= 0; c++)
+			r = buf_printf(g->lits, "\\%03o", (unsigned char)*c);
+		if (r >= 0)
+			r = buf_adds(g->lits, "\",\n");
+	}
+	if (r >= 0)
+		r = buf_adds(g->lits, "};\n");
+	if (r >= 0)
+		r = cg_slot(g, n, (struct tg_loc){ 0, 0 }, &off);
+	if (r < 0)
+		return r;
+	cv_str(v, off, n);
+	return cg_emit(g, "{ __u64 tg_pc = tg_attach_cookie(ctx); if (tg_pc >= %zu) tg_pc = 0; "
+		       "__builtin_memcpy((__u64 *)%s, tg_pn%d[tg_pc], %" PRIu32 "); }", pp->ntps, v->e, id, n);
+}
+
 /* Copies string value src into dst (dlen bytes, NUL-padded). */
 static int str_copy(struct gen *g, const char *dst, uint32_t dlen, const struct cv *src)
 {
@@ -682,7 +721,7 @@ static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
 		return cg_emit(g, "bpf_get_current_comm(%s, 16);", v->e);
 	}
 	if (!strcmp(n->str, "probe"))
-		return lit(g, g->pp->name, strlen(g->pp->name), v);
+		return probe_name(g, v);
 	if (!strcmp(n->str, "curtask"))
 		return tmp_int(g, v, false, "bpf_get_current_task()");
 	if (!strcmp(n->str, "ctx"))

@@ -57,6 +57,7 @@ static const char prelude_tail[] =
 	"static long (*tg_read_kernel)(void *dst, __u32 size, const void *p) = (void *)113;\n"
 	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
 	"static long (*bpf_get_stackid)(void *ctx, void *map, __u64 flags) = (void *)27;\n"
+	"static __u64 (*tg_attach_cookie)(void *ctx) = (void *)174;\n"
 	"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
 
 /* Helpers in C, after the maps they use. */

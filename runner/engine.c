@@ -60,7 +60,14 @@ struct run {
 	struct guard_timers timers; /* interval probes under a scope */
 	char *timer_err;
 	unsigned batch;            /* records handled since the loop last looked up */
+	size_t attach_total;       /* attach points, for the "attaching" status */
+	uint64_t progress_ns;      /* when the last "attaching" status was sent */
 };
+
+/* While attaching, a status "attaching" {"done": N, "probes": M} at
+ * most this often (a wildcard of hundreds of tracepoints may take
+ * seconds; the stream shows it is alive and how far it got). */
+#define ENGINE_PROGRESS_NS 1000000000ull
 
 /* Records handled per ring_buffer__consume() before the loop looks at its
  * stop conditions again: with producers faster than the consumer (a probe
@@ -755,6 +762,18 @@ static size_t probe_count(const struct plan *pl)
 	return n;
 }
 
+/* What loader_attach attaches: BEGIN, END and interval timers aside. */
+static size_t attach_count(const struct plan *pl)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < pl->n; k++)
+		if (pl->progs[k].kind != PK_BEGIN && pl->progs[k].kind != PK_END &&
+		    !guard_is_timer(&pl->progs[k]))
+			n += pl->progs[k].kind == PK_TRACEPOINT ? pl->progs[k].ntps : 1;
+	return n;
+}
+
 static json_t *loaded_details(const struct plan *pl)
 {
 	json_t *v = json_array();
@@ -786,6 +805,27 @@ static int status(struct run *run, const char *phase, json_t *details)
 
 	json_decref(details);
 	return r;
+}
+
+/* loader progress: the "attaching" status, at most every
+ * ENGINE_PROGRESS_NS; a stop asked for meanwhile (stop_fd) ends the
+ * attaching, and the run ends as stopped. */
+static int progress_cb(void *ctx, size_t done)
+{
+	struct run *run = ctx;
+	uint64_t now = now_mono_ns();
+	struct pollfd pf = { .fd = run->o->stop_fd, .events = POLLIN };
+
+	if (run->o->stop_fd >= 0 && poll(&pf, 1, 0) > 0 && (pf.revents & (POLLIN | POLLHUP | POLLERR)))
+		return -ECANCELED;
+	if (now - run->progress_ns < ENGINE_PROGRESS_NS)
+		return 0;
+	run->progress_ns = now;
+	/* a uprobe in the processes of several pods makes several links */
+	if (done > run->attach_total)
+		done = run->attach_total;
+	return status(run, "attaching", json_pack("{s:I, s:I}", "done", (json_int_t)done,
+						  "probes", (json_int_t)run->attach_total));
 }
 
 static int warn_cb(void *ctx, const char *msg)
@@ -1070,7 +1110,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < p->prog->nprobes; i++)
-		if (!p->sem.probes[i].uses_args && !p->sem.probes[i].uses_probe)
+		if (!p->sem.probes[i].uses_args)
 			plan_share(&p->pl, i);
 	r = scope_levels(o->scope, p->levels, &p->nlevels, ret_err);
 	if (r < 0)
@@ -1395,7 +1435,21 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 			real++;
 	if (!run.stop && !run.err && real) {
 		ld.scope = o->scope;
-		r = loader_attach(&ld, &p->pl, warn_cb, &run);
+		ld.progress = progress_cb;
+		ld.progress_ctx = &run;
+		run.attach_total = attach_count(&p->pl);
+		run.progress_ns = now_mono_ns();
+		r = status(&run, "attaching", json_pack("{s:I, s:I}", "done", (json_int_t)0,
+							"probes", (json_int_t)run.attach_total));
+		if (r >= 0)
+			r = loader_attach(&ld, &p->pl, warn_cb, &run);
+		ld.progress = NULL;
+		if (r == -ECANCELED) {
+			/* stopped while attaching: what is attached is detached at the end */
+			run.stop = true;
+			run.reason = "stop";
+			r = 0;
+		}
 		if (r < 0) {
 			set_err(ret_err, "attach: %s", strerror(-r));
 			goto out;
@@ -1411,7 +1465,7 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		}
 		if (r < 0)
 			goto out;
-		if (!ld.attached && !run.timers.n) {
+		if (!ld.attached && !run.timers.n && !run.stop) {
 			set_err(ret_err, "program: none of its probes could be attached");
 			r = -TG_ENOATTACH;
 			goto out;
@@ -1484,10 +1538,23 @@ out:
 	ring_buffer__free(rb);
 	guard_timers_release(&run.timers);
 	free(run.timer_err);
+	/* the tracepoints' perf events outlive the run: closing them is slow
+	 * (loader.h), the caller does it after its output */
+	loader_detach(&ld);
+	loader_take_events(&ld, &res->held_fds, &res->nheld_fds);
 	loader_release(&ld);
 	if (r < 0 && !*ret_err)
 		set_err(ret_err, "engine: %s", tg_strerror(r));
 	return r;
+}
+
+void engine_result_release(struct engine_result *res)
+{
+	for (size_t i = 0; i < res->nheld_fds; i++)
+		close(res->held_fds[i]);
+	free(res->held_fds);
+	res->held_fds = NULL;
+	res->nheld_fds = 0;
 }
 
 int engine_run(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,

@@ -100,7 +100,16 @@ struct engine_result {
 	uint64_t map_drops;             /* map updates refused by the entry limit */
 	int exit_code;                  /* exit() code, else 0 */
 	char reason[64];                /* "exit", "duration", "stop", "end", "cpu-budget", "error" */
+	/* The detached tracepoints' perf events, still open: closing one
+	 * waits for an RCU grace period under a kernel-wide mutex (about
+	 * 80 ms each, runner/loader.h), so the caller sends its output and
+	 * end first, then engine_result_release(). */
+	int *held_fds;
+	size_t nheld_fds;
 };
+
+/* Closes res->held_fds (slow, see above); res stays usable. */
+void engine_result_release(struct engine_result *res);
 
 /* Runs until exit(), duration, stop_fd, or an END-only program finishes.
  * Returns 0, or a negative code with *ret_err (caller frees) naming what

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Loading and attaching with libbpf (see loader.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +200,125 @@ int loader_run_once(const struct loader *l, int prog_fd, char **ret_err)
 	return 0;
 }
 
+/* Tracepoint links detached by a pool of threads when there are at least
+ * LOADER_POOL_MIN of them: destroying one waits for an RCU tasks-trace
+ * grace period (kernel/trace/bpf_trace.c, perf_event_detach_bpf_prog),
+ * ~30 ms, and waiters at the same time share one. */
+#define LOADER_POOL_THREADS 32
+#define LOADER_POOL_MIN 16
+
+struct loader_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bpf_link **links;
+	size_t n, next;
+	size_t ready;           /* threads past their start, waiting for go */
+	bool go;
+	pthread_t th[LOADER_POOL_THREADS];
+	size_t nth;
+};
+
+static void *pool_main(void *arg)
+{
+	struct loader_pool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	p->ready++;
+	pthread_cond_broadcast(&p->cv);
+	while (!p->go)
+		pthread_cond_wait(&p->cv, &p->mu);
+	while (p->next < p->n) {
+		struct bpf_link *lk = p->links[p->next++];
+
+		pthread_mutex_unlock(&p->mu);
+		bpf_link__destroy(lk);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Starts the threads; without them (none could start) detaching is
+ * sequential, only slower. */
+static void pool_start(struct loader *l)
+{
+	struct loader_pool *p;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	size_t want = MIN((size_t)LOADER_POOL_THREADS, l->ntplinks / 4 + 1);
+
+	if (l->pool || l->ntplinks < LOADER_POOL_MIN)
+		return;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (; p->nth < want; p->nth++)
+		if (pthread_create(&p->th[p->nth], &attr, pool_main, p) != 0)
+			break;
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* A new thread's own start (glibc: set_robust_list, rseq) must be
+	 * over before a sandbox can forbid those calls (runner/sandbox.h):
+	 * the session child installs one right after attaching. */
+	pthread_mutex_lock(&p->mu);
+	while (p->ready < p->nth)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	l->pool = p;
+}
+
+/* Destroys the tracepoint links: by the pool's threads, then (no pool,
+ * or its threads gone) what is left here. */
+static void pool_detach(struct loader *l)
+{
+	struct loader_pool *p = l->pool;
+
+	if (p) {
+		pthread_mutex_lock(&p->mu);
+		p->links = l->tplinks;
+		p->n = l->ntplinks;
+		p->go = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		for (size_t i = 0; i < p->nth; i++)
+			pthread_join(p->th[i], NULL);
+		/* without threads nothing was taken: destroy the rest here */
+		for (size_t i = p->next; i < p->n; i++)
+			bpf_link__destroy(p->links[i]);
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		free(p);
+		l->pool = NULL;
+	} else {
+		while (l->ntplinks > 0)
+			bpf_link__destroy(l->tplinks[--l->ntplinks]);
+	}
+	l->ntplinks = 0;
+}
+
+static int tplink_add(struct loader *l, struct bpf_link *lk)
+{
+	if (l->ntplinks == l->atplinks) {
+		size_t na = l->atplinks ? l->atplinks * 2 : 32;
+		struct bpf_link **v = realloc(l->tplinks, na * sizeof(*v));
+
+		if (!v) {
+			bpf_link__destroy(lk);
+			return -ENOMEM;
+		}
+		l->tplinks = v;
+		l->atplinks = na;
+	}
+	l->tplinks[l->ntplinks++] = lk;
+	return l->progress ? l->progress(l->progress_ctx, l->nlinks + l->ntplinks) : 0;
+}
+
 static int link_add(struct loader *l, struct bpf_link *lk)
 {
 	if (l->nlinks == l->alinks) {
@@ -211,7 +333,7 @@ static int link_add(struct loader *l, struct bpf_link *lk)
 		l->alinks = na;
 	}
 	l->links[l->nlinks++] = lk;
-	return 0;
+	return l->progress ? l->progress(l->progress_ctx, l->nlinks + l->ntplinks) : 0;
 }
 
 static int warnf(loader_warn_fn warn, void *ctx, const char *fmt, ...)
@@ -264,6 +386,94 @@ static int attach_perf(struct loader *l, struct bpf_program *prog, const struct 
 		(*n)++;
 	}
 	return 0;
+}
+
+static int event_add(struct loader *l, int fd)
+{
+	if (l->nevents == l->aevents) {
+		size_t na = l->aevents ? l->aevents * 2 : 32;
+		int *v = realloc(l->events, na * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->events = v;
+		l->aevents = na;
+	}
+	l->events[l->nevents++] = fd;
+	return 0;
+}
+
+/* A tracepoint's id (tracefs events/<cat>/<name>/id). */
+static int tp_id(const char *tracefs, const char *cat, const char *name, uint64_t *ret)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	char b[32], *end;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/events/%s/%s/id", tracefs, cat, name) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, b, sizeof(b) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EINVAL;
+	b[n] = '\0';
+	errno = 0;
+	*ret = strtoull(b, &end, 10);
+	if (errno || end == b || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
+}
+
+/* One tracepoint, its attach cookie = cookie: a perf event of our own,
+ * linked to prog, and a second fd of the event kept in l->events so that
+ * destroying the link only takes the program off the tracepoint
+ * (loader_detach). */
+static int attach_tp(struct loader *l, struct bpf_program *prog, const char *tracefs,
+		     const char *tp, uint64_t cookie)
+{
+	_cleanup_free_ char *cat = strdup(tp);
+	char *name = cat ? strchr(cat, ':') : NULL;
+	LIBBPF_OPTS(bpf_perf_event_opts, po, .bpf_cookie = cookie);
+	struct perf_event_attr a = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(a),
+				     .sample_period = 1, .wakeup_events = 1 };
+	struct bpf_link *lk;
+	uint64_t id = 0;
+	int fd, keep, r;
+
+	if (!name)
+		return cat ? -EINVAL : -ENOMEM;
+	*name++ = '\0';
+	if (!tracefs) {
+		LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = cookie);
+
+		lk = bpf_program__attach_tracepoint_opts(prog, cat, name, &to);
+		return lk ? tplink_add(l, lk) : -errno;
+	}
+	r = tp_id(tracefs, cat, name, &id);
+	if (r < 0)
+		return r;
+	a.config = id;
+	fd = (int)syscall(__NR_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (keep < 0 || (r = event_add(l, keep)) < 0) {
+		r = keep < 0 ? -errno : r;
+		if (keep >= 0)
+			close(keep);
+		close(fd);
+		return r;
+	}
+	lk = bpf_program__attach_perf_event_opts(prog, fd, &po);
+	if (!lk) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return tplink_add(l, lk);
 }
 
 /* Under a scope: armed in the target pods' processes only (uprobe-attach.h). */
@@ -342,97 +552,115 @@ static int attach_usdt(struct loader *l, struct bpf_program *prog, const struct 
 	return 0;
 }
 
-int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
+/* Attaches one program of the plan (every attach point it has). */
+static int attach_prog(struct loader *l, const struct plan *pl, const struct plan_prog *pp,
+		       loader_warn_fn warn, void *ctx)
 {
-	libbpf_set_print(libbpf_capture);
-	/* Newest first: the kernel runs the programs of one event (perf
-	 * events, uprobes, tracepoints) newest attachment first, so attaching
-	 * in reverse runs them in program order, as bpftrace does. */
-	for (size_t kk = pl->n; kk-- > 0;) {
-		const struct plan_prog *pp = &pl->progs[kk];
-		struct bpf_program *prog;
-		size_t n = 0;
-		int r = 0;
+	struct bpf_program *prog;
+	size_t n = 0;
+	int r = 0;
 
-		if (pp->kind == PK_BEGIN || pp->kind == PK_END || !strncmp(pp->section, "tg_timer/", 9))
-			continue;
-		prog = bpf_object__find_program_by_name(l->obj, pp->fn);
-		if (!prog)
-			return -ENOENT;
-		switch (pp->kind) {
-		case PK_TRACEPOINT:
-			for (size_t i = 0; i < pp->ntps; i++) {
-				_cleanup_free_ char *cat = strdup(pp->tps[i]);
-				char *name = cat ? strchr(cat, ':') : NULL;
-				struct bpf_link *lk;
-
-				if (!name)
-					return -ENOMEM;
-				*name++ = '\0';
-				lk = bpf_program__attach_tracepoint(prog, cat, name);
-				if (!lk) {
-					r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: %s, skipped",
-						  pp->tps[i], strerror(errno));
-					if (r < 0)
-						return r;
-					continue;
-				}
-				r = link_add(l, lk);
+	if (pp->kind == PK_BEGIN || pp->kind == PK_END || !strncmp(pp->section, "tg_timer/", 9))
+		return 0;
+	prog = bpf_object__find_program_by_name(l->obj, pp->fn);
+	if (!prog)
+		return -ENOENT;
+	switch (pp->kind) {
+	case PK_TRACEPOINT:
+		for (size_t i = 0; i < pp->ntps; i++) {
+			/* the cookie is the tracepoint's index: a shared program's
+			 * `probe` (runner/codegen-expr.c) */
+			r = attach_tp(l, prog, pl->tracefs, pp->tps[i], i);
+			if (r == -ENOMEM || r == -ECANCELED)
+				return r;
+			if (r < 0) {
+				r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: %s, skipped",
+					  pp->tps[i], strerror(-r));
 				if (r < 0)
 					return r;
-				n++;
+				continue;
 			}
-			r = 0;
-			break;
-		case PK_PERF:
-			r = attach_perf(l, prog, pp, &n);
-			break;
-		case PK_UPROBE:
-		case PK_URETPROBE: {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
-				    .func_name = pp->resolved ? NULL : pp->func);
-			struct bpf_link *lk = NULL;
+			n++;
+		}
+		r = 0;
+		break;
+	case PK_PERF:
+		r = attach_perf(l, prog, pp, &n);
+		break;
+	case PK_UPROBE:
+	case PK_URETPROBE: {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = pp->kind == PK_URETPROBE,
+			    .func_name = pp->resolved ? NULL : pp->func);
+		struct bpf_link *lk = NULL;
 
-			if (l->scope) {
-				r = attach_uprobe_pods(l, prog, pl, pp, warn, ctx, &n);
-				break;
-			}
-			lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path, pp->offset, &uo);
-			if (!lk)
-				r = -errno;
-			else if ((r = link_add(l, lk)) == 0)
-				n++;
+		if (l->scope) {
+			r = attach_uprobe_pods(l, prog, pl, pp, warn, ctx, &n);
 			break;
 		}
-		case PK_USDT:
-			r = attach_usdt(l, prog, pp, warn, ctx, &n);
-			break;
-		case PK_KPROBE:
-		case PK_KRETPROBE: {
-			LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,
-				    .offset = pp->offset);
-			struct bpf_link *lk = bpf_program__attach_kprobe_opts(prog, pp->func, &ko);
-
-			if (!lk)
-				r = -errno;
-			else if ((r = link_add(l, lk)) == 0)
-				n++;
-			break;
-		}
-		default:
-			break;
-		}
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0) {
-			r = warnf(warn, ctx, "probe \"%s\": cannot attach: %s, skipped", pp->name,
-				  strerror(-r));
-			if (r < 0)
-				return r;
-		}
-		if (n)
-			l->attached++;
+		lk = bpf_program__attach_uprobe_opts(prog, -1, pp->path, pp->offset, &uo);
+		if (!lk)
+			r = -errno;
+		else if ((r = link_add(l, lk)) == 0)
+			n++;
+		break;
 	}
+	case PK_USDT:
+		r = attach_usdt(l, prog, pp, warn, ctx, &n);
+		break;
+	case PK_KPROBE:
+	case PK_KRETPROBE: {
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .retprobe = pp->kind == PK_KRETPROBE,
+			    .offset = pp->offset);
+		struct bpf_link *lk = bpf_program__attach_kprobe_opts(prog, pp->func, &ko);
+
+		if (!lk)
+			r = -errno;
+		else if ((r = link_add(l, lk)) == 0)
+			n++;
+		break;
+	}
+	default:
+		break;
+	}
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		r = warnf(warn, ctx, "probe \"%s\": cannot attach: %s, skipped", pp->name,
+			  strerror(-r));
+		if (r < 0)
+			return r;
+	}
+	if (n)
+		l->attached++;
+	return 0;
+}
+
+/* Whether the kernel runs the programs attached to one event newest first:
+ * uprobes, usdt and kprobes chain their consumers at the head of a list,
+ * perf events sit at the head of their hash list; a tracepoint's programs
+ * are a bpf_prog_array, run in the order they were attached. */
+static bool runs_newest_first(enum plan_kind kind)
+{
+	return kind != PK_TRACEPOINT;
+}
+
+int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx)
+{
+	int r;
+
+	libbpf_set_print(libbpf_capture);
+	/* Blocks on one attach point run in program order, as bpftrace's do:
+	 * in the order of the plan where the kernel runs the oldest first,
+	 * in reverse where it runs the newest first (test: exec-order.sh). */
+	for (size_t k = 0; k < pl->n; k++)
+		if (!runs_newest_first(pl->progs[k].kind) &&
+		    (r = attach_prog(l, pl, &pl->progs[k], warn, ctx)) < 0)
+			return r;
+	for (size_t k = pl->n; k-- > 0;)
+		if (runs_newest_first(pl->progs[k].kind) &&
+		    (r = attach_prog(l, pl, &pl->progs[k], warn, ctx)) < 0)
+			return r;
+	pool_start(l);
 	return 0;
 }
 
@@ -456,15 +684,27 @@ uint64_t loader_run_time_ns(const struct loader *l)
 
 void loader_detach(struct loader *l)
 {
+	pool_detach(l);
 	while (l->nlinks > 0)
 		bpf_link__destroy(l->links[--l->nlinks]);
 	upods_detach(&l->upods);
+}
+
+void loader_take_events(struct loader *l, int **ret, size_t *n)
+{
+	*ret = TAKE_PTR(l->events);
+	*n = l->nevents;
+	l->nevents = l->aevents = 0;
 }
 
 void loader_release(struct loader *l)
 {
 	loader_detach(l);
 	free(l->links);
+	free(l->tplinks);
+	for (size_t i = 0; i < l->nevents; i++)
+		close(l->events[i]);
+	free(l->events);
 	if (l->obj)
 		bpf_object__close(l->obj);
 	if (l->stats_fd >= 0)

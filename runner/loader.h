@@ -47,6 +47,22 @@ struct loader {
 	const struct scope *scope;
 	struct upods upods;
 	size_t usdt_events;         /* per-site, per-process usdt perf events made */
+	/* set before loader_attach (may be NULL): called after each
+	 * attachment with the number made so far; a negative return ends
+	 * loader_attach with it */
+	int (*progress)(void *ctx, size_t done);
+	void *progress_ctx;
+	/* the tracepoints' perf events, held apart from their links (see
+	 * loader_take_events) */
+	int *events;
+	size_t nevents, aevents;
+	/* the tracepoints' links, apart from the others: detached in
+	 * parallel (each waits for an RCU tasks-trace grace period; threads
+	 * waiting together share them) by a pool of threads started at the
+	 * end of loader_attach, before any sandbox forbids new threads */
+	struct bpf_link **tplinks;
+	size_t ntplinks, atplinks;
+	struct loader_pool *pool;
 };
 
 /* Under a scope libbpf 1.1 arms a usdt probe with one perf event per site
@@ -74,8 +90,17 @@ int loader_run_once(const struct loader *l, int prog_fd, char **ret_err);
 int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx);
 /* Total run time of all our programs so far (BPF stats). */
 uint64_t loader_run_time_ns(const struct loader *l);
-/* Destroys every link, newest first. */
+/* Destroys every link, newest first.  A tracepoint's program leaves it
+ * at once (off its bpf_prog_array); its perf event stays open until
+ * loader_release or loader_take_events, because closing it unregisters
+ * the tracepoint, which waits for an RCU grace period under the kernel's
+ * event_mutex: about 80 ms per tracepoint, one after the other (360
+ * tracepoints: half a minute). */
 void loader_detach(struct loader *l);
+/* Hands the detached tracepoints' perf event fds to the caller, who
+ * closes them once its output is out (closing is slow, above); *ret
+ * NULL and *n 0 when there are none. */
+void loader_take_events(struct loader *l, int **ret, size_t *n);
 void loader_release(struct loader *l);
 
 #endif

@@ -553,6 +553,10 @@ static int sess_after_attach(void *ctx, char **ret_err)
 	struct sess *s = ctx;
 	struct sandbox_opts so = { .sz = sizeof(so), .log_only = s->sandbox_log_only };
 
+	if (s->cfg->attached_fd > 0) {
+		(void)!write(s->cfg->attached_fd, "a", 1);
+		close(s->cfg->attached_fd);
+	}
 	if (so.log_only)
 		log_warn("session %s: sandbox in log-only mode (%s=log): forbidden system calls are only logged",
 			    s->req->trace, SANDBOX_ENV);
@@ -681,6 +685,8 @@ out:
 		/* close_notify, then a bounded wait for the peer's */
 		SSL_shutdown(ssl);
 	}
+	/* after the end record: closing the tracepoints' events is slow (engine.h) */
+	engine_result_release(&res);
 	scope_release(&scope);
 	return status;
 }

@@ -59,6 +59,10 @@ struct session_config {
 	const char *cgroup_root;
 	const char *cache_dir;
 	unsigned write_timeout_s;   /* a gateway that stops reading this long ends the session */
+	/* > 0: the session child writes one byte here (and closes it) once
+	 * everything is attached, before the sandbox; the parent's watchdog
+	 * counts the duration from then (runner/cmd-serve.c) */
+	int attached_fd;
 };
 
 /* Every pod to its cgroup: -TG_ENOSCOPE naming the first one missing. */

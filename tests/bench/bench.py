@@ -6,6 +6,10 @@ ratios (tracegate / bpftrace).  Never fails a build on a timing: it prints.
                            tracegate with an empty object cache
   start->attached (cached) the same program again, cache warm
   exit->maps printed       SIGINT until the process has printed its maps and exited
+  wildcard ...             WILDCARD (about 360 syscall tracepoints, @[probe] = count()):
+                           start->attached (cold, cached), SIGINT until the maps are
+                           printed (the last write to stdout) and until the process
+                           is gone (closing the tracepoints' perf events comes last)
   ns/event outside scope   extra cost of one getppid() while traced, the task
                            outside the scope (bpftrace: a cgroup predicate that fails)
   ns/event inside scope    the same with the task inside (predicate true), @ = count()
@@ -30,7 +34,7 @@ makes a loop slower, so each side takes its fastest loop: per CPU, the
 extra cost is min(traced) - min(untraced around it), and the round's
 figure is the mean over the CPUs.  The figure is the median over --runs rounds;
 the spread (min, quartiles, max over rounds) is printed below the table.
---only picks measures: start, events, printf (default: all).
+--only picks measures: start, wildcard, events, printf (default: all).
 """
 import argparse
 import json
@@ -50,6 +54,7 @@ LOOP = os.path.join(TOP, "build", "tests", "tools", "lib-syscall-loop")
 PRINTF_EVENTS = 500000
 BENCH_MAX_CPUS = 8
 OPENAT = 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args->filename)); }'
+WILDCARD = 'tracepoint:syscalls:sys_enter_* { @[probe] = count(); }'
 
 
 def cgroup2_mnt():
@@ -92,6 +97,25 @@ class Tracer:
                     self.hwm_kib = max(self.hwm_kib, int(line.split()[1]))
         except OSError:
             pass
+
+    def stop_output(self):
+        """SIGINT, then (seconds until the last write to stdout, seconds
+        until the process is gone); self.out must be a file."""
+        self.sample_memory()
+        t = time.monotonic()
+        self.p.send_signal(signal.SIGINT)
+        last, last_t = os.fstat(self.out.fileno()).st_size, t
+        while self.p.poll() is None:
+            size = os.fstat(self.out.fileno()).st_size
+            if size != last:
+                last, last_t = size, time.monotonic()
+            if time.monotonic() - t > 120:
+                self.p.kill()
+            time.sleep(0.002)
+        size = os.fstat(self.out.fileno()).st_size
+        if size != last:
+            last_t = time.monotonic()
+        return last_t - t, time.monotonic() - t
 
     def stop(self):
         """SIGINT, then seconds until the process printed its maps and exited."""
@@ -210,7 +234,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--events", type=int, default=200000)
     ap.add_argument("--loops", type=int, default=5)
-    ap.add_argument("--only", default="start,events,printf")
+    ap.add_argument("--only", default="start,wildcard,events,printf")
     ap.add_argument("--json")
     ap.add_argument("--runner")
     args = ap.parse_args()
@@ -218,8 +242,8 @@ def main():
         global RUNNER
         RUNNER = os.path.abspath(args.runner)
     only = set(args.only.split(","))
-    if only - {"start", "events", "printf"} or args.runs < 1 or args.events < 1 or args.loops < 1:
-        raise SystemExit("bench: --only takes start, events, printf; --runs, --events, --loops >= 1")
+    if only - {"start", "wildcard", "events", "printf"} or args.runs < 1 or args.events < 1 or args.loops < 1:
+        raise SystemExit("bench: --only takes start, wildcard, events, printf; --runs, --events, --loops >= 1")
     for need in (RUNNER, LOOP):
         if not os.access(need, os.X_OK):
             raise SystemExit("bench: %s is missing: run make first" % need)
@@ -266,6 +290,35 @@ def main():
             res["exit_maps_printed"] = (median(tgexit), median(btexit))
             res["peak_memory_kib"] = (median(tgmem), median(btmem))
 
+        # --- the wildcard: ~360 tracepoints, one program each in bpftrace ---
+        wcold, wcached, wbt, wtgmaps, wbtmaps, wtggone, wbtgone = [], [], [], [], [], [], []
+        for i in range(args.runs if "wildcard" in only else 0):
+            cache = os.path.join(work, "cache-w%d" % i)
+            path = os.path.join(work, "wildcard.out")
+            for who in ("tg-cold", "tg", "bt"):
+                with open(path, "w") as f:
+                    t = Tracer(bt(WILDCARD) if who == "bt" else tg(WILDCARD, cache), out=f)
+                    a = t.wait_attached(120)
+                    loop_ns(10000)
+                    maps, gone = t.stop_output()
+                if sum(1 for l in open(path) if l.startswith("@[tracepoint:")) == 0:
+                    raise RuntimeError("%s printed no map of the wildcard" % who)
+                if who == "tg-cold":
+                    wcold.append(a)
+                elif who == "tg":
+                    wcached.append(a)
+                    wtgmaps.append(maps)
+                    wtggone.append(gone)
+                else:
+                    wbt.append(a)
+                    wbtmaps.append(maps)
+                    wbtgone.append(gone)
+        if "wildcard" in only:
+            res["wildcard_attached_cold"] = (median(wcold), median(wbt))
+            res["wildcard_attached_cached"] = (median(wcached), median(wbt))
+            res["wildcard_exit_maps"] = (median(wtgmaps), median(wbtmaps))
+            res["wildcard_exit_gone"] = (median(wtggone), median(wbtgone))
+
         # --- per-event cost, outside and inside the scope ---
         if "events" in only:
             for where in ("outside", "inside"):
@@ -309,6 +362,10 @@ def main():
         "ns_per_event_inside": ("<=", 1.0),
         "printf_events_per_s": (">=", 1.0),
         "peak_memory_kib": ("<=", 1 / 3),
+        "wildcard_attached_cold": ("<=", 1.0),
+        "wildcard_attached_cached": ("<=", 0.1),
+        "wildcard_exit_maps": ("<=", 1.0),
+        "wildcard_exit_gone": ("<=", 1.0),
     }
     print("%-24s %14s %14s %8s  %s" % ("measure", "tracegate", "bpftrace", "ratio", "goal"))
     for k, (a, b) in res.items():

@@ -103,8 +103,12 @@ check "the runner logs the refused handshakes" grep -q "TLS refused" "$LOG"
 body t-both 3 "$PROG_OPEN" "team-a/web-a/$UID_A/Burstable" "team-g/web-g/$UID_G/Guaranteed" >"$TG_WORK/both.json"
 session "$TG_WORK/both.json" "$TG_WORK/both.out"
 check "session answers 200 NDJSON" grep -qi '^content-type: application/x-ndjson' "$TG_WORK/both.out.h"
-check "status compiled then attached" py "$TG_WORK/both.out" \
-	'[l["phase"] for l in lines if l["type"]=="status"][:2] == ["compiled","attached"]'
+check "status compiled, attaching (N of M), then attached" py "$TG_WORK/both.out" \
+	'(lambda st: [s["phase"] for i, s in enumerate(st) if not i or st[i - 1]["phase"] != s["phase"]]
+	  == ["compiled", "attaching", "attached"]
+	  and all(0 <= s["done"] <= s["probes"] for s in st if s["phase"] == "attaching")
+	  and [s for s in st if s["phase"] == "attaching"][0]["done"] == 0)(
+	  [l for l in lines if l["type"] == "status"])'
 check "output from the systemd Burstable pod, labelled" py "$TG_WORK/both.out" \
 	'any(l["type"]=="output" and l["pod"]=="team-a/web-a" and "marker-a" in l["text"] for l in lines)'
 check "output from the cgroupfs Guaranteed pod, labelled" py "$TG_WORK/both.out" \
