@@ -27,6 +27,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -204,6 +205,7 @@ def tg_stream_run(n, rate=None):
         lp.wait()
     else:
         subprocess.check_call([LOOP, str(n), CTR_A], stdout=subprocess.DEVNULL)
+    loop_s = time.monotonic() - t0
     # the lines still on their way: until n arrived or nothing came for 2 s
     while r.lines < n:
         last = r.t_last or t0
@@ -215,7 +217,7 @@ def tg_stream_run(n, rate=None):
     p.wait(60)
     r.th.join(5)
     end = wait_audit_complete("alice", before)
-    return lines, t_last - t0, end.get("events", -1), end.get("drops", -1)
+    return lines, t_last - t0, end.get("events", -1), end.get("drops", -1), loop_s
 
 
 def bt_file_run(n, cgid, rate=None):
@@ -259,7 +261,7 @@ def bench_events(args, res):
         order = ("tg", "bt") if i % 2 == 0 else ("bt", "tg")
         for who in order:
             if who == "tg":
-                lines, el, ev, dr = tg_stream_run(args.events)
+                lines, el, ev, dr, _ = tg_stream_run(args.events)
                 tg_rates.append(lines / el)
                 tg_drops.append(dr)
                 rows.append("  round %d tracegate: %d lines in %.2f s (%.0f/s), audit events %d drops %d"
@@ -276,9 +278,9 @@ def bench_events(args, res):
                                  "rounds": rows}
     # no drops at bpftrace's rate: the same number of calls, paced
     rate = med(bt_rates)
-    lines, el, ev, dr = tg_stream_run(args.events, rate=rate)
+    lines, el, ev, dr, loop_s = tg_stream_run(args.events, rate=rate)
     blines, bel, blost = bt_file_run(args.events, cgid, rate=rate)
-    res["events_at_bpftrace_rate"] = {"rate": rate, "tracegate_lines": lines, "tracegate_events": ev,
+    res["events_at_bpftrace_rate"] = {"rate": rate, "calls_per_s": args.events / loop_s, "tracegate_lines": lines, "tracegate_events": ev,
                                       "tracegate_drops": dr, "tracegate_lines_per_s": lines / el,
                                       "bpftrace_lines": blines, "bpftrace_lost": blost,
                                       "bpftrace_lines_per_s": blines / bel}
@@ -289,9 +291,10 @@ def bench_events(args, res):
     print("  lines/s median: tracegate %.0f, bpftrace to a file %.0f, ratio %.3f (goal >= 3: %s)"
           % (e["tracegate"], e["bpftrace"], e["ratio"], "met" if e["ratio"] >= 3 else "NOT met"))
     a = res["events_at_bpftrace_rate"]
-    print("  paced at bpftrace's rate (%.0f/s): tracegate %d lines, %d drops (%.0f lines/s); "
-          "bpftrace %d lines, %d lost (goal: no drops: %s)"
-          % (rate, lines, dr, lines / el, blines, blost, "met" if dr == 0 and lines == args.events else "NOT met"))
+    print("  paced at bpftrace's rate (%.0f/s; the pod's loop reached %.0f calls/s): tracegate %d lines, "
+          "%d drops (%.0f lines/s); bpftrace %d lines, %d lost (goal: no drops: %s)"
+          % (rate, a["calls_per_s"], lines, dr, lines / el, blines, blost,
+             "met" if dr == 0 and lines == args.events else "NOT met"))
 
 
 # ---------------------------------------------------------------- first event
@@ -308,8 +311,8 @@ def http_stream(ctx, host, port, path, body, headers, want_first=True):
     """One request on a new TLS connection: times from the start of
     connect() to TCP connected, TLS done, response head, the first
     output record, the end; and the end record."""
-    t = {}
     t0 = time.monotonic()
+    t = {"at": t0}
     raw = socket.create_connection((host, int(port)), timeout=60)
     t["tcp"] = time.monotonic() - t0
     s = ctx.wrap_socket(raw, server_hostname=host)
@@ -525,8 +528,17 @@ def load_round(n, hold, toks):
         k = classify(r[0], r[2], r[3]) if r else "thread did not finish"
         kinds[k] = kinds.get(k, 0) + 1
     held = sum(1 for r in results if r and r[0] == 200 and r[2] and r[2].get("reason") == "duration")
+    # streams open at once: the most 200 streams between head and close
+    marks = []
+    for r in results:
+        if r and r[0] == 200 and "closed" in r[1]:
+            marks += [(r[1]["at"] + r[1]["head"], 1), (r[1]["at"] + r[1]["closed"], -1)]
+    cur = at_once = 0
+    for _, d in sorted(marks):
+        cur += d
+        at_once = max(at_once, cur)
     # cross-tenant check: every output record names a pod of its own namespace
-    return {"sessions": n, "held": held, "first_p50_s": q(firsts, 0.5), "first_p99_s": q(firsts, 0.99),
+    return {"sessions": n, "held": held, "streams_at_once": at_once, "first_p50_s": q(firsts, 0.5), "first_p99_s": q(firsts, 0.99),
             "first_max_s": max(firsts) if firsts else float("nan"), "with_first": len(firsts),
             "ends": kinds, "runner_sessions_peak": held_max,
             "gateway_kib_per_session": (peak_g - g0) / held_max if held_max else float("nan"),
@@ -542,9 +554,10 @@ def bench_load(args, res):
     for n in [int(x) for x in args.sessions.split(",")]:
         r = load_round(n, args.hold, toks)
         out.append(r)
-        print("  %4d sessions: held %d, runner sessions at once %d, first event p50 %.0f ms p99 %.0f ms max %.0f ms"
-              % (n, r["held"], r["runner_sessions_peak"], ms(r["first_p50_s"]), ms(r["first_p99_s"]),
-                 ms(r["first_max_s"])))
+        print("  %4d sessions: held to their end %d, streams open at once %d, first event p50 %.0f ms "
+              "p99 %.0f ms max %.0f ms (%d had one)"
+              % (n, r["held"], r["streams_at_once"], ms(r["first_p50_s"]), ms(r["first_p99_s"]),
+                 ms(r["first_max_s"]), r["with_first"]))
         print("        memory per session: gateway %.0f KiB, runner (parent + session children, PSS) %.0f KiB"
               % (r["gateway_kib_per_session"], r["runner_kib_per_session"]))
         print("        ends: %s" % ", ".join("%s: %d" % kv for kv in sorted(r["ends"].items())))
@@ -603,6 +616,19 @@ def decision_worker(kind, seconds, conns, outq):
     outq.put((lat, bad))
 
 
+def proc_cpu_s(pid):
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def bench_decisions(args, res):
     procs = max(1, min(args.procs, args.conns))
     print("cached decisions: %d kept connections (%d client processes), %d s each, "
@@ -616,6 +642,8 @@ def bench_decisions(args, res):
         qq = multiprocessing.Queue()
         per = [args.conns // procs + (1 if i < args.conns % procs else 0) for i in range(procs)]
         ps = [multiprocessing.Process(target=decision_worker, args=(kind, args.seconds, c, qq)) for c in per]
+        gpid, kpid = int(ENV["TG_GATEWAY_PID"]), int(ENV["TG_KUBESIM_PID"])
+        g0, k0, c0, w0 = proc_cpu_s(gpid), proc_cpu_s(kpid), children_cpu_s(), time.monotonic()
         for p in ps:
             p.start()
         lat, bad = [], {}
@@ -626,11 +654,19 @@ def bench_decisions(args, res):
                 bad[k] = bad.get(k, 0) + v
         for p in ps:
             p.join()
+        wall_s = time.monotonic() - w0
+        g, k, c = proc_cpu_s(gpid) - g0, proc_cpu_s(kpid) - k0, children_cpu_s() - c0
         rate = len(lat) / args.seconds
-        out[kind] = {"per_s": rate, "p50_ms": ms(q(lat, 0.5)), "p99_ms": ms(q(lat, 0.99)), "unexpected": bad}
+        out[kind] = {"per_s": rate, "p50_ms": ms(q(lat, 0.5)), "p99_ms": ms(q(lat, 0.99)), "unexpected": bad,
+                     "cpu_s": {"gateway": g, "kubesim": k, "clients": c, "wall": wall_s},
+                     "gateway_us_per_request": g / len(lat) * 1e6 if lat else float("nan")}
         print("  %-8s %8.0f/s  p50 %.1f ms  p99 %.1f ms  unexpected answers %s (goal >= 10000/s, p99 < 20 ms: %s)"
               % (kind, rate, ms(q(lat, 0.5)), ms(q(lat, 0.99)), bad or "none",
                  "met" if rate >= 10000 and q(lat, 0.99) < 0.020 else "NOT met"))
+        print("           CPU seconds over %.1f s: gateway %.2f (%.0f us a request: %.0f/s on one whole core), "
+              "API server (kubesim) %.2f, the Python clients %.2f"
+              % (wall_s, g, out[kind]["gateway_us_per_request"], 1e6 / out[kind]["gateway_us_per_request"]
+                 if lat and g > 0 else float("nan"), k, c))
     res["decisions"] = out
 
 
