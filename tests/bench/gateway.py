@@ -353,8 +353,10 @@ def http_stream(ctx, host, port, path, body, headers, want_first=True):
         d = json.loads(line)
         if d.get("type") == "status" and d.get("phase") == "attached" and "attached" not in t:
             t["attached"] = now
-        elif d.get("type") == "output" and "first" not in t:
-            t["first"] = now
+        elif d.get("type") == "output":
+            if "first" not in t:
+                t["first"] = now
+            t.setdefault("pods", set()).add(d.get("pod"))
         elif d.get("type") == "end":
             end = d
             t["end"] = now
@@ -536,6 +538,9 @@ def load_round(n, hold, toks):
         try:
             st, t, end = http_stream(ctx, GW_HOST, GW_PORT, TRACES % ns, body, hdr)
             results[i] = (st, t, end, None, ns)
+            foreign = [x for x in t.get("pods", ()) if x != "%s/%s" % (ns, pod)]
+            if foreign:
+                results[i] = (st, t, {"reason": "OUTPUT OF ANOTHER POD: %s" % foreign}, None, ns)
         except Exception as e:  # noqa: BLE001 a failure is a figure here
             results[i] = (0, {}, None, e, ns)
 
@@ -562,6 +567,7 @@ def load_round(n, hold, toks):
         k = classify(r[0], r[2], r[3]) if r else "thread did not finish"
         kinds[k] = kinds.get(k, 0) + 1
     held = sum(1 for r in results if r and r[0] == 200 and r[2] and r[2].get("reason") == "duration")
+    crossed = sum(1 for r in results if r and isinstance(r[2], dict) and "ANOTHER POD" in str(r[2].get("reason")))
     # streams open at once: the most 200 streams between head and close
     marks = []
     for r in results:
@@ -572,7 +578,7 @@ def load_round(n, hold, toks):
         cur += d
         at_once = max(at_once, cur)
     # cross-tenant check: every output record names a pod of its own namespace
-    return {"sessions": n, "held": held, "streams_at_once": at_once, "first_p50_s": q(firsts, 0.5), "first_p99_s": q(firsts, 0.99),
+    return {"sessions": n, "held": held, "crossed_tenants": crossed, "streams_at_once": at_once, "first_p50_s": q(firsts, 0.5), "first_p99_s": q(firsts, 0.99),
             "first_max_s": max(firsts) if firsts else float("nan"), "with_first": len(firsts),
             "refused": len(refused), "refusal_p50_s": q(refused, 0.5),
             "refusal_max_s": max(refused) if refused else float("nan"),
@@ -596,6 +602,7 @@ def bench_load(args, res):
                  ms(r["first_max_s"]), r["with_first"]))
         print("        memory per session: gateway %.0f KiB, runner (parent + session children, PSS) %.0f KiB"
               % (r["gateway_kib_per_session"], r["runner_kib_per_session"]))
+        print("        streams that carried another pod's output: %d" % r["crossed_tenants"])
         for k, v in sorted(r["ends"].items(), key=lambda kv: -kv[1]):
             print("        %4d x %s" % (v, k))
         if r["refused"]:
@@ -675,13 +682,17 @@ def bench_decisions(args, res):
           "dry runs of alice, refusals (403) of carol" % (args.conns, procs, args.seconds))
     out = {}
     for kind in ("refusal", "dryrun"):
-        # warm the caches
-        mq = multiprocessing.Queue()
-        decision_worker(kind, 0.5, 1, mq)
-        mq.get()
-        qq = multiprocessing.Queue()
+        # clients are spawned, not forked: this process has threads (a fork
+        # may copy a lock held by one of them)
+        mp = multiprocessing.get_context("spawn")
+        warm = mp.Queue()
+        w = mp.Process(target=decision_worker, args=(kind, 0.5, 1, warm))
+        w.start()
+        warm.get()
+        w.join()
+        qq = mp.Queue()
         per = [args.conns // procs + (1 if i < args.conns % procs else 0) for i in range(procs)]
-        ps = [multiprocessing.Process(target=decision_worker, args=(kind, args.seconds, c, qq)) for c in per]
+        ps = [mp.Process(target=decision_worker, args=(kind, args.seconds, c, qq)) for c in per]
         gpid, kpid = int(ENV["TG_GATEWAY_PID"]), int(ENV["TG_KUBESIM_PID"])
         g0, k0, c0, w0 = proc_cpu_s(gpid), proc_cpu_s(kpid), children_cpu_s(), time.monotonic()
         for p in ps:
