@@ -8,7 +8,12 @@
 #   make demo               the local stack and a walk through it as a tenant
 #   make playground         the local stack left running; source build/playground/env
 #   make playground-down    stop it, leaving nothing behind
-#   make bench              tests/bench against bpftrace 0.17, as ratios
+#   make bench              tests/bench against bpftrace 0.17, as ratios: the
+#                           runner alone, then the tenant path (kubectl ->
+#                           gateway -> runner: events, first event, load,
+#                           cached decisions; docs/performance.md)
+#   make bench-gateway      the tenant path only
+#   make bench-load         its load part only (concurrent sessions)
 #   make SANITIZE=address,undefined   the same build under sanitizers
 #   make V=1                print full commands
 #
@@ -72,7 +77,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test test-unit demo playground playground-down bench clean fuzz tests-build compile_commands.json
+.PHONY: all deps test test-unit demo playground playground-down bench bench-gateway bench-load clean fuzz tests-build compile_commands.json
 all: $(PROGS)
 
 # --- flags file: rebuild everything when the flags change -------------------
@@ -220,6 +225,15 @@ playground-down:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)tests/bench/run
+	$(Q)tests/bench/gateway-run
+
+bench-gateway: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/bench/gateway-run
+
+bench-load: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/bench/gateway-run --only load
 
 compile_commands.json:
 	bear -- $(MAKE) -B tests-build
