@@ -43,6 +43,10 @@
 #define BASH "/usr/bin/bash"
 
 static char cache_dir[] = "/tmp/tg-test-compile.XXXXXX";
+/* The uid lock file of our own: a runner on this machine (other tests, a
+ * playground) locks its own range's bytes in /run/tracegate's, at the same
+ * offsets as ours, and would take "our" first uid. */
+static char lock_dir[] = "/tmp/tg-test-compile-locks.XXXXXX";
 static uint32_t uid_first;
 
 /* The jail options every case starts from: the defaults, this test's
@@ -56,6 +60,7 @@ static struct jail_opts test_jail(uint64_t wall_ms)
 	o.mode = JAIL_ENFORCE;
 	o.uid_first = uid_first;
 	o.uid_count = TEST_UID_COUNT;
+	o.lock_dir = lock_dir;
 	o.lim.wall_ms = wall_ms;
 	return o;
 }
@@ -638,7 +643,7 @@ static void uids_not_shared(void **state)
 
 	(void)state;
 	jo.uid_count = 2;
-	snprintf(path, sizeof(path), "%s/%s", JAIL_LOCK_DIR, JAIL_LOCK_FILE);
+	snprintf(path, sizeof(path), "%s/%s", lock_dir, JAIL_LOCK_FILE);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	assert_true(fd >= 0);
 	/* a concurrent child holds the first uid */
@@ -826,7 +831,7 @@ static int setup(void **state)
 	(void)state;
 	/* a range of our own, so that leftovers are ours to find */
 	uid_first = JAIL_DEFAULT_UID_FIRST + 500000 + (uint32_t)(getpid() % 4096) * TEST_UID_COUNT;
-	if (!mkdtemp(cache_dir))
+	if (!mkdtemp(cache_dir) || !mkdtemp(lock_dir))
 		return -1;
 	return 0;
 }
@@ -836,7 +841,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", cache_dir, lock_dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
