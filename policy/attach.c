@@ -177,6 +177,135 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/*
+ * The alphabet of each attach-point component (docs/policy.md "Attach
+ * points").  A name is looked up by the runner in tracefs, kallsyms, an ELF
+ * symbol table or a note, and matched by the policy against a glob: a byte
+ * outside the name's own alphabet (a "/" or ".." above all, which tracefs
+ * would resolve as a path) can only make the decision and the run disagree,
+ * so it is refused here, in the one front end, for literal text and
+ * positional parameters alike.  Glob characters are allowed where the
+ * probe type takes a glob: * ? and a bracket expression [a-z] [!x] [^x].
+ */
+enum ap_alpha {
+	AP_TRACEFS,     /* tracepoint category and event: the kernel's [A-Za-z0-9_] */
+	AP_KSYM,        /* kernel function, module, iterator: [A-Za-z0-9_.] */
+	AP_USYM,        /* user function, usdt provider and probe: [A-Za-z0-9_.$@] */
+	AP_EVENT,       /* software/hardware event: [a-z0-9-], no glob */
+	AP_UNIT,        /* interval/profile unit: s sec ms us ns hz */
+};
+
+static bool alpha_char(enum ap_alpha al, unsigned char c)
+{
+	bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+	switch (al) {
+	case AP_TRACEFS: return alnum || c == '_';
+	case AP_KSYM:    return alnum || c == '_' || c == '.';
+	case AP_USYM:    return alnum || c == '_' || c == '.' || c == '$' || c == '@';
+	case AP_EVENT:   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+	case AP_UNIT:    return c >= 'a' && c <= 'z';
+	}
+	return false;
+}
+
+static const char *alpha_desc(enum ap_alpha al)
+{
+	switch (al) {
+	case AP_TRACEFS: return "a tracepoint name: letters, digits and _ (and a glob: * ? [...])";
+	case AP_KSYM:    return "a kernel symbol: letters, digits, _ and . (and a glob: * ? [...])";
+	case AP_USYM:    return "a symbol: letters, digits, _ . $ and @ (and a glob: * ? [...])";
+	case AP_EVENT:   return "an event name: lower-case letters, digits and -";
+	case AP_UNIT:    return "a unit: s, sec, ms, us, ns or hz";
+	}
+	return "";
+}
+
+/* 0 when s is in the alphabet, else the 1-based index of the first byte
+ * that is not (glob characters count where glob is true). */
+static size_t alpha_bad(const char *s, enum ap_alpha al, bool glob)
+{
+	bool br = false;
+
+	for (size_t i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (alpha_char(al, c))
+			continue;
+		if (glob && !br && (c == '*' || c == '?'))
+			continue;
+		if (glob && !br && c == '[' && strchr(s + i + 1, ']')) {
+			br = true;
+			if (s[i + 1] == '!' || s[i + 1] == '^')
+				i++;
+			continue;
+		}
+		if (br && c == ']') {
+			br = false;
+			continue;
+		}
+		if (br && c == '-' && i > 0 && s[i - 1] != '[' && s[i + 1] && s[i + 1] != ']')
+			continue;
+		return i + 1;
+	}
+	return 0;
+}
+
+static bool ap_name(struct apctx *p, const struct tg_attach *a, const char *what, const char *s,
+		    enum ap_alpha al, bool glob)
+{
+	static const char *const units[] = { "s", "sec", "ms", "us", "ns", "hz" };
+	size_t bad;
+	char q[4 * 32 + 8];
+
+	if (!s)
+		return true;
+	bad = alpha_bad(s, al, glob);
+	if (!bad && al == AP_UNIT) {
+		bad = 1;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+			if (!strcmp(s, units[i]))
+				bad = 0;
+		if (bad) {
+			tg_quote_text(s, strlen(s), 32, q, sizeof(q));
+			fail(p, a->loc, (uint32_t)strlen(a->raw), -TG_EPARSE,
+			     "attach point \"%s\": %s \"%s\" is not %s", a->raw, what, q, alpha_desc(al));
+			return false;
+		}
+	}
+	if (!bad)
+		return true;
+	tg_quote_text(s, strlen(s), 32, q, sizeof(q));
+	fail(p, a->loc, (uint32_t)strlen(a->raw), -TG_EPARSE,
+	     "attach point \"%s\": %s \"%s\": character %zu is not allowed in %s", a->raw, what, q, bad,
+	     alpha_desc(al));
+	return false;
+}
+
+/* Every component but a binary path (the pod-file checks own those). */
+static bool ap_names(struct apctx *p, const struct tg_attach *a)
+{
+	const char *t = a->type;
+
+	if (!strcmp(t, "tracepoint"))
+		return ap_name(p, a, "category", a->target, AP_TRACEFS, true) &&
+		       ap_name(p, a, "event", a->func, AP_TRACEFS, true);
+	if (!strcmp(t, "kprobe") || !strcmp(t, "kretprobe") || !strcmp(t, "kfunc") ||
+	    !strcmp(t, "kretfunc") || !strcmp(t, "iter"))
+		return ap_name(p, a, "module", a->target, AP_KSYM, true) &&
+		       ap_name(p, a, "function", a->func, AP_KSYM, true);
+	if (!strcmp(t, "uprobe") || !strcmp(t, "uretprobe"))
+		return ap_name(p, a, "function", a->func, AP_USYM, true);
+	if (!strcmp(t, "usdt"))
+		return ap_name(p, a, "provider", a->ns, AP_USYM, true) &&
+		       ap_name(p, a, "probe", a->func, AP_USYM, true);
+	if (!strcmp(t, "software") || !strcmp(t, "hardware"))
+		return ap_name(p, a, "event", a->target, AP_EVENT, false);
+	if (!strcmp(t, "interval") || !strcmp(t, "profile"))
+		return ap_name(p, a, "unit", a->target, AP_UNIT, false);
+	return true;
+}
+
 static bool parse_attach(struct apctx *p, const struct tg_token *t, struct tg_attach *a)
 {
 	struct ap_parts ap = { 0 };
@@ -297,6 +426,8 @@ static bool parse_attach(struct apctx *p, const struct tg_token *t, struct tg_at
 		     a->raw);
 		ok = false;
 	}
+	if (ok)
+		ok = ap_names(p, a);
 out:
 	ap_parts_release(&ap);
 	return ok && !p->err;

@@ -75,6 +75,14 @@ refused "a parameter that adds a second attach point is refused" BadRequest \
 	'program:1:21: ERROR: positional parameter "\$1"'
 refused "a parameter that adds a component (:) is refused" BadRequest \
 	'tracepoint:$1:sys_enter_openat { }' 'syscalls:x' -- 'program:1:12: ERROR: positional parameter "\$1"'
+# red team 4: a path in a tracepoint name (literal or parameter) named an
+# allowed event to the policy and another (sched_switch) to tracefs
+refused "a tracepoint name with / and .. is refused by the front end (1:1)" BadRequest \
+	'tracepoint:syscalls:sys_enter_openat/../../sched/sched_switch { printf("%s\n", args->next_comm); }' -- \
+	'program:1:1: ERROR: attach point .*: event .*character 17 is not allowed in a tracepoint name'
+refused "a tracepoint name with / and .. given as \$1 is refused by the front end" BadRequest \
+	'tracepoint:syscalls:$1 { printf("%s\n", args->next_comm); }' 'sys_enter_openat/../../sched/sched_switch' -- \
+	'program:1:1: ERROR: attach point .*: event .*character 17 is not allowed in a tracepoint name'
 check "nothing was loaded for the refused programs" test "$(our_progs)" -eq 0
 
 # a harmless parameter runs, and exactly the form that was decided on

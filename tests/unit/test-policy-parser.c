@@ -604,6 +604,82 @@ static void test_attach_errors(void **state)
 	check_error("BEGIN\n{\n\t\"abc\n}", -TG_EPARSE, 3, 2, "string not terminated before end of line");
 }
 
+/* issue 7 (red team 4): every attach-point component but a binary path has
+ * its own alphabet; a "/" or ".." in a tracepoint name would be matched by
+ * the policy as a name and resolved by tracefs as a path */
+static void test_attach_component_alphabet(void **state)
+{
+	static const struct {
+		const char *src, *param, *msg;
+	} bad[] = {
+		{ "BEGIN { }\ntracepoint:syscalls:sys_enter_openat/../../sched/sched_switch { }", NULL,
+		  "attach point \"tracepoint:syscalls:sys_enter_openat/../../sched/sched_switch\": event "
+		  "\"sys_enter_openat/../../sched/sch...\": character 17 is not allowed in a tracepoint name: "
+		  "letters, digits and _ (and a glob: * ? [...])" },
+		{ "BEGIN { }\ntracepoint:syscalls:$1 { }", "sys_enter_openat/../../sched/sched_switch",
+		  "attach point \"tracepoint:syscalls:sys_enter_openat/../../sched/sched_switch\": event "
+		  "\"sys_enter_openat/../../sched/sch...\": character 17 is not allowed in a tracepoint name: "
+		  "letters, digits and _ (and a glob: * ? [...])" },
+		{ "BEGIN { }\ntracepoint:$1:sched_switch { }", "..",
+		  "attach point \"tracepoint:..:sched_switch\": category \"..\": character 1 is not allowed in a "
+		  "tracepoint name: letters, digits and _ (and a glob: * ? [...])" },
+		{ "BEGIN { }\ntracepoint:\"sched\\x01\":x { }", NULL,
+		  "attach point \"tracepoint:\"sched\\001\":x\": category \"sched\\x01\": character 6 is not allowed in a "
+		  "tracepoint name: letters, digits and _ (and a glob: * ? [...])" },
+		{ "BEGIN { }\nkprobe:$1 { }", "vfs/read",
+		  "attach point \"kprobe:vfs/read\": function \"vfs/read\": character 4 is not allowed in a kernel "
+		  "symbol: letters, digits, _ and . (and a glob: * ? [...])" },
+		{ "BEGIN { }\nkfunc:$1:f { }", "a-b",
+		  "attach point \"kfunc:a-b:f\": module \"a-b\": character 2 is not allowed in a kernel "
+		  "symbol: letters, digits, _ and . (and a glob: * ? [...])" },
+		{ "BEGIN { }\nuprobe:/bin/sh:$1 { }", "a/b",
+		  "attach point \"uprobe:/bin/sh:a/b\": function \"a/b\": character 2 is not allowed in a symbol: "
+		  "letters, digits, _ . $ and @ (and a glob: * ? [...])" },
+		{ "BEGIN { }\nusdt:/bin/sh:$1:n { }", "../p",
+		  "attach point \"usdt:/bin/sh:../p:n\": provider \"../p\": character 3 is not allowed in a symbol: "
+		  "letters, digits, _ . $ and @ (and a glob: * ? [...])" },
+		{ "BEGIN { }\nusdt:/bin/sh:p:$1 { }", "n/x",
+		  "attach point \"usdt:/bin/sh:p:n/x\": probe \"n/x\": character 2 is not allowed in a symbol: "
+		  "letters, digits, _ . $ and @ (and a glob: * ? [...])" },
+		{ "BEGIN { }\nsoftware:$1 { }", "cpu*",
+		  "attach point \"software:cpu*\": event \"cpu*\": character 4 is not allowed in an event name: "
+		  "lower-case letters, digits and -" },
+		{ "BEGIN { }\ninterval:$1:1 { }", "fortnight",
+		  "attach point \"interval:fortnight:1\": unit \"fortnight\" is not a unit: s, sec, ms, us, ns or hz" },
+		{ "BEGIN { }\nprofile:$1:1 { }", "h/z",
+		  "attach point \"profile:h/z:1\": unit \"h/z\": character 2 is not allowed in a unit: s, sec, ms, "
+		  "us, ns or hz" },
+	};
+	static const char *const good[] = {
+		"tracepoint:syscalls:sys_enter_openat, tracepoint:sys*:sys_enter_[ao]*, t:sched:*, "
+		"kprobe:do_sys_open, kprobe:foo.isra.0, kprobe:vfs_*, kretfunc:vmlinux:f, "
+		"uprobe:/bin/sh:\"_ZN4core3fmt..a$LT$\", uprobe:/bin/sh:\"malloc@GLIBC_2.2.5\", usdt:/bin/sh:prov:pr_*, "
+		"usdt:/bin/sh:name, software:cpu-clock:100, hardware:cache-misses, profile:hz:99, "
+		"interval:ms:10, i:sec:1, iter:task { }",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *const pv[] = { bad[i].param };
+		struct tg_program *prog = NULL;
+		struct tg_diag d;
+		int r = parse_p(bad[i].src, pv, bad[i].param ? 1 : 0, &prog, &d);
+
+		if (r != -TG_EPARSE || strcmp(d.msg, bad[i].msg) != 0)
+			fail_msg("%s: got %d \"%s\"\n want \"%s\"", bad[i].src, r, d.msg, bad[i].msg);
+		assert_null(prog);
+		assert_int_equal(d.loc.line, 2);
+		assert_int_equal(d.loc.col, 1);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct tg_program *prog = NULL;
+		struct tg_diag d;
+
+		if (parse_p(good[i], NULL, 0, &prog, &d) < 0)
+			fail_msg("%s: %u:%u %s", good[i], d.loc.line, d.loc.col, d.msg);
+		tg_program_free(prog);
+	}
+}
+
 static void test_nul_and_limits(void **state)
 {
 	struct tg_program *p = NULL;
@@ -893,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_probes),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_attach_errors),
+		cmocka_unit_test(test_attach_component_alphabet),
 		cmocka_unit_test(test_nul_and_limits),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_walk),
