@@ -200,6 +200,8 @@ struct tg_program {
 #define TG_MAX_PROBES         512            /* probe blocks */
 #define TG_MAX_STRING_LITERAL 4096
 #define TG_MAX_UNROLL         100
+#define TG_MAX_UNROLL_PRODUCT 100            /* copies of a body nested unrolls make:
+						  no more than one bpftrace unroll */
 #define TG_MAX_ATTACH_POINTS  1024           /* attach points, all probes */
 #define TG_MAX_PARAMS         64             /* positional parameters */
 #define TG_MAX_PARAM_BYTES    4096           /* one positional parameter */

@@ -44,6 +44,7 @@ struct parser {
 	size_t nnodes;
 	unsigned depth;
 	size_t nattach;
+	uint64_t unroll;                /* product of the enclosing unroll counts (0: none) */
 	struct tg_token eof;
 };
 
@@ -745,6 +746,8 @@ static struct tg_node *parse_unroll(struct parser *p)
 	struct tg_token *h;
 	char d[256];
 	bool neg = false;
+	uint64_t cnt = 0, outer, saved;
+	struct tg_node *body;
 
 	skip(p);
 	n = mk(p, TG_N_UNROLL, loc);
@@ -764,9 +767,22 @@ static struct tg_node *parse_unroll(struct parser *p)
 			return fail(p, h->loc, (uint32_t)h->len, -TG_ELIMIT,
 				    "unroll count %s is more than %u (TG_MAX_UNROLL)",
 				    desc(p, h, d, sizeof(d)), TG_MAX_UNROLL);
-		n->u64 = h->num;
+		n->u64 = cnt = h->num;
 		skip(p);
 	} else if (!neg && (h->kind == TG_T_PARAM || h->kind == TG_T_PARAMCOUNT)) {
+		/* the value the engine will use; one it cannot use (sema says
+		 * so) counts as the most one unroll can be */
+		const char *v = h->kind == TG_T_PARAM && h->num >= 1 && h->num <= p->lx.nparams
+					? p->lx.params[h->num - 1] : NULL;
+		const char *err = NULL;
+
+		cnt = TG_MAX_UNROLL;
+		if (h->kind == TG_T_PARAMCOUNT)
+			cnt = p->lx.nparams;
+		else if (v && tg_parse_int_literal(v, strlen(v), &cnt, &err) < 0)
+			cnt = TG_MAX_UNROLL;
+		if (cnt < 1 || cnt > TG_MAX_UNROLL)
+			cnt = TG_MAX_UNROLL;
 		param = parse_primary(p);
 		if (!param)
 			return NULL;
@@ -775,8 +791,19 @@ static struct tg_node *parse_unroll(struct parser *p)
 			    "unexpected %s in \"unroll\", expected an integer or a positional parameter",
 			    desc(p, h, d, sizeof(d)));
 	}
-	if (!expect(p, TG_T_RPAREN, "in \"unroll\"", "\")\"") ||
-	    !addkid(p, n, parse_block(p, "after \"unroll (...)\"")))
+	outer = p->unroll ? p->unroll : 1;
+	if (outer * cnt > TG_MAX_UNROLL_PRODUCT)
+		return fail(p, loc, 6, -TG_ELIMIT,
+			    "nested unroll makes %llu copies of its body (%llu x %llu), more than %u "
+			    "(TG_MAX_UNROLL_PRODUCT)", (unsigned long long)(outer * cnt),
+			    (unsigned long long)outer, (unsigned long long)cnt, TG_MAX_UNROLL_PRODUCT);
+	if (!expect(p, TG_T_RPAREN, "in \"unroll\"", "\")\""))
+		return NULL;
+	saved = p->unroll;
+	p->unroll = outer * cnt;
+	body = parse_block(p, "after \"unroll (...)\"");
+	p->unroll = saved;
+	if (!addkid(p, n, body))
 		return NULL;
 	if (param && !addkid(p, n, TAKE_PTR(param)))
 		return NULL;

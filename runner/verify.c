@@ -34,6 +34,11 @@
 #define VERIFY_MAX_SECTIONS 16384
 #define VERIFY_MAX_SYMBOLS (1u << 20)
 #define VERIFY_MAX_INSNS (1u << 20)       /* per section: the kernel's own limit */
+/* per section: a jump's 16-bit offset reaches every instruction of a section
+ * this long, and only then; in a longer one clang (no -mcpu=v4) wraps a far
+ * jump's offset silently, to a target inside the code that no check can
+ * tell from the intended one (red team 4: nested unroll, 131120 wrapped) */
+#define VERIFY_MAX_JUMP_REACH 32768u
 #define VERIFY_PROLOGUE_STEPS 4096        /* instructions walked per program entry */
 #define VERIFY_PROLOGUE_PATHS 256         /* pending branches per program entry */
 #define VERIFY_STACK 512
@@ -547,6 +552,11 @@ static int load_sections(struct vobj *v, size_t len)
 		if (s->ninsns > VERIFY_MAX_INSNS)
 			return vfail(v, -TG_EVERIFY, "section \"%s\": %zu instructions (limit %u)",
 				     vname(s->name, b), s->ninsns, VERIFY_MAX_INSNS);
+		if (s->ninsns > VERIFY_MAX_JUMP_REACH)
+			return vfail(v, -TG_EVERIFY,
+				     "section \"%s\": %zu instructions, more than a 16-bit jump offset reaches (%u): "
+				     "a jump in it may have been truncated", vname(s->name, b), s->ninsns,
+				     VERIFY_MAX_JUMP_REACH);
 		if (strcmp(s->name, ".text") == 0)
 			v->text_idx = i;
 		if (s->ninsns) {

@@ -680,6 +680,34 @@ static void test_attach_component_alphabet(void **state)
 	}
 }
 
+/* red team 4: unroll(100) { unroll(30) { ... } } took 14.6 s and 455 MB
+ * of clang and came out with a truncated jump; nested unrolls may make no
+ * more copies of a body than one unroll can */
+static void test_unroll_product(void **state)
+{
+	static const char *const p11[] = { "11" }, *const p10[] = { "10" }, *const px[] = { "x" };
+	struct tg_program *prog = NULL;
+	struct tg_diag d;
+
+	(void)state;
+	check_error("BEGIN {\n unroll(100) { unroll(30) { @x = count(); } } }", -TG_ELIMIT, 2, 16,
+		    "nested unroll makes 3000 copies of its body (100 x 30), more than 100 (TG_MAX_UNROLL_PRODUCT)");
+	check_error("BEGIN { unroll(2) { if (1) { while (1) { unroll(5) { unroll(11) { } } } } } }", -TG_ELIMIT, 1,
+		    54, "nested unroll makes 110 copies of its body (10 x 11), more than 100 (TG_MAX_UNROLL_PRODUCT)");
+	assert_int_equal(parse_p("BEGIN { unroll(10) { unroll($1) { @x = count(); } } }", p11, 1, &prog, &d),
+			 -TG_ELIMIT);
+	assert_int_equal(d.loc.col, 22);
+	assert_string_equal(d.msg, "nested unroll makes 110 copies of its body (10 x 11), more than 100 "
+				   "(TG_MAX_UNROLL_PRODUCT)");
+	/* a parameter the engine cannot use counts as the most one unroll makes */
+	assert_int_equal(parse_p("BEGIN { unroll(2) { unroll($1) { } } }", px, 1, &prog, &d), -TG_ELIMIT);
+	assert_int_equal(parse_p("BEGIN { unroll(2) { unroll($2) { } } }", px, 1, &prog, &d), -TG_ELIMIT);
+	/* within the product, and side by side, it parses */
+	assert_int_equal(parse_p("BEGIN { unroll(10) { unroll($1) { @x = count(); } } "
+				 "unroll(100) { @y = count(); } unroll($#) { unroll(100) { } } }", p10, 1, &prog, &d), 0);
+	tg_program_free(prog);
+}
+
 static void test_nul_and_limits(void **state)
 {
 	struct tg_program *p = NULL;
@@ -970,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_attach_errors),
 		cmocka_unit_test(test_attach_component_alphabet),
+		cmocka_unit_test(test_unroll_product),
 		cmocka_unit_test(test_nul_and_limits),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_walk),

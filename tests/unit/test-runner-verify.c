@@ -964,6 +964,51 @@ static void test_hand_edited(void **state)
 	}
 }
 
+/* red team 4: clang 14 wraps a conditional jump's 16-bit offset when the
+ * code it jumps over is longer than 32767 instructions (nested unroll made
+ * one to 131120); the target it lands on is inside the code, so the section
+ * itself must be short enough that no jump can need more */
+static void test_jump_reach(void **state)
+{
+	static const char src[] =
+		"#define R1 x += 3;\n"
+		"#define R10 R1 R1 R1 R1 R1 R1 R1 R1 R1 R1\n"
+		"#define R100 R10 R10 R10 R10 R10 R10 R10 R10 R10 R10\n"
+		"#define R1000 R100 R100 R100 R100 R100 R100 R100 R100 R100 R100\n"
+		"SEC(\"tracepoint/syscalls/sys_enter_openat\")\n"
+		"int tg_p0(void *ctx)\n"
+		"{\n"
+		"	PROLOGUE\n"
+		"	volatile __u64 x = bpf_ktime_get_ns();\n"
+		"	if (x & 1) { R1000 R1000 R1000 R1000 R1000 R1000 R1000 R1000 R1000 R1000 R1000 R1000 }\n"
+		"	EMIT(x);\n"
+		"	return 0;\n"
+		"}\n";
+	size_t len, sec, shdr = 0, n, i;
+	_cleanup_free_ char *obj = compile("far-jump", src, &len);
+	Elf64_Shdr sh;
+	struct bpf_insn in;
+	bool wrapped = false;
+
+	(void)state;
+	sec = sec_offset(obj, len, "tracepoint/syscalls/sys_enter_openat", &shdr);
+	memcpy(&sh, obj + shdr, sizeof(sh));
+	n = sh.sh_size / sizeof(struct bpf_insn);
+	assert_true(n > 32768);
+	/* the jump over the block is there, wrapped: its encoded target is not
+	 * the instruction after the block (shown, not assumed) */
+	for (i = 0; i < n; i++) {
+		memcpy(&in, insn_at(obj, sec, i), sizeof(in));
+		if ((in.code & 0x07) == BPF_JMP && (in.code & 0xf0) != BPF_CALL && (in.code & 0xf0) != BPF_EXIT &&
+		    (int64_t)i + 1 + in.off < (int64_t)n && in.off < 0 && i < 64)
+			wrapped = true;
+	}
+	print_message("# far-jump: %zu instructions, a wrapped forward jump near the entry: %s\n", n,
+		      wrapped ? "yes" : "no");
+	expect_refused("far-jump", obj, len, NULL, "more than a 16-bit jump offset reaches (32768)",
+		       "may have been truncated");
+}
+
 static void test_garbage(void **state)
 {
 	size_t len, n;
@@ -1027,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_unscoped_allowed),
 		cmocka_unit_test(test_unscoped_reach),
 		cmocka_unit_test(test_hand_edited),
+		cmocka_unit_test(test_jump_reach),
 		cmocka_unit_test(test_garbage),
 	};
 
