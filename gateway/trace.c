@@ -209,12 +209,13 @@ static json_t *trace_limits_json(const struct trace_req *t)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f}", "maxDuration",
+	return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f, s:I}", "maxDuration",
 			 (json_int_t)l->max_duration_s, "maxMapEntries", (json_int_t)l->max_map_entries,
 			 "maxMapBytes", (json_int_t)l->max_map_bytes, "eventsPerSecond",
 			 (json_int_t)l->events_per_second, "maxConcurrentTraces", "perUser",
 			 (json_int_t)l->max_traces_per_user, "perNamespace",
-			 (json_int_t)l->max_traces_per_namespace, "cpuBudget", l->cpu_budget);
+			 (json_int_t)l->max_traces_per_namespace, "cpuBudget", l->cpu_budget,
+			 "maxOutputBytes", (json_int_t)l->max_output_bytes);
 }
 
 /* "program:L:C" for a denial about one construct, "program" otherwise. */
@@ -1239,7 +1240,7 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	}
 	if (!pods)
 		return NULL;
-	body = json_pack("{s:s, s:s%, s:s, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f}}",
+	body = json_pack("{s:s, s:s%, s:s, s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:f, s:I}}",
 			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len,
 			 "canonical", t->canonical, "params",
 			 t->tb.params ? json_incref(t->tb.params) : json_array(), "duration",
@@ -1247,7 +1248,7 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 			 (json_int_t)l->max_map_entries, "maxMapBytes", (json_int_t)l->max_map_bytes,
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
-			 "cpuBudget", l->cpu_budget);
+			 "cpuBudget", l->cpu_budget, "maxOutputBytes", (json_int_t)l->max_output_bytes);
 	/* the decision's tracepoint field rules: the runner re-checks them
 	 * against the node's real formats (policy/tpfields.h) */
 	if (body && t->decision.tracepoint_fields &&

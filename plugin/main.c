@@ -463,7 +463,8 @@ static int run(struct kt_args *a)
 	}
 	if (rd.drops > 0)
 		fprintf(stderr, "warning: %lld events lost\n", (long long)rd.drops);
-	if (!strcmp(rd.end_reason, "cpu-budget") || !strcmp(rd.end_reason, "rate-limit"))
+	if (!strcmp(rd.end_reason, "cpu-budget") || !strcmp(rd.end_reason, "rate-limit") ||
+	    !strcmp(rd.end_reason, "output-limit"))
 		fprintf(stderr, "warning: the trace was stopped early: %s limit reached\n",
 			rd.end_reason);
 	rc = rd.exit_code;

@@ -205,7 +205,8 @@ static void render_end(struct kt_render *r, json_t *j)
 		r->exit_code = r->error_class ? r->error_class : KT_EXIT_NODE;
 	else if (!strcmp(reason, "runner-lost") || !strcmp(reason, "node-failed"))
 		r->exit_code = KT_EXIT_NODE;
-	else if (!strcmp(reason, "cpu-budget") || !strcmp(reason, "rate-limit"))
+	else if (!strcmp(reason, "cpu-budget") || !strcmp(reason, "rate-limit") ||
+		 !strcmp(reason, "output-limit"))
 		r->exit_code = KT_EXIT_LIMIT;
 	else if (!strcmp(reason, "policy"))
 		r->exit_code = KT_EXIT_REFUSED;

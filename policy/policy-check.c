@@ -636,14 +636,15 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 json_t *tg_decision_to_json(const struct tg_decision *d)
 {
 	const struct tg_policy_limits *l = &d->limits;
-	json_t *lim = d->allowed ? json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f}",
+	json_t *lim = d->allowed ? json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f, s:I}",
 					      "maxDuration", (json_int_t)l->max_duration_s,
 					      "maxMapEntries", (json_int_t)l->max_map_entries,
 					      "maxMapBytes", (json_int_t)l->max_map_bytes,
 					      "eventsPerSecond", (json_int_t)l->events_per_second,
 					      "maxConcurrentTraces", "perUser", (json_int_t)l->max_traces_per_user,
 					      "perNamespace", (json_int_t)l->max_traces_per_namespace,
-					      "cpuBudget", l->cpu_budget)
+					      "cpuBudget", l->cpu_budget,
+					      "maxOutputBytes", (json_int_t)l->max_output_bytes)
 				 : json_null();
 
 	return json_pack("{s:b, s:s?, s:o, s:O, s:O}", "allowed", d->allowed, "policy", d->policy, "limits",
@@ -699,12 +700,13 @@ int tg_decision_explain(const struct tg_decision *d, char **ret_oneline, char **
 			r = buf_printf(&lng,
 				       "allowed by policy \"%s\"\n"
 				       "limits: maxDuration %llus, maxMapEntries %llu, maxMapBytes %llu, eventsPerSecond %llu, "
-				       "maxConcurrentTraces %llu per user / %llu per namespace, cpuBudget %g\n",
+				       "maxConcurrentTraces %llu per user / %llu per namespace, cpuBudget %g, maxOutputBytes %llu\n",
 				       d->policy, (unsigned long long)l->max_duration_s,
 				       (unsigned long long)l->max_map_entries, (unsigned long long)l->max_map_bytes,
 				       (unsigned long long)l->events_per_second,
 				       (unsigned long long)l->max_traces_per_user,
-				       (unsigned long long)l->max_traces_per_namespace, l->cpu_budget);
+				       (unsigned long long)l->max_traces_per_namespace, l->cpu_budget,
+				       (unsigned long long)l->max_output_bytes);
 	} else {
 		r = buf_adds(&one, "denied: ");
 		if (r == 0 && n)

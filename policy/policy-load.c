@@ -471,6 +471,11 @@ static int f_max_map_bytes(struct yctx *y, struct tg_policy *p, const yaml_node_
 	return get_u64(y, v, path, 1, 64ull << 30, true, false, &p->limits.max_map_bytes);
 }
 
+static int f_max_output_bytes(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+{
+	return get_u64(y, v, path, 1, 64ull << 30, true, false, &p->limits.max_output_bytes);
+}
+
 static int f_eps(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 100000000, false, false, &p->limits.events_per_second);
@@ -513,6 +518,7 @@ static int f_limits(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, c
 		{ "maxDuration", f_max_duration }, { "maxMapEntries", f_max_map_entries },
 		{ "maxMapBytes", f_max_map_bytes }, { "eventsPerSecond", f_eps },
 		{ "maxConcurrentTraces", f_concurrent }, { "cpuBudget", f_cpu_budget },
+		{ "maxOutputBytes", f_max_output_bytes },
 	};
 
 	return walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
@@ -608,6 +614,7 @@ static int parse_document(struct yctx *y, const yaml_node_t *root, struct tg_pol
 		.max_traces_per_user = TG_POLICY_DEFAULT_TRACES_PER_USER,
 		.max_traces_per_namespace = TG_POLICY_DEFAULT_TRACES_PER_NS,
 		.cpu_budget = TG_POLICY_DEFAULT_CPU_BUDGET,
+		.max_output_bytes = TG_POLICY_DEFAULT_OUTPUT_BYTES,
 	};
 	r = walk_map(y, p, root, "", f, ARRAY_SIZE(f), false);
 	if (r < 0)

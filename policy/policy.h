@@ -56,6 +56,7 @@
 #define TG_POLICY_DEFAULT_TRACES_PER_USER 1
 #define TG_POLICY_DEFAULT_TRACES_PER_NS   3
 #define TG_POLICY_DEFAULT_CPU_BUDGET      0.05
+#define TG_POLICY_DEFAULT_OUTPUT_BYTES    (16ull << 20)
 
 struct tg_requester {
 	const char *user;               /* "alice", "system:serviceaccount:ns:name" */
@@ -71,6 +72,7 @@ struct tg_policy_limits {
 	uint64_t max_traces_per_user;
 	uint64_t max_traces_per_namespace;
 	double cpu_budget;              /* fraction of one CPU, (0, 64] */
+	uint64_t max_output_bytes;      /* text a trace prints, per node session */
 };
 
 enum tg_user_memory {

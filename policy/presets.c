@@ -60,7 +60,8 @@ static const char preset_restricted[] =
 	"    maxConcurrentTraces:\n"
 	"      perUser: 2\n"
 	"      perNamespace: 5\n"
-	"    cpuBudget: 0.05\n";
+	"    cpuBudget: 0.05\n"
+	"    maxOutputBytes: 16Mi\n";
 
 static const char preset_baseline[] =
 	"# baseline: restricted plus kernel functions that are safe to probe in the\n"
@@ -137,7 +138,8 @@ static const char preset_baseline[] =
 	"    maxConcurrentTraces:\n"
 	"      perUser: 3\n"
 	"      perNamespace: 10\n"
-	"    cpuBudget: 0.1\n";
+	"    cpuBudget: 0.1\n"
+	"    maxOutputBytes: 64Mi\n";
 
 static const char preset_privileged[] =
 	"# privileged: cluster administrators (group system:masters, or the group\n"
@@ -172,7 +174,8 @@ static const char preset_privileged[] =
 	"    maxConcurrentTraces:\n"
 	"      perUser: 10\n"
 	"      perNamespace: 50\n"
-	"    cpuBudget: 1\n";
+	"    cpuBudget: 1\n"
+	"    maxOutputBytes: 1Gi\n";
 
 const char *tg_policy_preset_text(const char *name)
 {

@@ -125,6 +125,7 @@ static void usage(void)
 	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]\n"
 	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
 	      "                             [--max-map-entries N] [--max-map-bytes N] [--rate N]\n"
+	      "                             [--max-output-bytes N]\n"
 	      "                             [--cpu-budget F]\n"
 	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n",
 	      stderr);
@@ -157,6 +158,7 @@ int cmd_exec(int argc, char **argv)
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "max-map-entries", required_argument, NULL, 'M' },
 		{ "max-map-bytes", required_argument, NULL, 'Y' },
+		{ "max-output-bytes", required_argument, NULL, 'O' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "cpu-budget", required_argument, NULL, 'B' },
 		{ "summary", no_argument, NULL, 'S' },
@@ -198,6 +200,14 @@ int cmd_exec(int argc, char **argv)
 			if (parse_u64(optarg, &lim.max_map_bytes) < 0 || !lim.max_map_bytes ||
 			    lim.max_map_bytes > (UINT64_C(1) << 40)) {
 				log_error("--max-map-bytes \"%s\": expected bytes (1..%llu)", optarg,
+					  (unsigned long long)(UINT64_C(1) << 40));
+				return 2;
+			}
+			break;
+		case 'O':
+			if (parse_u64(optarg, &lim.max_output_bytes) < 0 || !lim.max_output_bytes ||
+			    lim.max_output_bytes > (UINT64_C(1) << 40)) {
+				log_error("--max-output-bytes \"%s\": expected bytes (1..%llu)", optarg,
 					  (unsigned long long)(UINT64_C(1) << 40));
 				return 2;
 			}
@@ -344,9 +354,10 @@ int cmd_exec(int argc, char **argv)
 		fputs("\n\n", stdout);
 	fflush(stdout);
 	if (summary)
-		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",
+		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"outputBytes\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",
 			res.reason, (unsigned long long)res.events, (unsigned long long)res.drops,
-			(unsigned long long)res.map_drops, (unsigned long long)res.cpu_ns, res.exit_code);
+			(unsigned long long)res.map_drops, (unsigned long long)res.output_bytes,
+			(unsigned long long)res.cpu_ns, res.exit_code);
 	if (res.drops)
 		fprintf(stderr, "WARNING: %llu events lost (ring buffer full or rate limit)\n",
 			(unsigned long long)res.drops);

@@ -37,6 +37,10 @@ struct engine_limits {
 	uint64_t max_map_bytes;       /* all maps' entries together; 0 = unlimited:
 					 each map's entries are capped so that the
 					 program's maps cannot grow past it */
+	uint64_t max_output_bytes;    /* text of output records, together; 0 =
+					 unlimited: the record that would pass it
+					 is not delivered, the run ends with
+					 reason "output-limit" */
 };
 
 struct engine_sink {
@@ -98,8 +102,10 @@ struct engine_result {
 	uint64_t drops;                 /* events lost (ring buffer full, rate limit) */
 	uint64_t cpu_ns;                /* run time of our programs (bpf stats); 0 without a cpu budget */
 	uint64_t map_drops;             /* map updates refused by the entry limit */
+	uint64_t output_bytes;          /* text of the output records delivered */
 	int exit_code;                  /* exit() code, else 0 */
-	char reason[64];                /* "exit", "duration", "stop", "end", "cpu-budget", "error" */
+	char reason[64];                /* "exit", "duration", "stop", "end", "cpu-budget",
+					   "output-limit", "error" */
 	/* The detached tracepoints' perf events, still open: closing one
 	 * waits for an RCU grace period under a kernel-wide mutex (about
 	 * 80 ms each, runner/loader.h), so the caller sends its output and

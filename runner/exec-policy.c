@@ -99,6 +99,7 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 	} else if (r >= 0) {
 		lim->max_map_entries = tighter(lim->max_map_entries, d.limits.max_map_entries);
 		lim->max_map_bytes = tighter(lim->max_map_bytes, d.limits.max_map_bytes);
+		lim->max_output_bytes = tighter(lim->max_output_bytes, d.limits.max_output_bytes);
 		lim->events_per_second = tighter(lim->events_per_second, d.limits.events_per_second);
 		lim->max_duration_ns = tighter(lim->max_duration_ns, d.limits.max_duration_s * 1000000000ull);
 		if (d.limits.cpu_budget > 0 && (lim->cpu_budget <= 0 || d.limits.cpu_budget < lim->cpu_budget))

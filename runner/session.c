@@ -115,6 +115,8 @@ static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_du
 	if ((r = uint_field(o, "maxMapEntries", "limits.", 1u << 24, &req->limits.max_map_entries, ret_err)) < 0 ||
 	    (r = uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &req->limits.events_per_second, ret_err)) < 0 ||
 	    (r = uint_field(o, "maxMapBytes", "limits.", UINT64_C(1) << 40, &req->limits.max_map_bytes, ret_err)) < 0 ||
+	    (r = uint_field(o, "maxOutputBytes", "limits.", UINT64_C(1) << 40, &req->limits.max_output_bytes,
+			    ret_err)) < 0 ||
 	    (r = uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, max_duration, ret_err)) < 0)
 		return r;
 	v = json_object_get(o, "cpuBudget");
@@ -660,9 +662,10 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 		snprintf(res.reason, sizeof(res.reason), "runner-lost");
 	{
 		_cleanup_(json_decrefp) json_t *end =
-			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:i}", "type", "end", "reason", res.reason,
+			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:i}", "type", "end", "reason", res.reason,
 				  "events", (json_int_t)res.events, "drops", (json_int_t)res.drops,
 				  "cpuNs", (json_int_t)res.cpu_ns, "mapDrops", (json_int_t)res.map_drops,
+				  "outputBytes", (json_int_t)res.output_bytes,
 				  "exitCode", res.exit_code);
 
 		if (end && sess_end_fd >= 0) {

@@ -5,6 +5,7 @@
 #   --rate             events beyond the rate dropped in BPF, counted as drops
 #   max duration       (--policy's maxDuration) ends with reason "duration"
 #   --cpu-budget       ends with reason "cpu-budget" and a warning
+#   --max-output-bytes ends with reason "output-limit" and a warning
 #   --policy           a denial explains itself and nothing loads
 source "$(dirname "$0")/lib.sh"
 RUNNER=${TG_RUNNER:-$TG_BIN/tracegate-runner}
@@ -158,8 +159,54 @@ run cpuok --cpu-budget 0.9 --duration 2 \
 reason=$(end_field reason "$work/cpuok.err")
 check "exec limits: --cpu-budget 0.9 lets it run to its duration (reason ${reason:-none})" test "$reason" = duration
 
+# 5b. output bytes (red team 4: printf of 32 x %4096d made 128 KB of text
+# of each 4 KB record, 146 MB in 1.9 s): the record that would pass the
+# limit is not printed, the run ends with reason output-limit, counted
+BOMB_FMT=$(python3 -c 'print("%4096d" * 32)')
+BOMB_ARGS=$(python3 -c 'print(", ".join(["1"] * 32))')
+run outb --max-output-bytes 1000000 --duration 20 \
+	-e "tracepoint:syscalls:sys_enter_openat { printf(\"$BOMB_FMT\n\", $BOMB_ARGS); }"
+reason=$(end_field reason "$work/outb.err")
+ob=$(end_field outputBytes "$work/outb.err")
+got=$(wc -c <"$work/outb.out")
+if [ "$reason" = output-limit ] && [ "${ob:-0}" -gt 0 ] && [ "$ob" -le 1000000 ] && [ "$got" -le 1000100 ] &&
+	grep -q "WARNING: output limit: .* would pass the limit maxOutputBytes (1000000); stopping" "$work/outb.err"; then
+	tap_ok "exec limits: --max-output-bytes 1000000 stops a printf bomb with reason output-limit ($ob bytes counted, $got on stdout)"
+else
+	tap_fail "exec limits: --max-output-bytes" "reason ${reason:-none} outputBytes ${ob:-none} stdout $got" \
+		"$(tail -3 "$work/outb.err")"
+fi
+# the policy's maxOutputBytes is the limit of exec --policy too
+cat >"$work/outpol.yaml" <<'YAML'
+apiVersion: tracegate.dev/v1alpha1
+kind: TracePolicy
+metadata:
+  name: local-output
+spec:
+  subjects:
+    groups: ["system:authenticated"]
+    namespaces: ["*"]
+  scope: [node, pod]
+  probes:
+    allow: ["tracepoint:syscalls:*"]
+  functions:
+    allow: [printf]
+  limits:
+    maxOutputBytes: 300Ki
+YAML
+run outp --policy "$work/outpol.yaml" --duration 20 \
+	-e "tracepoint:syscalls:sys_enter_openat { printf(\"$BOMB_FMT\n\", $BOMB_ARGS); }"
+reason=$(end_field reason "$work/outp.err")
+ob=$(end_field outputBytes "$work/outp.err")
+if [ "$reason" = output-limit ] && [ "${ob:-0}" -le $((300 * 1024)) ] && [ "${ob:-0}" -gt 0 ]; then
+	tap_ok "exec limits: a policy's maxOutputBytes 300Ki stops it ($ob bytes)"
+else
+	tap_fail "exec limits: a policy's maxOutputBytes" "reason ${reason:-none} outputBytes ${ob:-none}" \
+		"$(tail -3 "$work/outp.err")"
+fi
+
 # 6. bad values are refused with the flag named
-for bad in "--rate 0" "--rate x" "--max-map-entries 0" "--cpu-budget -1" "--cpu-budget nan"; do
+for bad in "--rate 0" "--rate x" "--max-map-entries 0" "--cpu-budget -1" "--cpu-budget nan" "--max-output-bytes 0"; do
 	# shellcheck disable=SC2086
 	timeout 10 "$RUNNER" exec $bad -e 'BEGIN { exit(); }' >/dev/null 2>"$work/bad.err"
 	rc=$?
