@@ -4,7 +4,8 @@
 # maxMapBytes stop maps growing and count the drops; eventsPerSecond drops a flood and the
 # count reaches the client's end line and the audit record; concurrent
 # traces per user and per namespace answer 429 naming the limit; the CPU
-# budget stops a program with reason "cpu-budget".
+# budget stops a program with reason "cpu-budget"; maxOutputBytes stops a
+# printf bomb with reason "output-limit".
 source "$(dirname "$0")/lib.sh"
 need_bpf "gateway limits" || exit 0
 
@@ -177,5 +178,31 @@ else
 fi
 check "the cpu-budget end and its CPU time are in the audit record" \
 	test "$(last_complete '(r["tracegate"]["endReason"], r["tracegate"]["cpuNs"])')" = "('${reason:-x}', ${cpu:-0})"
+
+# ---- maxOutputBytes -----------------------------------------------------------
+# red team 4: printf of 32 x %4096d turns each 4 KB record into 128 KB of
+# text; the node's session stops at the policy's maxOutputBytes and the
+# client sees the reason (exit 6, the limit named)
+limits '{maxDuration: 20s, eventsPerSecond: 100000000, maxOutputBytes: 300Ki}'
+flood
+sleep 0.3
+BOMB_FMT=$(python3 -c 'print("%4096d" * 32)')
+BOMB_ARGS=$(python3 -c 'print(", ".join(["1"] * 32))')
+start=$(date +%s)
+timeout 40 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "$1"' \
+	"$TG_WORK" "tracepoint:syscalls:sys_enter_openat { printf(\"$BOMB_FMT\n\", $BOMB_ARGS); }" >"$out" 2>"$err"
+rc=$?
+took=$(($(date +%s) - start))
+flood_stop
+got=$(wc -c <"$out")
+if [ "$rc" -eq 6 ] && [ "$took" -lt 20 ] && [ "$got" -le $((300 * 1024 + 4096)) ] && [ "$got" -gt 0 ] &&
+	grep -q "output limit: .* would pass the limit maxOutputBytes (307200); stopping" "$err" &&
+	grep -q "stopped early: output-limit" "$err"; then
+	tap_ok "maxOutputBytes 300Ki: a printf bomb is stopped after ${took}s with ${got} bytes printed, exit 6, the reason on stderr"
+else
+	tap_fail "maxOutputBytes 300Ki: a printf bomb is stopped with reason output-limit" "rc=$rc took=${took}s bytes=$got" "$(cat "$err")"
+fi
+check "the output-limit end is in the audit record" \
+	test "$(last_complete 'r["tracegate"]["endReason"]')" = output-limit
 check "no program of ours is left" wait_for 3 no_progs_left
 check "tracegate audit verify passes" tracegate audit verify "$TG_AUDIT"

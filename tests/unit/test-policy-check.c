@@ -626,7 +626,8 @@ static void test_limits(void **state)
 {
 	char *y = doc("p", "  subjects: {users: [a]}\n  scope: pod\n  probes: {allow: [BEGIN]}\n"
 			   "  limits:\n    maxDuration: 2h\n    maxMapEntries: 10\n    maxMapBytes: 64Ki\n"
-			   "    eventsPerSecond: 7\n    maxConcurrentTraces: {perUser: 3, perNamespace: 4}\n    cpuBudget: 0.25\n");
+			   "    eventsPerSecond: 7\n    maxConcurrentTraces: {perUser: 3, perNamespace: 4}\n    cpuBudget: 0.25\n"
+			   "    maxOutputBytes: 300Ki\n");
 	char *dflt = doc("q", "  subjects: {users: [a]}\n  scope: pod\n  probes: {allow: [BEGIN]}\n"
 			      "  limits: {maxDuration: 90, maxMapBytes: 2M}\n");
 	struct tg_policy_set *set = load(y), *set2 = load(dflt);
@@ -640,6 +641,7 @@ static void test_limits(void **state)
 	assert_int_equal(d.limits.max_traces_per_user, 3);
 	assert_int_equal(d.limits.max_traces_per_namespace, 4);
 	assert_true(d.limits.cpu_budget == 0.25);
+	assert_int_equal(d.limits.max_output_bytes, 300 * 1024);
 	tg_decision_release(&d);
 	assert_true(decide(set2, "a", NULL, "n", "pod", "BEGIN {}", &d));
 	assert_int_equal(d.limits.max_duration_s, 90);
@@ -647,6 +649,7 @@ static void test_limits(void **state)
 	assert_int_equal(d.limits.max_map_entries, TG_POLICY_DEFAULT_MAP_ENTRIES);
 	assert_int_equal(d.limits.events_per_second, TG_POLICY_DEFAULT_EVENTS_PER_S);
 	assert_int_equal(d.limits.max_traces_per_user, TG_POLICY_DEFAULT_TRACES_PER_USER);
+	assert_int_equal(d.limits.max_output_bytes, TG_POLICY_DEFAULT_OUTPUT_BYTES);
 	tg_decision_release(&d);
 	tg_policy_set_free(set);
 	tg_policy_set_free(set2);
@@ -764,6 +767,8 @@ static void test_yaml_errors(void **state)
 		   "p.yaml:7:25: spec.limits.maxMapBytes: \"1Ti\" is not a size (bytes, or a number with Ki, Mi, Gi, K, M or G)");
 	load_error(HEAD "metadata: {name: x}\nspec:\n  subjects: {users: [a]}\n  scope: pod\n  limits: {maxMapEntries: -1}\n",
 		   "p.yaml:7:27: spec.limits.maxMapEntries: \"-1\" is not a whole number");
+	load_error(HEAD "metadata: {name: x}\nspec:\n  subjects: {users: [a]}\n  scope: pod\n  limits: {maxOutputBytes: 0}\n",
+		   "p.yaml:7:28: spec.limits.maxOutputBytes: 0 is out of range [1, 68719476736] bytes");
 	load_error(HEAD "metadata: {name: x}\nspec:\n  subjects: {users: [a]}\n  scope: pod\n  limits: {cpuBudget: 0}\n",
 		   "p.yaml:7:23: spec.limits.cpuBudget: \"0\" is not a fraction of a CPU in (0, 64]");
 	load_error(HEAD "metadata: {name: x}\nspec:\n  subjects: {users: [a]}\n  scope: pod\n  limits: {maxConcurrentTraces: {perPod: 1}}\n",
