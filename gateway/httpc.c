@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libcurl multi on libevent: the standard socket/timer integration. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
@@ -281,6 +282,17 @@ void httpc_xfer_cancel(struct httpc_xfer *x)
 		return;
 	xfer_unlink(x);
 	xfer_free(x);
+}
+
+int httpc_xfer_shutdown_write(struct httpc_xfer *x)
+{
+	curl_socket_t sk = CURL_SOCKET_BAD;
+
+	if (curl_easy_getinfo(x->e, CURLINFO_ACTIVESOCKET, &sk) != CURLE_OK || sk == CURL_SOCKET_BAD)
+		return -ENOTCONN;
+	if (shutdown(sk, SHUT_WR) < 0)
+		return -errno;
+	return 0;
 }
 
 int httpc_xfer_resume(struct httpc_xfer *x)

@@ -25,6 +25,7 @@
 #include "rbac/kube.h"
 #include "rbac/workload.h"
 
+struct event;
 struct httpc_xfer;
 struct gw_end_fetch;
 struct tg_program;
@@ -60,6 +61,7 @@ struct leg {
 	char *refusal;                 /* a runner's refusal: its Status message as sent */
 	const char *fail_reason;       /* with error: runner-lost, node-failed, policy, program-error, error */
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
+	bool stop_sent;                /* half-closed: the runner ends gracefully */
 };
 
 struct trace_req {
@@ -119,6 +121,11 @@ struct trace_req {
 	bool stream_started;           /* the 200 head went out (a runner answered 200) */
 	bool client_left;              /* the client went away: waiting for the runners' counts */
 	size_t fetching;               /* legs whose kept end is being asked for */
+
+	/* a graceful stop asked for (DELETE of the trace, trace-stop.c) */
+	bool stop_requested;
+	char stopped_by[37];           /* the Audit-ID of the DELETE */
+	struct event *stop_timer;      /* the grace: then the legs are cut */
 };
 
 /* trace.c */
@@ -136,6 +143,23 @@ void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
 /* The TracePolicy decision, then the audit record and the stream. */
 void trace_step_decide(struct trace_req *t);
+
+/* Writes one audit record; 0 only when it is durably on disk. */
+int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
+		const char *decision, const char *reason, const char *end_reason, char **ret_err);
+void trace_log(struct trace_req *t, int code, const char *extra);
+/* Answers status (a Status object, not taken) and forgets the connection. */
+void trace_send_status(struct trace_req *t, json_t *status);
+void trace_free(struct trace_req *t);
+/* Ends a stream: merged maps, the end line, ResponseComplete; why NULL
+ * when every runner ended on its own.  t is freed. */
+void trace_finish(struct trace_req *t, const char *why);
+
+/* trace-stop.c: DELETE of a live trace, a graceful stop */
+/* After authentication: find the caller's trace, record, stop, answer. */
+void trace_step_stop(struct trace_req *t);
+/* A leg's runner has answered 200: if a stop is pending, half-close it. */
+void trace_leg_answered(struct leg *l);
 
 /* trace-workload.c: the steps of a workload target, in order */
 void trace_step_sar_workload(struct trace_req *t);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include "gateway/audit.h"
 #include "gateway/event.h"
@@ -74,7 +75,7 @@ static void leg_release(struct leg *l)
 	free(l->refusal);
 }
 
-static void trace_free(struct trace_req *t)
+void trace_free(struct trace_req *t)
 {
 	struct gateway *gw = t->gw;
 
@@ -92,6 +93,8 @@ static void trace_free(struct trace_req *t)
 	if (t->kx)
 		httpc_xfer_cancel(t->kx);
 	kube_request_release(&t->kreq);
+	if (t->stop_timer)
+		event_free(t->stop_timer);
 	for (size_t i = 0; i < t->nlegs; i++)
 		leg_release(&t->legs[i]);
 	free(t->legs);
@@ -257,7 +260,12 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 
 	if (!tg)
 		return NULL;
-	json_object_set_new(tg, "trace", json_string(t->trace_id));
+	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_STOP ? t->route.name
+										: t->trace_id));
+	if (t->stopped_by[0])
+		json_object_set_new(tg, "stoppedBy", json_string(t->stopped_by));
+	if (t->route.kind == ROUTE_TRACE_STOP)
+		return tg;   /* a stop: the trace it names has the rest */
 	if (t->route.dry_run)
 		json_object_set_new(tg, "dryRun", json_true());
 	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
@@ -333,10 +341,8 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	return tg;
 }
 
-/* Writes one record; 0 only when it is durably on disk. */
-static int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
-		       const char *decision, const char *reason, const char *end_reason,
-		       char **ret_err)
+int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
+		const char *decision, const char *reason, const char *end_reason, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
 							      end_reason);
@@ -346,12 +352,13 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 		.audit_id = t->audit_id,
 		.stage = stage,
 		.request_uri = t->uri,
-		.verb = "create",
+		.verb = t->route.kind == ROUTE_TRACE_STOP ? "delete" : "create",
 		.user = t->have_user ? &t->user : NULL,
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
 		.ns = t->route.ns,
-		.name = t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
+		.name = t->route.kind == ROUTE_TRACE_STOP ? t->route.name
+			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
 		.code = code,
 		.message = message,
 		.received_ns = t->received_ns,
@@ -395,13 +402,13 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 
 /* ---- answers ----------------------------------------------------------------- */
 
-static void trace_log(struct trace_req *t, int code, const char *extra)
+void trace_log(struct trace_req *t, int code, const char *extra)
 {
 	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s", t->method, t->uri, trace_username(t), code,
 		 t->audit_id, extra ? " " : "", extra ? extra : "");
 }
 
-static void trace_send_status(struct trace_req *t, json_t *status)
+void trace_send_status(struct trace_req *t, json_t *status)
 {
 	_cleanup_free_ char *text = status ? json_dumps(status, JSON_COMPACT) : NULL;
 	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
@@ -551,6 +558,10 @@ static void authn_accepted(struct trace_req *t)
 
 	/* The token has done its job: do not keep it around. */
 	explicit_bzero(t->token, strlen(t->token));
+	if (t->route.kind == ROUTE_TRACE_STOP) {
+		trace_step_stop(t);
+		return;
+	}
 
 	/* body, then program: 400 naming the field, or line:column */
 	if (t->content_type && strncasecmp(t->content_type, "application/json", 16) != 0) {
@@ -992,7 +1003,6 @@ void trace_step_decide(struct trace_req *t)
 
 /* ---- streaming -------------------------------------------------------------------- */
 
-static void trace_finish(struct trace_req *t, const char *why);
 static void trace_stream_begin(struct trace_req *t);
 
 static int trace_emit(struct trace_req *t, json_t *obj)
@@ -1146,6 +1156,8 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 
 	if (!l->status)
 		l->status = httpc_xfer_status(x);
+	if (l->status == 200 && !l->stop_sent && t->stop_requested)
+		trace_leg_answered(l);
 	if (l->status != 200) {
 		/* A refusal (Status object): keep the beginning for the message. */
 		if (l->errbody.len < TRACE_MAX_RUNNER_ERROR_BODY)
@@ -1519,7 +1531,7 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
  * NULL when every runner ended on its own, else the reason ("stop").
  * t is freed.
  */
-static void trace_finish(struct trace_req *t, const char *why)
+void trace_finish(struct trace_req *t, const char *why)
 {
 	_cleanup_(json_decrefp) json_t *end = NULL;
 	const char *reason;

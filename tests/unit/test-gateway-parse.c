@@ -66,6 +66,22 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("POST", TRACES "a/traces/", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	/* one trace: DELETE only, a graceful stop */
+	route_match("DELETE", TRACES "team-a/traces/0b5e6f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_STOP);
+	assert_string_equal(r.ns, "team-a");
+	assert_string_equal(r.name, "0b5e6f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b");
+	route_match("GET", TRACES "team-a/traces/x", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	assert_true(r.resource);
+	route_match("DELETE", TRACES "team-a/traces/X_Y", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("DELETE", TRACES "team-a/traces/x?dryRun=All", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("DELETE", TRACES "team-a/traces/x/log", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("DELETE", TRACES "team-a/traces", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
 	route_match("POST", "/apis/tracegate.dev/v1alpha1/namespaces", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("GET", "/", &r);
