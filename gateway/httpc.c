@@ -27,6 +27,7 @@ struct httpc_xfer {
 	struct httpc_xfer *prev, *next;
 	bool paused;
 	int abort_code;
+	int sock;                 /* the connection's socket, -1 before (httpc_start) */
 	char errbuf[CURL_ERROR_SIZE];
 	/* httpc_fetch */
 	struct buf body;
@@ -240,6 +241,15 @@ static int httpc_add(struct httpc *h, struct httpc_xfer *x, struct httpc_xfer **
 	return 0;
 }
 
+static int httpc_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+	struct httpc_xfer *x = ud;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		x->sock = fd;
+	return CURL_SOCKOPT_OK;
+}
+
 int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const struct httpc_xfer_ops *ops,
 		void *ud, struct httpc_xfer **ret)
 {
@@ -254,6 +264,9 @@ int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const stru
 	x->headers = headers;
 	x->ops = ops;
 	x->ud = ud;
+	x->sock = -1;
+	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, httpc_sockopt);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, x);
 	buf_init(&x->body, 0);
 	return httpc_add(h, x, ret);
 }
@@ -286,11 +299,13 @@ void httpc_xfer_cancel(struct httpc_xfer *x)
 
 int httpc_xfer_shutdown_write(struct httpc_xfer *x)
 {
-	curl_socket_t sk = CURL_SOCKET_BAD;
-
-	if (curl_easy_getinfo(x->e, CURLINFO_ACTIVESOCKET, &sk) != CURLE_OK || sk == CURL_SOCKET_BAD)
+	/* CURLINFO_ACTIVESOCKET answers only for CONNECT_ONLY handles; the
+	 * socket is the one curl made for this transfer (its connections
+	 * are not shared: runners answer Connection: close), valid while the
+	 * transfer runs, which is when its owner may call this. */
+	if (x->sock < 0)
 		return -ENOTCONN;
-	if (shutdown(sk, SHUT_WR) < 0)
+	if (shutdown(x->sock, SHUT_WR) < 0)
 		return -errno;
 	return 0;
 }

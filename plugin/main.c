@@ -387,12 +387,55 @@ static int load_program(const struct kt_args *a, char **ret)
 	return 0;
 }
 
+/* The graceful stop (first Ctrl-C, stdout closed): DELETE of the trace. */
+struct stop_ctx {
+	struct kt_render *rd;
+	const char *gw, *ns_esc;
+};
+
+static char *stop_url(void *ud)
+{
+	struct stop_ctx *sc = ud;
+	char *url;
+
+	if (!sc->rd->trace_id[0])
+		return NULL;   /* not accepted yet: asked again as the stream goes */
+	if (asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces/%s", sc->gw, sc->ns_esc,
+		     sc->rd->trace_id) < 0)
+		return NULL;
+	return url;
+}
+
+static bool stop_wanted(void *ud)
+{
+	return ((struct stop_ctx *)ud)->rd->out_closed;
+}
+
+static void stop_done(void *ud, long code, const char *body, size_t len, const char *err)
+{
+	struct stop_ctx *sc = ud;
+	struct buf b = BUF_INIT(KT_MAX_STATUS_BODY * 2);
+
+	if (code >= 200 && code < 300)
+		return;
+	if (sc->rd->ended)
+		return;   /* it ended on its own meanwhile (the stop's 404) */
+	if (code && kt_status_render(&b, code, body, len) == 0)
+		fprintf(stderr, "warning: the trace could not be stopped gracefully (Ctrl-C again aborts it): %s",
+			b.s);
+	else
+		fprintf(stderr, "warning: the trace could not be stopped gracefully (Ctrl-C again aborts it): %s\n",
+			err ? err : "no answer");
+	buf_release(&b);
+}
+
 static int run(struct kt_args *a)
 {
 	_cleanup_free_ char *program = NULL, *err = NULL, *body = NULL, *url = NULL;
 	struct conn c = { 0 };
 	struct kt_response resp = { 0 };
 	struct kt_render rd;
+	struct stop_ctx sc = { .rd = &rd };
 	char *ns_esc = NULL;
 	CURL *esc = NULL;
 	int r, rc;
@@ -426,13 +469,23 @@ static int run(struct kt_args *a)
 		c.rq.on_line = kt_render_line_cb;
 		c.rq.ctx = &rd;
 		c.rq.cancel_fd = cancel_fd_setup();
+		/* a closed stdout is an EPIPE the renderer notices (a graceful
+		 * stop), not a death that would cut the trace */
+		signal(SIGPIPE, SIG_IGN);
+		sc.gw = c.gw;
+		sc.ns_esc = ns_esc;
+		c.rq.stop_url = stop_url;
+		c.rq.stop_wanted = stop_wanted;
+		c.rq.stop_done = stop_done;
+		c.rq.stop_ctx = &sc;
 	}
 
 	r = kt_post(&c.rq, &resp, &err);
 	fflush(stdout);
 	if (r == -ECANCELED) {
-		/* closing the connection stops the trace; what came is printed */
-		fprintf(stderr, "interrupted: the trace was stopped\n");
+		/* the second Ctrl-C: closing the connection cuts the trace;
+		 * what came is printed, END and the maps are lost */
+		fprintf(stderr, "interrupted: the trace was aborted\n");
 		rc = KT_EXIT_INTERRUPTED;
 		goto out;
 	}

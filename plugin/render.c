@@ -163,6 +163,9 @@ void kt_render_release(struct kt_render *r)
 	r->problem = NULL;
 	free(r->last_error);
 	r->last_error = NULL;
+	if (r->out_null)
+		fclose(r->out_null);
+	r->out_null = NULL;
 }
 
 static int render_problem(struct kt_render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -352,6 +355,15 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	type = str_of(j, "type");
 	if (!type)
 		return render_problem(r, "gateway sent a record without \"type\"");
+	if (!strcmp(type, "status") && str_of(j, "phase") && !strcmp(str_of(j, "phase"), "accepted") &&
+	    !r->trace_id[0]) {
+		const char *id = str_of(j, "trace");
+		size_t n = id ? strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
+
+		/* a name for the URL of the stop: only a label's characters */
+		if (id && n && n < sizeof(r->trace_id) && !id[n])
+			memcpy(r->trace_id, id, n + 1);
+	}
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
@@ -433,7 +445,18 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 
 int kt_render_line_cb(void *ctx, const char *line, size_t len)
 {
-	return kt_render_line(ctx, line, len);
+	struct kt_render *r = ctx;
+	int ret = kt_render_line(r, line, len);
+
+	if (!r->out_closed && ferror(r->out)) {
+		/* stdout is gone (a reader that left): what follows has
+		 * nowhere to go, but the stream is still read to its end */
+		r->out_closed = true;
+		r->out_null = fopen("/dev/null", "we");
+		if (r->out_null)
+			r->out = r->out_null;
+	}
+	return ret;
 }
 
 /* --- Status ------------------------------------------------------------------------ */

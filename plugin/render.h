@@ -65,6 +65,10 @@ struct kt_render {
 	const char *program;      /* the program's text: errors quote its lines */
 	int error_class;          /* KT_EXIT_* of the errors seen, 0 none */
 	char *last_error;         /* the last program error printed (printed once) */
+	char trace_id[64];        /* from the `accepted` record: what a stop names */
+	bool out_closed;          /* writing out failed (a closed pipe): the rest
+				     goes to /dev/null and the trace is stopped */
+	FILE *out_null;
 };
 
 void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mode);
@@ -72,7 +76,8 @@ void kt_render_release(struct kt_render *r);
 /* One NDJSON record.  -EBADMSG (r->problem set) for a line that is not a
  * JSON object with a type. */
 int kt_render_line(struct kt_render *r, const char *line, size_t len);
-/* The ndjson_line_fn adapter: ctx is a struct kt_render. */
+/* The ndjson_line_fn adapter: ctx is a struct kt_render.  Notices a
+ * failed write to out (out_closed). */
 int kt_render_line_cb(void *ctx, const char *line, size_t len);
 
 /* The HTTP reason phrase Kubernetes uses for a code ("Forbidden"). */
