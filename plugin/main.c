@@ -391,6 +391,7 @@ static int load_program(const struct kt_args *a, char **ret)
 struct stop_ctx {
 	struct kt_render *rd;
 	const char *gw, *ns_esc;
+	bool line_ended;
 };
 
 static char *stop_url(void *ud)
@@ -398,6 +399,13 @@ static char *stop_url(void *ud)
 	struct stop_ctx *sc = ud;
 	char *url;
 
+	if (!sc->line_ended && !sc->rd->out_closed && isatty(fileno(sc->rd->out))) {
+		/* the terminal echoed ^C: END's output and the maps start on a
+		 * line of their own, as bpftrace's do */
+		fputc('\n', sc->rd->out);
+		fflush(sc->rd->out);
+		sc->line_ended = true;
+	}
 	if (!sc->rd->trace_id[0])
 		return NULL;   /* not accepted yet: asked again as the stream goes */
 	if (asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces/%s", sc->gw, sc->ns_esc,

@@ -59,9 +59,9 @@ kt alice run pod/web-a -n team-a -e "$SLOW" 2>"$TG_WORK/head.err" | head -1 >"$T
 rcs=("${PIPESTATUS[@]}")
 check "a closed stdout stops the trace gracefully: exit 0 (rc=${rcs[0]})" \
 	bash -c "[ '${rcs[0]}' = 0 ] && [ \"\$(cat '$TG_WORK/head.out')\" != '' ]"
-audit_py '[r["tracegate"].get("endReason") for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]' >"$TG_WORK/last"
-check "its end was the stop, not a cut ($(cat "$TG_WORK/last"))" \
-	bash -c "[ \"\$(cat '$TG_WORK/last')\" = stop ] && [ \"\$(audit_py 'sum(1 for r in recs if r[\"verb\"] == \"delete\")' 2>/dev/null || true)\" != 0 ]"
+audit_py '[(r["tracegate"].get("endReason"), bool(r["tracegate"].get("stoppedBy"))) for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]' >"$TG_WORK/last"
+check "its end was the stop it asked for, not a cut ($(cat "$TG_WORK/last"))" \
+	bash -c "[ \"\$(cat '$TG_WORK/last')\" = \"('stop', True)\" ]"
 check "nothing left loaded after the closed stdout" wait_for 10 no_progs_left
 
 # ---- only the trace's creator may stop it ----------------------------------------------
