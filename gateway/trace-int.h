@@ -32,6 +32,7 @@ struct tg_program;
 
 enum trace_step {
 	STEP_AUTHN,
+	STEP_SAR_IMPERSONATE,
 	STEP_SAR_CREATE,
 	STEP_SAR_POD,
 	STEP_POD,
@@ -84,8 +85,15 @@ struct trace_req {
 	size_t body_len;
 	struct route route;
 
-	struct kube_user user;
+	struct kube_user user;         /* the user the request acts as */
 	bool have_user;
+	/* Impersonate-User / Impersonate-Group: granted by SARs (verb
+	 * impersonate) for the authenticated user, who is then real_user */
+	char *imp_user;
+	char **imp_groups;             /* NULL-terminated, or NULL */
+	size_t nimp_groups, imp_next;
+	struct kube_user real_user;
+	bool impersonating;
 	struct trace_body tb;
 	struct tg_program *prog;
 	char program_sha[65];
@@ -143,6 +151,9 @@ void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
 /* The TracePolicy decision, then the audit record and the stream. */
 void trace_step_decide(struct trace_req *t);
+
+#define TRACE_MAX_IMPERSONATE_GROUPS 64
+#define TRACE_MAX_IMPERSONATE_NAME 256
 
 /* Writes one audit record; 0 only when it is durably on disk. */
 int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,

@@ -127,6 +127,25 @@ static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf
 	}
 	if (!rq->method || !strcmp(rq->method, "POST"))
 		h = curl_slist_append(h, "Content-Type: application/json");
+	if (rq->as_user) {
+		_cleanup_free_ char *imp = NULL;
+
+		/* the values were checked printable (cli.c): no header injection */
+		if (asprintf(&imp, "Impersonate-User: %s", rq->as_user) < 0)
+			return -ENOMEM;
+		h = curl_slist_append(h, imp);
+		vlog(rq, 7, "Request Header: %s", imp);
+		for (const char *const *g = rq->as_groups; g && *g && h; g++) {
+			free(imp);
+			if (asprintf(&imp, "Impersonate-Group: %s", *g) < 0) {
+				imp = NULL;
+				curl_slist_free_all(h);
+				return -ENOMEM;
+			}
+			h = curl_slist_append(h, imp);
+			vlog(rq, 7, "Request Header: %s", imp);
+		}
+	}
 	h = curl_slist_append(h, "Accept: application/x-ndjson, application/json");
 	h = curl_slist_append(h, "Expect:");
 	if (!h)

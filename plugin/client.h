@@ -30,6 +30,8 @@ struct kt_request {
 	const char *ca_pem;       /* CA in memory (PEM), or neither: system CAs */
 	size_t ca_len;
 	const char *cert_pem, *key_pem;  /* client certificate, or NULL */
+	const char *as_user;      /* Impersonate-User, or NULL */
+	const char *const *as_groups;    /* Impersonate-Group each, NULL-terminated, or NULL */
 	size_t cert_len, key_len;
 	bool insecure;            /* only when the kubeconfig says so */
 	long connect_timeout_ms;  /* 0: KT_CONNECT_TIMEOUT_MS */

@@ -159,7 +159,8 @@ static int conn_open(const struct kt_args *a, struct conn *c)
 	const char *gateway, *gateway_ca;
 	int r;
 
-	c->rq = (struct kt_request){ .cancel_fd = -1, .verbosity = a->verbosity, .log = stderr };
+	c->rq = (struct kt_request){ .cancel_fd = -1, .verbosity = a->verbosity, .log = stderr,
+				     .as_user = a->as, .as_groups = a->as_groups };
 	r = kubeconfig_load(&lo, &c->kc, &warning, &err);
 	if (warning)
 		fprintf(stderr, "warning: %s\n", warning);
