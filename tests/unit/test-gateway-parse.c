@@ -394,7 +394,24 @@ static void test_event(void **state)
 	assert_string_equal(json_string_value(json_object_get(x, "authorization.k8s.io/decision")), "forbid");
 	assert_string_equal(json_string_value(json_object_get(
 				    json_object_get(ev, "tracegate"), "programSHA256")), "abc");
+	assert_null(json_object_get(ev, "impersonatedUser"));
 	json_decref(ev);
+	{
+		/* --as bob: both identities */
+		char *bg[] = { "team-b-devs", "system:authenticated", NULL };
+		struct kube_user bob = { .username = "bob", .groups = bg };
+
+		e.impersonated = &bob;
+		ev = gw_event_build(&e);
+		assert_non_null(ev);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "user"), "username")),
+				    "carol");
+		x = json_object_get(ev, "impersonatedUser");
+		assert_string_equal(json_string_value(json_object_get(x, "username")), "bob");
+		assert_int_equal(json_array_size(json_object_get(x, "groups")), 2);
+		json_decref(ev);
+		e.impersonated = NULL;
+	}
 
 	e.user = NULL;
 	e.code = 200;
