@@ -169,6 +169,9 @@ void trace_finish(struct trace_req *t, const char *why);
 /* trace-stop.c: DELETE of a live trace, a graceful stop */
 /* After authentication: find the caller's trace, record, stop, answer. */
 void trace_step_stop(struct trace_req *t);
+/* trace.c: the stop's grace is over: nodes still running are cut, as
+ * nodes that failed (node-failed); then the trace ends.  t is freed. */
+void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
 /* A leg's runner has answered 200: if a stop is pending, half-close it. */
 void trace_leg_answered(struct leg *l);
 

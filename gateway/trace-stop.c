@@ -5,10 +5,12 @@
  * is the trace's id from its `accepted` record; only the user who started
  * the trace may stop it.  Each runner session is then half-closed: the
  * runner sees the end of our side (its hangup watch), stops the programs,
- * runs END, sends its maps and its end, and the stream ends as any other
- * (merged maps, end reason `stop`, exit 0).  A runner that has not
+ * runs END, sends its maps and its end (reason stop, which the gateway
+ * reports as client-stop), and the stream ends as any other (merged maps,
+ * exit 0).  A runner that has not
  * answered yet (still compiling) is half-closed as soon as it answers.
- * Past TRACE_STOP_GRACE_S the sessions still running are cut.
+ * Past TRACE_STOP_GRACE_S the sessions still running are cut, as nodes
+ * that failed.
  * docs/internals/contracts.md says why a DELETE.
  */
 #include <errno.h>
@@ -58,7 +60,7 @@ static void stop_grace_expired(evutil_socket_t fd, short what, void *ud)
 	(void)what;
 	log_warn("trace %s: runners still running %d s after the stop: cut", o->trace_id,
 		 TRACE_STOP_GRACE_S);
-	trace_finish(o, "stop");
+	trace_stop_grace_over(o, TRACE_STOP_GRACE_S);
 }
 
 static int trace_stop_begin(struct trace_req *o, const char *by)

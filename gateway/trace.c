@@ -1162,6 +1162,12 @@ static void leg_end(struct leg *l, json_t *rec)
 	l->end_reason = json_is_string(json_object_get(rec, "reason"))
 				? strdup(json_string_value(json_object_get(rec, "reason")))
 				: strdup("error");
+	/* the runner's "stop" is the graceful stop its client asked for
+	 * (trace-stop.c), not the gateway's or an operator's */
+	if (l->t->stop_requested && l->end_reason && !strcmp(l->end_reason, "stop")) {
+		free(l->end_reason);
+		l->end_reason = strdup("client-stop");
+	}
 	if (json_integer_value(v = json_object_get(rec, "events")) > 0)
 		l->events = (uint64_t)json_integer_value(v);
 	if (json_integer_value(v = json_object_get(rec, "drops")) > 0)
@@ -1294,6 +1300,22 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 		trace_emit_error(t, l->runner->node, l->error, refused ? l->status : 0);
 	if (t->legs_done == t->nlegs)
 		trace_finish(t, NULL);
+}
+
+void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)
+{
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+
+		if (l->done || l->has_end)
+			continue;
+		l->fail_reason = "node-failed";
+		leg_fail(l, "node \"%s\": did not end within %u s of the stop asked for; cut",
+			 l->runner->node, grace_s);
+		if (l->error && t->stream_started)
+			trace_emit_error(t, l->runner->node, l->error, 0);
+	}
+	trace_finish(t, NULL);
 }
 
 static const struct httpc_xfer_ops leg_ops = {

@@ -31,7 +31,7 @@ check "END's output, then the map" \
 	bash -c "grep -n -e 'END ran' -e '^@opens' '$out' | head -2 | tr '\n' ' ' | grep -q 'END ran.*@opens'"
 check "the stopped trace left nothing loaded" wait_for 10 no_progs_left
 audit_py 'sum(1 for r in recs if r["verb"] == "delete" and r["annotations"]["authorization.k8s.io/decision"] == "allow")' >"$TG_WORK/n.del"
-audit_py '[r["tracegate"].get("stoppedBy", "") for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create" and r["tracegate"].get("endReason") == "stop"]' >"$TG_WORK/stopped"
+audit_py '[r["tracegate"].get("stoppedBy", "") for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create" and r["tracegate"].get("endReason") == "client-stop"]' >"$TG_WORK/stopped"
 check "the stop is audited (verb delete) and the trace's record names it ($(cat "$TG_WORK/n.del"), $(cat "$TG_WORK/stopped"))" \
 	bash -c "[ \"\$(cat '$TG_WORK/n.del')\" = 1 ] && grep -Eq \"\\['[0-9a-f-]{36}'\\]\" '$TG_WORK/stopped'"
 
@@ -61,7 +61,7 @@ check "a closed stdout stops the trace gracefully: exit 0 (rc=${rcs[0]})" \
 	bash -c "[ '${rcs[0]}' = 0 ] && [ \"\$(cat '$TG_WORK/head.out')\" != '' ]"
 audit_py '[(r["tracegate"].get("endReason"), bool(r["tracegate"].get("stoppedBy"))) for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]' >"$TG_WORK/last"
 check "its end was the stop it asked for, not a cut ($(cat "$TG_WORK/last"))" \
-	bash -c "[ \"\$(cat '$TG_WORK/last')\" = \"('stop', True)\" ]"
+	bash -c "[ \"\$(cat '$TG_WORK/last')\" = \"('client-stop', True)\" ]"
 check "nothing left loaded after the closed stdout" wait_for 10 no_progs_left
 
 # ---- only the trace's creator may stop it ----------------------------------------------
@@ -82,6 +82,6 @@ check "a trace that does not run: 404 ($code)" bash -c "[ '$code' = 404 ]"
 code=$(del alice "$id")
 wait "$bg"
 rc=$?
-check "its creator may: 200, and the stream ends with reason stop, exit 0 ($code, rc=$rc)" \
-	bash -c "[ '$code' = 200 ] && [ $rc = 0 ] && tail -1 '$TG_WORK/bg.out' | grep -q '\"reason\":\"stop\"'"
+check "its creator may: 200, and the stream ends with reason client-stop, exit 0 ($code, rc=$rc)" \
+	bash -c "[ '$code' = 200 ] && [ $rc = 0 ] && tail -1 '$TG_WORK/bg.out' | grep -q '\"reason\":\"client-stop\"'"
 check "nothing left loaded at the end" wait_for 10 no_progs_left
