@@ -1694,7 +1694,7 @@ static void leg_kept_end(int result, json_t *end, const char *err, void *ud)
 }
 
 /*
- * The client went away (Ctrl-C, an abort, a reader stalled past
+ * The client went away (a second Ctrl-C, killed, a reader stalled past
  * stallTimeoutSeconds).  Each runner transfer is cancelled at once, so
  * its session detaches now; then each runner is asked for the end record
  * it kept, and the trace ends with reason "client" and the real counts.
