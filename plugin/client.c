@@ -331,7 +331,9 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 		if (!running)
 			break;
 		curl_multi_poll(m, rq->cancel_fd >= 0 ? &extra : NULL, rq->cancel_fd >= 0 ? 1 : 0,
-				1000, NULL);
+				rq->tick ? 200 : 1000, NULL);
+		if (rq->tick)
+			rq->tick(rq->tick_ctx);
 		if (rq->cancel_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
 			char sig[16];
 			ssize_t n = read(rq->cancel_fd, sig, sizeof(sig));

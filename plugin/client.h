@@ -46,6 +46,9 @@ struct kt_request {
 	/* the DELETE's answer (code 0 and err: it failed on the way) */
 	void (*stop_done)(void *stop_ctx, long code, const char *body, size_t len, const char *err);
 	void *stop_ctx;
+	/* called a few times a second while the transfer runs (progress) */
+	void (*tick)(void *tick_ctx);
+	void *tick_ctx;
 	ndjson_line_fn on_line;   /* NULL: collect the 2xx body too */
 	void *ctx;
 	int verbosity;            /* -v: 6 the request and its status, 7 request

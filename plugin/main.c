@@ -420,6 +420,11 @@ static bool stop_wanted(void *ud)
 	return ((struct stop_ctx *)ud)->rd->out_closed;
 }
 
+static void progress_tick(void *ud)
+{
+	kt_progress_tick(ud, now_mono_ns());
+}
+
 static void stop_done(void *ud, long code, const char *body, size_t len, const char *err)
 {
 	struct stop_ctx *sc = ud;
@@ -487,6 +492,16 @@ static int run(struct kt_args *a)
 		c.rq.stop_wanted = stop_wanted;
 		c.rq.stop_done = stop_done;
 		c.rq.stop_ctx = &sc;
+		/* progress only where a person watches, and only in text */
+		if (a->output == KT_OUT_TEXT && isatty(STDERR_FILENO)) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "starting %s in %s: resolving, compiling", a->target,
+				 c.res.namespace);
+			kt_progress_start(&rd, what, now_mono_ns());
+			c.rq.tick = progress_tick;
+			c.rq.tick_ctx = &rd;
+		}
 	}
 
 	r = kt_post(&c.rq, &resp, &err);

@@ -342,6 +342,94 @@ static void render_yaml_record(struct kt_render *r, json_t *j)
 	buf_release(&b);
 }
 
+void kt_progress_start(struct kt_render *r, const char *what, uint64_t now_ns)
+{
+	struct kt_progress *p = &r->progress;
+
+	memset(p, 0, sizeof(*p));
+	p->enabled = true;
+	p->phase_ns = now_ns;
+	snprintf(p->what, sizeof(p->what), "%s", what);
+}
+
+static void progress_text(const struct kt_progress *p, char *buf, size_t n)
+{
+	size_t nn = p->nodes, k;
+	const char *s = nn == 1 ? "" : "s";
+
+	switch (p->phase) {
+	case 0:
+		snprintf(buf, n, "%s", p->what);
+		break;
+	case 1:
+		k = p->compiled;
+		if (k)
+			snprintf(buf, n, "compiling on %zu node%s (%zu done)", nn, s, k);
+		else
+			snprintf(buf, n, "compiling on %zu node%s", nn, s);
+		break;
+	default:
+		k = p->attached;
+		if (k)
+			snprintf(buf, n, "attached on %zu of %zu node%s", k, nn, s);
+		else
+			snprintf(buf, n, "attaching on %zu node%s", nn, s);
+		break;
+	}
+}
+
+void kt_progress_tick(struct kt_render *r, uint64_t now_ns)
+{
+	struct kt_progress *p = &r->progress;
+	char text[160];
+
+	if (!p->enabled || p->done || now_ns - p->phase_ns < KT_PROGRESS_AFTER_NS)
+		return;
+	progress_text(p, text, sizeof(text));
+	if (!strcmp(text, p->shown))
+		return;
+	fprintf(r->err, "%s...\n", text);
+	fflush(r->err);
+	memcpy(p->shown, text, sizeof(text));
+}
+
+/* What a record says about the start: the phases, nodes compiled,
+ * attached or failed; anything printed ends the progress. */
+static void progress_record(struct kt_render *r, const char *type, json_t *j)
+{
+	struct kt_progress *p = &r->progress;
+	const char *phase = str_of(j, "phase");
+	uint64_t now = now_mono_ns();
+	int was = p->phase;
+
+	if (!p->enabled || p->done)
+		return;
+	if (!strcmp(type, "status") && phase) {
+		if (!strcmp(phase, "accepted")) {
+			size_t n = json_array_size(json_object_get(j, "nodes"));
+
+			p->nodes = n ? n : 1;
+			p->phase = 1;
+		} else if (!strcmp(phase, "compiled")) {
+			p->compiled++;
+		} else if (!strcmp(phase, "attached")) {
+			p->attached++;
+		}
+	} else if (!strcmp(type, "error") && !json_is_true(json_object_get(j, "warning")) &&
+		   str_of(j, "node")) {
+		p->failed++;     /* that node will neither compile nor attach */
+	} else if (strcmp(type, "status")) {
+		p->done = true;  /* output, a map, the end: the trace speaks for itself */
+		return;
+	}
+	if (p->phase >= 1 && p->compiled + p->failed >= p->nodes)
+		p->phase = 2;
+	if (p->phase == 2 && p->attached + p->failed >= p->nodes)
+		p->done = true;
+	if (p->phase != was)
+		p->phase_ns = now;
+}
+
 int kt_render_line(struct kt_render *r, const char *line, size_t len)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
@@ -355,6 +443,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	type = str_of(j, "type");
 	if (!type)
 		return render_problem(r, "gateway sent a record without \"type\"");
+	progress_record(r, type, j);
 	if (!strcmp(type, "status") && str_of(j, "phase") && !strcmp(str_of(j, "phase"), "accepted") &&
 	    !r->trace_id[0]) {
 		const char *id = str_of(j, "trace");
