@@ -85,3 +85,22 @@ rc=$?
 check "its creator may: 200, and the stream ends with reason client-stop, exit 0 ($code, rc=$rc)" \
 	bash -c "[ '$code' = 200 ] && [ $rc = 0 ] && tail -1 '$TG_WORK/bg.out' | grep -q '\"reason\":\"client-stop\"'"
 check "nothing left loaded at the end" wait_for 10 no_progs_left
+
+# ---- a node that does not end within the stop's grace is cut -----------------------
+# Its session frozen, the stop cannot finish there: after 30 s
+# (TRACE_STOP_GRACE_S) the gateway ends the trace, that node failed.
+kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
+bg=$!
+wait_for 30 grep -q '"phase":"attached"' "$TG_WORK/bg.out"
+id=$(head -1 "$TG_WORK/bg.out" | json_get 'd["trace"]')
+for p in $(sessions); do kill -STOP "$p"; done
+code=$(del alice "$id")
+gone() { ! kill -0 "$bg" 2>/dev/null; }
+wait_for 90 gone
+wait "$bg"
+rc=$?
+for p in $(sessions); do kill -CONT "$p"; done
+got=$(grep '"type":"end"' "$TG_WORK/bg.out" | json_get '(d["reason"], d.get("failedNodes"))')
+check "a node frozen past the stop's grace is cut: node-failed, exit 5 ($code, rc=$rc, $got)" \
+	bash -c "[ '$code' = 200 ] && [ $rc = 5 ] && [ \"$got\" = \"('node-failed', ['node-1'])\" ] && grep -q 'did not end within 30 s of the stop' '$TG_WORK/bg.out'"
+check "nothing left loaded after the cut" wait_for 20 no_progs_left
