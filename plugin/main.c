@@ -159,8 +159,7 @@ static int conn_open(const struct kt_args *a, struct conn *c)
 	const char *gateway, *gateway_ca;
 	int r;
 
-	c->rq = (struct kt_request){ .cancel_fd = -1, .verbosity = a->verbosity, .log = stderr,
-				     .as_user = a->as, .as_groups = a->as_groups };
+	c->rq = (struct kt_request){ .cancel_fd = -1, .verbosity = a->verbosity, .log = stderr };
 	r = kubeconfig_load(&lo, &c->kc, &warning, &err);
 	if (warning)
 		fprintf(stderr, "warning: %s\n", warning);
@@ -169,6 +168,13 @@ static int conn_open(const struct kt_args *a, struct conn *c)
 	r = kubeconfig_resolve(&c->kc, &ov, &c->res, &err);
 	if (r < 0)
 		return fail("%s", err ? err : tg_strerror(r));
+	/* impersonation: each flag over the user entry's own (client-go's
+	 * override of as and as-groups, field by field) */
+	c->rq.as_user = a->as ? a->as : c->res.as_user;
+	c->rq.as_groups = a->nas_groups ? a->as_groups : c->res.as_groups;
+	if (c->rq.as_groups && *c->rq.as_groups && !c->rq.as_user)
+		return fail("user \"%s\": as-groups needs as (groups are impersonated only with a user)",
+			    c->res.user_name ? c->res.user_name : "");
 	if (!dns_label(c->res.namespace))
 		return fail("namespace \"%s\" is not a valid namespace name", c->res.namespace);
 	if (!c->res.token && c->res.exec) {

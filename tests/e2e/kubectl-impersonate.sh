@@ -82,3 +82,28 @@ code=$(curl -s -o "$out" -w '%{http_code}' --cacert "$TG_CERTS/ca.crt" -H "Autho
 	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-b/traces")
 check "other impersonation headers are refused, not ignored: 400 ($code)" \
 	bash -c "[ '$code' = 400 ] && grep -q 'Impersonate-Uid' '$out'"
+
+# the kubeconfig's own impersonation (a user entry's as, as-groups), and
+# the flags over it, field by field as client-go merges them
+cat >"$TG_WORK/kubeconfig-as" <<KC
+apiVersion: v1
+kind: Config
+current-context: carol-as-bob
+clusters:
+- name: sim
+  cluster: {server: "$TG_API", certificate-authority: "$TG_CERTS/ca.crt"}
+users:
+- name: carol-as-bob
+  user: {token: "$(fixture_token carol)", as: bob, as-groups: [team-b-devs]}
+contexts:
+- name: carol-as-bob
+  context: {cluster: sim, user: carol-as-bob}
+KC
+KUBECONFIG=$TG_WORK/kubeconfig-as kubectl trace run pod/web-b -n team-b -e "$PROG" >"$out" 2>"$err"
+rc=$?
+check "a kubeconfig user with as: bob, as-groups: [team-b-devs] traces as bob (rc=$rc)" \
+	bash -c "[ $rc = 0 ] && grep -qx hello '$out'"
+KUBECONFIG=$TG_WORK/kubeconfig-as kubectl trace run pod/web-b -n team-b --as dave -e "$PROG" >"$out" 2>"$err"
+rc=$?
+check "--as over the kubeconfig's as (rc=$rc)" \
+	bash -c "[ $rc = 3 ] && grep -qF 'users \"dave\" is forbidden: User \"carol\" cannot impersonate' '$err'"
