@@ -32,7 +32,10 @@
 	"Exit status: 0 ok (or the program's exit(N) code), 1 failure, 2 usage,\n" \
 	"3 refused (RBAC, policy, limits), 4 program error (parse, semantics, compile,\n" \
 	"verifier), 5 a node failed or was lost, 6 stopped by the cpu budget or rate\n" \
-	"limit, 7 stopped by the gateway, 130 interrupted.\n"
+	"limit, 7 stopped by the gateway, 130 aborted by a second Ctrl-C.\n" \
+	"\n" \
+	"Ctrl-C ends a trace as bpftrace's: END runs and the maps are printed (exit 0);\n" \
+	"a second Ctrl-C aborts.\n"
 
 static const char usage_overview[] =
 	"kubectl trace: run bpftrace programs against your pods through tracegate.\n"
