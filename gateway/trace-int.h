@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "gateway/config.h"
 #include "gateway/gateway.h"
+#include "gateway/http.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/trace-body.h"
@@ -165,6 +166,17 @@ void trace_free(struct trace_req *t);
 /* Ends a stream: merged maps, the end line, ResponseComplete; why NULL
  * when every runner ended on its own.  t is freed. */
 void trace_finish(struct trace_req *t, const char *why);
+
+/* Authenticated (and impersonating, if asked): the body, the program,
+ * then authorization; or, for a DELETE, the stop. */
+void trace_authenticated(struct trace_req *t);
+
+/* trace-impersonate.c */
+/* Reads the Impersonate-* headers into t; -1 when t was refused (and freed). */
+int trace_impersonation_headers(struct trace_req *t, const struct http_request *req);
+/* The next impersonation SubjectAccessReview (t->imp_next: 0 the user,
+ * then each group), or, all allowed, the switch to the impersonated user. */
+void trace_impersonate_step(struct trace_req *t);
 
 /* trace-stop.c: DELETE of a live trace, a graceful stop */
 /* After authentication: find the caller's trace, record, stop, answer. */
