@@ -368,14 +368,37 @@ static void progress_text(const struct kt_progress *p, char *buf, size_t n)
 		else
 			snprintf(buf, n, "compiling on %zu node%s", nn, s);
 		break;
-	default:
+	default: {
+		uint64_t done = 0, probes = 0;
+		char counts[64] = "";
+
+		for (size_t i = 0; i < p->nnamed; i++) {
+			done += p->node[i].done;
+			probes += p->node[i].probes;
+		}
 		k = p->attached;
+		if (probes && done < probes)
+			snprintf(counts, sizeof(counts), "%" PRIu64 " of %" PRIu64 " probes", done, probes);
 		if (k)
-			snprintf(buf, n, "attached on %zu of %zu node%s", k, nn, s);
+			snprintf(buf, n, "attached on %zu of %zu node%s%s%s", k, nn, s, counts[0] ? ", " : "",
+				 counts);
+		else if (counts[0] && nn > 1)
+			snprintf(buf, n, "attaching %s on %zu nodes", counts, nn);
+		else if (counts[0])
+			snprintf(buf, n, "attaching %s", counts);
 		else
 			snprintf(buf, n, "attaching on %zu node%s", nn, s);
 		break;
 	}
+	}
+}
+
+static size_t progress_node(struct kt_progress *p, const char *name)
+{
+	for (size_t i = 0; name && i < p->nnamed; i++)
+		if (!strcmp(p->node[i].name, name))
+			return i;
+	return SIZE_MAX;
 }
 
 void kt_progress_tick(struct kt_render *r, uint64_t now_ns)
@@ -405,15 +428,31 @@ static void progress_record(struct kt_render *r, const char *type, json_t *j)
 	if (!p->enabled || p->done)
 		return;
 	if (!strcmp(type, "status") && phase) {
+		size_t i = progress_node(p, str_of(j, "node"));
+		json_t *done = json_object_get(j, "done"), *probes = json_object_get(j, "probes");
+
 		if (!strcmp(phase, "accepted")) {
-			size_t n = json_array_size(json_object_get(j, "nodes"));
+			json_t *nodes = json_object_get(j, "nodes"), *nd;
+			size_t n = json_array_size(nodes), k;
 
 			p->nodes = n ? n : 1;
 			p->phase = 1;
+			json_array_foreach(nodes, k, nd) {
+				if (p->nnamed < KT_PROGRESS_MAX_NODES && json_is_string(nd))
+					snprintf(p->node[p->nnamed++].name, sizeof(p->node[0].name), "%s",
+						 json_string_value(nd));
+			}
 		} else if (!strcmp(phase, "compiled")) {
 			p->compiled++;
+		} else if (!strcmp(phase, "attaching") && i != SIZE_MAX && json_is_integer(done) &&
+			   json_is_integer(probes) && json_integer_value(done) >= 0 &&
+			   json_integer_value(probes) >= json_integer_value(done)) {
+			p->node[i].done = (uint64_t)json_integer_value(done);
+			p->node[i].probes = (uint64_t)json_integer_value(probes);
 		} else if (!strcmp(phase, "attached")) {
 			p->attached++;
+			if (i != SIZE_MAX)
+				p->node[i].done = p->node[i].probes;
 		}
 	} else if (!strcmp(type, "error") && !json_is_true(json_object_get(j, "warning")) &&
 		   str_of(j, "node")) {

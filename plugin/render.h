@@ -53,6 +53,7 @@ size_t ndjson_split_pending(const struct ndjson_split *s);
 /* Progress on stderr (text mode, stderr a terminal): a step is shown only
  * once it has lasted KT_PROGRESS_AFTER_NS, so a fast start prints nothing. */
 #define KT_PROGRESS_AFTER_NS 1000000000ull
+#define KT_PROGRESS_MAX_NODES 64      /* nodes whose attach counts are summed */
 
 struct kt_progress {
 	bool enabled;
@@ -60,6 +61,11 @@ struct kt_progress {
 	int phase;                /* 0 waiting for the stream, 1 compiling, 2 attaching */
 	uint64_t phase_ns;        /* when the phase began (CLOCK_MONOTONIC) */
 	size_t nodes, compiled, attached, failed;
+	size_t nnamed;            /* the accepted nodes kept below */
+	struct {
+		char name[64];
+		uint64_t done, probes;    /* the runner's "attaching" counts */
+	} node[KT_PROGRESS_MAX_NODES];
 	char what[160];           /* phase 0's text */
 	char shown[160];          /* the last line printed */
 };

@@ -164,6 +164,23 @@ static void test_progress(void **state)
 	assert_null(strstr(c.err, "..."));
 	cap_free(&c);
 
+	/* a wildcard: the runner's "attaching" counts, summed over nodes */
+	cap_open(&c, KT_OUT_TEXT);
+	kt_progress_start(&c.r, "starting", now_mono_ns());
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attaching\",\"node\":\"n1\",\"done\":0,\"probes\":300}"), 0);
+	t = now_mono_ns();
+	kt_progress_tick(&c.r, t + 2 * s);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attaching\",\"node\":\"n1\",\"done\":120,\"probes\":300}"), 0);
+	kt_progress_tick(&c.r, t + 3 * s);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":300}"), 0);
+	kt_progress_tick(&c.r, t + 9 * s);
+	cap_close(&c);
+	assert_string_equal(c.err, "attaching 0 of 300 probes...\n"
+				   "attaching 120 of 300 probes...\n");
+	cap_free(&c);
+
 	/* not started (stderr no terminal, -o json): never */
 	cap_open(&c, KT_OUT_TEXT);
 	kt_progress_tick(&c.r, now_mono_ns() + 9 * s);
