@@ -206,6 +206,7 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 		break;
 	}
 	case ROUTE_TRACE_CREATE:
+	case ROUTE_TRACE_STOP:
 		trace_handle(gw, c, req, &rt);
 		break;
 	case ROUTE_BAD_REQUEST:

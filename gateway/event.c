@@ -252,6 +252,9 @@ json_t *gw_event_build(const struct gw_event *ev)
 		      "stageTimestamp", staged);
 	if (!j)
 		return NULL;
+	if (ev->impersonated && ev->impersonated->username &&
+	    json_object_set_new(j, "impersonatedUser", event_user(ev->impersonated)) < 0)
+		return NULL;
 	if (event_set_text(j, "verb", ev->verb ? ev->verb : "create", GW_EVENT_MAX_VERB, false) < 0)
 		return NULL;
 	if (ev->source_ip) {

@@ -41,6 +41,7 @@ struct gw_event {
 	const char *request_uri;
 	const char *verb;             /* "create"; NULL: "create" */
 	const struct kube_user *user; /* NULL: not authenticated (system:anonymous) */
+	const struct kube_user *impersonated; /* impersonatedUser, or NULL */
 	const char *source_ip;        /* NULL: no sourceIPs */
 	const char *user_agent;       /* may be NULL */
 	const char *ns;               /* objectRef.namespace */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libcurl multi on libevent: the standard socket/timer integration. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
@@ -26,6 +27,7 @@ struct httpc_xfer {
 	struct httpc_xfer *prev, *next;
 	bool paused;
 	int abort_code;
+	int sock;                 /* the connection's socket, -1 before (httpc_start) */
 	char errbuf[CURL_ERROR_SIZE];
 	/* httpc_fetch */
 	struct buf body;
@@ -239,6 +241,15 @@ static int httpc_add(struct httpc *h, struct httpc_xfer *x, struct httpc_xfer **
 	return 0;
 }
 
+static int httpc_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+	struct httpc_xfer *x = ud;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		x->sock = fd;
+	return CURL_SOCKOPT_OK;
+}
+
 int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const struct httpc_xfer_ops *ops,
 		void *ud, struct httpc_xfer **ret)
 {
@@ -253,6 +264,9 @@ int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const stru
 	x->headers = headers;
 	x->ops = ops;
 	x->ud = ud;
+	x->sock = -1;
+	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, httpc_sockopt);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, x);
 	buf_init(&x->body, 0);
 	return httpc_add(h, x, ret);
 }
@@ -281,6 +295,19 @@ void httpc_xfer_cancel(struct httpc_xfer *x)
 		return;
 	xfer_unlink(x);
 	xfer_free(x);
+}
+
+int httpc_xfer_shutdown_write(struct httpc_xfer *x)
+{
+	/* CURLINFO_ACTIVESOCKET answers only for CONNECT_ONLY handles; the
+	 * socket is the one curl made for this transfer (its connections
+	 * are not shared: runners answer Connection: close), valid while the
+	 * transfer runs, which is when its owner may call this. */
+	if (x->sock < 0)
+		return -ENOTCONN;
+	if (shutdown(x->sock, SHUT_WR) < 0)
+		return -errno;
+	return 0;
 }
 
 int httpc_xfer_resume(struct httpc_xfer *x)

@@ -43,6 +43,11 @@ int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const stru
 /* Stops and frees x at once; no callback follows. */
 void httpc_xfer_cancel(struct httpc_xfer *x);
 int httpc_xfer_resume(struct httpc_xfer *x);
+/* Half-closes x's connection (TCP FIN, our side only): the peer sees the
+ * end of our request while its answer keeps coming.  For a runner
+ * session this is the graceful stop (docs/internals/contracts.md).
+ * -ENOTCONN when x has no connection yet. */
+int httpc_xfer_shutdown_write(struct httpc_xfer *x);
 bool httpc_xfer_paused(const struct httpc_xfer *x);
 /* The response code seen so far (0 before the headers). */
 long httpc_xfer_status(const struct httpc_xfer *x);

@@ -63,7 +63,7 @@ void route_match(const char *method, const char *target, struct route *r)
 {
 	const char *q = strchr(target, '?');
 	size_t plen = q ? (size_t)(q - target) : strlen(target);
-	const char *ns, *slash;
+	const char *ns, *slash, *name;
 
 	*r = (struct route){ .kind = ROUTE_NOT_FOUND };
 	if (plen == strlen("/healthz") && !strncmp(target, "/healthz", plen)) {
@@ -81,8 +81,13 @@ void route_match(const char *method, const char *target, struct route *r)
 		return;
 	ns = target + strlen(TRACES_PREFIX);
 	slash = memchr(ns, '/', plen - (size_t)(ns - target));
-	if (!slash || (size_t)(target + plen - slash) != strlen("/traces") ||
+	if (!slash || (size_t)(target + plen - slash) < strlen("/traces") ||
 	    strncmp(slash, "/traces", strlen("/traces")))
+		return;
+	name = slash + strlen("/traces");
+	/* .../traces or .../traces/NAME, nothing deeper */
+	if (name < target + plen && (*name != '/' || name + 1 == target + plen ||
+				     memchr(name + 1, '/', (size_t)(target + plen - name) - 1)))
 		return;
 	r->resource = true;
 	if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
@@ -92,6 +97,29 @@ void route_match(const char *method, const char *target, struct route *r)
 	}
 	memcpy(r->ns, ns, (size_t)(slash - ns));
 	r->ns[slash - ns] = '\0';
+	if (name < target + plen) {
+		/* one trace: only DELETE (a graceful stop of a live trace) */
+		size_t nlen = (size_t)(target + plen - name) - 1;
+
+		if (!route_valid_label(name + 1, nlen, ROUTE_MAX_NAME)) {
+			r->kind = ROUTE_BAD_REQUEST;
+			r->error = "trace name in the path is not a valid name";
+			return;
+		}
+		memcpy(r->name, name + 1, nlen);
+		r->name[nlen] = '\0';
+		if (strcmp(method, "DELETE")) {
+			r->kind = ROUTE_METHOD_NOT_ALLOWED;
+			return;
+		}
+		if (q) {
+			r->kind = ROUTE_BAD_REQUEST;
+			r->error = "query parameters are not supported on a trace";
+			return;
+		}
+		r->kind = ROUTE_TRACE_STOP;
+		return;
+	}
 	if (strcmp(method, "POST")) {
 		r->kind = ROUTE_METHOD_NOT_ALLOWED;
 		return;

@@ -12,13 +12,16 @@ enum route_kind {
 	ROUTE_HEALTHZ,            /* GET /healthz */
 	ROUTE_VERSION,            /* GET /apis/tracegate.dev/v1alpha1/version */
 	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces */
+	ROUTE_TRACE_STOP,         /* DELETE /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces/{name} */
 };
 
 #define ROUTE_MAX_NAMESPACE 63
+#define ROUTE_MAX_NAME 63         /* a trace's name: its id (a UUID) */
 
 struct route {
 	enum route_kind kind;
 	char ns[ROUTE_MAX_NAMESPACE + 1]; /* a valid namespace from the path, or "" */
+	char name[ROUTE_MAX_NAME + 1];    /* ROUTE_TRACE_STOP: the trace, a valid label */
 	bool resource;            /* the path is a traces collection (any method, valid or not) */
 	bool dry_run;             /* ?dryRun=All */
 	const char *error;        /* for ROUTE_BAD_REQUEST: static text */

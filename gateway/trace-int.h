@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "gateway/config.h"
 #include "gateway/gateway.h"
+#include "gateway/http.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/trace-body.h"
@@ -25,12 +26,14 @@
 #include "rbac/kube.h"
 #include "rbac/workload.h"
 
+struct event;
 struct httpc_xfer;
 struct gw_end_fetch;
 struct tg_program;
 
 enum trace_step {
 	STEP_AUTHN,
+	STEP_SAR_IMPERSONATE,
 	STEP_SAR_CREATE,
 	STEP_SAR_POD,
 	STEP_POD,
@@ -60,6 +63,7 @@ struct leg {
 	char *refusal;                 /* a runner's refusal: its Status message as sent */
 	const char *fail_reason;       /* with error: runner-lost, node-failed, policy, program-error, error */
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
+	bool stop_sent;                /* half-closed: the runner ends gracefully */
 };
 
 struct trace_req {
@@ -82,8 +86,15 @@ struct trace_req {
 	size_t body_len;
 	struct route route;
 
-	struct kube_user user;
+	struct kube_user user;         /* the user the request acts as */
 	bool have_user;
+	/* Impersonate-User / Impersonate-Group: granted by SARs (verb
+	 * impersonate) for the authenticated user, who is then real_user */
+	char *imp_user;
+	char **imp_groups;             /* NULL-terminated, or NULL */
+	size_t nimp_groups, imp_next;
+	struct kube_user real_user;
+	bool impersonating;
 	struct trace_body tb;
 	struct tg_program *prog;
 	char program_sha[65];
@@ -119,6 +130,11 @@ struct trace_req {
 	bool stream_started;           /* the 200 head went out (a runner answered 200) */
 	bool client_left;              /* the client went away: waiting for the runners' counts */
 	size_t fetching;               /* legs whose kept end is being asked for */
+
+	/* a graceful stop asked for (DELETE of the trace, trace-stop.c) */
+	bool stop_requested;
+	char stopped_by[37];           /* the Audit-ID of the DELETE */
+	struct event *stop_timer;      /* the grace: then the legs are cut */
 };
 
 /* trace.c */
@@ -136,6 +152,40 @@ void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
 /* The TracePolicy decision, then the audit record and the stream. */
 void trace_step_decide(struct trace_req *t);
+
+#define TRACE_MAX_IMPERSONATE_GROUPS 64
+#define TRACE_MAX_IMPERSONATE_NAME 256
+
+/* Writes one audit record; 0 only when it is durably on disk. */
+int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
+		const char *decision, const char *reason, const char *end_reason, char **ret_err);
+void trace_log(struct trace_req *t, int code, const char *extra);
+/* Answers status (a Status object, not taken) and forgets the connection. */
+void trace_send_status(struct trace_req *t, json_t *status);
+void trace_free(struct trace_req *t);
+/* Ends a stream: merged maps, the end line, ResponseComplete; why NULL
+ * when every runner ended on its own.  t is freed. */
+void trace_finish(struct trace_req *t, const char *why);
+
+/* Authenticated (and impersonating, if asked): the body, the program,
+ * then authorization; or, for a DELETE, the stop. */
+void trace_authenticated(struct trace_req *t);
+
+/* trace-impersonate.c */
+/* Reads the Impersonate-* headers into t; -1 when t was refused (and freed). */
+int trace_impersonation_headers(struct trace_req *t, const struct http_request *req);
+/* The next impersonation SubjectAccessReview (t->imp_next: 0 the user,
+ * then each group), or, all allowed, the switch to the impersonated user. */
+void trace_impersonate_step(struct trace_req *t);
+
+/* trace-stop.c: DELETE of a live trace, a graceful stop */
+/* After authentication: find the caller's trace, record, stop, answer. */
+void trace_step_stop(struct trace_req *t);
+/* trace.c: the stop's grace is over: nodes still running are cut, as
+ * nodes that failed (node-failed); then the trace ends.  t is freed. */
+void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
+/* A leg's runner has answered 200: if a stop is pending, half-close it. */
+void trace_leg_answered(struct leg *l);
 
 /* trace-workload.c: the steps of a workload target, in order */
 void trace_step_sar_workload(struct trace_req *t);

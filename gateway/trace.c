@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include "gateway/audit.h"
 #include "gateway/event.h"
@@ -74,7 +75,7 @@ static void leg_release(struct leg *l)
 	free(l->refusal);
 }
 
-static void trace_free(struct trace_req *t)
+void trace_free(struct trace_req *t)
 {
 	struct gateway *gw = t->gw;
 
@@ -92,6 +93,8 @@ static void trace_free(struct trace_req *t)
 	if (t->kx)
 		httpc_xfer_cancel(t->kx);
 	kube_request_release(&t->kreq);
+	if (t->stop_timer)
+		event_free(t->stop_timer);
 	for (size_t i = 0; i < t->nlegs; i++)
 		leg_release(&t->legs[i]);
 	free(t->legs);
@@ -110,6 +113,10 @@ static void trace_free(struct trace_req *t)
 	trace_body_release(&t->tb);
 	if (t->have_user)
 		kube_user_release(&t->user);
+	if (t->impersonating)
+		kube_user_release(&t->real_user);
+	free(t->imp_user);
+	strv_free(t->imp_groups);
 	if (t->token) {
 		explicit_bzero(t->token, strlen(t->token));
 		free(t->token);
@@ -258,7 +265,12 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 
 	if (!tg)
 		return NULL;
-	json_object_set_new(tg, "trace", json_string(t->trace_id));
+	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_STOP ? t->route.name
+										: t->trace_id));
+	if (t->stopped_by[0])
+		json_object_set_new(tg, "stoppedBy", json_string(t->stopped_by));
+	if (t->route.kind == ROUTE_TRACE_STOP)
+		return tg;   /* a stop: the trace it names has the rest */
 	if (t->route.dry_run)
 		json_object_set_new(tg, "dryRun", json_true());
 	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
@@ -334,10 +346,8 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	return tg;
 }
 
-/* Writes one record; 0 only when it is durably on disk. */
-static int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
-		       const char *decision, const char *reason, const char *end_reason,
-		       char **ret_err)
+int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
+		const char *decision, const char *reason, const char *end_reason, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
 							      end_reason);
@@ -347,12 +357,14 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 		.audit_id = t->audit_id,
 		.stage = stage,
 		.request_uri = t->uri,
-		.verb = "create",
-		.user = t->have_user ? &t->user : NULL,
+		.verb = t->route.kind == ROUTE_TRACE_STOP ? "delete" : "create",
+		.user = t->impersonating ? &t->real_user : t->have_user ? &t->user : NULL,
+		.impersonated = t->impersonating ? &t->user : NULL,
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
 		.ns = t->route.ns,
-		.name = t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
+		.name = t->route.kind == ROUTE_TRACE_STOP ? t->route.name
+			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
 		.code = code,
 		.message = message,
 		.received_ns = t->received_ns,
@@ -396,13 +408,13 @@ static int trace_audit(struct trace_req *t, const char *stage, int code, const c
 
 /* ---- answers ----------------------------------------------------------------- */
 
-static void trace_log(struct trace_req *t, int code, const char *extra)
+void trace_log(struct trace_req *t, int code, const char *extra)
 {
 	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s", t->method, t->uri, trace_username(t), code,
 		 t->audit_id, extra ? " " : "", extra ? extra : "");
 }
 
-static void trace_send_status(struct trace_req *t, json_t *status)
+void trace_send_status(struct trace_req *t, json_t *status)
 {
 	_cleanup_free_ char *text = status ? json_dumps(status, JSON_COMPACT) : NULL;
 	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
@@ -546,12 +558,25 @@ static void authn_done(struct trace_req *t, long status, const char *body, size_
 
 static void authn_accepted(struct trace_req *t)
 {
+	/* The token has done its job: do not keep it around. */
+	explicit_bzero(t->token, strlen(t->token));
+	if (t->imp_user) {
+		trace_impersonate_step(t);
+		return;
+	}
+	trace_authenticated(t);
+}
+
+void trace_authenticated(struct trace_req *t)
+{
 	_cleanup_free_ char *field = NULL, *berr = NULL;
 	struct tg_diag diag = { 0 };
 	int r;
 
-	/* The token has done its job: do not keep it around. */
-	explicit_bzero(t->token, strlen(t->token));
+	if (t->route.kind == ROUTE_TRACE_STOP) {
+		trace_step_stop(t);
+		return;
+	}
 
 	/* body, then program: 400 naming the field, or line:column */
 	if (t->content_type && strncasecmp(t->content_type, "application/json", 16) != 0) {
@@ -673,6 +698,10 @@ static void sar_decided(struct trace_req *t, bool allowed)
 		return;
 	}
 	switch (t->step) {
+	case STEP_SAR_IMPERSONATE:
+		t->imp_next++;
+		trace_impersonate_step(t);
+		break;
 	case STEP_SAR_CREATE:
 		if (t->tb.kind)
 			trace_step_sar_workload(t);
@@ -749,6 +778,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 {
 	static const char *const names[] = {
 		[STEP_AUTHN] = "tokenreview",
+		[STEP_SAR_IMPERSONATE] = "subjectaccessreview",
 		[STEP_SAR_CREATE] = "subjectaccessreview",
 		[STEP_SAR_POD] = "subjectaccessreview",
 		[STEP_POD] = "pod get",
@@ -769,6 +799,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 	case STEP_AUTHN:
 		authn_done(t, status, body, len);
 		break;
+	case STEP_SAR_IMPERSONATE:
 	case STEP_SAR_CREATE:
 	case STEP_SAR_POD:
 	case STEP_SAR_WORKLOAD:
@@ -993,7 +1024,6 @@ void trace_step_decide(struct trace_req *t)
 
 /* ---- streaming -------------------------------------------------------------------- */
 
-static void trace_finish(struct trace_req *t, const char *why);
 static void trace_stream_begin(struct trace_req *t);
 
 static int trace_emit(struct trace_req *t, json_t *obj)
@@ -1082,6 +1112,12 @@ static void leg_end(struct leg *l, json_t *rec)
 	l->end_reason = json_is_string(json_object_get(rec, "reason"))
 				? strdup(json_string_value(json_object_get(rec, "reason")))
 				: strdup("error");
+	/* the runner's "stop" is the graceful stop its client asked for
+	 * (trace-stop.c), not the gateway's or an operator's */
+	if (l->t->stop_requested && l->end_reason && !strcmp(l->end_reason, "stop")) {
+		free(l->end_reason);
+		l->end_reason = strdup("client-stop");
+	}
 	if (json_integer_value(v = json_object_get(rec, "events")) > 0)
 		l->events = (uint64_t)json_integer_value(v);
 	if (json_integer_value(v = json_object_get(rec, "drops")) > 0)
@@ -1147,6 +1183,8 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 
 	if (!l->status)
 		l->status = httpc_xfer_status(x);
+	if (l->status == 200 && !l->stop_sent && t->stop_requested)
+		trace_leg_answered(l);
 	if (l->status != 200) {
 		/* A refusal (Status object): keep the beginning for the message. */
 		if (l->errbody.len < TRACE_MAX_RUNNER_ERROR_BODY)
@@ -1212,6 +1250,22 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 		trace_emit_error(t, l->runner->node, l->error, refused ? l->status : 0);
 	if (t->legs_done == t->nlegs)
 		trace_finish(t, NULL);
+}
+
+void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)
+{
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+
+		if (l->done || l->has_end)
+			continue;
+		l->fail_reason = "node-failed";
+		leg_fail(l, "node \"%s\": did not end within %u s of the stop asked for; cut",
+			 l->runner->node, grace_s);
+		if (l->error && t->stream_started)
+			trace_emit_error(t, l->runner->node, l->error, 0);
+	}
+	trace_finish(t, NULL);
 }
 
 static const struct httpc_xfer_ops leg_ops = {
@@ -1520,7 +1574,7 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
  * NULL when every runner ended on its own, else the reason ("stop").
  * t is freed.
  */
-static void trace_finish(struct trace_req *t, const char *why)
+void trace_finish(struct trace_req *t, const char *why)
 {
 	_cleanup_(json_decrefp) json_t *end = NULL;
 	const char *reason;
@@ -1590,7 +1644,7 @@ static void leg_kept_end(int result, json_t *end, const char *err, void *ud)
 }
 
 /*
- * The client went away (Ctrl-C, an abort, a reader stalled past
+ * The client went away (a second Ctrl-C, killed, a reader stalled past
  * stallTimeoutSeconds).  Each runner transfer is cancelled at once, so
  * its session detaches now; then each runner is asked for the end record
  * it kept, and the trace ends with reason "client" and the real counts.
@@ -1713,6 +1767,8 @@ void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *
 		trace_refuse(t, 503, "gateway is shutting down", NULL);
 		return;
 	}
+	if (trace_impersonation_headers(t, req) < 0)
+		return;
 	t->token = bearer_token(http_request_header(req, "Authorization"));
 	if (!t->token) {
 		trace_refuse(t, 401, "Unauthorized: a bearer token is required", NULL);

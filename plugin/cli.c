@@ -15,6 +15,8 @@
 	"      --kubeconfig FILE       the kubeconfig (default: $KUBECONFIG, ~/.kube/config)\n" \
 	"      --context NAME          the kubeconfig context\n" \
 	"      --cluster NAME, --user NAME, --token TOKEN\n" \
+	"      --as USER, --as-group GROUP  (run, check) act as USER (and GROUP, repeatable):\n" \
+	"                              needs RBAC's impersonate on those users and groups\n" \
 	"      --request-timeout DUR   give up connecting after DUR (30, 30s, 1m)\n" \
 	"  -n, --namespace NS          the target's namespace (default: the context's)\n" \
 	"      --gateway URL           the tracegate gateway (default: $TRACEGATE_URL, else\n" \
@@ -30,7 +32,10 @@
 	"Exit status: 0 ok (or the program's exit(N) code), 1 failure, 2 usage,\n" \
 	"3 refused (RBAC, policy, limits), 4 program error (parse, semantics, compile,\n" \
 	"verifier), 5 a node failed or was lost, 6 stopped by the cpu budget or rate\n" \
-	"limit, 7 stopped by the gateway, 130 interrupted.\n"
+	"limit, 7 stopped by the gateway, 130 aborted by a second Ctrl-C.\n" \
+	"\n" \
+	"Ctrl-C ends a trace as bpftrace's: END runs and the maps are printed (exit 0);\n" \
+	"a second Ctrl-C aborts.\n"
 
 static const char usage_overview[] =
 	"kubectl trace: run bpftrace programs against your pods through tracegate.\n"
@@ -163,7 +168,7 @@ static int cli_err(char **ret_err, const char *fmt, ...)
 enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
-	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT,
+	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP,
 };
 
 /* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
@@ -197,6 +202,8 @@ static const struct opt opts[] = {
 	{ "cluster", 0, true, OPT_CLUSTER, 0, "the kubeconfig cluster" },
 	{ "user", 0, true, OPT_USER, 0, "the kubeconfig user" },
 	{ "token", 0, true, OPT_TOKEN, 0, "a bearer token" },
+	{ "as", 0, true, OPT_AS, PROGRAM_CMDS, "impersonate this user" },
+	{ "as-group", 0, true, OPT_AS_GROUP, PROGRAM_CMDS, "impersonate this group (repeatable)" },
 	{ "request-timeout", 0, true, OPT_TIMEOUT, 0, "give up connecting after this long" },
 	{ "v", 'v', true, OPT_VERBOSITY, 0, "log requests to stderr (6, 8)" },
 	{ "help", 'h', false, OPT_HELP, 0, "help for the command" },
@@ -279,6 +286,25 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 		break;
 	case OPT_TOKEN:
 		a->token = v;
+		break;
+	case OPT_AS:
+	case OPT_AS_GROUP:
+		/* a header value: printable, no spaces, bounded */
+		if (!*v || strlen(v) > KT_MAX_AS_NAME)
+			return cli_err(ret_err, "flag %s: want a name of 1 to %u characters", spelled,
+				       KT_MAX_AS_NAME);
+		for (const char *p = v; *p; p++)
+			if (*p < '!' || *p > '~')
+				return cli_err(ret_err, "flag %s \"%s\": a name of printable characters without spaces",
+					       spelled, v);
+		if (o->id == OPT_AS) {
+			a->as = v;
+		} else {
+			if (a->nas_groups >= KT_MAX_AS_GROUPS)
+				return cli_err(ret_err, "flag %s: more than %u groups", spelled,
+					       KT_MAX_AS_GROUPS);
+			a->as_groups[a->nas_groups++] = v;
+		}
 		break;
 	case OPT_TIMEOUT:
 		/* kubectl's form: 0 (none), 30, 30s, 1m, 1h */
@@ -482,6 +508,9 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		return r;
 	if (!a.expr == !a.file)
 		return cli_err(ret_err, "%s: give the program with exactly one of -e PROGRAM and -f FILE",
+			       pos[0]);
+	if (a.nas_groups && !a.as)
+		return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
 			       pos[0]);
 	if (a.expr && strlen(a.expr) > KT_MAX_PROGRAM)
 		return cli_err(ret_err, "-e: the program is longer than %u bytes", KT_MAX_PROGRAM);

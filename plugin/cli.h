@@ -17,6 +17,8 @@
 #define KT_MAX_VERBOSITY 10           /* -v N: 6 requests, 8 headers and bodies */
 #define KT_MAX_PROGRAM (512u * 1024)  /* program text; the body is at most 1 MiB */
 #define KT_MAX_PARAMS 64              /* positional program arguments */
+#define KT_MAX_AS_GROUPS 64           /* --as-group (the gateway takes as many) */
+#define KT_MAX_AS_NAME 256            /* --as, --as-group: one name */
 #define KT_MAX_PARAM_LEN 4096
 #define KT_MAX_DURATION 86400         /* --duration, seconds */
 
@@ -35,6 +37,9 @@ struct kt_args {
 	const char *file;         /* -f/--filename/--file; "-" is stdin */
 	const char *gateway, *gateway_ca;
 	const char *context, *kubeconfig, *cluster, *user, *token;
+	const char *as;           /* --as: impersonate this user */
+	const char *as_groups[KT_MAX_AS_GROUPS + 1];  /* --as-group, repeatable; NULL-terminated */
+	size_t nas_groups;
 	uint64_t duration;        /* 0: none given */
 	long request_timeout_ms;  /* --request-timeout; 0: default */
 	enum kt_output output;

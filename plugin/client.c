@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -124,8 +125,27 @@ static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf
 		h = curl_slist_append(h, auth);
 		explicit_bzero(auth, strlen(auth));
 	}
-	if (!rq->method || strcmp(rq->method, "GET"))
+	if (!rq->method || !strcmp(rq->method, "POST"))
 		h = curl_slist_append(h, "Content-Type: application/json");
+	if (rq->as_user) {
+		_cleanup_free_ char *imp = NULL;
+
+		/* the values were checked printable (cli.c): no header injection */
+		if (asprintf(&imp, "Impersonate-User: %s", rq->as_user) < 0)
+			return -ENOMEM;
+		h = curl_slist_append(h, imp);
+		vlog(rq, 7, "Request Header: %s", imp);
+		for (const char *const *g = rq->as_groups; g && *g && h; g++) {
+			free(imp);
+			if (asprintf(&imp, "Impersonate-Group: %s", *g) < 0) {
+				imp = NULL;
+				curl_slist_free_all(h);
+				return -ENOMEM;
+			}
+			h = curl_slist_append(h, imp);
+			vlog(rq, 7, "Request Header: %s", imp);
+		}
+	}
 	h = curl_slist_append(h, "Accept: application/x-ndjson, application/json");
 	h = curl_slist_append(h, "Expect:");
 	if (!h)
@@ -140,6 +160,8 @@ static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	if (rq->method && !strcmp(rq->method, "GET")) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (rq->method && !strcmp(rq->method, "DELETE")) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
 	} else {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
@@ -183,6 +205,76 @@ static int setup(struct xfer *x, CURL *e, struct curl_slist **hdrs, char *errbuf
 	return 0;
 }
 
+/* ---- the graceful stop: DELETE of the trace beside its stream ----------------- */
+
+struct stop {
+	const struct kt_request *rq;     /* the stream's */
+	struct kt_request drq;           /* the DELETE: same credentials, CA, logging */
+	struct kt_response dresp;
+	struct xfer x;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *url;
+	char errbuf[CURL_ERROR_SIZE];
+	bool started;
+};
+
+/* -EAGAIN: the trace is not known yet (no `accepted` record). */
+static int stop_start(struct stop *s, CURLM *m)
+{
+	int r;
+
+	s->url = s->rq->stop_url(s->rq->stop_ctx);
+	if (!s->url)
+		return -EAGAIN;
+	s->drq = *s->rq;
+	s->drq.method = "DELETE";
+	s->drq.url = s->url;
+	s->drq.body = NULL;
+	s->drq.body_len = 0;
+	s->drq.on_line = NULL;
+	s->drq.total_timeout_ms = KT_STOP_TIMEOUT_MS;
+	buf_init(&s->dresp.body, KT_MAX_STATUS_BODY);
+	s->x = (struct xfer){ .rq = &s->drq, .resp = &s->dresp };
+	snprintf(s->x.user_agent, sizeof(s->x.user_agent), "kubectl-trace/%s", tg_version);
+	s->easy = curl_easy_init();
+	if (!s->easy)
+		return -ENOMEM;
+	s->x.easy = s->easy;
+	r = setup(&s->x, s->easy, &s->hdrs, s->errbuf);
+	if (r < 0)
+		return r;
+	vlog(&s->drq, 6, "DELETE %s", s->url);
+	s->x.started_ns = now_mono_ns();
+	if (curl_multi_add_handle(m, s->easy) != CURLM_OK)
+		return -ENOMEM;
+	s->started = true;
+	return 0;
+}
+
+static void stop_finish(struct stop *s, CURLcode res)
+{
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->dresp.code);
+	if (s->dresp.body.len)
+		vlog(&s->drq, 8, "Response Body: %.*s", (int)MIN(s->dresp.body.len, 64u * 1024),
+		     s->dresp.body.s);
+	if (s->rq->stop_done)
+		s->rq->stop_done(s->rq->stop_ctx, res == CURLE_OK ? s->dresp.code : 0, s->dresp.body.s,
+				 s->dresp.body.len,
+				 res == CURLE_OK ? NULL : s->errbuf[0] ? s->errbuf : curl_easy_strerror(res));
+}
+
+static void stop_release(struct stop *s, CURLM *m)
+{
+	if (s->easy) {
+		curl_multi_remove_handle(m, s->easy);
+		curl_easy_cleanup(s->easy);
+	}
+	curl_slist_free_all(s->hdrs);
+	free(s->url);
+	kt_response_release(&s->dresp);
+}
+
 int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_err)
 {
 	_cleanup_(curl_easy_cleanupp) CURL *e = NULL;
@@ -192,6 +284,9 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 	CURLM *m = NULL;
 	CURLcode res = CURLE_OK;
 	int running = 1, r;
+	unsigned interrupts = 0;
+	bool stop_pending = false;
+	struct stop stop = { .rq = rq };
 
 	memset(resp, 0, sizeof(*resp));
 	buf_init(&resp->body, rq->on_line ? KT_MAX_STATUS_BODY : KT_MAX_LINE);
@@ -211,7 +306,7 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 	vlog(rq, 7, "Request Header: Authorization: %s", rq->token ? "Bearer <masked>" :
 		 rq->cert_pem ? "(client certificate)" : "(none)");
 	vlog(rq, 7, "Request Header: User-Agent: %s", x.user_agent);
-	if (rq->body && (!rq->method || strcmp(rq->method, "GET")))
+	if (rq->body && (!rq->method || !strcmp(rq->method, "POST")))
 		vlog(rq, 8, "Request Body: %.*s", (int)MIN(rq->body_len, 64u * 1024), rq->body);
 	x.started_ns = now_mono_ns();
 	if (curl_multi_add_handle(m, e) != CURLM_OK) {
@@ -225,20 +320,47 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			break;
-		while ((msg = curl_multi_info_read(m, &left)))
-			if (msg->msg == CURLMSG_DONE)
+		while ((msg = curl_multi_info_read(m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			if (msg->easy_handle == e)
 				res = msg->data.result;
+			else if (stop.easy && msg->easy_handle == stop.easy)
+				stop_finish(&stop, msg->data.result);
+		}
 		if (!running)
 			break;
 		curl_multi_poll(m, rq->cancel_fd >= 0 ? &extra : NULL, rq->cancel_fd >= 0 ? 1 : 0,
-				1000, NULL);
+				rq->tick ? 200 : 1000, NULL);
+		if (rq->tick)
+			rq->tick(rq->tick_ctx);
 		if (rq->cancel_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN)) {
-			resp->cancelled = true;
-			break;
+			char sig[16];
+			ssize_t n = read(rq->cancel_fd, sig, sizeof(sig));
+
+			interrupts += n > 0 ? (unsigned)n : 1;
+			if (!rq->stop_url || interrupts >= 2) {
+				resp->cancelled = true;
+				break;
+			}
+			stop_pending = true;
+		}
+		if (!stop_pending && rq->stop_wanted && rq->stop_wanted(rq->stop_ctx))
+			stop_pending = true;
+		if (stop_pending && !stop.started) {
+			r = stop_start(&stop, m);
+			if (r < 0 && r != -EAGAIN) {
+				/* the stop cannot even be sent: say so now */
+				stop.started = true;
+				if (rq->stop_done)
+					rq->stop_done(rq->stop_ctx, 0, NULL, 0, tg_strerror(r));
+			}
+			resp->stop_sent = stop.started;
 		}
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->code);
 	curl_multi_remove_handle(m, e);
+	stop_release(&stop, m);
 	resp->pending = ndjson_split_pending(&x.split);
 	if (resp->body.len)
 		vlog(rq, 8, "Response Body: %.*s", (int)MIN(resp->body.len, 64u * 1024), resp->body.s);

@@ -383,6 +383,26 @@ static void kc_exec_free(struct kc_exec *x)
 	free(x);
 }
 
+/* as / as-groups become request headers: printable, no spaces, bounded. */
+static int as_check(struct kc_parse *p, yaml_node_t *n, const char *field, const char *const *names)
+{
+	size_t cnt = 0;
+
+	for (; names && *names; names++, cnt++) {
+		size_t len = strlen(*names);
+
+		if (!len || len > KC_MAX_AS_NAME)
+			return at(p, n, "\"%s\": want names of 1 to %u characters", field, KC_MAX_AS_NAME);
+		for (size_t i = 0; i < len; i++)
+			if ((*names)[i] < '!' || (*names)[i] > '~')
+				return at(p, n, "\"%s\": want names of printable characters without spaces",
+					  field);
+	}
+	if (cnt > KC_MAX_AS_GROUPS)
+		return at(p, n, "\"%s\": more than %u names", field, KC_MAX_AS_GROUPS);
+	return 0;
+}
+
 static int user_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
 {
 	struct kc_user *u = obj;
@@ -424,7 +444,20 @@ static int user_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *o
 		}
 		return 0;
 	}
-	return 0;  /* username/password, auth-provider, as, ...: not used here */
+	if (!strcmp(k, "as")) {
+		int r = get_str(p, v, k, &u->as);
+
+		return r < 0 ? r : as_check(p, v, k, (const char *const[]){ u->as, NULL });
+	}
+	if (!strcmp(k, "as-groups")) {
+		int r = get_strv(p, v, k, &u->as_groups);
+
+		return r < 0 ? r : as_check(p, v, k, (const char *const *)u->as_groups);
+	}
+	/* impersonation the gateway cannot do: an error, not silently less */
+	if ((!strcmp(k, "as-uid") || !strcmp(k, "as-user-extra")) && !is_null(v))
+		return at(p, v, "\"%s\": impersonation by uid or extra is not supported by kubectl trace", k);
+	return 0;  /* username/password, auth-provider, ...: not used here */
 }
 
 static int context_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
@@ -466,6 +499,8 @@ static void user_release(struct kc_user *u)
 		explicit_bzero(u->key_data, u->key_data_len);
 	free(u->key_data);
 	kc_exec_free(u->exec);
+	free(u->as);
+	strv_free(u->as_groups);
 }
 
 static void context_release(struct kc_context *c)
@@ -949,6 +984,10 @@ int kubeconfig_resolve(const struct kubeconfig *kc, const struct kc_overrides *o
 	res.server = cl->server ? strdup(cl->server) : NULL;
 	res.tls_server_name = cl->tls_server_name ? strdup(cl->tls_server_name) : NULL;
 	res.user_name = uname ? strdup(uname) : NULL;
+	if (u) {
+		res.as_user = u->as;
+		res.as_groups = (const char *const *)u->as_groups;
+	}
 	res.insecure = cl->insecure;
 	res.cluster_entry = cl;
 	if (!res.context || !res.namespace) {

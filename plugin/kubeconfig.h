@@ -24,6 +24,8 @@
 #define KC_MAX_FILES 64              /* entries in KUBECONFIG */
 #define KC_MAX_ENTRIES 10000         /* clusters/users/contexts per file */
 #define KC_MAX_CRED (1u << 20)       /* a CA, certificate, key or token file */
+#define KC_MAX_AS_NAME 256           /* as, an as-groups entry: header values */
+#define KC_MAX_AS_GROUPS 64
 
 struct kc_exec {
 	char *command;
@@ -56,6 +58,8 @@ struct kc_user {
 	char *cert_data, *key_data;
 	size_t cert_data_len, key_data_len;
 	struct kc_exec *exec;
+	char *as;                 /* impersonate this user (kubectl --as) */
+	char **as_groups;         /* and these groups (--as-group), NULL-terminated */
 };
 
 struct kc_context {
@@ -114,6 +118,9 @@ struct kc_resolved {
 	const struct kc_exec *exec; /* set when a credential plugin must run */
 	const struct kc_cluster *cluster_entry;
 	char *user_name;
+	/* the user entry's impersonation (borrowed from the kubeconfig) */
+	const char *as_user;
+	const char *const *as_groups;
 };
 
 int kubeconfig_resolve(const struct kubeconfig *kc, const struct kc_overrides *o,

@@ -168,6 +168,13 @@ static int conn_open(const struct kt_args *a, struct conn *c)
 	r = kubeconfig_resolve(&c->kc, &ov, &c->res, &err);
 	if (r < 0)
 		return fail("%s", err ? err : tg_strerror(r));
+	/* impersonation: each flag over the user entry's own (client-go's
+	 * override of as and as-groups, field by field) */
+	c->rq.as_user = a->as ? a->as : c->res.as_user;
+	c->rq.as_groups = a->nas_groups ? a->as_groups : c->res.as_groups;
+	if (c->rq.as_groups && *c->rq.as_groups && !c->rq.as_user)
+		return fail("user \"%s\": as-groups needs as (groups are impersonated only with a user)",
+			    c->res.user_name ? c->res.user_name : "");
 	if (!dns_label(c->res.namespace))
 		return fail("namespace \"%s\" is not a valid namespace name", c->res.namespace);
 	if (!c->res.token && c->res.exec) {
@@ -387,12 +394,68 @@ static int load_program(const struct kt_args *a, char **ret)
 	return 0;
 }
 
+/* The graceful stop (first Ctrl-C, stdout closed): DELETE of the trace. */
+struct stop_ctx {
+	struct kt_render *rd;
+	const char *gw, *ns_esc;
+	bool line_ended;
+};
+
+static char *stop_url(void *ud)
+{
+	struct stop_ctx *sc = ud;
+	char *url;
+
+	if (!sc->line_ended && !sc->rd->out_closed && isatty(fileno(sc->rd->out))) {
+		/* the terminal echoed ^C: END's output and the maps start on a
+		 * line of their own, as bpftrace's do */
+		fputc('\n', sc->rd->out);
+		fflush(sc->rd->out);
+		sc->line_ended = true;
+	}
+	if (!sc->rd->trace_id[0])
+		return NULL;   /* not accepted yet: asked again as the stream goes */
+	if (asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces/%s", sc->gw, sc->ns_esc,
+		     sc->rd->trace_id) < 0)
+		return NULL;
+	return url;
+}
+
+static bool stop_wanted(void *ud)
+{
+	return ((struct stop_ctx *)ud)->rd->out_closed;
+}
+
+static void progress_tick(void *ud)
+{
+	kt_progress_tick(ud, now_mono_ns());
+}
+
+static void stop_done(void *ud, long code, const char *body, size_t len, const char *err)
+{
+	struct stop_ctx *sc = ud;
+	struct buf b = BUF_INIT(KT_MAX_STATUS_BODY * 2);
+
+	if (code >= 200 && code < 300)
+		return;
+	if (sc->rd->ended)
+		return;   /* it ended on its own meanwhile (the stop's 404) */
+	if (code && kt_status_render(&b, code, body, len) == 0)
+		fprintf(stderr, "warning: the trace could not be stopped gracefully (Ctrl-C again aborts it): %s",
+			b.s);
+	else
+		fprintf(stderr, "warning: the trace could not be stopped gracefully (Ctrl-C again aborts it): %s\n",
+			err ? err : "no answer");
+	buf_release(&b);
+}
+
 static int run(struct kt_args *a)
 {
 	_cleanup_free_ char *program = NULL, *err = NULL, *body = NULL, *url = NULL;
 	struct conn c = { 0 };
 	struct kt_response resp = { 0 };
 	struct kt_render rd;
+	struct stop_ctx sc = { .rd = &rd };
 	char *ns_esc = NULL;
 	CURL *esc = NULL;
 	int r, rc;
@@ -426,13 +489,33 @@ static int run(struct kt_args *a)
 		c.rq.on_line = kt_render_line_cb;
 		c.rq.ctx = &rd;
 		c.rq.cancel_fd = cancel_fd_setup();
+		/* a closed stdout is an EPIPE the renderer notices (a graceful
+		 * stop), not a death that would cut the trace */
+		signal(SIGPIPE, SIG_IGN);
+		sc.gw = c.gw;
+		sc.ns_esc = ns_esc;
+		c.rq.stop_url = stop_url;
+		c.rq.stop_wanted = stop_wanted;
+		c.rq.stop_done = stop_done;
+		c.rq.stop_ctx = &sc;
+		/* progress only where a person watches, and only in text */
+		if (a->output == KT_OUT_TEXT && isatty(STDERR_FILENO)) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "starting %s in %s: resolving, compiling", a->target,
+				 c.res.namespace);
+			kt_progress_start(&rd, what, now_mono_ns());
+			c.rq.tick = progress_tick;
+			c.rq.tick_ctx = &rd;
+		}
 	}
 
 	r = kt_post(&c.rq, &resp, &err);
 	fflush(stdout);
 	if (r == -ECANCELED) {
-		/* closing the connection stops the trace; what came is printed */
-		fprintf(stderr, "interrupted: the trace was stopped\n");
+		/* the second Ctrl-C: closing the connection cuts the trace;
+		 * what came is printed, END and the maps are lost */
+		fprintf(stderr, "interrupted: the trace was aborted\n");
 		rc = KT_EXIT_INTERRUPTED;
 		goto out;
 	}

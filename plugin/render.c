@@ -163,6 +163,9 @@ void kt_render_release(struct kt_render *r)
 	r->problem = NULL;
 	free(r->last_error);
 	r->last_error = NULL;
+	if (r->out_null)
+		fclose(r->out_null);
+	r->out_null = NULL;
 }
 
 static int render_problem(struct kt_render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -340,6 +343,133 @@ static void render_yaml_record(struct kt_render *r, json_t *j)
 	buf_release(&b);
 }
 
+void kt_progress_start(struct kt_render *r, const char *what, uint64_t now_ns)
+{
+	struct kt_progress *p = &r->progress;
+
+	memset(p, 0, sizeof(*p));
+	p->enabled = true;
+	p->phase_ns = now_ns;
+	snprintf(p->what, sizeof(p->what), "%s", what);
+}
+
+static void progress_text(const struct kt_progress *p, char *buf, size_t n)
+{
+	size_t nn = p->nodes, k;
+	const char *s = nn == 1 ? "" : "s";
+
+	switch (p->phase) {
+	case 0:
+		snprintf(buf, n, "%s", p->what);
+		break;
+	case 1:
+		k = p->compiled;
+		if (k)
+			snprintf(buf, n, "compiling on %zu node%s (%zu done)", nn, s, k);
+		else
+			snprintf(buf, n, "compiling on %zu node%s", nn, s);
+		break;
+	default: {
+		uint64_t done = 0, probes = 0;
+		char counts[64] = "";
+
+		for (size_t i = 0; i < p->nnamed; i++) {
+			done += p->node[i].done;
+			probes += p->node[i].probes;
+		}
+		k = p->attached;
+		if (probes && done < probes)
+			snprintf(counts, sizeof(counts), "%" PRIu64 " of %" PRIu64 " probes", done, probes);
+		if (k)
+			snprintf(buf, n, "attached on %zu of %zu node%s%s%s", k, nn, s, counts[0] ? ", " : "",
+				 counts);
+		else if (counts[0] && nn > 1)
+			snprintf(buf, n, "attaching %s on %zu nodes", counts, nn);
+		else if (counts[0])
+			snprintf(buf, n, "attaching %s", counts);
+		else
+			snprintf(buf, n, "attaching on %zu node%s", nn, s);
+		break;
+	}
+	}
+}
+
+static size_t progress_node(struct kt_progress *p, const char *name)
+{
+	for (size_t i = 0; name && i < p->nnamed; i++)
+		if (!strcmp(p->node[i].name, name))
+			return i;
+	return SIZE_MAX;
+}
+
+void kt_progress_tick(struct kt_render *r, uint64_t now_ns)
+{
+	struct kt_progress *p = &r->progress;
+	char text[160];
+
+	if (!p->enabled || p->done || now_ns - p->phase_ns < KT_PROGRESS_AFTER_NS)
+		return;
+	progress_text(p, text, sizeof(text));
+	if (!strcmp(text, p->shown))
+		return;
+	fprintf(r->err, "%s...\n", text);
+	fflush(r->err);
+	memcpy(p->shown, text, sizeof(text));
+}
+
+/* What a record says about the start: the phases, nodes compiled,
+ * attached or failed; anything printed ends the progress. */
+static void progress_record(struct kt_render *r, const char *type, json_t *j)
+{
+	struct kt_progress *p = &r->progress;
+	const char *phase = str_of(j, "phase");
+	uint64_t now = now_mono_ns();
+	int was = p->phase;
+
+	if (!p->enabled || p->done)
+		return;
+	if (!strcmp(type, "status") && phase) {
+		size_t i = progress_node(p, str_of(j, "node"));
+		json_t *done = json_object_get(j, "done"), *probes = json_object_get(j, "probes");
+
+		if (!strcmp(phase, "accepted")) {
+			json_t *nodes = json_object_get(j, "nodes"), *nd;
+			size_t n = json_array_size(nodes), k;
+
+			p->nodes = n ? n : 1;
+			p->phase = 1;
+			json_array_foreach(nodes, k, nd) {
+				if (p->nnamed < KT_PROGRESS_MAX_NODES && json_is_string(nd))
+					snprintf(p->node[p->nnamed++].name, sizeof(p->node[0].name), "%s",
+						 json_string_value(nd));
+			}
+		} else if (!strcmp(phase, "compiled")) {
+			p->compiled++;
+		} else if (!strcmp(phase, "attaching") && i != SIZE_MAX && json_is_integer(done) &&
+			   json_is_integer(probes) && json_integer_value(done) >= 0 &&
+			   json_integer_value(probes) >= json_integer_value(done)) {
+			p->node[i].done = (uint64_t)json_integer_value(done);
+			p->node[i].probes = (uint64_t)json_integer_value(probes);
+		} else if (!strcmp(phase, "attached")) {
+			p->attached++;
+			if (i != SIZE_MAX)
+				p->node[i].done = p->node[i].probes;
+		}
+	} else if (!strcmp(type, "error") && !json_is_true(json_object_get(j, "warning")) &&
+		   str_of(j, "node")) {
+		p->failed++;     /* that node will neither compile nor attach */
+	} else if (strcmp(type, "status")) {
+		p->done = true;  /* output, a map, the end: the trace speaks for itself */
+		return;
+	}
+	if (p->phase >= 1 && p->compiled + p->failed >= p->nodes)
+		p->phase = 2;
+	if (p->phase == 2 && p->attached + p->failed >= p->nodes)
+		p->done = true;
+	if (p->phase != was)
+		p->phase_ns = now;
+}
+
 int kt_render_line(struct kt_render *r, const char *line, size_t len)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
@@ -353,6 +483,16 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	type = str_of(j, "type");
 	if (!type)
 		return render_problem(r, "gateway sent a record without \"type\"");
+	progress_record(r, type, j);
+	if (!strcmp(type, "status") && str_of(j, "phase") && !strcmp(str_of(j, "phase"), "accepted") &&
+	    !r->trace_id[0]) {
+		const char *id = str_of(j, "trace");
+		size_t n = id ? strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
+
+		/* a name for the URL of the stop: only a label's characters */
+		if (id && n && n < sizeof(r->trace_id) && !id[n])
+			memcpy(r->trace_id, id, n + 1);
+	}
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
@@ -434,7 +574,18 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 
 int kt_render_line_cb(void *ctx, const char *line, size_t len)
 {
-	return kt_render_line(ctx, line, len);
+	struct kt_render *r = ctx;
+	int ret = kt_render_line(r, line, len);
+
+	if (!r->out_closed && ferror(r->out)) {
+		/* stdout is gone (a reader that left): what follows has
+		 * nowhere to go, but the stream is still read to its end */
+		r->out_closed = true;
+		r->out_null = fopen("/dev/null", "we");
+		if (r->out_null)
+			r->out = r->out_null;
+	}
+	return ret;
 }
 
 /* --- Status ------------------------------------------------------------------------ */

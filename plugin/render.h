@@ -50,6 +50,26 @@ int ndjson_split_feed(struct ndjson_split *s, const char *data, size_t len, ndjs
 /* Bytes of an unfinished line held back. */
 size_t ndjson_split_pending(const struct ndjson_split *s);
 
+/* Progress on stderr (text mode, stderr a terminal): a step is shown only
+ * once it has lasted KT_PROGRESS_AFTER_NS, so a fast start prints nothing. */
+#define KT_PROGRESS_AFTER_NS 1000000000ull
+#define KT_PROGRESS_MAX_NODES 64      /* nodes whose attach counts are summed */
+
+struct kt_progress {
+	bool enabled;
+	bool done;                /* attached everywhere, or printing: no more */
+	int phase;                /* 0 waiting for the stream, 1 compiling, 2 attaching */
+	uint64_t phase_ns;        /* when the phase began (CLOCK_MONOTONIC) */
+	size_t nodes, compiled, attached, failed;
+	size_t nnamed;            /* the accepted nodes kept below */
+	struct {
+		char name[64];
+		uint64_t done, probes;    /* the runner's "attaching" counts */
+	} node[KT_PROGRESS_MAX_NODES];
+	char what[160];           /* phase 0's text */
+	char shown[160];          /* the last line printed */
+};
+
 struct kt_render {
 	FILE *out, *err;
 	enum kt_output mode;
@@ -65,6 +85,11 @@ struct kt_render {
 	const char *program;      /* the program's text: errors quote its lines */
 	int error_class;          /* KT_EXIT_* of the errors seen, 0 none */
 	char *last_error;         /* the last program error printed (printed once) */
+	char trace_id[64];        /* from the `accepted` record: what a stop names */
+	bool out_closed;          /* writing out failed (a closed pipe): the rest
+				     goes to /dev/null and the trace is stopped */
+	FILE *out_null;
+	struct kt_progress progress;
 };
 
 void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mode);
@@ -72,7 +97,15 @@ void kt_render_release(struct kt_render *r);
 /* One NDJSON record.  -EBADMSG (r->problem set) for a line that is not a
  * JSON object with a type. */
 int kt_render_line(struct kt_render *r, const char *line, size_t len);
-/* The ndjson_line_fn adapter: ctx is a struct kt_render. */
+/* Starts progress reporting (the caller decides it is wanted): what is
+ * the first step's text, now_ns its start. */
+void kt_progress_start(struct kt_render *r, const char *what, uint64_t now_ns);
+/* Prints the current step on r->err if it has lasted long enough and
+ * says something new.  Called from the transfer loop, a few times a second. */
+void kt_progress_tick(struct kt_render *r, uint64_t now_ns);
+
+/* The ndjson_line_fn adapter: ctx is a struct kt_render.  Notices a
+ * failed write to out (out_closed). */
 int kt_render_line_cb(void *ctx, const char *line, size_t len);
 
 /* The HTTP reason phrase Kubernetes uses for a code ("Forbidden"). */

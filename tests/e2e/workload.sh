@@ -207,6 +207,17 @@ check "the merged maps hold both nodes' counts (node-1's marker, node-2's marker
 kt alice run deployment/web -n team-a --duration 2 -e 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }' >"$out" 2>"$err"
 check "as text, @[cat] is printed once" test "$(grep -c '^@\[cat\]: [0-9]' "$out")" -eq 1
 
+# 4b. Ctrl-C on a workload trace (the keystroke in a pty, as a person):
+#     both nodes stop gracefully, their maps come merged, exit 0
+CPROG='tracepoint:syscalls:sys_enter_openat { @files[str(args->filename)] = count(); printf("%s\n", str(args->filename)); }'
+rc=$(python3 "$TG_TOP/tests/e2e/pty-drive.py" "$out" 'wait:marker-web-a\r' 'wait:marker-web-a2\r' 'key:\x03' exit:60 -- \
+	kubectl trace run --context alice deployment/web -n team-a -e "$CPROG" 2>"$err")
+na=$(grep -cE '^@files\[.*/marker-web-a\]: [0-9]+' "$out")
+nb=$(grep -cE '^@files\[.*/marker-web-a2\]: [0-9]+' "$out")
+check "Ctrl-C on deployment/web: one merged @files with both nodes' markers, exit 0 (rc=$rc, $na, $nb)" \
+	test "$rc" = 0 -a "$na" = 1 -a "$nb" = 1
+[ "$rc" = 0 ] || tail -c 400 "$out" | sed 's/^/# /'
+
 # 5. authorization: get on the Deployment itself
 KUBECONFIG=$TG_WORK/kubeconfig-dave kubectl trace run deployment/web -n team-a --context dave \
 	-e "$PROG" >"$out" 2>"$err"

@@ -121,11 +121,20 @@ static void check_route(const struct http_request *req)
 		if (!route_valid_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
 			fail("route: namespace is not an RFC 1123 label", rt.ns);
 		break;
+	case ROUTE_TRACE_STOP:
+		if (strcmp(req->method, "DELETE"))
+			fail("route: trace stop without DELETE", req->method);
+		if (!route_valid_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
+			fail("route: namespace is not an RFC 1123 label", rt.ns);
+		if (!route_valid_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
+			fail("route: trace name is not an RFC 1123 label", rt.name);
+		break;
 	case ROUTE_BAD_REQUEST:
 		if (!rt.error)
 			fail("route: bad request without a message", req->target);
 		break;
 	case ROUTE_HEALTHZ:
+	case ROUTE_VERSION:
 	case ROUTE_NOT_FOUND:
 	case ROUTE_METHOD_NOT_ALLOWED:
 		break;

@@ -66,6 +66,22 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("POST", TRACES "a/traces/", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	/* one trace: DELETE only, a graceful stop */
+	route_match("DELETE", TRACES "team-a/traces/0b5e6f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_STOP);
+	assert_string_equal(r.ns, "team-a");
+	assert_string_equal(r.name, "0b5e6f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b");
+	route_match("GET", TRACES "team-a/traces/x", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	assert_true(r.resource);
+	route_match("DELETE", TRACES "team-a/traces/X_Y", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("DELETE", TRACES "team-a/traces/x?dryRun=All", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("DELETE", TRACES "team-a/traces/x/log", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("DELETE", TRACES "team-a/traces", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
 	route_match("POST", "/apis/tracegate.dev/v1alpha1/namespaces", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("GET", "/", &r);
@@ -378,7 +394,24 @@ static void test_event(void **state)
 	assert_string_equal(json_string_value(json_object_get(x, "authorization.k8s.io/decision")), "forbid");
 	assert_string_equal(json_string_value(json_object_get(
 				    json_object_get(ev, "tracegate"), "programSHA256")), "abc");
+	assert_null(json_object_get(ev, "impersonatedUser"));
 	json_decref(ev);
+	{
+		/* --as bob: both identities */
+		char *bg[] = { "team-b-devs", "system:authenticated", NULL };
+		struct kube_user bob = { .username = "bob", .groups = bg };
+
+		e.impersonated = &bob;
+		ev = gw_event_build(&e);
+		assert_non_null(ev);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "user"), "username")),
+				    "carol");
+		x = json_object_get(ev, "impersonatedUser");
+		assert_string_equal(json_string_value(json_object_get(x, "username")), "bob");
+		assert_int_equal(json_array_size(json_object_get(x, "groups")), 2);
+		json_decref(ev);
+		e.impersonated = NULL;
+	}
 
 	e.user = NULL;
 	e.code = 200;

@@ -347,6 +347,35 @@ static void test_limits(void **state)
 	free(prog);
 }
 
+static void test_impersonation(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+	int r;
+
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-e", "x", "--as", "bob", "--as-group", "g1",
+			       "--as-group=g2"),
+			 0);
+	assert_string_equal(a.as, "bob");
+	assert_int_equal(a.nas_groups, 2);
+	assert_string_equal(a.as_groups[0], "g1");
+	assert_string_equal(a.as_groups[1], "g2");
+	assert_null(a.as_groups[2]);
+	kt_args_release(&a);
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--as-group", "g1");
+	expect_error(r, err, "--as-group needs --as");
+	err = NULL;
+	/* a header value: no CR/LF, no spaces, no control characters */
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--as", "bob\r\nX-Evil: 1");
+	expect_error(r, err, "printable characters without spaces");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--as", "");
+	expect_error(r, err, "want a name of 1 to");
+	err = NULL;
+	r = PARSE(&a, &err, "version", "--as", "bob");
+	expect_error(r, err, "flag --as does not apply");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_impersonation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

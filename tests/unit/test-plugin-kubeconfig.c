@@ -307,6 +307,39 @@ static void test_errors_name_file_line_column(void **state)
 			  ":4:11: \"exec\" needs a \"command\"");
 }
 
+/* as, as-groups: kubectl's impersonation in the user entry */
+static void test_impersonation(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_free_ char *p = put(f, "kc/config",
+				     "clusters:\n- name: c\n  cluster: {server: https://x}\n"
+				     "users:\n- name: u\n  user: {token: t, as: bob, as-groups: [g1, g2]}\n"
+				     "contexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+				     "current-context: c\n");
+	struct kubeconfig kc;
+	struct kc_resolved r;
+	struct kc_overrides o = { 0 };
+	char *err = NULL, *warn = NULL;
+
+	assert_int_equal(load(&kc, p, NULL, NULL, &warn, &err), 0);
+	assert_int_equal(kubeconfig_resolve(&kc, &o, &r, &err), 0);
+	assert_string_equal(r.as_user, "bob");
+	assert_string_equal(r.as_groups[0], "g1");
+	assert_string_equal(r.as_groups[1], "g2");
+	assert_null(r.as_groups[2]);
+	kc_resolved_release(&r);
+	kubeconfig_release(&kc);
+
+	/* header values: nothing that could end a header */
+	expect_load_error(f, "users:\n- name: u\n  user: {as: \"bob\\r\\nX: y\"}\n",
+			  ":3:14: \"as\": want names of printable characters without spaces");
+	expect_load_error(f, "users:\n- name: u\n  user: {as-groups: [\"\"]}\n",
+			  ":3:21: \"as-groups\": want names of 1 to 256 characters");
+	/* what the gateway cannot honour is an error, not quietly dropped */
+	expect_load_error(f, "users:\n- name: u\n  user: {as: bob, as-uid: \"1\"}\n",
+			  ":3:27: \"as-uid\": impersonation by uid or extra is not supported by kubectl trace");
+}
+
 static void test_token_wins_over_token_file(void **state)
 {
 	struct fx *f = *state;
@@ -642,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_null_values_and_empty_file, setup, teardown),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_impersonation, setup, teardown),
 	};
 
 	if (!getcwd(cwd, sizeof(cwd)))

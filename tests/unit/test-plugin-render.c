@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "lib/buf.h"
+#include "lib/util.h"
 #include "plugin/render.h"
 
 struct lines {
@@ -113,6 +114,79 @@ static void cap_free(struct cap *c)
 static int feed(struct cap *c, const char *line)
 {
 	return kt_render_line(&c->r, line, strlen(line));
+}
+
+
+
+/* Progress: a step shows only after a second, once; the end of the start
+ * (attached everywhere, or anything printed) ends it. */
+static void test_progress(void **state)
+{
+	const uint64_t s = 1000000000ull;
+	struct cap c;
+	uint64_t t;
+
+	cap_open(&c, KT_OUT_TEXT);
+	t = now_mono_ns();
+	kt_progress_start(&c.r, "starting pod/x in ns: resolving, compiling", t);
+	kt_progress_tick(&c.r, t + s / 2);          /* fast so far: nothing */
+	kt_progress_tick(&c.r, t + s + s / 10);     /* slow: shown */
+	kt_progress_tick(&c.r, t + 2 * s);          /* once */
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\",\"n2\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
+	t = now_mono_ns();
+	kt_progress_tick(&c.r, t + s / 5);          /* a new step: not yet */
+	kt_progress_tick(&c.r, t + 3 * s / 2);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n2\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":1}"), 0);
+	t = now_mono_ns();
+	kt_progress_tick(&c.r, t + s / 2);          /* attaching, fast so far */
+	kt_progress_tick(&c.r, t + 2 * s);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n2\",\"probes\":1}"), 0);
+	kt_progress_tick(&c.r, t + 9 * s);          /* attached everywhere: done */
+	cap_close(&c);
+	assert_string_equal(c.err, "starting pod/x in ns: resolving, compiling...\n"
+				   "compiling on 2 nodes (1 done)...\n"
+				   "attached on 1 of 2 nodes...\n");
+	assert_string_equal(c.out, "Attaching 1 probe...\n");
+	cap_free(&c);
+
+	/* a fast start prints nothing; a node that fails does not hold it */
+	cap_open(&c, KT_OUT_TEXT);
+	t = now_mono_ns();
+	kt_progress_start(&c.r, "starting", t);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\",\"n2\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"error\",\"node\":\"n2\",\"message\":\"runner lost\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":1}"), 0);
+	kt_progress_tick(&c.r, now_mono_ns() + 9 * s);
+	cap_close(&c);
+	assert_null(strstr(c.err, "..."));
+	cap_free(&c);
+
+	/* a wildcard: the runner's "attaching" counts, summed over nodes */
+	cap_open(&c, KT_OUT_TEXT);
+	kt_progress_start(&c.r, "starting", now_mono_ns());
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attaching\",\"node\":\"n1\",\"done\":0,\"probes\":300}"), 0);
+	t = now_mono_ns();
+	kt_progress_tick(&c.r, t + 2 * s);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attaching\",\"node\":\"n1\",\"done\":120,\"probes\":300}"), 0);
+	kt_progress_tick(&c.r, t + 3 * s);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":300}"), 0);
+	kt_progress_tick(&c.r, t + 9 * s);
+	cap_close(&c);
+	assert_string_equal(c.err, "attaching 0 of 300 probes...\n"
+				   "attaching 120 of 300 probes...\n");
+	cap_free(&c);
+
+	/* not started (stderr no terminal, -o json): never */
+	cap_open(&c, KT_OUT_TEXT);
+	kt_progress_tick(&c.r, now_mono_ns() + 9 * s);
+	cap_close(&c);
+	assert_int_equal(c.errlen, 0);
+	cap_free(&c);
 }
 
 static void test_render_text(void **state)
@@ -435,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_render_node_program_error),
 		cmocka_unit_test(test_status_program),
 		cmocka_unit_test(test_yaml),
+		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_status_not_a_status),
 		cmocka_unit_test(test_clean_c1_and_bidi),
 	};

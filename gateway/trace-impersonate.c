@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Impersonation in the traces flow (kubectl --as, --as-group), as the
+ * Kubernetes API server's impersonation filter does it: the headers
+ * Impersonate-User and Impersonate-Group are read (bounded, checked),
+ * and after authentication the authenticated user needs verb impersonate
+ * on users/NAME and on groups/NAME for each group, at the cluster scope;
+ * then the request acts as that user, with those groups and
+ * system:authenticated, and its audit records carry both identities.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "gateway/http.h"
+#include "gateway/trace-int.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+static void impersonation_granted(struct trace_req *t)
+{
+	struct kube_user as = { 0 };
+	size_t n = 0;
+	bool has_auth = false;
+
+	as.username = strdup(t->imp_user);
+	as.groups = calloc(t->nimp_groups + 2, sizeof(*as.groups));
+	for (size_t i = 0; as.groups && i < t->nimp_groups; i++) {
+		if (!(as.groups[n++] = strdup(t->imp_groups[i])))
+			break;
+		has_auth |= !strcmp(t->imp_groups[i], "system:authenticated");
+	}
+	if (as.groups && !has_auth && strcmp(t->imp_user, "system:anonymous"))
+		as.groups[n++] = strdup("system:authenticated");
+	if (!as.username || !as.groups || (n && !as.groups[n - 1])) {
+		kube_user_release(&as);
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	t->real_user = t->user;
+	t->user = as;
+	t->impersonating = true;
+	trace_authenticated(t);
+}
+
+/*
+ * Impersonation as the API server does it (impersonation filter): the
+ * authenticated user needs verb impersonate on users/NAME and on
+ * groups/NAME for each group asked, at the cluster scope; then the
+ * request acts as that user, with those groups and system:authenticated.
+ */
+void trace_impersonate_step(struct trace_req *t)
+{
+	struct kube_resource_attrs a = { .verb = "impersonate", .group = "", .version = "v1" };
+
+	if (t->imp_next > t->nimp_groups) {
+		impersonation_granted(t);
+		return;
+	}
+	if (t->imp_next == 0) {
+		a.resource = "users";
+		a.name = t->imp_user;
+	} else {
+		a.resource = "groups";
+		a.name = t->imp_groups[t->imp_next - 1];
+	}
+	trace_step_sar(t, STEP_SAR_IMPERSONATE, &a);
+}
+
+static bool impersonation_name_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (!n || n > TRACE_MAX_IMPERSONATE_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < '!' || v[i] > '~')
+			return false;
+	return true;
+}
+
+/* Impersonate-User and Impersonate-Group (kubectl --as, --as-group); the
+ * other impersonation headers are refused rather than ignored.  -1 when
+ * t was refused (and freed). */
+int trace_impersonation_headers(struct trace_req *t, const struct http_request *req)
+{
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const char *name = req->headers[i].name, *v = req->headers[i].value;
+
+		if (strncasecmp(name, "Impersonate-", 12))
+			continue;
+		if (strcasecmp(name, "Impersonate-User") && strcasecmp(name, "Impersonate-Group")) {
+			trace_refusef(t, 400, NULL, "header \"%.64s\" is not supported (only Impersonate-User and Impersonate-Group)",
+				      name);
+			return -1;
+		}
+		if (!impersonation_name_ok(v)) {
+			trace_refusef(t, 400, NULL, "header \"%s\": want a name of 1 to %u printable characters",
+				      name, TRACE_MAX_IMPERSONATE_NAME);
+			return -1;
+		}
+		if (!strcasecmp(name, "Impersonate-User")) {
+			if (t->imp_user) {
+				trace_refuse(t, 400, "more than one Impersonate-User header", NULL);
+				return -1;
+			}
+			t->imp_user = strdup(v);
+			if (!t->imp_user)
+				goto oom;
+			continue;
+		}
+		if (t->nimp_groups >= TRACE_MAX_IMPERSONATE_GROUPS) {
+			trace_refusef(t, 400, NULL, "more than %u Impersonate-Group headers",
+				      TRACE_MAX_IMPERSONATE_GROUPS);
+			return -1;
+		}
+		if (!t->imp_groups) {
+			t->imp_groups = calloc(TRACE_MAX_IMPERSONATE_GROUPS + 1, sizeof(*t->imp_groups));
+			if (!t->imp_groups)
+				goto oom;
+		}
+		t->imp_groups[t->nimp_groups] = strdup(v);
+		if (!t->imp_groups[t->nimp_groups])
+			goto oom;
+		t->nimp_groups++;
+	}
+	if (t->nimp_groups && !t->imp_user) {
+		trace_refuse(t, 400, "Impersonate-Group without Impersonate-User: groups are impersonated only with a user",
+			     NULL);
+		return -1;
+	}
+	return 0;
+oom:
+	trace_refuse(t, 500, "out of memory", NULL);
+	return -1;
+}
