@@ -19,66 +19,7 @@ tap_ok "stack starts (kubesim, runner, gateway, two pods)"
 out=$TG_WORK/out
 err=$TG_WORK/err
 stats=$TG_WORK/flood.stats
-python3 - "$TG_RUNNER_PORT" "$stats" >"$TG_WORK/flood.log" 2>&1 <<'PY' &
-import errno, os, selectors, socket, sys, time
-port, stats = int(sys.argv[1]), sys.argv[2]
-PEERS = ["127.0.0.%d" % i for i in range(2, 12)]
-PER_PEER = 20
-sel = selectors.DefaultSelector()
-conns = {}            # socket -> [peer, slow, next drip time, connected]
-reopen = []           # (time, peer, slow): reopened 0.1 s after the runner closed it
-attempts = peak = closed = 0
-def open_one(peer, slow):
-    global attempts
-    s = socket.socket()
-    s.setblocking(False)
-    s.bind((peer, 0))
-    try:
-        s.connect(("127.0.0.1", port))
-    except BlockingIOError:
-        pass
-    except OSError:
-        s.close()
-        return
-    attempts += 1
-    conns[s] = [peer, slow, time.monotonic() + 0.5, False]
-    sel.register(s, selectors.EVENT_READ)
-for peer in PEERS:
-    for k in range(PER_PEER):
-        open_one(peer, k % 2 == 1)
-last = 0
-while True:
-    for key, _ in sel.select(timeout=0.05):
-        s = key.fileobj
-        try:
-            d = s.recv(4096)
-        except OSError:
-            d = b""
-        if not d:     # closed by the runner: reopen it a little later
-            peer, slow = conns[s][0], conns[s][1]
-            sel.unregister(s)
-            s.close()
-            del conns[s]
-            closed += 1
-            reopen.append((time.monotonic() + 0.1, peer, slow))
-    now = time.monotonic()
-    while reopen and reopen[0][0] <= now:
-        _, peer, slow = reopen.pop(0)
-        open_one(peer, slow)
-    for s, c in list(conns.items()):
-        if c[1] and now >= c[2]:   # slow: a TLS handshake record, one byte at a time
-            c[2] = now + 0.5
-            try:
-                s.send(b"\x16")
-            except OSError:
-                pass
-    peak = max(peak, len(conns))
-    if now - last > 0.5:
-        last = now
-        with open(stats + ".tmp", "w") as f:
-            f.write("%d %d %d %d\n" % (len(conns), attempts, closed, peak))
-        os.rename(stats + ".tmp", stats)
-PY
+python3 "$(dirname "$0")/flood.py" "$TG_RUNNER_PORT" "$stats" 20 half-slow >"$TG_WORK/flood.log" 2>&1 &
 FLOOD_PID=$!
 TG_PIDS+=("$FLOOD_PID")
 flood_field() { awk -v i="$1" '{ print $i }' "$stats" 2>/dev/null; }
