@@ -336,3 +336,23 @@ unsigned httpc_active(const struct httpc *h)
 {
 	return h->n;
 }
+
+CURL *httpc_mtls_easy(const char *url, const char *ca, const char *cert, const char *key)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, key);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "tracegate/0.1");
+	return e;
+}

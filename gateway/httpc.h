@@ -53,6 +53,11 @@ bool httpc_xfer_paused(const struct httpc_xfer *x);
 long httpc_xfer_status(const struct httpc_xfer *x);
 unsigned httpc_active(const struct httpc *h);
 
+/* A handle for url over mutual TLS (a runner): https only, no redirects,
+ * the peer verified against ca (name included), our certificate and key,
+ * TLS 1.2 or later, no .netrc.  NULL when out of memory. */
+CURL *httpc_mtls_easy(const char *url, const char *ca, const char *cert, const char *key);
+
 /* A convenience for small JSON calls: collects the body (at most max
  * bytes, -E2BIG beyond) and calls done once. */
 typedef void (*httpc_body_fn)(int result, long http_status, const char *body, size_t len,

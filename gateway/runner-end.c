@@ -114,23 +114,12 @@ static void end_fetch_answer(int result, long status, const char *body, size_t l
 static int end_fetch_ask(struct gw_end_fetch *f)
 {
 	const struct gw_config *cfg = f->gw->cfg;
-	CURL *e = curl_easy_init();
+	CURL *e = httpc_mtls_easy(f->url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
 
 	if (!e)
 		return -ENOMEM;
-	curl_easy_setopt(e, CURLOPT_URL, f->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_CAINFO, cfg->runner_ca);
-	curl_easy_setopt(e, CURLOPT_SSLCERT, cfg->runner_cert);
-	curl_easy_setopt(e, CURLOPT_SSLKEY, cfg->runner_key);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "tracegate/0.1");
 	return httpc_fetch(f->gw->httpc, e, NULL, END_MAX_BODY, end_fetch_answer, f, &f->x);
 }
 

@@ -1325,7 +1325,7 @@ static int leg_start(struct trace_req *t, struct leg *l)
 		return -ENOMEM;
 	if (asprintf(&url, "%s/v1/sessions", l->runner->url) < 0)
 		return -ENOMEM;
-	e = curl_easy_init();
+	e = httpc_mtls_easy(url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
 	if (!e)
 		return -ENOMEM;
 	if (!(n = curl_slist_append(h, "Content-Type: application/json")) || !(h = n) ||
@@ -1335,21 +1335,10 @@ static int leg_start(struct trace_req *t, struct leg *l)
 		curl_easy_cleanup(e);
 		return -ENOMEM;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_CAINFO, cfg->runner_ca);
-	curl_easy_setopt(e, CURLOPT_SSLCERT, cfg->runner_cert);
-	curl_easy_setopt(e, CURLOPT_SSLKEY, cfg->runner_key);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, text);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, TRACE_RUNNER_CONNECT_MS);
 	/* A hard stop in case a runner never ends its session. */
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)(t->duration + TRACE_RUNNER_GRACE_S));
-	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "tracegate/0.1");
 	ndjson_init(&l->split, cfg->limits.max_line_bytes);
 	buf_init(&l->errbody, TRACE_MAX_RUNNER_ERROR_BODY);
 	return httpc_start(t->gw->httpc, e, h, &leg_ops, l, &l->x);
