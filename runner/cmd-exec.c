@@ -2,10 +2,18 @@
 /*
  * tracegate-runner exec: run one program locally and print like bpftrace.
  *
- *   tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]
+ *   tracegate-runner exec [-e PROG | -f FILE] [-q] [-o FILE] [-p PID | -c CMD]
+ *                         [--cgroup DIR] [--policy FILE]
  *                         [--duration SECONDS] [--cache-dir DIR]
  *                         [--max-map-entries N] [--rate N] [--cpu-budget F]
  *                         [--summary] [ARGS...]
+ *
+ * -q, -o, -p and -c as bpftrace 0.17: no "Attaching N probes...", the
+ * output to FILE (the "\n\n" before the exit-time maps stays on stdout,
+ * as 0.17), uprobes/usdt armed in PID only, CMD (split at spaces, found
+ * on PATH) started held until every probe is attached, its pid the
+ * "cpid" builtin and the -p of uprobes/usdt, the run ending when it exits
+ * (SIGKILL to it when the run ends first).
  *
  * --summary prints the end record (reason and counts, as a session's
  * NDJSON "end" line) on stderr.
@@ -16,6 +24,9 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,28 +51,177 @@
 #define EXEC_MAX_RATE        4294967295ull      /* events per second */
 #define EXEC_MAX_CPU_BUDGET  1024.0             /* CPUs */
 
+#define EXEC_MAX_CMD_ARGS 255                   /* -c: bpftrace's maxargs - 1 */
+
 static int stop_pipe[2] = { -1, -1 };
+static volatile pid_t child_pid;          /* -c: the command, until reaped */
 
 static void on_signal(int sig)
 {
 	int saved = errno;
 	char c = (char)sig;
 
+	if (sig == SIGCHLD) {
+		/* only the command's end stops the run: the compile jail's
+		 * children are waited for by their own pids */
+		pid_t p = child_pid;
+		int st;
+
+		if (p <= 0 || waitpid(p, &st, WNOHANG) != p) {
+			errno = saved;
+			return;
+		}
+		child_pid = 0;
+	}
 	if (write(stop_pipe[1], &c, 1) < 0) {
 		/* the pipe is full: a stop is already pending */
 	}
 	errno = saved;
 }
 
+struct child {
+	pid_t pid;
+	int go;                /* write end: a byte releases the command */
+};
+
+/* bpftrace 0.17's resolve_binary_path for a command: a name with a '/' is
+ * itself, else the first executable of that name on PATH */
+static int find_cmd(const char *name, char **ret)
+{
+	const char *path = getenv("PATH"), *p, *e;
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		if (stat(name, &st) < 0 || !S_ISREG(st.st_mode) || access(name, X_OK) < 0)
+			return -ENOENT;
+		*ret = strdup(name);
+		return *ret ? 0 : -ENOMEM;
+	}
+	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
+		_cleanup_free_ char *f = NULL;
+
+		e = strchrnul(p, ':');
+		if (e == p)
+			continue;
+		if (asprintf(&f, "%.*s/%s", (int)(e - p), p, name) < 0)
+			return -ENOMEM;
+		if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0) {
+			*ret = TAKE_PTR(f);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* -c CMD: fork the command, held on a pipe until child_release() */
+static int child_start(const char *cmd, struct child *c)
+{
+	_cleanup_free_ char *copy = strdup(cmd), *file = NULL;
+	char *argv[EXEC_MAX_CMD_ARGS + 1];
+	size_t n = 0;
+	int go[2], r;
+
+	if (!copy)
+		return -ENOMEM;
+	/* as 0.17: split at spaces, no shell quoting */
+	for (char *tok = copy, *sp; tok; tok = sp) {
+		sp = strchr(tok, ' ');
+		if (sp)
+			*sp++ = '\0';
+		if (!*tok)
+			continue;
+		if (n == EXEC_MAX_CMD_ARGS) {
+			log_error("-c: too many arguments for command (more than %d)", EXEC_MAX_CMD_ARGS);
+			return -E2BIG;
+		}
+		argv[n++] = tok;
+	}
+	argv[n] = NULL;
+	if (!n) {
+		log_error("-c: empty command");
+		return -EINVAL;
+	}
+	r = find_cmd(argv[0], &file);
+	if (r < 0) {
+		log_error("-c: path \"%s\" does not exist or is not executable", argv[0]);
+		return r;
+	}
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	c->pid = fork();
+	if (c->pid < 0) {
+		r = -errno;
+		close(go[0]);
+		close(go[1]);
+		return r;
+	}
+	if (c->pid == 0) {
+		char b;
+
+		close(go[1]);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		/* as bpftrace: the command ends with us */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (read(go[0], &b, 1) != 1)
+			_exit(11);           /* the run ended before attaching */
+		execv(file, argv);
+		fprintf(stderr, "child: failed to execve: %s: %s\n", file, strerror(errno));
+		_exit(12);
+	}
+	close(go[0]);
+	c->go = go[1];
+	return 0;
+}
+
+static void child_release(struct child *c)
+{
+	if (c->go >= 0) {
+		if (write(c->go, "g", 1) != 1) {
+			/* the command died before its start: its SIGCHLD stops us */
+		}
+		close(c->go);
+		c->go = -1;
+	}
+}
+
+/* the run is over: a command still running is killed, as bpftrace */
+static void child_end(struct child *c)
+{
+	sigset_t set, old;
+	pid_t p;
+
+	if (c->go >= 0) {
+		close(c->go);
+		c->go = -1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	p = child_pid;
+	child_pid = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (p > 0) {
+		kill(p, SIGKILL);
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
 struct exec_out {
 	bool final_header;     /* the "\n\n" before the exit-time maps */
+	bool quiet;            /* -q: no "Attaching N probes..." */
+	FILE *f;               /* stdout, or -o FILE */
+	struct child *child;   /* -c, or NULL */
 };
 
 static int out_output(void *ctx, uint64_t cgid, const char *text, size_t len)
 {
-	(void)ctx;
+	struct exec_out *eo = ctx;
+
 	(void)cgid;
-	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+	if (fwrite(text, 1, len, eo->f) != len || fflush(eo->f) != 0)
 		return errno == EPIPE ? -EPIPE : -EIO;
 	return 0;
 }
@@ -76,39 +236,48 @@ static int out_map(void *ctx, json_t *rec)
 	int r;
 
 	if (!print && !eo->final_header) {
+		/* bpftrace 0.17 writes these to its stdout even under -o */
 		eo->final_header = true;
 		fputs("\n\n", stdout);
+		fflush(stdout);
 	}
 	r = tg_map_format(&b, rec, (uint64_t)top, (uint64_t)div);
 	if (r < 0)
 		return r;
-	if (fwrite(b.s, 1, b.len, stdout) != b.len || fflush(stdout) != 0)
+	if (fwrite(b.s, 1, b.len, eo->f) != b.len || fflush(eo->f) != 0)
 		return errno == EPIPE ? -EPIPE : -EIO;
 	return 0;
 }
 
 static int out_status(void *ctx, const char *phase, json_t *details)
 {
-	(void)ctx;
+	struct exec_out *eo = ctx;
+
 	if (!strcmp(phase, "compiled")) {
 		json_int_t n = json_integer_value(json_object_get(details, "probes"));
 
-		printf("Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
-		fflush(stdout);
+		if (eo->quiet)
+			return 0;
+		fprintf(eo->f, "Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
+		fflush(eo->f);
 	} else if (!strcmp(phase, "loaded")) {
 		json_t *progs = json_object_get(details, "programs"), *p;
 		size_t i;
 
-		printf("Loaded %zu program%s into the kernel (nothing attached):\n",
-		       json_array_size(progs), json_array_size(progs) == 1 ? "" : "s");
+		fprintf(eo->f, "Loaded %zu program%s into the kernel (nothing attached):\n",
+			json_array_size(progs), json_array_size(progs) == 1 ? "" : "s");
 		json_array_foreach(progs, i, p)
-			printf("  %s  %s  %s\n", json_string_value(json_object_get(p, "function")),
-			       json_string_value(json_object_get(p, "section")),
-			       json_string_value(json_object_get(p, "probe")));
-		fflush(stdout);
-	} else if (!strcmp(phase, "attached") && getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED")) {
-		fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stderr);
-		fflush(stderr);
+			fprintf(eo->f, "  %s  %s  %s\n", json_string_value(json_object_get(p, "function")),
+				json_string_value(json_object_get(p, "section")),
+				json_string_value(json_object_get(p, "probe")));
+		fflush(eo->f);
+	} else if (!strcmp(phase, "attached")) {
+		if (getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED")) {
+			fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stderr);
+			fflush(stderr);
+		}
+		if (eo->child)
+			child_release(eo->child);
 	}
 	return 0;
 }
@@ -122,12 +291,18 @@ static int out_warning(void *ctx, const char *msg)
 
 static void usage(void)
 {
-	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [--cgroup DIR] [--policy FILE]\n"
+	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [-q] [-o FILE] [-p PID | -c 'CMD']\n"
+	      "                             [--cgroup DIR] [--policy FILE]\n"
 	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
 	      "                             [--max-map-entries N] [--max-map-bytes N] [--rate N]\n"
 	      "                             [--max-output-bytes N]\n"
 	      "                             [--cpu-budget F]\n"
-	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n",
+	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n"
+	      "  -q          keep messages quiet (no \"Attaching N probes...\")\n"
+	      "  -o FILE     write the program's output to FILE\n"
+	      "  -p PID      arm uprobes and usdt probes in process PID only\n"
+	      "  -c 'CMD'    run CMD (split at spaces) once every probe is attached, as -p\n"
+	      "              its pid (the cpid builtin); the run ends when it exits\n",
 	      stderr);
 }
 
@@ -152,8 +327,8 @@ static int scope_from_dir(const char *dir, struct scope *s)
 int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "policy", required_argument, NULL, 'p' },
+		{ "cgroup", required_argument, NULL, 'G' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "max-map-entries", required_argument, NULL, 'M' },
@@ -168,6 +343,10 @@ int cmd_exec(int argc, char **argv)
 	};
 	_cleanup_free_ char *text = NULL, *err = NULL;
 	const char *prog = NULL, *file = NULL, *cgroup = NULL, *cache = NULL, *policy = NULL;
+	const char *outfile = NULL, *cmd = NULL;
+	_cleanup_fclose_ FILE *outf = NULL;
+	struct child child = { .pid = -1, .go = -1 };
+	uint64_t tpid = 0;
 	struct scope scope = { 0 };
 	struct engine_limits lim = { .sz = sizeof(lim) };
 	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &lim };
@@ -182,12 +361,21 @@ int cmd_exec(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:f:hqo:p:c:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': prog = optarg; break;
 		case 'f': file = optarg; break;
-		case 'c': cgroup = optarg; break;
-		case 'p': policy = optarg; break;
+		case 'G': cgroup = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'q': out.quiet = true; break;
+		case 'o': outfile = optarg; break;
+		case 'c': cmd = optarg; break;
+		case 'p':
+			if (parse_u64(optarg, &tpid) < 0 || !tpid || tpid > 4194304) {
+				log_error("-p \"%s\": expected a process id (1..4194304)", optarg);
+				return 2;
+			}
+			break;
 		case 'C': cache = optarg; break;
 		case 'd':
 			if (parse_u64(optarg, &secs) < 0 || secs > EXEC_MAX_DURATION_S) {
@@ -258,6 +446,28 @@ int cmd_exec(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	if (tpid && cmd) {
+		log_error("exec: give at most one of -p PID and -c CMD");
+		return 2;
+	}
+	if ((tpid || cmd) && cgroup) {
+		/* under a scope uprobes follow the scope's processes, and the
+		 * command would run outside it, untraced */
+		log_error("exec: %s cannot be combined with --cgroup", tpid ? "-p" : "-c");
+		return 2;
+	}
+	if (tpid && kill((pid_t)tpid, 0) < 0 && errno == ESRCH) {
+		log_error("-p %llu: no such process", (unsigned long long)tpid);
+		return 1;
+	}
+	if (outfile) {
+		outf = fopen(outfile, "we");
+		if (!outf) {
+			log_error("-o \"%s\": %s", outfile, strerror(errno));
+			return 1;
+		}
+	}
+	out.f = outf ? outf : stdout;
 	if (file) {
 		r = read_file(file, TG_MAX_SOURCE_BYTES, &text, &len);
 		if (r < 0) {
@@ -310,6 +520,31 @@ int cmd_exec(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (cmd) {
+		struct sigaction sc = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
+		sigset_t set, old;
+
+		/* the handler knows the pid before the command can end */
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		sigprocmask(SIG_BLOCK, &set, &old);
+		sigaction(SIGCHLD, &sc, NULL);
+		r = child_start(cmd, &child);
+		if (r >= 0)
+			child_pid = child.pid;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (r < 0) {
+			if (r != -ENOENT && r != -E2BIG && r != -EINVAL)
+				log_error("-c: %s", strerror(-r));
+			scope_release(&scope);
+			return 1;
+		}
+		out.child = &child;
+		eo.pid = child.pid;
+		eo.cpid = child.pid;
+	} else {
+		eo.pid = (pid_t)tpid;
+	}
 	/* a closed stdout (| head) is EPIPE from write, not a kill: the
 	 * engine then stops and detaches, and we exit quietly as bpftrace */
 	signal(SIGPIPE, SIG_IGN);
@@ -328,10 +563,14 @@ int cmd_exec(int argc, char **argv)
 	    parse_u64(getenv("BPFTRACE_CAT_BYTES_MAX"), &eo.cat_bytes_max) < 0) {
 		log_error("BPFTRACE_CAT_BYTES_MAX \"%s\": expected a number of bytes",
 			  getenv("BPFTRACE_CAT_BYTES_MAX"));
+		if (cmd)
+			child_end(&child);
 		scope_release(&scope);
 		return 2;
 	}
 	r = engine_run(&eo, &sink, &out, &res, &err);
+	if (cmd)
+		child_end(&child);
 	/* the named uprobes a scoped run made (runner/uprobe-attach.h) */
 	if (eo.scope)
 		(void)upods_remove_group(NULL, getpid());

@@ -1132,6 +1132,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 		diag_err(o, &diag, ret_err);
 		goto fail;
 	}
+	p->sem.cpid = (uint64_t)(o->cpid > 0 ? o->cpid : 0);
 	r = sem_analyse_in(&p->sem, p->prog, p->pl.probe_tp, o->params, o->nparams, o->cache_dir, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
@@ -1245,6 +1246,7 @@ static int memo_key(const struct engine_prog *p, char out[65])
 	for (size_t i = 0; i < p->o.nparams; i++)
 		memo_str(&b, p->o.params[i]);
 	memo_u64(&b, p->o.scope != NULL);
+	memo_u64(&b, p->sem.cpid);      /* "cpid" is a constant in the code */
 	memo_u64(&b, p->nlevels);
 	for (size_t i = 0; i < p->nlevels; i++)
 		memo_u64(&b, (uint64_t)p->levels[i]);
@@ -1466,6 +1468,8 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 			real++;
 	if (!run.stop && !run.err && real) {
 		ld.scope = o->scope;
+		if (!o->scope)
+			ld.pid = o->pid;
 		ld.progress = progress_cb;
 		ld.progress_ctx = &run;
 		run.attach_total = attach_count(&p->pl);

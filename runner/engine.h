@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "policy/tpfields.h"
 #include "runner/compile.h"
@@ -95,6 +96,13 @@ struct engine_opts {
 	 * with params, before anything else happens: a session runs only the
 	 * form its gateway decided on.  NULL: no such check (local exec). */
 	const char *canonical;
+	/* exec -p PID / -c CMD (bpftrace 0.17's meaning): usdt probes armed
+	 * in this process only (uprobes and the rest are not narrowed);
+	 * ignored under a scope.  0: none */
+	pid_t pid;
+	/* exec -c CMD: the command's pid, the value of the "cpid" builtin
+	 * (an error when 0, as bpftrace "without child command") */
+	pid_t cpid;
 };
 
 struct engine_result {

@@ -535,7 +535,7 @@ static int attach_usdt(struct loader *l, struct bpf_program *prog, const struct 
 		l->usdt_events += npids * pp->sites;
 	}
 	for (size_t i = 0; i < npids; i++) {
-		struct bpf_link *lk = bpf_program__attach_usdt(prog, pids ? pids[i] : -1, pp->path,
+		struct bpf_link *lk = bpf_program__attach_usdt(prog, pids ? pids[i] : l->pid ? l->pid : -1, pp->path,
 							      pp->provider, pp->func, NULL);
 
 		if (!lk) {

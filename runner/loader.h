@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "runner/probes.h"
 #include "runner/scope.h"
 #include "runner/uprobe-attach.h"
@@ -46,6 +47,10 @@ struct loader {
 	 * probes are armed in the scope's processes only (uprobe-attach.h) */
 	const struct scope *scope;
 	struct upods upods;
+	/* set before loader_attach without a scope: usdt probes armed in
+	 * this process only (exec -p / -c, as bpftrace 0.17; its uprobes
+	 * stay on every process); 0: every process */
+	pid_t pid;
 	size_t usdt_events;         /* per-site, per-process usdt perf events made */
 	/* set before loader_attach (may be NULL): called after each
 	 * attachment with the number made so far; a negative return ends

@@ -808,6 +808,16 @@ static int expr(struct sctx *c, struct tg_node *n)
 			a->t = (struct sem_type){ .k = ST_STR, .slen = 16 };
 			return 0;
 		}
+		if (!strcmp(n->str, "cpid")) {
+			/* the child's pid, a constant as in bpftrace */
+			if (!c->s->cpid)
+				return sem_err(c, n->loc, TG_ETYPE,
+					   "cpid cannot be used without child command");
+			a->t = T_U64;
+			a->is_const = true;
+			a->cval = (int64_t)c->s->cpid;
+			return 0;
+		}
 		if (!strcmp(n->str, "username")) {
 			a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_USERNAME, .slen = 8 };
 			return 0;
@@ -1181,7 +1191,10 @@ int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_forma
 {
 	int r;
 
+	uint64_t cpid = s->cpid;    /* the caller's, kept */
+
 	memset(s, 0, sizeof(*s));
+	s->cpid = cpid;
 	s->prog = prog;
 	s->params = params;
 	s->nparams = nparams;

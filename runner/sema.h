@@ -177,6 +177,7 @@ struct sem {
 	struct sem_site *sites;
 	size_t nsites;
 	bool uses_elapsed;
+	uint64_t cpid;                /* "cpid": set by the caller before sem_analyse; 0: no child */
 	bool uses_stacks;             /* kstack/ustack: tg_st<frames> maps */
 	bool stack_frames[SEM_STACK_FRAMES + 1]; /* frame counts used */
 	const char *strs[SEM_MAX_STRS]; /* strftime formats, cgroup_path filters */
