@@ -2,6 +2,7 @@
 /*
  * tracegate-runner exec: run one program locally and print like bpftrace.
  *
+ *   tracegate-runner exec -l[v] [PATTERN]
  *   tracegate-runner exec [-e PROG | -f FILE] [-q] [-o FILE] [-p PID | -c CMD]
  *                         [--cgroup DIR] [--policy FILE]
  *                         [--duration SECONDS] [--cache-dir DIR]
@@ -40,6 +41,7 @@
 #include "policy/output.h"
 #include "runner/commands.h"
 #include "runner/engine.h"
+#include "runner/exec-list.h"
 #include "runner/exec-policy.h"
 #include "runner/jail.h"
 #include "runner/scope.h"
@@ -291,13 +293,16 @@ static int out_warning(void *ctx, const char *msg)
 
 static void usage(void)
 {
-	fputs("usage: tracegate-runner exec [-e PROG | -f FILE] [-q] [-o FILE] [-p PID | -c 'CMD']\n"
+	fputs("usage: tracegate-runner exec -l[v] [PATTERN]\n"
+	      "       tracegate-runner exec [-e PROG | -f FILE] [-q] [-o FILE] [-p PID | -c 'CMD']\n"
 	      "                             [--cgroup DIR] [--policy FILE]\n"
 	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
 	      "                             [--max-map-entries N] [--max-map-bytes N] [--rate N]\n"
 	      "                             [--max-output-bytes N]\n"
 	      "                             [--cpu-budget F]\n"
 	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n"
+	      "  -l [PATTERN] list the probes whose name matches the glob PATTERN;\n"
+	      "              -lv adds each tracepoint's fields\n"
 	      "  -q          keep messages quiet (no \"Attaching N probes...\")\n"
 	      "  -o FILE     write the program's output to FILE\n"
 	      "  -p PID      arm uprobes and usdt probes in process PID only\n"
@@ -347,6 +352,7 @@ int cmd_exec(int argc, char **argv)
 	_cleanup_fclose_ FILE *outf = NULL;
 	struct child child = { .pid = -1, .go = -1 };
 	uint64_t tpid = 0;
+	bool list = false, verbose = false;
 	struct scope scope = { 0 };
 	struct engine_limits lim = { .sz = sizeof(lim) };
 	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &lim };
@@ -361,13 +367,15 @@ int cmd_exec(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:f:hqo:p:c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:f:hqo:p:c:lv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': prog = optarg; break;
 		case 'f': file = optarg; break;
 		case 'G': cgroup = optarg; break;
 		case 'P': policy = optarg; break;
 		case 'q': out.quiet = true; break;
+		case 'l': list = true; break;
+		case 'v': verbose = true; break;
 		case 'o': outfile = optarg; break;
 		case 'c': cmd = optarg; break;
 		case 'p':
@@ -437,6 +445,25 @@ int cmd_exec(int argc, char **argv)
 			usage();
 			return 2;
 		}
+	}
+	if (verbose && !list) {
+		log_error("exec: -v is supported only with -l (-lv: tracepoint fields)");
+		return 2;
+	}
+	if (list) {
+		const char *pattern = optind < argc ? argv[optind] : NULL;
+
+		if (prog || file || cmd || tpid || argc - optind > 1) {
+			log_error("exec: -l [PATTERN] takes no program, -c, -p or second pattern");
+			return 2;
+		}
+		signal(SIGPIPE, SIG_IGN);
+		r = exec_list(pattern, verbose, stdout, &err);
+		if (r < 0 && r != -EPIPE) {
+			fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
+			return 1;
+		}
+		return 0;
 	}
 	/* like bpftrace: the program file may be the first argument */
 	if (!prog && !file && optind < argc)

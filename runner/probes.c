@@ -100,6 +100,11 @@ static const struct swev swevs[] = {
 	{ "bpf-output", NULL, PERF_COUNT_SW_BPF_OUTPUT, 1 },
 };
 
+const char *plan_software_event(size_t i)
+{
+	return i < ARRAY_SIZE(swevs) ? swevs[i].name : NULL;
+}
+
 static int perf_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
 {
 	struct plan_prog *p;

@@ -70,4 +70,8 @@ int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct
 void plan_share(struct plan *pl, size_t probe);
 void plan_release(struct plan *pl);
 
+/* The software events software:NAME attaches (bpftrace's list), in the
+ * order bpftrace documents them; NULL past the last. */
+const char *plan_software_event(size_t i);
+
 #endif

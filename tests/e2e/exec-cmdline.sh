@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bpftrace's command line for tracegate-runner exec: -q, -o FILE, -c 'CMD'
-# with the cpid builtin, -p PID; each compared with bpftrace 0.17 on this
+# with the cpid builtin, -l [PATTERN] and -lv, -p PID; each compared with bpftrace 0.17 on this
 # machine where it is installed (stdout only: 0.17 prints a RLIMIT_MEMLOCK
 # complaint on stderr here).
 source "$(dirname "$0")/lib.sh"
@@ -149,7 +149,63 @@ refuse "-p of a process that does not exist" '-p 4194304: no such process' -p 41
 refuse "-p that is not a pid" '-p "12x": expected a process id' -p 12x -e 'BEGIN { exit(); }'
 refuse "-c with --cgroup" '-c cannot be combined with --cgroup' -c /bin/true --cgroup / -e 'BEGIN { exit(); }'
 
-# 4. -p PID: usdt probes armed in that process only (bpftrace 0.17: -p
+# 4. -l [PATTERN], -lv: bpftrace 0.17's listing (a sorted set of full
+# names matched whole against the glob; -lv a tracepoint's fields as its
+# format file declares them, common_ ones left out)
+TRACEFS=/sys/kernel/tracing
+[ -r "$TRACEFS/available_events" ] || TRACEFS=/sys/kernel/debug/tracing
+tg -l >"$work/l" 2>"$work/l.err"
+rc=$?
+LC_ALL=C sort -u "$TRACEFS/available_events" | sed 's/^/tracepoint:/' >"$work/l.want"
+if [ $rc -eq 0 ] && diff "$work/l.want" <(grep '^tracepoint:' "$work/l") >"$work/diff" &&
+	grep -qx 'software:cpu-clock:' "$work/l" && LC_ALL=C sort -c "$work/l"; then
+	tap_ok "exec cmdline: -l lists every tracepoint ($(grep -c '^tracepoint:' "$work/l")) and the software events, sorted"
+else
+	tap_fail "exec cmdline: -l lists every tracepoint and the software events, sorted" "rc=$rc" "$(head -20 "$work/diff" "$work/l.err")"
+fi
+if [ -n "$BT" ]; then
+	"$BT" -l 2>/dev/null | grep '^tracepoint:' >"$work/bt.l"
+	if diff "$work/bt.l" <(grep '^tracepoint:' "$work/l") >"$work/diff"; then
+		tap_ok "exec cmdline: -l: the tracepoints as bpftrace 0.17 lists them"
+	else
+		tap_fail "exec cmdline: -l: the tracepoints as bpftrace 0.17 lists them" "$(head -20 "$work/diff")"
+	fi
+fi
+tg -l '*sched_switch*' >"$work/lg" 2>&1
+check "exec cmdline: -l '*sched_switch*' matches the whole name" \
+	test "$(cat "$work/lg")" = tracepoint:sched:sched_switch
+tg -l 'software:cpu*' >"$work/ls" 2>&1
+check "exec cmdline: -l 'software:cpu*' lists the software events by name" \
+	test "$(cat "$work/ls")" = "$(printf 'software:cpu-clock:\nsoftware:cpu-migrations:')"
+tg -l 'tracepoint:sched:sched_switc' >"$work/ln" 2>&1
+rc=$?
+check "exec cmdline: -l of a pattern that matches nothing prints nothing, exit 0" \
+	test $rc -eq 0 -a ! -s "$work/ln"
+# (0.17 here prints software and hardware globs back as "software:GLOB:"
+# lines; docs/compat.md)
+for pat in 'tracepoint:sched:*' 'tracepoint:syscalls:sys_enter_open*' 'software:cpu-clock'; do
+	tg -l "$pat" >"$work/lp" 2>&1
+	same_as_bpftrace "-l '$pat'" "$work/lp" -l "$pat"
+done
+tg -lv 'tracepoint:sched:sched_switch' >"$work/lv" 2>&1
+want='tracepoint:sched:sched_switch
+    char prev_comm[16]
+    pid_t prev_pid
+    int prev_prio
+    long prev_state
+    char next_comm[16]
+    pid_t next_pid
+    int next_prio'
+check "exec cmdline: -lv prints a tracepoint's fields as bpftrace" test "$(cat "$work/lv")" = "$want"
+tg -lv 'tracepoint:syscalls:sys_enter_openat' >"$work/lv2" 2>&1
+check "exec cmdline: -lv keeps a pointer's declaration (const char * filename)" \
+	grep -qx '    const char \* filename' "$work/lv2"
+tg -lv 'tracepoint:*' >"$work/lvall" 2>&1
+same_as_bpftrace "-lv of every tracepoint ($(wc -l <"$work/lvall") lines)" "$work/lvall" -lv 'tracepoint:*'
+refuse "-l with a program" '-l \[PATTERN\] takes no program' -l -e 'BEGIN { exit(); }'
+refuse "-v without -l" '-v is supported only with -l' -v -e 'BEGIN { exit(); }'
+
+# 5. -p PID: usdt probes armed in that process only (bpftrace 0.17: -p
 # "enable USDT probes on PID"; uprobes and tracepoints are not narrowed)
 if [ ! -x "$PY" ] || ! readelf -n "$PY" 2>/dev/null | grep -q 'Name: function__entry'; then
 	tap_skip_or_fail "exec cmdline: -p narrows usdt" "$PY with usdt probes is not installed"
