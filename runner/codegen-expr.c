@@ -633,6 +633,25 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		return small_record(g, !strcmp(f, "print") ? REC_PRINT_MAP : !strcmp(f, "clear") ? REC_CLEAR : REC_ZERO,
 				    (uint32_t)g->s->maps[sem_of(n->kids[0])->map].id, top, div);
 	}
+	if (!strcmp(f, "has_key")) {
+		struct tg_node mapn = *n->kids[0];
+		const struct tg_node *k = n->kids[1];
+		const struct sem_map *m = &g->s->maps[sem_of(n->kids[0])->map];
+		char kp[48];
+
+		if (m->kind == MK_HIST || m->kind == MK_LHIST)
+			return cg_err(g, n->loc, TG_EUNSUPPORTED, "has_key(): not supported on a %s() map",
+				      m->kind == MK_HIST ? "hist" : "lhist");
+		mapn.kids = k->kind == TG_N_TUPLE ? k->kids : &n->kids[1];
+		mapn.nkids = k->kind == TG_N_TUPLE ? k->nkids : 1;
+		r = key_build(g, &mapn, NULL, kp, sizeof(kp));
+		if (r < 0)
+			return r;
+		r = tmp_int(g, v, false, "0");
+		if (r < 0)
+			return r;
+		return cg_emit(g, "%s = bpf_map_lookup_elem(&tg_m%d, %s) != 0;", v->e, m->id, kp);
+	}
 	if (!strcmp(f, "delete")) {
 		char kp[48];
 

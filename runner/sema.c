@@ -612,6 +612,28 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 			return r;
 		return site_arg(c, n->kids[0], &c->s->sites[a->site]);
 	}
+	if (!strcmp(f, "has_key")) {
+		/* bpftrace 0.2x (docs/stdlib.md "has_key"): has_key(@m, k),
+		 * a key of several parts as a tuple (1, "x"); the map node
+		 * gets the analysis of @m[k] (codegen rebuilds that node) */
+		struct tg_node tmp;
+		const struct tg_node *k;
+
+		if (n->nkids != 2 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
+			return sem_err(c, n->loc, TG_ETYPE, "has_key(): takes a map and a key: has_key(@m, k)");
+		k = n->kids[1];
+		tmp = *n->kids[0];
+		tmp.kids = k->kind == TG_N_TUPLE ? k->kids : &n->kids[1];
+		tmp.nkids = k->kind == TG_N_TUPLE ? k->nkids : 1;
+		if (!tmp.nkids)
+			return sem_err(c, k->loc, TG_ETYPE, "has_key(): an empty key");
+		r = map_ref(c, &tmp, &m);
+		if (r < 0)
+			return r;
+		n->kids[0]->aux = tmp.aux;
+		a->t = T_U64;
+		return 0;
+	}
 	if (!strcmp(f, "delete")) {
 		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP)
 			return sem_err(c, n->loc, TG_ETYPE, "delete(): takes one map element");
