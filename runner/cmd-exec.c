@@ -158,9 +158,14 @@ static int child_start(const char *cmd, struct child *c)
 		return r;
 	}
 	if (c->pid == 0) {
+		sigset_t none;
 		char b;
 
 		close(go[1]);
+		/* the mask survives execve: SIGCHLD is blocked here (cmd_exec) */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGCHLD, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);

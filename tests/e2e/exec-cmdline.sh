@@ -139,6 +139,16 @@ else
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
 fi
 
+# the command starts with no signal blocked or ignored by the runner
+# (grep itself is the command: a shell would clear its mask)
+tg -c "/bin/grep -E ^Sig(Blk|Ign): /proc/self/status" -e 'BEGIN { }' >"$work/mask" 2>"$work/mask.err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(grep '^Sig' "$work/mask")" = "$(printf 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000')" ]; then
+	tap_ok "exec cmdline: -c: the command starts with no signal blocked or ignored"
+else
+	tap_fail "exec cmdline: -c: the command starts with no signal blocked or ignored" "rc=$rc" "$(cat "$work/mask" "$work/mask.err" 2>&1)"
+fi
+
 refuse "cpid without -c" '^stdin:1:[0-9]+: ERROR: cpid cannot be used without child command' \
 	-e 'BEGIN { printf("%d\n", cpid); exit(); }'
 refuse "-c of a command that does not exist" 'path "tg_no_such_cmd_xyz" does not exist or is not executable' \
