@@ -165,3 +165,53 @@ int buf_add_json_escaped(struct buf *b, const char *s, size_t len)
 	}
 	return r;
 }
+
+size_t utf8_valid_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;   /* no surrogates */
+		return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;   /* nothing past U+10FFFF */
+		return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 &&
+			       (s[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+int buf_add_utf8(struct buf *b, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i = 0, run = 0;
+	int r;
+
+	while (i + run < len) {
+		size_t n = utf8_valid_len(p + i + run, len - i - run);
+
+		if (n) {
+			run += n;
+			continue;
+		}
+		r = buf_add(b, p + i, run);
+		if (r == 0)
+			r = buf_add(b, "\xef\xbf\xbd", 3);   /* U+FFFD */
+		if (r < 0)
+			return r;
+		i += run + 1;
+		run = 0;
+	}
+	return buf_add(b, p + i, run);
+}

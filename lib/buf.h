@@ -43,6 +43,17 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_consume(struct buf *b, size_t n);
 /* Adds s with JSON string escaping (no surrounding quotes). */
 int buf_add_json_escaped(struct buf *b, const char *s, size_t len);
+/*
+ * Adds len bytes of data made valid UTF-8 as JSON (jansson) accepts it:
+ * each byte that does not start a valid sequence (a stray continuation,
+ * an overlong form, a surrogate, past U+10FFFF, a sequence cut short)
+ * becomes U+FFFD.  Bytes from a traced program (printf text, str(), comm,
+ * map keys) are anything; a JSON string of them must still be one.
+ */
+int buf_add_utf8(struct buf *b, const void *data, size_t len);
+/* The length of the valid UTF-8 sequence at s (n > 0 bytes), 0 if s[0]
+ * does not start one. */
+size_t utf8_valid_len(const unsigned char *s, size_t n);
 
 static inline void buf_releasep(struct buf *b)
 {

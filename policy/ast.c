@@ -190,13 +190,28 @@ static int print_list(struct buf *b, struct tg_node *const *kids, size_t n)
 	return r;
 }
 
-static int print_string(struct buf *b, const char *s, size_t len)
+int tg_string_quote(struct buf *b, const char *s, size_t len)
 {
 	int r = buf_addc(b, '"');
 
 	for (size_t i = 0; i < len && r == 0; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t n;
 
+		/* A byte that is not part of valid UTF-8 (a "\xff" escape) is
+		 * written as an escape too: the canonical form travels in JSON
+		 * strings (the request to the runners, the audit record),
+		 * which must be valid UTF-8.  Valid UTF-8 stays as it is. */
+		if (c >= 0x80) {
+			n = utf8_valid_len((const unsigned char *)s + i, len - i);
+			if (!n) {
+				r = buf_printf(b, "\\%03o", c);
+				continue;
+			}
+			r = buf_add(b, s + i, n);
+			i += n - 1;
+			continue;
+		}
 		switch (c) {
 		case '\n': r = buf_adds(b, "\\n"); break;
 		case '\t': r = buf_adds(b, "\\t"); break;
@@ -222,7 +237,7 @@ static int print_expr(struct buf *b, const struct tg_node *n)
 		return (n->flags & TG_F_HEX) ? buf_printf(b, "0x%llx", (unsigned long long)n->u64)
 					     : buf_printf(b, "%llu", (unsigned long long)n->u64);
 	case TG_N_STR:
-		return print_string(b, n->str ? n->str : "", n->str ? (size_t)n->u64 : 0);
+		return tg_string_quote(b, n->str ? n->str : "", n->str ? (size_t)n->u64 : 0);
 	case TG_N_BUILTIN:
 	case TG_N_VAR:
 	case TG_N_IDENT:

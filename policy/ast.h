@@ -254,6 +254,11 @@ int tg_diag_format(const struct tg_diag *diag, const char *name, const char *src
  * parsed with parameters, one trailing comment line per parameter
  * (`// $1 = "value"`, JSON-quoted).  Caller frees. */
 int tg_program_print(const struct tg_program *prog, char **ret);
+/* A string literal as the canonical form writes it, quotes included: it
+ * lexes back to the same bytes, and is valid UTF-8 whatever they are
+ * (control characters and bytes outside valid UTF-8 as octal escapes). */
+struct buf;
+int tg_string_quote(struct buf *b, const char *s, size_t len);
 /* tg_program_print and its SHA-256 in hex (65 bytes with the NUL). */
 int tg_program_canonical(const struct tg_program *prog, char **ret_text, char ret_sha[65]);
 

@@ -929,26 +929,10 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 				return tg_diag_setf(diag, sloc, 1, -TG_EPARSE,
 						    "string in attach point contains a NUL byte");
 			/* re-quoted so that it lexes back to the same bytes (control
-			 * characters escaped); the parser's splitter decodes it */
-			r = buf_addc(&b, '"');
-			for (size_t i = 0; i < s.len && r == 0; i++) {
-				unsigned char ch = (unsigned char)s.s[i];
-
-				if (ch == '"' || ch == '\\')
-					r = buf_printf(&b, "\\%c", ch);
-				else if (ch == '\n')
-					r = buf_adds(&b, "\\n");
-				else if (ch == '\t')
-					r = buf_adds(&b, "\\t");
-				else if (ch == '\r')
-					r = buf_adds(&b, "\\r");
-				else if (ch < 0x20 || ch == 0x7f)
-					r = buf_printf(&b, "\\%03o", ch);
-				else
-					r = buf_addc(&b, (char)ch);
-			}
-			if (r == 0)
-				r = buf_addc(&b, '"');
+			 * characters and bytes outside valid UTF-8 escaped, as
+			 * every string of the canonical form); the parser's
+			 * splitter decodes it */
+			r = tg_string_quote(&b, s.s, s.len);
 		} else if (is_digit(c)) {
 			/* as written (bpftrace rewrites it in decimal, but then "00"
 			 * and "x1f" glue into a different number when read back) */

@@ -104,6 +104,20 @@ static int diag_err(const struct engine_opts *o, const struct tg_diag *d, char *
 
 /* ---- maps -> records ---------------------------------------------------- */
 
+/* A JSON string of bytes the traced program chose (str(), comm, a string
+ * literal with \x escapes, printf text): anything, so made valid UTF-8
+ * first (U+FFFD for each byte that is not), where json_stringn would
+ * refuse them and a map or an output record would be lost as if memory
+ * had run out. */
+static json_t *json_text(const char *s, size_t len)
+{
+	_cleanup_buf_ struct buf t = BUF_INIT(0);
+
+	if (buf_add_utf8(&t, s, len) < 0)
+		return NULL;
+	return json_stringn(t.s, t.len);
+}
+
 static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, json_t *e)
 {
 	_cleanup_buf_ struct buf text = BUF_INIT(64 * 1024);
@@ -125,12 +139,12 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 
 			if (values_format(&run->vals, &m->keys[i], p, true, &t) < 0)
 				return -ENOMEM;
-			r = json_array_append_new(kv, json_stringn(t.s, t.len));
+			r = json_array_append_new(kv, json_text(t.s, t.len));
 			buf_add(&text, t.s, t.len);
 		} else if (m->keys[i].k == ST_STR) {
 			size_t n = strnlen((const char *)p, m->keys[i].slen);
 
-			r = json_array_append_new(kv, json_stringn((const char *)p, n));
+			r = json_array_append_new(kv, json_text((const char *)p, n));
 			buf_add(&text, p, n);
 		} else {
 			uint64_t u;
@@ -147,7 +161,7 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 		if (r < 0)
 			return -ENOMEM;
 	}
-	return json_object_set_new(e, "key", json_stringn(text.s, text.len)) < 0 ? -ENOMEM : 0;
+	return json_object_set_new(e, "key", json_text(text.s, text.len)) < 0 ? -ENOMEM : 0;
 }
 
 /* Sums a per-CPU value (count, sum, hist bucket) or combines pairs. */
@@ -347,13 +361,13 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			return NULL;
 		switch (m->kind) {
 		case MK_STR:
-			json_object_set_new(e, "value", json_stringn((const char *)val, strnlen((const char *)val, vs)));
+			json_object_set_new(e, "value", json_text((const char *)val, strnlen((const char *)val, vs)));
 			break;
 		case MK_TEXT: {
 			_cleanup_buf_ struct buf t = BUF_INIT(ENGINE_MAX_OUTPUT);
 
 			if (values_format(&run->vals, &m->val, val, false, &t) < 0 ||
-			    json_object_set_new(e, "value", json_stringn(t.s, t.len)) < 0)
+			    json_object_set_new(e, "value", json_text(t.s, t.len)) < 0)
 				return NULL;
 			break;
 		}
@@ -495,8 +509,23 @@ static bool output_fits(struct run *run, size_t len)
 	return false;
 }
 
-static int output(struct run *run, uint64_t cgid, struct buf *b)
+/* The text is made valid UTF-8 here, once, for every sink: each carries
+ * it in a JSON string (json_text says why).  What maxOutputBytes counts is
+ * the text delivered. */
+static int output(struct run *run, uint64_t cgid, struct buf *raw)
 {
+	_cleanup_buf_ struct buf clean = BUF_INIT(0);
+	struct buf *b = raw;
+
+	for (size_t i = 0, n; i < raw->len; i += n) {
+		n = utf8_valid_len((const unsigned char *)raw->s + i, raw->len - i);
+		if (!n) {
+			if (buf_add_utf8(&clean, raw->s, raw->len) < 0)
+				return -ENOMEM;
+			b = &clean;
+			break;
+		}
+	}
 	if (!output_fits(run, b->len))
 		return 0;
 	run->res->output_bytes += b->len;

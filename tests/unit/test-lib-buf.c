@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include "lib/buf.h"
 #include "lib/errors.h"
 #include "lib/log.h"
@@ -48,6 +49,48 @@ static void test_buf_json_escape(void **state)
 	assert_int_equal(buf_add_json_escaped(&b, "a\"b\\c\n\x01", 7), 0);
 	assert_string_equal(b.s, "a\\\"b\\\\c\\n\\u0001");
 	buf_release(&b);
+}
+
+/* Bytes a traced program chose (comm, str(), "\\xff") become a string
+ * jansson accepts: each invalid byte one U+FFFD, valid UTF-8 untouched. */
+static void test_buf_utf8(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{ "plain", 5, "plain" },
+		{ "a\xff" "b", 3, "a\xef\xbf\xbd" "b" },
+		{ "\xc3\xa9t\xc3\xa9", 5, "\xc3\xa9t\xc3\xa9" },
+		{ "\xc3", 1, "\xef\xbf\xbd" },                       /* cut short */
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },           /* overlong '/' */
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* a surrogate */
+		{ "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf0\x9f\x90\x9d", 4, "\xf0\x9f\x90\x9d" },
+		{ "\"}\n{\"type\":\"end\"\x80", 17, "\"}\n{\"type\":\"end\"\xef\xbf\xbd" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT(64);
+		json_t *j;
+
+		assert_int_equal(buf_add_utf8(&b, cases[i].in, cases[i].len), 0);
+		assert_int_equal(b.len, strlen(cases[i].want));
+		assert_memory_equal(b.s, cases[i].want, b.len);
+		j = json_stringn(b.s, b.len);
+		assert_non_null(j);
+		json_decref(j);
+		buf_release(&b);
+	}
+	/* the limit holds: 8 invalid bytes would take 24 */
+	{
+		struct buf b = BUF_INIT(16);
+
+		assert_int_equal(buf_add_utf8(&b, "\xff\xff\xff\xff\xff\xff\xff\xff", 8), -E2BIG);
+		buf_release(&b);
+	}
 }
 
 static void test_parse_numbers(void **state)
@@ -124,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_buf_never_null),
 		cmocka_unit_test(test_buf_limit),
 		cmocka_unit_test(test_buf_json_escape),
+		cmocka_unit_test(test_buf_utf8),
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_strerror),

@@ -457,6 +457,24 @@ static void test_probes(void **state)
 	tg_program_free(p);
 	check_error("uprobe:\"a\\0\":f { }", -TG_EPARSE, 1, 8, "string in attach point contains a NUL byte");
 
+	/* bytes outside valid UTF-8 (\xff, a cut \xc3) are escaped in the
+	 * canonical form, which travels in JSON (the runner's request, the
+	 * audit record); valid UTF-8 stays as written */
+	{
+		static const char bytes[] = "uprobe:\"/b\\xff\":f { printf(\"x\\xffy\\xc3\\n\"); @[\"\\xfe\"] = \"\xc3\xa9\"; }";
+		char *canon = round_trip("bytes", bytes, strlen(bytes));
+
+		for (size_t i = 0, n; canon[i]; i += n) {
+			n = utf8_valid_len((const unsigned char *)canon + i, strlen(canon + i));
+			if (!n)
+				fail_msg("canonical form is not valid UTF-8 at byte %zu:\n%s", i, canon);
+		}
+		assert_non_null(strstr(canon, "uprobe:\"/b\\377\":f"));
+		assert_non_null(strstr(canon, "printf(\"x\\377y\\303\\n\")"));
+		assert_non_null(strstr(canon, "@[\"\\376\"] = \"\xc3\xa9\""));
+		free(canon);
+	}
+
 	p = parse_ok("BEGIN:* { }");
 	assert_string_equal(p->probes[0].attach[0].raw, "BEGIN:*");
 	assert_null(p->probes[0].attach[0].func);
