@@ -10,30 +10,64 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "gateway/http.h"
+#include "gateway/route.h"
 #include "gateway/trace-int.h"
 #include "lib/util.h"
 #include "lib/banned.h"
+
+#define SA_PREFIX "system:serviceaccount:"
+
+/*
+ * As the API server's serviceaccount.SplitUsername: a user name
+ * system:serviceaccount:NS:NAME with a valid namespace and name is that
+ * ServiceAccount, whose impersonation is verb impersonate on
+ * serviceaccounts/NAME in NS (not on users: a grant to impersonate users
+ * does not reach ServiceAccounts); any other name is a user.
+ */
+static void impersonation_split_sa(struct trace_req *t)
+{
+	const char *rest = t->imp_user + strlen(SA_PREFIX), *colon;
+
+	t->imp_sa_ns[0] = '\0';
+	t->imp_sa_name = NULL;
+	if (strncmp(t->imp_user, SA_PREFIX, strlen(SA_PREFIX)) || !(colon = strchr(rest, ':')) ||
+	    strchr(colon + 1, ':') || !route_valid_label(rest, (size_t)(colon - rest), ROUTE_MAX_NAMESPACE) ||
+	    !route_valid_subdomain(colon + 1))
+		return;
+	memcpy(t->imp_sa_ns, rest, (size_t)(colon - rest));
+	t->imp_sa_ns[colon - rest] = '\0';
+	t->imp_sa_name = colon + 1;
+}
 
 static void impersonation_granted(struct trace_req *t)
 {
 	struct kube_user as = { 0 };
 	size_t n = 0;
-	bool has_auth = false;
+	bool has_auth = false, oom = false;
+	char sa_ns_group[sizeof("system:serviceaccounts:") + ROUTE_MAX_NAMESPACE];
 
 	as.username = strdup(t->imp_user);
-	as.groups = calloc(t->nimp_groups + 2, sizeof(*as.groups));
-	for (size_t i = 0; as.groups && i < t->nimp_groups; i++) {
-		if (!(as.groups[n++] = strdup(t->imp_groups[i])))
-			break;
+	as.groups = calloc(t->nimp_groups + 4, sizeof(*as.groups));
+	oom = !as.username || !as.groups;
+	for (size_t i = 0; !oom && i < t->nimp_groups; i++) {
+		oom = !(as.groups[n++] = strdup(t->imp_groups[i]));
 		has_auth |= !strcmp(t->imp_groups[i], "system:authenticated");
 	}
-	if (as.groups && !has_auth && strcmp(t->imp_user, "system:anonymous"))
-		as.groups[n++] = strdup("system:authenticated");
-	if (!as.username || !as.groups || (n && !as.groups[n - 1])) {
+	/* a ServiceAccount impersonated without groups has its own, as the
+	 * API server gives them (serviceaccount.MakeGroupNames) */
+	if (!oom && t->imp_sa_name && !t->nimp_groups) {
+		snprintf(sa_ns_group, sizeof(sa_ns_group), "system:serviceaccounts:%s", t->imp_sa_ns);
+		oom = !(as.groups[n++] = strdup("system:serviceaccounts")) ||
+		      !(as.groups[n++] = strdup(sa_ns_group));
+	}
+	if (!oom && !has_auth && strcmp(t->imp_user, "system:anonymous"))
+		oom = !(as.groups[n++] = strdup("system:authenticated"));
+	if (oom) {
 		kube_user_release(&as);
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
@@ -58,7 +92,11 @@ void trace_impersonate_step(struct trace_req *t)
 		impersonation_granted(t);
 		return;
 	}
-	if (t->imp_next == 0) {
+	if (t->imp_next == 0 && t->imp_sa_name) {
+		a.resource = "serviceaccounts";
+		a.namespace = t->imp_sa_ns;
+		a.name = t->imp_sa_name;
+	} else if (t->imp_next == 0) {
 		a.resource = "users";
 		a.name = t->imp_user;
 	} else {
@@ -130,6 +168,8 @@ int trace_impersonation_headers(struct trace_req *t, const struct http_request *
 			     NULL);
 		return -1;
 	}
+	if (t->imp_user)
+		impersonation_split_sa(t);
 	return 0;
 oom:
 	trace_refuse(t, 500, "out of memory", NULL);

@@ -93,6 +93,11 @@ struct trace_req {
 	char *imp_user;
 	char **imp_groups;             /* NULL-terminated, or NULL */
 	size_t nimp_groups, imp_next;
+	/* imp_user names a ServiceAccount (system:serviceaccount:NS:NAME,
+	 * a valid namespace and name): its namespace, "" for a user, and
+	 * its name, pointing into imp_user */
+	char imp_sa_ns[ROUTE_MAX_NAMESPACE + 1];
+	const char *imp_sa_name;
 	struct kube_user real_user;
 	bool impersonating;
 	struct trace_body tb;
