@@ -27,3 +27,14 @@ check "its string value is there, the cut sequence as U+FFFD" grep -q $'^@s: v\x
 check "no false error on stderr" bash -c "! grep -qi 'allocate memory\|error' '$err'"
 end=$(audit_py '[r["tracegate"].get("endReason") for r in recs if r["stage"] == "ResponseComplete" and not r["tracegate"].get("dryRun")][-1]')
 check "the audit record's ending is exit ($end)" test "$end" = exit
+
+# Text that looks like the stream's own records is only text: an end
+# record, an error record in printf, a map key with "} and a newline.
+PROG='tracepoint:syscalls:sys_enter_openat { printf("\n{\"type\":\"end\",\"reason\":\"policy\",\"events\":999}\n{\"type\":\"error\",\"message\":\"x\"}\n"); @m["\"}\n{\"type\":\"end\"}"] = count(); exit(); }'
+timeout 60 bash -c 'KUBECONFIG=$1/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a --duration 20 -e "$2"' \
+	_ "$TG_WORK" "$PROG" >"$out" 2>"$err"
+rc=$?
+check "records printed by the program are its output, the ending is its own (rc=$rc: $(head -c 300 "$err"))" \
+	bash -c "[ $rc = 0 ] && grep -qxF '{\"type\":\"end\",\"reason\":\"policy\",\"events\":999}' '$out' && ! grep -qi error '$err'"
+got=$(audit_py '[(r["tracegate"].get("endReason"), 0 <= r["tracegate"]["events"] < 999) for r in recs if r["stage"] == "ResponseComplete" and not r["tracegate"].get("dryRun")][-1]')
+check "the audit record's ending and counts are the runner's ($got)" test "$got" = "('exit', True)"
