@@ -67,7 +67,9 @@ check "nothing left loaded after the closed stdout" wait_for 10 no_progs_left
 # ---- only the trace's creator may stop it ----------------------------------------------
 kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
 bg=$!
-wait_for 30 grep -q '"phase":"attached"' "$TG_WORK/bg.out"
+# attached (the stream starts once a runner has compiled: slow on a loaded machine)
+wait_for 180 grep -q '"phase":"attached"' "$TG_WORK/bg.out" ||
+	tap_fail "the trace attached within 180 s" "$(tail -3 "$TG_WORK/bg.err")"
 id=$(head -1 "$TG_WORK/bg.out" | json_get 'd["trace"]')
 del() { # del USER ID: the DELETE as USER, prints the HTTP code
 	curl -s -o "$TG_WORK/del.out" -w '%{http_code}' --cacert "$TG_CERTS/ca.crt" -X DELETE \
@@ -91,7 +93,9 @@ check "nothing left loaded at the end" wait_for 10 no_progs_left
 # (TRACE_STOP_GRACE_S) the gateway ends the trace, that node failed.
 kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
 bg=$!
-wait_for 30 grep -q '"phase":"attached"' "$TG_WORK/bg.out"
+# attached (the stream starts once a runner has compiled: slow on a loaded machine)
+wait_for 180 grep -q '"phase":"attached"' "$TG_WORK/bg.out" ||
+	tap_fail "the trace attached within 180 s" "$(tail -3 "$TG_WORK/bg.err")"
 id=$(head -1 "$TG_WORK/bg.out" | json_get 'd["trace"]')
 for p in $(sessions); do kill -STOP "$p"; done
 code=$(del alice "$id")
