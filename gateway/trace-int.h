@@ -65,6 +65,7 @@ struct leg {
 	const char *fail_reason;       /* with error: runner-lost, node-failed, policy, program-error, error */
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
 	bool stop_sent;                /* half-closed: the runner ends gracefully */
+	json_t *compiled;              /* a dry run: the node's "compiled" status */
 
 	/* print() maps (trace-print.c): while this leg's print waits to be
 	 * merged with the other nodes' of the same tick (blocked_on), its
@@ -137,6 +138,7 @@ struct trace_req {
 	size_t nlegs;
 	size_t legs_done;
 	json_t *maps;
+	char *dry_msg;                 /* a dry run: the decision, as check prints it */
 	size_t map_bytes;
 	uint64_t bytes;
 	bool session_counted;

@@ -73,6 +73,7 @@ static void leg_release(struct leg *l)
 	free(l->end_reason);
 	free(l->error);
 	free(l->refusal);
+	json_decref(l->compiled);
 }
 
 void trace_free(struct trace_req *t)
@@ -100,6 +101,7 @@ void trace_free(struct trace_req *t)
 		leg_release(&t->legs[i]);
 	free(t->legs);
 	json_decref(t->maps);
+	free(t->dry_msg);
 	json_decref(t->denials);
 	free(t->policy);
 	if (t->have_decision)
@@ -882,7 +884,7 @@ static int trace_concurrency(struct trace_req *t)
 	uint64_t user = 0, ns = 0;
 
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
-		if (o == t || o->step != STEP_STREAM)
+		if (o == t || o->step != STEP_STREAM || o->route.dry_run)
 			continue;
 		if (!strcmp(o->route.ns, t->route.ns))
 			ns++;
@@ -957,42 +959,17 @@ void trace_step_decide(struct trace_req *t)
 	if (t->duration > (int64_t)cfg->limits.max_duration_s)
 		t->duration = cfg->limits.max_duration_s;
 
+	/* A dry run (kubectl trace check) goes on as a run does, up to the
+	 * load: each node's runner checks the program (trace_finish_checked);
+	 * it holds no trace slot of the policy's, the runners' sessions do
+	 * count in maxSessions. */
 	if (t->route.dry_run) {
-		_cleanup_(json_decrefp) json_t *obj = NULL;
-		_cleanup_free_ char *text = NULL;
-		const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
-		_cleanup_free_ char *dmsg = dry_run_message(explained);
-
-		r = trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run",
-				"dryRun", &aerr);
-		if (r < 0) {
-			trace_refusef(t, 503, NULL, "audit log unwritable: %s", aerr ? aerr : tg_strerror(r));
+		t->dry_msg = dry_run_message(explained);
+	} else {
+		r = trace_concurrency(t);
+		if (r < 0)
 			return;
-		}
-		/* A Trace object, plus the decision at the top (message,
-		 * policy, pods, nodes, limits) where `kubectl trace check`
-		 * reads it: the same words as `tracegate policy check`. */
-		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
-				" s:s, s:s, s:o, s:o, s:o}",
-				"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
-				"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
-				t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
-				"Checked", "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
-				"policy", t->policy, "message", dmsg ? dmsg : "allowed", "policy",
-				t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
-				"limits", trace_limits_json(t));
-		text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-		trace_log(t, 200, "dryRun");
-		if (t->conn)
-			(void)http_conn_respond(t->conn, 200, "application/json", hdrs, text ? text : "{}",
-						text ? strlen(text) : 2);
-		t->conn = NULL;
-		trace_free(t);
-		return;
 	}
-	r = trace_concurrency(t);
-	if (r < 0)
-		return;
 	if (t->gw->nsessions >= cfg->limits.max_sessions) {
 		trace_refusef(t, 429, NULL, "too many traces running (limit \"maxSessions\" is %u)",
 			      cfg->limits.max_sessions);
@@ -1146,6 +1123,21 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 
 	if (!type)
 		return -EINVAL;
+	if (t->route.dry_run) {
+		/* a check streams its "compiled" status and its end, no more */
+		if (!strcmp(type, "status") && json_is_string(json_object_get(rec, "phase")) &&
+		    !strcmp(json_string_value(json_object_get(rec, "phase")), "compiled")) {
+			json_decref(l->compiled);
+			l->compiled = json_deep_copy(rec);
+		} else if (!strcmp(type, "end")) {
+			leg_end(l, rec);
+		} else if (!strcmp(type, "error")) {
+			const char *m = json_string_value(json_object_get(rec, "message"));
+
+			trace_leg_fail(l, "node \"%s\": %s", l->runner->node, m ? m : "error");
+		}
+		return 0;
+	}
 	if (!strcmp(type, "map") && json_is_true(json_object_get(rec, "print")))
 		return trace_print_map(l, rec, len);
 	if (!strcmp(type, "map"))
@@ -1209,8 +1201,9 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 				      MIN(len, TRACE_MAX_RUNNER_ERROR_BODY - l->errbody.len));
 		return 0;
 	}
-	/* The first runner that answers 200 starts the client's stream. */
-	if (!t->stream_started)
+	/* The first runner that answers 200 starts the client's stream (a
+	 * check answers once every node has: trace_finish_checked). */
+	if (!t->stream_started && !t->route.dry_run)
 		trace_stream_begin(t);
 	/* Backpressure: the client is behind; hold the runner until it drains. */
 	if (t->conn && http_conn_congested(t->conn))
@@ -1352,6 +1345,11 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	 * against the node's real formats (policy/tpfields.h) */
 	if (body && t->decision.tracepoint_fields &&
 	    json_object_set(body, "tracepointFields", t->decision.tracepoint_fields) < 0) {
+		json_decref(body);
+		return NULL;
+	}
+	/* a check: the runner stops before the load */
+	if (body && t->route.dry_run && json_object_set_new(body, "dryRun", json_true()) < 0) {
 		json_decref(body);
 		return NULL;
 	}
@@ -1604,6 +1602,59 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 }
 
 /*
+ * A dry run whose runners all answered: every node checked the program
+ * (the end reason "checked") is a 200 with a Trace object and the
+ * decision at the top (message, policy, pods, nodes, limits: what
+ * `kubectl trace check` prints, the same words as `tracegate policy
+ * check`) and what each node compiled; a node that refused or failed is
+ * the refusal a run would have had (trace_finish_unstarted).  t is freed.
+ */
+static void trace_finish_checked(struct trace_req *t, const char *reason)
+{
+	_cleanup_(json_decrefp) json_t *obj = NULL, *compiled = json_array();
+	_cleanup_free_ char *text = NULL;
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+		json_t *probes = json_object_get(l->compiled, "probes");
+		json_t *object = json_object_get(l->compiled, "object");
+
+		if (!l->error && (!l->end_reason || strcmp(l->end_reason, "checked") || !l->compiled)) {
+			l->fail_reason = "node-failed";
+			trace_leg_fail(l, "node \"%s\": the runner did not check the program (end \"%s\")",
+				       l->runner->node, l->end_reason ? l->end_reason : "none");
+		}
+		if (l->error) {
+			trace_finish_unstarted(t, reason);
+			return;
+		}
+		json_array_append_new(compiled, json_pack("{s:s, s:O, s:O}", "node", l->runner->node, "probes",
+							  probes ? probes : json_null(), "object",
+							  object ? object : json_null()));
+	}
+	obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
+			" s:s, s:s, s:o, s:o, s:o, s:O}",
+			"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
+			"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
+			t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
+			"Checked", "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
+			"policy", t->policy, "message", t->dry_msg ? t->dry_msg : "allowed", "policy",
+			t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
+			"limits", trace_limits_json(t), "compiled", compiled ? compiled : json_null());
+	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run", "dryRun",
+			NULL) < 0)
+		log_error("audit %s: end of dry run not recorded", t->audit_id);
+	text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	trace_log(t, 200, "dryRun");
+	if (t->conn)
+		(void)http_conn_respond(t->conn, 200, "application/json", hdrs, text ? text : "{}",
+					text ? strlen(text) : 2);
+	t->conn = NULL;
+	trace_free(t);
+}
+
+/*
  * Ends a stream: merged maps, the end line, ResponseComplete.  why is
  * NULL when every runner ended on its own, else the reason ("stop").
  * t is freed.
@@ -1640,6 +1691,10 @@ void trace_finish(struct trace_req *t, const char *why)
 		}
 	trace_counts_sum(t, &c);
 	reason = why ? why : trace_end_reason(t);
+	if (t->route.dry_run && t->conn) {
+		trace_finish_checked(t, reason);
+		return;
+	}
 	if (!t->stream_started && t->conn) {
 		trace_finish_unstarted(t, reason);
 		return;
