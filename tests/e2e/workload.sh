@@ -131,6 +131,12 @@ if [ $rc -eq 0 ] && grep -qx "  pods: team-a/web-a, team-a/web-a2" "$out" &&
 else
 	tap_fail "check deployment/web: pods web-a and web-a2 on node-1 and node-2" "rc=$rc" "$(cat "$out" "$err")"
 fi
+check "check deployment/web: compiled and verified on both nodes' runners" \
+	grep -qx "  compiled and verified on: node-1 (1 probe), node-2 (1 probe)" "$out"
+kt alice check deployment/web -n team-a -e 'tracepoint:syscalls:sys_enter_opnat { }' >"$out" 2>"$err"
+rc=$?
+check "check deployment/web of a misspelled tracepoint: exit 4, each node's why in bpftrace's form (rc=$rc)" \
+	bash -c "[ '$rc' = 4 ] && grep -q '^program:1:1: ERROR: no probe of the program exists here' '$out' '$err'"
 kt alice check rs/web-7c9f8b6d5 -n team-a -e "$PROG" >"$out" 2>"$err"
 check "check rs/web-7c9f8b6d5: the same two pods" grep -qx "  pods: team-a/web-a, team-a/web-a2" "$out"
 
