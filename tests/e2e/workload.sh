@@ -317,6 +317,9 @@ else
 	kill -9 "$ktpid" 2>/dev/null
 fi
 
+# node-2's runner back for what follows (a check runs on every node's runner)
+runner_node_start node-2 "$PORT2" || tap_fail "node-2's runner restarts" "$(tail -3 "$TG_WORK/runner-node-2.log")"
+
 # 7. the audit record lists every pod and node, and the failure
 got=$(audit_py '[(r["tracegate"]["target"], r["tracegate"]["pods"], r["tracegate"]["nodes"]) for r in recs if r["stage"] == "ResponseStarted" and r["annotations"]["authorization.k8s.io/decision"] == "allow" and r["tracegate"]["target"] == "deployment/web"][0]' 2>&1)
 check "the audit record lists every pod and node" \
