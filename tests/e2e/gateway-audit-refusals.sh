@@ -58,7 +58,7 @@ gw_restart "{\"path\": \"$TG_AUDIT\", \"refusals\": {\"perSourceRate\": $SRC_RAT
 
 TRACES=$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces
 hdrs=$TG_WORK/headers
-nrec() { grep -c . "$TG_AUDIT" 2>/dev/null || echo 0; }
+nrec() { local n; n=$(grep -c . "$TG_AUDIT" 2>/dev/null); echo "${n:-0}"; }   # grep -c prints 0 and fails on an empty file
 # req NAME CURL-ARGS...: one request; sets CODE and ID (its Audit-ID header)
 req() {
 	local name=$1
