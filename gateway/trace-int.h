@@ -30,6 +30,7 @@ struct event;
 struct httpc_xfer;
 struct gw_end_fetch;
 struct tg_program;
+struct print_group;
 
 enum trace_step {
 	STEP_AUTHN,
@@ -64,6 +65,20 @@ struct leg {
 	const char *fail_reason;       /* with error: runner-lost, node-failed, policy, program-error, error */
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
 	bool stop_sent;                /* half-closed: the runner ends gracefully */
+	json_t *compiled;              /* a dry run: the node's "compiled" status */
+
+	/* print() maps (trace-print.c): while this leg's print waits to be
+	 * merged with the other nodes' of the same tick (blocked_on), its
+	 * next records wait in held ([{"r": record, "n": bytes}]), so its
+	 * order is kept; its transfer's end waits behind them (done_deferred) */
+	struct print_group *blocked_on;
+	json_t *held;
+	size_t held_bytes;
+	json_t *nprints;               /* {map name: print records seen} */
+	bool end_seen;                 /* its end record arrived (maybe held) */
+	bool done_deferred;
+	int done_result;
+	char *done_err;
 };
 
 struct trace_req {
@@ -128,6 +143,7 @@ struct trace_req {
 	size_t nlegs;
 	size_t legs_done;
 	json_t *maps;
+	char *dry_msg;                 /* a dry run: the decision, as check prints it */
 	size_t map_bytes;
 	uint64_t bytes;
 	bool session_counted;
@@ -140,6 +156,14 @@ struct trace_req {
 	bool stop_requested;
 	char stopped_by[37];           /* the Audit-ID of the DELETE */
 	struct event *stop_timer;      /* the grace: then the legs are cut */
+
+	/* print() maps waiting for every node's of the same tick (trace-print.c) */
+	struct print_group *groups;
+	size_t print_bytes;            /* of the groups waiting */
+	json_t *print_emitted;         /* {map name: highest tick emitted} */
+	struct event *print_timer;     /* the earliest group's deadline; held ends */
+	bool print_pumping;
+	bool print_flushing;           /* the trace ends: prints go out as they come */
 };
 
 /* trace.c */
@@ -191,6 +215,32 @@ void trace_step_stop(struct trace_req *t);
 void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
 /* A leg's runner has answered 200: if a stop is pending, half-close it. */
 void trace_leg_answered(struct leg *l);
+
+/* trace.c: one record of a runner, in its leg's order: relayed, merged
+ * or recorded (a print() map goes to trace_print_map) */
+int trace_leg_record(struct leg *l, json_t *rec, size_t len);
+/* The end of a leg's transfer that waited behind its held records;
+ * true when that ended the trace (t is freed). */
+bool trace_leg_done_finish(struct leg *l);
+int trace_emit(struct trace_req *t, json_t *obj);
+void trace_leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* trace-print.c: print() maps merged across nodes per tick */
+/* How long the first node's print of a tick waits for the other nodes'. */
+#define TRACE_PRINT_WAIT_MS 2000
+/* A leg's records held behind its waiting print, at most (then the
+ * print goes out with the nodes that came). */
+#define TRACE_PRINT_HOLD_BYTES (4u << 20)
+/* A print() map record of leg l (stolen reference not taken). */
+int trace_print_map(struct leg *l, json_t *rec, size_t len);
+/* true when l waits on a print: rec (not taken) is held behind it. */
+bool trace_print_hold(struct leg *l, json_t *rec, size_t len);
+/* A leg ended or failed: groups it no longer blocks go out. */
+void trace_print_pump(struct trace_req *t);
+/* The trace ends: every waiting print goes out, every held record is
+ * replayed. */
+void trace_print_flush(struct trace_req *t);
+void trace_print_free(struct trace_req *t);
 
 /* trace-workload.c: the steps of a workload target, in order */
 void trace_step_sar_workload(struct trace_req *t);

@@ -73,6 +73,7 @@ static void leg_release(struct leg *l)
 	free(l->end_reason);
 	free(l->error);
 	free(l->refusal);
+	json_decref(l->compiled);
 }
 
 void trace_free(struct trace_req *t)
@@ -95,10 +96,12 @@ void trace_free(struct trace_req *t)
 	kube_request_release(&t->kreq);
 	if (t->stop_timer)
 		event_free(t->stop_timer);
+	trace_print_free(t);
 	for (size_t i = 0; i < t->nlegs; i++)
 		leg_release(&t->legs[i]);
 	free(t->legs);
 	json_decref(t->maps);
+	free(t->dry_msg);
 	json_decref(t->denials);
 	free(t->policy);
 	if (t->have_decision)
@@ -881,7 +884,7 @@ static int trace_concurrency(struct trace_req *t)
 	uint64_t user = 0, ns = 0;
 
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
-		if (o == t || o->step != STEP_STREAM)
+		if (o == t || o->step != STEP_STREAM || o->route.dry_run)
 			continue;
 		if (!strcmp(o->route.ns, t->route.ns))
 			ns++;
@@ -956,42 +959,17 @@ void trace_step_decide(struct trace_req *t)
 	if (t->duration > (int64_t)cfg->limits.max_duration_s)
 		t->duration = cfg->limits.max_duration_s;
 
+	/* A dry run (kubectl trace check) goes on as a run does, up to the
+	 * load: each node's runner checks the program (trace_finish_checked);
+	 * it holds no trace slot of the policy's, the runners' sessions do
+	 * count in maxSessions. */
 	if (t->route.dry_run) {
-		_cleanup_(json_decrefp) json_t *obj = NULL;
-		_cleanup_free_ char *text = NULL;
-		const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
-		_cleanup_free_ char *dmsg = dry_run_message(explained);
-
-		r = trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run",
-				"dryRun", &aerr);
-		if (r < 0) {
-			trace_refusef(t, 503, NULL, "audit log unwritable: %s", aerr ? aerr : tg_strerror(r));
+		t->dry_msg = dry_run_message(explained);
+	} else {
+		r = trace_concurrency(t);
+		if (r < 0)
 			return;
-		}
-		/* A Trace object, plus the decision at the top (message,
-		 * policy, pods, nodes, limits) where `kubectl trace check`
-		 * reads it: the same words as `tracegate policy check`. */
-		obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
-				" s:s, s:s, s:o, s:o, s:o}",
-				"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
-				"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
-				t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
-				"Checked", "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
-				"policy", t->policy, "message", dmsg ? dmsg : "allowed", "policy",
-				t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
-				"limits", trace_limits_json(t));
-		text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-		trace_log(t, 200, "dryRun");
-		if (t->conn)
-			(void)http_conn_respond(t->conn, 200, "application/json", hdrs, text ? text : "{}",
-						text ? strlen(text) : 2);
-		t->conn = NULL;
-		trace_free(t);
-		return;
 	}
-	r = trace_concurrency(t);
-	if (r < 0)
-		return;
 	if (t->gw->nsessions >= cfg->limits.max_sessions) {
 		trace_refusef(t, 429, NULL, "too many traces running (limit \"maxSessions\" is %u)",
 			      cfg->limits.max_sessions);
@@ -1026,7 +1004,7 @@ void trace_step_decide(struct trace_req *t)
 
 static void trace_stream_begin(struct trace_req *t);
 
-static int trace_emit(struct trace_req *t, json_t *obj)
+int trace_emit(struct trace_req *t, json_t *obj)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t n;
@@ -1059,8 +1037,7 @@ static void trace_emit_error(struct trace_req *t, const char *node, const char *
 		(void)trace_emit(t, e);
 }
 
-static void leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void leg_fail(struct leg *l, const char *fmt, ...)
+void trace_leg_fail(struct leg *l, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1082,19 +1059,19 @@ static int leg_map(struct leg *l, json_t *rec, size_t len)
 	json_t *m;
 
 	if (!name) {
-		leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
+		trace_leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
 		return -EINVAL;
 	}
 	t->map_bytes += len;
 	if (t->map_bytes > TRACE_MAX_MAP_BYTES) {
-		leg_fail(l, "map records from runners exceed %u bytes", TRACE_MAX_MAP_BYTES);
+		trace_leg_fail(l, "map records from runners exceed %u bytes", TRACE_MAX_MAP_BYTES);
 		return -TG_ELIMIT;
 	}
 	json_array_foreach(t->maps, i, m) {
 		if (strcmp(json_string_value(json_object_get(m, "name")), name))
 			continue;
 		if (tg_map_merge(m, rec) < 0) {
-			leg_fail(l, "map \"%s\" from runner \"%s\" does not merge with the others",
+			trace_leg_fail(l, "map \"%s\" from runner \"%s\" does not merge with the others",
 				 name, l->runner->node);
 			return -EINVAL;
 		}
@@ -1134,30 +1111,40 @@ static void leg_end(struct leg *l, json_t *rec)
 	 * the counts are real, the node's part was cut short. */
 	if (!strcmp(l->end_reason ? l->end_reason : "", "runner-lost") && !l->t->client_left) {
 		l->fail_reason = "runner-lost";
-		leg_fail(l, "node \"%s\": the runner was lost in the middle of the session", l->runner->node);
+		trace_leg_fail(l, "node \"%s\": the runner was lost in the middle of the session", l->runner->node);
 	}
 }
 
-/* One line from a runner: relay, merge or record. */
-static int leg_line(const char *line, size_t len, void *ctx)
+/* One record of a runner, in its order: relay, merge or record. */
+int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 {
-	struct leg *l = ctx;
 	struct trace_req *t = l->t;
-	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
 	const char *type = json_string_value(json_object_get(rec, "type"));
 
-	if (!json_is_object(rec) || !type) {
-		leg_fail(l, "runner \"%s\" sent a line that is not a typed JSON object", l->runner->node);
+	if (!type)
 		return -EINVAL;
+	if (t->route.dry_run) {
+		/* a check streams its "compiled" status and its end, no more */
+		if (!strcmp(type, "status") && json_is_string(json_object_get(rec, "phase")) &&
+		    !strcmp(json_string_value(json_object_get(rec, "phase")), "compiled")) {
+			json_decref(l->compiled);
+			l->compiled = json_deep_copy(rec);
+		} else if (!strcmp(type, "end")) {
+			leg_end(l, rec);
+		} else if (!strcmp(type, "error")) {
+			const char *m = json_string_value(json_object_get(rec, "message"));
+
+			trace_leg_fail(l, "node \"%s\": %s", l->runner->node, m ? m : "error");
+		}
+		return 0;
 	}
-	if (l->has_end) {
-		leg_fail(l, "runner \"%s\" sent records after its end", l->runner->node);
-		return -EINVAL;
-	}
+	if (!strcmp(type, "map") && json_is_true(json_object_get(rec, "print")))
+		return trace_print_map(l, rec, len);
 	if (!strcmp(type, "map"))
 		return leg_map(l, rec, len);
 	if (!strcmp(type, "end")) {
 		leg_end(l, rec);
+		trace_print_pump(t);   /* prints no longer waiting for this node */
 		return 0;
 	}
 	/* The node is the one this session went to, whatever the runner says. */
@@ -1173,6 +1160,28 @@ static int leg_line(const char *line, size_t len, void *ctx)
 		json_object_set_new(rec, "pod", json_string(pod));
 	}
 	return trace_emit(t, rec);
+}
+
+/* One line from a runner: in order, or behind its print that waits. */
+static int leg_line(const char *line, size_t len, void *ctx)
+{
+	struct leg *l = ctx;
+	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(rec, "type"));
+
+	if (!json_is_object(rec) || !type) {
+		trace_leg_fail(l, "runner \"%s\" sent a line that is not a typed JSON object", l->runner->node);
+		return -EINVAL;
+	}
+	if (l->end_seen) {
+		trace_leg_fail(l, "runner \"%s\" sent records after its end", l->runner->node);
+		return -EINVAL;
+	}
+	if (!strcmp(type, "end"))
+		l->end_seen = true;
+	if (trace_print_hold(l, rec, len))
+		return 0;
+	return trace_leg_record(l, rec, len);
 }
 
 static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud)
@@ -1192,41 +1201,40 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 				      MIN(len, TRACE_MAX_RUNNER_ERROR_BODY - l->errbody.len));
 		return 0;
 	}
-	/* The first runner that answers 200 starts the client's stream. */
-	if (!t->stream_started)
+	/* The first runner that answers 200 starts the client's stream (a
+	 * check answers once every node has: trace_finish_checked). */
+	if (!t->stream_started && !t->route.dry_run)
 		trace_stream_begin(t);
 	/* Backpressure: the client is behind; hold the runner until it drains. */
 	if (t->conn && http_conn_congested(t->conn))
 		return HTTPC_PAUSE;
 	r = ndjson_feed(&l->split, data, len, leg_line, l);
 	if (r == -TG_ELIMIT)
-		leg_fail(l, "runner \"%s\" sent a line longer than the limit \"maxLineBytes\" (%zu)",
+		trace_leg_fail(l, "runner \"%s\" sent a line longer than the limit \"maxLineBytes\" (%zu)",
 			 l->runner->node, t->gw->cfg->limits.max_line_bytes);
 	else if (r < 0)
-		leg_fail(l, "runner \"%s\": stream cannot be relayed: %s", l->runner->node, tg_strerror(r));
+		trace_leg_fail(l, "runner \"%s\": stream cannot be relayed: %s", l->runner->node, tg_strerror(r));
 	return r < 0 ? r : 0;
 }
 
-static void leg_done(struct httpc_xfer *x, int result, long status, const char *err, void *ud)
+/* The end of a leg's transfer, once its records are all in order. */
+static bool leg_done_eval(struct leg *l, int result, const char *err)
 {
-	struct leg *l = ud;
 	struct trace_req *t = l->t;
 	bool refused = false;
 
-	l->x = NULL;
 	l->done = true;
+	l->done_deferred = false;
 	t->legs_done++;
-	if (!l->status)
-		l->status = status;
 	if (l->error) {
 		/* already explained (bad line, limit) */
 	} else if (result < 0 && l->status == 200) {
 		l->fail_reason = "runner-lost";
-		leg_fail(l, "node \"%s\": runner lost in the middle of the session: %s", l->runner->node,
+		trace_leg_fail(l, "node \"%s\": runner lost in the middle of the session: %s", l->runner->node,
 			 err ? err : tg_strerror(result));
 	} else if (result < 0) {
 		l->fail_reason = "node-failed";
-		leg_fail(l, "node \"%s\": runner unreachable or failed: %s", l->runner->node,
+		trace_leg_fail(l, "node \"%s\": runner unreachable or failed: %s", l->runner->node,
 			 err ? err : tg_strerror(result));
 	} else if (l->status != 200) {
 		_cleanup_(json_decrefp) json_t *st = json_loadb(l->errbody.s, l->errbody.len, 0, NULL);
@@ -1234,22 +1242,52 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 
 		l->fail_reason = l->status == 403 ? "policy" : l->status == 400 || l->status == 422 ? "program-error"
 											   : "node-failed";
-		leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
+		trace_leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
 			 l->status, m ? m : "no message");
 		free(l->refusal);
 		l->refusal = m ? strdup(m) : NULL;
 		refused = true;
 	} else if (ndjson_pending(&l->split)) {
 		l->fail_reason = "runner-lost";
-		leg_fail(l, "node \"%s\": runner stream ended in the middle of a line", l->runner->node);
+		trace_leg_fail(l, "node \"%s\": runner stream ended in the middle of a line", l->runner->node);
 	} else if (!l->has_end) {
 		l->fail_reason = "runner-lost";
-		leg_fail(l, "node \"%s\": runner stream ended without an end record", l->runner->node);
+		trace_leg_fail(l, "node \"%s\": runner stream ended without an end record", l->runner->node);
 	}
 	if (l->error && t->stream_started)
 		trace_emit_error(t, l->runner->node, l->error, refused ? l->status : 0);
-	if (t->legs_done == t->nlegs)
+	trace_print_pump(t);   /* prints no longer waiting for this node */
+	if (t->legs_done == t->nlegs) {
 		trace_finish(t, NULL);
+		return true;
+	}
+	return false;
+}
+
+bool trace_leg_done_finish(struct leg *l)
+{
+	_cleanup_free_ char *err = TAKE_PTR(l->done_err);
+
+	return leg_done_eval(l, l->done_result, err);
+}
+
+static void leg_done(struct httpc_xfer *x, int result, long status, const char *err, void *ud)
+{
+	struct leg *l = ud;
+
+	(void)x;
+	l->x = NULL;
+	if (!l->status)
+		l->status = status;
+	/* records held behind a print that waits: the end comes after them */
+	if (l->blocked_on || json_array_size(l->held)) {
+		l->done_deferred = true;
+		l->done_result = result;
+		free(l->done_err);
+		l->done_err = err ? strdup(err) : NULL;
+		return;
+	}
+	(void)leg_done_eval(l, result, err);
 }
 
 void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)
@@ -1257,10 +1295,10 @@ void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)
 	for (size_t i = 0; i < t->nlegs; i++) {
 		struct leg *l = &t->legs[i];
 
-		if (l->done || l->has_end)
+		if (l->done || l->has_end || l->done_deferred)
 			continue;
 		l->fail_reason = "node-failed";
-		leg_fail(l, "node \"%s\": did not end within %u s of the stop asked for; cut",
+		trace_leg_fail(l, "node \"%s\": did not end within %u s of the stop asked for; cut",
 			 l->runner->node, grace_s);
 		if (l->error && t->stream_started)
 			trace_emit_error(t, l->runner->node, l->error, 0);
@@ -1307,6 +1345,11 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	 * against the node's real formats (policy/tpfields.h) */
 	if (body && t->decision.tracepoint_fields &&
 	    json_object_set(body, "tracepointFields", t->decision.tracepoint_fields) < 0) {
+		json_decref(body);
+		return NULL;
+	}
+	/* a check: the runner stops before the load */
+	if (body && t->route.dry_run && json_object_set_new(body, "dryRun", json_true()) < 0) {
 		json_decref(body);
 		return NULL;
 	}
@@ -1403,7 +1446,7 @@ static void trace_start_stream(struct trace_req *t)
 			l->done = true;
 			t->legs_done++;
 			l->fail_reason = "node-failed";
-			leg_fail(l, "runner \"%s\": session cannot be started: %s", l->runner->node,
+			trace_leg_fail(l, "runner \"%s\": session cannot be started: %s", l->runner->node,
 				 tg_strerror(r));
 		}
 	}
@@ -1559,6 +1602,59 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 }
 
 /*
+ * A dry run whose runners all answered: every node checked the program
+ * (the end reason "checked") is a 200 with a Trace object and the
+ * decision at the top (message, policy, pods, nodes, limits: what
+ * `kubectl trace check` prints, the same words as `tracegate policy
+ * check`) and what each node compiled; a node that refused or failed is
+ * the refusal a run would have had (trace_finish_unstarted).  t is freed.
+ */
+static void trace_finish_checked(struct trace_req *t, const char *reason)
+{
+	_cleanup_(json_decrefp) json_t *obj = NULL, *compiled = json_array();
+	_cleanup_free_ char *text = NULL;
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+		json_t *probes = json_object_get(l->compiled, "probes");
+		json_t *object = json_object_get(l->compiled, "object");
+
+		if (!l->error && (!l->end_reason || strcmp(l->end_reason, "checked") || !l->compiled)) {
+			l->fail_reason = "node-failed";
+			trace_leg_fail(l, "node \"%s\": the runner did not check the program (end \"%s\")",
+				       l->runner->node, l->end_reason ? l->end_reason : "none");
+		}
+		if (l->error) {
+			trace_finish_unstarted(t, reason);
+			return;
+		}
+		json_array_append_new(compiled, json_pack("{s:s, s:O, s:O}", "node", l->runner->node, "probes",
+							  probes ? probes : json_null(), "object",
+							  object ? object : json_null()));
+	}
+	obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
+			" s:s, s:s, s:o, s:o, s:o, s:O}",
+			"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
+			"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
+			t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
+			"Checked", "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
+			"policy", t->policy, "message", t->dry_msg ? t->dry_msg : "allowed", "policy",
+			t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
+			"limits", trace_limits_json(t), "compiled", compiled ? compiled : json_null());
+	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run", "dryRun",
+			NULL) < 0)
+		log_error("audit %s: end of dry run not recorded", t->audit_id);
+	text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	trace_log(t, 200, "dryRun");
+	if (t->conn)
+		(void)http_conn_respond(t->conn, 200, "application/json", hdrs, text ? text : "{}",
+					text ? strlen(text) : 2);
+	t->conn = NULL;
+	trace_free(t);
+}
+
+/*
  * Ends a stream: merged maps, the end line, ResponseComplete.  why is
  * NULL when every runner ended on its own, else the reason ("stop").
  * t is freed.
@@ -1584,8 +1680,21 @@ void trace_finish(struct trace_req *t, const char *why)
 		gw_end_fetch_cancel(t->legs[i].fetch);
 		t->legs[i].fetch = NULL;
 	}
+	/* prints still waiting go out, records held behind them follow; a
+	 * transfer end held behind them is counted now */
+	trace_print_flush(t);
+	for (i = 0; i < t->nlegs; i++)
+		if (t->legs[i].done_deferred) {
+			_cleanup_free_ char *err = TAKE_PTR(t->legs[i].done_err);
+
+			(void)leg_done_eval(&t->legs[i], t->legs[i].done_result, err);
+		}
 	trace_counts_sum(t, &c);
 	reason = why ? why : trace_end_reason(t);
+	if (t->route.dry_run && t->conn) {
+		trace_finish_checked(t, reason);
+		return;
+	}
 	if (!t->stream_started && t->conn) {
 		trace_finish_unstarted(t, reason);
 		return;

@@ -21,6 +21,7 @@ static const char *const tg_error_text[] = {
 	[TG_ECONFIG - TG_E_BASE] = "bad configuration",
 	[TG_ENOTFOUND - TG_E_BASE] = "not found",
 	[TG_ETYPE - TG_E_BASE] = "type error",
+	[TG_ENOPROBE - TG_E_BASE] = "no probe of the program exists here",
 };
 
 const char *tg_strerror(int err)

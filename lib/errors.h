@@ -25,6 +25,7 @@ enum tg_error {
 	TG_ECONFIG = 4014,         /* bad configuration file */
 	TG_ENOTFOUND = 4015,       /* API object not found */
 	TG_ETYPE = 4016,           /* type error in a program */
+	TG_ENOPROBE = 4017,        /* none of a program's probes exists on this node */
 };
 
 /* Text for any code this project returns (negative or positive). */

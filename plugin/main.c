@@ -331,6 +331,26 @@ static int check_result(const struct conn *c, const struct kt_args *a,
 			}
 			buf_addc(&b, '\n');
 		}
+		/* what each node's runner did: up to the load, as a run */
+		v = json_object_get(j, "compiled");
+		if (json_array_size(v)) {
+			json_t *e;
+
+			buf_adds(&b, "  compiled and verified on: ");
+			json_array_foreach(v, i, e) {
+				json_t *n = json_object_get(e, "node"), *p = json_object_get(e, "probes");
+
+				if (!json_is_string(n))
+					continue;
+				if (i)
+					buf_adds(&b, ", ");
+				kt_add_clean(&b, json_string_value(n), json_string_length(n), false);
+				if (json_is_integer(p))
+					buf_printf(&b, " (%" JSON_INTEGER_FORMAT " probe%s)", json_integer_value(p),
+						   json_integer_value(p) == 1 ? "" : "s");
+			}
+			buf_addc(&b, '\n');
+		}
 		fputs(b.s, stdout);
 		buf_release(&b);
 		return KT_EXIT_OK;

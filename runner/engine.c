@@ -1435,6 +1435,12 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		globals[3].value = k.rq_off;
 		globals[4].value = k.pc_off;
 	}
+	if (o->dry_run) {
+		/* a check: everything the run does before the load */
+		snprintf(res->reason, sizeof(res->reason), "checked");
+		r = 0;
+		goto out;
+	}
 	guard_rate_params(o->limits ? o->limits->events_per_second : 0, run.ncpus,
 			  &globals[0].value, &globals[1].value);
 	ld.globals = globals;

@@ -74,6 +74,9 @@ struct engine_opts {
 	uint64_t cat_bytes_max;         /* cat(): bytes per file; 0: 4096 (at most 1 MiB) */
 	bool load_only;                 /* compile, verify, load, status "loaded", stop:
 					   nothing runs or attaches (reason "loaded") */
+	bool dry_run;                   /* prepare, compile, verify the object, status
+					   "compiled", stop before the load: nothing is
+					   loaded (reason "checked") */
 	bool run_until_stopped;         /* a BEGIN/END-only program waits for exit(),
 					   the duration or stop_fd, as bpftrace does */
 	/* Called once BEGIN has run and every probe is attached, before the

@@ -814,7 +814,7 @@ int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct
 	}
 	if (!pl->n)
 		return diag_set(d, prog->nprobes ? prog->probes[0].loc : (struct tg_loc){ 1, 1 },
-				TG_ENOATTACH, "no probe of the program exists here%s%s",
+				TG_ENOPROBE, "no probe of the program exists here%s%s",
 				pl->nwarnings ? ": " : "",
 				pl->nwarnings ? pl->warnings[pl->nwarnings - 1] : "");
 	(void)real;

@@ -244,6 +244,12 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 	r = parse_tp_fields(json_object_get(root, "tracepointFields"), &req, ret_err);
 	if (r < 0)
 		goto fail;
+	params = json_object_get(root, "dryRun");
+	if (params && !json_is_boolean(params)) {
+		r = tg_fail(ret_err, -EINVAL, "\"dryRun\": not a boolean");
+		goto fail;
+	}
+	req.dry_run = json_is_true(params);
 	/* The policy's maximum caps the asked duration, and bounds an open one. */
 	if (max_duration && (req.duration_s == 0 || req.duration_s > max_duration))
 		req.duration_s = max_duration;
@@ -356,6 +362,7 @@ static int code_for(int err)
 	case TG_EPARSE:
 	case TG_EUNSUPPORTED:
 	case TG_ETYPE:
+	case TG_ENOPROBE:   /* bpftrace: "tracepoint not found", a program error */
 	case EINVAL:
 	case E2BIG:
 		return 400;
@@ -702,6 +709,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.after_attach = sess_after_attach;
 	eo.after_attach_ctx = &s;
 	eo.tp_fields = req->tp_fields;
+	eo.dry_run = req->dry_run;
 
 	r = engine_run(&eo, &sink, &s, &res, &err);
 	if (r < 0 && !s.head_sent) {

@@ -45,6 +45,10 @@ struct session_request {
 	 * against this node's formats (policy/tpfields.h); NULL when the
 	 * request has none. */
 	struct tg_tpf_rules *tp_fields;
+	/* "dryRun": true: `kubectl trace check`: everything up to the load
+	 * (resolve the pods, parse, analyse, generate, clang, verify the
+	 * object), then the end (reason "checked"); nothing is loaded. */
+	bool dry_run;
 };
 
 /* Parses and bounds-checks a body; -EINVAL with a message naming the field. */

@@ -190,8 +190,10 @@ userMemory: syscallArgs")"
 allowed "userMemory syscallArgs: str(args->filename) is allowed" alice team-a web-a "$OPENAT" tenant
 denied "userMemory syscallArgs: str() in a uprobe is refused" alice team-a web-a \
 	'uprobe:/bin/bash:readline { printf("%s\n", str(arg0)); }' 'rule userMemory\]'
+# (a program that can run: check compiles it on the node, and *(arg0)
+# does not exist in a tracepoint)
 allowed "kernelMemory true: a dereference is allowed" alice team-a web-a \
-	'tracepoint:syscalls:sys_enter_openat { printf("%d\n", *(arg0)); }' tenant
+	'tracepoint:syscalls:sys_enter_openat { printf("%d\n", ((struct task_struct *)curtask)->pid); }' tenant
 apply "tenant.yaml=$(pol tenant "subjects: {groups: [team-a-devs]}
 scope: [pod]
 $OPEN_ALL

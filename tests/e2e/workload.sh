@@ -131,6 +131,12 @@ if [ $rc -eq 0 ] && grep -qx "  pods: team-a/web-a, team-a/web-a2" "$out" &&
 else
 	tap_fail "check deployment/web: pods web-a and web-a2 on node-1 and node-2" "rc=$rc" "$(cat "$out" "$err")"
 fi
+check "check deployment/web: compiled and verified on both nodes' runners" \
+	grep -qx "  compiled and verified on: node-1 (1 probe), node-2 (1 probe)" "$out"
+kt alice check deployment/web -n team-a -e 'tracepoint:syscalls:sys_enter_opnat { }' >"$out" 2>"$err"
+rc=$?
+check "check deployment/web of a misspelled tracepoint: exit 4, each node's why in bpftrace's form (rc=$rc)" \
+	bash -c "[ '$rc' = 4 ] && grep -q '^program:1:1: ERROR: no probe of the program exists here' '$out' '$err'"
 kt alice check rs/web-7c9f8b6d5 -n team-a -e "$PROG" >"$out" 2>"$err"
 check "check rs/web-7c9f8b6d5: the same two pods" grep -qx "  pods: team-a/web-a, team-a/web-a2" "$out"
 
@@ -218,6 +224,51 @@ check "Ctrl-C on deployment/web: one merged @files with both nodes' markers, exi
 	test "$rc" = 0 -a "$na" = 1 -a "$nb" = 1
 [ "$rc" = 0 ] || tail -c 400 "$out" | sed 's/^/# /'
 
+# 4c. print() per tick across nodes (issue 9): each tick's @x comes once,
+#     while the trace runs, merged from both nodes (both markers in it)
+TPROG='tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @x[str(args->filename)] = count(); }
+interval:s:1 { print(@x); clear(@x); }'
+nprints() { grep -c '"print":true' "$1"; }
+kt_bg alice run deployment/web -n team-a --duration 5 -o json -e "$TPROG" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 10 bash -c "[ \$(grep -c '\"print\":true' '$out') -ge 2 ]" && kill -0 "$ktpid" 2>/dev/null; then
+	tap_ok "deployment/web: the ticks' prints arrive while the trace runs"
+else
+	tap_fail "deployment/web: the ticks' prints arrive while the trace runs" "$(tail -3 "$out")" "$(cat "$err")"
+fi
+wait "$ktpid"
+got=$(py '
+p = [r for r in recs if r["type"] == "map" and r.get("print")]
+both = [any(e["key"].endswith("/marker-web-a") for e in r["entries"]) and any(e["key"].endswith("/marker-web-a2") for e in r["entries"]) for r in p]
+(len(p) in (4, 5, 6), sum(both) >= len(p) - 1, [r.get("node") for r in p if "node" in r])' "$out" 2>&1)
+check "one merged print per tick, with both nodes' markers ($got)" test "$got" = "(True, True, [])"
+
+# a slow node does not hold the others' ticks: node-2's session frozen,
+# node-1's prints still come, each at most TRACE_PRINT_WAIT_MS (2 s) late
+kt_bg alice run deployment/web -n team-a --duration 10 -o json -e "$TPROG" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 10 bash -c "[ \$(grep -c '\"print\":true' '$out') -ge 1 ]"; then
+	frozen=$(pgrep -P "$RUNNER_PID_node_2" | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	kill -STOP $frozen
+	n0=$(nprints "$out")
+	t0=$(date +%s%N)
+	if wait_for 8 bash -c "[ \$(grep -c '\"print\":true,\"node\":\"node-1\"' '$out') -ge 2 ]"; then
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		tap_ok "with node-2 frozen, node-1's prints go on alone (2 of them in $ms ms)"
+	else
+		tap_fail "with node-2 frozen, node-1's prints go on alone" "$(tail -3 "$out")"
+	fi
+	# shellcheck disable=SC2086
+	kill -CONT $frozen
+	wait "$ktpid"
+	rc=$?
+	check "the trace still ends with exit status 0 (rc=$rc)" test "$rc" -eq 0
+else
+	tap_fail "a trace to freeze node-2 in prints" "$(cat "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+
 # 5. authorization: get on the Deployment itself
 KUBECONFIG=$TG_WORK/kubeconfig-dave kubectl trace run deployment/web -n team-a --context dave \
 	-e "$PROG" >"$out" 2>"$err"
@@ -265,6 +316,9 @@ else
 	tap_fail "the trace to kill a runner in streams" "$(cat "$err")"
 	kill -9 "$ktpid" 2>/dev/null
 fi
+
+# node-2's runner back for what follows (a check runs on every node's runner)
+runner_node_start node-2 "$PORT2" || tap_fail "node-2's runner restarts" "$(tail -3 "$TG_WORK/runner-node-2.log")"
 
 # 7. the audit record lists every pod and node, and the failure
 got=$(audit_py '[(r["tracegate"]["target"], r["tracegate"]["pods"], r["tracegate"]["nodes"]) for r in recs if r["stage"] == "ResponseStarted" and r["annotations"]["authorization.k8s.io/decision"] == "allow" and r["tracegate"]["target"] == "deployment/web"][0]' 2>&1)

@@ -299,6 +299,20 @@ static void test_session_request(void **state)
 	assert_int_equal(session_request_parse(bad_glob, strlen(bad_glob), &req, &err), -EINVAL);
 	assert_string_equal(err, "tracepointFields.allow[0]: is not \"category:event:field\" (three parts, each a name or a glob)");
 	free(err);
+	err = NULL;
+	/* dryRun: kubectl trace check; a boolean or nothing */
+	assert_false(req.dry_run);
+	{
+		static const char dry[] = BODY_HEAD ",\"dryRun\":true}";
+		static const char dry_bad[] = BODY_HEAD ",\"dryRun\":\"yes\"}";
+
+		assert_int_equal(session_request_parse(dry, strlen(dry), &req, &err), 0);
+		assert_true(req.dry_run);
+		session_request_release(&req);
+		assert_int_equal(session_request_parse(dry_bad, strlen(dry_bad), &req, &err), -EINVAL);
+		assert_string_equal(err, "\"dryRun\": not a boolean");
+		free(err);
+	}
 }
 
 static int teardown(void **state)

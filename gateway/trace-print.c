@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * print() maps of a live trace, per tick (docs/internals/gateway.md,
+ * "Streaming prints").  The runner marks a map record that a print() made
+ * ("print": true); the N-th print of map @m on one node is the same tick's
+ * as the N-th print of @m on every other node, so the gateway merges them
+ * (tg_map_merge) into one record, the group (@m, N), and sends it when
+ * every node still running has sent its own, or TRACE_PRINT_WAIT_MS after
+ * the first one came (a slow node does not hold the others longer), or
+ * when the held bytes pass their bound.  A node whose print waits has its
+ * next records held behind it, so each node's order (printf, print, ...)
+ * is bpftrace's.  A print that comes after its group went out (the slow
+ * node) goes out on its own, with its node.  A trace of one node never
+ * waits: its group is complete at once.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include "gateway/gateway.h"
+#include "gateway/trace-int.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "policy/output.h"
+#include "lib/banned.h"
+
+/* all the groups waiting together, at most (then the oldest goes out) */
+#define TRACE_PRINT_MAX_BYTES (16u << 20)
+
+struct print_group {
+	struct print_group *next;
+	char *name;
+	json_int_t seq;
+	json_t *map;        /* merged so far */
+	bool *from;         /* [t->nlegs]: the legs whose print is in it */
+	size_t bytes;
+	uint64_t deadline_ns;
+};
+
+static void group_free(struct print_group *g)
+{
+	if (!g)
+		return;
+	free(g->name);
+	json_decref(g->map);
+	free(g->from);
+	free(g);
+}
+
+/* Still to send its print of a tick: its records are not all in yet. */
+static bool leg_active(const struct leg *l)
+{
+	return !l->has_end && !l->error && !(l->done && !l->done_deferred) && l->status == 200;
+}
+
+static bool group_complete(const struct trace_req *t, const struct print_group *g)
+{
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (!g->from[i] && leg_active(&t->legs[i]))
+			return false;
+	return true;
+}
+
+/* Sends g and frees it; the legs that waited on it go on. */
+static void group_emit(struct trace_req *t, struct print_group *g)
+{
+	struct print_group **pp;
+	size_t n = 0, last = 0;
+	json_t *seen;
+
+	for (pp = &t->groups; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	for (size_t i = 0; i < t->nlegs; i++) {
+		if (g->from[i]) {
+			n++;
+			last = i;
+		}
+		if (t->legs[i].blocked_on == g)
+			t->legs[i].blocked_on = NULL;
+	}
+	/* one node's print says whose it is; a merged one is everyone's */
+	if (n == 1)
+		json_object_set_new(g->map, "node", json_string(t->legs[last].runner->node));
+	else
+		json_object_del(g->map, "node");
+	(void)trace_emit(t, g->map);
+	seen = json_object_get(t->print_emitted, g->name);
+	if (!seen || json_integer_value(seen) < g->seq)
+		json_object_set_new(t->print_emitted, g->name, json_integer(g->seq));
+	t->print_bytes -= MIN(t->print_bytes, g->bytes);
+	group_free(g);
+}
+
+/* The earliest deadline, or at once when a held transfer end can go. */
+static void print_arm(struct trace_req *t)
+{
+	uint64_t now = now_mono_ns(), at = UINT64_MAX;
+	struct timeval tv;
+
+	if (!t->print_timer || t->finishing)
+		return;
+	for (struct print_group *g = t->groups; g; g = g->next)
+		at = MIN(at, g->deadline_ns);
+	for (size_t i = 0; i < t->nlegs; i++) {
+		const struct leg *l = &t->legs[i];
+
+		if (l->done_deferred && !l->blocked_on && !json_array_size(l->held))
+			at = now;
+	}
+	if (at == UINT64_MAX) {
+		evtimer_del(t->print_timer);
+		return;
+	}
+	at = at > now ? at - now : 0;
+	tv.tv_sec = (time_t)(at / 1000000000u);
+	tv.tv_usec = (suseconds_t)(at % 1000000000u / 1000u);
+	evtimer_add(t->print_timer, &tv);
+}
+
+/* Complete groups go out; legs no longer waiting replay what they held;
+ * again until nothing changes. */
+void trace_print_pump(struct trace_req *t)
+{
+	bool changed;
+
+	if (t->print_pumping || t->finishing)
+		return;
+	t->print_pumping = true;
+	do {
+		struct print_group *g, *next;
+
+		changed = false;
+		for (g = t->groups; g; g = next) {
+			next = g->next;
+			if (group_complete(t, g)) {
+				group_emit(t, g);
+				changed = true;
+				break;   /* the list changed under next */
+			}
+		}
+		for (size_t i = 0; i < t->nlegs; i++) {
+			struct leg *l = &t->legs[i];
+			_cleanup_(json_decrefp) json_t *held = NULL;
+			size_t k;
+			json_t *h;
+
+			if (l->blocked_on || !json_array_size(l->held))
+				continue;
+			held = TAKE_PTR(l->held);
+			l->held = json_array();
+			l->held_bytes = 0;
+			if (!l->held) {
+				trace_leg_fail(l, "node \"%s\": out of memory", l->runner->node);
+				continue;
+			}
+			changed = true;
+			json_array_foreach(held, k, h) {
+				json_t *rec = json_object_get(h, "r");
+				size_t n = (size_t)json_integer_value(json_object_get(h, "n"));
+
+				if (l->blocked_on)
+					(void)trace_print_hold(l, rec, n);
+				else
+					(void)trace_leg_record(l, rec, n);
+			}
+		}
+	} while (changed);
+	t->print_pumping = false;
+	print_arm(t);
+}
+
+static void print_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct trace_req *t = arg;
+	uint64_t now = now_mono_ns();
+	struct print_group *g;
+
+	(void)fd;
+	(void)what;
+	/* a client that left: the trace ends with the runners' kept counts */
+	if (t->finishing || t->client_left)
+		return;
+	/* past their wait: out with the nodes that came */
+	while ((g = t->groups)) {
+		for (; g && g->deadline_ns > now; g = g->next)
+			;
+		if (!g)
+			break;
+		group_emit(t, g);
+	}
+	trace_print_pump(t);
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+
+		if (l->done_deferred && !l->blocked_on && !json_array_size(l->held) && trace_leg_done_finish(l))
+			return;   /* the trace ended: t is freed */
+	}
+	print_arm(t);
+}
+
+bool trace_print_hold(struct leg *l, json_t *rec, size_t len)
+{
+	struct trace_req *t = l->t;
+	json_t *h;
+
+	if (!l->blocked_on)
+		return false;
+	if (!l->held)
+		l->held = json_array();
+	h = json_pack("{s:O, s:I}", "r", rec, "n", (json_int_t)len);
+	if (!l->held || !h || json_array_append_new(l->held, h) < 0) {
+		trace_leg_fail(l, "node \"%s\": out of memory", l->runner->node);
+		return true;
+	}
+	l->held_bytes += len;
+	/* too much behind one print: it goes out with the nodes that came */
+	if (l->held_bytes > TRACE_PRINT_HOLD_BYTES && !t->print_pumping) {
+		group_emit(t, l->blocked_on);
+		trace_print_pump(t);
+	}
+	return true;
+}
+
+int trace_print_map(struct leg *l, json_t *rec, size_t len)
+{
+	struct trace_req *t = l->t;
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	struct print_group *g, **tail;
+	json_int_t seq;
+	json_t *seen;
+	size_t i = (size_t)(l - t->legs);
+
+	if (!name) {
+		trace_leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
+		return -EINVAL;
+	}
+	if (!l->nprints)
+		l->nprints = json_object();
+	if (!t->print_emitted)
+		t->print_emitted = json_object();
+	if (!l->nprints || !t->print_emitted)
+		return -ENOMEM;
+	seq = json_integer_value(json_object_get(l->nprints, name));
+	if (json_object_set_new(l->nprints, name, json_integer(seq + 1)) < 0)
+		return -ENOMEM;
+	if (t->print_flushing) {
+		json_object_set_new(rec, "node", json_string(l->runner->node));
+		return trace_emit(t, rec);
+	}
+	for (tail = &t->groups; (g = *tail); tail = &g->next)
+		if (g->seq == seq && !strcmp(g->name, name))
+			break;
+	if (!g) {
+		seen = json_object_get(t->print_emitted, name);
+		if (seen && json_integer_value(seen) >= seq) {
+			/* its tick went out without it: late, on its own */
+			json_object_set_new(rec, "node", json_string(l->runner->node));
+			return trace_emit(t, rec);
+		}
+		g = calloc(1, sizeof(*g));
+		if (!g || !(g->from = calloc(t->nlegs, sizeof(*g->from))) || !(g->name = strdup(name)) ||
+		    !(g->map = json_deep_copy(rec))) {
+			group_free(g);
+			return -ENOMEM;
+		}
+		g->seq = seq;
+		g->deadline_ns = now_mono_ns() + TRACE_PRINT_WAIT_MS * 1000000ull;
+		*tail = g;
+	} else if (g->from[i]) {
+		/* cannot happen: this leg's seq is new */
+		return -EINVAL;
+	} else if (tg_map_merge(g->map, rec) < 0) {
+		trace_leg_fail(l, "map \"%s\" from runner \"%s\" does not merge with the others", name,
+			       l->runner->node);
+		return -EINVAL;
+	}
+	g->from[i] = true;
+	g->bytes += len;
+	t->print_bytes += len;
+	l->blocked_on = g;
+	if (t->print_bytes > TRACE_PRINT_MAX_BYTES && !t->print_pumping)
+		group_emit(t, t->groups);
+	if (!t->print_timer) {
+		t->print_timer = evtimer_new(t->gw->base, print_timer_fired, t);
+		if (!t->print_timer)
+			return -ENOMEM;
+	}
+	trace_print_pump(t);
+	return 0;
+}
+
+void trace_print_flush(struct trace_req *t)
+{
+	t->print_flushing = true;
+	while (t->groups)
+		group_emit(t, t->groups);
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+		_cleanup_(json_decrefp) json_t *held = TAKE_PTR(l->held);
+		size_t k;
+		json_t *h;
+
+		l->blocked_on = NULL;
+		l->held_bytes = 0;
+		json_array_foreach(held, k, h)
+			(void)trace_leg_record(l, json_object_get(h, "r"),
+					       (size_t)json_integer_value(json_object_get(h, "n")));
+	}
+}
+
+void trace_print_free(struct trace_req *t)
+{
+	struct print_group *g;
+
+	while ((g = t->groups)) {
+		t->groups = g->next;
+		group_free(g);
+	}
+	if (t->print_timer)
+		event_free(t->print_timer);
+	t->print_timer = NULL;
+	json_decref(t->print_emitted);
+	for (size_t i = 0; i < t->nlegs; i++) {
+		json_decref(t->legs[i].held);
+		json_decref(t->legs[i].nprints);
+		free(t->legs[i].done_err);
+	}
+}
