@@ -25,7 +25,9 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -162,13 +164,23 @@ static int child_start(const char *cmd, struct child *c)
 		char b;
 
 		close(go[1]);
-		/* the mask survives execve: SIGCHLD is blocked here (cmd_exec) */
+		/* the mask and ignored signals survive execve: SIGCHLD is
+		 * blocked here (cmd_exec), and whatever started us may have
+		 * ignored any signal (glibc's wrappers refuse its own two, 32
+		 * and 33, so the system call itself resets every one) */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		for (int sig = 1; sig < _NSIG; sig++) {
+			struct kernel_sigaction {
+				void (*handler)(int);
+				unsigned long flags;
+				void (*restorer)(void);
+				uint64_t mask;
+			} dfl = { .handler = SIG_DFL };
+
+			if (sig != SIGKILL && sig != SIGSTOP)
+				syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+		}
 		/* as bpftrace: the command ends with us */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (read(go[0], &b, 1) != 1)
