@@ -640,6 +640,36 @@ static bool located(const char *f)
 	return !*p;
 }
 
+/* The causes of a refusal, one indented line each ("  field: message"),
+ * at most 100; those located in the program are skipped when they were
+ * already printed in bpftrace's form. */
+static int add_causes(struct buf *out, json_t *causes, bool skip_located)
+{
+	size_t i;
+	json_t *c;
+	int r = 0;
+
+	json_array_foreach(causes, i, c) {
+		const char *f = str_of(c, "field"), *m = str_of(c, "message");
+
+		if (r < 0 || i >= 100)
+			break;
+		if (!m || (skip_located && located(f)))
+			continue;
+		r = buf_adds(out, "  ");
+		if (r >= 0 && f && *f) {
+			r = add_clean_str(out, f, false);
+			if (r >= 0)
+				r = buf_adds(out, ": ");
+		}
+		if (r >= 0)
+			r = add_clean_str(out, m, false);
+		if (r >= 0)
+			r = buf_addc(out, '\n');
+	}
+	return r;
+}
+
 int kt_find_program_error(const char *text, const char **ret_loc, size_t *ret_loc_len,
 			  const char **ret_msg, size_t *ret_msg_len)
 {
@@ -800,24 +830,8 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 				r = add_clean_str(out, tried, false);
 			if (r >= 0)
 				r = buf_addc(out, '\n');
-			json_array_foreach(causes, i, c) {
-				const char *m = str_of(c, "message");
-
-				if (r < 0 || i >= 100)
-					break;
-				if (!m || located(str_of(c, "field")))
-					continue;
-				r = buf_adds(out, "  ");
-				if (r >= 0 && str_of(c, "field") && *str_of(c, "field")) {
-					r = add_clean_str(out, str_of(c, "field"), false);
-					if (r >= 0)
-						r = buf_adds(out, ": ");
-				}
-				if (r >= 0)
-					r = add_clean_str(out, m, false);
-				if (r >= 0)
-					r = buf_addc(out, '\n');
-			}
+			if (r >= 0)
+				r = add_causes(out, causes, true);
 			return r < 0 ? r : 0;
 		}
 	}
@@ -843,24 +857,8 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 	}
 	if (r >= 0)
 		r = buf_addc(out, '\n');
-	json_array_foreach(causes, i, c) {
-		const char *f = str_of(c, "field"), *m = str_of(c, "message");
-
-		if (r < 0 || i >= 100)
-			break;
-		if (!m)
-			continue;
-		r = buf_adds(out, "  ");
-		if (r >= 0 && f && *f) {
-			r = add_clean_str(out, f, false);
-			if (r >= 0)
-				r = buf_adds(out, ": ");
-		}
-		if (r >= 0)
-			r = add_clean_str(out, m, false);
-		if (r >= 0)
-			r = buf_addc(out, '\n');
-	}
+	if (r >= 0)
+		r = add_causes(out, causes, false);
 	return r < 0 ? r : 0;
 }
 
