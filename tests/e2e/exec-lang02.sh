@@ -45,10 +45,14 @@ expect "exit(code): END runs, maps printed, the code is the exit status (stdlib.
 	-e 'BEGIN { @a = 1; exit(3); } END { printf("end\n"); }'
 expect "exit(1) as in the example (stdlib.md exit)" 1 "$(printf 'Attaching 1 probe...\n\n')" -e 'BEGIN { exit(1); }'
 expect "exit() is status 0 (stdlib.md exit)" 0 "$(printf 'Attaching 1 probe...\n\n')" -e 'BEGIN { exit(); }'
-( sleep 0.5; cat /dev/null ) &
+# cat opens a file every 0.1 s until the run has ended, however long it
+# takes to attach (a single cat after a fixed delay raced the attach)
+opener() { while :; do cat /dev/null; sleep 0.1; done; }
+opener &
+opener_pid=$!
 expect "exit(code) from a tracepoint (stdlib.md exit)" 7 "$(printf 'Attaching 1 probe...\nopened\n\n')" \
 	-e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { printf("opened\n"); exit(7); }'
-wait
+kill "$opener_pid"; wait "$opener_pid" 2>/dev/null
 
 # docs/stdlib.md "has_key": boolean has_key(map m, mapkey k); "Return true
 # if the key exists in this map. Otherwise return false. Error if called
@@ -65,12 +69,13 @@ expect "has_key: 1 when present, 0 when absent or deleted; as a value and a key 
 	  @b[has_key(@m, "hello")] = has_key(@m, "nope"); exit(); }'
 # probes count into a map while another asks: has_key sees the other
 # probe's key (one map, every CPU)
-( sleep 0.5; cat /dev/null ) &
+opener &
+opener_pid=$!
 timeout 20 "$RUNNER" exec --cache-dir "$work/cache" \
 	-e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @seen[comm] = count(); }
 	  tracepoint:syscalls:sys_exit_openat /has_key(@seen, comm)/ { printf("seen %s\n", comm); exit(); }' >"$work/out" 2>"$work/err"
 rc=$?
-wait
+kill "$opener_pid"; wait "$opener_pid" 2>/dev/null
 if [ $rc -eq 0 ] && [ "$(head -2 "$work/out")" = "$(printf 'Attaching 2 probes...\nseen cat')" ] &&
 	grep -qE '^@seen\[cat\]: [1-9][0-9]*$' "$work/out"; then
 	tap_ok "exec lang 0.2x: has_key sees keys written by another probe (stdlib.md has_key)"
