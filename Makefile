@@ -5,6 +5,9 @@
 #   make deps               install the Debian packages everything needs
 #   make test               unit, sanitizer, fuzz-corpus, e2e and compat tests
 #   make test LOAD=2        the same beside 2 busy loops (a loaded machine)
+#   make test-unit          headers compile alone, then the unit tests (seconds)
+#   make test-e2e [TG_TEST_FILTER=regex]   the e2e tests (all, or the files
+#                           whose path matches: TG_TEST_FILTER=kubectl-cli)
 #   make demo               the local stack and a walk through it as a tenant
 #   make playground         the local stack left running; source build/playground/env
 #   make playground-down    stop it, leaving nothing behind
@@ -77,7 +80,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test test-unit demo playground playground-down bench bench-gateway bench-load clean fuzz tests-build compile_commands.json
+.PHONY: all deps test test-unit test-e2e demo playground playground-down bench bench-gateway bench-load clean fuzz tests-build compile_commands.json
 all: $(PROGS)
 
 # --- flags file: rebuild everything when the flags change -------------------
@@ -210,6 +213,14 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests-build
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)LOAD=$(LOAD) tests/run
+
+test-unit: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)TG_TESTS="headers unit" tests/run
+
+test-e2e: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)TG_TESTS=e2e LOAD=$(LOAD) tests/run
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory tests-build

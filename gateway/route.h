@@ -4,6 +4,7 @@
 #define TG_GATEWAY_ROUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum route_kind {
 	ROUTE_NOT_FOUND,          /* 404 */

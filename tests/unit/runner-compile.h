@@ -9,8 +9,13 @@
 #ifndef TG_TESTS_UNIT_RUNNER_COMPILE_H
 #define TG_TESTS_UNIT_RUNNER_COMPILE_H
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 #include "lib/cleanup.h"
 #include "runner/compile.h"
 #include "runner/verify.h"
