@@ -36,7 +36,7 @@ struct tg_policy_set {
 
 void tg_policy_release(struct tg_policy *p);
 
-/* Glob parts of attach points and patterns (policy-check.c), erring
+/* Glob parts of attach points and patterns (glob.c), erring
  * towards denial: a part with `*`, `?`, `[` (or `$`) stands for more than
  * itself; covers: pat matches every string s can stand for (only "*" or a
  * literal prefix then "*" can cover a wildcard); overlaps: pat may match

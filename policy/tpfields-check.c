@@ -234,7 +234,7 @@ int tg_tpf_args_uses(const struct tg_probe *probe, tg_tpf_use_fn fn, void *ctx)
 	return r ? r : tg_node_walk(probe->body, NULL, use_visit, &u);
 }
 
-/* ---- matching globs: tg_glob_covers / tg_glob_overlaps (policy-internal.h) ---- */
+/* ---- matching globs: tg_glob_covers / tg_glob_overlaps (glob.c) ---- */
 
 enum match { M_EXACT, M_COVERS, M_OVERLAPS };
 
