@@ -960,6 +960,54 @@ static void close_pair(int p[2])
 		}
 }
 
+/* Feeds x->in to the child and reads its outputs (pump()) with SIGPIPE
+ * blocked: a closed stdin is EPIPE here, not a signal.  Closes in[]. */
+static int pump_nopipe(int in[2], const struct jail_exec_opts *x, struct reader *rd, uint64_t deadline,
+		       int cancel_fd)
+{
+	struct timespec zero = { 0 };
+	sigset_t pipe_set, old;
+	int kr;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	kr = pump(&in[1], x->in, x->in_len, rd, 3, deadline, cancel_fd);
+	close_pair(in);
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return kr;
+}
+
+/* The child's status records (8 bytes each): a setup failure (an error
+ * naming the step or the mount), or the program's wait status (into st). */
+static int status_records(const struct buf *stb, const struct jail_mount *m, struct jail_status *st,
+			  char **ret_err)
+{
+	for (size_t off = 0; off + 8 <= stb->len; off += 8) {
+		int32_t rec[2];
+
+		memcpy(rec, stb->s + off, sizeof(rec));
+		if (rec[0] == JS_DONE) {
+			status_fill(st, rec[1]);
+			continue;
+		}
+		if (rec[0] >= JS_OP && m && (size_t)(rec[0] - JS_OP) < m->n) {
+			const struct jail_mount_op *mo = &m->ops[rec[0] - JS_OP];
+
+			return tg_fail(ret_err, rec[1] ? -rec[1] : -EIO, "compile jail: %s \"%s\": %s%s",
+				       mo->k == JM_BIND ? "bind-mounting" : mo->k == JM_SYMLINK ? "linking" : "creating",
+				       mo->path, strerror(rec[1]),
+				       " (" JAIL_ENV "=off runs without the jail, for debugging only)");
+		}
+		return tg_fail(ret_err, rec[1] ? -rec[1] : -EIO, "compile jail: %s: %s%s", step_name(rec[0]),
+			       strerror(rec[1]), rec[0] == JS_EXEC ? "" :
+			       " (" JAIL_ENV "=off runs without the jail, for debugging only)");
+	}
+	return 0;
+}
+
 int jail_exec(const struct jail_opts *o, const struct jail_exec_opts *x, struct buf *out,
 	      struct buf *diag, struct jail_status *st, char **ret_err)
 {
@@ -1044,23 +1092,7 @@ int jail_exec(const struct jail_opts *o, const struct jail_exec_opts *x, struct 
 	rd[1] = (struct reader){ .fd = ep[0], .b = diag, .max = x->diag_max, .drop = true };
 	rd[2] = (struct reader){ .fd = sp[0], .b = &stb, .max = 4096, .drop = true };
 	op[0] = ep[0] = sp[0] = -1;
-	{
-		/* a closed stdin is EPIPE here, not a signal */
-		sigset_t pipe_set, old;
-
-		sigemptyset(&pipe_set);
-		sigaddset(&pipe_set, SIGPIPE);
-		pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-		kr = pump(&in[1], x->in, x->in_len, rd, 3, t0 + o->lim.wall_ms * 1000000ull, o->cancel_fd);
-		close_pair(in);
-		{
-			struct timespec zero = { 0 };
-
-			while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
-				;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	kr = pump_nopipe(in, x, rd, t0 + o->lim.wall_ms * 1000000ull, o->cancel_fd);
 	if (kr < 0) {
 		/* the namespace's init: the kernel kills the rest with it */
 		kill(pid, SIGKILL);
@@ -1079,30 +1111,7 @@ int jail_exec(const struct jail_opts *o, const struct jail_exec_opts *x, struct 
 	st->cancelled = kr == -ECANCELED;
 	if (kr == -ETIMEDOUT)
 		st->wall_ns = o->lim.wall_ms * 1000000ull;
-	/* the status records: a setup failure, or the program's wait status */
-	r = 0;
-	for (size_t off = 0; off + 8 <= stb.len; off += 8) {
-		int32_t rec[2];
-
-		memcpy(rec, stb.s + off, sizeof(rec));
-		if (rec[0] == JS_DONE) {
-			status_fill(st, rec[1]);
-			continue;
-		}
-		if (rec[0] >= JS_OP && m && (size_t)(rec[0] - JS_OP) < m->n) {
-			const struct jail_mount_op *mo = &m->ops[rec[0] - JS_OP];
-
-			r = tg_fail(ret_err, rec[1] ? -rec[1] : -EIO, "compile jail: %s \"%s\": %s%s",
-				    mo->k == JM_BIND ? "bind-mounting" : mo->k == JM_SYMLINK ? "linking" : "creating",
-				    mo->path, strerror(rec[1]),
-				    " (" JAIL_ENV "=off runs without the jail, for debugging only)");
-		} else {
-			r = tg_fail(ret_err, rec[1] ? -rec[1] : -EIO, "compile jail: %s: %s%s", step_name(rec[0]),
-				    strerror(rec[1]), rec[0] == JS_EXEC ? "" :
-				    " (" JAIL_ENV "=off runs without the jail, for debugging only)");
-		}
-		break;
-	}
+	r = status_records(&stb, m, st, ret_err);
 	if (r < 0)
 		goto out;
 	if (kr == -E2BIG) {
