@@ -18,6 +18,7 @@
 #include "gateway/status.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/httpstatus.h"
 #include "lib/util.h"
 #include "lib/banned.h"
 
@@ -64,32 +65,6 @@ struct http_server {
 	unsigned long accepted;
 	int port;
 };
-
-const char *http_reason_phrase(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 417: return "Expectation Failed";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
-	}
-}
 
 void http_request_release(struct http_request *req)
 {

@@ -152,6 +152,5 @@ bool http_conn_congested(const struct http_conn *c);
 size_t http_conn_output_len(const struct http_conn *c);
 /* Ends the stream; c is closed once flushed: the caller must not use it again. */
 int http_conn_stream_end(struct http_conn *c);
-const char *http_reason_phrase(int code);
 
 #endif

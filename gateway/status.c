@@ -8,30 +8,6 @@
 #include "lib/errors.h"
 #include "lib/banned.h"
 
-const char *status_reason(int code)
-{
-	switch (code) {
-	case 400: return "BadRequest";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "NotFound";
-	case 405: return "MethodNotAllowed";
-	case 408: return "Timeout";
-	case 409: return "Conflict";
-	case 411: return "LengthRequired";
-	case 413: return "RequestEntityTooLarge";
-	case 415: return "UnsupportedMediaType";
-	case 417: return "ExpectationFailed";
-	case 429: return "TooManyRequests";
-	case 431: return "RequestHeaderFieldsTooLarge";
-	case 500: return "InternalError";
-	case 501: return "NotImplemented";
-	case 503: return "ServiceUnavailable";
-	case 505: return "HTTPVersionNotSupported";
-	default: return code >= 500 ? "InternalError" : "BadRequest";
-	}
-}
-
 json_t *status_new(int code, const char *message, json_t *details)
 {
 	json_t *s = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",

@@ -9,9 +9,8 @@
 #define TG_GATEWAY_STATUS_H
 
 #include <jansson.h>
+#include "lib/httpstatus.h"   /* status_reason() */
 
-/* The machine-readable reason for an HTTP code ("Forbidden" for 403...). */
-const char *status_reason(int code);
 /* A Status for code with message; details (may be NULL) is stolen. */
 json_t *status_new(int code, const char *message, json_t *details);
 /* details with kind/group/name (any may be NULL) and no causes. */

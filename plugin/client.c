@@ -15,6 +15,7 @@
 #include "lib/version.h"
 #include "plugin/cli.h"
 #include "plugin/client.h"
+#include "lib/httpstatus.h"
 #include "lib/banned.h"
 
 struct xfer {
@@ -67,7 +68,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (code >= 200) {  /* not a 1xx interim answer */
 			vlog(x->rq, 6, "%s %s %ld %s in %llu milliseconds", x->rq->method ? x->rq->method : "POST",
-			     x->rq->url, code, kt_http_reason(code),
+			     x->rq->url, code, http_reason_phrase((int)code),
 			     (unsigned long long)((now_mono_ns() - x->started_ns) / 1000000));
 			x->status_logged = true;
 		}

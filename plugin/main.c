@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/httpstatus.h"
 #include "lib/util.h"
 #include "lib/version.h"
 #include "plugin/cli.h"
@@ -246,7 +247,7 @@ static bool no_gateway_hint(const struct conn *c, long code, const char *body, s
 		"cluster's API server (%s) as an aggregated API, and it answered HTTP %ld (%s): tracegate "
 		"is not installed there, or does not know you.\n"
 		"Set TRACEGATE_URL=https://GATEWAY:PORT (and TRACEGATE_CA=FILE) or pass --gateway URL.\n",
-		c->gw, code, kt_http_reason(code));
+		c->gw, code, http_reason_phrase((int)code));
 	return true;
 }
 
@@ -259,7 +260,7 @@ static int print_status(const struct conn *c, long code, const char *body, size_
 		return KT_EXIT_FAILURE;
 	if (kt_status_render_program(&b, code, body, len, program) < 0)
 		fprintf(stderr, "Error from server (%s): the server answered HTTP %ld\n",
-			kt_http_reason(code), code);
+			status_reason((int)code), code);
 	else
 		fputs(b.s, stderr);
 	buf_release(&b);

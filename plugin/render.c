@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "policy/output.h"
 #include "plugin/render.h"
+#include "lib/httpstatus.h"
 #include "lib/banned.h"
 
 /* --- line splitting ------------------------------------------------------------ */
@@ -590,27 +591,6 @@ int kt_render_line_cb(void *ctx, const char *line, size_t len)
 
 /* --- Status ------------------------------------------------------------------------ */
 
-const char *kt_http_reason(long code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "BadRequest";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "NotFound";
-	case 405: return "MethodNotAllowed";
-	case 409: return "Conflict";
-	case 413: return "RequestEntityTooLarge";
-	case 422: return "Invalid";
-	case 429: return "TooManyRequests";
-	case 500: return "InternalError";
-	case 502: return "BadGateway";
-	case 503: return "ServiceUnavailable";
-	case 504: return "Timeout";
-	default: return "Unknown";
-	}
-}
-
 bool kt_status_is_denial(long code)
 {
 	return code == 400 || code == 403;
@@ -821,7 +801,7 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 
 			r = buf_adds(out, "Error from server (");
 			if (r >= 0)
-				r = add_clean_str(out, reason && *reason ? reason : kt_http_reason(code), false);
+				r = add_clean_str(out, reason && *reason ? reason : status_reason((int)code), false);
 			if (r >= 0)
 				r = buf_adds(out, "): ");
 			if (r >= 0)
@@ -837,7 +817,7 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 	}
 	r = buf_adds(out, "Error from server (");
 	if (r >= 0)
-		r = add_clean_str(out, reason && *reason ? reason : kt_http_reason(code), false);
+		r = add_clean_str(out, reason && *reason ? reason : status_reason((int)code), false);
 	if (r >= 0)
 		r = buf_adds(out, "): ");
 	if (r < 0)

@@ -108,8 +108,6 @@ void kt_progress_tick(struct kt_render *r, uint64_t now_ns);
  * failed write to out (out_closed). */
 int kt_render_line_cb(void *ctx, const char *line, size_t len);
 
-/* The HTTP reason phrase Kubernetes uses for a code ("Forbidden"). */
-const char *kt_http_reason(long code);
 /* A refusal as kubectl prints it, one line:
  *   Error from server (Forbidden): <message>
  * then, for policy denials, one line per cause below it.  body may be a

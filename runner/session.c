@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/httpstatus.h"
 #include "lib/log.h"
 #include "runner/sandbox.h"
 #include "runner/session.h"
@@ -296,44 +297,6 @@ int session_resolve(const struct session_request *req, const struct session_conf
 
 /* ---- HTTP answers ------------------------------------------------------- */
 
-static const char *status_reason(int code)
-{
-	switch (code) {
-	case 400: return "BadRequest";
-	case 403: return "Forbidden";
-	case 404: return "NotFound";
-	case 405: return "MethodNotAllowed";
-	case 408: return "Timeout";
-	case 409: return "Conflict";
-	case 411: return "BadRequest";
-	case 413: return "RequestEntityTooLarge";
-	case 429: return "TooManyRequests";
-	case 431: return "BadRequest";
-	case 501: return "BadRequest";
-	case 503: return "ServiceUnavailable";
-	default: return "InternalError";
-	}
-}
-
-static const char *http_phrase(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
-	}
-}
-
 char *session_status_response(int code, const char *message)
 {
 	_cleanup_(json_decrefp) json_t *st = NULL;
@@ -349,7 +312,7 @@ char *session_status_response(int code, const char *message)
 	if (asprintf(&out,
 		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
-		     code, http_phrase(code), strlen(body) + 1, body) < 0)
+		     code, http_reason_phrase(code), strlen(body) + 1, body) < 0)
 		return NULL;
 	return out;
 }

@@ -31,6 +31,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include "lib/buf.h"
+#include "lib/httpstatus.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/tls.h"
@@ -136,22 +137,6 @@ static void reply_text(struct ks_server *s, struct ks_req *r, int code, const ch
 	}
 }
 
-static const char *reason_for(int code)
-{
-	switch (code) {
-	case 400: return "BadRequest";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "NotFound";
-	case 405: return "MethodNotAllowed";
-	case 406: return "NotAcceptable";
-	case 413: return "RequestEntityTooLarge";
-	case 415: return "UnsupportedMediaType";
-	case 422: return "Invalid";
-	default: return "InternalError";
-	}
-}
-
 static void reply_status(struct ks_server *s, struct ks_req *r, int code, json_t *details, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 static void reply_status(struct ks_server *s, struct ks_req *r, int code, json_t *details, const char *fmt, ...)
@@ -165,7 +150,7 @@ static void reply_status(struct ks_server *s, struct ks_req *r, int code, json_t
 		msg = NULL;
 	va_end(ap);
 	j = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
-		      "status", "Failure", "message", msg ? msg : "", "reason", reason_for(code), "code", code);
+		      "status", "Failure", "message", msg ? msg : "", "reason", status_reason(code), "code", code);
 	if (j && details)
 		json_object_set(j, "details", details);
 	reply_json(s, r, code, j);

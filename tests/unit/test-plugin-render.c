@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "lib/buf.h"
 #include "lib/util.h"
+#include "lib/httpstatus.h"
 #include "plugin/render.h"
 
 struct lines {
@@ -366,8 +367,12 @@ static void test_status_not_a_status(void **state)
 	assert_int_equal(kt_status_render(&b, 401, msg, strlen(msg)), 0);
 	assert_string_equal(b.s, "Error from server (Unauthorized): line one line two\n");
 	buf_release(&b);
-	assert_string_equal(kt_http_reason(429), "TooManyRequests");
-	assert_string_equal(kt_http_reason(418), "Unknown");
+	assert_string_equal(status_reason(429), "TooManyRequests");
+	assert_string_equal(status_reason(411), "LengthRequired");
+	assert_string_equal(http_reason_phrase(411), "Length Required");
+	assert_string_equal(status_reason(418), "BadRequest");
+	assert_string_equal(status_reason(599), "InternalError");
+	assert_string_equal(http_reason_phrase(418), "Unknown");
 }
 
 /* A node found a program error: bpftrace's form, from the program's own
