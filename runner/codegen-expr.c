@@ -174,6 +174,119 @@ static int str_copy(struct gen *g, const char *dst, uint32_t dlen, const struct 
 	return r;
 }
 
+/* ---- tuples (runner/sema-tuple.c) ------------------------------------- */
+
+/* Converts the tuple at src (type sidx) into dst (type didx, same shape,
+ * strings and integers at least as wide): element by element, padding
+ * zero. */
+static int tuple_conv(struct gen *g, const char *dst, uint16_t didx, const char *src, uint16_t sidx)
+{
+	const struct sem_tuple *dt = &g->s->tuples[didx], *st = &g->s->tuples[sidx];
+	int r;
+
+	r = cg_emit(g, "__builtin_memset((char *)(%s), 0, %" PRIu32 ");", dst, dt->size);
+	for (size_t i = 0; i < dt->n && r >= 0; i++) {
+		const struct sem_type *de = &dt->elems[i], *se = &st->elems[i];
+		int k = g->tmp++;
+		char d[32];
+		struct cv x;
+
+		/* element pointers as temporaries: nesting never grows the text */
+		r = cg_emit(g, "char *d%d = (char *)(%s) + %" PRIu32 ", *s%d = (char *)(%s) + %" PRIu32 ";",
+			    k, dst, dt->off[i], k, src, st->off[i]);
+		if (r < 0)
+			return r;
+		snprintf(d, sizeof(d), "d%d", k);
+		memset(&x, 0, sizeof(x));
+		x.str = true;
+		x.slen = se->slen;
+		snprintf(x.e, sizeof(x.e), "s%d", k);
+		if (de->k == ST_INT)
+			r = cg_emit(g, "*(%s%u *)d%d = *(%s%u *)s%d;", de->sign ? "__s" : "__u", de->size * 8, k,
+				    se->sign ? "__s" : "__u", se->size * 8, k);
+		else if (sem_is_tuple(de) && de->arg != se->arg)
+			r = tuple_conv(g, d, de->arg, x.e, se->arg);
+		else
+			r = str_copy(g, d, de->slen, &x);
+	}
+	return r;
+}
+
+/* Stores value src of type st into dst, a place of type dt and dlen
+ * bytes: a tuple of another type is converted, any other blob copied. */
+static int val_copy(struct gen *g, const char *dst, const struct sem_type *dt, uint32_t dlen,
+		    const struct cv *src, const struct sem_type *st)
+{
+	int r;
+
+	if (sem_is_tuple(dt) && sem_is_tuple(st) && dt->arg != st->arg) {
+		r = tuple_conv(g, dst, dt->arg, src->e, st->arg);
+		if (r >= 0 && dlen > dt->slen)
+			r = cg_emit(g, "__builtin_memset((char *)(%s) + %" PRIu32 ", 0, %" PRIu32 ");", dst,
+				    dt->slen, dlen - dt->slen);
+		return r;
+	}
+	return str_copy(g, dst, dlen, src);
+}
+
+/* (a, b, ...): built in a scratch slot, padding zero. */
+static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct sem_tuple *t = &g->s->tuples[sem_of(n)->t.arg];
+	struct cv x;
+	uint32_t off = 0;
+	int r;
+
+	for (size_t i = 0; i < n->nkids; i++)
+		if (!sem_of(n->kids[i]))
+			return cg_err(g, n->loc, TG_ETYPE, "tuple element %zu: not typed", i);
+	r = cg_slot(g, t->size, n->loc, &off);
+	if (r < 0)
+		return r;
+	r = cg_emit(g, "__builtin_memset((__u64 *)(tg_s + %" PRIu32 "), 0, %" PRIu32 ");", off,
+		    sem_round8(t->size));
+	for (size_t i = 0; i < n->nkids && r >= 0; i++) {
+		const struct sem_type *et = &t->elems[i];
+		char d[64];
+
+		r = cg_expr(g, n->kids[i], &x);
+		if (r < 0)
+			return r;
+		snprintf(d, sizeof(d), "(tg_s + %" PRIu32 ")", off + t->off[i]);
+		if (et->k == ST_INT)
+			r = cg_emit(g, "*(%s%u *)%s = (%s%u)(%s);", et->sign ? "__s" : "__u", et->size * 8, d,
+				    et->sign ? "__s" : "__u", et->size * 8, x.e);
+		else
+			r = val_copy(g, d, et, et->slen, &x, &sem_of(n->kids[i])->t);
+	}
+	cv_str(v, off, t->size);
+	return r;
+}
+
+/* t.N: an integer read at its offset, or a blob that stays where it is. */
+static int tuple_elem(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct sem_type *t = &sem_of(n)->t;
+	struct cv b;
+	char e[96];
+	int r, k;
+
+	r = cg_expr(g, n->kids[0], &b);
+	if (r < 0)
+		return r;
+	if (t->k == ST_INT) {
+		snprintf(e, sizeof(e), "*(%s%u *)((char *)%s + %" PRIu32 ")", t->sign ? "__s" : "__u",
+			 t->size * 8, b.e, sem_of(n)->esize);
+		return tmp_int(g, v, t->sign, e);
+	}
+	k = g->tmp++;
+	memset(v, 0, sizeof(*v));
+	v->str = true;
+	v->slen = t->slen;
+	snprintf(v->e, sizeof(v->e), "t%d", k);
+	return cg_emit(g, "char *t%d = (char *)%s + %" PRIu32 ";", k, b.e, sem_of(n)->esize);
+}
+
 static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, char *kp, size_t kpsz)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
@@ -209,7 +322,8 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 			return r;
 		snprintf(dst, sizeof(dst), "(%s + %" PRIu32 ")", kp, cg_key_off(m, i));
 		if (sem_is_blob(&m->keys[i]))
-			r = str_copy(g, dst, sem_round8(m->keys[i].slen), &v);
+			r = val_copy(g, dst, &m->keys[i], sem_round8(m->keys[i].slen), &v,
+				     &sem_of(mapn->kids[i])->t);
 		else
 			r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", dst, v.e);
 		if (r < 0)
@@ -603,6 +717,8 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		return record(g, n, st->kind, (uint32_t)a->site, st->size, n->kids + (pf ? 1 : 0),
 			      st->nargs, st);
 	}
+	if (!strcmp(f, "pton"))   /* ntop's argument: the bytes sema parsed */
+		return lit(g, a->cstr, a->cstrlen, v);
 	if (!strcmp(f, "str")) {
 		if (a->is_const)
 			return lit(g, a->cstr, a->cstrlen, v);
@@ -959,7 +1075,7 @@ static int ternary(struct gen *g, struct tg_node *n, struct cv *v)
 		if (r < 0)
 			return r;
 		if (sem_is_blob(&a->t))
-			r = str_copy(g, v->e, sem_round8(a->t.slen), &x);
+			r = val_copy(g, v->e, &a->t, sem_round8(a->t.slen), &x, &sem_of(n->kids[i])->t);
 		else if (a->t.k == ST_INT)
 			r = cg_emit(g, "t%d = %s;", t, x.e);
 		if (r < 0)
@@ -1013,7 +1129,11 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 		return incdec(g, n, v);
 	case TG_N_TERNARY:
 		return ternary(g, n, v);
+	case TG_N_TUPLE:
+		return tuple_lit(g, n, v);
 	case TG_N_FIELD:
+		if (n->flags & TG_F_TUPLE_INDEX)
+			return tuple_elem(g, n, v);
 		return field(g, n, v);
 	case TG_N_INDEX:
 		return mem_index(g, n, v);
@@ -1088,7 +1208,7 @@ static int assign_map(struct gen *g, struct tg_node *n)
 		if (r < 0)
 			return r;
 		snprintf(dst, sizeof(dst), "(tg_s + %" PRIu32 ")", off);
-		r = str_copy(g, dst, sem_round8(m->val.slen), &x);
+		r = val_copy(g, dst, &m->val, sem_round8(m->val.slen), &x, &sem_of(rhs)->t);
 		if (r < 0)
 			return r;
 		return cg_emit(g, "if (bpf_map_update_elem(&tg_m%d, %s, %s, 0) < 0) tg_mdrop();", m->id,
@@ -1132,7 +1252,7 @@ static int assign_var(struct gen *g, struct tg_node *n)
 		char dst[48];
 
 		snprintf(dst, sizeof(dst), "(tg_s + %" PRIu32 ")", g->var_slot[a->var]);
-		return str_copy(g, dst, sem_round8(sv->t.slen), &x);
+		return val_copy(g, dst, &sv->t, sem_round8(sv->t.slen), &x, &sem_of(n->kids[1])->t);
 	}
 	if (n->op != TG_OP_NONE) {
 		struct cv old;

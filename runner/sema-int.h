@@ -18,10 +18,18 @@ struct sctx {
 int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 struct sem_node *sem_aux(struct sctx *c, struct tg_node *n);
+/* size zeroed bytes that live until sem_release(); NULL when out of memory. */
+void *sem_alloc(struct sctx *c, size_t size);
 int sem_expr(struct sctx *c, struct tg_node *n);
 int sem_want_int(struct sctx *c, struct tg_node *n, const char *what);
 int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
 	     const char *fmt);
+
+/* sema-tuple.c: a tuple literal; `t.N`; have widened to hold t too
+ * (both tuples of the same shape). */
+int sem_tuple(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a);
+int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, const struct sem_type *t);
 
 /* sema-types.c.  Each returns 1 when n is not its business. */
 int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a);

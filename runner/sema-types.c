@@ -5,6 +5,7 @@
  * program's own definitions), curtask, ctx, sizeof, enum constants, and
  * the functions on them (ntop, bswap, join).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,6 +472,31 @@ static int call_sizeof(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 }
 
+/* pton("addr") (bpftrace 0.17, as ntop's argument): the address of a
+ * string literal, IPv4 (4 bytes) or IPv6 (16), parsed here. */
+static int call_pton(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	const struct tg_node *x = n->kids[0];
+	char *bytes;
+	int fam;
+
+	if (n->nkids != 1 || x->kind != TG_N_STR)
+		return sem_err(c, n->loc, TG_ETYPE, "pton(): takes one string literal");
+	if (!sem_aux(c, n->kids[0]))
+		return -ENOMEM;
+	fam = strchr(x->str, ':') ? AF_INET6 : AF_INET;
+	bytes = sem_alloc(c, 16);
+	if (!bytes)
+		return -ENOMEM;
+	if (strlen(x->str) != x->u64 || inet_pton(fam, x->str, bytes) != 1)
+		return sem_err(c, x->loc, TG_ETYPE, "pton(): \"%s\" is not an IPv%d address", x->str,
+			       fam == AF_INET6 ? 6 : 4);
+	a->t = (struct sem_type){ .k = ST_STR, .slen = fam == AF_INET6 ? 16 : 4 };
+	a->cstr = bytes;
+	a->cstrlen = a->t.slen;
+	return 0;
+}
+
 /* ntop([family,] address): the address bytes for user space to print. */
 static int call_ntop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
@@ -487,7 +513,10 @@ static int call_ntop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 			return r;
 	}
 	x = n->kids[n->nkids - 1];
-	r = sem_expr(c, x);
+	if (x->kind == TG_N_CALL && !strcmp(x->str, "pton"))
+		r = !sem_aux(c, x) ? -ENOMEM : call_pton(c, x, sem_of(x));
+	else
+		r = sem_expr(c, x);
 	if (r < 0)
 		return r;
 	t = &sem_of(x)->t;
@@ -614,6 +643,9 @@ int st_call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return call_sizeof(c, n, a);
 	if (!strcmp(n->str, "ntop"))
 		return call_ntop(c, n, a);
+	if (!strcmp(n->str, "pton"))
+		return sem_err(c, n->loc, TG_EUNSUPPORTED,
+			       "pton(): only as the argument of ntop() (its byte array has no other use here)");
 	if (!strcmp(n->str, "bswap"))
 		return call_bswap(c, n, a);
 	if (!strcmp(n->str, "join"))

@@ -27,24 +27,33 @@ int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
 	return -code;
 }
 
+void *sem_alloc(struct sctx *c, size_t size)
+{
+	void *p;
+
+	if (c->s->nallocs == c->s->aallocs) {
+		size_t na = c->s->aallocs ? c->s->aallocs * 2 : 256;
+		void **v = realloc(c->s->allocs, na * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		c->s->allocs = v;
+		c->s->aallocs = na;
+	}
+	p = calloc(1, size);
+	if (p)
+		c->s->allocs[c->s->nallocs++] = p;
+	return p;
+}
+
 struct sem_node *sem_aux(struct sctx *c, struct tg_node *n)
 {
 	struct sem_node *a = n->aux;
 
 	if (!a) {
-		if (c->s->nallocs == c->s->aallocs) {
-			size_t na = c->s->aallocs ? c->s->aallocs * 2 : 256;
-			void **v = realloc(c->s->allocs, na * sizeof(*v));
-
-			if (!v)
-				return NULL;
-			c->s->allocs = v;
-			c->s->aallocs = na;
-		}
-		a = calloc(1, sizeof(*a));
+		a = sem_alloc(c, sizeof(*a));
 		if (!a)
 			return NULL;
-		c->s->allocs[c->s->nallocs++] = a;
 		a->site = -1;
 		n->aux = a;
 	}
@@ -173,6 +182,7 @@ const char *sem_type_name(const struct sem_type *t)
 		[TX_NONE] = "text", [TX_KSYM] = "ksym", [TX_USYM] = "usym", [TX_KSTACK] = "kstack",
 		[TX_USTACK] = "ustack", [TX_STRFTIME] = "strftime", [TX_USERNAME] = "username",
 		[TX_CGPATH] = "cgroup_path", [TX_INET] = "inet", [TX_BUF] = "buffer",
+		[TX_TUPLE] = "tuple",
 	};
 
 	switch (t->k) {
@@ -193,6 +203,8 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 			have->size = 8;
 		return 0;
 	}
+	if (sem_is_tuple(have) && sem_is_tuple(t))
+		return sem_tuple_merge(c, at->loc, have, t);
 	if (have->k != t->k || (have->k == ST_TEXT &&
 				 (have->text != t->text || have->arg != t->arg ||
 				  have->stack_perf != t->stack_perf || have->slen != t->slen)))
@@ -230,8 +242,6 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 	for (size_t i = 0; i < n->nkids; i++) {
 		struct tg_node *k = n->kids[i];
 
-		if (k->kind == TG_N_TUPLE)
-			return sem_err(c, k->loc, TG_EUNSUPPORTED, "tuple as a map key: not supported");
 		r = expr(c, k);
 		if (r < 0)
 			return r;
@@ -740,6 +750,8 @@ static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	r = expr(c, n->kids[0]);
 	if (r < 0)
 		return r;
+	if (n->flags & TG_F_TUPLE_INDEX)
+		return sem_tuple_index(c, n, a);
 	if (sem_of(n->kids[0])->t.k != ST_ARGS)
 		return st_field(c, n, a);
 	if (!c->p->args)
@@ -956,6 +968,10 @@ static int expr(struct sctx *c, struct tg_node *n)
 			return r;
 		t1 = &sem_of(n->kids[1])->t;
 		t2 = &sem_of(n->kids[2])->t;
+		if (sem_is_tuple(t1) && sem_is_tuple(t2)) {
+			a->t = *t1;
+			return sem_tuple_merge(c, n->loc, &a->t, t2);
+		}
 		if (t1->k != t2->k || (t1->k == ST_TEXT && (t1->text != t2->text || t1->arg != t2->arg)))
 			return sem_err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
 		a->t = *t1;
@@ -974,7 +990,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 	case TG_N_IDENT:
 		return st_ident(c, n, a);
 	case TG_N_TUPLE:
-		return sem_err(c, n->loc, TG_EUNSUPPORTED, "tuples: not supported");
+		return sem_tuple(c, n, a);
 	default:
 		return sem_err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
 			   tg_node_kind_str(n->kind));
@@ -1270,6 +1286,7 @@ void sem_release(struct sem *s)
 		free(s->allocs[i]);
 	free(s->allocs);
 	kt_free(s->kt);
+	free(s->tuples);
 	free(s->probes);
 	free(s->sites);
 	memset(s, 0, sizeof(*s));

@@ -26,6 +26,12 @@
 #define SEM_MAX_RECORD      4096   /* one ring-buffer record */
 #define SEM_MAX_STRS        256    /* distinct strftime formats and filters */
 #define SEM_STACK_FRAMES    127    /* bpftrace's default and maximum */
+/* Tuples (bpftrace 0.17's (a, b, ...)): a tenant writes them, so their
+ * number of types, elements, nesting and bytes are bounded. */
+#define SEM_MAX_TUPLES       256   /* distinct tuple types in a program */
+#define SEM_MAX_TUPLE_ELEMS  32    /* elements of one tuple */
+#define SEM_MAX_TUPLE_DEPTH  8     /* tuples inside tuples */
+#define SEM_MAX_TUPLE_BYTES  2048  /* one tuple value */
 
 enum sem_tkind {
 	ST_NONE,    /* statement-like calls (printf, exit...) */
@@ -51,6 +57,8 @@ enum sem_text {
 	TX_CGPATH,     /* __u64 cgroup id; arg = filter (sem.strs) + 1, 0: none */
 	TX_INET,       /* __u64 family (2 or 10), 16 address bytes: ntop() */
 	TX_BUF,        /* __u64 length, then arg bytes: buf() */
+	TX_TUPLE,      /* a tuple laid out as sem.tuples[arg] says (C's
+			  alignment, as bpftrace 0.17's LLVM struct) */
 };
 
 struct sem_type {
@@ -71,6 +79,23 @@ struct sem_type {
 	bool psign;
 	struct kt_ref ref;
 };
+
+/* A tuple type, interned: equal element types are one index, so types
+ * compare by `arg`.  Element i is elems[i] at byte off[i]; integers keep
+ * their size (a (int8) element is one byte), padding is zero. */
+struct sem_tuple {
+	size_t n;
+	uint32_t size;      /* bytes, a multiple of align */
+	uint32_t align;
+	uint32_t depth;     /* 1: no tuple inside */
+	struct sem_type elems[SEM_MAX_TUPLE_ELEMS];
+	uint32_t off[SEM_MAX_TUPLE_ELEMS];
+};
+
+static inline bool sem_is_tuple(const struct sem_type *t)
+{
+	return t->k == ST_TEXT && t->text == TX_TUPLE;
+}
 
 /* Values kept as bytes (strings and ST_TEXT) rather than integers. */
 static inline bool sem_is_blob(const struct sem_type *t)
@@ -164,7 +189,8 @@ struct sem_node {
 	/* member access (not args->), [], *: where and what it reads */
 	struct kt_ref agg;  /* the struct/union holding the member */
 	struct kt_member mem;
-	uint32_t esize;     /* []: element size; ptr +/-: the pointee size */
+	uint32_t esize;     /* []: element size; ptr +/-: the pointee size;
+			       t.N of a tuple: the element's byte offset */
 };
 
 struct sem {
@@ -183,6 +209,8 @@ struct sem {
 	const char *strs[SEM_MAX_STRS]; /* strftime formats, cgroup_path filters */
 	size_t nstrs;
 	struct ktypes *kt;            /* kernel and program types, on first use */
+	struct sem_tuple *tuples;     /* tuple types (TX_TUPLE's arg) */
+	size_t ntuples;
 	const char *cache_dir;        /* for compiling the program's definitions */
 	void **allocs;                /* every sem_node, for release */
 	size_t nallocs, aallocs;

@@ -134,12 +134,54 @@ static int username(uint64_t uid, struct buf *out)
 	return buf_printf(out, "%" PRIu64, uid);
 }
 
+/* (1, str, (2, 3)): integers by their size and sign, strings up to
+ * their NUL, other values as they print alone (bpftrace 0.17). */
+static int tuple(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
+		 struct buf *out)
+{
+	const struct sem_tuple *tu;
+	int r;
+
+	if (t->arg >= v->sem->ntuples)
+		return -EINVAL;
+	tu = &v->sem->tuples[t->arg];
+	r = buf_addc(out, '(');
+	for (size_t i = 0; i < tu->n && r >= 0; i++) {
+		const struct sem_type *et = &tu->elems[i];
+		const uint8_t *p = raw + tu->off[i];
+
+		if (i)
+			r = buf_adds(out, ", ");
+		if (r < 0)
+			break;
+		if (et->k == ST_INT) {
+			uint64_t u = 0;
+			int64_t s = 0;
+
+			switch (et->size) {
+			case 1: { uint8_t x; memcpy(&x, p, 1); u = x; s = (int8_t)x; break; }
+			case 2: { uint16_t x; memcpy(&x, p, 2); u = x; s = (int16_t)x; break; }
+			case 4: { uint32_t x; memcpy(&x, p, 4); u = x; s = (int32_t)x; break; }
+			default: memcpy(&u, p, 8); s = (int64_t)u; break;
+			}
+			r = et->sign ? buf_printf(out, "%" PRId64, s) : buf_printf(out, "%" PRIu64, u);
+		} else if (et->k == ST_STR) {
+			r = buf_add(out, p, strnlen((const char *)p, et->slen));
+		} else {
+			r = values_format(v, et, p, in_key, out);
+		}
+	}
+	return r < 0 ? r : buf_addc(out, ')');
+}
+
 int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
 		  struct buf *out)
 {
 	uint64_t a = 0, b = 0;
 	int r;
 
+	if (t->text == TX_TUPLE)
+		return tuple(v, t, raw, in_key, out);
 	memcpy(&a, raw, 8);
 	if (t->slen >= 16)
 		memcpy(&b, raw + 8, 8);

@@ -276,6 +276,87 @@ static void text_value_type_errors(void **state)
 	assert_int_equal(g.r, -TG_ETYPE);
 }
 
+/* Tuples (runner/sema-tuple.c): literals, variables, map values widened
+ * across probes, tuple keys, t.N of nested tuples, print, ternaries;
+ * under a scope, compiled and passed by the object verifier. */
+static void tuples_compile_and_verify(void **state)
+{
+	static const int levels[] = { 2 };
+	struct gen_out g = generate("tracepoint:syscalls:sys_enter_openat {\n"
+				    "  $t = ((int8)1, comm, (pid, \"x\"), str(args->filename));\n"
+				    "  printf(\"%d %s %d %s\\n\", $t.0, $t.1, $t.2.0, $t.2.1);\n"
+				    "  @v = (\"a\", (int16)2); @k[(pid, comm)] = count(); @w[$t.2] = $t;\n"
+				    "  $u = pid > 1 ? (1, \"ab\") : (2, \"abcdef\"); print($u); print($t);\n"
+				    "}\ntracepoint:syscalls:sys_enter_close { @v = (\"longer string\", (int64)-1); }\n",
+				    levels, 1);
+
+	(void)state;
+	if (g.r < 0)
+		print_message("%u:%u: %s\n", g.diag.loc.line, g.diag.loc.col, g.diag.msg);
+	assert_int_equal(g.r, 0);
+	compile_and_verify(g.src);
+	free(g.src);
+}
+
+/* Every tuple bound a tenant could push is an error naming it. */
+static void tuple_limits_and_errors(void **state)
+{
+	_cleanup_free_ char *text = NULL;
+	struct gen_out g;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	/* 33 elements */
+	g = generate("BEGIN { $t = (1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33); }",
+		     NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_non_null(strstr(g.diag.msg, "more than 32 elements"));
+	/* nested 9 deep */
+	g = generate("BEGIN { $t = (1,(1,(1,(1,(1,(1,(1,(1,(1,2))))))))); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_non_null(strstr(g.diag.msg, "nested more than 8 deep"));
+	g = generate("BEGIN { $t = (1,(1,(1,(1,(1,(1,(1,(1,2)))))))); print($t.1.1.1.1.1.1.1.1); }", NULL, 0);
+	assert_int_equal(g.r, 0);
+	free(g.src);
+	/* more than 2048 bytes: 32 strings of 64 */
+	g = generate("BEGIN { $s = str(0); $t = ($s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,"
+		     "$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,1); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	g = generate("BEGIN { $s = str(0); $t = ($s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,"
+		     "$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,$s,($s,$s)); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_non_null(strstr(g.diag.msg, "more than 2048"));
+	/* more than 256 tuple types: (1, "a"), (1, "aa"), ... */
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	fputs("BEGIN {", f);
+	for (int i = 1; i <= 257; i++)
+		fprintf(f, " $v%d = (1, \"%0*d\");", i % 60, i, 0);
+	fputs(" }", f);
+	assert_int_equal(fclose(f), 0);
+	g = generate(text, NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_non_null(strstr(g.diag.msg, "more than 256 tuple types"));
+	/* index out of range, index of a non-tuple, shapes that differ */
+	g = generate("BEGIN { $t = (1, 2);\n  print($t.2); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_int_equal(g.diag.loc.line, 2);
+	assert_non_null(strstr(g.diag.msg, "has 2 elements"));
+	g = generate("BEGIN { $t = 1; print($t.0); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "not a tuple"));
+	g = generate("BEGIN { @t = (1, \"a\"); @t = (\"a\", 1); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	g = generate("BEGIN { @t = (1, 2); @t = (1, 2, 3); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "3 elements here and 2 before"));
+	g = generate("BEGIN { $t = (1, 2); $t.0 = 3; }", NULL, 0);
+	assert_true(g.r < 0);
+	g = generate("BEGIN { $t = (1, 2); $u = $t + 1; }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+}
+
 static void hist_buckets_match_bpftrace(void **state)
 {
 	(void)state;
@@ -298,6 +379,8 @@ int main(void)
 		cmocka_unit_test(hist_buckets_match_bpftrace),
 		cmocka_unit_test(text_values_compile_and_verify),
 		cmocka_unit_test(text_value_type_errors),
+		cmocka_unit_test(tuples_compile_and_verify),
+		cmocka_unit_test(tuple_limits_and_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
