@@ -1015,6 +1015,205 @@ out:
 }
 
 /* ------------------------------------------------------------------------
+ * bpftrace's JSON output (-f json)
+ * ---------------------------------------------------------------------- */
+
+/* A JSON string as bpftrace writes it (jansson escapes the same five,
+ * control bytes as \u00XX). */
+static int json_str(struct buf *out, const char *s, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *j = json_stringn(s, len);
+	_cleanup_free_ char *t = NULL;
+
+	if (!j)
+		return -EINVAL;
+	t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+	return t ? buf_adds(out, t) : -ENOMEM;
+}
+
+static int json_key(struct buf *out, const struct ment *me)
+{
+	_cleanup_buf_ struct buf k = BUF_INIT(0);
+	const json_t *key = json_object_get(me->e, "key");
+	int r = 0;
+
+	/* bpftrace 0.17 joins a key's parts with "," */
+	for (size_t i = 0; me->keyv && r >= 0 && i < json_array_size(me->keyv); i++) {
+		const json_t *p = json_array_get(me->keyv, i);
+
+		if (i)
+			r = buf_addc(&k, ',');
+		if (r < 0)
+			break;
+		if (json_is_integer(p))
+			r = buf_printf(&k, "%" PRId64, (int64_t)json_integer_value(p));
+		else if (json_is_string(p))
+			r = buf_add(&k, json_string_value(p), strlen(json_string_value(p)));
+		else
+			return -EINVAL;
+	}
+	if (r >= 0 && !me->keyv && key)
+		r = buf_add(&k, json_string_value(key), json_string_length(key));
+	if (r >= 0)
+		r = json_str(out, k.s ? k.s : "", k.len);
+	return r;
+}
+
+/* {"min": a, "max": b, "count": c} rows from the first to the last
+ * non-empty bucket (0.17: the below-range bucket has no min, the
+ * above-range one no max). */
+static int json_buckets(struct buf *out, const struct mrec *m, const struct ment *me, uint64_t div)
+{
+	size_t n = m->kind == MK_LHIST ? me->lh.nbuckets : TG_HIST_BUCKETS;
+	long first = -1, last = -1;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (bucket_at(me->buckets, i)) {
+			if (first < 0)
+				first = (long)i;
+			last = (long)i;
+		}
+	}
+	r = buf_addc(out, '[');
+	for (long i = first; first >= 0 && i <= last && r >= 0; i++) {
+		uint64_t c = bucket_at(me->buckets, (size_t)i) / div;
+
+		if (i != first && (r = buf_adds(out, ", ")) < 0)
+			break;
+		if (m->kind == MK_LHIST) {
+			if (i == 0)
+				r = buf_printf(out, "{\"max\": %" PRId64, me->lh.min - 1);
+			else if ((size_t)i == n - 1)
+				r = buf_printf(out, "{\"min\": %" PRId64, me->lh.max);
+			else
+				r = buf_printf(out, "{\"min\": %" PRId64 ", \"max\": %" PRId64,
+					       (i - 1) * me->lh.step + me->lh.min, i * me->lh.step + me->lh.min - 1);
+		} else if (i == 0) {
+			r = buf_adds(out, "{\"max\": -1");
+		} else if (i <= 2) {
+			r = buf_printf(out, "{\"min\": %ld, \"max\": %ld", i - 1, i - 1);
+		} else {
+			r = buf_printf(out, "{\"min\": %" PRIu64 ", \"max\": %" PRIu64, UINT64_C(1) << (i - 2),
+				       (UINT64_C(1) << (i - 1)) - 1);
+		}
+		if (r >= 0)
+			r = buf_printf(out, ", \"count\": %" PRIu64 "}", c);
+	}
+	return r < 0 ? r : buf_addc(out, ']');
+}
+
+static int json_value(struct buf *out, const struct mrec *m, const struct ment *me, uint64_t div)
+{
+	const json_t *v = json_object_get(me->e, "value"), *vv;
+	_cleanup_free_ char *t = NULL;
+
+	switch (m->kind) {
+	case MK_STATS:
+		return buf_printf(out, "{\"count\": %" PRId64 ", \"average\": %" PRId64 ", \"total\": %" PRId64 "}",
+				  me->count, me->i, me->total);
+	case MK_HIST:
+	case MK_LHIST:
+		return json_buckets(out, m, me, div);
+	case MK_STR:
+		return json_str(out, json_string_value(v), strlen(json_string_value(v)));
+	case MK_TEXT:
+		/* a tuple is an array of its elements, [1,"a",[2,3]] */
+		vv = json_object_get(me->e, "valuev");
+		if (!vv)
+			return json_str(out, json_string_value(v), json_string_length(v));
+		t = json_dumps(vv, JSON_ENCODE_ANY | JSON_COMPACT);
+		return t ? buf_adds(out, t) : -ENOMEM;
+	default:
+		return add_value_text(out, m, me, div);
+	}
+}
+
+int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div)
+{
+	struct mrec m;
+	size_t skip = 0;
+	bool keyed;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	r = mrec_parse(rec, &m, NULL, 0);
+	if (r < 0)
+		goto out;
+	if (div > UINT32_MAX) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (div == 0)
+		div = 1;
+	if (m.kind == MK_STATS) {
+		top = 0;
+		div = 1;
+	}
+	mrec_sort(&m);
+	if (top && m.n > top)
+		skip = m.n - top;
+	keyed = json_is_true(json_object_get(rec, "keyed")) || (m.n && (m.ents[0].keyv || json_object_get(m.ents[0].e, "key")));
+	/* 0.17 prints nothing for a keyed map without entries */
+	if (keyed && skip >= m.n)
+		goto out;
+	r = buf_printf(out, "{\"type\": \"%s\", \"data\": {",
+		       m.kind == MK_HIST || m.kind == MK_LHIST ? "hist" :
+		       m.kind == MK_AVG || m.kind == MK_STATS ? "stats" : "map");
+	if (r >= 0)
+		r = json_str(out, m.name, strlen(m.name));
+	if (r >= 0)
+		r = buf_adds(out, ": ");
+	if (r >= 0 && keyed)
+		r = buf_addc(out, '{');
+	for (size_t i = skip; i < m.n && r >= 0; i++) {
+		if (!keyed && i > skip)
+			break;
+		if (keyed) {
+			if (i > skip)
+				r = buf_adds(out, ", ");
+			if (r >= 0)
+				r = json_key(out, &m.ents[i]);
+			if (r >= 0)
+				r = buf_adds(out, ": ");
+		}
+		if (r >= 0)
+			r = json_value(out, &m, &m.ents[i], div);
+	}
+	if (r >= 0 && !keyed && !m.n)
+		r = buf_adds(out, "null");
+	if (r >= 0)
+		r = buf_adds(out, keyed ? "}}}\n" : "}}\n");
+out:
+	mrec_release(&m);
+	return r < 0 ? r : 0;
+}
+
+/* One output event as bpftrace's JSON writes it: {"type": T, "data": D},
+ * D the text as a string, or value (compact) when given. */
+int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value)
+{
+	_cleanup_free_ char *t = NULL;
+	int r;
+
+	r = buf_adds(out, "{\"type\": ");
+	if (r >= 0)
+		r = json_str(out, type, strlen(type));
+	if (r >= 0)
+		r = buf_adds(out, ", \"data\": ");
+	if (r < 0)
+		return r;
+	if (value) {
+		t = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+		r = t ? buf_adds(out, t) : -ENOMEM;
+	} else {
+		r = json_str(out, text, len);
+	}
+	return r < 0 ? r : buf_adds(out, "}\n");
+}
+
+/* ------------------------------------------------------------------------
  * merging
  * ---------------------------------------------------------------------- */
 

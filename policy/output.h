@@ -81,6 +81,18 @@ int tg_printf_format(struct buf *out, const char *fmt, const struct tg_fmt_arg *
  * out is full.
  */
 int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
+/* The same record as bpftrace 0.17's `-f json` prints it, one line:
+ *   {"type": "map"|"hist"|"stats", "data": {"@x": V}}
+ * V a value, or {"k1,k2": value, ...} for a keyed map (parts joined by
+ * ","); hist/lhist as [{"min": a, "max": b, "count": c}, ...] from the
+ * first to the last non-empty bucket; stats {"count", "average",
+ * "total"}; a tuple (entry "valuev") as a compact array.  Sorted, top and
+ * div as tg_map_format.  Errors as tg_map_format. */
+int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
+/* An output event as bpftrace's -f json: {"type": type, "data": D}\n, D
+ * the text as a JSON string, or value (compact JSON) when not NULL. */
+int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value);
+
 /* Adds b's entries into a (same name and kind): counts and sums add,
  * min/max combine, avg/stats combine count and total, hist/lhist add per
  * bucket, plain values: a's value wins.  Used to merge across pods and

@@ -233,7 +233,27 @@ struct exec_out {
 	bool quiet;            /* -q: no "Attaching N probes..." */
 	FILE *f;               /* stdout, or -o FILE */
 	struct child *child;   /* -c, or NULL */
+	bool json;             /* -f json: bpftrace's JSON records, one a line */
 };
+
+static int out_write(struct exec_out *eo, const struct buf *b)
+{
+	if (fwrite(b->s, 1, b->len, eo->f) != b->len || fflush(eo->f) != 0)
+		return errno == EPIPE ? -EPIPE : -EIO;
+	return 0;
+}
+
+/* -f json: {"type": "printf"|"value"|"time"|"cat"|"join", "data": ...} */
+static int out_output_json(void *ctx, uint64_t cgid, const char *kind, const char *text, size_t len,
+			   const json_t *value)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
+	int r;
+
+	(void)cgid;
+	r = tg_json_event(&b, kind, text, len, value);
+	return r < 0 ? r : out_write(ctx, &b);
+}
 
 static int out_output(void *ctx, uint64_t cgid, const char *text, size_t len)
 {
@@ -260,12 +280,11 @@ static int out_map(void *ctx, json_t *rec)
 		fputs("\n\n", stdout);
 		fflush(stdout);
 	}
-	r = tg_map_format(&b, rec, (uint64_t)top, (uint64_t)div);
+	r = eo->json ? tg_map_format_json(&b, rec, (uint64_t)top, (uint64_t)div) :
+		      tg_map_format(&b, rec, (uint64_t)top, (uint64_t)div);
 	if (r < 0)
 		return r;
-	if (fwrite(b.s, 1, b.len, eo->f) != b.len || fflush(eo->f) != 0)
-		return errno == EPIPE ? -EPIPE : -EIO;
-	return 0;
+	return out_write(eo, &b);
 }
 
 static int out_status(void *ctx, const char *phase, json_t *details)
@@ -277,7 +296,11 @@ static int out_status(void *ctx, const char *phase, json_t *details)
 
 		if (eo->quiet)
 			return 0;
-		fprintf(eo->f, "Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
+		if (eo->json)
+			fprintf(eo->f, "{\"type\": \"attached_probes\", \"data\": {\"probes\": %lld}}\n",
+				(long long)n);
+		else
+			fprintf(eo->f, "Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
 		fflush(eo->f);
 	} else if (!strcmp(phase, "loaded")) {
 		json_t *progs = json_object_get(details, "programs"), *p;
@@ -311,7 +334,8 @@ static int out_warning(void *ctx, const char *msg)
 static void usage(void)
 {
 	fputs("usage: tracegate-runner exec -l[v] [PATTERN]\n"
-	      "       tracegate-runner exec [-e PROG | -f FILE] [-q] [-o FILE] [-p PID | -c 'CMD']\n"
+	      "       tracegate-runner exec [-e PROG | FILE] [-f text|json] [-q] [-o FILE]\n"
+	      "                             [-p PID | -c 'CMD']\n"
 	      "                             [--cgroup DIR] [--policy FILE]\n"
 	      "                             [--duration SECONDS] [--cache-dir DIR]\n"
 	      "                             [--max-map-entries N] [--max-map-bytes N] [--rate N]\n"
@@ -320,6 +344,7 @@ static void usage(void)
 	      "                             [--summary] [--load-only] [FILE] [ARGS...]\n"
 	      "  -l [PATTERN] list the probes whose name matches the glob PATTERN;\n"
 	      "              -lv adds each tracepoint's fields\n"
+	      "  -f FORMAT   text (the default) or json: bpftrace's JSON records, one a line\n"
 	      "  -q          keep messages quiet (no \"Attaching N probes...\")\n"
 	      "  -o FILE     write the program's output to FILE\n"
 	      "  -p PID      arm uprobes and usdt probes in process PID only\n"
@@ -374,7 +399,8 @@ int cmd_exec(int argc, char **argv)
 	struct engine_limits lim = { .sz = sizeof(lim) };
 	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &lim };
 	_cleanup_(exec_policy_result_release) struct exec_policy_result decided = { 0 };
-	struct engine_sink sink = { out_output, out_map, out_status, out_warning };
+	struct engine_sink sink = { .output = out_output, .map = out_map, .status = out_status,
+				    .warning = out_warning };
 	struct exec_out out = { 0 };
 	struct engine_result res;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -387,7 +413,19 @@ int cmd_exec(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+e:f:hqo:p:c:lv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': prog = optarg; break;
-		case 'f': file = optarg; break;
+		case 'f':
+			/* bpftrace's -f FORMAT; tracegate's older -f FILE stays
+			 * for an existing file that is neither format name */
+			if (!strcmp(optarg, "json") || !strcmp(optarg, "text")) {
+				out.json = !strcmp(optarg, "json");
+			} else if (access(optarg, F_OK) == 0) {
+				file = optarg;
+			} else {
+				fprintf(stderr, "ERROR: Invalid output format \"%s\"\n", optarg);
+				fprintf(stderr, "Valid formats: 'text', 'json'\n");
+				return 1;
+			}
+			break;
 		case 'G': cgroup = optarg; break;
 		case 'P': policy = optarg; break;
 		case 'q': out.quiet = true; break;
@@ -512,6 +550,8 @@ int cmd_exec(int argc, char **argv)
 		}
 	}
 	out.f = outf ? outf : stdout;
+	if (out.json)
+		sink.output_rec = out_output_json;
 	if (file) {
 		r = read_file(file, TG_MAX_SOURCE_BYTES, &text, &len);
 		if (r < 0) {
@@ -635,6 +675,10 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!out.final_header && !eo.load_only)
 		fputs("\n\n", stdout);
+	if (out.json && res.drops)
+		fprintf(out.f, "{\"type\": \"lost_events\", \"data\": {\"events\": %llu}}\n",
+			(unsigned long long)res.drops);
+	fflush(out.f);
 	fflush(stdout);
 	if (summary)
 		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"outputBytes\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",

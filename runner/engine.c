@@ -369,6 +369,10 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			if (values_format(&run->vals, &m->val, val, false, &t) < 0 ||
 			    json_object_set_new(e, "value", json_text(t.s, t.len)) < 0)
 				return NULL;
+			/* a tuple typed too, for bpftrace's JSON (contracts.md) */
+			if (sem_is_tuple(&m->val) &&
+			    json_object_set_new(e, "valuev", values_json(&run->vals, &m->val, val)) < 0)
+				return NULL;
 			break;
 		}
 		case MK_INT:
@@ -512,8 +516,11 @@ static bool output_fits(struct run *run, size_t len)
 /* The text is made valid UTF-8 here, once, for every sink: each carries
  * it in a JSON string (json_text says why).  What maxOutputBytes counts is
  * the text delivered. */
-static int output(struct run *run, uint64_t cgid, struct buf *raw)
+/* One output event of kind (engine_sink.output_rec); value, typed, only
+ * for "value"; taken over. */
+static int output(struct run *run, uint64_t cgid, const char *kind, struct buf *raw, json_t *value)
 {
+	_cleanup_(json_decrefp) json_t *val = value;
 	_cleanup_buf_ struct buf clean = BUF_INIT(0);
 	struct buf *b = raw;
 
@@ -531,10 +538,15 @@ static int output(struct run *run, uint64_t cgid, struct buf *raw)
 	run->res->output_bytes += b->len;
 	run->res->events++;
 	if (run->pending) {
-		json_t *e = json_pack("{s:s%, s:I}", "text", b->s, b->len, "cgid", (json_int_t)cgid);
+		json_t *e = json_pack("{s:s%, s:I, s:s}", "text", b->s, b->len, "cgid", (json_int_t)cgid,
+				      "kind", kind);
 
+		if (e && val && json_object_set(e, "value", val) < 0)
+			json_decref(TAKE_PTR(e));
 		return e && json_array_append_new(run->pending, e) == 0 ? 0 : -ENOMEM;
 	}
+	if (run->sink->output_rec)
+		return run->sink->output_rec(run->ctx, cgid, kind, b->s, b->len, val);
 	return run->sink->output ? run->sink->output(run->ctx, cgid, b->s, b->len) : 0;
 }
 
@@ -552,7 +564,12 @@ static int flush_pending(struct run *run)
 
 		if (r < 0)
 			break;
-		if (t && run->sink->output)
+		if (t && run->sink->output_rec)
+			r = run->sink->output_rec(run->ctx, (uint64_t)json_integer_value(json_object_get(e, "cgid")),
+						  json_string_value(json_object_get(e, "kind")),
+						  json_string_value(t), json_string_length(t),
+						  json_object_get(e, "value"));
+		else if (t && run->sink->output)
 			r = run->sink->output(run->ctx, (uint64_t)json_integer_value(json_object_get(e, "cgid")),
 					      json_string_value(t), json_string_length(t));
 		else if (!t && run->sink->map)
@@ -697,7 +714,9 @@ static int handle_record(void *ctx, void *data, size_t len)
 		if (r >= 0 && kind == REC_CAT)
 			r = cat_file(run, &b);
 		if (r >= 0 && b.len)
-			r = output(run, cgid, &b);
+			r = output(run, cgid, kind == REC_PRINTF ? "printf" : kind == REC_CAT ? "cat" : "value", &b,
+				   kind == REC_PRINT_VAL && st->nargs == 1 ?
+				   values_json(&run->vals, &st->args[0].t, d + st->args[0].off) : NULL);
 		for (size_t i = 0; i < st->nargs; i++)
 			buf_release(&texts[i]);
 		if (r == -EINVAL)   /* a record that does not match its site */
@@ -716,7 +735,7 @@ static int handle_record(void *ctx, void *data, size_t len)
 			tb[0] = '\0';
 		r = buf_adds(&b, tb);
 		if (r >= 0)
-			r = output(run, cgid, &b);
+			r = output(run, cgid, "time", &b, NULL);
 		break;
 	}
 	case REC_JOIN:
@@ -737,7 +756,7 @@ static int handle_record(void *ctx, void *data, size_t len)
 		if (r >= 0)
 			r = buf_addc(&b, '\n');
 		if (r >= 0)
-			r = output(run, cgid, &b);
+			r = output(run, cgid, "join", &b, NULL);
 		break;
 	case REC_EXIT:
 		if (!run->stop) {

@@ -56,6 +56,13 @@ struct engine_sink {
 	int (*status)(void *ctx, const char *phase, json_t *details);
 	/* A probe that does not exist here, skipped; other warnings. */
 	int (*warning)(void *ctx, const char *msg);
+	/* Optional (NULL: output() gets every output event).  When set, it
+	 * gets them instead, with what bpftrace's JSON output tells apart:
+	 * kind "printf", "value" (print() of a non-map), "time", "cat" or
+	 * "join", and for "value" the value typed (integer, string, array
+	 * for a tuple; NULL otherwise).  The sink does not own value. */
+	int (*output_rec)(void *ctx, uint64_t scope_cgid, const char *kind, const char *text,
+			  size_t len, const json_t *value);
 };
 
 struct engine_opts {

@@ -134,6 +134,21 @@ static int username(uint64_t uid, struct buf *out)
 	return buf_printf(out, "%" PRIu64, uid);
 }
 
+static void read_int(const uint8_t *p, const struct sem_type *et, uint64_t *ret_u, int64_t *ret_s)
+{
+	uint64_t u = 0;
+	int64_t s = 0;
+
+	switch (et->size) {
+	case 1: { uint8_t x; memcpy(&x, p, 1); u = x; s = (int8_t)x; break; }
+	case 2: { uint16_t x; memcpy(&x, p, 2); u = x; s = (int16_t)x; break; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); u = x; s = (int32_t)x; break; }
+	default: memcpy(&u, p, 8); s = (int64_t)u; break;
+	}
+	*ret_u = u;
+	*ret_s = s;
+}
+
 /* (1, str, (2, 3)): integers by their size and sign, strings up to
  * their NUL, other values as they print alone (bpftrace 0.17). */
 static int tuple(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
@@ -155,15 +170,10 @@ static int tuple(struct values *v, const struct sem_type *t, const uint8_t *raw,
 		if (r < 0)
 			break;
 		if (et->k == ST_INT) {
-			uint64_t u = 0;
-			int64_t s = 0;
+			uint64_t u;
+			int64_t s;
 
-			switch (et->size) {
-			case 1: { uint8_t x; memcpy(&x, p, 1); u = x; s = (int8_t)x; break; }
-			case 2: { uint16_t x; memcpy(&x, p, 2); u = x; s = (int16_t)x; break; }
-			case 4: { uint32_t x; memcpy(&x, p, 4); u = x; s = (int32_t)x; break; }
-			default: memcpy(&u, p, 8); s = (int64_t)u; break;
-			}
+			read_int(p, et, &u, &s);
 			r = et->sign ? buf_printf(out, "%" PRId64, s) : buf_printf(out, "%" PRIu64, u);
 		} else if (et->k == ST_STR) {
 			r = buf_add(out, p, strnlen((const char *)p, et->slen));
@@ -235,4 +245,45 @@ int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw
 	default:
 		return -EINVAL;
 	}
+}
+
+/* A string of bytes a traced program chose, made valid UTF-8 (U+FFFD for
+ * each byte that is not) so that jansson takes it. */
+static json_t *json_bytes(const char *s, size_t len)
+{
+	_cleanup_buf_ struct buf t = BUF_INIT(0);
+
+	if (buf_add_utf8(&t, s, len) < 0)
+		return NULL;
+	return json_stringn(t.s, t.len);
+}
+
+json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *raw)
+{
+	_cleanup_buf_ struct buf text = BUF_INIT(1u << 20);
+
+	if (t->k == ST_INT) {
+		uint64_t u;
+		int64_t s;
+
+		read_int(raw, t, &u, &s);
+		return json_integer(t->sign ? (json_int_t)s : (json_int_t)u);
+	}
+	if (t->k == ST_STR)
+		return json_bytes((const char *)raw, strnlen((const char *)raw, t->slen));
+	if (sem_is_tuple(t)) {
+		const struct sem_tuple *tu;
+		_cleanup_(json_decrefp) json_t *a = json_array();
+
+		if (t->arg >= v->sem->ntuples || !a)
+			return NULL;
+		tu = &v->sem->tuples[t->arg];
+		for (size_t i = 0; i < tu->n; i++)
+			if (json_array_append_new(a, values_json(v, &tu->elems[i], raw + tu->off[i])) < 0)
+				return NULL;
+		return TAKE_PTR(a);
+	}
+	if (t->k != ST_TEXT || values_format(v, t, raw, false, &text) < 0)
+		return NULL;
+	return json_bytes(text.s, text.len);
 }

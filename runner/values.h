@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <jansson.h>
 #include "lib/buf.h"
 #include "runner/sema.h"
 
@@ -36,5 +37,10 @@ void values_release(struct values *v);
  * as bpftrace prints them (an address, an empty stack), never fail. */
 int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
 		  struct buf *out);
+
+/* The value as bpftrace's JSON output has it: an integer (by t's size and
+ * sign), a string, an array for a tuple (its elements likewise), the
+ * text of any other value.  NULL when out of memory; caller owns. */
+json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *raw);
 
 #endif

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs bpftrace 0.17's own runtime tests (the selection in
-../shared/compat/bpftrace-runtime/selected.tsv) against a tracer, the way
+../shared/compat/bpftrace-runtime/selected.tsv, and milestone J: its
+json-output tests listed in tests/compat/selected-json.tsv, those that need
+no test programs, --unsafe or -k) against a tracer, the way
 bpftrace's harness does, and prints TAP lines plus a summary per milestone.
 
     runtime.py [--tracer tracegate|bpftrace] [--milestone M1,M2] [--filter REGEX]
@@ -41,8 +43,12 @@ def load_tests():
         for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
             idx[(r["suite"], r["idx"])] = r
     tests = []
-    with open(os.path.join(DATA, "selected.tsv"), newline="") as f:
-        for s in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+    rows = []
+    for path in (os.path.join(DATA, "selected.tsv"), os.path.join(HERE, "selected-json.tsv")):
+        with open(path, newline="") as f:
+            rows += list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if True:
+        for s in rows:
             r = dict(idx[(s["suite"], s["idx"])])
             r.update(s)
             flags = {}
@@ -178,7 +184,7 @@ def run_one(t, tracer, workdir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tracer", default="tracegate", choices=["tracegate", "bpftrace"])
-    ap.add_argument("--milestone", default="M1,M2,M3")
+    ap.add_argument("--milestone", default="M1,M2,M3,J")
     ap.add_argument("--filter", default=None)
     args = ap.parse_args()
     if not os.path.isdir(DATA):

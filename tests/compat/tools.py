@@ -187,7 +187,7 @@ def main():
         types = probe_types(text)
         label = "tool %s" % name
         if types & {"kprobe", "kretprobe"}:
-            rc, out, _ = run([RUNNER, "exec", "--load-only", "-f", path], 0)
+            rc, out, _ = run([RUNNER, "exec", "--load-only", path], 0)
             report(counts, known, name, label, rc == 0,
                    "kprobe tool passes the kernel verifier (load only)" if rc == 0 else
                    "kprobe tool does not load: " + " | ".join(out.strip().splitlines()[-3:])[:300])

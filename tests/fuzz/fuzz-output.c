@@ -227,6 +227,16 @@ static int print_map(const json_t *rec, uint64_t top, uint64_t div, struct buf *
 		if (keys_distinct(rec))
 			check_order_free(rec, top, div, out);
 	}
+	{
+		/* -f json: whatever text printed, JSON prints (or runs out of room) */
+		struct buf js = BUF_INIT(FUZZ_SMALL_BUF * 64);
+
+		r2 = tg_map_format_json(&js, rec, top, div);
+		if (r == 0 ? (r2 != 0 && r2 != -E2BIG && r2 != -ENOMEM) :
+		    (r2 < 0 && r2 != -EINVAL && r2 != -TG_ELIMIT && r2 != -ENOMEM && r2 != -E2BIG))
+			fail("map format json: disagrees with the text format", before);
+		buf_release(&js);
+	}
 	free(before);
 	free(after);
 	buf_release(&again);

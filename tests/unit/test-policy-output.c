@@ -619,6 +619,65 @@ static void test_map_text(void **state)
 		   "{'name':'@','kind':'count','entries':[{'key':'\\n    f+1\\n','keyv':['\\n    f+1\\n'],'value':7}]}");
 }
 
+/* bpftrace 0.17's -f json lines (captured from 0.17 on this machine with
+ * the programs in tests/e2e/exec-json.sh). */
+static void check_json(const char *want, const char *record, uint64_t top, uint64_t div)
+{
+	struct buf b = BUF_INIT(0);
+	json_t *j = rec(record);
+
+	assert_int_equal(tg_map_format_json(&b, j, top, div), 0);
+	if (strcmp(b.s ? b.s : "", want))
+		fail_msg("got:\n%s\nwant:\n%s", b.s ? b.s : "", want);
+	json_decref(j);
+	buf_release(&b);
+}
+
+static void test_map_json(void **state)
+{
+	struct buf b = BUF_INIT(0);
+
+	(void)state;
+	check_json("{\"type\": \"map\", \"data\": {\"@c\": {\"1,a\": 1, \"2,b\": 2}}}\n",
+		   "{'name':'@c','kind':'count','keyed':true,'entries':[{'keyv':[2,'b'],'value':2},"
+		   "{'keyv':[1,'a'],'value':1}]}", 0, 0);
+	check_json("{\"type\": \"map\", \"data\": {\"@i\": -1}}\n",
+		   "{'name':'@i','kind':'int','entries':[{'value':-1}]}", 0, 0);
+	check_json("{\"type\": \"map\", \"data\": {\"@s\": {\"k\": \"v\\\"q\"}}}\n",
+		   "{'name':'@s','kind':'str','keyed':true,'entries':[{'keyv':['k'],'value':'v\\'q'}]}", 0, 0);
+	/* a tuple value is its array, compact */
+	check_json("{\"type\": \"map\", \"data\": {\"@t\": [1,\"two\",[3,4]]}}\n",
+		   "{'name':'@t','kind':'text','valueType':'tuple','entries':[{'value':'(1, two, (3, 4))',"
+		   "'valuev':[1,'two',[3,4]]}]}", 0, 0);
+	/* hist: first to last non-empty bucket; the negative one has no min */
+	check_json("{\"type\": \"hist\", \"data\": {\"@h\": [{\"max\": -1, \"count\": 1}, "
+		   "{\"min\": 0, \"max\": 0, \"count\": 1}, {\"min\": 1, \"max\": 1, \"count\": 0}, "
+		   "{\"min\": 2, \"max\": 3, \"count\": 2}]}}\n",
+		   "{'name':'@h','kind':'hist','entries':[{'value':{'buckets':[1,1,0,2]}}]}", 0, 0);
+	/* lhist: below min has no min, above max no max */
+	check_json("{\"type\": \"hist\", \"data\": {\"@l\": [{\"max\": 9, \"count\": 1}, "
+		   "{\"min\": 10, \"max\": 19, \"count\": 0}, {\"min\": 20, \"count\": 3}]}}\n",
+		   "{'name':'@l','kind':'lhist','entries':[{'value':{'min':10,'max':20,'step':10,"
+		   "'buckets':[1,0,3]}}]}", 0, 0);
+	check_json("{\"type\": \"hist\", \"data\": {\"@z\": []}}\n",
+		   "{'name':'@z','kind':'hist','entries':[{'value':{'buckets':[0,0]}}]}", 0, 0);
+	check_json("{\"type\": \"stats\", \"data\": {\"@s\": {\"count\": 2, \"average\": 6, \"total\": 12}}}\n",
+		   "{'name':'@s','kind':'stats','entries':[{'value':{'total':12,'count':2}}]}", 0, 0);
+	check_json("{\"type\": \"stats\", \"data\": {\"@a\": {\"x\": 4, \"y\": 8}}}\n",
+		   "{'name':'@a','kind':'avg','keyed':true,'entries':[{'keyv':['y'],'value':{'total':8,'count':1}},"
+		   "{'keyv':['x'],'value':{'total':4,'count':1}}]}", 0, 0);
+	/* print(@c, 1): the top entry only */
+	check_json("{\"type\": \"map\", \"data\": {\"@c\": {\"2\": 5}}}\n",
+		   "{'name':'@c','kind':'count','keyed':true,'entries':[{'keyv':[1],'value':3},{'keyv':[2],'value':5}]}",
+		   1, 0);
+	/* a keyed map without entries prints nothing, as 0.17 */
+	check_json("", "{'name':'@e','kind':'hist','keyed':true,'entries':[]}", 0, 0);
+	/* events */
+	assert_int_equal(tg_json_event(&b, "printf", "a\tb\n\"", 5, NULL), 0);
+	assert_string_equal(b.s, "{\"type\": \"printf\", \"data\": \"a\\tb\\n\\\"\"}\n");
+	buf_release(&b);
+}
+
 /* print(@c, 2); print(@c, 1, 2); print(@h, 1); print(@h, 0, 2);
  * print(@a, 1); print(@a, 0, 3); print(@s, 1); print(@s, 0, 3);
  * print(@l, 0, 2); print(@n, 0, 2); print(@m, 0, 2); print(@q, 0, 2),
@@ -908,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_map_mixed_key_order),
 		cmocka_unit_test(test_map_strings),
 		cmocka_unit_test(test_map_text),
+		cmocka_unit_test(test_map_json),
 		cmocka_unit_test(test_map_print_top_div),
 		cmocka_unit_test(test_map_zeroed),
 		cmocka_unit_test(test_map_big_and_unsigned),
