@@ -82,6 +82,8 @@ const char *tg_node_kind_str(enum tg_node_kind kind)
 	case TG_N_CONTINUE: return "continue";
 	case TG_N_RETURN: return "return";
 	case TG_N_IDENT: return "identifier";
+	case TG_N_LET: return "let";
+	case TG_N_FOR: return "for";
 	}
 	return "node";
 }
@@ -352,6 +354,34 @@ static int print_stmt(struct buf *b, const struct tg_node *s, int level)
 		if (r == 0)
 			r = print_expr(b, s->kids[1]);
 		return r ? r : buf_adds(b, ";\n");
+	case TG_N_LET:
+		r = buf_adds(b, "let ");
+		if (r == 0)
+			r = print_expr(b, s->kids[0]);
+		if (r == 0 && s->nkids > 1) {
+			r = buf_adds(b, " = ");
+			if (r == 0)
+				r = print_expr(b, s->kids[1]);
+		}
+		return r ? r : buf_adds(b, ";\n");
+	case TG_N_FOR:
+		r = buf_adds(b, "for (");
+		if (r == 0)
+			r = print_expr(b, s->kids[0]);
+		if (r == 0)
+			r = buf_adds(b, " : ");
+		if (r == 0)
+			r = print_expr(b, s->kids[1]);
+		if (r == 0 && s->nkids > 3) {
+			r = buf_adds(b, "..");
+			if (r == 0)
+				r = print_expr(b, s->kids[2]);
+		}
+		if (r == 0)
+			r = buf_adds(b, ") ");
+		if (r == 0)
+			r = print_block(b, s->kids[s->nkids - 1], level);
+		return r ? r : buf_addc(b, '\n');
 	case TG_N_BREAK:
 		return buf_adds(b, "break;\n");
 	case TG_N_CONTINUE:

@@ -70,6 +70,12 @@ enum tg_node_kind {
 			    collapsed), an enum constant (AF_INET), a BTF
 			    variable; flags TG_F_STACK_MODE for `perf` and
 			    `bpftrace` (kstack(perf, 3)). str = the name */
+	/* bpftrace 0.2x statements (docs/compat.md, "bpftrace 0.2x language") */
+	TG_N_LET,        /* let $x; / let $x = e;  kids[0] = VAR, kids[1] = e or
+			    absent: the variable lives to the end of its block */
+	TG_N_FOR,        /* for ($kv : @m) BLOCK: kids[0] = VAR, kids[1] = MAP
+			    (no keys), kids[2] = BLOCK; for ($i : a..b) BLOCK:
+			    kids[0] = VAR, kids[1] = a, kids[2] = b, kids[3] = BLOCK */
 };
 
 enum tg_op {

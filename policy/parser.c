@@ -810,6 +810,62 @@ static struct tg_node *parse_unroll(struct parser *p)
 	return TAKE_PTR(n);
 }
 
+/* bpftrace 0.2x: for ($kv : @map) { } and for ($i : start..end) { }
+ * (docs/language.md "For" of bpftrace). */
+static struct tg_node *parse_for(struct parser *p)
+{
+	struct tg_loc loc = peek(p, 0)->loc;
+	_cleanup_node_ struct tg_node *n = NULL;
+	struct tg_token t;
+	char d[256];
+
+	skip(p);
+	n = mk(p, TG_N_FOR, loc);
+	if (!n || !expect(p, TG_T_LPAREN, "after \"for\"", "\"(\""))
+		return NULL;
+	if (pk(p, 0) != TG_T_VAR)
+		return fail(p, peek(p, 0)->loc, (uint32_t)peek(p, 0)->len, -TG_EPARSE,
+			    "unexpected %s in \"for\", expected a variable ($name)", desc(p, peek(p, 0), d, sizeof(d)));
+	next(p, &t);
+	if (!addkid(p, n, mk_str(p, TG_N_VAR, t.loc, &t.text)))
+		return NULL;
+	if (!expect(p, TG_T_COLON, "after the variable of \"for\"", "\":\""))
+		return NULL;
+	{
+		/* @map, or start..end: two unary expressions (the lexer reads
+		 * ".." as two dots; a start that is one token is taken alone, or
+		 * its "." would read as a field access) */
+		enum tg_tok k = pk(p, 0);
+
+		if ((k == TG_T_INT || k == TG_T_VAR || k == TG_T_BUILTIN || k == TG_T_PARAM) &&
+		    pk(p, 1) == TG_T_DOT && pk(p, 2) == TG_T_DOT) {
+			if (!addkid(p, n, parse_primary(p)))
+				return NULL;
+		} else if (!addkid(p, n, parse_unary(p))) {
+			return NULL;
+		}
+		if (n->kids[1]->kind == TG_N_MAP && pk(p, 0) == TG_T_RPAREN) {
+			if (n->kids[1]->nkids)
+				return fail(p, n->kids[1]->loc, 1, -TG_EPARSE,
+					    "\"for\" iterates over a whole map: \"%s\" without keys", n->kids[1]->str);
+			goto body;
+		}
+		if (pk(p, 0) != TG_T_DOT || pk(p, 1) != TG_T_DOT)
+			return fail(p, peek(p, 0)->loc, (uint32_t)peek(p, 0)->len, -TG_EPARSE,
+				    "unexpected %s in \"for\", expected a map or a range start..end",
+				    desc(p, peek(p, 0), d, sizeof(d)));
+		skip(p);
+		skip(p);
+		if (!addkid(p, n, parse_unary(p)))
+			return NULL;
+	}
+body:
+	if (!expect(p, TG_T_RPAREN, "in \"for\"", "\")\"") ||
+	    !addkid(p, n, parse_block(p, "after \"for (...)\"")))
+		return NULL;
+	return TAKE_PTR(n);
+}
+
 static struct tg_node *parse_while(struct parser *p)
 {
 	struct tg_loc loc = peek(p, 0)->loc;
@@ -841,6 +897,23 @@ static struct tg_node *parse_simple_stmt(struct parser *p)
 	_cleanup_node_ struct tg_node *e = NULL;
 	_cleanup_node_ struct tg_node *n = NULL;
 
+	if (h->kind == TG_T_IDENT && !strcmp(h->text, "let") && pk(p, 1) == TG_T_VAR) {
+		/* bpftrace 0.2x: let $x; / let $x = e; ("let" is a name in 0.17,
+		 * never followed by a variable) */
+		struct tg_token t;
+
+		n = mk(p, TG_N_LET, h->loc);
+		skip(p);
+		next(p, &t);
+		if (!n || !addkid(p, n, mk_str(p, TG_N_VAR, t.loc, &t.text)))
+			return NULL;
+		if (pk(p, 0) == TG_T_ASSIGN) {
+			skip(p);
+			if (!addkid(p, n, parse_expr(p)))
+				return NULL;
+		}
+		return TAKE_PTR(n);
+	}
 	if (h->kind == TG_T_BREAK || h->kind == TG_T_CONTINUE || h->kind == TG_T_RETURN) {
 		enum tg_node_kind k = h->kind == TG_T_BREAK ? TG_N_BREAK
 				    : h->kind == TG_T_CONTINUE ? TG_N_CONTINUE : TG_N_RETURN;
@@ -908,8 +981,7 @@ static struct tg_node *parse_block(struct parser *p, const char *after)
 			s = parse_while(p);
 			break;
 		case TG_T_FOR:
-			fail(p, h->loc, 3, -TG_EUNSUPPORTED, "\"for\" loops are not part of bpftrace 0.17's language");
-			s = NULL;
+			s = parse_for(p);
 			break;
 		case TG_T_SEMI:
 			fail(p, h->loc, 1, -TG_EPARSE, "unexpected \";\", expected a statement");

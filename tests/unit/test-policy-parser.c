@@ -526,7 +526,15 @@ static void test_syntax_errors(void **state)
 		    "unexpected \"$a\" in \"unroll\", expected an integer or a positional parameter");
 	check_error("BEGIN { unroll(2 {} }", -TG_EPARSE, 1, 18, "unexpected \"{\" in \"unroll\", expected \")\"");
 	check_error("BEGIN { unroll(2) 1 }", -TG_EPARSE, 1, 19, "unexpected \"1\" after \"unroll (...)\", expected \"{\"");
-	check_error("BEGIN { for ($i : 1) {} }", -TG_EUNSUPPORTED, 1, 9, "\"for\" loops are not part of bpftrace 0.17's language");
+	/* bpftrace 0.2x's for: a whole map or a range */
+	check_error("BEGIN { for ($i : 1) {} }", -TG_EPARSE, 1, 20,
+		    "unexpected \")\" in \"for\", expected a map or a range start..end");
+	check_error("BEGIN { for (@m : @n) {} }", -TG_EPARSE, 1, 14,
+		    "unexpected \"@m\" in \"for\", expected a variable ($name)");
+	check_error("BEGIN { for ($kv : @n[1]) {} }", -TG_EPARSE, 1, 20,
+		    "\"for\" iterates over a whole map: \"@n\" without keys");
+	check_error("BEGIN { for ($kv : @n) print(1); }", -TG_EPARSE, 1, 24,
+		    "unexpected \"print\" after \"for (...)\", expected \"{\"");
 	check_error("BEGIN { foo(1) }", -TG_EPARSE, 1, 9, "function \"foo\" is not known");
 	check_error("BEGIN { pid() }", -TG_EPARSE, 1, 9, "function \"pid\" is not known");
 	check_error("BEGIN { perf() }", -TG_EPARSE, 1, 9, "function \"perf\" is not known");
@@ -819,6 +827,10 @@ static void test_canonical(void **state)
 		  "BEGIN\n{\n\tif (1) {\n\t} else if (2) {\n\t} else {\n\t\t$x = 0x1f;\n\t}\n}\n" },
 		{ "BEGIN { unroll($1) { } while (1) { break } $a <<= 2 }",
 		  "BEGIN\n{\n\tunroll ($1) {\n\t}\n\twhile (1) {\n\t\tbreak;\n\t}\n\t$a <<= 2;\n}\n" },
+		/* bpftrace 0.2x: let and for */
+		{ "BEGIN { let $a; let $b = (1, \"x\"); for ($kv : @m) { print($kv.0) } for ($i : 0..$b.0) { } }",
+		  "BEGIN\n{\n\tlet $a;\n\tlet $b = (1, \"x\");\n\tfor ($kv : @m) {\n\t\tprint($kv.0);\n\t}\n"
+		  "\tfor ($i : 0..$b.0) {\n\t}\n}\n" },
 		{ "struct X { int a; }\nt:a:b,t:c:d /pid/{@[1,2]=count()}",
 		  "struct X {\n\tint a;\n};\n\ntracepoint:a:b,\ntracepoint:c:d\n/pid/\n{\n\t@[1, 2] = count();\n}\n" },
 		/* directives are the front end's: evaluated, expanded, never printed as written */
