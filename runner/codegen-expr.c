@@ -313,17 +313,20 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 		if (!m->nkeys && !bucket)
 			return cg_emit(g, "*(__u64 *)%s = 0;", kp);
 	}
-	for (size_t i = 0; i < mapn->nkids; i++) {
+	size_t nkeys;
+	struct tg_node **keys = sem_map_keys(mapn, &nkeys);
+
+	for (size_t i = 0; i < nkeys; i++) {
 		struct cv v;
 		char dst[96];
 
-		r = cg_expr(g, mapn->kids[i], &v);
+		r = cg_expr(g, keys[i], &v);
 		if (r < 0)
 			return r;
 		snprintf(dst, sizeof(dst), "(%s + %" PRIu32 ")", kp, cg_key_off(m, i));
 		if (sem_is_blob(&m->keys[i]))
 			r = val_copy(g, dst, &m->keys[i], sem_round8(m->keys[i].slen), &v,
-				     &sem_of(mapn->kids[i])->t);
+				     &sem_of(keys[i])->t);
 		else
 			r = cg_emit(g, "*(__u64 *)%s = (__u64)(%s);", dst, v.e);
 		if (r < 0)
@@ -1287,6 +1290,25 @@ int cg_stmt(struct gen *g, struct tg_node *n)
 		r = cg_emit(g, "{");
 		if (r >= 0)
 			r = n->kids[0]->kind == TG_N_MAP ? assign_map(g, n) : assign_var(g, n);
+		if (r >= 0)
+			r = cg_emit(g, "}");
+		break;
+	case TG_N_LET:
+		/* the variable starts again at each let: a loop body's let is
+		 * 0 (or its value) on every iteration */
+		r = cg_emit(g, "{");
+		if (r >= 0 && n->nkids > 1) {
+			r = assign_var(g, n);
+		} else if (r >= 0) {
+			const struct sem_var *sv = &g->sp->vars[sem_of(n->kids[0])->var];
+			char name[32];
+
+			if (sem_is_blob(&sv->t))
+				r = cg_emit(g, "__builtin_memset((__u64 *)(tg_s + %" PRIu32 "), 0, %" PRIu32 ");",
+					    g->var_slot[sem_of(n->kids[0])->var], sem_round8(sv->t.slen));
+			else
+				r = cg_emit(g, "%s = 0;", var_name(g, sem_of(n->kids[0])->var, name, sizeof(name)));
+		}
 		if (r >= 0)
 			r = cg_emit(g, "}");
 		break;

@@ -13,6 +13,8 @@ struct sctx {
 	struct tg_diag *diag;
 	bool final;          /* second pass: unknown maps are errors */
 	int loop_depth;
+	int lets[SEM_MAX_VARS];  /* `let` variables of the open blocks, innermost last */
+	size_t nlets;
 };
 
 int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)

@@ -223,6 +223,8 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 	struct sem_node *a = sem_aux(c, n);
 	struct sem_map *m;
 	uint32_t bytes = 0;
+	size_t nkeys;
+	struct tg_node **keys = sem_map_keys(n, &nkeys);
 	int idx, r;
 
 	if (!a)
@@ -232,15 +234,15 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 		return sem_err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d maps", n->str,
 			   SEM_MAX_MAPS);
 	a->map = idx;
-	if (n->nkids > SEM_MAX_MAP_KEYS)
+	if (nkeys > SEM_MAX_MAP_KEYS)
 		return sem_err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d keys", n->str,
 			   SEM_MAX_MAP_KEYS);
-	if (m->keys_known && m->nkeys != n->nkids)
+	if (m->keys_known && m->nkeys != nkeys)
 		return sem_err(c, n->loc, TG_ETYPE,
 			   "map \"%s\": used with %zu keys here and %zu keys before", n->str,
-			   n->nkids, m->nkeys);
-	for (size_t i = 0; i < n->nkids; i++) {
-		struct tg_node *k = n->kids[i];
+			   nkeys, m->nkeys);
+	for (size_t i = 0; i < nkeys; i++) {
+		struct tg_node *k = keys[i];
 
 		r = expr(c, k);
 		if (r < 0)
@@ -258,7 +260,7 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 				m->keys[i].size = 8;
 		}
 	}
-	m->nkeys = n->nkids;
+	m->nkeys = nkeys;
 	m->keys_known = true;
 	for (size_t i = 0; i < m->nkeys; i++)
 		bytes += sem_is_blob(&m->keys[i]) ? sem_round8(m->keys[i].slen) : 8;
@@ -279,12 +281,23 @@ static int set_kind(struct sctx *c, struct tg_node *at, struct sem_map *m, enum 
 		   sem_mkind_str(k), sem_mkind_str(m->kind));
 }
 
+/* The variable a name means here: a `let` variable in scope, else the
+ * probe's 0.17 variable of that name. */
 static int var_find(struct sctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->p->nvars; i++)
-		if (!strcmp(c->p->vars[i].name, name))
+	int plain = -1;
+
+	for (size_t i = 0; i < c->p->nvars; i++) {
+		const struct sem_var *v = &c->p->vars[i];
+
+		if (strcmp(v->name, name))
+			continue;
+		if (v->decl && !v->hidden)
 			return (int)i;
-	return -1;
+		if (!v->decl)
+			plain = (int)i;
+	}
+	return plain;
 }
 
 static int posparam_str(struct sctx *c, struct tg_node *n, struct sem_node *a, int64_t skip)
@@ -884,10 +897,21 @@ static int expr(struct sctx *c, struct tg_node *n)
 		return posparam_int(c, n, a);
 	case TG_N_VAR:
 		a->var = var_find(c, n->str);
-		if (a->var < 0 || !c->p->vars[a->var].assigned)
+		if (a->var < 0 || !c->p->vars[a->var].assigned) {
+			for (size_t i = 0; i < c->p->nvars; i++) {
+				const struct sem_var *o = &c->p->vars[i];
+
+				if (o->decl && o->hidden && !strcmp(o->name, n->str))
+					return sem_err(c, n->loc, TG_ETYPE,
+						       "variable \"%s\": not in scope here (the block of its let at %u:%u has ended)",
+						       n->str, o->decl->loc.line, o->decl->loc.col);
+			}
 			return sem_err(c, n->loc, TG_ETYPE, "variable \"%s\": used before assignment",
 				   n->str);
+		}
 		a->t = c->p->vars[a->var].t;
+		if (a->t.k == ST_NONE)    /* `let $x;` typed by a later assignment */
+			a->t = T_S64;
 		return 0;
 	case TG_N_MAP:
 		r = map_ref(c, n, &m);
@@ -1114,15 +1138,73 @@ static int assign_var(struct sctx *c, struct tg_node *n)
 	return 0;
 }
 
-static int block(struct sctx *c, struct tg_node *n)
+/* let $x; / let $x = e; (bpftrace 0.2x, docs/language.md "Variables and
+ * Maps"): a new variable to the end of the enclosing block, 0 until
+ * assigned; one of the same name already in scope is an error. */
+static int let_stmt(struct sctx *c, struct tg_node *n)
 {
-	for (size_t i = 0; i < n->nkids; i++) {
-		int r = stmt(c, n->kids[i]);
+	struct sem_node *a = sem_aux(c, n->kids[0]);
+	const char *name = n->kids[0]->str;
+	struct sem_var *v;
+	int idx = -1, r;
 
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->p->nvars; i++) {
+		const struct sem_var *o = &c->p->vars[i];
+
+		if (o->decl == n)
+			idx = (int)i;
+		else if (!strcmp(o->name, name) && ((o->decl && !o->hidden) || (!o->decl && o->assigned)))
+			return sem_err(c, n->kids[0]->loc, TG_ETYPE,
+				       "variable \"%s\": already declared (let declares a new variable)", name);
+	}
+	if (n->nkids > 1) {
+		r = expr(c, n->kids[1]);
 		if (r < 0)
 			return r;
+		if (sem_of(n->kids[1])->t.k == ST_MEM)
+			return sem_err(c, n->kids[1]->loc, TG_EUNSUPPORTED,
+				       "variable \"%s\": a struct or array value cannot be stored (use a pointer)", name);
+		if (sem_of(n->kids[1])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[1])->t))
+			return sem_err(c, n->kids[1]->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
+				       name);
 	}
+	if (idx < 0) {
+		if (c->p->nvars == SEM_MAX_VARS)
+			return sem_err(c, n->loc, TG_ELIMIT, "more than %d variables in one probe", SEM_MAX_VARS);
+		idx = (int)c->p->nvars++;
+		c->p->vars[idx] = (struct sem_var){ .name = name, .decl = n };
+	}
+	v = &c->p->vars[idx];
+	if (n->nkids > 1) {
+		if (!v->t.k && sem_of(n->kids[1])->t.k == ST_INT)
+			v->size0 = sem_of(n->kids[1])->t.size;
+		r = merge_type(c, n, &v->t, &sem_of(n->kids[1])->t, "variable");
+		if (r < 0)
+			return r;
+	} else if (c->final && v->t.k == ST_NONE) {
+		v->t = T_S64;      /* never assigned a value: the integer 0 */
+	}
+	v->hidden = false;
+	v->assigned = true;
+	c->lets[c->nlets++] = idx;
+	a->var = idx;
+	a->t = v->t.k ? v->t : T_S64;
 	return 0;
+}
+
+static int block(struct sctx *c, struct tg_node *n)
+{
+	size_t nlets = c->nlets;
+	int r = 0;
+
+	for (size_t i = 0; i < n->nkids && r >= 0; i++)
+		r = stmt(c, n->kids[i]);
+	/* the block's let variables end with it */
+	while (c->nlets > nlets)
+		c->p->vars[c->lets[--c->nlets]].hidden = true;
+	return r;
 }
 
 static int stmt(struct sctx *c, struct tg_node *n)
@@ -1142,6 +1224,8 @@ static int stmt(struct sctx *c, struct tg_node *n)
 		return sem_err(c, n->loc, TG_ETYPE, "assignment: needs a variable or a map on the left");
 	case TG_N_BLOCK:
 		return block(c, n);
+	case TG_N_LET:
+		return let_stmt(c, n);
 	case TG_N_IF:
 		r = want_int(c, n->kids[0], "if condition");
 		if (r < 0)
@@ -1193,8 +1277,10 @@ static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *
 		struct sctx c = { .s = s, .p = &s->probes[i], .tp = pr, .diag = diag, .final = final };
 		int r;
 
-		for (size_t v = 0; v < c.p->nvars; v++)
+		for (size_t v = 0; v < c.p->nvars; v++) {
 			c.p->vars[v].assigned = false;
+			c.p->vars[v].hidden = c.p->vars[v].decl != NULL;
+		}
 		c.p->args = tp ? tp[i] : NULL;
 		c.p->is_begin = !strcmp(pr->attach[0].type, "BEGIN");
 		c.p->is_end = !strcmp(pr->attach[0].type, "END");

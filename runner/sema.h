@@ -162,6 +162,11 @@ struct sem_var {
 	struct sem_type t;
 	bool assigned;
 	uint8_t size0;      /* integer size of the first value (bswap) */
+	/* `let $x` (bpftrace 0.2x): the declaring node; the variable is
+	 * visible from there to the end of its block (hidden outside).
+	 * NULL: a 0.17 variable, visible in the whole probe once assigned. */
+	const struct tg_node *decl;
+	bool hidden;
 };
 
 struct sem_probe {
@@ -215,6 +220,18 @@ struct sem {
 	void **allocs;                /* every sem_node, for release */
 	size_t nallocs, aallocs;
 };
+
+/* The key parts of a map node: @m[(a, b)] is @m[a, b] (bpftrace's docs,
+ * language.md "Map Keys"). */
+static inline struct tg_node **sem_map_keys(const struct tg_node *mapn, size_t *ret_n)
+{
+	if (mapn->nkids == 1 && mapn->kids[0]->kind == TG_N_TUPLE) {
+		*ret_n = mapn->kids[0]->nkids;
+		return mapn->kids[0]->kids;
+	}
+	*ret_n = mapn->nkids;
+	return mapn->kids;
+}
 
 static inline struct sem_node *sem_of(const struct tg_node *n)
 {

@@ -2,7 +2,7 @@
 # bpftrace 0.2x language that 0.17 refuses ("exit() requires no arguments",
 # "Unknown function: has_key"), so nothing to compare with here: each case
 # follows a section of bpftrace's reference documentation, docs/stdlib.md
-# of github.com/bpftrace/bpftrace (cited per case).
+# and docs/language.md of github.com/bpftrace/bpftrace (cited per case).
 source "$(dirname "$0")/lib.sh"
 RUNNER=${TG_RUNNER:-$TG_BIN/tracegate-runner}
 need_bpf "exec lang 0.2x" || exit 0
@@ -56,8 +56,8 @@ kill "$opener_pid"; wait "$opener_pid" 2>/dev/null
 
 # docs/stdlib.md "has_key": boolean has_key(map m, mapkey k); "Return true
 # if the key exists in this map. Otherwise return false. Error if called
-# with a map that has no keys (aka scalar map)."  The example's print of a
-# tuple is a printf here (tuples are not implemented).
+# with a map that has no keys (aka scalar map)."  The example's print is a
+# printf here.
 expect "has_key of a key of two parts, the example (stdlib.md has_key)" 0 \
 	"$(printf 'Attaching 1 probe...\nbye\n\n\n@associative[1, 2]: 1')" \
 	-e 'BEGIN { @associative[1,2] = 1; if (!has_key(@associative, (1,3))) { printf("bye\n"); }
@@ -88,3 +88,41 @@ refuse "has_key with a key on a scalar map is an error (stdlib.md has_key)" 'map
 	-e 'BEGIN { @scalar = 1; if (has_key(@scalar, 1)) { printf("hello\n"); } exit(); }'
 refuse "has_key of a hist map names the limit" 'has_key\(\): not supported on a hist\(\) map' \
 	-e 'BEGIN { @h[1] = hist(3); printf("%d\n", has_key(@h, 1)); exit(); }'
+
+# docs/language.md "Variables and Maps": "'scratch' variables can also
+# declared before or during initialization with let ... If no assignment
+# is specified variables will initialize to 0." and "'scratch' variables
+# cannot be accessed outside of their lexical block" (for let variables;
+# a 0.17 variable assigned without let keeps 0.17's probe scope).
+expect "let \$x; is 0, let \$x = e; its value (language.md Variables and Maps)" 0 \
+	"$(printf 'Attaching 1 probe...\n0 1 hello\n\n')" \
+	-e 'BEGIN { let $a; let $b = 1; let $c = "hello"; printf("%d %d %s\n", $a, $b, $c); exit(); }'
+expect "the example: let \$b; assigned in a block (language.md Variables and Maps)" 0 \
+	"$(printf 'Attaching 1 probe...\nhello 2\n\n')" \
+	-e 'BEGIN { let $a = 1; let $b; if ($a == 1) { $b = "hello"; $a = 2; } printf("%s %d\n", $b, $a); exit(); }'
+expect "let in a loop body starts again each iteration (language.md Variables and Maps)" 0 \
+	"$(printf 'Attaching 1 probe...\n0 0 0\n\n')" \
+	-e 'BEGIN { $i = 0; while ($i < 3) { let $z; printf("%d%s", $z, $i < 2 ? " " : "\n"); $z = 5; $i++; } exit(); }'
+expect "sibling blocks may each let the same name, of other types (language.md Variables and Maps)" 0 \
+	"$(printf 'Attaching 1 probe...\n1\nx\n\n')" \
+	-e 'BEGIN { if (1) { let $v = 1; printf("%d\n", $v); } if (1) { let $v = "x"; printf("%s\n", $v); } exit(); }'
+refuse "a let variable outside its block is an error naming the let (language.md Variables and Maps)" \
+	'variable "\$c": not in scope here \(the block of its let at 1:18 has ended\)' \
+	-e 'BEGIN { if (1) { let $c = 1; } printf("%d\n", $c); exit(); }'
+refuse "let of a name already in scope is an error" 'variable "\$x": already declared' \
+	-e 'BEGIN { $x = 1; let $x = 2; exit(); }'
+
+# docs/language.md "Map Keys": "Map keys that are composed of multiple
+# values are represented as tuples e.g. @name[(key1,key2)] = expression
+# ... this, more concise, syntax is supported and the same as the
+# explicit tuple above"
+expect "@m[(k1, k2)] is @m[k1, k2] (language.md Map Keys)" 0 \
+	"$(printf 'Attaching 1 probe...\n\n\n@[1, a]: 2')" \
+	-e 'BEGIN { @[(1, "a")] = count(); @[1, "a"] = count(); exit(); }'
+expect "a tuple variable as the key prints as the parts (language.md Map Keys)" 0 \
+	"$(printf 'Attaching 1 probe...\n\n\n@[2, b]: 1')" \
+	-e 'BEGIN { $t = (2, "b"); @[$t] = 1; exit(); }'
+# docs/stdlib.md "print": "void print(T val) ... prints the value"
+expect "print(@m[k]) prints the value (stdlib.md print)" 0 \
+	"$(printf 'Attaching 1 probe...\n5\n(1, x)\n\n\n@m[1]: 5\n@t[1]: (1, x)')" \
+	-e 'BEGIN { @m[1] = 5; @t[1] = (1, "x"); print(@m[1]); print(@t[1]); exit(); }'
