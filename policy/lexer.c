@@ -25,7 +25,7 @@ static const char *const calls[] = {
 	"override", "print", "printf", "cgroup_path", "reg", "signal", "sizeof",
 	"stats", "str", "strerror", "strftime", "strncmp", "strcontains", "sum",
 	"system", "time", "uaddr", "uptr", "usym", "zero", "path", "unwatch",
-	"bswap", "skboutput", "pton", "debugf", "has_key", NULL,
+	"bswap", "skboutput", "pton", "debugf", "has_key", "len", NULL,
 };
 
 static const struct {

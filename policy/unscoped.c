@@ -46,7 +46,7 @@ static const struct named builtins[] = {
 static const struct named functions[] = {
 	/* output, maps, time, and computations on values already in hand */
 	{ "printf", W_OK }, { "print", W_OK }, { "time", W_OK }, { "exit", W_OK },
-	{ "clear", W_OK }, { "zero", W_OK }, { "delete", W_OK }, { "has_key", W_OK },
+	{ "clear", W_OK }, { "zero", W_OK }, { "delete", W_OK }, { "has_key", W_OK }, { "len", W_OK },
 	{ "count", W_OK }, { "sum", W_OK }, { "avg", W_OK }, { "min", W_OK }, { "max", W_OK },
 	{ "stats", W_OK }, { "hist", W_OK }, { "lhist", W_OK },
 	{ "strftime", W_OK }, { "strncmp", W_OK }, { "strcontains", W_OK }, { "bswap", W_OK },

@@ -287,6 +287,17 @@ static int tuple_elem(struct gen *g, struct tg_node *n, struct cv *v)
 	return cg_emit(g, "char *t%d = (char *)%s + %" PRIu32 ";", k, b.e, sem_of(n)->esize);
 }
 
+static const char *var_name(struct gen *g, int idx, char *buf, size_t sz);
+
+/* Leaves the probe (return, exit()): from a for loop's callback through
+ * its context, which the caller tests after the helper returns. */
+static int leave_probe(struct gen *g)
+{
+	if (g->cb_depth)
+		return cg_emit(g, "{ tg_fc->ret = 1; return 1; }");
+	return cg_emit(g, "goto tg_out_%zu;", g->probe);
+}
+
 static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, char *kp, size_t kpsz)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
@@ -738,7 +749,7 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		r = small_record(g, REC_EXIT, 0, x.e, "0");
 		if (r < 0)
 			return r;
-		return cg_emit(g, "goto tg_out_%zu;", g->probe);
+		return leave_probe(g);
 	}
 	if (!strcmp(f, "print") || !strcmp(f, "clear") || !strcmp(f, "zero")) {
 		char top[64] = "0", div[64] = "0";
@@ -770,6 +781,22 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		if (r < 0)
 			return r;
 		return cg_emit(g, "%s = bpf_map_lookup_elem(&tg_m%d, %s) != 0;", v->e, m->id, kp);
+	}
+	if (!strcmp(f, "len")) {
+		/* bpftrace 0.2x: the entries, counted by a callback.  The count
+		 * passes through scratch (volatile): the kernel verifier tracks
+		 * a stack counter exactly through every callback iteration and
+		 * gives up at a million instructions when the result is compared
+		 * afterwards; a value read from a map is not tracked */
+		int t = g->tmp++;
+		uint32_t off = 0;
+
+		r = cg_slot(g, 8, n->loc, &off);
+		if (r < 0)
+			return r;
+		cv_int(v, true, "t%d", t);
+		return cg_emit(g, "__s64 t%d = 0; { __u64 tg_n = 0; bpf_for_each_map_elem(&tg_m%d, tg_cb_len, &tg_n, 0); *(volatile __u64 *)(tg_s + %" PRIu32 ") = tg_n; t%d = (__s64)*(volatile __u64 *)(tg_s + %" PRIu32 "); }",
+			       t, g->s->maps[sem_of(n->kids[0])->map].id, off, t, off);
 	}
 	if (!strcmp(f, "delete")) {
 		char kp[48];
@@ -809,6 +836,21 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 	if (!strcmp(f, "join"))
 		return join(g, n);
 	return cg_err(g, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
+}
+
+/* What reads the probe's context (its registers, tracepoint record,
+ * attach cookie, stacks): a for body runs in a callback without it. */
+static bool needs_ctx(const struct gen *g, const struct tg_node *n)
+{
+	const char *s = n->str;
+
+	if (n->kind == TG_N_FIELD)
+		return sem_of(n->kids[0])->t.k == ST_ARGS;
+	if (n->kind == TG_N_CALL)
+		return !strcmp(s, "kstack") || !strcmp(s, "ustack");
+	return !strcmp(s, "retval") || !strncmp(s, "arg", 3) || !strncmp(s, "sarg", 4) || !strcmp(s, "ctx") ||
+	       !strcmp(s, "kstack") || !strcmp(s, "ustack") ||
+	       (!strcmp(s, "probe") && g->pp->kind == PK_TRACEPOINT && g->pp->ntps > 1);
 }
 
 static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
@@ -1011,7 +1053,11 @@ static int binop(struct gen *g, struct tg_node *n, struct cv *v)
 
 static const char *var_name(struct gen *g, int idx, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "V%zu_%d", g->probe, idx);
+	if (g->vars_scratch)   /* a probe with a for: reachable from its callbacks */
+		snprintf(buf, sz, "(*(%s *)(tg_s + %" PRIu32 "))", g->sp->vars[idx].t.sign ? "__s64" : "__u64",
+			 g->var_slot[idx]);
+	else
+		snprintf(buf, sz, "V%zu_%d", g->probe, idx);
 	return buf;
 }
 
@@ -1099,6 +1145,12 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 	if (a->is_const && a->t.k == ST_STR)
 		return lit(g, a->cstr, a->cstrlen, v);
+	if (g->cb_depth && (n->kind == TG_N_BUILTIN || n->kind == TG_N_CALL || n->kind == TG_N_FIELD) &&
+	    needs_ctx(g, n))
+		return cg_err(g, n->loc, TG_EUNSUPPORTED,
+			      "%s \"%s\" in a for loop: not supported (the loop body runs without the probe's context; read it into a variable before the loop)",
+			      n->kind == TG_N_CALL ? "function" : n->kind == TG_N_FIELD ? "args field" : "builtin",
+			      n->str);
 	switch (n->kind) {
 	case TG_N_BUILTIN:
 		return builtin(g, n, v);
@@ -1272,6 +1324,108 @@ static int assign_var(struct gen *g, struct tg_node *n)
 	return cg_emit(g, "%s = (%s)(%s);", name, ity(sv->t.sign), x.e);
 }
 
+/* Copies the map entry at tg_key/tg_val into the tuple (key, value) at
+ * dst (the loop variable's slot), as sema typed it. */
+static int kv_fill(struct gen *g, const struct sem_map *m, const struct sem_type *kvt, uint32_t dst)
+{
+	const struct sem_tuple *kv = &g->s->tuples[kvt->arg];
+	const struct sem_type *kt = &kv->elems[0], *vt = &kv->elems[1];
+	uint32_t koff = dst + kv->off[0], voff = dst + kv->off[1];
+	int r;
+
+	r = cg_emit(g, "__builtin_memset((__u64 *)(tg_s + %" PRIu32 "), 0, %" PRIu32 ");", dst, sem_round8(kvt->slen));
+	for (size_t i = 0; i < m->nkeys && r >= 0; i++) {
+		const struct sem_type *pt = m->nkeys == 1 ? kt : &g->s->tuples[kt->arg].elems[i];
+		uint32_t off = koff + (m->nkeys == 1 ? 0 : g->s->tuples[kt->arg].off[i]);
+
+		if (pt->k == ST_INT)
+			r = cg_emit(g, "*(__s64 *)(tg_s + %" PRIu32 ") = *(__s64 *)((char *)tg_key + %" PRIu32 ");", off,
+				    cg_key_off(m, i));
+		else
+			r = cg_emit(g, "__builtin_memcpy(tg_s + %" PRIu32 ", (char *)tg_key + %" PRIu32 ", %" PRIu32 ");",
+				    off, cg_key_off(m, i), pt->slen);
+	}
+	if (r < 0)
+		return r;
+	switch (m->kind) {
+	case MK_STR:
+	case MK_TEXT:
+		return cg_emit(g, "__builtin_memcpy(tg_s + %" PRIu32 ", tg_val, %" PRIu32 ");", voff, vt->slen);
+	case MK_INT:
+		return cg_emit(g, "*(__s64 *)(tg_s + %" PRIu32 ") = *(__s64 *)tg_val;", voff);
+	case MK_COUNT:
+	case MK_SUM:
+		/* per-CPU: every CPU's share */
+		return cg_emit(g, "{ __s64 tg_t = 0; for (__u32 tg_c = 0; tg_c < %" PRIu32 "; tg_c++) { __s64 *tg_p = bpf_map_lookup_percpu_elem(&tg_m%d, tg_key, tg_c); if (tg_p) tg_t += *tg_p; } *(__s64 *)(tg_s + %" PRIu32 ") = tg_t; }",
+			       g->ncpus, m->id, voff);
+	case MK_MIN:
+	case MK_MAX:
+		return cg_emit(g, "{ __s64 tg_t = 0; int tg_set = 0; for (__u32 tg_c = 0; tg_c < %" PRIu32 "; tg_c++) { struct tg_pair *tg_p = bpf_map_lookup_percpu_elem(&tg_m%d, tg_key, tg_c); if (tg_p && tg_p->b && (!tg_set || tg_p->a %s tg_t)) { tg_t = tg_p->a; tg_set = 1; } } *(__s64 *)(tg_s + %" PRIu32 ") = tg_t; }",
+			       g->ncpus, m->id, m->kind == MK_MAX ? ">" : "<", voff);
+	default:
+		return cg_err(g, m->loc, TG_ETYPE, "for: a %s() map cannot be iterated", sem_mkind_str(m->kind));
+	}
+}
+
+/* for ($kv : @m) / for ($i : a..b): the body becomes a callback of
+ * bpf_for_each_map_elem / bpf_loop (at most 2^23 iterations, the
+ * kernel's bound), written before the programs. */
+static int for_loop(struct gen *g, struct tg_node *n)
+{
+	struct tg_node *body = n->kids[n->nkids - 1];
+	int var = sem_of(n->kids[0])->var, k = (*g->ncbs)++, t = g->tmp++, loops = g->cb_loops;
+	bool range = n->nkids == 4;
+	_cleanup_buf_ struct buf cb = BUF_INIT(CG_MAX_SOURCE);
+	struct buf *saved = g->o;
+	struct cv a, b;
+	char name[48];
+	int r;
+
+	if (var < 0 || !g->vars_scratch)
+		return cg_err(g, n->loc, TG_ETYPE, "for: not typed");
+	if (range) {
+		if ((r = cg_expr(g, n->kids[1], &a)) < 0 || (r = cg_expr(g, n->kids[2], &b)) < 0)
+			return r;
+		r = cg_emit(g, "struct tg_fc fc%d = { tg_cgid, 0, (__s64)(%s) }; __s64 fe%d = (__s64)(%s);", t, a.e, t,
+			    b.e);
+		if (r >= 0)
+			r = cg_emit(g, "if (fe%d > fc%d.start) bpf_loop((__u64)(fe%d - fc%d.start) > 8388608 ? 8388608 : (__u32)(fe%d - fc%d.start), tg_cb%d, &fc%d, 0);",
+				    t, t, t, t, t, t, k, t);
+	} else {
+		r = cg_emit(g, "struct tg_fc fc%d = { tg_cgid, 0, 0 }; bpf_for_each_map_elem(&tg_m%d, tg_cb%d, &fc%d, 0);", t,
+			    g->s->maps[sem_of(n)->map].id, k, t);
+	}
+	if (r >= 0)
+		r = cg_emit(g, "if (fc%d.ret) %s", t, g->cb_depth ? "{ tg_fc->ret = 1; return 1; }" : "");
+	if (r >= 0 && !g->cb_depth)
+		r = cg_emit(g, "	goto tg_out_%zu;", g->probe);
+	if (r < 0)
+		return r;
+	/* the callback: its own scratch lookup, the same slots */
+	g->o = &cb;
+	g->cb_depth++;
+	g->cb_loops = 0;
+	r = buf_printf(&cb, range ? "static long tg_cb%d(__u32 tg_i, void *tg_cx)\n{\n" :
+			   "static long tg_cb%d(void *tg_map, void *tg_key, void *tg_val, void *tg_cx)\n{\n", k);
+	if (r >= 0)
+		r = cg_emit(g, "struct tg_fc *tg_fc = tg_cx; __u64 tg_cgid = tg_fc->cgid; __u32 tg_zero = 0;\n"
+			    "\tchar *tg_s = bpf_map_lookup_elem(&tg_scratch, &tg_zero);\n\tif (!tg_s) return 1;");
+	if (r >= 0 && range)
+		r = cg_emit(g, "%s = tg_fc->start + (__s64)tg_i;", var_name(g, var, name, sizeof(name)));
+	else if (r >= 0)
+		r = kv_fill(g, &g->s->maps[sem_of(n)->map], &g->sp->vars[var].t, g->var_slot[var]);
+	if (r >= 0)
+		r = cg_stmt(g, body);
+	if (r >= 0)
+		r = buf_adds(&cb, "\treturn 0;\n}\n\n");
+	g->cb_depth--;
+	g->cb_loops = loops;
+	g->o = saved;
+	if (r >= 0)
+		r = buf_add(g->cbs, cb.s, cb.len);
+	return r;
+}
+
 int cg_stmt(struct gen *g, struct tg_node *n)
 {
 	uint32_t mark = g->scratch;
@@ -1340,6 +1494,7 @@ int cg_stmt(struct gen *g, struct tg_node *n)
 			r = cg_stmt(g, n->kids[0]);
 		break;
 	case TG_N_WHILE:
+		g->cb_loops++;
 		r = cg_emit(g, "while (1) {");
 		if (r >= 0)
 			r = cg_expr(g, n->kids[0], &c);
@@ -1349,15 +1504,20 @@ int cg_stmt(struct gen *g, struct tg_node *n)
 			r = cg_stmt(g, n->kids[1]);
 		if (r >= 0)
 			r = cg_emit(g, "}");
+		g->cb_loops--;
 		break;
 	case TG_N_BREAK:
-		r = cg_emit(g, "break;");
+		/* in a for body (not in a while inside it): the callback stops */
+		r = cg_emit(g, g->cb_depth && !g->cb_loops ? "return 1;" : "break;");
 		break;
 	case TG_N_CONTINUE:
-		r = cg_emit(g, "continue;");
+		r = cg_emit(g, g->cb_depth && !g->cb_loops ? "return 0;" : "continue;");
 		break;
 	case TG_N_RETURN:
-		r = cg_emit(g, "goto tg_out_%zu;", g->probe);
+		r = leave_probe(g);
+		break;
+	case TG_N_FOR:
+		r = for_loop(g, n);
 		break;
 	default:
 		r = cg_emit(g, "{");

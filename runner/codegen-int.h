@@ -28,6 +28,16 @@ struct gen {
 	uint32_t stack_keys;        /* bytes of map keys put on the stack (CG_STACK_KEYS_MAX) */
 	bool *map_deleted;          /* per sem map: delete() in BPF (keeps it a hash) */
 	bool user_ptrs;             /* str(int) reads user memory */
+	/* for loops (bpftrace 0.2x) run their body in a callback of
+	 * bpf_for_each_map_elem / bpf_loop: a function of its own, written to
+	 * cbs (before the programs); a probe with a for keeps its integer
+	 * variables in scratch so that the callback reaches them */
+	struct buf *cbs;
+	int *ncbs;
+	int cb_depth;               /* > 0: generating a callback's body */
+	int cb_loops;               /* while loops open inside the callback */
+	bool vars_scratch;
+	uint32_t ncpus;             /* possible CPUs: per-CPU values summed in a for */
 	struct tg_diag *diag;
 	int err;
 };

@@ -58,6 +58,9 @@ static const char prelude_tail[] =
 	"static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;\n"
 	"static long (*bpf_get_stackid)(void *ctx, void *map, __u64 flags) = (void *)27;\n"
 	"static __u64 (*tg_attach_cookie)(void *ctx) = (void *)174;\n"
+	"static long (*bpf_for_each_map_elem)(void *map, void *cb, void *ctx, __u64 flags) = (void *)164;\n"
+	"static long (*bpf_loop)(__u32 n, void *cb, void *ctx, __u64 flags) = (void *)181;\n"
+	"static void *(*bpf_map_lookup_percpu_elem)(void *map, const void *key, __u32 cpu) = (void *)195;\n"
 	"char LICENSE[] SEC(\"license\") = \"GPL\";\n";
 
 /* Helpers in C, after the maps they use. */
@@ -101,6 +104,10 @@ static const char helpers[] =
 	"\t__s64 nv = v; if (bpf_map_update_elem(m, k, &nv, 1) == 0) return;\n"
 	"\tp = bpf_map_lookup_elem(m, k); if (p) *p += v; else tg_mdrop();\n}\n"
 	"struct tg_pair { __s64 a; __u64 b; };\n"
+	/* a for loop's callback context: the event's scope cgroup id, set
+	 * when the body leaves the probe (return, exit()), a range's start */
+	"struct tg_fc { __u64 cgid; __u64 ret; __s64 start; };\n"
+	"static long tg_cb_len(void *m, void *k, void *v, void *c) { *(__u64 *)c += 1; return 0; }\n"
 	"static __always_inline void tg_avg(void *m, void *k, __s64 v) {\n"
 	"\tstruct tg_pair *p = bpf_map_lookup_elem(m, k);\n"
 	"\tif (!p) { struct tg_pair z = { 0, 0 }; bpf_map_update_elem(m, k, &z, 1); p = bpf_map_lookup_elem(m, k); }\n"
@@ -255,6 +262,18 @@ static int prologue(struct gen *g, const struct cg_opts *op)
 	return r;
 }
 
+static bool has_for(const struct tg_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == TG_N_FOR)
+		return true;
+	for (size_t i = 0; i < n->nkids; i++)
+		if (has_for(n->kids[i]))
+			return true;
+	return false;
+}
+
 static int probe_block(struct gen *g, const struct tg_program *prog, size_t probe)
 {
 	const struct tg_probe *pr = &prog->probes[probe];
@@ -269,13 +288,16 @@ static int probe_block(struct gen *g, const struct tg_program *prog, size_t prob
 	g->sp = sp;
 	g->var_slot = slots;
 	g->scratch = 0;
+	g->vars_scratch = has_for(pr->body);
 	r = cg_emit(g, "{ /* probe %zu, line %u */", probe, pr->loc.line);
 	for (size_t i = 0; i < sp->nvars && r >= 0; i++) {
-		if (sem_is_blob(&sp->vars[i].t)) {
-			r = cg_slot(g, sp->vars[i].t.slen, pr->loc, &slots[i]);
+		if (sem_is_blob(&sp->vars[i].t) || g->vars_scratch) {
+			uint32_t len = sem_is_blob(&sp->vars[i].t) ? sp->vars[i].t.slen : 8;
+
+			r = cg_slot(g, len, pr->loc, &slots[i]);
 			if (r >= 0)
 				r = cg_emit(g, "__builtin_memset((__u64 *)(tg_s + %" PRIu32 "), 0, %" PRIu32 ");",
-					    slots[i], sem_round8(sp->vars[i].t.slen));
+					    slots[i], sem_round8(len));
 		} else {
 			r = cg_emit(g, "%s V%zu_%zu = 0;", sp->vars[i].t.sign ? "__s64" : "__u64", probe, i);
 		}
@@ -384,6 +406,8 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 {
 	_cleanup_buf_ struct buf lits = BUF_INIT(CG_MAX_SOURCE);
 	_cleanup_buf_ struct buf fns = BUF_INIT(CG_MAX_SOURCE);
+	_cleanup_buf_ struct buf cbs = BUF_INIT(CG_MAX_SOURCE);
+	int ncbs = 0;
 	_cleanup_buf_ struct buf all = BUF_INIT(CG_MAX_SOURCE);
 	_cleanup_free_ bool *deleted = calloc(s->nmaps ? s->nmaps : 1, sizeof(*deleted));
 	bool begin_done = false, end_done = false;
@@ -394,7 +418,8 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 	if (!deleted)
 		return -ENOMEM;
 	for (size_t k = 0; k < pl->n && r >= 0; k++) {
-		struct gen g = { .s = s, .lits = &lits, .nlits = &nlits, .diag = diag, .map_deleted = deleted };
+		struct gen g = { .s = s, .lits = &lits, .nlits = &nlits, .diag = diag, .map_deleted = deleted,
+				 .cbs = &cbs, .ncbs = &ncbs, .ncpus = op->ncpus ? op->ncpus : 1 };
 		const struct plan_prog *pp = &pl->progs[k];
 
 		if (pp->kind == PK_BEGIN) {
@@ -436,6 +461,8 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 		r = buf_adds(&all, helpers);
 	if (r >= 0)
 		r = buf_add(&all, lits.s, lits.len);
+	if (r >= 0 && cbs.len)
+		r = buf_add(&all, cbs.s, cbs.len);
 	if (r >= 0)
 		r = buf_add(&all, fns.s, fns.len);
 	if (r < 0)

@@ -30,6 +30,7 @@ struct cg_opts {
 	 * nfast-1], a .rodata array the loader fills with the scope's ids;
 	 * 0: no pre-check (more targets or levels) */
 	size_t nfast;
+	uint32_t ncpus;             /* possible CPUs (a for over a per-CPU map sums them); 0: 1 */
 };
 
 int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *o,

@@ -1223,7 +1223,8 @@ static int generate_jailed(void *ctx, struct buf *out)
 	struct engine_prog *p = ctx;
 	struct cg_opts co = { .sz = sizeof(co), .levels = p->o.scope ? p->levels : NULL,
 			      .nlevels = p->nlevels, .max_map_entries = p->max_entries,
-			      .ringbuf_bytes = ENGINE_RINGBUF_BYTES, .nfast = p->nfast };
+			      .ringbuf_bytes = ENGINE_RINGBUF_BYTES, .nfast = p->nfast,
+			      .ncpus = p->ncpus > 0 ? (uint32_t)p->ncpus : 1 };
 	struct tg_diag diag = { 0 };
 	char *src = NULL;
 	int r;

@@ -32,6 +32,9 @@ int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec
 int sem_tuple(struct sctx *c, struct tg_node *n, struct sem_node *a);
 int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a);
 int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, const struct sem_type *t);
+/* The tuple type of n elements (interned). */
+int sem_tuple_of(struct sctx *c, struct tg_loc loc, const struct sem_type *elems, size_t n,
+		 struct sem_type *ret);
 
 /* sema-types.c.  Each returns 1 when n is not its business. */
 int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a);

@@ -211,3 +211,24 @@ int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, co
 	*have = u;
 	return 0;
 }
+
+int sem_tuple_of(struct sctx *c, struct tg_loc loc, const struct sem_type *elems, size_t n,
+		 struct sem_type *ret)
+{
+	struct sem_tuple t;
+	uint16_t idx = 0;
+	int r;
+
+	if (n > SEM_MAX_TUPLE_ELEMS)
+		return sem_err(c, loc, TG_ELIMIT, "tuple: more than %d elements", SEM_MAX_TUPLE_ELEMS);
+	memset(&t, 0, sizeof(t));
+	t.n = n;
+	for (size_t i = 0; i < n; i++)
+		t.elems[i] = elems[i].k == ST_INT ? (struct sem_type){ .k = ST_INT, .size = elems[i].size ? elems[i].size : 8,
+									.sign = elems[i].sign } : elems[i];
+	r = intern(c, loc, &t, &idx);
+	if (r < 0)
+		return r;
+	*ret = tuple_type(c->s, idx);
+	return 0;
+}

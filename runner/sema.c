@@ -657,6 +657,24 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->t = T_U64;
 		return 0;
 	}
+	if (!strcmp(f, "len")) {
+		/* bpftrace 0.2x (docs/stdlib.md "len"): the number of elements */
+		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
+			return sem_err(c, n->loc, TG_ETYPE, "len(): takes one map: len(@m)");
+		if (!sem_aux(c, n->kids[0]))
+			return -ENOMEM;
+		m = map_get(c, n->kids[0], &sem_of(n->kids[0])->map);
+		if (!m)
+			return sem_err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
+		if (c->final && m->keys_known && !m->nkeys)
+			return sem_err(c, n->kids[0]->loc, TG_ETYPE, "len(): map \"%s\" has no keys (a scalar map)",
+				       m->name);
+		if (m->kind == MK_HIST || m->kind == MK_LHIST)
+			return sem_err(c, n->loc, TG_EUNSUPPORTED, "len(): not supported on a %s() map (its entries are per bucket)",
+				       sem_mkind_str(m->kind));
+		a->t = T_S64;
+		return 0;
+	}
 	if (!strcmp(f, "delete")) {
 		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP)
 			return sem_err(c, n->loc, TG_ETYPE, "delete(): takes one map element");
@@ -1159,7 +1177,7 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
 			return sem_err(c, n->kids[0]->loc, TG_ETYPE,
 				       "variable \"%s\": already declared (let declares a new variable)", name);
 	}
-	if (n->nkids > 1) {
+	if (n->kind == TG_N_LET && n->nkids > 1) {
 		r = expr(c, n->kids[1]);
 		if (r < 0)
 			return r;
@@ -1177,6 +1195,14 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
 		c->p->vars[idx] = (struct sem_var){ .name = name, .decl = n };
 	}
 	v = &c->p->vars[idx];
+	if (n->kind == TG_N_FOR) {
+		/* the loop's variable: typed by the caller, visible in the body */
+		v->hidden = false;
+		v->assigned = true;
+		c->lets[c->nlets++] = idx;
+		a->var = idx;
+		return 0;
+	}
 	if (n->nkids > 1) {
 		if (!v->t.k && sem_of(n->kids[1])->t.k == ST_INT)
 			v->size0 = sem_of(n->kids[1])->t.size;
@@ -1192,6 +1218,74 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
 	a->var = idx;
 	a->t = v->t.k ? v->t : T_S64;
 	return 0;
+}
+
+/* for ($kv : @m) { } and for ($i : a..b) { } (bpftrace 0.2x,
+ * docs/language.md "For"): $kv is (key, value), the key a tuple of its
+ * parts when there are several; $i an integer.  The variable lives in the
+ * body.  The map's keys and values must be known: a map assigned only
+ * later in the program's text is typed on the second pass. */
+static int for_stmt(struct sctx *c, struct tg_node *n)
+{
+	struct tg_node *body = n->kids[n->nkids - 1];
+	struct sem_node *a = sem_aux(c, n);
+	struct sem_type kv = T_S64;
+	size_t nlets = c->nlets;
+	struct sem_var *v;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	if (n->nkids == 3) {
+		struct tg_node *mn = n->kids[1];
+		struct sem_type parts[2];
+		struct sem_map *m;
+
+		if (!sem_aux(c, mn))
+			return -ENOMEM;
+		m = map_get(c, mn, &sem_of(mn)->map);
+		if (!m)
+			return sem_err(c, mn->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
+		a->map = sem_of(mn)->map;
+		if (m->kind == MK_NONE || !m->keys_known) {
+			if (c->final)
+				return sem_err(c, mn->loc, TG_ETYPE, "for: map \"%s\" is never assigned", mn->str);
+			return 0;   /* typed on the second pass */
+		}
+		if (!m->nkeys)
+			return sem_err(c, mn->loc, TG_ETYPE,
+				       "for: map \"%s\" has no keys (a scalar map cannot be iterated)", mn->str);
+		if (m->kind == MK_AVG || m->kind == MK_STATS || m->kind == MK_HIST || m->kind == MK_LHIST)
+			return sem_err(c, mn->loc, TG_ETYPE, "for: a %s() map cannot be iterated", sem_mkind_str(m->kind));
+		if (m->nkeys == 1)
+			parts[0] = m->keys[0];
+		else if ((r = sem_tuple_of(c, mn->loc, m->keys, m->nkeys, &parts[0])) < 0)
+			return r;
+		parts[1] = m->kind == MK_INT || m->kind == MK_STR || m->kind == MK_TEXT ? m->val :
+			   m->kind == MK_COUNT ? T_U64 : T_S64;
+		r = sem_tuple_of(c, mn->loc, parts, 2, &kv);
+		if (r < 0)
+			return r;
+	} else {
+		if ((r = want_int(c, n->kids[1], "for range start")) < 0 ||
+		    (r = want_int(c, n->kids[2], "for range end")) < 0)
+			return r;
+	}
+	r = let_stmt(c, n);
+	if (r < 0)
+		return r;
+	v = &c->p->vars[sem_of(n->kids[0])->var];
+	if (v->t.k == ST_NONE || !c->final)
+		v->t = kv;
+	else if (memcmp(&v->t, &kv, sizeof(kv)) && !(sem_is_tuple(&v->t) && sem_is_tuple(&kv) && v->t.arg == kv.arg))
+		v->t = kv;
+	sem_of(n->kids[0])->t = v->t;
+	c->loop_depth++;
+	r = stmt(c, body);
+	c->loop_depth--;
+	while (c->nlets > nlets)
+		c->p->vars[c->lets[--c->nlets]].hidden = true;
+	return r;
 }
 
 static int block(struct sctx *c, struct tg_node *n)
@@ -1226,6 +1320,8 @@ static int stmt(struct sctx *c, struct tg_node *n)
 		return block(c, n);
 	case TG_N_LET:
 		return let_stmt(c, n);
+	case TG_N_FOR:
+		return for_stmt(c, n);
 	case TG_N_IF:
 		r = want_int(c, n->kids[0], "if condition");
 		if (r < 0)

@@ -300,6 +300,12 @@ const char *const verify_default_helpers[] = {
 	"bpf_get_stackid",
 	"bpf_snprintf",
 	"bpf_get_attach_cookie",   /* bpf_usdt_arg(): the attachment's usdt spec id */
+	/* bpftrace 0.2x's for and len(): a callback per map entry or
+	 * iteration (a subprogram of .text, checked as the program is), the
+	 * program's own per-CPU values */
+	"bpf_for_each_map_elem",
+	"bpf_loop",
+	"bpf_map_lookup_percpu_elem",
 	NULL,
 };
 
@@ -326,6 +332,11 @@ const char *const verify_unscoped_helpers[] = {
 	"bpf_get_smp_processor_id",
 	"bpf_get_numa_node_id",
 	"bpf_get_prandom_u32",
+	/* their callbacks are reached and checked as unscoped code too
+	 * (unscoped_insn: a 64-bit load of a .text function) */
+	"bpf_for_each_map_elem",
+	"bpf_loop",
+	"bpf_map_lookup_percpu_elem",
 	NULL,
 };
 
@@ -1694,6 +1705,17 @@ static int unscoped_insn(struct vobj *v, const struct vsec *s, size_t i, size_t 
 		if (s->relsym[i] >= 0 && reloc_is_scope_map(v, s, i))
 			return ufail(v, s, i, org, "the scope map \"%s\" is used %s", vname(v->scope_map, b),
 				     UNSCOPED_SCOPE_WHY);
+		/* the address of a function in .text: a callback (libbpf makes
+		 * it BPF_PSEUDO_FUNC; bpf_loop, bpf_for_each_map_elem call it),
+		 * unscoped code too, starting sym + imm bytes in */
+		if (s->relsym[i] >= 0 && v->text_idx && sym.st_shndx == v->text_idx) {
+			int64_t off = (int64_t)sym.st_value + in.imm;
+
+			if (off < 0 || off % (int64_t)sizeof(struct bpf_insn))
+				return ufail(v, s, i, org, "callback address %lld is not an instruction of \".text\" %s",
+					     (long long)off, UNSCOPED_WHY);
+			return ureach_push(v, u, s, i, origin, off / (int64_t)sizeof(struct bpf_insn));
+		}
 		return 0;
 	}
 	if (!is_call(&in))

@@ -699,7 +699,7 @@ static const struct { int id; const char *name; } unscoped_forbidden[] = {
 	{ 183, "get_func_arg" }, { 184, "get_func_ret" }, { 25, "perf_event_output" },
 	{ 22, "perf_event_read" }, { 119, "read_branch_records" }, { 176, "get_branch_snapshot" },
 	{ 17, "get_cgroup_classid" }, { 156, "task_storage_get" }, { 179, "kallsyms_lookup_name" },
-	{ 166, "sys_bpf" }, { 12, "tail_call" }, { 181, "loop" }, { 164, "for_each_map_elem" },
+	{ 166, "sys_bpf" }, { 12, "tail_call" },
 };
 
 /* One call of bpf_ktime_get_ns (5) in each unscoped section, to patch. */
@@ -848,6 +848,33 @@ static void test_unscoped_reach(void **state)
 		_cleanup_free_ char *obj = compile("unscoped-subprog-ok", src, &len);
 
 		expect_accepted("unscoped-subprog-ok", obj, len, true);
+	}
+	/* callbacks (bpf_loop, bpf_for_each_map_elem: bpftrace 0.2x's for,
+	 * len()) are reached from the address a 64-bit load takes, and
+	 * checked as the unscoped code they are */
+	refuse_src("unscoped-loop-callback",
+		   "static long (*bpf_loop)(__u32 n, void *cb, void *ctx, __u64 flags) = (void *)181;\n"
+		   "static long cb(__u32 i, void *c) { char b[16]; bpf_get_current_comm(b, 16); *(__u64 *)c += b[1]; return 0; }\n"
+		   "SEC(\"tg_end\") int tg_prog_end(void *ctx) { __u64 n = 0; bpf_loop(4, cb, &n, 0); return (int)n; }\n",
+		   "(a subprogram of section \"tg_end\")",
+		   "helper \"bpf_get_current_comm\" (16) is not allowed without the scope check");
+	refuse_src("unscoped-each-callback",
+		   "static long (*bpf_for_each_map_elem)(void *m, void *cb, void *ctx, __u64 flags) = (void *)164;\n"
+		   "struct { __uint(type, 1); __uint(max_entries, 8); __type(key, __u64); __type(value, __u64); } tg_m0 SEC(\".maps\");\n"
+		   "__attribute__((noinline)) static __u64 who(void) { return bpf_get_current_pid_tgid(); }\n"
+		   "static long cb(void *m, void *k, void *v, void *c) { *(__u64 *)c += who(); return 0; }\n"
+		   "SEC(\"tg_timer/0\") int tg_p0(void *ctx) { __u64 n = 0; bpf_for_each_map_elem(&tg_m0, cb, &n, 0); return (int)n; }\n",
+		   "(a subprogram of section \"tg_timer/0\")", "helper \"bpf_get_current_pid_tgid\" (14)");
+	{
+		static const char src[] =
+			"static long (*bpf_for_each_map_elem)(void *m, void *cb, void *ctx, __u64 flags) = (void *)164;\n"
+			"struct { __uint(type, 1); __uint(max_entries, 8); __type(key, __u64); __type(value, __u64); } tg_m0 SEC(\".maps\");\n"
+			"static long cb(void *m, void *k, void *v, void *c) { *(__u64 *)c += *(__u64 *)v + bpf_ktime_get_ns(); return 0; }\n"
+			"SEC(\"tg_end\") int tg_prog_end(void *ctx) { __u64 n = 0; bpf_for_each_map_elem(&tg_m0, cb, &n, 0); return (int)n; }\n";
+		size_t len;
+		_cleanup_free_ char *obj = compile("unscoped-callback-ok", src, &len);
+
+		expect_accepted("unscoped-callback-ok", obj, len, true);
 	}
 	/* BEGIN writing the scope map would widen every probe's scope */
 	refuse_src("unscoped-scope-write",
