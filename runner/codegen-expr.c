@@ -1368,8 +1368,8 @@ static int kv_fill(struct gen *g, const struct sem_map *m, const struct sem_type
 }
 
 /* for ($kv : @m) / for ($i : a..b): the body becomes a callback of
- * bpf_for_each_map_elem / bpf_loop (at most 2^23 iterations, the
- * kernel's bound), written before the programs. */
+ * bpf_for_each_map_elem / bpf_loop (at most SEM_MAX_FOR_RANGE
+ * iterations), written before the programs. */
 static int for_loop(struct gen *g, struct tg_node *n)
 {
 	struct tg_node *body = n->kids[n->nkids - 1];
@@ -1389,8 +1389,8 @@ static int for_loop(struct gen *g, struct tg_node *n)
 		r = cg_emit(g, "struct tg_fc fc%d = { tg_cgid, 0, (__s64)(%s) }; __s64 fe%d = (__s64)(%s);", t, a.e, t,
 			    b.e);
 		if (r >= 0)
-			r = cg_emit(g, "if (fe%d > fc%d.start) bpf_loop((__u64)(fe%d - fc%d.start) > 8388608 ? 8388608 : (__u32)(fe%d - fc%d.start), tg_cb%d, &fc%d, 0);",
-				    t, t, t, t, t, t, k, t);
+			r = cg_emit(g, "if (fe%d > fc%d.start) bpf_loop((__u64)(fe%d - fc%d.start) > %d ? %d : (__u32)(fe%d - fc%d.start), tg_cb%d, &fc%d, 0);",
+				    t, t, t, t, SEM_MAX_FOR_RANGE, SEM_MAX_FOR_RANGE, t, t, k, t);
 	} else {
 		r = cg_emit(g, "struct tg_fc fc%d = { tg_cgid, 0, 0 }; bpf_for_each_map_elem(&tg_m%d, tg_cb%d, &fc%d, 0);", t,
 			    g->s->maps[sem_of(n)->map].id, k, t);

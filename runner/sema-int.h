@@ -13,6 +13,7 @@ struct sctx {
 	struct tg_diag *diag;
 	bool final;          /* second pass: unknown maps are errors */
 	int loop_depth;
+	int for_depth;
 	int lets[SEM_MAX_VARS];  /* `let` variables of the open blocks, innermost last */
 	size_t nlets;
 };

@@ -1236,6 +1236,9 @@ static int for_stmt(struct sctx *c, struct tg_node *n)
 
 	if (!a)
 		return -ENOMEM;
+	if (c->for_depth >= SEM_MAX_FOR_DEPTH)
+		return sem_err(c, n->loc, TG_ELIMIT, "for: loops nested more than %d deep (each runs in the kernel at every event)",
+			       SEM_MAX_FOR_DEPTH);
 	if (n->nkids == 3) {
 		struct tg_node *mn = n->kids[1];
 		struct sem_type parts[2];
@@ -1281,7 +1284,9 @@ static int for_stmt(struct sctx *c, struct tg_node *n)
 		v->t = kv;
 	sem_of(n->kids[0])->t = v->t;
 	c->loop_depth++;
+	c->for_depth++;
 	r = stmt(c, body);
+	c->for_depth--;
 	c->loop_depth--;
 	while (c->nlets > nlets)
 		c->p->vars[c->lets[--c->nlets]].hidden = true;

@@ -32,6 +32,11 @@
 #define SEM_MAX_TUPLE_ELEMS  32    /* elements of one tuple */
 #define SEM_MAX_TUPLE_DEPTH  8     /* tuples inside tuples */
 #define SEM_MAX_TUPLE_BYTES  2048  /* one tuple value */
+/* for loops (bpftrace 0.2x) run in the kernel per event: a range runs at
+ * most SEM_MAX_FOR_RANGE iterations (bpf_loop allows 2^23), and loops nest
+ * at most SEM_MAX_FOR_DEPTH deep, so one event's work stays bounded */
+#define SEM_MAX_FOR_RANGE    65536
+#define SEM_MAX_FOR_DEPTH    2
 
 enum sem_tkind {
 	ST_NONE,    /* statement-like calls (printf, exit...) */

@@ -126,3 +126,54 @@ expect "a tuple variable as the key prints as the parts (language.md Map Keys)" 
 expect "print(@m[k]) prints the value (stdlib.md print)" 0 \
 	"$(printf 'Attaching 1 probe...\n5\n(1, x)\n\n\n@m[1]: 5\n@t[1]: (1, x)')" \
 	-e 'BEGIN { @m[1] = 5; @t[1] = (1, "x"); print(@m[1]); print(@t[1]); exit(); }'
+
+# docs/language.md "For": "for loops can be used to iterate over elements
+# in a map, or over a range of integers ... If the iteration is over a map,
+# the value will be a tuple containing a key and a value from the map ...
+# If a map has multiple keys, the loop variable will be initialised with
+# nested tuple of the form: ((key1, key2, ...), value) ... inclusive of the
+# start value and exclusive of the end value ... The for start and end
+# values are evaluated once" and its table of continue, break, return.
+# (Map iteration follows the kernel's hash order: one entry, or a sum.)
+expect "for over a map: \$kv.0 the key, \$kv.1 the value (language.md For)" 0 \
+	"$(printf 'Attaching 1 probe...\n10 20\n\n\n@map[10]: 20')" \
+	-e 'BEGIN { @map[10] = 20; for ($kv : @map) { printf("%d %d\n", $kv.0, $kv.1); } exit(); }'
+expect "for over a map of two keys: ((key1, key2), value) (language.md For)" 0 \
+	"$(printf 'Attaching 1 probe...\n10 11 20\n\n\n@map[10, 11]: 20')" \
+	-e 'BEGIN { @map[10,11] = 20; for ($kv : @map) { printf("%d %d %d\n", $kv.0.0, $kv.0.1, $kv.1); } exit(); }'
+expect "for visits every entry; count() values summed over CPUs (language.md For)" 0 \
+	"$(printf 'Attaching 1 probe...\n3 entries, keys 6, counts 6\n\n')" \
+	-e 'BEGIN { @c[1] = count(); @c[2] = count(); @c[2] = count(); @c[3] = count(); @c[3] = count(); @c[3] = count();
+	  $k = 0; $v = 0; $n = 0; for ($kv : @c) { $k += $kv.0; $v += $kv.1; $n++; }
+	  printf("%d entries, keys %d, counts %d\n", $n, $k, $v); clear(@c); exit(); }'
+expect "for over a range: start inclusive, end exclusive, evaluated once (language.md For)" 0 \
+	"$(printf 'Attaching 1 probe...\n0 1 2 3 4 5 6 7 8 9 \n\n')" \
+	-e 'BEGIN { $a = 10; for ($i : 0..$a) { printf("%d ", $i); $a--; } printf("\n"); exit(); }'
+expect "for: continue, break (language.md For)" 0 \
+	"$(printf 'Attaching 1 probe...\n0 2 3\n\n')" \
+	-e 'BEGIN { for ($i : 0..10) { if ($i == 1) { continue; } if ($i == 4) { break; } printf("%d%s", $i, $i < 3 ? " " : "\n"); } exit(); }'
+expect "for: return leaves the probe (language.md For)" 0 \
+	"$(printf 'Attaching 1 probe...\n0\n\n')" \
+	-e 'BEGIN { for ($i : 0..3) { printf("%d\n", $i); exit(); return; } printf("after\n"); }'
+# docs/stdlib.md "len": "int64 len(map m) ... For maps, return the number
+# of elements in the map."
+expect "len(@m) is the number of elements (stdlib.md len)" 0 \
+	"$(printf 'Attaching 1 probe...\n0 3 2\n\n')" \
+	-e 'BEGIN { @e[1] = 1; delete(@e[1]); @m[1] = 1; @m[2] = 2; @m[3] = 3; @c["a", 1] = count(); @c["b", 2] = count();
+	  printf("%d %d %d\n", len(@e), len(@m), len(@c)); clear(@m); clear(@c); exit(); }'
+refuse "len of a scalar map is an error (stdlib.md len)" 'len\(\): map "@x" has no keys' \
+	-e 'BEGIN { @x = 1; printf("%d\n", len(@x)); exit(); }'
+# in a probe of the kernel, under the kernel verifier: a count per comm,
+# read back in END with for and len
+opener &
+opener_pid=$!
+timeout 20 "$RUNNER" exec --cache-dir "$work/cache" \
+	-e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @[comm] = count(); if (len(@) > 0 && @[comm] >= 3) { exit(); } }
+	  END { for ($kv : @) { printf("%s %d\n", $kv.0, $kv.1 >= 3); } clear(@); }' >"$work/out" 2>"$work/err"
+rc=$?
+kill "$opener_pid"; wait "$opener_pid" 2>/dev/null
+if [ $rc -eq 0 ] && [ "$(cat "$work/out")" = "$(printf 'Attaching 2 probes...\ncat 1\n\n')" ]; then
+	tap_ok "exec lang 0.2x: for and len in a tracepoint and END (language.md For, stdlib.md len)"
+else
+	tap_fail "exec lang 0.2x: for and len in a tracepoint and END" "rc=$rc" "$(cat "$work/out" "$work/err")"
+fi

@@ -357,6 +357,45 @@ static void tuple_limits_and_errors(void **state)
 	assert_int_equal(g.r, -TG_ETYPE);
 }
 
+/* bpftrace 0.2x's for and len(): callbacks under a scope, through clang
+ * and the object verifier; what they may not do, named. */
+static void for_len_compile_and_verify(void **state)
+{
+	static const int levels[] = { 2 };
+	struct gen_out g = generate("tracepoint:syscalls:sys_enter_openat {\n"
+				    "  @c[comm] = count(); @k[pid, comm] = max(tid); @s[1] = \"x\"; $seen = 0;\n"
+				    "  for ($kv : @c) { if ($kv.1 > 3) { continue; } $seen += $kv.1; @o[$kv.0] = $kv.1; }\n"
+				    "  for ($kv : @k) { for ($i : 0..$kv.0.0) { if ($i == 2) { break; } printf(\"%s %d\\n\", $kv.0.1, $i); } }\n"
+				    "  if (len(@c) > 10) { exit(); } for ($i : 1..3) { if ($i == 2) { return; } }\n"
+				    "}\nEND { for ($kv : @s) { print($kv); } }\n", levels, 1);
+
+	(void)state;
+	if (g.r < 0)
+		print_message("%u:%u: %s\n", g.diag.loc.line, g.diag.loc.col, g.diag.msg);
+	assert_int_equal(g.r, 0);
+	assert_non_null(strstr(g.src, "bpf_for_each_map_elem(&tg_m"));
+	assert_non_null(strstr(g.src, "bpf_loop("));
+	compile_and_verify(g.src);
+	free(g.src);
+	g = generate("tracepoint:syscalls:sys_enter_openat { @[1] = 1; for ($kv : @) { printf(\"%d\", args->flags); } }",
+		     NULL, 0);
+	assert_int_equal(g.r, -TG_EUNSUPPORTED);
+	assert_non_null(strstr(g.diag.msg, "runs without the probe's context"));
+	g = generate("BEGIN { @h[1] = hist(1); for ($kv : @h) { } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	g = generate("BEGIN { @x = 1; for ($kv : @x) { } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "no keys"));
+	g = generate("BEGIN { @x = 1; $n = len(@x); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	g = generate("BEGIN { @m[1] = 1; for ($a : @m) { for ($b : 0..2) { for ($c : 0..2) { } } } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_int_equal(g.diag.loc.col, 54);
+	g = generate("BEGIN { for ($i : 0..2) { } print($i); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "not in scope here"));
+}
+
 static void hist_buckets_match_bpftrace(void **state)
 {
 	(void)state;
@@ -381,6 +420,7 @@ int main(void)
 		cmocka_unit_test(text_value_type_errors),
 		cmocka_unit_test(tuples_compile_and_verify),
 		cmocka_unit_test(tuple_limits_and_errors),
+		cmocka_unit_test(for_len_compile_and_verify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
