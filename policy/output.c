@@ -966,6 +966,30 @@ static int add_value_text(struct buf *out, const struct mrec *m, const struct me
 	return -EINVAL;
 }
 
+/* A record parsed and sorted for printing, with print()'s top and div as
+ * 0.17 applies them: *div at least 1, *skip the entries top leaves out.
+ * m is released by the caller whatever the result. */
+static int map_prepare(const json_t *rec, struct mrec *m, uint64_t top, uint64_t *div, size_t *skip)
+{
+	int r = mrec_parse(rec, m, NULL, 0);
+
+	if (r < 0)
+		return r;
+	/* print()'s div is a uint32 in 0.17 */
+	if (*div > UINT32_MAX)
+		return -EINVAL;
+	if (*div == 0)
+		*div = 1;
+	/* 0.17 ignores top and div for stats() maps (with a warning) */
+	if (m->kind == MK_STATS) {
+		top = 0;
+		*div = 1;
+	}
+	mrec_sort(m);
+	*skip = top && m->n > top ? m->n - top : 0;
+	return 0;
+}
+
 int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div)
 {
 	struct mrec m;
@@ -975,24 +999,9 @@ int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div
 
 	if (!out)
 		return -EINVAL;
-	r = mrec_parse(rec, &m, NULL, 0);
+	r = map_prepare(rec, &m, top, &div, &skip);
 	if (r < 0)
 		goto out;
-	/* print()'s div is a uint32 in 0.17 */
-	if (div > UINT32_MAX) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (div == 0)
-		div = 1;
-	/* 0.17 ignores top and div for stats() maps (with a warning) */
-	if (m.kind == MK_STATS) {
-		top = 0;
-		div = 1;
-	}
-	mrec_sort(&m);
-	if (top && m.n > top)
-		skip = m.n - top;
 	for (size_t i = skip; i < m.n; i++) {
 		if (!first && !m.nodelim) {
 			r = buf_addc(out, '\n');
@@ -1138,22 +1147,9 @@ int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_
 
 	if (!out)
 		return -EINVAL;
-	r = mrec_parse(rec, &m, NULL, 0);
+	r = map_prepare(rec, &m, top, &div, &skip);
 	if (r < 0)
 		goto out;
-	if (div > UINT32_MAX) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (div == 0)
-		div = 1;
-	if (m.kind == MK_STATS) {
-		top = 0;
-		div = 1;
-	}
-	mrec_sort(&m);
-	if (top && m.n > top)
-		skip = m.n - top;
 	keyed = json_is_true(json_object_get(rec, "keyed")) || (m.n && (m.ents[0].keyv || json_object_get(m.ents[0].e, "key")));
 	/* 0.17 prints nothing for a keyed map without entries */
 	if (keyed && skip >= m.n)
