@@ -18,6 +18,7 @@ struct sctx {
 	size_t nlets;
 };
 
+/* sema-diag.c: the error at loc; returns -code. */
 int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 struct sem_node *sem_aux(struct sctx *c, struct tg_node *n);
@@ -28,9 +29,8 @@ int sem_want_int(struct sctx *c, struct tg_node *n, const char *what);
 int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
 	     const char *fmt);
 
-/* sema-tuple.c: a tuple literal; `t.N`; have widened to hold t too
- * (both tuples of the same shape). */
-int sem_tuple(struct sctx *c, struct tg_node *n, struct sem_node *a);
+/* sema-tuple.c: `t.N`; have widened to hold t too (both tuples of the
+ * same shape). */
 int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a);
 int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, const struct sem_type *t);
 /* The tuple type of n elements (interned). */

@@ -107,36 +107,6 @@ static struct sem_type tuple_type(const struct sem *s, uint16_t idx)
 				  .arg = idx };
 }
 
-int sem_tuple(struct sctx *c, struct tg_node *n, struct sem_node *a)
-{
-	struct sem_tuple t = { .n = n->nkids };
-	uint16_t idx = 0;
-	int r;
-
-	if (n->nkids > SEM_MAX_TUPLE_ELEMS)
-		return sem_err(c, n->loc, TG_ELIMIT, "tuple: more than %d elements", SEM_MAX_TUPLE_ELEMS);
-	for (size_t i = 0; i < n->nkids; i++) {
-		const struct sem_type *et;
-
-		r = sem_expr(c, n->kids[i]);
-		if (r < 0)
-			return r;
-		et = &sem_of(n->kids[i])->t;
-		if (et->k == ST_MEM)
-			return sem_err(c, n->kids[i]->loc, TG_EUNSUPPORTED,
-				       "tuple element %zu: a struct or array value cannot be stored in a tuple", i);
-		if (et->k != ST_INT && !sem_is_blob(et))
-			return sem_err(c, n->kids[i]->loc, TG_ETYPE, "tuple element %zu has no value", i);
-		t.elems[i] = et->k == ST_INT ? (struct sem_type){ .k = ST_INT, .size = et->size ? et->size : 8,
-								    .sign = et->sign } : *et;
-	}
-	r = intern(c, n->loc, &t, &idx);
-	if (r < 0)
-		return r;
-	a->t = tuple_type(c->s, idx);
-	return 0;
-}
-
 int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	const struct sem_type *bt = &sem_of(n->kids[0])->t;

@@ -16,17 +16,6 @@ static const struct sem_type T_NONE = { .k = ST_NONE };
 static const struct sem_type T_U64 = { .k = ST_INT, .size = 8, .sign = false };
 static const struct sem_type T_S64 = { .k = ST_INT, .size = 8, .sign = true };
 
-int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	c->diag->loc = loc;
-	va_start(ap, fmt);
-	vsnprintf(c->diag->msg, sizeof(c->diag->msg), fmt, ap);
-	va_end(ap);
-	return -code;
-}
-
 void *sem_alloc(struct sctx *c, size_t size)
 {
 	void *p;
@@ -174,24 +163,6 @@ static struct sem_map *map_get(struct sctx *c, struct tg_node *n, int *ret_idx)
 	s->maps[s->nmaps].loc = n->loc;
 	*ret_idx = (int)s->nmaps;
 	return &s->maps[s->nmaps++];
-}
-
-const char *sem_type_name(const struct sem_type *t)
-{
-	static const char *const texts[] = {
-		[TX_NONE] = "text", [TX_KSYM] = "ksym", [TX_USYM] = "usym", [TX_KSTACK] = "kstack",
-		[TX_USTACK] = "ustack", [TX_STRFTIME] = "strftime", [TX_USERNAME] = "username",
-		[TX_CGPATH] = "cgroup_path", [TX_INET] = "inet", [TX_BUF] = "buffer",
-		[TX_TUPLE] = "tuple",
-	};
-
-	switch (t->k) {
-	case ST_INT: return "integer";
-	case ST_STR: return "string";
-	case ST_TEXT: return t->text < ARRAY_SIZE(texts) ? texts[t->text] : "text";
-	case ST_MEM: return "struct";
-	default: return "none";
-	}
 }
 
 static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
@@ -835,6 +806,31 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_err(c, n->loc, TG_EUNSUPPORTED, "cast to \"%s\": not supported", n->str);
 }
 
+/* (a, b, ...): its type from its elements' (runner/sema-tuple.c) */
+static int tuple_lit(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct sem_type elems[SEM_MAX_TUPLE_ELEMS];
+	int r;
+
+	if (n->nkids > SEM_MAX_TUPLE_ELEMS)
+		return sem_err(c, n->loc, TG_ELIMIT, "tuple: more than %d elements", SEM_MAX_TUPLE_ELEMS);
+	for (size_t i = 0; i < n->nkids; i++) {
+		const struct sem_type *et;
+
+		r = expr(c, n->kids[i]);
+		if (r < 0)
+			return r;
+		et = &sem_of(n->kids[i])->t;
+		if (et->k == ST_MEM)
+			return sem_err(c, n->kids[i]->loc, TG_EUNSUPPORTED,
+				       "tuple element %zu: a struct or array value cannot be stored in a tuple", i);
+		if (et->k != ST_INT && !sem_is_blob(et))
+			return sem_err(c, n->kids[i]->loc, TG_ETYPE, "tuple element %zu has no value", i);
+		elems[i] = *et;
+	}
+	return sem_tuple_of(c, n->loc, elems, n->nkids, &a->t);
+}
+
 static int expr(struct sctx *c, struct tg_node *n)
 {
 	struct sem_node *a = sem_aux(c, n);
@@ -1032,7 +1028,7 @@ static int expr(struct sctx *c, struct tg_node *n)
 	case TG_N_IDENT:
 		return st_ident(c, n, a);
 	case TG_N_TUPLE:
-		return sem_tuple(c, n, a);
+		return tuple_lit(c, n, a);
 	default:
 		return sem_err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
 			   tg_node_kind_str(n->kind));
