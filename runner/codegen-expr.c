@@ -298,6 +298,32 @@ static int leave_probe(struct gen *g)
 	return cg_emit(g, "goto tg_out_%zu;", g->probe);
 }
 
+/* A tuple value as the whole key (sema.c map_ref): its elements are the
+ * key's parts, integers widened to 8 bytes, blobs copied. */
+static int key_from_tuple(struct gen *g, const struct sem_map *m, struct tg_node *k, const char *kp)
+{
+	const struct sem_tuple *t = &g->s->tuples[sem_of(k)->t.arg];
+	struct cv v;
+	int r = cg_expr(g, k, &v), p = g->tmp++;
+
+	if (r >= 0)
+		r = cg_emit(g, "char *kt%d = (char *)%s;", p, v.e);
+	for (size_t i = 0; i < t->n && r >= 0; i++) {
+		const struct sem_type *et = &t->elems[i];
+		char dst[96];
+		struct cv e = { .str = true, .slen = et->slen };
+
+		snprintf(dst, sizeof(dst), "(%s + %" PRIu32 ")", kp, cg_key_off(m, i));
+		snprintf(e.e, sizeof(e.e), "(kt%d + %" PRIu32 ")", p, t->off[i]);
+		if (et->k == ST_INT)
+			r = cg_emit(g, "*(__u64 *)%s = (__u64)*(%s%u *)%s;", dst, et->sign ? "__s" : "__u",
+				    et->size * 8, e.e);
+		else
+			r = val_copy(g, dst, &m->keys[i], sem_round8(m->keys[i].slen), &e, et);
+	}
+	return r;
+}
+
 static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, char *kp, size_t kpsz)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
@@ -327,6 +353,8 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 	size_t nkeys;
 	struct tg_node **keys = sem_map_keys(mapn, &nkeys);
 
+	if (nkeys == 1 && sem_is_tuple(&sem_of(keys[0])->t))
+		return key_from_tuple(g, m, keys[0], kp);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct cv v;
 		char dst[96];

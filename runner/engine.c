@@ -140,12 +140,7 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 			if (values_format(&run->vals, &m->keys[i], p, true, &t) < 0)
 				return -ENOMEM;
 			r = json_array_append_new(kv, json_text(t.s, t.len));
-			/* a tuple that is the whole key prints as its parts, as
-			 * @m[a, b] (bpftrace's keys are tuples) */
-			if (m->nkeys == 1 && sem_is_tuple(&m->keys[i]) && t.len >= 2)
-				buf_add(&text, t.s + 1, t.len - 2);
-			else
-				buf_add(&text, t.s, t.len);
+			buf_add(&text, t.s, t.len);
 		} else if (m->keys[i].k == ST_STR) {
 			size_t n = strnlen((const char *)p, m->keys[i].slen);
 

@@ -192,9 +192,10 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 {
 	struct sem_node *a = sem_aux(c, n);
+	struct sem_type parts[SEM_MAX_MAP_KEYS];
 	struct sem_map *m;
 	uint32_t bytes = 0;
-	size_t nkeys;
+	size_t nkeys, nparts;
 	struct tg_node **keys = sem_map_keys(n, &nkeys);
 	int idx, r;
 
@@ -208,10 +209,7 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 	if (nkeys > SEM_MAX_MAP_KEYS)
 		return sem_err(c, n->loc, TG_ELIMIT, "map \"%s\": more than %d keys", n->str,
 			   SEM_MAX_MAP_KEYS);
-	if (m->keys_known && m->nkeys != nkeys)
-		return sem_err(c, n->loc, TG_ETYPE,
-			   "map \"%s\": used with %zu keys here and %zu keys before", n->str,
-			   nkeys, m->nkeys);
+	nparts = nkeys;
 	for (size_t i = 0; i < nkeys; i++) {
 		struct tg_node *k = keys[i];
 
@@ -221,17 +219,36 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 		if (sem_of(k)->t.k != ST_INT && !sem_is_blob(&sem_of(k)->t))
 			return sem_err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
 				   i + 1);
+		parts[i] = sem_of(k)->t;
+	}
+	if (nkeys == 1 && sem_is_tuple(&parts[0])) {
+		/* a tuple value as the whole key is its parts, as @m[(a, b)]
+		 * is @m[a, b] (codegen: key_build copies them out) */
+		const struct sem_tuple *t = &c->s->tuples[parts[0].arg];
+
+		if (t->n > SEM_MAX_MAP_KEYS)
+			return sem_err(c, keys[0]->loc, TG_ELIMIT, "map \"%s\": more than %d keys", n->str,
+				       SEM_MAX_MAP_KEYS);
+		nparts = t->n;
+		for (size_t i = 0; i < nparts; i++)
+			parts[i] = t->elems[i];
+	}
+	if (m->keys_known && m->nkeys != nparts)
+		return sem_err(c, n->loc, TG_ETYPE,
+			   "map \"%s\": used with %zu keys here and %zu keys before", n->str,
+			   nparts, m->nkeys);
+	for (size_t i = 0; i < nparts; i++) {
 		if (m->keys_known) {
-			r = merge_type(c, k, &m->keys[i], &sem_of(k)->t, "map key");
+			r = merge_type(c, nkeys == nparts ? keys[i] : keys[0], &m->keys[i], &parts[i], "map key");
 			if (r < 0)
 				return r;
 		} else {
-			m->keys[i] = sem_of(k)->t;
+			m->keys[i] = parts[i];
 			if (m->keys[i].k == ST_INT)
 				m->keys[i].size = 8;
 		}
 	}
-	m->nkeys = nkeys;
+	m->nkeys = nparts;
 	m->keys_known = true;
 	for (size_t i = 0; i < m->nkeys; i++)
 		bytes += sem_is_blob(&m->keys[i]) ? sem_round8(m->keys[i].slen) : 8;
