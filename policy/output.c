@@ -473,6 +473,7 @@ struct ment {
 	int64_t i;              /* count/sum/int/min/max (bits), avg/stats average */
 	int64_t total, count;   /* avg, stats */
 	uint64_t hsum;          /* hist/lhist: sum of buckets */
+	unsigned bits;          /* hist: bpftrace 0.2x's hist(x, k) k; 0: 0.17's */
 	const json_t *buckets;  /* hist/lhist */
 	struct lhist_shape lh;
 };
@@ -544,6 +545,13 @@ static int parse_lhist_shape(const json_t *v, struct lhist_shape *lh)
 	return 0;
 }
 
+/* Buckets a hist of k bits has: the index of INT64_MAX plus one (k 0:
+ * bpftrace 0.17's 65); see hist_label_value for the index. */
+static size_t hist_buckets(unsigned k)
+{
+	return k ? (size_t)((63u - k) << k) + (1u << k) + 1 : TG_HIST_BUCKETS;
+}
+
 static int parse_entry_value(struct mrec *m, struct ment *me, const json_t *v)
 {
 	switch (m->kind) {
@@ -577,8 +585,15 @@ static int parse_entry_value(struct mrec *m, struct ment *me, const json_t *v)
 				return -EINVAL;
 			if (parse_buckets(me->buckets, me->lh.nbuckets) < 0)
 				return -EINVAL;
-		} else if (parse_buckets(me->buckets, TG_HIST_BUCKETS) < 0) {
-			return -EINVAL;
+		} else {
+			const json_t *b = json_object_get(v, "bits");
+
+			if (b && (!json_is_integer(b) || json_integer_value(b) < 0 ||
+				  json_integer_value(b) > TG_HIST_MAX_BITS))
+				return -EINVAL;
+			me->bits = b ? (unsigned)json_integer_value(b) : 0;
+			if (parse_buckets(me->buckets, hist_buckets(me->bits)) < 0)
+				return -EINVAL;
 		}
 		me->hsum = 0;
 		for (size_t i = 0; i < json_array_size(me->buckets); i++)
@@ -849,6 +864,71 @@ static int hist_row(struct buf *out, const char *label, uint64_t shown, uint64_t
 	return buf_printf(out, "%-16s%8" PRIu64 " |%-52s|\n", label, shown, bar);
 }
 
+/* bpftrace 0.2x's hist(x, k) labels (src/types_format.cpp): label j is
+ * the upper bound (exclusive) of bucket j: j itself up to 2 << k, then
+ * 2^power * (2^k + interval), printed with a K/M/G/T/P/E suffix. */
+static uint64_t hist_label_value(unsigned j, unsigned k, char *text, size_t n)
+{
+	unsigned nn = 1u << k, interval, power, decade;
+	uint64_t value;
+
+	if (j <= (2u << k)) {
+		snprintf(text, n, "%u", j);
+		return j;
+	}
+	interval = j & (nn - 1);
+	power = (j >> k) - 1;
+	value = (UINT64_C(1) << power) * (nn + interval);
+	decade = power / 10;
+	power -= 10 * decade;
+	snprintf(text, n, "%" PRIu64 "%.1s", (UINT64_C(1) << power) * (nn + interval), &"\0KMGTPE"[decade]);
+	return value;
+}
+
+/* hist(x, k) with k > 0, as bpftrace 0.2x prints it: rows from the first
+ * to the last non-empty bucket, "[a]" for a bucket of one value, else
+ * "[a, b)"; counts divided by div, bars against the largest. */
+static int histk_text(struct buf *out, const json_t *b, uint64_t div, unsigned k)
+{
+	long min_index = -1, max_index = -1;
+	uint64_t max_value = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < json_array_size(b); i++) {
+		if (bucket_at(b, i)) {
+			if (min_index < 0)
+				min_index = (long)i;
+			max_index = (long)i;
+		}
+		max_value = MAX(max_value, bucket_at(b, i) / div);
+	}
+	for (long i = min_index; min_index >= 0 && i <= max_index && r >= 0; i++) {
+		char label[80], lo[32], hi[32];
+		uint64_t c = bucket_at(b, (size_t)i) / div;
+		char bar[53];
+		float f = max_value ? (float)c / (float)max_value * 52 : 0;
+		int w = f >= 0 && f <= 52 ? (int)f : 52;
+		bool lo_int, hi_int;
+
+		if (i == 0) {
+			snprintf(label, sizeof(label), "(..., 0)");
+		} else {
+			lo_int = (unsigned)(i - 1) <= (2u << k);
+			hi_int = (unsigned)i <= (2u << k);
+			hist_label_value((unsigned)i - 1, k, lo, sizeof(lo));
+			hist_label_value((unsigned)i, k, hi, sizeof(hi));
+			if (lo_int && hi_int)   /* adjacent integers: one value */
+				snprintf(label, sizeof(label), "[%s]", lo);
+			else
+				snprintf(label, sizeof(label), "[%s, %s)", lo, hi);
+		}
+		memset(bar, '@', (size_t)w);
+		bar[w] = '\0';
+		r = buf_printf(out, "%-16s%8" PRIu64 " |%-52s|\n", label, c, bar);
+	}
+	return r;
+}
+
 static int hist_text(struct buf *out, const json_t *b, uint64_t div)
 {
 	int min_index = -1, max_index = -1, max_value = 0;
@@ -955,6 +1035,8 @@ static int add_value_text(struct buf *out, const struct mrec *m, const struct me
 		return buf_printf(out, "count %" PRId64 ", average %" PRId64 ", total %" PRId64,
 				  me->count, me->i, me->total);
 	case MK_HIST:
+		if (me->bits)
+			return histk_text(out, me->buckets, div, me->bits);
 		return hist_text(out, me->buckets, div);
 	case MK_LHIST:
 		return lhist_text(out, me->buckets, &me->lh);
@@ -1073,7 +1155,7 @@ static int json_key(struct buf *out, const struct ment *me)
  * above-range one no max). */
 static int json_buckets(struct buf *out, const struct mrec *m, const struct ment *me, uint64_t div)
 {
-	size_t n = m->kind == MK_LHIST ? me->lh.nbuckets : TG_HIST_BUCKETS;
+	size_t n = m->kind == MK_LHIST ? me->lh.nbuckets : hist_buckets(me->bits);
 	long first = -1, last = -1;
 	int r;
 
@@ -1100,6 +1182,12 @@ static int json_buckets(struct buf *out, const struct mrec *m, const struct ment
 					       (i - 1) * me->lh.step + me->lh.min, i * me->lh.step + me->lh.min - 1);
 		} else if (i == 0) {
 			r = buf_adds(out, "{\"max\": -1");
+		} else if (me->bits) {
+			char t[32];
+			uint64_t lo = hist_label_value((unsigned)i - 1, me->bits, t, sizeof(t));
+			uint64_t hi = hist_label_value((unsigned)i, me->bits, t, sizeof(t)) - 1;
+
+			r = buf_printf(out, "{\"min\": %" PRIu64 ", \"max\": %" PRIu64, lo, hi);
 		} else if (i <= 2) {
 			r = buf_printf(out, "{\"min\": %ld, \"max\": %ld", i - 1, i - 1);
 		} else {
@@ -1283,6 +1371,8 @@ static int merge_value(struct mrec *m, json_t *ea, const struct ment *b)
 			return -EINVAL;
 		return add_buckets(va, vb);
 	case MK_HIST:
+		if (a->bits != b->bits)
+			return -EINVAL;
 		return add_buckets(va, vb);
 	case MK_INT:
 	case MK_STR:

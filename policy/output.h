@@ -35,6 +35,8 @@ enum tg_fmt_kind {
 /* bpftrace 0.17's bucket counts: hist() has 65, lhist() at most 1000 plus
  * the two out-of-range buckets. */
 #define TG_HIST_BUCKETS 65
+/* bpftrace 0.2x's hist(x, k): a value's "bits" is k, 0..5 (k 0 is 0.17's) */
+#define TG_HIST_MAX_BITS 5
 #define TG_LHIST_MAX_BUCKETS 1000
 
 /* size: 1, 2, 4 or 8 bytes (0 counts as 8); a TG_FMT_INT is sign-extended

@@ -1253,7 +1253,10 @@ static int assign_map(struct gen *g, struct tg_node *n)
 				return r;
 		}
 		if (m->kind == MK_HIST) {
-			snprintf(bucket, sizeof(bucket), "tg_log2((__s64)(%s))", x.e);
+			if (m->hbits)
+				snprintf(bucket, sizeof(bucket), "tg_log2k((__s64)(%s), %u)", x.e, m->hbits);
+			else
+				snprintf(bucket, sizeof(bucket), "tg_log2((__s64)(%s))", x.e);
 			bk = bucket;
 		} else if (m->kind == MK_LHIST) {
 			snprintf(bucket, sizeof(bucket), "tg_linear((__s64)(%s), %" PRId64 "LL, %" PRId64 "LL, %" PRId64 "LL)",

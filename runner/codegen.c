@@ -97,6 +97,14 @@ static const char helpers[] =
 	"\tif (n >= (1ULL << 8)) { n >>= 8; l += 8; } if (n >= (1ULL << 4)) { n >>= 4; l += 4; }\n"
 	"\tif (n >= (1ULL << 2)) { n >>= 2; l += 2; } if (n >= (1ULL << 1)) { l += 1; }\n"
 	"\treturn l + 2;\n}\n"
+	/* bpftrace 0.2x's hist(v, k): 2^k buckets per power of 2 (0: v < 0;
+	 * 1..2^k: v itself; then the power and the k bits after its first) */
+	"static __always_inline __u64 tg_log2k(__s64 v, __u64 k) {\n"
+	"\tif (v < 0) return 0; __u64 mask = (1ULL << k) - 1, n = v, l = 0; if (n <= mask) return n + 1;\n"
+	"\tif (n >= (1ULL << 32)) { n >>= 32; l += 32; } if (n >= (1ULL << 16)) { n >>= 16; l += 16; }\n"
+	"\tif (n >= (1ULL << 8)) { n >>= 8; l += 8; } if (n >= (1ULL << 4)) { n >>= 4; l += 4; }\n"
+	"\tif (n >= (1ULL << 2)) { n >>= 2; l += 2; } if (n >= (1ULL << 1)) { l += 1; }\n"
+	"\tl -= k; return ((l + 1) << k) + (((__u64)v >> l) & mask) + 1;\n}\n"
 	"static __always_inline __u64 tg_linear(__s64 v, __s64 mn, __s64 mx, __s64 st) {\n"
 	"\tif (v < mn) return 0; if (v > mx) return 1 + (__u64)(mx - mn) / st; return 1 + (__u64)(v - mn) / st;\n}\n"
 	"static __always_inline void tg_add(void *m, void *k, __s64 v) {\n"
@@ -161,6 +169,27 @@ unsigned cg_log2_bucket(int64_t v)
 	for (n = (uint64_t)v; n > 1; n >>= 1)
 		l++;
 	return l + 2;
+}
+
+unsigned cg_log2k_bucket(int64_t v, unsigned k)
+{
+	uint64_t mask = (UINT64_C(1) << k) - 1, n = (uint64_t)v;
+	unsigned l = 0;
+
+	if (v < 0)
+		return 0;
+	if (n <= mask)
+		return (unsigned)n + 1;
+	for (; n > 1; n >>= 1)
+		l++;
+	l -= k;
+	return ((l + 1) << k) + (unsigned)(((uint64_t)v >> l) & mask) + 1;
+}
+
+size_t cg_hist_buckets(unsigned k)
+{
+	/* the index of INT64_MAX, plus one */
+	return k ? (size_t)cg_log2k_bucket(INT64_MAX, k) + 1 : 66;
 }
 
 /* A scalar count() is a one-entry per-CPU array, as in bpftrace 0.17: its

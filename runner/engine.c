@@ -321,7 +321,7 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			char hex[2 * SEM_MAX_KEY_BYTES + 1];
 			json_t *g, *bk;
 			uint64_t idx;
-			size_t nb = m->kind == MK_HIST ? 66 :
+			size_t nb = m->kind == MK_HIST ? cg_hist_buckets(m->hbits) :
 				    (size_t)((m->lmax - m->lmin) / m->lstep) + 2;
 
 			hex_encode(key, ks - 8, hex);
@@ -336,7 +336,12 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 				for (size_t i = 0; i < nb; i++)
 					json_array_append_new(bk, json_integer(0));
 				if (m->kind == MK_HIST) {
-					if (json_object_set_new(e, "value", json_pack("{s:o}", "buckets", bk)) < 0)
+					json_t *v = json_pack("{s:o}", "buckets", bk);
+
+					/* hist(x, k) of bpftrace 0.2x: its k (contracts.md) */
+					if (v && m->hbits && json_object_set_new(v, "bits", json_integer(m->hbits)) < 0)
+						json_decref(TAKE_PTR(v));
+					if (json_object_set_new(e, "value", v) < 0)
 						return NULL;
 				} else if (json_object_set_new(e, "value",
 							       json_pack("{s:I, s:I, s:I, s:o}", "min",

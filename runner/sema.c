@@ -1068,6 +1068,25 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 
 		if (!sem_aux(c, rhs))
 			return -ENOMEM;
+		if (k == MK_HIST && rhs->nkids == 2) {
+			/* bpftrace 0.2x (stdlib.md "hist"): hist(n, k), 2^k buckets
+			 * per power of 2, 0 <= k <= 5 */
+			int64_t bits;
+
+			r = want_const(c, rhs->kids[1], "hist() k", &bits);
+			if (r < 0)
+				return r;
+			if (bits < 0 || bits > SEM_MAX_HIST_BITS)
+				return sem_err(c, rhs->kids[1]->loc, TG_ETYPE, "hist(): k must be 0..%d",
+					       SEM_MAX_HIST_BITS);
+			if (m->kind == MK_HIST && m->hbits != bits)
+				return sem_err(c, rhs->loc, TG_ETYPE, "hist(): map \"%s\" used with another k",
+					       m->name);
+			m->hbits = (uint8_t)bits;
+			want = 2;
+		} else if (k == MK_HIST && m->kind == MK_HIST && m->hbits) {
+			return sem_err(c, rhs->loc, TG_ETYPE, "hist(): map \"%s\" used with another k", m->name);
+		}
 		if (rhs->nkids != want)
 			return sem_err(c, rhs->loc, TG_ETYPE, "%s(): takes %zu argument%s", rhs->str, want,
 				   want == 1 ? "" : "s");

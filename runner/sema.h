@@ -26,6 +26,7 @@
 #define SEM_MAX_RECORD      4096   /* one ring-buffer record */
 #define SEM_MAX_STRS        256    /* distinct strftime formats and filters */
 #define SEM_STACK_FRAMES    127    /* bpftrace's default and maximum */
+#define SEM_MAX_HIST_BITS   5      /* hist(x, k): 0 <= k <= 5, as bpftrace 0.2x */
 /* Tuples (bpftrace 0.17's (a, b, ...)): a tenant writes them, so their
  * number of types, elements, nesting and bytes are bounded. */
 #define SEM_MAX_TUPLES       256   /* distinct tuple types in a program */
@@ -123,6 +124,8 @@ struct sem_map {
 	enum sem_mkind kind;
 	struct sem_type val;          /* MK_INT, MK_STR */
 	int64_t lmin, lmax, lstep;    /* MK_LHIST */
+	uint8_t hbits;                /* MK_HIST: hist(x, k)'s k, 2^k buckets per power of 2
+					 (bpftrace 0.2x); 0: bpftrace 0.17's hist */
 	struct tg_loc loc;
 	bool read;                    /* looked up in an expression */
 };

@@ -177,3 +177,16 @@ if [ $rc -eq 0 ] && [ "$(cat "$work/out")" = "$(printf 'Attaching 2 probes...\nc
 else
 	tap_fail "exec lang 0.2x: for and len in a tracepoint and END" "rc=$rc" "$(cat "$work/out" "$work/err")"
 fi
+
+# docs/stdlib.md "hist": "hist_t hist(int64 n[, int k]) Create a log2
+# histogram of n using 2^k buckets per power of 2, 0 <= k <= 5, defaults
+# to 0."  (k 0 keeps bpftrace 0.17's printing.)
+expect "hist(n, 1): two buckets per power of 2 (stdlib.md hist)" 0 \
+	"$(printf '%s\n' 'Attaching 1 probe...' '' '' '@h: ' \
+	'[2]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |' \
+	'[3]                    0 |                                                    |' \
+	'[4, 6)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|' \
+	'[6, 8)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |' '')" \
+	-e 'BEGIN { @h = hist(2, 1); @h = hist(4, 1); @h = hist(5, 1); @h = hist(7, 1); exit(); }'
+refuse "hist(n, 6) is an error (stdlib.md hist: 0 <= k <= 5)" 'hist\(\): k must be 0..5' \
+	-e 'BEGIN { @h = hist(1, 6); exit(); }'

@@ -670,6 +670,54 @@ static void test_map_json(void **state)
 	check_json("{\"type\": \"map\", \"data\": {\"@c\": {\"2\": 5}}}\n",
 		   "{'name':'@c','kind':'count','keyed':true,'entries':[{'keyv':[1],'value':3},{'keyv':[2],'value':5}]}",
 		   1, 0);
+	/* hist(x, 1) of bpftrace 0.2x: buckets of one value, then [a, b) */
+	check_json("{\"type\": \"hist\", \"data\": {\"@k\": [{\"min\": 3, \"max\": 3, \"count\": 1}, "
+		   "{\"min\": 4, \"max\": 5, \"count\": 2}]}}\n",
+		   "{'name':'@k','kind':'hist','entries':[{'value':{'bits':1,'buckets':[0,0,0,0,1,2]}}]}", 0, 0);
+	{
+		json_t *j = rec("{'name':'@k','kind':'hist','entries':[{'value':{'bits':2,'buckets':"
+				"[1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}}]}");
+		struct buf t = BUF_INIT(0);
+
+		assert_int_equal(tg_map_format(&t, j, 0, 0), 0);
+		assert_string_equal(t.s, "@k: \n"
+				    "(..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+				    "[0]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+				    "[1]                    0 |                                                    |\n"
+				    "[2]                    0 |                                                    |\n"
+				    "[3]                    0 |                                                    |\n"
+				    "[4]                    0 |                                                    |\n"
+				    "[5]                    0 |                                                    |\n"
+				    "[6]                    0 |                                                    |\n"
+				    "[7]                    0 |                                                    |\n"
+				    "[8, 10)                0 |                                                    |\n"
+				    "[10, 12)               0 |                                                    |\n"
+				    "[12, 14)               0 |                                                    |\n"
+				    "[14, 16)               0 |                                                    |\n"
+				    "[16, 20)               0 |                                                    |\n"
+				    "[20, 24)               0 |                                                    |\n"
+				    "[24, 28)               0 |                                                    |\n"
+				    "[28, 32)               0 |                                                    |\n"
+				    "[32, 40)               0 |                                                    |\n"
+				    "[40, 48)               0 |                                                    |\n"
+				    "[48, 56)               0 |                                                    |\n"
+				    "[56, 64)               0 |                                                    |\n"
+				    "[64, 80)               0 |                                                    |\n"
+				    "[80, 96)               0 |                                                    |\n"
+				    "[96, 112)              0 |                                                    |\n"
+				    "[112, 128)             0 |                                                    |\n"
+				    "[128, 160)             0 |                                                    |\n"
+				    "[160, 192)             0 |                                                    |\n"
+				    "[192, 224)             0 |                                                    |\n"
+				    "[224, 256)             1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n");
+		json_decref(j);
+		buf_release(&t);
+		/* bits outside 0..5, or more buckets than k allows: refused */
+		j = rec("{'name':'@k','kind':'hist','entries':[{'value':{'bits':6,'buckets':[1]}}]}");
+		assert_int_equal(tg_map_format(&t, j, 0, 0), -EINVAL);
+		json_decref(j);
+		buf_release(&t);
+	}
 	/* a keyed map without entries prints nothing, as 0.17 */
 	check_json("", "{'name':'@e','kind':'hist','keyed':true,'entries':[]}", 0, 0);
 	/* events */

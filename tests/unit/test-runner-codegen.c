@@ -405,6 +405,20 @@ static void hist_buckets_match_bpftrace(void **state)
 	assert_int_equal(cg_log2_bucket(3), 3);
 	assert_int_equal(cg_log2_bucket(4), 4);
 	assert_int_equal(cg_log2_bucket(INT64_MAX), 64);
+	/* bpftrace 0.2x's hist(v, k), its worked example (codegen_llvm.cpp):
+	 * k = 2, v = 225 (0b11100001) is 1 + concat(0b110, 0b11) = 28 */
+	assert_int_equal(cg_log2k_bucket(225, 2), 28);
+	for (int64_t v = -3; v < 5000; v++)
+		assert_int_equal(cg_log2k_bucket(v, 0), cg_log2_bucket(v));
+	assert_int_equal(cg_log2k_bucket(-1, 3), 0);
+	assert_int_equal(cg_log2k_bucket(0, 3), 1);
+	assert_int_equal(cg_log2k_bucket(7, 3), 8);       /* 0..2^k-1: v + 1 */
+	assert_int_equal(cg_log2k_bucket(8, 3), 9);
+	assert_int_equal(cg_log2k_bucket(15, 3), 16);
+	assert_int_equal(cg_log2k_bucket(16, 3), 17);     /* [16, 18) */
+	assert_int_equal(cg_log2k_bucket(17, 3), 17);
+	assert_int_equal(cg_hist_buckets(5), 1889);
+	assert_int_equal(cg_log2k_bucket(INT64_MAX, 5) + 1, 1889);
 }
 
 int main(void)
