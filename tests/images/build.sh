@@ -197,8 +197,10 @@ runner_rootfs() {
 # --- committing ---------------------------------------------------------------
 # commit NAME USER ENTRYPOINT CMD: the staged root as one layer on scratch
 commit() {
-	local name=$1 user=$2 entry=$3 cmd=$4 ref c mnt
+	local name=$1 user=$2 entry=$3 cmd=$4 ref c mnt old new
 	ref=$prefix/$name:$tag
+	# the image this tag named before (a rebuild): removed once untagged
+	old=$(buildah images --quiet --no-trunc "$ref" 2>/dev/null || true)
 	c=$(buildah from --name "tg-images-$name-$$" scratch)
 	# shellcheck disable=SC2064
 	trap "buildah rm '$c' >/dev/null 2>&1 || true" EXIT
@@ -218,6 +220,11 @@ commit() {
 	trap - EXIT
 	# the release line's tag too, which rbac/manifests/kustomization.yaml names
 	[ "$tag" = "$version" ] || buildah tag "$ref" "$prefix/$name:$version"
+	new=$(buildah images --quiet --no-trunc "$ref")
+	# (by id: refused while another tag still names it)
+	if [ -n "$old" ] && [ "$old" != "$new" ]; then
+		buildah rmi "$old" >/dev/null 2>&1 || true
+	fi
 	rm -f "$out/$name.tar"
 	buildah push --quiet "$ref" "oci-archive:$top/$out/$name.tar:$ref" >/dev/null
 	printf '%s %s %s\n' "$ref" "$(du -sb "$top/$stage/$name" | cut -f1)" "$(stat -c %s "$out/$name.tar")" \

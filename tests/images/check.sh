@@ -71,7 +71,7 @@ run() {
 gw=tracegate-gateway
 ref=$(ref_of $gw)
 tag=${ref##*:}
-if bundle $gw && python3 tests/images/spec.py "$work/$gw" gateway "$work" -- --version; then
+if bundle $gw && python3 tests/images/spec.py "$work/$gw" gateway -- --version; then
 	commit=$(jq -r '.config.Labels["org.opencontainers.image.revision"]' "$work/$gw/image.json")
 	[ "$(jq -r .ref "$work/$gw/image.json")" = "$ref" ] && [ "$tag" != "" ] &&
 		ok "$gw: the archive is $ref" || not_ok "$gw: the archive names $(jq -r .ref "$work/$gw/image.json"), images.txt $ref"
@@ -87,6 +87,58 @@ if bundle $gw && python3 tests/images/spec.py "$work/$gw" gateway "$work" -- --v
 	fi
 fi
 
+# the gateway serving as the Deployment runs it: the configuration of
+# docs/deployment.md in the ConfigMap's place, scripts/make-certs.sh's
+# certificates in the Secrets', the audit log on a writable volume; its
+# /healthz over TLS by the Service's name
+if [ -d "$work/$gw/rootfs" ]; then
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	e=$work/gw-etc
+	mkdir -p "$e/tls" "$e/runner-client" "$work/gw-sa" "$work/gw-audit"
+	chmod 0777 "$work/gw-audit"
+	scripts/make-certs.sh "$work/certs" > /dev/null
+	cp "$work/certs/gateway.crt" "$e/tls/tls.crt"
+	cp "$work/certs/gateway.key" "$e/tls/tls.key"
+	cp "$work/certs/runner-ca.crt" "$e/runner-client/ca.crt"
+	cp "$work/certs/gateway-client.crt" "$e/runner-client/tls.crt"
+	cp "$work/certs/gateway-client.key" "$e/runner-client/tls.key"
+	chmod -R a+rX "$e"
+	cp "$work/certs/gateway-ca.crt" "$work/gw-sa/ca.crt"
+	echo not-a-token > "$work/gw-sa/token"
+	"${BIN:-bin}/tracegate" policy preset restricted > "$e/restricted.yaml"
+	sed -n '/^<!-- gateway.json -->$/,/^```$/p' docs/deployment.md | sed '1,2d;$d' |
+		sed "s/0\.0\.0\.0:8443/127.0.0.1:$port/" > "$e/gateway.json"
+	cp -r "$work/$gw" "$work/gw-serve"
+	if python3 tests/images/spec.py "$work/gw-serve" gateway --host-network \
+		--bind "$e:/etc/tracegate" --bind "$e/tls:/etc/tracegate/tls" \
+		--bind "$e/runner-client:/etc/tracegate/runner-client" \
+		--bind "$work/gw-sa:/var/run/secrets/kubernetes.io/serviceaccount" \
+		--bind "$work/gw-audit:/var/log/tracegate:rw" \
+		-- serve --config /etc/tracegate/gateway.json; then
+		id=tg-images-gw-serve-$$
+		ids+=("$id")
+		runc run --bundle "$work/gw-serve" "$id" > "$work/gw-serve.out" 2> "$work/gw-serve.err" < /dev/null &
+		up=
+		for ((i = 0; i < 600; i++)); do
+			if [ "$(curl -s --cacert "$work/certs/gateway-ca.crt" --resolve "tracegate.tracegate.svc:$port:127.0.0.1" \
+				"https://tracegate.tracegate.svc:$port/healthz" 2>/dev/null)" = ok ]; then
+				up=1
+				break
+			fi
+			sleep 0.1
+		done
+		if [ -n "$up" ]; then
+			ok "$gw: serve with docs/deployment.md's configuration and make-certs.sh's certificates answers /healthz by the Service's name"
+		else
+			not_ok "$gw: serve did not answer /healthz: $(tail -5 "$work/gw-serve.err")"
+		fi
+		runc kill "$id" TERM 2>/dev/null
+		wait
+	else
+		not_ok "$gw: no runtime config for serve"
+	fi
+fi
+
 # --- the runner -----------------------------------------------------------
 rn=tracegate-runner
 mkdir -m 0700 "$work/run"
@@ -95,7 +147,7 @@ mkdir -m 0700 "$work/run"
 runner_exec() {
 	local name=$1
 	shift
-	python3 tests/images/spec.py "$work/$rn" runner "$work/run" -- exec "$@" 2> "$work/spec.err" &&
+	python3 tests/images/spec.py "$work/$rn" runner --run-dir "$work/run" -- exec "$@" 2> "$work/spec.err" &&
 		run $rn && mv "$work/$rn.out" "$work/$name" && mv "$work/$rn.err" "$work/$name.err"
 }
 if bundle $rn; then

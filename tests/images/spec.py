@@ -2,7 +2,8 @@
 """Writes the OCI runtime config (runc's config.json) that runs an unpacked
 image as its manifest in rbac/manifests runs it in a cluster:
 
-    tests/images/spec.py BUNDLE gateway|runner RUNDIR -- ARG...
+    tests/images/spec.py BUNDLE gateway|runner [--run-dir DIR]
+                         [--bind SRC:DEST]... [--host-network] -- ARG...
 
 BUNDLE holds rootfs/ and image.json (the image config, tests/images/
 unpack.py); this writes BUNDLE/config.json.  The process is the
@@ -17,10 +18,15 @@ environment.
   stderr), no_new_privs, a read-only root, the host's PID
   namespace (hostPID), sysfs read-only with the host's /sys/fs/cgroup,
   /sys/kernel/tracing and /sys/kernel/btf bound read-only over it,
-  RUNDIR bound at /run/tracegate (the hostPath) and a tmpfs at
+  --run-dir DIR bound at /run/tracegate (the hostPath) and a tmpfs at
   /var/cache/tracegate (the emptyDir).
 
+--bind SRC:DEST binds more (read-only; SRC:DEST:rw writable), as a
+volume; --host-network keeps the host's network (a Service port that
+curl on the host reaches).
+
 Both get the paths containerd masks and makes read-only in /proc."""
+import argparse
 import json
 import os
 import sys
@@ -56,9 +62,17 @@ def bind(dest, src, ro=True):
 
 
 def main():
-    if len(sys.argv) < 5 or sys.argv[4] != "--" or sys.argv[2] not in ("gateway", "runner"):
-        fail("usage: spec.py BUNDLE gateway|runner RUNDIR -- ARG...")
-    bundle, kind, rundir, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5:]
+    ap = argparse.ArgumentParser(prog="spec.py")
+    ap.add_argument("bundle")
+    ap.add_argument("kind", choices=("gateway", "runner"))
+    ap.add_argument("--run-dir")
+    ap.add_argument("--bind", action="append", default=[])
+    ap.add_argument("--host-network", action="store_true")
+    ap.add_argument("args", nargs="*")
+    o = ap.parse_args()
+    bundle, kind, args = o.bundle, o.kind, o.args
+    if kind == "runner" and not o.run_dir:
+        fail("a runner needs --run-dir (its /run/tracegate)")
     with open(os.path.join(bundle, "image.json")) as f:
         image = json.load(f)["config"]
     user = image.get("User", "")
@@ -86,7 +100,7 @@ def main():
         {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
         {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
     ]
-    namespaces = [{"type": t} for t in ("mount", "ipc", "uts", "network")]
+    namespaces = [{"type": t} for t in ("mount", "ipc", "uts") + (() if o.host_network else ("network",))]
     if kind == "gateway":
         namespaces.append({"type": "pid"})
     else:
@@ -94,10 +108,16 @@ def main():
             bind("/sys/fs/cgroup", "/sys/fs/cgroup"),
             bind("/sys/kernel/tracing", "/sys/kernel/tracing"),
             bind("/sys/kernel/btf", "/sys/kernel/btf"),
-            bind("/run/tracegate", rundir, ro=False),
+            bind("/run/tracegate", o.run_dir, ro=False),
             {"destination": "/var/cache/tracegate", "type": "tmpfs", "source": "tmpfs",
              "options": ["nosuid", "nodev", "mode=0777"]},
         ]
+    for b in o.bind:
+        src, _, rest = b.partition(":")
+        dest, _, mode = rest.partition(":")
+        if not src.startswith("/") or not dest.startswith("/") or mode not in ("", "ro", "rw"):
+            fail(f"--bind {b!r}: not /SRC:/DEST[:ro|rw]")
+        mounts.append(bind(dest, src, ro=mode != "rw"))
     spec = {
         "ociVersion": "1.0.2",
         "process": {
