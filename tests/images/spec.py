@@ -68,9 +68,11 @@ def main():
     ap.add_argument("--run-dir")
     ap.add_argument("--bind", action="append", default=[])
     ap.add_argument("--host-network", action="store_true")
-    ap.add_argument("args", nargs="*")
-    o = ap.parse_args()
-    bundle, kind, args = o.bundle, o.kind, o.args
+    if "--" not in sys.argv:
+        fail("usage: spec.py BUNDLE gateway|runner [OPTIONS] -- ARG...")
+    cut = sys.argv.index("--")
+    o = ap.parse_args(sys.argv[1:cut])
+    bundle, kind, args = o.bundle, o.kind, sys.argv[cut + 1:]
     if kind == "runner" and not o.run_dir:
         fail("a runner needs --run-dir (its /run/tracegate)")
     with open(os.path.join(bundle, "image.json")) as f:
