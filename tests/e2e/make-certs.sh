@@ -45,9 +45,25 @@ check "$T: every key is 0600" test -z "$perms"
 
 # secrets.yaml: the three Secrets the manifests mount, with their keys
 if python3 - "$d" <<'PY'
-import base64, sys, yaml
+import base64, re, sys
 d = sys.argv[1]
-docs = {x["metadata"]["name"]: x for x in yaml.safe_load_all(open(f"{d}/secrets.yaml"))}
+# kubectl's output for a generic Secret, read without a YAML library
+# (not in tests/deps.sh): data's keys, kind, metadata's name and namespace
+docs = {}
+for text in open(f"{d}/secrets.yaml").read().split("\n---\n"):
+    x = {"data": {}, "metadata": {}}
+    section = None
+    for line in text.splitlines():
+        m = re.fullmatch(r"(\w+):(?: (.*))?", line)
+        if m:
+            section = m.group(1)
+            if m.group(2) is not None:
+                x[section] = m.group(2)
+            continue
+        m = re.fullmatch(r"  ([\w.-]+): (.*)", line)
+        if m and section in ("data", "metadata"):
+            x[section][m.group(1)] = m.group(2)
+    docs[x["metadata"]["name"]] = x
 want = {"tracegate-gateway-tls": {"tls.crt": "gateway.crt", "tls.key": "gateway.key"},
         "tracegate-runner-client": {"tls.crt": "gateway-client.crt", "tls.key": "gateway-client.key",
                                     "ca.crt": "runner-ca.crt"},

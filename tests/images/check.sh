@@ -58,6 +58,9 @@ bundle() {
 	ok "$1: $out/$1.tar unpacks, every blob matches its digest"
 }
 
+# image_get NAME EXPR: EXPR (python, over d) of image NAME's config
+image_get() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print('"$2"')' "$work/$1/image.json"; }
+
 # run NAME: runs the bundle, stdout to $work/NAME.out, stderr .err; a
 # generous bound, as the machine may be loaded
 run() {
@@ -72,9 +75,13 @@ gw=tracegate-gateway
 ref=$(ref_of $gw)
 tag=${ref##*:}
 if bundle $gw && python3 tests/images/spec.py "$work/$gw" gateway -- --version; then
-	commit=$(jq -r '.config.Labels["org.opencontainers.image.revision"]' "$work/$gw/image.json")
-	[ "$(jq -r .ref "$work/$gw/image.json")" = "$ref" ] && [ "$tag" != "" ] &&
-		ok "$gw: the archive is $ref" || not_ok "$gw: the archive names $(jq -r .ref "$work/$gw/image.json"), images.txt $ref"
+	commit=$(image_get "$gw" 'd["config"]["Labels"]["org.opencontainers.image.revision"]')
+	aref=$(image_get "$gw" 'd["ref"]')
+	if [ "$aref" = "$ref" ] && [ -n "$tag" ]; then
+		ok "$gw: the archive is $ref"
+	else
+		not_ok "$gw: the archive names $aref, images.txt $ref"
+	fi
 	if run $gw; then
 		if grep -qxE "tracegate [0-9][^ ]* \(commit $commit, built [^)]*\)" "$work/$gw.out" &&
 			[ "$tag" = "$(sed -n 's/^tracegate \([^ ]*\) (commit \([^,]*\),.*/\1-g\2/p' "$work/$gw.out")" ]; then
