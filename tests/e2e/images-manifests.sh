@@ -44,7 +44,7 @@ else
 	tap_fail "$T: kustomization.yaml maps each image to REGISTRY/NAME:$version" "got:" "$mapped" "want:" "$want"
 fi
 
-files=$(cd $m && ls *.yaml | grep -vx kustomization.yaml | sort)
+files=$(for f in "$m"/*.yaml; do f=${f##*/}; [ "$f" = kustomization.yaml ] || echo "$f"; done | sort)
 resources=$(sed -n 's/^- \([^ ]*\.yaml\)$/\1/p' "$k" | sort)
 if [ "$files" = "$resources" ]; then
 	tap_ok "$T: kustomization.yaml lists every manifest as a resource"

@@ -190,7 +190,8 @@ runner_rootfs() {
 	# local time for time() and strftime() with TZ set (tzdata)
 	[ -d /usr/share/zoneinfo ] && add /usr/share/zoneinfo
 	# the compile uids' lock (a hostPath in the DaemonSet) and the cache
-	mkdir -p -m 0700 "$root/run/tracegate" "$root/var/cache/tracegate"
+	mkdir -p "$root/run/tracegate" "$root/var/cache/tracegate"
+	chmod 0700 "$root/run/tracegate" "$root/var/cache/tracegate"
 	finish
 }
 

@@ -15,8 +15,7 @@
 # Prints TAP lines and ends non-zero when one fails.  Needs root, runc and
 # BPF (the machine's kernel); CI=true makes a missing runc a failure.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-top=$PWD
+cd "$(dirname "$0")/../.." || exit 1
 out=build/images
 
 fails=0
