@@ -60,6 +60,46 @@ bundle() {
 # image_get NAME EXPR: EXPR (python, over d) of image NAME's config
 image_get() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print('"$2"')' "$work/$1/image.json"; }
 
+# manifest_args FILE PORT: the container's args in rbac/manifests/FILE, one
+# a line, with its port on 127.0.0.1:PORT and $(NODE_NAME) node-1
+manifest_args() {
+	python3 - "rbac/manifests/$1" "$2" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"^\s*args: (\[.*?\])", text, re.S | re.M)
+for a in json.loads(m.group(1)):
+    print(re.sub(r"^0\.0\.0\.0:\d+$", "127.0.0.1:" + sys.argv[2], a.replace("$(NODE_NAME)", "node-1")))
+PY
+}
+
+# serving NAME BUNDLE CURL-ARG...: runs BUNDLE in the background and polls
+# curl CURL-ARG... until it prints "ok" (60 s); then, when the array
+# refuse holds curl arguments, sets refused=1 if those get no "ok"; stops
+# it then
+serving() {
+	local name=$1 bundle=$2 id=tg-images-$1-$$ up='' i
+	shift 2
+	ids+=("$id")
+	refused=''
+	runc run --bundle "$bundle" "$id" > "$work/$name.out" 2> "$work/$name.err" < /dev/null &
+	for ((i = 0; i < 600; i++)); do
+		if [ "$(curl -s "$@" 2>/dev/null)" = ok ]; then
+			up=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -n "$up" ] && ((${#refuse[@]})) && [ "$(curl -s "${refuse[@]}" 2>/dev/null)" != ok ]; then
+		refused=1
+	fi
+	runc kill "$id" TERM 2>/dev/null
+	wait
+	[ -n "$up" ]
+}
+refuse=()
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 # run NAME: runs the bundle, stdout to $work/NAME.out, stderr .err; a
 # generous bound, as the machine may be loaded
 run() {
@@ -98,7 +138,7 @@ fi
 # certificates in the Secrets', the audit log on a writable volume; its
 # /healthz over TLS by the Service's name
 if [ -d "$work/$gw/rootfs" ]; then
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	e=$work/gw-etc
 	mkdir -p "$e/tls" "$e/runner-client" "$work/gw-sa" "$work/gw-audit"
 	chmod 0777 "$work/gw-audit"
@@ -115,33 +155,17 @@ if [ -d "$work/$gw/rootfs" ]; then
 	sed -n '/^<!-- gateway.json -->$/,/^```$/p' docs/deployment.md | sed '1,2d;$d' |
 		sed "s/0\.0\.0\.0:8443/127.0.0.1:$port/" > "$e/gateway.json"
 	cp -r "$work/$gw" "$work/gw-serve"
+	mapfile -t args < <(manifest_args 30-gateway.yaml "$port")
 	if python3 tests/images/spec.py "$work/gw-serve" gateway --host-network \
 		--bind "$e:/etc/tracegate" --bind "$e/tls:/etc/tracegate/tls" \
 		--bind "$e/runner-client:/etc/tracegate/runner-client" \
 		--bind "$work/gw-sa:/var/run/secrets/kubernetes.io/serviceaccount" \
-		--bind "$work/gw-audit:/var/log/tracegate:rw" \
-		-- serve --config /etc/tracegate/gateway.json; then
-		id=tg-images-gw-serve-$$
-		ids+=("$id")
-		runc run --bundle "$work/gw-serve" "$id" > "$work/gw-serve.out" 2> "$work/gw-serve.err" < /dev/null &
-		up=
-		for ((i = 0; i < 600; i++)); do
-			if [ "$(curl -s --cacert "$work/certs/gateway-ca.crt" --resolve "tracegate.tracegate.svc:$port:127.0.0.1" \
-				"https://tracegate.tracegate.svc:$port/healthz" 2>/dev/null)" = ok ]; then
-				up=1
-				break
-			fi
-			sleep 0.1
-		done
-		if [ -n "$up" ]; then
-			ok "$gw: serve with docs/deployment.md's configuration and make-certs.sh's certificates answers /healthz by the Service's name"
-		else
-			not_ok "$gw: serve did not answer /healthz: $(tail -5 "$work/gw-serve.err")"
-		fi
-		runc kill "$id" TERM 2>/dev/null
-		wait
+		--bind "$work/gw-audit:/var/log/tracegate:rw" -- "${args[@]}" &&
+		serving gw-serve "$work/gw-serve" --cacert "$work/certs/gateway-ca.crt" \
+			--resolve "tracegate.tracegate.svc:$port:127.0.0.1" "https://tracegate.tracegate.svc:$port/healthz"; then
+		ok "$gw: ${args[*]} (30-gateway.yaml's), with docs/deployment.md's configuration and make-certs.sh's certificates, answers /healthz by the Service's name"
 	else
-		not_ok "$gw: no runtime config for serve"
+		not_ok "$gw: serve did not answer /healthz: $(tail -5 "$work/gw-serve.err")"
 	fi
 fi
 
@@ -164,6 +188,33 @@ if bundle $rn; then
 	else
 		not_ok "$rn: exec BEGIN failed: $(cat "$work/begin" "$work/begin.err" "$work/$rn.out" "$work/$rn.err" 2>/dev/null | tail -20)"
 	fi
+
+	# serve as the DaemonSet runs it (its args), make-certs.sh's runner
+	# certificates in the Secret's place; the gateway's client certificate
+	# reaches /healthz by the runner's name, no other does
+	port=$(free_port)
+	mkdir -p "$work/rn-tls"
+	cp "$work/certs/runner.crt" "$work/rn-tls/tls.crt"
+	cp "$work/certs/runner.key" "$work/rn-tls/tls.key"
+	cp "$work/certs/runner-ca.crt" "$work/rn-tls/ca.crt"
+	cp -r "$work/$rn" "$work/rn-serve"
+	mapfile -t args < <(manifest_args 40-runner.yaml "$port")
+	url=(--resolve "tracegate-runner:$port:127.0.0.1" "https://tracegate-runner:$port/healthz")
+	refuse=(--cacert "$work/certs/runner-ca.crt" "${url[@]}")
+	if python3 tests/images/spec.py "$work/rn-serve" runner --run-dir "$work/run" --host-network \
+		--bind "$work/rn-tls:/etc/tracegate/tls" -- "${args[@]}" 2>/dev/null &&
+		serving rn-serve "$work/rn-serve" --cacert "$work/certs/runner-ca.crt" \
+			--cert "$work/certs/gateway-client.crt" --key "$work/certs/gateway-client.key" "${url[@]}"; then
+		ok "$rn: ${args[*]} (40-runner.yaml's) serves the gateway's client certificate"
+	else
+		not_ok "$rn: serve did not answer /healthz: $(tail -5 "$work/rn-serve.err")"
+	fi
+	if [ -n "$refused" ]; then
+		ok "$rn: serve refuses a client without the gateway's certificate"
+	else
+		not_ok "$rn: serve answered a client without the gateway's certificate (or never served)"
+	fi
+	refuse=()
 
 	# a usdt probe in a host process found through its cgroup (hostPID,
 	# the host's /sys/fs/cgroup): <bpf/usdt.bpf.h> and the kernel's
