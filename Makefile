@@ -17,6 +17,12 @@
 #                           cached decisions; docs/performance.md)
 #   make bench-gateway      the tenant path only
 #   make bench-load         its load part only (concurrent sessions)
+#   make images             OCI images of the gateway and the runner, built here
+#                           from the Debian packages (buildah, no base image):
+#                           build/images/*.tar, then tests/images/check.sh runs
+#                           them (IMAGE_PREFIX=registry/path, IMAGE_TAG=tag;
+#                           docs/deployment.md)
+#   make images-deps        install buildah and runc (make images needs them)
 #   make SANITIZE=address,undefined   the same build under sanitizers
 #   make V=1                print full commands
 #
@@ -80,7 +86,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 
 .SECONDARY:
-.PHONY: all deps test test-unit test-e2e demo playground playground-down bench bench-gateway bench-load clean fuzz tests-build compile_commands.json
+.PHONY: all deps images images-deps test test-unit test-e2e demo playground playground-down bench bench-gateway bench-load clean fuzz tests-build compile_commands.json
 all: $(PROGS)
 
 # --- flags file: rebuild everything when the flags change -------------------
@@ -245,6 +251,17 @@ bench-gateway: deps
 bench-load: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)tests/bench/gateway-run --only load
+
+# Not part of `make test`: the images take minutes and most of a GB of
+# containers-storage; tests/e2e/images-manifests.sh checks the manifests
+# name what this builds.
+images-deps: deps
+	$(Q)tests/deps.sh images
+
+images: images-deps
+	$(Q)$(MAKE) --no-print-directory SANITIZE= all
+	$(Q)tests/images/build.sh
+	$(Q)tests/images/check.sh
 
 compile_commands.json:
 	bear -- $(MAKE) -B tests-build

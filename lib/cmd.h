@@ -12,7 +12,9 @@ struct cmd {
 };
 
 /* Runs the command named by argv[0] from the NULL-terminated table; prints
- * usage for "help", "-h", "--help" or nothing; returns the exit status. */
+ * usage for "help", "-h", "--help" or nothing, and the build (lib/version.h:
+ * "PROG VERSION (commit C, built D)") for "--version"; returns the exit
+ * status. */
 int cmd_dispatch(const char *prog, const struct cmd *table, int argc, char **argv);
 
 #endif

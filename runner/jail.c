@@ -895,6 +895,14 @@ static _Noreturn void exec_child(const struct exec_child *e)
 		r = drop_privileges(&e->c, &step);
 		if (r < 0)
 			goto fail;
+		/* as the compile uid, whose 0700 scratch tmpfs it is: root
+		 * holding only the DaemonSet's capabilities (no
+		 * CAP_DAC_READ_SEARCH) may not enter it */
+		step = JS_CHDIR;
+		if (chdir("/tmp") < 0) {
+			r = -errno;
+			goto fail;
+		}
 		step = JS_PDEATHSIG;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
 			r = -errno;
