@@ -33,6 +33,6 @@ subjectAltName=$san"
 issue kubesim kubesim serverAuth "IP:127.0.0.1,DNS:localhost"
 issue gateway tracegate serverAuth "IP:127.0.0.1,DNS:localhost"
 issue gateway-client tracegate-gateway clientAuth
-issue runner tracegate-runner serverAuth "IP:127.0.0.1,DNS:localhost"
+issue runner tracegate-runner serverAuth "IP:127.0.0.1,DNS:localhost,DNS:tracegate-runner"
 issue other-client someone-else clientAuth
 chmod 644 *.crt

@@ -5,6 +5,8 @@
  *   yaml.c    YAML files (multi-document) into jansson values
  *   rbac.c    RBAC evaluated as kube's RBAC authorizer does
  *   select.c  field and label selectors for lists
+ *   store.c   the objects: resourceVersions, writes, the event history
+ *   watch.c   ?watch=true streams of those events
  *   main.c    the server: authentication, authorization, handlers
  */
 #ifndef TG_KUBESIM_H
@@ -12,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /* Limits on fixtures: they come from files, but a broken one must fail
@@ -71,5 +74,69 @@ bool ks_selector_match_labels(const struct ks_selector *s, json_t *labels);
 bool ks_selector_match_fields(const struct ks_selector *s, json_t *obj);
 /* matchLabels-style: every key of want is in labels with the same value. */
 bool ks_labels_match(json_t *want, json_t *labels);
+
+/* ---- store.c ---- */
+/* The kinds kubesim serves (a table, in discovery order). */
+struct ks_kind {
+	const char *group;
+	const char *version;
+	const char *resource;
+	const char *kind;
+	bool namespaced;
+	const char *const *fields; /* field selectors allowed on lists and watches */
+};
+extern const struct ks_kind ks_kinds[];
+extern const size_t ks_nkinds;
+bool ks_object_is(json_t *o, const struct ks_kind *k);
+
+#define KS_DEFAULT_WATCH_HISTORY 1000 /* events a watch can resume from (--watch-history) */
+
+struct ks_watch;
+struct ks_store {
+	json_t *objects;        /* every object, typed; owned */
+	uint64_t rv;            /* the last resourceVersion handed out */
+	uint64_t compacted;     /* watches from before this get 410 Gone */
+	json_t *history;        /* [{type, rv, object, old}], oldest first */
+	size_t max_history;
+	struct ks_watch *watches;
+};
+/* Takes objects (a reference); every object gets its own resourceVersion
+ * (1, 2, ... in load order), as if created one after the other. */
+int ks_store_init(struct ks_store *st, json_t *objects, size_t max_history);
+void ks_store_release(struct ks_store *st);
+/* Writes, as the API server answers them: the HTTP code and in *ret the
+ * object (2xx) or a Status (anything else).  ns is the URL's namespace
+ * (NULL for cluster-scoped kinds). */
+int ks_store_create(struct ks_store *st, const struct ks_kind *k, const char *ns, json_t *body,
+		    json_t **ret);
+/* PUT of an object, or of its status subresource (status only). */
+int ks_store_update(struct ks_store *st, const struct ks_kind *k, const char *ns, const char *name,
+		    bool status, json_t *body, json_t **ret);
+int ks_store_delete(struct ks_store *st, const struct ks_kind *k, const char *ns, const char *name,
+		    json_t **ret);
+/* A Status object as the API server writes them. */
+json_t *ks_status(int code, const char *reason, json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- watch.c ---- */
+struct evhttp_request;
+struct ks_selector;
+struct ks_watch_opts {
+	const struct ks_kind *kind;
+	const char *namespace;       /* NULL or "": every namespace */
+	const char *resource_version; /* NULL, "", "0" or a number */
+	struct ks_selector *fields;  /* taken over */
+	struct ks_selector *labels;  /* taken over */
+	unsigned timeout_s;          /* 0: until the client leaves */
+	bool bookmarks;              /* allowWatchBookmarks=true */
+};
+/* Answers req with a stream of watch events (200, chunked JSON lines) or
+ * an error: the HTTP code it answered with, or 0 when it did not answer
+ * (then *ret_err says why and the caller answers 400). */
+int ks_watch_start(struct ks_store *st, struct evhttp_request *req, struct ks_watch_opts *o,
+		   char **ret_err);
+/* A change: every watch that selects it gets its event. */
+void ks_watch_notify(struct ks_store *st, json_t *ev);
+void ks_watch_close_all(struct ks_store *st);
 
 #endif

@@ -61,7 +61,9 @@ struct ks_server {
 	json_t *token_docs;
 	struct ks_token *tokens;
 	size_t ntokens;
-	json_t *objects;
+	json_t *objects;          /* the store's */
+	struct ks_store store;    /* store.c: resourceVersions, writes, watch history */
+	size_t watch_history;
 	struct ks_rbac *rbac;
 	const char *audiences[KS_MAX_AUDIENCES + 1];
 	size_t naudiences;
@@ -354,30 +356,6 @@ static bool authorize(struct ks_server *s, const struct ks_identity *id, const s
 
 /* ---- object store -------------------------------------------------------------- */
 
-struct kind_info {
-	const char *group;
-	const char *version;
-	const char *resource;
-	const char *kind;
-	bool namespaced;
-	const char *const *fields; /* field selectors beyond metadata.name/namespace */
-};
-
-static const char *const pod_fields[] = { "metadata.name", "metadata.namespace", "spec.nodeName",
-					  "spec.restartPolicy", "spec.schedulerName",
-					  "spec.serviceAccountName", "status.phase", "status.podIP",
-					  "status.nominatedNodeName", NULL };
-static const char *const meta_fields[] = { "metadata.name", "metadata.namespace", NULL };
-static const char *const ns_fields[] = { "metadata.name", "status.phase", NULL };
-
-static const struct kind_info kinds[] = {
-	{ "", "v1", "pods", "Pod", true, pod_fields },
-	{ "", "v1", "namespaces", "Namespace", false, ns_fields },
-	{ "", "v1", "nodes", "Node", false, meta_fields },
-	{ "apps", "v1", "replicasets", "ReplicaSet", true, meta_fields },
-	{ "apps", "v1", "deployments", "Deployment", true, meta_fields },
-};
-
 static const char *jstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -385,19 +363,7 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static bool object_is(json_t *o, const struct kind_info *k)
-{
-	const char *av = jstr(o, "apiVersion");
-	char want[64];
-
-	if (*k->group)
-		snprintf(want, sizeof(want), "%s/%s", k->group, k->version);
-	else
-		snprintf(want, sizeof(want), "%s", k->version);
-	return !strcmp(jstr(o, "kind"), k->kind) && !strcmp(av, want);
-}
-
-static void serve_get(struct ks_server *s, struct ks_req *r, const struct kind_info *k)
+static void serve_get(struct ks_server *s, struct ks_req *r, const struct ks_kind *k)
 {
 	const struct ks_attrs *a = &r->attrs;
 	json_t *o;
@@ -406,7 +372,7 @@ static void serve_get(struct ks_server *s, struct ks_req *r, const struct kind_i
 	json_array_foreach(s->objects, i, o) {
 		json_t *m = json_object_get(o, "metadata");
 
-		if (!object_is(o, k) || strcmp(jstr(m, "name"), a->name) != 0)
+		if (!ks_object_is(o, k) || strcmp(jstr(m, "name"), a->name) != 0)
 			continue;
 		if (k->namespaced && strcmp(jstr(m, "namespace"), a->namespace) != 0)
 			continue;
@@ -423,7 +389,7 @@ static void serve_get(struct ks_server *s, struct ks_req *r, const struct kind_i
 	}
 }
 
-static void serve_list(struct ks_server *s, struct ks_req *r, const struct kind_info *k)
+static void serve_list(struct ks_server *s, struct ks_req *r, const struct ks_kind *k)
 {
 	const struct ks_attrs *a = &r->attrs;
 	const char *fs = query_get(r, "fieldSelector"), *ls = query_get(r, "labelSelector");
@@ -431,7 +397,7 @@ static void serve_list(struct ks_server *s, struct ks_req *r, const struct kind_
 	_cleanup_free_ char *err = NULL;
 	_cleanup_(json_decrefp) json_t *list = NULL;
 	json_t *items, *o;
-	char kind[64], av[64];
+	char kind[64], av[64], rv[24];
 	size_t i;
 
 	if (ks_selector_parse_fields(fs ? fs : "", k->fields, &fsel, &err) < 0 ||
@@ -445,13 +411,14 @@ static void serve_list(struct ks_server *s, struct ks_req *r, const struct kind_
 		snprintf(av, sizeof(av), "%s/%s", k->group, k->version);
 	else
 		snprintf(av, sizeof(av), "%s", k->version);
+	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)s->store.rv);
 	list = json_pack("{s:s, s:s, s:{s:s}, s:[]}", "kind", kind, "apiVersion", av, "metadata",
-			 "resourceVersion", "1", "items");
+			 "resourceVersion", rv, "items");
 	items = json_object_get(list, "items");
 	json_array_foreach(s->objects, i, o) {
 		json_t *m = json_object_get(o, "metadata"), *c;
 
-		if (!object_is(o, k))
+		if (!ks_object_is(o, k))
 			continue;
 		if (k->namespaced && a->namespace && *a->namespace && strcmp(jstr(m, "namespace"), a->namespace) != 0)
 			continue;
@@ -468,6 +435,67 @@ static void serve_list(struct ks_server *s, struct ks_req *r, const struct kind_
 	ks_selector_free(fsel);
 	ks_selector_free(lsel);
 	reply_json(s, r, 200, list);
+}
+
+/* POST (create), PUT (update, or the status subresource), DELETE: store.c */
+static void serve_write(struct ks_server *s, struct ks_req *r, const struct ks_kind *k)
+{
+	const struct ks_attrs *a = &r->attrs;
+	const char *ns = k->namespaced ? a->namespace : NULL;
+	_cleanup_(json_decrefp) json_t *out = NULL;
+	int code;
+
+	if (r->cmd == EVHTTP_REQ_POST && !a->name)
+		code = ks_store_create(&s->store, k, ns, r->body, &out);
+	else if (r->cmd == EVHTTP_REQ_PUT && a->name)
+		code = ks_store_update(&s->store, k, ns, a->name, a->subresource != NULL, r->body, &out);
+	else if (r->cmd == EVHTTP_REQ_DELETE && a->name)
+		code = ks_store_delete(&s->store, k, ns, a->name, &out);
+	else
+		code = 405, out = ks_status(405, "MethodNotAllowed", NULL,
+					    "the server does not allow this method on the requested resource");
+	reply_json(s, r, code, out);
+}
+
+/* ?watch=true: watch.c streams; only a refusal is answered here. */
+static void serve_watch(struct ks_server *s, struct ks_req *r, const struct ks_kind *k)
+{
+	const char *fs = query_get(r, "fieldSelector"), *ls = query_get(r, "labelSelector");
+	const char *to = query_get(r, "timeoutSeconds"), *bm = query_get(r, "allowWatchBookmarks");
+	struct ks_watch_opts o = { .kind = k, .namespace = k->namespaced ? r->attrs.namespace : NULL,
+				   .resource_version = query_get(r, "resourceVersion"),
+				   .bookmarks = bm && !strcmp(bm, "true") };
+	_cleanup_free_ char *err = NULL;
+	uint64_t t = 0;
+
+	if (r->attrs.name) {
+		reply_status(s, r, 400, NULL, "watch of a single object: use a fieldSelector on metadata.name");
+		return;
+	}
+	if (to && (parse_u64(to, &t) < 0 || t > 86400)) {
+		reply_status(s, r, 400, NULL, "timeoutSeconds \"%s\": want 0..86400", to);
+		return;
+	}
+	o.timeout_s = (unsigned)t;
+	if (ks_selector_parse_fields(fs ? fs : "", k->fields, &o.fields, &err) < 0 ||
+	    ks_selector_parse_labels(ls ? ls : "", &o.labels, &err) < 0) {
+		ks_selector_free(o.fields);
+		reply_status(s, r, 400, NULL, "%s", err ? err : "bad selector");
+		return;
+	}
+	if (!ks_watch_start(&s->store, r->req, &o, &err)) {
+		ks_selector_free(o.fields);
+		ks_selector_free(o.labels);
+		reply_status(s, r, 400, NULL, "%s", err ? err : "out of memory");
+		return;
+	}
+	if (s->log) {
+		char ts[32];
+
+		format_rfc3339_us(now_real_ns(), ts);
+		fprintf(s->log, "%s %s %s %s 200 watch\n", ts, r->method, r->path, r->tok->username);
+		fflush(s->log);
+	}
 }
 
 /* ---- reviews ---------------------------------------------------------------------- */
@@ -716,12 +744,13 @@ static const struct {
 	  "]}" },
 #define RES(name, kind, ns, verbs) "{\"name\":\"" name "\",\"singularName\":\"\",\"namespaced\":" ns "," \
 		"\"kind\":\"" kind "\",\"verbs\":[" verbs "]}"
+#define VERBS "\"create\",\"delete\",\"get\",\"list\",\"update\",\"watch\""
 #define LIST(gv, ...) "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"" gv "\",\"resources\":[" __VA_ARGS__ "]}"
-	{ "/api/v1", LIST("v1", RES("pods", "Pod", "true", "\"get\",\"list\"") ","
-			  RES("namespaces", "Namespace", "false", "\"get\",\"list\"") ","
-			  RES("nodes", "Node", "false", "\"get\",\"list\"")) },
-	{ "/apis/apps/v1", LIST("apps/v1", RES("deployments", "Deployment", "true", "\"get\",\"list\"") ","
-				RES("replicasets", "ReplicaSet", "true", "\"get\",\"list\"")) },
+	{ "/api/v1", LIST("v1", RES("pods", "Pod", "true", VERBS) ","
+			  RES("namespaces", "Namespace", "false", VERBS) ","
+			  RES("nodes", "Node", "false", VERBS)) },
+	{ "/apis/apps/v1", LIST("apps/v1", RES("deployments", "Deployment", "true", VERBS) ","
+				RES("replicasets", "ReplicaSet", "true", VERBS)) },
 	{ "/apis/authentication.k8s.io/v1",
 	  LIST("authentication.k8s.io/v1", RES("tokenreviews", "TokenReview", "false", "\"create\"")) },
 	{ "/apis/authorization.k8s.io/v1",
@@ -732,6 +761,7 @@ static const struct {
 	{ "/apis/tracegate.dev/v1alpha1",
 	  LIST("tracegate.dev/v1alpha1", RES("traces", "Trace", "true", "\"create\",\"get\",\"list\",\"delete\"")) },
 #undef RES
+#undef VERBS
 #undef LIST
 };
 
@@ -802,19 +832,20 @@ static void dispatch(struct ks_server *s, struct ks_req *r)
 			serve_accessreview(s, r, kind);
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		const struct kind_info *k = &kinds[i];
+	for (size_t i = 0; i < ks_nkinds; i++) {
+		const struct ks_kind *k = &ks_kinds[i];
 
 		if (strcmp(g, k->group) != 0 || strcmp(r->version, k->version) != 0 || strcmp(a->resource, k->resource) != 0)
 			continue;
-		if (a->subresource || (!k->namespaced && a->namespace && strcmp(k->resource, "namespaces") != 0))
+		if ((a->subresource && (strcmp(a->subresource, "status") || r->cmd != EVHTTP_REQ_PUT)) ||
+		    (!k->namespaced && a->namespace && strcmp(k->resource, "namespaces") != 0))
 			goto notfound;
 		if (r->cmd != EVHTTP_REQ_GET) {
-			reply_status(s, r, 405, NULL, "the server does not allow this method on the requested resource");
+			serve_write(s, r, k);
 			return;
 		}
 		if (!strcmp(a->verb, "watch")) {
-			reply_status(s, r, 400, NULL, "watch is not supported by kubesim");
+			serve_watch(s, r, k);
 			return;
 		}
 		if (a->name)
@@ -1090,8 +1121,6 @@ static int add_defaults(json_t *objects)
 			snprintf(uid, sizeof(uid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 			json_object_set_new(m, "uid", json_string(uid));
 		}
-		if (!json_object_get(m, "resourceVersion"))
-			json_object_set_new(m, "resourceVersion", json_string("1"));
 		if (!json_object_get(m, "creationTimestamp"))
 			json_object_set_new(m, "creationTimestamp", json_string("2026-01-01T00:00:00Z"));
 	}
@@ -1112,10 +1141,10 @@ static int check_objects(json_t *objects, char **ret_err)
 				*ret_err = NULL;
 			return -EINVAL;
 		}
-		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
-			if (object_is(o, &kinds[k]) && kinds[k].namespaced != !!*jstr(m, "namespace")) {
-				if (asprintf(ret_err, "%s \"%s\": metadata.namespace %s", kinds[k].kind, jstr(m, "name"),
-					     kinds[k].namespaced ? "is required" : "is not allowed") < 0)
+		for (size_t k = 0; k < ks_nkinds; k++)
+			if (ks_object_is(o, &ks_kinds[k]) && ks_kinds[k].namespaced != !!*jstr(m, "namespace")) {
+				if (asprintf(ret_err, "%s \"%s\": metadata.namespace %s", ks_kinds[k].kind, jstr(m, "name"),
+					     ks_kinds[k].namespaced ? "is required" : "is not allowed") < 0)
 					*ret_err = NULL;
 				return -EINVAL;
 			}
@@ -1127,7 +1156,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: kubesim --listen HOST:PORT --cert F --key F --tokens FILE\n"
 		   "               --objects FILE_OR_DIR... --rbac FILE_OR_DIR... [--log FILE]\n"
-		   "               [--api-audience AUD]... [--port-file FILE]\n");
+		   "               [--api-audience AUD]... [--port-file FILE] [--watch-history N]\n");
 }
 
 int main(int argc, char **argv)
@@ -1138,6 +1167,7 @@ int main(int argc, char **argv)
 		{ "objects", required_argument, NULL, 'o' },  { "rbac", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'L' },      { "api-audience", required_argument, NULL, 'a' },
 		{ "port-file", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+		{ "watch-history", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *cert = NULL, *key = NULL, *tokens = NULL, *logpath = NULL, *portfile = NULL;
@@ -1164,6 +1194,16 @@ int main(int argc, char **argv)
 		case 't': tokens = optarg; break;
 		case 'L': logpath = optarg; break;
 		case 'p': portfile = optarg; break;
+		case 'W': {
+			uint64_t v;
+
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 1000000) {
+				fprintf(stderr, "kubesim: --watch-history \"%s\": want 1..1000000\n", optarg);
+				return 2;
+			}
+			s.watch_history = (size_t)v;
+			break;
+		}
 		case 'o':
 		case 'r':
 			if ((c == 'o' ? nobj : nrbac) >= KS_MAX_PATHS) {
@@ -1224,6 +1264,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	add_defaults(s.objects);
+	if (ks_store_init(&s.store, s.objects, s.watch_history ? s.watch_history : KS_DEFAULT_WATCH_HISTORY) < 0) {
+		fprintf(stderr, "kubesim: objects: out of memory\n");
+		goto out;
+	}
 	for (size_t i = 0; i < nrbac; i++)
 		if (ks_yaml_load_path(rbacpaths[i], rbacdocs, &err) < 0) {
 			fprintf(stderr, "kubesim: rbac: %s\n", err ? err : "cannot load");
@@ -1284,6 +1328,7 @@ out:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	ks_store_release(&s.store);
 	if (http)
 		evhttp_free(http);
 	if (s.base)
