@@ -26,6 +26,9 @@ int kube_json_check_type(json_t *j, const char *api_version, const char *kind, c
 int kube_json_get_str(json_t *obj, const char *key, const char **ret);
 /* A Kubernetes UID as it may appear in a cgroup name: [0-9A-Za-z-]{1,64}. */
 bool kube_uid_valid(const char *s);
+/* Percent-encodes s onto b: everything but RFC 3986's unreserved characters. */
+struct buf;
+int kube_query_escape(struct buf *b, const char *s);
 /* A Pod object (typed, or a list item without kind), as kube_pod_parse. */
 int kube_pod_from_json(json_t *j, struct kube_pod *ret, char **ret_err);
 

@@ -307,8 +307,7 @@ int kube_workload_get_request(enum kube_workload_kind kind, const char *ns, cons
 	return 0;
 }
 
-/* Percent-encodes everything but RFC 3986's unreserved characters. */
-static int query_escape(struct buf *b, const char *s)
+int kube_query_escape(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	int r = 0;
@@ -335,7 +334,7 @@ static int list_request(const struct kube_workload *w, const char *prefix, const
 		return -EINVAL;
 	r = buf_printf(&b, "%s/namespaces/%s/%s?labelSelector=", prefix, w->namespace, resource);
 	if (r >= 0)
-		r = query_escape(&b, w->selector);
+		r = kube_query_escape(&b, w->selector);
 	if (r < 0) {
 		buf_release(&b);
 		return r == -E2BIG ? -TG_ELIMIT : r;
