@@ -18,6 +18,7 @@
 #include "gateway/policies.h"
 #include "gateway/route.h"
 #include "gateway/runner-end.h"
+#include "gateway/runners.h"
 #include "gateway/status.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
@@ -278,6 +279,7 @@ static void serve_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: stopping: no new connections, ending streams", (int)sig);
 	s->gw.stopping = true;
 	http_server_stop(s->gw.http);
+	gw_runners_stop(&s->gw);
 	trace_stop_all(&s->gw);
 	evtimer_add(s->drain_timer, &tick);
 }
@@ -415,11 +417,21 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit summaries: cannot start the timer");
 		goto out;
 	}
+	/* Runners found from the API, pods from a watch-fed cache. */
+	r = gw_runners_start(&s.gw, &err);
+	if (r < 0) {
+		log_error("caches: %s", err ? err : tg_strerror(r));
+		goto out;
+	}
 	/* Traces a killed predecessor left without an end record: their
 	 * runners kept the counts; the records are written in the background. */
 	r = gw_recover_start(&s.gw, &err);
 	if (r < 0)
 		log_error("%s", err ? err : tg_strerror(r));
+	if (cfg->discovery)
+		log_info("runner discovery: pods of namespace \"%s\" with labels \"%s\", port %u, certificate name \"%s\"",
+			 cfg->discovery->namespace, cfg->discovery->label_selector, cfg->discovery->port,
+			 cfg->discovery->server_name);
 	log_info("serving on %s:%d (%zu runners, %zu policies, audit \"%s\")", cfg->listen_host,
 		 http_server_port(s.gw.http), cfg->nrunners,
 		 tg_policy_set_count(gw_policies_current(s.gw.policies)),
@@ -443,6 +455,7 @@ out:
 	if (s.drain_timer)
 		event_free(s.drain_timer);
 	gw_recover_stop(&s.gw);
+	gw_runners_free(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
 	s.gw.httpc = httpc_free(s.gw.httpc);
 	s.gw.policies = gw_policies_free(s.gw.policies);

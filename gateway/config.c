@@ -12,6 +12,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "rbac/kube.h"
 #include "lib/banned.h"
 
 #define GW_CONFIG_MAX_BYTES (1u << 20)
@@ -248,6 +249,36 @@ static int cfg_runners(struct cfg_ctx *x, json_t *obj, struct gw_config *c)
 	return 0;
 }
 
+static int cfg_discovery(struct cfg_ctx *x, json_t *o, struct gw_config *c)
+{
+	static const char *const keys[] = { "namespace", "labelSelector", "port", "serverName", NULL };
+	const char *p = "runnerDiscovery";
+	struct gw_discovery *d;
+	int r;
+
+	if (!o)
+		return 0;
+	d = c->discovery = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->port = GW_DEFAULT_RUNNER_PORT;
+	if ((r = cfg_object(x, p, o, keys)) < 0 || (r = cfg_string(x, o, p, "namespace", true, &d->namespace)) < 0 ||
+	    (r = cfg_string(x, o, p, "labelSelector", true, &d->label_selector)) < 0 ||
+	    (r = cfg_string(x, o, p, "serverName", false, &d->server_name)) < 0 ||
+	    (r = CFG_UINT(x, o, p, "port", 1, 65535, d->port)) < 0)
+		return r;
+	if (!kube_namespace_valid(d->namespace))
+		return cfg_fail(x, "runnerDiscovery.namespace", "\"%s\" is not a namespace name", d->namespace);
+	if (strlen(d->label_selector) > 4096 || strchr(d->label_selector, '\n'))
+		return cfg_fail(x, "runnerDiscovery.labelSelector", "longer than 4096 bytes or several lines");
+	if (!d->server_name && !(d->server_name = strdup(GW_DEFAULT_RUNNER_SERVER_NAME)))
+		return -ENOMEM;
+	/* it becomes a URL's host and a CURLOPT_CONNECT_TO name */
+	if (!kube_name_valid(d->server_name))
+		return cfg_fail(x, "runnerDiscovery.serverName", "\"%s\" is not a DNS name", d->server_name);
+	return 0;
+}
+
 static int cfg_audiences(struct cfg_ctx *x, json_t *arr, struct gw_config *c)
 {
 	size_t i, n;
@@ -333,8 +364,8 @@ static int cfg_refusals(struct cfg_ctx *x, json_t *o, struct gw_refusal_limits *
 static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 {
 	static const char *const top[] = { "listen", "tls", "apiServer", "audiences", "runners",
-					   "runnerTLS", "audit", "policies", "limits", "cache",
-					   NULL };
+					   "runnerDiscovery", "runnerTLS", "audit", "policies", "limits",
+					   "cache", NULL };
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const api_keys[] = { "server", "ca", "tokenFile", "clientCert",
 						"clientKey", "timeoutMs", NULL };
@@ -342,8 +373,9 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	static const char *const audit_keys[] = { "path", "keyFile", "rotateBytes", "keep",
 						  "refusals", NULL };
 	static const char *const cache_keys[] = { "tokenReviewSeconds", "allowedSeconds",
-						  "deniedSeconds", NULL };
+						  "deniedSeconds", "pods", "maxObjects", NULL };
 	_cleanup_free_ char *listen = NULL;
+	_cleanup_(json_decrefp) json_t *empty = NULL;
 	json_t *o;
 	int r;
 
@@ -389,10 +421,15 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	if (r < 0)
 		return r;
 
+	r = cfg_discovery(x, json_object_get(root, "runnerDiscovery"), c);
+	if (r < 0)
+		return r;
 	o = json_object_get(root, "runners");
-	if (!o)
-		return cfg_fail(x, "runners", "missing");
-	r = cfg_runners(x, o, c);
+	if (!o && !c->discovery)
+		return cfg_fail(x, "runners", "missing (and no runnerDiscovery)");
+	if (!o && !(empty = json_object()))
+		return -ENOMEM;
+	r = cfg_runners(x, o ? o : empty, c);
 	if (r < 0)
 		return r;
 
@@ -425,10 +462,18 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	c->authn_ttl_s = GW_DEFAULT_AUTHN_TTL_S;
 	c->allowed_ttl_s = GW_DEFAULT_ALLOWED_TTL_S;
 	c->denied_ttl_s = GW_DEFAULT_DENIED_TTL_S;
+	c->cache_pods = true;
+	c->cache_max_objects = GW_DEFAULT_CACHE_MAX_OBJECTS;
 	o = json_object_get(root, "cache");
 	if (o) {
+		json_t *pods = json_object_get(o, "pods");
+
+		if (pods && !json_is_boolean(pods))
+			return cfg_fail(x, "cache.pods", "expected true or false");
+		c->cache_pods = !pods || json_is_true(pods);
 		/* Revocation takes effect only after a TTL: keep them short. */
 		if ((r = cfg_object(x, "cache", o, cache_keys)) < 0 ||
+		    (r = CFG_UINT(x, o, "cache", "maxObjects", 1, 1000000, c->cache_max_objects)) < 0 ||
 		    (r = CFG_UINT(x, o, "cache", "tokenReviewSeconds", 0, 120, c->authn_ttl_s)) < 0 ||
 		    (r = CFG_UINT(x, o, "cache", "allowedSeconds", 0, 300, c->allowed_ttl_s)) < 0 ||
 		    (r = CFG_UINT(x, o, "cache", "deniedSeconds", 0, 30, c->denied_ttl_s)) < 0)
@@ -534,6 +579,12 @@ struct gw_config *gw_config_free(struct gw_config *c)
 		free(c->runners[i].url);
 	}
 	free(c->runners);
+	if (c->discovery) {
+		free(c->discovery->namespace);
+		free(c->discovery->label_selector);
+		free(c->discovery->server_name);
+		free(c->discovery);
+	}
 	free(c->runner_ca);
 	free(c->runner_cert);
 	free(c->runner_key);

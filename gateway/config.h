@@ -8,6 +8,7 @@
 #ifndef TG_GATEWAY_CONFIG_H
 #define TG_GATEWAY_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,9 +82,26 @@ struct gw_refusal_limits {
 	unsigned max_summaries;
 };
 
+struct curl_slist;
 struct gw_runner {
 	char *node;
 	char *url;                /* https://host:port (no trailing slash) */
+	/* discovered runners (gateway/runners.c): the URL names the fixed
+	 * certificate name, the connection goes to the pod's IP */
+	struct curl_slist *connect_to; /* CURLOPT_CONNECT_TO "name:port:ip:port", or NULL */
+	char *pod;                /* namespace/name of the runner pod, or NULL */
+	unsigned refs;            /* discovered: the table's and each user's */
+};
+
+/* Runners found from the API: the pods of the runner DaemonSet. */
+#define GW_DEFAULT_RUNNER_PORT         9443
+#define GW_DEFAULT_RUNNER_SERVER_NAME  "tracegate-runner"
+#define GW_DEFAULT_CACHE_MAX_OBJECTS   10000        /* cache.maxObjects (per watched resource) */
+struct gw_discovery {
+	char *namespace;          /* runnerDiscovery.namespace */
+	char *label_selector;     /* runnerDiscovery.labelSelector */
+	unsigned port;            /* runnerDiscovery.port */
+	char *server_name;        /* runnerDiscovery.serverName: the runner certificate's name */
 };
 
 struct gw_config {
@@ -100,8 +118,11 @@ struct gw_config {
 	char *api_client_key;
 	long api_timeout_ms;
 	char **audiences;         /* NULL-terminated, at least one */
-	struct gw_runner *runners;
+	struct gw_runner *runners;  /* the static map: node -> URL */
 	size_t nrunners;
+	struct gw_discovery *discovery; /* or NULL: the static map only */
+	bool cache_pods;          /* cache.pods: pod lookups from a watch-fed cache */
+	size_t cache_max_objects; /* cache.maxObjects */
 	char *runner_ca;
 	char *runner_cert;
 	char *runner_key;
@@ -124,7 +145,7 @@ int gw_config_parse(const char *text, size_t len, const char *base_dir, struct g
 		    char **ret_err);
 int gw_config_load(const char *path, struct gw_config **ret, char **ret_err);
 struct gw_config *gw_config_free(struct gw_config *c);
-/* The runner for a node, or NULL. */
+/* The runner of the static map for a node, or NULL. */
 const struct gw_runner *gw_config_runner(const struct gw_config *c, const char *node);
 
 #endif

@@ -21,6 +21,7 @@ struct kube_sar_cache;
 struct gw_policies;
 struct gw_refusals;
 struct gw_recover;
+struct gw_runners;
 
 struct gateway {
 	struct event_base *base;
@@ -37,6 +38,7 @@ struct gateway {
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
+	struct gw_runners *runners;   /* runners by node and the watch-fed caches (runners.h) */
 	bool stopping;
 };
 

@@ -14,6 +14,7 @@
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/runner-end.h"
+#include "gateway/runners.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
@@ -40,6 +41,7 @@ static void end_fetch_free(struct gw_end_fetch *f)
 		return;
 	if (f->timer)
 		event_free(f->timer);
+	gw_runner_put(f->runner);
 	free(f->url);
 	free(f);
 }
@@ -113,8 +115,7 @@ static void end_fetch_answer(int result, long status, const char *body, size_t l
 
 static int end_fetch_ask(struct gw_end_fetch *f)
 {
-	const struct gw_config *cfg = f->gw->cfg;
-	CURL *e = httpc_mtls_easy(f->url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
+	CURL *e = gw_runner_easy(f->gw, f->runner, f->url);
 
 	if (!e)
 		return -ENOMEM;
@@ -132,12 +133,12 @@ int gw_end_fetch_start(struct gateway *gw, const struct gw_runner *runner, const
 	if (!f)
 		return -ENOMEM;
 	f->gw = gw;
-	f->runner = runner;
+	f->runner = gw_runner_ref(runner);
 	f->done = done;
 	f->ud = ud;
 	f->deadline_ns = now_mono_ns() + wait_ms * 1000000ull;
 	f->timer = evtimer_new(gw->base, end_fetch_retry, f);
-	if (!f->timer || asprintf(&f->url, "%s/v1/sessions/%s/end", runner->url, trace) < 0) {
+	if (!f->timer || asprintf(&f->url, "/v1/sessions/%s/end", trace) < 0) {
 		f->url = NULL;
 		end_fetch_free(f);
 		return -ENOMEM;
@@ -423,7 +424,7 @@ static int recover_one(struct gw_recover *rc, json_t *rec)
 
 		n->rt = rt;
 		n->node = json_string_value(v) ? json_string_value(v) : "";
-		runner = gw_config_runner(rc->gw->cfg, n->node);
+		runner = gw_runner_get(rc->gw, n->node);
 		if (!runner) {
 			n->error = strdup("no runner for this node in the configuration");
 			rt->pending--;
@@ -431,6 +432,7 @@ static int recover_one(struct gw_recover *rc, json_t *rec)
 		}
 		r = gw_end_fetch_start(rc->gw, runner, trace, GW_END_RECOVER_WAIT_MS, recover_node_done, n,
 				       &n->f);
+		gw_runner_put(runner);
 		if (r < 0) {
 			n->error = strdup(tg_strerror(r));
 			rt->pending--;

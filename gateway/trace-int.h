@@ -123,6 +123,7 @@ struct trace_req {
 	struct kube_pod *pods;         /* the target's pods, sorted by name */
 	size_t npods;
 	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
+	const struct gw_runner **runners; /* each node's runner, referenced (gateway/runners.h) */
 	size_t nnodes;
 	struct kube_workload wl;       /* a workload target, once read */
 	bool have_wl;

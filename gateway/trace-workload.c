@@ -17,6 +17,7 @@
 #include "lib/errors.h"
 #include "rbac/kube.h"
 #include "rbac/workload.h"
+#include "gateway/runners.h"
 #include "lib/banned.h"
 
 void trace_step_sar_workload(struct trace_req *t)
@@ -194,14 +195,25 @@ void trace_resolved(struct trace_req *t)
 			return;
 		}
 		n++;
-		if (!gw_config_runner(t->gw->cfg, t->pods[i].node)) {
-			if (!missing)
-				missing = &t->pods[i];
-			nmissing++;
-		}
 	}
 	qsort(t->nodes, n, sizeof(char *), strp_cmp);
 	t->nnodes = n;
+	/* the runner each node has now is the one its session goes to */
+	t->runners = calloc(n + 1, sizeof(*t->runners));
+	if (!t->runners) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t->runners[i] = gw_runner_get(t->gw, t->nodes[i]);
+		for (size_t k = 0; k < t->npods && !t->runners[i]; k++)
+			if (!strcmp(t->pods[k].node, t->nodes[i])) {
+				if (!missing)
+					missing = &t->pods[k];
+				nmissing++;
+				break;
+			}
+	}
 	if (missing) {
 		_cleanup_free_ char *more = NULL;
 

@@ -35,6 +35,7 @@
 #include "gateway/ndjson.h"
 #include "gateway/policies.h"
 #include "gateway/runner-end.h"
+#include "gateway/runners.h"
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
 #include "gateway/trace-int.h"
@@ -107,6 +108,9 @@ void trace_free(struct trace_req *t)
 	if (t->have_decision)
 		tg_decision_release(&t->decision);
 	kube_pods_free(t->pods, t->npods);
+	for (size_t i = 0; t->runners && i < t->nnodes; i++)
+		gw_runner_put(t->runners[i]);
+	free(t->runners);
 	strv_free(t->nodes);
 	strv_free(t->rs_uids);
 	if (t->have_wl)
@@ -466,6 +470,7 @@ void trace_refusef(struct trace_req *t, int code, json_t *details, const char *f
 
 static void trace_step_done(struct trace_req *t, int result, long status, const char *body,
 			    size_t len, const char *err);
+static void pod_found(struct trace_req *t, struct kube_pod pod);
 
 static void trace_kube_done(int result, long status, const char *body, size_t len, const char *err,
 			    void *ud)
@@ -728,9 +733,21 @@ static void sar_decided(struct trace_req *t, bool allowed)
 
 static void step_pod(struct trace_req *t)
 {
+	_cleanup_free_ char *err = NULL;
+	struct kube_pod pod = { 0 };
 	int r;
 
 	t->step = STEP_POD;
+	/* From the watch-fed cache when it has the pod on a node; a pod it
+	 * does not have (just created, cache not synced) is asked for. */
+	if (kube_namespace_valid(t->route.ns) && kube_name_valid(t->tb.name) &&
+	    gw_pod_cached(t->gw, t->route.ns, t->tb.name, &pod, &err) == 0) {
+		if (pod.node && *pod.node) {
+			pod_found(t, pod);
+			return;
+		}
+		kube_pod_release(&pod);
+	}
 	r = kube_pod_get_request(t->route.ns, t->tb.name, &t->kreq);
 	if (r < 0) {
 		trace_refusef(t, 400, NULL, "pod \"%s\" in namespace \"%s\" cannot be looked up: %s",
@@ -759,6 +776,12 @@ static void pod_done(struct trace_req *t, long status, const char *body, size_t 
 			      err ? err : tg_strerror(r));
 		return;
 	}
+	pod_found(t, pod);
+}
+
+/* The target pod (taken over), from the cache or the API server. */
+static void pod_found(struct trace_req *t, struct kube_pod pod)
+{
 	t->pods = calloc(1, sizeof(*t->pods));
 	if (!t->pods) {
 		kube_pod_release(&pod);
@@ -1360,15 +1383,13 @@ static int leg_start(struct trace_req *t, struct leg *l)
 {
 	const struct gw_config *cfg = t->gw->cfg;
 	_cleanup_(json_decrefp) json_t *body = leg_session_body(t, l);
-	_cleanup_free_ char *url = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct curl_slist *h = NULL, *n;
 	CURL *e;
 
 	if (!body || !(text = json_dumps(body, JSON_COMPACT)))
 		return -ENOMEM;
-	if (asprintf(&url, "%s/v1/sessions", l->runner->url) < 0)
-		return -ENOMEM;
-	e = httpc_mtls_easy(url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
+	e = gw_runner_easy(t->gw, l->runner, "/v1/sessions");
 	if (!e)
 		return -ENOMEM;
 	if (!(n = curl_slist_append(h, "Content-Type: application/json")) || !(h = n) ||
@@ -1434,7 +1455,7 @@ static void trace_start_stream(struct trace_req *t)
 	}
 	for (size_t i = 0; i < t->nlegs; i++) {
 		t->legs[i].t = t;
-		t->legs[i].runner = gw_config_runner(t->gw->cfg, t->nodes[i]);
+		t->legs[i].runner = t->runners[i];
 		for (size_t k = 0; k < t->npods; k++)
 			t->legs[i].npods += !strcmp(t->pods[k].node, t->nodes[i]);
 	}

@@ -347,6 +347,11 @@ void kube_informer_watch_end(struct kube_informer *inf, bool ok)
 		inf->failures++;
 }
 
+void kube_informer_resync(struct kube_informer *inf)
+{
+	(void)resync(inf, 0);
+}
+
 /* ---- readers ------------------------------------------------------------------- */
 
 bool kube_informer_synced(const struct kube_informer *inf)
@@ -377,4 +382,14 @@ json_t *kube_informer_get(const struct kube_informer *inf, const char *ns, const
 json_t *kube_informer_objects(const struct kube_informer *inf)
 {
 	return inf->store;
+}
+
+int kube_informer_pod(const struct kube_informer *inf, const char *ns, const char *name, struct kube_pod *ret,
+		      char **ret_err)
+{
+	json_t *o;
+
+	if (!kube_informer_synced(inf) || strcmp(inf->kind, "Pod") || !(o = kube_informer_get(inf, ns, name)))
+		return -TG_ENOTFOUND;
+	return kube_pod_from_json(o, ret, ret_err);
 }

@@ -72,6 +72,9 @@ int kube_informer_watch_data(struct kube_informer *inf, const char *data, size_t
 /* The watch ended: ok when it ended cleanly (timeoutSeconds, HTTP 200,
  * nothing left unparsed); a failure counts for the backoff. */
 void kube_informer_watch_end(struct kube_informer *inf, bool ok);
+/* The store may have missed something (the watch was refused): the next
+ * request is a LIST, and until it is stored the informer is unsynced. */
+void kube_informer_resync(struct kube_informer *inf);
 /* How long to wait before the next request (0 after a success). */
 unsigned kube_informer_backoff_ms(const struct kube_informer *inf);
 
@@ -81,6 +84,11 @@ size_t kube_informer_count(const struct kube_informer *inf);
 /* The object (typed: kind and apiVersion set), borrowed; NULL when not
  * there.  ns is NULL or "" for cluster-scoped kinds. */
 json_t *kube_informer_get(const struct kube_informer *inf, const char *ns, const char *name);
+/* A pod of a synced pod informer, parsed as kube_pod_parse does:
+ * -TG_ENOTFOUND when the informer is not synced or has no such pod (ask
+ * the API server then), -TG_EUPSTREAM when it does not parse. */
+int kube_informer_pod(const struct kube_informer *inf, const char *ns, const char *name, struct kube_pod *ret,
+		      char **ret_err);
 /* Every object: an object of "ns/name" -> object, borrowed. */
 json_t *kube_informer_objects(const struct kube_informer *inf);
 

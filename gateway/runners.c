@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Runners by node (static map and discovered pods) and the pod cache (runners.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "gateway/gateway.h"
+#include "gateway/httpc.h"
+#include "gateway/runners.h"
+#include "gateway/watch.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "rbac/informer.h"
+#include "lib/banned.h"
+
+struct gw_runners {
+	struct gateway *gw;
+	struct gw_watch *pods;          /* cache.pods: every pod */
+	struct gw_watch *runner_pods;   /* runnerDiscovery: the runner DaemonSet's pods */
+	struct gw_runner **found;       /* discovered, one per node, sorted by node */
+	size_t nfound;
+};
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* ---- references -------------------------------------------------------------- */
+
+const struct gw_runner *gw_runner_ref(const struct gw_runner *r)
+{
+	if (r && r->refs)
+		((struct gw_runner *)r)->refs++;
+	return r;
+}
+
+/* Static runners (refs 0) belong to the configuration. */
+void gw_runner_put(const struct gw_runner *cr)
+{
+	struct gw_runner *r = (struct gw_runner *)cr;
+
+	if (!r || !r->refs || --r->refs)
+		return;
+	free(r->node);
+	free(r->url);
+	free(r->pod);
+	curl_slist_free_all(r->connect_to);
+	free(r);
+}
+
+const struct gw_runner *gw_runner_get(struct gateway *gw, const char *node)
+{
+	struct gw_runners *rs = gw->runners;
+
+	if (!node)
+		return NULL;
+	for (size_t i = 0; rs && i < rs->nfound; i++)
+		if (!strcmp(rs->found[i]->node, node))
+			return gw_runner_ref(rs->found[i]);
+	return gw_config_runner(gw->cfg, node);
+}
+
+size_t gw_runners_discovered(const struct gateway *gw)
+{
+	return gw->runners ? gw->runners->nfound : 0;
+}
+
+CURL *gw_runner_easy(const struct gateway *gw, const struct gw_runner *r, const char *path)
+{
+	const struct gw_config *cfg = gw->cfg;
+	_cleanup_free_ char *url = NULL;
+	CURL *e;
+
+	if (asprintf(&url, "%s%s", r->url, path) < 0)
+		return NULL;
+	e = httpc_mtls_easy(url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
+	if (e && r->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, r->connect_to);
+	return e;
+}
+
+/* ---- discovery ---------------------------------------------------------------- */
+
+/* A runner pod that can serve: Running, Ready, not being deleted, on a
+ * node, with an IP address.  *ret_ip is the address as curl wants it. */
+static bool pod_serves(json_t *p, const char **ret_node, char ret_ip[64])
+{
+	json_t *m = json_object_get(p, "metadata"), *st = json_object_get(p, "status"), *c;
+	const char *node = jstr(json_object_get(p, "spec"), "nodeName"), *ip = jstr(st, "podIP");
+	unsigned char addr[16];
+	bool ready = false;
+	size_t i;
+
+	if (json_object_get(m, "deletionTimestamp") || !node || !kube_name_valid(node) || !ip ||
+	    strcmp(jstr(st, "phase") ? jstr(st, "phase") : "", "Running"))
+		return false;
+	json_array_foreach(json_object_get(st, "conditions"), i, c)
+		if (!strcmp(jstr(c, "type") ? jstr(c, "type") : "", "Ready"))
+			ready = !strcmp(jstr(c, "status") ? jstr(c, "status") : "", "True");
+	if (!ready)
+		return false;
+	if (inet_pton(AF_INET, ip, addr) == 1)
+		snprintf(ret_ip, 64, "%s", ip);
+	else if (inet_pton(AF_INET6, ip, addr) == 1)
+		snprintf(ret_ip, 64, "[%s]", ip);
+	else
+		return false;
+	*ret_node = node;
+	return true;
+}
+
+static struct gw_runner *runner_new(const struct gw_discovery *d, const char *node, const char *ip, json_t *pod)
+{
+	struct gw_runner *r = calloc(1, sizeof(*r));
+	json_t *m = json_object_get(pod, "metadata");
+	_cleanup_free_ char *to = NULL;
+
+	if (!r)
+		return NULL;
+	r->refs = 1;
+	if (!(r->node = strdup(node)) || asprintf(&r->url, "https://%s:%u", d->server_name, d->port) < 0 ||
+	    asprintf(&r->pod, "%s/%s", jstr(m, "namespace"), jstr(m, "name")) < 0 ||
+	    asprintf(&to, "%s:%u:%s:%u", d->server_name, d->port, ip, d->port) < 0 ||
+	    !(r->connect_to = curl_slist_append(NULL, to))) {
+		gw_runner_put(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct gw_runner *const *)a)->node, (*(struct gw_runner *const *)b)->node);
+}
+
+static bool runner_is(const struct gw_runner *r, const char *pod, const char *ip, unsigned port,
+		      const char *name)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "%s:%u:%s:%u", name, port, ip, port);
+	return !strcmp(r->pod, pod) && !strcmp(r->connect_to->data, want);
+}
+
+/*
+ * The node -> runner table again from the cached pods (a handful per
+ * node at most): for each node, its Ready runner pod, the newest when
+ * there are several (a rolling update).  Entries that did not change are
+ * kept as they are (sessions hold references to them).
+ */
+static void rediscover(struct gw_runners *rs)
+{
+	const struct gw_discovery *d = rs->gw->cfg->discovery;
+	const struct kube_informer *inf = gw_watch_informer(rs->runner_pods);
+	_cleanup_(json_decrefp) json_t *pick = json_object();
+	struct gw_runner **next;
+	const char *key;
+	json_t *p;
+	size_t n = 0;
+
+	if (!pick)
+		return;
+	json_object_foreach(kube_informer_objects(inf), key, p) {
+		const char *node, *ts, *was_ts;
+		char ip[64];
+		json_t *was;
+
+		if (!pod_serves(p, &node, ip))
+			continue;
+		was = json_object_get(pick, node);
+		ts = jstr(json_object_get(p, "metadata"), "creationTimestamp");
+		was_ts = was ? jstr(json_object_get(was, "metadata"), "creationTimestamp") : NULL;
+		if (!was || strcmp(ts ? ts : "", was_ts ? was_ts : "") > 0)
+			json_object_set(pick, node, p);
+	}
+	next = calloc(json_object_size(pick) + 1, sizeof(*next));
+	if (!next) {
+		log_error("runner discovery: out of memory (the table stays as it was)");
+		return;
+	}
+	json_object_foreach(pick, key, p) {
+		struct gw_runner *r = NULL;
+		const char *node;
+		char ip[64], pod[512];
+
+		(void)pod_serves(p, &node, ip);
+		snprintf(pod, sizeof(pod), "%s/%s", jstr(json_object_get(p, "metadata"), "namespace"),
+			 jstr(json_object_get(p, "metadata"), "name"));
+		for (size_t i = 0; i < rs->nfound && !r; i++)
+			if (!strcmp(rs->found[i]->node, node) &&
+			    runner_is(rs->found[i], pod, ip, d->port, d->server_name))
+				r = (struct gw_runner *)gw_runner_ref(rs->found[i]);
+		if (!r) {
+			r = runner_new(d, node, ip, p);
+			if (!r) {
+				log_error("runner discovery: out of memory: node \"%s\" keeps no runner", node);
+				continue;
+			}
+			log_info("runner discovery: node \"%s\": runner pod \"%s\" at %s", node, pod, ip);
+		}
+		next[n++] = r;
+	}
+	for (size_t i = 0; i < rs->nfound; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < n && !kept; k++)
+			kept = next[k]->node && !strcmp(next[k]->node, rs->found[i]->node);
+		if (!kept)
+			log_info("runner discovery: node \"%s\": no ready runner pod any more", rs->found[i]->node);
+		gw_runner_put(rs->found[i]);
+	}
+	free(rs->found);
+	qsort(next, n, sizeof(*next), node_cmp);
+	rs->found = next;
+	rs->nfound = n;
+}
+
+static void runner_pod_changed(void *ud, const char *type, json_t *obj, json_t *old)
+{
+	rediscover(ud);
+}
+
+/* ---- lifetime --------------------------------------------------------------------- */
+
+int gw_runners_start(struct gateway *gw, char **ret_err)
+{
+	const struct gw_config *cfg = gw->cfg;
+	struct gw_runners *rs = calloc(1, sizeof(*rs));
+	int r;
+
+	if (!rs)
+		return -ENOMEM;
+	rs->gw = gw;
+	gw->runners = rs;
+	if (cfg->discovery) {
+		struct kube_informer_opts o = { .sz = sizeof(o), .api_prefix = "/api/v1", .resource = "pods",
+						.kind = "Pod", .api_version = "v1",
+						.namespace = cfg->discovery->namespace,
+						.label_selector = cfg->discovery->label_selector,
+						.max_objects = cfg->cache_max_objects };
+
+		r = gw_watch_start(gw, "runner pods", &o, runner_pod_changed, rs, &rs->runner_pods, ret_err);
+		if (r < 0)
+			return r;
+	}
+	if (cfg->cache_pods) {
+		struct kube_informer_opts o = { .sz = sizeof(o), .api_prefix = "/api/v1", .resource = "pods",
+						.kind = "Pod", .api_version = "v1",
+						.max_objects = cfg->cache_max_objects };
+
+		r = gw_watch_start(gw, "pods", &o, NULL, NULL, &rs->pods, ret_err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void gw_runners_stop(struct gateway *gw)
+{
+	struct gw_runners *rs = gw->runners;
+
+	if (!rs)
+		return;
+	rs->pods = gw_watch_stop(rs->pods);
+	rs->runner_pods = gw_watch_stop(rs->runner_pods);
+}
+
+void gw_runners_free(struct gateway *gw)
+{
+	struct gw_runners *rs = gw->runners;
+
+	if (!rs)
+		return;
+	gw_runners_stop(gw);
+	for (size_t i = 0; i < rs->nfound; i++)
+		gw_runner_put(rs->found[i]);
+	free(rs->found);
+	free(rs);
+	gw->runners = NULL;
+}
+
+int gw_pod_cached(const struct gateway *gw, const char *ns, const char *name, struct kube_pod *ret,
+		  char **ret_err)
+{
+	if (!gw->runners || !gw->runners->pods)
+		return -TG_ENOTFOUND;
+	return kube_informer_pod(gw_watch_informer(gw->runners->pods), ns, name, ret, ret_err);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Watch-fed caches on the gateway's loop: an informer (rbac/informer.h)
+ * whose LIST and WATCH requests run through httpc, retried after the
+ * informer's backoff until the gateway stops.
+ */
+#ifndef TG_GATEWAY_WATCH_H
+#define TG_GATEWAY_WATCH_H
+
+#include "rbac/informer.h"
+
+struct gateway;
+struct gw_watch;
+
+/* Starts listing at once; fn (may be NULL) sees every change. */
+int gw_watch_start(struct gateway *gw, const char *name, const struct kube_informer_opts *opts,
+		   kube_informer_fn fn, void *ud, struct gw_watch **ret, char **ret_err);
+/* Cancels its request and frees it (and the informer); NULL. */
+struct gw_watch *gw_watch_stop(struct gw_watch *w);
+const struct kube_informer *gw_watch_informer(const struct gw_watch *w);
+
+#endif
