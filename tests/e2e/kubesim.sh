@@ -138,6 +138,49 @@ expect "gateway may not delete pods: 403" 403 'd["message"]=="pods \"web-a\" is 
 expect "gateway may not read secrets: 403" 403 '' "$sa" GET /api/v1/namespaces/team-a/secrets
 expect "admin may, then 404 for what kubesim does not serve" 404 '' tg-admin-7e6d5c4b3a294817 GET /api/v1/namespaces/team-a/secrets
 
+# --- writes and watches (store.c, watch.c)
+adm=tg-admin-7e6d5c4b3a294817
+podj() { printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","labels":{"app":"%s"}%s},"spec":{"nodeName":"node-2"}%s}' "$@"; }
+req "$sa" GET /api/v1/pods >/dev/null
+rv0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metadata"]["resourceVersion"])' "$work/body")
+expect "create a pod: 201, uid, a newer resourceVersion, status Pending" 201 	'd["metadata"]["namespace"]=="team-a" and len(d["metadata"]["uid"])==36 and int(d["metadata"]["resourceVersion"])=='"$rv0"'+1 and d["status"]=={"phase":"Pending"}' 	$adm POST /api/v1/namespaces/team-a/pods "$(podj w1 w '' '')"
+expect "create it again: 409 AlreadyExists" 409 'd["reason"]=="AlreadyExists" and d["message"]=="pods \"w1\" already exists"' 	$adm POST /api/v1/namespaces/team-a/pods "$(podj w1 w '' '')"
+expect "create with another namespace in the body: 400" 400 '"does not match the namespace" in d["message"]' 	$adm POST /api/v1/namespaces/team-a/pods "$(podj w9 w ',"namespace":"team-b"' '')"
+expect "create with a bad name: 422" 422 'd["reason"]=="Invalid"' $adm POST /api/v1/namespaces/team-a/pods "$(podj W_1 w '' '')"
+expect "the gateway may not create pods: 403" 403 '' "$sa" POST /api/v1/namespaces/team-a/pods "$(podj w2 w '' '')"
+expect "update the status: 200, only status changes" 200 'd["status"]["phase"]=="Running" and d["metadata"]["labels"]=={"app":"w"}' 	$adm PUT /api/v1/namespaces/team-a/pods/w1/status "$(podj w1 ignored '' ',"status":{"phase":"Running","podIP":"10.1.1.1"}')"
+expect "update with a stale resourceVersion: 409 Conflict" 409 'd["reason"]=="Conflict" and "has been modified" in d["message"]' 	$adm PUT /api/v1/namespaces/team-a/pods/w1 "$(podj w1 w ',"resourceVersion":"1"' '')"
+expect "update the labels so app=w no longer selects it" 200 'd["metadata"]["labels"]=={"app":"x"} and d["status"]["phase"]=="Running"' 	$adm PUT /api/v1/namespaces/team-a/pods/w1 "$(podj w1 x '' '')"
+expect "delete it: 200 with the object" 200 'd["metadata"]["name"]=="w1"' $adm DELETE /api/v1/namespaces/team-a/pods/w1
+expect "delete it again: 404" 404 'd["reason"]=="NotFound"' $adm DELETE /api/v1/namespaces/team-a/pods/w1
+# watch NAME EXPR_OVER_evs TOKEN PATH: a watch that ends by itself (timeoutSeconds)
+watch() {
+	local name=$1 expr=$2 tok=$3 path=$4 code
+	code=$(curl -sS --max-time 15 --cacert "$certs/ca.crt" -H "Authorization: Bearer $tok" -D "$work/hdr" \
+		-o "$work/watch" -w '%{http_code}' "$api$path")
+	if [ "$code" = 200 ] && grep -qi '^transfer-encoding: chunked' "$work/hdr" &&
+		python3 -c 'import json,sys; evs=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if ('"$expr"') else 1)' "$work/watch" 2>/dev/null; then
+		ok "$name"
+	else
+		notok "$name" "HTTP $code" "$(head -c 600 "$work/watch")"
+	fi
+}
+watch "watch from before the writes: ADDED, MODIFIED x2, DELETED, then a BOOKMARK, chunked" \
+	'[(e["type"], e["object"]["metadata"].get("name")) for e in evs]==[("ADDED","w1"),("MODIFIED","w1"),("MODIFIED","w1"),("DELETED","w1"),("BOOKMARK",None)] and evs[0]["object"]["kind"]=="Pod" and int(evs[3]["object"]["metadata"]["resourceVersion"])=='"$rv0"'+4' \
+	"$sa" "/api/v1/namespaces/team-a/pods?watch=true&resourceVersion=$rv0&timeoutSeconds=1&allowWatchBookmarks=true"
+watch "watch with labelSelector app=w: the pod leaves it as DELETED when its labels change" \
+	'[e["type"] for e in evs]==["ADDED","MODIFIED","DELETED"]' \
+	"$sa" "/api/v1/pods?watch=true&resourceVersion=$rv0&timeoutSeconds=1&labelSelector=app%3Dw"
+watch "watch from resourceVersion 0: an ADDED for each pod of team-a" \
+	'sorted(e["object"]["metadata"]["name"] for e in evs)==["db-a","web-a","web-a2","web-a3","web-canary-a"] and {e["type"] for e in evs}=={"ADDED"}' \
+	"$sa" "/api/v1/namespaces/team-a/pods?watch=true&resourceVersion=0&timeoutSeconds=1"
+watch "watch from a resourceVersion older than the history: ERROR 410 Expired" \
+	'len(evs)==1 and evs[0]["type"]=="ERROR" and evs[0]["object"]["code"]==410 and evs[0]["object"]["reason"]=="Expired" and evs[0]["object"]["message"].startswith("too old resource version: 1 (")' \
+	"$sa" "/api/v1/pods?watch=true&resourceVersion=1"
+expect "watch as alice (no watch on pods): 403" 403 '"cannot watch resource \"pods\"" in d["message"]' \
+	tg-alice-api-8b9a0c1d2e3f4a5b GET '/api/v1/namespaces/team-a/pods?watch=true'
+expect "watch with a bad resourceVersion: 400" 400 '' "$sa" GET '/api/v1/pods?watch=true&resourceVersion=x1'
+
 # --- bad input: kubesim answers and stays up
 expect "malformed JSON body: 400" 400 'd["kind"]=="Status"' "$sa" POST $TR '{"apiVersion":'
 expect "wrong kind in body: 400" 400 '' "$sa" POST $TR '{"apiVersion":"authentication.k8s.io/v1","kind":"Pod","spec":{"token":"x"}}'
