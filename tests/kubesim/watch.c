@@ -63,10 +63,16 @@ static void watch_free(struct ks_watch *w)
 	free(w);
 }
 
-/* The client went away (or the connection failed): the request is gone. */
+/* The client went away (or the connection failed).  libevent detaches a
+ * request still being answered from a connection that hit EOF; it is then
+ * ours to free.  One still attached goes with the connection. */
 static void on_close(struct evhttp_connection *evcon, void *ud)
 {
-	watch_free(ud);
+	struct ks_watch *w = ud;
+
+	if (!evhttp_request_get_connection(w->req))
+		evhttp_request_free(w->req);
+	watch_free(w);
 }
 
 /* The end of the stream: the last chunk, and the watch is gone. */
