@@ -133,6 +133,16 @@ static struct gw_runner *runner_new(const struct gw_discovery *d, const char *no
 	return r;
 }
 
+/* "namespace/name" of a pod, as the informer keys it. */
+static const char *pod_key(json_t *p, char out[600])
+{
+	json_t *m = json_object_get(p, "metadata");
+
+	snprintf(out, 600, "%s/%s", jstr(m, "namespace") ? jstr(m, "namespace") : "",
+		 jstr(m, "name") ? jstr(m, "name") : "");
+	return out;
+}
+
 static int node_cmp(const void *a, const void *b)
 {
 	return strcmp((*(struct gw_runner *const *)a)->node, (*(struct gw_runner *const *)b)->node);
@@ -167,15 +177,21 @@ static void rediscover(struct gw_runners *rs)
 		return;
 	json_object_foreach(kube_informer_objects(inf), key, p) {
 		const char *node, *ts, *was_ts;
-		char ip[64];
+		char ip[64], wkey[600];
 		json_t *was;
+		int c;
 
 		if (!pod_serves(p, &node, ip))
 			continue;
 		was = json_object_get(pick, node);
 		ts = jstr(json_object_get(p, "metadata"), "creationTimestamp");
 		was_ts = was ? jstr(json_object_get(was, "metadata"), "creationTimestamp") : NULL;
-		if (!was || strcmp(ts ? ts : "", was_ts ? was_ts : "") > 0)
+		/* newest first; timestamps have seconds only: then by name, so
+		 * the choice never depends on the store's order */
+		c = was ? strcmp(ts ? ts : "", was_ts ? was_ts : "") : 1;
+		if (!c)
+			c = strcmp(key, pod_key(was, wkey));
+		if (c > 0)
 			json_object_set(pick, node, p);
 	}
 	next = calloc(json_object_size(pick) + 1, sizeof(*next));

@@ -13,19 +13,6 @@ need_bpf "runner discovery" || exit 0
 SEL='app.kubernetes.io/name=tracegate,app.kubernetes.io/component=runner'
 DS_UID=0d5e7a11-0000-4000-8000-00000000da75
 
-runner_node_start() { # runner_node_start NODE ADDR PORT: sets RUNNER_PID
-	local node=$1 addr=$2 port=$3
-	tracegate-runner serve --listen "$addr:$port" \
-		--cert "$TG_CERTS/runner.crt" --key "$TG_CERTS/runner.key" \
-		--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway \
-		--node "$node" --cgroup-root "$TG_CGROOT_REL/$node" \
-		--cache-dir "$TG_WORK/cache-$node-$addr" 2>>"$TG_WORK/runner-$node-$addr.log" &
-	RUNNER_PID=$!
-	TG_PIDS+=("$RUNNER_PID")
-	wait_for 10 bash -c "exec 3<>/dev/tcp/$addr/$port" || {
-		log "runner $node did not start:"; cat "$TG_WORK/runner-$node-$addr.log" >&2; return 1; }
-}
-
 # api METHOD PATH [BODY]: kubesim as its admin (system:masters)
 api() {
 	local body=()
@@ -61,23 +48,12 @@ EOF
 node_prog_ids() { TG_RUNNER_PID=$1 runner_prog_ids; }
 
 discovery_stack_start() {
-	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
-	local mnt p ctr
-	mnt=$(cgroup2_mnt)
-	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
-	TG_CGROOT_REL=/tracegate-e2e-$$
-	TG_CGROOT=$mnt$TG_CGROOT_REL
-	mkdir -p "$TG_CGROOT/node-1" "$TG_CGROOT/node-2"
-	trap stack_stop EXIT
-	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
-	TG_KUBESIM_PORT=$(free_port)
-	TG_API=https://127.0.0.1:$TG_KUBESIM_PORT
-	kubesim_start || return 1
-	fixture_token tracegate >"$TG_WORK/sa.token"
+	local p ctr
+	nodes_stack_init || return 1
 	RPORT=$(free_port)
-	runner_node_start node-1 127.0.0.2 "$RPORT" || return 1
+	runner_node_start node-1 "$RPORT" 127.0.0.2 || return 1
 	R1=$RUNNER_PID
-	runner_node_start node-2 127.0.0.3 "$RPORT" || return 1
+	runner_node_start node-2 "$RPORT" 127.0.0.3 || return 1
 	R2=$RUNNER_PID
 	TG_GATEWAY_PORT=$(free_port)
 	TG_GATEWAY=https://127.0.0.1:$TG_GATEWAY_PORT
@@ -161,7 +137,7 @@ kt_bg alice run pod/web-a -n team-a --duration 8 -o json -e "$PROG" >"$TG_WORK/o
 oldpid=$!
 wait_for 10 grep -q 'marker-web-a' "$TG_WORK/out-old"
 check "a trace runs on node-1's first runner" test -n "$(node_prog_ids "$R1")"
-runner_node_start node-1 127.0.0.4 "$RPORT"
+runner_node_start node-1 "$RPORT" 127.0.0.4
 R1B=$RUNNER_PID
 api DELETE /api/v1/namespaces/tracegate/pods/tracegate-runner-a1 | grep -q '"name":"tracegate-runner-a1"'
 check "the old runner pod is deleted through the API" test $? -eq 0

@@ -256,6 +256,47 @@ stack_start() {
 	export KUBECONFIG=$TG_WORK/kubeconfig
 }
 
+# nodes_stack_init: the start of a stack with a runner per node (workload.sh,
+# gateway-discovery.sh): TG_WORK, a cgroup root with node-1 and node-2
+# below it (each runner's own root; stack_stop removes them), certificates,
+# kubesim, the gateway's token in $TG_WORK/sa.token.
+nodes_stack_init() {
+	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
+	local mnt
+	mnt=$(cgroup2_mnt)
+	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
+	TG_CGROOT_REL=/tracegate-e2e-$$
+	TG_CGROOT=$mnt$TG_CGROOT_REL
+	mkdir -p "$TG_CGROOT/node-1" "$TG_CGROOT/node-2"
+	trap stack_stop EXIT
+	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
+	TG_KUBESIM_PORT=$(free_port)
+	TG_API=https://127.0.0.1:$TG_KUBESIM_PORT
+	kubesim_start || return 1
+	fixture_token tracegate >"$TG_WORK/sa.token"
+}
+
+# runner_node_start NODE PORT [ADDR]: a runner playing NODE on ADDR:PORT
+# (default 127.0.0.1) with the cgroup root $TG_CGROOT/NODE; its pid in
+# RUNNER_PID and RUNNER_PID_<node> (node-1: RUNNER_PID_node_1), its log
+# in $TG_WORK/runner-NODE.log (runner-NODE-ADDR.log with an ADDR).
+TG_RUNNER_PIDS=()
+runner_node_start() {
+	local node=$1 port=$2 addr=${3:-127.0.0.1} tag=$1
+	[ -n "${3:-}" ] && tag=$1-$3
+	tracegate-runner serve --listen "$addr:$port" \
+		--cert "$TG_CERTS/runner.crt" --key "$TG_CERTS/runner.key" \
+		--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway \
+		--node "$node" --cgroup-root "$TG_CGROOT_REL/$node" \
+		--cache-dir "$TG_WORK/cache-$tag" 2>>"$TG_WORK/runner-$tag.log" &
+	RUNNER_PID=$!
+	TG_PIDS+=("$RUNNER_PID")
+	TG_RUNNER_PIDS+=("$RUNNER_PID")
+	eval "RUNNER_PID_${node//-/_}=$RUNNER_PID"
+	wait_for 10 bash -c "exec 3<>/dev/tcp/$addr/$port" || {
+		log "runner $node did not start:"; cat "$TG_WORK/runner-$tag.log" >&2; return 1; }
+}
+
 # A ServiceAccount tenant of team-a (system:serviceaccount:team-a:debugger,
 # bound to tracegate-tracer): set TG_WITH_DEBUGGER_SA=1 before stack_start
 # and use $TG_DEBUGGER_TOKEN.

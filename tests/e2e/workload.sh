@@ -9,24 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 need_bpf "workload targets" || exit 0
 
-TG_RUNNER_PIDS=()
-
 # ---- the stack: kubesim, two runners, a gateway that knows both --------------
-runner_node_start() { # runner_node_start NODE PORT
-	local node=$1 port=$2
-	tracegate-runner serve --listen "127.0.0.1:$port" \
-		--cert "$TG_CERTS/runner.crt" --key "$TG_CERTS/runner.key" \
-		--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway \
-		--node "$node" --cgroup-root "$TG_CGROOT_REL/$node" \
-		--cache-dir "$TG_WORK/cache-$node" 2>>"$TG_WORK/runner-$node.log" &
-	local pid=$!
-	TG_PIDS+=("$pid")
-	TG_RUNNER_PIDS+=("$pid")
-	eval "RUNNER_PID_${node//-/_}=$pid"
-	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || {
-		log "runner $node did not start:"; cat "$TG_WORK/runner-$node.log" >&2; return 1; }
-}
-
 # gateway_config FILE PORT RUNNERS_JSON [LIMITS_JSON]
 gateway_config() {
 	local limits=
@@ -65,20 +48,7 @@ workload_pods_start() {
 }
 
 workload_stack_start() {
-	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
-	local mnt
-	mnt=$(cgroup2_mnt)
-	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
-	# one root per node below the stack's own, so stack_stop removes both
-	TG_CGROOT_REL=/tracegate-e2e-$$
-	TG_CGROOT=$mnt$TG_CGROOT_REL
-	mkdir -p "$TG_CGROOT/node-1" "$TG_CGROOT/node-2"
-	trap stack_stop EXIT
-	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
-	TG_KUBESIM_PORT=$(free_port)
-	TG_API=https://127.0.0.1:$TG_KUBESIM_PORT
-	kubesim_start || return 1
-	fixture_token tracegate >"$TG_WORK/sa.token"
+	nodes_stack_init || return 1
 	PORT1=$(free_port)
 	PORT2=$(free_port)
 	runner_node_start node-1 "$PORT1" || return 1

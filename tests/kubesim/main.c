@@ -151,10 +151,7 @@ static void reply_status(struct ks_server *s, struct ks_req *r, int code, json_t
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	j = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
-		      "status", "Failure", "message", msg ? msg : "", "reason", status_reason(code), "code", code);
-	if (j && details)
-		json_object_set(j, "details", details);
+	j = ks_status(code, status_reason(code), details, "%s", msg ? msg : "");
 	reply_json(s, r, code, j);
 }
 
