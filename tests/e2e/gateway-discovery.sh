@@ -48,7 +48,6 @@ EOF
 node_prog_ids() { TG_RUNNER_PID=$1 runner_prog_ids; }
 
 discovery_stack_start() {
-	local p ctr
 	nodes_stack_init || return 1
 	RPORT=$(free_port)
 	runner_node_start node-1 "$RPORT" 127.0.0.2 || return 1
@@ -57,29 +56,9 @@ discovery_stack_start() {
 	R2=$RUNNER_PID
 	TG_GATEWAY_PORT=$(free_port)
 	TG_GATEWAY=https://127.0.0.1:$TG_GATEWAY_PORT
-	TG_AUDIT=$TG_WORK/audit.log
-	cat >"$TG_WORK/gateway.json" <<EOF
-{"listen":"127.0.0.1:$TG_GATEWAY_PORT",
- "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
- "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
- "audiences":["tracegate"],
- "runnerDiscovery":{"namespace":"tracegate","labelSelector":"$SEL","port":$RPORT},
- "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
- "audit":{"path":"$TG_AUDIT"},
- "cache":{"pods":true,"maxObjects":1000},
- "policies":"$TG_TOP/policy/presets"}
-EOF
-	tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
-	TG_PIDS+=("$!")
-	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_GATEWAY/healthz" -o /dev/null || {
-		log "gateway did not start:"; cat "$TG_WORK/gateway.log" >&2; return 1; }
-	for p in "web-a node-1 systemd" "web-a2 node-2 cgroupfs"; do
-		set -- $p
-		: >"$TG_WORK/marker-$1"
-		ctr=$(TG_CGROOT=$TG_CGROOT/$2 pod_make "$1" "$(pod_uid team-a "$1")" \
-			"$(pod_qos team-a "$1")" "$3") || return 1
-		pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-$1")" >/dev/null
-	done
+	TG_GATEWAY_RUNNERS="\"runnerDiscovery\":{\"namespace\":\"tracegate\",\"labelSelector\":\"$SEL\",\"port\":$RPORT},
+ \"cache\":{\"pods\":true,\"maxObjects\":1000}" gateway_start || return 1
+	node_pods_start "web-a node-1 systemd" "web-a2 node-2 cgroupfs" || return 1
 	kubeconfig_write
 	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
 	export KUBECONFIG=$TG_WORK/kubeconfig

@@ -225,20 +225,27 @@ stack_stop() {
 	TG_PIDS=()
 }
 
-# Starts kubesim, one runner (node-1) and the gateway; makes pods web-a
-# (team-a, systemd layout) and web-b (team-b, cgroupfs layout) from the
-# kubesim fixtures, each with one process that opens a marker file of its
-# own; writes a kubeconfig with one context per fixture user.
-stack_start() {
+# stack_dirs [SUBDIR...]: TG_WORK, the stack's cgroup root (with SUBDIRs
+# below it), stack_stop on exit, certificates.
+stack_dirs() {
 	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
-	local mnt
+	local mnt d
 	mnt=$(cgroup2_mnt)
 	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
 	TG_CGROOT_REL=/tracegate-e2e-$$
 	TG_CGROOT=$mnt$TG_CGROOT_REL
 	mkdir -p "$TG_CGROOT"
+	for d in "$@"; do mkdir -p "$TG_CGROOT/$d"; done
 	trap stack_stop EXIT
 	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
+}
+
+# Starts kubesim, one runner (node-1) and the gateway; makes pods web-a
+# (team-a, systemd layout) and web-b (team-b, cgroupfs layout) from the
+# kubesim fixtures, each with one process that opens a marker file of its
+# own; writes a kubeconfig with one context per fixture user.
+stack_start() {
+	stack_dirs || return 1
 
 	TG_KUBESIM_PORT=$(free_port)
 	TG_RUNNER_PORT=$(free_port)
@@ -261,19 +268,25 @@ stack_start() {
 # below it (each runner's own root; stack_stop removes them), certificates,
 # kubesim, the gateway's token in $TG_WORK/sa.token.
 nodes_stack_init() {
-	TG_WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX)
-	local mnt
-	mnt=$(cgroup2_mnt)
-	[ -n "$mnt" ] || { log "no cgroup2 mount"; return 1; }
-	TG_CGROOT_REL=/tracegate-e2e-$$
-	TG_CGROOT=$mnt$TG_CGROOT_REL
-	mkdir -p "$TG_CGROOT/node-1" "$TG_CGROOT/node-2"
-	trap stack_stop EXIT
-	"$TG_TOP/tests/certs.sh" "$TG_CERTS" || return 1
+	stack_dirs node-1 node-2 || return 1
 	TG_KUBESIM_PORT=$(free_port)
 	TG_API=https://127.0.0.1:$TG_KUBESIM_PORT
 	kubesim_start || return 1
 	fixture_token tracegate >"$TG_WORK/sa.token"
+}
+
+# node_pods_start "POD NODE LAYOUT"...: fixture pods of team-a laid out
+# under their node's cgroup root, each running a process that opens
+# $TG_WORK/marker-POD.
+node_pods_start() {
+	local p ctr
+	for p in "$@"; do
+		set -- $p
+		: >"$TG_WORK/marker-$1"
+		ctr=$(TG_CGROOT=$TG_CGROOT/$2 pod_make "$1" "$(pod_uid team-a "$1")" \
+			"$(pod_qos team-a "$1")" "$3") || return 1
+		pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-$1")" >/dev/null
+	done
 }
 
 # runner_node_start NODE PORT [ADDR]: a runner playing NODE on ADDR:PORT
@@ -363,6 +376,8 @@ runner_start() {
 		log "runner did not start:"; cat "$TG_WORK/runner.log" >&2; return 1; }
 }
 
+# TG_GATEWAY_RUNNERS: the configuration's runner keys instead of the
+# static map of node-1 (e.g. "runnerDiscovery":{...}).
 gateway_start() {
 	fixture_token tracegate >"$TG_WORK/sa.token"
 	TG_AUDIT=$TG_WORK/audit.log
@@ -371,7 +386,7 @@ gateway_start() {
  "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
  "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
  "audiences":["tracegate"],
- "runners":{"node-1":{"url":"$TG_RUNNER_URL"}},
+ ${TG_GATEWAY_RUNNERS:-"runners":{"node-1":{"url":"$TG_RUNNER_URL"}}},
  "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
  "audit":{"path":"$TG_AUDIT"},
  "policies":"${TG_POLICIES:-$TG_TOP/policy/presets}"}

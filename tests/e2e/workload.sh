@@ -34,19 +34,6 @@ gateway_at() { # gateway_at CONFIG PORT: starts a gateway, prints nothing
 		log "gateway on $2 did not start:"; cat "$TG_WORK/gateway-$2.log" >&2; return 1; }
 }
 
-# Fixture pods laid out under their node's cgroup root, each running a
-# process that opens a marker of its own.
-workload_pods_start() {
-	local p node layout ctr
-	for p in "web-a node-1 systemd" "web-a2 node-2 cgroupfs" "web-canary-a node-2 systemd"; do
-		set -- $p
-		: >"$TG_WORK/marker-$1"
-		ctr=$(TG_CGROOT=$TG_CGROOT/$2 pod_make "$1" "$(pod_uid team-a "$1")" \
-			"$(pod_qos team-a "$1")" "$3") || return 1
-		pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-$1")" >/dev/null
-	done
-}
-
 workload_stack_start() {
 	nodes_stack_init || return 1
 	PORT1=$(free_port)
@@ -59,7 +46,7 @@ workload_stack_start() {
 	gateway_at "$TG_WORK/gateway.json" "$GW_PORT" || return 1
 	TG_GATEWAY=https://127.0.0.1:$GW_PORT
 	TG_AUDIT=$TG_WORK/audit-$GW_PORT.log
-	workload_pods_start || return 1
+	node_pods_start "web-a node-1 systemd" "web-a2 node-2 cgroupfs" "web-canary-a node-2 systemd" || return 1
 	kubeconfig_write
 	# dave: may trace pods in team-a, may not read its Deployments
 	sed -e "s/^current-context: alice/current-context: dave/" \
