@@ -425,9 +425,11 @@ static int serve_run(const struct gw_config *cfg)
 	}
 	/* Traces a killed predecessor left without an end record: their
 	 * runners kept the counts; the records are written in the background. */
-	r = gw_recover_start(&s.gw, &err);
-	if (r < 0)
-		log_error("%s", err ? err : tg_strerror(r));
+	if (!cfg->discovery) {
+		r = gw_recover_start(&s.gw, &err);
+		if (r < 0)
+			log_error("%s", err ? err : tg_strerror(r));
+	}
 	if (cfg->discovery)
 		log_info("runner discovery: pods of namespace \"%s\" with labels \"%s\", port %u, certificate name \"%s\"",
 			 cfg->discovery->namespace, cfg->discovery->label_selector, cfg->discovery->port,

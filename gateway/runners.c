@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
+#include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/watch.h"
 #include "lib/cleanup.h"
@@ -23,6 +24,7 @@ struct gw_runners {
 	struct gw_watch *runner_pods;   /* runnerDiscovery: the runner DaemonSet's pods */
 	struct gw_runner **found;       /* discovered, one per node, sorted by node */
 	size_t nfound;
+	bool recovered;                 /* gw_recover_start ran */
 };
 
 static const char *jstr(json_t *o, const char *k)
@@ -241,6 +243,22 @@ static void runner_pod_changed(void *ud, const char *type, json_t *obj, json_t *
 	rediscover(ud);
 }
 
+/* The traces a killed predecessor left open are completed once the
+ * runners are known: their end records are on the runners. */
+static void runner_pods_synced(void *ud)
+{
+	struct gw_runners *rs = ud;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (rs->recovered)
+		return;
+	rs->recovered = true;
+	r = gw_recover_start(rs->gw, &err);
+	if (r < 0)
+		log_error("%s", err ? err : tg_strerror(r));
+}
+
 /* ---- lifetime --------------------------------------------------------------------- */
 
 int gw_runners_start(struct gateway *gw, char **ret_err)
@@ -263,6 +281,7 @@ int gw_runners_start(struct gateway *gw, char **ret_err)
 		r = gw_watch_start(gw, "runner pods", &o, runner_pod_changed, rs, &rs->runner_pods, ret_err);
 		if (r < 0)
 			return r;
+		gw_watch_on_synced(rs->runner_pods, runner_pods_synced, rs);
 	}
 	if (cfg->cache_pods) {
 		struct kube_informer_opts o = { .sz = sizeof(o), .api_prefix = "/api/v1", .resource = "pods",

@@ -25,7 +25,9 @@
 struct gateway;
 struct gw_runners;
 
-/* Starts the watches the configuration asks for. */
+/* Starts the watches the configuration asks for.  With runnerDiscovery,
+ * the traces a killed predecessor left open (gw_recover_start) are
+ * completed once the runner pods are first listed. */
 int gw_runners_start(struct gateway *gw, char **ret_err);
 /* Stops them (shutdown); lookups then use the static map only. */
 void gw_runners_stop(struct gateway *gw);

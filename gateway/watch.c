@@ -32,6 +32,8 @@ struct gw_watch {
 	struct httpc_xfer *x;
 	struct event *timer;
 	bool logged_failure;      /* one line per run of failures, not one per retry */
+	void (*synced)(void *ud);
+	void *synced_ud;
 };
 
 static void watch_run(struct gw_watch *w);
@@ -74,6 +76,8 @@ static void list_done(int result, long status, const char *body, size_t len, con
 		else
 			log_info("%s cache: synced (%zu objects)", w->name, kube_informer_count(w->inf));
 		w->logged_failure = false;
+		if (w->synced)
+			w->synced(w->synced_ud);
 	}
 	watch_again(w);
 }
@@ -205,6 +209,12 @@ struct gw_watch *gw_watch_stop(struct gw_watch *w)
 	free(w->name);
 	free(w);
 	return NULL;
+}
+
+void gw_watch_on_synced(struct gw_watch *w, void (*fn)(void *ud), void *ud)
+{
+	w->synced = fn;
+	w->synced_ud = ud;
 }
 
 const struct kube_informer *gw_watch_informer(const struct gw_watch *w)

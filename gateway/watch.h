@@ -18,5 +18,7 @@ int gw_watch_start(struct gateway *gw, const char *name, const struct kube_infor
 /* Cancels its request and frees it (and the informer); NULL. */
 struct gw_watch *gw_watch_stop(struct gw_watch *w);
 const struct kube_informer *gw_watch_informer(const struct gw_watch *w);
+/* fn(ud) after every LIST stored (the cache is synced). */
+void gw_watch_on_synced(struct gw_watch *w, void (*fn)(void *ud), void *ud);
 
 #endif
