@@ -379,6 +379,8 @@ runner_start() {
 # TG_GATEWAY_RUNNERS: the configuration's runner keys instead of the
 # static map of node-1 (e.g. "runnerDiscovery":{...}).
 gateway_start() {
+	local runners="\"runners\":{\"node-1\":{\"url\":\"${TG_RUNNER_URL:-}\"}}"
+	[ -n "${TG_GATEWAY_RUNNERS:-}" ] && runners=$TG_GATEWAY_RUNNERS
 	fixture_token tracegate >"$TG_WORK/sa.token"
 	TG_AUDIT=$TG_WORK/audit.log
 	cat >"$TG_WORK/gateway.json" <<EOF
@@ -386,7 +388,7 @@ gateway_start() {
  "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
  "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
  "audiences":["tracegate"],
- ${TG_GATEWAY_RUNNERS:-"runners":{"node-1":{"url":"$TG_RUNNER_URL"}}},
+ $runners,
  "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
  "audit":{"path":"$TG_AUDIT"},
  "policies":"${TG_POLICIES:-$TG_TOP/policy/presets}"}
