@@ -204,6 +204,64 @@ static void test_config_load_file(void **state)
 	rmdir(dir);
 }
 
+static struct gw_config *parse_with(const char *from, const char *to)
+{
+	char text[4096];
+	const char *p = strstr(GOOD, from);
+	struct gw_config *c = NULL;
+	char *err = NULL;
+
+	assert_non_null(p);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(p - GOOD), GOOD, to, p + strlen(from));
+	if (gw_config_parse(text, strlen(text), "/d", &c, &err) < 0)
+		fail_msg("%s: %s", to, err ? err : "?");
+	return c;
+}
+
+/* runnerDiscovery instead of (or beside) the static map; the pod cache */
+static void test_config_discovery(void **state)
+{
+	const char *runners = "\"runners\":{\"node-1\":{\"url\":\"https://127.0.0.1:9443/\"},\"node-2\":{\"url\":\"https://10.0.0.2:9443\"}},";
+	struct gw_config *c;
+
+	c = parse_with(runners, "\"runnerDiscovery\":{\"namespace\":\"tracegate\",\"labelSelector\":\"app=r\"},");
+	assert_non_null(c->discovery);
+	assert_int_equal(c->nrunners, 0);
+	assert_string_equal(c->discovery->namespace, "tracegate");
+	assert_string_equal(c->discovery->label_selector, "app=r");
+	assert_int_equal(c->discovery->port, GW_DEFAULT_RUNNER_PORT);
+	assert_string_equal(c->discovery->server_name, GW_DEFAULT_RUNNER_SERVER_NAME);
+	assert_true(c->cache_pods);
+	assert_int_equal(c->cache_max_objects, GW_DEFAULT_CACHE_MAX_OBJECTS);
+	gw_config_free(c);
+	c = parse_with(runners, "\"runnerDiscovery\":{\"namespace\":\"ns\",\"labelSelector\":\"a\",\"port\":1234,"
+			 "\"serverName\":\"runner.example\"},\"cache\":{\"pods\":false,\"maxObjects\":5},");
+	assert_int_equal(c->discovery->port, 1234);
+	assert_string_equal(c->discovery->server_name, "runner.example");
+	assert_false(c->cache_pods);
+	assert_int_equal(c->cache_max_objects, 5);
+	gw_config_free(c);
+	/* both: the static map stays */
+	c = parse_with("\"runnerTLS\"", "\"runnerDiscovery\":{\"namespace\":\"ns\",\"labelSelector\":\"a\"},\"runnerTLS\"");
+	assert_int_equal(c->nrunners, 2);
+	assert_non_null(c->discovery);
+	gw_config_free(c);
+
+	expect_error(runners, "", "key \"runners\": missing (and no runnerDiscovery)");
+	expect_error(runners, "\"runnerDiscovery\":{\"labelSelector\":\"a\"},", "key \"runnerDiscovery.namespace\": missing");
+	expect_error(runners, "\"runnerDiscovery\":{\"namespace\":\"ns\"},", "key \"runnerDiscovery.labelSelector\": missing");
+	expect_error(runners, "\"runnerDiscovery\":{\"namespace\":\"Not_A_Ns\",\"labelSelector\":\"a\"},",
+		     "key \"runnerDiscovery.namespace\": \"Not_A_Ns\" is not a namespace name");
+	expect_error(runners, "\"runnerDiscovery\":{\"namespace\":\"ns\",\"labelSelector\":\"a\",\"serverName\":\"a:b@c\"},",
+		     "key \"runnerDiscovery.serverName\"");
+	expect_error(runners, "\"runnerDiscovery\":{\"namespace\":\"ns\",\"labelSelector\":\"a\",\"port\":0},",
+		     "key \"runnerDiscovery.port\": 0 is out of range");
+	expect_error(runners, "\"runnerDiscovery\":{\"namespace\":\"ns\",\"labelSelector\":\"a\",\"nodes\":1},",
+		     "key \"runnerDiscovery.nodes\": unknown key");
+	expect_error("\"policies\":\"policies/\"", "\"cache\":{\"pods\":1}", "key \"cache.pods\": expected true or false");
+	expect_error("\"policies\":\"policies/\"", "\"cache\":{\"maxObjects\":0}", "key \"cache.maxObjects\": 0 is out of range");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_config_limits_and_v6),
 		cmocka_unit_test(test_config_not_json),
 		cmocka_unit_test(test_config_load_file),
+		cmocka_unit_test(test_config_discovery),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
