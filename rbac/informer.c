@@ -175,6 +175,10 @@ static int check_object(struct kube_informer *inf, json_t *o, bool typed, char k
 			       inf->resource, name, ns ? ns : "", inf->namespace);
 	if (!rv || !*rv)
 		return INF_FAIL(ret_err, -TG_EUPSTREAM, "%s: object \"%s\" has no resourceVersion", inf->resource, name);
+	/* what nobody here reads and is often most of an object's size
+	 * (as client-go's informers are commonly told to drop it) */
+	json_object_del(m, "managedFields");
+	json_object_del(json_object_get(m, "annotations"), "kubectl.kubernetes.io/last-applied-configuration");
 	if (!typed && (json_object_set_new(o, "kind", json_string(inf->kind)) < 0 ||
 		       json_object_set_new(o, "apiVersion", json_string(inf->api_version)) < 0))
 		return -ENOMEM;

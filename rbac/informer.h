@@ -14,6 +14,9 @@
  * namespace, resourceVersion) before it is stored; an answer that does
  * not check ends the watch and the next request is a LIST.
  *
+ * Stored objects lose metadata.managedFields and the last-applied-
+ * configuration annotation, which nobody here reads.
+ *
  * Readiness: synced after a LIST was stored, until a 410, a bad answer or
  * a full store makes a new LIST necessary.  A caller that finds the
  * informer unsynced, or an object missing, asks the API server instead.
