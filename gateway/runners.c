@@ -326,3 +326,47 @@ int gw_pod_cached(const struct gateway *gw, const char *ns, const char *name, st
 		return -TG_ENOTFOUND;
 	return kube_informer_pod(gw_watch_informer(gw->runners->pods), ns, name, ret, ret_err);
 }
+
+static bool owned_by(json_t *pod, const char *const *uids)
+{
+	json_t *ref;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(pod, "metadata"), "ownerReferences"), i, ref) {
+		const char *uid = jstr(ref, "uid");
+
+		if (!json_is_true(json_object_get(ref, "controller")) || !uid)
+			continue;
+		for (const char *const *u = uids; u && *u; u++)
+			if (!strcmp(*u, uid))
+				return true;
+	}
+	return false;
+}
+
+char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char *const *owner_uids,
+			   size_t *ret_len)
+{
+	const struct kube_informer *inf = gw->runners ? gw_watch_informer(gw->runners->pods) : NULL;
+	_cleanup_(json_decrefp) json_t *list = NULL;
+	json_t *items, *p;
+	const char *key;
+	char *text;
+
+	if (!kube_informer_synced(inf))
+		return NULL;
+	list = json_pack("{s:s, s:s, s:{s:s}, s:[]}", "kind", "PodList", "apiVersion", "v1", "metadata",
+			 "resourceVersion", kube_informer_resource_version(inf), "items");
+	items = json_object_get(list, "items");
+	if (!items)
+		return NULL;
+	json_object_foreach(kube_informer_objects(inf), key, p)
+		if (!strcmp(jstr(json_object_get(p, "metadata"), "namespace") ?: "", ns) && owned_by(p, owner_uids))
+			json_array_append(items, p);
+	if (!json_array_size(items))
+		return NULL;
+	text = json_dumps(list, JSON_COMPACT);
+	if (text)
+		*ret_len = strlen(text);
+	return text;
+}

@@ -51,4 +51,12 @@ CURL *gw_runner_easy(const struct gateway *gw, const struct gw_runner *r, const 
 int gw_pod_cached(const struct gateway *gw, const char *ns, const char *name, struct kube_pod *ret,
 		  char **ret_err);
 
+/* A PodList (JSON text, caller frees) of the cached pods of namespace ns
+ * with a controller reference to one of owner_uids, as the API server
+ * would list them; NULL when the cache is off or not synced or has none
+ * of them (list them from the API server then: the cache may be
+ * behind). */
+char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char *const *owner_uids,
+			   size_t *ret_len);
+
 #endif

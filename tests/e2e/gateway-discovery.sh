@@ -89,6 +89,9 @@ if wait_for 20 discovered node-1 tracegate-runner-a1 127.0.0.2 &&
 else
 	tap_fail "the gateway maps node-1 and node-2 to their runner pods' IPs" "$(tail -5 "$glog")"
 fi
+wait_for 20 grep -q 'info: pods cache: synced' "$glog"
+podlists() { grep -c 'GET /api/v1/namespaces/team-a/pods system:serviceaccount:tracegate:tracegate' "$TG_WORK/kubesim.log"; }
+before=$(podlists)
 kt alice run deployment/web -n team-a --duration 3 -o json -e "$PROG" >"$out" 2>"$err"
 rc=$?
 got=$(py 'sorted({(r["pod"], r["node"]) for r in recs if r["type"] == "output" and "/marker-" in r["text"]})' "$out" 2>&1)
@@ -97,9 +100,10 @@ if [ "$rc" -eq 0 ] && [ "$got" = "[('team-a/web-a', 'node-1'), ('team-a/web-a2',
 else
 	tap_fail "deployment/web runs on both discovered runners" "rc=$rc got=$got" "$(tail -3 "$err" "$glog")"
 fi
+check "deployment/web's pods came from the watch-fed cache: no pod LIST (before $before, after $(podlists))" \
+	test "$before" = "$(podlists)"
 
 # 3. pod lookups come from the cache: no GET of the pod reaches the API server
-wait_for 20 grep -q '"pods cache: synced' "$glog" || wait_for 20 grep -q 'pods cache: synced' "$glog"
 before=$(grep -c 'GET /api/v1/namespaces/team-a/pods/web-a ' "$TG_WORK/kubesim.log")
 kt alice check pod/web-a -n team-a -e "$PROG" >"$out" 2>"$err"
 rc=$?
