@@ -418,7 +418,7 @@ static int serve_run(const struct gw_config *cfg)
 		goto out;
 	}
 	/* Runners found from the API, pods from a watch-fed cache. */
-	r = gw_runners_start(&s.gw, &err);
+	r = gw_runners_start(&s.gw, gw_recover_start, &err);
 	if (r < 0) {
 		log_error("caches: %s", err ? err : tg_strerror(r));
 		goto out;

@@ -8,7 +8,6 @@
 #include <jansson.h>
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
-#include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/watch.h"
 #include "lib/cleanup.h"
@@ -24,7 +23,8 @@ struct gw_runners {
 	struct gw_watch *runner_pods;   /* runnerDiscovery: the runner DaemonSet's pods */
 	struct gw_runner **found;       /* discovered, one per node, sorted by node */
 	size_t nfound;
-	bool recovered;                 /* gw_recover_start ran */
+	gw_runners_known_fn known;      /* called once the runners are known */
+	bool recovered;                 /* known() ran */
 };
 
 static const char *jstr(json_t *o, const char *k)
@@ -243,25 +243,24 @@ static void runner_pod_changed(void *ud, const char *type, json_t *obj, json_t *
 	rediscover(ud);
 }
 
-/* The traces a killed predecessor left open are completed once the
- * runners are known: their end records are on the runners. */
+/* The runners are known once their pods are first listed. */
 static void runner_pods_synced(void *ud)
 {
 	struct gw_runners *rs = ud;
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	if (rs->recovered)
+	if (rs->recovered || !rs->known)
 		return;
 	rs->recovered = true;
-	r = gw_recover_start(rs->gw, &err);
+	r = rs->known(rs->gw, &err);
 	if (r < 0)
 		log_error("%s", err ? err : tg_strerror(r));
 }
 
 /* ---- lifetime --------------------------------------------------------------------- */
 
-int gw_runners_start(struct gateway *gw, char **ret_err)
+int gw_runners_start(struct gateway *gw, gw_runners_known_fn known, char **ret_err)
 {
 	const struct gw_config *cfg = gw->cfg;
 	struct gw_runners *rs = calloc(1, sizeof(*rs));
@@ -270,6 +269,7 @@ int gw_runners_start(struct gateway *gw, char **ret_err)
 	if (!rs)
 		return -ENOMEM;
 	rs->gw = gw;
+	rs->known = known;
 	gw->runners = rs;
 	if (cfg->discovery) {
 		struct kube_informer_opts o = { .sz = sizeof(o), .api_prefix = "/api/v1", .resource = "pods",

@@ -25,10 +25,13 @@
 struct gateway;
 struct gw_runners;
 
-/* Starts the watches the configuration asks for.  With runnerDiscovery,
- * the traces a killed predecessor left open (gw_recover_start) are
- * completed once the runner pods are first listed. */
-int gw_runners_start(struct gateway *gw, char **ret_err);
+/* Called once the runners are known: at once without runnerDiscovery,
+ * else when the runner pods are first listed (cmd-serve.c passes
+ * gw_recover_start: the traces a killed predecessor left open are
+ * completed from their runners' end records). */
+typedef int (*gw_runners_known_fn)(struct gateway *gw, char **ret_err);
+/* Starts the watches the configuration asks for. */
+int gw_runners_start(struct gateway *gw, gw_runners_known_fn known, char **ret_err);
 /* Stops them (shutdown); lookups then use the static map only. */
 void gw_runners_stop(struct gateway *gw);
 /* Frees what is left (after the loop). */
