@@ -302,6 +302,28 @@ static void serve_usage(FILE *f)
 		   "keeps the previous policies in force.\n");
 }
 
+static void serve_audit_synced(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+
+	(void)audit_log_dispatch(gw->audit);
+}
+
+/* Group commit: the requests whose records a sync covered go on from
+ * the loop (docs/audit.md, "Durability and failure"). */
+static int serve_audit_group(struct gateway *gw, char **ret_err)
+{
+	int fd, r;
+
+	r = audit_log_group_start(gw->audit, &fd, ret_err);
+	if (r < 0)
+		return r;
+	gw->audit_synced = event_new(gw->base, fd, EV_READ | EV_PERSIST, serve_audit_synced, gw);
+	if (!gw->audit_synced || event_add(gw->audit_synced, NULL) < 0)
+		return tg_fail(ret_err, -ENOMEM, "audit log: cannot watch its syncs");
+	return 0;
+}
+
 static uint64_t ttl_ns(unsigned s)
 {
 	/* 0 in the file means "do not cache" */
@@ -415,6 +437,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("audit summaries: cannot start the timer");
 		goto out;
 	}
+	r = serve_audit_group(&s.gw, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		goto out;
+	}
 	/* Traces a killed predecessor left without an end record: their
 	 * runners kept the counts; the records are written in the background. */
 	r = gw_recover_start(&s.gw, &err);
@@ -425,8 +452,12 @@ static int serve_run(const struct gw_config *cfg)
 		 tg_policy_set_count(gw_policies_current(s.gw.policies)),
 		 cfg->audit_path);
 	event_base_dispatch(s.gw.base);
-	/* After the loop: anything still open (grace ran out) is ended now. */
-	trace_stop_all(&s.gw);
+	/* After the loop: anything still open (grace ran out) is ended now;
+	 * answers that wait for their records' sync are given (a record's
+	 * sync may end a request with another record to sync). */
+	do
+		trace_stop_all(&s.gw);
+	while (audit_log_flush(s.gw.audit) > 0);
 	/* what was counted and not yet summarized goes out now, all of it */
 	serve_summaries(&s.gw, true);
 	log_info("stopped");
@@ -442,6 +473,8 @@ out:
 		event_free(s.sighup);
 	if (s.drain_timer)
 		event_free(s.drain_timer);
+	if (s.gw.audit_synced)
+		event_free(s.gw.audit_synced);
 	gw_recover_stop(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
 	s.gw.httpc = httpc_free(s.gw.httpc);

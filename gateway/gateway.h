@@ -11,6 +11,7 @@
 #include "gateway/http.h"
 #include "gateway/route.h"
 
+struct event;
 struct event_base;
 struct httpc;
 struct kube_client;
@@ -37,6 +38,7 @@ struct gateway {
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
+	struct event *audit_synced;   /* the audit log's group commit: a sync returned */
 	bool stopping;
 };
 
