@@ -407,6 +407,16 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("event loop: out of memory");
 		goto out;
 	}
+	s.gw.runner_gates = calloc(cfg->nrunners ? cfg->nrunners : 1, sizeof(*s.gw.runner_gates));
+	if (!s.gw.runner_gates) {
+		log_error("runner connections: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->nrunners; i++)
+		if (httpc_gate_new(s.gw.httpc, GW_RUNNER_HANDSHAKES, &s.gw.runner_gates[i]) < 0) {
+			log_error("runner connections: out of memory");
+			goto out;
+		}
 	/* Default deny: without a policy directory, the "restricted" preset.
 	 * With one, it is watched and reloaded on change. */
 	r = gw_policies_new(s.gw.base, cfg->policies, &s.gw.policies, &err);
@@ -477,6 +487,9 @@ out:
 		event_free(s.gw.audit_synced);
 	gw_recover_stop(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
+	for (size_t i = 0; s.gw.runner_gates && i < cfg->nrunners; i++)
+		httpc_gate_free(s.gw.runner_gates[i]);
+	free(s.gw.runner_gates);
 	s.gw.httpc = httpc_free(s.gw.httpc);
 	s.gw.policies = gw_policies_free(s.gw.policies);
 	if (s.gw.base)

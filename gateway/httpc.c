@@ -13,9 +13,19 @@
 struct httpc {
 	struct event_base *base;
 	CURLM *multi;
+	CURLSH *share;            /* TLS sessions, for resumption on new connections */
 	struct event *timer;
 	struct httpc_xfer *xfers;
 	unsigned n;
+};
+
+/* At most limit transfers connecting through a gate at once (TCP and TLS
+ * handshake, until the request goes out); the others wait, in order. */
+struct httpc_gate {
+	struct httpc *h;
+	unsigned limit, busy;
+	struct httpc_xfer *qhead, *qtail;
+	struct event *pump;       /* starts waiting transfers, from the loop */
 };
 
 struct httpc_xfer {
@@ -32,16 +42,56 @@ struct httpc_xfer {
 	/* httpc_fetch */
 	struct buf body;
 	httpc_body_fn fetch_done;
+	/* through a gate: waiting (queued), or holding one of its slots */
+	struct httpc_gate *gate;
+	struct httpc_xfer *qnext;
+	bool queued, holds_slot;
 };
 
 struct httpc_sock {
 	struct event *ev;
 };
 
+static void gate_release(struct httpc_xfer *x)
+{
+	struct httpc_gate *g = x->gate;
+
+	if (!g)
+		return;
+	if (x->queued) {
+		struct httpc_xfer **pp = &g->qhead, *prev = NULL;
+
+		while (*pp && *pp != x) {
+			prev = *pp;
+			pp = &(*pp)->qnext;
+		}
+		if (*pp)
+			*pp = x->qnext;
+		if (g->qtail == x)
+			g->qtail = prev;
+		x->queued = false;
+	}
+	if (x->holds_slot) {
+		x->holds_slot = false;
+		g->busy--;
+		if (g->qhead)
+			event_active(g->pump, 0, 0);
+	}
+}
+
+/* CURLOPT_PREREQFUNCTION: connected (TLS included), the request goes out
+ * now.  Only counts: the next waiting transfer starts from the loop. */
+static int gate_prereq(void *ud, char *ip, char *local_ip, int port, int local_port)
+{
+	gate_release(ud);
+	return CURL_PREREQFUNC_OK;
+}
+
 static void xfer_unlink(struct httpc_xfer *x)
 {
 	struct httpc *h = x->h;
 
+	gate_release(x);
 	if (x->prev)
 		x->prev->next = x->next;
 	else
@@ -171,6 +221,12 @@ int httpc_new(struct event_base *base, struct httpc **ret)
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, httpc_timerfn);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	/* one loop, one thread: the share needs no locks */
+	h->share = curl_share_init();
+	if (!h->share || curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		httpc_free(h);
+		return -ENOMEM;
+	}
 	*ret = h;
 	return 0;
 }
@@ -183,6 +239,8 @@ struct httpc *httpc_free(struct httpc *h)
 		httpc_xfer_cancel(h->xfers);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
+	if (h->share)
+		curl_share_cleanup(h->share);
 	if (h->timer)
 		event_free(h->timer);
 	free(h);
@@ -217,19 +275,40 @@ static size_t httpc_writecb(char *ptr, size_t size, size_t nmemb, void *userdata
 	return n;
 }
 
-static int httpc_add(struct httpc *h, struct httpc_xfer *x, struct httpc_xfer **ret)
+static int httpc_add(struct httpc *h, struct httpc_gate *g, struct httpc_xfer *x,
+		     struct httpc_xfer **ret)
 {
 	x->h = h;
+	x->gate = g;
 	curl_easy_setopt(x->e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(x->e, CURLOPT_WRITEFUNCTION, httpc_writecb);
 	curl_easy_setopt(x->e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->e, CURLOPT_SHARE, h->share);
 	if (x->headers)
 		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, x->headers);
-	if (curl_multi_add_handle(h->multi, x->e) != CURLM_OK) {
-		xfer_free(x);
-		return -ENOMEM;
+	if (g) {
+		curl_easy_setopt(x->e, CURLOPT_PREREQFUNCTION, gate_prereq);
+		curl_easy_setopt(x->e, CURLOPT_PREREQDATA, x);
+	}
+	if (g && g->busy >= g->limit) {
+		/* waits its turn: gate_pump adds it */
+		x->queued = true;
+		if (g->qtail)
+			g->qtail->qnext = x;
+		else
+			g->qhead = x;
+		g->qtail = x;
+	} else {
+		if (curl_multi_add_handle(h->multi, x->e) != CURLM_OK) {
+			xfer_free(x);
+			return -ENOMEM;
+		}
+		if (g) {
+			x->holds_slot = true;
+			g->busy++;
+		}
 	}
 	x->next = h->xfers;
 	if (h->xfers)
@@ -253,6 +332,12 @@ static int httpc_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
 int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const struct httpc_xfer_ops *ops,
 		void *ud, struct httpc_xfer **ret)
 {
+	return httpc_start_gated(h, NULL, e, headers, ops, ud, ret);
+}
+
+int httpc_start_gated(struct httpc *h, struct httpc_gate *gate, CURL *e, struct curl_slist *headers,
+		      const struct httpc_xfer_ops *ops, void *ud, struct httpc_xfer **ret)
+{
 	struct httpc_xfer *x = calloc(1, sizeof(*x));
 
 	if (!x) {
@@ -268,11 +353,17 @@ int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const stru
 	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, httpc_sockopt);
 	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, x);
 	buf_init(&x->body, 0);
-	return httpc_add(h, x, ret);
+	return httpc_add(h, gate, x, ret);
 }
 
 int httpc_fetch(struct httpc *h, CURL *e, struct curl_slist *headers, size_t max, httpc_body_fn done,
 		void *ud, struct httpc_xfer **ret)
+{
+	return httpc_fetch_gated(h, NULL, e, headers, max, done, ud, ret);
+}
+
+int httpc_fetch_gated(struct httpc *h, struct httpc_gate *gate, CURL *e, struct curl_slist *headers,
+		      size_t max, httpc_body_fn done, void *ud, struct httpc_xfer **ret)
 {
 	struct httpc_xfer *x = calloc(1, sizeof(*x));
 
@@ -286,7 +377,78 @@ int httpc_fetch(struct httpc *h, CURL *e, struct curl_slist *headers, size_t max
 	x->fetch_done = done;
 	x->ud = ud;
 	buf_init(&x->body, max);
-	return httpc_add(h, x, ret);
+	return httpc_add(h, gate, x, ret);
+}
+
+/* Starts waiting transfers while the gate has room.  One that cannot be
+ * added ends as a failed transfer. */
+static void gate_pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpc_gate *g = arg;
+
+	while (g->qhead && g->busy < g->limit) {
+		struct httpc_xfer *x = g->qhead;
+
+		g->qhead = x->qnext;
+		if (!g->qhead)
+			g->qtail = NULL;
+		x->qnext = NULL;
+		x->queued = false;
+		if (curl_multi_add_handle(g->h->multi, x->e) != CURLM_OK) {
+			xfer_unlink(x);
+			if (x->fetch_done)
+				x->fetch_done(-ENOMEM, 0, NULL, 0, "cannot start the transfer", x->ud);
+			else if (x->ops && x->ops->on_done)
+				x->ops->on_done(x, -ENOMEM, 0, "cannot start the transfer", x->ud);
+			xfer_free(x);
+			continue;
+		}
+		x->holds_slot = true;
+		g->busy++;
+	}
+}
+
+int httpc_gate_new(struct httpc *h, unsigned limit, struct httpc_gate **ret)
+{
+	struct httpc_gate *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	g->h = h;
+	g->limit = limit ? limit : 1;
+	g->pump = event_new(h->base, -1, 0, gate_pump, g);
+	if (!g->pump) {
+		free(g);
+		return -ENOMEM;
+	}
+	*ret = g;
+	return 0;
+}
+
+struct httpc_gate *httpc_gate_free(struct httpc_gate *g)
+{
+	if (!g)
+		return NULL;
+	while (g->qhead)
+		httpc_xfer_cancel(g->qhead);
+	/* transfers still running through it forget it */
+	for (struct httpc_xfer *x = g->h->xfers; x; x = x->next)
+		if (x->gate == g) {
+			x->gate = NULL;
+			x->holds_slot = false;
+		}
+	event_free(g->pump);
+	free(g);
+	return NULL;
+}
+
+unsigned httpc_gate_waiting(const struct httpc_gate *g)
+{
+	unsigned n = 0;
+
+	for (const struct httpc_xfer *x = g ? g->qhead : NULL; x; x = x->qnext)
+		n++;
+	return n;
 }
 
 void httpc_xfer_cancel(struct httpc_xfer *x)

@@ -40,6 +40,21 @@ struct httpc *httpc_free(struct httpc *h);
 /* Starts e (configured by the caller), taking ownership of e and headers. */
 int httpc_start(struct httpc *h, CURL *e, struct curl_slist *headers, const struct httpc_xfer_ops *ops,
 		void *ud, struct httpc_xfer **ret);
+/*
+ * A gate: at most limit transfers through it are connecting at once (the
+ * TCP connect and TLS handshake, until the request goes out); further
+ * ones wait in order and start as the earlier ones get through.  For a
+ * runner, which bounds the handshakes one address may hold: a burst of
+ * sessions queues here for milliseconds instead of being cut there.  A
+ * waiting transfer is cancelled as any other; httpc_xfer_status is 0.
+ */
+struct httpc_gate;
+int httpc_gate_new(struct httpc *h, unsigned limit, struct httpc_gate **ret);
+/* Cancels the transfers waiting (no callbacks); running ones go on. */
+struct httpc_gate *httpc_gate_free(struct httpc_gate *g);
+unsigned httpc_gate_waiting(const struct httpc_gate *g);
+int httpc_start_gated(struct httpc *h, struct httpc_gate *gate, CURL *e, struct curl_slist *headers,
+		      const struct httpc_xfer_ops *ops, void *ud, struct httpc_xfer **ret);
 /* Stops and frees x at once; no callback follows. */
 void httpc_xfer_cancel(struct httpc_xfer *x);
 int httpc_xfer_resume(struct httpc_xfer *x);
@@ -64,5 +79,7 @@ typedef void (*httpc_body_fn)(int result, long http_status, const char *body, si
 			      const char *err, void *ud);
 int httpc_fetch(struct httpc *h, CURL *e, struct curl_slist *headers, size_t max, httpc_body_fn done,
 		void *ud, struct httpc_xfer **ret);
+int httpc_fetch_gated(struct httpc *h, struct httpc_gate *gate, CURL *e, struct curl_slist *headers,
+		      size_t max, httpc_body_fn done, void *ud, struct httpc_xfer **ret);
 
 #endif

@@ -1514,7 +1514,8 @@ static int leg_start(struct trace_req *t, struct leg *l)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)(t->duration + TRACE_RUNNER_GRACE_S));
 	ndjson_init(&l->split, cfg->limits.max_line_bytes);
 	buf_init(&l->errbody, TRACE_MAX_RUNNER_ERROR_BODY);
-	return httpc_start(t->gw->httpc, e, h, &leg_ops, l, &l->x);
+	return httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l,
+				 &l->x);
 }
 
 /*

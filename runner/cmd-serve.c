@@ -123,6 +123,7 @@ struct serve {
 	unsigned nends;
 	struct session_config scfg;
 	char *tracefs;              /* for the named uprobes a session leaves (uprobe-attach.h) */
+	uint64_t tls_full, tls_resumed;   /* handshakes completed */
 };
 
 enum pstate { P_HEAD, P_BODY, P_DONE };
@@ -664,6 +665,12 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 		p->handshaking = false;
 		evtimer_add(p->deadline, &tv);
+		/* a resumed session (a ticket of ours) skips the certificate
+		 * exchange: the gateway reconnecting for its next session */
+		if (SSL_session_reused(bufferevent_openssl_get_ssl(bev)))
+			p->sv->tls_resumed++;
+		else
+			p->sv->tls_full++;
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -825,7 +832,9 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		reap_children(sv);
 		return;
 	}
-	log_info("signal %d: stopping; %u sessions end", (int)sig, sv->nsessions);
+	log_info("signal %d: stopping; %u sessions end; TLS handshakes since the start: %llu full, %llu resumed",
+		 (int)sig, sv->nsessions, (unsigned long long)sv->tls_full,
+		 (unsigned long long)sv->tls_resumed);
 	event_base_loopbreak(sv->base);
 }
 
