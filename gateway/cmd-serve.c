@@ -407,6 +407,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("event loop: out of memory");
 		goto out;
 	}
+	r = httpc_mtls_new(cfg->runner_ca, cfg->runner_cert, cfg->runner_key, &s.gw.runner_tls, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		goto out;
+	}
 	s.gw.runner_gates = calloc(cfg->nrunners ? cfg->nrunners : 1, sizeof(*s.gw.runner_gates));
 	if (!s.gw.runner_gates) {
 		log_error("runner connections: out of memory");
@@ -491,6 +496,7 @@ out:
 		httpc_gate_free(s.gw.runner_gates[i]);
 	free(s.gw.runner_gates);
 	s.gw.httpc = httpc_free(s.gw.httpc);
+	s.gw.runner_tls = httpc_mtls_free(s.gw.runner_tls);
 	s.gw.policies = gw_policies_free(s.gw.policies);
 	if (s.gw.base)
 		event_base_free(s.gw.base);

@@ -15,6 +15,7 @@ struct event;
 struct event_base;
 struct httpc;
 struct httpc_gate;
+struct httpc_mtls;
 struct kube_client;
 struct audit_log;
 struct trace_req;
@@ -41,6 +42,7 @@ struct gateway {
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
 	struct event *audit_synced;   /* the audit log's group commit: a sync returned */
 	struct httpc_gate **runner_gates;  /* per cfg->runners[i]: its connections' handshakes */
+	struct httpc_mtls *runner_tls;     /* the gateway's identity to runners (runnerTLS) */
 	bool stopping;
 };
 

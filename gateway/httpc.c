@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /* libcurl multi on libevent: the standard socket/timer integration. */
 #include <errno.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include "gateway/httpc.h"
 #include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/tls.h"
 #include "lib/banned.h"
 
 struct httpc {
@@ -499,18 +507,177 @@ unsigned httpc_active(const struct httpc *h)
 	return h->n;
 }
 
-CURL *httpc_mtls_easy(const char *url, const char *ca, const char *cert, const char *key)
+/* ---- a client identity for mutual TLS, loaded once ---------------------- */
+
+/*
+ * libcurl's OpenSSL backend makes a new SSL_CTX for every connection and,
+ * given file names, reads and decodes the CA file, the certificate and
+ * the key into it each time: with OpenSSL 3's decoders most of the
+ * gateway's CPU for a dry run.  Here they are decoded once and handed to
+ * each new context (CURLOPT_SSL_CTX_FUNCTION, reference counted), and
+ * decoded again when a file changes (a certificate rotated on disk).
+ */
+struct httpc_mtls {
+	char *paths[3];                /* ca, cert, key */
+	struct stat st[3];             /* as last loaded */
+	X509_STORE *store;             /* the CA: the only roots trusted */
+	X509 *cert;
+	STACK_OF(X509) *chain;         /* intermediates after the certificate */
+	EVP_PKEY *key;
+};
+
+static void mtls_objects_free(X509_STORE *store, X509 *cert, STACK_OF(X509) *chain, EVP_PKEY *key)
+{
+	X509_STORE_free(store);
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	EVP_PKEY_free(key);
+}
+
+static int mtls_fail(char **ret_err, const char *what, const char *path)
+{
+	_cleanup_free_ char *why = tls_error_string();
+
+	return tg_fail(ret_err, -TG_ECONFIG, "runnerTLS %s \"%s\": %s", what, path, why ? why : "unreadable");
+}
+
+static int mtls_load(struct httpc_mtls *m, char **ret_err)
+{
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *cert = NULL, *extra;
+	EVP_PKEY *key = NULL;
+	struct stat st[3];
+	FILE *f;
+	int r = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (stat(m->paths[i], &st[i]) < 0)
+			return tg_fail(ret_err, -errno, "runnerTLS \"%s\": %s", m->paths[i], strerror(errno));
+	if (!store || !chain) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (X509_STORE_load_file(store, m->paths[0]) != 1) {
+		r = mtls_fail(ret_err, "ca", m->paths[0]);
+		goto out;
+	}
+	f = fopen(m->paths[1], "re");
+	if (f) {
+		cert = PEM_read_X509(f, NULL, NULL, NULL);
+		while (cert && (extra = PEM_read_X509(f, NULL, NULL, NULL)))
+			if (!sk_X509_push(chain, extra))
+				X509_free(extra);
+		ERR_clear_error();   /* the end of the file */
+		fclose(f);
+	}
+	if (!cert) {
+		r = mtls_fail(ret_err, "cert", m->paths[1]);
+		goto out;
+	}
+	f = fopen(m->paths[2], "re");
+	if (f) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (!key) {
+		r = mtls_fail(ret_err, "key", m->paths[2]);
+		goto out;
+	}
+	if (X509_check_private_key(cert, key) != 1) {
+		r = mtls_fail(ret_err, "key does not match the certificate", m->paths[2]);
+		goto out;
+	}
+	mtls_objects_free(m->store, m->cert, m->chain, m->key);
+	m->store = TAKE_PTR(store);
+	m->cert = TAKE_PTR(cert);
+	m->chain = TAKE_PTR(chain);
+	m->key = TAKE_PTR(key);
+	memcpy(m->st, st, sizeof(st));
+out:
+	mtls_objects_free(store, cert, chain, key);
+	return r;
+}
+
+int httpc_mtls_new(const char *ca, const char *cert, const char *key, struct httpc_mtls **ret,
+		   char **ret_err)
+{
+	struct httpc_mtls *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->paths[0] = strdup(ca);
+	m->paths[1] = strdup(cert);
+	m->paths[2] = strdup(key);
+	r = m->paths[0] && m->paths[1] && m->paths[2] ? mtls_load(m, ret_err) : -ENOMEM;
+	if (r < 0) {
+		httpc_mtls_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+struct httpc_mtls *httpc_mtls_free(struct httpc_mtls *m)
+{
+	if (!m)
+		return NULL;
+	mtls_objects_free(m->store, m->cert, m->chain, m->key);
+	for (int i = 0; i < 3; i++)
+		free(m->paths[i]);
+	free(m);
+	return NULL;
+}
+
+/* A file changed since it was loaded: load them all again; on failure
+ * (a file half written by a rotation) the identity loaded stays until a
+ * later connection finds the files whole. */
+static void mtls_refresh(struct httpc_mtls *m)
+{
+	struct stat st;
+	char *err = NULL;
+
+	for (int i = 0; i < 3; i++)
+		if (stat(m->paths[i], &st) < 0 || st.st_ino != m->st[i].st_ino ||
+		    st.st_size != m->st[i].st_size || st.st_mtim.tv_sec != m->st[i].st_mtim.tv_sec ||
+		    st.st_mtim.tv_nsec != m->st[i].st_mtim.tv_nsec) {
+			(void)mtls_load(m, &err);
+			free(err);
+			return;
+		}
+}
+
+static CURLcode mtls_ctx(CURL *e, void *sslctx, void *ud)
+{
+	const struct httpc_mtls *m = ud;
+	SSL_CTX *ctx = sslctx;
+
+	if (SSL_CTX_use_certificate(ctx, m->cert) != 1 || SSL_CTX_use_PrivateKey(ctx, m->key) != 1)
+		return CURLE_SSL_CERTPROBLEM;
+	for (int i = 0; i < sk_X509_num(m->chain); i++)
+		if (SSL_CTX_add1_chain_cert(ctx, sk_X509_value(m->chain, i)) != 1)
+			return CURLE_SSL_CERTPROBLEM;
+	/* replaces whatever curl set up: only our CA is trusted */
+	SSL_CTX_set1_cert_store(ctx, m->store);
+	return CURLE_OK;
+}
+
+CURL *httpc_mtls_easy(const char *url, struct httpc_mtls *m)
 {
 	CURL *e = curl_easy_init();
 
 	if (!e)
 		return NULL;
+	mtls_refresh(m);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(e, CURLOPT_SSLCERT, cert);
-	curl_easy_setopt(e, CURLOPT_SSLKEY, key);
+	/* no CA bundle of the system, no files read per connection: mtls_ctx */
+	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, mtls_ctx);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, m);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

@@ -68,10 +68,18 @@ bool httpc_xfer_paused(const struct httpc_xfer *x);
 long httpc_xfer_status(const struct httpc_xfer *x);
 unsigned httpc_active(const struct httpc *h);
 
+/* A client identity for mutual TLS (the gateway's to its runners): the
+ * CA, certificate (and chain) and key files, decoded once and again when
+ * one of them changes on disk.  Errors name the file. */
+struct httpc_mtls;
+int httpc_mtls_new(const char *ca, const char *cert, const char *key, struct httpc_mtls **ret,
+		   char **ret_err);
+struct httpc_mtls *httpc_mtls_free(struct httpc_mtls *m);
 /* A handle for url over mutual TLS (a runner): https only, no redirects,
- * the peer verified against ca (name included), our certificate and key,
- * TLS 1.2 or later, no .netrc.  NULL when out of memory. */
-CURL *httpc_mtls_easy(const char *url, const char *ca, const char *cert, const char *key);
+ * the peer verified against m's CA only (name included), m's certificate
+ * and key, TLS 1.2 or later, no .netrc.  m must outlive the handle.  NULL
+ * when out of memory. */
+CURL *httpc_mtls_easy(const char *url, struct httpc_mtls *m);
 
 /* A convenience for small JSON calls: collects the body (at most max
  * bytes, -E2BIG beyond) and calls done once. */

@@ -113,8 +113,7 @@ static void end_fetch_answer(int result, long status, const char *body, size_t l
 
 static int end_fetch_ask(struct gw_end_fetch *f)
 {
-	const struct gw_config *cfg = f->gw->cfg;
-	CURL *e = httpc_mtls_easy(f->url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
+	CURL *e = httpc_mtls_easy(f->url, f->gw->runner_tls);
 
 	if (!e)
 		return -ENOMEM;

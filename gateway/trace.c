@@ -1498,7 +1498,7 @@ static int leg_start(struct trace_req *t, struct leg *l)
 		return -ENOMEM;
 	if (asprintf(&url, "%s/v1/sessions", l->runner->url) < 0)
 		return -ENOMEM;
-	e = httpc_mtls_easy(url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
+	e = httpc_mtls_easy(url, t->gw->runner_tls);
 	if (!e)
 		return -ENOMEM;
 	if (!(n = curl_slist_append(h, "Content-Type: application/json")) || !(h = n) ||

@@ -44,6 +44,7 @@
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "runner/commands.h"
+#include "runner/guard.h"
 #include "runner/jail.h"
 #include "runner/scope.h"
 #include "runner/session.h"
@@ -1050,6 +1051,18 @@ int cmd_serve(int argc, char **argv)
 	if (r < 0) {
 		log_error("%s", err ? err : tg_strerror(r));
 		return 1;
+	}
+	{
+		/* the kernel's layout for the interrupt check, read from its
+		 * BTF once here: every session child inherits it instead of
+		 * parsing 5 MiB of BTF again (a failure is each session's own,
+		 * and names the cause there) */
+		struct guard_kernel k;
+
+		if (guard_kernel_layout(NULL, &k, &err) < 0) {
+			log_warn("%s", err ? err : "kernel BTF: cannot read");
+			free(TAKE_PTR(err));
+		}
 	}
 	/* named uprobes of sessions that died with the previous runner */
 	if (tracefs_find(&sv.tracefs, &err) == 0)
