@@ -574,6 +574,8 @@ def load_round(n, hold, toks, ntps=1):
     for th in ths:
         th.join(hold + 120)
     firsts = [r[1]["first"] for r in results if r and "first" in r[1]]
+    heads = [r[1]["head"] for r in results if r and r[0] == 200 and "head" in r[1]]
+    attached = [r[1]["attached"] for r in results if r and "attached" in r[1]]
     refused = [r[1]["head"] for r in results if r and r[0] not in (0, 200) and "head" in r[1]]
     kinds = {}
     for r in results:
@@ -593,6 +595,11 @@ def load_round(n, hold, toks, ntps=1):
     # cross-tenant check: every output record names a pod of its own namespace
     return {"sessions": n, "held": held, "crossed_tenants": crossed, "streams_at_once": at_once, "first_p50_s": q(firsts, 0.5), "first_p99_s": q(firsts, 0.99),
             "first_max_s": max(firsts) if firsts else float("nan"), "with_first": len(firsts),
+            # where the time to the first event goes: the 200 (the runner's
+            # session answered: gateway, queue, runner fork, compile, load),
+            # then attached, then the first output
+            "head_p50_s": q(heads, 0.5), "head_p99_s": q(heads, 0.99),
+            "attached_p50_s": q(attached, 0.5), "attached_p99_s": q(attached, 0.99),
             "refused": len(refused), "refusal_p50_s": q(refused, 0.5),
             "refusal_max_s": max(refused) if refused else float("nan"),
             "ends": kinds, "runner_sessions_peak": held_max,
@@ -617,6 +624,8 @@ def bench_load(args, res):
               "p99 %.0f ms max %.0f ms (%d had one)"
               % (n, r["held"], r["streams_at_once"], ms(r["first_p50_s"]), ms(r["first_p99_s"]),
                  ms(r["first_max_s"]), r["with_first"]))
+        print("        p50 / p99 from the request: 200 head %.0f / %.0f ms, attached %.0f / %.0f ms"
+              % (ms(r["head_p50_s"]), ms(r["head_p99_s"]), ms(r["attached_p50_s"]), ms(r["attached_p99_s"])))
         print("        memory per session: gateway %.0f KiB, runner (parent + session children, PSS) %.0f KiB"
               % (r["gateway_kib_per_session"], r["runner_kib_per_session"]))
         print("        streams that carried another pod's output: %d" % r["crossed_tenants"])
