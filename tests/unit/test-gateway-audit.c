@@ -597,11 +597,30 @@ static void test_record_limit(void **state)
 	assert_int_equal(st.st_size, 0);
 }
 
+/* The file may not grow past size: a short or failed write (SIGXFSZ
+ * ignored, so write() returns what it could). */
+static void fsize_limit(struct rlimit *old, rlim_t size)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, old);
+	lim = *old;
+	lim.rlim_cur = size;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void fsize_unlimit(const struct rlimit *old)
+{
+	setrlimit(RLIMIT_FSIZE, old);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 static void test_failed_write_is_an_error(void **state)
 {
 	struct fx *f = *state;
 	struct audit_log *log = NULL;
-	struct rlimit old, lim;
+	struct rlimit old;
 	char *err = NULL;
 	struct stat st;
 	json_t *ev;
@@ -611,15 +630,10 @@ static void test_failed_write_is_an_error(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
 	/* the file may not grow by a whole record: a short or failed write */
-	signal(SIGXFSZ, SIG_IGN);
-	getrlimit(RLIMIT_FSIZE, &old);
-	lim = old;
-	lim.rlim_cur = (rlim_t)st.st_size + 100;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fsize_limit(&old, (rlim_t)st.st_size + 100);
 	ev = event(3);
 	r = audit_log_append(log, ev, &err);
-	setrlimit(RLIMIT_FSIZE, &old);
-	signal(SIGXFSZ, SIG_DFL);
+	fsize_unlimit(&old);
 	assert_true(r < 0);
 	assert_non_null(strstr(err, "audit log"));
 	free(err);
@@ -824,7 +838,7 @@ static void test_group_commit_short_write(void **state)
 	struct gc_seen seen = { .in_order = true };
 	struct gc_rec recs[3];
 	struct audit_log *log = NULL;
-	struct rlimit old, lim;
+	struct rlimit old;
 	struct audit_verify_result res;
 	char *err = NULL;
 	struct stat st, st2;
@@ -837,15 +851,10 @@ static void test_group_commit_short_write(void **state)
 	assert_int_equal(audit_log_group_start(log, &efd, &err), 0);
 	for (int i = 0; i < 3; i++)
 		recs[i] = (struct gc_rec){ .seen = &seen, .seq = i + 1 };
-	signal(SIGXFSZ, SIG_IGN);
-	getrlimit(RLIMIT_FSIZE, &old);
-	lim = old;
-	lim.rlim_cur = (rlim_t)st.st_size + 100;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fsize_limit(&old, (rlim_t)st.st_size + 100);
 	ev = event(3);
 	r = audit_log_write(log, ev, 0, gc_done, &recs[0], &err);
-	setrlimit(RLIMIT_FSIZE, &old);
-	signal(SIGXFSZ, SIG_DFL);
+	fsize_unlimit(&old);
 	assert_true(r < 0);
 	assert_non_null(strstr(err, "short write"));
 	free(err);
