@@ -1035,6 +1035,7 @@ static void trace_audit_failed(struct trace_req *t, int r, const char *aerr)
 }
 
 static void trace_start_stream(struct trace_req *t);
+static void trace_finish_unstarted(struct trace_req *t, const char *reason);
 
 /* The allow record is durable: the trace starts, unless the client left
  * or the gateway is stopping meanwhile (then its end is recorded). */
@@ -1044,9 +1045,14 @@ static void trace_allowed(struct trace_req *t, int result, const char *err)
 		trace_audit_failed(t, result, err);
 		return;
 	}
-	if (!t->conn || t->gw->stopping) {
-		t->step = STEP_STREAM;
-		trace_finish(t, t->conn ? "stop" : "client");
+	t->step = STEP_STREAM;
+	if (!t->conn) {
+		trace_finish(t, "client");
+		return;
+	}
+	if (t->gw->stopping) {
+		/* a run or a dry run alike: not started (503), its end recorded */
+		trace_finish_unstarted(t, "stop");
 		return;
 	}
 	trace_start_stream(t);
