@@ -82,3 +82,33 @@ full=$(sed -E 's/.*: ([0-9]+) full.*/\1/' <<<"$line")
 resumed=$(sed -E 's/.*full, ([0-9]+) resumed/\1/' <<<"$line")
 check "the gateway resumed its TLS sessions with the runner ($line)" \
 	test "${resumed:-0}" -ge $((N / 2)) -a "${resumed:-0}" -gt "${full:-0}"
+
+# The gateway trusts only runnerTLS.ca (its identity and trust store are
+# decoded once and handed to each connection): a runner whose certificate
+# another CA signed, for the right address, is refused, and nothing starts.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout "$TG_WORK/rogue.key" -out "$TG_WORK/rogue.crt" 2>/dev/null
+ROGUE_PORT=$(free_port)
+tracegate-runner serve --listen "127.0.0.1:$ROGUE_PORT" --cert "$TG_WORK/rogue.crt" --key "$TG_WORK/rogue.key" \
+	--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway --node node-1 \
+	--cgroup-root "$TG_CGROOT_REL" --cache-dir "$TG_WORK/cache" 2>>"$TG_WORK/rogue.log" &
+TG_PIDS+=("$!")
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ROGUE_PORT"
+kill "$TG_GATEWAY_PID" 2>/dev/null
+wait "$TG_GATEWAY_PID" 2>/dev/null
+python3 - "$TG_WORK/gateway.json" "https://127.0.0.1:$ROGUE_PORT" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["runners"]["node-1"]["url"] = sys.argv[2]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
+TG_GATEWAY_PID=$!
+TG_PIDS+=("$TG_GATEWAY_PID")
+wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_GATEWAY/healthz" -o /dev/null
+got=$(curl -s --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token alice)" \
+	-H 'Content-Type: application/json' -d '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
+	-w '\n%{http_code}' "$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces?dryRun=All")
+check "a runner with a certificate of another CA: 503 naming the node and the certificate ($(tail -1 <<<"$got"))" \
+	bash -c 'grep -q "^503$" <<<"$1" && grep -q "node-1" <<<"$1" && grep -qi "certificate" <<<"$1"' _ "$got"
+check "the rogue runner started no session" bash -c "! grep -q 'outcome=' '$TG_WORK/rogue.log'"
