@@ -324,6 +324,36 @@ static int serve_audit_group(struct gateway *gw, char **ret_err)
 	return 0;
 }
 
+/* The gateway's identity to its runners and a gate per runner
+ * (docs/internals/gateway.md, "Runner connections"). */
+static int serve_runner_conns(struct gateway *gw, char **ret_err)
+{
+	const struct gw_config *cfg = gw->cfg;
+	int r;
+
+	r = httpc_mtls_new(cfg->runner_ca, cfg->runner_cert, cfg->runner_key, &gw->runner_tls, ret_err);
+	if (r < 0)
+		return r;
+	gw->runner_gates = calloc(cfg->nrunners ? cfg->nrunners : 1, sizeof(*gw->runner_gates));
+	if (!gw->runner_gates)
+		return tg_fail(ret_err, -ENOMEM, "runner connections: out of memory");
+	for (size_t i = 0; i < cfg->nrunners; i++)
+		if (httpc_gate_new(gw->httpc, GW_RUNNER_HANDSHAKES, &gw->runner_gates[i]) < 0)
+			return tg_fail(ret_err, -ENOMEM, "runner connections: out of memory");
+	return 0;
+}
+
+/* Then the transfers, then the identity they use. */
+static void serve_runner_conns_free(struct gateway *gw)
+{
+	for (size_t i = 0; gw->runner_gates && i < gw->cfg->nrunners; i++)
+		httpc_gate_free(gw->runner_gates[i]);
+	free(gw->runner_gates);
+	gw->runner_gates = NULL;
+	gw->httpc = httpc_free(gw->httpc);
+	gw->runner_tls = httpc_mtls_free(gw->runner_tls);
+}
+
 static uint64_t ttl_ns(unsigned s)
 {
 	/* 0 in the file means "do not cache" */
@@ -407,21 +437,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("event loop: out of memory");
 		goto out;
 	}
-	r = httpc_mtls_new(cfg->runner_ca, cfg->runner_cert, cfg->runner_key, &s.gw.runner_tls, &err);
+	r = serve_runner_conns(&s.gw, &err);
 	if (r < 0) {
 		log_error("%s", err ? err : tg_strerror(r));
 		goto out;
 	}
-	s.gw.runner_gates = calloc(cfg->nrunners ? cfg->nrunners : 1, sizeof(*s.gw.runner_gates));
-	if (!s.gw.runner_gates) {
-		log_error("runner connections: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < cfg->nrunners; i++)
-		if (httpc_gate_new(s.gw.httpc, GW_RUNNER_HANDSHAKES, &s.gw.runner_gates[i]) < 0) {
-			log_error("runner connections: out of memory");
-			goto out;
-		}
 	/* Default deny: without a policy directory, the "restricted" preset.
 	 * With one, it is watched and reloaded on change. */
 	r = gw_policies_new(s.gw.base, cfg->policies, &s.gw.policies, &err);
@@ -492,11 +512,7 @@ out:
 		event_free(s.gw.audit_synced);
 	gw_recover_stop(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
-	for (size_t i = 0; s.gw.runner_gates && i < cfg->nrunners; i++)
-		httpc_gate_free(s.gw.runner_gates[i]);
-	free(s.gw.runner_gates);
-	s.gw.httpc = httpc_free(s.gw.httpc);
-	s.gw.runner_tls = httpc_mtls_free(s.gw.runner_tls);
+	serve_runner_conns_free(&s.gw);
 	s.gw.policies = gw_policies_free(s.gw.policies);
 	if (s.gw.base)
 		event_base_free(s.gw.base);
