@@ -11,7 +11,11 @@
  * `,"hmac":"<64 hex>"` removed, i.e. over everything before it plus "}".
  *
  * One mutex serializes appends; each line goes out with one write() on an
- * O_APPEND descriptor followed by fdatasync().  A record is on disk whole
+ * O_APPEND descriptor.  audit_log_append then calls fdatasync() itself;
+ * audit_log_write (group commit) leaves the sync to one thread, which
+ * syncs every record written so far with one fdatasync() and reports the
+ * seq it covered, so that records of concurrent requests share a sync and
+ * each caller learns (audit_log_dispatch) when its own is durable.  A record is on disk whole
  * or not at all: its space is reserved first (fallocate), a short write is
  * rolled back (ftruncate to the size before it), and a fragment left by a
  * crash in the middle of a write (never acknowledged, so no request relied
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
@@ -60,6 +65,35 @@ struct audit_log {
 	size_t keylen;
 	uint64_t rotate_bytes;
 	unsigned keep_files;
+
+	/* group commit: the sync thread (started by audit_log_group_start)
+	 * syncs up to seq and queues what it covered in done; the loop that
+	 * writes calls audit_log_dispatch, which answers the waiters */
+	pthread_t syncer;
+	bool syncing;             /* the thread runs */
+	bool stop;
+	pthread_cond_t wake;      /* records to sync, or stop */
+	pthread_cond_t synced;    /* a sync returned (audit_log_flush) */
+	uint64_t sync_seq;        /* the thread has synced (or failed) up to here */
+	uint64_t failed_seq;      /* a failed sync up to here could not be queued */
+	int efd;                  /* eventfd: a sync returned */
+	struct audit_sync_done *done_head, *done_tail;   /* under lock */
+	struct audit_waiter *wait_head, *wait_tail;      /* the writer's thread only */
+};
+
+/* A sync that returned: records up to seq, its result. */
+struct audit_sync_done {
+	struct audit_sync_done *next;
+	uint64_t seq;
+	int result;
+	char *err;
+};
+
+struct audit_waiter {
+	struct audit_waiter *next;
+	uint64_t seq;
+	audit_done_fn done;
+	void *ud;
 };
 
 static void hmac_hex(const unsigned char *key, size_t keylen, const void *data, size_t len,
@@ -388,7 +422,10 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 	if (!log)
 		return -ENOMEM;
 	pthread_mutex_init(&log->lock, NULL);
+	pthread_cond_init(&log->wake, NULL);
+	pthread_cond_init(&log->synced, NULL);
 	log->fd = -1;
+	log->efd = -1;
 	memcpy(log->prev, AUDIT_ZERO_HASH, 65);
 	log->path = strdup(path);
 	if (!log->path) {
@@ -445,8 +482,33 @@ struct audit_log *audit_log_close(struct audit_log *log)
 {
 	if (!log)
 		return NULL;
+	if (log->syncing) {
+		pthread_mutex_lock(&log->lock);
+		log->stop = true;
+		pthread_cond_signal(&log->wake);
+		pthread_mutex_unlock(&log->lock);
+		pthread_join(log->syncer, NULL);
+	}
+	/* waiters not dispatched are dropped: their owners are gone */
+	while (log->done_head) {
+		struct audit_sync_done *d = log->done_head;
+
+		log->done_head = d->next;
+		free(d->err);
+		free(d);
+	}
+	while (log->wait_head) {
+		struct audit_waiter *w = log->wait_head;
+
+		log->wait_head = w->next;
+		free(w);
+	}
+	if (log->efd >= 0)
+		close(log->efd);
 	if (log->fd >= 0)
 		close(log->fd);
+	pthread_cond_destroy(&log->wake);
+	pthread_cond_destroy(&log->synced);
 	pthread_mutex_destroy(&log->lock);
 	if (log->key) {
 		explicit_bzero(log->key, log->keylen);
@@ -471,6 +533,160 @@ static char *rotated_name(const char *path, unsigned i)
 	return s;
 }
 
+/* Queues what a sync covered (lock held) and wakes the writer's loop. */
+static void sync_done_push(struct audit_log *log, uint64_t seq, int result, const char *err)
+{
+	struct audit_sync_done *d;
+	uint64_t one = 1;
+
+	if (!log->syncing)
+		return;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		/* no memory to queue it: a failure is still never reported as
+		 * a success (dispatch fails every waiter up to failed_seq) */
+		if (result < 0 && seq > log->failed_seq)
+			log->failed_seq = seq;
+	} else {
+		d->seq = seq;
+	d->result = result;
+		d->err = err ? strdup(err) : NULL;
+		if (log->done_tail)
+			log->done_tail->next = d;
+		else
+			log->done_head = d;
+		log->done_tail = d;
+	}
+	if (seq > log->sync_seq)
+		log->sync_seq = seq;
+	pthread_cond_broadcast(&log->synced);
+	(void)!write(log->efd, &one, sizeof(one));
+}
+
+/* The sync thread: one fdatasync for every record written since the last
+ * one, however many, then the next group.  The descriptor is duplicated
+ * under the lock, so a rotation meanwhile (which syncs the old file
+ * itself) cannot close it under the sync. */
+static void *sync_run(void *arg)
+{
+	struct audit_log *log = arg;
+
+	pthread_mutex_lock(&log->lock);
+	for (;;) {
+		_cleanup_free_ char *err = NULL;
+		uint64_t upto;
+		int fd, r = 0;
+
+		while (!log->stop && log->sync_seq >= log->seq)
+			pthread_cond_wait(&log->wake, &log->lock);
+		if (log->sync_seq >= log->seq)
+			break;   /* stopping, and everything is synced */
+		upto = log->seq;
+		fd = log->fd >= 0 ? fcntl(log->fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (fd < 0)
+			r = tg_fail(&err, log->fd >= 0 ? -errno : -EBADF, "audit log \"%s\": fdatasync: %s",
+				    log->path, log->fd >= 0 ? strerror(errno) : "no file open");
+		pthread_mutex_unlock(&log->lock);
+		if (fd >= 0) {
+			if (fdatasync(fd) < 0)
+				r = tg_fail(&err, -errno, "audit log \"%s\": fdatasync: %s", log->path,
+					    strerror(errno));
+			close(fd);
+		}
+		pthread_mutex_lock(&log->lock);
+		sync_done_push(log, upto, r, err);
+	}
+	pthread_mutex_unlock(&log->lock);
+	return NULL;
+}
+
+int audit_log_group_start(struct audit_log *log, int *ret_fd, char **ret_err)
+{
+	int r;
+
+	if (!log || log->syncing)
+		return tg_fail(ret_err, -EINVAL, "audit log: group commit already started");
+	log->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (log->efd < 0)
+		return tg_fail(ret_err, -errno, "audit log: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&log->lock);
+	log->sync_seq = log->seq;   /* what is in the file at the start was synced */
+	log->syncing = true;
+	pthread_mutex_unlock(&log->lock);
+	r = pthread_create(&log->syncer, NULL, sync_run, log);
+	if (r) {
+		log->syncing = false;
+		close(log->efd);
+		log->efd = -1;
+		return tg_fail(ret_err, -r, "audit log: sync thread: %s", strerror(r));
+	}
+	*ret_fd = log->efd;
+	return 0;
+}
+
+/* Waiters are in seq order: those a sync up to seq covered are first. */
+static size_t waiters_fire(struct audit_log *log, uint64_t seq, int result, const char *err)
+{
+	size_t n = 0;
+
+	while (log->wait_head && log->wait_head->seq <= seq) {
+		struct audit_waiter *w = log->wait_head;
+
+		log->wait_head = w->next;
+		if (!log->wait_head)
+			log->wait_tail = NULL;
+		w->done(w->ud, result, result < 0 ? (err ? err : "audit log: fdatasync failed") : NULL);
+		free(w);
+		n++;
+	}
+	return n;
+}
+
+size_t audit_log_dispatch(struct audit_log *log)
+{
+	struct audit_sync_done *list;
+	uint64_t count, failed;
+	size_t n = 0;
+
+	if (!log || !log->syncing)
+		return 0;
+	(void)!read(log->efd, &count, sizeof(count));
+	pthread_mutex_lock(&log->lock);
+	list = log->done_head;
+	log->done_head = log->done_tail = NULL;
+	failed = log->failed_seq;
+	pthread_mutex_unlock(&log->lock);
+	n += waiters_fire(log, failed, -EIO, "audit log: fdatasync failed");
+	while (list) {
+		struct audit_sync_done *d = list;
+
+		n += waiters_fire(log, d->seq, d->result, d->err);
+		list = d->next;
+		free(d->err);
+		free(d);
+	}
+	return n;
+}
+
+size_t audit_log_flush(struct audit_log *log)
+{
+	size_t n = 0;
+
+	if (!log || !log->syncing)
+		return 0;
+	while (log->wait_head) {
+		uint64_t want = log->wait_tail->seq;
+
+		pthread_mutex_lock(&log->lock);
+		pthread_cond_signal(&log->wake);
+		while (log->sync_seq < want)
+			pthread_cond_wait(&log->synced, &log->lock);
+		pthread_mutex_unlock(&log->lock);
+		n += audit_log_dispatch(log);
+	}
+	return n;
+}
+
 /* audit.log.(k-1) -> audit.log.k ... audit.log -> audit.log.1, then a new
  * audit.log.  The in-memory chain state is untouched: the first line of
  * the new file chains from the last line of the rotated one. */
@@ -479,6 +695,18 @@ static int audit_rotate(struct audit_log *log, char **ret_err)
 	_cleanup_free_ char *first = NULL;
 	int r;
 
+	/* Records written and not yet synced (group commit) are in this
+	 * file: they are made durable before it is rotated away, since the
+	 * sync thread syncs only the current file from then on. */
+	if (fdatasync(log->fd) < 0) {
+		r = tg_fail(ret_err, -errno, "audit log \"%s\": fdatasync before rotation: %s",
+			    log->path, strerror(errno));
+		/* the records written since the last sync are not known durable:
+		 * their waiters are told so (a later sync of the same file may
+		 * succeed without having written them) */
+		sync_done_push(log, log->seq, r, ret_err ? *ret_err : NULL);
+		return r;
+	}
 	if (log->keep_files == 0) {
 		if (unlink(log->path) < 0)
 			return tg_fail(ret_err, -errno, "audit log \"%s\": removing for rotation: %s",
@@ -552,7 +780,8 @@ static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char
 	return r;
 }
 
-static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err)
+static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_after, bool sync,
+			 char **ret_err)
 {
 	_cleanup_buf_ struct buf line = BUF_INIT(AUDIT_MAX_RECORD + 1);
 	char hash[65];
@@ -634,6 +863,11 @@ static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_aft
 	log->tail_partial = false;
 	log->seq++;
 	memcpy(log->prev, hash, sizeof(hash));
+	if (!sync) {
+		/* group commit: the sync thread takes it with the next group */
+		pthread_cond_signal(&log->wake);
+		return 0;
+	}
 	if (fdatasync(log->fd) < 0)
 		return tg_fail(ret_err, -errno, "audit log \"%s\": fdatasync: %s", log->path,
 			    strerror(errno));
@@ -652,7 +886,8 @@ int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err)
 	return audit_log_append_reserve(log, ev, UINT64_MAX, ret_err);
 }
 
-int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err)
+static int append(struct audit_log *log, json_t *ev, uint64_t reserve_after, bool sync,
+		  uint64_t *ret_seq, char **ret_err)
 {
 	uint64_t seq;
 	char prev[65];
@@ -662,7 +897,8 @@ int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve
 		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
 	pthread_mutex_lock(&log->lock);
 	memcpy(prev, log->prev, sizeof(prev));
-	r = append_locked(log, ev, reserve_after == UINT64_MAX ? log->reserve : reserve_after, ret_err);
+	r = append_locked(log, ev, reserve_after == UINT64_MAX ? log->reserve : reserve_after, sync,
+			  ret_err);
 	seq = log->seq;
 	pthread_mutex_unlock(&log->lock);
 	if (r < 0)
@@ -670,6 +906,46 @@ int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve
 	/* the caller sees the chain fields it now carries */
 	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(ev, "prevHash", json_string(prev));
+	if (ret_seq)
+		*ret_seq = seq;
+	return 0;
+}
+
+int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err)
+{
+	return append(log, ev, reserve_after, true, NULL, ret_err);
+}
+
+int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, audit_done_fn done,
+		    void *ud, char **ret_err)
+{
+	struct audit_waiter *w = NULL;
+	uint64_t seq;
+	int r;
+
+	if (!log || !log->syncing)
+		return tg_fail(ret_err, -EINVAL, "audit log: group commit not started");
+	if (done) {
+		/* before the write: once written, a record's waiter must exist */
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+	}
+	r = append(log, ev, reserve_after, false, &seq, ret_err);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	if (w) {
+		w->seq = seq;
+		w->done = done;
+		w->ud = ud;
+		if (log->wait_tail)
+			log->wait_tail->next = w;
+		else
+			log->wait_head = w;
+		log->wait_tail = w;
+	}
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * Event plus tracegate's fields, each line carrying the SHA-256 of the
  * line before it (and, with a key, an HMAC), so `tracegate audit verify`
  * detects an edited, dropped, inserted or reordered record.  A record is
- * on disk (fsync) before audit_log_append returns; rotation by size keeps
+ * on disk (fsync) before audit_log_append returns (or, group commit, before
+ * audit_log_write's done is called); rotation by size keeps
  * the chain across files.  Record format: docs/audit.md.
  */
 #ifndef TG_GATEWAY_AUDIT_H
@@ -37,6 +38,32 @@ int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err);
  * (0 at first); UINT64_MAX here means the same. */
 int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err);
 void audit_log_set_reserve(struct audit_log *log, uint64_t bytes);
+
+/*
+ * Group commit (docs/audit.md, "Durability and failure").  After
+ * audit_log_group_start, one thread makes records durable: each of its
+ * fdatasync() calls covers every record written before it began, so the
+ * records of concurrent requests share one sync.  audit_log_write writes
+ * a record as audit_log_append does (space reserved, whole or rolled
+ * back, chained) and returns without waiting for the disk; done(ud, 0,
+ * NULL) is called by audit_log_dispatch once a sync that covers it has
+ * returned, or done(ud, -errno, message) if that sync failed.  done NULL:
+ * nobody waits (the record goes with the next group).  When
+ * audit_log_write returns an error the record is not written and done is
+ * never called.  Writing, dispatch and flush belong to one thread (the
+ * gateway's loop); audit_log_append may be called besides.
+ */
+typedef void (*audit_done_fn)(void *ud, int result, const char *err);
+/* *ret_fd (owned by the log) becomes readable when a sync has returned:
+ * then call audit_log_dispatch. */
+int audit_log_group_start(struct audit_log *log, int *ret_fd, char **ret_err);
+int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, audit_done_fn done,
+		    void *ud, char **ret_err);
+/* Calls done for every record a returned sync covered; how many. */
+size_t audit_log_dispatch(struct audit_log *log);
+/* Waits until every waiting record's sync has returned and dispatches
+ * them (the loop is over: the gateway stops).  How many were called. */
+size_t audit_log_flush(struct audit_log *log);
 struct audit_log *audit_log_close(struct audit_log *log);
 /* Bytes of a torn last record (a write interrupted by a crash) that
  * audit_log_open cut off; 0 when the log ended whole.  For the caller's

@@ -304,6 +304,58 @@ static void serve_usage(FILE *f)
 		   "keeps the previous policies in force.\n");
 }
 
+static void serve_audit_synced(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+
+	(void)audit_log_dispatch(gw->audit);
+}
+
+/* Group commit: the requests whose records a sync covered go on from
+ * the loop (docs/audit.md, "Durability and failure"). */
+static int serve_audit_group(struct gateway *gw, char **ret_err)
+{
+	int fd, r;
+
+	r = audit_log_group_start(gw->audit, &fd, ret_err);
+	if (r < 0)
+		return r;
+	gw->audit_synced = event_new(gw->base, fd, EV_READ | EV_PERSIST, serve_audit_synced, gw);
+	if (!gw->audit_synced || event_add(gw->audit_synced, NULL) < 0)
+		return tg_fail(ret_err, -ENOMEM, "audit log: cannot watch its syncs");
+	return 0;
+}
+
+/* The gateway's identity to its runners and a gate per runner
+ * (docs/internals/gateway.md, "Runner connections"). */
+static int serve_runner_conns(struct gateway *gw, char **ret_err)
+{
+	const struct gw_config *cfg = gw->cfg;
+	int r;
+
+	r = httpc_mtls_new(cfg->runner_ca, cfg->runner_cert, cfg->runner_key, &gw->runner_tls, ret_err);
+	if (r < 0)
+		return r;
+	gw->runner_gates = calloc(cfg->nrunners ? cfg->nrunners : 1, sizeof(*gw->runner_gates));
+	if (!gw->runner_gates)
+		return tg_fail(ret_err, -ENOMEM, "runner connections: out of memory");
+	for (size_t i = 0; i < cfg->nrunners; i++)
+		if (httpc_gate_new(gw->httpc, GW_RUNNER_HANDSHAKES, &gw->runner_gates[i]) < 0)
+			return tg_fail(ret_err, -ENOMEM, "runner connections: out of memory");
+	return 0;
+}
+
+/* Then the transfers, then the identity they use. */
+static void serve_runner_conns_free(struct gateway *gw)
+{
+	for (size_t i = 0; gw->runner_gates && i < gw->cfg->nrunners; i++)
+		httpc_gate_free(gw->runner_gates[i]);
+	free(gw->runner_gates);
+	gw->runner_gates = NULL;
+	gw->httpc = httpc_free(gw->httpc);
+	gw->runner_tls = httpc_mtls_free(gw->runner_tls);
+}
+
 static uint64_t ttl_ns(unsigned s)
 {
 	/* 0 in the file means "do not cache" */
@@ -321,6 +373,60 @@ static int serve_caches(const struct gw_config *cfg, struct gateway *gw)
 	if (r < 0)
 		return r;
 	return kube_sar_cache_new(&o, &gw->sar_cache);
+}
+
+/* Signals, the drain timer and the refusal summaries' timer; logs why not. */
+static int serve_events(struct serve *s)
+{
+	s->sigterm = evsignal_new(s->gw.base, SIGTERM, serve_signal, s);
+	s->sigint = evsignal_new(s->gw.base, SIGINT, serve_signal, s);
+	s->sighup = evsignal_new(s->gw.base, SIGHUP, serve_reload, s);
+	s->drain_timer = evtimer_new(s->gw.base, serve_drain_tick, s);
+	if (!s->sigterm || !s->sigint || !s->drain_timer || evsignal_add(s->sigterm, NULL) < 0 ||
+	    evsignal_add(s->sigint, NULL) < 0 || !s->sighup || evsignal_add(s->sighup, NULL) < 0) {
+		log_error("signals: cannot install handlers");
+		return -ENOMEM;
+	}
+	s->summary_timer = event_new(s->gw.base, -1, EV_PERSIST, serve_summary_tick, s);
+	if (!s->summary_timer ||
+	    evtimer_add(s->summary_timer, &(struct timeval){ .tv_sec = s->gw.cfg->audit_refusals.summary_s }) < 0) {
+		log_error("audit summaries: cannot start the timer");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* What runs beside the requests: the watches (runners found from the API,
+ * pods from a watch-fed cache), the audit log's group commit, and the
+ * completion of the traces a killed predecessor left without an end
+ * record (their runners kept the counts).  Logs why not. */
+static int serve_background(struct gateway *gw)
+{
+	const struct gw_config *cfg = gw->cfg;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = gw_runners_start(gw, gw_recover_start, &err);
+	if (r < 0) {
+		log_error("caches: %s", err ? err : tg_strerror(r));
+		return r;
+	}
+	r = serve_audit_group(gw, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		return r;
+	}
+	/* with discovery, once the runner pods are first listed */
+	if (!cfg->discovery) {
+		r = gw_recover_start(gw, &err);
+		if (r < 0)
+			log_error("%s", err ? err : tg_strerror(r));
+	}
+	if (cfg->discovery)
+		log_info("runner discovery: pods of namespace \"%s\" with labels \"%s\", port %u, certificate name \"%s\"",
+			 cfg->discovery->namespace, cfg->discovery->label_selector, cfg->discovery->port,
+			 cfg->discovery->server_name);
+	return 0;
 }
 
 static int serve_run(const struct gw_config *cfg)
@@ -387,6 +493,11 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("event loop: out of memory");
 		goto out;
 	}
+	r = serve_runner_conns(&s.gw, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
+		goto out;
+	}
 	/* Default deny: without a policy directory, the "restricted" preset.
 	 * With one, it is watched and reloaded on change. */
 	r = gw_policies_new(s.gw.base, cfg->policies, &s.gw.policies, &err);
@@ -402,45 +513,21 @@ static int serve_run(const struct gw_config *cfg)
 		goto out;
 	}
 	http_server_set_refuse_hook(s.gw.http, serve_http_refused, &s.gw);
-	s.sigterm = evsignal_new(s.gw.base, SIGTERM, serve_signal, &s);
-	s.sigint = evsignal_new(s.gw.base, SIGINT, serve_signal, &s);
-	s.sighup = evsignal_new(s.gw.base, SIGHUP, serve_reload, &s);
-	s.drain_timer = evtimer_new(s.gw.base, serve_drain_tick, &s);
-	if (!s.sigterm || !s.sigint || !s.drain_timer || evsignal_add(s.sigterm, NULL) < 0 ||
-	    evsignal_add(s.sigint, NULL) < 0 || !s.sighup || evsignal_add(s.sighup, NULL) < 0) {
-		log_error("signals: cannot install handlers");
+	if (serve_events(&s) < 0)
 		goto out;
-	}
-	s.summary_timer = event_new(s.gw.base, -1, EV_PERSIST, serve_summary_tick, &s);
-	if (!s.summary_timer ||
-	    evtimer_add(s.summary_timer, &(struct timeval){ .tv_sec = cfg->audit_refusals.summary_s }) < 0) {
-		log_error("audit summaries: cannot start the timer");
+	if (serve_background(&s.gw) < 0)
 		goto out;
-	}
-	/* Runners found from the API, pods from a watch-fed cache. */
-	r = gw_runners_start(&s.gw, gw_recover_start, &err);
-	if (r < 0) {
-		log_error("caches: %s", err ? err : tg_strerror(r));
-		goto out;
-	}
-	/* Traces a killed predecessor left without an end record: their
-	 * runners kept the counts; the records are written in the background. */
-	if (!cfg->discovery) {
-		r = gw_recover_start(&s.gw, &err);
-		if (r < 0)
-			log_error("%s", err ? err : tg_strerror(r));
-	}
-	if (cfg->discovery)
-		log_info("runner discovery: pods of namespace \"%s\" with labels \"%s\", port %u, certificate name \"%s\"",
-			 cfg->discovery->namespace, cfg->discovery->label_selector, cfg->discovery->port,
-			 cfg->discovery->server_name);
 	log_info("serving on %s:%d (%zu runners, %zu policies, audit \"%s\")", cfg->listen_host,
 		 http_server_port(s.gw.http), cfg->nrunners,
 		 tg_policy_set_count(gw_policies_current(s.gw.policies)),
 		 cfg->audit_path);
 	event_base_dispatch(s.gw.base);
-	/* After the loop: anything still open (grace ran out) is ended now. */
-	trace_stop_all(&s.gw);
+	/* After the loop: anything still open (grace ran out) is ended now;
+	 * answers that wait for their records' sync are given (a record's
+	 * sync may end a request with another record to sync). */
+	do
+		trace_stop_all(&s.gw);
+	while (audit_log_flush(s.gw.audit) > 0);
 	/* what was counted and not yet summarized goes out now, all of it */
 	serve_summaries(&s.gw, true);
 	log_info("stopped");
@@ -456,10 +543,12 @@ out:
 		event_free(s.sighup);
 	if (s.drain_timer)
 		event_free(s.drain_timer);
+	if (s.gw.audit_synced)
+		event_free(s.gw.audit_synced);
 	gw_recover_stop(&s.gw);
 	gw_runners_free(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
-	s.gw.httpc = httpc_free(s.gw.httpc);
+	serve_runner_conns_free(&s.gw);
 	s.gw.policies = gw_policies_free(s.gw.policies);
 	if (s.gw.base)
 		event_base_free(s.gw.base);

@@ -83,6 +83,7 @@ struct gw_refusal_limits {
 };
 
 struct curl_slist;
+struct httpc_gate;
 struct gw_runner {
 	char *node;
 	char *url;                /* https://host:port (no trailing slash) */
@@ -90,6 +91,7 @@ struct gw_runner {
 	 * certificate name, the connection goes to the pod's IP */
 	struct curl_slist *connect_to; /* CURLOPT_CONNECT_TO "name:port:ip:port", or NULL */
 	char *pod;                /* namespace/name of the runner pod, or NULL */
+	struct httpc_gate *gate;  /* discovered: its handshakes in progress (gw_runner_gate) */
 	unsigned refs;            /* discovered: the table's and each user's */
 };
 

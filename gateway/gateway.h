@@ -11,8 +11,11 @@
 #include "gateway/http.h"
 #include "gateway/route.h"
 
+struct event;
 struct event_base;
 struct httpc;
+struct httpc_gate;
+struct httpc_mtls;
 struct kube_client;
 struct audit_log;
 struct trace_req;
@@ -39,8 +42,26 @@ struct gateway {
 	unsigned nsessions;           /* of which streaming from runners */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
 	struct gw_runners *runners;   /* runners by node and the watch-fed caches (runners.h) */
+	struct event *audit_synced;   /* the audit log's group commit: a sync returned */
+	struct httpc_gate **runner_gates;  /* per cfg->runners[i]: its connections' handshakes */
+	struct httpc_mtls *runner_tls;     /* the gateway's identity to runners (runnerTLS) */
 	bool stopping;
 };
+
+/* Handshakes in progress from the gateway to one runner at once: below
+ * the runner's own bound per address (SERVE_MAX_HANDSHAKES_PER_PEER, 8),
+ * so that a burst of sessions waits its turn here instead of being cut
+ * there (docs/internals/gateway.md, "Runner connections"). */
+#define GW_RUNNER_HANDSHAKES 4
+
+/* The gate of a runner: from the configuration's array, or a discovered
+ * runner's own (NULL: none). */
+static inline struct httpc_gate *gw_runner_gate(const struct gateway *gw, const struct gw_runner *r)
+{
+	if (gw->runner_gates && r >= gw->cfg->runners && r < gw->cfg->runners + gw->cfg->nrunners)
+		return gw->runner_gates[r - gw->cfg->runners];
+	return r ? r->gate : NULL;
+}
 
 /* Handles POST .../namespaces/{ns}/traces (route->kind == ROUTE_TRACE_CREATE). */
 void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *req,

@@ -121,7 +121,8 @@ static int end_fetch_ask(struct gw_end_fetch *f)
 		return -ENOMEM;
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-	return httpc_fetch(f->gw->httpc, e, NULL, END_MAX_BODY, end_fetch_answer, f, &f->x);
+	return httpc_fetch_gated(f->gw->httpc, gw_runner_gate(f->gw, f->runner), e, NULL, END_MAX_BODY,
+				 end_fetch_answer, f, &f->x);
 }
 
 int gw_end_fetch_start(struct gateway *gw, const struct gw_runner *runner, const char *trace,

@@ -52,6 +52,7 @@ void gw_runner_put(const struct gw_runner *cr)
 	free(r->url);
 	free(r->pod);
 	curl_slist_free_all(r->connect_to);
+	httpc_gate_free(r->gate);
 	free(r);
 }
 
@@ -74,13 +75,12 @@ size_t gw_runners_discovered(const struct gateway *gw)
 
 CURL *gw_runner_easy(const struct gateway *gw, const struct gw_runner *r, const char *path)
 {
-	const struct gw_config *cfg = gw->cfg;
 	_cleanup_free_ char *url = NULL;
 	CURL *e;
 
 	if (asprintf(&url, "%s%s", r->url, path) < 0)
 		return NULL;
-	e = httpc_mtls_easy(url, cfg->runner_ca, cfg->runner_cert, cfg->runner_key);
+	e = httpc_mtls_easy(url, gw->runner_tls);
 	if (e && r->connect_to)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, r->connect_to);
 	return e;
@@ -116,7 +116,8 @@ static bool pod_serves(json_t *p, const char **ret_node, char ret_ip[64])
 	return true;
 }
 
-static struct gw_runner *runner_new(const struct gw_discovery *d, const char *node, const char *ip, json_t *pod)
+static struct gw_runner *runner_new(struct gateway *gw, const struct gw_discovery *d, const char *node,
+				     const char *ip, json_t *pod)
 {
 	struct gw_runner *r = calloc(1, sizeof(*r));
 	json_t *m = json_object_get(pod, "metadata");
@@ -128,7 +129,8 @@ static struct gw_runner *runner_new(const struct gw_discovery *d, const char *no
 	if (!(r->node = strdup(node)) || asprintf(&r->url, "https://%s:%u", d->server_name, d->port) < 0 ||
 	    asprintf(&r->pod, "%s/%s", jstr(m, "namespace"), jstr(m, "name")) < 0 ||
 	    asprintf(&to, "%s:%u:%s:%u", d->server_name, d->port, ip, d->port) < 0 ||
-	    !(r->connect_to = curl_slist_append(NULL, to))) {
+	    !(r->connect_to = curl_slist_append(NULL, to)) ||
+	    httpc_gate_new(gw->httpc, GW_RUNNER_HANDSHAKES, &r->gate) < 0) {
 		gw_runner_put(r);
 		return NULL;
 	}
@@ -214,7 +216,7 @@ static void rediscover(struct gw_runners *rs)
 			    runner_is(rs->found[i], pod, ip, d->port, d->server_name))
 				r = (struct gw_runner *)gw_runner_ref(rs->found[i]);
 		if (!r) {
-			r = runner_new(d, node, ip, p);
+			r = runner_new(rs->gw, d, node, ip, p);
 			if (!r) {
 				log_error("runner discovery: out of memory: node \"%s\" keeps no runner", node);
 				continue;

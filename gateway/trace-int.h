@@ -151,6 +151,13 @@ struct trace_req {
 	bool finishing;
 	bool stream_started;           /* the 200 head went out (a runner answered 200) */
 	bool client_left;              /* the client went away: waiting for the runners' counts */
+	/* waiting for the sync of its audit record (group commit): then
+	 * after(t, result, err); meanwhile only after may end the request */
+	void (*after)(struct trace_req *t, int result, const char *err);
+	/* the answer that waits for it (trace_answer_after) */
+	json_t *answer;
+	int answer_code;
+	char *answer_extra;            /* for the log line */
 	size_t fetching;               /* legs whose kept end is being asked for */
 
 	/* a graceful stop asked for (DELETE of the trace, trace-stop.c) */
@@ -189,6 +196,16 @@ void trace_step_decide(struct trace_req *t);
 /* Writes one audit record; 0 only when it is durably on disk. */
 int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
 		const char *decision, const char *reason, const char *end_reason, char **ret_err);
+typedef void (*trace_after_fn)(struct trace_req *t, int result, const char *err);
+/* The same without waiting for the disk on the loop (group commit): 0
+ * when the record is written; then after(t, 0 or -errno, err) once its
+ * sync has returned (after NULL: nobody waits, the answer does not depend
+ * on it; a failed sync is logged).  On an error (< 0) after is never
+ * called; nor when the record was only counted for a summary
+ * (audit.refusals): 1, the caller goes on at once. */
+int trace_audit_then(struct trace_req *t, const char *stage, int code, const char *message,
+		     const char *decision, const char *reason, const char *end_reason,
+		     trace_after_fn after, char **ret_err);
 void trace_log(struct trace_req *t, int code, const char *extra);
 /* Answers status (a Status object, not taken) and forgets the connection. */
 void trace_send_status(struct trace_req *t, json_t *status);

@@ -102,6 +102,8 @@ void trace_free(struct trace_req *t)
 		leg_release(&t->legs[i]);
 	free(t->legs);
 	json_decref(t->maps);
+	json_decref(t->answer);
+	free(t->answer_extra);
 	free(t->dry_msg);
 	json_decref(t->denials);
 	free(t->policy);
@@ -353,8 +355,51 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	return tg;
 }
 
+static void trace_durable(void *ud, int result, const char *err)
+{
+	struct trace_req *t = ud;
+	trace_after_fn after = t->after;
+
+	t->after = NULL;
+	if (result < 0)
+		log_error("audit %s: record not made durable: %s", t->audit_id, err ? err : tg_strerror(result));
+	after(t, result, err);
+}
+
+static int trace_audit_record(struct trace_req *t, const char *stage, int code, const char *message,
+			      const char *decision, const char *reason, const char *end_reason,
+			      bool wait, trace_after_fn after, char **ret_err);
+
+/* A record nobody waits for: a failed sync is still logged. */
+static void trace_unwaited(void *ud, int result, const char *err)
+{
+	char *audit_id = ud;
+
+	if (result < 0)
+		log_error("audit %s: record not made durable: %s", audit_id, err ? err : tg_strerror(result));
+	free(audit_id);
+}
+
 int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
 		const char *decision, const char *reason, const char *end_reason, char **ret_err)
+{
+	int r = trace_audit_record(t, stage, code, message, decision, reason, end_reason, true, NULL,
+				   ret_err);
+
+	return r < 0 ? r : 0;
+}
+
+int trace_audit_then(struct trace_req *t, const char *stage, int code, const char *message,
+		     const char *decision, const char *reason, const char *end_reason,
+		     trace_after_fn after, char **ret_err)
+{
+	return trace_audit_record(t, stage, code, message, decision, reason, end_reason, false, after,
+				  ret_err);
+}
+
+static int trace_audit_record(struct trace_req *t, const char *stage, int code, const char *message,
+			      const char *decision, const char *reason, const char *end_reason,
+			      bool wait, trace_after_fn after, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
 							      end_reason);
@@ -380,6 +425,7 @@ int trace_audit(struct trace_req *t, const char *stage, int code, const char *me
 		.reason = reason,
 		.tracegate = tg,
 	};
+	uint64_t reserve = UINT64_MAX;   /* the amount set by audit_log_set_reserve */
 	int r;
 
 	if (!tg)
@@ -388,7 +434,7 @@ int trace_audit(struct trace_req *t, const char *stage, int code, const char *me
 	 * one may only be counted, for a summary record. */
 	if (!t->have_user && !gw_refusals_admit(t->gw->refusals, t->peer, code, now_mono_ns(),
 						e.stage_ns))
-		return 0;
+		return 1;
 	ev = gw_event_build(&e);
 	if (!ev)
 		return -ENOMEM;
@@ -398,13 +444,22 @@ int trace_audit(struct trace_req *t, const char *stage, int code, const char *me
 	 * filesystem that fills up refuses new requests, never the end of a
 	 * trace that runs. */
 	if (!strcmp(stage, "ResponseStarted") && !strcmp(decision, "allow"))
-		r = audit_log_append_reserve(t->gw->audit, ev,
-					     (uint64_t)(t->gw->nsessions + 1) * AUDIT_COMPLETE_RESERVE, &err);
+		reserve = (uint64_t)(t->gw->nsessions + 1) * AUDIT_COMPLETE_RESERVE;
 	else if (!strcmp(stage, "ResponseComplete") && t->session_counted && t->gw->nsessions)
-		r = audit_log_append_reserve(t->gw->audit, ev,
-					     (uint64_t)(t->gw->nsessions - 1) * AUDIT_COMPLETE_RESERVE, &err);
-	else
-		r = audit_log_append(t->gw->audit, ev, &err);
+		reserve = (uint64_t)(t->gw->nsessions - 1) * AUDIT_COMPLETE_RESERVE;
+	if (wait) {
+		r = audit_log_append_reserve(t->gw->audit, ev, reserve, &err);
+	} else if (after) {
+		r = audit_log_write(t->gw->audit, ev, reserve, trace_durable, t, &err);
+		if (r >= 0)
+			t->after = after;
+	} else {
+		char *id = strdup(t->audit_id);
+
+		r = id ? audit_log_write(t->gw->audit, ev, reserve, trace_unwaited, id, &err) : -ENOMEM;
+		if (r < 0)
+			free(id);
+	}
 	if (r < 0) {
 		log_error("audit %s: cannot write record: %s", t->audit_id, err ? err : tg_strerror(r));
 		if (ret_err)
@@ -421,37 +476,84 @@ void trace_log(struct trace_req *t, int code, const char *extra)
 		 t->audit_id, extra ? " " : "", extra ? extra : "");
 }
 
-void trace_send_status(struct trace_req *t, json_t *status)
+/* Answers obj with code (500 when obj is NULL or cannot be serialized)
+ * and forgets the connection; the code sent. */
+static int trace_respond_json(struct trace_req *t, int code, json_t *obj)
 {
-	_cleanup_free_ char *text = status ? json_dumps(status, JSON_COMPACT) : NULL;
+	_cleanup_free_ char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
 	static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 				  "\"status\":\"Failure\",\"message\":\"out of memory\","
 				  "\"reason\":\"InternalError\",\"code\":500}";
-	int code = status ? (int)json_integer_value(json_object_get(status, "code")) : 500;
 
-	if (!t->conn)
-		return;
-	(void)http_conn_respond(t->conn, code, "application/json", hdrs, text ? text : oom,
-				text ? strlen(text) : strlen(oom));
+	if (!text)
+		code = 500;
+	if (t->conn)
+		(void)http_conn_respond(t->conn, code, "application/json", hdrs, text ? text : oom,
+					strlen(text ? text : oom));
 	t->conn = NULL;
+	return code;
+}
+
+void trace_send_status(struct trace_req *t, json_t *status)
+{
+	(void)trace_respond_json(t, status ? (int)json_integer_value(json_object_get(status, "code")) : 500,
+				 status);
 }
 
 /*
  * Refuses the request: one audit record (forbid, with the reason), then
  * the Status.  details is stolen.  t is freed.
  */
-void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details)
+/*
+ * Sends t->answer (t->answer_code) once its record's sync has returned,
+ * then frees t.  A success whose record did not reach the disk becomes
+ * a 503: nothing is answered as done that the log may not hold.  A
+ * refusal is sent either way (the record failing denies nothing more).
+ */
+static void trace_answer_after(struct trace_req *t, int result, const char *err)
 {
-	_cleanup_(json_decrefp) json_t *st = status_new(code, message, details);
+	int code = t->answer_code;
+
+	if (result < 0 && code < 400) {
+		_cleanup_free_ char *msg = NULL;
+
+		if (asprintf(&msg, "audit log unwritable: %s", err ? err : tg_strerror(result)) < 0)
+			msg = NULL;
+		json_decref(t->answer);
+		t->answer = status_new(503, msg ? msg : "audit log unwritable", NULL);
+		code = 503;
+	}
+	code = trace_respond_json(t, code, t->answer);
+	trace_log(t, code, t->answer_extra);
+	trace_free(t);
+}
+
+/* Records the stage's audit record, then answers (code, answer: stolen,
+ * extra for the log line) once the record is durable; t is freed. */
+static void trace_answer(struct trace_req *t, const char *stage, int code, const char *message,
+			 const char *decision, const char *reason, const char *end_reason,
+			 json_t *answer, const char *extra)
+{
 	int r;
 
-	r = trace_audit(t, "ResponseStarted", code, message, "forbid", message, NULL, NULL);
+	t->answer = answer;
+	t->answer_code = code;
+	t->answer_extra = extra ? strdup(extra) : NULL;
+	r = trace_audit_then(t, stage, code, message, decision, reason, end_reason, trace_answer_after,
+			     NULL);
+	if (r == 0)
+		return;
 	if (r < 0)
-		log_error("audit %s: refusal of %s %s not recorded", t->audit_id, t->method, t->uri);
-	trace_log(t, code, NULL);
-	trace_send_status(t, st);
-	trace_free(t);
+		log_error("audit %s: %s of %s %s not recorded", t->audit_id,
+			  code >= 400 ? "refusal" : "answer", t->method, t->uri);
+	trace_answer_after(t, r < 0 ? r : 0, NULL);
+}
+
+void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details)
+{
+	trace_answer(t, "ResponseStarted", code, message, "forbid", message, NULL,
+		     status_new(code, message, details), NULL);
 }
 
 void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
@@ -907,7 +1009,7 @@ static int trace_concurrency(struct trace_req *t)
 	uint64_t user = 0, ns = 0;
 
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
-		if (o == t || o->step != STEP_STREAM || o->route.dry_run)
+		if (o == t || !o->session_counted || o->route.dry_run)
 			continue;
 		if (!strcmp(o->route.ns, t->route.ns))
 			ns++;
@@ -937,6 +1039,46 @@ static int trace_concurrency(struct trace_req *t)
 		return -TG_ELIMIT;
 	}
 	return 0;
+}
+
+/* The allow record could not be written or synced: nothing starts. */
+static void trace_audit_failed(struct trace_req *t, int r, const char *aerr)
+{
+	_cleanup_free_ char *msg = NULL;
+	json_t *st;
+
+	if (asprintf(&msg, "audit log unwritable, the trace was not started: %s",
+		     aerr ? aerr : tg_strerror(r)) < 0)
+		msg = NULL;
+	st = status_new(503, msg ? msg : "audit log unwritable: the trace was not started", NULL);
+	trace_log(t, 503, "audit-failed");
+	trace_send_status(t, st);
+	json_decref(st);
+	trace_free(t);
+}
+
+static void trace_start_stream(struct trace_req *t);
+static void trace_finish_unstarted(struct trace_req *t, const char *reason);
+
+/* The allow record is durable: the trace starts, unless the client left
+ * or the gateway is stopping meanwhile (then its end is recorded). */
+static void trace_allowed(struct trace_req *t, int result, const char *err)
+{
+	if (result < 0) {
+		trace_audit_failed(t, result, err);
+		return;
+	}
+	t->step = STEP_STREAM;
+	if (!t->conn) {
+		trace_finish(t, "client");
+		return;
+	}
+	if (t->gw->stopping) {
+		/* a run or a dry run alike: not started (503), its end recorded */
+		trace_finish_unstarted(t, "stop");
+		return;
+	}
+	trace_start_stream(t);
 }
 
 void trace_step_decide(struct trace_req *t)
@@ -1003,24 +1145,18 @@ void trace_step_decide(struct trace_req *t)
 		return;
 	}
 	/* The record is on disk before anything starts; if it cannot be
-	 * written, nothing starts. */
-	r = trace_audit(t, "ResponseStarted", 200, NULL, "allow", t->policy, NULL, &aerr);
+	 * written, nothing starts.  The trace holds its slot while its record
+	 * waits for the sync (trace_allowed), so that the limits above count
+	 * it. */
+	r = trace_audit_then(t, "ResponseStarted", 200, NULL, "allow", t->policy, NULL, trace_allowed,
+			     &aerr);
 	if (r < 0) {
-		_cleanup_free_ char *msg = NULL;
-		json_t *st;
-
-		if (asprintf(&msg, "audit log unwritable, the trace was not started: %s",
-			     aerr ? aerr : tg_strerror(r)) < 0)
-			msg = NULL;
-		st = status_new(503, msg ? msg : "audit log unwritable: the trace was not started", NULL);
-
-		trace_log(t, 503, "audit-failed");
-		trace_send_status(t, st);
-		json_decref(st);
-		trace_free(t);
+		trace_audit_failed(t, r, aerr);
 		return;
 	}
-	trace_start_stream(t);
+	t->session_counted = true;
+	t->gw->nsessions++;
+	audit_log_set_reserve(t->gw->audit, (uint64_t)t->gw->nsessions * AUDIT_COMPLETE_RESERVE);
 }
 
 /* ---- streaming -------------------------------------------------------------------- */
@@ -1405,7 +1541,8 @@ static int leg_start(struct trace_req *t, struct leg *l)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)(t->duration + TRACE_RUNNER_GRACE_S));
 	ndjson_init(&l->split, cfg->limits.max_line_bytes);
 	buf_init(&l->errbody, TRACE_MAX_RUNNER_ERROR_BODY);
-	return httpc_start(t->gw->httpc, e, h, &leg_ops, l, &l->x);
+	return httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l,
+				 &l->x);
 }
 
 /*
@@ -1440,9 +1577,6 @@ static void trace_start_stream(struct trace_req *t)
 	int r;
 
 	t->step = STEP_STREAM;
-	t->session_counted = true;
-	t->gw->nsessions++;
-	audit_log_set_reserve(t->gw->audit, (uint64_t)t->gw->nsessions * AUDIT_COMPLETE_RESERVE);
 	t->maps = json_array();
 	/* One session per node, each with that node's pods (trace_resolved
 	 * found a runner for every node). */
@@ -1614,12 +1748,9 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 	else
 		json_decref(causes);
 	st = status_new((int)code, b.s, details);
-	if (trace_audit(t, "ResponseComplete", (int)code, b.s, "allow", t->policy, reason, NULL) < 0)
-		log_error("audit %s: end of trace not recorded", t->audit_id);
 	snprintf(extra, sizeof(extra), "end=%s events=0 drops=0 mapDrops=0 bytes=0", reason);
-	trace_log(t, (int)code, extra);
-	trace_send_status(t, st);
-	trace_free(t);
+	trace_answer(t, "ResponseComplete", (int)code, b.s, "allow", t->policy, reason, TAKE_PTR(st),
+		     extra);
 }
 
 /*
@@ -1633,8 +1764,6 @@ static void trace_finish_unstarted(struct trace_req *t, const char *reason)
 static void trace_finish_checked(struct trace_req *t, const char *reason)
 {
 	_cleanup_(json_decrefp) json_t *obj = NULL, *compiled = json_array();
-	_cleanup_free_ char *text = NULL;
-	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
 
 	for (size_t i = 0; i < t->nlegs; i++) {
 		struct leg *l = &t->legs[i];
@@ -1663,16 +1792,8 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			"policy", t->policy, "message", t->dry_msg ? t->dry_msg : "allowed", "policy",
 			t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
 			"limits", trace_limits_json(t), "compiled", compiled ? compiled : json_null());
-	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run", "dryRun",
-			NULL) < 0)
-		log_error("audit %s: end of dry run not recorded", t->audit_id);
-	text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	trace_log(t, 200, "dryRun");
-	if (t->conn)
-		(void)http_conn_respond(t->conn, 200, "application/json", hdrs, text ? text : "{}",
-					text ? strlen(text) : 2);
-	t->conn = NULL;
-	trace_free(t);
+	trace_answer(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run", "dryRun",
+		     obj ? TAKE_PTR(obj) : json_object(), "dryRun");
 }
 
 /*
@@ -1737,7 +1858,8 @@ void trace_finish(struct trace_req *t, const char *why)
 		(void)http_conn_stream_end(t->conn);
 		t->conn = NULL;
 	}
-	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", t->policy, reason, NULL) < 0)
+	/* the stream has ended already: nothing waits for this record's sync */
+	if (trace_audit_then(t, "ResponseComplete", 200, NULL, "allow", t->policy, reason, NULL, NULL) < 0)
 		log_error("audit %s: end of trace not recorded", t->audit_id);
 	snprintf(extra, sizeof(extra),
 		 "end=%s events=%" PRIu64 " drops=%" PRIu64 " mapDrops=%" PRIu64 " bytes=%" PRIu64, reason,
@@ -1794,6 +1916,8 @@ static void trace_on_close(void *ud)
 	struct trace_req *t = ud;
 
 	t->conn = NULL;
+	if (t->after)
+		return;   /* its record is being synced: the answer goes nowhere */
 	if (t->step == STEP_STREAM) {
 		if (!t->finishing && !t->client_left)
 			trace_client_left(t);
@@ -1804,8 +1928,8 @@ static void trace_on_close(void *ud)
 		t->kx = NULL;
 	}
 	/* Nothing ran and nobody is left to answer: still, one record. */
-	if (trace_audit(t, "ResponseStarted", 0, NULL, "forbid",
-			"client closed the connection before the decision", NULL, NULL) < 0)
+	if (trace_audit_then(t, "ResponseStarted", 0, NULL, "forbid",
+			     "client closed the connection before the decision", NULL, NULL, NULL) < 0)
 		log_error("audit %s: abandoned request not recorded", t->audit_id);
 	trace_log(t, 0, "client-gone");
 	trace_free(t);
@@ -1898,9 +2022,12 @@ void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *
 
 void trace_stop_all(struct gateway *gw)
 {
-	while (gw->reqs) {
-		struct trace_req *t = gw->reqs;
+	struct trace_req *t, *next;
 
+	for (t = gw->reqs; t; t = next) {
+		next = t->next;
+		if (t->after)
+			continue;   /* its record's sync ends it (trace_allowed sees stopping) */
 		if (t->step == STEP_STREAM)
 			trace_finish(t, t->client_left ? "client" : "stop");
 		else

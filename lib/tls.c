@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 #include "lib/buf.h"
 #include "lib/cleanup-ssl.h"
@@ -81,6 +83,38 @@ static int tls_verify_cn_cb(int ok, X509_STORE_CTX *xs)
 	return ok;
 }
 
+/*
+ * A client that connects again (the gateway to a runner: one connection
+ * per session) resumes its TLS session from a ticket instead of a full
+ * handshake (no certificate signatures to make or check).  A resumed
+ * session carries the client certificate verified when it was made; the
+ * ticket is sealed with this context's key, so only a session that this
+ * server established with a verified client resumes.  The session id
+ * context names what was verified (the CA file and the required CN): a
+ * session made under other requirements is not resumed, and without one
+ * OpenSSL refuses any resumption where client certificates are required.
+ * Sessions live TLS_SESSION_LIFETIME_S.
+ */
+static int tls_session_resumption(SSL_CTX *ctx, const struct tls_opts *o)
+{
+	struct buf what = BUF_INIT(8192);
+	unsigned char sid[SHA256_DIGEST_LENGTH];
+	unsigned int len = 0;
+	int r;
+
+	r = buf_printf(&what, "tracegate-tls-v1\n%s\n%s", o->ca_file ? o->ca_file : "",
+		       o->require_cn ? o->require_cn : "");
+	if (r >= 0 && EVP_Digest(what.s, what.len, sid, &len, EVP_sha256(), NULL) != 1)
+		r = -EINVAL;
+	buf_release(&what);
+	if (r < 0)
+		return r;
+	if (SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid)) != 1)
+		return -EINVAL;
+	SSL_CTX_set_timeout(ctx, TLS_SESSION_LIFETIME_S);
+	return 0;
+}
+
 int tls_server_ctx_new(const struct tls_opts *o, SSL_CTX **ret, char **ret_err)
 {
 	_cleanup_(SSL_CTX_freep) SSL_CTX *ctx = NULL;
@@ -108,6 +142,9 @@ int tls_server_ctx_new(const struct tls_opts *o, SSL_CTX **ret, char **ret_err)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 				   tls_verify_cn_cb);
 	}
+	r = tls_session_resumption(ctx, o);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(ctx);
 	return 0;
 }

@@ -20,6 +20,10 @@ struct tls_opts {
 				  * this (NULL: any cert from ca_file) */
 };
 
+/* A server context resumes the TLS sessions it made (tickets) for this
+ * long; a full handshake checks the client certificate again after. */
+#define TLS_SESSION_LIFETIME_S 300
+
 int tls_server_ctx_new(const struct tls_opts *opts, SSL_CTX **ret, char **ret_err);
 int tls_client_ctx_new(const struct tls_opts *opts, SSL_CTX **ret, char **ret_err);
 /* The last OpenSSL error queue entries as one string (caller frees). */

@@ -44,6 +44,7 @@
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "runner/commands.h"
+#include "runner/guard.h"
 #include "runner/jail.h"
 #include "runner/scope.h"
 #include "runner/session.h"
@@ -123,6 +124,7 @@ struct serve {
 	unsigned nends;
 	struct session_config scfg;
 	char *tracefs;              /* for the named uprobes a session leaves (uprobe-attach.h) */
+	uint64_t tls_full, tls_resumed;   /* handshakes completed */
 };
 
 enum pstate { P_HEAD, P_BODY, P_DONE };
@@ -664,6 +666,12 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 		p->handshaking = false;
 		evtimer_add(p->deadline, &tv);
+		/* a resumed session (a ticket of ours) skips the certificate
+		 * exchange: the gateway reconnecting for its next session */
+		if (SSL_session_reused(bufferevent_openssl_get_ssl(bev)))
+			p->sv->tls_resumed++;
+		else
+			p->sv->tls_full++;
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -825,7 +833,9 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		reap_children(sv);
 		return;
 	}
-	log_info("signal %d: stopping; %u sessions end", (int)sig, sv->nsessions);
+	log_info("signal %d: stopping; %u sessions end; TLS handshakes since the start: %llu full, %llu resumed",
+		 (int)sig, sv->nsessions, (unsigned long long)sv->tls_full,
+		 (unsigned long long)sv->tls_resumed);
 	event_base_loopbreak(sv->base);
 }
 
@@ -1041,6 +1051,18 @@ int cmd_serve(int argc, char **argv)
 	if (r < 0) {
 		log_error("%s", err ? err : tg_strerror(r));
 		return 1;
+	}
+	{
+		/* the kernel's layout for the interrupt check, read from its
+		 * BTF once here: every session child inherits it instead of
+		 * parsing 5 MiB of BTF again (a failure is each session's own,
+		 * and names the cause there) */
+		struct guard_kernel k;
+
+		if (guard_kernel_layout(NULL, &k, &err) < 0) {
+			log_warn("%s", err ? err : "kernel BTF: cannot read");
+			free(TAKE_PTR(err));
+		}
 	}
 	/* named uprobes of sessions that died with the previous runner */
 	if (tracefs_find(&sv.tracefs, &err) == 0)

@@ -2,9 +2,12 @@
 /* The clang driver and the object cache (see compile.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -284,6 +287,37 @@ void compile_memo_store(const struct compile_opts *o, const char memo[65], const
 	if (asprintf(&mpath, "%s/%s.m", dir, memo) < 0)
 		return;
 	cache_store(dir, mpath, res->hash, 64);
+}
+
+int compile_memo_lock(const struct compile_opts *o, const char memo[65], int stop_fd, uint64_t max_ms)
+{
+	const char *dir = o->cache_dir ? o->cache_dir : COMPILE_DEFAULT_CACHE;
+	_cleanup_free_ char *lpath = NULL;
+	uint64_t until = now_mono_ns() + max_ms * 1000000ull;
+	int fd;
+
+	if (!is_hash(memo, strlen(memo)) || !cache_usable(dir))
+		return -ENOENT;
+	if (asprintf(&lpath, "%s/%s.lock", dir, memo) < 0)
+		return -ENOMEM;
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	/* polled, so that a session stopped meanwhile stops waiting too */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct pollfd p = { .fd = stop_fd, .events = POLLIN };
+		int e = errno;
+
+		if (e != EWOULDBLOCK || now_mono_ns() >= until) {
+			close(fd);
+			return e == EWOULDBLOCK ? -ETIMEDOUT : -e;
+		}
+		if (poll(&p, stop_fd >= 0 ? 1 : 0, 5) > 0) {
+			close(fd);
+			return -ECANCELED;
+		}
+	}
+	return fd;
 }
 
 int compile_bpf(const char *src, size_t len, const char *cache_dir, struct compile_result *res,

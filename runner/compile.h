@@ -53,6 +53,14 @@ int compile_bpf_opts(const struct compile_opts *o, const char *src, size_t len,
  * time. */
 int compile_memo_lookup(const struct compile_opts *o, const char memo[65], struct compile_result *res);
 void compile_memo_store(const struct compile_opts *o, const char memo[65], const struct compile_result *res);
+/* One compile of a program at a time: sessions that start together with
+ * the same program (a burst of one tenant's traces, a cold cache) wait
+ * for the first one's compile and take its object from the cache,
+ * instead of each running code generation and clang.  Takes an exclusive
+ * lock on MEMO.lock in the cache directory: the descriptor (close it
+ * after compile_memo_store), -ECANCELED when stop_fd became readable,
+ * -ETIMEDOUT after max_ms (then compile without it), -errno. */
+int compile_memo_lock(const struct compile_opts *o, const char memo[65], int stop_fd, uint64_t max_ms);
 
 /* What besides the source makes an object differ (clang, kernel BTF,
  * libbpf's usdt header), as text; for keys that must change with it. */

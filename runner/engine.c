@@ -1368,6 +1368,7 @@ int engine_compile(struct engine_prog *p, struct compile_result *ret, char **ret
 	struct jail_status st;
 	char memo[65];
 	bool memo_ok;
+	_cleanup_close_ int lock = -1;
 	int code = 0, r;
 
 	*ret_err = NULL;
@@ -1386,6 +1387,15 @@ int engine_compile(struct engine_prog *p, struct compile_result *ret, char **ret
 	memo_ok = memo_key(p, memo) == 0;
 	if (memo_ok && compile_memo_lookup(&co, memo, ret) == 0)
 		return 0;
+	if (memo_ok) {
+		/* another session may be compiling the same program: wait for
+		 * it (at most one compile's time) and take its object */
+		lock = compile_memo_lock(&co, memo, jo.cancel_fd, jo.lim.wall_ms + 1000);
+		if (lock == -ECANCELED)
+			return tg_fail(ret_err, -ECANCELED, "compile: the session was stopped");
+		if (lock >= 0 && compile_memo_lookup(&co, memo, ret) == 0)
+			return 0;
+	}
 	r = jail_call(&jo, generate_jailed, p, CG_MAX_SOURCE + 1, &src, &code, &st, ret_err);
 	if (r < 0)
 		return r;

@@ -72,7 +72,30 @@ static int percpu_off(const struct btf *btf, const char *name, const char *membe
 	return -ENOENT;
 }
 
+/* The running kernel's layout, found once per process: its BTF does not
+ * change until a reboot, and parsing it (about 5 MiB) cost every session
+ * child 10-20 ms.  The runner finds it before it forks any session
+ * (guard_kernel_layout_warm), so the children inherit it. */
+static struct guard_kernel guard_kernel_cached;
+
+static int kernel_layout_parse(const char *btf_path, struct guard_kernel *ret, char **ret_err);
+
 int guard_kernel_layout(const char *btf_path, struct guard_kernel *ret, char **ret_err)
+{
+	int r;
+
+	if (btf_path)
+		return kernel_layout_parse(btf_path, ret, ret_err);
+	if (!guard_kernel_cached.thread_size) {
+		r = kernel_layout_parse(NULL, &guard_kernel_cached, ret_err);
+		if (r < 0)
+			return r;
+	}
+	*ret = guard_kernel_cached;
+	return 0;
+}
+
+static int kernel_layout_parse(const char *btf_path, struct guard_kernel *ret, char **ret_err)
 {
 	static const struct { const char *name; int kind; } types[] = {
 		{ "irq_stack", BTF_KIND_STRUCT },

@@ -48,6 +48,8 @@ struct guard_kernel {
 	uint64_t pc_off;
 };
 
+/* btf_path NULL: the running kernel's, parsed once per process (a
+ * process that forks sessions calls this first, so they inherit it). */
 int guard_kernel_layout(const char *btf_path, struct guard_kernel *ret, char **ret_err);
 
 /* Under a scope: -TG_EPOLICY with diag at the first builtin, function or

@@ -573,6 +573,14 @@ static int attach_prog(struct loader *l, const struct plan *pl, const struct pla
 			r = attach_tp(l, prog, pl->tracefs, pp->tps[i], i);
 			if (r == -ENOMEM || r == -ECANCELED)
 				return r;
+			if (r == -E2BIG) {
+				/* the kernel's bound (BPF_TRACE_MAX_PROGS), for bpftrace alike */
+				r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: the kernel allows at most 64 BPF programs on one tracepoint and other traces hold them all (try again when some end), skipped",
+					  pp->tps[i]);
+				if (r < 0)
+					return r;
+				continue;
+			}
 			if (r < 0) {
 				r = warnf(warn, ctx, "probe \"tracepoint:%s\": cannot attach: %s, skipped",
 					  pp->tps[i], strerror(-r));

@@ -364,12 +364,14 @@ kubesim_stop() {
 	wait "$TG_KUBESIM_PID" 2>/dev/null
 }
 
+# TG_RUNNER_ARGS: more options for the runner (e.g. "--max-sessions 128")
 runner_start() {
+	# shellcheck disable=SC2086 # options, split on purpose
 	tracegate-runner serve --listen "127.0.0.1:$TG_RUNNER_PORT" \
 		--cert "$TG_CERTS/runner.crt" --key "$TG_CERTS/runner.key" \
 		--client-ca "$TG_CERTS/ca.crt" --client-cn tracegate-gateway \
 		--node node-1 --cgroup-root "$TG_CGROOT_REL" \
-		--cache-dir "$TG_WORK/cache" 2>>"$TG_WORK/runner.log" &
+		--cache-dir "$TG_WORK/cache" ${TG_RUNNER_ARGS:-} 2>>"$TG_WORK/runner.log" &
 	TG_RUNNER_PID=$!
 	TG_PIDS+=("$TG_RUNNER_PID")
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TG_RUNNER_PORT" || {

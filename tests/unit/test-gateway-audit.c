@@ -2,10 +2,12 @@
 /* The audit log: chain, HMAC, rotation, durability, concurrency, verify. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -595,11 +597,30 @@ static void test_record_limit(void **state)
 	assert_int_equal(st.st_size, 0);
 }
 
+/* The file may not grow past size: a short or failed write (SIGXFSZ
+ * ignored, so write() returns what it could). */
+static void fsize_limit(struct rlimit *old, rlim_t size)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, old);
+	lim = *old;
+	lim.rlim_cur = size;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void fsize_unlimit(const struct rlimit *old)
+{
+	setrlimit(RLIMIT_FSIZE, old);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 static void test_failed_write_is_an_error(void **state)
 {
 	struct fx *f = *state;
 	struct audit_log *log = NULL;
-	struct rlimit old, lim;
+	struct rlimit old;
 	char *err = NULL;
 	struct stat st;
 	json_t *ev;
@@ -609,15 +630,10 @@ static void test_failed_write_is_an_error(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
 	/* the file may not grow by a whole record: a short or failed write */
-	signal(SIGXFSZ, SIG_IGN);
-	getrlimit(RLIMIT_FSIZE, &old);
-	lim = old;
-	lim.rlim_cur = (rlim_t)st.st_size + 100;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fsize_limit(&old, (rlim_t)st.st_size + 100);
 	ev = event(3);
 	r = audit_log_append(log, ev, &err);
-	setrlimit(RLIMIT_FSIZE, &old);
-	signal(SIGXFSZ, SIG_DFL);
+	fsize_unlimit(&old);
 	assert_true(r < 0);
 	assert_non_null(strstr(err, "audit log"));
 	free(err);
@@ -694,6 +710,168 @@ static void test_concurrent_appends_serialize(void **state)
 	assert_int_equal(audit_key_load(f->key, &key, &keylen, &err), 0);
 	assert_int_equal(verify1(f->path, key, keylen, &res), 0);
 	assert_int_equal(res.records, THREADS * PER_THREAD);
+	audit_verify_result_release(&res);
+}
+
+/* --- group commit ------------------------------------------------------------- */
+
+struct gc_seen {
+	int calls;
+	int failures;
+	long last_seq;
+	bool in_order;
+};
+
+struct gc_rec {
+	struct gc_seen *seen;
+	long seq;
+};
+
+static void gc_done(void *ud, int result, const char *err)
+{
+	struct gc_rec *rec = ud;
+
+	rec->seen->calls++;
+	if (result < 0 || err)
+		rec->seen->failures++;
+	if (rec->seq <= rec->seen->last_seq)
+		rec->seen->in_order = false;
+	rec->seen->last_seq = rec->seq;
+}
+
+static void gc_wait_all(struct audit_log *log, int efd, struct gc_seen *seen, int want)
+{
+	for (int spins = 0; seen->calls < want && spins < 3000; spins++) {
+		struct pollfd p = { .fd = efd, .events = POLLIN };
+
+		(void)poll(&p, 1, 10);
+		(void)audit_log_dispatch(log);
+	}
+	assert_int_equal(seen->calls, want);
+}
+
+/* Records written without waiting: each done comes once, in seq order,
+ * only from dispatch; the chain holds across rotations (each rotation
+ * syncs the file it leaves); the log verifies with its HMACs. */
+static void test_group_commit(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o), .key_file = f->key, .rotate_bytes = 8192,
+				.keep_files = 100 };
+	struct gc_seen seen = { .in_order = true };
+	struct gc_rec recs[300];
+	struct audit_log *log = NULL;
+	_cleanup_free_ unsigned char *key = NULL;
+	const char *files[100];
+	char names[100][160];
+	size_t nfiles = 0, keylen;
+	char *err = NULL;
+	int efd = -1;
+
+	write_log(f->path, &o, 1, 3);
+	assert_int_equal(audit_log_open(f->path, &o, &log, &err), 0);
+	/* not started: refused, nothing written */
+	{
+		json_t *ev = event(99);
+
+		assert_int_equal(audit_log_write(log, ev, 0, gc_done, &recs[0], &err), -EINVAL);
+		free(err);
+		err = NULL;
+		json_decref(ev);
+	}
+	assert_int_equal(audit_log_group_start(log, &efd, &err), 0);
+	assert_true(efd >= 0);
+	for (int i = 0; i < 300; i++) {
+		json_t *ev = event(4 + i);
+
+		recs[i] = (struct gc_rec){ .seen = &seen };
+		assert_int_equal(audit_log_write(log, ev, 0, i % 5 ? gc_done : NULL, &recs[i], &err), 0);
+		recs[i].seq = (long)json_integer_value(json_object_get(ev, "seq"));
+		assert_int_equal(recs[i].seq, 4 + i);
+		json_decref(ev);
+		/* never from inside the write */
+		assert_true(seen.calls <= i);
+		if (i % 50 == 49)
+			(void)audit_log_dispatch(log);
+	}
+	gc_wait_all(log, efd, &seen, 240);
+	assert_int_equal(seen.failures, 0);
+	assert_true(seen.in_order);
+	/* the blocking append still works beside it, and chains on */
+	{
+		json_t *ev = event(304);
+
+		assert_int_equal(audit_log_append(log, ev, &err), 0);
+		assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 304);
+		json_decref(ev);
+	}
+	audit_log_close(log);
+
+	for (unsigned i = 99; i >= 1; i--) {
+		struct stat st;
+
+		snprintf(names[nfiles], sizeof(names[0]), "%s.%u", f->path, i);
+		if (stat(names[nfiles], &st) == 0) {
+			files[nfiles] = names[nfiles];
+			nfiles++;
+		}
+	}
+	assert_true(nfiles >= 3);   /* rotated several times */
+	files[nfiles++] = f->path;
+	assert_int_equal(audit_key_load(f->key, &key, &keylen, &err), 0);
+	{
+		struct audit_verify_opts vo = { .sz = sizeof(vo), .key = key, .keylen = keylen };
+		struct audit_verify_result res = { 0 };
+
+		assert_int_equal(audit_verify(files, nfiles, &vo, &res), 0);
+		assert_int_equal(res.records, 304);
+		audit_verify_result_release(&res);
+	}
+}
+
+/* A write that cannot be whole, in group commit: refused at once, rolled
+ * back, its done never called; the next record chains on and is synced;
+ * flush waits for the last sync and dispatches it. */
+static void test_group_commit_short_write(void **state)
+{
+	struct fx *f = *state;
+	struct gc_seen seen = { .in_order = true };
+	struct gc_rec recs[3];
+	struct audit_log *log = NULL;
+	struct rlimit old;
+	struct audit_verify_result res;
+	char *err = NULL;
+	struct stat st, st2;
+	json_t *ev;
+	int efd, r;
+
+	write_log(f->path, NULL, 1, 2);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(audit_log_open(f->path, NULL, &log, &err), 0);
+	assert_int_equal(audit_log_group_start(log, &efd, &err), 0);
+	for (int i = 0; i < 3; i++)
+		recs[i] = (struct gc_rec){ .seen = &seen, .seq = i + 1 };
+	fsize_limit(&old, (rlim_t)st.st_size + 100);
+	ev = event(3);
+	r = audit_log_write(log, ev, 0, gc_done, &recs[0], &err);
+	fsize_unlimit(&old);
+	assert_true(r < 0);
+	assert_non_null(strstr(err, "short write"));
+	free(err);
+	err = NULL;
+	assert_int_equal(stat(f->path, &st2), 0);
+	assert_int_equal(st2.st_size, st.st_size);
+	assert_int_equal(audit_log_write(log, ev, 0, gc_done, &recs[1], &err), 0);
+	json_decref(ev);
+	ev = event(4);
+	assert_int_equal(audit_log_write(log, ev, 0, gc_done, &recs[2], &err), 0);
+	json_decref(ev);
+	assert_int_equal(audit_log_flush(log), 2);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(seen.failures, 0);
+	audit_log_close(log);
+	assert_int_equal(verify1(f->path, NULL, 0, &res), 0);
+	assert_int_equal(res.records, 4);
 	audit_verify_result_release(&res);
 }
 
@@ -883,6 +1061,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_write_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends_serialize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit_short_write, setup, teardown),
 		cmocka_unit_test(test_files_order),
 		cmocka_unit_test_setup_teardown(test_recover_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_verify_and_query, setup, teardown),

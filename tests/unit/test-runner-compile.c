@@ -826,6 +826,46 @@ static void mode_off_and_env(void **state)
 	free(err);
 }
 
+/* One compile of a program at a time: a second taker of the same memo's
+ * lock waits (bounded), stops when its session stops, and gets the lock
+ * once the first lets go; another program's lock is independent. */
+static void memo_lock_single_flight(void **state)
+{
+	struct compile_opts co = { .sz = sizeof(co), .cache_dir = cache_dir };
+	const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	int first, other, again, stop[2];
+	uint64_t t0;
+
+	(void)state;
+	first = compile_memo_lock(&co, a, -1, 1000);
+	assert_true(first >= 0);
+	/* flock is per open file: a second open in this process conflicts as
+	 * a second session's would */
+	t0 = now_mono_ns();
+	assert_int_equal(compile_memo_lock(&co, a, -1, 100), -ETIMEDOUT);
+	assert_true(now_mono_ns() - t0 >= 100000000ull);
+	assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
+	assert_int_equal(write(stop[1], "x", 1), 1);
+	assert_int_equal(compile_memo_lock(&co, a, stop[0], 10000), -ECANCELED);
+	close(stop[0]);
+	close(stop[1]);
+	other = compile_memo_lock(&co, b, -1, 100);
+	assert_true(other >= 0);
+	close(first);
+	again = compile_memo_lock(&co, a, -1, 100);
+	assert_true(again >= 0);
+	close(again);
+	close(other);
+	{
+		char bad[65];
+
+		memset(bad, 'g', 64);   /* not hex */
+		bad[64] = '\0';
+		assert_int_equal(compile_memo_lock(&co, bad, -1, 100), -ENOENT);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -863,6 +903,7 @@ int main(void)
 		cmocka_unit_test(engine_compile_step),
 		cmocka_unit_test(cache_is_ours),
 		cmocka_unit_test(mode_off_and_env),
+		cmocka_unit_test(memo_lock_single_flight),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
