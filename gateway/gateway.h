@@ -21,6 +21,7 @@ struct kube_sar_cache;
 struct gw_policies;
 struct gw_refusals;
 struct gw_recover;
+struct gw_frontproxy;
 
 struct gateway {
 	struct event_base *base;
@@ -36,6 +37,7 @@ struct gateway {
 	struct trace_req *reqs;       /* every trace request in flight */
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */
+	struct gw_frontproxy *frontproxy; /* request-header settings (aggregated mode), or NULL */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
 	bool stopping;
 };
