@@ -389,9 +389,21 @@ static int verify_peer(const struct fp_settings *s, SSL *ssl, const char *hdr, c
 	return 0;
 }
 
+static bool utf8_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_valid_len((const unsigned char *)s + i, n - i)))
+			return false;
+	return true;
+}
+
+/* A user, uid, group or extra value: it goes into SubjectAccessReviews and
+ * the audit log as a JSON string. */
 static bool value_ok(const char *v)
 {
-	return *v && strlen(v) <= KUBE_MAX_NAME_LEN;
+	return *v && strlen(v) <= KUBE_MAX_NAME_LEN && utf8_ok(v);
 }
 
 static int extra_add(json_t *extra, const char *key, const char *value)
@@ -427,8 +439,8 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 		for (size_t i = 0; i < req->nheaders && !u->username; i++)
 			if (!strcasecmp(req->headers[i].name, *h) && *req->headers[i].value) {
 				if (!value_ok(req->headers[i].value))
-					return refuse(ret_err, "header \"%s\": longer than %u bytes", *h,
-						      KUBE_MAX_NAME_LEN);
+					return refuse(ret_err, "header \"%s\": not UTF-8 or longer than %u bytes",
+						      *h, KUBE_MAX_NAME_LEN);
 				u->username = strdup(req->headers[i].value);
 				if (!u->username)
 					return -ENOMEM;
@@ -440,8 +452,8 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 		for (size_t i = 0; i < req->nheaders && !u->uid; i++)
 			if (!strcasecmp(req->headers[i].name, *h) && *req->headers[i].value) {
 				if (!value_ok(req->headers[i].value))
-					return refuse(ret_err, "header \"%s\": longer than %u bytes", *h,
-						      KUBE_MAX_NAME_LEN);
+					return refuse(ret_err, "header \"%s\": not UTF-8 or longer than %u bytes",
+						      *h, KUBE_MAX_NAME_LEN);
 				u->uid = strdup(req->headers[i].value);
 				if (!u->uid)
 					return -ENOMEM;
@@ -454,8 +466,8 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 			if (strcasecmp(req->headers[i].name, *h))
 				continue;
 			if (!value_ok(v))
-				return refuse(ret_err, "header \"%s\": empty or longer than %u bytes", *h,
-					      KUBE_MAX_NAME_LEN);
+				return refuse(ret_err, "header \"%s\": empty, not UTF-8 or longer than %u bytes",
+					      *h, KUBE_MAX_NAME_LEN);
 			if (ngroups >= KUBE_MAX_GROUPS)
 				return refuse(ret_err, "header \"%s\": more than %d groups", *h,
 					      KUBE_MAX_GROUPS);
@@ -485,11 +497,9 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 			key = fp_unescape_key(low, strlen(low));
 			if (!key)
 				return -ENOMEM;
-			if (!*key || strlen(key) > KUBE_MAX_NAME_LEN ||
-			    strlen(req->headers[i].value) > KUBE_MAX_NAME_LEN ||
-			    utf8_valid_len((const unsigned char *)key, strlen(key)) != strlen(key))
-				return refuse(ret_err, "header \"%s\": the extra key is empty, too long or "
-						       "not UTF-8, or the value is longer than %u bytes",
+			if (!value_ok(key) || !value_ok(req->headers[i].value))
+				return refuse(ret_err, "header \"%s\": the extra key or the value is empty, "
+						       "not UTF-8 or longer than %u bytes",
 					      n, KUBE_MAX_NAME_LEN);
 			r = extra_add(extra, key, req->headers[i].value);
 			if (r == -E2BIG)

@@ -252,8 +252,37 @@ stack_start() {
 	gateway_start || return 1
 	pods_start || return 1
 	kubeconfig_write
-	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	if [ -n "${TG_AGGREGATED:-}" ]; then
+		# kubectl trace reaches the gateway through kubesim's aggregator:
+		# nothing but the kubeconfig
+		unset TRACEGATE_URL TRACEGATE_CA
+	else
+		export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	fi
 	export KUBECONFIG=$TG_WORK/kubeconfig
+}
+
+# TG_AGGREGATED=1 before stack_start: kubesim aggregates tracegate.dev (the
+# APIService of rbac/manifests/50-apiservice.yaml, its caBundle the test CA,
+# Service tracegate/tracegate at the gateway's address), authenticates users
+# by client certificate (users-ca) and publishes the front-proxy CA in the
+# extension-apiserver-authentication ConfigMap, which the gateway reads
+# (requestHeader); the kubeconfig gains alice-cert and bob-cert, users with
+# a client certificate only.  TRACEGATE_URL is not set.
+aggregated_kubesim_args() {
+	local ca
+	ca=$(base64 -w0 <"$TG_CERTS/ca.crt")
+	sed "s|caBundle: \"\"|caBundle: $ca|" "$TG_TOP/rbac/manifests/50-apiservice.yaml" \
+		>"$TG_WORK/apiservice.yaml"
+	TG_AGG_ARGS=(--objects "$TG_WORK/apiservice.yaml"
+		--client-ca "$TG_CERTS/users-ca.crt"
+		--requestheader-client-ca "$TG_WORK/front-proxy-ca.crt"
+		--requestheader-allowed-names front-proxy-client
+		--proxy-client-cert "$TG_CERTS/front-proxy-client.crt"
+		--proxy-client-key "$TG_CERTS/front-proxy-client.key"
+		--service-endpoint "tracegate/tracegate=$TG_GATEWAY")
+	# a copy: a test may rotate it (and SIGHUP kubesim)
+	cp "$TG_CERTS/front-proxy-ca.crt" "$TG_WORK/front-proxy-ca.crt"
 }
 
 # A ServiceAccount tenant of team-a (system:serviceaccount:team-a:debugger,
@@ -292,11 +321,13 @@ kubesim_start() {
 		tokens=$TG_WORK/tokens-extra.yaml
 	fi
 	[ -n "${TG_EXTRA_RBAC:-}" ] && extra+=(--rbac "$TG_EXTRA_RBAC")
+	TG_AGG_ARGS=()
+	[ -n "${TG_AGGREGATED:-}" ] && aggregated_kubesim_args
 	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
 		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
 		--tokens "$tokens" \
 		--objects "$TG_FIXTURES/objects" \
-		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" "${extra[@]}" \
+		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" "${extra[@]}" "${TG_AGG_ARGS[@]}" \
 		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
 	TG_KUBESIM_PID=$!
 	TG_PIDS+=("$TG_KUBESIM_PID")
@@ -323,6 +354,9 @@ runner_start() {
 }
 
 gateway_start() {
+	local rh=
+	# aggregated: the front-proxy settings from kubesim's ConfigMap, polled each second
+	[ -n "${TG_AGGREGATED:-}" ] && rh='"requestHeader":{"pollSeconds":1},'
 	fixture_token tracegate >"$TG_WORK/sa.token"
 	TG_AUDIT=$TG_WORK/audit.log
 	cat >"$TG_WORK/gateway.json" <<EOF
@@ -333,6 +367,7 @@ gateway_start() {
  "runners":{"node-1":{"url":"$TG_RUNNER_URL"}},
  "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
  "audit":{"path":"$TG_AUDIT"},
+ $rh
  "policies":"${TG_POLICIES:-$TG_TOP/policy/presets}"}
 EOF
 	tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
@@ -410,8 +445,14 @@ kubeconfig_write() {
 		echo "- name: mallory"
 		echo "  user:"
 		echo "    token: not-a-valid-token"
+		for u in alice bob; do
+			echo "- name: $u-cert"
+			echo "  user:"
+			echo "    client-certificate: $TG_CERTS/user-$u.crt"
+			echo "    client-key: $TG_CERTS/user-$u.key"
+		done
 		echo "contexts:"
-		for u in alice bob carol mallory; do
+		for u in alice bob carol mallory alice-cert bob-cert; do
 			echo "- name: $u"
 			echo "  context:"
 			echo "    cluster: sim"
