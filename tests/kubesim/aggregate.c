@@ -373,6 +373,11 @@ struct agg_call {
 	struct evhttp_request *out;
 	char *method, *path, *user;
 	bool started;                       /* the reply to the user has begun */
+	bool whole;                         /* the backend's answer has a Content-Length:
+					       collected, then answered whole */
+	struct evbuffer *body;              /* what is collected */
+	struct event *ending;               /* the end of a relayed stream, once flushed */
+	int empty_polls;
 	int code;
 };
 
@@ -395,14 +400,25 @@ static void backend_free_cb(evutil_socket_t fd, short what, void *ud)
 	evhttp_connection_free(ud);
 }
 
+/* The user's request is answered: evhttp frees it (and may keep its
+ * connection for the next request), so our close callback goes first. */
+static void user_release(struct agg_call *k)
+{
+	evhttp_connection_set_closecb(evhttp_request_get_connection(k->in), NULL, NULL);
+}
+
 static void call_free(struct agg_call *k)
 {
 	if (k->in)
-		evhttp_connection_set_closecb(evhttp_request_get_connection(k->in), NULL, NULL);
+		user_release(k);
 	/* not from inside the backend connection's own callback */
 	if (k->backend && event_base_once(k->a->base, -1, EV_TIMEOUT, backend_free_cb, k->backend,
 					  &(struct timeval){ 0 }) < 0)
 		fprintf(stderr, "kubesim: a backend connection leaks\n");
+	if (k->body)
+		evbuffer_free(k->body);
+	if (k->ending)
+		event_free(k->ending);
 	free(k->method);
 	free(k->path);
 	free(k->user);
@@ -442,6 +458,8 @@ static void user_closed(struct evhttp_connection *conn, void *ud)
 
 	(void)conn;
 	k->in = NULL;
+	if (k->ending)
+		return;   /* stream_end_poll frees it */
 	if (k->out) {
 		evhttp_cancel_request(k->out);
 		k->out = NULL;
@@ -468,9 +486,13 @@ static int backend_headers(struct evhttp_request *out, void *ud)
 			evhttp_add_header(dst, *h, v);
 	}
 	k->code = evhttp_request_get_response_code(out);
-	evhttp_send_reply_start(k->in, k->code, evhttp_request_get_response_code_line(out));
 	k->started = true;
 	call_log(k, k->code, NULL);
+	/* a whole answer stays whole; a stream (chunked) is relayed as it comes */
+	k->whole = evhttp_find_header(src, "Content-Length") != NULL;
+	if (k->whole)
+		return (k->body = evbuffer_new()) ? 0 : -1;
+	evhttp_send_reply_start(k->in, k->code, evhttp_request_get_response_code_line(out));
 	return 0;
 }
 
@@ -479,9 +501,59 @@ static void backend_chunk(struct evhttp_request *out, void *ud)
 	struct agg_call *k = ud;
 	struct evbuffer *b = evhttp_request_get_input_buffer(out);
 
-	if (k->in && k->started && evbuffer_get_length(b))
+	if (k->in && k->whole)
+		evbuffer_add_buffer(k->body, b);
+	else if (k->in && k->started && evbuffer_get_length(b))
 		evhttp_send_reply_chunk(k->in, b);
 	evbuffer_drain(b, evbuffer_get_length(b));
+}
+
+/*
+ * The end of a relayed stream.  bufferevent_openssl runs its write callback
+ * deferred, and evhttp's write callback calls the connection's completion
+ * without looking at the output: evhttp_send_reply_end() right after the
+ * output drained (its callback still queued) would complete the response
+ * with the last chunk unwritten, and evhttp would then wait for the next
+ * request with writing off: the user would never see the end.  So the end
+ * waits until the output has been seen empty at two polls, one loop
+ * iteration apart at least, when any queued write callback has run.
+ */
+#define AGG_END_POLL_MS 5
+
+static void stream_end_poll(evutil_socket_t fd, short what, void *ud)
+{
+	struct agg_call *k = ud;
+	struct bufferevent *bev;
+
+	(void)fd;
+	(void)what;
+	if (!k->in) {
+		call_free(k);
+		return;
+	}
+	bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(k->in));
+	k->empty_polls = evbuffer_get_length(bufferevent_get_output(bev)) ? 0 : k->empty_polls + 1;
+	if (k->empty_polls < 2) {
+		evtimer_add(k->ending, &(struct timeval){ .tv_usec = AGG_END_POLL_MS * 1000 });
+		return;
+	}
+	user_release(k);
+	evhttp_send_reply_end(k->in);
+	k->in = NULL;
+	call_free(k);
+}
+
+/* The stream's last chunk is queued: end it once written (above). */
+static void stream_end_later(struct agg_call *k)
+{
+	k->ending = evtimer_new(k->a->base, stream_end_poll, k);
+	if (!k->ending || evtimer_add(k->ending, &(struct timeval){ .tv_usec = AGG_END_POLL_MS * 1000 }) < 0) {
+		/* no memory: end it now, at the small risk above */
+		user_release(k);
+		evhttp_send_reply_end(k->in);
+		k->in = NULL;
+		call_free(k);
+	}
 }
 
 static void backend_done(struct evhttp_request *out, void *ud)
@@ -489,23 +561,38 @@ static void backend_done(struct evhttp_request *out, void *ud)
 	struct agg_call *k = ud;
 
 	k->out = NULL;
+	if (k->in && k->started)
+		call_log(k, k->code, out && evhttp_request_get_response_code(out) ? "end" : "end backend-lost");
 	if (k->in) {
+		/* a stream's end releases it (stream_end_poll) */
+		if (!k->started || k->whole)
+			user_release(k);
 		if (!out || !evhttp_request_get_response_code(out)) {
 			if (!k->started) {
 				reply_unavailable(k->in, "error trying to reach service: %s (%s)",
 						  k->v->url, "connection or TLS failed");
 				call_log(k, 503, "backend-failed");
+			} else if (k->whole) {
+				/* cut short: the user sees a broken answer, as from a proxy */
+				evhttp_send_reply(k->in, 502, "Bad Gateway", NULL);
 			} else {
-				evhttp_send_reply_end(k->in);
+				stream_end_later(k);
+				return;
 			}
 		} else {
 			if (!k->started && backend_headers(out, k) < 0)
 				goto out;
 			backend_chunk(out, k);
-			evhttp_send_reply_end(k->in);
+			if (!k->whole) {
+				stream_end_later(k);
+				return;
+			}
+			evhttp_send_reply(k->in, k->code, evhttp_request_get_response_code_line(out),
+					  k->body);
 		}
 	}
 out:
+	k->in = NULL;
 	call_free(k);
 }
 
@@ -665,6 +752,8 @@ int ks_agg_proxy(struct ks_agg *a, struct evhttp_request *in, const char *path,
 	if (evhttp_make_request(k->backend, k->out, evhttp_request_get_command(in), target) < 0) {
 		/* the request was freed by libevent */
 		k->out = NULL;
+		user_release(k);
+		k->in = NULL;
 		reply_unavailable(in, "error trying to reach service: %s", v->url);
 		call_free(k);
 	}
