@@ -56,6 +56,35 @@ rc=$?
 check "alice may not trace in team-b through the aggregator either (rc=$rc)" \
 	bash -c "[ $rc = 3 ] && grep -q 'Forbidden' '$err'"
 
+# an exec credential plugin that hands out a client certificate (as cloud
+# plugins do): the same path, no token anywhere
+cat >"$TG_WORK/cred-bob" <<EOF
+#!/bin/sh
+exec python3 -c 'import json; print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": {"clientCertificateData": open("$TG_CERTS/user-bob.crt").read(), "clientKeyData": open("$TG_CERTS/user-bob.key").read()}}))'
+EOF
+chmod +x "$TG_WORK/cred-bob"
+cat >"$TG_WORK/kubeconfig-exec" <<EOF
+apiVersion: v1
+kind: Config
+current-context: bob-exec
+clusters:
+- name: sim
+  cluster: {server: "$TG_API", certificate-authority: "$TG_CERTS/ca.crt"}
+users:
+- name: bob-exec
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: "$TG_WORK/cred-bob", interactiveMode: Never}
+contexts:
+- name: bob-exec
+  context: {cluster: sim, user: bob-exec}
+EOF
+KUBECONFIG=$TG_WORK/kubeconfig-exec kubectl trace run pod/web-b -n team-b -e "$PROG" >"$out" 2>"$err"
+rc=$?
+check "bob, whose exec plugin gives a client certificate, runs a trace through the aggregator (rc=$rc)" \
+	bash -c "[ $rc = 0 ] && grep -qx 'hello from aggregated' '$out'"
+got=$(audit_py '[r["user"]["username"] for r in recs if r["stage"] == "ResponseStarted"][-1]')
+check "the gateway saw bob ($got)" test "$got" = bob
+
 # a stream through the aggregator, stopped by Ctrl-C (the DELETE goes through it too)
 kt_bg alice-cert run pod/web-a -n team-a \
 	-e 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }' \
