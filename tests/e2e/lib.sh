@@ -440,7 +440,13 @@ kubeconfig_write() {
 		for u in alice bob carol; do
 			echo "- name: $u"
 			echo "  user:"
-			echo "    token: $(fixture_token "$u")"
+			# aggregated, the API server itself takes the token: the
+			# user's API-server token (kubesim refuses tracegate's)
+			if [ -n "${TG_AGGREGATED:-}" ]; then
+				echo "    token: $(grep -o "tg-$u-api-[0-9a-f]*" "$TG_FIXTURES/tokens.yaml")"
+			else
+				echo "    token: $(fixture_token "$u")"
+			fi
 		done
 		echo "- name: mallory"
 		echo "  user:"
