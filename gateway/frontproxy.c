@@ -53,20 +53,6 @@ static void fp_settings_freep(struct fp_settings **s)
 	fp_settings_free(*s);
 }
 
-static int fp_fail(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fp_fail(char **ret_err, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(ret_err, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		*ret_err = NULL;
-	return -TG_ECONFIG;
-}
-
 /* A header name: RFC 7230 token characters. */
 static bool header_name_ok(const char *s)
 {
@@ -90,14 +76,14 @@ static int strv_from(const char *const *in, bool names_are_headers, const char *
 	while (in && in[n])
 		n++;
 	if (n > FP_MAX_NAMES)
-		return fp_fail(ret_err, "%s: more than %d entries", what, FP_MAX_NAMES);
+		return tg_fail(ret_err, -TG_ECONFIG, "%s: more than %d entries", what, FP_MAX_NAMES);
 	v = calloc(n + 1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (names_are_headers ? !header_name_ok(in[i])
 				      : (!*in[i] || strlen(in[i]) > FP_MAX_NAME_LEN))
-			return fp_fail(ret_err, "%s: entry %zu \"%.64s\" is not a valid %s", what, i,
+			return tg_fail(ret_err, -TG_ECONFIG, "%s: entry %zu \"%.64s\" is not a valid %s", what, i,
 				       in[i], names_are_headers ? "header name" : "name");
 		v[i] = strdup(in[i]);
 		if (!v[i])
@@ -116,9 +102,9 @@ static int ca_store_from_pem(const char *pem, size_t len, const char *what, X509
 	int n = 0;
 
 	if (!len)
-		return fp_fail(ret_err, "%s: empty (front-proxy authentication is off)", what);
+		return tg_fail(ret_err, -TG_ECONFIG, "%s: empty (front-proxy authentication is off)", what);
 	if (len > FP_MAX_CA_BYTES)
-		return fp_fail(ret_err, "%s: larger than %u bytes", what, FP_MAX_CA_BYTES);
+		return tg_fail(ret_err, -TG_ECONFIG, "%s: larger than %u bytes", what, FP_MAX_CA_BYTES);
 	bio = BIO_new_mem_buf(pem, (int)len);
 	st = bio ? X509_STORE_new() : NULL;
 	if (!st) {
@@ -132,7 +118,7 @@ static int ca_store_from_pem(const char *pem, size_t len, const char *what, X509
 		if (!ok) {
 			BIO_free(bio);
 			X509_STORE_free(st);
-			return fp_fail(ret_err, "%s: certificate %d %s", what, n,
+			return tg_fail(ret_err, -TG_ECONFIG, "%s: certificate %d %s", what, n,
 				       n > FP_MAX_CA_CERTS ? "is beyond the limit of 64" : "cannot be added");
 		}
 	}
@@ -140,7 +126,7 @@ static int ca_store_from_pem(const char *pem, size_t len, const char *what, X509
 	BIO_free(bio);
 	if (!n) {
 		X509_STORE_free(st);
-		return fp_fail(ret_err, "%s: no PEM certificate in it", what);
+		return tg_fail(ret_err, -TG_ECONFIG, "%s: no PEM certificate in it", what);
 	}
 	*ret = st;
 	return 0;
@@ -160,7 +146,7 @@ int fp_settings_from_files(const char *ca_file, const char *const *allowed_names
 		return -ENOMEM;
 	r = read_file(ca_file, FP_MAX_CA_BYTES, &pem, &len);
 	if (r < 0)
-		return fp_fail(ret_err, "requestHeader.clientCA \"%s\": %s", ca_file, tg_strerror(r));
+		return tg_fail(ret_err, -TG_ECONFIG, "requestHeader.clientCA \"%s\": %s", ca_file, tg_strerror(r));
 	r = ca_store_from_pem(pem, len, "requestHeader.clientCA", &s->ca, ret_err);
 	if (r < 0)
 		return r;
@@ -195,18 +181,18 @@ static int cm_list(json_t *data, const char *key, const char *const *dflt, bool 
 	if (!v)
 		return strv_from(dflt, headers, key, ret, ret_err);
 	if (!json_is_string(v))
-		return fp_fail(ret_err, "data.%s: not a string", key);
+		return tg_fail(ret_err, -TG_ECONFIG, "data.%s: not a string", key);
 	arr = json_loadb(json_string_value(v), json_string_length(v), JSON_DECODE_ANY, &jerr);
 	if (!json_is_array(arr))
-		return fp_fail(ret_err, "data.%s: not a JSON array of strings", key);
+		return tg_fail(ret_err, -TG_ECONFIG, "data.%s: not a JSON array of strings", key);
 	if (json_array_size(arr) > FP_MAX_NAMES)
-		return fp_fail(ret_err, "data.%s: more than %d entries", key, FP_MAX_NAMES);
+		return tg_fail(ret_err, -TG_ECONFIG, "data.%s: more than %d entries", key, FP_MAX_NAMES);
 	tmp = calloc(json_array_size(arr) + 1, sizeof(char *));
 	if (!tmp)
 		return -ENOMEM;
 	json_array_foreach(arr, i, e) {
 		if (!json_is_string(e))
-			return fp_fail(ret_err, "data.%s: entry %zu is not a string", key, i);
+			return tg_fail(ret_err, -TG_ECONFIG, "data.%s: entry %zu is not a string", key, i);
 		tmp[i] = json_string_value(e);
 	}
 	return strv_from(tmp, headers, key, ret, ret_err);
@@ -234,13 +220,13 @@ int fp_settings_from_configmap(long status, const char *body, size_t len,
 	}
 	if (!json_is_object(cm) || strcmp(json_string_value(json_object_get(cm, "kind")) ?: "",
 					  "ConfigMap"))
-		return fp_fail(ret_err, "the answer is not a ConfigMap");
+		return tg_fail(ret_err, -TG_ECONFIG, "the answer is not a ConfigMap");
 	data = json_object_get(cm, "data");
 	if (!json_is_object(data))
-		return fp_fail(ret_err, "data: missing (front-proxy authentication is off)");
+		return tg_fail(ret_err, -TG_ECONFIG, "data: missing (front-proxy authentication is off)");
 	ca = json_object_get(data, "requestheader-client-ca-file");
 	if (!json_is_string(ca))
-		return fp_fail(ret_err, "data.requestheader-client-ca-file: missing (front-proxy "
+		return tg_fail(ret_err, -TG_ECONFIG, "data.requestheader-client-ca-file: missing (front-proxy "
 					"authentication is off in this cluster)");
 	r = ca_store_from_pem(json_string_value(ca), json_string_length(ca),
 			      "data.requestheader-client-ca-file", &s->ca, ret_err);
@@ -337,22 +323,6 @@ static const char *identity_header(const struct fp_settings *s, const struct htt
 	return NULL;
 }
 
-static int refuse(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int refuse(char **ret_err, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(ret_err, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		*ret_err = NULL;
-		return -ENOMEM;
-	}
-	return -TG_EAUTHN;
-}
-
 /* The peer's certificate chains to the request-header CA (purpose
  * clientAuth) and its CN is allowed. */
 static int verify_peer(const struct fp_settings *s, SSL *ssl, const char *hdr, char **ret_err)
@@ -363,7 +333,7 @@ static int verify_peer(const struct fp_settings *s, SSL *ssl, const char *hdr, c
 	int ok, err;
 
 	if (!leaf)
-		return refuse(ret_err, "header \"%s\" from a client without the front-proxy client "
+		return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\" from a client without the front-proxy client "
 				       "certificate: identity headers are accepted only from the front proxy",
 			      hdr);
 	xs = X509_STORE_CTX_new();
@@ -380,11 +350,11 @@ static int verify_peer(const struct fp_settings *s, SSL *ssl, const char *hdr, c
 				      sizeof(cn)) < 0)
 		cn[0] = '\0';
 	if (ok != 1)
-		return refuse(ret_err, "header \"%s\": the client certificate (CN \"%s\") is not "
+		return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": the client certificate (CN \"%s\") is not "
 				       "verified against the request-header CA: %s",
 			      hdr, cn, X509_verify_cert_error_string(err));
 	if (s->allowed_names[0] && !name_in(cn, (const char *const *)s->allowed_names))
-		return refuse(ret_err, "header \"%s\": the front-proxy client certificate's CN \"%s\" "
+		return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": the front-proxy client certificate's CN \"%s\" "
 				       "is not in the allowed names", hdr, cn);
 	return 0;
 }
@@ -439,20 +409,20 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 		for (size_t i = 0; i < req->nheaders && !u->username; i++)
 			if (!strcasecmp(req->headers[i].name, *h) && *req->headers[i].value) {
 				if (!value_ok(req->headers[i].value))
-					return refuse(ret_err, "header \"%s\": not UTF-8 or longer than %u bytes",
+					return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": not UTF-8 or longer than %u bytes",
 						      *h, KUBE_MAX_NAME_LEN);
 				u->username = strdup(req->headers[i].value);
 				if (!u->username)
 					return -ENOMEM;
 			}
 	if (!u->username)
-		return refuse(ret_err, "the front proxy sent no user (header \"%s\")",
+		return tg_fail(ret_err, -TG_EAUTHN, "the front proxy sent no user (header \"%s\")",
 			      s->user_headers[0] ? s->user_headers[0] : "X-Remote-User");
 	for (char **h = s->uid_headers; *h && !u->uid; h++)
 		for (size_t i = 0; i < req->nheaders && !u->uid; i++)
 			if (!strcasecmp(req->headers[i].name, *h) && *req->headers[i].value) {
 				if (!value_ok(req->headers[i].value))
-					return refuse(ret_err, "header \"%s\": not UTF-8 or longer than %u bytes",
+					return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": not UTF-8 or longer than %u bytes",
 						      *h, KUBE_MAX_NAME_LEN);
 				u->uid = strdup(req->headers[i].value);
 				if (!u->uid)
@@ -466,10 +436,10 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 			if (strcasecmp(req->headers[i].name, *h))
 				continue;
 			if (!value_ok(v))
-				return refuse(ret_err, "header \"%s\": empty, not UTF-8 or longer than %u bytes",
+				return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": empty, not UTF-8 or longer than %u bytes",
 					      *h, KUBE_MAX_NAME_LEN);
 			if (ngroups >= KUBE_MAX_GROUPS)
-				return refuse(ret_err, "header \"%s\": more than %d groups", *h,
+				return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": more than %d groups", *h,
 					      KUBE_MAX_GROUPS);
 			u->groups[ngroups] = strdup(v);
 			if (!u->groups[ngroups++])
@@ -498,12 +468,12 @@ static int read_identity(const struct fp_settings *s, const struct http_request 
 			if (!key)
 				return -ENOMEM;
 			if (!value_ok(key) || !value_ok(req->headers[i].value))
-				return refuse(ret_err, "header \"%s\": the extra key or the value is empty, "
+				return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": the extra key or the value is empty, "
 						       "not UTF-8 or longer than %u bytes",
 					      n, KUBE_MAX_NAME_LEN);
 			r = extra_add(extra, key, req->headers[i].value);
 			if (r == -E2BIG)
-				return refuse(ret_err, "header \"%s\": more than %d extra keys or %d values "
+				return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": more than %d extra keys or %d values "
 						       "of one", n, KUBE_MAX_EXTRA, FP_MAX_EXTRA_VALUES);
 			if (r < 0)
 				return r;
@@ -525,7 +495,7 @@ int fp_authenticate(const struct fp_settings *s, bool configured, const char *wh
 	if (!hdr)
 		return 0;
 	if (!configured)
-		return refuse(ret_err, "header \"%s\": identity headers are accepted only from a front "
+		return tg_fail(ret_err, -TG_EAUTHN, "header \"%s\": identity headers are accepted only from a front "
 				       "proxy, and front-proxy authentication is not configured", hdr);
 	if (!s) {
 		if (asprintf(ret_err, "front-proxy authentication is not loaded yet: %s",
@@ -670,13 +640,13 @@ int gw_frontproxy_new(const struct gw_frontproxy_opts *o, struct gw_frontproxy *
 	if (r < 0) {
 		buf_release(&body);
 		gw_frontproxy_free(f);
-		return fp_fail(ret_err, "ConfigMap \"%s/%s\": %s", o->cm_namespace, o->cm_name,
+		return tg_fail(ret_err, -TG_ECONFIG, "ConfigMap \"%s/%s\": %s", o->cm_namespace, o->cm_name,
 			       err ? err : tg_strerror(r));
 	}
 	fp_apply(f, status, body.s, body.len);
 	buf_release(&body);
 	if (!f->cur) {
-		r = fp_fail(ret_err, "ConfigMap \"%s/%s\": %s", o->cm_namespace, o->cm_name,
+		r = tg_fail(ret_err, -TG_ECONFIG, "ConfigMap \"%s/%s\": %s", o->cm_namespace, o->cm_name,
 			    f->error ? f->error : "cannot be read");
 		gw_frontproxy_free(f);
 		return r;

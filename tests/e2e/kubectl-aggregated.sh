@@ -16,6 +16,17 @@ stack_start || { tap_fail "aggregated: stack starts" "$(tail -5 "$TG_WORK"/*.log
 out=$TG_WORK/out err=$TG_WORK/err
 PROG='BEGIN { printf("hello from %s\n", "aggregated"); exit(); }'
 C=(--cacert "$TG_CERTS/ca.crt")
+TRACES=/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces
+cert() { printf -- '--cert\n%s\n--key\n%s\n' "$TG_CERTS/$1.crt" "$TG_CERTS/$1.key"; }
+mapfile -t FP < <(cert front-proxy-client)
+# post BASE_URL[?QUERY] CURL-ARGS...: a trace of web-a POSTed there; prints
+# the HTTP code, the answer is in $out
+post() {
+	local url=$1
+	shift
+	curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' "$@" \
+		--data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' "$url"
+}
 
 check "no gateway URL anywhere: TRACEGATE_URL unset, the kubeconfig names only kubesim" \
 	bash -c "[ -z \"\${TRACEGATE_URL:-}\" ] && ! grep -q '$TG_GATEWAY_PORT' '$TG_WORK/kubeconfig'"
@@ -28,8 +39,7 @@ check "kubectl api-resources lists traces and nodetraces through the aggregator 
 	bash -c "[ $rc = 0 ] && grep -Eq '^traces +tracegate.dev/v1alpha1 +true +Trace' '$out' &&
 		 grep -Eq '^nodetraces +tracegate.dev/v1alpha1 +false +NodeTrace' '$out'" ||
 	{ cat "$out" "$err" | sed 's/^/#   /'; }
-body=$(curl -s "${C[@]}" --cert "$TG_CERTS/user-alice.crt" --key "$TG_CERTS/user-alice.key" \
-	"$TG_API/apis/tracegate.dev/v1alpha1")
+body=$(curl -s "${C[@]}" $(cert user-alice) "$TG_API/apis/tracegate.dev/v1alpha1")
 check "the gateway's APIResourceList comes through kubesim" \
 	bash -c "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"kind\"]==\"APIResourceList\"; assert {r[\"name\"] for r in d[\"resources\"]}=={\"traces\",\"nodetraces\"}' '$body'"
 
@@ -102,54 +112,36 @@ check "Ctrl-C stops it gracefully through the aggregator (DELETE proxied, rc=$rc
 
 # ---- identity headers from anyone but the front proxy ----------------------------
 n0=$(audit_py 'len(recs)')
-code=$(curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' \
-	-H 'X-Remote-User: admin' -H 'X-Remote-Group: system:masters' \
-	--data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
-	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces")
+code=$(post "$TG_GATEWAY$TRACES" -H 'X-Remote-User: admin' -H 'X-Remote-Group: system:masters')
 check "X-Remote-User: admin straight to the gateway, no client certificate: 401 ($code)" \
 	bash -c "[ $code = 401 ] && grep -q 'X-Remote-User' '$out' && grep -q 'front-proxy' '$out'"
 got=$(audit_py "[(r['responseStatus']['code'], r['user']['username'], r['annotations']['authorization.k8s.io/decision']) for r in recs[$n0:]]")
 check "and an audit record of it, as an unauthenticated refusal ($got)" \
 	test "$got" = "[(401, 'system:anonymous', 'forbid')]"
 
-code=$(curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' \
-	--cert "$TG_CERTS/other-client.crt" --key "$TG_CERTS/other-client.key" \
-	-H 'X-Remote-User: admin' --data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
-	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces")
+code=$(post "$TG_GATEWAY$TRACES" $(cert other-client) -H 'X-Remote-User: admin')
 check "X-Remote-User with a certificate of another CA: 401 naming the request-header CA ($code)" \
 	bash -c "[ $code = 401 ] && grep -q 'not verified against the request-header CA' '$out'"
 
-code=$(curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' \
-	--cert "$TG_CERTS/front-proxy-other.crt" --key "$TG_CERTS/front-proxy-other.key" \
-	-H 'X-Remote-User: admin' --data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
-	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces")
+code=$(post "$TG_GATEWAY$TRACES" $(cert front-proxy-other) -H 'X-Remote-User: admin')
 check "a request-header CA certificate whose CN is not allowed: 401 ($code)" \
 	bash -c "[ $code = 401 ] && grep -q 'CN \\\\\"not-the-front-proxy\\\\\" is not in the allowed names' '$out'" ||
 	sed 's/^/#   /' "$out"
 
-code=$(curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' \
-	--cert "$TG_CERTS/front-proxy-client.crt" --key "$TG_CERTS/front-proxy-client.key" \
-	-H 'X-Remote-Group: system:masters' --data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
-	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces")
+code=$(post "$TG_GATEWAY$TRACES" "${FP[@]}" -H 'X-Remote-Group: system:masters')
 check "the front proxy's certificate with groups but no user: 401 ($code)" \
 	bash -c "[ $code = 401 ] && grep -q 'sent no user' '$out'"
 
 # the front proxy's own certificate, as the aggregator uses it: the user it names
-code=$(curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' \
-	--cert "$TG_CERTS/front-proxy-client.crt" --key "$TG_CERTS/front-proxy-client.key" \
-	-H 'X-Remote-User: bob' -H 'X-Remote-Group: team-b-devs' -H 'X-Remote-Extra-Reason%2fWhy: debugging' \
-	--data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
-	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces")
+code=$(post "$TG_GATEWAY$TRACES" "${FP[@]}" -H 'X-Remote-User: bob' -H 'X-Remote-Group: team-b-devs' \
+	-H 'X-Remote-Extra-Reason%2fWhy: debugging')
 got=$(audit_py '[(r["user"]["username"], r["user"].get("extra")) for r in recs][-1]')
 check "the front proxy asserting bob: bob's RBAC decides (403 in team-a, $code), extra key decoded ($got)" \
 	bash -c "[ $code = 403 ] && [ \"\$1\" = \"('bob', {'reason/why': ['debugging']})\" ]" _ "$got"
 
 # kubesim strips what the user sends: alice cannot become admin through it
-code=$(curl -s -o "$out" -w '%{http_code}' "${C[@]}" -X POST -H 'Content-Type: application/json' \
-	--cert "$TG_CERTS/user-alice.crt" --key "$TG_CERTS/user-alice.key" \
-	-H 'X-Remote-User: admin' -H 'X-Remote-Group: system:masters' \
-	--data '{"target":"pod/web-a","program":"BEGIN { exit(); }"}' \
-	"$TG_API/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces?dryRun=All")
+code=$(post "$TG_API$TRACES?dryRun=All" $(cert user-alice) \
+	-H 'X-Remote-User: admin' -H 'X-Remote-Group: system:masters')
 got=$(audit_py '[(r["user"]["username"], r["user"]["groups"]) for r in recs][-1]')
 check "X-Remote-* sent by alice to the aggregator are dropped: the gateway sees alice ($code, $got)" \
 	bash -c "[ $code = 200 ] && [ \"\$1\" = \"('alice', ['team-a-devs', 'system:authenticated'])\" ]" _ "$got"

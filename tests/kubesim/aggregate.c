@@ -39,6 +39,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/cleanup-ssl.h"
+#include "lib/errors.h"
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "tests/kubesim/kubesim.h"
@@ -73,20 +74,6 @@ struct ks_agg {
 	struct event *sighup;
 };
 
-static int agg_err(char **ret_err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int agg_err(char **ret_err, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(ret_err, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		*ret_err = NULL;
-	return -EINVAL;
-}
-
 static const char *jstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -107,7 +94,7 @@ static int configmap_fill(struct ks_agg *a, char **ret_err)
 
 	r = read_file(a->rh_ca_file, AGG_MAX_CA, &pem, &len);
 	if (r < 0)
-		return agg_err(ret_err, "--requestheader-client-ca \"%s\": %s", a->rh_ca_file,
+		return tg_fail(ret_err, -EINVAL, "--requestheader-client-ca \"%s\": %s", a->rh_ca_file,
 			       strerror(-r));
 	for (const char *const *n = a->allowed_names; n && *n; n++)
 		json_array_append_new(list, json_string(*n));
@@ -157,7 +144,7 @@ static int ca_bundle_load(SSL_CTX *ctx, const char *b64, char **ret_err)
 		return -ENOMEM;
 	n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)len);
 	if (n < 0)
-		return agg_err(ret_err, "spec.caBundle is not base64");
+		return tg_fail(ret_err, -EINVAL, "spec.caBundle is not base64");
 	bio = BIO_new_mem_buf(der, n);
 	while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		added += X509_STORE_add_cert(st, x) == 1;
@@ -166,7 +153,7 @@ static int ca_bundle_load(SSL_CTX *ctx, const char *b64, char **ret_err)
 	BIO_free(bio);
 	ERR_clear_error();
 	if (!added)
-		return agg_err(ret_err, "spec.caBundle holds no PEM certificate");
+		return tg_fail(ret_err, -EINVAL, "spec.caBundle holds no PEM certificate");
 	return 0;
 }
 
@@ -186,7 +173,7 @@ static int service_setup(struct agg_service *v, json_t *o, const char *const *en
 	if (!v->group || !v->version)
 		return -ENOMEM;
 	if (!*v->group || !*v->version)
-		return agg_err(ret_err, "APIService \"%s\": spec.group and spec.version are required",
+		return tg_fail(ret_err, -EINVAL, "APIService \"%s\": spec.group and spec.version are required",
 			       jstr(json_object_get(o, "metadata"), "name"));
 	if (!*ns || !*name) {
 		/* a local APIService (served by kubesim itself): nothing to proxy */
@@ -208,12 +195,12 @@ static int service_setup(struct agg_service *v, json_t *o, const char *const *en
 		return 0;
 	}
 	if (!str_has_prefix(v->url, "https://"))
-		return agg_err(ret_err, "--service-endpoint %s/%s: \"%s\" is not https://HOST:PORT", ns,
+		return tg_fail(ret_err, -EINVAL, "--service-endpoint %s/%s: \"%s\" is not https://HOST:PORT", ns,
 			       name, v->url);
 	host = v->url + strlen("https://");
 	colon = strrchr(host, ':');
 	if (!colon || parse_u64(colon + 1, &port) < 0 || !port || port > 65535)
-		return agg_err(ret_err, "--service-endpoint %s/%s: \"%s\" needs a port", ns, name, v->url);
+		return tg_fail(ret_err, -EINVAL, "--service-endpoint %s/%s: \"%s\" needs a port", ns, name, v->url);
 	v->host = strndup(host, (size_t)(colon - host));
 	v->port = (int)port;
 	if (!v->host)
@@ -251,7 +238,7 @@ int ks_agg_new(const struct ks_agg_opts *o, struct ks_agg **ret, char **ret_err)
 	if (o->client_ca) {
 		a->client_ca = X509_STORE_new();
 		if (!a->client_ca || X509_STORE_load_file(a->client_ca, o->client_ca) != 1)
-			return agg_err(ret_err, "--client-ca \"%s\": cannot load", o->client_ca);
+			return tg_fail(ret_err, -EINVAL, "--client-ca \"%s\": cannot load", o->client_ca);
 	}
 	if (o->requestheader_ca) {
 		a->configmap = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind",
@@ -266,16 +253,16 @@ int ks_agg_new(const struct ks_agg_opts *o, struct ks_agg **ret, char **ret_err)
 		json_decref(a->configmap);   /* the objects array holds it */
 		a->sighup = evsignal_new(a->base, SIGHUP, on_sighup, a);
 		if (!a->sighup || evsignal_add(a->sighup, NULL) < 0)
-			return agg_err(ret_err, "cannot handle SIGHUP");
+			return tg_fail(ret_err, -EINVAL, "cannot handle SIGHUP");
 	}
 	json_array_foreach(o->objects, i, obj) {
 		if (strcmp(jstr(obj, "kind"), "APIService") ||
 		    strcmp(jstr(obj, "apiVersion"), "apiregistration.k8s.io/v1"))
 			continue;
 		if (a->nsvc >= AGG_MAX_APISERVICES)
-			return agg_err(ret_err, "more than %d APIServices", AGG_MAX_APISERVICES);
+			return tg_fail(ret_err, -EINVAL, "more than %d APIServices", AGG_MAX_APISERVICES);
 		if ((o->proxy_cert == NULL) != (o->proxy_key == NULL) || !o->proxy_cert)
-			return agg_err(ret_err, "APIService \"%s\": needs --proxy-client-cert and --proxy-client-key",
+			return tg_fail(ret_err, -EINVAL, "APIService \"%s\": needs --proxy-client-cert and --proxy-client-key",
 				       jstr(json_object_get(obj, "metadata"), "name"));
 		r = service_setup(&a->svc[a->nsvc++], obj, o->endpoints, o->proxy_cert, o->proxy_key,
 				  ret_err);
