@@ -25,13 +25,12 @@
 #include "rbac/kube.h"
 #include "lib/banned.h"
 
-/* The names kube-apiserver's defaults and every aggregator use; headers
- * with these names are refused from anyone but the front proxy whatever
+/* The names kube-apiserver's defaults and every aggregator use.  Any
+ * X-Remote-* header is refused from anyone but the front proxy, whatever
  * the configured names are. */
 static const char *const std_user[] = { "X-Remote-User", NULL };
 static const char *const std_group[] = { "X-Remote-Group", NULL };
 static const char *const std_extra[] = { "X-Remote-Extra-", NULL };
-static const char *const std_uid[] = { "X-Remote-Uid", NULL };
 
 struct fp_settings *fp_settings_free(struct fp_settings *s)
 {
@@ -311,8 +310,9 @@ static const char *identity_header(const struct fp_settings *s, const struct htt
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const char *n = req->headers[i].name;
 
-		if (name_in(n, std_user) || name_in(n, std_group) || name_in(n, std_uid) ||
-		    prefix_of(n, std_extra))
+		/* every X-Remote-*: the standard names and any other a proxy
+		 * might add; none of them is anyone's to send but the proxy's */
+		if (!strncasecmp(n, "X-Remote-", 9))
 			return n;
 		if (s && (name_in(n, (const char *const *)s->user_headers) ||
 			  name_in(n, (const char *const *)s->group_headers) ||

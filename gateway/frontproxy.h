@@ -13,8 +13,8 @@
  *    value: never split on commas), extra the headers under each extra
  *    prefix (key: the suffix lower-cased, then percent-decoded), the uid
  *    the first non-empty uid header;
- *  - a request that carries any such header (the configured names or the
- *    standard X-Remote-*) without passing the certificate check is
+ *  - a request that carries any such header (the configured names or any
+ *    X-Remote-* header) without passing the certificate check is
  *    refused: the headers are never trusted and never silently dropped.
  *
  * The settings come from the ConfigMap
