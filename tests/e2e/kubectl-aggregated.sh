@@ -98,10 +98,10 @@ check "the gateway saw bob ($got)" test "$got" = bob
 # a stream through the aggregator, stopped by Ctrl-C (the DELETE goes through it too)
 kt_bg alice-cert run pod/web-a -n team-a \
 	-e 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }' \
-	>"$out" 2>"$err" &
+	>"$TG_WORK/stream.out" 2>"$err" &
 pid=$!
-wait_for 60 grep -q '^open$' "$out"
-check "events stream through the aggregator as they happen" grep -q '^open$' "$out"
+wait_for 60 grep -q '^open$' "$TG_WORK/stream.out"
+check "events stream through the aggregator as they happen" grep -q '^open$' "$TG_WORK/stream.out"
 kill -INT "$pid"
 wait_for 30 bash -c "! kill -0 $pid"
 wait "$pid"
@@ -109,6 +109,21 @@ rc=$?
 check "Ctrl-C stops it gracefully through the aggregator (DELETE proxied, rc=$rc)" \
 	bash -c "[ $rc = 0 ] && grep -Eq ' DELETE /apis/tracegate.dev/v1alpha1/namespaces/team-a/traces/[-0-9a-f]+ alice 200 ' '$TG_WORK/kubesim.log'" ||
 	sed 's/^/#   /' "$err"
+
+# a client killed mid-stream: kubesim cuts the proxied request, the gateway
+# sees its client leave and ends the trace (endReason client)
+kt_bg alice-cert run pod/web-a -n team-a \
+	-e 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }' \
+	>"$TG_WORK/left.out" 2>"$err" &
+pid=$!
+# a file of its own: $out still holds the previous stream's lines
+wait_for 60 grep -q '^open$' "$TG_WORK/left.out"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+wait_for 30 grep -q '"endReason":"client"' "$TG_AUDIT"
+got=$(audit_py '[r["tracegate"].get("endReason") for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]')
+check "a client killed mid-stream: the aggregator cuts the backend request, the trace ends ($got)" \
+	bash -c "[ '$got' = client ] && grep -q ' user-left' '$TG_WORK/kubesim.log'"
 
 # ---- identity headers from anyone but the front proxy ----------------------------
 n0=$(audit_py 'len(recs)')
