@@ -16,7 +16,7 @@
 set -uo pipefail
 TG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TG_BIN=$TG_TOP/bin
-TG_KUBESIM=$TG_TOP/build/tests/kubesim
+TG_KUBESIM=${TG_KUBESIM:-$TG_TOP/build/tests/kubesim}   # another build: TG_KUBESIM=build/san/tests/kubesim
 TG_FIXTURES=$TG_TOP/tests/kubesim/fixtures
 TG_CERTS=$TG_TOP/build/certs
 export PATH="$TG_BIN:$PATH"
