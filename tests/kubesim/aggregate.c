@@ -40,6 +40,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/cleanup-ssl.h"
 #include "lib/errors.h"
+#include "lib/httpstatus.h"
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "tests/kubesim/kubesim.h"
@@ -427,12 +428,12 @@ static void reply_unavailable(struct evhttp_request *in, const char *fmt, ...)
 	va_end(ap);
 	j = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
 		      "metadata", "status", "Failure", "message", msg ? msg : "", "reason",
-		      "ServiceUnavailable", "code", 503);
+		      status_reason(503), "code", 503);
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (b && text)
 		evbuffer_add(b, text, strlen(text));
 	evhttp_add_header(evhttp_request_get_output_headers(in), "Content-Type", "application/json");
-	evhttp_send_reply(in, 503, "Service Unavailable", b);
+	evhttp_send_reply(in, 503, http_reason_phrase(503), b);
 	if (b)
 		evbuffer_free(b);
 }
@@ -561,7 +562,7 @@ static void backend_done(struct evhttp_request *out, void *ud)
 				call_log(k, 503, "backend-failed");
 			} else if (k->whole) {
 				/* cut short: the user sees a broken answer, as from a proxy */
-				evhttp_send_reply(k->in, 502, "Bad Gateway", NULL);
+				evhttp_send_reply(k->in, 502, http_reason_phrase(502), NULL);
 			} else {
 				stream_end_later(k);
 				return;
