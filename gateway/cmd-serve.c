@@ -11,7 +11,9 @@
 #include "gateway/audit.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
+#include "gateway/discovery.h"
 #include "gateway/event.h"
+#include "gateway/frontproxy.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/httpc.h"
@@ -204,6 +206,18 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 			(void)http_conn_respond(c, 500, "text/plain", NULL, "out of memory\n", 14);
 		else
 			(void)http_conn_respond(c, 200, "application/json", NULL, v, (size_t)n);
+		break;
+	}
+	case ROUTE_DISCOVERY: {
+		/* No authentication: which resources this group has is no one's
+		 * secret (kube grants discovery to every user).  Not audited, as
+		 * /version: the aggregator polls it. */
+		const char *q = strchr(req->target, '?');
+		const char *doc = gw_discovery_doc(req->target, q ? (size_t)(q - req->target)
+								   : strlen(req->target));
+
+		log_debug("%s %s code=200", req->method, req->target);
+		(void)http_conn_respond(c, 200, "application/json", NULL, doc, strlen(doc));
 		break;
 	}
 	case ROUTE_TRACE_CREATE:
@@ -429,13 +443,38 @@ static int serve_background(struct gateway *gw)
 	return 0;
 }
 
+/* Front-proxy authentication (aggregated mode), when configured. */
+static int serve_frontproxy(const struct gw_config *cfg, struct gateway *gw, char **ret_err)
+{
+	struct gw_frontproxy_opts o = { .sz = sizeof(o), .base = gw->base, .httpc = gw->httpc,
+					.kube = gw->kube, .cm_namespace = cfg->rh_cm_namespace,
+					.cm_name = cfg->rh_cm_name, .poll_s = cfg->rh_poll_s };
+	int r;
+
+	if (!cfg->rh_enabled)
+		return 0;
+	if (cfg->rh_client_ca) {
+		r = fp_settings_from_files(cfg->rh_client_ca,
+					   (const char *const *)cfg->rh_allowed_names,
+					   (const char *const *)cfg->rh_user_headers,
+					   (const char *const *)cfg->rh_group_headers,
+					   (const char *const *)cfg->rh_extra_prefixes,
+					   (const char *const *)cfg->rh_uid_headers, &o.settings, ret_err);
+		if (r < 0)
+			return r;
+		log_info("request-header configuration from \"%s\"", cfg->rh_client_ca);
+	}
+	return gw_frontproxy_new(&o, &gw->frontproxy, ret_err);
+}
+
 static int serve_run(const struct gw_config *cfg)
 {
 	struct serve s = { 0 };
 	_cleanup_(SSL_CTX_freep) SSL_CTX *ssl = NULL;
 	_cleanup_free_ char *err = NULL;
 	struct tls_opts topts = { .sz = sizeof(topts), .cert_file = cfg->tls_cert,
-				  .key_file = cfg->tls_key };
+				  .key_file = cfg->tls_key,
+				  .request_client_cert = cfg->rh_enabled };
 	struct kube_client_opts kopts = { .sz = sizeof(kopts), .server = cfg->api_server,
 					  .ca_file = cfg->api_ca, .token_file = cfg->api_token_file,
 					  .client_cert = cfg->api_client_cert,
@@ -506,6 +545,11 @@ static int serve_run(const struct gw_config *cfg)
 			  err ? err : tg_strerror(r));
 		goto out;
 	}
+	r = serve_frontproxy(cfg, &s.gw, &err);
+	if (r < 0) {
+		log_error("requestHeader: %s", err ? err : tg_strerror(r));
+		goto out;
+	}
 	r = http_server_new(s.gw.base, ssl, cfg->listen_host, cfg->listen_port, &hl, serve_handler,
 			    &s.gw, &s.gw.http, &err);
 	if (r < 0) {
@@ -546,6 +590,8 @@ out:
 	if (s.gw.audit_synced)
 		event_free(s.gw.audit_synced);
 	gw_recover_stop(&s.gw);
+	/* its timer and poll live on the loop and httpc */
+	s.gw.frontproxy = gw_frontproxy_free(s.gw.frontproxy);
 	gw_runners_free(&s.gw);
 	s.gw.http = http_server_free(s.gw.http);
 	serve_runner_conns_free(&s.gw);

@@ -304,6 +304,87 @@ static int cfg_audiences(struct cfg_ctx *x, json_t *arr, struct gw_config *c)
 	return 0;
 }
 
+/* A list of strings under parent.name (absent: *ret stays NULL). */
+static int cfg_strv(struct cfg_ctx *x, json_t *obj, const char *parent, const char *name,
+		    size_t max, char ***ret)
+{
+	_cleanup_free_ char *key = NULL;
+	json_t *v = json_object_get(obj, name), *e;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (asprintf(&key, "%s.%s", parent, name) < 0)
+		return -ENOMEM;
+	if (!json_is_array(v))
+		return cfg_fail(x, key, "expected an array of strings");
+	if (json_array_size(v) > max)
+		return cfg_fail(x, key, "more than %zu entries", max);
+	*ret = calloc(json_array_size(v) + 1, sizeof(char *));
+	if (!*ret)
+		return -ENOMEM;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || !json_string_length(e))
+			return cfg_fail(x, key, "entry %zu is not a non-empty string", i);
+		(*ret)[i] = strdup(json_string_value(e));
+		if (!(*ret)[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* "requestHeader": {"configMap": "NS/NAME", "pollSeconds": N} or
+ * {"clientCA": FILE, "allowedNames": [...], "usernameHeaders": [...],
+ *  "groupHeaders": [...], "extraHeadersPrefix": [...], "uidHeaders": [...]} */
+static int cfg_request_header(struct cfg_ctx *x, json_t *o, struct gw_config *c)
+{
+	static const char *const keys[] = { "configMap", "pollSeconds", "clientCA", "allowedNames",
+					    "usernameHeaders", "groupHeaders", "extraHeadersPrefix",
+					    "uidHeaders", NULL };
+	static const char *const lists[] = { "allowedNames", "usernameHeaders", "groupHeaders",
+					     "extraHeadersPrefix", "uidHeaders" };
+	char **const *dst[] = { &c->rh_allowed_names, &c->rh_user_headers, &c->rh_group_headers,
+				&c->rh_extra_prefixes, &c->rh_uid_headers };
+	_cleanup_free_ char *cm = NULL;
+	const char *slash;
+	int r;
+
+	if (!o)
+		return 0;
+	c->rh_enabled = true;
+	c->rh_poll_s = GW_DEFAULT_RH_POLL_S;
+	if ((r = cfg_object(x, "requestHeader", o, keys)) < 0 ||
+	    (r = cfg_string(x, o, "requestHeader", "configMap", false, &cm)) < 0 ||
+	    (r = CFG_UINT(x, o, "requestHeader", "pollSeconds", 1, 3600, c->rh_poll_s)) < 0 ||
+	    (r = cfg_path(x, o, "requestHeader", "clientCA", false, &c->rh_client_ca)) < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		if (json_object_get(o, lists[i]) && !c->rh_client_ca)
+			return cfg_fail(x, "requestHeader.clientCA",
+					"missing: \"%s\" is given only with the clientCA file (else the "
+					"ConfigMap says it)", lists[i]);
+		r = cfg_strv(x, o, "requestHeader", lists[i], 64, (char ***)dst[i]);
+		if (r < 0)
+			return r;
+	}
+	if (c->rh_client_ca) {
+		if (cm)
+			return cfg_fail(x, "requestHeader.configMap",
+					"give either configMap or clientCA, not both");
+		return 0;
+	}
+	if (!cm && !(cm = strdup(GW_DEFAULT_RH_CONFIGMAP)))
+		return -ENOMEM;
+	slash = strchr(cm, '/');
+	if (!slash || slash == cm || !slash[1] || strchr(slash + 1, '/'))
+		return cfg_fail(x, "requestHeader.configMap", "\"%s\" is not NAMESPACE/NAME", cm);
+	c->rh_cm_namespace = strndup(cm, (size_t)(slash - cm));
+	c->rh_cm_name = strdup(slash + 1);
+	if (!c->rh_cm_namespace || !c->rh_cm_name)
+		return -ENOMEM;
+	return 0;
+}
+
 static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 {
 	static const char *const keys[] = { "maxBodyBytes", "maxHeaders", "maxHeaderBytes",
@@ -365,7 +446,7 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 {
 	static const char *const top[] = { "listen", "tls", "apiServer", "audiences", "runners",
 					   "runnerDiscovery", "runnerTLS", "audit", "policies", "limits",
-					   "cache", NULL };
+					   "cache", "requestHeader", NULL };
 	static const char *const tls_keys[] = { "cert", "key", NULL };
 	static const char *const api_keys[] = { "server", "ca", "tokenFile", "clientCert",
 						"clientKey", "timeoutMs", NULL };
@@ -456,6 +537,9 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 		return r;
 
 	r = cfg_path(x, root, "", "policies", false, &c->policies);
+	if (r < 0)
+		return r;
+	r = cfg_request_header(x, json_object_get(root, "requestHeader"), c);
 	if (r < 0)
 		return r;
 
@@ -591,6 +675,14 @@ struct gw_config *gw_config_free(struct gw_config *c)
 	free(c->audit_path);
 	free(c->audit_key_file);
 	free(c->policies);
+	free(c->rh_cm_namespace);
+	free(c->rh_cm_name);
+	free(c->rh_client_ca);
+	strv_free(c->rh_allowed_names);
+	strv_free(c->rh_user_headers);
+	strv_free(c->rh_group_headers);
+	strv_free(c->rh_extra_prefixes);
+	strv_free(c->rh_uid_headers);
 	free(c);
 	return NULL;
 }

@@ -32,6 +32,8 @@
 #define GW_DEFAULT_AUTHN_TTL_S         10           /* cache.tokenReviewSeconds */
 #define GW_DEFAULT_ALLOWED_TTL_S       10           /* cache.allowedSeconds */
 #define GW_DEFAULT_DENIED_TTL_S        10           /* cache.deniedSeconds */
+#define GW_DEFAULT_RH_POLL_S           10           /* requestHeader.pollSeconds */
+#define GW_DEFAULT_RH_CONFIGMAP        "kube-system/extension-apiserver-authentication"
 
 /* The audit log's size on disk: at most (keep + 1) files of rotateBytes. */
 #define GW_DEFAULT_AUDIT_ROTATE_BYTES  (100ull << 20) /* audit.rotateBytes (0: never) */
@@ -134,6 +136,15 @@ struct gw_config {
 	unsigned audit_keep;
 	struct gw_refusal_limits audit_refusals;
 	char *policies;           /* directory of TracePolicy documents, or NULL */
+	/* "requestHeader": front-proxy authentication (aggregated mode) from
+	 * the ConfigMap rh_cm_namespace/rh_cm_name, or from rh_client_ca and
+	 * the lists (NULL: the standard names) when that is given */
+	bool rh_enabled;
+	char *rh_cm_namespace, *rh_cm_name;
+	unsigned rh_poll_s;
+	char *rh_client_ca;
+	char **rh_allowed_names, **rh_user_headers, **rh_group_headers;
+	char **rh_extra_prefixes, **rh_uid_headers;
 	unsigned authn_ttl_s;
 	unsigned allowed_ttl_s;
 	unsigned denied_ttl_s;

@@ -25,6 +25,7 @@ struct gw_policies;
 struct gw_refusals;
 struct gw_recover;
 struct gw_runners;
+struct gw_frontproxy;
 
 struct gateway {
 	struct event_base *base;
@@ -40,6 +41,7 @@ struct gateway {
 	struct trace_req *reqs;       /* every trace request in flight */
 	unsigned nreqs;
 	unsigned nsessions;           /* of which streaming from runners */
+	struct gw_frontproxy *frontproxy; /* request-header settings (aggregated mode), or NULL */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
 	struct gw_runners *runners;   /* runners by node and the watch-fed caches (runners.h) */
 	struct event *audit_synced;   /* the audit log's group commit: a sync returned */

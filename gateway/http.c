@@ -584,6 +584,11 @@ bool http_conn_congested(const struct http_conn *c)
 	return http_conn_output_len(c) > c->srv->lim.output_high_water;
 }
 
+SSL *http_conn_ssl(const struct http_conn *c)
+{
+	return c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+}
+
 size_t http_conn_output_len(const struct http_conn *c)
 {
 	return evbuffer_get_length(bufferevent_get_output(c->bev));

@@ -149,6 +149,8 @@ int http_conn_stream_start(struct http_conn *c, int code, const char *content_ty
 			   const char *const *extra);
 int http_conn_stream_write(struct http_conn *c, const char *data, size_t len);
 bool http_conn_congested(const struct http_conn *c);
+/* The connection's TLS state (the peer's certificate), or NULL. */
+SSL *http_conn_ssl(const struct http_conn *c);
 size_t http_conn_output_len(const struct http_conn *c);
 /* Ends the stream; c is closed once flushed: the caller must not use it again. */
 int http_conn_stream_end(struct http_conn *c);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <string.h>
+#include "gateway/discovery.h"
 #include "gateway/route.h"
 #include "lib/util.h"
 #include "lib/banned.h"
@@ -75,6 +76,11 @@ void route_match(const char *method, const char *target, struct route *r)
 	if (plen == strlen(VERSION_PATH) && !strncmp(target, VERSION_PATH, plen)) {
 		r->kind = strcmp(method, "GET") && strcmp(method, "HEAD") ? ROUTE_METHOD_NOT_ALLOWED
 									  : ROUTE_VERSION;
+		return;
+	}
+	if (gw_discovery_doc(target, plen)) {
+		r->kind = strcmp(method, "GET") && strcmp(method, "HEAD") ? ROUTE_METHOD_NOT_ALLOWED
+									  : ROUTE_DISCOVERY;
 		return;
 	}
 	if (plen <= strlen(TRACES_PREFIX) || strncmp(target, TRACES_PREFIX, strlen(TRACES_PREFIX)))

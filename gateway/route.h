@@ -12,6 +12,7 @@ enum route_kind {
 	ROUTE_BAD_REQUEST,        /* 400: malformed namespace or query */
 	ROUTE_HEALTHZ,            /* GET /healthz */
 	ROUTE_VERSION,            /* GET /apis/tracegate.dev/v1alpha1/version */
+	ROUTE_DISCOVERY,          /* GET /apis, /apis/tracegate.dev, /apis/tracegate.dev/v1alpha1 */
 	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces */
 	ROUTE_TRACE_STOP,         /* DELETE /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces/{name} */
 };

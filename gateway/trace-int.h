@@ -103,6 +103,7 @@ struct trace_req {
 
 	struct kube_user user;         /* the user the request acts as */
 	bool have_user;
+	bool via_front_proxy;     /* the user came from the front proxy's headers */
 	/* Impersonate-User / Impersonate-Group: granted by SARs (verb
 	 * impersonate) for the authenticated user, who is then real_user */
 	char *imp_user;

@@ -30,6 +30,7 @@
 #include <jansson.h>
 #include "gateway/audit.h"
 #include "gateway/event.h"
+#include "gateway/frontproxy.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/ndjson.h"
@@ -278,6 +279,10 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 										: t->trace_id));
 	if (t->stopped_by[0])
 		json_object_set_new(tg, "stoppedBy", json_string(t->stopped_by));
+	/* who vouched for the user: the front proxy's headers, or a token */
+	if (t->have_user)
+		json_object_set_new(tg, "authentication",
+				    json_string(t->via_front_proxy ? "front-proxy" : "token"));
 	if (t->route.kind == ROUTE_TRACE_STOP)
 		return tg;   /* a stop: the trace it names has the rest */
 	if (t->route.dry_run)
@@ -1971,6 +1976,37 @@ static char *bearer_token(const char *auth)
 	return strdup(p);
 }
 
+/*
+ * Front-proxy authentication (frontproxy.h): 0 when the request carries no
+ * identity header (the bearer token decides); else the request went on
+ * as the user the front proxy asserts, or was refused.
+ */
+static int trace_front_proxy(struct trace_req *t, const struct http_request *req)
+{
+	struct gw_frontproxy *fp = t->gw->frontproxy;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = fp_authenticate(gw_frontproxy_current(fp), fp != NULL, gw_frontproxy_error(fp),
+			    http_conn_ssl(t->conn), req, &t->user, &err);
+	if (r == 0)
+		return 0;
+	if (r == -EAGAIN)
+		trace_refusef(t, 503, NULL, "%s", err ? err : "front-proxy authentication not loaded");
+	else if (r < 0)
+		trace_refusef(t, r == -ENOMEM ? 500 : 401, NULL, "Unauthorized: %s",
+			      err ? err : tg_strerror(r));
+	if (r < 0)
+		return r;
+	t->have_user = true;
+	t->via_front_proxy = true;
+	if (t->imp_user)
+		trace_impersonate_step(t);
+	else
+		trace_authenticated(t);
+	return 1;
+}
+
 void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *req,
 		  const struct route *route)
 {
@@ -2011,6 +2047,8 @@ void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *
 		return;
 	}
 	if (trace_impersonation_headers(t, req) < 0)
+		return;
+	if (trace_front_proxy(t, req) != 0)
 		return;
 	t->token = bearer_token(http_request_header(req, "Authorization"));
 	if (!t->token) {

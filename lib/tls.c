@@ -115,6 +115,13 @@ static int tls_session_resumption(SSL_CTX *ctx, const struct tls_opts *o)
 	return 0;
 }
 
+static int tls_accept_any_cb(int ok, X509_STORE_CTX *xs)
+{
+	(void)ok;
+	(void)xs;
+	return 1;
+}
+
 int tls_server_ctx_new(const struct tls_opts *o, SSL_CTX **ret, char **ret_err)
 {
 	_cleanup_(SSL_CTX_freep) SSL_CTX *ctx = NULL;
@@ -141,10 +148,24 @@ int tls_server_ctx_new(const struct tls_opts *o, SSL_CTX **ret, char **ret_err)
 		SSL_CTX_set_app_data(ctx, (void *)o->require_cn);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 				   tls_verify_cn_cb);
+	} else if (o->request_client_cert) {
+		static const unsigned char sid[] = "tracegate";
+
+		/* possession of the key is proven by the handshake; the chain
+		 * is the caller's to judge, against its CA of the moment */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, tls_accept_any_cb);
+		SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+		/* no resumption: every connection's chain is judged afresh
+		 * against the CA of the moment (a resumed session would carry
+		 * a certificate checked against an older one, without its chain) */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	}
-	r = tls_session_resumption(ctx, o);
-	if (r < 0)
-		return r;
+	if (!o->request_client_cert) {
+		r = tls_session_resumption(ctx, o);
+		if (r < 0)
+			return r;
+	}
 	*ret = TAKE_PTR(ctx);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef TG_LIB_TLS_H
 #define TG_LIB_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <openssl/ssl.h>
 
@@ -18,6 +19,11 @@ struct tls_opts {
 				  * required); client: CA for the server */
 	const char *require_cn;  /* server: client certificate CN must equal
 				  * this (NULL: any cert from ca_file) */
+	bool request_client_cert; /* server, without ca_file: ask for a client
+				   * certificate, require none and verify none
+				   * at the handshake (the caller verifies it
+				   * against a CA that may change, as the
+				   * gateway's front-proxy authentication) */
 };
 
 /* A server context resumes the TLS sessions it made (tickets) for this

@@ -16,7 +16,7 @@
 set -uo pipefail
 TG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TG_BIN=$TG_TOP/bin
-TG_KUBESIM=$TG_TOP/build/tests/kubesim
+TG_KUBESIM=${TG_KUBESIM:-$TG_TOP/build/tests/kubesim}   # another build: TG_KUBESIM=build/san/tests/kubesim
 TG_FIXTURES=$TG_TOP/tests/kubesim/fixtures
 TG_CERTS=$TG_TOP/build/certs
 export PATH="$TG_BIN:$PATH"
@@ -259,7 +259,13 @@ stack_start() {
 	gateway_start || return 1
 	pods_start || return 1
 	kubeconfig_write
-	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	if [ -n "${TG_AGGREGATED:-}" ]; then
+		# kubectl trace reaches the gateway through kubesim's aggregator:
+		# nothing but the kubeconfig
+		unset TRACEGATE_URL TRACEGATE_CA
+	else
+		export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	fi
 	export KUBECONFIG=$TG_WORK/kubeconfig
 }
 
@@ -310,6 +316,29 @@ runner_node_start() {
 		log "runner $node did not start:"; cat "$TG_WORK/runner-$tag.log" >&2; return 1; }
 }
 
+# TG_AGGREGATED=1 before stack_start: kubesim aggregates tracegate.dev (the
+# APIService of rbac/manifests/50-apiservice.yaml, its caBundle the test CA,
+# Service tracegate/tracegate at the gateway's address), authenticates users
+# by client certificate (users-ca) and publishes the front-proxy CA in the
+# extension-apiserver-authentication ConfigMap, which the gateway reads
+# (requestHeader); the kubeconfig gains alice-cert and bob-cert, users with
+# a client certificate only.  TRACEGATE_URL is not set.
+aggregated_kubesim_args() {
+	local ca
+	ca=$(base64 -w0 <"$TG_CERTS/ca.crt")
+	sed "s|caBundle: \"\"|caBundle: $ca|" "$TG_TOP/rbac/manifests/50-apiservice.yaml" \
+		>"$TG_WORK/apiservice.yaml"
+	TG_AGG_ARGS=(--objects "$TG_WORK/apiservice.yaml"
+		--client-ca "$TG_CERTS/users-ca.crt"
+		--requestheader-client-ca "$TG_WORK/front-proxy-ca.crt"
+		--requestheader-allowed-names front-proxy-client
+		--proxy-client-cert "$TG_CERTS/front-proxy-client.crt"
+		--proxy-client-key "$TG_CERTS/front-proxy-client.key"
+		--service-endpoint "tracegate/tracegate=$TG_GATEWAY")
+	# a copy: a test may rotate it (and SIGHUP kubesim)
+	cp "$TG_CERTS/front-proxy-ca.crt" "$TG_WORK/front-proxy-ca.crt"
+}
+
 # A ServiceAccount tenant of team-a (system:serviceaccount:team-a:debugger,
 # bound to tracegate-tracer): set TG_WITH_DEBUGGER_SA=1 before stack_start
 # and use $TG_DEBUGGER_TOKEN.
@@ -346,11 +375,13 @@ kubesim_start() {
 		tokens=$TG_WORK/tokens-extra.yaml
 	fi
 	[ -n "${TG_EXTRA_RBAC:-}" ] && extra+=(--rbac "$TG_EXTRA_RBAC")
+	TG_AGG_ARGS=()
+	[ -n "${TG_AGGREGATED:-}" ] && aggregated_kubesim_args
 	"$TG_KUBESIM" --listen "127.0.0.1:$TG_KUBESIM_PORT" \
 		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
 		--tokens "$tokens" \
 		--objects "$TG_FIXTURES/objects" \
-		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" "${extra[@]}" \
+		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" "${extra[@]}" "${TG_AGG_ARGS[@]}" \
 		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
 	TG_KUBESIM_PID=$!
 	TG_PIDS+=("$TG_KUBESIM_PID")
@@ -383,6 +414,9 @@ runner_start() {
 gateway_start() {
 	local runners="\"runners\":{\"node-1\":{\"url\":\"${TG_RUNNER_URL:-}\"}}"
 	[ -n "${TG_GATEWAY_RUNNERS:-}" ] && runners=$TG_GATEWAY_RUNNERS
+	local rh=
+	# aggregated: the front-proxy settings from kubesim's ConfigMap, polled each second
+	[ -n "${TG_AGGREGATED:-}" ] && rh='"requestHeader":{"pollSeconds":1},'
 	fixture_token tracegate >"$TG_WORK/sa.token"
 	TG_AUDIT=$TG_WORK/audit.log
 	cat >"$TG_WORK/gateway.json" <<EOF
@@ -393,6 +427,7 @@ gateway_start() {
  $runners,
  "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
  "audit":{"path":"$TG_AUDIT"},
+ $rh
  "policies":"${TG_POLICIES:-$TG_TOP/policy/presets}"}
 EOF
 	tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
@@ -465,13 +500,25 @@ kubeconfig_write() {
 		for u in alice bob carol; do
 			echo "- name: $u"
 			echo "  user:"
-			echo "    token: $(fixture_token "$u")"
+			# aggregated, the API server itself takes the token: the
+			# user's API-server token (kubesim refuses tracegate's)
+			if [ -n "${TG_AGGREGATED:-}" ]; then
+				echo "    token: $(grep -o "tg-$u-api-[0-9a-f]*" "$TG_FIXTURES/tokens.yaml")"
+			else
+				echo "    token: $(fixture_token "$u")"
+			fi
 		done
 		echo "- name: mallory"
 		echo "  user:"
 		echo "    token: not-a-valid-token"
+		for u in alice bob; do
+			echo "- name: $u-cert"
+			echo "  user:"
+			echo "    client-certificate: $TG_CERTS/user-$u.crt"
+			echo "    client-key: $TG_CERTS/user-$u.key"
+		done
 		echo "contexts:"
-		for u in alice bob carol mallory; do
+		for u in alice bob carol mallory alice-cert bob-cert; do
 			echo "- name: $u"
 			echo "  context:"
 			echo "    cluster: sim"

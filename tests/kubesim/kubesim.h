@@ -7,6 +7,9 @@
  *   select.c  field and label selectors for lists
  *   store.c   the objects: resourceVersions, writes, the event history
  *   watch.c   ?watch=true streams of those events
+ *   aggregate.c  the aggregation layer: users by client certificate, the
+ *             extension-apiserver-authentication ConfigMap, APIServices
+ *             proxied with front-proxy headers
  *   main.c    the server: authentication, authorization, handlers
  */
 #ifndef TG_KUBESIM_H
@@ -15,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 /* Limits on fixtures: they come from files, but a broken one must fail
@@ -138,5 +142,41 @@ int ks_watch_start(struct ks_store *st, struct evhttp_request *req, struct ks_wa
 /* A change: every watch that selects it gets its event. */
 void ks_watch_notify(struct ks_store *st, json_t *ev);
 void ks_watch_close_all(struct ks_store *st);
+/* ---- aggregate.c ---- */
+struct event_base;
+struct evhttp_request;
+struct ks_agg;
+
+struct ks_agg_opts {
+	struct event_base *base;
+	FILE *log;
+	json_t *objects;                   /* APIServices come from here; the
+					      ConfigMap is added to it */
+	const char *client_ca;             /* --client-ca: users' certificates, or NULL */
+	const char *requestheader_ca;      /* --requestheader-client-ca, or NULL: no ConfigMap */
+	const char *const *allowed_names;  /* --requestheader-allowed-names, NULL-terminated */
+	const char *proxy_cert, *proxy_key; /* --proxy-client-cert/-key */
+	const char *const *endpoints;      /* --service-endpoint NS/NAME=URL, NULL-terminated */
+};
+int ks_agg_new(const struct ks_agg_opts *o, struct ks_agg **ret, char **ret_err);
+struct ks_agg *ks_agg_free(struct ks_agg *a);
+size_t ks_agg_apiservices(const struct ks_agg *a);
+/* 1 with the certificate's CN and O (+ system:authenticated) when the
+ * client presented a certificate that --client-ca verifies; 0 otherwise. */
+int ks_agg_cert_user(struct ks_agg *a, struct evhttp_request *req, char **ret_user,
+		     json_t **ret_groups);
+/* Whether path is under a registered APIService's group version. */
+bool ks_agg_proxied(struct ks_agg *a, const char *path);
+
+struct ks_agg_user {
+	const char *user, *uid;
+	json_t *groups;                    /* array of strings */
+	json_t *extra;                     /* object of arrays, or NULL */
+};
+/* Proxies an authenticated, authorized request to its APIService's
+ * endpoint: 1 when taken (answered now or later), 0 when path is not
+ * aggregated, negative without memory. */
+int ks_agg_proxy(struct ks_agg *a, struct evhttp_request *in, const char *path,
+		 const struct ks_agg_user *u);
 
 #endif

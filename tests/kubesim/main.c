@@ -70,6 +70,7 @@ struct ks_server {
 	FILE *log;
 	SSL_CTX *ssl;
 	struct event_base *base;
+	struct ks_agg *agg;      /* aggregate.c: client certificates, APIServices */
 };
 
 /* What one request is about, as the API server's RequestInfo has it. */
@@ -800,6 +801,14 @@ static void dispatch(struct ks_server *s, struct ks_req *r)
 	const struct ks_attrs *a = &r->attrs;
 	const char *g = a->group;
 
+	if (ks_agg_proxied(s->agg, r->path)) {
+		struct ks_agg_user u = { .user = r->tok->username, .uid = r->tok->uid,
+					 .groups = r->tok->groups, .extra = r->tok->extra };
+
+		if (ks_agg_proxy(s->agg, r->req, r->path, &u) < 0)
+			reply_status(s, r, 500, NULL, "out of memory");
+		return;
+	}
 	if (!a->resource_request) {
 		serve_nonresource(s, r);
 		return;
@@ -895,7 +904,9 @@ static void handle(struct evhttp_request *req, void *ud)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	const char *token;
-	_cleanup_free_ char *reason = NULL, *evalerr = NULL;
+	_cleanup_free_ char *reason = NULL, *evalerr = NULL, *cert_user = NULL;
+	_cleanup_(json_decrefp) json_t *cert_groups = NULL;
+	struct ks_token cert_tok = { 0 };
 	struct ks_identity id;
 
 	r.cmd = evhttp_request_get_command(req);
@@ -917,10 +928,16 @@ static void handle(struct evhttp_request *req, void *ud)
 		r.query_parsed = true;
 	}
 
-	/* authentication: a token of the fixtures, for our own audience */
+	/* authentication: a client certificate of --client-ca (CN user, O
+	 * groups), else a token of the fixtures, for our own audience */
 	token = bearer(req);
-	r.tok = token ? token_find(s, token) : NULL;
-	if (r.tok) {
+	if (ks_agg_cert_user(s->agg, req, &cert_user, &cert_groups) > 0) {
+		cert_tok = (struct ks_token){ .token = "", .username = cert_user, .groups = cert_groups };
+		r.tok = &cert_tok;
+	} else {
+		r.tok = token ? token_find(s, token) : NULL;
+	}
+	if (r.tok && r.tok != &cert_tok) {
 		_cleanup_(json_decrefp) json_t *inter = aud_intersect(r.tok, s->audiences);
 
 		if (!json_array_size(inter))
@@ -1153,7 +1170,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: kubesim --listen HOST:PORT --cert F --key F --tokens FILE\n"
 		   "               --objects FILE_OR_DIR... --rbac FILE_OR_DIR... [--log FILE]\n"
-		   "               [--api-audience AUD]... [--port-file FILE] [--watch-history N]\n");
+		   "               [--api-audience AUD]... [--port-file FILE] [--watch-history N]\n"
+		   "               [--client-ca F] [--requestheader-client-ca F]\n"
+		   "               [--requestheader-allowed-names NAME]... [--proxy-client-cert F\n"
+		   "               --proxy-client-key F] [--service-endpoint NS/NAME=URL]...\n");
 }
 
 int main(int argc, char **argv)
@@ -1165,11 +1185,19 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },      { "api-audience", required_argument, NULL, 'a' },
 		{ "port-file", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
 		{ "watch-history", required_argument, NULL, 'W' },
+		{ "client-ca", required_argument, NULL, 'C' },
+		{ "requestheader-client-ca", required_argument, NULL, 'R' },
+		{ "requestheader-allowed-names", required_argument, NULL, 'N' },
+		{ "proxy-client-cert", required_argument, NULL, 'P' },
+		{ "proxy-client-key", required_argument, NULL, 'K' },
+		{ "service-endpoint", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *cert = NULL, *key = NULL, *tokens = NULL, *logpath = NULL, *portfile = NULL;
 	const char *objpaths[KS_MAX_PATHS], *rbacpaths[KS_MAX_PATHS];
-	size_t nobj = 0, nrbac = 0;
+	const char *names[KS_MAX_PATHS + 1] = { 0 }, *endpoints[KS_MAX_PATHS + 1] = { 0 };
+	struct ks_agg_opts ao = { .allowed_names = names, .endpoints = endpoints };
+	size_t nobj = 0, nrbac = 0, nnames = 0, nendpoints = 0;
 	struct ks_server s = { 0 };
 	_cleanup_(json_decrefp) json_t *rbacdocs = NULL;
 	_cleanup_free_ char *err = NULL, *host = NULL;
@@ -1201,6 +1229,22 @@ int main(int argc, char **argv)
 			s.watch_history = (size_t)v;
 			break;
 		}
+		case 'C': ao.client_ca = optarg; break;
+		case 'R': ao.requestheader_ca = optarg; break;
+		case 'P': ao.proxy_cert = optarg; break;
+		case 'K': ao.proxy_key = optarg; break;
+		case 'N':
+		case 'E':
+			if ((c == 'N' ? nnames : nendpoints) >= KS_MAX_PATHS) {
+				fprintf(stderr, "kubesim: at most %d --%s\n", KS_MAX_PATHS,
+					c == 'N' ? "requestheader-allowed-names" : "service-endpoint");
+				return 2;
+			}
+			if (c == 'N')
+				names[nnames++] = optarg;
+			else
+				endpoints[nendpoints++] = optarg;
+			break;
 		case 'o':
 		case 'r':
 			if ((c == 'o' ? nobj : nrbac) >= KS_MAX_PATHS) {
@@ -1260,11 +1304,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kubesim: objects: %s\n", err ? err : "bad object");
 		goto out;
 	}
-	add_defaults(s.objects);
-	if (ks_store_init(&s.store, s.objects, s.watch_history ? s.watch_history : KS_DEFAULT_WATCH_HISTORY) < 0) {
-		fprintf(stderr, "kubesim: objects: out of memory\n");
-		goto out;
-	}
 	for (size_t i = 0; i < nrbac; i++)
 		if (ks_yaml_load_path(rbacpaths[i], rbacdocs, &err) < 0) {
 			fprintf(stderr, "kubesim: rbac: %s\n", err ? err : "cannot load");
@@ -1276,6 +1315,8 @@ int main(int argc, char **argv)
 	}
 	to.cert_file = cert;
 	to.key_file = key;
+	/* users' certificates are judged per request (aggregate.c) */
+	to.request_client_cert = ao.client_ca != NULL;
 	if (tls_server_ctx_new(&to, &s.ssl, &err) < 0) {
 		fprintf(stderr, "kubesim: tls: %s\n", err ? err : "cannot set up");
 		goto out;
@@ -1284,6 +1325,19 @@ int main(int argc, char **argv)
 	http = s.base ? evhttp_new(s.base) : NULL;
 	if (!http) {
 		fprintf(stderr, "kubesim: cannot set up the event loop\n");
+		goto out;
+	}
+	ao.base = s.base;
+	ao.log = s.log;
+	ao.objects = s.objects;
+	if (ks_agg_new(&ao, &s.agg, &err) < 0) {
+		fprintf(stderr, "kubesim: aggregation: %s\n", err ? err : "cannot set up");
+		goto out;
+	}
+	add_defaults(s.objects);
+	/* after the aggregator added its ConfigMap: every object gets its resourceVersion */
+	if (ks_store_init(&s.store, s.objects, s.watch_history ? s.watch_history : KS_DEFAULT_WATCH_HISTORY) < 0) {
+		fprintf(stderr, "kubesim: objects: out of memory\n");
 		goto out;
 	}
 	evhttp_set_bevcb(http, bevcb, &s);
@@ -1307,8 +1361,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kubesim: cannot handle signals\n");
 		goto out;
 	}
-	fprintf(stderr, "kubesim: listening on https://%s:%u (%zu tokens, %zu objects, %zu RBAC objects)\n", host,
-		(unsigned)port, s.ntokens, json_array_size(s.objects), ks_rbac_count(s.rbac));
+	fprintf(stderr, "kubesim: listening on https://%s:%u (%zu tokens, %zu objects, %zu RBAC objects, %zu APIServices)\n",
+		host, (unsigned)port, s.ntokens, json_array_size(s.objects), ks_rbac_count(s.rbac),
+		ks_agg_apiservices(s.agg));
 	if (portfile) {
 		char text[16];
 		int n = snprintf(text, sizeof(text), "%u\n", (unsigned)port);
@@ -1328,6 +1383,7 @@ out:
 	ks_store_release(&s.store);
 	if (http)
 		evhttp_free(http);
+	s.agg = ks_agg_free(s.agg);
 	if (s.base)
 		event_base_free(s.base);
 	SSL_CTX_free(s.ssl);
