@@ -134,7 +134,23 @@ void trace_free(struct trace_req *t)
 	free(t->content_type);
 	free(t->claimed_target);
 	free(t->body);
+	trace_detached_free(t);
 	free(t);
+}
+
+const char *trace_verb(const struct trace_req *t)
+{
+	switch (t->route.kind) {
+	case ROUTE_TRACE_STOP:
+		return "delete";
+	case ROUTE_TRACE_LIST:
+		return "list";
+	case ROUTE_TRACE_GET:
+	case ROUTE_TRACE_LOG:
+		return "get";
+	default:
+		return "create";
+	}
 }
 
 static const char *trace_username(const struct trace_req *t)
@@ -272,12 +288,12 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 
 	if (!tg)
 		return NULL;
-	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_STOP ? t->route.name
-										: t->trace_id));
+	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_CREATE ? t->trace_id
+										  : t->route.name));
 	if (t->stopped_by[0])
 		json_object_set_new(tg, "stoppedBy", json_string(t->stopped_by));
-	if (t->route.kind == ROUTE_TRACE_STOP)
-		return tg;   /* a stop: the trace it names has the rest */
+	if (t->route.kind != ROUTE_TRACE_CREATE)
+		return tg;   /* a stop, a read: the trace it names has the rest */
 	if (t->route.dry_run)
 		json_object_set_new(tg, "dryRun", json_true());
 	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
@@ -364,13 +380,13 @@ int trace_audit(struct trace_req *t, const char *stage, int code, const char *me
 		.audit_id = t->audit_id,
 		.stage = stage,
 		.request_uri = t->uri,
-		.verb = t->route.kind == ROUTE_TRACE_STOP ? "delete" : "create",
+		.verb = trace_verb(t),
 		.user = t->impersonating ? &t->real_user : t->have_user ? &t->user : NULL,
 		.impersonated = t->impersonating ? &t->user : NULL,
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
 		.ns = t->route.ns,
-		.name = t->route.kind == ROUTE_TRACE_STOP ? t->route.name
+		.name = t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
 			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
 		.code = code,
 		.message = message,
@@ -585,6 +601,10 @@ void trace_authenticated(struct trace_req *t)
 		trace_step_stop(t);
 		return;
 	}
+	if (t->route.kind != ROUTE_TRACE_CREATE) {
+		trace_detached_step(t);
+		return;
+	}
 
 	/* body, then program: 400 naming the field, or line:column */
 	if (t->content_type && strncasecmp(t->content_type, "application/json", 16) != 0) {
@@ -697,6 +717,11 @@ static void sar_decided(struct trace_req *t, bool allowed)
 {
 	_cleanup_free_ char *msg = NULL;
 
+	if (t->step == STEP_SAR_DETACHED) {
+		/* a denial is not a refusal here: the owner sees their own */
+		trace_detached_decided(t, allowed);
+		return;
+	}
 	if (!allowed) {
 		msg = status_forbidden_message(t->user.username, t->attrs.verb, t->attrs.group,
 					       t->attrs.resource, t->attrs.namespace, t->attrs.name,
@@ -813,6 +838,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		[STEP_WORKLOAD] = "workload get",
 		[STEP_RS_LIST] = "replicaset list",
 		[STEP_POD_LIST] = "pod list",
+		[STEP_SAR_DETACHED] = "subjectaccessreview",
 	};
 
 	if (result < 0) {
@@ -830,6 +856,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 	case STEP_SAR_POD:
 	case STEP_SAR_WORKLOAD:
 	case STEP_SAR_PODS:
+	case STEP_SAR_DETACHED:
 		sar_done(t, status, body, len);
 		break;
 	case STEP_POD:
@@ -1334,8 +1361,13 @@ static const struct httpc_xfer_ops leg_ops = {
 	.on_done = leg_done,
 };
 
-/* The session of one node: the program and that node's pods. */
 static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
+{
+	return trace_session_body(t, leg->runner->node);
+}
+
+/* The session of one node: the program and that node's pods. */
+json_t *trace_session_body(struct trace_req *t, const char *node)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 	json_t *pods = json_array(), *body;
@@ -1343,7 +1375,7 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	for (size_t i = 0; pods && i < t->npods; i++) {
 		const struct kube_pod *p = &t->pods[i];
 
-		if (strcmp(p->node, leg->runner->node))
+		if (strcmp(p->node, node))
 			continue;
 		if (json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:s}", "namespace",
 							  p->namespace, "name", p->name, "uid",
@@ -1439,6 +1471,10 @@ static void trace_start_stream(struct trace_req *t)
 {
 	int r;
 
+	if (t->tb.detach && !t->route.dry_run) {
+		trace_detached_start(t);
+		return;
+	}
 	t->step = STEP_STREAM;
 	t->session_counted = true;
 	t->gw->nsessions++;
@@ -1480,6 +1516,10 @@ static void trace_on_drain(void *ud)
 {
 	struct trace_req *t = ud;
 
+	if (t->step == STEP_DETACHED) {
+		trace_detached_drain(t);
+		return;
+	}
 	for (size_t i = 0; i < t->nlegs && t->conn; i++)
 		if (t->legs[i].x && httpc_xfer_paused(t->legs[i].x))
 			(void)httpc_xfer_resume(t->legs[i].x);
@@ -1799,6 +1839,10 @@ static void trace_on_close(void *ud)
 			trace_client_left(t);
 		return;
 	}
+	if (t->step == STEP_DETACHED) {
+		trace_detached_client_left(t);
+		return;
+	}
 	if (t->kx) {
 		httpc_xfer_cancel(t->kx);
 		t->kx = NULL;
@@ -1903,6 +1947,8 @@ void trace_stop_all(struct gateway *gw)
 
 		if (t->step == STEP_STREAM)
 			trace_finish(t, t->client_left ? "client" : "stop");
+		else if (t->step == STEP_DETACHED)
+			trace_detached_client_left(t);
 		else
 			trace_refuse(t, 503, "gateway is shutting down", NULL);
 	}
