@@ -22,6 +22,7 @@
 #include "plugin/client.h"
 #include "plugin/exec.h"
 #include "plugin/kubeconfig.h"
+#include "plugin/main-int.h"
 #include "plugin/render.h"
 #include "lib/banned.h"
 
@@ -39,7 +40,7 @@ static void on_sigint(int sig)
 }
 
 /* SIGINT writes to a pipe the transfer loop polls. */
-static int cancel_fd_setup(void)
+int cancel_fd_setup(void)
 {
 	struct sigaction sa = { .sa_handler = on_sigint };
 	int p[2];
@@ -52,8 +53,7 @@ static int cancel_fd_setup(void)
 	return p[0];
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,11 +109,13 @@ static char *request_body(const struct kt_args *a, const char *program)
 			return NULL;
 	if (a->duration && json_object_set_new(j, "duration", json_integer((json_int_t)a->duration)) < 0)
 		return NULL;
+	if (a->detach && json_object_set_new(j, "detach", json_true()) < 0)
+		return NULL;
 	return json_dumps(j, JSON_COMPACT);
 }
 
 /* A JSON value on stdout as -o asks: indented JSON or a YAML document. */
-static void print_object(const json_t *j, enum kt_output mode)
+void print_object(const json_t *j, enum kt_output mode)
 {
 	struct buf b = BUF_INIT(16u << 20);
 
@@ -130,17 +132,7 @@ static void print_object(const json_t *j, enum kt_output mode)
 	buf_release(&b);
 }
 
-/* Everything a request to the gateway needs, from the kubeconfig and flags. */
-struct conn {
-	struct kubeconfig kc;
-	struct kc_resolved res;
-	struct kc_exec_cred cred;
-	char *gw;                 /* the gateway's base URL, no trailing slash */
-	bool via_cluster;         /* no gateway configured: the API server */
-	struct kt_request rq;     /* TLS and credentials filled in */
-};
-
-static void conn_release(struct conn *c)
+void conn_release(struct conn *c)
 {
 	kc_exec_cred_release(&c->cred);
 	kc_resolved_release(&c->res);
@@ -150,7 +142,7 @@ static void conn_release(struct conn *c)
 }
 
 /* 0, or an exit status after printing why. */
-static int conn_open(const struct kt_args *a, struct conn *c)
+int conn_open(const struct kt_args *a, struct conn *c)
 {
 	_cleanup_free_ char *warning = NULL, *err = NULL;
 	struct kc_load_opts lo = { .sz = sizeof(lo), .explicit_file = a->kubeconfig,
@@ -251,7 +243,7 @@ static bool no_gateway_hint(const struct conn *c, long code, const char *body, s
 	return true;
 }
 
-static int print_status(const struct conn *c, long code, const char *body, size_t len,
+int print_status(const struct conn *c, long code, const char *body, size_t len,
 			const char *program)
 {
 	struct buf b = BUF_INIT(KT_MAX_STATUS_BODY * 2);
@@ -268,7 +260,7 @@ static int print_status(const struct conn *c, long code, const char *body, size_
 }
 
 /* A transport failure: 0 when there was none, else the exit status. */
-static int transport_failed(const struct conn *c, int r, const struct kt_response *resp,
+int transport_failed(const struct conn *c, int r, const struct kt_response *resp,
 			    const char *err)
 {
 	if (r == -TG_EUPSTREAM && resp->code == 0)
@@ -415,14 +407,7 @@ static int load_program(const struct kt_args *a, char **ret)
 	return 0;
 }
 
-/* The graceful stop (first Ctrl-C, stdout closed): DELETE of the trace. */
-struct stop_ctx {
-	struct kt_render *rd;
-	const char *gw, *ns_esc;
-	bool line_ended;
-};
-
-static char *stop_url(void *ud)
+char *stop_url(void *ud)
 {
 	struct stop_ctx *sc = ud;
 	char *url;
@@ -442,17 +427,17 @@ static char *stop_url(void *ud)
 	return url;
 }
 
-static bool stop_wanted(void *ud)
+bool stop_wanted(void *ud)
 {
 	return ((struct stop_ctx *)ud)->rd->out_closed;
 }
 
-static void progress_tick(void *ud)
+void progress_tick(void *ud)
 {
 	kt_progress_tick(ud, now_mono_ns());
 }
 
-static void stop_done(void *ud, long code, const char *body, size_t len, const char *err)
+void stop_done(void *ud, long code, const char *body, size_t len, const char *err)
 {
 	struct stop_ctx *sc = ud;
 	struct buf b = BUF_INIT(KT_MAX_STATUS_BODY * 2);
@@ -504,7 +489,7 @@ static int run(struct kt_args *a)
 	c.rq.url = url;
 	c.rq.body = body;
 	c.rq.body_len = strlen(body);
-	if (a->cmd == KT_CMD_CHECK) {
+	if (a->cmd == KT_CMD_CHECK || a->detach) {
 		c.rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : KT_CHECK_TIMEOUT_MS;
 	} else {
 		c.rq.on_line = kt_render_line_cb;
@@ -549,6 +534,11 @@ static int run(struct kt_args *a)
 		goto out;
 	if (a->cmd == KT_CMD_CHECK) {
 		rc = check_result(&c, a, &resp, program);
+		goto out;
+	}
+	if (a->detach) {
+		rc = resp.code == 201 ? kt_detached_created(a, &resp)
+				      : print_status(&c, resp.code, resp.body.s, resp.body.len, program);
 		goto out;
 	}
 	if (resp.code < 200 || resp.code >= 300) {
@@ -696,6 +686,14 @@ int main(int argc, char **argv)
 	case KT_CMD_VERSION:
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		rc = version(&a);
+		curl_global_cleanup();
+		break;
+	case KT_CMD_GET:
+	case KT_CMD_LOGS:
+	case KT_CMD_ATTACH:
+	case KT_CMD_DELETE:
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = kt_detached_command(&a);
 		curl_global_cleanup();
 		break;
 	default:
