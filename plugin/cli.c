@@ -430,19 +430,28 @@ static const struct opt *find_long(const char *name, size_t len)
 	return NULL;
 }
 
-/* The first flag spelled -c that cmd takes (KT_CMD_NONE: any). */
+/* The first flag spelled -c that cmd takes, else the first spelled -c
+ * (which cmd then refuses as a flag that does not apply). */
 static const struct opt *find_short_for(char c, enum kt_cmd cmd)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
-		if (opts[i].shortname == c &&
-		    (cmd == KT_CMD_NONE || !opts[i].cmds || (opts[i].cmds & FOR(cmd))))
+	const struct opt *any = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		if (opts[i].shortname != c)
+			continue;
+		if (cmd == KT_CMD_NONE || !opts[i].cmds || (opts[i].cmds & FOR(cmd)))
 			return &opts[i];
-	return NULL;
+		if (!any)
+			any = &opts[i];
+	}
+	return any;
 }
 
+/* The pre-scan and completion, before the command is known: -f is a
+ * file's (it takes a value) */
 static const struct opt *find_short(char c)
 {
-	return find_short_for(c, KT_CMD_NONE);
+	return find_short_for(c, KT_CMD_RUN);
 }
 
 static int add_positional(struct kt_args *a, const char **pos, size_t *npos, const char *s,
@@ -700,7 +709,7 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 
 		if (w[0] == '-' && w[1]) {
 			const struct opt *o = w[1] == '-' ? find_long(w + 2, strcspn(w + 2, "="))
-							  : find_short(w[1]);
+							  : find_short_for(w[1], cmd == KT_CMD_NONE ? KT_CMD_RUN : cmd);
 
 			if (o && o->has_arg && !strchr(w, '=') && (w[1] == '-' || !w[2]))
 				i++;  /* its value */
@@ -711,7 +720,8 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 	}
 	if (prev && prev[0] == '-' && !strchr(prev, '=')) {
 		const struct opt *o = prev[1] == '-' ? find_long(prev + 2, strlen(prev + 2))
-						     : (prev[1] && !prev[2] ? find_short(prev[1]) : NULL);
+						     : (prev[1] && !prev[2] ? find_short_for(prev[1], cmd == KT_CMD_NONE
+												? KT_CMD_RUN : cmd) : NULL);
 
 		if (o && o->has_arg) {
 			switch (o->id) {
