@@ -19,7 +19,8 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "plugin/main-int.h"
+#include "plugin/conn.h"
+#include "plugin/detached.h"
 #include "lib/banned.h"
 
 #define KT_GET_TIMEOUT_MS 30000L

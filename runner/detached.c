@@ -565,7 +565,7 @@ static void child_event_cb(struct bufferevent *bev, short what, void *arg)
  * deleted session is forgotten. */
 static void sess_maybe_finish(struct det_sess *s)
 {
-	_cleanup_free_ char *ok = NULL;
+	_cleanup_(json_decrefp) json_t *ok = NULL;
 	struct det_peer *p;
 
 	if (!sess_ended(s))
@@ -587,18 +587,12 @@ static void sess_maybe_finish(struct det_sess *s)
 		bev_finish(TAKE_PTR(p->bev), NULL, 0);
 		free(p);
 	}
-	ok = session_status_response(200, "detached session stopped: its programs are unloaded");
-	if (ok && !strncmp(ok, "HTTP/1.1 200", 12)) {
-		/* session_status_response says Failure for every code: a
-		 * Success is what a DELETE that worked answers */
-		char *f = strstr(ok, "\"Failure\"");
-
-		if (f)
-			memcpy(f, "\"Success\"", 9);
-	}
+	ok = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+		       "status", "Success", "message", "detached session stopped: its programs are unloaded", "code",
+		       200);
 	while ((p = s->deleters)) {
 		s->deleters = p->next;
-		bev_finish(TAKE_PTR(p->bev), ok ? ok : "", ok ? strlen(ok) : 0);
+		answer_json(TAKE_PTR(p->bev), 200, ok);
 		free(p);
 	}
 	if (s->deleted || s->head != HEAD_OK) {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What plugin/main.c shares with the command files beside it
- * (plugin/detached.c): the connection to the gateway, and how refusals
- * and failures are printed.  Not a library: these live in main.o.
+ * The commands' side of a request to the gateway (main.c's run, check and
+ * version; detached.c's get, logs, attach, delete): the connection from
+ * the kubeconfig and flags, SIGINT's pipe, the graceful stop's DELETE, and
+ * how refusals and failures are printed.
  */
-#ifndef TG_PLUGIN_MAIN_INT_H
-#define TG_PLUGIN_MAIN_INT_H
+#ifndef TG_PLUGIN_CONN_H
+#define TG_PLUGIN_CONN_H
 
 #include <stdbool.h>
 #include <jansson.h>
@@ -49,11 +50,5 @@ char *stop_url(void *ud);
 bool stop_wanted(void *ud);
 void stop_done(void *ud, long code, const char *body, size_t len, const char *err);
 void progress_tick(void *ud);
-
-/* plugin/detached.c */
-/* run --detach answered 201: the name, kubectl style (or the Trace, -o). */
-int kt_detached_created(const struct kt_args *a, const struct kt_response *resp);
-/* get, logs, attach, delete. */
-int kt_detached_command(const struct kt_args *a);
 
 #endif
