@@ -39,7 +39,7 @@
 #define DET_CREATE_TIMEOUT_S 300L        /* a start: the runner compiles first */
 #define DET_MAX_ANSWER (8u << 20)        /* one runner's list */
 
-enum det_phase { DET_CREATE, DET_FETCH, DET_DELETE, DET_LOG };
+enum det_phase { DET_COUNT, DET_CREATE, DET_FETCH, DET_DELETE, DET_LOG };
 
 struct det_call {
 	struct det_op *op;
@@ -355,6 +355,60 @@ static void det_answer(struct trace_req *t, int code, json_t *obj, const char *r
 }
 
 /* ---- create --------------------------------------------------------------------- */
+
+void trace_detached_count(struct trace_req *t)
+{
+	const struct gw_config *cfg = t->gw->cfg;
+
+	if (op_new(t, DET_COUNT) < 0 || op_calls(t, cfg->nrunners) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	for (size_t i = 0; i < cfg->nrunners; i++)
+		t->det->calls[i].runner = &cfg->runners[i];
+	if (calls_start(t, "GET", "%s/v1/detached%s", "", NULL) < 0)
+		trace_refuse(t, 500, "out of memory", NULL);
+}
+
+/* The detached traces running anywhere: the user's and the namespace's
+ * count against maxConcurrentTraces as attached ones do.  A runner that
+ * cannot be asked is left out (and logged): its sessions end with it. */
+static void count_done(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	_cleanup_(json_decrefp) json_t *user = json_object(), *ns = json_object();
+
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		_cleanup_(json_decrefp) json_t *j = NULL;
+		json_t *s;
+		size_t k;
+
+		j = c->result == 0 && c->status == 200 ? json_loadb(c->body ? c->body : "", c->len, 0, NULL) : NULL;
+		if (!json_is_object(j)) {
+			_cleanup_free_ char *txt = call_text(c);
+
+			log_warn("trace %s: detached traces of node \"%s\" not counted: %s", t->trace_id,
+				 c->runner->node, txt ? txt : "failed");
+			continue;
+		}
+		json_array_foreach(json_object_get(j, "items"), k, s) {
+			const char *id = json_string_value(json_object_get(s, "trace"));
+			const char *n = json_string_value(json_object_get(s, "namespace"));
+
+			if (!id || !state_live(json_string_value(json_object_get(s, "state"))))
+				continue;
+			if (owned_by(s, t))
+				json_object_set_new(user, id, json_true());
+			if (n && !strcmp(n, t->route.ns))
+				json_object_set_new(ns, id, json_true());
+		}
+	}
+	t->det_user_running = json_object_size(user);
+	t->det_ns_running = json_object_size(ns);
+	calls_release(op);
+	trace_step_admit(t);
+}
 
 void trace_detached_start(struct trace_req *t)
 {
@@ -877,7 +931,11 @@ void trace_detached_client_left(struct trace_req *t)
 	t->conn = NULL;
 	if (op)
 		calls_release(op);
-	if (op && op->log_started) {
+	if (op && op->phase == DET_COUNT) {
+		if (trace_audit(t, "ResponseStarted", 0, NULL, "forbid", "client closed the connection before the decision",
+				NULL, NULL) < 0)
+			log_error("audit %s: abandoned request not recorded", t->audit_id);
+	} else if (op && op->log_started) {
 		if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", "log reader left", NULL, NULL) < 0)
 			log_error("audit %s: end of a log not recorded", t->audit_id);
 	} else if (trace_audit(t, "ResponseComplete", 0, NULL, "allow", "client left before the answer", NULL,
@@ -891,6 +949,9 @@ void trace_detached_client_left(struct trace_req *t)
 static void det_next(struct trace_req *t)
 {
 	switch (t->det->phase) {
+	case DET_COUNT:
+		count_done(t);
+		break;
 	case DET_CREATE:
 		create_done(t);
 		break;

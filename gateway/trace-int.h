@@ -172,6 +172,7 @@ struct trace_req {
 
 	/* detached traces: create, list, get, log, delete (trace-detached.c) */
 	struct det_op *det;
+	uint64_t det_user_running, det_ns_running;   /* the user's, the namespace's, on the runners */
 };
 
 /* trace.c */
@@ -187,8 +188,11 @@ int trace_kube_start(struct trace_req *t);
 void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 /* A SubjectAccessReview for a (cached answers first). */
 void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
-/* The TracePolicy decision, then the audit record and the stream. */
+/* The TracePolicy decision, then trace_step_admit. */
 void trace_step_decide(struct trace_req *t);
+/* The concurrency limits, the audit record, then the stream (or a
+ * detached start). */
+void trace_step_admit(struct trace_req *t);
 
 #define TRACE_MAX_IMPERSONATE_GROUPS 64
 #define TRACE_MAX_IMPERSONATE_NAME 256
@@ -239,6 +243,9 @@ json_t *trace_session_body(struct trace_req *t, const char *node);
 const char *trace_verb(const struct trace_req *t);
 
 /* trace-detached.c: detached traces (docs/internals/contracts.md) */
+/* Decided: count the user's and the namespace's detached traces running
+ * on the runners (for maxConcurrentTraces), then trace_step_admit. */
+void trace_detached_count(struct trace_req *t);
 /* Decided and recorded: start the sessions, answer 201 with the Trace. */
 void trace_detached_start(struct trace_req *t);
 /* Authenticated GET (list, one, log) or a DELETE that found no live

@@ -931,7 +931,9 @@ static int trace_concurrency(struct trace_req *t)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 	_cleanup_free_ char *msg = NULL;
-	uint64_t user = 0, ns = 0;
+	/* the detached ones the runners hold (trace-detached.c), and the
+	 * attached ones of this gateway */
+	uint64_t user = t->det_user_running, ns = t->det_ns_running;
 
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
 		if (o == t || o->step != STEP_STREAM || o->route.dry_run)
@@ -972,7 +974,7 @@ void trace_step_decide(struct trace_req *t)
 	struct tg_requester who = { .user = t->user.username,
 				    .groups = (const char *const *)t->user.groups,
 				    .namespace = t->route.ns };
-	_cleanup_free_ char *oneline = NULL, *explained = NULL, *aerr = NULL;
+	_cleanup_free_ char *oneline = NULL, *explained = NULL;
 	int r;
 
 	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog, "pod", &t->decision);
@@ -1015,7 +1017,22 @@ void trace_step_decide(struct trace_req *t)
 	 * count in maxSessions. */
 	if (t->route.dry_run) {
 		t->dry_msg = dry_run_message(explained);
-	} else {
+	} else if (t->tb.detach) {
+		/* the detached traces running are the runners' to count
+		 * (trace-detached.c), then trace_step_admit */
+		trace_detached_count(t);
+		return;
+	}
+	trace_step_admit(t);
+}
+
+void trace_step_admit(struct trace_req *t)
+{
+	const struct gw_config *cfg = t->gw->cfg;
+	_cleanup_free_ char *aerr = NULL;
+	int r;
+
+	if (!t->route.dry_run) {
 		r = trace_concurrency(t);
 		if (r < 0)
 			return;

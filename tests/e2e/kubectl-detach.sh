@@ -56,8 +56,12 @@ rc=$?
 ID=$(sed -n 's|^trace.tracegate.dev/\([0-9a-f-]*\) created$|\1|p' "$W/created")
 check "run --detach prints trace.tracegate.dev/NAME created and exits 0 (rc=$rc: $(cat "$W/created" "$W/created.err"))" \
 	bash -c "[ '$rc' = 0 ] && [ -n '$ID' ]"
-check "the client is gone, the trace runs: get lists it Running" \
-	wait_for 60 bash -c "kt() { KUBECONFIG=$W/kubeconfig kubectl trace \"\$2\" --context \"\$1\" \"\${@:3}\"; }; kt alice get -n team-a | grep -E '^$ID +pod/web-a +node-1 +Running +[0-9]+ +[0-9]+[smhd]\$'"
+if wait_for 60 bash -c "KUBECONFIG=$W/kubeconfig kubectl trace get --context alice -n team-a | grep -E '^$ID +pod/web-a +node-1 +Running +[0-9]+ +[0-9]+[smhd]\$'"; then
+	tap_ok "the client is gone, the trace runs: get lists it Running"
+else
+	tap_fail "the client is gone, the trace runs: get lists it Running" \
+		"$(kt alice get "$ID" -n team-a -o json 2>&1)" "$(tail -20 "$W/runner.log")"
+fi
 kt alice get -n team-a >"$W/get.txt" 2>&1
 check "get's table has kubectl's columns ($(head -1 "$W/get.txt"))" \
 	grep -Eq '^NAME +TARGET +NODES +STATE +EVENTS +AGE$' "$W/get.txt"
@@ -123,6 +127,23 @@ check "delete unloaded every program of the trace (bpftool: ids $ids gone)" wait
 check "no program of the runner is left" wait_for 10 no_progs_left
 kt alice get "$ID" -n team-a >/dev/null 2>"$W/gone.err"
 check "a deleted trace is gone: 404" grep -q 'not found' "$W/gone.err"
+
+# ---- detached traces count against maxConcurrentTraces ------------------------------------
+# the runners know what runs: the gateway counts there (a restart forgets nothing)
+extra=()
+rc=0
+for _ in 1 2 3 4 5; do
+	kt alice run pod/web-a -n team-a -e "$PROG" --duration 300 --detach >"$W/c.out" 2>"$W/c.err"
+	rc=$?
+	[ "$rc" = 0 ] || break
+	extra+=("$(sed -n 's|^trace.tracegate.dev/\([0-9a-f-]*\) created$|\1|p' "$W/c.out")")
+done
+check "the detached start past maxConcurrentTraces.perUser is refused, exit 3, naming the limit (${#extra[@]} ran; rc=$rc: $(head -c 300 "$W/c.err"))" \
+	bash -c "[ '$rc' = 3 ] && [ ${#extra[@]} -ge 1 ] && grep -q 'too many concurrent traces: user \"alice\" already runs ${#extra[@]}' '$W/c.err'"
+for id in "${extra[@]}"; do
+	kt alice delete -n team-a "$id" >/dev/null 2>&1
+done
+check "the extra traces deleted, nothing left loaded" wait_for 10 no_progs_left
 
 # ---- attach, and its Ctrl-C ends it as an attached trace --------------------------------
 kt alice run pod/web-a -n team-a -e "$PROG" --detach >"$W/created2" 2>"$W/created2.err"
