@@ -388,6 +388,7 @@ int trace_audit(struct trace_req *t, const char *stage, int code, const char *me
 		.ns = t->route.ns,
 		.name = t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
 			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
+		.subresource = t->route.kind == ROUTE_TRACE_LOG ? "log" : NULL,
 		.code = code,
 		.message = message,
 		.received_ns = t->received_ns,

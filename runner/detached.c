@@ -125,6 +125,8 @@ int det_meta_parse(const char *body, size_t len, struct det_meta **ret, char **r
 	size_t i;
 	int r;
 
+	if (!json_is_object(root))
+		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
 	if (!d)
 		return 0;
 	if (!json_is_object(d))

@@ -7,7 +7,8 @@
 # naming the rule), an operator with list rights can; `attach` and its
 # Ctrl-C end it as an attached trace (END, maps); `delete` unloads every
 # program (bpftool); a trace ends at its duration with nobody attached;
-# each request has its audit record.
+# detached traces count against maxConcurrentTraces; each request has its
+# audit record.
 source "$(dirname "$0")/lib.sh"
 need_bpf "detached traces" || exit 0
 
@@ -171,6 +172,9 @@ check "nothing loaded after its end" wait_for 10 no_progs_left
 audit_py 'sorted(set((r["verb"], r["user"]["username"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["verb"] in ("list", "get", "delete")))' >"$W/audit"
 check "each request has its audit record: lists, gets, deletes, bob's refusals ($(cat "$W/audit"))" \
 	bash -c "grep -q \"('list', 'alice', 'allow')\" '$W/audit' && grep -q \"('get', 'bob', 'forbid')\" '$W/audit' && grep -q \"('delete', 'bob', 'forbid')\" '$W/audit' && grep -q \"('delete', 'olive', 'allow')\" '$W/audit' && grep -q \"('list', 'olive', 'allow')\" '$W/audit' && grep -q \"('get', 'alice', 'allow')\" '$W/audit'"
+audit_py 'sorted(set((r["user"]["username"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["verb"] == "get" and r.get("objectRef", {}).get("subresource") == "log"))' >"$W/audit.log"
+check "a log read is audited as get on traces/log ($(cat "$W/audit.log"))" \
+	bash -c "grep -q \"('alice', 'allow')\" '$W/audit.log' && grep -q \"('bob', 'forbid')\" '$W/audit.log' && grep -q \"('olive', 'allow')\" '$W/audit.log'"
 audit_py 'sum(1 for r in recs if r["verb"] == "create" and r["stage"] == "ResponseComplete" and r["responseStatus"]["code"] == 201)' >"$W/n201"
 check "each detached start has its ResponseComplete with 201 ($(cat "$W/n201"))" \
 	bash -c "[ \$(cat '$W/n201') -ge 3 ]"
