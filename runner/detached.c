@@ -278,22 +278,28 @@ static bool sess_ended(const struct det_sess *s)
 	return s->reaped && !s->child;
 }
 
-/* Ended sessions past DET_KEEP_S, or beyond DET_MAX_SESSIONS, go. */
+/* Ended sessions past DET_KEEP_S, beyond DET_MAX_SESSIONS or beyond
+ * DET_KEEP_BYTES of records (newest kept first) go: what a tenant's short
+ * traces leave behind stays bounded. */
 static void table_expire(struct det_table *t)
 {
 	uint64_t now = now_mono_ns();
 	unsigned kept = 0;
+	size_t bytes = 0;
 
 	for (struct det_sess **pp = &t->sessions; *pp;) {
 		struct det_sess *s = *pp;
 
 		if (sess_ended(s) && !s->followers &&
-		    (kept >= DET_MAX_SESSIONS || now - s->ended_ns > DET_KEEP_S * 1000000000ull)) {
+		    (kept >= DET_MAX_SESSIONS || bytes + s->ring_bytes > DET_KEEP_BYTES ||
+		     now - s->ended_ns > DET_KEEP_S * 1000000000ull)) {
 			*pp = s->next;
 			sess_free(s);
 			continue;
 		}
 		kept++;
+		if (sess_ended(s))
+			bytes += s->ring_bytes;
 		pp = &s->next;
 	}
 }
@@ -706,12 +712,25 @@ static void respond_list(struct det_table *t, const char *ns, struct bufferevent
 	answer_json(bev, 200, list);
 }
 
+static unsigned peers_count(const struct det_peer *p)
+{
+	unsigned n = 0;
+
+	for (; p; p = p->next)
+		n++;
+	return n;
+}
+
 static void respond_log(struct det_sess *s, bool follow, struct bufferevent *bev)
 {
 	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
 				   "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
 	struct evbuffer *out = bufferevent_get_output(bev);
 
+	if (follow && peers_count(s->followers) >= DET_MAX_FOLLOWERS) {
+		answer_status(bev, 429, "runner: this detached session has 64 log followers, the limit");
+		return;
+	}
 	evbuffer_add(out, head, sizeof(head) - 1);
 	if (s->ring_dropped) {
 		_cleanup_(json_decrefp) json_t *w = json_pack(

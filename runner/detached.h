@@ -34,7 +34,9 @@ struct det_meta;
 #define DET_MAX_LINE (1u << 20)          /* one record from a session's child */
 #define DET_KEEP_S 600                   /* an ended session is kept this long */
 #define DET_MAX_SESSIONS 1024            /* ended ones kept, at most (oldest go) */
+#define DET_KEEP_BYTES (64u << 20)       /* and their records together, at most */
 #define DET_FOLLOW_BACKLOG (8u << 20)    /* a follower this far behind is dropped */
+#define DET_MAX_FOLLOWERS 64             /* log followers of one session (429 beyond) */
 #define DET_MAX_NAME 256                 /* user and group names */
 #define DET_MAX_GROUPS 64
 #define DET_MAX_TARGET 300
