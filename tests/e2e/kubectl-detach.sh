@@ -172,9 +172,9 @@ check "nothing loaded after its end" wait_for 10 no_progs_left
 audit_py 'sorted(set((r["verb"], r["user"]["username"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["verb"] in ("list", "get", "delete")))' >"$W/audit"
 check "each request has its audit record: lists, gets, deletes, bob's refusals ($(cat "$W/audit"))" \
 	bash -c "grep -q \"('list', 'alice', 'allow')\" '$W/audit' && grep -q \"('get', 'bob', 'forbid')\" '$W/audit' && grep -q \"('delete', 'bob', 'forbid')\" '$W/audit' && grep -q \"('delete', 'olive', 'allow')\" '$W/audit' && grep -q \"('list', 'olive', 'allow')\" '$W/audit' && grep -q \"('get', 'alice', 'allow')\" '$W/audit'"
-audit_py 'sorted(set((r["user"]["username"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["verb"] == "get" and r.get("objectRef", {}).get("subresource") == "log"))' >"$W/audit.log"
-check "a log read is audited as get on traces/log ($(cat "$W/audit.log"))" \
-	bash -c "grep -q \"('alice', 'allow')\" '$W/audit.log' && grep -q \"('bob', 'forbid')\" '$W/audit.log' && grep -q \"('olive', 'allow')\" '$W/audit.log'"
-audit_py 'sum(1 for r in recs if r["verb"] == "create" and r["stage"] == "ResponseComplete" and r["responseStatus"]["code"] == 201)' >"$W/n201"
+audit_py 'sorted(set((r["user"]["username"], r["annotations"]["authorization.k8s.io/decision"]) for r in recs if r["verb"] == "get" and r.get("objectRef", {}).get("subresource") == "log"))' >"$W/log-reads"
+check "a log read is audited as get on traces/log ($(cat "$W/log-reads"))" \
+	bash -c "grep -q \"('alice', 'allow')\" '$W/log-reads' && grep -q \"('bob', 'forbid')\" '$W/log-reads' && grep -q \"('olive', 'allow')\" '$W/log-reads'"
+audit_py 'sum(1 for r in recs if r["verb"] == "create" and r["stage"] == "ResponseComplete" and r.get("responseStatus", {}).get("code") == 201)' >"$W/n201"
 check "each detached start has its ResponseComplete with 201 ($(cat "$W/n201"))" \
 	bash -c "[ \$(cat '$W/n201') -ge 3 ]"
