@@ -156,32 +156,39 @@ static void print_table(json_t *items)
 	}
 }
 
-static int cmd_get(const struct kt_args *a, struct conn *c)
+/* One request of a trace (or the list) whose answer is a whole JSON body:
+ * 0 with resp a 200, else the exit status after saying why. */
+static int plain_request(const struct kt_args *a, struct conn *c, const char *method, long timeout_ms,
+			 struct kt_response *resp)
 {
 	_cleanup_free_ char *url = traces_url(c, a->name, NULL), *err = NULL;
-	_cleanup_(json_decrefp) json_t *j = NULL;
-	struct kt_response resp = { 0 };
-	int r, rc;
+	int rc;
 
 	if (!url)
 		return fail("out of memory");
-	c->rq.method = "GET";
+	c->rq.method = method;
 	c->rq.url = url;
-	c->rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : KT_GET_TIMEOUT_MS;
-	r = kt_post(&c->rq, &resp, &err);
-	rc = transport_failed(c, r, &resp, err);
+	c->rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : timeout_ms;
+	rc = transport_failed(c, kt_post(&c->rq, resp, &err), resp, err);
+	if (!rc && resp->code != 200)
+		rc = print_status(c, resp->code, resp->body.s, resp->body.len, NULL);
+	c->rq.url = NULL;
+	return rc;
+}
+
+static int cmd_get(const struct kt_args *a, struct conn *c)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct kt_response resp = { 0 };
+	int rc = plain_request(a, c, "GET", KT_GET_TIMEOUT_MS, &resp);
+
 	if (rc)
 		goto out;
-	if (resp.code != 200) {
-		rc = print_status(c, resp.code, resp.body.s, resp.body.len, NULL);
-		goto out;
-	}
 	j = json_loadb(resp.body.s, resp.body.len, 0, NULL);
 	if (!json_is_object(j)) {
 		rc = fail("gateway \"%s\" answered with something that is not a JSON object", c->gw);
 		goto out;
 	}
-	rc = KT_EXIT_OK;
 	if (a->output != KT_OUT_TEXT) {
 		print_object(j, a->output);
 	} else if (a->name) {
@@ -200,19 +207,9 @@ out:
 
 static int cmd_delete(const struct kt_args *a, struct conn *c)
 {
-	_cleanup_free_ char *url = traces_url(c, a->name, NULL), *err = NULL;
 	struct kt_response resp = { 0 };
-	int r, rc;
+	int rc = plain_request(a, c, "DELETE", KT_DELETE_TIMEOUT_MS, &resp);
 
-	if (!url)
-		return fail("out of memory");
-	c->rq.method = "DELETE";
-	c->rq.url = url;
-	c->rq.total_timeout_ms = a->request_timeout_ms ? a->request_timeout_ms : KT_DELETE_TIMEOUT_MS;
-	r = kt_post(&c->rq, &resp, &err);
-	rc = transport_failed(c, r, &resp, err);
-	if (!rc && resp.code != 200)
-		rc = print_status(c, resp.code, resp.body.s, resp.body.len, NULL);
 	if (!rc)
 		printf("trace.tracegate.dev \"%s\" deleted\n", a->name);
 	kt_response_release(&resp);
