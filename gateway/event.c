@@ -276,7 +276,8 @@ json_t *gw_event_build(const struct gw_event *ev)
 		if (!obj || json_object_set_new(j, "objectRef", obj) < 0)
 			return NULL;
 		if (event_set_text(obj, "namespace", ev->ns, msg_max, true) < 0 ||
-		    event_set_text(obj, "name", ev->name, msg_max, true) < 0)
+		    event_set_text(obj, "name", ev->name, msg_max, true) < 0 ||
+		    (ev->subresource && event_set_text(obj, "subresource", ev->subresource, msg_max, true) < 0))
 			return NULL;
 	}
 	if (ev->code) {

@@ -46,6 +46,7 @@ struct gw_event {
 	const char *user_agent;       /* may be NULL */
 	const char *ns;               /* objectRef.namespace */
 	const char *name;             /* objectRef.name: the target as written, or NULL */
+	const char *subresource;      /* objectRef.subresource ("log"), or NULL */
 	int code;                     /* responseStatus.code */
 	const char *message;          /* responseStatus.message for failures */
 	uint64_t received_ns;         /* wall clock */

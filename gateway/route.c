@@ -60,11 +60,42 @@ static void route_query(const char *q, struct route *r)
 	}
 }
 
+/* pods/log's switches, as kubectl logs sends them: follow and timestamps,
+ * each =true or =false; anything else is refused. */
+static void route_log_query(const char *q, struct route *r)
+{
+	while (q && *q) {
+		const char *amp = strchr(q, '&');
+		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+		bool *flag = NULL;
+		const char *v = NULL;
+
+		if (n > 7 && !strncmp(q, "follow=", 7)) {
+			flag = &r->follow;
+			v = q + 7;
+		} else if (n > 11 && !strncmp(q, "timestamps=", 11)) {
+			flag = &r->timestamps;
+			v = q + 11;
+		}
+		if (flag && (size_t)(q + n - v) == 4 && !strncmp(v, "true", 4)) {
+			*flag = true;
+		} else if (flag && (size_t)(q + n - v) == 5 && !strncmp(v, "false", 5)) {
+			*flag = false;
+		} else if (n) {
+			r->kind = ROUTE_BAD_REQUEST;
+			r->error = "query parameter not supported on a trace's log (only follow and timestamps, "
+				   "true or false)";
+			return;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+}
+
 void route_match(const char *method, const char *target, struct route *r)
 {
 	const char *q = strchr(target, '?');
 	size_t plen = q ? (size_t)(q - target) : strlen(target);
-	const char *ns, *slash, *name;
+	const char *ns, *slash, *name, *log = NULL;
 
 	*r = (struct route){ .kind = ROUTE_NOT_FOUND };
 	if (plen == strlen("/healthz") && !strncmp(target, "/healthz", plen)) {
@@ -91,10 +122,18 @@ void route_match(const char *method, const char *target, struct route *r)
 	    strncmp(slash, "/traces", strlen("/traces")))
 		return;
 	name = slash + strlen("/traces");
-	/* .../traces or .../traces/NAME, nothing deeper */
-	if (name < target + plen && (*name != '/' || name + 1 == target + plen ||
-				     memchr(name + 1, '/', (size_t)(target + plen - name) - 1)))
-		return;
+	/* .../traces, .../traces/NAME or .../traces/NAME/log, nothing deeper */
+	if (name < target + plen) {
+		const char *sub = name + 1 < target + plen ? memchr(name + 1, '/', (size_t)(target + plen - name) - 1)
+							    : NULL;
+
+		if (*name != '/' || name + 1 == target + plen)
+			return;
+		if (sub && ((size_t)(target + plen - sub) != 4 || strncmp(sub, "/log", 4)))
+			return;
+		if (sub)
+			log = sub;
+	}
 	r->resource = true;
 	if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
 		r->kind = ROUTE_BAD_REQUEST;
@@ -104,8 +143,9 @@ void route_match(const char *method, const char *target, struct route *r)
 	memcpy(r->ns, ns, (size_t)(slash - ns));
 	r->ns[slash - ns] = '\0';
 	if (name < target + plen) {
-		/* one trace: only DELETE (a graceful stop of a live trace) */
-		size_t nlen = (size_t)(target + plen - name) - 1;
+		/* one trace: DELETE (a graceful stop of a live trace, or a
+		 * detached trace's end), GET; its log: GET */
+		size_t nlen = (size_t)((log ? log : target + plen) - name) - 1;
 
 		if (!route_valid_label(name + 1, nlen, ROUTE_MAX_NAME)) {
 			r->kind = ROUTE_BAD_REQUEST;
@@ -114,6 +154,21 @@ void route_match(const char *method, const char *target, struct route *r)
 		}
 		memcpy(r->name, name + 1, nlen);
 		r->name[nlen] = '\0';
+		if (log) {
+			if (strcmp(method, "GET")) {
+				r->kind = ROUTE_METHOD_NOT_ALLOWED;
+				return;
+			}
+			r->kind = ROUTE_TRACE_LOG;
+			if (q)
+				route_log_query(q + 1, r);
+			return;
+		}
+		if (!strcmp(method, "GET")) {
+			r->kind = q ? ROUTE_BAD_REQUEST : ROUTE_TRACE_GET;
+			r->error = q ? "query parameters are not supported on a trace" : NULL;
+			return;
+		}
 		if (strcmp(method, "DELETE")) {
 			r->kind = ROUTE_METHOD_NOT_ALLOWED;
 			return;
@@ -124,6 +179,11 @@ void route_match(const char *method, const char *target, struct route *r)
 			return;
 		}
 		r->kind = ROUTE_TRACE_STOP;
+		return;
+	}
+	if (!strcmp(method, "GET")) {
+		r->kind = q ? ROUTE_BAD_REQUEST : ROUTE_TRACE_LIST;
+		r->error = q ? "query parameters are not supported on a list of traces" : NULL;
 		return;
 	}
 	if (strcmp(method, "POST")) {

@@ -15,6 +15,9 @@ enum route_kind {
 	ROUTE_DISCOVERY,          /* GET /apis, /apis/tracegate.dev, /apis/tracegate.dev/v1alpha1 */
 	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces */
 	ROUTE_TRACE_STOP,         /* DELETE /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces/{name} */
+	ROUTE_TRACE_LIST,         /* GET .../namespaces/{ns}/traces (detached traces) */
+	ROUTE_TRACE_GET,          /* GET .../namespaces/{ns}/traces/{name} */
+	ROUTE_TRACE_LOG,          /* GET .../namespaces/{ns}/traces/{name}/log[?follow=true&timestamps=true] */
 };
 
 #define ROUTE_MAX_NAMESPACE 63
@@ -23,9 +26,11 @@ enum route_kind {
 struct route {
 	enum route_kind kind;
 	char ns[ROUTE_MAX_NAMESPACE + 1]; /* a valid namespace from the path, or "" */
-	char name[ROUTE_MAX_NAME + 1];    /* ROUTE_TRACE_STOP: the trace, a valid label */
+	char name[ROUTE_MAX_NAME + 1];    /* STOP, GET, LOG: the trace, a valid label */
 	bool resource;            /* the path is a traces collection (any method, valid or not) */
 	bool dry_run;             /* ?dryRun=All */
+	bool follow;              /* ROUTE_TRACE_LOG: ?follow=true */
+	bool timestamps;          /* ROUTE_TRACE_LOG: ?timestamps=true */
 	const char *error;        /* for ROUTE_BAD_REQUEST: static text */
 };
 

@@ -68,6 +68,29 @@ const struct gw_runner *gw_runner_get(struct gateway *gw, const char *node)
 	return gw_config_runner(gw->cfg, node);
 }
 
+const struct gw_runner **gw_runners_all(struct gateway *gw, size_t *ret_n)
+{
+	const struct gw_config *cfg = gw->cfg;
+	struct gw_runners *rs = gw->runners;
+	size_t nfound = rs ? rs->nfound : 0, n = 0;
+	const struct gw_runner **v = calloc(nfound + cfg->nrunners + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < nfound; i++)
+		v[n++] = gw_runner_ref(rs->found[i]);
+	for (size_t i = 0; i < cfg->nrunners; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < nfound && !found; j++)
+			found = !strcmp(rs->found[j]->node, cfg->runners[i].node);
+		if (!found)
+			v[n++] = &cfg->runners[i];
+	}
+	*ret_n = n;
+	return v;
+}
+
 size_t gw_runners_discovered(const struct gateway *gw)
 {
 	return gw->runners ? gw->runners->nfound : 0;

@@ -41,6 +41,10 @@ void gw_runners_free(struct gateway *gw);
 const struct gw_runner *gw_runner_get(struct gateway *gw, const char *node);
 const struct gw_runner *gw_runner_ref(const struct gw_runner *r);
 void gw_runner_put(const struct gw_runner *r);
+/* Every runner, one per node (a discovered one, else the configuration's),
+ * each with a reference (gw_runner_put each, then free the array); NULL
+ * without memory. */
+const struct gw_runner **gw_runners_all(struct gateway *gw, size_t *ret_n);
 /* How many runners discovered from the API are in use now. */
 size_t gw_runners_discovered(const struct gateway *gw);
 

@@ -126,7 +126,7 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 	json_object_foreach(j, k, v) {
 		if (strcmp(k, "target") && strcmp(k, "program") && strcmp(k, "params") &&
 		    strcmp(k, "duration") && strcmp(k, "output") && strcmp(k, "apiVersion") &&
-		    strcmp(k, "kind"))
+		    strcmp(k, "kind") && strcmp(k, "detach"))
 			return body_fail(ret_field, ret_err, k, "field \"%s\" is not known", k);
 	}
 	v = json_object_get(j, "target");
@@ -177,6 +177,12 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 		r = body_fail(ret_field, ret_err, "output", "field \"output\" must be a string");
 		goto fail;
 	}
+	v = json_object_get(j, "detach");
+	if (v && !json_is_null(v) && !json_is_boolean(v)) {
+		r = body_fail(ret_field, ret_err, "detach", "field \"detach\" must be true or false");
+		goto fail;
+	}
+	b.detach = json_is_true(v);
 	*ret = b;
 	return 0;
 fail:

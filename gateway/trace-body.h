@@ -28,6 +28,7 @@ struct trace_body {
 	json_t *params;       /* array of strings, or NULL */
 	bool has_duration;
 	int64_t duration;     /* seconds */
+	bool detach;          /* "detach": true: runs with nobody attached (201, a Trace) */
 };
 
 /* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)

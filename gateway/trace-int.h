@@ -44,7 +44,11 @@ enum trace_step {
 	STEP_RS_LIST,
 	STEP_POD_LIST,
 	STEP_STREAM,
+	STEP_SAR_DETACHED,      /* trace-detached.c: may the user see others' traces */
+	STEP_DETACHED,          /* trace-detached.c: runners asked, or a log streamed */
 };
+
+struct det_op;
 
 struct leg {
 	struct trace_req *t;
@@ -173,6 +177,10 @@ struct trace_req {
 	struct event *print_timer;     /* the earliest group's deadline; held ends */
 	bool print_pumping;
 	bool print_flushing;           /* the trace ends: prints go out as they come */
+
+	/* detached traces: create, list, get, log, delete (trace-detached.c) */
+	struct det_op *det;
+	uint64_t det_user_running, det_ns_running;   /* the user's, the namespace's, on the runners */
 };
 
 /* trace.c */
@@ -188,8 +196,11 @@ int trace_kube_start(struct trace_req *t);
 void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 /* A SubjectAccessReview for a (cached answers first). */
 void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
-/* The TracePolicy decision, then the audit record and the stream. */
+/* The TracePolicy decision, then trace_step_admit. */
 void trace_step_decide(struct trace_req *t);
+/* The concurrency limits, the audit record, then the stream (or a
+ * detached start). */
+void trace_step_admit(struct trace_req *t);
 
 #define TRACE_MAX_IMPERSONATE_GROUPS 64
 #define TRACE_MAX_IMPERSONATE_NAME 256
@@ -243,6 +254,28 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len);
 bool trace_leg_done_finish(struct leg *l);
 int trace_emit(struct trace_req *t, json_t *obj);
 void trace_leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* trace.c: the session body of one node (the program, that node's pods, the limits) */
+json_t *trace_session_body(struct trace_req *t, const char *node);
+/* The verb of the request, for its audit record and SubjectAccessReviews. */
+const char *trace_verb(const struct trace_req *t);
+
+/* trace-detached.c: detached traces (docs/internals/contracts.md) */
+/* Decided: count the user's and the namespace's detached traces running
+ * on the runners (for maxConcurrentTraces), then trace_step_admit. */
+void trace_detached_count(struct trace_req *t);
+/* Decided and recorded: start the sessions, answer 201 with the Trace. */
+void trace_detached_start(struct trace_req *t);
+/* Authenticated GET (list, one, log) or a DELETE that found no live
+ * attached trace: ask the runners. */
+void trace_detached_step(struct trace_req *t);
+/* The SubjectAccessReview of STEP_SAR_DETACHED answered. */
+void trace_detached_decided(struct trace_req *t, bool allowed);
+/* The client went away / can take more / the gateway stops; t is freed
+ * by the first and the last. */
+void trace_detached_client_left(struct trace_req *t);
+void trace_detached_drain(struct trace_req *t);
+void trace_detached_free(struct trace_req *t);
 
 /* trace-print.c: print() maps merged across nodes per tick */
 /* How long the first node's print of a tick waits for the other nodes'. */

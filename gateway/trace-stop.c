@@ -95,8 +95,9 @@ void trace_step_stop(struct trace_req *t)
 	int r;
 
 	if (!o) {
-		trace_refusef(t, 404, d, "trace \"%s\" not found in namespace \"%s\" (it has ended, or never ran)",
-			      t->route.name, t->route.ns);
+		/* not attached here: a detached trace, on the runners */
+		json_decref(d);
+		trace_detached_step(t);
 		return;
 	}
 	if (!o->have_user || !t->user.username || !o->user.username ||

@@ -137,7 +137,23 @@ void trace_free(struct trace_req *t)
 	free(t->content_type);
 	free(t->claimed_target);
 	free(t->body);
+	trace_detached_free(t);
 	free(t);
+}
+
+const char *trace_verb(const struct trace_req *t)
+{
+	switch (t->route.kind) {
+	case ROUTE_TRACE_STOP:
+		return "delete";
+	case ROUTE_TRACE_LIST:
+		return "list";
+	case ROUTE_TRACE_GET:
+	case ROUTE_TRACE_LOG:
+		return "get";
+	default:
+		return "create";
+	}
 }
 
 static const char *trace_username(const struct trace_req *t)
@@ -275,16 +291,16 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 
 	if (!tg)
 		return NULL;
-	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_STOP ? t->route.name
-										: t->trace_id));
+	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_CREATE ? t->trace_id
+										  : t->route.name));
 	if (t->stopped_by[0])
 		json_object_set_new(tg, "stoppedBy", json_string(t->stopped_by));
 	/* who vouched for the user: the front proxy's headers, or a token */
 	if (t->have_user)
 		json_object_set_new(tg, "authentication",
 				    json_string(t->via_front_proxy ? "front-proxy" : "token"));
-	if (t->route.kind == ROUTE_TRACE_STOP)
-		return tg;   /* a stop: the trace it names has the rest */
+	if (t->route.kind != ROUTE_TRACE_CREATE)
+		return tg;   /* a stop, a read: the trace it names has the rest */
 	if (t->route.dry_run)
 		json_object_set_new(tg, "dryRun", json_true());
 	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
@@ -414,14 +430,15 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 		.audit_id = t->audit_id,
 		.stage = stage,
 		.request_uri = t->uri,
-		.verb = t->route.kind == ROUTE_TRACE_STOP ? "delete" : "create",
+		.verb = trace_verb(t),
 		.user = t->impersonating ? &t->real_user : t->have_user ? &t->user : NULL,
 		.impersonated = t->impersonating ? &t->user : NULL,
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
 		.ns = t->route.ns,
-		.name = t->route.kind == ROUTE_TRACE_STOP ? t->route.name
+		.name = t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
 			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
+		.subresource = t->route.kind == ROUTE_TRACE_LOG ? "log" : NULL,
 		.code = code,
 		.message = message,
 		.received_ns = t->received_ns,
@@ -692,6 +709,10 @@ void trace_authenticated(struct trace_req *t)
 		trace_step_stop(t);
 		return;
 	}
+	if (t->route.kind != ROUTE_TRACE_CREATE) {
+		trace_detached_step(t);
+		return;
+	}
 
 	/* body, then program: 400 naming the field, or line:column */
 	if (t->content_type && strncasecmp(t->content_type, "application/json", 16) != 0) {
@@ -804,6 +825,11 @@ static void sar_decided(struct trace_req *t, bool allowed)
 {
 	_cleanup_free_ char *msg = NULL;
 
+	if (t->step == STEP_SAR_DETACHED) {
+		/* a denial is not a refusal here: the owner sees their own */
+		trace_detached_decided(t, allowed);
+		return;
+	}
 	if (!allowed) {
 		msg = status_forbidden_message(t->user.username, t->attrs.verb, t->attrs.group,
 					       t->attrs.resource, t->attrs.namespace, t->attrs.name,
@@ -920,6 +946,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		[STEP_WORKLOAD] = "workload get",
 		[STEP_RS_LIST] = "replicaset list",
 		[STEP_POD_LIST] = "pod list",
+		[STEP_SAR_DETACHED] = "subjectaccessreview",
 	};
 
 	if (result < 0) {
@@ -937,6 +964,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 	case STEP_SAR_POD:
 	case STEP_SAR_WORKLOAD:
 	case STEP_SAR_PODS:
+	case STEP_SAR_DETACHED:
 		sar_done(t, status, body, len);
 		break;
 	case STEP_POD:
@@ -1011,7 +1039,9 @@ static int trace_concurrency(struct trace_req *t)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 	_cleanup_free_ char *msg = NULL;
-	uint64_t user = 0, ns = 0;
+	/* the detached ones the runners hold (trace-detached.c), and the
+	 * attached ones of this gateway */
+	uint64_t user = t->det_user_running, ns = t->det_ns_running;
 
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
 		if (o == t || !o->session_counted || o->route.dry_run)
@@ -1092,7 +1122,7 @@ void trace_step_decide(struct trace_req *t)
 	struct tg_requester who = { .user = t->user.username,
 				    .groups = (const char *const *)t->user.groups,
 				    .namespace = t->route.ns };
-	_cleanup_free_ char *oneline = NULL, *explained = NULL, *aerr = NULL;
+	_cleanup_free_ char *oneline = NULL, *explained = NULL;
 	int r;
 
 	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog, "pod", &t->decision);
@@ -1135,7 +1165,22 @@ void trace_step_decide(struct trace_req *t)
 	 * count in maxSessions. */
 	if (t->route.dry_run) {
 		t->dry_msg = dry_run_message(explained);
-	} else {
+	} else if (t->tb.detach) {
+		/* the detached traces running are the runners' to count
+		 * (trace-detached.c), then trace_step_admit */
+		trace_detached_count(t);
+		return;
+	}
+	trace_step_admit(t);
+}
+
+void trace_step_admit(struct trace_req *t)
+{
+	const struct gw_config *cfg = t->gw->cfg;
+	_cleanup_free_ char *aerr = NULL;
+	int r;
+
+	if (!t->route.dry_run) {
 		r = trace_concurrency(t);
 		if (r < 0)
 			return;
@@ -1475,8 +1520,13 @@ static const struct httpc_xfer_ops leg_ops = {
 	.on_done = leg_done,
 };
 
-/* The session of one node: the program and that node's pods. */
 static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
+{
+	return trace_session_body(t, leg->runner->node);
+}
+
+/* The session of one node: the program and that node's pods. */
+json_t *trace_session_body(struct trace_req *t, const char *node)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 	json_t *pods = json_array(), *body;
@@ -1484,7 +1534,7 @@ static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 	for (size_t i = 0; pods && i < t->npods; i++) {
 		const struct kube_pod *p = &t->pods[i];
 
-		if (strcmp(p->node, leg->runner->node))
+		if (strcmp(p->node, node))
 			continue;
 		if (json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:s}", "namespace",
 							  p->namespace, "name", p->name, "uid",
@@ -1581,6 +1631,10 @@ static void trace_start_stream(struct trace_req *t)
 {
 	int r;
 
+	if (t->tb.detach && !t->route.dry_run) {
+		trace_detached_start(t);
+		return;
+	}
 	t->step = STEP_STREAM;
 	t->maps = json_array();
 	/* One session per node, each with that node's pods (trace_resolved
@@ -1619,6 +1673,10 @@ static void trace_on_drain(void *ud)
 {
 	struct trace_req *t = ud;
 
+	if (t->step == STEP_DETACHED) {
+		trace_detached_drain(t);
+		return;
+	}
 	for (size_t i = 0; i < t->nlegs && t->conn; i++)
 		if (t->legs[i].x && httpc_xfer_paused(t->legs[i].x))
 			(void)httpc_xfer_resume(t->legs[i].x);
@@ -1928,6 +1986,10 @@ static void trace_on_close(void *ud)
 			trace_client_left(t);
 		return;
 	}
+	if (t->step == STEP_DETACHED) {
+		trace_detached_client_left(t);
+		return;
+	}
 	if (t->kx) {
 		httpc_xfer_cancel(t->kx);
 		t->kx = NULL;
@@ -2068,6 +2130,8 @@ void trace_stop_all(struct gateway *gw)
 			continue;   /* its record's sync ends it (trace_allowed sees stopping) */
 		if (t->step == STEP_STREAM)
 			trace_finish(t, t->client_left ? "client" : "stop");
+		else if (t->step == STEP_DETACHED)
+			trace_detached_client_left(t);
 		else
 			trace_refuse(t, 503, "gateway is shutting down", NULL);
 	}

@@ -43,6 +43,10 @@ static const char usage_overview[] =
 	"Commands:\n"
 	"  run         run a program on a pod or a workload's pods, print what it prints\n"
 	"  check       ask whether a program would be allowed, without running it\n"
+	"  get         list detached traces (run --detach), or show one\n"
+	"  logs        what a detached trace printed (-f: and what it prints)\n"
+	"  attach      follow a detached trace; Ctrl-C ends it as an attached run's\n"
+	"  delete      stop a detached trace: END runs, its programs are unloaded\n"
 	"  version     the client's version and, when reachable, the gateway's\n"
 	"  completion  a shell completion script (bash, zsh)\n"
 	"  help        help on a command\n"
@@ -52,6 +56,8 @@ static const char usage_overview[] =
 	"      -e 'tracepoint:syscalls:sys_enter_openat { printf(\"%s\\n\", str(args->filename)); }'\n"
 	"  kubectl trace run deployment/web -f opens.bt --duration 30s\n"
 	"  kubectl trace check pod/web-a -e 'kprobe:vfs_read { @ = count(); }'\n"
+	"  kubectl trace run pod/web-a -f opens.bt --duration 1h --detach\n"
+	"  kubectl trace get; kubectl trace logs -f NAME; kubectl trace delete NAME\n"
 	"\n"
 	"Use 'kubectl trace COMMAND --help' for a command's flags.\n"
 	"\n" EXIT_STATUS;
@@ -89,7 +95,71 @@ static const char usage_run[] =
 	"                              or yaml (one document per record)\n"
 	"      --prefix                begin each output line with its source,\n"
 	"                              [pod/NAME/NODE] (as kubectl logs --prefix)\n"
+	"      --detach                start the trace and return its name: it runs on the\n"
+	"                              nodes with nobody attached until its duration (the\n"
+	"                              policy's maximum without --duration); see get, logs,\n"
+	"                              attach, delete\n"
 	"\n" GLOBAL_FLAGS "\n" EXIT_STATUS;
+
+static const char usage_get[] =
+	"List the detached traces of a namespace (kubectl trace run --detach), or show\n"
+	"one.  Everyone sees their own; others' need RBAC's list (get) on traces in\n"
+	"the namespace.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace get [NAME] [-o json|yaml]\n"
+	"\n"
+	"Examples:\n"
+	"  kubectl trace get -n team-a\n"
+	"  kubectl trace get 0b5c... -o yaml\n"
+	"\n"
+	"Columns: NAME, TARGET, NODES, STATE (Pending, Running, Stopping, Succeeded,\n"
+	"Failed), EVENTS (the records printed so far while it runs, the events its\n"
+	"programs counted once it ended), AGE.\n"
+	"\n"
+	"Flags:\n"
+	"  -o, --output FORMAT         text (a table), json or yaml (Trace, TraceList)\n"
+	"\n" GLOBAL_FLAGS;
+
+static const char usage_logs[] =
+	"Print what a detached trace printed: the runners keep its last 1 MiB of\n"
+	"records per node, for 10 minutes after it ends.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace logs NAME [-f] [--timestamps]\n"
+	"\n"
+	"Examples:\n"
+	"  kubectl trace logs 0b5c... -n team-a\n"
+	"  kubectl trace logs -f --timestamps 0b5c...\n"
+	"\n"
+	"Flags:\n"
+	"  -f, --follow                go on printing what it prints, until it ends\n"
+	"                              (Ctrl-C leaves it running)\n"
+	"      --timestamps            begin each line with the time the runner got it\n"
+	"  -o, --output FORMAT         text, json (the NDJSON records) or yaml\n"
+	"      --prefix                begin each output line with its source\n"
+	"\n" GLOBAL_FLAGS;
+
+static const char usage_attach[] =
+	"Attach to a detached trace: print what it printed and goes on printing, as\n"
+	"run would.  Ctrl-C ends the trace as an attached one's: END runs, the maps\n"
+	"are printed (a second Ctrl-C leaves, the trace going on).\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace attach NAME\n"
+	"\n"
+	"Flags:\n"
+	"  -o, --output FORMAT         text, json or yaml\n"
+	"      --prefix                begin each output line with its source\n"
+	"\n" GLOBAL_FLAGS "\n" EXIT_STATUS;
+
+static const char usage_delete[] =
+	"Delete a detached trace: its programs stop, END runs and everything is\n"
+	"unloaded from the nodes; the answer comes once that is done.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace delete NAME\n"
+	"\n" GLOBAL_FLAGS;
 
 static const char usage_check[] =
 	"Ask the gateway whether a program would be allowed on a target, without\n"
@@ -147,6 +217,10 @@ const char *kt_usage(enum kt_cmd cmd)
 	case KT_CMD_CHECK: return usage_check;
 	case KT_CMD_VERSION: return usage_version;
 	case KT_CMD_COMPLETION: return usage_completion;
+	case KT_CMD_GET: return usage_get;
+	case KT_CMD_LOGS: return usage_logs;
+	case KT_CMD_ATTACH: return usage_attach;
+	case KT_CMD_DELETE: return usage_delete;
 	default: return usage_overview;
 	}
 }
@@ -168,12 +242,15 @@ static int cli_err(char **ret_err, const char *fmt, ...)
 enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
-	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP,
+	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP, OPT_DETACH, OPT_FOLLOW,
+	OPT_TIMESTAMPS,
 };
 
 /* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
 #define FOR(c) (1u << (c))
 #define PROGRAM_CMDS (FOR(KT_CMD_RUN) | FOR(KT_CMD_CHECK))
+#define DETACHED_CMDS (FOR(KT_CMD_GET) | FOR(KT_CMD_LOGS) | FOR(KT_CMD_ATTACH) | FOR(KT_CMD_DELETE))
+#define STREAM_CMDS (FOR(KT_CMD_RUN) | FOR(KT_CMD_LOGS) | FOR(KT_CMD_ATTACH))
 
 struct opt {
 	const char *longname;
@@ -188,12 +265,17 @@ static const struct opt opts[] = {
 	{ "namespace", 'n', true, OPT_NS, 0, "the target's namespace" },
 	{ "expr", 'e', true, OPT_EXPR, PROGRAM_CMDS, "the program text" },
 	{ "eval", 0, true, OPT_EXPR, PROGRAM_CMDS, "the same as --expr (iovisor kubectl-trace)" },
+	/* before filename: logs' -f is kubectl logs' (find_short picks by command) */
+	{ "follow", 'f', false, OPT_FOLLOW, FOR(KT_CMD_LOGS), "go on printing until the trace ends" },
 	{ "filename", 'f', true, OPT_FILE, PROGRAM_CMDS, "read the program from a file (- for stdin)" },
 	{ "file", 0, true, OPT_FILE, PROGRAM_CMDS, "the same as --filename" },
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
 	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
-	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | FOR(KT_CMD_VERSION), "text, json or yaml" },
-	{ "prefix", 0, false, OPT_PREFIX, FOR(KT_CMD_RUN), "begin each line with its source" },
+	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET),
+	  "text, json or yaml" },
+	{ "prefix", 0, false, OPT_PREFIX, STREAM_CMDS, "begin each line with its source" },
+	{ "detach", 0, false, OPT_DETACH, FOR(KT_CMD_RUN), "start it, return its name, leave it running" },
+	{ "timestamps", 0, false, OPT_TIMESTAMPS, FOR(KT_CMD_LOGS), "begin each line with its time" },
 	{ "client", 0, false, OPT_CLIENT, FOR(KT_CMD_VERSION), "the client's version only" },
 	{ "gateway", 0, true, OPT_GATEWAY, 0, "the tracegate gateway URL" },
 	{ "gateway-ca", 0, true, OPT_GATEWAY_CA, 0, "CA file for the gateway" },
@@ -202,8 +284,8 @@ static const struct opt opts[] = {
 	{ "cluster", 0, true, OPT_CLUSTER, 0, "the kubeconfig cluster" },
 	{ "user", 0, true, OPT_USER, 0, "the kubeconfig user" },
 	{ "token", 0, true, OPT_TOKEN, 0, "a bearer token" },
-	{ "as", 0, true, OPT_AS, PROGRAM_CMDS, "impersonate this user" },
-	{ "as-group", 0, true, OPT_AS_GROUP, PROGRAM_CMDS, "impersonate this group (repeatable)" },
+	{ "as", 0, true, OPT_AS, PROGRAM_CMDS | DETACHED_CMDS, "impersonate this user" },
+	{ "as-group", 0, true, OPT_AS_GROUP, PROGRAM_CMDS | DETACHED_CMDS, "impersonate this group (repeatable)" },
 	{ "request-timeout", 0, true, OPT_TIMEOUT, 0, "give up connecting after this long" },
 	{ "v", 'v', true, OPT_VERBOSITY, 0, "log requests to stderr (6, 8)" },
 	{ "help", 'h', false, OPT_HELP, 0, "help for the command" },
@@ -321,6 +403,15 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 	case OPT_CLIENT:
 		a->client_only = true;
 		break;
+	case OPT_DETACH:
+		a->detach = true;
+		break;
+	case OPT_FOLLOW:
+		a->follow = true;
+		break;
+	case OPT_TIMESTAMPS:
+		a->timestamps = true;
+		break;
 	case OPT_VERBOSITY:
 		if (v[0] < '0' || v[0] > '9' || parse_u64(v, &n) < 0 || n > KT_MAX_VERBOSITY)
 			return cli_err(ret_err, "flag %s \"%s\": want a level from 0 to %d", spelled, v,
@@ -339,12 +430,28 @@ static const struct opt *find_long(const char *name, size_t len)
 	return NULL;
 }
 
+/* The first flag spelled -c that cmd takes, else the first spelled -c
+ * (which cmd then refuses as a flag that does not apply). */
+static const struct opt *find_short_for(char c, enum kt_cmd cmd)
+{
+	const struct opt *any = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		if (opts[i].shortname != c)
+			continue;
+		if (cmd == KT_CMD_NONE || !opts[i].cmds || (opts[i].cmds & FOR(cmd)))
+			return &opts[i];
+		if (!any)
+			any = &opts[i];
+	}
+	return any;
+}
+
+/* The pre-scan and completion, before the command is known: -f is a
+ * file's (it takes a value) */
 static const struct opt *find_short(char c)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
-		if (opts[i].shortname == c)
-			return &opts[i];
-	return NULL;
+	return find_short_for(c, KT_CMD_RUN);
 }
 
 static int add_positional(struct kt_args *a, const char **pos, size_t *npos, const char *s,
@@ -363,10 +470,16 @@ static const struct {
 } commands[] = {
 	{ "run", KT_CMD_RUN, "run a program on a pod or workload" },
 	{ "check", KT_CMD_CHECK, "ask whether a program would be allowed" },
+	{ "get", KT_CMD_GET, "list detached traces, or show one" },
+	{ "logs", KT_CMD_LOGS, "what a detached trace printed" },
+	{ "attach", KT_CMD_ATTACH, "follow a detached trace, Ctrl-C ends it" },
+	{ "delete", KT_CMD_DELETE, "stop and unload a detached trace" },
 	{ "version", KT_CMD_VERSION, "client and gateway versions" },
 	{ "completion", KT_CMD_COMPLETION, "a shell completion script" },
 	{ "help", KT_CMD_HELP, "help on a command" },
 };
+
+static bool dns_subdomain(const char *s);
 
 static int command_of(const char *s, enum kt_cmd *ret)
 {
@@ -386,10 +499,27 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 	char seen_spelled[ARRAY_SIZE(opts)][64];
 	size_t npos = 0, first = 1;
 	bool flags_done = false;
+	enum kt_cmd cmd = KT_CMD_NONE;
 	int r;
 
 	if (!pos)
 		return -ENOMEM;
+	/* the command first: a short flag may mean another thing to it
+	 * (logs -f follows, run -f reads a file) */
+	for (int i = 1; i < argc; i++) {
+		const struct opt *o = argv[i][0] == '-' ? (argv[i][1] == '-'
+				? find_long(argv[i] + 2, strcspn(argv[i] + 2, "=")) : find_short(argv[i][1]))
+							: NULL;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (argv[i][0] != '-') {
+			(void)command_of(argv[i], &cmd);
+			break;
+		}
+		if (o && o->has_arg && !strchr(argv[i], '=') && (argv[i][1] == '-' || !argv[i][2]))
+			i++;   /* its value */
+	}
 	if (argc >= 2 && !strcmp(argv[1], "__complete")) {
 		a.cmd = KT_CMD_COMPLETE;
 		a.words = argv + 2;
@@ -424,7 +554,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			if (eq)
 				val = eq + 1;
 		} else {
-			o = find_short(s[1]);
+			o = find_short_for(s[1], cmd);
 			snprintf(spelled, sizeof(spelled), "-%c", s[1]);
 			if (!o)
 				return cli_err(ret_err, "unknown flag \"%s\"", spelled);
@@ -462,7 +592,8 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			*ret = a;
 			return 0;
 		}
-		return cli_err(ret_err, "unknown command \"%s\" (want run, check, version, completion or help)",
+		return cli_err(ret_err, "unknown command \"%s\" (want run, check, get, logs, attach, delete, version, "
+				       "completion or help)",
 			       pos[0]);
 	}
 	if (a.cmd == KT_CMD_HELP) {
@@ -470,7 +601,8 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		if (npos > 2)
 			return cli_err(ret_err, "help takes one command");
 		if (npos == 2 && (command_of(pos[1], &a.help_for) < 0 || a.help_for == KT_CMD_HELP))
-			return cli_err(ret_err, "help: unknown command \"%s\" (want run, check, version or completion)",
+			return cli_err(ret_err, "help: unknown command \"%s\" (want run, check, get, logs, attach, delete, "
+				       "version or completion)",
 				       pos[1]);
 		*ret = a;
 		return 0;
@@ -492,6 +624,16 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		*ret = a;
 		return 0;
 	}
+	if (a.cmd == KT_CMD_GET || a.cmd == KT_CMD_LOGS || a.cmd == KT_CMD_ATTACH || a.cmd == KT_CMD_DELETE) {
+		if (npos > 2 || (npos < 2 && a.cmd != KT_CMD_GET))
+			return cli_err(ret_err, "%s: want %sthe trace's NAME (see 'kubectl trace get')", pos[0],
+				       a.cmd == KT_CMD_GET ? "at most " : "");
+		if (npos == 2 && !dns_subdomain(pos[1]))
+			return cli_err(ret_err, "%s: \"%s\" is not a trace's name", pos[0], pos[1]);
+		a.name = npos == 2 ? pos[1] : NULL;
+		*ret = a;
+		return 0;
+	}
 	if (a.cmd == KT_CMD_COMPLETION) {
 		if (npos != 2 || !kt_completion_script(pos[1]))
 			return cli_err(ret_err, "completion: want one shell, bash or zsh");
@@ -509,6 +651,8 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 	if (!a.expr == !a.file)
 		return cli_err(ret_err, "%s: give the program with exactly one of -e PROGRAM and -f FILE",
 			       pos[0]);
+	if (a.detach && a.cmd != KT_CMD_RUN)
+		return cli_err(ret_err, "%s: --detach is for run", pos[0]);
 	if (a.nas_groups && !a.as)
 		return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
 			       pos[0]);
@@ -565,7 +709,7 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 
 		if (w[0] == '-' && w[1]) {
 			const struct opt *o = w[1] == '-' ? find_long(w + 2, strcspn(w + 2, "="))
-							  : find_short(w[1]);
+							  : find_short_for(w[1], cmd == KT_CMD_NONE ? KT_CMD_RUN : cmd);
 
 			if (o && o->has_arg && !strchr(w, '=') && (w[1] == '-' || !w[2]))
 				i++;  /* its value */
@@ -576,7 +720,8 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 	}
 	if (prev && prev[0] == '-' && !strchr(prev, '=')) {
 		const struct opt *o = prev[1] == '-' ? find_long(prev + 2, strlen(prev + 2))
-						     : (prev[1] && !prev[2] ? find_short(prev[1]) : NULL);
+						     : (prev[1] && !prev[2] ? find_short_for(prev[1], cmd == KT_CMD_NONE
+												? KT_CMD_RUN : cmd) : NULL);
 
 		if (o && o->has_arg) {
 			switch (o->id) {

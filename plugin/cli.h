@@ -26,6 +26,10 @@ enum kt_cmd {
 	KT_CMD_NONE, KT_CMD_RUN, KT_CMD_CHECK, KT_CMD_VERSION, KT_CMD_HELP,
 	KT_CMD_COMPLETION,        /* completion bash|zsh: a shell script */
 	KT_CMD_COMPLETE,          /* __complete WORDS...: cobra's protocol */
+	KT_CMD_GET,               /* get [NAME]: detached traces */
+	KT_CMD_LOGS,              /* logs NAME [-f] [--timestamps] */
+	KT_CMD_ATTACH,            /* attach NAME */
+	KT_CMD_DELETE,            /* delete NAME */
 };
 enum kt_output { KT_OUT_TEXT, KT_OUT_JSON, KT_OUT_YAML };
 
@@ -51,6 +55,10 @@ struct kt_args {
 	bool prefix;              /* --prefix: [pod/NAME/NODE] before each output line */
 	bool help;                /* -h/--help */
 	bool client_only;         /* version --client */
+	bool detach;              /* run --detach: the trace runs with nobody attached */
+	bool follow;              /* logs -f/--follow */
+	bool timestamps;          /* logs --timestamps */
+	const char *name;         /* get, logs, attach, delete: the trace's name */
 	const char **params;      /* positional ARGS (NULL-terminated) */
 	size_t nparams;
 };

@@ -264,7 +264,12 @@ static void render_prefixed(struct kt_render *r, json_t *j, const char *text, si
 	struct buf src = BUF_INIT(sizeof(r->last_source) - 1);
 	struct buf out = BUF_INIT(KT_MAX_LINE * 2);
 
-	output_source(j, &src);
+	if (r->timestamps && str_of(j, "time")) {
+		add_clean_str(&src, str_of(j, "time"), false);
+		buf_addc(&src, ' ');
+	}
+	if (r->prefix)
+		output_source(j, &src);
 	if (r->mid_line && strcmp(src.s, r->last_source)) {
 		buf_addc(&out, '\n');
 		r->mid_line = false;
@@ -525,7 +530,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		if (!json_is_string(t))
 			return render_problem(r, "gateway sent an output record without \"text\"");
 		/* exactly the program's bytes: printf output is the user's own */
-		if (r->prefix)
+		if (r->prefix || r->timestamps)
 			render_prefixed(r, j, json_string_value(t), json_string_length(t));
 		else
 			fwrite(json_string_value(t), 1, json_string_length(t), r->out);

@@ -74,6 +74,7 @@ struct kt_render {
 	FILE *out, *err;
 	enum kt_output mode;
 	bool prefix;              /* [pod/NAME/NODE] before each output line */
+	bool timestamps;          /* the record's "time" before each output line (logs) */
 	bool mid_line;            /* the last output did not end its line */
 	char last_source[512];    /* the prefix of that output */
 	bool attached_shown;      /* "Attaching N probes..." printed */

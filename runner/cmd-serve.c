@@ -44,6 +44,7 @@
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "runner/commands.h"
+#include "runner/detached.h"
 #include "runner/guard.h"
 #include "runner/jail.h"
 #include "runner/scope.h"
@@ -123,6 +124,7 @@ struct serve {
 	struct ended *ends;
 	unsigned nends;
 	struct session_config scfg;
+	struct det_table *det;      /* detached sessions (runner/detached.h) */
 	char *tracefs;              /* for the named uprobes a session leaves (uprobe-attach.h) */
 	uint64_t tls_full, tls_resumed;   /* handshakes completed */
 };
@@ -216,6 +218,7 @@ static void child_close_inherited(struct serve *sv, struct pending *keep)
 		if (c->attached_fd >= 0)
 			close(c->attached_fd);
 	}
+	det_table_close_fds(sv->det);
 }
 
 /* ---- finished sessions' ends ---------------------------------------------- */
@@ -294,12 +297,13 @@ static void ends_keep(struct serve *sv, struct child *c, int wstatus)
 	ends_expire(sv, e->at_ns);
 }
 
-static void start_session(struct pending *p, struct session_request *req)
+static void start_session(struct pending *p, struct session_request *req, struct det_meta *det)
 {
 	struct serve *sv = p->sv;
 	struct child *c;
 	int endp[2];
 	int att[2];
+	int dsp[2] = { -1, -1 };   /* a detached session's stream: parent, child */
 	pid_t pid;
 
 	if (pipe2(att, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -317,7 +321,12 @@ static void start_session(struct pending *p, struct session_request *req)
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
-	if (pipe2(endp, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (pipe2(endp, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    (det && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, dsp) < 0)) {
+		if (dsp[0] < 0 && det) {
+			close(endp[0]);
+			close(endp[1]);
+		}
 		free(c->trace);
 		free(c->pods);
 		free(c);
@@ -329,6 +338,10 @@ static void start_session(struct pending *p, struct session_request *req)
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
+		if (det) {
+			close(dsp[0]);
+			close(dsp[1]);
+		}
 		close(endp[0]);
 		close(endp[1]);
 		free(c->trace);
@@ -352,7 +365,14 @@ static void start_session(struct pending *p, struct session_request *req)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(1);
-		child_close_inherited(sv, p);
+		/* a detached session keeps nobody's connection: its stream
+		 * goes to the parent, which answers the gateway */
+		child_close_inherited(sv, det ? NULL : p);
+		if (det) {
+			close(dsp[0]);
+			fd = dsp[1];
+			ssl = NULL;
+		}
 		close(endp[0]);
 		session_set_end_fd(endp[1]);
 		close(att[0]);
@@ -384,7 +404,18 @@ static void start_session(struct pending *p, struct session_request *req)
 	c->next = sv->children;
 	sv->children = c;
 	sv->nsessions++;
-	log_debug("session %s: child %d for %s", c->trace, (int)pid, c->pods);
+	log_debug("session %s: child %d for %s%s", c->trace, (int)pid, c->pods, det ? " (detached)" : "");
+	if (det) {
+		close(dsp[1]);
+		if (det_session_add(sv->det, det, req->trace, pid, dsp[0], p->bev) < 0) {
+			close(dsp[0]);
+			det_meta_free(det);
+			kill(pid, SIGKILL);
+			respond_status(p, 500, "runner: out of memory");
+			return;
+		}
+		p->bev = NULL;   /* the table answers it */
+	}
 	pending_free(p);
 }
 
@@ -407,6 +438,7 @@ static void reap_children(struct serve *sv)
 			continue;
 		sv->nsessions--;
 		ends_keep(sv, c, wstatus);
+		det_session_reaped(sv->det, pid, wstatus);
 		if (c->end_fd >= 0)
 			close(c->end_fd);
 		/* a sandboxed child cannot remove the named uprobes it made */
@@ -502,6 +534,7 @@ static void on_request(struct pending *p, const char *body, size_t len)
 	struct serve *sv = p->sv;
 	struct session_request req = { 0 };
 	_cleanup_free_ char *err = NULL;
+	struct det_meta *det = NULL;
 	int r;
 
 	if (sv->nsessions >= sv->o.max_sessions) {
@@ -517,7 +550,19 @@ static void on_request(struct pending *p, const char *body, size_t len)
 		respond_status(p, r == -E2BIG ? 413 : 400, err ? err : tg_strerror(r));
 		return;
 	}
-	start_session(p, &req);
+	r = det_meta_parse(body, len, &det, &err);
+	if (r < 0) {
+		session_request_release(&req);
+		respond_status(p, r == -ENOMEM ? 500 : 400, err ? err : tg_strerror(r));
+		return;
+	}
+	if (det && req.dry_run) {
+		det_meta_free(det);
+		session_request_release(&req);
+		respond_status(p, 400, "\"detached\": a dry run cannot be detached");
+		return;
+	}
+	start_session(p, &req, det);
 	session_request_release(&req);
 }
 
@@ -613,12 +658,22 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				       "Connection: close\r\n\r\nok\n");
 			return;
 		}
+		if (!strncmp(hd.target, "/v1/detached", 12) &&
+		    (hd.target[12] == '\0' || hd.target[12] == '/' || hd.target[12] == '?')) {
+			struct bufferevent *b = TAKE_PTR(p->bev);
+			struct det_table *dt = p->sv->det;
+
+			p->st = P_DONE;
+			pending_free(p);
+			det_request(dt, hd.method, hd.target, b);
+			return;
+		}
 		if (strncmp(hd.target, "/v1/sessions/", 13) == 0) {
 			respond_end(p, &hd);
 			return;
 		}
 		if (strcmp(hd.target, "/v1/sessions") != 0) {
-			respond_status(p, 404, "no such path (POST /v1/sessions, GET /v1/sessions/ID/end, GET /healthz)");
+			respond_status(p, 404, "no such path (POST /v1/sessions, GET /v1/sessions/ID/end, /v1/detached, GET /healthz)");
 			return;
 		}
 		if (strcmp(hd.method, "POST") != 0) {
@@ -1074,7 +1129,7 @@ int cmd_serve(int argc, char **argv)
 					   .write_timeout_s = SERVE_WRITE_TIMEOUT_S };
 	signal(SIGPIPE, SIG_IGN);
 	sv.base = event_base_new();
-	if (!sv.base) {
+	if (!sv.base || det_table_new(sv.base, sv.o.node, &sv.det) < 0) {
 		log_error("libevent: no event base");
 		r = 1;
 		goto out;
@@ -1117,6 +1172,7 @@ out:
 	}
 	while (sv.pending)
 		pending_free(sv.pending);
+	sv.det = det_table_free(sv.det);
 	for (i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

@@ -390,6 +390,20 @@ static int write_all(struct sess *s, const char *p, size_t len)
 {
 	if (s->broken)
 		return -EPIPE;
+	while (len > 0 && !s->ssl) {
+		/* a detached session: the runner's own socket pair */
+		ssize_t n = write(s->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			s->broken = true;
+			sess_stop(s);
+			return -EPIPE;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
 	while (len > 0) {
 		int n = SSL_write(s->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
 
@@ -720,7 +734,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 		 (unsigned long long)res.cpu_ns, s.broken ? " (gateway gone)" : "", err ? ": " : "",
 		 err ? err : "");
 out:
-	if (!s.broken) {
+	if (!s.broken && ssl) {
 		/* close_notify, then a bounded wait for the peer's */
 		SSL_shutdown(ssl);
 	}

@@ -74,7 +74,8 @@ int session_resolve(const struct session_request *req, const struct session_conf
 		    struct scope *scope, char **ret_err);
 
 /*
- * The child's work on an accepted connection (ssl on blocking socket fd):
+ * The child's work on an accepted connection (ssl on blocking socket fd;
+ * ssl NULL: a detached session writing to the parent's socket pair fd):
  * resolves the pods (404 Status when one is missing, nothing loaded),
  * runs the engine, streams NDJSON, logs one line. Returns the exit status
  * for the child process.

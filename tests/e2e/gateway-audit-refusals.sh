@@ -104,8 +104,8 @@ expect_record "unknown path" 404 NotFound get "/no/such/path?x=1"
 check "a path that names no resource has no objectRef" \
 	test "$(rec "$ID" '"objectRef" in r')" = False
 
-req 405 "$TRACES"
-expect_record "wrong method" 405 MethodNotAllowed list "/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces"
+req 405 -X PUT --data-binary "" "$TRACES"
+expect_record "wrong method" 405 MethodNotAllowed update "/apis/tracegate.dev/v1alpha1/namespaces/team-a/traces"
 check "the 405 names the resource and namespace" \
 	test "$(rec "$ID" '(r["objectRef"]["resource"], r["objectRef"]["namespace"])')" = "('traces', 'team-a')"
 

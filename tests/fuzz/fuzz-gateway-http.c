@@ -129,6 +129,18 @@ static void check_route(const struct http_request *req)
 		if (!route_valid_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
 			fail("route: trace name is not an RFC 1123 label", rt.name);
 		break;
+	case ROUTE_TRACE_LIST:
+	case ROUTE_TRACE_GET:
+	case ROUTE_TRACE_LOG:
+		if (strcmp(req->method, "GET"))
+			fail("route: a read of traces without GET", req->method);
+		if (!route_valid_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
+			fail("route: namespace is not an RFC 1123 label", rt.ns);
+		if (rt.kind != ROUTE_TRACE_LIST && !route_valid_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
+			fail("route: trace name is not an RFC 1123 label", rt.name);
+		if (rt.kind != ROUTE_TRACE_LOG && (rt.follow || rt.timestamps))
+			fail("route: follow or timestamps outside a log", req->target);
+		break;
 	case ROUTE_BAD_REQUEST:
 		if (!rt.error)
 			fail("route: bad request without a message", req->target);

@@ -26,6 +26,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "lib/errors.h"
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include "runner/detached.h"
 #include "runner/scope.h"
 #include "runner/session.h"
 
@@ -144,18 +149,82 @@ static void check_resolve(const struct session_request *req)
 	free(err);
 }
 
+/*
+ * "T" METHOD-LETTER TARGET: a request under /v1/detached (runner/detached.h)
+ * answered by an empty table: every target gets one answer, nothing leaks.
+ */
+static void check_detached_request(const char *in, size_t len)
+{
+	static struct event_base *base;
+	static struct det_table *t;
+	static const char *const methods[] = { "GET", "DELETE", "POST", "PUT" };
+	char target[256];
+	struct bufferevent *bev;
+	int sp[2];
+
+	if (len < 1 || len - 1 >= sizeof(target) - 12)
+		return;
+	if (!base && (!(base = event_base_new()) || det_table_new(base, "node-1", &t) < 0))
+		fail("detached: no table", NULL);
+	memcpy(target, "/v1/detached", 12);
+	memcpy(target + 12, in + 1, len - 1);
+	target[len + 11] = '\0';
+	if (strlen(target) != len + 11)
+		return;   /* a NUL: the request head parser never passes one */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return;
+	bev = bufferevent_socket_new(base, sp[0], BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	det_request(t, methods[(unsigned char)in[0] % 4], target, bev);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	{
+		char head[16] = "";
+
+		if (read(sp[1], head, sizeof(head) - 1) <= 0 || strncmp(head, "HTTP/1.1 ", 9))
+			fail("detached: a request without an answer", target);
+	}
+	close(sp[1]);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* The body's "detached" member: bounded, or refused with a message. */
+static void check_detached_meta(const char *body, size_t size)
+{
+	struct det_meta *m = NULL;
+	char *err = NULL;
+	int r = det_meta_parse(body, size, &m, &err);
+
+	if (r < 0 && r != -ENOMEM && (!err || !*err))
+		fail("detached: refusal without a message", NULL);
+	if (r == 1 && !m)
+		fail("detached: accepted without metadata", NULL);
+	if (r >= 0 && err)
+		fail("detached: success with a message", err);
+	det_meta_free(m);
+	free(err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct session_request req, blank;
 	char *err = NULL, *body, *pods;
 	int r;
 
+	if (size && data[0] == 'T') {
+		check_detached_request((const char *)data, size);
+		return 0;
+	}
 	if (!have_tree && mnt[sizeof(mnt) - 2] == 'X')
 		make_tree();
 	body = malloc(size ? size : 1);
 	if (!body)
 		return 0;
 	memcpy(body, data, size);
+	check_detached_meta(body, size);
 	memset(&req, 0xa5, sizeof(req));
 	blank = req;
 	r = session_request_parse(body, size, &req, &err);

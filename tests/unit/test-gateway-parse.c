@@ -45,7 +45,7 @@ static void test_route(void **state)
 	assert_true(r.dry_run);
 	route_match("POST", TRACES "team-a/traces?dryRun=All&watch=1", &r);
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
-	route_match("GET", TRACES "team-a/traces", &r);
+	route_match("PUT", TRACES "team-a/traces", &r);
 	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
 	/* the audit record of a refusal names the resource and namespace */
 	assert_true(r.resource);
@@ -71,7 +71,7 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_TRACE_STOP);
 	assert_string_equal(r.ns, "team-a");
 	assert_string_equal(r.name, "0b5e6f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b");
-	route_match("GET", TRACES "team-a/traces/x", &r);
+	route_match("PUT", TRACES "team-a/traces/x", &r);
 	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
 	assert_true(r.resource);
 	route_match("DELETE", TRACES "team-a/traces/X_Y", &r);
@@ -79,7 +79,42 @@ static void test_route(void **state)
 	route_match("DELETE", TRACES "team-a/traces/x?dryRun=All", &r);
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
 	route_match("DELETE", TRACES "team-a/traces/x/log", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	/* detached traces: list, one, its log (pods/log's switches) */
+	route_match("GET", TRACES "team-a/traces", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_LIST);
+	assert_string_equal(r.ns, "team-a");
+	route_match("GET", TRACES "team-a/traces?watch=1", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/traces/x", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_GET);
+	assert_string_equal(r.name, "x");
+	route_match("GET", TRACES "team-a/traces/x?pretty=1", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/traces/x/log", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_LOG);
+	assert_string_equal(r.name, "x");
+	assert_false(r.follow);
+	assert_false(r.timestamps);
+	route_match("GET", TRACES "team-a/traces/x/log?follow=true&timestamps=true", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_LOG);
+	assert_true(r.follow);
+	assert_true(r.timestamps);
+	route_match("GET", TRACES "team-a/traces/x/log?follow=false", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_LOG);
+	assert_false(r.follow);
+	route_match("GET", TRACES "team-a/traces/x/log?follow=yes", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/traces/x/log?tailLines=5", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/traces/x/logs", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("GET", TRACES "team-a/traces/x/log/y", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	route_match("GET", TRACES "team-a/traces//log", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/traces/X/log", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
 	route_match("DELETE", TRACES "team-a/traces", &r);
 	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
 	route_match("POST", "/apis/tracegate.dev/v1alpha1/namespaces", &r);
@@ -335,6 +370,11 @@ static void test_trace_body(void **state)
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\"}";
 	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
 	assert_int_equal(b.kind, 0);
+	assert_false(b.detach);
+	trace_body_release(&b);
+	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"detach\":true}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_true(b.detach);
 	trace_body_release(&b);
 
 	expect_body_error("", "", "not JSON");
@@ -350,6 +390,7 @@ static void test_trace_body(void **state)
 	expect_body_error("{\"target\":\"web\",\"program\":\"\"}", "program", "required");
 	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"duration\":-1}", "duration", "whole seconds");
 	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"duration\":1.5}", "duration", "whole seconds");
+	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"detach\":1}", "detach", "true or false");
 	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"params\":{}}", "params", "array");
 	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"params\":[true]}", "params", "params[0]");
 	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"nodeName\":\"n\"}", "nodeName", "not known");

@@ -376,6 +376,70 @@ static void test_impersonation(void **state)
 	expect_error(r, err, "flag --as does not apply");
 }
 
+/* Detached traces: run --detach, get, logs, attach, delete. */
+static void test_detached_commands(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+	int r;
+
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-f", "p.bt", "--detach", "--duration", "1h"), 0);
+	assert_true(a.detach);
+	assert_string_equal(a.file, "p.bt");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "get", "-n", "team-a"), 0);
+	assert_int_equal(a.cmd, KT_CMD_GET);
+	assert_null(a.name);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "get", "0b5e6f2a-1c3d", "-o", "yaml"), 0);
+	assert_string_equal(a.name, "0b5e6f2a-1c3d");
+	assert_int_equal(a.output, KT_OUT_YAML);
+	kt_args_release(&a);
+	/* logs -f follows (kubectl logs'), where run -f reads a file */
+	assert_int_equal(PARSE(&a, &err, "logs", "-f", "x1", "--timestamps"), 0);
+	assert_int_equal(a.cmd, KT_CMD_LOGS);
+	assert_true(a.follow);
+	assert_true(a.timestamps);
+	assert_null(a.file);
+	assert_string_equal(a.name, "x1");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "--context", "alice", "logs", "x1", "--follow"), 0);
+	assert_true(a.follow);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "attach", "x1", "--prefix"), 0);
+	assert_int_equal(a.cmd, KT_CMD_ATTACH);
+	assert_true(a.prefix);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "delete", "x1", "--as", "olive"), 0);
+	assert_int_equal(a.cmd, KT_CMD_DELETE);
+	assert_string_equal(a.as, "olive");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "help", "logs"), 0);
+	assert_int_equal(a.help_for, KT_CMD_LOGS);
+	assert_non_null(strstr(kt_usage(KT_CMD_LOGS), "--timestamps"));
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "--detach"));
+
+	r = PARSE(&a, &err, "logs");
+	expect_error(r, err, "logs: want the trace's NAME");
+	err = NULL;
+	r = PARSE(&a, &err, "delete", "a", "b");
+	expect_error(r, err, "want the trace's NAME");
+	err = NULL;
+	r = PARSE(&a, &err, "get", "Not_A_Name");
+	expect_error(r, err, "is not a trace's name");
+	err = NULL;
+	r = PARSE(&a, &err, "check", "web", "-e", "x", "--detach");
+	expect_error(r, err, "flag --detach does not apply");
+	err = NULL;
+	r = PARSE(&a, &err, "delete", "x1", "--timestamps");
+	expect_error(r, err, "flag --timestamps does not apply");
+	err = NULL;
+	r = PARSE(&a, &err, "get", "x1", "-e", "x");
+	expect_error(r, err, "flag -e does not apply");
+	complete_is("attach\tfollow a detached trace, Ctrl-C ends it\n:4\n", 1, (char *[]){ "at" });
+	complete_is("--follow\tgo on printing until the trace ends\n:4\n", 2, (char *[]){ "logs", "--fo" });
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_impersonation),
+		cmocka_unit_test(test_detached_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

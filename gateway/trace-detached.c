@@ -1,0 +1,981 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Detached traces (docs/internals/contracts.md, "Detached traces"): the
+ * gateway holds nothing of them.  A detached POST is decided and recorded
+ * as any trace, then each node's runner starts a session that runs with
+ * nobody attached (runner/detached.h) and the client gets 201 and a Trace.
+ * Everything after asks the runners again, so any replica answers and a
+ * restarted gateway has lost nothing:
+ *
+ *   GET    .../namespaces/NS/traces             TraceList
+ *   GET    .../namespaces/NS/traces/NAME        Trace
+ *   GET    .../namespaces/NS/traces/NAME/log    its records (NDJSON), ?follow=true
+ *   DELETE .../namespaces/NS/traces/NAME        stop it (END runs) and unload
+ *
+ * Who may: the user who started a trace always; anyone else as RBAC says
+ * (SubjectAccessReview of get, list or delete on traces in NS; get on
+ * traces/log for the log).  A list without list rights shows the user's
+ * own traces only.  Every request has its audit record.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include "gateway/gateway.h"
+#include "gateway/httpc.h"
+#include "gateway/runners.h"
+#include "gateway/status.h"
+#include "gateway/trace-int.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define DET_CONNECT_MS 10000L
+#define DET_CALL_TIMEOUT_S 30L           /* a list, a get, a delete (END and unloading) */
+#define DET_CREATE_TIMEOUT_S 300L        /* a start: the runner compiles first */
+#define DET_MAX_ANSWER (8u << 20)        /* one runner's list */
+
+enum det_phase { DET_COUNT, DET_CREATE, DET_FETCH, DET_DELETE, DET_LOG };
+
+struct det_call {
+	struct det_op *op;
+	const struct gw_runner *runner;
+	struct httpc_xfer *x;
+	bool done;
+	int result;
+	long status;
+	char *body;
+	size_t len;
+	char *err;
+	/* a log */
+	struct ndjson_splitter split;
+	json_t *end;
+};
+
+struct det_op {
+	struct trace_req *t;
+	enum det_phase phase;
+	struct det_call *calls;
+	size_t ncalls, ndone;
+	json_t *sessions;                /* the runners' sessions of the trace(s) asked about */
+	bool log_started;
+};
+
+static void det_next(struct trace_req *t);
+
+/* ---- runner calls --------------------------------------------------------------- */
+
+static void call_release(struct det_call *c)
+{
+	if (c->x)
+		httpc_xfer_cancel(c->x);
+	c->x = NULL;
+	free(c->body);
+	free(c->err);
+	ndjson_release(&c->split);
+	json_decref(c->end);
+	gw_runner_put(c->runner);
+	c->runner = NULL;
+	c->body = c->err = NULL;
+	c->end = NULL;
+}
+
+static void calls_release(struct det_op *op)
+{
+	for (size_t i = 0; i < op->ncalls; i++)
+		call_release(&op->calls[i]);
+	free(op->calls);
+	op->calls = NULL;
+	op->ncalls = op->ndone = 0;
+}
+
+void trace_detached_free(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+
+	if (!op)
+		return;
+	calls_release(op);
+	json_decref(op->sessions);
+	free(op);
+	t->det = NULL;
+}
+
+static void call_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
+{
+	struct det_call *c = ud;
+	struct det_op *op = c->op;
+
+	c->x = NULL;
+	c->done = true;
+	c->result = result;
+	c->status = status;
+	if (body && len)
+		c->body = strndup(body, len);
+	c->len = c->body ? len : 0;
+	if (err)
+		c->err = strdup(err);
+	if (++op->ndone == op->ncalls)
+		det_next(op->t);
+}
+
+static CURL *call_easy(struct trace_req *t, const struct gw_runner *r, const char *fmt, const char *arg)
+{
+	_cleanup_free_ char *path = NULL;
+	CURL *e;
+
+	/* fmt's first %s is the runner's URL: its path alone here */
+	if (asprintf(&path, fmt, "", arg) < 0)
+		return NULL;
+	e = gw_runner_easy(t->gw, r, path);
+	if (e)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, DET_CONNECT_MS);
+	return e;
+}
+
+/* One call per runner in op->calls (runner set): method on url (fmt has
+ * the runner's URL, then arg); body for a POST. */
+static int calls_start(struct trace_req *t, const char *method, const char *fmt, const char *arg,
+		       json_t *const *bodies)
+{
+	struct det_op *op = t->det;
+
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		struct curl_slist *h = NULL;
+		_cleanup_free_ char *text = NULL;
+		CURL *e = call_easy(t, c->runner, fmt, arg);
+		int r;
+
+		c->op = op;
+		if (!e)
+			return -ENOMEM;
+		curl_easy_setopt(e, CURLOPT_TIMEOUT, bodies ? DET_CREATE_TIMEOUT_S : DET_CALL_TIMEOUT_S);
+		if (bodies) {
+			text = json_dumps(bodies[i], JSON_COMPACT);
+			h = curl_slist_append(NULL, "Content-Type: application/json");
+			if (!text || !h) {
+				curl_slist_free_all(h);
+				curl_easy_cleanup(e);
+				return -ENOMEM;
+			}
+			curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, text);
+		} else if (strcmp(method, "GET")) {
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+		}
+		r = httpc_fetch(t->gw->httpc, e, h, DET_MAX_ANSWER, call_done, c, &c->x);
+		if (r < 0) {
+			/* counted as a failed call, as an unreachable runner */
+			c->x = NULL;
+			c->done = true;
+			c->result = r;
+			op->ndone++;
+		}
+	}
+	if (op->ndone == op->ncalls)
+		det_next(t);
+	return 0;
+}
+
+static int op_calls(struct trace_req *t, size_t n)
+{
+	struct det_op *op = t->det;
+
+	calls_release(op);
+	op->calls = calloc(n ? n : 1, sizeof(*op->calls));
+	if (!op->calls)
+		return -ENOMEM;
+	op->ncalls = n;
+	return 0;
+}
+
+/* One call per runner the gateway knows (configured or discovered). */
+static int calls_to_all(struct trace_req *t)
+{
+	_cleanup_free_ const struct gw_runner **v = NULL;
+	size_t n = 0;
+
+	v = gw_runners_all(t->gw, &n);
+	if (!v || op_calls(t, n) < 0) {
+		for (size_t i = 0; v && i < n; i++)
+			gw_runner_put(v[i]);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		t->det->calls[i].runner = v[i];
+	return 0;
+}
+
+static int op_new(struct trace_req *t, enum det_phase phase)
+{
+	if (!t->det) {
+		t->det = calloc(1, sizeof(*t->det));
+		if (!t->det)
+			return -ENOMEM;
+		t->det->t = t;
+	}
+	t->det->phase = phase;
+	t->step = STEP_DETACHED;
+	return 0;
+}
+
+/* What a runner said, for a message: its Status's message, or the error. */
+static char *call_text(const struct det_call *c)
+{
+	_cleanup_(json_decrefp) json_t *j = c->body ? json_loads(c->body, 0, NULL) : NULL;
+	const char *m = json_string_value(json_object_get(j, "message"));
+	char *out = NULL;
+
+	if (c->result < 0)
+		return asprintf(&out, "runner unreachable: %s", c->err ? c->err : tg_strerror(c->result)) < 0
+			       ? NULL : out;
+	return asprintf(&out, "%ld %s", c->status, m ? m : "(no message)") < 0 ? NULL : out;
+}
+
+/* ---- Trace objects ---------------------------------------------------------------- */
+
+static bool state_live(const char *s)
+{
+	return s && (!strcmp(s, "Running") || !strcmp(s, "Pending") || !strcmp(s, "Stopping"));
+}
+
+/* One Trace of every node's session of one trace (sessions: an array). */
+static json_t *trace_object(json_t *sessions)
+{
+	json_t *first = json_array_get(sessions, 0), *s, *nodes = json_array(), *pods = json_array(),
+	       *states = json_object(), *failed = json_array();
+	json_int_t events = 0, drops = 0, outputs = 0, bdropped = 0;
+	const char *phase = "Succeeded", *reason = NULL;
+	bool live = false, pending = true;
+	size_t i, k;
+	json_t *p;
+
+	json_array_foreach(sessions, i, s) {
+		const char *st = json_string_value(json_object_get(s, "state"));
+		json_t *end = json_object_get(s, "end");
+		const char *r = json_string_value(json_object_get(end, "reason"));
+
+		json_array_append(nodes, json_object_get(s, "node"));
+		json_array_foreach(json_object_get(s, "pods"), k, p)
+			json_array_append(pods, p);
+		json_object_set(states, json_string_value(json_object_get(s, "node")) ? json_string_value(json_object_get(s, "node")) : "?",
+				json_object_get(s, "state"));
+		outputs += json_integer_value(json_object_get(s, "outputs"));
+		bdropped += json_integer_value(json_object_get(s, "bufferDropped"));
+		if (end) {
+			events += json_integer_value(json_object_get(end, "events"));
+			drops += json_integer_value(json_object_get(end, "drops"));
+		} else {
+			events += json_integer_value(json_object_get(s, "outputs"));
+		}
+		if (state_live(st)) {
+			live = true;
+			if (strcmp(st, "Pending"))
+				pending = false;
+		} else if (st && !strcmp(st, "Failed")) {
+			phase = "Failed";
+			json_array_append(failed, json_object_get(s, "node"));
+			if (!reason)
+				reason = r;
+		}
+		if (r && !reason && !state_live(st))
+			reason = r;
+	}
+	if (live)
+		phase = pending ? "Pending" : "Running";
+	s = json_pack("{s:s, s:s, s:{s:O, s:O, s:O, s:{s:O}}, s:{s:O, s:O, s:O, s:O}, "
+		      "s:{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I}}",
+		      "apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace",
+		      "metadata", "name", json_object_get(first, "trace"), "namespace",
+		      json_object_get(first, "namespace"), "creationTimestamp", json_object_get(first, "created"),
+		      "annotations", "tracegate.dev/user", json_object_get(first, "user"),
+		      "spec", "target", json_object_get(first, "target"), "program",
+		      json_object_get(first, "program"), "duration", json_object_get(first, "duration"), "user",
+		      json_object_get(first, "user"),
+		      "status", "phase", phase, "nodes", nodes, "pods", pods, "nodeStates", states, "events",
+		      events, "drops", drops, "outputs", outputs, "bufferDropped", bdropped);
+	if (s && reason && !live)
+		json_object_set_new(json_object_get(s, "status"), "endReason", json_string(reason));
+	if (s && json_array_size(failed))
+		json_object_set(json_object_get(s, "status"), "failedNodes", failed);
+	json_decref(failed);
+	return s;
+}
+
+/* The runners' sessions grouped by trace, as Traces (newest first). */
+static json_t *trace_objects(json_t *sessions)
+{
+	_cleanup_(json_decrefp) json_t *by = json_object(), *order = json_array();
+	json_t *out = json_array(), *s;
+	size_t i;
+
+	if (!by || !order || !out) {
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(sessions, i, s) {
+		const char *id = json_string_value(json_object_get(s, "trace"));
+		json_t *g;
+
+		if (!id)
+			continue;
+		g = json_object_get(by, id);
+		if (!g) {
+			g = json_array();
+			json_object_set_new(by, id, g);
+			json_array_append_new(order, json_string(id));
+		}
+		json_array_append(g, s);
+	}
+	json_array_foreach(order, i, s)
+		json_array_append_new(out, trace_object(json_object_get(by, json_string_value(s))));
+	return out;
+}
+
+static const char *session_owner(json_t *s)
+{
+	return json_string_value(json_object_get(s, "user"));
+}
+
+static bool owned_by(json_t *s, const struct trace_req *t)
+{
+	const char *o = session_owner(s);
+
+	return o && t->user.username && !strcmp(o, t->user.username);
+}
+
+/* ---- answers -------------------------------------------------------------------- */
+
+static void det_answer(struct trace_req *t, int code, json_t *obj, const char *reason)
+{
+	_cleanup_free_ char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	_cleanup_free_ char *aerr = NULL;
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+	int r;
+
+	if (!text) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	r = trace_audit(t, "ResponseComplete", code, NULL, "allow", reason, NULL, &aerr);
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "audit log unavailable: %s", aerr ? aerr : tg_strerror(r));
+		return;
+	}
+	trace_log(t, code, NULL);
+	if (t->conn)
+		(void)http_conn_respond(t->conn, code, "application/json", hdrs, text, strlen(text));
+	t->conn = NULL;
+	trace_free(t);
+}
+
+/* ---- create --------------------------------------------------------------------- */
+
+void trace_detached_count(struct trace_req *t)
+{
+	if (op_new(t, DET_COUNT) < 0 || calls_to_all(t) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	if (calls_start(t, "GET", "%s/v1/detached%s", "", NULL) < 0)
+		trace_refuse(t, 500, "out of memory", NULL);
+}
+
+/* The detached traces running anywhere: the user's and the namespace's
+ * count against maxConcurrentTraces as attached ones do.  A runner that
+ * cannot be asked is left out (and logged): its sessions end with it. */
+static void count_done(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	_cleanup_(json_decrefp) json_t *user = json_object(), *ns = json_object();
+
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		_cleanup_(json_decrefp) json_t *j = NULL;
+		json_t *s;
+		size_t k;
+
+		j = c->result == 0 && c->status == 200 ? json_loadb(c->body ? c->body : "", c->len, 0, NULL) : NULL;
+		if (!json_is_object(j)) {
+			_cleanup_free_ char *txt = call_text(c);
+
+			log_warn("trace %s: detached traces of node \"%s\" not counted: %s", t->trace_id,
+				 c->runner->node, txt ? txt : "failed");
+			continue;
+		}
+		json_array_foreach(json_object_get(j, "items"), k, s) {
+			const char *id = json_string_value(json_object_get(s, "trace"));
+			const char *n = json_string_value(json_object_get(s, "namespace"));
+
+			if (!id || !state_live(json_string_value(json_object_get(s, "state"))))
+				continue;
+			if (owned_by(s, t))
+				json_object_set_new(user, id, json_true());
+			if (n && !strcmp(n, t->route.ns))
+				json_object_set_new(ns, id, json_true());
+		}
+	}
+	t->det_user_running = json_object_size(user);
+	t->det_ns_running = json_object_size(ns);
+	calls_release(op);
+	trace_step_admit(t);
+}
+
+void trace_detached_start(struct trace_req *t)
+{
+	char created[32];
+	json_t **bodies;
+	size_t n = t->nnodes;
+	int r;
+
+	{
+		/* Kubernetes' creationTimestamp: RFC 3339, whole seconds */
+		char us[32];
+
+		format_rfc3339_us(now_real_ns(), us);
+		snprintf(created, sizeof(created), "%.19sZ", us);
+	}
+	if (op_new(t, DET_CREATE) < 0 || op_calls(t, n) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	bodies = calloc(n ? n : 1, sizeof(*bodies));
+	if (!bodies) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *groups = json_array();
+
+		for (char **g = t->user.groups; groups && g && *g; g++)
+			json_array_append_new(groups, json_string(*g));
+		t->det->calls[i].runner = gw_runner_get(t->gw, t->nodes[i]);
+		bodies[i] = trace_session_body(t, t->nodes[i]);
+		if (!bodies[i] || !groups ||
+		    json_object_set_new(bodies[i], "detached",
+					json_pack("{s:s, s:s, s:o, s:s, s:s}", "namespace", t->route.ns, "user",
+						  t->user.username, "groups", groups, "target", t->tb.target,
+						  "created", created)) < 0) {
+			for (size_t k = 0; k <= i; k++)
+				json_decref(bodies[k]);
+			free(bodies);
+			trace_refuse(t, 500, "out of memory", NULL);
+			return;
+		}
+	}
+	r = calls_start(t, "POST", "%s/v1/sessions%s", "", bodies);
+	for (size_t i = 0; i < n; i++)
+		json_decref(bodies[i]);
+	free(bodies);
+	if (r < 0)
+		trace_refuse(t, 500, "out of memory", NULL);
+}
+
+static void create_done(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	_cleanup_(json_decrefp) json_t *sessions = json_array(), *failed = json_array(), *traces = NULL;
+	_cleanup_free_ char *msg = NULL;
+	struct buf why = BUF_INIT(64 * 1024);
+	long code = 0;
+
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		_cleanup_free_ char *txt = NULL;
+		json_t *s;
+
+		if (c->result == 0 && c->status == 201 &&
+		    (s = json_loadb(c->body ? c->body : "", c->len, 0, NULL)) && json_is_object(s)) {
+			json_array_append_new(sessions, s);
+			continue;
+		}
+		txt = call_text(c);
+		json_array_append_new(failed, json_string(c->runner->node));
+		(void)buf_printf(&why, "%snode \"%s\": %s", why.len ? "; " : "", c->runner->node,
+				 txt ? txt : "failed");
+		if (!code && c->result == 0 && c->status >= 400 && c->status < 500)
+			code = c->status;
+	}
+	msg = buf_detach(&why, NULL);
+	if (!json_array_size(sessions)) {
+		_cleanup_(json_decrefp) json_t *st = status_new(code ? (int)code : 503, msg ? msg : "no node started",
+								 status_details("traces", "tracegate.dev", NULL));
+
+		if (trace_audit(t, "ResponseComplete", code ? (int)code : 503, msg, "allow", t->policy,
+				"node-failed", NULL) < 0)
+			log_error("audit %s: failed detached start not recorded", t->audit_id);
+		trace_log(t, code ? (int)code : 503, "detached");
+		trace_send_status(t, st);
+		trace_free(t);
+		return;
+	}
+	traces = trace_objects(sessions);
+	{
+		json_t *tr = json_array_get(traces, 0);
+
+		if (tr && json_array_size(failed)) {
+			json_object_set(json_object_get(tr, "status"), "failedNodes", failed);
+			json_object_set_new(json_object_get(tr, "status"), "message", json_string(msg ? msg : ""));
+		}
+		log_info("trace %s: detached, on %zu node(s), for user \"%s\"", t->trace_id,
+			 json_array_size(sessions), t->user.username);
+		det_answer(t, 201, tr, t->policy);
+	}
+}
+
+/* ---- list, get, log, delete ----------------------------------------------------- */
+
+void trace_detached_step(struct trace_req *t)
+{
+	int r;
+
+	if (op_new(t, DET_FETCH) < 0 || calls_to_all(t) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	if (t->route.kind == ROUTE_TRACE_LIST)
+		r = calls_start(t, "GET", "%s/v1/detached?namespace=%s", t->route.ns, NULL);
+	else
+		r = calls_start(t, "GET", "%s/v1/detached/%s", t->route.name, NULL);
+	if (r < 0)
+		trace_refuse(t, 500, "out of memory", NULL);
+}
+
+/* The sessions the runners answered (of this namespace); a runner that
+ * could not answer is named in *unreachable. */
+static int fetch_collect(struct trace_req *t, struct buf *unreachable)
+{
+	struct det_op *op = t->det;
+
+	json_decref(op->sessions);
+	op->sessions = json_array();
+	if (!op->sessions)
+		return -ENOMEM;
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		_cleanup_(json_decrefp) json_t *j = NULL;
+		json_t *s;
+		size_t k;
+
+		if (c->result == 0 && c->status == 404 && t->route.kind != ROUTE_TRACE_LIST)
+			continue;
+		j = c->result == 0 && c->status == 200 ? json_loadb(c->body ? c->body : "", c->len, 0, NULL) : NULL;
+		if (!json_is_object(j)) {
+			_cleanup_free_ char *txt = call_text(c);
+
+			(void)buf_printf(unreachable, "%snode \"%s\": %s", unreachable->len ? "; " : "",
+					 c->runner->node, txt ? txt : "failed");
+			continue;
+		}
+		if (t->route.kind != ROUTE_TRACE_LIST) {
+			json_array_append(op->sessions, j);
+			continue;
+		}
+		json_array_foreach(json_object_get(j, "items"), k, s)
+			if (json_is_object(s) && json_is_string(json_object_get(s, "namespace")) &&
+			    !strcmp(json_string_value(json_object_get(s, "namespace")), t->route.ns))
+				json_array_append(op->sessions, s);
+	}
+	/* what a runner holds under another namespace is not this one's */
+	for (size_t i = json_array_size(op->sessions); i-- > 0;) {
+		const char *ns = json_string_value(json_object_get(json_array_get(op->sessions, i), "namespace"));
+
+		if (!ns || strcmp(ns, t->route.ns))
+			json_array_remove(op->sessions, i);
+	}
+	return 0;
+}
+
+static void ask_rbac(struct trace_req *t)
+{
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = trace_verb(t),
+					 .group = "tracegate.dev", .version = "v1alpha1", .resource = "traces",
+					 .subresource = t->route.kind == ROUTE_TRACE_LOG ? "log" : NULL,
+					 .name = t->route.kind == ROUTE_TRACE_LIST ? NULL : t->route.name };
+
+	trace_step_sar(t, STEP_SAR_DETACHED, &a);
+}
+
+static void fetch_done(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	struct buf unreachable = BUF_INIT(64 * 1024);
+	_cleanup_free_ char *down = NULL;
+	bool all_own = true;
+	json_t *s;
+	size_t i;
+
+	if (fetch_collect(t, &unreachable) < 0) {
+		buf_release(&unreachable);
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	down = buf_detach(&unreachable, NULL);
+	if (down && *down) {
+		log_warn("%s %s: %s", t->method, t->uri, down);
+		if (t->route.kind != ROUTE_TRACE_LIST && !json_array_size(op->sessions)) {
+			trace_refusef(t, 503, NULL, "trace \"%s\": some runners could not be asked: %s", t->route.name,
+				      down);
+			return;
+		}
+	}
+	json_array_foreach(op->sessions, i, s)
+		if (!owned_by(s, t))
+			all_own = false;
+	/* the owner needs nobody's word; a trace that is not there is
+	 * answered only to whom RBAC would show it (no probing for names) */
+	if (all_own && json_array_size(op->sessions)) {
+		trace_detached_decided(t, true);
+		return;
+	}
+	if (all_own && t->route.kind == ROUTE_TRACE_LIST) {
+		trace_detached_decided(t, true);
+		return;
+	}
+	ask_rbac(t);
+}
+
+static void start_delete(struct trace_req *t);
+static void start_log(struct trace_req *t);
+
+void trace_detached_decided(struct trace_req *t, bool allowed)
+{
+	struct det_op *op = t->det;
+	size_t i;
+
+	t->step = STEP_DETACHED;
+	if (t->route.kind == ROUTE_TRACE_LIST) {
+		_cleanup_(json_decrefp) json_t *items = NULL, *list = NULL;
+
+		/* without list rights: the user's own */
+		for (i = json_array_size(op->sessions); !allowed && i-- > 0;)
+			if (!owned_by(json_array_get(op->sessions, i), t))
+				json_array_remove(op->sessions, i);
+		items = trace_objects(op->sessions);
+		list = json_pack("{s:s, s:s, s:{}, s:O}", "apiVersion", "tracegate.dev/v1alpha1", "kind", "TraceList",
+				 "metadata", "items", items);
+		det_answer(t, 200, list, allowed ? "RBAC allows list" : "without list rights: the user's own traces");
+		return;
+	}
+	if (!allowed) {
+		_cleanup_free_ char *msg = status_forbidden_message(
+			t->user.username, trace_verb(t), "tracegate.dev",
+			t->route.kind == ROUTE_TRACE_LOG ? "traces/log" : "traces", t->route.ns, t->route.name,
+			"only the user who started a trace, or whom RBAC allows, may");
+
+		trace_refuse(t, 403, msg ? msg : "forbidden",
+			     status_details("traces", "tracegate.dev", t->route.name));
+		return;
+	}
+	if (!json_array_size(op->sessions)) {
+		trace_refusef(t, 404, status_details("traces", "tracegate.dev", t->route.name),
+			      "traces.tracegate.dev \"%s\" not found in namespace \"%s\"", t->route.name, t->route.ns);
+		return;
+	}
+	switch (t->route.kind) {
+	case ROUTE_TRACE_GET: {
+		_cleanup_(json_decrefp) json_t *traces = trace_objects(op->sessions);
+
+		det_answer(t, 200, json_array_get(traces, 0), owned_by(json_array_get(op->sessions, 0), t)
+							       ? "the user who started it" : "RBAC allows get");
+		return;
+	}
+	case ROUTE_TRACE_STOP:
+		start_delete(t);
+		return;
+	case ROUTE_TRACE_LOG:
+		start_log(t);
+		return;
+	default:
+		trace_refuse(t, 500, "internal error: unexpected request", NULL);
+		return;
+	}
+}
+
+/* The calls go to the runners holding one of the sessions. */
+static int calls_for_sessions(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	size_t n = 0, i;
+	json_t *s;
+
+	if (op_calls(t, json_array_size(op->sessions)) < 0)
+		return -ENOMEM;
+	json_array_foreach(op->sessions, i, s) {
+		const char *node = json_string_value(json_object_get(s, "node"));
+		const struct gw_runner *r = node ? gw_runner_get(t->gw, node) : NULL;
+
+		if (r)
+			op->calls[n++].runner = r;
+	}
+	op->ncalls = n;
+	return 0;
+}
+
+static void start_delete(struct trace_req *t)
+{
+	_cleanup_free_ char *aerr = NULL;
+	int r;
+
+	t->det->phase = DET_DELETE;
+	/* recorded before it takes effect */
+	r = trace_audit(t, "ResponseStarted", 200, NULL, "allow",
+			owned_by(json_array_get(t->det->sessions, 0), t) ? "the user who started it"
+									: "RBAC allows delete", NULL, &aerr);
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "audit log unavailable, the trace goes on: %s", aerr ? aerr : tg_strerror(r));
+		return;
+	}
+	if (calls_for_sessions(t) < 0 || calls_start(t, "DELETE", "%s/v1/detached/%s", t->route.name, NULL) < 0)
+		trace_refuse(t, 500, "out of memory", NULL);
+}
+
+static void delete_done(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	struct buf why = BUF_INIT(64 * 1024);
+	_cleanup_free_ char *msg = NULL;
+	_cleanup_(json_decrefp) json_t *st = NULL;
+
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		_cleanup_free_ char *txt = NULL;
+
+		/* 404: it ended and was forgotten meanwhile: gone all the same */
+		if (c->result == 0 && (c->status == 200 || c->status == 404))
+			continue;
+		txt = call_text(c);
+		(void)buf_printf(&why, "%snode \"%s\": %s", why.len ? "; " : "", c->runner->node, txt ? txt : "failed");
+	}
+	msg = buf_detach(&why, NULL);
+	if (msg && *msg) {
+		trace_refusef(t, 500, NULL, "trace \"%s\" not stopped on every node: %s", t->route.name, msg);
+		return;
+	}
+	st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "kind", "Status", "apiVersion", "v1",
+		       "metadata", "status", "Success", "message",
+		       "the trace is deleted: END ran, its programs are unloaded", "code", 200, "details", "name",
+		       t->route.name, "group", "tracegate.dev", "kind", "traces");
+	det_answer(t, 200, st, "deleted on every node");
+}
+
+/* ---- the log -------------------------------------------------------------------- */
+
+static void log_finish(struct trace_req *t);
+
+static int log_line(const char *line, size_t len, void *ud)
+{
+	struct det_call *c = ud;
+	struct trace_req *t = c->op->t;
+	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(rec, "type"));
+
+	if (!json_is_object(rec) || !type) {
+		log_warn("trace %s: runner \"%s\" sent a log line that is not a typed JSON object", t->route.name,
+			 c->runner->node);
+		return -EINVAL;
+	}
+	if (!t->route.timestamps)
+		json_object_del(rec, "time");
+	if (!strcmp(type, "end")) {
+		/* one end for the whole trace, once every node's came */
+		json_decref(c->end);
+		c->end = json_incref(rec);
+		return 0;
+	}
+	return trace_emit(t, rec) < 0 ? -EPIPE : 0;
+}
+
+static int log_data(struct httpc_xfer *x, const char *data, size_t len, void *ud)
+{
+	struct det_call *c = ud;
+	struct trace_req *t = c->op->t;
+
+	if (!c->status)
+		c->status = httpc_xfer_status(x);
+	if (c->status != 200)
+		return 0;
+	if (t->conn && http_conn_congested(t->conn))
+		return HTTPC_PAUSE;
+	return ndjson_feed(&c->split, data, len, log_line, c);
+}
+
+static void log_done(struct httpc_xfer *x, int result, long status, const char *err, void *ud)
+{
+	struct det_call *c = ud;
+	struct det_op *op = c->op;
+
+	(void)x;
+	c->x = NULL;
+	c->done = true;
+	c->result = result;
+	c->status = status;
+	if (err)
+		c->err = strdup(err);
+	if (++op->ndone == op->ncalls)
+		log_finish(op->t);
+}
+
+static const struct httpc_xfer_ops log_ops = {
+	.on_data = log_data,
+	.on_done = log_done,
+};
+
+static void start_log(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+	_cleanup_free_ char *aerr = NULL;
+	int r;
+
+	op->phase = DET_LOG;
+	r = trace_audit(t, "ResponseStarted", 200, NULL, "allow",
+			owned_by(json_array_get(op->sessions, 0), t) ? "the user who started it" : "RBAC allows get",
+			NULL, &aerr);
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "audit log unavailable: %s", aerr ? aerr : tg_strerror(r));
+		return;
+	}
+	if (calls_for_sessions(t) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	if (!t->conn || http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs) < 0) {
+		trace_detached_client_left(t);
+		return;
+	}
+	op->log_started = true;
+	trace_log(t, 200, t->route.follow ? "log follow" : "log");
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		CURL *e = call_easy(t, c->runner, t->route.follow ? "%s/v1/detached/%s/log?follow=1"
+								  : "%s/v1/detached/%s/log", t->route.name);
+
+		c->op = op;
+		ndjson_init(&c->split, t->gw->cfg->limits.max_line_bytes);
+		if (e && !t->route.follow)
+			curl_easy_setopt(e, CURLOPT_TIMEOUT, DET_CALL_TIMEOUT_S);
+		if (!e || httpc_start(t->gw->httpc, e, NULL, &log_ops, c, &c->x) < 0) {
+			c->x = NULL;
+			c->done = true;
+			c->result = -ENOMEM;
+			op->ndone++;
+		}
+	}
+	if (op->ndone == op->ncalls)
+		log_finish(t);
+}
+
+/* Every node's log ended: one end (counts summed), then the stream ends. */
+static void log_finish(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+	_cleanup_(json_decrefp) json_t *end = NULL;
+	json_int_t events = 0, drops = 0, mdrops = 0, cpu = 0;
+	const char *reason = NULL;
+	json_t *exitc = NULL;
+	bool ended = true;
+
+	for (size_t i = 0; i < op->ncalls; i++) {
+		struct det_call *c = &op->calls[i];
+		const char *r = json_string_value(json_object_get(c->end, "reason"));
+
+		if (!c->end) {
+			ended = false;
+			if (t->conn && (c->result < 0 || c->status != 200)) {
+				_cleanup_free_ char *txt = call_text(c);
+				_cleanup_(json_decrefp) json_t *e = json_pack("{s:s, s:s, s:s}", "type", "error", "node",
+									       c->runner->node, "message",
+									       txt ? txt : "log unavailable");
+
+				if (e)
+					(void)trace_emit(t, e);
+			}
+			continue;
+		}
+		events += json_integer_value(json_object_get(c->end, "events"));
+		drops += json_integer_value(json_object_get(c->end, "drops"));
+		mdrops += json_integer_value(json_object_get(c->end, "mapDrops"));
+		cpu += json_integer_value(json_object_get(c->end, "cpuNs"));
+		if (!exitc)
+			exitc = json_object_get(c->end, "exitCode");
+		/* a node that did not end as asked names the trace's end */
+		if (r && (!reason || (strcmp(r, "exit") && strcmp(r, "duration") && strcmp(r, "end") &&
+				      strcmp(r, "client-stop"))))
+			reason = r;
+	}
+	if (ended && reason && t->conn) {
+		end = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "type", "end", "reason", reason, "events", events,
+				"drops", drops, "mapDrops", mdrops, "cpuNs", cpu);
+		if (end && exitc)
+			json_object_set(end, "exitCode", exitc);
+		if (end)
+			(void)trace_emit(t, end);
+	}
+	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", t->route.follow ? "log followed" : "log read",
+			reason, NULL) < 0)
+		log_error("audit %s: end of a log not recorded", t->audit_id);
+	if (t->conn)
+		(void)http_conn_stream_end(t->conn);
+	t->conn = NULL;
+	trace_free(t);
+}
+
+void trace_detached_drain(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+
+	for (size_t i = 0; op && i < op->ncalls && t->conn; i++)
+		if (op->calls[i].x && httpc_xfer_paused(op->calls[i].x))
+			(void)httpc_xfer_resume(op->calls[i].x);
+}
+
+/* The client left (or the gateway stops): a detached trace goes on, only
+ * this request ends. */
+void trace_detached_client_left(struct trace_req *t)
+{
+	struct det_op *op = t->det;
+
+	t->conn = NULL;
+	if (op)
+		calls_release(op);
+	if (op && op->phase == DET_COUNT) {
+		if (trace_audit(t, "ResponseStarted", 0, NULL, "forbid", "client closed the connection before the decision",
+				NULL, NULL) < 0)
+			log_error("audit %s: abandoned request not recorded", t->audit_id);
+	} else if (op && op->log_started) {
+		if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", "log reader left", NULL, NULL) < 0)
+			log_error("audit %s: end of a log not recorded", t->audit_id);
+	} else if (trace_audit(t, "ResponseComplete", 0, NULL, "allow", "client left before the answer", NULL,
+			       NULL) < 0) {
+		log_error("audit %s: abandoned request not recorded", t->audit_id);
+	}
+	trace_log(t, 0, "client-gone");
+	trace_free(t);
+}
+
+static void det_next(struct trace_req *t)
+{
+	switch (t->det->phase) {
+	case DET_COUNT:
+		count_done(t);
+		break;
+	case DET_CREATE:
+		create_done(t);
+		break;
+	case DET_FETCH:
+		fetch_done(t);
+		break;
+	case DET_DELETE:
+		delete_done(t);
+		break;
+	case DET_LOG:
+		log_finish(t);
+		break;
+	}
+}

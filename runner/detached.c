@@ -1,0 +1,873 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Detached sessions (runner/detached.h): the parent's side.  The child
+ * runs the session as any other (runner/session.c) but writes its stream
+ * to a socket pair; here that stream is read, its head decides the POST's
+ * answer, and every record after it goes into the session's ring (and to
+ * whoever follows its log).  The parent never blocks on anyone: a ring
+ * drops its oldest records, a follower that falls behind is dropped.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runner/detached.h"
+#include "runner/session.h"
+#include "lib/banned.h"
+
+#define DET_MAX_REFUSAL (64u * 1024)     /* a child's refusal, relayed whole */
+
+struct det_meta {
+	char *ns, *user, *target, *created;
+	json_t *groups;                  /* array of strings */
+	json_t *pods;                    /* array of "ns/name" */
+	char *program;
+	uint64_t duration_s;
+};
+
+struct det_rec {
+	char *line;                      /* one JSON object with "time", no newline */
+	size_t len;
+	struct det_rec *next;
+};
+
+struct det_peer {                        /* a follower or a deleter */
+	struct det_sess *s;
+	struct bufferevent *bev;
+	struct det_peer *next;
+};
+
+enum det_head { HEAD_WAIT, HEAD_OK, HEAD_REFUSED };
+
+struct det_sess {
+	struct det_table *t;
+	char *trace;
+	struct det_meta *m;
+	pid_t pid;
+	struct bufferevent *child;       /* the child's stream; NULL at its EOF */
+	struct bufferevent *answer;      /* the POST's connection until answered */
+	enum det_head head;
+	struct det_rec *first, *last;
+	size_t ring_bytes;
+	uint64_t ring_dropped, records, outputs;
+	json_t *end;                     /* the child's end record */
+	bool reaped, deleted;
+	int wstatus;
+	uint64_t ended_ns;               /* monotonic: both reaped and at EOF */
+	struct det_peer *followers, *deleters;
+	struct det_sess *next;
+};
+
+struct det_table {
+	struct event_base *base;
+	const char *node;
+	struct det_sess *sessions;       /* newest first */
+};
+
+/* ---- metadata ------------------------------------------------------------- */
+
+struct det_meta *det_meta_free(struct det_meta *m)
+{
+	if (!m)
+		return NULL;
+	free(m->ns);
+	free(m->user);
+	free(m->target);
+	free(m->created);
+	free(m->program);
+	json_decref(m->groups);
+	json_decref(m->pods);
+	free(m);
+	return NULL;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int meta_str(json_t *o, const char *key, size_t max, char **ret, char **ret_err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v) || !printable(json_string_value(v)))
+		return tg_fail(ret_err, -EINVAL, "\"detached.%s\": not a string of 1 to %zu printable characters",
+			       key, max);
+	*ret = strdup(json_string_value(v));
+	return *ret ? 0 : -ENOMEM;
+}
+
+int det_meta_parse(const char *body, size_t len, struct det_meta **ret, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *d = json_object_get(root, "detached"), *g, *pods, *v;
+	struct det_meta *m;
+	size_t i;
+	int r;
+
+	if (!json_is_object(root))
+		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
+	if (!d)
+		return 0;
+	if (!json_is_object(d))
+		return tg_fail(ret_err, -EINVAL, "\"detached\": not an object");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if ((r = meta_str(d, "namespace", 63, &m->ns, ret_err)) < 0 ||
+	    (r = meta_str(d, "user", DET_MAX_NAME, &m->user, ret_err)) < 0 ||
+	    (r = meta_str(d, "target", DET_MAX_TARGET, &m->target, ret_err)) < 0 ||
+	    (r = meta_str(d, "created", 40, &m->created, ret_err)) < 0)
+		goto fail;
+	g = json_object_get(d, "groups");
+	if (g && (!json_is_array(g) || json_array_size(g) > DET_MAX_GROUPS)) {
+		r = tg_fail(ret_err, -EINVAL, "\"detached.groups\": not an array of at most %d names",
+			    DET_MAX_GROUPS);
+		goto fail;
+	}
+	m->groups = json_array();
+	json_array_foreach(g, i, v) {
+		if (!json_is_string(v) || json_string_length(v) > DET_MAX_NAME || !printable(json_string_value(v))) {
+			r = tg_fail(ret_err, -EINVAL, "\"detached.groups[%zu]\": not a name of at most %d characters",
+				    i, DET_MAX_NAME);
+			goto fail;
+		}
+		json_array_append(m->groups, v);
+	}
+	/* what the session runs, as the session parser checked it */
+	v = json_object_get(root, "program");
+	m->program = json_is_string(v) ? strdup(json_string_value(v)) : strdup("");
+	v = json_object_get(root, "duration");
+	m->duration_s = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+	m->pods = json_array();
+	pods = json_object_get(root, "pods");
+	json_array_foreach(pods, i, v) {
+		const char *ns = json_string_value(json_object_get(v, "namespace"));
+		const char *name = json_string_value(json_object_get(v, "name"));
+		_cleanup_free_ char *label = NULL;
+
+		if (ns && name && asprintf(&label, "%s/%s", ns, name) >= 0)
+			json_array_append_new(m->pods, json_string(label));
+	}
+	if (!m->program || !m->groups || !m->pods) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*ret = m;
+	return 1;
+fail:
+	det_meta_free(m);
+	return r;
+}
+
+/* ---- the table -------------------------------------------------------------- */
+
+int det_table_new(struct event_base *base, const char *node, struct det_table **ret)
+{
+	struct det_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->base = base;
+	t->node = node;
+	*ret = t;
+	return 0;
+}
+
+static void peer_free(struct det_peer *p)
+{
+	if (p->bev)
+		bufferevent_free(p->bev);
+	free(p);
+}
+
+static void peers_free(struct det_peer *p)
+{
+	while (p) {
+		struct det_peer *n = p->next;
+
+		peer_free(p);
+		p = n;
+	}
+}
+
+static void sess_free(struct det_sess *s)
+{
+	while (s->first) {
+		struct det_rec *r = s->first;
+
+		s->first = r->next;
+		free(r->line);
+		free(r);
+	}
+	if (s->child)
+		bufferevent_free(s->child);
+	if (s->answer)
+		bufferevent_free(s->answer);
+	peers_free(s->followers);
+	peers_free(s->deleters);
+	json_decref(s->end);
+	det_meta_free(s->m);
+	free(s->trace);
+	free(s);
+}
+
+static void sess_unlink(struct det_sess *s)
+{
+	for (struct det_sess **pp = &s->t->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			return;
+		}
+}
+
+struct det_table *det_table_free(struct det_table *t)
+{
+	if (!t)
+		return NULL;
+	while (t->sessions) {
+		struct det_sess *s = t->sessions;
+
+		t->sessions = s->next;
+		sess_free(s);
+	}
+	free(t);
+	return NULL;
+}
+
+static void close_bev_fd(struct bufferevent *bev)
+{
+	if (bev && bufferevent_getfd(bev) >= 0)
+		close(bufferevent_getfd(bev));
+}
+
+void det_table_close_fds(struct det_table *t)
+{
+	for (struct det_sess *s = t ? t->sessions : NULL; s; s = s->next) {
+		close_bev_fd(s->child);
+		close_bev_fd(s->answer);
+		for (struct det_peer *p = s->followers; p; p = p->next)
+			close_bev_fd(p->bev);
+		for (struct det_peer *p = s->deleters; p; p = p->next)
+			close_bev_fd(p->bev);
+	}
+}
+
+static bool sess_ended(const struct det_sess *s)
+{
+	return s->reaped && !s->child;
+}
+
+/* Ended sessions past DET_KEEP_S, beyond DET_MAX_SESSIONS or beyond
+ * DET_KEEP_BYTES of records (newest kept first) go: what a tenant's short
+ * traces leave behind stays bounded. */
+static void table_expire(struct det_table *t)
+{
+	uint64_t now = now_mono_ns();
+	unsigned kept = 0;
+	size_t bytes = 0;
+
+	for (struct det_sess **pp = &t->sessions; *pp;) {
+		struct det_sess *s = *pp;
+
+		if (sess_ended(s) && !s->followers &&
+		    (kept >= DET_MAX_SESSIONS || bytes + s->ring_bytes > DET_KEEP_BYTES ||
+		     now - s->ended_ns > DET_KEEP_S * 1000000000ull)) {
+			*pp = s->next;
+			sess_free(s);
+			continue;
+		}
+		kept++;
+		if (sess_ended(s))
+			bytes += s->ring_bytes;
+		pp = &s->next;
+	}
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void done_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_free(bev);
+}
+
+static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	bufferevent_free(bev);
+}
+
+/* Writes what is left, then frees bev. */
+static void bev_finish(struct bufferevent *bev, const char *data, size_t len)
+{
+	bufferevent_setcb(bev, NULL, done_write_cb, closing_event_cb, NULL);
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_enable(bev, EV_WRITE);
+	if (len)
+		bufferevent_write(bev, data, len);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_free(bev);
+}
+
+static void answer_status(struct bufferevent *bev, int code, const char *msg)
+{
+	_cleanup_free_ char *resp = session_status_response(code, msg);
+
+	bev_finish(bev, resp ? resp : "", resp ? strlen(resp) : 0);
+}
+
+static void answer_json(struct bufferevent *bev, int code, json_t *j)
+{
+	_cleanup_free_ char *body = j ? json_dumps(j, JSON_COMPACT) : NULL, *resp = NULL;
+
+	if (!body || asprintf(&resp, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+				     "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s\n",
+			      code, code == 201 ? "Created" : "OK", strlen(body) + 1, body) < 0) {
+		answer_status(bev, 500, "runner: out of memory");
+		return;
+	}
+	bev_finish(bev, resp, strlen(resp));
+}
+
+static const char *sess_state(const struct det_sess *s)
+{
+	const char *reason = json_string_value(json_object_get(s->end, "reason"));
+
+	if (!sess_ended(s))
+		return s->deleted ? "Stopping" : s->head == HEAD_OK ? "Running" : "Pending";
+	if (reason && (!strcmp(reason, "exit") || !strcmp(reason, "duration") || !strcmp(reason, "end") ||
+		       !strcmp(reason, "client-stop")))
+		return "Succeeded";
+	return "Failed";
+}
+
+/* The runner's description of a session (the gateway builds a Trace of
+ * every node's). */
+static json_t *sess_json(const struct det_sess *s)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I, s:O, s:s, s:s, s:I, s:I, s:I, s:I}",
+			      "trace", s->trace, "node", s->t->node, "namespace", s->m->ns, "user", s->m->user,
+			      "groups", s->m->groups, "target", s->m->target, "program", s->m->program,
+			      "duration", (json_int_t)s->m->duration_s, "pods", s->m->pods, "created",
+			      s->m->created, "state", sess_state(s), "records", (json_int_t)s->records,
+			      "outputs", (json_int_t)s->outputs, "bufferBytes", (json_int_t)s->ring_bytes,
+			      "bufferDropped", (json_int_t)s->ring_dropped);
+
+	if (o && s->end)
+		json_object_set(o, "end", s->end);
+	return o;
+}
+
+/* ---- the child's stream --------------------------------------------------- */
+
+static void ring_add(struct det_sess *s, char *line, size_t len)
+{
+	struct det_rec *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		free(line);
+		s->ring_dropped++;
+		return;
+	}
+	r->line = line;
+	r->len = len;
+	if (s->last)
+		s->last->next = r;
+	else
+		s->first = r;
+	s->last = r;
+	s->ring_bytes += len + 1;
+	while (s->ring_bytes > DET_RING_BYTES && s->first != s->last) {
+		struct det_rec *o = s->first;
+
+		s->first = o->next;
+		s->ring_bytes -= o->len + 1;
+		s->ring_dropped++;
+		free(o->line);
+		free(o);
+	}
+}
+
+static void follower_send(struct det_peer *p, const char *line, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(p->bev);
+
+	evbuffer_add(out, line, len);
+	evbuffer_add(out, "\n", 1);
+}
+
+/* One record of the child: stamped with the time it came, kept, sent on. */
+static void sess_record(struct det_sess *s, const char *line, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *j = json_loadb(line, len, 0, NULL);
+	char ts[32];
+	char *text;
+	const char *type;
+
+	if (!json_is_object(j)) {
+		log_warn("detached session %s: a record that is not a JSON object: dropped", s->trace);
+		return;
+	}
+	type = json_string_value(json_object_get(j, "type"));
+	format_rfc3339_us(now_real_ns(), ts);
+	json_object_set_new(j, "time", json_string(ts));
+	if (type && !strcmp(type, "output"))
+		s->outputs++;
+	if (type && !strcmp(type, "end")) {
+		const char *reason = json_string_value(json_object_get(j, "reason"));
+
+		/* our own stop: the DELETE asked for it */
+		if (s->deleted && reason && !strcmp(reason, "stop"))
+			json_object_set_new(j, "reason", json_string("client-stop"));
+		json_decref(s->end);
+		s->end = json_deep_copy(j);
+	}
+	text = json_dumps(j, JSON_COMPACT);
+	if (!text)
+		return;
+	s->records++;
+	for (struct det_peer *p = s->followers, **pp = &s->followers; p; p = *pp) {
+		if (evbuffer_get_length(bufferevent_get_output(p->bev)) > DET_FOLLOW_BACKLOG) {
+			log_warn("detached session %s: a log follower %u bytes behind: dropped", s->trace,
+				 DET_FOLLOW_BACKLOG);
+			*pp = p->next;
+			peer_free(p);
+			continue;
+		}
+		follower_send(p, text, strlen(text));
+		pp = &p->next;
+	}
+	ring_add(s, text, strlen(text));
+}
+
+static void sess_maybe_finish(struct det_sess *s);
+
+/* The head of the child's answer: 200 means compiled and running, so the
+ * POST gets 201 and the session's description; a refusal is relayed. */
+static int sess_head(struct det_sess *s, struct evbuffer *in)
+{
+	struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	char first[16] = "";
+
+	if (e.pos < 0)
+		return evbuffer_get_length(in) > 16384 ? -EBADMSG : 0;
+	evbuffer_copyout(in, first, sizeof(first) - 1);
+	if (!strncmp(first, "HTTP/1.1 200 ", 13)) {
+		_cleanup_(json_decrefp) json_t *j = NULL;
+
+		evbuffer_drain(in, (size_t)e.pos + 4);
+		s->head = HEAD_OK;
+		j = sess_json(s);
+		if (s->answer)
+			answer_json(TAKE_PTR(s->answer), 201, j);
+		log_info("detached session %s: running for %s in namespace \"%s\" (%s)", s->trace, s->m->user,
+			 s->m->ns, s->m->target);
+		return 1;
+	}
+	s->head = HEAD_REFUSED;
+	return 1;
+}
+
+static void child_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct det_sess *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (s->head == HEAD_WAIT) {
+		int r = sess_head(s, in);
+
+		if (r < 0) {
+			log_error("detached session %s: its child's answer has no head; killing it", s->trace);
+			kill(s->pid, SIGKILL);
+			return;
+		}
+		if (r == 0)
+			return;
+	}
+	if (s->head == HEAD_REFUSED) {
+		/* relayed once the child closes (it is one small response) */
+		if (evbuffer_get_length(in) > DET_MAX_REFUSAL) {
+			log_error("detached session %s: refusal larger than %u bytes; killing it", s->trace,
+				  DET_MAX_REFUSAL);
+			kill(s->pid, SIGKILL);
+			evbuffer_drain(in, evbuffer_get_length(in));
+		}
+		return;
+	}
+	for (;;) {
+		size_t n;
+		char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+
+		if (!line) {
+			if (evbuffer_get_length(in) > DET_MAX_LINE) {
+				log_error("detached session %s: a record longer than %u bytes; killing it",
+					  s->trace, DET_MAX_LINE);
+				kill(s->pid, SIGKILL);
+				evbuffer_drain(in, evbuffer_get_length(in));
+			}
+			return;
+		}
+		if (n > DET_MAX_LINE)
+			log_warn("detached session %s: a record longer than %u bytes: dropped", s->trace,
+				 DET_MAX_LINE);
+		else
+			sess_record(s, line, n);
+		free(line);
+	}
+}
+
+static void child_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct det_sess *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)what;
+	if (s->head != HEAD_REFUSED)
+		child_read_cb(bev, s);
+	if (s->answer) {
+		/* refused (relayed as the child wrote it), or gone without a word */
+		size_t n = evbuffer_get_length(in);
+
+		if (s->head == HEAD_REFUSED && n) {
+			_cleanup_free_ char *resp = malloc(n);
+
+			if (resp) {
+				evbuffer_remove(in, resp, n);
+				bev_finish(TAKE_PTR(s->answer), resp, n);
+			}
+		}
+		if (s->answer)
+			answer_status(TAKE_PTR(s->answer), 500,
+				      "runner: the session's process ended before it answered");
+	}
+	bufferevent_free(s->child);
+	s->child = NULL;
+	sess_maybe_finish(s);
+}
+
+/* Once the child is reaped and its stream read to the end: followers
+ * get the rest and are closed, deleters their answer; a refused or
+ * deleted session is forgotten. */
+static void sess_maybe_finish(struct det_sess *s)
+{
+	_cleanup_(json_decrefp) json_t *ok = NULL;
+	struct det_peer *p;
+
+	if (!sess_ended(s))
+		return;
+	s->ended_ns = now_mono_ns();
+	if (!s->end && s->head == HEAD_OK) {
+		/* died before its end: say so in the log as the end */
+		_cleanup_(json_decrefp) json_t *end = json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "type", "end", "reason", "node-failed",
+			"message", "the session's process died before its end", "events", (json_int_t)0,
+			"drops", (json_int_t)0, "mapDrops", (json_int_t)0, "node", s->t->node);
+		_cleanup_free_ char *text = end ? json_dumps(end, JSON_COMPACT) : NULL;
+
+		if (text)
+			sess_record(s, text, strlen(text));
+	}
+	while ((p = s->followers)) {
+		s->followers = p->next;
+		bev_finish(TAKE_PTR(p->bev), NULL, 0);
+		free(p);
+	}
+	ok = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
+		       "status", "Success", "message", "detached session stopped: its programs are unloaded", "code",
+		       200);
+	while ((p = s->deleters)) {
+		s->deleters = p->next;
+		answer_json(TAKE_PTR(p->bev), 200, ok);
+		free(p);
+	}
+	if (s->deleted || s->head != HEAD_OK) {
+		sess_unlink(s);
+		sess_free(s);
+	}
+}
+
+int det_session_add(struct det_table *t, struct det_meta *m, const char *trace, pid_t pid, int fd,
+		    struct bufferevent *answer)
+{
+	struct det_sess *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->trace = strdup(trace)) ||
+	    !(s->child = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		if (s)
+			free(s->trace);
+		free(s);
+		return -ENOMEM;
+	}
+	table_expire(t);
+	s->t = t;
+	s->m = m;
+	s->pid = pid;
+	s->answer = answer;
+	bufferevent_setcb(s->child, child_read_cb, NULL, child_event_cb, s);
+	bufferevent_setcb(answer, NULL, NULL, NULL, NULL);
+	bufferevent_disable(answer, EV_READ);
+	bufferevent_enable(s->child, EV_READ);
+	s->next = t->sessions;
+	t->sessions = s;
+	return 0;
+}
+
+void det_session_reaped(struct det_table *t, pid_t pid, int wstatus)
+{
+	for (struct det_sess *s = t->sessions; s; s = s->next)
+		if (s->pid == pid && !s->reaped) {
+			s->reaped = true;
+			s->wstatus = wstatus;
+			sess_maybe_finish(s);
+			return;
+		}
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static struct det_sess *sess_find(struct det_table *t, const char *id, size_t len)
+{
+	for (struct det_sess *s = t->sessions; s; s = s->next)
+		if (s->head == HEAD_OK && strlen(s->trace) == len && !memcmp(s->trace, id, len))
+			return s;
+	return NULL;
+}
+
+static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct det_peer *p = arg;
+	struct det_sess *s = p->s;
+
+	(void)bev;
+	(void)what;
+	/* the gateway went away: forget it */
+	for (struct det_peer **pp = &s->followers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			peer_free(p);
+			return;
+		}
+	for (struct det_peer **pp = &s->deleters; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			peer_free(p);
+			return;
+		}
+}
+
+static void peer_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	/* nothing more is expected from the gateway */
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static int peer_add(struct det_sess *s, struct det_peer **list, struct bufferevent *bev)
+{
+	struct det_peer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->s = s;
+	p->bev = bev;
+	p->next = *list;
+	*list = p;
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	bufferevent_setcb(bev, peer_read_cb, NULL, peer_event_cb, p);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+static void respond_list(struct det_table *t, const char *ns, struct bufferevent *bev)
+{
+	_cleanup_(json_decrefp) json_t *items = json_array(), *list = NULL;
+
+	for (struct det_sess *s = t->sessions; items && s; s = s->next)
+		if (s->head == HEAD_OK && (!ns || !strcmp(s->m->ns, ns)))
+			json_array_append_new(items, sess_json(s));
+	list = json_pack("{s:O}", "items", items);
+	answer_json(bev, 200, list);
+}
+
+static unsigned peers_count(const struct det_peer *p)
+{
+	unsigned n = 0;
+
+	for (; p; p = p->next)
+		n++;
+	return n;
+}
+
+static void respond_log(struct det_sess *s, bool follow, struct bufferevent *bev)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+				   "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (follow && peers_count(s->followers) >= DET_MAX_FOLLOWERS) {
+		answer_status(bev, 429, "runner: this detached session has 64 log followers, the limit");
+		return;
+	}
+	evbuffer_add(out, head, sizeof(head) - 1);
+	if (s->ring_dropped) {
+		_cleanup_(json_decrefp) json_t *w = json_pack(
+			"{s:s, s:s, s:b, s:s, s:I}", "type", "error", "message",
+			"the oldest records of this trace were dropped: a detached trace keeps its last 1 MiB",
+			"warning", 1, "node", s->t->node, "dropped", (json_int_t)s->ring_dropped);
+		_cleanup_free_ char *text = w ? json_dumps(w, JSON_COMPACT) : NULL;
+
+		if (text) {
+			evbuffer_add(out, text, strlen(text));
+			evbuffer_add(out, "\n", 1);
+		}
+	}
+	for (struct det_rec *r = s->first; r; r = r->next) {
+		evbuffer_add(out, r->line, r->len);
+		evbuffer_add(out, "\n", 1);
+	}
+	if (!follow || sess_ended(s) || !s->child) {
+		bev_finish(bev, NULL, 0);
+		return;
+	}
+	if (peer_add(s, &s->followers, bev) < 0)
+		bev_finish(bev, NULL, 0);
+}
+
+static void respond_delete(struct det_sess *s, struct bufferevent *bev)
+{
+	if (sess_ended(s)) {
+		s->deleted = true;
+		if (peer_add(s, &s->deleters, bev) < 0) {
+			answer_status(bev, 500, "runner: out of memory");
+			return;
+		}
+		sess_maybe_finish(s);
+		return;
+	}
+	if (peer_add(s, &s->deleters, bev) < 0) {
+		answer_status(bev, 500, "runner: out of memory");
+		return;
+	}
+	if (!s->deleted) {
+		s->deleted = true;
+		log_info("detached session %s: stopping (DELETE)", s->trace);
+		/* the child's hang-up watch sees our side end: END runs, the
+		 * maps and its end come on the stream as for an attached stop */
+		if (s->child && shutdown(bufferevent_getfd(s->child), SHUT_WR) < 0)
+			kill(s->pid, SIGTERM);
+	}
+}
+
+static bool valid_id(const char *id, size_t len)
+{
+	if (!len || len > SESSION_MAX_TRACE_ID)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_' && id[i] != '.')
+			return false;
+	return true;
+}
+
+void det_request(struct det_table *t, const char *method, const char *target, struct bufferevent *bev)
+{
+	const char *path = target + strlen("/v1/detached"), *q = strchr(target, '?');
+	size_t plen = q ? (size_t)(q - path) : strlen(path);
+	const char *id, *slash;
+	struct det_sess *s;
+	size_t idlen;
+	bool follow = false;
+
+	table_expire(t);
+	if (plen == 0) {
+		char ns[64] = "";
+
+		if (strcmp(method, "GET")) {
+			answer_status(bev, 405, "/v1/detached: GET only");
+			return;
+		}
+		if (q && (strncmp(q, "?namespace=", 11) || strlen(q + 11) >= sizeof(ns) ||
+			  !valid_id(q + 11, strlen(q + 11)))) {
+			answer_status(bev, 400, "/v1/detached: the only query is namespace=NS");
+			return;
+		}
+		if (q)
+			snprintf(ns, sizeof(ns), "%s", q + 11);
+		respond_list(t, q ? ns : NULL, bev);
+		return;
+	}
+	if (path[0] != '/') {
+		answer_status(bev, 404, "no such path");
+		return;
+	}
+	id = path + 1;
+	slash = memchr(id, '/', plen - 1);
+	idlen = slash ? (size_t)(slash - id) : plen - 1;
+	if (!valid_id(id, idlen)) {
+		answer_status(bev, 400, "session id: 1 to 128 letters, digits, '-', '_' and '.'");
+		return;
+	}
+	if (slash && (size_t)(path + plen - slash) != 4) {
+		answer_status(bev, 404, "no such path (/v1/detached/ID or /v1/detached/ID/log)");
+		return;
+	}
+	if (slash && strncmp(slash, "/log", 4)) {
+		answer_status(bev, 404, "no such path (/v1/detached/ID or /v1/detached/ID/log)");
+		return;
+	}
+	if (q) {
+		if (!slash || strcmp(q, "?follow=1")) {
+			answer_status(bev, 400, "the only query is follow=1, on /v1/detached/ID/log");
+			return;
+		}
+		follow = true;
+	}
+	s = sess_find(t, id, idlen);
+	if (!s) {
+		answer_status(bev, 404, "no detached session with this id here");
+		return;
+	}
+	if (slash) {
+		if (strcmp(method, "GET")) {
+			answer_status(bev, 405, "/v1/detached/ID/log: GET only");
+			return;
+		}
+		respond_log(s, follow, bev);
+		return;
+	}
+	if (!strcmp(method, "DELETE")) {
+		respond_delete(s, bev);
+		return;
+	}
+	if (strcmp(method, "GET")) {
+		answer_status(bev, 405, "/v1/detached/ID: GET or DELETE");
+		return;
+	}
+	{
+		_cleanup_(json_decrefp) json_t *j = sess_json(s);
+
+		answer_json(bev, 200, j);
+	}
+}

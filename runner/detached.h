@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Detached sessions of `tracegate-runner serve` (docs/internals/contracts.md,
+ * "Detached traces"): a session whose POST /v1/sessions body carries a
+ * "detached" member runs with nobody attached.  Its child writes its NDJSON
+ * stream to a socket pair instead of the gateway's connection; the parent
+ * answers the POST with 201 once the child has compiled (or relays its
+ * refusal), and keeps the session's description and its last records, a
+ * ring of at most DET_RING_BYTES, for
+ *
+ *   GET    /v1/detached[?namespace=NS]        every detached session here
+ *   GET    /v1/detached/ID                    one
+ *   GET    /v1/detached/ID/log[?follow=1]     its records (then new ones)
+ *   DELETE /v1/detached/ID                    stop it (END runs), answered
+ *                                             once its process is gone
+ *
+ * so any gateway replica, or a restarted one, finds what runs here.  A
+ * session that ended is kept DET_KEEP_S (a deleted one is forgotten as
+ * soon as it is gone).
+ */
+#ifndef TG_RUNNER_DETACHED_H
+#define TG_RUNNER_DETACHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct bufferevent;
+struct event_base;
+struct det_table;
+struct det_meta;
+
+#define DET_RING_BYTES (1u << 20)        /* a session's kept records, at most */
+#define DET_MAX_LINE (1u << 20)          /* one record from a session's child */
+#define DET_KEEP_S 600                   /* an ended session is kept this long */
+#define DET_MAX_SESSIONS 1024            /* ended ones kept, at most (oldest go) */
+#define DET_KEEP_BYTES (64u << 20)       /* and their records together, at most */
+#define DET_FOLLOW_BACKLOG (8u << 20)    /* a follower this far behind is dropped */
+#define DET_MAX_FOLLOWERS 64             /* log followers of one session (429 beyond) */
+#define DET_MAX_NAME 256                 /* user and group names */
+#define DET_MAX_GROUPS 64
+#define DET_MAX_TARGET 300
+
+int det_table_new(struct event_base *base, const char *node, struct det_table **ret);
+struct det_table *det_table_free(struct det_table *t);
+/* In a forked session child: closes every descriptor the table holds. */
+void det_table_close_fds(struct det_table *t);
+
+/* The body's "detached" member: 0 when absent, 1 with *ret, or -EINVAL
+ * with a message naming the field. */
+int det_meta_parse(const char *body, size_t len, struct det_meta **ret, char **ret_err);
+struct det_meta *det_meta_free(struct det_meta *m);
+
+/* A detached session's child was forked: the table takes m, fd (the
+ * parent's end of the child's stream) and answer (the gateway's
+ * connection, answered when the child answers). */
+int det_session_add(struct det_table *t, struct det_meta *m, const char *trace, pid_t pid, int fd,
+		    struct bufferevent *answer);
+/* Its process was reaped (wstatus as waitpid's). */
+void det_session_reaped(struct det_table *t, pid_t pid, int wstatus);
+
+/* A request under /v1/detached: the table takes bev, answers and frees it. */
+void det_request(struct det_table *t, const char *method, const char *target, struct bufferevent *bev);
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * runner/detached.h without a session: the body's "detached" member and
+ * the answers of /v1/detached for what the table does not hold (tests/e2e/
+ * kubectl-detach.sh runs real sessions).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include "runner/detached.h"
+
+#define BODY(d) "{\"trace\":\"t1\",\"program\":\"BEGIN { }\",\"duration\":30," \
+		"\"pods\":[{\"namespace\":\"team-a\",\"name\":\"web-a\",\"uid\":\"u\"}]" d "}"
+
+static void expect_meta_error(const char *body, const char *want)
+{
+	struct det_meta *m = NULL;
+	char *err = NULL;
+
+	assert_int_equal(det_meta_parse(body, strlen(body), &m, &err), -EINVAL);
+	assert_null(m);
+	if (!err || !strstr(err, want))
+		fail_msg("want \"%s\", got \"%s\"", want, err ? err : "(null)");
+	free(err);
+}
+
+static void test_meta(void **state)
+{
+	static const char ok[] = BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"alice\","
+				      "\"groups\":[\"team-a-devs\"],\"target\":\"pod/web-a\","
+				      "\"created\":\"2026-12-06T08:35:11Z\"}");
+	static const char none[] = BODY("");
+	struct det_meta *m = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(det_meta_parse(none, strlen(none), &m, &err), 0);
+	assert_null(m);
+	assert_int_equal(det_meta_parse(ok, strlen(ok), &m, &err), 1);
+	assert_non_null(m);
+	assert_null(err);
+	det_meta_free(m);
+
+	expect_meta_error(BODY(",\"detached\":true"), "\"detached\": not an object");
+	expect_meta_error(BODY(",\"detached\":{\"user\":\"alice\"}"), "\"detached.namespace\"");
+	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"al\\u0001ice\",\"target\":\"x\","
+			       "\"created\":\"x\"}"), "\"detached.user\": not a string of 1 to 256 printable");
+	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"a\\u0000b\",\"target\":\"x\","
+			       "\"created\":\"x\"}"), "body: not a JSON object");
+	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"a\",\"target\":\"x\","
+			       "\"created\":\"x\",\"groups\":[1]}"), "\"detached.groups[0]\"");
+	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"a\",\"target\":\"\","
+			       "\"created\":\"x\"}"), "\"detached.target\"");
+}
+
+/* What the table answers to method and target, the status line and body. */
+static char *ask(struct event_base *base, struct det_table *t, const char *method, const char *target)
+{
+	static char buf[4096];
+	struct bufferevent *bev;
+	size_t got = 0;
+	int sp[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	bev = bufferevent_socket_new(base, sp[0], BEV_OPT_CLOSE_ON_FREE);
+	assert_non_null(bev);
+	det_request(t, method, target, bev);
+	for (int i = 0; i < 100; i++) {
+		ssize_t n;
+
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		n = recv(sp[1], buf + got, sizeof(buf) - 1 - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;   /* answered and closed */
+		if (n > 0)
+			got += (size_t)n;
+	}
+	close(sp[1]);
+	buf[got] = '\0';
+	return buf;
+}
+
+static void expect_answer(struct event_base *base, struct det_table *t, const char *method, const char *target,
+			  const char *status, const char *body_has)
+{
+	const char *a = ask(base, t, method, target);
+
+	if (strncmp(a, status, strlen(status)) || !strstr(a, body_has))
+		fail_msg("%s %s: want \"%s\" with \"%s\", got \"%s\"", method, target, status, body_has, a);
+}
+
+static void test_requests(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct det_table *t = NULL;
+
+	(void)state;
+	assert_non_null(base);
+	assert_int_equal(det_table_new(base, "node-1", &t), 0);
+	expect_answer(base, t, "GET", "/v1/detached", "HTTP/1.1 200", "{\"items\":[]}");
+	expect_answer(base, t, "GET", "/v1/detached?namespace=team-a", "HTTP/1.1 200", "{\"items\":[]}");
+	expect_answer(base, t, "GET", "/v1/detached?ns=team-a", "HTTP/1.1 400", "the only query is namespace=NS");
+	expect_answer(base, t, "POST", "/v1/detached", "HTTP/1.1 405", "GET only");
+	expect_answer(base, t, "GET", "/v1/detached/abc", "HTTP/1.1 404", "no detached session");
+	expect_answer(base, t, "DELETE", "/v1/detached/abc", "HTTP/1.1 404", "no detached session");
+	expect_answer(base, t, "GET", "/v1/detached/abc/log?follow=1", "HTTP/1.1 404", "no detached session");
+	expect_answer(base, t, "GET", "/v1/detached/abc/log?follow=2", "HTTP/1.1 400", "follow=1");
+	expect_answer(base, t, "GET", "/v1/detached/abc?follow=1", "HTTP/1.1 400", "follow=1");
+	expect_answer(base, t, "GET", "/v1/detached/abc/logs", "HTTP/1.1 404", "no such path");
+	expect_answer(base, t, "GET", "/v1/detached/abc/log/x", "HTTP/1.1 404", "no such path");
+	expect_answer(base, t, "GET", "/v1/detached/a%2fb", "HTTP/1.1 400", "session id");
+	expect_answer(base, t, "GET", "/v1/detached/", "HTTP/1.1 400", "session id");
+	expect_answer(base, t, "GET", "/v1/detachedx", "HTTP/1.1 404", "no such path");
+	det_table_free(t);
+	event_base_free(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_requests),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
