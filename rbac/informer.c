@@ -347,8 +347,14 @@ void kube_informer_watch_end(struct kube_informer *inf, bool ok)
 	if (inf->line.len)
 		ok = false;
 	buf_clear(&inf->line);
-	if (!ok)
+	if (!ok) {
+		/* the API server is unreachable or the stream broke: what the
+		 * store holds may be stale from now on, so it answers nothing
+		 * until a LIST succeeds (lookups go to the API server, and fail
+		 * as it does: failure denies) */
 		inf->failures++;
+		(void)resync(inf, 0);
+	}
 }
 
 void kube_informer_resync(struct kube_informer *inf)

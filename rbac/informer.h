@@ -73,7 +73,8 @@ int kube_informer_list_done(struct kube_informer *inf, long http_status, const c
  * them), -TG_ELIMIT for a full store or an oversized event. */
 int kube_informer_watch_data(struct kube_informer *inf, const char *data, size_t len, char **ret_err);
 /* The watch ended: ok when it ended cleanly (timeoutSeconds, HTTP 200,
- * nothing left unparsed); a failure counts for the backoff. */
+ * nothing left unparsed); a failure counts for the backoff and makes the
+ * store unsynced until the next LIST (kube_informer_synced: false). */
 void kube_informer_watch_end(struct kube_informer *inf, bool ok);
 /* The store may have missed something (the watch was refused): the next
  * request is a LIST, and until it is stored the informer is unsynced. */
