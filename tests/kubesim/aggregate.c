@@ -70,6 +70,7 @@ struct ks_agg {
 	const char *const *allowed_names;
 	json_t *configmap;          /* borrowed from the objects array */
 	unsigned long cm_version;
+	struct ks_store *store;     /* once set: resourceVersions from it */
 	struct agg_service svc[AGG_MAX_APISERVICES];
 	size_t nsvc;
 	struct event *sighup;
@@ -108,7 +109,9 @@ static int configmap_fill(struct ks_agg *a, char **ret_err)
 			 "requestheader-uid-headers", "[\"X-Remote-Uid\"]");
 	if (!data)
 		return -ENOMEM;
-	snprintf(rv, sizeof(rv), "%lu", ++a->cm_version);
+	/* a new resourceVersion, greater than any the store handed out */
+	a->cm_version = a->store ? (unsigned long)++a->store->rv : a->cm_version + 1;
+	snprintf(rv, sizeof(rv), "%lu", a->cm_version);
 	json_object_set_new(a->configmap, "data", data);
 	json_object_set_new(json_object_get(a->configmap, "metadata"), "resourceVersion",
 			    json_string(rv));
@@ -293,6 +296,12 @@ struct ks_agg *ks_agg_free(struct ks_agg *a)
 	X509_STORE_free(a->client_ca);
 	free(a);
 	return NULL;
+}
+
+void ks_agg_set_store(struct ks_agg *a, struct ks_store *st)
+{
+	if (a)
+		a->store = st;
 }
 
 size_t ks_agg_apiservices(const struct ks_agg *a)

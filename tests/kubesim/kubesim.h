@@ -161,6 +161,8 @@ struct ks_agg_opts {
 int ks_agg_new(const struct ks_agg_opts *o, struct ks_agg **ret, char **ret_err);
 struct ks_agg *ks_agg_free(struct ks_agg *a);
 size_t ks_agg_apiservices(const struct ks_agg *a);
+/* The ConfigMap's later resourceVersions come from the store's counter. */
+void ks_agg_set_store(struct ks_agg *a, struct ks_store *st);
 /* 1 with the certificate's CN and O (+ system:authenticated) when the
  * client presented a certificate that --client-ca verifies; 0 otherwise. */
 int ks_agg_cert_user(struct ks_agg *a, struct evhttp_request *req, char **ret_user,

@@ -1340,6 +1340,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kubesim: objects: out of memory\n");
 		goto out;
 	}
+	ks_agg_set_store(s.agg, &s.store);
 	evhttp_set_bevcb(http, bevcb, &s);
 	evhttp_set_gencb(http, handle, &s);
 	evhttp_set_max_body_size(http, KS_MAX_BODY);
