@@ -933,19 +933,30 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* The end of one ring-buffer drain: the sink may send what it grouped. */
+static void sink_flush(struct run *run)
+{
+	int r = run->sink->flush ? run->sink->flush(run->ctx) : 0;
+
+	if (r < 0 && !run->err)
+		run->err = r;
+}
+
 static void consume(struct run *run, struct ring_buffer *rb)
 {
 	run->batch = 0;
 	(void)ring_buffer__consume(rb);
+	sink_flush(run);
 }
 
 /* Everything left, batch after batch: only once no probe is attached (or
  * only BEGIN/END ran), so the producers are done and this ends. */
 static void drain(struct run *run, struct ring_buffer *rb)
 {
-	do
+	do {
 		run->batch = 0;
-	while (ring_buffer__consume(rb) == -EAGAIN);
+	} while (ring_buffer__consume(rb) == -EAGAIN);
+	sink_flush(run);
 }
 
 /* CPU time of this process (the session child: all its threads), in ns.

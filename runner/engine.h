@@ -63,6 +63,12 @@ struct engine_sink {
 	 * for a tuple; NULL otherwise).  The sink does not own value. */
 	int (*output_rec)(void *ctx, uint64_t scope_cgid, const char *kind, const char *text,
 			  size_t len, const json_t *value);
+	/* Optional: called after each drain of the ring buffer (up to
+	 * 4096 records), so a sink that groups output
+	 * events sends them before the engine waits for more: a lone event
+	 * is not held.  Output, map, status and warning calls come in event
+	 * order between flushes. */
+	int (*flush)(void *ctx);
 };
 
 struct engine_opts {
