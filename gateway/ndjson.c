@@ -85,8 +85,11 @@ static const char *json_string_end(const char *p, const char *end)
 				p += 2;
 				continue;
 			case 'u':
-				/* \u00XX only: a surrogate escape alone is not a string jansson takes */
-				if (end - p < 6 || p[2] != '0' || p[3] != '0' || !is_hex(p[4]) || !is_hex(p[5]))
+				/* \u0001-\u00ff only: a surrogate escape alone is not
+				 * a string jansson takes, nor \u0000 (without
+				 * JSON_ALLOW_NUL, which no reader here sets) */
+				if (end - p < 6 || p[2] != '0' || p[3] != '0' || !is_hex(p[4]) || !is_hex(p[5]) ||
+				    (p[4] == '0' && p[5] == '0'))
 					return NULL;
 				p += 6;
 				continue;

@@ -40,10 +40,10 @@ size_t ndjson_pending(const struct ndjson_splitter *s);
  * node with its own and copies pod, lines and text as they are.  Each
  * string is checked to be one JSON string that jansson (the client's
  * parser) takes: its end is its first unescaped quote, no control byte,
- * only the escapes the runner writes (\" \\ \/ \b \f \n \r \t \u00XX), valid
- * UTF-8.  So no byte of a printed text can end the text early and forge
- * members or records; whatever does not match exactly is parsed in full
- * by the caller instead.
+ * only the escapes the runner writes (\" \\ \/ \b \f \n \r \t and
+ * \u0001-\u00ff: not \u0000), valid UTF-8.  So no byte of a printed
+ * text can end the text early and forge members or records; whatever
+ * does not match exactly is parsed in full by the caller instead.
  */
 struct ndjson_output {
 	const char *pod;     /* the JSON string, its quotes included */

@@ -58,7 +58,10 @@
 #define TRACE_MAX_RUNNER_ERROR_BODY (64u << 10)
 #define TRACE_MAX_MAP_BYTES         (16u << 20)   /* map records held for merging */
 #define TRACE_RUNNER_CONNECT_MS     10000L
-#define TRACE_RUNNER_GRACE_S        60            /* beyond the duration */
+/* beyond the duration: longer than the runner's own bounds on a session
+ * whose client is slow (runner/cmd-serve.c, SERVE_SESSION_GRACE_S), so the
+ * runner's end comes first */
+#define TRACE_RUNNER_GRACE_S        120
 
 /* ---- bookkeeping ---------------------------------------------------------- */
 
