@@ -119,3 +119,40 @@ check "alice received every line her runner counted ($(lines_of "$outa") of $ev)
 got=$(audit_py '[(r["user"]["username"], r["tracegate"]["drops"] > 0) for r in recs if r["stage"] == "ResponseComplete"]')
 check "audit: alice's ResponseComplete has her drops, bob's none ($got)" \
 	test "$got" = "[('bob', False), ('alice', True)]"
+
+# ---- 4. a client stopped past stallTimeoutSeconds is gone, with its counts ----
+kill "$TG_GATEWAY_PID"
+wait "$TG_GATEWAY_PID" 2>/dev/null
+python3 - "$TG_WORK/gateway.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c.setdefault("limits", {})["stallTimeoutSeconds"] = 3
+json.dump(c, open(sys.argv[1], "w"))
+PY
+tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &
+TG_GATEWAY_PID=$!
+TG_PIDS+=("$TG_GATEWAY_PID")
+if ! wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_GATEWAY/healthz" -o /dev/null; then
+	tap_fail "the gateway restarts with stallTimeoutSeconds 3" "$(tail -5 "$TG_WORK/gateway.log")"
+	exit 0
+fi
+kt_bg alice run pod/web-a -n team-a --duration 60 -o json -e "$PROG" >"$outa" 2>"$erra" &
+apid=$!
+if wait_for 30 grep -q '"phase":"attached"' "$outa"; then
+	kill -STOP "$apid"
+	floodpid=$(pod_run "$TG_CTR_A" "$LOOP" 3000000)
+	gone() { grep -q 'end=client events=' "$TG_WORK/gateway.log"; }
+	check "a client that reads nothing for 3 s is gone (end=client)" wait_for 60 gone
+	logline=$(grep -m1 'end=client events=' "$TG_WORK/gateway.log")
+	got=$(audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["events"] > 0, r["tracegate"]["drops"] > 0) for r in recs if r["stage"] == "ResponseComplete"][-1]')
+	check "its audit record: reason client, the runner's events and drops ($got)" \
+		test "$got" = "('client', True, True)"
+	ev=$(audit_py '[r["tracegate"]["events"] for r in recs if r["stage"] == "ResponseComplete"][-1]')
+	check "the log line has the same counts ($logline)" grep -q "end=client events=$ev drops=[1-9]" <<<"$logline"
+	kill -KILL "$apid" "$floodpid" 2>/dev/null
+	wait "$apid" 2>/dev/null
+	check "its programs are gone" wait_for 10 no_progs_left
+else
+	tap_fail "alice's trace attaches (stall)" "$(cat "$outa" "$erra" | tail -5)"
+	kill -KILL "$apid" 2>/dev/null
+fi
