@@ -69,6 +69,12 @@ struct engine_sink {
 	 * is not held.  Output, map, status and warning calls come in event
 	 * order between flushes. */
 	int (*flush)(void *ctx);
+	/* Optional: asked before the engine waits for events.  An fd (>= 0)
+	 * when the sink's reader is behind: the engine then reads no event
+	 * until that fd is writable (POLLOUT), so a slow reader fills the
+	 * ring buffer and its events are dropped and counted, while the
+	 * duration, a stop and the CPU budget are still enforced.  -1: go on. */
+	int (*backlog)(void *ctx);
 };
 
 struct engine_opts {

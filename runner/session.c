@@ -499,6 +499,24 @@ static int sink_flush(void *ctx)
 	return sess_flush(ctx);
 }
 
+/* The gateway reads slowly (its client does: the gateway then stops
+ * reading this stream, docs/internals/gateway.md "Flow control") when the
+ * socket is not writable: the kernel's own mark, about two thirds of its
+ * send buffer queued.  The engine then leaves the ring buffer alone
+ * rather than block in a write, where it would see neither its duration
+ * nor a stop. */
+static int sink_backlog(void *ctx)
+{
+	struct sess *s = ctx;
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+	/* nothing ready: not writable; writable, or an error the next
+	 * write reports (and the session ends): go on */
+	if (s->broken || poll(&p, 1, 0) != 0)
+		return -1;
+	return s->fd;
+}
+
 /* Writes obj as one line (steals obj), after the output grouped before it. */
 static int send_line(struct sess *s, json_t *obj)
 {
@@ -706,7 +724,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	struct sess s = { .ssl = ssl, .fd = fd, .cfg = cfg, .req = req, .scope = &scope,
 			  .batch = BUF_INIT(0), .rec = BUF_INIT(0), .batch_pod = sess_no_pod };
 	struct engine_sink sink = { .output = sink_output, .map = sink_map, .status = sink_status,
-				    .warning = sink_warning, .flush = sink_flush };
+				    .warning = sink_warning, .flush = sink_flush, .backlog = sink_backlog };
 	struct engine_opts eo = { .sz = sizeof(eo) };
 	struct engine_result res = { 0 };
 	_cleanup_free_ char *err = NULL, *pods = session_request_pods(req);

@@ -2,9 +2,10 @@
 # Flow control through the whole path (issue 8, "Events at full speed"):
 # a client that stops reading slows only its own trace.  The gateway
 # stops reading that trace's runner stream once the client's output
-# backs up (outputHighWater), the runner's writes then wait, its ring
-# buffer fills and the drops are counted in that trace's end record and
-# audit record.  Another tenant's trace at the same time, on the same
+# backs up (outputHighWater), the runner's session stops reading its ring
+# buffer once its socket is full, the ring buffer fills and the drops are
+# counted in that trace's end record and audit record; the duration still
+# ends the session on time.  Another tenant's trace at the same time, on the same
 # runner and gateway, gets every line at once and drops nothing.  When the
 # slow client reads again, it gets every line the runner counted.
 source "$(dirname "$0")/lib.sh"
@@ -46,7 +47,7 @@ end_of() { grep '"type":"end"' "$1" | json_get "$2"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$TG_GATEWAY_PID/status"; }
 
 # ---- 1. alice's client stops reading in the middle of a flood ----------------
-kt_bg alice run pod/web-a -n team-a --duration 40 -o json -e "$PROG" >"$outa" 2>"$erra" &
+kt_bg alice run pod/web-a -n team-a --duration 20 -o json -e "$PROG" >"$outa" 2>"$erra" &
 apid=$!
 if ! wait_for 30 grep -q '"phase":"attached"' "$outa"; then
 	tap_fail "alice's trace attaches" "$(cat "$outa" "$erra" | tail -5)" "$(tail -5 "$TG_WORK/gateway.log")"
@@ -100,6 +101,12 @@ else
 fi
 kill -0 "$apid" 2>/dev/null
 check "alice's client is still there, stopped, when bob's trace is over" test $? -eq 0
+# her session does not wait in a write: it leaves the ring buffer alone,
+# so its duration still ends it and its programs go
+check "alice's programs are gone after her 20 s, though her client still reads nothing" \
+	wait_for 40 no_progs_left
+kill -0 "$apid" 2>/dev/null
+check "(her client was still stopped then)" test $? -eq 0
 rss1=$(rss_kib)
 check "the gateway did not buffer alice's flood: RSS ${rss0} -> ${rss1} KiB (< +16 MiB)" \
 	test "$((rss1 - rss0))" -lt 16384
