@@ -102,9 +102,11 @@ fi
 kill -0 "$apid" 2>/dev/null
 check "alice's client is still there, stopped, when bob's trace is over" test $? -eq 0
 # her session does not wait in a write: it leaves the ring buffer alone,
-# so its duration still ends it and its programs go
+# so its duration still ends it and its programs go (a session waiting in
+# its write held them until the gateway gave up on the client, after
+# stallTimeoutSeconds: 60 s, and then her end was lost)
 check "alice's programs are gone after her 20 s, though her client still reads nothing" \
-	wait_for 40 no_progs_left
+	wait_for 30 no_progs_left
 kill -0 "$apid" 2>/dev/null
 check "(her client was still stopped then)" test $? -eq 0
 rss1=$(rss_kib)
