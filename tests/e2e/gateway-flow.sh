@@ -145,19 +145,26 @@ if ! wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "$TG_GATEWAY/healthz" -o /
 	tap_fail "the gateway restarts with stallTimeoutSeconds 3" "$(tail -5 "$TG_WORK/gateway.log")"
 	exit 0
 fi
-kt_bg alice run pod/web-a -n team-a --duration 60 -o json -e "$PROG" >"$outa" 2>"$erra" &
+# long lines and a flood that goes on until the gateway gives up: the
+# socket buffers on the way (megabytes, autotuned) must fill before the
+# client's connection stalls, however much of the flood the runner gets to
+pad=$(printf 'x%.0s' {1..200})
+kt_bg alice run pod/web-a -n team-a --duration 120 -o json \
+	-e "tracepoint:syscalls:sys_enter_getppid { printf(\"%d %s $pad\\n\", pid, comm); }" >"$outa" 2>"$erra" &
 apid=$!
 if wait_for 30 grep -q '"phase":"attached"' "$outa"; then
 	kill -STOP "$apid"
-	floodpid=$(pod_run "$TG_CTR_A" "$LOOP" 3000000)
+	floodpid=$(pod_run "$TG_CTR_A" bash -c "while :; do $LOOP 1000000; done")
 	gone() { grep -q 'end=client events=' "$TG_WORK/gateway.log"; }
-	check "a client that reads nothing for 3 s is gone (end=client)" wait_for 60 gone
+	check "a client that reads nothing for 3 s is gone (end=client)" wait_for 90 gone
 	logline=$(grep -m1 'end=client events=' "$TG_WORK/gateway.log")
 	got=$(audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["events"] > 0, r["tracegate"]["drops"] > 0) for r in recs if r["stage"] == "ResponseComplete"][-1]')
 	check "its audit record: reason client, the runner's events and drops ($got)" \
 		test "$got" = "('client', True, True)"
 	ev=$(audit_py '[r["tracegate"]["events"] for r in recs if r["stage"] == "ResponseComplete"][-1]')
 	check "the log line has the same counts ($logline)" grep -q "end=client events=$ev drops=[1-9]" <<<"$logline"
+	kill -STOP "$floodpid"
+	pkill -KILL -P "$floodpid" 2>/dev/null
 	kill -KILL "$apid" "$floodpid" 2>/dev/null
 	wait "$apid" 2>/dev/null
 	check "its programs are gone" wait_for 10 no_progs_left
