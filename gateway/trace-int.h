@@ -56,6 +56,7 @@ struct leg {
 	size_t npods;
 	struct httpc_xfer *x;
 	struct ndjson_splitter split;
+	struct buf relay;              /* an output record on its way to the client */
 	struct buf errbody;
 	long status;
 	bool done;

@@ -59,7 +59,10 @@
 #define TRACE_MAX_RUNNER_ERROR_BODY (64u << 10)
 #define TRACE_MAX_MAP_BYTES         (16u << 20)   /* map records held for merging */
 #define TRACE_RUNNER_CONNECT_MS     10000L
-#define TRACE_RUNNER_GRACE_S        60            /* beyond the duration */
+/* beyond the duration: longer than the runner's own bounds on a session
+ * whose client is slow (runner/cmd-serve.c, SERVE_SESSION_GRACE_S), so the
+ * runner's end comes first */
+#define TRACE_RUNNER_GRACE_S        120
 
 /* ---- bookkeeping ---------------------------------------------------------- */
 
@@ -71,6 +74,7 @@ static void leg_release(struct leg *l)
 	gw_end_fetch_cancel(l->fetch);
 	l->fetch = NULL;
 	ndjson_release(&l->split);
+	buf_release(&l->relay);
 	buf_release(&l->errbody);
 	free(l->end_reason);
 	free(l->error);
@@ -1371,13 +1375,51 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 	return trace_emit(t, rec);
 }
 
+/*
+ * An output record in the runner's own shape (ndjson_output_shape) goes
+ * to the client without a parse and an encoding: its node replaced by
+ * this leg's, pod, lines and text copied as they are.  That is most of a
+ * trace's bytes, and it was most of the gateway's work per printed line.
+ * 1: relayed; 0: not that shape or not now (the caller parses it).
+ */
+static int leg_output_relay(struct leg *l, const char *line, size_t len)
+{
+	struct trace_req *t = l->t;
+	struct ndjson_output o;
+	struct buf *b = &l->relay;
+	int r;
+
+	/* a check relays nothing; records behind a waiting print are held */
+	if (t->route.dry_run || l->blocked_on || l->end_seen || !ndjson_output_shape(line, len, &o))
+		return 0;
+	if (!t->conn)
+		return 1;
+	buf_clear(b);
+	if ((r = buf_adds(b, "{\"type\":\"output\",\"node\":\"")) < 0 ||
+	    (r = buf_add_json_escaped(b, l->runner->node, strlen(l->runner->node))) < 0 ||
+	    (r = buf_adds(b, "\",\"pod\":")) < 0 || (r = buf_add(b, o.pod, o.pod_len)) < 0 ||
+	    (r = buf_adds(b, ",\"lines\":")) < 0 || (r = buf_add(b, o.lines, o.lines_len)) < 0 ||
+	    (r = buf_adds(b, ",\"text\":")) < 0 || (r = buf_add(b, o.text, o.text_len)) < 0 ||
+	    (r = buf_adds(b, "}\n")) < 0)
+		return r;
+	r = http_conn_stream_write(t->conn, b->s, b->len);
+	if (r >= 0)
+		t->bytes += b->len;
+	return r < 0 ? r : 1;
+}
+
 /* One line from a runner: in order, or behind its print that waits. */
 static int leg_line(const char *line, size_t len, void *ctx)
 {
 	struct leg *l = ctx;
-	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
-	const char *type = json_string_value(json_object_get(rec, "type"));
+	_cleanup_(json_decrefp) json_t *rec = NULL;
+	const char *type;
+	int r = leg_output_relay(l, line, len);
 
+	if (r != 0)
+		return r < 0 ? r : 0;
+	rec = json_loadb(line, len, 0, NULL);
+	type = json_string_value(json_object_get(rec, "type"));
 	if (!json_is_object(rec) || !type) {
 		trace_leg_fail(l, "runner \"%s\" sent a line that is not a typed JSON object", l->runner->node);
 		return -EINVAL;
@@ -1595,6 +1637,7 @@ static int leg_start(struct trace_req *t, struct leg *l)
 	/* A hard stop in case a runner never ends its session. */
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)(t->duration + TRACE_RUNNER_GRACE_S));
 	ndjson_init(&l->split, cfg->limits.max_line_bytes);
+	buf_init(&l->relay, cfg->limits.max_line_bytes + 4096);
 	buf_init(&l->errbody, TRACE_MAX_RUNNER_ERROR_BODY);
 	return httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l,
 				 &l->x);

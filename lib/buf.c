@@ -144,24 +144,35 @@ void buf_consume(struct buf *b, size_t n)
 int buf_add_json_escaped(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < len && r == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
+	/* runs of bytes that need no escape go in one copy: output records
+	 * carry whole batches of printed text through here */
+	while (i < len && r == 0) {
+		size_t j = i;
+		unsigned char c;
+
+		while (j < len && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+			j++;
+		if (j > i && (r = buf_add(b, s + i, j - i)) < 0)
+			break;
+		if (j == len)
+			break;
+		c = (unsigned char)s[j];
 		switch (c) {
 		case '"': r = buf_add(b, "\\\"", 2); break;
 		case '\\': r = buf_add(b, "\\\\", 2); break;
 		case '\n': r = buf_add(b, "\\n", 2); break;
 		case '\r': r = buf_add(b, "\\r", 2); break;
 		case '\t': r = buf_add(b, "\\t", 2); break;
-		default:
-			if (c < 0x20) {
-				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-				r = buf_add(b, u, 6);
-			} else {
-				r = buf_addc(b, (char)c);
-			}
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			r = buf_add(b, u, 6);
 		}
+		}
+		i = j + 1;
 	}
 	return r;
 }

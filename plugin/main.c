@@ -195,6 +195,12 @@ static int run(struct kt_args *a)
 	CURL *esc = NULL;
 	int r, rc;
 
+	/* The renderer flushes after each record; a buffer that holds a whole
+	 * output record (the runner's are about 64 KiB at most) makes that one
+	 * write(2) per record, where stdio's default 4 KiB took three. */
+	static char outbuf[256 << 10];
+
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	kt_render_init(&rd, stdout, stderr, a->output);
 	rd.prefix = a->prefix;
 	rc = load_program(a, &program);

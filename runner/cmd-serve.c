@@ -69,8 +69,15 @@
  * flood of idle or slow connections cannot keep the gateway out. */
 #define SERVE_HANDSHAKE_TIMEOUT_S 3
 #define SERVE_MAX_HANDSHAKES_PER_PEER 8
-#define SERVE_WRITE_TIMEOUT_S 30        /* a stalled gateway ends its session */
-#define SERVE_SESSION_GRACE_S 30        /* past its duration, a session child is killed */
+/* A session's writes wait while the gateway does not read: that is how a
+ * slow client slows its own trace (its ring buffer fills and drops, counted
+ * for it alone).  The gateway judges the client (stallTimeoutSeconds, 60 s
+ * by default) and then closes the session, so each bound here is longer
+ * than the one before it: a blocked write ends the session only when the
+ * gateway itself is stuck, and the watchdog kills a child only after its
+ * write would have timed out (docs/internals/gateway.md, "Flow control"). */
+#define SERVE_WRITE_TIMEOUT_S 75        /* a stalled gateway ends its session */
+#define SERVE_SESSION_GRACE_S 90        /* past its duration, a session child is killed */
 #define SERVE_ENDS_KEEP_S 600           /* a finished session's end record is kept this long */
 #define SERVE_MAX_ENDS 4096             /* and at most this many (the oldest go first) */
 #define SERVE_MAX_END_LINE 4096         /* one end record from a child */

@@ -933,19 +933,30 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* The end of one ring-buffer drain: the sink may send what it grouped. */
+static void sink_flush(struct run *run)
+{
+	int r = run->sink->flush ? run->sink->flush(run->ctx) : 0;
+
+	if (r < 0 && !run->err)
+		run->err = r;
+}
+
 static void consume(struct run *run, struct ring_buffer *rb)
 {
 	run->batch = 0;
 	(void)ring_buffer__consume(rb);
+	sink_flush(run);
 }
 
 /* Everything left, batch after batch: only once no probe is attached (or
  * only BEGIN/END ran), so the producers are done and this ends. */
 static void drain(struct run *run, struct ring_buffer *rb)
 {
-	do
+	do {
 		run->batch = 0;
-	while (ring_buffer__consume(rb) == -EAGAIN);
+	} while (ring_buffer__consume(rb) == -EAGAIN);
+	sink_flush(run);
 }
 
 /* CPU time of this process (the session child: all its threads), in ns.
@@ -970,8 +981,12 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 
 	guard_cpu_init(&cpu, lim ? lim->cpu_budget : 0);
 	while (!run->stop && !run->err) {
+		/* The sink's reader is behind: no event is read until it can
+		 * take more, so the ring buffer fills and the programs count
+		 * drops, while the duration, a stop and the budget still count. */
+		int held = run->sink->backlog ? run->sink->backlog(run->ctx) : -1;
 		struct pollfd pf[3] = {
-			{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+			{ .fd = held >= 0 ? held : ring_buffer__epoll_fd(rb), .events = held >= 0 ? POLLOUT : POLLIN },
 			{ .fd = run->timers.epfd, .events = POLLIN },
 			{ .fd = run->o->stop_fd, .events = POLLIN },
 		};
@@ -992,7 +1007,8 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 			if (r < 0)
 				return r;
 		}
-		consume(run, rb);
+		if (held < 0)
+			consume(run, rb);
 		if (run->stop)
 			break;
 		if (run->o->stop_fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -1602,7 +1618,10 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		set_err(ret_err, "output: %s", strerror(-r));
 		goto out;
 	}
-	consume(&run, rb);
+	/* what came before the end, unless the reader is behind: then the
+	 * programs go first, and what the ring buffer holds is read after */
+	if (!sink->backlog || sink->backlog(ctx) < 0)
+		consume(&run, rb);
 	guard_timers_release(&run.timers);
 	loader_detach(&ld);
 	drain(&run, rb);

@@ -63,6 +63,18 @@ struct engine_sink {
 	 * for a tuple; NULL otherwise).  The sink does not own value. */
 	int (*output_rec)(void *ctx, uint64_t scope_cgid, const char *kind, const char *text,
 			  size_t len, const json_t *value);
+	/* Optional: called after each drain of the ring buffer (up to
+	 * 4096 records), so a sink that groups output
+	 * events sends them before the engine waits for more: a lone event
+	 * is not held.  Output, map, status and warning calls come in event
+	 * order between flushes. */
+	int (*flush)(void *ctx);
+	/* Optional: asked before the engine waits for events.  An fd (>= 0)
+	 * when the sink's reader is behind: the engine then reads no event
+	 * until that fd is writable (POLLOUT), so a slow reader fills the
+	 * ring buffer and its events are dropped and counted, while the
+	 * duration, a stop and the CPU budget are still enforced.  -1: go on. */
+	int (*backlog)(void *ctx);
 };
 
 struct engine_opts {

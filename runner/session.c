@@ -354,7 +354,27 @@ struct sess {
 	bool broken;          /* the connection failed: nothing more is written */
 	int stop_w;           /* write end of the engine's stop pipe */
 	bool sandbox_log_only;
+	/* output events of one pod waiting to go as one record (sess_flush) */
+	struct buf batch;     /* their text, JSON-escaped */
+	struct buf rec;       /* the record being written, reused */
+	const char *batch_pod;
+	unsigned batch_lines;
 };
+
+/*
+ * Output records group the events of one pod that one drain of the ring
+ * buffer brought (docs/internals/contracts.md): a record per printf line
+ * cost the runner a JSON encoding and TLS writes per line, the gateway a
+ * parse and an encoding, the client a parse and a write.  A record holds
+ * at most SESS_BATCH_LINES events and is sent once its escaped text
+ * reaches SESS_BATCH_BYTES, so it stays far below the gateway's
+ * maxLineBytes (1 MiB by default); the engine's flush at the end of each
+ * drain sends what is left, so a lone line waits for nothing.
+ */
+#define SESS_BATCH_BYTES (64u * 1024)
+#define SESS_BATCH_LINES 1024u
+
+static const char sess_no_pod[] = "";
 
 static int sess_stop_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t sess_signalled;
@@ -434,16 +454,95 @@ static int send_head(struct sess *s)
 	return write_all(s, head, sizeof(head) - 1);
 }
 
-/* Writes obj as one line (steals obj). */
+/* The record in s->rec, a newline added: one write. */
+static int send_rec(struct sess *s)
+{
+	int r = buf_addc(&s->rec, '\n');
+
+	if (r >= 0)
+		r = send_head(s);
+	if (r >= 0)
+		r = write_all(s, s->rec.s, s->rec.len);
+	buf_clear(&s->rec);
+	return s->broken ? 0 : r;
+}
+
+/* The grouped output events as one record:
+ * {"type":"output","node":N,"pod":P,"lines":K,"text":T}, in this order
+ * (the gateway relays records of exactly this shape without parsing
+ * them: leg_output_relay in gateway/trace.c). */
+static int sess_flush(struct sess *s)
+{
+	int r;
+
+	if (!s->batch_lines)
+		return 0;
+	if (s->broken) {
+		r = 0;
+		goto out;
+	}
+	r = buf_adds(&s->rec, "{\"type\":\"output\",");
+	if (r >= 0 && s->cfg->node) {
+		r = buf_adds(&s->rec, "\"node\":\"");
+		if (r >= 0)
+			r = buf_add_json_escaped(&s->rec, s->cfg->node, strlen(s->cfg->node));
+		if (r >= 0)
+			r = buf_adds(&s->rec, "\",");
+	}
+	if (r >= 0)
+		r = buf_adds(&s->rec, "\"pod\":\"");
+	if (r >= 0)
+		r = buf_add_json_escaped(&s->rec, s->batch_pod, strlen(s->batch_pod));
+	if (r >= 0)
+		r = buf_printf(&s->rec, "\",\"lines\":%u,\"text\":\"", s->batch_lines);
+	if (r >= 0)
+		r = buf_add(&s->rec, s->batch.s, s->batch.len);
+	if (r >= 0)
+		r = buf_adds(&s->rec, "\"}");
+	if (r >= 0)
+		r = send_rec(s);
+	buf_clear(&s->rec);
+out:
+	buf_clear(&s->batch);
+	s->batch_lines = 0;
+	return r;
+}
+
+static int sink_flush(void *ctx)
+{
+	return sess_flush(ctx);
+}
+
+/* The gateway reads slowly (its client does: the gateway then stops
+ * reading this stream, docs/internals/gateway.md "Flow control") when the
+ * socket is not writable: the kernel's own mark, about two thirds of its
+ * send buffer queued.  The engine then leaves the ring buffer alone
+ * rather than block in a write, where it would see neither its duration
+ * nor a stop. */
+static int sink_backlog(void *ctx)
+{
+	struct sess *s = ctx;
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+	/* nothing ready: not writable; writable, or an error the next
+	 * write reports (and the session ends): go on */
+	if (s->broken || poll(&p, 1, 0) != 0)
+		return -1;
+	return s->fd;
+}
+
+/* Writes obj as one line (steals obj), after the output grouped before it. */
 static int send_line(struct sess *s, json_t *obj)
 {
 	_cleanup_(json_decrefp) json_t *o = obj;
 	_cleanup_free_ char *text = NULL;
-	size_t len;
 	int r;
 
 	if (!o)
 		return -ENOMEM;
+	r = sess_flush(s);
+	if (r < 0)
+		return r;
 	/* Once the gateway is gone the engine is told to stop (stop pipe);
 	 * what it still hands over on its way out (END output, maps) has
 	 * nowhere to go and is not an error. */
@@ -454,24 +553,33 @@ static int send_line(struct sess *s, json_t *obj)
 	text = json_dumps(o, JSON_COMPACT);
 	if (!text)
 		return -ENOMEM;
-	r = send_head(s);
-	if (r < 0)
+	r = buf_adds(&s->rec, text);
+	if (r < 0) {
+		buf_clear(&s->rec);
 		return r;
-	len = strlen(text);
-	r = write_all(s, text, len);
-	if (r >= 0)
-		r = write_all(s, "\n", 1);
-	return s->broken ? 0 : r;
+	}
+	return send_rec(s);
 }
 
+/* The text is valid UTF-8 (the engine made it so). */
 static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t len)
 {
 	struct sess *s = ctx;
 	const struct scope_target *t = scope_lookup(s->scope, scope_cgid);
-	json_t *o = json_pack("{s:s, s:s, s:s%}", "type", "output", "pod", t ? t->label : "", "text",
-			      text, len);
+	const char *pod = t && t->label ? t->label : sess_no_pod;
+	int r;
 
-	return send_line(s, o);
+	if (s->broken)
+		return 0;
+	if (s->batch_lines && s->batch_pod != pod && (r = sess_flush(s)) < 0)
+		return r;
+	s->batch_pod = pod;
+	r = buf_add_json_escaped(&s->batch, text, len);
+	if (r < 0)
+		return r;
+	if (++s->batch_lines >= SESS_BATCH_LINES || s->batch.len >= SESS_BATCH_BYTES)
+		return sess_flush(s);
+	return 0;
 }
 
 /*
@@ -627,9 +735,10 @@ static void answer_status(struct sess *s, int code, const char *msg)
 int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct session_request *req)
 {
 	struct scope scope = { 0 };
-	struct sess s = { .ssl = ssl, .fd = fd, .cfg = cfg, .req = req, .scope = &scope };
+	struct sess s = { .ssl = ssl, .fd = fd, .cfg = cfg, .req = req, .scope = &scope,
+			  .batch = BUF_INIT(0), .rec = BUF_INIT(0), .batch_pod = sess_no_pod };
 	struct engine_sink sink = { .output = sink_output, .map = sink_map, .status = sink_status,
-				    .warning = sink_warning };
+				    .warning = sink_warning, .flush = sink_flush, .backlog = sink_backlog };
 	struct engine_opts eo = { .sz = sizeof(eo) };
 	struct engine_result res = { 0 };
 	_cleanup_free_ char *err = NULL, *pods = session_request_pods(req);
@@ -741,5 +850,7 @@ out:
 	/* after the end record: closing the tracepoints' events is slow (engine.h) */
 	engine_result_release(&res);
 	scope_release(&scope);
+	buf_release(&s.batch);
+	buf_release(&s.rec);
 	return status;
 }

@@ -66,6 +66,8 @@ py() {
 	python3 - "$2" "$1" <<'EOF'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# one output record holds several printed lines: one entry per line
+outs = [dict(r, text=t) for r in recs if r["type"] == "output" for t in r["text"].split("\n") if t]
 lines = sys.argv[2].strip().split("\n")
 exec("\n".join(lines[:-1]))
 print(eval(lines[-1]))
@@ -115,13 +117,13 @@ check "the trace ends with exit status 0" test "$rc" -eq 0
 got=$(py '[(r["pods"], r["nodes"]) for r in recs if r["type"] == "status" and r.get("phase") == "accepted"]' "$out" 2>&1)
 check "the stream starts with both pods and both nodes" \
 	test "$got" = "[(['team-a/web-a', 'team-a/web-a2'], ['node-1', 'node-2'])]"
-got=$(py 'sorted({(r["pod"], r["node"]) for r in recs if r["type"] == "output" and "/marker-" in r["text"] and r["text"].split("/marker-")[1].strip() in ("web-a", "web-a2")})' "$out" 2>&1)
+got=$(py 'sorted({(r["pod"], r["node"]) for r in outs if "/marker-" in r["text"] and r["text"].split("/marker-")[1].strip() in ("web-a", "web-a2")})' "$out" 2>&1)
 if [ "$got" = "[('team-a/web-a', 'node-1'), ('team-a/web-a2', 'node-2')]" ]; then
 	tap_ok "each pod's marker comes labelled with its own pod and node"
 else
 	tap_fail "each pod's marker comes labelled with its own pod and node" "got: $got"
 fi
-got=$(py 'sorted({(r["text"].split("/marker-")[1].strip(), r["pod"]) for r in recs if r["type"] == "output" and "/marker-" in r["text"]})' "$out" 2>&1)
+got=$(py 'sorted({(r["text"].split("/marker-")[1].strip(), r["pod"]) for r in outs if "/marker-" in r["text"]})' "$out" 2>&1)
 check "no marker is attributed to the wrong pod" \
 	test "$got" = "[('web-a', 'team-a/web-a'), ('web-a2', 'team-a/web-a2')]"
 if grep -q "marker-web-canary" "$out"; then

@@ -4,7 +4,9 @@
  *  - a client's request: head (gateway/http.h http_parse_head), route
  *    (gateway/route.h) and the trace body (gateway/trace-body.h);
  *  - a runner's stream: NDJSON line splitting (gateway/ndjson.h), fed in
- *    pieces of varying size, each line read as JSON as the gateway does;
+ *    pieces of varying size, each line read as JSON as the gateway does
+ *    (an output record in the runner's shape, ndjson_output_shape, is
+ *    relayed unparsed: jansson must read it the same);
  *  - the configuration file (gateway/config.h), which is the operator's
  *    but is parsed by the same kind of code.
  *
@@ -319,9 +321,22 @@ static int on_line(const char *line, size_t len, void *ctx)
 	if (len > l->max_line)
 		fail("ndjson: a line longer than the limit was emitted", NULL);
 	l->got++;
-	/* what the gateway does with it */
+	/* what the gateway does with it: an output record in the runner's
+	 * shape is relayed unparsed, so jansson must read it the same */
 	rec = json_loadb(line, len, 0, NULL);
 	(void)json_string_value(json_object_get(rec, "type"));
+	{
+		struct ndjson_output o;
+
+		if (ndjson_output_shape(line, len, &o)) {
+			json_t *text = json_loadb(o.text, o.text_len, JSON_DECODE_ANY, NULL);
+
+			if (!json_is_object(rec) || !json_equal(text, json_object_get(rec, "text")) ||
+			    json_object_size(rec) != (json_object_get(rec, "node") ? 5u : 4u))
+				fail("ndjson: an output record relayed unparsed reads otherwise in jansson", NULL);
+			json_decref(text);
+		}
+	}
 	json_decref(rec);
 	/* a handler may stop the feed */
 	return line[0] == '!' ? -ECANCELED : 0;
