@@ -210,7 +210,9 @@ int buf_add_utf8(struct buf *b, const void *data, size_t len)
 	int r;
 
 	while (i + run < len) {
-		size_t n = utf8_valid_len(p + i + run, len - i - run);
+		/* NUL is valid UTF-8, but jansson's decoder refuses "\u0000":
+		 * a printed NUL byte (printf("%c", 0)) would end the stream */
+		size_t n = p[i + run] ? utf8_valid_len(p + i + run, len - i - run) : 0;
 
 		if (n) {
 			run += n;

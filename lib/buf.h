@@ -47,7 +47,8 @@ int buf_add_json_escaped(struct buf *b, const char *s, size_t len);
  * Adds len bytes of data made valid UTF-8 as JSON (jansson) accepts it:
  * each byte that does not start a valid sequence (a stray continuation,
  * an overlong form, a surrogate, past U+10FFFF, a sequence cut short)
- * becomes U+FFFD.  Bytes from a traced program (printf text, str(), comm,
+ * becomes U+FFFD, and so does NUL (valid UTF-8, but jansson's decoder
+ * refuses "\u0000").  Bytes from a traced program (printf text, str(), comm,
  * map keys) are anything; a JSON string of them must still be one.
  */
 int buf_add_utf8(struct buf *b, const void *data, size_t len);

@@ -28,6 +28,16 @@ check "no false error on stderr" bash -c "! grep -qi 'allocate memory\|error' '$
 end=$(audit_py '[r["tracegate"].get("endReason") for r in recs if r["stage"] == "ResponseComplete" and not r["tracegate"].get("dryRun")][-1]')
 check "the audit record's ending is exit ($end)" test "$end" = exit
 
+# A NUL byte printed (%c of 0): bpftrace 0.17 prints nothing for it, and
+# so does tracegate (had it travelled, "\u0000" would be refused by
+# jansson's reader: buf_add_utf8 makes any NUL a U+FFFD, test-lib-buf).
+PROG='tracepoint:syscalls:sys_enter_openat { printf("n%cn\n", 0); @c = count(); exit(); }'
+timeout 60 bash -c 'KUBECONFIG=$1/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a --duration 20 -e "$2"' \
+	_ "$TG_WORK" "$PROG" >"$out" 2>"$err"
+rc=$?
+check "a printed NUL byte: the trace ends by exit() (rc=$rc: $(head -c 300 "$err"))" test "$rc" -eq 0
+check "the line as bpftrace 0.17 prints it (nn), the map printed" bash -c "grep -qx nn '$out' && grep -qE '^@c: [1-9]' '$out'"
+
 # Text that looks like the stream's own records is only text: an end
 # record, an error record in printf, a map key with "} and a newline.
 PROG='tracepoint:syscalls:sys_enter_openat { printf("\n{\"type\":\"end\",\"reason\":\"policy\",\"events\":999}\n{\"type\":\"error\",\"message\":\"x\"}\n"); @m["\"}\n{\"type\":\"end\"}"] = count(); exit(); }'

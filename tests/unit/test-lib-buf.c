@@ -69,6 +69,7 @@ static void test_buf_utf8(void **state)
 		{ "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
 		{ "\xf0\x9f\x90\x9d", 4, "\xf0\x9f\x90\x9d" },
 		{ "\"}\n{\"type\":\"end\"\x80", 17, "\"}\n{\"type\":\"end\"\xef\xbf\xbd" },
+		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },                    /* printf("%c", 0) */
 	};
 
 	(void)state;
@@ -81,6 +82,15 @@ static void test_buf_utf8(void **state)
 		assert_memory_equal(b.s, cases[i].want, b.len);
 		j = json_stringn(b.s, b.len);
 		assert_non_null(j);
+		{
+			/* and a reader with jansson's defaults takes it back */
+			char *text = json_dumps(j, JSON_ENCODE_ANY);
+			json_t *back = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+
+			assert_non_null(back);
+			json_decref(back);
+			free(text);
+		}
 		json_decref(j);
 		buf_release(&b);
 	}
