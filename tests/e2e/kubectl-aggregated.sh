@@ -66,6 +66,30 @@ rc=$?
 check "alice may not trace in team-b through the aggregator either (rc=$rc)" \
 	bash -c "[ $rc = 3 ] && grep -q 'Forbidden' '$err'"
 
+# ---- detached traces through the aggregator, a client certificate only --------------
+DPROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }'
+kt alice-cert run pod/web-a -n team-a --duration 120 --detach -e "$DPROG" >"$out" 2>"$err"
+rc=$?
+DID=$(sed -n 's|^trace.tracegate.dev/\([0-9a-f-]*\) created$|\1|p' "$out")
+check "alice (certificate only) detaches a trace through the aggregator (rc=$rc, ${DID:-no name})" \
+	bash -c "[ $rc = 0 ] && [ -n '$DID' ]" || sed 's/^/#   /' "$out" "$err"
+check "get lists it Running through the aggregator" \
+	wait_for 60 bash -c "KUBECONFIG=$TG_WORK/kubeconfig kubectl trace get --context alice-cert -n team-a | grep -Eq '^$DID +pod/web-a +node-1 +Running '"
+check "logs shows what it printed with nobody attached" \
+	wait_for 60 bash -c "KUBECONFIG=$TG_WORK/kubeconfig kubectl trace logs --context alice-cert -n team-a $DID | grep -qx open"
+kt alice-cert delete -n team-a "$DID" >"$out" 2>"$err"
+rc=$?
+check "delete through the aggregator stops it (rc=$rc)" \
+	bash -c "[ $rc = 0 ] && grep -q 'trace.tracegate.dev \"$DID\" deleted' '$out'" || sed 's/^/#   /' "$out" "$err"
+kt alice-cert get -n team-a "$DID" >"$out" 2>"$err"
+rc=$?
+check "and it is gone: get is NotFound (rc=$rc)" bash -c "[ $rc != 0 ] && grep -q NotFound '$err'" ||
+	sed 's/^/#   /' "$out" "$err"
+check "kubesim proxied the list, the log and the delete as alice" \
+	bash -c "grep -Eq ' GET /apis/tracegate.dev/v1alpha1/namespaces/team-a/traces alice 200 proxied=' '$TG_WORK/kubesim.log' &&
+		grep -Eq ' GET /apis/tracegate.dev/v1alpha1/namespaces/team-a/traces/$DID/log alice 200 proxied=' '$TG_WORK/kubesim.log' &&
+		grep -Eq ' DELETE /apis/tracegate.dev/v1alpha1/namespaces/team-a/traces/$DID alice 200 proxied=' '$TG_WORK/kubesim.log'"
+
 # an exec credential plugin that hands out a client certificate (as cloud
 # plugins do): the same path, no token anywhere
 cat >"$TG_WORK/cred-bob" <<EOF
