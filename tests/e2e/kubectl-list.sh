@@ -113,3 +113,14 @@ check "and a missing target: 400 ($code)" bash -c "[ '$code' = 400 ] && grep -q 
 got=$(audit_py '[(r["verb"], r["objectRef"]["resource"], r["objectRef"]["name"], r["responseStatus"]["code"], r["tracegate"].get("pattern"), r["tracegate"].get("nodes"), r["annotations"]["authorization.k8s.io/reason"].split(" ")[1:3]) for r in recs if r["objectRef"].get("resource") == "probes" and r["stage"] == "ResponseComplete"][1]')
 check "audited: list probes of web-a, 200, the pattern and node ($got)" \
 	test "$got" = "('list', 'probes', 'web-a', 200, 'kprobe:*', ['node-1'], ['probes', 'listed'])"
+
+# 7. the runner's own endpoint, as the gateway calls it: the pattern is checked there too
+GWC=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
+code=$(curl -s -o "$out" -w '%{http_code}' "${GWC[@]}" "$TG_RUNNER_URL/v1/probes?pattern=*sched_switch*")
+check "runner GET /v1/probes: exec -l's listing, text/plain ($code)" \
+	bash -c "[ '$code' = 200 ] && [ \"\$(cat '$out')\" = 'tracepoint:sched:sched_switch' ]"
+code=$(curl -s -o "$out" -w '%{http_code}' "${GWC[@]}" "$TG_RUNNER_URL/v1/probes?pattern=a%25b")
+check "runner: a pattern with other characters is a 400 naming it ($code)" \
+	bash -c "[ '$code' = 400 ] && grep -q 'pattern: only letters' '$out'"
+code=$(curl -s -o "$out" -w '%{http_code}' "${GWC[@]}" -X POST "$TG_RUNNER_URL/v1/probes")
+check "runner: /v1/probes is GET only ($code)" test "$code" = 405
