@@ -346,8 +346,10 @@ static void check_call(struct check *c, const struct tg_node *n)
 		mem_read(c, n, MEM_KERNEL, "reads or reveals");
 	else if (in_list(f, user_calls))
 		mem_read(c, n, MEM_USER, "reads or reveals");
-	else if (!strcmp(f, "reg"))
-		mem_read_ctx(c, n, "reads registers of");
+	else if (!strcmp(f, "reg") && c->has_kernel)
+		/* the class of arg0..9 and retval: a register of kernel code is
+		 * kernel memory; of a traced process (uprobe, usdt), its value */
+		mem_read(c, n, MEM_KERNEL, "reveals a register of kernel code, often a kernel address: that is");
 	else if ((!strcmp(f, "str") || !strcmp(f, "buf") || !strcmp(f, "join")) && n->nkids > 0) {
 		const struct tg_node *a = n->kids[0];
 

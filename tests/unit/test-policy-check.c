@@ -487,6 +487,8 @@ static void test_memory(void **state)
 		"tracepoint:sched:sched_switch { @ = buf($1, 64) }",
 		"kprobe:f { @ = sarg0 }",
 		"kprobe:f { @ = reg(\"ip\") }",
+		"profile:hz:99 { @ = reg(\"sp\") }",
+		"kretprobe:f { @ = reg(\"ax\") }",
 		"kprobe:f { @ = &$x }",
 		"tracepoint:sched:sched_switch { @ = str(0xffff0000) }",
 		/* registers of kernel code: a struct file *, a stack slot */
@@ -512,6 +514,8 @@ static void test_memory(void **state)
 		"BEGIN { @ = str(\"abc\"); @s = str($1); $t = (1, 2); @x = $t.0 } t:a:b { @c = str(comm) }",
 		"BEGIN { @ = sizeof((*(struct x *)0).y) }",
 		"uprobe:/bin/sh:f { @ = arg0 + arg9 } uretprobe:/bin/sh:f { @r = retval }",
+		/* reg() as arg0..9: a register of the traced process is a value */
+		"uprobe:/bin/sh:f { @ = reg(\"sp\") } usdt:/bin/sh:p { @i = reg(\"ip\") }",
 		"kprobe:f { @[comm, func] = count() }",
 		"BEGIN { @ = (uint8)1 }",
 	};
