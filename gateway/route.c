@@ -188,6 +188,20 @@ static void route_probes_query(const char *q, struct route *r)
 	}
 }
 
+/* The path names a resource of namespace ns (n bytes): r->ns, or a 400. */
+static bool route_namespace(struct route *r, const char *ns, size_t n)
+{
+	r->resource = true;
+	if (!route_valid_label(ns, n, ROUTE_MAX_NAMESPACE)) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "namespace in the path is not a valid name";
+		return false;
+	}
+	memcpy(r->ns, ns, n);
+	r->ns[n] = '\0';
+	return true;
+}
+
 void route_match(const char *method, const char *target, struct route *r)
 {
 	const char *q = strchr(target, '?');
@@ -217,14 +231,8 @@ void route_match(const char *method, const char *target, struct route *r)
 	slash = memchr(ns, '/', plen - (size_t)(ns - target));
 	if (slash && (size_t)(target + plen - slash) == strlen("/probes") &&
 	    !strncmp(slash, "/probes", strlen("/probes"))) {
-		r->resource = true;
-		if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
-			r->kind = ROUTE_BAD_REQUEST;
-			r->error = "namespace in the path is not a valid name";
+		if (!route_namespace(r, ns, (size_t)(slash - ns)))
 			return;
-		}
-		memcpy(r->ns, ns, (size_t)(slash - ns));
-		r->ns[slash - ns] = '\0';
 		if (strcmp(method, "GET")) {
 			r->kind = ROUTE_METHOD_NOT_ALLOWED;
 			return;
@@ -249,14 +257,8 @@ void route_match(const char *method, const char *target, struct route *r)
 		if (sub)
 			log = sub;
 	}
-	r->resource = true;
-	if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
-		r->kind = ROUTE_BAD_REQUEST;
-		r->error = "namespace in the path is not a valid name";
+	if (!route_namespace(r, ns, (size_t)(slash - ns)))
 		return;
-	}
-	memcpy(r->ns, ns, (size_t)(slash - ns));
-	r->ns[slash - ns] = '\0';
 	if (name < target + plen) {
 		/* one trace: DELETE (a graceful stop of a live trace, or a
 		 * detached trace's end), GET; its log: GET */
