@@ -104,6 +104,8 @@ static void probes_answered(struct trace_req *t, int result, long status, const 
 		if (result < 0)
 			trace_refusef(t, 503, NULL, "runner of node \"%s\" unreachable: %s", node,
 				      err ? err : tg_strerror(result));
+		else if (status == 429)
+			trace_refusef(t, 429, NULL, "runner of node \"%s\": %s", node, m ? m : "too many probe listings");
 		else
 			trace_refusef(t, 503, NULL, "runner of node \"%s\" could not list probes: %ld %s", node,
 				      status, m ? m : "(no message)");

@@ -109,6 +109,20 @@ code=$(curl -s -o "$out" -w '%{http_code}' --cacert "$TG_CERTS/ca.crt" -H "Autho
 	"$TG_GATEWAY/apis/tracegate.dev/v1alpha1/namespaces/team-a/probes?pattern=x")
 check "and a missing target: 400 ($code)" bash -c "[ '$code' = 400 ] && grep -q 'target: required' '$out'"
 
+# 5b. the runner lists at most 8 a second (each listing runs in its
+# serving loop): a burst of direct requests gets 429s beyond that, which
+# the gateway passes on naming the limit
+codes=$(for i in $(seq 1 20); do curl -s -o /dev/null -w '%{http_code}\n' --cacert "$TG_CERTS/ca.crt" \
+	--cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key" \
+	"$TG_RUNNER_URL/v1/probes?pattern=tracepoint:sched:*" & done; wait)
+n429=$(grep -c '^429$' <<<"$codes"); n200=$(grep -c '^200$' <<<"$codes")
+check "a burst of 20 listings at the runner: at most 8 a second answered, the rest 429 ($n200 x 200, $n429 x 429)" \
+	bash -c "[ $n429 -ge 1 ] && [ $((n200 + n429)) = 20 ]"
+# the next second the runner lists again
+wait_for 10 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert '$TG_CERTS/ca.crt' \
+	--cert '$TG_CERTS/gateway-client.crt' --key '$TG_CERTS/gateway-client.key' \
+	'$TG_RUNNER_URL/v1/probes?pattern=tracepoint:sched:*')\" = 200 ]"
+
 # 6. audited: verb list on probes, the node, how many
 got=$(audit_py '[(r["verb"], r["objectRef"]["resource"], r["objectRef"]["name"], r["responseStatus"]["code"], r["tracegate"].get("pattern"), r["tracegate"].get("nodes"), r["annotations"]["authorization.k8s.io/reason"].split(" ")[1:3]) for r in recs if r["objectRef"].get("resource") == "probes" and r["stage"] == "ResponseComplete"][1]')
 check "audited: list probes of web-a, 200, the pattern and node ($got)" \
