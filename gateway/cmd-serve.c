@@ -225,6 +225,7 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 	case ROUTE_TRACE_LIST:
 	case ROUTE_TRACE_GET:
 	case ROUTE_TRACE_LOG:
+	case ROUTE_PROBE_LIST:
 		trace_handle(gw, c, req, &rt);
 		break;
 	case ROUTE_BAD_REQUEST:

@@ -271,7 +271,8 @@ json_t *gw_event_build(const struct gw_event *ev)
 	if (event_set_text(j, "userAgent", ev->user_agent, GW_EVENT_MAX_USER_AGENT, false) < 0)
 		return NULL;
 	if (!ev->non_resource) {
-		obj = json_pack("{s:s, s:s, s:s}", "resource", "traces", "apiGroup", "tracegate.dev",
+		obj = json_pack("{s:s, s:s, s:s}", "resource", ev->resource ? ev->resource : "traces",
+				"apiGroup", "tracegate.dev",
 				"apiVersion", "v1alpha1");
 		if (!obj || json_object_set_new(j, "objectRef", obj) < 0)
 			return NULL;

@@ -47,6 +47,7 @@ struct gw_event {
 	const char *ns;               /* objectRef.namespace */
 	const char *name;             /* objectRef.name: the target as written, or NULL */
 	const char *subresource;      /* objectRef.subresource ("log"), or NULL */
+	const char *resource;         /* objectRef.resource; NULL: "traces" */
 	int code;                     /* responseStatus.code */
 	const char *message;          /* responseStatus.message for failures */
 	uint64_t received_ns;         /* wall clock */

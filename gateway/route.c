@@ -91,6 +91,117 @@ static void route_log_query(const char *q, struct route *r)
 	}
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A query value, percent-decoded ('+' is a space) into out; false when it
+ * does not fit or holds a bad escape or a NUL. */
+static bool query_value(const char *v, size_t n, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (c == '%') {
+			if (i + 2 >= n)
+				return false;
+			if (hexval(v[i + 1]) < 0 || hexval(v[i + 2]) < 0)
+				return false;
+			c = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (!c || o + 1 >= outsz)
+			return false;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* The probe list's query: target (required), pattern, verbose. */
+static void route_probes_query(const char *q, struct route *r)
+{
+	bool have_target = false;
+	char value[ROUTE_MAX_POD + 8];
+
+	while (q && *q) {
+		const char *amp = strchr(q, '&');
+		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+
+		if (n >= 7 && !strncmp(q, "target=", 7)) {
+			const char *name = value;
+
+			if (have_target || !query_value(q + 7, n - 7, value, sizeof(value))) {
+				r->kind = ROUTE_BAD_REQUEST;
+				r->error = "target: want one pod/NAME or NAME, a pod's name";
+				return;
+			}
+			if (!strncmp(value, "pod/", 4))
+				name = value + 4;
+			else if (!strncmp(value, "pods/", 5))
+				name = value + 5;
+			else if (!strncmp(value, "po/", 3))
+				name = value + 3;
+			if (strlen(name) > ROUTE_MAX_POD || !route_valid_subdomain(name)) {
+				r->kind = ROUTE_BAD_REQUEST;
+				r->error = "target: want pod/NAME or NAME with a valid pod name (probes are listed for a pod's node)";
+				return;
+			}
+			memcpy(r->pod, name, strlen(name) + 1);
+			have_target = true;
+		} else if (n >= 8 && !strncmp(q, "pattern=", 8)) {
+			const char *why = NULL;
+
+			if (r->pattern[0] || !query_value(q + 8, n - 8, r->pattern, sizeof(r->pattern))) {
+				r->kind = ROUTE_BAD_REQUEST;
+				r->error = "pattern: want one glob of at most 256 characters";
+				return;
+			}
+			if (!probe_pattern_valid(r->pattern, &why)) {
+				r->kind = ROUTE_BAD_REQUEST;
+				r->error = "pattern: only letters, digits and _ - . : * ? may appear in a probe pattern";
+				return;
+			}
+		} else if (n == strlen("verbose=true") && !strncmp(q, "verbose=true", n)) {
+			r->verbose = true;
+		} else if (n == strlen("verbose=false") && !strncmp(q, "verbose=false", n)) {
+			r->verbose = false;
+		} else if (n) {
+			r->kind = ROUTE_BAD_REQUEST;
+			r->error = "query parameter not supported on probes (only target, pattern and verbose)";
+			return;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+	if (!have_target) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "target: required (pod/NAME: the probes of that pod's node)";
+	}
+}
+
+/* The path names a resource of namespace ns (n bytes): r->ns, or a 400. */
+static bool route_namespace(struct route *r, const char *ns, size_t n)
+{
+	r->resource = true;
+	if (!route_valid_label(ns, n, ROUTE_MAX_NAMESPACE)) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "namespace in the path is not a valid name";
+		return false;
+	}
+	memcpy(r->ns, ns, n);
+	r->ns[n] = '\0';
+	return true;
+}
+
 void route_match(const char *method, const char *target, struct route *r)
 {
 	const char *q = strchr(target, '?');
@@ -118,6 +229,18 @@ void route_match(const char *method, const char *target, struct route *r)
 		return;
 	ns = target + strlen(TRACES_PREFIX);
 	slash = memchr(ns, '/', plen - (size_t)(ns - target));
+	if (slash && (size_t)(target + plen - slash) == strlen("/probes") &&
+	    !strncmp(slash, "/probes", strlen("/probes"))) {
+		if (!route_namespace(r, ns, (size_t)(slash - ns)))
+			return;
+		if (strcmp(method, "GET")) {
+			r->kind = ROUTE_METHOD_NOT_ALLOWED;
+			return;
+		}
+		r->kind = ROUTE_PROBE_LIST;
+		route_probes_query(q ? q + 1 : "", r);
+		return;
+	}
 	if (!slash || (size_t)(target + plen - slash) < strlen("/traces") ||
 	    strncmp(slash, "/traces", strlen("/traces")))
 		return;
@@ -134,14 +257,8 @@ void route_match(const char *method, const char *target, struct route *r)
 		if (sub)
 			log = sub;
 	}
-	r->resource = true;
-	if (!route_valid_label(ns, (size_t)(slash - ns), ROUTE_MAX_NAMESPACE)) {
-		r->kind = ROUTE_BAD_REQUEST;
-		r->error = "namespace in the path is not a valid name";
+	if (!route_namespace(r, ns, (size_t)(slash - ns)))
 		return;
-	}
-	memcpy(r->ns, ns, (size_t)(slash - ns));
-	r->ns[slash - ns] = '\0';
 	if (name < target + plen) {
 		/* one trace: DELETE (a graceful stop of a live trace, or a
 		 * detached trace's end), GET; its log: GET */

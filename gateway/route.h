@@ -18,10 +18,13 @@ enum route_kind {
 	ROUTE_TRACE_LIST,         /* GET .../namespaces/{ns}/traces (detached traces) */
 	ROUTE_TRACE_GET,          /* GET .../namespaces/{ns}/traces/{name} */
 	ROUTE_TRACE_LOG,          /* GET .../namespaces/{ns}/traces/{name}/log[?follow=true&timestamps=true] */
+	ROUTE_PROBE_LIST,         /* GET .../namespaces/{ns}/probes?target=pod/NAME[&pattern=GLOB][&verbose=true] */
 };
 
 #define ROUTE_MAX_NAMESPACE 63
 #define ROUTE_MAX_NAME 63         /* a trace's name: its id (a UUID) */
+#define ROUTE_MAX_POD 253         /* a pod's name: a DNS subdomain */
+#define ROUTE_MAX_PATTERN 256     /* PROBE_PATTERN_MAX (lib/util.h) */
 
 struct route {
 	enum route_kind kind;
@@ -31,6 +34,12 @@ struct route {
 	bool dry_run;             /* ?dryRun=All */
 	bool follow;              /* ROUTE_TRACE_LOG: ?follow=true */
 	bool timestamps;          /* ROUTE_TRACE_LOG: ?timestamps=true */
+	/* ROUTE_PROBE_LIST: the pod (target=pod/NAME or NAME, percent-decoded,
+	 * a valid name), the glob (pattern=, decoded, probe_pattern_valid;
+	 * "" for every probe) and verbose=true (-lv: tracepoint fields) */
+	char pod[ROUTE_MAX_POD + 1];
+	char pattern[ROUTE_MAX_PATTERN + 1];
+	bool verbose;
 	const char *error;        /* for ROUTE_BAD_REQUEST: static text */
 };
 

@@ -40,7 +40,7 @@
 #define DET_CREATE_TIMEOUT_S 300L        /* a start: the runner compiles first */
 #define DET_MAX_ANSWER (8u << 20)        /* one runner's list */
 
-enum det_phase { DET_COUNT, DET_CREATE, DET_FETCH, DET_DELETE, DET_LOG };
+enum det_phase { DET_COUNT, DET_CREATE, DET_FETCH, DET_DELETE, DET_LOG, DET_ASK };
 
 struct det_call {
 	struct det_op *op;
@@ -64,6 +64,7 @@ struct det_op {
 	size_t ncalls, ndone;
 	json_t *sessions;                /* the runners' sessions of the trace(s) asked about */
 	bool log_started;
+	trace_ask_fn ask_done;           /* DET_ASK: one runner's answer */
 };
 
 static void det_next(struct trace_req *t);
@@ -237,6 +238,17 @@ static char *call_text(const struct det_call *c)
 	return asprintf(&out, "%ld %s", c->status, m ? m : "(no message)") < 0 ? NULL : out;
 }
 
+int trace_detached_ask(struct trace_req *t, const char *node, const char *path, trace_ask_fn done)
+{
+	if (op_new(t, DET_ASK) < 0 || op_calls(t, 1) < 0)
+		return -ENOMEM;
+	t->det->ask_done = done;
+	t->det->calls[0].runner = gw_runner_get(t->gw, node);
+	if (!t->det->calls[0].runner)
+		return -ENOENT;
+	return calls_start(t, "GET", "%s%s", path, NULL);
+}
+
 /* ---- Trace objects ---------------------------------------------------------------- */
 
 static bool state_live(const char *s)
@@ -351,7 +363,7 @@ static bool owned_by(json_t *s, const struct trace_req *t)
 
 /* ---- answers -------------------------------------------------------------------- */
 
-static void det_answer(struct trace_req *t, int code, json_t *obj, const char *reason)
+void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const char *reason)
 {
 	_cleanup_free_ char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	_cleanup_free_ char *aerr = NULL;
@@ -524,7 +536,7 @@ static void create_done(struct trace_req *t)
 		}
 		log_info("trace %s: detached, on %zu node(s), for user \"%s\"", t->trace_id,
 			 json_array_size(sessions), t->user.username);
-		det_answer(t, 201, tr, t->policy);
+		trace_detached_answer(t, 201, tr, t->policy);
 	}
 }
 
@@ -659,7 +671,7 @@ void trace_detached_decided(struct trace_req *t, bool allowed)
 		items = trace_objects(op->sessions);
 		list = json_pack("{s:s, s:s, s:{}, s:O}", "apiVersion", "tracegate.dev/v1alpha1", "kind", "TraceList",
 				 "metadata", "items", items);
-		det_answer(t, 200, list, allowed ? "RBAC allows list" : "without list rights: the user's own traces");
+		trace_detached_answer(t, 200, list, allowed ? "RBAC allows list" : "without list rights: the user's own traces");
 		return;
 	}
 	if (!allowed) {
@@ -681,7 +693,7 @@ void trace_detached_decided(struct trace_req *t, bool allowed)
 	case ROUTE_TRACE_GET: {
 		_cleanup_(json_decrefp) json_t *traces = trace_objects(op->sessions);
 
-		det_answer(t, 200, json_array_get(traces, 0), owned_by(json_array_get(op->sessions, 0), t)
+		trace_detached_answer(t, 200, json_array_get(traces, 0), owned_by(json_array_get(op->sessions, 0), t)
 							       ? "the user who started it" : "RBAC allows get");
 		return;
 	}
@@ -761,7 +773,7 @@ static void delete_done(struct trace_req *t)
 		       "metadata", "status", "Success", "message",
 		       "the trace is deleted: END ran, its programs are unloaded", "code", 200, "details", "name",
 		       t->route.name, "group", "tracegate.dev", "kind", "traces");
-	det_answer(t, 200, st, "deleted on every node");
+	trace_detached_answer(t, 200, st, "deleted on every node");
 }
 
 /* ---- the log -------------------------------------------------------------------- */
@@ -977,5 +989,11 @@ static void det_next(struct trace_req *t)
 	case DET_LOG:
 		log_finish(t);
 		break;
+	case DET_ASK: {
+		struct det_call *c = &t->det->calls[0];
+
+		t->det->ask_done(t, c->result, c->status, c->body, c->len, c->err);
+		break;
+	}
 	}
 }

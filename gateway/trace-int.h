@@ -277,6 +277,21 @@ void trace_detached_decided(struct trace_req *t, bool allowed);
 void trace_detached_client_left(struct trace_req *t);
 void trace_detached_drain(struct trace_req *t);
 void trace_detached_free(struct trace_req *t);
+/* One GET of path from node's runner (a request of its own: the client
+ * leaving ends it, as a detached read's); done gets its answer (result
+ * < 0: unreachable, with err).  -ENOENT: no runner for node now. */
+typedef void (*trace_ask_fn)(struct trace_req *t, int result, long status, const char *body, size_t len,
+			     const char *err);
+int trace_detached_ask(struct trace_req *t, const char *node, const char *path, trace_ask_fn done);
+/* The answer of a detached read: its ResponseComplete (allow, reason),
+ * then obj (not taken) with code; t is freed. */
+void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const char *reason);
+
+/* trace-probes.c: GET .../probes (kubectl trace list) */
+/* The pod's node known and its runner: list, filter by policy, answer. */
+void trace_probes_step(struct trace_req *t);
+#define TRACE_PROBES_MAX 8192         /* probe names in one answer; more: truncated */
+#define TRACE_PROBES_MAX_FIELDS 65536 /* -v: field lines in one answer */
 
 /* trace-print.c: print() maps merged across nodes per tick */
 /* How long the first node's print of a tick waits for the other nodes'. */

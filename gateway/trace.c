@@ -151,6 +151,7 @@ const char *trace_verb(const struct trace_req *t)
 	case ROUTE_TRACE_STOP:
 		return "delete";
 	case ROUTE_TRACE_LIST:
+	case ROUTE_PROBE_LIST:
 		return "list";
 	case ROUTE_TRACE_GET:
 	case ROUTE_TRACE_LOG:
@@ -303,6 +304,15 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	if (t->have_user)
 		json_object_set_new(tg, "authentication",
 				    json_string(t->via_front_proxy ? "front-proxy" : "token"));
+	if (t->route.kind == ROUTE_PROBE_LIST) {
+		/* kubectl trace list: what was asked, on which node */
+		json_object_set_new(tg, "target", json_sprintf("pod/%s", t->route.pod));
+		json_object_set_new(tg, "pattern", json_string(t->route.pattern));
+		json_object_set_new(tg, "verbose", json_boolean(t->route.verbose));
+		if (t->nnodes)
+			json_object_set_new(tg, "nodes", trace_nodes_json(t));
+		return tg;
+	}
 	if (t->route.kind != ROUTE_TRACE_CREATE)
 		return tg;   /* a stop, a read: the trace it names has the rest */
 	if (t->route.dry_run)
@@ -440,8 +450,10 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
 		.ns = t->route.ns,
-		.name = t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
+		.name = t->route.kind == ROUTE_PROBE_LIST ? t->route.pod
+			: t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
 			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
+		.resource = t->route.kind == ROUTE_PROBE_LIST ? "probes" : NULL,
 		.subresource = t->route.kind == ROUTE_TRACE_LOG ? "log" : NULL,
 		.code = code,
 		.message = message,
@@ -711,6 +723,16 @@ void trace_authenticated(struct trace_req *t)
 
 	if (t->route.kind == ROUTE_TRACE_STOP) {
 		trace_step_stop(t);
+		return;
+	}
+	if (t->route.kind == ROUTE_PROBE_LIST) {
+		/* authorized as a dry run on the pod: the same two SARs */
+		t->tb.name = strdup(t->route.pod);
+		if (!t->tb.name) {
+			trace_refuse(t, 500, "out of memory", NULL);
+			return;
+		}
+		step_sar_create(t);
 		return;
 	}
 	if (t->route.kind != ROUTE_TRACE_CREATE) {
@@ -1129,6 +1151,10 @@ void trace_step_decide(struct trace_req *t)
 	_cleanup_free_ char *oneline = NULL, *explained = NULL;
 	int r;
 
+	if (t->route.kind == ROUTE_PROBE_LIST) {
+		trace_probes_step(t);
+		return;
+	}
 	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog, "pod", &t->decision);
 	t->have_decision = true;
 	if (r < 0) {

@@ -200,3 +200,24 @@ bool glob_match(const char *pattern, const char *s)
 {
 	return fnmatch(pattern, s, 0) == 0;
 }
+
+bool probe_pattern_valid(const char *s, const char **ret_why)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > PROBE_PATTERN_MAX) {
+		*ret_why = "longer than 256 characters";
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && !strchr("_-.:*?", c)) {
+			*ret_why = "only letters, digits and _ - . : * ? may appear in a probe pattern";
+			return false;
+		}
+	}
+	return true;
+}

@@ -31,4 +31,12 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* Shell-style glob match (fnmatch without flags). */
 bool glob_match(const char *pattern, const char *s);
 
+/* A probe listing's pattern (exec -l, kubectl trace list): at most
+ * PROBE_PATTERN_MAX characters of letters, digits and _ - . : * ?  (a
+ * glob over full probe names; no brackets, no escapes).  NULL or "" is
+ * valid (every probe).  On false, *ret_why (static text) says what is
+ * wrong. */
+#define PROBE_PATTERN_MAX 256
+bool probe_pattern_valid(const char *s, const char **ret_why);
+
 #endif

@@ -46,7 +46,8 @@ static const char usage_overview[] =
 	"  get         list detached traces (run --detach), or show one\n"
 	"  logs        what a detached trace printed (-f: and what it prints)\n"
 	"  attach      follow a detached trace; Ctrl-C ends it as an attached run's\n"
-	"  delete      stop a detached trace: END runs, its programs are unloaded\n"
+"  delete      stop a detached trace: END runs, its programs are unloaded\n"
+	"  list        the probes your policy allows on a pod's node (bpftrace -l)\n"
 	"  version     the client's version and, when reachable, the gateway's\n"
 	"  completion  a shell completion script (bash, zsh)\n"
 	"  help        help on a command\n"
@@ -161,6 +162,28 @@ static const char usage_delete[] =
 	"  kubectl trace delete NAME\n"
 	"\n" GLOBAL_FLAGS;
 
+static const char usage_list[] =
+	"List the probes your TracePolicy lets you attach on the node of a pod, as\n"
+	"bpftrace -l lists them (-v: with each tracepoint's fields, as bpftrace -lv).\n"
+	"The pod's node lists what it offers; the gateway keeps the probes a program\n"
+	"of yours could attach there.  Authorized as 'kubectl trace check' on the pod.\n"
+	"\n"
+	"Usage:\n"
+	"  kubectl trace list [PATTERN] TARGET [-v] [-o json|yaml]\n"
+	"\n"
+	"PATTERN is a glob matched against whole probe names (letters, digits and\n"
+	"_ - . : * ?, at most 256 characters); TARGET is pod/NAME or NAME.\n"
+	"\n"
+	"Examples:\n"
+	"  kubectl trace list pod/web-a -n team-a\n"
+	"  kubectl trace list 'tracepoint:syscalls:sys_enter_open*' pod/web-a -v\n"
+	"\n"
+	"Flags:\n"
+	"  -v, --verbose               each tracepoint's fields (-v N, a number, is still\n"
+	"                              the log level)\n"
+	"  -o, --output FORMAT         text, json or yaml: the ProbeList object\n"
+	"\n" GLOBAL_FLAGS;
+
 static const char usage_check[] =
 	"Ask the gateway whether a program would be allowed on a target, without\n"
 	"running it: authorization, the target's pods and nodes, the policy that\n"
@@ -218,6 +241,7 @@ const char *kt_usage(enum kt_cmd cmd)
 	case KT_CMD_VERSION: return usage_version;
 	case KT_CMD_COMPLETION: return usage_completion;
 	case KT_CMD_GET: return usage_get;
+	case KT_CMD_LIST: return usage_list;
 	case KT_CMD_LOGS: return usage_logs;
 	case KT_CMD_ATTACH: return usage_attach;
 	case KT_CMD_DELETE: return usage_delete;
@@ -243,7 +267,7 @@ enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
 	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP, OPT_DETACH, OPT_FOLLOW,
-	OPT_TIMESTAMPS,
+	OPT_TIMESTAMPS, OPT_LIST_VERBOSE,
 };
 
 /* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
@@ -271,8 +295,9 @@ static const struct opt opts[] = {
 	{ "file", 0, true, OPT_FILE, PROGRAM_CMDS, "the same as --filename" },
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
 	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
-	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET),
-	  "text, json or yaml" },
+	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET) |
+	  FOR(KT_CMD_LIST), "text, json or yaml" },
+	{ "verbose", 0, false, OPT_LIST_VERBOSE, FOR(KT_CMD_LIST), "each tracepoint's fields (bpftrace -lv)" },
 	{ "prefix", 0, false, OPT_PREFIX, STREAM_CMDS, "begin each line with its source" },
 	{ "detach", 0, false, OPT_DETACH, FOR(KT_CMD_RUN), "start it, return its name, leave it running" },
 	{ "timestamps", 0, false, OPT_TIMESTAMPS, FOR(KT_CMD_LOGS), "begin each line with its time" },
@@ -284,8 +309,9 @@ static const struct opt opts[] = {
 	{ "cluster", 0, true, OPT_CLUSTER, 0, "the kubeconfig cluster" },
 	{ "user", 0, true, OPT_USER, 0, "the kubeconfig user" },
 	{ "token", 0, true, OPT_TOKEN, 0, "a bearer token" },
-	{ "as", 0, true, OPT_AS, PROGRAM_CMDS | DETACHED_CMDS, "impersonate this user" },
-	{ "as-group", 0, true, OPT_AS_GROUP, PROGRAM_CMDS | DETACHED_CMDS, "impersonate this group (repeatable)" },
+	{ "as", 0, true, OPT_AS, PROGRAM_CMDS | DETACHED_CMDS | FOR(KT_CMD_LIST), "impersonate this user" },
+	{ "as-group", 0, true, OPT_AS_GROUP, PROGRAM_CMDS | DETACHED_CMDS | FOR(KT_CMD_LIST),
+	  "impersonate this group (repeatable)" },
 	{ "request-timeout", 0, true, OPT_TIMEOUT, 0, "give up connecting after this long" },
 	{ "v", 'v', true, OPT_VERBOSITY, 0, "log requests to stderr (6, 8)" },
 	{ "help", 'h', false, OPT_HELP, 0, "help for the command" },
@@ -412,6 +438,9 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 	case OPT_TIMESTAMPS:
 		a->timestamps = true;
 		break;
+	case OPT_LIST_VERBOSE:
+		a->list_verbose = true;
+		break;
 	case OPT_VERBOSITY:
 		if (v[0] < '0' || v[0] > '9' || parse_u64(v, &n) < 0 || n > KT_MAX_VERBOSITY)
 			return cli_err(ret_err, "flag %s \"%s\": want a level from 0 to %d", spelled, v,
@@ -474,6 +503,7 @@ static const struct {
 	{ "logs", KT_CMD_LOGS, "what a detached trace printed" },
 	{ "attach", KT_CMD_ATTACH, "follow a detached trace, Ctrl-C ends it" },
 	{ "delete", KT_CMD_DELETE, "stop and unload a detached trace" },
+	{ "list", KT_CMD_LIST, "the probes your policy allows on a pod's node" },
 	{ "version", KT_CMD_VERSION, "client and gateway versions" },
 	{ "completion", KT_CMD_COMPLETION, "a shell completion script" },
 	{ "help", KT_CMD_HELP, "help on a command" },
@@ -543,6 +573,15 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			flags_done = true;
 			continue;
 		}
+		if (cmd == KT_CMD_LIST && !strcmp(s, "-v") && (i + 1 >= argc || argv[i + 1][0] < '0' ||
+							       argv[i + 1][0] > '9')) {
+			/* list -v is bpftrace's -lv; -v N (a number) stays the log level */
+			o = find_long("verbose", strlen("verbose"));
+			seen[o - opts] = o;
+			snprintf(seen_spelled[o - opts], sizeof(seen_spelled[0]), "-v");
+			a.list_verbose = true;
+			continue;
+		}
 		if (s[1] == '-') {
 			const char *eq = strchr(s + 2, '=');
 			size_t len = eq ? (size_t)(eq - (s + 2)) : strlen(s + 2);
@@ -592,7 +631,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			*ret = a;
 			return 0;
 		}
-		return cli_err(ret_err, "unknown command \"%s\" (want run, check, get, logs, attach, delete, version, "
+		return cli_err(ret_err, "unknown command \"%s\" (want run, check, get, logs, attach, delete, list, version, "
 				       "completion or help)",
 			       pos[0]);
 	}
@@ -601,7 +640,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		if (npos > 2)
 			return cli_err(ret_err, "help takes one command");
 		if (npos == 2 && (command_of(pos[1], &a.help_for) < 0 || a.help_for == KT_CMD_HELP))
-			return cli_err(ret_err, "help: unknown command \"%s\" (want run, check, get, logs, attach, delete, "
+			return cli_err(ret_err, "help: unknown command \"%s\" (want run, check, get, logs, attach, delete, list, "
 				       "version or completion)",
 				       pos[1]);
 		*ret = a;
@@ -631,6 +670,32 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		if (npos == 2 && !dns_subdomain(pos[1]))
 			return cli_err(ret_err, "%s: \"%s\" is not a trace's name", pos[0], pos[1]);
 		a.name = npos == 2 ? pos[1] : NULL;
+		*ret = a;
+		return 0;
+	}
+	if (a.cmd == KT_CMD_LIST) {
+		_cleanup_free_ char *norm = NULL;
+		const char *why = NULL;
+
+		if (npos < 2 || npos > 3)
+			return cli_err(ret_err, "list: want [PATTERN] TARGET (pod/NAME or NAME)");
+		a.target = pos[npos - 1];
+		a.pattern = npos == 3 ? pos[1] : NULL;
+		r = kt_target_check(a.target, ret_err);
+		if (r < 0)
+			return r;
+		norm = kt_target_normalize(a.target);
+		if (!norm)
+			return -ENOMEM;
+		if (strchr(norm, '/') && strncmp(norm, "pod/", 4))
+			return cli_err(ret_err, "list: target \"%s\": probes are listed for a pod's node (want pod/NAME)",
+				       a.target);
+		if (!probe_pattern_valid(a.pattern, &why))
+			return cli_err(ret_err, "list: pattern \"%.64s%s\": %s", a.pattern,
+				       strlen(a.pattern) > 64 ? "..." : "", why);
+		if (a.nas_groups && !a.as)
+			return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
+				       pos[0]);
 		*ret = a;
 		return 0;
 	}

@@ -30,6 +30,7 @@ enum kt_cmd {
 	KT_CMD_LOGS,              /* logs NAME [-f] [--timestamps] */
 	KT_CMD_ATTACH,            /* attach NAME */
 	KT_CMD_DELETE,            /* delete NAME */
+	KT_CMD_LIST,              /* list [PATTERN] TARGET [-v]: the probes the policy allows */
 };
 enum kt_output { KT_OUT_TEXT, KT_OUT_JSON, KT_OUT_YAML };
 
@@ -58,6 +59,8 @@ struct kt_args {
 	bool detach;              /* run --detach: the trace runs with nobody attached */
 	bool follow;              /* logs -f/--follow */
 	bool timestamps;          /* logs --timestamps */
+	bool list_verbose;        /* list -v / --verbose: tracepoint fields (bpftrace -lv) */
+	const char *pattern;      /* list: the glob, or NULL (every probe) */
 	const char *name;         /* get, logs, attach, delete: the trace's name */
 	const char **params;      /* positional ARGS (NULL-terminated) */
 	size_t nparams;

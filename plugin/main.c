@@ -24,6 +24,7 @@
 #include "plugin/kubeconfig.h"
 #include "plugin/conn.h"
 #include "plugin/detached.h"
+#include "plugin/probes.h"
 #include "plugin/render.h"
 #include "lib/banned.h"
 
@@ -421,6 +422,11 @@ int main(int argc, char **argv)
 	case KT_CMD_VERSION:
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		rc = version(&a);
+		curl_global_cleanup();
+		break;
+	case KT_CMD_LIST:
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = kt_probes_command(&a);
 		curl_global_cleanup();
 		break;
 	case KT_CMD_GET:

@@ -26,6 +26,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/util.h"
 #include "policy/podscope.h"
 #include "policy/policy-internal.h"
 #include "policy/unscoped.h"
@@ -345,8 +346,10 @@ static void check_call(struct check *c, const struct tg_node *n)
 		mem_read(c, n, MEM_KERNEL, "reads or reveals");
 	else if (in_list(f, user_calls))
 		mem_read(c, n, MEM_USER, "reads or reveals");
-	else if (!strcmp(f, "reg"))
-		mem_read_ctx(c, n, "reads registers of");
+	else if (!strcmp(f, "reg") && c->has_kernel)
+		/* the class of arg0..9 and retval: a register of kernel code is
+		 * kernel memory; of a traced process (uprobe, usdt), its value */
+		mem_read(c, n, MEM_KERNEL, "reveals a register of kernel code, often a kernel address: that is");
 	else if ((!strcmp(f, "str") || !strcmp(f, "buf") || !strcmp(f, "join")) && n->nkids > 0) {
 		const struct tg_node *a = n->kids[0];
 
@@ -594,6 +597,57 @@ int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requeste
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+int tg_policy_probe_allowed(const struct tg_policy_set *set, const struct tg_requester *who,
+			    const char *scope, const char *probe, bool *ret_allowed)
+{
+	char src[PROBE_PATTERN_MAX + 512];
+	struct tg_program *prog = NULL;
+	struct tg_diag diag = { 0 };
+	size_t total = 0, tpf_work = 0;
+	bool node;
+	int r = 0;
+
+	*ret_allowed = false;
+	if (!set || !who || !who->user || !*who->user || !probe || !scope ||
+	    (strcmp(scope, "pod") && strcmp(scope, "node")))
+		return -EINVAL;
+	node = !strcmp(scope, "node");
+	/* a name as a listing prints it, nothing that could close the block */
+	for (const char *c = probe; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      strchr("_-.:/", *c)))
+			return 0;
+	if (!*probe || strlen(probe) > sizeof(src) - 8)
+		return 0;
+	/* "software:cpu-clock:" as bpftrace lists it is the event with its
+	 * default count: "software:cpu-clock" */
+	snprintf(src, sizeof(src), "%.*s {}", (int)(strlen(probe) - (probe[strlen(probe) - 1] == ':')), probe);
+	if (tg_program_parse(src, strlen(src), &prog, &diag) < 0)
+		return 0;   /* a name that does not parse as a probe is not offered */
+	for (size_t i = 0; i < set->n && !*ret_allowed && !r; i++) {
+		const struct tg_policy *p = &set->v[i];
+		struct check c = { .p = p, .total = &total, .tpf_work = &tpf_work };
+
+		if (!applies(p, who) || (node ? !p->scope_node : !p->scope_pod))
+			continue;
+		c.out = json_array();
+		if (!c.out) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t k = 0; k < prog->nprobes; k++)
+			for (size_t j = 0; j < prog->probes[k].nattach; j++)
+				check_probe(&c, &prog->probes[k].attach[j]);
+		r = c.err;
+		*ret_allowed = !r && prog->nprobes && json_array_size(c.out) == 0;
+		json_decref(c.out);
+	}
+	tg_program_free(prog);
+	if (r < 0)
+		*ret_allowed = false;
+	return r;
 }
 
 json_t *tg_decision_to_json(const struct tg_decision *d)

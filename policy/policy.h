@@ -123,6 +123,16 @@ struct tg_decision {
 int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requester *who,
 		       const struct tg_program *prog, const char *scope, struct tg_decision *ret);
 void tg_decision_release(struct tg_decision *d);
+/*
+ * Whether some TracePolicy that applies to who lets it attach probe (a
+ * full probe name as a listing prints it: "tracepoint:sched:sched_switch")
+ * in scope: the policy's scope and its probes.deny and probes.allow, as a
+ * program on that probe alone would be judged.  A name that is not a
+ * probe is not allowed.  0 with *ret_allowed, or a negative code (then
+ * *ret_allowed is false).
+ */
+int tg_policy_probe_allowed(const struct tg_policy_set *set, const struct tg_requester *who,
+			    const char *scope, const char *probe, bool *ret_allowed);
 
 /* One line for logs and Status messages, and a multi-line explanation
  * listing every denial with its line:column, rule and policy. */

@@ -45,6 +45,7 @@
 #include "lib/util.h"
 #include "runner/commands.h"
 #include "runner/detached.h"
+#include "runner/exec-list.h"
 #include "runner/guard.h"
 #include "runner/jail.h"
 #include "runner/scope.h"
@@ -472,7 +473,7 @@ static void reap_children(struct serve *sv)
 
 struct head {
 	char method[16];
-	char target[256];
+	char target[512];
 	bool has_length;
 	size_t content_length;
 	bool chunked;
@@ -621,6 +622,96 @@ static void respond_end(struct pending *p, const struct head *hd)
 	respond_raw(p, resp);
 }
 
+/* GET /v1/probes[?pattern=GLOB][&verbose=1]: the probes this node offers,
+ * exec -l's listing (-lv's with verbose), as text/plain.  Only the gateway
+ * gets here (its client certificate); it filters the list by the caller's
+ * TracePolicy.  The pattern is checked here again: a glob of
+ * PROBE_PATTERN_MAX safe characters, sent unescaped. */
+/* A listing runs in the serving loop (about 40 ms for -lv's 14,000 lines
+ * here): at most PROBES_PER_S of them a second, so that tenants asking
+ * for lists through the gateway cannot keep the loop from the sessions'
+ * connections (beyond: 429, the gateway passes it on). */
+#define PROBES_PER_S 8
+
+static bool probes_rate_ok(void)
+{
+	static uint64_t window_ns;
+	static unsigned n;
+	uint64_t now = now_mono_ns();
+
+	if (now - window_ns >= 1000000000ull) {
+		window_ns = now;
+		n = 0;
+	}
+	return ++n <= PROBES_PER_S;
+}
+
+static void respond_probes(struct pending *p, const struct head *hd)
+{
+	const char *q = strchr(hd->target, '?'), *why = NULL;
+	_cleanup_free_ char *pattern = NULL, *text = NULL, *err = NULL, *resp = NULL;
+	bool verbose = false;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (strcmp(hd->method, "GET") != 0) {
+		respond_status(p, 405, "/v1/probes: GET only");
+		return;
+	}
+	for (q = q ? q + 1 : NULL; q && *q;) {
+		const char *amp = strchr(q, '&');
+		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+
+		if (n >= 8 && !strncmp(q, "pattern=", 8) && !pattern) {
+			pattern = strndup(q + 8, n - 8);
+			if (!pattern) {
+				respond_status(p, 500, "runner: out of memory");
+				return;
+			}
+		} else if (n == 9 && !strncmp(q, "verbose=1", 9)) {
+			verbose = true;
+		} else if (n) {
+			respond_status(p, 400, "/v1/probes: query parameters are pattern=GLOB and verbose=1");
+			return;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+	if (!probes_rate_ok()) {
+		respond_status(p, 429, "probe listings: at most 8 a second on this runner (PROBES_PER_S); try again");
+		return;
+	}
+	if (!probe_pattern_valid(pattern, &why)) {
+		_cleanup_free_ char *msg = NULL;
+
+		respond_status(p, 400, asprintf(&msg, "pattern: %s", why) < 0 ? "pattern: not valid" : msg);
+		return;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	r = exec_list(pattern, verbose, f, &err);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		_cleanup_free_ char *msg = NULL;
+
+		respond_status(p, 500, asprintf(&msg, "listing probes: %s", err ? err : tg_strerror(r)) < 0
+					       ? "listing probes failed" : msg);
+		return;
+	}
+	if (asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+		     len, text ? text : "") < 0) {
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	log_info("%s: 200 probes listed (%zu bytes)", p->peer, len);
+	respond_raw(p, resp);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct pending *p = arg;
@@ -675,12 +766,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			det_request(dt, hd.method, hd.target, b);
 			return;
 		}
+		if (!strncmp(hd.target, "/v1/probes", 10) && (hd.target[10] == '\0' || hd.target[10] == '?')) {
+			respond_probes(p, &hd);
+			return;
+		}
 		if (strncmp(hd.target, "/v1/sessions/", 13) == 0) {
 			respond_end(p, &hd);
 			return;
 		}
 		if (strcmp(hd.target, "/v1/sessions") != 0) {
-			respond_status(p, 404, "no such path (POST /v1/sessions, GET /v1/sessions/ID/end, /v1/detached, GET /healthz)");
+			respond_status(p, 404, "no such path (POST /v1/sessions, GET /v1/sessions/ID/end, /v1/detached, GET /v1/probes, GET /healthz)");
 			return;
 		}
 		if (strcmp(hd.method, "POST") != 0) {

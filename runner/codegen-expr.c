@@ -863,6 +863,16 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 	if (!strcmp(f, "join"))
 		return join(g, n);
+	if (!strcmp(f, "reg")) {
+		/* sema checked the name and the probe: its context is pt_regs
+		 * (kprobe, uprobe, usdt) or begins with them (perf events) */
+		char e[64];
+
+		if (!sem_reg_valid(n->kids[0]->str))
+			return cg_err(g, n->loc, TG_ETYPE, "reg(): no register \"%s\"", n->kids[0]->str);
+		snprintf(e, sizeof(e), "((struct tg_pt_regs *)ctx)->%s", n->kids[0]->str);
+		return tmp_int(g, v, false, e);
+	}
 	return cg_err(g, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
 }
 
@@ -875,7 +885,7 @@ static bool needs_ctx(const struct gen *g, const struct tg_node *n)
 	if (n->kind == TG_N_FIELD)
 		return sem_of(n->kids[0])->t.k == ST_ARGS;
 	if (n->kind == TG_N_CALL)
-		return !strcmp(s, "kstack") || !strcmp(s, "ustack");
+		return !strcmp(s, "kstack") || !strcmp(s, "ustack") || !strcmp(s, "reg");
 	return !strcmp(s, "retval") || !strncmp(s, "arg", 3) || !strncmp(s, "sarg", 4) || !strcmp(s, "ctx") ||
 	       !strcmp(s, "kstack") || !strcmp(s, "ustack") ||
 	       (!strcmp(s, "probe") && g->pp->kind == PK_TRACEPOINT && g->pp->ntps > 1);

@@ -557,6 +557,51 @@ static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 1;
 }
 
+bool sem_reg_valid(const char *name)
+{
+	/* bpftrace 0.17 src/arch/x86_64.cpp: pt_regs in its order */
+	static const char *const regs[] = { "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8",
+					    "ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp",
+					    "ss" };
+
+	for (size_t i = 0; name && i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (!strcmp(name, regs[i]))
+			return true;
+	return false;
+}
+
+/* reg("NAME"): a register of the probed context, where the context is the
+ * registers (pt_regs, or a perf event's copy of them); bpftrace 0.17
+ * refuses it in tracepoints, and its kfunc/BEGIN/END contexts are not
+ * registers here either. */
+static int call_reg(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	static const char *const types[] = { "kprobe", "kretprobe", "uprobe", "uretprobe", "usdt",
+					     "profile", "interval", "software", "hardware" };
+
+	if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
+		return sem_err(c, n->loc, TG_ETYPE, "reg(): takes one string literal, a register's name (reg(\"ip\"))");
+	if (!sem_aux(c, n->kids[0]))
+		return -ENOMEM;
+	if (!sem_reg_valid(n->kids[0]->str))
+		return sem_err(c, n->kids[0]->loc, TG_ETYPE,
+			       "'%s' is not a valid register on this architecture (x86_64)", n->kids[0]->str);
+	for (size_t i = 0; i < c->tp->nattach; i++) {
+		const char *t = c->tp->attach[i].type;
+		bool ok = false;
+
+		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]) && !ok; k++)
+			ok = !strcmp(t, types[k]);
+		if (!strcmp(t, "tracepoint"))
+			return sem_err(c, n->loc, TG_ETYPE, "The reg function cannot be used with 'tracepoint' probes");
+		if (!ok)
+			return sem_err(c, n->loc, TG_ETYPE,
+				       "reg(): not available in %s probes (their context is not the registers)", t);
+	}
+	a->t = T_U64;
+	return 0;
+}
+
 static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	const char *f = n->str;
@@ -701,6 +746,8 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->cval = (int64_t)st.st_ino;
 		return 0;
 	}
+	if (!strcmp(f, "reg"))
+		return call_reg(c, n, a);
 	if (agg_kind(f) != MK_NONE)
 		return sem_err(c, n->loc, TG_ETYPE, "%s(): only as the value of a map assignment (@m = %s(...))",
 			   f, f);

@@ -271,6 +271,9 @@ static inline uint32_t sem_round8(uint32_t n)
 
 /* bpftrace's name for a map kind ("count", "hist"...), for map records. */
 const char *sem_mkind_str(enum sem_mkind k);
+/* reg("NAME"): NAME is one of bpftrace 0.17's x86-64 registers, the
+ * fields of struct pt_regs (r15 ... ss). */
+bool sem_reg_valid(const char *name);
 /* True when the map's values are per-CPU (count, sum, min, max, avg,
  * stats, hist, lhist), summed in user space. */
 bool sem_map_percpu(const struct sem_map *m);

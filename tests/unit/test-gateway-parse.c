@@ -118,6 +118,54 @@ static void test_route(void **state)
 	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
 	route_match("DELETE", TRACES "team-a/traces", &r);
 	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	/* kubectl trace list: target required, pattern and target decoded and checked */
+	route_match("GET", TRACES "team-a/probes?target=pod%2Fweb-a&pattern=tracepoint%3Asched%3A%2A&verbose=true", &r);
+	assert_int_equal(r.kind, ROUTE_PROBE_LIST);
+	assert_true(r.resource);
+	assert_string_equal(r.ns, "team-a");
+	assert_string_equal(r.pod, "web-a");
+	assert_string_equal(r.pattern, "tracepoint:sched:*");
+	assert_true(r.verbose);
+	route_match("GET", TRACES "team-a/probes?target=web-a.x", &r);
+	assert_int_equal(r.kind, ROUTE_PROBE_LIST);
+	assert_string_equal(r.pod, "web-a.x");
+	assert_string_equal(r.pattern, "");
+	assert_false(r.verbose);
+	route_match("GET", TRACES "team-a/probes", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	assert_string_equal(r.error, "target: required (pod/NAME: the probes of that pod's node)");
+	route_match("GET", TRACES "team-a/probes?target=deployment%2Fweb", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/probes?target=web-a&target=web-b", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/probes?target=web-a&pattern=a%7Cb", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	assert_string_equal(r.error, "pattern: only letters, digits and _ - . : * ? may appear in a probe pattern");
+	route_match("GET", TRACES "team-a/probes?target=web-a&pattern=a%00b", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/probes?target=web-a&pattern=a%4", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/probes?target=web-a&pattern=a+b", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", TRACES "team-a/probes?target=web-a&watch=1", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", TRACES "team-a/probes?target=web-a", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("GET", TRACES "team-a/probes/x", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	{
+		char url[1024], pat[300];
+
+		memset(pat, 'a', 257);
+		pat[257] = '\0';
+		snprintf(url, sizeof(url), TRACES "team-a/probes?target=web-a&pattern=%s", pat);
+		route_match("GET", url, &r);
+		assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+		pat[256] = '\0';
+		snprintf(url, sizeof(url), TRACES "team-a/probes?target=web-a&pattern=%s", pat);
+		route_match("GET", url, &r);
+		assert_int_equal(r.kind, ROUTE_PROBE_LIST);
+	}
 	route_match("POST", "/apis/tracegate.dev/v1alpha1/namespaces", &r);
 	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
 	route_match("GET", "/", &r);

@@ -440,6 +440,56 @@ static void test_detached_commands(void **state)
 	complete_is("--follow\tgo on printing until the trace ends\n:4\n", 2, (char *[]){ "logs", "--fo" });
 }
 
+/* list [PATTERN] TARGET: -v is bpftrace's -lv unless a number follows */
+static void test_list(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+	int r;
+
+	assert_int_equal(PARSE(&a, &err, "list", "pod/web-a", "-n", "team-a"), 0);
+	assert_int_equal(a.cmd, KT_CMD_LIST);
+	assert_string_equal(a.target, "pod/web-a");
+	assert_null(a.pattern);
+	assert_false(a.list_verbose);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "list", "tracepoint:sched:*", "web-a", "-v"), 0);
+	assert_string_equal(a.pattern, "tracepoint:sched:*");
+	assert_string_equal(a.target, "web-a");
+	assert_true(a.list_verbose);
+	assert_int_equal(a.verbosity, 0);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "list", "-v", "*open*", "po/web-a"), 0);
+	assert_true(a.list_verbose);
+	assert_string_equal(a.pattern, "*open*");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "list", "web-a", "-v", "6", "--verbose", "-o", "json"), 0);
+	assert_true(a.list_verbose);
+	assert_int_equal(a.verbosity, 6);
+	assert_int_equal(a.output, KT_OUT_JSON);
+	kt_args_release(&a);
+	/* run keeps -v N */
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-v");
+	expect_error(r, err, "flag -v needs a value");
+	err = NULL;
+	r = PARSE(&a, &err, "list");
+	expect_error(r, err, "list: want [PATTERN] TARGET");
+	err = NULL;
+	r = PARSE(&a, &err, "list", "a", "b", "c");
+	expect_error(r, err, "list: want [PATTERN] TARGET");
+	err = NULL;
+	r = PARSE(&a, &err, "list", "deployment/web");
+	expect_error(r, err, "probes are listed for a pod's node");
+	err = NULL;
+	r = PARSE(&a, &err, "list", "sched_[sw]*", "web");
+	expect_error(r, err, "list: pattern \"sched_[sw]*\": only letters, digits and _ - . : * ?");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "--verbose");
+	expect_error(r, err, "flag --verbose does not apply");
+	assert_non_null(strstr(kt_usage(KT_CMD_LIST), "bpftrace -lv"));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_impersonation),
 		cmocka_unit_test(test_detached_commands),
+		cmocka_unit_test(test_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,6 +336,54 @@ static void test_scope(void **state)
 	free(y);
 }
 
+/* kubectl trace list: one probe name as a listing prints it, judged by
+ * scope, probes.deny and probes.allow of the policies that apply */
+static void test_probe_allowed(void **state)
+{
+	char *y1 = doc("r", "  subjects: {groups: [g]}\n  scope: [pod]\n"
+			    "  probes: {allow: [\"tracepoint:sched:*\", \"software:*\"],"
+			    " deny: [\"tracepoint:sched:sched_switch\"]}\n");
+	char *y2 = doc("n", "  subjects: {groups: [g]}\n  scope: [node]\n  probes: {allow: [\"tracepoint:*:*\"]}\n");
+	char *all = NULL;
+	struct tg_policy_set *set;
+	const char *groups[] = { "g", NULL };
+	struct tg_requester who = { .user = "u", .groups = groups, .namespace = "ns" };
+	struct tg_requester other = { .user = "v", .namespace = "ns" };
+	bool ok = true;
+
+	assert_true(asprintf(&all, "%s---\n%s", y1, y2) > 0);
+	set = load(all);
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "tracepoint:sched:sched_wakeup", &ok), 0);
+	assert_true(ok);
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "tracepoint:sched:sched_switch", &ok), 0);
+	assert_false(ok);   /* probes.deny */
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "tracepoint:irq:irq_handler_entry", &ok), 0);
+	assert_false(ok);   /* only the node-scoped policy allows it */
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "node", "tracepoint:irq:irq_handler_entry", &ok), 0);
+	assert_true(ok);
+	/* bpftrace lists software events with a trailing ':' */
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "software:cpu-clock:", &ok), 0);
+	assert_true(ok);
+	assert_int_equal(tg_policy_probe_allowed(set, &other, "pod", "tracepoint:sched:sched_wakeup", &ok), 0);
+	assert_false(ok);   /* no policy applies */
+	/* not a probe name: never allowed, never parsed as more than a name */
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "tracepoint:sched:x { system(\"id\") }", &ok), 0);
+	assert_false(ok);
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "tracepoint:sched:x\nBEGIN", &ok), 0);
+	assert_false(ok);
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "", &ok), 0);
+	assert_false(ok);
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "pod", "tracepoint:sched", &ok), 0);
+	assert_false(ok);
+	assert_int_equal(tg_policy_probe_allowed(set, &who, "cluster", "tracepoint:sched:x", &ok), -EINVAL);
+	assert_false(ok);
+	tg_policy_set_free(set);
+	free(all);
+	free(y1);
+	free(y2);
+	(void)state;
+}
+
 static void test_probe_patterns(void **state)
 {
 	char *y = doc("p", "  subjects: {users: [a]}\n  scope: pod\n"
@@ -439,6 +487,8 @@ static void test_memory(void **state)
 		"tracepoint:sched:sched_switch { @ = buf($1, 64) }",
 		"kprobe:f { @ = sarg0 }",
 		"kprobe:f { @ = reg(\"ip\") }",
+		"profile:hz:99 { @ = reg(\"sp\") }",
+		"kretprobe:f { @ = reg(\"ax\") }",
 		"kprobe:f { @ = &$x }",
 		"tracepoint:sched:sched_switch { @ = str(0xffff0000) }",
 		/* registers of kernel code: a struct file *, a stack slot */
@@ -464,6 +514,8 @@ static void test_memory(void **state)
 		"BEGIN { @ = str(\"abc\"); @s = str($1); $t = (1, 2); @x = $t.0 } t:a:b { @c = str(comm) }",
 		"BEGIN { @ = sizeof((*(struct x *)0).y) }",
 		"uprobe:/bin/sh:f { @ = arg0 + arg9 } uretprobe:/bin/sh:f { @r = retval }",
+		/* reg() as arg0..9: a register of the traced process is a value */
+		"uprobe:/bin/sh:f { @ = reg(\"sp\") } usdt:/bin/sh:p { @i = reg(\"ip\") }",
 		"kprobe:f { @[comm, func] = count() }",
 		"BEGIN { @ = (uint8)1 }",
 	};
@@ -862,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_privileged_and_baseline),
 		cmocka_unit_test(test_subjects),
 		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_probe_allowed),
 		cmocka_unit_test(test_probe_patterns),
 		cmocka_unit_test(test_builtins_functions),
 		cmocka_unit_test(test_memory),

@@ -396,6 +396,71 @@ static void for_len_compile_and_verify(void **state)
 	assert_non_null(strstr(g.diag.msg, "not in scope here"));
 }
 
+/* reg("NAME") as bpftrace 0.17 (x86-64 pt_regs): kernel, user and perf
+ * contexts compile and pass the object verifier; tracepoints, kfuncs and
+ * unknown names are refused with bpftrace's messages. */
+static void reg_compile_and_verify(void **state)
+{
+	static const int levels[] = { 2 };
+	static const char *const ok[] = {
+		"kprobe:vfs_read { @[reg(\"ip\"), reg(\"sp\")] = count(); printf(\"%lx\\n\", reg(\"di\")); }",
+		"kretprobe:vfs_read { @ = reg(\"ax\") + reg(\"flags\"); }",
+		"profile:hz:99 { @[reg(\"ip\")] = count(); }",
+		"uprobe:LIBC:exit { $r = reg(\"r15\") + reg(\"orig_ax\") + reg(\"ss\"); @ = $r; }",
+	};
+	static const char *const libcs[] = { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+					     "/lib64/libc.so.6" };
+	const char *libc = NULL;
+	static const struct { const char *prog, *msg; int r; unsigned col; } bad[] = {
+		{ "tracepoint:sched:sched_switch { @ = reg(\"ip\"); }",
+		  "The reg function cannot be used with 'tracepoint' probes", -TG_ETYPE, 37 },
+		{ "kprobe:vfs_read { @ = reg(\"eip\"); }",
+		  "'eip' is not a valid register on this architecture (x86_64)", -TG_ETYPE, 27 },
+		{ "kprobe:vfs_read { @ = reg(1); }", "reg(): takes one string literal", -TG_ETYPE, 23 },
+		{ "kprobe:vfs_read { @ = reg(); }", "reg(): takes one string literal", -TG_ETYPE, 23 },
+		{ "BEGIN { @ = reg(\"ip\"); }", "not available in BEGIN probes", -TG_ETYPE, 13 },
+		{ "kprobe:vfs_read, tracepoint:sched:sched_switch { @ = reg(\"sp\"); }",
+		  "cannot be used with 'tracepoint' probes", -TG_ETYPE, 54 },
+		{ "kprobe:vfs_read { @[1] = 1; for ($kv : @) { @x = reg(\"ip\"); } }",
+		  "runs without the probe's context", -TG_EUNSUPPORTED, 50 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(libcs) / sizeof(libcs[0]) && !libc; i++)
+		if (access(libcs[i], R_OK) == 0)
+			libc = libcs[i];
+	assert_non_null(libc);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[512];
+		const char *at = strstr(ok[i], "LIBC");
+		struct gen_out g;
+
+		if (at)
+			snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - ok[i]), ok[i], libc, at + 4);
+		else
+			snprintf(text, sizeof(text), "%s", ok[i]);
+		g = generate(text, levels, 1);
+
+		if (g.r < 0)
+			print_message("%s: %u:%u: %s\n", text, g.diag.loc.line, g.diag.loc.col, g.diag.msg);
+		assert_int_equal(g.r, 0);
+		assert_non_null(strstr(g.src, "((struct tg_pt_regs *)ctx)->"));
+		compile_and_verify(g.src);
+		free(g.src);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct gen_out g = generate(bad[i].prog, NULL, 0);
+
+		if (g.r != bad[i].r || !strstr(g.diag.msg, bad[i].msg) || g.diag.loc.col != bad[i].col)
+			fail_msg("%s: got %d %u:%u: %s", bad[i].prog, g.r, g.diag.loc.line, g.diag.loc.col, g.diag.msg);
+		free(g.src);
+	}
+	assert_true(sem_reg_valid("orig_ax"));
+	assert_false(sem_reg_valid("rip"));
+	assert_false(sem_reg_valid(""));
+	assert_false(sem_reg_valid(NULL));
+}
+
 static void hist_buckets_match_bpftrace(void **state)
 {
 	(void)state;
@@ -435,6 +500,7 @@ int main(void)
 		cmocka_unit_test(tuples_compile_and_verify),
 		cmocka_unit_test(tuple_limits_and_errors),
 		cmocka_unit_test(for_len_compile_and_verify),
+		cmocka_unit_test(reg_compile_and_verify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * GET .../namespaces/NS/probes?target=pod/NAME[&pattern=GLOB][&verbose=true]
+ * (kubectl trace list): the probes the caller's TracePolicy allows on the
+ * node of that pod.  Authorized as a dry run on the pod (create traces,
+ * get the pod: trace.c), the node's runner lists its probes as `exec -l`
+ * does (GET /v1/probes), every probe name is judged by
+ * tg_policy_probe_allowed, and the answer is a ProbeList (one audit
+ * record, ResponseComplete).  The runner's text is bounded: at most
+ * TRACE_PROBES_MAX names and TRACE_PROBES_MAX_FIELDS field lines.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "gateway/gateway.h"
+#include "gateway/policies.h"
+#include "gateway/status.h"
+#include "gateway/trace-int.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "policy/policy.h"
+#include "lib/banned.h"
+
+#define FIELD_INDENT "    "
+
+struct listing {
+	json_t *items;
+	size_t nfields;
+	bool truncated;
+};
+
+/* One line of the runner's listing: a probe name, or (indented) a field
+ * of the last one.  A name the policy does not allow drops its fields. */
+static int listing_line(struct trace_req *t, const struct tg_requester *who, struct listing *ls,
+			const char *line, size_t len, bool *keep)
+{
+	_cleanup_free_ char *name = NULL;
+	bool allowed = false;
+	json_t *item, *f;
+	int r;
+
+	if (len >= strlen(FIELD_INDENT) && !strncmp(line, FIELD_INDENT, strlen(FIELD_INDENT))) {
+		if (!*keep || !t->route.verbose)
+			return 0;
+		if (ls->nfields >= TRACE_PROBES_MAX_FIELDS) {
+			ls->truncated = true;
+			return 0;
+		}
+		/* as the format file declares it; not UTF-8: left out */
+		f = json_stringn(line + strlen(FIELD_INDENT), len - strlen(FIELD_INDENT));
+		item = json_array_get(ls->items, json_array_size(ls->items) - 1);
+		if (f && json_array_append_new(json_object_get(item, "fields"), f) == 0)
+			ls->nfields++;
+		return 0;
+	}
+	*keep = false;
+	if (!len)
+		return 0;
+	name = strndup(line, len);
+	if (!name)
+		return -ENOMEM;
+	r = tg_policy_probe_allowed(gw_policies_current(t->gw->policies), who, "pod", name, &allowed);
+	if (r < 0)
+		return r;
+	if (!allowed)
+		return 0;
+	if (json_array_size(ls->items) >= TRACE_PROBES_MAX) {
+		ls->truncated = true;
+		return 0;
+	}
+	item = t->route.verbose ? json_pack("{s:s, s:[]}", "name", name, "fields")
+				: json_pack("{s:s}", "name", name);
+	if (!item || json_array_append_new(ls->items, item) < 0)
+		return -ENOMEM;
+	*keep = true;
+	return 0;
+}
+
+static void probes_answered(struct trace_req *t, int result, long status, const char *body, size_t len,
+			    const char *err)
+{
+	struct tg_requester who = { .user = t->user.username,
+				    .groups = (const char *const *)t->user.groups,
+				    .namespace = t->route.ns };
+	struct listing ls = { .items = json_array() };
+	_cleanup_(json_decrefp) json_t *answer = NULL;
+	_cleanup_free_ char *reason = NULL, *target = NULL;
+	const char *node = t->nodes[0];
+	bool keep = false;
+	int r = 0;
+
+	if (!ls.items) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	if (result < 0 || status != 200) {
+		_cleanup_(json_decrefp) json_t *st = body ? json_loadb(body, len, 0, NULL) : NULL;
+		const char *m = json_string_value(json_object_get(st, "message"));
+
+		json_decref(ls.items);
+		if (result < 0)
+			trace_refusef(t, 503, NULL, "runner of node \"%s\" unreachable: %s", node,
+				      err ? err : tg_strerror(result));
+		else if (status == 429)
+			trace_refusef(t, 429, NULL, "runner of node \"%s\": %s", node, m ? m : "too many probe listings");
+		else
+			trace_refusef(t, 503, NULL, "runner of node \"%s\" could not list probes: %ld %s", node,
+				      status, m ? m : "(no message)");
+		return;
+	}
+	for (size_t o = 0; o < len && r == 0;) {
+		const char *nl = memchr(body + o, '\n', len - o);
+		size_t n = nl ? (size_t)(nl - (body + o)) : len - o;
+
+		r = listing_line(t, &who, &ls, body + o, n, &keep);
+		o += n + 1;
+	}
+	if (r < 0) {
+		json_decref(ls.items);
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "probes cannot be judged by policy: %s",
+			      tg_strerror(r));
+		return;
+	}
+	if (asprintf(&target, "pod/%s", t->route.pod) < 0 ||
+	    asprintf(&reason, "%zu probes listed (allowed by policy)%s", json_array_size(ls.items),
+		     ls.truncated ? ", truncated" : "") < 0) {
+		json_decref(ls.items);
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	answer = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:o, s:b}", "kind", "ProbeList", "apiVersion",
+			   "tracegate.dev/v1alpha1", "metadata", "namespace", t->route.ns, "target", target, "node",
+			   node, "pattern", t->route.pattern, "verbose", t->route.verbose, "items", ls.items,
+			   "truncated", ls.truncated);
+	if (!answer) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	trace_detached_answer(t, 200, answer, reason);
+}
+
+void trace_probes_step(struct trace_req *t)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	/* the pattern was checked by the route (probe_pattern_valid): its
+	 * characters go into the runner's query as they are */
+	if (asprintf(&path, "/v1/probes?pattern=%s%s", t->route.pattern, t->route.verbose ? "&verbose=1" : "") < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	r = trace_detached_ask(t, t->nodes[0], path, probes_answered);
+	if (r == -ENOENT)
+		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"", t->nodes[0], t->route.ns,
+			      t->route.pod);
+	else if (r < 0)
+		trace_refuse(t, 500, "out of memory", NULL);
+}
