@@ -63,7 +63,7 @@ static void stop_grace_expired(evutil_socket_t fd, short what, void *ud)
 	trace_stop_grace_over(o, TRACE_STOP_GRACE_S);
 }
 
-static int trace_stop_begin(struct trace_req *o, const char *by)
+int trace_stop_graceful(struct trace_req *o, const char *by)
 {
 	struct timeval grace = { .tv_sec = TRACE_STOP_GRACE_S };
 
@@ -116,7 +116,7 @@ void trace_step_stop(struct trace_req *t)
 			      aerr ? aerr : tg_strerror(r));
 		return;
 	}
-	r = trace_stop_begin(o, t->audit_id);
+	r = trace_stop_graceful(o, t->audit_id);
 	if (r < 0) {
 		trace_refusef(t, 500, NULL, "trace \"%s\" cannot be stopped: %s", t->route.name,
 			      tg_strerror(r));

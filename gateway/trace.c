@@ -102,6 +102,8 @@ void trace_free(struct trace_req *t)
 	kube_request_release(&t->kreq);
 	if (t->stop_timer)
 		event_free(t->stop_timer);
+	trace_reauth_free(t);
+	free(t->end_message);
 	trace_print_free(t);
 	for (size_t i = 0; i < t->nlegs; i++)
 		leg_release(&t->legs[i]);
@@ -377,6 +379,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		if (trace_exit_code(t, &exit_code))
 			json_object_set_new(tg, "exitCode", json_integer(exit_code));
 		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
+		/* why the gateway ended it itself (revoked, target-gone) */
+		if (t->end_message)
+			json_object_set_new(tg, "endMessage", json_string(t->end_message));
 		if (t->nlegs) {
 			json_t *per = json_object();
 
@@ -796,6 +801,11 @@ void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube
 
 	t->step = step;
 	t->attrs = *a;
+	/* asked again while the stream runs (trace-reauth.c) */
+	if (step != STEP_SAR_DETACHED && trace_reauth_note(t, a, step == STEP_SAR_IMPERSONATE) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
 	if (t->gw->sar_cache &&
 	    kube_sar_cache_lookup(t->gw->sar_cache, &t->user, &t->attrs, &allowed, &reason) == 1) {
 		sar_decided(t, allowed);
@@ -1329,10 +1339,11 @@ static void leg_end(struct leg *l, json_t *rec)
 				? strdup(json_string_value(json_object_get(rec, "reason")))
 				: strdup("error");
 	/* the runner's "stop" is the graceful stop its client asked for
-	 * (trace-stop.c), not the gateway's or an operator's */
+	 * (trace-stop.c), or the gateway's own (trace-reauth.c: revoked,
+	 * target-gone), not the gateway's shutdown or an operator's */
 	if (l->t->stop_requested && l->end_reason && !strcmp(l->end_reason, "stop")) {
 		free(l->end_reason);
-		l->end_reason = strdup("client-stop");
+		l->end_reason = strdup(l->t->end_why ? l->t->end_why : "client-stop");
 	}
 	if (json_integer_value(v = json_object_get(rec, "events")) > 0)
 		l->events = (uint64_t)json_integer_value(v);
@@ -1733,8 +1744,14 @@ static void trace_start_stream(struct trace_req *t)
 				 tg_strerror(r));
 		}
 	}
-	if (t->legs_done == t->nlegs)
+	if (t->legs_done == t->nlegs) {
 		trace_finish(t, NULL);
+		return;
+	}
+	if (!t->route.dry_run && trace_reauth_start(t) < 0) {
+		log_error("trace %s: re-authorization cannot be scheduled: the trace ends", t->trace_id);
+		trace_finish(t, "error");
+	}
 }
 
 /* Resume runner transfers held for a slow client. */
@@ -1984,6 +2001,8 @@ void trace_finish(struct trace_req *t, const char *why)
 		json_object_set_new(end, "exitCode", json_integer(exit_code));
 	if (end)
 		trace_end_failures(t, end);
+	if (end && t->end_message && !json_object_get(end, "message"))
+		json_object_set_new(end, "message", json_string(t->end_message));
 	if (end)
 		(void)trace_emit(t, end);
 	if (t->conn) {
