@@ -1075,18 +1075,11 @@ static int trace_concurrency(struct trace_req *t)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 	_cleanup_free_ char *msg = NULL;
-	/* the detached ones the runners hold (trace-detached.c), and the
-	 * attached ones of this gateway */
+	/* what runs on the runners, whichever gateway started it, and what
+	 * this gateway admitted that has not reached them yet
+	 * (trace-detached.c, trace_detached_count) */
 	uint64_t user = t->det_user_running, ns = t->det_ns_running;
 
-	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
-		if (o == t || !o->session_counted || o->route.dry_run)
-			continue;
-		if (!strcmp(o->route.ns, t->route.ns))
-			ns++;
-		if (o->have_user && !strcmp(o->user.username, t->user.username))
-			user++;
-	}
 	if (user >= l->max_traces_per_user) {
 		if (asprintf(&msg,
 			     "too many concurrent traces: user \"%s\" already runs %llu, the limit "
@@ -1205,9 +1198,10 @@ void trace_step_decide(struct trace_req *t)
 	 * count in maxSessions. */
 	if (t->route.dry_run) {
 		t->dry_msg = dry_run_message(explained);
-	} else if (t->tb.detach) {
-		/* the detached traces running are the runners' to count
-		 * (trace-detached.c), then trace_step_admit */
+	} else {
+		/* the traces running, attached or detached, are the runners'
+		 * to count across gateway replicas (trace-detached.c), then
+		 * trace_step_admit */
 		trace_detached_count(t);
 		return;
 	}
@@ -1634,6 +1628,14 @@ json_t *trace_session_body(struct trace_req *t, const char *node)
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
 			 "cpuBudget", l->cpu_budget, "maxOutputBytes", (json_int_t)l->max_output_bytes);
+	/* whose trace it is: the runners list their sessions' owners for
+	 * the gateways' maxConcurrentTraces (GET /v1/sessions) */
+	if (body && !t->route.dry_run &&
+	    json_object_set_new(body, "owner", json_pack("{s:s, s:s}", "namespace", t->route.ns,
+							 "user", t->user.username)) < 0) {
+		json_decref(body);
+		return NULL;
+	}
 	/* the decision's tracepoint field rules: the runner re-checks them
 	 * against the node's real formats (policy/tpfields.h) */
 	if (body && t->decision.tracepoint_fields &&
