@@ -18,6 +18,7 @@
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
+#include "gateway/httpc.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/trace-body.h"
@@ -202,6 +203,9 @@ void trace_refusef(struct trace_req *t, int code, json_t *details, const char *f
 /* Starts the API server call in t->kreq; its answer goes to the step's
  * *_done function. */
 int trace_kube_start(struct trace_req *t);
+/* The same for another call of t's (kreq; done gets t as its ud). */
+int trace_kube_fetch(struct trace_req *t, const struct kube_request *kreq, httpc_body_fn done,
+		     struct httpc_xfer **ret);
 /* 503: the call for what could not be started. */
 void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 /* A SubjectAccessReview for a (cached answers first). */

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <event2/event.h>
 #include "gateway/config.h"
 #include "gateway/httpc.h"
@@ -220,19 +219,7 @@ static void reauth_done(int result, long status, const char *body, size_t len, c
 
 static int reauth_fetch(struct trace_req *t)
 {
-	struct trace_reauth *ra = t->reauth;
-	CURL *e = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	int r;
-
-	if (!e)
-		return -ENOMEM;
-	r = kube_client_setup_easy(t->gw->kube, e, &ra->kreq, &hdrs);
-	if (r < 0) {
-		curl_easy_cleanup(e);
-		return r;
-	}
-	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, reauth_done, t, &ra->x);
+	return trace_kube_fetch(t, &t->reauth->kreq, reauth_done, &t->reauth->x);
 }
 
 static void reauth_arm(struct trace_req *t)

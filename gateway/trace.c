@@ -627,8 +627,8 @@ static void trace_kube_done(int result, long status, const char *body, size_t le
 	trace_step_done(t, result, status, body, len, err);
 }
 
-/* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
-int trace_kube_start(struct trace_req *t)
+int trace_kube_fetch(struct trace_req *t, const struct kube_request *kreq, httpc_body_fn done,
+		     struct httpc_xfer **ret)
 {
 	CURL *e = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -636,12 +636,18 @@ int trace_kube_start(struct trace_req *t)
 
 	if (!e)
 		return -ENOMEM;
-	r = kube_client_setup_easy(t->gw->kube, e, &t->kreq, &hdrs);
+	r = kube_client_setup_easy(t->gw->kube, e, kreq, &hdrs);
 	if (r < 0) {
 		curl_easy_cleanup(e);
 		return r;
 	}
-	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, trace_kube_done, t, &t->kx);
+	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, done, t, ret);
+}
+
+/* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
+int trace_kube_start(struct trace_req *t)
+{
+	return trace_kube_fetch(t, &t->kreq, trace_kube_done, &t->kx);
 }
 
 void trace_upstream_failed(struct trace_req *t, const char *what, int r)
