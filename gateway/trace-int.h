@@ -203,9 +203,7 @@ void trace_refusef(struct trace_req *t, int code, json_t *details, const char *f
 /* Starts the API server call in t->kreq; its answer goes to the step's
  * *_done function. */
 int trace_kube_start(struct trace_req *t);
-/* The same for another call of t's (kreq; done gets t as its ud). */
-int trace_kube_fetch(struct trace_req *t, const struct kube_request *kreq, httpc_body_fn done,
-		     struct httpc_xfer **ret);
+
 /* 503: the call for what could not be started. */
 void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 /* A SubjectAccessReview for a (cached answers first). */
@@ -260,6 +258,11 @@ void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
 /* The graceful stop of a live trace t: every leg half-closed (now, or
  * when it answers); by is the Audit-ID of who asked ("" the gateway). */
 int trace_stop_graceful(struct trace_req *t, const char *by);
+/* The gateway ends live trace t itself: gracefully, end reason why (a
+ * static string: revoked, target-gone), msg on the end line and in the
+ * ResponseComplete record; cut at once if the stop cannot start (t is
+ * then freed). */
+void trace_stop_by_gateway(struct trace_req *t, const char *why, const char *msg);
 /* A leg's runner has answered 200: if a stop is pending, half-close it. */
 void trace_leg_answered(struct leg *l);
 

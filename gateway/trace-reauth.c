@@ -20,6 +20,7 @@
 #include "gateway/httpc.h"
 #include "gateway/status.h"
 #include "gateway/trace-int.h"
+#include "gateway/watch.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/log.h"
@@ -126,20 +127,8 @@ static unsigned reauth_period_s(const struct trace_req *t)
 /* Ends the trace gracefully: why is the end reason, msg the message. */
 static void reauth_end(struct trace_req *t, const char *why, const char *msg)
 {
-	int r;
-
 	log_warn("trace %s: %s: %s", t->trace_id, why, msg);
-	if (t->finishing || t->stop_requested)
-		return;
-	free(t->end_message);
-	t->end_message = strdup(msg);
-	t->end_why = why;
-	r = trace_stop_graceful(t, "");
-	if (r < 0) {
-		log_error("trace %s: graceful stop cannot start (%s): cut", t->trace_id,
-			  tg_strerror(r));
-		trace_finish(t, why);
-	}
+	trace_stop_by_gateway(t, why, msg);
 }
 
 static void reauth_next(struct trace_req *t);
@@ -219,7 +208,7 @@ static void reauth_done(int result, long status, const char *body, size_t len, c
 
 static int reauth_fetch(struct trace_req *t)
 {
-	return trace_kube_fetch(t, &t->reauth->kreq, reauth_done, &t->reauth->x);
+	return gw_kube_fetch(t->gw, &t->reauth->kreq, reauth_done, t, &t->reauth->x);
 }
 
 static void reauth_arm(struct trace_req *t)

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -83,6 +84,22 @@ int trace_stop_graceful(struct trace_req *o, const char *by)
 			trace_leg_answered(l);
 	}
 	return 0;
+}
+
+void trace_stop_by_gateway(struct trace_req *t, const char *why, const char *msg)
+{
+	int r;
+
+	if (t->finishing || t->stop_requested)
+		return;
+	free(t->end_message);
+	t->end_message = strdup(msg);
+	t->end_why = why;
+	r = trace_stop_graceful(t, "");
+	if (r < 0) {
+		log_error("trace %s: graceful stop cannot start (%s): cut", t->trace_id, tg_strerror(r));
+		trace_finish(t, why);
+	}
 }
 
 void trace_step_stop(struct trace_req *t)

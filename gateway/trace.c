@@ -40,6 +40,7 @@
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
 #include "gateway/trace-int.h"
+#include "gateway/watch.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-curl.h"
@@ -627,27 +628,10 @@ static void trace_kube_done(int result, long status, const char *body, size_t le
 	trace_step_done(t, result, status, body, len, err);
 }
 
-int trace_kube_fetch(struct trace_req *t, const struct kube_request *kreq, httpc_body_fn done,
-		     struct httpc_xfer **ret)
-{
-	CURL *e = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	int r;
-
-	if (!e)
-		return -ENOMEM;
-	r = kube_client_setup_easy(t->gw->kube, e, kreq, &hdrs);
-	if (r < 0) {
-		curl_easy_cleanup(e);
-		return r;
-	}
-	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, done, t, ret);
-}
-
 /* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
 int trace_kube_start(struct trace_req *t)
 {
-	return trace_kube_fetch(t, &t->kreq, trace_kube_done, &t->kx);
+	return gw_kube_fetch(t->gw, &t->kreq, trace_kube_done, t, &t->kx);
 }
 
 void trace_upstream_failed(struct trace_req *t, const char *what, int r)
