@@ -5,7 +5,8 @@
 # ends gracefully (END runs on the node, maps come) within the TTL plus
 # slack, with end reason "revoked", a message naming the permission, exit 3
 # and a ResponseComplete record carrying both.  With the binding created
-# again alice traces again.  A target pod deleted during its stream ends it
+# again alice traces again.  An impersonation right (a ClusterRoleBinding
+# created at run time) revoked ends a stream the same way.  A target pod deleted during its stream ends it
 # the same way with "target-gone" (exit 5).
 source "$(dirname "$0")/lib.sh"
 need_bpf "re-authorization" || exit 0
@@ -60,6 +61,8 @@ if wait_for 60 grep -q '"type":"output"' "$out"; then
 	check "END ran on the node and the map came (graceful stop)" \
 		bash -c "grep -q 'END ran' '$out' && grep -q '\"type\":\"map\"' '$out'"
 	check "the plugin exits 3 (refused) ($rc)" test "$rc" -eq 3
+	revoked_rec() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("endReason") == "revoked"]' | grep -q 1; }
+	wait_for 10 revoked_rec
 	got=$(audit_py '[(r["tracegate"]["endReason"], "permission revoked" in r["tracegate"].get("endMessage", "")) for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]')
 	check "the ResponseComplete record carries revoked and the message ($got)" test "$got" = "('revoked', True)"
 	check "the revoked trace left nothing loaded" wait_for 10 no_progs_left
@@ -78,6 +81,36 @@ check "creating it twice is 409 ($code)" test "$code" = 409
 allowed() { kt alice run pod/web-a -n team-a --duration 1 -e 'BEGIN { exit(); }' >/dev/null 2>"$err"; }
 check "with the binding again alice traces (within the denied TTL)" wait_for $((TTL + 10)) allowed
 
+# ---- an impersonation right revoked during a stream --------------------------------
+# carol (no binding of her own) gets the right to impersonate bob at run
+# time (a ClusterRole and a ClusterRoleBinding POSTed to kubesim); her
+# stream as bob ends when the ClusterRoleBinding goes.
+CR=$TG_API/apis/rbac.authorization.k8s.io/v1/clusterroles
+CRB=$TG_API/apis/rbac.authorization.k8s.io/v1/clusterrolebindings
+code=$(api -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"impersonate-bob"},"rules":[{"apiGroups":[""],"resources":["users"],"verbs":["impersonate"],"resourceNames":["bob"]},{"apiGroups":[""],"resources":["groups"],"verbs":["impersonate"],"resourceNames":["team-b-devs"]}]}' "$CR")
+code2=$(api -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"carol-impersonates-bob"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"impersonate-bob"},"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"carol"}]}' "$CRB")
+check "the admin lets carol impersonate bob at run time ($code, $code2)" test "$code $code2" = "201 201"
+PROG_B='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_B"'"/ { printf("open\n"); } END { printf("END ran\n"); }'
+kt_bg carol run pod/web-b -n team-b --as bob --as-group team-b-devs --duration 120 -o json -e "$PROG_B" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 60 grep -q '"type":"output"' "$out"; then
+	code=$(api -o /dev/null -w '%{http_code}' -X DELETE "$CRB/carol-impersonates-bob")
+	check "the admin deletes the ClusterRoleBinding ($code)" test "$code" = 200
+	wait_for $((TTL + 20)) grep -q '"type":"end"' "$out"
+	wait "$ktpid"
+	rc=$?
+	got=$(grep '"type":"end"' "$out" | json_get '(d["reason"], "carol" in d.get("message", "") and "impersonate" in d.get("message", "") and "bob" in d.get("message", ""))')
+	check "carol's stream as bob ends revoked, the message naming the impersonation ($got, rc=$rc)" \
+		bash -c "[ \"$got\" = \"('revoked', True)\" ] && [ $rc -eq 3 ] && grep -q 'END ran' '$out'"
+	imp_done() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r.get("impersonatedUser")]' | grep -q 1; }
+	wait_for 10 imp_done
+	got=$(audit_py '[(r["user"]["username"], r["impersonatedUser"]["username"], r["tracegate"]["endReason"]) for r in recs if r["stage"] == "ResponseComplete" and r.get("impersonatedUser")][-1]')
+	check "its ResponseComplete names both identities and revoked ($got)" test "$got" = "('carol', 'bob', 'revoked')"
+else
+	tap_fail "carol's stream as bob runs" "$(tail -3 "$out" "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+
 # ---- the target pod deleted during a stream ------------------------------------------
 # (text this time: the message goes to stderr as the plugin shows it)
 kt_bg alice run pod/web-a -n team-a --duration 120 -e "$PROG" >"$out" 2>"$err" &
@@ -93,7 +126,9 @@ if wait_for 60 grep -q '^open' "$out"; then
 	check "END ran and the map came (graceful stop)" \
 		bash -c "grep -q 'END ran' '$out' && grep -Eq '^@opens\[cat\]: [0-9]+' '$out'"
 	check "the plugin exits 5 ($rc)" test "$rc" -eq 5
-	got=$(audit_py '[(r["tracegate"]["endReason"], "web-a" in r["tracegate"].get("endMessage", "")) for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]')
+	gone_rec() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("endReason") == "target-gone"]' | grep -q 1; }
+	wait_for 10 gone_rec
+	got=$(audit_py '[(r["tracegate"]["endReason"], "web-a" in r["tracegate"].get("endMessage", "")) for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("endReason") == "target-gone"][-1]')
 	check "the ResponseComplete record says target-gone naming the pod ($got)" test "$got" = "('target-gone', True)"
 else
 	tap_fail "alice's trace of a pod to be deleted streams" "$(tail -3 "$out" "$err")"
