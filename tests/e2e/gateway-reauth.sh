@@ -19,6 +19,13 @@ err=$TG_WORK/err
 ADMIN=$(fixture_token admin)
 RB=$TG_API/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings
 api() { curl -sS --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $ADMIN" "$@"; }
+# end_rec REASON EXPR: EXPR over the last ResponseComplete record r with
+# that endReason, once there is one (the client may exit before it is written)
+has_end_rec() { audit_py "[1 for r in recs if r['stage'] == 'ResponseComplete' and r['tracegate'].get('endReason') == '$1']" | grep -q 1; }
+end_rec() {
+	wait_for 10 has_end_rec "$1"
+	audit_py "[($2) for r in recs if r['stage'] == 'ResponseComplete' and r['tracegate'].get('endReason') == '$1'][-1]"
+}
 PROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { @opens[comm] = count(); printf("open\n"); } END { printf("END ran\n"); }'
 
 # ---- kubesim: RBAC bindings written at run time ------------------------------------
@@ -61,9 +68,7 @@ if wait_for 60 grep -q '"type":"output"' "$out"; then
 	check "END ran on the node and the map came (graceful stop)" \
 		bash -c "grep -q 'END ran' '$out' && grep -q '\"type\":\"map\"' '$out'"
 	check "the plugin exits 3 (refused) ($rc)" test "$rc" -eq 3
-	revoked_rec() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("endReason") == "revoked"]' | grep -q 1; }
-	wait_for 10 revoked_rec
-	got=$(audit_py '[(r["tracegate"]["endReason"], "permission revoked" in r["tracegate"].get("endMessage", "")) for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create"][-1]')
+	got=$(end_rec revoked 'r["tracegate"]["endReason"], "permission revoked" in r["tracegate"].get("endMessage", "")')
 	check "the ResponseComplete record carries revoked and the message ($got)" test "$got" = "('revoked', True)"
 	check "the revoked trace left nothing loaded" wait_for 10 no_progs_left
 else
@@ -102,9 +107,9 @@ if wait_for 60 grep -q '"type":"output"' "$out"; then
 	got=$(grep '"type":"end"' "$out" | json_get '(d["reason"], "carol" in d.get("message", "") and "impersonate" in d.get("message", "") and "bob" in d.get("message", ""))')
 	check "carol's stream as bob ends revoked, the message naming the impersonation ($got, rc=$rc)" \
 		bash -c "[ \"$got\" = \"('revoked', True)\" ] && [ $rc -eq 3 ] && grep -q 'END ran' '$out'"
-	imp_done() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r.get("impersonatedUser")]' | grep -q 1; }
-	wait_for 10 imp_done
-	got=$(audit_py '[(r["user"]["username"], r["impersonatedUser"]["username"], r["tracegate"]["endReason"]) for r in recs if r["stage"] == "ResponseComplete" and r.get("impersonatedUser")][-1]')
+	imp_rec() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r.get("impersonatedUser")]' | grep -q 1; }
+	wait_for 10 imp_rec
+	got=$(end_rec revoked 'r["user"]["username"], r.get("impersonatedUser", {}).get("username"), r["tracegate"]["endReason"]')
 	check "its ResponseComplete names both identities and revoked ($got)" test "$got" = "('carol', 'bob', 'revoked')"
 else
 	tap_fail "carol's stream as bob runs" "$(tail -3 "$out" "$err")"
@@ -126,9 +131,7 @@ if wait_for 60 grep -q '^open' "$out"; then
 	check "END ran and the map came (graceful stop)" \
 		bash -c "grep -q 'END ran' '$out' && grep -Eq '^@opens\[cat\]: [0-9]+' '$out'"
 	check "the plugin exits 5 ($rc)" test "$rc" -eq 5
-	gone_rec() { audit_py '[1 for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("endReason") == "target-gone"]' | grep -q 1; }
-	wait_for 10 gone_rec
-	got=$(audit_py '[(r["tracegate"]["endReason"], "web-a" in r["tracegate"].get("endMessage", "")) for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("endReason") == "target-gone"][-1]')
+	got=$(end_rec target-gone 'r["tracegate"]["endReason"], "web-a" in r["tracegate"].get("endMessage", "")')
 	check "the ResponseComplete record says target-gone naming the pod ($got)" test "$got" = "('target-gone', True)"
 else
 	tap_fail "alice's trace of a pod to be deleted streams" "$(tail -3 "$out" "$err")"
