@@ -394,12 +394,14 @@ void trace_detached_count(struct trace_req *t)
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	if (calls_start(t, "GET", "%s/v1/detached%s", "", NULL) < 0)
+	if (calls_start(t, "GET", "%s/v1/sessions%s", "", NULL) < 0)
 		trace_refuse(t, 500, "out of memory", NULL);
 }
 
-/* The detached traces running anywhere: the user's and the namespace's
- * count against maxConcurrentTraces as attached ones do.  A runner that
+/* The traces running anywhere, attached or detached, whichever gateway
+ * started them (the runners' sessions, by trace id), and this gateway's
+ * own admitted ones that have not reached a runner yet: the user's and
+ * the namespace's count against maxConcurrentTraces.  A runner that
  * cannot be asked is left out (and logged): its sessions end with it. */
 static void count_done(struct trace_req *t)
 {
@@ -431,6 +433,14 @@ static void count_done(struct trace_req *t)
 			if (n && !strcmp(n, t->route.ns))
 				json_object_set_new(ns, id, json_true());
 		}
+	}
+	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
+		if (o == t || !o->session_counted || o->route.dry_run)
+			continue;
+		if (!strcmp(o->route.ns, t->route.ns))
+			json_object_set_new(ns, o->trace_id, json_true());
+		if (o->have_user && t->user.username && !strcmp(o->user.username, t->user.username))
+			json_object_set_new(user, o->trace_id, json_true());
 	}
 	t->det_user_running = json_object_size(user);
 	t->det_ns_running = json_object_size(ns);

@@ -18,6 +18,7 @@
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
+#include "gateway/httpc.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/trace-body.h"
@@ -31,6 +32,7 @@ struct httpc_xfer;
 struct gw_end_fetch;
 struct tg_program;
 struct print_group;
+struct trace_reauth;
 
 enum trace_step {
 	STEP_AUTHN,
@@ -170,6 +172,14 @@ struct trace_req {
 	bool stop_requested;
 	char stopped_by[37];           /* the Audit-ID of the DELETE */
 	struct event *stop_timer;      /* the grace: then the legs are cut */
+	/* the gateway stopped it itself (trace-reauth.c): the end reason its
+	 * runners' "stop" becomes (revoked, target-gone), and the message
+	 * naming why, on the end line and in the ResponseComplete record */
+	const char *end_why;
+	char *end_message;
+
+	/* the SubjectAccessReviews of the start, asked again while it runs */
+	struct trace_reauth *reauth;
 
 	/* print() maps waiting for every node's of the same tick (trace-print.c) */
 	struct print_group *groups;
@@ -193,6 +203,7 @@ void trace_refusef(struct trace_req *t, int code, json_t *details, const char *f
 /* Starts the API server call in t->kreq; its answer goes to the step's
  * *_done function. */
 int trace_kube_start(struct trace_req *t);
+
 /* 503: the call for what could not be started. */
 void trace_upstream_failed(struct trace_req *t, const char *what, int r);
 /* A SubjectAccessReview for a (cached answers first). */
@@ -244,6 +255,14 @@ void trace_step_stop(struct trace_req *t);
 /* trace.c: the stop's grace is over: nodes still running are cut, as
  * nodes that failed (node-failed); then the trace ends.  t is freed. */
 void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
+/* The graceful stop of a live trace t: every leg half-closed (now, or
+ * when it answers); by is the Audit-ID of who asked ("" the gateway). */
+int trace_stop_graceful(struct trace_req *t, const char *by);
+/* The gateway ends live trace t itself: gracefully, end reason why (a
+ * static string: revoked, target-gone), msg on the end line and in the
+ * ResponseComplete record; cut at once if the stop cannot start (t is
+ * then freed). */
+void trace_stop_by_gateway(struct trace_req *t, const char *why, const char *msg);
 /* A leg's runner has answered 200: if a stop is pending, half-close it. */
 void trace_leg_answered(struct leg *l);
 
@@ -292,6 +311,15 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 void trace_probes_step(struct trace_req *t);
 #define TRACE_PROBES_MAX 8192         /* probe names in one answer; more: truncated */
 #define TRACE_PROBES_MAX_FIELDS 65536 /* -v: field lines in one answer */
+
+/* trace-reauth.c: re-authorization of a running stream */
+/* Notes a SubjectAccessReview of the start (as_real: asked for the
+ * authenticated user, an impersonation), to ask again while it runs. */
+int trace_reauth_note(struct trace_req *t, const struct kube_resource_attrs *a, bool as_real);
+/* The stream runs: every decision-cache TTL the noted reviews are asked
+ * again (and a pod target looked up); a denial ends it (revoked). */
+int trace_reauth_start(struct trace_req *t);
+void trace_reauth_free(struct trace_req *t);
 
 /* trace-print.c: print() maps merged across nodes per tick */
 /* How long the first node's print of a tick waits for the other nodes'. */

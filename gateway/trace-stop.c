@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -63,7 +64,7 @@ static void stop_grace_expired(evutil_socket_t fd, short what, void *ud)
 	trace_stop_grace_over(o, TRACE_STOP_GRACE_S);
 }
 
-static int trace_stop_begin(struct trace_req *o, const char *by)
+int trace_stop_graceful(struct trace_req *o, const char *by)
 {
 	struct timeval grace = { .tv_sec = TRACE_STOP_GRACE_S };
 
@@ -83,6 +84,22 @@ static int trace_stop_begin(struct trace_req *o, const char *by)
 			trace_leg_answered(l);
 	}
 	return 0;
+}
+
+void trace_stop_by_gateway(struct trace_req *t, const char *why, const char *msg)
+{
+	int r;
+
+	if (t->finishing || t->stop_requested)
+		return;
+	free(t->end_message);
+	t->end_message = strdup(msg);
+	t->end_why = why;
+	r = trace_stop_graceful(t, "");
+	if (r < 0) {
+		log_error("trace %s: graceful stop cannot start (%s): cut", t->trace_id, tg_strerror(r));
+		trace_finish(t, why);
+	}
 }
 
 void trace_step_stop(struct trace_req *t)
@@ -116,7 +133,7 @@ void trace_step_stop(struct trace_req *t)
 			      aerr ? aerr : tg_strerror(r));
 		return;
 	}
-	r = trace_stop_begin(o, t->audit_id);
+	r = trace_stop_graceful(o, t->audit_id);
 	if (r < 0) {
 		trace_refusef(t, 500, NULL, "trace \"%s\" cannot be stopped: %s", t->route.name,
 			      tg_strerror(r));

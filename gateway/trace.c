@@ -40,6 +40,7 @@
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
 #include "gateway/trace-int.h"
+#include "gateway/watch.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-curl.h"
@@ -102,6 +103,8 @@ void trace_free(struct trace_req *t)
 	kube_request_release(&t->kreq);
 	if (t->stop_timer)
 		event_free(t->stop_timer);
+	trace_reauth_free(t);
+	free(t->end_message);
 	trace_print_free(t);
 	for (size_t i = 0; i < t->nlegs; i++)
 		leg_release(&t->legs[i]);
@@ -377,6 +380,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		if (trace_exit_code(t, &exit_code))
 			json_object_set_new(tg, "exitCode", json_integer(exit_code));
 		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
+		/* why the gateway ended it itself (revoked, target-gone) */
+		if (t->end_message)
+			json_object_set_new(tg, "endMessage", json_string(t->end_message));
 		if (t->nlegs) {
 			json_t *per = json_object();
 
@@ -625,18 +631,7 @@ static void trace_kube_done(int result, long status, const char *body, size_t le
 /* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
 int trace_kube_start(struct trace_req *t)
 {
-	CURL *e = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	int r;
-
-	if (!e)
-		return -ENOMEM;
-	r = kube_client_setup_easy(t->gw->kube, e, &t->kreq, &hdrs);
-	if (r < 0) {
-		curl_easy_cleanup(e);
-		return r;
-	}
-	return httpc_fetch(t->gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, trace_kube_done, t, &t->kx);
+	return gw_kube_fetch(t->gw, &t->kreq, trace_kube_done, t, &t->kx);
 }
 
 void trace_upstream_failed(struct trace_req *t, const char *what, int r)
@@ -796,6 +791,11 @@ void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube
 
 	t->step = step;
 	t->attrs = *a;
+	/* asked again while the stream runs (trace-reauth.c) */
+	if (step != STEP_SAR_DETACHED && trace_reauth_note(t, a, step == STEP_SAR_IMPERSONATE) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
 	if (t->gw->sar_cache &&
 	    kube_sar_cache_lookup(t->gw->sar_cache, &t->user, &t->attrs, &allowed, &reason) == 1) {
 		sar_decided(t, allowed);
@@ -1065,18 +1065,11 @@ static int trace_concurrency(struct trace_req *t)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 	_cleanup_free_ char *msg = NULL;
-	/* the detached ones the runners hold (trace-detached.c), and the
-	 * attached ones of this gateway */
+	/* what runs on the runners, whichever gateway started it, and what
+	 * this gateway admitted that has not reached them yet
+	 * (trace-detached.c, trace_detached_count) */
 	uint64_t user = t->det_user_running, ns = t->det_ns_running;
 
-	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
-		if (o == t || !o->session_counted || o->route.dry_run)
-			continue;
-		if (!strcmp(o->route.ns, t->route.ns))
-			ns++;
-		if (o->have_user && !strcmp(o->user.username, t->user.username))
-			user++;
-	}
 	if (user >= l->max_traces_per_user) {
 		if (asprintf(&msg,
 			     "too many concurrent traces: user \"%s\" already runs %llu, the limit "
@@ -1195,9 +1188,10 @@ void trace_step_decide(struct trace_req *t)
 	 * count in maxSessions. */
 	if (t->route.dry_run) {
 		t->dry_msg = dry_run_message(explained);
-	} else if (t->tb.detach) {
-		/* the detached traces running are the runners' to count
-		 * (trace-detached.c), then trace_step_admit */
+	} else {
+		/* the traces running, attached or detached, are the runners'
+		 * to count across gateway replicas (trace-detached.c), then
+		 * trace_step_admit */
 		trace_detached_count(t);
 		return;
 	}
@@ -1329,10 +1323,11 @@ static void leg_end(struct leg *l, json_t *rec)
 				? strdup(json_string_value(json_object_get(rec, "reason")))
 				: strdup("error");
 	/* the runner's "stop" is the graceful stop its client asked for
-	 * (trace-stop.c), not the gateway's or an operator's */
+	 * (trace-stop.c), or the gateway's own (trace-reauth.c: revoked,
+	 * target-gone), not the gateway's shutdown or an operator's */
 	if (l->t->stop_requested && l->end_reason && !strcmp(l->end_reason, "stop")) {
 		free(l->end_reason);
-		l->end_reason = strdup("client-stop");
+		l->end_reason = strdup(l->t->end_why ? l->t->end_why : "client-stop");
 	}
 	if (json_integer_value(v = json_object_get(rec, "events")) > 0)
 		l->events = (uint64_t)json_integer_value(v);
@@ -1623,6 +1618,14 @@ json_t *trace_session_body(struct trace_req *t, const char *node)
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
 			 "cpuBudget", l->cpu_budget, "maxOutputBytes", (json_int_t)l->max_output_bytes);
+	/* whose trace it is: the runners list their sessions' owners for
+	 * the gateways' maxConcurrentTraces (GET /v1/sessions) */
+	if (body && !t->route.dry_run &&
+	    json_object_set_new(body, "owner", json_pack("{s:s, s:s}", "namespace", t->route.ns,
+							 "user", t->user.username)) < 0) {
+		json_decref(body);
+		return NULL;
+	}
 	/* the decision's tracepoint field rules: the runner re-checks them
 	 * against the node's real formats (policy/tpfields.h) */
 	if (body && t->decision.tracepoint_fields &&
@@ -1733,8 +1736,14 @@ static void trace_start_stream(struct trace_req *t)
 				 tg_strerror(r));
 		}
 	}
-	if (t->legs_done == t->nlegs)
+	if (t->legs_done == t->nlegs) {
 		trace_finish(t, NULL);
+		return;
+	}
+	if (!t->route.dry_run && trace_reauth_start(t) < 0) {
+		log_error("trace %s: re-authorization cannot be scheduled: the trace ends", t->trace_id);
+		trace_finish(t, "error");
+	}
 }
 
 /* Resume runner transfers held for a slow client. */
@@ -1984,6 +1993,8 @@ void trace_finish(struct trace_req *t, const char *why)
 		json_object_set_new(end, "exitCode", json_integer(exit_code));
 	if (end)
 		trace_end_failures(t, end);
+	if (end && t->end_message && !json_object_get(end, "message"))
+		json_object_set_new(end, "message", json_string(t->end_message));
 	if (end)
 		(void)trace_emit(t, end);
 	if (t->conn) {

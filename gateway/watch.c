@@ -221,3 +221,20 @@ const struct kube_informer *gw_watch_informer(const struct gw_watch *w)
 {
 	return w ? w->inf : NULL;
 }
+
+int gw_kube_fetch(struct gateway *gw, const struct kube_request *kreq, httpc_body_fn done, void *ud,
+		  struct httpc_xfer **ret)
+{
+	CURL *e = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	r = kube_client_setup_easy(gw->kube, e, kreq, &hdrs);
+	if (r < 0) {
+		curl_easy_cleanup(e);
+		return r;
+	}
+	return httpc_fetch(gw->httpc, e, hdrs, KUBE_MAX_RESPONSE, done, ud, ret);
+}

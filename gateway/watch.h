@@ -7,7 +7,9 @@
 #ifndef TG_GATEWAY_WATCH_H
 #define TG_GATEWAY_WATCH_H
 
+#include "gateway/httpc.h"
 #include "rbac/informer.h"
+#include "rbac/kube.h"
 
 struct gateway;
 struct gw_watch;
@@ -20,5 +22,10 @@ struct gw_watch *gw_watch_stop(struct gw_watch *w);
 const struct kube_informer *gw_watch_informer(const struct gw_watch *w);
 /* fn(ud) after every LIST stored (the cache is synced). */
 void gw_watch_on_synced(struct gw_watch *w, void (*fn)(void *ud), void *ud);
+
+/* One API server call on the loop (the gateway's credentials and CA, at
+ * most KUBE_MAX_RESPONSE): done(ud) gets the answer. */
+int gw_kube_fetch(struct gateway *gw, const struct kube_request *kreq, httpc_body_fn done, void *ud,
+		  struct httpc_xfer **ret);
 
 #endif

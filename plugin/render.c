@@ -207,12 +207,13 @@ static void render_end(struct kt_render *r, json_t *j)
 	/* the program's own exit(N) stands; otherwise the ending's class */
 	if (!strcmp(reason, "error"))
 		r->exit_code = r->error_class ? r->error_class : KT_EXIT_NODE;
-	else if (!strcmp(reason, "runner-lost") || !strcmp(reason, "node-failed"))
+	else if (!strcmp(reason, "runner-lost") || !strcmp(reason, "node-failed") ||
+		 !strcmp(reason, "target-gone"))
 		r->exit_code = KT_EXIT_NODE;
 	else if (!strcmp(reason, "cpu-budget") || !strcmp(reason, "rate-limit") ||
 		 !strcmp(reason, "output-limit"))
 		r->exit_code = KT_EXIT_LIMIT;
-	else if (!strcmp(reason, "policy"))
+	else if (!strcmp(reason, "policy") || !strcmp(reason, "revoked"))
 		r->exit_code = KT_EXIT_REFUSED;
 	else if (!strcmp(reason, "program-error"))
 		r->exit_code = KT_EXIT_PROGRAM;

@@ -105,6 +105,8 @@ struct child {
 	int end_fd;                /* read end of the pipe its end record comes by */
 	int attached_fd;           /* one byte from the child once attached; -1 once read */
 	bool attached;
+	char *ns, *user;           /* whose trace ("owner" or "detached"), or NULL (a dry run) */
+	bool detached;
 	struct child *next;
 };
 
@@ -305,8 +307,11 @@ static void ends_keep(struct serve *sv, struct child *c, int wstatus)
 	ends_expire(sv, e->at_ns);
 }
 
-static void start_session(struct pending *p, struct session_request *req, struct det_meta *det)
+/* The owner is taken (both NULL for a session without one). */
+static void start_session(struct pending *p, struct session_request *req, struct det_meta *det,
+			  char *owner_ns_in, char *owner_user_in)
 {
+	_cleanup_free_ char *owner_ns = owner_ns_in, *owner_user = owner_user_in;
 	struct serve *sv = p->sv;
 	struct child *c;
 	int endp[2];
@@ -409,6 +414,9 @@ static void start_session(struct pending *p, struct session_request *req, struct
 	if (req->duration_s)
 		c->kill_at_ns = c->start_ns + (SERVE_ATTACH_MAX_S + req->duration_s + sv->o.session_grace_s) *
 					      1000000000ull;
+	c->ns = TAKE_PTR(owner_ns);
+	c->user = TAKE_PTR(owner_user);
+	c->detached = det != NULL;
 	c->next = sv->children;
 	sv->children = c;
 	sv->nsessions++;
@@ -465,6 +473,8 @@ static void reap_children(struct serve *sv)
 			close(c->attached_fd);
 		free(c->trace);
 		free(c->pods);
+		free(c->ns);
+		free(c->user);
 		free(c);
 	}
 }
@@ -543,6 +553,7 @@ static void on_request(struct pending *p, const char *body, size_t len)
 	struct session_request req = { 0 };
 	_cleanup_free_ char *err = NULL;
 	struct det_meta *det = NULL;
+	char *owner_ns = NULL, *owner_user = NULL;
 	int r;
 
 	if (sv->nsessions >= sv->o.max_sessions) {
@@ -570,7 +581,14 @@ static void on_request(struct pending *p, const char *body, size_t len)
 		respond_status(p, 400, "\"detached\": a dry run cannot be detached");
 		return;
 	}
-	start_session(p, &req, det);
+	r = det_owner_parse(body, len, &owner_ns, &owner_user, &err);
+	if (r < 0) {
+		det_meta_free(det);
+		session_request_release(&req);
+		respond_status(p, r == -ENOMEM ? 500 : 400, err ? err : tg_strerror(r));
+		return;
+	}
+	start_session(p, &req, det, owner_ns, owner_user);
 	session_request_release(&req);
 }
 
@@ -712,6 +730,36 @@ static void respond_probes(struct pending *p, const struct head *hd)
 	respond_raw(p, resp);
 }
 
+/* GET /v1/sessions: the sessions running here and whose they are (the
+ * gateways count them for maxConcurrentTraces across replicas); sessions
+ * without an owner (dry runs) are left out. */
+static void respond_sessions(struct pending *p)
+{
+	_cleanup_(json_decrefp) json_t *items = json_array(), *all = NULL;
+	_cleanup_free_ char *text = NULL, *resp = NULL;
+
+	for (const struct child *c = p->sv->children; items && c; c = c->next) {
+		if (!c->ns || !c->user)
+			continue;
+		if (json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:b}", "trace", c->trace,
+							   "namespace", c->ns, "user", c->user,
+							   "state", "Running", "detached",
+							   c->detached)) < 0) {
+			respond_status(p, 500, "runner: out of memory");
+			return;
+		}
+	}
+	all = items ? json_pack("{s:s, s:O}", "node", p->sv->o.node, "items", items) : NULL;
+	text = all ? json_dumps(all, JSON_COMPACT) : NULL;
+	if (!text || asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+				     "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+				     "Connection: close\r\n\r\n%s\n", strlen(text) + 1, text) < 0) {
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	respond_raw(p, resp);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct pending *p = arg;
@@ -774,12 +822,16 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			respond_end(p, &hd);
 			return;
 		}
+		if (!strcmp(hd.target, "/v1/sessions") && !strcmp(hd.method, "GET")) {
+			respond_sessions(p);
+			return;
+		}
 		if (strcmp(hd.target, "/v1/sessions") != 0) {
-			respond_status(p, 404, "no such path (POST /v1/sessions, GET /v1/sessions/ID/end, /v1/detached, GET /v1/probes, GET /healthz)");
+			respond_status(p, 404, "no such path (POST or GET /v1/sessions, GET /v1/sessions/ID/end, /v1/detached, GET /v1/probes, GET /healthz)");
 			return;
 		}
 		if (strcmp(hd.method, "POST") != 0) {
-			respond_status(p, 405, "/v1/sessions: POST only");
+			respond_status(p, 405, "/v1/sessions: POST or GET");
 			return;
 		}
 		if (hd.chunked) {

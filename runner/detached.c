@@ -105,16 +105,45 @@ static bool printable(const char *s)
 	return true;
 }
 
-static int meta_str(json_t *o, const char *key, size_t max, char **ret, char **ret_err)
+static int member_str(json_t *o, const char *member, const char *key, size_t max, char **ret,
+		      char **ret_err)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
 	    strlen(json_string_value(v)) != json_string_length(v) || !printable(json_string_value(v)))
-		return tg_fail(ret_err, -EINVAL, "\"detached.%s\": not a string of 1 to %zu printable characters",
-			       key, max);
+		return tg_fail(ret_err, -EINVAL, "\"%s.%s\": not a string of 1 to %zu printable characters",
+			       member, key, max);
 	*ret = strdup(json_string_value(v));
 	return *ret ? 0 : -ENOMEM;
+}
+
+static int meta_str(json_t *o, const char *key, size_t max, char **ret, char **ret_err)
+{
+	return member_str(o, "detached", key, max, ret, ret_err);
+}
+
+int det_owner_parse(const char *body, size_t len, char **ret_ns, char **ret_user, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *root = json_loadb(body, len, 0, NULL);
+	const char *member = json_object_get(root, "owner") ? "owner" : "detached";
+	json_t *o = json_object_get(root, member);
+	int r;
+
+	*ret_ns = *ret_user = NULL;
+	if (!json_is_object(root))
+		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return tg_fail(ret_err, -EINVAL, "\"%s\": not an object", member);
+	if ((r = member_str(o, member, "namespace", 63, ret_ns, ret_err)) < 0 ||
+	    (r = member_str(o, member, "user", DET_MAX_NAME, ret_user, ret_err)) < 0) {
+		free(*ret_ns);
+		*ret_ns = NULL;
+		return r;
+	}
+	return 1;
 }
 
 int det_meta_parse(const char *body, size_t len, struct det_meta **ret, char **ret_err)

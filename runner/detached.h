@@ -38,6 +38,12 @@ struct det_meta;
 #define DET_FOLLOW_BACKLOG (8u << 20)    /* a follower this far behind is dropped */
 #define DET_MAX_FOLLOWERS 64             /* log followers of one session (429 beyond) */
 #define DET_MAX_NAME 256                 /* user and group names */
+/* The "owner" member of a session body ({namespace, user}: whose trace
+ * this session is, for GET /v1/sessions and the gateways' concurrency
+ * limits; a detached session's from its "detached" member): 1 and both,
+ * 0 when there is none, < 0 with *ret_err naming
+ * the field. */
+int det_owner_parse(const char *body, size_t len, char **ret_ns, char **ret_user, char **ret_err);
 #define DET_MAX_GROUPS 64
 #define DET_MAX_TARGET 300
 

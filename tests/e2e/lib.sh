@@ -411,6 +411,8 @@ runner_start() {
 
 # TG_GATEWAY_RUNNERS: the configuration's runner keys instead of the
 # static map of node-1 (e.g. "runnerDiscovery":{...}).
+# TG_GATEWAY_EXTRA: more configuration keys, each followed by a comma
+# (e.g. '"cache":{"allowedSeconds":2},').
 gateway_start() {
 	local runners="\"runners\":{\"node-1\":{\"url\":\"${TG_RUNNER_URL:-}\"}}"
 	[ -n "${TG_GATEWAY_RUNNERS:-}" ] && runners=$TG_GATEWAY_RUNNERS
@@ -428,6 +430,7 @@ gateway_start() {
  "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
  "audit":{"path":"$TG_AUDIT"},
  $rh
+ ${TG_GATEWAY_EXTRA:-}
  "policies":"${TG_POLICIES:-$TG_TOP/policy/presets}"}
 EOF
 	tracegate serve --config "$TG_WORK/gateway.json" 2>>"$TG_WORK/gateway.log" &

@@ -149,8 +149,12 @@ check "a program that does not parse: 400 before any stream" py "$TG_WORK/parse.
 head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' ' ' >"$TG_WORK/huge.json"
 session "$TG_WORK/huge.json" "$TG_WORK/huge.out"
 check "a body over 1 MiB: 413" grep -q '^HTTP/1.1 413' "$TG_WORK/huge.out.h"
-timeout 5 curl -s "${GW[@]}" -D "$TG_WORK/get.h" -o /dev/null "$URL/v1/sessions"
-check "GET /v1/sessions: 405" grep -q '^HTTP/1.1 405' "$TG_WORK/get.h"
+timeout 5 curl -s "${GW[@]}" -D "$TG_WORK/get.h" -o "$TG_WORK/get.json" "$URL/v1/sessions"
+got=$(json_get '(d["node"], d["items"])' <"$TG_WORK/get.json" 2>/dev/null)
+check "GET /v1/sessions: 200, the sessions running and whose ($got)" \
+	bash -c "grep -q '^HTTP/1.1 200' '$TG_WORK/get.h' && [ \"$got\" = \"('node-1', [])\" ]"
+timeout 5 curl -s "${GW[@]}" -X PUT -D "$TG_WORK/put.h" -o /dev/null "$URL/v1/sessions"
+check "PUT /v1/sessions: 405" grep -q '^HTTP/1.1 405' "$TG_WORK/put.h"
 timeout 5 curl -s "${GW[@]}" -D "$TG_WORK/nf.h" -o /dev/null "$URL/nope"
 check "unknown path: 404" grep -q '^HTTP/1.1 404' "$TG_WORK/nf.h"
 

@@ -61,6 +61,14 @@ struct ks_rbac;
 int ks_rbac_new(json_t *docs, struct ks_rbac **ret, char **ret_err);
 struct ks_rbac *ks_rbac_free(struct ks_rbac *r);
 size_t ks_rbac_count(const struct ks_rbac *r);
+/* The kind of an RBAC resource ("rolebindings": "RoleBinding"), or NULL. */
+const char *ks_rbac_kind_of(const char *resource);
+enum ks_rbac_op { KS_RBAC_GET, KS_RBAC_CREATE, KS_RBAC_DELETE };
+/* GET, POST (body checked as at load) or DELETE of one RBAC object at run
+ * time (ns NULL for cluster kinds); the HTTP code, *ret the object or a
+ * Status.  Every later authorization sees the change. */
+int ks_rbac_write(struct ks_rbac *r, enum ks_rbac_op op, const char *resource, const char *ns,
+		  const char *name, json_t *body, json_t **ret);
 /* true when allowed; *ret_reason names the binding (kube's wording) and
  * *ret_evalerr collects roles that bindings name but do not exist. */
 bool ks_rbac_authorize(const struct ks_rbac *r, const struct ks_identity *id,

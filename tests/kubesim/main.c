@@ -455,6 +455,25 @@ static void serve_write(struct ks_server *s, struct ks_req *r, const struct ks_k
 	reply_json(s, r, code, out);
 }
 
+/* RBAC objects at run time (rbac.c): GET one, POST, DELETE */
+static void serve_rbac(struct ks_server *s, struct ks_req *r)
+{
+	const struct ks_attrs *a = &r->attrs;
+	_cleanup_(json_decrefp) json_t *out = NULL;
+	int code;
+
+	if (r->cmd == EVHTTP_REQ_GET && a->name)
+		code = ks_rbac_write(s->rbac, KS_RBAC_GET, a->resource, a->namespace, a->name, NULL, &out);
+	else if (r->cmd == EVHTTP_REQ_POST && !a->name)
+		code = ks_rbac_write(s->rbac, KS_RBAC_CREATE, a->resource, a->namespace, NULL, r->body, &out);
+	else if (r->cmd == EVHTTP_REQ_DELETE && a->name)
+		code = ks_rbac_write(s->rbac, KS_RBAC_DELETE, a->resource, a->namespace, a->name, NULL, &out);
+	else
+		code = 405, out = ks_status(405, "MethodNotAllowed", NULL,
+					    "the server does not allow this method on the requested resource");
+	reply_json(s, r, code, out);
+}
+
 /* ?watch=true: watch.c streams; only a refusal is answered here. */
 static void serve_watch(struct ks_server *s, struct ks_req *r, const struct ks_kind *k)
 {
@@ -836,6 +855,11 @@ static void dispatch(struct ks_server *s, struct ks_req *r)
 			reply_status(s, r, 405, NULL, "the server does not allow this method on the requested resource");
 		else
 			serve_accessreview(s, r, kind);
+		return;
+	}
+	if (!strcmp(g, "rbac.authorization.k8s.io") && !strcmp(r->version, "v1") &&
+	    ks_rbac_kind_of(a->resource) && !a->subresource) {
+		serve_rbac(s, r);
 		return;
 	}
 	for (size_t i = 0; i < ks_nkinds; i++) {

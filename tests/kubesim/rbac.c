@@ -175,6 +175,49 @@ static int check_binding(json_t *o, bool cluster, const char *what, char **ret_e
 	return 0;
 }
 
+/* Where a document of kind goes; NULL for kinds RBAC does not hold. */
+static json_t *rbac_dest(struct ks_rbac *r, const char *kind, bool *namespaced, bool *cluster)
+{
+	*namespaced = !strcmp(kind, "Role") || !strcmp(kind, "RoleBinding");
+	*cluster = !*namespaced;
+	if (!strcmp(kind, "Role"))
+		return r->roles;
+	if (!strcmp(kind, "ClusterRole"))
+		return r->clusterroles;
+	if (!strcmp(kind, "RoleBinding"))
+		return r->rolebindings;
+	if (!strcmp(kind, "ClusterRoleBinding"))
+		return r->clusterrolebindings;
+	return NULL;
+}
+
+/* The API server's validation of one RBAC document of kind. */
+static int rbac_check(json_t *d, const char *kind, bool namespaced, bool cluster, char **ret_err)
+{
+	json_t *meta = json_object_get(d, "metadata");
+	_cleanup_free_ char *what = NULL;
+
+	if (asprintf(&what, "%s \"%s\"", kind, str(meta, "name")) < 0) {
+		set_err(ret_err, "out of memory");
+		return -ENOMEM;
+	}
+	if (strcmp(str(d, "apiVersion"), RBAC_API) != 0) {
+		set_err(ret_err, "%s: apiVersion must be \"%s\"", what, RBAC_API);
+		return -EINVAL;
+	}
+	if (!json_is_object(meta) || !*str(meta, "name")) {
+		set_err(ret_err, "%s: metadata.name is missing", what);
+		return -EINVAL;
+	}
+	if (namespaced != !!*str(meta, "namespace")) {
+		set_err(ret_err, "%s: %s", what,
+			namespaced ? "metadata.namespace is missing" : "is cluster-scoped: no metadata.namespace");
+		return -EINVAL;
+	}
+	return strstr(kind, "Binding") ? check_binding(d, cluster, what, ret_err)
+				       : check_rules(d, what, ret_err);
+}
+
 int ks_rbac_new(json_t *docs, struct ks_rbac **ret, char **ret_err)
 {
 	struct ks_rbac *r = calloc(1, sizeof(*r));
@@ -191,38 +234,12 @@ int ks_rbac_new(json_t *docs, struct ks_rbac **ret, char **ret_err)
 		goto oom;
 	json_array_foreach(docs, i, d) {
 		const char *kind = str(d, "kind");
-		json_t *meta = json_object_get(d, "metadata");
-		_cleanup_free_ char *what = NULL;
 		bool namespaced, cluster;
-		json_t *dest;
+		json_t *dest = rbac_dest(r, kind, &namespaced, &cluster);
 
-		if (!strcmp(kind, "Role"))
-			dest = r->roles, namespaced = true, cluster = false;
-		else if (!strcmp(kind, "ClusterRole"))
-			dest = r->clusterroles, namespaced = false, cluster = true;
-		else if (!strcmp(kind, "RoleBinding"))
-			dest = r->rolebindings, namespaced = true, cluster = false;
-		else if (!strcmp(kind, "ClusterRoleBinding"))
-			dest = r->clusterrolebindings, namespaced = false, cluster = true;
-		else
+		if (!dest)
 			continue;
-		if (asprintf(&what, "%s \"%s\"", kind, str(meta, "name")) < 0)
-			goto oom;
-		if (strcmp(str(d, "apiVersion"), RBAC_API) != 0) {
-			set_err(ret_err, "%s: apiVersion must be \"%s\"", what, RBAC_API);
-			goto fail;
-		}
-		if (!json_is_object(meta) || !*str(meta, "name")) {
-			set_err(ret_err, "%s: metadata.name is missing", what);
-			goto fail;
-		}
-		if (namespaced != !!*str(meta, "namespace")) {
-			set_err(ret_err, "%s: %s", what,
-				namespaced ? "metadata.namespace is missing" : "is cluster-scoped: no metadata.namespace");
-			goto fail;
-		}
-		if ((strstr(kind, "Binding") ? check_binding(d, cluster, what, ret_err)
-					     : check_rules(d, what, ret_err)) < 0)
+		if (rbac_check(d, kind, namespaced, cluster, ret_err) < 0)
 			goto fail;
 		if (json_array_append(dest, d) < 0)
 			goto oom;
@@ -234,6 +251,89 @@ oom:
 fail:
 	ks_rbac_free(r);
 	return -EINVAL;
+}
+
+/* ---- writes at run time --------------------------------------------------- */
+
+static json_t *find(json_t *arr, const char *ns, const char *name);
+
+static const char *const rbac_kinds[][2] = {
+	{ "roles", "Role" },
+	{ "clusterroles", "ClusterRole" },
+	{ "rolebindings", "RoleBinding" },
+	{ "clusterrolebindings", "ClusterRoleBinding" },
+};
+
+const char *ks_rbac_kind_of(const char *resource)
+{
+	for (size_t i = 0; i < sizeof(rbac_kinds) / sizeof(rbac_kinds[0]); i++)
+		if (!strcmp(resource, rbac_kinds[i][0]))
+			return rbac_kinds[i][1];
+	return NULL;
+}
+
+static json_t *rbac_details(const char *resource, const char *name)
+{
+	return json_pack("{s:s, s:s, s:s}", "name", name ? name : "", "group", RBAC_GROUP, "kind",
+			 resource);
+}
+
+int ks_rbac_write(struct ks_rbac *r, enum ks_rbac_op op, const char *resource, const char *ns,
+		  const char *name, json_t *body, json_t **ret)
+{
+	const char *kind = ks_rbac_kind_of(resource);
+	_cleanup_free_ char *err = NULL;
+	bool namespaced, cluster;
+	json_t *dest, *o, *m;
+	size_t i;
+
+	dest = kind ? rbac_dest(r, kind, &namespaced, &cluster) : NULL;
+	if (!dest || namespaced != (ns && *ns)) {
+		*ret = ks_status(404, "NotFound", NULL, "the server could not find the requested resource");
+		return 404;
+	}
+	if (op == KS_RBAC_CREATE) {
+		if (!json_is_object(body) || strcmp(str(body, "kind"), kind) != 0) {
+			*ret = ks_status(400, "BadRequest", NULL, "the body must be a %s of %s", kind, RBAC_API);
+			return 400;
+		}
+		m = json_object_get(body, "metadata");
+		if (namespaced && json_is_object(m) && !*str(m, "namespace"))
+			json_object_set_new(m, "namespace", json_string(ns));
+		if (namespaced && json_is_object(m) && strcmp(str(m, "namespace"), ns) != 0) {
+			*ret = ks_status(400, "BadRequest", NULL,
+					 "the namespace of the provided object does not match the namespace sent on the request");
+			return 400;
+		}
+		if (rbac_check(body, kind, namespaced, cluster, &err) < 0) {
+			*ret = ks_status(422, "Invalid", rbac_details(resource, str(m, "name")), "%s",
+					 err ? err : "invalid");
+			return 422;
+		}
+		if (find(dest, namespaced ? ns : NULL, str(m, "name"))) {
+			*ret = ks_status(409, "AlreadyExists", rbac_details(resource, str(m, "name")),
+					 "%s.%s \"%s\" already exists", resource, RBAC_GROUP, str(m, "name"));
+			return 409;
+		}
+		if (json_array_append(dest, body) < 0) {
+			*ret = ks_status(500, "InternalError", NULL, "out of memory");
+			return 500;
+		}
+		*ret = json_incref(body);
+		return 201;
+	}
+	json_array_foreach(dest, i, o) {
+		m = json_object_get(o, "metadata");
+		if (strcmp(str(m, "name"), name) != 0 || (namespaced && strcmp(str(m, "namespace"), ns) != 0))
+			continue;
+		*ret = json_incref(o);
+		if (op == KS_RBAC_DELETE)
+			json_array_remove(dest, i);
+		return 200;
+	}
+	*ret = ks_status(404, "NotFound", rbac_details(resource, name), "%s.%s \"%s\" not found",
+			 resource, RBAC_GROUP, name);
+	return 404;
 }
 
 /* ---- matching ------------------------------------------------------------ */
