@@ -605,6 +605,7 @@ out:
 	s.gw.audit = audit_log_close(s.gw.audit);
 	s.gw.refusals = gw_refusals_free(s.gw.refusals);
 	s.gw.kube = kube_client_free(s.gw.kube);
+	json_decref(s.gw.sessions_snap);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);
 	return ret;

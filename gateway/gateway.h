@@ -7,6 +7,8 @@
 #define TG_GATEWAY_GATEWAY_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
 #include "gateway/config.h"
 #include "gateway/http.h"
 #include "gateway/route.h"
@@ -47,6 +49,8 @@ struct gateway {
 	struct event *audit_synced;   /* the audit log's group commit: a sync returned */
 	struct httpc_gate **runner_gates;  /* per cfg->runners[i]: its connections' handshakes */
 	struct httpc_mtls *runner_tls;     /* the gateway's identity to runners (runnerTLS) */
+	json_t *sessions_snap;        /* the runners' sessions, last asked (trace-detached.c) */
+	uint64_t sessions_snap_ns;    /* when, monotonic */
 	bool stopping;
 };
 

@@ -388,8 +388,24 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 
 /* ---- create --------------------------------------------------------------------- */
 
+static void count_from(struct trace_req *t, json_t *items);
+
+/* The runners' sessions are asked at most once a second per gateway
+ * (COUNT_SNAPSHOT_NS): a start within that reuses the last answers, plus
+ * this gateway's own admitted traces, instead of asking every runner of
+ * the cluster again.  Another replica's start within that second may be
+ * missed, as one at the same instant always may (the count is not a
+ * lock: contracts.md). */
+#define COUNT_SNAPSHOT_NS 1000000000ull
+
 void trace_detached_count(struct trace_req *t)
 {
+	struct gateway *gw = t->gw;
+
+	if (gw->sessions_snap && now_mono_ns() - gw->sessions_snap_ns < COUNT_SNAPSHOT_NS) {
+		count_from(t, gw->sessions_snap);
+		return;
+	}
 	if (op_new(t, DET_COUNT) < 0 || calls_to_all(t) < 0) {
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
@@ -406,33 +422,59 @@ void trace_detached_count(struct trace_req *t)
 static void count_done(struct trace_req *t)
 {
 	struct det_op *op = t->det;
-	_cleanup_(json_decrefp) json_t *user = json_object(), *ns = json_object();
+	json_t *items = json_array();
 
-	for (size_t i = 0; i < op->ncalls; i++) {
+	for (size_t i = 0; items && i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
 		_cleanup_(json_decrefp) json_t *j = NULL;
-		json_t *s;
-		size_t k;
 
 		j = c->result == 0 && c->status == 200 ? json_loadb(c->body ? c->body : "", c->len, 0, NULL) : NULL;
 		if (!json_is_object(j)) {
 			_cleanup_free_ char *txt = call_text(c);
 
-			log_warn("trace %s: detached traces of node \"%s\" not counted: %s", t->trace_id,
+			log_warn("trace %s: traces of node \"%s\" not counted: %s", t->trace_id,
 				 c->runner->node, txt ? txt : "failed");
 			continue;
 		}
-		json_array_foreach(json_object_get(j, "items"), k, s) {
-			const char *id = json_string_value(json_object_get(s, "trace"));
-			const char *n = json_string_value(json_object_get(s, "namespace"));
-
-			if (!id || !state_live(json_string_value(json_object_get(s, "state"))))
-				continue;
-			if (owned_by(s, t))
-				json_object_set_new(user, id, json_true());
-			if (n && !strcmp(n, t->route.ns))
-				json_object_set_new(ns, id, json_true());
+		if (json_is_array(json_object_get(j, "items")) &&
+		    json_array_extend(items, json_object_get(j, "items")) < 0) {
+			json_decref(items);
+			items = NULL;
 		}
+	}
+	calls_release(op);
+	if (!items) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	json_decref(t->gw->sessions_snap);
+	t->gw->sessions_snap = items;
+	t->gw->sessions_snap_ns = now_mono_ns();
+	count_from(t, items);
+}
+
+/* Counts from items (the runners' sessions) and this gateway's admitted
+ * traces, then admits or refuses. */
+static void count_from(struct trace_req *t, json_t *items)
+{
+	_cleanup_(json_decrefp) json_t *user = json_object(), *ns = json_object();
+	json_t *s;
+	size_t k;
+
+	if (!user || !ns) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	json_array_foreach(items, k, s) {
+		const char *id = json_string_value(json_object_get(s, "trace"));
+		const char *n = json_string_value(json_object_get(s, "namespace"));
+
+		if (!id || !state_live(json_string_value(json_object_get(s, "state"))))
+			continue;
+		if (owned_by(s, t))
+			json_object_set_new(user, id, json_true());
+		if (n && !strcmp(n, t->route.ns))
+			json_object_set_new(ns, id, json_true());
 	}
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
 		if (o == t || !o->session_counted || o->route.dry_run)
@@ -444,7 +486,6 @@ static void count_done(struct trace_req *t)
 	}
 	t->det_user_running = json_object_size(user);
 	t->det_ns_running = json_object_size(ns);
-	calls_release(op);
 	trace_step_admit(t);
 }
 

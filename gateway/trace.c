@@ -96,6 +96,9 @@ void trace_free(struct trace_req *t)
 	gw->nreqs--;
 	if (t->session_counted) {
 		gw->nsessions--;
+		/* a trace of ours ended: the runners' sessions asked before
+		 * may still hold it (trace-detached.c's count asks again) */
+		gw->sessions_snap_ns = 0;
 		audit_log_set_reserve(gw->audit, (uint64_t)gw->nsessions * AUDIT_COMPLETE_RESERVE);
 	}
 	if (t->kx)
