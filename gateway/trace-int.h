@@ -133,7 +133,7 @@ struct trace_req {
 	size_t nnodes;
 	struct kube_workload wl;       /* a workload target, once read */
 	bool have_wl;
-	char **rs_uids;                /* a Deployment's ReplicaSets */
+	char **rs_uids;                /* the pods' owners: the workload, or its ReplicaSets (Jobs) */
 	struct tg_decision decision;
 	bool have_decision;
 	char *policy;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Workload targets (deployment/NAME, replicaset/NAME) as steps of the
- * trace request flow: the SubjectAccessReviews a workload needs (get on
- * the workload itself, get pods in the namespace), the workload, its
- * ReplicaSets, their Running pods (rbac/workload.h), and then, for every
+ * Workload targets (deployment/NAME, replicaset/NAME, statefulset/NAME,
+ * daemonset/NAME, job/NAME, cronjob/NAME) as steps of the trace request
+ * flow: the SubjectAccessReviews a workload needs (get on the workload
+ * itself, get pods in the namespace), the workload, what it owns (a
+ * Deployment's ReplicaSets, a CronJob's Jobs), the Running pods
+ * (rbac/workload.h), and then, for every
  * target, the nodes: each must have a runner before any session starts.
  */
 #include <errno.h>
@@ -22,7 +24,8 @@
 
 void trace_step_sar_workload(struct trace_req *t)
 {
-	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "apps",
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get",
+					 .group = kube_workload_group(t->tb.kind),
 					 .version = "v1",
 					 .resource = kube_workload_resource(t->tb.kind),
 					 .name = t->tb.name };
@@ -58,9 +61,11 @@ void trace_step_workload(struct trace_req *t)
 
 static void step_list(struct trace_req *t, enum trace_step step)
 {
-	const char *what = step == STEP_RS_LIST ? "replicaset list" : "pod list";
+	char what[32];
 	int r;
 
+	snprintf(what, sizeof(what), "%s list",
+		 step == STEP_RS_LIST ? kube_workload_kind_name(kube_workload_owns(t->tb.kind)) : "pod");
 	t->step = step;
 	/* The pods from the watch-fed cache when it has some of the
 	 * workload's; none there (a cache behind, or unsynced): the LIST. */
@@ -74,7 +79,7 @@ static void step_list(struct trace_req *t, enum trace_step step)
 			return;
 		}
 	}
-	r = step == STEP_RS_LIST ? kube_replicaset_list_request(&t->wl, &t->kreq)
+	r = step == STEP_RS_LIST ? kube_owned_list_request(&t->wl, &t->kreq)
 				 : kube_pod_list_request(&t->wl, &t->kreq);
 	if (r < 0) {
 		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
@@ -96,10 +101,11 @@ void trace_workload_done(struct trace_req *t, long status, const char *body, siz
 
 	r = kube_workload_parse(t->tb.kind, status, body, len, t->route.ns, t->tb.name, &t->wl, &err);
 	if (r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), "apps",
+		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
 						     t->tb.name),
-			      "%s.apps \"%s\" not found in namespace \"%s\"",
-			      kube_workload_resource(t->tb.kind), t->tb.name, t->route.ns);
+			      "%s.%s \"%s\" not found in namespace \"%s\"",
+			      kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
+			      t->tb.name, t->route.ns);
 		return;
 	}
 	if (r < 0) {
@@ -108,11 +114,11 @@ void trace_workload_done(struct trace_req *t, long status, const char *body, siz
 		return;
 	}
 	t->have_wl = true;
-	if (t->tb.kind == KUBE_WORKLOAD_DEPLOYMENT) {
+	if (kube_workload_owns(t->tb.kind)) {
 		step_list(t, STEP_RS_LIST);
 		return;
 	}
-	/* A ReplicaSet owns its pods itself. */
+	/* A ReplicaSet, StatefulSet, DaemonSet or Job owns its pods itself. */
 	t->rs_uids = calloc(2, sizeof(char *));
 	if (!t->rs_uids || !(t->rs_uids[0] = strdup(t->wl.uid))) {
 		trace_refuse(t, 500, "out of memory", NULL);
@@ -126,10 +132,11 @@ void trace_rs_list_done(struct trace_req *t, long status, const char *body, size
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	r = kube_replicaset_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
+	r = kube_owned_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
 	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
-			      "API server unavailable: replicaset list: %s", err ? err : tg_strerror(r));
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s list: %s",
+			      kube_workload_kind_name(kube_workload_owns(t->tb.kind)),
+			      err ? err : tg_strerror(r));
 		return;
 	}
 	step_list(t, STEP_POD_LIST);
@@ -147,7 +154,7 @@ void trace_pod_list_done(struct trace_req *t, long status, const char *body, siz
 				&t->pods, &n, &err);
 	if (r == -TG_ELIMIT) {
 		_cleanup_free_ char *msg = NULL;
-		json_t *d = status_details(kube_workload_resource(t->tb.kind), "apps", t->tb.name);
+		json_t *d = status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind), t->tb.name);
 
 		if (asprintf(&msg, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than "
 				   "the limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
@@ -165,7 +172,7 @@ void trace_pod_list_done(struct trace_req *t, long status, const char *body, siz
 	}
 	t->npods = n;
 	if (!n) {
-		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), "apps",
+		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
 						     t->tb.name),
 			      "%s \"%s\" in namespace \"%s\" has no running pods", kind, t->tb.name,
 			      t->route.ns);

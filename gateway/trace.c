@@ -970,7 +970,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		[STEP_SAR_WORKLOAD] = "subjectaccessreview",
 		[STEP_SAR_PODS] = "subjectaccessreview",
 		[STEP_WORKLOAD] = "workload get",
-		[STEP_RS_LIST] = "replicaset list",
+		[STEP_RS_LIST] = "replicaset or job list",
 		[STEP_POD_LIST] = "pod list",
 		[STEP_SAR_DETACHED] = "subjectaccessreview",
 	};

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Workload kinds beyond Deployment and ReplicaSet: statefulset (sts),
+# daemonset (ds), job and cronjob (cj, through its Jobs' pods), each
+# resolved to its Running pods by ownerReferences.  The objects are made in
+# kubesim as its admin (kubesim gives each its uid), their pods reported
+# Running as a kubelet would, each pod's cgroup made under its node's root
+# with a process opening $TG_WORK/marker-POD.
+source "$(dirname "$0")/lib.sh"
+need_bpf "workload kinds" || exit 0
+
+# api METHOD PATH [BODY]: kubesim as its admin (system:masters)
+api() {
+	local body=()
+	[ -n "${3:-}" ] && body=(-H 'Content-Type: application/json' --data-binary "$3")
+	curl -s --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token admin)" \
+		-X "$1" "${body[@]}" "$TG_API$2"
+}
+
+# make_obj GROUP_VERSION KIND RESOURCE NAME SPEC_JSON [OWNER_APIVERSION OWNER_KIND OWNER_NAME OWNER_UID]:
+# creates the object in team-a, prints its uid
+make_obj() {
+	local refs= prefix=/apis/$1
+	[ "$1" = v1 ] && prefix=/api/v1
+	[ -n "${6:-}" ] && refs=",\"ownerReferences\":[{\"apiVersion\":\"$6\",\"kind\":\"$7\",\"name\":\"$8\",\"uid\":\"$9\",\"controller\":true}]"
+	api POST "$prefix/namespaces/team-a/$3" "{\"apiVersion\":\"$1\",\"kind\":\"$2\",\"metadata\":{\"name\":\"$4\",\"namespace\":\"team-a\",\"labels\":{\"app\":\"$4\"}$refs},\"spec\":$5}" |
+		json_get 'd["metadata"]["uid"]'
+}
+
+# workload_pod NAME NODE LAYOUT OWNER_APIVERSION OWNER_KIND OWNER_NAME OWNER_UID [LABELS_JSON]:
+# a pod of the owner, Running on NODE, its cgroup and marker opener made
+workload_pod() {
+	local labels=${8:-"{\"app\":\"$6\"}"} ctr
+	api POST /api/v1/namespaces/team-a/pods "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\",
+		\"labels\":$labels,\"ownerReferences\":[{\"apiVersion\":\"$4\",\"kind\":\"$5\",\"name\":\"$6\",
+		\"uid\":\"$7\",\"controller\":true}]},\"spec\":{\"nodeName\":\"$2\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}" >/dev/null &&
+	api PUT "/api/v1/namespaces/team-a/pods/$1/status" "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",
+		\"metadata\":{\"name\":\"$1\"},\"status\":{\"phase\":\"Running\",\"qosClass\":\"BestEffort\"}}" |
+		grep -q '"phase":"Running"' || return 1
+	: >"$TG_WORK/marker-$1"
+	ctr=$(TG_CGROOT=$TG_CGROOT/$2 pod_make "$1" "$(pod_uid team-a "$1")" BestEffort "$3") || return 1
+	pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-$1")" >/dev/null
+}
+
+objects_make() {
+	local sts ds job cj cjob
+	sts=$(make_obj apps/v1 StatefulSet statefulsets db '{"selector":{"matchLabels":{"app":"db"}},"serviceName":"db"}') &&
+	workload_pod db-0 node-1 systemd apps/v1 StatefulSet db "$sts" &&
+	workload_pod db-1 node-2 cgroupfs apps/v1 StatefulSet db "$sts" &&
+	# labels of db's, owned by a ReplicaSet that has db's uid: not db's
+	workload_pod db-imposter node-1 cgroupfs apps/v1 ReplicaSet db "$sts" '{"app":"db"}' &&
+	ds=$(make_obj apps/v1 DaemonSet daemonsets agent '{"selector":{"matchLabels":{"app":"agent"}}}') &&
+	workload_pod agent-n1 node-1 cgroupfs apps/v1 DaemonSet agent "$ds" &&
+	workload_pod agent-n2 node-2 systemd apps/v1 DaemonSet agent "$ds" &&
+	job=$(make_obj batch/v1 Job jobs migrate '{"selector":{"matchLabels":{"app":"migrate"}}}') &&
+	workload_pod migrate-x7k2p node-2 cgroupfs batch/v1 Job migrate "$job" &&
+	cj=$(make_obj batch/v1 CronJob cronjobs nightly '{"schedule":"0 3 * * *","jobTemplate":{}}') &&
+	cjob=$(make_obj batch/v1 Job jobs nightly-29180 '{"selector":{"matchLabels":{"app":"nightly-29180"}}}' \
+		batch/v1 CronJob nightly "$cj") &&
+	workload_pod nightly-29180-q8v4z node-1 systemd batch/v1 Job nightly-29180 "$cjob" &&
+	[ -n "$sts" ] && [ -n "$ds" ] && [ -n "$job" ] && [ -n "$cj" ] && [ -n "$cjob" ]
+}
+
+workload_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
+if objects_make; then
+	tap_ok "stack starts; a StatefulSet, a DaemonSet, a Job and a CronJob with a Job, their pods Running"
+else
+	tap_fail "a StatefulSet, a DaemonSet, a Job and a CronJob with a Job, their pods Running" \
+		"$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"
+	exit 0
+fi
+
+PROG='tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { printf("%s\n", str(args->filename)); }'
+out=$TG_WORK/out
+err=$TG_WORK/err
+
+# 1. each kind, with kubectl's spellings, resolves to its own Running pods
+# check_pods TARGET PODS NODES
+check_pods() {
+	kt alice check "$1" -n team-a -e "$PROG" >"$out" 2>"$err"
+	local rc=$?
+	if [ $rc -eq 0 ] && grep -qx "  pods: $2" "$out" && grep -qx "  nodes: $3" "$out"; then
+		tap_ok "check $1: pods $2 on $3"
+	else
+		tap_fail "check $1: pods $2 on $3" "rc=$rc" "$(cat "$out" "$err")"
+	fi
+}
+check_pods statefulset/db "team-a/db-0, team-a/db-1" "node-1, node-2"
+check_pods sts/db "team-a/db-0, team-a/db-1" "node-1, node-2"
+check_pods ds/agent "team-a/agent-n1, team-a/agent-n2" "node-1, node-2"
+check_pods job/migrate "team-a/migrate-x7k2p" "node-2"
+check_pods cj/nightly "team-a/nightly-29180-q8v4z" "node-1"
+check_pods cronjobs/nightly "team-a/nightly-29180-q8v4z" "node-1"
+
+# 2. traces: each pod's marker, labelled with its pod and node, no one else's
+# markers_of TARGET: the (marker, pod, node) triples a 3 s trace of TARGET sees
+markers_of() {
+	kt alice run "$1" -n team-a --duration 3 -o json -e "$PROG" >"$out" 2>"$err"
+	python3 - "$out" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(sorted({(r["text"].split("/marker-")[1].strip(), r["pod"], r["node"]) for r in recs
+              if r["type"] == "output" and "/marker-" in r["text"]}))
+EOF
+}
+got=$(markers_of statefulset/db 2>&1)
+check "run statefulset/db: db-0's and db-1's markers, each of its pod and node, not the imposter's ($got)" \
+	test "$got" = "[('db-0', 'team-a/db-0', 'node-1'), ('db-1', 'team-a/db-1', 'node-2')]"
+got=$(markers_of daemonset/agent 2>&1)
+check "run daemonset/agent: both nodes' agents ($got)" \
+	test "$got" = "[('agent-n1', 'team-a/agent-n1', 'node-1'), ('agent-n2', 'team-a/agent-n2', 'node-2')]"
+got=$(markers_of job/migrate 2>&1)
+check "run job/migrate: its one pod ($got)" \
+	test "$got" = "[('migrate-x7k2p', 'team-a/migrate-x7k2p', 'node-2')]"
+got=$(markers_of cronjob/nightly 2>&1)
+check "run cronjob/nightly: the pod of its Job ($got)" \
+	test "$got" = "[('nightly-29180-q8v4z', 'team-a/nightly-29180-q8v4z', 'node-1')]"
+got=$(audit_py '[r["tracegate"]["pods"] for r in recs if r["stage"] == "ResponseStarted" and r["tracegate"].get("target") == "cronjob/nightly"][-1]' 2>&1)
+check "the audit record of the run on cronjob/nightly lists its pod ($got)" \
+	test "$got" = "['team-a/nightly-29180-q8v4z']"
+
+# 3. authorization: get on the workload itself, in its API group
+# refused_as USER TARGET MESSAGE
+refused_as() {
+	KUBECONFIG=$TG_WORK/kubeconfig-dave kubectl trace run "$2" -n team-a --context "$1" \
+		-e "$PROG" >"$out" 2>"$err"
+	local rc=$?
+	if [ $rc -ne 0 ] && grep -qF "$3" "$err"; then
+		tap_ok "$1 on $2: $3"
+	else
+		tap_fail "$1 on $2: $3" "rc=$rc" "$(cat "$err")"
+	fi
+}
+refused_as dave sts/db 'Error from server (Forbidden): statefulsets.apps "db" is forbidden: User "dave" cannot get resource "statefulsets" in API group "apps" in the namespace "team-a"'
+refused_as dave ds/agent 'User "dave" cannot get resource "daemonsets" in API group "apps"'
+refused_as dave job/migrate 'User "dave" cannot get resource "jobs" in API group "batch"'
+refused_as dave cj/nightly 'Error from server (Forbidden): cronjobs.batch "nightly" is forbidden: User "dave" cannot get resource "cronjobs" in API group "batch" in the namespace "team-a"'
+kt bob run job/migrate -n team-a -e "$PROG" >"$out" 2>"$err"
+check "a user of another namespace is refused (403) on job/migrate" grep -q "Forbidden" "$err"
+kt alice run job/nope -n team-a -e "$PROG" >"$out" 2>"$err"
+check "an unknown job is 404 in its group" grep -q 'Error from server (NotFound): jobs.batch "nope" not found' "$err"
+kt alice run cronjob/nope -n team-a -e "$PROG" >"$out" 2>"$err"
+check "an unknown cronjob is 404 in its group" grep -q 'Error from server (NotFound): cronjobs.batch "nope" not found' "$err"
+kt alice run service/db -n team-a -e "$PROG" >"$out" 2>"$err"
+check "a kind that has no pods of its own is refused by the plugin, naming it" \
+	grep -q 'kind "service" cannot be traced' "$err"
+
+# 4. a CronJob whose Job has no Running pod: 409, nothing started
+make_obj batch/v1 CronJob cronjobs idle '{"schedule":"0 4 * * *","jobTemplate":{}}' >/dev/null
+kt alice run cj/idle -n team-a -e "$PROG" >"$out" 2>"$err"
+check "cronjob/idle has no running pods: refused, saying so" \
+	grep -q 'cronjob "idle" in namespace "team-a" has no running pods' "$err"
+
+check "tracegate audit verify passes on the log" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
