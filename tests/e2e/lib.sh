@@ -544,6 +544,14 @@ kt_bg() {
 	KUBECONFIG=$TG_WORK/kubeconfig exec kubectl trace "$sub" --context "$user" "$@"
 }
 
+# api METHOD PATH [BODY]: kubesim as its admin (system:masters)
+api() {
+	local body=()
+	[ -n "${3:-}" ] && body=(-H 'Content-Type: application/json' --data-binary "$3")
+	curl -s --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token admin)" \
+		-X "$1" "${body[@]}" "$TG_API$2"
+}
+
 # Audit records (one JSON per line) as python dicts: audit_py 'EXPR over recs'
 audit_py() {
 	python3 - "$TG_AUDIT" "$1" <<'EOF'

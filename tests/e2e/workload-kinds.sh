@@ -4,17 +4,10 @@
 # resolved to its Running pods by ownerReferences.  The objects are made in
 # kubesim as its admin (kubesim gives each its uid), their pods reported
 # Running as a kubelet would, each pod's cgroup made under its node's root
-# with a process opening $TG_WORK/marker-POD.
+# with a process opening $TG_WORK/marker-POD.  Then pods that join a
+# running workload trace (a Deployment scaled up) and leave it (deleted).
 source "$(dirname "$0")/lib.sh"
 need_bpf "workload kinds" || exit 0
-
-# api METHOD PATH [BODY]: kubesim as its admin (system:masters)
-api() {
-	local body=()
-	[ -n "${3:-}" ] && body=(-H 'Content-Type: application/json' --data-binary "$3")
-	curl -s --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token admin)" \
-		-X "$1" "${body[@]}" "$TG_API$2"
-}
 
 # make_obj GROUP_VERSION KIND RESOURCE NAME SPEC_JSON [OWNER_APIVERSION OWNER_KIND OWNER_NAME OWNER_UID]:
 # creates the object in team-a, prints its uid
@@ -27,18 +20,19 @@ make_obj() {
 }
 
 # workload_pod NAME NODE LAYOUT OWNER_APIVERSION OWNER_KIND OWNER_NAME OWNER_UID [LABELS_JSON]:
-# a pod of the owner, Running on NODE, its cgroup and marker opener made
+# a pod of the owner on NODE: created (Pending), its cgroup and marker
+# opener made, then reported Running, in the kubelet's order
 workload_pod() {
 	local labels=${8:-"{\"app\":\"$6\"}"} ctr
 	api POST /api/v1/namespaces/team-a/pods "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\",
 		\"labels\":$labels,\"ownerReferences\":[{\"apiVersion\":\"$4\",\"kind\":\"$5\",\"name\":\"$6\",
-		\"uid\":\"$7\",\"controller\":true}]},\"spec\":{\"nodeName\":\"$2\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}" >/dev/null &&
-	api PUT "/api/v1/namespaces/team-a/pods/$1/status" "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",
-		\"metadata\":{\"name\":\"$1\"},\"status\":{\"phase\":\"Running\",\"qosClass\":\"BestEffort\"}}" |
-		grep -q '"phase":"Running"' || return 1
+		\"uid\":\"$7\",\"controller\":true}]},\"spec\":{\"nodeName\":\"$2\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}" >/dev/null || return 1
 	: >"$TG_WORK/marker-$1"
 	ctr=$(TG_CGROOT=$TG_CGROOT/$2 pod_make "$1" "$(pod_uid team-a "$1")" BestEffort "$3") || return 1
 	pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-$1")" >/dev/null
+	api PUT "/api/v1/namespaces/team-a/pods/$1/status" "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",
+		\"metadata\":{\"name\":\"$1\"},\"status\":{\"phase\":\"Running\",\"qosClass\":\"BestEffort\"}}" |
+		grep -q '"phase":"Running"'
 }
 
 objects_make() {
@@ -149,5 +143,52 @@ make_obj batch/v1 CronJob cronjobs idle '{"schedule":"0 4 * * *","jobTemplate":{
 kt alice run cj/idle -n team-a -e "$PROG" >"$out" 2>"$err"
 check "cronjob/idle has no running pods: refused, saying so" \
 	grep -q 'cronjob "idle" in namespace "team-a" has no running pods' "$err"
+
+# 5. deployment/web scaled up while traced: the new pod joins (a session
+#    of its own on its node), its output comes labelled; deleted, it leaves
+RS_UID=5e7a0000-0000-4000-8000-0000000000a1   # ReplicaSet web-7c9f8b6d5 (fixtures)
+kt_bg alice run deployment/web -n team-a --duration 25 -o json -e "$PROG" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 60 grep -q 'marker-web-a2' "$out" && wait_for 10 grep -q 'marker-web-a\\n' "$out"; then
+	tap_ok "deployment/web streams both pods' markers"
+else
+	tap_fail "deployment/web streams both pods' markers" "$(tail -3 "$out")" "$(cat "$err")"
+fi
+# the ReplicaSet's new pod, as its controller makes it; Running, as the kubelet says
+workload_pod web-a4 node-1 systemd apps/v1 ReplicaSet web-7c9f8b6d5 "$RS_UID" \
+	'{"app":"web","pod-template-hash":"7c9f8b6d5"}' || tap_fail "pod web-a4 made" "$(tail -3 "$err")"
+if wait_for 30 grep -q '"phase":"pod-joined"' "$out"; then
+	got=$(py '[(r["pod"], r["node"]) for r in recs if r["type"] == "status" and r["phase"] == "pod-joined"]' "$out" 2>&1)
+	check "a status record says pod-joined with the pod and its node ($got)" \
+		test "$got" = "[('team-a/web-a4', 'node-1')]"
+else
+	tap_fail "a status record says pod-joined" "$(tail -3 "$out")" "$(tail -5 "$TG_WORK"/gateway-*.log)"
+fi
+check "the plugin says so on stderr" wait_for 5 grep -qF 'node "node-1": pod team-a/web-a4 joined the trace' "$err"
+if wait_for 60 grep -q 'marker-web-a4' "$out"; then
+	got=$(py 'sorted({(r["pod"], r["node"]) for r in recs if r["type"] == "output" and "/marker-web-a4" in r["text"]})' "$out" 2>&1)
+	check "the joined pod's events stream, labelled with it and its node ($got)" \
+		test "$got" = "[('team-a/web-a4', 'node-1')]"
+else
+	tap_fail "the joined pod's events stream" "$(tail -3 "$out")" "$(cat "$err")" "$(tail -5 "$TG_WORK"/runner-node-1.log)"
+fi
+api DELETE /api/v1/namespaces/team-a/pods/web-a4 >/dev/null
+if wait_for 30 grep -q '"phase":"pod-left"' "$out"; then
+	got=$(py '[(r["pod"], r["node"]) for r in recs if r["type"] == "status" and r["phase"] == "pod-left"]' "$out" 2>&1)
+	check "deleted, it leaves: a status record pod-left ($got)" test "$got" = "[('team-a/web-a4', 'node-1')]"
+else
+	tap_fail "deleted, it leaves: a status record pod-left" "$(tail -3 "$out")"
+fi
+check "the plugin says it left on stderr" wait_for 5 grep -qF 'node "node-1": pod team-a/web-a4 left the trace' "$err"
+n0=$(grep -c 'marker-web-a2' "$out")
+check "the others go on after it left" wait_for 10 bash -c "[ \$(grep -c 'marker-web-a2' '$out') -gt $n0 ]"
+wait "$ktpid"
+rc=$?
+got=$(py '[r["reason"] for r in recs if r["type"] == "end"]' "$out" 2>&1)
+check "the trace ends at its duration, exit 0 (rc=$rc, $got)" test "$rc" = 0 -a "$got" = "['duration']"
+check "the end line is the last line" test "$(py 'recs[-1]["type"]' "$out")" = end
+got=$(audit_py '[r["tracegate"]["pods"] for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("target") == "deployment/web"][-1]' 2>&1)
+check "the ResponseComplete record lists the joined pod ($got)" \
+	test "$got" = "['team-a/web-a', 'team-a/web-a2', 'team-a/web-a4']"
 
 check "tracegate audit verify passes on the log" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
