@@ -92,8 +92,9 @@ markers_of() {
 	python3 - "$out" <<'EOF'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(sorted({(r["text"].split("/marker-")[1].strip(), r["pod"], r["node"]) for r in recs
-              if r["type"] == "output" and "/marker-" in r["text"]}))
+# one output record holds several printed lines
+print(sorted({(t.split("/marker-")[1].strip(), r["pod"], r["node"]) for r in recs
+              if r["type"] == "output" for t in r["text"].split("\n") if "/marker-" in t}))
 EOF
 }
 got=$(markers_of statefulset/db 2>&1)
@@ -166,7 +167,7 @@ else
 fi
 check "the plugin says so on stderr" wait_for 5 grep -qF 'node "node-1": pod team-a/web-a4 joined the trace' "$err"
 if wait_for 60 grep -q 'marker-web-a4' "$out"; then
-	got=$(py 'sorted({(r["pod"], r["node"]) for r in recs if r["type"] == "output" and "/marker-web-a4" in r["text"]})' "$out" 2>&1)
+	got=$(py 'sorted({(r["pod"], r["node"]) for r in outs if "/marker-web-a4" in r["text"]})' "$out" 2>&1)
 	check "the joined pod's events stream, labelled with it and its node ($got)" \
 		test "$got" = "[('team-a/web-a4', 'node-1')]"
 else
