@@ -350,8 +350,10 @@ static void join_now(evutil_socket_t fd, short what, void *ud)
 	free(j);
 }
 
-/* pod (taken over) joins t: a session of its own on its node. */
-static void pod_join(struct trace_req *t, struct kube_pod *pod)
+/* pod (taken over) joins t: a session of its own on its node.  quiet:
+ * it was one of the workload's Running pods already (refused then), so a
+ * refusal is not said again at each of its changes. */
+static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 {
 	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
 	const struct gw_runner *runner = NULL;
@@ -364,7 +366,8 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod)
 	if (t->npods >= max) {
 		snprintf(msg, sizeof(msg), "not traced: the trace has %zu pods, the limit "
 					   "\"maxPodsPerTrace\" (%u)", t->npods, max);
-		emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
+		if (!quiet)
+			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);
 		return;
 	}
@@ -373,7 +376,8 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod)
 	if (!runner) {
 		free(j);
 		snprintf(msg, sizeof(msg), "not traced: no runner for node \"%.64s\"", pod->node);
-		emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
+		if (!quiet)
+			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);
 		return;
 	}
@@ -404,7 +408,7 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod)
 	}
 }
 
-static void pod_changed(struct trace_req *t, const char *type, json_t *obj)
+static void pod_changed(struct trace_req *t, const char *type, json_t *obj, json_t *old)
 {
 	const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
 	struct kube_pod pod = { 0 };
@@ -427,8 +431,14 @@ static void pod_changed(struct trace_req *t, const char *type, json_t *obj)
 			pod_left(t, i);
 		return;
 	}
-	if (r == 0)
-		pod_join(t, &pod);
+	if (r == 0) {
+		struct kube_pod was = { 0 };
+		bool quiet = old && pod_of_workload(t, old, &was) == 0;
+
+		if (quiet)
+			kube_pod_release(&was);
+		pod_join(t, &pod, quiet);
+	}
 }
 
 void trace_workload_pod_changed(void *ud, const char *type, json_t *obj, json_t *old)
@@ -437,12 +447,11 @@ void trace_workload_pod_changed(void *ud, const char *type, json_t *obj, json_t 
 	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
 	struct trace_req *t, *next;
 
-	(void)old;
 	if (!ns || !type)
 		return;
 	for (t = gw->reqs; t; t = next) {
 		next = t->next;
 		if (follows_pods(t) && !strcmp(t->wl.namespace, ns))
-			pod_changed(t, type, obj);
+			pod_changed(t, type, obj, old);
 	}
 }

@@ -148,7 +148,7 @@ check "cronjob/idle has no running pods: refused, saying so" \
 # 5. deployment/web scaled up while traced: the new pod joins (a session
 #    of its own on its node), its output comes labelled; deleted, it leaves
 RS_UID=5e7a0000-0000-4000-8000-0000000000a1   # ReplicaSet web-7c9f8b6d5 (fixtures)
-kt_bg alice run deployment/web -n team-a --duration 25 -o json -e "$PROG" >"$out" 2>"$err" &
+kt_bg alice run deployment/web -n team-a --duration 40 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 60 grep -q 'marker-web-a2' "$out" && wait_for 10 grep -q 'marker-web-a\\n' "$out"; then
 	tap_ok "deployment/web streams both pods' markers"
@@ -173,6 +173,33 @@ if wait_for 60 grep -q 'marker-web-a4' "$out"; then
 else
 	tap_fail "the joined pod's events stream" "$(tail -3 "$out")" "$(cat "$err")" "$(tail -5 "$TG_WORK"/runner-node-1.log)"
 fi
+# one on a node without a runner: said, nothing started, said once
+# however often the pod changes
+running_pod() { # running_pod NAME NODE PODIP: a pod of web's ReplicaSet, reported Running
+	api POST /api/v1/namespaces/team-a/pods "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\",
+		\"labels\":{\"app\":\"web\",\"pod-template-hash\":\"7c9f8b6d5\"},\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",
+		\"kind\":\"ReplicaSet\",\"name\":\"web-7c9f8b6d5\",\"uid\":\"$RS_UID\",\"controller\":true}]},
+		\"spec\":{\"nodeName\":\"$2\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}" >/dev/null
+}
+pod_status() { # pod_status NAME PODIP
+	api PUT "/api/v1/namespaces/team-a/pods/$1/status" "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",
+		\"metadata\":{\"name\":\"$1\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"$2\"}}" >/dev/null
+}
+running_pod web-a5 node-3 && pod_status web-a5 10.0.0.5
+if wait_for 30 grep -q '"phase":"pod-not-joined"' "$out"; then
+	got=$(py '[(r["pod"], r["node"], r.get("message")) for r in recs if r["type"] == "status" and r["phase"] == "pod-not-joined"]' "$out" 2>&1)
+	check "a pod on a node without a runner: pod-not-joined, saying why ($got)" \
+		test "$got" = "[('team-a/web-a5', 'node-3', 'not traced: no runner for node \"node-3\"')]"
+else
+	tap_fail "a pod on a node without a runner: pod-not-joined" "$(tail -3 "$out")"
+fi
+check "the plugin says it was not added" \
+	wait_for 5 grep -qF 'node "node-3": pod team-a/web-a5 was not added to the trace: not traced: no runner for node "node-3"' "$err"
+pod_status web-a5 10.0.0.6
+wait_for 10 grep -q '"podIP":"10.0.0.6"' <(api GET /api/v1/namespaces/team-a/pods/web-a5)
+n5=$(grep -c 'marker-web-a2' "$out")
+wait_for 10 bash -c "[ \$(grep -c 'marker-web-a2' '$out') -gt $n5 ]"   # the stream went on past the change
+check "its next change is not said again" test "$(grep -c '"phase":"pod-not-joined"' "$out")" = 1
 api DELETE /api/v1/namespaces/team-a/pods/web-a4 >/dev/null
 if wait_for 30 grep -q '"phase":"pod-left"' "$out"; then
 	got=$(py '[(r["pod"], r["node"]) for r in recs if r["type"] == "status" and r["phase"] == "pod-left"]' "$out" 2>&1)
