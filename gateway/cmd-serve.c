@@ -424,6 +424,7 @@ static int serve_background(struct gateway *gw)
 	_cleanup_free_ char *err = NULL;
 	int r;
 
+	gw->pod_changed = trace_workload_pod_changed;
 	r = gw_runners_start(gw, gw_recover_start, &err);
 	if (r < 0) {
 		log_error("caches: %s", err ? err : tg_strerror(r));

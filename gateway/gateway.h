@@ -21,6 +21,7 @@ struct httpc_mtls;
 struct kube_client;
 struct audit_log;
 struct trace_req;
+struct json_t;
 struct kube_token_cache;
 struct kube_sar_cache;
 struct gw_policies;
@@ -46,6 +47,9 @@ struct gateway {
 	struct gw_frontproxy *frontproxy; /* request-header settings (aggregated mode), or NULL */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
 	struct gw_runners *runners;   /* runners by node and the watch-fed caches (runners.h) */
+	/* every change the pod cache's watch sees (ud: the gateway), or NULL:
+	 * pods joining and leaving running workload traces */
+	void (*pod_changed)(void *gw, const char *type, struct json_t *obj, struct json_t *old);
 	struct event *audit_synced;   /* the audit log's group commit: a sync returned */
 	struct httpc_gate **runner_gates;  /* per cfg->runners[i]: its connections' handshakes */
 	struct httpc_mtls *runner_tls;     /* the gateway's identity to runners (runnerTLS) */
@@ -68,6 +72,11 @@ static inline struct httpc_gate *gw_runner_gate(const struct gateway *gw, const 
 		return gw->runner_gates[r - gw->cfg->runners];
 	return r ? r->gate : NULL;
 }
+
+/* gw->pod_changed: a Running pod of a running workload trace's workload
+ * that it does not trace joins it (a session of its own on its node); a
+ * pod of it deleted or no longer Running leaves it (trace-workload.c). */
+void trace_workload_pod_changed(void *gw, const char *type, struct json_t *obj, struct json_t *old);
 
 /* Handles POST .../namespaces/{ns}/traces (route->kind == ROUTE_TRACE_CREATE). */
 void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *req,

@@ -313,7 +313,7 @@ int gw_runners_start(struct gateway *gw, gw_runners_known_fn known, char **ret_e
 						.kind = "Pod", .api_version = "v1",
 						.max_objects = cfg->cache_max_objects };
 
-		r = gw_watch_start(gw, "pods", &o, NULL, NULL, &rs->pods, ret_err);
+		r = gw_watch_start(gw, "pods", &o, gw->pod_changed, gw, &rs->pods, ret_err);
 		if (r < 0)
 			return r;
 	}

@@ -56,7 +56,9 @@ static int body_target(json_t *v, struct trace_body *b, char **ret_field, char *
 		    kube_workload_kind_from_name(s, kl, &kind) < 0)
 			return body_fail(ret_field, ret_err, "target",
 					 "field \"target\": kind \"%.*s\" is not supported (use \"pod/NAME\", "
-					 "\"deployment/NAME\", \"replicaset/NAME\" or \"NAME\" for a pod)",
+					 "\"deployment/NAME\", \"replicaset/NAME\", \"statefulset/NAME\", "
+					 "\"daemonset/NAME\", \"job/NAME\", \"cronjob/NAME\" or \"NAME\" "
+					 "for a pod)",
 					 (int)MIN(kl, 64), s);
 		name = slash + 1;
 	}

@@ -73,6 +73,8 @@ struct leg {
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
 	bool stop_sent;                /* half-closed: the runner ends gracefully */
 	json_t *compiled;              /* a dry run: the node's "compiled" status */
+	char *joined;                  /* "NS/NAME": the one pod of a session started for a pod
+					  that joined the running trace (its runner referenced) */
 
 	/* print() maps (trace-print.c): while this leg's print waits to be
 	 * merged with the other nodes' of the same tick (blocked_on), its
@@ -135,7 +137,7 @@ struct trace_req {
 	size_t nnodes;
 	struct kube_workload wl;       /* a workload target, once read */
 	bool have_wl;
-	char **rs_uids;                /* a Deployment's ReplicaSets */
+	char **rs_uids;                /* the pods' owners: the workload, or its ReplicaSets (Jobs) */
 	struct tg_decision decision;
 	bool have_decision;
 	char *policy;
@@ -148,8 +150,10 @@ struct trace_req {
 	struct kube_resource_attrs attrs;   /* of the SAR in flight */
 
 	/* streaming */
-	struct leg *legs;
-	size_t nlegs;
+	struct leg *legs;              /* room for legs_cap: legs of joining pods are added */
+	size_t nlegs, legs_cap;
+	uint64_t stream_mono_ns;       /* when the sessions started */
+	bool *pod_left;                /* [npods]: that pod left the running trace */
 	size_t legs_done;
 	json_t *maps;
 	char *dry_msg;                 /* a dry run: the decision, as check prints it */
@@ -195,6 +199,14 @@ struct trace_req {
 };
 
 /* trace.c */
+/* A session for pod (one of t->pods, "NS/NAME") that joined the running
+ * workload trace, on runner (a reference, taken over), for what is left
+ * of the duration.  -TG_ELIMIT: no room (maxPodsPerTrace); a session that
+ * cannot be started is that leg's failure, streamed as an error. */
+int trace_leg_join(struct trace_req *t, const struct gw_runner *runner, const char *pod);
+/* The leg of the joined pod "NS/NAME", or NULL. */
+struct leg *trace_leg_of_joined(struct trace_req *t, const char *pod);
+
 /* Refuses the request: one audit record (forbid), then the Status;
  * details is stolen; t is freed. */
 void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details);

@@ -266,7 +266,7 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 			return trace_emit(t, rec);
 		}
 		g = calloc(1, sizeof(*g));
-		if (!g || !(g->from = calloc(t->nlegs, sizeof(*g->from))) || !(g->name = strdup(name)) ||
+		if (!g || !(g->from = calloc(MAX(t->legs_cap, t->nlegs), sizeof(*g->from))) || !(g->name = strdup(name)) ||
 		    !(g->map = json_deep_copy(rec))) {
 			group_free(g);
 			return -ENOMEM;

@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Workload targets (deployment/NAME, replicaset/NAME) as steps of the
- * trace request flow: the SubjectAccessReviews a workload needs (get on
- * the workload itself, get pods in the namespace), the workload, its
- * ReplicaSets, their Running pods (rbac/workload.h), and then, for every
+ * Workload targets (deployment/NAME, replicaset/NAME, statefulset/NAME,
+ * daemonset/NAME, job/NAME, cronjob/NAME) as steps of the trace request
+ * flow: the SubjectAccessReviews a workload needs (get on the workload
+ * itself, get pods in the namespace), the workload, what it owns (a
+ * Deployment's ReplicaSets, a CronJob's Jobs), the Running pods
+ * (rbac/workload.h), and then, for every
  * target, the nodes: each must have a runner before any session starts.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 #include "gateway/config.h"
+#include "gateway/gateway.h"
 #include "gateway/status.h"
 #include "gateway/trace-int.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/log.h"
 #include "rbac/kube.h"
 #include "rbac/workload.h"
 #include "gateway/runners.h"
@@ -22,7 +27,8 @@
 
 void trace_step_sar_workload(struct trace_req *t)
 {
-	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "apps",
+	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get",
+					 .group = kube_workload_group(t->tb.kind),
 					 .version = "v1",
 					 .resource = kube_workload_resource(t->tb.kind),
 					 .name = t->tb.name };
@@ -58,9 +64,11 @@ void trace_step_workload(struct trace_req *t)
 
 static void step_list(struct trace_req *t, enum trace_step step)
 {
-	const char *what = step == STEP_RS_LIST ? "replicaset list" : "pod list";
+	char what[32];
 	int r;
 
+	snprintf(what, sizeof(what), "%s list",
+		 step == STEP_RS_LIST ? kube_workload_kind_name(kube_workload_owns(t->tb.kind)) : "pod");
 	t->step = step;
 	/* The pods from the watch-fed cache when it has some of the
 	 * workload's; none there (a cache behind, or unsynced): the LIST. */
@@ -74,7 +82,7 @@ static void step_list(struct trace_req *t, enum trace_step step)
 			return;
 		}
 	}
-	r = step == STEP_RS_LIST ? kube_replicaset_list_request(&t->wl, &t->kreq)
+	r = step == STEP_RS_LIST ? kube_owned_list_request(&t->wl, &t->kreq)
 				 : kube_pod_list_request(&t->wl, &t->kreq);
 	if (r < 0) {
 		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
@@ -96,10 +104,11 @@ void trace_workload_done(struct trace_req *t, long status, const char *body, siz
 
 	r = kube_workload_parse(t->tb.kind, status, body, len, t->route.ns, t->tb.name, &t->wl, &err);
 	if (r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), "apps",
+		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
 						     t->tb.name),
-			      "%s.apps \"%s\" not found in namespace \"%s\"",
-			      kube_workload_resource(t->tb.kind), t->tb.name, t->route.ns);
+			      "%s.%s \"%s\" not found in namespace \"%s\"",
+			      kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
+			      t->tb.name, t->route.ns);
 		return;
 	}
 	if (r < 0) {
@@ -108,11 +117,11 @@ void trace_workload_done(struct trace_req *t, long status, const char *body, siz
 		return;
 	}
 	t->have_wl = true;
-	if (t->tb.kind == KUBE_WORKLOAD_DEPLOYMENT) {
+	if (kube_workload_owns(t->tb.kind)) {
 		step_list(t, STEP_RS_LIST);
 		return;
 	}
-	/* A ReplicaSet owns its pods itself. */
+	/* A ReplicaSet, StatefulSet, DaemonSet or Job owns its pods itself. */
 	t->rs_uids = calloc(2, sizeof(char *));
 	if (!t->rs_uids || !(t->rs_uids[0] = strdup(t->wl.uid))) {
 		trace_refuse(t, 500, "out of memory", NULL);
@@ -126,10 +135,11 @@ void trace_rs_list_done(struct trace_req *t, long status, const char *body, size
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	r = kube_replicaset_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
+	r = kube_owned_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
 	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
-			      "API server unavailable: replicaset list: %s", err ? err : tg_strerror(r));
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s list: %s",
+			      kube_workload_kind_name(kube_workload_owns(t->tb.kind)),
+			      err ? err : tg_strerror(r));
 		return;
 	}
 	step_list(t, STEP_POD_LIST);
@@ -147,7 +157,7 @@ void trace_pod_list_done(struct trace_req *t, long status, const char *body, siz
 				&t->pods, &n, &err);
 	if (r == -TG_ELIMIT) {
 		_cleanup_free_ char *msg = NULL;
-		json_t *d = status_details(kube_workload_resource(t->tb.kind), "apps", t->tb.name);
+		json_t *d = status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind), t->tb.name);
 
 		if (asprintf(&msg, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than "
 				   "the limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
@@ -165,7 +175,7 @@ void trace_pod_list_done(struct trace_req *t, long status, const char *body, siz
 	}
 	t->npods = n;
 	if (!n) {
-		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), "apps",
+		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
 						     t->tb.name),
 			      "%s \"%s\" in namespace \"%s\" has no running pods", kind, t->tb.name,
 			      t->route.ns);
@@ -237,4 +247,211 @@ void trace_resolved(struct trace_req *t)
 		return;
 	}
 	trace_step_decide(t);
+}
+
+/* ---- pods joining and leaving a running trace ------------------------------------- */
+
+/* Still streaming from its runners, a workload's pods followed. */
+static bool follows_pods(const struct trace_req *t)
+{
+	return t->step == STEP_STREAM && t->have_wl && t->rs_uids && !t->route.dry_run && t->conn &&
+	       !t->finishing && !t->stop_requested && t->legs_done < t->nlegs;
+}
+
+/*
+ * obj as one of t's workload's Running pods: 0 and *ret; 1 when it is not
+ * one (another owner, not Running, being deleted, malformed).  The same
+ * test as the pods the trace started with (kube_pod_list_owned).
+ */
+static int pod_of_workload(struct trace_req *t, json_t *obj, struct kube_pod *ret)
+{
+	_cleanup_(json_decrefp) json_t *list = NULL;
+	_cleanup_free_ char *text = NULL, *err = NULL;
+	struct kube_pod *pods = NULL;
+	size_t n = 0;
+	int r;
+
+	if (json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp"))
+		return 1;
+	list = json_pack("{s:s, s:s, s:{}, s:[O]}", "kind", "PodList", "apiVersion", "v1", "metadata",
+			 "items", obj);
+	text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+	if (!text)
+		return -ENOMEM;
+	r = kube_pod_list_owned(&t->wl, 200, text, strlen(text), (const char *const *)t->rs_uids, 1,
+				&pods, &n, &err);
+	if (r < 0 || n != 1) {
+		kube_pods_free(pods, n);
+		return r == -ENOMEM ? r : 1;
+	}
+	*ret = pods[0];
+	free(pods);
+	return 0;
+}
+
+static void emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
+			    const char *message)
+{
+	_cleanup_(json_decrefp) json_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "status",
+							"phase", phase, "trace", t->trace_id, "pod", pod,
+							"node", node);
+
+	if (st && message)
+		json_object_set_new(st, "message", json_string(message));
+	if (st)
+		(void)trace_emit(t, st);
+}
+
+static void pod_left(struct trace_req *t, size_t i)
+{
+	char key[400];
+	struct leg *l;
+
+	if (!t->pod_left && !(t->pod_left = calloc(t->npods, sizeof(*t->pod_left))))
+		return;
+	t->pod_left[i] = true;
+	snprintf(key, sizeof(key), "%s/%s", t->pods[i].namespace, t->pods[i].name);
+	log_info("trace %s: pod \"%s\" left", t->trace_id, key);
+	emit_pod_status(t, "pod-left", key, t->pods[i].node, NULL);
+	/* a session of that pod alone ends gracefully: its maps still count */
+	l = trace_leg_of_joined(t, key);
+	if (l && l->x && !l->done && l->status == 200 && !l->stop_sent)
+		trace_leg_answered(l);
+}
+
+/* A joined pod's session, started from the loop: the watch that saw the
+ * pod calls from inside a transfer's callback, where curl takes no new
+ * transfer. */
+struct join_later {
+	struct gateway *gw;
+	char trace_id[37];
+	char pod[400];
+	char node[254];
+};
+
+static void join_now(evutil_socket_t fd, short what, void *ud)
+{
+	struct join_later *j = ud;
+	struct trace_req *t;
+
+	(void)fd;
+	(void)what;
+	for (t = j->gw->reqs; t && strcmp(t->trace_id, j->trace_id); t = t->next)
+		;
+	if (t && follows_pods(t)) {
+		const struct gw_runner *runner = gw_runner_get(t->gw, j->node);
+
+		if (runner)
+			(void)trace_leg_join(t, runner, j->pod);
+		else
+			emit_pod_status(t, "pod-not-joined", j->pod, j->node,
+					"not traced: its node's runner went away");
+	}
+	free(j);
+}
+
+/* pod (taken over) joins t: a session of its own on its node.  quiet:
+ * it was one of the workload's Running pods already (refused then), so a
+ * refusal is not said again at each of its changes. */
+static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
+{
+	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
+	const struct gw_runner *runner = NULL;
+	struct kube_pod *pods;
+	struct join_later *j;
+	char key[400], msg[160];
+	bool *left;
+
+	snprintf(key, sizeof(key), "%s/%s", pod->namespace, pod->name);
+	if (t->npods >= max) {
+		snprintf(msg, sizeof(msg), "not traced: the trace has %zu pods, the limit "
+					   "\"maxPodsPerTrace\" (%u)", t->npods, max);
+		if (!quiet)
+			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
+		kube_pod_release(pod);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	runner = j ? gw_runner_get(t->gw, pod->node) : NULL;
+	if (!runner) {
+		free(j);
+		snprintf(msg, sizeof(msg), "not traced: no runner for node \"%.64s\"", pod->node);
+		if (!quiet)
+			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
+		kube_pod_release(pod);
+		return;
+	}
+	pods = reallocarray(t->pods, t->npods + 1, sizeof(*pods));
+	if (pods)
+		t->pods = pods;
+	left = pods && t->pod_left ? reallocarray(t->pod_left, t->npods + 1, sizeof(*left)) : NULL;
+	if (left)
+		t->pod_left = left;
+	gw_runner_put(runner);   /* known now; taken again when the session starts */
+	if (!pods || (t->pod_left && !left)) {
+		free(j);
+		kube_pod_release(pod);
+		return;
+	}
+	if (t->pod_left)
+		t->pod_left[t->npods] = false;
+	t->pods[t->npods++] = *pod;
+	log_info("trace %s: pod \"%s\" joined on node \"%s\"", t->trace_id, key, pod->node);
+	emit_pod_status(t, "pod-joined", key, pod->node, NULL);
+	*j = (struct join_later){ .gw = t->gw };
+	snprintf(j->trace_id, sizeof(j->trace_id), "%s", t->trace_id);
+	snprintf(j->pod, sizeof(j->pod), "%s", key);
+	snprintf(j->node, sizeof(j->node), "%s", pod->node);
+	if (event_base_once(t->gw->base, -1, EV_TIMEOUT, join_now, j, &(struct timeval){ 0 }) < 0) {
+		free(j);
+		log_error("trace %s: pod \"%s\": its session cannot be scheduled", t->trace_id, key);
+	}
+}
+
+static void pod_changed(struct trace_req *t, const char *type, json_t *obj, json_t *old)
+{
+	const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
+	struct kube_pod pod = { 0 };
+	size_t i;
+	int r;
+
+	if (!uid)
+		return;
+	for (i = 0; i < t->npods; i++)
+		if (t->pods[i].uid && !strcmp(t->pods[i].uid, uid))
+			break;
+	r = strcmp(type, "DELETED") ? pod_of_workload(t, obj, &pod) : 1;
+	if (r < 0)
+		return;
+	if (i < t->npods) {
+		/* one of the trace's: still Running, or gone */
+		if (r == 0)
+			kube_pod_release(&pod);
+		else if (!t->pod_left || !t->pod_left[i])
+			pod_left(t, i);
+		return;
+	}
+	if (r == 0) {
+		struct kube_pod was = { 0 };
+		bool quiet = old && pod_of_workload(t, old, &was) == 0;
+
+		if (quiet)
+			kube_pod_release(&was);
+		pod_join(t, &pod, quiet);
+	}
+}
+
+void trace_workload_pod_changed(void *ud, const char *type, json_t *obj, json_t *old)
+{
+	struct gateway *gw = ud;
+	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	struct trace_req *t, *next;
+
+	if (!ns || !type)
+		return;
+	for (t = gw->reqs; t; t = next) {
+		next = t->next;
+		if (follows_pods(t) && !strcmp(t->wl.namespace, ns))
+			pod_changed(t, type, obj, old);
+	}
 }

@@ -81,6 +81,9 @@ static void leg_release(struct leg *l)
 	free(l->error);
 	free(l->refusal);
 	json_decref(l->compiled);
+	if (l->joined)
+		gw_runner_put(l->runner);
+	free(l->joined);
 }
 
 void trace_free(struct trace_req *t)
@@ -121,6 +124,7 @@ void trace_free(struct trace_req *t)
 	if (t->have_decision)
 		tg_decision_release(&t->decision);
 	kube_pods_free(t->pods, t->npods);
+	free(t->pod_left);
 	for (size_t i = 0; t->runners && i < t->nnodes; i++)
 		gw_runner_put(t->runners[i]);
 	free(t->runners);
@@ -973,7 +977,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		[STEP_SAR_WORKLOAD] = "subjectaccessreview",
 		[STEP_SAR_PODS] = "subjectaccessreview",
 		[STEP_WORKLOAD] = "workload get",
-		[STEP_RS_LIST] = "replicaset list",
+		[STEP_RS_LIST] = "replicaset or job list",
 		[STEP_POD_LIST] = "pod list",
 		[STEP_SAR_DETACHED] = "subjectaccessreview",
 	};
@@ -1390,7 +1394,9 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 		char pod[400] = "";
 
 		/* A runner that did not say: only a session of one pod knows. */
-		for (size_t i = 0; i < t->npods && l->npods == 1; i++)
+		if (l->joined)
+			snprintf(pod, sizeof(pod), "%s", l->joined);
+		for (size_t i = 0; i < t->npods && l->npods == 1 && !l->joined; i++)
 			if (!strcmp(t->pods[i].node, l->runner->node))
 				snprintf(pod, sizeof(pod), "%s/%s", t->pods[i].namespace,
 					 t->pods[i].name);
@@ -1586,21 +1592,39 @@ static const struct httpc_xfer_ops leg_ops = {
 	.on_done = leg_done,
 };
 
+static json_t *session_body(struct trace_req *t, const char *node, const char *only,
+			    int64_t duration);
+
 static json_t *leg_session_body(struct trace_req *t, const struct leg *leg)
 {
-	return trace_session_body(t, leg->runner->node);
+	int64_t left = t->duration;
+
+	/* a joined pod: what is left of the trace's duration */
+	if (leg->joined)
+		left -= (int64_t)((now_mono_ns() - t->stream_mono_ns) / 1000000000u);
+	return session_body(t, leg->runner->node, leg->joined, left > 1 ? left : 1);
 }
 
 /* The session of one node: the program and that node's pods. */
 json_t *trace_session_body(struct trace_req *t, const char *node)
 {
+	return session_body(t, node, NULL, t->duration);
+}
+
+/* only: "NS/NAME", that pod alone */
+static json_t *session_body(struct trace_req *t, const char *node, const char *only,
+			    int64_t duration)
+{
 	const struct tg_policy_limits *l = &t->decision.limits;
 	json_t *pods = json_array(), *body;
+	char key[400];
 
 	for (size_t i = 0; pods && i < t->npods; i++) {
 		const struct kube_pod *p = &t->pods[i];
 
-		if (strcmp(p->node, node))
+		snprintf(key, sizeof(key), "%s/%s", p->namespace, p->name);
+		if (strcmp(p->node, node) || (only && strcmp(key, only)) ||
+		    (!only && t->pod_left && t->pod_left[i]))
 			continue;
 		if (json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:s}", "namespace",
 							  p->namespace, "name", p->name, "uid",
@@ -1616,7 +1640,7 @@ json_t *trace_session_body(struct trace_req *t, const char *node)
 			 "trace", t->trace_id, "program", t->tb.program, t->tb.program_len,
 			 "canonical", t->canonical, "params",
 			 t->tb.params ? json_incref(t->tb.params) : json_array(), "duration",
-			 (json_int_t)t->duration, "pods", pods, "limits", "maxMapEntries",
+			 (json_int_t)duration, "pods", pods, "limits", "maxMapEntries",
 			 (json_int_t)l->max_map_entries, "maxMapBytes", (json_int_t)l->max_map_bytes,
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
@@ -1715,7 +1739,10 @@ static void trace_start_stream(struct trace_req *t)
 	/* One session per node, each with that node's pods (trace_resolved
 	 * found a runner for every node). */
 	t->nlegs = t->nnodes;
-	t->legs = calloc(t->nlegs ? t->nlegs : 1, sizeof(*t->legs));
+	/* a workload's pods that join while it runs get legs of their own */
+	t->legs_cap = t->nlegs + (t->have_wl ? t->gw->cfg->limits.max_pods_per_trace : 0);
+	t->legs = calloc(t->legs_cap ? t->legs_cap : 1, sizeof(*t->legs));
+	t->stream_mono_ns = now_mono_ns();
 	if (!t->maps || !t->legs) {
 		t->nlegs = 0;
 		trace_finish(t, "error");
@@ -1747,6 +1774,43 @@ static void trace_start_stream(struct trace_req *t)
 		log_error("trace %s: re-authorization cannot be scheduled: the trace ends", t->trace_id);
 		trace_finish(t, "error");
 	}
+}
+
+int trace_leg_join(struct trace_req *t, const struct gw_runner *runner, const char *pod)
+{
+	struct leg *l;
+	int r;
+
+	if (t->nlegs >= t->legs_cap) {
+		gw_runner_put(runner);
+		return -TG_ELIMIT;
+	}
+	l = &t->legs[t->nlegs];
+	*l = (struct leg){ .t = t, .runner = runner, .npods = 1, .joined = strdup(pod) };
+	if (!l->joined) {
+		gw_runner_put(runner);
+		return -ENOMEM;
+	}
+	t->nlegs++;
+	r = leg_start(t, l);
+	if (r < 0) {
+		l->done = true;
+		t->legs_done++;
+		l->fail_reason = "node-failed";
+		trace_leg_fail(l, "runner \"%s\": session for pod \"%s\" cannot be started: %s",
+			       l->runner->node, pod, tg_strerror(r));
+		if (l->error && t->stream_started)
+			trace_emit_error(t, l->runner->node, l->error, 0);
+	}
+	return r;
+}
+
+struct leg *trace_leg_of_joined(struct trace_req *t, const char *pod)
+{
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (t->legs[i].joined && !strcmp(t->legs[i].joined, pod))
+			return &t->legs[i];
+	return NULL;
 }
 
 /* Resume runner transfers held for a slow client. */

@@ -70,8 +70,10 @@ static const char usage_run[] =
 	"Usage:\n"
 	"  kubectl trace run TARGET (-e PROGRAM | -f FILE) [flags] [ARGS...]\n"
 	"\n"
-	"TARGET is pod/NAME (or NAME), deployment/NAME or replicaset/NAME.  ARGS are\n"
-	"the program's $1, $2, ...; put them after -- when they begin with -.\n"
+	"TARGET is pod/NAME (or NAME), or every Running pod of a workload:\n"
+	"deployment/NAME, replicaset/NAME, statefulset/NAME, daemonset/NAME, job/NAME\n"
+	"or cronjob/NAME (the pods of its Jobs).  ARGS are the program's $1, $2, ...;\n"
+	"put them after -- when they begin with -.\n"
 	"\n"
 	"Examples:\n"
 	"  # which files does web-a open?\n"
@@ -707,7 +709,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		return 0;
 	}
 	if (npos < 2)
-		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME, deployment/NAME or replicaset/NAME)",
+		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME or a workload such as deployment/NAME)",
 			       pos[0]);
 	a.target = pos[1];
 	r = kt_target_check(a.target, ret_err);
@@ -832,6 +834,10 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 		comp_add(out, "pod/", "a pod", cur);
 		comp_add(out, "deployment/", "every running pod of a deployment", cur);
 		comp_add(out, "replicaset/", "every running pod of a replicaset", cur);
+		comp_add(out, "statefulset/", "every running pod of a statefulset", cur);
+		comp_add(out, "daemonset/", "every running pod of a daemonset", cur);
+		comp_add(out, "job/", "every running pod of a job", cur);
+		comp_add(out, "cronjob/", "every running pod of a cronjob's jobs", cur);
 		directive |= COMP_NOSPACE;
 	}
 	return buf_printf(out, ":%d\n", directive);
@@ -919,6 +925,10 @@ static const struct {
 	{ "pod", "pod" },	      { "pods", "pod" },		{ "po", "pod" },
 	{ "deployment", "deployment" }, { "deployments", "deployment" }, { "deploy", "deployment" },
 	{ "replicaset", "replicaset" }, { "replicasets", "replicaset" }, { "rs", "replicaset" },
+	{ "statefulset", "statefulset" }, { "statefulsets", "statefulset" }, { "sts", "statefulset" },
+	{ "daemonset", "daemonset" },	{ "daemonsets", "daemonset" },	 { "ds", "daemonset" },
+	{ "job", "job" },		{ "jobs", "job" },
+	{ "cronjob", "cronjob" },	{ "cronjobs", "cronjob" },	 { "cj", "cronjob" },
 };
 
 static const char *target_kind(const char *target, size_t kl)
@@ -940,7 +950,8 @@ int kt_target_check(const char *target, char **ret_err)
 		kind = target_kind(target, kl);
 		if (!kind)
 			return cli_err(ret_err, "target \"%s\": kind \"%.*s\" cannot be traced (want "
-						"pod/NAME, deployment/NAME or replicaset/NAME)",
+						"pod/NAME, NAME, or deployment, replicaset, "
+						"statefulset, daemonset, job or cronjob/NAME)",
 				       target, (int)MIN(kl, 64), target);
 		name = slash + 1;
 	}

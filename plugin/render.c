@@ -305,6 +305,28 @@ static void print_err_line(struct kt_render *r, const char *prefix, const char *
 	buf_release(&b);
 }
 
+/* A pod that joined or left a running workload trace: a line on stderr. */
+static void render_pod_change(struct kt_render *r, json_t *j, const char *phase)
+{
+	const char *pod = str_of(j, "pod"), *msg = str_of(j, "message");
+	_cleanup_free_ char *line = NULL;
+	const char *what;
+
+	if (!phase || !pod)
+		return;
+	if (!strcmp(phase, "pod-joined"))
+		what = "joined the trace";
+	else if (!strcmp(phase, "pod-left"))
+		what = "left the trace";
+	else if (!strcmp(phase, "pod-not-joined"))
+		what = "was not added to the trace";
+	else
+		return;
+	if (asprintf(&line, "pod %s %s%s%s", pod, what, msg ? ": " : "", msg ? msg : "") < 0)
+		return;
+	print_err_line(r, "", str_of(j, "node"), line);
+}
+
 /*
  * An error from a node.  One in bpftrace's form (program:LINE:COL) is
  * printed as bpftrace prints it, from the program's own text, once however
@@ -509,6 +531,8 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		} else {
 			render_yaml_record(r, j);
 		}
+		if (!strcmp(type, "status"))
+			render_pod_change(r, j, str_of(j, "phase"));   /* stderr, beside the stream */
 		if (!strcmp(type, "error")) {
 			const char *m = str_of(j, "message"), *loc, *mm;
 			json_t *code = json_object_get(j, "code");
@@ -567,6 +591,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			fflush(r->out);
 			r->attached_shown = true;
 		}
+		render_pod_change(r, j, phase);
 	} else if (!strcmp(type, "end")) {
 		if (r->prefix && r->mid_line) {
 			fputc('\n', r->out);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Deployment / ReplicaSet -> pods (rbac/workload.h).  Everything here is
+ * Workloads (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob)
+ * -> pods (rbac/workload.h).  Everything here is
  * pure: JSON in, requests and pod lists out.
  */
 #include <errno.h>
@@ -21,23 +22,73 @@
 
 /* ---- kinds --------------------------------------------------------------------- */
 
+/*
+ * What each kind is in the API, and how it holds its pods: directly (its
+ * own uid in the pods' controller reference) or through objects it owns
+ * (a Deployment's ReplicaSets, a CronJob's Jobs).
+ */
+static const struct kind_info {
+	enum kube_workload_kind kind;
+	const char *name;              /* "deployment": targets and messages */
+	const char *resource;          /* "deployments" */
+	const char *group;             /* "apps" */
+	const char *api_version;       /* "apps/v1" */
+	const char *type;              /* "Deployment" */
+	enum kube_workload_kind owns;  /* 0: owns its pods itself */
+} kinds[] = {
+	{ KUBE_WORKLOAD_DEPLOYMENT, "deployment", "deployments", "apps", "apps/v1", "Deployment",
+	  KUBE_WORKLOAD_REPLICASET },
+	{ KUBE_WORKLOAD_REPLICASET, "replicaset", "replicasets", "apps", "apps/v1", "ReplicaSet", 0 },
+	{ KUBE_WORKLOAD_STATEFULSET, "statefulset", "statefulsets", "apps", "apps/v1", "StatefulSet",
+	  0 },
+	{ KUBE_WORKLOAD_DAEMONSET, "daemonset", "daemonsets", "apps", "apps/v1", "DaemonSet", 0 },
+	{ KUBE_WORKLOAD_JOB, "job", "jobs", "batch", "batch/v1", "Job", 0 },
+	{ KUBE_WORKLOAD_CRONJOB, "cronjob", "cronjobs", "batch", "batch/v1", "CronJob",
+	  KUBE_WORKLOAD_JOB },
+};
+
+static const struct kind_info *kind_info(enum kube_workload_kind kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (kinds[i].kind == kind)
+			return &kinds[i];
+	return NULL;
+}
+
 const char *kube_workload_kind_name(enum kube_workload_kind kind)
 {
-	return kind == KUBE_WORKLOAD_DEPLOYMENT ? "deployment"
-	       : kind == KUBE_WORKLOAD_REPLICASET ? "replicaset"
-						   : "?";
+	const struct kind_info *k = kind_info(kind);
+
+	return k ? k->name : "?";
 }
 
 const char *kube_workload_resource(enum kube_workload_kind kind)
 {
-	return kind == KUBE_WORKLOAD_DEPLOYMENT ? "deployments"
-	       : kind == KUBE_WORKLOAD_REPLICASET ? "replicasets"
-						   : "?";
+	const struct kind_info *k = kind_info(kind);
+
+	return k ? k->resource : "?";
 }
 
-static const char *kind_type(enum kube_workload_kind kind)
+const char *kube_workload_group(enum kube_workload_kind kind)
 {
-	return kind == KUBE_WORKLOAD_DEPLOYMENT ? "Deployment" : "ReplicaSet";
+	const struct kind_info *k = kind_info(kind);
+
+	return k ? k->group : "?";
+}
+
+enum kube_workload_kind kube_workload_owns(enum kube_workload_kind kind)
+{
+	const struct kind_info *k = kind_info(kind);
+
+	return k ? k->owns : 0;
+}
+
+/* The kind whose uids the pods' controller references carry. */
+static const struct kind_info *pod_owner(enum kube_workload_kind kind)
+{
+	const struct kind_info *k = kind_info(kind);
+
+	return k && k->owns ? kind_info(k->owns) : k;
 }
 
 int kube_workload_kind_from_name(const char *s, size_t len, enum kube_workload_kind *ret)
@@ -49,6 +100,12 @@ int kube_workload_kind_from_name(const char *s, size_t len, enum kube_workload_k
 		{ "deployment", KUBE_WORKLOAD_DEPLOYMENT }, { "deployments", KUBE_WORKLOAD_DEPLOYMENT },
 		{ "deploy", KUBE_WORKLOAD_DEPLOYMENT },	    { "replicaset", KUBE_WORKLOAD_REPLICASET },
 		{ "replicasets", KUBE_WORKLOAD_REPLICASET }, { "rs", KUBE_WORKLOAD_REPLICASET },
+		{ "statefulset", KUBE_WORKLOAD_STATEFULSET }, { "statefulsets", KUBE_WORKLOAD_STATEFULSET },
+		{ "sts", KUBE_WORKLOAD_STATEFULSET },	    { "daemonset", KUBE_WORKLOAD_DAEMONSET },
+		{ "daemonsets", KUBE_WORKLOAD_DAEMONSET },   { "ds", KUBE_WORKLOAD_DAEMONSET },
+		{ "job", KUBE_WORKLOAD_JOB },		    { "jobs", KUBE_WORKLOAD_JOB },
+		{ "cronjob", KUBE_WORKLOAD_CRONJOB },	    { "cronjobs", KUBE_WORKLOAD_CRONJOB },
+		{ "cj", KUBE_WORKLOAD_CRONJOB },
 	};
 
 	if (!s)
@@ -295,12 +352,12 @@ out:
 int kube_workload_get_request(enum kube_workload_kind kind, const char *ns, const char *name,
 			      struct kube_request *ret)
 {
+	const struct kind_info *k = kind_info(kind);
 	_cleanup_free_ char *path = NULL;
 
-	if (!ret || (kind != KUBE_WORKLOAD_DEPLOYMENT && kind != KUBE_WORKLOAD_REPLICASET) ||
-	    !kube_namespace_valid(ns) || !kube_name_valid(name))
+	if (!ret || !k || !kube_namespace_valid(ns) || !kube_name_valid(name))
 		return -EINVAL;
-	if (asprintf(&path, "/apis/apps/v1/namespaces/%s/%s/%s", ns, kube_workload_resource(kind),
+	if (asprintf(&path, "/apis/%s/namespaces/%s/%s/%s", k->api_version, ns, k->resource,
 		     name) < 0)
 		return -ENOMEM;
 	*ret = (struct kube_request){ .method = "GET", .path = TAKE_PTR(path) };
@@ -330,10 +387,13 @@ static int list_request(const struct kube_workload *w, const char *prefix, const
 	struct buf b = BUF_INIT(KUBE_MAX_SELECTOR_BYTES * 3 + 512);
 	int r;
 
-	if (!w || !ret || !w->selector || !*w->selector || !kube_namespace_valid(w->namespace))
+	if (!w || !ret || !kube_namespace_valid(w->namespace) ||
+	    (!w->selector && w->kind != KUBE_WORKLOAD_CRONJOB) || (w->selector && !*w->selector))
 		return -EINVAL;
-	r = buf_printf(&b, "%s/namespaces/%s/%s?labelSelector=", prefix, w->namespace, resource);
-	if (r >= 0)
+	r = buf_printf(&b, "%s/namespaces/%s/%s", prefix, w->namespace, resource);
+	if (r >= 0 && w->selector)
+		r = buf_adds(&b, "?labelSelector=");
+	if (r >= 0 && w->selector)
 		r = kube_query_escape(&b, w->selector);
 	if (r < 0) {
 		buf_release(&b);
@@ -343,11 +403,15 @@ static int list_request(const struct kube_workload *w, const char *prefix, const
 	return ret->path ? 0 : -ENOMEM;
 }
 
-int kube_replicaset_list_request(const struct kube_workload *deploy, struct kube_request *ret)
+int kube_owned_list_request(const struct kube_workload *w, struct kube_request *ret)
 {
-	if (!deploy || deploy->kind != KUBE_WORKLOAD_DEPLOYMENT)
+	const struct kind_info *o = w ? kind_info(kube_workload_owns(w->kind)) : NULL;
+	char prefix[32];
+
+	if (!o)
 		return -EINVAL;
-	return list_request(deploy, "/apis/apps/v1", "replicasets", ret);
+	snprintf(prefix, sizeof(prefix), "/apis/%s", o->api_version);
+	return list_request(w, prefix, o->resource, ret);
 }
 
 int kube_pod_list_request(const struct kube_workload *w, struct kube_request *ret)
@@ -369,6 +433,7 @@ int kube_workload_parse(enum kube_workload_kind kind, long http_status, const ch
 			size_t len, const char *ns, const char *name, struct kube_workload *ret,
 			char **ret_err)
 {
+	const struct kind_info *k = kind_info(kind);
 	const char *kname = kube_workload_kind_name(kind);
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	_cleanup_free_ char *sel_err = NULL;
@@ -377,8 +442,7 @@ int kube_workload_parse(enum kube_workload_kind kind, long http_status, const ch
 	const char *s_ns, *s_name, *uid;
 	int r;
 
-	if (!ret || !ns || !name ||
-	    (kind != KUBE_WORKLOAD_DEPLOYMENT && kind != KUBE_WORKLOAD_REPLICASET))
+	if (!ret || !ns || !name || !k)
 		return -EINVAL;
 	if (http_status == 404)
 		return kube_json_status_error(http_status, body, len, kname, TG_ENOTFOUND, ret_err);
@@ -387,7 +451,7 @@ int kube_workload_parse(enum kube_workload_kind kind, long http_status, const ch
 	j = kube_json_load_object(body, len, kname, ret_err);
 	if (!j)
 		return -TG_EUPSTREAM;
-	r = kube_json_check_type(j, "apps/v1", kind_type(kind), kname, ret_err);
+	r = kube_json_check_type(j, k->api_version, k->type, kname, ret_err);
 	if (r < 0)
 		return r;
 	meta = json_object_get(j, "metadata");
@@ -404,8 +468,10 @@ int kube_workload_parse(enum kube_workload_kind kind, long http_status, const ch
 	if (!uid || !kube_uid_valid(uid))
 		return set_err(ret_err, "%s \"%s/%s\": \"metadata.uid\" is missing or malformed", kname,
 			       ns, name), -TG_EUPSTREAM;
-	r = kube_label_selector(json_object_get(spec, "selector"), "spec.selector", &w.selector,
-				&sel_err);
+	/* A CronJob has no selector: its Jobs are known by ownership alone. */
+	r = kind == KUBE_WORKLOAD_CRONJOB ? 0
+					  : kube_label_selector(json_object_get(spec, "selector"),
+								"spec.selector", &w.selector, &sel_err);
 	if (r < 0) {
 		set_err(ret_err, "%s \"%s/%s\": %s", kname, ns, name, sel_err ? sel_err : tg_strerror(r));
 		return r == -ENOMEM ? r : -TG_EUPSTREAM;
@@ -498,10 +564,10 @@ static int controller_of(json_t *obj, const char *what, size_t idx, json_t **ret
 	return 0;
 }
 
-static bool controlled_by(json_t *ref, const char *kind, const char *const *uids)
+static bool controlled_by(json_t *ref, const struct kind_info *k, const char *const *uids)
 {
-	if (!ref || strcmp(json_string_value(json_object_get(ref, "kind")), kind) ||
-	    strcmp(json_string_value(json_object_get(ref, "apiVersion")), "apps/v1"))
+	if (!ref || !k || strcmp(json_string_value(json_object_get(ref, "kind")), k->type) ||
+	    strcmp(json_string_value(json_object_get(ref, "apiVersion")), k->api_version))
 		return false;
 	for (; uids && *uids; uids++)
 		if (!strcmp(json_string_value(json_object_get(ref, "uid")), *uids))
@@ -520,20 +586,24 @@ static int item_namespace(json_t *item, const char *ns, const char *what, size_t
 	return 0;
 }
 
-int kube_replicaset_list_owned(const struct kube_workload *deploy, long http_status,
-			       const char *body, size_t len, char ***ret_uids, char **ret_err)
+int kube_owned_list_owned(const struct kube_workload *w, long http_status, const char *body,
+			  size_t len, char ***ret_uids, char **ret_err)
 {
-	static const char what[] = "replicaset list";
-	const char *const owner[] = { deploy ? deploy->uid : NULL, NULL };
+	const struct kind_info *k = w ? kind_info(w->kind) : NULL;
+	const struct kind_info *o = w ? kind_info(kube_workload_owns(w->kind)) : NULL;
+	const char *const owner[] = { w ? w->uid : NULL, NULL };
+	char what[32], list_kind[32];
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	_cleanup_(strv_freep) char **uids = NULL;
 	json_t *items = NULL, *item;
 	size_t i, n = 0;
 	int r;
 
-	if (!deploy || deploy->kind != KUBE_WORKLOAD_DEPLOYMENT || !deploy->uid || !ret_uids)
+	if (!k || !o || !w->uid || !w->namespace || !ret_uids)
 		return -EINVAL;
-	j = list_load(http_status, body, len, "apps/v1", "ReplicaSetList", what, &items, ret_err);
+	snprintf(what, sizeof(what), "%s list", o->name);
+	snprintf(list_kind, sizeof(list_kind), "%sList", o->type);
+	j = list_load(http_status, body, len, o->api_version, list_kind, what, &items, ret_err);
 	if (!j)
 		return -TG_EUPSTREAM;
 	uids = calloc(json_array_size(items) + 1, sizeof(char *));
@@ -546,18 +616,18 @@ int kube_replicaset_list_owned(const struct kube_workload *deploy, long http_sta
 		r = controller_of(item, what, i, &ctl, ret_err);
 		if (r < 0)
 			return r;
-		r = item_namespace(item, deploy->namespace, what, i, ret_err);
+		r = item_namespace(item, w->namespace, what, i, ret_err);
 		if (r < 0)
 			return r;
-		if (!controlled_by(ctl, "Deployment", owner))
+		if (!controlled_by(ctl, k, owner))
 			continue;
 		uid = req_str(json_object_get(item, "metadata"), "uid");
 		if (!uid || !kube_uid_valid(uid))
 			return set_err(ret_err, "%s: item %zu: \"metadata.uid\" is missing or malformed",
 				       what, i), -TG_EUPSTREAM;
-		if (n >= KUBE_MAX_REPLICASETS)
-			return set_err(ret_err, "%s: deployment \"%s/%s\" owns more than %d ReplicaSets",
-				       what, deploy->namespace, deploy->name, KUBE_MAX_REPLICASETS),
+		if (n >= KUBE_MAX_OWNED)
+			return set_err(ret_err, "%s: %s \"%s/%s\" owns more than %d %ss", what, k->name,
+				       w->namespace, w->name ? w->name : "", KUBE_MAX_OWNED, o->type),
 			       -TG_EUPSTREAM;
 		uids[n] = strdup(uid);
 		if (!uids[n++])
@@ -598,7 +668,7 @@ int kube_pod_list_owned(const struct kube_workload *w, long http_status, const c
 		r = item_namespace(item, w->namespace, what, i, ret_err);
 		if (r < 0)
 			goto fail;
-		if (!controlled_by(ctl, "ReplicaSet", owner_uids))
+		if (!controlled_by(ctl, pod_owner(w->kind), owner_uids))
 			continue;
 		phase = json_object_get(json_object_get(item, "status"), "phase");
 		if (!json_is_string(phase) || strcmp(json_string_value(phase), "Running"))

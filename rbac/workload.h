@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Workload targets: Deployment and ReplicaSet (apps/v1) -> their pods.
+ * Workload targets: Deployment, ReplicaSet, StatefulSet, DaemonSet (apps/v1),
+ * Job and CronJob (batch/v1) -> their pods.
  *
  * The same two halves as rbac/kube.h: request builders and response
  * parsers, pure, so the gateway drives them on its own loop.
  *
  *   GET the workload        kube_workload_get_request / kube_workload_parse
- *   (Deployment only)
- *   LIST its ReplicaSets    kube_replicaset_list_request / kube_replicaset_list_owned
+ *   (Deployment, CronJob)
+ *   LIST what it owns       kube_owned_list_request / kube_owned_list_owned
+ *   (ReplicaSets, Jobs)
  *   LIST its pods           kube_pod_list_request / kube_pod_list_owned
  *
  * Lists are asked for with the workload's spec.selector (matchLabels and
@@ -15,7 +17,10 @@
  * controllers themselves decide what is theirs: a Deployment owns the
  * ReplicaSets whose controller ownerReference (controller=true) carries
  * its uid, and a ReplicaSet the pods whose controller reference carries
- * its uid.  A pod that merely matches the labels (another workload's, or a
+ * its uid; a CronJob owns Jobs and a Job pods the same way; a StatefulSet
+ * and a DaemonSet own their pods directly.  A CronJob has no selector: its
+ * Jobs and their pods are listed for the whole namespace and kept by
+ * ownership alone.  A pod that merely matches the labels (another workload's, or a
  * bare pod) is not the workload's.  Only pods in phase Running count.
  * Any error or odd answer (wrong kind, a continue token, a malformed
  * ownerReference, two controllers, a pod of another namespace) is an
@@ -36,19 +41,30 @@
 #define KUBE_MAX_SELECTOR_REQS      32      /* matchLabels + matchExpressions */
 #define KUBE_MAX_SELECTOR_VALUES    64      /* values of one matchExpression */
 #define KUBE_MAX_SELECTOR_BYTES     4096    /* the selector as a query value */
-#define KUBE_MAX_REPLICASETS        1024    /* ReplicaSets one Deployment owns */
+#define KUBE_MAX_OWNED              1024    /* ReplicaSets (Jobs) one Deployment (CronJob) owns */
 
 enum kube_workload_kind {
 	KUBE_WORKLOAD_DEPLOYMENT = 1,
 	KUBE_WORKLOAD_REPLICASET,
+	KUBE_WORKLOAD_STATEFULSET,
+	KUBE_WORKLOAD_DAEMONSET,
+	KUBE_WORKLOAD_JOB,
+	KUBE_WORKLOAD_CRONJOB,
 };
 
-/* "deployment", "replicaset" (what targets and messages say). */
+/* "deployment", "replicaset", ... (what targets and messages say). */
 const char *kube_workload_kind_name(enum kube_workload_kind kind);
-/* "deployments", "replicasets" (the API resource, group "apps"). */
+/* "deployments", "replicasets", ... (the API resource). */
 const char *kube_workload_resource(enum kube_workload_kind kind);
+/* "apps" or "batch": the resource's API group. */
+const char *kube_workload_group(enum kube_workload_kind kind);
+/* The kind of the objects between the workload and its pods
+ * (KUBE_WORKLOAD_REPLICASET for a Deployment, KUBE_WORKLOAD_JOB for a
+ * CronJob), 0 for a kind that owns its pods itself. */
+enum kube_workload_kind kube_workload_owns(enum kube_workload_kind kind);
 /* The kind a target's prefix names, with kubectl's spellings: deployment,
- * deployments, deploy; replicaset, replicasets, rs.  -EINVAL otherwise. */
+ * deployments, deploy; replicaset, replicasets, rs; statefulset(s), sts;
+ * daemonset(s), ds; job(s); cronjob(s), cj.  -EINVAL otherwise. */
 int kube_workload_kind_from_name(const char *s, size_t len, enum kube_workload_kind *ret);
 
 struct kube_workload {
@@ -56,11 +72,12 @@ struct kube_workload {
 	char *namespace;
 	char *name;
 	char *uid;
-	char *selector;           /* spec.selector as a labelSelector ("app=web,x in (a,b)") */
+	char *selector;           /* spec.selector as a labelSelector ("app=web,x in (a,b)");
+				     NULL for a CronJob */
 };
 void kube_workload_release(struct kube_workload *w);
 
-/* GET /apis/apps/v1/namespaces/NS/{deployments,replicasets}/NAME.
+/* GET /apis/{apps,batch}/v1/namespaces/NS/RESOURCE/NAME.
  * -EINVAL for a name or namespace Kubernetes would not accept. */
 int kube_workload_get_request(enum kube_workload_kind kind, const char *ns, const char *name,
 			      struct kube_request *ret);
@@ -79,16 +96,19 @@ int kube_workload_parse(enum kube_workload_kind kind, long http_status, const ch
  * -TG_ELIMIT. */
 int kube_label_selector(json_t *sel, const char *what, char **ret, char **ret_err);
 
-/* LIST ReplicaSets of deploy's namespace with deploy's selector. */
-int kube_replicaset_list_request(const struct kube_workload *deploy, struct kube_request *ret);
-/* The uids of the ReplicaSets deploy controls (NULL-terminated, maybe
- * empty); -TG_EUPSTREAM on any odd answer. */
-int kube_replicaset_list_owned(const struct kube_workload *deploy, long http_status,
-			       const char *body, size_t len, char ***ret_uids, char **ret_err);
+/* LIST what w owns (kube_workload_owns: a Deployment's ReplicaSets, a
+ * CronJob's Jobs) in w's namespace, with w's selector if it has one;
+ * -EINVAL for a kind that owns its pods itself. */
+int kube_owned_list_request(const struct kube_workload *w, struct kube_request *ret);
+/* The uids of the objects w controls (NULL-terminated, maybe empty);
+ * -TG_EUPSTREAM on any odd answer. */
+int kube_owned_list_owned(const struct kube_workload *w, long http_status, const char *body,
+			  size_t len, char ***ret_uids, char **ret_err);
 
-/* LIST pods of w's namespace with w's selector. */
+/* LIST pods of w's namespace with w's selector (a CronJob: all of them). */
 int kube_pod_list_request(const struct kube_workload *w, struct kube_request *ret);
-/* The Running pods whose controller is one of the ReplicaSets owner_uids
+/* The Running pods whose controller is one of owner_uids (of the kind that
+ * holds w's pods: w itself, or its ReplicaSets or Jobs)
  * (sorted by name).  More than max_pods: -TG_ELIMIT with *ret_err and
  * *ret_count set to how many there are.  -TG_EUPSTREAM on any odd answer. */
 int kube_pod_list_owned(const struct kube_workload *w, long http_status, const char *body,

@@ -13,14 +13,6 @@ need_bpf "runner discovery" || exit 0
 SEL='app.kubernetes.io/name=tracegate,app.kubernetes.io/component=runner'
 DS_UID=0d5e7a11-0000-4000-8000-00000000da75
 
-# api METHOD PATH [BODY]: kubesim as its admin (system:masters)
-api() {
-	local body=()
-	[ -n "${3:-}" ] && body=(-H 'Content-Type: application/json' --data-binary "$3")
-	curl -s --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token admin)" \
-		-X "$1" "${body[@]}" "$TG_API$2"
-}
-
 # runner_pod NAME NODE IP: a pod of DaemonSet tracegate-runner, created,
 # then reported Running and Ready at IP (as the kubelet would)
 runner_pod() {

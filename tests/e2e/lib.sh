@@ -547,11 +547,89 @@ kt_bg() {
 	KUBECONFIG=$TG_WORK/kubeconfig exec kubectl trace "$sub" --context "$user" "$@"
 }
 
+# api METHOD PATH [BODY]: kubesim as its admin (system:masters)
+api() {
+	local body=()
+	[ -n "${3:-}" ] && body=(-H 'Content-Type: application/json' --data-binary "$3")
+	curl -s --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_token admin)" \
+		-X "$1" "${body[@]}" "$TG_API$2"
+}
+
 # Audit records (one JSON per line) as python dicts: audit_py 'EXPR over recs'
 audit_py() {
 	python3 - "$TG_AUDIT" "$1" <<'EOF'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print(eval(sys.argv[2]))
+EOF
+}
+
+# ---- a stack of two nodes and a gateway (workload.sh, workload-*.sh) ------------
+# nodes_gateway_config FILE PORT RUNNERS_JSON [LIMITS_JSON]
+nodes_gateway_config() {
+	local limits=
+	[ -n "${4:-}" ] && limits="\"limits\":$4,"
+	cat >"$1" <<EOF
+{"listen":"127.0.0.1:$2",
+ "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
+ "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
+ "audiences":["tracegate"],
+ "runners":$3,
+ "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
+ "audit":{"path":"$TG_WORK/audit-$2.log"},
+ $limits
+ "policies":"$TG_TOP/policy/presets"}
+EOF
+}
+
+nodes_gateway_at() { # nodes_gateway_at CONFIG PORT: starts a gateway, prints nothing
+	tracegate serve --config "$1" 2>>"$TG_WORK/gateway-$2.log" &
+	TG_PIDS+=("$!")
+	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "https://127.0.0.1:$2/healthz" -o /dev/null || {
+		log "gateway on $2 did not start:"; cat "$TG_WORK/gateway-$2.log" >&2; return 1; }
+}
+
+# workload_stack_start: kubesim, runners for node-1 and node-2 (PORT1,
+# PORT2), a gateway that knows both (GW_PORT, TG_GATEWAY, TG_AUDIT), the
+# fixture pods web-a, web-a2, web-canary-a under their nodes' cgroup
+# roots; alice's kubeconfig, and dave's (may trace pods in team-a, not
+# read its workloads) in $TG_WORK/kubeconfig-dave.
+workload_stack_start() {
+	nodes_stack_init || return 1
+	PORT1=$(free_port)
+	PORT2=$(free_port)
+	runner_node_start node-1 "$PORT1" || return 1
+	runner_node_start node-2 "$PORT2" || return 1
+	GW_PORT=$(free_port)
+	nodes_gateway_config "$TG_WORK/gateway.json" "$GW_PORT" \
+		"{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"},\"node-2\":{\"url\":\"https://127.0.0.1:$PORT2\"}}"
+	nodes_gateway_at "$TG_WORK/gateway.json" "$GW_PORT" || return 1
+	TG_GATEWAY=https://127.0.0.1:$GW_PORT
+	TG_AUDIT=$TG_WORK/audit-$GW_PORT.log
+	node_pods_start "web-a node-1 systemd" "web-a2 node-2 cgroupfs" "web-canary-a node-2 systemd" || return 1
+	kubeconfig_write
+	# dave: may trace pods in team-a, may not read its Deployments
+	sed -e "s/^current-context: alice/current-context: dave/" \
+		-e "s/^users:/users:\n- name: dave\n  user:\n    token: $(fixture_token dave)/" \
+		-e "s/^contexts:/contexts:\n- name: dave\n  context:\n    cluster: sim\n    user: dave/" \
+		"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-dave"
+	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
+	export KUBECONFIG=$TG_WORK/kubeconfig
+}
+
+# BPF programs held by one node's runner and its session children.
+node_prog_ids() { TG_RUNNER_PID=$1 runner_prog_ids; }
+
+# py CODE FILE: CODE over recs, the NDJSON records of FILE; prints the
+# value of CODE's last line (the lines before it are statements)
+py() {
+	python3 - "$2" "$1" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# one output record holds several printed lines: one entry per line
+outs = [dict(r, text=t) for r in recs if r["type"] == "output" for t in r["text"].split("\n") if t]
+lines = sys.argv[2].strip().split("\n")
+exec("\n".join(lines[:-1]))
+print(eval(lines[-1]))
 EOF
 }

@@ -9,71 +9,6 @@
 source "$(dirname "$0")/lib.sh"
 need_bpf "workload targets" || exit 0
 
-# ---- the stack: kubesim, two runners, a gateway that knows both --------------
-# gateway_config FILE PORT RUNNERS_JSON [LIMITS_JSON]
-gateway_config() {
-	local limits=
-	[ -n "${4:-}" ] && limits="\"limits\":$4,"
-	cat >"$1" <<EOF
-{"listen":"127.0.0.1:$2",
- "tls":{"cert":"$TG_CERTS/gateway.crt","key":"$TG_CERTS/gateway.key"},
- "apiServer":{"server":"$TG_API","ca":"$TG_CERTS/ca.crt","tokenFile":"$TG_WORK/sa.token"},
- "audiences":["tracegate"],
- "runners":$3,
- "runnerTLS":{"ca":"$TG_CERTS/ca.crt","cert":"$TG_CERTS/gateway-client.crt","key":"$TG_CERTS/gateway-client.key"},
- "audit":{"path":"$TG_WORK/audit-$2.log"},
- $limits
- "policies":"$TG_TOP/policy/presets"}
-EOF
-}
-
-gateway_at() { # gateway_at CONFIG PORT: starts a gateway, prints nothing
-	tracegate serve --config "$1" 2>>"$TG_WORK/gateway-$2.log" &
-	TG_PIDS+=("$!")
-	wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt" "https://127.0.0.1:$2/healthz" -o /dev/null || {
-		log "gateway on $2 did not start:"; cat "$TG_WORK/gateway-$2.log" >&2; return 1; }
-}
-
-workload_stack_start() {
-	nodes_stack_init || return 1
-	PORT1=$(free_port)
-	PORT2=$(free_port)
-	runner_node_start node-1 "$PORT1" || return 1
-	runner_node_start node-2 "$PORT2" || return 1
-	GW_PORT=$(free_port)
-	gateway_config "$TG_WORK/gateway.json" "$GW_PORT" \
-		"{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"},\"node-2\":{\"url\":\"https://127.0.0.1:$PORT2\"}}"
-	gateway_at "$TG_WORK/gateway.json" "$GW_PORT" || return 1
-	TG_GATEWAY=https://127.0.0.1:$GW_PORT
-	TG_AUDIT=$TG_WORK/audit-$GW_PORT.log
-	node_pods_start "web-a node-1 systemd" "web-a2 node-2 cgroupfs" "web-canary-a node-2 systemd" || return 1
-	kubeconfig_write
-	# dave: may trace pods in team-a, may not read its Deployments
-	sed -e "s/^current-context: alice/current-context: dave/" \
-		-e "s/^users:/users:\n- name: dave\n  user:\n    token: $(fixture_token dave)/" \
-		-e "s/^contexts:/contexts:\n- name: dave\n  context:\n    cluster: sim\n    user: dave/" \
-		"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-dave"
-	export TRACEGATE_URL=$TG_GATEWAY TRACEGATE_CA=$TG_CERTS/ca.crt
-	export KUBECONFIG=$TG_WORK/kubeconfig
-}
-
-# BPF programs held by one node's runner and its session children.
-node_prog_ids() { TG_RUNNER_PID=$1 runner_prog_ids; }
-
-# py CODE FILE: CODE over recs, the NDJSON records of FILE; prints the
-# value of CODE's last line (the lines before it are statements)
-py() {
-	python3 - "$2" "$1" <<'EOF'
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-# one output record holds several printed lines: one entry per line
-outs = [dict(r, text=t) for r in recs if r["type"] == "output" for t in r["text"].split("\n") if t]
-lines = sys.argv[2].strip().split("\n")
-exec("\n".join(lines[:-1]))
-print(eval(lines[-1]))
-EOF
-}
-
 workload_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
 tap_ok "stack starts (kubesim, runners for node-1 and node-2, gateway, three pods)"
 
@@ -292,8 +227,8 @@ check "tracegate audit verify passes on the log" bash -c "tracegate audit verify
 # 8. a gateway that knows node-1's runner only: deployment/web also runs
 #    on node-2, so nothing starts anywhere (node-1 included)
 GW2_PORT=$(free_port)
-gateway_config "$TG_WORK/gateway2.json" "$GW2_PORT" "{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"}}"
-if gateway_at "$TG_WORK/gateway2.json" "$GW2_PORT"; then
+nodes_gateway_config "$TG_WORK/gateway2.json" "$GW2_PORT" "{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"}}"
+if nodes_gateway_at "$TG_WORK/gateway2.json" "$GW2_PORT"; then
 	sessions_before=$(grep -c "session " "$TG_WORK/runner-node-1.log")
 	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice run deployment/web -n team-a --duration 1 \
 		-e "$PROG" >"$out" 2>"$err"
@@ -309,10 +244,10 @@ fi
 
 # 9. maxPodsPerTrace
 GW3_PORT=$(free_port)
-gateway_config "$TG_WORK/gateway3.json" "$GW3_PORT" \
+nodes_gateway_config "$TG_WORK/gateway3.json" "$GW3_PORT" \
 	"{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"},\"node-2\":{\"url\":\"https://127.0.0.1:$PORT2\"}}" \
 	'{"maxPodsPerTrace":1}'
-if gateway_at "$TG_WORK/gateway3.json" "$GW3_PORT"; then
+if nodes_gateway_at "$TG_WORK/gateway3.json" "$GW3_PORT"; then
 	TRACEGATE_URL=https://127.0.0.1:$GW3_PORT kt alice run deployment/web -n team-a -e "$PROG" >"$out" 2>"$err"
 	check "two pods over maxPodsPerTrace 1: refused naming the limit" \
 		grep -q 'Error from server (BadRequest): deployment "web" in namespace "team-a" has 2 running pods, more than the limit "maxPodsPerTrace" (1)' "$err"

@@ -240,16 +240,18 @@ static void check_list_request(const struct kube_workload *w)
 	const char *q;
 	int r;
 
-	r = w->kind == KUBE_WORKLOAD_DEPLOYMENT ? kube_replicaset_list_request(w, &rq)
-						: kube_pod_list_request(w, &rq);
+	r = kube_workload_owns(w->kind) ? kube_owned_list_request(w, &rq)
+					: kube_pod_list_request(w, &rq);
 	if (r < 0) {
 		if (r != -ENOMEM && r != -EINVAL && r != -TG_ELIMIT)
 			fail("workload: list request: unexpected error code", tg_strerror(r));
 		return;
 	}
 	q = strchr(rq.path, '?');
-	if (!q || strncmp(q, "?labelSelector=", 15) || strchr(q + 1, '?') || strchr(q, '&') ||
-	    strchr(q, '#'))
+	if (!w->selector && q)
+		fail("workload: a list without a selector has a query", rq.path);
+	if (w->selector && (!q || strncmp(q, "?labelSelector=", 15) || strchr(q + 1, '?') ||
+			    strchr(q, '&') || strchr(q, '#')))
 		fail("workload: list request query is not one labelSelector", rq.path);
 	for (const char *p = rq.path; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
@@ -276,8 +278,8 @@ static void check_workload(long status, const char *body, size_t len, const char
 		if (w.kind != k || !w.namespace || strcmp(w.namespace, ns) || !w.name ||
 		    strcmp(w.name, name))
 			fail("workload: not the one asked for", NULL);
-		if (!w.uid || !*w.uid || !w.selector || !*w.selector ||
-		    strlen(w.selector) > KUBE_MAX_SELECTOR_BYTES)
+		if (!w.uid || !*w.uid || (k != KUBE_WORKLOAD_CRONJOB && !w.selector) ||
+		    (w.selector && (!*w.selector || strlen(w.selector) > KUBE_MAX_SELECTOR_BYTES)))
 			fail("workload: no uid, or an empty or unbounded selector", w.selector);
 		check_list_request(&w);
 	} else {
@@ -304,14 +306,14 @@ static void check_rs_list(long status, const char *body, size_t len, const char 
 	size_t n = 0;
 	int r;
 
-	r = kube_replicaset_list_owned(&w, status, body, len, &uids, &err);
+	r = kube_owned_list_owned(&w, status, body, len, &uids, &err);
 	if (r == 0) {
 		if (!uids)
 			fail("replicasets: no list on success", NULL);
 		for (; uids[n]; n++)
 			if (!*uids[n])
 				fail("replicasets: an empty uid", NULL);
-		if (n > KUBE_MAX_REPLICASETS)
+		if (n > KUBE_MAX_OWNED)
 			fail("replicasets: more than the limit", NULL);
 		for (size_t i = 0; uids[i]; i++)
 			free(uids[i]);

@@ -756,6 +756,7 @@ static const struct {
 #define GROUP(g, v) "{\"name\":\"" g "\",\"versions\":[{\"groupVersion\":\"" g "/" v "\",\"version\":\"" v "\"}]," \
 		    "\"preferredVersion\":{\"groupVersion\":\"" g "/" v "\",\"version\":\"" v "\"}}"
 	  GROUP("apps", "v1") "," GROUP("authentication.k8s.io", "v1") "," GROUP("authorization.k8s.io", "v1") ","
+	  GROUP("batch", "v1") ","
 	  GROUP("tracegate.dev", "v1alpha1")
 #undef GROUP
 	  "]}" },
@@ -767,7 +768,11 @@ static const struct {
 			  RES("namespaces", "Namespace", "false", VERBS) ","
 			  RES("nodes", "Node", "false", VERBS)) },
 	{ "/apis/apps/v1", LIST("apps/v1", RES("deployments", "Deployment", "true", VERBS) ","
-				RES("replicasets", "ReplicaSet", "true", VERBS)) },
+				RES("replicasets", "ReplicaSet", "true", VERBS) ","
+				RES("statefulsets", "StatefulSet", "true", VERBS) ","
+				RES("daemonsets", "DaemonSet", "true", VERBS)) },
+	{ "/apis/batch/v1", LIST("batch/v1", RES("jobs", "Job", "true", VERBS) ","
+				 RES("cronjobs", "CronJob", "true", VERBS)) },
 	{ "/apis/authentication.k8s.io/v1",
 	  LIST("authentication.k8s.io/v1", RES("tokenreviews", "TokenReview", "false", "\"create\"")) },
 	{ "/apis/authorization.k8s.io/v1",

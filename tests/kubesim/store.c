@@ -32,6 +32,10 @@ const struct ks_kind ks_kinds[] = {
 	{ "", "v1", "nodes", "Node", false, meta_fields },
 	{ "apps", "v1", "replicasets", "ReplicaSet", true, meta_fields },
 	{ "apps", "v1", "deployments", "Deployment", true, meta_fields },
+	{ "apps", "v1", "statefulsets", "StatefulSet", true, meta_fields },
+	{ "apps", "v1", "daemonsets", "DaemonSet", true, meta_fields },
+	{ "batch", "v1", "jobs", "Job", true, meta_fields },
+	{ "batch", "v1", "cronjobs", "CronJob", true, meta_fields },
 	{ "", "v1", "configmaps", "ConfigMap", true, meta_fields },
 };
 const size_t ks_nkinds = sizeof(ks_kinds) / sizeof(ks_kinds[0]);

@@ -542,7 +542,8 @@ static void test_trace_body(void **state)
 	expect_body_error("[1]", "", "JSON object");
 	expect_body_error("{\"program\":\"x\"}", "target", "required");
 	expect_body_error("{\"target\":5,\"program\":\"x\"}", "target", "string");
-	expect_body_error("{\"target\":\"statefulset/web\",\"program\":\"x\"}", "target", "kind \"statefulset\"");
+	expect_body_error("{\"target\":\"service/web\",\"program\":\"x\"}", "target", "kind \"service\"");
+	expect_body_error("{\"target\":\"sts/Db\",\"program\":\"x\"}", "target", "valid statefulset name");
 	expect_body_error("{\"target\":\"deployment/Web\",\"program\":\"x\"}", "target", "valid deployment name");
 	expect_body_error("{\"target\":\"rs/\",\"program\":\"x\"}", "target", "valid replicaset name");
 	expect_body_error("{\"target\":\"pod/Web_A\",\"program\":\"x\"}", "target", "valid pod name");

@@ -275,8 +275,12 @@ static void test_targets(void **state)
 	assert_int_equal(kt_target_check("deploy/web", &err), 0);
 	assert_int_equal(kt_target_check("rs/web-7c9f8b6d5", &err), 0);
 	assert_int_equal(kt_target_check("replicasets/web-7c9f8b6d5", &err), 0);
-	r = kt_target_check("statefulset/web", &err);
-	expect_error(r, err, "kind \"statefulset\" cannot be traced");
+	assert_int_equal(kt_target_check("sts/db", &err), 0);
+	assert_int_equal(kt_target_check("ds/agent", &err), 0);
+	assert_int_equal(kt_target_check("job/migrate", &err), 0);
+	assert_int_equal(kt_target_check("cj/nightly", &err), 0);
+	r = kt_target_check("service/web", &err);
+	expect_error(r, err, "kind \"service\" cannot be traced");
 	err = NULL;
 	r = kt_target_check("deployment/Web", &err);
 	expect_error(r, err, "\"Web\" is not a valid deployment name");
@@ -289,7 +293,9 @@ static void test_targets(void **state)
 			{ "web-a", "web-a" },		 { "po/web-a", "pod/web-a" },
 			{ "pods/web-a", "pod/web-a" },	 { "deploy/web", "deployment/web" },
 			{ "deployments/web", "deployment/web" }, { "rs/web-1", "replicaset/web-1" },
-			{ "replicaset/web-1", "replicaset/web-1" },
+			{ "replicaset/web-1", "replicaset/web-1" }, { "sts/db", "statefulset/db" },
+			{ "daemonsets/agent", "daemonset/agent" }, { "jobs/m", "job/m" },
+			{ "cj/nightly", "cronjob/nightly" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -299,7 +305,7 @@ static void test_targets(void **state)
 			assert_string_equal(n, cases[i][1]);
 			free(n);
 		}
-		assert_null(kt_target_normalize("job/x"));
+		assert_null(kt_target_normalize("service/x"));
 	}
 	r = kt_target_check("pod/", &err);
 	expect_error(r, err, "is not a valid pod name");

@@ -277,6 +277,39 @@ static void test_render_multi_node(void **state)
 	cap_free(&c);
 }
 
+/* Pods joining and leaving a workload trace: a line each on stderr, in
+ * text and JSON modes, its text cleaned; the JSON stream keeps the record. */
+static void test_render_pod_changes(void **state)
+{
+	static const char *const lines[] = {
+		"{\"type\":\"status\",\"phase\":\"pod-joined\",\"trace\":\"t\",\"pod\":\"team-a/web-a4\",\"node\":\"node-1\"}",
+		"{\"type\":\"status\",\"phase\":\"pod-left\",\"trace\":\"t\",\"pod\":\"team-a/web-a4\",\"node\":\"node-1\"}",
+		"{\"type\":\"status\",\"phase\":\"pod-not-joined\",\"trace\":\"t\",\"pod\":\"team-a/x\\u001b[2J\",\"node\":\"node-9\",\"message\":\"not traced: no runner for node \\\"node-9\\\"\"}",
+		"{\"type\":\"status\",\"phase\":\"pod-something\",\"pod\":\"team-a/y\"}",
+		NULL,
+	};
+	static const char want[] = "node \"node-1\": pod team-a/web-a4 joined the trace\n"
+				   "node \"node-1\": pod team-a/web-a4 left the trace\n"
+				   "node \"node-9\": pod team-a/x?[2J was not added to the trace: not traced: "
+				   "no runner for node \"node-9\"\n";
+	enum kt_output modes[] = { KT_OUT_TEXT, KT_OUT_JSON };
+	struct cap c;
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		cap_open(&c, modes[m]);
+		for (size_t i = 0; lines[i]; i++)
+			assert_int_equal(feed(&c, lines[i]), 0);
+		cap_close(&c);
+		assert_string_equal(c.err, want);
+		if (modes[m] == KT_OUT_TEXT)
+			assert_string_equal(c.out, "");
+		else
+			assert_non_null(strstr(c.out, "\"phase\":\"pod-joined\""));
+		cap_free(&c);
+	}
+}
+
 static void test_render_map(void **state)
 {
 	struct cap c;
@@ -507,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_split_limit_and_callback_error),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_map),
+		cmocka_unit_test(test_render_pod_changes),
 		cmocka_unit_test(test_render_multi_node),
 		cmocka_unit_test(test_render_json_and_bad_lines),
 		cmocka_unit_test(test_status_forbidden_one_line),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * rbac/workload.c: Deployment / ReplicaSet -> pods.  Selectors as the API
+ * rbac/workload.c: Deployment, ReplicaSet, StatefulSet, DaemonSet, Job and
+ * CronJob -> pods.  Selectors as the API
  * server reads them, ownership as the controllers decide it, and every odd
  * answer refused rather than read as "no pods" or "these pods".
  */
@@ -62,7 +63,8 @@ static void web_deployment(struct kube_workload *w)
 	free(body);
 }
 
-/* A pod list item: owner "" means no ownerReferences; node "" none. */
+/* A pod list item: owner "" means no ownerReferences; node "" none.  The
+ * owner's apiVersion is batch/v1 for a Job, apps/v1 otherwise. */
 static void add_pod(struct buf *b, const char *name, const char *owner_kind, const char *owner_uid,
 		    bool controller, const char *phase, const char *node, const char *ns)
 {
@@ -74,9 +76,10 @@ static void add_pod(struct buf *b, const char *name, const char *owner_kind, con
 		      "\"uid\":\"6c0f4a1e-2b3d-4c5e-8f70-0000000%05zu\"",
 		   b->len && b->s[b->len - 1] != '[' ? "," : "", name, ns, n);
 	if (*owner_uid)
-		buf_printf(b, ",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"%s\","
+		buf_printf(b, ",\"ownerReferences\":[{\"apiVersion\":\"%s\",\"kind\":\"%s\","
 			      "\"name\":\"x\",\"uid\":\"%s\",\"controller\":%s}]",
-			   owner_kind, owner_uid, controller ? "true" : "false");
+			   strcmp(owner_kind, "Job") ? "apps/v1" : "batch/v1", owner_kind, owner_uid,
+			   controller ? "true" : "false");
 	buf_printf(b, "},\"spec\":{%s%s%s},\"status\":{\"phase\":\"%s\",\"qosClass\":\"Burstable\"}}",
 		   *node ? "\"nodeName\":\"" : "", node, *node ? "\"" : "", phase);
 }
@@ -84,7 +87,8 @@ static void add_pod(struct buf *b, const char *name, const char *owner_kind, con
 static void list_open(struct buf *b, const char *kind)
 {
 	buf_printf(b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"7\"},"
-		      "\"items\":[", kind, strcmp(kind, "PodList") ? "apps/v1" : "v1");
+		      "\"items\":[", kind,
+		   !strcmp(kind, "PodList") ? "v1" : !strcmp(kind, "JobList") ? "batch/v1" : "apps/v1");
 }
 
 static void list_close(struct buf *b)
@@ -105,7 +109,27 @@ static void test_kinds(void **state)
 	assert_int_equal(kube_workload_kind_from_name("rs", 2, &k), 0);
 	assert_int_equal(k, KUBE_WORKLOAD_REPLICASET);
 	assert_int_equal(kube_workload_kind_from_name("replicasets", 11, &k), 0);
-	assert_int_equal(kube_workload_kind_from_name("statefulset", 11, &k), -EINVAL);
+	assert_int_equal(kube_workload_kind_from_name("statefulset", 11, &k), 0);
+	assert_int_equal(k, KUBE_WORKLOAD_STATEFULSET);
+	assert_int_equal(kube_workload_kind_from_name("sts", 3, &k), 0);
+	assert_int_equal(k, KUBE_WORKLOAD_STATEFULSET);
+	assert_int_equal(kube_workload_kind_from_name("ds", 2, &k), 0);
+	assert_int_equal(k, KUBE_WORKLOAD_DAEMONSET);
+	assert_int_equal(kube_workload_kind_from_name("daemonsets", 10, &k), 0);
+	assert_int_equal(kube_workload_kind_from_name("jobs", 4, &k), 0);
+	assert_int_equal(k, KUBE_WORKLOAD_JOB);
+	assert_int_equal(kube_workload_kind_from_name("cj", 2, &k), 0);
+	assert_int_equal(k, KUBE_WORKLOAD_CRONJOB);
+	assert_int_equal(kube_workload_kind_from_name("cronjob", 7, &k), 0);
+	assert_int_equal(kube_workload_kind_from_name("pod", 3, &k), -EINVAL);
+	assert_int_equal(kube_workload_kind_from_name("service", 7, &k), -EINVAL);
+	assert_string_equal(kube_workload_group(KUBE_WORKLOAD_DAEMONSET), "apps");
+	assert_string_equal(kube_workload_group(KUBE_WORKLOAD_CRONJOB), "batch");
+	assert_string_equal(kube_workload_resource(KUBE_WORKLOAD_JOB), "jobs");
+	assert_int_equal(kube_workload_owns(KUBE_WORKLOAD_DEPLOYMENT), KUBE_WORKLOAD_REPLICASET);
+	assert_int_equal(kube_workload_owns(KUBE_WORKLOAD_CRONJOB), KUBE_WORKLOAD_JOB);
+	assert_int_equal(kube_workload_owns(KUBE_WORKLOAD_STATEFULSET), 0);
+	assert_int_equal(kube_workload_owns(KUBE_WORKLOAD_JOB), 0);
 	assert_int_equal(kube_workload_kind_from_name("deploymentx", 10, &k), 0); /* by length */
 	assert_int_equal(kube_workload_kind_from_name("Deployment", 10, &k), -EINVAL);
 	assert_string_equal(kube_workload_kind_name(KUBE_WORKLOAD_REPLICASET), "replicaset");
@@ -265,12 +289,12 @@ static void test_requests(void **state)
 	assert_string_equal(r.path, "/api/v1/namespaces/team-a/pods?labelSelector="
 				    "app%3Dweb%2Ctrack%20in%20%28canary%2Cstable%29%2C%21legacy");
 	kube_request_release(&r);
-	assert_int_equal(kube_replicaset_list_request(&w, &r), 0);
+	assert_int_equal(kube_owned_list_request(&w, &r), 0);
 	assert_string_equal(r.path, "/apis/apps/v1/namespaces/team-a/replicasets?labelSelector="
 				    "app%3Dweb%2Ctrack%20in%20%28canary%2Cstable%29%2C%21legacy");
 	kube_request_release(&r);
 	w.kind = KUBE_WORKLOAD_REPLICASET;
-	assert_int_equal(kube_replicaset_list_request(&w, &r), -EINVAL);
+	assert_int_equal(kube_owned_list_request(&w, &r), -EINVAL);
 	w.selector = "";
 	assert_int_equal(kube_pod_list_request(&w, &r), -EINVAL);
 }
@@ -382,7 +406,7 @@ static void test_rs_owned(void **state)
 	add_rs(&b, "web-adopted-not", "5e7a0000-0000-4000-8000-0000000000a8", DEPLOY_UID, "false");
 	add_rs(&b, "web-bare", "5e7a0000-0000-4000-8000-0000000000a7", NULL, NULL);
 	list_close(&b);
-	assert_int_equal(kube_replicaset_list_owned(&w, 200, b.s, b.len, &uids, &err), 0);
+	assert_int_equal(kube_owned_list_owned(&w, 200, b.s, b.len, &uids, &err), 0);
 	assert_non_null(uids);
 	assert_string_equal(uids[0], RS_UID);
 	assert_string_equal(uids[1], "5e7a0000-0000-4000-8000-0000000000a9");
@@ -394,7 +418,7 @@ static void test_rs_owned(void **state)
 	buf_clear(&b);
 	list_open(&b, "ReplicaSetList");
 	list_close(&b);
-	assert_int_equal(kube_replicaset_list_owned(&w, 200, b.s, b.len, &uids, &err), 0);
+	assert_int_equal(kube_owned_list_owned(&w, 200, b.s, b.len, &uids, &err), 0);
 	assert_null(uids[0]);
 	strv_free(uids);
 	uids = NULL;
@@ -416,7 +440,7 @@ static void test_rs_owned(void **state)
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			int r = kube_replicaset_list_owned(&w, 200, bad[i], strlen(bad[i]), &uids, &err);
+			int r = kube_owned_list_owned(&w, 200, bad[i], strlen(bad[i]), &uids, &err);
 
 			if (r != -TG_EUPSTREAM)
 				fail_msg("bad answer %zu accepted (%d)", i, r);
@@ -424,7 +448,7 @@ static void test_rs_owned(void **state)
 		}
 		assert_non_null(strstr(err, "more than one controller"));
 	}
-	assert_int_equal(kube_replicaset_list_owned(&w, 403, "{}", 2, &uids, &err), -TG_EUPSTREAM);
+	assert_int_equal(kube_owned_list_owned(&w, 403, "{}", 2, &uids, &err), -TG_EUPSTREAM);
 	assert_non_null(strstr(err, "answered 403"));
 	free(err);
 	buf_release(&b);
@@ -522,6 +546,111 @@ static void test_pods_owned(void **state)
 	kube_workload_release(&w);
 }
 
+/* ---- StatefulSet, DaemonSet, Job, CronJob ------------------------------------------ */
+
+#define STS_UID "5e7a0000-0000-4000-8000-0000000000e1"
+#define CJ_UID "5e7a0000-0000-4000-8000-0000000000e2"
+#define JOB_UID "5e7a0000-0000-4000-8000-0000000000e3"
+
+static void test_other_kinds(void **state)
+{
+	static const char sts[] = "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":"
+				  "{\"name\":\"db\",\"namespace\":\"team-a\",\"uid\":\"" STS_UID "\"},"
+				  "\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"db\"}}}}";
+	static const char cj[] = "{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"metadata\":"
+				 "{\"name\":\"nightly\",\"namespace\":\"team-a\",\"uid\":\"" CJ_UID "\"},"
+				 "\"spec\":{\"schedule\":\"0 3 * * *\",\"jobTemplate\":{}}}";
+	const char *const sts_owner[] = { STS_UID, NULL }, *const job_owner[] = { JOB_UID, NULL };
+	struct kube_workload w = { 0 };
+	struct kube_request r = { 0 };
+	struct kube_pod *pods = NULL;
+	struct buf b = BUF_INIT(0);
+	char *err = NULL, **uids = NULL;
+	size_t n = 0;
+
+	assert_int_equal(kube_workload_get_request(KUBE_WORKLOAD_DAEMONSET, "team-a", "agent", &r), 0);
+	assert_string_equal(r.path, "/apis/apps/v1/namespaces/team-a/daemonsets/agent");
+	kube_request_release(&r);
+	assert_int_equal(kube_workload_get_request(KUBE_WORKLOAD_CRONJOB, "team-a", "nightly", &r), 0);
+	assert_string_equal(r.path, "/apis/batch/v1/namespaces/team-a/cronjobs/nightly");
+	kube_request_release(&r);
+
+	/* a StatefulSet owns its pods itself: no list in between */
+	assert_int_equal(kube_workload_parse(KUBE_WORKLOAD_STATEFULSET, 200, sts, strlen(sts), "team-a",
+					     "db", &w, &err), 0);
+	assert_string_equal(w.selector, "app=db");
+	assert_int_equal(kube_owned_list_request(&w, &r), -EINVAL);
+	list_open(&b, "PodList");
+	add_pod(&b, "db-0", "StatefulSet", STS_UID, true, "Running", "node-1", "team-a");
+	add_pod(&b, "db-1", "StatefulSet", STS_UID, true, "Running", "node-2", "team-a");
+	/* the uid under another kind is not the StatefulSet's */
+	add_pod(&b, "db-x", "ReplicaSet", STS_UID, true, "Running", "node-2", "team-a");
+	add_pod(&b, "db-y", "Job", STS_UID, true, "Running", "node-2", "team-a");
+	list_close(&b);
+	assert_int_equal(kube_pod_list_owned(&w, 200, b.s, b.len, sts_owner, 64, &pods, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(pods[0].name, "db-0");
+	assert_string_equal(pods[1].name, "db-1");
+	kube_pods_free(pods, n);
+	pods = NULL;
+	kube_workload_release(&w);
+
+	/* the answer must be of the kind asked for */
+	assert_int_equal(kube_workload_parse(KUBE_WORKLOAD_DAEMONSET, 200, sts, strlen(sts), "team-a",
+					     "db", &w, &err), -TG_EUPSTREAM);
+	assert_null(w.uid);
+	free(err);
+	err = NULL;
+
+	/* a CronJob: no selector; its Jobs, then their pods, by ownership alone */
+	assert_int_equal(kube_workload_parse(KUBE_WORKLOAD_CRONJOB, 200, cj, strlen(cj), "team-a",
+					     "nightly", &w, &err), 0);
+	assert_null(w.selector);
+	assert_string_equal(w.uid, CJ_UID);
+	assert_int_equal(kube_owned_list_request(&w, &r), 0);
+	assert_string_equal(r.path, "/apis/batch/v1/namespaces/team-a/jobs");
+	kube_request_release(&r);
+	assert_int_equal(kube_pod_list_request(&w, &r), 0);
+	assert_string_equal(r.path, "/api/v1/namespaces/team-a/pods");
+	kube_request_release(&r);
+	buf_clear(&b);
+	list_open(&b, "JobList");
+	buf_adds(&b, "{\"metadata\":{\"name\":\"nightly-1\",\"namespace\":\"team-a\",\"uid\":\"" JOB_UID "\","
+		     "\"ownerReferences\":[{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"name\":"
+		     "\"nightly\",\"uid\":\"" CJ_UID "\",\"controller\":true}]}},"
+		     /* the CronJob's uid under apps/v1: not a batch CronJob's Job */
+		     "{\"metadata\":{\"name\":\"fake\",\"namespace\":\"team-a\",\"uid\":\"u-fake\","
+		     "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"CronJob\",\"name\":"
+		     "\"nightly\",\"uid\":\"" CJ_UID "\",\"controller\":true}]}},"
+		     "{\"metadata\":{\"name\":\"manual\",\"namespace\":\"team-a\",\"uid\":\"u-manual\"}}");
+	list_close(&b);
+	assert_int_equal(kube_owned_list_owned(&w, 200, b.s, b.len, &uids, &err), 0);
+	assert_string_equal(uids[0], JOB_UID);
+	assert_null(uids[1]);
+	strv_free(uids);
+	uids = NULL;
+	/* a ReplicaSetList is not the Jobs asked for */
+	buf_clear(&b);
+	list_open(&b, "ReplicaSetList");
+	list_close(&b);
+	assert_int_equal(kube_owned_list_owned(&w, 200, b.s, b.len, &uids, &err), -TG_EUPSTREAM);
+	assert_non_null(strstr(err, "job list"));
+	free(err);
+	err = NULL;
+	buf_clear(&b);
+	list_open(&b, "PodList");
+	add_pod(&b, "nightly-1-abc", "Job", JOB_UID, true, "Running", "node-1", "team-a");
+	add_pod(&b, "nightly-1-old", "Job", JOB_UID, true, "Succeeded", "node-1", "team-a");
+	add_pod(&b, "other", "ReplicaSet", JOB_UID, true, "Running", "node-1", "team-a");
+	list_close(&b);
+	assert_int_equal(kube_pod_list_owned(&w, 200, b.s, b.len, job_owner, 64, &pods, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(pods[0].name, "nightly-1-abc");
+	kube_pods_free(pods, n);
+	kube_workload_release(&w);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_workload_parse),
 		cmocka_unit_test(test_rs_owned),
 		cmocka_unit_test(test_pods_owned),
+		cmocka_unit_test(test_other_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
