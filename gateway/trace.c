@@ -97,11 +97,13 @@ void trace_free(struct trace_req *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	gw->nreqs--;
+	/* a trace of ours ended, or a DELETE stopped one (a detached trace):
+	 * the runners' sessions asked before may still hold it, so the next
+	 * count asks again (trace-detached.c) */
+	if (t->session_counted || t->route.kind == ROUTE_TRACE_STOP)
+		gw->sessions_snap_ns = 0;
 	if (t->session_counted) {
 		gw->nsessions--;
-		/* a trace of ours ended: the runners' sessions asked before
-		 * may still hold it (trace-detached.c's count asks again) */
-		gw->sessions_snap_ns = 0;
 		audit_log_set_reserve(gw->audit, (uint64_t)gw->nsessions * AUDIT_COMPLETE_RESERVE);
 	}
 	if (t->kx)

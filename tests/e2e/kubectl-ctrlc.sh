@@ -65,7 +65,11 @@ check "its end was the stop it asked for, not a cut ($(cat "$TG_WORK/last"))" \
 check "nothing left loaded after the closed stdout" wait_for 10 no_progs_left
 
 # ---- only the trace's creator may stop it ----------------------------------------------
-kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
+# emptied here, not by the background job's redirection: the waits below
+# must not find the previous trace's records in it (a race that sent a
+# DELETE without an id)
+: >"$TG_WORK/bg.out"
+kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >>"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
 bg=$!
 # attached (the stream starts once a runner has compiled: slow on a loaded machine)
 wait_for 180 grep -q '"phase":"attached"' "$TG_WORK/bg.out" ||
@@ -91,7 +95,11 @@ check "nothing left loaded at the end" wait_for 10 no_progs_left
 # ---- a node that does not end within the stop's grace is cut -----------------------
 # Its session frozen, the stop cannot finish there: after 30 s
 # (TRACE_STOP_GRACE_S) the gateway ends the trace, that node failed.
-kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
+# emptied here, not by the background job's redirection: the waits below
+# must not find the previous trace's records in it (a race that sent a
+# DELETE without an id)
+: >"$TG_WORK/bg.out"
+kt_bg alice run pod/web-a -n team-a -e "$SLOW" -o json >>"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
 bg=$!
 # attached (the stream starts once a runner has compiled: slow on a loaded machine)
 wait_for 180 grep -q '"phase":"attached"' "$TG_WORK/bg.out" ||
