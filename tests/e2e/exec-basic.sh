@@ -74,9 +74,9 @@ else
 	tap_fail "exec basic: missing probe warned and skipped" "$(cat "$work/out" "$work/err")"
 fi
 
-refuse "unsupported construct names line and column" '^stdin:2:12: ERROR: function "reg": not supported' \
+refuse "unsupported construct names line and column" '^stdin:2:12: ERROR: function "override": not supported' \
 	-e 'BEGIN {
-	  @x[1] = reg("sp"); }'
+	  @x[1] = override(1); }'
 refuse "printf type error" 'stdin:1:9: ERROR: printf' -e 'BEGIN { printf("%d\n", comm); }'
 refuse "syntax error" '^stdin:1:' -e 'BEGIN { printf("hi\n") '
 refuse "nothing attachable" 'ERROR: .*no probe' -e 'tracepoint:nope:nothing { exit(); }'
