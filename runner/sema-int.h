@@ -14,6 +14,8 @@ struct sctx {
 	bool final;          /* second pass: unknown maps are errors */
 	int loop_depth;
 	int for_depth;
+	int unroll_depth;    /* unroll bodies around this statement */
+	int nfor;            /* for statements of this probe so far */
 	int lets[SEM_MAX_VARS];  /* `let` variables of the open blocks, innermost last */
 	size_t nlets;
 };

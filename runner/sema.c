@@ -1315,9 +1315,12 @@ static int for_stmt(struct sctx *c, struct tg_node *n)
 
 	if (!a)
 		return -ENOMEM;
-	if (c->for_depth >= SEM_MAX_FOR_DEPTH)
-		return sem_err(c, n->loc, TG_ELIMIT, "for: loops nested more than %d deep (each runs in the kernel at every event)",
-			       SEM_MAX_FOR_DEPTH);
+	if (c->for_depth >= SEM_MAX_FOR_DEPTH || c->loop_depth || c->unroll_depth)
+		return sem_err(c, n->loc, TG_ELIMIT,
+			       "for: inside another loop (a for runs in the kernel at every event: not within a for, while or unroll)");
+	if (++c->nfor > SEM_MAX_FOR_STMTS)
+		return sem_err(c, n->loc, TG_ELIMIT, "for: more than %d in one probe (each runs in the kernel at every event)",
+			       SEM_MAX_FOR_STMTS);
 	if (n->nkids == 3) {
 		struct tg_node *mn = n->kids[1];
 		struct sem_type parts[2];
@@ -1426,7 +1429,10 @@ static int stmt(struct sctx *c, struct tg_node *n)
 		if (cnt < 1 || cnt > TG_MAX_UNROLL)
 			return sem_err(c, n->loc, TG_ELIMIT, "unroll: count must be 1..%d", TG_MAX_UNROLL);
 		sem_of(n)->cval = cnt;
-		return stmt(c, n->kids[0]);
+		c->unroll_depth++;
+		r = stmt(c, n->kids[0]);
+		c->unroll_depth--;
+		return r;
 	}
 	case TG_N_WHILE:
 		r = want_int(c, n->kids[0], "while condition");

@@ -33,11 +33,16 @@
 #define SEM_MAX_TUPLE_ELEMS  32    /* elements of one tuple */
 #define SEM_MAX_TUPLE_DEPTH  8     /* tuples inside tuples */
 #define SEM_MAX_TUPLE_BYTES  2048  /* one tuple value */
-/* for loops (bpftrace 0.2x) run in the kernel per event: a range runs at
- * most SEM_MAX_FOR_RANGE iterations (bpf_loop allows 2^23), and loops nest
- * at most SEM_MAX_FOR_DEPTH deep, so one event's work stays bounded */
+/* for loops (bpftrace 0.2x) run in the kernel per event, where nothing
+ * preempts them: a range runs at most SEM_MAX_FOR_RANGE iterations
+ * (bpf_loop allows 2^23), a for is never inside another loop (for, while,
+ * unroll: nested, 65536 x 65536 iterations would hold a CPU for seconds
+ * at one event), and a probe has at most SEM_MAX_FOR_STMTS of them, so
+ * one event's work is at most SEM_MAX_FOR_STMTS x 65536 iterations (or
+ * map entries), which cpuBudget then measures */
 #define SEM_MAX_FOR_RANGE    65536
-#define SEM_MAX_FOR_DEPTH    2
+#define SEM_MAX_FOR_DEPTH    1
+#define SEM_MAX_FOR_STMTS    16
 
 enum sem_tkind {
 	ST_NONE,    /* statement-like calls (printf, exit...) */

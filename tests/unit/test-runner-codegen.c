@@ -365,7 +365,7 @@ static void for_len_compile_and_verify(void **state)
 	struct gen_out g = generate("tracepoint:syscalls:sys_enter_openat {\n"
 				    "  @c[comm] = count(); @k[pid, comm] = max(tid); @s[1] = \"x\"; $seen = 0;\n"
 				    "  for ($kv : @c) { if ($kv.1 > 3) { continue; } $seen += $kv.1; @o[$kv.0] = $kv.1; }\n"
-				    "  for ($kv : @k) { for ($i : 0..$kv.0.0) { if ($i == 2) { break; } printf(\"%s %d\\n\", $kv.0.1, $i); } }\n"
+				    "  for ($kv : @k) { if ($kv.0.0 == 2) { break; } printf(\"%s %d\\n\", $kv.0.1, $kv.1); }\n"
 				    "  if (len(@c) > 10) { exit(); } for ($i : 1..3) { if ($i == 2) { return; } }\n"
 				    "}\nEND { for ($kv : @s) { print($kv); } }\n", levels, 1);
 
@@ -388,9 +388,22 @@ static void for_len_compile_and_verify(void **state)
 	assert_non_null(strstr(g.diag.msg, "no keys"));
 	g = generate("BEGIN { @x = 1; $n = len(@x); }", NULL, 0);
 	assert_int_equal(g.r, -TG_ETYPE);
-	g = generate("BEGIN { @m[1] = 1; for ($a : @m) { for ($b : 0..2) { for ($c : 0..2) { } } } }", NULL, 0);
+	/* a for inside any loop: nested, 65536 x 65536 iterations per event */
+	g = generate("BEGIN { @m[1] = 1; for ($a : @m) { for ($b : 0..65536) { } } }", NULL, 0);
 	assert_int_equal(g.r, -TG_ELIMIT);
-	assert_int_equal(g.diag.loc.col, 54);
+	assert_int_equal(g.diag.loc.col, 36);
+	assert_non_null(strstr(g.diag.msg, "inside another loop"));
+	g = generate("BEGIN { unroll(100) { for ($b : 0..65536) { } } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	g = generate("BEGIN { $i = 0; while ($i < 2) { $i++; for ($b : 0..65536) { } } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	g = generate("BEGIN { for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { }"
+		     " for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { }"
+		     " for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { }"
+		     " for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { } for ($a : 0..2) { }"
+		     " for ($a : 0..2) { } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_non_null(strstr(g.diag.msg, "more than 16 in one probe"));
 	g = generate("BEGIN { for ($i : 0..2) { } print($i); }", NULL, 0);
 	assert_int_equal(g.r, -TG_ETYPE);
 	assert_non_null(strstr(g.diag.msg, "not in scope here"));
