@@ -71,13 +71,14 @@ int upods_pids(const struct scope *scope, pid_t *pids, size_t max, size_t *ret_n
 	return r;
 }
 
-static int perf_open(uint64_t id, pid_t pid)
+/* inherit: children the process forks (and what they exec) follow; the
+ * event that carries the program must not (uprobe-attach.h) */
+static int perf_open(uint64_t id, pid_t pid, bool inherit)
 {
 	struct perf_event_attr a = {
 		.size = sizeof(a), .type = PERF_TYPE_TRACEPOINT, .config = id,
 		.sample_period = 1, .wakeup_events = 1,
-		/* children the process forks (and what they exec) follow */
-		.inherit = 1,
+		.inherit = inherit,
 	};
 	long fd = syscall(SYS_perf_event_open, &a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 
@@ -137,27 +138,37 @@ int upods_attach_uprobe(struct upods *u, struct bpf_program *prog, const char *t
 	if (r < 0 || parse_u64(idtext, &id) < 0)
 		return tg_fail(ret_err, r < 0 ? r : -EIO, "uprobe: no id for the event it created");
 	for (size_t i = 0; i < npids; i++) {
-		int fd = perf_open(id, pids[i]);
+		int fd = perf_open(id, pids[i], true);
 
 		if (fd == -ESRCH)
 			continue;       /* gone since it was listed */
-		if (fd < 0)
+		if (fd < 0) {
+			bpf_link__destroy(link);
 			return tg_fail(ret_err, fd, "uprobe: cannot arm it in process %d: %s", (int)pids[i],
 				       strerror(-fd));
-		if (!link) {
-			/* the program is attached once, through the first event */
-			link = bpf_program__attach_perf_event(prog, fd);
-			if (!link) {
-				r = -errno;
-				close(fd);
-				return tg_fail(ret_err, r, "uprobe: cannot attach the program: %s", strerror(-r));
-			}
-		} else if ((r = keep_fd(u, fd)) < 0) {
+		}
+		if ((r = keep_fd(u, fd)) < 0) {
 			close(fd);
 			bpf_link__destroy(link);
 			return r;
 		}
 		armed++;
+		if (link)
+			continue;
+		/* the program, once, on an event of this process that no
+		 * child inherits (uprobe-attach.h) */
+		fd = perf_open(id, pids[i], false);
+		if (fd == -ESRCH)
+			continue;       /* gone meanwhile: the next process carries it */
+		if (fd < 0)
+			return tg_fail(ret_err, fd, "uprobe: cannot arm it in process %d: %s", (int)pids[i],
+				       strerror(-fd));
+		link = bpf_program__attach_perf_event(prog, fd);
+		if (!link) {
+			r = -errno;
+			close(fd);
+			return tg_fail(ret_err, r, "uprobe: cannot attach the program: %s", strerror(-r));
+		}
 	}
 	*ret_link = link;
 	*ret_procs = armed;

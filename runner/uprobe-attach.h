@@ -12,9 +12,13 @@
  * "tg_<session pid>") and opens one perf event per process of the target
  * pods, with `inherit` so that their future children (and what those exec)
  * follow: the kernel arms the breakpoint only in those processes' memory.
- * The BPF program is attached once, through the first event (the kernel
- * refuses the same program twice on one event source); the others only
- * select processes.  Processes that enter the pod from outside after the
+ * The BPF program is attached once (the kernel refuses the same program
+ * twice on one event source), through one more event on the first process
+ * that has no `inherit`: the kernel copies a program to the inherited
+ * copies of its event, and the first of those freed (a child's exit: a
+ * shell's `sleep`) takes it off the probe for every process, so a pod
+ * that forks would see its trace fall silent while the breakpoints stay.
+ * The inheriting events only select processes.  Processes that enter the pod from outside after the
  * trace attached (a new `kubectl exec`, a restarted container) are not
  * traced.  usdt probes use libbpf's per-process attach (no children).
  *
