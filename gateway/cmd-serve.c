@@ -607,6 +607,7 @@ out:
 	s.gw.refusals = gw_refusals_free(s.gw.refusals);
 	s.gw.kube = kube_client_free(s.gw.kube);
 	json_decref(s.gw.sessions_snap);
+	json_decref(s.gw.sessions_ended);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);
 	return ret;

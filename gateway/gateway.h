@@ -55,6 +55,7 @@ struct gateway {
 	struct httpc_mtls *runner_tls;     /* the gateway's identity to runners (runnerTLS) */
 	json_t *sessions_snap;        /* the runners' sessions, last asked (trace-detached.c) */
 	uint64_t sessions_snap_ns;    /* when, monotonic */
+	json_t *sessions_ended;       /* trace id -> when (monotonic ns) every runner's end arrived */
 	bool stopping;
 };
 

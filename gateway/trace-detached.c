@@ -390,6 +390,30 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 
 static void count_from(struct trace_req *t, json_t *items);
 
+/* How long an ended trace stays in gw->sessions_ended: far longer than a
+ * runner takes to reap a session that has sent its end. */
+#define ENDED_KEEP_NS (60 * 1000000000ull)
+
+/* A client that has read a trace's end may start the next one at once:
+ * the runner that sent that end may list the session as running a little
+ * longer (it is still exiting), and a count asked then, or its snapshot,
+ * would refuse the next trace for a slot that is free. */
+void trace_detached_ended(struct trace_req *t)
+{
+	struct gateway *gw = t->gw;
+	uint64_t now = now_mono_ns();
+	const char *id;
+	json_t *v;
+	void *tmp;
+
+	if (!gw->sessions_ended && !(gw->sessions_ended = json_object()))
+		return;
+	json_object_foreach_safe(gw->sessions_ended, tmp, id, v)
+		if (now - (uint64_t)json_integer_value(v) > ENDED_KEEP_NS)
+			json_object_del(gw->sessions_ended, id);
+	json_object_set_new(gw->sessions_ended, t->trace_id, json_integer((json_int_t)now));
+}
+
 /* The runners' sessions are asked at most once a second per gateway
  * (COUNT_SNAPSHOT_NS): a start within that reuses the last answers, plus
  * this gateway's own admitted traces, instead of asking every runner of
@@ -471,6 +495,8 @@ static void count_from(struct trace_req *t, json_t *items)
 
 		if (!id || !state_live(json_string_value(json_object_get(s, "state"))))
 			continue;
+		if (json_object_get(t->gw->sessions_ended, id))
+			continue;       /* its end has reached its client already */
 		if (owned_by(s, t))
 			json_object_set_new(user, id, json_true());
 		if (n && !strcmp(n, t->route.ns))

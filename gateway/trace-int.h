@@ -296,6 +296,9 @@ const char *trace_verb(const struct trace_req *t);
 /* Decided: count the user's and the namespace's detached traces running
  * on the runners (for maxConcurrentTraces), then trace_step_admit. */
 void trace_detached_count(struct trace_req *t);
+/* Every runner sent t's end: its sessions no longer count, even while a
+ * runner still lists them (its session winding down after its end). */
+void trace_detached_ended(struct trace_req *t);
 /* Decided and recorded: start the sessions, answer 201 with the Trace. */
 void trace_detached_start(struct trace_req *t);
 /* Authenticated GET (list, one, log) or a DELETE that found no live

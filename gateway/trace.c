@@ -234,6 +234,15 @@ static json_t *trace_failed_nodes(const struct trace_req *t)
 	return a;
 }
 
+/* Every node's session sent its end record: nothing of t runs anywhere. */
+static bool trace_all_ended(const struct trace_req *t)
+{
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (!t->legs[i].has_end)
+			return false;
+	return t->nlegs > 0;
+}
+
 /* The program's exit code, when every node reported one: the first that
  * is not 0 (an exit(1) anywhere is the trace's), else 0. */
 static bool trace_exit_code(const struct trace_req *t, int64_t *ret)
@@ -2077,6 +2086,8 @@ void trace_finish(struct trace_req *t, const char *why)
 		 "end=%s events=%" PRIu64 " drops=%" PRIu64 " mapDrops=%" PRIu64 " bytes=%" PRIu64, reason,
 		 c.events, c.drops, c.map_drops, t->bytes);
 	trace_log(t, 200, extra);
+	if (trace_all_ended(t))
+		trace_detached_ended(t);
 	trace_free(t);
 }
 

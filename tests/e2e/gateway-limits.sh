@@ -151,13 +151,33 @@ else
 fi
 codes=$(audit_py '[r["responseStatus"]["code"] for r in recs if r["stage"] == "ResponseStarted"][-2:]')
 check "both refusals are audited as 429" test "$codes" = "[429, 429]"
+completes() { audit_py 'len([r for r in recs if r["stage"] == "ResponseComplete"])'; }
+n0=$(completes)
 kill "$bgpid" 2>/dev/null
 wait "$bgpid" 2>/dev/null
-sleep 0.3
-timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "BEGIN { printf(\"hi\\n\"); exit(); }"' \
-	"$TG_WORK" >"$out" 2>"$err"
+# the gateway sees the client leave and records the end with the runner's counts
+completes_above() { [ "$(completes)" -gt "$1" ]; }
+wait_for 10 completes_above "$n0"
+hi() {
+	timeout 20 bash -c 'KUBECONFIG=$0/kubeconfig exec kubectl trace run --context alice pod/web-a -n team-a -e "BEGIN { printf(\"hi\\n\"); exit(); }"' \
+		"$TG_WORK" >"$out" 2>"$err"
+}
+hi
 rc=$?
 check "once the first trace is gone, the user may start another (rc=$rc)" grep -q '^hi$' "$out"
+# perUser 1: each starts the moment the last one's end reached its client,
+# while that runner session may still be exiting (and listed)
+ok=0
+for i in 1 2 3 4 5; do
+	hi && grep -q '^hi$' "$out" || break
+	ok=$i
+done
+if [ "$ok" -eq 5 ]; then
+	tap_ok "five traces back to back, each started as the last one's end arrives, are all admitted"
+else
+	tap_fail "five traces back to back, each started as the last one's end arrives, are all admitted ($ok of 5)" \
+		"$(cat "$err")"
+fi
 
 # ---- CPU budget ---------------------------------------------------------------
 limits '{maxDuration: 10s, eventsPerSecond: 100000000, cpuBudget: 0.0005}'
