@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: alone (a flood of events at full speed: other lanes would share its CPU)
 # Flow control through the whole path (issue 8, "Events at full speed"):
 # a client that stops reading slows only its own trace.  The gateway
 # stops reading that trace's runner stream once the client's output

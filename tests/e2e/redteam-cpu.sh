@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: alone (it measures the session's CPU time against a budget)
 # Red team: the session's own CPU time counts in the policy's cpuBudget.
 # A program whose work is in user space, not in its BPF programs (an
 # interval body zeroing a 4096-entry map every millisecond makes the
