@@ -1297,6 +1297,16 @@ int tg_json_event(struct buf *out, const char *type, const char *text, size_t le
 	return r < 0 ? r : buf_adds(out, "}\n");
 }
 
+int tg_json_attached_probes(struct buf *out, uint64_t probes)
+{
+	return buf_printf(out, "{\"type\": \"attached_probes\", \"data\": {\"probes\": %" PRIu64 "}}\n", probes);
+}
+
+int tg_json_lost_events(struct buf *out, uint64_t events)
+{
+	return buf_printf(out, "{\"type\": \"lost_events\", \"data\": {\"events\": %" PRIu64 "}}\n", events);
+}
+
 /* ------------------------------------------------------------------------
  * merging
  * ---------------------------------------------------------------------- */

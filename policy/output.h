@@ -94,6 +94,11 @@ int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_
 /* An output event as bpftrace's -f json: {"type": type, "data": D}\n, D
  * the text as a JSON string, or value (compact JSON) when not NULL. */
 int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value);
+/* bpftrace 0.17's -f json for "Attaching N probes..." and for the events
+ * it lost:  {"type": "attached_probes", "data": {"probes": N}}\n  and
+ * {"type": "lost_events", "data": {"events": N}}\n */
+int tg_json_attached_probes(struct buf *out, uint64_t probes);
+int tg_json_lost_events(struct buf *out, uint64_t events);
 
 /* Adds b's entries into a (same name and kind): counts and sums add,
  * min/max combine, avg/stats combine count and total, hist/lhist add per

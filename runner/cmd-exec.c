@@ -296,10 +296,12 @@ static int out_status(void *ctx, const char *phase, json_t *details)
 
 		if (eo->quiet)
 			return 0;
-		if (eo->json)
-			fprintf(eo->f, "{\"type\": \"attached_probes\", \"data\": {\"probes\": %lld}}\n",
-				(long long)n);
-		else
+		if (eo->json) {
+			_cleanup_buf_ struct buf b = BUF_INIT(0);
+
+			if (tg_json_attached_probes(&b, (uint64_t)n) >= 0)
+				fputs(b.s, eo->f);
+		} else
 			fprintf(eo->f, "Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");
 		fflush(eo->f);
 	} else if (!strcmp(phase, "loaded")) {
@@ -675,9 +677,12 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!out.final_header && !eo.load_only)
 		fputs("\n\n", stdout);
-	if (out.json && res.drops)
-		fprintf(out.f, "{\"type\": \"lost_events\", \"data\": {\"events\": %llu}}\n",
-			(unsigned long long)res.drops);
+	if (out.json && res.drops) {
+		_cleanup_buf_ struct buf b = BUF_INIT(0);
+
+		if (tg_json_lost_events(&b, res.drops) >= 0)
+			fputs(b.s, out.f);
+	}
 	fflush(out.f);
 	fflush(stdout);
 	if (summary)
