@@ -251,6 +251,12 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 		goto fail;
 	}
 	req.dry_run = json_is_true(params);
+	params = json_object_get(root, "outputEvents");
+	if (params && !json_is_boolean(params)) {
+		r = tg_fail(ret_err, -EINVAL, "\"outputEvents\": not a boolean");
+		goto fail;
+	}
+	req.output_events = json_is_true(params);
 	/* The policy's maximum caps the asked duration, and bounds an open one. */
 	if (max_duration && (req.duration_s == 0 || req.duration_s > max_duration))
 		req.duration_s = max_duration;
@@ -356,6 +362,7 @@ struct sess {
 	bool sandbox_log_only;
 	/* output events of one pod waiting to go as one record (sess_flush) */
 	struct buf batch;     /* their text, JSON-escaped */
+	struct buf events;    /* outputEvents: their descriptors, comma-separated */
 	struct buf rec;       /* the record being written, reused */
 	const char *batch_pod;
 	unsigned batch_lines;
@@ -470,7 +477,8 @@ static int send_rec(struct sess *s)
 /* The grouped output events as one record:
  * {"type":"output","node":N,"pod":P,"lines":K,"text":T}, in this order
  * (the gateway relays records of exactly this shape without parsing
- * them: leg_output_relay in gateway/trace.c). */
+ * them: leg_output_relay in gateway/trace.c), then "events":[...] when
+ * the request asked for them (parsed and relayed: a rarer mode). */
 static int sess_flush(struct sess *s)
 {
 	int r;
@@ -498,12 +506,22 @@ static int sess_flush(struct sess *s)
 	if (r >= 0)
 		r = buf_add(&s->rec, s->batch.s, s->batch.len);
 	if (r >= 0)
-		r = buf_adds(&s->rec, "\"}");
+		r = buf_addc(&s->rec, '"');
+	if (r >= 0 && s->req->output_events) {
+		r = buf_adds(&s->rec, ",\"events\":[");
+		if (r >= 0)
+			r = buf_add(&s->rec, s->events.s, s->events.len);
+		if (r >= 0)
+			r = buf_addc(&s->rec, ']');
+	}
+	if (r >= 0)
+		r = buf_addc(&s->rec, '}');
 	if (r >= 0)
 		r = send_rec(s);
 	buf_clear(&s->rec);
 out:
 	buf_clear(&s->batch);
+	buf_clear(&s->events);
 	s->batch_lines = 0;
 	return r;
 }
@@ -561,10 +579,11 @@ static int send_line(struct sess *s, json_t *obj)
 	return send_rec(s);
 }
 
-/* The text is valid UTF-8 (the engine made it so). */
-static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t len)
+/* The text is valid UTF-8 (the engine made it so).  desc: the event's
+ * descriptor for "events" (outputEvents), or NULL. */
+static int sess_output(struct sess *s, uint64_t scope_cgid, const char *text, size_t len,
+		       const char *desc)
 {
-	struct sess *s = ctx;
 	const struct scope_target *t = scope_lookup(s->scope, scope_cgid);
 	const char *pod = t && t->label ? t->label : sess_no_pod;
 	int r;
@@ -575,11 +594,35 @@ static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t 
 		return r;
 	s->batch_pod = pod;
 	r = buf_add_json_escaped(&s->batch, text, len);
+	if (r >= 0 && desc)
+		r = buf_printf(&s->events, "%s%s", s->batch_lines ? "," : "", desc);
 	if (r < 0)
 		return r;
-	if (++s->batch_lines >= SESS_BATCH_LINES || s->batch.len >= SESS_BATCH_BYTES)
+	if (++s->batch_lines >= SESS_BATCH_LINES || s->batch.len + s->events.len >= SESS_BATCH_BYTES)
 		return sess_flush(s);
 	return 0;
+}
+
+static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t len)
+{
+	return sess_output(ctx, scope_cgid, text, len, NULL);
+}
+
+/* outputEvents: {"type":K,"len":BYTES[,"data":V]}, bpftrace's JSON type
+ * of the event (engine_sink.output_rec), the length of its text within
+ * the record's, and print()'s typed value. */
+static int sink_output_rec(void *ctx, uint64_t scope_cgid, const char *kind, const char *text,
+			   size_t len, const json_t *value)
+{
+	_cleanup_(json_decrefp) json_t *d = json_pack("{s:s, s:I}", "type", kind, "len", (json_int_t)len);
+	_cleanup_free_ char *desc = NULL;
+
+	if (!d || (value && json_object_set(d, "data", (json_t *)value) < 0))
+		return -ENOMEM;
+	desc = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!desc)
+		return -ENOMEM;
+	return sess_output(ctx, scope_cgid, text, len, desc);
 }
 
 /*
@@ -736,7 +779,8 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 {
 	struct scope scope = { 0 };
 	struct sess s = { .ssl = ssl, .fd = fd, .cfg = cfg, .req = req, .scope = &scope,
-			  .batch = BUF_INIT(0), .rec = BUF_INIT(0), .batch_pod = sess_no_pod };
+			  .batch = BUF_INIT(0), .events = BUF_INIT(0), .rec = BUF_INIT(0),
+			  .batch_pod = sess_no_pod };
 	struct engine_sink sink = { .output = sink_output, .map = sink_map, .status = sink_status,
 				    .warning = sink_warning, .flush = sink_flush, .backlog = sink_backlog };
 	struct engine_opts eo = { .sz = sizeof(eo) };
@@ -796,6 +840,8 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.after_attach_ctx = &s;
 	eo.tp_fields = req->tp_fields;
 	eo.dry_run = req->dry_run;
+	if (req->output_events)
+		sink.output_rec = sink_output_rec;
 
 	r = engine_run(&eo, &sink, &s, &res, &err);
 	if (r < 0 && !s.head_sent) {
@@ -851,6 +897,7 @@ out:
 	engine_result_release(&res);
 	scope_release(&scope);
 	buf_release(&s.batch);
+	buf_release(&s.events);
 	buf_release(&s.rec);
 	return status;
 }

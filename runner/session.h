@@ -49,6 +49,11 @@ struct session_request {
 	 * (resolve the pods, parse, analyse, generate, clang, verify the
 	 * object), then the end (reason "checked"); nothing is loaded. */
 	bool dry_run;
+	/* "outputEvents": true: each output record also says where each of
+	 * its events begins and what bpftrace's JSON output calls it
+	 * (`kubectl trace run -o bpftrace-json`; docs/internals/contracts.md,
+	 * "Output records"). */
+	bool output_events;
 };
 
 /* Parses and bounds-checks a body; -EINVAL with a message naming the field. */
