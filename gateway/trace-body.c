@@ -179,6 +179,7 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 		r = body_fail(ret_field, ret_err, "output", "field \"output\" must be a string");
 		goto fail;
 	}
+	b.output_events = json_is_string(v) && !strcmp(json_string_value(v), "bpftrace-json");
 	v = json_object_get(j, "detach");
 	if (v && !json_is_null(v) && !json_is_boolean(v)) {
 		r = body_fail(ret_field, ret_err, "detach", "field \"detach\" must be true or false");

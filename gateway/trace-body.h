@@ -29,6 +29,9 @@ struct trace_body {
 	bool has_duration;
 	int64_t duration;     /* seconds */
 	bool detach;          /* "detach": true: runs with nobody attached (201, a Trace) */
+	bool output_events;   /* "output": "bpftrace-json": output records say where
+				 each event begins and its kind (the runners'
+				 "outputEvents"); other strings: nothing */
 };
 
 /* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)

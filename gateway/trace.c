@@ -1671,6 +1671,11 @@ static json_t *session_body(struct trace_req *t, const char *node, const char *o
 		json_decref(body);
 		return NULL;
 	}
+	/* -o bpftrace-json: each output event's kind and place in its record */
+	if (body && t->tb.output_events && json_object_set_new(body, "outputEvents", json_true()) < 0) {
+		json_decref(body);
+		return NULL;
+	}
 	/* a check: the runner stops before the load */
 	if (body && t->route.dry_run && json_object_set_new(body, "dryRun", json_true()) < 0) {
 		json_decref(body);
