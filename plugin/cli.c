@@ -94,8 +94,9 @@ static const char usage_run[] =
 	"                              --file is the same flag)\n"
 	"      --duration DUR          stop after DUR (seconds, or 30s, 5m, 1h; the policy\n"
 	"                              may cap it; --deadline is the same flag)\n"
-	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream)\n"
-	"                              or yaml (one document per record)\n"
+	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream),\n"
+	"                              yaml (one document per record) or bpftrace-json\n"
+	"                              (as bpftrace -f json prints)\n"
 	"      --prefix                begin each output line with its source,\n"
 	"                              [pod/NAME/NODE] (as kubectl logs --prefix)\n"
 	"      --detach                start the trace and return its name: it runs on the\n"
@@ -139,7 +140,8 @@ static const char usage_logs[] =
 	"  -f, --follow                go on printing what it prints, until it ends\n"
 	"                              (Ctrl-C leaves it running)\n"
 	"      --timestamps            begin each line with the time the runner got it\n"
-	"  -o, --output FORMAT         text, json (the NDJSON records) or yaml\n"
+	"  -o, --output FORMAT         text, json (the NDJSON records), yaml or\n"
+	"                              bpftrace-json (as bpftrace -f json prints)\n"
 	"      --prefix                begin each output line with its source\n"
 	"\n" GLOBAL_FLAGS;
 
@@ -152,7 +154,7 @@ static const char usage_attach[] =
 	"  kubectl trace attach NAME\n"
 	"\n"
 	"Flags:\n"
-	"  -o, --output FORMAT         text, json or yaml\n"
+	"  -o, --output FORMAT         text, json, yaml or bpftrace-json\n"
 	"      --prefix                begin each output line with its source\n"
 	"\n" GLOBAL_FLAGS "\n" EXIT_STATUS;
 
@@ -298,7 +300,7 @@ static const struct opt opts[] = {
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
 	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
 	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET) |
-	  FOR(KT_CMD_LIST), "text, json or yaml" },
+	  FOR(KT_CMD_LIST), "text, json, yaml (bpftrace-json: run, logs, attach)" },
 	{ "verbose", 0, false, OPT_LIST_VERBOSE, FOR(KT_CMD_LIST), "each tracepoint's fields (bpftrace -lv)" },
 	{ "prefix", 0, false, OPT_PREFIX, STREAM_CMDS, "begin each line with its source" },
 	{ "detach", 0, false, OPT_DETACH, FOR(KT_CMD_RUN), "start it, return its name, leave it running" },
@@ -379,8 +381,11 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 			a->output = KT_OUT_JSON;
 		else if (!strcmp(v, "yaml"))
 			a->output = KT_OUT_YAML;
+		else if (!strcmp(v, "bpftrace-json"))
+			a->output = KT_OUT_BPFTRACE_JSON;   /* for streams only: kt_args_parse */
 		else
-			return cli_err(ret_err, "flag %s \"%s\": want text, json or yaml", spelled, v);
+			return cli_err(ret_err, "flag %s \"%s\": want text, json, yaml or bpftrace-json",
+				       spelled, v);
 		break;
 	case OPT_CONTEXT:
 		a->context = v;
@@ -659,6 +664,13 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		if (seen[i] && seen[i]->cmds && !(seen[i]->cmds & FOR(a.cmd)))
 			return cli_err(ret_err, "%s: flag %s does not apply (see 'kubectl trace %s --help')",
 				       pos[0], seen_spelled[i], pos[0]);
+	/* bpftrace's records are a trace's output: nothing else has them */
+	if (a.output == KT_OUT_BPFTRACE_JSON && (!(FOR(a.cmd) & STREAM_CMDS) || a.detach))
+		return cli_err(ret_err, "%s: -o bpftrace-json is for run, logs and attach (without --detach)",
+			       pos[0]);
+	if (a.output == KT_OUT_BPFTRACE_JSON && (a.prefix || a.timestamps))
+		return cli_err(ret_err, "%s: %s does not apply to -o bpftrace-json (bpftrace's records have no source)",
+			       pos[0], a.prefix ? "--prefix" : "--timestamps");
 	if (a.cmd == KT_CMD_VERSION) {
 		if (npos > 1)
 			return cli_err(ret_err, "%s takes no arguments", pos[0]);
@@ -796,6 +808,8 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 				comp_add(out, "text", "as bpftrace prints", cur);
 				comp_add(out, "json", NULL, cur);
 				comp_add(out, "yaml", NULL, cur);
+				if (FOR(cmd) & STREAM_CMDS)
+					comp_add(out, "bpftrace-json", "as bpftrace -f json prints", cur);
 				break;
 			case OPT_FILE:
 			case OPT_KUBECONFIG:

@@ -32,7 +32,9 @@ enum kt_cmd {
 	KT_CMD_DELETE,            /* delete NAME */
 	KT_CMD_LIST,              /* list [PATTERN] TARGET [-v]: the probes the policy allows */
 };
-enum kt_output { KT_OUT_TEXT, KT_OUT_JSON, KT_OUT_YAML };
+/* KT_OUT_BPFTRACE_JSON: run, logs and attach: the stream as bpftrace
+ * 0.17's -f json lines (plugin/render.c) */
+enum kt_output { KT_OUT_TEXT, KT_OUT_JSON, KT_OUT_YAML, KT_OUT_BPFTRACE_JSON };
 
 struct kt_args {
 	enum kt_cmd cmd;

@@ -47,6 +47,9 @@ static char *request_body(const struct kt_args *a, const char *program)
 		return NULL;
 	if (a->detach && json_object_set_new(j, "detach", json_true()) < 0)
 		return NULL;
+	/* the runners then say where each output event begins and its kind */
+	if (a->output == KT_OUT_BPFTRACE_JSON && json_object_set_new(j, "output", json_string("bpftrace-json")) < 0)
+		return NULL;
 	return json_dumps(j, JSON_COMPACT);
 }
 

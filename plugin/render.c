@@ -372,6 +372,88 @@ static void render_yaml_record(struct kt_render *r, json_t *j)
 	buf_release(&b);
 }
 
+/*
+ * -o bpftrace-json: an output record's events as bpftrace 0.17's -f json
+ * prints them, one line each.  The record's "events" (the runners send
+ * them when the request asked: "output": "bpftrace-json") say each one's
+ * type, its length within "text" and print()'s typed value; a record
+ * without them (an older runner, a detached trace's log) is one printf.
+ */
+static int bjson_output(struct kt_render *r, json_t *j, struct buf *b)
+{
+	json_t *t = json_object_get(j, "text"), *evs = json_object_get(j, "events"), *ev;
+	const char *text = json_string_value(t);
+	size_t len = json_string_length(t), off = 0, i;
+	int e = 0;
+
+	if (!json_is_string(t))
+		return render_problem(r, "gateway sent an output record without \"text\"");
+	if (!json_is_array(evs))
+		return tg_json_event(b, "printf", text, len, NULL);
+	json_array_foreach(evs, i, ev) {
+		const char *type = str_of(ev, "type");
+		json_t *n = json_object_get(ev, "len");
+
+		if (!type || !json_is_integer(n) || json_integer_value(n) < 0 ||
+		    (uint64_t)json_integer_value(n) > len - off)
+			return render_problem(r, "gateway sent an output record whose \"events\" do not fit its text");
+		e = tg_json_event(b, type, text + off, (size_t)json_integer_value(n),
+				  json_object_get(ev, "data"));
+		if (e < 0)
+			return render_problem(r, "cannot print an output event: %s", strerror(e < -4000 ? EINVAL : -e));
+		off += (size_t)json_integer_value(n);
+	}
+	/* text past the last event: what a runner grouped without saying */
+	return off < len ? tg_json_event(b, "printf", text + off, len - off, NULL) : 0;
+}
+
+/* -o bpftrace-json: stdout has bpftrace 0.17's -f json records, as
+ * `tracegate-runner exec -f json` prints them (policy/output.h); errors,
+ * warnings and pods joining go to stderr as in text mode. */
+static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(KT_MAX_LINE * 4);
+	int e = 0;
+
+	if (!strcmp(type, "output")) {
+		e = bjson_output(r, j, &b);
+		if (e == -EBADMSG)
+			return e;
+	} else if (!strcmp(type, "map")) {
+		json_int_t top = json_integer_value(json_object_get(j, "top"));
+		json_int_t div = json_integer_value(json_object_get(j, "div"));
+
+		e = tg_map_format_json(&b, j, (uint64_t)top, (uint64_t)div);
+		if (e < 0)
+			return render_problem(r, "cannot print map record \"%s\": %s",
+					      str_of(j, "name") ? str_of(j, "name") : "?", strerror(e < -4000 ? EINVAL : -e));
+	} else if (!strcmp(type, "error")) {
+		render_error(r, j);
+	} else if (!strcmp(type, "status")) {
+		const char *phase = str_of(j, "phase");
+		json_t *probes = json_object_get(j, "probes");
+
+		/* once, however many nodes attach, as the text's line */
+		if (phase && !strcmp(phase, "attached") && !r->attached_shown && json_is_integer(probes)) {
+			e = tg_json_attached_probes(&b, (uint64_t)json_integer_value(probes));
+			r->attached_shown = true;
+		}
+		render_pod_change(r, j, phase);
+	} else if (!strcmp(type, "end")) {
+		render_end(r, j);
+		if (r->drops > 0)
+			e = tg_json_lost_events(&b, (uint64_t)r->drops);
+		render_end_message(r, j);
+	}
+	if (e < 0)
+		return render_problem(r, "cannot print a %s record: %s", type, strerror(e < -4000 ? EINVAL : -e));
+	if (b.len) {
+		fwrite(b.s, 1, b.len, r->out);
+		fflush(r->out);
+	}
+	return 0;
+}
+
 void kt_progress_start(struct kt_render *r, const char *what, uint64_t now_ns)
 {
 	struct kt_progress *p = &r->progress;
@@ -522,6 +604,8 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		if (id && n && n < sizeof(r->trace_id) && !id[n])
 			memcpy(r->trace_id, id, n + 1);
 	}
+	if (r->mode == KT_OUT_BPFTRACE_JSON)
+		return render_bpftrace_json(r, type, j);
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
