@@ -107,6 +107,24 @@ check "the merged maps hold both nodes' counts (node-1's marker, node-2's marker
 kt alice run deployment/web -n team-a --duration 2 -e 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }' >"$out" 2>"$err"
 check "as text, @[cat] is printed once" test "$(grep -c '^@\[cat\]: [0-9]' "$out")" -eq 1
 
+# 4a. -o bpftrace-json (issue 11): the same maps merged as the text's, each
+#     once, as bpftrace's JSON records; attached_probes once for both nodes
+kt alice run deployment/web -n team-a --duration 2 -o bpftrace-json -e "$MPROG" >"$out" 2>"$err"
+rc=$?
+got=$(python3 - "$out" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+types = [r["type"] for r in recs]
+maps = {k: v for r in recs if r["type"] == "map" for k, v in r["data"].items()}
+files = maps.get("@files", {})
+print(types.count("attached_probes"), types.count("map"), sorted(maps),
+      sum(k.endswith("/marker-web-a") for k in files), sum(k.endswith("/marker-web-a2") for k in files),
+      maps.get("@", {}).get("cat", 0) >= sum(v for k, v in files.items() if "/marker-web-a" in k) > 0)
+EOF
+)
+check "-o bpftrace-json on deployment/web: one merged map record each, both nodes' markers (rc=$rc: $got)" \
+	test "$rc $got" = "0 1 2 ['@', '@files'] 1 1 True"
+
 # 4b. Ctrl-C on a workload trace (the keystroke in a pty, as a person):
 #     both nodes stop gracefully, their maps come merged, exit 0
 CPROG='tracepoint:syscalls:sys_enter_openat { @files[str(args->filename)] = count(); printf("%s\n", str(args->filename)); }'
