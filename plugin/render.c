@@ -397,6 +397,10 @@ static int bjson_output(struct kt_render *r, json_t *j, struct buf *b)
 		if (!type || !json_is_integer(n) || json_integer_value(n) < 0 ||
 		    (uint64_t)json_integer_value(n) > len - off)
 			return render_problem(r, "gateway sent an output record whose \"events\" do not fit its text");
+		/* bpftrace's type names (printf, value, time, cat, join, and
+		 * whatever a newer runner adds): never the server's bytes */
+		if (!*type || strlen(type) > 32 || strspn(type, "abcdefghijklmnopqrstuvwxyz_") != strlen(type))
+			return render_problem(r, "gateway sent an output event of type \"%.32s\"", type);
 		e = tg_json_event(b, type, text + off, (size_t)json_integer_value(n),
 				  json_object_get(ev, "data"));
 		if (e < 0)
