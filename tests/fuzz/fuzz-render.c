@@ -6,12 +6,12 @@
  * the client sent (errors quote its lines under a caret); the rest is
  * either a refusal body ("S <code>" then the body) or NDJSON records,
  * rendered in the mode of the line's first byte ('t' text with --prefix,
- * 'j' json, 'y' yaml).
+ * 'j' json, 'y' yaml, 'b' bpftrace-json).
  *
  * Properties beyond "no crash, no leak": nothing rendered to the terminal
  * carries a control character other than newline and tab; a refusal's
  * exit status is one of KT_EXIT_*; a YAML rendering of any record ends
- * its last line.
+ * its last line; bpftrace-json prints only lines that are JSON objects.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -56,6 +56,28 @@ static void refusal(const char *program, const char *p, const char *end)
 	buf_release(&b);
 }
 
+/* bpftrace's -f json: every line a JSON object, its strings escaped: no
+ * C0 control reaches the terminal (DEL and C1 in a printf's data are the
+ * program's own, as bpftrace prints them) */
+static void bjson_lines_or_die(const char *s, size_t n)
+{
+	for (const char *p = s, *end = s + n, *nl; p < end; p = nl + 1) {
+		json_t *j;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			fail("a bpftrace-json line is not ended");
+		/* a count past 2^63 is a uint64, as bpftrace prints it */
+		j = json_loadb(p, (size_t)(nl - p), JSON_DECODE_INT_AS_REAL, NULL);
+		if (!json_is_object(j))
+			fail("a bpftrace-json line is not a JSON object");
+		json_decref(j);
+		for (const char *q = p; q < nl; q++)
+			if ((unsigned char)*q < 0x20)
+				fail("a bpftrace-json line carries a control character");
+	}
+}
+
 static void stream(const char *program, char mode, const char *p, const char *end)
 {
 	char *outs = NULL, *errs = NULL;
@@ -65,7 +87,8 @@ static void stream(const char *program, char mode, const char *p, const char *en
 
 	if (!out || !err)
 		abort();
-	kt_render_init(&r, out, err, mode == 'j' ? KT_OUT_JSON : mode == 'y' ? KT_OUT_YAML : KT_OUT_TEXT);
+	kt_render_init(&r, out, err, mode == 'j' ? KT_OUT_JSON : mode == 'y' ? KT_OUT_YAML :
+				     mode == 'b' ? KT_OUT_BPFTRACE_JSON : KT_OUT_TEXT);
 	r.prefix = mode == 't';
 	r.program = program;
 	while (p < end) {
@@ -83,6 +106,8 @@ static void stream(const char *program, char mode, const char *p, const char *en
 		clean_or_die(errs, errn, "stderr carries a control character");
 	if (mode == 'y' && outn && outs[outn - 1] != '\n')
 		fail("a YAML document does not end its line");
+	if (mode == 'b')
+		bjson_lines_or_die(outs, outn);
 	kt_render_release(&r);
 	free(outs);
 	free(errs);

@@ -536,6 +536,17 @@ static void test_trace_body(void **state)
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"detach\":true}";
 	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
 	assert_true(b.detach);
+	/* "output": "bpftrace-json" asks for the runners' outputEvents; other
+	 * strings are accepted as before and ask for nothing */
+	assert_false(b.output_events);
+	trace_body_release(&b);
+	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"output\":\"bpftrace-json\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_true(b.output_events);
+	trace_body_release(&b);
+	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"output\":\"json\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_false(b.output_events);
 	trace_body_release(&b);
 
 	expect_body_error("", "", "not JSON");

@@ -203,6 +203,9 @@ static void test_complete(void **state)
 	complete_is("--prefix\tbegin each line with its source\n:4\n", 2, (char *[]){ "run", "--pre" });
 	complete_is(":4\n", 2, (char *[]){ "check", "--pre" });
 	complete_is("json\n:4\n", 3, (char *[]){ "run", "-o", "j" });
+	complete_is("text\tas bpftrace prints\njson\nyaml\nbpftrace-json\tas bpftrace -f json prints\n:4\n", 3,
+		    (char *[]){ "attach", "-o", "" });
+	complete_is("text\tas bpftrace prints\njson\nyaml\n:4\n", 3, (char *[]){ "check", "-o", "" });
 	complete_is(":0\n", 3, (char *[]){ "run", "--filename", "" });
 	complete_is("deployment/\tevery running pod of a deployment\n:6\n", 4,
 		    (char *[]){ "run", "-n", "team-a", "dep" });
@@ -247,7 +250,26 @@ static void test_errors(void **state)
 	expect_error(r, err, "more than 86400 seconds");
 	err = NULL;
 	r = PARSE(&a, &err, "run", "web", "-e", "x", "-o", "xml");
-	expect_error(r, err, "flag -o \"xml\": want text, json or yaml");
+	expect_error(r, err, "flag -o \"xml\": want text, json, yaml or bpftrace-json");
+	err = NULL;
+	/* bpftrace's records: run, logs and attach only, without --detach or a source */
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-e", "x", "-o", "bpftrace-json"), 0);
+	assert_int_equal(a.output, KT_OUT_BPFTRACE_JSON);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "logs", "t1", "-o", "bpftrace-json"), 0);
+	assert_int_equal(a.output, KT_OUT_BPFTRACE_JSON);
+	kt_args_release(&a);
+	r = PARSE(&a, &err, "check", "web", "-e", "x", "-o", "bpftrace-json");
+	expect_error(r, err, "check: -o bpftrace-json is for run, logs and attach");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-o", "bpftrace-json", "--detach");
+	expect_error(r, err, "is for run, logs and attach (without --detach)");
+	err = NULL;
+	r = PARSE(&a, &err, "version", "-o", "bpftrace-json");
+	expect_error(r, err, "is for run, logs and attach");
+	err = NULL;
+	r = PARSE(&a, &err, "logs", "t1", "-o", "bpftrace-json", "--timestamps");
+	expect_error(r, err, "--timestamps does not apply to -o bpftrace-json");
 	err = NULL;
 	r = PARSE(&a, &err, "run", "web", "-e", "x", "--gateway", "ftp://x");
 	expect_error(r, err, "want an https:// URL");

@@ -325,6 +325,52 @@ static void test_render_map(void **state)
 	cap_free(&c);
 }
 
+/* -o bpftrace-json: bpftrace 0.17's -f json lines on stdout, one per
+ * event ("events" of an output record), map and attach count; errors on
+ * stderr as in text */
+static void test_render_bpftrace_json(void **state)
+{
+	struct cap c;
+
+	(void)state;
+	cap_open(&c, KT_OUT_BPFTRACE_JSON);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\",\"n2\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":2}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n2\",\"probes\":2}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"pod\":\"\",\"lines\":4,\"text\":\"ab\\n-3\\n(1, x)\\n\","
+				  "\"events\":[{\"type\":\"printf\",\"len\":1},{\"type\":\"printf\",\"len\":2},"
+				  "{\"type\":\"value\",\"len\":3,\"data\":-3},{\"type\":\"value\",\"len\":7,\"data\":[1,\"x\"]}]}"), 0);
+	/* without events (an older runner, a detached trace's log): one printf */
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"lines\":2,\"text\":\"p\\nq\\n\"}"), 0);
+	/* text past the events: a printf of its own */
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"text\":\"ab\",\"events\":[{\"type\":\"time\",\"len\":1}]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@c\",\"kind\":\"count\",\"keyed\":true,"
+				  "\"entries\":[{\"key\":\"b\",\"keyv\":[\"b\"],\"value\":3},{\"key\":\"a\",\"keyv\":[\"a\"],\"value\":1}]}"), 0);
+	/* print(@c, 1): top honoured */
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@c\",\"kind\":\"count\",\"keyed\":true,\"print\":true,\"top\":1,"
+				  "\"entries\":[{\"key\":\"b\",\"keyv\":[\"b\"],\"value\":3},{\"key\":\"a\",\"keyv\":[\"a\"],\"value\":1}]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"error\",\"node\":\"n2\",\"message\":\"runner lost\"}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"exit\",\"drops\":4,\"exitCode\":3}"), 0);
+	/* events that do not fit the text are a bad record */
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\"text\":\"ab\",\"events\":[{\"type\":\"printf\",\"len\":3}]}"), -EBADMSG);
+	assert_non_null(strstr(c.r.problem, "do not fit"));
+	cap_close(&c);
+	assert_string_equal(c.out, "{\"type\": \"attached_probes\", \"data\": {\"probes\": 2}}\n"
+				   "{\"type\": \"printf\", \"data\": \"a\"}\n"
+				   "{\"type\": \"printf\", \"data\": \"b\\n\"}\n"
+				   "{\"type\": \"value\", \"data\": -3}\n"
+				   "{\"type\": \"value\", \"data\": [1,\"x\"]}\n"
+				   "{\"type\": \"printf\", \"data\": \"p\\nq\\n\"}\n"
+				   "{\"type\": \"time\", \"data\": \"a\"}\n"
+				   "{\"type\": \"printf\", \"data\": \"b\"}\n"
+				   "{\"type\": \"map\", \"data\": {\"@c\": {\"a\": 1, \"b\": 3}}}\n"
+				   "{\"type\": \"map\", \"data\": {\"@c\": {\"b\": 3}}}\n"
+				   "{\"type\": \"lost_events\", \"data\": {\"events\": 4}}\n");
+	assert_string_equal(c.err, "error: node \"n2\": runner lost\n");
+	assert_int_equal(c.r.exit_code, 3);
+	cap_free(&c);
+}
+
 static void test_render_json_and_bad_lines(void **state)
 {
 	struct cap c;
@@ -549,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_status_program),
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_render_bpftrace_json),
 		cmocka_unit_test(test_status_not_a_status),
 		cmocka_unit_test(test_clean_c1_and_bidi),
 	};

@@ -724,6 +724,12 @@ static void test_map_json(void **state)
 	assert_int_equal(tg_json_event(&b, "printf", "a\tb\n\"", 5, NULL), 0);
 	assert_string_equal(b.s, "{\"type\": \"printf\", \"data\": \"a\\tb\\n\\\"\"}\n");
 	buf_release(&b);
+	/* bpftrace -f json -e 'BEGIN { exit(); }': the attach count; lost events */
+	assert_int_equal(tg_json_attached_probes(&b, 1), 0);
+	assert_int_equal(tg_json_lost_events(&b, 12), 0);
+	assert_string_equal(b.s, "{\"type\": \"attached_probes\", \"data\": {\"probes\": 1}}\n"
+				 "{\"type\": \"lost_events\", \"data\": {\"events\": 12}}\n");
+	buf_release(&b);
 }
 
 /* print(@c, 2); print(@c, 1, 2); print(@h, 1); print(@h, 0, 2);

@@ -312,6 +312,22 @@ static void test_session_request(void **state)
 		assert_int_equal(session_request_parse(dry_bad, strlen(dry_bad), &req, &err), -EINVAL);
 		assert_string_equal(err, "\"dryRun\": not a boolean");
 		free(err);
+		err = NULL;
+	}
+	/* outputEvents: -o bpftrace-json; a boolean or nothing */
+	{
+		static const char ev[] = BODY_HEAD ",\"outputEvents\":true}";
+		static const char ev_bad[] = BODY_HEAD ",\"outputEvents\":1}";
+
+		assert_int_equal(session_request_parse(ev, strlen(ev), &req, &err), 0);
+		assert_true(req.output_events);
+		session_request_release(&req);
+		assert_int_equal(session_request_parse(none, strlen(none), &req, &err), 0);
+		assert_false(req.output_events);
+		session_request_release(&req);
+		assert_int_equal(session_request_parse(ev_bad, strlen(ev_bad), &req, &err), -EINVAL);
+		assert_string_equal(err, "\"outputEvents\": not a boolean");
+		free(err);
 	}
 }
 
