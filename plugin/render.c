@@ -372,6 +372,17 @@ static void render_yaml_record(struct kt_render *r, json_t *j)
 	buf_release(&b);
 }
 
+/* print(@m, top, div)'s arguments, which the record carries (0: none) */
+static uint64_t map_top(const json_t *j)
+{
+	return (uint64_t)json_integer_value(json_object_get(j, "top"));
+}
+
+static uint64_t map_div(const json_t *j)
+{
+	return (uint64_t)json_integer_value(json_object_get(j, "div"));
+}
+
 /*
  * -o bpftrace-json: an output record's events as bpftrace 0.17's -f json
  * prints them, one line each.  The record's "events" (the runners send
@@ -424,10 +435,7 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 		if (e == -EBADMSG)
 			return e;
 	} else if (!strcmp(type, "map")) {
-		json_int_t top = json_integer_value(json_object_get(j, "top"));
-		json_int_t div = json_integer_value(json_object_get(j, "div"));
-
-		e = tg_map_format_json(&b, j, (uint64_t)top, (uint64_t)div);
+		e = tg_map_format_json(&b, j, map_top(j), map_div(j));
 		if (e < 0)
 			return render_problem(r, "cannot print map record \"%s\": %s",
 					      str_of(j, "name") ? str_of(j, "name") : "?", strerror(e < -4000 ? EINVAL : -e));
@@ -655,7 +663,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			fputc('\n', r->out);
 			r->mid_line = false;
 		}
-		int e = tg_map_format(&b, j, 0, 1);
+		int e = tg_map_format(&b, j, map_top(j), map_div(j));
 
 		if (e < 0) {
 			buf_release(&b);

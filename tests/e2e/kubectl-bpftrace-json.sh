@@ -38,6 +38,10 @@ same "printf, print of values and tuples, maps of every kind" \
 same "print(@m, top), clear, a tuple map" \
 	'BEGIN { @[1] = hist(10); @[2] = hist(20); @[3] = hist(30); print(@, 2); clear(@); @t = (1, "two", (3, 4)); exit(); }'
 
+# text has print()'s top and div as bpftrace (it printed every entry, undivided)
+kt alice run pod/web-a -n team-a -e 'BEGIN { @c[1] = sum(3); @c[2] = sum(6); print(@c, 1, 3); clear(@c); exit(); }' >"$out" 2>"$err"
+check "text: print(@c, 1, 3) prints the top entry divided" bash -c "[ \"\$(grep '^@c' '$out')\" = '@c[2]: 2' ]"
+
 # A probe in the pod: its opener opens the marker every 0.1 s.  Counts
 # differ from run to run, so the two are compared by shape: the sequence
 # of record types (a run of printf as one) and each map's names and

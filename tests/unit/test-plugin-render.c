@@ -369,6 +369,14 @@ static void test_render_bpftrace_json(void **state)
 	assert_string_equal(c.err, "error: node \"n2\": runner lost\n");
 	assert_int_equal(c.r.exit_code, 3);
 	cap_free(&c);
+
+	/* text honours print()'s top and div too (it printed every entry) */
+	cap_open(&c, KT_OUT_TEXT);
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@c\",\"kind\":\"count\",\"keyed\":true,\"print\":true,\"top\":1,"
+				  "\"div\":3,\"entries\":[{\"key\":\"b\",\"keyv\":[\"b\"],\"value\":9},{\"key\":\"a\",\"keyv\":[\"a\"],\"value\":1}]}"), 0);
+	cap_close(&c);
+	assert_string_equal(c.out, "@c[b]: 3\n");
+	cap_free(&c);
 }
 
 static void test_render_json_and_bad_lines(void **state)
