@@ -372,6 +372,26 @@ static void render_yaml_record(struct kt_render *r, json_t *j)
 	buf_release(&b);
 }
 
+static int map_problem(struct kt_render *r, json_t *j, int e)
+{
+	return render_problem(r, "cannot print map record \"%s\": %s", str_of(j, "name") ? str_of(j, "name") : "?",
+			      strerror(e < -4000 ? EINVAL : -e));
+}
+
+/* bpftrace's attach count, once, however many nodes attach: true (and
+ * *ret_n) for the status record that shows it */
+static bool attach_count_once(struct kt_render *r, json_t *j, json_int_t *ret_n)
+{
+	const char *phase = str_of(j, "phase");
+	json_t *probes = json_object_get(j, "probes");
+
+	if (!phase || strcmp(phase, "attached") || r->attached_shown || !json_is_integer(probes))
+		return false;
+	r->attached_shown = true;
+	*ret_n = json_integer_value(probes);
+	return true;
+}
+
 /* print(@m, top, div)'s arguments, which the record carries (0: none) */
 static uint64_t map_top(const json_t *j)
 {
@@ -437,20 +457,15 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 	} else if (!strcmp(type, "map")) {
 		e = tg_map_format_json(&b, j, map_top(j), map_div(j));
 		if (e < 0)
-			return render_problem(r, "cannot print map record \"%s\": %s",
-					      str_of(j, "name") ? str_of(j, "name") : "?", strerror(e < -4000 ? EINVAL : -e));
+			return map_problem(r, j, e);
 	} else if (!strcmp(type, "error")) {
 		render_error(r, j);
 	} else if (!strcmp(type, "status")) {
-		const char *phase = str_of(j, "phase");
-		json_t *probes = json_object_get(j, "probes");
+		json_int_t n;
 
-		/* once, however many nodes attach, as the text's line */
-		if (phase && !strcmp(phase, "attached") && !r->attached_shown && json_is_integer(probes)) {
-			e = tg_json_attached_probes(&b, (uint64_t)json_integer_value(probes));
-			r->attached_shown = true;
-		}
-		render_pod_change(r, j, phase);
+		if (attach_count_once(r, j, &n))
+			e = tg_json_attached_probes(&b, (uint64_t)n);
+		render_pod_change(r, j, str_of(j, "phase"));
 	} else if (!strcmp(type, "end")) {
 		render_end(r, j);
 		if (r->drops > 0)
@@ -667,8 +682,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 
 		if (e < 0) {
 			buf_release(&b);
-			return render_problem(r, "cannot print map record \"%s\": %s",
-					      str_of(j, "name") ? str_of(j, "name") : "?", strerror(e < -4000 ? EINVAL : -e));
+			return map_problem(r, j, e);
 		}
 		fwrite(b.s, 1, b.len, r->out);
 		fflush(r->out);
@@ -676,18 +690,13 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	} else if (!strcmp(type, "error")) {
 		render_error(r, j);
 	} else if (!strcmp(type, "status")) {
-		const char *phase = str_of(j, "phase");
-		json_t *probes = json_object_get(j, "probes");
+		json_int_t n;
 
-		/* bpftrace's line, once, however many nodes attach */
-		if (phase && !strcmp(phase, "attached") && !r->attached_shown && json_is_integer(probes)) {
-			json_int_t n = json_integer_value(probes);
-
+		if (attach_count_once(r, j, &n)) {
 			fprintf(r->out, "Attaching %" JSON_INTEGER_FORMAT " probe%s...\n", n, n == 1 ? "" : "s");
 			fflush(r->out);
-			r->attached_shown = true;
 		}
-		render_pod_change(r, j, phase);
+		render_pod_change(r, j, str_of(j, "phase"));
 	} else if (!strcmp(type, "end")) {
 		if (r->prefix && r->mid_line) {
 			fputc('\n', r->out);

@@ -287,6 +287,15 @@ static int out_map(void *ctx, json_t *rec)
 	return out_write(eo, &b);
 }
 
+/* -f json: the events dropped, after everything else */
+static void out_lost_events(struct exec_out *eo, uint64_t drops)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
+
+	if (eo->json && drops && tg_json_lost_events(&b, drops) >= 0)
+		fputs(b.s, eo->f);
+}
+
 static int out_status(void *ctx, const char *phase, json_t *details)
 {
 	struct exec_out *eo = ctx;
@@ -677,12 +686,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!out.final_header && !eo.load_only)
 		fputs("\n\n", stdout);
-	if (out.json && res.drops) {
-		_cleanup_buf_ struct buf b = BUF_INIT(0);
-
-		if (tg_json_lost_events(&b, res.drops) >= 0)
-			fputs(b.s, out.f);
-	}
+	out_lost_events(&out, res.drops);
 	fflush(out.f);
 	fflush(stdout);
 	if (summary)
