@@ -49,6 +49,7 @@ LOOP = os.path.join(TOP, "build", "tests", "tools", "lib-syscall-loop")
 RUNNER = os.path.join(TOP, "bin", "tracegate-runner")
 TRACEGATE = os.path.join(TOP, "bin", "tracegate")
 PLUGIN = os.path.join(TOP, "bin", "kubectl-trace")
+OUTPUT = "text"   # --output: kubectl trace's -o in the events benchmark
 TRACES = "/apis/tracegate.dev/v1alpha1/namespaces/%s/traces"
 PF = 'tracepoint:syscalls:sys_enter_getppid %s{ printf("%%d %%s\\n", pid, comm); }'
 FIRST = 'tracepoint:syscalls:sys_enter_getppid { printf("first %d\\n", pid); exit(); }'
@@ -142,7 +143,8 @@ class LineReader:
             now = time.monotonic()
             if not self.attached.is_set():
                 self.head += b
-                i = self.head.find(b"Attaching")
+                # text's "Attaching N probes...", bpftrace-json's attached_probes
+                i = max(self.head.find(b"Attaching"), self.head.find(b'"attached_probes"'))
                 if i < 0:
                     continue
                 j = self.head.find(b"\n", i)
@@ -211,7 +213,7 @@ def tg_stream_run(n, rate=None):
     before = n_complete("alice")
     err = tempfile.TemporaryFile()
     p = subprocess.Popen(kt_argv("run", "alice", "pod/web-a", "-n", "team-a", "--duration", "600",
-                                 "-e", PF % ""), stdout=subprocess.PIPE, stderr=err, env=kube_env())
+                                 "-o", OUTPUT, "-e", PF % ""), stdout=subprocess.PIPE, stderr=err, env=kube_env())
     r = LineReader(p.stdout.fileno())
     if not r.attached.wait(120):
         p.kill()
@@ -307,7 +309,8 @@ def bench_events(args, res):
                                       "tracegate_drops": dr, "tracegate_lines_per_s": lines / el,
                                       "bpftrace_lines": blines, "bpftrace_lost": blost,
                                       "bpftrace_lines_per_s": blines / bel}
-    print("events through kubectl trace -> gateway -> runner, %d getppid() calls, %d rounds" % (args.events, args.runs))
+    print("events through kubectl trace -o %s -> gateway -> runner, %d getppid() calls, %d rounds"
+          % (OUTPUT, args.events, args.runs))
     for r in rows:
         print(r)
     e = res["events_lines_per_s"]
@@ -760,7 +763,11 @@ def main():
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--json")
+    ap.add_argument("--output", default="text", choices=("text", "bpftrace-json"),
+                    help="events: kubectl trace's -o (bpftrace-json: a line per event too)")
     args = ap.parse_args()
+    global OUTPUT
+    OUTPUT = args.output
     only = args.only.split(",")
     if set(only) - {"events", "first", "load", "decisions"}:
         raise SystemExit("gateway.py: --only takes events, first, load, decisions")
