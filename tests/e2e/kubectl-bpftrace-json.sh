@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kubectl trace run -o bpftrace-json (issue 11): the gateway's stream
 # rendered as bpftrace 0.17's -f json lines, compared line for line with
-# `tracegate-runner exec -f json` of the same program (which exec-json.sh
-# compares with bpftrace 0.17 itself): printf, print() of values and
+# `tracegate-runner exec -f json` and (where installed) bpftrace 0.17's
+# -f json of the same program: printf, print() of values and
 # tuples, count, hist, lhist, stats, avg and print(@m, top) maps, exit;
 # a traced pod's events compared by shape; errors on stderr as in text.
 source "$(dirname "$0")/lib.sh"
@@ -10,6 +10,10 @@ need_bpf "kubectl bpftrace-json" || exit 0
 stack_start || { tap_fail "bpftrace-json: stack starts" "$(tail -5 "$TG_WORK"/*.log)"; exit 1; }
 out=$TG_WORK/out err=$TG_WORK/err
 
+BT=$(command -v bpftrace || true)
+if [ -n "$BT" ] && ! "$BT" --version 2>/dev/null | grep -q 'v0\.17\.'; then
+	BT=
+fi
 ours() { kt alice run pod/web-a -n team-a -o bpftrace-json "$@"; }
 theirs() { timeout 60 tracegate-runner exec --cache-dir "$TG_WORK/cache-exec" -f json "$@"; }
 
@@ -27,6 +31,18 @@ same() {
 	else
 		tap_fail "bpftrace-json: $name: the lines of tracegate-runner exec -f json" "rc=$rc exec rc=$rc2" \
 			"$(cat "$TG_WORK/diff" "$err" "$TG_WORK/exec.err")"
+	fi
+	if [ -z "$BT" ]; then
+		printf 'ok - bpftrace-json: %s: as bpftrace 0.17 # SKIP bpftrace 0.17 is not installed\n' "$name"
+		return
+	fi
+	timeout 60 "$BT" -f json -e "$prog" >"$TG_WORK/bt" 2>"$TG_WORK/bt.err"
+	rc2=$?
+	if [ $rc2 -eq 0 ] && diff <(grep . "$TG_WORK/bt") <(grep . "$out") >"$TG_WORK/diff"; then
+		tap_ok "bpftrace-json: $name: the lines of bpftrace 0.17 -f json"
+	else
+		tap_fail "bpftrace-json: $name: the lines of bpftrace 0.17 -f json" "bpftrace rc=$rc2" \
+			"$(cat "$TG_WORK/diff" "$TG_WORK/bt.err")"
 	fi
 }
 
