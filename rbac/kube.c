@@ -79,6 +79,8 @@ void kube_user_release(struct kube_user *u)
 	memset(u, 0, sizeof(*u));
 }
 
+static void kube_containers_free(struct kube_container *c, size_t n);
+
 void kube_pod_release(struct kube_pod *p)
 {
 	if (!p)
@@ -90,6 +92,7 @@ void kube_pod_release(struct kube_pod *p)
 	free(p->qos);
 	free(p->phase);
 	strv_free(p->container_ids);
+	kube_containers_free(p->containers, p->ncontainers);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -1034,6 +1037,115 @@ static int pod_containers(json_t *status, char ***ret, char **ret_err)
 	return 0;
 }
 
+/* ---- a pod's containers ------------------------------------------------------
+ * By name, with their IDs and whether they run: what `kubectl trace run
+ * -c NAME` picks from (gateway/trace-container.c).  Names come from the
+ * spec (so a container not created yet is known and can be refused as
+ * "not running"), IDs and states from the status. */
+
+static void kube_containers_free(struct kube_container *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++) {
+		free(c[i].name);
+		free(c[i].id);
+	}
+	free(c);
+}
+
+static struct kube_container *container_find(struct kube_pod *p, const char *name)
+{
+	for (size_t i = 0; i < p->ncontainers; i++)
+		if (!strcmp(p->containers[i].name, name))
+			return &p->containers[i];
+	return NULL;
+}
+
+static int container_add(struct kube_pod *p, const char *name, struct kube_container **ret)
+{
+	struct kube_container *c;
+
+	if (p->ncontainers >= KUBE_MAX_CONTAINERS)
+		return -TG_EUPSTREAM;
+	c = reallocarray(p->containers, p->ncontainers + 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	p->containers = c;
+	c = &c[p->ncontainers];
+	*c = (struct kube_container){ .name = strdup(name), .id = strdup("") };
+	if (!c->name || !c->id) {
+		free(c->name);
+		free(c->id);
+		return -ENOMEM;
+	}
+	p->ncontainers++;
+	*ret = c;
+	return 0;
+}
+
+static const char *const spec_lists[] = { "containers", "initContainers", "ephemeralContainers" };
+static const char *const status_lists[] = { "containerStatuses", "initContainerStatuses",
+					    "ephemeralContainerStatuses" };
+
+/* entries of list `key` of obj: their names (a name that is no DNS-1123
+ * label names nothing a tenant can ask for: left out) */
+static int containers_from_list(struct kube_pod *p, json_t *obj, const char *where, const char *key, bool status,
+		     char **ret_err)
+{
+	json_t *a = json_object_get(obj, key), *e;
+	size_t i;
+	int r;
+
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a)) {
+		kube_json_set_err(ret_err, "pod: \"%s.%s\" is not a list", where, key);
+		return -TG_EUPSTREAM;
+	}
+	json_array_foreach(a, i, e) {
+		const char *name = NULL, *id = NULL;
+		struct kube_container *c;
+		json_t *state;
+
+		if (!json_is_object(e) || kube_json_get_str(e, "name", &name) < 0 ||
+		    (status && kube_json_get_str(e, "containerID", &id) < 0)) {
+			kube_json_set_err(ret_err, "pod: \"%s.%s[%zu]\" is malformed", where, key, i);
+			return -TG_EUPSTREAM;
+		}
+		if (!name || !kube_namespace_valid(name))
+			continue;
+		c = container_find(p, name);
+		if (!c && (r = container_add(p, name, &c)) < 0) {
+			if (r == -TG_EUPSTREAM)
+				kube_json_set_err(ret_err, "pod: more than %u containers",
+						  (unsigned)KUBE_MAX_CONTAINERS);
+			return r;
+		}
+		if (!status || !id || !*id)
+			continue;
+		free(c->id);
+		c->id = strdup(id);
+		if (!c->id)
+			return -ENOMEM;
+		/* state holds one of waiting, running, terminated; none at all
+		 * (an older API server, a test) with an ID: running */
+		state = json_object_get(e, "state");
+		c->running = !json_is_object(state) || (!json_object_get(state, "waiting") &&
+							 !json_object_get(state, "terminated"));
+	}
+	return 0;
+}
+
+static int kube_pod_containers_parse(json_t *spec, json_t *status, struct kube_pod *p, char **ret_err)
+{
+	int r = 0;
+
+	for (size_t l = 0; l < ARRAY_SIZE(spec_lists) && r >= 0; l++)
+		r = containers_from_list(p, spec, "spec", spec_lists[l], false, ret_err);
+	for (size_t l = 0; l < ARRAY_SIZE(status_lists) && r >= 0; l++)
+		r = containers_from_list(p, status, "status", status_lists[l], true, ret_err);
+	return r;
+}
+
 static int dup_field(json_t *obj, const char *key, const char *path, char **ret, char **ret_err)
 {
 	const char *s;
@@ -1116,6 +1228,9 @@ int kube_pod_from_json(json_t *j, struct kube_pod *ret, char **ret_err)
 		goto fail;
 	}
 	r = pod_containers(status, &p.container_ids, ret_err);
+	if (r < 0)
+		goto fail;
+	r = kube_pod_containers_parse(spec, status, &p, ret_err);
 	if (r < 0)
 		goto fail;
 	*ret = p;

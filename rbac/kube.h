@@ -114,6 +114,14 @@ json_t *kube_sar_spec(const struct kube_user *user, const struct kube_resource_a
 int kube_sar_parse(long http_status, const char *body, size_t len, bool *ret_allowed,
 		   char **ret_reason, char **ret_err);
 
+/* A container of a pod: every one its spec names and its status reports
+ * (containers, init and ephemeral containers), in that order. */
+struct kube_container {
+	char *name;               /* a DNS-1123 label (others are left out) */
+	char *id;                 /* status' containerID ("containerd://<id>"), "" when none */
+	bool running;             /* an id, and neither waiting nor terminated */
+};
+
 struct kube_pod {
 	char *namespace;
 	char *name;
@@ -122,6 +130,8 @@ struct kube_pod {
 	char *qos;                /* status.qosClass */
 	char *phase;
 	char **container_ids;     /* "containerd://<id>" ..., NULL-terminated */
+	struct kube_container *containers;
+	size_t ncontainers;
 };
 void kube_pod_release(struct kube_pod *p);
 /* -EINVAL unless ns is an RFC 1123 label and name an RFC 1123 subdomain. */
