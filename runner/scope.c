@@ -19,6 +19,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "policy/container.h"
 #include "runner/scope.h"
 #include "lib/banned.h"
 
@@ -527,6 +528,96 @@ int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char 
 	quid = scope_quote(pod_uid);
 	r = tg_fail(ret_err, -TG_ENOSCOPE, "pod \"%s\": no cgroup on this node (tried %s)", quid,
 		       tried.s);
+	buf_release(&tried);
+	return r;
+}
+
+/* ---- containers ----------------------------------------------------------- */
+
+#define SCOPE_CTR_NAMES 3
+
+/* The names a container's cgroup has below its pod's, by runtime: the
+ * systemd driver's scope unit first, then the cgroupfs driver's. */
+static size_t container_dir_names(const struct tg_container_id *id, char names[][TG_CONTAINER_HEX_LEN + 32])
+{
+	static const char *const fmt[][SCOPE_CTR_NAMES] = {
+		[TG_CTR_CONTAINERD] = { "cri-containerd-%s.scope", "%s", NULL },
+		[TG_CTR_CRIO] = { "crio-%s.scope", "crio-%s", "%s" },
+		[TG_CTR_DOCKER] = { "docker-%s.scope", "%s", NULL },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < SCOPE_CTR_NAMES && fmt[id->runtime][i]; i++)
+		snprintf(names[n++], TG_CONTAINER_HEX_LEN + 32, fmt[id->runtime][i], id->hex);
+	return n;
+}
+
+/* t, found at pod->path/name, must be that very directory (dev, ino)
+ * directly below the pod's: else it is released and refused. */
+static int container_is_child(const struct scope_target *pod, const char *name, const struct stat *st,
+			      struct scope_target *t, const char *qn, char **ret_err)
+{
+	size_t pl = strlen(pod->path);
+
+	if (t->level == pod->level + 1 && strncmp(t->path, pod->path, pl) == 0 && t->path[pl] == '/' &&
+	    strcmp(t->path + pl + 1, name) == 0 && t->cgid == (uint64_t)st->st_ino)
+		return 0;
+	scope_target_release(t);
+	return tg_fail(ret_err, -TG_ENOSCOPE, "container \"%s\": its cgroup is not a directory directly below the pod's",
+		       qn);
+}
+
+int scope_find_container(const char *cgroup2_mnt, const struct scope_target *pod, const char *container_id,
+			 const char *name, struct scope_target *t, char **ret_err)
+{
+	char names[SCOPE_CTR_NAMES][TG_CONTAINER_HEX_LEN + 32];
+	_cleanup_free_ char *qn = NULL, *qid = NULL;
+	struct buf tried = BUF_INIT(1024);
+	struct tg_container_id id;
+	_cleanup_close_ int dfd = -1;
+	size_t n;
+	int r;
+
+	if (!cgroup2_mnt || !pod || !pod->path)
+		return tg_fail(ret_err, -EINVAL, "scope: no cgroup2 mount or pod given");
+	qn = scope_quote(name ? name : "");
+	if (tg_container_id_parse(container_id, &id) < 0) {
+		qid = scope_quote(container_id);
+		return tg_fail(ret_err, -EINVAL,
+			       "container \"%s\": ID \"%s\" is not containerd://, cri-o:// or docker:// and 64 lowercase hex digits",
+			       qn, qid);
+	}
+	dfd = open(pod->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return tg_fail(ret_err, errno == ENOENT ? -TG_ENOSCOPE : -errno, "pod cgroup \"%s\": %s", pod->path,
+			       strerror(errno));
+	n = container_dir_names(&id, names);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+
+		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT) {
+				(void)buf_printf(&tried, "%s\"%s\"", tried.len ? ", " : "", names[i]);
+				continue;
+			}
+			buf_release(&tried);
+			return tg_fail(ret_err, -errno, "container \"%s\": cgroup \"%s/%s\": %s", qn, pod->path,
+				       names[i], strerror(errno));
+		}
+		buf_release(&tried);
+		if (!S_ISDIR(st.st_mode))
+			return tg_fail(ret_err, -TG_ENOSCOPE, "container \"%s\": \"%s/%s\" is not a directory", qn,
+				       pod->path, names[i]);
+		if (asprintf(&path, "%s/%s", pod->path, names[i]) < 0)
+			return -ENOMEM;
+		r = scope_target_from_path(cgroup2_mnt, path, pod->label, t, ret_err);
+		if (r < 0)
+			return r;
+		return container_is_child(pod, names[i], &st, t, qn, ret_err);
+	}
+	r = tg_fail(ret_err, -TG_ENOSCOPE, "container \"%s\" (%s): no cgroup below the pod's \"%s\" (tried %s)", qn,
+		    tg_container_runtime_name(id.runtime), pod->path, tried.s ? tried.s : "");
 	buf_release(&tried);
 	return r;
 }

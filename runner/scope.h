@@ -52,6 +52,21 @@ int scope_target_from_path(const char *cgroup2_mnt, const char *dir, const char 
 int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char *pod_uid,
 		   const char *qos, const char *label, struct scope_target *t, char **ret_err);
 
+/*
+ * The cgroup of one container of a pod whose directory scope_find_pod
+ * found (`pod`): a direct child of that directory, named from the
+ * container's ID as the kubelet's cgroup drivers and the runtimes name it
+ * (systemd: cri-containerd-<id>.scope, crio-<id>.scope, docker-<id>.scope;
+ * cgroupfs: <id>, crio-<id>), never a path the request names.
+ * container_id is checked here (policy/container.h: a known runtime and 64
+ * lowercase hex digits), name only quoted in messages.  t's label is the
+ * pod's.  -EINVAL for a bad ID, -TG_ENOSCOPE with a message when there is
+ * no such child, or what was found is not a directory directly below the
+ * pod's.
+ */
+int scope_find_container(const char *cgroup2_mnt, const struct scope_target *pod, const char *container_id,
+			 const char *name, struct scope_target *t, char **ret_err);
+
 int scope_add(struct scope *s, struct scope_target *t); /* takes t's strings */
 void scope_release(struct scope *s);
 void scope_target_release(struct scope_target *t);

@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "runner/sandbox.h"
 #include "runner/session.h"
+#include "policy/container.h"
 #include "lib/banned.h"
 
 /* ---- the request body ---------------------------------------------------- */
@@ -46,6 +47,8 @@ void session_request_release(struct session_request *req)
 		free(req->pods[i].name);
 		free(req->pods[i].uid);
 		free(req->pods[i].qos);
+		free(req->pods[i].container);
+		free(req->pods[i].container_id);
 	}
 	free(req->pods);
 	tg_tpf_rules_release(req->tp_fields);
@@ -130,6 +133,30 @@ static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_du
 	return 0;
 }
 
+/* "container" and "containerID": both or neither, each as strict as the
+ * gateway made it (policy/container.h); the cgroup comes from scope.c */
+static int pod_container(json_t *p, const char *where, struct session_pod *sp, char **ret_err)
+{
+	struct tg_container_id id;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if ((r = str_field(p, "container", where, false, TG_CONTAINER_NAME_MAX, true, &sp->container, ret_err)) < 0 ||
+	    (r = str_field(p, "containerID", where, false, 128, false, &sp->container_id, ret_err)) < 0)
+		return r;
+	if (!sp->container != !sp->container_id)
+		return tg_fail(ret_err, -EINVAL, "%s\"container\" and \"containerID\": one without the other", where);
+	if (!sp->container)
+		return 0;
+	if (tg_container_name_check(sp->container, &err) < 0)
+		return tg_fail(ret_err, -EINVAL, "%s%s", where, err ? err : "\"container\": not a valid name");
+	if (tg_container_id_parse(sp->container_id, &id) < 0)
+		return tg_fail(ret_err, -EINVAL,
+			       "%s\"containerID\": not containerd://, cri-o:// or docker:// and 64 lowercase hex digits",
+			       where);
+	return 0;
+}
+
 static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 {
 	size_t i;
@@ -156,7 +183,8 @@ static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 		if ((r = str_field(p, "namespace", where, true, SESSION_MAX_NAME, true, &sp->ns, ret_err)) < 0 ||
 		    (r = str_field(p, "name", where, true, SESSION_MAX_NAME, true, &sp->name, ret_err)) < 0 ||
 		    (r = str_field(p, "uid", where, true, 128, true, &sp->uid, ret_err)) < 0 ||
-		    (r = str_field(p, "qos", where, false, 32, true, &sp->qos, ret_err)) < 0)
+		    (r = str_field(p, "qos", where, false, 32, true, &sp->qos, ret_err)) < 0 ||
+		    (r = pod_container(p, where, sp, ret_err)) < 0)
 			return r;
 	}
 	return 0;
@@ -273,7 +301,9 @@ char *session_request_pods(const struct session_request *req)
 	size_t i;
 
 	for (i = 0; i < req->npods; i++)
-		(void)buf_printf(&b, "%s%s/%s", i ? "," : "", req->pods[i].ns, req->pods[i].name);
+		(void)buf_printf(&b, "%s%s/%s%s%s%s", i ? "," : "", req->pods[i].ns, req->pods[i].name,
+				 req->pods[i].container ? "(container " : "",
+				 req->pods[i].container ? req->pods[i].container : "", req->pods[i].container ? ")" : "");
 	return buf_detach(&b, NULL);
 }
 
@@ -293,6 +323,16 @@ int session_resolve(const struct session_request *req, const struct session_conf
 		r = scope_find_pod(cfg->cgroup2_mnt, cfg->cgroup_root, p->uid, p->qos, label, &t, &err);
 		if (r < 0)
 			return tg_fail(ret_err, r, "pod \"%s\": %s", label, err ? err : tg_strerror(r));
+		if (p->container) {
+			/* the container's cgroup, directly below the pod's just found */
+			struct scope_target ct = { 0 };
+
+			r = scope_find_container(cfg->cgroup2_mnt, &t, p->container_id, p->container, &ct, &err);
+			scope_target_release(&t);
+			if (r < 0)
+				return tg_fail(ret_err, r, "pod \"%s\": %s", label, err ? err : tg_strerror(r));
+			t = ct;
+		}
 		r = scope_add(scope, &t);
 		scope_target_release(&t);
 		if (r < 0)

@@ -28,6 +28,10 @@ struct session_pod {
 	char *name;
 	char *uid;
 	char *qos;      /* may be NULL */
+	/* -c NAME: the trace sees this container of the pod alone; both
+	 * NULL (the whole pod) or both set, the ID checked by scope.c */
+	char *container;        /* a DNS-1123 label */
+	char *container_id;     /* "containerd://<64 hex>", "cri-o://...", "docker://..." */
 };
 
 struct session_request {
