@@ -10,6 +10,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "policy/ast.h"
+#include "policy/container.h"
 #include "rbac/workload.h"
 #include "lib/banned.h"
 
@@ -33,6 +34,7 @@ void trace_body_release(struct trace_body *b)
 	free(b->target);
 	free(b->name);
 	free(b->program);
+	free(b->container);
 	json_decref(b->params);
 	*b = (struct trace_body){ 0 };
 }
@@ -107,6 +109,22 @@ static int body_params(json_t *v, struct trace_body *b, char **ret_field, char *
 	return 0;
 }
 
+/* The tenant's name for a container: it reaches a message and the runner,
+ * so nothing but a DNS-1123 label passes. */
+static int body_container(json_t *v, struct trace_body *b, char **ret_field, char **ret_err)
+{
+	_cleanup_free_ char *err = NULL;
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return body_fail(ret_field, ret_err, "container",
+				 "field \"container\" must be a container name (a string)");
+	if (tg_container_name_check(json_string_value(v), &err) < 0)
+		return body_fail(ret_field, ret_err, "container", "field \"container\": %s",
+				 err ? err : "not a valid container name");
+	b->container = strdup(json_string_value(v));
+	return b->container ? 0 : -ENOMEM;
+}
+
 int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char **ret_field,
 		     char **ret_err)
 {
@@ -128,7 +146,7 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 	json_object_foreach(j, k, v) {
 		if (strcmp(k, "target") && strcmp(k, "program") && strcmp(k, "params") &&
 		    strcmp(k, "duration") && strcmp(k, "output") && strcmp(k, "apiVersion") &&
-		    strcmp(k, "kind") && strcmp(k, "detach"))
+		    strcmp(k, "kind") && strcmp(k, "detach") && strcmp(k, "container"))
 			return body_fail(ret_field, ret_err, k, "field \"%s\" is not known", k);
 	}
 	v = json_object_get(j, "target");
@@ -186,6 +204,12 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 		goto fail;
 	}
 	b.detach = json_is_true(v);
+	v = json_object_get(j, "container");
+	if (v && !json_is_null(v)) {
+		r = body_container(v, &b, ret_field, ret_err);
+		if (r < 0)
+			goto fail;
+	}
 	*ret = b;
 	return 0;
 fail:

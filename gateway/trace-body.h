@@ -3,7 +3,8 @@
  * The body of POST .../traces (docs/internals/contracts.md):
  *   {"target":"pod/web-a","program":"...","params":["x"],"duration":10}
  * target: "pod/NAME", "NAME" (a pod), "deployment/NAME", "replicaset/NAME"
- * (and kubectl's spellings deployments, deploy, replicasets, rs).
+ * (and kubectl's spellings deployments, deploy, replicasets, rs);
+ * "container": "NAME" scopes the trace to that container of each pod.
  * Pure parsing with named limits; errors name the field.
  */
 #ifndef TG_GATEWAY_TRACE_BODY_H
@@ -32,6 +33,7 @@ struct trace_body {
 	bool output_events;   /* "output": "bpftrace-json": output records say where
 				 each event begins and its kind (the runners'
 				 "outputEvents"); other strings: nothing */
+	char *container;      /* "container": one container of each pod (-c), a DNS-1123 label; NULL: the whole pod */
 };
 
 /* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)

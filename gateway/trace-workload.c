@@ -16,6 +16,7 @@
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/status.h"
+#include "gateway/trace-container.h"
 #include "gateway/trace-int.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
@@ -194,11 +195,32 @@ static int strp_cmp(const void *a, const void *b)
  * node is checked before anything starts: one without a runner refuses
  * the whole trace (503), so a trace never runs on some nodes only.
  */
+/* -c NAME: every pod has that container running, else the refusal
+ * (the first pod's that has not: a workload's pods share a template). */
+static int containers_check(struct trace_req *t)
+{
+	for (size_t i = 0; t->tb.container && i < t->npods; i++) {
+		_cleanup_free_ char *err = NULL;
+		const struct kube_container *c;
+		int code = 500, r;
+
+		r = trace_pod_container(&t->pods[i], t->tb.container, &c, &code, &err);
+		if (r == 0)
+			continue;
+		trace_refusef(t, r < 0 ? 500 : code, status_details("pods", "", t->pods[i].name), "%s%s",
+			      err ? err : "out of memory", t->tb.kind ? "; nothing was started" : "");
+		return -1;
+	}
+	return 0;
+}
+
 void trace_resolved(struct trace_req *t)
 {
 	const struct kube_pod *missing = NULL;
 	size_t nmissing = 0, n = 0;
 
+	if (containers_check(t) < 0)
+		return;
 	t->nodes = calloc(t->npods + 1, sizeof(char *));
 	if (!t->nodes) {
 		trace_refuse(t, 500, "out of memory", NULL);
@@ -370,6 +392,21 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);
 		return;
+	}
+	if (t->tb.container) {
+		_cleanup_free_ char *err = NULL;
+		const struct kube_container *c;
+		int code, r = trace_pod_container(pod, t->tb.container, &c, &code, &err);
+
+		if (r != 0) {
+			/* not yet: a later change of the pod (its container
+			 * started) joins it */
+			if (!quiet)
+				emit_pod_status(t, "pod-not-joined", key, pod->node,
+						err ? err : "not traced: out of memory");
+			kube_pod_release(pod);
+			return;
+		}
 	}
 	j = calloc(1, sizeof(*j));
 	runner = j ? gw_runner_get(t->gw, pod->node) : NULL;

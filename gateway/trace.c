@@ -39,6 +39,7 @@
 #include "gateway/runners.h"
 #include "gateway/status.h"
 #include "gateway/trace-body.h"
+#include "gateway/trace-container.h"
 #include "gateway/trace-int.h"
 #include "gateway/watch.h"
 #include "lib/buf.h"
@@ -340,6 +341,8 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		json_object_set_new(tg, "dryRun", json_true());
 	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
 					       : t->claimed_target ? t->claimed_target : ""));
+	if (t->tb.container)
+		json_object_set_new(tg, "container", json_string(t->tb.container));
 	if (t->tb.program) {
 		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
 		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
@@ -534,8 +537,10 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 
 void trace_log(struct trace_req *t, int code, const char *extra)
 {
-	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s", t->method, t->uri, trace_username(t), code,
-		 t->audit_id, extra ? " " : "", extra ? extra : "");
+	/* the container is a DNS-1123 label (trace_body_parse): nothing to escape */
+	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s%s%s%s", t->method, t->uri, trace_username(t), code,
+		 t->audit_id, t->tb.container ? " container=\"" : "", t->tb.container ? t->tb.container : "",
+		 t->tb.container ? "\"" : "", extra ? " " : "", extra ? extra : "");
 }
 
 /* Answers obj with code (500 when obj is NULL or cannot be serialized)
@@ -1622,6 +1627,23 @@ json_t *trace_session_body(struct trace_req *t, const char *node)
 	return session_body(t, node, NULL, t->duration);
 }
 
+/* -c NAME: the container the runner scopes pod p to (trace_resolved and
+ * a join checked it), its name and ID */
+static int session_pod_container(const struct trace_req *t, const struct kube_pod *p, json_t *pj)
+{
+	const struct kube_container *c;
+	int code;
+
+	if (!t->tb.container)
+		return 0;
+	if (trace_pod_container(p, t->tb.container, &c, &code, NULL) != 0)
+		return -EINVAL;
+	if (json_object_set_new(pj, "container", json_string(c->name)) < 0 ||
+	    json_object_set_new(pj, "containerID", json_string(c->id)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* only: "NS/NAME", that pod alone */
 static json_t *session_body(struct trace_req *t, const char *node, const char *only,
 			    int64_t duration)
@@ -1632,15 +1654,15 @@ static json_t *session_body(struct trace_req *t, const char *node, const char *o
 
 	for (size_t i = 0; pods && i < t->npods; i++) {
 		const struct kube_pod *p = &t->pods[i];
+		json_t *pj;
 
 		snprintf(key, sizeof(key), "%s/%s", p->namespace, p->name);
 		if (strcmp(p->node, node) || (only && strcmp(key, only)) ||
 		    (!only && t->pod_left && t->pod_left[i]))
 			continue;
-		if (json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:s}", "namespace",
-							  p->namespace, "name", p->name, "uid",
-							  p->uid ? p->uid : "", "qos",
-							  p->qos ? p->qos : "")) < 0) {
+		pj = json_pack("{s:s, s:s, s:s, s:s}", "namespace", p->namespace, "name", p->name, "uid",
+			       p->uid ? p->uid : "", "qos", p->qos ? p->qos : "");
+		if (!pj || json_array_append_new(pods, pj) < 0 || session_pod_container(t, p, pj) < 0) {
 			json_decref(pods);
 			return NULL;
 		}
