@@ -92,6 +92,8 @@ static const char usage_run[] =
 	"  -e, --expr PROGRAM          the program text (--eval is the same flag)\n"
 	"  -f, --filename FILE         read the program from FILE (- for standard input;\n"
 	"                              --file is the same flag)\n"
+	"  -c, --container NAME        trace only this container of the pod (of each pod\n"
+	"                              of a workload), as kubectl exec -c names it\n"
 	"      --duration DUR          stop after DUR (seconds, or 30s, 5m, 1h; the policy\n"
 	"                              may cap it; --deadline is the same flag)\n"
 	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream),\n"
@@ -203,6 +205,7 @@ static const char usage_check[] =
 	"Flags:\n"
 	"  -e, --expr PROGRAM          the program text\n"
 	"  -f, --filename FILE         read the program from FILE (- for standard input)\n"
+	"  -c, --container NAME        one container of each pod (as run -c)\n"
 	"      --duration DUR          the duration to ask for\n"
 	"  -o, --output FORMAT         text, json or yaml: the decision as an object\n"
 	"\n" GLOBAL_FLAGS "\n"
@@ -271,7 +274,7 @@ enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
 	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP, OPT_DETACH, OPT_FOLLOW,
-	OPT_TIMESTAMPS, OPT_LIST_VERBOSE,
+	OPT_TIMESTAMPS, OPT_LIST_VERBOSE, OPT_CONTAINER,
 };
 
 /* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
@@ -297,6 +300,7 @@ static const struct opt opts[] = {
 	{ "follow", 'f', false, OPT_FOLLOW, FOR(KT_CMD_LOGS), "go on printing until the trace ends" },
 	{ "filename", 'f', true, OPT_FILE, PROGRAM_CMDS, "read the program from a file (- for stdin)" },
 	{ "file", 0, true, OPT_FILE, PROGRAM_CMDS, "the same as --filename" },
+	{ "container", 'c', true, OPT_CONTAINER, PROGRAM_CMDS, "trace this container of each pod only" },
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
 	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
 	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET) |
@@ -357,6 +361,12 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 		break;
 	case OPT_FILE:
 		a->file = v;
+		break;
+	case OPT_CONTAINER:
+		/* the gateway checks the name (a DNS-1123 label) and says why */
+		if (!*v)
+			return cli_err(ret_err, "flag %s: empty container name", spelled);
+		a->container = v;
 		break;
 	case OPT_DURATION:
 		if (parse_seconds(v, &n) < 0 || n == 0)

@@ -42,6 +42,7 @@ struct kt_args {
 	const char *ns;           /* -n / --namespace */
 	const char *expr;         /* -e */
 	const char *file;         /* -f/--filename/--file; "-" is stdin */
+	const char *container;    /* -c/--container: one container of each pod */
 	const char *gateway, *gateway_ca;
 	const char *context, *kubeconfig, *cluster, *user, *token;
 	const char *as;           /* --as: impersonate this user */

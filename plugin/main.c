@@ -50,6 +50,8 @@ static char *request_body(const struct kt_args *a, const char *program)
 	/* the runners then say where each output event begins and its kind */
 	if (a->output == KT_OUT_BPFTRACE_JSON && json_object_set_new(j, "output", json_string("bpftrace-json")) < 0)
 		return NULL;
+	if (a->container && json_object_set_new(j, "container", json_string(a->container)) < 0)
+		return NULL;
 	return json_dumps(j, JSON_COMPACT);
 }
 
