@@ -134,14 +134,25 @@ runner_alone() {
 }
 
 # ---- fake pods ------------------------------------------------------------
-# pod_make NAME UID QOS LAYOUT: makes the pod's cgroup and one container
-# cgroup below it under $TG_CGROOT; LAYOUT is systemd or cgroupfs.
-# Prints the container directory.
+# ctr_id POD UID [CONTAINER]: the 64 hex digits of a container's ID, as the
+# kubesim fixtures give it (their containerStatuses): sha256(POD UID) for a
+# pod's first container, sha256(POD UID/CONTAINER) for the others
+ctr_id() {
+	printf '%s' "$1$2${3:+/$3}" | sha256sum | cut -c1-64
+}
+
+# pod_make NAME UID QOS LAYOUT [CONTAINER [RUNTIME]]: makes the pod's cgroup
+# and one container cgroup below it under $TG_CGROOT; LAYOUT is systemd or
+# cgroupfs.  Without CONTAINER the pod's first container (ctr_id NAME UID),
+# else that one (ctr_id NAME UID CONTAINER); RUNTIME (containerd, cri-o or
+# docker; containerd by default) names its cgroup as that runtime's does:
+# systemd cri-containerd-<id>.scope, crio-<id>.scope, docker-<id>.scope;
+# cgroupfs <id> (cri-o: crio-<id>).  Prints the container directory.
 pod_make() {
-	local name=$1 uid=$2 qos=$3 layout=$4 q pod ctr
+	local name=$1 uid=$2 qos=$3 layout=$4 c=${5:-} rt=${6:-containerd} q pod ctr
 	q=$(tr 'A-Z' 'a-z' <<<"$qos")
 	local cid
-	cid=$(printf '%s' "$name$uid" | sha256sum | cut -c1-64)
+	cid=$(ctr_id "$name" "$uid" "$c")
 	if [ "$layout" = systemd ]; then
 		local u=${uid//-/_}
 		if [ "$q" = guaranteed ]; then
@@ -149,14 +160,21 @@ pod_make() {
 		else
 			pod=$TG_CGROOT/kubepods.slice/kubepods-$q.slice/kubepods-$q-pod$u.slice
 		fi
-		ctr=$pod/cri-containerd-$cid.scope
+		case $rt in
+		cri-o) ctr=$pod/crio-$cid.scope ;;
+		docker) ctr=$pod/docker-$cid.scope ;;
+		*) ctr=$pod/cri-containerd-$cid.scope ;;
+		esac
 	else
 		if [ "$q" = guaranteed ]; then
 			pod=$TG_CGROOT/kubepods/pod$uid
 		else
 			pod=$TG_CGROOT/kubepods/$q/pod$uid
 		fi
-		ctr=$pod/$cid
+		case $rt in
+		cri-o) ctr=$pod/crio-$cid ;;
+		*) ctr=$pod/$cid ;;
+		esac
 	fi
 	mkdir -p "$ctr" || return 1
 	printf '%s\n' "$ctr"
