@@ -548,6 +548,27 @@ static void test_trace_body(void **state)
 	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
 	assert_false(b.output_events);
 	trace_body_release(&b);
+	/* -c NAME: a DNS-1123 label, or a 400 naming the field and why */
+	good = "{\"target\":\"deployment/web\",\"program\":\"x\",\"container\":\"side-car\"}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_string_equal(b.container, "side-car");
+	trace_body_release(&b);
+	assert_null(b.container);
+	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":null}";
+	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_null(b.container);
+	trace_body_release(&b);
+	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"../x\"}", "container",
+			  "field \"container\": container name \"../x\": not a DNS-1123 label");
+	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"\"}", "container",
+			  "field \"container\": container name: empty");
+	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"Web\"}", "container",
+			  "not a DNS-1123 label");
+	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":5}", "container",
+			  "must be a container name");
+	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\""
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "container",
+			  "64 characters, longer than 63");
 
 	expect_body_error("", "", "not JSON");
 	expect_body_error("[1]", "", "JSON object");

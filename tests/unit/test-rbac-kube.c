@@ -566,6 +566,58 @@ static void test_client_opts(void **state)
 	free(err);
 }
 
+/* -c NAME picks from these: spec order, IDs and states from the status */
+static void test_pod_containers(void **state)
+{
+	struct kube_pod p = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(pod(200, POD_HEAD "\"metadata\":{\"name\":\"duo\",\"namespace\":\"n\",\"uid\":\"u\"},"
+					  "\"spec\":{\"containers\":[{\"name\":\"app\"},{\"name\":\"sidecar\"},{\"name\":\"idle\"},"
+					  "{\"name\":\"done\"},{\"name\":\"Bad_Name\"}],\"initContainers\":[{\"name\":\"init\"}]},"
+					  "\"status\":{\"containerStatuses\":["
+					  "{\"name\":\"sidecar\",\"containerID\":\"cri-o://b\",\"state\":{\"running\":{}}},"
+					  "{\"name\":\"app\",\"containerID\":\"containerd://a\"},"
+					  "{\"name\":\"idle\",\"state\":{\"waiting\":{\"reason\":\"ContainerCreating\"}}},"
+					  "{\"name\":\"done\",\"containerID\":\"docker://d\",\"state\":{\"terminated\":{}}},"
+					  "{\"name\":\"extra\",\"containerID\":\"docker://e\"}],"
+					  "\"initContainerStatuses\":[{\"name\":\"init\",\"containerID\":\"docker://f\","
+					  "\"state\":{\"terminated\":{\"exitCode\":0}}}]}}",
+			     &p, &err),
+			 0);
+	assert_int_equal(p.ncontainers, 6);
+	/* spec order, then what only the status names; Bad_Name names nothing */
+	assert_string_equal(p.containers[0].name, "app");
+	assert_string_equal(p.containers[0].id, "containerd://a");
+	assert_true(p.containers[0].running);     /* an ID and no state: running */
+	assert_string_equal(p.containers[1].name, "sidecar");
+	assert_string_equal(p.containers[1].id, "cri-o://b");
+	assert_true(p.containers[1].running);
+	assert_string_equal(p.containers[2].name, "idle");
+	assert_string_equal(p.containers[2].id, "");
+	assert_false(p.containers[2].running);
+	assert_string_equal(p.containers[3].name, "done");
+	assert_false(p.containers[3].running);
+	assert_string_equal(p.containers[4].name, "init");
+	assert_false(p.containers[4].running);
+	assert_string_equal(p.containers[5].name, "extra");
+	assert_true(p.containers[5].running);
+	kube_pod_release(&p);
+
+	/* no spec, no status: no containers */
+	assert_int_equal(pod(200, POD_HEAD "\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"uid\":\"u\"}}", &p, &err), 0);
+	assert_int_equal(p.ncontainers, 0);
+	kube_pod_release(&p);
+
+	/* shapes that are not the API server's: refused */
+	assert_int_equal(pod(200, POD_HEAD "\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"uid\":\"u\"},"
+					  "\"spec\":{\"containers\":{}}}", &p, &err), -TG_EUPSTREAM);
+	assert_int_equal(pod(200, POD_HEAD "\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"uid\":\"u\"},"
+					  "\"spec\":{\"containers\":[{\"name\":5}]}}", &p, &err), -TG_EUPSTREAM);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_sar_bad_answers),
 		cmocka_unit_test(test_pod_request),
 		cmocka_unit_test(test_pod_parse),
+		cmocka_unit_test(test_pod_containers),
 		cmocka_unit_test(test_pod_bad),
 		cmocka_unit_test(test_client_opts),
 	};

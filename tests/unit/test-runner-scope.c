@@ -2,7 +2,9 @@
 /*
  * Scope resolution: mountinfo parsing, both kubelet layouts in a plain
  * temporary tree and in a real cgroup2 subtree of our own, Guaranteed
- * pods, static pod hash UIDs, stale QoS hints, missing pods, hostile UIDs.
+ * pods, static pod hash UIDs, stale QoS hints, missing pods, hostile UIDs;
+ * containers (-c NAME) below their pod's cgroup, and the session fields
+ * that name them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "runner/scope.h"
+#include "runner/session.h"
 
 #define UID_A "1b2c3d4e-aaaa-bbbb-cccc-0123456789ab"
 #define UID_A_ "1b2c3d4e_aaaa_bbbb_cccc_0123456789ab"
@@ -427,6 +430,177 @@ static void test_scope_set(void **state)
 	scope_release(&s);
 }
 
+
+#define HEX_1 "0aae1e5d022ec099ca40cb90653dfc421d833e5e1a356f332e30a1d61f2b15f4"
+#define HEX_2 "4b6d242ac118763af3a384c72f443e79c38149fd45f76cb72208c20e2b97c5cb"
+#define HEX_3 "6839bce9b7772c3e9a3ef3087a01ee3afc5c105254f977e9cbb912c662a82d47"
+#define SYSD_POD_A "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_A_ ".slice"
+#define CGFS_POD_A "kubepods/burstable/pod" UID_A
+
+/* pod UID_A under t, then its container cid: 0 and the container's path
+ * below t->root in *rel (or the error) */
+static int find_ctr(const struct tree *t, const char *cid, char **ret_err, struct scope_target *ct)
+{
+	struct scope_target pod = { 0 };
+	int r;
+
+	assert_int_equal(scope_find_pod(t->base, t->rootrel, UID_A, "Burstable", "ns/pod", &pod, ret_err), 0);
+	r = scope_find_container(t->base, &pod, cid, "app", ct, ret_err);
+	if (r == 0) {
+		assert_int_equal(ct->level, pod.level + 1);
+		assert_string_equal(ct->label, "ns/pod");   /* output still names the pod */
+	}
+	scope_target_release(&pod);
+	return r;
+}
+
+static void expect_ctr(const struct tree *t, const char *cid, const char *reldir)
+{
+	struct scope_target ct = { 0 };
+	_cleanup_free_ char *err = NULL;
+	char want[PATH_MAX * 2];
+	struct stat st;
+
+	if (find_ctr(t, cid, &err, &ct) < 0)
+		fail_msg("container %s: %s", cid, err ? err : "?");
+	snprintf(want, sizeof(want), "%s/%s", t->root, reldir);
+	assert_string_equal(ct.path, want);
+	assert_int_equal(stat(want, &st), 0);
+	assert_true(ct.cgid == (uint64_t)st.st_ino);
+	scope_target_release(&ct);
+}
+
+static void expect_no_ctr(const struct tree *t, const char *cid, int code, const char *want)
+{
+	struct scope_target ct = { 0 };
+	_cleanup_free_ char *err = NULL;
+	int r = find_ctr(t, cid, &err, &ct);
+
+	if (r != code || !err || !strstr(err, want))
+		fail_msg("container %s: %d %s (wanted %d, %s)", cid, r, err ? err : "", code, want);
+	assert_null(ct.path);
+}
+
+static void test_find_container(void **state)
+{
+	struct tree cgfs = { 0 }, sysd = { 0 };
+	char base[] = "/tmp/tg-scope-ctr-XXXXXX", p[PATH_MAX * 2];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(cgfs.base, sizeof(cgfs.base), "%s", base);
+	snprintf(cgfs.rootrel, sizeof(cgfs.rootrel), "/cgfs");
+	snprintf(cgfs.root, sizeof(cgfs.root), "%s/cgfs", base);
+	cgfs.root_level = 1;
+	sysd = cgfs;
+	snprintf(sysd.rootrel, sizeof(sysd.rootrel), "/sysd");
+	snprintf(sysd.root, sizeof(sysd.root), "%s/sysd", base);
+	/* each runtime as each kubelet driver names its containers */
+	mkdirs(sysd.root, SYSD_POD_A "/cri-containerd-" HEX_1 ".scope");
+	mkdirs(sysd.root, SYSD_POD_A "/crio-" HEX_2 ".scope/container");   /* crun's extra level */
+	mkdirs(sysd.root, SYSD_POD_A "/docker-" HEX_3 ".scope");
+	mkdirs(cgfs.root, CGFS_POD_A "/" HEX_1);
+	mkdirs(cgfs.root, CGFS_POD_A "/crio-" HEX_2);
+	expect_ctr(&sysd, "containerd://" HEX_1, SYSD_POD_A "/cri-containerd-" HEX_1 ".scope");
+	expect_ctr(&sysd, "cri-o://" HEX_2, SYSD_POD_A "/crio-" HEX_2 ".scope");
+	expect_ctr(&sysd, "docker://" HEX_3, SYSD_POD_A "/docker-" HEX_3 ".scope");
+	expect_ctr(&cgfs, "containerd://" HEX_1, CGFS_POD_A "/" HEX_1);
+	expect_ctr(&cgfs, "cri-o://" HEX_2, CGFS_POD_A "/crio-" HEX_2);
+
+	/* not there: the names tried, below the pod's */
+	expect_no_ctr(&cgfs, "docker://" HEX_3, -TG_ENOSCOPE, "(docker): no cgroup below the pod's");
+	expect_no_ctr(&cgfs, "docker://" HEX_3, -TG_ENOSCOPE, "\"docker-" HEX_3 ".scope\", \"" HEX_3 "\"");
+	/* a runtime's ID under another runtime's name is not that container */
+	expect_no_ctr(&sysd, "docker://" HEX_1, -TG_ENOSCOPE, "no cgroup below the pod's");
+	/* IDs that are not a runtime's 64 hex digits never reach a path */
+	expect_no_ctr(&cgfs, "containerd://../../../../etc", -EINVAL, "is not containerd://, cri-o:// or docker://");
+	expect_no_ctr(&cgfs, "containerd://" HEX_1 "/..", -EINVAL, "64 lowercase hex digits");
+	expect_no_ctr(&cgfs, "rkt://" HEX_1, -EINVAL, "64 lowercase hex digits");
+	expect_no_ctr(&cgfs, "", -EINVAL, "ID \"\"");
+
+	/* a symlink in the pod's directory, to another pod's container: refused */
+	mkdirs(cgfs.root, "kubepods/besteffort/pod" UID_E "/" HEX_3);
+	snprintf(p, sizeof(p), "%s/" CGFS_POD_A "/" HEX_3, cgfs.root);
+	assert_int_equal(symlink("../../besteffort/pod" UID_E "/" HEX_3, p), 0);
+	expect_no_ctr(&cgfs, "docker://" HEX_3, -TG_ENOSCOPE, "is not a directory");
+	assert_int_equal(unlink(p), 0);
+	/* a file of that name: refused */
+	fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	expect_no_ctr(&cgfs, "docker://" HEX_3, -TG_ENOSCOPE, "is not a directory");
+	rm_tree(base);
+}
+
+#define CTR_BODY(pod_extra) \
+	"{\"trace\":\"t\",\"program\":\"BEGIN { }\",\"canonical\":\"BEGIN { }\",\"pods\":[{\"namespace\":\"ns\"," \
+	"\"name\":\"pod\",\"uid\":\"" UID_A "\",\"qos\":\"Burstable\"" pod_extra "}]}"
+
+static void expect_body_refused(const char *body, const char *want)
+{
+	struct session_request req = { 0 };
+	_cleanup_free_ char *err = NULL;
+
+	assert_int_equal(session_request_parse(body, strlen(body), &req, &err), -EINVAL);
+	if (!err || !strstr(err, want))
+		fail_msg("%s: %s (wanted %s)", body, err ? err : "", want);
+}
+
+/* "container" and "containerID" of a session's pod: parsed strictly,
+ * resolved to the container's cgroup */
+static void test_session_container(void **state)
+{
+	static const char good[] = CTR_BODY(",\"container\":\"app\",\"containerID\":\"containerd://" HEX_1 "\"");
+	struct session_config cfg = { 0 };
+	struct session_request req = { 0 };
+	struct scope s = { 0 };
+	_cleanup_free_ char *err = NULL, *pods = NULL;
+	char base[] = "/tmp/tg-scope-sess-XXXXXX", want[PATH_MAX * 2];
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	mkdirs(base, "r/" CGFS_POD_A "/" HEX_1);
+	assert_int_equal(session_request_parse(good, strlen(good), &req, &err), 0);
+	assert_string_equal(req.pods[0].container, "app");
+	assert_string_equal(req.pods[0].container_id, "containerd://" HEX_1);
+	pods = session_request_pods(&req);
+	assert_string_equal(pods, "ns/pod(container app)");
+	cfg.cgroup2_mnt = base;
+	cfg.cgroup_root = "/r";
+	assert_int_equal(session_resolve(&req, &cfg, &s, &err), 0);
+	assert_int_equal(s.n, 1);
+	snprintf(want, sizeof(want), "%s/r/" CGFS_POD_A "/" HEX_1, base);
+	assert_string_equal(s.targets[0].path, want);
+	assert_string_equal(s.targets[0].label, "ns/pod");
+	scope_release(&s);
+	session_request_release(&req);
+
+	/* the container's cgroup missing: -TG_ENOSCOPE naming the pod */
+	{
+		static const char gone[] = CTR_BODY(",\"container\":\"app\",\"containerID\":\"docker://" HEX_2 "\"");
+
+		assert_int_equal(session_request_parse(gone, strlen(gone), &req, &err), 0);
+		free(err);
+		err = NULL;
+		assert_int_equal(session_resolve(&req, &cfg, &s, &err), -TG_ENOSCOPE);
+		assert_non_null(strstr(err, "pod \"ns/pod\": container \"app\" (docker): no cgroup below"));
+		scope_release(&s);
+		session_request_release(&req);
+	}
+	expect_body_refused(CTR_BODY(",\"container\":\"app\""), "one without the other");
+	expect_body_refused(CTR_BODY(",\"containerID\":\"containerd://" HEX_1 "\""), "one without the other");
+	expect_body_refused(CTR_BODY(",\"container\":\"../x\",\"containerID\":\"containerd://" HEX_1 "\""),
+			    "character 3 is not allowed");
+	expect_body_refused(CTR_BODY(",\"container\":\"A_b\",\"containerID\":\"containerd://" HEX_1 "\""),
+			    "not a DNS-1123 label");
+	expect_body_refused(CTR_BODY(",\"container\":\"app\",\"containerID\":\"containerd://../../x\""),
+			    "\"containerID\": not containerd://");
+	expect_body_refused(CTR_BODY(",\"container\":\"app\",\"containerID\":\"containerd://" HEX_1 "\\u0000\""),
+			    "is not allowed without JSON_ALLOW_NUL");
+	rm_tree(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +610,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test_teardown(test_real_cgroup2, real_teardown),
 		cmocka_unit_test(test_scope_set),
+		cmocka_unit_test(test_find_container),
+		cmocka_unit_test(test_session_container),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
