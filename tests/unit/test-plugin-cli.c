@@ -518,6 +518,31 @@ static void test_list(void **state)
 	(void)state;
 }
 
+/* -c/--container NAME: run and check; the gateway judges the name */
+static void test_container(void **state)
+{
+	struct kt_args a;
+	char *err = NULL;
+	int r;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, &err, "run", "pod/web-0", "-c", "sidecar", "-e", "x"), 0);
+	assert_string_equal(a.container, "sidecar");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "check", "deployment/web", "--container=app", "-e", "x"), 0);
+	assert_string_equal(a.container, "app");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "run", "web", "-e", "x"), 0);
+	assert_null(a.container);
+	kt_args_release(&a);
+	r = PARSE(&a, &err, "run", "web", "-e", "x", "-c", "");
+	expect_error(r, err, "empty container name");
+	err = NULL;
+	r = PARSE(&a, &err, "get", "-c", "app");
+	expect_error(r, err, "does not apply");
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "-c, --container NAME"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_impersonation),
 		cmocka_unit_test(test_detached_commands),
+		cmocka_unit_test(test_container),
 		cmocka_unit_test(test_list),
 	};
 
