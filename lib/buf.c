@@ -203,6 +203,23 @@ size_t utf8_valid_len(const unsigned char *s, size_t n)
 	return 0;
 }
 
+int buf_add_quoted_name(struct buf *b, const char *s, size_t max)
+{
+	int r = 0;
+
+	for (size_t i = 0; s && s[i] && r >= 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= max)
+			return buf_adds(b, "...");
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			r = buf_addc(b, (char)c);
+		else
+			r = buf_printf(b, "\\x%02x", c);
+	}
+	return r;
+}
+
 int buf_add_utf8(struct buf *b, const void *data, size_t len)
 {
 	const unsigned char *p = data;

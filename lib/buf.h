@@ -44,6 +44,12 @@ void buf_consume(struct buf *b, size_t n);
 /* Adds s with JSON string escaping (no surrounding quotes). */
 int buf_add_json_escaped(struct buf *b, const char *s, size_t len);
 /*
+ * Adds the string s as a message quotes a name that came from outside:
+ * printable ASCII but '"' and '\\' as they are, every other byte as \xHH,
+ * and after max characters "..." instead of the rest.
+ */
+int buf_add_quoted_name(struct buf *b, const char *s, size_t max);
+/*
  * Adds len bytes of data made valid UTF-8 as JSON (jansson) accepts it:
  * each byte that does not start a valid sequence (a stray continuation,
  * an overlong form, a surrogate, past U+10FFFF, a sequence cut short)

@@ -34,23 +34,9 @@ bool tg_container_name_valid(const char *name)
 static char *name_quote(const char *s)
 {
 	struct buf b = BUF_INIT(NAME_QUOTE_MAX * 4 + 8);
-	char *out;
-	size_t i;
 
-	for (i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i >= NAME_QUOTE_MAX) {
-			(void)buf_adds(&b, "...");
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			(void)buf_addc(&b, (char)c);
-		else
-			(void)buf_printf(&b, "\\x%02x", c);
-	}
-	out = buf_detach(&b, NULL);
-	return out;
+	(void)buf_add_quoted_name(&b, s, NAME_QUOTE_MAX);
+	return buf_detach(&b, NULL);
 }
 
 int tg_container_name_check(const char *name, char **ret_err)

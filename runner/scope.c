@@ -41,20 +41,8 @@ static char *scope_quote(const char *s)
 {
 	struct buf b = BUF_INIT(SCOPE_MSG_NAME_MAX * 4 + 8);
 	char *out;
-	size_t i;
 
-	for (i = 0; s && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i >= SCOPE_MSG_NAME_MAX) {
-			(void)buf_adds(&b, "...");
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			(void)buf_addc(&b, (char)c);
-		else
-			(void)buf_printf(&b, "\\x%02x", c);
-	}
+	(void)buf_add_quoted_name(&b, s, SCOPE_MSG_NAME_MAX);
 	out = buf_detach(&b, NULL);
 	return out ? out : strdup("?");
 }

@@ -51,6 +51,30 @@ static void test_buf_json_escape(void **state)
 	buf_release(&b);
 }
 
+/* A name from outside in a message: what could mislead a reader becomes \xHH. */
+static void test_buf_quoted_name(void **state)
+{
+	struct buf b = BUF_INIT(256);
+
+	(void)state;
+	assert_int_equal(buf_add_quoted_name(&b, "../x", 8), 0);
+	assert_string_equal(b.s, "../x");
+	buf_clear(&b);
+	assert_int_equal(buf_add_quoted_name(&b, "a\"b\\c\n\x7f\xc3\xa9", 16), 0);
+	assert_string_equal(b.s, "a\\x22b\\x5cc\\x0a\\x7f\\xc3\\xa9");
+	buf_clear(&b);
+	/* cut after max characters */
+	assert_int_equal(buf_add_quoted_name(&b, "abcdefgh", 3), 0);
+	assert_string_equal(b.s, "abc...");
+	buf_clear(&b);
+	assert_int_equal(buf_add_quoted_name(&b, "abc", 3), 0);
+	assert_string_equal(b.s, "abc");
+	buf_clear(&b);
+	assert_int_equal(buf_add_quoted_name(&b, NULL, 3), 0);
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+}
+
 /* Bytes a traced program chose (comm, str(), "\\xff") become a string
  * jansson accepts: each invalid byte one U+FFFD, valid UTF-8 untouched. */
 static void test_buf_utf8(void **state)
@@ -177,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_buf_never_null),
 		cmocka_unit_test(test_buf_limit),
 		cmocka_unit_test(test_buf_json_escape),
+		cmocka_unit_test(test_buf_quoted_name),
 		cmocka_unit_test(test_buf_utf8),
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_sha256),
