@@ -91,6 +91,15 @@ struct tree {
 	int root_level;        /* depth of root below base */
 };
 
+/* t: a node's cgroup root `rel` one level below base */
+static void tree_at(struct tree *t, const char *base, const char *rel, const char *dir)
+{
+	snprintf(t->base, sizeof(t->base), "%s", base);
+	snprintf(t->rootrel, sizeof(t->rootrel), "%s", rel);
+	snprintf(t->root, sizeof(t->root), "%s/%s", base, dir);
+	t->root_level = 1;
+}
+
 static void tree_layout(struct tree *t, const char *const *dirs)
 {
 	for (size_t i = 0; dirs[i]; i++)
@@ -163,13 +172,8 @@ static void test_tmp_tree_layouts(void **state)
 	char base[] = "/tmp/tg-scope-XXXXXX";
 
 	assert_non_null(mkdtemp(base));
-	snprintf(cgfs.base, sizeof(cgfs.base), "%s", base);
-	snprintf(cgfs.rootrel, sizeof(cgfs.rootrel), "/node-cgfs");
-	snprintf(cgfs.root, sizeof(cgfs.root), "%s/node-cgfs", base);
-	cgfs.root_level = 1;
-	sysd = cgfs;
-	snprintf(sysd.rootrel, sizeof(sysd.rootrel), "//node-sysd/");  /* normalised */
-	snprintf(sysd.root, sizeof(sysd.root), "%s/node-sysd", base);
+	tree_at(&cgfs, base, "/node-cgfs", "node-cgfs");
+	tree_at(&sysd, base, "//node-sysd/", "node-sysd");  /* normalised */
 	tree_layout(&cgfs, layout_dirs);
 	tree_layout(&sysd, systemd_dirs);
 	check_both_layouts(&cgfs, &sysd);
@@ -489,13 +493,8 @@ static void test_find_container(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(base));
-	snprintf(cgfs.base, sizeof(cgfs.base), "%s", base);
-	snprintf(cgfs.rootrel, sizeof(cgfs.rootrel), "/cgfs");
-	snprintf(cgfs.root, sizeof(cgfs.root), "%s/cgfs", base);
-	cgfs.root_level = 1;
-	sysd = cgfs;
-	snprintf(sysd.rootrel, sizeof(sysd.rootrel), "/sysd");
-	snprintf(sysd.root, sizeof(sysd.root), "%s/sysd", base);
+	tree_at(&cgfs, base, "/cgfs", "cgfs");
+	tree_at(&sysd, base, "/sysd", "sysd");
 	/* each runtime as each kubelet driver names its containers */
 	mkdirs(sysd.root, SYSD_POD_A "/cri-containerd-" HEX_1 ".scope");
 	mkdirs(sysd.root, SYSD_POD_A "/crio-" HEX_2 ".scope/container");   /* crun's extra level */
