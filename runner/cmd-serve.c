@@ -569,6 +569,16 @@ static void on_request(struct pending *p, const char *body, size_t len)
 		respond_status(p, r == -E2BIG ? 413 : 400, err ? err : tg_strerror(r));
 		return;
 	}
+	/* a node-wide session names the node it is for: never another's */
+	if (req.node_scope && sv->o.node && strcmp(req.node, sv->o.node)) {
+		char msg[640];
+
+		snprintf(msg, sizeof(msg), "\"node\": the session is for node \"%s\", this runner serves node \"%s\"",
+			 req.node, sv->o.node);
+		session_request_release(&req);
+		respond_status(p, 400, msg);
+		return;
+	}
 	r = det_meta_parse(body, len, &det, &err);
 	if (r < 0) {
 		session_request_release(&req);

@@ -137,7 +137,10 @@ int det_owner_parse(const char *body, size_t len, char **ret_ns, char **ret_user
 		return 0;
 	if (!json_is_object(o))
 		return tg_fail(ret_err, -EINVAL, "\"%s\": not an object", member);
-	if ((r = member_str(o, member, "namespace", 63, ret_ns, ret_err)) < 0 ||
+	/* a node-wide trace's owner has no namespace: "" (docs/internals/contracts.md) */
+	if (!strcmp(member, "owner") && !json_object_get(o, "namespace") && !(*ret_ns = strdup("")))
+		return -ENOMEM;
+	if ((!*ret_ns && (r = member_str(o, member, "namespace", 63, ret_ns, ret_err)) < 0) ||
 	    (r = member_str(o, member, "user", DET_MAX_NAME, ret_user, ret_err)) < 0) {
 		free(*ret_ns);
 		*ret_ns = NULL;

@@ -51,6 +51,7 @@ void session_request_release(struct session_request *req)
 		free(req->pods[i].container_id);
 	}
 	free(req->pods);
+	free(req->node);
 	tg_tpf_rules_release(req->tp_fields);
 	free(req->tp_fields);
 	memset(req, 0, sizeof(*req));
@@ -163,9 +164,10 @@ static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 	int r;
 
 	if (!json_is_array(a))
-		return tg_fail(ret_err, -EINVAL, "\"pods\": missing or not an array");
+		return tg_fail(ret_err, -EINVAL,
+			       "\"pods\": missing or not an array (a node-wide session says \"scope\": \"node\")");
 	if (json_array_size(a) == 0)
-		return tg_fail(ret_err, -EINVAL, "\"pods\": empty (the runner traces pods only)");
+		return tg_fail(ret_err, -EINVAL, "\"pods\": empty (a pod-scoped session needs its pods)");
 	if (json_array_size(a) > SCOPE_MAX_TARGETS)
 		return tg_fail(ret_err, -EINVAL, "\"pods\": more than %d pods", SCOPE_MAX_TARGETS);
 	req->pods = calloc(json_array_size(a), sizeof(*req->pods));
@@ -188,6 +190,32 @@ static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * "scope": absent or "pod": the pods, which must be there; "node": the
+ * node's name and no "pods" at all.  Anything else is refused: the scope
+ * check is dropped only when the gateway said so in so many words.
+ */
+static int parse_scope(json_t *root, struct session_request *req, char **ret_err)
+{
+	json_t *scope = json_object_get(root, "scope");
+	const char *s = json_is_string(scope) ? json_string_value(scope) : NULL;
+
+	if (scope && (!s || (strcmp(s, "pod") && strcmp(s, "node"))))
+		return tg_fail(ret_err, -EINVAL, "\"scope\": not \"pod\" or \"node\"");
+	if (!s || !strcmp(s, "pod")) {
+		if (json_object_get(root, "node"))
+			return tg_fail(ret_err, -EINVAL,
+				       "\"node\": only a node-wide session (\"scope\": \"node\") names its node");
+		return parse_pods(json_object_get(root, "pods"), req, ret_err);
+	}
+	if (json_object_get(root, "pods"))
+		return tg_fail(ret_err, -EINVAL,
+			       "\"pods\": a node-wide session (\"scope\": \"node\") has no pods; a session is "
+			       "scoped to pods or to the node, never both");
+	req->node_scope = true;
+	return str_field(root, "node", "", true, SESSION_MAX_NAME, true, &req->node, ret_err);
 }
 
 /* ---- tracepointFields (policy/tpfields.h; docs/internals/contracts.md) ---- */
@@ -268,7 +296,7 @@ int session_request_parse(const char *body, size_t len, struct session_request *
 	}
 	if ((r = uint_field(root, "duration", "", SESSION_MAX_DURATION_S, &req.duration_s, ret_err)) < 0 ||
 	    (r = parse_limits(json_object_get(root, "limits"), &req, &max_duration, ret_err)) < 0 ||
-	    (r = parse_pods(json_object_get(root, "pods"), &req, ret_err)) < 0)
+	    (r = parse_scope(root, &req, ret_err)) < 0)
 		goto fail;
 	r = parse_tp_fields(json_object_get(root, "tracepointFields"), &req, ret_err);
 	if (r < 0)
@@ -300,6 +328,8 @@ char *session_request_pods(const struct session_request *req)
 	struct buf b = BUF_INIT(64 * 1024);
 	size_t i;
 
+	if (req->node_scope)
+		(void)buf_printf(&b, "node/%s", req->node);
 	for (i = 0; i < req->npods; i++)
 		(void)buf_printf(&b, "%s%s/%s%s%s%s", i ? "," : "", req->pods[i].ns, req->pods[i].name,
 				 req->pods[i].container ? "(container " : "",
@@ -313,7 +343,8 @@ int session_resolve(const struct session_request *req, const struct session_conf
 	size_t i;
 	int r;
 
-	for (i = 0; i < req->npods; i++) {
+	/* node-wide: nothing to resolve, and no scope check (session_run) */
+	for (i = 0; !req->node_scope && i < req->npods; i++) {
 		const struct session_pod *p = &req->pods[i];
 		struct scope_target t = { 0 };
 		_cleanup_free_ char *label = NULL, *err = NULL;
@@ -870,7 +901,9 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.params = (const char *const *)req->params;
 	eo.nparams = req->nparams;
 	eo.canonical = req->canonical;
-	eo.scope = &scope;
+	/* NULL: no scope check at all, which only an explicit node-wide
+	 * request (session_request_parse) may have */
+	eo.scope = req->node_scope ? NULL : &scope;
 	eo.duration_ns = req->duration_s * 1000000000ull;
 	eo.stop_fd = sess_stop_pipe[0];
 	eo.limits = &req->limits;

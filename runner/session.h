@@ -9,6 +9,7 @@
 #ifndef TG_RUNNER_SESSION_H
 #define TG_RUNNER_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/ssl.h>
@@ -44,6 +45,14 @@ struct session_request {
 	uint64_t duration_s;        /* after the maxDuration cap; 0: none */
 	struct session_pod *pods;
 	size_t npods;
+	/* "scope": "node" with "node": NAME and no "pods": a node-wide
+	 * session, no cgroup scope check (the gateway authorized create
+	 * nodetraces on NAME and a policy with node scope).  Only ever set
+	 * by that explicit pair: a body with pods is pod-scoped, and one with
+	 * neither or both is refused, so a pod session never degrades into
+	 * a node-wide one. */
+	bool node_scope;
+	char *node;
 	struct engine_limits limits;
 	/* "tracepointFields": the deciding policy's field rules, re-checked
 	 * against this node's formats (policy/tpfields.h); NULL when the
