@@ -7,6 +7,7 @@
 
 #define TRACES_PREFIX "/apis/tracegate.dev/v1alpha1/namespaces/"
 #define VERSION_PATH "/apis/tracegate.dev/v1alpha1/version"
+#define NODETRACES_PATH "/apis/tracegate.dev/v1alpha1/nodetraces"
 
 bool route_valid_label(const char *s, size_t len, size_t max)
 {
@@ -202,6 +203,46 @@ static bool route_namespace(struct route *r, const char *ns, size_t n)
 	return true;
 }
 
+/*
+ * The cluster-scoped nodetraces (docs/internals/contracts.md): POST the
+ * collection to start a node-wide trace ([?dryRun=All]), DELETE one to
+ * stop it gracefully as a pod trace's; nothing else.  rest: what follows
+ * the collection's path, n bytes.
+ */
+static void route_nodetraces(const char *method, const char *rest, size_t n, const char *q,
+			     struct route *r)
+{
+	r->resource = true;
+	r->node = true;
+	if (!n) {
+		if (strcmp(method, "POST")) {
+			r->kind = ROUTE_METHOD_NOT_ALLOWED;
+			return;
+		}
+		r->kind = ROUTE_TRACE_CREATE;
+		if (q)
+			route_query(q + 1, r);
+		return;
+	}
+	if (*rest != '/' || !route_valid_label(rest + 1, n - 1, ROUTE_MAX_NAME)) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "trace name in the path is not a valid name";
+		return;
+	}
+	if (strcmp(method, "DELETE")) {
+		r->kind = ROUTE_METHOD_NOT_ALLOWED;
+		return;
+	}
+	if (q) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "query parameters are not supported on a trace";
+		return;
+	}
+	memcpy(r->name, rest + 1, n - 1);
+	r->name[n - 1] = '\0';
+	r->kind = ROUTE_TRACE_STOP;
+}
+
 void route_match(const char *method, const char *target, struct route *r)
 {
 	const char *q = strchr(target, '?');
@@ -223,6 +264,12 @@ void route_match(const char *method, const char *target, struct route *r)
 	if (gw_discovery_doc(target, plen)) {
 		r->kind = strcmp(method, "GET") && strcmp(method, "HEAD") ? ROUTE_METHOD_NOT_ALLOWED
 									  : ROUTE_DISCOVERY;
+		return;
+	}
+	if (plen >= strlen(NODETRACES_PATH) && !strncmp(target, NODETRACES_PATH, strlen(NODETRACES_PATH)) &&
+	    (plen == strlen(NODETRACES_PATH) || target[strlen(NODETRACES_PATH)] == '/')) {
+		route_nodetraces(method, target + strlen(NODETRACES_PATH), plen - strlen(NODETRACES_PATH),
+				 q, r);
 		return;
 	}
 	if (plen <= strlen(TRACES_PREFIX) || strncmp(target, TRACES_PREFIX, strlen(TRACES_PREFIX)))

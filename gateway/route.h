@@ -13,8 +13,10 @@ enum route_kind {
 	ROUTE_HEALTHZ,            /* GET /healthz */
 	ROUTE_VERSION,            /* GET /apis/tracegate.dev/v1alpha1/version */
 	ROUTE_DISCOVERY,          /* GET /apis, /apis/tracegate.dev, /apis/tracegate.dev/v1alpha1 */
-	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces */
-	ROUTE_TRACE_STOP,         /* DELETE /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces/{name} */
+	ROUTE_TRACE_CREATE,       /* POST /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces,
+				     or POST .../v1alpha1/nodetraces (node, ns "") */
+	ROUTE_TRACE_STOP,         /* DELETE /apis/tracegate.dev/v1alpha1/namespaces/{ns}/traces/{name},
+				     or DELETE .../v1alpha1/nodetraces/{name} (node, ns "") */
 	ROUTE_TRACE_LIST,         /* GET .../namespaces/{ns}/traces (detached traces) */
 	ROUTE_TRACE_GET,          /* GET .../namespaces/{ns}/traces/{name} */
 	ROUTE_TRACE_LOG,          /* GET .../namespaces/{ns}/traces/{name}/log[?follow=true&timestamps=true] */
@@ -31,6 +33,7 @@ struct route {
 	char ns[ROUTE_MAX_NAMESPACE + 1]; /* a valid namespace from the path, or "" */
 	char name[ROUTE_MAX_NAME + 1];    /* STOP, GET, LOG: the trace, a valid label */
 	bool resource;            /* the path is a traces collection (any method, valid or not) */
+	bool node;                /* the cluster-scoped nodetraces path: ns is "" */
 	bool dry_run;             /* ?dryRun=All */
 	bool follow;              /* ROUTE_TRACE_LOG: ?follow=true */
 	bool timestamps;          /* ROUTE_TRACE_LOG: ?timestamps=true */

@@ -54,20 +54,22 @@ static int body_target(json_t *v, struct trace_body *b, char **ret_field, char *
 	if (slash) {
 		size_t kl = (size_t)(slash - s);
 
-		if (!(kl == 3 && !strncmp(s, "pod", 3)) &&
+		b->node = (kl == 4 && !strncmp(s, "node", 4)) || (kl == 5 && !strncmp(s, "nodes", 5)) ||
+			  (kl == 2 && !strncmp(s, "no", 2));
+		if (!(kl == 3 && !strncmp(s, "pod", 3)) && !b->node &&
 		    kube_workload_kind_from_name(s, kl, &kind) < 0)
 			return body_fail(ret_field, ret_err, "target",
 					 "field \"target\": kind \"%.*s\" is not supported (use \"pod/NAME\", "
 					 "\"deployment/NAME\", \"replicaset/NAME\", \"statefulset/NAME\", "
-					 "\"daemonset/NAME\", \"job/NAME\", \"cronjob/NAME\" or \"NAME\" "
-					 "for a pod)",
+					 "\"daemonset/NAME\", \"job/NAME\", \"cronjob/NAME\", \"node/NAME\" "
+					 "or \"NAME\" for a pod)",
 					 (int)MIN(kl, 64), s);
 		name = slash + 1;
 	}
 	if (!route_valid_subdomain(name))
 		return body_fail(ret_field, ret_err, "target",
 				 "field \"target\": \"%s\" is not a valid %s name", name,
-				 kind ? kube_workload_kind_name(kind) : "pod");
+				 b->node ? "node" : kind ? kube_workload_kind_name(kind) : "pod");
 	b->kind = kind;
 	b->target = strdup(s);
 	b->name = strdup(name);

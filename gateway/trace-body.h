@@ -3,7 +3,8 @@
  * The body of POST .../traces (docs/internals/contracts.md):
  *   {"target":"pod/web-a","program":"...","params":["x"],"duration":10}
  * target: "pod/NAME", "NAME" (a pod), "deployment/NAME", "replicaset/NAME"
- * (and kubectl's spellings deployments, deploy, replicasets, rs);
+ * (and kubectl's spellings deployments, deploy, replicasets, rs), or
+ * "node/NAME" (nodes/, no/: a node-wide trace, POSTed to .../nodetraces);
  * "container": "NAME" scopes the trace to that container of each pod.
  * Pure parsing with named limits; errors name the field.
  */
@@ -22,7 +23,8 @@
 
 struct trace_body {
 	char *target;         /* as written */
-	enum kube_workload_kind kind;   /* 0: a pod */
+	enum kube_workload_kind kind;   /* 0: a pod, or the node when node */
+	bool node;            /* "node/NAME" (or nodes/, no/): the whole node NAME */
 	char *name;           /* the pod's or the workload's name */
 	char *program;
 	size_t program_len;

@@ -40,6 +40,7 @@ enum trace_step {
 	STEP_SAR_CREATE,
 	STEP_SAR_POD,
 	STEP_POD,
+	STEP_NODE,              /* trace-node.c: a node target's Node looked up */
 	STEP_SAR_WORKLOAD,
 	STEP_SAR_PODS,
 	STEP_WORKLOAD,
@@ -352,6 +353,11 @@ void trace_print_pump(struct trace_req *t);
  * replayed. */
 void trace_print_flush(struct trace_req *t);
 void trace_print_free(struct trace_req *t);
+
+/* trace-node.c: a node target, after create nodetraces was allowed: its
+ * Node (404 when there is none), its runner (503), then the decision */
+void trace_step_node(struct trace_req *t);
+void trace_node_done(struct trace_req *t, long status, const char *body, size_t len);
 
 /* trace-workload.c: the steps of a workload target, in order */
 void trace_step_sar_workload(struct trace_req *t);

@@ -111,6 +111,13 @@ void trace_step_stop(struct trace_req *t)
 	char extra[96];
 	int r;
 
+	if (!o && t->route.node) {
+		/* node-wide traces are never detached: only a live one here */
+		trace_refusef(t, 404, status_details("nodetraces", "tracegate.dev", t->route.name),
+			      "nodetraces.tracegate.dev \"%s\" not found", t->route.name);
+		json_decref(d);
+		return;
+	}
 	if (!o) {
 		/* not attached here: a detached trace, on the runners */
 		json_decref(d);

@@ -476,11 +476,11 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 		.impersonated = t->impersonating ? &t->user : NULL,
 		.source_ip = t->peer,
 		.user_agent = t->user_agent,
-		.ns = t->route.ns,
+		.ns = t->route.node ? NULL : t->route.ns,     /* nodetraces are cluster-scoped */
 		.name = t->route.kind == ROUTE_PROBE_LIST ? t->route.pod
 			: t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
 			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
-		.resource = t->route.kind == ROUTE_PROBE_LIST ? "probes" : NULL,
+		.resource = t->route.kind == ROUTE_PROBE_LIST ? "probes" : t->route.node ? "nodetraces" : NULL,
 		.subresource = t->route.kind == ROUTE_TRACE_LOG ? "log" : NULL,
 		.code = code,
 		.message = message,
@@ -665,6 +665,7 @@ void trace_upstream_failed(struct trace_req *t, const char *what, int r)
 /* ---- steps -------------------------------------------------------------------- */
 
 static void step_sar_create(struct trace_req *t);
+static int trace_node_target_check(struct trace_req *t);
 static void step_sar_pod(struct trace_req *t);
 static void step_pod(struct trace_req *t);
 
@@ -773,6 +774,8 @@ void trace_authenticated(struct trace_req *t)
 		trace_refuse(t, r == -ENOMEM ? 500 : 400, berr ? berr : "body cannot be read", d);
 		return;
 	}
+	if (trace_node_target_check(t) < 0)
+		return;
 	sha256_hex(t->tb.program, t->tb.program_len, t->program_sha);
 	{
 		/* parameters are tokens of the parse, never text pasted into it:
@@ -839,8 +842,34 @@ static void step_sar_create(struct trace_req *t)
 	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "create",
 					 .group = "tracegate.dev", .version = "v1alpha1",
 					 .resource = "traces" };
+	/* a node-wide trace: cluster-scoped, named for the node, never pods */
+	struct kube_resource_attrs n = { .verb = "create", .group = "tracegate.dev",
+					 .version = "v1alpha1", .resource = "nodetraces",
+					 .name = t->tb.name };
 
-	trace_step_sar(t, STEP_SAR_CREATE, &a);
+	trace_step_sar(t, STEP_SAR_CREATE, t->tb.node ? &n : &a);
+}
+
+/* A node/NAME target only at .../nodetraces, and the pod and workload
+ * targets only at .../namespaces/NS/traces: the path is what the API
+ * server (aggregated) and the audit record name.  400 and t freed. */
+static int trace_node_target_check(struct trace_req *t)
+{
+	const char *why = NULL;
+
+	if (t->tb.node && !t->route.node)
+		why = "field \"target\": a node is traced through the cluster-scoped "
+		      "/apis/tracegate.dev/v1alpha1/nodetraces, not a namespace's traces";
+	else if (!t->tb.node && t->route.node)
+		why = "field \"target\": nodetraces take a node/NAME target";
+	else if (t->tb.node && t->tb.container)
+		why = "field \"container\": a node-wide trace has no container (it sees the whole node)";
+	else if (t->tb.node && t->tb.detach)
+		why = "field \"detach\": a node-wide trace cannot be detached yet";
+	if (!why)
+		return 0;
+	trace_refuse(t, 400, why, NULL);
+	return -EINVAL;
 }
 
 static void step_sar_pod(struct trace_req *t)
@@ -893,7 +922,9 @@ static void sar_decided(struct trace_req *t, bool allowed)
 		trace_impersonate_step(t);
 		break;
 	case STEP_SAR_CREATE:
-		if (t->tb.kind)
+		if (t->tb.node)
+			trace_step_node(t);
+		else if (t->tb.kind)
 			trace_step_sar_workload(t);
 		else
 			step_sar_pod(t);
@@ -990,6 +1021,7 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		[STEP_SAR_CREATE] = "subjectaccessreview",
 		[STEP_SAR_POD] = "subjectaccessreview",
 		[STEP_POD] = "pod get",
+		[STEP_NODE] = "node get",
 		[STEP_SAR_WORKLOAD] = "subjectaccessreview",
 		[STEP_SAR_PODS] = "subjectaccessreview",
 		[STEP_WORKLOAD] = "workload get",
@@ -1018,6 +1050,9 @@ static void trace_step_done(struct trace_req *t, int result, long status, const 
 		break;
 	case STEP_POD:
 		pod_done(t, status, body, len);
+		break;
+	case STEP_NODE:
+		trace_node_done(t, status, body, len);
 		break;
 	case STEP_WORKLOAD:
 		trace_workload_done(t, status, body, len);
@@ -1104,7 +1139,9 @@ static int trace_concurrency(struct trace_req *t)
 				  msg ? msg : "maxConcurrentTraces.perUser");
 		return -TG_ELIMIT;
 	}
-	if (ns >= l->max_traces_per_namespace) {
+	/* a node-wide trace belongs to no namespace: perNamespace does not
+	 * apply to it, nor does it count in any namespace's */
+	if (!t->tb.node && ns >= l->max_traces_per_namespace) {
 		if (asprintf(&msg,
 			     "too many concurrent traces: namespace \"%s\" already runs %llu, the limit "
 			     "maxConcurrentTraces.perNamespace of policy \"%s\" is %llu",
@@ -1163,7 +1200,7 @@ void trace_step_decide(struct trace_req *t)
 	const struct gw_config *cfg = t->gw->cfg;
 	struct tg_requester who = { .user = t->user.username,
 				    .groups = (const char *const *)t->user.groups,
-				    .namespace = t->route.ns };
+				    .namespace = t->tb.node ? NULL : t->route.ns };
 	_cleanup_free_ char *oneline = NULL, *explained = NULL;
 	int r;
 
@@ -1171,7 +1208,8 @@ void trace_step_decide(struct trace_req *t)
 		trace_probes_step(t);
 		return;
 	}
-	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog, "pod", &t->decision);
+	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog,
+			       t->tb.node ? "node" : "pod", &t->decision);
 	t->have_decision = true;
 	if (r < 0) {
 		trace_refusef(t, 500, NULL, "policy evaluation failed: %s", tg_strerror(r));
@@ -1678,9 +1716,23 @@ static json_t *session_body(struct trace_req *t, const char *node, const char *o
 			 "eventsPerSecond", (json_int_t)l->events_per_second, "maxDuration",
 			 (json_int_t)MIN(l->max_duration_s, (uint64_t)t->gw->cfg->limits.max_duration_s),
 			 "cpuBudget", l->cpu_budget, "maxOutputBytes", (json_int_t)l->max_output_bytes);
+	/* node-wide: an explicit scope and the node, never pods
+	 * (docs/internals/contracts.md) */
+	if (body && t->tb.node &&
+	    (json_object_del(body, "pods") < 0 || json_object_set_new(body, "scope", json_string("node")) < 0 ||
+	     json_object_set_new(body, "node", json_string(node)) < 0)) {
+		json_decref(body);
+		return NULL;
+	}
 	/* whose trace it is: the runners list their sessions' owners for
-	 * the gateways' maxConcurrentTraces (GET /v1/sessions) */
-	if (body && !t->route.dry_run &&
+	 * the gateways' maxConcurrentTraces (GET /v1/sessions); a node-wide
+	 * trace's owner has no namespace */
+	if (body && t->tb.node && !t->route.dry_run &&
+	    json_object_set_new(body, "owner", json_pack("{s:s}", "user", t->user.username)) < 0) {
+		json_decref(body);
+		return NULL;
+	}
+	if (body && !t->tb.node && !t->route.dry_run &&
 	    json_object_set_new(body, "owner", json_pack("{s:s, s:s}", "namespace", t->route.ns,
 							 "user", t->user.username)) < 0) {
 		json_decref(body);

@@ -944,6 +944,43 @@ int kube_pod_get_request(const char *ns, const char *name, struct kube_request *
 	return 0;
 }
 
+int kube_node_get_request(const char *name, struct kube_request *ret)
+{
+	_cleanup_free_ char *path = NULL;
+	struct kube_request r = { 0 };
+
+	if (!ret || !name || !kube_name_valid(name))
+		return -EINVAL;
+	if (asprintf(&path, "/api/v1/nodes/%s", name) < 0)
+		return -ENOMEM;
+	r.method = "GET";
+	r.path = TAKE_PTR(path);
+	*ret = r;
+	return 0;
+}
+
+int kube_node_parse(long http_status, const char *body, size_t len, const char *name, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	const char *got;
+	int r;
+
+	if (http_status == 404)
+		return kube_json_status_error(http_status, body, len, "node", TG_ENOTFOUND, ret_err);
+	if (http_status < 200 || http_status > 299)
+		return kube_json_status_error(http_status, body, len, "node", TG_EUPSTREAM, ret_err);
+	j = kube_json_load_object(body, len, "node", ret_err);
+	if (!j)
+		return -TG_EUPSTREAM;
+	r = kube_json_check_type(j, "v1", "Node", "node", ret_err);
+	if (r < 0)
+		return r;
+	got = json_string_value(json_object_get(json_object_get(j, "metadata"), "name"));
+	if (!got || strcmp(got, name))
+		return tg_fail(ret_err, -TG_EUPSTREAM, "node: the API server answered with another node");
+	return 0;
+}
+
 /* Pod UIDs end up in cgroup path names: only [0-9A-Za-z-], at most 64. */
 bool kube_uid_valid(const char *s)
 {

@@ -136,6 +136,12 @@ struct kube_pod {
 void kube_pod_release(struct kube_pod *p);
 /* -EINVAL unless ns is an RFC 1123 label and name an RFC 1123 subdomain. */
 int kube_pod_get_request(const char *ns, const char *name, struct kube_request *ret);
+/* GET /api/v1/nodes/NAME: -EINVAL unless name is an RFC 1123 subdomain. */
+int kube_node_get_request(const char *name, struct kube_request *ret);
+/* The answer to it: 0 when it is a Node named name, -TG_ENOTFOUND on 404,
+ * -TG_EUPSTREAM (with *ret_err) for any other status or a body that is
+ * not that Node. */
+int kube_node_parse(long http_status, const char *body, size_t len, const char *name, char **ret_err);
 bool kube_namespace_valid(const char *ns);
 bool kube_name_valid(const char *name);
 /* 0 and *ret; -TG_ENOTFOUND on 404; -TG_EUPSTREAM otherwise.  uid is the
