@@ -41,7 +41,8 @@ static const char usage_overview[] =
 	"kubectl trace: run bpftrace programs against your pods through tracegate.\n"
 	"\n"
 	"Commands:\n"
-	"  run         run a program on a pod or a workload's pods, print what it prints\n"
+	"  run         run a program on a pod, a workload's pods or a node, print what it\n"
+	"              prints\n"
 	"  check       ask whether a program would be allowed, without running it\n"
 	"  get         list detached traces (run --detach), or show one\n"
 	"  logs        what a detached trace printed (-f: and what it prints)\n"
@@ -59,21 +60,26 @@ static const char usage_overview[] =
 	"  kubectl trace check pod/web-a -e 'kprobe:vfs_read { @ = count(); }'\n"
 	"  kubectl trace run pod/web-a -f opens.bt --duration 1h --detach\n"
 	"  kubectl trace get; kubectl trace logs -f NAME; kubectl trace delete NAME\n"
+	"  kubectl trace run node/node-1 -e 'profile:hz:99 { @[comm] = count(); }'\n"
 	"\n"
 	"Use 'kubectl trace COMMAND --help' for a command's flags.\n"
 	"\n" EXIT_STATUS;
 
 static const char usage_run[] =
-	"Run a bpftrace program on a pod, or on every running pod of a workload, and\n"
-	"print what it prints, as bpftrace would.  A workload's maps are merged.\n"
+	"Run a bpftrace program on a pod, on every running pod of a workload, or on a\n"
+	"whole node, and print what it prints, as bpftrace would.  A workload's maps\n"
+	"are merged.\n"
 	"\n"
 	"Usage:\n"
 	"  kubectl trace run TARGET (-e PROGRAM | -f FILE) [flags] [ARGS...]\n"
 	"\n"
 	"TARGET is pod/NAME (or NAME), or every Running pod of a workload:\n"
 	"deployment/NAME, replicaset/NAME, statefulset/NAME, daemonset/NAME, job/NAME\n"
-	"or cronjob/NAME (the pods of its Jobs).  ARGS are the program's $1, $2, ...;\n"
-	"put them after -- when they begin with -.\n"
+	"or cronjob/NAME (the pods of its Jobs).  node/NAME traces the whole node, every\n"
+	"process on it, in a pod or not: it needs RBAC's create on nodetraces named\n"
+	"NAME and a TracePolicy with node scope (such as the privileged preset), takes\n"
+	"no -n, -c or --detach.  ARGS are the program's $1, $2, ...; put them after --\n"
+	"when they begin with -.\n"
 	"\n"
 	"Examples:\n"
 	"  # which files does web-a open?\n"
@@ -201,6 +207,7 @@ static const char usage_check[] =
 	"Examples:\n"
 	"  kubectl trace check pod/web-a -n team-a -e 'kprobe:vfs_read { @ = count(); }'\n"
 	"  kubectl trace check deployment/web -f opens.bt -o json\n"
+	"  kubectl trace check node/node-1 -e 'kprobe:vfs_read { @ = count(); }'\n"
 	"\n"
 	"Flags:\n"
 	"  -e, --expr PROGRAM          the program text\n"
@@ -731,7 +738,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		return 0;
 	}
 	if (npos < 2)
-		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME or a workload such as deployment/NAME)",
+		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME, a workload such as deployment/NAME, or node/NAME)",
 			       pos[0]);
 	a.target = pos[1];
 	r = kt_target_check(a.target, ret_err);
@@ -742,6 +749,11 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			       pos[0]);
 	if (a.detach && a.cmd != KT_CMD_RUN)
 		return cli_err(ret_err, "%s: --detach is for run", pos[0]);
+	if (kt_target_is_node(a.target) && a.detach)
+		return cli_err(ret_err, "%s: --detach: a node-wide trace (%s) cannot be detached yet", pos[0], a.target);
+	if (kt_target_is_node(a.target) && a.container)
+		return cli_err(ret_err, "%s: -c: a node-wide trace (%s) has no container: it sees the whole node",
+			       pos[0], a.target);
 	if (a.nas_groups && !a.as)
 		return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
 			       pos[0]);
@@ -862,6 +874,7 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords)
 		comp_add(out, "daemonset/", "every running pod of a daemonset", cur);
 		comp_add(out, "job/", "every running pod of a job", cur);
 		comp_add(out, "cronjob/", "every running pod of a cronjob's jobs", cur);
+		comp_add(out, "node/", "the whole node (create nodetraces, a policy with node scope)", cur);
 		directive |= COMP_NOSPACE;
 	}
 	return buf_printf(out, ":%d\n", directive);
@@ -953,6 +966,7 @@ static const struct {
 	{ "daemonset", "daemonset" },	{ "daemonsets", "daemonset" },	 { "ds", "daemonset" },
 	{ "job", "job" },		{ "jobs", "job" },
 	{ "cronjob", "cronjob" },	{ "cronjobs", "cronjob" },	 { "cj", "cronjob" },
+	{ "node", "node" },		{ "nodes", "node" },		 { "no", "node" },
 };
 
 static const char *target_kind(const char *target, size_t kl)
@@ -974,8 +988,8 @@ int kt_target_check(const char *target, char **ret_err)
 		kind = target_kind(target, kl);
 		if (!kind)
 			return cli_err(ret_err, "target \"%s\": kind \"%.*s\" cannot be traced (want "
-						"pod/NAME, NAME, or deployment, replicaset, "
-						"statefulset, daemonset, job or cronjob/NAME)",
+						"pod/NAME, NAME, deployment, replicaset, "
+						"statefulset, daemonset, job or cronjob/NAME, or node/NAME)",
 				       target, (int)MIN(kl, 64), target);
 		name = slash + 1;
 	}
@@ -983,6 +997,14 @@ int kt_target_check(const char *target, char **ret_err)
 		return cli_err(ret_err, "target \"%s\": \"%s\" is not a valid %s name", target, name,
 			       kind);
 	return 0;
+}
+
+bool kt_target_is_node(const char *target)
+{
+	const char *slash = strchr(target, '/');
+	const char *kind = slash ? target_kind(target, (size_t)(slash - target)) : NULL;
+
+	return kind && !strcmp(kind, "node");
 }
 
 char *kt_target_normalize(const char *target)

@@ -85,12 +85,16 @@ int kt_complete(struct buf *out, char *const *words, size_t nwords);
  * NULL for another shell. */
 const char *kt_completion_script(const char *shell);
 
-/* "pod/NAME" or "NAME" (a pod), "deployment/NAME", "replicaset/NAME", in
- * kubectl's spellings (po, pods, deploy, deployments, rs, replicasets);
+/* "pod/NAME" or "NAME" (a pod), "deployment/NAME", "replicaset/NAME", ...,
+ * "node/NAME", in kubectl's spellings (po, pods, deploy, deployments, rs,
+ * replicasets, no, nodes);
  * -EINVAL for another kind or a name that is not a DNS subdomain. */
 int kt_target_check(const char *target, char **ret_err);
 /* A checked target as the gateway takes it: "pod/x", "deployment/x",
  * "replicaset/x" or a bare pod name (NULL without memory). */
 char *kt_target_normalize(const char *target);
+/* node/NAME (nodes/, no/): a node-wide trace, POSTed to the cluster-scoped
+ * .../nodetraces. */
+bool kt_target_is_node(const char *target);
 
 #endif

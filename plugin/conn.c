@@ -258,8 +258,9 @@ char *stop_url(void *ud)
 	}
 	if (!sc->rd->trace_id[0])
 		return NULL;   /* not accepted yet: asked again as the stream goes */
-	if (asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces/%s", sc->gw, sc->ns_esc,
-		     sc->rd->trace_id) < 0)
+	if (sc->node ? asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/nodetraces/%s", sc->gw, sc->rd->trace_id) < 0
+		     : asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces/%s", sc->gw, sc->ns_esc,
+				sc->rd->trace_id) < 0)
 		return NULL;
 	return url;
 }

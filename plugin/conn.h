@@ -44,6 +44,7 @@ int cancel_fd_setup(void);
 struct stop_ctx {
 	struct kt_render *rd;
 	const char *gw, *ns_esc;
+	bool node;              /* a node-wide trace: DELETE .../nodetraces/ID */
 	bool line_ended;
 };
 char *stop_url(void *ud);

@@ -221,8 +221,14 @@ static int run(struct kt_args *a)
 	ns_esc = esc ? curl_easy_escape(esc, c.res.namespace, 0) : NULL;
 	if (esc)
 		curl_easy_cleanup(esc);
-	if (!ns_esc || asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces%s", c.gw,
-				ns_esc, a->cmd == KT_CMD_CHECK ? "?dryRun=All" : "") < 0)
+	/* a node-wide trace is cluster-scoped: no namespace in its path */
+	sc.node = kt_target_is_node(a->target);
+	if (!ns_esc)
+		goto out;
+	if (sc.node ? asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/nodetraces%s", c.gw,
+			       a->cmd == KT_CMD_CHECK ? "?dryRun=All" : "") < 0
+		    : asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/namespaces/%s/traces%s", c.gw, ns_esc,
+			       a->cmd == KT_CMD_CHECK ? "?dryRun=All" : "") < 0)
 		goto out;
 	body = request_body(a, program);
 	if (!body)
@@ -249,8 +255,11 @@ static int run(struct kt_args *a)
 		if (a->output == KT_OUT_TEXT && isatty(STDERR_FILENO)) {
 			char what[160];
 
-			snprintf(what, sizeof(what), "starting %s in %s: resolving, compiling", a->target,
-				 c.res.namespace);
+			if (sc.node)
+				snprintf(what, sizeof(what), "starting %s: resolving, compiling", a->target);
+			else
+				snprintf(what, sizeof(what), "starting %s in %s: resolving, compiling", a->target,
+					 c.res.namespace);
 			kt_progress_start(&rd, what, now_mono_ns());
 			c.rq.tick = progress_tick;
 			c.rq.tick_ctx = &rd;
