@@ -518,7 +518,7 @@ kubeconfig_write() {
 		echo "    server: $TG_API"
 		echo "    certificate-authority: $TG_CERTS/ca.crt"
 		echo "users:"
-		for u in alice bob carol; do
+		for u in alice bob carol olga oscar; do
 			echo "- name: $u"
 			echo "  user:"
 			# aggregated, the API server itself takes the token: the
@@ -539,7 +539,7 @@ kubeconfig_write() {
 			echo "    client-key: $TG_CERTS/user-$u.key"
 		done
 		echo "contexts:"
-		for u in alice bob carol mallory alice-cert bob-cert; do
+		for u in alice bob carol olga oscar mallory alice-cert bob-cert; do
 			echo "- name: $u"
 			echo "  context:"
 			echo "    cluster: sim"
