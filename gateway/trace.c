@@ -341,6 +341,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		json_object_set_new(tg, "dryRun", json_true());
 	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
 					       : t->claimed_target ? t->claimed_target : ""));
+	/* node/NAME: the whole node, no pod scope (trace-node.c) */
+	if (t->tb.node)
+		json_object_set_new(tg, "scope", json_string("node"));
 	if (t->tb.container)
 		json_object_set_new(tg, "container", json_string(t->tb.container));
 	if (t->tb.program) {
@@ -356,7 +359,7 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	}
 	if (t->tb.params)
 		json_object_set(tg, "params", t->tb.params);
-	if (t->npods) {
+	if (t->npods || (t->tb.node && t->nnodes)) {
 		json_object_set_new(tg, "pods", trace_pods_json(t));
 		json_object_set_new(tg, "nodes", trace_nodes_json(t));
 	}
