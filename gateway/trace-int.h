@@ -4,7 +4,7 @@
  * flow (docs/internals/gateway.md): trace.c (authentication, pods, the
  * decision, the stream) and trace-workload.c (workload targets: a
  * Deployment or ReplicaSet resolved to its pods, and the nodes they run
- * on).  Not a contract for anything outside gateway/.
+ * on; a node target's Node and runner).  Not a contract for anything outside gateway/.
  */
 #ifndef TG_GATEWAY_TRACE_INT_H
 #define TG_GATEWAY_TRACE_INT_H
@@ -40,7 +40,7 @@ enum trace_step {
 	STEP_SAR_CREATE,
 	STEP_SAR_POD,
 	STEP_POD,
-	STEP_NODE,              /* trace-node.c: a node target's Node looked up */
+	STEP_NODE,              /* trace-workload.c: a node target's Node looked up */
 	STEP_SAR_WORKLOAD,
 	STEP_SAR_PODS,
 	STEP_WORKLOAD,
@@ -354,7 +354,7 @@ void trace_print_pump(struct trace_req *t);
 void trace_print_flush(struct trace_req *t);
 void trace_print_free(struct trace_req *t);
 
-/* trace-node.c: a node target, after create nodetraces was allowed: its
+/* trace-workload.c: a node target, after create nodetraces was allowed: its
  * Node (404 when there is none), its runner (503), then the decision */
 void trace_step_node(struct trace_req *t);
 void trace_node_done(struct trace_req *t, long status, const char *body, size_t len);

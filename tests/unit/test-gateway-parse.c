@@ -493,6 +493,76 @@ static void expect_body_error(const char *body, const char *field, const char *w
 	free(err);
 }
 
+/* the cluster-scoped nodetraces: create (and its dry run) and a stop */
+static void test_route_nodetraces(void **state)
+{
+	struct route r;
+
+	(void)state;
+	route_match("POST", "/apis/tracegate.dev/v1alpha1/nodetraces", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
+	assert_true(r.node);
+	assert_true(r.resource);
+	assert_string_equal(r.ns, "");
+	assert_false(r.dry_run);
+	route_match("POST", "/apis/tracegate.dev/v1alpha1/nodetraces?dryRun=All", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
+	assert_true(r.dry_run);
+	route_match("POST", "/apis/tracegate.dev/v1alpha1/nodetraces?follow=true", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("GET", "/apis/tracegate.dev/v1alpha1/nodetraces", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("DELETE", "/apis/tracegate.dev/v1alpha1/nodetraces/0b5e6f2a-1c3d", &r);
+	assert_int_equal(r.kind, ROUTE_TRACE_STOP);
+	assert_true(r.node);
+	assert_string_equal(r.name, "0b5e6f2a-1c3d");
+	assert_string_equal(r.ns, "");
+	route_match("GET", "/apis/tracegate.dev/v1alpha1/nodetraces/0b5e6f2a-1c3d", &r);
+	assert_int_equal(r.kind, ROUTE_METHOD_NOT_ALLOWED);
+	route_match("DELETE", "/apis/tracegate.dev/v1alpha1/nodetraces/Bad_Name", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("DELETE", "/apis/tracegate.dev/v1alpha1/nodetraces/", &r);
+	assert_int_equal(r.kind, ROUTE_BAD_REQUEST);
+	route_match("POST", "/apis/tracegate.dev/v1alpha1/nodetracesx", &r);
+	assert_int_equal(r.kind, ROUTE_NOT_FOUND);
+	/* a namespace's traces are never node routes */
+	route_match("POST", TRACES "team-a/traces", &r);
+	assert_false(r.node);
+}
+
+static void test_trace_body_node(void **state)
+{
+	static const char *const spellings[] = { "node/node-1", "nodes/node-1", "no/node-1" };
+	struct trace_body b;
+	char *f = NULL, *err = NULL;
+	char body[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		snprintf(body, sizeof(body), "{\"target\":\"%s\",\"program\":\"x\"}", spellings[i]);
+		assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+		assert_true(b.node);
+		assert_int_equal(b.kind, 0);
+		assert_string_equal(b.name, "node-1");
+		trace_body_release(&b);
+	}
+	snprintf(body, sizeof(body), "{\"target\":\"pod/node-1\",\"program\":\"x\"}");
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_false(b.node);
+	trace_body_release(&b);
+	snprintf(body, sizeof(body), "{\"target\":\"node/Node_1\",\"program\":\"x\"}");
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), -EINVAL);
+	assert_string_equal(f, "target");
+	assert_non_null(strstr(err, "\"Node_1\" is not a valid node name"));
+	free(f);
+	free(err);
+	snprintf(body, sizeof(body), "{\"target\":\"nod/x\",\"program\":\"x\"}");
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), -EINVAL);
+	assert_non_null(strstr(err, "\"node/NAME\""));
+	free(f);
+	free(err);
+}
+
 static void test_trace_body(void **state)
 {
 	const char *good = "{\"target\":\"pod/web-a\",\"program\":\"BEGIN { exit(); }\","
@@ -675,6 +745,8 @@ int main(void)
 		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_output_shape),
 		cmocka_unit_test(test_trace_body),
+		cmocka_unit_test(test_route_nodetraces),
+		cmocka_unit_test(test_trace_body_node),
 		cmocka_unit_test(test_event),
 	};
 

@@ -210,6 +210,8 @@ static void test_complete(void **state)
 	complete_is("deployment/\tevery running pod of a deployment\n:6\n", 4,
 		    (char *[]){ "run", "-n", "team-a", "dep" });
 	complete_is(":4\n", 3, (char *[]){ "run", "pod/web-a", "" });
+	complete_is("node/\tthe whole node (create nodetraces, a policy with node scope)\n:6\n", 2,
+		    (char *[]){ "check", "no" });
 	complete_is("bash\n:4\n", 2, (char *[]){ "completion", "b" });
 }
 
@@ -284,6 +286,15 @@ static void test_errors(void **state)
 	expect_error(r, err, "takes no value");
 }
 
+static void n_is(const char *target, const char *want)
+{
+	char *n = kt_target_normalize(target);
+
+	assert_non_null(n);
+	assert_string_equal(n, want);
+	free(n);
+}
+
 static void test_targets(void **state)
 {
 	char *err = NULL;
@@ -328,6 +339,31 @@ static void test_targets(void **state)
 			free(n);
 		}
 		assert_null(kt_target_normalize("service/x"));
+	}
+	/* a node: its own kind, for run and check alone, no -c or --detach */
+	{
+		struct kt_args a;
+
+		assert_int_equal(kt_target_check("node/node-1", &err), 0);
+		assert_int_equal(kt_target_check("no/ip-10-0-0-1.ec2.internal", &err), 0);
+		assert_true(kt_target_is_node("nodes/node-1"));
+		assert_false(kt_target_is_node("pod/node-1"));
+		assert_false(kt_target_is_node("node-1"));
+		n_is("nodes/node-1", "node/node-1");
+		r = kt_target_check("node/Node_1", &err);
+		expect_error(r, err, "\"Node_1\" is not a valid node name");
+		err = NULL;
+		assert_int_equal(PARSE(&a, &err, "run", "node/node-1", "-e", "BEGIN {}"), 0);
+		kt_args_release(&a);
+		r = PARSE(&a, &err, "run", "node/node-1", "-e", "BEGIN {}", "--detach");
+		expect_error(r, err, "a node-wide trace (node/node-1) cannot be detached yet");
+		err = NULL;
+		r = PARSE(&a, &err, "check", "node/node-1", "-e", "BEGIN {}", "-c", "app");
+		expect_error(r, err, "has no container: it sees the whole node");
+		err = NULL;
+		r = PARSE(&a, &err, "list", "node/node-1");
+		expect_error(r, err, "probes are listed for a pod's node");
+		err = NULL;
 	}
 	r = kt_target_check("pod/", &err);
 	expect_error(r, err, "is not a valid pod name");

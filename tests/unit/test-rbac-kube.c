@@ -395,6 +395,66 @@ static void test_sar_bad_answers(void **state)
 
 /* ---- Pods -------------------------------------------------------------- */
 
+/* the gateway's review for node/NAME: cluster-scoped, named for the node */
+static void test_sar_nodetraces(void **state)
+{
+	struct kube_user u = { .username = "olga", .uid = "u-2" };
+	struct kube_resource_attrs a = { .verb = "create", .group = "tracegate.dev", .version = "v1alpha1",
+					 .resource = "nodetraces", .name = "node-1" };
+	struct kube_request r = { 0 };
+	json_t *j, *ra;
+
+	(void)state;
+	assert_int_equal(kube_sar_request(&u, &a, &r), 0);
+	j = body_json(&r);
+	ra = json_object_get(json_object_get(j, "spec"), "resourceAttributes");
+	assert_null(json_object_get(ra, "namespace"));
+	assert_string_equal(json_string_value(json_object_get(ra, "verb")), "create");
+	assert_string_equal(json_string_value(json_object_get(ra, "group")), "tracegate.dev");
+	assert_string_equal(json_string_value(json_object_get(ra, "resource")), "nodetraces");
+	assert_string_equal(json_string_value(json_object_get(ra, "name")), "node-1");
+	json_decref(j);
+	kube_request_release(&r);
+}
+
+static void test_node_request(void **state)
+{
+	static const char node[] = "{\"kind\":\"Node\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"node-1\"}}";
+	static const char gone[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+				   "\"message\":\"nodes \\\"node-9\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
+	struct kube_request r = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(kube_node_get_request("node-1", &r), 0);
+	assert_string_equal(r.method, "GET");
+	assert_string_equal(r.path, "/api/v1/nodes/node-1");
+	assert_null(r.body);
+	kube_request_release(&r);
+	assert_int_equal(kube_node_get_request("ip-10-0-0-1.ec2.internal", &r), 0);
+	kube_request_release(&r);
+	assert_int_equal(kube_node_get_request("../pods", &r), -EINVAL);
+	assert_int_equal(kube_node_get_request("node-1?x=1", &r), -EINVAL);
+	assert_int_equal(kube_node_get_request("", &r), -EINVAL);
+	assert_int_equal(kube_node_get_request(NULL, &r), -EINVAL);
+
+	assert_int_equal(kube_node_parse(200, node, strlen(node), "node-1", &err), 0);
+	assert_int_equal(kube_node_parse(404, gone, strlen(gone), "node-9", &err), -TG_ENOTFOUND);
+	free(err);
+	err = NULL;
+	/* another node, another kind, another status: never taken as it */
+	assert_int_equal(kube_node_parse(200, node, strlen(node), "node-2", &err), -TG_EUPSTREAM);
+	assert_non_null(strstr(err, "another node"));
+	free(err);
+	err = NULL;
+	assert_int_equal(kube_node_parse(200, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"node-1\"}}",
+					 61, "node-1", &err), -TG_EUPSTREAM);
+	free(err);
+	err = NULL;
+	assert_int_equal(kube_node_parse(403, gone, strlen(gone), "node-9", &err), -TG_EUPSTREAM);
+	free(err);
+}
+
 static void test_pod_request(void **state)
 {
 	struct kube_request r = { 0 };
@@ -630,6 +690,8 @@ int main(void)
 		cmocka_unit_test(test_sar_answers),
 		cmocka_unit_test(test_sar_bad_answers),
 		cmocka_unit_test(test_pod_request),
+		cmocka_unit_test(test_node_request),
+		cmocka_unit_test(test_sar_nodetraces),
 		cmocka_unit_test(test_pod_parse),
 		cmocka_unit_test(test_pod_containers),
 		cmocka_unit_test(test_pod_bad),

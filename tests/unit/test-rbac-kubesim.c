@@ -35,6 +35,7 @@
 #define ALICE_OTHER "tg-alice-other-audience-6a5b4c3d"
 #define BOB "tg-bob-0e8b7c6d5a4f4e3d"
 #define CAROL "tg-carol-3a2b1c0d9e8f4a7b"
+#define OLGA "tg-olga-6b1c2d3e4f5a6b7c"
 #define ADMIN "tg-admin-7e6d5c4b3a294817"
 
 #define CERTS "build/certs"
@@ -244,6 +245,23 @@ static void test_sar_by_manifests(void **state)
 	assert_false(ok);
 	assert_int_equal(sar(&carol, "team-a", "create", "tracegate.dev", "traces", NULL, &ok, &reason), 0);
 	assert_false(ok);
+
+	/* node operators: create nodetraces named for any node, cluster-wide,
+	 * through the ClusterRole tracegate-node-tracer; nothing of traces */
+	{
+		struct kube_user olga = { 0 };
+
+		assert_int_equal(tokenreview(OLGA, &olga, &err), 0);
+		assert_int_equal(sar(&olga, NULL, "create", "tracegate.dev", "nodetraces", "node-1", &ok, &reason), 0);
+		assert_true(ok);
+		assert_non_null(strstr(reason, "ClusterRoleBinding \"tracegate-node-tracer-operators\" of ClusterRole "
+					       "\"tracegate-node-tracer\""));
+		assert_int_equal(sar(&olga, NULL, "create", "tracegate.dev", "traces", NULL, &ok, &reason), 0);
+		assert_false(ok);
+		assert_int_equal(sar(&olga, "team-a", "get", "", "pods", "web-a", &ok, &reason), 0);
+		assert_false(ok);
+		kube_user_release(&olga);
+	}
 
 	kube_user_release(&alice);
 	kube_user_release(&bob);

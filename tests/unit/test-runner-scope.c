@@ -546,6 +546,57 @@ static void expect_body_refused(const char *body, const char *want)
 		fail_msg("%s: %s (wanted %s)", body, err ? err : "", want);
 }
 
+#define NODE_BODY(extra) \
+	"{\"trace\":\"t\",\"program\":\"BEGIN { }\",\"canonical\":\"BEGIN { }\"" extra "}"
+#define POD_JSON "[{\"namespace\":\"ns\",\"name\":\"pod\",\"uid\":\"" UID_A "\"}]"
+
+/* a node-wide session only on "scope": "node" with the node and no pods;
+ * a pod session never loses its pods' scope */
+static void test_session_node_scope(void **state)
+{
+	static const char node[] = NODE_BODY(",\"scope\":\"node\",\"node\":\"node-1\"");
+	static const char pod[] = NODE_BODY(",\"scope\":\"pod\",\"pods\":" POD_JSON);
+	struct session_config cfg = { .cgroup2_mnt = "/nonexistent", .cgroup_root = "/r" };
+	struct session_request req = { 0 };
+	struct scope s = { 0 };
+	_cleanup_free_ char *err = NULL, *label = NULL;
+
+	(void)state;
+	assert_int_equal(session_request_parse(node, strlen(node), &req, &err), 0);
+	assert_true(req.node_scope);
+	assert_string_equal(req.node, "node-1");
+	assert_int_equal(req.npods, 0);
+	label = session_request_pods(&req);
+	assert_string_equal(label, "node/node-1");
+	/* nothing to resolve: no cgroup is looked at */
+	assert_int_equal(session_resolve(&req, &cfg, &s, &err), 0);
+	assert_int_equal(s.n, 0);
+	scope_release(&s);
+	session_request_release(&req);
+
+	assert_int_equal(session_request_parse(pod, strlen(pod), &req, &err), 0);
+	assert_false(req.node_scope);
+	assert_int_equal(req.npods, 1);
+	session_request_release(&req);
+
+	/* neither pods nor an explicit node scope */
+	expect_body_refused(NODE_BODY(""), "\"pods\": missing or not an array");
+	expect_body_refused(NODE_BODY(",\"pods\":[]"), "\"pods\": empty");
+	expect_body_refused(NODE_BODY(",\"node\":\"node-1\""), "only a node-wide session");
+	expect_body_refused(NODE_BODY(",\"scope\":\"pod\""), "\"pods\": missing");
+	/* both */
+	expect_body_refused(NODE_BODY(",\"scope\":\"node\",\"node\":\"node-1\",\"pods\":" POD_JSON), "never both");
+	expect_body_refused(NODE_BODY(",\"scope\":\"node\",\"node\":\"node-1\",\"pods\":[]"), "never both");
+	expect_body_refused(NODE_BODY(",\"node\":\"node-1\",\"pods\":" POD_JSON), "only a node-wide session");
+	/* a node scope names its node; the scope is one of two words */
+	expect_body_refused(NODE_BODY(",\"scope\":\"node\""), "\"node\": missing");
+	expect_body_refused(NODE_BODY(",\"scope\":\"node\",\"node\":\"\""), "\"node\": empty");
+	expect_body_refused(NODE_BODY(",\"scope\":\"node\",\"node\":\"../x\""), "is not allowed");
+	expect_body_refused(NODE_BODY(",\"scope\":\"Node\",\"node\":\"node-1\""), "not \"pod\" or \"node\"");
+	expect_body_refused(NODE_BODY(",\"scope\":true,\"pods\":" POD_JSON), "not \"pod\" or \"node\"");
+	expect_body_refused(NODE_BODY(",\"scope\":null,\"pods\":" POD_JSON), "not \"pod\" or \"node\"");
+}
+
 /* "container" and "containerID" of a session's pod: parsed strictly,
  * resolved to the container's cgroup */
 static void test_session_container(void **state)
@@ -611,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_scope_set),
 		cmocka_unit_test(test_find_container),
 		cmocka_unit_test(test_session_container),
+		cmocka_unit_test(test_session_node_scope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
