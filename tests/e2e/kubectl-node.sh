@@ -109,6 +109,24 @@ check "olga's policy refusal is audited with the rule scope ($got)" \
 	grep -qF "('node/node-1', 403, ['scope'])" <<<"$got"
 check "the audit log verifies" tracegate audit verify "$TG_AUDIT"
 
+# ---- 7. the runner takes node scope only when said so, never with pods --------------
+GW=(--cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key")
+direct() { # direct EXTRA_JSON: a session body straight to the runner; prints the HTTP code
+	printf '{"trace":"t-node-direct","program":"BEGIN { exit(); }","canonical":"BEGIN { exit(); }","duration":5,"limits":{"maxMapEntries":64,"maxDuration":60}%s}' "$1" >"$TG_WORK/direct.json"
+	timeout 30 curl -sS "${GW[@]}" -o "$TG_WORK/direct.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary @"$TG_WORK/direct.json" "$TG_RUNNER_URL/v1/sessions" 2>/dev/null
+}
+pods=',"pods":[{"namespace":"team-a","name":"web-a","uid":"'"$(pod_uid team-a web-a)"'"}]'
+code=$(direct ',"scope":"node","node":"node-1"'"$pods")
+check "the runner refuses a node scope with pods (400, code=$code)" \
+	bash -c "[ '$code' = 400 ] && grep -q 'never both' '$TG_WORK/direct.out'"
+code=$(direct '')
+check "the runner refuses a body with neither pods nor node scope (400, code=$code)" \
+	bash -c "[ '$code' = 400 ] && grep -q 'missing or not an array' '$TG_WORK/direct.out'"
+code=$(direct ',"scope":"node","node":"node-2"')
+check "the runner refuses a node scope for another node (400, code=$code)" \
+	bash -c "[ '$code' = 400 ] && grep -q 'this runner serves node' '$TG_WORK/direct.out'"
+
 if wait_for 5 no_progs_left; then
 	tap_ok "no program of ours is left"
 else
