@@ -203,6 +203,19 @@ static bool route_namespace(struct route *r, const char *ns, size_t n)
 	return true;
 }
 
+/* One trace, by any method but GET: DELETE (a graceful stop), no query. */
+static void route_stop(const char *method, const char *q, struct route *r)
+{
+	if (strcmp(method, "DELETE")) {
+		r->kind = ROUTE_METHOD_NOT_ALLOWED;
+	} else if (q) {
+		r->kind = ROUTE_BAD_REQUEST;
+		r->error = "query parameters are not supported on a trace";
+	} else {
+		r->kind = ROUTE_TRACE_STOP;
+	}
+}
+
 /*
  * The cluster-scoped nodetraces (docs/internals/contracts.md): POST the
  * collection to start a node-wide trace ([?dryRun=All]), DELETE one to
@@ -229,18 +242,9 @@ static void route_nodetraces(const char *method, const char *rest, size_t n, con
 		r->error = "trace name in the path is not a valid name";
 		return;
 	}
-	if (strcmp(method, "DELETE")) {
-		r->kind = ROUTE_METHOD_NOT_ALLOWED;
-		return;
-	}
-	if (q) {
-		r->kind = ROUTE_BAD_REQUEST;
-		r->error = "query parameters are not supported on a trace";
-		return;
-	}
 	memcpy(r->name, rest + 1, n - 1);
 	r->name[n - 1] = '\0';
-	r->kind = ROUTE_TRACE_STOP;
+	route_stop(method, q, r);
 }
 
 void route_match(const char *method, const char *target, struct route *r)
@@ -333,16 +337,7 @@ void route_match(const char *method, const char *target, struct route *r)
 			r->error = q ? "query parameters are not supported on a trace" : NULL;
 			return;
 		}
-		if (strcmp(method, "DELETE")) {
-			r->kind = ROUTE_METHOD_NOT_ALLOWED;
-			return;
-		}
-		if (q) {
-			r->kind = ROUTE_BAD_REQUEST;
-			r->error = "query parameters are not supported on a trace";
-			return;
-		}
-		r->kind = ROUTE_TRACE_STOP;
+		route_stop(method, q, r);
 		return;
 	}
 	if (!strcmp(method, "GET")) {

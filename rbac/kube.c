@@ -944,6 +944,28 @@ int kube_pod_get_request(const char *ns, const char *name, struct kube_request *
 	return 0;
 }
 
+/* The answer to a GET of one object of kind (v1): 0 and *ret, -TG_ENOTFOUND
+ * on 404, -TG_EUPSTREAM otherwise; what names it in messages. */
+static int kube_object_get_parse(long http_status, const char *body, size_t len, const char *kind,
+				 const char *what, json_t **ret, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	int r;
+
+	if (http_status == 404)
+		return kube_json_status_error(http_status, body, len, what, TG_ENOTFOUND, ret_err);
+	if (http_status < 200 || http_status > 299)
+		return kube_json_status_error(http_status, body, len, what, TG_EUPSTREAM, ret_err);
+	j = kube_json_load_object(body, len, what, ret_err);
+	if (!j)
+		return -TG_EUPSTREAM;
+	r = kube_json_check_type(j, "v1", kind, what, ret_err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(j);
+	return 0;
+}
+
 int kube_node_get_request(const char *name, struct kube_request *ret)
 {
 	_cleanup_free_ char *path = NULL;
@@ -965,14 +987,7 @@ int kube_node_parse(long http_status, const char *body, size_t len, const char *
 	const char *got;
 	int r;
 
-	if (http_status == 404)
-		return kube_json_status_error(http_status, body, len, "node", TG_ENOTFOUND, ret_err);
-	if (http_status < 200 || http_status > 299)
-		return kube_json_status_error(http_status, body, len, "node", TG_EUPSTREAM, ret_err);
-	j = kube_json_load_object(body, len, "node", ret_err);
-	if (!j)
-		return -TG_EUPSTREAM;
-	r = kube_json_check_type(j, "v1", "Node", "node", ret_err);
+	r = kube_object_get_parse(http_status, body, len, "Node", "node", &j, ret_err);
 	if (r < 0)
 		return r;
 	got = json_string_value(json_object_get(json_object_get(j, "metadata"), "name"));
@@ -1285,14 +1300,7 @@ int kube_pod_parse(long http_status, const char *body, size_t len, struct kube_p
 
 	if (!ret)
 		return -EINVAL;
-	if (http_status == 404)
-		return kube_json_status_error(http_status, body, len, "pod", TG_ENOTFOUND, ret_err);
-	if (http_status < 200 || http_status > 299)
-		return kube_json_status_error(http_status, body, len, "pod", TG_EUPSTREAM, ret_err);
-	j = kube_json_load_object(body, len, "pod", ret_err);
-	if (!j)
-		return -TG_EUPSTREAM;
-	r = kube_json_check_type(j, "v1", "Pod", "pod", ret_err);
+	r = kube_object_get_parse(http_status, body, len, "Pod", "pod", &j, ret_err);
 	if (r < 0)
 		return r;
 	return kube_pod_from_json(j, ret, ret_err);
