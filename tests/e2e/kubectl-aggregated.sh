@@ -114,8 +114,12 @@ contexts:
 EOF
 KUBECONFIG=$TG_WORK/kubeconfig-exec kubectl trace run pod/web-b -n team-b -e "$PROG" >"$out" 2>"$err"
 rc=$?
-check "bob, whose exec plugin gives a client certificate, runs a trace through the aggregator (rc=$rc)" \
-	bash -c "[ $rc = 0 ] && grep -qx 'hello from aggregated' '$out'"
+if [ $rc = 0 ] && grep -qx 'hello from aggregated' "$out"; then
+	tap_ok "bob, whose exec plugin gives a client certificate, runs a trace through the aggregator"
+else
+	tap_fail "bob, whose exec plugin gives a client certificate, runs a trace through the aggregator (rc=$rc)" \
+		"$(head -c 1000 "$out")" "$(head -c 1500 "$err")"
+fi
 got=$(audit_py '[r["user"]["username"] for r in recs if r["stage"] == "ResponseStarted"][-1]')
 check "the gateway saw bob ($got)" test "$got" = bob
 
