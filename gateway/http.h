@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include "lib/httphead.h"   /* struct http_request, http_parse_head() */
 
 struct event_base;
 
@@ -41,50 +42,6 @@ struct http_limits {
 				      request after a whole response; 0: one request per connection */
 	unsigned max_requests;     /* requests on one connection (with keep_alive_s); 0: 100 */
 };
-
-struct http_header {
-	char *name;
-	char *value;
-};
-
-struct http_request {
-	char *method;
-	char *target;              /* as sent: path and query */
-	char *version;             /* "HTTP/1.1" */
-	struct http_header *headers;
-	size_t nheaders;
-	char *body;                /* NUL-terminated, body_len bytes */
-	size_t body_len;
-	size_t content_length;
-	bool expect_continue;      /* "Expect: 100-continue" was sent */
-	char peer[INET6_ADDRSTRLEN];   /* client address, no port */
-};
-
-void http_request_release(struct http_request *req);
-/* The first header with this name (case-insensitive), or NULL. */
-const char *http_request_header(const struct http_request *req, const char *name);
-
-/*
- * Parses a request head: the request line and headers, head_len bytes
- * that end in "\r\n\r\n".  On failure returns -EINVAL with *ret_code the
- * HTTP code to answer (400, 411, 431, 501, 505) and *ret_err static text.
- * Bodies are only accepted with Content-Length (no Transfer-Encoding).
- */
-int http_parse_head(const char *head, size_t head_len, const struct http_limits *lim,
-		    struct http_request *req, int *ret_code, const char **ret_err);
-
-/*
- * What a raw request head seems to say, for the audit record of a
- * refusal: slices of head (never past len), not validated, any of them
- * may be empty.  The method is the first line up to its first space, the
- * target what follows up to the next space, the user agent the value of
- * the first "User-Agent:" line before the empty line.
- */
-struct http_head_view {
-	const char *method, *target, *user_agent;
-	size_t method_len, target_len, user_agent_len;
-};
-void http_head_peek(const char *head, size_t len, struct http_head_view *ret);
 
 /*
  * A request the server refuses itself, before any handler (a malformed

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* gateway: request routing, HTTP heads, bodies, Status objects, NDJSON
+/* gateway: request routing, bodies, Status objects, NDJSON
  * splitting and audit events: the pure parts of the request flow. */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,7 +12,6 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "gateway/event.h"
-#include "gateway/http.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/status.h"
@@ -182,87 +181,6 @@ static void test_route(void **state)
 	assert_false(route_valid_subdomain(".a"));
 	assert_false(route_valid_subdomain("a..b"));
 	assert_false(route_valid_subdomain("A"));
-}
-
-static const struct http_limits lim = {
-	.max_body_bytes = 1024, .max_headers = 4, .max_header_bytes = 512,
-};
-
-static int head(const char *s, struct http_request *req, int *code, const char **err)
-{
-	return http_parse_head(s, strlen(s), &lim, req, code, err);
-}
-
-static void test_http_head(void **state)
-{
-	struct http_request req;
-	const char *err = NULL;
-	int code = 0;
-
-	assert_int_equal(head("POST /x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n"
-			      "authorization:   Bearer t  \r\n\r\n", &req, &code, &err), 0);
-	assert_string_equal(req.method, "POST");
-	assert_string_equal(req.target, "/x?y=1");
-	assert_int_equal(req.content_length, 12);
-	assert_string_equal(http_request_header(&req, "Authorization"), "Bearer t");
-	assert_null(http_request_header(&req, "X"));
-	http_request_release(&req);
-
-	assert_int_equal(head("GET /healthz HTTP/1.0\r\n\r\n", &req, &code, &err), 0);
-	assert_int_equal(req.content_length, 0);
-	http_request_release(&req);
-
-#define BAD(text, want)                                                           \
-	do {                                                                      \
-		code = 0;                                                         \
-		assert_int_equal(head(text, &req, &code, &err), -EINVAL);         \
-		if (code != (want))                                               \
-			fail_msg("%s: code %d (%s), wanted %d", #text, code, err, want); \
-		assert_non_null(err);                                             \
-		assert_null(req.method);                                          \
-	} while (0)
-	BAD("POST /x HTTP/1.1\r\n\r\n", 411);
-	BAD("POST /x HTTP/1.1\r\nContent-Length: 2000\r\n\r\n", 413);
-	BAD("POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
-	BAD("POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400);
-	BAD("POST /x HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n", 400);
-	BAD("POST /x HTTP/1.1\r\nContent-Length: 010\r\n\r\n", 400);
-	BAD("POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400);
-	BAD("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501);
-	BAD("POST /x HTTP/1.1\r\nExpect: something\r\nContent-Length: 1\r\n\r\n", 417);
-	BAD("GET /x HTTP/2.0\r\n\r\n", 505);
-	BAD("GET x HTTP/1.1\r\n\r\n", 400);
-	BAD("GET /x\r\n\r\n", 400);
-	BAD("GET  /x HTTP/1.1\r\n\r\n", 400);
-	BAD("GET /x y HTTP/1.1\r\n\r\n", 400);
-	BAD("G(T /x HTTP/1.1\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", 431);
-	BAD("GET /x HTTP/1.1\r\n folded: x\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\r\nno colon\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\r\nBad Name: x\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\r\nA: x\ny: z\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\nA: x\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\r\nA: \x01\r\n\r\n", 400);
-	BAD("GET /x HTTP/1.1\r\n\r\n\r\n", 400);
-#undef BAD
-	{
-		char big[600];
-
-		memset(big, 'a', sizeof(big));
-		memcpy(big, "GET /", 5);
-		memcpy(big + sizeof(big) - 14, " HTTP/1.1\r\n\r\n", 14);
-		code = 0;
-		assert_int_equal(http_parse_head(big, sizeof(big), &lim, &req, &code, &err), -EINVAL);
-		assert_int_equal(code, 431);
-	}
-	/* NUL inside the head */
-	assert_int_equal(http_parse_head("GET /\0x HTTP/1.1\r\n\r\n", 20, &lim, &req, &code, &err), -EINVAL);
-	assert_int_equal(code, 400);
-	code = 0;
-	assert_int_equal(head("POST /x HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n",
-			      &req, &code, &err), 0);
-	assert_true(req.expect_continue);
-	http_request_release(&req);
 }
 
 static void test_status(void **state)
@@ -740,7 +658,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route),
-		cmocka_unit_test(test_http_head),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_output_shape),
