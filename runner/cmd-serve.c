@@ -40,6 +40,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/cleanup-ssl.h"
 #include "lib/errors.h"
+#include "lib/httphead.h"
 #include "lib/log.h"
 #include "lib/tls.h"
 #include "lib/util.h"
@@ -481,71 +482,20 @@ static void reap_children(struct serve *sv)
 
 /* ---- requests ------------------------------------------------------------- */
 
-struct head {
-	char method[16];
-	char target[512];
-	bool has_length;
-	size_t content_length;
-	bool chunked;
+/* What the head parser (lib/httphead.h) holds a request to here. */
+static const struct http_head_limits head_limits = {
+	.max_head_bytes = SERVE_MAX_HEAD,
+	.max_headers = SERVE_MAX_HEADERS,
+	.max_body_bytes = SESSION_MAX_BODY,
+	.head_too_large = "request head larger than 16384 bytes",
+	.too_many_headers = "too many headers",
+	.body_too_large = "body larger than 1 MiB",
 };
 
-/* Parses the request line and the headers we need; returns an HTTP code
- * (0 when fine) and a message. */
-static int head_parse(char *h, size_t len, struct head *out, const char **msg)
-{
-	char *line, *next, *end = h + len;
-	unsigned nheaders = 0;
-	char *sp1, *sp2;
-
-	memset(out, 0, sizeof(*out));
-	next = memmem(h, len, "\r\n", 2);
-	if (!next)
-		return *msg = "request line: missing", 400;
-	*next = '\0';
-	line = h;
-	sp1 = strchr(line, ' ');
-	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || strchr(sp2 + 1, ' '))
-		return *msg = "request line: not METHOD TARGET VERSION", 400;
-	*sp1 = *sp2 = '\0';
-	if ((size_t)(sp1 - line) >= sizeof(out->method) || (size_t)(sp2 - sp1 - 1) >= sizeof(out->target))
-		return *msg = "request line: method or target too long", 400;
-	if (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0)
-		return *msg = "request line: only HTTP/1.0 and HTTP/1.1", 400;
-	memcpy(out->method, line, (size_t)(sp1 - line) + 1);
-	memcpy(out->target, sp1 + 1, (size_t)(sp2 - sp1));
-	for (line = next + 2; line < end; line = next + 2) {
-		char *colon, *v;
-
-		next = memmem(line, (size_t)(end - line), "\r\n", 2);
-		if (!next)
-			break;
-		*next = '\0';
-		if (!*line)
-			break;
-		if (++nheaders > SERVE_MAX_HEADERS)
-			return *msg = "too many headers", 431;
-		colon = strchr(line, ':');
-		if (!colon || colon == line)
-			return *msg = "header: no name", 400;
-		*colon = '\0';
-		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		for (char *t = v + strlen(v); t > v && (t[-1] == ' ' || t[-1] == '\t'); t--)
-			t[-1] = '\0';
-		if (strcasecmp(line, "Content-Length") == 0) {
-			uint64_t n;
-
-			if (out->has_length || v[0] < '0' || v[0] > '9' || parse_u64(v, &n) < 0)
-				return *msg = "Content-Length: not one decimal number", 400;
-			out->has_length = true;
-			out->content_length = n > SIZE_MAX ? SIZE_MAX : (size_t)n;
-		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-			out->chunked = true;
-		}
-	}
-	return 0;
-}
+/* Longest method and target served (the paths are short; a probe
+ * pattern is at most PROBE_PATTERN_MAX). */
+#define SERVE_MAX_METHOD 15
+#define SERVE_MAX_TARGET 511
 
 static void on_request(struct pending *p, const char *body, size_t len)
 {
@@ -605,7 +555,7 @@ static void on_request(struct pending *p, const char *body, size_t len)
 /* GET /v1/sessions/ID/end: a finished session's end record (kept
  * SERVE_ENDS_KEEP_S), 409 while it runs, 404 when unknown.  Only the
  * gateway gets here (its client certificate). */
-static void respond_end(struct pending *p, const struct head *hd)
+static void respond_end(struct pending *p, const struct http_request *hd)
 {
 	struct serve *sv = p->sv;
 	const char *id = hd->target + 13, *slash = strchr(id, '/');
@@ -674,7 +624,7 @@ static bool probes_rate_ok(void)
 	return ++n <= PROBES_PER_S;
 }
 
-static void respond_probes(struct pending *p, const struct head *hd)
+static void respond_probes(struct pending *p, const struct http_request *hd)
 {
 	const char *q = strchr(hd->target, '?'), *why = NULL;
 	_cleanup_free_ char *pattern = NULL, *text = NULL, *err = NULL, *resp = NULL;
@@ -777,11 +727,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 
 	if (p->st == P_HEAD) {
 		struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-		_cleanup_free_ char *h = NULL;
-		struct head hd;
-		const char *msg = NULL;
+		_cleanup_(http_request_release) struct http_request hd = { 0 };
+		const char *h, *msg = NULL;
 		size_t hlen;
-		int code;
+		int code = 400;
 
 		if (e.pos < 0) {
 			if (evbuffer_get_length(in) > SERVE_MAX_HEAD)
@@ -793,16 +742,18 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			respond_status(p, 431, "request head larger than 16384 bytes");
 			return;
 		}
-		h = malloc(hlen + 1);
+		h = (const char *)evbuffer_pullup(in, (ssize_t)hlen);
 		if (!h) {
 			respond_status(p, 500, "runner: out of memory");
 			return;
 		}
-		evbuffer_remove(in, h, hlen);
-		h[hlen] = '\0';
-		code = head_parse(h, hlen, &hd, &msg);
-		if (code) {
+		if (http_parse_head(h, hlen, &head_limits, &hd, &code, &msg) < 0) {
 			respond_status(p, code, msg);
+			return;
+		}
+		evbuffer_drain(in, hlen);
+		if (strlen(hd.method) > SERVE_MAX_METHOD || strlen(hd.target) > SERVE_MAX_TARGET) {
+			respond_status(p, 400, "request line: method or target too long");
 			return;
 		}
 		if (strcmp(hd.target, "/healthz") == 0) {
@@ -844,18 +795,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			respond_status(p, 405, "/v1/sessions: POST or GET");
 			return;
 		}
-		if (hd.chunked) {
-			respond_status(p, 501, "Transfer-Encoding is not supported: send Content-Length");
-			return;
-		}
-		if (!hd.has_length) {
-			respond_status(p, 411, "Content-Length is required");
-			return;
-		}
-		if (hd.content_length > SESSION_MAX_BODY) {
-			respond_status(p, 413, "body larger than 1 MiB");
-			return;
-		}
+		/* http_parse_head refused Transfer-Encoding, a POST without
+		 * Content-Length and a body over SESSION_MAX_BODY */
 		p->content_length = hd.content_length;
 		p->st = P_BODY;
 	}

@@ -92,5 +92,5 @@ second alice pod/web-a -n team-a
 rc=$?
 check "then the second gateway admits alice (rc=$rc)" grep -q '^hi$' "$out"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" \
-	--key "$TG_CERTS/gateway-client.key" -X PUT "$TG_RUNNER_URL/v1/sessions")
+	--key "$TG_CERTS/gateway-client.key" -X PUT --data-binary '' "$TG_RUNNER_URL/v1/sessions")
 check "the runner's /v1/sessions answers 405 to other methods ($code)" test "$code" = 405

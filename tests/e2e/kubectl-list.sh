@@ -136,5 +136,5 @@ check "runner GET /v1/probes: exec -l's listing, text/plain ($code)" \
 code=$(curl -s -o "$out" -w '%{http_code}' "${GWC[@]}" "$TG_RUNNER_URL/v1/probes?pattern=a%25b")
 check "runner: a pattern with other characters is a 400 naming it ($code)" \
 	bash -c "[ '$code' = 400 ] && grep -q 'pattern: only letters' '$out'"
-code=$(curl -s -o "$out" -w '%{http_code}' "${GWC[@]}" -X POST "$TG_RUNNER_URL/v1/probes")
+code=$(curl -s -o "$out" -w '%{http_code}' "${GWC[@]}" -X POST --data-binary '' "$TG_RUNNER_URL/v1/probes")
 check "runner: /v1/probes is GET only ($code)" test "$code" = 405

@@ -153,10 +153,46 @@ timeout 5 curl -s "${GW[@]}" -D "$TG_WORK/get.h" -o "$TG_WORK/get.json" "$URL/v1
 got=$(json_get '(d["node"], d["items"])' <"$TG_WORK/get.json" 2>/dev/null)
 check "GET /v1/sessions: 200, the sessions running and whose ($got)" \
 	bash -c "grep -q '^HTTP/1.1 200' '$TG_WORK/get.h' && [ \"$got\" = \"('node-1', [])\" ]"
-timeout 5 curl -s "${GW[@]}" -X PUT -D "$TG_WORK/put.h" -o /dev/null "$URL/v1/sessions"
+timeout 5 curl -s "${GW[@]}" -X PUT --data-binary '' -D "$TG_WORK/put.h" -o /dev/null "$URL/v1/sessions"
 check "PUT /v1/sessions: 405" grep -q '^HTTP/1.1 405' "$TG_WORK/put.h"
 timeout 5 curl -s "${GW[@]}" -D "$TG_WORK/nf.h" -o /dev/null "$URL/nope"
 check "unknown path: 404" grep -q '^HTTP/1.1 404' "$TG_WORK/nf.h"
+# raw_head BYTES: the runner's answer to a request sent as these bytes
+# (python escapes), as "CODE REASON MESSAGE".  Its head parser is
+# lib/httphead.c, strict because the runner is root.
+raw_head() {
+	timeout 10 python3 - "$PORT" "$TG_CERTS" "$1" <<'PY'
+import json, socket, ssl, sys
+port, certs = int(sys.argv[1]), sys.argv[2]
+head = sys.argv[3].encode().decode("unicode_escape").encode("latin-1")
+ctx = ssl.create_default_context(cafile=certs + "/ca.crt")
+ctx.load_cert_chain(certs + "/gateway-client.crt", certs + "/gateway-client.key")
+ctx.check_hostname = False
+with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1") as s:
+    s.sendall(head)
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+status, _, body = data.partition(b"\r\n\r\n")
+st = json.loads(body)
+print(status.split(b" ")[1].decode(), st["reason"], st["message"])
+PY
+}
+while IFS='|' read -r what want head <&3; do
+	got=$(raw_head "$head" 2>&1)
+	check "a head with $what: $want ($got)" bash -c '[[ "$1" == "$2"* ]]' _ "$got" "$want"
+done 3<<'CASES'
+a folded line|400 BadRequest header line folding|POST /v1/sessions HTTP/1.1\r\nContent-Length: 2\r\nX-A: a\r\n b\r\n\r\n{}
+two Content-Length|400 BadRequest Content-Length is given twice|POST /v1/sessions HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}
+Content-Length and Transfer-Encoding|400 BadRequest Content-Length together with Transfer-Encoding|POST /v1/sessions HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}
+Transfer-Encoding|501 NotImplemented Transfer-Encoding|POST /v1/sessions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+no Content-Length|411 LengthRequired Content-Length is required|POST /v1/sessions HTTP/1.1\r\n\r\n
+a bare LF|400 BadRequest header line has a bare CR, LF or NUL|GET /healthz HTTP/1.1\r\nA: b\nC: d\r\n\r\n
+a control byte in the target|400 BadRequest request target has a character|GET /healthz\x01 HTTP/1.1\r\n\r\n
+CASES
 
 # ---- the session limit ---------------------------------------------------------
 body t-long1 20 "$PROG_OPEN" "team-a/web-a/$UID_A/Burstable" >"$TG_WORK/long1.json"
