@@ -1,22 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Kubernetes Status objects for refusals (docs/internals/contracts.md):
- *   {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
- *    "message":M,"reason":R,"code":C,"details":{...}}
- * HTTP codes live only here and in the request handlers (STYLE 1).
+ * The gateway's Status messages; the objects themselves are built by
+ * lib/status.h (status_new), the runner's with the same code.
  */
 #ifndef TG_GATEWAY_STATUS_H
 #define TG_GATEWAY_STATUS_H
 
 #include <jansson.h>
-#include "lib/httpstatus.h"   /* status_reason() */
+#include "lib/httpstatus.h"   /* status_reason(), http_code_for_error() */
+#include "lib/status.h"       /* status_new(), status_details(), status_add_cause() */
 
-/* A Status for code with message; details (may be NULL) is stolen. */
-json_t *status_new(int code, const char *message, json_t *details);
-/* details with kind/group/name (any may be NULL) and no causes. */
-json_t *status_details(const char *kind, const char *group, const char *name);
-/* Appends {"reason":reason,"field":field,"message":message} to details.causes. */
-int status_add_cause(json_t *details, const char *reason, const char *field, const char *message);
 /* Kubernetes' forbidden message:
  *   traces.tracegate.dev "web-a" is forbidden: User "carol" cannot create
  *   resource "traces" in API group "tracegate.dev" in the namespace "team-a"
@@ -24,7 +17,5 @@ int status_add_cause(json_t *details, const char *reason, const char *field, con
 char *status_forbidden_message(const char *user, const char *verb, const char *group,
 			       const char *resource, const char *ns, const char *name,
 			       const char *reason);
-/* Maps a negative tracegate/errno code to the HTTP code the gateway answers. */
-int status_code_for(int err);
 
 #endif

@@ -846,10 +846,8 @@ static void delete_done(struct trace_req *t)
 		trace_refusef(t, 500, NULL, "trace \"%s\" not stopped on every node: %s", t->route.name, msg);
 		return;
 	}
-	st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "kind", "Status", "apiVersion", "v1",
-		       "metadata", "status", "Success", "message",
-		       "the trace is deleted: END ran, its programs are unloaded", "code", 200, "details", "name",
-		       t->route.name, "group", "tracegate.dev", "kind", "traces");
+	st = status_new(200, "the trace is deleted: END ran, its programs are unloaded",
+			status_details("traces", "tracegate.dev", t->route.name));
 	trace_detached_answer(t, 200, st, "deleted on every node");
 }
 

@@ -146,10 +146,8 @@ void trace_step_stop(struct trace_req *t)
 			      tg_strerror(r));
 		return;
 	}
-	st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "kind", "Status",
-		       "apiVersion", "v1", "metadata", "status", "Success", "message",
-		       "the trace is stopping: END runs and its maps come on its stream", "code", 200,
-		       "details", "name", t->route.name, "group", "tracegate.dev", "kind", "traces");
+	st = status_new(200, "the trace is stopping: END runs and its maps come on its stream",
+			status_details("traces", "tracegate.dev", t->route.name));
 	snprintf(extra, sizeof(extra), "stop=%s", t->route.name);
 	trace_log(t, 200, extra);
 	trace_send_status(t, st);

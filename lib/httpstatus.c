@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include "lib/errors.h"
 #include "lib/httpstatus.h"
 #include "lib/banned.h"
 
@@ -47,4 +49,33 @@ const char *status_reason(int code)
 		if (codes[i].code == code)
 			return codes[i].reason;
 	return code >= 500 ? "InternalError" : code >= 400 ? "BadRequest" : "Unknown";
+}
+
+int http_code_for_error(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case TG_EPARSE:
+	case TG_EUNSUPPORTED:
+	case TG_ETYPE:
+	case TG_ENOPROBE:   /* bpftrace: "tracepoint not found", a program error */
+	case EINVAL:
+	case E2BIG:
+		return 400;
+	case TG_EAUTHN:
+		return 401;
+	case TG_EAUTHZ:
+	case TG_EPOLICY:
+	case TG_EVERIFY:
+		return 403;
+	case TG_ENOTFOUND:
+	case TG_ENOSCOPE:
+		return 404;
+	case TG_ELIMIT:
+		return 429;
+	case TG_EUPSTREAM:
+	case TG_EAUDIT:
+		return 503;
+	default:
+		return 500;
+	}
 }

@@ -13,5 +13,10 @@ const char *http_reason_phrase(int code);
 /* "NotFound" for 404; for a code not in the table, "InternalError" (5xx),
  * "BadRequest" (4xx) or "Unknown". */
 const char *status_reason(int code);
+/* The HTTP code for a negative errno or TG_E* failure (lib/errors.h), the
+ * one map: 400 a program or request that is wrong, 401, 403 a policy or
+ * the verifier, 404 a pod or object missing, 429 a limit, 503 something
+ * upstream, 500 anything else. */
+int http_code_for_error(int err);
 
 #endif

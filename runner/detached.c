@@ -25,6 +25,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/status.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runner/detached.h"
@@ -627,9 +628,7 @@ static void sess_maybe_finish(struct det_sess *s)
 		bev_finish(TAKE_PTR(p->bev), NULL, 0);
 		free(p);
 	}
-	ok = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1", "metadata",
-		       "status", "Success", "message", "detached session stopped: its programs are unloaded", "code",
-		       200);
+	ok = status_new(200, "detached session stopped: its programs are unloaded", NULL);
 	while ((p = s->deleters)) {
 		s->deleters = p->next;
 		answer_json(TAKE_PTR(p->bev), 200, ok);

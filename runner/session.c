@@ -22,6 +22,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/httpstatus.h"
+#include "lib/status.h"
 #include "lib/log.h"
 #include "runner/sandbox.h"
 #include "runner/session.h"
@@ -380,9 +381,7 @@ char *session_status_response(int code, const char *message)
 	_cleanup_free_ char *body = NULL;
 	char *out = NULL;
 
-	st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
-		       "metadata", "status", "Failure", "message", message ? message : "", "reason",
-		       status_reason(code), "code", code);
+	st = status_new(code, message, NULL);
 	body = st ? json_dumps(st, JSON_COMPACT) : NULL;
 	if (!body)
 		return NULL;
@@ -392,31 +391,6 @@ char *session_status_response(int code, const char *message)
 		     code, http_reason_phrase(code), strlen(body) + 1, body) < 0)
 		return NULL;
 	return out;
-}
-
-/* The HTTP code for an engine or scope failure that happens before any
- * streaming started. */
-static int code_for(int err)
-{
-	switch (-err) {
-	case TG_EPARSE:
-	case TG_EUNSUPPORTED:
-	case TG_ETYPE:
-	case TG_ENOPROBE:   /* bpftrace: "tracepoint not found", a program error */
-	case EINVAL:
-	case E2BIG:
-		return 400;
-	case TG_EPOLICY:
-	case TG_EVERIFY:
-		return 403;
-	case TG_ENOSCOPE:
-	case TG_ENOTFOUND:
-		return 404;
-	case TG_ELIMIT:
-		return 429;
-	default:
-		return 500;
-	}
 }
 
 /* ---- the child: streaming ------------------------------------------------ */
@@ -882,8 +856,8 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	}
 	r = session_resolve(req, cfg, &scope, &err);
 	if (r < 0) {
-		answer_status(&s, code_for(r), err);
-		log_info("session %s pods=%s outcome=refused code=%d: %s", req->trace, pods, code_for(r),
+		answer_status(&s, http_code_for_error(r), err);
+		log_info("session %s pods=%s outcome=refused code=%d: %s", req->trace, pods, http_code_for_error(r),
 			 err ? err : tg_strerror(r));
 		status = 1;
 		goto out;
@@ -920,8 +894,8 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	if (r < 0 && !s.head_sent) {
 		/* Nothing streamed yet (a program that does not compile, a
 		 * refused object): an ordinary refusal. */
-		answer_status(&s, code_for(r), err ? err : tg_strerror(r));
-		log_info("session %s pods=%s outcome=refused code=%d: %s", req->trace, pods, code_for(r),
+		answer_status(&s, http_code_for_error(r), err ? err : tg_strerror(r));
+		log_info("session %s pods=%s outcome=refused code=%d: %s", req->trace, pods, http_code_for_error(r),
 			 err ? err : tg_strerror(r));
 		status = 1;
 		goto out;

@@ -183,35 +183,10 @@ static void test_route(void **state)
 	assert_false(route_valid_subdomain("A"));
 }
 
+/* status_new and the reason table: tests/unit/test-lib-status.c */
 static void test_status(void **state)
 {
-	json_t *d = status_details("traces", "tracegate.dev", "web-b");
-	json_t *s;
 	char *m;
-
-	assert_int_equal(status_add_cause(d, "FieldValueForbidden", "program:1:1", "probe \"kprobe:x\""), 0);
-	s = status_new(403, "no", d);
-	assert_string_equal(json_string_value(json_object_get(s, "kind")), "Status");
-	assert_string_equal(json_string_value(json_object_get(s, "apiVersion")), "v1");
-	assert_string_equal(json_string_value(json_object_get(s, "status")), "Failure");
-	assert_string_equal(json_string_value(json_object_get(s, "reason")), "Forbidden");
-	assert_int_equal(json_integer_value(json_object_get(s, "code")), 403);
-	assert_true(json_is_object(json_object_get(s, "metadata")));
-	d = json_object_get(s, "details");
-	assert_string_equal(json_string_value(json_object_get(d, "name")), "web-b");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(d, "causes"), 0), "field")),
-			    "program:1:1");
-	json_decref(s);
-
-	assert_string_equal(status_reason(401), "Unauthorized");
-	assert_string_equal(status_reason(429), "TooManyRequests");
-	assert_string_equal(status_reason(503), "ServiceUnavailable");
-	assert_int_equal(status_code_for(-TG_EAUTHN), 401);
-	assert_int_equal(status_code_for(-TG_EPOLICY), 403);
-	assert_int_equal(status_code_for(-TG_EUPSTREAM), 503);
-	assert_int_equal(status_code_for(-TG_EAUDIT), 503);
-	assert_int_equal(status_code_for(-ENOMEM), 500);
 
 	m = status_forbidden_message("carol", "create", "tracegate.dev", "traces", "team-a", NULL, NULL);
 	assert_string_equal(m, "traces.tracegate.dev is forbidden: User \"carol\" cannot create resource "
