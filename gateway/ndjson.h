@@ -1,33 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Splits a byte stream into lines (NDJSON), with a hard limit on the
- * length of one line.  Used on runner streams, which arrive in arbitrary
- * pieces.
+ * NDJSON from runners: the splitter is lib/ndjson.h's; here the shape of
+ * the output records the gateway relays without parsing them.
  */
 #ifndef TG_GATEWAY_NDJSON_H
 #define TG_GATEWAY_NDJSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "lib/buf.h"
-
-struct ndjson_splitter {
-	struct buf partial;      /* bytes of an unfinished line */
-	size_t max_line;         /* without the newline */
-};
-
-/* Called for each complete line (without "\n"; a trailing "\r" is removed;
- * empty lines are skipped).  A negative return stops the feed and is
- * returned by ndjson_feed. */
-typedef int (*ndjson_line_fn)(const char *line, size_t len, void *ctx);
-
-void ndjson_init(struct ndjson_splitter *s, size_t max_line);
-void ndjson_release(struct ndjson_splitter *s);
-/* -TG_ELIMIT when a line grows beyond max_line (the splitter is then
- * unusable: the stream must be abandoned). */
-int ndjson_feed(struct ndjson_splitter *s, const char *data, size_t len, ndjson_line_fn fn, void *ctx);
-/* At end of stream: bytes of an unterminated last line (0 if none). */
-size_t ndjson_pending(const struct ndjson_splitter *s);
+#include "lib/ndjson.h"   /* the line splitter */
 
 /*
  * An output record of a runner in the shape its sessions write

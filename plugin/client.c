@@ -22,7 +22,7 @@ struct xfer {
 	const struct kt_request *rq;
 	struct kt_response *resp;
 	CURL *easy;
-	struct ndjson_split split;
+	struct ndjson_splitter split;
 	bool streaming;           /* decided on the first body bytes */
 	bool decided;
 	int cb_err;               /* the line callback's error */
@@ -105,7 +105,9 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 		}
 		return len;
 	}
-	r = ndjson_split_feed(&x->split, data, len, x->rq->on_line, x->rq->ctx);
+	r = ndjson_feed(&x->split, data, len, x->rq->on_line, x->rq->ctx);
+	if (r == -TG_ELIMIT)
+		r = -E2BIG;   /* as for an answer over its limit: "longer than the limit" */
 	if (r < 0) {
 		x->cb_err = r;
 		return 0;  /* aborts the transfer */
@@ -291,7 +293,7 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 
 	memset(resp, 0, sizeof(*resp));
 	buf_init(&resp->body, rq->on_line ? KT_MAX_STATUS_BODY : KT_MAX_LINE);
-	ndjson_split_init(&x.split, KT_MAX_LINE);
+	ndjson_init(&x.split, KT_MAX_LINE);
 	e = curl_easy_init();
 	m = curl_multi_init();
 	if (!e || !m) {
@@ -362,7 +364,7 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->code);
 	curl_multi_remove_handle(m, e);
 	stop_release(&stop, m);
-	resp->pending = ndjson_split_pending(&x.split);
+	resp->pending = ndjson_pending(&x.split);
 	if (resp->body.len)
 		vlog(rq, 8, "Response Body: %.*s", (int)MIN(resp->body.len, 64u * 1024), resp->body.s);
 	if (resp->cancelled) {
@@ -380,7 +382,7 @@ int kt_post(const struct kt_request *rq, struct kt_response *resp, char **ret_er
 		r = 0;
 	}
 out:
-	ndjson_split_release(&x.split);
+	ndjson_release(&x.split);
 	if (m)
 		curl_multi_cleanup(m);
 	return r;

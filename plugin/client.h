@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "lib/buf.h"
+#include "lib/ndjson.h"
 #include "plugin/render.h"
 
 #define KT_CONNECT_TIMEOUT_MS 10000

@@ -15,63 +15,6 @@
 #include "lib/httpstatus.h"
 #include "lib/banned.h"
 
-/* --- line splitting ------------------------------------------------------------ */
-
-void ndjson_split_init(struct ndjson_split *s, size_t max)
-{
-	buf_init(&s->pending, max);
-	s->max = max;
-}
-
-void ndjson_split_release(struct ndjson_split *s)
-{
-	buf_release(&s->pending);
-}
-
-size_t ndjson_split_pending(const struct ndjson_split *s)
-{
-	return s->pending.len;
-}
-
-static int emit(const char *line, size_t len, ndjson_line_fn fn, void *ctx)
-{
-	if (len && line[len - 1] == '\r')
-		len--;
-	if (!len)
-		return 0;  /* blank lines carry nothing */
-	return fn(ctx, line, len);
-}
-
-int ndjson_split_feed(struct ndjson_split *s, const char *data, size_t len, ndjson_line_fn fn,
-		      void *ctx)
-{
-	while (len > 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t take = nl ? (size_t)(nl - data) : len;
-		int r;
-
-		if (s->pending.len + take > s->max)
-			return -E2BIG;
-		if (!nl)
-			return buf_add(&s->pending, data, take);
-		if (s->pending.len) {
-			r = buf_add(&s->pending, data, take);
-			if (r < 0)
-				return r;
-			r = emit(s->pending.s, s->pending.len, fn, ctx);
-			buf_clear(&s->pending);
-		} else {
-			/* whole line in this chunk: no copy */
-			r = emit(data, take, fn, ctx);
-		}
-		if (r < 0)
-			return r;
-		data += take + 1;
-		len -= take + 1;
-	}
-	return 0;
-}
-
 /* --- cleaning text from the server ------------------------------------------------ */
 
 /* The length of the UTF-8 sequence at s (at most len bytes) and its code
@@ -709,7 +652,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	return 0;
 }
 
-int kt_render_line_cb(void *ctx, const char *line, size_t len)
+int kt_render_line_cb(const char *line, size_t len, void *ctx)
 {
 	struct kt_render *r = ctx;
 	int ret = kt_render_line(r, line, len);

@@ -33,23 +33,6 @@
 #define KT_MAX_LINE (8u << 20)       /* one NDJSON record from the gateway */
 #define KT_MAX_STATUS_BODY (1u << 20) /* a refusal's body */
 
-/* Splits a byte stream into lines of at most max bytes (newline excluded). */
-struct ndjson_split {
-	struct buf pending;
-	size_t max;
-};
-typedef int (*ndjson_line_fn)(void *ctx, const char *line, size_t len);
-
-void ndjson_split_init(struct ndjson_split *s, size_t max);
-void ndjson_split_release(struct ndjson_split *s);
-/* Calls fn for each complete line in data (a trailing '\r' is dropped);
- * stops at fn's first negative return and returns it; -E2BIG when a line
- * exceeds the limit. */
-int ndjson_split_feed(struct ndjson_split *s, const char *data, size_t len, ndjson_line_fn fn,
-		      void *ctx);
-/* Bytes of an unfinished line held back. */
-size_t ndjson_split_pending(const struct ndjson_split *s);
-
 /* Progress on stderr (text mode, stderr a terminal): a step is shown only
  * once it has lasted KT_PROGRESS_AFTER_NS, so a fast start prints nothing. */
 #define KT_PROGRESS_AFTER_NS 1000000000ull
@@ -105,9 +88,9 @@ void kt_progress_start(struct kt_render *r, const char *what, uint64_t now_ns);
  * says something new.  Called from the transfer loop, a few times a second. */
 void kt_progress_tick(struct kt_render *r, uint64_t now_ns);
 
-/* The ndjson_line_fn adapter: ctx is a struct kt_render.  Notices a
+/* The ndjson_line_fn (lib/ndjson.h) adapter: ctx is a struct kt_render.  Notices a
  * failed write to out (out_closed). */
-int kt_render_line_cb(void *ctx, const char *line, size_t len);
+int kt_render_line_cb(const char *line, size_t len, void *ctx);
 
 /* A refusal as kubectl prints it, one line:
  *   Error from server (Forbidden): <message>

@@ -198,70 +198,6 @@ static void test_status(void **state)
 	free(m);
 }
 
-struct lines {
-	char got[16][64];
-	int n;
-	int fail_at;
-};
-
-static int collect(const char *line, size_t len, void *ctx)
-{
-	struct lines *l = ctx;
-
-	if (l->n == l->fail_at)
-		return -EIO;
-	snprintf(l->got[l->n++], 64, "%.*s", (int)len, line);
-	return 0;
-}
-
-static void test_ndjson(void **state)
-{
-	struct ndjson_splitter s;
-	struct lines l = { .fail_at = -1 };
-	const char *stream = "{\"a\":1}\n{\"b\":\r\n2}\n\n{\"c\":3}\n{\"d\"";
-
-	ndjson_init(&s, 16);
-	/* in every possible piece size, the same lines come out */
-	for (size_t piece = 1; piece <= strlen(stream); piece++) {
-		memset(&l, 0, sizeof(l));
-		l.fail_at = -1;
-		ndjson_release(&s);
-		ndjson_init(&s, 16);
-		for (size_t off = 0; off < strlen(stream); off += piece)
-			assert_int_equal(ndjson_feed(&s, stream + off, MIN(piece, strlen(stream) - off),
-						     collect, &l), 0);
-		assert_int_equal(l.n, 4);
-		assert_string_equal(l.got[0], "{\"a\":1}");
-		assert_string_equal(l.got[1], "{\"b\":");
-		assert_string_equal(l.got[2], "2}");
-		assert_string_equal(l.got[3], "{\"c\":3}");
-		assert_int_equal(ndjson_pending(&s), 4);
-	}
-	ndjson_release(&s);
-
-	/* a line of exactly the limit passes; one more byte is refused,
-	 * whether it arrives whole or in pieces */
-	ndjson_init(&s, 8);
-	memset(&l, 0, sizeof(l));
-	l.fail_at = -1;
-	assert_int_equal(ndjson_feed(&s, "12345678\n", 9, collect, &l), 0);
-	assert_int_equal(l.n, 1);
-	assert_int_equal(ndjson_feed(&s, "123456789\n", 10, collect, &l), -TG_ELIMIT);
-	ndjson_release(&s);
-	ndjson_init(&s, 8);
-	assert_int_equal(ndjson_feed(&s, "12345", 5, collect, &l), 0);
-	assert_int_equal(ndjson_feed(&s, "6789", 4, collect, &l), -TG_ELIMIT);
-	ndjson_release(&s);
-
-	/* the callback's error stops the feed */
-	ndjson_init(&s, 8);
-	memset(&l, 0, sizeof(l));
-	l.fail_at = 1;
-	assert_int_equal(ndjson_feed(&s, "a\nb\nc\n", 6, collect, &l), -EIO);
-	assert_int_equal(l.n, 1);
-	ndjson_release(&s);
-}
-
 /* The relay never takes a line jansson would read differently: what
  * ndjson_output_shape accepts parses, as a whole, to an object of
  * exactly those members with exactly those values. */
@@ -634,7 +570,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_output_shape),
 		cmocka_unit_test(test_trace_body),
 		cmocka_unit_test(test_route_nodetraces),

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* NDJSON line splitting, record rendering and Status rendering. */
+/* Record rendering and Status rendering (the line splitter: test-lib-ndjson). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,76 +13,6 @@
 #include "lib/util.h"
 #include "lib/httpstatus.h"
 #include "plugin/render.h"
-
-struct lines {
-	char *v[32];
-	size_t n;
-	int fail_at;              /* return an error on this line (1-based) */
-};
-
-static int collect(void *ctx, const char *line, size_t len)
-{
-	struct lines *l = ctx;
-
-	if (l->n >= 32)
-		return -E2BIG;
-	l->v[l->n++] = strndup(line, len);
-	if (l->fail_at && (size_t)l->fail_at == l->n)
-		return -EBADMSG;
-	return 0;
-}
-
-static void lines_free(struct lines *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	l->n = 0;
-}
-
-static void test_split_across_chunks(void **state)
-{
-	const char stream[] = "{\"a\":1}\n{\"b\":\r\n2}\r\n\n\n{\"c\":3}\n{\"partial\"";
-	struct ndjson_split s;
-	struct lines l = { 0 };
-
-	/* every way of cutting the stream gives the same lines */
-	for (size_t step = 1; step <= sizeof(stream); step++) {
-		ndjson_split_init(&s, 64);
-		for (size_t off = 0; off < sizeof(stream) - 1; off += step) {
-			size_t n = sizeof(stream) - 1 - off < step ? sizeof(stream) - 1 - off : step;
-
-			assert_int_equal(ndjson_split_feed(&s, stream + off, n, collect, &l), 0);
-		}
-		assert_int_equal(l.n, 4);
-		assert_string_equal(l.v[0], "{\"a\":1}");
-		assert_string_equal(l.v[1], "{\"b\":");  /* a line's last \r goes */
-		assert_string_equal(l.v[2], "2}");
-		assert_string_equal(l.v[3], "{\"c\":3}");
-		assert_int_equal(ndjson_split_pending(&s), strlen("{\"partial\""));
-		lines_free(&l);
-		ndjson_split_release(&s);
-	}
-}
-
-static void test_split_limit_and_callback_error(void **state)
-{
-	struct ndjson_split s;
-	struct lines l = { 0 };
-
-	ndjson_split_init(&s, 8);
-	assert_int_equal(ndjson_split_feed(&s, "12345678\n", 9, collect, &l), 0);
-	assert_int_equal(ndjson_split_feed(&s, "1234", 4, collect, &l), 0);
-	assert_int_equal(ndjson_split_feed(&s, "56789", 5, collect, &l), -E2BIG);
-	lines_free(&l);
-	ndjson_split_release(&s);
-
-	ndjson_split_init(&s, 64);
-	l.fail_at = 2;
-	assert_int_equal(ndjson_split_feed(&s, "a\nb\nc\n", 6, collect, &l), -EBADMSG);
-	assert_int_equal(l.n, 2);  /* stopped at the failing line */
-	lines_free(&l);
-	ndjson_split_release(&s);
-}
 
 struct cap {
 	char *out, *err;
@@ -590,8 +520,6 @@ static void test_clean_c1_and_bidi(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_across_chunks),
-		cmocka_unit_test(test_split_limit_and_callback_error),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_map),
 		cmocka_unit_test(test_render_pod_changes),
