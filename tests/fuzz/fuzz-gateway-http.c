@@ -35,6 +35,7 @@
 #include "gateway/route.h"
 #include "gateway/trace-body.h"
 #include "lib/errors.h"
+#include "tests/fuzz/fuzz-util.h"
 #include "policy/ast.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,23 +46,13 @@ static void fail(const char *what, const char *detail)
 	abort();
 }
 
-/* An exact-size private copy, so ASan sees any read past len. */
-static char *dup_exact(const char *p, size_t len)
-{
-	char *c = malloc(len ? len : 1);
-
-	if (c && len)
-		memcpy(c, p, len);
-	return c;
-}
-
 /* ---- the trace body --------------------------------------------------------- */
 
 static void check_body(const char *body, size_t len)
 {
 	struct trace_body b = { 0 };
 	char *field = NULL, *err = NULL;
-	char *copy = dup_exact(body, len);
+	char *copy = fuzz_dup_exact(body, len);
 	int r;
 
 	if (!copy)
@@ -151,13 +142,12 @@ static void check_route(const struct http_request *req)
 /*
  * The audit record of a refused request, from whatever its head seems to
  * say (http_head_peek, as the server does for a head that does not
- * parse): the view stays inside the input, and the record built from it
- * is valid JSON, one line, within its field bounds and
+ * parse): the record built from it is valid JSON, one line, within its field bounds and
  * GW_EVENT_MAX_REFUSAL_RECORD (chain fields aside).
  */
 static void check_refusal_record(const char *in, size_t size)
 {
-	char *raw = dup_exact(in, size), *uri, *ua, *verb, *text;
+	char *raw = fuzz_dup_exact(in, size), *uri, *ua, *verb, *text;
 	struct http_head_view v;
 	struct gw_event e = { .audit_id = "11111111-2222-4333-8444-555555555555",
 			      .stage = "ResponseStarted", .source_ip = "127.0.0.1", .code = 400,
@@ -167,11 +157,8 @@ static void check_refusal_record(const char *in, size_t size)
 
 	if (!raw)
 		return;
+	/* (fuzz-lib-httphead checks the view stays inside raw) */
 	http_head_peek(raw, size, &v);
-	if ((v.method && (v.method < raw || v.method + v.method_len > raw + size)) ||
-	    (v.target && (v.target < raw || v.target + v.target_len > raw + size)) ||
-	    (v.user_agent && (v.user_agent < raw || v.user_agent + v.user_agent_len > raw + size)))
-		fail("peek: a slice outside the head", NULL);
 	uri = gw_event_uri(v.target, v.target_len);
 	ua = v.user_agent ? gw_event_text(v.user_agent, v.user_agent_len, GW_EVENT_MAX_USER_AGENT) : NULL;
 	verb = gw_event_verb(v.method, v.method_len, false);
@@ -211,7 +198,7 @@ static void check_request(const char *in, size_t size, const struct http_head_li
 	size_t head_len = end ? (size_t)(end - in) + 4 : size;
 	struct http_request req;
 	const char *err = NULL;
-	char *head = dup_exact(in, head_len);
+	char *head = fuzz_dup_exact(in, head_len);
 	int code = 0;
 
 	if (!head)
@@ -340,7 +327,7 @@ static void check_ndjson(const char *in, size_t size)
 
 		if (n > l.len - off)
 			n = l.len - off;
-		piece = dup_exact(l.stream + off, n);
+		piece = fuzz_dup_exact(l.stream + off, n);
 		if (!piece)
 			break;
 		r = ndjson_feed(&sp, piece, n, on_line, &l);
@@ -375,7 +362,7 @@ static void check_config(const char *in, size_t size)
 {
 	struct gw_config *cfg = NULL;
 	char *err = NULL;
-	char *copy = dup_exact(in, size);
+	char *copy = fuzz_dup_exact(in, size);
 	int r;
 
 	if (!copy)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include "lib/httphead.h"
+#include "tests/fuzz/fuzz-util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,16 +32,6 @@ static void fail(const char *what, const char *detail)
 {
 	fprintf(stderr, "fuzz-lib-httphead: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
 	abort();
-}
-
-/* An exact-size private copy, so ASan sees any read past len. */
-static char *dup_exact(const char *p, size_t len)
-{
-	char *c = malloc(len ? len : 1);
-
-	if (c && len)
-		memcpy(c, p, len);
-	return c;
 }
 
 static bool tchar(char c)
@@ -161,7 +152,7 @@ static void check_head(const char *in, size_t size, const struct http_head_limit
 {
 	const char *end = memmem(in, size, "\r\n\r\n", 4);
 	size_t head_len = end ? (size_t)(end - in) + 4 : size;
-	char *head = dup_exact(in, head_len);
+	char *head = fuzz_dup_exact(in, head_len);
 	struct http_request req;
 	const char *err = NULL;
 	int code = 0, r;
@@ -193,7 +184,7 @@ static void check_head(const char *in, size_t size, const struct http_head_limit
 
 static void check_peek(const char *in, size_t size)
 {
-	char *raw = dup_exact(in, size);
+	char *raw = fuzz_dup_exact(in, size);
 	struct http_head_view v;
 
 	if (!raw)
