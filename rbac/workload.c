@@ -15,6 +15,7 @@
 #include "lib/util.h"
 #include "rbac/kube-json.h"
 #include "rbac/kube.h"
+#include "rbac/selector.h"
 #include "rbac/workload.h"
 #include "lib/banned.h"
 
@@ -140,43 +141,6 @@ void kube_pods_free(struct kube_pod *pods, size_t n)
 
 /* ---- label selectors -------------------------------------------------------------- */
 
-/* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, at most max (label names, values). */
-static bool label_name_ok(const char *s, size_t n, size_t max)
-{
-	if (!n || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-
-		if (alnum)
-			continue;
-		if ((c == '-' || c == '_' || c == '.') && i > 0 && i + 1 < n)
-			continue;
-		return false;
-	}
-	return true;
-}
-
-/* A qualified name: [DNS subdomain "/"] name. */
-static bool label_key_ok(const char *k)
-{
-	const char *slash = strchr(k, '/');
-	_cleanup_free_ char *prefix = NULL;
-
-	if (!slash)
-		return label_name_ok(k, strlen(k), 63);
-	prefix = strndup(k, (size_t)(slash - k));
-	if (!prefix || !kube_name_valid(prefix))
-		return false;
-	return label_name_ok(slash + 1, strlen(slash + 1), 63);
-}
-
-static bool label_value_ok(const char *v)
-{
-	return !*v || label_name_ok(v, strlen(v), 63);
-}
-
 struct req {
 	const char *key;
 	const char *op;           /* "=", "in", "notin", "exists", "!" */
@@ -248,9 +212,9 @@ int kube_label_selector(json_t *sel, const char *what, char **ret, char **ret_er
 	if (!q)
 		return -ENOMEM;
 	json_object_foreach(ml, k, v) {
-		if (!label_key_ok(k) || !json_is_string(v) || !label_value_ok(json_string_value(v))) {
+		if (!kube_label_key_valid(k) || !json_is_string(v) || !kube_label_value_valid(json_string_value(v))) {
 			set_err(ret_err, "\"%s.matchLabels\": \"%s\" is not a valid label %s", what, k,
-				label_key_ok(k) ? "value" : "key");
+				kube_label_key_valid(k) ? "value" : "key");
 			r = -EINVAL;
 			goto out;
 		}
@@ -271,7 +235,7 @@ int kube_label_selector(json_t *sel, const char *what, char **ret, char **ret_er
 		size_t nv = json_array_size(vals), j;
 		bool with_values;
 
-		if (!json_is_object(x) || !key || !label_key_ok(key) || !op ||
+		if (!json_is_object(x) || !key || !kube_label_key_valid(key) || !op ||
 		    (vals && !json_is_null(vals) && !json_is_array(vals))) {
 			set_err(ret_err, "\"%s.matchExpressions[%zu]\" needs a valid \"key\", an "
 					 "\"operator\" and a list of \"values\"", what, i);
@@ -314,7 +278,7 @@ int kube_label_selector(json_t *sel, const char *what, char **ret, char **ret_er
 		}
 		nq++;
 		json_array_foreach(vals, j, e) {
-			if (!json_is_string(e) || !label_value_ok(json_string_value(e))) {
+			if (!json_is_string(e) || !kube_label_value_valid(json_string_value(e))) {
 				set_err(ret_err, "\"%s.matchExpressions[%zu].values[%zu]\" is not a "
 						 "valid label value", what, i, j);
 				r = -EINVAL;
@@ -417,6 +381,26 @@ int kube_owned_list_request(const struct kube_workload *w, struct kube_request *
 int kube_pod_list_request(const struct kube_workload *w, struct kube_request *ret)
 {
 	return list_request(w, "/api/v1", "pods", ret);
+}
+
+int kube_selector_pod_list_request(const char *ns, const struct kube_selector *sel,
+				   struct kube_request *ret)
+{
+	struct buf b = BUF_INIT(KUBE_MAX_SELECTOR_BYTES * 3 + 512);
+	int r;
+
+	if (!sel || !ret || (ns && !kube_namespace_valid(ns)))
+		return -EINVAL;
+	r = ns ? buf_printf(&b, "/api/v1/namespaces/%s/pods?labelSelector=", ns)
+	       : buf_adds(&b, "/api/v1/pods?labelSelector=");
+	if (r >= 0)
+		r = kube_query_escape(&b, kube_selector_string(sel));
+	if (r < 0) {
+		buf_release(&b);
+		return r == -E2BIG ? -TG_ELIMIT : r;
+	}
+	*ret = (struct kube_request){ .method = "GET", .path = buf_detach(&b, NULL) };
+	return ret->path ? 0 : -ENOMEM;
 }
 
 /* ---- answers ------------------------------------------------------------------------ */
@@ -642,6 +626,14 @@ static int pod_name_cmp(const void *a, const void *b)
 	return strcmp(((const struct kube_pod *)a)->name, ((const struct kube_pod *)b)->name);
 }
 
+/* across namespaces: by namespace, then name */
+static int pod_ns_name_cmp(const void *a, const void *b)
+{
+	int r = strcmp(((const struct kube_pod *)a)->namespace, ((const struct kube_pod *)b)->namespace);
+
+	return r ? r : pod_name_cmp(a, b);
+}
+
 int kube_pod_list_owned(const struct kube_workload *w, long http_status, const char *body,
 			size_t len, const char *const *owner_uids, size_t max_pods,
 			struct kube_pod **ret_pods, size_t *ret_count, char **ret_err)
@@ -701,6 +693,72 @@ int kube_pod_list_owned(const struct kube_workload *w, long http_status, const c
 	}
 	if (n)
 		qsort(pods, n, sizeof(*pods), pod_name_cmp);
+	*ret_pods = pods;
+	*ret_count = n;
+	return 0;
+fail:
+	kube_pods_free(pods, n);
+	return r;
+}
+
+int kube_pod_list_selected(const char *ns, const struct kube_selector *sel, long http_status,
+			   const char *body, size_t len, size_t max_pods, struct kube_pod **ret_pods,
+			   size_t *ret_count, char **ret_err)
+{
+	static const char what[] = "pod list";
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	json_t *items = NULL, *item;
+	struct kube_pod *pods = NULL;
+	size_t i, n = 0, running = 0;
+	int r;
+
+	if (!sel || !ret_pods || !ret_count)
+		return -EINVAL;
+	*ret_count = 0;
+	j = list_load(http_status, body, len, "v1", "PodList", what, &items, ret_err);
+	if (!j)
+		return -TG_EUPSTREAM;
+	json_array_foreach(items, i, item) {
+		json_t *meta = json_object_get(item, "metadata"), *phase;
+
+		if (ns) {
+			r = item_namespace(item, ns, what, i, ret_err);
+			if (r < 0)
+				goto fail;
+		}
+		/* the API server filtered already; the gateway decides itself */
+		if (!kube_selector_matches(sel, json_object_get(meta, "labels")) ||
+		    json_object_get(meta, "deletionTimestamp"))
+			continue;
+		phase = json_object_get(json_object_get(item, "status"), "phase");
+		if (!json_is_string(phase) || strcmp(json_string_value(phase), "Running"))
+			continue;
+		if (++running > max_pods)
+			continue;   /* counted, for the message */
+		if (!pods && !(pods = calloc(MIN(json_array_size(items), max_pods), sizeof(*pods)))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		r = kube_pod_from_json(item, &pods[n], ret_err);
+		if (r < 0)
+			goto fail;
+		n++;
+		if (!*pods[n - 1].node) {
+			set_err(ret_err, "pod \"%s/%s\" is running but has no \"spec.nodeName\"",
+				pods[n - 1].namespace, pods[n - 1].name);
+			r = -TG_EUPSTREAM;
+			goto fail;
+		}
+	}
+	if (running > max_pods) {
+		set_err(ret_err, "label selector \"%s\" matches %zu running pods, more than %zu",
+			kube_selector_string(sel), running, max_pods);
+		*ret_count = running;
+		r = -TG_ELIMIT;
+		goto fail;
+	}
+	if (n)
+		qsort(pods, n, sizeof(*pods), pod_ns_name_cmp);
 	*ret_pods = pods;
 	*ret_count = n;
 	return 0;

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <jansson.h>
 #include "rbac/kube.h"
+#include "rbac/selector.h"
 
 /* Limits on what a workload answer can make us hold or ask for. */
 #define KUBE_DEFAULT_MAX_PODS       64      /* running pods one trace may target */
@@ -114,6 +115,17 @@ int kube_pod_list_request(const struct kube_workload *w, struct kube_request *re
 int kube_pod_list_owned(const struct kube_workload *w, long http_status, const char *body,
 			size_t len, const char *const *owner_uids, size_t max_pods,
 			struct kube_pod **ret_pods, size_t *ret_count, char **ret_err);
+/* LIST pods with a tenant's label selector: of namespace ns, or of every
+ * namespace when ns is NULL (/api/v1/pods). */
+int kube_selector_pod_list_request(const char *ns, const struct kube_selector *sel,
+				   struct kube_request *ret);
+/* The Running pods of the answer that sel matches (checked here again,
+ * not taken from the API server's word), of namespace ns (any when NULL;
+ * a pod of another is an odd answer), sorted by namespace and name; the
+ * limit and errors as kube_pod_list_owned. */
+int kube_pod_list_selected(const char *ns, const struct kube_selector *sel, long http_status,
+			   const char *body, size_t len, size_t max_pods, struct kube_pod **ret_pods,
+			   size_t *ret_count, char **ret_err);
 /* Frees n pods and the array. */
 void kube_pods_free(struct kube_pod *pods, size_t n);
 
