@@ -8,6 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/util.h"
 #include "plugin/cli.h"
+#include "rbac/selector.h"
 #include "lib/banned.h"
 
 #define GLOBAL_FLAGS \
@@ -61,6 +62,7 @@ static const char usage_overview[] =
 	"  kubectl trace run pod/web-a -f opens.bt --duration 1h --detach\n"
 	"  kubectl trace get; kubectl trace logs -f NAME; kubectl trace delete NAME\n"
 	"  kubectl trace run node/node-1 -e 'profile:hz:99 { @[comm] = count(); }'\n"
+	"  kubectl trace run -l app=web -A -f opens.bt\n"
 	"\n"
 	"Use 'kubectl trace COMMAND --help' for a command's flags.\n"
 	"\n" EXIT_STATUS;
@@ -72,6 +74,7 @@ static const char usage_run[] =
 	"\n"
 	"Usage:\n"
 	"  kubectl trace run TARGET (-e PROGRAM | -f FILE) [flags] [ARGS...]\n"
+	"  kubectl trace run -l SELECTOR [-A] (-e PROGRAM | -f FILE) [flags] [-- ARGS...]\n"
 	"\n"
 	"TARGET is pod/NAME (or NAME), or every Running pod of a workload:\n"
 	"deployment/NAME, replicaset/NAME, statefulset/NAME, daemonset/NAME, job/NAME\n"
@@ -79,7 +82,14 @@ static const char usage_run[] =
 	"process on it, in a pod or not: it needs RBAC's create on nodetraces named\n"
 	"NAME and a TracePolicy with node scope (such as the privileged preset), takes\n"
 	"no -n, -c or --detach.  ARGS are the program's $1, $2, ...; put them after --\n"
-	"when they begin with -.\n"
+	"when they begin with - (and always with -l).\n"
+	"\n"
+	"-l SELECTOR instead of a TARGET traces every Running pod of the namespace whose\n"
+	"labels match (k=v, k!=v, k, !k, k in (a,b), k notin (a,b), comma-separated,\n"
+	"as kubectl's -l); pods that start matching join the trace, pods deleted\n"
+	"leave it.  It needs RBAC's list on pods besides create on traces.  With -A,\n"
+	"in every namespace: that needs both at the cluster scope (a\n"
+	"ClusterRoleBinding), as kubectl get pods -A does.\n"
 	"\n"
 	"Examples:\n"
 	"  # which files does web-a open?\n"
@@ -88,6 +98,9 @@ static const char usage_run[] =
 	"  # syscalls per process, across a deployment, for 10 seconds\n"
 	"  kubectl trace run deployment/web --duration 10s \\\n"
 	"      -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n"
+	"  # every pod labelled app=web in team-a, then in every namespace\n"
+	"  kubectl trace run -l app=web -n team-a -f opens.bt\n"
+	"  kubectl trace run -l 'app in (web,api),track!=canary' -A -f opens.bt\n"
 	"  # a program from a file, or from standard input\n"
 	"  kubectl trace run pod/web-a -f opens.bt\n"
 	"  echo 'BEGIN { printf(\"%s\\n\", str($1)); exit(); }' | kubectl trace run web-a -f - hello\n"
@@ -100,6 +113,9 @@ static const char usage_run[] =
 	"                              --file is the same flag)\n"
 	"  -c, --container NAME        trace only this container of the pod (of each pod\n"
 	"                              of a workload), as kubectl exec -c names it\n"
+	"  -l, --selector SELECTOR     every Running pod matching the label selector,\n"
+	"                              instead of a TARGET\n"
+	"  -A, --all-namespaces        with -l: the matching pods of every namespace\n"
 	"      --duration DUR          stop after DUR (seconds, or 30s, 5m, 1h; the policy\n"
 	"                              may cap it; --deadline is the same flag)\n"
 	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream),\n"
@@ -203,6 +219,7 @@ static const char usage_check[] =
 	"\n"
 	"Usage:\n"
 	"  kubectl trace check TARGET (-e PROGRAM | -f FILE) [flags] [ARGS...]\n"
+	"  kubectl trace check -l SELECTOR [-A] (-e PROGRAM | -f FILE) [flags] [-- ARGS...]\n"
 	"\n"
 	"Examples:\n"
 	"  kubectl trace check pod/web-a -n team-a -e 'kprobe:vfs_read { @ = count(); }'\n"
@@ -213,6 +230,8 @@ static const char usage_check[] =
 	"  -e, --expr PROGRAM          the program text\n"
 	"  -f, --filename FILE         read the program from FILE (- for standard input)\n"
 	"  -c, --container NAME        one container of each pod (as run -c)\n"
+	"  -l, --selector SELECTOR     every Running pod matching it (as run -l)\n"
+	"  -A, --all-namespaces        with -l: in every namespace (as run -A)\n"
 	"      --duration DUR          the duration to ask for\n"
 	"  -o, --output FORMAT         text, json or yaml: the decision as an object\n"
 	"\n" GLOBAL_FLAGS "\n"
@@ -281,7 +300,7 @@ enum opt_id {
 	OPT_NS, OPT_EXPR, OPT_FILE, OPT_DURATION, OPT_GATEWAY, OPT_GATEWAY_CA, OPT_OUTPUT,
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
 	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP, OPT_DETACH, OPT_FOLLOW,
-	OPT_TIMESTAMPS, OPT_LIST_VERBOSE, OPT_CONTAINER,
+	OPT_TIMESTAMPS, OPT_LIST_VERBOSE, OPT_CONTAINER, OPT_SELECTOR, OPT_ALL_NAMESPACES,
 };
 
 /* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
@@ -308,6 +327,10 @@ static const struct opt opts[] = {
 	{ "filename", 'f', true, OPT_FILE, PROGRAM_CMDS, "read the program from a file (- for stdin)" },
 	{ "file", 0, true, OPT_FILE, PROGRAM_CMDS, "the same as --filename" },
 	{ "container", 'c', true, OPT_CONTAINER, PROGRAM_CMDS, "trace this container of each pod only" },
+	{ "selector", 'l', true, OPT_SELECTOR, PROGRAM_CMDS,
+	  "every Running pod matching this label selector (app=web, tier in (a,b))" },
+	{ "all-namespaces", 'A', false, OPT_ALL_NAMESPACES, PROGRAM_CMDS,
+	  "with -l: the matching pods of every namespace" },
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
 	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
 	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET) |
@@ -374,6 +397,23 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 		if (!*v)
 			return cli_err(ret_err, "flag %s: empty container name", spelled);
 		a->container = v;
+		break;
+	case OPT_SELECTOR: {
+		struct kube_selector *sel = NULL;
+		char *err = NULL;
+		int r = kube_selector_parse(v, &sel, &err);
+
+		if (r < 0) {
+			r = r == -ENOMEM ? r : cli_err(ret_err, "flag %s: %s", spelled, err ? err : "invalid");
+			free(err);
+			return r;
+		}
+		kube_selector_free(sel);
+		a->selector = v;   /* the gateway reads it again, and canonically */
+		break;
+	}
+	case OPT_ALL_NAMESPACES:
+		a->all_namespaces = true;
 		break;
 	case OPT_DURATION:
 		if (parse_seconds(v, &n) < 0 || n == 0)
@@ -551,7 +591,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 	_cleanup_free_ const char **pos = calloc(KT_MAX_PARAMS + 3, sizeof(*pos));
 	const struct opt *seen[ARRAY_SIZE(opts)] = { 0 };
 	char seen_spelled[ARRAY_SIZE(opts)][64];
-	size_t npos = 0, first = 1;
+	size_t npos = 0, first = 1, npos_flags = SIZE_MAX;   /* positionals before "--" */
 	bool flags_done = false;
 	enum kt_cmd cmd = KT_CMD_NONE;
 	int r;
@@ -595,6 +635,7 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		}
 		if (!strcmp(s, "--")) {
 			flags_done = true;
+			npos_flags = npos;
 			continue;
 		}
 		if (cmd == KT_CMD_LIST && !strcmp(s, "-v") && (i + 1 >= argc || argv[i + 1][0] < '0' ||
@@ -737,21 +778,34 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		*ret = a;
 		return 0;
 	}
-	if (npos < 2)
-		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME, a workload such as deployment/NAME, or node/NAME)",
-			       pos[0]);
-	a.target = pos[1];
-	r = kt_target_check(a.target, ret_err);
-	if (r < 0)
-		return r;
+	first = 2;
+	if (a.all_namespaces && !a.selector)
+		return cli_err(ret_err, "%s: -A (--all-namespaces) needs -l SELECTOR: a TARGET is one "
+				       "namespace's", pos[0]);
+	if (a.selector) {
+		/* as kubectl's: a name and a selector exclude each other; the
+		 * program's ARGS come after -- */
+		if (MIN(npos, npos_flags) > 1)
+			return cli_err(ret_err, "%s: a TARGET (\"%.64s\") and -l cannot be given together "
+					       "(program ARGS with -l go after --)", pos[0], pos[1]);
+		first = 1;
+	} else if (npos < 2) {
+		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME, a workload such as deployment/NAME, "
+				       "node/NAME) or -l SELECTOR", pos[0]);
+	} else {
+		a.target = pos[1];
+		r = kt_target_check(a.target, ret_err);
+		if (r < 0)
+			return r;
+	}
 	if (!a.expr == !a.file)
 		return cli_err(ret_err, "%s: give the program with exactly one of -e PROGRAM and -f FILE",
 			       pos[0]);
 	if (a.detach && a.cmd != KT_CMD_RUN)
 		return cli_err(ret_err, "%s: --detach is for run", pos[0]);
-	if (kt_target_is_node(a.target) && a.detach)
+	if (a.target && kt_target_is_node(a.target) && a.detach)
 		return cli_err(ret_err, "%s: --detach: a node-wide trace (%s) cannot be detached yet", pos[0], a.target);
-	if (kt_target_is_node(a.target) && a.container)
+	if (a.target && kt_target_is_node(a.target) && a.container)
 		return cli_err(ret_err, "%s: -c: a node-wide trace (%s) has no container: it sees the whole node",
 			       pos[0], a.target);
 	if (a.nas_groups && !a.as)
@@ -759,7 +813,6 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 			       pos[0]);
 	if (a.expr && strlen(a.expr) > KT_MAX_PROGRAM)
 		return cli_err(ret_err, "-e: the program is longer than %u bytes", KT_MAX_PROGRAM);
-	first = 2;
 	a.nparams = npos - first;
 	if (a.nparams > KT_MAX_PARAMS)
 		return cli_err(ret_err, "more than %u program arguments", KT_MAX_PARAMS);

@@ -38,11 +38,14 @@ enum kt_output { KT_OUT_TEXT, KT_OUT_JSON, KT_OUT_YAML, KT_OUT_BPFTRACE_JSON };
 
 struct kt_args {
 	enum kt_cmd cmd;
-	const char *target;       /* pod/NAME, NAME, deployment/NAME, replicaset/NAME */
+	const char *target;       /* pod/NAME, NAME, deployment/NAME, replicaset/NAME; NULL with -l */
 	const char *ns;           /* -n / --namespace */
 	const char *expr;         /* -e */
 	const char *file;         /* -f/--filename/--file; "-" is stdin */
 	const char *container;    /* -c/--container: one container of each pod */
+	const char *selector;     /* -l/--selector, checked (rbac/selector.h):
+				     every Running pod it matches instead of a TARGET */
+	bool all_namespaces;      /* -A/--all-namespaces: with -l, in every namespace */
 	const char *gateway, *gateway_ca;
 	const char *context, *kubeconfig, *cluster, *user, *token;
 	const char *as;           /* --as: impersonate this user */

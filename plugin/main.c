@@ -31,13 +31,17 @@
 static char *request_body(const struct kt_args *a, const char *program)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	_cleanup_free_ char *target = kt_target_normalize(a->target);
+	_cleanup_free_ char *target = a->target ? kt_target_normalize(a->target) : NULL;
 	json_t *params;
 
-	if (!target)
+	if (a->target && !target)
 		return NULL;
-	j = json_pack("{s:s,s:s,s:[]}", "target", target, "program", program, "params");
+	/* -l: every Running pod the selector matches (-A: in every namespace) */
+	j = target ? json_pack("{s:s,s:s,s:[]}", "target", target, "program", program, "params")
+		   : json_pack("{s:s,s:s,s:[]}", "selector", a->selector, "program", program, "params");
 	if (!j)
+		return NULL;
+	if (a->all_namespaces && json_object_set_new(j, "allNamespaces", json_true()) < 0)
 		return NULL;
 	params = json_object_get(j, "params");
 	for (size_t i = 0; i < a->nparams; i++)
@@ -222,7 +226,7 @@ static int run(struct kt_args *a)
 	if (esc)
 		curl_easy_cleanup(esc);
 	/* a node-wide trace is cluster-scoped: no namespace in its path */
-	sc.node = kt_target_is_node(a->target);
+	sc.node = a->target && kt_target_is_node(a->target);
 	if (!ns_esc)
 		goto out;
 	if (sc.node ? asprintf(&url, "%s/apis/tracegate.dev/v1alpha1/nodetraces%s", c.gw,
@@ -257,6 +261,10 @@ static int run(struct kt_args *a)
 
 			if (sc.node)
 				snprintf(what, sizeof(what), "starting %s: resolving, compiling", a->target);
+			else if (!a->target)
+				snprintf(what, sizeof(what), "starting -l %.64s %s%s: resolving, compiling",
+					 a->selector, a->all_namespaces ? "in every namespace" : "in ",
+					 a->all_namespaces ? "" : c.res.namespace);
 			else
 				snprintf(what, sizeof(what), "starting %s in %s: resolving, compiling", a->target,
 					 c.res.namespace);

@@ -579,6 +579,66 @@ static void test_container(void **state)
 	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "-c, --container NAME"));
 }
 
+/* -l/--selector and -A/--all-namespaces, as kubectl's */
+static void test_selector(void **state)
+{
+	struct kt_args a;
+	struct buf out = BUF_INIT(1 << 16);
+	char *err = NULL;
+	int r;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, &err, "run", "-l", "app=web", "-n", "team-a", "-e", "x"), 0);
+	assert_string_equal(a.selector, "app=web");
+	assert_null(a.target);
+	assert_false(a.all_namespaces);
+	assert_int_equal(a.nparams, 0);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "check", "--selector=tier in (a,b),!x", "-A", "-e", "x", "--", "p1"), 0);
+	assert_string_equal(a.selector, "tier in (a,b),!x");
+	assert_true(a.all_namespaces);
+	assert_int_equal(a.nparams, 1);
+	assert_string_equal(a.params[0], "p1");
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "run", "--all-namespaces", "-lapp", "-e", "x"), 0);
+	assert_string_equal(a.selector, "app");
+	kt_args_release(&a);
+	/* a TARGET and -l: a usage error, as kubectl's */
+	r = PARSE(&a, &err, "run", "pod/web-a", "-l", "app=web", "-e", "x");
+	expect_error(r, err, "a TARGET (\"pod/web-a\") and -l cannot be given together");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "-l", "app=web", "deployment/web", "-e", "x");
+	expect_error(r, err, "cannot be given together");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "-A", "pod/web-a", "-e", "x");
+	expect_error(r, err, "-A (--all-namespaces) needs -l SELECTOR");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "-e", "x");
+	expect_error(r, err, "no TARGET");
+	err = NULL;
+	/* the selector's syntax, with the position */
+	r = PARSE(&a, &err, "run", "-l", "app>1", "-e", "x");
+	expect_error(r, err, "flag -l: label selector: at position 4: the operator '>' is not supported");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "--selector", "app=-x", "-e", "x");
+	expect_error(r, err, "flag --selector: label selector: at position 5: invalid label value \"-x\"");
+	err = NULL;
+	r = PARSE(&a, &err, "run", "-l", "", "-e", "x");
+	expect_error(r, err, "empty");
+	err = NULL;
+	r = PARSE(&a, &err, "get", "-l", "app=web");
+	expect_error(r, err, "does not apply");
+	err = NULL;
+	/* help and completion name them */
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "-l, --selector SELECTOR"));
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "-A, --all-namespaces"));
+	assert_non_null(strstr(kt_usage(KT_CMD_CHECK), "-l, --selector SELECTOR"));
+	assert_int_equal(kt_complete(&out, (char *[]){ "run", "-" }, 2), 0);
+	assert_non_null(strstr(out.s, "\n-l\t"));
+	assert_non_null(strstr(out.s, "--all-namespaces\t"));
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_impersonation),
 		cmocka_unit_test(test_detached_commands),
 		cmocka_unit_test(test_container),
+		cmocka_unit_test(test_selector),
 		cmocka_unit_test(test_list),
 	};
 
