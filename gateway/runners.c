@@ -15,6 +15,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "rbac/informer.h"
+#include "rbac/selector.h"
 #include "lib/banned.h"
 
 struct gw_runners {
@@ -369,8 +370,10 @@ static bool owned_by(json_t *pod, const char *const *uids)
 	return false;
 }
 
-char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char *const *owner_uids,
-			   size_t *ret_len)
+/* A PodList of the cached pods of ns (every namespace when NULL) that
+ * keep(pod, ctx) keeps; NULL when the cache is not synced or none is. */
+static char *pods_cached(const struct gateway *gw, const char *ns,
+			 bool (*keep)(json_t *pod, const void *ctx), const void *ctx, size_t *ret_len)
 {
 	const struct kube_informer *inf = gw->runners ? gw_watch_informer(gw->runners->pods) : NULL;
 	_cleanup_(json_decrefp) json_t *list = NULL;
@@ -386,7 +389,7 @@ char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char 
 	if (!items)
 		return NULL;
 	json_object_foreach(kube_informer_objects(inf), key, p)
-		if (!strcmp(jstr(json_object_get(p, "metadata"), "namespace") ?: "", ns) && owned_by(p, owner_uids))
+		if ((!ns || !strcmp(jstr(json_object_get(p, "metadata"), "namespace") ?: "", ns)) && keep(p, ctx))
 			json_array_append(items, p);
 	if (!json_array_size(items))
 		return NULL;
@@ -394,4 +397,26 @@ char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char 
 	if (text)
 		*ret_len = strlen(text);
 	return text;
+}
+
+static bool keep_owned(json_t *pod, const void *ctx)
+{
+	return owned_by(pod, ctx);
+}
+
+char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char *const *owner_uids,
+			   size_t *ret_len)
+{
+	return pods_cached(gw, ns, keep_owned, owner_uids, ret_len);
+}
+
+static bool keep_selected(json_t *pod, const void *ctx)
+{
+	return kube_selector_matches(ctx, json_object_get(json_object_get(pod, "metadata"), "labels"));
+}
+
+char *gw_pods_cached_selected(const struct gateway *gw, const char *ns, const struct kube_selector *sel,
+			      size_t *ret_len)
+{
+	return pods_cached(gw, ns, keep_selected, sel, ret_len);
 }

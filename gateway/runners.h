@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include "gateway/config.h"
 #include "rbac/kube.h"
+#include "rbac/selector.h"
 
 struct gateway;
 struct gw_runners;
@@ -65,5 +66,9 @@ int gw_pod_cached(const struct gateway *gw, const char *ns, const char *name, st
  * behind). */
 char *gw_pods_cached_owned(const struct gateway *gw, const char *ns, const char *const *owner_uids,
 			   size_t *ret_len);
+/* The same for the cached pods of ns (every namespace when NULL) that
+ * the label selector sel matches. */
+char *gw_pods_cached_selected(const struct gateway *gw, const char *ns, const struct kube_selector *sel,
+			      size_t *ret_len);
 
 #endif

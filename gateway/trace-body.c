@@ -35,6 +35,7 @@ void trace_body_release(struct trace_body *b)
 	free(b->name);
 	free(b->program);
 	free(b->container);
+	kube_selector_free(b->selector);
 	json_decref(b->params);
 	*b = (struct trace_body){ 0 };
 }
@@ -127,6 +128,40 @@ static int body_container(json_t *v, struct trace_body *b, char **ret_field, cha
 	return b->container ? 0 : -ENOMEM;
 }
 
+/* "selector" (a tenant's label selector, instead of "target") and
+ * "allNamespaces"; the target then reads "-l SELECTOR [-A]", as typed. */
+static int body_selector(json_t *j, struct trace_body *b, char **ret_field, char **ret_err)
+{
+	json_t *v = json_object_get(j, "selector"), *all = json_object_get(j, "allNamespaces");
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (all && !json_is_null(all) && !json_is_boolean(all))
+		return body_fail(ret_field, ret_err, "allNamespaces", "field \"allNamespaces\" must be true or false");
+	b->all_namespaces = json_is_true(all);
+	if (!v || json_is_null(v)) {
+		if (b->all_namespaces)
+			return body_fail(ret_field, ret_err, "allNamespaces",
+					 "field \"allNamespaces\" needs a \"selector\" (a target is one namespace's)");
+		return 0;
+	}
+	if (json_object_get(j, "target"))
+		return body_fail(ret_field, ret_err, "selector",
+				 "fields \"target\" and \"selector\" cannot be given together");
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return body_fail(ret_field, ret_err, "selector", "field \"selector\" must be a label selector (a string)");
+	r = kube_selector_parse(json_string_value(v), &b->selector, &err);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return body_fail(ret_field, ret_err, "selector", "field \"selector\": %s", err ? err : "invalid");
+	if (asprintf(&b->target, "-l %s%s", kube_selector_string(b->selector), b->all_namespaces ? " -A" : "") < 0) {
+		b->target = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char **ret_field,
 		     char **ret_err)
 {
@@ -148,15 +183,19 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 	json_object_foreach(j, k, v) {
 		if (strcmp(k, "target") && strcmp(k, "program") && strcmp(k, "params") &&
 		    strcmp(k, "duration") && strcmp(k, "output") && strcmp(k, "apiVersion") &&
-		    strcmp(k, "kind") && strcmp(k, "detach") && strcmp(k, "container"))
+		    strcmp(k, "kind") && strcmp(k, "detach") && strcmp(k, "container") &&
+		    strcmp(k, "selector") && strcmp(k, "allNamespaces"))
 			return body_fail(ret_field, ret_err, k, "field \"%s\" is not known", k);
 	}
+	r = body_selector(j, &b, ret_field, ret_err);
+	if (r < 0)
+		goto fail;
 	v = json_object_get(j, "target");
-	if (!v) {
-		r = body_fail(ret_field, ret_err, "target", "field \"target\" is required");
+	if (!v && !b.selector) {
+		r = body_fail(ret_field, ret_err, "target", "field \"target\" (or \"selector\") is required");
 		goto fail;
 	}
-	r = body_target(v, &b, ret_field, ret_err);
+	r = b.selector ? 0 : body_target(v, &b, ret_field, ret_err);
 	if (r < 0)
 		goto fail;
 	v = json_object_get(j, "program");

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "rbac/selector.h"
 #include "rbac/workload.h"
 
 #define TRACE_MAX_PARAMS       64
@@ -36,6 +37,12 @@ struct trace_body {
 				 each event begins and its kind (the runners'
 				 "outputEvents"); other strings: nothing */
 	char *container;      /* "container": one container of each pod (-c), a DNS-1123 label; NULL: the whole pod */
+	/* "selector" instead of "target" (kubectl trace run -l): every Running
+	 * pod whose labels it matches, of the request's namespace or, with
+	 * "allNamespaces": true, of every namespace; target is then
+	 * "-l SELECTOR[ -A]", name NULL, kind 0 */
+	struct kube_selector *selector;
+	bool all_namespaces;
 };
 
 /* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)

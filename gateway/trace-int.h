@@ -366,6 +366,14 @@ void trace_step_workload(struct trace_req *t);
 void trace_workload_done(struct trace_req *t, long status, const char *body, size_t len);
 void trace_rs_list_done(struct trace_req *t, long status, const char *body, size_t len);
 void trace_pod_list_done(struct trace_req *t, long status, const char *body, size_t len);
+/* trace-workload.c: a label selector target (-l), after create traces and
+ * list pods were allowed (both at the cluster scope with -A): the Running
+ * pods it matches (404 when none), then trace_resolved */
+void trace_step_selector(struct trace_req *t);
+/* -A, decided for the first pod's namespace: the same policy must allow
+ * the program in every other namespace of the pods; else the refusal
+ * (403, naming the namespace) and -1. */
+int trace_selector_policy_check(struct trace_req *t);
 /* t->pods is known (a pod target's one, or a workload's): its nodes,
  * each with a runner, or a refusal; then the decision. */
 void trace_resolved(struct trace_req *t);

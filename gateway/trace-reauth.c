@@ -234,7 +234,7 @@ static void reauth_next(struct trace_req *t)
 		r = kube_sar_request(s->as_real && t->impersonating ? &t->real_user : &t->user, &a,
 				     &ra->kreq);
 		what = "subjectaccessreview";
-	} else if (!ra->checking_pod && ra->next == ra->nsars && !t->tb.kind && t->npods == 1) {
+	} else if (!ra->checking_pod && ra->next == ra->nsars && !t->tb.kind && !t->tb.selector && t->npods == 1) {
 		ra->next++;
 		ra->checking_pod = true;
 		r = kube_pod_get_request(t->pods[0].namespace, t->pods[0].name, &ra->kreq);

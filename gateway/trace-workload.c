@@ -25,6 +25,8 @@
 #include "rbac/kube.h"
 #include "rbac/workload.h"
 #include "gateway/runners.h"
+#include "gateway/policies.h"
+#include "policy/policy.h"
 #include "lib/banned.h"
 
 void trace_step_sar_workload(struct trace_req *t)
@@ -38,13 +40,143 @@ void trace_step_sar_workload(struct trace_req *t)
 	trace_step_sar(t, STEP_SAR_WORKLOAD, &a);
 }
 
-/* Any pod of the namespace: which ones the workload has is known only later. */
+/* Any pod of the namespace: which ones the workload has is known only
+ * later.  A selector lists pods, as kubectl get pods -l does: list, and
+ * with -A at the cluster scope. */
 void trace_step_sar_pods(struct trace_req *t)
 {
 	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "get", .group = "",
 					 .version = "v1", .resource = "pods" };
 
+	if (t->tb.selector) {
+		a.verb = "list";
+		a.namespace = t->tb.all_namespaces ? NULL : t->route.ns;
+	}
 	trace_step_sar(t, STEP_SAR_PODS, &a);
+}
+
+/* ---- a label selector: -l SELECTOR [-A] --------------------------------------------- */
+
+/* What the selector's pods are called in messages. */
+static void selector_where(const struct trace_req *t, char *out, size_t n)
+{
+	if (t->tb.all_namespaces)
+		snprintf(out, n, "in any namespace");
+	else
+		snprintf(out, n, "in namespace \"%s\"", t->route.ns);
+}
+
+void trace_step_selector(struct trace_req *t)
+{
+	const char *ns = t->tb.all_namespaces ? NULL : t->route.ns;
+	_cleanup_free_ char *body = NULL;
+	size_t len = 0;
+	int r;
+
+	t->step = STEP_POD_LIST;
+	/* the watch-fed cache when it has some; none there: the LIST */
+	body = gw_pods_cached_selected(t->gw, ns, t->tb.selector, &len);
+	if (body) {
+		trace_pod_list_done(t, 200, body, len);
+		return;
+	}
+	r = kube_selector_pod_list_request(ns, t->tb.selector, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 400, NULL, "pods of label selector \"%s\" cannot be listed: %s",
+			      kube_selector_string(t->tb.selector), tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, "pod list", r);
+}
+
+static void selector_list_done(struct trace_req *t, long status, const char *body, size_t len)
+{
+	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
+	const char *sel = kube_selector_string(t->tb.selector);
+	_cleanup_free_ char *err = NULL;
+	char where[128];
+	size_t n = 0;
+	int r;
+
+	selector_where(t, where, sizeof(where));
+	r = kube_pod_list_selected(t->tb.all_namespaces ? NULL : t->route.ns, t->tb.selector, status, body,
+				   len, max, &t->pods, &n, &err);
+	if (r == -TG_ELIMIT) {
+		trace_refusef(t, 400, NULL, "label selector \"%s\" matches %zu running pods %s, more than the "
+					    "limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
+			      sel, n, where, max);
+		return;
+	}
+	if (r < 0) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: pod list: %s",
+			      err ? err : tg_strerror(r));
+		return;
+	}
+	t->npods = n;
+	if (!n) {
+		trace_refusef(t, 404, status_details("pods", "", NULL),
+			      "no running pods match label selector \"%s\" %s; nothing was started", sel, where);
+		return;
+	}
+	trace_resolved(t);
+}
+
+/* Whether the policy that allowed t (decided for its first namespace)
+ * allows it in ns too: 1 yes, 0 no (*ret_why), < 0 an error. */
+static int policy_allows_in(struct trace_req *t, const char *ns, char **ret_why)
+{
+	struct tg_requester who = { .user = t->user.username,
+				    .groups = (const char *const *)t->user.groups, .namespace = ns };
+	struct tg_decision d = { 0 };
+	int r;
+
+	r = tg_policy_evaluate(gw_policies_current(t->gw->policies), &who, t->prog, "pod", &d);
+	if (r < 0)
+		return r;
+	if (!d.allowed) {
+		_cleanup_free_ char *oneline = NULL;
+
+		if (tg_decision_explain(&d, &oneline, NULL) < 0)
+			oneline = NULL;
+		r = asprintf(ret_why, "namespace \"%s\": %s", ns, oneline ? oneline : "denied by policy");
+	} else if (strcmp(d.policy, t->policy)) {
+		/* another policy, other limits: one trace has one set */
+		r = asprintf(ret_why, "namespace \"%s\" is allowed by policy \"%s\", not by \"%s\" as "
+				      "namespace \"%s\" is: trace them separately", ns, d.policy, t->policy,
+			     t->pods[0].namespace);
+	} else {
+		r = 1;
+	}
+	tg_decision_release(&d);
+	if (r == 1)
+		return 1;
+	if (r < 0)
+		*ret_why = NULL;
+	return r < 0 ? -ENOMEM : 0;
+}
+
+int trace_selector_policy_check(struct trace_req *t)
+{
+	for (size_t i = 1; i < t->npods; i++) {
+		_cleanup_free_ char *why = NULL;
+		int r;
+
+		if (!strcmp(t->pods[i].namespace, t->pods[i - 1].namespace))
+			continue;   /* sorted by namespace: each once */
+		r = policy_allows_in(t, t->pods[i].namespace, &why);
+		if (r == 1)
+			continue;
+		if (r < 0)
+			trace_refusef(t, 500, NULL, "policy evaluation failed: %s", tg_strerror(r));
+		else
+			trace_refusef(t, 403, status_details("traces", "tracegate.dev", NULL),
+				      "the program is denied by policy for pods of label selector \"%s\" in %s; "
+				      "nothing was started", kube_selector_string(t->tb.selector), why);
+		return -1;
+	}
+	return 0;
 }
 
 void trace_step_workload(struct trace_req *t)
@@ -155,6 +287,10 @@ void trace_pod_list_done(struct trace_req *t, long status, const char *body, siz
 	size_t n = 0;
 	int r;
 
+	if (t->tb.selector) {
+		selector_list_done(t, status, body, len);
+		return;
+	}
 	r = kube_pod_list_owned(&t->wl, status, body, len, (const char *const *)t->rs_uids, max,
 				&t->pods, &n, &err);
 	if (r == -TG_ELIMIT) {
@@ -334,11 +470,12 @@ void trace_node_done(struct trace_req *t, long status, const char *body, size_t 
 
 /* ---- pods joining and leaving a running trace ------------------------------------- */
 
-/* Still streaming from its runners, a workload's pods followed. */
+/* Still streaming from its runners, a workload's (a selector's) pods followed. */
 static bool follows_pods(const struct trace_req *t)
 {
-	return t->step == STEP_STREAM && t->have_wl && t->rs_uids && !t->route.dry_run && t->conn &&
-	       !t->finishing && !t->stop_requested && t->legs_done < t->nlegs;
+	return t->step == STEP_STREAM && ((t->have_wl && t->rs_uids) || t->tb.selector) &&
+	       !t->route.dry_run && t->conn && !t->finishing && !t->stop_requested &&
+	       t->legs_done < t->nlegs;
 }
 
 /*
@@ -361,8 +498,10 @@ static int pod_of_workload(struct trace_req *t, json_t *obj, struct kube_pod *re
 	text = list ? json_dumps(list, JSON_COMPACT) : NULL;
 	if (!text)
 		return -ENOMEM;
-	r = kube_pod_list_owned(&t->wl, 200, text, strlen(text), (const char *const *)t->rs_uids, 1,
-				&pods, &n, &err);
+	r = t->tb.selector ? kube_pod_list_selected(t->tb.all_namespaces ? NULL : t->route.ns,
+						    t->tb.selector, 200, text, strlen(text), 1, &pods, &n, &err)
+			   : kube_pod_list_owned(&t->wl, 200, text, strlen(text),
+						 (const char *const *)t->rs_uids, 1, &pods, &n, &err);
 	if (r < 0 || n != 1) {
 		kube_pods_free(pods, n);
 		return r == -ENOMEM ? r : 1;
@@ -453,6 +592,19 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);
 		return;
+	}
+	if (t->tb.all_namespaces) {
+		/* a namespace the trace did not start in: its policy too */
+		_cleanup_free_ char *why = NULL;
+		int r = policy_allows_in(t, pod->namespace, &why);
+
+		if (r != 1) {
+			if (!quiet)
+				emit_pod_status(t, "pod-not-joined", key, pod->node,
+						why ? why : "not traced: the policy cannot be evaluated");
+			kube_pod_release(pod);
+			return;
+		}
 	}
 	if (t->tb.container) {
 		_cleanup_free_ char *err = NULL;
@@ -549,7 +701,8 @@ void trace_workload_pod_changed(void *ud, const char *type, json_t *obj, json_t 
 		return;
 	for (t = gw->reqs; t; t = next) {
 		next = t->next;
-		if (follows_pods(t) && !strcmp(t->wl.namespace, ns))
+		if (follows_pods(t) && (t->tb.all_namespaces ||
+					!strcmp(t->tb.selector ? t->route.ns : t->wl.namespace, ns)))
 			pod_changed(t, type, obj, old);
 	}
 }

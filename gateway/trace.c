@@ -346,6 +346,11 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		json_object_set_new(tg, "scope", json_string("node"));
 	if (t->tb.container)
 		json_object_set_new(tg, "container", json_string(t->tb.container));
+	/* -l: the selector as decided on; its pods are "pods" below */
+	if (t->tb.selector)
+		json_object_set_new(tg, "selector", json_string(kube_selector_string(t->tb.selector)));
+	if (t->tb.all_namespaces)
+		json_object_set_new(tg, "allNamespaces", json_true());
 	if (t->tb.program) {
 		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
 		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
@@ -842,9 +847,11 @@ void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube
 
 static void step_sar_create(struct trace_req *t)
 {
-	struct kube_resource_attrs a = { .namespace = t->route.ns, .verb = "create",
-					 .group = "tracegate.dev", .version = "v1alpha1",
-					 .resource = "traces" };
+	/* -l -A: create traces at the cluster scope, as kubectl get pods -A
+	 * asks list pods there (docs/kubectl-trace.md) */
+	struct kube_resource_attrs a = { .namespace = t->tb.all_namespaces ? NULL : t->route.ns,
+					 .verb = "create", .group = "tracegate.dev",
+					 .version = "v1alpha1", .resource = "traces" };
 	/* a node-wide trace: cluster-scoped, named for the node, never pods */
 	struct kube_resource_attrs n = { .verb = "create", .group = "tracegate.dev",
 					 .version = "v1alpha1", .resource = "nodetraces",
@@ -927,6 +934,8 @@ static void sar_decided(struct trace_req *t, bool allowed)
 	case STEP_SAR_CREATE:
 		if (t->tb.node)
 			trace_step_node(t);
+		else if (t->tb.selector)
+			trace_step_sar_pods(t);
 		else if (t->tb.kind)
 			trace_step_sar_workload(t);
 		else
@@ -939,7 +948,10 @@ static void sar_decided(struct trace_req *t, bool allowed)
 		trace_step_sar_pods(t);
 		break;
 	case STEP_SAR_PODS:
-		trace_step_workload(t);
+		if (t->tb.selector)
+			trace_step_selector(t);
+		else
+			trace_step_workload(t);
 		break;
 	default:
 		trace_refuse(t, 500, "internal error: unexpected authorization step", NULL);
@@ -1207,6 +1219,10 @@ void trace_step_decide(struct trace_req *t)
 	_cleanup_free_ char *oneline = NULL, *explained = NULL;
 	int r;
 
+	/* -A: the policy of the pods' namespaces, each (trace-workload.c) */
+	if (t->tb.all_namespaces && t->npods)
+		who.namespace = t->pods[0].namespace;
+
 	if (t->route.kind == ROUTE_PROBE_LIST) {
 		trace_probes_step(t);
 		return;
@@ -1237,6 +1253,8 @@ void trace_step_decide(struct trace_req *t)
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
+	if (t->tb.all_namespaces && trace_selector_policy_check(t) < 0)
+		return;
 	/* The duration asked for, capped by the policy and the gateway. */
 	t->duration = t->tb.has_duration && t->tb.duration > 0
 			      ? t->tb.duration
@@ -1833,7 +1851,7 @@ static void trace_start_stream(struct trace_req *t)
 	 * found a runner for every node). */
 	t->nlegs = t->nnodes;
 	/* a workload's pods that join while it runs get legs of their own */
-	t->legs_cap = t->nlegs + (t->have_wl ? t->gw->cfg->limits.max_pods_per_trace : 0);
+	t->legs_cap = t->nlegs + (t->have_wl || t->tb.selector ? t->gw->cfg->limits.max_pods_per_trace : 0);
 	t->legs = calloc(t->legs_cap ? t->legs_cap : 1, sizeof(*t->legs));
 	t->stream_mono_ns = now_mono_ns();
 	if (!t->maps || !t->legs) {
