@@ -322,6 +322,42 @@ static void expect_body_error(const char *body, const char *field, const char *w
 	free(err);
 }
 
+/* "selector" (-l) and "allNamespaces" (-A) instead of a target */
+static void test_trace_body_selector(void **state)
+{
+	const char *body = "{\"selector\":\"z=1, app in (b,a)\",\"allNamespaces\":true,\"program\":\"BEGIN{}\"}";
+	struct trace_body b;
+	char *f = NULL, *err = NULL;
+
+	(void)state;
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_string_equal(kube_selector_string(b.selector), "app in (a,b),z=1");
+	assert_string_equal(b.target, "-l app in (a,b),z=1 -A");
+	assert_true(b.all_namespaces);
+	assert_null(b.name);
+	assert_int_equal(b.kind, 0);
+	assert_false(b.node);
+	trace_body_release(&b);
+	body = "{\"selector\":\"app=web\",\"program\":\"BEGIN{}\"}";
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_string_equal(b.target, "-l app=web");
+	assert_false(b.all_namespaces);
+	trace_body_release(&b);
+	expect_body_error("{\"selector\":\"app=web\",\"target\":\"pod/x\",\"program\":\"x\"}", "selector",
+			  "cannot be given together");
+	expect_body_error("{\"target\":\"pod/x\",\"allNamespaces\":true,\"program\":\"x\"}", "allNamespaces",
+			  "needs a \"selector\"");
+	expect_body_error("{\"selector\":\"app>1\",\"program\":\"x\"}", "selector", "at position 4");
+	expect_body_error("{\"selector\":\"\",\"program\":\"x\"}", "selector", "empty");
+	/* a NUL never gets as far (jansson refuses it) */
+	expect_body_error("{\"selector\":\"app=w\\u0000x\",\"program\":\"x\"}", "", "not JSON");
+	expect_body_error("{\"selector\":\"app=w\\u001bx\",\"program\":\"x\"}", "selector", "invalid label value");
+	expect_body_error("{\"selector\":[\"app\"],\"program\":\"x\"}", "selector", "a string");
+	expect_body_error("{\"selector\":\"app\",\"allNamespaces\":1,\"program\":\"x\"}", "allNamespaces",
+			  "true or false");
+	expect_body_error("{\"program\":\"x\"}", "target", "(or \"selector\") is required");
+}
+
 /* the cluster-scoped nodetraces: create (and its dry run) and a stop */
 static void test_route_nodetraces(void **state)
 {
@@ -574,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_trace_body),
 		cmocka_unit_test(test_route_nodetraces),
 		cmocka_unit_test(test_trace_body_node),
+		cmocka_unit_test(test_trace_body_selector),
 		cmocka_unit_test(test_event),
 	};
 
