@@ -634,6 +634,37 @@ static int pod_ns_name_cmp(const void *a, const void *b)
 	return r ? r : pod_name_cmp(a, b);
 }
 
+/*
+ * item, a pod of the list the caller keeps: when Running, counted in
+ * *running and, while there are at most max_pods, parsed into
+ * (*pods)[(*n)++] (the array made for nitems on the first).  A Running pod
+ * without a node is an odd answer.
+ */
+static int take_running(json_t *item, size_t nitems, size_t max_pods, struct kube_pod **pods, size_t *n,
+			size_t *running, char **ret_err)
+{
+	json_t *phase = json_object_get(json_object_get(item, "status"), "phase");
+	struct kube_pod *p;
+	int r;
+
+	if (!json_is_string(phase) || strcmp(json_string_value(phase), "Running"))
+		return 0;
+	if (++*running > max_pods)
+		return 0;   /* counted, for the message */
+	if (!*pods && !(*pods = calloc(MIN(nitems, max_pods), sizeof(**pods))))
+		return -ENOMEM;
+	p = &(*pods)[*n];
+	r = kube_pod_from_json(item, p, ret_err);
+	if (r < 0)
+		return r;
+	++*n;
+	if (!*p->node) {
+		set_err(ret_err, "pod \"%s/%s\" is running but has no \"spec.nodeName\"", p->namespace, p->name);
+		return -TG_EUPSTREAM;
+	}
+	return 0;
+}
+
 int kube_pod_list_owned(const struct kube_workload *w, long http_status, const char *body,
 			size_t len, const char *const *owner_uids, size_t max_pods,
 			struct kube_pod **ret_pods, size_t *ret_count, char **ret_err)
@@ -652,7 +683,7 @@ int kube_pod_list_owned(const struct kube_workload *w, long http_status, const c
 	if (!j)
 		return -TG_EUPSTREAM;
 	json_array_foreach(items, i, item) {
-		json_t *ctl, *phase;
+		json_t *ctl;
 
 		r = controller_of(item, what, i, &ctl, ret_err);
 		if (r < 0)
@@ -662,26 +693,9 @@ int kube_pod_list_owned(const struct kube_workload *w, long http_status, const c
 			goto fail;
 		if (!controlled_by(ctl, pod_owner(w->kind), owner_uids))
 			continue;
-		phase = json_object_get(json_object_get(item, "status"), "phase");
-		if (!json_is_string(phase) || strcmp(json_string_value(phase), "Running"))
-			continue;
-		running++;
-		if (running > max_pods)
-			continue;   /* counted, for the message */
-		if (!pods && !(pods = calloc(MIN(json_array_size(items), max_pods), sizeof(*pods)))) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		r = kube_pod_from_json(item, &pods[n], ret_err);
+		r = take_running(item, json_array_size(items), max_pods, &pods, &n, &running, ret_err);
 		if (r < 0)
 			goto fail;
-		n++;
-		if (!*pods[n - 1].node) {
-			set_err(ret_err, "pod \"%s/%s\" is running but has no \"spec.nodeName\"",
-				pods[n - 1].namespace, pods[n - 1].name);
-			r = -TG_EUPSTREAM;
-			goto fail;
-		}
 	}
 	if (running > max_pods) {
 		set_err(ret_err, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than %zu",
@@ -719,7 +733,7 @@ int kube_pod_list_selected(const char *ns, const struct kube_selector *sel, long
 	if (!j)
 		return -TG_EUPSTREAM;
 	json_array_foreach(items, i, item) {
-		json_t *meta = json_object_get(item, "metadata"), *phase;
+		json_t *meta = json_object_get(item, "metadata");
 
 		if (ns) {
 			r = item_namespace(item, ns, what, i, ret_err);
@@ -730,25 +744,9 @@ int kube_pod_list_selected(const char *ns, const struct kube_selector *sel, long
 		if (!kube_selector_matches(sel, json_object_get(meta, "labels")) ||
 		    json_object_get(meta, "deletionTimestamp"))
 			continue;
-		phase = json_object_get(json_object_get(item, "status"), "phase");
-		if (!json_is_string(phase) || strcmp(json_string_value(phase), "Running"))
-			continue;
-		if (++running > max_pods)
-			continue;   /* counted, for the message */
-		if (!pods && !(pods = calloc(MIN(json_array_size(items), max_pods), sizeof(*pods)))) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		r = kube_pod_from_json(item, &pods[n], ret_err);
+		r = take_running(item, json_array_size(items), max_pods, &pods, &n, &running, ret_err);
 		if (r < 0)
 			goto fail;
-		n++;
-		if (!*pods[n - 1].node) {
-			set_err(ret_err, "pod \"%s/%s\" is running but has no \"spec.nodeName\"",
-				pods[n - 1].namespace, pods[n - 1].name);
-			r = -TG_EUPSTREAM;
-			goto fail;
-		}
 	}
 	if (running > max_pods) {
 		set_err(ret_err, "label selector \"%s\" matches %zu running pods, more than %zu",
