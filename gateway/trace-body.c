@@ -245,6 +245,16 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 		goto fail;
 	}
 	b.detach = json_is_true(v);
+	/* A detached trace is filed in the request's namespace and readable
+	 * by whoever may get traces there (trace-detached.c); one across
+	 * namespaces would show their pods and events with one namespace's
+	 * rights (tests/e2e/redteam-selector-detached.sh). */
+	if (b.detach && b.all_namespaces) {
+		r = body_fail(ret_field, ret_err, "detach",
+			      "field \"detach\": a trace with \"allNamespaces\" cannot be detached (it would be "
+			      "filed in one namespace and readable with that namespace's rights alone)");
+		goto fail;
+	}
 	v = json_object_get(j, "container");
 	if (v && !json_is_null(v)) {
 		r = body_container(v, &b, ret_field, ret_err);

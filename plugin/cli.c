@@ -805,6 +805,9 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		return cli_err(ret_err, "%s: --detach is for run", pos[0]);
 	if (a.target && kt_target_is_node(a.target) && a.detach)
 		return cli_err(ret_err, "%s: --detach: a node-wide trace (%s) cannot be detached yet", pos[0], a.target);
+	if (a.all_namespaces && a.detach)
+		return cli_err(ret_err, "%s: --detach: a trace with -A cannot be detached (it would be filed in one "
+				       "namespace and readable with that namespace's rights alone)", pos[0]);
 	if (a.target && kt_target_is_node(a.target) && a.container)
 		return cli_err(ret_err, "%s: -c: a node-wide trace (%s) has no container: it sees the whole node",
 			       pos[0], a.target);
