@@ -59,9 +59,9 @@ else
 Q := @
 endif
 
-MODULES  := lib policy rbac runner gateway plugin
+MODULES  := lib policy rbac wire runner gateway plugin
 # libraries, most dependent first so a single link line resolves
-LINKORDER := gateway runner plugin rbac policy lib
+LINKORDER := gateway runner plugin wire rbac policy lib
 
 define module_srcs
 $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
@@ -70,6 +70,7 @@ endef
 LIB_lib     := $(O)/libtglib.a
 LIB_policy  := $(O)/libtgpolicy.a
 LIB_rbac    := $(O)/libtgrbac.a
+LIB_wire    := $(O)/libtgwire.a
 LIB_runner  := $(O)/libtgrunner.a
 LIB_gateway := $(O)/libtggateway.a
 LIB_plugin  := $(O)/libtgplugin.a
@@ -132,8 +133,9 @@ $(foreach m,$(MODULES),$(eval $(LIB_$(m)): $(O)/obj/empty.o))
 DEPS_lib     := lib
 DEPS_policy  := policy lib
 DEPS_rbac    := rbac policy lib
-DEPS_runner  := runner rbac policy lib
-DEPS_gateway := gateway rbac policy lib
+DEPS_wire    := wire policy lib
+DEPS_runner  := runner wire rbac policy lib
+DEPS_gateway := gateway wire rbac policy lib
 DEPS_plugin  := plugin rbac policy lib
 DEPS_kubesim := rbac policy lib
 libs_for = $(foreach m,$(DEPS_$(1)),$(LIB_$(m)))

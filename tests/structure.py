@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 MAX_LINES = 150
-FOLDERS = ("lib", "policy", "rbac", "runner", "gateway", "plugin")
+FOLDERS = ("lib", "policy", "rbac", "wire", "runner", "gateway", "plugin")
 GENERATED = ("policy/tpfields-table.c",)
 
 
