@@ -405,15 +405,15 @@ static void start_session(struct pending *p, struct session_request *req, struct
 	c->attached_fd = att[0];
 	c->pid = pid;
 	c->start_ns = now_mono_ns();
-	c->duration_s = req->duration_s;
+	c->duration_s = session_request_duration(req);
 	/* The child enforces its duration itself, counted from "attached"
 	 * (a wildcard may take long to attach); the parent does not trust a
 	 * child it cannot see into, so past the duration and a grace period
 	 * for END and reading maps it is killed (the kernel then detaches and
 	 * frees everything it held).  Until the child says it has attached
 	 * (watchdog_cb), the duration counts from SERVE_ATTACH_MAX_S. */
-	if (req->duration_s)
-		c->kill_at_ns = c->start_ns + (SERVE_ATTACH_MAX_S + req->duration_s + sv->o.session_grace_s) *
+	if (c->duration_s)
+		c->kill_at_ns = c->start_ns + (SERVE_ATTACH_MAX_S + c->duration_s + sv->o.session_grace_s) *
 					      1000000000ull;
 	c->ns = TAKE_PTR(owner_ns);
 	c->user = TAKE_PTR(owner_user);
@@ -504,6 +504,7 @@ static void on_request(struct pending *p, const char *body, size_t len)
 	_cleanup_free_ char *err = NULL;
 	struct det_meta *det = NULL;
 	char *owner_ns = NULL, *owner_user = NULL;
+	const char *owner;
 	int r;
 
 	if (sv->nsessions >= sv->o.max_sessions) {
@@ -514,7 +515,7 @@ static void on_request(struct pending *p, const char *body, size_t len)
 		respond_status(p, 429, msg);
 		return;
 	}
-	r = session_request_parse(body, len, &req, &err);
+	r = session_request_decode(body, len, &req, &err);
 	if (r < 0) {
 		respond_status(p, r == -E2BIG ? 413 : 400, err ? err : tg_strerror(r));
 		return;
@@ -529,23 +530,15 @@ static void on_request(struct pending *p, const char *body, size_t len)
 		respond_status(p, 400, msg);
 		return;
 	}
-	r = det_meta_parse(body, len, &det, &err);
-	if (r < 0) {
-		session_request_release(&req);
-		respond_status(p, r == -ENOMEM ? 500 : 400, err ? err : tg_strerror(r));
-		return;
-	}
-	if (det && req.dry_run) {
+	/* whose trace it is: "owner", else a detached session's "detached" */
+	owner = req.owner ? req.owner->ns : req.detached ? req.detached->ns : NULL;
+	if ((r = det_meta_new(&req, &det)) < 0 ||
+	    (owner && (!(owner_ns = strdup(owner)) ||
+		       !(owner_user = strdup(req.owner ? req.owner->user : req.detached->user))))) {
 		det_meta_free(det);
+		free(owner_ns);
 		session_request_release(&req);
-		respond_status(p, 400, "\"detached\": a dry run cannot be detached");
-		return;
-	}
-	r = det_owner_parse(body, len, &owner_ns, &owner_user, &err);
-	if (r < 0) {
-		det_meta_free(det);
-		session_request_release(&req);
-		respond_status(p, r == -ENOMEM ? 500 : 400, err ? err : tg_strerror(r));
+		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
 	start_session(p, &req, det, owner_ns, owner_user);

@@ -98,119 +98,43 @@ struct det_meta *det_meta_free(struct det_meta *m)
 	return NULL;
 }
 
-static bool printable(const char *s)
+/* what is listed of a detached session: its "detached" member, the
+ * program, the duration as asked and its pods as "ns/name" */
+int det_meta_new(const struct session_request *req, struct det_meta **ret)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
-static int member_str(json_t *o, const char *member, const char *key, size_t max, char **ret,
-		      char **ret_err)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v) || !printable(json_string_value(v)))
-		return tg_fail(ret_err, -EINVAL, "\"%s.%s\": not a string of 1 to %zu printable characters",
-			       member, key, max);
-	*ret = strdup(json_string_value(v));
-	return *ret ? 0 : -ENOMEM;
-}
-
-static int meta_str(json_t *o, const char *key, size_t max, char **ret, char **ret_err)
-{
-	return member_str(o, "detached", key, max, ret, ret_err);
-}
-
-int det_owner_parse(const char *body, size_t len, char **ret_ns, char **ret_user, char **ret_err)
-{
-	_cleanup_(json_decrefp) json_t *root = json_loadb(body, len, 0, NULL);
-	const char *member = json_object_get(root, "owner") ? "owner" : "detached";
-	json_t *o = json_object_get(root, member);
-	int r;
-
-	*ret_ns = *ret_user = NULL;
-	if (!json_is_object(root))
-		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
-	if (!o)
-		return 0;
-	if (!json_is_object(o))
-		return tg_fail(ret_err, -EINVAL, "\"%s\": not an object", member);
-	/* a node-wide trace's owner has no namespace: "" (docs/internals/contracts.md) */
-	if (!strcmp(member, "owner") && !json_object_get(o, "namespace") && !(*ret_ns = strdup("")))
-		return -ENOMEM;
-	if ((!*ret_ns && (r = member_str(o, member, "namespace", 63, ret_ns, ret_err)) < 0) ||
-	    (r = member_str(o, member, "user", DET_MAX_NAME, ret_user, ret_err)) < 0) {
-		free(*ret_ns);
-		*ret_ns = NULL;
-		return r;
-	}
-	return 1;
-}
-
-int det_meta_parse(const char *body, size_t len, struct det_meta **ret, char **ret_err)
-{
-	_cleanup_(json_decrefp) json_t *root = json_loadb(body, len, 0, NULL);
-	json_t *d = json_object_get(root, "detached"), *g, *pods, *v;
+	const struct session_detached *d = req->detached;
 	struct det_meta *m;
-	size_t i;
-	int r;
 
-	if (!json_is_object(root))
-		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
 	if (!d)
 		return 0;
-	if (!json_is_object(d))
-		return tg_fail(ret_err, -EINVAL, "\"detached\": not an object");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	if ((r = meta_str(d, "namespace", 63, &m->ns, ret_err)) < 0 ||
-	    (r = meta_str(d, "user", DET_MAX_NAME, &m->user, ret_err)) < 0 ||
-	    (r = meta_str(d, "target", DET_MAX_TARGET, &m->target, ret_err)) < 0 ||
-	    (r = meta_str(d, "created", 40, &m->created, ret_err)) < 0)
-		goto fail;
-	g = json_object_get(d, "groups");
-	if (g && (!json_is_array(g) || json_array_size(g) > DET_MAX_GROUPS)) {
-		r = tg_fail(ret_err, -EINVAL, "\"detached.groups\": not an array of at most %d names",
-			    DET_MAX_GROUPS);
-		goto fail;
-	}
+	m->ns = strdup(d->ns);
+	m->user = strdup(d->user);
+	m->target = strdup(d->target);
+	m->created = strdup(d->created);
+	m->program = strdup(req->program);
+	m->duration_s = req->duration_s;
 	m->groups = json_array();
-	json_array_foreach(g, i, v) {
-		if (!json_is_string(v) || json_string_length(v) > DET_MAX_NAME || !printable(json_string_value(v))) {
-			r = tg_fail(ret_err, -EINVAL, "\"detached.groups[%zu]\": not a name of at most %d characters",
-				    i, DET_MAX_NAME);
-			goto fail;
-		}
-		json_array_append(m->groups, v);
-	}
-	/* what the session runs, as the session parser checked it */
-	v = json_object_get(root, "program");
-	m->program = json_is_string(v) ? strdup(json_string_value(v)) : strdup("");
-	v = json_object_get(root, "duration");
-	m->duration_s = json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 	m->pods = json_array();
-	pods = json_object_get(root, "pods");
-	json_array_foreach(pods, i, v) {
-		const char *ns = json_string_value(json_object_get(v, "namespace"));
-		const char *name = json_string_value(json_object_get(v, "name"));
+	for (size_t i = 0; m->groups && i < d->ngroups; i++)
+		if (json_array_append_new(m->groups, json_string(d->groups[i])) < 0)
+			goto fail;
+	for (size_t i = 0; m->pods && i < req->npods; i++) {
 		_cleanup_free_ char *label = NULL;
 
-		if (ns && name && asprintf(&label, "%s/%s", ns, name) >= 0)
-			json_array_append_new(m->pods, json_string(label));
+		if (asprintf(&label, "%s/%s", req->pods[i].ns, req->pods[i].name) < 0 ||
+		    json_array_append_new(m->pods, json_string(label)) < 0)
+			goto fail;
 	}
-	if (!m->program || !m->groups || !m->pods) {
-		r = -ENOMEM;
+	if (!m->ns || !m->user || !m->target || !m->created || !m->program || !m->groups || !m->pods)
 		goto fail;
-	}
 	*ret = m;
 	return 1;
 fail:
 	det_meta_free(m);
-	return r;
+	return -ENOMEM;
 }
 
 /* ---- the table -------------------------------------------------------------- */

@@ -29,6 +29,7 @@ struct bufferevent;
 struct event_base;
 struct det_table;
 struct det_meta;
+struct session_request;
 
 #define DET_RING_BYTES (1u << 20)        /* a session's kept records, at most */
 #define DET_MAX_LINE (1u << 20)          /* one record from a session's child */
@@ -37,24 +38,15 @@ struct det_meta;
 #define DET_KEEP_BYTES (64u << 20)       /* and their records together, at most */
 #define DET_FOLLOW_BACKLOG (8u << 20)    /* a follower this far behind is dropped */
 #define DET_MAX_FOLLOWERS 64             /* log followers of one session (429 beyond) */
-#define DET_MAX_NAME 256                 /* user and group names */
-/* The "owner" member of a session body ({namespace, user}: whose trace
- * this session is, for GET /v1/sessions and the gateways' concurrency
- * limits; a detached session's from its "detached" member): 1 and both,
- * 0 when there is none, < 0 with *ret_err naming
- * the field. */
-int det_owner_parse(const char *body, size_t len, char **ret_ns, char **ret_user, char **ret_err);
-#define DET_MAX_GROUPS 64
-#define DET_MAX_TARGET 300
 
 int det_table_new(struct event_base *base, const char *node, struct det_table **ret);
 struct det_table *det_table_free(struct det_table *t);
 /* In a forked session child: closes every descriptor the table holds. */
 void det_table_close_fds(struct det_table *t);
 
-/* The body's "detached" member: 0 when absent, 1 with *ret, or -EINVAL
- * with a message naming the field. */
-int det_meta_parse(const char *body, size_t len, struct det_meta **ret, char **ret_err);
+/* What is kept and listed of a request's "detached" member (wire/session.h
+ * checked it): 0 when it has none, 1 with *ret, or -ENOMEM. */
+int det_meta_new(const struct session_request *req, struct det_meta **ret);
 struct det_meta *det_meta_free(struct det_meta *m);
 
 /* A detached session's child was forked: the table takes m, fd (the

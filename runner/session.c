@@ -29,315 +29,6 @@
 #include "policy/container.h"
 #include "lib/banned.h"
 
-/* ---- the request body ---------------------------------------------------- */
-
-void session_request_release(struct session_request *req)
-{
-	size_t i;
-
-	if (!req)
-		return;
-	free(req->trace);
-	free(req->program);
-	free(req->canonical);
-	for (i = 0; i < req->nparams; i++)
-		free(req->params[i]);
-	free(req->params);
-	for (i = 0; i < req->npods; i++) {
-		free(req->pods[i].ns);
-		free(req->pods[i].name);
-		free(req->pods[i].uid);
-		free(req->pods[i].qos);
-		free(req->pods[i].container);
-		free(req->pods[i].container_id);
-	}
-	free(req->pods);
-	free(req->node);
-	tg_tpf_rules_release(req->tp_fields);
-	free(req->tp_fields);
-	memset(req, 0, sizeof(*req));
-}
-
-/* A string field of at most max bytes, printable ASCII when `printable`. */
-static int str_field(json_t *o, const char *key, const char *where, bool required, size_t max,
-		     bool printable, char **ret, char **ret_err)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s;
-	size_t len, i;
-
-	*ret = NULL;
-	if (!v || json_is_null(v)) {
-		if (required)
-			return tg_fail(ret_err, -EINVAL, "%s\"%s\": missing", where, key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a string", where, key);
-	s = json_string_value(v);
-	len = json_string_length(v);
-	if (len > max)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": longer than %zu bytes", where, key, max);
-	if (required && len == 0)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where, key);
-	if (strlen(s) != len)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
-	for (i = 0; printable && i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == '"' ||
-		    s[i] == '\\')
-			return tg_fail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
-	*ret = strndup(s, len);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static int uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret,
-		      char **ret_err)
-{
-	json_t *v = json_object_get(o, key);
-
-	*ret = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a non-negative integer", where, key);
-	if ((uint64_t)json_integer_value(v) > max)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": above the limit %llu", where, key,
-			     (unsigned long long)max);
-	*ret = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
-static int parse_limits(json_t *o, struct session_request *req, uint64_t *max_duration, char **ret_err)
-{
-	json_t *v;
-	int r;
-
-	*max_duration = 0;
-	req->limits.sz = sizeof(req->limits);
-	if (!o || json_is_null(o))
-		return 0;
-	if (!json_is_object(o))
-		return tg_fail(ret_err, -EINVAL, "\"limits\": not an object");
-	if ((r = uint_field(o, "maxMapEntries", "limits.", 1u << 24, &req->limits.max_map_entries, ret_err)) < 0 ||
-	    (r = uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &req->limits.events_per_second, ret_err)) < 0 ||
-	    (r = uint_field(o, "maxMapBytes", "limits.", UINT64_C(1) << 40, &req->limits.max_map_bytes, ret_err)) < 0 ||
-	    (r = uint_field(o, "maxOutputBytes", "limits.", UINT64_C(1) << 40, &req->limits.max_output_bytes,
-			    ret_err)) < 0 ||
-	    (r = uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, max_duration, ret_err)) < 0)
-		return r;
-	v = json_object_get(o, "cpuBudget");
-	if (v && !json_is_null(v)) {
-		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1024)
-			return tg_fail(ret_err, -EINVAL, "limits.\"cpuBudget\": not a number between 0 and 1024");
-		req->limits.cpu_budget = json_number_value(v);
-	}
-	req->limits.max_duration_ns = *max_duration * 1000000000ull;
-	return 0;
-}
-
-/* "container" and "containerID": both or neither, each as strict as the
- * gateway made it (policy/container.h); the cgroup comes from scope.c */
-static int pod_container(json_t *p, const char *where, struct session_pod *sp, char **ret_err)
-{
-	struct tg_container_id id;
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	if ((r = str_field(p, "container", where, false, TG_CONTAINER_NAME_MAX, true, &sp->container, ret_err)) < 0 ||
-	    (r = str_field(p, "containerID", where, false, 128, false, &sp->container_id, ret_err)) < 0)
-		return r;
-	if (!sp->container != !sp->container_id)
-		return tg_fail(ret_err, -EINVAL, "%s\"container\" and \"containerID\": one without the other", where);
-	if (!sp->container)
-		return 0;
-	if (tg_container_name_check(sp->container, &err) < 0)
-		return tg_fail(ret_err, -EINVAL, "%s%s", where, err ? err : "\"container\": not a valid name");
-	if (tg_container_id_parse(sp->container_id, &id) < 0)
-		return tg_fail(ret_err, -EINVAL,
-			       "%s\"containerID\": not containerd://, cri-o:// or docker:// and 64 lowercase hex digits",
-			       where);
-	return 0;
-}
-
-static int parse_pods(json_t *a, struct session_request *req, char **ret_err)
-{
-	size_t i;
-	int r;
-
-	if (!json_is_array(a))
-		return tg_fail(ret_err, -EINVAL,
-			       "\"pods\": missing or not an array (a node-wide session says \"scope\": \"node\")");
-	if (json_array_size(a) == 0)
-		return tg_fail(ret_err, -EINVAL, "\"pods\": empty (a pod-scoped session needs its pods)");
-	if (json_array_size(a) > SCOPE_MAX_TARGETS)
-		return tg_fail(ret_err, -EINVAL, "\"pods\": more than %d pods", SCOPE_MAX_TARGETS);
-	req->pods = calloc(json_array_size(a), sizeof(*req->pods));
-	if (!req->pods)
-		return -ENOMEM;
-	for (i = 0; i < json_array_size(a); i++) {
-		json_t *p = json_array_get(a, i);
-		struct session_pod *sp = &req->pods[req->npods];
-		char where[32];
-
-		snprintf(where, sizeof(where), "pods[%zu].", i);
-		if (!json_is_object(p))
-			return tg_fail(ret_err, -EINVAL, "pods[%zu]: not an object", i);
-		req->npods++;
-		if ((r = str_field(p, "namespace", where, true, SESSION_MAX_NAME, true, &sp->ns, ret_err)) < 0 ||
-		    (r = str_field(p, "name", where, true, SESSION_MAX_NAME, true, &sp->name, ret_err)) < 0 ||
-		    (r = str_field(p, "uid", where, true, 128, true, &sp->uid, ret_err)) < 0 ||
-		    (r = str_field(p, "qos", where, false, 32, true, &sp->qos, ret_err)) < 0 ||
-		    (r = pod_container(p, where, sp, ret_err)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/*
- * "scope": absent or "pod": the pods, which must be there; "node": the
- * node's name and no "pods" at all.  Anything else is refused: the scope
- * check is dropped only when the gateway said so in so many words.
- */
-static int parse_scope(json_t *root, struct session_request *req, char **ret_err)
-{
-	json_t *scope = json_object_get(root, "scope");
-	const char *s = json_is_string(scope) ? json_string_value(scope) : NULL;
-
-	if (scope && (!s || (strcmp(s, "pod") && strcmp(s, "node"))))
-		return tg_fail(ret_err, -EINVAL, "\"scope\": not \"pod\" or \"node\"");
-	if (!s || !strcmp(s, "pod")) {
-		if (json_object_get(root, "node"))
-			return tg_fail(ret_err, -EINVAL,
-				       "\"node\": only a node-wide session (\"scope\": \"node\") names its node");
-		return parse_pods(json_object_get(root, "pods"), req, ret_err);
-	}
-	if (json_object_get(root, "pods"))
-		return tg_fail(ret_err, -EINVAL,
-			       "\"pods\": a node-wide session (\"scope\": \"node\") has no pods; a session is "
-			       "scoped to pods or to the node, never both");
-	req->node_scope = true;
-	return str_field(root, "node", "", true, SESSION_MAX_NAME, true, &req->node, ret_err);
-}
-
-/* ---- tracepointFields (policy/tpfields.h; docs/internals/contracts.md) ---- */
-
-static int parse_tp_fields(json_t *o, struct session_request *req, char **ret_err)
-{
-	struct tg_tpf_rules *r;
-	int rc;
-
-	if (!o || json_is_null(o))
-		return 0;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	rc = tg_tpf_rules_from_json(o, r, ret_err);
-	if (rc < 0) {
-		free(r);
-		return rc;
-	}
-	req->tp_fields = r;
-	return 0;
-}
-
-int session_request_parse(const char *body, size_t len, struct session_request *out, char **ret_err)
-{
-	_cleanup_(json_decrefp) json_t *root = NULL;
-	struct session_request req = { 0 };
-	json_error_t jerr;
-	json_t *params;
-	uint64_t max_duration = 0;
-	int r;
-
-	if (len > SESSION_MAX_BODY)
-		return tg_fail(ret_err, -E2BIG, "body: larger than %u bytes", SESSION_MAX_BODY);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return tg_fail(ret_err, -EINVAL, "body: not JSON: %s at line %d column %d", jerr.text, jerr.line,
-			     jerr.column);
-	if (!json_is_object(root))
-		return tg_fail(ret_err, -EINVAL, "body: not a JSON object");
-	if ((r = str_field(root, "trace", "", true, SESSION_MAX_TRACE_ID, true, &req.trace, ret_err)) < 0 ||
-	    (r = str_field(root, "program", "", true, SESSION_MAX_BODY, false, &req.program, ret_err)) < 0)
-		goto fail;
-	req.program_len = strlen(req.program);
-	/* what the gateway decided on: the program must parse to exactly it */
-	r = str_field(root, "canonical", "", true, 2 * SESSION_MAX_BODY, false, &req.canonical, ret_err);
-	if (r < 0)
-		goto fail;
-	params = json_object_get(root, "params");
-	if (params && !json_is_null(params)) {
-		size_t i;
-
-		if (!json_is_array(params) || json_array_size(params) > SESSION_MAX_PARAMS) {
-			r = tg_fail(ret_err, -EINVAL, "\"params\": not an array of at most %d strings", SESSION_MAX_PARAMS);
-			goto fail;
-		}
-		req.params = calloc(json_array_size(params) + 1, sizeof(*req.params));
-		if (!req.params) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		for (i = 0; i < json_array_size(params); i++) {
-			json_t *p = json_array_get(params, i);
-
-			if (!json_is_string(p) || json_string_length(p) > SESSION_MAX_PARAM_LEN ||
-			    strlen(json_string_value(p)) != json_string_length(p)) {
-				r = tg_fail(ret_err, -EINVAL, "params[%zu]: not a string of at most %d bytes", i,
-					  SESSION_MAX_PARAM_LEN);
-				goto fail;
-			}
-			req.params[i] = strdup(json_string_value(p));
-			if (!req.params[i]) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			req.nparams++;
-		}
-	}
-	if ((r = uint_field(root, "duration", "", SESSION_MAX_DURATION_S, &req.duration_s, ret_err)) < 0 ||
-	    (r = parse_limits(json_object_get(root, "limits"), &req, &max_duration, ret_err)) < 0 ||
-	    (r = parse_scope(root, &req, ret_err)) < 0)
-		goto fail;
-	r = parse_tp_fields(json_object_get(root, "tracepointFields"), &req, ret_err);
-	if (r < 0)
-		goto fail;
-	params = json_object_get(root, "dryRun");
-	if (params && !json_is_boolean(params)) {
-		r = tg_fail(ret_err, -EINVAL, "\"dryRun\": not a boolean");
-		goto fail;
-	}
-	req.dry_run = json_is_true(params);
-	params = json_object_get(root, "outputEvents");
-	if (params && !json_is_boolean(params)) {
-		r = tg_fail(ret_err, -EINVAL, "\"outputEvents\": not a boolean");
-		goto fail;
-	}
-	req.output_events = json_is_true(params);
-	/* The policy's maximum caps the asked duration, and bounds an open one. */
-	if (max_duration && (req.duration_s == 0 || req.duration_s > max_duration))
-		req.duration_s = max_duration;
-	*out = req;
-	return 0;
-fail:
-	session_request_release(&req);
-	return r;
-}
-
-char *session_request_pods(const struct session_request *req)
-{
-	struct buf b = BUF_INIT(64 * 1024);
-	size_t i;
-
-	if (req->node_scope)
-		(void)buf_printf(&b, "node/%s", req->node);
-	for (i = 0; i < req->npods; i++)
-		(void)buf_printf(&b, "%s%s/%s%s%s%s", i ? "," : "", req->pods[i].ns, req->pods[i].name,
-				 req->pods[i].container ? "(container " : "",
-				 req->pods[i].container ? req->pods[i].container : "", req->pods[i].container ? ")" : "");
-	return buf_detach(&b, NULL);
-}
-
 int session_resolve(const struct session_request *req, const struct session_config *cfg,
 		    struct scope *scope, char **ret_err)
 {
@@ -829,6 +520,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	struct engine_sink sink = { .output = sink_output, .map = sink_map, .status = sink_status,
 				    .warning = sink_warning, .flush = sink_flush, .backlog = sink_backlog };
 	struct engine_opts eo = { .sz = sizeof(eo) };
+	struct engine_limits limits;
 	struct engine_result res = { 0 };
 	_cleanup_free_ char *err = NULL, *pods = session_request_pods(req);
 	struct timeval tv = { .tv_sec = cfg->write_timeout_s ? cfg->write_timeout_s : 30 };
@@ -876,11 +568,20 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.nparams = req->nparams;
 	eo.canonical = req->canonical;
 	/* NULL: no scope check at all, which only an explicit node-wide
-	 * request (session_request_parse) may have */
+	 * request (session_request_decode) may have */
 	eo.scope = req->node_scope ? NULL : &scope;
-	eo.duration_ns = req->duration_s * 1000000000ull;
+	eo.duration_ns = session_request_duration(req) * 1000000000ull;
 	eo.stop_fd = sess_stop_pipe[0];
-	eo.limits = &req->limits;
+	limits = (struct engine_limits){
+		.sz = sizeof(limits),
+		.max_map_entries = req->limits.max_map_entries,
+		.events_per_second = req->limits.events_per_second,
+		.max_duration_ns = req->limits.max_duration_s * 1000000000ull,
+		.cpu_budget = req->limits.cpu_budget,
+		.max_map_bytes = req->limits.max_map_bytes,
+		.max_output_bytes = req->limits.max_output_bytes,
+	};
+	eo.limits = &limits;
 	eo.cache_dir = cfg->cache_dir;
 	eo.allowed_helpers = NULL;
 	eo.after_attach = sess_after_attach;

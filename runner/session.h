@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One trace session of `tracegate-runner serve`: the request body of
- * POST /v1/sessions (docs/internals/contracts.md, "Gateway -> runner"),
- * its pods resolved to cgroups, and the child process's work: run the
+ * One trace session of `tracegate-runner serve`: the pods of a request
+ * (wire/session.h, the body of POST /v1/sessions) resolved to cgroups, and the child process's work: run the
  * engine and stream NDJSON over the TLS connection until the program
  * ends, the duration passes, or the gateway hangs up.
  */
@@ -15,65 +14,10 @@
 #include <openssl/ssl.h>
 #include "runner/engine.h"
 #include "runner/scope.h"
+#include "wire/session.h"
 
-/* Limits on a request body's fields (the body itself: SESSION_MAX_BODY). */
-#define SESSION_MAX_BODY (1u << 20)
-#define SESSION_MAX_TRACE_ID 128
-#define SESSION_MAX_PARAMS 64
-#define SESSION_MAX_PARAM_LEN 4096
-#define SESSION_MAX_NAME 253            /* namespace and pod names (DNS subdomain) */
-#define SESSION_MAX_DURATION_S (7u * 24 * 3600)
-
-struct session_pod {
-	char *ns;
-	char *name;
-	char *uid;
-	char *qos;      /* may be NULL */
-	/* -c NAME: the trace sees this container of the pod alone; both
-	 * NULL (the whole pod) or both set, the ID checked by scope.c */
-	char *container;        /* a DNS-1123 label */
-	char *container_id;     /* "containerd://<64 hex>", "cri-o://...", "docker://..." */
-};
-
-struct session_request {
-	char *trace;
-	char *program;
-	size_t program_len;
-	char *canonical;            /* the form the gateway decided on (tg_program_print) */
-	char **params;              /* nparams strings */
-	size_t nparams;
-	uint64_t duration_s;        /* after the maxDuration cap; 0: none */
-	struct session_pod *pods;
-	size_t npods;
-	/* "scope": "node" with "node": NAME and no "pods": a node-wide
-	 * session, no cgroup scope check (the gateway authorized create
-	 * nodetraces on NAME and a policy with node scope).  Only ever set
-	 * by that explicit pair: a body with pods is pod-scoped, and one with
-	 * neither or both is refused, so a pod session never degrades into
-	 * a node-wide one. */
-	bool node_scope;
-	char *node;
-	struct engine_limits limits;
-	/* "tracepointFields": the deciding policy's field rules, re-checked
-	 * against this node's formats (policy/tpfields.h); NULL when the
-	 * request has none. */
-	struct tg_tpf_rules *tp_fields;
-	/* "dryRun": true: `kubectl trace check`: everything up to the load
-	 * (resolve the pods, parse, analyse, generate, clang, verify the
-	 * object), then the end (reason "checked"); nothing is loaded. */
-	bool dry_run;
-	/* "outputEvents": true: each output record also says where each of
-	 * its events begins and what bpftrace's JSON output calls it
-	 * (`kubectl trace run -o bpftrace-json`; docs/internals/contracts.md,
-	 * "Output records"). */
-	bool output_events;
-};
-
-/* Parses and bounds-checks a body; -EINVAL with a message naming the field. */
-int session_request_parse(const char *body, size_t len, struct session_request *req, char **ret_err);
-void session_request_release(struct session_request *req);
-/* "team-a/web-a,team-b/web-b" for logs (caller frees). */
-char *session_request_pods(const struct session_request *req);
+/* The request body itself is wire/session.h's (session_request_decode). */
+_Static_assert(SESSION_MAX_PODS <= SCOPE_MAX_TARGETS, "a session's pods are scope targets");
 
 struct session_config {
 	const char *node;

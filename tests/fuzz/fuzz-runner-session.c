@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for the runner's session request (runner/session.h):
+ * libFuzzer target for the runner's session request (wire/session.h):
  * the body of POST /v1/sessions, which arrives from the network (behind
  * mTLS, but a compromised or buggy gateway is still untrusted input), and
  * the resolution of its pods to cgroup directories.
@@ -11,10 +11,11 @@
  * walks out of the tree would be seen: every resolved directory must be
  * one of the pod directories made here.
  *
- * Properties beyond "no crash, no leak": a parsed request respects every
- * SESSION_* limit, has at least one pod, printable names without '/',
- * a duration capped by limits.maxDuration; a refusal has a message and
- * leaves the request untouched.
+ * Properties beyond "no crash, no leak": a decoded request respects every
+ * SESSION_* limit, has pods or a named node scope (never both), printable
+ * names without '/', a duration capped by limits.maxDuration; it encodes,
+ * and the text decodes to an equal request (and encodes to the same
+ * text); a refusal has a message and leaves the request untouched.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -33,6 +34,7 @@
 #include "runner/detached.h"
 #include "runner/scope.h"
 #include "runner/session.h"
+#include "wire/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -191,21 +193,46 @@ static void check_detached_request(const char *in, size_t len)
 	event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
-/* The body's "detached" member: bounded, or refused with a message. */
-static void check_detached_meta(const char *body, size_t size)
+/* What decodes encodes (wire/session.h) and decodes again to the same. */
+static void check_round_trip(const struct session_request *req)
+{
+	struct session_request again;
+	char *text = NULL, *text2 = NULL, *err = NULL;
+	int r = session_request_encode(req, &text);
+
+	if (r == -ENOMEM)
+		return;
+	if (r < 0 || !text)
+		fail("encode: a decoded request does not encode", tg_strerror(r));
+	r = session_request_decode(text, strlen(text), &again, &err);
+	if (r == -ENOMEM) {
+		free(text);
+		return;
+	}
+	if (r < 0)
+		fail("encode: its text does not decode", err);
+	if (!session_request_equal(req, &again))
+		fail("encode: decode(encode(r)) differs from r", text);
+	if (session_request_encode(&again, &text2) == 0 && strcmp(text, text2))
+		fail("encode: the text of a round trip changed", text2);
+	session_request_release(&again);
+	free(text);
+	free(text2);
+}
+
+/* The body's "detached" member, kept for listing. */
+static void check_detached_meta(const struct session_request *req)
 {
 	struct det_meta *m = NULL;
-	char *err = NULL;
-	int r = det_meta_parse(body, size, &m, &err);
+	int r = det_meta_new(req, &m);
 
-	if (r < 0 && r != -ENOMEM && (!err || !*err))
-		fail("detached: refusal without a message", NULL);
+	if (r != -ENOMEM && r != (req->detached ? 1 : 0))
+		fail("detached: kept when it should not be, or not kept", NULL);
 	if (r == 1 && !m)
 		fail("detached: accepted without metadata", NULL);
-	if (r >= 0 && err)
-		fail("detached: success with a message", err);
+	if (req->detached && req->dry_run)
+		fail("detached: a detached dry run decoded", NULL);
 	det_meta_free(m);
-	free(err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -224,56 +251,62 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!body)
 		return 0;
 	memcpy(body, data, size);
-	check_detached_meta(body, size);
 	memset(&req, 0xa5, sizeof(req));
 	blank = req;
-	r = session_request_parse(body, size, &req, &err);
+	r = session_request_decode(body, size, &req, &err);
 	if (r < 0) {
 		if (r != -EINVAL && r != -E2BIG && r != -ENOMEM)
-			fail("parse: unexpected error code", tg_strerror(r));
+			fail("decode: unexpected error code", tg_strerror(r));
 		if (r != -ENOMEM && (!err || !*err))
-			fail("parse: refusal without a message", NULL);
+			fail("decode: refusal without a message", NULL);
 		if (memcmp(&req, &blank, sizeof(req)))
-			fail("parse: request written on failure", err);
+			fail("decode: request written on failure", err);
 		free(err);
 		free(body);
 		return 0;
 	}
 	if (err)
-		fail("parse: success with a message", err);
+		fail("decode: success with a message", err);
 	if (!printable_name(req.trace, SESSION_MAX_TRACE_ID, true))
-		fail("parse: trace id not a bounded printable name", req.trace);
+		fail("decode: trace id not a bounded printable name", req.trace);
 	if (!req.program || req.program_len != strlen(req.program) || !req.program_len)
-		fail("parse: program missing or its length wrong", NULL);
+		fail("decode: program missing or its length wrong", NULL);
 	if (!req.canonical || !*req.canonical)
-		fail("parse: no canonical form, yet accepted", NULL);
+		fail("decode: no canonical form, yet accepted", NULL);
 	if (req.nparams > SESSION_MAX_PARAMS || (req.nparams && !req.params))
-		fail("parse: params beyond the limit", NULL);
+		fail("decode: params beyond the limit", NULL);
 	for (size_t i = 0; i < req.nparams; i++)
 		if (!req.params[i] || strlen(req.params[i]) > SESSION_MAX_PARAM_LEN)
-			fail("parse: a param beyond the limit", NULL);
-	if (!req.npods || req.npods > SCOPE_MAX_TARGETS || !req.pods)
-		fail("parse: no pods or too many", NULL);
+			fail("decode: a param beyond the limit", NULL);
+	/* pods, or an explicit node scope: never both, never neither */
+	if (req.node_scope ? (req.npods || !printable_name(req.node, SESSION_MAX_NAME, true))
+			   : (!req.npods || req.npods > SESSION_MAX_PODS || !req.pods || req.node))
+		fail("decode: the scope is neither pods nor a named node, or both", NULL);
 	for (size_t i = 0; i < req.npods; i++) {
 		const struct session_pod *p = &req.pods[i];
 
 		if (!printable_name(p->ns, SESSION_MAX_NAME, true) ||
 		    !printable_name(p->name, SESSION_MAX_NAME, true) ||
 		    !printable_name(p->uid, 128, true) || !printable_name(p->qos, 32, false))
-			fail("parse: a pod field is not a bounded printable name", NULL);
+			fail("decode: a pod field is not a bounded printable name", NULL);
+		if (!p->container != !p->container_id)
+			fail("decode: a container without its ID, or an ID without its name", NULL);
 	}
 	if (req.duration_s > SESSION_MAX_DURATION_S)
-		fail("parse: duration beyond the limit", NULL);
-	if (req.limits.max_duration_ns &&
-	    (req.duration_s == 0 || req.duration_s * 1000000000ull > req.limits.max_duration_ns))
-		fail("parse: duration not capped by limits.maxDuration", NULL);
-	if (req.limits.sz != sizeof(req.limits) || req.limits.cpu_budget < 0 ||
-	    req.limits.cpu_budget > 1024)
-		fail("parse: limits out of range", NULL);
+		fail("decode: duration beyond the limit", NULL);
+	if (req.limits.max_duration_s &&
+	    (session_request_duration(&req) == 0 || session_request_duration(&req) > req.limits.max_duration_s))
+		fail("decode: duration not capped by limits.maxDuration", NULL);
+	if (req.limits.cpu_budget < 0 || req.limits.cpu_budget > 1024)
+		fail("decode: limits out of range", NULL);
+	if (req.owner && (!req.owner->ns || !req.owner->user || !*req.owner->user))
+		fail("decode: an owner without a user", NULL);
 	pods = session_request_pods(&req);
 	if (!pods)
-		fail("parse: no pod list", NULL);
+		fail("decode: no pod list", NULL);
 	free(pods);
+	check_round_trip(&req);
+	check_detached_meta(&req);
 	if (have_tree)
 		check_resolve(&req);
 	session_request_release(&req);

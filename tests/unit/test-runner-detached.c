@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * runner/detached.h without a session: the body's "detached" member and
+ * runner/detached.h without a session: the body's "detached" member
+ * (wire/session.h decodes it, det_meta_new keeps it) and
  * the answers of /v1/detached for what the table does not hold (tests/e2e/
  * kubectl-detach.sh runs real sessions).
  */
@@ -17,17 +18,17 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include "runner/detached.h"
+#include "wire/session.h"
 
-#define BODY(d) "{\"trace\":\"t1\",\"program\":\"BEGIN { }\",\"duration\":30," \
+#define BODY(d) "{\"trace\":\"t1\",\"program\":\"BEGIN { }\",\"canonical\":\"BEGIN { }\",\"duration\":30," \
 		"\"pods\":[{\"namespace\":\"team-a\",\"name\":\"web-a\",\"uid\":\"u\"}]" d "}"
 
 static void expect_meta_error(const char *body, const char *want)
 {
-	struct det_meta *m = NULL;
+	struct session_request req;
 	char *err = NULL;
 
-	assert_int_equal(det_meta_parse(body, strlen(body), &m, &err), -EINVAL);
-	assert_null(m);
+	assert_int_equal(session_request_decode(body, strlen(body), &req, &err), -EINVAL);
 	if (!err || !strstr(err, want))
 		fail_msg("want \"%s\", got \"%s\"", want, err ? err : "(null)");
 	free(err);
@@ -39,23 +40,28 @@ static void test_meta(void **state)
 				      "\"groups\":[\"team-a-devs\"],\"target\":\"pod/web-a\","
 				      "\"created\":\"2026-12-06T08:35:11Z\"}");
 	static const char none[] = BODY("");
+	struct session_request req;
 	struct det_meta *m = NULL;
 	char *err = NULL;
 
 	(void)state;
-	assert_int_equal(det_meta_parse(none, strlen(none), &m, &err), 0);
+	assert_int_equal(session_request_decode(none, strlen(none), &req, &err), 0);
+	assert_int_equal(det_meta_new(&req, &m), 0);
 	assert_null(m);
-	assert_int_equal(det_meta_parse(ok, strlen(ok), &m, &err), 1);
+	session_request_release(&req);
+	assert_int_equal(session_request_decode(ok, strlen(ok), &req, &err), 0);
+	assert_int_equal(det_meta_new(&req, &m), 1);
 	assert_non_null(m);
 	assert_null(err);
 	det_meta_free(m);
+	session_request_release(&req);
 
 	expect_meta_error(BODY(",\"detached\":true"), "\"detached\": not an object");
 	expect_meta_error(BODY(",\"detached\":{\"user\":\"alice\"}"), "\"detached.namespace\"");
 	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"al\\u0001ice\",\"target\":\"x\","
 			       "\"created\":\"x\"}"), "\"detached.user\": not a string of 1 to 256 printable");
 	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"a\\u0000b\",\"target\":\"x\","
-			       "\"created\":\"x\"}"), "body: not a JSON object");
+			       "\"created\":\"x\"}"), "body: not JSON");
 	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"a\",\"target\":\"x\","
 			       "\"created\":\"x\",\"groups\":[1]}"), "\"detached.groups[0]\"");
 	expect_meta_error(BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"a\",\"target\":\"\","

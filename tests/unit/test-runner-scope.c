@@ -541,7 +541,7 @@ static void expect_body_refused(const char *body, const char *want)
 	struct session_request req = { 0 };
 	_cleanup_free_ char *err = NULL;
 
-	assert_int_equal(session_request_parse(body, strlen(body), &req, &err), -EINVAL);
+	assert_int_equal(session_request_decode(body, strlen(body), &req, &err), -EINVAL);
 	if (!err || !strstr(err, want))
 		fail_msg("%s: %s (wanted %s)", body, err ? err : "", want);
 }
@@ -562,7 +562,7 @@ static void test_session_node_scope(void **state)
 	_cleanup_free_ char *err = NULL, *label = NULL;
 
 	(void)state;
-	assert_int_equal(session_request_parse(node, strlen(node), &req, &err), 0);
+	assert_int_equal(session_request_decode(node, strlen(node), &req, &err), 0);
 	assert_true(req.node_scope);
 	assert_string_equal(req.node, "node-1");
 	assert_int_equal(req.npods, 0);
@@ -574,7 +574,7 @@ static void test_session_node_scope(void **state)
 	scope_release(&s);
 	session_request_release(&req);
 
-	assert_int_equal(session_request_parse(pod, strlen(pod), &req, &err), 0);
+	assert_int_equal(session_request_decode(pod, strlen(pod), &req, &err), 0);
 	assert_false(req.node_scope);
 	assert_int_equal(req.npods, 1);
 	session_request_release(&req);
@@ -611,7 +611,7 @@ static void test_session_container(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(base));
 	mkdirs(base, "r/" CGFS_POD_A "/" HEX_1);
-	assert_int_equal(session_request_parse(good, strlen(good), &req, &err), 0);
+	assert_int_equal(session_request_decode(good, strlen(good), &req, &err), 0);
 	assert_string_equal(req.pods[0].container, "app");
 	assert_string_equal(req.pods[0].container_id, "containerd://" HEX_1);
 	pods = session_request_pods(&req);
@@ -630,7 +630,7 @@ static void test_session_container(void **state)
 	{
 		static const char gone[] = CTR_BODY(",\"container\":\"app\",\"containerID\":\"docker://" HEX_2 "\"");
 
-		assert_int_equal(session_request_parse(gone, strlen(gone), &req, &err), 0);
+		assert_int_equal(session_request_decode(gone, strlen(gone), &req, &err), 0);
 		free(err);
 		err = NULL;
 		assert_int_equal(session_resolve(&req, &cfg, &s, &err), -TG_ENOSCOPE);

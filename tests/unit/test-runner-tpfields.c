@@ -282,21 +282,21 @@ static void test_session_request(void **state)
 	static const char bad_glob[] = BODY_HEAD ",\"tracepointFields\":{\"allow\":[\"sched\"]}}";
 
 	(void)state;
-	assert_int_equal(session_request_parse(ok, strlen(ok), &req, &err), 0);
+	assert_int_equal(session_request_decode(ok, strlen(ok), &req, &err), 0);
 	assert_non_null(req.tp_fields);
 	assert_false(req.tp_fields->other_tasks);
 	assert_string_equal(req.tp_fields->policy, "restricted");
 	assert_int_equal(req.tp_fields->nallow, 1);
 	assert_string_equal(req.tp_fields->allow[0], "sched:sched_switch:prev_*");
 	session_request_release(&req);
-	assert_int_equal(session_request_parse(none, strlen(none), &req, &err), 0);
+	assert_int_equal(session_request_decode(none, strlen(none), &req, &err), 0);
 	assert_null(req.tp_fields);
 	session_request_release(&req);
-	assert_int_equal(session_request_parse(bad, strlen(bad), &req, &err), -EINVAL);
+	assert_int_equal(session_request_decode(bad, strlen(bad), &req, &err), -EINVAL);
 	assert_string_equal(err, "tracepointFields.otherTasks: not true or false");
 	free(err);
 	err = NULL;
-	assert_int_equal(session_request_parse(bad_glob, strlen(bad_glob), &req, &err), -EINVAL);
+	assert_int_equal(session_request_decode(bad_glob, strlen(bad_glob), &req, &err), -EINVAL);
 	assert_string_equal(err, "tracepointFields.allow[0]: is not \"category:event:field\" (three parts, each a name or a glob)");
 	free(err);
 	err = NULL;
@@ -306,10 +306,10 @@ static void test_session_request(void **state)
 		static const char dry[] = BODY_HEAD ",\"dryRun\":true}";
 		static const char dry_bad[] = BODY_HEAD ",\"dryRun\":\"yes\"}";
 
-		assert_int_equal(session_request_parse(dry, strlen(dry), &req, &err), 0);
+		assert_int_equal(session_request_decode(dry, strlen(dry), &req, &err), 0);
 		assert_true(req.dry_run);
 		session_request_release(&req);
-		assert_int_equal(session_request_parse(dry_bad, strlen(dry_bad), &req, &err), -EINVAL);
+		assert_int_equal(session_request_decode(dry_bad, strlen(dry_bad), &req, &err), -EINVAL);
 		assert_string_equal(err, "\"dryRun\": not a boolean");
 		free(err);
 		err = NULL;
@@ -319,13 +319,13 @@ static void test_session_request(void **state)
 		static const char ev[] = BODY_HEAD ",\"outputEvents\":true}";
 		static const char ev_bad[] = BODY_HEAD ",\"outputEvents\":1}";
 
-		assert_int_equal(session_request_parse(ev, strlen(ev), &req, &err), 0);
+		assert_int_equal(session_request_decode(ev, strlen(ev), &req, &err), 0);
 		assert_true(req.output_events);
 		session_request_release(&req);
-		assert_int_equal(session_request_parse(none, strlen(none), &req, &err), 0);
+		assert_int_equal(session_request_decode(none, strlen(none), &req, &err), 0);
 		assert_false(req.output_events);
 		session_request_release(&req);
-		assert_int_equal(session_request_parse(ev_bad, strlen(ev_bad), &req, &err), -EINVAL);
+		assert_int_equal(session_request_decode(ev_bad, strlen(ev_bad), &req, &err), -EINVAL);
 		assert_string_equal(err, "\"outputEvents\": not a boolean");
 		free(err);
 	}
