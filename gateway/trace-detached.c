@@ -142,14 +142,13 @@ static CURL *call_easy(struct trace_req *t, const struct gw_runner *r, const cha
 /* One call per runner in op->calls (runner set): method on url (fmt has
  * the runner's URL, then arg); body for a POST. */
 static int calls_start(struct trace_req *t, const char *method, const char *fmt, const char *arg,
-		       json_t *const *bodies)
+		       char *const *bodies)
 {
 	struct det_op *op = t->det;
 
 	for (size_t i = 0; i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
 		struct curl_slist *h = NULL;
-		_cleanup_free_ char *text = NULL;
 		CURL *e = call_easy(t, c->runner, fmt, arg);
 		int r;
 
@@ -158,14 +157,12 @@ static int calls_start(struct trace_req *t, const char *method, const char *fmt,
 			return -ENOMEM;
 		curl_easy_setopt(e, CURLOPT_TIMEOUT, bodies ? DET_CREATE_TIMEOUT_S : DET_CALL_TIMEOUT_S);
 		if (bodies) {
-			text = json_dumps(bodies[i], JSON_COMPACT);
 			h = curl_slist_append(NULL, "Content-Type: application/json");
-			if (!text || !h) {
-				curl_slist_free_all(h);
+			if (!h) {
 				curl_easy_cleanup(e);
 				return -ENOMEM;
 			}
-			curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, text);
+			curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, bodies[i]);
 		} else if (strcmp(method, "GET")) {
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 		}
@@ -515,10 +512,34 @@ static void count_from(struct trace_req *t, json_t *items)
 	trace_step_admit(t);
 }
 
+/* One node's session request with its "detached" member, as text. */
+static int detached_body(struct trace_req *t, const char *node, const char *created, char **ret_text)
+{
+	_cleanup_(session_request_release) struct session_request req = { 0 };
+	struct session_detached *d;
+	size_t n = 0;
+	int r;
+
+	r = trace_session_request(t, node, &req);
+	if (r < 0)
+		return r;
+	for (char **g = t->user.groups; g && *g; g++)
+		n++;
+	d = req.detached = calloc(1, sizeof(*d));
+	if (!d || !(d->groups = calloc(n + 1, sizeof(*d->groups))) || !(d->ns = strdup(t->route.ns)) ||
+	    !(d->user = strdup(t->user.username)) || !(d->target = strdup(t->tb.target)) ||
+	    !(d->created = strdup(created)))
+		return -ENOMEM;
+	for (; d->ngroups < n; d->ngroups++)
+		if (!(d->groups[d->ngroups] = strdup(t->user.groups[d->ngroups])))
+			return -ENOMEM;
+	return session_request_encode(&req, ret_text);
+}
+
 void trace_detached_start(struct trace_req *t)
 {
 	char created[32];
-	json_t **bodies;
+	char **bodies;
 	size_t n = t->nnodes;
 	int r;
 
@@ -539,19 +560,10 @@ void trace_detached_start(struct trace_req *t)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_t *groups = json_array();
-
-		for (char **g = t->user.groups; groups && g && *g; g++)
-			json_array_append_new(groups, json_string(*g));
 		t->det->calls[i].runner = gw_runner_get(t->gw, t->nodes[i]);
-		bodies[i] = trace_session_body(t, t->nodes[i]);
-		if (!bodies[i] || !groups ||
-		    json_object_set_new(bodies[i], "detached",
-					json_pack("{s:s, s:s, s:o, s:s, s:s}", "namespace", t->route.ns, "user",
-						  t->user.username, "groups", groups, "target", t->tb.target,
-						  "created", created)) < 0) {
-			for (size_t k = 0; k <= i; k++)
-				json_decref(bodies[k]);
+		if (detached_body(t, t->nodes[i], created, &bodies[i]) < 0) {
+			for (size_t k = 0; k < i; k++)
+				free(bodies[k]);
 			free(bodies);
 			trace_refuse(t, 500, "out of memory", NULL);
 			return;
@@ -559,7 +571,7 @@ void trace_detached_start(struct trace_req *t)
 	}
 	r = calls_start(t, "POST", "%s/v1/sessions%s", "", bodies);
 	for (size_t i = 0; i < n; i++)
-		json_decref(bodies[i]);
+		free(bodies[i]);
 	free(bodies);
 	if (r < 0)
 		trace_refuse(t, 500, "out of memory", NULL);

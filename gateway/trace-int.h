@@ -26,6 +26,7 @@
 #include "policy/policy.h"
 #include "rbac/kube.h"
 #include "rbac/workload.h"
+#include "wire/session.h"
 
 struct event;
 struct httpc_xfer;
@@ -288,8 +289,9 @@ bool trace_leg_done_finish(struct leg *l);
 int trace_emit(struct trace_req *t, json_t *obj);
 void trace_leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* trace.c: the session body of one node (the program, that node's pods, the limits) */
-json_t *trace_session_body(struct trace_req *t, const char *node);
+/* trace.c: the session request of one node (the program, that node's
+ * pods, the limits, the owner; wire/session.h encodes it) */
+int trace_session_request(struct trace_req *t, const char *node, struct session_request *ret);
 /* The verb of the request, for its audit record and SubjectAccessReviews. */
 const char *trace_verb(const struct trace_req *t);
 
