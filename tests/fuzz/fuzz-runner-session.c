@@ -144,8 +144,8 @@ static void check_resolve(const struct session_request *req)
 		if (!known)
 			fail("resolve: a pod resolved to a directory that is no pod's", path);
 	}
-	/* a pod named twice is one target */
-	if (r == 0 && (sc.n == 0 || sc.n > req->npods))
+	/* a pod named twice is one target; a node-wide session has none */
+	if (r == 0 && (req->node_scope ? sc.n != 0 : sc.n == 0 || sc.n > req->npods))
 		fail("resolve: success without targets, or with more targets than pods", NULL);
 	scope_release(&sc);
 	free(err);
