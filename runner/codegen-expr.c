@@ -14,6 +14,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "runner/codegen-int.h"
+#include "runner/codegen-layout.h"
 #include "runner/usdt.h"
 #include "lib/banned.h"
 

@@ -25,6 +25,7 @@
 #include "lib/util.h"
 #include "policy/ast.h"
 #include "policy/output.h"
+#include "runner/codegen-layout.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"
 #include "runner/engine.h"

@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "policy/ast.h"
+#include "runner/codegen-layout.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"
 #include "runner/probes.h"
