@@ -6,8 +6,20 @@
 
 #include "runner/sema.h"
 
+struct sctx;
+
+/* The language's analysis (sema.c) as the typing code (sema-types.c)
+ * calls it back; sema.c hands it over in struct sctx. */
+struct sem_ops {
+	int (*expr)(struct sctx *c, struct tg_node *n);
+	int (*want_int)(struct sctx *c, struct tg_node *n, const char *what);
+	int (*site)(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+		    const char *fmt);
+};
+
 struct sctx {
 	struct sem *s;
+	const struct sem_ops *ops;
 	struct sem_probe *p;
 	const struct tg_probe *tp;
 	struct tg_diag *diag;
@@ -23,13 +35,28 @@ struct sctx {
 /* sema-diag.c: the error at loc; returns -code. */
 int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* sema-alloc.c: n's record, reset (allocated on first use). */
 struct sem_node *sem_aux(struct sctx *c, struct tg_node *n);
 /* size zeroed bytes that live until sem_release(); NULL when out of memory. */
 void *sem_alloc(struct sctx *c, size_t size);
-int sem_expr(struct sctx *c, struct tg_node *n);
-int sem_want_int(struct sctx *c, struct tg_node *n, const char *what);
-int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
-	     const char *fmt);
+
+/* sema.c, through c->ops. */
+static inline int sem_expr(struct sctx *c, struct tg_node *n)
+{
+	return c->ops->expr(c, n);
+}
+
+static inline int sem_want_int(struct sctx *c, struct tg_node *n, const char *what)
+{
+	return c->ops->want_int(c, n, what);
+}
+
+static inline int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a,
+			   enum sem_rec_kind k, const char *fmt)
+{
+	return c->ops->site(c, n, a, k, fmt);
+}
 
 /* sema-tuple.c: `t.N`; have widened to hold t too (both tuples of the
  * same shape). */

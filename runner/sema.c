@@ -16,47 +16,6 @@ static const struct sem_type T_NONE = { .k = ST_NONE };
 static const struct sem_type T_U64 = { .k = ST_INT, .size = 8, .sign = false };
 static const struct sem_type T_S64 = { .k = ST_INT, .size = 8, .sign = true };
 
-void *sem_alloc(struct sctx *c, size_t size)
-{
-	void *p;
-
-	if (c->s->nallocs == c->s->aallocs) {
-		size_t na = c->s->aallocs ? c->s->aallocs * 2 : 256;
-		void **v = realloc(c->s->allocs, na * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		c->s->allocs = v;
-		c->s->aallocs = na;
-	}
-	p = calloc(1, size);
-	if (p)
-		c->s->allocs[c->s->nallocs++] = p;
-	return p;
-}
-
-struct sem_node *sem_aux(struct sctx *c, struct tg_node *n)
-{
-	struct sem_node *a = n->aux;
-
-	if (!a) {
-		a = sem_alloc(c, sizeof(*a));
-		if (!a)
-			return NULL;
-		a->site = -1;
-		n->aux = a;
-	}
-	a->map = -1;
-	a->var = -1;
-	a->is_const = false;
-	a->field = NULL;
-	a->t = T_NONE;
-	a->agg = (struct kt_ref){ 0, 0 };
-	memset(&a->mem, 0, sizeof(a->mem));
-	a->esize = 0;
-	return a;
-}
-
 const char *sem_mkind_str(enum sem_mkind k)
 {
 	static const char *const names[] = {
@@ -105,17 +64,6 @@ static int stmt(struct sctx *c, struct tg_node *n);
 static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
 		    const char *fmt);
 
-int sem_expr(struct sctx *c, struct tg_node *n)
-{
-	return expr(c, n);
-}
-
-int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
-	     const char *fmt)
-{
-	return site_new(c, n, a, k, fmt);
-}
-
 static int want_int(struct sctx *c, struct tg_node *n, const char *what)
 {
 	int r = expr(c, n);
@@ -125,11 +73,6 @@ static int want_int(struct sctx *c, struct tg_node *n, const char *what)
 	if (sem_of(n)->t.k != ST_INT)
 		return sem_err(c, n->loc, TG_ETYPE, "%s: expected an integer", what);
 	return 0;
-}
-
-int sem_want_int(struct sctx *c, struct tg_node *n, const char *what)
-{
-	return want_int(c, n, what);
 }
 
 /* A constant integer argument (lhist bounds, strncmp length, print top). */
@@ -1455,12 +1398,23 @@ static int stmt(struct sctx *c, struct tg_node *n)
 	}
 }
 
+/* What the typing code (sema-types.c) calls back: the language's own
+ * expressions inside C-typed ones (an index, a cast's operand, join()'s
+ * site).  Handed over in the context so the two files do not call each
+ * other. */
+static const struct sem_ops ops = {
+	.expr = expr,
+	.want_int = want_int,
+	.site = site_new,
+};
+
 static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
 		struct tg_diag *diag, bool final)
 {
 	for (size_t i = 0; i < prog->nprobes; i++) {
 		struct tg_probe *pr = &prog->probes[i];
-		struct sctx c = { .s = s, .p = &s->probes[i], .tp = pr, .diag = diag, .final = final };
+		struct sctx c = { .s = s, .ops = &ops, .p = &s->probes[i], .tp = pr, .diag = diag,
+				 .final = final };
 		int r;
 
 		for (size_t v = 0; v < c.p->nvars; v++) {
@@ -1514,7 +1468,7 @@ int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_forma
 		return -ENOMEM;
 	if (prog->ncdefs) {
 		/* the program's own definitions compile (or fail) first */
-		struct sctx c = { .s = s, .p = &s->probes[0], .diag = diag };
+		struct sctx c = { .s = s, .ops = &ops, .p = &s->probes[0], .diag = diag };
 		struct ktypes *kt;
 
 		r = st_ktypes(&c, &kt);
