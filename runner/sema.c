@@ -838,208 +838,244 @@ static int tuple_lit(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_tuple_of(c, n->loc, elems, n->nkids, &a->t);
 }
 
-static int expr(struct sctx *c, struct tg_node *n)
+static int expr_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
-	struct sem_node *a = sem_aux(c, n);
+	(void)c;
+	a->t = T_S64;
+	a->is_const = true;
+	a->cval = (int64_t)n->u64;
+	return 0;
+}
+
+static int expr_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	if (n->u64 + 1 > SEM_MAX_RECORD / 2)
+		return sem_err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
+			   SEM_MAX_RECORD / 2);
+	a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)n->u64 + 1 };
+	a->is_const = true;
+	a->cstr = n->str;
+	a->cstrlen = n->u64;
+	return 0;
+}
+
+static int expr_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	int r;
+
+	if (is_int_builtin(n->str)) {
+		if (!strcmp(n->str, "elapsed"))
+			c->s->uses_elapsed = true;
+		if ((!strcmp(n->str, "retval") || !strncmp(n->str, "arg", 3)) &&
+		    (c->p->is_begin || c->p->is_end || c->p->args))
+			return sem_err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
+				   n->str);
+		a->t = T_U64;
+		return 0;
+	}
+	if (!strcmp(n->str, "comm")) {
+		a->t = (struct sem_type){ .k = ST_STR, .slen = 16 };
+		return 0;
+	}
+	if (!strcmp(n->str, "cpid")) {
+		/* the child's pid, a constant as in bpftrace */
+		if (!c->s->cpid)
+			return sem_err(c, n->loc, TG_ETYPE,
+				   "cpid cannot be used without child command");
+		a->t = T_U64;
+		a->is_const = true;
+		a->cval = (int64_t)c->s->cpid;
+		return 0;
+	}
+	if (!strcmp(n->str, "username")) {
+		a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_USERNAME, .slen = 8 };
+		return 0;
+	}
+	if (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"))
+		return stack_type(c, n, a, NULL);
+	if (!strcmp(n->str, "func")) {
+		if (!c->p->is_probe_fn)
+			return sem_err(c, n->loc, TG_ETYPE,
+				   "builtin \"func\": only in kprobe, kretprobe, uprobe and uretprobe probes");
+		c->p->uses_probe = true;
+		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+		return 0;
+	}
+	if (!strcmp(n->str, "probe")) {
+		c->p->uses_probe = true;
+		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+		return 0;
+	}
+	if (!strcmp(n->str, "args")) {
+		c->p->uses_args = true;
+		a->t = (struct sem_type){ .k = ST_ARGS };
+		return 0;
+	}
+	r = st_builtin(c, n, a);
+	if (r != 1)
+		return r;
+	return sem_err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
+}
+
+static int expr_var(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	a->var = var_find(c, n->str);
+	if (a->var < 0 || !c->p->vars[a->var].assigned) {
+		for (size_t i = 0; i < c->p->nvars; i++) {
+			const struct sem_var *o = &c->p->vars[i];
+
+			if (o->decl && o->hidden && !strcmp(o->name, n->str))
+				return sem_err(c, n->loc, TG_ETYPE,
+					       "variable \"%s\": not in scope here (the block of its let at %u:%u has ended)",
+					       n->str, o->decl->loc.line, o->decl->loc.col);
+		}
+		return sem_err(c, n->loc, TG_ETYPE, "variable \"%s\": used before assignment",
+			   n->str);
+	}
+	a->t = c->p->vars[a->var].t;
+	if (a->t.k == ST_NONE)    /* `let $x;` typed by a later assignment */
+		a->t = T_S64;
+	return 0;
+}
+
+static int expr_map(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
 	struct sem_map *m;
 	int r;
 
+	r = map_ref(c, n, &m);
+	if (r < 0)
+		return r;
+	m->read = true;
+	switch (m->kind) {
+	case MK_INT: case MK_COUNT: case MK_SUM: case MK_MIN: case MK_MAX:
+		a->t = m->kind == MK_INT ? m->val : T_S64;
+		if (m->kind == MK_COUNT)
+			a->t = T_U64;
+		return 0;
+	case MK_STR:
+	case MK_TEXT:
+		a->t = m->val;
+		return 0;
+	case MK_NONE:
+		if (c->final)
+			return sem_err(c, n->loc, TG_ETYPE, "map \"%s\": read but never assigned",
+				   n->str);
+		a->t = T_S64;
+		return 0;
+	default:
+		return sem_err(c, n->loc, TG_EUNSUPPORTED,
+			   "map \"%s\": a %s map cannot be read in an expression", n->str,
+			   sem_mkind_str(m->kind));
+	}
+}
+
+static int unop(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	int r;
+
+	if (n->op == TG_OP_DEREF)
+		return st_deref(c, n, a);
+	if (n->op == TG_OP_ADDR)
+		return sem_err(c, n->loc, TG_EUNSUPPORTED, "operator \"%s\": pointers are not supported",
+			   tg_op_str(n->op));
+	r = want_int(c, n->kids[0], tg_op_str(n->op));
+	if (r < 0)
+		return r;
+	a->t = n->op == TG_OP_NOT ? T_U64 : sem_of(n->kids[0])->t;
+	if (n->op == TG_OP_NEG)
+		a->t = T_S64;
+	if (sem_of(n->kids[0])->is_const) {
+		int64_t x = sem_of(n->kids[0])->cval;
+
+		a->is_const = true;
+		a->cval = n->op == TG_OP_NOT ? !x : n->op == TG_OP_BNOT ? ~x : (int64_t)(0 - (uint64_t)x);
+	}
+	return 0;
+}
+
+static int incdec(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct sem_map *m;
+	int r;
+
+	if (n->kids[0]->kind == TG_N_MAP) {
+		r = map_ref(c, n->kids[0], &m);
+		if (r < 0)
+			return r;
+		if (m->kind != MK_INT && m->kind != MK_NONE)
+			return set_kind(c, n, m, MK_INT);
+		m->kind = MK_INT;
+		if (m->val.k == ST_NONE)
+			m->val = T_S64;
+		a->t = m->val;
+		return 0;
+	}
+	if (n->kids[0]->kind != TG_N_VAR)
+		return sem_err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", tg_op_str(n->op));
+	r = want_int(c, n->kids[0], "variable");
+	if (r < 0)
+		return r;
+	a->t = sem_of(n->kids[0])->t;
+	return 0;
+}
+
+static int ternary(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct sem_type *t1, *t2;
+	int r;
+
+	r = want_int(c, n->kids[0], "condition");
+	if (r < 0)
+		return r;
+	if ((r = expr(c, n->kids[1])) < 0 || (r = expr(c, n->kids[2])) < 0)
+		return r;
+	t1 = &sem_of(n->kids[1])->t;
+	t2 = &sem_of(n->kids[2])->t;
+	if (sem_is_tuple(t1) && sem_is_tuple(t2)) {
+		a->t = *t1;
+		return sem_tuple_merge(c, n->loc, &a->t, t2);
+	}
+	if (t1->k != t2->k || (t1->k == ST_TEXT && (t1->text != t2->text || t1->arg != t2->arg)))
+		return sem_err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
+	a->t = *t1;
+	if (t1->k == ST_STR)
+		a->t.slen = MAX(t1->slen, t2->slen);
+	if (t1->k == ST_INT)
+		a->t = (t1->sign && t2->sign) ? T_S64 : T_U64;
+	return 0;
+}
+
+/* One function per expression kind; a kind not listed is refused. */
+static int (*const expr_kinds[])(struct sctx *c, struct tg_node *n, struct sem_node *a) = {
+	[TG_N_INT] = expr_int,
+	[TG_N_STR] = expr_str,
+	[TG_N_BUILTIN] = expr_builtin,
+	[TG_N_POSPARAM] = posparam_int,
+	[TG_N_VAR] = expr_var,
+	[TG_N_MAP] = expr_map,
+	[TG_N_CALL] = call,
+	[TG_N_BINOP] = binop,
+	[TG_N_UNOP] = unop,
+	[TG_N_INCDEC] = incdec,
+	[TG_N_TERNARY] = ternary,
+	[TG_N_FIELD] = field,
+	[TG_N_CAST] = cast,
+	[TG_N_INDEX] = st_index,
+	[TG_N_IDENT] = st_ident,
+	[TG_N_TUPLE] = tuple_lit,
+};
+
+static int expr(struct sctx *c, struct tg_node *n)
+{
+	struct sem_node *a = sem_aux(c, n);
+
 	if (!a)
 		return -ENOMEM;
-	switch (n->kind) {
-	case TG_N_INT:
-		a->t = T_S64;
-		a->is_const = true;
-		a->cval = (int64_t)n->u64;
-		return 0;
-	case TG_N_STR:
-		if (n->u64 + 1 > SEM_MAX_RECORD / 2)
-			return sem_err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
-				   SEM_MAX_RECORD / 2);
-		a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)n->u64 + 1 };
-		a->is_const = true;
-		a->cstr = n->str;
-		a->cstrlen = n->u64;
-		return 0;
-	case TG_N_BUILTIN:
-		if (is_int_builtin(n->str)) {
-			if (!strcmp(n->str, "elapsed"))
-				c->s->uses_elapsed = true;
-			if ((!strcmp(n->str, "retval") || !strncmp(n->str, "arg", 3)) &&
-			    (c->p->is_begin || c->p->is_end || c->p->args))
-				return sem_err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
-					   n->str);
-			a->t = T_U64;
-			return 0;
-		}
-		if (!strcmp(n->str, "comm")) {
-			a->t = (struct sem_type){ .k = ST_STR, .slen = 16 };
-			return 0;
-		}
-		if (!strcmp(n->str, "cpid")) {
-			/* the child's pid, a constant as in bpftrace */
-			if (!c->s->cpid)
-				return sem_err(c, n->loc, TG_ETYPE,
-					   "cpid cannot be used without child command");
-			a->t = T_U64;
-			a->is_const = true;
-			a->cval = (int64_t)c->s->cpid;
-			return 0;
-		}
-		if (!strcmp(n->str, "username")) {
-			a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_USERNAME, .slen = 8 };
-			return 0;
-		}
-		if (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"))
-			return stack_type(c, n, a, NULL);
-		if (!strcmp(n->str, "func")) {
-			if (!c->p->is_probe_fn)
-				return sem_err(c, n->loc, TG_ETYPE,
-					   "builtin \"func\": only in kprobe, kretprobe, uprobe and uretprobe probes");
-			c->p->uses_probe = true;
-			a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
-			return 0;
-		}
-		if (!strcmp(n->str, "probe")) {
-			c->p->uses_probe = true;
-			a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
-			return 0;
-		}
-		if (!strcmp(n->str, "args")) {
-			c->p->uses_args = true;
-			a->t = (struct sem_type){ .k = ST_ARGS };
-			return 0;
-		}
-		r = st_builtin(c, n, a);
-		if (r != 1)
-			return r;
-		return sem_err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
-	case TG_N_POSPARAM:
-		return posparam_int(c, n, a);
-	case TG_N_VAR:
-		a->var = var_find(c, n->str);
-		if (a->var < 0 || !c->p->vars[a->var].assigned) {
-			for (size_t i = 0; i < c->p->nvars; i++) {
-				const struct sem_var *o = &c->p->vars[i];
-
-				if (o->decl && o->hidden && !strcmp(o->name, n->str))
-					return sem_err(c, n->loc, TG_ETYPE,
-						       "variable \"%s\": not in scope here (the block of its let at %u:%u has ended)",
-						       n->str, o->decl->loc.line, o->decl->loc.col);
-			}
-			return sem_err(c, n->loc, TG_ETYPE, "variable \"%s\": used before assignment",
-				   n->str);
-		}
-		a->t = c->p->vars[a->var].t;
-		if (a->t.k == ST_NONE)    /* `let $x;` typed by a later assignment */
-			a->t = T_S64;
-		return 0;
-	case TG_N_MAP:
-		r = map_ref(c, n, &m);
-		if (r < 0)
-			return r;
-		m->read = true;
-		switch (m->kind) {
-		case MK_INT: case MK_COUNT: case MK_SUM: case MK_MIN: case MK_MAX:
-			a->t = m->kind == MK_INT ? m->val : T_S64;
-			if (m->kind == MK_COUNT)
-				a->t = T_U64;
-			return 0;
-		case MK_STR:
-		case MK_TEXT:
-			a->t = m->val;
-			return 0;
-		case MK_NONE:
-			if (c->final)
-				return sem_err(c, n->loc, TG_ETYPE, "map \"%s\": read but never assigned",
-					   n->str);
-			a->t = T_S64;
-			return 0;
-		default:
-			return sem_err(c, n->loc, TG_EUNSUPPORTED,
-				   "map \"%s\": a %s map cannot be read in an expression", n->str,
-				   sem_mkind_str(m->kind));
-		}
-	case TG_N_CALL:
-		return call(c, n, a);
-	case TG_N_BINOP:
-		return binop(c, n, a);
-	case TG_N_UNOP:
-		if (n->op == TG_OP_DEREF)
-			return st_deref(c, n, a);
-		if (n->op == TG_OP_ADDR)
-			return sem_err(c, n->loc, TG_EUNSUPPORTED, "operator \"%s\": pointers are not supported",
-				   tg_op_str(n->op));
-		r = want_int(c, n->kids[0], tg_op_str(n->op));
-		if (r < 0)
-			return r;
-		a->t = n->op == TG_OP_NOT ? T_U64 : sem_of(n->kids[0])->t;
-		if (n->op == TG_OP_NEG)
-			a->t = T_S64;
-		if (sem_of(n->kids[0])->is_const) {
-			int64_t x = sem_of(n->kids[0])->cval;
-
-			a->is_const = true;
-			a->cval = n->op == TG_OP_NOT ? !x : n->op == TG_OP_BNOT ? ~x : (int64_t)(0 - (uint64_t)x);
-		}
-		return 0;
-	case TG_N_INCDEC:
-		if (n->kids[0]->kind == TG_N_MAP) {
-			r = map_ref(c, n->kids[0], &m);
-			if (r < 0)
-				return r;
-			if (m->kind != MK_INT && m->kind != MK_NONE)
-				return set_kind(c, n, m, MK_INT);
-			m->kind = MK_INT;
-			if (m->val.k == ST_NONE)
-				m->val = T_S64;
-			a->t = m->val;
-			return 0;
-		}
-		if (n->kids[0]->kind != TG_N_VAR)
-			return sem_err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", tg_op_str(n->op));
-		r = want_int(c, n->kids[0], "variable");
-		if (r < 0)
-			return r;
-		a->t = sem_of(n->kids[0])->t;
-		return 0;
-	case TG_N_TERNARY: {
-		struct sem_type *t1, *t2;
-
-		r = want_int(c, n->kids[0], "condition");
-		if (r < 0)
-			return r;
-		if ((r = expr(c, n->kids[1])) < 0 || (r = expr(c, n->kids[2])) < 0)
-			return r;
-		t1 = &sem_of(n->kids[1])->t;
-		t2 = &sem_of(n->kids[2])->t;
-		if (sem_is_tuple(t1) && sem_is_tuple(t2)) {
-			a->t = *t1;
-			return sem_tuple_merge(c, n->loc, &a->t, t2);
-		}
-		if (t1->k != t2->k || (t1->k == ST_TEXT && (t1->text != t2->text || t1->arg != t2->arg)))
-			return sem_err(c, n->loc, TG_ETYPE, "ternary: both branches must have the same type");
-		a->t = *t1;
-		if (t1->k == ST_STR)
-			a->t.slen = MAX(t1->slen, t2->slen);
-		if (t1->k == ST_INT)
-			a->t = (t1->sign && t2->sign) ? T_S64 : T_U64;
-		return 0;
-	}
-	case TG_N_FIELD:
-		return field(c, n, a);
-	case TG_N_CAST:
-		return cast(c, n, a);
-	case TG_N_INDEX:
-		return st_index(c, n, a);
-	case TG_N_IDENT:
-		return st_ident(c, n, a);
-	case TG_N_TUPLE:
-		return tuple_lit(c, n, a);
-	default:
-		return sem_err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
-			   tg_node_kind_str(n->kind));
-	}
+	if ((size_t)n->kind < ARRAY_SIZE(expr_kinds) && expr_kinds[n->kind])
+		return expr_kinds[n->kind](c, n, a);
+	return sem_err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
+		   tg_node_kind_str(n->kind));
 }
 
 static int assign_map(struct sctx *c, struct tg_node *n)
