@@ -1249,254 +1249,266 @@ static int bpf_size_bytes(uint8_t code)
 	}
 }
 
-/*
- * One step of the abstract interpreter. Returns 0 to go on at st->pc,
- * 1 when this path is finished (returned 0, or entered the scope), 2 when
- * it forks (*fork gets the taken branch), < 0 to refuse.
- */
-static int prologue_step(struct prologue_walk *w, struct astate *st, struct astate *fork)
-{
-	struct vobj *v = w->v;
+/* The instruction a step interprets, decoded once for the handlers. */
+struct pinsn {
 	struct bpf_insn in;
-	size_t pc = st->pc;
+	size_t pc;
 	uint8_t cls, op;
 	struct aval *dst, *src;
+};
 
-	if (st->phase == 1 && st->lo_ok && st->hi_ok)
-		st->phase = 2;
-	if (st->phase == 2 && st->read_ok && st->mask_ok) {
-		/* the scope map's address serves the lookup only: none may
-		 * reach the body, where a program could write the map */
-		for (int r = 0; r < MAX_BPF_REG; r++)
-			if (st->r[r].kind == A_SCOPEMAP)
-				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
-		for (size_t k = 0; k < VERIFY_STACK / 8; k++)
-			if (st->slot[k] == A_SCOPEMAP)
-				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
-		w->in_scope_paths++;
-		return 1;
+/* The handlers of one instruction class (prologue_step's table): the
+ * same returns as prologue_step. */
+static int prologue_ld(struct prologue_walk *w, struct astate *st, struct astate *fork,
+		       const struct pinsn *di)
+{
+	struct vobj *v = w->v;
+	struct bpf_insn in = di->in;
+	size_t pc = di->pc;
+	struct aval *dst = di->dst;
+
+	(void)fork;
+	if (!is_ldimm64(&in))
+		return pfail(w, pc, "packet load before the scope check");
+	if (in.dst_reg == BPF_REG_10)
+		return pfail(w, pc, "write to r10");
+	if (w->s->relsym[pc] >= 0) {
+		if (st->phase == 0 && reloc_is_scope_map(v, w->s, pc))
+			w->s->scope_ref_ok[pc] = true;
+		dst->kind = reloc_is_scope_map(v, w->s, pc) ? A_SCOPEMAP :
+			    reloc_is_rodata(v, w->s, pc, THREAD_SIZE_VAR) ? A_TSIZEP :
+			    reloc_is_rodata(v, w->s, pc, RQ_OFF_VAR) ? A_RQOFFP :
+			    reloc_is_rodata(v, w->s, pc, PC_OFF_VAR) ? A_PCOFFP : A_UNK;
+		/* Before the scope lookup, data comes only from .rodata
+		 * (the pre-check's ids); a map pointer stays unusable
+		 * but for the lookup in the scope map. */
+		if (st->phase == 0 && dst->kind == A_UNK) {
+			if (reloc_rodata_off(v, w->s, pc, &dst->v, &dst->lim))
+				dst->kind = A_RODATAP;
+			else if (!reloc_is_map(v, w->s, pc))
+				return pfail(w, pc, "load of an address outside \".rodata\" and the maps before the scope check");
+		}
+	} else {
+		struct bpf_insn hi;
+
+		insn_get(w->s, pc + 1, &hi);
+		dst->kind = A_CONST;
+		dst->v = (int64_t)(((uint64_t)(uint32_t)hi.imm << 32) | (uint32_t)in.imm);
 	}
-	w->phase = st->phase;
-	if (pc < w->start || pc >= w->end)
-		return pfail(w, pc, "the scope check runs off the end of the program");
-	if (++w->steps > VERIFY_PROLOGUE_STEPS)
-		return pfail(w, pc, "scope check too long to verify");
-	insn_get(w->s, pc, &in);
-	cls = in.code & 0x07;
-	op = in.code & 0xf0;
-	if (in.dst_reg >= MAX_BPF_REG || in.src_reg >= MAX_BPF_REG)
-		return pfail(w, pc, "bad register before the scope check");
-	dst = &st->r[in.dst_reg];
-	src = &st->r[in.src_reg];
+	st->pc = pc + 2;
+	return 0;
+}
 
-	switch (cls) {
-	case BPF_LD:
-		if (!is_ldimm64(&in))
-			return pfail(w, pc, "packet load before the scope check");
-		if (in.dst_reg == BPF_REG_10)
-			return pfail(w, pc, "write to r10");
-		if (w->s->relsym[pc] >= 0) {
-			if (st->phase == 0 && reloc_is_scope_map(v, w->s, pc))
-				w->s->scope_ref_ok[pc] = true;
-			dst->kind = reloc_is_scope_map(v, w->s, pc) ? A_SCOPEMAP :
-				    reloc_is_rodata(v, w->s, pc, THREAD_SIZE_VAR) ? A_TSIZEP :
-				    reloc_is_rodata(v, w->s, pc, RQ_OFF_VAR) ? A_RQOFFP :
-				    reloc_is_rodata(v, w->s, pc, PC_OFF_VAR) ? A_PCOFFP : A_UNK;
-			/* Before the scope lookup, data comes only from .rodata
-			 * (the pre-check's ids); a map pointer stays unusable
-			 * but for the lookup in the scope map. */
-			if (st->phase == 0 && dst->kind == A_UNK) {
-				if (reloc_rodata_off(v, w->s, pc, &dst->v, &dst->lim))
-					dst->kind = A_RODATAP;
-				else if (!reloc_is_map(v, w->s, pc))
-					return pfail(w, pc, "load of an address outside \".rodata\" and the maps before the scope check");
-			}
-		} else {
-			struct bpf_insn hi;
+static int prologue_ldx(struct prologue_walk *w, struct astate *st, struct astate *fork,
+			const struct pinsn *di)
+{
+	struct bpf_insn in = di->in;
+	size_t pc = di->pc;
+	struct aval *dst = di->dst, *src = di->src;
 
-			insn_get(w->s, pc + 1, &hi);
+	(void)fork;
+	if (in.dst_reg == BPF_REG_10)
+		return pfail(w, pc, "write to r10");
+	if (src->kind == A_TASK || src->kind == A_CFSRQ) {
+		uint8_t f = w->s->core[pc];
+
+		if ((in.code & 0xe0) != BPF_MEM || bpf_size_bytes(in.code) != 8 ||
+		    (src->kind == A_TASK && f != CORE_TASK_STACK && f != CORE_TASK_CFS_RQ) ||
+		    (src->kind == A_CFSRQ && f != CORE_CFS_RQ_RQ))
+			return pfail(w, pc, "load from the task is not \"stack\" or \"se.cfs_rq->rq\" (CO-RE) before the scope check");
+		dst->kind = f == CORE_TASK_STACK ? A_KBASE : f == CORE_TASK_CFS_RQ ? A_CFSRQ : A_RQ;
+		st->pc = pc + 1;
+		return 0;
+	}
+	if ((src->kind == A_TSIZEP || src->kind == A_RQOFFP || src->kind == A_PCOFFP) &&
+	    (in.code & 0xe0) == BPF_MEM && bpf_size_bytes(in.code) == 8 && in.off == 0 &&
+	    w->s->core[pc] == CORE_NONE) {
+		dst->kind = src->kind == A_TSIZEP ? A_TSIZE : src->kind == A_RQOFFP ? A_RQOFF : A_PCOFF;
+		st->pc = pc + 1;
+		return 0;
+	}
+	if (src->kind == A_FP && st->pc_valid && (in.code & 0xe0) == BPF_MEM &&
+	    bpf_size_bytes(in.code) == 4 && src->v + in.off == st->pc_at) {
+		dst->kind = A_PC;
+		st->pc = pc + 1;
+		return 0;
+	}
+	if (src->kind == A_FP && (in.code & 0xe0) == BPF_MEM && bpf_size_bytes(in.code) == 8) {
+		int64_t a = src->v + in.off;
+
+		if (a >= -VERIFY_STACK && a < 0 && a % 8 == 0) {
+			dst->kind = st->slot[(a + VERIFY_STACK) / 8];
+			st->pc = pc + 1;
+			return 0;
+		}
+	}
+	/* the scope check reads only the stack and .rodata */
+	if (st->phase == 0 && src->kind != A_FP) {
+		int64_t a = src->v + in.off;
+
+		if (src->kind != A_RODATAP || (in.code & 0xe0) != BPF_MEM || a < 0 ||
+		    (uint64_t)a + (uint64_t)bpf_size_bytes(in.code) > src->lim)
+			return pfail(w, pc, "load from memory other than the stack or \".rodata\" before the scope check");
+	}
+	dst->kind = A_UNK;
+	st->pc = pc + 1;
+	return 0;
+}
+
+static int prologue_st(struct prologue_walk *w, struct astate *st, struct astate *fork,
+		       const struct pinsn *di)
+{
+	struct bpf_insn in = di->in;
+	size_t pc = di->pc;
+	uint8_t cls = di->cls;
+	struct aval *dst = di->dst, *src = di->src;
+	int size = bpf_size_bytes(in.code);
+	int64_t a;
+
+	(void)fork;
+
+	if ((in.code & 0xe0) != BPF_MEM)
+		return pfail(w, pc, "atomic operation before the scope check");
+	if (dst->kind != A_FP)
+		return pfail(w, pc, "store outside the stack before the scope check");
+	a = dst->v + in.off;
+	if (a < -VERIFY_STACK || a + size > 0)
+		return pfail(w, pc, "store outside the stack before the scope check");
+	slots_clobber(st, a, size);
+	if (st->pc_valid && a < st->pc_at + 4 && a + size > st->pc_at)
+		st->pc_valid = false;
+	if (cls == BPF_STX && size == 8 && a % 8 == 0 && src->kind != A_FP && src->kind != A_CONST &&
+	    src->kind != A_RODATAP)
+		st->slot[(a + VERIFY_STACK) / 8] = src->kind;
+	st->pc = pc + 1;
+	return 0;
+}
+
+static int prologue_alu(struct prologue_walk *w, struct astate *st, struct astate *fork,
+			const struct pinsn *di)
+{
+	struct bpf_insn in = di->in;
+	size_t pc = di->pc;
+	uint8_t cls = di->cls, op = di->op;
+	struct aval *dst = di->dst, *src = di->src;
+	bool is64 = cls == BPF_ALU64;
+	bool k = BPF_SRC(in.code) == BPF_K;
+
+	(void)fork;
+
+	if (in.dst_reg == BPF_REG_10)
+		return pfail(w, pc, "write to r10");
+	if (op == BPF_MOV && in.off == 0) {
+		if (k) {
 			dst->kind = A_CONST;
-			dst->v = (int64_t)(((uint64_t)(uint32_t)hi.imm << 32) | (uint32_t)in.imm);
-		}
-		st->pc = pc + 2;
-		return 0;
-	case BPF_LDX:
-		if (in.dst_reg == BPF_REG_10)
-			return pfail(w, pc, "write to r10");
-		if (src->kind == A_TASK || src->kind == A_CFSRQ) {
-			uint8_t f = w->s->core[pc];
-
-			if ((in.code & 0xe0) != BPF_MEM || bpf_size_bytes(in.code) != 8 ||
-			    (src->kind == A_TASK && f != CORE_TASK_STACK && f != CORE_TASK_CFS_RQ) ||
-			    (src->kind == A_CFSRQ && f != CORE_CFS_RQ_RQ))
-				return pfail(w, pc, "load from the task is not \"stack\" or \"se.cfs_rq->rq\" (CO-RE) before the scope check");
-			dst->kind = f == CORE_TASK_STACK ? A_KBASE : f == CORE_TASK_CFS_RQ ? A_CFSRQ : A_RQ;
-			st->pc = pc + 1;
-			return 0;
-		}
-		if ((src->kind == A_TSIZEP || src->kind == A_RQOFFP || src->kind == A_PCOFFP) &&
-		    (in.code & 0xe0) == BPF_MEM && bpf_size_bytes(in.code) == 8 && in.off == 0 &&
-		    w->s->core[pc] == CORE_NONE) {
-			dst->kind = src->kind == A_TSIZEP ? A_TSIZE : src->kind == A_RQOFFP ? A_RQOFF : A_PCOFF;
-			st->pc = pc + 1;
-			return 0;
-		}
-		if (src->kind == A_FP && st->pc_valid && (in.code & 0xe0) == BPF_MEM &&
-		    bpf_size_bytes(in.code) == 4 && src->v + in.off == st->pc_at) {
-			dst->kind = A_PC;
-			st->pc = pc + 1;
-			return 0;
-		}
-		if (src->kind == A_FP && (in.code & 0xe0) == BPF_MEM && bpf_size_bytes(in.code) == 8) {
-			int64_t a = src->v + in.off;
-
-			if (a >= -VERIFY_STACK && a < 0 && a % 8 == 0) {
-				dst->kind = st->slot[(a + VERIFY_STACK) / 8];
-				st->pc = pc + 1;
-				return 0;
-			}
-		}
-		/* the scope check reads only the stack and .rodata */
-		if (st->phase == 0 && src->kind != A_FP) {
-			int64_t a = src->v + in.off;
-
-			if (src->kind != A_RODATAP || (in.code & 0xe0) != BPF_MEM || a < 0 ||
-			    (uint64_t)a + (uint64_t)bpf_size_bytes(in.code) > src->lim)
-				return pfail(w, pc, "load from memory other than the stack or \".rodata\" before the scope check");
-		}
-		dst->kind = A_UNK;
-		st->pc = pc + 1;
-		return 0;
-	case BPF_ST:
-	case BPF_STX: {
-		int size = bpf_size_bytes(in.code);
-		int64_t a;
-
-		if ((in.code & 0xe0) != BPF_MEM)
-			return pfail(w, pc, "atomic operation before the scope check");
-		if (dst->kind != A_FP)
-			return pfail(w, pc, "store outside the stack before the scope check");
-		a = dst->v + in.off;
-		if (a < -VERIFY_STACK || a + size > 0)
-			return pfail(w, pc, "store outside the stack before the scope check");
-		slots_clobber(st, a, size);
-		if (st->pc_valid && a < st->pc_at + 4 && a + size > st->pc_at)
-			st->pc_valid = false;
-		if (cls == BPF_STX && size == 8 && a % 8 == 0 && src->kind != A_FP && src->kind != A_CONST &&
-		    src->kind != A_RODATAP)
-			st->slot[(a + VERIFY_STACK) / 8] = src->kind;
-		st->pc = pc + 1;
-		return 0;
-	}
-	case BPF_ALU:
-	case BPF_ALU64: {
-		bool is64 = cls == BPF_ALU64;
-		bool k = BPF_SRC(in.code) == BPF_K;
-
-		if (in.dst_reg == BPF_REG_10)
-			return pfail(w, pc, "write to r10");
-		if (op == BPF_MOV && in.off == 0) {
-			if (k) {
-				dst->kind = A_CONST;
-				dst->v = is64 ? (int64_t)in.imm : (int64_t)(uint32_t)in.imm;
-			} else if (is64) {
-				*dst = *src;
-			} else {
-				dst->kind = src->kind == A_CONST ? A_CONST : A_UNK;
-				dst->v = (int64_t)(uint32_t)src->v;
-			}
-		} else if (is64 && op == BPF_ADD && !k &&
-			   ((dst->kind == A_KBASE && src->kind == A_TSIZE) ||
-			    (dst->kind == A_TSIZE && src->kind == A_KBASE))) {
-			dst->kind = A_KEND;
-		} else if (is64 && !k && (op == BPF_ADD || op == BPF_SUB) &&
-			   irq_arith(op, dst->kind, src->kind) != A_UNK) {
-			dst->kind = irq_arith(op, dst->kind, src->kind);
-		} else if (op == BPF_AND && k && dst->kind == A_PC &&
-			   ((uint32_t)in.imm & IRQ_MASK) == IRQ_MASK) {
-			dst->kind = A_PCMASK;
-		} else if (is64 && (dst->kind == A_FP || dst->kind == A_RODATAP) &&
-			   (op == BPF_ADD || op == BPF_SUB) && (k || src->kind == A_CONST)) {
-			int64_t d = k ? (int64_t)in.imm : src->v;
-
-			if (d > (1 << 20) || d < -(1 << 20))
-				dst->kind = A_UNK;
-			else
-				dst->v += op == BPF_ADD ? d : -d;
+			dst->v = is64 ? (int64_t)in.imm : (int64_t)(uint32_t)in.imm;
+		} else if (is64) {
+			*dst = *src;
 		} else {
-			dst->kind = A_UNK;
+			dst->kind = src->kind == A_CONST ? A_CONST : A_UNK;
+			dst->v = (int64_t)(uint32_t)src->v;
 		}
+	} else if (is64 && op == BPF_ADD && !k &&
+		   ((dst->kind == A_KBASE && src->kind == A_TSIZE) ||
+		    (dst->kind == A_TSIZE && src->kind == A_KBASE))) {
+		dst->kind = A_KEND;
+	} else if (is64 && !k && (op == BPF_ADD || op == BPF_SUB) &&
+		   irq_arith(op, dst->kind, src->kind) != A_UNK) {
+		dst->kind = irq_arith(op, dst->kind, src->kind);
+	} else if (op == BPF_AND && k && dst->kind == A_PC &&
+		   ((uint32_t)in.imm & IRQ_MASK) == IRQ_MASK) {
+		dst->kind = A_PCMASK;
+	} else if (is64 && (dst->kind == A_FP || dst->kind == A_RODATAP) &&
+		   (op == BPF_ADD || op == BPF_SUB) && (k || src->kind == A_CONST)) {
+		int64_t d = k ? (int64_t)in.imm : src->v;
+
+		if (d > (1 << 20) || d < -(1 << 20))
+			dst->kind = A_UNK;
+		else
+			dst->v += op == BPF_ADD ? d : -d;
+	} else {
+		dst->kind = A_UNK;
+	}
+	st->pc = pc + 1;
+	return 0;
+}
+
+/* A helper call: only the checks' own helpers, each in its phase. */
+static int prologue_call(struct prologue_walk *w, struct astate *st, const struct pinsn *di)
+{
+	struct vobj *v = w->v;
+	struct bpf_insn in = di->in;
+	size_t pc = di->pc;
+	const char *hn;
+	char hmsg[160];
+
+	if (in.src_reg != 0 || w->s->relsym[pc] >= 0)
+		return pfail(w, pc, "function call before the scope check");
+	if (st->phase == 2 && in.imm == HELPER_READ_KERNEL && st->r[BPF_REG_1].kind == A_FP &&
+	    st->r[BPF_REG_1].v >= -VERIFY_STACK && st->r[BPF_REG_1].v <= -4 &&
+	    st->r[BPF_REG_2].kind == A_CONST && st->r[BPF_REG_2].v == 4 &&
+	    st->r[BPF_REG_3].kind == A_PCADDR) {
+		st->pc_at = st->r[BPF_REG_1].v;
+		st->pc_valid = true;
+		st->read_ok = st->mask_ok = false;
+		slots_clobber(st, st->pc_at, 4);
+		for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
+			st->r[r].kind = A_UNK;
+		st->r[BPF_REG_0].kind = A_READRET;
+		w->s->task_call_ok[pc] = true;
 		st->pc = pc + 1;
 		return 0;
 	}
-	case BPF_JMP:
-	case BPF_JMP32:
-		break;
-	default:
-		return pfail(w, pc, "unknown instruction before the scope check");
+	if (st->phase == 1 && in.imm == HELPER_TASK_BTF) {
+		for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
+			st->r[r].kind = A_UNK;
+		st->r[BPF_REG_0].kind = A_TASK;
+		w->s->task_call_ok[pc] = true;
+		st->pc = pc + 1;
+		return 0;
 	}
+	if (st->phase == 0 && in.imm == HELPER_ANCESTOR_CGID) {
+		for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
+			st->r[r].kind = A_UNK;
+		st->r[BPF_REG_0].kind = A_CGID;
+		st->pc = pc + 1;
+		return 0;
+	}
+	if (st->phase == 0 && in.imm == HELPER_MAP_LOOKUP) {
+		const struct aval *key = &st->r[BPF_REG_2];
 
-	if (cls == BPF_JMP && op == BPF_CALL) {
-		if (in.src_reg != 0 || w->s->relsym[pc] >= 0)
-			return pfail(w, pc, "function call before the scope check");
-		if (st->phase == 2 && in.imm == HELPER_READ_KERNEL && st->r[BPF_REG_1].kind == A_FP &&
-		    st->r[BPF_REG_1].v >= -VERIFY_STACK && st->r[BPF_REG_1].v <= -4 &&
-		    st->r[BPF_REG_2].kind == A_CONST && st->r[BPF_REG_2].v == 4 &&
-		    st->r[BPF_REG_3].kind == A_PCADDR) {
-			st->pc_at = st->r[BPF_REG_1].v;
-			st->pc_valid = true;
-			st->read_ok = st->mask_ok = false;
-			slots_clobber(st, st->pc_at, 4);
-			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
-				st->r[r].kind = A_UNK;
-			st->r[BPF_REG_0].kind = A_READRET;
-			w->s->task_call_ok[pc] = true;
-			st->pc = pc + 1;
-			return 0;
-		}
-		if (st->phase == 1 && in.imm == HELPER_TASK_BTF) {
-			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
-				st->r[r].kind = A_UNK;
-			st->r[BPF_REG_0].kind = A_TASK;
-			w->s->task_call_ok[pc] = true;
-			st->pc = pc + 1;
-			return 0;
-		}
-		if (st->phase == 0 && in.imm == HELPER_ANCESTOR_CGID) {
-			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
-				st->r[r].kind = A_UNK;
-			st->r[BPF_REG_0].kind = A_CGID;
-			st->pc = pc + 1;
-			return 0;
-		}
-		if (st->phase == 0 && in.imm == HELPER_MAP_LOOKUP) {
-			const struct aval *key = &st->r[BPF_REG_2];
+		if (st->r[BPF_REG_1].kind != A_SCOPEMAP) {
+			char msg[VERIFY_NAME_MAX + 80], b[VERIFY_NAME_MAX + 8];
 
-			if (st->r[BPF_REG_1].kind != A_SCOPEMAP) {
-				char msg[VERIFY_NAME_MAX + 80], b[VERIFY_NAME_MAX + 8];
-
-				snprintf(msg, sizeof(msg), "map lookup before the scope check is not in \"%s\"",
-					 vname(v->scope_map, b));
-				return pfail(w, pc, msg);
-			}
-			if (key->kind != A_FP || key->v < -VERIFY_STACK || key->v > -8 || key->v % 8 ||
-			    st->slot[(key->v + VERIFY_STACK) / 8] != A_CGID)
-				return pfail(w, pc, "scope map lookup key is not the ancestor cgroup id");
-			for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
-				st->r[r].kind = A_UNK;
-			st->r[BPF_REG_0].kind = A_LOOKUP;
-			st->pc = pc + 1;
-			return 0;
-		}
-		{
-			char msg[160];
-			const char *hn = helper_name(in.imm);
-
-			snprintf(msg, sizeof(msg), "helper \"bpf_%s\" (%d) called before the scope check",
-				 hn ? hn : "?", in.imm);
+			snprintf(msg, sizeof(msg), "map lookup before the scope check is not in \"%s\"",
+				 vname(v->scope_map, b));
 			return pfail(w, pc, msg);
 		}
+		if (key->kind != A_FP || key->v < -VERIFY_STACK || key->v > -8 || key->v % 8 ||
+		    st->slot[(key->v + VERIFY_STACK) / 8] != A_CGID)
+			return pfail(w, pc, "scope map lookup key is not the ancestor cgroup id");
+		for (int r = BPF_REG_0; r <= BPF_REG_5; r++)
+			st->r[r].kind = A_UNK;
+		st->r[BPF_REG_0].kind = A_LOOKUP;
+		st->pc = pc + 1;
+		return 0;
 	}
+	hn = helper_name(in.imm);
+	snprintf(hmsg, sizeof(hmsg), "helper \"bpf_%s\" (%d) called before the scope check",
+		 hn ? hn : "?", in.imm);
+	return pfail(w, pc, hmsg);
+}
+
+static int prologue_jmp(struct prologue_walk *w, struct astate *st, struct astate *fork,
+			const struct pinsn *di)
+{
+	struct bpf_insn in = di->in;
+	size_t pc = di->pc;
+	uint8_t cls = di->cls, op = di->op;
+	struct aval *dst = di->dst, *src = di->src;
+
+	if (cls == BPF_JMP && op == BPF_CALL)
+		return prologue_call(w, st, di);
 	if (cls == BPF_JMP && op == BPF_EXIT) {
 		if (st->r[BPF_REG_0].kind != A_CONST || st->r[BPF_REG_0].v != 0)
 			return pfail(w, pc, "return before the scope check does not return 0");
@@ -1542,6 +1554,60 @@ static int prologue_step(struct prologue_walk *w, struct astate *st, struct asta
 	if (st->phase == 2 && BPF_SRC(in.code) == BPF_K)
 		irq_test(fork, st, cls, op, dst->kind, in.imm);
 	return 2;
+}
+
+static int (*const prologue_class[8])(struct prologue_walk *w, struct astate *st, struct astate *fork,
+				      const struct pinsn *di) = {
+	[BPF_LD] = prologue_ld,
+	[BPF_LDX] = prologue_ldx,
+	[BPF_ST] = prologue_st,
+	[BPF_STX] = prologue_st,
+	[BPF_ALU] = prologue_alu,
+	[BPF_ALU64] = prologue_alu,
+	[BPF_JMP] = prologue_jmp,
+	[BPF_JMP32] = prologue_jmp,
+};
+
+/*
+ * One step of the abstract interpreter. Returns 0 to go on at st->pc,
+ * 1 when this path is finished (returned 0, or entered the scope), 2 when
+ * it forks (*fork gets the taken branch), < 0 to refuse.
+ */
+static int prologue_step(struct prologue_walk *w, struct astate *st, struct astate *fork)
+{
+	struct pinsn d;
+	size_t pc = st->pc;
+
+	if (st->phase == 1 && st->lo_ok && st->hi_ok)
+		st->phase = 2;
+	if (st->phase == 2 && st->read_ok && st->mask_ok) {
+		/* the scope map's address serves the lookup only: none may
+		 * reach the body, where a program could write the map */
+		for (int r = 0; r < MAX_BPF_REG; r++)
+			if (st->r[r].kind == A_SCOPEMAP)
+				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
+		for (size_t k = 0; k < VERIFY_STACK / 8; k++)
+			if (st->slot[k] == A_SCOPEMAP)
+				return pfail(w, pc, "the scope map's address is kept into the body, past the scope and interrupt checks");
+		w->in_scope_paths++;
+		return 1;
+	}
+	w->phase = st->phase;
+	if (pc < w->start || pc >= w->end)
+		return pfail(w, pc, "the scope check runs off the end of the program");
+	if (++w->steps > VERIFY_PROLOGUE_STEPS)
+		return pfail(w, pc, "scope check too long to verify");
+	insn_get(w->s, pc, &d.in);
+	d.pc = pc;
+	d.cls = d.in.code & 0x07;
+	d.op = d.in.code & 0xf0;
+	if (d.in.dst_reg >= MAX_BPF_REG || d.in.src_reg >= MAX_BPF_REG)
+		return pfail(w, pc, "bad register before the scope check");
+	d.dst = &st->r[d.in.dst_reg];
+	d.src = &st->r[d.in.src_reg];
+	if (!prologue_class[d.cls])
+		return pfail(w, pc, "unknown instruction before the scope check");
+	return prologue_class[d.cls](w, st, fork, &d);
 }
 
 static int check_prologue(struct vobj *v, const struct vsec *s, const char *pname, size_t start,
