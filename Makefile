@@ -85,9 +85,11 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRCS))
 
 .SECONDARY:
-.PHONY: all deps images images-deps test test-unit test-e2e demo playground playground-down bench bench-gateway bench-load clean fuzz tests-build compile_commands.json
+.PHONY: all deps images images-deps test test-unit test-e2e demo playground playground-down bench bench-gateway bench-load bench-build clean fuzz tests-build compile_commands.json
 all: $(PROGS)
 
 # --- flags file: rebuild everything when the flags change -------------------
@@ -164,6 +166,9 @@ $(O)/tests/tools/$(1)-%: $(O)/obj/tests/tools/$(1)-%.o $$(call libs_for,$(1))
 	$$(call link_prog)
 endef
 $(foreach m,$(MODULES),$(eval $(call tool_rule,$(m))))
+# tests/bench/*.c: the benchmarks' own clients, on lib/ alone
+$(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(call libs_for,lib)
+	$(call link_prog)
 
 # Unit tests are named test-<folder>-<what>.c and link that folder's
 # libraries (and what they depend on), so a half-built folder elsewhere
@@ -210,7 +215,8 @@ build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call fuzz_libs_for,plugin)
 	$(fuzz_link)
 fuzz: $(FUZZ_BINS)
 
-tests-build: $(PROGS) $(KUBESIM) $(UNIT_BINS) $(TOOL_BINS)
+tests-build: $(PROGS) $(KUBESIM) $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+bench-build: $(PROGS) $(KUBESIM) $(TOOL_BINS) $(BENCH_BINS)
 
 # --- top-level tasks -----------------------------------------------------------
 # The three builds of `make test` use every core (CI has about 30 minutes
