@@ -42,6 +42,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/jsondump.h"
 #include "lib/util.h"
 #include "gateway/audit.h"
 #include "lib/banned.h"
@@ -749,23 +750,26 @@ static int audit_rotate(struct audit_log *log, char **ret_err)
 	return 0;
 }
 
-/* Serializes ev and appends the chain fields: the line without newline. */
+/* Serializes ev (json_dump_sorted: json_dumps' compact, sorted bytes,
+ * written in place) and appends the chain fields: the line without
+ * newline. */
 static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char **ret_err)
 {
-	_cleanup_free_ char *body = NULL;
 	size_t len, start = line->len;
 	int r;
 
-	body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!body)
-		return tg_fail(ret_err, -EINVAL, "audit record: cannot serialize");
-	len = strlen(body);
-	if (len < 2 || body[0] != '{' || body[len - 1] != '}')
+	r = json_dump_sorted(line, ev);
+	if (r == -E2BIG)
+		return tg_fail(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
+			    AUDIT_MAX_RECORD);
+	if (r < 0)
+		return tg_fail(ret_err, r == -ENOMEM ? r : -EINVAL, "audit record: cannot serialize");
+	len = line->len - start;
+	if (len < 2 || line->s[start] != '{' || line->s[line->len - 1] != '}')
 		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
-	r = buf_add(line, body, len - 1);
-	if (r >= 0)
-		r = buf_printf(line, "%s\"seq\":%" PRIu64 ",\"prevHash\":\"%s\"", len > 2 ? "," : "",
-			       log->seq + 1, log->prev);
+	line->s[--line->len] = '\0';
+	r = buf_printf(line, "%s\"seq\":%" PRIu64 ",\"prevHash\":\"%s\"", len > 2 ? "," : "",
+		       log->seq + 1, log->prev);
 	if (r >= 0 && log->key) {
 		char mac[65];
 

@@ -16,6 +16,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/jsondump.h"
 #include "lib/util.h"
 #include "rbac/cache.h"
 #include "lib/banned.h"
@@ -457,11 +458,14 @@ bool kube_sar_cacheable(const struct kube_resource_attrs *a)
 static char *sar_key(const struct kube_user *user, const struct kube_resource_attrs *attrs)
 {
 	_cleanup_(json_decrefp) json_t *spec = NULL;
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
 
 	if (!kube_sar_cacheable(attrs))
 		return NULL;
 	spec = kube_sar_spec(user, attrs);
-	return spec ? json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!spec || json_dump_sorted(&b, spec) < 0)
+		return NULL;
+	return buf_detach(&b, NULL);
 }
 
 int kube_sar_cache_lookup(struct kube_sar_cache *c, const struct kube_user *user,
