@@ -64,6 +64,7 @@ struct audit_log {
 	uint64_t repaired;        /* bytes of a torn last record cut off at open */
 	uint64_t reserve;         /* kept allocatable after an ordinary record */
 	uint64_t alloc_end;       /* the current file is allocated up to here (fallocate) */
+	struct buf line;          /* the record being written, kept between records */
 	unsigned char *key;
 	size_t keylen;
 	uint64_t rotate_bytes;
@@ -464,6 +465,7 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 	pthread_cond_init(&log->synced, NULL);
 	log->fd = -1;
 	log->efd = -1;
+	buf_init(&log->line, AUDIT_MAX_RECORD + 1);
 	memcpy(log->prev, AUDIT_ZERO_HASH, 65);
 	log->path = strdup(path);
 	if (!log->path) {
@@ -552,6 +554,7 @@ struct audit_log *audit_log_close(struct audit_log *log)
 		explicit_bzero(log->key, log->keylen);
 		free(log->key);
 	}
+	buf_release(&log->line);
 	free(log->path);
 	free(log);
 	return NULL;
@@ -824,7 +827,7 @@ static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char
 static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_after, bool sync,
 			 char **ret_err)
 {
-	_cleanup_buf_ struct buf line = BUF_INIT(AUDIT_MAX_RECORD + 1);
+	struct buf *line = &log->line;
 	char hash[65];
 	const char *out;
 	size_t outlen, linelen;
@@ -836,19 +839,24 @@ static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_aft
 	if (json_object_get(ev, "seq") || json_object_get(ev, "prevHash") ||
 	    json_object_get(ev, "hmac"))
 		return tg_fail(ret_err, -EINVAL, "audit record: already has chain fields");
+	/* the buffer is kept between records (a record's line grew from 64
+	 * bytes by six reallocations); one that was big is not */
+	if (line->alloc > 64 * 1024)
+		buf_release(line);
+	buf_clear(line);
 	/* room for a leading newline that ends a fragment */
-	r = buf_addc(&line, '\n');
+	r = buf_addc(line, '\n');
 	if (r < 0)
 		return r;
-	r = format_line(log, ev, &line, ret_err);
+	r = format_line(log, ev, line, ret_err);
 	if (r < 0)
 		return r;
-	linelen = line.len - 1;
+	linelen = line->len - 1;
 	if (linelen > AUDIT_MAX_RECORD)
 		return tg_fail(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
 			    AUDIT_MAX_RECORD);
-	sha256_hex(line.s + 1, linelen, hash);
-	r = buf_addc(&line, '\n');
+	sha256_hex(line->s + 1, linelen, hash);
+	r = buf_addc(line, '\n');
 	if (r < 0)
 		return r;
 
@@ -862,8 +870,8 @@ static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_aft
 		if (r < 0)
 			return r;
 	}
-	out = log->tail_partial ? line.s : line.s + 1;
-	outlen = log->tail_partial ? line.len : line.len - 1;
+	out = log->tail_partial ? line->s : line->s + 1;
+	outlen = log->tail_partial ? line->len : line->len - 1;
 	if (fstat(log->fd, &st) < 0)
 		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
 	before = (uint64_t)st.st_size;

@@ -12,7 +12,8 @@
  *                  --want CODE [--host H] [--conns 64] [--seconds 10]
  *                  [--warmup 1] [--pid NAME=PID]...
  *
- * Prints one JSON object: requests, per_s, p50_ms, p99_ms, max_ms,
+ * Prints one JSON object: requests, per_s, p50_ms, p90_ms, p99_ms,
+ * p999_ms, max_ms,
  * unexpected ({"<status>" or "<error>": count}), reconnects, and
  * cpu_s ({"self": .., NAME: .. per --pid, "wall": ..}) over the measured
  * window (after the warm-up, which also opens the connections).
@@ -482,9 +483,10 @@ int main(int argc, char **argv)
 	L.stopping = true;
 
 	printf("{\"conns\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"per_s\":%.1f,\"p50_ms\":%.3f,"
-	       "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"reconnects\":%" PRIu64 ",\"unexpected\":{",
-	       conns, L.requests, (double)L.requests / wall, quantile(0.5), quantile(0.99),
-	       (double)L.max_ns / 1e6, L.reconnects);
+	       "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
+	       "\"reconnects\":%" PRIu64 ",\"unexpected\":{",
+	       conns, L.requests, (double)L.requests / wall, quantile(0.5), quantile(0.9), quantile(0.99),
+	       quantile(0.999), (double)L.max_ns / 1e6, L.reconnects);
 	for (size_t i = 0; i < L.nbad; i++)
 		printf("%s\"%s\":%" PRIu64, i ? "," : "", L.bad[i].what, L.bad[i].n);
 	printf("},\"cpu_s\":{\"wall\":%.3f,\"self\":%.3f", wall, self_cpu_s() - self0);
