@@ -2,12 +2,16 @@
 /* `tracegate serve --config FILE`: the gateway's HTTPS API. */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 #include "gateway/audit.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
@@ -322,6 +326,25 @@ static void serve_usage(FILE *f)
 		   "keeps the previous policies in force.\n");
 }
 
+/* TCP_NODELAY on every client connection, set once its handshake is
+ * done.  An answer that bufferevent_openssl writes as two TLS records
+ * (the head and the body in two evbuffer chains) otherwise waits with
+ * its second segment for the client's ACK of the first, which a client
+ * waiting for the rest delays by 40 ms: 1-2% of the answers at 64 kept
+ * connections, the whole p99 of the benchmark.  (The accept in http.c is
+ * the natural place; this does it from the TLS context the gateway
+ * hands it.) */
+static void serve_tls_info(const SSL *ssl, int where, int ret)
+{
+	int one = 1, fd;
+
+	if (!(where & SSL_CB_HANDSHAKE_DONE))
+		return;
+	fd = SSL_get_fd(ssl);
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void serve_audit_synced(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
@@ -515,6 +538,7 @@ static int serve_run(const struct gw_config *cfg)
 		log_error("tls: %s", err ? err : tg_strerror(r));
 		return 1;
 	}
+	SSL_CTX_set_info_callback(ssl, serve_tls_info);
 	r = kube_client_new(&kopts, &s.gw.kube, &err);
 	if (r < 0) {
 		log_error("apiServer: %s", err ? err : tg_strerror(r));
