@@ -791,14 +791,16 @@ static int audit_rotate(struct audit_log *log, char **ret_err)
 }
 
 /* Serializes ev (json_dump_sorted: json_dumps' compact, sorted bytes,
- * written in place) and appends the chain fields: the line without
- * newline. */
-static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char **ret_err)
+ * written in place), or takes the object text already serialized so
+ * (text, len; gw_event_format), and appends the chain fields: the line
+ * without newline. */
+static int format_line(struct audit_log *log, json_t *ev, const char *text, size_t textlen,
+		       struct buf *line, char **ret_err)
 {
 	size_t len, start = line->len;
 	int r;
 
-	r = json_dump_sorted(line, ev);
+	r = ev ? json_dump_sorted(line, ev) : buf_add(line, text, textlen);
 	if (r == -E2BIG)
 		return tg_fail(ret_err, -TG_ELIMIT, "audit record: longer than %u bytes",
 			    AUDIT_MAX_RECORD);
@@ -824,8 +826,8 @@ static int format_line(struct audit_log *log, json_t *ev, struct buf *line, char
 	return r;
 }
 
-static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_after, bool sync,
-			 char **ret_err)
+static int append_locked(struct audit_log *log, json_t *ev, const char *text, size_t textlen,
+			 uint64_t reserve_after, bool sync, char **ret_err)
 {
 	struct buf *line = &log->line;
 	char hash[65];
@@ -836,8 +838,8 @@ static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_aft
 	ssize_t n;
 	int r;
 
-	if (json_object_get(ev, "seq") || json_object_get(ev, "prevHash") ||
-	    json_object_get(ev, "hmac"))
+	if (ev && (json_object_get(ev, "seq") || json_object_get(ev, "prevHash") ||
+		   json_object_get(ev, "hmac")))
 		return tg_fail(ret_err, -EINVAL, "audit record: already has chain fields");
 	/* the buffer is kept between records (a record's line grew from 64
 	 * bytes by six reallocations); one that was big is not */
@@ -848,7 +850,7 @@ static int append_locked(struct audit_log *log, json_t *ev, uint64_t reserve_aft
 	r = buf_addc(line, '\n');
 	if (r < 0)
 		return r;
-	r = format_line(log, ev, line, ret_err);
+	r = format_line(log, ev, text, textlen, line, ret_err);
 	if (r < 0)
 		return r;
 	linelen = line->len - 1;
@@ -935,26 +937,30 @@ int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err)
 	return audit_log_append_reserve(log, ev, UINT64_MAX, ret_err);
 }
 
-static int append(struct audit_log *log, json_t *ev, uint64_t reserve_after, bool sync,
-		  uint64_t *ret_seq, char **ret_err)
+/* One record: the tree ev, or (ev NULL) the object text already
+ * serialized with sorted keys and no chain fields. */
+static int append(struct audit_log *log, json_t *ev, const char *text, size_t textlen,
+		  uint64_t reserve_after, bool sync, uint64_t *ret_seq, char **ret_err)
 {
 	uint64_t seq;
 	char prev[65];
 	int r;
 
-	if (!log || !json_is_object(ev))
+	if (!log || (ev ? !json_is_object(ev) : !text))
 		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
 	pthread_mutex_lock(&log->lock);
 	memcpy(prev, log->prev, sizeof(prev));
-	r = append_locked(log, ev, reserve_after == UINT64_MAX ? log->reserve : reserve_after, sync,
-			  ret_err);
+	r = append_locked(log, ev, text, textlen,
+			  reserve_after == UINT64_MAX ? log->reserve : reserve_after, sync, ret_err);
 	seq = log->seq;
 	pthread_mutex_unlock(&log->lock);
 	if (r < 0)
 		return r;
-	/* the caller sees the chain fields it now carries */
-	json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
-	json_object_set_new(ev, "prevHash", json_string(prev));
+	/* the caller of a tree sees the chain fields it now carries */
+	if (ev) {
+		json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
+		json_object_set_new(ev, "prevHash", json_string(prev));
+	}
 	if (ret_seq)
 		*ret_seq = seq;
 	return 0;
@@ -962,11 +968,17 @@ static int append(struct audit_log *log, json_t *ev, uint64_t reserve_after, boo
 
 int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err)
 {
-	return append(log, ev, reserve_after, true, NULL, ret_err);
+	return append(log, ev, NULL, 0, reserve_after, true, NULL, ret_err);
 }
 
-int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, audit_done_fn done,
-		    void *ud, char **ret_err)
+int audit_log_append_text(struct audit_log *log, const char *obj, size_t len, uint64_t reserve_after,
+			  char **ret_err)
+{
+	return append(log, NULL, obj, len, reserve_after, true, NULL, ret_err);
+}
+
+static int write_waited(struct audit_log *log, json_t *ev, const char *text, size_t textlen,
+			uint64_t reserve_after, audit_done_fn done, void *ud, char **ret_err)
 {
 	struct audit_waiter *w = NULL;
 	uint64_t seq;
@@ -980,7 +992,7 @@ int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, a
 		if (!w)
 			return -ENOMEM;
 	}
-	r = append(log, ev, reserve_after, false, &seq, ret_err);
+	r = append(log, ev, text, textlen, reserve_after, false, &seq, ret_err);
 	if (r < 0) {
 		free(w);
 		return r;
@@ -996,6 +1008,22 @@ int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, a
 		log->wait_tail = w;
 	}
 	return 0;
+}
+
+int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, audit_done_fn done,
+		    void *ud, char **ret_err)
+{
+	if (!ev)
+		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
+	return write_waited(log, ev, NULL, 0, reserve_after, done, ud, ret_err);
+}
+
+int audit_log_write_text(struct audit_log *log, const char *obj, size_t len, uint64_t reserve_after,
+			 audit_done_fn done, void *ud, char **ret_err)
+{
+	if (!obj)
+		return tg_fail(ret_err, -EINVAL, "audit record: not an object");
+	return write_waited(log, NULL, obj, len, reserve_after, done, ud, ret_err);
 }
 
 /* --- verification ---------------------------------------------------------------- */

@@ -37,6 +37,11 @@ int audit_log_append(struct audit_log *log, json_t *ev, char **ret_err);
  * audit_log_append keeps the amount last set by audit_log_set_reserve
  * (0 at first); UINT64_MAX here means the same. */
 int audit_log_append_reserve(struct audit_log *log, json_t *ev, uint64_t reserve_after, char **ret_err);
+/* The same with the event already serialized: obj[0..len) is one JSON
+ * object, compact, its keys sorted at every level (json_dump_sorted's
+ * bytes; gw_event_format writes them), without chain fields. */
+int audit_log_append_text(struct audit_log *log, const char *obj, size_t len, uint64_t reserve_after,
+			  char **ret_err);
 void audit_log_set_reserve(struct audit_log *log, uint64_t bytes);
 
 /*
@@ -59,6 +64,9 @@ typedef void (*audit_done_fn)(void *ud, int result, const char *err);
 int audit_log_group_start(struct audit_log *log, int *ret_fd, char **ret_err);
 int audit_log_write(struct audit_log *log, json_t *ev, uint64_t reserve_after, audit_done_fn done,
 		    void *ud, char **ret_err);
+/* The same with the event already serialized, as audit_log_append_text. */
+int audit_log_write_text(struct audit_log *log, const char *obj, size_t len, uint64_t reserve_after,
+			 audit_done_fn done, void *ud, char **ret_err);
 /* Calls done for every record a returned sync covered; how many. */
 size_t audit_log_dispatch(struct audit_log *log);
 /* Waits until every waiting record's sync has returned and dispatches

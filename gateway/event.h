@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "gateway/config.h"
+#include "lib/buf.h"
 #include "rbac/kube.h"
 
 /* Client text kept in a record, in bytes of the recorded (UTF-8) string
@@ -59,6 +60,13 @@ struct gw_event {
 };
 
 json_t *gw_event_build(const struct gw_event *ev);
+/*
+ * The same record serialized for the audit log (audit_log_write_text):
+ * the bytes json_dump_sorted would make of gw_event_build's tree,
+ * appended to out without building it.  0, -ENOMEM, -E2BIG at out's
+ * maximum.
+ */
+int gw_event_format(const struct gw_event *ev, struct buf *out);
 /* A random (version 4) UUID, 36 characters and NUL. */
 int gw_uuid(char out[37]);
 

@@ -475,7 +475,7 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 {
 	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
 							      end_reason);
-	_cleanup_(json_decrefp) json_t *ev = NULL;
+	_cleanup_buf_ struct buf ev = BUF_INIT(0);
 	_cleanup_free_ char *err = NULL;
 	struct gw_event e = {
 		.audit_id = t->audit_id,
@@ -510,9 +510,9 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 	if (!t->have_user && !gw_refusals_admit(t->gw->refusals, t->peer, code, now_mono_ns(),
 						e.stage_ns))
 		return 1;
-	ev = gw_event_build(&e);
-	if (!ev)
-		return -ENOMEM;
+	r = gw_event_format(&e, &ev);
+	if (r < 0)
+		return r;
 	/* Room is kept in the file for the ResponseComplete of every trace
 	 * running: an allow record reserves it for its own trace too, the end
 	 * of a trace may use its share, every other record leaves it all.  A
@@ -523,15 +523,16 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 	else if (!strcmp(stage, "ResponseComplete") && t->session_counted && t->gw->nsessions)
 		reserve = (uint64_t)(t->gw->nsessions - 1) * AUDIT_COMPLETE_RESERVE;
 	if (wait) {
-		r = audit_log_append_reserve(t->gw->audit, ev, reserve, &err);
+		r = audit_log_append_text(t->gw->audit, ev.s, ev.len, reserve, &err);
 	} else if (after) {
-		r = audit_log_write(t->gw->audit, ev, reserve, trace_durable, t, &err);
+		r = audit_log_write_text(t->gw->audit, ev.s, ev.len, reserve, trace_durable, t, &err);
 		if (r >= 0)
 			t->after = after;
 	} else {
 		char *id = strdup(t->audit_id);
 
-		r = id ? audit_log_write(t->gw->audit, ev, reserve, trace_unwaited, id, &err) : -ENOMEM;
+		r = id ? audit_log_write_text(t->gw->audit, ev.s, ev.len, reserve, trace_unwaited, id, &err)
+		       : -ENOMEM;
 		if (r < 0)
 			free(id);
 	}

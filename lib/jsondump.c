@@ -177,6 +177,11 @@ static int dump(struct buf *b, const json_t *j, unsigned depth)
 	return -EINVAL;
 }
 
+int json_dump_string(struct buf *b, const char *s, size_t len)
+{
+	return dump_string(b, s, len);
+}
+
 int json_dump_sorted(struct buf *b, const json_t *j)
 {
 	return dump(b, j, 0);

@@ -24,5 +24,9 @@
 #define JSON_DUMP_MAX_DEPTH 2048
 
 int json_dump_sorted(struct buf *b, const json_t *j);
+/* One string as json_dump_sorted writes it, quotes included: for
+ * writers that lay out an object's sorted keys themselves
+ * (gw_event_format). */
+int json_dump_string(struct buf *b, const char *s, size_t len);
 
 #endif

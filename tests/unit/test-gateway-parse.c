@@ -19,6 +19,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/jsondump.h"
 
 #define TRACES "/apis/tracegate.dev/v1alpha1/namespaces/"
 
@@ -601,6 +602,97 @@ static void test_event(void **state)
 	assert_string_not_equal(id, id2);
 }
 
+/* gw_event_format writes the bytes json_dump_sorted makes of
+ * gw_event_build's tree, for every shape of event (the audit log's hash
+ * chain covers them), odd strings included (it falls back to the tree). */
+static void event_same(const struct gw_event *e)
+{
+	json_t *ev = gw_event_build(e);
+	struct buf want = BUF_INIT(0), got = BUF_INIT(0);
+
+	if (!ev) {
+		assert_int_equal(gw_event_format(e, &got), -ENOMEM);
+		return;
+	}
+	assert_int_equal(json_dump_sorted(&want, ev), 0);
+	assert_int_equal(gw_event_format(e, &got), 0);
+	if (strcmp(want.s, got.s))
+		fail_msg("gw_event_format:\n%s\ntree:\n%s", got.s, want.s);
+	json_decref(ev);
+	buf_release(&want);
+	buf_release(&got);
+}
+
+static void test_event_format(void **state)
+{
+	char *groups[] = { "team-a", "system:authenticated", NULL };
+	char *odd_groups[] = { "ok", "bad\xff", NULL };
+	char *no_groups[] = { NULL };
+	json_t *extra = json_pack("{s:[s], s:[s,s]}", "scopes", "x", "a\"b", "c\n", "\xc3\xa9");
+	json_t *empty = json_object();
+	struct kube_user users[] = {
+		{ .username = "carol", .uid = "u-1", .groups = groups },
+		{ .username = "bob", .groups = no_groups },
+		{ .username = "sa", .uid = "", .groups = groups, .extra = extra },
+		{ .username = "e", .uid = "u", .groups = groups, .extra = empty },
+		{ .username = "odd", .uid = "u\xfe", .groups = odd_groups },
+		{ .username = "bad\xc0", .groups = groups },
+	};
+	const struct kube_user *user_of[] = { NULL, &users[0], &users[1], &users[2], &users[3], &users[4],
+					      &users[5] };
+	json_t *tgs[] = { NULL, json_pack("{s:s, s:[s], s:{s:i, s:b}, s:f}", "programSHA256", "abc", "pods",
+					    "team-a/web-a", "counts", "events", 3, "dry", 1, "r", 0.5),
+			  json_object() };
+	const char *texts[] = { NULL, "", "web-a", "a\"b\\c\n\x01\x7f", "caf\xc3\xa9 \xe2\x80\xa8 \xff end" };
+	const char *decisions[] = { NULL, "allow", "forbid\xff" };
+	const int codes[] = { 0, 200, 201, 403, 503, 299, 300, 799 };
+	unsigned n = 0;
+
+	for (size_t ui = 0; ui < sizeof(user_of) / sizeof(user_of[0]); ui++)
+		for (size_t ti = 0; ti < sizeof(texts) / sizeof(texts[0]); ti++)
+			for (size_t ci = 0; ci < sizeof(codes) / sizeof(codes[0]); ci++) {
+				struct gw_event e = {
+					.audit_id = "11111111-2222-4333-8444-555555555555",
+					.stage = ci % 2 ? "ResponseStarted" : "ResponseComplete",
+					.request_uri = ti == 3 ? "/apis/x?y=\x01 z" : texts[ti],
+					.verb = ti == 2 ? NULL : texts[ti],
+					.user = user_of[ui],
+					.impersonated = ci % 3 == 1 ? &users[ui % 4] : NULL,
+					.source_ip = texts[(ti + 1) % 5],
+					.user_agent = texts[(ti + 2) % 5],
+					.ns = texts[(ti + 3) % 5],
+					.name = texts[(ti + ci) % 5],
+					.subresource = ci == 3 ? "log" : ci == 4 ? texts[ti] : NULL,
+					.resource = ci == 5 ? "probes" : NULL,
+					.code = codes[ci],
+					.message = texts[(ti + 4) % 5],
+					.received_ns = 1767323045123456000ull + ci,
+					.stage_ns = 1767323045223456789ull,
+					.decision = decisions[(ui + ci) % 3],
+					.reason = texts[(ui + ti) % 5],
+					.tracegate = tgs[(ui + ti + ci) % 3],
+					.non_resource = ci == 6,
+				};
+
+				event_same(&e);
+				n++;
+			}
+	assert_true(n > 200);
+	{
+		/* the fields a tree refuses: no ID, no stage */
+		struct gw_event e = { .stage = "ResponseStarted" };
+
+		event_same(&e);
+		e.audit_id = "x";
+		e.stage = NULL;
+		event_same(&e);
+	}
+	for (size_t i = 0; i < sizeof(tgs) / sizeof(tgs[0]); i++)
+		json_decref(tgs[i]);
+	json_decref(extra);
+	json_decref(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_trace_body_node),
 		cmocka_unit_test(test_trace_body_selector),
 		cmocka_unit_test(test_event),
+		cmocka_unit_test(test_event_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
