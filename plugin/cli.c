@@ -585,21 +585,21 @@ static int command_of(const char *s, enum kt_cmd *ret)
 	return -ENOENT;
 }
 
-int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
-{
-	struct kt_args a = { .cmd = KT_CMD_NONE };
-	_cleanup_free_ const char **pos = calloc(KT_MAX_PARAMS + 3, sizeof(*pos));
-	const struct opt *seen[ARRAY_SIZE(opts)] = { 0 };
+/* What the flag loop leaves for the command's checks */
+struct parse_state {
+	const char **pos;      /* the positionals, the command first */
+	size_t npos;
+	size_t npos_flags;     /* positionals before "--" */
+	const struct opt *seen[ARRAY_SIZE(opts)];
 	char seen_spelled[ARRAY_SIZE(opts)][64];
-	size_t npos = 0, first = 1, npos_flags = SIZE_MAX;   /* positionals before "--" */
-	bool flags_done = false;
-	enum kt_cmd cmd = KT_CMD_NONE;
-	int r;
+};
 
-	if (!pos)
-		return -ENOMEM;
-	/* the command first: a short flag may mean another thing to it
-	 * (logs -f follows, run -f reads a file) */
+/* The command first: a short flag may mean another thing to it
+ * (logs -f follows, run -f reads a file) */
+static enum kt_cmd prescan_command(int argc, char **argv)
+{
+	enum kt_cmd cmd = KT_CMD_NONE;
+
 	for (int i = 1; i < argc; i++) {
 		const struct opt *o = argv[i][0] == '-' ? (argv[i][1] == '-'
 				? find_long(argv[i] + 2, strcspn(argv[i] + 2, "=")) : find_short(argv[i][1]))
@@ -614,178 +614,192 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		if (o && o->has_arg && !strchr(argv[i], '=') && (argv[i][1] == '-' || !argv[i][2]))
 			i++;   /* its value */
 	}
-	if (argc >= 2 && !strcmp(argv[1], "__complete")) {
-		a.cmd = KT_CMD_COMPLETE;
-		a.words = argv + 2;
-		a.nwords = (size_t)(argc - 2);
-		*ret = a;
+	return cmd;
+}
+
+/* One flag at argv[*i], with its value when it takes one (*i then moves
+ * past a value given as the next word) */
+static int parse_flag(struct kt_args *a, struct parse_state *st, int argc, char **argv, int *i,
+		      enum kt_cmd cmd, char **ret_err)
+{
+	const char *s = argv[*i];
+	const struct opt *o;
+	const char *val = NULL;
+	char spelled[64];
+
+	if (cmd == KT_CMD_LIST && !strcmp(s, "-v") && (*i + 1 >= argc || argv[*i + 1][0] < '0' ||
+						       argv[*i + 1][0] > '9')) {
+		/* list -v is bpftrace's -lv; -v N (a number) stays the log level */
+		o = find_long("verbose", strlen("verbose"));
+		st->seen[o - opts] = o;
+		snprintf(st->seen_spelled[o - opts], sizeof(st->seen_spelled[0]), "-v");
+		a->list_verbose = true;
 		return 0;
 	}
+	if (s[1] == '-') {
+		const char *eq = strchr(s + 2, '=');
+		size_t len = eq ? (size_t)(eq - (s + 2)) : strlen(s + 2);
+
+		o = find_long(s + 2, len);
+		snprintf(spelled, sizeof(spelled), "--%.*s", (int)MIN(len, 40), s + 2);
+		if (!o)
+			return cli_err(ret_err, "unknown flag \"%s\"", spelled);
+		if (eq)
+			val = eq + 1;
+	} else {
+		o = find_short_for(s[1], cmd);
+		snprintf(spelled, sizeof(spelled), "-%c", s[1]);
+		if (!o)
+			return cli_err(ret_err, "unknown flag \"%s\"", spelled);
+		if (s[2])
+			val = s[2] == '=' ? s + 3 : s + 2;
+	}
+	st->seen[o - opts] = o;
+	memcpy(st->seen_spelled[o - opts], spelled, sizeof(spelled));
+	if (!o->has_arg) {
+		if (val)
+			return cli_err(ret_err, "flag %s takes no value", spelled);
+		return set_opt(a, o, NULL, spelled, ret_err);
+	}
+	if (!val) {
+		if (*i + 1 >= argc)
+			return cli_err(ret_err, "flag %s needs a value", spelled);
+		val = argv[++*i];
+	}
+	return set_opt(a, o, val, spelled, ret_err);
+}
+
+/* Every word after the program's name: flags, and positionals (all of
+ * them after "--") */
+static int parse_words(struct kt_args *a, struct parse_state *st, int argc, char **argv, enum kt_cmd cmd,
+		       char **ret_err)
+{
+	bool flags_done = false;
+	int r;
+
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
-		const struct opt *o;
-		const char *val = NULL;
-		char spelled[64];
 
 		if (flags_done || s[0] != '-' || !s[1]) {
-			r = add_positional(&a, pos, &npos, s, ret_err);
+			r = add_positional(a, st->pos, &st->npos, s, ret_err);
 			if (r < 0)
 				return r;
 			continue;
 		}
 		if (!strcmp(s, "--")) {
 			flags_done = true;
-			npos_flags = npos;
+			st->npos_flags = st->npos;
 			continue;
 		}
-		if (cmd == KT_CMD_LIST && !strcmp(s, "-v") && (i + 1 >= argc || argv[i + 1][0] < '0' ||
-							       argv[i + 1][0] > '9')) {
-			/* list -v is bpftrace's -lv; -v N (a number) stays the log level */
-			o = find_long("verbose", strlen("verbose"));
-			seen[o - opts] = o;
-			snprintf(seen_spelled[o - opts], sizeof(seen_spelled[0]), "-v");
-			a.list_verbose = true;
-			continue;
-		}
-		if (s[1] == '-') {
-			const char *eq = strchr(s + 2, '=');
-			size_t len = eq ? (size_t)(eq - (s + 2)) : strlen(s + 2);
-
-			o = find_long(s + 2, len);
-			snprintf(spelled, sizeof(spelled), "--%.*s", (int)MIN(len, 40), s + 2);
-			if (!o)
-				return cli_err(ret_err, "unknown flag \"%s\"", spelled);
-			if (eq)
-				val = eq + 1;
-		} else {
-			o = find_short_for(s[1], cmd);
-			snprintf(spelled, sizeof(spelled), "-%c", s[1]);
-			if (!o)
-				return cli_err(ret_err, "unknown flag \"%s\"", spelled);
-			if (s[2])
-				val = s[2] == '=' ? s + 3 : s + 2;
-		}
-		seen[o - opts] = o;
-		memcpy(seen_spelled[o - opts], spelled, sizeof(spelled));
-		if (!o->has_arg) {
-			if (val)
-				return cli_err(ret_err, "flag %s takes no value", spelled);
-			r = set_opt(&a, o, NULL, spelled, ret_err);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (!val) {
-			if (i + 1 >= argc)
-				return cli_err(ret_err, "flag %s needs a value", spelled);
-			val = argv[++i];
-		}
-		r = set_opt(&a, o, val, spelled, ret_err);
+		r = parse_flag(a, st, argc, argv, &i, cmd, ret_err);
 		if (r < 0)
 			return r;
 	}
-	if (npos == 0) {
-		a.cmd = KT_CMD_HELP;
-		a.help_for = KT_CMD_NONE;
-		*ret = a;
-		return 0;
-	}
-	if (command_of(pos[0], &a.cmd) < 0) {
-		if (a.help) {
-			a.cmd = KT_CMD_HELP;
-			*ret = a;
-			return 0;
-		}
-		return cli_err(ret_err, "unknown command \"%s\" (want run, check, get, logs, attach, delete, list, version, "
-				       "completion or help)",
-			       pos[0]);
-	}
-	if (a.cmd == KT_CMD_HELP) {
-		a.help_for = KT_CMD_NONE;
-		if (npos > 2)
+	return 0;
+}
+
+/* help, and --help on any command */
+static int finish_help(struct kt_args *a, const struct parse_state *st, char **ret_err)
+{
+	const char **pos = st->pos;
+
+	if (a->cmd == KT_CMD_HELP) {
+		a->help_for = KT_CMD_NONE;
+		if (st->npos > 2)
 			return cli_err(ret_err, "help takes one command");
-		if (npos == 2 && (command_of(pos[1], &a.help_for) < 0 || a.help_for == KT_CMD_HELP))
+		if (st->npos == 2 && (command_of(pos[1], &a->help_for) < 0 || a->help_for == KT_CMD_HELP))
 			return cli_err(ret_err, "help: unknown command \"%s\" (want run, check, get, logs, attach, delete, list, "
 				       "version or completion)",
 				       pos[1]);
-		*ret = a;
 		return 0;
 	}
-	if (a.help) {
-		/* `run --help` wants no TARGET: the help is the answer */
-		a.help_for = a.cmd;
-		a.cmd = KT_CMD_HELP;
-		*ret = a;
-		return 0;
-	}
+	/* `run --help` wants no TARGET: the help is the answer */
+	a->help_for = a->cmd;
+	a->cmd = KT_CMD_HELP;
+	return 0;
+}
+
+/* The flags given against what the command takes */
+static int check_flags_apply(const struct kt_args *a, const struct parse_state *st, char **ret_err)
+{
+	const char **pos = st->pos;
+
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
-		if (seen[i] && seen[i]->cmds && !(seen[i]->cmds & FOR(a.cmd)))
+		if (st->seen[i] && st->seen[i]->cmds && !(st->seen[i]->cmds & FOR(a->cmd)))
 			return cli_err(ret_err, "%s: flag %s does not apply (see 'kubectl trace %s --help')",
-				       pos[0], seen_spelled[i], pos[0]);
+				       pos[0], st->seen_spelled[i], pos[0]);
 	/* bpftrace's records are a trace's output: nothing else has them */
-	if (a.output == KT_OUT_BPFTRACE_JSON && (!(FOR(a.cmd) & STREAM_CMDS) || a.detach))
+	if (a->output == KT_OUT_BPFTRACE_JSON && (!(FOR(a->cmd) & STREAM_CMDS) || a->detach))
 		return cli_err(ret_err, "%s: -o bpftrace-json is for run, logs and attach (without --detach)",
 			       pos[0]);
-	if (a.output == KT_OUT_BPFTRACE_JSON && (a.prefix || a.timestamps))
+	if (a->output == KT_OUT_BPFTRACE_JSON && (a->prefix || a->timestamps))
 		return cli_err(ret_err, "%s: %s does not apply to -o bpftrace-json (bpftrace's records have no source)",
-			       pos[0], a.prefix ? "--prefix" : "--timestamps");
-	if (a.cmd == KT_CMD_VERSION) {
-		if (npos > 1)
-			return cli_err(ret_err, "%s takes no arguments", pos[0]);
-		*ret = a;
-		return 0;
-	}
-	if (a.cmd == KT_CMD_GET || a.cmd == KT_CMD_LOGS || a.cmd == KT_CMD_ATTACH || a.cmd == KT_CMD_DELETE) {
-		if (npos > 2 || (npos < 2 && a.cmd != KT_CMD_GET))
-			return cli_err(ret_err, "%s: want %sthe trace's NAME (see 'kubectl trace get')", pos[0],
-				       a.cmd == KT_CMD_GET ? "at most " : "");
-		if (npos == 2 && !dns_subdomain(pos[1]))
-			return cli_err(ret_err, "%s: \"%s\" is not a trace's name", pos[0], pos[1]);
-		a.name = npos == 2 ? pos[1] : NULL;
-		*ret = a;
-		return 0;
-	}
-	if (a.cmd == KT_CMD_LIST) {
-		_cleanup_free_ char *norm = NULL;
-		const char *why = NULL;
+			       pos[0], a->prefix ? "--prefix" : "--timestamps");
+	return 0;
+}
 
-		if (npos < 2 || npos > 3)
-			return cli_err(ret_err, "list: want [PATTERN] TARGET (pod/NAME or NAME)");
-		a.target = pos[npos - 1];
-		a.pattern = npos == 3 ? pos[1] : NULL;
-		r = kt_target_check(a.target, ret_err);
-		if (r < 0)
-			return r;
-		norm = kt_target_normalize(a.target);
-		if (!norm)
-			return -ENOMEM;
-		if (strchr(norm, '/') && strncmp(norm, "pod/", 4))
-			return cli_err(ret_err, "list: target \"%s\": probes are listed for a pod's node (want pod/NAME)",
-				       a.target);
-		if (!probe_pattern_valid(a.pattern, &why))
-			return cli_err(ret_err, "list: pattern \"%.64s%s\": %s", a.pattern,
-				       strlen(a.pattern) > 64 ? "..." : "", why);
-		if (a.nas_groups && !a.as)
-			return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
-				       pos[0]);
-		*ret = a;
-		return 0;
-	}
-	if (a.cmd == KT_CMD_COMPLETION) {
-		if (npos != 2 || !kt_completion_script(pos[1]))
-			return cli_err(ret_err, "completion: want one shell, bash or zsh");
-		a.shell = pos[1];
-		*ret = a;
-		return 0;
-	}
-	first = 2;
-	if (a.all_namespaces && !a.selector)
+/* get, logs, attach, delete: a detached trace's NAME */
+static int finish_named(struct kt_args *a, const struct parse_state *st, char **ret_err)
+{
+	const char **pos = st->pos;
+	size_t npos = st->npos;
+
+	if (npos > 2 || (npos < 2 && a->cmd != KT_CMD_GET))
+		return cli_err(ret_err, "%s: want %sthe trace's NAME (see 'kubectl trace get')", pos[0],
+			       a->cmd == KT_CMD_GET ? "at most " : "");
+	if (npos == 2 && !dns_subdomain(pos[1]))
+		return cli_err(ret_err, "%s: \"%s\" is not a trace's name", pos[0], pos[1]);
+	a->name = npos == 2 ? pos[1] : NULL;
+	return 0;
+}
+
+/* list [PATTERN] TARGET */
+static int finish_list(struct kt_args *a, const struct parse_state *st, char **ret_err)
+{
+	_cleanup_free_ char *norm = NULL;
+	const char **pos = st->pos;
+	size_t npos = st->npos;
+	const char *why = NULL;
+	int r;
+
+	if (npos < 2 || npos > 3)
+		return cli_err(ret_err, "list: want [PATTERN] TARGET (pod/NAME or NAME)");
+	a->target = pos[npos - 1];
+	a->pattern = npos == 3 ? pos[1] : NULL;
+	r = kt_target_check(a->target, ret_err);
+	if (r < 0)
+		return r;
+	norm = kt_target_normalize(a->target);
+	if (!norm)
+		return -ENOMEM;
+	if (strchr(norm, '/') && strncmp(norm, "pod/", 4))
+		return cli_err(ret_err, "list: target \"%s\": probes are listed for a pod's node (want pod/NAME)",
+			       a->target);
+	if (!probe_pattern_valid(a->pattern, &why))
+		return cli_err(ret_err, "list: pattern \"%.64s%s\": %s", a->pattern,
+			       strlen(a->pattern) > 64 ? "..." : "", why);
+	if (a->nas_groups && !a->as)
+		return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
+			       pos[0]);
+	return 0;
+}
+
+/* run and check: TARGET or -l, the program, and which flags go together */
+static int check_program_cmd(struct kt_args *a, const struct parse_state *st, size_t *ret_first,
+			     char **ret_err)
+{
+	const char **pos = st->pos;
+	size_t npos = st->npos;
+	size_t first = 2;
+	int r;
+
+	if (a->all_namespaces && !a->selector)
 		return cli_err(ret_err, "%s: -A (--all-namespaces) needs -l SELECTOR: a TARGET is one "
 				       "namespace's", pos[0]);
-	if (a.selector) {
+	if (a->selector) {
 		/* as kubectl's: a name and a selector exclude each other; the
 		 * program's ARGS come after -- */
-		if (MIN(npos, npos_flags) > 1)
+		if (MIN(npos, st->npos_flags) > 1)
 			return cli_err(ret_err, "%s: a TARGET (\"%.64s\") and -l cannot be given together "
 					       "(program ARGS with -l go after --)", pos[0], pos[1]);
 		first = 1;
@@ -793,43 +807,128 @@ int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
 		return cli_err(ret_err, "%s: no TARGET (pod/NAME, NAME, a workload such as deployment/NAME, "
 				       "node/NAME) or -l SELECTOR", pos[0]);
 	} else {
-		a.target = pos[1];
-		r = kt_target_check(a.target, ret_err);
+		a->target = pos[1];
+		r = kt_target_check(a->target, ret_err);
 		if (r < 0)
 			return r;
 	}
-	if (!a.expr == !a.file)
+	if (!a->expr == !a->file)
 		return cli_err(ret_err, "%s: give the program with exactly one of -e PROGRAM and -f FILE",
 			       pos[0]);
-	if (a.detach && a.cmd != KT_CMD_RUN)
+	if (a->detach && a->cmd != KT_CMD_RUN)
 		return cli_err(ret_err, "%s: --detach is for run", pos[0]);
-	if (a.target && kt_target_is_node(a.target) && a.detach)
-		return cli_err(ret_err, "%s: --detach: a node-wide trace (%s) cannot be detached yet", pos[0], a.target);
-	if (a.all_namespaces && a.detach)
+	if (a->target && kt_target_is_node(a->target) && a->detach)
+		return cli_err(ret_err, "%s: --detach: a node-wide trace (%s) cannot be detached yet", pos[0], a->target);
+	if (a->all_namespaces && a->detach)
 		return cli_err(ret_err, "%s: --detach: a trace with -A cannot be detached (it would be filed in one "
 				       "namespace and readable with that namespace's rights alone)", pos[0]);
-	if (a.target && kt_target_is_node(a.target) && a.container)
+	if (a->target && kt_target_is_node(a->target) && a->container)
 		return cli_err(ret_err, "%s: -c: a node-wide trace (%s) has no container: it sees the whole node",
-			       pos[0], a.target);
-	if (a.nas_groups && !a.as)
+			       pos[0], a->target);
+	if (a->nas_groups && !a->as)
 		return cli_err(ret_err, "%s: --as-group needs --as (groups are impersonated only with a user)",
 			       pos[0]);
-	if (a.expr && strlen(a.expr) > KT_MAX_PROGRAM)
+	if (a->expr && strlen(a->expr) > KT_MAX_PROGRAM)
 		return cli_err(ret_err, "-e: the program is longer than %u bytes", KT_MAX_PROGRAM);
-	a.nparams = npos - first;
-	if (a.nparams > KT_MAX_PARAMS)
+	*ret_first = first;
+	return 0;
+}
+
+/* The program's ARGS: the positionals from first on */
+static int collect_params(struct kt_args *a, const struct parse_state *st, size_t first, char **ret_err)
+{
+	a->nparams = st->npos - first;
+	if (a->nparams > KT_MAX_PARAMS)
 		return cli_err(ret_err, "more than %u program arguments", KT_MAX_PARAMS);
-	a.params = calloc(a.nparams + 1, sizeof(*a.params));
-	if (!a.params)
+	a->params = calloc(a->nparams + 1, sizeof(*a->params));
+	if (!a->params)
 		return -ENOMEM;
-	for (size_t i = 0; i < a.nparams; i++) {
-		if (strlen(pos[first + i]) > KT_MAX_PARAM_LEN) {
-			free(a.params);
+	for (size_t i = 0; i < a->nparams; i++) {
+		if (strlen(st->pos[first + i]) > KT_MAX_PARAM_LEN) {
+			free(a->params);
 			return cli_err(ret_err, "program argument %zu is longer than %u bytes", i + 1,
 				       KT_MAX_PARAM_LEN);
 		}
-		a.params[i] = pos[first + i];
+		a->params[i] = st->pos[first + i];
 	}
+	return 0;
+}
+
+/* The positionals and flags against the command they came with */
+static int finish_command(struct kt_args *a, const struct parse_state *st, char **ret_err)
+{
+	size_t first = 2;
+	int r;
+
+	if (st->npos == 0) {
+		a->cmd = KT_CMD_HELP;
+		a->help_for = KT_CMD_NONE;
+		return 0;
+	}
+	if (command_of(st->pos[0], &a->cmd) < 0) {
+		if (a->help) {
+			a->cmd = KT_CMD_HELP;
+			return 0;
+		}
+		return cli_err(ret_err, "unknown command \"%s\" (want run, check, get, logs, attach, delete, list, version, "
+				       "completion or help)",
+			       st->pos[0]);
+	}
+	if (a->cmd == KT_CMD_HELP || a->help)
+		return finish_help(a, st, ret_err);
+	r = check_flags_apply(a, st, ret_err);
+	if (r < 0)
+		return r;
+	switch (a->cmd) {
+	case KT_CMD_VERSION:
+		if (st->npos > 1)
+			return cli_err(ret_err, "%s takes no arguments", st->pos[0]);
+		return 0;
+	case KT_CMD_GET:
+	case KT_CMD_LOGS:
+	case KT_CMD_ATTACH:
+	case KT_CMD_DELETE:
+		return finish_named(a, st, ret_err);
+	case KT_CMD_LIST:
+		return finish_list(a, st, ret_err);
+	case KT_CMD_COMPLETION:
+		if (st->npos != 2 || !kt_completion_script(st->pos[1]))
+			return cli_err(ret_err, "completion: want one shell, bash or zsh");
+		a->shell = st->pos[1];
+		return 0;
+	default:
+		break;
+	}
+	r = check_program_cmd(a, st, &first, ret_err);
+	if (r < 0)
+		return r;
+	return collect_params(a, st, first, ret_err);
+}
+
+int kt_args_parse(int argc, char **argv, struct kt_args *ret, char **ret_err)
+{
+	struct kt_args a = { .cmd = KT_CMD_NONE };
+	_cleanup_free_ const char **pos = calloc(KT_MAX_PARAMS + 3, sizeof(*pos));
+	struct parse_state st = { .pos = pos, .npos_flags = SIZE_MAX };
+	enum kt_cmd cmd;
+	int r;
+
+	if (!pos)
+		return -ENOMEM;
+	cmd = prescan_command(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "__complete")) {
+		a.cmd = KT_CMD_COMPLETE;
+		a.words = argv + 2;
+		a.nwords = (size_t)(argc - 2);
+		*ret = a;
+		return 0;
+	}
+	r = parse_words(&a, &st, argc, argv, cmd, ret_err);
+	if (r < 0)
+		return r;
+	r = finish_command(&a, &st, ret_err);
+	if (r < 0)
+		return r;
 	*ret = a;
 	return 0;
 }
