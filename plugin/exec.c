@@ -116,19 +116,12 @@ static char *exec_info(const struct kc_exec *x, const struct kc_cluster *cl, boo
 	return json_dumps(j, JSON_COMPACT);
 }
 
-int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin_is_tty,
-		struct kc_exec_cred *ret, char **ret_err)
+/* apiVersion and interactiveMode as kubectl checks them; *ret_interactive
+ * says whether the plugin may prompt on the terminal */
+static int exec_check_mode(const struct kc_exec *x, bool stdin_is_tty, bool *ret_interactive,
+			   char **ret_err)
 {
-	_cleanup_free_ char *info = NULL, *infoenv = NULL;
-	_cleanup_free_ char **argv = NULL, **envp = NULL;
-	_cleanup_buf_ struct buf out = BUF_INIT(KC_EXEC_MAX_OUTPUT);
 	const char *mode = x->interactive_mode;
-	size_t nargs = 0, nenv = 0, nx = 0;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	bool interactive;
-	uint64_t deadline;
-	int status, child_errno = 0, r;
-	pid_t pid;
 
 	if (!x->api_version || !*x->api_version)
 		return tg_fail(ret_err, -TG_ECONFIG, "exec plugin \"%s\": apiVersion is required", x->command);
@@ -150,11 +143,17 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 		return tg_fail(ret_err, -TG_EAUTHN,
 			    "exec plugin \"%s\": interactiveMode is Always but standard input is not a terminal",
 			    x->command);
-	interactive = stdin_is_tty && strcmp(mode, "Never");
+	*ret_interactive = stdin_is_tty && strcmp(mode, "Never");
+	return 0;
+}
 
-	info = exec_info(x, cl, interactive);
-	if (!info || asprintf(&infoenv, "KUBERNETES_EXEC_INFO=%s", info) < 0)
-		return -ENOMEM;
+/* The plugin's argv, and its environment: ours without a stale
+ * KUBERNETES_EXEC_INFO, then the kubeconfig's, then infoenv */
+static int exec_vectors(const struct kc_exec *x, char *infoenv, char ***ret_argv, char ***ret_envp)
+{
+	_cleanup_free_ char **argv = NULL, **envp = NULL;
+	size_t nargs = 0, nenv = 0, nx = 0;
+
 	for (char **a = x->args; a && *a; a++)
 		nargs++;
 	for (char **e = environ; e && *e; e++)
@@ -175,6 +174,100 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 	for (char **e = x->env; e && *e; e++)
 		envp[nenv++] = *e;
 	envp[nenv++] = infoenv;
+	*ret_argv = TAKE_PTR(argv);
+	*ret_envp = TAKE_PTR(envp);
+	return 0;
+}
+
+/* In the child: stdout into outp, stdin from /dev/null unless
+ * interactive; exec's errno goes back through errp */
+static _Noreturn void exec_child(const struct kc_exec *x, char **argv, char **envp, bool interactive,
+				 int out_fd, int err_fd)
+{
+	int e;
+
+	if (dup2(out_fd, 1) < 0)
+		_exit(127);
+	if (!interactive) {
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (nul < 0 || dup2(nul, 0) < 0)
+			_exit(127);
+	}
+	/* stderr stays the user's: prompts and messages pass through */
+	execvpe(x->command, argv, envp);
+	e = errno;
+	if (write(err_fd, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* The plugin's stdout into out, within KC_EXEC_TIMEOUT_MS and
+ * KC_EXEC_MAX_OUTPUT */
+static int exec_read_output(const struct kc_exec *x, int fd, struct buf *out, char **ret_err)
+{
+	uint64_t deadline = now_mono_ns() + (uint64_t)KC_EXEC_TIMEOUT_MS * 1000000ull;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_mono_ns();
+		char chunk[4096];
+		ssize_t n;
+
+		if (now >= deadline)
+			return tg_fail(ret_err, -ETIMEDOUT, "exec plugin \"%s\": no answer within %d s",
+				       x->command, KC_EXEC_TIMEOUT_MS / 1000);
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return 0;
+		if (buf_add(out, chunk, (size_t)n) < 0)
+			return tg_fail(ret_err, -E2BIG, "exec plugin \"%s\": output longer than %u bytes",
+				       x->command, KC_EXEC_MAX_OUTPUT);
+	}
+}
+
+/* How the plugin ended: exec's errno, else its wait status */
+static int exec_check_exit(const struct kc_exec *x, int child_errno, int status, char **ret_err)
+{
+	if (child_errno == ENOENT)
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\" not found%s%s", x->command,
+			       x->install_hint ? ": " : "", x->install_hint ? x->install_hint : "");
+	if (child_errno)
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\": %s", x->command, strerror(child_errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\" failed (%s %d)", x->command,
+			       WIFEXITED(status) ? "exit status" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return 0;
+}
+
+int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin_is_tty,
+		struct kc_exec_cred *ret, char **ret_err)
+{
+	_cleanup_free_ char *info = NULL, *infoenv = NULL;
+	_cleanup_free_ char **argv = NULL, **envp = NULL;
+	_cleanup_buf_ struct buf out = BUF_INIT(KC_EXEC_MAX_OUTPUT);
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	bool interactive = false;
+	int status, child_errno = 0, r;
+	pid_t pid;
+
+	r = exec_check_mode(x, stdin_is_tty, &interactive, ret_err);
+	if (r < 0)
+		return r;
+	info = exec_info(x, cl, interactive);
+	if (!info || asprintf(&infoenv, "KUBERNETES_EXEC_INFO=%s", info) < 0)
+		return -ENOMEM;
+	r = exec_vectors(x, infoenv, &argv, &envp);
+	if (r < 0)
+		return r;
 
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		r = -errno;
@@ -185,81 +278,24 @@ int kc_exec_run(const struct kc_exec *x, const struct kc_cluster *cl, bool stdin
 		r = -errno;
 		goto close_pipes;
 	}
-	if (pid == 0) {
-		int e;
-
-		if (dup2(outp[1], 1) < 0)
-			_exit(127);
-		if (!interactive) {
-			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-			if (nul < 0 || dup2(nul, 0) < 0)
-				_exit(127);
-		}
-		/* stderr stays the user's: prompts and messages pass through */
-		execvpe(x->command, argv, envp);
-		e = errno;
-		if (write(errp[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_child(x, argv, envp, interactive, outp[1], errp[1]);
 	close(outp[1]);
 	outp[1] = -1;
 	close(errp[1]);
 	errp[1] = -1;
 	if (read(errp[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
 		child_errno = 0;
-	deadline = now_mono_ns() + (uint64_t)KC_EXEC_TIMEOUT_MS * 1000000ull;
-	r = 0;
-	while (!child_errno) {
-		struct pollfd pfd = { .fd = outp[0], .events = POLLIN };
-		uint64_t now = now_mono_ns();
-		char chunk[4096];
-		ssize_t n;
-
-		if (now >= deadline) {
-			r = tg_fail(ret_err, -ETIMEDOUT, "exec plugin \"%s\": no answer within %d s",
-				 x->command, KC_EXEC_TIMEOUT_MS / 1000);
-			break;
-		}
-		if (poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		n = read(outp[0], chunk, sizeof(chunk));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;
-		if (buf_add(&out, chunk, (size_t)n) < 0) {
-			r = tg_fail(ret_err, -E2BIG, "exec plugin \"%s\": output longer than %u bytes",
-				 x->command, KC_EXEC_MAX_OUTPUT);
-			break;
-		}
-	}
+	r = child_errno ? 0 : exec_read_output(x, outp[0], &out, ret_err);
 	if (r < 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r < 0)
 		goto close_pipes;
-	if (child_errno == ENOENT) {
-		r = tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\" not found%s%s", x->command,
-			 x->install_hint ? ": " : "", x->install_hint ? x->install_hint : "");
+	r = exec_check_exit(x, child_errno, status, ret_err);
+	if (r < 0)
 		goto close_pipes;
-	}
-	if (child_errno) {
-		r = tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\": %s", x->command, strerror(child_errno));
-		goto close_pipes;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		r = tg_fail(ret_err, -TG_EAUTHN, "exec plugin \"%s\" failed (%s %d)", x->command,
-			 WIFEXITED(status) ? "exit status" : "signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		goto close_pipes;
-	}
 	r = kc_exec_parse(x->api_version, out.s, out.len, ret, ret_err);
 close_pipes:
 	for (int i = 0; i < 2; i++) {
