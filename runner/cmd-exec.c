@@ -382,7 +382,71 @@ static int scope_from_dir(const char *dir, struct scope *s)
 	return r;
 }
 
-int cmd_exec(int argc, char **argv)
+/* A step's answer: go on, or exit with this status */
+#define EXEC_GO (-1)
+
+/* tracegate-runner exec's command line */
+struct exec_args {
+	const char *prog, *file, *cgroup, *cache, *policy, *outfile, *cmd;
+	uint64_t tpid, secs;
+	bool list, verbose, quiet, json, summary, load_only;
+	struct engine_limits lim;
+	int first;                      /* argv's first word after the flags */
+	const char *const *params;      /* the program's ARGS */
+	size_t nparams;
+};
+
+/* --max-map-bytes, --max-output-bytes, --max-map-entries, --rate and
+ * --cpu-budget, each within its limit */
+static int parse_limit(int c, const char *v, struct engine_limits *lim)
+{
+	switch (c) {
+	case 'Y':
+		if (parse_u64(v, &lim->max_map_bytes) < 0 || !lim->max_map_bytes ||
+		    lim->max_map_bytes > (UINT64_C(1) << 40)) {
+			log_error("--max-map-bytes \"%s\": expected bytes (1..%llu)", v,
+				  (unsigned long long)(UINT64_C(1) << 40));
+			return -EINVAL;
+		}
+		return 0;
+	case 'O':
+		if (parse_u64(v, &lim->max_output_bytes) < 0 || !lim->max_output_bytes ||
+		    lim->max_output_bytes > (UINT64_C(1) << 40)) {
+			log_error("--max-output-bytes \"%s\": expected bytes (1..%llu)", v,
+				  (unsigned long long)(UINT64_C(1) << 40));
+			return -EINVAL;
+		}
+		return 0;
+	case 'M':
+		if (parse_u64(v, &lim->max_map_entries) < 0 || !lim->max_map_entries ||
+		    lim->max_map_entries > EXEC_MAX_MAP_ENTRIES) {
+			log_error("--max-map-entries \"%s\": expected entries (1..%llu)", v,
+				  (unsigned long long)EXEC_MAX_MAP_ENTRIES);
+			return -EINVAL;
+		}
+		return 0;
+	case 'R':
+		if (parse_u64(v, &lim->events_per_second) < 0 || !lim->events_per_second ||
+		    lim->events_per_second > EXEC_MAX_RATE) {
+			log_error("--rate \"%s\": expected events per second (1..%llu)", v,
+				  (unsigned long long)EXEC_MAX_RATE);
+			return -EINVAL;
+		}
+		return 0;
+	case 'B':
+		if (parse_double(v, &lim->cpu_budget) < 0 || !(lim->cpu_budget > 0) ||
+		    lim->cpu_budget > EXEC_MAX_CPU_BUDGET) {
+			log_error("--cpu-budget \"%s\": expected a share of one CPU (0 < F <= %g)", v,
+				  EXEC_MAX_CPU_BUDGET);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The flags, as getopt_long reads them (stopping at the first word) */
+static int exec_parse_flags(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'G' },
@@ -399,110 +463,59 @@ int cmd_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	_cleanup_free_ char *text = NULL, *err = NULL;
-	const char *prog = NULL, *file = NULL, *cgroup = NULL, *cache = NULL, *policy = NULL;
-	const char *outfile = NULL, *cmd = NULL;
-	_cleanup_fclose_ FILE *outf = NULL;
-	struct child child = { .pid = -1, .go = -1 };
-	uint64_t tpid = 0;
-	bool list = false, verbose = false;
-	struct scope scope = { 0 };
-	struct engine_limits lim = { .sz = sizeof(lim) };
-	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &lim };
-	_cleanup_(exec_policy_result_release) struct exec_policy_result decided = { 0 };
-	struct engine_sink sink = { .output = out_output, .map = out_map, .status = out_status,
-				    .warning = out_warning };
-	struct exec_out out = { 0 };
-	struct engine_result res;
-	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t secs = 0;
-	bool summary = false;
-	size_t len = 0;
-	int c, r;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+e:f:hqo:p:c:lv", opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': prog = optarg; break;
+		case 'e': a->prog = optarg; break;
 		case 'f':
 			/* bpftrace's -f FORMAT; tracegate's older -f FILE stays
 			 * for an existing file that is neither format name */
 			if (!strcmp(optarg, "json") || !strcmp(optarg, "text")) {
-				out.json = !strcmp(optarg, "json");
+				a->json = !strcmp(optarg, "json");
 			} else if (access(optarg, F_OK) == 0) {
-				file = optarg;
+				a->file = optarg;
 			} else {
 				fprintf(stderr, "ERROR: Invalid output format \"%s\"\n", optarg);
 				fprintf(stderr, "Valid formats: 'text', 'json'\n");
 				return 1;
 			}
 			break;
-		case 'G': cgroup = optarg; break;
-		case 'P': policy = optarg; break;
-		case 'q': out.quiet = true; break;
-		case 'l': list = true; break;
-		case 'v': verbose = true; break;
-		case 'o': outfile = optarg; break;
-		case 'c': cmd = optarg; break;
+		case 'G': a->cgroup = optarg; break;
+		case 'P': a->policy = optarg; break;
+		case 'q': a->quiet = true; break;
+		case 'l': a->list = true; break;
+		case 'v': a->verbose = true; break;
+		case 'o': a->outfile = optarg; break;
+		case 'c': a->cmd = optarg; break;
 		case 'p':
-			if (parse_u64(optarg, &tpid) < 0 || !tpid || tpid > 4194304) {
+			if (parse_u64(optarg, &a->tpid) < 0 || !a->tpid || a->tpid > 4194304) {
 				log_error("-p \"%s\": expected a process id (1..4194304)", optarg);
 				return 2;
 			}
 			break;
-		case 'C': cache = optarg; break;
+		case 'C': a->cache = optarg; break;
 		case 'd':
-			if (parse_u64(optarg, &secs) < 0 || secs > EXEC_MAX_DURATION_S) {
+			if (parse_u64(optarg, &a->secs) < 0 || a->secs > EXEC_MAX_DURATION_S) {
 				log_error("--duration \"%s\": expected seconds (0..%llu)", optarg,
 					  (unsigned long long)EXEC_MAX_DURATION_S);
 				return 2;
 			}
 			break;
 		case 'Y':
-			if (parse_u64(optarg, &lim.max_map_bytes) < 0 || !lim.max_map_bytes ||
-			    lim.max_map_bytes > (UINT64_C(1) << 40)) {
-				log_error("--max-map-bytes \"%s\": expected bytes (1..%llu)", optarg,
-					  (unsigned long long)(UINT64_C(1) << 40));
-				return 2;
-			}
-			break;
 		case 'O':
-			if (parse_u64(optarg, &lim.max_output_bytes) < 0 || !lim.max_output_bytes ||
-			    lim.max_output_bytes > (UINT64_C(1) << 40)) {
-				log_error("--max-output-bytes \"%s\": expected bytes (1..%llu)", optarg,
-					  (unsigned long long)(UINT64_C(1) << 40));
-				return 2;
-			}
-			break;
 		case 'M':
-			if (parse_u64(optarg, &lim.max_map_entries) < 0 || !lim.max_map_entries ||
-			    lim.max_map_entries > EXEC_MAX_MAP_ENTRIES) {
-				log_error("--max-map-entries \"%s\": expected entries (1..%llu)", optarg,
-					  (unsigned long long)EXEC_MAX_MAP_ENTRIES);
-				return 2;
-			}
-			break;
 		case 'R':
-			if (parse_u64(optarg, &lim.events_per_second) < 0 || !lim.events_per_second ||
-			    lim.events_per_second > EXEC_MAX_RATE) {
-				log_error("--rate \"%s\": expected events per second (1..%llu)", optarg,
-					  (unsigned long long)EXEC_MAX_RATE);
-				return 2;
-			}
-			break;
 		case 'B':
-			if (parse_double(optarg, &lim.cpu_budget) < 0 || !(lim.cpu_budget > 0) ||
-			    lim.cpu_budget > EXEC_MAX_CPU_BUDGET) {
-				log_error("--cpu-budget \"%s\": expected a share of one CPU (0 < F <= %g)", optarg,
-					  EXEC_MAX_CPU_BUDGET);
+			if (parse_limit(c, optarg, &a->lim) < 0)
 				return 2;
-			}
 			break;
 		case 'S':
-			summary = true;
+			a->summary = true;
 			break;
 		case 'L':
-			eo.load_only = true;
+			a->load_only = true;
 			break;
 		case 'h':
 			usage();
@@ -512,166 +525,170 @@ int cmd_exec(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (verbose && !list) {
-		log_error("exec: -v is supported only with -l (-lv: tracepoint fields)");
+	a->first = optind;
+	return EXEC_GO;
+}
+
+/* -l[v] [PATTERN] */
+static int exec_list_probes(int argc, char **argv, const struct exec_args *a)
+{
+	_cleanup_free_ char *err = NULL;
+	const char *pattern = a->first < argc ? argv[a->first] : NULL;
+	int r;
+
+	if (a->prog || a->file || a->cmd || a->tpid || argc - a->first > 1) {
+		log_error("exec: -l [PATTERN] takes no program, -c, -p or second pattern");
 		return 2;
 	}
-	if (list) {
-		const char *pattern = optind < argc ? argv[optind] : NULL;
-
-		if (prog || file || cmd || tpid || argc - optind > 1) {
-			log_error("exec: -l [PATTERN] takes no program, -c, -p or second pattern");
-			return 2;
-		}
-		signal(SIGPIPE, SIG_IGN);
-		r = exec_list(pattern, verbose, stdout, &err);
-		if (r < 0 && r != -EPIPE) {
-			fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
-			return 1;
-		}
-		return 0;
+	signal(SIGPIPE, SIG_IGN);
+	r = exec_list(pattern, a->verbose, stdout, &err);
+	if (r < 0 && r != -EPIPE) {
+		fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
+		return 1;
 	}
+	return 0;
+}
+
+/* The program, its ARGS and the flags that exclude each other */
+static int exec_check_args(int argc, char **argv, struct exec_args *a)
+{
 	/* like bpftrace: the program file may be the first argument */
-	if (!prog && !file && optind < argc)
-		file = argv[optind++];
-	if (!prog == !file) {
+	if (!a->prog && !a->file && a->first < argc)
+		a->file = argv[a->first++];
+	a->params = (const char *const *)(argv + a->first);
+	a->nparams = (size_t)(argc - a->first);
+	if (!a->prog == !a->file) {
 		log_error("exec: give exactly one of -e PROG, -f FILE and FILE");
 		usage();
 		return 2;
 	}
-	if (tpid && cmd) {
+	if (a->tpid && a->cmd) {
 		log_error("exec: give at most one of -p PID and -c CMD");
 		return 2;
 	}
-	if ((tpid || cmd) && cgroup) {
+	if ((a->tpid || a->cmd) && a->cgroup) {
 		/* under a scope uprobes follow the scope's processes, and the
 		 * command would run outside it, untraced */
-		log_error("exec: %s cannot be combined with --cgroup", tpid ? "-p" : "-c");
+		log_error("exec: %s cannot be combined with --cgroup", a->tpid ? "-p" : "-c");
 		return 2;
 	}
-	if (tpid && kill((pid_t)tpid, 0) < 0 && errno == ESRCH) {
-		log_error("-p %llu: no such process", (unsigned long long)tpid);
+	if (a->tpid && kill((pid_t)a->tpid, 0) < 0 && errno == ESRCH) {
+		log_error("-p %llu: no such process", (unsigned long long)a->tpid);
 		return 1;
 	}
-	if (outfile) {
-		outf = fopen(outfile, "we");
-		if (!outf) {
-			log_error("-o \"%s\": %s", outfile, strerror(errno));
-			return 1;
-		}
-	}
-	out.f = outf ? outf : stdout;
-	if (out.json)
-		sink.output_rec = out_output_json;
-	if (file) {
-		r = read_file(file, TG_MAX_SOURCE_BYTES, &text, &len);
-		if (r < 0) {
-			log_error("-f \"%s\": %s", file, r == -EFBIG ? "larger than the script limit" : strerror(-r));
-			return 1;
-		}
-		prog = text;
-	} else {
-		len = strlen(prog);
-	}
-	if (policy) {
-		struct passwd *pw = getpwuid(getuid());
-		_cleanup_free_ char *why = NULL;
+	return EXEC_GO;
+}
 
-		r = exec_policy_apply(policy, pw ? pw->pw_name : "unknown", prog, len,
-				      (const char *const *)(argv + optind), (size_t)(argc - optind),
-				      cgroup != NULL, &lim, &decided, &why);
-		if (r < 0) {
-			if (r == -TG_EPOLICY)
-				fprintf(stderr, "ERROR: the policy does not allow this program\n%s\n",
-					why ? why : "");
-			else
-				log_error("%s", why ? why : tg_strerror(r));
-			return 1;
-		}
-		/* run exactly what the policy decided on, with its field rules */
-		eo.canonical = decided.canonical;
-		eo.tp_fields = decided.tp_fields;
-	}
-	{
-		struct jail_opts jo;
+/* -e's text, or FILE's read into *ret_text; a->prog then points at it */
+static int exec_read_program(struct exec_args *a, char **ret_text, size_t *ret_len)
+{
+	int r;
 
-		r = jail_opts_from_env(&jo, &err);
-		if (r < 0) {
-			log_error("%s", err ? err : tg_strerror(r));
-			return 2;
-		}
-		free(TAKE_PTR(err));
-		if (jo.mode != JAIL_ENFORCE)
-			fprintf(stderr, "WARNING: %s=%s: %s\n", JAIL_ENV, jail_mode_name(jo.mode),
-				jo.mode == JAIL_OFF ? "code generation and clang run with our own privileges" :
-				"the compile jail's seccomp filters only log");
+	if (!a->file) {
+		*ret_len = strlen(a->prog);
+		return EXEC_GO;
 	}
-	if (cgroup && scope_from_dir(cgroup, &scope) < 0)
-		return 1;
-	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		log_error("exec: pipe: %s", strerror(errno));
-		scope_release(&scope);
+	r = read_file(a->file, TG_MAX_SOURCE_BYTES, ret_text, ret_len);
+	if (r < 0) {
+		log_error("-f \"%s\": %s", a->file, r == -EFBIG ? "larger than the script limit" : strerror(-r));
 		return 1;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	if (cmd) {
-		struct sigaction sc = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
-		sigset_t set, old;
+	a->prog = *ret_text;
+	return EXEC_GO;
+}
 
-		/* the handler knows the pid before the command can end */
-		sigemptyset(&set);
-		sigaddset(&set, SIGCHLD);
-		sigprocmask(SIG_BLOCK, &set, &old);
-		sigaction(SIGCHLD, &sc, NULL);
-		r = child_start(cmd, &child);
-		if (r >= 0)
-			child_pid = child.pid;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (r < 0) {
-			if (r != -ENOENT && r != -E2BIG && r != -EINVAL)
-				log_error("-c: %s", strerror(-r));
-			scope_release(&scope);
-			return 1;
-		}
-		out.child = &child;
-		eo.pid = child.pid;
-		eo.cpid = child.pid;
-	} else {
-		eo.pid = (pid_t)tpid;
+/* --policy FILE: the decision, and what it says to run */
+static int exec_decide(struct exec_args *a, size_t len, struct exec_policy_result *decided,
+		       struct engine_opts *eo)
+{
+	struct passwd *pw = getpwuid(getuid());
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	r = exec_policy_apply(a->policy, pw ? pw->pw_name : "unknown", a->prog, len, a->params, a->nparams,
+			      a->cgroup != NULL, &a->lim, decided, &why);
+	if (r < 0) {
+		if (r == -TG_EPOLICY)
+			fprintf(stderr, "ERROR: the policy does not allow this program\n%s\n",
+				why ? why : "");
+		else
+			log_error("%s", why ? why : tg_strerror(r));
+		return 1;
 	}
-	/* a closed stdout (| head) is EPIPE from write, not a kill: the
-	 * engine then stops and detaches, and we exit quietly as bpftrace */
-	signal(SIGPIPE, SIG_IGN);
-	eo.program = prog;
-	eo.program_len = len;
-	eo.program_name = file ? file : "stdin";
-	eo.params = (const char *const *)(argv + optind);
-	eo.nparams = (size_t)(argc - optind);
-	eo.scope = cgroup ? &scope : NULL;
-	eo.duration_ns = secs * 1000000000ull;
-	eo.stop_fd = stop_pipe[0];
-	eo.cache_dir = cache;
-	eo.run_until_stopped = true;   /* like bpftrace: BEGIN alone keeps running */
-	/* bpftrace's knob for cat(); the engine caps it */
-	if (getenv("BPFTRACE_CAT_BYTES_MAX") &&
-	    parse_u64(getenv("BPFTRACE_CAT_BYTES_MAX"), &eo.cat_bytes_max) < 0) {
-		log_error("BPFTRACE_CAT_BYTES_MAX \"%s\": expected a number of bytes",
-			  getenv("BPFTRACE_CAT_BYTES_MAX"));
-		if (cmd)
-			child_end(&child);
-		scope_release(&scope);
+	/* run exactly what the policy decided on, with its field rules */
+	eo->canonical = decided->canonical;
+	eo->tp_fields = decided->tp_fields;
+	return EXEC_GO;
+}
+
+/* The compile jail's mode, from the environment: a warning unless enforced */
+static int exec_check_jail(void)
+{
+	_cleanup_free_ char *err = NULL;
+	struct jail_opts jo;
+	int r;
+
+	r = jail_opts_from_env(&jo, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : tg_strerror(r));
 		return 2;
 	}
-	r = engine_run(&eo, &sink, &out, &res, &err);
-	if (cmd)
-		child_end(&child);
-	/* the named uprobes a scoped run made (runner/uprobe-attach.h) */
-	if (eo.scope)
-		(void)upods_remove_group(NULL, getpid());
-	scope_release(&scope);
+	if (jo.mode != JAIL_ENFORCE)
+		fprintf(stderr, "WARNING: %s=%s: %s\n", JAIL_ENV, jail_mode_name(jo.mode),
+			jo.mode == JAIL_OFF ? "code generation and clang run with our own privileges" :
+			"the compile jail's seccomp filters only log");
+	return EXEC_GO;
+}
+
+/* -c CMD: started held, with SIGCHLD ending the run once it exits */
+static int exec_start_command(const char *cmd, struct child *child)
+{
+	struct sigaction sc = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
+	sigset_t set, old;
+	int r;
+
+	/* the handler knows the pid before the command can end */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	sigaction(SIGCHLD, &sc, NULL);
+	r = child_start(cmd, child);
+	if (r >= 0)
+		child_pid = child->pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0 && r != -ENOENT && r != -E2BIG && r != -EINVAL)
+		log_error("-c: %s", strerror(-r));
+	return r;
+}
+
+/* After a run that ended well: the output's tail, --summary, warnings */
+static void exec_print_end(const struct exec_args *a, struct exec_out *out, const struct engine_result *res)
+{
+	if (!out->final_header && !a->load_only)
+		fputs("\n\n", stdout);
+	out_lost_events(out, res->drops);
+	fflush(out->f);
+	fflush(stdout);
+	if (a->summary)
+		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"outputBytes\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",
+			res->reason, (unsigned long long)res->events, (unsigned long long)res->drops,
+			(unsigned long long)res->map_drops, (unsigned long long)res->output_bytes,
+			(unsigned long long)res->cpu_ns, res->exit_code);
+	if (res->drops)
+		fprintf(stderr, "WARNING: %llu events lost (ring buffer full or rate limit)\n",
+			(unsigned long long)res->drops);
+	if (res->map_drops)
+		fprintf(stderr, "WARNING: %llu map updates refused (map entry limit)\n",
+			(unsigned long long)res->map_drops);
+	fflush(stderr);
+}
+
+/* engine_run's r and err as the exit status */
+static int exec_finish(const struct exec_args *a, struct exec_out *out, struct engine_result *res, int r,
+		       const char *err)
+{
 	if (r == -EPIPE) {
-		engine_result_release(&res);
+		engine_result_release(res);
 		return 0;
 	}
 	if (r < 0) {
@@ -681,27 +698,126 @@ int cmd_exec(int argc, char **argv)
 		else
 			fprintf(stderr, "ERROR: %s\n", err ? err : tg_strerror(r));
 		fflush(stderr);
-		engine_result_release(&res);
+		engine_result_release(res);
 		return 1;
 	}
-	if (!out.final_header && !eo.load_only)
-		fputs("\n\n", stdout);
-	out_lost_events(&out, res.drops);
-	fflush(out.f);
-	fflush(stdout);
-	if (summary)
-		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"outputBytes\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",
-			res.reason, (unsigned long long)res.events, (unsigned long long)res.drops,
-			(unsigned long long)res.map_drops, (unsigned long long)res.output_bytes,
-			(unsigned long long)res.cpu_ns, res.exit_code);
-	if (res.drops)
-		fprintf(stderr, "WARNING: %llu events lost (ring buffer full or rate limit)\n",
-			(unsigned long long)res.drops);
-	if (res.map_drops)
-		fprintf(stderr, "WARNING: %llu map updates refused (map entry limit)\n",
-			(unsigned long long)res.map_drops);
-	fflush(stderr);
+	exec_print_end(a, out, res);
 	/* after the output: closing the tracepoints' events is slow (engine.h) */
-	engine_result_release(&res);
-	return res.exit_code;
+	engine_result_release(res);
+	return res->exit_code;
+}
+
+/* From the scope on: the stop pipe and signals, -c's command, the run */
+static int exec_run(struct exec_args *a, struct engine_opts *eo, struct exec_out *out, size_t len)
+{
+	_cleanup_free_ char *err = NULL;
+	struct engine_sink sink = { .output = out_output, .map = out_map, .status = out_status,
+				    .warning = out_warning };
+	struct child child = { .pid = -1, .go = -1 };
+	struct scope scope = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct engine_result res;
+	int r;
+
+	if (out->json)
+		sink.output_rec = out_output_json;
+	if (a->cgroup && scope_from_dir(a->cgroup, &scope) < 0)
+		return 1;
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("exec: pipe: %s", strerror(errno));
+		scope_release(&scope);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (a->cmd) {
+		if (exec_start_command(a->cmd, &child) < 0) {
+			scope_release(&scope);
+			return 1;
+		}
+		out->child = &child;
+		eo->pid = child.pid;
+		eo->cpid = child.pid;
+	} else {
+		eo->pid = (pid_t)a->tpid;
+	}
+	/* a closed stdout (| head) is EPIPE from write, not a kill: the
+	 * engine then stops and detaches, and we exit quietly as bpftrace */
+	signal(SIGPIPE, SIG_IGN);
+	eo->program = a->prog;
+	eo->program_len = len;
+	eo->program_name = a->file ? a->file : "stdin";
+	eo->params = a->params;
+	eo->nparams = a->nparams;
+	eo->scope = a->cgroup ? &scope : NULL;
+	eo->duration_ns = a->secs * 1000000000ull;
+	eo->stop_fd = stop_pipe[0];
+	eo->cache_dir = a->cache;
+	eo->run_until_stopped = true;   /* like bpftrace: BEGIN alone keeps running */
+	/* bpftrace's knob for cat(); the engine caps it */
+	if (getenv("BPFTRACE_CAT_BYTES_MAX") &&
+	    parse_u64(getenv("BPFTRACE_CAT_BYTES_MAX"), &eo->cat_bytes_max) < 0) {
+		log_error("BPFTRACE_CAT_BYTES_MAX \"%s\": expected a number of bytes",
+			  getenv("BPFTRACE_CAT_BYTES_MAX"));
+		if (a->cmd)
+			child_end(&child);
+		scope_release(&scope);
+		return 2;
+	}
+	r = engine_run(eo, &sink, out, &res, &err);
+	if (a->cmd)
+		child_end(&child);
+	/* the named uprobes a scoped run made (runner/uprobe-attach.h) */
+	if (eo->scope)
+		(void)upods_remove_group(NULL, getpid());
+	scope_release(&scope);
+	return exec_finish(a, out, &res, r, err);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct exec_args a = { .lim = { .sz = sizeof(a.lim) } };
+	struct engine_opts eo = { .sz = sizeof(eo), .stop_fd = -1, .limits = &a.lim };
+	_cleanup_(exec_policy_result_release) struct exec_policy_result decided = { 0 };
+	_cleanup_free_ char *text = NULL;
+	_cleanup_fclose_ FILE *outf = NULL;
+	struct exec_out out = { 0 };
+	size_t len = 0;
+	int r;
+
+	r = exec_parse_flags(argc, argv, &a);
+	if (r != EXEC_GO)
+		return r;
+	if (a.verbose && !a.list) {
+		log_error("exec: -v is supported only with -l (-lv: tracepoint fields)");
+		return 2;
+	}
+	if (a.list)
+		return exec_list_probes(argc, argv, &a);
+	r = exec_check_args(argc, argv, &a);
+	if (r != EXEC_GO)
+		return r;
+	if (a.outfile) {
+		outf = fopen(a.outfile, "we");
+		if (!outf) {
+			log_error("-o \"%s\": %s", a.outfile, strerror(errno));
+			return 1;
+		}
+	}
+	out.f = outf ? outf : stdout;
+	out.json = a.json;
+	out.quiet = a.quiet;
+	eo.load_only = a.load_only;
+	r = exec_read_program(&a, &text, &len);
+	if (r != EXEC_GO)
+		return r;
+	if (a.policy) {
+		r = exec_decide(&a, len, &decided, &eo);
+		if (r != EXEC_GO)
+			return r;
+	}
+	r = exec_check_jail();
+	if (r != EXEC_GO)
+		return r;
+	return exec_run(&a, &eo, &out, len);
 }
