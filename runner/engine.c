@@ -1438,6 +1438,152 @@ int engine_compile(struct engine_prog *p, struct compile_result *ret, char **ret
 
 /* ---- execute: verify, load, attach, run (privileged) -------------------- */
 
+/* Only this, privileged, process reads what clang wrote: the object is
+ * checked, then reported "compiled" */
+static int execute_verify(struct engine_prog *p, const struct compile_result *cr, struct run *run,
+			  char **ret_err)
+{
+	const struct engine_opts *o = &p->o;
+	struct verify_opts vo = { .sz = sizeof(vo), .allowed_helpers = o->allowed_helpers,
+				  .require_scope = o->scope != NULL, .scope_map = "tg_scope" };
+	int r;
+
+	r = verify_object(cr->obj, cr->len, &vo, ret_err);
+	if (r < 0)
+		return r;
+	return status(run, "compiled", json_pack("{s:I, s:s, s:b}", "probes",
+						 (json_int_t)probe_count(&p->pl), "object", cr->hash,
+						 "cached", cr->cached));
+}
+
+/* A scoped run's guard reads the kernel's layout: globals 2, 3 and 4 */
+static int execute_kernel_layout(struct loader_global *globals, char **ret_err)
+{
+	struct guard_kernel k;
+	int r;
+
+	r = guard_kernel_layout(NULL, &k, ret_err);
+	if (r < 0)
+		return r;
+	globals[2].value = k.thread_size;
+	globals[3].value = k.rq_off;
+	globals[4].value = k.pc_off;
+	return 0;
+}
+
+/* Before BEGIN: the scope map filled and frozen, tg_start the run's start */
+static int execute_arm(const struct engine_opts *o, struct loader *ld, char **ret_err)
+{
+	uint32_t z = 0;
+	struct timespec ts;
+	uint64_t ns;
+	int r;
+
+	if (o->scope) {
+		r = loader_set_scope(ld, o->scope, ret_err);
+		if (r < 0)
+			return r;
+		/* read-only from user space from now on: the sandbox must let
+		 * the session update its own maps, and this one must not widen */
+		if (bpf_map_freeze(loader_map_fd(ld, "tg_scope")) < 0) {
+			r = -errno;
+			set_err(ret_err, "scope map: cannot freeze: %s", strerror(-r));
+			return r;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	bpf_map_update_elem(loader_map_fd(ld, "tg_start"), &z, &ns, BPF_ANY);
+	return 0;
+}
+
+/* Every probe but BEGIN and END, with "attaching" progress, then the
+ * guard's interval timers; a stop while attaching is the run's end */
+static int execute_attach(struct engine_prog *p, struct run *run, struct loader *ld, char **ret_err)
+{
+	const struct engine_opts *o = &p->o;
+	int r;
+
+	ld->scope = o->scope;
+	if (!o->scope)
+		ld->pid = o->pid;
+	ld->progress = progress_cb;
+	ld->progress_ctx = run;
+	run->attach_total = attach_count(&p->pl);
+	run->progress_ns = now_mono_ns();
+	r = status(run, "attaching", json_pack("{s:I, s:I}", "done", (json_int_t)0,
+					       "probes", (json_int_t)run->attach_total));
+	if (r >= 0)
+		r = loader_attach(ld, &p->pl, warn_cb, run);
+	ld->progress = NULL;
+	if (r == -ECANCELED) {
+		/* stopped while attaching: what is attached is detached at the end */
+		run->stop = true;
+		run->reason = "stop";
+		r = 0;
+	}
+	if (r < 0) {
+		set_err(ret_err, "attach: %s", strerror(-r));
+		return r;
+	}
+	for (size_t k = 0; k < p->pl.n && r >= 0; k++) {
+		struct bpf_program *bp;
+
+		if (!guard_is_timer(&p->pl.progs[k]))
+			continue;
+		bp = bpf_object__find_program_by_name(ld->obj, p->pl.progs[k].fn);
+		r = guard_timers_add(&run->timers, bp ? bpf_program__fd(bp) : -1,
+				     p->pl.progs[k].period, ret_err);
+	}
+	if (r < 0)
+		return r;
+	if (!ld->attached && !run->timers.n && !run->stop) {
+		set_err(ret_err, "program: none of its probes could be attached");
+		return -TG_ENOATTACH;
+	}
+	return 0;
+}
+
+/* The end, as bpftrace's: what the ring buffer holds, every probe
+ * detached, END, then every map in the order of the names */
+static int execute_end(struct engine_prog *p, struct run *run, struct loader *ld, struct ring_buffer *rb,
+		       char **ret_err)
+{
+	const struct sem_map *sorted[SEM_MAX_MAPS];
+	bool stopped;
+	int r;
+
+	/* what came before the end, unless the reader is behind: then the
+	 * programs go first, and what the ring buffer holds is read after */
+	if (!run->sink->backlog || run->sink->backlog(run->ctx) < 0)
+		consume(run, rb);
+	guard_timers_release(&run->timers);
+	loader_detach(ld);
+	drain(run, rb);
+	/* END runs after every other program is detached, as in bpftrace */
+	stopped = run->stop;
+	run->stop = false;
+	r = loader_run_once(ld, ld->end_fd, ret_err);
+	if (r < 0)
+		return r;
+	drain(run, rb);
+	run->stop = run->stop || stopped;
+	for (size_t i = 0; i < p->sem.nmaps; i++)
+		sorted[i] = &p->sem.maps[i];
+	qsort(sorted, p->sem.nmaps, sizeof(sorted[0]), cmp_map_name);
+	for (size_t i = 0; i < p->sem.nmaps && !run->err; i++) {
+		r = emit_map(run, sorted[i], false, 0, 0);
+		if (r < 0)
+			run->err = r;
+	}
+	if (run->err) {
+		r = run->err;
+		set_err(ret_err, "maps: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 int engine_execute(struct engine_prog *p, const struct compile_result *cr, const struct engine_sink *sink,
 		   void *ctx, struct engine_result *res, char **ret_err)
 {
@@ -1445,7 +1591,6 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 	struct loader ld;
 	struct ring_buffer *rb = NULL;
 	size_t real = 0;
-	const struct sem_map *sorted[SEM_MAX_MAPS];
 	struct run run = { .o = o, .sink = sink, .ctx = ctx, .res = res, .sem = &p->sem, .ld = &ld,
 			   .ncpus = p->ncpus, .max_entries = p->max_entries };
 	uint64_t deadline = 0, dur;
@@ -1463,29 +1608,13 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 	for (size_t i = 0; i < p->nfast; i++)
 		globals[nglobals++] = (struct loader_global){ "tg_scope_fast", o->scope->targets[i].cgid,
 							      (uint32_t)i };
-	/* only this, privileged, process reads what clang wrote */
-	{
-		struct verify_opts vo = { .sz = sizeof(vo), .allowed_helpers = o->allowed_helpers,
-					  .require_scope = o->scope != NULL, .scope_map = "tg_scope" };
-
-		r = verify_object(cr->obj, cr->len, &vo, ret_err);
-		if (r < 0)
-			goto out;
-	}
-	r = status(&run, "compiled", json_pack("{s:I, s:s, s:b}", "probes",
-					       (json_int_t)probe_count(&p->pl), "object", cr->hash,
-					       "cached", cr->cached));
+	r = execute_verify(p, cr, &run, ret_err);
 	if (r < 0)
 		goto out;
 	if (o->scope) {
-		struct guard_kernel k;
-
-		r = guard_kernel_layout(NULL, &k, ret_err);
+		r = execute_kernel_layout(globals, ret_err);
 		if (r < 0)
 			goto out;
-		globals[2].value = k.thread_size;
-		globals[3].value = k.rq_off;
-		globals[4].value = k.pc_off;
 	}
 	if (o->dry_run) {
 		/* a check: everything the run does before the load */
@@ -1511,27 +1640,9 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		snprintf(res->reason, sizeof(res->reason), "loaded");
 		goto out;
 	}
-	if (o->scope) {
-		r = loader_set_scope(&ld, o->scope, ret_err);
-		if (r < 0)
-			goto out;
-		/* read-only from user space from now on: the sandbox must let
-		 * the session update its own maps, and this one must not widen */
-		if (bpf_map_freeze(loader_map_fd(&ld, "tg_scope")) < 0) {
-			r = -errno;
-			set_err(ret_err, "scope map: cannot freeze: %s", strerror(-r));
-			goto out;
-		}
-	}
-	{
-		uint32_t z = 0;
-		struct timespec ts;
-		uint64_t ns;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		bpf_map_update_elem(loader_map_fd(&ld, "tg_start"), &z, &ns, BPF_ANY);
-	}
+	r = execute_arm(o, &ld, ret_err);
+	if (r < 0)
+		goto out;
 	rb = ring_buffer__new(loader_map_fd(&ld, "tg_events"), on_record, &run, NULL);
 	if (!rb) {
 		r = -errno;
@@ -1554,44 +1665,9 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		if (p->pl.progs[k].kind != PK_BEGIN && p->pl.progs[k].kind != PK_END)
 			real++;
 	if (!run.stop && !run.err && real) {
-		ld.scope = o->scope;
-		if (!o->scope)
-			ld.pid = o->pid;
-		ld.progress = progress_cb;
-		ld.progress_ctx = &run;
-		run.attach_total = attach_count(&p->pl);
-		run.progress_ns = now_mono_ns();
-		r = status(&run, "attaching", json_pack("{s:I, s:I}", "done", (json_int_t)0,
-							"probes", (json_int_t)run.attach_total));
-		if (r >= 0)
-			r = loader_attach(&ld, &p->pl, warn_cb, &run);
-		ld.progress = NULL;
-		if (r == -ECANCELED) {
-			/* stopped while attaching: what is attached is detached at the end */
-			run.stop = true;
-			run.reason = "stop";
-			r = 0;
-		}
-		if (r < 0) {
-			set_err(ret_err, "attach: %s", strerror(-r));
-			goto out;
-		}
-		for (size_t k = 0; k < p->pl.n && r >= 0; k++) {
-			struct bpf_program *bp;
-
-			if (!guard_is_timer(&p->pl.progs[k]))
-				continue;
-			bp = bpf_object__find_program_by_name(ld.obj, p->pl.progs[k].fn);
-			r = guard_timers_add(&run.timers, bp ? bpf_program__fd(bp) : -1,
-					     p->pl.progs[k].period, ret_err);
-		}
+		r = execute_attach(p, &run, &ld, ret_err);
 		if (r < 0)
 			goto out;
-		if (!ld.attached && !run.timers.n && !run.stop) {
-			set_err(ret_err, "program: none of its probes could be attached");
-			r = -TG_ENOATTACH;
-			goto out;
-		}
 	}
 	if (o->after_attach) {
 		r = o->after_attach(o->after_attach_ctx, ret_err);
@@ -1619,37 +1695,9 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		set_err(ret_err, "output: %s", strerror(-r));
 		goto out;
 	}
-	/* what came before the end, unless the reader is behind: then the
-	 * programs go first, and what the ring buffer holds is read after */
-	if (!sink->backlog || sink->backlog(ctx) < 0)
-		consume(&run, rb);
-	guard_timers_release(&run.timers);
-	loader_detach(&ld);
-	drain(&run, rb);
-	/* END runs after every other program is detached, as in bpftrace */
-	{
-		bool stopped = run.stop;
-
-		run.stop = false;
-		r = loader_run_once(&ld, ld.end_fd, ret_err);
-		if (r < 0)
-			goto out;
-		drain(&run, rb);
-		run.stop = run.stop || stopped;
-	}
-	for (size_t i = 0; i < p->sem.nmaps; i++)
-		sorted[i] = &p->sem.maps[i];
-	qsort(sorted, p->sem.nmaps, sizeof(sorted[0]), cmp_map_name);
-	for (size_t i = 0; i < p->sem.nmaps && !run.err; i++) {
-		r = emit_map(&run, sorted[i], false, 0, 0);
-		if (r < 0)
-			run.err = r;
-	}
-	if (run.err) {
-		r = run.err;
-		set_err(ret_err, "maps: %s", strerror(-r));
+	r = execute_end(p, &run, &ld, rb, ret_err);
+	if (r < 0)
 		goto out;
-	}
 	snprintf(res->reason, sizeof(res->reason), "%s", run.reason ? run.reason : "stop");
 	r = 0;
 out:
