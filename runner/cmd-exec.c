@@ -396,43 +396,29 @@ struct exec_args {
 	size_t nparams;
 };
 
+/* --FLAG N: a count from 1 to max of what */
+static int parse_count(const char *flag, const char *what, const char *v, uint64_t max, uint64_t *ret)
+{
+	if (parse_u64(v, ret) < 0 || !*ret || *ret > max) {
+		log_error("--%s \"%s\": expected %s (1..%llu)", flag, v, what, (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* --max-map-bytes, --max-output-bytes, --max-map-entries, --rate and
  * --cpu-budget, each within its limit */
 static int parse_limit(int c, const char *v, struct engine_limits *lim)
 {
 	switch (c) {
 	case 'Y':
-		if (parse_u64(v, &lim->max_map_bytes) < 0 || !lim->max_map_bytes ||
-		    lim->max_map_bytes > (UINT64_C(1) << 40)) {
-			log_error("--max-map-bytes \"%s\": expected bytes (1..%llu)", v,
-				  (unsigned long long)(UINT64_C(1) << 40));
-			return -EINVAL;
-		}
-		return 0;
+		return parse_count("max-map-bytes", "bytes", v, UINT64_C(1) << 40, &lim->max_map_bytes);
 	case 'O':
-		if (parse_u64(v, &lim->max_output_bytes) < 0 || !lim->max_output_bytes ||
-		    lim->max_output_bytes > (UINT64_C(1) << 40)) {
-			log_error("--max-output-bytes \"%s\": expected bytes (1..%llu)", v,
-				  (unsigned long long)(UINT64_C(1) << 40));
-			return -EINVAL;
-		}
-		return 0;
+		return parse_count("max-output-bytes", "bytes", v, UINT64_C(1) << 40, &lim->max_output_bytes);
 	case 'M':
-		if (parse_u64(v, &lim->max_map_entries) < 0 || !lim->max_map_entries ||
-		    lim->max_map_entries > EXEC_MAX_MAP_ENTRIES) {
-			log_error("--max-map-entries \"%s\": expected entries (1..%llu)", v,
-				  (unsigned long long)EXEC_MAX_MAP_ENTRIES);
-			return -EINVAL;
-		}
-		return 0;
+		return parse_count("max-map-entries", "entries", v, EXEC_MAX_MAP_ENTRIES, &lim->max_map_entries);
 	case 'R':
-		if (parse_u64(v, &lim->events_per_second) < 0 || !lim->events_per_second ||
-		    lim->events_per_second > EXEC_MAX_RATE) {
-			log_error("--rate \"%s\": expected events per second (1..%llu)", v,
-				  (unsigned long long)EXEC_MAX_RATE);
-			return -EINVAL;
-		}
-		return 0;
+		return parse_count("rate", "events per second", v, EXEC_MAX_RATE, &lim->events_per_second);
 	case 'B':
 		if (parse_double(v, &lim->cpu_budget) < 0 || !(lim->cpu_budget > 0) ||
 		    lim->cpu_budget > EXEC_MAX_CPU_BUDGET) {
