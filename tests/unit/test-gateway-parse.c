@@ -612,6 +612,7 @@ static void event_same(const struct gw_event *e)
 
 	if (!ev) {
 		assert_int_equal(gw_event_format(e, &got), -ENOMEM);
+		buf_release(&got);
 		return;
 	}
 	assert_int_equal(json_dump_sorted(&want, ev), 0);
