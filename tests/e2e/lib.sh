@@ -65,14 +65,42 @@ cgroup2_mnt() {
 }
 
 # A TCP port nobody listens on.
+# free_port: a port for a server of this test.  Not one the kernel hands
+# out for bind(0) or for outgoing connections (ip_local_port_range): e2e
+# files run in lanes at once (tests/run), and a port of that range, free
+# when asked, may be another lane's curl's by the time a server binds it.
+# The ports below that range are handed out once each across the lanes:
+# /tmp/tg-e2e-ports/PORT holds the pid of the test that took it (released
+# by stack_stop, or taken back once that pid is gone).
+TG_PORTS_DIR=/tmp/tg-e2e-ports
 free_port() {
-	python3 - <<'EOF'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
+	local lo p i owner
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[[ $lo =~ ^[0-9]+$ ]] && ((lo > 12000)) || lo=32768
+	mkdir -p "$TG_PORTS_DIR"
+	for ((i = 0; i < 500; i++)); do
+		p=$((lo - 10000 + RANDOM % 10000))
+		if mkdir "$TG_PORTS_DIR/$p" 2>/dev/null; then
+			echo "$$" >"$TG_PORTS_DIR/$p/pid"
+			if python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$p" 2>/dev/null; then
+				echo "$p"
+				return 0
+			fi
+			rm -rf "${TG_PORTS_DIR:?}/$p"   # something else on this machine has it
+		else
+			owner=$(cat "$TG_PORTS_DIR/$p/pid" 2>/dev/null)
+			[ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null && rm -rf "${TG_PORTS_DIR:?}/$p"
+		fi
+	done
+	echo "free_port: no free port below $lo after 500 tries" >&2
+	return 1
+}
+ports_release() { # the ports this test took
+	local d
+	for d in "$TG_PORTS_DIR"/*/; do
+		[ "$(cat "$d/pid" 2>/dev/null)" = "$$" ] && rm -rf "$d"
+	done
+	return 0
 }
 
 # wait_for SECONDS CMD...: polls CMD every 0.1 s
@@ -229,6 +257,7 @@ stack_stop() {
 	for p in "${TG_PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null
 	done
+	ports_release
 	sleep 0.2
 	for p in "${TG_PIDS[@]:-}"; do
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
