@@ -184,7 +184,7 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 		if (strcmp(k, "target") && strcmp(k, "program") && strcmp(k, "params") &&
 		    strcmp(k, "duration") && strcmp(k, "output") && strcmp(k, "apiVersion") &&
 		    strcmp(k, "kind") && strcmp(k, "detach") && strcmp(k, "container") &&
-		    strcmp(k, "selector") && strcmp(k, "allNamespaces"))
+		    strcmp(k, "selector") && strcmp(k, "allNamespaces") && strcmp(k, "allNodes"))
 			return body_fail(ret_field, ret_err, k, "field \"%s\" is not known", k);
 	}
 	r = body_selector(j, &b, ret_field, ret_err);
@@ -255,6 +255,12 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 			      "filed in one namespace and readable with that namespace's rights alone)");
 		goto fail;
 	}
+	v = json_object_get(j, "allNodes");
+	if (v && !json_is_null(v) && !json_is_boolean(v)) {
+		r = body_fail(ret_field, ret_err, "allNodes", "field \"allNodes\" must be true or false");
+		goto fail;
+	}
+	b.all_nodes = json_is_true(v);
 	v = json_object_get(j, "container");
 	if (v && !json_is_null(v)) {
 		r = body_container(v, &b, ret_field, ret_err);

@@ -43,6 +43,10 @@ struct trace_body {
 	 * "-l SELECTOR[ -A]", name NULL, kind 0 */
 	struct kube_selector *selector;
 	bool all_namespaces;
+	/* "allNodes": true: a workload's or selector's pods on a node
+	 * without a runner refuse the whole trace (503) instead of being
+	 * left out of it (trace-workload.c) */
+	bool all_nodes;
 };
 
 /* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)

@@ -116,6 +116,9 @@ static const char usage_run[] =
 	"  -l, --selector SELECTOR     every Running pod matching the label selector,\n"
 	"                              instead of a TARGET\n"
 	"  -A, --all-namespaces        with -l: the matching pods of every namespace\n"
+	"      --all-nodes             all or nothing: refuse the trace when a pod's node\n"
+	"                              has no runner (else such pods are left out and\n"
+	"                              named on stderr)\n"
 	"      --duration DUR          stop after DUR (seconds, or 30s, 5m, 1h; the policy\n"
 	"                              may cap it; --deadline is the same flag)\n"
 	"  -o, --output FORMAT         text (as bpftrace prints), json (the NDJSON stream),\n"
@@ -232,6 +235,7 @@ static const char usage_check[] =
 	"  -c, --container NAME        one container of each pod (as run -c)\n"
 	"  -l, --selector SELECTOR     every Running pod matching it (as run -l)\n"
 	"  -A, --all-namespaces        with -l: in every namespace (as run -A)\n"
+	"      --all-nodes             refuse when a pod's node has no runner (as run)\n"
 	"      --duration DUR          the duration to ask for\n"
 	"  -o, --output FORMAT         text, json or yaml: the decision as an object\n"
 	"\n" GLOBAL_FLAGS "\n"
@@ -301,6 +305,7 @@ enum opt_id {
 	OPT_CONTEXT, OPT_KUBECONFIG, OPT_CLUSTER, OPT_USER, OPT_TOKEN, OPT_TIMEOUT, OPT_HELP,
 	OPT_PREFIX, OPT_VERBOSITY, OPT_CLIENT, OPT_AS, OPT_AS_GROUP, OPT_DETACH, OPT_FOLLOW,
 	OPT_TIMESTAMPS, OPT_LIST_VERBOSE, OPT_CONTAINER, OPT_SELECTOR, OPT_ALL_NAMESPACES,
+	OPT_ALL_NODES,
 };
 
 /* Which commands take a flag (a bit per enum kt_cmd); 0: every command. */
@@ -331,6 +336,8 @@ static const struct opt opts[] = {
 	  "every Running pod matching this label selector (app=web, tier in (a,b))" },
 	{ "all-namespaces", 'A', false, OPT_ALL_NAMESPACES, PROGRAM_CMDS,
 	  "with -l: the matching pods of every namespace" },
+	{ "all-nodes", 0, false, OPT_ALL_NODES, PROGRAM_CMDS,
+	  "refuse the trace when a pod's node has no runner, instead of leaving the pod out" },
 	{ "duration", 0, true, OPT_DURATION, PROGRAM_CMDS, "stop after this long" },
 	{ "deadline", 0, true, OPT_DURATION, PROGRAM_CMDS, "the same as --duration (iovisor kubectl-trace)" },
 	{ "output", 'o', true, OPT_OUTPUT, PROGRAM_CMDS | STREAM_CMDS | FOR(KT_CMD_VERSION) | FOR(KT_CMD_GET) |
@@ -414,6 +421,9 @@ static int set_opt(struct kt_args *a, const struct opt *o, const char *v, const 
 	}
 	case OPT_ALL_NAMESPACES:
 		a->all_namespaces = true;
+		break;
+	case OPT_ALL_NODES:
+		a->all_nodes = true;
 		break;
 	case OPT_DURATION:
 		if (parse_seconds(v, &n) < 0 || n == 0)

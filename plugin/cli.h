@@ -46,6 +46,7 @@ struct kt_args {
 	const char *selector;     /* -l/--selector, checked (rbac/selector.h):
 				     every Running pod it matches instead of a TARGET */
 	bool all_namespaces;      /* -A/--all-namespaces: with -l, in every namespace */
+	bool all_nodes;           /* --all-nodes: a pod on a node without a runner refuses the trace */
 	const char *gateway, *gateway_ca;
 	const char *context, *kubeconfig, *cluster, *user, *token;
 	const char *as;           /* --as: impersonate this user */

@@ -43,6 +43,8 @@ static char *request_body(const struct kt_args *a, const char *program)
 		return NULL;
 	if (a->all_namespaces && json_object_set_new(j, "allNamespaces", json_true()) < 0)
 		return NULL;
+	if (a->all_nodes && json_object_set_new(j, "allNodes", json_true()) < 0)
+		return NULL;
 	params = json_object_get(j, "params");
 	for (size_t i = 0; i < a->nparams; i++)
 		if (json_array_append_new(params, json_string(a->params[i])) < 0)

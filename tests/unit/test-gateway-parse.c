@@ -359,6 +359,33 @@ static void test_trace_body_selector(void **state)
 	expect_body_error("{\"program\":\"x\"}", "target", "(or \"selector\") is required");
 }
 
+/* "allNodes": all or nothing across the pods' nodes; a boolean, strictly */
+static void test_trace_body_all_nodes(void **state)
+{
+	const char *body = "{\"target\":\"deployment/web\",\"allNodes\":true,\"program\":\"BEGIN{}\"}";
+	struct trace_body b;
+	char *f = NULL, *err = NULL;
+
+	(void)state;
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_true(b.all_nodes);
+	trace_body_release(&b);
+	body = "{\"selector\":\"app=web\",\"allNodes\":false,\"program\":\"BEGIN{}\"}";
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_false(b.all_nodes);
+	trace_body_release(&b);
+	body = "{\"target\":\"deployment/web\",\"program\":\"BEGIN{}\"}";
+	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_false(b.all_nodes);
+	trace_body_release(&b);
+	expect_body_error("{\"target\":\"deployment/web\",\"allNodes\":1,\"program\":\"x\"}", "allNodes",
+			  "true or false");
+	expect_body_error("{\"target\":\"deployment/web\",\"allNodes\":\"true\",\"program\":\"x\"}",
+			  "allNodes", "true or false");
+	expect_body_error("{\"target\":\"deployment/web\",\"allnodes\":true,\"program\":\"x\"}", "allnodes",
+			  "is not known");
+}
+
 /* the cluster-scoped nodetraces: create (and its dry run) and a stop */
 static void test_route_nodetraces(void **state)
 {
@@ -704,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_route_nodetraces),
 		cmocka_unit_test(test_trace_body_node),
 		cmocka_unit_test(test_trace_body_selector),
+		cmocka_unit_test(test_trace_body_all_nodes),
 		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_event_format),
 	};

@@ -639,6 +639,38 @@ static void test_selector(void **state)
 	buf_release(&out);
 }
 
+/* --all-nodes: run and check, all or nothing across the pods' nodes */
+static void test_all_nodes(void **state)
+{
+	struct kt_args a;
+	struct buf out = BUF_INIT(1 << 16);
+	char *err = NULL;
+	int r;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, &err, "run", "deployment/web", "-e", "x"), 0);
+	assert_false(a.all_nodes);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "run", "deployment/web", "--all-nodes", "-e", "x"), 0);
+	assert_true(a.all_nodes);
+	kt_args_release(&a);
+	assert_int_equal(PARSE(&a, &err, "check", "-l", "app=web", "--all-nodes", "-e", "x"), 0);
+	assert_true(a.all_nodes);
+	kt_args_release(&a);
+	r = PARSE(&a, &err, "run", "deployment/web", "--all-nodes=true", "-e", "x");
+	assert_true(r < 0);
+	free(err);
+	err = NULL;
+	r = PARSE(&a, &err, "logs", "x", "--all-nodes");
+	expect_error(r, err, "does not apply");
+	err = NULL;
+	assert_non_null(strstr(kt_usage(KT_CMD_RUN), "--all-nodes"));
+	assert_non_null(strstr(kt_usage(KT_CMD_CHECK), "--all-nodes"));
+	assert_int_equal(kt_complete(&out, (char *[]){ "run", "-" }, 2), 0);
+	assert_non_null(strstr(out.s, "--all-nodes\t"));
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_detached_commands),
 		cmocka_unit_test(test_container),
 		cmocka_unit_test(test_selector),
+		cmocka_unit_test(test_all_nodes),
 		cmocka_unit_test(test_list),
 	};
 
