@@ -623,6 +623,8 @@ static void create_done(struct trace_req *t)
 			json_object_set(json_object_get(tr, "status"), "failedNodes", failed);
 			json_object_set_new(json_object_get(tr, "status"), "message", json_string(msg ? msg : ""));
 		}
+		if (tr && t->nleft_out)
+			json_object_set_new(json_object_get(tr, "status"), "podsLeftOut", trace_left_out_json(t));
 		log_info("trace %s: detached, on %zu node(s), for user \"%s\"", t->trace_id,
 			 json_array_size(sessions), t->user.username);
 		trace_detached_answer(t, 201, tr, t->policy);

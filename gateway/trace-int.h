@@ -134,6 +134,10 @@ struct trace_req {
 	char canonical_sha[65];
 	struct kube_pod *pods;         /* the target's pods, sorted by name */
 	size_t npods;
+	/* a workload's (selector's) pods on nodes without a runner, left out
+	 * at the start (trace_resolved) and named: sorted by name */
+	struct kube_pod *left_out;
+	size_t nleft_out;
 	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
 	const struct gw_runner **runners; /* each node's runner, referenced (gateway/runners.h) */
 	size_t nnodes;
@@ -377,7 +381,13 @@ void trace_step_selector(struct trace_req *t);
  * (403, naming the namespace) and -1. */
 int trace_selector_policy_check(struct trace_req *t);
 /* t->pods is known (a pod target's one, or a workload's): its nodes,
- * each with a runner, or a refusal; then the decision. */
+ * each with a runner, or a refusal; a workload's (a selector's) pods on
+ * nodes without one are left out unless "allNodes"; then the decision. */
 void trace_resolved(struct trace_req *t);
+/* The pods left out at the start, [{"pod", "node", "message"}], for the
+ * audit record and the answers; and as pod-not-joined status records,
+ * once the stream has started. */
+json_t *trace_left_out_json(const struct trace_req *t);
+void trace_emit_left_out(struct trace_req *t);
 
 #endif

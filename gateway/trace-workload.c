@@ -327,11 +327,6 @@ static int strp_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * The pods are known: the nodes they run on, each with a runner.  Every
- * node is checked before anything starts: one without a runner refuses
- * the whole trace (503), so a trace never runs on some nodes only.
- */
 /* -c NAME: every pod has that container running, else the refusal
  * (the first pod's that has not: a workload's pods share a template). */
 static int containers_check(struct trace_req *t)
@@ -351,10 +346,91 @@ static int containers_check(struct trace_req *t)
 	return 0;
 }
 
+/* What a pod left out at the start, or a late one, is told. */
+static void no_runner_message(const char *node, char *out, size_t n)
+{
+	snprintf(out, n, "not traced: no runner for node \"%.64s\"", node);
+}
+
+json_t *trace_left_out_json(const struct trace_req *t)
+{
+	json_t *a = json_array();
+	char pod[400], msg[160];
+
+	for (size_t i = 0; a && i < t->nleft_out; i++) {
+		const struct kube_pod *p = &t->left_out[i];
+
+		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
+		no_runner_message(p->node, msg, sizeof(msg));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "pod", pod, "node", p->node, "message", msg));
+	}
+	return a;
+}
+
+static void emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
+			    const char *message);
+
+void trace_emit_left_out(struct trace_req *t)
+{
+	char pod[400], msg[160];
+
+	for (size_t i = 0; i < t->nleft_out; i++) {
+		const struct kube_pod *p = &t->left_out[i];
+
+		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
+		no_runner_message(p->node, msg, sizeof(msg));
+		emit_pod_status(t, "pod-not-joined", pod, p->node, msg);
+	}
+}
+
+/* The pods on nodes without a runner (runners[i] NULL) out of t->pods
+ * into t->left_out, and those nodes out of t->nodes. */
+static int leave_out_runnerless(struct trace_req *t, size_t nmissing_pods)
+{
+	size_t kept = 0, k = 0;
+
+	t->left_out = calloc(nmissing_pods, sizeof(*t->left_out));
+	if (!t->left_out)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->npods; i++) {
+		bool has = false;
+
+		for (size_t n = 0; n < t->nnodes && !has; n++)
+			has = t->runners[n] && !strcmp(t->nodes[n], t->pods[i].node);
+		if (has) {
+			t->pods[kept++] = t->pods[i];
+			continue;
+		}
+		log_info("trace %s: pod \"%s/%s\" left out: no runner for node \"%s\"", t->trace_id,
+			 t->pods[i].namespace, t->pods[i].name, t->pods[i].node);
+		t->left_out[t->nleft_out++] = t->pods[i];
+	}
+	t->npods = kept;
+	for (size_t n = 0; n < t->nnodes; n++) {
+		if (!t->runners[n]) {
+			free(t->nodes[n]);
+			continue;
+		}
+		t->nodes[k] = t->nodes[n];
+		t->runners[k++] = t->runners[n];
+	}
+	t->nodes[k] = NULL;
+	t->runners[k] = NULL;
+	t->nnodes = k;
+	return 0;
+}
+
+/*
+ * The pods are known: the nodes they run on, each with a runner.  Every
+ * node is checked before anything starts.  A pod or node target on a
+ * node without one is refused (503); a workload's or a selector's pods
+ * there are left out and named (as a pod joining later there is), unless
+ * no pod is left or "allNodes" asks for all or nothing.
+ */
 void trace_resolved(struct trace_req *t)
 {
 	const struct kube_pod *missing = NULL;
-	size_t nmissing = 0, n = 0;
+	size_t nmissing = 0, nmissing_pods = 0, n = 0;
 
 	if (containers_check(t) < 0)
 		return;
@@ -387,13 +463,22 @@ void trace_resolved(struct trace_req *t)
 	}
 	for (size_t i = 0; i < n; i++) {
 		t->runners[i] = gw_runner_get(t->gw, t->nodes[i]);
-		for (size_t k = 0; k < t->npods && !t->runners[i]; k++)
+		if (t->runners[i])
+			continue;
+		nmissing++;
+		for (size_t k = 0; k < t->npods; k++)
 			if (!strcmp(t->pods[k].node, t->nodes[i])) {
 				if (!missing)
 					missing = &t->pods[k];
-				nmissing++;
-				break;
+				nmissing_pods++;
 			}
+	}
+	if (missing && nmissing < n && (t->tb.kind || t->tb.selector) && !t->tb.all_nodes) {
+		if (leave_out_runnerless(t, nmissing_pods) < 0)
+			trace_refuse(t, 500, "out of memory", NULL);
+		else
+			trace_step_decide(t);
+		return;
 	}
 	if (missing) {
 		_cleanup_free_ char *more = NULL;
@@ -625,7 +710,7 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 	runner = j ? gw_runner_get(t->gw, pod->node) : NULL;
 	if (!runner) {
 		free(j);
-		snprintf(msg, sizeof(msg), "not traced: no runner for node \"%.64s\"", pod->node);
+		no_runner_message(pod->node, msg, sizeof(msg));
 		if (!quiet)
 			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);

@@ -129,6 +129,7 @@ void trace_free(struct trace_req *t)
 	if (t->have_decision)
 		tg_decision_release(&t->decision);
 	kube_pods_free(t->pods, t->npods);
+	kube_pods_free(t->left_out, t->nleft_out);
 	free(t->pod_left);
 	for (size_t i = 0; t->runners && i < t->nnodes; i++)
 		gw_runner_put(t->runners[i]);
@@ -370,6 +371,8 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		json_object_set_new(tg, "pods", trace_pods_json(t));
 		json_object_set_new(tg, "nodes", trace_nodes_json(t));
 	}
+	if (t->nleft_out)
+		json_object_set_new(tg, "podsLeftOut", trace_left_out_json(t));
 	if (t->policy) {
 		json_object_set_new(tg, "policy", json_string(t->policy));
 		json_object_set_new(tg, "limits", trace_limits_json(t));
@@ -1883,6 +1886,7 @@ static void trace_stream_begin(struct trace_req *t)
 			"trace", t->trace_id, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t));
 	if (acc)
 		(void)trace_emit(t, acc);
+	trace_emit_left_out(t);
 	for (size_t i = 0; i < t->nlegs; i++)
 		if (t->legs[i].error)
 			trace_emit_error(t, t->legs[i].runner->node, t->legs[i].error,
@@ -2163,6 +2167,8 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			"policy", t->policy, "message", t->dry_msg ? t->dry_msg : "allowed", "policy",
 			t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
 			"limits", trace_limits_json(t), "compiled", compiled ? compiled : json_null());
+	if (obj && t->nleft_out)
+		json_object_set_new(obj, "podsLeftOut", trace_left_out_json(t));
 	trace_answer(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run", "dryRun",
 		     obj ? TAKE_PTR(obj) : json_object(), "dryRun");
 }

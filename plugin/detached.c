@@ -79,6 +79,8 @@ int kt_detached_created(const struct kt_args *a, const struct kt_response *resp)
 	struct buf b = BUF_INIT(4096);
 	const char *name = str_at(tr, "metadata", "name");
 	json_t *failed = json_object_get(json_object_get(tr, "status"), "failedNodes");
+	json_t *left, *v;
+	size_t i;
 
 	if (!json_is_object(tr) || !*name)
 		return fail("the gateway's answer to a detached run is not a Trace");
@@ -93,6 +95,20 @@ int kt_detached_created(const struct kt_args *a, const struct kt_response *resp)
 		json_int_t d = json_integer_value(json_object_get(json_object_get(tr, "spec"), "duration"));
 
 		fprintf(stderr, "note: no --duration: it runs for the policy's maximum, %lld s\n", (long long)d);
+	}
+	left = json_object_get(json_object_get(tr, "status"), "podsLeftOut");
+	json_array_foreach(left, i, v) {
+		const char *pod = json_string_value(json_object_get(v, "pod"));
+		const char *m = json_string_value(json_object_get(v, "message"));
+		struct buf w = BUF_INIT(4096);
+
+		if (!pod)
+			continue;
+		kt_add_clean(&w, pod, strlen(pod), false);
+		buf_adds(&w, " was not added to the trace: ");
+		kt_add_clean(&w, m ? m : "not traced", strlen(m ? m : "not traced"), false);
+		fprintf(stderr, "warning: pod %s\n", w.s);
+		buf_release(&w);
 	}
 	if (json_array_size(failed)) {
 		const char *m = str_at(tr, "status", "message");

@@ -113,6 +113,19 @@ static int check_result(const struct conn *c, const struct kt_args *a,
 			}
 			buf_addc(&b, '\n');
 		}
+		/* pods on nodes without a runner: a run would leave them out */
+		json_array_foreach(json_object_get(j, "podsLeftOut"), i, v) {
+			const char *pod = json_string_value(json_object_get(v, "pod"));
+			const char *node = json_string_value(json_object_get(v, "node"));
+
+			if (!pod || !node)
+				continue;
+			buf_adds(&b, "  left out: ");
+			kt_add_clean(&b, pod, strlen(pod), false);
+			buf_adds(&b, " (no runner for node \"");
+			kt_add_clean(&b, node, strlen(node), false);
+			buf_adds(&b, "\")\n");
+		}
 		/* what each node's runner did: up to the load, as a run */
 		v = json_object_get(j, "compiled");
 		if (json_array_size(v)) {

@@ -243,18 +243,43 @@ check "the ResponseComplete record names the failed node and how each node ended
 check "tracegate audit verify passes on the log" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
 
 # 8. a gateway that knows node-1's runner only: deployment/web also runs
-#    on node-2, so nothing starts anywhere (node-1 included)
+#    on node-2; it runs on node-1 and names web-a2 as left out, unless
+#    --all-nodes asks for all or nothing
 GW2_PORT=$(free_port)
 nodes_gateway_config "$TG_WORK/gateway2.json" "$GW2_PORT" "{\"node-1\":{\"url\":\"https://127.0.0.1:$PORT1\"}}"
 if nodes_gateway_at "$TG_WORK/gateway2.json" "$GW2_PORT"; then
-	sessions_before=$(grep -c "session " "$TG_WORK/runner-node-1.log")
-	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice run deployment/web -n team-a --duration 1 \
+	LEFT='node "node-2": pod team-a/web-a2 was not added to the trace: not traced: no runner for node "node-2"'
+	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice check deployment/web -n team-a -e "$PROG" >"$out" 2>"$err"
+	check "check with a pod on a node without a runner: it would be left out" \
+		bash -c "grep -qx '  pods: team-a/web-a' '$out' && grep -qx '  left out: team-a/web-a2 (no runner for node \"node-2\")' '$out'"
+	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice run deployment/web -n team-a --duration 2 -o json \
 		-e "$PROG" >"$out" 2>"$err"
-	check "a pod on a node without a runner: 503 naming the node, nothing started" \
+	rc=$?
+	check "a pod on a node without a runner: the trace runs on the others and exits 0 (rc=$rc)" test "$rc" -eq 0
+	check "node-1's pod's events stream" grep -q 'marker-web-a\\n' "$out"
+	got=$(py '[(r["pod"], r["node"], r.get("message")) for r in recs if r["type"] == "status" and r["phase"] == "pod-not-joined"]' "$out" 2>&1)
+	check "the left-out pod gets a pod-not-joined record with its node and why" \
+		test "$got" = "[('team-a/web-a2', 'node-2', 'not traced: no runner for node \"node-2\"')]"
+	check "the plugin names the left-out pod and its node on stderr" grep -qF "$LEFT" "$err"
+	check "the gateway log names it" grep -qF 'pod "team-a/web-a2" left out: no runner for node "node-2"' \
+		"$TG_WORK/gateway-$GW2_PORT.log"
+	got=$(TG_AUDIT=$TG_WORK/audit-$GW2_PORT.log audit_py '[(r["stage"], r["tracegate"]["pods"], [(p["pod"], p["node"], p["message"]) for p in r["tracegate"]["podsLeftOut"]]) for r in recs if r["stage"] in ("ResponseStarted", "ResponseComplete") and r["tracegate"].get("podsLeftOut") and not r["tracegate"].get("dryRun")]' 2>&1)
+	want="[('ResponseStarted', ['team-a/web-a'], [('team-a/web-a2', 'node-2', 'not traced: no runner for node \"node-2\"')]), ('ResponseComplete', ['team-a/web-a'], [('team-a/web-a2', 'node-2', 'not traced: no runner for node \"node-2\"')])]"
+	check "ResponseStarted and ResponseComplete name the left-out pod" test "$got" = "$want"
+	[ "$got" = "$want" ] || echo "# got: $got"
+
+	sessions_before=$(grep -c "session " "$TG_WORK/runner-node-1.log")
+	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice run deployment/web -n team-a --all-nodes --duration 1 \
+		-e "$PROG" >"$out" 2>"$err"
+	check "--all-nodes, a pod on a node without a runner: 503 naming the node, nothing started" \
 		grep -q 'Error from server (ServiceUnavailable): no runner for node "node-2" of pod "team-a/web-a2"; nothing was started' "$err"
 	grep -q "ServiceUnavailable" "$err" || echo "# $(cat "$err")"
+	TRACEGATE_URL=https://127.0.0.1:$GW2_PORT kt alice run pod/web-a2 -n team-a --duration 1 \
+		-e "$PROG" >"$out" 2>"$err"
+	check "a single pod on a node without a runner: still 503 naming the node" \
+		grep -q 'Error from server (ServiceUnavailable): no runner for node "node-2" of pod "team-a/web-a2"' "$err"
 	sleep 1.5
-	check "node-1's runner, which has a pod of the trace, got no session" \
+	check "node-1's runner got no session from either" \
 		test "$(grep -c "session " "$TG_WORK/runner-node-1.log")" -eq "$sessions_before"
 else
 	tap_fail "a gateway with node-1's runner only starts" "$(cat "$TG_WORK/gateway-$GW2_PORT.log")"
