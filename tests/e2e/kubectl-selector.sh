@@ -7,16 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 need_bpf "label selectors" || exit 0
 
-workload_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
-# team-b's web-b too, under node-1's root
-: >"$TG_WORK/marker-web-b"
-ctr=$(TG_CGROOT=$TG_CGROOT/node-1 pod_make web-b "$(pod_uid team-b web-b)" "$(pod_qos team-b web-b)" cgroupfs) &&
-	pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-web-b")" >/dev/null ||
-	{ tap_fail "pod web-b starts"; exit 0; }
-# admin (system:masters): may create traces and list pods at the cluster scope
-sed -e "s/^users:/users:\n- name: admin\n  user:\n    token: $(fixture_token admin)/" \
-	-e "s/^contexts:/contexts:\n- name: admin\n  context:\n    cluster: sim\n    user: admin/" \
-	"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-admin"
+selector_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
 tap_ok "stack starts (kubesim, runners for node-1 and node-2, gateway, four pods)"
 
 PROG='tracepoint:syscalls:sys_enter_openat { printf("%s %s\n", comm, str(args->filename)); }'

@@ -680,3 +680,17 @@ exec("\n".join(lines[:-1]))
 print(eval(lines[-1]))
 EOF
 }
+
+# selector_stack_start: workload_stack_start, plus team-b's web-b (node-1,
+# app=web) running and $TG_WORK/kubeconfig-admin with an admin context
+# (system:masters: create traces and list pods at the cluster scope)
+selector_stack_start() {
+	local ctr
+	workload_stack_start || return 1
+	: >"$TG_WORK/marker-web-b"
+	ctr=$(TG_CGROOT=$TG_CGROOT/node-1 pod_make web-b "$(pod_uid team-b web-b)" "$(pod_qos team-b web-b)" cgroupfs) &&
+		pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-web-b")" >/dev/null || return 1
+	sed -e "s/^users:/users:\n- name: admin\n  user:\n    token: $(fixture_token admin)/" \
+		-e "s/^contexts:/contexts:\n- name: admin\n  context:\n    cluster: sim\n    user: admin/" \
+		"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-admin"
+}

@@ -8,14 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 need_bpf "detached -A traces" || exit 0
 
-workload_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
-: >"$TG_WORK/marker-web-b"
-ctr=$(TG_CGROOT=$TG_CGROOT/node-1 pod_make web-b "$(pod_uid team-b web-b)" "$(pod_qos team-b web-b)" cgroupfs) &&
-	pod_run "$ctr" bash -c "$(opener "$TG_WORK/marker-web-b")" >/dev/null ||
-	{ tap_fail "pod web-b starts"; exit 0; }
-sed -e "s/^users:/users:\n- name: admin\n  user:\n    token: $(fixture_token admin)/" \
-	-e "s/^contexts:/contexts:\n- name: admin\n  context:\n    cluster: sim\n    user: admin/" \
-	"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-admin"
+selector_stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
 tap_ok "stack starts"
 
 PROG='tracepoint:syscalls:sys_enter_openat { printf("%s %s\n", comm, str(args->filename)); }'
@@ -25,9 +18,10 @@ KUBECONFIG=$TG_WORK/kubeconfig-admin kubectl trace run --context admin -l app=we
 rc=$?
 ID=$(sed -n 's|^trace.tracegate.dev/\([^ ]*\) created.*|\1|p' "$W/created")
 if [ "$rc" = 0 ] && [ -n "$ID" ]; then
-	sleep 4
+	# until the trace has printed something of a pod (its log), 20 s at most
+	logged() { kt alice logs -n team-a "$ID" >"$W/logs" 2>"$W/logs.err" && grep -q marker "$W/logs"; }
+	wait_for 20 logged
 	kt alice get "$ID" -n team-a -o json >"$W/get.json" 2>"$W/get.err"
-	kt alice logs -n team-a "$ID" >"$W/logs" 2>"$W/logs.err"
 	check "alice (team-a only) sees no team-b pod in the -A trace filed in team-a ($(head -c 300 "$W/get.json"))" \
 		bash -c "! grep -q 'web-b' '$W/get.json'"
 	check "alice (team-a only) reads no team-b event from its log ($(grep -m1 marker-web-b "$W/logs" | head -c 200))" \
