@@ -59,17 +59,19 @@ else
 Q := @
 endif
 
-MODULES  := lib policy rbac wire runner gateway plugin
+MODULES  := lib lang output policy kube wire runner gateway plugin
 # libraries, most dependent first so a single link line resolves
-LINKORDER := gateway runner plugin wire rbac policy lib
+LINKORDER := gateway runner plugin wire kube policy output lang lib
 
 define module_srcs
 $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 endef
 
 LIB_lib     := $(O)/libtglib.a
+LIB_lang    := $(O)/libtglang.a
+LIB_output  := $(O)/libtgoutput.a
 LIB_policy  := $(O)/libtgpolicy.a
-LIB_rbac    := $(O)/libtgrbac.a
+LIB_kube    := $(O)/libtgkube.a
 LIB_wire    := $(O)/libtgwire.a
 LIB_runner  := $(O)/libtgrunner.a
 LIB_gateway := $(O)/libtggateway.a
@@ -133,13 +135,17 @@ $(foreach m,$(MODULES),$(eval $(LIB_$(m)): $(O)/obj/empty.o))
 
 # Which libraries each folder links, most dependent first.
 DEPS_lib     := lib
-DEPS_policy  := policy lib
-DEPS_rbac    := rbac policy lib
-DEPS_wire    := wire policy lib
-DEPS_runner  := runner wire rbac policy lib
-DEPS_gateway := gateway wire rbac policy lib
-DEPS_plugin  := plugin rbac policy lib
-DEPS_kubesim := rbac policy lib
+DEPS_lang    := lang lib
+DEPS_output  := output lib
+DEPS_policy  := policy lang lib
+DEPS_kube    := kube lib
+DEPS_wire    := wire kube policy lang lib
+DEPS_runner  := runner wire kube policy output lang lib
+DEPS_gateway := gateway wire kube policy output lang lib
+DEPS_plugin  := plugin kube output lib
+# the fuzzers outside runner/ and gateway/ link every front-end library
+DEPS_fuzz    := plugin kube policy output lang lib
+DEPS_kubesim := kube lib
 libs_for = $(foreach m,$(DEPS_$(1)),$(LIB_$(m)))
 
 define link_prog
@@ -201,7 +207,7 @@ build/fuzz/obj/empty.o:
 	@mkdir -p $(dir $@)
 	$(Q)echo 'int tg_empty_unit_;' | $(CLANG) $(FUZZ_CFLAGS) -x c -c -o $@ -
 # fuzz-runner-*.c and fuzz-gateway-*.c link that folder's libraries; any
-# other fuzzer links plugin's (plugin, rbac, policy, lib).
+# other fuzzer links DEPS_fuzz (plugin, kube, policy, output, lang, lib).
 fuzz_libs_for = $(foreach m,$(DEPS_$(1)),build/fuzz/libtg$(m).a)
 define fuzz_link
 	@$(if $(Q),echo "  FUZZLD  $@")
@@ -211,7 +217,7 @@ build/fuzz/fuzz-runner-%: build/fuzz/obj/tests/fuzz/fuzz-runner-%.o $(call fuzz_
 	$(fuzz_link)
 build/fuzz/fuzz-gateway-%: build/fuzz/obj/tests/fuzz/fuzz-gateway-%.o $(call fuzz_libs_for,gateway)
 	$(fuzz_link)
-build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call fuzz_libs_for,plugin)
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call fuzz_libs_for,fuzz)
 	$(fuzz_link)
 fuzz: $(FUZZ_BINS)
 

@@ -17,7 +17,7 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "gateway/commands.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "policy/policy.h"
 #include "lib/banned.h"
 

@@ -34,8 +34,8 @@
 #include "lib/tls.h"
 #include "lib/util.h"
 #include "policy/policy.h"
-#include "rbac/cache.h"
-#include "rbac/kube.h"
+#include "kube/cache.h"
+#include "kube/kube.h"
 #include "lib/version.h"
 #include "lib/banned.h"
 

@@ -12,7 +12,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "rbac/kube.h"
+#include "kube/kube.h"
 #include "lib/banned.h"
 
 #define GW_CONFIG_MAX_BYTES (1u << 20)

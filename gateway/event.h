@@ -20,7 +20,7 @@
 #include <jansson.h>
 #include "gateway/config.h"
 #include "lib/buf.h"
-#include "rbac/kube.h"
+#include "kube/kube.h"
 
 /* Client text kept in a record, in bytes of the recorded (UTF-8) string
  * before JSON escaping; a cut value ends in GW_EVENT_TRUNCATED and is

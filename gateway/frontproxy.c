@@ -22,7 +22,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "rbac/kube.h"
+#include "kube/kube.h"
 #include "lib/banned.h"
 
 /* The names kube-apiserver's defaults and every aggregator use.  Any

@@ -14,8 +14,8 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/log.h"
-#include "rbac/informer.h"
-#include "rbac/selector.h"
+#include "kube/informer.h"
+#include "kube/selector.h"
 #include "lib/banned.h"
 
 struct gw_runners {

@@ -20,8 +20,8 @@
 
 #include <curl/curl.h>
 #include "gateway/config.h"
-#include "rbac/kube.h"
-#include "rbac/selector.h"
+#include "kube/kube.h"
+#include "kube/selector.h"
 
 struct gateway;
 struct gw_runners;

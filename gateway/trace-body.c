@@ -9,9 +9,9 @@
 #include "gateway/trace-body.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
-#include "policy/ast.h"
-#include "policy/container.h"
-#include "rbac/workload.h"
+#include "lang/ast.h"
+#include "kube/container.h"
+#include "kube/workload.h"
 #include "lib/banned.h"
 
 static int body_fail(char **ret_field, char **ret_err, const char *field, const char *fmt, ...)

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "rbac/selector.h"
-#include "rbac/workload.h"
+#include "kube/selector.h"
+#include "kube/workload.h"
 
 #define TRACE_MAX_PARAMS       64
 #define TRACE_MAX_PARAM_BYTES  4096

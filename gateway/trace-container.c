@@ -7,7 +7,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "policy/container.h"
+#include "kube/container.h"
 #include "lib/banned.h"
 
 /* "app, sidecar" (the names are DNS-1123 labels: nothing to escape) */

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `kubectl trace run -c NAME`: the container NAME of each target pod,
- * found in the pod's spec and status (rbac/kube.h, struct kube_container)
+ * found in the pod's spec and status (kube/kube.h, struct kube_container)
  * the way kubectl exec -c and kubectl logs -c find it, with refusals that
  * say what the tenant can do instead.
  */
 #ifndef TG_GATEWAY_TRACE_CONTAINER_H
 #define TG_GATEWAY_TRACE_CONTAINER_H
 
-#include "rbac/kube.h"
+#include "kube/kube.h"
 
 /* How many of a pod's container names a refusal lists. */
 #define TRACE_CONTAINER_LIST_MAX 32
 
 /*
  * Container `name` of pod p: 0 and *ret when it runs with a container ID
- * the runner can place (policy/container.h).  Else 1, the HTTP code to
+ * the runner can place (kube/container.h).  Else 1, the HTTP code to
  * refuse with in *ret_code and a message in *ret_err: 400 a name that is no
  * DNS-1123 label, 404 a container the pod does not have (the message
  * lists the pod's: `container "x" not found in pod "web-0"; its

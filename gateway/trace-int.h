@@ -24,8 +24,8 @@
 #include "gateway/trace-body.h"
 #include "lib/buf.h"
 #include "policy/policy.h"
-#include "rbac/kube.h"
-#include "rbac/workload.h"
+#include "kube/kube.h"
+#include "kube/workload.h"
 #include "wire/session.h"
 
 struct event;

@@ -26,7 +26,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "policy/output.h"
+#include "output/output.h"
 #include "lib/banned.h"
 
 /* all the groups waiting together, at most (then the oldest goes out) */

@@ -24,7 +24,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/log.h"
-#include "rbac/cache.h"
+#include "kube/cache.h"
 #include "lib/banned.h"
 
 /* One review of the start, with its own copies of the attributes. */

@@ -5,7 +5,7 @@
  * flow: the SubjectAccessReviews a workload needs (get on the workload
  * itself, get pods in the namespace), the workload, what it owns (a
  * Deployment's ReplicaSets, a CronJob's Jobs), the Running pods
- * (rbac/workload.h), and then, for every
+ * (kube/workload.h), and then, for every
  * target, the nodes: each must have a runner before any session starts.
  * A node target (node/NAME) has no pods: its Node and its runner.
  */
@@ -22,8 +22,8 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/log.h"
-#include "rbac/kube.h"
-#include "rbac/workload.h"
+#include "kube/kube.h"
+#include "kube/workload.h"
 #include "gateway/runners.h"
 #include "gateway/policies.h"
 #include "policy/policy.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Drives an informer (rbac/informer.h) on the gateway's loop: its LIST and
+ * Drives an informer (kube/informer.h) on the gateway's loop: its LIST and
  * WATCH requests go through httpc like every API server call, so nothing
  * blocks; a failure waits for the informer's backoff, then tries again.
  */
@@ -14,8 +14,8 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/log.h"
-#include "rbac/informer.h"
-#include "rbac/kube.h"
+#include "kube/informer.h"
+#include "kube/kube.h"
 #include "lib/banned.h"
 
 /* A LIST may be larger than one object's answer: up to this per object. */

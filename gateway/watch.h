@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Watch-fed caches on the gateway's loop: an informer (rbac/informer.h)
+ * Watch-fed caches on the gateway's loop: an informer (kube/informer.h)
  * whose LIST and WATCH requests run through httpc, retried after the
  * informer's backoff until the gateway stops.
  */
@@ -8,8 +8,8 @@
 #define TG_GATEWAY_WATCH_H
 
 #include "gateway/httpc.h"
-#include "rbac/informer.h"
-#include "rbac/kube.h"
+#include "kube/informer.h"
+#include "kube/kube.h"
 
 struct gateway;
 struct gw_watch;

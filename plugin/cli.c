@@ -8,7 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/util.h"
 #include "plugin/cli.h"
-#include "rbac/selector.h"
+#include "kube/selector.h"
 #include "lib/banned.h"
 
 #define GLOBAL_FLAGS \

@@ -43,7 +43,7 @@ struct kt_args {
 	const char *expr;         /* -e */
 	const char *file;         /* -f/--filename/--file; "-" is stdin */
 	const char *container;    /* -c/--container: one container of each pod */
-	const char *selector;     /* -l/--selector, checked (rbac/selector.h):
+	const char *selector;     /* -l/--selector, checked (kube/selector.h):
 				     every Running pod it matches instead of a TARGET */
 	bool all_namespaces;      /* -A/--all-namespaces: with -l, in every namespace */
 	bool all_nodes;           /* --all-nodes: a pod on a node without a runner refuses the trace */

@@ -10,7 +10,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/util.h"
-#include "policy/output.h"
+#include "output/output.h"
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
 #include "lib/banned.h"
@@ -386,7 +386,7 @@ static int bjson_output(struct kt_render *r, json_t *j, struct buf *b)
 }
 
 /* -o bpftrace-json: stdout has bpftrace 0.17's -f json records, as
- * `tracegate-runner exec -f json` prints them (policy/output.h); errors,
+ * `tracegate-runner exec -f json` prints them (output/output.h); errors,
  * warnings and pods joining go to stderr as in text mode. */
 static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j)
 {

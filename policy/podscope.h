@@ -8,7 +8,7 @@
 #define TG_POLICY_PODSCOPE_H
 
 #include <stdbool.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 
 /* A uprobe's breakpoint is written into the pod's processes' code: only at
  * a function's entry, never at an offset or a raw address that could land

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "lang/attach.h"
 #include "policy/policy.h"
 #include "policy/tpfields.h"
 
@@ -45,7 +46,5 @@ bool tg_glob_is_wild(const char *s);
 size_t tg_glob_literal_prefix(const char *s);
 bool tg_glob_covers(const char *pat, const char *s);
 bool tg_glob_overlaps(const char *pat, const char *s);
-/* "k" -> "kprobe" ...; NULL when not a probe type. */
-const char *tg_probe_type_canonical(const char *type);
 
 #endif

@@ -16,9 +16,9 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "policy/lexer.h"
+#include "lang/lexer.h"
 #include "policy/policy-internal.h"
-#include "policy/preproc.h"
+#include "lang/preproc.h"
 #include "lib/banned.h"
 
 struct yctx {

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 
 /* Limits on what a policy document may be (the YAML is untrusted input
  * for the fuzzer and, in a cluster, written by people with some rights). */

@@ -53,7 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 
 #define TG_TPF_OTHER_TASK     (1u << 0)
 #define TG_TPF_KERNEL_ADDRESS (1u << 1)

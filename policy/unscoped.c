@@ -27,7 +27,7 @@ struct named {
 	enum why why;
 };
 
-/* Every builtin the lexer knows (policy/lexer.c), and kstack/ustack
+/* Every builtin the lexer knows (lang/lexer.c), and kstack/ustack
  * written without parentheses. */
 static const struct named builtins[] = {
 	/* harmless: the clock, the CPU and NUMA node the runner runs on, a

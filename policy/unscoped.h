@@ -24,7 +24,7 @@
 #define TG_POLICY_UNSCOPED_H
 
 #include <stdbool.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 
 #define TG_UNSCOPED_RULE "scope.unscopedProbe"
 

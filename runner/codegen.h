@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/probes.h"
 #include "runner/sema.h"
 

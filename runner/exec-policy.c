@@ -9,7 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "policy/policy.h"
 #include "policy/tpfields.h"
 #include "runner/exec-policy.h"

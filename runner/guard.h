@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/probes.h"
 
 #define GUARD_TIMER_PREFIX   "tg_timer/"

@@ -18,7 +18,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/compile.h"
 #include "runner/ktypes.h"
 #include "lib/banned.h"

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/scope.h"
 #include "runner/tracepoint.h"
 

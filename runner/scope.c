@@ -19,7 +19,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "policy/container.h"
+#include "kube/container.h"
 #include "runner/scope.h"
 #include "lib/banned.h"
 

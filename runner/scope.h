@@ -58,7 +58,7 @@ int scope_find_pod(const char *cgroup2_mnt, const char *cgroup_root, const char 
  * container's ID as the kubelet's cgroup drivers and the runtimes name it
  * (systemd: cri-containerd-<id>.scope, crio-<id>.scope, docker-<id>.scope;
  * cgroupfs: <id>, crio-<id>), never a path the request names.
- * container_id is checked here (policy/container.h: a known runtime and 64
+ * container_id is checked here (kube/container.h: a known runtime and 64
  * lowercase hex digits), name only quoted in messages.  t's label is the
  * pod's.  -EINVAL for a bad ID, -TG_ENOSCOPE with a message when there is
  * no such child, or what was found is not a directory directly below the

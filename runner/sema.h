@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/ktypes.h"
 #include "runner/tracepoint.h"
 

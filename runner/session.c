@@ -26,7 +26,7 @@
 #include "lib/log.h"
 #include "runner/sandbox.h"
 #include "runner/session.h"
-#include "policy/container.h"
+#include "kube/container.h"
 #include "lib/banned.h"
 
 int session_resolve(const struct session_request *req, const struct session_config *cfg,

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "policy/tpfields.h"
 
 #define TP_MAX_FIELDS   64      /* fields in one format file */

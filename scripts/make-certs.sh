@@ -18,7 +18,7 @@
 #                         (CN tracegate-gateway: the only client they serve)
 #   secrets.yaml          Secrets tracegate-gateway-tls, tracegate-runner-client
 #                         and tracegate-runner-tls in NAMESPACE, as
-#                         rbac/manifests/30-gateway.yaml and 40-runner.yaml
+#                         deploy/30-gateway.yaml and 40-runner.yaml
 #                         mount them (needs kubectl; nothing is sent anywhere)
 #
 # Environment:

@@ -18,5 +18,5 @@ while IFS= read -r h; do
 		printf '%s\n' "$out" | head -5 | sed 's/^/#   /'
 		rc=1
 	fi
-done < <(find lib policy rbac wire runner gateway plugin tests -name '*.h' -not -path 'tests/compat/*' | LC_ALL=C sort)
+done < <(find lib lang output policy kube wire runner gateway plugin tests -name '*.h' -not -path 'tests/compat/*' | LC_ALL=C sort)
 exit $rc

@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 MAX_LINES = 150
-FOLDERS = ("lib", "policy", "rbac", "wire", "runner", "gateway", "plugin")
+FOLDERS = ("lib", "lang", "output", "policy", "kube", "wire", "runner", "gateway", "plugin")
 GENERATED = ("policy/tpfields-table.c",)
 
 

@@ -13,7 +13,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
-#include "policy/container.h"
+#include "kube/container.h"
 #include "policy/tpfields.h"
 #include "wire/session.h"
 #include "lib/banned.h"
@@ -230,7 +230,7 @@ static int decode_limits(json_t *o, struct session_limits *l, char **ret_err)
 }
 
 /* "container" and "containerID": both or neither, each as strict as the
- * gateway made it (policy/container.h); the cgroup comes from scope.c */
+ * gateway made it (kube/container.h); the cgroup comes from scope.c */
 static int pod_container(json_t *p, const char *where, struct session_pod *sp, char **ret_err)
 {
 	struct tg_container_id id;

@@ -40,7 +40,7 @@ struct session_pod {
 	char *uid;
 	char *qos;      /* may be NULL (not sent) */
 	/* -c NAME: the trace sees this container of the pod alone; both
-	 * NULL (the whole pod) or both set (policy/container.h checked them) */
+	 * NULL (the whole pod) or both set (kube/container.h checked them) */
 	char *container;        /* a DNS-1123 label */
 	char *container_id;     /* "containerd://<64 hex>", "cri-o://...", "docker://..." */
 };

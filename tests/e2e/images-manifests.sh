@@ -2,15 +2,15 @@
 # The manifests name the images `make images` builds (a static check: the
 # images themselves are built and run by `make images`, tests/images/,
 # which `make test` does not do):
-# - every container image in rbac/manifests/*.yaml is a bare name that
+# - every container image in deploy/*.yaml is a bare name that
 #   tests/images/build.sh --list builds, and each of those is named;
-# - rbac/manifests/kustomization.yaml maps each to REGISTRY/NAME (newName)
+# - deploy/kustomization.yaml maps each to REGISTRY/NAME (newName)
 #   at the release tag (newTag: the Makefile's TG_VERSION_STR), and lists
 #   every manifest file as a resource, so `kubectl apply -k` misses none;
 # - `kubectl kustomize` renders the directory with exactly those images.
 source "$(dirname "$0")/lib.sh"
 cd "$TG_TOP" || exit 1
-m=rbac/manifests
+m=deploy
 k=$m/kustomization.yaml
 T="images manifests"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kubesim on its own, with curl: the JSON shapes and codes of the real API
-# server, RBAC from rbac/manifests/, and bad input that must not hurt it.
+# server, RBAC from deploy/, and bad input that must not hurt it.
 # TAP lines: ok - NAME / not ok - NAME.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +26,7 @@ fi
 tests/certs.sh "$certs" >/dev/null 2>&1 || { notok "tests/certs.sh"; exit 0; }
 
 "$sim" --listen 127.0.0.1:0 --cert "$certs/kubesim.crt" --key "$certs/kubesim.key" \
-	--tokens "$fx/tokens.yaml" --objects "$fx/objects" --rbac "$fx/rbac" --rbac rbac/manifests \
+	--tokens "$fx/tokens.yaml" --objects "$fx/objects" --rbac "$fx/rbac" --rbac deploy \
 	--log "$work/log" --port-file "$work/port" 2>"$work/stderr" &
 pid=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done

@@ -364,7 +364,7 @@ runner_node_start() {
 }
 
 # TG_AGGREGATED=1 before stack_start: kubesim aggregates tracegate.dev (the
-# APIService of rbac/manifests/50-apiservice.yaml, its caBundle the test CA,
+# APIService of deploy/50-apiservice.yaml, its caBundle the test CA,
 # Service tracegate/tracegate at the gateway's address), authenticates users
 # by client certificate (users-ca) and publishes the front-proxy CA in the
 # extension-apiserver-authentication ConfigMap, which the gateway reads
@@ -373,7 +373,7 @@ runner_node_start() {
 aggregated_kubesim_args() {
 	local ca
 	ca=$(base64 -w0 <"$TG_CERTS/ca.crt")
-	sed "s|caBundle: \"\"|caBundle: $ca|" "$TG_TOP/rbac/manifests/50-apiservice.yaml" \
+	sed "s|caBundle: \"\"|caBundle: $ca|" "$TG_TOP/deploy/50-apiservice.yaml" \
 		>"$TG_WORK/apiservice.yaml"
 	TG_AGG_ARGS=(--objects "$TG_WORK/apiservice.yaml"
 		--client-ca "$TG_CERTS/users-ca.crt"
@@ -428,7 +428,7 @@ kubesim_start() {
 		--cert "$TG_CERTS/kubesim.crt" --key "$TG_CERTS/kubesim.key" \
 		--tokens "$tokens" \
 		--objects "$TG_FIXTURES/objects" \
-		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/rbac/manifests" "${extra[@]}" "${TG_AGG_ARGS[@]}" \
+		--rbac "$TG_FIXTURES/rbac" --rbac "$TG_TOP/deploy" "${extra[@]}" "${TG_AGG_ARGS[@]}" \
 		--log "$TG_WORK/kubesim.log" 2>>"$TG_WORK/kubesim.stderr" &
 	TG_KUBESIM_PID=$!
 	TG_PIDS+=("$TG_KUBESIM_PID")

@@ -82,7 +82,7 @@ else
 	tap_fail "$T: secrets.yaml holds the Secrets the manifests mount"
 fi
 for s in tracegate-gateway-tls tracegate-runner-client tracegate-runner-tls; do
-	grep -q "secretName: $s}" "$TG_TOP"/rbac/manifests/*.yaml || tap_fail "$T: no manifest mounts Secret $s"
+	grep -q "secretName: $s}" "$TG_TOP"/deploy/*.yaml || tap_fail "$T: no manifest mounts Secret $s"
 done
 
 # a runner serving with them

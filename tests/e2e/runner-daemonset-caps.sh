@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tracegate-runner exec with exactly the capabilities the DaemonSet gives
-# (rbac/manifests/40-runner.yaml's capabilities.add, read from the file;
+# (deploy/40-runner.yaml's capabilities.add, read from the file;
 # no_new_privs as allowPrivilegeEscalation: false): code generation and
 # clang in the compile jail and the load must work without the rest of
 # root's capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, ...).  The
@@ -22,10 +22,10 @@ work=$(mktemp -d /tmp/tg-dscaps.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # the add: [...] list of the runner container's securityContext
-caps=$(sed -n 's/^[[:space:]]*add:[[:space:]]*\[\(.*\)\][[:space:]]*$/\1/p' "$TG_TOP/rbac/manifests/40-runner.yaml" |
+caps=$(sed -n 's/^[[:space:]]*add:[[:space:]]*\[\(.*\)\][[:space:]]*$/\1/p' "$TG_TOP/deploy/40-runner.yaml" |
 	tr -d '" ' | tr ',' '\n' | tr 'A-Z' 'a-z')
 if [ -z "$caps" ] || ! grep -qx bpf <<< "$caps"; then
-	tap_fail "$T: no capabilities.add list with BPF in rbac/manifests/40-runner.yaml" "$caps"
+	tap_fail "$T: no capabilities.add list with BPF in deploy/40-runner.yaml" "$caps"
 	exit 0
 fi
 # a capability this machine's bounding set lacks cannot be given (a

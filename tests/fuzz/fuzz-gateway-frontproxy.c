@@ -22,7 +22,7 @@
 #include "gateway/frontproxy.h"
 #include "gateway/http.h"
 #include "lib/errors.h"
-#include "rbac/kube.h"
+#include "kube/kube.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

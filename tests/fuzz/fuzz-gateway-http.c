@@ -36,7 +36,7 @@
 #include "gateway/trace-body.h"
 #include "lib/errors.h"
 #include "tests/fuzz/fuzz-util.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for rbac/informer.h: a LIST answer, then watch bytes
+ * libFuzzer target for kube/informer.h: a LIST answer, then watch bytes
  * cut into pieces, as an API server (or something posing as one) could
  * send them.
  *
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "lib/errors.h"
-#include "rbac/informer.h"
-#include "rbac/kube.h"
+#include "kube/informer.h"
+#include "kube/kube.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for rbac/kube.h's response parsers: TokenReview,
+ * libFuzzer target for kube/kube.h's response parsers: TokenReview,
  * SubjectAccessReview and Pod answers, with any body and any HTTP status.
  *
- * and rbac/workload.h's: Deployment/ReplicaSet, their lists, selectors.
+ * and kube/workload.h's: Deployment/ReplicaSet, their lists, selectors.
  *
  * Input: a first line "<which> [status] [words...]" then the body, e.g.
  *   T 201 tracegate,other\n{"apiVersion":"authentication.k8s.io/v1",...}
@@ -27,8 +27,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "lib/errors.h"
-#include "rbac/kube.h"
-#include "rbac/workload.h"
+#include "kube/kube.h"
+#include "kube/workload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for policy/output.h: printf checking and formatting,
+ * libFuzzer target for output/output.h: printf checking and formatting,
  * map record printing and merging.  Map records reach the gateway from
  * runners over the network and the plugin from the gateway, so every
  * byte of them is untrusted; printf formats come from tenants' programs.
@@ -31,7 +31,7 @@
 #include <jansson.h>
 #include "lib/buf.h"
 #include "lib/errors.h"
-#include "policy/output.h"
+#include "output/output.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

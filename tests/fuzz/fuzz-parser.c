@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "policy/ast.h"
+#include "lang/ast.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

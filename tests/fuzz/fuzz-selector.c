@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for rbac/selector.h: a tenant's label selector
+ * libFuzzer target for kube/selector.h: a tenant's label selector
  * (`kubectl trace run -l`, the body's "selector").
  *
  * Input: the selector, then optionally a NUL and a JSON object of labels
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "rbac/selector.h"
+#include "kube/selector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

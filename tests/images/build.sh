@@ -20,7 +20,7 @@
 # Writes build/images/NAME.tar (an OCI archive per image), loads each into
 # the local containers-storage as IMAGE_PREFIX/NAME:TAG, and writes
 # build/images/images.txt (reference, sizes) and build/images/
-# kustomization.yaml (rbac/manifests with exactly these images).
+# kustomization.yaml (deploy with exactly these images).
 # docs/deployment.md: "Images".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -219,7 +219,7 @@ commit() {
 		"$c"
 	buildah commit --quiet --rm --timestamp "$epoch" "$c" "containers-storage:$ref" >/dev/null
 	trap - EXIT
-	# the release line's tag too, which rbac/manifests/kustomization.yaml names
+	# the release line's tag too, which deploy/kustomization.yaml names
 	[ "$tag" = "$version" ] || buildah tag "$ref" "$prefix/$name:$version"
 	new=$(buildah images --quiet --no-trunc "$ref")
 	# (by id: refused while another tag still names it)
@@ -246,20 +246,20 @@ commit tracegate-runner 0:0 '["/usr/bin/tracegate-runner"]' '["--help"]'
 } > "$out/images.txt"
 rm -f "$out/images.txt.new"
 
-# the name rbac/manifests/kustomization.yaml gives image NAME (its newName)
+# the name deploy/kustomization.yaml gives image NAME (its newName)
 base_name() {
 	awk -v n="$1" '$1 == "-" && $2 == "name:" { cur = $3 } $1 == "newName:" && cur == n { print $2 }' \
-		rbac/manifests/kustomization.yaml
+		deploy/kustomization.yaml
 }
 
-# rbac/manifests with exactly the images just built:
+# deploy with exactly the images just built:
 #   kubectl apply -k build/images/
 cat > "$out/kustomization.yaml" <<EOF
-# Written by tests/images/build.sh: rbac/manifests with the images it built.
+# Written by tests/images/build.sh: deploy with the images it built.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-- ../../rbac/manifests
+- ../../deploy
 images:
 $(for n in "${images[@]}"; do printf -- '- name: %s\n  newName: %s\n  newTag: "%s"\n' \
 	"$(base_name "$n")" "$prefix/$n" "$tag"; done)

@@ -60,10 +60,10 @@ bundle() {
 # image_get NAME EXPR: EXPR (python, over d) of image NAME's config
 image_get() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print('"$2"')' "$work/$1/image.json"; }
 
-# manifest_args FILE PORT: the container's args in rbac/manifests/FILE, one
+# manifest_args FILE PORT: the container's args in deploy/FILE, one
 # a line, with its port on 127.0.0.1:PORT and $(NODE_NAME) node-1
 manifest_args() {
-	python3 - "rbac/manifests/$1" "$2" <<'PY'
+	python3 - "deploy/$1" "$2" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
 m = re.search(r"^\s*args: (\[.*?\])", text, re.S | re.M)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the OCI runtime config (runc's config.json) that runs an unpacked
-image as its manifest in rbac/manifests runs it in a cluster:
+image as its manifest in deploy runs it in a cluster:
 
     tests/images/spec.py BUNDLE gateway|runner [--run-dir DIR]
                          [--bind SRC:DEST]... [--host-network] -- ARG...

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "gateway/trace-container.h"
-#include "rbac/kube.h"
+#include "kube/kube.h"
 
 #define HEX64 "0aae1e5d022ec099ca40cb90653dfc421d833e5e1a356f332e30a1d61f2b15f4"
 

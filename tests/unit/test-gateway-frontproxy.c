@@ -22,7 +22,7 @@
 #include "gateway/route.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "rbac/kube.h"
+#include "kube/kube.h"
 
 /* A self-signed CA certificate, PEM (caller frees). */
 static char *ca_pem(void)

@@ -17,7 +17,7 @@
 #include <jansson.h>
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "policy/policy.h"
 #include "tests/unit/unscoped-cases.h"
 
@@ -411,7 +411,7 @@ static void test_probe_patterns(void **state)
 	assert_false(allowed(set, "a", NULL, "n", "pod", "tracepoint:*:sys_enter_openat {}"));
 	assert_false(allowed(set, "a", NULL, "n", "pod", "kprobe:vfs_read* {}"));
 	/* positional parameters are in place before the policy looks: $1 is a
-	 * parse error without its value (tests/unit/test-policy-parser.c) */
+	 * parse error without its value (tests/unit/test-lang-parser.c) */
 	/* deny wins, and a wildcard that may overlap a deny is refused */
 	assert_false(decide(set, "a", NULL, "n", "pod", "tracepoint:syscalls:sys_enter_kill {}", &d));
 	check_denial(&d, "probes.deny", "p", "tracepoint:syscalls:sys_enter_kill", 1, 1,

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "lib/errors.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "policy/policy.h"
 #include "policy/tpfields.h"
 

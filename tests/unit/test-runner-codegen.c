@@ -15,7 +15,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/codegen-layout.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"

@@ -22,7 +22,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"
 #include "policy/unscoped.h"

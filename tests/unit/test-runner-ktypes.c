@@ -20,7 +20,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "runner/codegen.h"
 #include "runner/compile.h"
 #include "runner/ktypes.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include "lib/cleanup.h"
 #include "lib/errors.h"
-#include "policy/ast.h"
+#include "lang/ast.h"
 #include "policy/tpfields.h"
 #include "runner/session.h"
 #include "runner/tracepoint.h"
