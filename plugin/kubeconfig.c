@@ -17,33 +17,18 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/yamlwalk.h"
 #include "plugin/kubeconfig.h"
 #include "lib/banned.h"
 
 struct kc_parse {
+	struct yaml_walk w;       /* first: the walker's callbacks get &p->w */
 	struct kubeconfig *kc;
-	yaml_document_t *doc;
 	const char *path;
 	char *dir;                /* absolute directory of path */
-	char **err;
 };
 
-/* "file:line:col: message" at node n. */
-static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int at(struct kc_parse *p, yaml_node_t *n, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	return tg_fail(p->err, -TG_ECONFIG, "%s:%zu:%zu: %s", p->path, n->start_mark.line + 1,
-		       n->start_mark.column + 1, msg);
-}
+#define at(p, n, path, ...) yw_fail(&(p)->w, n, path, __VA_ARGS__)
 
 /* --- base64 ------------------------------------------------------------------ */
 
@@ -115,75 +100,40 @@ int kc_base64_decode(const char *in, char **ret, size_t *ret_len)
 
 /* --- yaml helpers ---------------------------------------------------------------- */
 
-static yaml_node_t *node(struct kc_parse *p, yaml_node_item_t id)
-{
-	return yaml_document_get_node(p->doc, id);
-}
-
 /* A plain null (~, null, empty) counts as absent, as in Go's YAML. */
-static bool is_null(yaml_node_t *n)
+static int get_str(struct kc_parse *p, const yaml_node_t *n, const char *path, char **ret)
 {
-	const char *v;
+	const char *s;
+	int r;
 
-	if (!n)
-		return true;
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	v = (const char *)n->data.scalar.value;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-	       !strcmp(v, "NULL");
-}
-
-static int get_str(struct kc_parse *p, yaml_node_t *n, const char *field, char **ret)
-{
-	if (is_null(n))
+	if (yw_is_null(n))
 		return 0;
-	if (n->type != YAML_SCALAR_NODE)
-		return at(p, n, "\"%s\" must be a string", field);
-	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
-		return at(p, n, "\"%s\" contains a NUL byte", field);
+	r = yw_scalar(&p->w, n, path, &s);
+	if (r < 0)
+		return r;
 	free(*ret);
-	*ret = strdup((const char *)n->data.scalar.value);
+	*ret = strdup(s);
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int get_bool(struct kc_parse *p, yaml_node_t *n, const char *field, bool *ret)
+static int get_bool(struct kc_parse *p, const yaml_node_t *n, const char *path, bool *ret)
 {
-	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON" };
-	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF" };
-	const char *v;
-
-	if (is_null(n))
-		return 0;
-	if (n->type == YAML_SCALAR_NODE) {
-		v = (const char *)n->data.scalar.value;
-		for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-			if (!strcmp(v, yes[i])) {
-				*ret = true;
-				return 0;
-			}
-			if (!strcmp(v, no[i])) {
-				*ret = false;
-				return 0;
-			}
-		}
-	}
-	return at(p, n, "\"%s\" must be true or false", field);
+	return yw_is_null(n) ? 0 : yw_bool(&p->w, n, path, true, ret);
 }
 
-static int get_b64(struct kc_parse *p, yaml_node_t *n, const char *field, char **ret, size_t *ret_len,
+static int get_b64(struct kc_parse *p, const yaml_node_t *n, const char *path, char **ret, size_t *ret_len,
 		   char **ret_text)
 {
 	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = get_str(p, n, field, &text);
+	r = get_str(p, n, path, &text);
 	if (r < 0 || !text)
 		return r;
 	free(*ret);
 	*ret = NULL;
 	if (kc_base64_decode(text, ret, ret_len) < 0)
-		return at(p, n, "\"%s\" is not valid base64", field);
+		return at(p, n, path, "not valid base64");
 	if (ret_text) {
 		free(*ret_text);
 		*ret_text = TAKE_PTR(text);
@@ -192,12 +142,12 @@ static int get_b64(struct kc_parse *p, yaml_node_t *n, const char *field, char *
 }
 
 /* Relative paths are relative to the defining file's directory. */
-static int get_path(struct kc_parse *p, yaml_node_t *n, const char *field, char **ret)
+static int get_path(struct kc_parse *p, const yaml_node_t *n, const char *path, char **ret)
 {
 	char *s = NULL, *abs;
 	int r;
 
-	r = get_str(p, n, field, &s);
+	r = get_str(p, n, path, &s);
 	if (r < 0 || !s)
 		return r;
 	if (s[0] == '/') {
@@ -214,158 +164,156 @@ static int get_path(struct kc_parse *p, yaml_node_t *n, const char *field, char 
 	return 0;
 }
 
-typedef int (*field_fn)(struct kc_parse *p, const char *key, yaml_node_t *val, void *obj);
+/* fn(p, key, value, the value's path, obj) for each key of a mapping */
+typedef int (*field_fn)(struct kc_parse *p, const char *key, const yaml_node_t *val, const char *path,
+			void *obj);
 
-/* Calls fn for each key of mapping n (keys must be strings). */
-static int each_field(struct kc_parse *p, yaml_node_t *n, const char *what, field_fn fn, void *obj)
+struct field_walk {
+	field_fn fn;
+	void *obj;
+};
+
+static int field_pair(struct yaml_walk *w, const char *key, const yaml_node_t *k, const yaml_node_t *v,
+		      const char *path, void *ud)
 {
-	if (is_null(n))
-		return 0;
-	if (n->type != YAML_MAPPING_NODE)
-		return at(p, n, "\"%s\" must be a mapping", what);
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		int r;
+	struct field_walk *fw = ud;
 
-		if (!k || !v)
-			return -EINVAL;
-		if (k->type != YAML_SCALAR_NODE)
-			return at(p, k, "a key in \"%s\" is not a string", what);
-		r = fn(p, (const char *)k->data.scalar.value, v, obj);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return fw->fn((struct kc_parse *)w, key, v, path, fw->obj);
 }
 
-static int get_strv(struct kc_parse *p, yaml_node_t *n, const char *field, char ***ret)
+/* Calls fn for each key of mapping n (keys must be strings). */
+static int each_field(struct kc_parse *p, const yaml_node_t *n, const char *path, field_fn fn, void *obj)
 {
-	size_t cnt, i = 0;
-	char **v;
+	struct field_walk fw = { fn, obj };
 
-	if (is_null(n))
+	return yw_is_null(n) ? 0 : yw_mapping(&p->w, n, path, field_pair, &fw);
+}
+
+static int strv_item(struct yaml_walk *w, size_t i, const yaml_node_t *e, const char *path, void *ud)
+{
+	char **v = ud;
+	int r;
+
+	if (e->type != YAML_SCALAR_NODE)
+		return yw_fail(w, e, path, "expected a string, found %s", yw_kind(e));
+	r = get_str((struct kc_parse *)w, e, path, &v[i]);
+	if (r < 0)
+		return r;
+	if (!v[i])
+		v[i] = strdup("");
+	return v[i] ? 0 : -ENOMEM;
+}
+
+static int get_strv(struct kc_parse *p, const yaml_node_t *n, const char *path, char ***ret)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	int r;
+
+	if (yw_is_null(n))
 		return 0;
-	if (n->type != YAML_SEQUENCE_NODE)
-		return at(p, n, "\"%s\" must be a list of strings", field);
-	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (cnt > KC_MAX_ENTRIES)
-		return at(p, n, "\"%s\" has more than %u entries", field, KC_MAX_ENTRIES);
-	v = calloc(cnt + 1, sizeof(*v));
-	if (!v)
+	if (n->type == YAML_SEQUENCE_NODE &&
+	    !(v = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, sizeof(*v))))
 		return -ENOMEM;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(p, *it);
-		int r;
-
-		if (!e || e->type != YAML_SCALAR_NODE) {
-			strv_free(v);
-			return e ? at(p, e, "\"%s\" must be a list of strings", field) : -EINVAL;
-		}
-		r = get_str(p, e, field, &v[i]);
-		if (r < 0) {
-			strv_free(v);
-			return r;
-		}
-		if (!v[i])
-			v[i] = strdup("");
-		if (!v[i]) {
-			strv_free(v);
-			return -ENOMEM;
-		}
-		i++;
-	}
+	r = yw_sequence(&p->w, n, path, "a list of strings", KC_MAX_ENTRIES, strv_item, v);
+	if (r < 0)
+		return r;
 	strv_free(*ret);
-	*ret = v;
+	*ret = TAKE_PTR(v);
 	return 0;
 }
 
 /* --- stanzas ---------------------------------------------------------------------- */
 
-static int cluster_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+static int cluster_field(struct kc_parse *p, const char *k, const yaml_node_t *v, const char *path, void *obj)
 {
 	struct kc_cluster *c = obj;
 
 	if (!strcmp(k, "server"))
-		return get_str(p, v, k, &c->server);
+		return get_str(p, v, path, &c->server);
 	if (!strcmp(k, "certificate-authority"))
-		return get_path(p, v, k, &c->ca_file);
+		return get_path(p, v, path, &c->ca_file);
 	if (!strcmp(k, "certificate-authority-data"))
-		return get_b64(p, v, k, &c->ca_data, &c->ca_data_len, &c->ca_data_b64);
+		return get_b64(p, v, path, &c->ca_data, &c->ca_data_len, &c->ca_data_b64);
 	if (!strcmp(k, "insecure-skip-tls-verify"))
-		return get_bool(p, v, k, &c->insecure);
+		return get_bool(p, v, path, &c->insecure);
 	if (!strcmp(k, "tls-server-name"))
-		return get_str(p, v, k, &c->tls_server_name);
+		return get_str(p, v, path, &c->tls_server_name);
 	return 0;  /* proxy-url, extensions, ...: not used here */
 }
 
-static int exec_env_item(struct kc_parse *p, yaml_node_t *e, char **ret)
+/* name and value of a {name, value} entry of env (other keys ignored, as
+ * client-go does) */
+struct env_entry {
+	const yaml_node_t *name, *value;
+	char namepath[YW_MAX_PATH], valuepath[YW_MAX_PATH];
+};
+
+static int env_pair(struct yaml_walk *w, const char *key, const yaml_node_t *k, const yaml_node_t *v,
+		    const char *path, void *ud)
 {
-	yaml_node_t *name = NULL, *value = NULL;
-	_cleanup_free_ char *n = NULL, *v = NULL;
+	struct env_entry *e = ud;
 
-	if (e->type != YAML_MAPPING_NODE)
-		return at(p, e, "\"env\" entries must be {name, value}");
-	for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key);
-
-		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, "name"))
-			name = node(p, pr->value);
-		else if (k && k->type == YAML_SCALAR_NODE &&
-			 !strcmp((char *)k->data.scalar.value, "value"))
-			value = node(p, pr->value);
+	if (!strcmp(key, "name")) {
+		e->name = v;
+		snprintf(e->namepath, sizeof(e->namepath), "%s", path);
+	} else if (!strcmp(key, "value")) {
+		e->value = v;
+		snprintf(e->valuepath, sizeof(e->valuepath), "%s", path);
 	}
-	if (get_str(p, name, "name", &n) < 0 || get_str(p, value, "value", &v) < 0)
-		return -TG_ECONFIG;
+	return 0;
+}
+
+static int env_item(struct yaml_walk *w, size_t i, const yaml_node_t *item, const char *path, void *ud)
+{
+	struct kc_parse *p = (struct kc_parse *)w;
+	_cleanup_free_ char *n = NULL, *v = NULL;
+	struct env_entry e = { 0 };
+	char **env = ud;
+	int r;
+
+	if (item->type != YAML_MAPPING_NODE)
+		return at(p, item, path, "expected {name, value}, found %s", yw_kind(item));
+	r = yw_mapping(w, item, path, env_pair, &e);
+	if (r < 0 || (r = get_str(p, e.name, e.namepath, &n)) < 0 || (r = get_str(p, e.value, e.valuepath, &v)) < 0)
+		return r;
 	if (!n || !*n || strchr(n, '='))
-		return at(p, e, "\"env\" entry needs a \"name\" without '='");
-	if (asprintf(ret, "%s=%s", n, v ? v : "") < 0)
+		return at(p, item, path, "needs a \"name\" without '='");
+	if (asprintf(&env[i], "%s=%s", n, v ? v : "") < 0)
 		return -ENOMEM;
 	return 0;
 }
 
-static int exec_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+static int exec_field(struct kc_parse *p, const char *k, const yaml_node_t *v, const char *path, void *obj)
 {
 	struct kc_exec *x = obj;
 
 	if (!strcmp(k, "command"))
-		return get_str(p, v, k, &x->command);
+		return get_str(p, v, path, &x->command);
 	if (!strcmp(k, "args"))
-		return get_strv(p, v, k, &x->args);
+		return get_strv(p, v, path, &x->args);
 	if (!strcmp(k, "apiVersion"))
-		return get_str(p, v, k, &x->api_version);
+		return get_str(p, v, path, &x->api_version);
 	if (!strcmp(k, "installHint"))
-		return get_str(p, v, k, &x->install_hint);
+		return get_str(p, v, path, &x->install_hint);
 	if (!strcmp(k, "interactiveMode"))
-		return get_str(p, v, k, &x->interactive_mode);
+		return get_str(p, v, path, &x->interactive_mode);
 	if (!strcmp(k, "provideClusterInfo"))
-		return get_bool(p, v, k, &x->provide_cluster_info);
+		return get_bool(p, v, path, &x->provide_cluster_info);
 	if (!strcmp(k, "env")) {
-		size_t cnt, i = 0;
-		char **env;
+		_cleanup_(strv_freep) char **env = NULL;
+		int r;
 
-		if (is_null(v))
+		if (yw_is_null(v))
 			return 0;
-		if (v->type != YAML_SEQUENCE_NODE)
-			return at(p, v, "\"env\" must be a list");
-		cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-		if (cnt > KC_MAX_ENTRIES)
-			return at(p, v, "\"env\" has more than %u entries", KC_MAX_ENTRIES);
-		env = calloc(cnt + 1, sizeof(*env));
-		if (!env)
+		if (v->type == YAML_SEQUENCE_NODE &&
+		    !(env = calloc((size_t)(v->data.sequence.items.top - v->data.sequence.items.start) + 1,
+				   sizeof(*env))))
 			return -ENOMEM;
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *e = node(p, *it);
-			int r = e ? exec_env_item(p, e, &env[i]) : -EINVAL;
-
-			if (r < 0) {
-				strv_free(env);
-				return r;
-			}
-			i++;
-		}
+		r = yw_sequence(&p->w, v, path, "a list of {name, value}", KC_MAX_ENTRIES, env_item, env);
+		if (r < 0)
+			return r;
 		strv_free(x->env);
-		x->env = env;
+		x->env = TAKE_PTR(env);
 	}
 	return 0;
 }
@@ -384,7 +332,7 @@ static void kc_exec_free(struct kc_exec *x)
 }
 
 /* as / as-groups become request headers: printable, no spaces, bounded. */
-static int as_check(struct kc_parse *p, yaml_node_t *n, const char *field, const char *const *names)
+static int as_check(struct kc_parse *p, const yaml_node_t *n, const char *path, const char *const *names)
 {
 	size_t cnt = 0;
 
@@ -392,47 +340,46 @@ static int as_check(struct kc_parse *p, yaml_node_t *n, const char *field, const
 		size_t len = strlen(*names);
 
 		if (!len || len > KC_MAX_AS_NAME)
-			return at(p, n, "\"%s\": want names of 1 to %u characters", field, KC_MAX_AS_NAME);
+			return at(p, n, path, "want names of 1 to %u characters", KC_MAX_AS_NAME);
 		for (size_t i = 0; i < len; i++)
 			if ((*names)[i] < '!' || (*names)[i] > '~')
-				return at(p, n, "\"%s\": want names of printable characters without spaces",
-					  field);
+				return at(p, n, path, "want names of printable characters without spaces");
 	}
 	if (cnt > KC_MAX_AS_GROUPS)
-		return at(p, n, "\"%s\": more than %u names", field, KC_MAX_AS_GROUPS);
+		return at(p, n, path, "more than %u names", KC_MAX_AS_GROUPS);
 	return 0;
 }
 
-static int user_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+static int user_field(struct kc_parse *p, const char *k, const yaml_node_t *v, const char *path, void *obj)
 {
 	struct kc_user *u = obj;
 
 	if (!strcmp(k, "token"))
-		return get_str(p, v, k, &u->token);
+		return get_str(p, v, path, &u->token);
 	if (!strcmp(k, "tokenFile"))
-		return get_path(p, v, k, &u->token_file);
+		return get_path(p, v, path, &u->token_file);
 	if (!strcmp(k, "client-certificate"))
-		return get_path(p, v, k, &u->cert_file);
+		return get_path(p, v, path, &u->cert_file);
 	if (!strcmp(k, "client-key"))
-		return get_path(p, v, k, &u->key_file);
+		return get_path(p, v, path, &u->key_file);
 	if (!strcmp(k, "client-certificate-data"))
-		return get_b64(p, v, k, &u->cert_data, &u->cert_data_len, NULL);
+		return get_b64(p, v, path, &u->cert_data, &u->cert_data_len, NULL);
 	if (!strcmp(k, "client-key-data"))
-		return get_b64(p, v, k, &u->key_data, &u->key_data_len, NULL);
+		return get_b64(p, v, path, &u->key_data, &u->key_data_len, NULL);
 	if (!strcmp(k, "exec")) {
 		int r;
 
-		if (is_null(v))
+		if (yw_is_null(v))
 			return 0;
 		kc_exec_free(u->exec);
 		u->exec = calloc(1, sizeof(*u->exec));
 		if (!u->exec)
 			return -ENOMEM;
-		r = each_field(p, v, "exec", exec_field, u->exec);
+		r = each_field(p, v, path, exec_field, u->exec);
 		if (r < 0)
 			return r;
 		if (!u->exec->command || !*u->exec->command)
-			return at(p, v, "\"exec\" needs a \"command\"");
+			return at(p, v, path, "needs a \"command\"");
 		/* a command with a separator is a path relative to this file */
 		if (strchr(u->exec->command, '/') && u->exec->command[0] != '/') {
 			char *abs;
@@ -445,31 +392,31 @@ static int user_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *o
 		return 0;
 	}
 	if (!strcmp(k, "as")) {
-		int r = get_str(p, v, k, &u->as);
+		int r = get_str(p, v, path, &u->as);
 
-		return r < 0 ? r : as_check(p, v, k, (const char *const[]){ u->as, NULL });
+		return r < 0 ? r : as_check(p, v, path, (const char *const[]){ u->as, NULL });
 	}
 	if (!strcmp(k, "as-groups")) {
-		int r = get_strv(p, v, k, &u->as_groups);
+		int r = get_strv(p, v, path, &u->as_groups);
 
-		return r < 0 ? r : as_check(p, v, k, (const char *const *)u->as_groups);
+		return r < 0 ? r : as_check(p, v, path, (const char *const *)u->as_groups);
 	}
 	/* impersonation the gateway cannot do: an error, not silently less */
-	if ((!strcmp(k, "as-uid") || !strcmp(k, "as-user-extra")) && !is_null(v))
-		return at(p, v, "\"%s\": impersonation by uid or extra is not supported by kubectl trace", k);
+	if ((!strcmp(k, "as-uid") || !strcmp(k, "as-user-extra")) && !yw_is_null(v))
+		return at(p, v, path, "impersonation by uid or extra is not supported by kubectl trace");
 	return 0;  /* username/password, auth-provider, ...: not used here */
 }
 
-static int context_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+static int context_field(struct kc_parse *p, const char *k, const yaml_node_t *v, const char *path, void *obj)
 {
 	struct kc_context *c = obj;
 
 	if (!strcmp(k, "cluster"))
-		return get_str(p, v, k, &c->cluster);
+		return get_str(p, v, path, &c->cluster);
 	if (!strcmp(k, "user"))
-		return get_str(p, v, k, &c->user);
+		return get_str(p, v, path, &c->user);
 	if (!strcmp(k, "namespace"))
-		return get_str(p, v, k, &c->namespace);
+		return get_str(p, v, path, &c->namespace);
 	return 0;
 }
 
@@ -548,87 +495,101 @@ static char *elem_name(const struct list_kind *lk, void *arr, size_t i)
 	return *(char **)((char *)arr + i * lk->size + lk->name_off);
 }
 
-static int parse_list(struct kc_parse *p, size_t kind, yaml_node_t *n, size_t first_of_file)
+/* name and the inner mapping of one entry of a named list */
+struct list_entry {
+	const struct list_kind *lk;
+	const yaml_node_t *name, *inner;
+	char namepath[YW_MAX_PATH], innerpath[YW_MAX_PATH];
+};
+
+static int entry_pair(struct yaml_walk *w, const char *key, const yaml_node_t *k, const yaml_node_t *v,
+		      const char *path, void *ud)
 {
-	const struct list_kind *lk = &kinds[kind];
-	size_t *cnt, items;
-	void **arr = list_arr(p->kc, kind, &cnt);
+	struct list_entry *e = ud;
 
-	if (is_null(n))
-		return 0;
-	if (n->type != YAML_SEQUENCE_NODE)
-		return at(p, n, "\"%s\" must be a list of {name, %s}", lk->list, lk->inner);
-	items = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (items > KC_MAX_ENTRIES)
-		return at(p, n, "\"%s\" has more than %u entries", lk->list, KC_MAX_ENTRIES);
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(p, *it), *namen = NULL, *inner = NULL;
-		_cleanup_free_ char *name = NULL;
-		bool taken = false;
-		char *elem;
-		void *na;
-		int r;
-
-		if (!e)
-			return -EINVAL;
-		if (e->type != YAML_MAPPING_NODE)
-			return at(p, e, "\"%s\" entries must be {name, %s}", lk->list, lk->inner);
-		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; pr < e->data.mapping.pairs.top;
-		     pr++) {
-			yaml_node_t *k = node(p, pr->key);
-
-			if (!k || k->type != YAML_SCALAR_NODE)
-				continue;
-			if (!strcmp((char *)k->data.scalar.value, "name"))
-				namen = node(p, pr->value);
-			else if (!strcmp((char *)k->data.scalar.value, lk->inner))
-				inner = node(p, pr->value);
-		}
-		r = get_str(p, namen, "name", &name);
-		if (r < 0)
-			return r;
-		if (!name || !*name)
-			return at(p, e, "a %s entry has no \"name\"", lk->inner);
-		for (size_t i = 0; i < *cnt; i++) {
-			if (strcmp(elem_name(lk, *arr, i), name))
-				continue;
-			if (i >= first_of_file)
-				return at(p, namen, "duplicate %s name \"%s\"", lk->inner, name);
-			taken = true;  /* an earlier file defined it: that one wins */
-		}
-		/* parse even when not taken, so a broken stanza is still an error */
-		na = realloc(*arr, (*cnt + 1) * lk->size);
-		if (!na)
-			return -ENOMEM;
-		*arr = na;
-		elem = (char *)na + *cnt * lk->size;
-		memset(elem, 0, lk->size);
-		r = each_field(p, inner, lk->inner, lk->fn, elem);
-		if (r >= 0)
-			r = get_str(p, namen, "name", (char **)(elem + lk->name_off));
-		if (r >= 0) {
-			*(char **)(elem + lk->source_off) = strdup(p->path);
-			if (!*(char **)(elem + lk->source_off))
-				r = -ENOMEM;
-		}
-		if (r < 0 || taken) {
-			lk->release(elem);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		(*cnt)++;
+	if (!strcmp(key, "name")) {
+		e->name = v;
+		snprintf(e->namepath, sizeof(e->namepath), "%s", path);
+	} else if (!strcmp(key, e->lk->inner)) {
+		e->inner = v;
+		snprintf(e->innerpath, sizeof(e->innerpath), "%s", path);
 	}
 	return 0;
 }
 
-static int top_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *obj)
+struct list_walk {
+	size_t kind, first_of_file;
+};
+
+static int list_item(struct yaml_walk *w, size_t idx, const yaml_node_t *item, const char *path, void *ud)
+{
+	struct kc_parse *p = (struct kc_parse *)w;
+	struct list_walk *lw = ud;
+	const struct list_kind *lk = &kinds[lw->kind];
+	struct list_entry e = { .lk = lk };
+	_cleanup_free_ char *name = NULL;
+	size_t *cnt;
+	void **arr = list_arr(p->kc, lw->kind, &cnt);
+	bool taken = false;
+	char *elem;
+	void *na;
+	int r;
+
+	if (item->type != YAML_MAPPING_NODE)
+		return at(p, item, path, "expected {name, %s}, found %s", lk->inner, yw_kind(item));
+	r = yw_mapping(w, item, path, entry_pair, &e);
+	if (r < 0 || (r = get_str(p, e.name, e.namepath, &name)) < 0)
+		return r;
+	if (!name || !*name)
+		return at(p, item, path, "a %s entry has no \"name\"", lk->inner);
+	for (size_t i = 0; i < *cnt; i++) {
+		if (strcmp(elem_name(lk, *arr, i), name))
+			continue;
+		if (i >= lw->first_of_file)
+			return at(p, e.name, e.namepath, "duplicate %s name \"%s\"", lk->inner, name);
+		taken = true;  /* an earlier file defined it: that one wins */
+	}
+	/* parse even when not taken, so a broken stanza is still an error */
+	na = realloc(*arr, (*cnt + 1) * lk->size);
+	if (!na)
+		return -ENOMEM;
+	*arr = na;
+	elem = (char *)na + *cnt * lk->size;
+	memset(elem, 0, lk->size);
+	r = each_field(p, e.inner, e.innerpath, lk->fn, elem);
+	if (r >= 0) {
+		*(char **)(elem + lk->name_off) = TAKE_PTR(name);
+		*(char **)(elem + lk->source_off) = strdup(p->path);
+		if (!*(char **)(elem + lk->source_off))
+			r = -ENOMEM;
+	}
+	if (r < 0 || taken) {
+		lk->release(elem);
+		return r < 0 ? r : 0;
+	}
+	(*cnt)++;
+	return 0;
+}
+
+static int parse_list(struct kc_parse *p, size_t kind, const yaml_node_t *n, const char *path,
+		      size_t first_of_file)
+{
+	struct list_walk lw = { kind, first_of_file };
+	char what[64];
+
+	if (yw_is_null(n))
+		return 0;
+	snprintf(what, sizeof(what), "a list of {name, %s}", kinds[kind].inner);
+	return yw_sequence(&p->w, n, path, what, KC_MAX_ENTRIES, list_item, &lw);
+}
+
+static int top_field(struct kc_parse *p, const char *k, const yaml_node_t *v, const char *path, void *obj)
 {
 	size_t *firsts = obj;
 
 	if (!strcmp(k, "current-context")) {
 		_cleanup_free_ char *cc = NULL;
-		int r = get_str(p, v, k, &cc);
+		int r = get_str(p, v, path, &cc);
 
 		if (r < 0)
 			return r;
@@ -638,7 +599,7 @@ static int top_field(struct kc_parse *p, const char *k, yaml_node_t *v, void *ob
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(k, kinds[i].list))
-			return parse_list(p, i, v, firsts[i]);
+			return parse_list(p, i, v, path, firsts[i]);
 	return 0;  /* apiVersion, kind, preferences, extensions */
 }
 
@@ -667,7 +628,8 @@ int kubeconfig_parse(struct kubeconfig *kc, const char *path, const char *text, 
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct kc_parse p = { .kc = kc, .doc = &doc, .path = path, .err = ret_err };
+	struct kc_parse p = { .w = { .doc = &doc, .file = path, .max_nodes = KC_MAX_NODES }, .kc = kc,
+			      .path = path };
 	size_t firsts[3] = { kc->nclusters, kc->nusers, kc->ncontexts };
 	yaml_node_t *root;
 	int r;
@@ -679,15 +641,10 @@ int kubeconfig_parse(struct kubeconfig *kc, const char *path, const char *text, 
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		r = tg_fail(ret_err, -TG_ECONFIG, "%s:%zu:%zu: %s%s%s", path,
-			    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "does not parse",
-			    parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return r;
-	}
+	r = yw_load(&parser, path, &doc, ret_err);
 	yaml_parser_delete(&parser);
+	if (r <= 0)
+		return r;
 	root = yaml_document_get_root_node(&doc);
 	p.dir = dir_of(path);
 	if (!p.dir) {
@@ -695,13 +652,18 @@ int kubeconfig_parse(struct kubeconfig *kc, const char *path, const char *text, 
 		goto out;
 	}
 	r = 0;
-	if (root && !is_null(root)) {
+	if (!yw_is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
-			r = at(&p, root, "a kubeconfig must be a mapping (apiVersion, clusters, users, contexts)");
+			r = at(&p, root, NULL, "a kubeconfig must be a mapping (apiVersion, clusters, users, contexts)");
 		else
-			r = each_field(&p, root, "kubeconfig", top_field, firsts);
+			r = each_field(&p, root, "", top_field, firsts);
+	}
+	if (r < 0 && p.w.err) {
+		free(*ret_err);
+		*ret_err = TAKE_PTR(p.w.err);
 	}
 out:
+	free(p.w.err);
 	free(p.dir);
 	yaml_document_delete(&doc);
 	return r;

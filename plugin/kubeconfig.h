@@ -23,6 +23,7 @@
 #define KC_MAX_FILE (4u << 20)       /* one kubeconfig file */
 #define KC_MAX_FILES 64              /* entries in KUBECONFIG */
 #define KC_MAX_ENTRIES 10000         /* clusters/users/contexts per file */
+#define KC_MAX_NODES (1u << 20)      /* YAML nodes visited in one file */
 #define KC_MAX_CRED (1u << 20)       /* a CA, certificate, key or token file */
 #define KC_MAX_AS_NAME 256           /* as, an as-groups entry: header values */
 #define KC_MAX_AS_GROUPS 64

@@ -19,103 +19,52 @@
 #include "lang/lexer.h"
 #include "policy/policy-internal.h"
 #include "lang/preproc.h"
+#include "lib/yamlwalk.h"
 #include "lib/banned.h"
 
-struct yctx {
-	yaml_document_t *doc;
-	const char *file;
-	char *err;               /* first error, "file:line:col: msg" */
-	size_t nodes;            /* visited, against TG_POLICY_MAX_YAML_NODES */
-};
-
-static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int yerr(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[768];
-
-	if (y->err)
-		return -TG_ECONFIG;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (asprintf(&y->err, "%s:%zu:%zu: %s", y->file, n ? n->start_mark.line + 1 : 1,
-		     n ? n->start_mark.column + 1 : 1, msg) < 0)
-		y->err = NULL;
-	return -TG_ECONFIG;
-}
-
-static yaml_node_t *node(struct yctx *y, int id)
-{
-	yaml_node_t *n = yaml_document_get_node(y->doc, id);
-
-	if (n && ++y->nodes > TG_POLICY_MAX_YAML_NODES) {
-		yerr(y, n, "document has more than %u nodes (TG_POLICY_MAX_YAML_NODES)", TG_POLICY_MAX_YAML_NODES);
-		return NULL;
-	}
-	return n;
-}
-
-static const char *kind_name(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? "a scalar"
-	       : n->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
-}
-
-/* A scalar's text (NUL-free, within TG_POLICY_MAX_STRING). */
-static int scalar(struct yctx *y, const yaml_node_t *n, const char *path, const char **ret)
-{
-	if (n->type != YAML_SCALAR_NODE)
-		return yerr(y, n, "%s: expected a string, found %s", path, kind_name(n));
-	if (n->data.scalar.length > TG_POLICY_MAX_STRING)
-		return yerr(y, n, "%s: string is longer than %u bytes (TG_POLICY_MAX_STRING)", path,
-			    TG_POLICY_MAX_STRING);
-	if (memchr(n->data.scalar.value, '\0', n->data.scalar.length))
-		return yerr(y, n, "%s: string contains a NUL byte", path);
-	*ret = (const char *)n->data.scalar.value;
-	return 0;
-}
-
-static int get_string(struct yctx *y, const yaml_node_t *n, const char *path, char **ret)
+static int get_string(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **ret)
 {
 	const char *s = NULL;
-	int r = scalar(y, n, path, &s);
+	int r = yw_scalar(y, n, path, &s);
 
 	if (r < 0)
 		return r;
 	if (!*s)
-		return yerr(y, n, "%s: must not be empty", path);
+		return yw_fail(y, n, path, "must not be empty");
 	free(*ret);
 	*ret = strdup(s);
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int get_bool(struct yctx *y, const yaml_node_t *n, const char *path, bool *ret)
+static int get_bool(struct yaml_walk *y, const yaml_node_t *n, const char *path, bool *ret)
 {
-	const char *s = NULL;
-	int r = scalar(y, n, path, &s);
-
-	if (r < 0)
-		return r;
-	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-		*ret = true;
-	else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-		*ret = false;
-	else
-		return yerr(y, n, "%s: expected true or false, found \"%s\"", path, s);
-	return 0;
+	return yw_bool(y, n, path, false, ret);
 }
 
-typedef int (*item_check_fn)(struct yctx *y, const yaml_node_t *n, const char *path, char **item);
+typedef int (*item_check_fn)(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item);
+
+struct strv_walk {
+	struct strv *out;
+	item_check_fn check;
+};
+
+static int strv_item(struct yaml_walk *y, size_t i, const yaml_node_t *e, const char *path, void *ud)
+{
+	struct strv_walk *sw = ud;
+	int r;
+
+	r = get_string(y, e, path, &sw->out->v[sw->out->n]);
+	if (r < 0)
+		return r;
+	sw->out->n++;
+	return sw->check ? sw->check(y, e, path, &sw->out->v[sw->out->n - 1]) : 0;
+}
 
 /* A list of strings (a single string is a list of one when single_ok). */
-static int get_strv(struct yctx *y, const yaml_node_t *n, const char *path, struct strv *out,
+static int get_strv(struct yaml_walk *y, const yaml_node_t *n, const char *path, struct strv *out,
 		    bool single_ok, item_check_fn check)
 {
-	yaml_node_item_t *it;
-	size_t count;
+	struct strv_walk sw = { out, check };
 
 	for (size_t i = 0; i < out->n; i++)
 		free(out->v[i]);
@@ -134,31 +83,11 @@ static int get_strv(struct yctx *y, const yaml_node_t *n, const char *path, stru
 	if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 &&
 	    n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
 		return 0;       /* `allow:` with nothing after it: an empty list */
-	if (n->type != YAML_SEQUENCE_NODE)
-		return yerr(y, n, "%s: expected a list of strings, found %s", path, kind_name(n));
-	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (count > TG_POLICY_MAX_LIST)
-		return yerr(y, n, "%s: list has %zu entries, more than %u (TG_POLICY_MAX_LIST)", path, count,
-			    TG_POLICY_MAX_LIST);
-	out->v = calloc(count + 1, sizeof(char *));
-	if (!out->v)
+	if (n->type == YAML_SEQUENCE_NODE &&
+	    !(out->v = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
+			      sizeof(char *))))
 		return -ENOMEM;
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = node(y, *it);
-		char p[256];
-		int r;
-
-		if (!e)
-			return -TG_ECONFIG;
-		snprintf(p, sizeof(p), "%s[%zu]", path, out->n);
-		r = get_string(y, e, p, &out->v[out->n]);
-		if (r < 0)
-			return r;
-		out->n++;
-		if (check && (r = check(y, e, p, &out->v[out->n - 1])) < 0)
-			return r;
-	}
-	return 0;
+	return yw_sequence(y, n, path, "a list of strings", TG_POLICY_MAX_LIST, strv_item, &sw);
 }
 
 /* ---- item checks: catch typos where a typo would quietly deny or allow ---- */
@@ -168,7 +97,7 @@ static bool has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static int check_probe_pattern(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+static int check_probe_pattern(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
 	size_t tl = strcspn(*item, ":");
 	char type[64];
@@ -176,15 +105,14 @@ static int check_probe_pattern(struct yctx *y, const yaml_node_t *n, const char 
 	char *fixed;
 
 	if (tl >= sizeof(type))
-		return yerr(y, n, "%s: probe type in \"%s\" is not valid", path, *item);
+		return yw_fail(y, n, path, "probe type in \"%s\" is not valid", *item);
 	memcpy(type, *item, tl);
 	type[tl] = '\0';
 	if (!strcmp(type, "*"))
 		return 0;
 	canon = tg_probe_type_canonical(type);
 	if (!canon)
-		return yerr(y, n, "%s: probe type \"%s\" in \"%s\" is not valid (use a full type such as \"tracepoint\" or \"*\")",
-			    path, type, *item);
+		return yw_fail(y, n, path, "probe type \"%s\" in \"%s\" is not valid (use a full type such as \"tracepoint\" or \"*\")", type, *item);
 	if (!strcmp(canon, type))
 		return 0;
 	if (asprintf(&fixed, "%s%s", canon, *item + tl) < 0)
@@ -194,39 +122,39 @@ static int check_probe_pattern(struct yctx *y, const yaml_node_t *n, const char 
 	return 0;
 }
 
-static int check_builtin(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+static int check_builtin(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
 	if (has_glob(*item) || tg_lex_is_builtin(*item))
 		return 0;
-	return yerr(y, n, "%s: \"%s\" is not a bpftrace builtin", path, *item);
+	return yw_fail(y, n, path, "\"%s\" is not a bpftrace builtin", *item);
 }
 
-static int check_function(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+static int check_function(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
 	if (has_glob(*item) || tg_lex_is_function(*item))
 		return 0;
-	return yerr(y, n, "%s: \"%s\" is not a bpftrace function", path, *item);
+	return yw_fail(y, n, path, "\"%s\" is not a bpftrace function", *item);
 }
 
-static int check_include(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+static int check_include(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
 	if (tg_include_name_ok(*item, true))
 		return 0;
-	return yerr(y, n, "%s: \"%s\" is not a header name pattern (\"linux/*.h\", \"*\")", path, *item);
+	return yw_fail(y, n, path, "\"%s\" is not a header name pattern (\"linux/*.h\", \"*\")", *item);
 }
 
-static int check_sa(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+static int check_sa(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
 	const char *slash = strchr(*item, '/');
 
 	if (!slash || slash == *item || !slash[1] || strchr(slash + 1, '/'))
-		return yerr(y, n, "%s: \"%s\" is not \"namespace/name\"", path, *item);
+		return yw_fail(y, n, path, "\"%s\" is not \"namespace/name\"", *item);
 	return 0;
 }
 
 /* ---- numbers -------------------------------------------------------------- */
 
-static int get_u64(struct yctx *y, const yaml_node_t *n, const char *path, uint64_t min, uint64_t max,
+static int get_u64(struct yaml_walk *y, const yaml_node_t *n, const char *path, uint64_t min, uint64_t max,
 		   bool bytes, bool duration, uint64_t *ret)
 {
 	static const struct {
@@ -242,7 +170,7 @@ static int get_u64(struct yctx *y, const yaml_node_t *n, const char *path, uint6
 	char num[64];
 	uint64_t v, mult = 1;
 	size_t len;
-	int r = scalar(y, n, path, &s);
+	int r = yw_scalar(y, n, path, &s);
 
 	if (r < 0)
 		return r;
@@ -265,12 +193,12 @@ static int get_u64(struct yctx *y, const yaml_node_t *n, const char *path, uint6
 		goto bad;
 	v *= mult;
 	if (v < min || v > max)
-		return yerr(y, n, "%s: %s is out of range [%llu, %llu]%s", path, s, (unsigned long long)min,
+		return yw_fail(y, n, path, "%s is out of range [%llu, %llu]%s", s, (unsigned long long)min,
 			    (unsigned long long)max, duration ? " seconds" : bytes ? " bytes" : "");
 	*ret = v;
 	return 0;
 bad:
-	return yerr(y, n, "%s: \"%s\" is not %s", path, s,
+	return yw_fail(y, n, path, "\"%s\" is not %s", s,
 		    duration ? "a duration (seconds, or a number with s, m or h)"
 		    : bytes ? "a size (bytes, or a number with Ki, Mi, Gi, K, M or G)" : "a whole number");
 }
@@ -279,48 +207,45 @@ bad:
 
 struct field {
 	const char *name;
-	int (*fn)(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path);
+	int (*fn)(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path);
 };
 
-static int walk_map(struct yctx *y, struct tg_policy *p, const yaml_node_t *n, const char *path,
+struct map_walk {
+	struct tg_policy *p;
+	const char *path;             /* the mapping's */
+	const struct field *fields;
+	size_t nfields;
+	bool ignore_unknown;
+	bool seen[32];
+};
+
+static int map_pair(struct yaml_walk *y, const char *key, const yaml_node_t *k, const yaml_node_t *v,
+		    const char *sub, void *ud)
+{
+	struct map_walk *m = ud;
+	size_t i;
+
+	for (i = 0; i < m->nfields; i++)
+		if (!strcmp(m->fields[i].name, key))
+			break;
+	if (i == m->nfields)
+		return m->ignore_unknown ? 0 : yw_fail(y, k, m->path, "unknown field \"%s\"", key);
+	if (m->seen[i])
+		return yw_fail(y, k, m->path, "field \"%s\" given twice", key);
+	m->seen[i] = true;
+	return m->fields[i].fn ? m->fields[i].fn(y, m->p, v, sub) : 0;
+}
+
+static int walk_map(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *n, const char *path,
 		    const struct field *fields, size_t nfields, bool ignore_unknown)
 {
-	bool seen[32] = { false };
+	struct map_walk m = { .p = p, .path = path, .fields = fields, .nfields = nfields, .ignore_unknown = ignore_unknown };
 
-	if (n->type != YAML_MAPPING_NODE)
-		return yerr(y, n, "%s: expected a mapping, found %s", path, kind_name(n));
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(y, pr->key), *v = node(y, pr->value);
-		const char *key;
-		char sub[256];
-		size_t i;
-		int r;
-
-		if (!k || !v)
-			return -TG_ECONFIG;
-		r = scalar(y, k, path, &key);
-		if (r < 0)
-			return r;
-		for (i = 0; i < nfields; i++)
-			if (!strcmp(fields[i].name, key))
-				break;
-		if (i == nfields) {
-			if (ignore_unknown)
-				continue;
-			return yerr(y, k, "%s: unknown field \"%s\"", path, key);
-		}
-		if (seen[i])
-			return yerr(y, k, "%s: field \"%s\" given twice", path, key);
-		seen[i] = true;
-		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-		if (fields[i].fn && (r = fields[i].fn(y, p, v, sub)) < 0)
-			return r;
-	}
-	return 0;
+	return yw_mapping(y, n, path, map_pair, &m);
 }
 
 #define STRV_FIELD(fname, member, single, check)                                              \
-	static int fname(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path) \
+	static int fname(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path) \
 	{                                                                                     \
 		return get_strv(y, v, path, &p->member, single, check);                       \
 	}
@@ -337,7 +262,7 @@ STRV_FIELD(f_functions_allow, functions_allow, false, check_function)
 STRV_FIELD(f_functions_deny, functions_deny, false, check_function)
 STRV_FIELD(f_includes, includes, false, check_include)
 
-static int f_subjects(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_subjects(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	static const struct field f[] = {
 		{ "users", f_users }, { "groups", f_groups },
@@ -346,11 +271,11 @@ static int f_subjects(struct yctx *y, struct tg_policy *p, const yaml_node_t *v,
 	int r = walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 
 	if (r == 0 && p->users.n + p->groups.n + p->sas.n == 0)
-		return yerr(y, v, "%s: names nobody: give users, groups or serviceAccounts", path);
+		return yw_fail(y, v, path, "names nobody: give users, groups or serviceAccounts");
 	return r;
 }
 
-static int f_scope(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_scope(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	struct strv s = { 0 };
 	int r = get_strv(y, v, path, &s, true, NULL);
@@ -361,10 +286,10 @@ static int f_scope(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, co
 		else if (!strcmp(s.v[i], "node"))
 			p->scope_node = true;
 		else
-			r = yerr(y, v, "%s: scope \"%s\" is not \"pod\" or \"node\"", path, s.v[i]);
+			r = yw_fail(y, v, path, "scope \"%s\" is not \"pod\" or \"node\"", s.v[i]);
 	}
 	if (r == 0 && s.n == 0)
-		r = yerr(y, v, "%s: must name \"pod\", \"node\" or both", path);
+		r = yw_fail(y, v, path, "must name \"pod\", \"node\" or both");
 	for (size_t i = 0; i < s.n; i++)
 		free(s.v[i]);
 	free(s.v);
@@ -372,7 +297,7 @@ static int f_scope(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, co
 }
 
 #define ALLOW_DENY(fname, allow, deny)                                                        \
-	static int fname(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path) \
+	static int fname(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path) \
 	{                                                                                     \
 		static const struct field f[] = { { "allow", allow }, { "deny", deny } };      \
 		return walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);                      \
@@ -382,15 +307,15 @@ ALLOW_DENY(f_probes, f_probes_allow, f_probes_deny)
 ALLOW_DENY(f_builtins, f_builtins_allow, f_builtins_deny)
 ALLOW_DENY(f_functions, f_functions_allow, f_functions_deny)
 
-static int f_kernel_memory(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_kernel_memory(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_bool(y, v, path, &p->kernel_memory);
 }
 
-static int f_user_memory(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_user_memory(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	const char *s = NULL;
-	int r = scalar(y, v, path, &s);
+	int r = yw_scalar(y, v, path, &s);
 
 	if (r < 0)
 		return r;
@@ -401,20 +326,20 @@ static int f_user_memory(struct yctx *y, struct tg_policy *p, const yaml_node_t 
 	else if (!strcmp(s, "all") || !strcmp(s, "true"))
 		p->user_memory = TG_UMEM_ALL;
 	else
-		return yerr(y, v, "%s: \"%s\" is not none, syscallArgs or all", path, s);
+		return yw_fail(y, v, path, "\"%s\" is not none, syscallArgs or all", s);
 	return 0;
 }
 
 /* ---- spec.tracepointFields (policy/tpfields.h) ------------------------------------ */
 
-static int check_tpf_glob(struct yctx *y, const yaml_node_t *n, const char *path, char **item)
+static int check_tpf_glob(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
 	const char *why = tg_tpf_glob_problem(*item);
 
-	return why ? yerr(y, n, "%s: \"%s\" %s", path, *item, why) : 0;
+	return why ? yw_fail(y, n, path, "\"%s\" %s", *item, why) : 0;
 }
 
-static int tpf_globs(struct yctx *y, const yaml_node_t *v, const char *path, char ***list, size_t *n)
+static int tpf_globs(struct yaml_walk *y, const yaml_node_t *v, const char *path, char ***list, size_t *n)
 {
 	struct strv s = { .v = *list, .n = *n };
 	int r = get_strv(y, v, path, &s, false, check_tpf_glob);
@@ -424,29 +349,29 @@ static int tpf_globs(struct yctx *y, const yaml_node_t *v, const char *path, cha
 	return r;
 }
 
-static int f_tpf_other_tasks(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_tpf_other_tasks(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_bool(y, v, path, &p->tp_fields.other_tasks);
 }
 
-static int f_tpf_kernel_addresses(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_tpf_kernel_addresses(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_bool(y, v, path, &p->tp_fields.kernel_addresses);
 }
 
-static int f_tpf_allow(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_tpf_allow(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return tpf_globs(y, v, path, &p->tp_fields.allow, &p->tp_fields.nallow);
 }
 
-static int f_tpf_deny(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_tpf_deny(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return tpf_globs(y, v, path, &p->tp_fields.deny, &p->tp_fields.ndeny);
 }
 
 /* Left out, both switches are false: a policy written before the field
  * existed refuses classified fields rather than silently allowing them. */
-static int f_tracepoint_fields(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_tracepoint_fields(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	static const struct field f[] = {
 		{ "otherTasks", f_tpf_other_tasks }, { "kernelAddresses", f_tpf_kernel_addresses },
@@ -456,63 +381,63 @@ static int f_tracepoint_fields(struct yctx *y, struct tg_policy *p, const yaml_n
 	return walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 }
 
-static int f_max_duration(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_max_duration(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 7 * 24 * 3600, false, true, &p->limits.max_duration_s);
 }
 
-static int f_max_map_entries(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_max_map_entries(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 10000000, false, false, &p->limits.max_map_entries);
 }
 
-static int f_max_map_bytes(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_max_map_bytes(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 64ull << 30, true, false, &p->limits.max_map_bytes);
 }
 
-static int f_max_output_bytes(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_max_output_bytes(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 64ull << 30, true, false, &p->limits.max_output_bytes);
 }
 
-static int f_eps(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_eps(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 100000000, false, false, &p->limits.events_per_second);
 }
 
-static int f_per_user(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_per_user(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 10000, false, false, &p->limits.max_traces_per_user);
 }
 
-static int f_per_ns(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_per_ns(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	return get_u64(y, v, path, 1, 10000, false, false, &p->limits.max_traces_per_namespace);
 }
 
-static int f_concurrent(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_concurrent(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	static const struct field f[] = { { "perUser", f_per_user }, { "perNamespace", f_per_ns } };
 
 	return walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 }
 
-static int f_cpu_budget(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_cpu_budget(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	const char *s = NULL;
 	double d;
-	int r = scalar(y, v, path, &s);
+	int r = yw_scalar(y, v, path, &s);
 
 	if (r < 0)
 		return r;
 	if (parse_double(s, &d) < 0 || !(d > 0.0) || d > 64.0)
-		return yerr(y, v, "%s: \"%s\" is not a fraction of a CPU in (0, 64]", path, s);
+		return yw_fail(y, v, path, "\"%s\" is not a fraction of a CPU in (0, 64]", s);
 	p->limits.cpu_budget = d;
 	return 0;
 }
 
-static int f_limits(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_limits(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	static const struct field f[] = {
 		{ "maxDuration", f_max_duration }, { "maxMapEntries", f_max_map_entries },
@@ -524,7 +449,7 @@ static int f_limits(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, c
 	return walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 }
 
-static int f_spec(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_spec(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	static const struct field f[] = {
 		{ "subjects", f_subjects }, { "scope", f_scope }, { "probes", f_probes },
@@ -536,9 +461,9 @@ static int f_spec(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, con
 	int r = walk_map(y, p, v, path, f, ARRAY_SIZE(f), false);
 
 	if (r == 0 && !p->users.n && !p->groups.n && !p->sas.n)
-		return yerr(y, v, "%s: \"subjects\" is required", path);
+		return yw_fail(y, v, path, "\"subjects\" is required");
 	if (r == 0 && !p->scope_pod && !p->scope_node)
-		return yerr(y, v, "%s: \"scope\" is required", path);
+		return yw_fail(y, v, path, "\"scope\" is required");
 	return r;
 }
 
@@ -558,44 +483,43 @@ static bool dns_name(const char *s)
 	return true;
 }
 
-static int f_name(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_name(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	int r = get_string(y, v, path, &p->name);
 
 	if (r == 0 && !dns_name(p->name))
-		return yerr(y, v, "%s: \"%s\" is not a valid name (lower case letters, digits, \"-\" and \".\")",
-			    path, p->name);
+		return yw_fail(y, v, path, "\"%s\" is not a valid name (lower case letters, digits, \"-\" and \".\")", p->name);
 	return r;
 }
 
-static int f_metadata(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_metadata(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	static const struct field f[] = { { "name", f_name } };
 
 	return walk_map(y, p, v, path, f, ARRAY_SIZE(f), true);
 }
 
-static int f_api_version(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_api_version(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	const char *s = NULL;
-	int r = scalar(y, v, path, &s);
+	int r = yw_scalar(y, v, path, &s);
 
 	if (r == 0 && strcmp(s, "tracegate.dev/v1alpha1") != 0)
-		return yerr(y, v, "%s: \"%s\" is not \"tracegate.dev/v1alpha1\"", path, s);
+		return yw_fail(y, v, path, "\"%s\" is not \"tracegate.dev/v1alpha1\"", s);
 	return r;
 }
 
-static int f_kind(struct yctx *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
+static int f_kind(struct yaml_walk *y, struct tg_policy *p, const yaml_node_t *v, const char *path)
 {
 	const char *s = NULL;
-	int r = scalar(y, v, path, &s);
+	int r = yw_scalar(y, v, path, &s);
 
 	if (r == 0 && strcmp(s, "TracePolicy") != 0)
-		return yerr(y, v, "%s: \"%s\" is not \"TracePolicy\"", path, s);
+		return yw_fail(y, v, path, "\"%s\" is not \"TracePolicy\"", s);
 	return r;
 }
 
-static int parse_document(struct yctx *y, const yaml_node_t *root, struct tg_policy *p)
+static int parse_document(struct yaml_walk *y, const yaml_node_t *root, struct tg_policy *p)
 {
 	static const struct field f[] = {
 		{ "apiVersion", f_api_version }, { "kind", f_kind }, { "metadata", f_metadata },
@@ -628,11 +552,11 @@ static int parse_document(struct yctx *y, const yaml_node_t *root, struct tg_pol
 		have[2] |= !strcmp(key, "spec");
 	}
 	if (!have[0] || !have[1])
-		return yerr(y, root, "document needs \"apiVersion: tracegate.dev/v1alpha1\" and \"kind: TracePolicy\"");
+		return yw_fail(y, root, NULL, "document needs \"apiVersion: tracegate.dev/v1alpha1\" and \"kind: TracePolicy\"");
 	if (!p->name)
-		return yerr(y, root, "metadata.name is required");
+		return yw_fail(y, root, NULL, "metadata.name is required");
 	if (!have[2])
-		return yerr(y, root, "spec is required");
+		return yw_fail(y, root, NULL, "spec is required");
 	return 0;
 }
 
@@ -739,21 +663,13 @@ static int load_into(struct tg_policy_set *set, const char *name, const char *ya
 		yaml_document_t doc;
 		yaml_node_t *root;
 		struct tg_policy p = { 0 };
-		struct yctx y = { .doc = &doc, .file = name };
+		struct yaml_walk y = { .doc = &doc, .file = name, .max_nodes = TG_POLICY_MAX_YAML_NODES,
+				       .max_string = TG_POLICY_MAX_STRING };
 
-		if (!yaml_parser_load(&parser, &doc)) {
-			if (asprintf(ret_err, "%s:%zu:%zu: YAML %s%s%s", name, parser.problem_mark.line + 1,
-				     parser.problem_mark.column + 1, parser.problem ? parser.problem : "error",
-				     parser.context ? " " : "", parser.context ? parser.context : "") < 0)
-				*ret_err = NULL;
-			r = -TG_ECONFIG;
+		r = yw_load(&parser, name, &doc, ret_err);
+		if (r <= 0)
 			break;
-		}
 		root = yaml_document_get_root_node(&doc);
-		if (!root) {
-			yaml_document_delete(&doc);
-			break;
-		}
 		r = parse_document(&y, root, &p);
 		if (r == 0) {
 			p.file = strdup(name);

@@ -288,23 +288,23 @@ static void test_errors_name_file_line_column(void **state)
 	struct fx *f = *state;
 
 	expect_load_error(f, "clusters:\n - name: x\n  bad: [\n",
-			  ":3:3: did not find expected '-' indicator while parsing a block collection");
+			  ":3:3: YAML did not find expected '-' indicator while parsing a block collection");
 	expect_load_error(f, "apiVersion: v1\nclusters: nope\n",
-			  ":2:11: \"clusters\" must be a list of {name, cluster}");
+			  ":2:11: clusters: expected a list of {name, cluster}, found a scalar");
 	expect_load_error(f, "users:\n- name: u\n  user:\n    token: [1, 2]\n",
-			  ":4:12: \"token\" must be a string");
+			  ":4:12: users[0].user.token: expected a string, found a list");
 	expect_load_error(f, "contexts:\n- context: {cluster: c}\n",
-			  ":2:3: a context entry has no \"name\"");
+			  ":2:3: contexts[0]: a context entry has no \"name\"");
 	expect_load_error(f, "clusters:\n- name: c\n  cluster: {server: https://x}\n- name: c\n  cluster: {}\n",
-			  ":4:9: duplicate cluster name \"c\"");
+			  ":4:9: clusters[1].name: duplicate cluster name \"c\"");
 	expect_load_error(f, "clusters:\n- name: c\n  cluster:\n    certificate-authority-data: \"not base64!\"\n",
-			  ":4:33: \"certificate-authority-data\" is not valid base64");
+			  ":4:33: clusters[0].cluster.certificate-authority-data: not valid base64");
 	expect_load_error(f, "clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: maybe\n",
-			  ":4:31: \"insecure-skip-tls-verify\" must be true or false");
+			  ":4:31: clusters[0].cluster.insecure-skip-tls-verify: expected true or false, found \"maybe\"");
 	expect_load_error(f, "- just\n- a list\n",
 			  ":1:1: a kubeconfig must be a mapping (apiVersion, clusters, users, contexts)");
 	expect_load_error(f, "users:\n- name: u\n  user:\n    exec: {args: [x]}\n",
-			  ":4:11: \"exec\" needs a \"command\"");
+			  ":4:11: users[0].user.exec: needs a \"command\"");
 }
 
 /* as, as-groups: kubectl's impersonation in the user entry */
@@ -332,12 +332,12 @@ static void test_impersonation(void **state)
 
 	/* header values: nothing that could end a header */
 	expect_load_error(f, "users:\n- name: u\n  user: {as: \"bob\\r\\nX: y\"}\n",
-			  ":3:14: \"as\": want names of printable characters without spaces");
+			  ":3:14: users[0].user.as: want names of printable characters without spaces");
 	expect_load_error(f, "users:\n- name: u\n  user: {as-groups: [\"\"]}\n",
-			  ":3:21: \"as-groups\": want names of 1 to 256 characters");
+			  ":3:21: users[0].user.as-groups: want names of 1 to 256 characters");
 	/* what the gateway cannot honour is an error, not quietly dropped */
 	expect_load_error(f, "users:\n- name: u\n  user: {as: bob, as-uid: \"1\"}\n",
-			  ":3:27: \"as-uid\": impersonation by uid or extra is not supported by kubectl trace");
+			  ":3:27: users[0].user.as-uid: impersonation by uid or extra is not supported by kubectl trace");
 }
 
 static void test_token_wins_over_token_file(void **state)

@@ -776,7 +776,7 @@ static void test_yaml_errors(void **state)
 {
 	load_error("apiVersion: [", "p.yaml:2:1: YAML did not find expected node content while parsing a flow node");
 	load_error("a: b\n c: d\n", "p.yaml:2:3: YAML mapping values are not allowed in this context");
-	load_error("- 1\n", "p.yaml:1:1: : expected a mapping, found a list");
+	load_error("- 1\n", "p.yaml:1:1: expected a mapping, found a list");
 	load_error("apiVersion: v1\nkind: TracePolicy\n", "p.yaml:1:13: apiVersion: \"v1\" is not \"tracegate.dev/v1alpha1\"");
 	load_error("apiVersion: tracegate.dev/v1alpha1\nkind: Pod\n", "p.yaml:2:7: kind: \"Pod\" is not \"TracePolicy\"");
 	load_error("kind: TracePolicy\n",
