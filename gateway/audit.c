@@ -44,6 +44,7 @@
 #include "lib/errors.h"
 #include "lib/jsondump.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "gateway/audit.h"
 #include "lib/banned.h"
 
@@ -452,9 +453,9 @@ int audit_log_open(const char *path, const struct audit_opts *opts, struct audit
 
 	if (!path || !*path || !ret)
 		return tg_fail(ret_err, -EINVAL, "audit log: no path");
-	if (opts && opts->sz < offsetof(struct audit_opts, keep_files) + sizeof(opts->keep_files))
+	if (!OPTS_VALID(opts, struct audit_opts))
 		return tg_fail(ret_err, -EINVAL, "audit log: struct audit_opts too small");
-	if (opts && opts->keep_files > AUDIT_MAX_KEEP)
+	if (OPTS_GET(opts, keep_files, 0) > AUDIT_MAX_KEEP)
 		return tg_fail(ret_err, -EINVAL, "audit log: keep_files %u over the limit %u",
 			    opts->keep_files, AUDIT_MAX_KEEP);
 	log = calloc(1, sizeof(*log));

@@ -15,6 +15,7 @@
 #include "lib/jsondump.h"
 #include "lib/lru.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "kube/cache.h"
 #include "lib/banned.h"
 
@@ -22,7 +23,7 @@ static int lru_for(const struct kube_cache_opts *o, void (*free_val)(void *), st
 {
 	struct lru_opts lo = { .sz = sizeof(lo), .free_val = free_val };
 
-	if (o && o->sz < sizeof(struct kube_cache_opts))
+	if (!OPTS_VALID(o, struct kube_cache_opts))
 		return -EINVAL;
 	if (o) {
 		lo.max_entries = o->max_entries;

@@ -8,6 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "kube/informer.h"
 #include "kube/kube-json.h"
 #include "lib/banned.h"
@@ -43,7 +44,7 @@ int kube_informer_new(const struct kube_informer_opts *o, struct kube_informer *
 {
 	struct kube_informer *inf;
 
-	if (!o || o->sz < sizeof(*o) || !o->api_prefix || !o->resource || !o->kind || !o->api_version)
+	if (!o || !OPTS_VALID(o, struct kube_informer_opts) || !o->api_prefix || !o->resource || !o->kind || !o->api_version)
 		return INF_FAIL(ret_err, -EINVAL, "informer: api prefix, resource, kind and apiVersion are required");
 	if (o->namespace && !kube_namespace_valid(o->namespace))
 		return INF_FAIL(ret_err, -EINVAL, "informer: namespace \"%s\" is not valid", o->namespace);

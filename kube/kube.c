@@ -19,6 +19,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "kube/kube.h"
 #include "kube/kube-json.h"
 #include "lib/banned.h"
@@ -284,7 +285,7 @@ int kube_client_new(const struct kube_client_opts *opts, struct kube_client **re
 	struct kube_client *c;
 	size_t n;
 
-	if (!opts || opts->sz < sizeof(struct kube_client_opts) || !ret) {
+	if (!opts || !OPTS_VALID(opts, struct kube_client_opts) || !ret) {
 		kube_json_set_err(ret_err, "kube client options: wrong size or missing");
 		return -EINVAL;
 	}

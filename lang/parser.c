@@ -17,6 +17,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "lang/ast.h"
 #include "lang/attach.h"
 #include "lang/cdecl.h"
@@ -1232,7 +1233,7 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 	prog->source[len] = '\0';
 	prog->source_len = len;
 	tg_lexer_init(&p.lx, prog->source, len);
-	if (opts && opts->sz < sizeof(*opts)) {
+	if (!OPTS_VALID(opts, struct tg_parse_opts)) {
 		tg_program_free(prog);
 		return tg_diag_setf(p.diag, (struct tg_loc){ 1, 1 }, 0, -EINVAL, "parse options: bad size");
 	}

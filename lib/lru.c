@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include "lib/lru.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "lib/banned.h"
 
 struct lru_entry {
@@ -44,7 +45,7 @@ int lru_new(const struct lru_opts *o, struct lru **ret)
 	size_t nb = 16;
 	struct lru *l;
 
-	if (o && o->sz < sizeof(struct lru_opts))
+	if (!OPTS_VALID(o, struct lru_opts))
 		return -EINVAL;
 	l = calloc(1, sizeof(*l));
 	if (!l)

@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "runner/compile.h"
 #include "runner/jail.h"
 #include "lib/banned.h"
@@ -200,7 +201,7 @@ int compile_bpf_opts(const struct compile_opts *o, const char *src, size_t len,
 
 	memset(res, 0, sizeof(*res));
 	*ret_err = NULL;
-	if (!o || o->sz < sizeof(*o))
+	if (!o || !OPTS_VALID(o, struct compile_opts))
 		return tg_fail(ret_err, -EINVAL, "compile: bad options");
 	cache_dir = o->cache_dir ? o->cache_dir : COMPILE_DEFAULT_CACHE;
 	jo = o->jail;

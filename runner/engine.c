@@ -23,6 +23,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "lang/ast.h"
 #include "output/output.h"
 #include "runner/codegen-layout.h"
@@ -1125,7 +1126,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 
 	*ret_err = NULL;
 	*ret = NULL;
-	if (!o || o->sz < sizeof(*o) || !o->program) {
+	if (!o || !OPTS_VALID(o, struct engine_opts) || !o->program) {
 		set_err(ret_err, "engine: bad options");
 		return -EINVAL;
 	}

@@ -35,6 +35,7 @@
 #include "lib/cleanup-seccomp.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "runner/jail.h"
 #include "runner/jail-int.h"
 #include "lib/banned.h"
@@ -738,7 +739,7 @@ int jail_call(const struct jail_opts *o, int (*fn)(void *ctx, struct buf *out), 
 
 	memset(st, 0, sizeof(*st));
 	st->exit_code = -1;
-	if (!o || o->sz < sizeof(*o))
+	if (!o || !OPTS_VALID(o, struct jail_opts))
 		return tg_fail(ret_err, -EINVAL, "compile jail: bad options");
 	if (o->mode == JAIL_OFF) {
 		*ret_code = fn(ctx, out);
@@ -1038,7 +1039,7 @@ int jail_exec(const struct jail_opts *o, const struct jail_exec_opts *x, struct 
 
 	memset(st, 0, sizeof(*st));
 	st->exit_code = -1;
-	if (!o || o->sz < sizeof(*o) || !x || x->sz < sizeof(*x) || !x->path || x->path[0] != '/' ||
+	if (!o || !OPTS_VALID(o, struct jail_opts) || !x || !OPTS_VALID(x, struct jail_exec_opts) || !x->path || x->path[0] != '/' ||
 	    !x->argv || !x->argv[0])
 		return tg_fail(ret_err, -EINVAL, "compile jail: bad options");
 	name = strrchr(x->argv[0], '/') ? strrchr(x->argv[0], '/') + 1 : x->argv[0];

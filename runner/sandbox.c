@@ -18,6 +18,7 @@
 
 #include "lib/cleanup-seccomp.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "runner/sandbox.h"
 #include "lib/banned.h"
 
@@ -162,7 +163,7 @@ int sandbox_apply(const struct sandbox_opts *opts, char **ret_err)
 	uint32_t deny;
 	int r;
 
-	if (!opts || opts->sz < sizeof(*opts))
+	if (!opts || !OPTS_VALID(opts, struct sandbox_opts))
 		return tg_fail(ret_err, -EINVAL, "sandbox: bad options");
 	deny = opts->log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
 	ctx = seccomp_init(deny);

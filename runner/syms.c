@@ -24,6 +24,7 @@
 #include "lib/cleanup-elf.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "lib/opts.h"
 #include "runner/elfcheck.h"
 #include "runner/syms.h"
 #include "lib/banned.h"
@@ -719,7 +720,7 @@ int syms_format_stack(struct buf *out, const uint64_t *ips, size_t n,
 {
 	int r;
 
-	if (!out || !o || o->sz < sizeof(*o) || (n && !ips) || o->indent < 0 || o->indent > 64)
+	if (!out || !o || !OPTS_VALID(o, struct syms_stack_opts) || (n && !ips) || o->indent < 0 || o->indent > 64)
 		return -EINVAL;
 	r = buf_addc(out, '\n');
 	for (size_t i = 0; i < n && r >= 0 && ips[i]; i++) {

@@ -26,6 +26,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-elf.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "runner/verify.h"
 #include "lib/banned.h"
 
@@ -2019,17 +2020,12 @@ int verify_object(const void *elf, size_t len, const struct verify_opts *opts, c
 
 	if (ret_err)
 		*ret_err = NULL;
-	if (opts) {
-		v.o = opts;
-		if (opts->sz >= offsetof(struct verify_opts, allowed_helpers) + sizeof(opts->allowed_helpers) &&
-		    opts->allowed_helpers)
-			v.allowed = opts->allowed_helpers;
-		if (opts->sz >= offsetof(struct verify_opts, require_scope) + sizeof(opts->require_scope))
-			v.require_scope = opts->require_scope;
-		if (opts->sz >= offsetof(struct verify_opts, scope_map) + sizeof(opts->scope_map) &&
-		    opts->scope_map)
-			v.scope_map = opts->scope_map;
-	}
+	if (!OPTS_VALID(opts, struct verify_opts))
+		return vfail(&v, -EINVAL, "verify: bad options");
+	v.o = opts;
+	v.allowed = OPTS_GET(opts, allowed_helpers, NULL) ? opts->allowed_helpers : v.allowed;
+	v.require_scope = OPTS_GET(opts, require_scope, true);
+	v.scope_map = OPTS_GET(opts, scope_map, NULL) ? opts->scope_map : v.scope_map;
 	if (!elf)
 		return vfail(&v, -EINVAL, "object: none given");
 	if (len >= sizeof(Elf64_Ehdr) && len <= VERIFY_MAX_OBJECT) {
