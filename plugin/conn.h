@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include "plugin/cli.h"
 #include "plugin/client.h"
-#include "plugin/exec.h"
+#include "plugin/credential.h"
 #include "plugin/kubeconfig.h"
 #include "plugin/render.h"
 

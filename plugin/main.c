@@ -20,7 +20,7 @@
 #include "lib/version.h"
 #include "plugin/cli.h"
 #include "plugin/client.h"
-#include "plugin/exec.h"
+#include "plugin/credential.h"
 #include "plugin/kubeconfig.h"
 #include "plugin/conn.h"
 #include "plugin/detached.h"

@@ -12,7 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "plugin/exec.h"
+#include "plugin/credential.h"
 
 struct fx {
 	char dir[64];

@@ -15,7 +15,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/util.h"
-#include "plugin/exec.h"
+#include "plugin/credential.h"
 #include "lib/banned.h"
 
 extern char **environ;

@@ -4,8 +4,8 @@
  * and v1beta1): run the command with KUBERNETES_EXEC_INFO, read an
  * ExecCredential of the same apiVersion from its stdout.
  */
-#ifndef TG_PLUGIN_EXEC_H
-#define TG_PLUGIN_EXEC_H
+#ifndef TG_PLUGIN_CREDENTIAL_H
+#define TG_PLUGIN_CREDENTIAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
