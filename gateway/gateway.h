@@ -56,6 +56,7 @@ struct gateway {
 	json_t *sessions_snap;        /* the runners' sessions, last asked (trace-detached.c) */
 	uint64_t sessions_snap_ns;    /* when, monotonic */
 	json_t *sessions_ended;       /* trace id -> when (monotonic ns) every runner's end arrived */
+	uint64_t sessions_ended_pruned_ns; /* when its old entries were last dropped, monotonic */
 	bool stopping;
 };
 

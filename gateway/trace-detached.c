@@ -390,6 +390,9 @@ static void count_from(struct trace_req *t, json_t *items);
 /* How long an ended trace stays in gw->sessions_ended: far longer than a
  * runner takes to reap a session that has sent its end. */
 #define ENDED_KEEP_NS (60 * 1000000000ull)
+/* Old entries are dropped at most this often: a walk of the whole table
+ * on every end made a burst of N ends cost N^2. */
+#define ENDED_PRUNE_NS 1000000000ull
 
 /* A client that has read a trace's end may start the next one at once:
  * the runner that sent that end may list the session as running a little
@@ -405,9 +408,12 @@ void trace_detached_ended(struct trace_req *t)
 
 	if (!gw->sessions_ended && !(gw->sessions_ended = json_object()))
 		return;
-	json_object_foreach_safe(gw->sessions_ended, tmp, id, v)
-		if (now - (uint64_t)json_integer_value(v) > ENDED_KEEP_NS)
-			json_object_del(gw->sessions_ended, id);
+	if (now - gw->sessions_ended_pruned_ns >= ENDED_PRUNE_NS) {
+		gw->sessions_ended_pruned_ns = now;
+		json_object_foreach_safe(gw->sessions_ended, tmp, id, v)
+			if (now - (uint64_t)json_integer_value(v) > ENDED_KEEP_NS)
+				json_object_del(gw->sessions_ended, id);
+	}
 	json_object_set_new(gw->sessions_ended, t->trace_id, json_integer((json_int_t)now));
 }
 
