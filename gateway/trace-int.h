@@ -67,6 +67,7 @@ struct leg {
 	bool has_end;
 	char *end_reason;
 	uint64_t events, drops, map_drops, cpu_ns;
+	uint64_t relayed;              /* output events relayed to the client (lines) */
 	int64_t exit_code;
 	bool has_exit_code;
 	char *error;

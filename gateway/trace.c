@@ -191,7 +191,10 @@ static void trace_counts_sum(const struct trace_req *t, struct trace_counts *c)
 {
 	*c = (struct trace_counts){ 0 };
 	for (size_t i = 0; i < t->nlegs; i++) {
-		c->events += t->legs[i].events;
+		/* A node whose end never came (its runner killed or hung, its
+		 * kept end not found) still delivered what the client got:
+		 * never report fewer events than were relayed. */
+		c->events += MAX(t->legs[i].events, t->legs[i].relayed);
 		c->drops += t->legs[i].drops;
 		c->map_drops += t->legs[i].map_drops;
 		c->cpu_ns += t->legs[i].cpu_ns;
@@ -1471,6 +1474,8 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 	}
 	/* The node is the one this session went to, whatever the runner says. */
 	json_object_set_new(rec, "node", json_string(l->runner->node));
+	if (!strcmp(type, "output") && json_integer_value(json_object_get(rec, "lines")) > 0)
+		l->relayed += (uint64_t)json_integer_value(json_object_get(rec, "lines"));
 	if (!strcmp(type, "output") && !json_is_string(json_object_get(rec, "pod"))) {
 		char pod[400] = "";
 
@@ -1514,8 +1519,10 @@ static int leg_output_relay(struct leg *l, const char *line, size_t len)
 	    (r = buf_adds(b, "}\n")) < 0)
 		return r;
 	r = http_conn_stream_write(t->conn, b->s, b->len);
-	if (r >= 0)
+	if (r >= 0) {
 		t->bytes += b->len;
+		l->relayed += strtoull(o.lines, NULL, 10);   /* digits, then ',' */
+	}
 	return r < 0 ? r : 1;
 }
 
