@@ -24,6 +24,7 @@
 #include "lib/httpstatus.h"
 #include "lib/status.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "runner/sandbox.h"
 #include "runner/session.h"
 #include "kube/container.h"
@@ -102,6 +103,8 @@ struct sess {
 	struct buf rec;       /* the record being written, reused */
 	const char *batch_pod;
 	unsigned batch_lines;
+	uint64_t wrote_ns;    /* the last write to the gateway, monotonic */
+	bool alive_sent;      /* the gateway knows this session keeps itself alive */
 };
 
 /*
@@ -183,6 +186,7 @@ static int write_all(struct sess *s, const char *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	s->wrote_ns = now_mono_ns();
 	return 0;
 }
 
@@ -262,9 +266,33 @@ out:
 	return r;
 }
 
+static int send_line(struct sess *s, json_t *obj);
+
+/*
+ * A session that has written nothing for SESS_ALIVE_NS says it is alive
+ * ({"type":"status","phase":"alive"}, contracts.md): a trace that prints
+ * nothing for minutes cannot otherwise be told from a runner that hangs
+ * (stopped, its node frozen, the network to it gone), and the gateway
+ * ends a leg that was alive and then went silent (runner-lost) instead
+ * of waiting for the trace's duration and more.  The first is sent at
+ * the first flush, so that a gateway knows at once that this session
+ * keeps itself alive (a busy one may never need to say it again).  The engine flushes at
+ * least every 200 ms while it reads events; while the gateway does not
+ * read (a slow client) it does not flush, and nothing is sent.
+ */
+#define SESS_ALIVE_NS (5 * 1000000000ull)
+
 static int sink_flush(void *ctx)
 {
-	return sess_flush(ctx);
+	struct sess *s = ctx;
+	int r = sess_flush(s);
+
+	if (r >= 0 && s->ssl && s->head_sent && !s->broken &&
+	    (!s->alive_sent || now_mono_ns() - s->wrote_ns >= SESS_ALIVE_NS)) {
+		s->alive_sent = true;
+		r = send_line(s, json_pack("{s:s, s:s}", "type", "status", "phase", "alive"));
+	}
+	return r;
 }
 
 /* The gateway reads slowly (its client does: the gateway then stops
