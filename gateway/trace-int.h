@@ -68,6 +68,8 @@ struct leg {
 	char *end_reason;
 	uint64_t events, drops, map_drops, cpu_ns;
 	uint64_t relayed;              /* output events relayed to the client (lines) */
+	bool alive;                    /* its runner says it is alive when it has nothing to send */
+	uint64_t heard_ns;             /* the last bytes from it, monotonic */
 	int64_t exit_code;
 	bool has_exit_code;
 	char *error;
@@ -183,6 +185,7 @@ struct trace_req {
 	bool stop_requested;
 	char stopped_by[37];           /* the Audit-ID of the DELETE */
 	struct event *stop_timer;      /* the grace: then the legs are cut */
+	struct event *alive_timer;     /* legs whose runner went silent are cut */
 	/* the gateway stopped it itself (trace-reauth.c): the end reason its
 	 * runners' "stop" becomes (revoked, target-gone), and the message
 	 * naming why, on the end line and in the ResponseComplete record */

@@ -67,6 +67,7 @@
  * whose client is slow (runner/cmd-serve.c, SERVE_SESSION_GRACE_S), so the
  * runner's end comes first */
 #define TRACE_RUNNER_GRACE_S        120
+#define TRACE_RUNNER_SILENT_S       30u  /* a runner that keeps its session alive, silent this long: lost */
 
 /* ---- bookkeeping ---------------------------------------------------------- */
 
@@ -114,6 +115,8 @@ void trace_free(struct trace_req *t)
 	kube_request_release(&t->kreq);
 	if (t->stop_timer)
 		event_free(t->stop_timer);
+	if (t->alive_timer)
+		event_free(t->alive_timer);
 	trace_reauth_free(t);
 	free(t->end_message);
 	trace_print_free(t);
@@ -1440,6 +1443,8 @@ static void leg_end(struct leg *l, json_t *rec)
 	}
 }
 
+static int trace_leg_alive(struct leg *l);
+
 /* One record of a runner, in its order: relay, merge or record. */
 int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 {
@@ -1448,6 +1453,9 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 
 	if (!type)
 		return -EINVAL;
+	if (!strcmp(type, "status") && json_is_string(json_object_get(rec, "phase")) &&
+	    !strcmp(json_string_value(json_object_get(rec, "phase")), "alive"))
+		return trace_leg_alive(l);
 	if (t->route.dry_run) {
 		/* a check streams its "compiled" status and its end, no more */
 		if (!strcmp(type, "status") && json_is_string(json_object_get(rec, "phase")) &&
@@ -1559,6 +1567,7 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 	struct trace_req *t = l->t;
 	int r;
 
+	l->heard_ns = now_mono_ns();
 	if (!l->status)
 		l->status = httpc_xfer_status(x);
 	if (l->status == 200 && !l->stop_sent && t->stop_requested)
@@ -1640,6 +1649,20 @@ bool trace_leg_done_finish(struct leg *l)
 	return leg_done_eval(l, l->done_result, err);
 }
 
+/* true: the trace ended (it is freed) */
+static bool leg_done_maybe(struct leg *l, int result, const char *err)
+{
+	/* records held behind a print that waits: the end comes after them */
+	if (l->blocked_on || json_array_size(l->held)) {
+		l->done_deferred = true;
+		l->done_result = result;
+		free(l->done_err);
+		l->done_err = err ? strdup(err) : NULL;
+		return false;
+	}
+	return leg_done_eval(l, result, err);
+}
+
 static void leg_done(struct httpc_xfer *x, int result, long status, const char *err, void *ud)
 {
 	struct leg *l = ud;
@@ -1648,15 +1671,58 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
 	l->x = NULL;
 	if (!l->status)
 		l->status = status;
-	/* records held behind a print that waits: the end comes after them */
-	if (l->blocked_on || json_array_size(l->held)) {
-		l->done_deferred = true;
-		l->done_result = result;
-		free(l->done_err);
-		l->done_err = err ? strdup(err) : NULL;
-		return;
+	(void)leg_done_maybe(l, result, err);
+}
+
+/*
+ * A hung runner (stopped, its node frozen, the network to it gone) sends
+ * nothing, and neither does a trace with nothing to print: a runner that
+ * keeps its session alive says so every few seconds when it has nothing
+ * else to send (runner/session.c, SESS_ALIVE_NS), and a leg that said so
+ * once and then stays silent for TRACE_RUNNER_SILENT_S is lost
+ * (runner-lost), not waited for until the trace's duration and
+ * TRACE_RUNNER_GRACE_S.  A leg paused because the client is behind is
+ * not expected to hear anything, nor one whose end has come (its session
+ * may take a while to close: a wildcard's perf events).
+ */
+static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
+{
+	struct trace_req *t = ud;
+	uint64_t now = now_mono_ns();
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < t->nlegs; i++) {
+		struct leg *l = &t->legs[i];
+		char msg[160];
+
+		if (!l->alive || !l->x || l->has_end || l->end_seen || httpc_xfer_paused(l->x)) {
+			l->heard_ns = now;
+			continue;
+		}
+		if (now - l->heard_ns < TRACE_RUNNER_SILENT_S * 1000000000ull)
+			continue;
+		httpc_xfer_cancel(l->x);
+		l->x = NULL;
+		snprintf(msg, sizeof(msg), "it sent nothing for %u s (hung, or unreachable)",
+			 TRACE_RUNNER_SILENT_S);
+		if (leg_done_maybe(l, -ETIMEDOUT, msg))
+			return;   /* the trace ended: t is gone */
 	}
-	(void)leg_done_eval(l, result, err);
+}
+
+static int trace_leg_alive(struct leg *l)
+{
+	struct trace_req *t = l->t;
+	const struct timeval tick = { 1, 0 };
+
+	l->alive = true;
+	if (t->alive_timer)
+		return 0;
+	t->alive_timer = event_new(t->gw->base, -1, EV_PERSIST, trace_alive_check, t);
+	if (!t->alive_timer || evtimer_add(t->alive_timer, &tick) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)

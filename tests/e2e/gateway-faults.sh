@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A runner that fails the way nodes fail (issue 8, "nothing lost, nothing
+# misreported"), through the real kubectl: killed with its session
+# processes (a node crash, an OOM of the whole pod), the client's end,
+# the gateway log and the audit record count at least the events the
+# client received, not 0; frozen mid-stream (SIGSTOP of the runner and
+# its sessions: a hung node, a network gone), the client's end comes
+# within the gateway's silence bound (30 s), not at the trace's duration
+# plus two minutes, naming the node and runner-lost; a trace that prints
+# nothing for longer than that bound is not cut (its runner says it is
+# alive).
+source "$(dirname "$0")/lib.sh"
+need_bpf "gateway faults" || exit 0
+stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
+tap_ok "stack starts"
+
+out=$TG_WORK/out
+err=$TG_WORK/err
+FLOOD='tracepoint:syscalls:sys_enter_openat { printf("%s %s\n", comm, str(args->filename)); }'
+tree_pids() { # PID and its descendants
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do tree_pids "$c"; done
+}
+# end_counts: the last ResponseComplete's (endReason, events)
+last_end() { audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["events"]) for r in recs if r["stage"] == "ResponseComplete"][-1]'; }
+n_complete() { audit_py 'len([r for r in recs if r["stage"] == "ResponseComplete"])'; }
+received() { py 'sum(1 for o in outs)' "$out"; }
+
+# ---- 1. quiet for longer than the silence bound: not cut ------------------------------
+# (first, while the runner is whole: 35 s of a trace that prints nothing
+# until its maps at the end)
+kt_bg alice run pod/web-a -n team-a --duration 35 -o json \
+	-e 'tracepoint:syscalls:sys_enter_openat { @n = count(); }' >"$out" 2>"$err" &
+ktpid=$!
+wait "$ktpid"
+rc=$?
+got=$(grep '"type":"end"' "$out" | json_get '(d["reason"], d["events"])')
+check "a trace silent for 35 s runs to its duration, exit 0 ($rc, $got)" \
+	test "$rc" -eq 0 -a "$got" = "('duration', 0)"
+check "its map came" grep -q '"type":"map"' "$out"
+check "no keep-alive reached the client" bash -c "! grep -q '\"alive\"' '$out'"
+
+# ---- 2. the runner killed with its sessions: the counts of what was received ----------
+kt_bg alice run pod/web-a -n team-a --duration 60 -o json -e "$FLOOD" >"$out" 2>"$err" &
+ktpid=$!
+many() { [ "$(grep -c '"type":"output"' "$out")" -ge 3 ]; }
+if wait_for 30 many; then
+	before=$(n_complete)
+	kill -9 $(tree_pids "$TG_RUNNER_PID")
+	wait "$TG_RUNNER_PID" 2>/dev/null
+	wait "$ktpid"
+	rc=$?
+	n=$(received)
+	got=$(grep '"type":"end"' "$out" | json_get '(d["reason"], d.get("failedNodes"), d["events"])')
+	ev=$(grep '"type":"end"' "$out" | json_get 'd["events"]')
+	check "the client exits 5, runner-lost on node-1 ($rc, $got)" \
+		test "$rc" -eq 5 -a "${got%,*}" = "('runner-lost', ['node-1']"
+	check "the end counts the $n events received, not 0 ($ev)" test "${ev:-0}" -ge "$n" -a "$n" -gt 0
+	wait_for 10 test "$(n_complete)" -gt "$before"
+	got=$(last_end)
+	check "the audit record has the same counts ($got)" test "$got" = "('runner-lost', $ev)"
+	check "the gateway log line too" grep -q "end=runner-lost events=$ev " "$TG_WORK/gateway.log"
+else
+	tap_fail "a flood streams before the runner is killed" "$(tail -3 "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+runner_start || tap_fail "the runner starts again" "$(tail -3 "$TG_WORK/runner.log")"
+
+# ---- 3. a hung runner: a bounded, named end ----------------------------------------------
+kt_bg alice run pod/web-a -n team-a --duration 120 -o json -e "$FLOOD" >"$out" 2>"$err" &
+ktpid=$!
+if wait_for 30 many; then
+	before=$(n_complete)
+	pids=$(tree_pids "$TG_RUNNER_PID")
+	kill -STOP $pids
+	t0=$(date +%s)
+	ended() { ! kill -0 "$ktpid" 2>/dev/null; }
+	wait_for 75 ended
+	took=$(($(date +%s) - t0))
+	check "the client ends within 75 s of the runner hanging, not at 120 s + 120 s ($took s)" ended
+	wait "$ktpid"
+	rc=$?
+	kill -CONT $pids
+	n=$(received)
+	got=$(grep '"type":"end"' "$out" | json_get '(d["reason"], d.get("failedNodes"), d["events"] >= '"$n"')')
+	check "exit 5, runner-lost on node-1, the $n events received counted ($rc, $got)" \
+		test "$rc" -eq 5 -a "$got" = "('runner-lost', ['node-1'], True)"
+	check "an error line says the runner went silent" \
+		grep -q '"type":"error".*node-1.*sent nothing for 30 s' "$out"
+	wait_for 10 test "$(n_complete)" -gt "$before"
+	check "the audit record says runner-lost ($(last_end))" grep -q "^('runner-lost'," <<<"$(last_end)"
+	# the runner, running again, finds its gateway gone and unloads
+	check "the session, continued, unloads its programs (30 s)" wait_for 30 no_progs_left
+else
+	tap_fail "a flood streams before the runner hangs" "$(tail -3 "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+
+check "tracegate audit verify passes" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
