@@ -108,7 +108,10 @@ check "status compiled, attaching (N of M), then attached" py "$TG_WORK/both.out
 	  == ["compiled", "attaching", "attached"]
 	  and all(0 <= s["done"] <= s["probes"] for s in st if s["phase"] == "attaching")
 	  and [s for s in st if s["phase"] == "attaching"][0]["done"] == 0)(
-	  [l for l in lines if l["type"] == "status"])'
+	  [l for l in lines if l["type"] == "status" and l["phase"] != "alive"])'
+check "a keep-alive (status alive) once compiled and loaded" py "$TG_WORK/both.out" \
+	'(lambda ph: "alive" in ph and ph.index("alive") > ph.index("compiled"))(
+	  [l["phase"] for l in lines if l["type"] == "status"])'
 check "output from the systemd Burstable pod, labelled" py "$TG_WORK/both.out" \
 	'any(l["type"]=="output" and l["pod"]=="team-a/web-a" and "marker-a" in l["text"] for l in lines)'
 check "output from the cgroupfs Guaranteed pod, labelled" py "$TG_WORK/both.out" \
