@@ -1683,7 +1683,9 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
  * (runner-lost), not waited for until the trace's duration and
  * TRACE_RUNNER_GRACE_S.  A leg paused because the client is behind is
  * not expected to hear anything, nor one whose end has come (its session
- * may take a while to close: a wildcard's perf events).
+ * may take a while to close: a wildcard's perf events).  Once a graceful
+ * stop is asked for, its own grace (TRACE_STOP_GRACE_S) bounds the legs
+ * and names them (node-failed, "did not end within ... of the stop").
  */
 static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
 {
@@ -1696,7 +1698,8 @@ static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
 		struct leg *l = &t->legs[i];
 		char msg[160];
 
-		if (!l->alive || !l->x || l->has_end || l->end_seen || httpc_xfer_paused(l->x)) {
+		if (!l->alive || !l->x || l->has_end || l->end_seen || httpc_xfer_paused(l->x) ||
+		    t->stop_requested) {
 			l->heard_ns = now;
 			continue;
 		}
