@@ -166,7 +166,11 @@ static int calls_start(struct trace_req *t, const char *method, const char *fmt,
 		} else if (strcmp(method, "GET")) {
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 		}
-		r = httpc_fetch(t->gw->httpc, e, h, DET_MAX_ANSWER, call_done, c, &c->x);
+		/* through the runner's gate, as sessions are: a burst of
+		 * starts each asking GET /v1/sessions must not take the
+		 * runner's handshakes per address from the sessions */
+		r = httpc_fetch_gated(t->gw->httpc, gw_runner_gate(t->gw, c->runner), e, h, DET_MAX_ANSWER,
+				      call_done, c, &c->x);
 		if (r < 0) {
 			/* counted as a failed call, as an unreachable runner */
 			c->x = NULL;
@@ -967,7 +971,8 @@ static void start_log(struct trace_req *t)
 		ndjson_init(&c->split, t->gw->cfg->limits.max_line_bytes);
 		if (e && !t->route.follow)
 			curl_easy_setopt(e, CURLOPT_TIMEOUT, DET_CALL_TIMEOUT_S);
-		if (!e || httpc_start(t->gw->httpc, e, NULL, &log_ops, c, &c->x) < 0) {
+		if (!e || httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, c->runner), e, NULL, &log_ops, c,
+					    &c->x) < 0) {
 			c->x = NULL;
 			c->done = true;
 			c->result = -ENOMEM;
