@@ -58,6 +58,7 @@ void gw_limits_default(struct gw_limits *l)
 		.handshake_timeout_s = GW_DEFAULT_HANDSHAKE_TIMEOUT_S,
 		.max_pending_per_peer = GW_DEFAULT_MAX_PENDING_PER_PEER,
 		.stall_timeout_s = GW_DEFAULT_STALL_TIMEOUT_S,
+		.runner_answer_s = GW_DEFAULT_RUNNER_ANSWER_S,
 		.keep_alive_s = GW_DEFAULT_KEEP_ALIVE_S,
 		.max_requests = GW_DEFAULT_MAX_REQUESTS,
 		.max_duration_s = GW_DEFAULT_MAX_DURATION_S,
@@ -393,7 +394,7 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 					    "stallTimeoutSeconds", "maxDurationSeconds",
 					    "maxPodsPerTrace", "keepAliveSeconds",
 					    "maxRequestsPerConnection", "handshakeTimeoutSeconds",
-					    "maxPendingPerPeer", NULL };
+					    "maxPendingPerPeer", "runnerAnswerSeconds", NULL };
 	int r;
 
 	if (!o)
@@ -415,7 +416,8 @@ static int cfg_limits(struct cfg_ctx *x, json_t *o, struct gw_limits *l)
 	    (r = CFG_UINT(x, o, "limits", "keepAliveSeconds", 0, 3600, l->keep_alive_s)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "maxRequestsPerConnection", 1, 100000, l->max_requests)) < 0 ||
 	    (r = CFG_UINT(x, o, "limits", "handshakeTimeoutSeconds", 1, 3600, l->handshake_timeout_s)) < 0 ||
-	    (r = CFG_UINT(x, o, "limits", "maxPendingPerPeer", 1, 100000, l->max_pending_per_peer)) < 0)
+	    (r = CFG_UINT(x, o, "limits", "maxPendingPerPeer", 1, 100000, l->max_pending_per_peer)) < 0 ||
+	    (r = CFG_UINT(x, o, "limits", "runnerAnswerSeconds", 1, 3600, l->runner_answer_s)) < 0)
 		return r;
 	return 0;
 }

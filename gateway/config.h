@@ -25,6 +25,7 @@
 #define GW_DEFAULT_HANDSHAKE_TIMEOUT_S 5            /* limits.handshakeTimeoutSeconds */
 #define GW_DEFAULT_MAX_PENDING_PER_PEER 32          /* limits.maxPendingPerPeer */
 #define GW_DEFAULT_STALL_TIMEOUT_S     60           /* limits.stallTimeoutSeconds */
+#define GW_DEFAULT_RUNNER_ANSWER_S     90           /* limits.runnerAnswerSeconds */
 #define GW_DEFAULT_KEEP_ALIVE_S        5            /* limits.keepAliveSeconds (0: one request per connection) */
 #define GW_DEFAULT_MAX_REQUESTS        100          /* limits.maxRequestsPerConnection */
 #define GW_DEFAULT_MAX_DURATION_S      300          /* limits.maxDurationSeconds */
@@ -68,6 +69,7 @@ struct gw_limits {
 	unsigned handshake_timeout_s;
 	unsigned max_pending_per_peer;
 	unsigned stall_timeout_s;
+	unsigned runner_answer_s;
 	unsigned keep_alive_s;
 	unsigned max_requests;
 	unsigned max_duration_s;

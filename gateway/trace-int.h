@@ -70,6 +70,7 @@ struct leg {
 	uint64_t relayed;              /* output events relayed to the client (lines) */
 	bool alive;                    /* its runner says it is alive when it has nothing to send */
 	uint64_t heard_ns;             /* the last bytes from it, monotonic */
+	uint64_t asked_ns;             /* when its session was asked for, monotonic */
 	int64_t exit_code;
 	bool has_exit_code;
 	char *error;
@@ -185,7 +186,7 @@ struct trace_req {
 	bool stop_requested;
 	char stopped_by[37];           /* the Audit-ID of the DELETE */
 	struct event *stop_timer;      /* the grace: then the legs are cut */
-	struct event *alive_timer;     /* legs whose runner went silent are cut */
+	struct event *alive_timer;     /* legs whose runner went silent or never answered are cut */
 	/* the gateway stopped it itself (trace-reauth.c): the end reason its
 	 * runners' "stop" becomes (revoked, target-gone), and the message
 	 * naming why, on the end line and in the ResponseComplete record */

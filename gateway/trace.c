@@ -1444,6 +1444,7 @@ static void leg_end(struct leg *l, json_t *rec)
 }
 
 static int trace_leg_alive(struct leg *l);
+static int trace_alive_arm(struct trace_req *t);
 
 /* One record of a runner, in its order: relay, merge or record. */
 int trace_leg_record(struct leg *l, json_t *rec, size_t len)
@@ -1686,11 +1687,15 @@ static void leg_done(struct httpc_xfer *x, int result, long status, const char *
  * may take a while to close: a wildcard's perf events).  Once a graceful
  * stop is asked for, its own grace (TRACE_STOP_GRACE_S) bounds the legs
  * and names them (node-failed, "did not end within ... of the stop").
+ * Before its first byte a leg has limits.runnerAnswerSeconds from when it
+ * was asked for: a runner hung while compiling or loading is node-failed
+ * then (503 when no node started), not at the transfer's hard stop.
  */
 static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
 {
 	struct trace_req *t = ud;
 	uint64_t now = now_mono_ns();
+	unsigned answer_s = t->gw->cfg->limits.runner_answer_s;
 
 	(void)fd;
 	(void)what;
@@ -1698,6 +1703,15 @@ static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
 		struct leg *l = &t->legs[i];
 		char msg[160];
 
+		if (l->x && !l->status && now - l->asked_ns >= answer_s * 1000000000ull) {
+			httpc_xfer_cancel(l->x);
+			l->x = NULL;
+			snprintf(msg, sizeof(msg), "no answer within %u s (limits.runnerAnswerSeconds; hung, or overloaded)",
+				 answer_s);
+			if (leg_done_maybe(l, -ETIMEDOUT, msg))
+				return;   /* the trace ended: t is gone */
+			continue;
+		}
 		if (!l->alive || !l->x || l->has_end || l->end_seen || httpc_xfer_paused(l->x) ||
 		    t->stop_requested) {
 			l->heard_ns = now;
@@ -1714,18 +1728,22 @@ static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
 	}
 }
 
-static int trace_leg_alive(struct leg *l)
+static int trace_alive_arm(struct trace_req *t)
 {
-	struct trace_req *t = l->t;
 	const struct timeval tick = { 1, 0 };
 
-	l->alive = true;
 	if (t->alive_timer)
 		return 0;
 	t->alive_timer = event_new(t->gw->base, -1, EV_PERSIST, trace_alive_check, t);
 	if (!t->alive_timer || evtimer_add(t->alive_timer, &tick) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+static int trace_leg_alive(struct leg *l)
+{
+	l->alive = true;
+	return trace_alive_arm(l->t);
 }
 
 void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)
@@ -1937,6 +1955,12 @@ static int leg_start(struct trace_req *t, struct leg *l)
 	ndjson_init(&l->split, cfg->limits.max_line_bytes);
 	buf_init(&l->relay, cfg->limits.max_line_bytes + 4096);
 	buf_init(&l->errbody, TRACE_MAX_RUNNER_ERROR_BODY);
+	l->asked_ns = now_mono_ns();
+	if (trace_alive_arm(t) < 0) {
+		curl_slist_free_all(h);
+		curl_easy_cleanup(e);
+		return -ENOMEM;
+	}
 	return httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l,
 				 &l->x);
 }

@@ -8,7 +8,8 @@
 # within the gateway's silence bound (30 s), not at the trace's duration
 # plus two minutes, naming the node and runner-lost; a trace that prints
 # nothing for longer than that bound is not cut (its runner says it is
-# alive).
+# alive); a runner hung before it answers (compiling) gives a 503 within
+# limits.runnerAnswerSeconds.
 source "$(dirname "$0")/lib.sh"
 need_bpf "gateway faults" || exit 0
 stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
@@ -26,6 +27,7 @@ tree_pids() { # PID and its descendants
 last_end() { audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["events"]) for r in recs if r["stage"] == "ResponseComplete"][-1]'; }
 n_complete() { audit_py 'len([r for r in recs if r["stage"] == "ResponseComplete"])'; }
 received() { py 'sum(1 for o in outs)' "$out"; }
+ended() { ! kill -0 "$ktpid" 2>/dev/null; }
 
 # ---- 1. quiet for longer than the silence bound: not cut ------------------------------
 # (first, while the runner is whole: 35 s of a trace that prints nothing
@@ -75,7 +77,6 @@ if wait_for 30 many; then
 	pids=$(tree_pids "$TG_RUNNER_PID")
 	kill -STOP $pids
 	t0=$(date +%s)
-	ended() { ! kill -0 "$ktpid" 2>/dev/null; }
 	wait_for 75 ended
 	took=$(($(date +%s) - t0))
 	check "the client ends within 75 s of the runner hanging, not at 120 s + 120 s ($took s)" ended
@@ -98,3 +99,53 @@ else
 fi
 
 check "tracegate audit verify passes" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
+
+# ---- 4. a runner hung before it answers (compiling): 503 within runnerAnswerSeconds ---
+# (the gateway again with limits.runnerAnswerSeconds 5; the runner and
+# its session frozen the moment the session's process appears, before
+# its compile is done: the trace's hard stop would be 120 s + 120 s)
+kill "$TG_GATEWAY_PID" 2>/dev/null
+wait "$TG_GATEWAY_PID" 2>/dev/null
+TG_GATEWAY_EXTRA='"limits":{"runnerAnswerSeconds":5},' gateway_start ||
+	tap_fail "the gateway restarts with runnerAnswerSeconds 5" "$(tail -3 "$TG_WORK/gateway.log")"
+before=$(n_complete)
+kt_bg alice run pod/web-a -n team-a --duration 120 -o json \
+	-e 'tracepoint:syscalls:sys_enter_openat { printf("cold %d\n", pid); }' >"$out" 2>"$err" &
+ktpid=$!
+# every 2 ms: the runner's first child is the session; stop it and the runner
+frozen=$(python3 - "$TG_RUNNER_PID" <<'PY'
+import os, signal, sys, time
+runner = sys.argv[1]
+end = time.time() + 60
+while time.time() < end:
+    try:
+        kids = open("/proc/%s/task/%s/children" % (runner, runner)).read().split()
+    except OSError:
+        break
+    if kids:
+        for p in [runner] + kids:
+            os.kill(int(p), signal.SIGSTOP)
+        print(" ".join([runner] + kids))
+        break
+    time.sleep(0.002)
+PY
+)
+if [ -n "$frozen" ]; then
+	t0=$(date +%s)
+	wait_for 60 ended
+	took=$(($(date +%s) - t0))
+	wait "$ktpid"
+	rc=$?
+	for p in $frozen; do kill -CONT "$p" 2>/dev/null; done
+	check "the client's answer comes within 60 s, not at 240 s ($took s)" test "$took" -lt 60
+	check "503 naming the node and the runner that did not answer, exit 5 ($rc)" bash -c \
+		"[ $rc -eq 5 ] && grep -q 'ServiceUnavailable.*node-1.*no answer within 5 s' '$err' && ! grep -q '\"type\"' '$out'"
+	wait_for 10 test "$(n_complete)" -gt "$before"
+	got=$(audit_py '[(r["responseStatus"]["code"], r["tracegate"]["endReason"]) for r in recs if r["stage"] == "ResponseComplete"][-1]')
+	check "its ResponseComplete: 503, node-failed ($got)" test "$got" = "(503, 'node-failed')"
+	check "the session, continued, leaves nothing loaded (30 s)" wait_for 30 no_progs_left
+else
+	tap_fail "the session's process was seen" "$(tail -3 "$err")"
+	kill -9 "$ktpid" 2>/dev/null
+fi
+check "tracegate audit verify passes at the end" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
