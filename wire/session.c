@@ -15,6 +15,7 @@
 #include "lib/errors.h"
 #include "kube/container.h"
 #include "policy/tpfields.h"
+#include "wire/fields.h"
 #include "wire/session.h"
 #include "lib/banned.h"
 
@@ -99,73 +100,6 @@ char *session_request_pods(const struct session_request *req)
 
 /* ---- decoding: fields ------------------------------------------------------ */
 
-/* Every member of o is one of names (NULL-terminated); where prefixes the
- * name in the message ("", "pods[0].", "limits."). */
-static int only_members(json_t *o, const char *where, const char *const *names, char **ret_err)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v) {
-		const char *const *n;
-
-		for (n = names; *n && strcmp(*n, key); n++)
-			;
-		if (!*n)
-			return tg_fail(ret_err, -EINVAL, "%s\"%.64s\": unknown field", where, key);
-	}
-	return 0;
-}
-
-/* A string field of at most max bytes, printable ASCII when `printable`. */
-static int str_field(json_t *o, const char *key, const char *where, bool required, size_t max,
-		     bool printable, char **ret, char **ret_err)
-{
-	json_t *v = json_object_get(o, key);
-	const char *s;
-	size_t len, i;
-
-	*ret = NULL;
-	if (!v || json_is_null(v)) {
-		if (required)
-			return tg_fail(ret_err, -EINVAL, "%s\"%s\": missing", where, key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a string", where, key);
-	s = json_string_value(v);
-	len = json_string_length(v);
-	if (len > max)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": longer than %zu bytes", where, key, max);
-	if (required && len == 0)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where, key);
-	if (strlen(s) != len)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
-	for (i = 0; printable && i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == '"' ||
-		    s[i] == '\\')
-			return tg_fail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
-	*ret = strndup(s, len);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static int uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret,
-		      char **ret_err)
-{
-	json_t *v = json_object_get(o, key);
-
-	*ret = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a non-negative integer", where, key);
-	if ((uint64_t)json_integer_value(v) > max)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": above the limit %llu", where, key,
-			     (unsigned long long)max);
-	*ret = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
 static int bool_field(json_t *o, const char *key, bool *ret, char **ret_err)
 {
 	json_t *v = json_object_get(o, key);
@@ -176,25 +110,13 @@ static int bool_field(json_t *o, const char *key, bool *ret, char **ret_err)
 	return 0;
 }
 
-/* Names kept for listing (owner, detached): control characters aside,
- * any text (a user may be an e-mail address or carry UTF-8). */
-static bool printable_text(const char *s, size_t len)
-{
-	if (strlen(s) != len)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 static int member_str(json_t *o, const char *member, const char *key, size_t max, char **ret,
 		      char **ret_err)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
-	    !printable_text(json_string_value(v), json_string_length(v)))
+	    !wire_printable_text(json_string_value(v), json_string_length(v)))
 		return tg_fail(ret_err, -EINVAL, "\"%s.%s\": not a string of 1 to %zu printable characters",
 			       member, key, max);
 	*ret = strdup(json_string_value(v));
@@ -214,11 +136,11 @@ static int decode_limits(json_t *o, struct session_limits *l, char **ret_err)
 		return 0;
 	if (!json_is_object(o))
 		return tg_fail(ret_err, -EINVAL, "\"limits\": not an object");
-	if ((r = uint_field(o, "maxMapEntries", "limits.", 1u << 24, &l->max_map_entries, ret_err)) < 0 ||
-	    (r = uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &l->events_per_second, ret_err)) < 0 ||
-	    (r = uint_field(o, "maxMapBytes", "limits.", UINT64_C(1) << 40, &l->max_map_bytes, ret_err)) < 0 ||
-	    (r = uint_field(o, "maxOutputBytes", "limits.", UINT64_C(1) << 40, &l->max_output_bytes, ret_err)) < 0 ||
-	    (r = uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, &l->max_duration_s, ret_err)) < 0)
+	if ((r = wire_uint_field(o, "maxMapEntries", "limits.", 1u << 24, &l->max_map_entries, ret_err)) < 0 ||
+	    (r = wire_uint_field(o, "eventsPerSecond", "limits.", UINT32_MAX, &l->events_per_second, ret_err)) < 0 ||
+	    (r = wire_uint_field(o, "maxMapBytes", "limits.", UINT64_C(1) << 40, &l->max_map_bytes, ret_err)) < 0 ||
+	    (r = wire_uint_field(o, "maxOutputBytes", "limits.", UINT64_C(1) << 40, &l->max_output_bytes, ret_err)) < 0 ||
+	    (r = wire_uint_field(o, "maxDuration", "limits.", SESSION_MAX_DURATION_S, &l->max_duration_s, ret_err)) < 0)
 		return r;
 	v = json_object_get(o, "cpuBudget");
 	if (v && !json_is_null(v)) {
@@ -226,7 +148,7 @@ static int decode_limits(json_t *o, struct session_limits *l, char **ret_err)
 			return tg_fail(ret_err, -EINVAL, "limits.\"cpuBudget\": not a number between 0 and 1024");
 		l->cpu_budget = json_number_value(v);
 	}
-	return only_members(o, "limits.", names, ret_err);
+	return wire_only_members(o, "limits.", names, ret_err);
 }
 
 /* "container" and "containerID": both or neither, each as strict as the
@@ -237,8 +159,8 @@ static int pod_container(json_t *p, const char *where, struct session_pod *sp, c
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	if ((r = str_field(p, "container", where, false, TG_CONTAINER_NAME_MAX, true, &sp->container, ret_err)) < 0 ||
-	    (r = str_field(p, "containerID", where, false, 128, false, &sp->container_id, ret_err)) < 0)
+	if ((r = wire_str_field(p, "container", where, false, TG_CONTAINER_NAME_MAX, true, &sp->container, ret_err)) < 0 ||
+	    (r = wire_str_field(p, "containerID", where, false, 128, false, &sp->container_id, ret_err)) < 0)
 		return r;
 	if (!sp->container != !sp->container_id)
 		return tg_fail(ret_err, -EINVAL, "%s\"container\" and \"containerID\": one without the other", where);
@@ -278,11 +200,11 @@ static int decode_pods(json_t *a, struct session_request *req, char **ret_err)
 		if (!json_is_object(p))
 			return tg_fail(ret_err, -EINVAL, "pods[%zu]: not an object", i);
 		req->npods++;
-		if ((r = str_field(p, "namespace", where, true, SESSION_MAX_NAME, true, &sp->ns, ret_err)) < 0 ||
-		    (r = str_field(p, "name", where, true, SESSION_MAX_NAME, true, &sp->name, ret_err)) < 0 ||
-		    (r = str_field(p, "uid", where, true, 128, true, &sp->uid, ret_err)) < 0 ||
-		    (r = str_field(p, "qos", where, false, 32, true, &sp->qos, ret_err)) < 0 ||
-		    (r = pod_container(p, where, sp, ret_err)) < 0 || (r = only_members(p, where, names, ret_err)) < 0)
+		if ((r = wire_str_field(p, "namespace", where, true, SESSION_MAX_NAME, true, &sp->ns, ret_err)) < 0 ||
+		    (r = wire_str_field(p, "name", where, true, SESSION_MAX_NAME, true, &sp->name, ret_err)) < 0 ||
+		    (r = wire_str_field(p, "uid", where, true, 128, true, &sp->uid, ret_err)) < 0 ||
+		    (r = wire_str_field(p, "qos", where, false, 32, true, &sp->qos, ret_err)) < 0 ||
+		    (r = pod_container(p, where, sp, ret_err)) < 0 || (r = wire_only_members(p, where, names, ret_err)) < 0)
 			return r;
 	}
 	return 0;
@@ -311,7 +233,7 @@ static int decode_scope(json_t *root, struct session_request *req, char **ret_er
 			       "\"pods\": a node-wide session (\"scope\": \"node\") has no pods; a session is "
 			       "scoped to pods or to the node, never both");
 	req->node_scope = true;
-	return str_field(root, "node", "", true, SESSION_MAX_NAME, true, &req->node, ret_err);
+	return wire_str_field(root, "node", "", true, SESSION_MAX_NAME, true, &req->node, ret_err);
 }
 
 static int decode_params(json_t *params, struct session_request *req, char **ret_err)
@@ -378,7 +300,7 @@ static int decode_owner(json_t *o, struct session_request *req, char **ret_err)
 	if ((!ow->ns && (r = member_str(o, "owner", "namespace", SESSION_MAX_OWNER_NS, &ow->ns, ret_err)) < 0) ||
 	    (r = member_str(o, "owner", "user", SESSION_MAX_USER, &ow->user, ret_err)) < 0)
 		return r;
-	return only_members(o, "owner.", names, ret_err);
+	return wire_only_members(o, "owner.", names, ret_err);
 }
 
 static int decode_groups(json_t *g, struct session_detached *d, char **ret_err)
@@ -396,7 +318,7 @@ static int decode_groups(json_t *g, struct session_detached *d, char **ret_err)
 		return -ENOMEM;
 	json_array_foreach(g, i, v) {
 		if (!json_is_string(v) || json_string_length(v) > SESSION_MAX_USER ||
-		    !printable_text(json_string_value(v), json_string_length(v)))
+		    !wire_printable_text(json_string_value(v), json_string_length(v)))
 			return tg_fail(ret_err, -EINVAL, "\"detached.groups[%zu]\": not a name of at most %d characters",
 				       i, SESSION_MAX_USER);
 		if (!(d->groups[i] = strdup(json_string_value(v))))
@@ -428,7 +350,7 @@ static int decode_detached(json_t *o, struct session_request *req, char **ret_er
 		return r;
 	if (req->dry_run)
 		return tg_fail(ret_err, -EINVAL, "\"detached\": a dry run cannot be detached");
-	return only_members(o, "detached.", names, ret_err);
+	return wire_only_members(o, "detached.", names, ret_err);
 }
 
 static int decode_root(json_t *root, struct session_request *req, char **ret_err)
@@ -438,14 +360,14 @@ static int decode_root(json_t *root, struct session_request *req, char **ret_err
 					     "dryRun", "outputEvents",     "owner",        "detached", NULL };
 	int r;
 
-	if ((r = str_field(root, "trace", "", true, SESSION_MAX_TRACE_ID, true, &req->trace, ret_err)) < 0 ||
-	    (r = str_field(root, "program", "", true, SESSION_MAX_BODY, false, &req->program, ret_err)) < 0)
+	if ((r = wire_str_field(root, "trace", "", true, SESSION_MAX_TRACE_ID, true, &req->trace, ret_err)) < 0 ||
+	    (r = wire_str_field(root, "program", "", true, SESSION_MAX_BODY, false, &req->program, ret_err)) < 0)
 		return r;
 	req->program_len = strlen(req->program);
 	/* what the gateway decided on: the program must parse to exactly it */
-	if ((r = str_field(root, "canonical", "", true, 2 * SESSION_MAX_BODY, false, &req->canonical, ret_err)) < 0 ||
+	if ((r = wire_str_field(root, "canonical", "", true, 2 * SESSION_MAX_BODY, false, &req->canonical, ret_err)) < 0 ||
 	    (r = decode_params(json_object_get(root, "params"), req, ret_err)) < 0 ||
-	    (r = uint_field(root, "duration", "", SESSION_MAX_DURATION_S, &req->duration_s, ret_err)) < 0 ||
+	    (r = wire_uint_field(root, "duration", "", SESSION_MAX_DURATION_S, &req->duration_s, ret_err)) < 0 ||
 	    (r = decode_limits(json_object_get(root, "limits"), &req->limits, ret_err)) < 0 ||
 	    (r = decode_scope(root, req, ret_err)) < 0 ||
 	    (r = decode_tp_fields(json_object_get(root, "tracepointFields"), req, ret_err)) < 0 ||
@@ -454,7 +376,7 @@ static int decode_root(json_t *root, struct session_request *req, char **ret_err
 	    (r = decode_detached(json_object_get(root, "detached"), req, ret_err)) < 0 ||
 	    (r = decode_owner(json_object_get(root, "owner"), req, ret_err)) < 0)
 		return r;
-	return only_members(root, "", names, ret_err);
+	return wire_only_members(root, "", names, ret_err);
 }
 
 int session_request_decode(const char *body, size_t len, struct session_request *ret, char **ret_err)

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The strict member readers of wire/ decoders (wire/fields.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "lib/errors.h"
+#include "wire/fields.h"
+#include "lib/banned.h"
+
+/* Every member of o is one of names (NULL-terminated); where prefixes the
+ * name in the message ("", "pods[0].", "limits."). */
+int wire_only_members(json_t *o, const char *where, const char *const *names, char **ret_err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		const char *const *n;
+
+		for (n = names; *n && strcmp(*n, key); n++)
+			;
+		if (!*n)
+			return tg_fail(ret_err, -EINVAL, "%s\"%.64s\": unknown field", where, key);
+	}
+	return 0;
+}
+
+/* A string field of at most max bytes, printable ASCII when `printable`. */
+int wire_str_field(json_t *o, const char *key, const char *where, bool required, size_t max,
+		   bool printable, char **ret, char **ret_err)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t len, i;
+
+	*ret = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return tg_fail(ret_err, -EINVAL, "%s\"%s\": missing", where, key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a string", where, key);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len > max)
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": longer than %zu bytes", where, key, max);
+	if (required && len == 0)
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where, key);
+	if (strlen(s) != len)
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
+	for (i = 0; printable && i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == '"' ||
+		    s[i] == '\\')
+			return tg_fail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
+	*ret = strndup(s, len);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int wire_uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret,
+		    char **ret_err)
+{
+	json_t *v = json_object_get(o, key);
+
+	*ret = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a non-negative integer", where, key);
+	if ((uint64_t)json_integer_value(v) > max)
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": above the limit %llu", where, key,
+			     (unsigned long long)max);
+	*ret = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* Names kept for listing (owner, detached): control characters aside,
+ * any text (a user may be an e-mail address or carry UTF-8). */
+bool wire_printable_text(const char *s, size_t len)
+{
+	if (strlen(s) != len)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The strict JSON member readers every wire/ decoder is written with:
+ * each refusal is -EINVAL with *ret_err naming the member, prefixed by
+ * `where` ("", "pods[0].", "limits."), so a peer's mistake reads the same
+ * whichever shape it was in.  Absent and null members are "not sent".
+ */
+#ifndef TG_WIRE_FIELDS_H
+#define TG_WIRE_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/* Every member of o is one of names (NULL-terminated). */
+int wire_only_members(json_t *o, const char *where, const char *const *names, char **ret_err);
+/* A string member of at most max bytes, no NUL; `printable`: ASCII from
+ * '!' to '~' without '/', '"', '\\' (names that end up in paths and logs).
+ * *ret NULL when absent (and not required). */
+int wire_str_field(json_t *o, const char *key, const char *where, bool required, size_t max, bool printable,
+		   char **ret, char **ret_err);
+/* A non-negative integer member of at most max; 0 when absent. */
+int wire_uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret, char **ret_err);
+/* Any text without control characters (a user may be an e-mail address
+ * or carry UTF-8), len bytes with no NUL among them. */
+bool wire_printable_text(const char *s, size_t len);
+
+#endif
