@@ -206,8 +206,8 @@ $(foreach m,$(MODULES),$(eval $(call fuzz_lib_rule,$(m))))
 build/fuzz/obj/empty.o:
 	@mkdir -p $(dir $@)
 	$(Q)echo 'int tg_empty_unit_;' | $(CLANG) $(FUZZ_CFLAGS) -x c -c -o $@ -
-# fuzz-runner-*.c and fuzz-gateway-*.c link that folder's libraries; any
-# other fuzzer links DEPS_fuzz (plugin, kube, policy, output, lang, lib).
+# fuzz-runner-*.c, fuzz-gateway-*.c and fuzz-wire-*.c link that folder's libraries;
+# any other fuzzer links DEPS_fuzz (plugin, kube, policy, output, lang, lib).
 fuzz_libs_for = $(foreach m,$(DEPS_$(1)),build/fuzz/libtg$(m).a)
 define fuzz_link
 	@$(if $(Q),echo "  FUZZLD  $@")
@@ -216,6 +216,8 @@ endef
 build/fuzz/fuzz-runner-%: build/fuzz/obj/tests/fuzz/fuzz-runner-%.o $(call fuzz_libs_for,runner)
 	$(fuzz_link)
 build/fuzz/fuzz-gateway-%: build/fuzz/obj/tests/fuzz/fuzz-gateway-%.o $(call fuzz_libs_for,gateway)
+	$(fuzz_link)
+build/fuzz/fuzz-wire-%: build/fuzz/obj/tests/fuzz/fuzz-wire-%.o $(call fuzz_libs_for,wire)
 	$(fuzz_link)
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o $(call fuzz_libs_for,fuzz)
 	$(fuzz_link)

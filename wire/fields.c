@@ -28,6 +28,21 @@ int wire_only_members(json_t *o, const char *where, const char *const *names, ch
 	return 0;
 }
 
+static bool name_char(char c)
+{
+	return (unsigned char)c > 0x20 && (unsigned char)c < 0x7f && c != '/' && c != '"' && c != '\\';
+}
+
+bool wire_name_text(const char *s, size_t len)
+{
+	if (strlen(s) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!name_char(s[i]))
+			return false;
+	return true;
+}
+
 /* A string field of at most max bytes, printable ASCII when `printable`. */
 int wire_str_field(json_t *o, const char *key, const char *where, bool required, size_t max,
 		   bool printable, char **ret, char **ret_err)
@@ -53,8 +68,7 @@ int wire_str_field(json_t *o, const char *key, const char *where, bool required,
 	if (strlen(s) != len)
 		return tg_fail(ret_err, -EINVAL, "%s\"%s\": contains a NUL character", where, key);
 	for (i = 0; printable && i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == '"' ||
-		    s[i] == '\\')
+		if (!name_char(s[i]))
 			return tg_fail(ret_err, -EINVAL, "%s\"%s\": character %zu is not allowed", where, key, i + 1);
 	*ret = strndup(s, len);
 	return *ret ? 0 : -ENOMEM;

@@ -20,6 +20,8 @@ int wire_only_members(json_t *o, const char *where, const char *const *names, ch
  * *ret NULL when absent (and not required). */
 int wire_str_field(json_t *o, const char *key, const char *where, bool required, size_t max, bool printable,
 		   char **ret, char **ret_err);
+/* len bytes, no NUL, each one `printable` as wire_str_field() says. */
+bool wire_name_text(const char *s, size_t len);
 /* A non-negative integer member of at most max; 0 when absent. */
 int wire_uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret, char **ret_err);
 /* Any text without control characters (a user may be an e-mail address
