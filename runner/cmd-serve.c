@@ -53,6 +53,7 @@
 #include "runner/session.h"
 #include "runner/tracepoint.h"
 #include "runner/uprobe-attach.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 /* Limits on what a client can make the parent hold. */
@@ -268,32 +269,33 @@ static const struct ended *ends_find(struct serve *sv, const char *trace)
 static void ends_keep(struct serve *sv, struct child *c, int wstatus)
 {
 	char line[SERVE_MAX_END_LINE + 1];
-	_cleanup_(json_decrefp) json_t *j = NULL;
+	_cleanup_(wire_end_release) struct wire_end we = { 0 };
+	_cleanup_free_ char *err = NULL;
 	struct ended *e;
 	ssize_t n = -1;
+	bool have = false;
 
 	if (c->end_fd >= 0) {
 		do
 			n = read(c->end_fd, line, SERVE_MAX_END_LINE);
 		while (n < 0 && errno == EINTR);
 	}
-	if (n > 0) {
-		j = json_loadb(line, (size_t)n, 0, NULL);
-		if (!json_is_object(j) || !json_is_string(json_object_get(j, "reason")))
-			json_decref(TAKE_PTR(j));
-	}
-	if (!j && WIFSIGNALED(wstatus))
+	if (n > 0 && wire_end_decode(line, (size_t)n, &we, &err) == 0)
+		have = true;
+	else if (n > 0)
+		log_warn("session %s: its end record is not one, not kept: %s", c->trace, err ? err : "out of memory");
+	if (!have && WIFSIGNALED(wstatus)) {
 		/* crashed or killed before its end: the counts died with it */
-		j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "type", "end", "reason", "node-failed",
-			      "message", "the session's process died before its end", "events", (json_int_t)0,
-			      "drops", (json_int_t)0, "mapDrops", (json_int_t)0, "cpuNs", (json_int_t)0);
-	if (!j)
+		have = wire_end_init_died(&we) == 0;
+	}
+	if (!have && !we.reason)
 		return;   /* refused before it started: the gateway got the refusal */
-	json_object_set_new(j, "type", json_string("end"));
-	json_object_set_new(j, "trace", json_string(c->trace));
-	json_object_set_new(j, "node", json_string(sv->o.node));
+	free(we.trace);
+	free(we.node);
+	we.trace = strdup(c->trace);
+	we.node = strdup(sv->o.node);
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->trace = strdup(c->trace)) || !(e->line = json_dumps(j, JSON_COMPACT))) {
+	if (!have || !e || !we.trace || !we.node || !(e->trace = strdup(c->trace)) || wire_end_encode(&we, &e->line) < 0) {
 		if (e) {
 			free(e->trace);
 			free(e);

@@ -30,6 +30,7 @@
 #include "lib/util.h"
 #include "runner/detached.h"
 #include "runner/session.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 #define DET_MAX_REFUSAL (64u * 1024)     /* a child's refusal, relayed whole */
@@ -311,12 +312,9 @@ static void answer_json(struct bufferevent *bev, int code, json_t *j)
 
 static const char *sess_state(const struct det_sess *s)
 {
-	const char *reason = json_string_value(json_object_get(s->end, "reason"));
-
 	if (!sess_ended(s))
 		return s->deleted ? "Stopping" : s->head == HEAD_OK ? "Running" : "Pending";
-	if (reason && (!strcmp(reason, "exit") || !strcmp(reason, "duration") || !strcmp(reason, "end") ||
-		       !strcmp(reason, "client-stop")))
+	if (wire_end_reason_ok(json_string_value(json_object_get(s->end, "reason"))))
 		return "Succeeded";
 	return "Failed";
 }
@@ -394,11 +392,22 @@ static void sess_record(struct det_sess *s, const char *line, size_t len)
 	if (type && !strcmp(type, "output"))
 		s->outputs++;
 	if (type && !strcmp(type, "end")) {
-		const char *reason = json_string_value(json_object_get(j, "reason"));
+		_cleanup_(wire_end_release) struct wire_end e = { 0 };
+		_cleanup_free_ char *err = NULL;
 
+		if (wire_end_from_json(j, &e, &err) < 0) {
+			log_warn("detached session %s: an end record that is not one: dropped: %s", s->trace,
+				 err ? err : "out of memory");
+			return;
+		}
 		/* our own stop: the DELETE asked for it */
-		if (s->deleted && reason && !strcmp(reason, "stop"))
-			json_object_set_new(j, "reason", json_string("client-stop"));
+		if (s->deleted && !strcmp(e.reason, "stop")) {
+			free(e.reason);
+			e.reason = strdup("client-stop");
+		}
+		json_decref(TAKE_PTR(j));
+		if (!e.reason || wire_end_to_json(&e, &j) < 0)
+			return;
 		json_decref(s->end);
 		s->end = json_deep_copy(j);
 	}
@@ -538,11 +547,11 @@ static void sess_maybe_finish(struct det_sess *s)
 	s->ended_ns = now_mono_ns();
 	if (!s->end && s->head == HEAD_OK) {
 		/* died before its end: say so in the log as the end */
-		_cleanup_(json_decrefp) json_t *end = json_pack(
-			"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "type", "end", "reason", "node-failed",
-			"message", "the session's process died before its end", "events", (json_int_t)0,
-			"drops", (json_int_t)0, "mapDrops", (json_int_t)0, "node", s->t->node);
-		_cleanup_free_ char *text = end ? json_dumps(end, JSON_COMPACT) : NULL;
+		_cleanup_(wire_end_release) struct wire_end end = { 0 };
+		_cleanup_free_ char *text = NULL;
+
+		if (wire_end_init_died(&end) == 0 && (end.node = strdup(s->t->node)))
+			(void)wire_end_encode(&end, &text);
 
 		if (text)
 			sess_record(s, text, strlen(text));

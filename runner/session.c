@@ -28,6 +28,7 @@
 #include "runner/sandbox.h"
 #include "runner/session.h"
 #include "kube/container.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 int session_resolve(const struct session_request *req, const struct session_config *cfg,
@@ -642,13 +643,16 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	if (!strcmp(res.reason, "stop") && sess_signalled && !s.broken)
 		snprintf(res.reason, sizeof(res.reason), "runner-lost");
 	{
-		_cleanup_(json_decrefp) json_t *end =
-			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:i}", "type", "end", "reason", res.reason,
-				  "events", (json_int_t)res.events, "drops", (json_int_t)res.drops,
-				  "cpuNs", (json_int_t)res.cpu_ns, "mapDrops", (json_int_t)res.map_drops,
-				  "outputBytes", (json_int_t)res.output_bytes,
-				  "exitCode", res.exit_code);
+		const struct wire_end we = {
+			.reason = res.reason,
+			.has = WIRE_END_EVENTS | WIRE_END_DROPS | WIRE_END_CPU_NS | WIRE_END_MAP_DROPS |
+			       WIRE_END_OUTPUT_BYTES | WIRE_END_EXIT_CODE,
+			.events = res.events, .drops = res.drops, .cpu_ns = res.cpu_ns, .map_drops = res.map_drops,
+			.output_bytes = res.output_bytes, .exit_code = res.exit_code,
+		};
+		_cleanup_(json_decrefp) json_t *end = NULL;
 
+		(void)wire_end_to_json(&we, &end);
 		if (end && sess_end_fd >= 0) {
 			/* The parent keeps the end for a gateway that lost the
 			 * stream (runner/cmd-serve.c): one small line, one write. */
