@@ -20,6 +20,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 #define END_MAX_BODY (16u * 1024)
@@ -80,7 +81,9 @@ static void end_fetch_answer(int result, long status, const char *body, size_t l
 {
 	struct gw_end_fetch *f = ud;
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	char msg[256];
+	_cleanup_(wire_end_release) struct wire_end we = { 0 };
+	_cleanup_free_ char *werr = NULL;
+	char msg[512];
 
 	f->x = NULL;
 	if (result < 0) {
@@ -104,9 +107,10 @@ static void end_fetch_answer(int result, long status, const char *body, size_t l
 		end_fetch_finish(f, status == 404 ? -ENOENT : status == 409 ? -ETIMEDOUT : -EPROTO, NULL, msg);
 		return;
 	}
-	j = json_loadb(body, len, 0, NULL);
-	if (!json_is_object(j) || !json_is_string(json_object_get(j, "reason"))) {
-		snprintf(msg, sizeof(msg), "runner \"%s\" sent an end record that is not one", f->runner->node);
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || wire_end_from_json(j, &we, &werr) < 0) {
+		snprintf(msg, sizeof(msg), "runner \"%s\" sent an end record that is not one: %s", f->runner->node,
+			 werr ? werr : j ? "out of memory" : "not JSON");
 		end_fetch_finish(f, -EBADMSG, NULL, msg);
 		return;
 	}
@@ -323,27 +327,24 @@ static void recover_write(struct recover_trace *rt)
 	}
 	for (size_t i = 0; i < rt->nnodes; i++) {
 		struct recover_node *n = &rt->nodes[i];
-		json_t *e = n->end, *v;
+		_cleanup_(wire_end_release) struct wire_end e = { 0 };
 
-		if (!e) {
+		/* end_fetch_answer decoded it once: it decodes */
+		if (!n->end || wire_end_from_json(n->end, &e, NULL) < 0) {
 			json_object_set_new(missing, n->node, json_string(n->error ? n->error : "no answer"));
 			json_object_set_new(reasons, n->node, json_string("unknown"));
 			all_exit = false;
 			continue;
 		}
-		json_object_set(reasons, n->node, json_object_get(e, "reason"));
-		if (json_integer_value(v = json_object_get(e, "events")) > 0)
-			events += (uint64_t)json_integer_value(v);
-		if (json_integer_value(v = json_object_get(e, "drops")) > 0)
-			drops += (uint64_t)json_integer_value(v);
-		if (json_integer_value(v = json_object_get(e, "mapDrops")) > 0)
-			map_drops += (uint64_t)json_integer_value(v);
-		if (json_integer_value(v = json_object_get(e, "cpuNs")) > 0)
-			cpu_ns += (uint64_t)json_integer_value(v);
-		if (!json_is_integer(v = json_object_get(e, "exitCode")))
+		json_object_set_new(reasons, n->node, json_string(e.reason));
+		events += e.events;
+		drops += e.drops;
+		map_drops += e.map_drops;
+		cpu_ns += e.cpu_ns;
+		if (!(e.has & WIRE_END_EXIT_CODE))
 			all_exit = false;
 		else if (!exit_code)
-			exit_code = json_integer_value(v);
+			exit_code = e.exit_code;
 	}
 	format_rfc3339_us(now_real_ns(), ts);
 	json_object_set_new(ev, "stage", json_string("ResponseComplete"));

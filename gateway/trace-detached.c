@@ -33,6 +33,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 #define DET_CONNECT_MS 10000L
@@ -894,6 +895,14 @@ static int log_line(const char *line, size_t len, void *ud)
 	if (!t->route.timestamps)
 		json_object_del(rec, "time");
 	if (!strcmp(type, "end")) {
+		_cleanup_(wire_end_release) struct wire_end e = { 0 };
+		_cleanup_free_ char *err = NULL;
+
+		if (wire_end_from_json(rec, &e, &err) < 0) {
+			log_warn("trace %s: runner \"%s\" sent an end record that is not one: %s", t->route.name,
+				 c->runner->node, err ? err : "out of memory");
+			return -EINVAL;
+		}
 		/* one end for the whole trace, once every node's came */
 		json_decref(c->end);
 		c->end = json_incref(rec);
@@ -988,16 +997,17 @@ static void log_finish(struct trace_req *t)
 {
 	struct det_op *op = t->det;
 	_cleanup_(json_decrefp) json_t *end = NULL;
-	json_int_t events = 0, drops = 0, mdrops = 0, cpu = 0;
-	const char *reason = NULL;
-	json_t *exitc = NULL;
+	_cleanup_(wire_end_release) struct wire_end sum = {
+		.has = WIRE_END_EVENTS | WIRE_END_DROPS | WIRE_END_MAP_DROPS | WIRE_END_CPU_NS,
+	};
 	bool ended = true;
 
 	for (size_t i = 0; i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
-		const char *r = json_string_value(json_object_get(c->end, "reason"));
+		_cleanup_(wire_end_release) struct wire_end ne = { 0 };
 
-		if (!c->end) {
+		/* log_line decoded it once: it decodes */
+		if (!c->end || wire_end_from_json(c->end, &ne, NULL) < 0) {
 			ended = false;
 			if (t->conn && (c->result < 0 || c->status != 200)) {
 				_cleanup_free_ char *txt = call_text(c);
@@ -1010,27 +1020,24 @@ static void log_finish(struct trace_req *t)
 			}
 			continue;
 		}
-		events += json_integer_value(json_object_get(c->end, "events"));
-		drops += json_integer_value(json_object_get(c->end, "drops"));
-		mdrops += json_integer_value(json_object_get(c->end, "mapDrops"));
-		cpu += json_integer_value(json_object_get(c->end, "cpuNs"));
-		if (!exitc)
-			exitc = json_object_get(c->end, "exitCode");
+		sum.events += ne.events;
+		sum.drops += ne.drops;
+		sum.map_drops += ne.map_drops;
+		sum.cpu_ns += ne.cpu_ns;
+		if (!(sum.has & WIRE_END_EXIT_CODE) && (ne.has & WIRE_END_EXIT_CODE)) {
+			sum.exit_code = ne.exit_code;
+			sum.has |= WIRE_END_EXIT_CODE;
+		}
 		/* a node that did not end as asked names the trace's end */
-		if (r && (!reason || (strcmp(r, "exit") && strcmp(r, "duration") && strcmp(r, "end") &&
-				      strcmp(r, "client-stop"))))
-			reason = r;
+		if (!sum.reason || !wire_end_reason_ok(ne.reason)) {
+			free(sum.reason);
+			sum.reason = TAKE_PTR(ne.reason);
+		}
 	}
-	if (ended && reason && t->conn) {
-		end = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "type", "end", "reason", reason, "events", events,
-				"drops", drops, "mapDrops", mdrops, "cpuNs", cpu);
-		if (end && exitc)
-			json_object_set(end, "exitCode", exitc);
-		if (end)
-			(void)trace_emit(t, end);
-	}
+	if (ended && sum.reason && t->conn && wire_end_to_json(&sum, &end) == 0)
+		(void)trace_emit(t, end);
 	if (trace_audit(t, "ResponseComplete", 200, NULL, "allow", t->route.follow ? "log followed" : "log read",
-			reason, NULL) < 0)
+			sum.reason, NULL) < 0)
 		log_error("audit %s: end of a log not recorded", t->audit_id);
 	if (t->conn)
 		(void)http_conn_stream_end(t->conn);

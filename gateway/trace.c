@@ -56,6 +56,7 @@
 #include "kube/kube.h"
 #include "kube/workload.h"
 #include "policy/tpfields.h"
+#include "wire/end.h"
 #include "wire/session.h"
 #include "lib/banned.h"
 
@@ -1409,13 +1410,18 @@ static int leg_map(struct leg *l, json_t *rec, size_t len)
 
 static void leg_end(struct leg *l, json_t *rec)
 {
-	json_t *v;
+	_cleanup_(wire_end_release) struct wire_end e = { 0 };
+	_cleanup_free_ char *err = NULL;
 
 	l->has_end = true;
 	free(l->end_reason);
-	l->end_reason = json_is_string(json_object_get(rec, "reason"))
-				? strdup(json_string_value(json_object_get(rec, "reason")))
-				: strdup("error");
+	if (wire_end_from_json(rec, &e, &err) < 0) {
+		l->end_reason = strdup("error");
+		trace_leg_fail(l, "runner \"%s\" sent an end record that is not one: %s", l->runner->node,
+			       err ? err : "out of memory");
+		return;
+	}
+	l->end_reason = TAKE_PTR(e.reason);
 	/* the runner's "stop" is the graceful stop its client asked for
 	 * (trace-stop.c), or the gateway's own (trace-reauth.c: revoked,
 	 * target-gone), not the gateway's shutdown or an operator's */
@@ -1423,16 +1429,16 @@ static void leg_end(struct leg *l, json_t *rec)
 		free(l->end_reason);
 		l->end_reason = strdup(l->t->end_why ? l->t->end_why : "client-stop");
 	}
-	if (json_integer_value(v = json_object_get(rec, "events")) > 0)
-		l->events = (uint64_t)json_integer_value(v);
-	if (json_integer_value(v = json_object_get(rec, "drops")) > 0)
-		l->drops = (uint64_t)json_integer_value(v);
-	if (json_integer_value(v = json_object_get(rec, "mapDrops")) > 0)
-		l->map_drops = (uint64_t)json_integer_value(v);
-	if (json_integer_value(v = json_object_get(rec, "cpuNs")) > 0)
-		l->cpu_ns = (uint64_t)json_integer_value(v);
-	if (json_is_integer(v = json_object_get(rec, "exitCode"))) {
-		l->exit_code = json_integer_value(v);
+	if (e.events)
+		l->events = e.events;
+	if (e.drops)
+		l->drops = e.drops;
+	if (e.map_drops)
+		l->map_drops = e.map_drops;
+	if (e.cpu_ns)
+		l->cpu_ns = e.cpu_ns;
+	if (e.has & WIRE_END_EXIT_CODE) {
+		l->exit_code = e.exit_code;
 		l->has_exit_code = true;
 	}
 	/* The session's process saw its runner go (it died, or was stopped):
