@@ -37,6 +37,7 @@
 #include "kube/cache.h"
 #include "kube/kube.h"
 #include "lib/version.h"
+#include "wire/sessions.h"
 #include "lib/banned.h"
 
 #define SERVE_SHUTDOWN_GRACE_S 5
@@ -642,7 +643,7 @@ out:
 	s.gw.audit = audit_log_close(s.gw.audit);
 	s.gw.refusals = gw_refusals_free(s.gw.refusals);
 	s.gw.kube = kube_client_free(s.gw.kube);
-	json_decref(s.gw.sessions_snap);
+	s.gw.sessions_snap = wire_sessions_free(s.gw.sessions_snap);
 	json_decref(s.gw.sessions_ended);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);

@@ -13,6 +13,8 @@
 #include "gateway/http.h"
 #include "gateway/route.h"
 
+struct wire_sessions;
+
 struct event;
 struct event_base;
 struct httpc;
@@ -53,7 +55,7 @@ struct gateway {
 	struct event *audit_synced;   /* the audit log's group commit: a sync returned */
 	struct httpc_gate **runner_gates;  /* per cfg->runners[i]: its connections' handshakes */
 	struct httpc_mtls *runner_tls;     /* the gateway's identity to runners (runnerTLS) */
-	json_t *sessions_snap;        /* the runners' sessions, last asked (trace-detached.c) */
+	struct wire_sessions *sessions_snap; /* the runners' sessions, last asked (trace-detached.c) */
 	uint64_t sessions_snap_ns;    /* when, monotonic */
 	json_t *sessions_ended;       /* trace id -> when (monotonic ns) every runner's end arrived */
 	uint64_t sessions_ended_pruned_ns; /* when its old entries were last dropped, monotonic */

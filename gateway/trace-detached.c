@@ -34,6 +34,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "wire/end.h"
+#include "wire/sessions.h"
 #include "lib/banned.h"
 
 #define DET_CONNECT_MS 10000L
@@ -390,7 +391,7 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 
 /* ---- create --------------------------------------------------------------------- */
 
-static void count_from(struct trace_req *t, json_t *items);
+static void count_from(struct trace_req *t, const struct wire_sessions *sessions);
 
 /* How long an ended trace stays in gw->sessions_ended: far longer than a
  * runner takes to reap a session that has sent its end. */
@@ -454,61 +455,58 @@ void trace_detached_count(struct trace_req *t)
 static void count_done(struct trace_req *t)
 {
 	struct det_op *op = t->det;
-	json_t *items = json_array();
+	struct wire_sessions *all = calloc(1, sizeof(*all));
+	int r = all ? 0 : -ENOMEM;
 
-	for (size_t i = 0; items && i < op->ncalls; i++) {
+	for (size_t i = 0; r >= 0 && i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
-		_cleanup_(json_decrefp) json_t *j = NULL;
+		_cleanup_(wire_sessions_release) struct wire_sessions l = { 0 };
+		_cleanup_free_ char *err = NULL;
 
-		j = c->result == 0 && c->status == 200 ? json_loadb(c->body ? c->body : "", c->len, 0, NULL) : NULL;
-		if (!json_is_object(j)) {
-			_cleanup_free_ char *txt = call_text(c);
+		if (c->result != 0 || c->status != 200 ||
+		    wire_sessions_decode(c->body ? c->body : "", c->len, &l, &err) < 0) {
+			_cleanup_free_ char *txt = err ? NULL : call_text(c);
 
 			log_warn("trace %s: traces of node \"%s\" not counted: %s", t->trace_id,
-				 c->runner->node, txt ? txt : "failed");
+				 c->runner->node, err ? err : txt ? txt : "failed");
 			continue;
 		}
-		if (json_is_array(json_object_get(j, "items")) &&
-		    json_array_extend(items, json_object_get(j, "items")) < 0) {
-			json_decref(items);
-			items = NULL;
-		}
+		for (size_t k = 0; r >= 0 && k < l.n; k++)
+			r = wire_sessions_add(all, &l.items[k]);
 	}
 	calls_release(op);
-	if (!items) {
+	if (r < 0) {
+		wire_sessions_free(all);
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	json_decref(t->gw->sessions_snap);
-	t->gw->sessions_snap = items;
+	wire_sessions_free(t->gw->sessions_snap);
+	t->gw->sessions_snap = all;
 	t->gw->sessions_snap_ns = now_mono_ns();
-	count_from(t, items);
+	count_from(t, all);
 }
 
-/* Counts from items (the runners' sessions) and this gateway's admitted
- * traces, then admits or refuses. */
-static void count_from(struct trace_req *t, json_t *items)
+/* Counts from the runners' sessions and this gateway's admitted traces,
+ * then admits or refuses. */
+static void count_from(struct trace_req *t, const struct wire_sessions *sessions)
 {
 	_cleanup_(json_decrefp) json_t *user = json_object(), *ns = json_object();
-	json_t *s;
-	size_t k;
 
 	if (!user || !ns) {
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	json_array_foreach(items, k, s) {
-		const char *id = json_string_value(json_object_get(s, "trace"));
-		const char *n = json_string_value(json_object_get(s, "namespace"));
+	for (size_t k = 0; k < sessions->n; k++) {
+		const struct wire_session_item *s = &sessions->items[k];
 
-		if (!id || !state_live(json_string_value(json_object_get(s, "state"))))
+		if (!wire_sessions_state_live(s->state))
 			continue;
-		if (json_object_get(t->gw->sessions_ended, id))
+		if (json_object_get(t->gw->sessions_ended, s->trace))
 			continue;       /* its end has reached its client already */
-		if (owned_by(s, t))
-			json_object_set_new(user, id, json_true());
-		if (n && !strcmp(n, t->route.ns))
-			json_object_set_new(ns, id, json_true());
+		if (t->user.username && !strcmp(s->user, t->user.username))
+			json_object_set_new(user, s->trace, json_true());
+		if (!strcmp(s->ns, t->route.ns))
+			json_object_set_new(ns, s->trace, json_true());
 	}
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
 		if (o == t || !o->session_counted || o->route.dry_run)

@@ -54,6 +54,7 @@
 #include "runner/tracepoint.h"
 #include "runner/uprobe-attach.h"
 #include "wire/end.h"
+#include "wire/sessions.h"
 #include "lib/banned.h"
 
 /* Limits on what a client can make the parent hold. */
@@ -690,25 +691,21 @@ static void respond_probes(struct pending *p, const struct http_request *hd)
  * without an owner (dry runs) are left out. */
 static void respond_sessions(struct pending *p)
 {
-	_cleanup_(json_decrefp) json_t *items = json_array(), *all = NULL;
+	_cleanup_(wire_sessions_release) struct wire_sessions l = { .node = strdup(p->sv->o.node) };
 	_cleanup_free_ char *text = NULL, *resp = NULL;
+	int r = l.node ? 0 : -ENOMEM;
 
-	for (const struct child *c = p->sv->children; items && c; c = c->next) {
+	for (const struct child *c = p->sv->children; r >= 0 && c; c = c->next) {
 		if (!c->ns || !c->user)
 			continue;
-		if (json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:b}", "trace", c->trace,
-							   "namespace", c->ns, "user", c->user,
-							   "state", "Running", "detached",
-							   c->detached)) < 0) {
-			respond_status(p, 500, "runner: out of memory");
-			return;
-		}
+		r = wire_sessions_add(&l, &(struct wire_session_item){ .trace = c->trace, .ns = c->ns,
+									.user = c->user, .state = (char *)"Running",
+									.detached = c->detached });
 	}
-	all = items ? json_pack("{s:s, s:O}", "node", p->sv->o.node, "items", items) : NULL;
-	text = all ? json_dumps(all, JSON_COMPACT) : NULL;
-	if (!text || asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-				     "Content-Length: %zu\r\nCache-Control: no-store\r\n"
-				     "Connection: close\r\n\r\n%s\n", strlen(text) + 1, text) < 0) {
+	if (r < 0 || wire_sessions_encode(&l, &text) < 0 ||
+	    asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+			    "Connection: close\r\n\r\n%s\n", strlen(text) + 1, text) < 0) {
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
