@@ -103,3 +103,16 @@ bool wire_printable_text(const char *s, size_t len)
 	return true;
 }
 
+int wire_text_field(json_t *o, const char *key, const char *where, size_t min, size_t max, char **ret,
+		    char **ret_err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) < min || json_string_length(v) > max ||
+	    !wire_printable_text(json_string_value(v), json_string_length(v)))
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a string of %zu to %zu printable characters", where,
+			       key, min, max);
+	*ret = strdup(json_string_value(v));
+	return *ret ? 0 : -ENOMEM;
+}
+

@@ -22,6 +22,10 @@ int wire_str_field(json_t *o, const char *key, const char *where, bool required,
 		   char **ret, char **ret_err);
 /* len bytes, no NUL, each one `printable` as wire_str_field() says. */
 bool wire_name_text(const char *s, size_t len);
+/* A required string member of min to max bytes of wire_printable_text()
+ * (owners' names: a user may be an e-mail address or carry UTF-8). */
+int wire_text_field(json_t *o, const char *key, const char *where, size_t min, size_t max, char **ret,
+		    char **ret_err);
 /* A non-negative integer member of at most max; 0 when absent. */
 int wire_uint_field(json_t *o, const char *key, const char *where, uint64_t max, uint64_t *ret, char **ret_err);
 /* Any text without control characters (a user may be an e-mail address

@@ -71,21 +71,6 @@ int wire_sessions_add(struct wire_sessions *l, const struct wire_session_item *i
 
 /* ---- decoding ------------------------------------------------------------- */
 
-/* namespace "" (node-wide) to SESSION_MAX_OWNER_NS, user 1 to SESSION_MAX_USER:
- * text without control characters, as the session request's owner */
-static int text_field(json_t *o, const char *key, const char *where, size_t min, size_t max, char **ret,
-		      char **ret_err)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v) || json_string_length(v) < min || json_string_length(v) > max ||
-	    !wire_printable_text(json_string_value(v), json_string_length(v)))
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not a string of %zu to %zu printable characters", where,
-			       key, min, max);
-	*ret = strdup(json_string_value(v));
-	return *ret ? 0 : -ENOMEM;
-}
-
 static int decode_item(json_t *o, size_t i, struct wire_session_item *it, char **ret_err)
 {
 	static const char *const names[] = { "trace", "namespace", "user", "state", "detached", NULL };
@@ -99,8 +84,8 @@ static int decode_item(json_t *o, size_t i, struct wire_session_item *it, char *
 		return tg_fail(ret_err, -EINVAL, "items[%zu]: not an object", i);
 	if ((r = wire_only_members(o, where, names, ret_err)) < 0 ||
 	    (r = wire_str_field(o, "trace", where, true, SESSION_MAX_TRACE_ID, true, &it->trace, ret_err)) < 0 ||
-	    (r = text_field(o, "namespace", where, 0, SESSION_MAX_OWNER_NS, &it->ns, ret_err)) < 0 ||
-	    (r = text_field(o, "user", where, 1, SESSION_MAX_USER, &it->user, ret_err)) < 0 ||
+	    (r = wire_text_field(o, "namespace", where, 0, SESSION_MAX_OWNER_NS, &it->ns, ret_err)) < 0 ||
+	    (r = wire_text_field(o, "user", where, 1, SESSION_MAX_USER, &it->user, ret_err)) < 0 ||
 	    (r = wire_str_field(o, "state", where, true, 16, true, &it->state, ret_err)) < 0)
 		return r;
 	for (s = states; *s && strcmp(*s, it->state); s++)
