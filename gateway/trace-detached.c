@@ -33,6 +33,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "wire/detached.h"
 #include "wire/end.h"
 #include "wire/sessions.h"
 #include "lib/banned.h"
@@ -596,15 +597,19 @@ static void create_done(struct trace_req *t)
 
 	for (size_t i = 0; i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
-		_cleanup_free_ char *txt = NULL;
-		json_t *s;
+		_cleanup_(wire_det_session_release) struct wire_det_session ds = { 0 };
+		_cleanup_free_ char *txt = NULL, *err = NULL;
+		json_t *s = NULL;
 
 		if (c->result == 0 && c->status == 201 &&
-		    (s = json_loadb(c->body ? c->body : "", c->len, 0, NULL)) && json_is_object(s)) {
+		    wire_det_session_decode(c->body ? c->body : "", c->len, &ds, &err) == 0 &&
+		    wire_det_session_to_json(&ds, &s) == 0) {
 			json_array_append_new(sessions, s);
 			continue;
 		}
-		txt = call_text(c);
+		txt = err ? NULL : call_text(c);
+		if (err && asprintf(&txt, "its session is not one: %s", err) < 0)
+			txt = NULL;
 		json_array_append_new(failed, json_string(c->runner->node));
 		(void)buf_printf(&why, "%snode \"%s\": %s", why.len ? "; " : "", c->runner->node,
 				 txt ? txt : "failed");
@@ -670,28 +675,34 @@ static int fetch_collect(struct trace_req *t, struct buf *unreachable)
 		return -ENOMEM;
 	for (size_t i = 0; i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
-		_cleanup_(json_decrefp) json_t *j = NULL;
-		json_t *s;
-		size_t k;
+		struct wire_det_session *items = NULL;
+		_cleanup_free_ char *err = NULL;
+		size_t n = 0;
+		int r = -EPROTO;
 
 		if (c->result == 0 && c->status == 404 && t->route.kind != ROUTE_TRACE_LIST)
 			continue;
-		j = c->result == 0 && c->status == 200 ? json_loadb(c->body ? c->body : "", c->len, 0, NULL) : NULL;
-		if (!json_is_object(j)) {
-			_cleanup_free_ char *txt = call_text(c);
+		if (c->result == 0 && c->status == 200 && t->route.kind == ROUTE_TRACE_LIST)
+			r = wire_det_list_decode(c->body ? c->body : "", c->len, &items, &n, &err);
+		else if (c->result == 0 && c->status == 200 && (items = calloc(1, sizeof(*items)))) {
+			r = wire_det_session_decode(c->body ? c->body : "", c->len, items, &err);
+			n = r == 0 ? 1 : 0;
+		}
+		if (r < 0) {
+			_cleanup_free_ char *txt = err ? NULL : call_text(c);
 
-			(void)buf_printf(unreachable, "%snode \"%s\": %s", unreachable->len ? "; " : "",
-					 c->runner->node, txt ? txt : "failed");
-			continue;
+			(void)buf_printf(unreachable, "%snode \"%s\": %s%s", unreachable->len ? "; " : "",
+					 c->runner->node, err ? "its sessions are not ones: " : "",
+					 err ? err : txt ? txt : "failed");
 		}
-		if (t->route.kind != ROUTE_TRACE_LIST) {
-			json_array_append(op->sessions, j);
-			continue;
+		for (size_t k = 0; k < n; k++) {
+			json_t *s = NULL;
+
+			if (wire_det_session_to_json(&items[k], &s) == 0)
+				json_array_append_new(op->sessions, s);
+			wire_det_session_release(&items[k]);
 		}
-		json_array_foreach(json_object_get(j, "items"), k, s)
-			if (json_is_object(s) && json_is_string(json_object_get(s, "namespace")) &&
-			    !strcmp(json_string_value(json_object_get(s, "namespace")), t->route.ns))
-				json_array_append(op->sessions, s);
+		free(items);
 	}
 	/* what a runner holds under another namespace is not this one's */
 	for (size_t i = json_array_size(op->sessions); i-- > 0;) {

@@ -30,6 +30,7 @@
 #include "lib/util.h"
 #include "runner/detached.h"
 #include "runner/session.h"
+#include "wire/detached.h"
 #include "wire/end.h"
 #include "lib/banned.h"
 
@@ -37,8 +38,10 @@
 
 struct det_meta {
 	char *ns, *user, *target, *created;
-	json_t *groups;                  /* array of strings */
-	json_t *pods;                    /* array of "ns/name" */
+	char **groups;
+	size_t ngroups;
+	char **pods;                     /* "ns/name" */
+	size_t npods;
 	char *program;
 	uint64_t duration_s;
 };
@@ -93,8 +96,12 @@ struct det_meta *det_meta_free(struct det_meta *m)
 	free(m->target);
 	free(m->created);
 	free(m->program);
-	json_decref(m->groups);
-	json_decref(m->pods);
+	for (size_t i = 0; i < m->ngroups; i++)
+		free(m->groups[i]);
+	free(m->groups);
+	for (size_t i = 0; i < m->npods; i++)
+		free(m->pods[i]);
+	free(m->pods);
 	free(m);
 	return NULL;
 }
@@ -117,18 +124,16 @@ int det_meta_new(const struct session_request *req, struct det_meta **ret)
 	m->created = strdup(d->created);
 	m->program = strdup(req->program);
 	m->duration_s = req->duration_s;
-	m->groups = json_array();
-	m->pods = json_array();
-	for (size_t i = 0; m->groups && i < d->ngroups; i++)
-		if (json_array_append_new(m->groups, json_string(d->groups[i])) < 0)
+	m->groups = calloc(d->ngroups + 1, sizeof(*m->groups));
+	m->pods = calloc(req->npods + 1, sizeof(*m->pods));
+	for (; m->groups && m->ngroups < d->ngroups; m->ngroups++)
+		if (!(m->groups[m->ngroups] = strdup(d->groups[m->ngroups])))
 			goto fail;
-	for (size_t i = 0; m->pods && i < req->npods; i++) {
-		_cleanup_free_ char *label = NULL;
-
-		if (asprintf(&label, "%s/%s", req->pods[i].ns, req->pods[i].name) < 0 ||
-		    json_array_append_new(m->pods, json_string(label)) < 0)
+	for (; m->pods && m->npods < req->npods; m->npods++)
+		if (asprintf(&m->pods[m->npods], "%s/%s", req->pods[m->npods].ns, req->pods[m->npods].name) < 0) {
+			m->pods[m->npods] = NULL;
 			goto fail;
-	}
+		}
 	if (!m->ns || !m->user || !m->target || !m->created || !m->program || !m->groups || !m->pods)
 		goto fail;
 	*ret = m;
@@ -323,16 +328,21 @@ static const char *sess_state(const struct det_sess *s)
  * every node's). */
 static json_t *sess_json(const struct det_sess *s)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I, s:O, s:s, s:s, s:I, s:I, s:I, s:I}",
-			      "trace", s->trace, "node", s->t->node, "namespace", s->m->ns, "user", s->m->user,
-			      "groups", s->m->groups, "target", s->m->target, "program", s->m->program,
-			      "duration", (json_int_t)s->m->duration_s, "pods", s->m->pods, "created",
-			      s->m->created, "state", sess_state(s), "records", (json_int_t)s->records,
-			      "outputs", (json_int_t)s->outputs, "bufferBytes", (json_int_t)s->ring_bytes,
-			      "bufferDropped", (json_int_t)s->ring_dropped);
+	_cleanup_(wire_end_release) struct wire_end end = { 0 };
+	/* borrowed, not released */
+	const struct wire_det_session w = {
+		.trace = s->trace, .node = (char *)s->t->node, .ns = s->m->ns, .user = s->m->user,
+		.groups = s->m->groups, .ngroups = s->m->ngroups, .target = s->m->target,
+		.program = s->m->program, .duration_s = s->m->duration_s, .pods = s->m->pods,
+		.npods = s->m->npods, .created = s->m->created, .state = (char *)sess_state(s),
+		.records = s->records, .outputs = s->outputs, .buffer_bytes = s->ring_bytes,
+		.buffer_dropped = s->ring_dropped,
+		/* sess_record keeps only an end that decodes */
+		.end = s->end && wire_end_from_json(s->end, &end, NULL) == 0 ? &end : NULL,
+	};
+	json_t *o = NULL;
 
-	if (o && s->end)
-		json_object_set(o, "end", s->end);
+	(void)wire_det_session_to_json(&w, &o);
 	return o;
 }
 
