@@ -142,9 +142,9 @@ DEPS_kube    := kube lib
 DEPS_wire    := wire kube policy lang lib
 DEPS_runner  := runner wire kube policy output lang lib
 DEPS_gateway := gateway wire kube policy output lang lib
-DEPS_plugin  := plugin kube output lib
+DEPS_plugin  := plugin wire kube policy output lang lib
 # the fuzzers outside runner/ and gateway/ link every front-end library
-DEPS_fuzz    := plugin kube policy output lang lib
+DEPS_fuzz    := plugin wire kube policy output lang lib
 DEPS_kubesim := kube lib
 libs_for = $(foreach m,$(DEPS_$(1)),$(LIB_$(m)))
 

@@ -2117,7 +2117,7 @@ static const char *trace_end_reason(struct trace_req *t)
  * When some nodes failed, the end line says which and what the others
  * did: "failedNodes" and, for a trace of several nodes, a "message".
  */
-static void trace_end_failures(struct trace_req *t, json_t *end)
+static void trace_end_failures(struct trace_req *t, struct wire_end *end)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(16 * 1024);
 	size_t failed = 0;
@@ -2131,7 +2131,10 @@ static void trace_end_failures(struct trace_req *t, json_t *end)
 	}
 	if (!failed)
 		return;
-	json_object_set_new(end, "failedNodes", trace_failed_nodes(t));
+	end->failed_nodes = calloc(failed, sizeof(*end->failed_nodes));
+	for (size_t i = 0; end->failed_nodes && i < t->nlegs; i++)
+		if (t->legs[i].error && (end->failed_nodes[end->nfailed_nodes] = strdup(t->legs[i].runner->node)))
+			end->nfailed_nodes++;
 	if (t->nlegs < 2)
 		return;
 	(void)buf_printf(&b, "%zu of %zu nodes failed:", failed, t->nlegs);
@@ -2145,7 +2148,7 @@ static void trace_end_failures(struct trace_req *t, json_t *end)
 	else if (b.len)
 		b.s[--b.len] = '\0';   /* the last ';' */
 	if (b.len)
-		json_object_set_new(end, "message", json_string(b.s));
+		end->message = strdup(b.s);
 }
 
 /*
@@ -2287,6 +2290,7 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 void trace_finish(struct trace_req *t, const char *why)
 {
 	_cleanup_(json_decrefp) json_t *end = NULL;
+	_cleanup_(wire_end_release) struct wire_end we = { 0 };
 	const char *reason;
 	struct trace_counts c;
 	int64_t exit_code;
@@ -2327,17 +2331,19 @@ void trace_finish(struct trace_req *t, const char *why)
 	json_array_foreach(t->maps, i, m)
 		(void)trace_emit(t, m);
 	/* bytes: the stream so far, this line excluded. */
-	end = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "type", "end", "reason", reason,
-			"events", (json_int_t)c.events, "drops", (json_int_t)c.drops, "mapDrops",
-			(json_int_t)c.map_drops, "bytes", (json_int_t)t->bytes, "cpuNs",
-			(json_int_t)c.cpu_ns);
-	if (end && trace_exit_code(t, &exit_code))
-		json_object_set_new(end, "exitCode", json_integer(exit_code));
-	if (end)
-		trace_end_failures(t, end);
-	if (end && t->end_message && !json_object_get(end, "message"))
-		json_object_set_new(end, "message", json_string(t->end_message));
-	if (end)
+	we = (struct wire_end){
+		.reason = strdup(reason),
+		.has = WIRE_END_EVENTS | WIRE_END_DROPS | WIRE_END_MAP_DROPS | WIRE_END_BYTES | WIRE_END_CPU_NS,
+		.events = c.events, .drops = c.drops, .map_drops = c.map_drops, .bytes = t->bytes, .cpu_ns = c.cpu_ns,
+	};
+	if (trace_exit_code(t, &exit_code)) {
+		we.exit_code = (int)exit_code;
+		we.has |= WIRE_END_EXIT_CODE;
+	}
+	trace_end_failures(t, &we);
+	if (!we.message && t->end_message)
+		we.message = strdup(t->end_message);
+	if (wire_end_to_json(&we, &end) == 0)
 		(void)trace_emit(t, end);
 	if (t->conn) {
 		(void)http_conn_stream_end(t->conn);

@@ -13,6 +13,7 @@
 #include "output/output.h"
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 /* --- cleaning text from the server ------------------------------------------------ */
@@ -132,21 +133,27 @@ static const char *str_of(const json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static void render_end(struct kt_render *r, json_t *j)
+static int render_end(struct kt_render *r, json_t *j)
 {
-	json_t *v;
-	const char *reason = str_of(j, "reason");
+	_cleanup_(wire_end_release) struct wire_end e = { 0 };
+	_cleanup_free_ char *err = NULL;
+	const char *reason;
 
 	r->ended = true;
-	if (json_is_integer(v = json_object_get(j, "events")))
-		r->events = json_integer_value(v);
-	if (json_is_integer(v = json_object_get(j, "drops")))
-		r->drops = json_integer_value(v);
-	if (json_is_integer(v = json_object_get(j, "exitCode")))
-		r->exit_code = (int)(json_integer_value(v) & 0xff);
-	snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason ? reason : "");
-	if (!reason || r->exit_code != 0)
-		return;
+	if (wire_end_from_json(j, &e, &err) < 0) {
+		snprintf(r->end_reason, sizeof(r->end_reason), "error");
+		return render_problem(r, "gateway sent an end record that is not one: %s", err ? err : "out of memory");
+	}
+	reason = e.reason;
+	if (e.has & WIRE_END_EVENTS)
+		r->events = (json_int_t)e.events;
+	if (e.has & WIRE_END_DROPS)
+		r->drops = (json_int_t)e.drops;
+	if (e.has & WIRE_END_EXIT_CODE)
+		r->exit_code = e.exit_code & 0xff;
+	snprintf(r->end_reason, sizeof(r->end_reason), "%s", reason);
+	if (r->exit_code != 0)
+		return 0;
 	/* the program's own exit(N) stands; otherwise the ending's class */
 	if (!strcmp(reason, "error"))
 		r->exit_code = r->error_class ? r->error_class : KT_EXIT_NODE;
@@ -162,6 +169,7 @@ static void render_end(struct kt_render *r, json_t *j)
 		r->exit_code = KT_EXIT_PROGRAM;
 	else if (!strcmp(reason, "shutdown") || !strcmp(reason, "stopped") || !strcmp(reason, "stop"))
 		r->exit_code = KT_EXIT_STOPPED;
+	return 0;
 }
 
 static void print_err_line(struct kt_render *r, const char *prefix, const char *node,
@@ -410,7 +418,8 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 			e = tg_json_attached_probes(&b, (uint64_t)n);
 		render_pod_change(r, j, str_of(j, "phase"));
 	} else if (!strcmp(type, "end")) {
-		render_end(r, j);
+		if ((e = render_end(r, j)) < 0)
+			return e;
 		if (r->drops > 0)
 			e = tg_json_lost_events(&b, (uint64_t)r->drops);
 		render_end_message(r, j);
@@ -600,7 +609,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 				r->error_class = cls;
 		}
 		if (!strcmp(type, "end"))
-			render_end(r, j);
+			return render_end(r, j);
 		return 0;
 	}
 	if (!strcmp(type, "output")) {
@@ -645,7 +654,8 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			fputc('\n', r->out);
 			r->mid_line = false;
 		}
-		render_end(r, j);
+		if (render_end(r, j) < 0)
+			return -EBADMSG;
 		render_end_message(r, j);
 	}
 	/* other types: newer gateways may add some; nothing to print */

@@ -335,6 +335,16 @@ static void test_render_json_and_bad_lines(void **state)
 	assert_non_null(strstr(c.r.problem, "cannot print map record \"@x\""));
 	cap_close(&c);
 	cap_free(&c);
+	/* the end record is wire/end.h's, read strictly: a member it does
+	 * not know, a count that is not one, is refused naming it */
+	cap_open(&c, KT_OUT_TEXT);
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"exit\",\"exitcode\":0}"), -EBADMSG);
+	assert_non_null(strstr(c.r.problem, "\"exitcode\": unknown field"));
+	assert_int_equal(feed(&c, "{\"type\":\"end\",\"reason\":\"exit\",\"drops\":\"3\"}"), -EBADMSG);
+	assert_non_null(strstr(c.r.problem, "\"drops\""));
+	assert_true(c.r.ended);
+	cap_close(&c);
+	cap_free(&c);
 }
 
 static void test_status_forbidden_one_line(void **state)
