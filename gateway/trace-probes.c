@@ -22,9 +22,8 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "policy/policy.h"
+#include "wire/probes.h"
 #include "lib/banned.h"
-
-#define FIELD_INDENT "    "
 
 struct listing {
 	json_t *items;
@@ -35,31 +34,31 @@ struct listing {
 /* One line of the runner's listing: a probe name, or (indented) a field
  * of the last one.  A name the policy does not allow drops its fields. */
 static int listing_line(struct trace_req *t, const struct tg_requester *who, struct listing *ls,
-			const char *line, size_t len, bool *keep)
+			const struct wire_probe_line *pl, bool *keep)
 {
 	_cleanup_free_ char *name = NULL;
 	bool allowed = false;
 	json_t *item, *f;
 	int r;
 
-	if (len >= strlen(FIELD_INDENT) && !strncmp(line, FIELD_INDENT, strlen(FIELD_INDENT))) {
+	if (pl->kind == WIRE_PROBE_FIELD) {
 		if (!*keep || !t->route.verbose)
 			return 0;
 		if (ls->nfields >= TRACE_PROBES_MAX_FIELDS) {
 			ls->truncated = true;
 			return 0;
 		}
-		/* as the format file declares it; not UTF-8: left out */
-		f = json_stringn(line + strlen(FIELD_INDENT), len - strlen(FIELD_INDENT));
+		/* as the format file declares it (printable ASCII: wire/probes.h) */
+		f = json_stringn(pl->text, pl->len);
 		item = json_array_get(ls->items, json_array_size(ls->items) - 1);
 		if (f && json_array_append_new(json_object_get(item, "fields"), f) == 0)
 			ls->nfields++;
 		return 0;
 	}
 	*keep = false;
-	if (!len)
+	if (pl->kind == WIRE_PROBE_BLANK)
 		return 0;
-	name = strndup(line, len);
+	name = strndup(pl->text, pl->len);
 	if (!name)
 		return -ENOMEM;
 	r = tg_policy_probe_allowed(gw_policies_current(t->gw->policies), who, "pod", name, &allowed);
@@ -114,8 +113,16 @@ static void probes_answered(struct trace_req *t, int result, long status, const 
 	for (size_t o = 0; o < len && r == 0;) {
 		const char *nl = memchr(body + o, '\n', len - o);
 		size_t n = nl ? (size_t)(nl - (body + o)) : len - o;
+		_cleanup_free_ char *lerr = NULL;
+		struct wire_probe_line pl;
 
-		r = listing_line(t, &who, &ls, body + o, n, &keep);
+		if (wire_probes_line_decode(body + o, n, &pl, &lerr) < 0) {
+			json_decref(ls.items);
+			trace_refusef(t, 503, NULL, "runner of node \"%s\" sent a listing that is not one: %s", node,
+				      lerr ? lerr : "out of memory");
+			return;
+		}
+		r = listing_line(t, &who, &ls, &pl, &keep);
 		o += n + 1;
 	}
 	if (r < 0) {

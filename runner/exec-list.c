@@ -15,6 +15,7 @@
 #include "runner/exec-list.h"
 #include "runner/probes.h"
 #include "runner/tracepoint.h"
+#include "wire/probes.h"
 #include "lib/banned.h"
 
 #define LIST_FORMAT_MAX (64u << 10)     /* one tracepoint's format file */
@@ -80,7 +81,10 @@ static int print_fields(FILE *out, const char *tracefs, const char *event)
 			name--;
 		if (!strncmp(name, "common_", strlen("common_")))
 			continue;
-		fprintf(out, "    %s\n", decl);
+		/* a declaration the listing cannot carry is left out; a
+		 * failing out is the caller's ferror() */
+		if (wire_probes_field_write(out, decl) == -EIO)
+			return 0;
 	}
 	return 0;
 }
@@ -131,7 +135,12 @@ int exec_list(const char *pattern, bool verbose, FILE *out, char **ret_err)
 		for (size_t i = 0; i < n; i++) {
 			if (i && !strcmp(lines[i], lines[i - 1]))
 				continue;
-			fprintf(out, "%s\n", lines[i]);
+			/* a name the listing cannot carry is left out, fields and all */
+			r = wire_probes_name_write(out, lines[i]);
+			if (r == -EINVAL)
+				continue;
+			if (r < 0)
+				break;
 			if (verbose && !strncmp(lines[i], "tracepoint:", strlen("tracepoint:"))) {
 				r = print_fields(out, tracefs, lines[i] + strlen("tracepoint:"));
 				if (r < 0)
