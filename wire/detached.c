@@ -18,13 +18,6 @@
 #include "wire/sessions.h"
 #include "lib/banned.h"
 
-static void strvn_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void wire_det_session_release(struct wire_det_session *s)
 {
 	if (!s)
@@ -33,10 +26,10 @@ void wire_det_session_release(struct wire_det_session *s)
 	free(s->node);
 	free(s->ns);
 	free(s->user);
-	strvn_free(s->groups, s->ngroups);
+	wire_strvn_free(s->groups, s->ngroups);
 	free(s->target);
 	free(s->program);
-	strvn_free(s->pods, s->npods);
+	wire_strvn_free(s->pods, s->npods);
 	free(s->created);
 	free(s->state);
 	wire_end_release(s->end);
@@ -147,14 +140,9 @@ int wire_det_session_from_json(json_t *o, const char *where, struct wire_det_ses
 int wire_det_session_decode(const char *text, size_t len, struct wire_det_session *ret, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	json_error_t jerr;
+	int r = wire_json_object(text, len, WIRE_DET_MAX_BODY, "detached session", &j, ret_err);
 
-	if (len > WIRE_DET_MAX_BODY)
-		return tg_fail(ret_err, -E2BIG, "detached session: longer than %u bytes", WIRE_DET_MAX_BODY);
-	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j)
-		return tg_fail(ret_err, -EINVAL, "detached session: not JSON: %s", jerr.text);
-	return wire_det_session_from_json(j, "", ret, ret_err);
+	return r < 0 ? r : wire_det_session_from_json(j, "", ret, ret_err);
 }
 
 int wire_det_list_decode(const char *text, size_t len, struct wire_det_session **ret_items, size_t *ret_n,
@@ -163,16 +151,12 @@ int wire_det_list_decode(const char *text, size_t len, struct wire_det_session *
 	static const char *const names[] = { "items", NULL };
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct wire_det_session *items = NULL;
-	json_error_t jerr;
 	json_t *a, *o;
 	size_t i, n = 0;
 	int r = 0;
 
-	if (len > WIRE_DET_MAX_BODY)
-		return tg_fail(ret_err, -E2BIG, "detached sessions: longer than %u bytes", WIRE_DET_MAX_BODY);
-	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(j))
-		return tg_fail(ret_err, -EINVAL, "detached sessions: %s", j ? "not a JSON object" : jerr.text);
+	if ((r = wire_json_object(text, len, WIRE_DET_MAX_BODY, "detached sessions", &j, ret_err)) < 0)
+		return r;
 	a = json_object_get(j, "items");
 	if ((r = wire_only_members(j, "", names, ret_err)) < 0)
 		return r;
@@ -237,28 +221,13 @@ int wire_det_session_to_json(const struct wire_det_session *s, json_t **ret)
 
 /* ---- equality ------------------------------------------------------------- */
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static bool strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!str_eq(a[i], b[i]))
-			return false;
-	return true;
-}
-
 bool wire_det_session_equal(const struct wire_det_session *a, const struct wire_det_session *b)
 {
-	return str_eq(a->trace, b->trace) && str_eq(a->node, b->node) && str_eq(a->ns, b->ns) &&
-	       str_eq(a->user, b->user) && strv_eq(a->groups, a->ngroups, b->groups, b->ngroups) &&
-	       str_eq(a->target, b->target) && str_eq(a->program, b->program) && a->duration_s == b->duration_s &&
-	       strv_eq(a->pods, a->npods, b->pods, b->npods) && str_eq(a->created, b->created) &&
-	       str_eq(a->state, b->state) && a->records == b->records && a->outputs == b->outputs &&
+	return wire_str_eq(a->trace, b->trace) && wire_str_eq(a->node, b->node) && wire_str_eq(a->ns, b->ns) &&
+	       wire_str_eq(a->user, b->user) && wire_strv_eq(a->groups, a->ngroups, b->groups, b->ngroups) &&
+	       wire_str_eq(a->target, b->target) && wire_str_eq(a->program, b->program) && a->duration_s == b->duration_s &&
+	       wire_strv_eq(a->pods, a->npods, b->pods, b->npods) && wire_str_eq(a->created, b->created) &&
+	       wire_str_eq(a->state, b->state) && a->records == b->records && a->outputs == b->outputs &&
 	       a->buffer_bytes == b->buffer_bytes && a->buffer_dropped == b->buffer_dropped &&
 	       !a->end == !b->end && (!a->end || wire_end_equal(a->end, b->end));
 }

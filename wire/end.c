@@ -164,14 +164,9 @@ int wire_end_from_json(json_t *rec, struct wire_end *ret, char **ret_err)
 int wire_end_decode(const char *text, size_t len, struct wire_end *ret, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *rec = NULL;
-	json_error_t jerr;
+	int r = wire_json_object(text, len, WIRE_END_MAX_LINE, "end record", &rec, ret_err);
 
-	if (len > WIRE_END_MAX_LINE)
-		return tg_fail(ret_err, -E2BIG, "end record: longer than %u bytes", WIRE_END_MAX_LINE);
-	rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!rec)
-		return tg_fail(ret_err, -EINVAL, "end record: not JSON: %s", jerr.text);
-	return wire_end_from_json(rec, ret, ret_err);
+	return r < 0 ? r : wire_end_from_json(rec, ret, ret_err);
 }
 
 /* ---- encoding ------------------------------------------------------------- */
@@ -226,15 +221,10 @@ int wire_end_encode(const struct wire_end *e, char **ret_text)
 
 /* ---- equality ------------------------------------------------------------- */
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 bool wire_end_equal(const struct wire_end *a, const struct wire_end *b)
 {
-	if (!str_eq(a->reason, b->reason) || !str_eq(a->message, b->message) || a->has != b->has ||
-	    !str_eq(a->trace, b->trace) || !str_eq(a->node, b->node) || !str_eq(a->time, b->time) ||
+	if (!wire_str_eq(a->reason, b->reason) || !wire_str_eq(a->message, b->message) || a->has != b->has ||
+	    !wire_str_eq(a->trace, b->trace) || !wire_str_eq(a->node, b->node) || !wire_str_eq(a->time, b->time) ||
 	    a->nfailed_nodes != b->nfailed_nodes)
 		return false;
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
@@ -243,7 +233,7 @@ bool wire_end_equal(const struct wire_end *a, const struct wire_end *b)
 	if ((a->has & WIRE_END_EXIT_CODE) && a->exit_code != b->exit_code)
 		return false;
 	for (size_t i = 0; i < a->nfailed_nodes; i++)
-		if (!str_eq(a->failed_nodes[i], b->failed_nodes[i]))
+		if (!wire_str_eq(a->failed_nodes[i], b->failed_nodes[i]))
 			return false;
 	return true;
 }

@@ -116,3 +116,44 @@ int wire_text_field(json_t *o, const char *key, const char *where, size_t min, s
 	return *ret ? 0 : -ENOMEM;
 }
 
+
+int wire_json_object(const char *text, size_t len, size_t max, const char *what, json_t **ret,
+		     char **ret_err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (len > max)
+		return tg_fail(ret_err, -E2BIG, "%s: longer than %zu bytes", what, max);
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return tg_fail(ret_err, -EINVAL, "%s: not JSON: %s", what, jerr.text);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return tg_fail(ret_err, -EINVAL, "%s: not a JSON object", what);
+	}
+	*ret = j;
+	return 0;
+}
+
+bool wire_str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool wire_strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!wire_str_eq(a[i], b[i]))
+			return false;
+	return true;
+}
+
+void wire_strvn_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

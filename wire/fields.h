@@ -32,4 +32,15 @@ int wire_uint_field(json_t *o, const char *key, const char *where, uint64_t max,
  * or carry UTF-8), len bytes with no NUL among them. */
 bool wire_printable_text(const char *s, size_t len);
 
+/* Text of at most max bytes (-E2BIG beyond) to a JSON object, duplicate
+ * members refused (-EINVAL); `what` names the shape in the message. */
+int wire_json_object(const char *text, size_t len, size_t max, const char *what, json_t **ret,
+		     char **ret_err);
+
+/* Equal strings, both NULL included; equal arrays of n strings. */
+bool wire_str_eq(const char *a, const char *b);
+bool wire_strv_eq(char *const *a, size_t na, char *const *b, size_t nb);
+/* Frees n strings and their array. */
+void wire_strvn_free(char **v, size_t n);
+
 #endif

@@ -21,13 +21,6 @@
 
 /* ---- release -------------------------------------------------------------- */
 
-static void strvn_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void owner_free(struct session_owner *o)
 {
 	if (!o)
@@ -43,7 +36,7 @@ static void detached_free(struct session_detached *d)
 		return;
 	free(d->ns);
 	free(d->user);
-	strvn_free(d->groups, d->ngroups);
+	wire_strvn_free(d->groups, d->ngroups);
 	free(d->target);
 	free(d->created);
 	free(d);
@@ -56,7 +49,7 @@ void session_request_release(struct session_request *req)
 	free(req->trace);
 	free(req->program);
 	free(req->canonical);
-	strvn_free(req->params, req->nparams);
+	wire_strvn_free(req->params, req->nparams);
 	for (size_t i = 0; i < req->npods; i++) {
 		free(req->pods[i].ns);
 		free(req->pods[i].name);
@@ -511,25 +504,10 @@ int session_request_encode(const struct session_request *req, char **ret_text)
 
 /* ---- comparing ------------------------------------------------------------------ */
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static bool strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!str_eq(a[i], b[i]))
-			return false;
-	return true;
-}
-
 static bool pod_eq(const struct session_pod *a, const struct session_pod *b)
 {
-	return str_eq(a->ns, b->ns) && str_eq(a->name, b->name) && str_eq(a->uid, b->uid) && str_eq(a->qos, b->qos) &&
-	       str_eq(a->container, b->container) && str_eq(a->container_id, b->container_id);
+	return wire_str_eq(a->ns, b->ns) && wire_str_eq(a->name, b->name) && wire_str_eq(a->uid, b->uid) && wire_str_eq(a->qos, b->qos) &&
+	       wire_str_eq(a->container, b->container) && wire_str_eq(a->container_id, b->container_id);
 }
 
 static bool tpf_eq(const struct tg_tpf_rules *a, const struct tg_tpf_rules *b)
@@ -537,33 +515,33 @@ static bool tpf_eq(const struct tg_tpf_rules *a, const struct tg_tpf_rules *b)
 	if (!a || !b)
 		return a == b;
 	return a->other_tasks == b->other_tasks && a->kernel_addresses == b->kernel_addresses &&
-	       str_eq(a->policy, b->policy) && strv_eq(a->allow, a->nallow, b->allow, b->nallow) &&
-	       strv_eq(a->deny, a->ndeny, b->deny, b->ndeny);
+	       wire_str_eq(a->policy, b->policy) && wire_strv_eq(a->allow, a->nallow, b->allow, b->nallow) &&
+	       wire_strv_eq(a->deny, a->ndeny, b->deny, b->ndeny);
 }
 
 static bool owner_eq(const struct session_owner *a, const struct session_owner *b)
 {
 	if (!a || !b)
 		return a == b;
-	return str_eq(a->ns, b->ns) && str_eq(a->user, b->user);
+	return wire_str_eq(a->ns, b->ns) && wire_str_eq(a->user, b->user);
 }
 
 static bool detached_eq(const struct session_detached *a, const struct session_detached *b)
 {
 	if (!a || !b)
 		return a == b;
-	return str_eq(a->ns, b->ns) && str_eq(a->user, b->user) && str_eq(a->target, b->target) &&
-	       str_eq(a->created, b->created) && strv_eq(a->groups, a->ngroups, b->groups, b->ngroups);
+	return wire_str_eq(a->ns, b->ns) && wire_str_eq(a->user, b->user) && wire_str_eq(a->target, b->target) &&
+	       wire_str_eq(a->created, b->created) && wire_strv_eq(a->groups, a->ngroups, b->groups, b->ngroups);
 }
 
 bool session_request_equal(const struct session_request *a, const struct session_request *b)
 {
 	const struct session_limits *la = &a->limits, *lb = &b->limits;
 
-	if (!str_eq(a->trace, b->trace) || a->program_len != b->program_len ||
-	    (a->program_len && memcmp(a->program, b->program, a->program_len)) || !str_eq(a->canonical, b->canonical) ||
-	    !strv_eq(a->params, a->nparams, b->params, b->nparams) || a->duration_s != b->duration_s ||
-	    a->npods != b->npods || a->node_scope != b->node_scope || !str_eq(a->node, b->node) ||
+	if (!wire_str_eq(a->trace, b->trace) || a->program_len != b->program_len ||
+	    (a->program_len && memcmp(a->program, b->program, a->program_len)) || !wire_str_eq(a->canonical, b->canonical) ||
+	    !wire_strv_eq(a->params, a->nparams, b->params, b->nparams) || a->duration_s != b->duration_s ||
+	    a->npods != b->npods || a->node_scope != b->node_scope || !wire_str_eq(a->node, b->node) ||
 	    a->dry_run != b->dry_run || a->output_events != b->output_events)
 		return false;
 	for (size_t i = 0; i < a->npods; i++)

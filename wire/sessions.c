@@ -104,16 +104,12 @@ int wire_sessions_decode(const char *text, size_t len, struct wire_sessions *ret
 	static const char *const names[] = { "node", "items", NULL };
 	_cleanup_(wire_sessions_release) struct wire_sessions l = { 0 };
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	json_error_t jerr;
 	json_t *items, *o;
 	size_t i;
 	int r;
 
-	if (len > WIRE_SESSIONS_MAX_BODY)
-		return tg_fail(ret_err, -E2BIG, "session list: longer than %u bytes", WIRE_SESSIONS_MAX_BODY);
-	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(j))
-		return tg_fail(ret_err, -EINVAL, "session list: %s", j ? "not a JSON object" : jerr.text);
+	if ((r = wire_json_object(text, len, WIRE_SESSIONS_MAX_BODY, "session list", &j, ret_err)) < 0)
+		return r;
 	items = json_object_get(j, "items");
 	if ((r = wire_only_members(j, "", names, ret_err)) < 0 ||
 	    (r = wire_str_field(j, "node", "", true, SESSION_MAX_NAME, true, &l.node, ret_err)) < 0)
@@ -161,20 +157,15 @@ int wire_sessions_encode(const struct wire_sessions *l, char **ret_text)
 	return 0;
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 bool wire_sessions_equal(const struct wire_sessions *a, const struct wire_sessions *b)
 {
-	if (!str_eq(a->node, b->node) || a->n != b->n)
+	if (!wire_str_eq(a->node, b->node) || a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct wire_session_item *x = &a->items[i], *y = &b->items[i];
 
-		if (!str_eq(x->trace, y->trace) || !str_eq(x->ns, y->ns) || !str_eq(x->user, y->user) ||
-		    !str_eq(x->state, y->state) || x->detached != y->detached)
+		if (!wire_str_eq(x->trace, y->trace) || !wire_str_eq(x->ns, y->ns) || !wire_str_eq(x->user, y->user) ||
+		    !wire_str_eq(x->state, y->state) || x->detached != y->detached)
 			return false;
 	}
 	return true;
