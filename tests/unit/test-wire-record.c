@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * wire/record.h: a runner's status records of each phase and its error
+ * records survive encode -> decode, the records the runner has always
+ * written decode, the gateway's reader replaces a record by its encoding,
+ * and the decoder refuses what it must, naming the member.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "lib/cleanup-json.h"
+#include "wire/record.h"
+
+static void status_round_trip(const struct wire_status *s)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	struct wire_status again = { 0 };
+	char *err = NULL;
+
+	assert_int_equal(wire_status_to_json(s, &o), 0);
+	assert_int_equal(wire_status_from_json(o, &again, &err), 0);
+	assert_null(err);
+	assert_true(wire_status_equal(s, &again));
+	wire_status_release(&again);
+}
+
+static void test_status(void **state)
+{
+	struct wire_status compiled = { .phase = "compiled", .probes = 3, .object = "ab12cd", .cached = true };
+	struct wire_status attaching = { .phase = "attaching", .probes = 500, .done = 120, .node = "node-1" };
+	struct wire_status attached = { .phase = "attached", .probes = 1 };
+	struct wire_status bad = { .phase = "attaching", .probes = 1, .done = 2 };
+	json_t *o = NULL;
+
+	(void)state;
+	status_round_trip(&compiled);
+	status_round_trip(&attaching);
+	status_round_trip(&attached);
+	assert_int_equal(wire_status_to_json(&bad, &o), -EINVAL);
+	bad.phase = "loaded";
+	assert_int_equal(wire_status_to_json(&bad, &o), -EINVAL);
+	assert_null(o);
+}
+
+static void test_error(void **state)
+{
+	struct wire_error e = { .message = "program:1:1: ERROR: \"quoted\"\nsecond line", .node = "n" };
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	struct wire_error again = { 0 };
+
+	(void)state;
+	assert_int_equal(wire_error_to_json(&e, &o), 0);
+	assert_int_equal(wire_error_from_json(o, &again, NULL), 0);
+	assert_true(wire_error_equal(&e, &again));
+	wire_error_release(&again);
+	e.warning = true;
+	json_decref(o);
+	o = NULL;
+	assert_int_equal(wire_error_to_json(&e, &o), 0);
+	assert_int_equal(wire_error_from_json(o, &again, NULL), 0);
+	assert_true(again.warning);
+	wire_error_release(&again);
+}
+
+/* What the runner wrote before wire/record.h, through the gateway's reader. */
+static void test_runner_texts(void **state)
+{
+	static const char *const texts[] = {
+		"{\"type\":\"status\",\"phase\":\"compiled\",\"probes\":1,\"object\":\"0f3a\",\"cached\":false,\"node\":\"n1\"}",
+		"{\"type\":\"status\",\"phase\":\"attaching\",\"done\":0,\"probes\":1,\"node\":\"n1\"}",
+		"{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"node\":\"n1\"}",
+		"{\"type\":\"error\",\"message\":\"probe missing\",\"warning\":true,\"node\":\"n1\"}",
+		"{\"type\":\"error\",\"message\":\"boom\"}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		json_t *rec = json_loads(texts[i], 0, NULL);
+		json_t *want = json_loads(texts[i], 0, NULL);
+		char *err = NULL;
+
+		assert_non_null(rec);
+		assert_int_equal(wire_runner_record_decode(&rec, &err), 0);
+		assert_null(err);
+		assert_true(json_equal(rec, want));
+		json_decref(rec);
+		json_decref(want);
+	}
+}
+
+static void expect_refused(const char *text, const char *want)
+{
+	json_t *rec = json_loads(text, 0, NULL), *before = rec;
+	char *err = NULL;
+
+	assert_non_null(rec);
+	assert_int_equal(wire_runner_record_decode(&rec, &err), -EINVAL);
+	assert_ptr_equal(rec, before);
+	if (!err || !strstr(err, want))
+		fail_msg("refusal of %s: \"%s\" does not name %s", text, err ? err : "", want);
+	free(err);
+	json_decref(rec);
+}
+
+static void test_refusals(void **state)
+{
+	json_t *other = json_loads("{\"type\":\"output\",\"whatever\":1}", 0, NULL), *before = other;
+
+	(void)state;
+	/* other types are their own owners' */
+	assert_int_equal(wire_runner_record_decode(&other, NULL), 0);
+	assert_ptr_equal(other, before);
+	json_decref(other);
+	expect_refused("{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"extra\":1}", "\"extra\": unknown field");
+	expect_refused("{\"type\":\"status\",\"phase\":\"accepted\",\"probes\":1}", "\"phase\"");
+	expect_refused("{\"type\":\"status\",\"phase\":\"attached\"}", "\"probes\": missing");
+	expect_refused("{\"type\":\"status\",\"phase\":\"attaching\",\"probes\":1}", "\"done\": missing");
+	expect_refused("{\"type\":\"status\",\"phase\":\"attaching\",\"probes\":1,\"done\":5}", "\"done\": more");
+	expect_refused("{\"type\":\"status\",\"phase\":\"compiled\",\"probes\":1,\"object\":\"a b\",\"cached\":true}",
+		       "\"object\"");
+	expect_refused("{\"type\":\"status\",\"phase\":\"compiled\",\"probes\":1,\"object\":\"ab\",\"cached\":1}",
+		       "\"cached\"");
+	expect_refused("{\"type\":\"status\",\"phase\":\"attached\",\"probes\":-1}", "\"probes\"");
+	expect_refused("{\"type\":\"error\"}", "\"message\": missing");
+	expect_refused("{\"type\":\"error\",\"message\":\"m\",\"warning\":false}", "\"warning\"");
+	expect_refused("{\"type\":\"error\",\"message\":\"m\",\"code\":403}", "\"code\": unknown field");
+	expect_refused("{\"type\":\"error\",\"message\":\"m\",\"node\":\"a/b\"}", "\"node\"");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_runner_texts),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A runner's status and error records on a session's stream
+ * (docs/internals/contracts.md, "status phase attaching", "An error
+ * record"): {"type":"status","phase":"compiled","probes":N,"object":H,
+ * "cached":B}, {"type":"status","phase":"attaching","done":D,"probes":N},
+ * {"type":"status","phase":"attached","probes":N} and
+ * {"type":"error","message":M[,"warning":true]}, each with "node" when
+ * the runner has one.  The runner writes them with wire_status_to_json()
+ * and wire_error_to_json(); the gateway reads them with
+ * wire_runner_record_decode() before it relays or keeps them, so a record
+ * it passes on holds only these members.  The stream's other records have
+ * their own owners: output (gateway/ndjson.h's shape), map
+ * (output/output.h), end (wire/end.h).  tests/unit/test-wire-record.c and
+ * tests/fuzz/fuzz-wire-record.c round-trip them.
+ */
+#ifndef TG_WIRE_RECORD_H
+#define TG_WIRE_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define WIRE_RECORD_MAX_MESSAGE (64u * 1024)
+#define WIRE_RECORD_MAX_OBJECT 128      /* an object's content hash */
+
+struct wire_status {
+	char *phase;            /* "compiled", "attaching", "attached" */
+	uint64_t probes;
+	uint64_t done;          /* attaching */
+	char *object;           /* compiled: the object's hash */
+	bool cached;            /* compiled */
+	char *node;             /* NULL: none */
+};
+
+struct wire_error {
+	char *message;
+	bool warning;           /* a probe missing here: the trace goes on */
+	char *node;
+};
+
+/* Strict: the members of its phase and no other, -EINVAL naming the
+ * member; *ret untouched on failure. */
+int wire_status_from_json(json_t *rec, struct wire_status *ret, char **ret_err);
+int wire_error_from_json(json_t *rec, struct wire_error *ret, char **ret_err);
+/* 0, -ENOMEM, -EINVAL for a struct the decoder would refuse. */
+int wire_status_to_json(const struct wire_status *s, json_t **ret);
+int wire_error_to_json(const struct wire_error *e, json_t **ret);
+void wire_status_release(struct wire_status *s);
+void wire_error_release(struct wire_error *e);
+bool wire_status_equal(const struct wire_status *a, const struct wire_status *b);
+bool wire_error_equal(const struct wire_error *a, const struct wire_error *b);
+
+/* The gateway's reader: *rec a status or error record is decoded and
+ * replaced by its encoding (only the members above); any other type is
+ * left as it is.  0, or -EINVAL with *ret_err, or -ENOMEM. */
+int wire_runner_record_decode(json_t **rec, char **ret_err);
+
+#endif
