@@ -57,6 +57,7 @@
 #include "kube/workload.h"
 #include "policy/tpfields.h"
 #include "wire/end.h"
+#include "wire/record.h"
 #include "wire/session.h"
 #include "lib/banned.h"
 
@@ -1546,6 +1547,7 @@ static int leg_line(const char *line, size_t len, void *ctx)
 {
 	struct leg *l = ctx;
 	_cleanup_(json_decrefp) json_t *rec = NULL;
+	_cleanup_free_ char *err = NULL;
 	const char *type;
 	int r = leg_output_relay(l, line, len);
 
@@ -1561,6 +1563,12 @@ static int leg_line(const char *line, size_t len, void *ctx)
 		trace_leg_fail(l, "runner \"%s\" sent records after its end", l->runner->node);
 		return -EINVAL;
 	}
+	if (wire_runner_record_decode(&rec, &err) < 0) {
+		trace_leg_fail(l, "runner \"%s\" sent a %s record that is not one: %s", l->runner->node, type,
+			       err ? err : "out of memory");
+		return -EINVAL;
+	}
+	type = json_string_value(json_object_get(rec, "type"));   /* rec may be a new one */
 	if (!strcmp(type, "end"))
 		l->end_seen = true;
 	if (trace_print_hold(l, rec, len))

@@ -29,6 +29,7 @@
 #include "runner/session.h"
 #include "kube/container.h"
 #include "wire/end.h"
+#include "wire/record.h"
 #include "lib/banned.h"
 
 int session_resolve(const struct session_request *req, const struct session_config *cfg,
@@ -460,19 +461,30 @@ static int sink_map(void *ctx, json_t *rec)
 	return part ? send_line(ctx, part) : 0;
 }
 
+/* details: the engine's (runner/engine.h), the members of its phase */
 static int sink_status(void *ctx, const char *phase, json_t *details)
 {
-	json_t *o = json_pack("{s:s, s:s}", "type", "status", "phase", phase);
+	const struct wire_status st = {
+		.phase = (char *)phase,
+		.probes = (uint64_t)json_integer_value(json_object_get(details, "probes")),
+		.done = (uint64_t)json_integer_value(json_object_get(details, "done")),
+		.object = (char *)json_string_value(json_object_get(details, "object")),
+		.cached = json_is_true(json_object_get(details, "cached")),
+	};
+	json_t *o = NULL;
+	int r = wire_status_to_json(&st, &o);
 
-	if (o && details && json_is_object(details))
-		json_object_update_missing(o, details);
-	return send_line(ctx, o);
+	return r < 0 ? r : send_line(ctx, o);
 }
 
 static int sink_warning(void *ctx, const char *msg)
 {
 	/* Warnings (a probe missing here) are errors that do not end the trace. */
-	return send_line(ctx, json_pack("{s:s, s:s, s:b}", "type", "error", "message", msg, "warning", 1));
+	const struct wire_error we = { .message = (char *)msg, .warning = true };
+	json_t *o = NULL;
+	int r = wire_error_to_json(&we, &o);
+
+	return r < 0 ? r : send_line(ctx, o);
 }
 
 /* Ends the session when the gateway hangs up: the peer's FIN (or a reset)
@@ -631,7 +643,11 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 		goto out;
 	}
 	if (r < 0) {
-		(void)send_line(&s, json_pack("{s:s, s:s}", "type", "error", "message", err ? err : tg_strerror(r)));
+		const struct wire_error we = { .message = (char *)(err ? err : tg_strerror(r)) };
+		json_t *o = NULL;
+
+		if (wire_error_to_json(&we, &o) == 0)
+			(void)send_line(&s, o);
 		snprintf(res.reason, sizeof(res.reason), "error");
 		status = 1;
 	}
