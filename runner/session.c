@@ -291,8 +291,13 @@ static int sink_flush(void *ctx)
 
 	if (r >= 0 && s->ssl && s->head_sent && !s->broken &&
 	    (!s->alive_sent || now_mono_ns() - s->wrote_ns >= SESS_ALIVE_NS)) {
+		const struct wire_status alive = { .phase = (char *)"alive" };
+		json_t *o = NULL;
+
 		s->alive_sent = true;
-		r = send_line(s, json_pack("{s:s, s:s}", "type", "status", "phase", "alive"));
+		r = wire_status_to_json(&alive, &o);
+		if (r >= 0)
+			r = send_line(s, o);
 	}
 	return r;
 }

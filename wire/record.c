@@ -48,9 +48,14 @@ static int status_members(json_t *rec, struct wire_status *s, char **ret_err)
 	static const char *const compiled[] = { "type", "phase", "node", "probes", "object", "cached", NULL };
 	static const char *const attaching[] = { "type", "phase", "node", "probes", "done", NULL };
 	static const char *const attached[] = { "type", "phase", "node", "probes", NULL };
+	static const char *const alive[] = { "type", "phase", "node", NULL };
 	json_t *c;
 	int r;
 
+	if (!strcmp(s->phase, "alive"))
+		return wire_only_members(rec, "", alive, ret_err);
+	if ((r = required_uint(rec, "probes", &s->probes, ret_err)) < 0)
+		return r;
 	if (!strcmp(s->phase, "attached"))
 		return wire_only_members(rec, "", attached, ret_err);
 	if (!strcmp(s->phase, "attaching")) {
@@ -62,7 +67,7 @@ static int status_members(json_t *rec, struct wire_status *s, char **ret_err)
 		return 0;
 	}
 	if (strcmp(s->phase, "compiled"))
-		return tg_fail(ret_err, -EINVAL, "\"phase\": not compiled, attaching or attached");
+		return tg_fail(ret_err, -EINVAL, "\"phase\": not compiled, attaching, attached or alive");
 	c = json_object_get(rec, "cached");
 	if ((r = wire_only_members(rec, "", compiled, ret_err)) < 0 ||
 	    (r = wire_str_field(rec, "object", "", true, WIRE_RECORD_MAX_OBJECT, true, &s->object, ret_err)) < 0)
@@ -82,7 +87,6 @@ int wire_status_from_json(json_t *rec, struct wire_status *ret, char **ret_err)
 	if (!json_is_object(rec) || !type || strcmp(type, "status"))
 		return tg_fail(ret_err, -EINVAL, "status record: not an object of type \"status\"");
 	if ((r = wire_str_field(rec, "phase", "", true, 16, true, &s.phase, ret_err)) < 0 ||
-	    (r = required_uint(rec, "probes", &s.probes, ret_err)) < 0 ||
 	    (r = status_members(rec, &s, ret_err)) < 0 ||
 	    (r = wire_str_field(rec, "node", "", false, WIRE_END_MAX_NAME, true, &s.node, ret_err)) < 0)
 		return r;
@@ -147,18 +151,19 @@ static int set_new(json_t *o, const char *key, json_t *v)
 int wire_status_to_json(const struct wire_status *s, json_t **ret)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
-	bool compiled, attaching;
+	bool compiled, attaching, alive;
 
 	if (!s->phase)
 		return -EINVAL;
 	compiled = !strcmp(s->phase, "compiled");
 	attaching = !strcmp(s->phase, "attaching");
-	if ((!compiled && !attaching && strcmp(s->phase, "attached")) || (compiled && !s->object) ||
+	alive = !strcmp(s->phase, "alive");
+	if ((!compiled && !attaching && !alive && strcmp(s->phase, "attached")) || (compiled && !s->object) ||
 	    (attaching && s->done > s->probes))
 		return -EINVAL;
 	o = json_pack("{s:s, s:s}", "type", "status", "phase", s->phase);
 	if (!o || (attaching && set_new(o, "done", json_integer((json_int_t)s->done)) < 0) ||
-	    set_new(o, "probes", json_integer((json_int_t)s->probes)) < 0 ||
+	    (!alive && set_new(o, "probes", json_integer((json_int_t)s->probes)) < 0) ||
 	    (compiled && (set_new(o, "object", json_string(s->object)) < 0 ||
 			  set_new(o, "cached", json_boolean(s->cached)) < 0)) ||
 	    (s->node && set_new(o, "node", json_string(s->node)) < 0))

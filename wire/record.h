@@ -4,7 +4,9 @@
  * (docs/internals/contracts.md, "status phase attaching", "An error
  * record"): {"type":"status","phase":"compiled","probes":N,"object":H,
  * "cached":B}, {"type":"status","phase":"attaching","done":D,"probes":N},
- * {"type":"status","phase":"attached","probes":N} and
+ * {"type":"status","phase":"attached","probes":N},
+ * {"type":"status","phase":"alive"} (a session with nothing to say for a
+ * while, runner/session.c; the gateway keeps it to itself) and
  * {"type":"error","message":M[,"warning":true]}, each with "node" when
  * the runner has one.  The runner writes them with wire_status_to_json()
  * and wire_error_to_json(); the gateway reads them with
@@ -25,8 +27,8 @@
 #define WIRE_RECORD_MAX_OBJECT 128      /* an object's content hash */
 
 struct wire_status {
-	char *phase;            /* "compiled", "attaching", "attached" */
-	uint64_t probes;
+	char *phase;            /* "compiled", "attaching", "attached", "alive" */
+	uint64_t probes;        /* not "alive" */
 	uint64_t done;          /* attaching */
 	char *object;           /* compiled: the object's hash */
 	bool cached;            /* compiled */

@@ -34,6 +34,7 @@ static void test_status(void **state)
 	struct wire_status compiled = { .phase = "compiled", .probes = 3, .object = "ab12cd", .cached = true };
 	struct wire_status attaching = { .phase = "attaching", .probes = 500, .done = 120, .node = "node-1" };
 	struct wire_status attached = { .phase = "attached", .probes = 1 };
+	struct wire_status alive = { .phase = "alive" };
 	struct wire_status bad = { .phase = "attaching", .probes = 1, .done = 2 };
 	json_t *o = NULL;
 
@@ -41,6 +42,7 @@ static void test_status(void **state)
 	status_round_trip(&compiled);
 	status_round_trip(&attaching);
 	status_round_trip(&attached);
+	status_round_trip(&alive);
 	assert_int_equal(wire_status_to_json(&bad, &o), -EINVAL);
 	bad.phase = "loaded";
 	assert_int_equal(wire_status_to_json(&bad, &o), -EINVAL);
@@ -74,6 +76,7 @@ static void test_runner_texts(void **state)
 		"{\"type\":\"status\",\"phase\":\"compiled\",\"probes\":1,\"object\":\"0f3a\",\"cached\":false,\"node\":\"n1\"}",
 		"{\"type\":\"status\",\"phase\":\"attaching\",\"done\":0,\"probes\":1,\"node\":\"n1\"}",
 		"{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"node\":\"n1\"}",
+		"{\"type\":\"status\",\"phase\":\"alive\"}",
 		"{\"type\":\"error\",\"message\":\"probe missing\",\"warning\":true,\"node\":\"n1\"}",
 		"{\"type\":\"error\",\"message\":\"boom\"}",
 	};
@@ -119,6 +122,7 @@ static void test_refusals(void **state)
 	expect_refused("{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"extra\":1}", "\"extra\": unknown field");
 	expect_refused("{\"type\":\"status\",\"phase\":\"accepted\",\"probes\":1}", "\"phase\"");
 	expect_refused("{\"type\":\"status\",\"phase\":\"attached\"}", "\"probes\": missing");
+	expect_refused("{\"type\":\"status\",\"phase\":\"alive\",\"probes\":1}", "\"probes\": unknown field");
 	expect_refused("{\"type\":\"status\",\"phase\":\"attaching\",\"probes\":1}", "\"done\": missing");
 	expect_refused("{\"type\":\"status\",\"phase\":\"attaching\",\"probes\":1,\"done\":5}", "\"done\": more");
 	expect_refused("{\"type\":\"status\",\"phase\":\"compiled\",\"probes\":1,\"object\":\"a b\",\"cached\":true}",
