@@ -519,7 +519,7 @@ static void count_from(struct trace_req *t, const struct wire_sessions *sessions
 	}
 	t->det_user_running = json_object_size(user);
 	t->det_ns_running = json_object_size(ns);
-	trace_step_admit(t);
+	trace_goto(t, STEP_ADMIT);
 }
 
 /* One node's session request with its "detached" member, as text. */

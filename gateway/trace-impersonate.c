@@ -75,7 +75,7 @@ static void impersonation_granted(struct trace_req *t)
 	t->real_user = t->user;
 	t->user = as;
 	t->impersonating = true;
-	trace_authenticated(t);
+	trace_goto(t, STEP_AUTHENTICATED);
 }
 
 /*
@@ -104,6 +104,12 @@ void trace_impersonate_step(struct trace_req *t)
 		a.name = t->imp_groups[t->imp_next - 1];
 	}
 	trace_step_sar(t, STEP_SAR_IMPERSONATE, &a);
+}
+
+void trace_impersonate_allowed(struct trace_req *t)
+{
+	t->imp_next++;
+	trace_impersonate_step(t);
 }
 
 static bool impersonation_name_ok(const char *v)

@@ -50,6 +50,49 @@ enum trace_step {
 	STEP_STREAM,
 	STEP_SAR_DETACHED,      /* trace-detached.c: may the user see others' traces */
 	STEP_DETACHED,          /* trace-detached.c: runners asked, or a log streamed */
+	/* entries a step file goes on to (trace_goto), never a state t->step holds */
+	STEP_AUTHENTICATED,     /* trace.c: the body, the program, then authorization */
+	STEP_DECIDE,            /* trace.c: the TracePolicy decision */
+	STEP_ADMIT,             /* trace.c: the concurrency limits, the allow record */
+	STEP__COUNT
+};
+
+struct trace_req;
+struct leg;
+
+/*
+ * The request flow's step table (docs/internals/gateway.md, "The step
+ * table"): trace.c, the coordinator, owns it and hands it to each request
+ * (t->flow).  The files of the steps and of the services below them go on
+ * through it, by step index, never by a call back into trace.c, so no two
+ * files of the flow call each other.
+ */
+struct trace_step_ops {
+	/* the API server call the step waits on, named in a 503 */
+	const char *call;
+	/* entering the step (a trace_goto target) */
+	void (*run)(struct trace_req *t);
+	/* the answer of its API server call (trace_kube_start) */
+	void (*answered)(struct trace_req *t, long status, const char *body, size_t len);
+	/* a SubjectAccessReview step: allowed, the flow goes on here (a
+	 * denial is a 403) ... */
+	void (*allowed)(struct trace_req *t);
+	/* ... or the step takes the answer either way */
+	void (*decided)(struct trace_req *t, bool allowed);
+};
+
+struct trace_flow {
+	struct trace_step_ops steps[STEP__COUNT];
+	/* the parts of a request other files own, released by trace_free */
+	void (*print_free)(struct trace_req *t);
+	void (*detached_free)(struct trace_req *t);
+	/* trace-print.c replays a leg's held records and its deferred end
+	 * through the fan-out's own handlers (trace-stream.c) */
+	int (*leg_record)(struct leg *l, json_t *rec, size_t len);
+	bool (*leg_done_finish)(struct leg *l);
+	/* trace-reauth.c ends a running trace whose rights are gone
+	 * (trace-stop.c) */
+	void (*stop_by_gateway)(struct trace_req *t, const char *why, const char *msg);
 };
 
 struct det_op;
@@ -98,6 +141,7 @@ struct leg {
 
 struct trace_req {
 	struct gateway *gw;
+	const struct trace_flow *flow;  /* the coordinator's step table (trace.c) */
 	struct trace_req *prev, *next;
 	struct http_conn *conn;        /* NULL once the client is gone */
 	enum trace_step step;
@@ -209,33 +253,47 @@ struct trace_req {
 	uint64_t det_user_running, det_ns_running;   /* the user's, the namespace's, on the runners */
 };
 
-/* trace.c */
-/* A session for pod (one of t->pods, "NS/NAME") that joined the running
- * workload trace, on runner (a reference, taken over), for what is left
- * of the duration.  -TG_ELIMIT: no room (maxPodsPerTrace); a session that
- * cannot be started is that leg's failure, streamed as an error. */
-int trace_leg_join(struct trace_req *t, const struct gw_runner *runner, const char *pod);
-/* The leg of the joined pod "NS/NAME", or NULL. */
-struct leg *trace_leg_of_joined(struct trace_req *t, const char *pod);
+/*
+ * Who owns what (no two of these files call each other; the arrows go
+ * down, and back up only through t->flow):
+ *
+ *   trace.c            the coordinator: the step table, the entry, the
+ *                      authentication, the pod target, the decision
+ *   trace-impersonate.c, trace-workload.c, trace-stop.c, trace-probes.c,
+ *   trace-detached.c   the steps of one kind of target or request
+ *   trace-stream.c     the fan-out: one leg per node, the merging, the end
+ *   trace-print.c, trace-reauth.c   parts of a running stream
+ *   trace-session.c    the session request of one node
+ *   trace-req.c        the services every step uses: the audit record,
+ *                      the answers and refusals, the API server call and
+ *                      SubjectAccessReviews, the stream's records, free
+ */
+
+/* trace-req.c: the services of the flow */
+/* Goes on with step (of t->flow): its run entry. */
+void trace_goto(struct trace_req *t, enum trace_step step);
 
 /* Refuses the request: one audit record (forbid), then the Status;
  * details is stolen; t is freed. */
 void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details);
 void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Records the stage's audit record, then answers (code, answer: stolen,
+ * extra for the log line) once the record is durable; t is freed. */
+void trace_answer(struct trace_req *t, const char *stage, int code, const char *message,
+		  const char *decision, const char *reason, const char *end_reason, json_t *answer,
+		  const char *extra);
 /* Starts the API server call in t->kreq; its answer goes to the step's
- * *_done function. */
+ * answered entry of t->flow. */
 int trace_kube_start(struct trace_req *t);
 
 /* 503: the call for what could not be started. */
 void trace_upstream_failed(struct trace_req *t, const char *what, int r);
-/* A SubjectAccessReview for a (cached answers first). */
+/* A SubjectAccessReview for a (cached answers first); the answer goes to
+ * the step's allowed (or decided) entry of t->flow. */
 void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a);
-/* The TracePolicy decision, then trace_step_admit. */
-void trace_step_decide(struct trace_req *t);
-/* The concurrency limits, the audit record, then the stream (or a
- * detached start). */
-void trace_step_admit(struct trace_req *t);
+/* The answered entry of every SubjectAccessReview step. */
+void trace_sar_answered(struct trace_req *t, long status, const char *body, size_t len);
 
 #define TRACE_MAX_IMPERSONATE_GROUPS 64
 #define TRACE_MAX_IMPERSONATE_NAME 256
@@ -257,13 +315,54 @@ void trace_log(struct trace_req *t, int code, const char *extra);
 /* Answers status (a Status object, not taken) and forgets the connection. */
 void trace_send_status(struct trace_req *t, json_t *status);
 void trace_free(struct trace_req *t);
-/* Ends a stream: merged maps, the end line, ResponseComplete; why NULL
- * when every runner ended on its own.  t is freed. */
-void trace_finish(struct trace_req *t, const char *why);
+/* The verb of the request, for its audit record and SubjectAccessReviews. */
+const char *trace_verb(const struct trace_req *t);
 
+/* One record on the client's stream (nothing once the client left). */
+int trace_emit(struct trace_req *t, json_t *obj);
+/* An error record; code: the runner's HTTP status when it refused the
+ * session, else 0. */
+void trace_emit_error(struct trace_req *t, const char *node, const char *msg, long code);
+void trace_leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What the audit records and the stream's records say of t. */
+struct trace_counts {
+	uint64_t events, drops, map_drops, cpu_ns;
+};
+void trace_counts_sum(const struct trace_req *t, struct trace_counts *c);
+json_t *trace_pods_json(const struct trace_req *t);
+json_t *trace_nodes_json(const struct trace_req *t);
+json_t *trace_limits_json(const struct trace_req *t);
+json_t *trace_failed_nodes(const struct trace_req *t);
+bool trace_all_ended(const struct trace_req *t);
+bool trace_exit_code(const struct trace_req *t, int64_t *ret);
+const char *trace_leg_reason(const struct leg *l);
+/* A TracePolicy denial's field ("program:L:C" or "program"), and its text
+ * (with the field in front when with_field), for the audit record and
+ * the 403's causes; the text NULL without memory. */
+void trace_denial_field(json_t *x, char *out, size_t n);
+char *trace_denial_text(json_t *x, bool with_field);
+/* The pods left out at the start (trace_resolved), [{"pod", "node",
+ * "message"}], for the audit record and the answers; and as
+ * pod-not-joined status records, once the stream has started. */
+json_t *trace_left_out_json(const struct trace_req *t);
+void trace_emit_left_out(struct trace_req *t);
+/* What a pod on a node without a runner is told. */
+void trace_no_runner_message(const char *node, char *out, size_t n);
+/* A status record of a pod: pod-joined, pod-left, pod-not-joined (with
+ * message, or NULL). */
+void trace_emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
+			   const char *message);
+
+/* trace.c: the coordinator */
 /* Authenticated (and impersonating, if asked): the body, the program,
- * then authorization; or, for a DELETE, the stop. */
+ * then authorization; or, for a DELETE, the stop (STEP_AUTHENTICATED). */
 void trace_authenticated(struct trace_req *t);
+/* The TracePolicy decision, then the admission (STEP_DECIDE). */
+void trace_step_decide(struct trace_req *t);
+/* The concurrency limits, the audit record, then the stream (or a
+ * detached start) (STEP_ADMIT). */
+void trace_step_admit(struct trace_req *t);
 
 /* trace-impersonate.c */
 /* Reads the Impersonate-* headers into t; -1 when t was refused (and freed). */
@@ -271,13 +370,12 @@ int trace_impersonation_headers(struct trace_req *t, const struct http_request *
 /* The next impersonation SubjectAccessReview (t->imp_next: 0 the user,
  * then each group), or, all allowed, the switch to the impersonated user. */
 void trace_impersonate_step(struct trace_req *t);
+/* The allowed entry of STEP_SAR_IMPERSONATE: the next review. */
+void trace_impersonate_allowed(struct trace_req *t);
 
 /* trace-stop.c: DELETE of a live trace, a graceful stop */
 /* After authentication: find the caller's trace, record, stop, answer. */
 void trace_step_stop(struct trace_req *t);
-/* trace.c: the stop's grace is over: nodes still running are cut, as
- * nodes that failed (node-failed); then the trace ends.  t is freed. */
-void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
 /* The graceful stop of a live trace t: every leg half-closed (now, or
  * when it answers); by is the Audit-ID of who asked ("" the gateway). */
 int trace_stop_graceful(struct trace_req *t, const char *by);
@@ -286,27 +384,48 @@ int trace_stop_graceful(struct trace_req *t, const char *by);
  * ResponseComplete record; cut at once if the stop cannot start (t is
  * then freed). */
 void trace_stop_by_gateway(struct trace_req *t, const char *why, const char *msg);
-/* A leg's runner has answered 200: if a stop is pending, half-close it. */
-void trace_leg_answered(struct leg *l);
 
-/* trace.c: one record of a runner, in its leg's order: relayed, merged
- * or recorded (a print() map goes to trace_print_map) */
+/* trace-stream.c: the fan-out to the runners, one leg per node */
+/* The allow record is durable and t may start: one session per node (or
+ * a detached start). */
+void trace_start_stream(struct trace_req *t);
+/* Ends a stream: merged maps, the end line, ResponseComplete; why NULL
+ * when every runner ended on its own.  t is freed. */
+void trace_finish(struct trace_req *t, const char *why);
+/* Ends a trace that never started (the client is answered a Status):
+ * its ResponseComplete with reason.  t is freed. */
+void trace_finish_unstarted(struct trace_req *t, const char *reason);
+/* The client connection's drain and close (trace_handle sets them). */
+extern const struct http_conn_ops trace_conn_ops;
+/* A session for pod (one of t->pods, "NS/NAME") that joined the running
+ * workload trace, on runner (a reference, taken over), for what is left
+ * of the duration.  -TG_ELIMIT: no room (maxPodsPerTrace); a session that
+ * cannot be started is that leg's failure, streamed as an error. */
+int trace_leg_join(struct trace_req *t, const struct gw_runner *runner, const char *pod);
+/* The leg of the joined pod "NS/NAME", or NULL. */
+struct leg *trace_leg_of_joined(struct trace_req *t, const char *pod);
+/* The stop's grace is over: nodes still running are cut, as nodes that
+ * failed (node-failed); then the trace ends.  t is freed. */
+void trace_stop_grace_over(struct trace_req *t, unsigned grace_s);
+/* A leg's runner has answered 200 and a stop is pending: half-close it. */
+void trace_leg_answered(struct leg *l);
+/* One record of a runner, in its leg's order: relayed, merged or
+ * recorded (a print() map goes to trace_print_map) */
 int trace_leg_record(struct leg *l, json_t *rec, size_t len);
 /* The end of a leg's transfer that waited behind its held records;
  * true when that ended the trace (t is freed). */
 bool trace_leg_done_finish(struct leg *l);
-int trace_emit(struct trace_req *t, json_t *obj);
-void trace_leg_fail(struct leg *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* trace.c: the session request of one node (the program, that node's
- * pods, the limits, the owner; wire/session.h encodes it) */
+/* trace-session.c: the session request of one node (the program, that
+ * node's pods, the limits, the owner; wire/session.h encodes it) */
 int trace_session_request(struct trace_req *t, const char *node, struct session_request *ret);
-/* The verb of the request, for its audit record and SubjectAccessReviews. */
-const char *trace_verb(const struct trace_req *t);
+/* The encoded session of one leg: a joined pod gets what is left of the
+ * trace's duration; NULL when it cannot be built. */
+char *trace_leg_session_text(struct trace_req *t, const struct leg *leg);
 
 /* trace-detached.c: detached traces (docs/internals/contracts.md) */
 /* Decided: count the user's and the namespace's detached traces running
- * on the runners (for maxConcurrentTraces), then trace_step_admit. */
+ * on the runners (for maxConcurrentTraces), then STEP_ADMIT. */
 void trace_detached_count(struct trace_req *t);
 /* Every runner sent t's end: its sessions no longer count, even while a
  * runner still lists them (its session winding down after its end). */
@@ -389,10 +508,5 @@ int trace_selector_policy_check(struct trace_req *t);
  * each with a runner, or a refusal; a workload's (a selector's) pods on
  * nodes without one are left out unless "allNodes"; then the decision. */
 void trace_resolved(struct trace_req *t);
-/* The pods left out at the start, [{"pod", "node", "message"}], for the
- * audit record and the answers; and as pod-not-joined status records,
- * once the stream has started. */
-json_t *trace_left_out_json(const struct trace_req *t);
-void trace_emit_left_out(struct trace_req *t);
 
 #endif

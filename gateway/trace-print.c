@@ -169,7 +169,7 @@ void trace_print_pump(struct trace_req *t)
 				if (l->blocked_on)
 					(void)trace_print_hold(l, rec, n);
 				else
-					(void)trace_leg_record(l, rec, n);
+					(void)t->flow->leg_record(l, rec, n);
 			}
 		}
 	} while (changed);
@@ -200,7 +200,8 @@ static void print_timer_fired(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < t->nlegs; i++) {
 		struct leg *l = &t->legs[i];
 
-		if (l->done_deferred && !l->blocked_on && !json_array_size(l->held) && trace_leg_done_finish(l))
+		if (l->done_deferred && !l->blocked_on && !json_array_size(l->held) &&
+		    t->flow->leg_done_finish(l))
 			return;   /* the trace ended: t is freed */
 	}
 	print_arm(t);
@@ -311,8 +312,8 @@ void trace_print_flush(struct trace_req *t)
 		l->blocked_on = NULL;
 		l->held_bytes = 0;
 		json_array_foreach(held, k, h)
-			(void)trace_leg_record(l, json_object_get(h, "r"),
-					       (size_t)json_integer_value(json_object_get(h, "n")));
+			(void)t->flow->leg_record(l, json_object_get(h, "r"),
+						  (size_t)json_integer_value(json_object_get(h, "n")));
 	}
 }
 

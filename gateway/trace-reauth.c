@@ -128,7 +128,7 @@ static unsigned reauth_period_s(const struct trace_req *t)
 static void reauth_end(struct trace_req *t, const char *why, const char *msg)
 {
 	log_warn("trace %s: %s: %s", t->trace_id, why, msg);
-	trace_stop_by_gateway(t, why, msg);
+	t->flow->stop_by_gateway(t, why, msg);
 }
 
 static void reauth_next(struct trace_req *t);

@@ -42,17 +42,6 @@ static struct trace_req *trace_find_live(struct gateway *gw, const char *ns, con
 	return NULL;
 }
 
-void trace_leg_answered(struct leg *l)
-{
-	int r;
-
-	l->stop_sent = true;
-	r = httpc_xfer_shutdown_write(l->x);
-	if (r < 0)
-		log_warn("trace %s: node \"%s\": graceful stop not sent (%s); it ends at the grace",
-			 l->t->trace_id, l->runner->node, tg_strerror(r));
-}
-
 static void stop_grace_expired(evutil_socket_t fd, short what, void *ud)
 {
 	struct trace_req *o = ud;

@@ -346,43 +346,6 @@ static int containers_check(struct trace_req *t)
 	return 0;
 }
 
-/* What a pod left out at the start, or a late one, is told. */
-static void no_runner_message(const char *node, char *out, size_t n)
-{
-	snprintf(out, n, "not traced: no runner for node \"%.64s\"", node);
-}
-
-json_t *trace_left_out_json(const struct trace_req *t)
-{
-	json_t *a = json_array();
-	char pod[400], msg[160];
-
-	for (size_t i = 0; a && i < t->nleft_out; i++) {
-		const struct kube_pod *p = &t->left_out[i];
-
-		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
-		no_runner_message(p->node, msg, sizeof(msg));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "pod", pod, "node", p->node, "message", msg));
-	}
-	return a;
-}
-
-static void emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
-			    const char *message);
-
-void trace_emit_left_out(struct trace_req *t)
-{
-	char pod[400], msg[160];
-
-	for (size_t i = 0; i < t->nleft_out; i++) {
-		const struct kube_pod *p = &t->left_out[i];
-
-		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
-		no_runner_message(p->node, msg, sizeof(msg));
-		emit_pod_status(t, "pod-not-joined", pod, p->node, msg);
-	}
-}
-
 /* The pods on nodes without a runner (runners[i] NULL) out of t->pods
  * into t->left_out, and those nodes out of t->nodes. */
 static int leave_out_runnerless(struct trace_req *t, size_t nmissing_pods)
@@ -477,7 +440,7 @@ void trace_resolved(struct trace_req *t)
 		if (leave_out_runnerless(t, nmissing_pods) < 0)
 			trace_refuse(t, 500, "out of memory", NULL);
 		else
-			trace_step_decide(t);
+			trace_goto(t, STEP_DECIDE);
 		return;
 	}
 	if (missing) {
@@ -490,7 +453,7 @@ void trace_resolved(struct trace_req *t)
 			      t->tb.kind ? "; nothing was started" : "");
 		return;
 	}
-	trace_step_decide(t);
+	trace_goto(t, STEP_DECIDE);
 }
 
 /* ---- a node target: node/NAME (POST .../nodetraces) ------------------------------- */
@@ -532,7 +495,7 @@ static void node_found(struct trace_req *t)
 		trace_refusef(t, 503, NULL, "no runner for node \"%s\"; nothing was started", t->tb.name);
 		return;
 	}
-	trace_step_decide(t);
+	trace_goto(t, STEP_DECIDE);
 }
 
 void trace_node_done(struct trace_req *t, long status, const char *body, size_t len)
@@ -596,19 +559,6 @@ static int pod_of_workload(struct trace_req *t, json_t *obj, struct kube_pod *re
 	return 0;
 }
 
-static void emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
-			    const char *message)
-{
-	_cleanup_(json_decrefp) json_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "status",
-							"phase", phase, "trace", t->trace_id, "pod", pod,
-							"node", node);
-
-	if (st && message)
-		json_object_set_new(st, "message", json_string(message));
-	if (st)
-		(void)trace_emit(t, st);
-}
-
 static void pod_left(struct trace_req *t, size_t i)
 {
 	char key[400];
@@ -619,7 +569,7 @@ static void pod_left(struct trace_req *t, size_t i)
 	t->pod_left[i] = true;
 	snprintf(key, sizeof(key), "%s/%s", t->pods[i].namespace, t->pods[i].name);
 	log_info("trace %s: pod \"%s\" left", t->trace_id, key);
-	emit_pod_status(t, "pod-left", key, t->pods[i].node, NULL);
+	trace_emit_pod_status(t, "pod-left", key, t->pods[i].node, NULL);
 	/* a session of that pod alone ends gracefully: its maps still count */
 	l = trace_leg_of_joined(t, key);
 	if (l && l->x && !l->done && l->status == 200 && !l->stop_sent)
@@ -651,7 +601,7 @@ static void join_now(evutil_socket_t fd, short what, void *ud)
 		if (runner)
 			(void)trace_leg_join(t, runner, j->pod);
 		else
-			emit_pod_status(t, "pod-not-joined", j->pod, j->node,
+			trace_emit_pod_status(t, "pod-not-joined", j->pod, j->node,
 					"not traced: its node's runner went away");
 	}
 	free(j);
@@ -674,7 +624,7 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 		snprintf(msg, sizeof(msg), "not traced: the trace has %zu pods, the limit "
 					   "\"maxPodsPerTrace\" (%u)", t->npods, max);
 		if (!quiet)
-			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
+			trace_emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);
 		return;
 	}
@@ -685,7 +635,7 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 
 		if (r != 1) {
 			if (!quiet)
-				emit_pod_status(t, "pod-not-joined", key, pod->node,
+				trace_emit_pod_status(t, "pod-not-joined", key, pod->node,
 						why ? why : "not traced: the policy cannot be evaluated");
 			kube_pod_release(pod);
 			return;
@@ -700,7 +650,7 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 			/* not yet: a later change of the pod (its container
 			 * started) joins it */
 			if (!quiet)
-				emit_pod_status(t, "pod-not-joined", key, pod->node,
+				trace_emit_pod_status(t, "pod-not-joined", key, pod->node,
 						err ? err : "not traced: out of memory");
 			kube_pod_release(pod);
 			return;
@@ -710,9 +660,9 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 	runner = j ? gw_runner_get(t->gw, pod->node) : NULL;
 	if (!runner) {
 		free(j);
-		no_runner_message(pod->node, msg, sizeof(msg));
+		trace_no_runner_message(pod->node, msg, sizeof(msg));
 		if (!quiet)
-			emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
+			trace_emit_pod_status(t, "pod-not-joined", key, pod->node, msg);
 		kube_pod_release(pod);
 		return;
 	}
@@ -732,7 +682,7 @@ static void pod_join(struct trace_req *t, struct kube_pod *pod, bool quiet)
 		t->pod_left[t->npods] = false;
 	t->pods[t->npods++] = *pod;
 	log_info("trace %s: pod \"%s\" joined on node \"%s\"", t->trace_id, key, pod->node);
-	emit_pod_status(t, "pod-joined", key, pod->node, NULL);
+	trace_emit_pod_status(t, "pod-joined", key, pod->node, NULL);
 	*j = (struct join_later){ .gw = t->gw };
 	snprintf(j->trace_id, sizeof(j->trace_id), "%s", t->trace_id);
 	snprintf(j->pod, sizeof(j->pod), "%s", key);

@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The services every step of the request flow uses (trace-int.h, "Who
+ * owns what"): the request's bookkeeping and its release, its audit
+ * records, its answers and refusals, its API server calls and
+ * SubjectAccessReviews, the records of its stream.  Nothing here names a
+ * step: where the flow goes on, it goes through the coordinator's step
+ * table (t->flow, trace.c), so no file of the flow is called back.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include "gateway/audit.h"
+#include "gateway/event.h"
+#include "gateway/frontproxy.h"
+#include "gateway/gateway.h"
+#include "gateway/httpc.h"
+#include "gateway/ndjson.h"
+#include "gateway/policies.h"
+#include "gateway/runner-end.h"
+#include "gateway/runners.h"
+#include "gateway/status.h"
+#include "gateway/trace-body.h"
+#include "gateway/trace-container.h"
+#include "gateway/trace-int.h"
+#include "gateway/watch.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-curl.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lang/ast.h"
+#include "output/output.h"
+#include "policy/policy.h"
+#include "kube/cache.h"
+#include "kube/kube.h"
+#include "kube/workload.h"
+#include "policy/tpfields.h"
+#include "wire/session.h"
+#include "lib/banned.h"
+
+/* (the request's state, struct trace_req, is in gateway/trace-int.h) */
+
+
+/* ---- bookkeeping ---------------------------------------------------------- */
+
+static void leg_release(struct leg *l)
+{
+	if (l->x)
+		httpc_xfer_cancel(l->x);
+	l->x = NULL;
+	gw_end_fetch_cancel(l->fetch);
+	l->fetch = NULL;
+	ndjson_release(&l->split);
+	buf_release(&l->relay);
+	buf_release(&l->errbody);
+	free(l->end_reason);
+	free(l->error);
+	free(l->refusal);
+	json_decref(l->compiled);
+	if (l->joined)
+		gw_runner_put(l->runner);
+	free(l->joined);
+}
+
+void trace_free(struct trace_req *t)
+{
+	struct gateway *gw = t->gw;
+
+	if (t->prev)
+		t->prev->next = t->next;
+	else if (gw->reqs == t)
+		gw->reqs = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	gw->nreqs--;
+	/* a trace of ours ended, or a DELETE stopped one (a detached trace):
+	 * the runners' sessions asked before may still hold it, so the next
+	 * count asks again (trace-detached.c) */
+	if (t->session_counted || t->route.kind == ROUTE_TRACE_STOP)
+		gw->sessions_snap_ns = 0;
+	if (t->session_counted) {
+		gw->nsessions--;
+		audit_log_set_reserve(gw->audit, (uint64_t)gw->nsessions * AUDIT_COMPLETE_RESERVE);
+	}
+	if (t->kx)
+		httpc_xfer_cancel(t->kx);
+	kube_request_release(&t->kreq);
+	if (t->stop_timer)
+		event_free(t->stop_timer);
+	if (t->alive_timer)
+		event_free(t->alive_timer);
+	trace_reauth_free(t);
+	free(t->end_message);
+	if (t->flow && t->flow->print_free)
+		t->flow->print_free(t);
+	for (size_t i = 0; i < t->nlegs; i++)
+		leg_release(&t->legs[i]);
+	free(t->legs);
+	json_decref(t->maps);
+	json_decref(t->answer);
+	free(t->answer_extra);
+	free(t->dry_msg);
+	json_decref(t->denials);
+	free(t->policy);
+	if (t->have_decision)
+		tg_decision_release(&t->decision);
+	kube_pods_free(t->pods, t->npods);
+	kube_pods_free(t->left_out, t->nleft_out);
+	free(t->pod_left);
+	for (size_t i = 0; t->runners && i < t->nnodes; i++)
+		gw_runner_put(t->runners[i]);
+	free(t->runners);
+	strv_free(t->nodes);
+	strv_free(t->rs_uids);
+	if (t->have_wl)
+		kube_workload_release(&t->wl);
+	tg_program_free(t->prog);
+	free(t->canonical);
+	trace_body_release(&t->tb);
+	if (t->have_user)
+		kube_user_release(&t->user);
+	if (t->impersonating)
+		kube_user_release(&t->real_user);
+	free(t->imp_user);
+	strv_free(t->imp_groups);
+	if (t->token) {
+		explicit_bzero(t->token, strlen(t->token));
+		free(t->token);
+	}
+	free(t->method);
+	free(t->uri);
+	free(t->user_agent);
+	free(t->content_type);
+	free(t->claimed_target);
+	free(t->body);
+	if (t->flow && t->flow->detached_free)
+		t->flow->detached_free(t);
+	free(t);
+}
+
+const char *trace_verb(const struct trace_req *t)
+{
+	switch (t->route.kind) {
+	case ROUTE_TRACE_STOP:
+		return "delete";
+	case ROUTE_TRACE_LIST:
+	case ROUTE_PROBE_LIST:
+		return "list";
+	case ROUTE_TRACE_GET:
+	case ROUTE_TRACE_LOG:
+		return "get";
+	default:
+		return "create";
+	}
+}
+
+static const char *trace_username(const struct trace_req *t)
+{
+	return t->have_user && t->user.username ? t->user.username : "-";
+}
+
+/* What the runners reported in their end records, summed over nodes. */
+void trace_counts_sum(const struct trace_req *t, struct trace_counts *c)
+{
+	*c = (struct trace_counts){ 0 };
+	for (size_t i = 0; i < t->nlegs; i++) {
+		/* A node whose end never came (its runner killed or hung, its
+		 * kept end not found) still delivered what the client got:
+		 * never report fewer events than were relayed. */
+		c->events += MAX(t->legs[i].events, t->legs[i].relayed);
+		c->drops += t->legs[i].drops;
+		c->map_drops += t->legs[i].map_drops;
+		c->cpu_ns += t->legs[i].cpu_ns;
+	}
+}
+
+/* ["team-a/web-a", ...]: the target's pods. */
+json_t *trace_pods_json(const struct trace_req *t)
+{
+	json_t *a = json_array();
+	char pod[400];
+
+	for (size_t i = 0; a && i < t->npods; i++) {
+		snprintf(pod, sizeof(pod), "%s/%s", t->pods[i].namespace, t->pods[i].name);
+		json_array_append_new(a, json_string(pod));
+	}
+	return a;
+}
+
+json_t *trace_nodes_json(const struct trace_req *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nnodes; i++)
+		json_array_append_new(a, json_string(t->nodes[i]));
+	return a;
+}
+
+/* How one node's part ended: its error, its runner's reason, or not yet. */
+const char *trace_leg_reason(const struct leg *l)
+{
+	if (l->error)
+		return l->fail_reason ? l->fail_reason : "error";
+	return l->end_reason ? l->end_reason : l->done ? "error" : "stop";
+}
+
+json_t *trace_failed_nodes(const struct trace_req *t)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->nlegs; i++)
+		if (t->legs[i].error)
+			json_array_append_new(a, json_string(t->legs[i].runner->node));
+	return a;
+}
+
+/* Every node's session sent its end record: nothing of t runs anywhere. */
+bool trace_all_ended(const struct trace_req *t)
+{
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (!t->legs[i].has_end)
+			return false;
+	return t->nlegs > 0;
+}
+
+/* The program's exit code, when every node reported one: the first that
+ * is not 0 (an exit(1) anywhere is the trace's), else 0. */
+bool trace_exit_code(const struct trace_req *t, int64_t *ret)
+{
+	*ret = 0;
+	if (!t->nlegs)
+		return false;
+	for (size_t i = 0; i < t->nlegs; i++)
+		if (!t->legs[i].has_exit_code)
+			return false;
+	for (size_t i = 0; i < t->nlegs; i++) {
+		if (t->legs[i].exit_code) {
+			*ret = t->legs[i].exit_code;
+			break;
+		}
+	}
+	return true;
+}
+
+/* The allowing policy's limits as they are enforced: the field names of
+ * spec.limits (docs/policy.md), durations in seconds. */
+json_t *trace_limits_json(const struct trace_req *t)
+{
+	const struct tg_policy_limits *l = &t->decision.limits;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f, s:I}", "maxDuration",
+			 (json_int_t)l->max_duration_s, "maxMapEntries", (json_int_t)l->max_map_entries,
+			 "maxMapBytes", (json_int_t)l->max_map_bytes, "eventsPerSecond",
+			 (json_int_t)l->events_per_second, "maxConcurrentTraces", "perUser",
+			 (json_int_t)l->max_traces_per_user, "perNamespace",
+			 (json_int_t)l->max_traces_per_namespace, "cpuBudget", l->cpu_budget,
+			 "maxOutputBytes", (json_int_t)l->max_output_bytes);
+}
+
+/* "program:L:C" for a denial about one construct, "program" otherwise. */
+void trace_denial_field(json_t *x, char *out, size_t n)
+{
+	json_t *line = json_object_get(x, "line"), *col = json_object_get(x, "column");
+
+	if (json_is_integer(line) && json_is_integer(col))
+		snprintf(out, n, "program:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
+			 json_integer_value(line), json_integer_value(col));
+	else
+		snprintf(out, n, "program");
+}
+
+/* One denial as text: what, where, which rule of which policy. */
+char *trace_denial_text(json_t *x, bool with_field)
+{
+	const char *msg = json_string_value(json_object_get(x, "message"));
+	const char *pol = json_string_value(json_object_get(x, "policy"));
+	const char *rule = json_string_value(json_object_get(x, "rule"));
+	char field[64];
+	int r;
+	char *s;
+
+	trace_denial_field(x, field, sizeof(field));
+	if (pol)
+		r = asprintf(&s, "%s%s%s [policy \"%s\", rule %s]", with_field ? field : "",
+			     with_field ? ": " : "", msg ? msg : "denied", pol, rule ? rule : "-");
+	else
+		r = asprintf(&s, "%s%s%s", with_field ? field : "", with_field ? ": " : "",
+			     msg ? msg : "denied");
+	return r < 0 ? NULL : s;
+}
+
+/* ---- audit ------------------------------------------------------------------ */
+
+static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *end_reason)
+{
+	json_t *tg = json_object();
+
+	if (!tg)
+		return NULL;
+	json_object_set_new(tg, "trace", json_string(t->route.kind == ROUTE_TRACE_CREATE ? t->trace_id
+										  : t->route.name));
+	if (t->stopped_by[0])
+		json_object_set_new(tg, "stoppedBy", json_string(t->stopped_by));
+	/* who vouched for the user: the front proxy's headers, or a token */
+	if (t->have_user)
+		json_object_set_new(tg, "authentication",
+				    json_string(t->via_front_proxy ? "front-proxy" : "token"));
+	if (t->route.kind == ROUTE_PROBE_LIST) {
+		/* kubectl trace list: what was asked, on which node */
+		json_object_set_new(tg, "target", json_sprintf("pod/%s", t->route.pod));
+		json_object_set_new(tg, "pattern", json_string(t->route.pattern));
+		json_object_set_new(tg, "verbose", json_boolean(t->route.verbose));
+		if (t->nnodes)
+			json_object_set_new(tg, "nodes", trace_nodes_json(t));
+		return tg;
+	}
+	if (t->route.kind != ROUTE_TRACE_CREATE)
+		return tg;   /* a stop, a read: the trace it names has the rest */
+	if (t->route.dry_run)
+		json_object_set_new(tg, "dryRun", json_true());
+	json_object_set_new(tg, "target", json_string(t->tb.target ? t->tb.target
+					       : t->claimed_target ? t->claimed_target : ""));
+	/* node/NAME: the whole node, no pod scope (trace-node.c) */
+	if (t->tb.node)
+		json_object_set_new(tg, "scope", json_string("node"));
+	if (t->tb.container)
+		json_object_set_new(tg, "container", json_string(t->tb.container));
+	/* -l: the selector as decided on; its pods are "pods" below */
+	if (t->tb.selector)
+		json_object_set_new(tg, "selector", json_string(kube_selector_string(t->tb.selector)));
+	if (t->tb.all_namespaces)
+		json_object_set_new(tg, "allNamespaces", json_true());
+	if (t->tb.program) {
+		json_object_set_new(tg, "programSHA256", json_string(t->program_sha));
+		json_object_set_new(tg, "program", json_stringn(t->tb.program, t->tb.program_len));
+		/* the form the policy decided on and the runner must run */
+		if (t->canonical)
+			json_object_set_new(tg, "canonicalSHA256", json_string(t->canonical_sha));
+	} else {
+		/* Refused before the body was read: what it claimed, hashed
+		 * (the text itself is kept only for authenticated users). */
+		json_object_set_new(tg, "programSHA256", json_string(t->claimed_sha));
+	}
+	if (t->tb.params)
+		json_object_set(tg, "params", t->tb.params);
+	if (t->npods || (t->tb.node && t->nnodes)) {
+		json_object_set_new(tg, "pods", trace_pods_json(t));
+		json_object_set_new(tg, "nodes", trace_nodes_json(t));
+	}
+	if (t->nleft_out)
+		json_object_set_new(tg, "podsLeftOut", trace_left_out_json(t));
+	if (t->policy) {
+		json_object_set_new(tg, "policy", json_string(t->policy));
+		json_object_set_new(tg, "limits", trace_limits_json(t));
+	}
+	if (t->have_decision && t->decision.tried)
+		json_object_set(tg, "policiesTried", t->decision.tried);
+	if (t->denials) {
+		json_t *reasons = json_array();
+		size_t i;
+		json_t *x;
+
+		json_object_set(tg, "denials", t->denials);
+		json_array_foreach(t->denials, i, x) {
+			_cleanup_free_ char *text = trace_denial_text(x, true);
+
+			json_array_append_new(reasons, json_string(text ? text : "denied"));
+		}
+		json_object_set_new(tg, "reasons", reasons);
+	}
+	if (t->step == STEP_STREAM || complete)
+		json_object_set_new(tg, "duration", json_integer(t->duration));
+	if (complete) {
+		struct trace_counts c;
+		int64_t exit_code;
+
+		trace_counts_sum(t, &c);
+		/* Both shapes: "counts" as first written, and the flat fields
+		 * docs/audit.md names (`tracegate audit query` reads "events"). */
+		json_object_set_new(tg, "counts",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "events", (json_int_t)c.events,
+					      "drops", (json_int_t)c.drops, "mapDrops",
+					      (json_int_t)c.map_drops, "bytes", (json_int_t)t->bytes,
+					      "cpuNs", (json_int_t)c.cpu_ns));
+		json_object_set_new(tg, "events", json_integer((json_int_t)c.events));
+		json_object_set_new(tg, "drops", json_integer((json_int_t)c.drops));
+		json_object_set_new(tg, "mapDrops", json_integer((json_int_t)c.map_drops));
+		json_object_set_new(tg, "bytes", json_integer((json_int_t)t->bytes));
+		json_object_set_new(tg, "cpuNs", json_integer((json_int_t)c.cpu_ns));
+		if (trace_exit_code(t, &exit_code))
+			json_object_set_new(tg, "exitCode", json_integer(exit_code));
+		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
+		/* why the gateway ended it itself (revoked, target-gone) */
+		if (t->end_message)
+			json_object_set_new(tg, "endMessage", json_string(t->end_message));
+		if (t->nlegs) {
+			json_t *per = json_object();
+
+			for (size_t i = 0; i < t->nlegs && per; i++)
+				json_object_set_new(per, t->legs[i].runner->node,
+						    json_string(trace_leg_reason(&t->legs[i])));
+			json_object_set_new(tg, "nodeEndReasons", per);
+			json_object_set_new(tg, "failedNodes", trace_failed_nodes(t));
+		}
+	}
+	return tg;
+}
+
+static void trace_durable(void *ud, int result, const char *err)
+{
+	struct trace_req *t = ud;
+	trace_after_fn after = t->after;
+
+	t->after = NULL;
+	if (result < 0)
+		log_error("audit %s: record not made durable: %s", t->audit_id, err ? err : tg_strerror(result));
+	after(t, result, err);
+}
+
+static int trace_audit_record(struct trace_req *t, const char *stage, int code, const char *message,
+			      const char *decision, const char *reason, const char *end_reason,
+			      bool wait, trace_after_fn after, char **ret_err);
+
+/* A record nobody waits for: a failed sync is still logged. */
+static void trace_unwaited(void *ud, int result, const char *err)
+{
+	char *audit_id = ud;
+
+	if (result < 0)
+		log_error("audit %s: record not made durable: %s", audit_id, err ? err : tg_strerror(result));
+	free(audit_id);
+}
+
+int trace_audit(struct trace_req *t, const char *stage, int code, const char *message,
+		const char *decision, const char *reason, const char *end_reason, char **ret_err)
+{
+	int r = trace_audit_record(t, stage, code, message, decision, reason, end_reason, true, NULL,
+				   ret_err);
+
+	return r < 0 ? r : 0;
+}
+
+int trace_audit_then(struct trace_req *t, const char *stage, int code, const char *message,
+		     const char *decision, const char *reason, const char *end_reason,
+		     trace_after_fn after, char **ret_err)
+{
+	return trace_audit_record(t, stage, code, message, decision, reason, end_reason, false, after,
+				  ret_err);
+}
+
+static int trace_audit_record(struct trace_req *t, const char *stage, int code, const char *message,
+			      const char *decision, const char *reason, const char *end_reason,
+			      bool wait, trace_after_fn after, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *tg = trace_tg_fields(t, !strcmp(stage, "ResponseComplete"),
+							      end_reason);
+	_cleanup_buf_ struct buf ev = BUF_INIT(0);
+	_cleanup_free_ char *err = NULL;
+	struct gw_event e = {
+		.audit_id = t->audit_id,
+		.stage = stage,
+		.request_uri = t->uri,
+		.verb = trace_verb(t),
+		.user = t->impersonating ? &t->real_user : t->have_user ? &t->user : NULL,
+		.impersonated = t->impersonating ? &t->user : NULL,
+		.source_ip = t->peer,
+		.user_agent = t->user_agent,
+		.ns = t->route.node ? NULL : t->route.ns,     /* nodetraces are cluster-scoped */
+		.name = t->route.kind == ROUTE_PROBE_LIST ? t->route.pod
+			: t->route.kind != ROUTE_TRACE_CREATE ? t->route.name
+			: t->tb.target ? t->tb.target : t->claimed_target ? t->claimed_target : "",
+		.resource = t->route.kind == ROUTE_PROBE_LIST ? "probes" : t->route.node ? "nodetraces" : NULL,
+		.subresource = t->route.kind == ROUTE_TRACE_LOG ? "log" : NULL,
+		.code = code,
+		.message = message,
+		.received_ns = t->received_ns,
+		.stage_ns = now_real_ns(),
+		.decision = decision,
+		.reason = reason,
+		.tracegate = tg,
+	};
+	uint64_t reserve = UINT64_MAX;   /* the amount set by audit_log_set_reserve */
+	int r;
+
+	if (!tg)
+		return -ENOMEM;
+	/* Before authentication, records are bounded (audit.refusals): this
+	 * one may only be counted, for a summary record. */
+	if (!t->have_user && !gw_refusals_admit(t->gw->refusals, t->peer, code, now_mono_ns(),
+						e.stage_ns))
+		return 1;
+	r = gw_event_format(&e, &ev);
+	if (r < 0)
+		return r;
+	/* Room is kept in the file for the ResponseComplete of every trace
+	 * running: an allow record reserves it for its own trace too, the end
+	 * of a trace may use its share, every other record leaves it all.  A
+	 * filesystem that fills up refuses new requests, never the end of a
+	 * trace that runs. */
+	if (!strcmp(stage, "ResponseStarted") && !strcmp(decision, "allow"))
+		reserve = (uint64_t)(t->gw->nsessions + 1) * AUDIT_COMPLETE_RESERVE;
+	else if (!strcmp(stage, "ResponseComplete") && t->session_counted && t->gw->nsessions)
+		reserve = (uint64_t)(t->gw->nsessions - 1) * AUDIT_COMPLETE_RESERVE;
+	if (wait) {
+		r = audit_log_append_text(t->gw->audit, ev.s, ev.len, reserve, &err);
+	} else if (after) {
+		r = audit_log_write_text(t->gw->audit, ev.s, ev.len, reserve, trace_durable, t, &err);
+		if (r >= 0)
+			t->after = after;
+	} else {
+		char *id = strdup(t->audit_id);
+
+		r = id ? audit_log_write_text(t->gw->audit, ev.s, ev.len, reserve, trace_unwaited, id, &err)
+		       : -ENOMEM;
+		if (r < 0)
+			free(id);
+	}
+	if (r < 0) {
+		log_error("audit %s: cannot write record: %s", t->audit_id, err ? err : tg_strerror(r));
+		if (ret_err)
+			*ret_err = TAKE_PTR(err);
+	}
+	return r;
+}
+
+/* ---- answers ----------------------------------------------------------------- */
+
+void trace_log(struct trace_req *t, int code, const char *extra)
+{
+	/* the container is a DNS-1123 label (trace_body_parse): nothing to escape */
+	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s%s%s%s", t->method, t->uri, trace_username(t), code,
+		 t->audit_id, t->tb.container ? " container=\"" : "", t->tb.container ? t->tb.container : "",
+		 t->tb.container ? "\"" : "", extra ? " " : "", extra ? extra : "");
+}
+
+/* Answers obj with code (500 when obj is NULL or cannot be serialized)
+ * and forgets the connection; the code sent. */
+static int trace_respond_json(struct trace_req *t, int code, json_t *obj)
+{
+	_cleanup_free_ char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
+	static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+				  "\"status\":\"Failure\",\"message\":\"out of memory\","
+				  "\"reason\":\"InternalError\",\"code\":500}";
+
+	if (!text)
+		code = 500;
+	if (t->conn)
+		(void)http_conn_respond(t->conn, code, "application/json", hdrs, text ? text : oom,
+					strlen(text ? text : oom));
+	t->conn = NULL;
+	return code;
+}
+
+void trace_send_status(struct trace_req *t, json_t *status)
+{
+	(void)trace_respond_json(t, status ? (int)json_integer_value(json_object_get(status, "code")) : 500,
+				 status);
+}
+
+/*
+ * Refuses the request: one audit record (forbid, with the reason), then
+ * the Status.  details is stolen.  t is freed.
+ */
+/*
+ * Sends t->answer (t->answer_code) once its record's sync has returned,
+ * then frees t.  A success whose record did not reach the disk becomes
+ * a 503: nothing is answered as done that the log may not hold.  A
+ * refusal is sent either way (the record failing denies nothing more).
+ */
+static void trace_answer_after(struct trace_req *t, int result, const char *err)
+{
+	int code = t->answer_code;
+
+	if (result < 0 && code < 400) {
+		_cleanup_free_ char *msg = NULL;
+
+		if (asprintf(&msg, "audit log unwritable: %s", err ? err : tg_strerror(result)) < 0)
+			msg = NULL;
+		json_decref(t->answer);
+		t->answer = status_new(503, msg ? msg : "audit log unwritable", NULL);
+		code = 503;
+	}
+	code = trace_respond_json(t, code, t->answer);
+	trace_log(t, code, t->answer_extra);
+	trace_free(t);
+}
+
+void trace_answer(struct trace_req *t, const char *stage, int code, const char *message,
+		  const char *decision, const char *reason, const char *end_reason, json_t *answer,
+		  const char *extra)
+{
+	int r;
+
+	t->answer = answer;
+	t->answer_code = code;
+	t->answer_extra = extra ? strdup(extra) : NULL;
+	r = trace_audit_then(t, stage, code, message, decision, reason, end_reason, trace_answer_after,
+			     NULL);
+	if (r == 0)
+		return;
+	if (r < 0)
+		log_error("audit %s: %s of %s %s not recorded", t->audit_id,
+			  code >= 400 ? "refusal" : "answer", t->method, t->uri);
+	trace_answer_after(t, r < 0 ? r : 0, NULL);
+}
+
+void trace_refuse(struct trace_req *t, int code, const char *message, json_t *details)
+{
+	trace_answer(t, "ResponseStarted", code, message, "forbid", message, NULL,
+		     status_new(code, message, details), NULL);
+}
+
+void trace_refusef(struct trace_req *t, int code, json_t *details, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	trace_refuse(t, code, msg ? msg : "out of memory", details);
+}
+
+/* ---- API server calls ------------------------------------------------------- */
+
+static void trace_step_done(struct trace_req *t, int result, long status, const char *body,
+			    size_t len, const char *err);
+
+static void trace_kube_done(int result, long status, const char *body, size_t len, const char *err,
+			    void *ud)
+{
+	struct trace_req *t = ud;
+
+	t->kx = NULL;
+	kube_request_release(&t->kreq);
+	trace_step_done(t, result, status, body, len, err);
+}
+
+/* Starts the API server call in t->kreq; its answer goes to trace_step_done. */
+int trace_kube_start(struct trace_req *t)
+{
+	return gw_kube_fetch(t->gw, &t->kreq, trace_kube_done, t, &t->kx);
+}
+
+void trace_upstream_failed(struct trace_req *t, const char *what, int r)
+{
+	trace_refusef(t, 503, NULL, "API server unavailable: cannot start %s: %s", what, tg_strerror(r));
+}
+
+
+static void sar_decided(struct trace_req *t, bool allowed);
+
+void trace_step_sar(struct trace_req *t, enum trace_step step, const struct kube_resource_attrs *a)
+{
+	_cleanup_free_ char *reason = NULL;
+	bool allowed = false;
+	int r;
+
+	t->step = step;
+	t->attrs = *a;
+	/* asked again while the stream runs (trace-reauth.c) */
+	if (step != STEP_SAR_DETACHED && trace_reauth_note(t, a, step == STEP_SAR_IMPERSONATE) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	if (t->gw->sar_cache &&
+	    kube_sar_cache_lookup(t->gw->sar_cache, &t->user, &t->attrs, &allowed, &reason) == 1) {
+		sar_decided(t, allowed);
+		return;
+	}
+	r = kube_sar_request(&t->user, &t->attrs, &t->kreq);
+	if (r < 0) {
+		trace_refusef(t, 500, NULL, "subjectaccessreview cannot be built: %s", tg_strerror(r));
+		return;
+	}
+	r = trace_kube_start(t);
+	if (r < 0)
+		trace_upstream_failed(t, "subjectaccessreview", r);
+}
+
+
+void trace_sar_answered(struct trace_req *t, long status, const char *body, size_t len)
+{
+	_cleanup_free_ char *reason = NULL, *err = NULL;
+	bool allowed = false;
+	int r;
+
+	if (t->gw->sar_cache)
+		r = kube_sar_cache_parse_store(t->gw->sar_cache, &t->user, &t->attrs, status, body,
+					       len, &allowed, &reason, &err);
+	else
+		r = kube_sar_parse(status, body, len, &allowed, &reason, &err);
+	if (r < 0) {
+		trace_refusef(t, 503, NULL, "API server unavailable: subjectaccessreview: %s",
+			      err ? err : tg_strerror(r));
+		return;
+	}
+	sar_decided(t, allowed);
+}
+
+static void sar_decided(struct trace_req *t, bool allowed)
+{
+	const struct trace_step_ops *op = &t->flow->steps[t->step];
+	_cleanup_free_ char *msg = NULL;
+
+	if (op->decided) {
+		/* a denial is not a refusal there (a detached read: the owner
+		 * sees their own) */
+		op->decided(t, allowed);
+		return;
+	}
+	if (!allowed) {
+		msg = status_forbidden_message(t->user.username, t->attrs.verb, t->attrs.group,
+					       t->attrs.resource, t->attrs.namespace, t->attrs.name,
+					       NULL);
+		trace_refuse(t, 403, msg ? msg : "forbidden",
+			     status_details(t->attrs.resource, t->attrs.group, t->attrs.name));
+		return;
+	}
+	if (!op->allowed) {
+		trace_refuse(t, 500, "internal error: unexpected authorization step", NULL);
+		return;
+	}
+	op->allowed(t);
+}
+
+/* The answer of the step's API server call, to the step's answered
+ * entry of the coordinator's table. */
+static void trace_step_done(struct trace_req *t, int result, long status, const char *body,
+			    size_t len, const char *err)
+{
+	const struct trace_step_ops *op = &t->flow->steps[t->step];
+
+	if (result < 0) {
+		/* Unreachable, timed out, TLS failure, oversized answer: deny. */
+		trace_refusef(t, 503, NULL, "API server unavailable: %s: %s", op->call,
+			      err ? err : tg_strerror(result));
+		return;
+	}
+	if (!op->answered) {
+		trace_refuse(t, 500, "internal error: unexpected API server answer", NULL);
+		return;
+	}
+	op->answered(t, status, body, len);
+}
+
+void trace_goto(struct trace_req *t, enum trace_step step)
+{
+	t->flow->steps[step].run(t);
+}
+
+/* ---- the stream's records ------------------------------------------------------ */
+
+int trace_emit(struct trace_req *t, json_t *obj)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t n;
+	int r;
+
+	if (!t->conn)
+		return 0;
+	text = json_dumps(obj, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	n = strlen(text);
+	text[n] = '\n';   /* json_dumps leaves room only for the NUL: replace it */
+	r = http_conn_stream_write(t->conn, text, n + 1);
+	if (r >= 0)
+		t->bytes += n + 1;
+	return r;
+}
+
+/* code: the runner's HTTP status when it refused the session (the client
+ * tells a refusal, 403, from a program error, 400, from a failure), else 0. */
+void trace_emit_error(struct trace_req *t, const char *node, const char *msg, long code)
+{
+	_cleanup_(json_decrefp) json_t *e = json_pack("{s:s, s:s}", "type", "error", "message", msg);
+
+	if (e && node)
+		json_object_set_new(e, "node", json_string(node));
+	if (e && code)
+		json_object_set_new(e, "code", json_integer(code));
+	if (e)
+		(void)trace_emit(t, e);
+}
+
+void trace_leg_fail(struct leg *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->error)
+		return;
+	if (!l->fail_reason)
+		l->fail_reason = "error";
+	va_start(ap, fmt);
+	if (vasprintf(&l->error, fmt, ap) < 0)
+		l->error = NULL;
+	va_end(ap);
+}
+
+/* What a pod left out at the start, or a late one, is told. */
+void trace_no_runner_message(const char *node, char *out, size_t n)
+{
+	snprintf(out, n, "not traced: no runner for node \"%.64s\"", node);
+}
+
+json_t *trace_left_out_json(const struct trace_req *t)
+{
+	json_t *a = json_array();
+	char pod[400], msg[160];
+
+	for (size_t i = 0; a && i < t->nleft_out; i++) {
+		const struct kube_pod *p = &t->left_out[i];
+
+		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
+		trace_no_runner_message(p->node, msg, sizeof(msg));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "pod", pod, "node", p->node, "message", msg));
+	}
+	return a;
+}
+
+void trace_emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
+			   const char *message)
+{
+	_cleanup_(json_decrefp) json_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "status",
+							"phase", phase, "trace", t->trace_id, "pod", pod,
+							"node", node);
+
+	if (st && message)
+		json_object_set_new(st, "message", json_string(message));
+	if (st)
+		(void)trace_emit(t, st);
+}
+
+void trace_emit_left_out(struct trace_req *t)
+{
+	char pod[400], msg[160];
+
+	for (size_t i = 0; i < t->nleft_out; i++) {
+		const struct kube_pod *p = &t->left_out[i];
+
+		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
+		trace_no_runner_message(p->node, msg, sizeof(msg));
+		trace_emit_pod_status(t, "pod-not-joined", pod, p->node, msg);
+	}
+}
