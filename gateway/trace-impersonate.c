@@ -17,10 +17,39 @@
 #include "gateway/http.h"
 #include "gateway/route.h"
 #include "gateway/trace-int.h"
+#include "lib/cleanup.h"
 #include "lib/util.h"
 #include "lib/banned.h"
 
 #define SA_PREFIX "system:serviceaccount:"
+
+/* What the Impersonate-* headers asked (t->imp): this file's own */
+struct trace_impersonation {
+	char *user;
+	char **groups;                 /* NULL-terminated, or NULL */
+	size_t ngroups;
+	size_t next;                   /* the review asked: 0 the user, then each group */
+	/* user names a ServiceAccount (system:serviceaccount:NS:NAME, a valid
+	 * namespace and name): its namespace, "" for a user, and its name,
+	 * pointing into user */
+	char sa_ns[ROUTE_MAX_NAMESPACE + 1];
+	const char *sa_name;
+};
+
+bool trace_impersonation_asked(const struct trace_req *t)
+{
+	return t->imp && t->imp->user;
+}
+
+void trace_impersonation_free(struct trace_req *t)
+{
+	if (!t->imp)
+		return;
+	free(t->imp->user);
+	strv_free(t->imp->groups);
+	free(t->imp);
+	t->imp = NULL;
+}
 
 /*
  * As the API server's serviceaccount.SplitUsername: a user name
@@ -31,17 +60,17 @@
  */
 static void impersonation_split_sa(struct trace_req *t)
 {
-	const char *rest = t->imp_user + strlen(SA_PREFIX), *colon;
+	const char *rest = t->imp->user + strlen(SA_PREFIX), *colon;
 
-	t->imp_sa_ns[0] = '\0';
-	t->imp_sa_name = NULL;
-	if (strncmp(t->imp_user, SA_PREFIX, strlen(SA_PREFIX)) || !(colon = strchr(rest, ':')) ||
+	t->imp->sa_ns[0] = '\0';
+	t->imp->sa_name = NULL;
+	if (strncmp(t->imp->user, SA_PREFIX, strlen(SA_PREFIX)) || !(colon = strchr(rest, ':')) ||
 	    strchr(colon + 1, ':') || !route_valid_label(rest, (size_t)(colon - rest), ROUTE_MAX_NAMESPACE) ||
 	    !route_valid_subdomain(colon + 1))
 		return;
-	memcpy(t->imp_sa_ns, rest, (size_t)(colon - rest));
-	t->imp_sa_ns[colon - rest] = '\0';
-	t->imp_sa_name = colon + 1;
+	memcpy(t->imp->sa_ns, rest, (size_t)(colon - rest));
+	t->imp->sa_ns[colon - rest] = '\0';
+	t->imp->sa_name = colon + 1;
 }
 
 static void impersonation_granted(struct trace_req *t)
@@ -51,21 +80,21 @@ static void impersonation_granted(struct trace_req *t)
 	bool has_auth = false, oom = false;
 	char sa_ns_group[sizeof("system:serviceaccounts:") + ROUTE_MAX_NAMESPACE];
 
-	as.username = strdup(t->imp_user);
-	as.groups = calloc(t->nimp_groups + 4, sizeof(*as.groups));
+	as.username = strdup(t->imp->user);
+	as.groups = calloc(t->imp->ngroups + 4, sizeof(*as.groups));
 	oom = !as.username || !as.groups;
-	for (size_t i = 0; !oom && i < t->nimp_groups; i++) {
-		oom = !(as.groups[n++] = strdup(t->imp_groups[i]));
-		has_auth |= !strcmp(t->imp_groups[i], "system:authenticated");
+	for (size_t i = 0; !oom && i < t->imp->ngroups; i++) {
+		oom = !(as.groups[n++] = strdup(t->imp->groups[i]));
+		has_auth |= !strcmp(t->imp->groups[i], "system:authenticated");
 	}
 	/* a ServiceAccount impersonated without groups has its own, as the
 	 * API server gives them (serviceaccount.MakeGroupNames) */
-	if (!oom && t->imp_sa_name && !t->nimp_groups) {
-		snprintf(sa_ns_group, sizeof(sa_ns_group), "system:serviceaccounts:%s", t->imp_sa_ns);
+	if (!oom && t->imp->sa_name && !t->imp->ngroups) {
+		snprintf(sa_ns_group, sizeof(sa_ns_group), "system:serviceaccounts:%s", t->imp->sa_ns);
 		oom = !(as.groups[n++] = strdup("system:serviceaccounts")) ||
 		      !(as.groups[n++] = strdup(sa_ns_group));
 	}
-	if (!oom && !has_auth && strcmp(t->imp_user, "system:anonymous"))
+	if (!oom && !has_auth && strcmp(t->imp->user, "system:anonymous"))
 		oom = !(as.groups[n++] = strdup("system:authenticated"));
 	if (oom) {
 		kube_user_release(&as);
@@ -88,27 +117,27 @@ void trace_impersonate_step(struct trace_req *t)
 {
 	struct kube_resource_attrs a = { .verb = "impersonate", .group = "", .version = "v1" };
 
-	if (t->imp_next > t->nimp_groups) {
+	if (t->imp->next > t->imp->ngroups) {
 		impersonation_granted(t);
 		return;
 	}
-	if (t->imp_next == 0 && t->imp_sa_name) {
+	if (t->imp->next == 0 && t->imp->sa_name) {
 		a.resource = "serviceaccounts";
-		a.namespace = t->imp_sa_ns;
-		a.name = t->imp_sa_name;
-	} else if (t->imp_next == 0) {
+		a.namespace = t->imp->sa_ns;
+		a.name = t->imp->sa_name;
+	} else if (t->imp->next == 0) {
 		a.resource = "users";
-		a.name = t->imp_user;
+		a.name = t->imp->user;
 	} else {
 		a.resource = "groups";
-		a.name = t->imp_groups[t->imp_next - 1];
+		a.name = t->imp->groups[t->imp->next - 1];
 	}
 	trace_step_sar(t, STEP_SAR_IMPERSONATE, &a);
 }
 
 void trace_impersonate_allowed(struct trace_req *t)
 {
-	t->imp_next++;
+	t->imp->next++;
 	trace_impersonate_step(t);
 }
 
@@ -144,37 +173,39 @@ int trace_impersonation_headers(struct trace_req *t, const struct http_request *
 				      name, TRACE_MAX_IMPERSONATE_NAME);
 			return -1;
 		}
+		if (!t->imp && !(t->imp = calloc(1, sizeof(*t->imp))))
+			goto oom;
 		if (!strcasecmp(name, "Impersonate-User")) {
-			if (t->imp_user) {
+			if (t->imp->user) {
 				trace_refuse(t, 400, "more than one Impersonate-User header", NULL);
 				return -1;
 			}
-			t->imp_user = strdup(v);
-			if (!t->imp_user)
+			t->imp->user = strdup(v);
+			if (!t->imp->user)
 				goto oom;
 			continue;
 		}
-		if (t->nimp_groups >= TRACE_MAX_IMPERSONATE_GROUPS) {
+		if (t->imp->ngroups >= TRACE_MAX_IMPERSONATE_GROUPS) {
 			trace_refusef(t, 400, NULL, "more than %u Impersonate-Group headers",
 				      TRACE_MAX_IMPERSONATE_GROUPS);
 			return -1;
 		}
-		if (!t->imp_groups) {
-			t->imp_groups = calloc(TRACE_MAX_IMPERSONATE_GROUPS + 1, sizeof(*t->imp_groups));
-			if (!t->imp_groups)
+		if (!t->imp->groups) {
+			t->imp->groups = calloc(TRACE_MAX_IMPERSONATE_GROUPS + 1, sizeof(*t->imp->groups));
+			if (!t->imp->groups)
 				goto oom;
 		}
-		t->imp_groups[t->nimp_groups] = strdup(v);
-		if (!t->imp_groups[t->nimp_groups])
+		t->imp->groups[t->imp->ngroups] = strdup(v);
+		if (!t->imp->groups[t->imp->ngroups])
 			goto oom;
-		t->nimp_groups++;
+		t->imp->ngroups++;
 	}
-	if (t->nimp_groups && !t->imp_user) {
+	if (t->imp && t->imp->ngroups && !t->imp->user) {
 		trace_refuse(t, 400, "Impersonate-Group without Impersonate-User: groups are impersonated only with a user",
 			     NULL);
 		return -1;
 	}
-	if (t->imp_user)
+	if (trace_impersonation_asked(t))
 		impersonation_split_sa(t);
 	return 0;
 oom:

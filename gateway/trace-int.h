@@ -33,6 +33,8 @@ struct httpc_xfer;
 struct gw_end_fetch;
 struct tg_program;
 struct print_group;
+struct trace_print;
+struct trace_impersonation;
 struct trace_reauth;
 
 enum trace_step {
@@ -86,6 +88,7 @@ struct trace_flow {
 	/* the parts of a request other files own, released by trace_free */
 	void (*print_free)(struct trace_req *t);
 	void (*detached_free)(struct trace_req *t);
+	void (*impersonation_free)(struct trace_req *t);
 	/* trace-print.c replays a leg's held records and its deferred end
 	 * through the fan-out's own handlers (trace-stream.c) */
 	int (*leg_record)(struct leg *l, json_t *rec, size_t len);
@@ -164,15 +167,9 @@ struct trace_req {
 	bool have_user;
 	bool via_front_proxy;     /* the user came from the front proxy's headers */
 	/* Impersonate-User / Impersonate-Group: granted by SARs (verb
-	 * impersonate) for the authenticated user, who is then real_user */
-	char *imp_user;
-	char **imp_groups;             /* NULL-terminated, or NULL */
-	size_t nimp_groups, imp_next;
-	/* imp_user names a ServiceAccount (system:serviceaccount:NS:NAME,
-	 * a valid namespace and name): its namespace, "" for a user, and
-	 * its name, pointing into imp_user */
-	char imp_sa_ns[ROUTE_MAX_NAMESPACE + 1];
-	const char *imp_sa_name;
+	 * impersonate) for the authenticated user, who is then real_user;
+	 * what the headers asked is trace-impersonate.c's own */
+	struct trace_impersonation *imp;
 	struct kube_user real_user;
 	bool impersonating;
 	struct trace_body tb;
@@ -240,13 +237,9 @@ struct trace_req {
 	/* the SubjectAccessReviews of the start, asked again while it runs */
 	struct trace_reauth *reauth;
 
-	/* print() maps waiting for every node's of the same tick (trace-print.c) */
-	struct print_group *groups;
-	size_t print_bytes;            /* of the groups waiting */
-	json_t *print_emitted;         /* {map name: highest tick emitted} */
-	struct event *print_timer;     /* the earliest group's deadline; held ends */
-	bool print_pumping;
-	bool print_flushing;           /* the trace ends: prints go out as they come */
+	/* print() maps waiting for every node's of the same tick: trace-print.c's
+	 * own, made by the trace's first print */
+	struct trace_print *print;
 
 	/* detached traces: create, list, get, log, delete (trace-detached.c) */
 	struct det_op *det;
@@ -367,11 +360,14 @@ void trace_step_admit(struct trace_req *t);
 /* trace-impersonate.c */
 /* Reads the Impersonate-* headers into t; -1 when t was refused (and freed). */
 int trace_impersonation_headers(struct trace_req *t, const struct http_request *req);
-/* The next impersonation SubjectAccessReview (t->imp_next: 0 the user,
+/* The next impersonation SubjectAccessReview (0 the user,
  * then each group), or, all allowed, the switch to the impersonated user. */
 void trace_impersonate_step(struct trace_req *t);
 /* The allowed entry of STEP_SAR_IMPERSONATE: the next review. */
 void trace_impersonate_allowed(struct trace_req *t);
+/* An Impersonate-User header was read (trace_impersonation_headers). */
+bool trace_impersonation_asked(const struct trace_req *t);
+void trace_impersonation_free(struct trace_req *t);
 
 /* trace-stop.c: DELETE of a live trace, a graceful stop */
 /* After authentication: find the caller's trace, record, stop, answer. */

@@ -32,6 +32,16 @@
 /* all the groups waiting together, at most (then the oldest goes out) */
 #define TRACE_PRINT_MAX_BYTES (16u << 20)
 
+/* The print state of one trace (t->print), made by its first print */
+struct trace_print {
+	struct print_group *groups;    /* waiting for every node's of the same tick */
+	size_t bytes;                  /* of the groups waiting */
+	json_t *emitted;               /* {map name: highest tick emitted} */
+	struct event *timer;           /* the earliest group's deadline; held ends */
+	bool pumping;
+	bool flushing;                 /* the trace ends: prints go out as they come */
+};
+
 struct print_group {
 	struct print_group *next;
 	char *name;
@@ -73,7 +83,7 @@ static void group_emit(struct trace_req *t, struct print_group *g)
 	size_t n = 0, last = 0;
 	json_t *seen;
 
-	for (pp = &t->groups; *pp; pp = &(*pp)->next)
+	for (pp = &t->print->groups; *pp; pp = &(*pp)->next)
 		if (*pp == g) {
 			*pp = g->next;
 			break;
@@ -92,10 +102,10 @@ static void group_emit(struct trace_req *t, struct print_group *g)
 	else
 		json_object_del(g->map, "node");
 	(void)trace_emit(t, g->map);
-	seen = json_object_get(t->print_emitted, g->name);
+	seen = json_object_get(t->print->emitted, g->name);
 	if (!seen || json_integer_value(seen) < g->seq)
-		json_object_set_new(t->print_emitted, g->name, json_integer(g->seq));
-	t->print_bytes -= MIN(t->print_bytes, g->bytes);
+		json_object_set_new(t->print->emitted, g->name, json_integer(g->seq));
+	t->print->bytes -= MIN(t->print->bytes, g->bytes);
 	group_free(g);
 }
 
@@ -105,9 +115,9 @@ static void print_arm(struct trace_req *t)
 	uint64_t now = now_mono_ns(), at = UINT64_MAX;
 	struct timeval tv;
 
-	if (!t->print_timer || t->finishing)
+	if (!t->print || !t->print->timer || t->finishing)
 		return;
-	for (struct print_group *g = t->groups; g; g = g->next)
+	for (struct print_group *g = t->print->groups; g; g = g->next)
 		at = MIN(at, g->deadline_ns);
 	for (size_t i = 0; i < t->nlegs; i++) {
 		const struct leg *l = &t->legs[i];
@@ -116,13 +126,13 @@ static void print_arm(struct trace_req *t)
 			at = now;
 	}
 	if (at == UINT64_MAX) {
-		evtimer_del(t->print_timer);
+		evtimer_del(t->print->timer);
 		return;
 	}
 	at = at > now ? at - now : 0;
 	tv.tv_sec = (time_t)(at / 1000000000u);
 	tv.tv_usec = (suseconds_t)(at % 1000000000u / 1000u);
-	evtimer_add(t->print_timer, &tv);
+	evtimer_add(t->print->timer, &tv);
 }
 
 /* Complete groups go out; legs no longer waiting replay what they held;
@@ -131,14 +141,15 @@ void trace_print_pump(struct trace_req *t)
 {
 	bool changed;
 
-	if (t->print_pumping || t->finishing)
+	/* no print yet: no group, nothing held */
+	if (!t->print || t->print->pumping || t->finishing)
 		return;
-	t->print_pumping = true;
+	t->print->pumping = true;
 	do {
 		struct print_group *g, *next;
 
 		changed = false;
-		for (g = t->groups; g; g = next) {
+		for (g = t->print->groups; g; g = next) {
 			next = g->next;
 			if (group_complete(t, g)) {
 				group_emit(t, g);
@@ -173,7 +184,7 @@ void trace_print_pump(struct trace_req *t)
 			}
 		}
 	} while (changed);
-	t->print_pumping = false;
+	t->print->pumping = false;
 	print_arm(t);
 }
 
@@ -189,7 +200,7 @@ static void print_timer_fired(evutil_socket_t fd, short what, void *arg)
 	if (t->finishing || t->client_left)
 		return;
 	/* past their wait: out with the nodes that came */
-	while ((g = t->groups)) {
+	while ((g = t->print->groups)) {
 		for (; g && g->deadline_ns > now; g = g->next)
 			;
 		if (!g)
@@ -223,7 +234,7 @@ bool trace_print_hold(struct leg *l, json_t *rec, size_t len)
 	}
 	l->held_bytes += len;
 	/* too much behind one print: it goes out with the nodes that came */
-	if (l->held_bytes > TRACE_PRINT_HOLD_BYTES && !t->print_pumping) {
+	if (l->held_bytes > TRACE_PRINT_HOLD_BYTES && !t->print->pumping) {
 		group_emit(t, l->blocked_on);
 		trace_print_pump(t);
 	}
@@ -243,24 +254,28 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 		trace_leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
 		return -EINVAL;
 	}
+	if (!t->print)
+		t->print = calloc(1, sizeof(*t->print));
+	if (!t->print)
+		return -ENOMEM;
 	if (!l->nprints)
 		l->nprints = json_object();
-	if (!t->print_emitted)
-		t->print_emitted = json_object();
-	if (!l->nprints || !t->print_emitted)
+	if (!t->print->emitted)
+		t->print->emitted = json_object();
+	if (!l->nprints || !t->print->emitted)
 		return -ENOMEM;
 	seq = json_integer_value(json_object_get(l->nprints, name));
 	if (json_object_set_new(l->nprints, name, json_integer(seq + 1)) < 0)
 		return -ENOMEM;
-	if (t->print_flushing) {
+	if (t->print->flushing) {
 		json_object_set_new(rec, "node", json_string(l->runner->node));
 		return trace_emit(t, rec);
 	}
-	for (tail = &t->groups; (g = *tail); tail = &g->next)
+	for (tail = &t->print->groups; (g = *tail); tail = &g->next)
 		if (g->seq == seq && !strcmp(g->name, name))
 			break;
 	if (!g) {
-		seen = json_object_get(t->print_emitted, name);
+		seen = json_object_get(t->print->emitted, name);
 		if (seen && json_integer_value(seen) >= seq) {
 			/* its tick went out without it: late, on its own */
 			json_object_set_new(rec, "node", json_string(l->runner->node));
@@ -285,13 +300,13 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 	}
 	g->from[i] = true;
 	g->bytes += len;
-	t->print_bytes += len;
+	t->print->bytes += len;
 	l->blocked_on = g;
-	if (t->print_bytes > TRACE_PRINT_MAX_BYTES && !t->print_pumping)
-		group_emit(t, t->groups);
-	if (!t->print_timer) {
-		t->print_timer = evtimer_new(t->gw->base, print_timer_fired, t);
-		if (!t->print_timer)
+	if (t->print->bytes > TRACE_PRINT_MAX_BYTES && !t->print->pumping)
+		group_emit(t, t->print->groups);
+	if (!t->print->timer) {
+		t->print->timer = evtimer_new(t->gw->base, print_timer_fired, t);
+		if (!t->print->timer)
 			return -ENOMEM;
 	}
 	trace_print_pump(t);
@@ -300,9 +315,14 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 
 void trace_print_flush(struct trace_req *t)
 {
-	t->print_flushing = true;
-	while (t->groups)
-		group_emit(t, t->groups);
+	/* no print yet: none waits, and a print from now on goes out at once */
+	if (!t->print)
+		t->print = calloc(1, sizeof(*t->print));
+	if (!t->print)
+		return;
+	t->print->flushing = true;
+	while (t->print->groups)
+		group_emit(t, t->print->groups);
 	for (size_t i = 0; i < t->nlegs; i++) {
 		struct leg *l = &t->legs[i];
 		_cleanup_(json_decrefp) json_t *held = TAKE_PTR(l->held);
@@ -319,16 +339,18 @@ void trace_print_flush(struct trace_req *t)
 
 void trace_print_free(struct trace_req *t)
 {
+	struct trace_print *p = TAKE_PTR(t->print);
 	struct print_group *g;
 
-	while ((g = t->groups)) {
-		t->groups = g->next;
+	while (p && (g = p->groups)) {
+		p->groups = g->next;
 		group_free(g);
 	}
-	if (t->print_timer)
-		event_free(t->print_timer);
-	t->print_timer = NULL;
-	json_decref(t->print_emitted);
+	if (p && p->timer)
+		event_free(p->timer);
+	if (p)
+		json_decref(p->emitted);
+	free(p);
 	for (size_t i = 0; i < t->nlegs; i++) {
 		json_decref(t->legs[i].held);
 		json_decref(t->legs[i].nprints);

@@ -131,8 +131,8 @@ void trace_free(struct trace_req *t)
 		kube_user_release(&t->user);
 	if (t->impersonating)
 		kube_user_release(&t->real_user);
-	free(t->imp_user);
-	strv_free(t->imp_groups);
+	if (t->flow && t->flow->impersonation_free)
+		t->flow->impersonation_free(t);
 	if (t->token) {
 		explicit_bzero(t->token, strlen(t->token));
 		free(t->token);

@@ -135,7 +135,7 @@ static void authn_accepted(struct trace_req *t)
 {
 	/* The token has done its job: do not keep it around. */
 	explicit_bzero(t->token, strlen(t->token));
-	if (t->imp_user) {
+	if (trace_impersonation_asked(t)) {
 		trace_impersonate_step(t);
 		return;
 	}
@@ -602,6 +602,7 @@ static const struct trace_flow trace_flow = {
 	},
 	.print_free = trace_print_free,
 	.detached_free = trace_detached_free,
+	.impersonation_free = trace_impersonation_free,
 	.leg_record = trace_leg_record,
 	.leg_done_finish = trace_leg_done_finish,
 	.stop_by_gateway = trace_stop_by_gateway,
@@ -662,7 +663,7 @@ static int trace_front_proxy(struct trace_req *t, const struct http_request *req
 		return r;
 	t->have_user = true;
 	t->via_front_proxy = true;
-	if (t->imp_user)
+	if (trace_impersonation_asked(t))
 		trace_impersonate_step(t);
 	else
 		trace_authenticated(t);
