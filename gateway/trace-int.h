@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The state of one POST .../traces request, shared by the files of its
- * flow (docs/internals/gateway.md): trace.c (authentication, pods, the
- * decision, the stream) and trace-workload.c (workload targets: a
- * Deployment or ReplicaSet resolved to its pods, and the nodes they run
- * on; a node target's Node and runner).  Not a contract for anything outside gateway/.
+ * The state of one trace request and the step table of its flow, shared
+ * by the files of that flow (docs/internals/gateway.md, "The step
+ * table"; "Who owns what" below says which file does what).  Parts one
+ * file owns alone are that file's opaque structs (t->print, t->imp,
+ * t->reauth, t->det).  Not a contract for anything outside gateway/.
  */
 #ifndef TG_GATEWAY_TRACE_INT_H
 #define TG_GATEWAY_TRACE_INT_H
