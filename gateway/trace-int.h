@@ -142,6 +142,23 @@ struct leg {
 	char *done_err;
 };
 
+/*
+ * The fan-out of one trace to the runners (trace-stream.c starts, feeds
+ * and ends the legs; the stream's parts read them: trace-print.c merges
+ * their prints, trace-stop.c half-closes them, trace-workload.c adds a
+ * joined pod's).
+ */
+struct trace_fanout {
+	struct leg *legs;              /* room for legs_cap: legs of joining pods are added */
+	size_t nlegs, legs_cap;
+	size_t legs_done;
+	uint64_t stream_mono_ns;       /* when the sessions started */
+	json_t *maps;                  /* map records merged across the legs */
+	size_t map_bytes;
+	size_t fetching;               /* legs whose kept end is being asked for */
+	bool stream_started;           /* the 200 head went out (a runner answered 200) */
+};
+
 struct trace_req {
 	struct gateway *gw;
 	const struct trace_flow *flow;  /* the coordinator's step table (trace.c) */
@@ -201,18 +218,12 @@ struct trace_req {
 	struct kube_resource_attrs attrs;   /* of the SAR in flight */
 
 	/* streaming */
-	struct leg *legs;              /* room for legs_cap: legs of joining pods are added */
-	size_t nlegs, legs_cap;
-	uint64_t stream_mono_ns;       /* when the sessions started */
+	struct trace_fanout fan;       /* the legs: trace-stream.c's */
 	bool *pod_left;                /* [npods]: that pod left the running trace */
-	size_t legs_done;
-	json_t *maps;
 	char *dry_msg;                 /* a dry run: the decision, as check prints it */
-	size_t map_bytes;
 	uint64_t bytes;
 	bool session_counted;
 	bool finishing;
-	bool stream_started;           /* the 200 head went out (a runner answered 200) */
 	bool client_left;              /* the client went away: waiting for the runners' counts */
 	/* waiting for the sync of its audit record (group commit): then
 	 * after(t, result, err); meanwhile only after may end the request */
@@ -221,7 +232,6 @@ struct trace_req {
 	json_t *answer;
 	int answer_code;
 	char *answer_extra;            /* for the log line */
-	size_t fetching;               /* legs whose kept end is being asked for */
 
 	/* a graceful stop asked for (DELETE of the trace, trace-stop.c) */
 	bool stop_requested;

@@ -47,7 +47,7 @@ struct print_group {
 	char *name;
 	json_int_t seq;
 	json_t *map;        /* merged so far */
-	bool *from;         /* [t->nlegs]: the legs whose print is in it */
+	bool *from;         /* [t->fan.nlegs]: the legs whose print is in it */
 	size_t bytes;
 	uint64_t deadline_ns;
 };
@@ -70,8 +70,8 @@ static bool leg_active(const struct leg *l)
 
 static bool group_complete(const struct trace_req *t, const struct print_group *g)
 {
-	for (size_t i = 0; i < t->nlegs; i++)
-		if (!g->from[i] && leg_active(&t->legs[i]))
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		if (!g->from[i] && leg_active(&t->fan.legs[i]))
 			return false;
 	return true;
 }
@@ -88,17 +88,17 @@ static void group_emit(struct trace_req *t, struct print_group *g)
 			*pp = g->next;
 			break;
 		}
-	for (size_t i = 0; i < t->nlegs; i++) {
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
 		if (g->from[i]) {
 			n++;
 			last = i;
 		}
-		if (t->legs[i].blocked_on == g)
-			t->legs[i].blocked_on = NULL;
+		if (t->fan.legs[i].blocked_on == g)
+			t->fan.legs[i].blocked_on = NULL;
 	}
 	/* one node's print says whose it is; a merged one is everyone's */
 	if (n == 1)
-		json_object_set_new(g->map, "node", json_string(t->legs[last].runner->node));
+		json_object_set_new(g->map, "node", json_string(t->fan.legs[last].runner->node));
 	else
 		json_object_del(g->map, "node");
 	(void)trace_emit(t, g->map);
@@ -119,8 +119,8 @@ static void print_arm(struct trace_req *t)
 		return;
 	for (struct print_group *g = t->print->groups; g; g = g->next)
 		at = MIN(at, g->deadline_ns);
-	for (size_t i = 0; i < t->nlegs; i++) {
-		const struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		const struct leg *l = &t->fan.legs[i];
 
 		if (l->done_deferred && !l->blocked_on && !json_array_size(l->held))
 			at = now;
@@ -157,8 +157,8 @@ void trace_print_pump(struct trace_req *t)
 				break;   /* the list changed under next */
 			}
 		}
-		for (size_t i = 0; i < t->nlegs; i++) {
-			struct leg *l = &t->legs[i];
+		for (size_t i = 0; i < t->fan.nlegs; i++) {
+			struct leg *l = &t->fan.legs[i];
 			_cleanup_(json_decrefp) json_t *held = NULL;
 			size_t k;
 			json_t *h;
@@ -208,8 +208,8 @@ static void print_timer_fired(evutil_socket_t fd, short what, void *arg)
 		group_emit(t, g);
 	}
 	trace_print_pump(t);
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 
 		if (l->done_deferred && !l->blocked_on && !json_array_size(l->held) &&
 		    t->flow->leg_done_finish(l))
@@ -248,7 +248,7 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 	struct print_group *g, **tail;
 	json_int_t seq;
 	json_t *seen;
-	size_t i = (size_t)(l - t->legs);
+	size_t i = (size_t)(l - t->fan.legs);
 
 	if (!name) {
 		trace_leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
@@ -282,7 +282,7 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 			return trace_emit(t, rec);
 		}
 		g = calloc(1, sizeof(*g));
-		if (!g || !(g->from = calloc(MAX(t->legs_cap, t->nlegs), sizeof(*g->from))) || !(g->name = strdup(name)) ||
+		if (!g || !(g->from = calloc(MAX(t->fan.legs_cap, t->fan.nlegs), sizeof(*g->from))) || !(g->name = strdup(name)) ||
 		    !(g->map = json_deep_copy(rec))) {
 			group_free(g);
 			return -ENOMEM;
@@ -323,8 +323,8 @@ void trace_print_flush(struct trace_req *t)
 	t->print->flushing = true;
 	while (t->print->groups)
 		group_emit(t, t->print->groups);
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 		_cleanup_(json_decrefp) json_t *held = TAKE_PTR(l->held);
 		size_t k;
 		json_t *h;
@@ -351,9 +351,9 @@ void trace_print_free(struct trace_req *t)
 	if (p)
 		json_decref(p->emitted);
 	free(p);
-	for (size_t i = 0; i < t->nlegs; i++) {
-		json_decref(t->legs[i].held);
-		json_decref(t->legs[i].nprints);
-		free(t->legs[i].done_err);
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		json_decref(t->fan.legs[i].held);
+		json_decref(t->fan.legs[i].nprints);
+		free(t->fan.legs[i].done_err);
 	}
 }

@@ -95,10 +95,10 @@ void trace_free(struct trace_req *t)
 	free(t->end_message);
 	if (t->flow && t->flow->print_free)
 		t->flow->print_free(t);
-	for (size_t i = 0; i < t->nlegs; i++)
-		leg_release(&t->legs[i]);
-	free(t->legs);
-	json_decref(t->maps);
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		leg_release(&t->fan.legs[i]);
+	free(t->fan.legs);
+	json_decref(t->fan.maps);
 	json_decref(t->answer);
 	free(t->answer_extra);
 	free(t->dry_msg);
@@ -165,14 +165,14 @@ static const char *trace_username(const struct trace_req *t)
 void trace_counts_sum(const struct trace_req *t, struct trace_counts *c)
 {
 	*c = (struct trace_counts){ 0 };
-	for (size_t i = 0; i < t->nlegs; i++) {
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
 		/* A node whose end never came (its runner killed or hung, its
 		 * kept end not found) still delivered what the client got:
 		 * never report fewer events than were relayed. */
-		c->events += MAX(t->legs[i].events, t->legs[i].relayed);
-		c->drops += t->legs[i].drops;
-		c->map_drops += t->legs[i].map_drops;
-		c->cpu_ns += t->legs[i].cpu_ns;
+		c->events += MAX(t->fan.legs[i].events, t->fan.legs[i].relayed);
+		c->drops += t->fan.legs[i].drops;
+		c->map_drops += t->fan.legs[i].map_drops;
+		c->cpu_ns += t->fan.legs[i].cpu_ns;
 	}
 }
 
@@ -210,19 +210,19 @@ json_t *trace_failed_nodes(const struct trace_req *t)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < t->nlegs; i++)
-		if (t->legs[i].error)
-			json_array_append_new(a, json_string(t->legs[i].runner->node));
+	for (size_t i = 0; a && i < t->fan.nlegs; i++)
+		if (t->fan.legs[i].error)
+			json_array_append_new(a, json_string(t->fan.legs[i].runner->node));
 	return a;
 }
 
 /* Every node's session sent its end record: nothing of t runs anywhere. */
 bool trace_all_ended(const struct trace_req *t)
 {
-	for (size_t i = 0; i < t->nlegs; i++)
-		if (!t->legs[i].has_end)
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		if (!t->fan.legs[i].has_end)
 			return false;
-	return t->nlegs > 0;
+	return t->fan.nlegs > 0;
 }
 
 /* The program's exit code, when every node reported one: the first that
@@ -230,14 +230,14 @@ bool trace_all_ended(const struct trace_req *t)
 bool trace_exit_code(const struct trace_req *t, int64_t *ret)
 {
 	*ret = 0;
-	if (!t->nlegs)
+	if (!t->fan.nlegs)
 		return false;
-	for (size_t i = 0; i < t->nlegs; i++)
-		if (!t->legs[i].has_exit_code)
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		if (!t->fan.legs[i].has_exit_code)
 			return false;
-	for (size_t i = 0; i < t->nlegs; i++) {
-		if (t->legs[i].exit_code) {
-			*ret = t->legs[i].exit_code;
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		if (t->fan.legs[i].exit_code) {
+			*ret = t->fan.legs[i].exit_code;
 			break;
 		}
 	}
@@ -395,12 +395,12 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		/* why the gateway ended it itself (revoked, target-gone) */
 		if (t->end_message)
 			json_object_set_new(tg, "endMessage", json_string(t->end_message));
-		if (t->nlegs) {
+		if (t->fan.nlegs) {
 			json_t *per = json_object();
 
-			for (size_t i = 0; i < t->nlegs && per; i++)
-				json_object_set_new(per, t->legs[i].runner->node,
-						    json_string(trace_leg_reason(&t->legs[i])));
+			for (size_t i = 0; i < t->fan.nlegs && per; i++)
+				json_object_set_new(per, t->fan.legs[i].runner->node,
+						    json_string(trace_leg_reason(&t->fan.legs[i])));
 			json_object_set_new(tg, "nodeEndReasons", per);
 			json_object_set_new(tg, "failedNodes", trace_failed_nodes(t));
 		}

@@ -38,7 +38,7 @@ char *trace_leg_session_text(struct trace_req *t, const struct leg *leg)
 	char *text = NULL;
 
 	if (leg->joined)
-		left -= (int64_t)((now_mono_ns() - t->stream_mono_ns) / 1000000000u);
+		left -= (int64_t)((now_mono_ns() - t->fan.stream_mono_ns) / 1000000000u);
 	if (session_request(t, leg->runner->node, leg->joined, left > 1 ? left : 1, &req) < 0 ||
 	    session_request_encode(&req, &text) < 0)
 		return NULL;

@@ -64,8 +64,8 @@ int trace_stop_graceful(struct trace_req *o, const char *by)
 		return -ENOMEM;
 	o->stop_requested = true;
 	snprintf(o->stopped_by, sizeof(o->stopped_by), "%s", by);
-	for (size_t i = 0; i < o->nlegs; i++) {
-		struct leg *l = &o->legs[i];
+	for (size_t i = 0; i < o->fan.nlegs; i++) {
+		struct leg *l = &o->fan.legs[i];
 
 		/* a leg not answered yet is stopped when it answers (leg_data):
 		 * before that its request may still be on its way */

@@ -5,7 +5,7 @@
  * per joined pod), each a runner session over mutual TLS; their records
  * relayed, their maps merged, their ends summed into the trace's end and
  * its ResponseComplete record.  The request's state before the stream is
- * the steps'; this file owns t->legs and the stream's counts.  It calls
+ * the steps'; this file owns t->fan.legs and the stream's counts.  It calls
  * the services (trace-req.c), the session request (trace-session.c) and
  * the stream's parts (trace-print.c, trace-reauth.c, trace-detached.c);
  * none of them calls it back but through t->flow.
@@ -61,12 +61,12 @@ static int leg_map(struct leg *l, json_t *rec, size_t len)
 		trace_leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
 		return -EINVAL;
 	}
-	t->map_bytes += len;
-	if (t->map_bytes > TRACE_MAX_MAP_BYTES) {
+	t->fan.map_bytes += len;
+	if (t->fan.map_bytes > TRACE_MAX_MAP_BYTES) {
 		trace_leg_fail(l, "map records from runners exceed %u bytes", TRACE_MAX_MAP_BYTES);
 		return -TG_ELIMIT;
 	}
-	json_array_foreach(t->maps, i, m) {
+	json_array_foreach(t->fan.maps, i, m) {
 		if (strcmp(json_string_value(json_object_get(m, "name")), name))
 			continue;
 		if (tg_map_merge(m, rec) < 0) {
@@ -76,7 +76,7 @@ static int leg_map(struct leg *l, json_t *rec, size_t len)
 		}
 		return 0;
 	}
-	return json_array_append_new(t->maps, json_deep_copy(rec));
+	return json_array_append_new(t->fan.maps, json_deep_copy(rec));
 }
 
 static void leg_end(struct leg *l, json_t *rec)
@@ -266,7 +266,7 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 	}
 	/* The first runner that answers 200 starts the client's stream (a
 	 * check answers once every node has: trace_finish_checked). */
-	if (!t->stream_started && !t->route.dry_run)
+	if (!t->fan.stream_started && !t->route.dry_run)
 		trace_stream_begin(t);
 	/* Backpressure: the client is behind; hold the runner until it drains. */
 	if (t->conn && http_conn_congested(t->conn))
@@ -288,7 +288,7 @@ static bool leg_done_eval(struct leg *l, int result, const char *err)
 
 	l->done = true;
 	l->done_deferred = false;
-	t->legs_done++;
+	t->fan.legs_done++;
 	if (l->error) {
 		/* already explained (bad line, limit) */
 	} else if (result < 0 && l->status == 200) {
@@ -317,10 +317,10 @@ static bool leg_done_eval(struct leg *l, int result, const char *err)
 		l->fail_reason = "runner-lost";
 		trace_leg_fail(l, "node \"%s\": runner stream ended without an end record", l->runner->node);
 	}
-	if (l->error && t->stream_started)
+	if (l->error && t->fan.stream_started)
 		trace_emit_error(t, l->runner->node, l->error, refused ? l->status : 0);
 	trace_print_pump(t);   /* prints no longer waiting for this node */
-	if (t->legs_done == t->nlegs) {
+	if (t->fan.legs_done == t->fan.nlegs) {
 		trace_finish(t, NULL);
 		return true;
 	}
@@ -383,8 +383,8 @@ static void trace_alive_check(evutil_socket_t fd, short what, void *ud)
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 		char msg[160];
 
 		if (l->x && !l->status && now - l->asked_ns >= answer_s * 1000000000ull) {
@@ -432,15 +432,15 @@ static int trace_leg_alive(struct leg *l)
 
 void trace_stop_grace_over(struct trace_req *t, unsigned grace_s)
 {
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 
 		if (l->done || l->has_end || l->done_deferred)
 			continue;
 		l->fail_reason = "node-failed";
 		trace_leg_fail(l, "node \"%s\": did not end within %u s of the stop asked for; cut",
 			 l->runner->node, grace_s);
-		if (l->error && t->stream_started)
+		if (l->error && t->fan.stream_started)
 			trace_emit_error(t, l->runner->node, l->error, 0);
 	}
 	trace_finish(t, NULL);
@@ -510,9 +510,9 @@ static void trace_stream_begin(struct trace_req *t)
 	_cleanup_(json_decrefp) json_t *acc = NULL;
 	int r;
 
-	if (t->stream_started || !t->conn)
+	if (t->fan.stream_started || !t->conn)
 		return;
-	t->stream_started = true;
+	t->fan.stream_started = true;
 	r = http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs);
 	trace_log(t, r < 0 ? 500 : 200, NULL);
 	acc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted",
@@ -520,10 +520,10 @@ static void trace_stream_begin(struct trace_req *t)
 	if (acc)
 		(void)trace_emit(t, acc);
 	trace_emit_left_out(t);
-	for (size_t i = 0; i < t->nlegs; i++)
-		if (t->legs[i].error)
-			trace_emit_error(t, t->legs[i].runner->node, t->legs[i].error,
-					 t->legs[i].status && t->legs[i].status != 200 ? t->legs[i].status : 0);
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		if (t->fan.legs[i].error)
+			trace_emit_error(t, t->fan.legs[i].runner->node, t->fan.legs[i].error,
+					 t->fan.legs[i].status && t->fan.legs[i].status != 200 ? t->fan.legs[i].status : 0);
 }
 
 void trace_start_stream(struct trace_req *t)
@@ -535,38 +535,38 @@ void trace_start_stream(struct trace_req *t)
 		return;
 	}
 	t->step = STEP_STREAM;
-	t->maps = json_array();
+	t->fan.maps = json_array();
 	/* One session per node, each with that node's pods (trace_resolved
 	 * found a runner for every node). */
-	t->nlegs = t->nnodes;
+	t->fan.nlegs = t->nnodes;
 	/* a workload's pods that join while it runs get legs of their own */
-	t->legs_cap = t->nlegs + (t->have_wl || t->tb.selector ? t->gw->cfg->limits.max_pods_per_trace : 0);
-	t->legs = calloc(t->legs_cap ? t->legs_cap : 1, sizeof(*t->legs));
-	t->stream_mono_ns = now_mono_ns();
-	if (!t->maps || !t->legs) {
-		t->nlegs = 0;
+	t->fan.legs_cap = t->fan.nlegs + (t->have_wl || t->tb.selector ? t->gw->cfg->limits.max_pods_per_trace : 0);
+	t->fan.legs = calloc(t->fan.legs_cap ? t->fan.legs_cap : 1, sizeof(*t->fan.legs));
+	t->fan.stream_mono_ns = now_mono_ns();
+	if (!t->fan.maps || !t->fan.legs) {
+		t->fan.nlegs = 0;
 		trace_finish(t, "error");
 		return;
 	}
-	for (size_t i = 0; i < t->nlegs; i++) {
-		t->legs[i].t = t;
-		t->legs[i].runner = t->runners[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		t->fan.legs[i].t = t;
+		t->fan.legs[i].runner = t->runners[i];
 		for (size_t k = 0; k < t->npods; k++)
-			t->legs[i].npods += !strcmp(t->pods[k].node, t->nodes[i]);
+			t->fan.legs[i].npods += !strcmp(t->pods[k].node, t->nodes[i]);
 	}
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 
 		r = leg_start(t, l);
 		if (r < 0) {
 			l->done = true;
-			t->legs_done++;
+			t->fan.legs_done++;
 			l->fail_reason = "node-failed";
 			trace_leg_fail(l, "runner \"%s\": session cannot be started: %s", l->runner->node,
 				 tg_strerror(r));
 		}
 	}
-	if (t->legs_done == t->nlegs) {
+	if (t->fan.legs_done == t->fan.nlegs) {
 		trace_finish(t, NULL);
 		return;
 	}
@@ -581,25 +581,25 @@ int trace_leg_join(struct trace_req *t, const struct gw_runner *runner, const ch
 	struct leg *l;
 	int r;
 
-	if (t->nlegs >= t->legs_cap) {
+	if (t->fan.nlegs >= t->fan.legs_cap) {
 		gw_runner_put(runner);
 		return -TG_ELIMIT;
 	}
-	l = &t->legs[t->nlegs];
+	l = &t->fan.legs[t->fan.nlegs];
 	*l = (struct leg){ .t = t, .runner = runner, .npods = 1, .joined = strdup(pod) };
 	if (!l->joined) {
 		gw_runner_put(runner);
 		return -ENOMEM;
 	}
-	t->nlegs++;
+	t->fan.nlegs++;
 	r = leg_start(t, l);
 	if (r < 0) {
 		l->done = true;
-		t->legs_done++;
+		t->fan.legs_done++;
 		l->fail_reason = "node-failed";
 		trace_leg_fail(l, "runner \"%s\": session for pod \"%s\" cannot be started: %s",
 			       l->runner->node, pod, tg_strerror(r));
-		if (l->error && t->stream_started)
+		if (l->error && t->fan.stream_started)
 			trace_emit_error(t, l->runner->node, l->error, 0);
 	}
 	return r;
@@ -607,9 +607,9 @@ int trace_leg_join(struct trace_req *t, const struct gw_runner *runner, const ch
 
 struct leg *trace_leg_of_joined(struct trace_req *t, const char *pod)
 {
-	for (size_t i = 0; i < t->nlegs; i++)
-		if (t->legs[i].joined && !strcmp(t->legs[i].joined, pod))
-			return &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		if (t->fan.legs[i].joined && !strcmp(t->fan.legs[i].joined, pod))
+			return &t->fan.legs[i];
 	return NULL;
 }
 
@@ -622,20 +622,20 @@ static void trace_on_drain(void *ud)
 		trace_detached_drain(t);
 		return;
 	}
-	for (size_t i = 0; i < t->nlegs && t->conn; i++)
-		if (t->legs[i].x && httpc_xfer_paused(t->legs[i].x))
-			(void)httpc_xfer_resume(t->legs[i].x);
+	for (size_t i = 0; i < t->fan.nlegs && t->conn; i++)
+		if (t->fan.legs[i].x && httpc_xfer_paused(t->fan.legs[i].x))
+			(void)httpc_xfer_resume(t->fan.legs[i].x);
 }
 
 static const char *trace_end_reason(struct trace_req *t)
 {
 	const char *reason = NULL;
 
-	for (size_t i = 0; i < t->nlegs; i++) {
-		if (t->legs[i].error)
-			return trace_leg_reason(&t->legs[i]);
-		if (!reason && t->legs[i].end_reason)
-			reason = t->legs[i].end_reason;
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		if (t->fan.legs[i].error)
+			return trace_leg_reason(&t->fan.legs[i]);
+		if (!reason && t->fan.legs[i].end_reason)
+			reason = t->fan.legs[i].end_reason;
 	}
 	return reason ? reason : "error";
 }
@@ -650,26 +650,27 @@ static void trace_end_failures(struct trace_req *t, struct wire_end *end)
 	size_t failed = 0;
 	const char *other = NULL;
 
-	for (size_t i = 0; i < t->nlegs; i++) {
-		if (t->legs[i].error)
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		if (t->fan.legs[i].error)
 			failed++;
-		else if (!other && t->legs[i].end_reason)
-			other = t->legs[i].end_reason;
+		else if (!other && t->fan.legs[i].end_reason)
+			other = t->fan.legs[i].end_reason;
 	}
 	if (!failed)
 		return;
 	end->failed_nodes = calloc(failed, sizeof(*end->failed_nodes));
-	for (size_t i = 0; end->failed_nodes && i < t->nlegs; i++)
-		if (t->legs[i].error && (end->failed_nodes[end->nfailed_nodes] = strdup(t->legs[i].runner->node)))
+	for (size_t i = 0; end->failed_nodes && i < t->fan.nlegs; i++)
+		if (t->fan.legs[i].error &&
+		    (end->failed_nodes[end->nfailed_nodes] = strdup(t->fan.legs[i].runner->node)))
 			end->nfailed_nodes++;
-	if (t->nlegs < 2)
+	if (t->fan.nlegs < 2)
 		return;
-	(void)buf_printf(&b, "%zu of %zu nodes failed:", failed, t->nlegs);
-	for (size_t i = 0; i < t->nlegs; i++)
-		if (t->legs[i].error)
-			(void)buf_printf(&b, " node \"%s\": %s;", t->legs[i].runner->node,
-					 t->legs[i].error);
-	if (failed < t->nlegs)
+	(void)buf_printf(&b, "%zu of %zu nodes failed:", failed, t->fan.nlegs);
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		if (t->fan.legs[i].error)
+			(void)buf_printf(&b, " node \"%s\": %s;", t->fan.legs[i].runner->node,
+					 t->fan.legs[i].error);
+	if (failed < t->fan.nlegs)
 		(void)buf_printf(&b, " the other nodes ran to the end (\"%s\")",
 				 other ? other : "stop");
 	else if (b.len)
@@ -721,8 +722,8 @@ void trace_finish_unstarted(struct trace_req *t, const char *reason)
 	long code = 0, c;
 	char extra[192];
 
-	for (size_t i = 0; i < t->nlegs; i++) {
-		const struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		const struct leg *l = &t->fan.legs[i];
 		json_t *cause;
 
 		if (!l->error)
@@ -776,8 +777,8 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 {
 	_cleanup_(json_decrefp) json_t *obj = NULL, *compiled = json_array();
 
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 		json_t *probes = json_object_get(l->compiled, "probes");
 		json_t *object = json_object_get(l->compiled, "object");
 
@@ -828,22 +829,22 @@ void trace_finish(struct trace_req *t, const char *why)
 	if (t->finishing)
 		return;
 	t->finishing = true;
-	for (i = 0; i < t->nlegs; i++) {
-		if (t->legs[i].x) {
-			httpc_xfer_cancel(t->legs[i].x);
-			t->legs[i].x = NULL;
+	for (i = 0; i < t->fan.nlegs; i++) {
+		if (t->fan.legs[i].x) {
+			httpc_xfer_cancel(t->fan.legs[i].x);
+			t->fan.legs[i].x = NULL;
 		}
-		gw_end_fetch_cancel(t->legs[i].fetch);
-		t->legs[i].fetch = NULL;
+		gw_end_fetch_cancel(t->fan.legs[i].fetch);
+		t->fan.legs[i].fetch = NULL;
 	}
 	/* prints still waiting go out, records held behind them follow; a
 	 * transfer end held behind them is counted now */
 	trace_print_flush(t);
-	for (i = 0; i < t->nlegs; i++)
-		if (t->legs[i].done_deferred) {
-			_cleanup_free_ char *err = TAKE_PTR(t->legs[i].done_err);
+	for (i = 0; i < t->fan.nlegs; i++)
+		if (t->fan.legs[i].done_deferred) {
+			_cleanup_free_ char *err = TAKE_PTR(t->fan.legs[i].done_err);
 
-			(void)leg_done_eval(&t->legs[i], t->legs[i].done_result, err);
+			(void)leg_done_eval(&t->fan.legs[i], t->fan.legs[i].done_result, err);
 		}
 	trace_counts_sum(t, &c);
 	reason = why ? why : trace_end_reason(t);
@@ -851,11 +852,11 @@ void trace_finish(struct trace_req *t, const char *why)
 		trace_finish_checked(t, reason);
 		return;
 	}
-	if (!t->stream_started && t->conn) {
+	if (!t->fan.stream_started && t->conn) {
 		trace_finish_unstarted(t, reason);
 		return;
 	}
-	json_array_foreach(t->maps, i, m)
+	json_array_foreach(t->fan.maps, i, m)
 		(void)trace_emit(t, m);
 	/* bytes: the stream so far, this line excluded. */
 	we = (struct wire_end){
@@ -900,7 +901,7 @@ static void leg_kept_end(int result, json_t *end, const char *err, void *ud)
 	else
 		log_warn("audit %s: trace %s: node \"%s\": counts unknown: %s", t->audit_id, t->trace_id,
 			 l->runner->node, err ? err : tg_strerror(result));
-	if (--t->fetching == 0)
+	if (--t->fan.fetching == 0)
 		trace_finish(t, "client");
 }
 
@@ -913,8 +914,8 @@ static void leg_kept_end(int result, json_t *end, const char *err, void *ud)
 static void trace_client_left(struct trace_req *t)
 {
 	t->client_left = true;
-	for (size_t i = 0; i < t->nlegs; i++) {
-		struct leg *l = &t->legs[i];
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
 
 		if (l->x) {
 			httpc_xfer_cancel(l->x);
@@ -924,9 +925,9 @@ static void trace_client_left(struct trace_req *t)
 			continue;
 		if (gw_end_fetch_start(t->gw, l->runner, t->trace_id, GW_END_CLIENT_WAIT_MS, leg_kept_end, l,
 				       &l->fetch) == 0)
-			t->fetching++;
+			t->fan.fetching++;
 	}
-	if (!t->fetching)
+	if (!t->fan.fetching)
 		trace_finish(t, "client");
 }
 

@@ -523,7 +523,7 @@ static bool follows_pods(const struct trace_req *t)
 {
 	return t->step == STEP_STREAM && ((t->have_wl && t->rs_uids) || t->tb.selector) &&
 	       !t->route.dry_run && t->conn && !t->finishing && !t->stop_requested &&
-	       t->legs_done < t->nlegs;
+	       t->fan.legs_done < t->fan.nlegs;
 }
 
 /*
