@@ -25,6 +25,7 @@
 #include "lib/buf.h"
 #include "policy/policy.h"
 #include "kube/kube.h"
+#include "kube/resolve.h"
 #include "kube/workload.h"
 #include "wire/session.h"
 
@@ -203,9 +204,10 @@ struct trace_req {
 	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
 	const struct gw_runner **runners; /* each node's runner, referenced (gateway/runners.h) */
 	size_t nnodes;
-	struct kube_workload wl;       /* a workload target, once read */
-	bool have_wl;
-	char **rs_uids;                /* the pods' owners: the workload, or its ReplicaSets (Jobs) */
+	/* a workload target resolved to its pods (kube/resolve.h): the
+	 * workload once read (res.have_wl, res.wl) and the pods' owners, the
+	 * workload or its ReplicaSets (Jobs) (res.owners) */
+	struct kube_resolve res;
 	struct tg_decision decision;
 	bool have_decision;
 	char *policy;
@@ -498,10 +500,11 @@ void trace_node_done(struct trace_req *t, long status, const char *body, size_t 
 /* trace-workload.c: the steps of a workload target, in order */
 void trace_step_sar_workload(struct trace_req *t);
 void trace_step_sar_pods(struct trace_req *t);
+/* The workload's pods, one call of kube/resolve.h: its requests are
+ * steps STEP_WORKLOAD, STEP_RS_LIST, STEP_POD_LIST, whose answers go to
+ * trace_workload_answered (and a selector's LIST's, STEP_POD_LIST too) */
 void trace_step_workload(struct trace_req *t);
-void trace_workload_done(struct trace_req *t, long status, const char *body, size_t len);
-void trace_rs_list_done(struct trace_req *t, long status, const char *body, size_t len);
-void trace_pod_list_done(struct trace_req *t, long status, const char *body, size_t len);
+void trace_workload_answered(struct trace_req *t, long status, const char *body, size_t len);
 /* trace-workload.c: a label selector target (-l), after create traces and
  * list pods were allowed (both at the cluster scope with -A): the Running
  * pods it matches (404 when none), then trace_resolved */

@@ -113,9 +113,7 @@ void trace_free(struct trace_req *t)
 		gw_runner_put(t->runners[i]);
 	free(t->runners);
 	strv_free(t->nodes);
-	strv_free(t->rs_uids);
-	if (t->have_wl)
-		kube_workload_release(&t->wl);
+	kube_resolve_release(&t->res);
 	tg_program_free(t->prog);
 	free(t->canonical);
 	trace_body_release(&t->tb);

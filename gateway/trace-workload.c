@@ -23,6 +23,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "kube/kube.h"
+#include "kube/resolve.h"
 #include "kube/workload.h"
 #include "gateway/runners.h"
 #include "gateway/policies.h"
@@ -66,6 +67,8 @@ static void selector_where(const struct trace_req *t, char *out, size_t n)
 		snprintf(out, n, "in namespace \"%s\"", t->route.ns);
 }
 
+static void selector_list_done(struct trace_req *t, long status, const char *body, size_t len);
+
 void trace_step_selector(struct trace_req *t)
 {
 	const char *ns = t->tb.all_namespaces ? NULL : t->route.ns;
@@ -77,7 +80,7 @@ void trace_step_selector(struct trace_req *t)
 	/* the watch-fed cache when it has some; none there: the LIST */
 	body = gw_pods_cached_selected(t->gw, ns, t->tb.selector, &len);
 	if (body) {
-		trace_pod_list_done(t, 200, body, len);
+		selector_list_done(t, 200, body, len);
 		return;
 	}
 	r = kube_selector_pod_list_request(ns, t->tb.selector, &t->kreq);
@@ -179,123 +182,47 @@ int trace_selector_policy_check(struct trace_req *t)
 	return 0;
 }
 
-void trace_step_workload(struct trace_req *t)
+/* ---- a workload: one asynchronous call of kube/resolve.h ---------------------------- */
+
+static char *cached_owned(void *ud, const char *ns, const char *const *owners, size_t *ret_len)
 {
-	int r;
+	struct trace_req *t = ud;
 
-	t->step = STEP_WORKLOAD;
-	r = kube_workload_get_request(t->tb.kind, t->route.ns, t->tb.name, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, 400, NULL, "%s \"%s\" in namespace \"%s\" cannot be looked up: %s",
-			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns,
-			      tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, kube_workload_kind_name(t->tb.kind), r);
-}
-
-static void step_list(struct trace_req *t, enum trace_step step)
-{
-	char what[32];
-	int r;
-
-	snprintf(what, sizeof(what), "%s list",
-		 step == STEP_RS_LIST ? kube_workload_kind_name(kube_workload_owns(t->tb.kind)) : "pod");
-	t->step = step;
 	/* The pods from the watch-fed cache when it has some of the
 	 * workload's; none there (a cache behind, or unsynced): the LIST. */
-	if (step == STEP_POD_LIST) {
-		size_t len = 0;
-		_cleanup_free_ char *body = gw_pods_cached_owned(t->gw, t->route.ns,
-								  (const char *const *)t->rs_uids, &len);
-
-		if (body) {
-			trace_pod_list_done(t, 200, body, len);
-			return;
-		}
-	}
-	r = step == STEP_RS_LIST ? kube_owned_list_request(&t->wl, &t->kreq)
-				 : kube_pod_list_request(&t->wl, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
-			      "%s of %s \"%s\" in namespace \"%s\" cannot be built: %s", what,
-			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns,
-			      tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, what, r);
+	return gw_pods_cached_owned(t->gw, ns, owners, ret_len);
 }
 
-void trace_workload_done(struct trace_req *t, long status, const char *body, size_t len)
+/* The request a phase sends, as its 503 and its refusals name it. */
+static void phase_what(const struct trace_req *t, char *out, size_t n)
 {
-	const char *kind = kube_workload_kind_name(t->tb.kind);
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	r = kube_workload_parse(t->tb.kind, status, body, len, t->route.ns, t->tb.name, &t->wl, &err);
-	if (r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
-						     t->tb.name),
-			      "%s.%s \"%s\" not found in namespace \"%s\"",
-			      kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
-			      t->tb.name, t->route.ns);
-		return;
-	}
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s get: %s",
-			      kind, err ? err : tg_strerror(r));
-		return;
-	}
-	t->have_wl = true;
-	if (kube_workload_owns(t->tb.kind)) {
-		step_list(t, STEP_RS_LIST);
-		return;
-	}
-	/* A ReplicaSet, StatefulSet, DaemonSet or Job owns its pods itself. */
-	t->rs_uids = calloc(2, sizeof(char *));
-	if (!t->rs_uids || !(t->rs_uids[0] = strdup(t->wl.uid))) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	step_list(t, STEP_POD_LIST);
+	if (t->res.phase == KUBE_RESOLVE_WORKLOAD)
+		snprintf(out, n, "%s", kube_workload_kind_name(t->tb.kind));
+	else
+		snprintf(out, n, "%s list",
+			 t->res.phase == KUBE_RESOLVE_OWNED ? kube_workload_kind_name(kube_workload_owns(t->tb.kind))
+							    : "pod");
 }
 
-void trace_rs_list_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	r = kube_owned_list_owned(&t->wl, status, body, len, &t->rs_uids, &err);
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s list: %s",
-			      kube_workload_kind_name(kube_workload_owns(t->tb.kind)),
-			      err ? err : tg_strerror(r));
-		return;
-	}
-	step_list(t, STEP_POD_LIST);
-}
-
-void trace_pod_list_done(struct trace_req *t, long status, const char *body, size_t len)
+static void resolve_answer_failed(struct trace_req *t, int r, size_t n, const char *err)
 {
 	const char *kind = kube_workload_kind_name(t->tb.kind);
 	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
-	_cleanup_free_ char *err = NULL;
-	size_t n = 0;
-	int r;
+	const char *res = kube_workload_resource(t->tb.kind), *group = kube_workload_group(t->tb.kind);
 
-	if (t->tb.selector) {
-		selector_list_done(t, status, body, len);
-		return;
-	}
-	r = kube_pod_list_owned(&t->wl, status, body, len, (const char *const *)t->rs_uids, max,
-				&t->pods, &n, &err);
-	if (r == -TG_ELIMIT) {
+	if (t->res.phase == KUBE_RESOLVE_WORKLOAD && r == -TG_ENOTFOUND) {
+		trace_refusef(t, 404, status_details(res, group, t->tb.name),
+			      "%s.%s \"%s\" not found in namespace \"%s\"", res, group, t->tb.name, t->route.ns);
+	} else if (t->res.phase == KUBE_RESOLVE_WORKLOAD) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s get: %s",
+			      kind, err ? err : tg_strerror(r));
+	} else if (t->res.phase == KUBE_RESOLVE_OWNED) {
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s list: %s",
+			      kube_workload_kind_name(kube_workload_owns(t->tb.kind)),
+			      err ? err : tg_strerror(r));
+	} else if (r == -TG_ELIMIT) {
 		_cleanup_free_ char *msg = NULL;
-		json_t *d = status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind), t->tb.name);
+		json_t *d = status_details(res, group, t->tb.name);
 
 		if (asprintf(&msg, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than "
 				   "the limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
@@ -304,22 +231,77 @@ void trace_pod_list_done(struct trace_req *t, long status, const char *body, siz
 		if (d)
 			status_add_cause(d, "FieldValueInvalid", "target", msg ? msg : "too many pods");
 		trace_refuse(t, 400, msg ? msg : "too many pods (limit \"maxPodsPerTrace\")", d);
-		return;
-	}
-	if (r < 0) {
+	} else {
 		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: pod list: %s",
 			      err ? err : tg_strerror(r));
+	}
+}
+
+/* Where a step of the resolution came to: the next request sent, the
+ * pods, or the refusal naming the phase. */
+static void resolve_went(struct trace_req *t, int r, size_t n, const char *err)
+{
+	static const enum trace_step steps[] = {
+		[KUBE_RESOLVE_WORKLOAD] = STEP_WORKLOAD,
+		[KUBE_RESOLVE_OWNED] = STEP_RS_LIST,
+		[KUBE_RESOLVE_PODS] = STEP_POD_LIST,
+	};
+	char what[32];
+
+	t->step = steps[t->res.phase];
+	phase_what(t, what, sizeof(what));
+	if (r == KUBE_RESOLVE_SEND) {
+		r = trace_kube_start(t);
+		if (r < 0)
+			trace_upstream_failed(t, what, r);
 		return;
 	}
-	t->npods = n;
-	if (!n) {
-		trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind), kube_workload_group(t->tb.kind),
-						     t->tb.name),
-			      "%s \"%s\" in namespace \"%s\" has no running pods", kind, t->tb.name,
-			      t->route.ns);
+	if (r == KUBE_RESOLVE_DONE) {
+		t->npods = n;
+		if (!n) {
+			trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind),
+							     kube_workload_group(t->tb.kind), t->tb.name),
+				      "%s \"%s\" in namespace \"%s\" has no running pods",
+				      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns);
+			return;
+		}
+		trace_resolved(t);
 		return;
 	}
-	trace_resolved(t);
+	if (t->res.fail == KUBE_RESOLVE_FAIL_MEMORY)
+		trace_refuse(t, 500, "out of memory", NULL);
+	else if (t->res.fail == KUBE_RESOLVE_FAIL_BUILD && t->res.phase == KUBE_RESOLVE_WORKLOAD)
+		trace_refusef(t, 400, NULL, "%s \"%s\" in namespace \"%s\" cannot be looked up: %s", what,
+			      t->tb.name, t->route.ns, tg_strerror(r));
+	else if (t->res.fail == KUBE_RESOLVE_FAIL_BUILD)
+		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
+			      "%s of %s \"%s\" in namespace \"%s\" cannot be built: %s", what,
+			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns, tg_strerror(r));
+	else
+		resolve_answer_failed(t, r, n, err);
+}
+
+void trace_step_workload(struct trace_req *t)
+{
+	t->res = (struct kube_resolve){ .kind = t->tb.kind, .ns = t->route.ns, .name = t->tb.name,
+					.max_pods = t->gw->cfg->limits.max_pods_per_trace,
+					.pods_cached = cached_owned, .ud = t };
+	resolve_went(t, kube_resolve_start(&t->res, &t->kreq), 0, NULL);
+}
+
+/* The answered entry of the workload's steps (and of a selector's LIST). */
+void trace_workload_answered(struct trace_req *t, long status, const char *body, size_t len)
+{
+	_cleanup_free_ char *err = NULL;
+	size_t n = 0;
+	int r;
+
+	if (t->tb.selector) {
+		selector_list_done(t, status, body, len);
+		return;
+	}
+	r = kube_resolve_answer(&t->res, status, body, len, &t->kreq, &t->pods, &n, &err);
+	resolve_went(t, r, n, err);
 }
 
 static int strp_cmp(const void *a, const void *b)
@@ -521,7 +503,7 @@ void trace_node_done(struct trace_req *t, long status, const char *body, size_t 
 /* Still streaming from its runners, a workload's (a selector's) pods followed. */
 static bool follows_pods(const struct trace_req *t)
 {
-	return t->step == STEP_STREAM && ((t->have_wl && t->rs_uids) || t->tb.selector) &&
+	return t->step == STEP_STREAM && ((t->res.have_wl && t->res.owners) || t->tb.selector) &&
 	       !t->route.dry_run && t->conn && !t->finishing && !t->stop_requested &&
 	       t->fan.legs_done < t->fan.nlegs;
 }
@@ -548,8 +530,8 @@ static int pod_of_workload(struct trace_req *t, json_t *obj, struct kube_pod *re
 		return -ENOMEM;
 	r = t->tb.selector ? kube_pod_list_selected(t->tb.all_namespaces ? NULL : t->route.ns,
 						    t->tb.selector, 200, text, strlen(text), 1, &pods, &n, &err)
-			   : kube_pod_list_owned(&t->wl, 200, text, strlen(text),
-						 (const char *const *)t->rs_uids, 1, &pods, &n, &err);
+			   : kube_pod_list_owned(&t->res.wl, 200, text, strlen(text),
+						 (const char *const *)t->res.owners, 1, &pods, &n, &err);
 	if (r < 0 || n != 1) {
 		kube_pods_free(pods, n);
 		return r == -ENOMEM ? r : 1;
@@ -737,7 +719,7 @@ void trace_workload_pod_changed(void *ud, const char *type, json_t *obj, json_t 
 	for (t = gw->reqs; t; t = next) {
 		next = t->next;
 		if (follows_pods(t) && (t->tb.all_namespaces ||
-					!strcmp(t->tb.selector ? t->route.ns : t->wl.namespace, ns)))
+					!strcmp(t->tb.selector ? t->route.ns : t->res.wl.namespace, ns)))
 			pod_changed(t, type, obj, old);
 	}
 }
