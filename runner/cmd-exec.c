@@ -85,7 +85,7 @@ static void on_signal(int sig)
 
 struct child {
 	pid_t pid;
-	int go;                /* write end: a byte releases the command */
+	int go;                /* write end: 8 bytes release the command */
 };
 
 /* bpftrace 0.17's resolve_binary_path for a command: a name with a '/' is
@@ -161,7 +161,7 @@ static int child_start(const char *cmd, struct child *c)
 	}
 	if (c->pid == 0) {
 		sigset_t none;
-		char b;
+		uint64_t b;
 
 		close(go[1]);
 		/* the mask and ignored signals survive execve: SIGCHLD is
@@ -183,8 +183,12 @@ static int child_start(const char *cmd, struct child *c)
 		}
 		/* as bpftrace: the command ends with us */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (read(go[0], &b, 1) != 1)
+		/* as bpftrace 0.17's child, whose system calls after the
+		 * attach are traced too (pid == cpid): an 8-byte read, the
+		 * close of its end, then execve */
+		if (read(go[0], &b, sizeof(b)) != sizeof(b))
 			_exit(11);           /* the run ended before attaching */
+		close(go[0]);
 		execv(file, argv);
 		fprintf(stderr, "child: failed to execve: %s: %s\n", file, strerror(errno));
 		_exit(12);
@@ -197,7 +201,9 @@ static int child_start(const char *cmd, struct child *c)
 static void child_release(struct child *c)
 {
 	if (c->go >= 0) {
-		if (write(c->go, "g", 1) != 1) {
+		uint64_t go = 1;
+
+		if (write(c->go, &go, sizeof(go)) != sizeof(go)) {
 			/* the command died before its start: its SIGCHLD stops us */
 		}
 		close(c->go);
