@@ -380,23 +380,25 @@ static void vaddr_to_off(Elf *e, uint64_t v, uint64_t *ret)
 	}
 }
 
-/* True when path's .symtab or .dynsym defines function name, with its
- * file offset in *ret_off (0 when not found or unreadable); (a file
- * that cannot be read counts as having it: attaching will say why). */
-static bool elf_has_func(const char *path, const char *name, uint64_t *ret_off)
+/* Calls fn(ctx, name, name_len, file_offset) for each function that
+ * path's .symtab or .dynsym defines, name_len cutting a version suffix
+ * ("pthread_create@GLIBC_2.2.5"); fn returns > 0 to stop.  Returns
+ * -ENOENT when the file cannot be read as ELF or has no symbol table,
+ * else what fn returned last (0 when it never stopped). */
+static int elf_each_func(const char *path,
+			 int (*fn)(void *ctx, const char *name, size_t len, uint64_t off), void *ctx)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_(elf_endp) Elf *e = NULL;
 	Elf_Scn *scn = NULL;
-	size_t nlen = strlen(name);
 	bool readable = false;
+	int r;
 
-	*ret_off = 0;
 	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE || elf_check_fd(fd, path, NULL) < 0)
-		return true;
+		return -ENOENT;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e)
-		return true;
+		return -ENOENT;
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
@@ -411,20 +413,100 @@ static bool elf_has_func(const char *path, const char *name, uint64_t *ret_off)
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && i < (1u << 22); i++) {
 			GElf_Sym sym;
 			const char *n;
+			uint64_t off = 0;
 
 			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
 			    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
 			     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC))
 				continue;
 			n = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (n && !strncmp(n, name, nlen) && (n[nlen] == '\0' || n[nlen] == '@'))
-			{
-				vaddr_to_off(e, sym.st_value, ret_off);
-				return true;
-			}
+			if (!n || !*n)
+				continue;
+			vaddr_to_off(e, sym.st_value, &off);
+			r = fn(ctx, n, strcspn(n, "@"), off);
+			if (r)
+				return r;
 		}
 	}
-	return !readable;
+	return readable ? 0 : -ENOENT;
+}
+
+struct func_find {
+	const char *name;
+	uint64_t off;
+};
+
+static int func_find_one(void *ctx, const char *name, size_t len, uint64_t off)
+{
+	struct func_find *f = ctx;
+
+	if (strlen(f->name) != len || strncmp(f->name, name, len))
+		return 0;
+	f->off = off;
+	return 1;
+}
+
+/* True when path's .symtab or .dynsym defines function name, with its
+ * file offset in *ret_off (0 when not found or unreadable); (a file
+ * that cannot be read counts as having it: attaching will say why). */
+static bool elf_has_func(const char *path, const char *name, uint64_t *ret_off)
+{
+	struct func_find f = { .name = name };
+	int r = elf_each_func(path, func_find_one, &f);
+
+	*ret_off = f.off;
+	return r != 0;
+}
+
+/* The distinct function names of path that glob matches, sorted (as
+ * bpftrace 0.17 expands a uprobe wildcard), at most PLAN_MAX_PROGS + 1
+ * of them (the plan refuses more programs than that anyway). */
+struct func_glob {
+	const char *glob;
+	char **v;              /* NULL-terminated */
+	size_t n;
+	int err;
+};
+
+static int func_glob_one(void *ctx, const char *name, size_t len, uint64_t off)
+{
+	struct func_glob *g = ctx;
+	_cleanup_free_ char *n = strndup(name, len);
+	char **v;
+
+	if (!n)
+		return g->err = -ENOMEM;
+	if (!glob_match(g->glob, n))
+		return 0;
+	for (size_t i = 0; i < g->n; i++)
+		if (!strcmp(g->v[i], n))
+			return 0;
+	if (g->n > PLAN_MAX_PROGS)
+		return 1;
+	v = realloc(g->v, (g->n + 2) * sizeof(*v));
+	if (!v)
+		return g->err = -ENOMEM;
+	g->v = v;
+	g->v[g->n++] = TAKE_PTR(n);
+	g->v[g->n] = NULL;
+	return 0;
+}
+
+/* *ret (NULL-terminated, strv_free) and *ret_n: may be empty */
+static int elf_funcs_matching(const char *path, const char *glob, char ***ret, size_t *ret_n)
+{
+	struct func_glob g = { .glob = glob };
+	int r = elf_each_func(path, func_glob_one, &g);
+
+	if (g.err < 0 || r < 0) {
+		strv_free(g.v);
+		return g.err < 0 ? g.err : r;
+	}
+	if (g.n)
+		qsort(g.v, g.n, sizeof(*g.v), cmp_str);
+	*ret = g.v;
+	*ret_n = g.n;
+	return 0;
 }
 
 /* The roots of the pods of a scope, to find uprobe/usdt files in. */
@@ -563,17 +645,83 @@ static void ufiles_free(struct ufile *v, size_t n)
 	free(v);
 }
 
+/* One uprobe program: func in file (its offset foff when resolved) */
+static int uprobe_prog(struct plan *pl, const struct tg_attach *a, size_t probe, const char *path,
+		       const char *func, uint64_t foff, struct tg_diag *d)
+{
+	bool ret = !strcmp(a->type, "uretprobe");
+	struct plan_prog *p = prog_new(pl, a->loc, d);
+
+	if (!p)
+		return -TG_ELIMIT;
+	p->kind = ret ? PK_URETPROBE : PK_UPROBE;
+	p->probe = probe;
+	p->fd = -1;
+	p->path = strdup(path);
+	/* resolved here: libbpf refuses a name defined twice
+	 * (versioned symbols such as pthread_create@GLIBC_2.2.5) */
+	p->resolved = func && foff != 0;
+	p->func = func ? strdup(func) : NULL;
+	p->offset = func ? a->offset : a->address;
+	if (p->resolved)
+		p->offset += foff;
+	p->section = strdup(ret ? "uretprobe" : "uprobe");
+	if (!p->path || (func && !p->func) || !p->section ||
+	    asprintf(&p->name, "%s:%s:%s", a->type, a->target, func ? func : "") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The programs of one file: the function, or each one a wildcard
+ * matches (none is no error: bpftrace 0.17 attaches what matches) */
+static int uprobe_file(struct plan *pl, const struct tg_attach *a, size_t probe, struct ufile *f,
+		       struct tg_diag *d)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (a->func && strpbrk(a->func, "*?[")) {
+		r = elf_funcs_matching(f->path, a->func, &names, &n);
+		if (r < 0)
+			return r == -ENOMEM ? r : warn(pl, "probe \"%s\": cannot read the symbols of \"%s\", skipped",
+						       a->raw, f->path);
+		for (size_t k = 0; k < n && r >= 0; k++) {
+			uint64_t foff = 0;
+
+			elf_has_func(f->path, names[k], &foff);
+			r = uprobe_prog(pl, a, probe, f->path, names[k], foff, d);
+		}
+	} else {
+		uint64_t foff = 0;
+
+		if (a->func && !elf_has_func(f->path, a->func, &foff))
+			return 0;   /* bpftrace drops a function the file lacks, silently
+				       (glibc 2.34's libpthread has no pthread_create:
+				       0.17 attaches nothing for it either) */
+		n = 1;
+		r = uprobe_prog(pl, a, probe, f->path, a->func, foff, d);
+	}
+	/* the programs' paths may name this fd: the plan keeps it open */
+	if (r >= 0 && n && f->fd >= 0) {
+		pl->progs[pl->n - 1].fd = f->fd;
+		f->fd = -1;
+	}
+	return r;
+}
+
 static int uprobe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 		       const struct roots *rs, struct tg_diag *d)
 {
-	bool ret = !strcmp(a->type, "uretprobe");
 	struct ufile *files = NULL;
 	size_t nfiles = 0;
 	int r;
 
-	if (!a->target || (!a->func && !a->address) || (a->func && strpbrk(a->func, "*?[")))
+	if (!a->target || (!a->func && !a->address))
+		return diag_set(d, a->loc, TG_EUNSUPPORTED, "probe \"%s\": needs PATH:FUNCTION", a->raw);
+	if (a->func && strpbrk(a->func, "*?[") && a->offset)
 		return diag_set(d, a->loc, TG_EUNSUPPORTED,
-				"probe \"%s\": needs PATH:FUNCTION (no wildcards)", a->raw);
+				"probe \"%s\": an offset needs one function, not a wildcard", a->raw);
 	/* Under a scope the breakpoint is written into the pod's processes:
 	 * only at a function's entry, never at an offset or an address that
 	 * could fall inside an instruction (policy/podscope.h: the gateway
@@ -583,40 +731,10 @@ static int uprobe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 	r = ufiles(pl, a, rs, &files, &nfiles);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < nfiles; i++) {
-		struct plan_prog *p;
-		uint64_t foff = 0;
-
-		if (a->func && !elf_has_func(files[i].path, a->func, &foff))
-			continue;   /* bpftrace drops a function the file lacks, silently
-				       (glibc 2.34's libpthread has no pthread_create:
-				       0.17 attaches nothing for it either) */
-		p = prog_new(pl, a->loc, d);
-		if (!p) {
-			ufiles_free(files, nfiles);
-			return -TG_ELIMIT;
-		}
-		p->kind = ret ? PK_URETPROBE : PK_UPROBE;
-		p->probe = probe;
-		p->path = TAKE_PTR(files[i].path);
-		p->fd = files[i].fd;
-		files[i].fd = -1;
-		/* resolved here: libbpf refuses a name defined twice
-		 * (versioned symbols such as pthread_create@GLIBC_2.2.5) */
-		p->resolved = a->func && foff != 0;
-		p->func = a->func ? strdup(a->func) : NULL;
-		p->offset = a->func ? a->offset : a->address;
-		if (p->resolved)
-			p->offset += foff;
-		p->section = strdup(ret ? "uretprobe" : "uprobe");
-		if ((a->func && !p->func) || !p->section ||
-		    asprintf(&p->name, "%s:%s:%s", a->type, a->target, a->func ? a->func : "") < 0) {
-			ufiles_free(files, nfiles);
-			return -ENOMEM;
-		}
-	}
+	for (size_t i = 0; i < nfiles && r >= 0; i++)
+		r = uprobe_file(pl, a, probe, &files[i], d);
 	ufiles_free(files, nfiles);
-	return 0;
+	return r;
 }
 
 /* usdt:PATH:[PROVIDER:]NAME, provider and name globs: one program per
