@@ -1117,6 +1117,23 @@ static int printf_checks(struct engine_prog *p, char **ret_err)
 	return 0;
 }
 
+/* The bytes `probe` needs for the longest name of the plan (with its
+ * NUL, rounded to 8), at most SEM_MAX_PROBE_SLEN: sema sizes the
+ * builtin's string to it */
+static uint32_t probe_name_bytes(const struct plan *pl)
+{
+	size_t max = 0;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct plan_prog *pp = &pl->progs[i];
+
+		max = MAX(max, strlen(pp->name));
+		for (size_t k = 0; pp->kind == PK_TRACEPOINT && k < pp->ntps; k++)
+			max = MAX(max, strlen("tracepoint:") + strlen(pp->tps[k]));
+	}
+	return sem_round8((uint32_t)MIN(max + 1, SEM_MAX_PROBE_SLEN));
+}
+
 int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, void *ctx,
 		   struct engine_prog **ret, char **ret_err)
 {
@@ -1204,6 +1221,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 		goto fail;
 	}
 	p->sem.cpid = (uint64_t)(o->cpid > 0 ? o->cpid : 0);
+	p->sem.probe_slen = probe_name_bytes(&p->pl);
 	r = sem_analyse_in(&p->sem, p->prog, p->pl.probe_tp, o->params, o->nparams, o->cache_dir, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);

@@ -903,7 +903,9 @@ static int expr_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 	if (!strcmp(n->str, "probe")) {
 		c->p->uses_probe = true;
-		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
+		/* as bpftrace, which prints the whole name: a uprobe's
+		 * path often passes 63 characters */
+		a->t = (struct sem_type){ .k = ST_STR, .slen = MAX(c->s->probe_slen, SEM_STRLEN) };
 		return 0;
 	}
 	if (!strcmp(n->str, "args")) {
@@ -1492,9 +1494,11 @@ int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_forma
 	int r;
 
 	uint64_t cpid = s->cpid;    /* the caller's, kept */
+	uint32_t probe_slen = s->probe_slen;
 
 	memset(s, 0, sizeof(*s));
 	s->cpid = cpid;
+	s->probe_slen = MIN(probe_slen, SEM_MAX_PROBE_SLEN);
 	s->prog = prog;
 	s->params = params;
 	s->nparams = nparams;

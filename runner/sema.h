@@ -17,6 +17,7 @@
 #include "runner/tracepoint.h"
 
 #define SEM_STRLEN          64     /* bpftrace's default string size */
+#define SEM_MAX_PROBE_SLEN  256    /* `probe`: longer names are cut (bpftrace prints them whole) */
 #define SEM_MAX_MAPS        64
 #define SEM_MAX_MAP_KEYS    8
 #define SEM_MAX_VARS        64     /* $variables per probe */
@@ -222,6 +223,9 @@ struct sem {
 	size_t nsites;
 	bool uses_elapsed;
 	uint64_t cpid;                /* "cpid": set by the caller before sem_analyse; 0: no child */
+	uint32_t probe_slen;          /* "probe": set by the caller before sem_analyse, the
+				       * bytes of the longest probe name (at most
+				       * SEM_MAX_PROBE_SLEN); below SEM_STRLEN: SEM_STRLEN */
 	bool uses_stacks;             /* kstack/ustack: tg_st<frames> maps */
 	bool stack_frames[SEM_STACK_FRAMES + 1]; /* frame counts used */
 	const char *strs[SEM_MAX_STRS]; /* strftime formats, cgroup_path filters */
