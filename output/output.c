@@ -1122,6 +1122,50 @@ static int json_str(struct buf *out, const char *s, size_t len)
 	return t ? buf_adds(out, t) : -ENOMEM;
 }
 
+/* A value as bpftrace 0.17 writes it: arrays compact ([1,"a",[2,3]]),
+ * objects (a struct in a tuple) with spaces ({ "x": 1, "y": [2,3] }),
+ * members in their order (jansson keeps insertion order) */
+static int json_bt(struct buf *out, const json_t *v, int depth)
+{
+	_cleanup_free_ char *t = NULL;
+	const char *k;
+	json_t *e;
+	size_t i;
+	int r = 0;
+
+	if (depth > 64)
+		return -ELOOP;
+	if (json_is_array(v)) {
+		r = buf_addc(out, '[');
+		json_array_foreach(v, i, e) {
+			if (r >= 0 && i)
+				r = buf_addc(out, ',');
+			if (r >= 0)
+				r = json_bt(out, e, depth + 1);
+		}
+		return r < 0 ? r : buf_addc(out, ']');
+	}
+	if (json_is_object(v)) {
+		bool first = true;
+
+		r = buf_adds(out, "{ ");
+		json_object_foreach((json_t *)v, k, e) {
+			if (r >= 0 && !first)
+				r = buf_adds(out, ", ");
+			first = false;
+			if (r >= 0)
+				r = json_str(out, k, strlen(k));
+			if (r >= 0)
+				r = buf_adds(out, ": ");
+			if (r >= 0)
+				r = json_bt(out, e, depth + 1);
+		}
+		return r < 0 ? r : buf_adds(out, " }");
+	}
+	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	return t ? buf_adds(out, t) : -ENOMEM;
+}
+
 static int json_key(struct buf *out, const struct ment *me)
 {
 	_cleanup_buf_ struct buf k = BUF_INIT(0);
@@ -1219,8 +1263,7 @@ static int json_value(struct buf *out, const struct mrec *m, const struct ment *
 		vv = json_object_get(me->e, "valuev");
 		if (!vv)
 			return json_str(out, json_string_value(v), json_string_length(v));
-		t = json_dumps(vv, JSON_ENCODE_ANY | JSON_COMPACT);
-		return t ? buf_adds(out, t) : -ENOMEM;
+		return json_bt(out, vv, 0);
 	default:
 		return add_value_text(out, m, me, div);
 	}
@@ -1289,8 +1332,7 @@ int tg_json_event(struct buf *out, const char *type, const char *text, size_t le
 	if (r < 0)
 		return r;
 	if (value) {
-		t = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-		r = t ? buf_adds(out, t) : -ENOMEM;
+		r = json_bt(out, value, 0);
 	} else {
 		r = json_str(out, text, len);
 	}

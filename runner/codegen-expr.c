@@ -230,6 +230,8 @@ static int val_copy(struct gen *g, const char *dst, const struct sem_type *dt, u
 	return str_copy(g, dst, dlen, src);
 }
 
+static const char *rd_helper(bool user);
+
 /* (a, b, ...): built in a scratch slot, padding zero. */
 static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
 {
@@ -257,6 +259,10 @@ static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
 		if (et->k == ST_INT)
 			r = cg_emit(g, "*(%s%u *)%s = (%s%u)(%s);", et->sign ? "__s" : "__u", et->size * 8, d,
 				    et->sign ? "__s" : "__u", et->size * 8, x.e);
+		else if (et->k == ST_TEXT && et->text == TX_MEMVAL)
+			/* a struct or array: x is its address (mem_value) */
+			r = cg_emit(g, "%s((void *)%s, %" PRIu32 ", (const void *)(%s));",
+				    rd_helper(et->user), d, et->slen, x.e);
 		else
 			r = val_copy(g, d, et, et->slen, &x, &sem_of(n->kids[i])->t);
 	}

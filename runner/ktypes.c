@@ -468,6 +468,39 @@ int kt_member(struct ktypes *kt, struct kt_ref agg, const char *name, struct kt_
 	return member_in(kt, src_btf(kt, in.self.src), in.self.src, in.self.id, name, 0, 0, ret);
 }
 
+int kt_each_member(struct ktypes *kt, struct kt_ref agg,
+		   int (*fn)(void *ctx, const char *name, const struct kt_member *m), void *ctx)
+{
+	struct kt_info in;
+	const struct btf_type *t;
+	const struct btf_member *m;
+	struct btf *b;
+	int r = kt_resolve(kt, agg, &in);
+
+	if (r < 0)
+		return r;
+	if (in.k != KK_STRUCT && in.k != KK_UNION)
+		return -EINVAL;
+	b = src_btf(kt, in.self.src);
+	t = b ? btf__type_by_id(b, in.self.id) : NULL;
+	if (!t || !btf_is_composite(t))
+		return -EINVAL;
+	m = btf_members(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		const char *n = btf__name_by_offset(b, m->name_off);
+		struct kt_member km = {
+			.type = { in.self.src, m->type },
+			.bit_off = btf_member_bit_offset(t, i),
+			.bitfield = btf_member_bitfield_size(t, i),
+		};
+
+		r = fn(ctx, n ? n : "", &km);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static int enum_in(struct btf *b, const char *name, int64_t *ret)
 {
 	uint32_t n;

@@ -75,6 +75,12 @@ int kt_find(struct ktypes *kt, const char *name, struct kt_ref *ret);
 int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret);
 /* Member `name` of a struct or union (also inside anonymous members). */
 int kt_member(struct ktypes *kt, struct kt_ref agg, const char *name, struct kt_member *ret);
+/* Calls fn for each member of struct or union agg, in order: its name
+ * ("" for an anonymous member) and where it is (bit_off from agg's
+ * start).  Returns fn's first nonzero return, or 0; -EINVAL when agg is
+ * no struct or union. */
+int kt_each_member(struct ktypes *kt, struct kt_ref agg,
+		   int (*fn)(void *ctx, const char *name, const struct kt_member *m), void *ctx);
 /* An enumerator of the program's or the kernel's enums. */
 int kt_enum_value(struct ktypes *kt, const char *name, int64_t *ret);
 /* "struct sock", "union X" ... for messages. */

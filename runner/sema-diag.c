@@ -26,7 +26,7 @@ const char *sem_type_name(const struct sem_type *t)
 		[TX_NONE] = "text", [TX_KSYM] = "ksym", [TX_USYM] = "usym", [TX_KSTACK] = "kstack",
 		[TX_USTACK] = "ustack", [TX_STRFTIME] = "strftime", [TX_USERNAME] = "username",
 		[TX_CGPATH] = "cgroup_path", [TX_INET] = "inet", [TX_BUF] = "buffer",
-		[TX_TUPLE] = "tuple",
+		[TX_TUPLE] = "tuple", [TX_MEMVAL] = "struct",
 	};
 
 	switch (t->k) {

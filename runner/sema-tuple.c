@@ -18,6 +18,26 @@
 #include "runner/sema-int.h"
 #include "lib/banned.h"
 
+/* As bpftrace 0.17 lays a tuple out: a struct or union is bytes to it
+ * ([N x i8], no padding before it: ((int8)1, struct of 16) is 17 bytes),
+ * an array of integers or pointers is aligned as its elements
+ * (((int8)1, int[2]) is 12) */
+static uint32_t memval_align(const struct sem *s, const struct sem_type *t)
+{
+	struct kt_info in;
+
+	if (!s->kt || kt_resolve(s->kt, t->ref, &in) < 0 || in.k != KK_ARRAY)
+		return 1;
+	for (int d = 0; d < KT_MAX_DEPTH && in.k == KK_ARRAY; d++)
+		if (kt_resolve(s->kt, in.target, &in) < 0)
+			return 1;
+	if (in.k == KK_PTR)
+		return 8;
+	if (in.k == KK_INT || in.k == KK_ENUM)
+		return in.size && in.size <= 8 ? in.size : 1;
+	return 1;
+}
+
 static uint32_t elem_align(const struct sem *s, const struct sem_type *t)
 {
 	switch (t->k) {
@@ -26,6 +46,8 @@ static uint32_t elem_align(const struct sem *s, const struct sem_type *t)
 	case ST_STR:
 		return 1;
 	default:
+		if (t->k == ST_TEXT && t->text == TX_MEMVAL)
+			return memval_align(s, t);
 		return sem_is_tuple(t) ? s->tuples[t->arg].align : 8;
 	}
 }
@@ -46,7 +68,8 @@ static bool type_eq(const struct sem_type *a, const struct sem_type *b)
 		return a->slen == b->slen;
 	default:
 		return a->text == b->text && a->arg == b->arg && a->slen == b->slen &&
-		       a->stack_perf == b->stack_perf;
+		       a->stack_perf == b->stack_perf && a->ref.src == b->ref.src &&
+		       a->ref.id == b->ref.id;
 	}
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Semantic analysis (see sema.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -813,6 +814,25 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_err(c, n->loc, TG_EUNSUPPORTED, "cast to \"%s\": not supported", n->str);
 }
 
+/* A struct, union or array value as tuple element i (`(1, *ptr)`,
+ * `(1, ptr->arr)`): its bytes, copied when the tuple is built, printed as
+ * bpftrace 0.17 prints them (runner/values.c) */
+static int tuple_memval(struct sctx *c, struct tg_node *k, size_t i, struct sem_type *ret)
+{
+	const struct sem_type *et = &sem_of(k)->t;
+	struct kt_info in;
+
+	if (!c->s->kt || kt_resolve(c->s->kt, et->ref, &in) < 0 ||
+	    (in.k != KK_STRUCT && in.k != KK_UNION && in.k != KK_ARRAY) || !in.size)
+		return sem_err(c, k->loc, TG_ETYPE, "tuple element %zu has no value", i);
+	if (in.size > SEM_MAX_TUPLE_BYTES)
+		return sem_err(c, k->loc, TG_ELIMIT, "tuple element %zu: a value of %" PRIu32
+			       " bytes (a tuple holds at most %d)", i, in.size, SEM_MAX_TUPLE_BYTES);
+	*ret = (struct sem_type){ .k = ST_TEXT, .text = TX_MEMVAL, .slen = in.size, .user = et->user,
+				  .ref = et->ref };
+	return 0;
+}
+
 /* (a, b, ...): its type from its elements' (runner/sema-tuple.c) */
 static int tuple_lit(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
@@ -828,9 +848,12 @@ static int tuple_lit(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		if (r < 0)
 			return r;
 		et = &sem_of(n->kids[i])->t;
-		if (et->k == ST_MEM)
-			return sem_err(c, n->kids[i]->loc, TG_EUNSUPPORTED,
-				       "tuple element %zu: a struct or array value cannot be stored in a tuple", i);
+		if (et->k == ST_MEM) {
+			r = tuple_memval(c, n->kids[i], i, &elems[i]);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (et->k != ST_INT && !sem_is_blob(et))
 			return sem_err(c, n->kids[i]->loc, TG_ETYPE, "tuple element %zu has no value", i);
 		elems[i] = *et;

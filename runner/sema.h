@@ -71,6 +71,8 @@ enum sem_text {
 	TX_BUF,        /* __u64 length, then arg bytes: buf() */
 	TX_TUPLE,      /* a tuple laid out as sem.tuples[arg] says (C's
 			  alignment, as bpftrace 0.17's LLVM struct) */
+	TX_MEMVAL,     /* a struct, union or array's slen bytes, of BTF type
+			  ref (user: read from user memory): a tuple element */
 };
 
 struct sem_type {

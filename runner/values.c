@@ -149,6 +149,203 @@ static void read_int(const uint8_t *p, const struct sem_type *et, uint64_t *ret_
 	*ret_s = s;
 }
 
+/* ---- struct, union and array values (TX_MEMVAL) -------------------------
+ * As bpftrace 0.17 prints them: { .a = 1, .in = { .b = 2 }, .name = pt },
+ * arrays [1,2], char arrays as their bytes up to the NUL, a char or a
+ * pointer member as an integer (a pointer signed, 0.17's int64); with
+ * json, objects { "a": 1, "name": "pt" } (their members in order: they
+ * are built as jansson objects, which keep insertion order). */
+struct memfmt {
+	struct values *v;
+	const uint8_t *raw;    /* the value's first byte */
+	uint32_t size;         /* its bytes */
+	struct buf *out;       /* text, or */
+	json_t *obj;           /* json: the object members go into */
+};
+
+static int mem_text(struct memfmt *f, struct kt_ref ref, uint64_t bit_off, uint32_t bitfield,
+		    int depth, json_t **ret_json);
+static json_t *json_bytes(const char *s, size_t len);
+
+static int mem_int(struct memfmt *f, const struct kt_info *in, uint64_t bit_off, uint32_t bitfield,
+		   int64_t *ret_s, uint64_t *ret_u, bool *ret_sign)
+{
+	uint64_t byte = bit_off / 8, u = 0;
+	uint32_t n = in->k == KK_PTR ? 8 : in->size;
+
+	if (n > 8 || byte + (bitfield ? (bit_off % 8 + bitfield + 7) / 8 : n) > f->size)
+		return -EINVAL;
+	if (bitfield) {
+		uint32_t nb = (uint32_t)((bit_off % 8 + bitfield + 7) / 8);
+
+		memcpy(&u, f->raw + byte, MIN(nb, 8u));
+		u = (u >> (bit_off % 8)) & (bitfield >= 64 ? UINT64_MAX : (UINT64_C(1) << bitfield) - 1);
+		*ret_u = u;
+		*ret_s = (int64_t)u;
+		*ret_sign = false;
+		return 0;
+	}
+	memcpy(&u, f->raw + byte, n);
+	*ret_sign = in->k == KK_PTR || in->sign;
+	*ret_u = u;
+	*ret_s = n < 8 && *ret_sign && (u >> (n * 8 - 1)) & 1 ? (int64_t)(u | (UINT64_MAX << (n * 8))) : (int64_t)u;
+	return 0;
+}
+
+struct mem_member {
+	struct memfmt *f;
+	uint64_t base;         /* bits */
+	int depth;
+	bool first;
+	json_t *obj;
+};
+
+static int mem_member_one(void *ctx, const char *name, const struct kt_member *m)
+{
+	struct mem_member *mm = ctx;
+	struct memfmt *f = mm->f;
+	json_t *j = NULL;
+	struct kt_info in;
+	int r;
+
+	/* an anonymous struct or union: its members are the parent's */
+	if (!*name && kt_resolve(f->v->sem->kt, m->type, &in) == 0 &&
+	    (in.k == KK_STRUCT || in.k == KK_UNION)) {
+		struct mem_member inner = *mm;
+
+		inner.base = mm->base + m->bit_off;
+		inner.depth = mm->depth + 1;
+		if (inner.depth > KT_MAX_DEPTH)
+			return -ELOOP;
+		r = kt_each_member(f->v->sem->kt, m->type, mem_member_one, &inner);
+		mm->first = inner.first;
+		return r;
+	}
+	if (f->out) {
+		r = buf_printf(f->out, "%s.%s = ", mm->first ? "" : ", ", name);
+		mm->first = false;
+		if (r < 0)
+			return r;
+	}
+	r = mem_text(f, m->type, mm->base + m->bit_off, m->bitfield, mm->depth + 1, f->out ? NULL : &j);
+	if (r < 0 || f->out)
+		return r;
+	return json_object_set_new(mm->obj, name, j) < 0 ? -ENOMEM : 0;
+}
+
+static int mem_text(struct memfmt *f, struct kt_ref ref, uint64_t bit_off, uint32_t bitfield,
+		    int depth, json_t **ret_json)
+{
+	struct kt_info in;
+	int r;
+
+	if (depth > KT_MAX_DEPTH)
+		return -ELOOP;
+	r = kt_resolve(f->v->sem->kt, ref, &in);
+	if (r < 0)
+		return r;
+	switch (in.k) {
+	case KK_INT:
+	case KK_ENUM:
+	case KK_PTR: {
+		int64_t sv;
+		uint64_t uv;
+		bool sign;
+
+		r = mem_int(f, &in, bit_off, bitfield, &sv, &uv, &sign);
+		if (r < 0)
+			return r;
+		if (ret_json)
+			return (*ret_json = json_integer(sign ? (json_int_t)sv : (json_int_t)uv)) ? 0 : -ENOMEM;
+		return sign ? buf_printf(f->out, "%" PRId64, sv) : buf_printf(f->out, "%" PRIu64, uv);
+	}
+	case KK_STRUCT:
+	case KK_UNION: {
+		struct mem_member mm = { .f = f, .base = bit_off, .depth = depth, .first = true };
+
+		if (ret_json) {
+			mm.obj = json_object();
+			if (!mm.obj)
+				return -ENOMEM;
+			r = kt_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
+			if (r < 0) {
+				json_decref(mm.obj);
+				return r;
+			}
+			*ret_json = mm.obj;
+			return 0;
+		}
+		r = buf_adds(f->out, "{ ");
+		if (r >= 0)
+			r = kt_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
+		return r < 0 ? r : buf_adds(f->out, " }");
+	}
+	case KK_ARRAY: {
+		struct kt_info el;
+		uint64_t byte = bit_off / 8;
+		_cleanup_(json_decrefp) json_t *a = NULL;
+
+		r = kt_resolve(f->v->sem->kt, in.target, &el);
+		if (r < 0)
+			return r;
+		if (byte + in.size > f->size)
+			return -EINVAL;
+		if (el.k == KK_INT && el.size == 1 && el.is_char) {
+			const char *p = (const char *)f->raw + byte;
+			size_t n = strnlen(p, in.size);
+
+			if (ret_json)
+				return (*ret_json = json_bytes(p, n)) ? 0 : -ENOMEM;
+			return buf_add(f->out, p, n);
+		}
+		if (ret_json && !(a = json_array()))
+			return -ENOMEM;
+		r = ret_json ? 0 : buf_addc(f->out, '[');
+		/* elements of no size print nothing: they cannot be told apart */
+		for (uint32_t i = 0; el.size && i < in.nelems && r >= 0; i++) {
+			json_t *e = NULL;
+
+			if (!ret_json && i)
+				r = buf_addc(f->out, ',');
+			if (r >= 0)
+				r = mem_text(f, in.target, bit_off + (uint64_t)i * el.size * 8, 0, depth + 1,
+					     ret_json ? &e : NULL);
+			if (r >= 0 && ret_json && json_array_append_new(a, e) < 0)
+				r = -ENOMEM;
+		}
+		if (r < 0)
+			return r;
+		if (ret_json) {
+			*ret_json = TAKE_PTR(a);
+			return 0;
+		}
+		return buf_addc(f->out, ']');
+	}
+	default:
+		/* void, a function, a forward declaration: sema refuses them */
+		return -EINVAL;
+	}
+}
+
+static int memval_format(struct values *v, const struct sem_type *t, const uint8_t *raw, struct buf *out)
+{
+	struct memfmt f = { .v = v, .raw = raw, .size = t->slen, .out = out };
+
+	if (!v->sem->kt)
+		return -EINVAL;
+	return mem_text(&f, t->ref, 0, 0, 0, NULL);
+}
+
+static json_t *memval_json(struct values *v, const struct sem_type *t, const uint8_t *raw)
+{
+	struct memfmt f = { .v = v, .raw = raw, .size = t->slen };
+	json_t *j = NULL;
+
+	if (!v->sem->kt || mem_text(&f, t->ref, 0, 0, 0, &j) < 0)
+		return NULL;
+	return j;
+}
+
 /* (1, str, (2, 3)): integers by their size and sign, strings up to
  * their NUL, other values as they print alone (bpftrace 0.17). */
 static int tuple(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
@@ -192,6 +389,8 @@ int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw
 
 	if (t->text == TX_TUPLE)
 		return tuple(v, t, raw, in_key, out);
+	if (t->text == TX_MEMVAL)
+		return memval_format(v, t, raw, out);
 	memcpy(&a, raw, 8);
 	if (t->slen >= 16)
 		memcpy(&b, raw + 8, 8);
@@ -283,6 +482,8 @@ json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *r
 				return NULL;
 		return TAKE_PTR(a);
 	}
+	if (t->k == ST_TEXT && t->text == TX_MEMVAL)
+		return memval_json(v, t, raw);
 	if (t->k != ST_TEXT || values_format(v, t, raw, false, &text) < 0)
 		return NULL;
 	return json_bytes(text.s, text.len);

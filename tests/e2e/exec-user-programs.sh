@@ -48,7 +48,7 @@ sys.stdout.write("\n".join(out))
 ' <"$1" >"$1.t" && mv "$1.t" "$1"
 }
 
-# same NAME PROG [SED]: PROG (with @WL@ the workload's path) prints the
+# [FLAGS=...] same NAME PROG [SED]: PROG (with @WL@ the workload's path) prints the
 # same under both tracers once SED (a sed script) has run over each
 # output.  A program that names cpid or the workload runs with
 # `-c WORKLOAD` (and ends when it exits), any other as it is.
@@ -56,9 +56,11 @@ same() {
 	local name=$1 prog=${2//@WL@/$WL} norm=${3:-} rc brc
 	local -a cmd=()
 	case $2 in *cpid*|*@WL@*) cmd=(-c "$WL") ;; esac
-	timeout 60 "$RUNNER" exec --cache-dir "$work/cache" "${cmd[@]}" -e "$prog" >"$work/ours" 2>"$work/ours.err"
+	# shellcheck disable=SC2086 # FLAGS: words, e.g. FLAGS="-f json" same ...
+	timeout 60 "$RUNNER" exec --cache-dir "$work/cache" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/ours" 2>"$work/ours.err"
 	rc=$?
-	timeout 60 "$BT" "${cmd[@]}" -e "$prog" >"$work/bt" 2>"$work/bt.err"
+	# shellcheck disable=SC2086
+	timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/bt" 2>"$work/bt.err"
 	brc=$?
 	ties "$work/ours"
 	ties "$work/bt"
@@ -195,3 +197,23 @@ same "map of strings and last value" \
 	'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { @last = str(args->filename); @n[pid == cpid] = count(); }'
 same "count in a map of tuples keys and zero at exit" \
 	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @[args->count % 3, args->count > 100] = count(); } END { printf("bye\n"); }'
+
+# ---- struct values in tuples (bpftrace 0.17's runtime tests tuples
+# "struct in tuple", "struct in tuple sizing", "array in tuple", "array in
+# tuple sizing", struct "struct in a tuple" and json-output
+# "tuple_with_struct", whose test programs are not here: the same
+# constructs on the workload's struct) -----------------------------------
+UWP='struct uw_point { int x; int y; char name[8]; }'
+same "struct in a tuple" \
+	"$UWP"' uprobe:@WL@:uw_point { @t = (1, *((struct uw_point *)arg0)); $t = ((int32)1, *((struct uw_point *)arg0)); print(sizeof($t)); print($t); }'
+same "array in a tuple, packed" \
+	'struct A { int x[2]; } uprobe:@WL@:uw_point { @t = (1, ((struct A *)arg0)->x); print(sizeof(((int8)1, ((struct A *)arg0)->x))); }'
+same "nested struct, char, char array, pointer, bitfield members" \
+	'struct I { int a; int b; } struct T { struct I in; char n; char s[3]; unsigned char u : 4; long *l; } uprobe:@WL@:uw_point { @t[comm] = ((int8)1, *((struct T *)arg0)); }'
+same "a union in a tuple" 'union U { int a; char c[4]; } uprobe:@WL@:uw_point { print((1, *((union U *)arg0))); }'
+same "a kernel struct in a tuple" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @t = (comm, curtask->thread_info.syscall_work, curtask->comm); exit(); }'
+FLAGS="-f json" same "json: struct in a tuple" \
+	"$UWP"' uprobe:@WL@:uw_point { @t = (0, *((struct uw_point *)arg0)); print((2, *((struct uw_point *)arg0))); }'
+FLAGS="-f json" same "json: nested struct and array in a tuple" \
+	'struct I { int a; int b; } struct T { struct I in; char n; short h[2]; } uprobe:@WL@:uw_point { @t[1] = (1, *((struct T *)arg0)); }'

@@ -358,6 +358,48 @@ static void tuple_limits_and_errors(void **state)
 	assert_int_equal(g.r, -TG_ETYPE);
 }
 
+/* A struct, union or array value in a tuple (bpftrace 0.17's tuples
+ * tests "struct in tuple", "array in tuple" and their sizing): its bytes
+ * packed after the previous element, copied with the read helper of its
+ * memory; what cannot be one, named. */
+static void tuple_struct_values(void **state)
+{
+	struct gen_out g;
+
+	(void)state;
+	/* sizeof as 0.17: (int32, struct of 2 ints) 12, (int8, 16-byte struct) 17 */
+	g = generate("struct Foo { int m; int n; } BEGIN { $t = ((int32)1, *((struct Foo *)0)); @s = sizeof($t); }",
+		     NULL, 0);
+	assert_int_equal(g.r, 0);
+	/* the int32 at the slot's start, the struct's 8 bytes right after it */
+	assert_non_null(strstr(g.src, "*(__s32 *)(tg_s + 16) = "));
+	assert_non_null(strstr(g.src, "tg_read_kernel((void *)(tg_s + 20), 8, (const void *)("));
+	free(g.src);
+	g = generate("struct T { long *p; short h[2]; int z; } BEGIN { print(sizeof(((int8)1, *((struct T *)0)))); }",
+		     NULL, 0);
+	assert_int_equal(g.r, 0);
+	assert_non_null(strstr(g.src, "(__u64)(((__u64)0x11ULL))"));
+	free(g.src);
+	g = generate("struct A { int x[4]; } BEGIN { @t = (1, ((struct A *)0)->x); }", NULL, 0);
+	assert_int_equal(g.r, 0);
+	free(g.src);
+	/* larger than a tuple may be; of no size; two struct types in one place */
+	g = generate("struct B { int a[600]; } BEGIN {\n  @t = (1, *((struct B *)0)); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_int_equal(g.diag.loc.line, 2);
+	assert_non_null(strstr(g.diag.msg, "tuple element 1: a value of 2400 bytes"));
+	g = generate("struct E { } BEGIN { @t = (1, *((struct E *)0)); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "tuple element 1 has no value"));
+	g = generate("struct P { int a; } struct Q { int b; } BEGIN { @t = (1, *((struct P *)0)); "
+		     "@t = (1, *((struct Q *)0)); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "element types differ (struct and struct)"));
+	/* a struct element compares with nothing */
+	g = generate("struct P { int a; } BEGIN { $t = (1, *((struct P *)0)); if ($t.1 == 1) { } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+}
+
 /* bpftrace 0.2x's for and len(): callbacks under a scope, through clang
  * and the object verifier; what they may not do, named. */
 static void for_len_compile_and_verify(void **state)
@@ -513,6 +555,7 @@ int main(void)
 		cmocka_unit_test(text_value_type_errors),
 		cmocka_unit_test(tuples_compile_and_verify),
 		cmocka_unit_test(tuple_limits_and_errors),
+		cmocka_unit_test(tuple_struct_values),
 		cmocka_unit_test(for_len_compile_and_verify),
 		cmocka_unit_test(reg_compile_and_verify),
 	};
