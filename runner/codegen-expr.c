@@ -701,6 +701,31 @@ static int inet_value(struct gen *g, struct tg_node *n, struct cv *v)
 	return cg_emit(g, "*(__u32 *)(%s + 8) = (__u32)(%s);", v->e, val.e);
 }
 
+/* len(kstack), len(ustack) (bpftrace 0.2x): the frames bpf_get_stack
+ * writes into scratch, at most the stack's frame count; 0 in BEGIN and
+ * END, whose stacks are empty (see text_value) */
+static int stack_len(struct gen *g, struct tg_node *n, struct cv *v)
+{
+	const struct sem_type *t = &sem_of(n->kids[0])->t;
+	uint32_t off = 0;
+	int k, r;
+
+	if (g->cb_depth)   /* as the stack itself (cg_expr) */
+		return cg_err(g, n->kids[0]->loc, TG_EUNSUPPORTED,
+			      "%s \"%s\" in a for loop: not supported (the loop body runs without the probe's context; read it into a variable before the loop)",
+			      n->kids[0]->kind == TG_N_CALL ? "function" : "builtin", n->kids[0]->str);
+	if (g->pp->kind == PK_BEGIN || g->pp->kind == PK_END)
+		return tmp_int(g, v, true, "0");
+	r = cg_slot(g, (uint32_t)t->arg * 8, n->loc, &off);
+	if (r < 0)
+		return r;
+	k = g->tmp++;
+	cv_int(v, true, "t%d", k);
+	return cg_emit(g, "__s64 t%d = bpf_get_stack(ctx, (void *)(tg_s + %" PRIu32 "), %u, %s); "
+		       "t%d = t%d > 0 ? (__s64)((__u64)t%d / 8) : 0;", k, off, (unsigned)t->arg * 8,
+		       t->text == TX_USTACK ? "256" : "0", k, k, k);
+}
+
 /* A value user space formats (sema.h, enum sem_text): its raw bytes in
  * a scratch slot. */
 static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
@@ -817,6 +842,8 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 			return r;
 		return cg_emit(g, "%s = bpf_map_lookup_elem(&tg_m%d, %s) != 0;", v->e, m->id, kp);
 	}
+	if (!strcmp(f, "len") && n->kids[0]->kind != TG_N_MAP)   /* kstack, ustack */
+		return stack_len(g, n, v);
 	if (!strcmp(f, "len")) {
 		/* bpftrace 0.2x: the entries, counted by a callback.  The count
 		 * passes through scratch (volatile): the kernel verifier tracks

@@ -419,6 +419,9 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 		r = types(&all, s);
 	if (r >= 0)
 		r = buf_adds(&all, prelude_tail);
+	/* only where used: the C of every other program stays as it was */
+	if (r >= 0 && s->uses_stack_len)
+		r = buf_adds(&all, "static long (*bpf_get_stack)(void *ctx, void *buf, __u32 size, __u64 flags) = (void *)67;\n");
 	if (r >= 0)
 		r = maps(&all, s, op, scratch, deleted);
 	if (r >= 0)

@@ -415,6 +415,13 @@ static int str_id(struct sctx *c, struct tg_node *lit, uint16_t *ret)
 }
 
 /* kstack, ustack, kstack(perf), kstack(3), kstack(bpftrace, 3) */
+/* kstack, ustack, kstack(...), ustack(...) */
+static bool is_stack(const struct tg_node *n)
+{
+	return (n->kind == TG_N_BUILTIN || n->kind == TG_N_CALL) && n->str &&
+	       (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"));
+}
+
 static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, struct tg_node *call)
 {
 	bool user = n->str[0] == 'u';
@@ -635,9 +642,19 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return 0;
 	}
 	if (!strcmp(f, "len")) {
-		/* bpftrace 0.2x (docs/stdlib.md "len"): the number of elements */
+		/* bpftrace 0.2x (docs/stdlib.md "len"): "For maps, return the
+		 * number of elements in the map.  For kstack/ustack, return the
+		 * depth (measured in # of frames) of the call stack." */
+		if (n->nkids == 1 && is_stack(n->kids[0])) {
+			r = expr(c, n->kids[0]);
+			if (r < 0)
+				return r;
+			c->s->uses_stack_len = true;
+			a->t = T_S64;
+			return 0;
+		}
 		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
-			return sem_err(c, n->loc, TG_ETYPE, "len(): takes one map: len(@m)");
+			return sem_err(c, n->loc, TG_ETYPE, "len(): takes one map or stack: len(@m), len(kstack), len(ustack)");
 		if (!sem_aux(c, n->kids[0]))
 			return -ENOMEM;
 		m = map_get(c, n->kids[0], &sem_of(n->kids[0])->map);

@@ -190,3 +190,33 @@ expect "hist(n, 1): two buckets per power of 2 (stdlib.md hist)" 0 \
 	-e 'BEGIN { @h = hist(2, 1); @h = hist(4, 1); @h = hist(5, 1); @h = hist(7, 1); exit(); }'
 refuse "hist(n, 6) is an error (stdlib.md hist: 0 <= k <= 5)" 'hist\(\): k must be 0..5' \
 	-e 'BEGIN { @h = hist(1, 6); exit(); }'
+
+# docs/stdlib.md "len": "int64 len(ustack stack), int64 len(kstack stack)
+# ... For kstack/ustack, return the depth (measured in # of frames) of the
+# call stack."  The depth is checked against the frames the same event's
+# stack prints (a map keyed by it: one line per frame), so the test holds
+# whatever the unwinder finds; a frame count limits it; BEGIN's stack is
+# empty here (docs/compat.md).
+WL=$TG_TOP/build/tests/tools/lib-user-workload
+stack_len() { # NAME STACK PROBE: len(STACK) equals the frames @[STACK] prints
+	local name=$1 st=$2 probe=$3 rc
+	timeout 30 "$RUNNER" exec --cache-dir "$work/cache" -c "$WL" \
+		-e "$probe { @n = count(); if (@n == 1) { @len = len($st); @s[$st] = count(); } }" >"$work/out" 2>"$work/err"
+	rc=$?
+	local want have
+	want=$(sed -n 's/^@len: //p' "$work/out")
+	have=$(awk '/^@s\[$/ { f = 1; next } f && /^\]: / { f = 0 } f' "$work/out" | grep -c .)
+	if [ $rc -eq 0 ] && [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$want" -eq "$have" ]; then
+		tap_ok "exec lang 0.2x: $name (stdlib.md len)"
+	else
+		tap_fail "exec lang 0.2x: $name (stdlib.md len)" "rc=$rc len=$want frames=$have" "$(cat "$work/out" "$work/err")"
+	fi
+}
+stack_len "len(ustack) is the frames ustack prints in a uprobe" ustack "uprobe:$WL:uw_greet"
+stack_len "len(kstack) is the frames kstack prints in a syscall tracepoint" kstack \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/'
+stack_len "len(ustack(2)) is at most 2 frames" 'ustack(2)' "uprobe:$WL:uw_greet"
+expect "len(kstack) and len(ustack) are 0 in BEGIN, whose stacks are empty (stdlib.md len)" 0 \
+	"$(printf 'Attaching 1 probe...\n0 0\n\n')" -e 'BEGIN { printf("%d %d\n", len(kstack), len(ustack(3))); exit(); }'
+refuse "len() of something else is an error naming what it takes (stdlib.md len)" \
+	'len\(\): takes one map or stack' -e 'BEGIN { printf("%d\n", len(5)); exit(); }'

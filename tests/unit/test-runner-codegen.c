@@ -420,6 +420,23 @@ static void for_len_compile_and_verify(void **state)
 	assert_non_null(strstr(g.src, "bpf_loop("));
 	compile_and_verify(g.src);
 	free(g.src);
+	/* len(kstack), len(ustack(3)) (stdlib.md "len"): bpf_get_stack into
+	 * scratch, declared only where used; none in END (an empty stack) */
+	g = generate("tracepoint:syscalls:sys_enter_openat { @d[len(kstack)] = count(); @u = len(ustack(3)); }\n"
+		     "END { @e = len(kstack); }", levels, 1);
+	assert_int_equal(g.r, 0);
+	assert_non_null(strstr(g.src, "(*bpf_get_stack)("));
+	assert_non_null(strstr(g.src, ", 1016, 0); "));
+	assert_non_null(strstr(g.src, ", 24, 256); "));
+	compile_and_verify(g.src);
+	free(g.src);
+	g = generate("tracepoint:syscalls:sys_enter_openat { @[kstack] = count(); }", levels, 1);
+	assert_int_equal(g.r, 0);
+	assert_null(strstr(g.src, "bpf_get_stack)("));
+	free(g.src);
+	g = generate("tracepoint:syscalls:sys_enter_openat { for ($i : 0..2) { @[len(kstack)] = 1; } }", NULL, 0);
+	assert_int_equal(g.r, -TG_EUNSUPPORTED);
+	assert_non_null(strstr(g.diag.msg, "builtin \"kstack\" in a for loop"));
 	g = generate("tracepoint:syscalls:sys_enter_openat { @[1] = 1; for ($kv : @) { printf(\"%d\", args->flags); } }",
 		     NULL, 0);
 	assert_int_equal(g.r, -TG_EUNSUPPORTED);
