@@ -217,3 +217,32 @@ FLAGS="-f json" same "json: struct in a tuple" \
 	"$UWP"' uprobe:@WL@:uw_point { @t = (0, *((struct uw_point *)arg0)); print((2, *((struct uw_point *)arg0))); }'
 FLAGS="-f json" same "json: nested struct and array in a tuple" \
 	'struct I { int a; int b; } struct T { struct I in; char n; short h[2]; } uprobe:@WL@:uw_point { @t[1] = (1, *((struct T *)arg0)); }'
+
+# ---- more of what the one-liners do ----------------------------------------
+same "execve of the command: filename and argv" \
+	'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { printf("%s ", str(args->filename)); join(args->argv); }' \
+	"s|$WL|WORKLOAD|g"
+same "string compare of an argument" \
+	'tracepoint:syscalls:sys_enter_openat /pid == cpid/ { $f = str(args->filename); if ($f == "/dev/null") { @null++; } else { @other++; } }'
+same "comm compared with a string in a predicate" \
+	'tracepoint:syscalls:sys_enter_getppid /comm == "lib-user-worklo"/ { @[comm] = count(); }'
+same "strncmp" \
+	'tracepoint:syscalls:sys_enter_openat /pid == cpid && strncmp(str(args->filename), "/dev/", 5) == 0/ { printf("%s\n", str(args->filename)); }'
+same "keyed by pid, normalized" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[pid, tid == pid] = count(); }' 's/^@\[[0-9]+,/@[PID,/'
+same "min and max of args" \
+	'tracepoint:syscalls:sys_enter_read /pid == cpid/ { @min = min(args->count); @max = max(args->count); @avg = avg(args->count); }'
+same "sizeof and bswap" \
+	'BEGIN { printf("%d %d %d %x %x\n", sizeof(uint32), sizeof(int8), sizeof(struct task_struct) > 1000, bswap((uint16)0x1234), bswap((uint32)0x12345678)); exit(); }'
+same "positional-free defaults and integer literals" \
+	'BEGIN { $big = 0xffffffffffffffff; $neg = -0x10; printf("%u %d %d %d\n", $big, $neg, 1000000 * 1000000, 1 - 2 - 3); exit(); }'
+same "lhist with a step that does not divide" \
+	'BEGIN { @l = lhist(7, 0, 20, 3); @l = lhist(19, 0, 20, 3); @l = lhist(20, 0, 20, 3); exit(); }'
+same "print of a hist map before exit" \
+	'BEGIN { @h = hist(10); @h = hist(100); print(@h); clear(@h); @x = 1; exit(); }'
+same "a map of strings keyed by int" \
+	'BEGIN { @names[1] = "one"; @names[2] = "two"; @names[10] = "ten"; exit(); }'
+same "map value arithmetic" \
+	'BEGIN { @x = 1; @x = @x + 1; @x *= 10; @y[1] = 5; @y[1] -= 7; printf("%d %d\n", @x, @y[1]); exit(); }'
+same "nested if in while in a tracepoint" \
+	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { $n = args->count; $b = 0; while ($n > 1) { $n = $n / 2; $b++; } if ($b > 4) { if ($b > 7) { @[">7"] = count(); } else { @["5-7"] = count(); } } else { @["<=4"] = count(); } }'
