@@ -394,6 +394,12 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			break;
 		default:
 			percpu_fold(m, val, run->ncpus, &a, &b, &set);
+			/* bpftrace 0.17's max() stores a value only when it is
+			 * at least the entry's, 0 when absent, so an entry that
+			 * saw only negative values does not exist there: not
+			 * printed, and a scalar map prints as empty */
+			if (m->kind == MK_MAX && set && a < 0)
+				continue;
 			json_object_set_new(e, "value", json_integer((json_int_t)a));
 			break;
 		}
