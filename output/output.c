@@ -1282,8 +1282,9 @@ int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_
 	if (r < 0)
 		goto out;
 	keyed = json_is_true(json_object_get(rec, "keyed")) || (m.n && (m.ents[0].keyv || json_object_get(m.ents[0].e, "key")));
-	/* 0.17 prints nothing for a keyed map without entries */
-	if (keyed && skip >= m.n)
+	/* 0.17 prints nothing for a map without entries, keyed or not
+	 * (a scalar after delete() or clear(), a max() of negatives) */
+	if (skip >= m.n)
 		goto out;
 	r = buf_printf(out, "{\"type\": \"%s\", \"data\": {",
 		       m.kind == MK_HIST || m.kind == MK_LHIST ? "hist" :
@@ -1308,8 +1309,6 @@ int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_
 		if (r >= 0)
 			r = json_value(out, &m, &m.ents[i], div);
 	}
-	if (r >= 0 && !keyed && !m.n)
-		r = buf_adds(out, "null");
 	if (r >= 0)
 		r = buf_adds(out, keyed ? "}}}\n" : "}}\n");
 out:

@@ -246,3 +246,8 @@ same "map value arithmetic" \
 	'BEGIN { @x = 1; @x = @x + 1; @x *= 10; @y[1] = 5; @y[1] -= 7; printf("%d %d\n", @x, @y[1]); exit(); }'
 same "nested if in while in a tracepoint" \
 	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { $n = args->count; $b = 0; while ($n > 1) { $n = $n / 2; $b++; } if ($b > 4) { if ($b > 7) { @[">7"] = count(); } else { @["5-7"] = count(); } } else { @["<=4"] = count(); } }'
+# 0.17's max() keeps an entry only from a value >= 0 (docs/compat.md)
+same "max of negative values" \
+	'BEGIN { @x = max(-5); @y[1] = max(-5); @y[2] = max(4); @y[3] = max(-1); @y[3] = max(0); @z = max(-5); @z = max(7); @m = min(-5); exit(); }'
+FLAGS="-f json" same "json: empty maps print nothing" \
+	'BEGIN { @x = max(-5); @y = 1; delete(@y); @s = sum(1); clear(@s); @k[1] = 2; delete(@k[1]); @z = 3; exit(); }'
