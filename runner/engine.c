@@ -152,7 +152,15 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 			uint64_t u;
 
 			memcpy(&u, p, 8);
-			if (m->keys[i].sign) {
+			if (m->keys[i].ptr) {
+				char hex[24];
+
+				/* bpftrace 0.17 prints a pointer key in hex, in
+				 * -f json too */
+				snprintf(hex, sizeof(hex), "0x%" PRIx64, u);
+				r = json_array_append_new(kv, json_string(hex));
+				buf_adds(&text, hex);
+			} else if (m->keys[i].sign) {
 				r = json_array_append_new(kv, json_integer((json_int_t)u));
 				buf_printf(&text, "%" PRId64, (int64_t)u);
 			} else {

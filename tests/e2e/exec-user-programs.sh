@@ -251,3 +251,9 @@ same "max of negative values" \
 	'BEGIN { @x = max(-5); @y[1] = max(-5); @y[2] = max(4); @y[3] = max(-1); @y[3] = max(0); @z = max(-5); @z = max(7); @m = min(-5); exit(); }'
 FLAGS="-f json" same "json: empty maps print nothing" \
 	'BEGIN { @x = max(-5); @y = 1; delete(@y); @s = sum(1); clear(@s); @k[1] = 2; delete(@k[1]); @z = 3; exit(); }'
+same "pointer map keys print in hex" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[curtask] = count(); @k[curtask, 1] = sum(2); }' 's/0x[0-9a-f]{8,16}/ADDR/'
+same "a user pointer as key and its value" \
+	'uprobe:@WL@:uw_greet { @c[(uint8 *)arg0] = count(); @v[*(uint8 *)arg0] = count(); }' 's/0x[0-9a-f]{8,16}/ADDR/'
+FLAGS="-f json" same "json: pointer map keys in hex" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[curtask, 1] = count(); @h[curtask] = hist(1); }' 's/0x[0-9a-f]{8,16}/ADDR/'
