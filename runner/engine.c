@@ -729,7 +729,9 @@ static int handle_record(void *ctx, void *data, size_t len)
 		if (r >= 0 && kind == REC_PRINT_VAL)
 			r = tg_printf_format(&b, args[0].kind == TG_FMT_STR || args[0].kind == TG_FMT_TEXT ?
 					     "%s\n" : args[0].kind == TG_FMT_BUF ? "%r\n" :
-					     args[0].kind == TG_FMT_INT ? "%d\n" : "%u\n", args, 1);
+					     /* the whole 64 bits, as 0.17's print():
+					      * printf's %d keeps 32 */
+					     args[0].kind == TG_FMT_INT ? "%ld\n" : "%lu\n", args, 1);
 		else if (r >= 0)
 			r = tg_printf_format(&b, st->fmt, args, st->nargs);
 		if (r >= 0 && kind == REC_CAT)

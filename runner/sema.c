@@ -899,6 +899,22 @@ static int expr_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
+/* Every attach point of the probe is a function's return */
+static bool returns(const struct tg_probe *pr)
+{
+	static const char *const types[] = { "kretprobe", "uretprobe", "kretfunc", "fexit" };
+
+	for (size_t i = 0; i < pr->nattach; i++) {
+		bool r = false;
+
+		for (size_t k = 0; k < ARRAY_SIZE(types); k++)
+			r = r || !strcmp(pr->attach[i].type, types[k]);
+		if (!r)
+			return false;
+	}
+	return pr->nattach > 0;
+}
+
 static int expr_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	int r;
@@ -910,6 +926,11 @@ static int expr_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		    (c->p->is_begin || c->p->is_end || c->p->args))
 			return sem_err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
 				   n->str);
+		if (!strcmp(n->str, "retval") && !returns(c->tp))
+			/* 0.17's words; at a function's entry the register
+			 * holds no return value */
+			return sem_err(c, n->loc, TG_ETYPE,
+				   "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes");
 		a->t = T_U64;
 		return 0;
 	}
