@@ -553,6 +553,39 @@ static int call_reg(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
+/* bpftrace 0.2x (docs/stdlib.md "len"): "For maps, return the number of
+ * elements in the map.  For kstack/ustack, return the depth (measured in
+ * # of frames) of the call stack." */
+static int call_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	struct sem_map *m;
+	int r;
+
+	if (n->nkids == 1 && is_stack(n->kids[0])) {
+		r = expr(c, n->kids[0]);
+		if (r < 0)
+			return r;
+		c->s->uses_stack_len = true;
+		a->t = T_S64;
+		return 0;
+	}
+	if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
+		return sem_err(c, n->loc, TG_ETYPE, "len(): takes one map or stack: len(@m), len(kstack), len(ustack)");
+	if (!sem_aux(c, n->kids[0]))
+		return -ENOMEM;
+	m = map_get(c, n->kids[0], &sem_of(n->kids[0])->map);
+	if (!m)
+		return sem_err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
+	if (c->final && m->keys_known && !m->nkeys)
+		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "len(): map \"%s\" has no keys (a scalar map)",
+			       m->name);
+	if (m->kind == MK_HIST || m->kind == MK_LHIST)
+		return sem_err(c, n->loc, TG_EUNSUPPORTED, "len(): not supported on a %s() map (its entries are per bucket)",
+			       sem_mkind_str(m->kind));
+	a->t = T_S64;
+	return 0;
+}
+
 static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	const char *f = n->str;
@@ -641,34 +674,8 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->t = T_U64;
 		return 0;
 	}
-	if (!strcmp(f, "len")) {
-		/* bpftrace 0.2x (docs/stdlib.md "len"): "For maps, return the
-		 * number of elements in the map.  For kstack/ustack, return the
-		 * depth (measured in # of frames) of the call stack." */
-		if (n->nkids == 1 && is_stack(n->kids[0])) {
-			r = expr(c, n->kids[0]);
-			if (r < 0)
-				return r;
-			c->s->uses_stack_len = true;
-			a->t = T_S64;
-			return 0;
-		}
-		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
-			return sem_err(c, n->loc, TG_ETYPE, "len(): takes one map or stack: len(@m), len(kstack), len(ustack)");
-		if (!sem_aux(c, n->kids[0]))
-			return -ENOMEM;
-		m = map_get(c, n->kids[0], &sem_of(n->kids[0])->map);
-		if (!m)
-			return sem_err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
-		if (c->final && m->keys_known && !m->nkeys)
-			return sem_err(c, n->kids[0]->loc, TG_ETYPE, "len(): map \"%s\" has no keys (a scalar map)",
-				       m->name);
-		if (m->kind == MK_HIST || m->kind == MK_LHIST)
-			return sem_err(c, n->loc, TG_EUNSUPPORTED, "len(): not supported on a %s() map (its entries are per bucket)",
-				       sem_mkind_str(m->kind));
-		a->t = T_S64;
-		return 0;
-	}
+	if (!strcmp(f, "len"))
+		return call_len(c, n, a);
 	if (!strcmp(f, "delete")) {
 		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP)
 			return sem_err(c, n->loc, TG_ETYPE, "delete(): takes one map element");

@@ -56,12 +56,18 @@ same() {
 	local name=$1 prog=${2//@WL@/$WL} norm=${3:-} rc brc
 	local -a cmd=()
 	case $2 in *cpid*|*@WL@*) cmd=(-c "$WL") ;; esac
+	# Without the workload nothing either tracer sees depends on the
+	# other, so the two run at once (bpftrace takes about a second to
+	# start); with it they run in turn: each would trace the other's
+	# workload through its uprobes and comm filters.
 	# shellcheck disable=SC2086 # FLAGS: words, e.g. FLAGS="-f json" same ...
+	timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/bt" 2>"$work/bt.err" &
+	local bpid=$!
+	((${#cmd[@]})) && { wait "$bpid"; brc=$?; }
+	# shellcheck disable=SC2086
 	timeout 60 "$RUNNER" exec --cache-dir "$work/cache" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/ours" 2>"$work/ours.err"
 	rc=$?
-	# shellcheck disable=SC2086
-	timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/bt" 2>"$work/bt.err"
-	brc=$?
+	((${#cmd[@]})) || { wait "$bpid"; brc=$?; }
 	ties "$work/ours"
 	ties "$work/bt"
 	if [ -n "$norm" ]; then
