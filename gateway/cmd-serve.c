@@ -15,6 +15,7 @@
 #include "gateway/audit.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
+#include "gateway/dry-cache.h"
 #include "gateway/discovery.h"
 #include "gateway/event.h"
 #include "gateway/frontproxy.h"
@@ -420,7 +421,10 @@ static int serve_caches(const struct gw_config *cfg, struct gateway *gw)
 	r = kube_token_cache_new(&o, &gw->token_cache);
 	if (r < 0)
 		return r;
-	return kube_sar_cache_new(&o, &gw->sar_cache);
+	r = kube_sar_cache_new(&o, &gw->sar_cache);
+	if (r < 0)
+		return r;
+	return gw_dry_cache_new(ttl_ns(cfg->dry_run_ttl_s), &gw->dry_cache);
 }
 
 /* Signals, the drain timer and the refusal summaries' timer; logs why not. */
@@ -647,6 +651,7 @@ out:
 	json_decref(s.gw.sessions_ended);
 	s.gw.token_cache = kube_token_cache_free(s.gw.token_cache);
 	s.gw.sar_cache = kube_sar_cache_free(s.gw.sar_cache);
+	s.gw.dry_cache = lru_free(s.gw.dry_cache);
 	return ret;
 }
 

@@ -456,7 +456,8 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	static const char *const audit_keys[] = { "path", "keyFile", "rotateBytes", "keep",
 						  "refusals", NULL };
 	static const char *const cache_keys[] = { "tokenReviewSeconds", "allowedSeconds",
-						  "deniedSeconds", "pods", "maxObjects", NULL };
+						  "deniedSeconds", "dryRunSeconds", "pods", "maxObjects",
+						  NULL };
 	_cleanup_free_ char *listen = NULL;
 	_cleanup_(json_decrefp) json_t *empty = NULL;
 	json_t *o;
@@ -548,6 +549,7 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 	c->authn_ttl_s = GW_DEFAULT_AUTHN_TTL_S;
 	c->allowed_ttl_s = GW_DEFAULT_ALLOWED_TTL_S;
 	c->denied_ttl_s = GW_DEFAULT_DENIED_TTL_S;
+	c->dry_run_ttl_s = GW_DEFAULT_DRY_RUN_TTL_S;
 	c->cache_pods = true;
 	c->cache_max_objects = GW_DEFAULT_CACHE_MAX_OBJECTS;
 	o = json_object_get(root, "cache");
@@ -562,7 +564,8 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 		    (r = CFG_UINT(x, o, "cache", "maxObjects", 1, 1000000, c->cache_max_objects)) < 0 ||
 		    (r = CFG_UINT(x, o, "cache", "tokenReviewSeconds", 0, 120, c->authn_ttl_s)) < 0 ||
 		    (r = CFG_UINT(x, o, "cache", "allowedSeconds", 0, 300, c->allowed_ttl_s)) < 0 ||
-		    (r = CFG_UINT(x, o, "cache", "deniedSeconds", 0, 30, c->denied_ttl_s)) < 0)
+		    (r = CFG_UINT(x, o, "cache", "deniedSeconds", 0, 30, c->denied_ttl_s)) < 0 ||
+		    (r = CFG_UINT(x, o, "cache", "dryRunSeconds", 0, 300, c->dry_run_ttl_s)) < 0)
 			return r;
 	}
 

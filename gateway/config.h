@@ -33,6 +33,7 @@
 #define GW_DEFAULT_AUTHN_TTL_S         10           /* cache.tokenReviewSeconds */
 #define GW_DEFAULT_ALLOWED_TTL_S       10           /* cache.allowedSeconds */
 #define GW_DEFAULT_DENIED_TTL_S        10           /* cache.deniedSeconds */
+#define GW_DEFAULT_DRY_RUN_TTL_S       10           /* cache.dryRunSeconds */
 #define GW_DEFAULT_RH_POLL_S           10           /* requestHeader.pollSeconds */
 #define GW_DEFAULT_RH_CONFIGMAP        "kube-system/extension-apiserver-authentication"
 
@@ -150,6 +151,7 @@ struct gw_config {
 	unsigned authn_ttl_s;
 	unsigned allowed_ttl_s;
 	unsigned denied_ttl_s;
+	unsigned dry_run_ttl_s;    /* cache.dryRunSeconds (gateway/dry-cache.h); 0: off */
 	struct gw_limits limits;
 };
 

@@ -26,6 +26,7 @@ struct trace_req;
 struct json_t;
 struct kube_token_cache;
 struct kube_sar_cache;
+struct lru;
 struct gw_policies;
 struct gw_refusals;
 struct gw_recover;
@@ -41,6 +42,7 @@ struct gateway {
 	struct http_server *http;
 	struct kube_token_cache *token_cache;  /* TokenReview answers, or NULL */
 	struct kube_sar_cache *sar_cache;      /* SubjectAccessReview answers, or NULL */
+	struct lru *dry_cache;        /* runners' dry-run answers (dry-cache.h), or NULL */
 	struct gw_policies *policies;  /* TracePolicy documents in force, reloaded on change */
 	struct gw_refusals *refusals; /* the bound on records of refusals before authentication */
 	struct trace_req *reqs;       /* every trace request in flight */

@@ -22,6 +22,7 @@
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/trace-body.h"
+#include "lib/lru.h"
 #include "lib/buf.h"
 #include "policy/policy.h"
 #include "kube/kube.h"
@@ -126,6 +127,9 @@ struct leg {
 	struct gw_end_fetch *fetch;    /* the runner's kept end, once the client left */
 	bool stop_sent;                /* half-closed: the runner ends gracefully */
 	json_t *compiled;              /* a dry run: the node's "compiled" status */
+	unsigned char dry_key[LRU_MAC_LEN]; /* a dry run: its check's key in gw->dry_cache */
+	bool dry_keyed;                /* dry_key is set */
+	bool dry_cached;               /* compiled came from gw->dry_cache, no runner was asked */
 	char *joined;                  /* "NS/NAME": the one pod of a session started for a pod
 					  that joined the running trace (its runner referenced) */
 
@@ -430,6 +434,8 @@ int trace_session_request(struct trace_req *t, const char *node, struct session_
 /* The encoded session of one leg: a joined pod gets what is left of the
  * trace's duration; NULL when it cannot be built. */
 char *trace_leg_session_text(struct trace_req *t, const struct leg *leg);
+/* A dry run's leg: its key in the gateway's dry-run cache (dry-cache.h). */
+int trace_leg_dry_key(struct trace_req *t, const struct leg *leg, unsigned char key[LRU_MAC_LEN]);
 
 /* trace-detached.c: detached traces (docs/internals/contracts.md) */
 /* Decided: count the user's and the namespace's detached traces running

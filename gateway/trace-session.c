@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <jansson.h>
 #include "gateway/trace-container.h"
+#include "gateway/dry-cache.h"
 #include "gateway/trace-int.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
@@ -43,6 +44,15 @@ char *trace_leg_session_text(struct trace_req *t, const struct leg *leg)
 	    session_request_encode(&req, &text) < 0)
 		return NULL;
 	return text;
+}
+
+int trace_leg_dry_key(struct trace_req *t, const struct leg *leg, unsigned char key[LRU_MAC_LEN])
+{
+	_cleanup_(session_request_release) struct session_request req = { 0 };
+	int r;
+
+	r = session_request(t, leg->runner->node, leg->joined, t->duration, &req);
+	return r < 0 ? r : gw_dry_key(t->gw->dry_cache, leg->runner, &req, key);
 }
 
 /* The session of one node: the program and that node's pods. */

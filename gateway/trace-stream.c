@@ -25,6 +25,7 @@
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
+#include "gateway/dry-cache.h"
 #include "gateway/trace-int.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -462,14 +463,42 @@ static const struct httpc_xfer_ops leg_ops = {
 	.on_done = leg_done,
 };
 
+/*
+ * A dry run's node whose check the gateway's cache holds (dry-cache.h:
+ * the same session request to the same runner, checked within
+ * cache.dryRunSeconds) is answered from it, as the runner answered: 1,
+ * and no runner is asked.  Otherwise its key is kept for the answer.
+ */
+static int leg_dry_cached(struct trace_req *t, struct leg *l)
+{
+	json_t *hit = NULL;
+
+	if (!t->route.dry_run || !t->gw->dry_cache || l->joined ||
+	    trace_leg_dry_key(t, l, l->dry_key) < 0)
+		return 0;
+	l->dry_keyed = true;
+	if (gw_dry_lookup(t->gw->dry_cache, l->dry_key, &hit) <= 0 || !(l->end_reason = strdup("checked"))) {
+		json_decref(hit);
+		return 0;
+	}
+	l->compiled = hit;
+	l->has_end = l->end_seen = l->done = l->dry_cached = true;
+	l->status = 200;
+	return 1;
+}
+
+/* 0: asked; 1: a dry run answered from the cache; negative: not started */
 static int leg_start(struct trace_req *t, struct leg *l)
 {
 	const struct gw_config *cfg = t->gw->cfg;
-	_cleanup_free_ char *text = trace_leg_session_text(t, l);
+	_cleanup_free_ char *text = NULL;
 	struct curl_slist *h = NULL, *n;
 	CURL *e;
+	int r;
 
-	if (!text)
+	if (leg_dry_cached(t, l))
+		return 1;
+	if (!(text = trace_leg_session_text(t, l)))
 		return -ENOMEM;
 	e = gw_runner_easy(t->gw, l->runner, "/v1/sessions");
 	if (!e)
@@ -494,8 +523,8 @@ static int leg_start(struct trace_req *t, struct leg *l)
 		curl_easy_cleanup(e);
 		return -ENOMEM;
 	}
-	return httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l,
-				 &l->x);
+	r = httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l, &l->x);
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -558,7 +587,9 @@ void trace_start_stream(struct trace_req *t)
 		struct leg *l = &t->fan.legs[i];
 
 		r = leg_start(t, l);
-		if (r < 0) {
+		if (r > 0) {
+			t->fan.legs_done++;    /* checked, from the cache */
+		} else if (r < 0) {
 			l->done = true;
 			t->fan.legs_done++;
 			l->fail_reason = "node-failed";
@@ -776,6 +807,9 @@ void trace_finish_unstarted(struct trace_req *t, const char *reason)
 static void trace_finish_checked(struct trace_req *t, const char *reason)
 {
 	_cleanup_(json_decrefp) json_t *obj = NULL, *compiled = json_array();
+	uint64_t ttl_ns = (uint64_t)t->gw->cfg->dry_run_ttl_s * 1000000000ull;
+	size_t from_cache = 0;
+	char msg[128];
 
 	for (size_t i = 0; i < t->fan.nlegs; i++) {
 		struct leg *l = &t->fan.legs[i];
@@ -791,10 +825,26 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			trace_finish_unstarted(t, reason);
 			return;
 		}
-		json_array_append_new(compiled, json_pack("{s:s, s:O, s:O}", "node", l->runner->node, "probes",
+		json_array_append_new(compiled, json_pack("{s:s, s:O, s:O, s:b}", "node", l->runner->node, "probes",
 							  probes ? probes : json_null(), "object",
-							  object ? object : json_null()));
+							  object ? object : json_null(), "fromCache",
+							  l->dry_cached));
 	}
+	/* every node checked it: what each runner said is kept for the next
+	 * identical check (dry-cache.h) */
+	for (size_t i = 0; i < t->fan.nlegs; i++) {
+		struct leg *l = &t->fan.legs[i];
+
+		if (l->dry_cached)
+			from_cache++;
+		else if (l->dry_keyed && t->gw->dry_cache)
+			(void)gw_dry_store(t->gw->dry_cache, l->dry_key, l->compiled, ttl_ns);
+	}
+	if (from_cache)
+		snprintf(msg, sizeof(msg), "dry run: checked, not run (%zu of %zu nodes' checks from the gateway's cache)",
+			 from_cache, t->fan.nlegs);
+	else
+		snprintf(msg, sizeof(msg), "dry run: checked, not run");
 	obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
 			" s:s, s:s, s:o, s:o, s:o, s:O}",
 			"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
@@ -806,7 +856,7 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			"limits", trace_limits_json(t), "compiled", compiled ? compiled : json_null());
 	if (obj && t->nleft_out)
 		json_object_set_new(obj, "podsLeftOut", trace_left_out_json(t));
-	trace_answer(t, "ResponseComplete", 200, NULL, "allow", "dry run: checked, not run", "dryRun",
+	trace_answer(t, "ResponseComplete", 200, NULL, "allow", msg, "dryRun",
 		     obj ? TAKE_PTR(obj) : json_object(), "dryRun");
 }
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The gateway's dry-run cache (issue 8, "cached decisions >= 10,000/s"):
+# `kubectl trace check` of the same program on the same pod within
+# cache.dryRunSeconds is answered from what the runner said the first
+# time, with no runner session, and says so (compiled[].fromCache, the
+# audit record's reason); anything that reaches the runner differently
+# (a parameter, another program, another pod's scope) is checked by the
+# runner again; the policy and authorization come first every time; 0
+# turns it off.
+source "$(dirname "$0")/lib.sh"
+need_bpf "the dry-run cache" || exit 0
+export TG_GATEWAY_EXTRA='"cache":{"dryRunSeconds":300},'
+stack_start || { tap_fail "dry cache: stack starts" "$(tail -5 "$TG_WORK"/*.log)"; exit 1; }
+out=$TG_WORK/out
+err=$TG_WORK/err
+
+sessions() { grep -c "session .* outcome=checked " "$TG_WORK/runner.log"; }
+# check_json USER PROGRAM [ARGS...]: (allowed, [(node, fromCache)]) of its -o json
+check_json() {
+	local user=$1 prog=$2
+	shift 2
+	kt "$user" check pod/web-a -n team-a -e "$prog" -o json "$@" >"$out" 2>"$err"
+	json_get '(d["allowed"], [(c["node"], c["fromCache"]) for c in d["decision"]["compiled"]])' <"$out" 2>&1
+}
+last_reason() {
+	audit_py '[r["annotations"].get("authorization.k8s.io/reason") for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("dryRun")][-1]'
+}
+
+P='tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }'
+before=$(sessions)
+got=$(check_json alice "$P")
+check "the first check goes to the runner ($got)" test "$got" = "(True, [('node-1', False)])"
+check "... which checked it in a session" test "$(sessions)" = $((before + 1))
+
+got=$(check_json alice "$P")
+check "the same check again: from the gateway's cache ($got)" test "$got" = "(True, [('node-1', True)])"
+check "... no runner session" test "$(sessions)" = $((before + 1))
+reason=$(last_reason)
+check "... and the audit record says so ($reason)" \
+	test "$reason" = "dry run: checked, not run (1 of 1 nodes' checks from the gateway's cache)"
+kt alice check pod/web-a -n team-a -e "$P" >"$out" 2>"$err"
+rc=$?
+check "kubectl trace check prints the same as from the runner (rc=$rc)" \
+	bash -c "[ '$rc' = 0 ] && grep -q '^allowed: allowed by policy \"restricted\"' '$out' &&
+		grep -qx '  compiled and verified on: node-1 (1 probe)' '$out'"
+
+# what the runner is sent differs: checked again
+PP='tracepoint:syscalls:sys_enter_openat /pid == $1/ { @opens[comm] = count(); }'
+got=$(check_json alice "$PP" 1)
+check "another parameter is another check: to the runner ($got)" test "$got" = "(True, [('node-1', False)])"
+got=$(check_json alice "$PP" 2)
+check "... and another value of it too ($got)" test "$got" = "(True, [('node-1', False)])"
+got=$(check_json alice "$PP" 2)
+check "... the same value again: cached ($got)" test "$got" = "(True, [('node-1', True)])"
+got=$(check_json alice "$P" --duration 7)
+check "a duration is not part of the check's answer, but of the session: to the runner ($got)" \
+	test "$got" = "(True, [('node-1', False)])"
+
+# the decision is made every time: a caller without rights, a program
+# the policy denies, never get a cached answer
+kt carol check pod/web-a -n team-a -e "$P" >"$out" 2>"$err"
+rc=$?
+check "carol (no rights in team-a) is refused, cache or not (rc=$rc)" \
+	test "$rc" = 3
+kt alice check pod/web-a -n team-a -e 'kprobe:do_nanosleep { @ = count(); }' >"$out" 2>"$err"
+rc=$?
+check "a program the policy denies is denied (rc=$rc)" bash -c "[ '$rc' = 3 ] && grep -qx denied '$out'"
+
+# a failed check is never kept: the runner is asked each time
+BAD='tracepoint:syscalls:sys_enter_opnat { }'
+before=$(grep -c "session " "$TG_WORK/runner.log")
+kt alice check pod/web-a -n team-a -e "$BAD" >/dev/null 2>&1
+kt alice check pod/web-a -n team-a -e "$BAD" >"$out" 2>"$err"
+rc=$?
+check "a program the node refuses: refused each time by the runner (rc=$rc)" \
+	bash -c "[ '$rc' = 4 ] && [ \$(grep -c 'session ' '$TG_WORK/runner.log') -ge $((before + 2)) ]"
+
+# cache.dryRunSeconds 0: off
+kill "$TG_GATEWAY_PID" 2>/dev/null
+wait "$TG_GATEWAY_PID" 2>/dev/null
+TG_GATEWAY_EXTRA='"cache":{"dryRunSeconds":0},' gateway_start ||
+	tap_fail "the gateway restarts with dryRunSeconds 0" "$(tail -3 "$TG_WORK/gateway.log")"
+got=$(check_json alice "$P")
+got2=$(check_json alice "$P")
+check "dryRunSeconds 0: every check goes to the runner ($got, $got2)" \
+	test "$got $got2" = "(True, [('node-1', False)]) (True, [('node-1', False)])"
+check "tracegate audit verify passes" bash -c "tracegate audit verify '$TG_AUDIT' >/dev/null"
