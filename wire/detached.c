@@ -185,18 +185,6 @@ int wire_det_list_decode(const char *text, size_t len, struct wire_det_session *
 
 /* ---- encoding ------------------------------------------------------------- */
 
-static json_t *strv_json(char *const *v, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
 int wire_det_session_to_json(const struct wire_det_session *s, json_t **ret)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL, *end = NULL;
@@ -209,8 +197,8 @@ int wire_det_session_to_json(const struct wire_det_session *s, json_t **ret)
 		return r;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:s, s:s, s:I, s:I, s:I, s:I}", "trace",
 		      s->trace, "node", s->node, "namespace", s->ns, "user", s->user, "groups",
-		      strv_json(s->groups, s->ngroups), "target", s->target, "program", s->program, "duration",
-		      (json_int_t)s->duration_s, "pods", strv_json(s->pods, s->npods), "created", s->created,
+		      wire_strv_json(s->groups, s->ngroups), "target", s->target, "program", s->program, "duration",
+		      (json_int_t)s->duration_s, "pods", wire_strv_json(s->pods, s->npods), "created", s->created,
 		      "state", s->state, "records", (json_int_t)s->records, "outputs", (json_int_t)s->outputs,
 		      "bufferBytes", (json_int_t)s->buffer_bytes, "bufferDropped", (json_int_t)s->buffer_dropped);
 	if (!o || (end && json_object_set(o, "end", end) < 0))

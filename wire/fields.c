@@ -157,3 +157,15 @@ void wire_strvn_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+json_t *wire_strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}

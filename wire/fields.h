@@ -42,5 +42,7 @@ bool wire_str_eq(const char *a, const char *b);
 bool wire_strv_eq(char *const *a, size_t na, char *const *b, size_t nb);
 /* Frees n strings and their array. */
 void wire_strvn_free(char **v, size_t n);
+/* A JSON array of the n strings of v (NULL without memory). */
+json_t *wire_strv_json(char *const *v, size_t n);
 
 #endif

@@ -408,18 +408,6 @@ static bool set(json_t *o, const char *key, json_t *v)
 	return json_object_set_new(o, key, v) == 0;
 }
 
-static json_t *encode_strv(char *const *v, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
 static json_t *encode_pods(const struct session_request *req)
 {
 	json_t *a = json_array();
@@ -464,7 +452,7 @@ static json_t *encode_owner(const struct session_owner *o)
 static json_t *encode_detached(const struct session_detached *d)
 {
 	return json_pack("{s:s, s:s, s:o, s:s, s:s}", "namespace", d->ns, "user", d->user, "groups",
-			 encode_strv(d->groups, d->ngroups), "target", d->target, "created", d->created);
+			 wire_strv_json(d->groups, d->ngroups), "target", d->target, "created", d->created);
 }
 
 static json_t *encode_root(const struct session_request *req)
@@ -474,7 +462,7 @@ static json_t *encode_root(const struct session_request *req)
 	if (!set(o, "trace", json_string(req->trace)) ||
 	    !set(o, "program", json_stringn(req->program, req->program_len)) ||
 	    !set(o, "canonical", json_string(req->canonical)) ||
-	    !set(o, "params", encode_strv(req->params, req->nparams)) ||
+	    !set(o, "params", wire_strv_json(req->params, req->nparams)) ||
 	    !set(o, "duration", json_integer((json_int_t)req->duration_s)))
 		return NULL;
 	/* node-wide: an explicit scope and the node, never pods */
