@@ -358,8 +358,9 @@ static uint64_t map_div(const json_t *j)
  * -o bpftrace-json: an output record's events as bpftrace 0.17's -f json
  * prints them, one line each.  The record's "events" (the runners send
  * them when the request asked: "output": "bpftrace-json") say each one's
- * type, its length within "text" and print()'s typed value; a record
- * without them (an older runner, a detached trace's log) is one printf.
+ * type, its length within "text" and print()'s typed value (a detached
+ * trace's always: runner/session.c); a record without them (an older
+ * runner) is one printf.
  */
 static int bjson_output(struct kt_render *r, json_t *j, struct buf *b)
 {

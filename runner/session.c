@@ -110,6 +110,18 @@ struct sess {
 };
 
 /*
+ * Output records say where each event begins and what bpftrace's JSON
+ * calls it ("events") when the request asks (outputEvents), and always in
+ * a detached session: who reads its log, and in which format (`logs -o
+ * bpftrace-json` or text), is not known when it starts, and the marks
+ * cannot be recovered from the text afterwards.
+ */
+static bool sess_events(const struct session_request *req)
+{
+	return req->output_events || req->detached;
+}
+
+/*
  * Output records group the events of one pod that one drain of the ring
  * buffer brought (docs/internals/contracts.md): a record per printf line
  * cost the runner a JSON encoding and TLS writes per line, the gateway a
@@ -249,7 +261,7 @@ static int sess_flush(struct sess *s)
 		r = buf_add(&s->rec, s->batch.s, s->batch.len);
 	if (r >= 0)
 		r = buf_addc(&s->rec, '"');
-	if (r >= 0 && s->req->output_events) {
+	if (r >= 0 && sess_events(s->req)) {
 		r = buf_adds(&s->rec, ",\"events\":[");
 		if (r >= 0)
 			r = buf_add(&s->rec, s->events.s, s->events.len);
@@ -634,7 +646,7 @@ int session_run(SSL *ssl, int fd, const struct session_config *cfg, struct sessi
 	eo.after_attach_ctx = &s;
 	eo.tp_fields = req->tp_fields;
 	eo.dry_run = req->dry_run;
-	if (req->output_events)
+	if (sess_events(req))
 		sink.output_rec = sink_output_rec;
 
 	r = engine_run(&eo, &sink, &s, &res, &err);

@@ -100,7 +100,9 @@ struct session_request {
 	bool dry_run;
 	/* "outputEvents": true: each output record also says where each of
 	 * its events begins and what bpftrace's JSON output calls it
-	 * (`kubectl trace run -o bpftrace-json`). */
+	 * (`kubectl trace run -o bpftrace-json`).  A detached session's
+	 * records always do (runner/session.c sess_events): its log may be
+	 * read in that format later. */
 	bool output_events;
 	struct session_owner *owner;        /* NULL: no "owner" member */
 	struct session_detached *detached;  /* NULL: an attached session */

@@ -54,6 +54,26 @@ same "printf, print of values and tuples, maps of every kind" \
 same "print(@m, top), clear, a tuple map" \
 	'BEGIN { @[1] = hist(10); @[2] = hist(20); @[3] = hist(30); print(@, 2); clear(@); @t = (1, "two", (3, 4)); exit(); }'
 
+# A detached trace's log read with -o bpftrace-json: the same lines as
+# run -o bpftrace-json of the same program (its records keep each event's
+# type and length whatever format the log is later read with)
+DPROG='BEGIN { printf("a %d\n", 1); printf("no newline"); print(-3); print("s"); $t = (1, "x", (2, 3)); print($t);
+	@c[1, "a"] = count(); @s = stats(4); exit(); }'
+kt alice run pod/web-a -n team-a -e "$DPROG" --detach >"$TG_WORK/created" 2>"$TG_WORK/created.err"
+DID=$(sed -n 's|^trace.tracegate.dev/\([0-9a-f-]*\) created$|\1|p' "$TG_WORK/created")
+wait_for 60 bash -c "KUBECONFIG=$TG_WORK/kubeconfig kubectl trace get --context alice -n team-a '$DID' | grep -q Succeeded"
+kt alice logs -n team-a "$DID" -o bpftrace-json >"$TG_WORK/dlogs" 2>"$TG_WORK/dlogs.err"
+rc=$?
+ours -e "$DPROG" >"$out" 2>"$err"
+rc2=$?
+if [ -n "$DID" ] && [ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q '"type": "value"' "$out" &&
+	diff "$out" "$TG_WORK/dlogs" >"$TG_WORK/diff"; then
+	tap_ok "bpftrace-json: logs of a detached trace: the lines of run"
+else
+	tap_fail "bpftrace-json: logs of a detached trace: the lines of run" "id=$DID logs rc=$rc run rc=$rc2" \
+		"$(cat "$TG_WORK/created.err" "$TG_WORK/diff" "$TG_WORK/dlogs.err" "$err")"
+fi
+
 # text has print()'s top and div as bpftrace (it printed every entry, undivided)
 kt alice run pod/web-a -n team-a -e 'BEGIN { @c[1] = sum(3); @c[2] = sum(6); print(@c, 1, 3); clear(@c); exit(); }' >"$out" 2>"$err"
 check "text: print(@c, 1, 3) prints the top entry divided" bash -c "[ \"\$(grep '^@c' '$out')\" = '@c[2]: 2' ]"
