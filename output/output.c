@@ -1259,7 +1259,8 @@ static int json_value(struct buf *out, const struct mrec *m, const struct ment *
 	case MK_STR:
 		return json_str(out, json_string_value(v), strlen(json_string_value(v)));
 	case MK_TEXT:
-		/* a tuple is an array of its elements, [1,"a",[2,3]] */
+		/* a tuple is an array of its elements, [1,"a",[2,3]]; a
+		 * struct an object, { "m": 2 } */
 		vv = json_object_get(me->e, "valuev");
 		if (!vv)
 			return json_str(out, json_string_value(v), json_string_length(v));

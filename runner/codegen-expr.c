@@ -213,6 +213,8 @@ static int tuple_conv(struct gen *g, const char *dst, uint16_t didx, const char 
 	return r;
 }
 
+static const char *rd_helper(bool user);
+
 /* Stores value src of type st into dst, a place of type dt and dlen
  * bytes: a tuple of another type is converted, any other blob copied. */
 static int val_copy(struct gen *g, const char *dst, const struct sem_type *dt, uint32_t dlen,
@@ -220,6 +222,16 @@ static int val_copy(struct gen *g, const char *dst, const struct sem_type *dt, u
 {
 	int r;
 
+	if (dt->k == ST_TEXT && dt->text == TX_MEMVAL && st->k == ST_MEM) {
+		/* a struct or array read from memory: src is its address
+		 * (mem_value); one already copied (a variable) is a blob */
+		r = cg_emit(g, "%s((void *)%s, %" PRIu32 ", (const void *)(%s));",
+			    rd_helper(st->user && !st->copy), dst, dt->slen, src->e);
+		if (r >= 0 && dlen > dt->slen)
+			r = cg_emit(g, "__builtin_memset((char *)(%s) + %" PRIu32 ", 0, %" PRIu32 ");", dst,
+				    dt->slen, dlen - dt->slen);
+		return r;
+	}
 	if (sem_is_tuple(dt) && sem_is_tuple(st) && dt->arg != st->arg) {
 		r = tuple_conv(g, dst, dt->arg, src->e, st->arg);
 		if (r >= 0 && dlen > dt->slen)
@@ -229,8 +241,6 @@ static int val_copy(struct gen *g, const char *dst, const struct sem_type *dt, u
 	}
 	return str_copy(g, dst, dlen, src);
 }
-
-static const char *rd_helper(bool user);
 
 /* (a, b, ...): built in a scratch slot, padding zero. */
 static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
@@ -259,10 +269,6 @@ static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
 		if (et->k == ST_INT)
 			r = cg_emit(g, "*(%s%u *)%s = (%s%u)(%s);", et->sign ? "__s" : "__u", et->size * 8, d,
 				    et->sign ? "__s" : "__u", et->size * 8, x.e);
-		else if (et->k == ST_TEXT && et->text == TX_MEMVAL)
-			/* a struct or array: x is its address (mem_value) */
-			r = cg_emit(g, "%s((void *)%s, %" PRIu32 ", (const void *)(%s));",
-				    rd_helper(et->user), d, et->slen, x.e);
 		else
 			r = val_copy(g, d, et, et->slen, &x, &sem_of(n->kids[i])->t);
 	}
@@ -579,7 +585,8 @@ static int mem_field(struct gen *g, struct tg_node *n, struct cv *v)
 		len = snprintf(addr, sizeof(addr), "(__u64)(%s) + %" PRIu32, b.e, a->mem.bit_off / 8);
 	if (len < 0 || (size_t)len >= sizeof(addr))
 		return cg_err(g, n->loc, TG_ELIMIT, "field \"%s\": name too long", n->str);
-	return mem_value(g, n, addr, bt->user, v);
+	/* a struct stored whole ($s.m) is read from its copy, BPF memory */
+	return mem_value(g, n, addr, bt->k == ST_TEXT || bt->copy ? false : bt->user, v);
 }
 
 static int mem_index(struct gen *g, struct tg_node *n, struct cv *v)
@@ -600,7 +607,9 @@ static int mem_index(struct gen *g, struct tg_node *n, struct cv *v)
 		return tmp_int(g, v, true, e);
 	}
 	snprintf(addr, sizeof(addr), "(__u64)(%s) + (__u64)(%s) * %" PRIu32, b.e, i.e, a->esize);
-	return mem_value(g, n, addr, bt->user, v);
+	/* an array stored whole ($a[1], sema: a constant index within it)
+	 * is read from its copy, BPF memory */
+	return mem_value(g, n, addr, bt->k == ST_TEXT || bt->copy ? false : bt->user, v);
 }
 
 /* join(argv [, delim]): the strings of a NULL-terminated array. */

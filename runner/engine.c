@@ -384,8 +384,9 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			if (values_format(&run->vals, &m->val, val, false, &t) < 0 ||
 			    json_object_set_new(e, "value", json_text(t.s, t.len)) < 0)
 				return NULL;
-			/* a tuple typed too, for bpftrace's JSON (contracts.md) */
-			if (sem_is_tuple(&m->val) &&
+			/* a tuple or a struct typed too, for bpftrace's JSON
+			 * (contracts.md) */
+			if ((sem_is_tuple(&m->val) || m->val.text == TX_MEMVAL) &&
 			    json_object_set_new(e, "valuev", values_json(&run->vals, &m->val, val)) < 0)
 				return NULL;
 			break;

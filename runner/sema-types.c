@@ -137,6 +137,8 @@ int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		agg = bt->ref;
 	else if (bt->k == ST_MEM)
 		agg = bt->ref;
+	else if (bt->k == ST_TEXT && bt->text == TX_MEMVAL && n->op != TG_OP_ARROW)
+		agg = bt->ref;   /* $s.m of a struct stored whole: its copy */
 	else
 		return sem_err(c, n->loc, TG_ETYPE,
 			       "field access \"%s%s\": expected a pointer to a struct or union (cast it: (struct name *)x)",
@@ -153,6 +155,7 @@ int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	r = place(c, n, a, a->mem.type, bt->user);
 	if (r < 0)
 		return r;
+	a->t.copy = a->t.k == ST_MEM && (bt->k == ST_TEXT || bt->copy);
 	if (a->mem.bitfield && a->t.k != ST_INT)
 		return sem_err(c, n->loc, TG_EUNSUPPORTED, "bitfield \"%s\": not an integer", n->str);
 	return 0;
@@ -188,8 +191,15 @@ int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		    in.nelems)
 			return sem_err(c, n->kids[1]->loc, TG_ETYPE, "index %lld out of bounds (array of %u)",
 				       (long long)sem_of(n->kids[1])->cval, in.nelems);
+		/* inside a copy an index is a constant, checked above: the
+		 * copy's neighbours are BPF memory the helper would read */
+		if (bt->copy && (!sem_of(n->kids[1])->is_const || !in.nelems))
+			return sem_err(c, n->kids[1]->loc, TG_EUNSUPPORTED,
+				       "indexing a stored array value: the index must be a constant");
 		a->esize = el.size;
-		return place(c, n, a, in.target, bt->user);
+		r = place(c, n, a, in.target, bt->user);
+		a->t.copy = r >= 0 && a->t.k == ST_MEM && bt->copy;
+		return r;
 	}
 	if (bt->k == ST_INT && bt->ptr) {
 		a->esize = sem_ptr_step(c->s, bt);
@@ -205,6 +215,24 @@ int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->esize = 1;
 		a->t = (struct sem_type){ .k = ST_INT, .size = 1, .sign = true };
 		return 0;
+	}
+	/* an array stored whole ($a = p->arr; $a[1]): its copy, BPF memory,
+	 * read only within it: a constant index, as bpftrace 0.17 takes for
+	 * any array */
+	if (bt->k == ST_TEXT && bt->text == TX_MEMVAL && kt_resolve(c->s->kt, bt->ref, &in) == 0 &&
+	    in.k == KK_ARRAY) {
+		if (kt_resolve(c->s->kt, in.target, &el) < 0 || !el.size)
+			return sem_err(c, n->loc, TG_ETYPE, "array element type not found");
+		if (!sem_of(n->kids[1])->is_const)
+			return sem_err(c, n->kids[1]->loc, TG_EUNSUPPORTED,
+				       "indexing a stored array value: the index must be a constant");
+		if (sem_of(n->kids[1])->cval < 0 || (uint64_t)sem_of(n->kids[1])->cval >= in.nelems)
+			return sem_err(c, n->kids[1]->loc, TG_ETYPE, "index %lld out of bounds (array of %u)",
+				       (long long)sem_of(n->kids[1])->cval, in.nelems);
+		a->esize = el.size;
+		r = place(c, n, a, in.target, bt->user);
+		a->t.copy = r >= 0 && a->t.k == ST_MEM;
+		return r;
 	}
 	return sem_err(c, n->loc, TG_ETYPE, "indexing: expected an array or a pointer");
 }

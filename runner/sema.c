@@ -122,7 +122,9 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 		return sem_tuple_merge(c, at->loc, have, t);
 	if (have->k != t->k || (have->k == ST_TEXT &&
 				 (have->text != t->text || have->arg != t->arg ||
-				  have->stack_perf != t->stack_perf || have->slen != t->slen)))
+				  have->stack_perf != t->stack_perf || have->slen != t->slen ||
+				  (have->text == TX_MEMVAL &&
+				   (have->ref.src != t->ref.src || have->ref.id != t->ref.id)))))
 		return sem_err(c, at->loc, TG_ETYPE, "%s: type mismatch (%s and %s)", what,
 			   sem_type_name(have), sem_type_name(t));
 	if (have->k == ST_STR && t->slen > have->slen)
@@ -163,6 +165,12 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 		if (sem_of(k)->t.k != ST_INT && !sem_is_blob(&sem_of(k)->t))
 			return sem_err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
 				   i + 1);
+		/* 0.17 prints a struct key its own way ({.m=2,.n=3}), not yet
+		 * this one's */
+		if (sem_of(k)->t.k == ST_TEXT && sem_of(k)->t.text == TX_MEMVAL)
+			return sem_err(c, k->loc, TG_EUNSUPPORTED,
+				       "map \"%s\": key %zu: a struct or array value as a map key is not supported",
+				       n->str, i + 1);
 		parts[i] = sem_of(k)->t;
 	}
 	if (nkeys == 1 && sem_is_tuple(&parts[0])) {
@@ -838,22 +846,58 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_err(c, n->loc, TG_EUNSUPPORTED, "cast to \"%s\": not supported", n->str);
 }
 
+/* The value of struct, union or array et (ST_MEM) as bytes of its own,
+ * TX_MEMVAL: -ENOENT when it has none (no size), -E2BIG past max bytes;
+ * *ret_size is its size either way. */
+static int memval_type(struct sctx *c, const struct sem_type *et, uint32_t max, struct sem_type *ret,
+		       uint32_t *ret_size)
+{
+	struct kt_info in;
+
+	*ret_size = 0;
+	if (!c->s->kt || kt_resolve(c->s->kt, et->ref, &in) < 0 ||
+	    (in.k != KK_STRUCT && in.k != KK_UNION && in.k != KK_ARRAY) || !in.size)
+		return -ENOENT;
+	*ret_size = in.size;
+	if (in.size > max)
+		return -E2BIG;
+	*ret = (struct sem_type){ .k = ST_TEXT, .text = TX_MEMVAL, .slen = in.size, .user = et->user,
+				  .ref = et->ref };
+	return 0;
+}
+
 /* A struct, union or array value as tuple element i (`(1, *ptr)`,
  * `(1, ptr->arr)`): its bytes, copied when the tuple is built, printed as
  * bpftrace 0.17 prints them (runner/values.c) */
 static int tuple_memval(struct sctx *c, struct tg_node *k, size_t i, struct sem_type *ret)
 {
-	const struct sem_type *et = &sem_of(k)->t;
-	struct kt_info in;
+	uint32_t size;
+	int r = memval_type(c, &sem_of(k)->t, SEM_MAX_TUPLE_BYTES, ret, &size);
 
-	if (!c->s->kt || kt_resolve(c->s->kt, et->ref, &in) < 0 ||
-	    (in.k != KK_STRUCT && in.k != KK_UNION && in.k != KK_ARRAY) || !in.size)
+	if (r == -ENOENT)
 		return sem_err(c, k->loc, TG_ETYPE, "tuple element %zu has no value", i);
-	if (in.size > SEM_MAX_TUPLE_BYTES)
+	if (r < 0)
 		return sem_err(c, k->loc, TG_ELIMIT, "tuple element %zu: a value of %" PRIu32
-			       " bytes (a tuple holds at most %d)", i, in.size, SEM_MAX_TUPLE_BYTES);
-	*ret = (struct sem_type){ .k = ST_TEXT, .text = TX_MEMVAL, .slen = in.size, .user = et->user,
-				  .ref = et->ref };
+			       " bytes (a tuple holds at most %d)", i, size, SEM_MAX_TUPLE_BYTES);
+	return 0;
+}
+
+/* A struct, union or array value stored whole in a variable or a map
+ * (`$f = *ptr;`, `@m = ptr->arr;`, as bpftrace 0.17): its bytes, copied
+ * when stored (codegen val_copy), printed as in a tuple.  what and name
+ * say where, for messages: "variable", "map". */
+static int store_memval(struct sctx *c, struct tg_node *rhs, const char *what, const char *name,
+			struct sem_type *ret)
+{
+	uint32_t size;
+	int r = memval_type(c, &sem_of(rhs)->t, SEM_MAX_MEMVAL_BYTES, ret, &size);
+
+	if (r == -ENOENT)
+		return sem_err(c, rhs->loc, TG_ETYPE, "%s \"%s\": assigned value has no value", what, name);
+	if (r < 0)
+		return sem_err(c, rhs->loc, TG_ELIMIT, "%s \"%s\": a value of %" PRIu32
+			       " bytes (a struct or array value holds at most %d)", what, name, size,
+			       SEM_MAX_MEMVAL_BYTES);
 	return 0;
 }
 
@@ -1152,6 +1196,7 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 {
 	struct tg_node *rhs = n->kids[1];
 	struct sem_map *m;
+	struct sem_type vt;
 	enum sem_mkind k;
 	int r;
 
@@ -1221,31 +1266,35 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 			return r;
 		return merge_type(c, n, &m->val, &T_S64, "map value");
 	}
-	switch (sem_of(rhs)->t.k) {
+	vt = sem_of(rhs)->t;
+	switch (vt.k) {
 	case ST_INT:
 		r = set_kind(c, n, m, MK_INT);
 		break;
 	case ST_STR:
 		r = set_kind(c, n, m, MK_STR);
 		break;
+	case ST_MEM:
+		r = store_memval(c, rhs, "map", m->name, &vt);
+		if (r < 0)
+			return r;
+		/* fall through */
 	case ST_TEXT:
 		r = set_kind(c, n, m, MK_TEXT);
 		break;
-	case ST_MEM:
-		return sem_err(c, rhs->loc, TG_EUNSUPPORTED,
-			       "map \"%s\": a struct or array value cannot be stored (use a pointer)", m->name);
 	default:
 		return sem_err(c, rhs->loc, TG_ETYPE, "map \"%s\": assigned value has no value", m->name);
 	}
 	if (r < 0)
 		return r;
-	return merge_type(c, n, &m->val, &sem_of(rhs)->t, "map value");
+	return merge_type(c, n, &m->val, &vt, "map value");
 }
 
 static int assign_var(struct sctx *c, struct tg_node *n)
 {
 	struct tg_node *rhs = n->kids[1];
 	struct sem_node *a = sem_aux(c, n->kids[0]);
+	struct sem_type vt;
 	struct sem_var *v;
 	int r, idx;
 
@@ -1254,11 +1303,10 @@ static int assign_var(struct sctx *c, struct tg_node *n)
 	r = expr(c, rhs);
 	if (r < 0)
 		return r;
-	if (sem_of(rhs)->t.k == ST_MEM)
-		return sem_err(c, rhs->loc, TG_EUNSUPPORTED,
-			       "variable \"%s\": a struct or array value cannot be stored (use a pointer)",
-			       n->kids[0]->str);
-	if (sem_of(rhs)->t.k != ST_INT && !sem_is_blob(&sem_of(rhs)->t))
+	vt = sem_of(rhs)->t;
+	if (vt.k == ST_MEM && (r = store_memval(c, rhs, "variable", n->kids[0]->str, &vt)) < 0)
+		return r;
+	if (vt.k != ST_INT && !sem_is_blob(&vt))
 		return sem_err(c, rhs->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
 			   n->kids[0]->str);
 	idx = var_find(c, n->kids[0]->str);
@@ -1270,12 +1318,12 @@ static int assign_var(struct sctx *c, struct tg_node *n)
 		c->p->vars[idx] = (struct sem_var){ .name = n->kids[0]->str };
 	}
 	v = &c->p->vars[idx];
-	if (n->op != TG_OP_NONE && (!v->assigned || sem_of(rhs)->t.k != ST_INT))
+	if (n->op != TG_OP_NONE && (!v->assigned || vt.k != ST_INT))
 		return sem_err(c, n->loc, TG_ETYPE, "variable \"%s\": compound assignment needs an integer variable",
 			   v->name);
-	if (!v->t.k && sem_of(rhs)->t.k == ST_INT)
-		v->size0 = sem_of(rhs)->t.size;
-	r = merge_type(c, n, &v->t, &sem_of(rhs)->t, "variable");
+	if (!v->t.k && vt.k == ST_INT)
+		v->size0 = vt.size;
+	r = merge_type(c, n, &v->t, &vt, "variable");
 	if (r < 0)
 		return r;
 	v->assigned = true;
@@ -1291,6 +1339,7 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
 {
 	struct sem_node *a = sem_aux(c, n->kids[0]);
 	const char *name = n->kids[0]->str;
+	struct sem_type vt = { 0 };
 	struct sem_var *v;
 	int idx = -1, r;
 
@@ -1309,10 +1358,10 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
 		r = expr(c, n->kids[1]);
 		if (r < 0)
 			return r;
-		if (sem_of(n->kids[1])->t.k == ST_MEM)
-			return sem_err(c, n->kids[1]->loc, TG_EUNSUPPORTED,
-				       "variable \"%s\": a struct or array value cannot be stored (use a pointer)", name);
-		if (sem_of(n->kids[1])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[1])->t))
+		vt = sem_of(n->kids[1])->t;
+		if (vt.k == ST_MEM && (r = store_memval(c, n->kids[1], "variable", name, &vt)) < 0)
+			return r;
+		if (vt.k != ST_INT && !sem_is_blob(&vt))
 			return sem_err(c, n->kids[1]->loc, TG_ETYPE, "variable \"%s\": assigned value has no value",
 				       name);
 	}
@@ -1332,9 +1381,9 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
 		return 0;
 	}
 	if (n->nkids > 1) {
-		if (!v->t.k && sem_of(n->kids[1])->t.k == ST_INT)
-			v->size0 = sem_of(n->kids[1])->t.size;
-		r = merge_type(c, n, &v->t, &sem_of(n->kids[1])->t, "variable");
+		if (!v->t.k && vt.k == ST_INT)
+			v->size0 = vt.size;
+		r = merge_type(c, n, &v->t, &vt, "variable");
 		if (r < 0)
 			return r;
 	} else if (c->final && v->t.k == ST_NONE) {

@@ -34,6 +34,7 @@
 #define SEM_MAX_TUPLE_ELEMS  32    /* elements of one tuple */
 #define SEM_MAX_TUPLE_DEPTH  8     /* tuples inside tuples */
 #define SEM_MAX_TUPLE_BYTES  2048  /* one tuple value */
+#define SEM_MAX_MEMVAL_BYTES 2048  /* a struct or array value in a variable or map */
 /* for loops (bpftrace 0.2x) run in the kernel per event, where nothing
  * preempts them: a range runs at most SEM_MAX_FOR_RANGE iterations
  * (bpf_loop allows 2^23), a for is never inside another loop (for, while,
@@ -89,6 +90,10 @@ struct sem_type {
 	 * the BTF type ref.  ST_MEM: ref is the object's type. */
 	bool ptr;
 	bool user;          /* ptr, ST_MEM: the memory is user memory */
+	/* ST_MEM: a part of a struct value's copy (TX_MEMVAL), in BPF
+	 * memory: read with the kernel helper and only within the copy;
+	 * user still says where its pointers point */
+	bool copy;
 	uint8_t psize;
 	bool psign;
 	struct kt_ref ref;

@@ -224,6 +224,23 @@ FLAGS="-f json" same "json: struct in a tuple" \
 FLAGS="-f json" same "json: nested struct and array in a tuple" \
 	'struct I { int a; int b; } struct T { struct I in; char n; short h[2]; } uprobe:@WL@:uw_point { @t[1] = (1, *((struct T *)arg0)); }'
 
+# ---- struct values stored whole in variables and maps (bpftrace 0.17's
+# runtime tests struct "struct assignment into variable", "struct
+# assignment into map", "struct field order", "nested struct assignment
+# into map", call "print_non_map_struct", json-output
+# "print_non_map_struct", "print_non_map_nested_struct" and
+# "tuple_with_struct" with a struct variable, regression
+# "codegen_struct_save_nested": the same constructs on the workload's
+# struct) ---------------------------------------------------------------
+same "a struct in a variable, its members, print" \
+	"$UWP"' uprobe:@WL@:uw_point { $s = *((struct uw_point *)arg0); printf("Result: %d %d %s\n", $s.x, $s.y, $s.name); print($s); }'
+same "a struct, a nested struct and an array in maps" \
+	"$UWP"' struct I { int y; } struct T { int x; struct I in; char s[2]; } struct A { int v[2]; } uprobe:@WL@:uw_point { @s = *((struct uw_point *)arg0); @n[comm] = *((struct T *)arg0); @a = ((struct A *)arg0)->v; $t = @n[comm]; printf("%d\n", $t.in.y); }'
+same "stored arrays, indexed (0.17's array tests, constant indices)" \
+	'struct A { int x[4]; } struct B { int y[2][2]; } uprobe:@WL@:uw_point { $a = ((struct A *)arg0)->x; @a[0] = ((struct A *)arg0)->x; $b = ((struct B *)arg0)->y; printf("%d %d %d %d\n", $a[0], @a[0][1], $b[1][0], $b[0][1]); @b = $b; }'
+FLAGS="-f json" same "json: a struct variable, print and in a tuple" \
+	"$UWP"' uprobe:@WL@:uw_point { $f = *((struct uw_point *)arg0); print($f); @ = (0, $f); @m[1] = $f; }'
+
 # ---- more of what the one-liners do ----------------------------------------
 same "execve of the command: filename and argv" \
 	'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { printf("%s ", str(args->filename)); join(args->argv); }' \

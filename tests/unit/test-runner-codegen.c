@@ -400,6 +400,63 @@ static void tuple_struct_values(void **state)
 	assert_int_equal(g.r, -TG_ETYPE);
 }
 
+/* Struct, union and array values stored whole in variables and maps
+ * (bpftrace 0.17's runtime tests struct "struct assignment into
+ * variable", "... into map", json-output print_non_map_struct): copied
+ * with the read helper of their memory, read back as members; compiled
+ * and verified under a scope. */
+static void struct_values_stored(void **state)
+{
+	static const int levels[] = { 2 };
+	struct gen_out g = generate("struct Foo { int m; struct { int x; int y; } in; int a[2]; }\n"
+				    "uprobe:libc:exit { $f = *((struct Foo *)arg0); @f = $f; @k[1] = *((struct Foo *)arg0);\n"
+				    "  @in = ((struct Foo *)arg0)->in; @a = ((struct Foo *)arg0)->a; let $g = @f;\n"
+				    "  printf(\"%d %d %d\\n\", $f.m, $f.in.y, $g.in.x); @t = (1, $f); print($f); }\n",
+				    levels, 1);
+
+	(void)state;
+	if (g.r < 0)
+		print_message("%u:%u: %s\n", g.diag.loc.line, g.diag.loc.col, g.diag.msg);
+	assert_int_equal(g.r, 0);
+	/* read from the process's memory when stored, never from the copy */
+	assert_non_null(strstr(g.src, "bpf_probe_read_user((void *)(tg_s + "));
+	assert_non_null(strstr(g.src, "tg_read_kernel(&t"));
+	compile_and_verify(g.src);
+	free(g.src);
+	/* too large, of no size, another struct type, a key, ->, compared */
+	g = generate("struct B { int a[600]; } BEGIN {\n  @b = *((struct B *)0); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_int_equal(g.diag.loc.line, 2);
+	assert_non_null(strstr(g.diag.msg, "map \"@b\": a value of 2400 bytes"));
+	g = generate("struct E { } BEGIN { $e = *((struct E *)0); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "variable \"$e\": assigned value has no value"));
+	g = generate("struct P { int a; } struct Q { int a; } BEGIN { $x = *((struct P *)0); $x = *((struct Q *)0); }",
+		     NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "type mismatch"));
+	g = generate("struct P { int a; } BEGIN { @x = *((struct P *)0); @s[@x] = 1; }", NULL, 0);
+	assert_int_equal(g.r, -TG_EUNSUPPORTED);
+	assert_non_null(strstr(g.diag.msg, "as a map key is not supported"));
+	g = generate("struct P { int a; } BEGIN { $x = *((struct P *)0); @y = $x->a; }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	g = generate("struct P { int a; } BEGIN { $x = *((struct P *)0); if ($x == 1) { } }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	/* a stored array is indexed by a constant within it: its copy's
+	 * neighbours are BPF memory */
+	g = generate("struct P { int z[2]; } BEGIN { $x = ((struct P *)0)->z; @ = $x[1]; }", NULL, 0);
+	assert_int_equal(g.r, 0);
+	free(g.src);
+	g = generate("struct P { int z[2]; } BEGIN { $x = ((struct P *)0)->z; $i = 1; @ = $x[$i]; }", NULL, 0);
+	assert_int_equal(g.r, -TG_EUNSUPPORTED);
+	assert_non_null(strstr(g.diag.msg, "the index must be a constant"));
+	g = generate("struct P { int z[2]; } BEGIN { $x = *((struct P *)0); $i = 1; @ = $x.z[$i]; }", NULL, 0);
+	assert_int_equal(g.r, -TG_EUNSUPPORTED);
+	g = generate("struct P { int z[2]; } BEGIN { $x = *((struct P *)0); @ = $x.z[2]; }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_non_null(strstr(g.diag.msg, "out of bounds"));
+}
+
 /* bpftrace 0.2x's for and len(): callbacks under a scope, through clang
  * and the object verifier; what they may not do, named. */
 static void for_len_compile_and_verify(void **state)
@@ -573,6 +630,7 @@ int main(void)
 		cmocka_unit_test(tuples_compile_and_verify),
 		cmocka_unit_test(tuple_limits_and_errors),
 		cmocka_unit_test(tuple_struct_values),
+		cmocka_unit_test(struct_values_stored),
 		cmocka_unit_test(for_len_compile_and_verify),
 		cmocka_unit_test(reg_compile_and_verify),
 	};
