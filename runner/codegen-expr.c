@@ -521,7 +521,7 @@ static int scale(struct gen *g, enum tg_op op, const struct sem_type *t, struct 
 static int mem_value(struct gen *g, struct tg_node *n, const char *addr, bool user, struct cv *v)
 {
 	const struct sem_type *t = &sem_of(n)->t;
-	const struct kt_member *m = &sem_of(n)->mem;
+	const struct ktype_member *m = &sem_of(n)->mem;
 	char e[160];
 	uint32_t off = 0;
 	int r, k;
@@ -579,7 +579,7 @@ static int mem_field(struct gen *g, struct tg_node *n, struct cv *v)
 	r = cg_expr(g, n->kids[0], &b);
 	if (r < 0)
 		return r;
-	if (!a->mem.bitfield && kt_cname(g->s->kt, a->agg, cname, sizeof(cname)) == 0)
+	if (!a->mem.bitfield && ktype_cname(g->s->kt, a->agg, cname, sizeof(cname)) == 0)
 		len = snprintf(addr, sizeof(addr), "(__u64)&((%s *)(%s))->%s", cname, b.e, n->str);
 	else
 		len = snprintf(addr, sizeof(addr), "(__u64)(%s) + %" PRIu32, b.e, a->mem.bit_off / 8);

@@ -354,7 +354,7 @@ static int types(struct buf *all, const struct sem *s)
 	int r = 0;
 
 	if (s->kt)
-		r = kt_dump(s->kt, all);
+		r = ktype_dump(s->kt, all);
 	for (size_t i = 0; i < ARRAY_SIZE(prologue_types) && r >= 0; i++) {
 		char full[64];
 

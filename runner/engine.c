@@ -1208,7 +1208,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 			goto fail;
 		}
 	}
-	r = kt_includes_check(p->prog, &diag);
+	r = ktype_includes_check(p->prog, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
 		goto fail;

@@ -23,9 +23,9 @@
 #include "runner/ktypes.h"
 #include "lib/banned.h"
 
-#define KT_MAX_DEFS       256
-#define KT_MAX_NAME       128
-#define KT_DUMP_CACHE     8
+#define KTYPE_MAX_DEFS       256
+#define KTYPE_MAX_NAME       128
+#define KTYPE_DUMP_CACHE     8
 
 struct ktypes {
 	struct btf *kernel;
@@ -33,7 +33,7 @@ struct ktypes {
 	struct btf *user;          /* the preamble's definitions */
 	char **defs;               /* names they define: "struct X" */
 	size_t ndefs;
-	uint32_t used[KT_MAX_USED];
+	uint32_t used[KTYPE_MAX_USED];
 	size_t nused;
 };
 
@@ -43,10 +43,10 @@ static struct {
 	uint32_t *ids;
 	size_t n;
 	char *text;
-} dump_cache[KT_DUMP_CACHE];
+} dump_cache[KTYPE_DUMP_CACHE];
 static size_t dump_cache_next;
 
-int kt_new(struct ktypes **ret)
+int ktype_new(struct ktypes **ret)
 {
 	struct ktypes *kt = calloc(1, sizeof(*kt));
 
@@ -56,7 +56,7 @@ int kt_new(struct ktypes **ret)
 	return 0;
 }
 
-struct ktypes *kt_free(struct ktypes *kt)
+struct ktypes *ktype_free(struct ktypes *kt)
 {
 	if (!kt)
 		return NULL;
@@ -85,7 +85,7 @@ static struct btf *kernel(struct ktypes *kt)
 
 static struct btf *src_btf(struct ktypes *kt, uint8_t src)
 {
-	return src == KT_KERNEL ? kernel(kt) : src == KT_USER ? kt->user : NULL;
+	return src == KTYPE_KERNEL ? kernel(kt) : src == KTYPE_USER ? kt->user : NULL;
 }
 
 static bool is_def(const struct ktypes *kt, const char *kw, const char *name)
@@ -147,7 +147,7 @@ static int preamble_deps(struct ktypes *kt, const char *p, struct buf *out)
 {
 	struct btf *k = kernel(kt);
 	struct btf_dump *d;
-	char prev[KT_MAX_NAME] = "";
+	char prev[KTYPE_MAX_NAME] = "";
 	size_t count = 0;
 	int r = 0;
 
@@ -157,7 +157,7 @@ static int preamble_deps(struct ktypes *kt, const char *p, struct buf *out)
 	if (!d)
 		return -errno;
 	while (*p && r >= 0) {
-		char w[KT_MAX_NAME];
+		char w[KTYPE_MAX_NAME];
 		size_t n = 0;
 		int id = -1;
 
@@ -180,7 +180,7 @@ static int preamble_deps(struct ktypes *kt, const char *p, struct buf *out)
 				 strcmp(prev, "enum"))
 				id = btf__find_by_name_kind(k, w, BTF_KIND_TYPEDEF);
 			snprintf(prev, sizeof(prev), "%s", w);
-			if (id > 0 && ++count <= KT_MAX_USED)
+			if (id > 0 && ++count <= KTYPE_MAX_USED)
 				r = btf_dump__dump_type(d, (uint32_t)id);
 		}
 		p += n;
@@ -225,17 +225,17 @@ static int elf_btf(const void *obj, size_t len, struct btf **ret)
 	return r;
 }
 
-int kt_preamble(struct ktypes *kt, const char *preamble, const char *const *defs, size_t ndefs,
+int ktype_preamble(struct ktypes *kt, const char *preamble, const char *const *defs, size_t ndefs,
 		const char *cache_dir, char **ret_err)
 {
-	_cleanup_buf_ struct buf src = BUF_INIT(KT_MAX_DUMP);
+	_cleanup_buf_ struct buf src = BUF_INIT(KTYPE_MAX_DUMP);
 	struct compile_result res = { 0 };
 	const char *p;
 	int r;
 
-	if (strlen(preamble) > KT_MAX_PREAMBLE || ndefs > KT_MAX_DEFS) {
+	if (strlen(preamble) > KTYPE_MAX_PREAMBLE || ndefs > KTYPE_MAX_DEFS) {
 		if (asprintf(ret_err, "program: C definitions larger than %u bytes or more than %d of them",
-			     KT_MAX_PREAMBLE, KT_MAX_DEFS) < 0)
+			     KTYPE_MAX_PREAMBLE, KTYPE_MAX_DEFS) < 0)
 			*ret_err = NULL;
 		return -TG_ELIMIT;
 	}
@@ -296,7 +296,7 @@ static int find_kind(struct btf *b, const char *name, int kind)
 	return id > 0 ? id : -ENOENT;
 }
 
-int kt_find(struct ktypes *kt, const char *name, struct kt_ref *ret)
+int ktype_find(struct ktypes *kt, const char *name, struct ktype_ref *ret)
 {
 	static const struct { const char *kw; int kind; } kws[] = {
 		{ "struct", BTF_KIND_STRUCT }, { "union", BTF_KIND_UNION }, { "enum", BTF_KIND_ENUM },
@@ -317,25 +317,25 @@ int kt_find(struct ktypes *kt, const char *name, struct kt_ref *ret)
 	if (kt->user && (!kw || is_def(kt, kw, name))) {
 		id = find_kind(kt->user, name, kind);
 		if (id > 0) {
-			*ret = (struct kt_ref){ KT_USER, (uint32_t)id };
+			*ret = (struct ktype_ref){ KTYPE_USER, (uint32_t)id };
 			return 0;
 		}
 	}
 	id = find_kind(kernel(kt), name, kind);
 	if (id > 0) {
-		*ret = (struct kt_ref){ KT_KERNEL, (uint32_t)id };
+		*ret = (struct ktype_ref){ KTYPE_KERNEL, (uint32_t)id };
 		return 0;
 	}
 	return -ENOENT;
 }
 
-int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret)
+int ktype_resolve(struct ktypes *kt, struct ktype_ref ref, struct ktype_info *ret)
 {
 	struct btf *b = src_btf(kt, ref.src);
 	const struct btf_type *t;
-	struct kt_info in = { .k = KK_VOID };
+	struct ktype_info in = { .k = KK_VOID };
 
-	for (int i = 0; i < KT_MAX_DEPTH; i++) {
+	for (int i = 0; i < KTYPE_MAX_DEPTH; i++) {
 		if (!b || ref.id == 0) {
 			in.self = ref;
 			*ret = in;
@@ -350,7 +350,7 @@ int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret)
 		}
 		/* the program's BTF holds copies of kernel types it used: those
 		 * it does not define itself are the kernel's */
-		if (ref.src == KT_USER && (btf_is_composite(t) || btf_is_fwd(t))) {
+		if (ref.src == KTYPE_USER && (btf_is_composite(t) || btf_is_fwd(t))) {
 			const char *n = btf__name_by_offset(b, t->name_off);
 			const char *kw = btf_is_union(t) || (btf_is_fwd(t) && btf_kflag(t)) ? "union" : "struct";
 			int id;
@@ -358,7 +358,7 @@ int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret)
 			if (n && *n && !is_def(kt, kw, n)) {
 				id = find_kind(kernel(kt), n, !strcmp(kw, "union") ? BTF_KIND_UNION : BTF_KIND_STRUCT);
 				if (id > 0) {
-					ref = (struct kt_ref){ KT_KERNEL, (uint32_t)id };
+					ref = (struct ktype_ref){ KTYPE_KERNEL, (uint32_t)id };
 					b = kernel(kt);
 					continue;
 				}
@@ -386,13 +386,13 @@ int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret)
 		case BTF_KIND_PTR:
 			in.k = KK_PTR;
 			in.size = 8;
-			in.target = (struct kt_ref){ ref.src, t->type };
+			in.target = (struct ktype_ref){ ref.src, t->type };
 			break;
 		case BTF_KIND_ARRAY: {
 			long sz = btf__resolve_size(b, btf_array(t)->type);
 
 			in.k = KK_ARRAY;
-			in.target = (struct kt_ref){ ref.src, btf_array(t)->type };
+			in.target = (struct ktype_ref){ ref.src, btf_array(t)->type };
 			in.nelems = btf_array(t)->nelems;
 			in.size = sz > 0 ? (uint32_t)sz * in.nelems : 0;
 			break;
@@ -423,12 +423,12 @@ int kt_resolve(struct ktypes *kt, struct kt_ref ref, struct kt_info *ret)
 }
 
 static int member_in(struct ktypes *kt, struct btf *b, uint8_t src, uint32_t id, const char *name,
-		     uint32_t base, int depth, struct kt_member *ret)
+		     uint32_t base, int depth, struct ktype_member *ret)
 {
 	const struct btf_type *t = btf__type_by_id(b, id);
 	const struct btf_member *m;
 
-	if (!t || !btf_is_composite(t) || depth > KT_MAX_DEPTH)
+	if (!t || !btf_is_composite(t) || depth > KTYPE_MAX_DEPTH)
 		return -ENOENT;
 	m = btf_members(t);
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
@@ -438,14 +438,14 @@ static int member_in(struct ktypes *kt, struct btf *b, uint8_t src, uint32_t id,
 		if (n && *n) {
 			if (strcmp(n, name))
 				continue;
-			ret->type = (struct kt_ref){ src, m->type };
+			ret->type = (struct ktype_ref){ src, m->type };
 			ret->bit_off = off;
 			ret->bitfield = btf_member_bitfield_size(t, i);
 			return 0;
 		} else {
-			struct kt_info in;
+			struct ktype_info in;
 
-			if (kt_resolve(kt, (struct kt_ref){ src, m->type }, &in) < 0 ||
+			if (ktype_resolve(kt, (struct ktype_ref){ src, m->type }, &in) < 0 ||
 			    (in.k != KK_STRUCT && in.k != KK_UNION))
 				continue;
 			if (member_in(kt, src_btf(kt, in.self.src), in.self.src, in.self.id, name, off,
@@ -456,10 +456,10 @@ static int member_in(struct ktypes *kt, struct btf *b, uint8_t src, uint32_t id,
 	return -ENOENT;
 }
 
-int kt_member(struct ktypes *kt, struct kt_ref agg, const char *name, struct kt_member *ret)
+int ktype_member(struct ktypes *kt, struct ktype_ref agg, const char *name, struct ktype_member *ret)
 {
-	struct kt_info in;
-	int r = kt_resolve(kt, agg, &in);
+	struct ktype_info in;
+	int r = ktype_resolve(kt, agg, &in);
 
 	if (r < 0)
 		return r;
@@ -468,14 +468,14 @@ int kt_member(struct ktypes *kt, struct kt_ref agg, const char *name, struct kt_
 	return member_in(kt, src_btf(kt, in.self.src), in.self.src, in.self.id, name, 0, 0, ret);
 }
 
-int kt_each_member(struct ktypes *kt, struct kt_ref agg,
-		   int (*fn)(void *ctx, const char *name, const struct kt_member *m), void *ctx)
+int ktype_each_member(struct ktypes *kt, struct ktype_ref agg,
+		   int (*fn)(void *ctx, const char *name, const struct ktype_member *m), void *ctx)
 {
-	struct kt_info in;
+	struct ktype_info in;
 	const struct btf_type *t;
 	const struct btf_member *m;
 	struct btf *b;
-	int r = kt_resolve(kt, agg, &in);
+	int r = ktype_resolve(kt, agg, &in);
 
 	if (r < 0)
 		return r;
@@ -488,7 +488,7 @@ int kt_each_member(struct ktypes *kt, struct kt_ref agg,
 	m = btf_members(t);
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
 		const char *n = btf__name_by_offset(b, m->name_off);
-		struct kt_member km = {
+		struct ktype_member km = {
 			.type = { in.self.src, m->type },
 			.bit_off = btf_member_bit_offset(t, i),
 			.bitfield = btf_member_bitfield_size(t, i),
@@ -538,14 +538,14 @@ static int enum_in(struct btf *b, const char *name, int64_t *ret)
 	return -ENOENT;
 }
 
-int kt_enum_value(struct ktypes *kt, const char *name, int64_t *ret)
+int ktype_enum_value(struct ktypes *kt, const char *name, int64_t *ret)
 {
 	if (enum_in(kt->user, name, ret) == 0)
 		return 0;
 	return enum_in(kernel(kt), name, ret);
 }
 
-const char *kt_name(struct ktypes *kt, struct kt_ref ref, char *b, size_t sz)
+const char *ktype_name(struct ktypes *kt, struct ktype_ref ref, char *b, size_t sz)
 {
 	struct btf *bt = src_btf(kt, ref.src);
 	const struct btf_type *t = bt ? btf__type_by_id(bt, ref.id) : NULL;
@@ -562,14 +562,14 @@ const char *kt_name(struct ktypes *kt, struct kt_ref ref, char *b, size_t sz)
 
 /* ---- declarations for codegen -------------------------------------------- */
 
-int kt_cname(struct ktypes *kt, struct kt_ref ref, char *b, size_t sz)
+int ktype_cname(struct ktypes *kt, struct ktype_ref ref, char *b, size_t sz)
 {
 	struct btf *k = kernel(kt);
 	const struct btf_type *t;
 	const char *n;
 	size_t i;
 
-	if (ref.src != KT_KERNEL || !k)
+	if (ref.src != KTYPE_KERNEL || !k)
 		return -ENOENT;
 	t = btf__type_by_id(k, ref.id);
 	if (!t || !btf_is_composite(t))
@@ -580,7 +580,7 @@ int kt_cname(struct ktypes *kt, struct kt_ref ref, char *b, size_t sz)
 	for (i = 0; i < kt->nused && kt->used[i] != ref.id; i++)
 		;
 	if (i == kt->nused) {
-		if (kt->nused == KT_MAX_USED)
+		if (kt->nused == KTYPE_MAX_USED)
 			return -TG_ELIMIT;
 		kt->used[kt->nused++] = ref.id;
 	}
@@ -595,10 +595,10 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int kt_dump(struct ktypes *kt, struct buf *out)
+int ktype_dump(struct ktypes *kt, struct buf *out)
 {
-	_cleanup_buf_ struct buf text = BUF_INIT(KT_MAX_DUMP);
-	uint32_t ids[KT_MAX_USED];
+	_cleanup_buf_ struct buf text = BUF_INIT(KTYPE_MAX_DUMP);
+	uint32_t ids[KTYPE_MAX_USED];
 	struct btf_dump *d;
 	size_t n = kt->nused, slot;
 	int r = 0;
@@ -607,7 +607,7 @@ int kt_dump(struct ktypes *kt, struct buf *out)
 		return 0;
 	memcpy(ids, kt->used, n * sizeof(ids[0]));
 	qsort(ids, n, sizeof(ids[0]), cmp_u32);
-	for (size_t i = 0; i < KT_DUMP_CACHE; i++)
+	for (size_t i = 0; i < KTYPE_DUMP_CACHE; i++)
 		if (dump_cache[i].text && dump_cache[i].n == n &&
 		    !memcmp(dump_cache[i].ids, ids, n * sizeof(ids[0])))
 			return buf_adds(out, dump_cache[i].text);
@@ -623,7 +623,7 @@ int kt_dump(struct ktypes *kt, struct buf *out)
 		r = buf_adds(&text, "\n#pragma clang attribute pop\n");
 	if (r < 0)
 		return r == -E2BIG ? -TG_ELIMIT : r;
-	slot = dump_cache_next++ % KT_DUMP_CACHE;
+	slot = dump_cache_next++ % KTYPE_DUMP_CACHE;
 	free(dump_cache[slot].ids);
 	free(dump_cache[slot].text);
 	dump_cache[slot].ids = malloc(n * sizeof(ids[0]));
@@ -643,11 +643,11 @@ int kt_dump(struct ktypes *kt, struct buf *out)
 /* ---- #include: looked up, never read ---------------------------------------- */
 
 #if defined(__x86_64__)
-#define KT_MULTIARCH "/usr/include/x86_64-linux-gnu"
+#define KTYPE_MULTIARCH "/usr/include/x86_64-linux-gnu"
 #elif defined(__aarch64__)
-#define KT_MULTIARCH "/usr/include/aarch64-linux-gnu"
+#define KTYPE_MULTIARCH "/usr/include/aarch64-linux-gnu"
 #else
-#define KT_MULTIARCH "/usr/include"
+#define KTYPE_MULTIARCH "/usr/include"
 #endif
 
 static bool header_beneath(const char *dir, const char *name)
@@ -668,7 +668,7 @@ static bool header_beneath(const char *dir, const char *name)
 
 static bool header_exists(const char *name)
 {
-	static const char *const dirs[] = { "/usr/include", KT_MULTIARCH, "/usr/local/include" };
+	static const char *const dirs[] = { "/usr/include", KTYPE_MULTIARCH, "/usr/local/include" };
 	glob_t g;
 	bool found = false;
 
@@ -682,7 +682,7 @@ static bool header_exists(const char *name)
 	return found;
 }
 
-int kt_includes_check(const struct tg_program *prog, struct tg_diag *diag)
+int ktype_includes_check(const struct tg_program *prog, struct tg_diag *diag)
 {
 	for (size_t i = 0; i < prog->nincludes; i++) {
 		const struct tg_include *inc = &prog->includes[i];

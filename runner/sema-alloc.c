@@ -42,7 +42,7 @@ struct sem_node *sem_aux(struct sctx *c, struct tg_node *n)
 	a->is_const = false;
 	a->field = NULL;
 	a->t = (struct sem_type){ .k = ST_NONE };
-	a->agg = (struct kt_ref){ 0, 0 };
+	a->agg = (struct ktype_ref){ 0, 0 };
 	memset(&a->mem, 0, sizeof(a->mem));
 	a->esize = 0;
 	return a;

@@ -24,12 +24,12 @@
  * (((int8)1, int[2]) is 12) */
 static uint32_t memval_align(const struct sem *s, const struct sem_type *t)
 {
-	struct kt_info in;
+	struct ktype_info in;
 
-	if (!s->kt || kt_resolve(s->kt, t->ref, &in) < 0 || in.k != KK_ARRAY)
+	if (!s->kt || ktype_resolve(s->kt, t->ref, &in) < 0 || in.k != KK_ARRAY)
 		return 1;
-	for (int d = 0; d < KT_MAX_DEPTH && in.k == KK_ARRAY; d++)
-		if (kt_resolve(s->kt, in.target, &in) < 0)
+	for (int d = 0; d < KTYPE_MAX_DEPTH && in.k == KK_ARRAY; d++)
+		if (ktype_resolve(s->kt, in.target, &in) < 0)
 			return 1;
 	if (in.k == KK_PTR)
 		return 8;

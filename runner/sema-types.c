@@ -32,7 +32,7 @@ int st_ktypes(struct sctx *c, struct ktypes **ret)
 		*ret = s->kt;
 		return 0;
 	}
-	r = kt_new(&s->kt);
+	r = ktype_new(&s->kt);
 	if (r < 0)
 		return r;
 	if (prog->ncdefs) {
@@ -41,7 +41,7 @@ int st_ktypes(struct sctx *c, struct ktypes **ret)
 			return -ENOMEM;
 		for (size_t i = 0; i < prog->ncdefs; i++)
 			names[i] = prog->cdefs[i].name;
-		r = kt_preamble(s->kt, prog->preamble ? prog->preamble : "", names, prog->ncdefs,
+		r = ktype_preamble(s->kt, prog->preamble ? prog->preamble : "", names, prog->ncdefs,
 				s->cache_dir, &msg);
 		if (r < 0)
 			return sem_err(c, prog->cdefs[0].loc, r == -ENOMEM ? ENOMEM : -r,
@@ -51,16 +51,16 @@ int st_ktypes(struct sctx *c, struct ktypes **ret)
 	return 0;
 }
 
-static const char *tname(struct sctx *c, struct kt_ref ref, char *b, size_t sz)
+static const char *tname(struct sctx *c, struct ktype_ref ref, char *b, size_t sz)
 {
-	return kt_name(c->s->kt, ref, b, sz);
+	return ktype_name(c->s->kt, ref, b, sz);
 }
 
 /* The type of a pointer to ref (in user memory or not). */
-static int ptr_to(struct sctx *c, struct kt_ref ref, bool user, struct sem_type *ret)
+static int ptr_to(struct sctx *c, struct ktype_ref ref, bool user, struct sem_type *ret)
 {
-	struct kt_info in;
-	int r = kt_resolve(c->s->kt, ref, &in);
+	struct ktype_info in;
+	int r = ktype_resolve(c->s->kt, ref, &in);
 
 	if (r < 0)
 		return r;
@@ -75,12 +75,12 @@ static int ptr_to(struct sctx *c, struct kt_ref ref, bool user, struct sem_type 
 /* The value of an object of type ref in memory: integers and pointers are
  * read, char arrays are strings, structs, unions and other arrays stay in
  * memory (ST_MEM). */
-static int mem_type(struct sctx *c, struct kt_ref ref, bool user, struct tg_loc loc,
+static int mem_type(struct sctx *c, struct ktype_ref ref, bool user, struct tg_loc loc,
 		    struct sem_type *ret)
 {
-	struct kt_info in, el;
+	struct ktype_info in, el;
 	char b[ST_MAX_TYPE_NAME];
-	int r = kt_resolve(c->s->kt, ref, &in);
+	int r = ktype_resolve(c->s->kt, ref, &in);
 
 	if (r < 0)
 		return sem_err(c, loc, TG_ETYPE, "type of \"%s\" not found in BTF", tname(c, ref, b, sizeof(b)));
@@ -96,7 +96,7 @@ static int mem_type(struct sctx *c, struct kt_ref ref, bool user, struct tg_loc 
 		r = ptr_to(c, in.target, user, ret);
 		return r < 0 ? sem_err(c, loc, TG_ETYPE, "pointer type not found in BTF") : 0;
 	case KK_ARRAY:
-		if (kt_resolve(c->s->kt, in.target, &el) == 0 && el.k == KK_INT && el.is_char &&
+		if (ktype_resolve(c->s->kt, in.target, &el) == 0 && el.k == KK_INT && el.is_char &&
 		    in.nelems > 0) {
 			*ret = (struct sem_type){ .k = ST_STR,
 						  .slen = in.nelems < SEM_MAX_RECORD / 2 ? in.nelems : SEM_MAX_RECORD / 2 };
@@ -118,7 +118,7 @@ static int mem_type(struct sctx *c, struct kt_ref ref, bool user, struct tg_loc 
 
 /* How the value of an object in memory reads: n's type from mem_type,
  * with a struct or array left in place. */
-static int place(struct sctx *c, struct tg_node *n, struct sem_node *a, struct kt_ref type,
+static int place(struct sctx *c, struct tg_node *n, struct sem_node *a, struct ktype_ref type,
 		 bool user)
 {
 	return mem_type(c, type, user, n->loc, &a->t);
@@ -129,11 +129,11 @@ int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	const struct sem_type *bt = &sem_of(n->kids[0])->t;
 	const char *acc = n->op == TG_OP_ARROW ? "->" : ".";
 	char b[ST_MAX_TYPE_NAME];
-	struct kt_info in;
-	struct kt_ref agg;
+	struct ktype_info in;
+	struct ktype_ref agg;
 	int r;
 
-	if (bt->k == ST_INT && bt->ptr && bt->ref.src != KT_NONE)
+	if (bt->k == ST_INT && bt->ptr && bt->ref.src != KTYPE_NONE)
 		agg = bt->ref;
 	else if (bt->k == ST_MEM)
 		agg = bt->ref;
@@ -143,11 +143,11 @@ int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return sem_err(c, n->loc, TG_ETYPE,
 			       "field access \"%s%s\": expected a pointer to a struct or union (cast it: (struct name *)x)",
 			       acc, n->str);
-	if (kt_resolve(c->s->kt, agg, &in) < 0 || (in.k != KK_STRUCT && in.k != KK_UNION))
+	if (ktype_resolve(c->s->kt, agg, &in) < 0 || (in.k != KK_STRUCT && in.k != KK_UNION))
 		return sem_err(c, n->loc, TG_ETYPE, "field access \"%s%s\": \"%s\" is not a struct or union%s",
 			       acc, n->str, tname(c, agg, b, sizeof(b)),
 			       in.k == KK_FWD ? " known here (no BTF, no definition)" : "");
-	r = kt_member(c->s->kt, in.self, n->str, &a->mem);
+	r = ktype_member(c->s->kt, in.self, n->str, &a->mem);
 	if (r < 0)
 		return sem_err(c, n->loc, TG_ETYPE, "\"%s\": no field \"%s\"", tname(c, in.self, b, sizeof(b)),
 			       n->str);
@@ -163,13 +163,13 @@ int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 uint32_t sem_ptr_step(const struct sem *s, const struct sem_type *t)
 {
-	struct kt_info in;
+	struct ktype_info in;
 
 	if (!t->ptr)
 		return 1;
-	if (t->ref.src == KT_NONE)
+	if (t->ref.src == KTYPE_NONE)
 		return t->psize ? t->psize : 1;
-	if (!s->kt || kt_resolve(s->kt, t->ref, &in) < 0 || !in.size)
+	if (!s->kt || ktype_resolve(s->kt, t->ref, &in) < 0 || !in.size)
 		return 1;
 	return in.size;
 }
@@ -177,14 +177,14 @@ uint32_t sem_ptr_step(const struct sem *s, const struct sem_type *t)
 int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	const struct sem_type *bt;
-	struct kt_info in, el;
+	struct ktype_info in, el;
 	int r;
 
 	if ((r = sem_expr(c, n->kids[0])) < 0 || (r = sem_want_int(c, n->kids[1], "index")) < 0)
 		return r;
 	bt = &sem_of(n->kids[0])->t;
-	if (bt->k == ST_MEM && kt_resolve(c->s->kt, bt->ref, &in) == 0 && in.k == KK_ARRAY) {
-		if (kt_resolve(c->s->kt, in.target, &el) < 0)
+	if (bt->k == ST_MEM && ktype_resolve(c->s->kt, bt->ref, &in) == 0 && in.k == KK_ARRAY) {
+		if (ktype_resolve(c->s->kt, in.target, &el) < 0)
 			return sem_err(c, n->loc, TG_ETYPE, "array element type not found");
 		if (sem_of(n->kids[1])->is_const &&
 		    (sem_of(n->kids[1])->cval < 0 || (uint64_t)sem_of(n->kids[1])->cval >= in.nelems) &&
@@ -203,7 +203,7 @@ int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 	if (bt->k == ST_INT && bt->ptr) {
 		a->esize = sem_ptr_step(c->s, bt);
-		if (bt->ref.src == KT_NONE) {
+		if (bt->ref.src == KTYPE_NONE) {
 			if (!bt->psize)
 				return sem_err(c, n->loc, TG_ETYPE, "indexing a void pointer");
 			a->t = (struct sem_type){ .k = ST_INT, .size = bt->psize, .sign = bt->psign };
@@ -219,9 +219,9 @@ int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	/* an array stored whole ($a = p->arr; $a[1]): its copy, BPF memory,
 	 * read only within it: a constant index, as bpftrace 0.17 takes for
 	 * any array */
-	if (bt->k == ST_TEXT && bt->text == TX_MEMVAL && kt_resolve(c->s->kt, bt->ref, &in) == 0 &&
+	if (bt->k == ST_TEXT && bt->text == TX_MEMVAL && ktype_resolve(c->s->kt, bt->ref, &in) == 0 &&
 	    in.k == KK_ARRAY) {
-		if (kt_resolve(c->s->kt, in.target, &el) < 0 || !el.size)
+		if (ktype_resolve(c->s->kt, in.target, &el) < 0 || !el.size)
 			return sem_err(c, n->loc, TG_ETYPE, "array element type not found");
 		if (!sem_of(n->kids[1])->is_const)
 			return sem_err(c, n->kids[1]->loc, TG_EUNSUPPORTED,
@@ -248,7 +248,7 @@ int st_deref(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	if (bt->k != ST_INT || !bt->ptr)
 		return sem_err(c, n->loc, TG_ETYPE, "operator \"*\": expected a pointer");
 	a->esize = sem_ptr_step(c->s, bt);
-	if (bt->ref.src == KT_NONE) {
+	if (bt->ref.src == KTYPE_NONE) {
 		if (!bt->psize)
 			return sem_err(c, n->loc, TG_ETYPE, "operator \"*\": dereferencing a void pointer");
 		a->t = (struct sem_type){ .k = ST_INT, .size = bt->psize, .sign = bt->psign };
@@ -265,7 +265,7 @@ static const struct { const char *n; uint8_t size; bool sign; } int_types[] = {
 /* A type as written: "uint8", "struct X", "u32"; *ret_int the integer
  * size for bpftrace's own names (no BTF needed), else *ret_ref. */
 static int type_named(struct sctx *c, struct tg_node *n, const char *name, int *ret_size,
-		      bool *ret_sign, struct kt_ref *ret_ref)
+		      bool *ret_sign, struct ktype_ref *ret_ref)
 {
 	struct ktypes *kt;
 	int r;
@@ -286,7 +286,7 @@ static int type_named(struct sctx *c, struct tg_node *n, const char *name, int *
 	r = st_ktypes(c, &kt);
 	if (r < 0)
 		return r;
-	if (kt_find(kt, name, ret_ref) < 0)
+	if (ktype_find(kt, name, ret_ref) < 0)
 		return sem_err(c, n->loc, TG_ETYPE, "type \"%s\": not in kernel BTF nor defined in the program",
 			       name);
 	return 0;
@@ -297,7 +297,7 @@ int st_cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	const struct sem_type *x = &sem_of(n->kids[0])->t;
 	char name[ST_MAX_TYPE_NAME];
 	size_t len = strcspn(n->str, "*"), stars = 0;
-	struct kt_ref ref = { 0, 0 };
+	struct ktype_ref ref = { 0, 0 };
 	bool sign = false;
 	int size, r;
 
@@ -335,7 +335,7 @@ int st_tp_ptr(struct sctx *c, const char *ctype, bool user, struct sem_type *ret
 	char name[ST_MAX_TYPE_NAME];
 	const char *p = ctype;
 	struct ktypes *kt;
-	struct kt_ref ref;
+	struct ktype_ref ref;
 	size_t n;
 
 	*ret = (struct sem_type){ .k = ST_INT, .size = 8, .ptr = true, .user = user };
@@ -355,7 +355,7 @@ int st_tp_ptr(struct sctx *c, const char *ctype, bool user, struct sem_type *ret
 		return 0;
 	memcpy(name, p, n);
 	name[n] = '\0';
-	if (st_ktypes(c, &kt) < 0 || kt_find(kt, name, &ref) < 0)
+	if (st_ktypes(c, &kt) < 0 || ktype_find(kt, name, &ref) < 0)
 		return 0;   /* an unknown struct: an address, as before */
 	ret->ref = ref;
 	return 0;
@@ -384,7 +384,7 @@ int st_ident(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	r = st_ktypes(c, &kt);
 	if (r < 0)
 		return r;
-	if (kt_enum_value(kt, n->str, &v) < 0)
+	if (ktype_enum_value(kt, n->str, &v) < 0)
 		return sem_err(c, n->loc, TG_ETYPE, "identifier \"%s\": not an enum value or a known constant",
 			       n->str);
 	a->t = T_S64;
@@ -396,14 +396,14 @@ int st_ident(struct sctx *c, struct tg_node *n, struct sem_node *a)
 int st_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	struct ktypes *kt;
-	struct kt_ref ref;
+	struct ktype_ref ref;
 	int r;
 
 	if (!strcmp(n->str, "curtask")) {
 		r = st_ktypes(c, &kt);
 		if (r < 0)
 			return r;
-		if (kt_find(kt, "struct task_struct", &ref) < 0 || ptr_to(c, ref, false, &a->t) < 0)
+		if (ktype_find(kt, "struct task_struct", &ref) < 0 || ptr_to(c, ref, false, &a->t) < 0)
 			a->t = (struct sem_type){ .k = ST_INT, .size = 8, .ptr = true };
 		return 0;
 	}
@@ -444,7 +444,7 @@ static bool ident_is_value(struct sctx *c, const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(macros); i++)
 		if (!strcmp(name, macros[i].n))
 			return true;
-	return st_ktypes(c, &kt) == 0 && kt_enum_value(kt, name, &v) == 0;
+	return st_ktypes(c, &kt) == 0 && ktype_enum_value(kt, name, &v) == 0;
 }
 
 /* sizeof(type) / sizeof(expression): a constant; the expression is not
@@ -453,8 +453,8 @@ static int call_sizeof(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	struct tg_node *x;
 	const struct sem_type *t;
-	struct kt_info in;
-	struct kt_ref ref;
+	struct ktype_info in;
+	struct ktype_ref ref;
 	bool sign;
 	int size, r;
 
@@ -471,7 +471,7 @@ static int call_sizeof(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		if (r < 0)
 			return r;
 		if (size < 0) {
-			if (kt_resolve(c->s->kt, ref, &in) < 0)
+			if (ktype_resolve(c->s->kt, ref, &in) < 0)
 				return sem_err(c, x->loc, TG_ETYPE, "sizeof(%s): type not found", x->str);
 			size = (int)in.size;
 		}
@@ -491,7 +491,7 @@ static int call_sizeof(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		a->cval = t->slen;
 		return 0;
 	case ST_MEM:
-		if (kt_resolve(c->s->kt, t->ref, &in) < 0)
+		if (ktype_resolve(c->s->kt, t->ref, &in) < 0)
 			return sem_err(c, x->loc, TG_ETYPE, "sizeof(): type not found");
 		a->cval = in.size;
 		return 0;
@@ -530,7 +530,7 @@ static int call_ntop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	struct tg_node *x;
 	const struct sem_type *t;
-	struct kt_info in;
+	struct ktype_info in;
 	int r;
 
 	if (n->nkids < 1 || n->nkids > 2)
@@ -550,7 +550,7 @@ static int call_ntop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	t = &sem_of(x)->t;
 	a->esize = 4;
 	if (t->k == ST_MEM) {
-		if (kt_resolve(c->s->kt, t->ref, &in) < 0 || in.k != KK_ARRAY ||
+		if (ktype_resolve(c->s->kt, t->ref, &in) < 0 || in.k != KK_ARRAY ||
 		    (in.size != 4 && in.size != 16))
 			return sem_err(c, x->loc, TG_ETYPE, "ntop(): expected an integer or an array of 4 or 16 bytes");
 		a->esize = in.size;
@@ -646,9 +646,9 @@ static int call_buf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	} else if (x->k == ST_STR) {
 		len = x->slen;
 	} else if (x->k == ST_MEM) {
-		struct kt_info in;
+		struct ktype_info in;
 
-		if (kt_resolve(c->s->kt, x->ref, &in) < 0)
+		if (ktype_resolve(c->s->kt, x->ref, &in) < 0)
 			return sem_err(c, n->loc, TG_ETYPE, "buf(): type not found");
 		len = in.size;
 	} else {

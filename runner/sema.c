@@ -852,10 +852,10 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 static int memval_type(struct sctx *c, const struct sem_type *et, uint32_t max, struct sem_type *ret,
 		       uint32_t *ret_size)
 {
-	struct kt_info in;
+	struct ktype_info in;
 
 	*ret_size = 0;
-	if (!c->s->kt || kt_resolve(c->s->kt, et->ref, &in) < 0 ||
+	if (!c->s->kt || ktype_resolve(c->s->kt, et->ref, &in) < 0 ||
 	    (in.k != KK_STRUCT && in.k != KK_UNION && in.k != KK_ARRAY) || !in.size)
 		return -ENOENT;
 	*ret_size = in.size;
@@ -1668,7 +1668,7 @@ void sem_release(struct sem *s)
 	for (size_t i = 0; i < s->nallocs; i++)
 		free(s->allocs[i]);
 	free(s->allocs);
-	kt_free(s->kt);
+	ktype_free(s->kt);
 	free(s->tuples);
 	free(s->probes);
 	free(s->sites);

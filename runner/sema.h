@@ -86,7 +86,7 @@ struct sem_type {
 	uint16_t arg;       /* TX_STRFTIME, TX_CGPATH: index in sem.strs;
 			       stacks: frames to print */
 	/* Pointers are ST_INT (8 bytes, unsigned) with ptr set: to an
-	 * integer of psize bytes (ref.src KT_NONE), to void (psize 0), or to
+	 * integer of psize bytes (ref.src KTYPE_NONE), to void (psize 0), or to
 	 * the BTF type ref.  ST_MEM: ref is the object's type. */
 	bool ptr;
 	bool user;          /* ptr, ST_MEM: the memory is user memory */
@@ -96,7 +96,7 @@ struct sem_type {
 	bool copy;
 	uint8_t psize;
 	bool psign;
-	struct kt_ref ref;
+	struct ktype_ref ref;
 };
 
 /* A tuple type, interned: equal element types are one index, so types
@@ -213,8 +213,8 @@ struct sem_node {
 	const char *cstr;   /* ST_STR constant (positional parameter, literal) */
 	size_t cstrlen;
 	/* member access (not args->), [], *: where and what it reads */
-	struct kt_ref agg;  /* the struct/union holding the member */
-	struct kt_member mem;
+	struct ktype_ref agg;  /* the struct/union holding the member */
+	struct ktype_member mem;
 	uint32_t esize;     /* []: element size; ptr +/-: the pointee size;
 			       t.N of a tuple: the element's byte offset */
 };

@@ -163,11 +163,11 @@ struct memfmt {
 	json_t *obj;           /* json: the object members go into */
 };
 
-static int mem_text(struct memfmt *f, struct kt_ref ref, uint64_t bit_off, uint32_t bitfield,
+static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, uint32_t bitfield,
 		    int depth, json_t **ret_json);
 static json_t *json_bytes(const char *s, size_t len);
 
-static int mem_int(struct memfmt *f, const struct kt_info *in, uint64_t bit_off, uint32_t bitfield,
+static int mem_int(struct memfmt *f, const struct ktype_info *in, uint64_t bit_off, uint32_t bitfield,
 		   int64_t *ret_s, uint64_t *ret_u, bool *ret_sign)
 {
 	uint64_t byte = bit_off / 8, u = 0;
@@ -200,24 +200,24 @@ struct mem_member {
 	json_t *obj;
 };
 
-static int mem_member_one(void *ctx, const char *name, const struct kt_member *m)
+static int mem_member_one(void *ctx, const char *name, const struct ktype_member *m)
 {
 	struct mem_member *mm = ctx;
 	struct memfmt *f = mm->f;
 	json_t *j = NULL;
-	struct kt_info in;
+	struct ktype_info in;
 	int r;
 
 	/* an anonymous struct or union: its members are the parent's */
-	if (!*name && kt_resolve(f->v->sem->kt, m->type, &in) == 0 &&
+	if (!*name && ktype_resolve(f->v->sem->kt, m->type, &in) == 0 &&
 	    (in.k == KK_STRUCT || in.k == KK_UNION)) {
 		struct mem_member inner = *mm;
 
 		inner.base = mm->base + m->bit_off;
 		inner.depth = mm->depth + 1;
-		if (inner.depth > KT_MAX_DEPTH)
+		if (inner.depth > KTYPE_MAX_DEPTH)
 			return -ELOOP;
-		r = kt_each_member(f->v->sem->kt, m->type, mem_member_one, &inner);
+		r = ktype_each_member(f->v->sem->kt, m->type, mem_member_one, &inner);
 		mm->first = inner.first;
 		return r;
 	}
@@ -233,15 +233,15 @@ static int mem_member_one(void *ctx, const char *name, const struct kt_member *m
 	return json_object_set_new(mm->obj, name, j) < 0 ? -ENOMEM : 0;
 }
 
-static int mem_text(struct memfmt *f, struct kt_ref ref, uint64_t bit_off, uint32_t bitfield,
+static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, uint32_t bitfield,
 		    int depth, json_t **ret_json)
 {
-	struct kt_info in;
+	struct ktype_info in;
 	int r;
 
-	if (depth > KT_MAX_DEPTH)
+	if (depth > KTYPE_MAX_DEPTH)
 		return -ELOOP;
-	r = kt_resolve(f->v->sem->kt, ref, &in);
+	r = ktype_resolve(f->v->sem->kt, ref, &in);
 	if (r < 0)
 		return r;
 	switch (in.k) {
@@ -267,7 +267,7 @@ static int mem_text(struct memfmt *f, struct kt_ref ref, uint64_t bit_off, uint3
 			mm.obj = json_object();
 			if (!mm.obj)
 				return -ENOMEM;
-			r = kt_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
+			r = ktype_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
 			if (r < 0) {
 				json_decref(mm.obj);
 				return r;
@@ -277,15 +277,15 @@ static int mem_text(struct memfmt *f, struct kt_ref ref, uint64_t bit_off, uint3
 		}
 		r = buf_adds(f->out, "{ ");
 		if (r >= 0)
-			r = kt_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
+			r = ktype_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
 		return r < 0 ? r : buf_adds(f->out, " }");
 	}
 	case KK_ARRAY: {
-		struct kt_info el;
+		struct ktype_info el;
 		uint64_t byte = bit_off / 8;
 		_cleanup_(json_decrefp) json_t *a = NULL;
 
-		r = kt_resolve(f->v->sem->kt, in.target, &el);
+		r = ktype_resolve(f->v->sem->kt, in.target, &el);
 		if (r < 0)
 			return r;
 		if (byte + in.size > f->size)

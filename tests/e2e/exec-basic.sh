@@ -49,11 +49,14 @@ expect "positional parameters" "$(printf 'Attaching 1 probe...\n-5- hello 2 ello
 expect "hist and lhist" "$(printf 'Attaching 1 probe...\n\n\n@h: \n[4, 8)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n@l: \n[4, 6)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n')" \
 	-e 'BEGIN { @h = hist(5); @l = lhist(5, 0, 10, 2); exit(); }'
 
-# a tracepoint with a predicate on a string and a keyed count
-( sleep 0.8; for i in 1 2 3; do cat /dev/null; done ) &
-expect "tracepoint, comm predicate, keyed count, --duration" "$(printf 'Attaching 1 probe...\n\n\n@opens[cat]: 3\n')" \
-	--duration 2 -e 'tracepoint:syscalls:sys_enter_openat /comm == "cat" && str(args->filename) == "/dev/null"/ { @opens[comm] = count(); }'
-wait
+# a tracepoint with a predicate on a string and a keyed count; the
+# command (-c) starts once the probe is attached and the run ends with
+# it; a file of this run's own, so no other cat on the machine counts
+: >"$work/marker"
+printf 'cat %s; cat %s; cat %s\n' "$work/marker" "$work/marker" "$work/marker" >"$work/three.sh"
+expect "tracepoint, comm predicate, keyed count, -c" "$(printf 'Attaching 1 probe...\n\n\n@opens[cat]: 3\n')" \
+	--duration 60 -c "sh $work/three.sh" \
+	-e 'tracepoint:syscalls:sys_enter_openat /comm == "cat" && str(args->filename) == "'"$work/marker"'"/ { @opens[comm] = count(); }'
 
 # wildcards expand and attach
 timeout 20 "$RUNNER" exec --cache-dir "$work/cache" --duration 1 \

@@ -48,67 +48,67 @@ static int teardown(void **state)
 static void kernel_types_and_members(void **state)
 {
 	struct ktypes *kt = NULL;
-	struct kt_ref ref;
-	struct kt_member m, m2;
-	struct kt_info in;
+	struct ktype_ref ref;
+	struct ktype_member m, m2;
+	struct ktype_info in;
 	int64_t v;
 
 	(void)state;
-	assert_int_equal(kt_new(&kt), 0);
-	assert_int_equal(kt_find(kt, "struct task_struct", &ref), 0);
-	assert_int_equal(ref.src, KT_KERNEL);
-	assert_int_equal(kt_member(kt, ref, "pid", &m), 0);
-	assert_int_equal(kt_resolve(kt, m.type, &in), 0);
+	assert_int_equal(ktype_new(&kt), 0);
+	assert_int_equal(ktype_find(kt, "struct task_struct", &ref), 0);
+	assert_int_equal(ref.src, KTYPE_KERNEL);
+	assert_int_equal(ktype_member(kt, ref, "pid", &m), 0);
+	assert_int_equal(ktype_resolve(kt, m.type, &in), 0);
 	assert_int_equal(in.k, KK_INT);
 	assert_int_equal(in.size, 4);
 	assert_true(in.sign);
-	assert_int_equal(kt_member(kt, ref, "comm", &m), 0);
-	assert_int_equal(kt_resolve(kt, m.type, &in), 0);
+	assert_int_equal(ktype_member(kt, ref, "comm", &m), 0);
+	assert_int_equal(ktype_resolve(kt, m.type, &in), 0);
 	assert_int_equal(in.k, KK_ARRAY);
 	assert_int_equal(in.nelems, 16);
-	assert_int_equal(kt_member(kt, ref, "no_such_member", &m), -ENOENT);
+	assert_int_equal(ktype_member(kt, ref, "no_such_member", &m), -ENOENT);
 	/* sock_common's skc_daddr sits in anonymous unions and structs */
-	assert_int_equal(kt_find(kt, "struct sock_common", &ref), 0);
-	assert_int_equal(kt_member(kt, ref, "skc_daddr", &m), 0);
-	assert_int_equal(kt_member(kt, ref, "skc_rcv_saddr", &m2), 0);
+	assert_int_equal(ktype_find(kt, "struct sock_common", &ref), 0);
+	assert_int_equal(ktype_member(kt, ref, "skc_daddr", &m), 0);
+	assert_int_equal(ktype_member(kt, ref, "skc_rcv_saddr", &m2), 0);
 	assert_int_equal(m2.bit_off, m.bit_off + 32);
 	/* enumerators of kernel enums; typedefs */
-	assert_int_equal(kt_enum_value(kt, "TCP_FIN_WAIT1", &v), 0);
+	assert_int_equal(ktype_enum_value(kt, "TCP_FIN_WAIT1", &v), 0);
 	assert_int_equal(v, 4);
-	assert_int_equal(kt_enum_value(kt, "NO_SUCH_ENUMERATOR_X", &v), -ENOENT);
-	assert_int_equal(kt_find(kt, "u32", &ref), 0);
-	assert_int_equal(kt_resolve(kt, ref, &in), 0);
+	assert_int_equal(ktype_enum_value(kt, "NO_SUCH_ENUMERATOR_X", &v), -ENOENT);
+	assert_int_equal(ktype_find(kt, "u32", &ref), 0);
+	assert_int_equal(ktype_resolve(kt, ref, &in), 0);
 	assert_int_equal(in.size, 4);
 	assert_false(in.sign);
-	assert_int_equal(kt_find(kt, "struct no_such_struct_x", &ref), -ENOENT);
-	kt_free(kt);
+	assert_int_equal(ktype_find(kt, "struct no_such_struct_x", &ref), -ENOENT);
+	ktype_free(kt);
 }
 
 static void dump_only_what_is_used(void **state)
 {
 	struct ktypes *kt = NULL;
-	_cleanup_buf_ struct buf a = BUF_INIT(KT_MAX_DUMP), b = BUF_INIT(KT_MAX_DUMP);
-	struct kt_ref ref;
+	_cleanup_buf_ struct buf a = BUF_INIT(KTYPE_MAX_DUMP), b = BUF_INIT(KTYPE_MAX_DUMP);
+	struct ktype_ref ref;
 	char name[64];
 
 	(void)state;
-	assert_int_equal(kt_new(&kt), 0);
-	assert_int_equal(kt_dump(kt, &a), 0);
+	assert_int_equal(ktype_new(&kt), 0);
+	assert_int_equal(ktype_dump(kt, &a), 0);
 	assert_int_equal(a.len, 0);           /* nothing cast to, nothing emitted */
-	assert_int_equal(kt_find(kt, "struct sock", &ref), 0);
-	assert_int_equal(kt_cname(kt, ref, name, sizeof(name)), 0);
+	assert_int_equal(ktype_find(kt, "struct sock", &ref), 0);
+	assert_int_equal(ktype_cname(kt, ref, name, sizeof(name)), 0);
 	assert_string_equal(name, "struct sock");
-	assert_int_equal(kt_dump(kt, &a), 0);
+	assert_int_equal(ktype_dump(kt, &a), 0);
 	assert_non_null(strstr(a.s, "preserve_access_index"));
 	assert_non_null(strstr(a.s, "\nstruct sock {"));
 	assert_non_null(strstr(a.s, "\nstruct sock_common {"));   /* embedded: defined */
 	assert_null(strstr(a.s, "\nstruct task_struct {"));      /* pointed to only */
 	assert_true(a.len < 512 * 1024);
 	/* the same set again: the same text (from the cache) */
-	assert_int_equal(kt_dump(kt, &b), 0);
+	assert_int_equal(ktype_dump(kt, &b), 0);
 	assert_int_equal(a.len, b.len);
 	assert_memory_equal(a.s, b.s, a.len);
-	kt_free(kt);
+	ktype_free(kt);
 }
 
 static void program_definitions(void **state)
@@ -122,47 +122,47 @@ static void program_definitions(void **state)
 	static const char *const defs[] = { "struct hidden", "struct Foo", "struct task_struct", "struct wrap" };
 	struct ktypes *kt = NULL;
 	_cleanup_free_ char *err = NULL;
-	struct kt_ref ref;
-	struct kt_member m;
-	struct kt_info in;
+	struct ktype_ref ref;
+	struct ktype_member m;
+	struct ktype_info in;
 	char name[64];
 
 	(void)state;
-	assert_int_equal(kt_new(&kt), 0);
-	assert_int_equal(kt_preamble(kt, pre, defs, 4, cache_dir, &err), 0);
-	assert_int_equal(kt_find(kt, "struct Foo", &ref), 0);
-	assert_int_equal(ref.src, KT_USER);
-	assert_int_equal(kt_resolve(kt, ref, &in), 0);
+	assert_int_equal(ktype_new(&kt), 0);
+	assert_int_equal(ktype_preamble(kt, pre, defs, 4, cache_dir, &err), 0);
+	assert_int_equal(ktype_find(kt, "struct Foo", &ref), 0);
+	assert_int_equal(ref.src, KTYPE_USER);
+	assert_int_equal(ktype_resolve(kt, ref, &in), 0);
 	assert_int_equal(in.size, 24);
-	assert_int_equal(kt_member(kt, ref, "c", &m), 0);
+	assert_int_equal(ktype_member(kt, ref, "c", &m), 0);
 	assert_int_equal(m.bit_off, 32);
-	assert_int_equal(kt_member(kt, ref, "z", &m), 0);
+	assert_int_equal(ktype_member(kt, ref, "z", &m), 0);
 	assert_int_equal(m.bit_off, 128);
 	/* the program's task_struct wins over the kernel's */
-	assert_int_equal(kt_find(kt, "struct task_struct", &ref), 0);
-	assert_int_equal(ref.src, KT_USER);
-	assert_int_equal(kt_resolve(kt, ref, &in), 0);
+	assert_int_equal(ktype_find(kt, "struct task_struct", &ref), 0);
+	assert_int_equal(ref.src, KTYPE_USER);
+	assert_int_equal(ktype_resolve(kt, ref, &in), 0);
 	assert_int_equal(in.size, 4);
 	/* its own types are read by offset: no C name to cast to */
-	assert_int_equal(kt_cname(kt, ref, name, sizeof(name)), -ENOENT);
+	assert_int_equal(ktype_cname(kt, ref, name, sizeof(name)), -ENOENT);
 	/* a kernel type embedded in a definition is the kernel's */
-	assert_int_equal(kt_find(kt, "struct wrap", &ref), 0);
-	assert_int_equal(kt_member(kt, ref, "q", &m), 0);
-	assert_int_equal(kt_resolve(kt, m.type, &in), 0);
-	assert_int_equal(in.self.src, KT_KERNEL);
+	assert_int_equal(ktype_find(kt, "struct wrap", &ref), 0);
+	assert_int_equal(ktype_member(kt, ref, "q", &m), 0);
+	assert_int_equal(ktype_resolve(kt, m.type, &in), 0);
+	assert_int_equal(in.self.src, KTYPE_KERNEL);
 	/* a definition inside #ifndef BPFTRACE_HAVE_BTF is not compiled */
-	assert_int_equal(kt_find(kt, "struct hidden", &ref), -ENOENT);
-	kt_free(kt);
+	assert_int_equal(ktype_find(kt, "struct hidden", &ref), -ENOENT);
+	ktype_free(kt);
 
 	/* C that does not compile: clang's words */
-	assert_int_equal(kt_new(&kt), 0);
+	assert_int_equal(ktype_new(&kt), 0);
 	free(err);
 	err = NULL;
-	assert_int_equal(kt_preamble(kt, "struct Bad { no_such_type x; };\n",
+	assert_int_equal(ktype_preamble(kt, "struct Bad { no_such_type x; };\n",
 				     (const char *const[]){ "struct Bad" }, 1, cache_dir, &err), -TG_ECOMPILE);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "no_such_type"));
-	kt_free(kt);
+	ktype_free(kt);
 }
 
 struct gen_out {
