@@ -393,6 +393,7 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 /* ---- create --------------------------------------------------------------------- */
 
 static void count_from(struct trace_req *t, const struct wire_sessions *sessions);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct wire_sessions *, wire_sessions_free)
 
 /* How long an ended trace stays in gw->sessions_ended: far longer than a
  * runner takes to reap a session that has sent its end. */
@@ -448,43 +449,87 @@ void trace_detached_count(struct trace_req *t)
 		trace_refuse(t, 500, "out of memory", NULL);
 }
 
+/* A runner whose sessions could not be counted: why, for the log and
+ * the refusal (NULL when out of memory). */
+static char *count_failure(const struct det_call *c, const char *decode_err)
+{
+	char *out = NULL;
+
+	if (decode_err)
+		return asprintf(&out, "its answer does not parse: %s", decode_err) < 0 ? NULL : out;
+	return call_text(c);
+}
+
+/*
+ * Refuses a start whose count is incomplete: maxConcurrentTraces cannot be
+ * held when a runner's sessions are unknown, and what runs there may be
+ * the user's.  503 naming the first node (and how many more), the limit
+ * and why.  Nothing is kept as a snapshot: the next start asks again.
+ */
+static void count_refuse(struct trace_req *t, const char *node, const char *why, size_t more)
+{
+	_cleanup_free_ char *tail = NULL;
+
+	wire_sessions_free(t->gw->sessions_snap);
+	t->gw->sessions_snap = NULL;
+	if (more && asprintf(&tail, " (and %zu other node%s)", more, more == 1 ? "" : "s") < 0)
+		tail = NULL;
+	trace_refusef(t, 503, NULL,
+		      "cannot count running traces on node \"%s\" (maxConcurrentTraces of policy \"%s\"): "
+		      "%s%s; the trace was not started",
+		      node, t->decision.policy, why ? why : "out of memory", tail ? tail : "");
+}
+
 /* The traces running anywhere, attached or detached, whichever gateway
  * started them (the runners' sessions, by trace id), and this gateway's
  * own admitted ones that have not reached a runner yet: the user's and
- * the namespace's count against maxConcurrentTraces.  A runner that
- * cannot be asked is left out (and logged): its sessions end with it. */
+ * the namespace's count against maxConcurrentTraces.  Every runner must
+ * answer: one that cannot be asked (down, stopped, garbage) fails the
+ * count, and the start is refused (count_refuse), never admitted on a
+ * count that left its sessions out. */
 static void count_done(struct trace_req *t)
 {
 	struct det_op *op = t->det;
-	struct wire_sessions *all = calloc(1, sizeof(*all));
+	_cleanup_(wire_sessions_freep) struct wire_sessions *all = calloc(1, sizeof(*all));
+	_cleanup_free_ char *first_why = NULL;
+	const char *first_node = NULL;
+	size_t failed = 0;
 	int r = all ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r >= 0 && i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
 		_cleanup_(wire_sessions_release) struct wire_sessions l = { 0 };
-		_cleanup_free_ char *err = NULL;
+		_cleanup_free_ char *err = NULL, *why = NULL;
 
-		if (c->result != 0 || c->status != 200 ||
-		    wire_sessions_decode(c->body ? c->body : "", c->len, &l, &err) < 0) {
-			_cleanup_free_ char *txt = err ? NULL : call_text(c);
-
-			log_warn("trace %s: traces of node \"%s\" not counted: %s", t->trace_id,
-				 c->runner->node, err ? err : txt ? txt : "failed");
+		if (c->result == 0 && c->status == 200 &&
+		    wire_sessions_decode(c->body ? c->body : "", c->len, &l, &err) == 0) {
+			for (size_t k = 0; r >= 0 && k < l.n; k++)
+				r = wire_sessions_add(all, &l.items[k]);
 			continue;
 		}
-		for (size_t k = 0; r >= 0 && k < l.n; k++)
-			r = wire_sessions_add(all, &l.items[k]);
+		why = count_failure(c, err);
+		log_warn("trace %s: cannot count running traces on node \"%s\" (maxConcurrentTraces): %s; "
+			 "the start is refused", t->trace_id, c->runner->node, why ? why : "out of memory");
+		if (!failed++) {
+			first_node = c->runner->node;
+			first_why = TAKE_PTR(why);
+		}
 	}
-	calls_release(op);
 	if (r < 0) {
-		wire_sessions_free(all);
+		calls_release(op);
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
+	if (failed) {
+		/* the calls (and first_node's runner) go with t */
+		count_refuse(t, first_node, first_why, failed - 1);
+		return;
+	}
+	calls_release(op);
 	wire_sessions_free(t->gw->sessions_snap);
-	t->gw->sessions_snap = all;
+	t->gw->sessions_snap = TAKE_PTR(all);
 	t->gw->sessions_snap_ns = now_mono_ns();
-	count_from(t, all);
+	count_from(t, t->gw->sessions_snap);
 }
 
 /* Counts from the runners' sessions and this gateway's admitted traces,

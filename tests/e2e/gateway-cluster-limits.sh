@@ -6,6 +6,9 @@
 # when she (or dave, of the same namespace) starts one through the second:
 # 429 naming the limit, audited by the second; bob in another namespace is
 # not held back; once alice's trace ends the second gateway admits her.
+# The second gateway also knows a runner for node-2: a count that cannot
+# ask it (stopped, killed) fails closed, 503 naming the node and the
+# limit, audited and logged; once it is back, starts are admitted again.
 source "$(dirname "$0")/lib.sh"
 need_bpf "cluster-wide limits" || exit 0
 
@@ -29,15 +32,19 @@ stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null
 trap 'stack_stop; rm -rf "$POL"' EXIT
 tap_ok "stack starts"
 
-# ---- a second gateway process, sharing the runner -------------------------------------
+# ---- a second gateway process, sharing the runner, and a runner of node-2 ---------------
+mkdir -p "$TG_CGROOT/node-2"
+N2_PORT=$(free_port)
+runner_node_start node-2 "$N2_PORT" || { tap_fail "node-2's runner starts"; exit 1; }
 G2_PORT=$(free_port)
 G2=https://127.0.0.1:$G2_PORT
 G2_AUDIT=$TG_WORK/audit-2.log
-python3 - "$TG_WORK/gateway.json" "$TG_WORK/gateway-2.json" "$G2_PORT" "$G2_AUDIT" <<'EOF'
+python3 - "$TG_WORK/gateway.json" "$TG_WORK/gateway-2.json" "$G2_PORT" "$G2_AUDIT" "$N2_PORT" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["listen"] = "127.0.0.1:" + sys.argv[3]
 c["audit"]["path"] = sys.argv[4]
+c["runners"]["node-2"] = {"url": "https://127.0.0.1:" + sys.argv[5]}
 json.dump(c, open(sys.argv[2], "w"))
 EOF
 tracegate serve --config "$TG_WORK/gateway-2.json" 2>>"$TG_WORK/gateway-2.log" &
@@ -94,3 +101,42 @@ check "then the second gateway admits alice (rc=$rc)" grep -q '^hi$' "$out"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" \
 	--key "$TG_CERTS/gateway-client.key" -X PUT --data-binary '' "$TG_RUNNER_URL/v1/sessions")
 check "the runner's /v1/sessions answers 405 to other methods ($code)" test "$code" = 405
+
+# ---- a runner that cannot be counted: fail closed ---------------------------------------
+# node-2 runs nothing of alice's, and her pod is on node-1: its count used
+# to be skipped and she was admitted, whatever might have run there
+g2_last() { # g2_last EXPR over the second gateway's last ResponseStarted record r
+	python3 - "$G2_AUDIT" "$1" <<'EOF'
+import json, sys
+r = [r for r in map(json.loads, open(sys.argv[1])) if r["stage"] == "ResponseStarted"][-1]
+print(eval(sys.argv[2]))
+EOF
+}
+uncounted() { # uncounted HOW: alice's start refused, 503 naming node-2 and the limit
+	local rc got
+	TRACEGATE_URL=$G2 timeout 90 kubectl trace run --context alice pod/web-a -n team-a \
+		-e 'BEGIN { printf("hi\n"); exit(); }' >"$out" 2>"$err"
+	rc=$?
+	check "node-2's runner $1: alice's start is refused, 503 naming the node and maxConcurrentTraces (rc=$rc)" \
+		bash -c "[ $rc -ne 0 ] && ! grep -q '^hi$' '$out' && grep -q 'cannot count running traces on node \"node-2\" (maxConcurrentTraces of policy \"limited\")' '$err'"
+	got=$(g2_last '(r["responseStatus"]["code"], r["annotations"]["authorization.k8s.io/decision"], "cannot count running traces on node \"node-2\"" in r["responseStatus"].get("message", ""))')
+	check "node-2's runner $1: the refusal is audited ($got)" test "$got" = "(503, 'forbid', True)"
+}
+counted_again() { # counted_again WHAT: alice's start admitted through the second gateway
+	local rc
+	second alice pod/web-a -n team-a
+	rc=$?
+	check "$1: alice's start through the second gateway is admitted again (rc=$rc)" grep -q '^hi$' "$out"
+}
+kill -STOP "$RUNNER_PID_node_2"
+uncounted stopped
+check "the second gateway's log names node-2 and the limit" \
+	grep -q 'cannot count running traces on node "node-2" (maxConcurrentTraces): .*the start is refused' \
+	"$TG_WORK/gateway-2.log"
+kill -CONT "$RUNNER_PID_node_2"
+counted_again "node-2's runner continued"
+kill -KILL "$RUNNER_PID_node_2"
+wait "$RUNNER_PID_node_2" 2>/dev/null
+uncounted killed
+runner_node_start node-2 "$N2_PORT" || tap_fail "node-2's runner starts again"
+counted_again "node-2's runner restarted"
