@@ -402,10 +402,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct wire_sessions *, wire_sessions_free)
  * on every end made a burst of N ends cost N^2. */
 #define ENDED_PRUNE_NS 1000000000ull
 
-/* A client that has read a trace's end may start the next one at once:
- * the runner that sent that end may list the session as running a little
- * longer (it is still exiting), and a count asked then, or its snapshot,
- * would refuse the next trace for a slot that is free. */
+/* A client that has read a trace's end, or aborted it, may start the next
+ * one at once: the runner that sent that end (or saw the gateway close the
+ * session's stream) may list the session as running a little longer (it
+ * is still exiting), and a count asked then, or its snapshot, would refuse
+ * the next trace for a slot that is free. */
 void trace_detached_ended(struct trace_req *t)
 {
 	struct gateway *gw = t->gw;
@@ -555,7 +556,9 @@ static void count_from(struct trace_req *t, const struct wire_sessions *sessions
 			json_object_set_new(ns, s->trace, json_true());
 	}
 	for (struct trace_req *o = t->gw->reqs; o; o = o->next) {
-		if (o == t || !o->session_counted || o->route.dry_run)
+		/* a trace whose client left has its streams closed, only its
+		 * counts are being fetched (trace_client_left) */
+		if (o == t || !o->session_counted || o->route.dry_run || o->client_left)
 			continue;
 		if (!strcmp(o->route.ns, t->route.ns))
 			json_object_set_new(ns, o->trace_id, json_true());

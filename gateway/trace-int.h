@@ -441,8 +441,9 @@ int trace_leg_dry_key(struct trace_req *t, const struct leg *leg, unsigned char 
 /* Decided: count the user's and the namespace's detached traces running
  * on the runners (for maxConcurrentTraces), then STEP_ADMIT. */
 void trace_detached_count(struct trace_req *t);
-/* Every runner sent t's end: its sessions no longer count, even while a
- * runner still lists them (its session winding down after its end). */
+/* Every runner sent t's end, or the gateway asked its sessions to end and
+ * closed their streams: its sessions no longer count, even while a runner
+ * still lists them (its session winding down after its end). */
 void trace_detached_ended(struct trace_req *t);
 /* Decided and recorded: start the sessions, answer 201 with the Trace. */
 void trace_detached_start(struct trace_req *t);

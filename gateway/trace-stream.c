@@ -934,7 +934,11 @@ void trace_finish(struct trace_req *t, const char *why)
 		 "end=%s events=%" PRIu64 " drops=%" PRIu64 " mapDrops=%" PRIu64 " bytes=%" PRIu64, reason,
 		 c.events, c.drops, c.map_drops, t->bytes);
 	trace_log(t, 200, extra);
-	if (trace_all_ended(t))
+	/* every runner's end came, or the gateway asked each session to end
+	 * (a graceful stop, its own, or the client's abort) and has closed
+	 * its streams: a session still exiting on its runner no longer holds
+	 * the user's slot */
+	if (trace_all_ended(t) || t->stop_requested || t->client_left)
 		trace_detached_ended(t);
 	trace_free(t);
 }
@@ -977,6 +981,12 @@ static void trace_client_left(struct trace_req *t)
 				       &l->fetch) == 0)
 			t->fan.fetching++;
 	}
+	/* Every stream is closed: the sessions end (the runners see their
+	 * connections go).  The trace holds no slot of maxConcurrentTraces
+	 * from now on, neither here nor in the runners' lists while they
+	 * wind down: the user's next start, at once after an abort, is not
+	 * refused for it (trace-detached.c, count_from). */
+	trace_detached_ended(t);
 	if (!t->fan.fetching)
 		trace_finish(t, "client");
 }

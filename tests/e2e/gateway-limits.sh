@@ -55,8 +55,8 @@ out=$TG_WORK/out
 err=$TG_WORK/err
 # the end record of a -o json run, as python: end EXPR
 end_rec() { grep '"type":"end"' "$out" | tail -1 | json_get "$1" 2>/dev/null; }
-last_complete() { # last_complete EXPR over the last non-dry-run ResponseComplete record r
-	audit_py '[('"$1"') for r in recs if r["stage"] == "ResponseComplete" and not r["tracegate"].get("dryRun")][-1]'
+last_complete() { # last_complete EXPR over the last trace's (not a dry run's, not a DELETE's) ResponseComplete record r
+	audit_py '[('"$1"') for r in recs if r["stage"] == "ResponseComplete" and r["verb"] == "create" and not r["tracegate"].get("dryRun")][-1]'
 }
 # A flood inside pod web-a: opens without forking, bounded to ~20k/s.
 flood() {
@@ -178,6 +178,25 @@ else
 	tap_fail "twelve traces back to back, each started as the last one's end arrives, are all admitted ($ok of 12)" \
 		"$(cat "$err")"
 fi
+# perUser 1: a trace stopped (Ctrl-C: the DELETE, END, the end) or aborted
+# (the client killed, as a second Ctrl-C leaves) and a start at once, six
+# times in a row: the aborted trace's runner session may still be winding
+# down, and it must not hold the slot
+ok=0
+for i in $(seq 1 6); do
+	: >"$TG_WORK/bg.out"
+	kt_bg alice run pod/web-a -n team-a -e 'tracepoint:syscalls:sys_enter_openat { printf("%s\n", comm); }' \
+		>"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
+	bgpid=$!
+	wait_for 60 grep -q . "$TG_WORK/bg.out" || { log "trace $i did not print: $(cat "$TG_WORK/bg.err")"; break; }
+	how=aborted
+	if [ $((i % 2)) -eq 1 ]; then how=stopped; kill -INT "$bgpid"; else kill -KILL "$bgpid"; fi
+	wait "$bgpid" 2>/dev/null
+	hi && grep -q '^hi$' "$out" || { log "after trace $i ($how): $(cat "$err")"; break; }
+	ok=$i
+done
+check "a start at once after each of six traces stopped or aborted by the client is admitted ($ok of 6)" \
+	test "$ok" -eq 6
 # a session child that starts its link-destroying threads just before its
 # seccomp filter: their rseq registration was SIGSYS (5 of 40 sessions
 # killed, some before their end record reached the gateway)
