@@ -157,7 +157,18 @@ if wait_for 30 grep -q '"phase":"attached"' "$outa"; then
 	kill -STOP "$apid"
 	floodpid=$(pod_run "$TG_CTR_A" bash -c "while :; do $LOOP 1000000; done")
 	gone() { grep -q 'end=client events=' "$TG_WORK/gateway.log"; }
-	check "a client that reads nothing for 3 s is gone (end=client)" wait_for 90 gone
+	t0=$(date +%s)
+	if wait_for 90 gone; then
+		tap_ok "a client that reads nothing for 3 s is gone (end=client, after $(($(date +%s) - t0)) s)"
+	else
+		# what held it: the trace's end if it ended otherwise, the
+		# runner's session, the bytes queued towards the client
+		tap_fail "a client that reads nothing for 3 s is gone (end=client)" \
+			"gateway: $(grep 'end=' "$TG_WORK/gateway.log" | tail -1)" \
+			"runner: $(grep 'outcome=' "$TG_WORK/runner.log" | tail -1)" \
+			"queues (state recv-q send-q local peer): $(ss -tnH "( sport = :$TG_GATEWAY_PORT )" | tr '\n' ';')" \
+			"load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	fi
 	logline=$(grep -m1 'end=client events=' "$TG_WORK/gateway.log")
 	got=$(audit_py '[(r["tracegate"]["endReason"], r["tracegate"]["events"] > 0, r["tracegate"]["drops"] > 0) for r in recs if r["stage"] == "ResponseComplete"][-1]')
 	check "its audit record: reason client, the runner's events and drops ($got)" \
