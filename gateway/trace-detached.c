@@ -469,16 +469,26 @@ static char *count_failure(const struct det_call *c, const char *decode_err)
  */
 static void count_refuse(struct trace_req *t, const char *node, const char *why, size_t more)
 {
-	_cleanup_free_ char *tail = NULL;
+	_cleanup_free_ char *tail = NULL, *msg = NULL;
+	json_t *d;
 
 	wire_sessions_free(t->gw->sessions_snap);
 	t->gw->sessions_snap = NULL;
 	if (more && asprintf(&tail, " (and %zu other node%s)", more, more == 1 ? "" : "s") < 0)
 		tail = NULL;
-	trace_refusef(t, 503, NULL,
-		      "cannot count running traces on node \"%s\" (maxConcurrentTraces of policy \"%s\"): "
-		      "%s%s; the trace was not started",
-		      node, t->decision.policy, why ? why : "out of memory", tail ? tail : "");
+	if (asprintf(&msg,
+		     "cannot count running traces on node \"%s\" (maxConcurrentTraces of policy \"%s\"): "
+		     "%s%s; the trace was not started",
+		     node, t->decision.policy, why ? why : "out of memory", tail ? tail : "") < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	/* the node is why, as for a trace that could start on no node: the
+	 * plugin says so and exits 5 */
+	d = status_details("traces", "tracegate.dev", t->tb.name);
+	if (d)
+		status_add_cause(d, "NodeFailed", node, msg);
+	trace_refuse(t, 503, msg, d);
 }
 
 /* The traces running anywhere, attached or detached, whichever gateway

@@ -66,13 +66,14 @@ if wait_for 10 grep -q '"type":"output"' "$out"; then
 	wait $!
 	rc=$?
 	# ---- the runner is down: nothing starts, an HTTP error ------------------------
+	# (its running traces cannot be counted for maxConcurrentTraces: the
+	# start is refused there, before anything is allowed)
 	check "with the runner down, the client exits 5 ($rc)" test "$rc" -eq 5
 	check "with the runner down: 503 naming the node, no stream" \
-		grep -q 'Error from server (ServiceUnavailable): node "node-1": runner unreachable' "$err"
-	got=$(audit_py '[(r["responseStatus"]["code"], r["tracegate"]["endReason"], r["tracegate"]["failedNodes"]) for r in recs if r["stage"] == "ResponseComplete"][-1]')
-	check "its ResponseComplete has the 503 and node-failed ($got)" \
-		test "$got" = "(503, 'node-failed', ['node-1'])"
-	id=$(audit_py '[r["auditID"] for r in recs if r["stage"] == "ResponseComplete"][-1]')
+		grep -q 'Error from server (ServiceUnavailable): cannot count running traces on node "node-1" (maxConcurrentTraces of policy "[a-z]*"): runner unreachable' "$err"
+	got=$(audit_py '[(r["responseStatus"]["code"], r["annotations"]["authorization.k8s.io/decision"], "node \"node-1\"" in r["responseStatus"].get("message", "")) for r in recs if r["stage"] == "ResponseStarted"][-1]')
+	check "its record is a refusal, 503 naming the node ($got)" test "$got" = "(503, 'forbid', True)"
+	id=$(audit_py '[r["auditID"] for r in recs if r["stage"] == "ResponseStarted"][-1]')
 	check "no 200 was logged for it ($id)" bash -c '! grep "audit=$1" "$0" | grep -q "code=200"' "$TG_WORK/gateway.log" "$id"
 else
 	tap_fail "a trace streams before the runner is killed" "$(cat "$err")"
