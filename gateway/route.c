@@ -3,44 +3,12 @@
 #include "gateway/discovery.h"
 #include "gateway/route.h"
 #include "lib/util.h"
+#include "wire/fields.h"
 #include "lib/banned.h"
 
 #define TRACES_PREFIX "/apis/tracegate.dev/v1alpha1/namespaces/"
 #define VERSION_PATH "/apis/tracegate.dev/v1alpha1/version"
 #define NODETRACES_PATH "/apis/tracegate.dev/v1alpha1/nodetraces"
-
-bool route_valid_label(const char *s, size_t len, size_t max)
-{
-	if (len == 0 || len > max)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (!alnum && !(c == '-' && i > 0 && i + 1 < len))
-			return false;
-	}
-	return true;
-}
-
-bool route_valid_subdomain(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 253)
-		return false;
-	while (*s) {
-		const char *dot = strchr(s, '.');
-		size_t n = dot ? (size_t)(dot - s) : strlen(s);
-
-		if (!route_valid_label(s, n, 63))
-			return false;
-		s += n;
-		if (*s == '.' && !*++s)
-			return false;
-	}
-	return true;
-}
 
 /* Only dryRun=All is understood; anything else in the query is refused
  * rather than silently ignored. */
@@ -152,7 +120,7 @@ static void route_probes_query(const char *q, struct route *r)
 				name = value + 5;
 			else if (!strncmp(value, "po/", 3))
 				name = value + 3;
-			if (strlen(name) > ROUTE_MAX_POD || !route_valid_subdomain(name)) {
+			if (strlen(name) > ROUTE_MAX_POD || !wire_dns_subdomain(name)) {
 				r->kind = ROUTE_BAD_REQUEST;
 				r->error = "target: want pod/NAME or NAME with a valid pod name (probes are listed for a pod's node)";
 				return;
@@ -193,7 +161,7 @@ static void route_probes_query(const char *q, struct route *r)
 static bool route_namespace(struct route *r, const char *ns, size_t n)
 {
 	r->resource = true;
-	if (!route_valid_label(ns, n, ROUTE_MAX_NAMESPACE)) {
+	if (!wire_dns_label(ns, n, ROUTE_MAX_NAMESPACE)) {
 		r->kind = ROUTE_BAD_REQUEST;
 		r->error = "namespace in the path is not a valid name";
 		return false;
@@ -237,7 +205,7 @@ static void route_nodetraces(const char *method, const char *rest, size_t n, con
 			route_query(q + 1, r);
 		return;
 	}
-	if (*rest != '/' || !route_valid_label(rest + 1, n - 1, ROUTE_MAX_NAME)) {
+	if (*rest != '/' || !wire_dns_label(rest + 1, n - 1, ROUTE_MAX_NAME)) {
 		r->kind = ROUTE_BAD_REQUEST;
 		r->error = "trace name in the path is not a valid name";
 		return;
@@ -315,7 +283,7 @@ void route_match(const char *method, const char *target, struct route *r)
 		 * detached trace's end), GET; its log: GET */
 		size_t nlen = (size_t)((log ? log : target + plen) - name) - 1;
 
-		if (!route_valid_label(name + 1, nlen, ROUTE_MAX_NAME)) {
+		if (!wire_dns_label(name + 1, nlen, ROUTE_MAX_NAME)) {
 			r->kind = ROUTE_BAD_REQUEST;
 			r->error = "trace name in the path is not a valid name";
 			return;

@@ -47,10 +47,5 @@ struct route {
 };
 
 void route_match(const char *method, const char *target, struct route *ret);
-/* RFC 1123 label (Kubernetes namespace and pod names): [a-z0-9]([-a-z0-9]*[a-z0-9])?,
- * at most max characters. */
-bool route_valid_label(const char *s, size_t len, size_t max);
-/* RFC 1123 subdomain (pod names): labels joined by '.', at most 253. */
-bool route_valid_subdomain(const char *s);
 
 #endif

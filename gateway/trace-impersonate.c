@@ -19,6 +19,7 @@
 #include "gateway/trace-int.h"
 #include "lib/cleanup.h"
 #include "lib/util.h"
+#include "wire/fields.h"
 #include "lib/banned.h"
 
 #define SA_PREFIX "system:serviceaccount:"
@@ -65,8 +66,8 @@ static void impersonation_split_sa(struct trace_req *t)
 	t->imp->sa_ns[0] = '\0';
 	t->imp->sa_name = NULL;
 	if (strncmp(t->imp->user, SA_PREFIX, strlen(SA_PREFIX)) || !(colon = strchr(rest, ':')) ||
-	    strchr(colon + 1, ':') || !route_valid_label(rest, (size_t)(colon - rest), ROUTE_MAX_NAMESPACE) ||
-	    !route_valid_subdomain(colon + 1))
+	    strchr(colon + 1, ':') || !wire_dns_label(rest, (size_t)(colon - rest), ROUTE_MAX_NAMESPACE) ||
+	    !wire_dns_subdomain(colon + 1))
 		return;
 	memcpy(t->imp->sa_ns, rest, (size_t)(colon - rest));
 	t->imp->sa_ns[colon - rest] = '\0';

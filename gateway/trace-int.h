@@ -21,7 +21,7 @@
 #include "gateway/httpc.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
-#include "gateway/trace-body.h"
+#include "wire/trace-body.h"
 #include "lib/lru.h"
 #include "lib/buf.h"
 #include "policy/policy.h"

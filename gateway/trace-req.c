@@ -24,7 +24,7 @@
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
-#include "gateway/trace-body.h"
+#include "wire/trace-body.h"
 #include "gateway/trace-int.h"
 #include "gateway/watch.h"
 #include "lib/buf.h"
@@ -527,7 +527,7 @@ static int trace_audit_record(struct trace_req *t, const char *stage, int code, 
 
 void trace_log(struct trace_req *t, int code, const char *extra)
 {
-	/* the container is a DNS-1123 label (trace_body_parse): nothing to escape */
+	/* the container is a DNS-1123 label (trace_body_decode): nothing to escape */
 	log_info("%s %s user=\"%s\" code=%d audit=%s%s%s%s%s%s", t->method, t->uri, trace_username(t), code,
 		 t->audit_id, t->tb.container ? " container=\"" : "", t->tb.container ? t->tb.container : "",
 		 t->tb.container ? "\"" : "", extra ? " " : "", extra ? extra : "");

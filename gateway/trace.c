@@ -41,7 +41,7 @@
 #include "gateway/policies.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
-#include "gateway/trace-body.h"
+#include "wire/trace-body.h"
 #include "gateway/trace-int.h"
 #include "gateway/watch.h"
 #include "lib/buf.h"
@@ -162,7 +162,7 @@ void trace_authenticated(struct trace_req *t)
 			      t->content_type);
 		return;
 	}
-	r = trace_body_parse(t->body, t->body_len, &t->tb, &field, &berr);
+	r = trace_body_decode(t->body, t->body_len, &t->tb, &field, &berr);
 	if (r < 0) {
 		json_t *d = status_details("traces", "tracegate.dev", NULL);
 

@@ -169,3 +169,36 @@ json_t *wire_strv_json(char *const *v, size_t n)
 		}
 	return a;
 }
+
+bool wire_dns_label(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && !(c == '-' && i > 0 && i + 1 < len))
+			return false;
+	}
+	return true;
+}
+
+bool wire_dns_subdomain(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 253)
+		return false;
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+
+		if (!wire_dns_label(s, n, 63))
+			return false;
+		s += n;
+		if (*s == '.' && !*++s)
+			return false;
+	}
+	return true;
+}

@@ -45,4 +45,11 @@ void wire_strvn_free(char **v, size_t n);
 /* A JSON array of the n strings of v (NULL without memory). */
 json_t *wire_strv_json(char *const *v, size_t n);
 
+/* RFC 1123 label (Kubernetes namespace and pod names): [a-z0-9]([-a-z0-9]*[a-z0-9])?,
+ * at most max characters. */
+bool wire_dns_label(const char *s, size_t len, size_t max);
+/* RFC 1123 subdomain (pod names, the gateway's routes and a trace's
+ * target): labels of at most 63 joined by '.', at most 253. */
+bool wire_dns_subdomain(const char *s);
+
 #endif

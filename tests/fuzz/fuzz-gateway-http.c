@@ -3,7 +3,7 @@
  * libFuzzer target for the gateway's parsers of untrusted bytes:
  *  - a client's request: head (lib/httphead.h http_parse_head, held to
  *    HTTP by fuzz-lib-httphead.c), route (gateway/route.h) and the trace
- *    body (gateway/trace-body.h);
+ *    body (wire/trace-body.h);
  *  - a runner's stream: NDJSON line splitting (gateway/ndjson.h), fed in
  *    pieces of varying size, each line read as JSON as the gateway does
  *    (an output record in the runner's shape, ndjson_output_shape, is
@@ -33,10 +33,11 @@
 #include "gateway/http.h"
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
-#include "gateway/trace-body.h"
+#include "wire/trace-body.h"
 #include "lib/errors.h"
 #include "tests/fuzz/fuzz-util.h"
 #include "lang/ast.h"
+#include "wire/fields.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,11 +58,11 @@ static void check_body(const char *body, size_t len)
 
 	if (!copy)
 		return;
-	r = trace_body_parse(copy, len, &b, &field, &err);
+	r = trace_body_decode(copy, len, &b, &field, &err);
 	if (r == 0) {
 		if (field || err)
 			fail("body: accepted with a field or message", err);
-		if (!b.target || !b.name || !route_valid_subdomain(b.name))
+		if (!b.target || !b.name || !wire_dns_subdomain(b.name))
 			fail("body: accepted without a valid pod name", b.name);
 		if (!b.program || !b.program_len || b.program_len > TG_MAX_SOURCE_BYTES ||
 		    b.program[b.program_len] != '\0')
@@ -102,15 +103,15 @@ static void check_route(const struct http_request *req)
 	case ROUTE_TRACE_CREATE:
 		if (strcmp(req->method, "POST"))
 			fail("route: trace create without POST", req->method);
-		if (!route_valid_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
+		if (!wire_dns_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
 			fail("route: namespace is not an RFC 1123 label", rt.ns);
 		break;
 	case ROUTE_TRACE_STOP:
 		if (strcmp(req->method, "DELETE"))
 			fail("route: trace stop without DELETE", req->method);
-		if (!route_valid_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
+		if (!wire_dns_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
 			fail("route: namespace is not an RFC 1123 label", rt.ns);
-		if (!route_valid_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
+		if (!wire_dns_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
 			fail("route: trace name is not an RFC 1123 label", rt.name);
 		break;
 	case ROUTE_TRACE_LIST:
@@ -118,9 +119,9 @@ static void check_route(const struct http_request *req)
 	case ROUTE_TRACE_LOG:
 		if (strcmp(req->method, "GET"))
 			fail("route: a read of traces without GET", req->method);
-		if (!route_valid_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
+		if (!wire_dns_label(rt.ns, strlen(rt.ns), ROUTE_MAX_NAMESPACE))
 			fail("route: namespace is not an RFC 1123 label", rt.ns);
-		if (rt.kind != ROUTE_TRACE_LIST && !route_valid_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
+		if (rt.kind != ROUTE_TRACE_LIST && !wire_dns_label(rt.name, strlen(rt.name), ROUTE_MAX_NAME))
 			fail("route: trace name is not an RFC 1123 label", rt.name);
 		if (rt.kind != ROUTE_TRACE_LOG && (rt.follow || rt.timestamps))
 			fail("route: follow or timestamps outside a log", req->target);

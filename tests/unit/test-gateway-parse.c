@@ -15,11 +15,12 @@
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/status.h"
-#include "gateway/trace-body.h"
+#include "wire/trace-body.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/jsondump.h"
+#include "wire/fields.h"
 
 #define TRACES "/apis/tracegate.dev/v1alpha1/namespaces/"
 
@@ -177,11 +178,11 @@ static void test_route(void **state)
 	route_match("POST", TRACES "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/traces", &r);
 	assert_int_equal(r.kind, ROUTE_TRACE_CREATE);
 
-	assert_true(route_valid_subdomain("web-a.x"));
-	assert_false(route_valid_subdomain("web-a."));
-	assert_false(route_valid_subdomain(".a"));
-	assert_false(route_valid_subdomain("a..b"));
-	assert_false(route_valid_subdomain("A"));
+	assert_true(wire_dns_subdomain("web-a.x"));
+	assert_false(wire_dns_subdomain("web-a."));
+	assert_false(wire_dns_subdomain(".a"));
+	assert_false(wire_dns_subdomain("a..b"));
+	assert_false(wire_dns_subdomain("A"));
 }
 
 /* status_new and the reason table: tests/unit/test-lib-status.c */
@@ -316,7 +317,7 @@ static void expect_body_error(const char *body, const char *field, const char *w
 	struct trace_body b;
 	char *f = NULL, *err = NULL;
 
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), -EINVAL);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), -EINVAL);
 	if (!f || strcmp(f, field) || !err || !strstr(err, want))
 		fail_msg("%s: field %s err %s (wanted %s, %s)", body, f, err, field, want);
 	free(f);
@@ -331,7 +332,7 @@ static void test_trace_body_selector(void **state)
 	char *f = NULL, *err = NULL;
 
 	(void)state;
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 	assert_string_equal(kube_selector_string(b.selector), "app in (a,b),z=1");
 	assert_string_equal(b.target, "-l app in (a,b),z=1 -A");
 	assert_true(b.all_namespaces);
@@ -340,7 +341,7 @@ static void test_trace_body_selector(void **state)
 	assert_false(b.node);
 	trace_body_release(&b);
 	body = "{\"selector\":\"app=web\",\"program\":\"BEGIN{}\"}";
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 	assert_string_equal(b.target, "-l app=web");
 	assert_false(b.all_namespaces);
 	trace_body_release(&b);
@@ -367,15 +368,15 @@ static void test_trace_body_all_nodes(void **state)
 	char *f = NULL, *err = NULL;
 
 	(void)state;
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 	assert_true(b.all_nodes);
 	trace_body_release(&b);
 	body = "{\"selector\":\"app=web\",\"allNodes\":false,\"program\":\"BEGIN{}\"}";
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 	assert_false(b.all_nodes);
 	trace_body_release(&b);
 	body = "{\"target\":\"deployment/web\",\"program\":\"BEGIN{}\"}";
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 	assert_false(b.all_nodes);
 	trace_body_release(&b);
 	expect_body_error("{\"target\":\"deployment/web\",\"allNodes\":1,\"program\":\"x\"}", "allNodes",
@@ -433,24 +434,24 @@ static void test_trace_body_node(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
 		snprintf(body, sizeof(body), "{\"target\":\"%s\",\"program\":\"x\"}", spellings[i]);
-		assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+		assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 		assert_true(b.node);
 		assert_int_equal(b.kind, 0);
 		assert_string_equal(b.name, "node-1");
 		trace_body_release(&b);
 	}
 	snprintf(body, sizeof(body), "{\"target\":\"pod/node-1\",\"program\":\"x\"}");
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
 	assert_false(b.node);
 	trace_body_release(&b);
 	snprintf(body, sizeof(body), "{\"target\":\"node/Node_1\",\"program\":\"x\"}");
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), -EINVAL);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), -EINVAL);
 	assert_string_equal(f, "target");
 	assert_non_null(strstr(err, "\"Node_1\" is not a valid node name"));
 	free(f);
 	free(err);
 	snprintf(body, sizeof(body), "{\"target\":\"nod/x\",\"program\":\"x\"}");
-	assert_int_equal(trace_body_parse(body, strlen(body), &b, &f, &err), -EINVAL);
+	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), -EINVAL);
 	assert_non_null(strstr(err, "\"node/NAME\""));
 	free(f);
 	free(err);
@@ -463,7 +464,7 @@ static void test_trace_body(void **state)
 	struct trace_body b;
 	char *f = NULL, *err = NULL;
 
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_string_equal(b.target, "pod/web-a");
 	assert_string_equal(b.name, "web-a");
 	assert_string_equal(b.program, "BEGIN { exit(); }");
@@ -474,51 +475,51 @@ static void test_trace_body(void **state)
 	trace_body_release(&b);
 
 	good = "{\"target\":\"web-a\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_string_equal(b.name, "web-a");
 	assert_false(b.has_duration);
 	assert_null(b.params);
 	trace_body_release(&b);
 
 	good = "{\"target\":\"deployment/web\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_int_equal(b.kind, KUBE_WORKLOAD_DEPLOYMENT);
 	assert_string_equal(b.name, "web");
 	assert_string_equal(b.target, "deployment/web");
 	trace_body_release(&b);
 	good = "{\"target\":\"rs/web-7c9f8b6d5\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_int_equal(b.kind, KUBE_WORKLOAD_REPLICASET);
 	assert_string_equal(b.name, "web-7c9f8b6d5");
 	trace_body_release(&b);
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_int_equal(b.kind, 0);
 	assert_false(b.detach);
 	trace_body_release(&b);
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"detach\":true}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_true(b.detach);
 	/* "output": "bpftrace-json" asks for the runners' outputEvents; other
 	 * strings are accepted as before and ask for nothing */
 	assert_false(b.output_events);
 	trace_body_release(&b);
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"output\":\"bpftrace-json\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_true(b.output_events);
 	trace_body_release(&b);
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"output\":\"json\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_false(b.output_events);
 	trace_body_release(&b);
 	/* -c NAME: a DNS-1123 label, or a 400 naming the field and why */
 	good = "{\"target\":\"deployment/web\",\"program\":\"x\",\"container\":\"side-car\"}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_string_equal(b.container, "side-car");
 	trace_body_release(&b);
 	assert_null(b.container);
 	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":null}";
-	assert_int_equal(trace_body_parse(good, strlen(good), &b, &f, &err), 0);
+	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
 	assert_null(b.container);
 	trace_body_release(&b);
 	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"../x\"}", "container",

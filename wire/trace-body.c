@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
+/*
+ * The trace request (wire/trace-body.h): the plugin's one encoder and the
+ * gateway's one strict decoder.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gateway/route.h"
-#include "gateway/trace-body.h"
+#include "wire/trace-body.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lang/ast.h"
 #include "kube/container.h"
 #include "kube/workload.h"
+#include "wire/fields.h"
 #include "lib/banned.h"
 
 static int body_fail(char **ret_field, char **ret_err, const char *field, const char *fmt, ...)
@@ -67,7 +71,7 @@ static int body_target(json_t *v, struct trace_body *b, char **ret_field, char *
 					 (int)MIN(kl, 64), s);
 		name = slash + 1;
 	}
-	if (!route_valid_subdomain(name))
+	if (!wire_dns_subdomain(name))
 		return body_fail(ret_field, ret_err, "target",
 				 "field \"target\": \"%s\" is not a valid %s name", name,
 				 b->node ? "node" : kind ? kube_workload_kind_name(kind) : "pod");
@@ -162,8 +166,8 @@ static int body_selector(json_t *j, struct trace_body *b, char **ret_field, char
 	return 0;
 }
 
-int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char **ret_field,
-		     char **ret_err)
+int trace_body_decode(const char *body, size_t len, struct trace_body *ret, char **ret_field,
+		      char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct trace_body b = { 0 };
@@ -272,4 +276,73 @@ int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char 
 fail:
 	trace_body_release(&b);
 	return r;
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+/* The members in the order the plugin has always written them. */
+static int encode_options(const struct trace_body *b, json_t *j)
+{
+	if (b->selector && b->all_namespaces && json_object_set_new(j, "allNamespaces", json_true()) < 0)
+		return -ENOMEM;
+	if (b->all_nodes && json_object_set_new(j, "allNodes", json_true()) < 0)
+		return -ENOMEM;
+	if (b->has_duration && json_object_set_new(j, "duration", json_integer((json_int_t)b->duration)) < 0)
+		return -ENOMEM;
+	if (b->detach && json_object_set_new(j, "detach", json_true()) < 0)
+		return -ENOMEM;
+	/* the runners then say where each output event begins and its kind */
+	if (b->output_events && json_object_set_new(j, "output", json_string("bpftrace-json")) < 0)
+		return -ENOMEM;
+	if (b->container && json_object_set_new(j, "container", json_string(b->container)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int trace_body_encode(const struct trace_body *b, char **ret_text)
+{
+	_cleanup_(json_decrefp) json_t *j = json_object();
+	json_t *params = b->params ? json_deep_copy(b->params) : json_array();
+	char *text;
+	int r;
+
+	if (!params)
+		return -ENOMEM;
+	if (!b->program || !b->program_len || (!b->target && !b->selector) ||
+	    (b->params && !json_is_array(b->params))) {
+		json_decref(params);
+		return -EINVAL;
+	}
+	if (!j || json_object_set_new(j, b->selector ? "selector" : "target",
+				      json_string(b->selector ? kube_selector_string(b->selector) : b->target)) < 0 ||
+	    json_object_set_new(j, "program", json_stringn(b->program, b->program_len)) < 0 ||
+	    json_object_set_new(j, "params", params) < 0)
+		return -ENOMEM;
+	r = encode_options(b, j);
+	if (r < 0)
+		return r;
+	text = json_dumps(j, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	*ret_text = text;
+	return 0;
+}
+
+static bool params_equal(json_t *a, json_t *b)
+{
+	if (!a || !b)
+		return (!a || !json_array_size(a)) && (!b || !json_array_size(b));
+	return json_equal(a, b);
+}
+
+bool trace_body_equal(const struct trace_body *a, const struct trace_body *b)
+{
+	return wire_str_eq(a->target, b->target) && a->kind == b->kind && a->node == b->node &&
+	       wire_str_eq(a->name, b->name) && a->program_len == b->program_len &&
+	       (!a->program_len || !memcmp(a->program, b->program, a->program_len)) &&
+	       params_equal(a->params, b->params) && a->has_duration == b->has_duration &&
+	       a->duration == b->duration && a->detach == b->detach && a->output_events == b->output_events &&
+	       wire_str_eq(a->container, b->container) && !a->selector == !b->selector &&
+	       (!a->selector || !strcmp(kube_selector_string(a->selector), kube_selector_string(b->selector))) &&
+	       a->all_namespaces == b->all_namespaces && a->all_nodes == b->all_nodes;
 }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The body of POST .../traces (docs/internals/contracts.md):
+ * The trace request, the body of POST .../traces, plugin -> gateway
+ * (docs/internals/contracts.md):
  *   {"target":"pod/web-a","program":"...","params":["x"],"duration":10}
  * target: "pod/NAME", "NAME" (a pod), "deployment/NAME", "replicaset/NAME"
  * (and kubectl's spellings deployments, deploy, replicasets, rs), or
  * "node/NAME" (nodes/, no/: a node-wide trace, POSTed to .../nodetraces);
  * "container": "NAME" scopes the trace to that container of each pod.
- * Pure parsing with named limits; errors name the field.
+ * trace_body_encode() is the plugin's writer, trace_body_decode() the
+ * gateway's strict reader (named limits; errors name the field, and the
+ * gateway answers them as they are), and decode(encode(b)) gives b back
+ * (tests/unit/test-wire-trace-body.c, tests/fuzz/fuzz-wire-trace-body.c).
  */
-#ifndef TG_GATEWAY_TRACE_BODY_H
-#define TG_GATEWAY_TRACE_BODY_H
+#ifndef TG_WIRE_TRACE_BODY_H
+#define TG_WIRE_TRACE_BODY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,9 +54,22 @@ struct trace_body {
 };
 
 /* 0, or -EINVAL with *ret_field (the JSON key, or "" for the whole body)
- * and *ret_err (a message naming it); caller frees both. */
-int trace_body_parse(const char *body, size_t len, struct trace_body *ret, char **ret_field,
-		     char **ret_err);
+ * and *ret_err (a message naming it); caller frees both.  On failure *ret
+ * is untouched. */
+int trace_body_decode(const char *body, size_t len, struct trace_body *ret, char **ret_field,
+		      char **ret_err);
+/*
+ * Struct to compact JSON text (NUL-terminated; caller frees).  Reads
+ * target (or selector and all_namespaces), program and program_len,
+ * params (NULL: none; "params" is always written), has_duration and
+ * duration, detach, output_events, container, all_nodes; kind, node and
+ * name are the decoder's reading of target, and target is not written when
+ * there is a selector.  0, -ENOMEM, or -EINVAL for a struct with no
+ * program or with neither target nor selector.
+ */
+int trace_body_encode(const struct trace_body *b, char **ret_text);
 void trace_body_release(struct trace_body *b);
+/* Same request (params NULL and [] alike). */
+bool trace_body_equal(const struct trace_body *a, const struct trace_body *b);
 
 #endif
