@@ -26,39 +26,44 @@
 #include "plugin/detached.h"
 #include "plugin/probes.h"
 #include "plugin/render.h"
+#include "kube/selector.h"
+#include "wire/trace-body.h"
 #include "lib/banned.h"
 
+/* The trace request (wire/trace-body.h); the selector was checked by
+ * the command line, and the gateway reads it again, canonically. */
 static char *request_body(const struct kt_args *a, const char *program)
 {
-	_cleanup_(json_decrefp) json_t *j = NULL;
 	_cleanup_free_ char *target = a->target ? kt_target_normalize(a->target) : NULL;
-	json_t *params;
+	_cleanup_(kube_selector_freep) struct kube_selector *sel = NULL;
+	_cleanup_(json_decrefp) json_t *params = json_array();
+	_cleanup_free_ char *err = NULL;
+	struct trace_body b;
+	char *text = NULL;
 
-	if (a->target && !target)
+	if (!params || (a->target && !target))
 		return NULL;
 	/* -l: every Running pod the selector matches (-A: in every namespace) */
-	j = target ? json_pack("{s:s,s:s,s:[]}", "target", target, "program", program, "params")
-		   : json_pack("{s:s,s:s,s:[]}", "selector", a->selector, "program", program, "params");
-	if (!j)
+	if (!target && kube_selector_parse(a->selector ? a->selector : "", &sel, &err) < 0)
 		return NULL;
-	if (a->all_namespaces && json_object_set_new(j, "allNamespaces", json_true()) < 0)
-		return NULL;
-	if (a->all_nodes && json_object_set_new(j, "allNodes", json_true()) < 0)
-		return NULL;
-	params = json_object_get(j, "params");
 	for (size_t i = 0; i < a->nparams; i++)
 		if (json_array_append_new(params, json_string(a->params[i])) < 0)
 			return NULL;
-	if (a->duration && json_object_set_new(j, "duration", json_integer((json_int_t)a->duration)) < 0)
-		return NULL;
-	if (a->detach && json_object_set_new(j, "detach", json_true()) < 0)
-		return NULL;
-	/* the runners then say where each output event begins and its kind */
-	if (a->output == KT_OUT_BPFTRACE_JSON && json_object_set_new(j, "output", json_string("bpftrace-json")) < 0)
-		return NULL;
-	if (a->container && json_object_set_new(j, "container", json_string(a->container)) < 0)
-		return NULL;
-	return json_dumps(j, JSON_COMPACT);
+	b = (struct trace_body){
+		.target = target,
+		.selector = sel,
+		.all_namespaces = a->all_namespaces,
+		.all_nodes = a->all_nodes,
+		.program = (char *)program,
+		.program_len = strlen(program),
+		.params = params,
+		.has_duration = a->duration != 0,
+		.duration = (int64_t)a->duration,
+		.detach = a->detach,
+		.output_events = a->output == KT_OUT_BPFTRACE_JSON,
+		.container = (char *)a->container,
+	};
+	return trace_body_encode(&b, &text) < 0 ? NULL : text;
 }
 
 /* `check`: the gateway's decision. */
