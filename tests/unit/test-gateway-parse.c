@@ -15,7 +15,6 @@
 #include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/status.h"
-#include "wire/trace-body.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/errors.h"
@@ -312,81 +311,6 @@ static void test_output_shape(void **state)
 	buf_release(&raw);
 }
 
-static void expect_body_error(const char *body, const char *field, const char *want)
-{
-	struct trace_body b;
-	char *f = NULL, *err = NULL;
-
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), -EINVAL);
-	if (!f || strcmp(f, field) || !err || !strstr(err, want))
-		fail_msg("%s: field %s err %s (wanted %s, %s)", body, f, err, field, want);
-	free(f);
-	free(err);
-}
-
-/* "selector" (-l) and "allNamespaces" (-A) instead of a target */
-static void test_trace_body_selector(void **state)
-{
-	const char *body = "{\"selector\":\"z=1, app in (b,a)\",\"allNamespaces\":true,\"program\":\"BEGIN{}\"}";
-	struct trace_body b;
-	char *f = NULL, *err = NULL;
-
-	(void)state;
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-	assert_string_equal(kube_selector_string(b.selector), "app in (a,b),z=1");
-	assert_string_equal(b.target, "-l app in (a,b),z=1 -A");
-	assert_true(b.all_namespaces);
-	assert_null(b.name);
-	assert_int_equal(b.kind, 0);
-	assert_false(b.node);
-	trace_body_release(&b);
-	body = "{\"selector\":\"app=web\",\"program\":\"BEGIN{}\"}";
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-	assert_string_equal(b.target, "-l app=web");
-	assert_false(b.all_namespaces);
-	trace_body_release(&b);
-	expect_body_error("{\"selector\":\"app=web\",\"target\":\"pod/x\",\"program\":\"x\"}", "selector",
-			  "cannot be given together");
-	expect_body_error("{\"target\":\"pod/x\",\"allNamespaces\":true,\"program\":\"x\"}", "allNamespaces",
-			  "needs a \"selector\"");
-	expect_body_error("{\"selector\":\"app>1\",\"program\":\"x\"}", "selector", "at position 4");
-	expect_body_error("{\"selector\":\"\",\"program\":\"x\"}", "selector", "empty");
-	/* a NUL never gets as far (jansson refuses it) */
-	expect_body_error("{\"selector\":\"app=w\\u0000x\",\"program\":\"x\"}", "", "not JSON");
-	expect_body_error("{\"selector\":\"app=w\\u001bx\",\"program\":\"x\"}", "selector", "invalid label value");
-	expect_body_error("{\"selector\":[\"app\"],\"program\":\"x\"}", "selector", "a string");
-	expect_body_error("{\"selector\":\"app\",\"allNamespaces\":1,\"program\":\"x\"}", "allNamespaces",
-			  "true or false");
-	expect_body_error("{\"program\":\"x\"}", "target", "(or \"selector\") is required");
-}
-
-/* "allNodes": all or nothing across the pods' nodes; a boolean, strictly */
-static void test_trace_body_all_nodes(void **state)
-{
-	const char *body = "{\"target\":\"deployment/web\",\"allNodes\":true,\"program\":\"BEGIN{}\"}";
-	struct trace_body b;
-	char *f = NULL, *err = NULL;
-
-	(void)state;
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-	assert_true(b.all_nodes);
-	trace_body_release(&b);
-	body = "{\"selector\":\"app=web\",\"allNodes\":false,\"program\":\"BEGIN{}\"}";
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-	assert_false(b.all_nodes);
-	trace_body_release(&b);
-	body = "{\"target\":\"deployment/web\",\"program\":\"BEGIN{}\"}";
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-	assert_false(b.all_nodes);
-	trace_body_release(&b);
-	expect_body_error("{\"target\":\"deployment/web\",\"allNodes\":1,\"program\":\"x\"}", "allNodes",
-			  "true or false");
-	expect_body_error("{\"target\":\"deployment/web\",\"allNodes\":\"true\",\"program\":\"x\"}",
-			  "allNodes", "true or false");
-	expect_body_error("{\"target\":\"deployment/web\",\"allnodes\":true,\"program\":\"x\"}", "allnodes",
-			  "is not known");
-}
-
 /* the cluster-scoped nodetraces: create (and its dry run) and a stop */
 static void test_route_nodetraces(void **state)
 {
@@ -422,137 +346,6 @@ static void test_route_nodetraces(void **state)
 	/* a namespace's traces are never node routes */
 	route_match("POST", TRACES "team-a/traces", &r);
 	assert_false(r.node);
-}
-
-static void test_trace_body_node(void **state)
-{
-	static const char *const spellings[] = { "node/node-1", "nodes/node-1", "no/node-1" };
-	struct trace_body b;
-	char *f = NULL, *err = NULL;
-	char body[128];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
-		snprintf(body, sizeof(body), "{\"target\":\"%s\",\"program\":\"x\"}", spellings[i]);
-		assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-		assert_true(b.node);
-		assert_int_equal(b.kind, 0);
-		assert_string_equal(b.name, "node-1");
-		trace_body_release(&b);
-	}
-	snprintf(body, sizeof(body), "{\"target\":\"pod/node-1\",\"program\":\"x\"}");
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), 0);
-	assert_false(b.node);
-	trace_body_release(&b);
-	snprintf(body, sizeof(body), "{\"target\":\"node/Node_1\",\"program\":\"x\"}");
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), -EINVAL);
-	assert_string_equal(f, "target");
-	assert_non_null(strstr(err, "\"Node_1\" is not a valid node name"));
-	free(f);
-	free(err);
-	snprintf(body, sizeof(body), "{\"target\":\"nod/x\",\"program\":\"x\"}");
-	assert_int_equal(trace_body_decode(body, strlen(body), &b, &f, &err), -EINVAL);
-	assert_non_null(strstr(err, "\"node/NAME\""));
-	free(f);
-	free(err);
-}
-
-static void test_trace_body(void **state)
-{
-	const char *good = "{\"target\":\"pod/web-a\",\"program\":\"BEGIN { exit(); }\","
-			   "\"params\":[\"x\",5],\"duration\":10}";
-	struct trace_body b;
-	char *f = NULL, *err = NULL;
-
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_string_equal(b.target, "pod/web-a");
-	assert_string_equal(b.name, "web-a");
-	assert_string_equal(b.program, "BEGIN { exit(); }");
-	assert_int_equal(json_array_size(b.params), 2);
-	assert_string_equal(json_string_value(json_array_get(b.params, 1)), "5");
-	assert_true(b.has_duration);
-	assert_int_equal(b.duration, 10);
-	trace_body_release(&b);
-
-	good = "{\"target\":\"web-a\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_string_equal(b.name, "web-a");
-	assert_false(b.has_duration);
-	assert_null(b.params);
-	trace_body_release(&b);
-
-	good = "{\"target\":\"deployment/web\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_int_equal(b.kind, KUBE_WORKLOAD_DEPLOYMENT);
-	assert_string_equal(b.name, "web");
-	assert_string_equal(b.target, "deployment/web");
-	trace_body_release(&b);
-	good = "{\"target\":\"rs/web-7c9f8b6d5\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_int_equal(b.kind, KUBE_WORKLOAD_REPLICASET);
-	assert_string_equal(b.name, "web-7c9f8b6d5");
-	trace_body_release(&b);
-	good = "{\"target\":\"pod/web-a\",\"program\":\"x\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_int_equal(b.kind, 0);
-	assert_false(b.detach);
-	trace_body_release(&b);
-	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"detach\":true}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_true(b.detach);
-	/* "output": "bpftrace-json" asks for the runners' outputEvents; other
-	 * strings are accepted as before and ask for nothing */
-	assert_false(b.output_events);
-	trace_body_release(&b);
-	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"output\":\"bpftrace-json\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_true(b.output_events);
-	trace_body_release(&b);
-	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"output\":\"json\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_false(b.output_events);
-	trace_body_release(&b);
-	/* -c NAME: a DNS-1123 label, or a 400 naming the field and why */
-	good = "{\"target\":\"deployment/web\",\"program\":\"x\",\"container\":\"side-car\"}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_string_equal(b.container, "side-car");
-	trace_body_release(&b);
-	assert_null(b.container);
-	good = "{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":null}";
-	assert_int_equal(trace_body_decode(good, strlen(good), &b, &f, &err), 0);
-	assert_null(b.container);
-	trace_body_release(&b);
-	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"../x\"}", "container",
-			  "field \"container\": container name \"../x\": not a DNS-1123 label");
-	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"\"}", "container",
-			  "field \"container\": container name: empty");
-	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\"Web\"}", "container",
-			  "not a DNS-1123 label");
-	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":5}", "container",
-			  "must be a container name");
-	expect_body_error("{\"target\":\"pod/web-a\",\"program\":\"x\",\"container\":\""
-			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "container",
-			  "64 characters, longer than 63");
-
-	expect_body_error("", "", "not JSON");
-	expect_body_error("[1]", "", "JSON object");
-	expect_body_error("{\"program\":\"x\"}", "target", "required");
-	expect_body_error("{\"target\":5,\"program\":\"x\"}", "target", "string");
-	expect_body_error("{\"target\":\"service/web\",\"program\":\"x\"}", "target", "kind \"service\"");
-	expect_body_error("{\"target\":\"sts/Db\",\"program\":\"x\"}", "target", "valid statefulset name");
-	expect_body_error("{\"target\":\"deployment/Web\",\"program\":\"x\"}", "target", "valid deployment name");
-	expect_body_error("{\"target\":\"rs/\",\"program\":\"x\"}", "target", "valid replicaset name");
-	expect_body_error("{\"target\":\"pod/Web_A\",\"program\":\"x\"}", "target", "valid pod name");
-	expect_body_error("{\"target\":\"pod/\",\"program\":\"x\"}", "target", "valid pod name");
-	expect_body_error("{\"target\":\"web\"}", "program", "required");
-	expect_body_error("{\"target\":\"web\",\"program\":\"\"}", "program", "required");
-	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"duration\":-1}", "duration", "whole seconds");
-	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"duration\":1.5}", "duration", "whole seconds");
-	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"detach\":1}", "detach", "true or false");
-	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"params\":{}}", "params", "array");
-	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"params\":[true]}", "params", "params[0]");
-	expect_body_error("{\"target\":\"web\",\"program\":\"x\",\"nodeName\":\"n\"}", "nodeName", "not known");
-	expect_body_error("{\"target\":\"web\",\"target\":\"web2\",\"program\":\"x\"}", "", "duplicate");
 }
 
 static void test_event(void **state)
@@ -728,11 +521,7 @@ int main(void)
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_output_shape),
-		cmocka_unit_test(test_trace_body),
 		cmocka_unit_test(test_route_nodetraces),
-		cmocka_unit_test(test_trace_body_node),
-		cmocka_unit_test(test_trace_body_selector),
-		cmocka_unit_test(test_trace_body_all_nodes),
 		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_event_format),
 	};
