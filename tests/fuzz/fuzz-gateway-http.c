@@ -62,7 +62,7 @@ static void check_body(const char *body, size_t len)
 	if (r == 0) {
 		if (field || err)
 			fail("body: accepted with a field or message", err);
-		if (!b.target || !b.name || !wire_dns_subdomain(b.name))
+		if (!b.target || (!b.selector && (!b.name || !wire_dns_subdomain(b.name))))
 			fail("body: accepted without a valid pod name", b.name);
 		if (!b.program || !b.program_len || b.program_len > TG_MAX_SOURCE_BYTES ||
 		    b.program[b.program_len] != '\0')
