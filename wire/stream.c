@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The gateway's own status records on the client's stream (wire/stream.h):
+ * the gateway's one encoder and the plugin's one strict decoder.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "wire/fields.h"
+#include "wire/stream.h"
+#include "lib/banned.h"
+
+bool wire_pod_change_phase(const char *phase)
+{
+	return phase && (!strcmp(phase, "pod-joined") || !strcmp(phase, "pod-left") ||
+			 !strcmp(phase, "pod-not-joined"));
+}
+
+void wire_accepted_release(struct wire_accepted *a)
+{
+	if (!a)
+		return;
+	free(a->trace);
+	wire_strvn_free(a->pods, a->npods);
+	wire_strvn_free(a->nodes, a->nnodes);
+	memset(a, 0, sizeof(*a));
+}
+
+void wire_pod_change_release(struct wire_pod_change *c)
+{
+	if (!c)
+		return;
+	free(c->phase);
+	free(c->trace);
+	free(c->pod);
+	free(c->node);
+	free(c->message);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- decoding ------------------------------------------------------------- */
+
+/* Checks type and phase: the caller picked the decoder by them. */
+static int decode_status(json_t *rec, const char *const *names, char **ret_phase, char **ret_err)
+{
+	json_t *type = json_object_get(rec, "type");
+	int r;
+
+	if (!json_is_object(rec))
+		return tg_fail(ret_err, -EINVAL, "record: not a JSON object");
+	r = wire_only_members(rec, "", names, ret_err);
+	if (r < 0)
+		return r;
+	if (!json_is_string(type) || strcmp(json_string_value(type), "status"))
+		return tg_fail(ret_err, -EINVAL, "\"type\": not \"status\"");
+	return wire_str_field(rec, "phase", "", true, 32, true, ret_phase, ret_err);
+}
+
+/* One of pods ("namespace/name": printable text) or nodes (names: no
+ * '/', space or quote). */
+static bool name_ok(const char *s, size_t n, size_t maxlen, bool node)
+{
+	return s && n && n <= maxlen && (node ? wire_name_text(s, n) : wire_printable_text(s, n));
+}
+
+/* An array of at most max names of at most maxlen bytes each. */
+static int decode_names(json_t *rec, const char *key, size_t max, size_t maxlen, bool node, char ***ret,
+			size_t *ret_n, char **ret_err)
+{
+	json_t *a = json_object_get(rec, key), *v;
+	char **out;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return tg_fail(ret_err, -EINVAL, "\"%s\": not an array of at most %zu names", key, max);
+	out = calloc(json_array_size(a) + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+
+		if (!name_ok(s, n, maxlen, node)) {
+			wire_strvn_free(out, i);
+			return tg_fail(ret_err, -EINVAL, "\"%s\"[%zu]: not a name", key, i);
+		}
+		if (!(out[i] = strdup(s))) {
+			wire_strvn_free(out, i);
+			return -ENOMEM;
+		}
+	}
+	*ret = out;
+	*ret_n = json_array_size(a);
+	return 0;
+}
+
+int wire_accepted_from_json(json_t *rec, struct wire_accepted *ret, char **ret_err)
+{
+	static const char *const names[] = { "type", "phase", "trace", "pods", "nodes", NULL };
+	_cleanup_(wire_accepted_release) struct wire_accepted a = { 0 };
+	_cleanup_free_ char *phase = NULL;
+	int r;
+
+	r = decode_status(rec, names, &phase, ret_err);
+	if (r < 0)
+		return r;
+	if (strcmp(phase, "accepted"))
+		return tg_fail(ret_err, -EINVAL, "\"phase\": not \"accepted\"");
+	if ((r = wire_str_field(rec, "trace", "", true, WIRE_STREAM_MAX_TRACE, true, &a.trace, ret_err)) < 0 ||
+	    (r = decode_names(rec, "pods", WIRE_STREAM_MAX_PODS, WIRE_STREAM_MAX_POD, false, &a.pods,
+			      &a.npods, ret_err)) < 0 ||
+	    (r = decode_names(rec, "nodes", WIRE_STREAM_MAX_NODES, WIRE_STREAM_MAX_NAME, true, &a.nodes,
+			      &a.nnodes, ret_err)) < 0)
+		return r;
+	*ret = a;
+	memset(&a, 0, sizeof(a));
+	return 0;
+}
+
+int wire_pod_change_from_json(json_t *rec, struct wire_pod_change *ret, char **ret_err)
+{
+	static const char *const names[] = { "type", "phase", "trace", "pod", "node", "message", NULL };
+	_cleanup_(wire_pod_change_release) struct wire_pod_change c = { 0 };
+	int r;
+
+	r = decode_status(rec, names, &c.phase, ret_err);
+	if (r < 0)
+		return r;
+	if (!wire_pod_change_phase(c.phase))
+		return tg_fail(ret_err, -EINVAL, "\"phase\": not \"pod-joined\", \"pod-left\" or \"pod-not-joined\"");
+	if ((r = wire_str_field(rec, "trace", "", true, WIRE_STREAM_MAX_TRACE, true, &c.trace, ret_err)) < 0 ||
+	    (r = wire_text_field(rec, "pod", "", 1, WIRE_STREAM_MAX_POD, &c.pod, ret_err)) < 0 ||
+	    (r = wire_str_field(rec, "node", "", false, WIRE_STREAM_MAX_NAME, true, &c.node, ret_err)) < 0 ||
+	    (r = wire_str_field(rec, "message", "", false, WIRE_STREAM_MAX_MESSAGE, false, &c.message,
+				ret_err)) < 0)
+		return r;
+	*ret = c;
+	memset(&c, 0, sizeof(c));
+	return 0;
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+static bool names_ok(char *const *v, size_t n, size_t maxlen, bool node)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!v[i] || !name_ok(v[i], strlen(v[i]), maxlen, node))
+			return false;
+	return true;
+}
+
+int wire_accepted_to_json(const struct wire_accepted *a, json_t **ret)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+
+	if (!a->trace || !*a->trace || strlen(a->trace) > WIRE_STREAM_MAX_TRACE ||
+	    !wire_name_text(a->trace, strlen(a->trace)) || a->npods > WIRE_STREAM_MAX_PODS ||
+	    a->nnodes > WIRE_STREAM_MAX_NODES || !names_ok(a->pods, a->npods, WIRE_STREAM_MAX_POD, false) ||
+	    !names_ok(a->nodes, a->nnodes, WIRE_STREAM_MAX_NAME, true))
+		return -EINVAL;
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted", "trace", a->trace,
+		      "pods", wire_strv_json(a->pods, a->npods), "nodes", wire_strv_json(a->nodes, a->nnodes));
+	if (!o)
+		return -ENOMEM;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+int wire_pod_change_to_json(const struct wire_pod_change *c, json_t **ret)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+
+	if (!wire_pod_change_phase(c->phase) || !c->trace || !*c->trace ||
+	    strlen(c->trace) > WIRE_STREAM_MAX_TRACE || !wire_name_text(c->trace, strlen(c->trace)) ||
+	    !c->pod || !names_ok(&c->pod, 1, WIRE_STREAM_MAX_POD, false) ||
+	    (c->node && (strlen(c->node) > WIRE_STREAM_MAX_NAME || !wire_name_text(c->node, strlen(c->node)))) ||
+	    (c->message && strlen(c->message) > WIRE_STREAM_MAX_MESSAGE))
+		return -EINVAL;
+	o = json_pack("{s:s, s:s, s:s, s:s}", "type", "status", "phase", c->phase, "trace", c->trace, "pod",
+		      c->pod);
+	if (!o || (c->node && json_object_set_new(o, "node", json_string(c->node)) < 0) ||
+	    (c->message && json_object_set_new(o, "message", json_string(c->message)) < 0))
+		return -ENOMEM;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+bool wire_accepted_equal(const struct wire_accepted *a, const struct wire_accepted *b)
+{
+	return wire_str_eq(a->trace, b->trace) && wire_strv_eq(a->pods, a->npods, b->pods, b->npods) &&
+	       wire_strv_eq(a->nodes, a->nnodes, b->nodes, b->nnodes);
+}
+
+bool wire_pod_change_equal(const struct wire_pod_change *a, const struct wire_pod_change *b)
+{
+	return wire_str_eq(a->phase, b->phase) && wire_str_eq(a->trace, b->trace) && wire_str_eq(a->pod, b->pod) &&
+	       wire_str_eq(a->node, b->node) && wire_str_eq(a->message, b->message);
+}
