@@ -24,6 +24,7 @@
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
+#include "wire/stream.h"
 #include "wire/trace-body.h"
 #include "gateway/trace-int.h"
 #include "gateway/watch.h"
@@ -824,13 +825,11 @@ json_t *trace_left_out_json(const struct trace_req *t)
 void trace_emit_pod_status(struct trace_req *t, const char *phase, const char *pod, const char *node,
 			   const char *message)
 {
-	_cleanup_(json_decrefp) json_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "status",
-							"phase", phase, "trace", t->trace_id, "pod", pod,
-							"node", node);
+	const struct wire_pod_change c = { .phase = (char *)phase, .trace = t->trace_id, .pod = (char *)pod,
+					   .node = (char *)node, .message = (char *)message };
+	_cleanup_(json_decrefp) json_t *st = NULL;
 
-	if (st && message)
-		json_object_set_new(st, "message", json_string(message));
-	if (st)
+	if (wire_pod_change_to_json(&c, &st) == 0)
 		(void)trace_emit(t, st);
 }
 

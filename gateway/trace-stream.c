@@ -36,6 +36,7 @@
 #include "output/output.h"
 #include "wire/end.h"
 #include "wire/record.h"
+#include "wire/stream.h"
 #include "lib/banned.h"
 
 /* (the request's state, struct trace_req, is in gateway/trace-int.h) */
@@ -527,6 +528,27 @@ static int leg_start(struct trace_req *t, struct leg *l)
 	return r < 0 ? r : 0;
 }
 
+/* The stream's first record: the trace's id, its pods and nodes. */
+static void trace_emit_accepted(struct trace_req *t)
+{
+	_cleanup_(wire_accepted_release) struct wire_accepted a = { .nodes = calloc(t->nnodes + 1, sizeof(char *)),
+								     .pods = calloc(t->npods + 1, sizeof(char *)) };
+	_cleanup_(json_decrefp) json_t *acc = NULL;
+
+	if (!a.nodes || !a.pods || !(a.trace = strdup(t->trace_id)))
+		return;
+	for (; a.npods < t->npods; a.npods++)
+		if (asprintf(&a.pods[a.npods], "%s/%s", t->pods[a.npods].namespace, t->pods[a.npods].name) < 0) {
+			a.pods[a.npods] = NULL;
+			return;
+		}
+	for (; a.nnodes < t->nnodes; a.nnodes++)
+		if (!(a.nodes[a.nnodes] = strdup(t->nodes[a.nnodes])))
+			return;
+	if (wire_accepted_to_json(&a, &acc) == 0)
+		(void)trace_emit(t, acc);
+}
+
 /*
  * The client's stream starts when the first runner answers 200 (its
  * session compiled and resolved its pods): a trace that cannot start on
@@ -536,7 +558,6 @@ static int leg_start(struct trace_req *t, struct leg *l)
 static void trace_stream_begin(struct trace_req *t)
 {
 	const char *hdrs[] = { "Audit-ID", t->audit_id, NULL };
-	_cleanup_(json_decrefp) json_t *acc = NULL;
 	int r;
 
 	if (t->fan.stream_started || !t->conn)
@@ -544,10 +565,7 @@ static void trace_stream_begin(struct trace_req *t)
 	t->fan.stream_started = true;
 	r = http_conn_stream_start(t->conn, 200, "application/x-ndjson", hdrs);
 	trace_log(t, r < 0 ? 500 : 200, NULL);
-	acc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted",
-			"trace", t->trace_id, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t));
-	if (acc)
-		(void)trace_emit(t, acc);
+	trace_emit_accepted(t);
 	trace_emit_left_out(t);
 	for (size_t i = 0; i < t->fan.nlegs; i++)
 		if (t->fan.legs[i].error)
