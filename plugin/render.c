@@ -14,6 +14,7 @@
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
 #include "wire/end.h"
+#include "wire/stream.h"
 #include "lib/banned.h"
 
 /* --- cleaning text from the server ------------------------------------------------ */
@@ -256,26 +257,29 @@ static void print_err_line(struct kt_render *r, const char *prefix, const char *
 	buf_release(&b);
 }
 
-/* A pod that joined or left a running workload trace: a line on stderr. */
-static void render_pod_change(struct kt_render *r, json_t *j, const char *phase)
+/* A pod that joined or left a running workload trace (wire/stream.h): a
+ * line on stderr.  Other status records: nothing. */
+static int render_pod_change(struct kt_render *r, json_t *j, const char *phase)
 {
-	const char *pod = str_of(j, "pod"), *msg = str_of(j, "message");
-	_cleanup_free_ char *line = NULL;
+	_cleanup_(wire_pod_change_release) struct wire_pod_change c = { 0 };
+	_cleanup_free_ char *line = NULL, *err = NULL;
 	const char *what;
 
-	if (!phase || !pod)
-		return;
-	if (!strcmp(phase, "pod-joined"))
+	if (!wire_pod_change_phase(phase))
+		return 0;
+	if (wire_pod_change_from_json(j, &c, &err) < 0)
+		return render_problem(r, "gateway sent a %s record that is not one: %s", phase,
+				      err ? err : "out of memory");
+	if (!strcmp(c.phase, "pod-joined"))
 		what = "joined the trace";
-	else if (!strcmp(phase, "pod-left"))
+	else if (!strcmp(c.phase, "pod-left"))
 		what = "left the trace";
-	else if (!strcmp(phase, "pod-not-joined"))
-		what = "was not added to the trace";
 	else
-		return;
-	if (asprintf(&line, "pod %s %s%s%s", pod, what, msg ? ": " : "", msg ? msg : "") < 0)
-		return;
-	print_err_line(r, "", str_of(j, "node"), line);
+		what = "was not added to the trace";
+	if (asprintf(&line, "pod %s %s%s%s", c.pod, what, c.message ? ": " : "", c.message ? c.message : "") < 0)
+		return 0;
+	print_err_line(r, "", c.node, line);
+	return 0;
 }
 
 /*
@@ -510,7 +514,7 @@ void kt_progress_tick(struct kt_render *r, uint64_t now_ns)
 
 /* What a record says about the start: the phases, nodes compiled,
  * attached or failed; anything printed ends the progress. */
-static void progress_record(struct kt_render *r, const char *type, json_t *j)
+static void progress_record(struct kt_render *r, const char *type, json_t *j, const struct wire_accepted *acc)
 {
 	struct kt_progress *p = &r->progress;
 	const char *phase = str_of(j, "phase");
@@ -523,17 +527,11 @@ static void progress_record(struct kt_render *r, const char *type, json_t *j)
 		size_t i = progress_node(p, str_of(j, "node"));
 		json_t *done = json_object_get(j, "done"), *probes = json_object_get(j, "probes");
 
-		if (!strcmp(phase, "accepted")) {
-			json_t *nodes = json_object_get(j, "nodes"), *nd;
-			size_t n = json_array_size(nodes), k;
-
-			p->nodes = n ? n : 1;
+		if (acc) {
+			p->nodes = acc->nnodes ? acc->nnodes : 1;
 			p->phase = 1;
-			json_array_foreach(nodes, k, nd) {
-				if (p->nnamed < KT_PROGRESS_MAX_NODES && json_is_string(nd))
-					snprintf(p->node[p->nnamed++].name, sizeof(p->node[0].name), "%s",
-						 json_string_value(nd));
-			}
+			for (size_t k = 0; k < acc->nnodes && p->nnamed < KT_PROGRESS_MAX_NODES; k++)
+				snprintf(p->node[p->nnamed++].name, sizeof(p->node[0].name), "%s", acc->nodes[k]);
 		} else if (!strcmp(phase, "compiled")) {
 			p->compiled++;
 		} else if (!strcmp(phase, "attaching") && i != SIZE_MAX && json_is_integer(done) &&
@@ -563,9 +561,11 @@ static void progress_record(struct kt_render *r, const char *type, json_t *j)
 
 int kt_render_line(struct kt_render *r, const char *line, size_t len)
 {
+	_cleanup_(wire_accepted_release) struct wire_accepted acc = { 0 };
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	json_error_t jerr;
 	const char *type;
+	bool accepted;
 
 	j = json_loadb(line, len, 0, &jerr);
 	if (!j || !json_is_object(j))
@@ -574,11 +574,18 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	type = str_of(j, "type");
 	if (!type)
 		return render_problem(r, "gateway sent a record without \"type\"");
-	progress_record(r, type, j);
-	if (!strcmp(type, "status") && str_of(j, "phase") && !strcmp(str_of(j, "phase"), "accepted") &&
-	    !r->trace_id[0]) {
-		const char *id = str_of(j, "trace");
-		size_t n = id ? strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
+	accepted = !strcmp(type, "status") && str_of(j, "phase") && !strcmp(str_of(j, "phase"), "accepted");
+	if (accepted) {
+		_cleanup_free_ char *err = NULL;
+
+		if (wire_accepted_from_json(j, &acc, &err) < 0)
+			return render_problem(r, "gateway sent an accepted record that is not one: %s",
+					      err ? err : "out of memory");
+	}
+	progress_record(r, type, j, accepted ? &acc : NULL);
+	if (accepted && !r->trace_id[0]) {
+		const char *id = acc.trace;
+		size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-");
 
 		/* a name for the URL of the stop: only a label's characters */
 		if (id && n && n < sizeof(r->trace_id) && !id[n])
@@ -596,7 +603,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			render_yaml_record(r, j);
 		}
 		if (!strcmp(type, "status"))
-			render_pod_change(r, j, str_of(j, "phase"));   /* stderr, beside the stream */
+			return render_pod_change(r, j, str_of(j, "phase"));   /* stderr, beside the stream */
 		if (!strcmp(type, "error")) {
 			const char *m = str_of(j, "message"), *loc, *mm;
 			json_t *code = json_object_get(j, "code");
@@ -649,7 +656,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			fprintf(r->out, "Attaching %" JSON_INTEGER_FORMAT " probe%s...\n", n, n == 1 ? "" : "s");
 			fflush(r->out);
 		}
-		render_pod_change(r, j, str_of(j, "phase"));
+		return render_pod_change(r, j, str_of(j, "phase"));
 	} else if (!strcmp(type, "end")) {
 		if (r->prefix && r->mid_line) {
 			fputc('\n', r->out);
