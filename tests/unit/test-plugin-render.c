@@ -63,7 +63,7 @@ static void test_progress(void **state)
 	kt_progress_tick(&c.r, t + s / 2);          /* fast so far: nothing */
 	kt_progress_tick(&c.r, t + s + s / 10);     /* slow: shown */
 	kt_progress_tick(&c.r, t + 2 * s);          /* once */
-	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\",\"n2\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"pods\":[],\"nodes\":[\"n1\",\"n2\"]}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
 	t = now_mono_ns();
 	kt_progress_tick(&c.r, t + s / 5);          /* a new step: not yet */
@@ -86,7 +86,7 @@ static void test_progress(void **state)
 	cap_open(&c, KT_OUT_TEXT);
 	t = now_mono_ns();
 	kt_progress_start(&c.r, "starting", t);
-	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\",\"n2\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"pods\":[],\"nodes\":[\"n1\",\"n2\"]}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"error\",\"node\":\"n2\",\"message\":\"runner lost\"}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":1}"), 0);
@@ -98,7 +98,7 @@ static void test_progress(void **state)
 	/* a wildcard: the runner's "attaching" counts, summed over nodes */
 	cap_open(&c, KT_OUT_TEXT);
 	kt_progress_start(&c.r, "starting", now_mono_ns());
-	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"pods\":[],\"nodes\":[\"n1\"]}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"compiled\",\"node\":\"n1\"}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attaching\",\"node\":\"n1\",\"done\":0,\"probes\":300}"), 0);
 	t = now_mono_ns();
@@ -125,7 +125,7 @@ static void test_render_text(void **state)
 	struct cap c;
 
 	cap_open(&c, KT_OUT_TEXT);
-	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"pods\":[\"a/b\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"pods\":[\"a/b\"],\"nodes\":[\"n1\",\"n2\"]}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":2}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n2\",\"probes\":2}"), 0);
 	/* output text goes out byte for byte, escapes included: it is the program's */
@@ -150,7 +150,7 @@ static void test_render_text(void **state)
  * end mid-line, maps merged; plain text by default (as bpftrace prints),
  * [pod/NAME/NODE] before each line with --prefix. */
 static const char *const multi[] = {
-	"{\"type\":\"status\",\"phase\":\"accepted\",\"pods\":[\"team-a/web-a\",\"team-a/web-a2\"],\"nodes\":[\"node-1\",\"node-2\"]}",
+	"{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"pods\":[\"team-a/web-a\",\"team-a/web-a2\"],\"nodes\":[\"node-1\",\"node-2\"]}",
 	"{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"node-1\",\"probes\":1}",
 	"{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"node-2\",\"probes\":1}",
 	"{\"type\":\"output\",\"pod\":\"team-a/web-a\",\"node\":\"node-1\",\"text\":\"cat /m1\\n\"}",
@@ -214,14 +214,14 @@ static void test_render_pod_changes(void **state)
 	static const char *const lines[] = {
 		"{\"type\":\"status\",\"phase\":\"pod-joined\",\"trace\":\"t\",\"pod\":\"team-a/web-a4\",\"node\":\"node-1\"}",
 		"{\"type\":\"status\",\"phase\":\"pod-left\",\"trace\":\"t\",\"pod\":\"team-a/web-a4\",\"node\":\"node-1\"}",
-		"{\"type\":\"status\",\"phase\":\"pod-not-joined\",\"trace\":\"t\",\"pod\":\"team-a/x\\u001b[2J\",\"node\":\"node-9\",\"message\":\"not traced: no runner for node \\\"node-9\\\"\"}",
+		"{\"type\":\"status\",\"phase\":\"pod-not-joined\",\"trace\":\"t\",\"pod\":\"team-a/x\",\"node\":\"node-9\",\"message\":\"not traced: no runner for node \\\"node-9\\\" \\u001b[2J\"}",
 		"{\"type\":\"status\",\"phase\":\"pod-something\",\"pod\":\"team-a/y\"}",
 		NULL,
 	};
 	static const char want[] = "node \"node-1\": pod team-a/web-a4 joined the trace\n"
 				   "node \"node-1\": pod team-a/web-a4 left the trace\n"
-				   "node \"node-9\": pod team-a/x?[2J was not added to the trace: not traced: "
-				   "no runner for node \"node-9\"\n";
+				   "node \"node-9\": pod team-a/x was not added to the trace: not traced: "
+				   "no runner for node \"node-9\" ?[2J\n";
 	enum kt_output modes[] = { KT_OUT_TEXT, KT_OUT_JSON };
 	struct cap c;
 
@@ -230,6 +230,9 @@ static void test_render_pod_changes(void **state)
 		cap_open(&c, modes[m]);
 		for (size_t i = 0; lines[i]; i++)
 			assert_int_equal(feed(&c, lines[i]), 0);
+		/* a pod name with a control character is no pod name: refused, not printed */
+		assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"pod-left\",\"trace\":\"t\","
+					  "\"pod\":\"team-a/x\\u001b[2J\",\"node\":\"node-1\"}"), -EBADMSG);
 		cap_close(&c);
 		assert_string_equal(c.err, want);
 		if (modes[m] == KT_OUT_TEXT)
@@ -264,7 +267,7 @@ static void test_render_bpftrace_json(void **state)
 
 	(void)state;
 	cap_open(&c, KT_OUT_BPFTRACE_JSON);
-	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"nodes\":[\"n1\",\"n2\"]}"), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"accepted\",\"trace\":\"t\",\"pods\":[],\"nodes\":[\"n1\",\"n2\"]}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n1\",\"probes\":2}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"status\",\"phase\":\"attached\",\"node\":\"n2\",\"probes\":2}"), 0);
 	assert_int_equal(feed(&c, "{\"type\":\"output\",\"pod\":\"\",\"lines\":4,\"text\":\"ab\\n-3\\n(1, x)\\n\","
