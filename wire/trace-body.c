@@ -308,7 +308,7 @@ int trace_body_encode(const struct trace_body *b, char **ret_text)
 
 	if (!params)
 		return -ENOMEM;
-	if (!b->program || !b->program_len || (!b->target && !b->selector) ||
+	if (!b->program || (!b->target && !b->selector) ||
 	    (b->params && !json_is_array(b->params))) {
 		json_decref(params);
 		return -EINVAL;

@@ -65,7 +65,9 @@ int trace_body_decode(const char *body, size_t len, struct trace_body *ret, char
  * duration, detach, output_events, container, all_nodes; kind, node and
  * name are the decoder's reading of target, and target is not written when
  * there is a selector.  0, -ENOMEM, or -EINVAL for a struct with no
- * program or with neither target nor selector.
+ * program or with neither target nor selector.  What only the gateway
+ * judges (an empty program, a target's kind and name) is written as it
+ * is, so the user gets the gateway's 400 naming the field, as always.
  */
 int trace_body_encode(const struct trace_body *b, char **ret_text);
 void trace_body_release(struct trace_body *b);
