@@ -166,7 +166,10 @@ if wait_for 30 grep -q '"phase":"attached"' "$outa"; then
 		tap_fail "a client that reads nothing for 3 s is gone (end=client)" \
 			"gateway: $(grep 'end=' "$TG_WORK/gateway.log" | tail -1)" \
 			"runner: $(grep 'outcome=' "$TG_WORK/runner.log" | tail -1)" \
-			"queues (state recv-q send-q local peer): $(ss -tnH "( sport = :$TG_GATEWAY_PORT )" | tr '\n' ';')" \
+			"queues (state recv-q send-q local peer): $(ss -tnH "( sport = :$TG_GATEWAY_PORT or dport = :$TG_GATEWAY_PORT )" | tr '\n' ';')" \
+			"gateway process: $(kill -0 "$TG_GATEWAY_PID" 2>/dev/null && echo alive || echo GONE)" \
+			"client: $(tr '\0' ' ' </proc/$apid/cmdline 2>/dev/null | cut -c1-60) state $(awk '/^State/ {print $2}' /proc/$apid/status 2>/dev/null); lines so far $(grep -c . "$outa")" \
+			"gateway log tail: $(tail -4 "$TG_WORK/gateway.log" | tr '\n' ';')" \
 			"load: $(cut -d' ' -f1-3 /proc/loadavg)"
 	fi
 	logline=$(grep -m1 'end=client events=' "$TG_WORK/gateway.log")
