@@ -150,6 +150,10 @@ fi
 # socket buffers on the way (megabytes, autotuned) must fill before the
 # client's connection stalls, however much of the flood the runner gets to
 pad=$(printf 'x%.0s' {1..200})
+# a fresh output file: section 1's trace left "attached" in $outa, and the
+# wait below must see this trace's, not stop the client before it starts
+outa=$TG_WORK/stall.json
+erra=$TG_WORK/stall.err
 kt_bg alice run pod/web-a -n team-a --duration 120 -o json \
 	-e "tracepoint:syscalls:sys_enter_getppid { printf(\"%d %s $pad\\n\", pid, comm); }" >"$outa" 2>"$erra" &
 apid=$!
