@@ -55,6 +55,7 @@ if ! wait_for 30 grep -q '"phase":"attached"' "$outa"; then
 	exit 0
 fi
 kill -STOP "$apid"
+t_attached=$(date +%s)
 rss0=$(rss_kib)
 # 3,000,000 events of about 20 bytes: 60 MB, far beyond every buffer on the
 # way (runner ring buffer 2 MiB, socket buffers, the gateway's 256 KiB)
@@ -62,6 +63,9 @@ floodpid=$(pod_run "$TG_CTR_A" "$LOOP" 3000000)
 # the runner's session is held: its writes wait, so alice's ring buffer
 # fills; wait until the flood is over (its loop exits)
 check "alice's flood runs to its end while her client reads nothing" wait_for 120 bash -c "! kill -0 $floodpid 2>/dev/null"
+# her session lasts 20 s from "attached": on a machine loaded enough that
+# the flood outlasts it, its last calls come after the end and are not hers
+flood_s=$(($(date +%s) - t_attached))
 
 # ---- 2. bob's trace at the same time: every line, at once, no drops -----------
 N=20000
@@ -120,9 +124,15 @@ check "alice's trace ends after its duration" wait_for 90 bash -c "! kill -0 $ap
 wait "$apid"
 rc=$?
 check "alice's client exits 0 ($rc)" test "$rc" -eq 0
-got=$(end_of "$outa" '(d["reason"], d["drops"] > 0, d["events"] + d["drops"] >= 3000000)')
-check "alice's end: duration, her drops counted, events + drops cover the flood ($got)" \
-	test "$got" = "('duration', True, True)"
+if [ "$flood_s" -lt 19 ]; then
+	got=$(end_of "$outa" '(d["reason"], d["drops"] > 0, d["events"] + d["drops"] >= 3000000)')
+	check "alice's end: duration, her drops counted, events + drops cover the flood ($got)" \
+		test "$got" = "('duration', True, True)"
+else
+	got=$(end_of "$outa" '(d["reason"], d["drops"] > 0, d["events"] + d["drops"] > 0)')
+	check "alice's end: duration, her drops counted (the flood took ${flood_s} s of her 20: not all of it was in her trace) ($got)" \
+		test "$got" = "('duration', True, True)"
+fi
 ev=$(end_of "$outa" 'd["events"]')
 check "alice received every line her runner counted ($(lines_of "$outa") of $ev)" \
 	test "$(lines_of "$outa")" -eq "$ev"
