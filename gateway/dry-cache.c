@@ -44,8 +44,8 @@ static int key_str(struct buf *b, const char *s)
 	return key_field(b, s, s ? strlen(s) : 0);
 }
 
-int gw_dry_key(const struct lru *c, const struct gw_runner *r, const struct session_request *req,
-	       unsigned char key[LRU_MAC_LEN])
+int gw_dry_key(const struct lru *c, const char *who, const struct gw_runner *r,
+	       const struct session_request *req, unsigned char key[LRU_MAC_LEN])
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(0);
 	_cleanup_free_ char *text = NULL;
@@ -56,7 +56,7 @@ int gw_dry_key(const struct lru *c, const struct gw_runner *r, const struct sess
 	e = session_request_encode(&anon, &text);
 	if (e < 0)
 		return e;
-	if ((e = key_str(&b, r->node)) < 0 || (e = key_str(&b, r->url)) < 0 ||
+	if ((e = key_str(&b, who)) < 0 || (e = key_str(&b, r->node)) < 0 || (e = key_str(&b, r->url)) < 0 ||
 	    (e = key_str(&b, r->connect_to ? r->connect_to->data : NULL)) < 0 || (e = key_str(&b, r->pod)) < 0 ||
 	    (e = key_str(&b, text)) < 0)
 		return e;

@@ -12,7 +12,9 @@
  * session request the gateway would send that runner, as wire/session.h
  * encodes it with the trace's id left out: the program, parameters and
  * canonical form, the pods with their uids and containers, the node
- * scope, the policy's limits and tracepoint field rules.  Anything that
+ * scope, the policy's limits and tracepoint field rules, and who asked
+ * (an answer says whether it came from the cache: keyed by caller, that
+ * never tells one tenant what another checked a moment ago).  Anything that
  * could change the runner's answer changes the key, and a runner
  * replaced (a new pod or address) is another key; the policy decision
  * itself is made again for every request, before the cache is asked.
@@ -33,9 +35,9 @@ struct session_request;
 
 /* NULL in *ret when ttl_ns is UINT64_MAX (off). */
 int gw_dry_cache_new(uint64_t ttl_ns, struct lru **ret);
-/* The key of req (its trace id left out) on runner r. */
-int gw_dry_key(const struct lru *c, const struct gw_runner *r, const struct session_request *req,
-	       unsigned char key[LRU_MAC_LEN]);
+/* The key of req (its trace id left out) on runner r, asked by who. */
+int gw_dry_key(const struct lru *c, const char *who, const struct gw_runner *r,
+	       const struct session_request *req, unsigned char key[LRU_MAC_LEN]);
 /* 1 and a copy of the node's "compiled" record in *ret; 0 on a miss. */
 int gw_dry_lookup(struct lru *c, const unsigned char key[LRU_MAC_LEN], json_t **ret);
 /* Keeps a copy of compiled under key for ttl_ns. */

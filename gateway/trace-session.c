@@ -52,7 +52,7 @@ int trace_leg_dry_key(struct trace_req *t, const struct leg *leg, unsigned char 
 	int r;
 
 	r = session_request(t, leg->runner->node, leg->joined, t->duration, &req);
-	return r < 0 ? r : gw_dry_key(t->gw->dry_cache, leg->runner, &req, key);
+	return r < 0 ? r : gw_dry_key(t->gw->dry_cache, t->user.username, leg->runner, &req, key);
 }
 
 /* The session of one node: the program and that node's pods. */

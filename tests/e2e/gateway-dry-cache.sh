@@ -5,8 +5,9 @@
 # time, with no runner session, and says so (compiled[].fromCache, the
 # audit record's reason); anything that reaches the runner differently
 # (a parameter, another program, another pod's scope) is checked by the
-# runner again; the policy and authorization come first every time; 0
-# turns it off.
+# runner again, and so is another caller's (fromCache would otherwise
+# tell one tenant what another checked); the policy and authorization
+# come first every time; 0 turns it off.
 source "$(dirname "$0")/lib.sh"
 need_bpf "the dry-run cache" || exit 0
 export TG_GATEWAY_EXTRA='"cache":{"dryRunSeconds":300},'
@@ -38,6 +39,15 @@ check "... no runner session" test "$(sessions)" = $((before + 1))
 reason=$(last_reason)
 check "... and the audit record says so ($reason)" \
 	test "$reason" = "dry run: checked, not run (1 of 1 nodes' checks from the gateway's cache)"
+# a hostile tenant learns nothing from fromCache: dave, who may trace
+# web-a too, checking alice's program is not told she just checked it
+sed -e "s/^users:/users:\n- name: dave\n  user:\n    token: $(fixture_token dave)/" \
+	-e "s/^contexts:/contexts:\n- name: dave\n  context:\n    cluster: sim\n    user: dave/" \
+	"$TG_WORK/kubeconfig" >"$TG_WORK/kubeconfig-dave"
+KUBECONFIG=$TG_WORK/kubeconfig-dave kubectl trace check --context dave pod/web-a -n team-a -e "$P" -o json \
+	>"$out" 2>"$err"
+got=$(json_get '(d["allowed"], [(c["node"], c["fromCache"]) for c in d["decision"]["compiled"]])' <"$out" 2>&1)
+check "another caller's identical check goes to the runner ($got)" test "$got" = "(True, [('node-1', False)])"
 kt alice check pod/web-a -n team-a -e "$P" >"$out" 2>"$err"
 rc=$?
 check "kubectl trace check prints the same as from the runner (rc=$rc)" \

@@ -36,7 +36,7 @@ static struct session_request base(void)
 static void key_of(struct lru *c, const struct gw_runner *r, const struct session_request *q,
 		   unsigned char out[LRU_MAC_LEN])
 {
-	assert_int_equal(gw_dry_key(c, r, q, out), 0);
+	assert_int_equal(gw_dry_key(c, "alice", r, q, out), 0);
 }
 
 static void test_key(void **state)
@@ -86,6 +86,14 @@ static void test_key(void **state)
 	r2.pod = "tracegate/runner-abcde";
 	key_of(c, &r2, &q, k);
 	assert_memory_not_equal(k0, k, LRU_MAC_LEN);
+	/* another caller is another key: whether an answer came from the
+	 * cache must not tell bob what alice checked */
+	{
+		unsigned char kb[LRU_MAC_LEN];
+
+		assert_int_equal(gw_dry_key(c, "bob", &r, &q, kb), 0);
+		assert_memory_not_equal(k0, kb, LRU_MAC_LEN);
+	}
 	/* fields cannot run into each other: node "ab" + url "c" is not "a" + "bc" */
 	{
 		struct gw_runner a = { .node = "ab", .url = "c" }, b = { .node = "a", .url = "bc" };
