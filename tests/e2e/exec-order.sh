@@ -33,6 +33,7 @@ not_running() { ! running; }
 # lines of stdout, as many as EXPECTED_STDOUT has, exactly.
 order() {
 	local name=$1 want=$2 prog=$3 rc i
+	: >"$work/out"
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 120 "$RUNNER" exec --cache-dir "$work/cache" \
 		-e "$prog" >"$work/out" 2>"$work/err" &
 	runner_pid=$!

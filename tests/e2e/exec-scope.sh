@@ -44,6 +44,7 @@ pod_run "$root/a" bash -c "$(opener "$work/marker-a")" >/dev/null
 pod_run "$root/b" bash -c "$(opener "$work/marker-b")" >/dev/null
 
 prog='tracepoint:syscalls:sys_enter_openat /strncmp(str(args->filename), "'"$work"'", '"${#work}"') == 0/ { printf("%s %d\n", str(args->filename), pid); }'
+: >"$work/out"
 __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 "$RUNNER" exec --cache-dir "$work/cache" \
 	--cgroup "$root/a" --duration 3 -e "$prog" >"$work/out" 2>"$work/err" &
 rpid=$!
@@ -93,6 +94,7 @@ wait "$rpid" 2>/dev/null
 check "exec scope: no program left after SIGKILL" wait_for 2 ids_gone $ids
 
 # SIGINT ends like bpftrace: END runs, maps printed, exit 0
+: >"$work/out"
 __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 "$RUNNER" exec --cache-dir "$work/cache" \
 	--cgroup "$root/a" -e 'tracepoint:syscalls:sys_enter_openat { @opens = count(); } END { printf("end\n"); }' \
 	>"$work/out" 2>"$work/err" &

@@ -56,6 +56,7 @@ ran_hi() { # NAME: run1 printed hi
 # ---- durable before the trace starts -------------------------------------
 # The first line the client gets names the trace; its record must already
 # be in the file at that moment.
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 3 -o json -e "$OPENAT" >"$out" 2>"$err" &
 ktpid=$!
 wait_for 8 grep -q '"phase":"accepted"' "$out"
@@ -149,6 +150,7 @@ if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	FULL=$AUDIT_MNT/audit.log
 	gw_restart "{\"path\": \"$FULL\"}"
 	run1
+	: >"$TG_WORK/long.out"
 	kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$OPENAT" >"$TG_WORK/long.out" 2>"$TG_WORK/long.err" &
 	longpid=$!
 	wait_for 8 grep -q '"phase":"accepted"' "$TG_WORK/long.out"

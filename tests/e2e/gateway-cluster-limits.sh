@@ -54,6 +54,7 @@ check "a second gateway starts" wait_for 10 curl -sf --cacert "$TG_CERTS/ca.crt"
 out=$TG_WORK/out
 err=$TG_WORK/err
 PROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }'
+: >"$TG_WORK/bg.out"
 kt_bg alice run pod/web-a -n team-a -e "$PROG" >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
 bgpid=$!
 if ! wait_for 60 grep -q open "$TG_WORK/bg.out"; then

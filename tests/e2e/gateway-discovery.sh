@@ -108,6 +108,7 @@ check "the gateway watches pods (LIST, then WATCH from its resourceVersion)" \
 # 4. node-1's runner pod is replaced mid-run (deleted; a new pod at a new
 #    IP): the running trace finishes on the old runner, the next one goes
 #    to the new one
+: >"$TG_WORK/out-old"
 kt_bg alice run pod/web-a -n team-a --duration 8 -o json -e "$PROG" >"$TG_WORK/out-old" 2>"$TG_WORK/err-old" &
 oldpid=$!
 wait_for 10 grep -q 'marker-web-a' "$TG_WORK/out-old"
@@ -122,6 +123,7 @@ if wait_for 20 discovered node-1 tracegate-runner-a2 127.0.0.4; then
 else
 	tap_fail "the replacement pod (new IP 127.0.0.4) is picked up" "$(tail -5 "$glog")"
 fi
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 3 -o json -e "$PROG" >"$out" 2>"$err" &
 newpid=$!
 if wait_for 10 grep -q 'marker-web-a' "$out" && [ -n "$(node_prog_ids "$R1B")" ]; then

@@ -24,6 +24,7 @@ while time.time() < end:
     open("/etc/hostname").close()
     time.sleep(0.002)
 ' >/dev/null
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 60 -e "$FLOOD" >"$out" 2>"$err" &
 ktpid=$!
 many() { [ "$(wc -l <"$out")" -gt 500 ]; }
@@ -48,6 +49,7 @@ else
 fi
 
 # ---- a runner killed mid-stream ------------------------------------------------
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$FLOOD" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 10 grep -q '"type":"output"' "$out"; then

@@ -44,6 +44,7 @@ check "its map came" grep -q '"type":"map"' "$out"
 check "no keep-alive reached the client" bash -c "! grep -q '\"alive\"' '$out'"
 
 # ---- 2. the runner killed with its sessions: the counts of what was received ----------
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 60 -o json -e "$FLOOD" >"$out" 2>"$err" &
 ktpid=$!
 many() { [ "$(grep -c '"type":"output"' "$out")" -ge 3 ]; }
@@ -70,6 +71,7 @@ fi
 runner_start || tap_fail "the runner starts again" "$(tail -3 "$TG_WORK/runner.log")"
 
 # ---- 3. a hung runner: a bounded, named end ----------------------------------------------
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 120 -o json -e "$FLOOD" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 30 many; then

@@ -48,6 +48,7 @@ end_of() { grep '"type":"end"' "$1" | json_get "$2"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$TG_GATEWAY_PID/status"; }
 
 # ---- 1. alice's client stops reading in the middle of a flood ----------------
+: >"$outa"
 kt_bg alice run pod/web-a -n team-a --duration 20 -o json -e "$PROG" >"$outa" 2>"$erra" &
 apid=$!
 if ! wait_for 30 grep -q '"phase":"attached"' "$outa"; then
@@ -69,6 +70,7 @@ flood_s=$(($(date +%s) - t_attached))
 
 # ---- 2. bob's trace at the same time: every line, at once, no drops -----------
 N=20000
+: >"$outb"
 kt_bg bob run pod/web-b -n team-b --duration 8 -o json -e "$PROG" >"$outb" 2>"$errb" &
 bpid=$!
 if wait_for 30 grep -q '"phase":"attached"' "$outb"; then
@@ -164,6 +166,7 @@ pad=$(printf 'x%.0s' {1..200})
 # wait below must see this trace's, not stop the client before it starts
 outa=$TG_WORK/stall.json
 erra=$TG_WORK/stall.err
+: >"$outa"
 kt_bg alice run pod/web-a -n team-a --duration 120 -o json \
 	-e "tracepoint:syscalls:sys_enter_getppid { printf(\"%d %s $pad\\n\", pid, comm); }" >"$outa" 2>"$erra" &
 apid=$!

@@ -130,6 +130,7 @@ check "tracegate audit query shows the events of the last trace" grep -qw "$even
 
 # ---- concurrency: 429 naming the limit -------------------------------------------
 limits '{maxDuration: 8s, maxConcurrentTraces: {perUser: 1, perNamespace: 1}}'
+: >"$TG_WORK/bg.out"
 kt_bg alice run pod/web-a -n team-a -e 'tracepoint:syscalls:sys_enter_openat { printf("%s\n", comm); }' >"$TG_WORK/bg.out" 2>"$TG_WORK/bg.err" &
 bgpid=$!
 wait_for 8 grep -q . "$TG_WORK/bg.out"

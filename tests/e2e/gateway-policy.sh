@@ -249,6 +249,7 @@ scope: [pod]
 $OPEN_ALL
 userMemory: syscallArgs")"
 run_out=$TG_WORK/run.out
+: >"$run_out"
 kt_bg alice run pod/web-a -n team-a --duration 7 -e "$OPENAT" >"$run_out" 2>"$TG_WORK/run.err" &
 ktpid=$!
 if ! wait_for 8 grep -q marker-team-a-web-a "$run_out"; then

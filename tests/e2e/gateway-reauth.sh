@@ -42,6 +42,7 @@ code=$(curl -sS --cacert "$TG_CERTS/ca.crt" -H "Authorization: Bearer $(fixture_
 check "the gateway's ServiceAccount may not delete RoleBindings (403: $code)" test "$code" = 403
 
 # ---- a RoleBinding deleted during a stream ----------------------------------------
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 120 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 60 grep -q '"type":"output"' "$out"; then
@@ -96,6 +97,7 @@ code=$(api -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/
 code2=$(api -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"carol-impersonates-bob"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"impersonate-bob"},"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"carol"}]}' "$CRB")
 check "the admin lets carol impersonate bob at run time ($code, $code2)" test "$code $code2" = "201 201"
 PROG_B='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_B"'"/ { printf("open\n"); } END { printf("END ran\n"); }'
+: >"$out"
 kt_bg carol run pod/web-b -n team-b --as bob --as-group team-b-devs --duration 120 -o json -e "$PROG_B" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 60 grep -q '"type":"output"' "$out"; then
@@ -118,6 +120,7 @@ fi
 
 # ---- the target pod deleted during a stream ------------------------------------------
 # (text this time: the message goes to stderr as the plugin shows it)
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 120 -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 60 grep -q '^open' "$out"; then

@@ -124,6 +124,7 @@ got=$(audit_py '[r["user"]["username"] for r in recs if r["stage"] == "ResponseS
 check "the gateway saw bob ($got)" test "$got" = bob
 
 # a stream through the aggregator, stopped by Ctrl-C (the DELETE goes through it too)
+: >"$TG_WORK/stream.out"
 kt_bg alice-cert run pod/web-a -n team-a \
 	-e 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }' \
 	>"$TG_WORK/stream.out" 2>"$err" &
@@ -140,6 +141,7 @@ check "Ctrl-C stops it gracefully through the aggregator (DELETE proxied, rc=$rc
 
 # a client killed mid-stream: kubesim cuts the proxied request, the gateway
 # sees its client leave and ends the trace (endReason client)
+: >"$TG_WORK/left.out"
 kt_bg alice-cert run pod/web-a -n team-a \
 	-e 'tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }' \
 	>"$TG_WORK/left.out" 2>"$err" &

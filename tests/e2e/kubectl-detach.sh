@@ -109,6 +109,7 @@ olive logs -n team-a "$ID" >"$W/olive.logs" 2>&1
 check "olive reads its log" grep -q '^open$' "$W/olive.logs"
 
 # ---- logs -f follows -----------------------------------------------------------------------
+: >"$W/follow"
 kt_bg alice logs -f -n team-a "$ID" >"$W/follow" 2>&1 &
 fpid=$!
 n0=$(nopen "$W/logs2")

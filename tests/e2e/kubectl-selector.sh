@@ -75,6 +75,7 @@ relabel() { # relabel POD TRACK: PUT the pod back with label track=TRACK
 		python3 -c 'import json, sys; d = json.load(sys.stdin); d["metadata"]["labels"]["track"] = sys.argv[1]; print(json.dumps(d))' "$2" >"$TG_WORK/pod.json" &&
 		api PUT "/api/v1/namespaces/team-a/pods/$1" "$(cat "$TG_WORK/pod.json")"
 }
+: >"$out"
 kt_bg alice run -l 'app=web,track!=canary' -n team-a --duration 30 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 wait_for 30 grep -q 'marker-web-a2' "$out" || tap_fail "the trace streams" "$(tail -3 "$err")"

@@ -15,6 +15,7 @@ PROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A
 interval:s:1 { printf("tick\n"); print(@x); clear(@x); }'
 
 # -o json: each tick's map record arrives while the trace still runs
+: >"$out"
 kt_bg alice run pod/web-a -n team-a --duration 6 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 10 grep -q '"type":"map"' "$out" && kill -0 "$ktpid" 2>/dev/null; then

@@ -91,6 +91,7 @@ while IFS= read -r cmd; do
 		;;
 	*)
 		# runs until stopped: the opens of web-a's marker stream in
+		: >"$work/ex$i.out"
 		setsid bash -c "source '$TG_PLAYGROUND_DIR/env' && exec $cmd" >"$work/ex$i.out" 2>"$work/ex$i.err" &
 		expid=$!
 		if wait_for 15 grep -q "marker-team-a-web-a" "$work/ex$i.out"; then

@@ -89,6 +89,7 @@ lines_at_least() { [ "$(lines "$1")" -ge "$2" ]; }
 # attached (or refused); $TRACE_OUT holds the NDJSON stream
 TRACE_OUT=$TG_WORK/trace.out
 trace_start() { # PROGRAM SECONDS
+	: >"$TRACE_OUT"
 	kt_bg alice run pod/web-a -n team-a --duration "$2" -o json -e "$1" >"$TRACE_OUT" 2>"$TRACE_OUT.err" &
 	TRACE_PID=$!
 	wait_for 60 bash -c 'grep -q "\"phase\":\"attached\"" "$0" || ! kill -0 $1' "$TRACE_OUT" "$TRACE_PID"

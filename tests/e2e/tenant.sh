@@ -13,6 +13,7 @@ requests=0
 
 # 1. alice traces her pod; a process that starts after the trace began is
 #    seen too; team-b's marker, written at the same time, never is.
+: >"$out"
 kt alice run pod/web-a -n team-a --duration 6 -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 requests=$((requests + 1))
@@ -82,6 +83,7 @@ else
 fi
 
 # 5. a client killed mid-stream: the runner detaches within 2 s
+: >"$out"
 kt_bg alice run pod/web-a -n team-a -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 requests=$((requests + 1))

@@ -148,6 +148,7 @@ check "cronjob/idle has no running pods: refused, saying so" \
 # 5. deployment/web scaled up while traced: the new pod joins (a session
 #    of its own on its node), its output comes labelled; deleted, it leaves
 RS_UID=5e7a0000-0000-4000-8000-0000000000a1   # ReplicaSet web-7c9f8b6d5 (fixtures)
+: >"$out"
 kt_bg alice run deployment/web -n team-a --duration 40 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 60 grep -q 'marker-web-a2' "$out" && wait_for 10 grep -q 'marker-web-a\\n' "$out"; then

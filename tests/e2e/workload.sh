@@ -36,6 +36,7 @@ check "check rs/web-7c9f8b6d5: the same two pods" grep -qx "  pods: team-a/web-a
 
 # 2. alice traces deployment/web: both pods' markers stream in while the
 #    trace runs, each labelled with its pod and node; web-canary's never
+: >"$out"
 kt alice run deployment/web -n team-a --duration 5 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 8 grep -q "marker-web-a2" "$out" && wait_for 3 grep -q 'marker-web-a\\n' "$out"; then
@@ -141,6 +142,7 @@ check "Ctrl-C on deployment/web: one merged @files with both nodes' markers, exi
 TPROG='tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @x[str(args->filename)] = count(); }
 interval:s:1 { print(@x); clear(@x); }'
 nprints() { grep -c '"print":true' "$1"; }
+: >"$out"
 kt_bg alice run deployment/web -n team-a --duration 5 -o json -e "$TPROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 10 bash -c "[ \$(grep -c '\"print\":true' '$out') -ge 2 ]" && kill -0 "$ktpid" 2>/dev/null; then
@@ -157,6 +159,7 @@ check "one merged print per tick, with both nodes' markers ($got)" test "$got" =
 
 # a slow node does not hold the others' ticks: node-2's session frozen,
 # node-1's prints still come, each at most TRACE_PRINT_WAIT_MS (2 s) late
+: >"$out"
 kt_bg alice run deployment/web -n team-a --duration 10 -o json -e "$TPROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 10 bash -c "[ \$(grep -c '\"print\":true' '$out') -ge 1 ]"; then
@@ -200,6 +203,7 @@ check "an unknown deployment is 404" grep -q 'Error from server (NotFound): depl
 
 # 6. one runner killed mid-way: the other node's output goes on, the end
 #    line says what happened
+: >"$out"
 kt_bg alice run deployment/web -n team-a --duration 8 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 8 grep -q "marker-web-a2" "$out" && wait_for 3 grep -q 'marker-web-a\\n' "$out"; then
