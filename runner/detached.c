@@ -44,6 +44,8 @@ struct det_meta {
 	size_t npods;
 	char *program;
 	uint64_t duration_s;
+	char *audit_id;                  /* the create's Audit-ID, or NULL */
+	char *requester;                 /* who asked, when the user was impersonated */
 };
 
 struct det_rec {
@@ -73,6 +75,10 @@ struct det_sess {
 	uint64_t ring_dropped, records, outputs;
 	json_t *end;                     /* the child's end record */
 	bool reaped, deleted;
+	/* deleted and ended, its end not yet claimed: kept for the claim
+	 * alone (no list, get, log or delete sees it) */
+	bool gone;
+	char *claimed_by;                /* who claimed its end for an audit log */
 	int wstatus;
 	uint64_t ended_ns;               /* monotonic: both reaped and at EOF */
 	struct det_peer *followers, *deleters;
@@ -96,6 +102,8 @@ struct det_meta *det_meta_free(struct det_meta *m)
 	free(m->target);
 	free(m->created);
 	free(m->program);
+	free(m->audit_id);
+	free(m->requester);
 	for (size_t i = 0; i < m->ngroups; i++)
 		free(m->groups[i]);
 	free(m->groups);
@@ -124,6 +132,9 @@ int det_meta_new(const struct session_request *req, struct det_meta **ret)
 	m->created = strdup(d->created);
 	m->program = strdup(req->program);
 	m->duration_s = req->duration_s;
+	if ((d->audit_id && !(m->audit_id = strdup(d->audit_id))) ||
+	    (d->requester && !(m->requester = strdup(d->requester))))
+		goto fail;
 	m->groups = calloc(d->ngroups + 1, sizeof(*m->groups));
 	m->pods = calloc(req->npods + 1, sizeof(*m->pods));
 	for (; m->groups && m->ngroups < d->ngroups; m->ngroups++)
@@ -191,6 +202,7 @@ static void sess_free(struct det_sess *s)
 	peers_free(s->deleters);
 	json_decref(s->end);
 	det_meta_free(s->m);
+	free(s->claimed_by);
 	free(s->trace);
 	free(s);
 }
@@ -339,6 +351,7 @@ static json_t *sess_json(const struct det_sess *s)
 		.buffer_dropped = s->ring_dropped,
 		/* sess_record keeps only an end that decodes */
 		.end = s->end && wire_end_from_json(s->end, &end, NULL) == 0 ? &end : NULL,
+		.audit_id = s->m->audit_id, .claimed_by = s->claimed_by, .requester = s->m->requester,
 	};
 	json_t *o = NULL;
 
@@ -545,8 +558,9 @@ static void child_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* Once the child is reaped and its stream read to the end: followers
- * get the rest and are closed, deleters their answer; a refused or
- * deleted session is forgotten. */
+ * get the rest and are closed, deleters their answer; a refused session
+ * is forgotten, and a deleted one too once its end is claimed (until
+ * then it is gone for everyone but the claim). */
 static void sess_maybe_finish(struct det_sess *s)
 {
 	_cleanup_(json_decrefp) json_t *ok = NULL;
@@ -576,6 +590,10 @@ static void sess_maybe_finish(struct det_sess *s)
 		s->deleters = p->next;
 		answer_json(TAKE_PTR(p->bev), 200, ok);
 		free(p);
+	}
+	if (s->head == HEAD_OK && s->deleted && s->m->audit_id && !s->claimed_by) {
+		s->gone = true;
+		return;
 	}
 	if (s->deleted || s->head != HEAD_OK) {
 		sess_unlink(s);
@@ -622,10 +640,12 @@ void det_session_reaped(struct det_table *t, pid_t pid, int wstatus)
 
 /* ---- requests ------------------------------------------------------------- */
 
-static struct det_sess *sess_find(struct det_table *t, const char *id, size_t len)
+/* gone: a deleted session kept for its claim counts too */
+static struct det_sess *sess_find(struct det_table *t, const char *id, size_t len, bool gone)
 {
 	for (struct det_sess *s = t->sessions; s; s = s->next)
-		if (s->head == HEAD_OK && strlen(s->trace) == len && !memcmp(s->trace, id, len))
+		if (s->head == HEAD_OK && (gone || !s->gone) && strlen(s->trace) == len &&
+		    !memcmp(s->trace, id, len))
 			return s;
 	return NULL;
 }
@@ -675,12 +695,20 @@ static int peer_add(struct det_sess *s, struct det_peer **list, struct buffereve
 	return 0;
 }
 
-static void respond_list(struct det_table *t, const char *ns, struct bufferevent *bev)
+static bool sess_claimable(const struct det_sess *s)
+{
+	return s->head == HEAD_OK && sess_ended(s) && s->m->audit_id && !s->claimed_by;
+}
+
+/* unclaimed: the ended sessions whose end no gateway claimed yet, deleted
+ * ones included (the gateways' poll, gateway/detached-end.h) */
+static void respond_list(struct det_table *t, const char *ns, bool unclaimed, struct bufferevent *bev)
 {
 	_cleanup_(json_decrefp) json_t *items = json_array(), *list = NULL;
 
 	for (struct det_sess *s = t->sessions; items && s; s = s->next)
-		if (s->head == HEAD_OK && (!ns || !strcmp(s->m->ns, ns)))
+		if (unclaimed ? sess_claimable(s)
+			      : s->head == HEAD_OK && !s->gone && (!ns || !strcmp(s->m->ns, ns)))
 			json_array_append_new(items, sess_json(s));
 	list = json_pack("{s:O}", "items", items);
 	answer_json(bev, 200, list);
@@ -765,6 +793,63 @@ static bool valid_id(const char *id, size_t len)
 	return true;
 }
 
+/*
+ * POST /v1/detached/ID/claim?by=NAME[&again=1]: the first gateway to
+ * claim an ended session's end writes it to its audit log; any other
+ * claim gets 409.  again=1: NAME may claim what it claimed before (a
+ * restarted gateway that finds the end missing from its log).  200 with
+ * the session; a deleted one is then forgotten.
+ */
+static void respond_claim(struct det_sess *s, const char *q, struct bufferevent *bev)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	char by[WIRE_DET_MAX_CLAIMER + 1];
+	const char *amp;
+	size_t len;
+	bool again = false;
+
+	if (!q || strncmp(q, "?by=", 4)) {
+		answer_status(bev, 400, "/v1/detached/ID/claim: the query is by=NAME[&again=1]");
+		return;
+	}
+	amp = strchr(q + 4, '&');
+	len = amp ? (size_t)(amp - (q + 4)) : strlen(q + 4);
+	if ((amp && strcmp(amp, "&again=1")) || !len || len > WIRE_DET_MAX_CLAIMER || !valid_id(q + 4, len)) {
+		answer_status(bev, 400, "/v1/detached/ID/claim: by=NAME (1 to 128 letters, digits, '-', '_', '.') "
+				       "and at most &again=1");
+		return;
+	}
+	memcpy(by, q + 4, len);
+	by[len] = '\0';
+	again = amp != NULL;
+	if (!s->m->audit_id) {
+		answer_status(bev, 409, "detached session: its start sent no Audit-ID, there is no end to claim");
+		return;
+	}
+	if (!sess_ended(s)) {
+		answer_status(bev, 409, "detached session: not ended yet");
+		return;
+	}
+	if (s->claimed_by && !(again && !strcmp(s->claimed_by, by))) {
+		_cleanup_free_ char *msg = NULL;
+
+		answer_status(bev, 409, asprintf(&msg, "detached session: its end was claimed by \"%s\"",
+						 s->claimed_by) < 0 ? "detached session: its end was claimed" : msg);
+		return;
+	}
+	if (!s->claimed_by && !(s->claimed_by = strdup(by))) {
+		answer_status(bev, 500, "runner: out of memory");
+		return;
+	}
+	log_info("detached session %s: its end claimed by \"%s\"%s", s->trace, by, again ? " (again)" : "");
+	j = sess_json(s);
+	answer_json(bev, 200, j);
+	if (s->gone) {
+		sess_unlink(s);
+		sess_free(s);
+	}
+}
+
 void det_request(struct det_table *t, const char *method, const char *target, struct bufferevent *bev)
 {
 	const char *path = target + strlen("/v1/detached"), *q = strchr(target, '?');
@@ -772,7 +857,7 @@ void det_request(struct det_table *t, const char *method, const char *target, st
 	const char *id, *slash;
 	struct det_sess *s;
 	size_t idlen;
-	bool follow = false;
+	bool follow = false, claim;
 
 	table_expire(t);
 	if (plen == 0) {
@@ -782,14 +867,18 @@ void det_request(struct det_table *t, const char *method, const char *target, st
 			answer_status(bev, 405, "/v1/detached: GET only");
 			return;
 		}
+		if (q && !strcmp(q, "?unclaimed=1")) {
+			respond_list(t, NULL, true, bev);
+			return;
+		}
 		if (q && (strncmp(q, "?namespace=", 11) || strlen(q + 11) >= sizeof(ns) ||
 			  !valid_id(q + 11, strlen(q + 11)))) {
-			answer_status(bev, 400, "/v1/detached: the only query is namespace=NS");
+			answer_status(bev, 400, "/v1/detached: the only queries are namespace=NS and unclaimed=1");
 			return;
 		}
 		if (q)
 			snprintf(ns, sizeof(ns), "%s", q + 11);
-		respond_list(t, q ? ns : NULL, bev);
+		respond_list(t, q ? ns : NULL, false, bev);
 		return;
 	}
 	if (path[0] != '/') {
@@ -803,12 +892,21 @@ void det_request(struct det_table *t, const char *method, const char *target, st
 		answer_status(bev, 400, "session id: 1 to 128 letters, digits, '-', '_' and '.'");
 		return;
 	}
-	if (slash && (size_t)(path + plen - slash) != 4) {
-		answer_status(bev, 404, "no such path (/v1/detached/ID or /v1/detached/ID/log)");
+	claim = slash && (size_t)(path + plen - slash) == 6 && !strncmp(slash, "/claim", 6);
+	if (slash && !claim && ((size_t)(path + plen - slash) != 4 || strncmp(slash, "/log", 4))) {
+		answer_status(bev, 404, "no such path (/v1/detached/ID, /v1/detached/ID/log or /v1/detached/ID/claim)");
 		return;
 	}
-	if (slash && strncmp(slash, "/log", 4)) {
-		answer_status(bev, 404, "no such path (/v1/detached/ID or /v1/detached/ID/log)");
+	if (claim) {
+		if (strcmp(method, "POST")) {
+			answer_status(bev, 405, "/v1/detached/ID/claim: POST only");
+			return;
+		}
+		s = sess_find(t, id, idlen, true);
+		if (!s)
+			answer_status(bev, 404, "no detached session with this id here");
+		else
+			respond_claim(s, q, bev);
 		return;
 	}
 	if (q) {
@@ -818,7 +916,7 @@ void det_request(struct det_table *t, const char *method, const char *target, st
 		}
 		follow = true;
 	}
-	s = sess_find(t, id, idlen);
+	s = sess_find(t, id, idlen, false);
 	if (!s) {
 		answer_status(bev, 404, "no detached session with this id here");
 		return;

@@ -34,6 +34,9 @@ void wire_det_session_release(struct wire_det_session *s)
 	free(s->state);
 	wire_end_release(s->end);
 	free(s->end);
+	free(s->audit_id);
+	free(s->claimed_by);
+	free(s->requester);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -111,7 +114,7 @@ int wire_det_session_from_json(json_t *o, const char *where, struct wire_det_ses
 	static const char *const names[] = { "trace", "node",    "namespace", "user",        "groups",
 					     "target", "program", "duration",  "pods",        "created",
 					     "state",  "records", "outputs",   "bufferBytes", "bufferDropped",
-					     "end",    NULL };
+					     "end",    "auditID", "claimedBy", "requester", NULL };
 	_cleanup_(wire_det_session_release) struct wire_det_session s = { 0 };
 	int r;
 
@@ -130,8 +133,15 @@ int wire_det_session_from_json(json_t *o, const char *where, struct wire_det_ses
 			    ret_err)) < 0 ||
 	    (r = wire_text_field(o, "created", where, 1, SESSION_MAX_CREATED, &s.created, ret_err)) < 0 ||
 	    (r = decode_state(o, where, &s, ret_err)) < 0 || (r = decode_counts(o, where, &s, ret_err)) < 0 ||
-	    (r = decode_end(o, where, &s, ret_err)) < 0)
+	    (r = decode_end(o, where, &s, ret_err)) < 0 ||
+	    (r = wire_str_field(o, "auditID", where, false, SESSION_MAX_AUDIT_ID, true, &s.audit_id, ret_err)) < 0 ||
+	    (r = wire_str_field(o, "claimedBy", where, false, WIRE_DET_MAX_CLAIMER, true, &s.claimed_by,
+				ret_err)) < 0 ||
+	    (json_object_get(o, "requester") &&
+	     (r = wire_text_field(o, "requester", where, 1, SESSION_MAX_USER, &s.requester, ret_err)) < 0))
 		return r;
+	if ((s.audit_id && !*s.audit_id) || (s.claimed_by && !*s.claimed_by))
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where, s.audit_id && !*s.audit_id ? "auditID" : "claimedBy");
 	*ret = s;
 	memset(&s, 0, sizeof(s));
 	return 0;
@@ -201,7 +211,10 @@ int wire_det_session_to_json(const struct wire_det_session *s, json_t **ret)
 		      (json_int_t)s->duration_s, "pods", wire_strv_json(s->pods, s->npods), "created", s->created,
 		      "state", s->state, "records", (json_int_t)s->records, "outputs", (json_int_t)s->outputs,
 		      "bufferBytes", (json_int_t)s->buffer_bytes, "bufferDropped", (json_int_t)s->buffer_dropped);
-	if (!o || (end && json_object_set(o, "end", end) < 0))
+	if (!o || (end && json_object_set(o, "end", end) < 0) ||
+	    (s->audit_id && json_object_set_new(o, "auditID", json_string(s->audit_id)) < 0) ||
+	    (s->claimed_by && json_object_set_new(o, "claimedBy", json_string(s->claimed_by)) < 0) ||
+	    (s->requester && json_object_set_new(o, "requester", json_string(s->requester)) < 0))
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
 	return 0;
@@ -217,5 +230,7 @@ bool wire_det_session_equal(const struct wire_det_session *a, const struct wire_
 	       wire_strv_eq(a->pods, a->npods, b->pods, b->npods) && wire_str_eq(a->created, b->created) &&
 	       wire_str_eq(a->state, b->state) && a->records == b->records && a->outputs == b->outputs &&
 	       a->buffer_bytes == b->buffer_bytes && a->buffer_dropped == b->buffer_dropped &&
-	       !a->end == !b->end && (!a->end || wire_end_equal(a->end, b->end));
+	       !a->end == !b->end && (!a->end || wire_end_equal(a->end, b->end)) &&
+	       wire_str_eq(a->audit_id, b->audit_id) && wire_str_eq(a->claimed_by, b->claimed_by) &&
+	       wire_str_eq(a->requester, b->requester);
 }

@@ -9,8 +9,10 @@
  * Trace objects from what they give back; tests/unit/test-wire-detached.c
  * and tests/fuzz/fuzz-wire-detached.c round-trip it.
  *
- * Strict: every member required but "end", none unknown, each bounded as
- * the session request that made the session bounds it (wire/session.h).
+ * Strict: every member required but "end", "auditID", "claimedBy" and
+ * "requester", none
+ * unknown, each bounded as the session request that made the session
+ * bounds it (wire/session.h).
  */
 #ifndef TG_WIRE_DETACHED_H
 #define TG_WIRE_DETACHED_H
@@ -44,7 +46,13 @@ struct wire_det_session {
 	uint64_t buffer_bytes;
 	uint64_t buffer_dropped;
 	struct wire_end *end;   /* NULL: not ended */
+	char *audit_id;         /* "auditID": the create request's Audit-ID, or NULL */
+	char *claimed_by;       /* "claimedBy": the gateway that claimed its end for
+				 * the audit log (POST /v1/detached/ID/claim), or NULL */
+	char *requester;        /* "requester": who asked when user was impersonated, or NULL */
 };
+
+#define WIRE_DET_MAX_CLAIMER 128        /* a claimer's name: letters, digits, '-', '_', '.' */
 
 /* A parsed object or text to struct, strict: -EINVAL with *ret_err naming
  * the member, -E2BIG past WIRE_DET_MAX_BODY; *ret untouched on failure. */

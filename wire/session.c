@@ -39,6 +39,8 @@ static void detached_free(struct session_detached *d)
 	wire_strvn_free(d->groups, d->ngroups);
 	free(d->target);
 	free(d->created);
+	free(d->audit_id);
+	free(d->requester);
 	free(d);
 }
 
@@ -321,10 +323,10 @@ static int decode_groups(json_t *g, struct session_detached *d, char **ret_err)
 	return 0;
 }
 
-/* "detached": {"namespace","user","groups"?,"target","created"} */
+/* "detached": {"namespace","user","groups"?,"target","created","auditID"?,"requester"?} */
 static int decode_detached(json_t *o, struct session_request *req, char **ret_err)
 {
-	static const char *const names[] = { "namespace", "user", "groups", "target", "created", NULL };
+	static const char *const names[] = { "namespace", "user", "groups", "target", "created", "auditID", "requester", NULL };
 	struct session_detached *d;
 	int r;
 
@@ -339,6 +341,11 @@ static int decode_detached(json_t *o, struct session_request *req, char **ret_er
 	    (r = member_str(o, "detached", "user", SESSION_MAX_USER, &d->user, ret_err)) < 0 ||
 	    (r = member_str(o, "detached", "target", SESSION_MAX_TARGET, &d->target, ret_err)) < 0 ||
 	    (r = member_str(o, "detached", "created", SESSION_MAX_CREATED, &d->created, ret_err)) < 0 ||
+	    (json_object_get(o, "auditID") &&
+	     (r = wire_str_field(o, "auditID", "detached.", true, SESSION_MAX_AUDIT_ID, true, &d->audit_id,
+				 ret_err)) < 0) ||
+	    (json_object_get(o, "requester") &&
+	     (r = member_str(o, "detached", "requester", SESSION_MAX_USER, &d->requester, ret_err)) < 0) ||
 	    (r = decode_groups(json_object_get(o, "groups"), d, ret_err)) < 0)
 		return r;
 	if (req->dry_run)
@@ -451,8 +458,15 @@ static json_t *encode_owner(const struct session_owner *o)
 
 static json_t *encode_detached(const struct session_detached *d)
 {
-	return json_pack("{s:s, s:s, s:o, s:s, s:s}", "namespace", d->ns, "user", d->user, "groups",
-			 wire_strv_json(d->groups, d->ngroups), "target", d->target, "created", d->created);
+	json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:s}", "namespace", d->ns, "user", d->user, "groups",
+			      wire_strv_json(d->groups, d->ngroups), "target", d->target, "created", d->created);
+
+	if (j && ((d->audit_id && !set(j, "auditID", json_string(d->audit_id))) ||
+		  (d->requester && !set(j, "requester", json_string(d->requester))))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 static json_t *encode_root(const struct session_request *req)
@@ -519,7 +533,8 @@ static bool detached_eq(const struct session_detached *a, const struct session_d
 	if (!a || !b)
 		return a == b;
 	return wire_str_eq(a->ns, b->ns) && wire_str_eq(a->user, b->user) && wire_str_eq(a->target, b->target) &&
-	       wire_str_eq(a->created, b->created) && wire_strv_eq(a->groups, a->ngroups, b->groups, b->ngroups);
+	       wire_str_eq(a->created, b->created) && wire_strv_eq(a->groups, a->ngroups, b->groups, b->ngroups) &&
+	       wire_str_eq(a->audit_id, b->audit_id) && wire_str_eq(a->requester, b->requester);
 }
 
 bool session_request_equal(const struct session_request *a, const struct session_request *b)

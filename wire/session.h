@@ -33,6 +33,7 @@ struct tg_tpf_rules;
 #define SESSION_MAX_GROUPS 64
 #define SESSION_MAX_TARGET 300          /* a detached session's target, as the client wrote it */
 #define SESSION_MAX_CREATED 40          /* its creation time (RFC 3339) */
+#define SESSION_MAX_AUDIT_ID 64         /* the Audit-ID of the request that created it */
 
 struct session_pod {
 	char *ns;
@@ -69,6 +70,9 @@ struct session_detached {
 	size_t ngroups;
 	char *target;
 	char *created;
+	char *audit_id; /* "auditID": the create request's; NULL: none sent
+			 * (an older gateway): its end is never claimed */
+	char *requester; /* "requester": who asked, when not user (impersonation) */
 };
 
 struct session_request {

@@ -114,7 +114,11 @@ static void test_requests(void **state)
 	assert_int_equal(det_table_new(base, "node-1", &t), 0);
 	expect_answer(base, t, "GET", "/v1/detached", "HTTP/1.1 200", "{\"items\":[]}");
 	expect_answer(base, t, "GET", "/v1/detached?namespace=team-a", "HTTP/1.1 200", "{\"items\":[]}");
-	expect_answer(base, t, "GET", "/v1/detached?ns=team-a", "HTTP/1.1 400", "the only query is namespace=NS");
+	expect_answer(base, t, "GET", "/v1/detached?ns=team-a", "HTTP/1.1 400", "the only queries are namespace=NS");
+	expect_answer(base, t, "GET", "/v1/detached?unclaimed=1", "HTTP/1.1 200", "{\"items\":[]}");
+	expect_answer(base, t, "GET", "/v1/detached/abc/claim?by=gw-1", "HTTP/1.1 405", "POST only");
+	expect_answer(base, t, "POST", "/v1/detached/abc/claim?by=gw-1", "HTTP/1.1 404", "no detached session");
+	expect_answer(base, t, "POST", "/v1/detached/abc/claims", "HTTP/1.1 404", "no such path");
 	expect_answer(base, t, "POST", "/v1/detached", "HTTP/1.1 405", "GET only");
 	expect_answer(base, t, "GET", "/v1/detached/abc", "HTTP/1.1 404", "no detached session");
 	expect_answer(base, t, "DELETE", "/v1/detached/abc", "HTTP/1.1 404", "no detached session");

@@ -75,6 +75,13 @@ static void test_round_trip(void **state)
 	free(s.state);
 	s.state = sdup("Succeeded");
 	round_trip(&s);
+	/* the create's Audit-ID, and who claimed the end for its audit log */
+	s.audit_id = sdup("0b6e3f1c-6a5e-4f3e-9a47-2c1d5b7e8f90");
+	round_trip(&s);
+	s.claimed_by = sdup("gw-1.4f2a9c01");
+	round_trip(&s);
+	s.requester = sdup("admin@example.com");
+	round_trip(&s);
 	wire_det_session_release(&s);
 }
 
@@ -141,6 +148,9 @@ static void test_refusals(void **state)
 	expect_refused("state", "\"Done\"", "\"state\"");
 	expect_refused("end", "{\"type\":\"end\"}", "\"end\": \"reason\": missing");
 	expect_refused("created", "7", "\"created\"");
+	expect_refused("auditID", "\"\"", "\"auditID\"");
+	expect_refused("auditID", "\"a/b\"", "\"auditID\"");
+	expect_refused("claimedBy", "7", "\"claimedBy\"");
 }
 
 int main(void)

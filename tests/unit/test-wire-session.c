@@ -144,6 +144,10 @@ static void test_detached(void **state)
 	r.detached->target = dup("deployment/web");
 	r.detached->created = dup("2024-05-01T10:00:00Z");
 	round_trip(&r);
+	r.detached->audit_id = dup("0b6e3f1c-6a5e-4f3e-9a47-2c1d5b7e8f90");
+	round_trip(&r);
+	r.detached->requester = dup("admin@example.com");
+	round_trip(&r);
 	r.detached->ngroups = 0;   /* no groups at all */
 	free(r.detached->groups[0]);
 	free(r.detached->groups[1]);
@@ -239,6 +243,9 @@ static void test_refusals(void **state)
 	expect_refused(HEAD POD ",\"detached\":{\"namespace\":\"a\",\"user\":\"u\",\"target\":\"p\","
 				"\"created\":\"c\",\"groups\":[1]}}",
 		       "\"detached.groups[0]\"");
+	expect_refused(HEAD POD ",\"detached\":{\"namespace\":\"a\",\"user\":\"u\",\"target\":\"p\","
+				"\"created\":\"c\",\"auditID\":\"a b\"}}",
+		       "detached.\"auditID\"");
 	expect_refused(HEAD "\"pods\":[{\"namespace\":\"a\",\"name\":\"p\",\"uid\":\"u\",\"container\":\"c\"}]}",
 		       "one without the other");
 }
