@@ -15,6 +15,7 @@
 #include "gateway/audit.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
+#include "gateway/detached-end.h"
 #include "gateway/dry-cache.h"
 #include "gateway/discovery.h"
 #include "gateway/event.h"
@@ -636,6 +637,7 @@ out:
 	if (s.gw.audit_synced)
 		event_free(s.gw.audit_synced);
 	gw_recover_stop(&s.gw);
+	gw_detend_stop(&s.gw);
 	/* its timer and poll live on the loop and httpc */
 	s.gw.frontproxy = gw_frontproxy_free(s.gw.frontproxy);
 	gw_runners_free(&s.gw);

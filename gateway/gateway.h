@@ -30,6 +30,7 @@ struct lru;
 struct gw_policies;
 struct gw_refusals;
 struct gw_recover;
+struct gw_detend;
 struct gw_runners;
 struct gw_frontproxy;
 
@@ -50,6 +51,7 @@ struct gateway {
 	unsigned nsessions;           /* of which streaming from runners */
 	struct gw_frontproxy *frontproxy; /* request-header settings (aggregated mode), or NULL */
 	struct gw_recover *recover;   /* traces a killed predecessor left open (runner-end.h) */
+	struct gw_detend *detend;     /* detached sessions' end records (detached-end.h) */
 	struct gw_runners *runners;   /* runners by node and the watch-fed caches (runners.h) */
 	/* every change the pod cache's watch sees (ud: the gateway), or NULL:
 	 * pods joining and leaving running workload traces */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <event2/event.h>
 #include "gateway/audit.h"
+#include "gateway/detached-end.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/runner-end.h"
@@ -170,8 +171,41 @@ static const char *rec_decision(json_t *rec)
 		json_object_get(json_object_get(rec, "annotations"), "authorization.k8s.io/decision"));
 }
 
-static int scan_file(const char *path, json_t *open_by_id, json_t *order, char **ret_err)
+struct scan {
+	json_t *open_by_id, *order;       /* attached traces without an end */
+	json_t *det_by_id, *det_order;    /* detached starts: auditID -> {trace, nodes: {node: true}} */
+};
+
+/* A detached start's 201, or a detached session's end record: what the
+ * scan of the detached ends needs of them. */
+static void scan_detached(struct scan *sc, const char *id, json_t *rec, json_t *tg)
 {
+	json_t *nodes = json_object_get(tg, "nodes"), *v, *d;
+	size_t i;
+
+	if (!sc->det_by_id)
+		return;
+	if (json_is_true(json_object_get(tg, "detachedEnd"))) {
+		d = json_object_get(sc->det_by_id, id);
+		if (d && json_is_string(json_object_get(tg, "node")))
+			json_object_del(json_object_get(d, "nodes"), json_string_value(json_object_get(tg, "node")));
+		return;
+	}
+	if (json_integer_value(json_object_get(json_object_get(rec, "responseStatus"), "code")) != 201 ||
+	    !json_is_string(json_object_get(tg, "trace")) || !json_is_array(nodes) ||
+	    json_object_get(sc->det_by_id, id))
+		return;
+	d = json_pack("{s:O, s:{}}", "trace", json_object_get(tg, "trace"), "nodes");
+	json_array_foreach(nodes, i, v)
+		if (d && json_is_string(v))
+			json_object_set_new(json_object_get(d, "nodes"), json_string_value(v), json_true());
+	if (d && json_object_set_new(sc->det_by_id, id, d) == 0)
+		json_array_append_new(sc->det_order, json_string(id));
+}
+
+static int scan_file(const char *path, struct scan *sc, char **ret_err)
+{
+	json_t *open_by_id = sc->open_by_id, *order = sc->order;
 	struct audit_reader *rd = NULL;
 	const char *line;
 	size_t len;
@@ -202,6 +236,7 @@ static int scan_file(const char *path, json_t *open_by_id, json_t *order, char *
 		tg = json_object_get(rec, "tracegate");
 		if (!strcmp(stage, "ResponseComplete")) {
 			json_object_del(open_by_id, id);
+			scan_detached(sc, id, rec, tg);
 			continue;
 		}
 		if (strcmp(stage, "ResponseStarted") || json_is_true(json_object_get(tg, "dryRun")) ||
@@ -221,24 +256,59 @@ static int scan_file(const char *path, json_t *open_by_id, json_t *order, char *
 	return 0;
 }
 
-int gw_recover_scan(const char *path, size_t max, json_t **ret, char **ret_err)
+/* The detached sessions of det_by_id that have no end record, newest max:
+ * [{"auditID","trace","nodes":[...]}]. */
+static json_t *scan_detached_open(struct scan *sc, size_t max)
+{
+	json_t *out = json_array(), *idv;
+	size_t i, n = 0;
+
+	json_array_foreach(sc->det_order, i, idv)
+		if (json_object_size(json_object_get(json_object_get(sc->det_by_id, json_string_value(idv)), "nodes")))
+			n++;
+	json_array_foreach(sc->det_order, i, idv) {
+		const char *id = json_string_value(idv), *node;
+		json_t *d = json_object_get(sc->det_by_id, id), *nodes = json_object_get(d, "nodes"), *v, *a;
+
+		if (!json_object_size(nodes) || n-- > max)
+			continue;
+		a = json_array();
+		json_object_foreach(nodes, node, v)
+			json_array_append_new(a, json_string(node));
+		json_array_append_new(out, json_pack("{s:s, s:O, s:o}", "auditID", id, "trace",
+						     json_object_get(d, "trace"), "nodes", a));
+	}
+	return out;
+}
+
+int gw_recover_scan_all(const char *path, size_t max, json_t **ret, json_t **ret_detached, char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *open_by_id = json_object(), *order = json_array();
+	_cleanup_(json_decrefp) json_t *det_by_id = ret_detached ? json_object() : NULL, *det_order = json_array();
+	struct scan sc = { open_by_id, order, det_by_id, det_order };
 	_cleanup_free_ char *rotated = NULL;
 	json_t *out, *idv;
 	size_t i, n = 0;
 	int r;
 
-	if (!open_by_id || !order || asprintf(&rotated, "%s.1", path) < 0)
+	if (!open_by_id || !order || !det_order || (ret_detached && !det_by_id) ||
+	    asprintf(&rotated, "%s.1", path) < 0)
 		return -ENOMEM;
-	r = scan_file(rotated, open_by_id, order, ret_err);
+	r = scan_file(rotated, &sc, ret_err);
 	if (r >= 0)
-		r = scan_file(path, open_by_id, order, ret_err);
+		r = scan_file(path, &sc, ret_err);
 	if (r < 0)
 		return r;
-	out = json_array();
-	if (!out)
+	if (ret_detached && !(*ret_detached = scan_detached_open(&sc, max)))
 		return -ENOMEM;
+	out = json_array();
+	if (!out) {
+		if (ret_detached) {
+			json_decref(*ret_detached);
+			*ret_detached = NULL;
+		}
+		return -ENOMEM;
+	}
 	json_array_foreach(order, i, idv) {
 		if (json_object_get(open_by_id, json_string_value(idv)))
 			n++;
@@ -254,6 +324,11 @@ int gw_recover_scan(const char *path, size_t max, json_t **ret, char **ret_err)
 	}
 	*ret = out;
 	return 0;
+}
+
+int gw_recover_scan(const char *path, size_t max, json_t **ret, char **ret_err)
+{
+	return gw_recover_scan_all(path, max, ret, NULL, ret_err);
 }
 
 /* ---- completing them ------------------------------------------------------------ */
@@ -446,13 +521,18 @@ static int recover_one(struct gw_recover *rc, json_t *rec)
 
 int gw_recover_start(struct gateway *gw, char **ret_err)
 {
-	_cleanup_(json_decrefp) json_t *open_recs = NULL;
+	_cleanup_(json_decrefp) json_t *open_recs = NULL, *open_det = NULL;
 	struct gw_recover *rc;
 	size_t i;
 	json_t *rec;
 	int r;
 
-	r = gw_recover_scan(gw->cfg->audit_path, GW_RECOVER_MAX, &open_recs, ret_err);
+	r = gw_recover_scan_all(gw->cfg->audit_path, GW_RECOVER_MAX, &open_recs, &open_det, ret_err);
+	if (r < 0)
+		return r;
+	/* the detached sessions' ends: claimed from their runners and written
+	 * here, those this log lacks first (gateway/detached-end.h) */
+	r = gw_detend_start(gw, open_det, ret_err);
 	if (r < 0)
 		return r;
 	rc = calloc(1, sizeof(*rc));

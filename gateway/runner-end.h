@@ -39,9 +39,14 @@ void gw_end_fetch_cancel(struct gw_end_fetch *f);
  * fields removed), oldest first, at most max (the newest kept).
  */
 int gw_recover_scan(const char *path, size_t max, json_t **ret, char **ret_err);
+/* The same, and *ret_detached the detached starts (their 201) of the same
+ * files with a node whose end record (tracegate.detachedEnd) is not
+ * there: [{"auditID","trace","nodes":[node...]}], at most max, the newest. */
+int gw_recover_scan_all(const char *path, size_t max, json_t **ret, json_t **ret_detached, char **ret_err);
 
 /* At start: completes each such trace with the counts its runners kept,
- * in the background of the loop (one log line each). */
+ * in the background of the loop (one log line each); and starts the
+ * detached sessions' end records (gw_detend_start). */
 int gw_recover_start(struct gateway *gw, char **ret_err);
 /* At shutdown: what is still being asked is dropped (written at the next
  * start). */

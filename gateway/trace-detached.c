@@ -23,6 +23,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include "gateway/detached-end.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/runners.h"
@@ -596,7 +597,8 @@ static int detached_body(struct trace_req *t, const char *node, const char *crea
 	d = req.detached = calloc(1, sizeof(*d));
 	if (!d || !(d->groups = calloc(n + 1, sizeof(*d->groups))) || !(d->ns = strdup(t->route.ns)) ||
 	    !(d->user = strdup(t->user.username)) || !(d->target = strdup(t->tb.target)) ||
-	    !(d->created = strdup(created)))
+	    !(d->created = strdup(created)) || !(d->audit_id = strdup(t->audit_id)) ||
+	    (t->impersonating && !(d->requester = strdup(t->real_user.username))))
 		return -ENOMEM;
 	for (; d->ngroups < n; d->ngroups++)
 		if (!(d->groups[d->ngroups] = strdup(t->user.groups[d->ngroups])))
@@ -928,6 +930,8 @@ static void delete_done(struct trace_req *t)
 		_cleanup_free_ char *txt = NULL;
 
 		/* 404: it ended and was forgotten meanwhile: gone all the same */
+		if (c->result == 0 && c->status == 200)
+			gw_detend_claim(t->gw, c->runner->node, t->route.name, "delete");
 		if (c->result == 0 && (c->status == 200 || c->status == 404))
 			continue;
 		txt = call_text(c);
@@ -1087,6 +1091,8 @@ static void log_finish(struct trace_req *t)
 			}
 			continue;
 		}
+		/* this node's session ended: its end record, unless written already */
+		gw_detend_claim(t->gw, c->runner->node, t->route.name, "log");
 		sum.events += ne.events;
 		sum.drops += ne.drops;
 		sum.map_drops += ne.map_drops;

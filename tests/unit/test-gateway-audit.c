@@ -23,8 +23,10 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "gateway/audit.h"
+#include "gateway/detached-end.h"
 #include "gateway/runner-end.h"
 #include "gateway/commands.h"
+#include "wire/detached.h"
 
 struct fx {
 	char dir[64];
@@ -1041,9 +1043,115 @@ static void test_recover_scan(void **state)
 	json_decref(open);
 }
 
+/* A detached start (its 201) on nodes, or a detached session's end
+ * record on one node. */
+static void det_rec(struct audit_log *log, const char *id, const char *trace, json_t *nodes, const char *end_node)
+{
+	_cleanup_free_ char *err = NULL;
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:i}, s:{s:s, s:o}}", "apiVersion",
+			       "audit.k8s.io/v1", "kind", "Event", "auditID", id, "stage", "ResponseComplete",
+			       "verb", "create", "annotations", "authorization.k8s.io/decision", "allow",
+			       "responseStatus", "code", end_node ? 200 : 201, "tracegate", "trace", trace,
+			       "nodes", nodes);
+
+	assert_non_null(ev);
+	if (end_node) {
+		json_object_set_new(json_object_get(ev, "tracegate"), "detachedEnd", json_true());
+		json_object_set_new(json_object_get(ev, "tracegate"), "node", json_string(end_node));
+	}
+	assert_int_equal(audit_log_append(log, ev, &err), 0);
+	json_decref(ev);
+}
+
+/* Detached starts whose nodes' end records are missing: the nodes left. */
+static void test_recover_scan_detached(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o) };
+	struct audit_log *log = NULL;
+	json_t *open = NULL, *det = NULL, *nodes;
+	char *err = NULL;
+
+	assert_int_equal(audit_log_open(f->path, &o, &log, &err), 0);
+	trace_rec(log, "a", "ResponseStarted", "allow", "ta", false);
+	det_rec(log, "a", "ta", json_pack("[s, s]", "node-1", "node-2"), NULL);
+	trace_rec(log, "b", "ResponseStarted", "allow", "tb", false);
+	det_rec(log, "b", "tb", json_pack("[s]", "node-1"), NULL);
+	det_rec(log, "a", "ta", json_pack("[s]", "node-1"), "node-1");
+	det_rec(log, "b", "tb", json_pack("[s]", "node-1"), "node-1");
+	audit_log_close(log);
+	assert_int_equal(gw_recover_scan_all(f->path, 100, &open, &det, &err), 0);
+	/* neither is an attached trace left open: each has its ResponseComplete */
+	assert_int_equal(json_array_size(open), 0);
+	/* a's node-2 has no end record; b is complete */
+	assert_int_equal(json_array_size(det), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(det, 0), "auditID")), "a");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(det, 0), "trace")), "ta");
+	nodes = json_object_get(json_array_get(det, 0), "nodes");
+	assert_int_equal(json_array_size(nodes), 1);
+	assert_string_equal(json_string_value(json_array_get(nodes, 0)), "node-2");
+	json_decref(open);
+	json_decref(det);
+}
+
+/* One node's end as a record: the create's auditID and request, the
+ * runner's counts, marked detachedEnd. */
+static void test_detend_record(void **state)
+{
+	static const char *const session =
+		"{\"trace\":\"t1\",\"node\":\"node-1\",\"namespace\":\"team-a\",\"user\":\"alice\","
+		"\"groups\":[\"team-a\"],\"target\":\"pod/web-a\",\"program\":\"BEGIN{}\",\"duration\":3,"
+		"\"pods\":[\"team-a/web-a\"],\"created\":\"2026-12-06T08:35:11Z\",\"state\":\"Succeeded\","
+		"\"records\":5,\"outputs\":4,\"bufferBytes\":100,\"bufferDropped\":0,"
+		"\"end\":{\"type\":\"end\",\"reason\":\"duration\",\"events\":7,\"drops\":2,\"mapDrops\":1,"
+		"\"outputBytes\":40,\"cpuNs\":99,\"exitCode\":0},"
+		"\"auditID\":\"0b6e3f1c-6a5e-4f3e-9a47-2c1d5b7e8f90\",\"claimedBy\":\"gw.12345678\","
+		"\"requester\":\"root\"}";
+	json_t *s = json_loads(session, 0, NULL), *r, *tg;
+	char name[WIRE_DET_MAX_CLAIMER + 1];
+
+	(void)state;
+	assert_non_null(s);
+	r = gw_detend_record(s, "poll", 1765000000000000000ull);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "stage")), "ResponseComplete");
+	assert_string_equal(json_string_value(json_object_get(r, "auditID")), "0b6e3f1c-6a5e-4f3e-9a47-2c1d5b7e8f90");
+	assert_string_equal(json_string_value(json_object_get(r, "verb")), "create");
+	/* recorded as the create was: the impersonator as user */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "user"), "username")), "root");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "impersonatedUser"), "username")),
+			    "alice");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "objectRef"), "name")), "pod/web-a");
+	tg = json_object_get(r, "tracegate");
+	assert_true(json_is_true(json_object_get(tg, "detachedEnd")));
+	assert_string_equal(json_string_value(json_object_get(tg, "node")), "node-1");
+	assert_string_equal(json_string_value(json_object_get(tg, "endReason")), "duration");
+	assert_int_equal(json_integer_value(json_object_get(tg, "events")), 7);
+	assert_int_equal(json_integer_value(json_object_get(tg, "drops")), 2);
+	assert_int_equal(json_integer_value(json_object_get(tg, "mapDrops")), 1);
+	assert_int_equal(json_integer_value(json_object_get(tg, "bytes")), 40);
+	assert_int_equal(json_integer_value(json_object_get(tg, "exitCode")), 0);
+	assert_string_equal(json_string_value(json_object_get(tg, "claimedBy")), "poll");
+	assert_null(json_object_get(tg, "afterRestart"));
+	json_decref(r);
+	r = gw_detend_record(s, "restart", 1765000000000000000ull);
+	assert_true(json_is_true(json_object_get(json_object_get(r, "tracegate"), "afterRestart")));
+	json_decref(r);
+	/* no end: nothing to record */
+	json_object_del(s, "end");
+	assert_null(gw_detend_record(s, "poll", 1));
+	json_decref(s);
+	assert_int_equal(gw_detend_claimer("/var/log/tracegate/audit.log", name, sizeof(name)), 0);
+	assert_non_null(strchr(name, '.'));
+	for (const char *p = name; *p; p++)
+		assert_non_null(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_recover_scan_detached, setup, teardown),
+		cmocka_unit_test(test_detend_record),
 		cmocka_unit_test_setup_teardown(test_untouched_log_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_continues_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edited_byte, setup, teardown),

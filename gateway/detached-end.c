@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The end records of detached sessions (detached-end.h, docs/audit.md
+ * "Detached traces' ends"): claimed from the runners, written once.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include "gateway/audit.h"
+#include "gateway/config.h"
+#include "gateway/detached-end.h"
+#include "gateway/event.h"
+#include "gateway/gateway.h"
+#include "gateway/httpc.h"
+#include "gateway/runners.h"
+#include "lib/cleanup.h"
+#include "lib/cleanup-json.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "wire/detached.h"
+#include "wire/end.h"
+#include "wire/fields.h"
+#include "lib/banned.h"
+
+#define DETEND_CONNECT_MS 3000L
+#define DETEND_TIMEOUT_MS 10000L
+#define DETEND_MAX_ANSWER WIRE_DET_MAX_BODY
+
+struct detend_call {
+	struct gw_detend *de;
+	const struct gw_runner *runner;
+	struct httpc_xfer *x;
+	char *trace;                 /* a claim's session; NULL: a poll */
+	char *key;                   /* a claim's "node/trace" in de->seen */
+	const char *why;             /* "poll", "delete", "log", "restart" */
+	struct detend_call *next;
+};
+
+struct gw_detend {
+	struct gateway *gw;
+	char claimer[WIRE_DET_MAX_CLAIMER + 1];
+	struct event *timer;
+	struct detend_call *calls;
+	size_t ncalls, npolls;
+	json_t *seen;                /* "node/trace" -> monotonic ns: claimed (or being claimed) here */
+	uint64_t pruned_ns;
+};
+
+/* ---- the record ------------------------------------------------------------------ */
+
+/* the text the session printed: a runner's outputBytes */
+static json_int_t detend_bytes(const struct wire_end *e)
+{
+	return (json_int_t)(e->has & WIRE_END_OUTPUT_BYTES ? e->output_bytes : e->bytes);
+}
+
+static json_t *detend_counts(const struct wire_end *e)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "events", (json_int_t)e->events, "drops",
+			 (json_int_t)e->drops, "mapDrops", (json_int_t)e->map_drops, "bytes", detend_bytes(e),
+			 "cpuNs", (json_int_t)e->cpu_ns);
+}
+
+/* tracegate's fields of one node's end */
+static json_t *detend_tg(const struct wire_det_session *s, const char *why)
+{
+	const struct wire_end *e = s->end;
+	json_t *tg = json_pack("{s:s, s:s, s:[s], s:o, s:s, s:b, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
+			       "trace", s->trace, "node", s->node, "nodes", s->node, "pods",
+			       wire_strv_json(s->pods, s->npods), "target", s->target, "detachedEnd", 1,
+			       "endReason", e->reason, "duration", (json_int_t)s->duration_s, "counts",
+			       detend_counts(e), "events", (json_int_t)e->events, "drops", (json_int_t)e->drops,
+			       "mapDrops", (json_int_t)e->map_drops, "bytes", detend_bytes(e),
+			       "cpuNs", (json_int_t)e->cpu_ns);
+
+	if (!tg)
+		return NULL;
+	if (e->has & WIRE_END_EXIT_CODE)
+		json_object_set_new(tg, "exitCode", json_integer(e->exit_code));
+	if (e->message)
+		json_object_set_new(tg, "endMessage", json_string(e->message));
+	json_object_set_new(tg, "claimedBy", json_string(why));
+	if (s->claimed_by)
+		json_object_set_new(tg, "claimer", json_string(s->claimed_by));
+	if (!strcmp(why, "restart"))
+		json_object_set_new(tg, "afterRestart", json_true());
+	return tg;
+}
+
+json_t *gw_detend_record(json_t *session, const char *why, uint64_t now_real_ns)
+{
+	_cleanup_(wire_det_session_release) struct wire_det_session s = { 0 };
+	_cleanup_(json_decrefp) json_t *tg = NULL;
+	_cleanup_free_ char **groups = NULL;
+	_cleanup_free_ char *uri = NULL, *reason = NULL;
+	struct kube_user owner = { 0 }, requester = { 0 };
+	struct gw_event ev = { 0 };
+
+	if (wire_det_session_from_json(session, "", &s, NULL) < 0 || !s.audit_id || !s.end)
+		return NULL;
+	groups = calloc(s.ngroups + 1, sizeof(*groups));
+	tg = detend_tg(&s, why);
+	if (!groups || !tg ||
+	    asprintf(&uri, "/apis/tracegate.dev/v1alpha1/namespaces/%s/traces", s.ns) < 0 ||
+	    asprintf(&reason, "detached trace ended on node \"%s\" (%s), end claimed by %s", s.node,
+		     s.end->reason, why) < 0)
+		return NULL;
+	memcpy(groups, s.groups, s.ngroups * sizeof(*groups));
+	owner = (struct kube_user){ .username = s.user, .groups = groups };
+	requester = (struct kube_user){ .username = s.requester };
+	ev = (struct gw_event){
+		.audit_id = s.audit_id,
+		.stage = "ResponseComplete",
+		.request_uri = uri,
+		.verb = "create",
+		/* as the create was recorded: the impersonator is the user */
+		.user = s.requester ? &requester : &owner,
+		.impersonated = s.requester ? &owner : NULL,
+		.ns = s.ns,
+		.name = s.target,
+		.code = 200,
+		.received_ns = now_real_ns,
+		.stage_ns = now_real_ns,
+		.decision = "allow",
+		.reason = reason,
+		.tracegate = tg,
+	};
+	return gw_event_build(&ev);
+}
+
+/* ---- calls to the runners ------------------------------------------------------------ */
+
+static void call_free(struct detend_call *c)
+{
+	struct gw_detend *de = c->de;
+
+	for (struct detend_call **pp = &de->calls; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	de->ncalls--;
+	if (!c->trace)
+		de->npolls--;
+	if (c->x)
+		httpc_xfer_cancel(c->x);
+	gw_runner_put(c->runner);
+	free(c->trace);
+	free(c->key);
+	free(c);
+}
+
+static int call_start(struct gw_detend *de, struct detend_call *c, const char *path, bool post,
+		      httpc_body_fn done)
+{
+	CURL *e = gw_runner_easy(de->gw, c->runner, path);
+
+	if (!e)
+		return -ENOMEM;
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, DETEND_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, DETEND_TIMEOUT_MS);
+	if (post)
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, "");
+	return httpc_fetch_gated(de->gw->httpc, gw_runner_gate(de->gw, c->runner), e, NULL, DETEND_MAX_ANSWER,
+				 done, c, &c->x);
+}
+
+static struct detend_call *call_new(struct gw_detend *de, const struct gw_runner *runner, const char *why)
+{
+	struct detend_call *c;
+
+	if (de->ncalls >= GW_DETEND_MAX_CALLS)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->de = de;
+	c->runner = gw_runner_ref(runner);
+	c->why = why;
+	c->next = de->calls;
+	de->calls = c;
+	de->ncalls++;
+	return c;
+}
+
+/* ---- claims ---------------------------------------------------------------------- */
+
+static void detend_write(struct gw_detend *de, json_t *session, const char *why)
+{
+	_cleanup_(json_decrefp) json_t *ev = gw_detend_record(session, why, now_real_ns());
+	_cleanup_free_ char *err = NULL;
+	json_t *tg = json_object_get(ev, "tracegate");
+	const char *id = json_string_value(json_object_get(ev, "auditID"));
+	int r;
+
+	if (!ev) {
+		log_error("detached trace %s on node \"%s\": its end was claimed but is not one, or out of memory: "
+			  "not recorded",
+			  json_string_value(json_object_get(session, "trace")),
+			  json_string_value(json_object_get(session, "node")));
+		return;
+	}
+	r = audit_log_append(de->gw->audit, ev, &err);
+	if (r < 0) {
+		log_error("audit %s: detached trace %s ended on node \"%s\": end not recorded: %s", id,
+			  json_string_value(json_object_get(tg, "trace")), json_string_value(json_object_get(tg, "node")),
+			  err ? err : tg_strerror(r));
+		return;
+	}
+	log_info("audit %s: detached trace %s ended on node \"%s\": end recorded (%s) end=%s events=%" JSON_INTEGER_FORMAT
+		 " drops=%" JSON_INTEGER_FORMAT " bytes=%" JSON_INTEGER_FORMAT,
+		 id, json_string_value(json_object_get(tg, "trace")), json_string_value(json_object_get(tg, "node")), why,
+		 json_string_value(json_object_get(tg, "endReason")), json_integer_value(json_object_get(tg, "events")),
+		 json_integer_value(json_object_get(tg, "drops")), json_integer_value(json_object_get(tg, "bytes")));
+}
+
+static void claim_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
+{
+	struct detend_call *c = ud;
+	struct gw_detend *de = c->de;
+	_cleanup_(json_decrefp) json_t *j = NULL;
+
+	c->x = NULL;
+	if (result == 0 && status == 200 && (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL))) {
+		detend_write(de, j, c->why);
+	} else {
+		_cleanup_(json_decrefp) json_t *st = result == 0 ? json_loadb(body, len, 0, NULL) : NULL;
+		const char *m = json_string_value(json_object_get(st, "message"));
+
+		/* not ended yet, or another gateway's: nothing to write here;
+		 * unreachable: the next poll asks again */
+		if (result < 0 || status != 409)
+			log_warn("detached trace %s on node \"%s\": its end could not be claimed (%s): %s", c->trace,
+				 c->runner->node, c->why,
+				 result < 0 ? (err ? err : tg_strerror(result)) : m ? m : "no message");
+		else
+			log_debug("detached trace %s on node \"%s\": %s", c->trace, c->runner->node,
+				  m ? m : "claim refused");
+		json_object_del(de->seen, c->key);
+	}
+	call_free(c);
+}
+
+static void seen_prune(struct gw_detend *de, uint64_t now)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	if (now - de->pruned_ns < 1000000000ull)
+		return;
+	de->pruned_ns = now;
+	json_object_foreach_safe(de->seen, tmp, k, v)
+		if (now - (uint64_t)json_integer_value(v) > GW_DETEND_SEEN_NS)
+			json_object_del(de->seen, k);
+}
+
+static void claim(struct gw_detend *de, const struct gw_runner *runner, const char *trace, const char *why,
+		  bool again)
+{
+	_cleanup_free_ char *key = NULL, *path = NULL;
+	struct detend_call *c;
+	uint64_t now = now_mono_ns();
+
+	if (asprintf(&key, "%s/%s", runner->node, trace) < 0)
+		return;
+	seen_prune(de, now);
+	/* this gateway claims each end once: its own second claim (a poll
+	 * and a DELETE, or again=1 after a poll) would be granted */
+	if (json_object_get(de->seen, key))
+		return;
+	if (asprintf(&path, "/v1/detached/%s/claim?by=%s%s", trace, de->claimer, again ? "&again=1" : "") < 0)
+		return;
+	c = call_new(de, runner, why);
+	if (!c) {
+		log_warn("detached trace %s on node \"%s\": %u claims under way, the limit: the next poll claims it",
+			 trace, runner->node, GW_DETEND_MAX_CALLS);
+		return;
+	}
+	if (!(c->trace = strdup(trace)) || json_object_set_new(de->seen, key, json_integer((json_int_t)now)) < 0) {
+		call_free(c);
+		return;
+	}
+	c->key = TAKE_PTR(key);
+	if (call_start(de, c, path, true, claim_done) < 0) {
+		log_warn("detached trace %s on node \"%s\": cannot claim its end: out of memory", trace, runner->node);
+		json_object_del(de->seen, c->key);
+		call_free(c);
+	}
+}
+
+void gw_detend_claim(struct gateway *gw, const char *node, const char *trace, const char *why)
+{
+	const struct gw_runner *runner;
+
+	if (!gw->detend)
+		return;
+	runner = gw_runner_get(gw, node);
+	if (!runner)
+		return;
+	claim(gw->detend, runner, trace, why, false);
+	gw_runner_put(runner);
+}
+
+/* ---- the poll -------------------------------------------------------------------- */
+
+static void poll_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
+{
+	struct detend_call *c = ud;
+	struct gw_detend *de = c->de;
+	struct wire_det_session *items = NULL;
+	_cleanup_free_ char *derr = NULL;
+	size_t n = 0;
+
+	c->x = NULL;
+	if (result < 0 || status != 200 || wire_det_list_decode(body ? body : "", len, &items, &n, &derr) < 0) {
+		/* a runner down is the trace paths' news; say it once a poll at debug */
+		log_debug("runner \"%s\": its unclaimed detached ends cannot be listed: %s", c->runner->node,
+			  derr ? derr : result < 0 ? (err ? err : tg_strerror(result)) : "not 200");
+		call_free(c);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].end && items[i].audit_id && !items[i].claimed_by)
+			claim(de, c->runner, items[i].trace, "poll", false);
+		wire_det_session_release(&items[i]);
+	}
+	free(items);
+	call_free(c);
+}
+
+static void poll_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_detend *de = arg;
+	_cleanup_free_ const struct gw_runner **v = NULL;
+	size_t n = 0;
+
+	(void)fd;
+	(void)what;
+	/* one poll at a time: a slow runner is not asked twice at once */
+	if (de->npolls)
+		return;
+	v = gw_runners_all(de->gw, &n);
+	for (size_t i = 0; v && i < n; i++) {
+		struct detend_call *c = call_new(de, v[i], "poll");
+
+		gw_runner_put(v[i]);
+		if (!c)
+			continue;
+		de->npolls++;
+		if (call_start(de, c, "/v1/detached?unclaimed=1", false, poll_done) < 0)
+			call_free(c);
+	}
+}
+
+/* ---- start and stop ---------------------------------------------------------------- */
+
+int gw_detend_claimer(const char *audit_path, char *out, size_t size)
+{
+	char host[256] = "", hash[65];
+	size_t j = 0;
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+		snprintf(host, sizeof(host), "gateway");
+	sha256_hex(audit_path, strlen(audit_path), hash);
+	/* letters, digits, '-', '_', '.' as the runner takes them; 8 hex of
+	 * the log's path: two gateways on one host with two logs differ */
+	for (size_t i = 0; host[i] && j + 10 < size && j < 100; i++) {
+		char ch = host[i];
+
+		out[j++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+				   ch == '-' || ch == '_' || ch == '.' ? ch : '-';
+	}
+	if (j + 10 > size)
+		return -ENOMEM;
+	snprintf(out + j, size - j, ".%.8s", hash);
+	return 0;
+}
+
+static void recover_claims(struct gw_detend *de, json_t *open)
+{
+	json_t *d, *node;
+	size_t i, k;
+
+	if (json_array_size(open))
+		log_info("audit: %zu detached traces of the log have a node without an end record: claiming them again",
+			 json_array_size(open));
+	json_array_foreach(open, i, d) {
+		const char *trace = json_string_value(json_object_get(d, "trace"));
+
+		json_array_foreach(json_object_get(d, "nodes"), k, node) {
+			const struct gw_runner *runner = gw_runner_get(de->gw, json_string_value(node));
+
+			if (!runner) {
+				log_warn("audit %s: detached trace %s: no runner for node \"%s\" in the configuration: "
+					 "its end is not recorded", json_string_value(json_object_get(d, "auditID")),
+					 trace, json_string_value(node));
+				continue;
+			}
+			claim(de, runner, trace, "restart", true);
+			gw_runner_put(runner);
+		}
+	}
+}
+
+int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
+{
+	struct gw_detend *de;
+	struct timeval tv = { .tv_sec = GW_DETEND_POLL_MS / 1000, .tv_usec = (GW_DETEND_POLL_MS % 1000) * 1000 };
+
+	if (gw->detend)
+		return 0;
+	de = calloc(1, sizeof(*de));
+	if (!de || !(de->seen = json_object()) ||
+	    gw_detend_claimer(gw->cfg->audit_path, de->claimer, sizeof(de->claimer)) < 0 ||
+	    !(de->timer = event_new(gw->base, -1, EV_PERSIST, poll_tick, de)) || event_add(de->timer, &tv) < 0) {
+		if (de) {
+			json_decref(de->seen);
+			if (de->timer)
+				event_free(de->timer);
+		}
+		free(de);
+		return tg_fail(ret_err, -ENOMEM, "detached traces' ends: out of memory");
+	}
+	de->gw = gw;
+	gw->detend = de;
+	log_info("detached traces' ends: claimed as \"%s\", runners polled every %u ms", de->claimer,
+		 GW_DETEND_POLL_MS);
+	recover_claims(de, open);
+	return 0;
+}
+
+void gw_detend_stop(struct gateway *gw)
+{
+	struct gw_detend *de = gw->detend;
+
+	if (!de)
+		return;
+	/* what is being claimed is claimed again by the next start (restart)
+	 * or by another gateway (poll) */
+	while (de->calls)
+		call_free(de->calls);
+	event_free(de->timer);
+	json_decref(de->seen);
+	free(de);
+	gw->detend = NULL;
+}

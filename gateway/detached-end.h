@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The end records of detached sessions (docs/audit.md, "Detached
+ * traces' ends").  A detached trace ends on its runners, long after the
+ * request that started it was answered: by its duration, exit(), a
+ * DELETE, a runner's own failure.  Each node's runner keeps the create's
+ * Audit-ID with the session and its end; the first gateway to claim that
+ * end (POST /v1/detached/ID/claim?by=NAME, the runner answers every other
+ * claim 409) writes one ResponseComplete record for it, marked
+ * tracegate.detachedEnd.  So each node's end is written once, whichever
+ * way it is found:
+ *
+ *   poll      every GW_DETEND_POLL_MS, GET /v1/detached?unclaimed=1 of
+ *             every runner
+ *   delete    a DELETE of the trace, once every node stopped it
+ *   log       a log read that saw the node's end
+ *   restart   at start, the detached starts of the audit log that lack a
+ *             node's end, claimed again (again=1: this gateway may claim
+ *             what it claimed before it was killed, before it wrote it)
+ *
+ * A gateway's name as a claimer (gw_detend_claimer) is its host name and
+ * a hash of its audit log's path: a gateway restarted on the same log may
+ * claim again, another one may not.
+ */
+#ifndef TG_GATEWAY_DETACHED_END_H
+#define TG_GATEWAY_DETACHED_END_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct gateway;
+struct gw_runner;
+
+#define GW_DETEND_POLL_MS 2000     /* every runner asked for unclaimed ends */
+#define GW_DETEND_MAX_CALLS 1024   /* claims and polls under way at once */
+#define GW_DETEND_SEEN_NS (20 * 60 * 1000000000ull) /* a claim remembered (> the runner's DET_KEEP_S) */
+
+/* Starts the poll and claims again, with again=1, each node of open
+ * ([{"auditID","trace","nodes":[...]}], gw_recover_scan_all's; may be
+ * NULL).  Once only; 0 or -ENOMEM. */
+int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err);
+void gw_detend_stop(struct gateway *gw);
+
+/* Claims the end of trace's session on node and writes its record (why:
+ * "delete", "log"); nothing when this gateway claimed it already or the
+ * runner refuses the claim (the log says why). */
+void gw_detend_claim(struct gateway *gw, const char *node, const char *trace, const char *why);
+
+/* The claimer name this gateway sends: 0, or -ENOMEM. */
+int gw_detend_claimer(const char *audit_path, char *out, size_t size);
+
+/*
+ * The record of one node's end, from the runner's session (a JSON object
+ * as wire/detached.h describes it, with "auditID" and "end"): stage
+ * ResponseComplete, the create's auditID, user, objectRef and decision,
+ * tracegate.detachedEnd true, the node's endReason, counts and exit code,
+ * claimedBy (why) and afterRestart for "restart".  NULL for a session
+ * without auditID or end, or without memory.
+ */
+json_t *gw_detend_record(json_t *session, const char *why, uint64_t now_real_ns);
+
+#endif
