@@ -199,6 +199,7 @@ struct row {
 	int64_t time_ns;          /* INT64_MIN: unknown */
 	char *user, *ns, *target, *decision, *reason, *policy;
 	int64_t events;           /* -1: none */
+	bool detached_end;        /* events: the sum of a detached trace's nodes' end records */
 	bool selected;
 };
 
@@ -294,8 +295,13 @@ static int query_add(struct query *q, json_t *rec)
 	set_once(&r->reason, jstr(rec, "annotations", "authorization.k8s.io/reason"));
 	set_once(&r->policy, jstr(tg, "policy", NULL));
 	ev = json_object_get(tg, "events");
-	if (json_is_integer(ev))
+	/* a detached trace: one end record per node, after the create's 201 */
+	if (json_is_integer(ev) && json_is_true(json_object_get(tg, "detachedEnd"))) {
+		r->events = (r->detached_end ? r->events : 0) + json_integer_value(ev);
+		r->detached_end = true;
+	} else if (json_is_integer(ev) && !r->detached_end) {
 		r->events = json_integer_value(ev);
+	}
 	return 0;
 }
 

@@ -1094,6 +1094,42 @@ static void test_recover_scan_detached(void **state)
 	json_decref(det);
 }
 
+/* tracegate audit query: a detached trace's row counts the events of
+ * every node's end record, not the create's 0 or the last node's alone. */
+static void test_query_detached(void **state)
+{
+	struct fx *f = *state;
+	struct audit_opts o = { .sz = sizeof(o) };
+	struct audit_log *log = NULL;
+	char *out = NULL, *err = NULL;
+	static const int events[] = { 0, 5, 7 };
+	static const char *const node[] = { NULL, "node-1", "node-2" };
+
+	assert_int_equal(audit_log_open(f->path, &o, &log, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:{s:i}, s:{s:s, s:[s, s], s:i}}",
+				       "apiVersion", "audit.k8s.io/v1", "kind", "Event", "auditID", "a", "stage",
+				       "ResponseComplete", "verb", "create", "user", "username", "alice",
+				       "annotations", "authorization.k8s.io/decision", "allow", "responseStatus",
+				       "code", node[i] ? 200 : 201, "tracegate", "trace", "ta", "nodes", "node-1",
+				       "node-2", "events", events[i]);
+
+		assert_non_null(ev);
+		if (node[i]) {
+			json_object_set_new(json_object_get(ev, "tracegate"), "detachedEnd", json_true());
+			json_object_set_new(json_object_get(ev, "tracegate"), "node", json_string(node[i]));
+		}
+		assert_int_equal(audit_log_append(log, ev, &err), 0);
+		json_decref(ev);
+	}
+	audit_log_close(log);
+	assert_int_equal(run_audit(f, &out, &err, 5, "audit", "query", f->path, "-o", "table"), 0);
+	if (!strstr(out, " 12\n"))
+		fail_msg("query: want 12 events on the row: %s", out);
+	free(out);
+	free(err);
+}
+
 /* One node's end as a record: the create's auditID and request, the
  * runner's counts, marked detachedEnd. */
 static void test_detend_record(void **state)
@@ -1152,6 +1188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_recover_scan_detached, setup, teardown),
 		cmocka_unit_test(test_detend_record),
+		cmocka_unit_test_setup_teardown(test_query_detached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untouched_log_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_continues_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edited_byte, setup, teardown),
