@@ -235,7 +235,9 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 
 		/* not ended yet, or another gateway's: nothing to write here;
 		 * unreachable: the next poll asks again */
-		if (result < 0 || status != 409)
+		/* 404: never started there (a node that failed the start), or
+		 * forgotten: nothing to claim, and nothing to warn of */
+		if (result < 0 || (status != 409 && status != 404))
 			log_warn("detached trace %s on node \"%s\": its end could not be claimed (%s): %s", c->trace,
 				 c->runner->node, c->why,
 				 result < 0 ? (err ? err : tg_strerror(result)) : m ? m : "no message");

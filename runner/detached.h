@@ -13,10 +13,13 @@
  *   GET    /v1/detached/ID/log[?follow=1]     its records (then new ones)
  *   DELETE /v1/detached/ID                    stop it (END runs), answered
  *                                             once its process is gone
+ *   POST   /v1/detached/ID/claim?by=NAME      its end, once, for a gateway's
+ *                                             audit log (409 to any other claim)
+ *   GET    /v1/detached?unclaimed=1           the ends nobody claimed yet
  *
  * so any gateway replica, or a restarted one, finds what runs here.  A
- * session that ended is kept DET_KEEP_S (a deleted one is forgotten as
- * soon as it is gone).
+ * session that ended is kept DET_KEEP_S (a deleted one only until its end
+ * is claimed, seen by nothing but the claim).
  */
 #ifndef TG_RUNNER_DETACHED_H
 #define TG_RUNNER_DETACHED_H
