@@ -197,27 +197,28 @@ static void detend_write(struct gw_detend *de, json_t *session, const char *why)
 	_cleanup_free_ char *err = NULL;
 	json_t *tg = json_object_get(ev, "tracegate");
 	const char *id = json_string_value(json_object_get(ev, "auditID"));
+	const char *trace = json_string_value(json_object_get(session, "trace"));
+	const char *node = json_string_value(json_object_get(session, "node"));
+	char counts[160];
 	int r;
 
 	if (!ev) {
 		log_error("detached trace %s on node \"%s\": its end was claimed but is not one, or out of memory: "
-			  "not recorded",
-			  json_string_value(json_object_get(session, "trace")),
-			  json_string_value(json_object_get(session, "node")));
+			  "not recorded", trace, node);
 		return;
 	}
-	r = audit_log_append(de->gw->audit, ev, &err);
-	if (r < 0) {
-		log_error("audit %s: detached trace %s ended on node \"%s\": end not recorded: %s", id,
-			  json_string_value(json_object_get(tg, "trace")), json_string_value(json_object_get(tg, "node")),
-			  err ? err : tg_strerror(r));
-		return;
-	}
-	log_info("audit %s: detached trace %s ended on node \"%s\": end recorded (%s) end=%s events=%" JSON_INTEGER_FORMAT
-		 " drops=%" JSON_INTEGER_FORMAT " bytes=%" JSON_INTEGER_FORMAT,
-		 id, json_string_value(json_object_get(tg, "trace")), json_string_value(json_object_get(tg, "node")), why,
+	snprintf(counts, sizeof(counts),
+		 "end=%s events=%" JSON_INTEGER_FORMAT " drops=%" JSON_INTEGER_FORMAT " bytes=%" JSON_INTEGER_FORMAT,
 		 json_string_value(json_object_get(tg, "endReason")), json_integer_value(json_object_get(tg, "events")),
 		 json_integer_value(json_object_get(tg, "drops")), json_integer_value(json_object_get(tg, "bytes")));
+	r = audit_log_append(de->gw->audit, ev, &err);
+	if (r < 0) {
+		log_error("audit %s: detached trace %s ended on node \"%s\": end not recorded (%s) %s: %s", id, trace,
+			  node, why, counts, err ? err : tg_strerror(r));
+		return;
+	}
+	log_info("audit %s: detached trace %s ended on node \"%s\": end recorded (%s) %s", id, trace, node, why,
+		 counts);
 }
 
 static void claim_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
@@ -281,8 +282,8 @@ static void claim(struct gw_detend *de, const struct gw_runner *runner, const ch
 		return;
 	c = call_new(de, runner, why);
 	if (!c) {
-		log_warn("detached trace %s on node \"%s\": %u claims under way, the limit: the next poll claims it",
-			 trace, runner->node, GW_DETEND_MAX_CALLS);
+		log_warn("detached trace %s on node \"%s\": %u claims under way (the limit) or out of memory: "
+			 "the next poll claims it", trace, runner->node, GW_DETEND_MAX_CALLS);
 		return;
 	}
 	if (!(c->trace = strdup(trace)) || json_object_set_new(de->seen, key, json_integer((json_int_t)now)) < 0) {

@@ -141,7 +141,8 @@ int wire_det_session_from_json(json_t *o, const char *where, struct wire_det_ses
 	     (r = wire_text_field(o, "requester", where, 1, SESSION_MAX_USER, &s.requester, ret_err)) < 0))
 		return r;
 	if ((s.audit_id && !*s.audit_id) || (s.claimed_by && !*s.claimed_by))
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where, s.audit_id && !*s.audit_id ? "auditID" : "claimedBy");
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": empty", where,
+			       s.audit_id && !*s.audit_id ? "auditID" : "claimedBy");
 	*ret = s;
 	memset(&s, 0, sizeof(s));
 	return 0;
