@@ -234,17 +234,17 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 		_cleanup_(json_decrefp) json_t *st = result == 0 ? json_loadb(body, len, 0, NULL) : NULL;
 		const char *m = json_string_value(json_object_get(st, "message"));
 
-		/* not ended yet, or another gateway's: nothing to write here;
-		 * unreachable: the next poll asks again */
-		/* 404: never started there (a node that failed the start), or
-		 * forgotten: nothing to claim, and nothing to warn of */
+		/* 409: not ended yet, or claimed (and written) by another
+		 * gateway or another path here; 404: never started there (a
+		 * node that failed the start), or forgotten; unreachable: the
+		 * next poll asks again */
 		if (result < 0 || (status != 409 && status != 404))
 			log_warn("detached trace %s on node \"%s\": its end could not be claimed (%s): %s", c->trace,
 				 c->runner->node, c->why,
 				 result < 0 ? (err ? err : tg_strerror(result)) : m ? m : "no message");
 		else
-			log_debug("detached trace %s on node \"%s\": %s", c->trace, c->runner->node,
-				  m ? m : "claim refused");
+			log_info("detached trace %s on node \"%s\": its end not claimed here (%s): %s", c->trace,
+				 c->runner->node, c->why, m ? m : "claim refused");
 		json_object_del(de->seen, c->key);
 	}
 	call_free(c);
