@@ -454,7 +454,7 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 						"clientKey", "timeoutMs", NULL };
 	static const char *const rtls_keys[] = { "ca", "cert", "key", NULL };
 	static const char *const audit_keys[] = { "path", "keyFile", "rotateBytes", "keep",
-						  "refusals", NULL };
+						  "refusals", "detachedEndPollSeconds", NULL };
 	static const char *const cache_keys[] = { "tokenReviewSeconds", "allowedSeconds",
 						  "deniedSeconds", "dryRunSeconds", "pods", "maxObjects",
 						  NULL };
@@ -531,11 +531,14 @@ static int cfg_build(struct cfg_ctx *x, json_t *root, struct gw_config *c)
 		return cfg_fail(x, "audit", "missing (every request is audited)");
 	c->audit_rotate_bytes = GW_DEFAULT_AUDIT_ROTATE_BYTES;
 	c->audit_keep = GW_DEFAULT_AUDIT_KEEP;
+	c->audit_detached_poll_s = GW_DEFAULT_AUDIT_DETACHED_POLL_S;
 	if ((r = cfg_object(x, "audit", o, audit_keys)) < 0 ||
 	    (r = cfg_path(x, o, "audit", "path", true, &c->audit_path)) < 0 ||
 	    (r = cfg_path(x, o, "audit", "keyFile", false, &c->audit_key_file)) < 0 ||
 	    (r = CFG_UINT(x, o, "audit", "rotateBytes", 0, UINT64_MAX >> 1, c->audit_rotate_bytes)) < 0 ||
 	    (r = CFG_UINT(x, o, "audit", "keep", 0, 10000, c->audit_keep)) < 0 ||
+	    /* under the runners' 600 s keep of an ended session's end */
+	    (r = CFG_UINT(x, o, "audit", "detachedEndPollSeconds", 1, 300, c->audit_detached_poll_s)) < 0 ||
 	    (r = cfg_refusals(x, json_object_get(o, "refusals"), &c->audit_refusals)) < 0)
 		return r;
 

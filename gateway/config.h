@@ -40,6 +40,9 @@
 /* The audit log's size on disk: at most (keep + 1) files of rotateBytes. */
 #define GW_DEFAULT_AUDIT_ROTATE_BYTES  (100ull << 20) /* audit.rotateBytes (0: never) */
 #define GW_DEFAULT_AUDIT_KEEP          5            /* audit.keep */
+/* Every runner asked this often for the detached sessions' ends nobody
+ * claimed (gateway/detached-end.h): one request per runner and poll. */
+#define GW_DEFAULT_AUDIT_DETACHED_POLL_S 10         /* audit.detachedEndPollSeconds */
 
 /*
  * Records of requests refused before authentication (nobody is known to
@@ -137,6 +140,7 @@ struct gw_config {
 	char *audit_key_file;     /* or NULL */
 	uint64_t audit_rotate_bytes;
 	unsigned audit_keep;
+	unsigned audit_detached_poll_s; /* audit.detachedEndPollSeconds */
 	struct gw_refusal_limits audit_refusals;
 	char *policies;           /* directory of TracePolicy documents, or NULL */
 	/* "requestHeader": front-proxy authentication (aggregated mode) from

@@ -415,7 +415,7 @@ static void recover_claims(struct gw_detend *de, json_t *open)
 int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
 {
 	struct gw_detend *de;
-	struct timeval tv = { .tv_sec = GW_DETEND_POLL_MS / 1000, .tv_usec = (GW_DETEND_POLL_MS % 1000) * 1000 };
+	struct timeval tv = { .tv_sec = gw->cfg->audit_detached_poll_s };
 
 	if (gw->detend)
 		return 0;
@@ -433,8 +433,8 @@ int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
 	}
 	de->gw = gw;
 	gw->detend = de;
-	log_info("detached traces' ends: claimed as \"%s\", runners polled every %u ms", de->claimer,
-		 GW_DETEND_POLL_MS);
+	log_info("detached traces' ends: claimed as \"%s\", runners polled every %u s", de->claimer,
+		 gw->cfg->audit_detached_poll_s);
 	recover_claims(de, open);
 	return 0;
 }

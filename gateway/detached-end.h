@@ -10,8 +10,8 @@
  * tracegate.detachedEnd.  So each node's end is written once, whichever
  * way it is found:
  *
- *   poll      every GW_DETEND_POLL_MS, GET /v1/detached?unclaimed=1 of
- *             every runner
+ *   poll      every audit.detachedEndPollSeconds (config.h), GET
+ *             /v1/detached?unclaimed=1 of every runner
  *   delete    a DELETE of the trace, once every node stopped it
  *   log       a log read that saw the node's end
  *   restart   at start, the detached starts of the audit log that lack a
@@ -32,7 +32,6 @@
 struct gateway;
 struct gw_runner;
 
-#define GW_DETEND_POLL_MS 2000     /* every runner asked for unclaimed ends */
 #define GW_DETEND_MAX_CALLS 1024   /* claims and polls under way at once */
 #define GW_DETEND_SEEN_NS (20 * 60 * 1000000000ull) /* a claim remembered (> the runner's DET_KEEP_S) */
 

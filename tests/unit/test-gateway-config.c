@@ -52,6 +52,7 @@ static void test_config_good(void **state)
 	 * refusals before authentication */
 	assert_int_equal(c->audit_rotate_bytes, GW_DEFAULT_AUDIT_ROTATE_BYTES);
 	assert_int_equal(c->audit_keep, GW_DEFAULT_AUDIT_KEEP);
+	assert_int_equal(c->audit_detached_poll_s, GW_DEFAULT_AUDIT_DETACHED_POLL_S);
 	assert_int_equal(c->audit_refusals.per_source_rate, GW_DEFAULT_REFUSALS_SOURCE_RATE);
 	assert_int_equal(c->audit_refusals.per_source_burst, GW_DEFAULT_REFUSALS_SOURCE_BURST);
 	assert_int_equal(c->audit_refusals.rate, GW_DEFAULT_REFUSALS_RATE);
@@ -106,7 +107,7 @@ static void test_config_errors_name_the_key(void **state)
 static void test_config_audit_refusals(void **state)
 {
 	static const char from[] = "\"audit\":{\"path\":\"audit.log\"}";
-	static const char to[] = "\"audit\":{\"path\":\"audit.log\",\"rotateBytes\":0,\"keep\":2,"
+	static const char to[] = "\"audit\":{\"path\":\"audit.log\",\"rotateBytes\":0,\"keep\":2,\"detachedEndPollSeconds\":3,"
 				 "\"refusals\":{\"perSourceRate\":3,\"perSourceBurst\":4,\"rate\":5,"
 				 "\"burst\":6,\"maxSources\":7,\"summarySeconds\":8,\"maxSummaries\":9}}";
 	char text[4096];
@@ -118,6 +119,7 @@ static void test_config_audit_refusals(void **state)
 	assert_int_equal(gw_config_parse(text, strlen(text), "/d", &c, &err), 0);
 	assert_int_equal(c->audit_rotate_bytes, 0);
 	assert_int_equal(c->audit_keep, 2);
+	assert_int_equal(c->audit_detached_poll_s, 3);
 	assert_int_equal(c->audit_refusals.per_source_rate, 3);
 	assert_int_equal(c->audit_refusals.per_source_burst, 4);
 	assert_int_equal(c->audit_refusals.rate, 5);
@@ -135,6 +137,8 @@ static void test_config_audit_refusals(void **state)
 		     "key \"audit.refusals.perIP\": unknown key");
 	expect_error(from, "\"audit\":{\"path\":\"a\",\"refusals\":[]}",
 		     "key \"audit.refusals\": expected an object");
+	expect_error(from, "\"audit\":{\"path\":\"a\",\"detachedEndPollSeconds\":0}",
+		     "key \"audit.detachedEndPollSeconds\": 0 is out of range");
 }
 
 static void test_config_limits_and_v6(void **state)
