@@ -379,7 +379,10 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	r = trace_audit(t, "ResponseComplete", code, NULL, "allow", reason, NULL, &aerr);
+	/* a create: the trace runs on, detached; its nodes' ends are
+	 * records of their own (detached-end.c) */
+	r = trace_audit(t, "ResponseComplete", code, NULL, "allow", reason,
+			t->route.kind == ROUTE_TRACE_CREATE ? "detached" : NULL, &aerr);
 	if (r < 0) {
 		trace_refusef(t, 503, NULL, "audit log unavailable: %s", aerr ? aerr : tg_strerror(r));
 		return;

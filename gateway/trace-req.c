@@ -371,7 +371,12 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	}
 	if (t->step == STEP_STREAM || complete)
 		json_object_set_new(tg, "duration", json_integer(t->duration));
-	if (complete) {
+	if (complete && end_reason && !strcmp(end_reason, "detached")) {
+		/* a detached start (201): nothing has ended and nothing is
+		 * counted yet; each node's end is a record of its own with
+		 * the counts (detachedEnd, docs/audit.md) */
+		json_object_set_new(tg, "endReason", json_string("detached"));
+	} else if (complete) {
 		struct trace_counts c;
 		int64_t exit_code;
 

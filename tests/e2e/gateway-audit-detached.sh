@@ -64,6 +64,10 @@ read -r ev dr md rs < <(runner_end "$A")
 got=$(ends "$A")
 check "A: one record, ResponseComplete of the create's auditID, duration, the runner's counts ($ev events, $dr drops): $got" \
 	test "$got" = "[(True, 'ResponseComplete', 'create', 'alice', 'node-1', 'duration', $ev, $dr, $md, True, 0, 'poll', False)]"
+# the create's own 201 record is the start: it counts nothing and ends nothing
+got=$(audit_py '[(r["tracegate"].get("endReason"), "events" in r["tracegate"], "counts" in r["tracegate"]) for r in recs if r["stage"] == "ResponseComplete" and r["responseStatus"]["code"] == 201 and r["tracegate"].get("trace") == "'"$A"'"]')
+check "A: the create's 201 record says endReason detached and carries no counts (the ends do): $got" \
+	test "$got" = "[('detached', False, False)]"
 check "A: the runner's end is the duration's with events counted ($rs, $ev)" bash -c "[ '$rs' = duration ] && [ '$ev' -gt 0 ]"
 check "A: the runner's session log line has the same counts ($(runner_counts "$A"))" test "$(runner_counts "$A")" = "$ev $dr"
 # reading its log afterwards (the log path claims too) writes nothing more
