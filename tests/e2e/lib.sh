@@ -254,6 +254,11 @@ TG_CGROOT_REL=
 
 stack_stop() {
 	local p
+	# A child forked from this shell (kt_bg ... &, a command
+	# substitution) that takes a signal before it execs runs the EXIT
+	# trap it was forked with: that would stop the whole stack from
+	# under the test.  Only the test's own shell stops it.
+	[ "$BASHPID" = "$$" ] || return 0
 	for p in "${TG_PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null
 	done
