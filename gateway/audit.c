@@ -791,6 +791,98 @@ static int audit_rotate(struct audit_log *log, char **ret_err)
 	return 0;
 }
 
+/* Copies the open file's first len bytes to fd (a new file at the path;
+ * O_APPEND, which copy_file_range refuses). */
+static int copy_whole(struct audit_log *log, int fd, uint64_t len, char **ret_err)
+{
+	_cleanup_free_ char *chunk = malloc(64 * 1024);
+	uint64_t off = 0;
+
+	if (!chunk)
+		return -ENOMEM;
+	while (off < len) {
+		size_t want = len - off < 64 * 1024 ? (size_t)(len - off) : 64 * 1024;
+		ssize_t n = pread(log->fd, chunk, want, (off_t)off), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (ssize_t done = 0; n > 0 && done < n; done += w) {
+			w = write(fd, chunk + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				break;
+		}
+		if (n <= 0 || w <= 0)
+			return tg_fail(ret_err, n < 0 || w < 0 ? -errno : -EIO,
+				    "audit log \"%s\": writing it again after its removal: %s", log->path,
+				    n < 0 || w < 0 ? strerror(errno) : "short read or write");
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The path must name the file the records go to.  Someone may have taken
+ * it away under the running gateway: an rm (the records would go on into
+ * a deleted file, all of them lost when the gateway exits), a rename by
+ * logrotate (with or without an empty file created in its place).  A
+ * removed file is written again at its path, whole, from the open
+ * descriptor: its records and the chain stay.  A renamed one keeps its
+ * records under its new name, synced first; the file at the path (new, or
+ * the empty one put there) continues the chain, as after a rotation.  A
+ * file at the path with anything else in it is not ours to append to: the
+ * record is refused (and with it what it would have let start).
+ */
+static int follow_path(struct audit_log *log, const struct stat *cur, char **ret_err)
+{
+	bool removed = cur->st_nlink == 0;
+	struct stat ps;
+	int fd, r;
+
+	if (stat(log->path, &ps) == 0) {
+		if (ps.st_dev == cur->st_dev && ps.st_ino == cur->st_ino)
+			return 0;
+	} else if (errno != ENOENT) {
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
+	}
+	if (!removed && fdatasync(log->fd) < 0) {
+		r = tg_fail(ret_err, -errno, "audit log \"%s\": fdatasync of the renamed file: %s",
+			    log->path, strerror(errno));
+		sync_done_push(log, log->seq, r, ret_err ? *ret_err : NULL);
+		return r;
+	}
+	fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
+	if (fstat(fd, &ps) < 0 || !S_ISREG(ps.st_mode) || ps.st_size != 0) {
+		close(fd);
+		return tg_fail(ret_err, -TG_EAUDIT,
+			    "audit log \"%s\": replaced under the gateway by a file that is not empty, or not a regular file",
+			    log->path);
+	}
+	r = removed ? copy_whole(log, fd, log->size, ret_err) : 0;
+	if (r >= 0 && removed && fdatasync(fd) < 0)
+		r = tg_fail(ret_err, -errno, "audit log \"%s\": fdatasync: %s", log->path, strerror(errno));
+	if (r >= 0 && (r = fsync_dir_of(log->path)) < 0)
+		r = tg_fail(ret_err, r, "audit log \"%s\": syncing its directory: %s", log->path,
+			    strerror(-r));
+	if (r < 0) {
+		if (removed)
+			(void)unlink(log->path);   /* not a torn copy at the path */
+		close(fd);
+		return r;
+	}
+	close(log->fd);
+	log->fd = fd;
+	log->alloc_end = 0;
+	if (!removed) {
+		log->size = 0;
+		log->tail_partial = false;
+	}
+	return 1;
+}
+
 /* Serializes ev (json_dump_sorted: json_dumps' compact, sorted bytes,
  * written in place), or takes the object text already serialized so
  * (text, len; gw_event_format), and appends the chain fields: the line
@@ -868,6 +960,12 @@ static int append_locked(struct audit_log *log, json_t *ev, const char *text, si
 		if (r < 0)
 			return r;
 	}
+	/* the path still names the file (not removed or renamed away) */
+	if (fstat(log->fd, &st) < 0)
+		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
+	r = follow_path(log, &st, ret_err);
+	if (r < 0)
+		return r;
 	if (log->rotate_bytes && log->size > 0 && log->size + linelen + 1 > log->rotate_bytes) {
 		r = audit_rotate(log, ret_err);
 		if (r < 0)
