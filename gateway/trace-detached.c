@@ -67,6 +67,7 @@ struct det_op {
 	struct det_call *calls;
 	size_t ncalls, ndone;
 	json_t *sessions;                /* the runners' sessions of the trace(s) asked about */
+	char *down;                      /* the runners that could not be asked, or NULL */
 	bool log_started;
 	trace_ask_fn ask_done;           /* DET_ASK: one runner's answer */
 };
@@ -107,6 +108,7 @@ void trace_detached_free(struct trace_req *t)
 		return;
 	calls_release(op);
 	json_decref(op->sessions);
+	free(op->down);
 	free(op);
 	t->det = NULL;
 }
@@ -809,6 +811,9 @@ static void fetch_done(struct trace_req *t)
 				      down);
 			return;
 		}
+		/* a list without them is not the namespace's traces: it says so */
+		free(op->down);
+		op->down = TAKE_PTR(down);
 	}
 	json_array_foreach(op->sessions, i, s)
 		if (!owned_by(s, t))
@@ -845,6 +850,12 @@ void trace_detached_decided(struct trace_req *t, bool allowed)
 		items = trace_objects(op->sessions);
 		list = json_pack("{s:s, s:s, s:{}, s:O}", "apiVersion", "tracegate.dev/v1alpha1", "kind", "TraceList",
 				 "metadata", "items", items);
+		/* the traces of a runner that could not be asked are not in
+		 * it: "incomplete" names those runners (the client exits 5) */
+		if (list && op->down && json_object_set_new(list, "incomplete", json_string(op->down)) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
 		trace_detached_answer(t, 200, list, allowed ? "RBAC allows list" : "without list rights: the user's own traces");
 		return;
 	}

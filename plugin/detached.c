@@ -192,6 +192,23 @@ static int plain_request(const struct kt_args *a, struct conn *c, const char *me
 	return rc;
 }
 
+/* A list without the traces of runners the gateway could not ask is not
+ * the namespace's traces: said on stderr, and exit 5 (a node failed). */
+static int list_incomplete(const json_t *why)
+{
+	struct buf clean = BUF_INIT(4096);
+	const char *s = json_string_value(why);
+
+	if (!why)
+		return KT_EXIT_OK;
+	if (!s || kt_add_clean(&clean, s, strlen(s), false) < 0)
+		(void)buf_adds(&clean, "(no reason given)");
+	fprintf(stderr, "error: the list is incomplete, the traces of these nodes are not in it: %s\n",
+		clean.s ? clean.s : "");
+	buf_release(&clean);
+	return KT_EXIT_NODE;
+}
+
 static int cmd_get(const struct kt_args *a, struct conn *c)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
@@ -212,10 +229,12 @@ static int cmd_get(const struct kt_args *a, struct conn *c)
 
 		print_table(one);
 	} else if (!json_array_size(json_object_get(j, "items"))) {
-		fprintf(stderr, "No resources found in %s namespace.\n", c->res.namespace);
+		if (!json_object_get(j, "incomplete"))
+			fprintf(stderr, "No resources found in %s namespace.\n", c->res.namespace);
 	} else {
 		print_table(json_object_get(j, "items"));
 	}
+	rc = list_incomplete(json_object_get(j, "incomplete"));
 out:
 	kt_response_release(&resp);
 	return rc;
