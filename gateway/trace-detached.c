@@ -951,6 +951,10 @@ static void delete_done(struct trace_req *t)
 		txt = call_text(c);
 		(void)buf_printf(&why, "%snode \"%s\": %s", why.len ? "; " : "", c->runner->node, txt ? txt : "failed");
 	}
+	/* a runner that could not be asked what it holds was not asked to
+	 * stop it either: the trace may go on there */
+	if (op->down)
+		(void)buf_printf(&why, "%s%s (not asked to stop it)", why.len ? "; " : "", op->down);
 	msg = buf_detach(&why, NULL);
 	if (msg && *msg) {
 		trace_refusef(t, 500, NULL, "trace \"%s\" not stopped on every node: %s", t->route.name, msg);
