@@ -1100,12 +1100,8 @@ static void log_finish(struct trace_req *t)
 			ended = false;
 			if (t->conn && (c->result < 0 || c->status != 200)) {
 				_cleanup_free_ char *txt = call_text(c);
-				_cleanup_(json_decrefp) json_t *e = json_pack("{s:s, s:s, s:s}", "type", "error", "node",
-									       c->runner->node, "message",
-									       txt ? txt : "log unavailable");
 
-				if (e)
-					(void)trace_emit(t, e);
+				trace_emit_error(t, c->runner->node, txt ? txt : "log unavailable", 0);
 			}
 			continue;
 		}

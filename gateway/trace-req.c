@@ -24,6 +24,7 @@
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
+#include "wire/record.h"
 #include "wire/stream.h"
 #include "wire/trace-body.h"
 #include "gateway/trace-int.h"
@@ -782,12 +783,30 @@ int trace_emit(struct trace_req *t, json_t *obj)
  * tells a refusal, 403, from a program error, 400, from a failure), else 0. */
 void trace_emit_error(struct trace_req *t, const char *node, const char *msg, long code)
 {
-	_cleanup_(json_decrefp) json_t *e = json_pack("{s:s, s:s}", "type", "error", "message", msg);
+	_cleanup_(json_decrefp) json_t *e = NULL;
+	_cleanup_free_ char *cut = NULL;
+	struct wire_error we = { .message = (char *)(msg && *msg ? msg : "error"), .node = (char *)node,
+				 .code = code >= WIRE_ERROR_CODE_MIN && code <= WIRE_ERROR_CODE_MAX ? (int)code : 0 };
+	size_t n = strlen(we.message);
 
-	if (e && node)
-		json_object_set_new(e, "node", json_string(node));
-	if (e && code)
-		json_object_set_new(e, "code", json_integer(code));
+	if (n > WIRE_RECORD_MAX_MESSAGE) {
+		/* the record's bound (a runner's message, quoted): cut at a
+		 * character, not inside one */
+		n = WIRE_RECORD_MAX_MESSAGE;
+		while (n && ((unsigned char)we.message[n] & 0xc0) == 0x80)
+			n--;
+		cut = strndup(we.message, n);
+		if (!cut)
+			return;
+		we.message = cut;
+	}
+	if (wire_error_to_json(&we, &e) == -EINVAL && node) {
+		/* a runner's name that is not a node name (discovery): the
+		 * error all the same, in the log with it */
+		log_warn("trace %s: node name \"%s\" left out of its error record", t->trace_id, node);
+		we.node = NULL;
+		(void)wire_error_to_json(&we, &e);
+	}
 	if (e)
 		(void)trace_emit(t, e);
 }

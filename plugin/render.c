@@ -14,6 +14,7 @@
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
 #include "wire/end.h"
+#include "wire/record.h"
 #include "wire/stream.h"
 #include "lib/banned.h"
 
@@ -141,7 +142,7 @@ static int render_end(struct kt_render *r, json_t *j)
 	const char *reason;
 
 	r->ended = true;
-	if (wire_end_from_json(j, &e, &err) < 0) {
+	if (wire_end_from_gateway(j, &e, &err) < 0) {
 		snprintf(r->end_reason, sizeof(r->end_reason), "error");
 		return render_problem(r, "gateway sent an end record that is not one: %s", err ? err : "out of memory");
 	}
@@ -288,18 +289,15 @@ static int render_pod_change(struct kt_render *r, json_t *j, const char *phase)
  * many nodes found it; its class (refused by the runner's policy check, a
  * program error) decides the exit status.
  */
-static void render_error(struct kt_render *r, json_t *j)
+static void render_error(struct kt_render *r, const struct wire_error *e)
 {
-	const char *msg = str_of(j, "message"), *loc, *m;
-	json_t *code = json_object_get(j, "code");
+	const char *msg = e->message, *loc, *m;
 	size_t loc_len, m_len;
 	struct buf b = BUF_INIT(64 * 1024);
 	int cls = KT_EXIT_NODE;
 
-	if (msg && kt_find_program_error(msg, &loc, &loc_len, &m, &m_len) == 0) {
-		cls = json_is_integer(code) && (json_integer_value(code) == 401 ||
-						json_integer_value(code) == 403)
-			      ? KT_EXIT_REFUSED : KT_EXIT_PROGRAM;
+	if (kt_find_program_error(msg, &loc, &loc_len, &m, &m_len) == 0) {
+		cls = e->code == 401 || e->code == 403 ? KT_EXIT_REFUSED : KT_EXIT_PROGRAM;
 		if (kt_program_error(&b, loc, loc_len, m, m_len, r->program) >= 0 &&
 		    !(r->last_error && !strcmp(r->last_error, b.s))) {
 			fputs(b.s, r->err);
@@ -308,7 +306,7 @@ static void render_error(struct kt_render *r, json_t *j)
 			r->last_error = strdup(b.s);
 		}
 	} else {
-		print_err_line(r, "error: ", str_of(j, "node"), msg);
+		print_err_line(r, "error: ", e->node, msg);
 	}
 	buf_release(&b);
 	/* a program error explains a failure better than a lost node does */
@@ -401,7 +399,7 @@ static int bjson_output(struct kt_render *r, json_t *j, struct buf *b)
 /* -o bpftrace-json: stdout has bpftrace 0.17's -f json records, as
  * `tracegate-runner exec -f json` prints them (output/output.h); errors,
  * warnings and pods joining go to stderr as in text mode. */
-static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j)
+static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j, const struct wire_error *we)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(KT_MAX_LINE * 4);
 	int e = 0;
@@ -415,13 +413,14 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 		if (e < 0)
 			return map_problem(r, j, e);
 	} else if (!strcmp(type, "error")) {
-		render_error(r, j);
+		render_error(r, we);
 	} else if (!strcmp(type, "status")) {
 		json_int_t n;
 
 		if (attach_count_once(r, j, &n))
 			e = tg_json_attached_probes(&b, (uint64_t)n);
-		render_pod_change(r, j, str_of(j, "phase"));
+		if (render_pod_change(r, j, str_of(j, "phase")) < 0)
+			return -EBADMSG;   /* as in the other modes */
 	} else if (!strcmp(type, "end")) {
 		if ((e = render_end(r, j)) < 0)
 			return e;
@@ -514,7 +513,8 @@ void kt_progress_tick(struct kt_render *r, uint64_t now_ns)
 
 /* What a record says about the start: the phases, nodes compiled,
  * attached or failed; anything printed ends the progress. */
-static void progress_record(struct kt_render *r, const char *type, json_t *j, const struct wire_accepted *acc)
+static void progress_record(struct kt_render *r, const char *type, json_t *j, const struct wire_accepted *acc,
+			    const struct wire_error *we)
 {
 	struct kt_progress *p = &r->progress;
 	const char *phase = str_of(j, "phase");
@@ -544,8 +544,7 @@ static void progress_record(struct kt_render *r, const char *type, json_t *j, co
 			if (i != SIZE_MAX)
 				p->node[i].done = p->node[i].probes;
 		}
-	} else if (!strcmp(type, "error") && !json_is_true(json_object_get(j, "warning")) &&
-		   str_of(j, "node")) {
+	} else if (we && !we->warning && we->node) {
 		p->failed++;     /* that node will neither compile nor attach */
 	} else if (strcmp(type, "status")) {
 		p->done = true;  /* output, a map, the end: the trace speaks for itself */
@@ -562,6 +561,7 @@ static void progress_record(struct kt_render *r, const char *type, json_t *j, co
 int kt_render_line(struct kt_render *r, const char *line, size_t len)
 {
 	_cleanup_(wire_accepted_release) struct wire_accepted acc = { 0 };
+	_cleanup_(wire_error_release) struct wire_error we = { 0 };
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	json_error_t jerr;
 	const char *type;
@@ -582,7 +582,14 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			return render_problem(r, "gateway sent an accepted record that is not one: %s",
 					      err ? err : "out of memory");
 	}
-	progress_record(r, type, j, accepted ? &acc : NULL);
+	if (!strcmp(type, "error")) {
+		_cleanup_free_ char *err = NULL;
+
+		if (wire_error_from_gateway(j, &we, &err) < 0)
+			return render_problem(r, "gateway sent an error record that is not one: %s",
+					      err ? err : "out of memory");
+	}
+	progress_record(r, type, j, accepted ? &acc : NULL, we.message ? &we : NULL);
 	if (accepted && !r->trace_id[0]) {
 		const char *id = acc.trace;
 		size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-");
@@ -592,7 +599,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			memcpy(r->trace_id, id, n + 1);
 	}
 	if (r->mode == KT_OUT_BPFTRACE_JSON)
-		return render_bpftrace_json(r, type, j);
+		return render_bpftrace_json(r, type, j, &we);
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
@@ -605,14 +612,12 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		if (!strcmp(type, "status"))
 			return render_pod_change(r, j, str_of(j, "phase"));   /* stderr, beside the stream */
 		if (!strcmp(type, "error")) {
-			const char *m = str_of(j, "message"), *loc, *mm;
-			json_t *code = json_object_get(j, "code");
+			const char *loc, *mm;
 			size_t ll, ml;
 			int cls = KT_EXIT_NODE;
 
-			if (m && kt_find_program_error(m, &loc, &ll, &mm, &ml) == 0)
-				cls = json_is_integer(code) && json_integer_value(code) == 403
-					      ? KT_EXIT_REFUSED : KT_EXIT_PROGRAM;
+			if (kt_find_program_error(we.message, &loc, &ll, &mm, &ml) == 0)
+				cls = we.code == 403 ? KT_EXIT_REFUSED : KT_EXIT_PROGRAM;
 			if (!r->error_class || cls != KT_EXIT_NODE)
 				r->error_class = cls;
 		}
@@ -648,7 +653,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		fflush(r->out);
 		buf_release(&b);
 	} else if (!strcmp(type, "error")) {
-		render_error(r, j);
+		render_error(r, &we);
 	} else if (!strcmp(type, "status")) {
 		json_int_t n;
 

@@ -136,7 +136,8 @@ static int decode_failed(json_t *rec, struct wire_end *e, char **ret_err)
 	return 0;
 }
 
-int wire_end_from_json(json_t *rec, struct wire_end *ret, char **ret_err)
+/* skip_unknown: the plugin's reading (wire_end_from_gateway) */
+static int end_from_json(json_t *rec, bool skip_unknown, struct wire_end *ret, char **ret_err)
 {
 	static const char *const names[] = { "type",   "reason", "message", "events", "drops",
 					     "mapDrops", "bytes", "outputBytes", "cpuNs", "exitCode",
@@ -149,8 +150,10 @@ int wire_end_from_json(json_t *rec, struct wire_end *ret, char **ret_err)
 		return tg_fail(ret_err, -EINVAL, "end record: not a JSON object");
 	if (!type || strcmp(type, "end"))
 		return tg_fail(ret_err, -EINVAL, "\"type\": not \"end\"");
-	if ((r = wire_only_members(rec, "", names, ret_err)) < 0 || (r = decode_reason(rec, &e, ret_err)) < 0 ||
-	    (r = wire_str_field(rec, "message", "", false, WIRE_END_MAX_MESSAGE, false, &e.message, ret_err)) < 0 || (r = decode_counts(rec, &e, ret_err)) < 0 ||
+	if ((!skip_unknown && (r = wire_only_members(rec, "", names, ret_err)) < 0) ||
+	    (r = decode_reason(rec, &e, ret_err)) < 0 ||
+	    (r = wire_str_field(rec, "message", "", false, WIRE_END_MAX_MESSAGE, false, &e.message, ret_err)) < 0 ||
+	    (r = decode_counts(rec, &e, ret_err)) < 0 ||
 	    (r = decode_failed(rec, &e, ret_err)) < 0 ||
 	    (r = wire_str_field(rec, "trace", "", false, WIRE_END_MAX_TRACE, true, &e.trace, ret_err)) < 0 ||
 	    (r = wire_str_field(rec, "node", "", false, WIRE_END_MAX_NAME, true, &e.node, ret_err)) < 0 ||
@@ -159,6 +162,16 @@ int wire_end_from_json(json_t *rec, struct wire_end *ret, char **ret_err)
 	*ret = e;
 	memset(&e, 0, sizeof(e));
 	return 0;
+}
+
+int wire_end_from_json(json_t *rec, struct wire_end *ret, char **ret_err)
+{
+	return end_from_json(rec, false, ret, ret_err);
+}
+
+int wire_end_from_gateway(json_t *rec, struct wire_end *ret, char **ret_err)
+{
+	return end_from_json(rec, true, ret, ret_err);
 }
 
 int wire_end_decode(const char *text, size_t len, struct wire_end *ret, char **ret_err)

@@ -13,7 +13,9 @@
  *
  * Strict: a member it does not know, a count that is not a non-negative
  * integer, a reason that is not a short lowercase word are refused naming
- * the member, so a broken or hostile peer's end cannot pass for one.
+ * the member, so a broken or hostile peer's end cannot pass for one.  The
+ * plugin alone skips members it does not know (wire_end_from_gateway()):
+ * it may talk to a newer gateway.
  */
 #ifndef TG_WIRE_END_H
 #define TG_WIRE_END_H
@@ -67,6 +69,11 @@ struct wire_end {
  */
 int wire_end_decode(const char *text, size_t len, struct wire_end *ret, char **ret_err);
 int wire_end_from_json(json_t *rec, struct wire_end *ret, char **ret_err);
+/* The plugin's reader of the gateway's end: as wire_end_from_json(), but a
+ * member it does not know is skipped (a newer gateway may send more; see
+ * wire/fields.h, "Version skew"); a known member of the wrong type is still
+ * refused, named. */
+int wire_end_from_gateway(json_t *rec, struct wire_end *ret, char **ret_err);
 /* Struct to a record ({"type":"end",...}) or to compact JSON text
  * (NUL-terminated, no newline; caller frees): 0, or -ENOMEM, or -EINVAL
  * for a struct the decoder would refuse (no reason). */

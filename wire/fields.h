@@ -4,6 +4,14 @@
  * each refusal is -EINVAL with *ret_err naming the member, prefixed by
  * `where` ("", "pods[0].", "limits."), so a peer's mistake reads the same
  * whichever shape it was in.  Absent and null members are "not sent".
+ *
+ * Version skew: the runner and the gateway ship together and read each
+ * other's shapes strictly (wire_only_members(): a member they do not know
+ * is refused, named).  kubectl-trace is installed by each user and may be
+ * older than the gateway it talks to, so the plugin's readers of the
+ * gateway's shapes (the *_from_gateway() functions, wire/stream.h) skip
+ * the members they do not know; a member they know is checked all the
+ * same (its type, its bounds), and a wrong one is refused, named.
  */
 #ifndef TG_WIRE_FIELDS_H
 #define TG_WIRE_FIELDS_H

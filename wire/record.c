@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * A runner's status and error records (wire/record.h): one encoder for the
- * runner, one strict decoder for the gateway.
+ * runner and the gateway, one strict decoder for the gateway, one for the
+ * plugin.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,26 +96,44 @@ int wire_status_from_json(json_t *rec, struct wire_status *ret, char **ret_err)
 	return 0;
 }
 
-int wire_error_from_json(json_t *rec, struct wire_error *ret, char **ret_err)
+/* gateway: the plugin's reading, "code" allowed and unknown members skipped */
+static int error_from_json(json_t *rec, bool gateway, struct wire_error *ret, char **ret_err)
 {
 	static const char *const names[] = { "type", "message", "warning", "node", NULL };
 	_cleanup_(wire_error_release) struct wire_error e = { 0 };
 	const char *type = json_string_value(json_object_get(rec, "type"));
-	json_t *w = json_object_get(rec, "warning");
+	json_t *w = json_object_get(rec, "warning"), *code = json_object_get(rec, "code");
 	int r;
 
 	if (!json_is_object(rec) || !type || strcmp(type, "error"))
 		return tg_fail(ret_err, -EINVAL, "error record: not an object of type \"error\"");
-	if ((r = wire_only_members(rec, "", names, ret_err)) < 0 ||
+	if ((!gateway && (r = wire_only_members(rec, "", names, ret_err)) < 0) ||
 	    (r = wire_str_field(rec, "message", "", true, WIRE_RECORD_MAX_MESSAGE, false, &e.message, ret_err)) < 0 ||
 	    (r = wire_str_field(rec, "node", "", false, WIRE_END_MAX_NAME, true, &e.node, ret_err)) < 0)
 		return r;
 	if (w && !json_is_true(w))
 		return tg_fail(ret_err, -EINVAL, "\"warning\": not true");
 	e.warning = w != NULL;
+	if (gateway && code) {
+		if (!json_is_integer(code) || json_integer_value(code) < WIRE_ERROR_CODE_MIN ||
+		    json_integer_value(code) > WIRE_ERROR_CODE_MAX)
+			return tg_fail(ret_err, -EINVAL, "\"code\": not an HTTP status (an integer from %d to %d)",
+				       WIRE_ERROR_CODE_MIN, WIRE_ERROR_CODE_MAX);
+		e.code = (int)json_integer_value(code);
+	}
 	*ret = e;
 	memset(&e, 0, sizeof(e));
 	return 0;
+}
+
+int wire_error_from_json(json_t *rec, struct wire_error *ret, char **ret_err)
+{
+	return error_from_json(rec, false, ret, ret_err);
+}
+
+int wire_error_from_gateway(json_t *rec, struct wire_error *ret, char **ret_err)
+{
+	return error_from_json(rec, true, ret, ret_err);
 }
 
 int wire_runner_record_decode(json_t **rec, char **ret_err)
@@ -176,11 +195,14 @@ int wire_error_to_json(const struct wire_error *e, json_t **ret)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 
-	if (!e->message)
+	if (!e->message || !*e->message || strlen(e->message) > WIRE_RECORD_MAX_MESSAGE ||
+	    (e->node && (strlen(e->node) > WIRE_END_MAX_NAME || !wire_name_text(e->node, strlen(e->node)))) ||
+	    (e->code && (e->code < WIRE_ERROR_CODE_MIN || e->code > WIRE_ERROR_CODE_MAX)))
 		return -EINVAL;
 	o = json_pack("{s:s, s:s}", "type", "error", "message", e->message);
 	if (!o || (e->warning && set_new(o, "warning", json_true()) < 0) ||
-	    (e->node && set_new(o, "node", json_string(e->node)) < 0))
+	    (e->node && set_new(o, "node", json_string(e->node)) < 0) ||
+	    (e->code && set_new(o, "code", json_integer(e->code)) < 0))
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
 	return 0;
@@ -194,5 +216,6 @@ bool wire_status_equal(const struct wire_status *a, const struct wire_status *b)
 
 bool wire_error_equal(const struct wire_error *a, const struct wire_error *b)
 {
-	return wire_str_eq(a->message, b->message) && a->warning == b->warning && wire_str_eq(a->node, b->node);
+	return wire_str_eq(a->message, b->message) && a->warning == b->warning && wire_str_eq(a->node, b->node) &&
+	       a->code == b->code;
 }

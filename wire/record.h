@@ -11,7 +11,10 @@
  * the runner has one.  The runner writes them with wire_status_to_json()
  * and wire_error_to_json(); the gateway reads them with
  * wire_runner_record_decode() before it relays or keeps them, so a record
- * it passes on holds only these members.  The stream's other records have
+ * it passes on holds only these members.  The gateway's own errors on the
+ * client's stream are the same shape plus "code" (a runner's refusal:
+ * its HTTP status), written with wire_error_to_json() too; the plugin
+ * reads every error with wire_error_from_gateway().  The stream's other records have
  * their own owners: output (gateway/ndjson.h's shape), map
  * (output/output.h), end (wire/end.h).  tests/unit/test-wire-record.c and
  * tests/fuzz/fuzz-wire-record.c round-trip them.
@@ -39,12 +42,23 @@ struct wire_error {
 	char *message;
 	bool warning;           /* a probe missing here: the trace goes on */
 	char *node;
+	int code;               /* the gateway's own: the HTTP status of a runner's
+				 * refusal (403 policy, 400 program); 0: none */
 };
 
+#define WIRE_ERROR_CODE_MIN 100
+#define WIRE_ERROR_CODE_MAX 599
+
 /* Strict: the members of its phase and no other, -EINVAL naming the
- * member; *ret untouched on failure. */
+ * member; *ret untouched on failure.  A runner's error has no "code". */
 int wire_status_from_json(json_t *rec, struct wire_status *ret, char **ret_err);
 int wire_error_from_json(json_t *rec, struct wire_error *ret, char **ret_err);
+/* The plugin's reader of the error records on the gateway's stream (a
+ * runner's relayed, and the gateway's own with "code"): members it does
+ * not know are skipped (wire/fields.h, "Version skew"), the others
+ * checked as wire_error_from_json() checks them, "code" an integer from
+ * WIRE_ERROR_CODE_MIN to _MAX. */
+int wire_error_from_gateway(json_t *rec, struct wire_error *ret, char **ret_err);
 /* 0, -ENOMEM, -EINVAL for a struct the decoder would refuse. */
 int wire_status_to_json(const struct wire_status *s, json_t **ret);
 int wire_error_to_json(const struct wire_error *e, json_t **ret);

@@ -7,10 +7,11 @@
  *   {"type":"status","phase":"pod-joined"|"pod-left"|"pod-not-joined",
  *    "trace":ID,"pod":"ns/name","node":N[,"message":M]}
  * The gateway writes them with wire_accepted_to_json() and
- * wire_pod_change_to_json(); the plugin reads them with the strict
- * *_from_json() (a member they do not know is refused, named), so what it
- * prints and keeps (the trace's id for the stop, the nodes of its
- * progress line) is bounded.  The stream's other records have their own
+ * wire_pod_change_to_json(); the plugin reads them with *_from_json(),
+ * strict on every member it knows (type, bounds: refused, named), so what
+ * it prints and keeps (the trace's id for the stop, the nodes of its
+ * progress line) is bounded, and blind to members it does not know (a
+ * newer gateway's: wire/fields.h, "Version skew").  The stream's other records have their own
  * owners (wire/record.h, wire/end.h, output/output.h).
  * tests/unit/test-wire-stream.c and tests/fuzz/fuzz-wire-stream.c
  * round-trip them.
@@ -48,7 +49,7 @@ struct wire_pod_change {
 /* Whether phase is one of a wire_pod_change's. */
 bool wire_pod_change_phase(const char *phase);
 
-/* Strict: -EINVAL naming the member, *ret untouched on failure. */
+/* -EINVAL naming the member, *ret untouched on failure; unknown members skipped. */
 int wire_accepted_from_json(json_t *rec, struct wire_accepted *ret, char **ret_err);
 int wire_pod_change_from_json(json_t *rec, struct wire_pod_change *ret, char **ret_err);
 /* 0, -ENOMEM, -EINVAL for a struct the decoder would refuse. */

@@ -68,6 +68,44 @@ static void check_round_trip(const struct wire_end *e)
 	free(text2);
 }
 
+/*
+ * The plugin's reader (wire_end_from_gateway): whatever the strict reader
+ * takes it takes to an equal end; what it takes beyond (members it does not
+ * know) is within the same bounds and round-trips; on a refusal *ret is
+ * untouched and the message says why.
+ */
+static void check_gateway(const uint8_t *data, size_t size, int strict_r, const struct wire_end *strict)
+{
+	json_t *rec = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	struct wire_end e, blank;
+	char *err = NULL;
+	int r;
+
+	if (!json_is_object(rec) || size > WIRE_END_MAX_LINE) {
+		json_decref(rec);
+		return;
+	}
+	memset(&e, 0x5a, sizeof(e));
+	blank = e;
+	r = wire_end_from_gateway(rec, &e, &err);
+	json_decref(rec);
+	if (r < 0) {
+		if (r == -EINVAL && (!err || !*err))
+			fail("gateway: refusal without a message", NULL);
+		if (memcmp(&e, &blank, sizeof(e)))
+			fail("gateway: result written on failure", err);
+		if (strict_r == 0)
+			fail("gateway: refused what the strict reader takes", err);
+		free(err);
+		return;
+	}
+	if (strict_r == 0 && !wire_end_equal(strict, &e))
+		fail("gateway: reads differently from the strict reader", NULL);
+	check_bounds(&e);
+	check_round_trip(&e);
+	wire_end_release(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wire_end e, blank;
@@ -77,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&e, 0xa5, sizeof(e));
 	blank = e;
 	r = wire_end_decode((const char *)data, size, &e, &err);
+	check_gateway(data, size, r, &e);
 	if (r < 0) {
 		if (r != -EINVAL && r != -E2BIG && r != -ENOMEM)
 			fail("decode: unexpected error code", tg_strerror(r));

@@ -22,6 +22,50 @@ static void fail(const char *what, const char *detail)
 	abort();
 }
 
+/*
+ * The plugin's reader of error records (wire_error_from_gateway): it
+ * refuses with a message and leaves *ret untouched, or gives an error
+ * within its bounds that encodes and decodes to an equal one; whatever the
+ * runner's strict reader takes, it takes to the same error.
+ */
+static void check_gateway_error(json_t *rec)
+{
+	struct wire_error e, blank, again = { 0 }, strict = { 0 };
+	json_t *enc = NULL;
+	char *err = NULL;
+	int r;
+
+	memset(&e, 0x5a, sizeof(e));
+	blank = e;
+	r = wire_error_from_gateway(rec, &e, &err);
+	if (r < 0) {
+		if ((r != -EINVAL && r != -ENOMEM) || (r == -EINVAL && (!err || !*err)))
+			fail("gateway error: a refusal without a message", err);
+		if (memcmp(&e, &blank, sizeof(e)))
+			fail("gateway error: result written on failure", err);
+		if (wire_error_from_json(rec, &strict, NULL) == 0)
+			fail("gateway error: refused what the strict reader takes", err);
+		free(err);
+		return;
+	}
+	if (!e.message || !*e.message || strlen(e.message) > WIRE_RECORD_MAX_MESSAGE ||
+	    (e.code && (e.code < WIRE_ERROR_CODE_MIN || e.code > WIRE_ERROR_CODE_MAX)))
+		fail("gateway error: beyond its bounds", NULL);
+	if (wire_error_from_json(rec, &strict, NULL) == 0 && (e.code || !wire_error_equal(&e, &strict)))
+		fail("gateway error: reads differently from the strict reader", NULL);
+	r = wire_error_to_json(&e, &enc);
+	if (r == 0 && wire_error_from_gateway(enc, &again, &err) < 0)
+		fail("gateway error: its encoding does not decode", err);
+	if (r == 0 && !wire_error_equal(&e, &again))
+		fail("gateway error: decode(encode(e)) differs from e", NULL);
+	if (r < 0 && r != -ENOMEM)
+		fail("gateway error: a decoded error does not encode", NULL);
+	wire_error_release(&e);
+	wire_error_release(&again);
+	wire_error_release(&strict);
+	json_decref(enc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *rec = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL), *before = rec, *copy;
@@ -34,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(rec);
 		return 0;
 	}
+	if (type && !strcmp(type, "error"))
+		check_gateway_error(rec);
 	copy = json_deep_copy(rec);
 	r = wire_runner_record_decode(&rec, &err);
 	if (r < 0) {

@@ -69,6 +69,70 @@ static void test_error(void **state)
 	wire_error_release(&again);
 }
 
+/*
+ * The gateway's own error records on the client's stream (trace_emit_error):
+ * what it has always written decodes in the plugin, "code" included,
+ * encode(decode(text)) is the text, and a record of a newer gateway (a
+ * member the plugin does not know) decodes to the same error.
+ */
+static void test_gateway_error(void **state)
+{
+	static const char *const texts[] = {
+		"{\"type\":\"error\",\"message\":\"node \\\"n1\\\": policy denied\",\"node\":\"n1\",\"code\":403}",
+		"{\"type\":\"error\",\"message\":\"runner unreachable\",\"node\":\"node-1\"}",
+		"{\"type\":\"error\",\"message\":\"probe missing\",\"warning\":true,\"node\":\"n1\"}",
+	};
+	struct wire_error e = { .message = "m", .node = "n1", .code = 400 }, again = { 0 }, skew = { 0 };
+	json_t *o = NULL, *newer;
+	char *err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		json_t *rec = json_loads(texts[i], 0, NULL);
+
+		assert_non_null(rec);
+		if (wire_error_from_gateway(rec, &again, &err) < 0)
+			fail_msg("%s: %s", texts[i], err);
+		assert_int_equal(wire_error_to_json(&again, &o), 0);
+		assert_true(json_equal(rec, o));
+		json_decref(o);
+		json_decref(rec);
+		wire_error_release(&again);
+	}
+	assert_int_equal(wire_error_to_json(&e, &o), 0);
+	assert_int_equal(wire_error_from_gateway(o, &again, NULL), 0);
+	assert_true(wire_error_equal(&e, &again));
+	assert_int_equal(again.code, 400);
+	/* a runner's error never has one: its strict reader refuses it */
+	assert_int_equal(wire_error_from_json(o, &skew, &err), -EINVAL);
+	assert_non_null(strstr(err, "\"code\": unknown field"));
+	free(err);
+	err = NULL;
+	newer = json_deep_copy(o);
+	json_object_set_new(newer, "hint", json_pack("{s:i}", "retryAfter", 3));
+	assert_int_equal(wire_error_from_gateway(newer, &skew, &err), 0);
+	assert_true(wire_error_equal(&again, &skew));
+	wire_error_release(&skew);
+	/* but a member it knows, of the wrong type, is refused and named */
+	json_object_set_new(newer, "code", json_string("403"));
+	assert_int_equal(wire_error_from_gateway(newer, &skew, &err), -EINVAL);
+	assert_non_null(strstr(err, "\"code\""));
+	assert_null(skew.message);
+	free(err);
+	json_decref(newer);
+	json_decref(o);
+	wire_error_release(&again);
+	/* the encoder writes nothing the decoders refuse */
+	e.code = 42;
+	assert_int_equal(wire_error_to_json(&e, &o), -EINVAL);
+	e.code = 0;
+	e.node = "a/b";
+	assert_int_equal(wire_error_to_json(&e, &o), -EINVAL);
+	e.node = NULL;
+	e.message = "";
+	assert_int_equal(wire_error_to_json(&e, &o), -EINVAL);
+}
+
 /* What the runner wrote before wire/record.h, through the gateway's reader. */
 static void test_runner_texts(void **state)
 {
@@ -141,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_gateway_error),
 		cmocka_unit_test(test_runner_texts),
 		cmocka_unit_test(test_refusals),
 	};
