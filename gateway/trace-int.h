@@ -470,8 +470,6 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 /* trace-probes.c: GET .../probes (kubectl trace list) */
 /* The pod's node known and its runner: list, filter by policy, answer. */
 void trace_probes_step(struct trace_req *t);
-#define TRACE_PROBES_MAX 8192         /* probe names in one answer; more: truncated */
-#define TRACE_PROBES_MAX_FIELDS 65536 /* -v: field lines in one answer */
 
 /* trace-reauth.c: re-authorization of a running stream */
 /* Notes a SubjectAccessReview of the start (as_real: asked for the

@@ -6,8 +6,9 @@
  * get the pod: trace.c), the node's runner lists its probes as `exec -l`
  * does (GET /v1/probes), every probe name is judged by
  * tg_policy_probe_allowed, and the answer is a ProbeList (one audit
- * record, ResponseComplete).  The runner's text is bounded: at most
- * TRACE_PROBES_MAX names and TRACE_PROBES_MAX_FIELDS field lines.
+ * record, ResponseComplete; its shape: wire/probe-list.h).  The runner's
+ * text is bounded: at most WIRE_PROBE_LIST_MAX_ITEMS names and
+ * WIRE_PROBE_LIST_MAX_FIELDS field lines.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,38 +23,27 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "policy/policy.h"
+#include "wire/probe-list.h"
 #include "wire/probes.h"
 #include "lib/banned.h"
 
-struct listing {
-	json_t *items;
-	size_t nfields;
-	bool truncated;
-};
-
 /* One line of the runner's listing: a probe name, or (indented) a field
  * of the last one.  A name the policy does not allow drops its fields. */
-static int listing_line(struct trace_req *t, const struct tg_requester *who, struct listing *ls,
+static int listing_line(struct trace_req *t, const struct tg_requester *who, struct wire_probe_list *ls,
 			const struct wire_probe_line *pl, bool *keep)
 {
 	_cleanup_free_ char *name = NULL;
 	bool allowed = false;
-	json_t *item, *f;
 	int r;
 
 	if (pl->kind == WIRE_PROBE_FIELD) {
 		if (!*keep || !t->route.verbose)
 			return 0;
-		if (ls->nfields >= TRACE_PROBES_MAX_FIELDS) {
-			ls->truncated = true;
-			return 0;
-		}
 		/* as the format file declares it (printable ASCII: wire/probes.h) */
-		f = json_stringn(pl->text, pl->len);
-		item = json_array_get(ls->items, json_array_size(ls->items) - 1);
-		if (f && json_array_append_new(json_object_get(item, "fields"), f) == 0)
-			ls->nfields++;
-		return 0;
+		r = wire_probe_list_add_field(ls, pl->text, pl->len);
+		if (r == -E2BIG)
+			ls->truncated = true;
+		return r == -ENOMEM ? r : 0;
 	}
 	*keep = false;
 	if (pl->kind == WIRE_PROBE_BLANK)
@@ -66,16 +56,32 @@ static int listing_line(struct trace_req *t, const struct tg_requester *who, str
 		return r;
 	if (!allowed)
 		return 0;
-	if (json_array_size(ls->items) >= TRACE_PROBES_MAX) {
+	r = wire_probe_list_add_item(ls, pl->text, pl->len);
+	if (r == -E2BIG) {
 		ls->truncated = true;
 		return 0;
 	}
-	item = t->route.verbose ? json_pack("{s:s, s:[]}", "name", name, "fields")
-				: json_pack("{s:s}", "name", name);
-	if (!item || json_array_append_new(ls->items, item) < 0)
-		return -ENOMEM;
+	if (r < 0)
+		return r;
 	*keep = true;
 	return 0;
+}
+
+static void probes_refused(struct trace_req *t, int result, long status, const char *body, size_t len,
+			   const char *err)
+{
+	_cleanup_(json_decrefp) json_t *st = body ? json_loadb(body, len, 0, NULL) : NULL;
+	const char *m = json_string_value(json_object_get(st, "message"));
+	const char *node = t->nodes[0];
+
+	if (result < 0)
+		trace_refusef(t, 503, NULL, "runner of node \"%s\" unreachable: %s", node,
+			      err ? err : tg_strerror(result));
+	else if (status == 429)
+		trace_refusef(t, 429, NULL, "runner of node \"%s\": %s", node, m ? m : "too many probe listings");
+	else
+		trace_refusef(t, 503, NULL, "runner of node \"%s\" could not list probes: %ld %s", node, status,
+			      m ? m : "(no message)");
 }
 
 static void probes_answered(struct trace_req *t, int result, long status, const char *body, size_t len,
@@ -84,30 +90,15 @@ static void probes_answered(struct trace_req *t, int result, long status, const 
 	struct tg_requester who = { .user = t->user.username,
 				    .groups = (const char *const *)t->user.groups,
 				    .namespace = t->route.ns };
-	struct listing ls = { .items = json_array() };
+	_cleanup_(wire_probe_list_release) struct wire_probe_list ls = { 0 };
 	_cleanup_(json_decrefp) json_t *answer = NULL;
-	_cleanup_free_ char *reason = NULL, *target = NULL;
+	_cleanup_free_ char *reason = NULL;
 	const char *node = t->nodes[0];
 	bool keep = false;
 	int r = 0;
 
-	if (!ls.items) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
 	if (result < 0 || status != 200) {
-		_cleanup_(json_decrefp) json_t *st = body ? json_loadb(body, len, 0, NULL) : NULL;
-		const char *m = json_string_value(json_object_get(st, "message"));
-
-		json_decref(ls.items);
-		if (result < 0)
-			trace_refusef(t, 503, NULL, "runner of node \"%s\" unreachable: %s", node,
-				      err ? err : tg_strerror(result));
-		else if (status == 429)
-			trace_refusef(t, 429, NULL, "runner of node \"%s\": %s", node, m ? m : "too many probe listings");
-		else
-			trace_refusef(t, 503, NULL, "runner of node \"%s\" could not list probes: %ld %s", node,
-				      status, m ? m : "(no message)");
+		probes_refused(t, result, status, body, len, err);
 		return;
 	}
 	for (size_t o = 0; o < len && r == 0;) {
@@ -117,7 +108,6 @@ static void probes_answered(struct trace_req *t, int result, long status, const 
 		struct wire_probe_line pl;
 
 		if (wire_probes_line_decode(body + o, n, &pl, &lerr) < 0) {
-			json_decref(ls.items);
 			trace_refusef(t, 503, NULL, "runner of node \"%s\" sent a listing that is not one: %s", node,
 				      lerr ? lerr : "out of memory");
 			return;
@@ -126,24 +116,26 @@ static void probes_answered(struct trace_req *t, int result, long status, const 
 		o += n + 1;
 	}
 	if (r < 0) {
-		json_decref(ls.items);
 		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "probes cannot be judged by policy: %s",
 			      tg_strerror(r));
 		return;
 	}
-	if (asprintf(&target, "pod/%s", t->route.pod) < 0 ||
-	    asprintf(&reason, "%zu probes listed (allowed by policy)%s", json_array_size(ls.items),
-		     ls.truncated ? ", truncated" : "") < 0) {
-		json_decref(ls.items);
+	ls.verbose = t->route.verbose;
+	ls.namespace = strdup(t->route.ns);
+	ls.node = strdup(node);
+	ls.pattern = strdup(t->route.pattern);
+	if (asprintf(&ls.target, "pod/%s", t->route.pod) < 0)
+		ls.target = NULL;
+	if (asprintf(&reason, "%zu probes listed (allowed by policy)%s", ls.nitems,
+		     ls.truncated ? ", truncated" : "") < 0)
+		reason = NULL;
+	if (!ls.namespace || !ls.node || !ls.pattern || !ls.target || !reason) {
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	answer = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:b, s:o, s:b}", "kind", "ProbeList", "apiVersion",
-			   "tracegate.dev/v1alpha1", "metadata", "namespace", t->route.ns, "target", target, "node",
-			   node, "pattern", t->route.pattern, "verbose", t->route.verbose, "items", ls.items,
-			   "truncated", ls.truncated);
-	if (!answer) {
-		trace_refuse(t, 500, "out of memory", NULL);
+	r = wire_probe_list_to_json(&ls, &answer);
+	if (r < 0) {
+		trace_refusef(t, 500, NULL, "probe list of node \"%s\" cannot be written: %s", node, tg_strerror(r));
 		return;
 	}
 	trace_detached_answer(t, 200, answer, reason);

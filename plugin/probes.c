@@ -17,6 +17,8 @@
 #include "plugin/conn.h"
 #include "plugin/probes.h"
 #include "plugin/render.h"
+#include "wire/probe-list.h"
+#include "wire/probes.h"
 #include "lib/banned.h"
 
 #define KT_LIST_TIMEOUT_MS 60000L     /* the node reads tracefs; -v every format file */
@@ -54,11 +56,10 @@ static void print_clean(const char *indent, const char *s)
 int kt_probes_command(const struct kt_args *a)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	_cleanup_free_ char *url = NULL, *err = NULL;
+	_cleanup_free_ char *url = NULL, *err = NULL, *derr = NULL;
+	_cleanup_(wire_probe_list_release) struct wire_probe_list pl = { 0 };
 	struct kt_response resp = { 0 };
 	struct conn c = { 0 };
-	json_t *items, *it, *f;
-	size_t i, k;
 	int rc = conn_open(a, &c);
 
 	if (rc)
@@ -79,31 +80,26 @@ int kt_probes_command(const struct kt_args *a)
 		rc = print_status(&c, resp.code, resp.body.s, resp.body.len, NULL);
 		goto out;
 	}
-	j = json_loadb(resp.body.s, resp.body.len, 0, NULL);
-	items = json_object_get(j, "items");
-	if (!json_is_object(j) || !json_is_array(items)) {
-		rc = fail("gateway \"%s\" answered with something that is not a ProbeList", c.gw);
+	j = json_loadb(resp.body.s, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || wire_probe_list_from_gateway(j, &pl, &derr) < 0) {
+		rc = fail("gateway \"%s\" answered with something that is not a ProbeList%s%s", c.gw,
+			  derr ? ": " : "", derr ? derr : "");
 		goto out;
 	}
 	if (a->output != KT_OUT_TEXT) {
-		print_object(j, a->output);
+		print_object(j, a->output);   /* as it came, members of a newer gateway too */
 	} else {
-		json_array_foreach(items, i, it) {
-			const char *name = json_string_value(json_object_get(it, "name"));
-
-			if (!name)
-				continue;
-			print_clean("", name);
-			json_array_foreach(json_object_get(it, "fields"), k, f)
-				if (json_string_value(f))
-					print_clean("    ", json_string_value(f));
+		for (size_t i = 0; i < pl.nitems; i++) {
+			print_clean("", pl.items[i].name);
+			for (size_t k = 0; k < pl.items[i].nfields; k++)
+				print_clean(WIRE_PROBES_INDENT, pl.items[i].fields[k]);
 		}
-		if (!json_array_size(items))
+		if (!pl.nitems)
 			fprintf(stderr, "no probe%s%s%s is allowed by your TracePolicy on the node of %s\n",
 				a->pattern ? " matching \"" : "", a->pattern ? a->pattern : "", a->pattern ? "\"" : "",
 				a->target);
 	}
-	if (json_is_true(json_object_get(j, "truncated")))
+	if (pl.truncated)
 		fprintf(stderr, "warning: the list was cut at the gateway's limit: give a narrower PATTERN\n");
 	rc = KT_EXIT_OK;
 out:

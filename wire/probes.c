@@ -14,6 +14,20 @@
 #define INDENT_LEN (sizeof(WIRE_PROBES_INDENT) - 1)
 
 /* a name: printable ASCII, no space */
+static size_t bad_name_at(const char *s, size_t len);
+
+bool wire_probes_name_ok(const char *s, size_t len)
+{
+	return len && len <= WIRE_PROBES_MAX_LINE && !bad_name_at(s, len);
+}
+
+static size_t bad_field_at(const char *s, size_t len);
+
+bool wire_probes_field_ok(const char *s, size_t len)
+{
+	return len && len + INDENT_LEN <= WIRE_PROBES_MAX_LINE && !bad_field_at(s, len);
+}
+
 static size_t bad_name_at(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

@@ -17,6 +17,7 @@
 #ifndef TG_WIRE_PROBES_H
 #define TG_WIRE_PROBES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -38,6 +39,10 @@ struct wire_probe_line {
 /* One line, without its '\n': 0 and *ret, or -EINVAL with *ret_err
  * saying what is wrong (*ret untouched). */
 int wire_probes_line_decode(const char *line, size_t len, struct wire_probe_line *ret, char **ret_err);
+/* len bytes (not NUL-terminated: a NUL among them is refused) that are a
+ * name, a field, as the decoder takes them (the ProbeList's readers check the same: wire/probe-list.h). */
+bool wire_probes_name_ok(const char *s, size_t len);
+bool wire_probes_field_ok(const char *s, size_t len);
 /* One line of each kind, with its '\n': 0, -EINVAL for text the decoder
  * would refuse (nothing written), -EIO when out fails. */
 int wire_probes_name_write(FILE *out, const char *name);
