@@ -36,7 +36,9 @@
 #include "lib/util.h"
 #include "wire/detached.h"
 #include "wire/end.h"
+#include "wire/fields.h"
 #include "wire/sessions.h"
+#include "wire/traces.h"
 #include "lib/banned.h"
 
 #define DET_CONNECT_MS 10000L
@@ -263,34 +265,88 @@ static bool state_live(const char *s)
 	return s && (!strcmp(s, "Running") || !strcmp(s, "Pending") || !strcmp(s, "Stopping"));
 }
 
-/* One Trace of every node's session of one trace (sessions: an array). */
-static json_t *trace_object(json_t *sessions)
+static int str_push(char ***v, size_t *n, json_t *s)
 {
-	json_t *first = json_array_get(sessions, 0), *s, *nodes = json_array(), *pods = json_array(),
-	       *states = json_object(), *failed = json_array();
-	json_int_t events = 0, drops = 0, outputs = 0, bdropped = 0;
+	return json_is_string(s) ? wire_strv_push(v, n, json_string_value(s)) : 0;
+}
+
+static int dup_member(json_t *o, const char *key, char **ret)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	*ret = s ? strdup(s) : NULL;
+	return !s || *ret ? 0 : -ENOMEM;
+}
+
+/* Its state on each node, once a node (the runners' sessions of one trace
+ * are one a node). */
+static int state_set(struct wire_trace *tr, json_t *s)
+{
+	const char *node = json_string_value(json_object_get(s, "node"));
+	const char *st = json_string_value(json_object_get(s, "state"));
+	struct wire_node_state *ns, *v;
+
+	if (!st)
+		return 0;
+	node = node ? node : "?";
+	for (size_t i = 0; i < tr->nstates; i++)
+		if (!strcmp(tr->states[i].node, node)) {
+			char *c = strdup(st);
+
+			if (!c)
+				return -ENOMEM;
+			free(tr->states[i].state);
+			tr->states[i].state = c;
+			return 0;
+		}
+	v = realloc(tr->states, (tr->nstates + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	tr->states = v;
+	ns = &v[tr->nstates];
+	ns->node = strdup(node);
+	ns->state = strdup(st);
+	if (!ns->node || !ns->state) {
+		free(ns->node);
+		free(ns->state);
+		return -ENOMEM;
+	}
+	tr->nstates++;
+	return 0;
+}
+
+/* One Trace of every node's session of one trace (sessions: an array). */
+static int trace_fill(json_t *sessions, struct wire_trace *tr)
+{
+	json_t *first = json_array_get(sessions, 0), *s, *p;
 	const char *phase = "Succeeded", *reason = NULL;
 	bool live = false, pending = true;
 	size_t i, k;
-	json_t *p;
+	int r;
 
+	if ((r = dup_member(first, "trace", &tr->name)) < 0 || (r = dup_member(first, "namespace", &tr->namespace)) < 0 ||
+	    (r = dup_member(first, "created", &tr->created)) < 0 || (r = dup_member(first, "user", &tr->user)) < 0 ||
+	    (r = dup_member(first, "target", &tr->target)) < 0 || (r = dup_member(first, "program", &tr->program)) < 0)
+		return r;
+	tr->duration = (uint64_t)json_integer_value(json_object_get(first, "duration"));
 	json_array_foreach(sessions, i, s) {
 		const char *st = json_string_value(json_object_get(s, "state"));
 		json_t *end = json_object_get(s, "end");
-		const char *r = json_string_value(json_object_get(end, "reason"));
+		const char *er = json_string_value(json_object_get(end, "reason"));
 
-		json_array_append(nodes, json_object_get(s, "node"));
+		if ((r = str_push(&tr->nodes, &tr->nnodes, json_object_get(s, "node"))) < 0 ||
+		    (r = state_set(tr, s)) < 0)
+			return r;
 		json_array_foreach(json_object_get(s, "pods"), k, p)
-			json_array_append(pods, p);
-		json_object_set(states, json_string_value(json_object_get(s, "node")) ? json_string_value(json_object_get(s, "node")) : "?",
-				json_object_get(s, "state"));
-		outputs += json_integer_value(json_object_get(s, "outputs"));
-		bdropped += json_integer_value(json_object_get(s, "bufferDropped"));
+			if ((r = str_push(&tr->pods, &tr->npods, p)) < 0)
+				return r;
+		tr->outputs += (uint64_t)json_integer_value(json_object_get(s, "outputs"));
+		tr->buffer_dropped += (uint64_t)json_integer_value(json_object_get(s, "bufferDropped"));
 		if (end) {
-			events += json_integer_value(json_object_get(end, "events"));
-			drops += json_integer_value(json_object_get(end, "drops"));
+			tr->events += (uint64_t)json_integer_value(json_object_get(end, "events"));
+			tr->drops += (uint64_t)json_integer_value(json_object_get(end, "drops"));
 		} else {
-			events += json_integer_value(json_object_get(s, "outputs"));
+			tr->events += (uint64_t)json_integer_value(json_object_get(s, "outputs"));
 		}
 		if (state_live(st)) {
 			live = true;
@@ -298,45 +354,32 @@ static json_t *trace_object(json_t *sessions)
 				pending = false;
 		} else if (st && !strcmp(st, "Failed")) {
 			phase = "Failed";
-			json_array_append(failed, json_object_get(s, "node"));
+			if ((r = str_push(&tr->failed_nodes, &tr->nfailed_nodes, json_object_get(s, "node"))) < 0)
+				return r;
 			if (!reason)
-				reason = r;
+				reason = er;
 		}
-		if (r && !reason && !state_live(st))
-			reason = r;
+		if (er && !reason && !state_live(st))
+			reason = er;
 	}
 	if (live)
 		phase = pending ? "Pending" : "Running";
-	s = json_pack("{s:s, s:s, s:{s:O, s:O, s:O, s:{s:O}}, s:{s:O, s:O, s:O, s:O}, "
-		      "s:{s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I}}",
-		      "apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace",
-		      "metadata", "name", json_object_get(first, "trace"), "namespace",
-		      json_object_get(first, "namespace"), "creationTimestamp", json_object_get(first, "created"),
-		      "annotations", "tracegate.dev/user", json_object_get(first, "user"),
-		      "spec", "target", json_object_get(first, "target"), "program",
-		      json_object_get(first, "program"), "duration", json_object_get(first, "duration"), "user",
-		      json_object_get(first, "user"),
-		      "status", "phase", phase, "nodes", nodes, "pods", pods, "nodeStates", states, "events",
-		      events, "drops", drops, "outputs", outputs, "bufferDropped", bdropped);
-	if (s && reason && !live)
-		json_object_set_new(json_object_get(s, "status"), "endReason", json_string(reason));
-	if (s && json_array_size(failed))
-		json_object_set(json_object_get(s, "status"), "failedNodes", failed);
-	json_decref(failed);
-	return s;
+	if (!(tr->phase = strdup(phase)) || (reason && !live && !(tr->end_reason = strdup(reason))))
+		return -ENOMEM;
+	return 0;
 }
 
 /* The runners' sessions grouped by trace, as Traces (newest first). */
-static json_t *trace_objects(json_t *sessions)
+static int trace_list_fill(json_t *sessions, struct wire_trace_list *ret)
 {
 	_cleanup_(json_decrefp) json_t *by = json_object(), *order = json_array();
-	json_t *out = json_array(), *s;
+	_cleanup_(wire_trace_list_release) struct wire_trace_list l = { 0 };
+	json_t *s;
 	size_t i;
+	int r;
 
-	if (!by || !order || !out) {
-		json_decref(out);
-		return NULL;
-	}
+	if (!by || !order)
+		return -ENOMEM;
 	json_array_foreach(sessions, i, s) {
 		const char *id = json_string_value(json_object_get(s, "trace"));
 		json_t *g;
@@ -346,14 +389,40 @@ static json_t *trace_objects(json_t *sessions)
 		g = json_object_get(by, id);
 		if (!g) {
 			g = json_array();
-			json_object_set_new(by, id, g);
-			json_array_append_new(order, json_string(id));
+			if (!g || json_object_set_new(by, id, g) < 0 || json_array_append_new(order, json_string(id)) < 0)
+				return -ENOMEM;
 		}
-		json_array_append(g, s);
+		if (json_array_append(g, s) < 0)
+			return -ENOMEM;
 	}
-	json_array_foreach(order, i, s)
-		json_array_append_new(out, trace_object(json_object_get(by, json_string_value(s))));
-	return out;
+	l.items = calloc(json_array_size(order) + 1, sizeof(*l.items));
+	if (!l.items)
+		return -ENOMEM;
+	json_array_foreach(order, i, s) {
+		r = trace_fill(json_object_get(by, json_string_value(s)), &l.items[l.nitems]);
+		l.nitems++;   /* released with the list, filled or not */
+		if (r < 0)
+			return r;
+	}
+	*ret = l;
+	memset(&l, 0, sizeof(l));
+	return 0;
+}
+
+/* The answer of a list, a get (one trace) or a detached start: its Trace
+ * or TraceList written by wire/traces.h. */
+static void traces_answer(struct trace_req *t, int code, const struct wire_trace_list *l, bool list,
+			  const char *reason)
+{
+	_cleanup_(json_decrefp) json_t *obj = NULL;
+	int r = list ? wire_trace_list_to_json(l, &obj)
+		     : l->nitems ? wire_trace_to_json(&l->items[0], &obj) : -EINVAL;
+
+	if (r < 0) {
+		trace_refusef(t, 500, NULL, "traces cannot be written: %s", tg_strerror(r));
+		return;
+	}
+	trace_detached_answer(t, code, obj, reason);
 }
 
 static const char *session_owner(json_t *s)
@@ -652,11 +721,36 @@ void trace_detached_start(struct trace_req *t)
 		trace_refuse(t, 500, "out of memory", NULL);
 }
 
+/* The pods of a workload or selector left out (no runner on their node),
+ * as trace_left_out_json() says them to the audit log and a dry run. */
+static int left_out_fill(const struct trace_req *t, struct wire_trace *tr)
+{
+	char pod[400], msg[160];
+
+	tr->left_out = calloc(t->nleft_out, sizeof(*tr->left_out));
+	if (!tr->left_out)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nleft_out; i++) {
+		const struct kube_pod *p = &t->left_out[i];
+		struct wire_left_out *lo = &tr->left_out[i];
+
+		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
+		trace_no_runner_message(p->node, msg, sizeof(msg));
+		tr->nleft_out++;
+		if (!(lo->pod = strdup(pod)) || !(lo->node = strdup(p->node)) || !(lo->message = strdup(msg)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void create_done(struct trace_req *t)
 {
 	struct det_op *op = t->det;
-	_cleanup_(json_decrefp) json_t *sessions = json_array(), *failed = json_array(), *traces = NULL;
+	_cleanup_(json_decrefp) json_t *sessions = json_array(), *failed = json_array();
+	_cleanup_(wire_trace_list_release) struct wire_trace_list traces = { 0 };
 	_cleanup_free_ char *msg = NULL;
+	struct wire_trace *tr;
+	int r;
 	struct buf why = BUF_INIT(64 * 1024);
 	long code = 0;
 
@@ -694,20 +788,36 @@ static void create_done(struct trace_req *t)
 		trace_free(t);
 		return;
 	}
-	traces = trace_objects(sessions);
-	{
-		json_t *tr = json_array_get(traces, 0);
-
-		if (tr && json_array_size(failed)) {
-			json_object_set(json_object_get(tr, "status"), "failedNodes", failed);
-			json_object_set_new(json_object_get(tr, "status"), "message", json_string(msg ? msg : ""));
-		}
-		if (tr && t->nleft_out)
-			json_object_set_new(json_object_get(tr, "status"), "podsLeftOut", trace_left_out_json(t));
-		log_info("trace %s: detached, on %zu node(s), for user \"%s\"", t->trace_id,
-			 json_array_size(sessions), t->user.username);
-		trace_detached_answer(t, 201, tr, t->policy);
+	r = trace_list_fill(sessions, &traces);
+	if (r < 0 || !traces.nitems) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
 	}
+	tr = &traces.items[0];
+	if (json_array_size(failed)) {
+		size_t i;
+		json_t *n;
+
+		wire_strvn_free(tr->failed_nodes, tr->nfailed_nodes);
+		tr->failed_nodes = NULL;
+		tr->nfailed_nodes = 0;
+		json_array_foreach(failed, i, n)
+			if (str_push(&tr->failed_nodes, &tr->nfailed_nodes, n) < 0) {
+				trace_refuse(t, 500, "out of memory", NULL);
+				return;
+			}
+		if (!(tr->message = strdup(msg ? msg : ""))) {
+			trace_refuse(t, 500, "out of memory", NULL);
+			return;
+		}
+	}
+	if (t->nleft_out && left_out_fill(t, tr) < 0) {
+		trace_refuse(t, 500, "out of memory", NULL);
+		return;
+	}
+	log_info("trace %s: detached, on %zu node(s), for user \"%s\"", t->trace_id, json_array_size(sessions),
+		 t->user.username);
+	traces_answer(t, 201, &traces, false, t->policy);
 }
 
 /* ---- list, get, log, delete ----------------------------------------------------- */
@@ -841,22 +951,20 @@ void trace_detached_decided(struct trace_req *t, bool allowed)
 
 	t->step = STEP_DETACHED;
 	if (t->route.kind == ROUTE_TRACE_LIST) {
-		_cleanup_(json_decrefp) json_t *items = NULL, *list = NULL;
+		_cleanup_(wire_trace_list_release) struct wire_trace_list list = { 0 };
 
 		/* without list rights: the user's own */
 		for (i = json_array_size(op->sessions); !allowed && i-- > 0;)
 			if (!owned_by(json_array_get(op->sessions, i), t))
 				json_array_remove(op->sessions, i);
-		items = trace_objects(op->sessions);
-		list = json_pack("{s:s, s:s, s:{}, s:O}", "apiVersion", "tracegate.dev/v1alpha1", "kind", "TraceList",
-				 "metadata", "items", items);
 		/* the traces of a runner that could not be asked are not in
 		 * it: "incomplete" names those runners (the client exits 5) */
-		if (list && op->down && json_object_set_new(list, "incomplete", json_string(op->down)) < 0) {
-			json_decref(list);
-			list = NULL;
+		if (trace_list_fill(op->sessions, &list) < 0 ||
+		    (op->down && !(list.incomplete = strdup(op->down)))) {
+			trace_refuse(t, 500, "out of memory", NULL);
+			return;
 		}
-		trace_detached_answer(t, 200, list, allowed ? "RBAC allows list" : "without list rights: the user's own traces");
+		traces_answer(t, 200, &list, true, allowed ? "RBAC allows list" : "without list rights: the user's own traces");
 		return;
 	}
 	if (!allowed) {
@@ -876,10 +984,14 @@ void trace_detached_decided(struct trace_req *t, bool allowed)
 	}
 	switch (t->route.kind) {
 	case ROUTE_TRACE_GET: {
-		_cleanup_(json_decrefp) json_t *traces = trace_objects(op->sessions);
+		_cleanup_(wire_trace_list_release) struct wire_trace_list traces = { 0 };
 
-		trace_detached_answer(t, 200, json_array_get(traces, 0), owned_by(json_array_get(op->sessions, 0), t)
-							       ? "the user who started it" : "RBAC allows get");
+		if (trace_list_fill(op->sessions, &traces) < 0) {
+			trace_refuse(t, 500, "out of memory", NULL);
+			return;
+		}
+		traces_answer(t, 200, &traces, false, owned_by(json_array_get(op->sessions, 0), t)
+							      ? "the user who started it" : "RBAC allows get");
 		return;
 	}
 	case ROUTE_TRACE_STOP:

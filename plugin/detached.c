@@ -21,17 +21,11 @@
 #include "lib/util.h"
 #include "plugin/conn.h"
 #include "plugin/detached.h"
+#include "wire/traces.h"
 #include "lib/banned.h"
 
 #define KT_GET_TIMEOUT_MS 30000L
 #define KT_DELETE_TIMEOUT_MS 90000L   /* END runs and the programs are unloaded first */
-
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-	const char *s = json_string_value(json_object_get(b ? json_object_get(o, a) : o, b ? b : a));
-
-	return s ? s : "";
-}
 
 /* kubectl's AGE: 42s, 7m, 3h, 2d */
 static void age_of(const char *rfc3339, char *out, size_t n)
@@ -75,43 +69,36 @@ static char *traces_url(const struct conn *c, const char *name, const char *tail
 
 int kt_detached_created(const struct kt_args *a, const struct kt_response *resp)
 {
-	_cleanup_(json_decrefp) json_t *tr = json_loadb(resp->body.s, resp->body.len, 0, NULL);
+	_cleanup_(json_decrefp) json_t *j = json_loadb(resp->body.s, resp->body.len, JSON_REJECT_DUPLICATES, NULL);
+	_cleanup_(wire_trace_release) struct wire_trace tr = { 0 };
+	_cleanup_free_ char *err = NULL;
 	struct buf b = BUF_INIT(4096);
-	const char *name = str_at(tr, "metadata", "name");
-	json_t *failed = json_object_get(json_object_get(tr, "status"), "failedNodes");
-	json_t *left, *v;
-	size_t i;
 
-	if (!json_is_object(tr) || !*name)
-		return fail("the gateway's answer to a detached run is not a Trace");
+	if (!j || wire_trace_from_gateway(j, &tr, &err) < 0)
+		return fail("the gateway's answer to a detached run is not a Trace%s%s", err ? ": " : "",
+			    err ? err : "");
 	if (a->output != KT_OUT_TEXT) {
-		print_object(tr, a->output);
+		print_object(j, a->output);   /* as it came, members of a newer gateway too */
 		return KT_EXIT_OK;
 	}
-	kt_add_clean(&b, name, strlen(name), false);
+	kt_add_clean(&b, tr.name, strlen(tr.name), false);
 	printf("trace.tracegate.dev/%s created\n", b.s);
 	buf_release(&b);
-	if (!a->duration) {
-		json_int_t d = json_integer_value(json_object_get(json_object_get(tr, "spec"), "duration"));
-
-		fprintf(stderr, "note: no --duration: it runs for the policy's maximum, %lld s\n", (long long)d);
-	}
-	left = json_object_get(json_object_get(tr, "status"), "podsLeftOut");
-	json_array_foreach(left, i, v) {
-		const char *pod = json_string_value(json_object_get(v, "pod"));
-		const char *m = json_string_value(json_object_get(v, "message"));
+	if (!a->duration)
+		fprintf(stderr, "note: no --duration: it runs for the policy's maximum, %llu s\n",
+			(unsigned long long)tr.duration);
+	for (size_t i = 0; i < tr.nleft_out; i++) {
+		const char *m = tr.left_out[i].message ? tr.left_out[i].message : "not traced";
 		struct buf w = BUF_INIT(4096);
 
-		if (!pod)
-			continue;
-		kt_add_clean(&w, pod, strlen(pod), false);
+		kt_add_clean(&w, tr.left_out[i].pod, strlen(tr.left_out[i].pod), false);
 		buf_adds(&w, " was not added to the trace: ");
-		kt_add_clean(&w, m ? m : "not traced", strlen(m ? m : "not traced"), false);
+		kt_add_clean(&w, m, strlen(m), false);
 		fprintf(stderr, "warning: pod %s\n", w.s);
 		buf_release(&w);
 	}
-	if (json_array_size(failed)) {
-		const char *m = str_at(tr, "status", "message");
+	if (tr.nfailed_nodes) {
+		const char *m = tr.message ? tr.message : "";
 		struct buf w = BUF_INIT(64 * 1024);
 
 		kt_add_clean(&w, m, strlen(m), false);
@@ -126,37 +113,35 @@ static void cell(json_t *row, const char *s)
 {
 	struct buf b = BUF_INIT(1024);
 
-	kt_add_clean(&b, s, strlen(s), false);
+	kt_add_clean(&b, s ? s : "", s ? strlen(s) : 0, false);
 	json_array_append_new(row, json_string(b.s ? b.s : ""));
 	buf_release(&b);
 }
 
-static void print_table(json_t *items)
+static void print_table(const struct wire_trace *items, size_t n)
 {
 	static const char *const head[] = { "NAME", "TARGET", "NODES", "STATE", "EVENTS", "AGE" };
 	_cleanup_(json_decrefp) json_t *rows = json_array();
 	size_t width[6] = { 0 }, i, k;
-	json_t *it, *row;
+	json_t *row;
 
 	json_array_append_new(rows, json_array());
 	for (k = 0; k < 6; k++)
 		cell(json_array_get(rows, 0), head[k]);
-	json_array_foreach(items, i, it) {
+	for (i = 0; i < n; i++) {
+		const struct wire_trace *it = &items[i];
 		struct buf nodes = BUF_INIT(4096);
 		char events[32], age[32];
-		json_t *n;
-		size_t j;
 
 		row = json_array();
-		json_array_foreach(json_object_get(json_object_get(it, "status"), "nodes"), j, n)
-			buf_printf(&nodes, "%s%s", j ? "," : "", json_string_value(n) ? json_string_value(n) : "");
-		snprintf(events, sizeof(events), "%lld",
-			 (long long)json_integer_value(json_object_get(json_object_get(it, "status"), "events")));
-		age_of(str_at(it, "metadata", "creationTimestamp"), age, sizeof(age));
-		cell(row, str_at(it, "metadata", "name"));
-		cell(row, str_at(it, "spec", "target"));
+		for (size_t j = 0; j < it->nnodes; j++)
+			buf_printf(&nodes, "%s%s", j ? "," : "", it->nodes[j]);
+		snprintf(events, sizeof(events), "%llu", (unsigned long long)it->events);
+		age_of(it->created ? it->created : "", age, sizeof(age));
+		cell(row, it->name);
+		cell(row, it->target);
 		cell(row, nodes.s ? nodes.s : "");
-		cell(row, str_at(it, "status", "phase"));
+		cell(row, it->phase);
 		cell(row, events);
 		cell(row, age);
 		buf_release(&nodes);
@@ -194,14 +179,13 @@ static int plain_request(const struct kt_args *a, struct conn *c, const char *me
 
 /* A list without the traces of runners the gateway could not ask is not
  * the namespace's traces: said on stderr, and exit 5 (a node failed). */
-static int list_incomplete(const json_t *why)
+static int list_incomplete(const char *s)
 {
 	struct buf clean = BUF_INIT(4096);
-	const char *s = json_string_value(why);
 
-	if (!why)
+	if (!s)
 		return KT_EXIT_OK;
-	if (!s || kt_add_clean(&clean, s, strlen(s), false) < 0)
+	if (kt_add_clean(&clean, s, strlen(s), false) < 0)
 		(void)buf_adds(&clean, "(no reason given)");
 	fprintf(stderr, "error: the list is incomplete, the traces of these nodes are not in it: %s\n",
 		clean.s ? clean.s : "");
@@ -211,30 +195,30 @@ static int list_incomplete(const json_t *why)
 
 static int cmd_get(const struct kt_args *a, struct conn *c)
 {
+	_cleanup_(wire_trace_list_release) struct wire_trace_list list = { 0 };
+	_cleanup_(wire_trace_release) struct wire_trace one = { 0 };
 	_cleanup_(json_decrefp) json_t *j = NULL;
+	_cleanup_free_ char *err = NULL;
 	struct kt_response resp = { 0 };
 	int rc = plain_request(a, c, "GET", KT_GET_TIMEOUT_MS, &resp);
 
 	if (rc)
 		goto out;
-	j = json_loadb(resp.body.s, resp.body.len, 0, NULL);
-	if (!json_is_object(j)) {
-		rc = fail("gateway \"%s\" answered with something that is not a JSON object", c->gw);
+	j = json_loadb(resp.body.s, resp.body.len, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || (a->name ? wire_trace_from_gateway(j, &one, &err) : wire_trace_list_from_gateway(j, &list, &err)) < 0) {
+		rc = fail("gateway \"%s\" answered with something that is not a %s%s%s", c->gw,
+			  a->name ? "Trace" : "TraceList", err ? ": " : "", err ? err : "");
 		goto out;
 	}
-	if (a->output != KT_OUT_TEXT) {
-		print_object(j, a->output);
-	} else if (a->name) {
-		_cleanup_(json_decrefp) json_t *one = json_pack("[O]", j);
-
-		print_table(one);
-	} else if (!json_array_size(json_object_get(j, "items"))) {
-		if (!json_object_get(j, "incomplete"))
-			fprintf(stderr, "No resources found in %s namespace.\n", c->res.namespace);
-	} else {
-		print_table(json_object_get(j, "items"));
-	}
-	rc = list_incomplete(json_object_get(j, "incomplete"));
+	if (a->output != KT_OUT_TEXT)
+		print_object(j, a->output);   /* as it came, members of a newer gateway too */
+	else if (a->name)
+		print_table(&one, 1);
+	else if (!list.nitems && !list.incomplete)
+		fprintf(stderr, "No resources found in %s namespace.\n", c->res.namespace);
+	else if (list.nitems)
+		print_table(list.items, list.nitems);
+	rc = list_incomplete(list.incomplete);
 out:
 	kt_response_release(&resp);
 	return rc;

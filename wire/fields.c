@@ -151,6 +151,22 @@ bool wire_strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
 	return true;
 }
 
+int wire_strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv, *copy = strdup(s);
+
+	if (!copy)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(copy);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = copy;
+	*v = nv;
+	return 0;
+}
+
 void wire_strvn_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

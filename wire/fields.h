@@ -48,6 +48,8 @@ int wire_json_object(const char *text, size_t len, size_t max, const char *what,
 /* Equal strings, both NULL included; equal arrays of n strings. */
 bool wire_str_eq(const char *a, const char *b);
 bool wire_strv_eq(char *const *a, size_t na, char *const *b, size_t nb);
+/* Appends a copy of s to the n strings of *v: 0, -ENOMEM (*v, *n as they were). */
+int wire_strv_push(char ***v, size_t *n, const char *s);
 /* Frees n strings and their array. */
 void wire_strvn_free(char **v, size_t n);
 /* A JSON array of the n strings of v (NULL without memory). */

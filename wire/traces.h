@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Trace and TraceList, gateway -> plugin (docs/internals/contracts.md,
+ * "Detached traces"): the answer to a detached run (201), to GET
+ * .../traces/NAME and to GET .../traces:
+ *   {"apiVersion":"tracegate.dev/v1alpha1","kind":"Trace",
+ *    "metadata":{"name":ID,"namespace":NS,"creationTimestamp":T,
+ *                "annotations":{"tracegate.dev/user":U}},
+ *    "spec":{"target":TGT,"program":P,"duration":S,"user":U},
+ *    "status":{"phase":PH,"nodes":[...],"pods":[...],"nodeStates":{NODE:STATE},
+ *              "events":N,"drops":N,"outputs":N,"bufferDropped":N
+ *              [,"endReason":R][,"failedNodes":[...]][,"message":M]
+ *              [,"podsLeftOut":[{"pod","node","message"}]]}}
+ *   {"apiVersion":"tracegate.dev/v1alpha1","kind":"TraceList","metadata":{},"items":[Trace...]}
+ * The gateway fills a struct wire_trace from its runners' sessions and
+ * writes it with wire_trace_to_json() / wire_trace_list_to_json(); the
+ * plugin reads them with the *_from_gateway() readers: members they do
+ * not know are skipped (wire/fields.h, "Version skew"), the others
+ * checked (types, bounds), a wrong one refused, named.
+ * tests/unit/test-wire-traces.c and tests/fuzz/fuzz-wire-traces.c
+ * round-trip them.
+ */
+#ifndef TG_WIRE_TRACES_H
+#define TG_WIRE_TRACES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define WIRE_TRACES_MAX_ITEMS 65536      /* traces in one list */
+#define WIRE_TRACES_MAX_NODES 4096       /* a trace's nodes (as wire/stream.h) */
+#define WIRE_TRACES_MAX_PODS 65536
+#define WIRE_TRACES_MAX_ID 128           /* trace ids */
+#define WIRE_TRACES_MAX_NAME 253         /* namespace and node names */
+#define WIRE_TRACES_MAX_POD (63 + 1 + 253)
+#define WIRE_TRACES_MAX_USER 256
+#define WIRE_TRACES_MAX_TARGET 300       /* as the client wrote it */
+#define WIRE_TRACES_MAX_TIME 40          /* RFC 3339 */
+#define WIRE_TRACES_MAX_WORD 32          /* phases, states, end reasons */
+#define WIRE_TRACES_MAX_PROGRAM (1u << 20)
+#define WIRE_TRACES_MAX_MESSAGE (64u * 1024)
+
+struct wire_node_state {
+	char *node;
+	char *state;            /* the runner's session state: "Running", "Failed", ... */
+};
+
+struct wire_left_out {
+	char *pod;              /* "namespace/name" */
+	char *node;
+	char *message;          /* NULL: none */
+};
+
+struct wire_trace {
+	char *name;             /* the trace's id; never NULL once decoded */
+	char *namespace;        /* NULL: not sent (each string below too) */
+	char *created;
+	char *user;             /* metadata.annotations."tracegate.dev/user" and spec.user */
+	char *target;
+	char *program;
+	uint64_t duration;      /* seconds */
+	char *phase;            /* "Pending", "Running", "Succeeded", "Failed" */
+	char **nodes;
+	size_t nnodes;
+	char **pods;
+	size_t npods;
+	struct wire_node_state *states;
+	size_t nstates;
+	uint64_t events, drops, outputs, buffer_dropped;
+	char *end_reason;
+	char **failed_nodes;    /* none: not sent */
+	size_t nfailed_nodes;
+	char *message;          /* why some nodes did not start it */
+	struct wire_left_out *left_out;   /* none: not sent */
+	size_t nleft_out;
+};
+
+struct wire_trace_list {
+	struct wire_trace *items;
+	size_t nitems;
+	char *incomplete;            /* NULL, or the runners the gateway could not ask, and why:
+				      * their traces are not in items (the client exits 5) */
+};
+
+/* The plugin's readers: 0, or -EINVAL with *ret_err naming the member
+ * (*ret untouched), or -ENOMEM. */
+int wire_trace_from_gateway(json_t *o, struct wire_trace *ret, char **ret_err);
+int wire_trace_list_from_gateway(json_t *o, struct wire_trace_list *ret, char **ret_err);
+/* 0, -ENOMEM, -EINVAL for a trace the reader would refuse (no name, a
+ * bound passed, a node twice in states). */
+int wire_trace_to_json(const struct wire_trace *t, json_t **ret);
+int wire_trace_list_to_json(const struct wire_trace_list *l, json_t **ret);
+void wire_trace_release(struct wire_trace *t);
+void wire_trace_list_release(struct wire_trace_list *l);
+bool wire_trace_equal(const struct wire_trace *a, const struct wire_trace *b);
+bool wire_trace_list_equal(const struct wire_trace_list *a, const struct wire_trace_list *b);
+
+#endif
