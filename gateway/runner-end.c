@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "wire/end.h"
+#include "wire/runner-path.h"
 #include "lib/banned.h"
 
 #define END_MAX_BODY (16u * 1024)
@@ -134,6 +135,7 @@ int gw_end_fetch_start(struct gateway *gw, const struct gw_runner *runner, const
 		       uint64_t wait_ms, gw_end_fn done, void *ud, struct gw_end_fetch **ret)
 {
 	struct gw_end_fetch *f = calloc(1, sizeof(*f));
+	struct wire_rpath rp = { 0 };
 	int r;
 
 	if (!f)
@@ -144,10 +146,17 @@ int gw_end_fetch_start(struct gateway *gw, const struct gw_runner *runner, const
 	f->ud = ud;
 	f->deadline_ns = now_mono_ns() + wait_ms * 1000000ull;
 	f->timer = evtimer_new(gw->base, end_fetch_retry, f);
-	if (!f->timer || asprintf(&f->url, "/v1/sessions/%s/end", trace) < 0) {
-		f->url = NULL;
+	if (!f->timer) {
 		end_fetch_free(f);
 		return -ENOMEM;
+	}
+	rp.kind = WIRE_RPATH_SESSION_END;
+	snprintf(rp.id, sizeof(rp.id), "%s", trace);
+	r = strlen(trace) < sizeof(rp.id) ? wire_rpath_encode(&rp, &f->url) : -EINVAL;
+	if (r < 0) {
+		f->url = NULL;
+		end_fetch_free(f);
+		return r;
 	}
 	r = end_fetch_ask(f);
 	if (r < 0) {

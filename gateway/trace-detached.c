@@ -37,6 +37,7 @@
 #include "wire/detached.h"
 #include "wire/end.h"
 #include "wire/fields.h"
+#include "wire/runner-path.h"
 #include "wire/sessions.h"
 #include "wire/traces.h"
 #include "lib/banned.h"
@@ -133,13 +134,12 @@ static void call_done(int result, long status, const char *body, size_t len, con
 		det_next(op->t);
 }
 
-static CURL *call_easy(struct trace_req *t, const struct gw_runner *r, const char *fmt, const char *arg)
+static CURL *call_easy(struct trace_req *t, const struct gw_runner *r, const struct wire_rpath *rp)
 {
 	_cleanup_free_ char *path = NULL;
 	CURL *e;
 
-	/* fmt's first %s is the runner's URL: its path alone here */
-	if (asprintf(&path, fmt, "", arg) < 0)
+	if (wire_rpath_encode(rp, &path) < 0)
 		return NULL;
 	e = gw_runner_easy(t->gw, r, path);
 	if (e)
@@ -147,17 +147,16 @@ static CURL *call_easy(struct trace_req *t, const struct gw_runner *r, const cha
 	return e;
 }
 
-/* One call per runner in op->calls (runner set): method on url (fmt has
- * the runner's URL, then arg); body for a POST. */
-static int calls_start(struct trace_req *t, const char *method, const char *fmt, const char *arg,
-		       char *const *bodies)
+/* One call per runner in op->calls (runner set): method on the runner's
+ * path rp; body for a POST. */
+static int calls_start(struct trace_req *t, const char *method, const struct wire_rpath *rp, char *const *bodies)
 {
 	struct det_op *op = t->det;
 
 	for (size_t i = 0; i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
 		struct curl_slist *h = NULL;
-		CURL *e = call_easy(t, c->runner, fmt, arg);
+		CURL *e = call_easy(t, c->runner, rp);
 		int r;
 
 		c->op = op;
@@ -247,7 +246,7 @@ static char *call_text(const struct det_call *c)
 	return asprintf(&out, "%ld %s", c->status, m ? m : "(no message)") < 0 ? NULL : out;
 }
 
-int trace_detached_ask(struct trace_req *t, const char *node, const char *path, trace_ask_fn done)
+int trace_detached_ask(struct trace_req *t, const char *node, const struct wire_rpath *rp, trace_ask_fn done)
 {
 	if (op_new(t, DET_ASK) < 0 || op_calls(t, 1) < 0)
 		return -ENOMEM;
@@ -255,7 +254,7 @@ int trace_detached_ask(struct trace_req *t, const char *node, const char *path, 
 	t->det->calls[0].runner = gw_runner_get(t->gw, node);
 	if (!t->det->calls[0].runner)
 		return -ENOENT;
-	return calls_start(t, "GET", "%s%s", path, NULL);
+	return calls_start(t, "GET", rp, NULL);
 }
 
 /* ---- Trace objects ---------------------------------------------------------------- */
@@ -521,7 +520,7 @@ void trace_detached_count(struct trace_req *t)
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	if (calls_start(t, "GET", "%s/v1/sessions%s", "", NULL) < 0)
+	if (calls_start(t, "GET", &(struct wire_rpath){ .kind = WIRE_RPATH_SESSIONS }, NULL) < 0)
 		trace_refuse(t, 500, "out of memory", NULL);
 }
 
@@ -713,7 +712,7 @@ void trace_detached_start(struct trace_req *t)
 			return;
 		}
 	}
-	r = calls_start(t, "POST", "%s/v1/sessions%s", "", bodies);
+	r = calls_start(t, "POST", &(struct wire_rpath){ .kind = WIRE_RPATH_SESSIONS }, bodies);
 	for (size_t i = 0; i < n; i++)
 		free(bodies[i]);
 	free(bodies);
@@ -824,16 +823,17 @@ static void create_done(struct trace_req *t)
 
 void trace_detached_step(struct trace_req *t)
 {
+	struct wire_rpath rp = { .kind = t->route.kind == ROUTE_TRACE_LIST ? WIRE_RPATH_DETACHED_LIST
+									   : WIRE_RPATH_DETACHED };
 	int r;
 
 	if (op_new(t, DET_FETCH) < 0 || calls_to_all(t) < 0) {
 		trace_refuse(t, 500, "out of memory", NULL);
 		return;
 	}
-	if (t->route.kind == ROUTE_TRACE_LIST)
-		r = calls_start(t, "GET", "%s/v1/detached?namespace=%s", t->route.ns, NULL);
-	else
-		r = calls_start(t, "GET", "%s/v1/detached/%s", t->route.name, NULL);
+	snprintf(rp.ns, sizeof(rp.ns), "%s", t->route.kind == ROUTE_TRACE_LIST ? t->route.ns : "");
+	snprintf(rp.id, sizeof(rp.id), "%s", t->route.kind == ROUTE_TRACE_LIST ? "" : t->route.name);
+	r = calls_start(t, "GET", &rp, NULL);
 	if (r < 0)
 		trace_refuse(t, 500, "out of memory", NULL);
 }
@@ -1028,6 +1028,7 @@ static int calls_for_sessions(struct trace_req *t)
 
 static void start_delete(struct trace_req *t)
 {
+	struct wire_rpath rp = { .kind = WIRE_RPATH_DETACHED };
 	_cleanup_free_ char *aerr = NULL;
 	int r;
 
@@ -1040,7 +1041,8 @@ static void start_delete(struct trace_req *t)
 		trace_refusef(t, 503, NULL, "audit log unavailable, the trace goes on: %s", aerr ? aerr : tg_strerror(r));
 		return;
 	}
-	if (calls_for_sessions(t) < 0 || calls_start(t, "DELETE", "%s/v1/detached/%s", t->route.name, NULL) < 0)
+	snprintf(rp.id, sizeof(rp.id), "%s", t->route.name);
+	if (calls_for_sessions(t) < 0 || calls_start(t, "DELETE", &rp, NULL) < 0)
 		trace_refuse(t, 500, "out of memory", NULL);
 }
 
@@ -1174,9 +1176,11 @@ static void start_log(struct trace_req *t)
 	trace_log(t, 200, t->route.follow ? "log follow" : "log");
 	for (size_t i = 0; i < op->ncalls; i++) {
 		struct det_call *c = &op->calls[i];
-		CURL *e = call_easy(t, c->runner, t->route.follow ? "%s/v1/detached/%s/log?follow=1"
-								  : "%s/v1/detached/%s/log", t->route.name);
+		struct wire_rpath rp = { .kind = WIRE_RPATH_DETACHED_LOG, .follow = t->route.follow };
+		CURL *e;
 
+		snprintf(rp.id, sizeof(rp.id), "%s", t->route.name);
+		e = call_easy(t, c->runner, &rp);
 		c->op = op;
 		ndjson_init(&c->split, t->gw->cfg->limits.max_line_bytes);
 		if (e && !t->route.follow)

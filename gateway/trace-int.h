@@ -38,6 +38,7 @@ struct print_group;
 struct trace_print;
 struct trace_impersonation;
 struct trace_reauth;
+struct wire_rpath;
 
 enum trace_step {
 	STEP_AUTHN,
@@ -462,7 +463,7 @@ void trace_detached_free(struct trace_req *t);
  * < 0: unreachable, with err).  -ENOENT: no runner for node now. */
 typedef void (*trace_ask_fn)(struct trace_req *t, int result, long status, const char *body, size_t len,
 			     const char *err);
-int trace_detached_ask(struct trace_req *t, const char *node, const char *path, trace_ask_fn done);
+int trace_detached_ask(struct trace_req *t, const char *node, const struct wire_rpath *rp, trace_ask_fn done);
 /* The answer of a detached read: its ResponseComplete (allow, reason),
  * then obj (not taken) with code; t is freed. */
 void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const char *reason);

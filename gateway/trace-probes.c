@@ -25,6 +25,7 @@
 #include "policy/policy.h"
 #include "wire/probe-list.h"
 #include "wire/probes.h"
+#include "wire/runner-path.h"
 #include "lib/banned.h"
 
 /* One line of the runner's listing: a probe name, or (indented) a field
@@ -143,16 +144,13 @@ static void probes_answered(struct trace_req *t, int result, long status, const 
 
 void trace_probes_step(struct trace_req *t)
 {
-	_cleanup_free_ char *path = NULL;
+	struct wire_rpath rp = { .kind = WIRE_RPATH_PROBES, .has_pattern = true, .verbose = t->route.verbose };
 	int r;
 
 	/* the pattern was checked by the route (probe_pattern_valid): its
 	 * characters go into the runner's query as they are */
-	if (asprintf(&path, "/v1/probes?pattern=%s%s", t->route.pattern, t->route.verbose ? "&verbose=1" : "") < 0) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	r = trace_detached_ask(t, t->nodes[0], path, probes_answered);
+	snprintf(rp.pattern, sizeof(rp.pattern), "%s", t->route.pattern);
+	r = trace_detached_ask(t, t->nodes[0], &rp, probes_answered);
 	if (r == -ENOENT)
 		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"", t->nodes[0], t->route.ns,
 			      t->route.pod);

@@ -35,6 +35,7 @@
 #include "lib/util.h"
 #include "output/output.h"
 #include "wire/end.h"
+#include "wire/runner-path.h"
 #include "wire/record.h"
 #include "wire/stream.h"
 #include "lib/banned.h"
@@ -492,7 +493,7 @@ static int leg_dry_cached(struct trace_req *t, struct leg *l)
 static int leg_start(struct trace_req *t, struct leg *l)
 {
 	const struct gw_config *cfg = t->gw->cfg;
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *path = NULL;
 	struct curl_slist *h = NULL, *n;
 	CURL *e;
 	int r;
@@ -501,7 +502,9 @@ static int leg_start(struct trace_req *t, struct leg *l)
 		return 1;
 	if (!(text = trace_leg_session_text(t, l)))
 		return -ENOMEM;
-	e = gw_runner_easy(t->gw, l->runner, "/v1/sessions");
+	if (wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_SESSIONS }, &path) < 0)
+		return -ENOMEM;
+	e = gw_runner_easy(t->gw, l->runner, path);
 	if (!e)
 		return -ENOMEM;
 	if (!(n = curl_slist_append(h, "Content-Type: application/json")) || !(h = n) ||

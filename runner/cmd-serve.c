@@ -54,6 +54,7 @@
 #include "runner/tracepoint.h"
 #include "runner/uprobe-attach.h"
 #include "wire/end.h"
+#include "wire/runner-path.h"
 #include "wire/sessions.h"
 #include "lib/banned.h"
 
@@ -551,30 +552,15 @@ static void on_request(struct pending *p, const char *body, size_t len)
 /* GET /v1/sessions/ID/end: a finished session's end record (kept
  * SERVE_ENDS_KEEP_S), 409 while it runs, 404 when unknown.  Only the
  * gateway gets here (its client certificate). */
-static void respond_end(struct pending *p, const struct http_request *hd)
+static void respond_end(struct pending *p, const struct http_request *hd, const struct wire_rpath *rp)
 {
 	struct serve *sv = p->sv;
-	const char *id = hd->target + 13, *slash = strchr(id, '/');
-	_cleanup_free_ char *trace = NULL, *resp = NULL;
+	const char *trace = rp->id;
+	_cleanup_free_ char *resp = NULL;
 	const struct ended *e;
-	size_t len;
 
-	if (!slash || strcmp(slash, "/end") || slash == id || (len = (size_t)(slash - id)) > SESSION_MAX_TRACE_ID) {
-		respond_status(p, 404, "no such path (GET /v1/sessions/ID/end)");
-		return;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_' && id[i] != '.') {
-			respond_status(p, 400, "session id: only letters, digits, '-', '_' and '.'");
-			return;
-		}
 	if (strcmp(hd->method, "GET") != 0) {
 		respond_status(p, 405, "/v1/sessions/ID/end: GET only");
-		return;
-	}
-	trace = strndup(id, len);
-	if (!trace) {
-		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
 	for (struct child *c = sv->children; c; c = c->next)
@@ -620,11 +606,11 @@ static bool probes_rate_ok(void)
 	return ++n <= PROBES_PER_S;
 }
 
-static void respond_probes(struct pending *p, const struct http_request *hd)
+static void respond_probes(struct pending *p, const struct http_request *hd, const struct wire_rpath *rp)
 {
-	const char *q = strchr(hd->target, '?'), *why = NULL;
-	_cleanup_free_ char *pattern = NULL, *text = NULL, *err = NULL, *resp = NULL;
-	bool verbose = false;
+	const char *pattern = rp->has_pattern ? rp->pattern : NULL, *why = NULL;
+	_cleanup_free_ char *text = NULL, *err = NULL, *resp = NULL;
+	bool verbose = rp->verbose;
 	size_t len = 0;
 	FILE *f;
 	int r;
@@ -632,24 +618,6 @@ static void respond_probes(struct pending *p, const struct http_request *hd)
 	if (strcmp(hd->method, "GET") != 0) {
 		respond_status(p, 405, "/v1/probes: GET only");
 		return;
-	}
-	for (q = q ? q + 1 : NULL; q && *q;) {
-		const char *amp = strchr(q, '&');
-		size_t n = amp ? (size_t)(amp - q) : strlen(q);
-
-		if (n >= 8 && !strncmp(q, "pattern=", 8) && !pattern) {
-			pattern = strndup(q + 8, n - 8);
-			if (!pattern) {
-				respond_status(p, 500, "runner: out of memory");
-				return;
-			}
-		} else if (n == 9 && !strncmp(q, "verbose=1", 9)) {
-			verbose = true;
-		} else if (n) {
-			respond_status(p, 400, "/v1/probes: query parameters are pattern=GLOB and verbose=1");
-			return;
-		}
-		q = amp ? amp + 1 : NULL;
 	}
 	if (!probes_rate_ok()) {
 		respond_status(p, 429, "probe listings: at most 8 a second on this runner (PROBES_PER_S); try again");
@@ -720,9 +688,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	if (p->st == P_HEAD) {
 		struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 		_cleanup_(http_request_release) struct http_request hd = { 0 };
+		_cleanup_free_ char *rerr = NULL;
 		const char *h, *msg = NULL;
+		struct wire_rpath rp;
 		size_t hlen;
-		int code = 400;
+		int code = 400, r;
 
 		if (e.pos < 0) {
 			if (evbuffer_get_length(in) > SERVE_MAX_HEAD)
@@ -748,7 +718,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			respond_status(p, 400, "request line: method or target too long");
 			return;
 		}
-		if (strcmp(hd.target, "/healthz") == 0) {
+		if ((r = wire_rpath_decode(hd.target, &rp, &rerr)) < 0) {
+			respond_status(p, r == -ENOENT ? 404 : r == -EINVAL ? 400 : 500,
+				       rerr ? rerr : "runner: out of memory");
+			return;
+		}
+		switch (rp.kind) {
+		case WIRE_RPATH_HEALTHZ:
 			if (strcmp(hd.method, "GET") != 0) {
 				respond_status(p, 405, "/healthz: GET only");
 				return;
@@ -756,31 +732,30 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			respond_raw(p, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
 				       "Connection: close\r\n\r\nok\n");
 			return;
-		}
-		if (!strncmp(hd.target, "/v1/detached", 12) &&
-		    (hd.target[12] == '\0' || hd.target[12] == '/' || hd.target[12] == '?')) {
+		case WIRE_RPATH_DETACHED_LIST:
+		case WIRE_RPATH_DETACHED:
+		case WIRE_RPATH_DETACHED_LOG:
+		case WIRE_RPATH_DETACHED_UNCLAIMED:
+		case WIRE_RPATH_DETACHED_CLAIM: {
 			struct bufferevent *b = TAKE_PTR(p->bev);
 			struct det_table *dt = p->sv->det;
 
 			p->st = P_DONE;
 			pending_free(p);
-			det_request(dt, hd.method, hd.target, b);
+			det_request(dt, hd.method, &rp, b);
 			return;
 		}
-		if (!strncmp(hd.target, "/v1/probes", 10) && (hd.target[10] == '\0' || hd.target[10] == '?')) {
-			respond_probes(p, &hd);
+		case WIRE_RPATH_PROBES:
+			respond_probes(p, &hd, &rp);
 			return;
-		}
-		if (strncmp(hd.target, "/v1/sessions/", 13) == 0) {
-			respond_end(p, &hd);
+		case WIRE_RPATH_SESSION_END:
+			respond_end(p, &hd, &rp);
 			return;
+		case WIRE_RPATH_SESSIONS:
+			break;
 		}
-		if (!strcmp(hd.target, "/v1/sessions") && !strcmp(hd.method, "GET")) {
+		if (!strcmp(hd.method, "GET")) {
 			respond_sessions(p);
-			return;
-		}
-		if (strcmp(hd.target, "/v1/sessions") != 0) {
-			respond_status(p, 404, "no such path (POST or GET /v1/sessions, GET /v1/sessions/ID/end, /v1/detached, GET /v1/probes, GET /healthz)");
 			return;
 		}
 		if (strcmp(hd.method, "POST") != 0) {

@@ -32,6 +32,7 @@
 #include "runner/session.h"
 #include "wire/detached.h"
 #include "wire/end.h"
+#include "wire/runner-path.h"
 #include "lib/banned.h"
 
 #define DET_MAX_REFUSAL (64u * 1024)     /* a child's refusal, relayed whole */
@@ -783,45 +784,17 @@ static void respond_delete(struct det_sess *s, struct bufferevent *bev)
 	}
 }
 
-static bool valid_id(const char *id, size_t len)
-{
-	if (!len || len > SESSION_MAX_TRACE_ID)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_' && id[i] != '.')
-			return false;
-	return true;
-}
-
 /*
- * POST /v1/detached/ID/claim?by=NAME[&again=1]: the first gateway to
- * claim an ended session's end writes it to its audit log; any other
- * claim gets 409.  again=1: NAME may claim what it claimed before (a
- * restarted gateway that finds the end missing from its log).  200 with
- * the session; a deleted one is then forgotten.
+ * POST /v1/detached/ID/claim?by=NAME[&again=1] (the router checked the
+ * query): the first gateway to claim an ended session's end writes it to
+ * its audit log; any other claim gets 409.  again: by may claim what it
+ * claimed before (a restarted gateway that finds the end missing from its
+ * log).  200 with the session; a deleted one is then forgotten.
  */
-static void respond_claim(struct det_sess *s, const char *q, struct bufferevent *bev)
+static void respond_claim(struct det_sess *s, const char *by, bool again, struct bufferevent *bev)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	char by[WIRE_DET_MAX_CLAIMER + 1];
-	const char *amp;
-	size_t len;
-	bool again = false;
 
-	if (!q || strncmp(q, "?by=", 4)) {
-		answer_status(bev, 400, "/v1/detached/ID/claim: the query is by=NAME[&again=1]");
-		return;
-	}
-	amp = strchr(q + 4, '&');
-	len = amp ? (size_t)(amp - (q + 4)) : strlen(q + 4);
-	if ((amp && strcmp(amp, "&again=1")) || !len || len > WIRE_DET_MAX_CLAIMER || !valid_id(q + 4, len)) {
-		answer_status(bev, 400, "/v1/detached/ID/claim: by=NAME (1 to 128 letters, digits, '-', '_', '.') "
-				       "and at most &again=1");
-		return;
-	}
-	memcpy(by, q + 4, len);
-	by[len] = '\0';
-	again = amp != NULL;
 	if (!s->m->audit_id) {
 		answer_status(bev, 409, "detached session: its start sent no Audit-ID, there is no end to claim");
 		return;
@@ -850,83 +823,42 @@ static void respond_claim(struct det_sess *s, const char *q, struct bufferevent 
 	}
 }
 
-void det_request(struct det_table *t, const char *method, const char *target, struct bufferevent *bev)
+void det_request(struct det_table *t, const char *method, const struct wire_rpath *rp, struct bufferevent *bev)
 {
-	const char *path = target + strlen("/v1/detached"), *q = strchr(target, '?');
-	size_t plen = q ? (size_t)(q - path) : strlen(path);
-	const char *id, *slash;
 	struct det_sess *s;
-	size_t idlen;
-	bool follow = false, claim;
 
 	table_expire(t);
-	if (plen == 0) {
-		char ns[64] = "";
-
+	if (rp->kind == WIRE_RPATH_DETACHED_LIST || rp->kind == WIRE_RPATH_DETACHED_UNCLAIMED) {
 		if (strcmp(method, "GET")) {
 			answer_status(bev, 405, "/v1/detached: GET only");
 			return;
 		}
-		if (q && !strcmp(q, "?unclaimed=1")) {
-			respond_list(t, NULL, true, bev);
-			return;
-		}
-		if (q && (strncmp(q, "?namespace=", 11) || strlen(q + 11) >= sizeof(ns) ||
-			  !valid_id(q + 11, strlen(q + 11)))) {
-			answer_status(bev, 400, "/v1/detached: the only queries are namespace=NS and unclaimed=1");
-			return;
-		}
-		if (q)
-			snprintf(ns, sizeof(ns), "%s", q + 11);
-		respond_list(t, q ? ns : NULL, false, bev);
+		respond_list(t, *rp->ns ? rp->ns : NULL, rp->kind == WIRE_RPATH_DETACHED_UNCLAIMED, bev);
 		return;
 	}
-	if (path[0] != '/') {
-		answer_status(bev, 404, "no such path");
-		return;
-	}
-	id = path + 1;
-	slash = memchr(id, '/', plen - 1);
-	idlen = slash ? (size_t)(slash - id) : plen - 1;
-	if (!valid_id(id, idlen)) {
-		answer_status(bev, 400, "session id: 1 to 128 letters, digits, '-', '_' and '.'");
-		return;
-	}
-	claim = slash && (size_t)(path + plen - slash) == 6 && !strncmp(slash, "/claim", 6);
-	if (slash && !claim && ((size_t)(path + plen - slash) != 4 || strncmp(slash, "/log", 4))) {
-		answer_status(bev, 404, "no such path (/v1/detached/ID, /v1/detached/ID/log or /v1/detached/ID/claim)");
-		return;
-	}
-	if (claim) {
+	if (rp->kind == WIRE_RPATH_DETACHED_CLAIM) {
 		if (strcmp(method, "POST")) {
 			answer_status(bev, 405, "/v1/detached/ID/claim: POST only");
 			return;
 		}
-		s = sess_find(t, id, idlen, true);
+		s = sess_find(t, rp->id, strlen(rp->id), true);
 		if (!s)
 			answer_status(bev, 404, "no detached session with this id here");
 		else
-			respond_claim(s, q, bev);
+			respond_claim(s, rp->by, rp->again, bev);
 		return;
 	}
-	if (q) {
-		if (!slash || strcmp(q, "?follow=1")) {
-			answer_status(bev, 400, "the only query is follow=1, on /v1/detached/ID/log");
-			return;
-		}
-		follow = true;
-	}
-	s = sess_find(t, id, idlen, false);
+	s = sess_find(t, rp->id, strlen(rp->id), false);
 	if (!s) {
 		answer_status(bev, 404, "no detached session with this id here");
 		return;
 	}
-	if (slash) {
+	if (rp->kind == WIRE_RPATH_DETACHED_LOG) {
 		if (strcmp(method, "GET")) {
 			answer_status(bev, 405, "/v1/detached/ID/log: GET only");
 			return;
 		}
-		respond_log(s, follow, bev);
+		respond_log(s, rp->follow, bev);
 		return;
 	}
 	if (!strcmp(method, "DELETE")) {

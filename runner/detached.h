@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 struct bufferevent;
+struct wire_rpath;
 struct event_base;
 struct det_table;
 struct det_meta;
@@ -60,7 +61,9 @@ int det_session_add(struct det_table *t, struct det_meta *m, const char *trace, 
 /* Its process was reaped (wstatus as waitpid's). */
 void det_session_reaped(struct det_table *t, pid_t pid, int wstatus);
 
-/* A request under /v1/detached: the table takes bev, answers and frees it. */
-void det_request(struct det_table *t, const char *method, const char *target, struct bufferevent *bev);
+/* A request under /v1/detached (rp: WIRE_RPATH_DETACHED_LIST, _DETACHED,
+ * _DETACHED_LOG, _DETACHED_UNCLAIMED or _DETACHED_CLAIM, routed by
+ * wire_rpath_decode): the table takes bev, answers and frees it. */
+void det_request(struct det_table *t, const char *method, const struct wire_rpath *rp, struct bufferevent *bev);
 
 #endif

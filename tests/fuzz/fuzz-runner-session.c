@@ -34,6 +34,7 @@
 #include "runner/detached.h"
 #include "runner/scope.h"
 #include "runner/session.h"
+#include "wire/runner-path.h"
 #include "wire/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -153,15 +154,18 @@ static void check_resolve(const struct session_request *req)
 
 /*
  * "T" METHOD-LETTER TARGET: a request under /v1/detached (runner/detached.h)
- * answered by an empty table: every target gets one answer, nothing leaks.
+ * that the runner's router (wire/runner-path.h, as cmd-serve.c's read_cb)
+ * passes, answered by an empty table: every target gets one answer,
+ * nothing leaks.  The router's refusals are fuzz-wire-runner-path's.
  */
 static void check_detached_request(const char *in, size_t len)
 {
 	static struct event_base *base;
 	static struct det_table *t;
 	static const char *const methods[] = { "GET", "DELETE", "POST", "PUT" };
-	char target[256];
+	char target[256], *err = NULL;
 	struct bufferevent *bev;
+	struct wire_rpath rp;
 	int sp[2];
 
 	if (len < 1 || len - 1 >= sizeof(target) - 12)
@@ -173,6 +177,13 @@ static void check_detached_request(const char *in, size_t len)
 	target[len + 11] = '\0';
 	if (strlen(target) != len + 11)
 		return;   /* a NUL: the request head parser never passes one */
+	if (wire_rpath_decode(target, &rp, &err) < 0) {
+		free(err);
+		return;
+	}
+	if (rp.kind != WIRE_RPATH_DETACHED_LIST && rp.kind != WIRE_RPATH_DETACHED && rp.kind != WIRE_RPATH_DETACHED_LOG &&
+	    rp.kind != WIRE_RPATH_DETACHED_UNCLAIMED && rp.kind != WIRE_RPATH_DETACHED_CLAIM)
+		fail("detached: a target under /v1/detached routed elsewhere", target);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return;
 	bev = bufferevent_socket_new(base, sp[0], BEV_OPT_CLOSE_ON_FREE);
@@ -181,7 +192,7 @@ static void check_detached_request(const char *in, size_t len)
 		close(sp[1]);
 		return;
 	}
-	det_request(t, methods[(unsigned char)in[0] % 4], target, bev);
+	det_request(t, methods[(unsigned char)in[0] % 4], &rp, bev);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	{
 		char head[16] = "";

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include "runner/detached.h"
+#include "wire/runner-path.h"
 #include "wire/session.h"
 
 #define BODY(d) "{\"trace\":\"t1\",\"program\":\"BEGIN { }\",\"canonical\":\"BEGIN { }\",\"duration\":30," \
@@ -68,18 +70,31 @@ static void test_meta(void **state)
 			       "\"created\":\"x\"}"), "\"detached.target\"");
 }
 
-/* What the table answers to method and target, the status line and body. */
+/* What the table answers to method and target, the status line and body.
+ * A target the runner's router (wire_rpath_decode, as cmd-serve.c's
+ * read_cb calls it) refuses is answered there: 404 or 400 and its message. */
 static char *ask(struct event_base *base, struct det_table *t, const char *method, const char *target)
 {
 	static char buf[4096];
 	struct bufferevent *bev;
+	struct wire_rpath rp;
+	char *err = NULL;
 	size_t got = 0;
-	int sp[2];
+	int sp[2], r;
 
+	r = wire_rpath_decode(target, &rp, &err);
+	if (r < 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s", r == -ENOENT ? 404 : 400, err ? err : "");
+		free(err);
+		return buf;
+	}
+	assert_true(rp.kind == WIRE_RPATH_DETACHED_LIST || rp.kind == WIRE_RPATH_DETACHED ||
+		    rp.kind == WIRE_RPATH_DETACHED_LOG || rp.kind == WIRE_RPATH_DETACHED_UNCLAIMED ||
+		    rp.kind == WIRE_RPATH_DETACHED_CLAIM);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
 	bev = bufferevent_socket_new(base, sp[0], BEV_OPT_CLOSE_ON_FREE);
 	assert_non_null(bev);
-	det_request(t, method, target, bev);
+	det_request(t, method, &rp, bev);
 	for (int i = 0; i < 100; i++) {
 		ssize_t n;
 
@@ -119,6 +134,11 @@ static void test_requests(void **state)
 	expect_answer(base, t, "GET", "/v1/detached/abc/claim?by=gw-1", "HTTP/1.1 405", "POST only");
 	expect_answer(base, t, "POST", "/v1/detached/abc/claim?by=gw-1", "HTTP/1.1 404", "no detached session");
 	expect_answer(base, t, "POST", "/v1/detached/abc/claims", "HTTP/1.1 404", "no such path");
+	expect_answer(base, t, "POST", "/v1/detached/abc/claim?by=gw-1&again=1", "HTTP/1.1 404", "no detached session");
+	/* the router checks the query first: a bad one is the 400 before the 405 or 404 */
+	expect_answer(base, t, "GET", "/v1/detached/abc/claim", "HTTP/1.1 400", "the query is by=NAME[&again=1]");
+	expect_answer(base, t, "POST", "/v1/detached/abc/claim?by=gw/1", "HTTP/1.1 400", "at most &again=1");
+	expect_answer(base, t, "POST", "/v1/detached?unclaimed=1", "HTTP/1.1 405", "GET only");
 	expect_answer(base, t, "POST", "/v1/detached", "HTTP/1.1 405", "GET only");
 	expect_answer(base, t, "GET", "/v1/detached/abc", "HTTP/1.1 404", "no detached session");
 	expect_answer(base, t, "DELETE", "/v1/detached/abc", "HTTP/1.1 404", "no detached session");
