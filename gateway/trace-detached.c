@@ -37,6 +37,7 @@
 #include "wire/detached.h"
 #include "wire/end.h"
 #include "wire/fields.h"
+#include "wire/record.h"
 #include "wire/runner-path.h"
 #include "wire/sessions.h"
 #include "wire/traces.h"
@@ -1088,24 +1089,18 @@ static int log_line(const char *line, size_t len, void *ud)
 	struct det_call *c = ud;
 	struct trace_req *t = c->op->t;
 	_cleanup_(json_decrefp) json_t *rec = json_loadb(line, len, 0, NULL);
-	const char *type = json_string_value(json_object_get(rec, "type"));
+	_cleanup_free_ char *err = NULL;
+	const char *type;
 
-	if (!json_is_object(rec) || !type) {
-		log_warn("trace %s: runner \"%s\" sent a log line that is not a typed JSON object", t->route.name,
-			 c->runner->node);
+	/* "time" kept only when asked; a status or error record re-encoded
+	 * with the members it may have (wire/record.h) */
+	if (!json_is_object(rec) || wire_log_record_decode(&rec, t->route.timestamps, &err) < 0) {
+		log_warn("trace %s: runner \"%s\" sent a log line that is not a log record: %s", t->route.name,
+			 c->runner->node, err ? err : json_is_object(rec) ? "out of memory" : "not a JSON object");
 		return -EINVAL;
 	}
-	if (!t->route.timestamps)
-		json_object_del(rec, "time");
+	type = json_string_value(json_object_get(rec, "type"));
 	if (!strcmp(type, "end")) {
-		_cleanup_(wire_end_release) struct wire_end e = { 0 };
-		_cleanup_free_ char *err = NULL;
-
-		if (wire_end_from_json(rec, &e, &err) < 0) {
-			log_warn("trace %s: runner \"%s\" sent an end record that is not one: %s", t->route.name,
-				 c->runner->node, err ? err : "out of memory");
-			return -EINVAL;
-		}
 		/* one end for the whole trace, once every node's came */
 		json_decref(c->end);
 		c->end = json_incref(rec);

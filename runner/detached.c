@@ -32,6 +32,7 @@
 #include "runner/session.h"
 #include "wire/detached.h"
 #include "wire/end.h"
+#include "wire/record.h"
 #include "wire/runner-path.h"
 #include "lib/banned.h"
 
@@ -412,7 +413,10 @@ static void sess_record(struct det_sess *s, const char *line, size_t len)
 	}
 	type = json_string_value(json_object_get(j, "type"));
 	format_rfc3339_us(now_real_ns(), ts);
-	json_object_set_new(j, "time", json_string(ts));
+	if (wire_log_stamp(j, ts) < 0) {
+		log_warn("detached session %s: a record that cannot be stamped: dropped", s->trace);
+		return;
+	}
 	if (type && !strcmp(type, "output"))
 		s->outputs++;
 	if (type && !strcmp(type, "end")) {
@@ -736,11 +740,12 @@ static void respond_log(struct det_sess *s, bool follow, struct bufferevent *bev
 	}
 	evbuffer_add(out, head, sizeof(head) - 1);
 	if (s->ring_dropped) {
-		_cleanup_(json_decrefp) json_t *w = json_pack(
-			"{s:s, s:s, s:b, s:s, s:I}", "type", "error", "message",
-			"the oldest records of this trace were dropped: a detached trace keeps its last 1 MiB",
-			"warning", 1, "node", s->t->node, "dropped", (json_int_t)s->ring_dropped);
-		_cleanup_free_ char *text = w ? json_dumps(w, JSON_COMPACT) : NULL;
+		const struct wire_error we = {
+			.message = "the oldest records of this trace were dropped: a detached trace keeps its last 1 MiB",
+			.warning = true, .node = (char *)s->t->node, .dropped = s->ring_dropped,
+		};
+		_cleanup_(json_decrefp) json_t *w = NULL;
+		_cleanup_free_ char *text = wire_error_to_json(&we, &w) == 0 ? json_dumps(w, JSON_COMPACT) : NULL;
 
 		if (text) {
 			evbuffer_add(out, text, strlen(text));

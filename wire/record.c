@@ -114,6 +114,8 @@ static int error_from_json(json_t *rec, bool gateway, struct wire_error *ret, ch
 	if (w && !json_is_true(w))
 		return tg_fail(ret_err, -EINVAL, "\"warning\": not true");
 	e.warning = w != NULL;
+	if (gateway && (r = wire_uint_field(rec, "dropped", "", INT64_MAX, &e.dropped, ret_err)) < 0)
+		return r;
 	if (gateway && code) {
 		if (!json_is_integer(code) || json_integer_value(code) < WIRE_ERROR_CODE_MIN ||
 		    json_integer_value(code) > WIRE_ERROR_CODE_MAX)
@@ -197,14 +199,94 @@ int wire_error_to_json(const struct wire_error *e, json_t **ret)
 
 	if (!e->message || !*e->message || strlen(e->message) > WIRE_RECORD_MAX_MESSAGE ||
 	    (e->node && (strlen(e->node) > WIRE_END_MAX_NAME || !wire_name_text(e->node, strlen(e->node)))) ||
-	    (e->code && (e->code < WIRE_ERROR_CODE_MIN || e->code > WIRE_ERROR_CODE_MAX)))
+	    (e->code && (e->code < WIRE_ERROR_CODE_MIN || e->code > WIRE_ERROR_CODE_MAX)) || e->dropped > INT64_MAX)
 		return -EINVAL;
 	o = json_pack("{s:s, s:s}", "type", "error", "message", e->message);
 	if (!o || (e->warning && set_new(o, "warning", json_true()) < 0) ||
 	    (e->node && set_new(o, "node", json_string(e->node)) < 0) ||
-	    (e->code && set_new(o, "code", json_integer(e->code)) < 0))
+	    (e->code && set_new(o, "code", json_integer(e->code)) < 0) ||
+	    (e->dropped && set_new(o, "dropped", json_integer((json_int_t)e->dropped)) < 0))
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+/* ---- a detached session's log ---------------------------------------------- */
+
+int wire_log_stamp(json_t *rec, const char *time)
+{
+	if (!json_is_object(rec) || !time || !*time || strlen(time) > WIRE_RECORD_MAX_TIME ||
+	    !wire_name_text(time, strlen(time)))
+		return -EINVAL;
+	return set_new(rec, "time", json_string(time));
+}
+
+/* A log's error record: as a runner's, and "dropped" */
+static int log_error_decode(json_t *rec, json_t **ret, char **ret_err)
+{
+	_cleanup_(json_decrefp) json_t *copy = json_copy(rec);
+	_cleanup_(wire_error_release) struct wire_error e = { 0 };
+	uint64_t dropped;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	if ((r = wire_uint_field(copy, "dropped", "", INT64_MAX, &dropped, ret_err)) < 0)
+		return r;
+	json_object_del(copy, "dropped");
+	if ((r = wire_error_from_json(copy, &e, ret_err)) < 0)
+		return r;
+	e.dropped = dropped;
+	return wire_error_to_json(&e, ret);
+}
+
+int wire_log_record_decode(json_t **rec, bool keep_time, char **ret_err)
+{
+	const char *type = json_string_value(json_object_get(*rec, "type"));
+	_cleanup_free_ char *time = NULL;
+	_cleanup_(json_decrefp) json_t *copy = NULL;
+	json_t *again = NULL;
+	int r;
+
+	if (!json_is_object(*rec) || !type)
+		return tg_fail(ret_err, -EINVAL, "log record: not a JSON object with a \"type\"");
+	if ((r = wire_str_field(*rec, "time", "", false, WIRE_RECORD_MAX_TIME, true, &time, ret_err)) < 0)
+		return r;
+	if (!strcmp(type, "end")) {
+		_cleanup_(wire_end_release) struct wire_end e = { 0 };
+
+		/* its "time" is a member of the end record */
+		if ((r = wire_end_from_json(*rec, &e, ret_err)) < 0)
+			return r;
+		if (!keep_time)
+			json_object_del(*rec, "time");
+		return 0;
+	}
+	if (strcmp(type, "status") && strcmp(type, "error")) {
+		if (!keep_time)
+			json_object_del(*rec, "time");
+		return 0;   /* output, map: their owners' */
+	}
+	if (!(copy = json_copy(*rec)))
+		return -ENOMEM;
+	json_object_del(copy, "time");
+	if (!strcmp(type, "error")) {
+		r = log_error_decode(copy, &again, ret_err);
+	} else {
+		_cleanup_(wire_status_release) struct wire_status s = { 0 };
+
+		r = wire_status_from_json(copy, &s, ret_err);
+		if (r >= 0)
+			r = wire_status_to_json(&s, &again);
+	}
+	if (r < 0)
+		return r;
+	if (keep_time && time && wire_log_stamp(again, time) < 0) {
+		json_decref(again);
+		return -ENOMEM;
+	}
+	json_decref(*rec);
+	*rec = again;
 	return 0;
 }
 
@@ -217,5 +299,5 @@ bool wire_status_equal(const struct wire_status *a, const struct wire_status *b)
 bool wire_error_equal(const struct wire_error *a, const struct wire_error *b)
 {
 	return wire_str_eq(a->message, b->message) && a->warning == b->warning && wire_str_eq(a->node, b->node) &&
-	       a->code == b->code;
+	       a->code == b->code && a->dropped == b->dropped;
 }

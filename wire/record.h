@@ -44,8 +44,11 @@ struct wire_error {
 	char *node;
 	int code;               /* the gateway's own: the HTTP status of a runner's
 				 * refusal (403 policy, 400 program); 0: none */
+	uint64_t dropped;       /* a detached log's first record: the records its
+				 * buffer dropped (a warning); 0: none */
 };
 
+#define WIRE_RECORD_MAX_TIME 40         /* RFC 3339 (as wire/end.h's) */
 #define WIRE_ERROR_CODE_MIN 100
 #define WIRE_ERROR_CODE_MAX 599
 
@@ -71,5 +74,19 @@ bool wire_error_equal(const struct wire_error *a, const struct wire_error *b);
  * replaced by its encoding (only the members above); any other type is
  * left as it is.  0, or -EINVAL with *ret_err, or -ENOMEM. */
 int wire_runner_record_decode(json_t **rec, char **ret_err);
+
+/*
+ * A detached session's log (GET /v1/detached/ID/log): the records of its
+ * stream, each with "time" (RFC 3339, when the runner got it:
+ * wire_log_stamp(), the runner's), the first maybe an error record with
+ * "dropped" (wire_error_to_json() with .dropped).  The gateway reads each
+ * line with wire_log_record_decode(): "time" checked (and removed unless
+ * keep_time), a status or error record decoded as
+ * wire_runner_record_decode() does ("dropped" allowed) and replaced by
+ * its encoding; an end is wire/end.h's, output and map records their
+ * owners' (left as they are).  0, or -EINVAL with *ret_err, or -ENOMEM.
+ */
+int wire_log_stamp(json_t *rec, const char *time);
+int wire_log_record_decode(json_t **rec, bool keep_time, char **ret_err);
 
 #endif

@@ -66,6 +66,39 @@ static void check_gateway_error(json_t *rec)
 	json_decref(enc);
 }
 
+/*
+ * The gateway's reader of a detached log's lines: it refuses with a
+ * message and leaves the record as it was, or gives one that it reads
+ * again unchanged; a status or error record it gives holds no member
+ * beyond its shape's, "time" and "dropped".
+ */
+static void check_log(json_t *rec, bool keep_time)
+{
+	json_t *copy = json_deep_copy(rec), *again;
+	char *err = NULL;
+	int r;
+
+	if (!copy)
+		return;
+	r = wire_log_record_decode(&copy, keep_time, &err);
+	if (r < 0) {
+		if (r == -EINVAL && (!err || !*err))
+			fail("log: a refusal without a message", NULL);
+		if (r != -ENOMEM && !json_equal(copy, rec))
+			fail("log: record changed on failure", err);
+		free(err);
+		json_decref(copy);
+		return;
+	}
+	if (!keep_time && json_object_get(copy, "time"))
+		fail("log: time kept though not asked", NULL);
+	again = json_deep_copy(copy);
+	if (again && wire_log_record_decode(&again, keep_time, NULL) == 0 && !json_equal(again, copy))
+		fail("log: reading the record again changes it", NULL);
+	json_decref(again);
+	json_decref(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *rec = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL), *before = rec, *copy;
@@ -80,6 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (type && !strcmp(type, "error"))
 		check_gateway_error(rec);
+	check_log(rec, true);
+	check_log(rec, false);
 	copy = json_deep_copy(rec);
 	r = wire_runner_record_decode(&rec, &err);
 	if (r < 0) {

@@ -133,6 +133,87 @@ static void test_gateway_error(void **state)
 	assert_int_equal(wire_error_to_json(&e, &o), -EINVAL);
 }
 
+/*
+ * A detached session's log: what the runner has always written (each
+ * record stamped with "time", the dropped warning) passes the gateway's
+ * reader unchanged with timestamps, without "time" otherwise; refusals
+ * name the member.
+ */
+static void log_passes(const char *text, bool keep_time, const char *want_text)
+{
+	json_t *rec = json_loads(text, 0, NULL), *want = json_loads(want_text, 0, NULL);
+	char *err = NULL;
+
+	assert_non_null(rec);
+	assert_non_null(want);
+	if (wire_log_record_decode(&rec, keep_time, &err) < 0)
+		fail_msg("%s: %s", text, err);
+	if (!json_equal(rec, want))
+		fail_msg("%s: read as %s", text, json_dumps(rec, JSON_COMPACT));
+	json_decref(rec);
+	json_decref(want);
+}
+
+static void log_refused(const char *text, const char *want)
+{
+	json_t *rec = json_loads(text, 0, NULL), *before = rec;
+	char *err = NULL;
+
+	assert_non_null(rec);
+	assert_int_equal(wire_log_record_decode(&rec, true, &err), -EINVAL);
+	assert_ptr_equal(rec, before);
+	if (!err || !strstr(err, want))
+		fail_msg("%s: \"%s\" does not name %s", text, err ? err : "", want);
+	free(err);
+	json_decref(rec);
+}
+
+static void test_log(void **state)
+{
+	static const char *const texts[] = {
+		"{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"node\":\"n1\",\"time\":\"2026-12-07T02:40:00.123456Z\"}",
+		"{\"type\":\"error\",\"message\":\"probe missing\",\"warning\":true,\"node\":\"n1\","
+		"\"time\":\"2026-12-07T02:40:00.123456Z\"}",
+		"{\"type\":\"error\",\"message\":\"the oldest records of this trace were dropped: a detached trace keeps "
+		"its last 1 MiB\",\"warning\":true,\"node\":\"n1\",\"dropped\":12}",
+		"{\"type\":\"output\",\"text\":\"hi\\n\",\"node\":\"n1\",\"anything\":1,\"time\":\"2026-12-07T02:40:00Z\"}",
+		"{\"type\":\"end\",\"reason\":\"exit\",\"events\":1,\"node\":\"n1\",\"time\":\"2026-12-07T02:40:00Z\"}",
+	};
+	json_t *rec = json_object();
+	struct wire_error e = { .message = "m", .dropped = 3 }, back = { 0 };
+	json_t *o = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		json_t *j = json_loads(texts[i], 0, NULL);
+		char *no_time;
+
+		log_passes(texts[i], true, texts[i]);
+		json_object_del(j, "time");
+		no_time = json_dumps(j, JSON_COMPACT);
+		log_passes(texts[i], false, no_time);
+		free(no_time);
+		json_decref(j);
+	}
+	log_refused("{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"time\":5}", "\"time\"");
+	log_refused("{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"time\":\"a b\"}", "\"time\"");
+	log_refused("{\"type\":\"status\",\"phase\":\"attached\",\"probes\":1,\"extra\":1}", "\"extra\"");
+	log_refused("{\"type\":\"error\",\"message\":\"m\",\"dropped\":-1}", "\"dropped\"");
+	log_refused("{\"type\":\"error\",\"message\":\"m\",\"code\":403}", "\"code\"");
+	log_refused("{\"type\":\"end\",\"reason\":\"exit\",\"drops\":\"1\"}", "\"drops\"");
+	log_refused("{\"text\":\"x\"}", "\"type\"");
+	/* the runner's stamp, and the dropped count through the plugin's reader */
+	assert_int_equal(wire_log_stamp(rec, "2026-12-07T02:40:00Z"), 0);
+	assert_string_equal(json_string_value(json_object_get(rec, "time")), "2026-12-07T02:40:00Z");
+	assert_int_equal(wire_log_stamp(rec, "a\nb"), -EINVAL);
+	json_decref(rec);
+	assert_int_equal(wire_error_to_json(&e, &o), 0);
+	assert_int_equal(wire_error_from_gateway(o, &back, NULL), 0);
+	assert_true(wire_error_equal(&e, &back));
+	wire_error_release(&back);
+	json_decref(o);
+}
+
 /* What the runner wrote before wire/record.h, through the gateway's reader. */
 static void test_runner_texts(void **state)
 {
@@ -206,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_gateway_error),
+		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_runner_texts),
 		cmocka_unit_test(test_refusals),
 	};
