@@ -26,6 +26,7 @@
 #include "wire/detached.h"
 #include "wire/end.h"
 #include "wire/fields.h"
+#include "wire/runner-path.h"
 #include "lib/banned.h"
 
 #define DETEND_CONNECT_MS 3000L
@@ -268,17 +269,23 @@ static void claim(struct gw_detend *de, const struct gw_runner *runner, const ch
 		  bool again)
 {
 	_cleanup_free_ char *key = NULL, *path = NULL;
+	struct wire_rpath rp = { .kind = WIRE_RPATH_DETACHED_CLAIM, .again = again };
 	struct detend_call *c;
 	uint64_t now = now_mono_ns();
+	int r;
 
-	if (asprintf(&key, "%s/%s", runner->node, trace) < 0)
+	snprintf(rp.id, sizeof(rp.id), "%s", trace);
+	snprintf(rp.by, sizeof(rp.by), "%s", de->claimer);
+	r = strlen(trace) < sizeof(rp.id) ? wire_rpath_encode(&rp, &path) : -EINVAL;
+	if (r == -EINVAL)
+		log_warn("detached trace \"%.200s\" on node \"%s\": not a session id (1 to 128 letters, digits, '-', "
+			 "'_', '.'): its end cannot be claimed", trace, runner->node);
+	if (r < 0 || asprintf(&key, "%s/%s", runner->node, trace) < 0)
 		return;
 	seen_prune(de, now);
 	/* this gateway claims each end once: its own second claim (a poll
 	 * and a DELETE, or again=1 after a poll) would be granted */
 	if (json_object_get(de->seen, key))
-		return;
-	if (asprintf(&path, "/v1/detached/%s/claim?by=%s%s", trace, de->claimer, again ? "&again=1" : "") < 0)
 		return;
 	c = call_new(de, runner, why);
 	if (!c) {
@@ -342,12 +349,14 @@ static void poll_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_detend *de = arg;
 	_cleanup_free_ const struct gw_runner **v = NULL;
+	_cleanup_free_ char *path = NULL;
 	size_t n = 0;
 
 	(void)fd;
 	(void)what;
 	/* one poll at a time: a slow runner is not asked twice at once */
-	if (de->npolls)
+	if (de->npolls ||
+	    wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_DETACHED_UNCLAIMED }, &path) < 0)
 		return;
 	v = gw_runners_all(de->gw, &n);
 	for (size_t i = 0; v && i < n; i++) {
@@ -357,7 +366,7 @@ static void poll_tick(evutil_socket_t fd, short what, void *arg)
 		if (!c)
 			continue;
 		de->npolls++;
-		if (call_start(de, c, "/v1/detached?unclaimed=1", false, poll_done) < 0)
+		if (call_start(de, c, path, false, poll_done) < 0)
 			call_free(c);
 	}
 }
