@@ -1,5 +1,14 @@
 #!/usr/bin/env python3
-"""tests/e2e-lint.py: a race the e2e files must not have.
+"""tests/e2e-lint.py: races the e2e files must not have.
+
+1. An EXIT trap acts only in the test's own shell.  A child forked from
+it (`kt_bg ... &`, a command substitution) that takes a signal before
+it execs runs the EXIT trap it was forked with: `rm -rf "$work"` or a
+stack stop would then pull the test's files or stack from under it.
+So every `trap ... EXIT` is `if [ "$BASHPID" = "$$" ]; then ...; fi`
+(or calls a function that checks it, as lib.sh's stack_stop does).
+
+2. Background output files:
 
 A command started in the background with its output sent to a file
 (`cmd >"$out" &`) truncates that file only once its subshell runs.  A
@@ -41,10 +50,27 @@ def truncated(target, before):
     return any(pat.search(t) for _, t in before)
 
 
+GUARDED_TRAP = re.compile(r"""^\s*trap '(if \[ "\$BASHPID" = "\$\$" \]; then .*; fi)' EXIT$""")
+
+
+def traps(path):
+    """EXIT traps that would run in a forked child too"""
+    bad = []
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        if re.match(r"\s*trap\b.*\bEXIT\s*$", line) and not GUARDED_TRAP.match(line.rstrip("\n")) \
+                and line.split() != ["trap", "stack_stop", "EXIT"]:
+            bad.append(n)
+    return bad
+
+
 def main():
     bad = 0
     files = sorted(glob.glob("tests/e2e/*.sh"))
     for path in files:
+        for n in traps(path):
+            print("not ok - e2e lint: %s:%d: an EXIT trap that a forked child would run too "
+                  "(guard it: trap 'if [ \"$BASHPID\" = \"$$\" ]; then ...; fi' EXIT)" % (path, n))
+            bad += 1
         st = statements(path)
         for i, (n, text) in enumerate(st):
             if not background(text):
@@ -62,8 +88,8 @@ def main():
                       % (path, n, target, target))
                 bad += 1
     if not bad:
-        print("ok - e2e lint: every background output file that is waited on is emptied first (%d files)"
-              % len(files))
+        print("ok - e2e lint: every EXIT trap acts in the test's own shell only, every background "
+              "output file that is waited on is emptied first (%d files)" % len(files))
     return 1 if bad else 0
 
 

@@ -10,7 +10,7 @@ if [ ! -x "$RUNNER" ]; then
 	exit 0
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 
 # expect NAME EXPECTED_STDOUT ARGS...: runs exec, compares stdout exactly
 expect() {

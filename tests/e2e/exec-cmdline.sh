@@ -23,7 +23,7 @@ cleanup() {
 	wait 2>/dev/null
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 
 tg() { timeout 30 "$RUNNER" exec --cache-dir "$work/cache" "$@"; }
 # same_as_bpftrace NAME OURS_FILE ARGS...: bpftrace 0.17's stdout for ARGS

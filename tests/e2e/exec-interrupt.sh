@@ -22,7 +22,7 @@ cleanup() {
 	cgroup_remove_tree "$dir" >/dev/null 2>&1
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 mkdir -p "$dir" || { tap_fail "exec interrupt: cannot make a cgroup under $mnt"; exit 0; }
 cgid=$(stat -c %i "$dir")
 

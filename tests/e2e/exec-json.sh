@@ -16,7 +16,7 @@ if [ -n "$BT" ] && ! "$BT" --version 2>/dev/null | grep -q 'v0\.17\.'; then
 	BT=
 fi
 work=$(mktemp -d /tmp/tg-json.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 
 tg() { timeout 30 "$RUNNER" exec --cache-dir "$work/cache" "$@"; }
 # same NAME PROG: our -f json stdout parses as JSON records, one a line,

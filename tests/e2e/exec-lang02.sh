@@ -11,7 +11,7 @@ if [ ! -x "$RUNNER" ]; then
 	exit 0
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 
 # expect NAME WANT_RC WANT_STDOUT ARGS...
 expect() {

@@ -20,7 +20,7 @@ cleanup() {
 	for p in "${TG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 
 # a flood of syscalls: many distinct keys and many events
 bash -c 'while :; do cat /dev/null; done' >/dev/null 2>&1 &

@@ -16,7 +16,7 @@ cleanup() {
 	[ -n "$runner_pid" ] && kill "$runner_pid" 2>/dev/null
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 
 # A copy of id(1) under a name of our own: its comm selects our events only.
 marker=tgord$$

@@ -13,7 +13,7 @@ if [ ! -x "$RUNNER" ]; then
 	exit 0
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 LIBC=$(ldd /bin/false | awk '/libc\.so/ {print $3; exit}')
 [ -r "$LIBC" ] || { tap_fail "exec reg(): libc of /bin/false not found"; exit 0; }
 

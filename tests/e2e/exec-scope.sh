@@ -36,7 +36,7 @@ cleanup() {
 	cgroup_remove_tree "$root" >/dev/null 2>&1
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 mkdir -p "$root/a" "$root/b" || { tap_fail "exec scope: cannot make cgroups under $mnt"; exit 0; }
 touch "$work/marker-a" "$work/marker-b" "$work/marker-late"
 

@@ -31,7 +31,7 @@ cleanup() {
 	[ -n "$cg" ] && cgroup_remove_tree "$cg"
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 
 # app.py NAME SECONDS: calls NAME(1) every 50 ms; NAME is defined on line 4
 app() {

@@ -22,7 +22,7 @@ if [ -z "$BT" ] || ! "$BT" --version 2>/dev/null | grep -q 'v0\.17\.'; then
 	exit 0
 fi
 work=$(mktemp -d /tmp/tg-userprog.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 
 # Entries of equal value in a map printed at exit come in the kernel's
 # hash order in bpftrace 0.17 (std::sort by value of what

@@ -16,7 +16,7 @@ cleanup() {
 	wait 2>/dev/null
 	stack_stop
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 W=$TG_WORK
 PROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { @opens[comm] = count(); printf("open\n"); } END { printf("END ran\n"); }'
 

@@ -27,7 +27,7 @@ cleanup() {
 	fi
 	stack_stop
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 tap_ok "stack starts"
 
 # The limits this test runs with (docs/audit.md: defaults but for the

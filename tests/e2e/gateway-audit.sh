@@ -17,7 +17,7 @@ cleanup() {
 	fi
 	stack_stop
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 tap_ok "stack starts"
 
 out=$TG_WORK/out

@@ -29,7 +29,7 @@ spec:
 EOF
 export TG_POLICIES=$POL
 stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 1; }
-trap 'stack_stop; rm -rf "$POL"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$POL"; fi' EXIT
 tap_ok "stack starts"
 
 # ---- a second gateway process, sharing the runner, and a runner of node-2 ---------------

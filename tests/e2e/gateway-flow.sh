@@ -23,7 +23,7 @@ sed -e 's/^  name: restricted$/  name: flow/' \
 	"$TG_TOP/policy/presets/restricted.yaml" >"$pols/flow.yaml"
 export TG_POLICIES=$pols
 stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; rm -rf "$pols"; exit 0; }
-trap 'stack_stop; rm -rf "$pols"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$pols"; fi' EXIT
 tap_ok "stack starts (policy flow: no event rate limit)"
 
 PROG='tracepoint:syscalls:sys_enter_getppid { printf("%d %s\n", pid, comm); }'

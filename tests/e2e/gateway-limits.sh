@@ -48,7 +48,7 @@ flood_stop() {
 	for p in "${FLOOD_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
 	FLOOD_PIDS=()
 }
-trap 'flood_stop; stack_stop; rm -rf "$POL"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then flood_stop; stack_stop; rm -rf "$POL"; fi' EXIT
 tap_ok "stack starts"
 
 out=$TG_WORK/out

@@ -63,7 +63,7 @@ $OPEN_ALL
 userMemory: syscallArgs")"
 export TG_POLICIES=$CM
 stack_start || { tap_fail "stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 0; }
-trap 'stack_stop; rm -rf "$CM"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$CM"; fi' EXIT
 tap_ok "stack starts with the policy directory laid out as a ConfigMap"
 
 out=$TG_WORK/out

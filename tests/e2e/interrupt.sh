@@ -37,7 +37,7 @@ spec:
 EOF
 export TG_POLICIES
 stack_start || { tap_fail "stack starts"; exit 0; }
-trap 'stack_stop; rm -rf "$TG_POLICIES"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$TG_POLICIES"; fi' EXIT
 
 # the pod's load: a user-mode busy loop and a UDP flood on loopback
 pod_run "$TG_CTR_A" bash -c 'while :; do :; done' >/dev/null

@@ -38,7 +38,7 @@ subjects:
 YAML
 export TG_EXTRA_RBAC
 stack_start || { tap_fail "impersonation: stack starts" "$(tail -5 "$TG_WORK"/*.log)"; exit 1; }
-trap 'stack_stop; rm -rf "$TG_EXTRA_RBAC"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$TG_EXTRA_RBAC"; fi' EXIT
 out=$TG_WORK/out err=$TG_WORK/err
 PROG='BEGIN { printf("hello\n"); exit(); }'
 

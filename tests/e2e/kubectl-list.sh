@@ -28,7 +28,7 @@ spec:
 YAML
 export TG_POLICIES=$POL
 stack_start || { tap_fail "list: stack starts" "$(tail -5 "$TG_WORK"/*.log)"; rm -rf "$POL"; exit 1; }
-trap 'stack_stop; rm -rf "$POL"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$POL"; fi' EXIT
 out=$TG_WORK/out
 err=$TG_WORK/err
 

@@ -14,7 +14,7 @@ PTY=$TG_TOP/tests/e2e/pty-drive.py
 out=$TG_WORK/out
 PROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { printf("open\n"); }'
 thaw() { kill -CONT "$TG_RUNNER_PID" 2>/dev/null; }
-trap 'thaw; stack_stop' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then thaw; stack_stop; fi' EXIT
 
 kill -STOP "$TG_RUNNER_PID"
 rc=$(python3 "$PTY" "$out" 'wait:starting pod/web-a in team-a: resolving, compiling\.\.\.' \

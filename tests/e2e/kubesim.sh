@@ -14,7 +14,7 @@ cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 
 ok() { printf 'ok - kubesim: %s\n' "$1"; }
 notok() { printf 'not ok - kubesim: %s\n' "$1"; shift; for l in "$@"; do printf '#   %s\n' "$l"; done; }

@@ -13,7 +13,7 @@ cleanup() {
 	"$TG_TOP/tests/playground/run" down >/dev/null 2>&1
 	rm -rf "$work"
 }
-trap cleanup EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
 
 make -C "$TG_TOP" --no-print-directory playground >"$work/up.out" 2>&1
 rc=$?

@@ -42,7 +42,7 @@ spec:
 EOF
 export TG_POLICIES
 stack_start || { tap_fail "stack starts"; exit 0; }
-trap 'stack_stop; rm -rf "$TG_POLICIES"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then stack_stop; rm -rf "$TG_POLICIES"; fi' EXIT
 
 # kt under a timeout (kt is a function: timeout runs kubectl itself)
 ktt() {

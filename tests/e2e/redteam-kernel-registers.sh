@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 TG=$TG_BIN/tracegate
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 
 decide() { # decide PRESET PROG: the exit status of the decision, output in $work/out
 	"$TG" policy check --preset "$1" --user alice --group system:authenticated \

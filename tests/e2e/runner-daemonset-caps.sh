@@ -19,7 +19,7 @@ if ! command -v setpriv >/dev/null; then
 	exit 0
 fi
 work=$(mktemp -d /tmp/tg-dscaps.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
 
 # the add: [...] list of the runner container's securityContext
 caps=$(sed -n 's/^[[:space:]]*add:[[:space:]]*\[\(.*\)\][[:space:]]*$/\1/p' "$TG_TOP/deploy/40-runner.yaml" |
