@@ -700,8 +700,8 @@ void trace_sar_answered(struct trace_req *t, long status, const char *body, size
 	else
 		r = kube_sar_parse(status, body, len, &allowed, &reason, &err);
 	if (r < 0) {
-		trace_refusef(t, 503, NULL, "API server unavailable: subjectaccessreview: %s",
-			      err ? err : tg_strerror(r));
+		trace_refusef(t, 503, NULL, "API server unavailable: %s%s",
+			      err ? "" : "subjectaccessreview: ", err ? err : tg_strerror(r));
 		return;
 	}
 	sar_decided(t, allowed);

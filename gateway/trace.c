@@ -112,8 +112,8 @@ static void authn_done(struct trace_req *t, long status, const char *body, size_
 		return;
 	}
 	if (r < 0) {
-		trace_refusef(t, 503, NULL, "API server unavailable: tokenreview: %s",
-			      err ? err : tg_strerror(r));
+		trace_refusef(t, 503, NULL, "API server unavailable: %s%s",
+			      err ? "" : "tokenreview: ", err ? err : tg_strerror(r));
 		return;
 	}
 	t->have_user = true;
