@@ -50,6 +50,7 @@ struct gw_detend {
 	struct detend_call *calls;
 	size_t ncalls, npolls;
 	json_t *seen;                /* "node/trace" -> monotonic ns: claimed (or being claimed) here */
+	json_t *unwritten;           /* [session, why]: claimed here, the audit log refused the record */
 	uint64_t pruned_ns;
 };
 
@@ -214,8 +215,16 @@ static void detend_write(struct gw_detend *de, json_t *session, const char *why)
 		 json_integer_value(json_object_get(tg, "drops")), json_integer_value(json_object_get(tg, "bytes")));
 	r = audit_log_append(de->gw->audit, ev, &err);
 	if (r < 0) {
-		log_error("audit %s: detached trace %s ended on node \"%s\": end not recorded (%s) %s: %s", id, trace,
-			  node, why, counts, err ? err : tg_strerror(r));
+		/* the runner gave this end to us alone: kept, and written
+		 * at the next poll once the log takes records again (a full
+		 * disk); a gateway stopped first claims it again at its
+		 * next start, as the log has no end record for it */
+		bool kept = json_array_size(de->unwritten) < GW_DETEND_MAX_UNWRITTEN &&
+			    json_array_append_new(de->unwritten, json_pack("[O, s]", session, why)) == 0;
+
+		log_error("audit %s: detached trace %s ended on node \"%s\": end not recorded (%s) %s: %s%s", id,
+			  trace, node, why, counts, err ? err : tg_strerror(r),
+			  kept ? " (kept: tried again at the next poll)" : " (too many kept: lost until a restart)");
 		return;
 	}
 	log_info("audit %s: detached trace %s ended on node \"%s\": end recorded (%s) %s", id, trace, node, why,
@@ -354,6 +363,15 @@ static void poll_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (json_array_size(de->unwritten)) {
+		_cleanup_(json_decrefp) json_t *retry = de->unwritten;
+		json_t *x;
+		size_t i;
+
+		de->unwritten = json_array();
+		json_array_foreach(retry, i, x)
+			detend_write(de, json_array_get(x, 0), json_string_value(json_array_get(x, 1)));
+	}
 	/* one poll at a time: a slow runner is not asked twice at once */
 	if (de->npolls ||
 	    wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_DETACHED_UNCLAIMED }, &path) < 0)
@@ -429,11 +447,12 @@ int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
 	if (gw->detend)
 		return 0;
 	de = calloc(1, sizeof(*de));
-	if (!de || !(de->seen = json_object()) ||
+	if (!de || !(de->seen = json_object()) || !(de->unwritten = json_array()) ||
 	    gw_detend_claimer(gw->cfg->audit_path, de->claimer, sizeof(de->claimer)) < 0 ||
 	    !(de->timer = event_new(gw->base, -1, EV_PERSIST, poll_tick, de)) || event_add(de->timer, &tv) < 0) {
 		if (de) {
 			json_decref(de->seen);
+			json_decref(de->unwritten);
 			if (de->timer)
 				event_free(de->timer);
 		}
@@ -458,8 +477,12 @@ void gw_detend_stop(struct gateway *gw)
 	 * or by another gateway (poll) */
 	while (de->calls)
 		call_free(de->calls);
+	if (json_array_size(de->unwritten))
+		log_error("audit: %zu detached ends claimed here are not in the log: the next start claims them again",
+			  json_array_size(de->unwritten));
 	event_free(de->timer);
 	json_decref(de->seen);
+	json_decref(de->unwritten);
 	free(de);
 	gw->detend = NULL;
 }

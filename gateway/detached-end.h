@@ -33,6 +33,7 @@ struct gateway;
 struct gw_runner;
 
 #define GW_DETEND_MAX_CALLS 1024   /* claims and polls under way at once */
+#define GW_DETEND_MAX_UNWRITTEN 4096 /* claimed ends kept for the audit log while it cannot be written */
 #define GW_DETEND_SEEN_NS (20 * 60 * 1000000000ull) /* a claim remembered (> the runner's DET_KEEP_S) */
 
 /* Starts the poll and claims again, with again=1, each node of open

@@ -148,8 +148,18 @@ AUDIT_MNT=$TG_WORK/auditfs
 mkdir -p "$AUDIT_MNT"
 if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	FULL=$AUDIT_MNT/audit.log
-	gw_restart "{\"path\": \"$FULL\"}"
+	gw_restart "{\"path\": \"$FULL\", \"detachedEndPollSeconds\": 1}"
 	run1
+	# a detached trace (bob's: alice's limit is 2 traces) that ends while
+	# nothing can be written: its session (the runner's only child once
+	# run1's has gone) is killed once the log is full, below
+	wait_for 20 bash -c "! pgrep -P $TG_RUNNER_PID >/dev/null"
+	DET=$(kt bob run pod/web-b -n team-b --detach --duration 300 -e "$OPENAT" 2>"$TG_WORK/det.err" |
+		sed -n 's|^trace.tracegate.dev/\([0-9a-f-]*\) created$|\1|p')
+	wait_for 20 pgrep -P "$TG_RUNNER_PID"
+	detpids=$(pgrep -P "$TG_RUNNER_PID" | tr '\n' ' ')
+	check "a detached trace runs (${DET:-no id}, its session ${detpids:-none}: $(head -c 300 "$TG_WORK/det.err"))" \
+		test -n "$DET" -a -n "$detpids"
 	: >"$TG_WORK/long.out"
 	kt_bg alice run pod/web-a -n team-a --duration 30 -o json -e "$OPENAT" >"$TG_WORK/long.out" 2>"$TG_WORK/long.err" &
 	longpid=$!
@@ -182,6 +192,15 @@ if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	check "the refused records left nothing in the file (size $size_full -> $(stat -c %s "$FULL"))" \
 		test "$(stat -c %s "$FULL")" -eq "$size_full"
 	check "tracegate audit verify passes on the full log" tracegate audit verify "$FULL"
+	# the detached session ends now: its end is claimed (the runner gives
+	# it to this gateway alone) and cannot be written (the room left is
+	# the running trace's, for its end)
+	# shellcheck disable=SC2086 # pids
+	[ -n "$detpids" ] && kill -9 $detpids
+	check "the detached trace's end, claimed while the log is full, is kept" \
+		wait_for 30 grep -q "detached trace $DET ended on node \"node-1\": end not recorded (poll).*(kept" "$TG_WORK/gateway.log"
+	detend() { TG_AUDIT=$FULL audit_py '[r["tracegate"]["endReason"] for r in recs if r["tracegate"].get("detachedEnd") and r["tracegate"].get("trace") == "'"$DET"'"]'; }
+	check "... and not in the log while it is full ($(detend))" test "$(detend)" = "[]"
 	# the running trace ends (the client goes): its record finds its room
 	kill -INT "$longpid" 2>/dev/null
 	wait "$longpid" 2>/dev/null
@@ -197,6 +216,8 @@ if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	check "the next record chains on (seq $((last_seq + 1)), prevHash of the last record)" \
 		test "$next" = "($((last_seq + 1)), '$last_hash')"
 	check "tracegate audit verify passes after space returns" tracegate audit verify "$FULL"
+	check "with space again, the kept detached end is written, once" wait_for 20 bash -c "$(declare -f detend audit_py); FULL=$FULL; DET=$DET; [ \$(detend | grep -o \"'\" | wc -l) -eq 2 ]"
+	check "tracegate audit verify passes with it" tracegate audit verify "$FULL"
 
 	# a torn tail (a crash in the middle of a write) is cut off at the next start
 	kill -9 "$TG_GATEWAY_PID"
