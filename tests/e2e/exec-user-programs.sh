@@ -8,78 +8,7 @@
 # addresses).  WORKLOAD is tests/tools/lib-user-workload.c: a fixed set of
 # system calls and user function calls, so both runs see the same events.
 # Differences that are deliberate are in docs/compat.md and not here.
-source "$(dirname "$0")/lib.sh"
-RUNNER=${TG_RUNNER:-$TG_BIN/tracegate-runner}
-WL=$TG_TOP/build/tests/tools/lib-user-workload
-need_bpf "exec user programs" || exit 0
-if [ ! -x "$RUNNER" ] || [ ! -x "$WL" ]; then
-	tap_fail "exec user programs: $RUNNER or $WL is not built"
-	exit 0
-fi
-BT=$(command -v bpftrace || true)
-if [ -z "$BT" ] || ! "$BT" --version 2>/dev/null | grep -q 'v0\.17\.'; then
-	tap_skip_or_fail "exec user programs" "bpftrace 0.17 is not installed"
-	exit 0
-fi
-work=$(mktemp -d /tmp/tg-userprog.XXXXXX)
-trap 'if [ "$BASHPID" = "$$" ]; then rm -rf "$work"; fi' EXIT
-
-# Entries of equal value in a map printed at exit come in the kernel's
-# hash order in bpftrace 0.17 (std::sort by value of what
-# bpf_get_next_key returned; the hash seed is random per map), so each
-# run of map lines with one value is sorted before comparing.
-ties() {
-	python3 -c '
-import re, sys
-lines = sys.stdin.read().split("\n")
-out, run, key = [], [], None
-for l in lines + [None]:
-    m = re.match(r"^(@[A-Za-z0-9_]*)\[.*\]: (-?[0-9]+)$", l) if l is not None else None
-    k = (m.group(1), m.group(2)) if m else None
-    if k is None or k != key:
-        out += sorted(run)
-        run = []
-    key = k
-    if k is not None:
-        run.append(l)
-    elif l is not None:
-        out.append(l)
-sys.stdout.write("\n".join(out))
-' <"$1" >"$1.t" && mv "$1.t" "$1"
-}
-
-# [FLAGS=...] same NAME PROG [SED]: PROG (with @WL@ the workload's path) prints the
-# same under both tracers once SED (a sed script) has run over each
-# output.  A program that names cpid or the workload runs with
-# `-c WORKLOAD` (and ends when it exits), any other as it is.
-same() {
-	local name=$1 prog=${2//@WL@/$WL} norm=${3:-} rc brc
-	local -a cmd=()
-	case $2 in *cpid*|*@WL@*) cmd=(-c "$WL") ;; esac
-	# Without the workload nothing either tracer sees depends on the
-	# other, so the two run at once (bpftrace takes about a second to
-	# start); with it they run in turn: each would trace the other's
-	# workload through its uprobes and comm filters.
-	# shellcheck disable=SC2086 # FLAGS: words, e.g. FLAGS="-f json" same ...
-	timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/bt" 2>"$work/bt.err" &
-	local bpid=$!
-	((${#cmd[@]})) && { wait "$bpid"; brc=$?; }
-	# shellcheck disable=SC2086
-	timeout 60 "$RUNNER" exec --cache-dir "$work/cache" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/ours" 2>"$work/ours.err"
-	rc=$?
-	((${#cmd[@]})) || { wait "$bpid"; brc=$?; }
-	ties "$work/ours"
-	ties "$work/bt"
-	if [ -n "$norm" ]; then
-		sed -E -i -e "$norm" "$work/ours" "$work/bt"
-	fi
-	if [ $rc -eq $brc ] && [ -s "$work/bt" ] && diff "$work/bt" "$work/ours" >"$work/diff"; then
-		tap_ok "exec user programs: $name"
-	else
-		tap_fail "exec user programs: $name" "rc=$rc bpftrace rc=$brc" "program: $prog" \
-			"$(cat "$work/diff")" "$(grep -v RLIMIT_MEMLOCK "$work/bt.err")" "$(cat "$work/ours.err")"
-	fi
-}
+source "$(dirname "$0")/lib-userprog.sh" || exit 0
 
 # ---- BEGIN / END, printf ----------------------------------------------------
 same "hello world" 'BEGIN { printf("hello world\n"); exit(); }'
