@@ -134,6 +134,9 @@ static int merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 	return 0;
 }
 
+static int memval_type(struct sctx *c, const struct sem_type *et, uint32_t max, struct sem_type *ret,
+		       uint32_t *ret_size);
+
 /* Types the map node's keys; ret is the map. */
 static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 {
@@ -162,16 +165,21 @@ static int map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 		r = expr(c, k);
 		if (r < 0)
 			return r;
-		if (sem_of(k)->t.k != ST_INT && !sem_is_blob(&sem_of(k)->t))
+		parts[i] = sem_of(k)->t;
+		if (parts[i].k == ST_MEM) {
+			/* a struct, union or array value: its bytes are the key,
+			 * printed {.m=2,.n=3} and [1,2] (0.17) */
+			uint32_t size;
+
+			r = memval_type(c, &sem_of(k)->t, SEM_MAX_KEY_BYTES - 8, &parts[i], &size);
+			if (r == -E2BIG)
+				return sem_err(c, k->loc, TG_ELIMIT, "map \"%s\": key %zu: a value of %" PRIu32
+					       " bytes (a key holds at most %d)", n->str, i + 1, size,
+					       SEM_MAX_KEY_BYTES - 8);
+		}
+		if (parts[i].k != ST_INT && !sem_is_blob(&parts[i]))
 			return sem_err(c, k->loc, TG_ETYPE, "map \"%s\": key %zu has no value", n->str,
 				   i + 1);
-		/* 0.17 prints a struct key its own way ({.m=2,.n=3}), not yet
-		 * this one's */
-		if (sem_of(k)->t.k == ST_TEXT && sem_of(k)->t.text == TX_MEMVAL)
-			return sem_err(c, k->loc, TG_EUNSUPPORTED,
-				       "map \"%s\": key %zu: a struct or array value as a map key is not supported",
-				       n->str, i + 1);
-		parts[i] = sem_of(k)->t;
 	}
 	if (nkeys == 1 && sem_is_tuple(&parts[0])) {
 		/* a tuple value as the whole key is its parts, as @m[(a, b)]

@@ -151,7 +151,7 @@ static void read_int(const uint8_t *p, const struct sem_type *et, uint64_t *ret_
 
 /* ---- struct, union and array values (TX_MEMVAL) -------------------------
  * As bpftrace 0.17 prints them: { .a = 1, .in = { .b = 2 }, .name = pt },
- * arrays [1,2], char arrays as their bytes up to the NUL, a char or a
+ * as a map key {.a=1,.in={.b=2},.name=pt}, arrays [1,2], char arrays as their bytes up to the NUL, a char or a
  * pointer member as an integer (a pointer signed, 0.17's int64); with
  * json, objects { "a": 1, "name": "pt" } (their members in order: they
  * are built as jansson objects, which keep insertion order). */
@@ -161,6 +161,7 @@ struct memfmt {
 	uint32_t size;         /* its bytes */
 	struct buf *out;       /* text, or */
 	json_t *obj;           /* json: the object members go into */
+	bool compact;          /* text of a map key: {.a=1,.in={.b=2}} */
 };
 
 static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, uint32_t bitfield,
@@ -222,7 +223,8 @@ static int mem_member_one(void *ctx, const char *name, const struct ktype_member
 		return r;
 	}
 	if (f->out) {
-		r = buf_printf(f->out, "%s.%s = ", mm->first ? "" : ", ", name);
+		r = buf_printf(f->out, f->compact ? "%s.%s=" : "%s.%s = ",
+			       mm->first ? "" : f->compact ? "," : ", ", name);
 		mm->first = false;
 		if (r < 0)
 			return r;
@@ -275,10 +277,10 @@ static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, ui
 			*ret_json = mm.obj;
 			return 0;
 		}
-		r = buf_adds(f->out, "{ ");
+		r = buf_adds(f->out, f->compact ? "{" : "{ ");
 		if (r >= 0)
 			r = ktype_each_member(f->v->sem->kt, ref, mem_member_one, &mm);
-		return r < 0 ? r : buf_adds(f->out, " }");
+		return r < 0 ? r : buf_adds(f->out, f->compact ? "}" : " }");
 	}
 	case KK_ARRAY: {
 		struct ktype_info el;
@@ -327,9 +329,10 @@ static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, ui
 	}
 }
 
-static int memval_format(struct values *v, const struct sem_type *t, const uint8_t *raw, struct buf *out)
+static int memval_format(struct values *v, const struct sem_type *t, const uint8_t *raw, bool in_key,
+			 struct buf *out)
 {
-	struct memfmt f = { .v = v, .raw = raw, .size = t->slen, .out = out };
+	struct memfmt f = { .v = v, .raw = raw, .size = t->slen, .out = out, .compact = in_key };
 
 	if (!v->sem->kt)
 		return -EINVAL;
@@ -390,7 +393,7 @@ int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw
 	if (t->text == TX_TUPLE)
 		return tuple(v, t, raw, in_key, out);
 	if (t->text == TX_MEMVAL)
-		return memval_format(v, t, raw, out);
+		return memval_format(v, t, raw, in_key, out);
 	memcpy(&a, raw, 8);
 	if (t->slen >= 16)
 		memcpy(&b, raw + 8, 8);
