@@ -160,12 +160,12 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 				snprintf(hex, sizeof(hex), "0x%" PRIx64, u);
 				r = json_array_append_new(kv, json_string(hex));
 				buf_adds(&text, hex);
-			} else if (m->keys[i].sign) {
+			} else {
+				/* 0.17 prints every integer key as the int64 its
+				 * 8 bytes hold, unsigned ones too:
+				 * @[(uint64)-1] is @[-1] */
 				r = json_array_append_new(kv, json_integer((json_int_t)u));
 				buf_printf(&text, "%" PRId64, (int64_t)u);
-			} else {
-				r = json_array_append_new(kv, json_integer((json_int_t)u));
-				buf_printf(&text, "%" PRIu64, u);
 			}
 		}
 		if (r < 0)
