@@ -1280,7 +1280,17 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 		r = cg_expr(g, n->kids[0], &x);
 		if (r < 0)
 			return r;
-		snprintf(e, sizeof(e), "(%s%d)(%s)", a->t.sign ? "__s" : "__u", a->t.size * 8, x.e);
+		uint32_t from = a->esize;
+		const char *sg = a->t.sign ? "__s" : "__u";
+
+		/* to a wider type, bpftrace 0.17 extends the narrower value
+		 * by the target's sign (LLVM's IntCast with the cast's
+		 * signedness): (uint64)(int32)-3 is 4294967293,
+		 * (int16)(uint8)200 is -56 */
+		if (from && from < a->t.size)
+			snprintf(e, sizeof(e), "(%s%d)(%s%" PRIu32 ")(%s)", sg, a->t.size * 8, sg, from * 8, x.e);
+		else
+			snprintf(e, sizeof(e), "(%s%d)(%s)", sg, a->t.size * 8, x.e);
 		return tmp_int(g, v, a->t.sign, e);
 	}
 	default:

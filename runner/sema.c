@@ -847,7 +847,14 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "cast to \"%s\": expected an integer", n->str);
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		if (!strcmp(n->str, ints[i].n)) {
+			const struct tg_node *x = n->kids[0];
+
 			a->t = (struct sem_type){ .k = ST_INT, .size = ints[i].size, .sign = ints[i].sign };
+			/* the size the value has in 0.17 (a variable: its first
+			 * value's), which a wider cast extends (codegen) */
+			a->esize = sem_of(x)->t.size ? sem_of(x)->t.size : 8;
+			if (x->kind == TG_N_VAR && sem_of(x)->var >= 0 && c->p->vars[sem_of(x)->var].size0)
+				a->esize = c->p->vars[sem_of(x)->var].size0;
 			return 0;
 		}
 	}

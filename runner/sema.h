@@ -216,7 +216,8 @@ struct sem_node {
 	struct ktype_ref agg;  /* the struct/union holding the member */
 	struct ktype_member mem;
 	uint32_t esize;     /* []: element size; ptr +/-: the pointee size;
-			       t.N of a tuple: the element's byte offset */
+			       t.N of a tuple: the element's byte offset;
+			       an integer cast: the size of its operand */
 };
 
 struct sem {
