@@ -1170,8 +1170,8 @@ static int ternary(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	a->t = *t1;
 	if (t1->k == ST_STR)
 		a->t.slen = MAX(t1->slen, t2->slen);
-	if (t1->k == ST_INT)
-		a->t = (t1->sign && t2->sign) ? T_S64 : T_U64;
+	if (t1->k == ST_INT)    /* 0.17: a 64-bit integer of the left branch's sign */
+		a->t = t1->sign ? T_S64 : T_U64;
 	return 0;
 }
 
