@@ -315,7 +315,8 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 		return NULL;
 	if (map_snapshot(fd, ks, vbytes, &keys, &vals, &nsnap) < 0)
 		return NULL;
-	if (m->kind == MK_INT && !m->val.sign && json_object_set_new(rec, "unsigned", json_true()) < 0)
+	if (((m->kind == MK_INT && !m->val.sign) || (m->kind == MK_SUM && m->sum_unsigned)) &&
+	    json_object_set_new(rec, "unsigned", json_true()) < 0)
 		return NULL;
 	if (m->kind == MK_TEXT &&
 	    json_object_set_new(rec, "valueType", json_string(sem_type_name(&m->val))) < 0)

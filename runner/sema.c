@@ -1251,6 +1251,9 @@ static int assign_map(struct sctx *c, struct tg_node *n)
 			if (r < 0)
 				return r;
 		}
+		if (k == MK_SUM)
+			m->sum_unsigned = !sem_of(rhs->kids[0])->t.sign &&
+					  (m->kind != MK_SUM || m->sum_unsigned);
 		if (k == MK_LHIST) {
 			int64_t mn, mx, st;
 

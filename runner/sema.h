@@ -136,6 +136,8 @@ struct sem_map {
 	struct sem_type keys[SEM_MAX_MAP_KEYS];
 	enum sem_mkind kind;
 	struct sem_type val;          /* MK_INT, MK_STR */
+	bool sum_unsigned;            /* MK_SUM: of unsigned values only, printed
+					 as uint64 (0.17: sum(x) has x's sign) */
 	int64_t lmin, lmax, lstep;    /* MK_LHIST */
 	uint8_t hbits;                /* MK_HIST: hist(x, k)'s k, 2^k buckets per power of 2
 					 (bpftrace 0.2x); 0: bpftrace 0.17's hist */
