@@ -539,8 +539,9 @@ static bool output_fits(struct run *run, size_t len)
 /* The text is made valid UTF-8 here, once, for every sink: each carries
  * it in a JSON string (json_text says why).  What maxOutputBytes counts is
  * the text delivered. */
-/* One output event of kind (engine_sink.output_rec); value, typed, only
- * for "value"; taken over. */
+/* One output event of kind (engine_sink.output_rec); value, -f json's
+ * data when it is not the text (print()'s typed value, join's line
+ * without its newline), or NULL; taken over. */
 static int output(struct run *run, uint64_t cgid, const char *kind, struct buf *raw, json_t *value)
 {
 	_cleanup_(json_decrefp) json_t *val = value;
@@ -703,6 +704,7 @@ static int handle_record(void *ctx, void *data, size_t len)
 	uint32_t kind, id;
 	uint64_t cgid, a = 0, c = 0;
 	const struct sem_map *m;
+	_cleanup_(json_decrefp) json_t *jv = NULL;
 	int r = 0;
 
 	/* after exit(), bpftrace 0.17 ignores what other events still send */
@@ -778,10 +780,13 @@ static int handle_record(void *ctx, void *data, size_t len)
 			if (r >= 0)
 				r = buf_add(&b, arg, strnlen(arg, SEM_JOIN_ARGSIZE - 1));
 		}
+		/* -f json's data is the line without its newline (0.17) */
+		if (r >= 0)
+			jv = json_text(b.s ? b.s : "", b.len);
 		if (r >= 0)
 			r = buf_addc(&b, '\n');
 		if (r >= 0)
-			r = output(run, cgid, "join", &b, NULL);
+			r = output(run, cgid, "join", &b, TAKE_PTR(jv));
 		break;
 	case REC_EXIT:
 		if (!run->stop) {
