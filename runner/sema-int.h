@@ -60,6 +60,19 @@ static inline int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a
 
 /* sema-tuple.c: `t.N`; have widened to hold t too (both tuples of the
  * same shape). */
+/* maps: their keys, values and kinds (sema-maps.c) */
+enum sem_mkind sem_agg_kind(const char *name);
+int sem_want_const(struct sctx *c, struct tg_node *n, const char *what, int64_t *ret);
+struct sem_map *sem_map_get(struct sctx *c, struct tg_node *n, int *ret_idx);
+int sem_merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have, const struct sem_type *t,
+		   const char *what);
+int sem_map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret);
+int sem_set_kind(struct sctx *c, struct tg_node *at, struct sem_map *m, enum sem_mkind k);
+int sem_tuple_memval(struct sctx *c, struct tg_node *k, size_t i, struct sem_type *ret);
+int sem_store_memval(struct sctx *c, struct tg_node *rhs, const char *what, const char *name,
+		     struct sem_type *ret);
+int sem_assign_map(struct sctx *c, struct tg_node *n);
+
 int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a);
 int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, const struct sem_type *t);
 /* The tuple type of n elements (interned). */
