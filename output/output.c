@@ -1319,6 +1319,18 @@ out:
 
 /* One output event as bpftrace's JSON writes it: {"type": T, "data": D},
  * D the text as a string, or value (compact) when given. */
+/* "DIGITS\n": print() of an unsigned integer past int64, which comes
+ * without a typed value (a JSON integer here holds at most int64) */
+static bool uint_line(const char *text, size_t len)
+{
+	if (len < 2 || len > 21 || text[len - 1] != '\n')
+		return false;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+	return true;
+}
+
 int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value)
 {
 	_cleanup_free_ char *t = NULL;
@@ -1331,11 +1343,12 @@ int tg_json_event(struct buf *out, const char *type, const char *text, size_t le
 		r = buf_adds(out, ", \"data\": ");
 	if (r < 0)
 		return r;
-	if (value) {
+	if (value)
 		r = json_bt(out, value, 0);
-	} else {
+	else if (!strcmp(type, "value") && uint_line(text, len))
+		r = buf_add(out, text, len - 1);   /* print((uint64)-1): 18446744073709551615 */
+	else
 		r = json_str(out, text, len);
-	}
 	return r < 0 ? r : buf_adds(out, "}\n");
 }
 

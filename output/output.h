@@ -92,7 +92,9 @@ int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div
  * div as tg_map_format.  Errors as tg_map_format. */
 int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
 /* An output event as bpftrace's -f json: {"type": type, "data": D}\n, D
- * the text as a JSON string, or value (compact JSON) when not NULL. */
+ * the text as a JSON string, or value (compact JSON) when not NULL; a
+ * "value" event without one whose text is "DIGITS\n" (a uint64 past
+ * int64) as that number. */
 int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value);
 /* bpftrace 0.17's -f json for "Attaching N probes..." and for the events
  * it lost:  {"type": "attached_probes", "data": {"probes": N}}\n  and

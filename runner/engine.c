@@ -740,10 +740,15 @@ static int handle_record(void *ctx, void *data, size_t len)
 			r = tg_printf_format(&b, st->fmt, args, st->nargs);
 		if (r >= 0 && kind == REC_CAT)
 			r = cat_file(run, &b);
+		/* print()'s typed value; none for a uint64 past int64, which
+		 * a JSON value here cannot hold (tg_json_event prints its
+		 * digits) */
+		if (r >= 0 && b.len && kind == REC_PRINT_VAL && st->nargs == 1 &&
+		    !(args[0].kind == TG_FMT_UINT && args[0].u > INT64_MAX))
+			jv = values_json(&run->vals, &st->args[0].t, d + st->args[0].off);
 		if (r >= 0 && b.len)
 			r = output(run, cgid, kind == REC_PRINTF ? "printf" : kind == REC_CAT ? "cat" : "value", &b,
-				   kind == REC_PRINT_VAL && st->nargs == 1 ?
-				   values_json(&run->vals, &st->args[0].t, d + st->args[0].off) : NULL);
+				   TAKE_PTR(jv));
 		for (size_t i = 0; i < st->nargs; i++)
 			buf_release(&texts[i]);
 		if (r == -EINVAL)   /* a record that does not match its site */

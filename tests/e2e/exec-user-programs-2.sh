@@ -198,6 +198,8 @@ same "execsnoop style" \
 	'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { printf("%-10s ", "EXEC"); join(args->argv); }' "s|$WL|WORKLOAD|g"
 FLAGS="-f json" same "json: struct keys, unsigned keys, sums" \
 	"$UWP"' uprobe:@WL@:uw_point { @s[*((struct uw_point *)arg0)] = count(); @u[(uint64)-1] = sum((uint64)-3); print((uint32)-1); print((int8)-1); }'
+FLAGS="-f json" same "json: print of integers past int64 and at its edges" \
+	'BEGIN { print((uint64)-1); print((uint64)9223372036854775808); print(9223372036854775807); print((int64)-1); print((uint32)-1); exit(); }'
 FLAGS="-f json" same "json: hist, lhist, stats, avg" \
 	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @h = hist(args->count); @l = lhist(args->count, 0, 512, 128); @s = stats(args->count); @a[comm] = avg(args->count); }'
 FLAGS="-f json" same "json: printf, time, join, cat" \

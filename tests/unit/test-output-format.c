@@ -724,6 +724,13 @@ static void test_map_json(void **state)
 	assert_int_equal(tg_json_event(&b, "printf", "a\tb\n\"", 5, NULL), 0);
 	assert_string_equal(b.s, "{\"type\": \"printf\", \"data\": \"a\\tb\\n\\\"\"}\n");
 	buf_release(&b);
+	/* print((uint64)-1): no typed value (past int64), its digits; a
+	 * value event of other text stays a string */
+	assert_int_equal(tg_json_event(&b, "value", "18446744073709551615\n", 21, NULL), 0);
+	assert_int_equal(tg_json_event(&b, "value", "12a\n", 4, NULL), 0);
+	assert_string_equal(b.s, "{\"type\": \"value\", \"data\": 18446744073709551615}\n"
+				 "{\"type\": \"value\", \"data\": \"12a\\n\"}\n");
+	buf_release(&b);
 	/* bpftrace -f json -e 'BEGIN { exit(); }': the attach count; lost events */
 	assert_int_equal(tg_json_attached_probes(&b, 1), 0);
 	assert_int_equal(tg_json_lost_events(&b, 12), 0);
