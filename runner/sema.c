@@ -111,6 +111,27 @@ static int posparam_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
+/* str($1, len): the parameter's first len bytes (0.17: str($1, 2) of
+ * "hello" is "he"); a is the call's copy of the parameter's analysis. */
+static int posparam_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
+{
+	int64_t len;
+	int r;
+
+	if (n->nkids < 2)
+		return 0;
+	r = sem_want_const(c, n->kids[1], "str() length", &len);
+	if (r < 0)
+		return r;
+	if (len < 0)
+		return sem_err(c, n->kids[1]->loc, TG_ETYPE, "str(): negative length");
+	if ((uint64_t)len < a->cstrlen) {
+		a->cstrlen = (size_t)len;
+		a->t.slen = (uint32_t)len + 1;
+	}
+	return 0;
+}
+
 static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	struct tg_node *x;
@@ -125,7 +146,7 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 			return r;
 		*a = *sem_of(x);
 		a->site = -1;
-		return 0;
+		return posparam_len(c, n, a);
 	}
 	if (x->kind == TG_N_BINOP && x->op == TG_OP_ADD && x->kids[0]->kind == TG_N_POSPARAM) {
 		int64_t off;
@@ -141,7 +162,7 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		*sem_of(x) = *sem_of(x->kids[0]);
 		*a = *sem_of(x);
 		a->site = -1;
-		return 0;
+		return posparam_len(c, n, a);
 	}
 	r = expr(c, x);
 	if (r < 0)
