@@ -240,6 +240,51 @@ same "print of hist and stats maps mid-run" \
 	'BEGIN { @h[1] = hist(4); @st = stats(5); @a = avg(7); print(@h); print(@st); print(@a); clear(@h); clear(@st); clear(@a); exit(); }'
 same "if else chains on strings" \
 	'uprobe:@WL@:uw_greet { $s = str(arg0); if ($s == "world") { @w++; } else if ($s == "hello") { @h++; } else { @o++; } }'
+# ---- positional parameters, maps read back, members, more flow -------------
+ARGS="3 hello" same "positional parameters" 'BEGIN { printf("%d %s %d %s\n", $1, str($2), $# , str($2, 2)); @[$1 * 2] = count(); exit(); }'
+ARGS="256" same "positional parameter in a predicate" 'tracepoint:syscalls:sys_enter_write /pid == cpid && args->count >= $1/ { @big = count(); }'
+same "args of two tracepoints in one block" \
+	'tracepoint:syscalls:sys_enter_read, tracepoint:syscalls:sys_enter_write /pid == cpid/ { @[probe] = sum(args->count); }'
+same "exit wildcard with ret" \
+	'tracepoint:syscalls:sys_exit_getppid, tracepoint:syscalls:sys_exit_close /pid == cpid/ { @[probe, args->ret >= 0] = count(); }'
+same "hist of negative uprobe arguments" 'uprobe:@WL@:uw_add { @h = hist((int32)arg1); @l = lhist((int32)arg1 + 20, 0, 20, 4); }'
+same "string from map compared" 'uprobe:@WL@:uw_greet { @s = str(arg0); if (@s == "hello") { printf("hello seen\n"); } }'
+same "tuple element as a key" 'BEGIN { $t = (7, "seven"); @m[$t.1] = $t.0; @n[$t.0] = $t.1; exit(); }'
+same "lhist with values at the max" \
+	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @ = lhist(args->count, 0, 1000, 100); @z = lhist(0, 0, 10, 1); }'
+same "print hist with a divisor and a top" \
+	'BEGIN { @h = hist(10); @h = hist(10); @h = hist(300); @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); print(@c, 1); print(@c, 0, 2); clear(@c); exit(); }'
+same "printf with a str of two lengths" 'uprobe:@WL@:uw_greet { printf("[%s][%s][%s]\n", str(arg0), str(arg0, 2), str(arg0, 64)); }'
+same "count and increments read" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @c++; @d = @d + 2; } END { printf("%d %d\n", @c, @d); }'
+same "retval as 32-bit through printf %d" 'uretprobe:@WL@:uw_add { printf("%d %ld\n", retval, (int32)retval); }'
+same "retval of uw_greet as key" 'uretprobe:@WL@:uw_greet { @[retval] = count(); }'
+same "signed modulo and division by a variable" \
+	'uprobe:@WL@:uw_add { $a = (int32)arg1; $d = 4; printf("%d %d\n", $a / $d, $a % $d); }'
+same "bitwise not and xor" 'BEGIN { $x = 0xf0; printf("%x %x %d\n", ~$x & 0xff, $x ^ 0xff, ~0); exit(); }'
+same "shifts past 32 bits" 'BEGIN { $x = 1; printf("%lu %lu %lu\n", $x << 32, $x << 63, (1 << 40) >> 8); exit(); }'
+same "comparisons chained with && and ||" \
+	'BEGIN { $a = 3; $b = 5; printf("%d %d %d\n", $a < $b && $b < 10, $a > $b || $b == 5, !($a == 3) || 0); exit(); }'
+same "map in a while loop" 'BEGIN { $i = 0; while ($i < 4) { @m[$i] = $i * 10; $i++; } delete(@m[0]); exit(); }'
+same "tracepoint struct pointer fields (sched_switch-like via curtask)" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[curtask->prio > 0, curtask->flags != 0] = count(); }'
+same "sizeof of a tracepoint field and of comm" 'BEGIN { printf("%d %d\n", sizeof(comm), sizeof(uint8)); exit(); }'
+same "nested struct members in a user struct" \
+	'struct I { int a; int b; } struct O { struct I in; char n[8]; } uprobe:@WL@:uw_point { $o = (struct O *)arg0; printf("%d %d %s\n", $o->in.a, $o->in.b, $o->n); }'
+same "array members indexed" \
+	'struct A { int v[2]; char n[8]; } uprobe:@WL@:uw_point { $p = (struct A *)arg0; printf("%d %d %s\n", $p->v[0], $p->v[1], $p->n); @[$p->v[1]] = count(); }'
+same "pointer arithmetic on a user struct" \
+	"$UWP"' uprobe:@WL@:uw_point { $p = (struct uw_point *)arg0; $q = (int32 *)arg0; printf("%d %d\n", *($q + 1), $p->y); }'
+same "strftime with several fields" 'BEGIN { printf("%s\n", strftime("%H:%M:%S", nsecs)); exit(); }' 's/^[0-9]{2}:[0-9]{2}:[0-9]{2}$/TIME/'
+same "END only program with exit in interval" 'interval:ms:50 { exit(); } END { printf("end\n"); }'
+same "BEGIN exit keeps END" 'BEGIN { @a = 1; exit(); @b = 2; } END { printf("%d\n", @a); }'
+same "printf many types together" \
+	'uprobe:@WL@:uw_greet { printf("%s|%d|%x|%c|%5s|%-3d|\n", str(arg0), 42, 255, 88, "ab", 7); }'
+ARGS="hello" same "str of a positional parameter with lengths" \
+	'uprobe:@WL@:uw_greet { printf("[%s][%s][%s][%s][%s][%s]\n", str(arg0, 3), str($1, 3), str($1, 1), str($1, 0), str($1, 10), str($1 + 1, 2)); }'
+ARGS="hello" same "str of a positional parameter with a length as a key and value" \
+	'BEGIN { printf("[%s]\n", str($1, 2)); @[str($1, 3)] = 1; @v = str($1, 4); exit(); }'
 # (not here, 0.17's own errors or faults, docs/compat.md: a string ternary
 # as a map key, even of strings of one length; printf's %+d, % d and %#x;
-# delete() of a stats map's key in END fails to load)
+# delete() of a stats map's key in END fails to load; func == str($1);
+# sum/max/avg maps read in printf; char_array[0])

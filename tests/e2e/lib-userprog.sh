@@ -51,8 +51,9 @@ sys.stdout.write("\n".join(out))
 ' <"$1" >"$1.t" && mv "$1.t" "$1"
 }
 
-# [FLAGS=...] same NAME PROG [SED]: PROG (with @WL@ the workload's path) prints the
-# same under both tracers once SED (a sed script) has run over each
+# [FLAGS=...] [ARGS=...] same NAME PROG [SED]: PROG (with @WL@ the
+# workload's path), given the positional parameters ARGS (words), prints
+# the same under both tracers once SED (a sed script) has run over each
 # output.  A program that names cpid or the workload runs with
 # `-c WORKLOAD` (and ends when it exits), any other as it is.
 same() {
@@ -63,12 +64,13 @@ same() {
 	# other, so the two run at once (bpftrace takes about a second to
 	# start); with it they run in turn: each would trace the other's
 	# workload through its uprobes and comm filters.
-	# shellcheck disable=SC2086 # FLAGS: words, e.g. FLAGS="-f json" same ...
-	timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/bt" 2>"$work/bt.err" &
+	# shellcheck disable=SC2086 # FLAGS, ARGS: words, e.g. FLAGS="-f json" same ...
+	timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" ${ARGS:-} >"$work/bt" 2>"$work/bt.err" &
 	local bpid=$!
 	((${#cmd[@]})) && { wait "$bpid"; brc=$?; }
-	# shellcheck disable=SC2086
-	timeout 60 "$RUNNER" exec --cache-dir "$work/cache" ${FLAGS:-} "${cmd[@]}" -e "$prog" >"$work/ours" 2>"$work/ours.err"
+	# shellcheck disable=SC2086 # FLAGS, ARGS: words
+	timeout 60 "$RUNNER" exec --cache-dir "$work/cache" ${FLAGS:-} "${cmd[@]}" -e "$prog" ${ARGS:-} \
+		>"$work/ours" 2>"$work/ours.err"
 	rc=$?
 	((${#cmd[@]})) || { wait "$bpid"; brc=$?; }
 	ties "$work/ours"
