@@ -1241,8 +1241,10 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 			cv_str(v, g->var_slot[a->var], g->sp->vars[a->var].t.slen);
 			return 0;
 		}
-		cv_int(v, a->t.sign, "%s", name);
-		return 0;
+		/* its value now, in a temporary: a later ++/-- in the same
+		 * expression must not change it (printf("%d %d", $i, ++$i)
+		 * reads 1 then 2, as 0.17 loads each operand in order) */
+		return tmp_int(g, v, a->t.sign, name);
 	case TG_N_MAP:
 		return map_read(g, n, v);
 	case TG_N_CALL:
