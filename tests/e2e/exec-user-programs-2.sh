@@ -336,8 +336,42 @@ FLAGS="-f json" same "json: strings with escapes and maps" 'BEGIN { printf("a\"b
 FLAGS="-f json" same "json: keyed hist and stats" 'BEGIN { @h["a"] = hist(3); @h["b"] = hist(40); @s[1, "x"] = stats(4); exit(); }'
 FLAGS="-f json" same "json: tuples and struct keys and values" \
 	"$UWP"' uprobe:@WL@:uw_point { @t = (1, "a", -2); @k[*((struct uw_point *)arg0), 1] = *((struct uw_point *)arg0); print((3, "b")); }'
+# ---- printing maps with top/div, operators, order of evaluation ------------
+same "keyed hist printed with top and div" \
+	'BEGIN { @h["a"] = hist(10); @h["b"] = hist(1000); @h["b"] = hist(1000); @h["c"] = hist(3); print(@h, 1); print(@h, 0, 2); clear(@h); exit(); }'
+same "keyed lhist and stats with top" \
+	'BEGIN { @l[1] = lhist(5, 0, 10, 5); @l[2] = lhist(7, 0, 10, 5); @l[2] = lhist(2, 0, 10, 5); @s["x"] = stats(5); @s["y"] = stats(50); print(@l, 1); print(@s, 1); clear(@l); clear(@s); exit(); }'
+same "zero of keyed stats and avg" 'BEGIN { @s[1] = stats(5); @a[2] = avg(3); zero(@s); zero(@a); exit(); }'
+same "clear in an interval then END prints" \
+	'interval:ms:20 { @n++; @m[@n] = @n; if (@n == 2) { clear(@m); } if (@n == 4) { exit(); } }'
+same "print of tuples with unsigned and negative" 'BEGIN { print(((uint64)-1, (int8)-1, (uint8)255, "s")); @t = ((uint32)-1, -5); exit(); }'
+same "printf width from many small fields" \
+	'tracepoint:syscalls:sys_enter_read /pid == cpid/ { printf("%3d|%-3d|%03d|%x|%X\n", args->count / 100, args->count / 100, args->count / 100, args->count, args->count); }'
+same "integer comparison of a string length result" \
+	'uprobe:@WL@:uw_greet { @[strncmp(str(arg0), "hello", 5) == 0 ? 1 : 0] = count(); }'
+same "probe with several uprobes listed" \
+	'uprobe:@WL@:uw_add, uprobe:@WL@:uw_greet, uprobe:@WL@:uw_point { @[probe] = count(); }'
+same "hist of retval and uretprobe count" 'uretprobe:@WL@:uw_greet { @h = hist(retval); @c = count(); }'
+same "lhist of pid-relative values" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @l = lhist(tid - pid, 0, 10, 1); }'
+same "map assignment from another map" \
+	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @last = args->count; @prev = @last2; @last2 = @last; }'
+same "if with a map that does not exist yet" 'BEGIN { if (@never[1] == 0) { printf("zero\n"); } @never[2] = 1; exit(); }'
+same "printf %d of a big unsigned and hex" 'BEGIN { printf("%d %ld %lu %lx\n", 4294967296, 4294967296, 0xdeadbeefcafe, 0xdeadbeefcafe); exit(); }'
+same "args in the predicate only" 'tracepoint:syscalls:sys_enter_openat /pid == cpid && args->flags != 0/ { @opens = count(); }'
+same "exit code" 'BEGIN { printf("bye\n"); exit(); }'
+same "int8 and int16 variables printed" 'BEGIN { $a = (int8)-100; $b = (int16)-30000; $c = (uint16)60000; printf("%d %d %d %u\n", $a, $b, $c, $c); @a = $a; @b = $b; @c = $c; exit(); }'
+same "tuple of strings of two lengths as values" 'uprobe:@WL@:uw_greet { @t[str(arg0)] = (str(arg0), str(arg0, 2)); }'
+same "elapsed in END is positive" 'interval:ms:20 { exit(); } END { printf("%d\n", elapsed > 0); }'
+same "compound operators on map elements" \
+	'BEGIN { @m[1] = 10; @m[1] *= 3; @m[1] /= 2; @m[1] %= 7; @m[1] <<= 2; @m[1] |= 1; @m[1] &= 0xff; @m[1] ^= 3; exit(); }'
+same "var compound operators" \
+	'BEGIN { $v = 10; $v *= 3; $v /= 4; $v %= 5; $v >>= 1; $v |= 8; $v ^= 1; printf("%d\n", $v); exit(); }'
+same "negated comparison of args" 'tracepoint:syscalls:sys_enter_write /pid == cpid && !(args->count < 100)/ { @n = count(); }'
+same "pre and post increments in printf" 'BEGIN { $i = 1; printf("%d %d %d\n", $i++, $i, ++$i); @x = 5; printf("%d %d\n", @x++, ++@x); exit(); }'
 # (not here, 0.17's own errors or faults, docs/compat.md: a string ternary
 # as a map key, even of strings of one length; printf's %+d, % d and %#x;
 # delete() of a stats map's key in END fails to load; func == str($1);
 # sum/max/avg maps read in printf; char_array[0]; `BEGIN, END { probe }`,
-# which 0.17 cannot generate: "Code not generated for probe: BEGIN,END")
+# which 0.17 cannot generate: "Code not generated for probe: BEGIN,END";
+# string literals over 64 bytes, 0.17's error "String is too long")
