@@ -369,9 +369,30 @@ same "var compound operators" \
 	'BEGIN { $v = 10; $v *= 3; $v /= 4; $v %= 5; $v >>= 1; $v |= 8; $v ^= 1; printf("%d\n", $v); exit(); }'
 same "negated comparison of args" 'tracepoint:syscalls:sys_enter_write /pid == cpid && !(args->count < 100)/ { @n = count(); }'
 same "pre and post increments in printf" 'BEGIN { $i = 1; printf("%d %d %d\n", $i++, $i, ++$i); @x = 5; printf("%d %d\n", @x++, ++@x); exit(); }'
+# ---- one-liners' tracepoints, software events, more -f json --------------------
+same "read returns as a predicate and a sum" \
+	'tracepoint:syscalls:sys_exit_read /pid == cpid && args->ret/ { @[comm] = sum(args->ret); @h = hist(args->ret); }' \
+	's/^@\[(bpftrace|tracegate-runne)\]/@[TRACER]/'
+same "software page faults seen" \
+	'software:page-faults:1 /comm == "user-workload-2"/ { @seen = 1; }'
+FLAGS="-f json" same "json: negative hist, lhist, keyed stats" \
+	'BEGIN { @h = hist(-1); @h = hist(0); @h = hist(5); @l = lhist(-5, 0, 10, 5); @l = lhist(50, 0, 10, 5); @s["a"] = stats(3); @s["b"] = stats(-3); exit(); }'
+FLAGS="-f json" same "json: print of maps mid-run with top and div" \
+	'BEGIN { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); @h = hist(5); print(@c, 1); print(@c, 0, 2); print(@h); clear(@c); clear(@h); exit(); }'
+FLAGS="-f json" same "json: time and strftime" 'BEGIN { time("%Y\n"); printf("%s\n", strftime("%Y", nsecs)); exit(); }' "s/$(date +%Y)/YEAR/g"
+FLAGS="-f json" same "json: ustack and kstack keys" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[kstack(1)] = count(); }' 's/0x[0-9a-f]+/ADDR/g'
+FLAGS="-f json" same "json: string map values and empty strings" 'BEGIN { @s[1] = "x"; @s[2] = ""; @t = "plain"; exit(); }'
+FLAGS="-f json" same "json: avg, min, max, sum scalars" 'BEGIN { @a = avg(5); @mn = min(-5); @mx = max(5); @s = sum(-5); @c = count(); exit(); }'
+FLAGS="-f json" same "json: uprobe printf and map" 'uprobe:@WL@:uw_add { printf("%d,%d\n", arg0, (int32)arg1); @[(int32)arg1] = sum(arg0); }'
+FLAGS="-f json" same "json: buf and ntop" 'uprobe:@WL@:uw_greet { printf("%r %s\n", buf(arg0, 3), ntop(0x0100007f)); @[buf(arg0, 2)] = count(); }'
+same "printf of buf with non-printable bytes" \
+	"$UWP"' uprobe:@WL@:uw_point { printf("%r|%rx\n", buf(arg0, 10), buf(arg0, 4)); }'
+same "bswap in a map" 'uprobe:@WL@:uw_add { @[bswap((uint32)arg0)] = count(); }'
 # (not here, 0.17's own errors or faults, docs/compat.md: a string ternary
 # as a map key, even of strings of one length; printf's %+d, % d and %#x;
 # delete() of a stats map's key in END fails to load; func == str($1);
 # sum/max/avg maps read in printf; char_array[0]; `BEGIN, END { probe }`,
 # which 0.17 cannot generate: "Code not generated for probe: BEGIN,END";
-# string literals over 64 bytes, 0.17's error "String is too long")
+# string literals over 64 bytes, 0.17's error "String is too long";
+# `$c = comm` compared in a ternary, which 0.17 fails to load)
