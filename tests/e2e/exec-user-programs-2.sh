@@ -389,6 +389,24 @@ FLAGS="-f json" same "json: buf and ntop" 'uprobe:@WL@:uw_greet { printf("%r %s\
 same "printf of buf with non-printable bytes" \
 	"$UWP"' uprobe:@WL@:uw_point { printf("%r|%rx\n", buf(arg0, 10), buf(arg0, 4)); }'
 same "bswap in a map" 'uprobe:@WL@:uw_add { @[bswap((uint32)arg0)] = count(); }'
+# ---- other tracepoints: signal, task, sched, exit_group, wait4; fds ----------
+same "signal_generate of the child's exit" \
+	'tracepoint:signal:signal_generate /args->pid == (int32)cpid/ { printf("%d %d %d %s\n", args->sig, args->errno, args->result, args->comm); }'
+same "task_newtask from the workload" \
+	'tracepoint:task:task_newtask /pid == cpid/ { printf("%s %d\n", args->comm, args->pid != (int32)cpid); }'
+same "exit_group codes of the workload and its child" \
+	'tracepoint:syscalls:sys_enter_exit_group /comm == "user-workload-2"/ { @[args->error_code] = count(); }'
+same "wait4 arguments" 'tracepoint:syscalls:sys_enter_wait4 /pid == cpid/ { printf("%d %d\n", args->upid > 0, args->options); }'
+same "sched_process_exit comm as a key" \
+	'tracepoint:sched:sched_process_exit /comm == "user-workload-2"/ { @[args->comm, args->prio] = count(); }'
+same "cgroup_path of the cgroup" 'BEGIN { printf("%s\n", cgroup_path(cgroup)); exit(); }'
+same "kstack in bpftrace mode with a limit" \
+	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[kstack(bpftrace, 3)] = count(); }'
+same "close return values" 'tracepoint:syscalls:sys_exit_close /pid == cpid/ { @[args->ret] = count(); }'
+same "fd from openat exit as a map key, then close" \
+	'tracepoint:syscalls:sys_exit_openat /pid == cpid/ { @fd[args->ret] = 1; } tracepoint:syscalls:sys_enter_close /pid == cpid && @fd[args->fd]/ { @closed = count(); delete(@fd[args->fd]); }'
+same "bytes written per fd class with sum and count in one map each" \
+	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @b[args->fd > 2] = sum(args->count); @n[args->fd > 2] = count(); @mx[args->fd > 2] = max(args->count); }'
 # (not here, 0.17's own errors or faults, docs/compat.md: a string ternary
 # as a map key, even of strings of one length; printf's %+d, % d and %#x;
 # delete() of a stats map's key in END fails to load; func == str($1);
