@@ -376,7 +376,7 @@ same "read returns as a predicate and a sum" \
 	'tracepoint:syscalls:sys_exit_read /pid == cpid && args->ret/ { @[comm] = sum(args->ret); @h = hist(args->ret); }' \
 	's/^@\[(bpftrace|tracegate-runne)\]/@[TRACER]/'
 same "software page faults seen" \
-	'software:page-faults:1 /comm == "user-workload-2"/ { @seen = 1; }'
+	'software:page-faults:1 /pid == cpid && comm == "user-workload-2"/ { @seen = 1; }'
 FLAGS="-f json" same "json: negative hist, lhist, keyed stats" \
 	'BEGIN { @h = hist(-1); @h = hist(0); @h = hist(5); @l = lhist(-5, 0, 10, 5); @l = lhist(50, 0, 10, 5); @s["a"] = stats(3); @s["b"] = stats(-3); exit(); }'
 FLAGS="-f json" same "json: print of maps mid-run with top and div" \
