@@ -387,7 +387,7 @@ FLAGS="-f json" same "json: ustack and kstack keys" \
 FLAGS="-f json" same "json: string map values and empty strings" 'BEGIN { @s[1] = "x"; @s[2] = ""; @t = "plain"; exit(); }'
 FLAGS="-f json" same "json: avg, min, max, sum scalars" 'BEGIN { @a = avg(5); @mn = min(-5); @mx = max(5); @s = sum(-5); @c = count(); exit(); }'
 FLAGS="-f json" same "json: uprobe printf and map" 'uprobe:@WL@:uw_add { printf("%d,%d\n", arg0, (int32)arg1); @[(int32)arg1] = sum(arg0); }'
-FLAGS="-f json" same "json: buf and ntop" 'uprobe:@WL@:uw_greet { printf("%r %s\n", buf(arg0, 3), ntop(0x0100007f)); @[buf(arg0, 2)] = count(); }'
+FLAGS="-f json" same "json: buf and ntop" 'uprobe:@WL@:uw_greet { printf("%r %s\n", buf(arg0, 3), ntop(0x0100007f)); @[buf(arg0, 2)] = sum(*(uint8 *)arg0); }'
 same "printf of buf with non-printable bytes" \
 	"$UWP"' uprobe:@WL@:uw_point { printf("%r|%rx\n", buf(arg0, 10), buf(arg0, 4)); }'
 same "bswap in a map" 'uprobe:@WL@:uw_add { @[bswap((uint32)arg0)] = count(); }'
