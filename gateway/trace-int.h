@@ -19,7 +19,7 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/httpc.h"
-#include "gateway/ndjson.h"
+#include "lib/ndjson.h"
 #include "gateway/route.h"
 #include "wire/trace-body.h"
 #include "lib/lru.h"

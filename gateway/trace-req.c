@@ -20,7 +20,7 @@
 #include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
-#include "gateway/ndjson.h"
+#include "lib/ndjson.h"
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"

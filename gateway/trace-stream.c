@@ -21,7 +21,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include "gateway/httpc.h"
-#include "gateway/ndjson.h"
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
@@ -35,6 +34,7 @@
 #include "lib/util.h"
 #include "output/output.h"
 #include "wire/end.h"
+#include "wire/output.h"
 #include "wire/runner-path.h"
 #include "wire/record.h"
 #include "wire/stream.h"
@@ -131,6 +131,7 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 {
 	struct trace_req *t = l->t;
 	const char *type = json_string_value(json_object_get(rec, "type"));
+	struct wire_output out = { 0 };
 
 	if (!type)
 		return -EINVAL;
@@ -163,9 +164,9 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 	}
 	/* The node is the one this session went to, whatever the runner says. */
 	json_object_set_new(rec, "node", json_string(l->runner->node));
-	if (!strcmp(type, "output") && json_integer_value(json_object_get(rec, "lines")) > 0)
-		l->relayed += (uint64_t)json_integer_value(json_object_get(rec, "lines"));
-	if (!strcmp(type, "output") && !json_is_string(json_object_get(rec, "pod"))) {
+	if (!strcmp(type, "output") && wire_output_from_json(rec, &out, NULL) == 0)
+		l->relayed += out.lines;   /* read when it came (leg_line) */
+	if (!strcmp(type, "output") && !out.pod) {
 		char pod[400] = "";
 
 		/* A runner that did not say: only a session of one pod knows. */
@@ -181,36 +182,32 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 }
 
 /*
- * An output record in the runner's own shape (ndjson_output_shape) goes
- * to the client without a parse and an encoding: its node replaced by
- * this leg's, pod, lines and text copied as they are.  That is most of a
- * trace's bytes, and it was most of the gateway's work per printed line.
- * 1: relayed; 0: not that shape or not now (the caller parses it).
+ * An output record in the runner's own shape (wire_output_shape) goes
+ * to the client without a parse and an encoding: wire_output_relay()
+ * splices this leg's node in, pod, lines and text copied as they are.
+ * That is most of a trace's bytes, and it was most of the gateway's work
+ * per printed line.  1: relayed; 0: not that shape or not now (the
+ * caller parses it).
  */
 static int leg_output_relay(struct leg *l, const char *line, size_t len)
 {
 	struct trace_req *t = l->t;
-	struct ndjson_output o;
+	struct wire_output_shape o;
 	struct buf *b = &l->relay;
 	int r;
 
 	/* a check relays nothing; records behind a waiting print are held */
-	if (t->route.dry_run || l->blocked_on || l->end_seen || !ndjson_output_shape(line, len, &o))
+	if (t->route.dry_run || l->blocked_on || l->end_seen || !wire_output_shape(line, len, &o))
 		return 0;
 	if (!t->conn)
 		return 1;
 	buf_clear(b);
-	if ((r = buf_adds(b, "{\"type\":\"output\",\"node\":\"")) < 0 ||
-	    (r = buf_add_json_escaped(b, l->runner->node, strlen(l->runner->node))) < 0 ||
-	    (r = buf_adds(b, "\",\"pod\":")) < 0 || (r = buf_add(b, o.pod, o.pod_len)) < 0 ||
-	    (r = buf_adds(b, ",\"lines\":")) < 0 || (r = buf_add(b, o.lines, o.lines_len)) < 0 ||
-	    (r = buf_adds(b, ",\"text\":")) < 0 || (r = buf_add(b, o.text, o.text_len)) < 0 ||
-	    (r = buf_adds(b, "}\n")) < 0)
+	if ((r = wire_output_relay(b, l->runner->node, &o)) < 0)
 		return r;
 	r = http_conn_stream_write(t->conn, b->s, b->len);
 	if (r >= 0) {
 		t->bytes += b->len;
-		l->relayed += strtoull(o.lines, NULL, 10);   /* digits, then ',' */
+		l->relayed += o.nlines;
 	}
 	return r < 0 ? r : 1;
 }

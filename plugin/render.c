@@ -14,6 +14,7 @@
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
 #include "wire/end.h"
+#include "wire/output.h"
 #include "wire/record.h"
 #include "wire/stream.h"
 #include "lib/banned.h"
@@ -188,9 +189,9 @@ static void render_end_message(struct kt_render *r, json_t *j)
 
 /* "[pod/web-a/node-1] " for an output of team-a/web-a on node-1;
  * "[node/node-1] " for one of no pod (BEGIN, END, interval). */
-static void output_source(json_t *j, struct buf *b)
+static void output_source(const struct wire_output *o, struct buf *b)
 {
-	const char *pod = str_of(j, "pod"), *node = str_of(j, "node"), *slash;
+	const char *pod = o->pod, *node = o->node, *slash;
 
 	if (pod && (slash = strchr(pod, '/')))
 		pod = slash + 1;
@@ -213,8 +214,10 @@ static void output_source(json_t *j, struct buf *b)
  * the middle of a line; when the next output is another source's, its
  * line is ended first so no line carries two sources' text.
  */
-static void render_prefixed(struct kt_render *r, json_t *j, const char *text, size_t len)
+static void render_prefixed(struct kt_render *r, json_t *j, const struct wire_output *o)
 {
+	const char *text = o->text;
+	size_t len = o->text_len;
 	struct buf src = BUF_INIT(sizeof(r->last_source) - 1);
 	struct buf out = BUF_INIT(KT_MAX_LINE * 2);
 
@@ -223,7 +226,7 @@ static void render_prefixed(struct kt_render *r, json_t *j, const char *text, si
 		buf_addc(&src, ' ');
 	}
 	if (r->prefix)
-		output_source(j, &src);
+		output_source(o, &src);
 	if (r->mid_line && strcmp(src.s, r->last_source)) {
 		buf_addc(&out, '\n');
 		r->mid_line = false;
@@ -364,48 +367,38 @@ static uint64_t map_div(const json_t *j)
  * trace's always: runner/session.c); a record without them (an older
  * runner) is one printf.
  */
-static int bjson_output(struct kt_render *r, json_t *j, struct buf *b)
+static int bjson_output(struct kt_render *r, const struct wire_output *o, struct buf *b)
 {
-	json_t *t = json_object_get(j, "text"), *evs = json_object_get(j, "events"), *ev;
-	const char *text = json_string_value(t);
-	size_t len = json_string_length(t), off = 0, i;
+	const char *type;
+	size_t off = 0, n;
+	json_t *data;
 	int e = 0;
 
-	if (!json_is_string(t))
-		return render_problem(r, "gateway sent an output record without \"text\"");
-	if (!json_is_array(evs))
-		return tg_json_event(b, "printf", text, len, NULL);
-	json_array_foreach(evs, i, ev) {
-		const char *type = str_of(ev, "type");
-		json_t *n = json_object_get(ev, "len");
-
-		if (!type || !json_is_integer(n) || json_integer_value(n) < 0 ||
-		    (uint64_t)json_integer_value(n) > len - off)
-			return render_problem(r, "gateway sent an output record whose \"events\" do not fit its text");
-		/* bpftrace's type names (printf, value, time, cat, join, and
-		 * whatever a newer runner adds): never the server's bytes */
-		if (!*type || strlen(type) > 32 || strspn(type, "abcdefghijklmnopqrstuvwxyz_") != strlen(type))
-			return render_problem(r, "gateway sent an output event of type \"%.32s\"", type);
-		e = tg_json_event(b, type, text + off, (size_t)json_integer_value(n),
-				  json_object_get(ev, "data"));
+	if (!o->events)
+		return tg_json_event(b, "printf", o->text, o->text_len, NULL);
+	/* each event's type is bpftrace's (wire_output_from_gateway
+	 * checked it: [a-z_]), never other bytes of the server's */
+	for (size_t i = 0; wire_output_event_at(o, i, &type, &n, &data) == 0; i++) {
+		e = tg_json_event(b, type, o->text + off, n, data);
 		if (e < 0)
 			return render_problem(r, "cannot print an output event: %s", strerror(e < -4000 ? EINVAL : -e));
-		off += (size_t)json_integer_value(n);
+		off += n;
 	}
 	/* text past the last event: what a runner grouped without saying */
-	return off < len ? tg_json_event(b, "printf", text + off, len - off, NULL) : 0;
+	return off < o->text_len ? tg_json_event(b, "printf", o->text + off, o->text_len - off, NULL) : 0;
 }
 
 /* -o bpftrace-json: stdout has bpftrace 0.17's -f json records, as
  * `tracegate-runner exec -f json` prints them (output/output.h); errors,
  * warnings and pods joining go to stderr as in text mode. */
-static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j, const struct wire_error *we)
+static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j, const struct wire_error *we,
+				const struct wire_output *out)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(KT_MAX_LINE * 4);
 	int e = 0;
 
 	if (!strcmp(type, "output")) {
-		e = bjson_output(r, j, &b);
+		e = bjson_output(r, out, &b);
 		if (e == -EBADMSG)
 			return e;
 	} else if (!strcmp(type, "map")) {
@@ -563,6 +556,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	_cleanup_(wire_accepted_release) struct wire_accepted acc = { 0 };
 	_cleanup_(wire_error_release) struct wire_error we = { 0 };
 	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct wire_output out = { 0 };
 	json_error_t jerr;
 	const char *type;
 	bool accepted;
@@ -582,6 +576,13 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			return render_problem(r, "gateway sent an accepted record that is not one: %s",
 					      err ? err : "out of memory");
 	}
+	if (!strcmp(type, "output")) {
+		_cleanup_free_ char *err = NULL;
+
+		if (wire_output_from_gateway(j, &out, &err) < 0)
+			return render_problem(r, "gateway sent an output record that is not one: %s",
+					      err ? err : "out of memory");
+	}
 	if (!strcmp(type, "error")) {
 		_cleanup_free_ char *err = NULL;
 
@@ -599,7 +600,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			memcpy(r->trace_id, id, n + 1);
 	}
 	if (r->mode == KT_OUT_BPFTRACE_JSON)
-		return render_bpftrace_json(r, type, j, &we);
+		return render_bpftrace_json(r, type, j, &we, &out);
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
@@ -626,15 +627,11 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		return 0;
 	}
 	if (!strcmp(type, "output")) {
-		json_t *t = json_object_get(j, "text");
-
-		if (!json_is_string(t))
-			return render_problem(r, "gateway sent an output record without \"text\"");
 		/* exactly the program's bytes: printf output is the user's own */
 		if (r->prefix || r->timestamps)
-			render_prefixed(r, j, json_string_value(t), json_string_length(t));
+			render_prefixed(r, j, &out);
 		else
-			fwrite(json_string_value(t), 1, json_string_length(t), r->out);
+			fwrite(out.text, 1, out.text_len, r->out);
 		fflush(r->out);
 	} else if (!strcmp(type, "map")) {
 		struct buf b = BUF_INIT(KT_MAX_LINE * 4);

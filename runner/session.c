@@ -29,6 +29,7 @@
 #include "runner/session.h"
 #include "kube/container.h"
 #include "wire/end.h"
+#include "wire/output.h"
 #include "wire/record.h"
 #include "lib/banned.h"
 
@@ -228,13 +229,11 @@ static int send_rec(struct sess *s)
 	return s->broken ? 0 : r;
 }
 
-/* The grouped output events as one record:
- * {"type":"output","node":N,"pod":P,"lines":K,"text":T}, in this order
- * (the gateway relays records of exactly this shape without parsing
- * them: leg_output_relay in gateway/trace.c), then "events":[...] when
- * the request asked for them (parsed and relayed: a rarer mode). */
+/* The grouped output events as one record (wire/output.h's writer; the
+ * gateway relays it without a parse when it has no "events"). */
 static int sess_flush(struct sess *s)
 {
+	bool events = sess_events(s->req);
 	int r;
 
 	if (!s->batch_lines)
@@ -243,33 +242,8 @@ static int sess_flush(struct sess *s)
 		r = 0;
 		goto out;
 	}
-	r = buf_adds(&s->rec, "{\"type\":\"output\",");
-	if (r >= 0 && s->cfg->node) {
-		r = buf_adds(&s->rec, "\"node\":\"");
-		if (r >= 0)
-			r = buf_add_json_escaped(&s->rec, s->cfg->node, strlen(s->cfg->node));
-		if (r >= 0)
-			r = buf_adds(&s->rec, "\",");
-	}
-	if (r >= 0)
-		r = buf_adds(&s->rec, "\"pod\":\"");
-	if (r >= 0)
-		r = buf_add_json_escaped(&s->rec, s->batch_pod, strlen(s->batch_pod));
-	if (r >= 0)
-		r = buf_printf(&s->rec, "\",\"lines\":%u,\"text\":\"", s->batch_lines);
-	if (r >= 0)
-		r = buf_add(&s->rec, s->batch.s, s->batch.len);
-	if (r >= 0)
-		r = buf_addc(&s->rec, '"');
-	if (r >= 0 && sess_events(s->req)) {
-		r = buf_adds(&s->rec, ",\"events\":[");
-		if (r >= 0)
-			r = buf_add(&s->rec, s->events.s, s->events.len);
-		if (r >= 0)
-			r = buf_addc(&s->rec, ']');
-	}
-	if (r >= 0)
-		r = buf_addc(&s->rec, '}');
+	r = wire_output_write(&s->rec, s->cfg->node, s->batch_pod, s->batch_lines, s->batch.s, s->batch.len,
+			      events ? s->events.s : NULL, events ? s->events.len : 0);
 	if (r >= 0)
 		r = send_rec(s);
 	buf_clear(&s->rec);
@@ -362,10 +336,10 @@ static int send_line(struct sess *s, json_t *obj)
 	return send_rec(s);
 }
 
-/* The text is valid UTF-8 (the engine made it so).  desc: the event's
- * descriptor for "events" (outputEvents), or NULL. */
-static int sess_output(struct sess *s, uint64_t scope_cgid, const char *text, size_t len,
-		       const char *desc)
+/* The text is valid UTF-8 (the engine made it so).  kind: the event's
+ * type for "events" (outputEvents; value print()'s typed value), or NULL. */
+static int sess_output(struct sess *s, uint64_t scope_cgid, const char *text, size_t len, const char *kind,
+		       const json_t *value)
 {
 	const struct scope_target *t = scope_lookup(s->scope, scope_cgid);
 	const char *pod = t && t->label ? t->label : sess_no_pod;
@@ -376,9 +350,9 @@ static int sess_output(struct sess *s, uint64_t scope_cgid, const char *text, si
 	if (s->batch_lines && s->batch_pod != pod && (r = sess_flush(s)) < 0)
 		return r;
 	s->batch_pod = pod;
-	r = buf_add_json_escaped(&s->batch, text, len);
-	if (r >= 0 && desc)
-		r = buf_printf(&s->events, "%s%s", s->batch_lines ? "," : "", desc);
+	r = wire_output_text_add(&s->batch, text, len);
+	if (r >= 0 && kind)
+		r = wire_output_event_add(&s->events, !s->batch_lines, kind, len, value);
 	if (r < 0)
 		return r;
 	if (++s->batch_lines >= SESS_BATCH_LINES || s->batch.len + s->events.len >= SESS_BATCH_BYTES)
@@ -388,24 +362,15 @@ static int sess_output(struct sess *s, uint64_t scope_cgid, const char *text, si
 
 static int sink_output(void *ctx, uint64_t scope_cgid, const char *text, size_t len)
 {
-	return sess_output(ctx, scope_cgid, text, len, NULL);
+	return sess_output(ctx, scope_cgid, text, len, NULL, NULL);
 }
 
-/* outputEvents: {"type":K,"len":BYTES[,"data":V]}, bpftrace's JSON type
- * of the event (engine_sink.output_rec), the length of its text within
- * the record's, and print()'s typed value. */
+/* outputEvents: each event's bpftrace JSON type (engine_sink.output_rec),
+ * its length within the record's text, and print()'s typed value. */
 static int sink_output_rec(void *ctx, uint64_t scope_cgid, const char *kind, const char *text,
 			   size_t len, const json_t *value)
 {
-	_cleanup_(json_decrefp) json_t *d = json_pack("{s:s, s:I}", "type", kind, "len", (json_int_t)len);
-	_cleanup_free_ char *desc = NULL;
-
-	if (!d || (value && json_object_set(d, "data", (json_t *)value) < 0))
-		return -ENOMEM;
-	desc = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!desc)
-		return -ENOMEM;
-	return sess_output(ctx, scope_cgid, text, len, desc);
+	return sess_output(ctx, scope_cgid, text, len, kind, value);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "lib/errors.h"
 #include "wire/end.h"
 #include "wire/fields.h"
+#include "wire/output.h"
 #include "wire/record.h"
 #include "lib/banned.h"
 
@@ -154,6 +155,12 @@ int wire_runner_record_decode(json_t **rec, char **ret_err)
 
 		if ((r = wire_error_from_json(*rec, &e, ret_err)) < 0 || (r = wire_error_to_json(&e, &again)) < 0)
 			return r;
+	} else if (type && !strcmp(type, "output")) {
+		struct wire_output o;
+
+		/* checked, kept as it came: only its shape's members (the
+		 * relay splices most without a parse, wire/output.h) */
+		return wire_output_from_json(*rec, &o, ret_err);
 	} else {
 		return 0;
 	}
@@ -262,10 +269,22 @@ int wire_log_record_decode(json_t **rec, bool keep_time, char **ret_err)
 			json_object_del(*rec, "time");
 		return 0;
 	}
+	if (!strcmp(type, "output")) {
+		struct wire_output o;
+
+		if (!(copy = json_copy(*rec)))
+			return -ENOMEM;
+		json_object_del(copy, "time");
+		if ((r = wire_output_from_json(copy, &o, ret_err)) < 0)
+			return r;
+		if (!keep_time)
+			json_object_del(*rec, "time");
+		return 0;
+	}
 	if (strcmp(type, "status") && strcmp(type, "error")) {
 		if (!keep_time)
 			json_object_del(*rec, "time");
-		return 0;   /* output, map: their owners' */
+		return 0;   /* map: output/output.h's */
 	}
 	if (!(copy = json_copy(*rec)))
 		return -ENOMEM;

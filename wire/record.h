@@ -15,7 +15,8 @@
  * client's stream are the same shape plus "code" (a runner's refusal:
  * its HTTP status), written with wire_error_to_json() too; the plugin
  * reads every error with wire_error_from_gateway().  The stream's other records have
- * their own owners: output (gateway/ndjson.h's shape), map
+ * their own owners: output (wire/output.h: wire_runner_record_decode()
+ * checks one with its strict reader and leaves it as it is), map
  * (output/output.h), end (wire/end.h).  tests/unit/test-wire-record.c and
  * tests/fuzz/fuzz-wire-record.c round-trip them.
  */
@@ -71,8 +72,9 @@ bool wire_status_equal(const struct wire_status *a, const struct wire_status *b)
 bool wire_error_equal(const struct wire_error *a, const struct wire_error *b);
 
 /* The gateway's reader: *rec a status or error record is decoded and
- * replaced by its encoding (only the members above); any other type is
- * left as it is.  0, or -EINVAL with *ret_err, or -ENOMEM. */
+ * replaced by its encoding (only the members above); an output record
+ * is read by wire_output_from_json() and left as it is; any other type
+ * is left as it is.  0, or -EINVAL with *ret_err, or -ENOMEM. */
 int wire_runner_record_decode(json_t **rec, char **ret_err);
 
 /*
@@ -83,8 +85,8 @@ int wire_runner_record_decode(json_t **rec, char **ret_err);
  * line with wire_log_record_decode(): "time" checked (and removed unless
  * keep_time), a status or error record decoded as
  * wire_runner_record_decode() does ("dropped" allowed) and replaced by
- * its encoding; an end is wire/end.h's, output and map records their
- * owners' (left as they are).  0, or -EINVAL with *ret_err, or -ENOMEM.
+ * its encoding; an end is wire/end.h's, an output record checked by
+ * wire_output_from_json(), a map output/output.h's (both left as they are).  0, or -EINVAL with *ret_err, or -ENOMEM.
  */
 int wire_log_stamp(json_t *rec, const char *time);
 int wire_log_record_decode(json_t **rec, bool keep_time, char **ret_err);

@@ -4,9 +4,9 @@
  *  - a client's request: head (lib/httphead.h http_parse_head, held to
  *    HTTP by fuzz-lib-httphead.c), route (gateway/route.h) and the trace
  *    body (wire/trace-body.h);
- *  - a runner's stream: NDJSON line splitting (gateway/ndjson.h), fed in
+ *  - a runner's stream: NDJSON line splitting (lib/ndjson.h), fed in
  *    pieces of varying size, each line read as JSON as the gateway does
- *    (an output record in the runner's shape, ndjson_output_shape, is
+ *    (an output record in the runner's shape, wire_output_shape, is
  *    relayed unparsed: jansson must read it the same);
  *  - the configuration file (gateway/config.h), which is the operator's
  *    but is parsed by the same kind of code.
@@ -31,7 +31,8 @@
 #include "gateway/config.h"
 #include "gateway/event.h"
 #include "gateway/http.h"
-#include "gateway/ndjson.h"
+#include "lib/ndjson.h"
+#include "wire/output.h"
 #include "gateway/route.h"
 #include "wire/trace-body.h"
 #include "lib/errors.h"
@@ -265,9 +266,9 @@ static int on_line(const char *line, size_t len, void *ctx)
 	rec = json_loadb(line, len, 0, NULL);
 	(void)json_string_value(json_object_get(rec, "type"));
 	{
-		struct ndjson_output o;
+		struct wire_output_shape o;
 
-		if (ndjson_output_shape(line, len, &o)) {
+		if (wire_output_shape(line, len, &o)) {
 			json_t *text = json_loadb(o.text, o.text_len, JSON_DECODE_ANY, NULL);
 
 			if (!json_is_object(rec) || !json_equal(text, json_object_get(rec, "text")) ||

@@ -12,7 +12,6 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "gateway/event.h"
-#include "gateway/ndjson.h"
 #include "gateway/route.h"
 #include "gateway/status.h"
 #include "lib/buf.h"
@@ -197,118 +196,6 @@ static void test_status(void **state)
 	assert_string_equal(m, "pods \"web-a\" is forbidden: User \"carol\" cannot get resource "
 			       "\"pods\" in API group \"\" in the namespace \"team-a\"");
 	free(m);
-}
-
-/* The relay never takes a line jansson would read differently: what
- * ndjson_output_shape accepts parses, as a whole, to an object of
- * exactly those members with exactly those values. */
-static void check_shape_agrees(const char *line, size_t len)
-{
-	struct ndjson_output o;
-	json_t *rec, *pod, *text;
-	char num[16];
-
-	if (!ndjson_output_shape(line, len, &o))
-		return;
-	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(rec))
-		fail_msg("shape accepted a line jansson refuses: %.*s", (int)len, line);
-	pod = json_loadb(o.pod, o.pod_len, JSON_DECODE_ANY, NULL);
-	text = json_loadb(o.text, o.text_len, JSON_DECODE_ANY, NULL);
-	snprintf(num, sizeof(num), "%.*s", (int)o.lines_len, o.lines);
-	assert_true(json_is_string(pod) && json_is_string(text));
-	assert_true(json_equal(pod, json_object_get(rec, "pod")));
-	assert_true(json_equal(text, json_object_get(rec, "text")));
-	assert_string_equal(json_string_value(json_object_get(rec, "type")), "output");
-	assert_int_equal(json_integer_value(json_object_get(rec, "lines")), strtoll(num, NULL, 10));
-	assert_int_equal(json_object_size(rec), json_object_get(rec, "node") ? 5 : 4);
-	json_decref(pod);
-	json_decref(text);
-	json_decref(rec);
-}
-
-static void test_output_shape(void **state)
-{
-	static const char *const refused[] = {
-		/* a member more, one missing, another order, white space */
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\",\"end\":1}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"text\":\"x\"}",
-		"{\"type\":\"output\",\"lines\":1,\"pod\":\"a/b\",\"text\":\"x\"}",
-		"{\"type\": \"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\"}",
-		"{\"type\":\"end\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\"}",
-		/* the text's end is its first unescaped quote: what follows is not the record's end */
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\"}{\"type\":\"end\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\",\"reason\":\"exit\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\"} ",
-		/* strings jansson refuses or reads otherwise */
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\ty\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"\\x41\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"\\ud800\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"\\u0000\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"\xff\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"\xc3\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\\\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":01,\"text\":\"x\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":-1,\"text\":\"x\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":12345678901,\"text\":\"x\"}",
-		"{\"type\":\"output\",\"node\":1,\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\"}",
-		"{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\"",
-	};
-	struct ndjson_output o;
-	struct buf rec = BUF_INIT(0), raw = BUF_INIT(0);
-	const char *ok = "{\"type\":\"output\",\"node\":\"node-1\",\"pod\":\"team-a/web-a\",\"lines\":2,"
-			 "\"text\":\"a \\\"b\\\"\\n{\\\"type\\\":\\\"end\\\"}\\n\\u0001 \xc3\xa9\"}";
-	unsigned seed = 8;
-
-	assert_true(ndjson_output_shape(ok, strlen(ok), &o));
-	assert_int_equal(o.pod_len, strlen("\"team-a/web-a\""));
-	assert_memory_equal(o.pod, "\"team-a/web-a\"", o.pod_len);
-	assert_memory_equal(o.lines, "2", o.lines_len);
-	assert_int_equal(o.text + o.text_len, ok + strlen(ok) - 1);
-	check_shape_agrees(ok, strlen(ok));
-	/* without a node (a runner without --node) */
-	ok = "{\"type\":\"output\",\"pod\":\"\",\"lines\":1,\"text\":\"\"}";
-	assert_true(ndjson_output_shape(ok, strlen(ok), &o));
-	check_shape_agrees(ok, strlen(ok));
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (ndjson_output_shape(refused[i], strlen(refused[i]), &o))
-			fail_msg("accepted: %s", refused[i]);
-
-	/* Printed bytes of every kind, made a record as the runner makes one
-	 * (valid UTF-8, then JSON escapes): accepted, the text the same. */
-	for (int round = 0; round < 2000; round++) {
-		char bytes[64];
-		size_t n = (size_t)(rand_r(&seed) % sizeof(bytes));
-		json_t *t;
-
-		for (size_t i = 0; i < n; i++)
-			bytes[i] = (char)(round % 3 ? rand_r(&seed) % 255 + 1 : "\"\\\n{}:,e"[rand_r(&seed) % 8]);
-		buf_clear(&raw);
-		buf_clear(&rec);
-		assert_int_equal(buf_add_utf8(&raw, bytes, n), 0);
-		assert_int_equal(buf_adds(&rec, "{\"type\":\"output\",\"pod\":\"\",\"lines\":1,\"text\":\""), 0);
-		assert_int_equal(buf_add_json_escaped(&rec, raw.s, raw.len), 0);
-		assert_int_equal(buf_adds(&rec, "\"}"), 0);
-		if (!ndjson_output_shape(rec.s, rec.len, &o))
-			fail_msg("the runner's record refused: %s", rec.s);
-		t = json_loadb(o.text, o.text_len, JSON_DECODE_ANY, NULL);
-		assert_true(json_is_string(t));
-		assert_int_equal(json_string_length(t), raw.len);
-		assert_memory_equal(json_string_value(t), raw.s, raw.len);
-		json_decref(t);
-		check_shape_agrees(rec.s, rec.len);
-		/* and any one byte changed: still never read otherwise than jansson does */
-		for (int k = 0; k < 8 && rec.len; k++) {
-			size_t at = (size_t)rand_r(&seed) % rec.len;
-			char was = rec.s[at];
-
-			rec.s[at] = "\"\\}{,\n\x01\xff u0"[rand_r(&seed) % 12];
-			check_shape_agrees(rec.s, rec.len);
-			rec.s[at] = was;
-		}
-	}
-	buf_release(&rec);
-	buf_release(&raw);
 }
 
 /* the cluster-scoped nodetraces: create (and its dry run) and a stop */
@@ -520,7 +407,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_output_shape),
 		cmocka_unit_test(test_route_nodetraces),
 		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_event_format),
