@@ -248,7 +248,7 @@ static int event_check(json_t *ev, size_t i, size_t text_len, size_t *off, bool 
 			       WIRE_OUTPUT_MAX_TYPE);
 	if (!json_is_integer(n) || json_integer_value(n) < 0 ||
 	    (uint64_t)json_integer_value(n) > text_len - *off)
-		return tg_fail(ret_err, -EINVAL, "\"events[%zu].len\": must be a length within \"text\"", i);
+		return tg_fail(ret_err, -EINVAL, "\"events[%zu].len\": the events do not fit \"text\"", i);
 	*off += (size_t)json_integer_value(n);
 	return 0;
 }
@@ -272,10 +272,13 @@ static int output_decode(json_t *rec, bool strict, struct wire_output *ret, char
 	if ((r = name_member(rec, "node", &o.node, ret_err)) < 0 ||
 	    (r = name_member(rec, "pod", &o.pod, ret_err)) < 0)
 		return r;
-	if (!json_is_integer(lines) || json_integer_value(lines) < 0 ||
-	    (uint64_t)json_integer_value(lines) > WIRE_OUTPUT_MAX_LINES)
+	/* the plugin never needed it: a record without it is printed */
+	if (!strict && (!lines || json_is_null(lines)))
+		lines = NULL;
+	else if (!json_is_integer(lines) || json_integer_value(lines) < 0 ||
+		 (uint64_t)json_integer_value(lines) > WIRE_OUTPUT_MAX_LINES)
 		return tg_fail(ret_err, -EINVAL, "\"lines\": must be an integer from 0 to %u", WIRE_OUTPUT_MAX_LINES);
-	o.lines = (uint64_t)json_integer_value(lines);
+	o.lines = lines ? (uint64_t)json_integer_value(lines) : 0;
 	if (!json_is_string(text))
 		return tg_fail(ret_err, -EINVAL, "\"text\": must be a string");
 	o.text = json_string_value(text);

@@ -101,7 +101,8 @@ int wire_output_relay(struct buf *b, const char *node, const struct wire_output_
  * -EINVAL naming the member; *ret untouched on failure. */
 int wire_output_from_json(json_t *rec, struct wire_output *ret, char **ret_err);
 /* The plugin's (version skew, wire/fields.h): members it does not know
- * are skipped, at either level; the others checked as above. */
+ * are skipped, at either level; the others checked as above, but for
+ * "lines", which it may do without (0). */
 int wire_output_from_gateway(json_t *rec, struct wire_output *ret, char **ret_err);
 /* The i-th event of a record a reader took: its type, its length within
  * text (the events cover text in order, from its start), its data (NULL:

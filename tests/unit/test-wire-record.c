@@ -176,7 +176,8 @@ static void test_log(void **state)
 		"\"time\":\"2026-12-07T02:40:00.123456Z\"}",
 		"{\"type\":\"error\",\"message\":\"the oldest records of this trace were dropped: a detached trace keeps "
 		"its last 1 MiB\",\"warning\":true,\"node\":\"n1\",\"dropped\":12}",
-		"{\"type\":\"output\",\"text\":\"hi\\n\",\"node\":\"n1\",\"anything\":1,\"time\":\"2026-12-07T02:40:00Z\"}",
+		"{\"type\":\"output\",\"node\":\"n1\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"hi\\n\","
+		"\"events\":[{\"type\":\"printf\",\"len\":3}],\"time\":\"2026-12-07T02:40:00Z\"}",
 		"{\"type\":\"end\",\"reason\":\"exit\",\"events\":1,\"node\":\"n1\",\"time\":\"2026-12-07T02:40:00Z\"}",
 	};
 	json_t *rec = json_object();
@@ -202,6 +203,11 @@ static void test_log(void **state)
 	log_refused("{\"type\":\"error\",\"message\":\"m\",\"code\":403}", "\"code\"");
 	log_refused("{\"type\":\"end\",\"reason\":\"exit\",\"drops\":\"1\"}", "\"drops\"");
 	log_refused("{\"text\":\"x\"}", "\"type\"");
+	/* output records: wire/output.h's strict reader, "time" aside */
+	log_refused("{\"type\":\"output\",\"text\":\"hi\\n\",\"lines\":1,\"anything\":1,\"time\":\"2026-12-07T02:40:00Z\"}",
+		    "\"anything\"");
+	log_refused("{\"type\":\"output\",\"text\":\"hi\",\"lines\":1,\"events\":[{\"type\":\"printf\",\"len\":3}]}",
+		    "\"events[0].len\"");
 	/* the runner's stamp, and the dropped count through the plugin's reader */
 	assert_int_equal(wire_log_stamp(rec, "2026-12-07T02:40:00Z"), 0);
 	assert_string_equal(json_string_value(json_object_get(rec, "time")), "2026-12-07T02:40:00Z");
@@ -224,6 +230,8 @@ static void test_runner_texts(void **state)
 		"{\"type\":\"status\",\"phase\":\"alive\"}",
 		"{\"type\":\"error\",\"message\":\"probe missing\",\"warning\":true,\"node\":\"n1\"}",
 		"{\"type\":\"error\",\"message\":\"boom\"}",
+		"{\"type\":\"output\",\"node\":\"n1\",\"pod\":\"\",\"lines\":2,\"text\":\"x-3\\n\","
+		"\"events\":[{\"type\":\"printf\",\"len\":1},{\"type\":\"value\",\"len\":3,\"data\":-3}]}",
 	};
 
 	(void)state;
@@ -257,10 +265,10 @@ static void expect_refused(const char *text, const char *want)
 
 static void test_refusals(void **state)
 {
-	json_t *other = json_loads("{\"type\":\"output\",\"whatever\":1}", 0, NULL), *before = other;
+	json_t *other = json_loads("{\"type\":\"map\",\"whatever\":1}", 0, NULL), *before = other;
 
 	(void)state;
-	/* other types are their own owners' */
+	/* map records are output/output.h's */
 	assert_int_equal(wire_runner_record_decode(&other, NULL), 0);
 	assert_ptr_equal(other, before);
 	json_decref(other);
@@ -279,6 +287,10 @@ static void test_refusals(void **state)
 	expect_refused("{\"type\":\"error\",\"message\":\"m\",\"warning\":false}", "\"warning\"");
 	expect_refused("{\"type\":\"error\",\"message\":\"m\",\"code\":403}", "\"code\": unknown field");
 	expect_refused("{\"type\":\"error\",\"message\":\"m\",\"node\":\"a/b\"}", "\"node\"");
+	/* an output record the relay did not splice: wire/output.h's strict reader */
+	expect_refused("{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\",\"whatever\":1}",
+		       "\"whatever\": unknown field");
+	expect_refused("{\"type\":\"output\",\"pod\":\"a/b\",\"text\":\"x\"}", "\"lines\"");
 }
 
 int main(void)
