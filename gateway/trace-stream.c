@@ -34,6 +34,7 @@
 #include "lib/util.h"
 #include "output/output.h"
 #include "wire/end.h"
+#include "wire/map.h"
 #include "wire/output.h"
 #include "wire/runner-path.h"
 #include "wire/record.h"
@@ -56,14 +57,19 @@ static void trace_stream_begin(struct trace_req *t);
 static int leg_map(struct leg *l, json_t *rec, size_t len)
 {
 	struct trace_req *t = l->t;
-	const char *name = json_string_value(json_object_get(rec, "name"));
+	struct wire_map wm;
+	_cleanup_free_ char *err = NULL;
+	const char *name;
 	size_t i;
 	json_t *m;
 
-	if (!name) {
-		trace_leg_fail(l, "runner \"%s\" sent a map record without a name", l->runner->node);
+	/* read when it came (leg_line): this reads it again, a view */
+	if (wire_map_from_json(rec, &wm, &err) < 0) {
+		trace_leg_fail(l, "runner \"%s\" sent a map record that is not one: %s", l->runner->node,
+			       err ? err : "out of memory");
 		return -EINVAL;
 	}
+	name = wm.name;
 	t->fan.map_bytes += len;
 	if (t->fan.map_bytes > TRACE_MAX_MAP_BYTES) {
 		trace_leg_fail(l, "map records from runners exceed %u bytes", TRACE_MAX_MAP_BYTES);

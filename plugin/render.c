@@ -14,6 +14,7 @@
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
 #include "wire/end.h"
+#include "wire/map.h"
 #include "wire/output.h"
 #include "wire/record.h"
 #include "wire/stream.h"
@@ -348,16 +349,6 @@ static bool attach_count_once(struct kt_render *r, json_t *j, json_int_t *ret_n)
 	return true;
 }
 
-/* print(@m, top, div)'s arguments, which the record carries (0: none) */
-static uint64_t map_top(const json_t *j)
-{
-	return (uint64_t)json_integer_value(json_object_get(j, "top"));
-}
-
-static uint64_t map_div(const json_t *j)
-{
-	return (uint64_t)json_integer_value(json_object_get(j, "div"));
-}
 
 /*
  * -o bpftrace-json: an output record's events as bpftrace 0.17's -f json
@@ -392,7 +383,7 @@ static int bjson_output(struct kt_render *r, const struct wire_output *o, struct
  * `tracegate-runner exec -f json` prints them (output/output.h); errors,
  * warnings and pods joining go to stderr as in text mode. */
 static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j, const struct wire_error *we,
-				const struct wire_output *out)
+				const struct wire_output *out, const struct wire_map *map)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(KT_MAX_LINE * 4);
 	int e = 0;
@@ -402,7 +393,8 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 		if (e == -EBADMSG)
 			return e;
 	} else if (!strcmp(type, "map")) {
-		e = tg_map_format_json(&b, j, map_top(j), map_div(j));
+		/* print(@m, top, div)'s arguments, which the record carries (0: none) */
+		e = tg_map_format_json(&b, j, map->top, map->div);
 		if (e < 0)
 			return map_problem(r, j, e);
 	} else if (!strcmp(type, "error")) {
@@ -557,6 +549,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	_cleanup_(wire_error_release) struct wire_error we = { 0 };
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct wire_output out = { 0 };
+	struct wire_map map = { 0 };
 	json_error_t jerr;
 	const char *type;
 	bool accepted;
@@ -583,6 +576,13 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			return render_problem(r, "gateway sent an output record that is not one: %s",
 					      err ? err : "out of memory");
 	}
+	if (!strcmp(type, "map")) {
+		_cleanup_free_ char *err = NULL;
+
+		if (wire_map_from_gateway(j, &map, &err) < 0)
+			return render_problem(r, "gateway sent a map record that is not one: %s",
+					      err ? err : "out of memory");
+	}
 	if (!strcmp(type, "error")) {
 		_cleanup_free_ char *err = NULL;
 
@@ -600,7 +600,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			memcpy(r->trace_id, id, n + 1);
 	}
 	if (r->mode == KT_OUT_BPFTRACE_JSON)
-		return render_bpftrace_json(r, type, j, &we, &out);
+		return render_bpftrace_json(r, type, j, &we, &out, &map);
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
@@ -640,7 +640,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			fputc('\n', r->out);
 			r->mid_line = false;
 		}
-		int e = tg_map_format(&b, j, map_top(j), map_div(j));
+		int e = tg_map_format(&b, j, map.top, map.div);
 
 		if (e < 0) {
 			buf_release(&b);

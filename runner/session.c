@@ -29,6 +29,7 @@
 #include "runner/session.h"
 #include "kube/container.h"
 #include "wire/end.h"
+#include "wire/map.h"
 #include "wire/output.h"
 #include "wire/record.h"
 #include "lib/banned.h"
@@ -375,72 +376,20 @@ static int sink_output_rec(void *ctx, uint64_t scope_cgid, const char *kind, con
 
 /*
  * A map goes as records of at most SESS_MAP_RECORD_BYTES (and one entry)
- * each: a map within the policy's maxMapEntries and maxMapBytes can still
- * make a far longer line (its key text twice, JSON escapes: 4096 entries
- * of a 200-byte key made 1.9 MB), and a line over the gateway's
- * maxLineBytes (1 MiB by default) ended the session as an error with
- * its maps and counts lost.  A bigger map is sent as several records of
- * the same name, each with a part of its entries (whole ones); the
- * gateway merges records of one name, here a union of disjoint keys.
+ * each (wire_map_split): a bigger map as several records of the same
+ * name, each with a part of its entries (whole ones); the gateway merges
+ * records of one name, here a union of disjoint keys.
  */
 #define SESS_MAP_RECORD_BYTES (256u * 1024)
 
+static int map_part(void *ctx, json_t *part)
+{
+	return send_line(ctx, part);
+}
+
 static int sink_map(void *ctx, json_t *rec)
 {
-	json_t *entries = json_object_get(rec, "entries"), *e, *part = NULL, *pe = NULL;
-	size_t i, bytes = 0, base;
-	_cleanup_free_ char *text = json_dumps(rec, JSON_COMPACT);
-	int r = 0;
-
-	if (!text)
-		return -ENOMEM;
-	if (strlen(text) <= SESS_MAP_RECORD_BYTES || !json_is_array(entries) || json_array_size(entries) < 2)
-		return send_line(ctx, json_deep_copy(rec));
-	base = strlen(text);
-	json_array_foreach(entries, i, e) {
-		_cleanup_free_ char *et = json_dumps(e, JSON_COMPACT);
-
-		if (!et) {
-			json_decref(part);
-			return -ENOMEM;
-		}
-		base -= MIN(base, strlen(et) + 1);
-	}
-	json_array_foreach(entries, i, e) {
-		_cleanup_free_ char *et = json_dumps(e, JSON_COMPACT);
-		size_t n = et ? strlen(et) + 1 : 0;
-
-		if (!et) {
-			r = -ENOMEM;
-			break;
-		}
-		if (part && bytes + n > SESS_MAP_RECORD_BYTES) {
-			r = send_line(ctx, TAKE_PTR(part));
-			if (r < 0)
-				break;
-		}
-		if (!part) {
-			part = json_copy(rec);
-			pe = json_array();
-			if (!part || !pe || json_object_set_new(part, "entries", pe) < 0) {
-				if (!part)
-					json_decref(pe);
-				r = -ENOMEM;
-				break;
-			}
-			bytes = base;
-		}
-		if (json_array_append(pe, e) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		bytes += n;
-	}
-	if (r < 0) {
-		json_decref(part);
-		return r;
-	}
-	return part ? send_line(ctx, part) : 0;
+	return wire_map_split(rec, SESS_MAP_RECORD_BYTES, map_part, ctx);
 }
 
 /* details: the engine's (runner/engine.h), the members of its phase */

@@ -13,6 +13,7 @@
 #include "lib/errors.h"
 #include "wire/end.h"
 #include "wire/fields.h"
+#include "wire/map.h"
 #include "wire/output.h"
 #include "wire/record.h"
 #include "lib/banned.h"
@@ -161,6 +162,12 @@ int wire_runner_record_decode(json_t **rec, char **ret_err)
 		/* checked, kept as it came: only its shape's members (the
 		 * relay splices most without a parse, wire/output.h) */
 		return wire_output_from_json(*rec, &o, ret_err);
+	} else if (type && !strcmp(type, "map")) {
+		struct wire_map m;
+
+		/* its envelope checked, kept as it came (its entries are
+		 * output/output.h's to merge and print) */
+		return wire_map_from_json(*rec, &m, ret_err);
 	} else {
 		return 0;
 	}
@@ -269,13 +276,17 @@ int wire_log_record_decode(json_t **rec, bool keep_time, char **ret_err)
 			json_object_del(*rec, "time");
 		return 0;
 	}
-	if (!strcmp(type, "output")) {
+	if (!strcmp(type, "output") || !strcmp(type, "map")) {
 		struct wire_output o;
+		struct wire_map m;
 
+		/* checked without "time", kept as they are */
 		if (!(copy = json_copy(*rec)))
 			return -ENOMEM;
 		json_object_del(copy, "time");
-		if ((r = wire_output_from_json(copy, &o, ret_err)) < 0)
+		r = !strcmp(type, "map") ? wire_map_from_json(copy, &m, ret_err)
+					 : wire_output_from_json(copy, &o, ret_err);
+		if (r < 0)
 			return r;
 		if (!keep_time)
 			json_object_del(*rec, "time");
@@ -284,7 +295,7 @@ int wire_log_record_decode(json_t **rec, bool keep_time, char **ret_err)
 	if (strcmp(type, "status") && strcmp(type, "error")) {
 		if (!keep_time)
 			json_object_del(*rec, "time");
-		return 0;   /* map: output/output.h's */
+		return 0;
 	}
 	if (!(copy = json_copy(*rec)))
 		return -ENOMEM;

@@ -4,9 +4,9 @@
  * (wire/record.h), which the gateway reads before it relays them to its
  * clients: a record of either type is refused with a message and left as
  * it was, or replaced by one that holds only the members of its shape and
- * reads back to the same record; an output record is refused with a
- * message or left as it is (wire/output.h's strict reader); any other
- * record is left alone.
+ * reads back to the same record; an output or map record is refused
+ * with a message or left as it is (wire/output.h's, wire/map.h's strict
+ * readers); any other record is left alone.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -105,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *rec = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL), *before = rec, *copy;
 	const char *type = json_string_value(json_object_get(rec, "type"));
-	bool output = type && !strcmp(type, "output");   /* checked by wire/output.h, kept as it is */
+	/* checked by wire/output.h or wire/map.h, kept as it is */
+	bool output = type && (!strcmp(type, "output") || !strcmp(type, "map"));
 	bool ours = type && (!strcmp(type, "status") || !strcmp(type, "error") || output);
 	char *err = NULL;
 	int r;
@@ -129,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("decode: record changed on failure", err);
 	} else if (!ours || output) {
 		if (rec != before || (copy && !json_equal(rec, copy)))
-			fail("decode: a record of another type (or an output record) replaced", type);
+			fail("decode: a record of another type (or an output or map record) replaced", type);
 	} else {
 		json_t *again = json_deep_copy(rec);
 		json_t *held = again;

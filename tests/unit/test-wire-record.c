@@ -178,6 +178,8 @@ static void test_log(void **state)
 		"its last 1 MiB\",\"warning\":true,\"node\":\"n1\",\"dropped\":12}",
 		"{\"type\":\"output\",\"node\":\"n1\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"hi\\n\","
 		"\"events\":[{\"type\":\"printf\",\"len\":3}],\"time\":\"2026-12-07T02:40:00Z\"}",
+		"{\"type\":\"map\",\"name\":\"@\",\"kind\":\"hist\",\"keyed\":false,\"entries\":[{\"value\":{\"buckets\":[0,1]}}],"
+		"\"print\":true,\"top\":2,\"node\":\"n1\",\"time\":\"2026-12-07T02:40:00Z\"}",
 		"{\"type\":\"end\",\"reason\":\"exit\",\"events\":1,\"node\":\"n1\",\"time\":\"2026-12-07T02:40:00Z\"}",
 	};
 	json_t *rec = json_object();
@@ -208,6 +210,9 @@ static void test_log(void **state)
 		    "\"anything\"");
 	log_refused("{\"type\":\"output\",\"text\":\"hi\",\"lines\":1,\"events\":[{\"type\":\"printf\",\"len\":3}]}",
 		    "\"events[0].len\"");
+	log_refused("{\"type\":\"map\",\"name\":\"@x\",\"kind\":\"count\",\"keyed\":false,\"entries\":{},"
+		    "\"time\":\"2026-12-07T02:40:00Z\"}",
+		    "\"entries\"");
 	/* the runner's stamp, and the dropped count through the plugin's reader */
 	assert_int_equal(wire_log_stamp(rec, "2026-12-07T02:40:00Z"), 0);
 	assert_string_equal(json_string_value(json_object_get(rec, "time")), "2026-12-07T02:40:00Z");
@@ -232,6 +237,8 @@ static void test_runner_texts(void **state)
 		"{\"type\":\"error\",\"message\":\"boom\"}",
 		"{\"type\":\"output\",\"node\":\"n1\",\"pod\":\"\",\"lines\":2,\"text\":\"x-3\\n\","
 		"\"events\":[{\"type\":\"printf\",\"len\":1},{\"type\":\"value\",\"len\":3,\"data\":-3}]}",
+		"{\"type\":\"map\",\"name\":\"@bytes\",\"kind\":\"count\",\"keyed\":true,"
+		"\"entries\":[{\"key\":\"bash\",\"keyv\":[\"bash\"],\"value\":3}],\"node\":\"n1\"}",
 	};
 
 	(void)state;
@@ -265,10 +272,10 @@ static void expect_refused(const char *text, const char *want)
 
 static void test_refusals(void **state)
 {
-	json_t *other = json_loads("{\"type\":\"map\",\"whatever\":1}", 0, NULL), *before = other;
+	json_t *other = json_loads("{\"type\":\"newer\",\"whatever\":1}", 0, NULL), *before = other;
 
 	(void)state;
-	/* map records are output/output.h's */
+	/* types it does not know are left alone */
 	assert_int_equal(wire_runner_record_decode(&other, NULL), 0);
 	assert_ptr_equal(other, before);
 	json_decref(other);
@@ -291,6 +298,10 @@ static void test_refusals(void **state)
 	expect_refused("{\"type\":\"output\",\"pod\":\"a/b\",\"lines\":1,\"text\":\"x\",\"whatever\":1}",
 		       "\"whatever\": unknown field");
 	expect_refused("{\"type\":\"output\",\"pod\":\"a/b\",\"text\":\"x\"}", "\"lines\"");
+	/* a map record's envelope: wire/map.h's strict reader */
+	expect_refused("{\"type\":\"map\",\"name\":\"@x\",\"kind\":\"count\",\"keyed\":false,\"entries\":[],\"whatever\":1}",
+		       "\"whatever\": unknown field");
+	expect_refused("{\"type\":\"map\",\"kind\":\"count\",\"keyed\":false,\"entries\":[]}", "\"name\"");
 }
 
 int main(void)
