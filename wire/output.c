@@ -22,11 +22,6 @@
 
 /* --- the runner's writer ---------------------------------------------------------- */
 
-int wire_output_text_add(struct buf *batch, const char *text, size_t len)
-{
-	return buf_add_json_escaped(batch, text, len);
-}
-
 static bool event_type_ok(const char *type, size_t len)
 {
 	return len >= 1 && len <= WIRE_OUTPUT_MAX_TYPE && strspn(type, "abcdefghijklmnopqrstuvwxyz_") == len;

@@ -54,8 +54,12 @@ struct wire_output {
 /* --- the runner's writer ---------------------------------------------------------- */
 
 /* Appends len bytes of printed text (valid UTF-8) to a batch, escaped as
- * the record's "text" holds it (only escapes wire_output_shape() passes). */
-int wire_output_text_add(struct buf *batch, const char *text, size_t len);
+ * the record's "text" holds it (only escapes wire_output_shape() passes).
+ * Inline: the runner calls it once per printed event. */
+static inline int wire_output_text_add(struct buf *batch, const char *text, size_t len)
+{
+	return buf_add_json_escaped(batch, text, len);
+}
 /* Appends one event's descriptor to the batch's events (",": not the
  * batch's first): type [a-z_]{1,32} (-EINVAL else), len its bytes of
  * text, data print()'s typed value or NULL. */
