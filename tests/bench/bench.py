@@ -37,6 +37,7 @@ the spread (min, quartiles, max over rounds) is printed below the table.
 --only picks measures: start, wildcard, events, printf (default: all).
 """
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -71,6 +72,10 @@ class Tracer:
 
     def __init__(self, argv, out=None):
         self.errf = tempfile.TemporaryFile()
+        # O_APPEND: the child's writes go to the end whatever our seek(0)
+        # and read do to the offset the two share (a write landing at 0
+        # overwrote the attach marker: tools.py's sslsnoop 'did not attach')
+        fcntl.fcntl(self.errf, fcntl.F_SETFL, fcntl.fcntl(self.errf, fcntl.F_GETFL) | os.O_APPEND)
         self.out = out or subprocess.DEVNULL
         env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
         self.t0 = time.monotonic()

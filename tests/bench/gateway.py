@@ -24,6 +24,7 @@ the same run; never fails on a timing.
 """
 import argparse
 import http.client
+import fcntl
 import json
 import os
 import resource
@@ -211,6 +212,10 @@ def tg_stream_run(n, rate=None):
     loop's start to the last line, events, drops)."""
     before = n_complete("alice")
     err = tempfile.TemporaryFile()
+    # O_APPEND: the child's writes go to the end whatever our seek(0)
+    # and read do to the offset the two share (a write landing at 0
+    # overwrote the attach marker: tools.py's sslsnoop 'did not attach')
+    fcntl.fcntl(err, fcntl.F_SETFL, fcntl.fcntl(err, fcntl.F_GETFL) | os.O_APPEND)
     p = subprocess.Popen(kt_argv("run", "alice", "pod/web-a", "-n", "team-a", "--duration", "600",
                                  "-o", OUTPUT, "-e", PF % ""), stdout=subprocess.PIPE, stderr=err, env=kube_env())
     r = LineReader(p.stdout.fileno())

@@ -22,6 +22,7 @@ this: a failure that is not listed fails.
 """
 import argparse
 import csv
+import fcntl
 import os
 import re
 import shutil
@@ -139,6 +140,10 @@ def run_one(t, tracer, workdir):
                                   start_new_session=True)
         time.sleep(0.1)
     out = tempfile.TemporaryFile()
+    # O_APPEND: the child's writes go to the end whatever our seek(0)
+    # and read do to the offset the two share (a write landing at 0
+    # overwrote the attach marker: tools.py's sslsnoop 'did not attach')
+    fcntl.fcntl(out, fcntl.F_SETFL, fcntl.fcntl(out, fcntl.F_GETFL) | os.O_APPEND)
     start = time.monotonic()
     p = subprocess.Popen(cmd, shell=shell, cwd=workdir, env=env, stdout=out,
                          stderr=subprocess.STDOUT, start_new_session=True)

@@ -12,6 +12,7 @@ check is that tracegate's object passes the kernel verifier: `exec
     tools.py [--filter REGEX] [--seconds N]
 """
 import argparse
+import fcntl
 import glob
 import os
 import re
@@ -59,6 +60,10 @@ def run(cmd, seconds, tls=False):
     output, attached).  tls: TLS_WORKLOAD runs beside it until the tracer
     has exited."""
     out = tempfile.TemporaryFile()
+    # O_APPEND: the child's writes go to the end whatever our seek(0)
+    # and read do to the offset the two share (a write landing at 0
+    # overwrote the attach marker: tools.py's sslsnoop 'did not attach')
+    fcntl.fcntl(out, fcntl.F_SETFL, fcntl.fcntl(out, fcntl.F_GETFL) | os.O_APPEND)
     env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
     env.pop("CI", None)
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
