@@ -225,6 +225,48 @@ static int elf_btf(const void *obj, size_t len, struct btf **ret)
 	return r;
 }
 
+/*
+ * BTF holds a type's size in 32 bits and a member's offset in 32 bits of
+ * bits (24 next to bitfields): clang writes a larger definition wrapped
+ * (struct { struct E e[256]; char y[8]; } of 16 MiB E's is a struct of 8
+ * bytes there), and sizeof, map keys and member reads would all be of
+ * another type.  A wrapped struct or union shows as a member that does
+ * not resolve, ends past its size or, in a struct, starts before the
+ * previous member ends; -TG_ELIMIT names it.
+ */
+static int user_btf_check(const struct btf *b, char **ret_err)
+{
+	uint32_t n = btf__type_cnt(b);
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		const char *name;
+		uint64_t prev_end = 0;
+
+		if (!btf_is_composite(t))
+			continue;
+		for (uint16_t i = 0; i < btf_vlen(t); i++) {
+			const struct btf_member *m = btf_members(t) + i;
+			long long size = btf__resolve_size(b, m->type);
+			uint64_t off = btf_member_bit_offset(t, i);
+			uint32_t bits = btf_member_bitfield_size(t, i);
+			uint64_t end = off + (bits ? bits : (uint64_t)(size < 0 ? 0 : size) * 8);
+
+			if (size >= 0 && end <= (uint64_t)t->size * 8 &&
+			    (btf_is_union(t) || off >= prev_end)) {
+				prev_end = end;
+				continue;
+			}
+			name = btf__name_by_offset(b, t->name_off);
+			if (asprintf(ret_err, "program: C definition \"%s %s\" is larger than BTF holds",
+				     btf_is_union(t) ? "union" : "struct", name && *name ? name : "(anonymous)") < 0)
+				*ret_err = NULL;
+			return -TG_ELIMIT;
+		}
+	}
+	return 0;
+}
+
 int ktype_preamble(struct ktypes *kt, const char *preamble, const char *const *defs, size_t ndefs,
 		const char *cache_dir, char **ret_err)
 {
@@ -277,9 +319,12 @@ int ktype_preamble(struct ktypes *kt, const char *preamble, const char *const *d
 		return r;
 	r = elf_btf(res.obj, res.len, &kt->user);
 	free(res.obj);
-	if (r < 0 && asprintf(ret_err, "program: the C definitions compiled to no BTF") < 0)
-		*ret_err = NULL;
-	return r < 0 ? -TG_ECOMPILE : 0;
+	if (r < 0) {
+		if (asprintf(ret_err, "program: the C definitions compiled to no BTF") < 0)
+			*ret_err = NULL;
+		return -TG_ECOMPILE;
+	}
+	return user_btf_check(kt->user, ret_err);
 }
 
 /* ---- lookups ------------------------------------------------------------- */

@@ -443,6 +443,12 @@ static void struct_values_stored(void **state)
 	g = generate("struct B { char c[300]; } BEGIN { @s[*((struct B *)0)] = 1; }", NULL, 0);
 	assert_int_equal(g.r, -TG_ELIMIT);
 	assert_non_null(strstr(g.diag.msg, "a key holds at most"));
+	/* a definition past BTF's 32-bit sizes: 2^32 + 8 bytes would be a
+	 * struct of 8 (sizeof, keys, member offsets all wrong), refused */
+	g = generate("struct E { char x[16777216]; } struct B { struct E e[256]; char y[8]; }\n"
+		     "BEGIN { @s[*((struct B *)0)] = 1; }", NULL, 0);
+	assert_int_equal(g.r, -TG_ELIMIT);
+	assert_non_null(strstr(g.diag.msg, "\"struct B\" is larger than BTF holds"));
 	g = generate("struct P { int a; } BEGIN { $x = *((struct P *)0); @y = $x->a; }", NULL, 0);
 	assert_int_equal(g.r, -TG_ETYPE);
 	g = generate("struct P { int a; } BEGIN { $x = *((struct P *)0); if ($x == 1) { } }", NULL, 0);
