@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals shared by sema.c (the language) and sema-types.c (C types:
- * pointers, struct members, casts, sizeof, enum constants). */
+/* Internals shared by sema.c (the language), sema-types.c (C types:
+ * pointers, struct members, casts, sizeof, enum constants), sema-maps.c
+ * and sema-tuple.c. */
 #ifndef TG_RUNNER_SEMA_INT_H
 #define TG_RUNNER_SEMA_INT_H
 
@@ -58,9 +59,7 @@ static inline int sem_site(struct sctx *c, struct tg_node *n, struct sem_node *a
 	return c->ops->site(c, n, a, k, fmt);
 }
 
-/* sema-tuple.c: `t.N`; have widened to hold t too (both tuples of the
- * same shape). */
-/* maps: their keys, values and kinds (sema-maps.c) */
+/* sema-maps.c: maps, their keys, values and kinds */
 enum sem_mkind sem_agg_kind(const char *name);
 int sem_want_const(struct sctx *c, struct tg_node *n, const char *what, int64_t *ret);
 struct sem_map *sem_map_get(struct sctx *c, struct tg_node *n, int *ret_idx);
@@ -73,6 +72,8 @@ int sem_store_memval(struct sctx *c, struct tg_node *rhs, const char *what, cons
 		     struct sem_type *ret);
 int sem_assign_map(struct sctx *c, struct tg_node *n);
 
+/* sema-tuple.c: `t.N`; have widened to hold t too (both tuples of the
+ * same shape). */
 int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a);
 int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, const struct sem_type *t);
 /* The tuple type of n elements (interned). */
