@@ -22,7 +22,7 @@ import glob
 import re
 import sys
 
-REDIRECT = re.compile(r'(?:^|(?<=\s))>>?\s*("[^"]+"|[^\s;&|)]+)')
+REDIRECT = re.compile(r'(?:^|(?<=\s))&?>>?\s*("[^"]+"|[^\s;&|)]+)')
 
 
 def statements(path):
@@ -57,7 +57,7 @@ def traps(path):
     """EXIT traps that would run in a forked child too"""
     bad = []
     for n, line in enumerate(open(path, encoding="utf-8"), 1):
-        if re.match(r"\s*trap\b.*\bEXIT\s*$", line) and not GUARDED_TRAP.match(line.rstrip("\n")) \
+        if re.match(r"\s*trap\b.*\bEXIT\b", line) and not GUARDED_TRAP.match(line.rstrip("\n")) \
                 and line.split() != ["trap", "stack_stop", "EXIT"]:
             bad.append(n)
     return bad
