@@ -99,7 +99,7 @@ static int mem_type(struct sctx *c, struct ktype_ref ref, bool user, struct tg_l
 		if (ktype_resolve(c->s->kt, in.target, &el) == 0 && el.k == KK_INT && el.is_char &&
 		    in.nelems > 0) {
 			*ret = (struct sem_type){ .k = ST_STR,
-						  .slen = in.nelems < SEM_MAX_RECORD / 2 ? in.nelems : SEM_MAX_RECORD / 2 };
+						  .slen = in.nelems < SEM_MAX_STRING ? in.nelems : SEM_MAX_STRING };
 			return 0;
 		}
 		/* fall through */

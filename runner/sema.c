@@ -80,7 +80,9 @@ static int posparam_str(struct sctx *c, struct tg_node *n, struct sem_node *a, i
 	a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)MIN(strlen(v + skip) + 1, SEM_STRLEN) };
 	a->is_const = true;
 	a->cstr = v + skip;
-	a->cstrlen = strlen(v + skip);
+	/* what the value holds: the rest is never read (a parameter of
+	 * any length reached clang whole, and failed it past 1 KiB) */
+	a->cstrlen = MIN(strlen(v + skip), (size_t)a->t.slen - 1);
 	return 0;
 }
 
@@ -660,7 +662,7 @@ static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		/* syscalls' pointer arguments point into the caller's memory */
 		return st_tp_ptr(c, f->type, !strcmp(c->p->args->category, "syscalls"), &a->t);
 	case TPF_CHARARRAY:
-		a->t = (struct sem_type){ .k = ST_STR, .slen = MIN(f->size, (uint32_t)SEM_MAX_RECORD / 2) };
+		a->t = (struct sem_type){ .k = ST_STR, .slen = MIN(f->size, (uint32_t)SEM_MAX_STRING) };
 		return 0;
 	case TPF_DATALOC:
 		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
@@ -741,9 +743,9 @@ static int expr_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 static int expr_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
-	if (n->u64 + 1 > SEM_MAX_RECORD / 2)
+	if (n->u64 + 1 > SEM_MAX_STRING)
 		return sem_err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
-			   SEM_MAX_RECORD / 2);
+			   SEM_MAX_STRING - 1);
 	a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)n->u64 + 1 };
 	a->is_const = true;
 	a->cstr = n->str;

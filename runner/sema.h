@@ -25,6 +25,10 @@
 #define SEM_MAX_FMT_ARGS    32
 #define SEM_MAX_KEY_BYTES   256    /* one map key (stack-built) */
 #define SEM_MAX_RECORD      4096   /* one ring-buffer record */
+/* One string value, its NUL included: clang's BPF backend copies at most
+ * 1 KiB inline (128 8-byte stores) and has no memcpy to call; a longer
+ * literal is refused, a longer char array or parameter is cut. */
+#define SEM_MAX_STRING      1024
 #define SEM_MAX_STRS        256    /* distinct strftime formats and filters */
 #define SEM_STACK_FRAMES    127    /* bpftrace's default and maximum */
 #define SEM_MAX_HIST_BITS   5      /* hist(x, k): 0 <= k <= 5, as bpftrace 0.2x */
