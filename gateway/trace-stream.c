@@ -34,7 +34,6 @@
 #include "lib/util.h"
 #include "output/output.h"
 #include "wire/end.h"
-#include "wire/map.h"
 #include "wire/output.h"
 #include "wire/runner-path.h"
 #include "wire/record.h"
@@ -57,19 +56,11 @@ static void trace_stream_begin(struct trace_req *t);
 static int leg_map(struct leg *l, json_t *rec, size_t len)
 {
 	struct trace_req *t = l->t;
-	struct wire_map wm;
-	_cleanup_free_ char *err = NULL;
-	const char *name;
+	/* read when it came (leg_line: wire_runner_record_decode) */
+	const char *name = json_string_value(json_object_get(rec, "name"));
 	size_t i;
 	json_t *m;
 
-	/* read when it came (leg_line): this reads it again, a view */
-	if (wire_map_from_json(rec, &wm, &err) < 0) {
-		trace_leg_fail(l, "runner \"%s\" sent a map record that is not one: %s", l->runner->node,
-			       err ? err : "out of memory");
-		return -EINVAL;
-	}
-	name = wm.name;
 	t->fan.map_bytes += len;
 	if (t->fan.map_bytes > TRACE_MAX_MAP_BYTES) {
 		trace_leg_fail(l, "map records from runners exceed %u bytes", TRACE_MAX_MAP_BYTES);
@@ -137,7 +128,6 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 {
 	struct trace_req *t = l->t;
 	const char *type = json_string_value(json_object_get(rec, "type"));
-	struct wire_output out = { 0 };
 
 	if (!type)
 		return -EINVAL;
@@ -170,9 +160,12 @@ int trace_leg_record(struct leg *l, json_t *rec, size_t len)
 	}
 	/* The node is the one this session went to, whatever the runner says. */
 	json_object_set_new(rec, "node", json_string(l->runner->node));
-	if (!strcmp(type, "output") && wire_output_from_json(rec, &out, NULL) == 0)
-		l->relayed += out.lines;   /* read when it came (leg_line) */
-	if (!strcmp(type, "output") && !out.pod) {
+	/* an output record was read when it came (leg_line:
+	 * wire_runner_record_decode): "lines" an integer within bounds,
+	 * "pod" a string or absent */
+	if (!strcmp(type, "output"))
+		l->relayed += (uint64_t)json_integer_value(json_object_get(rec, "lines"));
+	if (!strcmp(type, "output") && !json_is_string(json_object_get(rec, "pod"))) {
 		char pod[400] = "";
 
 		/* A runner that did not say: only a session of one pod knows. */

@@ -227,16 +227,16 @@ static const char *const event_members[] = { "type", "len", "data", NULL };
 static int event_check(json_t *ev, size_t i, size_t text_len, size_t *off, bool strict, char **ret_err)
 {
 	json_t *t = json_object_get(ev, "type"), *n = json_object_get(ev, "len");
-	int r;
 
 	if (!json_is_object(ev))
 		return tg_fail(ret_err, -EINVAL, "\"events[%zu]\": must be an object", i);
-	if (strict) {
+	/* the message's "events[i]." only for a refusal: this runs for
+	 * every event of a record that is not relayed as it came */
+	if (strict && wire_only_members(ev, "", event_members, NULL) < 0) {
 		char where[40];
 
 		snprintf(where, sizeof(where), "events[%zu].", i);
-		if ((r = wire_only_members(ev, where, event_members, ret_err)) < 0)
-			return r;
+		return wire_only_members(ev, where, event_members, ret_err);
 	}
 	if (!json_is_string(t) || !event_type_ok(json_string_value(t), json_string_length(t)))
 		return tg_fail(ret_err, -EINVAL, "\"events[%zu].type\": must be 1 to %d of a-z and _", i,
