@@ -740,10 +740,10 @@ static int handle_record(void *ctx, void *data, size_t len)
 			r = tg_printf_format(&b, st->fmt, args, st->nargs);
 		if (r >= 0 && kind == REC_CAT)
 			r = cat_file(run, &b);
-		/* print()'s typed value; none for a uint64 past int64, which
-		 * a JSON value here cannot hold (tg_json_event prints its
-		 * digits) */
-		if (r >= 0 && b.len && kind == REC_PRINT_VAL && st->nargs == 1 &&
+		/* print()'s typed value, for a sink that takes it; none for
+		 * a uint64 past int64, which a JSON value here cannot hold
+		 * (tg_json_event prints its digits) */
+		if (r >= 0 && b.len && kind == REC_PRINT_VAL && st->nargs == 1 && run->sink->output_rec &&
 		    !(args[0].kind == TG_FMT_UINT && args[0].u > INT64_MAX))
 			jv = values_json(&run->vals, &st->args[0].t, d + st->args[0].off);
 		if (r >= 0 && b.len)
@@ -785,8 +785,9 @@ static int handle_record(void *ctx, void *data, size_t len)
 			if (r >= 0)
 				r = buf_add(&b, arg, strnlen(arg, SEM_JOIN_ARGSIZE - 1));
 		}
-		/* -f json's data is the line without its newline (0.17) */
-		if (r >= 0)
+		/* -f json's data is the line without its newline (0.17),
+		 * for a sink that takes it: not on every join of text output */
+		if (r >= 0 && run->sink->output_rec)
 			jv = json_text(b.s ? b.s : "", b.len);
 		if (r >= 0)
 			r = buf_addc(&b, '\n');
