@@ -255,21 +255,49 @@ static bool sess_ended(const struct det_sess *s)
 	return s->reaped && !s->child;
 }
 
+static bool sess_claimable(const struct det_sess *s)
+{
+	return s->head == HEAD_OK && sess_ended(s) && s->m->audit_id && !s->claimed_by;
+}
+
+/* Its records but the last (its end) go: what is left is its end, for the claim. */
+static void ring_trim(struct det_sess *s)
+{
+	while (s->first != s->last) {
+		struct det_rec *o = s->first;
+
+		s->first = o->next;
+		s->ring_bytes -= o->len + 1;
+		s->ring_dropped++;
+		free(o->line);
+		free(o);
+	}
+}
+
 /* Ended sessions past DET_KEEP_S, beyond DET_MAX_SESSIONS or beyond
  * DET_KEEP_BYTES of records (newest kept first) go: what a tenant's short
- * traces leave behind stays bounded. */
+ * traces leave behind stays bounded.  An end no gateway claimed yet is
+ * not pushed out by newer sessions before DET_KEEP_S (a tenant's burst of
+ * traces that print much would take other ends from the audit log): only
+ * its records go, up to DET_MAX_UNCLAIMED such ends. */
 static void table_expire(struct det_table *t)
 {
 	uint64_t now = now_mono_ns();
-	unsigned kept = 0;
+	unsigned kept = 0, unclaimed = 0;
 	size_t bytes = 0;
 
 	for (struct det_sess **pp = &t->sessions; *pp;) {
 		struct det_sess *s = *pp;
+		bool old = now - s->ended_ns > DET_KEEP_S * 1000000000ull;
 
 		if (sess_ended(s) && !s->followers &&
-		    (kept >= DET_MAX_SESSIONS || bytes + s->ring_bytes > DET_KEEP_BYTES ||
-		     now - s->ended_ns > DET_KEEP_S * 1000000000ull)) {
+		    (old || kept >= DET_MAX_SESSIONS || bytes + s->ring_bytes > DET_KEEP_BYTES)) {
+			if (!old && sess_claimable(s) && unclaimed < DET_MAX_UNCLAIMED) {
+				ring_trim(s);
+				unclaimed++;
+				pp = &s->next;
+				continue;
+			}
 			*pp = s->next;
 			sess_free(s);
 			continue;
@@ -698,11 +726,6 @@ static int peer_add(struct det_sess *s, struct det_peer **list, struct buffereve
 	bufferevent_setcb(bev, peer_read_cb, NULL, peer_event_cb, p);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	return 0;
-}
-
-static bool sess_claimable(const struct det_sess *s)
-{
-	return s->head == HEAD_OK && sess_ended(s) && s->m->audit_id && !s->claimed_by;
 }
 
 /* unclaimed: the ended sessions whose end no gateway claimed yet, deleted

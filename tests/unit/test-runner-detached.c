@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -154,11 +155,76 @@ static void test_requests(void **state)
 	event_base_free(base);
 }
 
+/* One detached session that ran and died (no end of its own) after
+ * printing about bytes: its child's stream fed and closed, then reaped. */
+static void add_ended(struct event_base *base, struct det_table *t, const char *trace, pid_t pid, size_t bytes)
+{
+	static const char body[] = BODY(",\"detached\":{\"namespace\":\"team-a\",\"user\":\"alice\","
+					"\"target\":\"pod/web-a\",\"created\":\"2026-12-06T08:35:11Z\","
+					"\"auditID\":\"a-1\"}");
+	static const char head[] = "HTTP/1.1 200 OK\r\n\r\n{\"type\":\"output\",\"text\":\"";
+	struct session_request req;
+	struct det_meta *m = NULL;
+	struct bufferevent *answer;
+	char *err = NULL, *text;
+	int sp[2], ap[2];
+
+	assert_int_equal(session_request_decode(body, strlen(body), &req, &err), 0);
+	assert_int_equal(det_meta_new(&req, &m), 1);
+	session_request_release(&req);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ap), 0);
+	answer = bufferevent_socket_new(base, ap[0], BEV_OPT_CLOSE_ON_FREE);
+	assert_non_null(answer);
+	close(ap[1]);
+	assert_int_equal(det_session_add(t, m, trace, pid, sp[0], answer), 0);
+	text = malloc(bytes + 64);
+	assert_non_null(text);
+	memset(text, 'x', bytes);
+	memcpy(text + bytes, "\"}\n", 4);
+	assert_int_equal(write(sp[1], head, strlen(head)), (ssize_t)strlen(head));
+	for (size_t off = 0; off < bytes + 3;) {
+		ssize_t n = write(sp[1], text + off, bytes + 3 - off);
+
+		if (n > 0)
+			off += (size_t)n;
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	free(text);
+	close(sp[1]);
+	for (int i = 0; i < 100; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	det_session_reaped(t, pid, 0);
+}
+
+/* A burst of sessions that print much does not push an older end out
+ * before a gateway claims it (its records may go) */
+static void test_unclaimed_kept(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct det_table *t = NULL;
+	char trace[16];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_non_null(base);
+	assert_int_equal(det_table_new(base, "node-1", &t), 0);
+	add_ended(base, t, "victim", 1000, 500 * 1000);
+	for (int i = 0; i < (int)(DET_KEEP_BYTES / (1000u * 1000u)) + 2; i++) {
+		snprintf(trace, sizeof(trace), "flood-%d", i);
+		add_ended(base, t, trace, 2000 + i, 1000 * 1000);
+	}
+	expect_answer(base, t, "POST", "/v1/detached/victim/claim?by=gw-1", "HTTP/1.1 200", "\"auditID\":\"a-1\"");
+	det_table_free(t);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_unclaimed_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
