@@ -970,10 +970,12 @@ static int append_locked(struct audit_log *log, json_t *ev, const char *text, si
 		r = audit_rotate(log, ret_err);
 		if (r < 0)
 			return r;
+		r = 1;
 	}
 	out = log->tail_partial ? line->s : line->s + 1;
 	outlen = log->tail_partial ? line->len : line->len - 1;
-	if (fstat(log->fd, &st) < 0)
+	/* the size of the file written to: st's, unless the file changed */
+	if (r > 0 && fstat(log->fd, &st) < 0)
 		return tg_fail(ret_err, -errno, "audit log \"%s\": %s", log->path, strerror(errno));
 	before = (uint64_t)st.st_size;
 	/* Reserve the record's space first (and what the caller wants kept
