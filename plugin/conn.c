@@ -18,6 +18,7 @@
 #include "lib/httpstatus.h"
 #include "lib/util.h"
 #include "plugin/conn.h"
+#include "plugin/render.h"
 #include "lib/banned.h"
 
 static int sigpipe_w = -1;
@@ -86,21 +87,21 @@ static bool dns_label(const char *s)
 	return true;
 }
 
-/* A JSON value on stdout as -o asks: indented JSON or a YAML document. */
+/* A JSON value on stdout as -o asks: indented JSON or a YAML document,
+ * its strings the server's text (a trace's program, a message) with no
+ * code point the terminal acts on (kt_add_json()). */
 void print_object(const json_t *j, enum kt_output mode)
 {
-	struct buf b = BUF_INIT(16u << 20);
+	struct buf b = BUF_INIT(4 * KT_MAX_LINE);
+	int r = mode == KT_OUT_YAML ? kt_yaml_emit(&b, j)
+				    : kt_add_json(&b, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
-	if (mode == KT_OUT_YAML) {
-		kt_yaml_emit(&b, j);
-		fputs(b.s, stdout);
-	} else {
-		char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		if (t)
-			printf("%s\n", t);
-		free(t);
-	}
+	if (r >= 0 && mode != KT_OUT_YAML)
+		r = buf_addc(&b, '\n');
+	if (r < 0)
+		fprintf(stderr, "error: cannot print the answer: %s\n", strerror(-r));
+	else
+		fwrite(b.s, 1, b.len, stdout);
 	buf_release(&b);
 }
 

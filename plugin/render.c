@@ -96,6 +96,34 @@ static int add_clean_str(struct buf *out, const char *s, bool keep_newlines)
 	return kt_add_clean(out, s, strlen(s), keep_newlines);
 }
 
+int kt_add_json(struct buf *out, const json_t *v, size_t flags)
+{
+	_cleanup_free_ char *t = json_dumps(v, flags);
+	const unsigned char *u = (const unsigned char *)t;
+	size_t len = t ? strlen(t) : 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(u + i, len - i, &cp);
+		int r;
+
+		/* C0 is jansson's to escape; what it writes raw below 0x7f
+		 * is its own layout (newlines and spaces of JSON_INDENT) */
+		if (n == 0)
+			r = buf_addc(out, '?'), n = 1;
+		else if (cp >= 0x7f && cp_controls_terminal(cp))
+			r = buf_printf(out, "\\u%04x", (unsigned)cp);
+		else
+			r = buf_add(out, t + i, n);
+		if (r < 0)
+			return r;
+		i += n;
+	}
+	return 0;
+}
+
 /* --- records ----------------------------------------------------------------------- */
 
 void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mode)
@@ -968,18 +996,11 @@ static bool yaml_plain(const char *s, size_t n)
 
 static int yaml_scalar(struct buf *out, const json_t *v)
 {
-	char *t;
-	int r;
-
 	if (json_is_string(v) && yaml_plain(json_string_value(v), json_string_length(v)))
 		return buf_add(out, json_string_value(v), json_string_length(v));
-	/* JSON's double-quoted strings, numbers, true, false, null are YAML's too */
-	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	if (!t)
-		return -ENOMEM;
-	r = buf_adds(out, t);
-	free(t);
-	return r;
+	/* JSON's double-quoted strings, numbers, true, false, null are
+	 * YAML's too, \uXXXX escapes included */
+	return kt_add_json(out, v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
 static int yaml_indent(struct buf *out, int n)

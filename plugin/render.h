@@ -120,6 +120,11 @@ int kt_program_error(struct buf *out, const char *loc, size_t loc_len, const cha
 int kt_find_program_error(const char *text, const char **ret_loc, size_t *ret_loc_len,
 			  const char **ret_msg, size_t *ret_msg_len);
 
+/* json_dumps(v, flags) appended to out, every code point a terminal acts
+ * on that jansson writes raw (DEL, C1 controls, bidirectional overrides
+ * and isolates: kt_add_clean's) as \uXXXX: the same value to a JSON or
+ * YAML reader, nothing to the terminal.  0, -ENOMEM, -E2BIG. */
+int kt_add_json(struct buf *out, const json_t *v, size_t flags);
 /* A JSON value as a YAML block (kubectl's -o yaml): keys in order,
  * strings quoted when YAML would read them as something else. */
 int kt_yaml_emit(struct buf *out, const json_t *v);

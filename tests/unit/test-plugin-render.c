@@ -588,6 +588,25 @@ static void test_clean_c1_and_bidi(void **state)
 	buf_release(&b);
 }
 
+/* -o json and -o yaml print the server's objects (a Trace's program, a
+ * tenant's text): what the terminal would act on is escaped, not raw */
+static void test_json_yaml_escape_terminal_controls(void **state)
+{
+	const char text[] = "{\"program\":\"a\\u009b2J\\u202eb\\u007f\\u00e9\\n\"}";
+	json_t *j = json_loads(text, 0, NULL);
+	struct buf b = BUF_INIT(0);
+
+	(void)state;
+	assert_non_null(j);
+	assert_int_equal(kt_add_json(&b, j, JSON_COMPACT), 0);
+	assert_string_equal(b.s, "{\"program\":\"a\\u009b2J\\u202eb\\u007f\xc3\xa9\\n\"}");
+	buf_clear(&b);
+	assert_int_equal(kt_yaml_emit(&b, j), 0);
+	assert_string_equal(b.s, "program: \"a\\u009b2J\\u202eb\\u007f\xc3\xa9\\n\"\n");
+	buf_release(&b);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_render_bpftrace_json),
 		cmocka_unit_test(test_status_not_a_status),
 		cmocka_unit_test(test_clean_c1_and_bidi),
+		cmocka_unit_test(test_json_yaml_escape_terminal_controls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
