@@ -42,29 +42,6 @@ void wire_det_session_release(struct wire_det_session *s)
 
 /* ---- decoding ------------------------------------------------------------- */
 
-/* An array of at most max strings of 1 to len bytes of printable text. */
-static int strv_field(json_t *o, const char *key, const char *where, size_t max, size_t len, char ***ret,
-		      size_t *ret_n, char **ret_err)
-{
-	json_t *a = json_object_get(o, key), *v;
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) > max)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not an array of at most %zu strings", where, key, max);
-	if (!(*ret = calloc(json_array_size(a) + 1, sizeof(**ret))))
-		return -ENOMEM;
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > len ||
-		    !wire_printable_text(json_string_value(v), json_string_length(v)))
-			return tg_fail(ret_err, -EINVAL, "%s\"%s\"[%zu]: not a string of 1 to %zu printable characters",
-				       where, key, i, len);
-		if (!((*ret)[i] = strdup(json_string_value(v))))
-			return -ENOMEM;
-		(*ret_n)++;
-	}
-	return 0;
-}
-
 static int decode_end(json_t *o, const char *where, struct wire_det_session *s, char **ret_err)
 {
 	json_t *e = json_object_get(o, "end");
@@ -125,12 +102,12 @@ int wire_det_session_from_json(json_t *o, const char *where, struct wire_det_ses
 	    (r = wire_str_field(o, "node", where, true, SESSION_MAX_NAME, true, &s.node, ret_err)) < 0 ||
 	    (r = wire_text_field(o, "namespace", where, 1, SESSION_MAX_OWNER_NS, &s.ns, ret_err)) < 0 ||
 	    (r = wire_text_field(o, "user", where, 1, SESSION_MAX_USER, &s.user, ret_err)) < 0 ||
-	    (r = strv_field(o, "groups", where, SESSION_MAX_GROUPS, SESSION_MAX_USER, &s.groups, &s.ngroups,
-			    ret_err)) < 0 ||
+	    (r = wire_strv_field(o, "groups", where, true, SESSION_MAX_GROUPS, SESSION_MAX_USER, false, &s.groups,
+				 &s.ngroups, ret_err)) < 0 ||
 	    (r = wire_text_field(o, "target", where, 1, SESSION_MAX_TARGET, &s.target, ret_err)) < 0 ||
 	    (r = wire_str_field(o, "program", where, true, SESSION_MAX_BODY, false, &s.program, ret_err)) < 0 ||
-	    (r = strv_field(o, "pods", where, SESSION_MAX_PODS, 2 * SESSION_MAX_NAME + 1, &s.pods, &s.npods,
-			    ret_err)) < 0 ||
+	    (r = wire_strv_field(o, "pods", where, true, SESSION_MAX_PODS, 2 * SESSION_MAX_NAME + 1, false, &s.pods,
+				 &s.npods, ret_err)) < 0 ||
 	    (r = wire_text_field(o, "created", where, 1, SESSION_MAX_CREATED, &s.created, ret_err)) < 0 ||
 	    (r = decode_state(o, where, &s, ret_err)) < 0 || (r = decode_counts(o, where, &s, ret_err)) < 0 ||
 	    (r = decode_end(o, where, &s, ret_err)) < 0 ||

@@ -109,31 +109,15 @@ static int decode_counts(json_t *rec, struct wire_end *e, char **ret_err)
 	return 0;
 }
 
-/* "failedNodes": the names of the nodes that failed, as node names go */
+/* "failedNodes": the names of the nodes that failed, at least one */
 static int decode_failed(json_t *rec, struct wire_end *e, char **ret_err)
 {
-	json_t *a = json_object_get(rec, "failedNodes"), *v;
-	size_t i;
+	json_t *a = json_object_get(rec, "failedNodes");
 
-	if (!a)
-		return 0;
-	if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > WIRE_END_MAX_FAILED)
-		return tg_fail(ret_err, -EINVAL, "\"failedNodes\": not an array of 1 to %u node names",
-			       WIRE_END_MAX_FAILED);
-	e->failed_nodes = calloc(json_array_size(a), sizeof(*e->failed_nodes));
-	if (!e->failed_nodes)
-		return -ENOMEM;
-	json_array_foreach(a, i, v) {
-		const char *s = json_string_value(v);
-		size_t n = json_string_length(v);
-
-		if (!s || !n || n > WIRE_END_MAX_NAME || !wire_name_text(s, n))
-			return tg_fail(ret_err, -EINVAL, "\"failedNodes\"[%zu]: not a node name", i);
-		if (!(e->failed_nodes[i] = strdup(s)))
-			return -ENOMEM;
-		e->nfailed_nodes++;
-	}
-	return 0;
+	if (json_is_array(a) && json_array_size(a) == 0)
+		return tg_fail(ret_err, -EINVAL, "\"failedNodes\": empty");
+	return wire_strv_field(rec, "failedNodes", "", false, WIRE_END_MAX_FAILED, WIRE_END_MAX_NAME, true,
+			       &e->failed_nodes, &e->nfailed_nodes, ret_err);
 }
 
 /* skip_unknown: the plugin's reading (wire_end_from_gateway) */
@@ -184,11 +168,6 @@ int wire_end_decode(const char *text, size_t len, struct wire_end *ret, char **r
 
 /* ---- encoding ------------------------------------------------------------- */
 
-static int set_str(json_t *o, const char *key, const char *v)
-{
-	return !v || json_object_set_new(o, key, json_string(v)) == 0 ? 0 : -ENOMEM;
-}
-
 int wire_end_to_json(const struct wire_end *e, json_t **ret)
 {
 	_cleanup_(json_decrefp) json_t *o = json_pack("{s:s}", "type", "end");
@@ -196,7 +175,7 @@ int wire_end_to_json(const struct wire_end *e, json_t **ret)
 
 	if (!e->reason)
 		return -EINVAL;
-	if (!o || set_str(o, "reason", e->reason) < 0 || set_str(o, "message", e->message) < 0)
+	if (!o || wire_set_str(o, "reason", e->reason) < 0 || wire_set_str(o, "message", e->message) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		if ((e->has & counts[i].bit) &&
@@ -211,7 +190,8 @@ int wire_end_to_json(const struct wire_end *e, json_t **ret)
 			if (json_array_append_new(a, json_string(e->failed_nodes[i])) < 0)
 				return -ENOMEM;
 	}
-	if (set_str(o, "trace", e->trace) < 0 || set_str(o, "node", e->node) < 0 || set_str(o, "time", e->time) < 0)
+	if (wire_set_str(o, "trace", e->trace) < 0 || wire_set_str(o, "node", e->node) < 0 ||
+	    wire_set_str(o, "time", e->time) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
 	return 0;

@@ -136,6 +136,50 @@ int wire_json_object(const char *text, size_t len, size_t max, const char *what,
 	return 0;
 }
 
+int wire_strv_field(json_t *o, const char *key, const char *where, bool required, size_t maxn, size_t maxlen,
+		    bool name, char ***ret, size_t *ret_n, char **ret_err)
+{
+	json_t *a = json_object_get(o, key), *v;
+	size_t i;
+
+	if (!a || json_is_null(a))
+		return required ? tg_fail(ret_err, -EINVAL, "%s\"%s\": missing", where, key) : 0;
+	if (!json_is_array(a) || json_array_size(a) > maxn)
+		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not an array of at most %zu strings", where, key, maxn);
+	if (!(*ret = calloc(json_array_size(a) + 1, sizeof(**ret))))
+		return -ENOMEM;
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+
+		if (!s || !n || n > maxlen || !(name ? wire_name_text(s, n) : wire_printable_text(s, n)))
+			return tg_fail(ret_err, -EINVAL, "%s\"%s\"[%zu]: not a string of 1 to %zu %s", where, key, i,
+				       maxlen, name ? "name characters" : "printable characters");
+		if (!((*ret)[i] = strdup(s)))
+			return -ENOMEM;
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+bool wire_strv_ok(char *const *v, size_t n, size_t maxn, size_t maxlen, bool name)
+{
+	if (n > maxn)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = v[i] ? strlen(v[i]) : 0;
+
+		if (!len || len > maxlen || !(name ? wire_name_text(v[i], len) : wire_printable_text(v[i], len)))
+			return false;
+	}
+	return true;
+}
+
+int wire_set_str(json_t *o, const char *key, const char *v)
+{
+	return !v || json_object_set_new(o, key, json_string(v)) == 0 ? 0 : -ENOMEM;
+}
+
 bool wire_str_eq(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));

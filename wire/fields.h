@@ -45,6 +45,18 @@ bool wire_printable_text(const char *s, size_t len);
 int wire_json_object(const char *text, size_t len, size_t max, const char *what, json_t **ret,
 		     char **ret_err);
 
+/* An array member of at most maxn strings of 1 to maxlen bytes, each
+ * wire_name_text() when `name` (node names), else wire_printable_text()
+ * (pods, groups).  Absent or null: none, or "missing" when required.  On
+ * failure *ret and *ret_n hold the strings read so far (the caller's
+ * release frees them). */
+int wire_strv_field(json_t *o, const char *key, const char *where, bool required, size_t maxn, size_t maxlen,
+		    bool name, char ***ret, size_t *ret_n, char **ret_err);
+/* The encoders' check of what wire_strv_field() reads back. */
+bool wire_strv_ok(char *const *v, size_t n, size_t maxn, size_t maxlen, bool name);
+/* o.key = v when v is not NULL: 0, -ENOMEM. */
+int wire_set_str(json_t *o, const char *key, const char *v);
+
 /* Equal strings, both NULL included; equal arrays of n strings. */
 bool wire_str_eq(const char *a, const char *b);
 bool wire_strv_eq(char *const *a, size_t na, char *const *b, size_t nb);

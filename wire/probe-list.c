@@ -204,11 +204,6 @@ static bool list_ok(const struct wire_probe_list *l)
 	return nf <= WIRE_PROBE_LIST_MAX_FIELDS;
 }
 
-static int set_str(json_t *o, const char *key, const char *v)
-{
-	return !v || json_object_set_new(o, key, json_string(v)) == 0 ? 0 : -ENOMEM;
-}
-
 static json_t *items_json(const struct wire_probe_list *l)
 {
 	_cleanup_(json_decrefp) json_t *a = json_array();
@@ -234,8 +229,8 @@ int wire_probe_list_to_json(const struct wire_probe_list *l, json_t **ret)
 		return -EINVAL;
 	o = json_pack("{s:s, s:s, s:{}}", "kind", KIND, "apiVersion", API_VERSION, "metadata");
 	md = json_object_get(o, "metadata");
-	if (!o || set_str(md, "namespace", l->namespace) < 0 || set_str(o, "target", l->target) < 0 ||
-	    set_str(o, "node", l->node) < 0 || set_str(o, "pattern", l->pattern) < 0 ||
+	if (!o || wire_set_str(md, "namespace", l->namespace) < 0 || wire_set_str(o, "target", l->target) < 0 ||
+	    wire_set_str(o, "node", l->node) < 0 || wire_set_str(o, "pattern", l->pattern) < 0 ||
 	    json_object_set_new(o, "verbose", json_boolean(l->verbose)) < 0 ||
 	    json_object_set_new(o, "items", items_json(l)) < 0 ||
 	    json_object_set_new(o, "truncated", json_boolean(l->truncated)) < 0)

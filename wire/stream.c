@@ -59,44 +59,6 @@ static int decode_status(json_t *rec, char **ret_phase, char **ret_err)
 	return wire_str_field(rec, "phase", "", true, 32, true, ret_phase, ret_err);
 }
 
-/* One of pods ("namespace/name": printable text) or nodes (names: no
- * '/', space or quote). */
-static bool name_ok(const char *s, size_t n, size_t maxlen, bool node)
-{
-	return s && n && n <= maxlen && (node ? wire_name_text(s, n) : wire_printable_text(s, n));
-}
-
-/* An array of at most max names of at most maxlen bytes each. */
-static int decode_names(json_t *rec, const char *key, size_t max, size_t maxlen, bool node, char ***ret,
-			size_t *ret_n, char **ret_err)
-{
-	json_t *a = json_object_get(rec, key), *v;
-	char **out;
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) > max)
-		return tg_fail(ret_err, -EINVAL, "\"%s\": not an array of at most %zu names", key, max);
-	out = calloc(json_array_size(a) + 1, sizeof(*out));
-	if (!out)
-		return -ENOMEM;
-	json_array_foreach(a, i, v) {
-		const char *s = json_string_value(v);
-		size_t n = json_string_length(v);
-
-		if (!name_ok(s, n, maxlen, node)) {
-			wire_strvn_free(out, i);
-			return tg_fail(ret_err, -EINVAL, "\"%s\"[%zu]: not a name", key, i);
-		}
-		if (!(out[i] = strdup(s))) {
-			wire_strvn_free(out, i);
-			return -ENOMEM;
-		}
-	}
-	*ret = out;
-	*ret_n = json_array_size(a);
-	return 0;
-}
-
 int wire_accepted_from_json(json_t *rec, struct wire_accepted *ret, char **ret_err)
 {
 	_cleanup_(wire_accepted_release) struct wire_accepted a = { 0 };
@@ -109,10 +71,10 @@ int wire_accepted_from_json(json_t *rec, struct wire_accepted *ret, char **ret_e
 	if (strcmp(phase, "accepted"))
 		return tg_fail(ret_err, -EINVAL, "\"phase\": not \"accepted\"");
 	if ((r = wire_str_field(rec, "trace", "", true, WIRE_STREAM_MAX_TRACE, true, &a.trace, ret_err)) < 0 ||
-	    (r = decode_names(rec, "pods", WIRE_STREAM_MAX_PODS, WIRE_STREAM_MAX_POD, false, &a.pods,
-			      &a.npods, ret_err)) < 0 ||
-	    (r = decode_names(rec, "nodes", WIRE_STREAM_MAX_NODES, WIRE_STREAM_MAX_NAME, true, &a.nodes,
-			      &a.nnodes, ret_err)) < 0)
+	    (r = wire_strv_field(rec, "pods", "", true, WIRE_STREAM_MAX_PODS, WIRE_STREAM_MAX_POD, false, &a.pods,
+				 &a.npods, ret_err)) < 0 ||
+	    (r = wire_strv_field(rec, "nodes", "", true, WIRE_STREAM_MAX_NODES, WIRE_STREAM_MAX_NAME, true, &a.nodes,
+				 &a.nnodes, ret_err)) < 0)
 		return r;
 	*ret = a;
 	memset(&a, 0, sizeof(a));
@@ -142,22 +104,14 @@ int wire_pod_change_from_json(json_t *rec, struct wire_pod_change *ret, char **r
 
 /* ---- encoding ------------------------------------------------------------- */
 
-static bool names_ok(char *const *v, size_t n, size_t maxlen, bool node)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!v[i] || !name_ok(v[i], strlen(v[i]), maxlen, node))
-			return false;
-	return true;
-}
-
 int wire_accepted_to_json(const struct wire_accepted *a, json_t **ret)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 
 	if (!a->trace || !*a->trace || strlen(a->trace) > WIRE_STREAM_MAX_TRACE ||
 	    !wire_name_text(a->trace, strlen(a->trace)) || a->npods > WIRE_STREAM_MAX_PODS ||
-	    a->nnodes > WIRE_STREAM_MAX_NODES || !names_ok(a->pods, a->npods, WIRE_STREAM_MAX_POD, false) ||
-	    !names_ok(a->nodes, a->nnodes, WIRE_STREAM_MAX_NAME, true))
+	    !wire_strv_ok(a->pods, a->npods, WIRE_STREAM_MAX_PODS, WIRE_STREAM_MAX_POD, false) ||
+	    !wire_strv_ok(a->nodes, a->nnodes, WIRE_STREAM_MAX_NODES, WIRE_STREAM_MAX_NAME, true))
 		return -EINVAL;
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "status", "phase", "accepted", "trace", a->trace,
 		      "pods", wire_strv_json(a->pods, a->npods), "nodes", wire_strv_json(a->nodes, a->nnodes));
@@ -173,7 +127,7 @@ int wire_pod_change_to_json(const struct wire_pod_change *c, json_t **ret)
 
 	if (!wire_pod_change_phase(c->phase) || !c->trace || !*c->trace ||
 	    strlen(c->trace) > WIRE_STREAM_MAX_TRACE || !wire_name_text(c->trace, strlen(c->trace)) ||
-	    !c->pod || !names_ok(&c->pod, 1, WIRE_STREAM_MAX_POD, false) ||
+	    !c->pod || !wire_strv_ok(&c->pod, 1, 1, WIRE_STREAM_MAX_POD, false) ||
 	    (c->node && (strlen(c->node) > WIRE_STREAM_MAX_NAME || !wire_name_text(c->node, strlen(c->node)))) ||
 	    (c->message && strlen(c->message) > WIRE_STREAM_MAX_MESSAGE))
 		return -EINVAL;

@@ -80,16 +80,6 @@ static bool opt_ok(const char *s, size_t max, enum text_kind k)
 	return !s || text_ok(s, max, k);
 }
 
-static bool strv_ok(char *const *v, size_t n, size_t maxn, size_t max, enum text_kind k)
-{
-	if (n > maxn)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!v[i] || !*v[i] || !text_ok(v[i], max, k))
-			return false;
-	return true;
-}
-
 /* ---- decoding ------------------------------------------------------------- */
 
 /* An optional string member: absent or null is NULL. */
@@ -120,27 +110,6 @@ static int object_field(json_t *o, const char *key, const char *where, json_t **
 	if (!json_is_object(v))
 		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not an object", where, key);
 	*ret = v;
-	return 0;
-}
-
-static int strv_field(json_t *o, const char *key, const char *where, size_t maxn, size_t max, enum text_kind k,
-		      char ***ret, size_t *ret_n, char **ret_err)
-{
-	json_t *a = json_object_get(o, key), *v;
-	size_t i;
-	int r;
-
-	if (!a || json_is_null(a))
-		return 0;
-	if (!json_is_array(a) || json_array_size(a) > maxn)
-		return tg_fail(ret_err, -EINVAL, "%s\"%s\": not an array of at most %zu", where, key, maxn);
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || !json_string_length(v) ||
-		    strlen(json_string_value(v)) != json_string_length(v) || !text_ok(json_string_value(v), max, k))
-			return tg_fail(ret_err, -EINVAL, "%s\"%s\"[%zu]: not a name", where, key, i);
-		if ((r = wire_strv_push(ret, ret_n, json_string_value(v))) < 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -225,14 +194,14 @@ static int decode_status(json_t *o, struct wire_trace *t, char **ret_err)
 	if ((r = object_field(o, "status", "", &st, ret_err)) < 0 || !st)
 		return r;
 	if ((r = text_field(st, "phase", "status.", WIRE_TRACES_MAX_WORD, T_NAME, &t->phase, ret_err)) < 0 ||
-	    (r = strv_field(st, "nodes", "status.", WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, T_NAME, &t->nodes,
-			    &t->nnodes, ret_err)) < 0 ||
-	    (r = strv_field(st, "pods", "status.", WIRE_TRACES_MAX_PODS, WIRE_TRACES_MAX_POD, T_TEXT, &t->pods,
-			    &t->npods, ret_err)) < 0 ||
+	    (r = wire_strv_field(st, "nodes", "status.", false, WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, true,
+				 &t->nodes, &t->nnodes, ret_err)) < 0 ||
+	    (r = wire_strv_field(st, "pods", "status.", false, WIRE_TRACES_MAX_PODS, WIRE_TRACES_MAX_POD, false,
+				 &t->pods, &t->npods, ret_err)) < 0 ||
 	    (r = decode_states(st, t, ret_err)) < 0 || (r = decode_uints(st, t, ret_err)) < 0 ||
 	    (r = text_field(st, "endReason", "status.", WIRE_TRACES_MAX_WORD, T_NAME, &t->end_reason, ret_err)) < 0 ||
-	    (r = strv_field(st, "failedNodes", "status.", WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, T_NAME,
-			    &t->failed_nodes, &t->nfailed_nodes, ret_err)) < 0 ||
+	    (r = wire_strv_field(st, "failedNodes", "status.", false, WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME,
+				 true, &t->failed_nodes, &t->nfailed_nodes, ret_err)) < 0 ||
 	    (r = text_field(st, "message", "status.", WIRE_TRACES_MAX_MESSAGE, T_ANY, &t->message, ret_err)) < 0)
 		return r;
 	return decode_left_out(st, t, ret_err);
@@ -336,9 +305,9 @@ static bool trace_ok(const struct wire_trace *t)
 	    !opt_ok(t->program, WIRE_TRACES_MAX_PROGRAM, T_ANY) || !opt_ok(t->phase, WIRE_TRACES_MAX_WORD, T_NAME) ||
 	    !opt_ok(t->end_reason, WIRE_TRACES_MAX_WORD, T_NAME) ||
 	    !opt_ok(t->message, WIRE_TRACES_MAX_MESSAGE, T_ANY) ||
-	    !strv_ok(t->nodes, t->nnodes, WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, T_NAME) ||
-	    !strv_ok(t->pods, t->npods, WIRE_TRACES_MAX_PODS, WIRE_TRACES_MAX_POD, T_TEXT) ||
-	    !strv_ok(t->failed_nodes, t->nfailed_nodes, WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, T_NAME) ||
+	    !wire_strv_ok(t->nodes, t->nnodes, WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, true) ||
+	    !wire_strv_ok(t->pods, t->npods, WIRE_TRACES_MAX_PODS, WIRE_TRACES_MAX_POD, false) ||
+	    !wire_strv_ok(t->failed_nodes, t->nfailed_nodes, WIRE_TRACES_MAX_NODES, WIRE_TRACES_MAX_NAME, true) ||
 	    t->nstates > WIRE_TRACES_MAX_NODES || t->nleft_out > WIRE_TRACES_MAX_PODS ||
 	    (t->events | t->drops | t->outputs | t->buffer_dropped | t->duration) > INT64_MAX)
 		return false;
@@ -360,11 +329,6 @@ static bool trace_ok(const struct wire_trace *t)
 			return false;
 	}
 	return true;
-}
-
-static int set_str(json_t *o, const char *key, const char *v)
-{
-	return !v || json_object_set_new(o, key, json_string(v)) == 0 ? 0 : -ENOMEM;
 }
 
 static int set_uint(json_t *o, const char *key, uint64_t v)
@@ -390,7 +354,7 @@ static json_t *left_out_json(const struct wire_trace *t)
 		const struct wire_left_out *p = &t->left_out[i];
 		json_t *o = json_pack("{s:s, s:s}", "pod", p->pod, "node", p->node);
 
-		if (!o || set_str(o, "message", p->message) < 0 || json_array_append_new(a, o) < 0)
+		if (!o || wire_set_str(o, "message", p->message) < 0 || json_array_append_new(a, o) < 0)
 			return NULL;
 	}
 	return TAKE_PTR(a);
@@ -398,15 +362,15 @@ static json_t *left_out_json(const struct wire_trace *t)
 
 static int status_json(const struct wire_trace *t, json_t *st)
 {
-	if (set_str(st, "phase", t->phase) < 0 ||
+	if (wire_set_str(st, "phase", t->phase) < 0 ||
 	    json_object_set_new(st, "nodes", wire_strv_json(t->nodes, t->nnodes)) < 0 ||
 	    json_object_set_new(st, "pods", wire_strv_json(t->pods, t->npods)) < 0 ||
 	    json_object_set_new(st, "nodeStates", states_json(t)) < 0 || set_uint(st, "events", t->events) < 0 ||
 	    set_uint(st, "drops", t->drops) < 0 || set_uint(st, "outputs", t->outputs) < 0 ||
-	    set_uint(st, "bufferDropped", t->buffer_dropped) < 0 || set_str(st, "endReason", t->end_reason) < 0 ||
+	    set_uint(st, "bufferDropped", t->buffer_dropped) < 0 || wire_set_str(st, "endReason", t->end_reason) < 0 ||
 	    (t->nfailed_nodes &&
 	     json_object_set_new(st, "failedNodes", wire_strv_json(t->failed_nodes, t->nfailed_nodes)) < 0) ||
-	    set_str(st, "message", t->message) < 0 ||
+	    wire_set_str(st, "message", t->message) < 0 ||
 	    (t->nleft_out && json_object_set_new(st, "podsLeftOut", left_out_json(t)) < 0))
 		return -ENOMEM;
 	return 0;
@@ -426,11 +390,11 @@ int wire_trace_to_json(const struct wire_trace *t, json_t **ret)
 	md = json_object_get(o, "metadata");
 	spec = json_object_get(o, "spec");
 	st = json_object_get(o, "status");
-	if (set_str(md, "name", t->name) < 0 || set_str(md, "namespace", t->namespace) < 0 ||
-	    set_str(md, "creationTimestamp", t->created) < 0 ||
-	    set_str(json_object_get(md, "annotations"), USER_ANNOTATION, t->user) < 0 ||
-	    set_str(spec, "target", t->target) < 0 || set_str(spec, "program", t->program) < 0 ||
-	    set_uint(spec, "duration", t->duration) < 0 || set_str(spec, "user", t->user) < 0 ||
+	if (wire_set_str(md, "name", t->name) < 0 || wire_set_str(md, "namespace", t->namespace) < 0 ||
+	    wire_set_str(md, "creationTimestamp", t->created) < 0 ||
+	    wire_set_str(json_object_get(md, "annotations"), USER_ANNOTATION, t->user) < 0 ||
+	    wire_set_str(spec, "target", t->target) < 0 || wire_set_str(spec, "program", t->program) < 0 ||
+	    set_uint(spec, "duration", t->duration) < 0 || wire_set_str(spec, "user", t->user) < 0 ||
 	    status_json(t, st) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
@@ -458,7 +422,7 @@ int wire_trace_list_to_json(const struct wire_trace_list *l, json_t **ret)
 		return -EINVAL;
 	o = json_pack("{s:s, s:s, s:{}, s:O}", "apiVersion", API_VERSION, "kind", "TraceList", "metadata", "items",
 		      items);
-	if (!o || set_str(o, "incomplete", l->incomplete) < 0)
+	if (!o || wire_set_str(o, "incomplete", l->incomplete) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(o);
 	return 0;
