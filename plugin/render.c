@@ -96,23 +96,21 @@ static int add_clean_str(struct buf *out, const char *s, bool keep_newlines)
 	return kt_add_clean(out, s, strlen(s), keep_newlines);
 }
 
-int kt_add_json(struct buf *out, const json_t *v, size_t flags)
+int kt_add_json_text(struct buf *out, const char *t, size_t len)
 {
-	_cleanup_free_ char *t = json_dumps(v, flags);
 	const unsigned char *u = (const unsigned char *)t;
-	size_t len = t ? strlen(t) : 0;
 
-	if (!t)
-		return -ENOMEM;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp = 0;
 		size_t n = utf8_seq(u + i, len - i, &cp);
 		int r;
 
-		/* C0 is jansson's to escape; what it writes raw below 0x7f
-		 * is its own layout (newlines and spaces of JSON_INDENT) */
+		/* a JSON string holds no raw C0; outside strings, a
+		 * carriage return is whitespace as a space is */
 		if (n == 0)
 			r = buf_addc(out, '?'), n = 1;
+		else if (cp == '\r')
+			r = buf_addc(out, ' ');
 		else if (cp >= 0x7f && cp_controls_terminal(cp))
 			r = buf_printf(out, "\\u%04x", (unsigned)cp);
 		else
@@ -122,6 +120,13 @@ int kt_add_json(struct buf *out, const json_t *v, size_t flags)
 		i += n;
 	}
 	return 0;
+}
+
+int kt_add_json(struct buf *out, const json_t *v, size_t flags)
+{
+	_cleanup_free_ char *t = json_dumps(v, flags);
+
+	return t ? kt_add_json_text(out, t, strlen(t)) : -ENOMEM;
 }
 
 /* --- records ----------------------------------------------------------------------- */
@@ -270,6 +275,27 @@ static void render_prefixed(struct kt_render *r, json_t *j, const struct wire_ou
 	fwrite(out.s, 1, out.len, r->out);
 	buf_release(&src);
 	buf_release(&out);
+}
+
+/* Text mode's output: exactly the program's bytes when printf output is
+ * the user's own (run); a detached trace's log may be another user's,
+ * and on a terminal it must not drive the reader's (clean_output). */
+static int render_output(struct kt_render *r, json_t *j, struct wire_output *out)
+{
+	_cleanup_buf_ struct buf clean = BUF_INIT(KT_MAX_LINE * 2);
+
+	if (r->clean_output) {
+		if (kt_add_clean(&clean, out->text, out->text_len, true) < 0)
+			return render_problem(r, "cannot print an output record: out of memory");
+		out->text = clean.s;
+		out->text_len = clean.len;
+	}
+	if (r->prefix || r->timestamps)
+		render_prefixed(r, j, out);
+	else
+		fwrite(out->text, 1, out->text_len, r->out);
+	fflush(r->out);
+	return 0;
 }
 
 /* Messages on stderr: what the runner or gateway reported, cleaned. */
@@ -443,7 +469,15 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 	}
 	if (e < 0)
 		return render_problem(r, "cannot print a %s record: %s", type, strerror(e < -4000 ? EINVAL : -e));
-	if (b.len) {
+	if (b.len && r->clean_output) {
+		_cleanup_buf_ struct buf clean = BUF_INIT(KT_MAX_LINE * 12);
+
+		/* JSON lines: the same values, what the terminal acts on escaped */
+		if (kt_add_json_text(&clean, b.s, b.len) < 0)
+			return render_problem(r, "cannot print a %s record: out of memory", type);
+		fwrite(clean.s, 1, clean.len, r->out);
+		fflush(r->out);
+	} else if (b.len) {
 		fwrite(b.s, 1, b.len, r->out);
 		fflush(r->out);
 	}
@@ -632,9 +666,16 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 	if (r->mode == KT_OUT_JSON || r->mode == KT_OUT_YAML) {
 		/* the raw stream, one record per line (document), as it arrives */
 		if (r->mode == KT_OUT_JSON) {
-			fwrite(line, 1, len, r->out);
-			fputc('\n', r->out);
+			struct buf b = BUF_INIT(KT_MAX_LINE * 4);
+
+			/* the same record, what the terminal acts on escaped */
+			if (kt_add_json_text(&b, line, len) < 0 || buf_addc(&b, '\n') < 0) {
+				buf_release(&b);
+				return render_problem(r, "cannot print a record: out of memory");
+			}
+			fwrite(b.s, 1, b.len, r->out);
 			fflush(r->out);
+			buf_release(&b);
 		} else {
 			render_yaml_record(r, j);
 		}
@@ -655,12 +696,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		return 0;
 	}
 	if (!strcmp(type, "output")) {
-		/* exactly the program's bytes: printf output is the user's own */
-		if (r->prefix || r->timestamps)
-			render_prefixed(r, j, &out);
-		else
-			fwrite(out.text, 1, out.text_len, r->out);
-		fflush(r->out);
+		return render_output(r, j, &out);
 	} else if (!strcmp(type, "map")) {
 		struct buf b = BUF_INIT(KT_MAX_LINE * 4);
 
@@ -673,6 +709,17 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 		if (e < 0) {
 			buf_release(&b);
 			return map_problem(r, j, e);
+		}
+		if (r->clean_output) {
+			struct buf clean = BUF_INIT(KT_MAX_LINE * 4);
+
+			if (kt_add_clean(&clean, b.s, b.len, true) < 0) {
+				buf_release(&clean);
+				buf_release(&b);
+				return render_problem(r, "cannot print a map record: out of memory");
+			}
+			buf_release(&b);
+			b = clean;
 		}
 		fwrite(b.s, 1, b.len, r->out);
 		fflush(r->out);

@@ -58,6 +58,8 @@ struct kt_render {
 	enum kt_output mode;
 	bool prefix;              /* [pod/NAME/NODE] before each output line */
 	bool timestamps;          /* the record's "time" before each output line (logs) */
+	bool clean_output;        /* the program's output and maps cleaned as the server's text
+				   * is (logs, attach: a trace anyone with get rights reads) */
 	bool mid_line;            /* the last output did not end its line */
 	char last_source[512];    /* the prefix of that output */
 	bool attached_shown;      /* "Attaching N probes..." printed */
@@ -125,6 +127,8 @@ int kt_find_program_error(const char *text, const char **ret_loc, size_t *ret_lo
  * and isolates: kt_add_clean's) as \uXXXX: the same value to a JSON or
  * YAML reader, nothing to the terminal.  0, -ENOMEM, -E2BIG. */
 int kt_add_json(struct buf *out, const json_t *v, size_t flags);
+/* The same for JSON text (valid JSON: those code points are in its strings). */
+int kt_add_json_text(struct buf *out, const char *text, size_t len);
 /* A JSON value as a YAML block (kubectl's -o yaml): keys in order,
  * strings quoted when YAML would read them as something else. */
 int kt_yaml_emit(struct buf *out, const json_t *v);

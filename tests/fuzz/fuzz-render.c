@@ -6,7 +6,8 @@
  * the client sent (errors quote its lines under a caret); the rest is
  * either a refusal body ("S <code>" then the body) or NDJSON records,
  * rendered in the mode of the line's first byte ('t' text with --prefix,
- * 'j' json, 'y' yaml, 'b' bpftrace-json).
+ * 'j' json, 'y' yaml, 'b' bpftrace-json, 'l' text as logs prints it on a
+ * terminal).
  *
  * Properties beyond "no crash, no leak": nothing rendered to the terminal
  * carries a control character other than newline and tab; a refusal's
@@ -90,6 +91,7 @@ static void stream(const char *program, char mode, const char *p, const char *en
 	kt_render_init(&r, out, err, mode == 'j' ? KT_OUT_JSON : mode == 'y' ? KT_OUT_YAML :
 				     mode == 'b' ? KT_OUT_BPFTRACE_JSON : KT_OUT_TEXT);
 	r.prefix = mode == 't';
+	r.clean_output = mode == 'l';   /* logs on a terminal */
 	r.program = program;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -100,10 +102,14 @@ static void stream(const char *program, char mode, const char *p, const char *en
 	}
 	fclose(out);
 	fclose(err);
-	/* json mode copies records verbatim by design; the others must be clean,
-	 * but printf output is the program's own bytes, so only stderr is checked */
+	/* json mode copies records (their terminal controls escaped); the
+	 * others must be clean, but printf output is the program's own bytes
+	 * (run), so only stderr is checked, and stdout too where they are
+	 * escaped (json, yaml) or cleaned (logs on a terminal) */
 	if (mode != 'j')
 		clean_or_die(errs, errn, "stderr carries a control character");
+	if (mode == 'j' || mode == 'y' || mode == 'l')
+		clean_or_die(outs, outn, "stdout carries a control character");
 	if (mode == 'y' && outn && outs[outn - 1] != '\n')
 		fail("a YAML document does not end its line");
 	if (mode == 'b')

@@ -607,6 +607,47 @@ static void test_json_yaml_escape_terminal_controls(void **state)
 	json_decref(j);
 }
 
+/* -o json streams each record as it came, but for the code points the
+ * terminal acts on (a tenant's printf text, read by another user's
+ * `logs -o json`): the same record, escaped */
+static void test_render_json_escapes_terminal_controls(void **state)
+{
+	struct cap c;
+
+	(void)state;
+	cap_open(&c, KT_OUT_JSON);
+	assert_int_equal(feed(&c, "{\"type\":\"output\",\r\"text\":\"\xc2\x9b" "2J\xe2\x80\xae\x7f\xc3\xa9\\u001b\"}"), 0);
+	cap_close(&c);
+	assert_string_equal(c.out, "{\"type\":\"output\", \"text\":\"\\u009b2J\\u202e\\u007f\xc3\xa9\\u001b\"}\n");
+	cap_free(&c);
+}
+
+/* logs and attach on a terminal: the trace may be another user's, its
+ * output and maps are cleaned as the server's text is (newlines and tabs
+ * kept); run's output stays the program's exact bytes */
+static void test_render_clean_output(void **state)
+{
+	const char *rec = "{\"type\":\"output\",\"text\":\"\\u001b]52;c;cm0gLXJmIH4K\\u0007a\\tb\\r\xc2\x9b" "2J\\n\"}";
+	struct cap c;
+
+	(void)state;
+	cap_open(&c, KT_OUT_TEXT);
+	c.r.clean_output = true;
+	assert_int_equal(feed(&c, rec), 0);
+	assert_int_equal(feed(&c, "{\"type\":\"map\",\"name\":\"@k\",\"kind\":\"count\","
+				  "\"entries\":[{\"key\":\"\\u001b[2J\",\"value\":3}]}"), 0);
+	cap_close(&c);
+	assert_null(strchr(c.out, '\x1b'));
+	assert_non_null(strstr(c.out, "?]52;c;cm0gLXJmIH4K?a\tb ?2J\n"));
+	cap_free(&c);
+
+	cap_open(&c, KT_OUT_TEXT);
+	assert_int_equal(feed(&c, rec), 0);
+	cap_close(&c);
+	assert_non_null(strstr(c.out, "\x1b]52;c;"));
+	cap_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -626,6 +667,8 @@ int main(void)
 		cmocka_unit_test(test_status_not_a_status),
 		cmocka_unit_test(test_clean_c1_and_bidi),
 		cmocka_unit_test(test_json_yaml_escape_terminal_controls),
+		cmocka_unit_test(test_render_json_escapes_terminal_controls),
+		cmocka_unit_test(test_render_clean_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
