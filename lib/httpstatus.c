@@ -58,6 +58,9 @@ int http_code_for_error(int err)
 	case TG_EUNSUPPORTED:
 	case TG_ETYPE:
 	case TG_ENOPROBE:   /* bpftrace: "tracepoint not found", a program error */
+	case TG_ELIMIT:     /* a program over a size limit (a literal, a key, maxMapBytes):
+			     * nothing a retry changes; the rates and counts that are
+			     * answer 429 where they are counted */
 	case EINVAL:
 	case E2BIG:
 		return 400;
@@ -70,8 +73,6 @@ int http_code_for_error(int err)
 	case TG_ENOTFOUND:
 	case TG_ENOSCOPE:
 		return 404;
-	case TG_ELIMIT:
-		return 429;
 	case TG_EUPSTREAM:
 	case TG_EAUDIT:
 		return 503;

@@ -143,6 +143,10 @@ refused "#include of a system header is refused by the restricted policy (spec.i
 	$'#include <linux/sched.h>\nBEGIN { exit(); }' -- \
 	'program:1:1: ERROR: #include <linux/sched.h> is not allowed.*rule includes'
 traces=$(audit_py "' '.join(sorted({r['tracegate'].get('trace', '?') for r in recs[$recs_before:]}))")
+# (the runner's analysis refuses this one: not part of the count above)
+long=$(printf 'B%.0s' $(seq 1 1100))
+refused "a string literal over 1023 bytes is refused by the runner at its place (400, not a compile error)" BadRequest \
+	"BEGIN { printf(\"%s\", \"$long\"); }" -- 'program:1:22: ERROR: string literal longer than 1023 bytes'
 check "nothing was loaded for them" test "$(our_progs)" -eq 0
 
 # definitions and macros that are inside the subset run, printed back by the front end

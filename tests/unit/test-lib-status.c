@@ -102,7 +102,7 @@ static void test_code_for_error(void **state)
 		{ -TG_EPARSE, 400 }, { -TG_EUNSUPPORTED, 400 }, { -TG_ETYPE, 400 }, { -TG_ENOPROBE, 400 },
 		{ -EINVAL, 400 }, { -E2BIG, 400 }, { -TG_EAUTHN, 401 }, { -TG_EAUTHZ, 403 },
 		{ -TG_EPOLICY, 403 }, { -TG_EVERIFY, 403 }, { -TG_ENOTFOUND, 404 }, { -TG_ENOSCOPE, 404 },
-		{ -TG_ELIMIT, 429 }, { -TG_EUPSTREAM, 503 }, { -TG_EAUDIT, 503 }, { -ENOMEM, 500 },
+		{ -TG_ELIMIT, 400 }, { -TG_EUPSTREAM, 503 }, { -TG_EAUDIT, 503 }, { -ENOMEM, 500 },
 		{ -TG_ECOMPILE, 500 }, { -TG_ELOAD, 500 }, { -EPERM, 500 }, { TG_EPOLICY, 403 },
 	};
 
