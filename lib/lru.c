@@ -4,8 +4,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include "lib/lru.h"
 #include "lib/util.h"
@@ -27,7 +28,7 @@ struct lru {
 	size_t nbuckets;                  /* power of two */
 	struct lru_entry *head, *tail;
 	size_t count, max;
-	unsigned char hkey[LRU_MAC_LEN];
+	EVP_MAC_CTX *mac;                 /* HMAC-SHA256 keyed once: lru_mac dups it */
 	uint64_t (*now_ns)(void *ud);
 	void *now_ud;
 	void (*free_val)(void *val);
@@ -37,6 +38,33 @@ struct lru {
 static uint64_t default_now(void *ud)
 {
 	return now_mono_ns();
+}
+
+/* The cache's keyed MAC, its random key set once: the one-shot HMAC()
+ * fetches the algorithm and sets the key on every call, a few times per
+ * request on the gateway's hot path. */
+static int mac_new(EVP_MAC_CTX **ret)
+{
+	unsigned char key[LRU_MAC_LEN];
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+				OSSL_PARAM_construct_end() };
+	EVP_MAC *m;
+	EVP_MAC_CTX *c = NULL;
+	int ok;
+
+	if (RAND_bytes(key, sizeof(key)) != 1 || !(m = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+		return -EIO;
+	c = EVP_MAC_CTX_new(m);
+	EVP_MAC_free(m);
+	ok = c && EVP_MAC_init(c, key, sizeof(key), params) == 1;
+	explicit_bzero(key, sizeof(key));
+	if (!ok) {
+		EVP_MAC_CTX_free(c);
+		return -EIO;
+	}
+	*ret = c;
+	return 0;
 }
 
 int lru_new(const struct lru_opts *o, struct lru **ret)
@@ -57,7 +85,7 @@ int lru_new(const struct lru_opts *o, struct lru **ret)
 		free(l);
 		return -ENOMEM;
 	}
-	if (RAND_bytes(l->hkey, sizeof(l->hkey)) != 1) {
+	if (mac_new(&l->mac) < 0) {
 		free(l->buckets);
 		free(l);
 		return -EIO;
@@ -145,7 +173,7 @@ struct lru *lru_free(struct lru *l)
 		return NULL;
 	drop_all(l);
 	free(l->buckets);
-	explicit_bzero(l->hkey, sizeof(l->hkey));
+	EVP_MAC_CTX_free(l->mac);         /* wipes the key */
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 	return NULL;
@@ -153,11 +181,14 @@ struct lru *lru_free(struct lru *l)
 
 int lru_mac(const struct lru *l, const void *data, size_t len, unsigned char out[LRU_MAC_LEN])
 {
-	unsigned int mlen = 0;
+	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(l->mac);
+	size_t mlen = 0;
+	int ok;
 
-	if (!HMAC(EVP_sha256(), l->hkey, sizeof(l->hkey), data, len, out, &mlen) || mlen != LRU_MAC_LEN)
-		return -EIO;
-	return 0;
+	ok = c && EVP_MAC_update(c, data, len) == 1 && EVP_MAC_final(c, out, &mlen, LRU_MAC_LEN) == 1 &&
+	     mlen == LRU_MAC_LEN;
+	EVP_MAC_CTX_free(c);
+	return ok ? 0 : -EIO;
 }
 
 static uint64_t hash_of(const struct lru *l, const void *key, size_t len)
