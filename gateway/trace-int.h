@@ -228,6 +228,8 @@ struct trace_req {
 	struct trace_fanout fan;       /* the legs: trace-stream.c's */
 	bool *pod_left;                /* [npods]: that pod left the running trace */
 	char *dry_msg;                 /* a dry run: the decision, as check prints it */
+	json_t **dry_hits;             /* [nnodes]: a dry run every node of which the cache
+					* answers (trace_dry_all_cached), each node's check */
 	uint64_t bytes;
 	bool session_counted;
 	bool finishing;
@@ -402,6 +404,9 @@ void trace_stop_by_gateway(struct trace_req *t, const char *why, const char *msg
 /* The allow record is durable and t may start: one session per node (or
  * a detached start). */
 void trace_start_stream(struct trace_req *t);
+/* A dry run: true when the dry-run cache holds every node's check, which
+ * t then keeps for its legs; no runner will be asked. */
+bool trace_dry_all_cached(struct trace_req *t);
 /* Ends a stream: merged maps, the end line, ResponseComplete; why NULL
  * when every runner ended on its own.  t is freed. */
 void trace_finish(struct trace_req *t, const char *why);

@@ -469,13 +469,21 @@ static const struct httpc_xfer_ops leg_ops = {
  */
 static int leg_dry_cached(struct trace_req *t, struct leg *l)
 {
+	size_t i = (size_t)(l - t->fan.legs);
 	json_t *hit = NULL;
 
-	if (!t->route.dry_run || !t->gw->dry_cache || l->joined ||
-	    trace_leg_dry_key(t, l, l->dry_key) < 0)
+	if (!t->route.dry_run || !t->gw->dry_cache || l->joined)
 		return 0;
-	l->dry_keyed = true;
-	if (gw_dry_lookup(t->gw->dry_cache, l->dry_key, &hit) <= 0 || !(l->end_reason = strdup("checked"))) {
+	if (t->dry_hits && i < t->nnodes && t->dry_hits[i]) {
+		hit = TAKE_PTR(t->dry_hits[i]);    /* found before the decision's record */
+	} else {
+		if (trace_leg_dry_key(t, l, l->dry_key) < 0)
+			return 0;
+		l->dry_keyed = true;
+		if (gw_dry_lookup(t->gw->dry_cache, l->dry_key, &hit) <= 0)
+			hit = NULL;
+	}
+	if (!hit || !(l->end_reason = strdup("checked"))) {
 		json_decref(hit);
 		return 0;
 	}
@@ -483,6 +491,30 @@ static int leg_dry_cached(struct trace_req *t, struct leg *l)
 	l->has_end = l->end_seen = l->done = l->dry_cached = true;
 	l->status = 200;
 	return 1;
+}
+
+bool trace_dry_all_cached(struct trace_req *t)
+{
+	json_t **hits;
+
+	if (!t->route.dry_run || !t->gw->dry_cache || !t->nnodes || t->dry_hits)
+		return false;
+	hits = calloc(t->nnodes, sizeof(*hits));
+	if (!hits)
+		return false;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		struct leg probe = { .t = t, .runner = t->runners[i] };
+		unsigned char key[LRU_MAC_LEN];
+
+		if (trace_leg_dry_key(t, &probe, key) < 0 || gw_dry_lookup(t->gw->dry_cache, key, &hits[i]) <= 0) {
+			while (i > 0)
+				json_decref(hits[--i]);
+			free(hits);
+			return false;
+		}
+	}
+	t->dry_hits = hits;
+	return true;
 }
 
 /* 0: asked; 1: a dry run answered from the cache; negative: not started */

@@ -23,6 +23,10 @@ check_json() {
 	kt "$user" check pod/web-a -n team-a -e "$prog" -o json "$@" >"$out" 2>"$err"
 	json_get '(d["allowed"], [(c["node"], c["fromCache"]) for c in d["decision"]["compiled"]])' <"$out" 2>&1
 }
+# the stages of the last dry run's records, and its decision
+last_stages() {
+	audit_py '[(r["stage"], r["annotations"].get("authorization.k8s.io/decision")) for r in recs if r["auditID"] == [x for x in recs if x["tracegate"].get("dryRun")][-1]["auditID"]]'
+}
 last_reason() {
 	audit_py '[r["annotations"].get("authorization.k8s.io/reason") for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("dryRun")][-1]'
 }
@@ -32,6 +36,9 @@ before=$(sessions)
 got=$(check_json alice "$P")
 check "the first check goes to the runner ($got)" test "$got" = "(True, [('node-1', False)])"
 check "... which checked it in a session" test "$(sessions)" = $((before + 1))
+got=$(last_stages)
+check "... its decision recorded before the runner was asked, then its outcome ($got)" \
+	test "$got" = "[('ResponseStarted', 'allow'), ('ResponseComplete', 'allow')]"
 
 got=$(check_json alice "$P")
 check "the same check again: from the gateway's cache ($got)" test "$got" = "(True, [('node-1', True)])"
@@ -39,6 +46,9 @@ check "... no runner session" test "$(sessions)" = $((before + 1))
 reason=$(last_reason)
 check "... and the audit record says so ($reason)" \
 	test "$reason" = "dry run: checked, not run (1 of 1 nodes' checks from the gateway's cache)"
+got=$(last_stages)
+check "... in one record: no runner was asked, so none precedes the answer's ($got)" \
+	test "$got" = "[('ResponseComplete', 'allow')]"
 # a hostile tenant learns nothing from fromCache: dave, who may trace
 # web-a too, checking alice's program is not told she just checked it
 sed -e "s/^users:/users:\n- name: dave\n  user:\n    token: $(fixture_token dave)/" \
