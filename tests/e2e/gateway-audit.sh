@@ -213,7 +213,7 @@ if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	run1
 	ran_hi "with space again, traces run"
 	next=$(grep -m1 "\"seq\":$((last_seq + 1))," "$FULL" | json_get '(d["seq"], d["prevHash"])')
-	check "the next record chains on (seq $((last_seq + 1)), prevHash of the last record)" \
+	check "the next record chains on (seq $((last_seq + 1)), prevHash of the last record: $next, $last_hash)" \
 		test "$next" = "($((last_seq + 1)), '$last_hash')"
 	check "tracegate audit verify passes after space returns" tracegate audit verify "$FULL"
 	check "with space again, the kept detached end is written, once" wait_for 20 bash -c "$(declare -f detend audit_py); FULL=$FULL; DET=$DET; [ \$(detend | grep -o \"'\" | wc -l) -eq 2 ]"

@@ -68,6 +68,11 @@ def records(n0):
     recs = [json.loads(l) for l in open(audit) if l.strip()][n0:]
     return [(r["user"]["username"], r["responseStatus"]["code"], r["stage"]) for r in recs]
 
+def each(got):
+    """one entry per request: a dry run is two records (its decision, then
+    the runners' outcome), one when the gateway's cache answers it"""
+    return [g for i, g in enumerate(got) if i == 0 or g[:2] != got[i - 1][:2]]
+
 def nrec():
     return sum(1 for l in open(audit) if l.strip())
 
@@ -83,7 +88,7 @@ n0 = nrec()
 codes = exchange(req("POST", P + "?dryRun=All", A, DRY) +
                  req("POST", P + "?dryRun=All", None, DRY, b"Impersonate-User: alice\r\n"))
 got = records(n0)
-tap(codes == [200, 401] and [g[0] for g in got] == ["alice", "alice", "system:anonymous"],
+tap(codes == [200, 401] and [g[0] for g in each(got)] == ["alice", "system:anonymous"],
     "nor does Impersonate-User alone inherit it (%s %s)" % (codes, got))
 
 n0 = nrec()
@@ -97,7 +102,7 @@ te = (b"POST " + P.encode() + b"?dryRun=All HTTP/1.1\r\nAuthorization: Bearer " 
       b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
 codes = exchange(req("POST", P + "?dryRun=All", A, DRY) + te + req("POST", P + "?dryRun=All", A, DRY))
 got = records(n0)
-tap(codes == [200, 501] and [g[1] for g in got] == [200, 200, 501],
+tap(codes == [200, 501] and [g[1] for g in each(got)] == [200, 501],
     "a refusal mid-pipeline is audited and ends the connection, what follows not run (%s %s)" % (codes, got))
 
 n0 = nrec()
