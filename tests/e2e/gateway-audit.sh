@@ -93,8 +93,11 @@ if wait_for 15 streaming; then
 	check "tracegate audit verify passes on the log after SIGKILL" tracegate audit verify "$TG_AUDIT"
 	# shellcheck disable=SC2086
 	check "the runner detaches the killed gateway's traces (3 s)" wait_for 3 progs_gone $ids
-	last_seq=$(tail -1 "$TG_AUDIT" | json_get 'd["seq"]')
-	last_hash=$(tail -1 "$TG_AUDIT" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	# one read of the last record for both: a record written between two
+	# reads (the detached end kept until there is room) would mix them
+	last_rec=$(tail -1 "$TG_AUDIT")
+	last_seq=$(printf '%s' "$last_rec" | json_get 'd["seq"]')
+	last_hash=$(printf '%s' "$last_rec" | sha256sum | cut -d' ' -f1)
 	gw_restart "{\"path\": \"$TG_AUDIT\"}"
 	ended() {
 		audit_py '[r["tracegate"]["trace"] for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("afterRestart")]' >"$TG_WORK/ended"
@@ -207,8 +210,11 @@ if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	complete() { TG_AUDIT=$FULL audit_py '[r["tracegate"].get("endReason") for r in recs if r["stage"] == "ResponseComplete" and r["tracegate"].get("trace") == "'"$longtrace"'"]' | grep -qv '^\[\]$'; }
 	check "the trace running when the disk filled has its ResponseComplete" wait_for 10 complete
 	check "tracegate audit verify passes after it" tracegate audit verify "$FULL"
-	last_seq=$(tail -1 "$FULL" | json_get 'd["seq"]')
-	last_hash=$(tail -1 "$FULL" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	# one read of the last record for both: a record written between two
+	# reads (the detached end kept until there is room) would mix them
+	last_rec=$(tail -1 "$FULL")
+	last_seq=$(printf '%s' "$last_rec" | json_get 'd["seq"]')
+	last_hash=$(printf '%s' "$last_rec" | sha256sum | cut -d' ' -f1)
 	rm -f "$AUDIT_MNT/fill" "$AUDIT_MNT/fill2"
 	run1
 	ran_hi "with space again, traces run"
@@ -223,8 +229,11 @@ if mount -t tmpfs -o size=128k tmpfs "$AUDIT_MNT"; then
 	kill -9 "$TG_GATEWAY_PID"
 	wait "$TG_GATEWAY_PID" 2>/dev/null
 	TG_GATEWAY_PID=
-	last_seq=$(tail -1 "$FULL" | json_get 'd["seq"]')
-	last_hash=$(tail -1 "$FULL" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	# one read of the last record for both: a record written between two
+	# reads (the detached end kept until there is room) would mix them
+	last_rec=$(tail -1 "$FULL")
+	last_seq=$(printf '%s' "$last_rec" | json_get 'd["seq"]')
+	last_hash=$(printf '%s' "$last_rec" | sha256sum | cut -d' ' -f1)
 	head -c 700 <(tail -1 "$FULL") >>"$FULL"
 	check "a torn record fails verify" bash -c '! tracegate audit verify "$0" >/dev/null 2>&1' "$FULL"
 	gw_restart "{\"path\": \"$FULL\"}"
