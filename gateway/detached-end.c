@@ -49,10 +49,75 @@ struct gw_detend {
 	struct event *timer;
 	struct detend_call *calls;
 	size_t ncalls, npolls;
-	json_t *seen;                /* "node/trace" -> monotonic ns: claimed (or being claimed) here */
+	struct gw_claimed seen;      /* "node/trace": claimed (or being claimed) here */
 	json_t *unwritten;           /* [session, why]: claimed here, the audit log refused the record */
-	uint64_t pruned_ns;
+	uint64_t forgotten_logged;   /* seen.forgotten when last logged */
+	uint64_t forgotten_log_ns;   /* and when, monotonic */
 };
+
+/* ---- the claims remembered ------------------------------------------------------- */
+
+#define CLAIMED_PRUNE_NS 1000000000ull
+#define CLAIMED_LOG_NS (60 * 1000000000ull)
+
+int gw_claimed_init(struct gw_claimed *cl, size_t max)
+{
+	*cl = (struct gw_claimed){ .max = max ? max : GW_DETEND_MAX_SEEN };
+	cl->keys = json_object();
+	return cl->keys ? 0 : -ENOMEM;
+}
+
+void gw_claimed_release(struct gw_claimed *cl)
+{
+	json_decref(cl->keys);
+	cl->keys = NULL;
+}
+
+static void claimed_prune(struct gw_claimed *cl, uint64_t now)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	if (now - cl->pruned_ns < CLAIMED_PRUNE_NS)
+		return;
+	cl->pruned_ns = now;
+	json_object_foreach_safe(cl->keys, tmp, k, v)
+		if (json_is_integer(v) && now - (uint64_t)json_integer_value(v) > GW_DETEND_SEEN_NS)
+			json_object_del(cl->keys, k);
+}
+
+/* The oldest granted claim goes (jansson keeps insertion order, and a
+ * claim is granted in about the order it began); false: all under way. */
+static bool claimed_forget_oldest(struct gw_claimed *cl)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(cl->keys, k, v)
+		if (json_is_integer(v)) {
+			json_object_del(cl->keys, k);
+			cl->forgotten++;
+			return true;
+		}
+	return false;
+}
+
+int gw_claimed_begin(struct gw_claimed *cl, const char *key, uint64_t now)
+{
+	claimed_prune(cl, now);
+	if (json_object_get(cl->keys, key))
+		return 0;
+	if (json_object_size(cl->keys) >= cl->max && !claimed_forget_oldest(cl))
+		return -ENOSPC;
+	return json_object_set_new(cl->keys, key, json_null()) < 0 ? -ENOMEM : 1;
+}
+
+void gw_claimed_end(struct gw_claimed *cl, const char *key, bool granted, uint64_t now)
+{
+	if (!granted || json_object_set_new(cl->keys, key, json_integer((json_int_t)now)) < 0)
+		json_object_del(cl->keys, key);
+}
 
 /* ---- the record ------------------------------------------------------------------ */
 
@@ -255,23 +320,26 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 		else
 			log_info("detached trace %s on node \"%s\": its end not claimed here (%s): %s", c->trace,
 				 c->runner->node, c->why, m ? m : "claim refused");
-		json_object_del(de->seen, c->key);
+		gw_claimed_end(&de->seen, c->key, false, 0);
+		call_free(c);
+		return;
 	}
+	gw_claimed_end(&de->seen, c->key, true, now_mono_ns());
 	call_free(c);
 }
 
-static void seen_prune(struct gw_detend *de, uint64_t now)
+/* Granted claims forgotten at the bound: said at most once a minute. */
+static void seen_log_forgotten(struct gw_detend *de, uint64_t now)
 {
-	const char *k;
-	json_t *v;
-	void *tmp;
-
-	if (now - de->pruned_ns < 1000000000ull)
+	if (de->seen.forgotten == de->forgotten_logged ||
+	    (de->forgotten_log_ns && now - de->forgotten_log_ns < CLAIMED_LOG_NS))
 		return;
-	de->pruned_ns = now;
-	json_object_foreach_safe(de->seen, tmp, k, v)
-		if (now - (uint64_t)json_integer_value(v) > GW_DETEND_SEEN_NS)
-			json_object_del(de->seen, k);
+	log_warn("detached traces' ends: %zu claims remembered (the limit): %" PRIu64 " granted ones forgotten "
+		 "before %u min, %" PRIu64 " since the start (nothing lost: their runners refuse them a second claim)",
+		 de->seen.max, de->seen.forgotten - de->forgotten_logged,
+		 (unsigned)(GW_DETEND_SEEN_NS / (60 * 1000000000ull)), de->seen.forgotten);
+	de->forgotten_logged = de->seen.forgotten;
+	de->forgotten_log_ns = now;
 }
 
 static void claim(struct gw_detend *de, const struct gw_runner *runner, const char *trace, const char *why,
@@ -291,25 +359,33 @@ static void claim(struct gw_detend *de, const struct gw_runner *runner, const ch
 			 "'_', '.'): its end cannot be claimed", trace, runner->node);
 	if (r < 0 || asprintf(&key, "%s/%s", runner->node, trace) < 0)
 		return;
-	seen_prune(de, now);
-	/* this gateway claims each end once: its own second claim (a poll
-	 * and a DELETE, or again=1 after a poll) would be granted */
-	if (json_object_get(de->seen, key))
-		return;
-	c = call_new(de, runner, why);
-	if (!c) {
-		log_warn("detached trace %s on node \"%s\": %u claims under way (the limit) or out of memory: "
-			 "the next poll claims it", trace, runner->node, GW_DETEND_MAX_CALLS);
+	/* this gateway claims each end once (gw_claimed_begin) */
+	if (de->ncalls >= GW_DETEND_MAX_CALLS) {
+		log_warn("detached trace %s on node \"%s\": %u claims under way (the limit): the next poll claims it",
+			 trace, runner->node, GW_DETEND_MAX_CALLS);
 		return;
 	}
-	if (!(c->trace = strdup(trace)) || json_object_set_new(de->seen, key, json_integer((json_int_t)now)) < 0) {
-		call_free(c);
+	r = gw_claimed_begin(&de->seen, key, now);
+	seen_log_forgotten(de, now);
+	if (r == 0)
+		return;
+	if (r < 0) {
+		log_warn("detached trace %s on node \"%s\": %s: the next poll claims it", trace, runner->node,
+			 r == -ENOSPC ? "every remembered claim is under way (the limit)" : "out of memory");
+		return;
+	}
+	c = call_new(de, runner, why);
+	if (!c || !(c->trace = strdup(trace))) {
+		log_warn("detached trace %s on node \"%s\": cannot claim its end: out of memory", trace, runner->node);
+		gw_claimed_end(&de->seen, key, false, 0);
+		if (c)
+			call_free(c);
 		return;
 	}
 	c->key = TAKE_PTR(key);
 	if (call_start(de, c, path, true, claim_done) < 0) {
 		log_warn("detached trace %s on node \"%s\": cannot claim its end: out of memory", trace, runner->node);
-		json_object_del(de->seen, c->key);
+		gw_claimed_end(&de->seen, c->key, false, 0);
 		call_free(c);
 	}
 }
@@ -447,11 +523,11 @@ int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
 	if (gw->detend)
 		return 0;
 	de = calloc(1, sizeof(*de));
-	if (!de || !(de->seen = json_object()) || !(de->unwritten = json_array()) ||
+	if (!de || gw_claimed_init(&de->seen, 0) < 0 || !(de->unwritten = json_array()) ||
 	    gw_detend_claimer(gw->cfg->audit_path, de->claimer, sizeof(de->claimer)) < 0 ||
 	    !(de->timer = event_new(gw->base, -1, EV_PERSIST, poll_tick, de)) || event_add(de->timer, &tv) < 0) {
 		if (de) {
-			json_decref(de->seen);
+			gw_claimed_release(&de->seen);
 			json_decref(de->unwritten);
 			if (de->timer)
 				event_free(de->timer);
@@ -481,7 +557,7 @@ void gw_detend_stop(struct gateway *gw)
 		log_error("audit: %zu detached ends claimed here are not in the log: the next start claims them again",
 			  json_array_size(de->unwritten));
 	event_free(de->timer);
-	json_decref(de->seen);
+	gw_claimed_release(&de->seen);
 	json_decref(de->unwritten);
 	free(de);
 	gw->detend = NULL;

@@ -25,6 +25,7 @@
 #ifndef TG_GATEWAY_DETACHED_END_H
 #define TG_GATEWAY_DETACHED_END_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -35,6 +36,39 @@ struct gw_runner;
 #define GW_DETEND_MAX_CALLS 1024   /* claims and polls under way at once */
 #define GW_DETEND_MAX_UNWRITTEN 4096 /* claimed ends kept for the audit log while it cannot be written */
 #define GW_DETEND_SEEN_NS (20 * 60 * 1000000000ull) /* a claim remembered (> the runner's DET_KEEP_S) */
+#define GW_DETEND_MAX_SEEN 16384   /* claims remembered at once (> GW_DETEND_MAX_CALLS) */
+
+/*
+ * The ends this gateway claimed or is claiming, by "node/trace": it claims
+ * each once (a poll and a DELETE of one trace at once, a restart's again=1
+ * claim beside a poll, would both be granted).  A granted claim is kept
+ * GW_DETEND_SEEN_NS, and at most max at once: beyond that the oldest
+ * granted claim is forgotten, which loses nothing (its runner answers any
+ * later claim of it 409, but a restart's again=1 one, and this gateway's
+ * restarts claim before it polls).  A claim under way is never forgotten;
+ * with max of them under way, a new one waits for the next poll (its
+ * runner keeps the end unclaimed).
+ */
+struct gw_claimed {
+	json_t *keys;                /* key -> null (under way), or monotonic ns it was granted */
+	size_t max;                  /* 0: GW_DETEND_MAX_SEEN */
+	uint64_t pruned_ns;
+	uint64_t forgotten;          /* granted claims forgotten at the bound, since the start */
+};
+
+/* 0 or -ENOMEM. */
+int gw_claimed_init(struct gw_claimed *cl, size_t max);
+void gw_claimed_release(struct gw_claimed *cl);
+/* The claim of key begins at now: 1; 0 when this gateway claims or
+ * claimed it already; -ENOSPC when max claims are under way; -ENOMEM. */
+int gw_claimed_begin(struct gw_claimed *cl, const char *key, uint64_t now);
+/* The claim of key returned: granted, remembered from now on; refused
+ * (or failed), forgotten at once, so the next poll may claim it again. */
+void gw_claimed_end(struct gw_claimed *cl, const char *key, bool granted, uint64_t now);
+static inline size_t gw_claimed_count(const struct gw_claimed *cl)
+{
+	return json_object_size(cl->keys);
+}
 
 /* Starts the poll and claims again, with again=1, each node of open
  * ([{"auditID","trace","nodes":[...]}], gw_recover_scan_all's; may be

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+/* gateway/detached-end: the claims a gateway remembers stay bounded, and
+ * the bound never drops a claim under way. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "gateway/detached-end.h"
+
+#define SEC 1000000000ull
+
+static void key_of(char *out, size_t size, unsigned i)
+{
+	snprintf(out, size, "node-%u/trace-%u", i % 7, i);
+}
+
+/* Many more granted claims than the bound, as a burst of short detached
+ * traces leaves: the set holds at most max, forgets the oldest first. */
+static void test_claimed_bounded(void **state)
+{
+	struct gw_claimed cl;
+	char key[64];
+	uint64_t now = 5 * SEC;
+
+	(void)state;
+	assert_int_equal(gw_claimed_init(&cl, 64), 0);
+	for (unsigned i = 0; i < 10000; i++) {
+		key_of(key, sizeof(key), i);
+		assert_int_equal(gw_claimed_begin(&cl, key, now), 1);
+		gw_claimed_end(&cl, key, true, now);
+		assert_true(gw_claimed_count(&cl) <= 64);
+	}
+	assert_int_equal(gw_claimed_count(&cl), 64);
+	assert_int_equal(cl.forgotten, 10000 - 64);
+	/* the newest are remembered: claimed here already */
+	key_of(key, sizeof(key), 9999);
+	assert_int_equal(gw_claimed_begin(&cl, key, now), 0);
+	key_of(key, sizeof(key), 10000 - 64);
+	assert_int_equal(gw_claimed_begin(&cl, key, now), 0);
+	/* the oldest was forgotten: it may be claimed (its runner says 409) */
+	key_of(key, sizeof(key), 0);
+	assert_int_equal(gw_claimed_begin(&cl, key, now), 1);
+	gw_claimed_release(&cl);
+}
+
+/* The default bound is GW_DETEND_MAX_SEEN, above the claims under way. */
+static void test_claimed_default(void **state)
+{
+	struct gw_claimed cl;
+	char key[64];
+
+	(void)state;
+	assert_true(GW_DETEND_MAX_SEEN > GW_DETEND_MAX_CALLS);
+	assert_int_equal(gw_claimed_init(&cl, 0), 0);
+	assert_int_equal(cl.max, GW_DETEND_MAX_SEEN);
+	for (unsigned i = 0; i < GW_DETEND_MAX_SEEN + 1000; i++) {
+		key_of(key, sizeof(key), i);
+		assert_int_equal(gw_claimed_begin(&cl, key, SEC), 1);
+		gw_claimed_end(&cl, key, true, SEC);
+	}
+	assert_int_equal(gw_claimed_count(&cl), GW_DETEND_MAX_SEEN);
+	gw_claimed_release(&cl);
+}
+
+/* A claim under way is never forgotten: with max of them under way a new
+ * one is refused (-ENOSPC: the next poll claims it), and a second claim
+ * of one under way is not begun. */
+static void test_claimed_under_way_kept(void **state)
+{
+	struct gw_claimed cl;
+	char key[64];
+
+	(void)state;
+	assert_int_equal(gw_claimed_init(&cl, 4), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		key_of(key, sizeof(key), i);
+		assert_int_equal(gw_claimed_begin(&cl, key, SEC), 1);
+		assert_int_equal(gw_claimed_begin(&cl, key, SEC), 0);
+	}
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/new", SEC), -ENOSPC);
+	assert_int_equal(gw_claimed_count(&cl), 4);
+	/* one refused by its runner: forgotten at once, claimable again */
+	key_of(key, sizeof(key), 2);
+	gw_claimed_end(&cl, key, false, 0);
+	assert_int_equal(gw_claimed_count(&cl), 3);
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/new", SEC), 1);
+	/* one granted: the next newcomer takes its place, not an under-way one's */
+	key_of(key, sizeof(key), 1);
+	gw_claimed_end(&cl, key, true, SEC);
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/newer", SEC), 1);
+	assert_int_equal(cl.forgotten, 1);
+	for (unsigned i = 0; i < 4; i++) {
+		if (i == 1 || i == 2)
+			continue;
+		key_of(key, sizeof(key), i);
+		assert_int_equal(gw_claimed_begin(&cl, key, SEC), 0);
+	}
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/new", SEC), 0);
+	gw_claimed_release(&cl);
+}
+
+/* A granted claim is remembered GW_DETEND_SEEN_NS, then pruned. */
+static void test_claimed_expires(void **state)
+{
+	struct gw_claimed cl;
+
+	(void)state;
+	assert_int_equal(gw_claimed_init(&cl, 0), 0);
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/a", 2 * SEC), 1);
+	gw_claimed_end(&cl, "node-1/a", true, 2 * SEC);
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/a", 2 * SEC + GW_DETEND_SEEN_NS), 0);
+	assert_int_equal(gw_claimed_begin(&cl, "node-1/a", 4 * SEC + GW_DETEND_SEEN_NS), 1);
+	gw_claimed_release(&cl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_claimed_bounded),
+		cmocka_unit_test(test_claimed_default),
+		cmocka_unit_test(test_claimed_under_way_kept),
+		cmocka_unit_test(test_claimed_expires),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
