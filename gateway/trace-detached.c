@@ -498,6 +498,14 @@ void trace_detached_ended(struct trace_req *t)
 			if (now - (uint64_t)json_integer_value(v) > ENDED_KEEP_NS)
 				json_object_del(gw->sessions_ended, id);
 	}
+	/* a tenant's burst of short traces: the oldest goes first (jansson
+	 * keeps insertion order); forgetting one early can only count its
+	 * session a little longer, a refusal at worst, never a slot too many */
+	while (json_object_size(gw->sessions_ended) >= TRACE_ENDED_MAX) {
+		void *it = json_object_iter(gw->sessions_ended);
+
+		json_object_del(gw->sessions_ended, json_object_iter_key(it));
+	}
 	json_object_set_new(gw->sessions_ended, t->trace_id, json_integer((json_int_t)now));
 }
 

@@ -449,7 +449,9 @@ int trace_leg_dry_key(struct trace_req *t, const struct leg *leg, unsigned char 
 void trace_detached_count(struct trace_req *t);
 /* Every runner sent t's end, or the gateway asked its sessions to end and
  * closed their streams: its sessions no longer count, even while a runner
- * still lists them (its session winding down after its end). */
+ * still lists them (its session winding down after its end).  Remembered
+ * a minute, at most TRACE_ENDED_MAX traces (gw->sessions_ended). */
+#define TRACE_ENDED_MAX 16384
 void trace_detached_ended(struct trace_req *t);
 /* Decided and recorded: start the sessions, answer 201 with the Trace. */
 void trace_detached_start(struct trace_req *t);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* gateway/detached-end: the claims a gateway remembers stay bounded, and
- * the bound never drops a claim under way. */
+ * the bound never drops a claim under way; trace-detached.c's ended
+ * traces (gw->sessions_ended) stay bounded too. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "gateway/detached-end.h"
+#include "gateway/gateway.h"
+#include "gateway/trace-int.h"
 
 #define SEC 1000000000ull
 
@@ -118,6 +121,26 @@ static void test_claimed_expires(void **state)
 	gw_claimed_release(&cl);
 }
 
+/* A burst of short traces within the minute an ended one is remembered:
+ * at most TRACE_ENDED_MAX, the newest kept. */
+static void test_sessions_ended_bounded(void **state)
+{
+	struct gateway gw = { 0 };
+	struct trace_req t = { .gw = &gw };
+	unsigned n = TRACE_ENDED_MAX + 3000;
+
+	(void)state;
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(t.trace_id, sizeof(t.trace_id), "5f0c6a4e-0000-4000-8000-%012u", i);
+		trace_detached_ended(&t);
+		assert_true(json_object_size(gw.sessions_ended) <= TRACE_ENDED_MAX);
+	}
+	assert_int_equal(json_object_size(gw.sessions_ended), TRACE_ENDED_MAX);
+	assert_non_null(json_object_get(gw.sessions_ended, t.trace_id));
+	assert_null(json_object_get(gw.sessions_ended, "5f0c6a4e-0000-4000-8000-000000000000"));
+	json_decref(gw.sessions_ended);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_claimed_default),
 		cmocka_unit_test(test_claimed_under_way_kept),
 		cmocka_unit_test(test_claimed_expires),
+		cmocka_unit_test(test_sessions_ended_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
