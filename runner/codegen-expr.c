@@ -419,31 +419,35 @@ static int map_read(struct gen *g, struct tg_node *n, struct cv *v)
 static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
 {
 	struct cv p, len;
-	uint32_t off = 0;
+	uint32_t off = 0, size;
 	bool user;
 	int r;
 
 	r = cg_expr(g, n->kids[0], &p);
 	if (r < 0)
 		return r;
-	if (p.str) {
+	if (p.str && n->nkids < 2) {
 		*v = p;
 		return 0;
 	}
-	user = sem_of(n->kids[0])->t.ptr ? sem_of(n->kids[0])->t.user : g->user_ptrs;
-	r = cg_slot(g, SEM_STRLEN, n->loc, &off);
+	/* a string value (`str($1, $n)`) is in the program's own memory */
+	user = p.str ? false : sem_of(n->kids[0])->t.ptr ? sem_of(n->kids[0])->t.user : g->user_ptrs;
+	size = p.str ? p.slen : SEM_STRLEN;
+	r = cg_slot(g, sem_round8(size), n->loc, &off);
 	if (r < 0)
 		return r;
-	cv_str(v, off, SEM_STRLEN);
-	r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %d);", v->e, SEM_STRLEN);
+	cv_str(v, off, size);
+	r = cg_emit(g, "__builtin_memset((__u64 *)%s, 0, %" PRIu32 ");", v->e, sem_round8(size));
 	if (r < 0)
 		return r;
 	if (n->nkids == 2) {
 		r = cg_expr(g, n->kids[1], &len);
 		if (r < 0)
 			return r;
-		return cg_emit(g, "{ __u64 l = (__u64)(%s); if (l > %d) l = %d; if (l) %s(%s, (__u32)l + 1, (const void *)(%s)); }",
-			       len.e, SEM_STRLEN - 1, SEM_STRLEN - 1,
+		/* 0.17: the read's size is length + 1, wrapping (so a length
+		 * of -1 reads nothing), at most the string's size */
+		return cg_emit(g, "{ __u64 l = (__u64)(%s) + 1; if (l > %" PRIu32 ") l = %" PRIu32 "; if (l) %s(%s, (__u32)l, (const void *)(%s)); }",
+			       len.e, size, size,
 			       user ? "bpf_probe_read_user_str" : "bpf_probe_read_kernel_str",
 			       v->e, p.e);
 	}

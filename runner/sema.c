@@ -114,7 +114,10 @@ static int posparam_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
 }
 
 /* str($1, len): the parameter's first len bytes (0.17: str($1, 2) of
- * "hello" is "he"); a is the call's copy of the parameter's analysis. */
+ * "hello" is "he"); a is the call's copy of the parameter's analysis.
+ * A length known only at run time (`str($1, $n)`) leaves the call
+ * non-constant: codegen copies the parameter's bytes, bounded then as
+ * 0.17 bounds them. */
 static int posparam_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	int64_t len;
@@ -122,9 +125,14 @@ static int posparam_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 	if (n->nkids < 2)
 		return 0;
-	r = sem_want_const(c, n->kids[1], "str() length", &len);
+	r = want_int(c, n->kids[1], "str() length");
 	if (r < 0)
 		return r;
+	if (!sem_of(n->kids[1])->is_const) {
+		a->is_const = false;
+		return 0;
+	}
+	len = sem_of(n->kids[1])->cval;
 	if (len < 0)
 		return sem_err(c, n->kids[1]->loc, TG_ETYPE, "str(): negative length");
 	if ((uint64_t)len < a->cstrlen) {
@@ -180,6 +188,9 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		r = want_int(c, n->kids[1], "str() length");
 		if (r < 0)
 			return r;
+		/* 0.17: "str cannot use negative length" */
+		if (sem_of(n->kids[1])->is_const && sem_of(n->kids[1])->cval < 0)
+			return sem_err(c, n->kids[1]->loc, TG_ETYPE, "str(): negative length");
 	}
 	return 0;
 }
