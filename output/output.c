@@ -1111,15 +1111,40 @@ out:
 
 /* A JSON string as bpftrace writes it (jansson escapes the same five,
  * control bytes as \u00XX). */
+/* A JSON string as 0.17's json_escape writes it: `"`, `\\`, \n, \r and
+ * \t by name, other bytes below 0x20 as \u00xx in lower case (jansson
+ * writes \b, \f and upper case), the rest as they are.  Bytes of 0x80
+ * and above: 0.17 sign-extends them (\uffffffc3, which no reader decodes
+ * to the byte); here they stay, as valid UTF-8 (the runner makes every
+ * string valid UTF-8 before it becomes a record, docs/compat.md). */
 static int json_str(struct buf *out, const char *s, size_t len)
 {
-	_cleanup_(json_decrefp) json_t *j = json_stringn(s, len);
-	_cleanup_free_ char *t = NULL;
+	int r = buf_addc(out, '"');
 
-	if (!j)
-		return -EINVAL;
-	t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
-	return t ? buf_adds(out, t) : -ENOMEM;
+	for (size_t i = 0; i < len && r >= 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			r = buf_adds(out, "\\\"");
+			break;
+		case '\\':
+			r = buf_adds(out, "\\\\");
+			break;
+		case '\n':
+			r = buf_adds(out, "\\n");
+			break;
+		case '\r':
+			r = buf_adds(out, "\\r");
+			break;
+		case '\t':
+			r = buf_adds(out, "\\t");
+			break;
+		default:
+			r = c < 0x20 ? buf_printf(out, "\\u%04x", c) : buf_addc(out, (char)c);
+		}
+	}
+	return r < 0 ? r : buf_addc(out, '"');
 }
 
 /* A value as bpftrace 0.17 writes it: arrays compact ([1,"a",[2,3]]),
@@ -1162,6 +1187,8 @@ static int json_bt(struct buf *out, const json_t *v, int depth)
 		}
 		return r < 0 ? r : buf_adds(out, " }");
 	}
+	if (json_is_string(v))
+		return json_str(out, json_string_value(v), json_string_length(v));
 	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 	return t ? buf_adds(out, t) : -ENOMEM;
 }
@@ -1210,6 +1237,10 @@ static int json_buckets(struct buf *out, const struct mrec *m, const struct ment
 			last = (long)i;
 		}
 	}
+	/* 0.17 divides hist() counts only: an lhist() prints them whole,
+	 * in text (lhist_text) and here */
+	if (m->kind == MK_LHIST)
+		div = 1;
 	r = buf_addc(out, '[');
 	for (long i = first; first >= 0 && i <= last && r >= 0; i++) {
 		uint64_t c = bucket_at(me->buckets, (size_t)i) / div;
