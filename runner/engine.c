@@ -562,7 +562,7 @@ static int output(struct run *run, uint64_t cgid, const char *kind, struct buf *
 	run->res->output_bytes += b->len;
 	run->res->events++;
 	if (run->pending) {
-		json_t *e = json_pack("{s:s%, s:I, s:s}", "text", b->s, b->len, "cgid", (json_int_t)cgid,
+		json_t *e = json_pack("{s:s%, s:I, s:s}", "text", b->s ? b->s : "", b->len, "cgid", (json_int_t)cgid,
 				      "kind", kind);
 
 		if (e && val && json_object_set(e, "value", val) < 0)
@@ -570,7 +570,7 @@ static int output(struct run *run, uint64_t cgid, const char *kind, struct buf *
 		return e && json_array_append_new(run->pending, e) == 0 ? 0 : -ENOMEM;
 	}
 	if (run->sink->output_rec)
-		return run->sink->output_rec(run->ctx, cgid, kind, b->s, b->len, val);
+		return run->sink->output_rec(run->ctx, cgid, kind, b->s ? b->s : "", b->len, val);
 	return run->sink->output ? run->sink->output(run->ctx, cgid, b->s, b->len) : 0;
 }
 
@@ -746,7 +746,10 @@ static int handle_record(void *ctx, void *data, size_t len)
 		if (r >= 0 && b.len && kind == REC_PRINT_VAL && st->nargs == 1 && run->sink->output_rec &&
 		    !(args[0].kind == TG_FMT_UINT && args[0].u > INT64_MAX))
 			jv = values_json(&run->vals, &st->args[0].t, d + st->args[0].off);
-		if (r >= 0 && b.len)
+		/* an empty printf or cat is still a record in -f json
+		 * (0.17: {"type": "printf", "data": ""}); text has nothing
+		 * to print */
+		if (r >= 0 && (b.len || (run->sink->output_rec && kind != REC_PRINT_VAL)))
 			r = output(run, cgid, kind == REC_PRINTF ? "printf" : kind == REC_CAT ? "cat" : "value", &b,
 				   TAKE_PTR(jv));
 		for (size_t i = 0; i < st->nargs; i++)
