@@ -389,6 +389,29 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 	return 0;
 }
 
+/* delete(@m[k]); of a hist()/lhist() map, whose entries are one per
+ * bucket, every bucket of k (0.17 deletes only the bucket of the last
+ * value the probe counted: docs/compat.md) */
+static int map_delete(struct gen *g, struct tg_node *mapn)
+{
+	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
+	uint64_t nb;
+	char kp[48];
+	int r;
+
+	r = key_build(g, mapn, m->kind == MK_HIST || m->kind == MK_LHIST ? "0" : NULL, kp, sizeof(kp));
+	if (r < 0)
+		return r;
+	g->map_deleted[sem_of(mapn)->map] = true;
+	if (m->kind != MK_HIST && m->kind != MK_LHIST)
+		return cg_emit(g, "bpf_map_delete_elem(&tg_m%d, %s);", m->id, kp);
+	/* tg_log2k's and tg_linear's largest bucket, plus one */
+	nb = m->kind == MK_LHIST ? (uint64_t)(m->lmax - m->lmin) / (uint64_t)m->lstep + 2 :
+	     ((uint64_t)(63 - m->hbits) << m->hbits) + (UINT64_C(1) << m->hbits) + 1;
+	return cg_emit(g, "for (__u64 tg_b = 0; tg_b < %" PRIu64 "ULL; tg_b++) { *(__u64 *)(%s + %" PRIu32 ") = tg_b; bpf_map_delete_elem(&tg_m%d, %s); }",
+		       nb, kp, cg_key_size(m) - 8, m->id, kp);
+}
+
 static int map_read(struct gen *g, struct tg_node *n, struct cv *v)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(n)->map];
@@ -873,16 +896,8 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 		return cg_emit(g, "__s64 t%d = 0; { __u64 tg_n = 0; bpf_for_each_map_elem(&tg_m%d, tg_cb_len, &tg_n, 0); *(volatile __u64 *)(tg_s + %" PRIu32 ") = tg_n; t%d = (__s64)*(volatile __u64 *)(tg_s + %" PRIu32 "); }",
 			       t, g->s->maps[sem_of(n->kids[0])->map].id, off, t, off);
 	}
-	if (!strcmp(f, "delete")) {
-		char kp[48];
-
-		r = key_build(g, n->kids[0], NULL, kp, sizeof(kp));
-		if (r < 0)
-			return r;
-		g->map_deleted[sem_of(n->kids[0])->map] = true;
-		return cg_emit(g, "bpf_map_delete_elem(&tg_m%d, %s);",
-			       g->s->maps[sem_of(n->kids[0])->map].id, kp);
-	}
+	if (!strcmp(f, "delete"))
+		return map_delete(g, n->kids[0]);
 	if (!strcmp(f, "strncmp")) {
 		uint32_t len;
 
