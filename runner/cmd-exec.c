@@ -437,7 +437,10 @@ static int parse_limit(int c, const char *v, struct engine_limits *lim)
 	return -EINVAL;
 }
 
-/* The flags, as getopt_long reads them (stopping at the first word) */
+/* The flags, as bpftrace 0.17's getopt_long reads them: anywhere among
+ * the words (`-e PROG 10 -q` is quiet), up to a `--` (`-e PROG 1 -- -3`
+ * has the parameters 1 and -3); the words left are the program file
+ * and its parameters, in their order */
 static int exec_parse_flags(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option opts[] = {
@@ -457,8 +460,8 @@ static int exec_parse_flags(int argc, char **argv, struct exec_args *a)
 	};
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:f:hqo:p:c:lv", opts, NULL)) != -1) {
+	optind = 0;   /* glibc: a full restart, permutation state too */
+	while ((c = getopt_long(argc, argv, "e:f:hqo:p:c:lv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': a->prog = optarg; break;
 		case 'f':
