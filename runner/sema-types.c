@@ -618,8 +618,10 @@ static int call_join(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-/* buf(data [, length]): at most SEM_MAX_BUF bytes, a constant length or
- * bpftrace's default string size. */
+/* buf(data [, length]): a constant length, an array's size or, for a
+ * length known only at run time, up to bpftrace's string size; at most
+ * that size in any case (0.17 shortens a longer buf() to
+ * BPFTRACE_STRLEN, 64 bytes by default, with a warning). */
 static int call_buf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 {
 	const struct sem_type *x;
@@ -654,10 +656,8 @@ static int call_buf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	} else {
 		return sem_err(c, n->loc, TG_ETYPE, "buf(): a pointer needs a length");
 	}
-	if (len < 0)
-		len = SEM_STRLEN;   /* a length known only at run time: up to this */
-	if (len > SEM_MAX_BUF)
-		len = SEM_MAX_BUF;
+	if (len < 0 || len > SEM_STRLEN)
+		len = SEM_STRLEN;
 	a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_BUF, .slen = 8 + (uint32_t)len,
 				  .arg = (uint16_t)len };
 	return 0;

@@ -163,7 +163,6 @@ enum sem_rec_kind {
 };
 
 #define SEM_JOIN_ARGS     16     /* bpftrace 0.17's join_argnum */
-#define SEM_MAX_BUF       1024   /* buf(): bytes kept */
 #define SEM_JOIN_ARGSIZE  1024   /* and join_argsize */
 
 /* Every ring buffer record starts with this header. */
