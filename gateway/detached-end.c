@@ -14,6 +14,7 @@
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/detached-end.h"
+#include "gateway/detached-lost.h"
 #include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
@@ -53,6 +54,7 @@ struct gw_detend {
 	json_t *unwritten;           /* [session, why]: claimed here, the audit log refused the record */
 	uint64_t forgotten_logged;   /* seen.forgotten when last logged */
 	uint64_t forgotten_log_ns;   /* and when, monotonic */
+	struct gw_detlost *lost;     /* the starts written here whose ends are not (detached-lost.h) */
 };
 
 /* ---- the claims remembered ------------------------------------------------------- */
@@ -296,6 +298,29 @@ static void detend_write(struct gw_detend *de, json_t *session, const char *why)
 		 counts);
 }
 
+/* The runner answered 404 to the claim of a session this gateway started:
+ * it lost it; true when its end record is written here (or tried). */
+static bool detend_write_lost(struct gw_detend *de, struct detend_call *c)
+{
+	_cleanup_(json_decrefp) json_t *ev = gw_detlost_take(de->lost, c->runner->node, c->trace, c->why,
+							      now_real_ns());
+	_cleanup_free_ char *err = NULL;
+	const char *id = json_string_value(json_object_get(ev, "auditID"));
+	int r;
+
+	if (!ev)
+		return false;
+	r = audit_log_append(de->gw->audit, ev, &err);
+	if (r < 0)
+		log_error("audit %s: detached trace %s on node \"%s\": its runner no longer knows the session (%s): "
+			  "end not recorded: %s (the next start finds it again)", id, c->trace, c->runner->node, c->why,
+			  err ? err : tg_strerror(r));
+	else
+		log_warn("audit %s: detached trace %s on node \"%s\": its runner no longer knows the session (%s): "
+			 "end recorded end=runner-lost, counts missing", id, c->trace, c->runner->node, c->why);
+	return true;
+}
+
 static void claim_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
 {
 	struct detend_call *c = ud;
@@ -304,7 +329,12 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 
 	c->x = NULL;
 	if (result == 0 && status == 200 && (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL))) {
+		gw_detlost_forget(de->lost, c->runner->node, c->trace);
 		detend_write(de, j, c->why);
+	} else if (result == 0 && status == 404 && detend_write_lost(de, c)) {
+		gw_claimed_end(&de->seen, c->key, false, 0);
+		call_free(c);
+		return;
 	} else {
 		_cleanup_(json_decrefp) json_t *st = result == 0 ? json_loadb(body, len, 0, NULL) : NULL;
 		const char *m = json_string_value(json_object_get(st, "message"));
@@ -403,6 +433,36 @@ void gw_detend_claim(struct gateway *gw, const char *node, const char *trace, co
 	gw_runner_put(runner);
 }
 
+/* ---- the starts' sessions ------------------------------------------------------------ */
+
+_Static_assert(GW_DETLOST_MAX == 4096, "the message below names it");
+
+static void lost_add(struct gw_detend *de, json_t *tpl, const char *node)
+{
+	int r = tpl ? gw_detlost_add(de->lost, tpl, node) : -EINVAL;
+
+	if (r < 0)
+		log_warn("audit %s: detached trace %s on node \"%s\": %s: should its runner lose the session, its end is "
+			 "recorded at the next start only", json_string_value(json_object_get(tpl, "auditID")),
+			 json_string_value(json_object_get(tpl, "trace")), node,
+			 r == -E2BIG ? "too many detached starts without an end kept (4096, GW_DETLOST_MAX)"
+			 : r == -EINVAL ? "its start lacks what its end record needs" : "out of memory");
+}
+
+void gw_detend_started(struct gateway *gw, json_t *sessions)
+{
+	json_t *s;
+	size_t i;
+
+	if (!gw->detend)
+		return;
+	json_array_foreach(sessions, i, s) {
+		_cleanup_(json_decrefp) json_t *tpl = gw_detlost_tpl_session(s);
+
+		lost_add(gw->detend, tpl, json_string_value(json_object_get(s, "node")));
+	}
+}
+
 /* ---- the poll -------------------------------------------------------------------- */
 
 static void poll_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
@@ -430,11 +490,47 @@ static void poll_done(int result, long status, const char *body, size_t len, con
 	call_free(c);
 }
 
+/* The runner's sessions (GET /v1/detached), asked when it has sessions
+ * started here whose end is not recorded: one it no longer lists is
+ * claimed, and the claim says whether it ended (200), runs (409) or is
+ * lost (404, detend_write_lost); one whose end another gateway claimed
+ * is that gateway's to record. */
+static void list_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
+{
+	struct detend_call *c = ud;
+	struct gw_detend *de = c->de;
+	struct wire_det_session *items = NULL;
+	_cleanup_(json_decrefp) json_t *listed = json_object(), *absent = NULL;
+	_cleanup_free_ char *derr = NULL;
+	size_t n = 0, i;
+	json_t *x;
+
+	c->x = NULL;
+	if (result < 0 || status != 200 || wire_det_list_decode(body ? body : "", len, &items, &n, &derr) < 0) {
+		log_debug("runner \"%s\": its detached sessions cannot be listed: %s", c->runner->node,
+			  derr ? derr : result < 0 ? (err ? err : tg_strerror(result)) : "not 200");
+		call_free(c);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (items[i].claimed_by)
+			gw_detlost_forget(de->lost, c->runner->node, items[i].trace);
+		if (listed)
+			json_object_set_new(listed, items[i].trace, json_true());
+		wire_det_session_release(&items[i]);
+	}
+	free(items);
+	absent = listed ? gw_detlost_absent(de->lost, c->runner->node, listed) : NULL;
+	json_array_foreach(absent, i, x)
+		claim(de, c->runner, json_string_value(x), "poll", false);
+	call_free(c);
+}
+
 static void poll_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_detend *de = arg;
 	_cleanup_free_ const struct gw_runner **v = NULL;
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = NULL, *lpath = NULL;
 	size_t n = 0;
 
 	(void)fd;
@@ -450,18 +546,24 @@ static void poll_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	/* one poll at a time: a slow runner is not asked twice at once */
 	if (de->npolls ||
-	    wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_DETACHED_UNCLAIMED }, &path) < 0)
+	    wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_DETACHED_UNCLAIMED }, &path) < 0 ||
+	    wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_DETACHED_LIST }, &lpath) < 0)
 		return;
 	v = gw_runners_all(de->gw, &n);
 	for (size_t i = 0; v && i < n; i++) {
 		struct detend_call *c = call_new(de, v[i], "poll");
 
+		if (c) {
+			de->npolls++;
+			if (call_start(de, c, path, false, poll_done) < 0)
+				call_free(c);
+		}
+		if (gw_detlost_has_node(de->lost, v[i]->node) && (c = call_new(de, v[i], "poll"))) {
+			de->npolls++;
+			if (call_start(de, c, lpath, false, list_done) < 0)
+				call_free(c);
+		}
 		gw_runner_put(v[i]);
-		if (!c)
-			continue;
-		de->npolls++;
-		if (call_start(de, c, path, false, poll_done) < 0)
-			call_free(c);
 	}
 }
 
@@ -509,6 +611,7 @@ static void recover_claims(struct gw_detend *de, json_t *open)
 					 trace, json_string_value(node));
 				continue;
 			}
+			lost_add(de, json_object_get(d, "tpl"), json_string_value(node));
 			claim(de, runner, trace, "restart", true);
 			gw_runner_put(runner);
 		}
@@ -523,12 +626,13 @@ int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
 	if (gw->detend)
 		return 0;
 	de = calloc(1, sizeof(*de));
-	if (!de || gw_claimed_init(&de->seen, 0) < 0 || !(de->unwritten = json_array()) ||
+	if (!de || gw_claimed_init(&de->seen, 0) < 0 || !(de->unwritten = json_array()) || !(de->lost = gw_detlost_new()) ||
 	    gw_detend_claimer(gw->cfg->audit_path, de->claimer, sizeof(de->claimer)) < 0 ||
 	    !(de->timer = event_new(gw->base, -1, EV_PERSIST, poll_tick, de)) || event_add(de->timer, &tv) < 0) {
 		if (de) {
 			gw_claimed_release(&de->seen);
 			json_decref(de->unwritten);
+			gw_detlost_free(de->lost);
 			if (de->timer)
 				event_free(de->timer);
 		}
@@ -559,6 +663,7 @@ void gw_detend_stop(struct gateway *gw)
 	event_free(de->timer);
 	gw_claimed_release(&de->seen);
 	json_decref(de->unwritten);
+	gw_detlost_free(de->lost);
 	free(de);
 	gw->detend = NULL;
 }

@@ -72,7 +72,8 @@ static inline size_t gw_claimed_count(const struct gw_claimed *cl)
 
 /* Starts the poll and claims again, with again=1, each node of open
  * ([{"auditID","trace","nodes":[...]}], gw_recover_scan_all's; may be
- * NULL).  Once only; 0 or -ENOMEM. */
+ * NULL), each with "tpl" (gw_detlost_tpl_create) when its ends can be
+ * recorded as lost.  Once only; 0 or -ENOMEM. */
 int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err);
 void gw_detend_stop(struct gateway *gw);
 
@@ -80,6 +81,11 @@ void gw_detend_stop(struct gateway *gw);
  * "delete", "log"); nothing when this gateway claimed it already or the
  * runner refuses the claim (the log says why). */
 void gw_detend_claim(struct gateway *gw, const char *node, const char *trace, const char *why);
+
+/* A detached start written to this gateway's audit log: sessions, its
+ * nodes' answers ([session...]), each kept until its end is claimed; one
+ * its runner loses is recorded as "runner-lost" (detached-lost.h). */
+void gw_detend_started(struct gateway *gw, json_t *sessions);
 
 /* The claimer name this gateway sends: 0, or -ENOMEM. */
 int gw_detend_claimer(const char *audit_path, char *out, size_t size);

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include "gateway/audit.h"
 #include "gateway/detached-end.h"
+#include "gateway/detached-lost.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/runner-end.h"
@@ -208,6 +209,13 @@ static void scan_detached(struct scan *sc, const char *id, json_t *rec, json_t *
 	json_array_foreach(nodes, i, v)
 		if (d && json_is_string(v))
 			json_object_set_new(json_object_get(d, "nodes"), json_string_value(v), json_true());
+	/* a node that did not start has no session, hence no end */
+	json_array_foreach(json_object_get(tg, "failedNodes"), i, v)
+		if (d && json_is_string(v))
+			json_object_del(json_object_get(d, "nodes"), json_string_value(v));
+	/* what its end record needs should its runner have lost it */
+	if (d)
+		json_object_set_new(d, "tpl", gw_detlost_tpl_create(rec));
 	if (d && json_object_set_new(sc->det_by_id, id, d) == 0)
 		json_array_append_new(sc->det_order, json_string(id));
 }
@@ -284,8 +292,9 @@ static json_t *scan_detached_open(struct scan *sc, size_t max)
 		a = json_array();
 		json_object_foreach(nodes, node, v)
 			json_array_append_new(a, json_string(node));
-		json_array_append_new(out, json_pack("{s:s, s:O, s:o}", "auditID", id, "trace",
-						     json_object_get(d, "trace"), "nodes", a));
+		json_array_append_new(out, json_pack("{s:s, s:O, s:o, s:O*}", "auditID", id, "trace",
+						     json_object_get(d, "trace"), "nodes", a, "tpl",
+						     json_object_get(d, "tpl")));
 	}
 	return out;
 }

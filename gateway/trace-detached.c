@@ -458,6 +458,8 @@ void trace_detached_answer(struct trace_req *t, int code, json_t *obj, const cha
 		trace_refusef(t, 503, NULL, "audit log unavailable: %s", aerr ? aerr : tg_strerror(r));
 		return;
 	}
+	if (t->route.kind == ROUTE_TRACE_CREATE && code == 201 && t->det)
+		gw_detend_started(t->gw, t->det->sessions);
 	trace_log(t, code, NULL);
 	if (t->conn)
 		(void)http_conn_respond(t->conn, code, "application/json", hdrs, text, strlen(text));
@@ -802,6 +804,12 @@ static void create_done(struct trace_req *t)
 		return;
 	}
 	tr = &traces.items[0];
+	/* kept for the record and, once it is written, for the ends
+	 * (gw_detend_started) */
+	json_decref(op->sessions);
+	op->sessions = json_incref(sessions);
+	json_decref(t->det_failed);
+	t->det_failed = json_incref(failed);
 	if (json_array_size(failed)) {
 		size_t i;
 		json_t *n;

@@ -217,6 +217,7 @@ struct trace_req {
 	bool have_decision;
 	char *policy;
 	json_t *denials;
+	json_t *det_failed;            /* a detached start: the nodes that did not start, or NULL */
 	int64_t duration;
 
 	/* the one API server call in flight */

@@ -109,6 +109,7 @@ void trace_free(struct trace_req *t)
 		json_decref(t->dry_hits[i]);
 	free(t->dry_hits);
 	json_decref(t->denials);
+	json_decref(t->det_failed);
 	free(t->policy);
 	if (t->have_decision)
 		tg_decision_release(&t->decision);
@@ -381,6 +382,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 		 * counted yet; each node's end is a record of its own with
 		 * the counts (detachedEnd, docs/audit.md) */
 		json_object_set_new(tg, "endReason", json_string("detached"));
+		/* the nodes whose runner has no session: no end to wait for */
+		if (json_array_size(t->det_failed))
+			json_object_set(tg, "failedNodes", t->det_failed);
 	} else if (complete) {
 		struct trace_counts c;
 		int64_t exit_code;
