@@ -24,6 +24,7 @@
 #include "lib/util.h"
 #include "gateway/audit.h"
 #include "gateway/detached-end.h"
+#include "gateway/detached-lost.h"
 #include "gateway/runner-end.h"
 #include "gateway/commands.h"
 #include "wire/detached.h"
@@ -1069,7 +1070,7 @@ static void test_recover_scan_detached(void **state)
 	struct fx *f = *state;
 	struct audit_opts o = { .sz = sizeof(o) };
 	struct audit_log *log = NULL;
-	json_t *open = NULL, *det = NULL, *nodes;
+	json_t *open = NULL, *det = NULL, *nodes, *ev;
 	char *err = NULL;
 
 	assert_int_equal(audit_log_open(f->path, &o, &log, &err), 0);
@@ -1079,11 +1080,19 @@ static void test_recover_scan_detached(void **state)
 	det_rec(log, "b", "tb", json_pack("[s]", "node-1"), NULL);
 	det_rec(log, "a", "ta", json_pack("[s]", "node-1"), "node-1");
 	det_rec(log, "b", "tb", json_pack("[s]", "node-1"), "node-1");
+	/* c did not start on node-2: its runner has no session, no end */
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:i}, s:{s:s, s:[s, s], s:[s]}}", "apiVersion",
+		       "audit.k8s.io/v1", "kind", "Event", "auditID", "c", "stage", "ResponseComplete", "verb",
+		       "create", "annotations", "authorization.k8s.io/decision", "allow", "responseStatus", "code", 201,
+		       "tracegate", "trace", "tc", "nodes", "node-1", "node-2", "failedNodes", "node-2");
+	assert_int_equal(audit_log_append(log, ev, &err), 0);
+	json_decref(ev);
+	det_rec(log, "c", "tc", json_pack("[s]", "node-1"), "node-1");
 	audit_log_close(log);
 	assert_int_equal(gw_recover_scan_all(f->path, 100, &open, &det, &err), 0);
 	/* neither is an attached trace left open: each has its ResponseComplete */
 	assert_int_equal(json_array_size(open), 0);
-	/* a's node-2 has no end record; b is complete */
+	/* a's node-2 has no end record; b and c are complete */
 	assert_int_equal(json_array_size(det), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(det, 0), "auditID")), "a");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(det, 0), "trace")), "ta");
@@ -1183,11 +1192,96 @@ static void test_detend_record(void **state)
 		assert_non_null(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p));
 }
 
+/* A detached start kept until its node's end is claimed; a runner that
+ * lost it gets one runner-lost record, no counts; the set is bounded. */
+static void test_detlost(void **state)
+{
+	static const char *const session =
+		"{\"trace\":\"t1\",\"node\":\"node-1\",\"namespace\":\"team-a\",\"user\":\"alice\","
+		"\"groups\":[\"team-a\"],\"target\":\"pod/web-a\",\"program\":\"BEGIN{}\",\"duration\":30,"
+		"\"pods\":[\"team-a/web-a\"],\"created\":\"2026-12-06T08:35:11Z\",\"state\":\"Running\","
+		"\"auditID\":\"a1\",\"requester\":\"root\"}";
+	static const char *const create =
+		"{\"auditID\":\"a2\",\"stage\":\"ResponseComplete\",\"user\":{\"username\":\"alice\","
+		"\"groups\":[\"devs\"]},\"objectRef\":{\"namespace\":\"team-b\",\"name\":\"pod/web-b\"},"
+		"\"tracegate\":{\"trace\":\"t2\",\"target\":\"pod/web-b\",\"duration\":60,\"nodes\":[\"node-2\"]}}";
+	struct gw_detlost *dl = gw_detlost_new();
+	json_t *s = json_loads(session, 0, NULL), *c = json_loads(create, 0, NULL);
+	json_t *tpl = gw_detlost_tpl_session(s), *tpl2 = gw_detlost_tpl_create(c), *listed = json_object(), *a, *r, *tg;
+	char trace[32];
+
+	(void)state;
+	assert_non_null(dl);
+	assert_non_null(tpl);
+	assert_non_null(tpl2);
+	assert_int_equal(gw_detlost_add(dl, tpl, "node-1"), 0);
+	assert_int_equal(gw_detlost_add(dl, tpl2, "node-2"), 0);
+	assert_true(gw_detlost_has_node(dl, "node-1"));
+	assert_false(gw_detlost_has_node(dl, "node-3"));
+	/* listed: not absent; not listed: absent */
+	json_object_set_new(listed, "t1", json_true());
+	a = gw_detlost_absent(dl, "node-1", listed);
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+	a = gw_detlost_absent(dl, "node-2", listed);
+	assert_int_equal(json_array_size(a), 1);
+	assert_string_equal(json_string_value(json_array_get(a, 0)), "t2");
+	json_decref(a);
+	/* claimed: forgotten, nothing to record as lost */
+	gw_detlost_forget(dl, "node-1", "t1");
+	assert_false(gw_detlost_has_node(dl, "node-1"));
+	assert_null(gw_detlost_take(dl, "node-1", "t1", "poll", 1));
+	/* lost: one record, once */
+	r = gw_detlost_take(dl, "node-2", "t2", "restart", 1765000000000000000ull);
+	assert_non_null(r);
+	assert_null(gw_detlost_take(dl, "node-2", "t2", "restart", 1));
+	assert_string_equal(json_string_value(json_object_get(r, "stage")), "ResponseComplete");
+	assert_string_equal(json_string_value(json_object_get(r, "auditID")), "a2");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "user"), "username")), "alice");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "objectRef"), "namespace")), "team-b");
+	tg = json_object_get(r, "tracegate");
+	assert_true(json_is_true(json_object_get(tg, "detachedEnd")));
+	assert_string_equal(json_string_value(json_object_get(tg, "node")), "node-2");
+	assert_string_equal(json_string_value(json_object_get(tg, "endReason")), "runner-lost");
+	assert_true(json_is_true(json_object_get(tg, "countsMissing")));
+	assert_null(json_object_get(tg, "events"));
+	assert_null(json_object_get(tg, "counts"));
+	assert_string_equal(json_string_value(json_object_get(tg, "claimedBy")), "restart");
+	assert_true(json_is_true(json_object_get(tg, "afterRestart")));
+	assert_non_null(strstr(json_string_value(json_object_get(tg, "endMessage")), "no longer knew the session"));
+	json_decref(r);
+	/* the session's impersonator is the record's user */
+	assert_int_equal(gw_detlost_add(dl, tpl, "node-1"), 0);
+	r = gw_detlost_take(dl, "node-1", "t1", "poll", 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "user"), "username")), "root");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "impersonatedUser"), "username")),
+			    "alice");
+	json_decref(r);
+	/* bounded */
+	for (unsigned i = 0; i < GW_DETLOST_MAX; i++) {
+		snprintf(trace, sizeof(trace), "t%u", i);
+		json_object_set_new(tpl, "trace", json_string(trace));
+		assert_int_equal(gw_detlost_add(dl, tpl, "node-1"), 0);
+	}
+	json_object_set_new(tpl, "trace", json_string("one-more"));
+	assert_int_equal(gw_detlost_add(dl, tpl, "node-1"), -E2BIG);
+	/* a start without what its record needs is refused */
+	json_object_del(c, "objectRef");
+	assert_null(gw_detlost_tpl_create(c));
+	json_decref(listed);
+	json_decref(tpl);
+	json_decref(tpl2);
+	json_decref(s);
+	json_decref(c);
+	gw_detlost_free(dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_recover_scan_detached, setup, teardown),
 		cmocka_unit_test(test_detend_record),
+		cmocka_unit_test(test_detlost),
 		cmocka_unit_test_setup_teardown(test_query_detached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untouched_log_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_continues_chain, setup, teardown),
