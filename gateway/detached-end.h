@@ -18,6 +18,12 @@
  *             node's end, claimed again (again=1: this gateway may claim
  *             what it claimed before it was killed, before it wrote it)
  *
+ * A runner that answers 404 to the claim of a session whose start this
+ * gateway wrote lost it (restarted, or forgot it): that node's end is
+ * then recorded as "runner-lost", once (detached-lost.h); the poll also
+ * lists the sessions of a runner that has such starts, and claims those
+ * it no longer lists.
+ *
  * A gateway's name as a claimer (gw_detend_claimer) is its host name and
  * a hash of its audit log's path: a gateway restarted on the same log may
  * claim again, another one may not.
