@@ -321,6 +321,22 @@ static bool detend_write_lost(struct gw_detend *de, struct detend_call *c)
 	return true;
 }
 
+/* The claimer a runner's 409 names (details.causes[].field "claimedBy"),
+ * or NULL: not ended yet, or no end to claim. */
+static const char *claimed_by_cause(json_t *st)
+{
+	json_t *causes = json_object_get(json_object_get(st, "details"), "causes"), *x;
+	size_t i;
+
+	json_array_foreach(causes, i, x) {
+		const char *field = json_string_value(json_object_get(x, "field"));
+
+		if (field && !strcmp(field, "claimedBy") && json_is_string(json_object_get(x, "message")))
+			return json_string_value(json_object_get(x, "message"));
+	}
+	return NULL;
+}
+
 static void claim_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
 {
 	struct detend_call *c = ud;
@@ -343,6 +359,8 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 		 * gateway or another path here; 404: never started there (a
 		 * node that failed the start), or forgotten; unreachable: the
 		 * next poll asks again */
+		if (result == 0 && status == 409 && claimed_by_cause(st))
+			gw_detlost_forget(de->lost, c->runner->node, c->trace);   /* its claimer's to record */
 		if (result < 0 || (status != 409 && status != 404))
 			log_warn("detached trace %s on node \"%s\": its end could not be claimed (%s): %s", c->trace,
 				 c->runner->node, c->why,

@@ -25,6 +25,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/httpstatus.h"
 #include "lib/status.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -87,10 +88,22 @@ struct det_sess {
 	struct det_sess *next;
 };
 
+/* A session freed after its end was claimed: who claimed it, so that
+ * another gateway's claim is told so (409) rather than "no such session"
+ * (404, which the creating gateway records as its runner losing it). */
+struct det_tomb {
+	char *trace;
+	char *claimed_by;
+	uint64_t gone_ns;                /* monotonic */
+	struct det_tomb *next;
+};
+
 struct det_table {
 	struct event_base *base;
 	const char *node;
 	struct det_sess *sessions;       /* newest first */
+	struct det_tomb *tombs, *tombs_tail;   /* oldest first */
+	size_t ntombs;
 };
 
 /* ---- metadata ------------------------------------------------------------- */
@@ -218,6 +231,58 @@ static void sess_unlink(struct det_sess *s)
 		}
 }
 
+static void tomb_free(struct det_tomb *tb)
+{
+	free(tb->trace);
+	free(tb->claimed_by);
+	free(tb);
+}
+
+/* The oldest go first: past DET_KEEP_S, or beyond DET_MAX_CLAIMED_GONE. */
+static void tombs_expire(struct det_table *t, uint64_t now)
+{
+	struct det_tomb *tb;
+
+	while ((tb = t->tombs) &&
+	       (t->ntombs > DET_MAX_CLAIMED_GONE || now - tb->gone_ns > DET_KEEP_S * 1000000000ull)) {
+		t->tombs = tb->next;
+		if (!t->tombs)
+			t->tombs_tail = NULL;
+		t->ntombs--;
+		tomb_free(tb);
+	}
+}
+
+/* s goes: unlinked by the caller; remembered if its end was claimed. */
+static void sess_drop(struct det_table *t, struct det_sess *s)
+{
+	struct det_tomb *tb = s->claimed_by ? calloc(1, sizeof(*tb)) : NULL;
+
+	if (tb) {
+		/* the strings move from s, which is freed below */
+		tb->trace = TAKE_PTR(s->trace);
+		tb->claimed_by = TAKE_PTR(s->claimed_by);
+		tb->gone_ns = now_mono_ns();
+		if (t->tombs_tail)
+			t->tombs_tail->next = tb;
+		else
+			t->tombs = tb;
+		t->tombs_tail = tb;
+		t->ntombs++;
+		tombs_expire(t, tb->gone_ns);
+	}
+	sess_free(s);
+}
+
+static const struct det_tomb *tomb_find(struct det_table *t, const char *id)
+{
+	tombs_expire(t, now_mono_ns());
+	for (const struct det_tomb *tb = t->tombs; tb; tb = tb->next)
+		if (!strcmp(tb->trace, id))
+			return tb;
+	return NULL;
+}
+
 struct det_table *det_table_free(struct det_table *t)
 {
 	if (!t)
@@ -227,6 +292,12 @@ struct det_table *det_table_free(struct det_table *t)
 
 		t->sessions = s->next;
 		sess_free(s);
+	}
+	while (t->tombs) {
+		struct det_tomb *tb = t->tombs;
+
+		t->tombs = tb->next;
+		tomb_free(tb);
 	}
 	free(t);
 	return NULL;
@@ -299,7 +370,7 @@ static void table_expire(struct det_table *t)
 				continue;
 			}
 			*pp = s->next;
-			sess_free(s);
+			sess_drop(t, s);
 			continue;
 		}
 		kept++;
@@ -350,7 +421,7 @@ static void answer_json(struct bufferevent *bev, int code, json_t *j)
 
 	if (!body || asprintf(&resp, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
 				     "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s\n",
-			      code, code == 201 ? "Created" : "OK", strlen(body) + 1, body) < 0) {
+			      code, http_reason_phrase(code), strlen(body) + 1, body) < 0) {
 		answer_status(bev, 500, "runner: out of memory");
 		return;
 	}
@@ -630,7 +701,7 @@ static void sess_maybe_finish(struct det_sess *s)
 	}
 	if (s->deleted || s->head != HEAD_OK) {
 		sess_unlink(s);
-		sess_free(s);
+		sess_drop(s->t, s);
 	}
 }
 
@@ -812,6 +883,24 @@ static void respond_delete(struct det_sess *s, struct bufferevent *bev)
 	}
 }
 
+/* 409: the end was claimed by claimer, named in details.causes (field
+ * "claimedBy") for the gateway that reads it (detached-end.c) */
+static void answer_claimed(struct bufferevent *bev, const char *trace, const char *claimer)
+{
+	_cleanup_free_ char *msg = NULL;
+	json_t *d = status_details("detachedsessions", NULL, trace);
+	_cleanup_(json_decrefp) json_t *st = NULL;
+
+	if (asprintf(&msg, "detached session: its end was claimed by \"%s\"", claimer) < 0)
+		msg = NULL;
+	if (d && status_add_cause(d, "Claimed", "claimedBy", claimer) < 0) {
+		json_decref(d);
+		d = NULL;
+	}
+	st = status_new(409, msg ? msg : "detached session: its end was claimed", d);
+	answer_json(bev, 409, st);
+}
+
 /*
  * POST /v1/detached/ID/claim?by=NAME[&again=1] (the router checked the
  * query): the first gateway to claim an ended session's end writes it to
@@ -832,10 +921,7 @@ static void respond_claim(struct det_sess *s, const char *by, bool again, struct
 		return;
 	}
 	if (s->claimed_by && !(again && !strcmp(s->claimed_by, by))) {
-		_cleanup_free_ char *msg = NULL;
-
-		answer_status(bev, 409, asprintf(&msg, "detached session: its end was claimed by \"%s\"",
-						 s->claimed_by) < 0 ? "detached session: its end was claimed" : msg);
+		answer_claimed(bev, s->trace, s->claimed_by);
 		return;
 	}
 	if (!s->claimed_by && !(s->claimed_by = strdup(by))) {
@@ -847,7 +933,7 @@ static void respond_claim(struct det_sess *s, const char *by, bool again, struct
 	answer_json(bev, 200, j);
 	if (s->gone) {
 		sess_unlink(s);
-		sess_free(s);
+		sess_drop(s->t, s);
 	}
 }
 
@@ -870,10 +956,19 @@ void det_request(struct det_table *t, const char *method, const struct wire_rpat
 			return;
 		}
 		s = sess_find(t, rp->id, strlen(rp->id), true);
-		if (!s)
-			answer_status(bev, 404, "no detached session with this id here");
-		else
+		if (s) {
 			respond_claim(s, rp->by, rp->again, bev);
+			return;
+		}
+		/* gone after its end was claimed: another claimer is told who
+		 * has it; the claimer itself asking again (a restart that
+		 * lost it before its record) finds it no longer here */
+		const struct det_tomb *tb = tomb_find(t, rp->id);
+
+		if (tb && !(rp->again && !strcmp(tb->claimed_by, rp->by)))
+			answer_claimed(bev, tb->trace, tb->claimed_by);
+		else
+			answer_status(bev, 404, "no detached session with this id here");
 		return;
 	}
 	s = sess_find(t, rp->id, strlen(rp->id), false);

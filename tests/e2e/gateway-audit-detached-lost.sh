@@ -96,6 +96,28 @@ gw_kill
 gateway_start || { tap_fail "the gateway restarts" "$(tail -5 "$W/gateway.log")"; exit 1; }
 check "the restarted gateway finds no detached start without its end" \
 	bash -c "! grep -q 'detached traces of the log have a node without an end record' '$W/gateway.log'"
-counts="N=$(nends "$N") L=$(nends "$L") R=$(nends "$R") M=$(nends "$M")"
-check "each end is in the audit log exactly once ($counts)" test "$counts" = "N=1 L=1 R=1 M=1"
+# ---- 4. another replica deleted it and claimed its end: not lost here ----------------------
+# (replica B's DELETE and claim made as B would, at the runner; this
+# gateway wrote the create, so the session it keeps is gone from the
+# runner's list: the runner names B as the claimer rather than answering
+# 404, and this gateway records nothing)
+runner_claim() { # runner_claim ID CLAIMER: prints the HTTP code
+	curl -sS -o "$W/claim.out" -w '%{http_code}' -d '' --cacert "$TG_CERTS/ca.crt" \
+		--cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key" \
+		"$TG_RUNNER_URL/v1/detached/$1/claim?by=$2"
+}
+B=$(detach 300)
+check "B starts and runs (${B:-none})" wait_for 30 state_is "$B" Running
+code=$(curl -sS -o "$W/delete.out" -w '%{http_code}' -X DELETE --cacert "$TG_CERTS/ca.crt" \
+	--cert "$TG_CERTS/gateway-client.crt" --key "$TG_CERTS/gateway-client.key" "$TG_RUNNER_URL/v1/detached/$B")
+check "replica B deletes B at the runner (HTTP $code)" test "$code" = 200
+code=$(runner_claim "$B" other-replica.0000)
+check "replica B claims its end (HTTP $code)" test "$code" = 200
+check "this gateway's poll is told replica B claimed it (40 s)" \
+	wait_for 40 grep -q "detached trace $B on node \"node-1\": its end not claimed here (poll): detached session: its end was claimed by \"other-replica.0000\"" "$W/gateway.log"
+check "... and records no end for it (not runner-lost: $(ends "$B"))" test "$(nends "$B")" = 0
+
+counts="N=$(nends "$N") L=$(nends "$L") R=$(nends "$R") M=$(nends "$M") B=$(nends "$B")"
+check "each end is in the audit log exactly once, replica B's not here ($counts)" \
+	test "$counts" = "N=1 L=1 R=1 M=1 B=0"
 check "tracegate audit verify passes" tracegate audit verify "$TG_AUDIT"

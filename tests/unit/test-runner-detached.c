@@ -219,12 +219,42 @@ static void test_unclaimed_kept(void **state)
 	event_base_free(base);
 }
 
+/* A session freed once its end was claimed (deleted, then claimed): a
+ * second gateway's claim is told who claimed it (409, the claimer as the
+ * cause "claimedBy"), not 404, which the gateway that started it would
+ * record as its runner having lost it; the claimer asking again finds it
+ * gone (404) */
+static void test_claimed_gone(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct det_table *t = NULL;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_non_null(base);
+	assert_int_equal(det_table_new(base, "node-1", &t), 0);
+	add_ended(base, t, "gone-1", 3000, 10);
+	expect_answer(base, t, "DELETE", "/v1/detached/gone-1", "HTTP/1.1 200", "");
+	expect_answer(base, t, "GET", "/v1/detached/gone-1", "HTTP/1.1 404", "no detached session");
+	expect_answer(base, t, "POST", "/v1/detached/gone-1/claim?by=gw-b", "HTTP/1.1 200", "\"auditID\":\"a-1\"");
+	expect_answer(base, t, "POST", "/v1/detached/gone-1/claim?by=gw-a", "HTTP/1.1 409 Conflict",
+		      "\"field\":\"claimedBy\",\"message\":\"gw-b\"");
+	expect_answer(base, t, "POST", "/v1/detached/gone-1/claim?by=gw-b", "HTTP/1.1 409",
+		      "its end was claimed by \\\"gw-b\\\"");
+	expect_answer(base, t, "POST", "/v1/detached/gone-1/claim?by=gw-b&again=1", "HTTP/1.1 404",
+		      "no detached session");
+	expect_answer(base, t, "GET", "/v1/detached", "HTTP/1.1 200", "{\"items\":[]}");
+	det_table_free(t);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_unclaimed_kept),
+		cmocka_unit_test(test_claimed_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
