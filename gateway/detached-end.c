@@ -167,40 +167,21 @@ json_t *gw_detend_record(json_t *session, const char *why, uint64_t now_real_ns)
 	_cleanup_(wire_det_session_release) struct wire_det_session s = { 0 };
 	_cleanup_(json_decrefp) json_t *tg = NULL;
 	_cleanup_free_ char **groups = NULL;
-	_cleanup_free_ char *uri = NULL, *reason = NULL;
-	struct kube_user owner = { 0 }, requester = { 0 };
-	struct gw_event ev = { 0 };
+	_cleanup_free_ char *reason = NULL;
 
 	if (wire_det_session_from_json(session, "", &s, NULL) < 0 || !s.audit_id || !s.end)
 		return NULL;
 	groups = calloc(s.ngroups + 1, sizeof(*groups));
 	tg = detend_tg(&s, why);
 	if (!groups || !tg ||
-	    asprintf(&uri, "/apis/tracegate.dev/v1alpha1/namespaces/%s/traces", s.ns) < 0 ||
 	    asprintf(&reason, "detached trace ended on node \"%s\" (%s), end claimed by %s", s.node,
 		     s.end->reason, why) < 0)
 		return NULL;
 	memcpy(groups, s.groups, s.ngroups * sizeof(*groups));
-	owner = (struct kube_user){ .username = s.user, .groups = groups };
-	requester = (struct kube_user){ .username = s.requester };
-	ev = (struct gw_event){
-		.audit_id = s.audit_id,
-		.stage = "ResponseComplete",
-		.request_uri = uri,
-		.verb = "create",
-		/* as the create was recorded: the impersonator is the user */
-		.user = s.requester ? &requester : &owner,
-		.impersonated = s.requester ? &owner : NULL,
-		.ns = s.ns,
-		.name = s.target,
-		.code = 200,
-		.received_ns = now_real_ns,
-		.stage_ns = now_real_ns,
-		.decision = "allow",
-		.reason = reason,
-		.tracegate = tg,
-	};
-	return gw_event_build(&ev);
+	return gw_event_detached_end(&(struct gw_detached_start){ .audit_id = s.audit_id, .ns = s.ns,
+								   .target = s.target, .user = s.user,
+								   .groups = groups, .requester = s.requester },
+				     reason, tg, now_real_ns);
 }
 
 /* ---- calls to the runners ------------------------------------------------------------ */

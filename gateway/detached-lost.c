@@ -174,39 +174,24 @@ static json_t *lost_record(json_t *tpl, const char *why, uint64_t now)
 	json_t *groups = json_object_get(tpl, "groups"), *g;
 	_cleanup_(json_decrefp) json_t *tg = lost_tg(tpl, why);
 	_cleanup_free_ char **gv = calloc(json_array_size(groups) + 1, sizeof(*gv));
-	_cleanup_free_ char *uri = NULL, *reason = NULL;
-	const char *node = json_string_value(json_object_get(tpl, "node"));
-	const char *requester = json_string_value(json_object_get(tpl, "requester"));
-	struct kube_user owner = { 0 }, req = { 0 };
+	_cleanup_free_ char *reason = NULL;
 	size_t i, n = 0;
 
 	if (!tg || !gv ||
-	    asprintf(&uri, "/apis/tracegate.dev/v1alpha1/namespaces/%s/traces",
-		     json_string_value(json_object_get(tpl, "ns"))) < 0 ||
-	    asprintf(&reason, "detached trace ended on node \"%s\" (runner-lost), found by %s", node, why) < 0)
+	    asprintf(&reason, "detached trace ended on node \"%s\" (runner-lost), found by %s",
+		     json_string_value(json_object_get(tpl, "node")), why) < 0)
 		return NULL;
 	json_array_foreach(groups, i, g)
 		if (json_is_string(g))
 			gv[n++] = (char *)json_string_value(g);
-	owner = (struct kube_user){ .username = (char *)json_string_value(json_object_get(tpl, "user")),
-				    .groups = gv };
-	req = (struct kube_user){ .username = (char *)requester };
-	return gw_event_build(&(struct gw_event){
-		.audit_id = json_string_value(json_object_get(tpl, "auditID")),
-		.stage = "ResponseComplete",
-		.request_uri = uri,
-		.verb = "create",
-		.user = requester ? &req : &owner,
-		.impersonated = requester ? &owner : NULL,
-		.ns = json_string_value(json_object_get(tpl, "ns")),
-		.name = json_string_value(json_object_get(tpl, "target")),
-		.code = 200,
-		.received_ns = now,
-		.stage_ns = now,
-		.decision = "allow",
-		.reason = reason,
-		.tracegate = tg,
-	});
+	return gw_event_detached_end(&(struct gw_detached_start){
+					     .audit_id = json_string_value(json_object_get(tpl, "auditID")),
+					     .ns = json_string_value(json_object_get(tpl, "ns")),
+					     .target = json_string_value(json_object_get(tpl, "target")),
+					     .user = json_string_value(json_object_get(tpl, "user")),
+					     .groups = gv,
+					     .requester = json_string_value(json_object_get(tpl, "requester")) },
+				     reason, tg, now);
 }
 
 json_t *gw_detlost_take(struct gw_detlost *dl, const char *node, const char *trace, const char *why,

@@ -305,6 +305,33 @@ json_t *gw_event_build(const struct gw_event *ev)
 	return TAKE_PTR(j);
 }
 
+json_t *gw_event_detached_end(const struct gw_detached_start *s, const char *reason, json_t *tracegate,
+			      uint64_t now_real_ns)
+{
+	_cleanup_free_ char *uri = NULL;
+	struct kube_user owner = { .username = (char *)s->user, .groups = s->groups };
+	struct kube_user requester = { .username = (char *)s->requester };
+
+	if (asprintf(&uri, "/apis/tracegate.dev/v1alpha1/namespaces/%s/traces", s->ns) < 0)
+		return NULL;
+	return gw_event_build(&(struct gw_event){
+		.audit_id = s->audit_id,
+		.stage = "ResponseComplete",
+		.request_uri = uri,
+		.verb = "create",
+		.user = s->requester ? &requester : &owner,
+		.impersonated = s->requester ? &owner : NULL,
+		.ns = s->ns,
+		.name = s->target,
+		.code = 200,
+		.received_ns = now_real_ns,
+		.stage_ns = now_real_ns,
+		.decision = "allow",
+		.reason = reason,
+		.tracegate = tracegate,
+	});
+}
+
 /*
  * The record gw_event_build would make, serialized as json_dump_sorted
  * would serialize it, written straight from ev: building the tree and

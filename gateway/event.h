@@ -60,6 +60,24 @@ struct gw_event {
 };
 
 json_t *gw_event_build(const struct gw_event *ev);
+
+/* What a detached trace's create was recorded with, which the record of
+ * its end on one node repeats. */
+struct gw_detached_start {
+	const char *audit_id;
+	const char *ns;
+	const char *target;           /* objectRef.name */
+	const char *user;             /* the owner */
+	char **groups;                /* the owner's; NULL-terminated */
+	const char *requester;        /* who impersonated the owner, or NULL */
+};
+
+/* The ResponseComplete record of a detached trace's end on one node, as
+ * its create was recorded (the impersonator as user, the owner as
+ * impersonatedUser), with reason and tracegate (borrowed) telling how it
+ * ended. */
+json_t *gw_event_detached_end(const struct gw_detached_start *s, const char *reason, json_t *tracegate,
+			      uint64_t now_real_ns);
 /*
  * The same record serialized for the audit log (audit_log_write_text):
  * the bytes json_dump_sorted would make of gw_event_build's tree,
