@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,6 +60,37 @@
 
 static int stop_pipe[2] = { -1, -1 };
 static volatile pid_t child_pid;          /* -c: the command, until reaped */
+/* -c: the command is traced (PTRACE_SEIZE) only to be held at its exit
+ * (PTRACE_EVENT_EXIT, before its memory is gone) until the events it made
+ * are printed: a ustack or usym of a command that ends right after is
+ * then resolved, where bpftrace 0.17 races the exit and often prints
+ * "[unknown]".  drain_pipe tells the engine (engine_opts.drain_fd). */
+static int drain_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t child_at_exit;
+
+/* A ptrace stop of the command, in the SIGCHLD handler: its exit is held
+ * for the engine; a signal goes on to it as if untraced; a group stop
+ * (SIGSTOP, SIGTSTP) stays a stop until SIGCONT (PTRACE_LISTEN), which
+ * reports a SIGTRAP one. */
+static void child_stopped(pid_t p, int st)
+{
+	if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+		child_at_exit = 1;
+		if (write(drain_pipe[1], "x", 1) < 0) {
+			/* the pipe is full: a drain is already pending */
+		}
+	} else if (st >> 16 == PTRACE_EVENT_STOP) {
+		int sig = WSTOPSIG(st);
+
+		/* a group stop by a stop signal; a SIGTRAP one is its end */
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			(void)ptrace(PTRACE_LISTEN, p, 0, 0);
+		else
+			(void)ptrace(PTRACE_CONT, p, 0, 0);
+	} else {
+		(void)ptrace(PTRACE_CONT, p, 0, (void *)(long)WSTOPSIG(st));
+	}
+}
 
 static void on_signal(int sig)
 {
@@ -68,10 +100,16 @@ static void on_signal(int sig)
 	if (sig == SIGCHLD) {
 		/* only the command's end stops the run: the compile jail's
 		 * children are waited for by their own pids */
-		pid_t p = child_pid;
+		pid_t p = child_pid, w;
 		int st;
 
-		if (p <= 0 || waitpid(p, &st, WNOHANG) != p) {
+		if (p <= 0) {
+			errno = saved;
+			return;
+		}
+		while ((w = waitpid(p, &st, WNOHANG)) == p && WIFSTOPPED(st))
+			child_stopped(p, st);
+		if (w != p) {
 			errno = saved;
 			return;
 		}
@@ -198,6 +236,39 @@ static int child_start(const char *cmd, struct child *c)
 	return 0;
 }
 
+/* engine_opts.hold, before the command is released: only a program that
+ * prints user stacks or symbols has it traced, since a traced process's
+ * ignored signals are delivered (to be stopped at and passed on), which
+ * tracepoint:signal:* would show.  Without ptrace (Yama's scope 3) the
+ * command's exit is not held, as 0.17's is not. */
+static void child_hold(void *ctx)
+{
+	struct child *c = ctx;
+
+	if (ptrace(PTRACE_SEIZE, c->pid, 0, (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)) < 0)
+		log_debug("-c: the command's exit is not held for its stacks: ptrace: %s", strerror(errno));
+}
+
+/* engine_opts.drained: the command's events are printed; its exit goes on */
+static void child_drained(void *ctx)
+{
+	sigset_t set, old;
+	char b[16];
+	pid_t p;
+
+	(void)ctx;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	while (read(drain_pipe[0], b, sizeof(b)) > 0)
+		;
+	p = child_pid;
+	if (child_at_exit && p > 0)
+		(void)ptrace(PTRACE_DETACH, p, 0, 0);
+	child_at_exit = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static void child_release(struct child *c)
 {
 	if (c->go >= 0) {
@@ -215,6 +286,7 @@ static void child_release(struct child *c)
 static void child_end(struct child *c)
 {
 	sigset_t set, old;
+	bool held;
 	pid_t p;
 
 	if (c->go >= 0) {
@@ -226,11 +298,22 @@ static void child_end(struct child *c)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	p = child_pid;
 	child_pid = 0;
+	held = child_at_exit;
+	child_at_exit = 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p > 0) {
+		pid_t w;
+		int st;
+
 		kill(p, SIGKILL);
-		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-			;
+		/* held at its exit, a stop already reported: SIGKILL does not
+		 * end that stop, and wait would not report it again */
+		if (held)
+			(void)ptrace(PTRACE_DETACH, p, 0, 0);
+		/* a stop reported now (its exit, SIGKILL's too) is let go */
+		while (((w = waitpid(p, &st, 0)) < 0 && errno == EINTR) || (w == p && WIFSTOPPED(st)))
+			if (w == p)
+				(void)ptrace(PTRACE_DETACH, p, 0, 0);
 	}
 }
 
@@ -638,7 +721,8 @@ static int exec_check_jail(void)
 /* -c CMD: started held, with SIGCHLD ending the run once it exits */
 static int exec_start_command(const char *cmd, struct child *child)
 {
-	struct sigaction sc = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
+	/* no SA_NOCLDSTOP: it also keeps the command's ptrace stops from us */
+	struct sigaction sc = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	sigset_t set, old;
 	int r;
 
@@ -725,6 +809,11 @@ static int exec_run(struct exec_args *a, struct engine_opts *eo, struct exec_out
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (a->cmd && pipe2(drain_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("exec: pipe: %s", strerror(errno));
+		scope_release(&scope);
+		return 1;
+	}
 	if (a->cmd) {
 		if (exec_start_command(a->cmd, &child) < 0) {
 			scope_release(&scope);
@@ -733,6 +822,10 @@ static int exec_run(struct exec_args *a, struct engine_opts *eo, struct exec_out
 		out->child = &child;
 		eo->pid = child.pid;
 		eo->cpid = child.pid;
+		eo->hold = child_hold;
+		eo->drain_fd = drain_pipe[0];
+		eo->drained = child_drained;
+		eo->hold_ctx = &child;
 	} else {
 		eo->pid = (pid_t)a->tpid;
 	}

@@ -993,6 +993,18 @@ static void drain(struct run *run, struct ring_buffer *rb)
 	sink_flush(run);
 }
 
+/* What is in the ring buffer now, while producers may go on: at most as
+ * many records as the smallest (16 bytes with its header) fill it. */
+static void drain_present(struct run *run, struct ring_buffer *rb)
+{
+	unsigned passes = ENGINE_RINGBUF_BYTES / 16 / ENGINE_RECORDS_PER_POLL + 1;
+
+	do {
+		run->batch = 0;
+	} while (ring_buffer__consume(rb) == -EAGAIN && !run->stop && --passes);
+	sink_flush(run);
+}
+
 /* CPU time of this process (the session child: all its threads), in ns.
  * The CPU budget counts it with the programs' run time: formatting a flood
  * of output, printing, zeroing or clearing big maps from an interval body
@@ -1019,10 +1031,11 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 		 * take more, so the ring buffer fills and the programs count
 		 * drops, while the duration, a stop and the budget still count. */
 		int held = run->sink->backlog ? run->sink->backlog(run->ctx) : -1;
-		struct pollfd pf[3] = {
+		struct pollfd pf[4] = {
 			{ .fd = held >= 0 ? held : ring_buffer__epoll_fd(rb), .events = held >= 0 ? POLLOUT : POLLIN },
 			{ .fd = run->timers.epfd, .events = POLLIN },
 			{ .fd = run->o->stop_fd, .events = POLLIN },
+			{ .fd = run->o->drained ? run->o->drain_fd : -1, .events = POLLIN },
 		};
 		uint64_t now = now_mono_ns();
 		int timeout = 200;
@@ -1033,7 +1046,7 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 		}
 		if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout)
 			timeout = (int)((deadline - now) / 1000000) + 1;
-		if (poll(pf, 3, timeout) < 0 && errno != EINTR)
+		if (poll(pf, 4, timeout) < 0 && errno != EINTR)
 			return -errno;
 		if (pf[1].revents & POLLIN) {
 			int r = guard_timers_run(&run->timers, &run->timer_err);
@@ -1043,6 +1056,12 @@ static int loop(struct run *run, struct ring_buffer *rb, uint64_t deadline)
 		}
 		if (held < 0)
 			consume(run, rb);
+		if (pf[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* a reader that is behind does not hold the command */
+			if (held < 0 && !run->stop)
+				drain_present(run, rb);
+			run->o->drained(run->o->hold_ctx);
+		}
 		if (run->stop)
 			break;
 		if (run->o->stop_fd >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -1725,6 +1744,8 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 		if (r < 0)
 			goto out;
 	}
+	if (o->hold && p->sem.uses_user_syms)
+		o->hold(o->hold_ctx);
 	r = status(&run, "attached", json_pack("{s:I}", "probes", (json_int_t)probe_count(&p->pl)));
 	if (r >= 0)
 		r = flush_pending(&run);

@@ -125,6 +125,16 @@ struct engine_opts {
 	/* exec -c CMD: the command's pid, the value of the "cpid" builtin
 	 * (an error when 0, as bpftrace "without child command") */
 	pid_t cpid;
+	/* Optional: exec -c's hold of its command at its exit, so that the
+	 * user stacks and symbols its events print (ustack, usym) resolve
+	 * while its memory maps are there.  hold(hold_ctx) is called before
+	 * the "attached" status of a program that formats any; whenever
+	 * drain_fd is readable, the events in the ring buffer go to the sink,
+	 * then drained(hold_ctx) is called.  NULL hold, drained: none. */
+	void (*hold)(void *ctx);
+	int drain_fd;
+	void (*drained)(void *ctx);
+	void *hold_ctx;
 };
 
 struct engine_result {

@@ -321,6 +321,7 @@ static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, str
 				   SEM_STACK_FRAMES);
 	}
 	c->s->uses_stacks = true;
+	c->s->uses_user_syms |= user;
 	c->s->stack_frames[limit] = true;
 	a->t = (struct sem_type){ .k = ST_TEXT, .text = user ? TX_USTACK : TX_KSTACK,
 				  .slen = user ? 16 : 8, .stack_perf = perf, .arg = (uint16_t)limit };
@@ -341,6 +342,7 @@ static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
 			return r;
 		a->t = (struct sem_type){ .k = ST_TEXT, .text = f[0] == 'k' ? TX_KSYM : TX_USYM,
 					  .slen = f[0] == 'k' ? 8 : 16 };
+		c->s->uses_user_syms |= f[0] == 'u';
 		return 0;
 	}
 	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))

@@ -240,6 +240,7 @@ struct sem {
 				       * bytes of the longest probe name (at most
 				       * SEM_MAX_PROBE_SLEN); below SEM_STRLEN: SEM_STRLEN */
 	bool uses_stacks;             /* kstack/ustack: tg_st<frames> maps */
+	bool uses_user_syms;          /* ustack, usym: formatted from the process's maps */
 	bool uses_stack_len;          /* len(kstack)/len(ustack): bpf_get_stack */
 	bool stack_frames[SEM_STACK_FRAMES + 1]; /* frame counts used */
 	const char *strs[SEM_MAX_STRS]; /* strftime formats, cgroup_path filters */
