@@ -1543,3 +1543,102 @@ out:
 	mrec_release(&mb);
 	return r;
 }
+
+/* ---- building entries ---------------------------------------------------- */
+
+static json_t *text_json(const char *s, size_t len)
+{
+	_cleanup_buf_ struct buf t = BUF_INIT(0);
+
+	if (buf_add_utf8(&t, s, len) < 0)
+		return NULL;
+	return json_stringn(t.s, t.len);
+}
+
+json_t *tg_ment_new(const char *key, size_t keylen, json_t *keyv)
+{
+	_cleanup_(json_decrefp) json_t *e = json_object(), *kv = keyv;
+
+	if (!e)
+		return NULL;
+	if (key && json_object_set_new(e, "key", text_json(key, keylen)) < 0)
+		return NULL;
+	if (kv && json_object_set_new(e, "keyv", TAKE_PTR(kv)) < 0)
+		return NULL;
+	return TAKE_PTR(e);
+}
+
+int tg_ment_set_int(json_t *e, int64_t v)
+{
+	return json_object_set_new(e, "value", json_integer((json_int_t)v)) < 0 ? -ENOMEM : 0;
+}
+
+int tg_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev)
+{
+	_cleanup_(json_decrefp) json_t *vv = valuev;
+
+	if (json_object_set_new(e, "value", text_json(s, len)) < 0)
+		return -ENOMEM;
+	if (vv && json_object_set_new(e, "valuev", TAKE_PTR(vv)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int tg_ment_set_stats(json_t *e, int64_t total, uint64_t count)
+{
+	return json_object_set_new(e, "value", json_pack("{s:I, s:I}", "total", (json_int_t)total, "count",
+							 (json_int_t)count)) < 0 ? -ENOMEM : 0;
+}
+
+static json_t *zero_buckets(size_t n)
+{
+	_cleanup_(json_decrefp) json_t *bk = json_array();
+
+	if (!bk)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(bk, json_integer(0)) < 0)
+			return NULL;
+	return TAKE_PTR(bk);
+}
+
+int tg_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits)
+{
+	_cleanup_(json_decrefp) json_t *v = json_pack("{s:o}", "buckets", zero_buckets(nbuckets));
+
+	/* hist(x, k) of bpftrace 0.2x: its k (contracts.md) */
+	if (!v || (bits && json_object_set_new(v, "bits", json_integer(bits)) < 0))
+		return -ENOMEM;
+	return json_object_set_new(e, "value", TAKE_PTR(v)) < 0 ? -ENOMEM : 0;
+}
+
+int tg_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t nbuckets)
+{
+	json_t *v = json_pack("{s:I, s:I, s:I, s:o}", "min", (json_int_t)min, "max", (json_int_t)max, "step",
+			      (json_int_t)step, "buckets", zero_buckets(nbuckets));
+
+	return json_object_set_new(e, "value", v) < 0 ? -ENOMEM : 0;
+}
+
+int tg_ment_add(json_t *e, size_t idx, int64_t n)
+{
+	json_t *bk = json_object_get(json_object_get(e, "value"), "buckets");
+
+	if (idx >= json_array_size(bk))
+		return 0;
+	return json_integer_set(json_array_get(bk, idx),
+				json_integer_value(json_array_get(bk, idx)) + (json_int_t)n) < 0 ? -ENOMEM : 0;
+}
+
+void tg_ment_trim_hist(json_t *entries)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(entries, i, e) {
+		json_t *bk = json_object_get(json_object_get(e, "value"), "buckets");
+
+		while (json_array_size(bk) > 1 && !json_integer_value(json_array_get(bk, json_array_size(bk) - 1)))
+			json_array_remove(bk, json_array_size(bk) - 1);
+	}
+}

@@ -102,6 +102,36 @@ int tg_json_event(struct buf *out, const char *type, const char *text, size_t le
 int tg_json_attached_probes(struct buf *out, uint64_t probes);
 int tg_json_lost_events(struct buf *out, uint64_t events);
 
+/*
+ * A map record's entries as the runner builds them from its BPF maps: the
+ * writing side of what tg_map_format, tg_map_format_json and tg_map_merge
+ * read, so that this file owns an entry's shape (contracts.md, "Map
+ * records"; tests/unit/test-output-ment.c holds the two to each other).
+ * Text is any bytes, made valid UTF-8 (U+FFFD per byte that is not).
+ * NULL / -ENOMEM when memory runs out.
+ */
+/* An entry; for a keyed map its key as bpftrace prints it (parts joined
+ * by ", ") and keyv (stolen) its parts, integers and strings, for sorting
+ * and -f json.  key NULL and keyv NULL: a scalar map's entry. */
+json_t *tg_ment_new(const char *key, size_t keylen, json_t *keyv);
+/* Its value: an integer (count, sum, min, max, a plain value) ... */
+int tg_ment_set_int(json_t *e, int64_t v);
+/* ... a string or text (a stack, a symbol, a tuple), valuev (stolen, may
+ * be NULL) the typed form -f json prints for a tuple or a struct ... */
+int tg_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev);
+/* ... avg and stats: their total and count ... */
+int tg_ment_set_stats(json_t *e, int64_t total, uint64_t count);
+/* ... hist (bits: hist(x, k)'s k, 0 for 0.17's) and lhist (its range):
+ * nbuckets buckets of 0, then counted with tg_ment_add. */
+int tg_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits);
+int tg_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t nbuckets);
+/* Adds n to bucket idx of a hist or lhist entry; an idx past its buckets
+ * changes nothing. */
+int tg_ment_add(json_t *e, size_t idx, int64_t n);
+/* Each hist entry's buckets end at its last non-zero one (bpftrace
+ * indexes no further); at least one bucket stays. */
+void tg_ment_trim_hist(json_t *entries);
+
 /* Adds b's entries into a (same name and kind): counts and sums add,
  * min/max combine, avg/stats combine count and total, hist/lhist add per
  * bucket, plain values: a's value wins.  Used to merge across pods and

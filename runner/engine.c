@@ -120,16 +120,17 @@ static json_t *json_text(const char *s, size_t len)
 	return json_stringn(t.s, t.len);
 }
 
-static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, json_t *e)
+/* A new entry (output/output.h) with the key at k, as bpftrace prints it */
+static json_t *key_entry(struct run *run, const struct sem_map *m, const uint8_t *k)
 {
 	_cleanup_buf_ struct buf text = BUF_INIT(64 * 1024);
-	json_t *kv;
+	_cleanup_(json_decrefp) json_t *kv = NULL;
 
 	if (!m->nkeys)
-		return 0;
+		return tg_ment_new(NULL, 0, NULL);
 	kv = json_array();
-	if (!kv || json_object_set_new(e, "keyv", kv) < 0)
-		return -ENOMEM;
+	if (!kv)
+		return NULL;
 	for (size_t i = 0; i < m->nkeys; i++) {
 		const uint8_t *p = k + cg_key_off(m, i);
 		int r;
@@ -140,7 +141,7 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 			_cleanup_buf_ struct buf t = BUF_INIT(64 * 1024);
 
 			if (values_format(&run->vals, &m->keys[i], p, true, &t) < 0)
-				return -ENOMEM;
+				return NULL;
 			r = json_array_append_new(kv, json_text(t.s, t.len));
 			buf_add(&text, t.s, t.len);
 		} else if (m->keys[i].k == ST_STR) {
@@ -169,9 +170,9 @@ static int key_json(struct run *run, const struct sem_map *m, const uint8_t *k, 
 			}
 		}
 		if (r < 0)
-			return -ENOMEM;
+			return NULL;
 	}
-	return json_object_set_new(e, "key", json_text(text.s, text.len)) < 0 ? -ENOMEM : 0;
+	return tg_ment_new(text.s, text.len, TAKE_PTR(kv));
 }
 
 /* Sums a per-CPU value (count, sum, hist bucket) or combines pairs. */
@@ -327,80 +328,63 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 		int64_t a;
 		uint64_t b;
 		bool set;
+		int r;
 
 		if (bucketed) {
 			char hex[2 * SEM_MAX_KEY_BYTES + 1];
-			json_t *g, *bk;
 			uint64_t idx;
 			size_t nb = m->kind == MK_HIST ? cg_hist_buckets(m->hbits) :
 				    (size_t)((m->lmax - m->lmin) / m->lstep) + 2;
+			json_t *g;
 
 			hex_encode(key, ks - 8, hex);
 			memcpy(&idx, key + ks - 8, 8);
 			percpu_fold(m, val, run->ncpus, &a, &b, &set);
 			g = json_object_get(groups, hex);
 			if (!g) {
-				e = json_object();
-				bk = json_array();
-				if (!e || !bk || key_json(run, m, key, e) < 0)
-					return NULL;
-				for (size_t i = 0; i < nb; i++)
-					json_array_append_new(bk, json_integer(0));
-				if (m->kind == MK_HIST) {
-					json_t *v = json_pack("{s:o}", "buckets", bk);
-
-					/* hist(x, k) of bpftrace 0.2x: its k (contracts.md) */
-					if (v && m->hbits && json_object_set_new(v, "bits", json_integer(m->hbits)) < 0)
-						json_decref(TAKE_PTR(v));
-					if (json_object_set_new(e, "value", v) < 0)
-						return NULL;
-				} else if (json_object_set_new(e, "value",
-							       json_pack("{s:I, s:I, s:I, s:o}", "min",
-									 (json_int_t)m->lmin, "max",
-									 (json_int_t)m->lmax, "step",
-									 (json_int_t)m->lstep, "buckets",
-									 bk)) < 0) {
-					return NULL;
-				}
-				if (json_object_set(groups, hex, e) < 0 || json_array_append(entries, e) < 0)
+				e = key_entry(run, m, key);
+				if (!e ||
+				    (m->kind == MK_HIST ? tg_ment_set_hist(e, nb, m->hbits) :
+							  tg_ment_set_lhist(e, m->lmin, m->lmax, m->lstep, nb)) < 0 ||
+				    json_object_set(groups, hex, e) < 0 || json_array_append(entries, e) < 0)
 					return NULL;
 				g = e;
 			}
-			bk = json_object_get(json_object_get(g, "value"), "buckets");
-			if (idx < json_array_size(bk))
-				json_array_set_new(bk, idx,
-						   json_integer(json_integer_value(json_array_get(bk, idx)) + a));
+			if (tg_ment_add(g, idx, a) < 0)
+				return NULL;
 			continue;
 		}
-		e = json_object();
-		if (!e || key_json(run, m, key, e) < 0)
+		e = key_entry(run, m, key);
+		if (!e)
 			return NULL;
 		switch (m->kind) {
 		case MK_STR:
-			json_object_set_new(e, "value", json_text((const char *)val, strnlen((const char *)val, vs)));
+			r = tg_ment_set_text(e, (const char *)val, strnlen((const char *)val, vs), NULL);
 			break;
 		case MK_TEXT: {
 			_cleanup_buf_ struct buf t = BUF_INIT(ENGINE_MAX_OUTPUT);
+			json_t *typed = NULL;
 
-			if (values_format(&run->vals, &m->val, val, false, &t) < 0 ||
-			    json_object_set_new(e, "value", json_text(t.s, t.len)) < 0)
+			if (values_format(&run->vals, &m->val, val, false, &t) < 0)
 				return NULL;
 			/* a tuple or a struct typed too, for bpftrace's JSON
 			 * (contracts.md) */
-			if ((sem_is_tuple(&m->val) || m->val.text == TX_MEMVAL) &&
-			    json_object_set_new(e, "valuev", values_json(&run->vals, &m->val, val)) < 0)
-				return NULL;
+			if (sem_is_tuple(&m->val) || m->val.text == TX_MEMVAL) {
+				typed = values_json(&run->vals, &m->val, val);
+				if (!typed)
+					return NULL;
+			}
+			r = tg_ment_set_text(e, t.s, t.len, typed);
 			break;
 		}
 		case MK_INT:
 			memcpy(&a, val, 8);
-			json_object_set_new(e, "value", json_integer((json_int_t)a));
+			r = tg_ment_set_int(e, a);
 			break;
 		case MK_AVG:
 		case MK_STATS:
 			percpu_fold(m, val, run->ncpus, &a, &b, &set);
-			json_object_set_new(e, "value", json_pack("{s:I, s:I}", "total", (json_int_t)a,
-								  "count", (json_int_t)b));
+			r = tg_ment_set_stats(e, a, b);
 			break;
 		default:
 			percpu_fold(m, val, run->ncpus, &a, &b, &set);
@@ -410,30 +394,22 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			 * printed, and a scalar map prints as empty */
 			if (m->kind == MK_MAX && set && a < 0)
 				continue;
-			json_object_set_new(e, "value", json_integer((json_int_t)a));
+			r = tg_ment_set_int(e, a);
 			break;
 		}
-		if (json_array_append(entries, e) < 0)
+		if (r < 0 || json_array_append(entries, e) < 0)
 			return NULL;
 	}
 	/* bpftrace 0.17 keeps a scalar count() in an array: it always has a
 	 * value, 0 after clear() or delete() */
-	if (m->kind == MK_COUNT && !m->nkeys && !json_array_size(entries) &&
-	    json_array_append_new(entries, json_pack("{s:i}", "value", 0)) < 0)
-		return NULL;
-	/* trim hist buckets to what bpftrace would index (trailing zeros) */
-	if (m->kind == MK_HIST) {
-		size_t i;
-		json_t *e;
+	if (m->kind == MK_COUNT && !m->nkeys && !json_array_size(entries)) {
+		_cleanup_(json_decrefp) json_t *e = tg_ment_new(NULL, 0, NULL);
 
-		json_array_foreach(entries, i, e) {
-			json_t *bk = json_object_get(json_object_get(e, "value"), "buckets");
-
-			while (json_array_size(bk) > 1 &&
-			       !json_integer_value(json_array_get(bk, json_array_size(bk) - 1)))
-				json_array_remove(bk, json_array_size(bk) - 1);
-		}
+		if (!e || tg_ment_set_int(e, 0) < 0 || json_array_append(entries, e) < 0)
+			return NULL;
 	}
+	if (m->kind == MK_HIST)
+		tg_ment_trim_hist(entries);
 	if (json_object_set(rec, "entries", entries) < 0)
 		return NULL;
 	return TAKE_PTR(rec);
