@@ -111,14 +111,17 @@ wait "$TG_GATEWAY_PID" 2>/dev/null
 TG_GATEWAY_EXTRA='"limits":{"runnerAnswerSeconds":5},' gateway_start ||
 	tap_fail "the gateway restarts with runnerAnswerSeconds 5" "$(tail -3 "$TG_WORK/gateway.log")"
 # The freeze must land before the session answers: the program is new
-# each try (a cold compile, 50 ms or more), and a try whose stream had
-# started anyway (a loaded machine ran the poller late: what it then
-# tests is a runner lost mid-stream, gateway-flow.sh's) is done again.
+# each try and long (300 printfs: a cold compile of about a second on a
+# quiet machine, where a one-line program's took 50 ms and a loaded CI
+# machine answered before the poller ran, 3 tries of 3), and a try whose
+# stream had started anyway (what it then tests is a runner lost
+# mid-stream, gateway-flow.sh's) is done again.
 for try in 1 2 3; do
 	before=$(n_complete)
 	: >"$out"
+	body=$(for i in $(seq 300); do printf 'printf("cold %d %d %%d\\n", pid); ' "$try" "$i"; done)
 	kt_bg alice run pod/web-a -n team-a --duration 120 -o json \
-		-e "tracepoint:syscalls:sys_enter_openat { printf(\"cold $try %d\\n\", pid); }" >"$out" 2>"$err" &
+		-e "tracepoint:syscalls:sys_enter_openat { $body }" >"$out" 2>"$err" &
 	ktpid=$!
 	# every 2 ms: the runner's first child is the session; stop it and the runner
 	frozen=$(python3 - "$TG_RUNNER_PID" <<'PY'
@@ -147,7 +150,7 @@ PY
 		wait_for 60 ended || kill -9 "$ktpid" 2>/dev/null
 		wait "$ktpid"
 		wait_for 30 no_progs_left
-		echo "# try $try: the stream had started before the freeze; again"
+		echo "# try $try: the stream had started before the freeze ($(head -c 200 "$out" | tr '\n' ' ')); again"
 		continue
 	fi
 	wait_for 60 ended
