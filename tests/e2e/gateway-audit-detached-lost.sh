@@ -10,25 +10,10 @@
 # normally before keeps its one normal end, and no runner-lost is added.
 source "$(dirname "$0")/lib.sh"
 need_bpf "detached end, runner lost" || exit 0
-stack_start || { tap_fail "detached lost: stack starts" "$(tail -5 "$TG_WORK"/*.log 2>/dev/null)"; exit 1; }
-cleanup() {
-	local p
-	for p in "${TG_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	stack_stop
-}
-trap 'if [ "$BASHPID" = "$$" ]; then cleanup; fi' EXIT
-W=$TG_WORK
+DET_TITLE="detached lost"
+source "$(dirname "$0")/lib-detached.sh"
 PROG='tracepoint:syscalls:sys_enter_openat /str(args->filename) == "'"$TG_MARK_A"'"/ { @opens[comm] = count(); printf("open\n"); }'
 
-detach() { # detach SECONDS: starts a detached trace, prints its id
-	kt alice run pod/web-a -n team-a -e "$PROG" --duration "$1" --detach 2>>"$W/detach.err" |
-		sed -n 's|^trace.tracegate.dev/\([0-9a-f-]*\) created$|\1|p'
-}
-runner_det() {
-	curl -sS --cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" \
-		--key "$TG_CERTS/gateway-client.key" "$TG_RUNNER_URL/v1/detached/$1"
-}
 state_is() { runner_det "$1" | grep -q "\"state\":\"$2\""; }
 tree_pids() { # PID and its descendants
 	local c
