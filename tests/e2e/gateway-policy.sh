@@ -27,11 +27,16 @@ cm_set() {
 	old=$(readlink "$CM/..data" 2>/dev/null)
 	ln -s "$ts" "$CM/..data_tmp"
 	mv -T "$CM/..data_tmp" "$CM/..data"
-	# the visible names: symlinks into ..data, for the keys of this version
-	find "$CM" -maxdepth 1 -type l ! -name '..data' -delete
+	# the visible names: symlinks into ..data, made once per key and left
+	# alone after (as kubelet's AtomicWriter): removing them all and
+	# making them again showed the gateway a directory without its
+	# policies when it read between the two (an empty set, in force)
+	for f in "$CM"/*; do
+		[ -L "$f" ] && [ ! -e "$CM/$ts/${f##*/}" ] && rm -f "$f"
+	done
 	for kv in "$@"; do
 		k=${kv%%=*}
-		ln -s "..data/$k" "$CM/$k"
+		[ -L "$CM/$k" ] || ln -s "..data/$k" "$CM/$k"
 	done
 	[ -n "$old" ] && rm -rf "${CM:?}/$old"
 }
