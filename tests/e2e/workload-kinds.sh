@@ -149,7 +149,9 @@ check "cronjob/idle has no running pods: refused, saying so" \
 #    of its own on its node), its output comes labelled; deleted, it leaves
 RS_UID=5e7a0000-0000-4000-8000-0000000000a1   # ReplicaSet web-7c9f8b6d5 (fixtures)
 : >"$out"
-kt_bg alice run deployment/web -n team-a --duration 40 -o json -e "$PROG" >"$out" 2>"$err" &
+# (90 s: the joins, the changes and the deletion below must all land
+# while it runs; 40 s ended before the deletion under make test LOAD=2)
+kt_bg alice run deployment/web -n team-a --duration 90 -o json -e "$PROG" >"$out" 2>"$err" &
 ktpid=$!
 if wait_for 60 grep -q 'marker-web-a2' "$out" && wait_for 10 grep -q 'marker-web-a\\n' "$out"; then
 	tap_ok "deployment/web streams both pods' markers"
