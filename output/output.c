@@ -1546,7 +1546,7 @@ out:
 
 /* ---- building entries ---------------------------------------------------- */
 
-static json_t *text_json(const char *s, size_t len)
+json_t *tg_json_text(const char *s, size_t len)
 {
 	_cleanup_buf_ struct buf t = BUF_INIT(0);
 
@@ -1561,7 +1561,7 @@ json_t *tg_ment_new(const char *key, size_t keylen, json_t *keyv)
 
 	if (!e)
 		return NULL;
-	if (key && json_object_set_new(e, "key", text_json(key, keylen)) < 0)
+	if (key && json_object_set_new(e, "key", tg_json_text(key, keylen)) < 0)
 		return NULL;
 	if (kv && json_object_set_new(e, "keyv", TAKE_PTR(kv)) < 0)
 		return NULL;
@@ -1577,7 +1577,7 @@ int tg_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev)
 {
 	_cleanup_(json_decrefp) json_t *vv = valuev;
 
-	if (json_object_set_new(e, "value", text_json(s, len)) < 0)
+	if (json_object_set_new(e, "value", tg_json_text(s, len)) < 0)
 		return -ENOMEM;
 	if (vv && json_object_set_new(e, "valuev", TAKE_PTR(vv)) < 0)
 		return -ENOMEM;

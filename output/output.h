@@ -110,6 +110,10 @@ int tg_json_lost_events(struct buf *out, uint64_t events);
  * Text is any bytes, made valid UTF-8 (U+FFFD per byte that is not).
  * NULL / -ENOMEM when memory runs out.
  */
+/* A JSON string of bytes a traced program chose (str(), comm, a key,
+ * printf text): made valid UTF-8 first (U+FFFD per byte that is not),
+ * where json_stringn would refuse them.  NULL when memory runs out. */
+json_t *tg_json_text(const char *s, size_t len);
 /* An entry; for a keyed map its key as bpftrace prints it (parts joined
  * by ", ") and keyv (stolen) its parts, integers and strings, for sorting
  * and -f json.  key NULL and keyv NULL: a scalar map's entry. */

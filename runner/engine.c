@@ -106,20 +106,6 @@ static int diag_err(const struct engine_opts *o, const struct tg_diag *d, char *
 
 /* ---- maps -> records ---------------------------------------------------- */
 
-/* A JSON string of bytes the traced program chose (str(), comm, a string
- * literal with \x escapes, printf text): anything, so made valid UTF-8
- * first (U+FFFD for each byte that is not), where json_stringn would
- * refuse them and a map or an output record would be lost as if memory
- * had run out. */
-static json_t *json_text(const char *s, size_t len)
-{
-	_cleanup_buf_ struct buf t = BUF_INIT(0);
-
-	if (buf_add_utf8(&t, s, len) < 0)
-		return NULL;
-	return json_stringn(t.s, t.len);
-}
-
 /* A new entry (output/output.h) with the key at k, as bpftrace prints it */
 static json_t *key_entry(struct run *run, const struct sem_map *m, const uint8_t *k)
 {
@@ -142,12 +128,12 @@ static json_t *key_entry(struct run *run, const struct sem_map *m, const uint8_t
 
 			if (values_format(&run->vals, &m->keys[i], p, true, &t) < 0)
 				return NULL;
-			r = json_array_append_new(kv, json_text(t.s, t.len));
+			r = json_array_append_new(kv, tg_json_text(t.s, t.len));
 			buf_add(&text, t.s, t.len);
 		} else if (m->keys[i].k == ST_STR) {
 			size_t n = strnlen((const char *)p, m->keys[i].slen);
 
-			r = json_array_append_new(kv, json_text((const char *)p, n));
+			r = json_array_append_new(kv, tg_json_text((const char *)p, n));
 			buf_add(&text, p, n);
 		} else {
 			uint64_t u;
@@ -767,7 +753,7 @@ static int handle_record(void *ctx, void *data, size_t len)
 		/* -f json's data is the line without its newline (0.17),
 		 * for a sink that takes it: not on every join of text output */
 		if (r >= 0 && run->sink->output_rec)
-			jv = json_text(b.s ? b.s : "", b.len);
+			jv = tg_json_text(b.s ? b.s : "", b.len);
 		if (r >= 0)
 			r = buf_addc(&b, '\n');
 		if (r >= 0)

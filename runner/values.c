@@ -12,6 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/util.h"
+#include "output/output.h"
 #include "runner/loader.h"
 #include "runner/syms.h"
 #include "runner/values.h"
@@ -166,7 +167,6 @@ struct memfmt {
 
 static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, uint32_t bitfield,
 		    int depth, json_t **ret_json);
-static json_t *json_bytes(const char *s, size_t len);
 
 static int mem_int(struct memfmt *f, const struct ktype_info *in, uint64_t bit_off, uint32_t bitfield,
 		   int64_t *ret_s, uint64_t *ret_u, bool *ret_sign)
@@ -297,7 +297,7 @@ static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, ui
 			size_t n = strnlen(p, in.size);
 
 			if (ret_json)
-				return (*ret_json = json_bytes(p, n)) ? 0 : -ENOMEM;
+				return (*ret_json = tg_json_text(p, n)) ? 0 : -ENOMEM;
 			return buf_add(f->out, p, n);
 		}
 		if (ret_json && !(a = json_array()))
@@ -449,17 +449,6 @@ int values_format(struct values *v, const struct sem_type *t, const uint8_t *raw
 	}
 }
 
-/* A string of bytes a traced program chose, made valid UTF-8 (U+FFFD for
- * each byte that is not) so that jansson takes it. */
-static json_t *json_bytes(const char *s, size_t len)
-{
-	_cleanup_buf_ struct buf t = BUF_INIT(0);
-
-	if (buf_add_utf8(&t, s, len) < 0)
-		return NULL;
-	return json_stringn(t.s, t.len);
-}
-
 json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *raw)
 {
 	_cleanup_buf_ struct buf text = BUF_INIT(1u << 20);
@@ -472,7 +461,7 @@ json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *r
 		return json_integer(t->sign ? (json_int_t)s : (json_int_t)u);
 	}
 	if (t->k == ST_STR)
-		return json_bytes((const char *)raw, strnlen((const char *)raw, t->slen));
+		return tg_json_text((const char *)raw, strnlen((const char *)raw, t->slen));
 	if (sem_is_tuple(t)) {
 		const struct sem_tuple *tu;
 		_cleanup_(json_decrefp) json_t *a = json_array();
@@ -489,5 +478,5 @@ json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *r
 		return memval_json(v, t, raw);
 	if (t->k != ST_TEXT || values_format(v, t, raw, false, &text) < 0)
 		return NULL;
-	return json_bytes(text.s, text.len);
+	return tg_json_text(text.s, text.len);
 }
