@@ -250,9 +250,6 @@ static int cmd_stream(const struct kt_args *a, struct conn *c)
 	kt_render_init(&rd, stdout, stderr, a->output);
 	rd.prefix = a->prefix;
 	rd.timestamps = a->timestamps;
-	/* the trace may be another user's: its bytes reach a terminal
-	 * cleaned (into a pipe or a file, as they are) */
-	rd.clean_output = isatty(STDOUT_FILENO);
 	url = traces_url(c, a->name, follow ? (a->timestamps ? "/log?follow=true&timestamps=true" : "/log?follow=true")
 					    : (a->timestamps ? "/log?timestamps=true" : "/log"));
 	e = curl_easy_init();

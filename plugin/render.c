@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -137,6 +138,9 @@ void kt_render_init(struct kt_render *r, FILE *out, FILE *err, enum kt_output mo
 	r->out = out;
 	r->err = err;
 	r->mode = mode;
+	/* the program's bytes may come from the pod or be another user's:
+	 * on a terminal they must not drive it (into a file, as they are) */
+	r->clean_output = isatty(fileno(out)) == 1;
 }
 
 void kt_render_release(struct kt_render *r)
@@ -277,9 +281,10 @@ static void render_prefixed(struct kt_render *r, json_t *j, const struct wire_ou
 	buf_release(&out);
 }
 
-/* Text mode's output: exactly the program's bytes when printf output is
- * the user's own (run); a detached trace's log may be another user's,
- * and on a terminal it must not drive the reader's (clean_output). */
+/* Text mode's output: exactly the program's bytes into a file or a pipe;
+ * on a terminal (clean_output) what would drive it is replaced, since
+ * the bytes may be another user's (a detached trace's log) or come from
+ * inside the traced pod (a file's name, a request) even in a run. */
 static int render_output(struct kt_render *r, json_t *j, struct wire_output *out)
 {
 	_cleanup_buf_ struct buf clean = BUF_INIT(KT_MAX_LINE * 2);

@@ -59,7 +59,8 @@ struct kt_render {
 	bool prefix;              /* [pod/NAME/NODE] before each output line */
 	bool timestamps;          /* the record's "time" before each output line (logs) */
 	bool clean_output;        /* the program's output and maps cleaned as the server's text
-				   * is (logs, attach: a trace anyone with get rights reads) */
+				   * is: on a terminal (their bytes may come from the pod,
+				   * or be another user's: logs, attach) */
 	bool mid_line;            /* the last output did not end its line */
 	char last_source[512];    /* the prefix of that output */
 	bool attached_shown;      /* "Attaching N probes..." printed */

@@ -8,6 +8,8 @@
 # raw: the table cleans each cell, -o json and -o yaml escape as \uXXXX;
 # `logs` on a terminal cleans the program's output (it may be another
 # user's), into a file it keeps the program's bytes.
+# A run on alice's own terminal cleans bytes that come from her pod
+# (a hostile file name there), too.
 source "$(dirname "$0")/lib.sh"
 need_bpf "hostile text in a detached trace" || exit 0
 
@@ -102,3 +104,20 @@ EOF
 	check "$who: logs -o yaml is clean" raw_free "$f.logs.yaml"
 done
 kt alice delete -n team-a "$ID" >/dev/null 2>&1
+
+# A run's output is alice's own program, but its bytes may come from the
+# pod: a process there opens a file whose name is a terminal attack (a
+# title write, a screen clear, C1 CSI, a bidi override).  `kubectl trace
+# run` on alice's terminal shows it cleaned, printf and map alike; into a
+# file it keeps the bytes, as bpftrace does.
+HOSTILE=hostile-$'\x1b]0;pwned\x07\x1b[2J\xc2\x9b31m\xe2\x80\xaeevil'
+pod_run "$TG_CTR_A" bash -c "cd $(printf '%q' "$W") && while :; do cat $(printf '%q' "$HOSTILE") 2>/dev/null; sleep 0.1; done" >/dev/null
+RUNPROG='tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { printf("%s\n", str(args->filename)); @[str(args->filename)] = count(); } interval:s:2 { exit(); }'
+rc=$(KUBECONFIG=$W/kubeconfig python3 "$PTY" "$W/run.tty" 'wait:evil' exit:60 -- \
+	kubectl trace run --context alice pod/web-a -n team-a -e "$RUNPROG")
+tr -d '\r' <"$W/run.tty" >"$W/run.tty.n"
+check "run on a terminal prints the pod's file name (rc=$rc)" grep -q 'hostile-.*evil' "$W/run.tty.n"
+check "run on a terminal prints the map with it" grep -q '^@\[.*hostile-.*evil\]: [0-9]' "$W/run.tty.n"
+check "run on a terminal is clean" raw_free "$W/run.tty.n"
+kt alice run pod/web-a -n team-a -e "$RUNPROG" >"$W/run.out" 2>"$W/run.err"
+check "run into a file keeps the program's bytes (rc=$?)" grep -qF $'\x1b]0;pwned\x07' "$W/run.out"
