@@ -52,6 +52,7 @@ struct gw_detend {
 	size_t ncalls, npolls;
 	struct gw_claimed seen;      /* "node/trace": claimed (or being claimed) here */
 	json_t *unwritten;           /* [session, why]: claimed here, the audit log refused the record */
+	json_t *unsure;              /* "node/trace" -> [node, trace, why]: a claim whose answer was lost */
 	uint64_t forgotten_logged;   /* seen.forgotten when last logged */
 	uint64_t forgotten_log_ns;   /* and when, monotonic */
 	struct gw_detlost *lost;     /* the starts written here whose ends are not (detached-lost.h) */
@@ -318,34 +319,75 @@ static const char *claimed_by_cause(json_t *st)
 	return NULL;
 }
 
+/* A claim's 200 body is a session with its end (what gw_detend_record needs) */
+static bool session_has_end(json_t *j)
+{
+	_cleanup_(wire_det_session_release) struct wire_det_session s = { 0 };
+
+	return j && wire_det_session_from_json(j, "", &s, NULL) == 0 && s.audit_id && s.end;
+}
+
+enum gw_claim_answer gw_detend_answer(int result, long status, bool parsed)
+{
+	if (result < 0)
+		return GW_CLAIM_UNSURE;    /* sent, maybe granted, the answer lost */
+	if (status == 200)
+		return parsed ? GW_CLAIM_GRANTED : GW_CLAIM_UNSURE;
+	return status == 404 ? GW_CLAIM_LOST : GW_CLAIM_REFUSED;
+}
+
+/* A claim whose answer was lost: the runner may have granted it, and
+ * would then refuse a plain claim (409, claimed by us) for good; the
+ * next poll claims it again=1, which the runner grants this claimer
+ * again.  Kept until a claim of it is answered. */
+static void unsure_keep(struct gw_detend *de, struct detend_call *c, const char *what)
+{
+	bool kept = json_object_get(de->unsure, c->key) ||
+		    (json_object_size(de->unsure) < GW_DETEND_MAX_UNWRITTEN &&
+		     json_object_set_new(de->unsure, c->key, json_pack("[s, s, s]", c->runner->node, c->trace, c->why)) == 0);
+
+	log_warn("detached trace %s on node \"%s\": the answer to the claim of its end was lost (%s): %s", c->trace,
+		 c->runner->node, what, kept ? "claimed again at the next poll" : "too many kept: claimed again at the next start");
+}
+
 static void claim_done(int result, long status, const char *body, size_t len, const char *err, void *ud)
 {
 	struct detend_call *c = ud;
 	struct gw_detend *de = c->de;
 	_cleanup_(json_decrefp) json_t *j = NULL;
+	enum gw_claim_answer a;
 
 	c->x = NULL;
-	if (result == 0 && status == 200 && (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL))) {
+	if (result == 0 && status == 200)
+		j = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, NULL);
+	a = gw_detend_answer(result, status, session_has_end(j));
+	if (a != GW_CLAIM_UNSURE)
+		json_object_del(de->unsure, c->key);
+	if (a == GW_CLAIM_GRANTED) {
 		gw_detlost_forget(de->lost, c->runner->node, c->trace);
 		detend_write(de, j, c->why);
-	} else if (result == 0 && status == 404 && detend_write_lost(de, c)) {
+	} else if (a == GW_CLAIM_UNSURE) {
+		unsure_keep(de, c, result < 0 ? (err ? err : tg_strerror(result)) : "200 without a session's end");
+		gw_claimed_end(&de->seen, c->key, false, 0);
+		call_free(c);
+		return;
+	} else if (a == GW_CLAIM_LOST && detend_write_lost(de, c)) {
 		gw_claimed_end(&de->seen, c->key, false, 0);
 		call_free(c);
 		return;
 	} else {
-		_cleanup_(json_decrefp) json_t *st = result == 0 ? json_loadb(body, len, 0, NULL) : NULL;
+		_cleanup_(json_decrefp) json_t *st = json_loadb(body ? body : "", len, 0, NULL);
 		const char *m = json_string_value(json_object_get(st, "message"));
 
 		/* 409: not ended yet, or claimed (and written) by another
 		 * gateway or another path here; 404: never started there (a
 		 * node that failed the start), or forgotten; unreachable: the
 		 * next poll asks again */
-		if (result == 0 && status == 409 && claimed_by_cause(st))
+		if (status == 409 && claimed_by_cause(st))
 			gw_detlost_forget(de->lost, c->runner->node, c->trace);   /* its claimer's to record */
-		if (result < 0 || (status != 409 && status != 404))
+		if (status != 409 && status != 404)
 			log_warn("detached trace %s on node \"%s\": its end could not be claimed (%s): %s", c->trace,
-				 c->runner->node, c->why,
-				 result < 0 ? (err ? err : tg_strerror(result)) : m ? m : "no message");
+				 c->runner->node, c->why, m ? m : "no message");
 		else
 			log_info("detached trace %s on node \"%s\": its end not claimed here (%s): %s", c->trace,
 				 c->runner->node, c->why, m ? m : "claim refused");
@@ -525,6 +567,29 @@ static void list_done(int result, long status, const char *body, size_t len, con
 	call_free(c);
 }
 
+/* The claims whose answers were lost, again=1 (unsure_keep); each stays
+ * kept until one is answered (claim_done). */
+static void unsure_claim_again(struct gw_detend *de)
+{
+	static const char *const whys[] = { "delete", "log", "restart" };
+	const char *key;
+	json_t *x, *tmp;
+
+	json_object_foreach_safe(de->unsure, tmp, key, x) {
+		const struct gw_runner *runner = gw_runner_get(de->gw, json_string_value(json_array_get(x, 0)));
+		const char *why = "poll", *was = json_string_value(json_array_get(x, 2));
+
+		if (!runner)
+			continue;
+		/* a call keeps its why as a literal, not this entry's copy */
+		for (size_t i = 0; was && i < ARRAY_SIZE(whys); i++)
+			if (!strcmp(was, whys[i]))
+				why = whys[i];
+		claim(de, runner, json_string_value(json_array_get(x, 1)), why, true);
+		gw_runner_put(runner);
+	}
+}
+
 static void poll_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_detend *de = arg;
@@ -543,6 +608,7 @@ static void poll_tick(evutil_socket_t fd, short what, void *arg)
 		json_array_foreach(retry, i, x)
 			detend_write(de, json_array_get(x, 0), json_string_value(json_array_get(x, 1)));
 	}
+	unsure_claim_again(de);
 	/* one poll at a time: a slow runner is not asked twice at once */
 	if (de->npolls ||
 	    wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_DETACHED_UNCLAIMED }, &path) < 0 ||
@@ -625,12 +691,14 @@ int gw_detend_start(struct gateway *gw, json_t *open, char **ret_err)
 	if (gw->detend)
 		return 0;
 	de = calloc(1, sizeof(*de));
-	if (!de || gw_claimed_init(&de->seen, 0) < 0 || !(de->unwritten = json_array()) || !(de->lost = gw_detlost_new()) ||
+	if (!de || gw_claimed_init(&de->seen, 0) < 0 || !(de->unwritten = json_array()) || !(de->unsure = json_object()) ||
+	    !(de->lost = gw_detlost_new()) ||
 	    gw_detend_claimer(gw->cfg->audit_path, de->claimer, sizeof(de->claimer)) < 0 ||
 	    !(de->timer = event_new(gw->base, -1, EV_PERSIST, poll_tick, de)) || event_add(de->timer, &tv) < 0) {
 		if (de) {
 			gw_claimed_release(&de->seen);
 			json_decref(de->unwritten);
+			json_decref(de->unsure);
 			gw_detlost_free(de->lost);
 			if (de->timer)
 				event_free(de->timer);
@@ -659,9 +727,13 @@ void gw_detend_stop(struct gateway *gw)
 	if (json_array_size(de->unwritten))
 		log_error("audit: %zu detached ends claimed here are not in the log: the next start claims them again",
 			  json_array_size(de->unwritten));
+	if (json_object_size(de->unsure))
+		log_error("audit: %zu detached ends whose claims' answers were lost are not in the log: the next start "
+			  "claims them again", json_object_size(de->unsure));
 	event_free(de->timer);
 	gw_claimed_release(&de->seen);
 	json_decref(de->unwritten);
+	json_decref(de->unsure);
 	gw_detlost_free(de->lost);
 	free(de);
 	gw->detend = NULL;

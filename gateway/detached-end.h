@@ -93,6 +93,13 @@ void gw_detend_claim(struct gateway *gw, const char *node, const char *trace, co
  * its runner loses is recorded as "runner-lost" (detached-lost.h). */
 void gw_detend_started(struct gateway *gw, json_t *sessions);
 
+/* What a claim's answer means: result (httpc's: < 0 when the exchange
+ * failed), the status, and whether a 200's body parsed as a session.
+ * UNSURE: the runner may have granted the claim, its answer is lost; the
+ * next poll claims again=1. */
+enum gw_claim_answer { GW_CLAIM_GRANTED, GW_CLAIM_LOST, GW_CLAIM_REFUSED, GW_CLAIM_UNSURE };
+enum gw_claim_answer gw_detend_answer(int result, long status, bool parsed);
+
 /* The claimer name this gateway sends: 0, or -ENOMEM. */
 int gw_detend_claimer(const char *audit_path, char *out, size_t size);
 

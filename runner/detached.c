@@ -32,6 +32,7 @@
 #include "runner/detached.h"
 #include "runner/session.h"
 #include "wire/detached.h"
+#include "wire/fields.h"
 #include "wire/end.h"
 #include "wire/record.h"
 #include "wire/runner-path.h"
@@ -94,6 +95,9 @@ struct det_sess {
 struct det_tomb {
 	char *trace;
 	char *claimed_by;
+	char *answer;                    /* the claim's 200 body, for its claimer asking
+					  * again=1 (its answer lost); or NULL */
+	size_t answer_len;
 	uint64_t gone_ns;                /* monotonic */
 	struct det_tomb *next;
 };
@@ -104,6 +108,7 @@ struct det_table {
 	struct det_sess *sessions;       /* newest first */
 	struct det_tomb *tombs, *tombs_tail;   /* oldest first */
 	size_t ntombs;
+	size_t tomb_bytes;               /* their answers together, at most DET_TOMB_ANSWER_BYTES */
 };
 
 /* ---- metadata ------------------------------------------------------------- */
@@ -231,10 +236,12 @@ static void sess_unlink(struct det_sess *s)
 		}
 }
 
-static void tomb_free(struct det_tomb *tb)
+static void tomb_free(struct det_table *t, struct det_tomb *tb)
 {
+	t->tomb_bytes -= tb->answer_len;
 	free(tb->trace);
 	free(tb->claimed_by);
+	free(tb->answer);
 	free(tb);
 }
 
@@ -249,7 +256,7 @@ static void tombs_expire(struct det_table *t, uint64_t now)
 		if (!t->tombs)
 			t->tombs_tail = NULL;
 		t->ntombs--;
-		tomb_free(tb);
+		tomb_free(t, tb);
 	}
 }
 
@@ -272,6 +279,30 @@ static void sess_drop(struct det_table *t, struct det_sess *s)
 		tombs_expire(t, tb->gone_ns);
 	}
 	sess_free(s);
+}
+
+/* The newest tomb (the session just claimed and dropped) keeps the claim's
+ * answer: should it not reach the claimer, its again=1 claim gets it,
+ * where a 404 would have it record the end as the runner's loss, without
+ * counts.  Beyond DET_TOMB_ANSWER_BYTES together, that 404 it is. */
+static void tomb_keep_answer(struct det_table *t, json_t *j)
+{
+	struct det_tomb *tb = t->tombs_tail;
+	char *body;
+
+	/* (sess_drop may have kept no tomb for it: out of memory) */
+	if (!tb || tb->answer || !j || !wire_str_eq(tb->trace, json_string_value(json_object_get(j, "trace"))) ||
+	    !(body = json_dumps(j, JSON_COMPACT)))
+		return;
+	if (t->tomb_bytes + strlen(body) > DET_TOMB_ANSWER_BYTES) {
+		log_warn("detached session %s: its claimed end is not kept for its claimer to ask again: %u KiB kept "
+			 "(the limit)", tb->trace, DET_TOMB_ANSWER_BYTES >> 10);
+		free(body);
+		return;
+	}
+	tb->answer = body;
+	tb->answer_len = strlen(body);
+	t->tomb_bytes += tb->answer_len;
 }
 
 static const struct det_tomb *tomb_find(struct det_table *t, const char *id)
@@ -297,7 +328,7 @@ struct det_table *det_table_free(struct det_table *t)
 		struct det_tomb *tb = t->tombs;
 
 		t->tombs = tb->next;
-		tomb_free(tb);
+		tomb_free(t, tb);
 	}
 	free(t);
 	return NULL;
@@ -415,17 +446,34 @@ static void answer_status(struct bufferevent *bev, int code, const char *msg)
 	bev_finish(bev, resp ? resp : "", resp ? strlen(resp) : 0);
 }
 
-static void answer_json(struct bufferevent *bev, int code, json_t *j)
+static void answer_code_body(struct bufferevent *bev, int code, const char *body, size_t len)
 {
-	_cleanup_free_ char *body = j ? json_dumps(j, JSON_COMPACT) : NULL, *resp = NULL;
+	_cleanup_free_ char *resp = NULL;
 
-	if (!body || asprintf(&resp, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-				     "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s\n",
-			      code, http_reason_phrase(code), strlen(body) + 1, body) < 0) {
+	if (asprintf(&resp, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%.*s\n",
+		     code, http_reason_phrase(code), len + 1, (int)len, body) < 0) {
 		answer_status(bev, 500, "runner: out of memory");
 		return;
 	}
 	bev_finish(bev, resp, strlen(resp));
+}
+
+static void answer_json(struct bufferevent *bev, int code, json_t *j)
+{
+	_cleanup_free_ char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (!body) {
+		answer_status(bev, 500, "runner: out of memory");
+		return;
+	}
+	answer_code_body(bev, code, body, strlen(body));
+}
+
+/* 200 with a JSON body kept as text */
+static void answer_body(struct bufferevent *bev, const char *body, size_t len)
+{
+	answer_code_body(bev, 200, body, len);
 }
 
 static const char *sess_state(const struct det_sess *s)
@@ -932,8 +980,11 @@ static void respond_claim(struct det_sess *s, const char *by, bool again, struct
 	j = sess_json(s);
 	answer_json(bev, 200, j);
 	if (s->gone) {
+		struct det_table *t = s->t;
+
 		sess_unlink(s);
-		sess_drop(s->t, s);
+		sess_drop(t, s);
+		tomb_keep_answer(t, j);
 	}
 }
 
@@ -961,12 +1012,16 @@ void det_request(struct det_table *t, const char *method, const struct wire_rpat
 			return;
 		}
 		/* gone after its end was claimed: another claimer is told who
-		 * has it; the claimer itself asking again (a restart that
-		 * lost it before its record) finds it no longer here */
+		 * has it; the claimer itself asking again (its answer lost, or
+		 * a restart that lost it before its record) gets the answer
+		 * kept (tomb_keep_answer), or 404 past its bound */
 		const struct det_tomb *tb = tomb_find(t, rp->id);
+		bool mine = tb && rp->again && !strcmp(tb->claimed_by, rp->by);
 
-		if (tb && !(rp->again && !strcmp(tb->claimed_by, rp->by)))
+		if (tb && !mine)
 			answer_claimed(bev, tb->trace, tb->claimed_by);
+		else if (mine && tb->answer)
+			answer_body(bev, tb->answer, tb->answer_len);
 		else
 			answer_status(bev, 404, "no detached session with this id here");
 		return;

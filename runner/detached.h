@@ -42,6 +42,7 @@ struct session_request;
 #define DET_KEEP_BYTES (64u << 20)       /* and their records together, at most */
 #define DET_MAX_UNCLAIMED 4096           /* beyond those, unclaimed ends kept without their records */
 #define DET_MAX_CLAIMED_GONE 4096        /* freed sessions whose claimer is remembered (DET_KEEP_S) */
+#define DET_TOMB_ANSWER_BYTES (8u << 20) /* and their claims' answers kept, together at most */
 #define DET_FOLLOW_BACKLOG (8u << 20)    /* a follower this far behind is dropped */
 #define DET_MAX_FOLLOWERS 64             /* log followers of one session (429 beyond) */
 

@@ -106,6 +106,26 @@ check "D: one record, claimed again at the restart, marked afterRestart, the run
 check "E: the restarted gateway says another gateway claimed its end" \
 	wait_for 10 grep -q "detached trace $E on node \"node-1\": its end not claimed here (restart): detached session: its end was claimed by \"other-gateway.0000\"" "$W/gateway.log"
 
+# ---- 4b. the answer to a deleted trace's claim lost ------------------------------------------
+# F: deleted on its runner, then claimed as this gateway: the runner frees
+# a deleted session at its claim, and keeps the claim's answer for the
+# claimer asking again=1 (before, that was 404: recorded as runner-lost,
+# without counts)
+F=$(detach 120)
+check "F starts ($(tail -2 "$W/detach.err"))" test -n "$F"
+gw_kill
+curl -sS -o /dev/null -X DELETE --cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" \
+	--key "$TG_CERTS/gateway-client.key" "$TG_RUNNER_URL/v1/detached/$F"
+check "F: deleted on the runner, the killed gateway's claim is granted" \
+	wait_for 30 bash -c "$(declare -f runner_claim); W=$W TG_CERTS=$TG_CERTS TG_RUNNER_URL=$TG_RUNNER_URL; [ \"\$(runner_claim $F $CLAIMER)\" = 200 ]"
+f_end=$(json_get '"%d %d %d %s" % (d["end"]["events"], d["end"]["drops"], d["end"]["mapDrops"], d["end"]["reason"])' <"$W/claim.out")
+gateway_start || { tap_fail "the gateway restarts" "$(tail -5 "$W/gateway.log")"; exit 1; }
+check "F's end is written by the restarted gateway (20 s)" wait_for 20 has_end "$F"
+read -r ev dr md rs <<<"$f_end"
+got=$(ends "$F")
+check "F: one record, claimed again at the restart, the counts the runner gave its first claim ($f_end): $got" \
+	test "$got" = "[(True, 'ResponseComplete', 'create', 'alice', 'node-1', '$rs', $ev, $dr, $md, True, 0, 'restart', True)]"
+
 # ---- exactly once, whatever asked since ------------------------------------------------------
 # a log read of an ended trace claims too: A's and B's ends were written
 # by the gateway before the restarts, this one's claim is refused
@@ -116,7 +136,7 @@ check "a log read of A claims its end again and is refused" wait_for 10 bash -c 
 unclaimed=$(curl -sS --cacert "$TG_CERTS/ca.crt" --cert "$TG_CERTS/gateway-client.crt" \
 	--key "$TG_CERTS/gateway-client.key" "$TG_RUNNER_URL/v1/detached?unclaimed=1")
 check "the runner has no unclaimed end left ($unclaimed)" test "$unclaimed" = '{"items":[]}'
-counts="A=$(nends "$A") B=$(nends "$B") C=$(nends "$C") D=$(nends "$D") E=$(nends "$E")"
+counts="A=$(nends "$A") B=$(nends "$B") C=$(nends "$C") D=$(nends "$D") E=$(nends "$E") F=$(nends "$F")"
 check "each end is in the audit log exactly once, another gateway's not at all ($counts)" \
-	test "$counts" = "A=1 B=1 C=1 D=1 E=0"
+	test "$counts" = "A=1 B=1 C=1 D=1 E=0 F=1"
 check "tracegate audit verify passes" tracegate audit verify "$TG_AUDIT"

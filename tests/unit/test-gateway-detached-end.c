@@ -141,6 +141,21 @@ static void test_sessions_ended_bounded(void **state)
 	json_decref(gw.sessions_ended);
 }
 
+/* A claim's answer: a lost one (the exchange failed after it was sent, or
+ * a 200 that is no session) may have been granted, and is claimed again
+ * (again=1), never taken as refused; 404 is the runner's loss. */
+static void test_claim_answer(void **state)
+{
+	(void)state;
+	assert_int_equal(gw_detend_answer(0, 200, true), GW_CLAIM_GRANTED);
+	assert_int_equal(gw_detend_answer(0, 200, false), GW_CLAIM_UNSURE);
+	assert_int_equal(gw_detend_answer(-ETIMEDOUT, 0, false), GW_CLAIM_UNSURE);
+	assert_int_equal(gw_detend_answer(-ECONNRESET, 200, false), GW_CLAIM_UNSURE);
+	assert_int_equal(gw_detend_answer(0, 404, false), GW_CLAIM_LOST);
+	assert_int_equal(gw_detend_answer(0, 409, false), GW_CLAIM_REFUSED);
+	assert_int_equal(gw_detend_answer(0, 500, false), GW_CLAIM_REFUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_claimed_under_way_kept),
 		cmocka_unit_test(test_claimed_expires),
 		cmocka_unit_test(test_sessions_ended_bounded),
+		cmocka_unit_test(test_claim_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
