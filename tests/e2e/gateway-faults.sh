@@ -153,7 +153,7 @@ PY
 		echo "# try $try: the stream had started before the freeze ($(head -c 200 "$out" | tr '\n' ' ')); again"
 		continue
 	fi
-	wait_for 60 ended
+	wait_for 60 ended || kill -9 "$ktpid" 2>/dev/null
 	took=$(($(date +%s) - t0))
 	wait "$ktpid"
 	rc=$?
