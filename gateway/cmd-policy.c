@@ -47,9 +47,9 @@ static void set_freep(struct tg_policy_set **s)
 	tg_policy_set_free(*s);
 }
 
-static void prog_freep(struct tg_program **p)
+static void prog_freep(struct lang_program **p)
 {
-	tg_program_free(*p);
+	lang_program_free(*p);
 }
 
 static int add_set(struct tg_policy_set **all, struct tg_policy_set *more)
@@ -70,17 +70,17 @@ static int add_set(struct tg_policy_set **all, struct tg_policy_set *more)
 /* The program as the gateway parses it: parameters as tokens.  Prints the
  * error with its source line on failure. */
 static int parse_with_params(const char *text, size_t len, char **params, size_t nparams,
-			     const char *file, struct tg_program **ret)
+			     const char *file, struct lang_program **ret)
 {
-	struct tg_parse_opts po = { .sz = sizeof(po), .params = (const char *const *)params,
+	struct lang_parse_opts po = { .sz = sizeof(po), .params = (const char *const *)params,
 				    .nparams = nparams };
-	struct tg_diag diag;
-	int r = tg_program_parse_opts(text, len, &po, ret, &diag);
+	struct lang_diag diag;
+	int r = lang_program_parse_opts(text, len, &po, ret, &diag);
 
 	if (r < 0) {
 		_cleanup_free_ char *msg = NULL;
 
-		if (tg_diag_format(&diag, file ? file : "stdin", text, len, &msg) == 0)
+		if (lang_diag_format(&diag, file ? file : "stdin", text, len, &msg) == 0)
 			fputs(msg, stderr);
 	}
 	return r;
@@ -119,7 +119,7 @@ static int cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	_cleanup_(set_freep) struct tg_policy_set *set = NULL;
-	_cleanup_(prog_freep) struct tg_program *prog = NULL;
+	_cleanup_(prog_freep) struct lang_program *prog = NULL;
 	_cleanup_free_ char *text = NULL, *lng = NULL, *err = NULL;
 	const char *groups[CHECK_MAX_GROUPS + 1] = { NULL };
 	const char *user = NULL, *ns = NULL, *scope = "pod", *file = NULL, *expr = NULL, *out = NULL;
@@ -242,7 +242,7 @@ static int cmd_print(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	_cleanup_(prog_freep) struct tg_program *prog = NULL;
+	_cleanup_(prog_freep) struct lang_program *prog = NULL;
 	_cleanup_free_ char *text = NULL, *canon = NULL;
 	const char *file = NULL, *expr = NULL;
 	bool sha_only = false;
@@ -279,7 +279,7 @@ static int cmd_print(int argc, char **argv)
 	if (program_text("tracegate policy print", expr, file, &text, &len) < 0 ||
 	    parse_with_params(text, len, argv + optind, (size_t)(argc - optind), file, &prog) < 0)
 		return 2;
-	if (tg_program_canonical(prog, &canon, sha) < 0)
+	if (lang_program_canonical(prog, &canon, sha) < 0)
 		return 2;
 	fputs(sha_only ? sha : canon, stdout);
 	if (sha_only)

@@ -33,7 +33,7 @@
 struct event;
 struct httpc_xfer;
 struct gw_end_fetch;
-struct tg_program;
+struct lang_program;
 struct print_group;
 struct trace_print;
 struct trace_impersonation;
@@ -196,9 +196,9 @@ struct trace_req {
 	struct kube_user real_user;
 	bool impersonating;
 	struct trace_body tb;
-	struct tg_program *prog;
+	struct lang_program *prog;
 	char program_sha[65];
-	char *canonical;               /* the form decided on (tg_program_print) */
+	char *canonical;               /* the form decided on (lang_program_print) */
 	char canonical_sha[65];
 	struct kube_pod *pods;         /* the target's pods, sorted by name */
 	size_t npods;

@@ -121,7 +121,7 @@ void trace_free(struct trace_req *t)
 	free(t->runners);
 	strv_free(t->nodes);
 	kube_resolve_release(&t->res);
-	tg_program_free(t->prog);
+	lang_program_free(t->prog);
 	free(t->canonical);
 	trace_body_release(&t->tb);
 	if (t->have_user)

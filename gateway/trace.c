@@ -134,7 +134,7 @@ static void authn_accepted(struct trace_req *t)
 void trace_authenticated(struct trace_req *t)
 {
 	_cleanup_free_ char *field = NULL, *berr = NULL;
-	struct tg_diag diag = { 0 };
+	struct lang_diag diag = { 0 };
 	int r;
 
 	if (t->route.kind == ROUTE_TRACE_STOP) {
@@ -179,16 +179,16 @@ void trace_authenticated(struct trace_req *t)
 		 * what is decided below is exactly what the runner will run */
 		const char *pv[TG_MAX_PARAMS];
 		size_t np = json_array_size(t->tb.params);
-		struct tg_parse_opts po = { .sz = sizeof(po), .params = pv, .nparams = np };
+		struct lang_parse_opts po = { .sz = sizeof(po), .params = pv, .nparams = np };
 
 		for (size_t i = 0; i < np && i < TG_MAX_PARAMS; i++)
 			pv[i] = json_string_value(json_array_get(t->tb.params, i));
 		r = np > TG_MAX_PARAMS ? -TG_ELIMIT
-				       : tg_program_parse_opts(t->tb.program, t->tb.program_len, &po,
+				       : lang_program_parse_opts(t->tb.program, t->tb.program_len, &po,
 							       &t->prog, &diag);
 	}
 	if (r == 0)
-		r = tg_program_canonical(t->prog, &t->canonical, t->canonical_sha);
+		r = lang_program_canonical(t->prog, &t->canonical, t->canonical_sha);
 	if (r < 0) {
 		char where[64];
 		json_t *d = status_details("traces", "tracegate.dev", t->tb.name);

@@ -17,7 +17,7 @@
 #include "lang/ast.h"
 #include "lib/banned.h"
 
-const char *tg_op_str(enum tg_op op)
+const char *lang_op_str(enum lang_op op)
 {
 	switch (op) {
 	case TG_OP_NONE: return "";
@@ -54,7 +54,7 @@ const char *tg_op_str(enum tg_op op)
 	return "?";
 }
 
-const char *tg_node_kind_str(enum tg_node_kind kind)
+const char *lang_node_kind_str(enum lang_node_kind kind)
 {
 	switch (kind) {
 	case TG_N_INT: return "integer";
@@ -90,7 +90,7 @@ const char *tg_node_kind_str(enum tg_node_kind kind)
 
 /* ---- walking ------------------------------------------------------------ */
 
-int tg_node_walk(struct tg_node *node, struct tg_node *parent, tg_visit_fn fn, void *ctx)
+int lang_node_walk(struct lang_node *node, struct lang_node *parent, lang_visit_fn fn, void *ctx)
 {
 	int r;
 
@@ -100,22 +100,22 @@ int tg_node_walk(struct tg_node *node, struct tg_node *parent, tg_visit_fn fn, v
 	if (r)
 		return r;
 	for (size_t i = 0; i < node->nkids; i++) {
-		r = tg_node_walk(node->kids[i], node, fn, ctx);
+		r = lang_node_walk(node->kids[i], node, fn, ctx);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-int tg_program_walk(struct tg_program *prog, tg_visit_fn fn, void *ctx)
+int lang_program_walk(struct lang_program *prog, lang_visit_fn fn, void *ctx)
 {
 	int r;
 
 	for (size_t i = 0; prog && i < prog->nprobes; i++) {
-		r = tg_node_walk(prog->probes[i].pred, NULL, fn, ctx);
+		r = lang_node_walk(prog->probes[i].pred, NULL, fn, ctx);
 		if (r)
 			return r;
-		r = tg_node_walk(prog->probes[i].body, NULL, fn, ctx);
+		r = lang_node_walk(prog->probes[i].body, NULL, fn, ctx);
 		if (r)
 			return r;
 	}
@@ -134,7 +134,7 @@ enum {
 	PREC_PRIMARY,
 };
 
-static int binop_prec(enum tg_op op)
+static int binop_prec(enum lang_op op)
 {
 	switch (op) {
 	case TG_OP_LOR: return PREC_LOR;
@@ -150,7 +150,7 @@ static int binop_prec(enum tg_op op)
 	}
 }
 
-static int prec(const struct tg_node *n)
+static int prec(const struct lang_node *n)
 {
 	switch (n->kind) {
 	case TG_N_TERNARY: return PREC_TERNARY;
@@ -163,9 +163,9 @@ static int prec(const struct tg_node *n)
 	}
 }
 
-static int print_expr(struct buf *b, const struct tg_node *n);
+static int print_expr(struct buf *b, const struct lang_node *n);
 
-static int print_sub(struct buf *b, const struct tg_node *n, int min_prec)
+static int print_sub(struct buf *b, const struct lang_node *n, int min_prec)
 {
 	int r;
 
@@ -179,7 +179,7 @@ static int print_sub(struct buf *b, const struct tg_node *n, int min_prec)
 	return r;
 }
 
-static int print_list(struct buf *b, struct tg_node *const *kids, size_t n)
+static int print_list(struct buf *b, struct lang_node *const *kids, size_t n)
 {
 	int r = 0;
 
@@ -192,7 +192,7 @@ static int print_list(struct buf *b, struct tg_node *const *kids, size_t n)
 	return r;
 }
 
-int tg_string_quote(struct buf *b, const char *s, size_t len)
+int lang_string_quote(struct buf *b, const char *s, size_t len)
 {
 	int r = buf_addc(b, '"');
 
@@ -230,7 +230,7 @@ int tg_string_quote(struct buf *b, const char *s, size_t len)
 	return r ? r : buf_addc(b, '"');
 }
 
-static int print_expr(struct buf *b, const struct tg_node *n)
+static int print_expr(struct buf *b, const struct lang_node *n)
 {
 	int r = 0;
 
@@ -239,7 +239,7 @@ static int print_expr(struct buf *b, const struct tg_node *n)
 		return (n->flags & TG_F_HEX) ? buf_printf(b, "0x%llx", (unsigned long long)n->u64)
 					     : buf_printf(b, "%llu", (unsigned long long)n->u64);
 	case TG_N_STR:
-		return tg_string_quote(b, n->str ? n->str : "", n->str ? (size_t)n->u64 : 0);
+		return lang_string_quote(b, n->str ? n->str : "", n->str ? (size_t)n->u64 : 0);
 	case TG_N_BUILTIN:
 	case TG_N_VAR:
 	case TG_N_IDENT:
@@ -271,7 +271,7 @@ static int print_expr(struct buf *b, const struct tg_node *n)
 
 		r = print_sub(b, n->kids[0], p);
 		if (r == 0)
-			r = buf_printf(b, " %s ", tg_op_str(n->op));
+			r = buf_printf(b, " %s ", lang_op_str(n->op));
 		/* left-associative: an equal-precedence right operand needs parentheses */
 		return r ? r : print_sub(b, n->kids[1], p + 1);
 	}
@@ -280,9 +280,9 @@ static int print_expr(struct buf *b, const struct tg_node *n)
 
 		r = print_sub(&inner, n->kids[0], PREC_UNARY);
 		if (r == 0)
-			r = buf_adds(b, tg_op_str(n->op));
+			r = buf_adds(b, lang_op_str(n->op));
 		/* "- -1", "& &x": never glue into "--" or "&&" */
-		if (r == 0 && inner.s[0] == tg_op_str(n->op)[0] &&
+		if (r == 0 && inner.s[0] == lang_op_str(n->op)[0] &&
 		    (n->op == TG_OP_NEG || n->op == TG_OP_ADDR))
 			r = buf_addc(b, ' ');
 		if (r == 0)
@@ -295,11 +295,11 @@ static int print_expr(struct buf *b, const struct tg_node *n)
 		return r ? r : print_sub(b, n->kids[0], PREC_UNARY);
 	case TG_N_INCDEC:
 		if (n->op == TG_OP_PREINC || n->op == TG_OP_PREDEC) {
-			r = buf_adds(b, tg_op_str(n->op));
+			r = buf_adds(b, lang_op_str(n->op));
 			return r ? r : print_expr(b, n->kids[0]);
 		}
 		r = print_expr(b, n->kids[0]);
-		return r ? r : buf_adds(b, tg_op_str(n->op));
+		return r ? r : buf_adds(b, lang_op_str(n->op));
 	case TG_N_TERNARY:
 		r = print_sub(b, n->kids[0], PREC_LOR);
 		if (r == 0)
@@ -335,9 +335,9 @@ static int indent(struct buf *b, int level)
 	return r;
 }
 
-static int print_block(struct buf *b, const struct tg_node *blk, int level);
+static int print_block(struct buf *b, const struct lang_node *blk, int level);
 
-static int print_stmt(struct buf *b, const struct tg_node *s, int level)
+static int print_stmt(struct buf *b, const struct lang_node *s, int level)
 {
 	int r = indent(b, level);
 
@@ -350,7 +350,7 @@ static int print_stmt(struct buf *b, const struct tg_node *s, int level)
 	case TG_N_ASSIGN:
 		r = print_expr(b, s->kids[0]);
 		if (r == 0)
-			r = buf_printf(b, " %s= ", tg_op_str(s->op));
+			r = buf_printf(b, " %s= ", lang_op_str(s->op));
 		if (r == 0)
 			r = print_expr(b, s->kids[1]);
 		return r ? r : buf_adds(b, ";\n");
@@ -435,7 +435,7 @@ static int print_stmt(struct buf *b, const struct tg_node *s, int level)
 	}
 }
 
-static int print_block(struct buf *b, const struct tg_node *blk, int level)
+static int print_block(struct buf *b, const struct lang_node *blk, int level)
 {
 	int r = buf_adds(b, "{\n");
 
@@ -446,7 +446,7 @@ static int print_block(struct buf *b, const struct tg_node *blk, int level)
 	return r ? r : buf_addc(b, '}');
 }
 
-int tg_expr_print(const struct tg_node *node, char **ret)
+int lang_expr_print(const struct lang_node *node, char **ret)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(0);
 	int r = print_expr(&b, node);
@@ -457,7 +457,7 @@ int tg_expr_print(const struct tg_node *node, char **ret)
 	return 0;
 }
 
-int tg_program_print(const struct tg_program *prog, char **ret)
+int lang_program_print(const struct lang_program *prog, char **ret)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(0);
 	int r = 0;
@@ -470,7 +470,7 @@ int tg_program_print(const struct tg_program *prog, char **ret)
 	if (r == 0 && prog->preamble && prog->preamble[0])
 		r = buf_printf(&b, "%s\n", prog->preamble);
 	for (size_t i = 0; i < prog->nprobes && r == 0; i++) {
-		const struct tg_probe *pr = &prog->probes[i];
+		const struct lang_probe *pr = &prog->probes[i];
 
 		if (i)
 			r = buf_addc(&b, '\n');
@@ -515,10 +515,10 @@ int tg_program_print(const struct tg_program *prog, char **ret)
 	return 0;
 }
 
-int tg_program_canonical(const struct tg_program *prog, char **ret_text, char ret_sha[65])
+int lang_program_canonical(const struct lang_program *prog, char **ret_text, char ret_sha[65])
 {
 	char *text = NULL;
-	int r = tg_program_print(prog, &text);
+	int r = lang_program_print(prog, &text);
 
 	if (r < 0)
 		return r;
@@ -529,7 +529,7 @@ int tg_program_canonical(const struct tg_program *prog, char **ret_text, char re
 
 /* ---- diagnostics ----------------------------------------------------------- */
 
-int tg_diag_format(const struct tg_diag *diag, const char *name, const char *src, size_t len, char **ret)
+int lang_diag_format(const struct lang_diag *diag, const char *name, const char *src, size_t len, char **ret)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(0);
 	const char *line = src;

@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct tg_loc {
+struct lang_loc {
 	uint32_t line;  /* 1-based */
 	uint32_t col;   /* 1-based, in bytes */
 };
 
-enum tg_node_kind {
+enum lang_node_kind {
 	/* ---- expressions ---- */
 	TG_N_INT,        /* u64 = value (literals are non-negative; `-1` is NEG(1)),
 			    str = NULL */
@@ -37,7 +37,7 @@ enum tg_node_kind {
 			    for @m[a, b]) */
 	TG_N_CALL,       /* str = function name; kids = arguments.  Also used for
 			    `sizeof(x)` and `offsetof(...)` with str set accordingly. */
-	TG_N_BINOP,      /* op = enum tg_op; kids[0] op kids[1] */
+	TG_N_BINOP,      /* op = enum lang_op; kids[0] op kids[1] */
 	TG_N_UNOP,       /* op = TG_OP_NOT / BNOT / NEG / DEREF / ADDR; kids[0] */
 	TG_N_INCDEC,     /* op = TG_OP_PREINC / PREDEC / POSTINC / POSTDEC; kids[0]
 			    is a VAR or MAP */
@@ -78,7 +78,7 @@ enum tg_node_kind {
 			    kids[0] = VAR, kids[1] = a, kids[2] = b, kids[3] = BLOCK */
 };
 
-enum tg_op {
+enum lang_op {
 	TG_OP_NONE = 0,
 	/* binary, by precedence group */
 	TG_OP_LOR, TG_OP_LAND,
@@ -95,23 +95,23 @@ enum tg_op {
 	TG_OP_DOT, TG_OP_ARROW,
 };
 
-enum tg_node_flags {
+enum lang_node_flags {
 	TG_F_TUPLE_INDEX = 1u << 0,
 	TG_F_HEX = 1u << 1,       /* INT literal was written in hex */
 	TG_F_STACK_MODE = 1u << 2, /* IDENT is `perf` or `bpftrace` */
 };
 
-struct tg_node {
-	enum tg_node_kind kind;
-	struct tg_loc loc;
-	enum tg_op op;
+struct lang_node {
+	enum lang_node_kind kind;
+	struct lang_loc loc;
+	enum lang_op op;
 	uint32_t flags;
 	uint64_t u64;
 	char *str;
-	struct tg_node **kids;
+	struct lang_node **kids;
 	size_t nkids;
 	void *aux;          /* owned by later passes (runner/); the front end
-			       never reads it and tg_program_free does not free it */
+			       never reads it and lang_program_free does not free it */
 };
 
 /*
@@ -136,7 +136,7 @@ struct tg_node {
  * Wildcards (`*`, `?`, `[...]`) stay in target/func; `raw` is the text as
  * written (after alias expansion of the type), e.g. "tracepoint:syscalls:*".
  */
-struct tg_attach {
+struct lang_attach {
 	char *type;
 	char *target;
 	char *ns;
@@ -145,40 +145,40 @@ struct tg_attach {
 	uint64_t address;   /* uprobe by address; 0 = none */
 	uint64_t offset;    /* func+offset; 0 = none */
 	uint64_t freq;      /* interval/profile/software/hardware number; 0 = none */
-	struct tg_loc loc;
+	struct lang_loc loc;
 };
 
-struct tg_probe {
-	struct tg_attach *attach;   /* at least one */
+struct lang_probe {
+	struct lang_attach *attach;   /* at least one */
 	size_t nattach;
-	struct tg_node *pred;       /* /.../ or NULL */
-	struct tg_node *body;       /* TG_N_BLOCK */
-	struct tg_loc loc;
+	struct lang_node *pred;       /* /.../ or NULL */
+	struct lang_node *body;       /* TG_N_BLOCK */
+	struct lang_loc loc;
 };
 
 /* A `struct X { ... }`, `union X { ... }` or `enum X { ... }` definition
  * of the preamble, parsed by the front end (lang/cdecl.h); text is its
  * canonical C, printed from what was parsed, never the bytes as written. */
-struct tg_cdef {
+struct lang_cdef {
 	char *name;                 /* "struct X" / "union X" / "enum X" */
 	char *text;                 /* canonical C, "struct X {\n...};\n" */
-	struct tg_loc loc;
+	struct lang_loc loc;
 };
 
 /* An `#include <name>` of the preamble: a system header by name (checked:
  * no path, no ".."); only looked up, never read, by the runner. */
-struct tg_include {
+struct lang_include {
 	char *name;                 /* "linux/sched.h" */
 	bool quoted;                /* written "name" rather than <name> */
-	struct tg_loc loc;
+	struct lang_loc loc;
 };
 
-struct tg_program {
-	struct tg_probe *probes;
+struct lang_program {
+	struct lang_probe *probes;
 	size_t nprobes;
-	struct tg_cdef *cdefs;
+	struct lang_cdef *cdefs;
 	size_t ncdefs;
-	struct tg_include *includes;
+	struct lang_include *includes;
 	size_t nincludes;
 	char *source;               /* the text parsed, NUL-terminated */
 	size_t source_len;
@@ -189,7 +189,7 @@ struct tg_program {
 	 * directive, no macro, no text as written. */
 	char *preamble;
 	/* Added: the positional parameters the program was parsed with
-	 * (tg_parse_opts): `$N` in attach points already holds params[N-1];
+	 * (lang_parse_opts): `$N` in attach points already holds params[N-1];
 	 * in predicates and bodies `$N` stays a TG_N_POSPARAM node whose
 	 * value is params[N-1].  Part of the canonical form. */
 	char **params;
@@ -214,8 +214,8 @@ struct tg_program {
 
 /* An error with where it happened.  msg follows STYLE (lower case, the
  * failing thing first, names in quotes, no trailing period). */
-struct tg_diag {
-	struct tg_loc loc;
+struct lang_diag {
+	struct lang_loc loc;
 	char msg[512];
 	uint32_t span;      /* added: columns the marker covers (0 or 1: a caret) */
 };
@@ -225,24 +225,24 @@ struct tg_diag {
  * an error).  Returns 0 and *ret on success; on failure a negative code
  * (-TG_EPARSE, -TG_EUNSUPPORTED, -TG_ELIMIT, -ENOMEM) with *diag filled.
  */
-int tg_program_parse(const char *src, size_t len, struct tg_program **ret, struct tg_diag *diag);
+int lang_program_parse(const char *src, size_t len, struct lang_program **ret, struct lang_diag *diag);
 
 /* How to parse.  Positional parameters are a parse option, substituted as
  * tokens: in an attach point `$N` may only fill one component (a name or a
- * glob, see tg_lex_attach), so a parameter can never add a probe, a
+ * glob, see lang_lex_attach), so a parameter can never add a probe, a
  * predicate or code; elsewhere `$N` stays a node whose value the program
- * carries.  tg_program_parse() is this with no parameters. */
-struct tg_parse_opts {
-	size_t sz;                      /* sizeof(struct tg_parse_opts) */
+ * carries.  lang_program_parse() is this with no parameters. */
+struct lang_parse_opts {
+	size_t sz;                      /* sizeof(struct lang_parse_opts) */
 	const char *const *params;      /* $1..$N, NUL-terminated strings */
 	size_t nparams;                 /* at most TG_MAX_PARAMS */
 };
-int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opts *opts,
-			  struct tg_program **ret, struct tg_diag *diag);
+int lang_program_parse_opts(const char *src, size_t len, const struct lang_parse_opts *opts,
+			  struct lang_program **ret, struct lang_diag *diag);
 /* Frees a program; accepts NULL; returns NULL. */
-struct tg_program *tg_program_free(struct tg_program *prog);
+struct lang_program *lang_program_free(struct lang_program *prog);
 /* Frees a node and everything under it (not aux); accepts NULL; returns NULL. */
-struct tg_node *tg_node_free(struct tg_node *node);
+struct lang_node *lang_node_free(struct lang_node *node);
 
 /* Formats a diagnostic the way bpftrace does, with the source line and a
  * caret under the column:
@@ -250,7 +250,7 @@ struct tg_node *tg_node_free(struct tg_node *node);
  *   <source line>
  *   <spaces>^
  * into out (caller frees). */
-int tg_diag_format(const struct tg_diag *diag, const char *name, const char *src, size_t len,
+int lang_diag_format(const struct lang_diag *diag, const char *name, const char *src, size_t len,
 		   char **ret);
 
 /* Canonical text of a program (stable formatting, used for hashing and
@@ -259,24 +259,24 @@ int tg_diag_format(const struct tg_diag *diag, const char *name, const char *src
  * definitions as the front end understood them, and, when the program was
  * parsed with parameters, one trailing comment line per parameter
  * (`// $1 = "value"`, JSON-quoted).  Caller frees. */
-int tg_program_print(const struct tg_program *prog, char **ret);
+int lang_program_print(const struct lang_program *prog, char **ret);
 /* A string literal as the canonical form writes it, quotes included: it
  * lexes back to the same bytes, and is valid UTF-8 whatever they are
  * (control characters and bytes outside valid UTF-8 as octal escapes). */
 struct buf;
-int tg_string_quote(struct buf *b, const char *s, size_t len);
-/* tg_program_print and its SHA-256 in hex (65 bytes with the NUL). */
-int tg_program_canonical(const struct tg_program *prog, char **ret_text, char ret_sha[65]);
+int lang_string_quote(struct buf *b, const char *s, size_t len);
+/* lang_program_print and its SHA-256 in hex (65 bytes with the NUL). */
+int lang_program_canonical(const struct lang_program *prog, char **ret_text, char ret_sha[65]);
 
 /* Visits every node of the program in source order (attach points are not
  * nodes).  Returning non-zero from fn stops the walk and is returned. */
-typedef int (*tg_visit_fn)(struct tg_node *node, struct tg_node *parent, void *ctx);
-int tg_program_walk(struct tg_program *prog, tg_visit_fn fn, void *ctx);
-int tg_node_walk(struct tg_node *node, struct tg_node *parent, tg_visit_fn fn, void *ctx);
+typedef int (*lang_visit_fn)(struct lang_node *node, struct lang_node *parent, void *ctx);
+int lang_program_walk(struct lang_program *prog, lang_visit_fn fn, void *ctx);
+int lang_node_walk(struct lang_node *node, struct lang_node *parent, lang_visit_fn fn, void *ctx);
 
-const char *tg_op_str(enum tg_op op);          /* "+", "&&", "->" ... */
-/* Canonical text of one expression (as tg_program_print writes it). */
-int tg_expr_print(const struct tg_node *node, char **ret);
-const char *tg_node_kind_str(enum tg_node_kind kind);
+const char *lang_op_str(enum lang_op op);          /* "+", "&&", "->" ... */
+/* Canonical text of one expression (as lang_program_print writes it). */
+int lang_expr_print(const struct lang_node *node, char **ret);
+const char *lang_node_kind_str(enum lang_node_kind kind);
 
 #endif

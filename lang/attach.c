@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Attach points: the text tg_lex_attach() gathered, split the way
+ * Attach points: the text lang_lex_attach() gathered, split the way
  * bpftrace 0.17's AttachPointParser splits it (at ':' outside quotes),
  * with the probe type's aliases expanded and each type's parts checked.
  */
@@ -16,14 +16,14 @@
 #include "lib/banned.h"
 
 struct apctx {
-	struct tg_diag *diag;
+	struct lang_diag *diag;
 	int err;
 };
 
-static void *fail(struct apctx *p, struct tg_loc loc, uint32_t span, int code, const char *fmt, ...)
+static void *fail(struct apctx *p, struct lang_loc loc, uint32_t span, int code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-static void *fail(struct apctx *p, struct tg_loc loc, uint32_t span, int code, const char *fmt, ...)
+static void *fail(struct apctx *p, struct lang_loc loc, uint32_t span, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,7 +49,7 @@ static const struct {
 	{ "iter", "it" },
 };
 
-const char *tg_probe_type_canonical(const char *type)
+const char *lang_probe_type_canonical(const char *type)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(probe_types); i++)
 		if (!strcmp(type, probe_types[i].name) ||
@@ -92,7 +92,7 @@ static int split_parts(const char *raw, struct ap_parts *ap)
 		} else if (raw[i] == '"') {
 			q = !q;
 		} else if (q && raw[i] == '\\' && raw[i + 1]) {
-			/* the escapes tg_lex_attach writes; any other: the character */
+			/* the escapes lang_lex_attach writes; any other: the character */
 			char e = raw[++i];
 
 			if (e >= '0' && e <= '7' && raw[i + 1] >= '0' && raw[i + 1] <= '7' &&
@@ -117,12 +117,12 @@ static int split_parts(const char *raw, struct ap_parts *ap)
 	return 0;
 }
 
-static bool ap_int(struct apctx *p, const struct tg_attach *a, const char *what, const char *s,
+static bool ap_int(struct apctx *p, const struct lang_attach *a, const char *what, const char *s,
 		   uint64_t *ret)
 {
 	const char *err = NULL;
 
-	if (*s == '\0' || tg_parse_int_literal(s, strlen(s), ret, &err) < 0) {
+	if (*s == '\0' || lang_parse_int_literal(s, strlen(s), ret, &err) < 0) {
 		fail(p, a->loc, 1, -TG_EPARSE, "attach point \"%s\": %s \"%s\" is not a valid integer%s%s",
 		     a->raw, what, s, err ? ": " : "", err ? err : "");
 		return false;
@@ -131,7 +131,7 @@ static bool ap_int(struct apctx *p, const struct tg_attach *a, const char *what,
 }
 
 /* func[+offset] into a->func / a->offset. */
-static bool ap_func_offset(struct apctx *p, struct tg_attach *a, const char *s, bool allow_offset)
+static bool ap_func_offset(struct apctx *p, struct lang_attach *a, const char *s, bool allow_offset)
 {
 	const char *plus = strchr(s, '+');
 
@@ -158,7 +158,7 @@ static bool ap_func_offset(struct apctx *p, struct tg_attach *a, const char *s, 
 	return a->func || (p->err = -ENOMEM, false);
 }
 
-static bool ap_nargs(struct apctx *p, const struct tg_attach *a, size_t nparts, size_t lo, size_t hi,
+static bool ap_nargs(struct apctx *p, const struct lang_attach *a, size_t nparts, size_t lo, size_t hi,
 		     const char *usage)
 {
 	if (nparts - 1 >= lo && nparts - 1 <= hi)
@@ -250,7 +250,7 @@ static size_t alpha_bad(const char *s, enum ap_alpha al, bool glob)
 	return 0;
 }
 
-static bool ap_name(struct apctx *p, const struct tg_attach *a, const char *what, const char *s,
+static bool ap_name(struct apctx *p, const struct lang_attach *a, const char *what, const char *s,
 		    enum ap_alpha al, bool glob)
 {
 	static const char *const units[] = { "s", "sec", "ms", "us", "ns", "hz" };
@@ -266,7 +266,7 @@ static bool ap_name(struct apctx *p, const struct tg_attach *a, const char *what
 			if (!strcmp(s, units[i]))
 				bad = 0;
 		if (bad) {
-			tg_quote_text(s, strlen(s), 32, q, sizeof(q));
+			lang_quote_text(s, strlen(s), 32, q, sizeof(q));
 			fail(p, a->loc, (uint32_t)strlen(a->raw), -TG_EPARSE,
 			     "attach point \"%s\": %s \"%s\" is not %s", a->raw, what, q, alpha_desc(al));
 			return false;
@@ -274,7 +274,7 @@ static bool ap_name(struct apctx *p, const struct tg_attach *a, const char *what
 	}
 	if (!bad)
 		return true;
-	tg_quote_text(s, strlen(s), 32, q, sizeof(q));
+	lang_quote_text(s, strlen(s), 32, q, sizeof(q));
 	fail(p, a->loc, (uint32_t)strlen(a->raw), -TG_EPARSE,
 	     "attach point \"%s\": %s \"%s\": character %zu is not allowed in %s", a->raw, what, q, bad,
 	     alpha_desc(al));
@@ -282,7 +282,7 @@ static bool ap_name(struct apctx *p, const struct tg_attach *a, const char *what
 }
 
 /* Every component but a binary path (the pod-file checks own those). */
-static bool ap_names(struct apctx *p, const struct tg_attach *a)
+static bool ap_names(struct apctx *p, const struct lang_attach *a)
 {
 	const char *t = a->type;
 
@@ -305,7 +305,7 @@ static bool ap_names(struct apctx *p, const struct tg_attach *a)
 	return true;
 }
 
-static bool parse_attach(struct apctx *p, const struct tg_token *t, struct tg_attach *a)
+static bool parse_attach(struct apctx *p, const struct lang_token *t, struct lang_attach *a)
 {
 	struct ap_parts ap = { 0 };
 	const char *type = NULL;
@@ -365,7 +365,7 @@ static bool parse_attach(struct apctx *p, const struct tg_token *t, struct tg_at
 			goto out;
 		a->target = strdup(ap.v[1]);
 		if (!strchr(ap.v[2], '+') && ap.v[2][0] &&
-		    tg_parse_int_literal(ap.v[2], strlen(ap.v[2]), &a->address, &err) == 0) {
+		    lang_parse_int_literal(ap.v[2], strlen(ap.v[2]), &a->address, &err) == 0) {
 			if (has_wildcard(a->target)) {
 				fail(p, a->loc, 1, -TG_EPARSE,
 				     "attach point \"%s\": wildcards cannot be used with an absolute address", a->raw);
@@ -432,7 +432,7 @@ out:
 	return ok && !p->err;
 }
 
-void tg_attach_release(struct tg_attach *a)
+void lang_attach_release(struct lang_attach *a)
 {
 	free(a->type);
 	free(a->target);
@@ -442,7 +442,7 @@ void tg_attach_release(struct tg_attach *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int tg_attach_parse(const struct tg_token *t, struct tg_attach *a, struct tg_diag *diag)
+int lang_attach_parse(const struct lang_token *t, struct lang_attach *a, struct lang_diag *diag)
 {
 	struct apctx p = { .diag = diag };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Attach points: splitting tg_lex_attach()'s text into struct tg_attach. */
+/* Attach points: splitting lang_lex_attach()'s text into struct lang_attach. */
 #ifndef TG_LANG_ATTACH_H
 #define TG_LANG_ATTACH_H
 
@@ -8,9 +8,9 @@
 
 /* Fills *a from a TG_T_ATTACH token (a must be zeroed; on failure it may
  * hold parts: release it either way).  0, or a negative code with diag. */
-int tg_attach_parse(const struct tg_token *t, struct tg_attach *a, struct tg_diag *diag);
-void tg_attach_release(struct tg_attach *a);
+int lang_attach_parse(const struct lang_token *t, struct lang_attach *a, struct lang_diag *diag);
+void lang_attach_release(struct lang_attach *a);
 /* "k" -> "kprobe" ...; NULL when not a probe type. */
-const char *tg_probe_type_canonical(const char *type);
+const char *lang_probe_type_canonical(const char *type);
 
 #endif

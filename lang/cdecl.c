@@ -14,7 +14,7 @@
 
 /* ---- names --------------------------------------------------------------- */
 
-bool tg_cdecl_reserved(const char *n)
+bool lang_cdecl_reserved(const char *n)
 {
 	static const char *const words[] = {
 		"auto", "break", "case", "char", "const", "continue", "default", "do", "double",
@@ -57,7 +57,7 @@ static int type_word(const char *w)
 struct clex {
 	const char *s;
 	size_t len, pos;
-	struct tg_loc loc;
+	struct lang_loc loc;
 };
 
 static bool c_ident_start(int c)
@@ -88,9 +88,9 @@ static int cpeek(const struct clex *x, size_t k)
 	return x->pos + k < x->len ? (unsigned char)x->s[x->pos + k] : -1;
 }
 
-static int craw(void *ctx, struct tg_token *t, struct tg_diag *diag)
+static int craw(void *ctx, struct lang_token *t, struct lang_diag *diag)
 {
-	static const struct { char c; enum tg_tok k; } punct[] = {
+	static const struct { char c; enum lang_tok k; } punct[] = {
 		{ '{', TG_T_LBRACE }, { '}', TG_T_RBRACE }, { ';', TG_T_SEMI }, { '*', TG_T_MUL },
 		{ '[', TG_T_LBRACKET }, { ']', TG_T_RBRACKET }, { ',', TG_T_COMMA }, { ':', TG_T_COLON },
 		{ '(', TG_T_LPAREN }, { ')', TG_T_RPAREN }, { '=', TG_T_ASSIGN }, { '-', TG_T_MINUS },
@@ -109,13 +109,13 @@ static int craw(void *ctx, struct tg_token *t, struct tg_diag *diag)
 			while (cpeek(x, 0) != -1 && cpeek(x, 0) != '\n')
 				cadv(x, 1);
 		} else if (c == '/' && cpeek(x, 1) == '*') {
-			struct tg_loc at = x->loc;
+			struct lang_loc at = x->loc;
 
 			cadv(x, 2);
 			while (cpeek(x, 0) != -1 && !(cpeek(x, 0) == '*' && cpeek(x, 1) == '/'))
 				cadv(x, 1);
 			if (cpeek(x, 0) == -1)
-				return tg_diag_setf(diag, at, 2, -TG_EPARSE, "comment \"/*\" not closed");
+				return lang_diag_setf(diag, at, 2, -TG_EPARSE, "comment \"/*\" not closed");
 			cadv(x, 2);
 		} else {
 			break;
@@ -147,8 +147,8 @@ static int craw(void *ctx, struct tg_token *t, struct tg_diag *diag)
 
 		while (c_ident_char(cpeek(x, n)))
 			n++;
-		if (tg_parse_int_literal(x->s + x->pos, n, &t->num, &err) < 0)
-			return tg_diag_setf(diag, t->loc, (uint32_t)n, -TG_EPARSE, "integer \"%.*s\": %s",
+		if (lang_parse_int_literal(x->s + x->pos, n, &t->num, &err) < 0)
+			return lang_diag_setf(diag, t->loc, (uint32_t)n, -TG_EPARSE, "integer \"%.*s\": %s",
 					    (int)(n > 40 ? 40 : n), x->s + x->pos, err ? err : "not valid");
 		t->kind = TG_T_INT;
 		t->len = n;
@@ -162,8 +162,8 @@ static int craw(void *ctx, struct tg_token *t, struct tg_diag *diag)
 			cadv(x, 1);
 			return 0;
 		}
-	tg_quote_text(x->s + x->pos, 1, 1, q, sizeof(q));
-	return tg_diag_setf(diag, t->loc, 1, -TG_EPARSE,
+	lang_quote_text(x->s + x->pos, 1, 1, q, sizeof(q));
+	return lang_diag_setf(diag, t->loc, 1, -TG_EPARSE,
 			    "character \"%s\" is not valid in a definition (C definitions take types, names, "
 			    "numbers and { } ; * [ ] , : ( ) =)", q);
 }
@@ -171,20 +171,20 @@ static int craw(void *ctx, struct tg_token *t, struct tg_diag *diag)
 /* ---- the parser ------------------------------------------------------------ */
 
 struct cd {
-	struct tg_tstream ts;
-	struct tg_token la;
+	struct lang_tstream ts;
+	struct lang_token la;
 	bool have;
-	struct tg_diag *diag;
-	struct tg_cdef **defs;
+	struct lang_diag *diag;
+	struct lang_cdef **defs;
 	size_t *ndefs;
 	unsigned depth;
 	int err;
 };
 
-static struct tg_token *peek(struct cd *c)
+static struct lang_token *peek(struct cd *c)
 {
 	if (!c->have && !c->err) {
-		int r = tg_tstream_next(&c->ts, &c->la, c->diag);
+		int r = lang_tstream_next(&c->ts, &c->la, c->diag);
 
 		if (r < 0) {
 			c->err = r;
@@ -199,14 +199,14 @@ static struct tg_token *peek(struct cd *c)
 static void skip(struct cd *c)
 {
 	peek(c);
-	tg_token_release(&c->la);
+	lang_token_release(&c->la);
 	c->have = false;
 }
 
-static int fail(struct cd *c, const struct tg_token *t, int code, const char *fmt, ...)
+static int fail(struct cd *c, const struct lang_token *t, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int fail(struct cd *c, const struct tg_token *t, int code, const char *fmt, ...)
+static int fail(struct cd *c, const struct lang_token *t, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -223,7 +223,7 @@ static int fail(struct cd *c, const struct tg_token *t, int code, const char *fm
 
 /* A word: an identifier (or, from a macro body, what the language's lexer
  * made of one). */
-static const char *word(const struct tg_token *t)
+static const char *word(const struct lang_token *t)
 {
 	if ((t->kind == TG_T_IDENT || t->kind == TG_T_BUILTIN || t->kind == TG_T_CALL ||
 	     t->kind == TG_T_CALL_BUILTIN || t->kind == TG_T_STACK_MODE) && t->text &&
@@ -232,7 +232,7 @@ static const char *word(const struct tg_token *t)
 	return NULL;
 }
 
-static const char *tok_desc(const struct tg_token *t, char *b, size_t sz)
+static const char *tok_desc(const struct lang_token *t, char *b, size_t sz)
 {
 	if (t->kind == TG_T_EOF)
 		snprintf(b, sz, "the end of the definition");
@@ -241,11 +241,11 @@ static const char *tok_desc(const struct tg_token *t, char *b, size_t sz)
 	else if (t->kind == TG_T_INT)
 		snprintf(b, sz, "number %llu", (unsigned long long)t->num);
 	else
-		snprintf(b, sz, "%s", tg_tok_name(t->kind));
+		snprintf(b, sz, "%s", lang_tok_name(t->kind));
 	return b;
 }
 
-static bool expect(struct cd *c, enum tg_tok k, const char *what)
+static bool expect(struct cd *c, enum lang_tok k, const char *what)
 {
 	char d[64];
 
@@ -262,7 +262,7 @@ static bool expect(struct cd *c, enum tg_tok k, const char *what)
  * that is not a C keyword or compiler builtin. */
 static char *take_name(struct cd *c, const char *what)
 {
-	struct tg_token *t = peek(c);
+	struct lang_token *t = peek(c);
 	const char *w = word(t);
 	char d[64], *n;
 
@@ -270,7 +270,7 @@ static char *take_name(struct cd *c, const char *what)
 		fail(c, t, -TG_EPARSE, "definition: unexpected %s, expected %s", tok_desc(t, d, sizeof(d)), what);
 		return NULL;
 	}
-	if (tg_cdecl_reserved(w)) {
+	if (lang_cdecl_reserved(w)) {
 		fail(c, t, -TG_EPARSE, "definition: \"%s\" is a C keyword or compiler name, not a valid %s", w,
 		     what);
 		return NULL;
@@ -288,7 +288,7 @@ static char *take_name(struct cd *c, const char *what)
 static bool take_int(struct cd *c, bool allow_neg, int64_t *ret, const char *what)
 {
 	bool neg = false;
-	struct tg_token *t;
+	struct lang_token *t;
 	char d[64];
 
 	if (allow_neg && peek(c)->kind == TG_T_MINUS) {
@@ -312,9 +312,9 @@ static bool take_int(struct cd *c, bool allow_neg, int64_t *ret, const char *wha
 	return true;
 }
 
-static int add_def(struct cd *c, const char *kw, const char *name, struct buf *text, struct tg_loc loc)
+static int add_def(struct cd *c, const char *kw, const char *name, struct buf *text, struct lang_loc loc)
 {
-	struct tg_cdef *v;
+	struct lang_cdef *v;
 
 	if (*c->ndefs >= TG_MAX_CDEFS)
 		return fail(c, peek(c), -TG_ELIMIT, "program has more than %d definitions (TG_MAX_CDEFS)",
@@ -355,7 +355,7 @@ static int members(struct cd *c, bool is_enum, struct buf *out, unsigned level);
  * A named body becomes its own definition (added to *defs) and the type
  * is "kw NAME"; an anonymous body is printed inline into *type.
  */
-static int aggregate(struct cd *c, const char *kw, struct tg_loc loc, unsigned level, struct buf *type)
+static int aggregate(struct cd *c, const char *kw, struct lang_loc loc, unsigned level, struct buf *type)
 {
 	_cleanup_free_ char *name = NULL;
 	_cleanup_buf_ struct buf body = BUF_INIT(TG_MAX_SOURCE_BYTES);
@@ -430,7 +430,7 @@ static int declarator(struct cd *c, const char *type, struct buf *out, unsigned 
 			return c->err;
 		/* its parameters are never printed: only their shape is checked */
 		while (!c->err && (depth || peek(c)->kind != TG_T_RPAREN)) {
-			struct tg_token *t = peek(c);
+			struct lang_token *t = peek(c);
 
 			if (t->kind == TG_T_EOF || t->kind == TG_T_LBRACE || t->kind == TG_T_RBRACE ||
 			    t->kind == TG_T_SEMI)
@@ -450,10 +450,10 @@ static int declarator(struct cd *c, const char *type, struct buf *out, unsigned 
 			return c->err;
 	}
 	while (!fnptr && peek(c)->kind == TG_T_LBRACKET) {
-		struct tg_token at;
+		struct lang_token at;
 
 		skip(c);
-		at = (struct tg_token){ .loc = peek(c)->loc, .len = peek(c)->len };
+		at = (struct lang_token){ .loc = peek(c)->loc, .len = peek(c)->len };
 		if (!take_int(c, false, &n, "array size"))
 			return c->err;
 		if (n <= 0 || n > (1 << 24))
@@ -470,10 +470,10 @@ static int declarator(struct cd *c, const char *type, struct buf *out, unsigned 
 	else if (r == 0)
 		r = buf_printf(out, "%s %.*s%s%s", type, (int)stars, "********", name, dims.len ? dims.s : "");
 	if (r == 0 && !fnptr && peek(c)->kind == TG_T_COLON) {
-		struct tg_token at;
+		struct lang_token at;
 
 		skip(c);
-		at = (struct tg_token){ .loc = peek(c)->loc, .len = peek(c)->len };
+		at = (struct lang_token){ .loc = peek(c)->loc, .len = peek(c)->len };
 		if (!take_int(c, false, &n, "bit-field width"))
 			return c->err;
 		if (n > 64 || stars || dims.len)
@@ -492,7 +492,7 @@ static int member_type(struct cd *c, unsigned level, struct buf *type)
 	bool seen[ARRAY_SIZE(type_words)] = { false };
 	unsigned longs = 0, nwords = 0;
 	bool is_const = false;
-	struct tg_token *t;
+	struct lang_token *t;
 	const char *w;
 	char d[64];
 
@@ -512,7 +512,7 @@ static int member_type(struct cd *c, unsigned level, struct buf *type)
 		if (!kw)
 			return c->err = -ENOMEM;
 		if ((strcmp(kw, "struct") && strcmp(kw, "union") && strcmp(kw, "enum")) ||
-		    tg_cdecl_reserved(nm))
+		    lang_cdecl_reserved(nm))
 			return fail(c, t, -TG_EPARSE, "definition: type \"%s\" is not valid", t->text);
 		if (buf_printf(type, "%s %s", kw, nm) < 0)
 			return c->err = -ENOMEM;
@@ -521,7 +521,7 @@ static int member_type(struct cd *c, unsigned level, struct buf *type)
 	}
 	if (w && (!strcmp(w, "struct") || !strcmp(w, "union") || !strcmp(w, "enum"))) {
 		_cleanup_free_ char *kw = strdup(w);
-		struct tg_loc loc = t->loc;
+		struct lang_loc loc = t->loc;
 
 		if (!kw)
 			return c->err = -ENOMEM;
@@ -561,7 +561,7 @@ static int member_type(struct cd *c, unsigned level, struct buf *type)
 		     tok_desc(peek(c), d, sizeof(d)));
 		return c->err;
 	}
-	if (tg_cdecl_reserved(w))
+	if (lang_cdecl_reserved(w))
 		return fail(c, peek(c), -TG_EPARSE, "definition: \"%s\" is not supported in a definition", w);
 	/* a typedef name: uint64_t, u32, pid_t ... (kernel typedefs from BTF) */
 	if (buf_adds(type, w) < 0)
@@ -653,8 +653,8 @@ static int members(struct cd *c, bool is_enum, struct buf *out, unsigned level)
 	return c->err;
 }
 
-int tg_cdecl_parse(const char *text, size_t len, struct tg_loc loc, const struct tg_macros *ms,
-		   struct tg_cdef **defs, size_t *ndefs, struct tg_diag *diag)
+int lang_cdecl_parse(const char *text, size_t len, struct lang_loc loc, const struct lang_macros *ms,
+		   struct lang_cdef **defs, size_t *ndefs, struct lang_diag *diag)
 {
 	struct clex x = { .s = text, .len = len, .loc = loc };
 	struct cd c = { .ts = { .raw = craw, .ctx = &x, .ms = ms }, .diag = diag, .defs = defs,
@@ -663,7 +663,7 @@ int tg_cdecl_parse(const char *text, size_t len, struct tg_loc loc, const struct
 	size_t first = *ndefs;
 	const char *w;
 	char *kw = NULL;
-	struct tg_loc at;
+	struct lang_loc at;
 	char d[64];
 
 	w = word(peek(&c));
@@ -696,8 +696,8 @@ int tg_cdecl_parse(const char *text, size_t len, struct tg_loc loc, const struct
 		     tok_desc(peek(&c), d, sizeof(d)));
 	free(kw);
 	if (c.have)
-		tg_token_release(&c.la);
-	tg_tstream_release(&c.ts);
+		lang_token_release(&c.la);
+	lang_tstream_release(&c.ts);
 	if (c.err && *ndefs > first) {
 		for (size_t i = first; i < *ndefs; i++) {
 			free((*defs)[i].name);

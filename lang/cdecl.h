@@ -32,17 +32,17 @@
 /*
  * Parses one definition: text (len bytes) is the STRUCT_DEFN token as
  * written, starting at loc.  Appends to *defs (*ndefs grows; at most
- * TG_MAX_CDEFS) one tg_cdef per named struct, union or enum it defines,
+ * TG_MAX_CDEFS) one lang_cdef per named struct, union or enum it defines,
  * nested ones first, each with its canonical C text; an anonymous
  * top-level definition adds one with name "struct" / "union" / "enum".
  * Returns 0, or -TG_EPARSE / -TG_EUNSUPPORTED / -TG_ELIMIT with diag.
  */
-int tg_cdecl_parse(const char *text, size_t len, struct tg_loc loc, const struct tg_macros *ms,
-		   struct tg_cdef **defs, size_t *ndefs, struct tg_diag *diag);
+int lang_cdecl_parse(const char *text, size_t len, struct lang_loc loc, const struct lang_macros *ms,
+		   struct lang_cdef **defs, size_t *ndefs, struct lang_diag *diag);
 
 /* True when name is a C keyword or a name the compiler treats specially
  * (__attribute__, _Pragma, __builtin_*, asm ...): never a member or type
  * name in a definition. */
-bool tg_cdecl_reserved(const char *name);
+bool lang_cdecl_reserved(const char *name);
 
 #endif

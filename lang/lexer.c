@@ -30,7 +30,7 @@ static const char *const calls[] = {
 
 static const struct {
 	const char *word;
-	enum tg_tok kind;
+	enum lang_tok kind;
 } keywords[] = {
 	{ "if", TG_T_IF }, { "else", TG_T_ELSE }, { "unroll", TG_T_UNROLL },
 	{ "while", TG_T_WHILE }, { "for", TG_T_FOR }, { "return", TG_T_RETURN },
@@ -42,7 +42,7 @@ static const struct {
 /* Punctuation, longest first so the first match is the longest. */
 static const struct {
 	const char *text;
-	enum tg_tok kind;
+	enum lang_tok kind;
 } puncts[] = {
 	{ "<<=", TG_T_LEFTASSIGN }, { ">>=", TG_T_RIGHTASSIGN },
 	{ "+=", TG_T_PLUSASSIGN }, { "-=", TG_T_MINUSASSIGN }, { "*=", TG_T_MULASSIGN },
@@ -60,7 +60,7 @@ static const struct {
 	{ "?", TG_T_QUES },
 };
 
-const char *tg_tok_name(enum tg_tok kind)
+const char *lang_tok_name(enum lang_tok kind)
 {
 	switch (kind) {
 	case TG_T_EOF: return "end of file";
@@ -99,7 +99,7 @@ const char *tg_tok_name(enum tg_tok kind)
 	}
 }
 
-int tg_diag_setf(struct tg_diag *diag, struct tg_loc loc, uint32_t span, int code,
+int lang_diag_setf(struct lang_diag *diag, struct lang_loc loc, uint32_t span, int code,
 		 const char *fmt, ...)
 {
 	va_list ap;
@@ -114,7 +114,7 @@ int tg_diag_setf(struct tg_diag *diag, struct tg_loc loc, uint32_t span, int cod
 	return code;
 }
 
-void tg_quote_text(const char *s, size_t len, size_t max, char *out, size_t outsz)
+void lang_quote_text(const char *s, size_t len, size_t max, char *out, size_t outsz)
 {
 	size_t o = 0;
 
@@ -147,7 +147,7 @@ void tg_quote_text(const char *s, size_t len, size_t max, char *out, size_t outs
 	out[o] = '\0';
 }
 
-struct tg_loc tg_loc_after(struct tg_loc base, const char *text, const char *p)
+struct lang_loc lang_loc_after(struct lang_loc base, const char *text, const char *p)
 {
 	for (const char *q = text; q < p; q++) {
 		if (*q == '\n') {
@@ -160,7 +160,7 @@ struct tg_loc tg_loc_after(struct tg_loc base, const char *text, const char *p)
 	return base;
 }
 
-size_t tg_ident_len(const char *s)
+size_t lang_ident_len(const char *s)
 {
 	size_t n = 0;
 
@@ -172,7 +172,7 @@ size_t tg_ident_len(const char *s)
 	return n;
 }
 
-void tg_lexer_init(struct tg_lexer *lx, const char *src, size_t len)
+void lang_lexer_init(struct lang_lexer *lx, const char *src, size_t len)
 {
 	lx->src = src;
 	lx->len = len;
@@ -183,18 +183,18 @@ void tg_lexer_init(struct tg_lexer *lx, const char *src, size_t len)
 	lx->nparams = 0;
 }
 
-void tg_token_release(struct tg_token *tok)
+void lang_token_release(struct lang_token *tok)
 {
 	free(tok->text);
 	memset(tok, 0, sizeof(*tok));
 }
 
-static int peekc(const struct tg_lexer *lx, size_t k)
+static int peekc(const struct lang_lexer *lx, size_t k)
 {
 	return lx->pos + k < lx->len ? (unsigned char)lx->src[lx->pos + k] : -1;
 }
 
-static void adv(struct tg_lexer *lx, size_t n)
+static void adv(struct lang_lexer *lx, size_t n)
 {
 	while (n-- && lx->pos < lx->len) {
 		if (lx->src[lx->pos] == '\n') {
@@ -207,9 +207,9 @@ static void adv(struct tg_lexer *lx, size_t n)
 	}
 }
 
-static struct tg_loc here(const struct tg_lexer *lx)
+static struct lang_loc here(const struct lang_lexer *lx)
 {
-	return (struct tg_loc){ .line = lx->line, .col = lx->col };
+	return (struct lang_loc){ .line = lx->line, .col = lx->col };
 }
 
 static bool is_ident_start(int c)
@@ -237,12 +237,12 @@ static bool is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static bool at_line_start(const struct tg_lexer *lx)
+static bool at_line_start(const struct lang_lexer *lx)
 {
 	return lx->pos == 0 || lx->src[lx->pos - 1] == '\n';
 }
 
-int tg_lex_skip_blank(struct tg_lexer *lx, struct tg_diag *diag)
+int lang_lex_skip_blank(struct lang_lexer *lx, struct lang_diag *diag)
 {
 	for (;;) {
 		int c = peekc(lx, 0);
@@ -253,12 +253,12 @@ int tg_lex_skip_blank(struct tg_lexer *lx, struct tg_diag *diag)
 			while (peekc(lx, 0) != -1 && peekc(lx, 0) != '\n')
 				adv(lx, 1);
 		} else if (c == '/' && peekc(lx, 1) == '*') {
-			struct tg_loc start = here(lx);
+			struct lang_loc start = here(lx);
 
 			adv(lx, 2);
 			for (;;) {
 				if (peekc(lx, 0) == -1)
-					return tg_diag_setf(diag, start, 2, -TG_EPARSE,
+					return lang_diag_setf(diag, start, 2, -TG_EPARSE,
 							    "comment \"/*\" not terminated before end of file");
 				if (peekc(lx, 0) == '*' && peekc(lx, 1) == '/') {
 					adv(lx, 2);
@@ -275,7 +275,7 @@ int tg_lex_skip_blank(struct tg_lexer *lx, struct tg_diag *diag)
 	}
 }
 
-bool tg_lex_at_cdef(const struct tg_lexer *lx)
+bool lang_lex_at_cdef(const struct lang_lexer *lx)
 {
 	static const char *const kw[] = { "struct", "union", "enum" };
 
@@ -297,17 +297,17 @@ static bool in_list(const char *const *list, const char *w)
 	return false;
 }
 
-bool tg_lex_is_builtin(const char *word)
+bool lang_lex_is_builtin(const char *word)
 {
 	return in_list(builtins, word) || !strcmp(word, "kstack") || !strcmp(word, "ustack");
 }
 
-bool tg_lex_is_function(const char *word)
+bool lang_lex_is_function(const char *word)
 {
 	return in_list(calls, word) || !strcmp(word, "kstack") || !strcmp(word, "ustack");
 }
 
-static int set_text(struct tg_token *tok, const char *s, size_t n)
+static int set_text(struct lang_token *tok, const char *s, size_t n)
 {
 	tok->text = strndup(s, n);
 	if (!tok->text)
@@ -316,7 +316,7 @@ static int set_text(struct tg_token *tok, const char *s, size_t n)
 	return 0;
 }
 
-static void finish(const struct tg_lexer *lx, struct tg_token *tok)
+static void finish(const struct lang_lexer *lx, struct lang_token *tok)
 {
 	tok->len = lx->pos - tok->off;
 }
@@ -375,7 +375,7 @@ static int parse_plain(const char *s, bool allow_octal, uint64_t *ret, const cha
 	return 0;
 }
 
-int tg_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **ret_err)
+int lang_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **ret_err)
 {
 	char n[72];
 	size_t o = 0;
@@ -452,7 +452,7 @@ int tg_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **
 }
 
 /* Scans `[0-9]([0-9_]*[0-9])?` plus a size suffix; returns bytes. */
-static size_t scan_int(const struct tg_lexer *lx, size_t k)
+static size_t scan_int(const struct lang_lexer *lx, size_t k)
 {
 	size_t start = k, last = k;
 
@@ -475,7 +475,7 @@ static size_t scan_int(const struct tg_lexer *lx, size_t k)
 	return k - start;
 }
 
-static int lex_number(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag)
+static int lex_number(struct lang_lexer *lx, struct lang_token *tok, struct lang_diag *diag)
 {
 	size_t n;
 	const char *err = NULL;
@@ -490,11 +490,11 @@ static int lex_number(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag 
 		if ((peekc(lx, n) == 'e' || peekc(lx, n) == 'E') && is_digit(peekc(lx, n + 1)))
 			n += 1 + scan_int(lx, n + 1);
 	}
-	if (tg_parse_int_literal(lx->src + lx->pos, n, &tok->num, &err) < 0) {
+	if (lang_parse_int_literal(lx->src + lx->pos, n, &tok->num, &err) < 0) {
 		char q[300];
 
-		tg_quote_text(lx->src + lx->pos, n, 64, q, sizeof(q));
-		return tg_diag_setf(diag, here(lx), (uint32_t)n, -TG_EPARSE,
+		lang_quote_text(lx->src + lx->pos, n, 64, q, sizeof(q));
+		return lang_diag_setf(diag, here(lx), (uint32_t)n, -TG_EPARSE,
 				    "integer \"%s\" is not valid: %s", q, err);
 	}
 	tok->kind = TG_T_INT;
@@ -505,18 +505,18 @@ static int lex_number(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag 
 /* ---- strings ----------------------------------------------------------- */
 
 /* Decodes a string literal at the cursor (on the opening quote). */
-static int lex_string(struct tg_lexer *lx, struct buf *out, struct tg_diag *diag)
+static int lex_string(struct lang_lexer *lx, struct buf *out, struct lang_diag *diag)
 {
-	struct tg_loc start = here(lx);
+	struct lang_loc start = here(lx);
 
 	adv(lx, 1);
 	for (;;) {
 		int c = peekc(lx, 0);
-		struct tg_loc at = here(lx);
+		struct lang_loc at = here(lx);
 		int r = 0;
 
 		if (c == -1 || c == '\n')
-			return tg_diag_setf(diag, start, 1, -TG_EPARSE,
+			return lang_diag_setf(diag, start, 1, -TG_EPARSE,
 					    "string not terminated before end of %s",
 					    c == -1 ? "file" : "line");
 		if (c == '"') {
@@ -539,7 +539,7 @@ static int lex_string(struct tg_lexer *lx, struct buf *out, struct tg_diag *diag
 				while (k < 4 && peekc(lx, k) >= '0' && peekc(lx, k) <= '7')
 					v = v * 8 + (unsigned)(peekc(lx, k++) - '0');
 				if (v > 255)
-					return tg_diag_setf(diag, at, (uint32_t)k, -TG_EPARSE,
+					return lang_diag_setf(diag, at, (uint32_t)k, -TG_EPARSE,
 							    "octal escape \"\\%.*s\" is out of range (above \\377)",
 							    (int)(k - 1), lx->src + lx->pos + 1);
 				r = buf_addc(out, (char)v);
@@ -556,7 +556,7 @@ static int lex_string(struct tg_lexer *lx, struct buf *out, struct tg_diag *diag
 				r = buf_addc(out, (char)v);
 				adv(lx, k);
 			} else if (e == -1) {
-				return tg_diag_setf(diag, start, 1, -TG_EPARSE,
+				return lang_diag_setf(diag, start, 1, -TG_EPARSE,
 						    "string not terminated before end of file");
 			} else {
 				char q[16];
@@ -565,12 +565,12 @@ static int lex_string(struct tg_lexer *lx, struct buf *out, struct tg_diag *diag
 					snprintf(q, sizeof(q), "\\%c", e);
 				else
 					snprintf(q, sizeof(q), "\\x%02x", (unsigned)e);
-				return tg_diag_setf(diag, at, 2, -TG_EPARSE,
+				return lang_diag_setf(diag, at, 2, -TG_EPARSE,
 						    "escape sequence \"%s\" in string is not valid", q);
 			}
 		}
 		if (r == -E2BIG)
-			return tg_diag_setf(diag, start, 1, -TG_ELIMIT,
+			return lang_diag_setf(diag, start, 1, -TG_ELIMIT,
 					    "string literal is longer than %u bytes (TG_MAX_STRING_LITERAL)",
 					    TG_MAX_STRING_LITERAL);
 		if (r < 0)
@@ -603,7 +603,7 @@ static int collapse_ws(struct buf *out, const char *s, size_t n)
 	return r;
 }
 
-static int lex_cdef(struct tg_lexer *lx, struct tg_token *tok, size_t kwlen, struct tg_diag *diag)
+static int lex_cdef(struct lang_lexer *lx, struct lang_token *tok, size_t kwlen, struct lang_diag *diag)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(TG_MAX_SOURCE_BYTES + 16);
 	size_t body = lx->pos + kwlen;
@@ -615,7 +615,7 @@ static int lex_cdef(struct tg_lexer *lx, struct tg_token *tok, size_t kwlen, str
 		int c = peekc(lx, 0);
 
 		if (c == -1)
-			return tg_diag_setf(diag, tok->loc, (uint32_t)kwlen, -TG_EPARSE,
+			return lang_diag_setf(diag, tok->loc, (uint32_t)kwlen, -TG_EPARSE,
 					    "\"%.*s\" %s not terminated before end of file",
 					    (int)kwlen, lx->src + tok->off,
 					    depth ? "definition" : "type name");
@@ -635,8 +635,8 @@ static int lex_cdef(struct tg_lexer *lx, struct tg_token *tok, size_t kwlen, str
 			if (r == 0 && !ok) {
 				char q[200];
 
-				tg_quote_text(name.s, name.len, 40, q, sizeof(q));
-				r = tg_diag_setf(diag, tok->loc, (uint32_t)kwlen, -TG_EPARSE,
+				lang_quote_text(name.s, name.len, 40, q, sizeof(q));
+				r = lang_diag_setf(diag, tok->loc, (uint32_t)kwlen, -TG_EPARSE,
 						 "type name \"%.*s %s\" is not valid: expected \"%.*s NAME\"",
 						 (int)kwlen, lx->src + tok->off, q, (int)kwlen, lx->src + tok->off);
 			}
@@ -653,7 +653,7 @@ static int lex_cdef(struct tg_lexer *lx, struct tg_token *tok, size_t kwlen, str
 			depth++;
 		} else if (c == '}') {
 			if (depth == 0)
-				return tg_diag_setf(diag, here(lx), 1, -TG_EPARSE,
+				return lang_diag_setf(diag, here(lx), 1, -TG_EPARSE,
 						    "unexpected \"}\" after \"%.*s\", expected a type name or \"{\"",
 						    (int)kwlen, lx->src + tok->off);
 			depth--;
@@ -676,20 +676,20 @@ static int lex_cdef(struct tg_lexer *lx, struct tg_token *tok, size_t kwlen, str
 
 /* ---- normal mode --------------------------------------------------------- */
 
-static int invalid_char(struct tg_lexer *lx, struct tg_diag *diag)
+static int invalid_char(struct lang_lexer *lx, struct lang_diag *diag)
 {
 	char q[16];
 
-	tg_quote_text(lx->src + lx->pos, 1, 1, q, sizeof(q));
-	return tg_diag_setf(diag, here(lx), 1, -TG_EPARSE, "character \"%s\" is not valid here", q);
+	lang_quote_text(lx->src + lx->pos, 1, 1, q, sizeof(q));
+	return lang_diag_setf(diag, here(lx), 1, -TG_EPARSE, "character \"%s\" is not valid here", q);
 }
 
-int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag)
+int lang_lex(struct lang_lexer *lx, struct lang_token *tok, struct lang_diag *diag)
 {
 	int c, r;
 
 	memset(tok, 0, sizeof(*tok));
-	c = tg_lex_skip_blank(lx, diag);
+	c = lang_lex_skip_blank(lx, diag);
 	tok->loc = here(lx);
 	tok->off = lx->pos;
 	if (c < -1)
@@ -705,7 +705,7 @@ int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag)
 
 		while (is_ident_char(peekc(lx, n)))
 			n++;
-		if (tg_lex_at_cdef(lx))
+		if (lang_lex_at_cdef(lx))
 			return lex_cdef(lx, tok, n, diag);
 		r = set_text(tok, lx->src + lx->pos, n);
 		if (r < 0)
@@ -840,28 +840,28 @@ static bool is_param_attach_char(int c)
 
 /* `$N` in an attach point: the parameter's value, checked, as a token of
  * the attach point (never text for the lexer to read again). */
-static int subst_param(struct tg_lexer *lx, struct tg_loc at, size_t n, uint64_t v, struct buf *b,
-		       struct tg_diag *diag)
+static int subst_param(struct lang_lexer *lx, struct lang_loc at, size_t n, uint64_t v, struct buf *b,
+		       struct lang_diag *diag)
 {
 	const char *val;
 	size_t len;
 	char q[4 * 32 + 8];
 
 	if (v > lx->nparams)
-		return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+		return lang_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
 				    "positional parameter \"$%llu\" is not given (%zu given)",
 				    (unsigned long long)v, lx->nparams);
 	val = lx->params[v - 1];
 	len = strlen(val);
 	if (len == 0)
-		return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+		return lang_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
 				    "positional parameter \"$%llu\" is empty and cannot be part of an attach point",
 				    (unsigned long long)v);
 	for (size_t i = 0; i < len; i++) {
 		if (is_param_attach_char((unsigned char)val[i]))
 			continue;
-		tg_quote_text(val, len, 32, q, sizeof(q));
-		return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+		lang_quote_text(val, len, 32, q, sizeof(q));
+		return lang_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
 				    "positional parameter \"$%llu\" (\"%s\") cannot be part of an attach point: "
 				    "character %zu is not allowed (a name or a glob: letters, digits and _ - . / * ? [ ] !)",
 				    (unsigned long long)v, q, i + 1);
@@ -870,7 +870,7 @@ static int subst_param(struct tg_lexer *lx, struct tg_loc at, size_t n, uint64_t
 }
 
 /* Can an attach point continue (or start) with what is at the cursor? */
-static bool attach_continues(const struct tg_lexer *lx)
+static bool attach_continues(const struct lang_lexer *lx)
 {
 	int c = peekc(lx, 0);
 
@@ -879,20 +879,20 @@ static bool attach_continues(const struct tg_lexer *lx)
 	       (c == '$' && (is_digit(peekc(lx, 1)) || peekc(lx, 1) == '#'));
 }
 
-int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag)
+int lang_lex_attach(struct lang_lexer *lx, struct lang_token *tok, struct lang_diag *diag)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(TG_MAX_SOURCE_BYTES + 16);
 	size_t end;
 	int c, r = 0;
 
 	memset(tok, 0, sizeof(*tok));
-	c = tg_lex_skip_blank(lx, diag);
+	c = lang_lex_skip_blank(lx, diag);
 	if (c < -1)
 		return c;
 	tok->kind = TG_T_ATTACH;
 	tok->loc = here(lx);
 	tok->off = end = lx->pos;
-	if (tg_lex_at_cdef(lx))
+	if (lang_lex_at_cdef(lx))
 		c = 0;  /* a definition after a probe: no attach point starts here */
 
 	while (r == 0 && c != 0 && attach_continues(lx)) {
@@ -920,23 +920,23 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 			adv(lx, n);
 		} else if (c == '"') {
 			_cleanup_buf_ struct buf s = BUF_INIT(TG_MAX_STRING_LITERAL);
-			struct tg_loc sloc = here(lx);
+			struct lang_loc sloc = here(lx);
 
 			r = lex_string(lx, &s, diag);
 			if (r < 0)
 				return r;
 			if (memchr(s.s, '\0', s.len))
-				return tg_diag_setf(diag, sloc, 1, -TG_EPARSE,
+				return lang_diag_setf(diag, sloc, 1, -TG_EPARSE,
 						    "string in attach point contains a NUL byte");
 			/* re-quoted so that it lexes back to the same bytes (control
 			 * characters and bytes outside valid UTF-8 escaped, as
 			 * every string of the canonical form); the parser's
 			 * splitter decodes it */
-			r = tg_string_quote(&b, s.s, s.len);
+			r = lang_string_quote(&b, s.s, s.len);
 		} else if (is_digit(c)) {
 			/* as written (bpftrace rewrites it in decimal, but then "00"
 			 * and "x1f" glue into a different number when read back) */
-			struct tg_token num = { 0 };
+			struct lang_token num = { 0 };
 			size_t start = lx->pos;
 
 			r = lex_number(lx, &num, diag);
@@ -944,12 +944,12 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 				return r;
 			r = buf_add(&b, lx->src + start, lx->pos - start);
 		} else if (c == '$') {
-			struct tg_loc at = here(lx);
+			struct lang_loc at = here(lx);
 			size_t n = 1;
 			uint64_t v = 0;
 
 			if (peekc(lx, 1) == '#')
-				return tg_diag_setf(diag, at, 2, -TG_EPARSE,
+				return lang_diag_setf(diag, at, 2, -TG_EPARSE,
 						    "\"$#\" is not a positional parameter and cannot be used in an attach point");
 			while (is_digit(peekc(lx, n))) {
 				v = v * 10 + (uint64_t)(peekc(lx, n) - '0');
@@ -958,7 +958,7 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 				n++;
 			}
 			if (v == 0 || v > 1000000)
-				return tg_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
+				return lang_diag_setf(diag, at, (uint32_t)n, -TG_EPARSE,
 						    "positional parameter \"%.*s\" is not valid: they start at \"$1\"",
 						    (int)MIN(n, 24), lx->src + lx->pos);
 			r = subst_param(lx, at, n, v, &b, diag);
@@ -972,7 +972,7 @@ int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *dia
 		if (r < 0)
 			break;
 		end = lx->pos;
-		c = tg_lex_skip_blank(lx, diag);
+		c = lang_lex_skip_blank(lx, diag);
 		if (c < -1)
 			return c;
 		/* bpftrace glues pieces across blanks, but a word or number after

@@ -14,9 +14,9 @@
  *   - `/` is ENDPRED when the next non-space character is `/` or `{`,
  *     else division (so predicates and division can share the character);
  *   - attach points have their own rules, so the parser asks for them
- *     with tg_lex_attach() where a probe starts.
+ *     with lang_lex_attach() where a probe starts.
  *
- * Errors fill a struct tg_diag (line, column, message) and return
+ * Errors fill a struct lang_diag (line, column, message) and return
  * -TG_EPARSE or -TG_ELIMIT; the lexer never reads past len.
  */
 #ifndef TG_LANG_LEXER_H
@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include "lang/ast.h"
 
-enum tg_tok {
+enum lang_tok {
 	TG_T_EOF = 0,
 	TG_T_IDENT,        /* text: name, or "struct Foo" from C-text mode */
 	TG_T_BUILTIN,      /* text */
@@ -54,16 +54,16 @@ enum tg_tok {
 	TG_T_GT, TG_T_LAND, TG_T_LOR, TG_T_PLUS, TG_T_MINUS, TG_T_INCREMENT,
 	TG_T_DECREMENT, TG_T_MUL, TG_T_DIV, TG_T_MOD, TG_T_BAND, TG_T_BOR,
 	TG_T_BXOR, TG_T_LNOT, TG_T_BNOT, TG_T_DOT, TG_T_PTR,
-	TG_T_ATTACH,       /* from tg_lex_attach: text = attach point text */
+	TG_T_ATTACH,       /* from lang_lex_attach: text = attach point text */
 };
 
-enum tg_tok_flags {
+enum lang_tok_flags {
 	TG_TOKF_HEX = 1u << 0,   /* INT written as 0x... */
 };
 
-struct tg_token {
-	enum tg_tok kind;
-	struct tg_loc loc;
+struct lang_token {
+	enum lang_tok kind;
+	struct lang_loc loc;
 	size_t off;         /* byte offset of the first character */
 	size_t len;         /* bytes of source the token spans */
 	uint64_t num;
@@ -72,22 +72,22 @@ struct tg_token {
 	size_t text_len;
 };
 
-struct tg_lexer {
+struct lang_lexer {
 	const char *src;
 	size_t len;
 	size_t pos;
 	uint32_t line;
 	uint32_t col;
-	/* Positional parameters ($1 = params[0]): tg_lex_attach puts a
+	/* Positional parameters ($1 = params[0]): lang_lex_attach puts a
 	 * checked value in place of `$N` (set by the parser's options). */
 	const char *const *params;
 	size_t nparams;
 };
 
-void tg_lexer_init(struct tg_lexer *lx, const char *src, size_t len);
+void lang_lexer_init(struct lang_lexer *lx, const char *src, size_t len);
 
 /* The next token in normal mode.  tok is overwritten (release it first). */
-int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
+int lang_lex(struct lang_lexer *lx, struct lang_token *tok, struct lang_diag *diag);
 
 /*
  * One attach point's text, concatenated the way bpftrace's grammar does
@@ -100,41 +100,41 @@ int tg_lex(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
  * (no separator, blank, brace, quote or `$`): a parameter can fill one
  * component of an attach point, never add probes or code.
  */
-int tg_lex_attach(struct tg_lexer *lx, struct tg_token *tok, struct tg_diag *diag);
+int lang_lex_attach(struct lang_lexer *lx, struct lang_token *tok, struct lang_diag *diag);
 
 /* Skips blanks, comments and `#!` lines.  Returns the next byte (or -1 at
  * the end) without consuming it, or a negative code on an unterminated
  * comment. */
-int tg_lex_skip_blank(struct tg_lexer *lx, struct tg_diag *diag);
+int lang_lex_skip_blank(struct lang_lexer *lx, struct lang_diag *diag);
 /* True when the cursor is on the word `struct`, `union` or `enum`. */
-bool tg_lex_at_cdef(const struct tg_lexer *lx);
+bool lang_lex_at_cdef(const struct lang_lexer *lx);
 
-void tg_token_release(struct tg_token *tok);
+void lang_token_release(struct lang_token *tok);
 
 /* "\"{\"", "identifier" ... for messages about a kind of token. */
-const char *tg_tok_name(enum tg_tok kind);
+const char *lang_tok_name(enum lang_tok kind);
 
 /*
  * An integer literal as bpftrace's int_parser reads it: `_` separators,
  * 0x hex, leading-0 octal, `1e6` exponents (coefficient 0-9, exponent up
  * to 16), u/l/ul/ll/ull suffixes.  On failure *ret_err names the problem.
  */
-int tg_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **ret_err);
+int lang_parse_int_literal(const char *s, size_t len, uint64_t *ret, const char **ret_err);
 
 /* bpftrace 0.17's fixed word lists (kstack/ustack are in both). */
-bool tg_lex_is_builtin(const char *word);
-bool tg_lex_is_function(const char *word);
+bool lang_lex_is_builtin(const char *word);
+bool lang_lex_is_function(const char *word);
 
 /* The location of p, in text that starts at base (front-end internal). */
-struct tg_loc tg_loc_after(struct tg_loc base, const char *text, const char *p);
+struct lang_loc lang_loc_after(struct lang_loc base, const char *text, const char *p);
 /* Length of the C identifier at s, 0 when none starts there. */
-size_t tg_ident_len(const char *s);
+size_t lang_ident_len(const char *s);
 
 /* Fills a diagnostic (front-end internal, shared by lexer and parser). */
-int tg_diag_setf(struct tg_diag *diag, struct tg_loc loc, uint32_t span, int code,
+int lang_diag_setf(struct lang_diag *diag, struct lang_loc loc, uint32_t span, int code,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Quotes up to max bytes of s for a message: printable ASCII as is, others
  * as \xHH, `...` when cut.  out must hold 4 * max + 8 bytes. */
-void tg_quote_text(const char *s, size_t len, size_t max, char *out, size_t outsz);
+void lang_quote_text(const char *s, size_t len, size_t max, char *out, size_t outsz);
 
 #endif

@@ -9,7 +9,7 @@
 #include "lang/macro.h"
 #include "lib/banned.h"
 
-int tg_token_copy(struct tg_token *dst, const struct tg_token *src)
+int lang_token_copy(struct lang_token *dst, const struct lang_token *src)
 {
 	*dst = *src;
 	dst->text = NULL;
@@ -23,25 +23,25 @@ int tg_token_copy(struct tg_token *dst, const struct tg_token *src)
 	return 0;
 }
 
-static void macro_release(struct tg_macro *m)
+static void macro_release(struct lang_macro *m)
 {
 	free(m->name);
 	for (size_t i = 0; i < m->nparams; i++)
 		free(m->params[i]);
 	for (size_t i = 0; i < m->nbody; i++)
-		tg_token_release(&m->body[i]);
+		lang_token_release(&m->body[i]);
 	free(m->body);
 	memset(m, 0, sizeof(*m));
 }
 
-void tg_macros_release(struct tg_macros *ms)
+void lang_macros_release(struct lang_macros *ms)
 {
 	for (size_t i = 0; i < ms->n; i++)
 		macro_release(&ms->v[i]);
 	ms->n = 0;
 }
 
-int tg_macro_find(const struct tg_macros *ms, const char *name)
+int lang_macro_find(const struct lang_macros *ms, const char *name)
 {
 	for (size_t i = 0; ms && name && i < ms->n; i++)
 		if (!strcmp(ms->v[i].name, name))
@@ -49,9 +49,9 @@ int tg_macro_find(const struct tg_macros *ms, const char *name)
 	return -1;
 }
 
-void tg_macro_undef(struct tg_macros *ms, const char *name)
+void lang_macro_undef(struct lang_macros *ms, const char *name)
 {
-	int i = tg_macro_find(ms, name);
+	int i = lang_macro_find(ms, name);
 
 	if (i < 0)
 		return;
@@ -63,8 +63,8 @@ void tg_macro_undef(struct tg_macros *ms, const char *name)
 	memset(&ms->v[ms->n], 0, sizeof(ms->v[0]));
 }
 
-static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc, const char **pp,
-			struct tg_diag *diag)
+static int parse_params(struct lang_macro *m, const char *text, struct lang_loc loc, const char **pp,
+			struct lang_diag *diag)
 {
 	const char *p = *pp + 1;    /* after '(' */
 
@@ -78,14 +78,14 @@ static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc,
 			break;
 		}
 		if (p[0] == '.' && p[1] == '.' && p[2] == '.')
-			return tg_diag_setf(diag, tg_loc_after(loc, text, p), 3, -TG_EUNSUPPORTED,
+			return lang_diag_setf(diag, lang_loc_after(loc, text, p), 3, -TG_EUNSUPPORTED,
 					    "macro \"%s\": variadic macros (\"...\") are not supported", m->name);
-		n = tg_ident_len(p);
+		n = lang_ident_len(p);
 		if (!n)
-			return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE,
+			return lang_diag_setf(diag, lang_loc_after(loc, text, p), 1, -TG_EPARSE,
 					    "macro \"%s\": expected a parameter name", m->name);
 		if (m->nparams == TG_MAX_MACRO_PARAMS)
-			return tg_diag_setf(diag, tg_loc_after(loc, text, p), (uint32_t)n, -TG_ELIMIT,
+			return lang_diag_setf(diag, lang_loc_after(loc, text, p), (uint32_t)n, -TG_ELIMIT,
 					    "macro \"%s\" has more than %d parameters (TG_MAX_MACRO_PARAMS)",
 					    m->name, TG_MAX_MACRO_PARAMS);
 		m->params[m->nparams] = strndup(p, n);
@@ -94,7 +94,7 @@ static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc,
 		m->nparams++;
 		for (size_t i = 0; i + 1 < m->nparams; i++)
 			if (!strcmp(m->params[i], m->params[m->nparams - 1]))
-				return tg_diag_setf(diag, tg_loc_after(loc, text, p), (uint32_t)n, -TG_EPARSE,
+				return lang_diag_setf(diag, lang_loc_after(loc, text, p), (uint32_t)n, -TG_EPARSE,
 						    "macro \"%s\": parameter \"%s\" given twice", m->name,
 						    m->params[i]);
 		p += n;
@@ -108,30 +108,30 @@ static int parse_params(struct tg_macro *m, const char *text, struct tg_loc loc,
 			p++;
 			break;
 		}
-		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE,
+		return lang_diag_setf(diag, lang_loc_after(loc, text, p), 1, -TG_EPARSE,
 				    "macro \"%s\": expected \",\" or \")\" in its parameter list", m->name);
 	}
 	*pp = p;
 	return 0;
 }
 
-int tg_macro_define(struct tg_macros *ms, const char *text, struct tg_loc loc, struct tg_diag *diag)
+int lang_macro_define(struct lang_macros *ms, const char *text, struct lang_loc loc, struct lang_diag *diag)
 {
-	struct tg_macro m = { 0 };
+	struct lang_macro m = { 0 };
 	const char *p = text, *body;
-	struct tg_lexer lx;
+	struct lang_lexer lx;
 	size_t n;
 	int r = 0;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	n = tg_ident_len(p);
+	n = lang_ident_len(p);
 	if (!n)
-		return tg_diag_setf(diag, tg_loc_after(loc, text, p), 1, -TG_EPARSE, "#define: expected a macro name");
+		return lang_diag_setf(diag, lang_loc_after(loc, text, p), 1, -TG_EPARSE, "#define: expected a macro name");
 	m.name = strndup(p, n);
 	if (!m.name)
 		return -ENOMEM;
-	m.loc = tg_loc_after(loc, text, p);
+	m.loc = lang_loc_after(loc, text, p);
 	p += n;
 	if (*p == '(') {
 		m.fn = true;
@@ -140,42 +140,42 @@ int tg_macro_define(struct tg_macros *ms, const char *text, struct tg_loc loc, s
 	body = p;
 	for (const char *q = body; r == 0 && *q; q++)
 		if (*q == '#')
-			r = tg_diag_setf(diag, tg_loc_after(loc, text, q), 1, -TG_EUNSUPPORTED,
+			r = lang_diag_setf(diag, lang_loc_after(loc, text, q), 1, -TG_EUNSUPPORTED,
 					 "macro \"%s\": the operators \"#\" and \"##\" are not supported", m.name);
 	/* the body, as tokens of the language (its text is never read again) */
-	tg_lexer_init(&lx, text, strlen(text));
+	lang_lexer_init(&lx, text, strlen(text));
 	lx.pos = (size_t)(body - text);
-	lx.line = tg_loc_after(loc, text, body).line;
-	lx.col = tg_loc_after(loc, text, body).col;
+	lx.line = lang_loc_after(loc, text, body).line;
+	lx.col = lang_loc_after(loc, text, body).col;
 	while (r == 0) {
-		struct tg_token t;
-		struct tg_token *v;
+		struct lang_token t;
+		struct lang_token *v;
 
-		r = tg_lex(&lx, &t, diag);
+		r = lang_lex(&lx, &t, diag);
 		if (r < 0)
 			break;
 		if (t.kind == TG_T_EOF)
 			break;
 		if (m.nbody == TG_MAX_MACRO_TOKENS) {
-			tg_token_release(&t);
-			r = tg_diag_setf(diag, m.loc, (uint32_t)n, -TG_ELIMIT,
+			lang_token_release(&t);
+			r = lang_diag_setf(diag, m.loc, (uint32_t)n, -TG_ELIMIT,
 					 "macro \"%s\" is longer than %d tokens (TG_MAX_MACRO_TOKENS)", m.name,
 					 TG_MAX_MACRO_TOKENS);
 			break;
 		}
 		v = reallocarray(m.body, m.nbody + 1, sizeof(*v));
 		if (!v) {
-			tg_token_release(&t);
+			lang_token_release(&t);
 			r = -ENOMEM;
 			break;
 		}
 		m.body = v;
 		m.body[m.nbody++] = t;
 	}
-	if (r == 0 && tg_macro_find(ms, m.name) >= 0)
-		tg_macro_undef(ms, m.name);     /* redefinition: the last one wins, as clang warns */
+	if (r == 0 && lang_macro_find(ms, m.name) >= 0)
+		lang_macro_undef(ms, m.name);     /* redefinition: the last one wins, as clang warns */
 	if (r == 0 && ms->n == TG_MAX_MACROS)
-		r = tg_diag_setf(diag, m.loc, (uint32_t)n, -TG_ELIMIT,
+		r = lang_diag_setf(diag, m.loc, (uint32_t)n, -TG_ELIMIT,
 				 "more than %d macros (TG_MAX_MACROS)", TG_MAX_MACROS);
 	if (r < 0) {
 		macro_release(&m);
@@ -187,11 +187,11 @@ int tg_macro_define(struct tg_macros *ms, const char *text, struct tg_loc loc, s
 
 /* ---- the expanding stream ------------------------------------------------- */
 
-static int push(struct tg_tstream *s, struct tg_token *t, uint64_t hide)
+static int push(struct lang_tstream *s, struct lang_token *t, uint64_t hide)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 32;
-		struct tg_token *v = reallocarray(s->stack, cap, sizeof(*v));
+		struct lang_token *v = reallocarray(s->stack, cap, sizeof(*v));
 		uint64_t *h;
 
 		if (!v)
@@ -209,7 +209,7 @@ static int push(struct tg_tstream *s, struct tg_token *t, uint64_t hide)
 	return 0;
 }
 
-static int pop(struct tg_tstream *s, struct tg_token *t, uint64_t *hide, struct tg_diag *diag)
+static int pop(struct lang_tstream *s, struct lang_token *t, uint64_t *hide, struct lang_diag *diag)
 {
 	if (s->n) {
 		s->n--;
@@ -221,15 +221,15 @@ static int pop(struct tg_tstream *s, struct tg_token *t, uint64_t *hide, struct 
 	return s->raw(s->ctx, t, diag);
 }
 
-bool tg_tstream_pending(const struct tg_tstream *s)
+bool lang_tstream_pending(const struct lang_tstream *s)
 {
 	return s->n > 0;
 }
 
-void tg_tstream_release(struct tg_tstream *s)
+void lang_tstream_release(struct lang_tstream *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		tg_token_release(&s->stack[i]);
+		lang_token_release(&s->stack[i]);
 	free(s->stack);
 	free(s->hide);
 	s->stack = NULL;
@@ -239,7 +239,7 @@ void tg_tstream_release(struct tg_tstream *s)
 
 /* A growable list of tokens with their hide sets. */
 struct tlist {
-	struct tg_token *t;
+	struct lang_token *t;
 	uint64_t *h;
 	size_t n, cap;
 };
@@ -247,17 +247,17 @@ struct tlist {
 static void tlist_release(struct tlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		tg_token_release(&l->t[i]);
+		lang_token_release(&l->t[i]);
 	free(l->t);
 	free(l->h);
 	memset(l, 0, sizeof(*l));
 }
 
-static int tlist_add(struct tlist *l, struct tg_token *t, uint64_t h)
+static int tlist_add(struct tlist *l, struct lang_token *t, uint64_t h)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct tg_token *v = reallocarray(l->t, cap, sizeof(*v));
+		struct lang_token *v = reallocarray(l->t, cap, sizeof(*v));
 		uint64_t *hv;
 
 		if (!v)
@@ -275,11 +275,11 @@ static int tlist_add(struct tlist *l, struct tg_token *t, uint64_t h)
 	return 0;
 }
 
-static int budget(struct tg_tstream *s, const struct tg_token *use, size_t more, struct tg_diag *diag)
+static int budget(struct lang_tstream *s, const struct lang_token *use, size_t more, struct lang_diag *diag)
 {
 	s->produced += more;
 	if (s->produced > TG_MAX_MACRO_EXPANSION)
-		return tg_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_ELIMIT,
+		return lang_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_ELIMIT,
 				    "macro \"%s\" expands to more than %d tokens in all (TG_MAX_MACRO_EXPANSION)",
 				    use->text, TG_MAX_MACRO_EXPANSION);
 	return 0;
@@ -287,26 +287,26 @@ static int budget(struct tg_tstream *s, const struct tg_token *use, size_t more,
 
 /* The arguments of a function-like macro, after its `(`, up to the
  * matching `)`: at most TG_MAX_MACRO_PARAMS lists. */
-static int collect_args(struct tg_tstream *s, const struct tg_macro *m, const struct tg_token *use,
-			struct tlist *args, size_t *nargs, struct tg_diag *diag)
+static int collect_args(struct lang_tstream *s, const struct lang_macro *m, const struct lang_token *use,
+			struct tlist *args, size_t *nargs, struct lang_diag *diag)
 {
 	unsigned depth = 0;
 
 	*nargs = 1;
 	for (;;) {
-		struct tg_token t;
+		struct lang_token t;
 		uint64_t h;
 		int r = pop(s, &t, &h, diag);
 
 		if (r < 0)
 			return r;
 		if (t.kind == TG_T_EOF) {
-			tg_token_release(&t);
-			return tg_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_EPARSE,
+			lang_token_release(&t);
+			return lang_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_EPARSE,
 					    "macro \"%s\": its arguments are not closed with \")\"", m->name);
 		}
 		if (t.kind == TG_T_RPAREN && depth == 0) {
-			tg_token_release(&t);
+			lang_token_release(&t);
 			break;
 		}
 		if (t.kind == TG_T_LPAREN)
@@ -314,9 +314,9 @@ static int collect_args(struct tg_tstream *s, const struct tg_macro *m, const st
 		else if (t.kind == TG_T_RPAREN)
 			depth--;
 		if (t.kind == TG_T_COMMA && depth == 0) {
-			tg_token_release(&t);
+			lang_token_release(&t);
 			if (*nargs == TG_MAX_MACRO_PARAMS)
-				return tg_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_ELIMIT,
+				return lang_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_ELIMIT,
 						    "macro \"%s\": more than %d arguments", m->name,
 						    TG_MAX_MACRO_PARAMS);
 			(*nargs)++;
@@ -326,20 +326,20 @@ static int collect_args(struct tg_tstream *s, const struct tg_macro *m, const st
 		if (r == 0)
 			r = tlist_add(&args[*nargs - 1], &t, h);
 		if (r < 0) {
-			tg_token_release(&t);
+			lang_token_release(&t);
 			return r;
 		}
 	}
 	if (*nargs == 1 && args[0].n == 0 && m->nparams == 0)
 		*nargs = 0;
 	if (*nargs != m->nparams)
-		return tg_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_EPARSE,
+		return lang_diag_setf(diag, use->loc, (uint32_t)use->len, -TG_EPARSE,
 				    "macro \"%s\" takes %zu argument%s, %zu given", m->name, m->nparams,
 				    m->nparams == 1 ? "" : "s", *nargs);
 	return 0;
 }
 
-static int param_index(const struct tg_macro *m, const struct tg_token *t)
+static int param_index(const struct lang_macro *m, const struct lang_token *t)
 {
 	if (t->kind != TG_T_IDENT && t->kind != TG_T_BUILTIN && t->kind != TG_T_CALL &&
 	    t->kind != TG_T_CALL_BUILTIN && t->kind != TG_T_STACK_MODE)
@@ -351,10 +351,10 @@ static int param_index(const struct tg_macro *m, const struct tg_token *t)
 }
 
 /* Pushes m's expansion at use (hide set h) so that it comes next. */
-static int expand(struct tg_tstream *s, int mi, const struct tg_token *use, uint64_t h, struct tlist *args,
-		  struct tg_diag *diag)
+static int expand(struct lang_tstream *s, int mi, const struct lang_token *use, uint64_t h, struct tlist *args,
+		  struct lang_diag *diag)
 {
-	const struct tg_macro *m = &s->ms->v[mi];
+	const struct lang_macro *m = &s->ms->v[mi];
 	struct tlist out = { 0 };
 	uint64_t nh = h | (UINT64_C(1) << mi);
 	int r = 0;
@@ -365,20 +365,20 @@ static int expand(struct tg_tstream *s, int mi, const struct tg_token *use, uint
 		if (pi >= 0) {
 			r = budget(s, use, args[pi].n, diag);
 			for (size_t j = 0; r == 0 && j < args[pi].n; j++) {
-				struct tg_token c;
+				struct lang_token c;
 
-				r = tg_token_copy(&c, &args[pi].t[j]);
+				r = lang_token_copy(&c, &args[pi].t[j]);
 				if (r == 0)
 					r = tlist_add(&out, &c, args[pi].h[j] | nh);
 			}
 			continue;
 		}
 		{
-			struct tg_token c;
+			struct lang_token c;
 
 			r = budget(s, use, 1, diag);
 			if (r == 0)
-				r = tg_token_copy(&c, &m->body[i]);
+				r = lang_token_copy(&c, &m->body[i]);
 			if (r == 0) {
 				/* errors point at the use, which is what the user wrote */
 				c.loc = use->loc;
@@ -395,11 +395,11 @@ static int expand(struct tg_tstream *s, int mi, const struct tg_token *use, uint
 	return r;
 }
 
-int tg_tstream_next(struct tg_tstream *s, struct tg_token *t, struct tg_diag *diag)
+int lang_tstream_next(struct lang_tstream *s, struct lang_token *t, struct lang_diag *diag)
 {
 	for (;;) {
 		struct tlist args[TG_MAX_MACRO_PARAMS];
-		struct tg_token nx;
+		struct lang_token nx;
 		size_t nargs = 0;
 		uint64_t h, nh;
 		int mi, r;
@@ -409,25 +409,25 @@ int tg_tstream_next(struct tg_tstream *s, struct tg_token *t, struct tg_diag *di
 			return r;
 		if (!s->ms || !s->ms->n || t->kind != TG_T_IDENT || !t->text)
 			return 0;
-		mi = tg_macro_find(s->ms, t->text);
+		mi = lang_macro_find(s->ms, t->text);
 		if (mi < 0 || (h & (UINT64_C(1) << mi)))
 			return 0;
 		if (s->ms->v[mi].fn) {
 			r = pop(s, &nx, &nh, diag);
 			if (r < 0) {
-				tg_token_release(t);
+				lang_token_release(t);
 				return r;
 			}
 			if (nx.kind != TG_T_LPAREN) {
 				/* a function-like name alone is a name */
 				r = push(s, &nx, nh);
 				if (r < 0) {
-					tg_token_release(&nx);
-					tg_token_release(t);
+					lang_token_release(&nx);
+					lang_token_release(t);
 				}
 				return r;
 			}
-			tg_token_release(&nx);
+			lang_token_release(&nx);
 			memset(args, 0, sizeof(args));
 			r = collect_args(s, &s->ms->v[mi], t, args, &nargs, diag);
 		}
@@ -435,7 +435,7 @@ int tg_tstream_next(struct tg_tstream *s, struct tg_token *t, struct tg_diag *di
 			r = expand(s, mi, t, h, args, diag);
 		for (size_t i = 0; s->ms->v[mi].fn && i < TG_MAX_MACRO_PARAMS; i++)
 			tlist_release(&args[i]);
-		tg_token_release(t);
+		lang_token_release(t);
 		if (r < 0)
 			return r;
 	}

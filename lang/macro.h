@@ -31,50 +31,50 @@
 #define TG_MAX_MACRO_TOKENS     1024
 #define TG_MAX_MACRO_EXPANSION  100000
 
-struct tg_macro {
+struct lang_macro {
 	char *name;
 	bool fn;                        /* function-like: NAME(params) */
 	char *params[TG_MAX_MACRO_PARAMS];
 	size_t nparams;
-	struct tg_token *body;
+	struct lang_token *body;
 	size_t nbody;
-	struct tg_loc loc;
+	struct lang_loc loc;
 };
 
-struct tg_macros {
-	struct tg_macro v[TG_MAX_MACROS];
+struct lang_macros {
+	struct lang_macro v[TG_MAX_MACROS];
 	size_t n;
 };
 
-void tg_macros_release(struct tg_macros *ms);
+void lang_macros_release(struct lang_macros *ms);
 /* text: what follows "#define" on the directive's line(s), continuation
  * backslash-newlines already joined; loc: where that text starts.
  * Returns 0, or -TG_EPARSE / -TG_ELIMIT with diag. */
-int tg_macro_define(struct tg_macros *ms, const char *text, struct tg_loc loc, struct tg_diag *diag);
+int lang_macro_define(struct lang_macros *ms, const char *text, struct lang_loc loc, struct lang_diag *diag);
 /* #undef: a name that is not defined is fine, as in C. */
-void tg_macro_undef(struct tg_macros *ms, const char *name);
+void lang_macro_undef(struct lang_macros *ms, const char *name);
 /* The macro of that name, or -1. */
-int tg_macro_find(const struct tg_macros *ms, const char *name);
+int lang_macro_find(const struct lang_macros *ms, const char *name);
 
 /* A stream of tokens with macros expanded.  raw() gives the next token of
- * the underlying source (lexer); tg_tstream_next() gives the next token
+ * the underlying source (lexer); lang_tstream_next() gives the next token
  * after expansion. */
-struct tg_tstream {
-	int (*raw)(void *ctx, struct tg_token *t, struct tg_diag *diag);
+struct lang_tstream {
+	int (*raw)(void *ctx, struct lang_token *t, struct lang_diag *diag);
 	void *ctx;
-	const struct tg_macros *ms;     /* NULL or empty: no expansion */
-	struct tg_token *stack;         /* tokens to hand out first, last = next */
+	const struct lang_macros *ms;     /* NULL or empty: no expansion */
+	struct lang_token *stack;         /* tokens to hand out first, last = next */
 	size_t n, cap;
 	size_t produced;                /* tokens made by expansion so far */
 	uint64_t *hide;                 /* parallel to stack: macros a token came from */
 };
 
-int tg_tstream_next(struct tg_tstream *s, struct tg_token *t, struct tg_diag *diag);
+int lang_tstream_next(struct lang_tstream *s, struct lang_token *t, struct lang_diag *diag);
 /* True when expansion left tokens that the source has not reached yet. */
-bool tg_tstream_pending(const struct tg_tstream *s);
-void tg_tstream_release(struct tg_tstream *s);
+bool lang_tstream_pending(const struct lang_tstream *s);
+void lang_tstream_release(struct lang_tstream *s);
 
 /* A deep copy of a token (text duplicated). */
-int tg_token_copy(struct tg_token *dst, const struct tg_token *src);
+int lang_token_copy(struct lang_token *dst, const struct lang_token *src);
 
 #endif

@@ -28,39 +28,39 @@
 
 /* Every node the parser makes carries its subtree height. */
 struct pnode {
-	struct tg_node n;
+	struct lang_node n;
 	uint32_t height;
 };
 
 #define LOOKAHEAD 6
 
 struct parser {
-	struct tg_lexer lx;
-	struct tg_pp pp;                /* the preamble's directives and macros */
-	struct tg_tstream ts;           /* tokens with macros expanded */
-	struct tg_token la[LOOKAHEAD];
+	struct lang_lexer lx;
+	struct lang_pp pp;                /* the preamble's directives and macros */
+	struct lang_tstream ts;           /* tokens with macros expanded */
+	struct lang_token la[LOOKAHEAD];
 	size_t nla;
-	struct tg_diag *diag;
+	struct lang_diag *diag;
 	int err;
 	size_t nnodes;
 	unsigned depth;
 	size_t nattach;
 	uint64_t unroll;                /* product of the enclosing unroll counts (0: none) */
-	struct tg_token eof;
+	struct lang_token eof;
 };
 
-static void nodep_free(struct tg_node **n)
+static void nodep_free(struct lang_node **n)
 {
-	tg_node_free(*n);
+	lang_node_free(*n);
 }
 #define _cleanup_node_ _cleanup_(nodep_free)
 
 /* ---- errors ------------------------------------------------------------- */
 
-static void *fail(struct parser *p, struct tg_loc loc, uint32_t span, int code, const char *fmt, ...)
+static void *fail(struct parser *p, struct lang_loc loc, uint32_t span, int code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-static void *fail(struct parser *p, struct tg_loc loc, uint32_t span, int code, const char *fmt, ...)
+static void *fail(struct parser *p, struct lang_loc loc, uint32_t span, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,14 +76,14 @@ static void *fail(struct parser *p, struct tg_loc loc, uint32_t span, int code, 
 }
 
 /* A token as the user wrote it, for messages: "}" / end of file / string "ab". */
-static const char *desc(const struct parser *p, const struct tg_token *t, char *out, size_t outsz)
+static const char *desc(const struct parser *p, const struct lang_token *t, char *out, size_t outsz)
 {
 	char q[200];
 
 	if (t->kind == TG_T_EOF) {
 		snprintf(out, outsz, "end of file");
 	} else if (t->kind == TG_T_STR) {
-		tg_quote_text(t->text, t->text_len, 32, q, sizeof(q));
+		lang_quote_text(t->text, t->text_len, 32, q, sizeof(q));
 		snprintf(out, outsz, "string \"%s\"", q);
 	} else {
 		size_t n = t->len;
@@ -91,7 +91,7 @@ static const char *desc(const struct parser *p, const struct tg_token *t, char *
 		while (n > 1 && (p->lx.src[t->off + n - 1] == ' ' || p->lx.src[t->off + n - 1] == '\t' ||
 				 p->lx.src[t->off + n - 1] == '\n' || p->lx.src[t->off + n - 1] == '\r'))
 			n--;
-		tg_quote_text(p->lx.src + t->off, n, 40, q, sizeof(q));
+		lang_quote_text(p->lx.src + t->off, n, 40, q, sizeof(q));
 		snprintf(out, outsz, "\"%s\"", q);
 	}
 	return out;
@@ -99,10 +99,10 @@ static const char *desc(const struct parser *p, const struct tg_token *t, char *
 
 /* ---- tokens ------------------------------------------------------------- */
 
-static struct tg_token *peek(struct parser *p, size_t k)
+static struct lang_token *peek(struct parser *p, size_t k)
 {
 	while (!p->err && p->nla <= k) {
-		int r = tg_tstream_next(&p->ts, &p->la[p->nla], p->diag);
+		int r = lang_tstream_next(&p->ts, &p->la[p->nla], p->diag);
 
 		if (r < 0) {
 			p->err = r;
@@ -112,21 +112,21 @@ static struct tg_token *peek(struct parser *p, size_t k)
 	}
 	if (p->err) {
 		p->eof.kind = TG_T_EOF;
-		p->eof.loc = (struct tg_loc){ p->lx.line, p->lx.col };
+		p->eof.loc = (struct lang_loc){ p->lx.line, p->lx.col };
 		return &p->eof;
 	}
 	return &p->la[k];
 }
 
-static enum tg_tok pk(struct parser *p, size_t k)
+static enum lang_tok pk(struct parser *p, size_t k)
 {
 	return peek(p, k)->kind;
 }
 
 /* Moves the next token into *t (caller releases). */
-static void next(struct parser *p, struct tg_token *t)
+static void next(struct parser *p, struct lang_token *t)
 {
-	struct tg_token *h = peek(p, 0);
+	struct lang_token *h = peek(p, 0);
 
 	if (h == &p->eof) {
 		*t = p->eof;
@@ -140,16 +140,16 @@ static void next(struct parser *p, struct tg_token *t)
 
 static void skip(struct parser *p)
 {
-	struct tg_token t;
+	struct lang_token t;
 
 	next(p, &t);
-	tg_token_release(&t);
+	lang_token_release(&t);
 }
 
 /* Consumes a token of the given kind or records "unexpected X <where>, expected <what>". */
-static bool expect(struct parser *p, enum tg_tok kind, const char *where, const char *what)
+static bool expect(struct parser *p, enum lang_tok kind, const char *where, const char *what)
 {
-	struct tg_token *t = peek(p, 0);
+	struct lang_token *t = peek(p, 0);
 	char d[256];
 
 	if (t->kind == kind) {
@@ -163,7 +163,7 @@ static bool expect(struct parser *p, enum tg_tok kind, const char *where, const 
 
 /* ---- nodes -------------------------------------------------------------- */
 
-static struct tg_node *mk(struct parser *p, enum tg_node_kind kind, struct tg_loc loc)
+static struct lang_node *mk(struct parser *p, enum lang_node_kind kind, struct lang_loc loc)
 {
 	struct pnode *pn;
 
@@ -184,39 +184,39 @@ static struct tg_node *mk(struct parser *p, enum tg_node_kind kind, struct tg_lo
 	return &pn->n;
 }
 
-static struct tg_node *mk_str(struct parser *p, enum tg_node_kind kind, struct tg_loc loc, char **text)
+static struct lang_node *mk_str(struct parser *p, enum lang_node_kind kind, struct lang_loc loc, char **text)
 {
-	struct tg_node *n = mk(p, kind, loc);
+	struct lang_node *n = mk(p, kind, loc);
 
 	if (n)
 		n->str = TAKE_PTR(*text);
 	return n;
 }
 
-static uint32_t height(const struct tg_node *n)
+static uint32_t height(const struct lang_node *n)
 {
 	return ((const struct pnode *)n)->height;
 }
 
 /* Adds kid to n (taking it in every case); false on error. */
-static bool addkid(struct parser *p, struct tg_node *n, struct tg_node *kid)
+static bool addkid(struct parser *p, struct lang_node *n, struct lang_node *kid)
 {
-	struct tg_node **k;
+	struct lang_node **k;
 
 	if (!kid || p->err) {
-		tg_node_free(kid);
+		lang_node_free(kid);
 		return false;
 	}
 	if (height(kid) + 1 > TG_MAX_AST_DEPTH) {
-		tg_node_free(kid);
+		lang_node_free(kid);
 		fail(p, n->loc, 1, -TG_ELIMIT,
 		     "%s is nested more than %u levels deep (TG_MAX_AST_DEPTH)",
-		     tg_node_kind_str(n->kind), TG_MAX_AST_DEPTH);
+		     lang_node_kind_str(n->kind), TG_MAX_AST_DEPTH);
 		return false;
 	}
 	k = reallocarray(n->kids, n->nkids + 1, sizeof(*k));
 	if (!k) {
-		tg_node_free(kid);
+		lang_node_free(kid);
 		p->err = -ENOMEM;
 		return false;
 	}
@@ -227,7 +227,7 @@ static bool addkid(struct parser *p, struct tg_node *n, struct tg_node *kid)
 	return true;
 }
 
-static bool enter(struct parser *p, struct tg_loc loc)
+static bool enter(struct parser *p, struct lang_loc loc)
 {
 	if (++p->depth > TG_MAX_AST_DEPTH) {
 		fail(p, loc, 1, -TG_ELIMIT, "program is nested more than %u levels deep (TG_MAX_AST_DEPTH)",
@@ -244,17 +244,17 @@ static void leave(struct parser *p)
 
 /* ---- expressions ---------------------------------------------------------- */
 
-static struct tg_node *parse_expr(struct parser *p);
-static struct tg_node *parse_cast(struct parser *p);
+static struct lang_node *parse_expr(struct parser *p);
+static struct lang_node *parse_cast(struct parser *p);
 
-static bool is_ident_like(enum tg_tok k)
+static bool is_ident_like(enum lang_tok k)
 {
 	return k == TG_T_IDENT || k == TG_T_BUILTIN || k == TG_T_CALL || k == TG_T_CALL_BUILTIN ||
 	       k == TG_T_STACK_MODE;
 }
 
 /* vargs up to the closing token; at least one. */
-static bool parse_args(struct parser *p, struct tg_node *n, enum tg_tok close, const char *what)
+static bool parse_args(struct parser *p, struct lang_node *n, enum lang_tok close, const char *what)
 {
 	for (;;) {
 		if (!addkid(p, n, parse_expr(p)))
@@ -267,20 +267,20 @@ static bool parse_args(struct parser *p, struct tg_node *n, enum tg_tok close, c
 	}
 }
 
-static struct tg_node *parse_map(struct parser *p)
+static struct lang_node *parse_map(struct parser *p)
 {
-	struct tg_token t;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_token t;
+	_cleanup_node_ struct lang_node *n = NULL;
 
 	next(p, &t);
 	n = mk_str(p, TG_N_MAP, t.loc, &t.text);
-	tg_token_release(&t);
+	lang_token_release(&t);
 	if (!n)
 		return NULL;
 	if (pk(p, 0) == TG_T_LBRACKET) {
 		skip(p);
 		if (pk(p, 0) == TG_T_RBRACKET) {
-			struct tg_token *r = peek(p, 0);
+			struct lang_token *r = peek(p, 0);
 
 			return fail(p, r->loc, 1, -TG_EPARSE, "map \"%s\" has empty \"[]\": a key is needed",
 				    n->str);
@@ -291,9 +291,9 @@ static struct tg_node *parse_map(struct parser *p)
 	return TAKE_PTR(n);
 }
 
-static struct tg_node *parse_call(struct parser *p, struct tg_token *t)
+static struct lang_node *parse_call(struct parser *p, struct lang_token *t)
 {
-	_cleanup_node_ struct tg_node *n = mk_str(p, TG_N_CALL, t->loc, &t->text);
+	_cleanup_node_ struct lang_node *n = mk_str(p, TG_N_CALL, t->loc, &t->text);
 
 	if (!n)
 		return NULL;
@@ -303,18 +303,18 @@ static struct tg_node *parse_call(struct parser *p, struct tg_token *t)
 		return TAKE_PTR(n);
 	}
 	for (;;) {
-		struct tg_token *h = peek(p, 0);
+		struct lang_token *h = peek(p, 0);
 
 		if (h->kind == TG_T_IDENT && strchr(h->text, ' ') && pk(p, 1) == TG_T_RPAREN) {
 			/* sizeof(struct X): a C type, printed back the same way */
-			struct tg_token ty;
+			struct lang_token ty;
 
 			next(p, &ty);
 			if (!addkid(p, n, mk_str(p, TG_N_IDENT, ty.loc, &ty.text))) {
-				tg_token_release(&ty);
+				lang_token_release(&ty);
 				return NULL;
 			}
-			tg_token_release(&ty);
+			lang_token_release(&ty);
 			skip(p);
 			return TAKE_PTR(n);
 		}
@@ -330,11 +330,11 @@ static struct tg_node *parse_call(struct parser *p, struct tg_token *t)
 	}
 }
 
-static struct tg_node *parse_primary(struct parser *p)
+static struct lang_node *parse_primary(struct parser *p)
 {
-	struct tg_token *h = peek(p, 0);
-	struct tg_token t;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_token *h = peek(p, 0);
+	struct lang_token t;
+	_cleanup_node_ struct lang_node *n = NULL;
 	char d[256];
 
 	switch (h->kind) {
@@ -412,8 +412,8 @@ static struct tg_node *parse_primary(struct parser *p)
 			n->flags |= TG_F_STACK_MODE;
 		break;
 	case TG_T_LPAREN: {
-		_cleanup_node_ struct tg_node *first = NULL;
-		struct tg_loc loc = h->loc;
+		_cleanup_node_ struct lang_node *first = NULL;
+		struct lang_loc loc = h->loc;
 
 		skip(p);
 		first = parse_expr(p);
@@ -434,37 +434,37 @@ static struct tg_node *parse_primary(struct parser *p)
 		return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE, "unexpected %s, expected an expression",
 			    desc(p, h, d, sizeof(d)));
 	}
-	tg_token_release(&t);
+	lang_token_release(&t);
 	return TAKE_PTR(n);
 }
 
-static struct tg_node *mk_incdec(struct parser *p, enum tg_op op, struct tg_loc loc, struct tg_node *kid)
+static struct lang_node *mk_incdec(struct parser *p, enum lang_op op, struct lang_loc loc, struct lang_node *kid)
 {
-	struct tg_node *n = mk(p, TG_N_INCDEC, loc);
+	struct lang_node *n = mk(p, TG_N_INCDEC, loc);
 
 	if (!n) {
-		tg_node_free(kid);
+		lang_node_free(kid);
 		return NULL;
 	}
 	n->op = op;
 	if (!addkid(p, n, kid))
-		return tg_node_free(n);
+		return lang_node_free(n);
 	return n;
 }
 
-static struct tg_node *parse_postfix(struct parser *p)
+static struct lang_node *parse_postfix(struct parser *p)
 {
-	_cleanup_node_ struct tg_node *e = parse_primary(p);
+	_cleanup_node_ struct lang_node *e = parse_primary(p);
 	bool plain = true;      /* still a bare map or variable */
 	char d[256];
 
 	while (e) {
-		struct tg_token *h = peek(p, 0);
-		struct tg_node *n;
+		struct lang_token *h = peek(p, 0);
+		struct lang_node *n;
 
 		if (h->kind == TG_T_DOT || h->kind == TG_T_PTR) {
-			enum tg_op op = h->kind == TG_T_DOT ? TG_OP_DOT : TG_OP_ARROW;
-			struct tg_token f;
+			enum lang_op op = h->kind == TG_T_DOT ? TG_OP_DOT : TG_OP_ARROW;
+			struct lang_token f;
 
 			skip(p);
 			h = peek(p, 0);
@@ -489,18 +489,18 @@ static struct tg_node *parse_postfix(struct parser *p)
 				/* ("struct x" from C-text mode is a type, not a field) */
 				next(p, &f);
 				n = mk_str(p, TG_N_FIELD, e->loc, &f.text);
-				tg_token_release(&f);
+				lang_token_release(&f);
 				if (!n)
 					return NULL;
 			} else {
 				return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE,
 					    "unexpected %s after \"%s\", expected a field name%s",
-					    desc(p, h, d, sizeof(d)), tg_op_str(op),
+					    desc(p, h, d, sizeof(d)), lang_op_str(op),
 					    op == TG_OP_DOT ? " or a tuple index" : "");
 			}
 			n->op = op;
 			if (!addkid(p, n, TAKE_PTR(e))) {
-				tg_node_free(n);
+				lang_node_free(n);
 				return NULL;
 			}
 			e = n;
@@ -509,7 +509,7 @@ static struct tg_node *parse_postfix(struct parser *p)
 			skip(p);
 			n = mk(p, TG_N_INDEX, e->loc);
 			if (!n || !addkid(p, n, TAKE_PTR(e))) {
-				tg_node_free(n);
+				lang_node_free(n);
 				return NULL;
 			}
 			e = n;
@@ -521,8 +521,8 @@ static struct tg_node *parse_postfix(struct parser *p)
 				return fail(p, h->loc, 2, -TG_EPARSE,
 					    "operator \"%s\" must be applied to a map or variable",
 					    h->kind == TG_T_INCREMENT ? "++" : "--");
-			enum tg_op op = h->kind == TG_T_INCREMENT ? TG_OP_POSTINC : TG_OP_POSTDEC;
-			struct tg_loc loc = e->loc;
+			enum lang_op op = h->kind == TG_T_INCREMENT ? TG_OP_POSTINC : TG_OP_POSTDEC;
+			struct lang_loc loc = e->loc;
 
 			skip(p);
 			e = mk_incdec(p, op, loc, TAKE_PTR(e));
@@ -534,12 +534,12 @@ static struct tg_node *parse_postfix(struct parser *p)
 	return TAKE_PTR(e);
 }
 
-static struct tg_node *parse_unary(struct parser *p)
+static struct lang_node *parse_unary(struct parser *p)
 {
-	struct tg_token *h = peek(p, 0);
-	enum tg_op op = TG_OP_NONE;
-	struct tg_loc loc = h->loc;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_token *h = peek(p, 0);
+	enum lang_op op = TG_OP_NONE;
+	struct lang_loc loc = h->loc;
+	_cleanup_node_ struct lang_node *n = NULL;
 
 	switch (h->kind) {
 	case TG_T_MUL: op = TG_OP_DEREF; break;
@@ -555,11 +555,11 @@ static struct tg_node *parse_unary(struct parser *p)
 		if (pk(p, 0) == TG_T_MAP)
 			return mk_incdec(p, inc ? TG_OP_PREINC : TG_OP_PREDEC, loc, parse_map(p));
 		if (pk(p, 0) == TG_T_VAR) {
-			struct tg_token t;
+			struct lang_token t;
 
 			next(p, &t);
 			n = mk_str(p, TG_N_VAR, t.loc, &t.text);
-			tg_token_release(&t);
+			lang_token_release(&t);
 			return mk_incdec(p, inc ? TG_OP_PREINC : TG_OP_PREDEC, loc, TAKE_PTR(n));
 		}
 		return fail(p, loc, 2, -TG_EPARSE, "operator \"%s\" must be applied to a map or variable",
@@ -575,7 +575,7 @@ static struct tg_node *parse_unary(struct parser *p)
 	if (n) {
 		n->op = op;
 		if (!addkid(p, n, parse_cast(p)))
-			n = tg_node_free(n);
+			n = lang_node_free(n);
 	}
 	leave(p);
 	return TAKE_PTR(n);
@@ -597,12 +597,12 @@ static int cast_stars(struct parser *p)
 	return -1;
 }
 
-static struct tg_node *parse_cast(struct parser *p)
+static struct lang_node *parse_cast(struct parser *p)
 {
 	int stars = cast_stars(p);
-	struct tg_loc loc = peek(p, 0)->loc;
-	struct tg_token t;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_loc loc = peek(p, 0)->loc;
+	struct lang_token t;
+	_cleanup_node_ struct lang_node *n = NULL;
 	_cleanup_free_ char *type = NULL;
 
 	if (stars < 0)
@@ -613,21 +613,21 @@ static struct tg_node *parse_cast(struct parser *p)
 		type = NULL;
 		p->err = -ENOMEM;
 	}
-	tg_token_release(&t);
+	lang_token_release(&t);
 	for (int i = 0; i < stars + 1; i++)
 		skip(p);
 	if (p->err || !enter(p, loc))
 		return NULL;
 	n = mk_str(p, TG_N_CAST, loc, &type);
 	if (n && !addkid(p, n, parse_cast(p)))
-		n = tg_node_free(n);
+		n = lang_node_free(n);
 	leave(p);
 	return TAKE_PTR(n);
 }
 
 static const struct {
-	enum tg_tok tok;
-	enum tg_op op;
+	enum lang_tok tok;
+	enum lang_op op;
 	int level;
 } binops[] = {
 	{ TG_T_LOR, TG_OP_LOR, 0 },   { TG_T_LAND, TG_OP_LAND, 1 }, { TG_T_BOR, TG_OP_BOR, 2 },
@@ -639,17 +639,17 @@ static const struct {
 };
 #define BIN_LEVELS 10
 
-static struct tg_node *parse_binary(struct parser *p, int level)
+static struct lang_node *parse_binary(struct parser *p, int level)
 {
-	_cleanup_node_ struct tg_node *lhs = NULL;
+	_cleanup_node_ struct lang_node *lhs = NULL;
 
 	if (level == BIN_LEVELS)
 		return parse_cast(p);
 	lhs = parse_binary(p, level + 1);
 	while (lhs) {
-		enum tg_tok k = pk(p, 0);
-		enum tg_op op = TG_OP_NONE;
-		struct tg_node *n;
+		enum lang_tok k = pk(p, 0);
+		enum lang_op op = TG_OP_NONE;
+		struct lang_node *n;
 
 		for (size_t i = 0; i < ARRAY_SIZE(binops); i++)
 			if (binops[i].tok == k && binops[i].level == level)
@@ -662,7 +662,7 @@ static struct tg_node *parse_binary(struct parser *p, int level)
 			return NULL;
 		n->op = op;
 		if (!addkid(p, n, TAKE_PTR(lhs)) || !addkid(p, n, parse_binary(p, level + 1))) {
-			tg_node_free(n);
+			lang_node_free(n);
 			return NULL;
 		}
 		lhs = n;
@@ -670,10 +670,10 @@ static struct tg_node *parse_binary(struct parser *p, int level)
 	return TAKE_PTR(lhs);
 }
 
-static struct tg_node *parse_ternary(struct parser *p)
+static struct lang_node *parse_ternary(struct parser *p)
 {
-	_cleanup_node_ struct tg_node *c = parse_binary(p, 0);
-	_cleanup_node_ struct tg_node *n = NULL;
+	_cleanup_node_ struct lang_node *c = parse_binary(p, 0);
+	_cleanup_node_ struct lang_node *n = NULL;
 
 	if (!c || pk(p, 0) != TG_T_QUES)
 		return TAKE_PTR(c);
@@ -686,9 +686,9 @@ static struct tg_node *parse_ternary(struct parser *p)
 	return TAKE_PTR(n);
 }
 
-static struct tg_node *parse_expr(struct parser *p)
+static struct lang_node *parse_expr(struct parser *p)
 {
-	struct tg_node *n;
+	struct lang_node *n;
 
 	if (!enter(p, peek(p, 0)->loc))
 		return NULL;
@@ -699,10 +699,10 @@ static struct tg_node *parse_expr(struct parser *p)
 
 /* ---- statements ------------------------------------------------------------ */
 
-static struct tg_node *parse_block(struct parser *p, const char *after);
-static struct tg_node *parse_if(struct parser *p);
+static struct lang_node *parse_block(struct parser *p, const char *after);
+static struct lang_node *parse_if(struct parser *p);
 
-static bool paren_expr(struct parser *p, struct tg_node *n, const char *kw)
+static bool paren_expr(struct parser *p, struct lang_node *n, const char *kw)
 {
 	char where[32];
 
@@ -713,10 +713,10 @@ static bool paren_expr(struct parser *p, struct tg_node *n, const char *kw)
 	return addkid(p, n, parse_expr(p)) && expect(p, TG_T_RPAREN, where, "\")\"");
 }
 
-static struct tg_node *parse_if(struct parser *p)
+static struct lang_node *parse_if(struct parser *p)
 {
-	struct tg_loc loc = peek(p, 0)->loc;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_loc loc = peek(p, 0)->loc;
+	_cleanup_node_ struct lang_node *n = NULL;
 
 	if (!enter(p, loc))
 		return NULL;
@@ -730,25 +730,25 @@ static struct tg_node *parse_if(struct parser *p)
 		skip(p);
 		if (pk(p, 0) == TG_T_IF) {
 			if (!addkid(p, n, parse_if(p)))
-				n = tg_node_free(n);
+				n = lang_node_free(n);
 		} else if (!addkid(p, n, parse_block(p, "after \"else\""))) {
-			n = tg_node_free(n);
+			n = lang_node_free(n);
 		}
 	}
 	leave(p);
 	return TAKE_PTR(n);
 }
 
-static struct tg_node *parse_unroll(struct parser *p)
+static struct lang_node *parse_unroll(struct parser *p)
 {
-	struct tg_loc loc = peek(p, 0)->loc;
-	_cleanup_node_ struct tg_node *n = NULL;
-	_cleanup_node_ struct tg_node *param = NULL;
-	struct tg_token *h;
+	struct lang_loc loc = peek(p, 0)->loc;
+	_cleanup_node_ struct lang_node *n = NULL;
+	_cleanup_node_ struct lang_node *param = NULL;
+	struct lang_token *h;
 	char d[256];
 	bool neg = false;
 	uint64_t cnt = 0, outer, saved;
-	struct tg_node *body;
+	struct lang_node *body;
 
 	skip(p);
 	n = mk(p, TG_N_UNROLL, loc);
@@ -780,7 +780,7 @@ static struct tg_node *parse_unroll(struct parser *p)
 		cnt = TG_MAX_UNROLL;
 		if (h->kind == TG_T_PARAMCOUNT)
 			cnt = p->lx.nparams;
-		else if (v && tg_parse_int_literal(v, strlen(v), &cnt, &err) < 0)
+		else if (v && lang_parse_int_literal(v, strlen(v), &cnt, &err) < 0)
 			cnt = TG_MAX_UNROLL;
 		if (cnt < 1 || cnt > TG_MAX_UNROLL)
 			cnt = TG_MAX_UNROLL;
@@ -813,11 +813,11 @@ static struct tg_node *parse_unroll(struct parser *p)
 
 /* bpftrace 0.2x: for ($kv : @map) { } and for ($i : start..end) { }
  * (docs/language.md "For" of bpftrace). */
-static struct tg_node *parse_for(struct parser *p)
+static struct lang_node *parse_for(struct parser *p)
 {
-	struct tg_loc loc = peek(p, 0)->loc;
-	_cleanup_node_ struct tg_node *n = NULL;
-	struct tg_token t;
+	struct lang_loc loc = peek(p, 0)->loc;
+	_cleanup_node_ struct lang_node *n = NULL;
+	struct lang_token t;
 	char d[256];
 
 	skip(p);
@@ -836,7 +836,7 @@ static struct tg_node *parse_for(struct parser *p)
 		/* @map, or start..end: two unary expressions (the lexer reads
 		 * ".." as two dots; a start that is one token is taken alone, or
 		 * its "." would read as a field access) */
-		enum tg_tok k = pk(p, 0);
+		enum lang_tok k = pk(p, 0);
 
 		if ((k == TG_T_INT || k == TG_T_VAR || k == TG_T_BUILTIN || k == TG_T_PARAM) &&
 		    pk(p, 1) == TG_T_DOT && pk(p, 2) == TG_T_DOT) {
@@ -867,10 +867,10 @@ body:
 	return TAKE_PTR(n);
 }
 
-static struct tg_node *parse_while(struct parser *p)
+static struct lang_node *parse_while(struct parser *p)
 {
-	struct tg_loc loc = peek(p, 0)->loc;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_loc loc = peek(p, 0)->loc;
+	_cleanup_node_ struct lang_node *n = NULL;
 
 	skip(p);
 	n = mk(p, TG_N_WHILE, loc);
@@ -880,8 +880,8 @@ static struct tg_node *parse_while(struct parser *p)
 }
 
 static const struct {
-	enum tg_tok tok;
-	enum tg_op op;
+	enum lang_tok tok;
+	enum lang_op op;
 	const char *text;
 } assign_ops[] = {
 	{ TG_T_ASSIGN, TG_OP_NONE, "=" },      { TG_T_PLUSASSIGN, TG_OP_ADD, "+=" },
@@ -892,16 +892,16 @@ static const struct {
 	{ TG_T_RIGHTASSIGN, TG_OP_SHR, ">>=" },
 };
 
-static struct tg_node *parse_simple_stmt(struct parser *p)
+static struct lang_node *parse_simple_stmt(struct parser *p)
 {
-	struct tg_token *h = peek(p, 0);
-	_cleanup_node_ struct tg_node *e = NULL;
-	_cleanup_node_ struct tg_node *n = NULL;
+	struct lang_token *h = peek(p, 0);
+	_cleanup_node_ struct lang_node *e = NULL;
+	_cleanup_node_ struct lang_node *n = NULL;
 
 	if (h->kind == TG_T_IDENT && !strcmp(h->text, "let") && pk(p, 1) == TG_T_VAR) {
 		/* bpftrace 0.2x: let $x; / let $x = e; ("let" is a name in 0.17,
 		 * never followed by a variable) */
-		struct tg_token t;
+		struct lang_token t;
 
 		n = mk(p, TG_N_LET, h->loc);
 		skip(p);
@@ -916,9 +916,9 @@ static struct tg_node *parse_simple_stmt(struct parser *p)
 		return TAKE_PTR(n);
 	}
 	if (h->kind == TG_T_BREAK || h->kind == TG_T_CONTINUE || h->kind == TG_T_RETURN) {
-		enum tg_node_kind k = h->kind == TG_T_BREAK ? TG_N_BREAK
+		enum lang_node_kind k = h->kind == TG_T_BREAK ? TG_N_BREAK
 				    : h->kind == TG_T_CONTINUE ? TG_N_CONTINUE : TG_N_RETURN;
-		struct tg_loc loc = h->loc;
+		struct lang_loc loc = h->loc;
 
 		skip(p);
 		return mk(p, k, loc);
@@ -937,7 +937,7 @@ static struct tg_node *parse_simple_stmt(struct parser *p)
 		if (e->kind != TG_N_MAP && e->kind != TG_N_VAR)
 			return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE,
 				    "left side of \"%s\" is %s, not a map or variable",
-				    assign_ops[i].text, tg_node_kind_str(e->kind));
+				    assign_ops[i].text, lang_node_kind_str(e->kind));
 		skip(p);
 		n = mk(p, TG_N_ASSIGN, e->loc);
 		if (!n)
@@ -953,18 +953,18 @@ static struct tg_node *parse_simple_stmt(struct parser *p)
 	return TAKE_PTR(n);
 }
 
-static struct tg_node *parse_block(struct parser *p, const char *after)
+static struct lang_node *parse_block(struct parser *p, const char *after)
 {
-	struct tg_token *h = peek(p, 0);
-	struct tg_loc loc = h->loc;
-	_cleanup_node_ struct tg_node *b = NULL;
+	struct lang_token *h = peek(p, 0);
+	struct lang_loc loc = h->loc;
+	_cleanup_node_ struct lang_node *b = NULL;
 	char d[256];
 
 	if (!expect(p, TG_T_LBRACE, after, "\"{\"") || !enter(p, loc))
 		return NULL;
 	b = mk(p, TG_N_BLOCK, loc);
 	while (b) {
-		struct tg_node *s;
+		struct lang_node *s;
 
 		h = peek(p, 0);
 		switch (h->kind) {
@@ -993,7 +993,7 @@ static struct tg_node *parse_block(struct parser *p, const char *after)
 			s = NULL;
 			break;
 		default: {
-			enum tg_tok first = h->kind;
+			enum lang_tok first = h->kind;
 
 			s = parse_simple_stmt(p);
 			if (!addkid(p, b, s)) {
@@ -1024,48 +1024,48 @@ static struct tg_node *parse_block(struct parser *p, const char *after)
 	return NULL;
 }
 
-static bool parse_probe(struct parser *p, struct tg_probe *pr)
+static bool parse_probe(struct parser *p, struct lang_probe *pr)
 {
 	char d[256];
 
 	for (;;) {
-		struct tg_token t;
-		struct tg_attach *na;
+		struct lang_token t;
+		struct lang_attach *na;
 		int r;
 
-		if (tg_tstream_pending(&p->ts))
+		if (lang_tstream_pending(&p->ts))
 			return fail(p, peek(p, 0)->loc, 1, -TG_EPARSE,
 				    "a macro's expansion cannot continue into an attach point");
 		if (p->nla)
 			return fail(p, peek(p, 0)->loc, 1, -TG_EPARSE, "internal error: lookahead at attach point");
-		r = tg_lex_attach(&p->lx, &t, p->diag);
+		r = lang_lex_attach(&p->lx, &t, p->diag);
 		if (r < 0) {
 			p->err = r;
 			return false;
 		}
 		if (t.text_len == 0) {
-			struct tg_token *h;
+			struct lang_token *h;
 
-			tg_token_release(&t);
+			lang_token_release(&t);
 			h = peek(p, 0);
 			if (pr->nattach > 0 && (h->kind == TG_T_LBRACE || h->kind == TG_T_DIV))
 				break;  /* a trailing comma, as bpftrace allows */
 			if (h->kind == TG_T_CPREPROC || h->kind == TG_T_STRUCT_DEFN)
 				return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE,
-					    "%s %s must come before the first probe", tg_tok_name(h->kind),
+					    "%s %s must come before the first probe", lang_tok_name(h->kind),
 					    desc(p, h, d, sizeof(d)));
 			return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE, "unexpected %s, expected %s",
 				    desc(p, h, d, sizeof(d)), pr->nattach ? "an attach point after \",\"" : "a probe");
 		}
 		if (++p->nattach > TG_MAX_ATTACH_POINTS) {
-			tg_token_release(&t);
+			lang_token_release(&t);
 			return fail(p, t.loc, 1, -TG_ELIMIT,
 				    "program has more than %u attach points (TG_MAX_ATTACH_POINTS)",
 				    TG_MAX_ATTACH_POINTS);
 		}
 		na = reallocarray(pr->attach, pr->nattach + 1, sizeof(*na));
 		if (!na) {
-			tg_token_release(&t);
+			lang_token_release(&t);
 			p->err = -ENOMEM;
 			return false;
 		}
@@ -1074,13 +1074,13 @@ static bool parse_probe(struct parser *p, struct tg_probe *pr)
 		if (pr->nattach == 0)
 			pr->loc = t.loc;
 		pr->nattach++;
-		r = tg_attach_parse(&t, &na[pr->nattach - 1], p->diag);
+		r = lang_attach_parse(&t, &na[pr->nattach - 1], p->diag);
 		if (r < 0) {
 			p->err = r;
-			tg_token_release(&t);
+			lang_token_release(&t);
 			return false;
 		}
-		tg_token_release(&t);
+		lang_token_release(&t);
 		if (pk(p, 0) != TG_T_COMMA)
 			break;
 		skip(p);
@@ -1094,7 +1094,7 @@ static bool parse_probe(struct parser *p, struct tg_probe *pr)
 			return false;
 	}
 	if (pk(p, 0) != TG_T_LBRACE) {
-		struct tg_token *h = peek(p, 0);
+		struct lang_token *h = peek(p, 0);
 
 		return fail(p, h->loc, (uint32_t)h->len, -TG_EPARSE,
 			    "unexpected %s after %s \"%s\", expected %s", desc(p, h, d, sizeof(d)),
@@ -1107,9 +1107,9 @@ static bool parse_probe(struct parser *p, struct tg_probe *pr)
 
 /* ---- program --------------------------------------------------------------------- */
 
-static int lex_raw(void *ctx, struct tg_token *t, struct tg_diag *diag)
+static int lex_raw(void *ctx, struct lang_token *t, struct lang_diag *diag)
 {
-	return tg_lex(ctx, t, diag);
+	return lang_lex(ctx, t, diag);
 }
 
 /*
@@ -1118,53 +1118,53 @@ static int lex_raw(void *ctx, struct tg_token *t, struct tg_diag *diag)
  * definitions' canonical C.  A definition in a false #if branch is lexed
  * (to find its end) but not read.
  */
-static int parse_preamble(struct parser *p, struct tg_program *prog, struct buf *pre)
+static int parse_preamble(struct parser *p, struct lang_program *prog, struct buf *pre)
 {
 	for (;;) {
-		struct tg_token t;
-		int c = tg_lex_skip_blank(&p->lx, p->diag), r;
+		struct lang_token t;
+		int c = lang_lex_skip_blank(&p->lx, p->diag), r;
 
 		if (c < -1)
 			return c;
-		if (c != '#' && !tg_lex_at_cdef(&p->lx))
-			return tg_pp_finish(&p->pp, p->diag);
-		r = tg_lex(&p->lx, &t, p->diag);
+		if (c != '#' && !lang_lex_at_cdef(&p->lx))
+			return lang_pp_finish(&p->pp, p->diag);
+		r = lang_lex(&p->lx, &t, p->diag);
 		if (r < 0)
 			return r;
 		if (t.kind == TG_T_CPREPROC) {
-			r = tg_pp_directive(&p->pp, t.text, t.loc, prog, p->diag);
+			r = lang_pp_directive(&p->pp, t.text, t.loc, prog, p->diag);
 		} else if (t.kind == TG_T_STRUCT_DEFN) {
 			size_t first = prog->ncdefs;
 
-			if (tg_pp_live(&p->pp))
-				r = tg_cdecl_parse(t.text, t.text_len, t.loc, &p->pp.macros, &prog->cdefs,
+			if (lang_pp_live(&p->pp))
+				r = lang_cdecl_parse(t.text, t.text_len, t.loc, &p->pp.macros, &prog->cdefs,
 						   &prog->ncdefs, p->diag);
 			for (size_t i = first; r == 0 && i < prog->ncdefs; i++)
 				r = buf_adds(pre, prog->cdefs[i].text);
 		} else {
 			char d[256];
 
-			r = tg_diag_setf(p->diag, t.loc, (uint32_t)t.len, -TG_EPARSE,
+			r = lang_diag_setf(p->diag, t.loc, (uint32_t)t.len, -TG_EPARSE,
 					 "unexpected %s, expected a definition (\"{\") or a probe",
 					 desc(p, &t, d, sizeof(d)));
 		}
-		tg_token_release(&t);
+		lang_token_release(&t);
 		if (r < 0)
 			return r;
 	}
 }
 
-int tg_program_parse(const char *src, size_t len, struct tg_program **ret, struct tg_diag *diag)
+int lang_program_parse(const char *src, size_t len, struct lang_program **ret, struct lang_diag *diag)
 {
-	return tg_program_parse_opts(src, len, NULL, ret, diag);
+	return lang_program_parse_opts(src, len, NULL, ret, diag);
 }
 
-static int copy_params(struct tg_program *prog, const struct tg_parse_opts *opts, struct tg_diag *diag)
+static int copy_params(struct lang_program *prog, const struct lang_parse_opts *opts, struct lang_diag *diag)
 {
 	if (!opts || !opts->nparams)
 		return 0;
 	if (opts->nparams > TG_MAX_PARAMS)
-		return tg_diag_setf(diag, (struct tg_loc){ 1, 1 }, 0, -TG_ELIMIT,
+		return lang_diag_setf(diag, (struct lang_loc){ 1, 1 }, 0, -TG_ELIMIT,
 				    "%zu positional parameters, more than %u (TG_MAX_PARAMS)", opts->nparams,
 				    TG_MAX_PARAMS);
 	prog->params = calloc(opts->nparams, sizeof(*prog->params));
@@ -1174,10 +1174,10 @@ static int copy_params(struct tg_program *prog, const struct tg_parse_opts *opts
 		const char *v = opts->params[i];
 
 		if (!v)
-			return tg_diag_setf(diag, (struct tg_loc){ 1, 1 }, 0, -EINVAL,
+			return lang_diag_setf(diag, (struct lang_loc){ 1, 1 }, 0, -EINVAL,
 					    "positional parameter \"$%zu\" is missing", i + 1);
 		if (strlen(v) > TG_MAX_PARAM_BYTES)
-			return tg_diag_setf(diag, (struct tg_loc){ 1, 1 }, 0, -TG_ELIMIT,
+			return lang_diag_setf(diag, (struct lang_loc){ 1, 1 }, 0, -TG_ELIMIT,
 					    "positional parameter \"$%zu\" is longer than %u bytes (TG_MAX_PARAM_BYTES)",
 					    i + 1, TG_MAX_PARAM_BYTES);
 		prog->params[i] = strdup(v);
@@ -1188,28 +1188,28 @@ static int copy_params(struct tg_program *prog, const struct tg_parse_opts *opts
 	return 0;
 }
 
-int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opts *opts,
-			  struct tg_program **ret, struct tg_diag *diag)
+int lang_program_parse_opts(const char *src, size_t len, const struct lang_parse_opts *opts,
+			  struct lang_program **ret, struct lang_diag *diag)
 {
-	struct tg_diag dummy;
+	struct lang_diag dummy;
 	struct parser p = { .diag = diag ? diag : &dummy };
-	struct tg_program *prog = NULL;
+	struct lang_program *prog = NULL;
 	_cleanup_buf_ struct buf pre = BUF_INIT(TG_MAX_SOURCE_BYTES * 2);
 	const char *nul;
 	int r = 0;
 
 	memset(p.diag, 0, sizeof(*p.diag));
 	if (!src && len)
-		return tg_diag_setf(p.diag, (struct tg_loc){ 1, 1 }, 0, -EINVAL, "program text missing");
+		return lang_diag_setf(p.diag, (struct lang_loc){ 1, 1 }, 0, -EINVAL, "program text missing");
 	if (len > TG_MAX_SOURCE_BYTES)
-		return tg_diag_setf(p.diag, (struct tg_loc){ 1, 1 }, 0, -TG_ELIMIT,
+		return lang_diag_setf(p.diag, (struct lang_loc){ 1, 1 }, 0, -TG_ELIMIT,
 				    "program is %zu bytes, more than %u (TG_MAX_SOURCE_BYTES)", len,
 				    TG_MAX_SOURCE_BYTES);
 	nul = len ? memchr(src, '\0', len) : NULL;
 	if (nul) {
-		struct tg_lexer lx;
+		struct lang_lexer lx;
 
-		tg_lexer_init(&lx, src, (size_t)(nul - src));
+		lang_lexer_init(&lx, src, (size_t)(nul - src));
 		while (lx.pos < lx.len) {
 			if (src[lx.pos] == '\n')
 				lx.line++, lx.col = 1;
@@ -1217,7 +1217,7 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 				lx.col++;
 			lx.pos++;
 		}
-		return tg_diag_setf(p.diag, (struct tg_loc){ lx.line, lx.col }, 1, -TG_EPARSE,
+		return lang_diag_setf(p.diag, (struct lang_loc){ lx.line, lx.col }, 1, -TG_EPARSE,
 				    "program text contains a NUL byte");
 	}
 	prog = calloc(1, sizeof(*prog));
@@ -1232,31 +1232,31 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 		memcpy(prog->source, src, len);
 	prog->source[len] = '\0';
 	prog->source_len = len;
-	tg_lexer_init(&p.lx, prog->source, len);
-	if (!OPTS_VALID(opts, struct tg_parse_opts)) {
-		tg_program_free(prog);
-		return tg_diag_setf(p.diag, (struct tg_loc){ 1, 1 }, 0, -EINVAL, "parse options: bad size");
+	lang_lexer_init(&p.lx, prog->source, len);
+	if (!OPTS_VALID(opts, struct lang_parse_opts)) {
+		lang_program_free(prog);
+		return lang_diag_setf(p.diag, (struct lang_loc){ 1, 1 }, 0, -EINVAL, "parse options: bad size");
 	}
 	r = copy_params(prog, opts, p.diag);
 	if (r < 0) {
-		tg_program_free(prog);
+		lang_program_free(prog);
 		return r;
 	}
 	p.lx.params = (const char *const *)prog->params;
 	p.lx.nparams = prog->nparams;
-	r = tg_pp_init(&p.pp);
+	r = lang_pp_init(&p.pp);
 	if (r < 0) {
-		tg_program_free(prog);
+		lang_program_free(prog);
 		return r;
 	}
-	p.ts = (struct tg_tstream){ .raw = lex_raw, .ctx = &p.lx, .ms = &p.pp.macros };
+	p.ts = (struct lang_tstream){ .raw = lex_raw, .ctx = &p.lx, .ms = &p.pp.macros };
 
 	r = parse_preamble(&p, prog, &pre);
 	if (r < 0)
 		p.err = r;
 	while (!p.err) {
-		struct tg_probe *v;
-		int c = tg_lex_skip_blank(&p.lx, p.diag);
+		struct lang_probe *v;
+		int c = lang_lex_skip_blank(&p.lx, p.diag);
 
 		if (c < -1) {
 			p.err = c;
@@ -1264,17 +1264,17 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 		}
 		if (c == -1) {
 			if (prog->nprobes == 0)
-				fail(&p, (struct tg_loc){ p.lx.line, p.lx.col }, 0, -TG_EPARSE,
+				fail(&p, (struct lang_loc){ p.lx.line, p.lx.col }, 0, -TG_EPARSE,
 				     "unexpected end of file, expected a probe");
 			break;
 		}
-		if (tg_tstream_pending(&p.ts)) {
+		if (lang_tstream_pending(&p.ts)) {
 			fail(&p, peek(&p, 0)->loc, 1, -TG_EPARSE,
 			     "a macro's expansion cannot continue past the end of a probe");
 			break;
 		}
 		if (prog->nprobes >= TG_MAX_PROBES) {
-			fail(&p, (struct tg_loc){ p.lx.line, p.lx.col }, 1, -TG_ELIMIT,
+			fail(&p, (struct lang_loc){ p.lx.line, p.lx.col }, 1, -TG_ELIMIT,
 			     "program has more than %u probes (TG_MAX_PROBES)", TG_MAX_PROBES);
 			break;
 		}
@@ -1290,9 +1290,9 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 			p.err = -TG_EPARSE;
 	}
 	for (size_t i = 0; i < p.nla; i++)
-		tg_token_release(&p.la[i]);
-	tg_tstream_release(&p.ts);
-	tg_pp_release(&p.pp);
+		lang_token_release(&p.la[i]);
+	lang_tstream_release(&p.ts);
+	lang_pp_release(&p.pp);
 	if (!p.err) {
 		prog->preamble = buf_detach(&pre, NULL);
 		*ret = prog;
@@ -1300,34 +1300,34 @@ int tg_program_parse_opts(const char *src, size_t len, const struct tg_parse_opt
 	}
 	if (p.err == -ENOMEM && !p.diag->msg[0])
 		snprintf(p.diag->msg, sizeof(p.diag->msg), "out of memory while parsing");
-	tg_program_free(prog);
+	lang_program_free(prog);
 	return p.err;
 }
 
-struct tg_node *tg_node_free(struct tg_node *n)
+struct lang_node *lang_node_free(struct lang_node *n)
 {
 	if (!n)
 		return NULL;
 	for (size_t i = 0; i < n->nkids; i++)
-		tg_node_free(n->kids[i]);
+		lang_node_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
 	free(n);
 	return NULL;
 }
 
-struct tg_program *tg_program_free(struct tg_program *prog)
+struct lang_program *lang_program_free(struct lang_program *prog)
 {
 	if (!prog)
 		return NULL;
 	for (size_t i = 0; i < prog->nprobes; i++) {
-		struct tg_probe *pr = &prog->probes[i];
+		struct lang_probe *pr = &prog->probes[i];
 
 		for (size_t j = 0; j < pr->nattach; j++)
-			tg_attach_release(&pr->attach[j]);
+			lang_attach_release(&pr->attach[j]);
 		free(pr->attach);
-		tg_node_free(pr->pred);
-		tg_node_free(pr->body);
+		lang_node_free(pr->pred);
+		lang_node_free(pr->body);
 	}
 	free(prog->probes);
 	for (size_t i = 0; i < prog->ncdefs; i++) {

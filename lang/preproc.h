@@ -26,29 +26,29 @@
 #define TG_MAX_INCLUDES      64
 #define TG_MAX_INCLUDE_NAME  255
 
-struct tg_pp {
-	struct tg_macros macros;
+struct lang_pp {
+	struct lang_macros macros;
 	unsigned depth;                       /* open #if blocks */
 	bool on[TG_MAX_IF_DEPTH + 1];         /* on[depth]: this block's branch is live */
 	bool taken[TG_MAX_IF_DEPTH + 1];      /* a branch of this block was taken */
 	bool seen_else[TG_MAX_IF_DEPTH + 1];
-	struct tg_loc open[TG_MAX_IF_DEPTH + 1];
+	struct lang_loc open[TG_MAX_IF_DEPTH + 1];
 };
 
 /* Starts with BPFTRACE_HAVE_BTF defined. */
-int tg_pp_init(struct tg_pp *pp);
-void tg_pp_release(struct tg_pp *pp);
+int lang_pp_init(struct lang_pp *pp);
+void lang_pp_release(struct lang_pp *pp);
 /* One `#...` line (continuations included) at loc.  Adds #include lines to
  * prog->includes. */
-int tg_pp_directive(struct tg_pp *pp, const char *line, struct tg_loc loc, struct tg_program *prog,
-		    struct tg_diag *diag);
+int lang_pp_directive(struct lang_pp *pp, const char *line, struct lang_loc loc, struct lang_program *prog,
+		    struct lang_diag *diag);
 /* Whether text here is live (not in a false #if branch). */
-bool tg_pp_live(const struct tg_pp *pp);
+bool lang_pp_live(const struct lang_pp *pp);
 /* At the end of the preamble: an #if left open is an error. */
-int tg_pp_finish(const struct tg_pp *pp, struct tg_diag *diag);
+int lang_pp_finish(const struct lang_pp *pp, struct lang_diag *diag);
 
 /* True when name is a valid header name for #include (and a policy's
  * includes pattern, with globs when glob is true). */
-bool tg_include_name_ok(const char *name, bool glob);
+bool lang_include_name_ok(const char *name, bool glob);
 
 #endif

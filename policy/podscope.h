@@ -19,7 +19,7 @@
 	"address could land inside an instruction of the pod's processes"
 
 /* True when attach point a breaks TG_RULE_UPROBE_ENTRY. */
-static inline bool tg_uprobe_not_at_entry(const struct tg_attach *a)
+static inline bool tg_uprobe_not_at_entry(const struct lang_attach *a)
 {
 	return a->type && (!__builtin_strcmp(a->type, "uprobe") || !__builtin_strcmp(a->type, "uretprobe")) &&
 	       (a->offset || !a->func);

@@ -85,10 +85,10 @@ struct check {
 	bool has_kernel, has_user, syscall_tp, args_ok;
 };
 
-static void deny(struct check *c, const char *rule, const char *construct, const struct tg_loc *loc,
+static void deny(struct check *c, const char *rule, const char *construct, const struct lang_loc *loc,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void deny(struct check *c, const char *rule, const char *construct, const struct tg_loc *loc,
+static void deny(struct check *c, const char *rule, const char *construct, const struct lang_loc *loc,
 		 const char *fmt, ...)
 {
 	char msg[768];
@@ -120,7 +120,7 @@ struct parts {
 	char buf[32];
 };
 
-static void probe_parts(const struct tg_attach *a, struct parts *pp)
+static void probe_parts(const struct lang_attach *a, struct parts *pp)
 {
 	const char *t = a->type;
 
@@ -185,7 +185,7 @@ static bool pattern_matches(const char *pattern, const struct parts *probe, bool
 	return true;
 }
 
-static void check_probe(struct check *c, const struct tg_attach *a)
+static void check_probe(struct check *c, const struct lang_attach *a)
 {
 	struct parts pp;
 	bool ok = false;
@@ -206,14 +206,14 @@ static void check_probe(struct check *c, const struct tg_attach *a)
 
 /* ---- tracepoint fields (policy/tpfields.h) ---------------------------------------- */
 
-static void tp_field_refused(void *ctx, const struct tg_loc *loc, const char *construct, const char *rule,
+static void tp_field_refused(void *ctx, const struct lang_loc *loc, const char *construct, const char *rule,
 			     const char *msg)
 {
 	deny(ctx, rule, construct, loc, "%s", msg);
 }
 
 /* Every args use of a probe, under each of its tracepoint attach points. */
-static void check_tp_fields(struct check *c, const struct tg_probe *pr)
+static void check_tp_fields(struct check *c, const struct lang_probe *pr)
 {
 	for (size_t j = 0; j < pr->nattach && !c->err; j++)
 		tg_tpf_check_attach(&c->p->tp_fields, &pr->attach[j], pr, c->tpf_work, tp_field_refused, c);
@@ -232,12 +232,12 @@ static json_t *tp_fields_for_runner(const struct tg_policy *p)
 
 enum mem { MEM_KERNEL, MEM_USER, MEM_USER_SYSCALL_ARG };
 
-static void construct_text(const struct tg_node *n, char *out, size_t outsz)
+static void construct_text(const struct lang_node *n, char *out, size_t outsz)
 {
 	char *s = NULL;
 
-	if (tg_expr_print(n, &s) < 0 || !s) {
-		snprintf(out, outsz, "%s", tg_node_kind_str(n->kind));
+	if (lang_expr_print(n, &s) < 0 || !s) {
+		snprintf(out, outsz, "%s", lang_node_kind_str(n->kind));
 	} else if (strlen(s) >= outsz) {
 		snprintf(out, outsz, "%.*s...", (int)(outsz - 4), s);
 	} else {
@@ -246,7 +246,7 @@ static void construct_text(const struct tg_node *n, char *out, size_t outsz)
 	free(s);
 }
 
-static void mem_read(struct check *c, const struct tg_node *n, enum mem kind, const char *what)
+static void mem_read(struct check *c, const struct lang_node *n, enum mem kind, const char *what)
 {
 	char text[96];
 
@@ -264,7 +264,7 @@ static void mem_read(struct check *c, const struct tg_node *n, enum mem kind, co
 }
 
 /* A read whose address space follows the probe: kernel, user or both. */
-static void mem_read_ctx(struct check *c, const struct tg_node *n, const char *what)
+static void mem_read_ctx(struct check *c, const struct lang_node *n, const char *what)
 {
 	if (c->has_kernel)
 		mem_read(c, n, MEM_KERNEL, what);
@@ -272,7 +272,7 @@ static void mem_read_ctx(struct check *c, const struct tg_node *n, const char *w
 		mem_read(c, n, MEM_USER, what);
 }
 
-static bool is_args_field(const struct check *c, const struct tg_node *n)
+static bool is_args_field(const struct check *c, const struct lang_node *n)
 {
 	return c->args_ok && n->kind == TG_N_FIELD && n->op == TG_OP_ARROW && n->nkids == 1 &&
 	       n->kids[0]->kind == TG_N_BUILTIN && !strcmp(n->kids[0]->str, "args");
@@ -287,7 +287,7 @@ static bool in_list(const char *s, const char *const *list)
 }
 
 /* Is n already a string value (str() of it copies, reads no memory)? */
-static bool is_string_value(const struct tg_node *n)
+static bool is_string_value(const struct lang_node *n)
 {
 	static const char *const str_builtins[] = { "comm", "username", "func", "probe", NULL };
 	static const char *const str_calls[] = { "str", "strftime", "ksym", "usym", "ntop", "cgroup_path",
@@ -305,7 +305,7 @@ static bool is_register_builtin(const char *name)
 	       (!strncmp(name, "arg", 3) && name[3] >= '0' && name[3] <= '9' && !name[4]);
 }
 
-static void check_name(struct check *c, const struct tg_node *n, bool builtin)
+static void check_name(struct check *c, const struct lang_node *n, bool builtin)
 {
 	const struct strv *allow = builtin ? &c->p->builtins_allow : &c->p->functions_allow;
 	const struct strv *den = builtin ? &c->p->builtins_deny : &c->p->functions_deny;
@@ -324,15 +324,15 @@ static void check_name(struct check *c, const struct tg_node *n, bool builtin)
 	}
 }
 
-static void check_node(struct check *c, const struct tg_node *n);
+static void check_node(struct check *c, const struct lang_node *n);
 
-static void check_kids(struct check *c, const struct tg_node *n, size_t from)
+static void check_kids(struct check *c, const struct lang_node *n, size_t from)
 {
 	for (size_t i = from; i < n->nkids && !c->err; i++)
 		check_node(c, n->kids[i]);
 }
 
-static void check_call(struct check *c, const struct tg_node *n)
+static void check_call(struct check *c, const struct lang_node *n)
 {
 	static const char *const kernel_calls[] = { "kptr", "kaddr", "ksym", "kstack", "path", "macaddr", NULL };
 	static const char *const user_calls[] = { "uptr", "uaddr", "usym", "ustack", NULL };
@@ -351,7 +351,7 @@ static void check_call(struct check *c, const struct tg_node *n)
 		 * kernel memory; of a traced process (uprobe, usdt), its value */
 		mem_read(c, n, MEM_KERNEL, "reveals a register of kernel code, often a kernel address: that is");
 	else if ((!strcmp(f, "str") || !strcmp(f, "buf") || !strcmp(f, "join")) && n->nkids > 0) {
-		const struct tg_node *a = n->kids[0];
+		const struct lang_node *a = n->kids[0];
 
 		/* buf($1, n) takes the parameter as a number: an address */
 		if (is_string_value(a) && strcmp(f, "join") != 0 &&
@@ -366,7 +366,7 @@ static void check_call(struct check *c, const struct tg_node *n)
 	check_kids(c, n, 0);
 }
 
-static void check_node(struct check *c, const struct tg_node *n)
+static void check_node(struct check *c, const struct lang_node *n)
 {
 	static const char *const kernel_builtins[] = { "curtask", "ctx", "kstack", NULL };
 
@@ -417,17 +417,17 @@ static void check_node(struct check *c, const struct tg_node *n)
 	check_kids(c, n, 0);
 }
 
-static bool is_type(const struct tg_attach *a, const char *const *types)
+static bool is_type(const struct lang_attach *a, const char *const *types)
 {
 	return in_list(a->type, types);
 }
 
 /* #include names a system header the runner only looks up (its types come
  * from BTF); still, a policy must allow each name (spec.includes). */
-static void check_includes(struct check *c, const struct tg_program *prog)
+static void check_includes(struct check *c, const struct lang_program *prog)
 {
 	for (size_t i = 0; i < prog->nincludes && !c->err; i++) {
-		const struct tg_include *inc = &prog->includes[i];
+		const struct lang_include *inc = &prog->includes[i];
 		char construct[300];
 
 		if (glob_any(&c->p->includes, inc->name))
@@ -438,7 +438,7 @@ static void check_includes(struct check *c, const struct tg_program *prog)
 	}
 }
 
-static void check_program(struct check *c, const struct tg_program *prog)
+static void check_program(struct check *c, const struct lang_program *prog)
 {
 	static const char *const user_types[] = { "uprobe", "uretprobe", "usdt", NULL };
 	static const char *const args_types[] = { "tracepoint", "kfunc", "kretfunc", NULL };
@@ -446,12 +446,12 @@ static void check_program(struct check *c, const struct tg_program *prog)
 	check_includes(c, prog);
 
 	for (size_t i = 0; i < prog->nprobes && !c->err; i++) {
-		const struct tg_probe *pr = &prog->probes[i];
+		const struct lang_probe *pr = &prog->probes[i];
 
 		c->has_kernel = c->has_user = false;
 		c->syscall_tp = c->args_ok = true;
 		for (size_t j = 0; j < pr->nattach; j++) {
-			const struct tg_attach *a = &pr->attach[j];
+			const struct lang_attach *a = &pr->attach[j];
 
 			check_probe(c, a);
 			if (is_type(a, user_types))
@@ -483,11 +483,11 @@ static int unscoped_deny(void *ctx, const struct tg_unscoped_use *u)
 }
 
 /* Under a pod scope: uprobes only at a function's entry (policy/podscope.h). */
-static void check_uprobe_entries(struct check *c, const struct tg_program *prog)
+static void check_uprobe_entries(struct check *c, const struct lang_program *prog)
 {
 	for (size_t i = 0; i < prog->nprobes && !c->err; i++)
 		for (size_t j = 0; j < prog->probes[i].nattach; j++) {
-			const struct tg_attach *a = &prog->probes[i].attach[j];
+			const struct lang_attach *a = &prog->probes[i].attach[j];
 
 			if (tg_uprobe_not_at_entry(a))
 				deny(c, TG_RULE_UPROBE_ENTRY, a->raw, &a->loc, "probe \"%s\": %s", a->raw,
@@ -495,7 +495,7 @@ static void check_uprobe_entries(struct check *c, const struct tg_program *prog)
 		}
 }
 
-static void check_unscoped(struct check *c, const struct tg_program *prog)
+static void check_unscoped(struct check *c, const struct lang_program *prog)
 {
 	int r = tg_unscoped_check(prog, unscoped_deny, c);
 
@@ -517,7 +517,7 @@ void tg_decision_release(struct tg_decision *d)
 }
 
 int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requester *who,
-		       const struct tg_program *prog, const char *scope, struct tg_decision *ret)
+		       const struct lang_program *prog, const char *scope, struct tg_decision *ret)
 {
 	size_t total = 0, tpf_work = 0;
 	bool node;
@@ -603,8 +603,8 @@ int tg_policy_probe_allowed(const struct tg_policy_set *set, const struct tg_req
 			    const char *scope, const char *probe, bool *ret_allowed)
 {
 	char src[PROBE_PATTERN_MAX + 512];
-	struct tg_program *prog = NULL;
-	struct tg_diag diag = { 0 };
+	struct lang_program *prog = NULL;
+	struct lang_diag diag = { 0 };
 	size_t total = 0, tpf_work = 0;
 	bool node;
 	int r = 0;
@@ -624,7 +624,7 @@ int tg_policy_probe_allowed(const struct tg_policy_set *set, const struct tg_req
 	/* "software:cpu-clock:" as bpftrace lists it is the event with its
 	 * default count: "software:cpu-clock" */
 	snprintf(src, sizeof(src), "%.*s {}", (int)(strlen(probe) - (probe[strlen(probe) - 1] == ':')), probe);
-	if (tg_program_parse(src, strlen(src), &prog, &diag) < 0)
+	if (lang_program_parse(src, strlen(src), &prog, &diag) < 0)
 		return 0;   /* a name that does not parse as a probe is not offered */
 	for (size_t i = 0; i < set->n && !*ret_allowed && !r; i++) {
 		const struct tg_policy *p = &set->v[i];
@@ -644,7 +644,7 @@ int tg_policy_probe_allowed(const struct tg_policy_set *set, const struct tg_req
 		*ret_allowed = !r && prog->nprobes && json_array_size(c.out) == 0;
 		json_decref(c.out);
 	}
-	tg_program_free(prog);
+	lang_program_free(prog);
 	if (r < 0)
 		*ret_allowed = false;
 	return r;

@@ -110,7 +110,7 @@ static int check_probe_pattern(struct yaml_walk *y, const yaml_node_t *n, const 
 	type[tl] = '\0';
 	if (!strcmp(type, "*"))
 		return 0;
-	canon = tg_probe_type_canonical(type);
+	canon = lang_probe_type_canonical(type);
 	if (!canon)
 		return yw_fail(y, n, path, "probe type \"%s\" in \"%s\" is not valid (use a full type such as \"tracepoint\" or \"*\")", type, *item);
 	if (!strcmp(canon, type))
@@ -124,21 +124,21 @@ static int check_probe_pattern(struct yaml_walk *y, const yaml_node_t *n, const 
 
 static int check_builtin(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
-	if (has_glob(*item) || tg_lex_is_builtin(*item))
+	if (has_glob(*item) || lang_lex_is_builtin(*item))
 		return 0;
 	return yw_fail(y, n, path, "\"%s\" is not a bpftrace builtin", *item);
 }
 
 static int check_function(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
-	if (has_glob(*item) || tg_lex_is_function(*item))
+	if (has_glob(*item) || lang_lex_is_function(*item))
 		return 0;
 	return yw_fail(y, n, path, "\"%s\" is not a bpftrace function", *item);
 }
 
 static int check_include(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item)
 {
-	if (tg_include_name_ok(*item, true))
+	if (lang_include_name_ok(*item, true))
 		return 0;
 	return yw_fail(y, n, path, "\"%s\" is not a header name pattern (\"linux/*.h\", \"*\")", *item);
 }

@@ -121,7 +121,7 @@ struct tg_decision {
  * tg_decision_release().
  */
 int tg_policy_evaluate(const struct tg_policy_set *set, const struct tg_requester *who,
-		       const struct tg_program *prog, const char *scope, struct tg_decision *ret);
+		       const struct lang_program *prog, const char *scope, struct tg_decision *ret);
 void tg_decision_release(struct tg_decision *d);
 /*
  * Whether some TracePolicy that applies to who lets it attach probe (a

@@ -211,7 +211,7 @@ struct uses {
 	void *ctx;
 };
 
-static int use_visit(struct tg_node *n, struct tg_node *parent, void *ctx)
+static int use_visit(struct lang_node *n, struct lang_node *parent, void *ctx)
 {
 	struct uses *u = ctx;
 
@@ -223,15 +223,15 @@ static int use_visit(struct tg_node *n, struct tg_node *parent, void *ctx)
 	return u->fn(u->ctx, NULL, &n->loc);
 }
 
-int tg_tpf_args_uses(const struct tg_probe *probe, tg_tpf_use_fn fn, void *ctx)
+int tg_tpf_args_uses(const struct lang_probe *probe, tg_tpf_use_fn fn, void *ctx)
 {
 	struct uses u = { fn, ctx };
 	int r;
 
 	if (!probe || !fn)
 		return -EINVAL;
-	r = tg_node_walk(probe->pred, NULL, use_visit, &u);
-	return r ? r : tg_node_walk(probe->body, NULL, use_visit, &u);
+	r = lang_node_walk(probe->pred, NULL, use_visit, &u);
+	return r ? r : lang_node_walk(probe->body, NULL, use_visit, &u);
 }
 
 /* ---- matching globs: tg_glob_covers / tg_glob_overlaps (glob.c) ---- */
@@ -340,7 +340,7 @@ struct acheck {
 	const struct tg_tpf_verdict *verdicts;
 };
 
-static void report(struct acheck *c, const struct tg_loc *loc, const char *field, const struct refusal *rf,
+static void report(struct acheck *c, const struct lang_loc *loc, const char *field, const struct refusal *rf,
 		   const char *prefix)
 {
 	char construct[160], msg[900];
@@ -471,7 +471,7 @@ static bool whole_refused_table(struct acheck *c, struct refusal *rf)
 	return true;
 }
 
-static int attach_use(void *ctx, const char *field, const struct tg_loc *loc)
+static int attach_use(void *ctx, const char *field, const struct lang_loc *loc)
 {
 	struct acheck *c = ctx;
 	struct refusal rf = { 0 };
@@ -490,7 +490,7 @@ static int attach_use(void *ctx, const char *field, const struct tg_loc *loc)
 	return 0;
 }
 
-size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct tg_attach *a, const struct tg_probe *probe,
+size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct lang_attach *a, const struct lang_probe *probe,
 			   size_t *work, tg_tpf_refuse_fn refuse, void *ctx)
 {
 	struct acheck c = { .r = r, .refuse = refuse, .ctx = ctx, .work = work };
@@ -527,7 +527,7 @@ size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct tg_attach 
 
 /* ---- the runner: one concrete event with its real format ------------------------------ */
 
-static int format_use(void *ctx, const char *field, const struct tg_loc *loc)
+static int format_use(void *ctx, const char *field, const struct lang_loc *loc)
 {
 	struct acheck *c = ctx;
 	struct refusal rf = { 0 };
@@ -550,7 +550,7 @@ static int format_use(void *ctx, const char *field, const struct tg_loc *loc)
 
 size_t tg_tpf_check_format(const struct tg_tpf_rules *r, const char *category, const char *event,
 			   const struct tg_tpf_field *fields, size_t n, const char *print_fmt,
-			   const struct tg_probe *probe, tg_tpf_refuse_fn refuse, void *ctx)
+			   const struct lang_probe *probe, tg_tpf_refuse_fn refuse, void *ctx)
 {
 	struct tg_tpf_verdict v[TG_TPF_MAX_FIELDS];
 	struct acheck c = { .r = r, .cat = category, .ev = event, .refuse = refuse, .ctx = ctx, .fields = fields,

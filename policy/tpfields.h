@@ -153,15 +153,15 @@ int tg_tpf_rules_from_json(json_t *o, struct tg_tpf_rules *ret, char **ret_err);
 
 /* Called for each refusal: rule is "tracepointFields.deny",
  * "tracepointFields.otherTasks" or "tracepointFields.kernelAddresses". */
-typedef void (*tg_tpf_refuse_fn)(void *ctx, const struct tg_loc *loc, const char *construct, const char *rule,
+typedef void (*tg_tpf_refuse_fn)(void *ctx, const struct lang_loc *loc, const char *construct, const char *rule,
 				 const char *msg);
 
 /* Every use of `args` in a probe's predicate and body: fn(ctx, field,
  * loc) for args->field (and args.field), fn(ctx, NULL, loc) for args
  * used whole (print(args), @[args], $a = args ...).  A non-zero return
  * from fn stops the walk and is returned. */
-typedef int (*tg_tpf_use_fn)(void *ctx, const char *field, const struct tg_loc *loc);
-int tg_tpf_args_uses(const struct tg_probe *probe, tg_tpf_use_fn fn, void *ctx);
+typedef int (*tg_tpf_use_fn)(void *ctx, const char *field, const struct lang_loc *loc);
+int tg_tpf_args_uses(const struct lang_probe *probe, tg_tpf_use_fn fn, void *ctx);
 
 /* The gateway's check of one tracepoint attach point (a->type is
  * "tracepoint"; its parts may be globs or $N) against the table:
@@ -169,12 +169,12 @@ int tg_tpf_args_uses(const struct tg_probe *probe, tg_tpf_use_fn fn, void *ctx);
  * by every call of one decision: past TG_TPF_MAX_WORK (a program built to
  * make the gateway's event loop slow) the probe is refused with rule
  * "tracepointFields".  Returns the number of refusals. */
-size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct tg_attach *a, const struct tg_probe *probe,
+size_t tg_tpf_check_attach(const struct tg_tpf_rules *r, const struct lang_attach *a, const struct lang_probe *probe,
 			   size_t *work, tg_tpf_refuse_fn refuse, void *ctx);
 
 /* The runner's check of one concrete event with its real format. */
 size_t tg_tpf_check_format(const struct tg_tpf_rules *r, const char *category, const char *event,
 			   const struct tg_tpf_field *fields, size_t n, const char *print_fmt,
-			   const struct tg_probe *probe, tg_tpf_refuse_fn refuse, void *ctx);
+			   const struct lang_probe *probe, tg_tpf_refuse_fn refuse, void *ctx);
 
 #endif

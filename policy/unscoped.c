@@ -100,12 +100,12 @@ const char *tg_unscoped_builtin_reason(const char *name)
 /* str() of a literal or of $N is that text (the engine substitutes the
  * parameter as a string); buf() and [] of $N take it as a number, an
  * address to read, so only a literal is a copy there. */
-static bool copies(const struct tg_node *n, bool param_is_text)
+static bool copies(const struct lang_node *n, bool param_is_text)
 {
 	return n->kind == TG_N_STR || (param_is_text && n->kind == TG_N_POSPARAM);
 }
 
-static enum why function_why(const struct tg_node *n)
+static enum why function_why(const struct lang_node *n)
 {
 	if (n->nkids > 0 && ((!strcmp(n->str, "str") && copies(n->kids[0], true)) ||
 			     (!strcmp(n->str, "buf") && copies(n->kids[0], false))))
@@ -113,10 +113,10 @@ static enum why function_why(const struct tg_node *n)
 	return lookup(functions, sizeof(functions) / sizeof(functions[0]), n->str);
 }
 
-const char *tg_unscoped_probe(const struct tg_probe *pr)
+const char *tg_unscoped_probe(const struct lang_probe *pr)
 {
 	for (size_t i = 0; pr && i < pr->nattach; i++) {
-		const struct tg_attach *a = &pr->attach[i];
+		const struct lang_attach *a = &pr->attach[i];
 
 		if (!strcmp(a->type, "BEGIN") || !strcmp(a->type, "END") || !strcmp(a->type, "interval"))
 			return a->raw ? a->raw : a->type;
@@ -131,7 +131,7 @@ struct walk {
 	int count;
 };
 
-static int report(struct walk *w, const struct tg_node *n, const char *kind, const char *construct,
+static int report(struct walk *w, const struct lang_node *n, const char *kind, const char *construct,
 		  enum why why, const char *extra)
 {
 	char msg[512];
@@ -148,7 +148,7 @@ static int report(struct walk *w, const struct tg_node *n, const char *kind, con
 	return r < 0 ? r : 0;
 }
 
-static int walk_node(struct walk *w, const struct tg_node *n)
+static int walk_node(struct walk *w, const struct lang_node *n)
 {
 	enum why why = W_OK;
 	int r = 0;
@@ -195,7 +195,7 @@ static int walk_node(struct walk *w, const struct tg_node *n)
 	return r;
 }
 
-int tg_unscoped_check(const struct tg_program *prog, tg_unscoped_fn fn, void *ctx)
+int tg_unscoped_check(const struct lang_program *prog, tg_unscoped_fn fn, void *ctx)
 {
 	struct walk w = { .fn = fn, .ctx = ctx };
 	int r;
@@ -203,7 +203,7 @@ int tg_unscoped_check(const struct tg_program *prog, tg_unscoped_fn fn, void *ct
 	if (!prog || !fn)
 		return -EINVAL;
 	for (size_t i = 0; i < prog->nprobes; i++) {
-		const struct tg_probe *pr = &prog->probes[i];
+		const struct lang_probe *pr = &prog->probes[i];
 
 		w.probe = tg_unscoped_probe(pr);
 		if (!w.probe)

@@ -31,11 +31,11 @@
 /* The first attach point of pr that is not tied to an event (BEGIN, END,
  * interval: "BEGIN", "interval:ms:100" as written), or NULL when pr has
  * none. */
-const char *tg_unscoped_probe(const struct tg_probe *pr);
+const char *tg_unscoped_probe(const struct lang_probe *pr);
 
 /* One use of something an unscoped body may not use. */
 struct tg_unscoped_use {
-	struct tg_loc loc;          /* of the builtin, call or operator */
+	struct lang_loc loc;          /* of the builtin, call or operator */
 	const char *probe;          /* the attach point, as tg_unscoped_probe() */
 	const char *construct;      /* "pid", "str", "->", "*" ... */
 	const char *message;        /* the whole sentence: construct, probe, why */
@@ -49,7 +49,7 @@ typedef int (*tg_unscoped_fn)(void *ctx, const struct tg_unscoped_use *use);
  * names and calls fn for each builtin, function or operation there that
  * would observe the runner or read memory.  Returns the number of uses
  * (0: nothing refused), fn's negative return, or -ENOMEM. */
-int tg_unscoped_check(const struct tg_program *prog, tg_unscoped_fn fn, void *ctx);
+int tg_unscoped_check(const struct lang_program *prog, tg_unscoped_fn fn, void *ctx);
 
 /* Why builtin name may not be used in an unscoped body, or NULL when it
  * may ("nsecs", "cpu", ...). */

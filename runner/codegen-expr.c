@@ -18,7 +18,7 @@
 #include "runner/usdt.h"
 #include "lib/banned.h"
 
-int cg_err(struct gen *g, struct tg_loc loc, int code, const char *fmt, ...)
+int cg_err(struct gen *g, struct lang_loc loc, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,7 +45,7 @@ int cg_emit(struct gen *g, const char *fmt, ...)
 	return buf_addc(g->o, '\n');
 }
 
-int cg_slot(struct gen *g, uint32_t size, struct tg_loc loc, uint32_t *ret_off)
+int cg_slot(struct gen *g, uint32_t size, struct lang_loc loc, uint32_t *ret_off)
 {
 	uint32_t sz = sem_round8(size ? size : 8);
 
@@ -101,7 +101,7 @@ static int lit(struct gen *g, const char *s, size_t len, struct cv *v)
 	uint32_t n = sem_round8((uint32_t)len + 1), off = 0;
 	int r;
 
-	r = cg_slot(g, n, (struct tg_loc){ 0, 0 }, &off);
+	r = cg_slot(g, n, (struct lang_loc){ 0, 0 }, &off);
 	if (r < 0)
 		return r;
 	cv_str(v, off, (uint32_t)len + 1);
@@ -131,7 +131,7 @@ static int probe_name(struct gen *g, struct cv *v)
 	for (size_t i = 0; i < pp->ntps; i++)
 		max = MAX(max, strlen(pp->tps[i]));
 	if (max > SEM_STRLEN * 4)
-		return cg_err(g, (struct tg_loc){ 0, 0 }, TG_ELIMIT, "probe \"%s\": a tracepoint name is too long",
+		return cg_err(g, (struct lang_loc){ 0, 0 }, TG_ELIMIT, "probe \"%s\": a tracepoint name is too long",
 			      pp->name);
 	n = sem_round8((uint32_t)(sizeof(pfx) - 1 + max + 1));
 	id = (*g->nlits)++;
@@ -146,7 +146,7 @@ static int probe_name(struct gen *g, struct cv *v)
 	if (r >= 0)
 		r = buf_adds(g->lits, "};\n");
 	if (r >= 0)
-		r = cg_slot(g, n, (struct tg_loc){ 0, 0 }, &off);
+		r = cg_slot(g, n, (struct lang_loc){ 0, 0 }, &off);
 	if (r < 0)
 		return r;
 	cv_str(v, off, n);
@@ -243,7 +243,7 @@ static int val_copy(struct gen *g, const char *dst, const struct sem_type *dt, u
 }
 
 /* (a, b, ...): built in a scratch slot, padding zero. */
-static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
+static int tuple_lit(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct sem_tuple *t = &g->s->tuples[sem_of(n)->t.arg];
 	struct cv x;
@@ -277,7 +277,7 @@ static int tuple_lit(struct gen *g, struct tg_node *n, struct cv *v)
 }
 
 /* t.N: an integer read at its offset, or a blob that stays where it is. */
-static int tuple_elem(struct gen *g, struct tg_node *n, struct cv *v)
+static int tuple_elem(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct sem_type *t = &sem_of(n)->t;
 	struct cv b;
@@ -313,7 +313,7 @@ static int leave_probe(struct gen *g)
 
 /* A tuple value as the whole key (sema.c map_ref): its elements are the
  * key's parts, integers widened to 8 bytes, blobs copied. */
-static int key_from_tuple(struct gen *g, const struct sem_map *m, struct tg_node *k, const char *kp)
+static int key_from_tuple(struct gen *g, const struct sem_map *m, struct lang_node *k, const char *kp)
 {
 	const struct sem_tuple *t = &g->s->tuples[sem_of(k)->t.arg];
 	struct cv v;
@@ -337,7 +337,7 @@ static int key_from_tuple(struct gen *g, const struct sem_map *m, struct tg_node
 	return r;
 }
 
-static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, char *kp, size_t kpsz)
+static int key_build(struct gen *g, struct lang_node *mapn, const char *bucket, char *kp, size_t kpsz)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
 	uint32_t ks = cg_key_size(m), off = 0;
@@ -364,7 +364,7 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 			return cg_emit(g, "*(__u64 *)%s = 0;", kp);
 	}
 	size_t nkeys;
-	struct tg_node **keys = sem_map_keys(mapn, &nkeys);
+	struct lang_node **keys = sem_map_keys(mapn, &nkeys);
 
 	if (nkeys == 1 && sem_is_tuple(&sem_of(keys[0])->t))
 		return key_from_tuple(g, m, keys[0], kp);
@@ -392,7 +392,7 @@ static int key_build(struct gen *g, struct tg_node *mapn, const char *bucket, ch
 /* delete(@m[k]); of a hist()/lhist() map, whose entries are one per
  * bucket, every bucket of k (0.17 deletes only the bucket of the last
  * value the probe counted: docs/compat.md) */
-static int map_delete(struct gen *g, struct tg_node *mapn)
+static int map_delete(struct gen *g, struct lang_node *mapn)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(mapn)->map];
 	uint64_t nb;
@@ -412,7 +412,7 @@ static int map_delete(struct gen *g, struct tg_node *mapn)
 		       nb, kp, cg_key_size(m) - 8, m->id, kp);
 }
 
-static int map_read(struct gen *g, struct tg_node *n, struct cv *v)
+static int map_read(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct sem_map *m = &g->s->maps[sem_of(n)->map];
 	char kp[48];
@@ -439,7 +439,7 @@ static int map_read(struct gen *g, struct tg_node *n, struct cv *v)
 	return r;
 }
 
-static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
+static int str_of_ptr(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct cv p, len;
 	uint32_t off = 0, size;
@@ -479,8 +479,8 @@ static int str_of_ptr(struct gen *g, struct tg_node *n, struct cv *v)
 		       SEM_STRLEN, p.e);
 }
 
-static int record(struct gen *g, struct tg_node *n, enum sem_rec_kind kind, uint32_t id,
-		  uint32_t size, struct tg_node **args, size_t nargs, const struct sem_site *site)
+static int record(struct gen *g, struct lang_node *n, enum sem_rec_kind kind, uint32_t id,
+		  uint32_t size, struct lang_node **args, size_t nargs, const struct sem_site *site)
 {
 	struct cv vals[SEM_MAX_FMT_ARGS];
 	int r, t;
@@ -531,7 +531,7 @@ static const char *rd_helper(bool user)
 }
 
 /* *x scaled for `p += x` / `p -= x` when the target is a pointer. */
-static int scale(struct gen *g, enum tg_op op, const struct sem_type *t, struct cv *x)
+static int scale(struct gen *g, enum lang_op op, const struct sem_type *t, struct cv *x)
 {
 	uint32_t step = sem_ptr_step(g->s, t);
 	char e[96];
@@ -545,7 +545,7 @@ static int scale(struct gen *g, enum tg_op op, const struct sem_type *t, struct 
 /* The value of n (typed by sema) found at address `addr`: integers and
  * pointers read (size bytes, sign-extended), strings read into scratch,
  * structs and arrays stay an address. */
-static int mem_value(struct gen *g, struct tg_node *n, const char *addr, bool user, struct cv *v)
+static int mem_value(struct gen *g, struct lang_node *n, const char *addr, bool user, struct cv *v)
 {
 	const struct sem_type *t = &sem_of(n)->t;
 	const struct ktype_member *m = &sem_of(n)->mem;
@@ -595,7 +595,7 @@ static int mem_value(struct gen *g, struct tg_node *n, const char *addr, bool us
 /* base->member / base.member: kernel members through CO-RE (the cast to
  * the named type makes clang record a field relocation), the program's
  * own types and anonymous ones at their BTF offset. */
-static int mem_field(struct gen *g, struct tg_node *n, struct cv *v)
+static int mem_field(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct sem_node *a = sem_of(n);
 	const struct sem_type *bt = &sem_of(n->kids[0])->t;
@@ -616,7 +616,7 @@ static int mem_field(struct gen *g, struct tg_node *n, struct cv *v)
 	return mem_value(g, n, addr, bt->k == ST_TEXT || bt->copy ? false : bt->user, v);
 }
 
-static int mem_index(struct gen *g, struct tg_node *n, struct cv *v)
+static int mem_index(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct sem_node *a = sem_of(n);
 	const struct sem_type *bt = &sem_of(n->kids[0])->t;
@@ -640,7 +640,7 @@ static int mem_index(struct gen *g, struct tg_node *n, struct cv *v)
 }
 
 /* join(argv [, delim]): the strings of a NULL-terminated array. */
-static int join(struct gen *g, struct tg_node *n)
+static int join(struct gen *g, struct lang_node *n)
 {
 	struct sem_node *a = sem_of(n);
 	const char *h = rd_helper(a->t.user);
@@ -668,7 +668,7 @@ static int join(struct gen *g, struct tg_node *n)
 }
 
 /* buf(): __u64 length, then the bytes (zero beyond the length). */
-static int buf_value(struct gen *g, struct tg_node *n, struct cv *v)
+static int buf_value(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct sem_type *t = &sem_of(n)->t;
 	const struct sem_type *xt = &sem_of(n->kids[0])->t;
@@ -706,10 +706,10 @@ static int buf_value(struct gen *g, struct tg_node *n, struct cv *v)
 }
 
 /* ntop(): __u64 family, then the address bytes. */
-static int inet_value(struct gen *g, struct tg_node *n, struct cv *v)
+static int inet_value(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct sem_node *a = sem_of(n);
-	struct tg_node *x = n->kids[n->nkids - 1];
+	struct lang_node *x = n->kids[n->nkids - 1];
 	const struct sem_type *xt = &sem_of(x)->t;
 	struct cv fam, val;
 	uint32_t off = 0;
@@ -740,7 +740,7 @@ static int inet_value(struct gen *g, struct tg_node *n, struct cv *v)
 /* len(kstack), len(ustack) (bpftrace 0.2x): the frames bpf_get_stack
  * writes into scratch, at most the stack's frame count; 0 in BEGIN and
  * END, whose stacks are empty (see text_value) */
-static int stack_len(struct gen *g, struct tg_node *n, struct cv *v)
+static int stack_len(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct sem_type *t = &sem_of(n->kids[0])->t;
 	uint32_t off = 0;
@@ -764,7 +764,7 @@ static int stack_len(struct gen *g, struct tg_node *n, struct cv *v)
 
 /* A value user space formats (sema.h, enum sem_text): its raw bytes in
  * a scratch slot. */
-static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
+static int text_value(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct sem_type *t = &sem_of(n)->t;
 	struct cv x;
@@ -809,7 +809,7 @@ static int text_value(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 }
 
-static int call(struct gen *g, struct tg_node *n, struct cv *v)
+static int call(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const char *f = n->str;
 	struct sem_node *a = sem_of(n);
@@ -860,8 +860,8 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 				    (uint32_t)g->s->maps[sem_of(n->kids[0])->map].id, top, div);
 	}
 	if (!strcmp(f, "has_key")) {
-		struct tg_node mapn = *n->kids[0];
-		const struct tg_node *k = n->kids[1];
+		struct lang_node mapn = *n->kids[0];
+		const struct lang_node *k = n->kids[1];
 		const struct sem_map *m = &g->s->maps[sem_of(n->kids[0])->map];
 		char kp[48];
 
@@ -940,7 +940,7 @@ static int call(struct gen *g, struct tg_node *n, struct cv *v)
 
 /* What reads the probe's context (its registers, tracepoint record,
  * attach cookie, stacks): a for body runs in a callback without it. */
-static bool needs_ctx(const struct gen *g, const struct tg_node *n)
+static bool needs_ctx(const struct gen *g, const struct lang_node *n)
 {
 	const char *s = n->str;
 
@@ -953,7 +953,7 @@ static bool needs_ctx(const struct gen *g, const struct tg_node *n)
 	       (!strcmp(s, "probe") && g->pp->kind == PK_TRACEPOINT && g->pp->ntps > 1);
 }
 
-static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
+static int builtin(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	static const struct { const char *n, *e; } ints[] = {
 		{ "pid", "bpf_get_current_pid_tgid() >> 32" },
@@ -1013,7 +1013,7 @@ static int builtin(struct gen *g, struct tg_node *n, struct cv *v)
 	return cg_err(g, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
 }
 
-static int field(struct gen *g, struct tg_node *n, struct cv *v)
+static int field(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	const struct tp_field *f;
 	char e[96];
@@ -1064,22 +1064,22 @@ static int field(struct gen *g, struct tg_node *n, struct cv *v)
 }
 
 /* The C spelling of the binary operators C evaluates as bpftrace does
- * (the language's spelling, tg_op_str); NULL for the others, which the
+ * (the language's spelling, lang_op_str); NULL for the others, which the
  * caller generates itself (division, modulo, logic). */
-static const char *cop(enum tg_op op)
+static const char *cop(enum lang_op op)
 {
 	switch (op) {
 	case TG_OP_BOR: case TG_OP_BXOR: case TG_OP_BAND:
 	case TG_OP_EQ: case TG_OP_NE: case TG_OP_LT: case TG_OP_LE: case TG_OP_GT: case TG_OP_GE:
 	case TG_OP_SHL: case TG_OP_SHR: case TG_OP_ADD: case TG_OP_SUB: case TG_OP_MUL:
-		return tg_op_str(op);
+		return lang_op_str(op);
 	default:
 		return NULL;
 	}
 }
 
 /* x op y on integer values, into a new temporary (sign: of the result). */
-static int arith(struct gen *g, struct tg_loc loc, enum tg_op op, const struct cv *x,
+static int arith(struct gen *g, struct lang_loc loc, enum lang_op op, const struct cv *x,
 		 const struct cv *y, bool sign, struct cv *v)
 {
 	char e[200];
@@ -1092,13 +1092,13 @@ static int arith(struct gen *g, struct tg_loc loc, enum tg_op op, const struct c
 		return tmp_int(g, v, sign, e);
 	}
 	if (!cop(op))
-		return cg_err(g, loc, TG_EUNSUPPORTED, "operator \"%s\": not supported", tg_op_str(op));
+		return cg_err(g, loc, TG_EUNSUPPORTED, "operator \"%s\": not supported", lang_op_str(op));
 	snprintf(e, sizeof(e), "(%s)(%s) %s (%s)(%s)", ity(cmpsign), x->e, cop(op),
 		 op == TG_OP_SHL || op == TG_OP_SHR ? "__u64" : ity(cmpsign), y->e);
 	return tmp_int(g, v, sign, e);
 }
 
-static int binop(struct gen *g, struct tg_node *n, struct cv *v)
+static int binop(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct cv x, y;
 	int r, t;
@@ -1161,11 +1161,11 @@ static const char *var_name(struct gen *g, int idx, char *buf, size_t sz)
 	return buf;
 }
 
-static int incdec(struct gen *g, struct tg_node *n, struct cv *v)
+static int incdec(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	bool pre = n->op == TG_OP_PREINC || n->op == TG_OP_PREDEC;
 	bool inc = n->op == TG_OP_PREINC || n->op == TG_OP_POSTINC;
-	struct tg_node *k = n->kids[0];
+	struct lang_node *k = n->kids[0];
 	char name[32], d[32];
 	int r, t = g->tmp++;
 
@@ -1193,7 +1193,7 @@ static int incdec(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 }
 
-static int ternary(struct gen *g, struct tg_node *n, struct cv *v)
+static int ternary(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct cv c, x;
 	struct sem_node *a = sem_of(n);
@@ -1233,7 +1233,7 @@ static int ternary(struct gen *g, struct tg_node *n, struct cv *v)
 	return cg_emit(g, "}");
 }
 
-int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
+int cg_expr(struct gen *g, struct lang_node *n, struct cv *v)
 {
 	struct sem_node *a = sem_of(n);
 	char name[32];
@@ -1316,13 +1316,13 @@ int cg_expr(struct gen *g, struct tg_node *n, struct cv *v)
 	}
 	default:
 		return cg_err(g, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
-			      tg_node_kind_str(n->kind));
+			      lang_node_kind_str(n->kind));
 	}
 }
 
-static int assign_map(struct gen *g, struct tg_node *n)
+static int assign_map(struct gen *g, struct lang_node *n)
 {
-	struct tg_node *mn = n->kids[0], *rhs = n->kids[1];
+	struct lang_node *mn = n->kids[0], *rhs = n->kids[1];
 	const struct sem_map *m = &g->s->maps[sem_of(mn)->map];
 	struct cv x;
 	char kp[48], bucket[160];
@@ -1406,7 +1406,7 @@ static int assign_map(struct gen *g, struct tg_node *n)
 		       x.e, m->id, kp);
 }
 
-static int assign_var(struct gen *g, struct tg_node *n)
+static int assign_var(struct gen *g, struct lang_node *n)
 {
 	struct sem_node *a = sem_of(n->kids[0]);
 	const struct sem_var *sv = &g->sp->vars[a->var];
@@ -1485,9 +1485,9 @@ static int kv_fill(struct gen *g, const struct sem_map *m, const struct sem_type
 /* for ($kv : @m) / for ($i : a..b): the body becomes a callback of
  * bpf_for_each_map_elem / bpf_loop (at most SEM_MAX_FOR_RANGE
  * iterations), written before the programs. */
-static int for_loop(struct gen *g, struct tg_node *n)
+static int for_loop(struct gen *g, struct lang_node *n)
 {
-	struct tg_node *body = n->kids[n->nkids - 1];
+	struct lang_node *body = n->kids[n->nkids - 1];
 	int var = sem_of(n->kids[0])->var, k = (*g->ncbs)++, t = g->tmp++, loops = g->cb_loops;
 	bool range = n->nkids == 4;
 	_cleanup_buf_ struct buf cb = BUF_INIT(CG_MAX_SOURCE);
@@ -1541,7 +1541,7 @@ static int for_loop(struct gen *g, struct tg_node *n)
 	return r;
 }
 
-int cg_stmt(struct gen *g, struct tg_node *n)
+int cg_stmt(struct gen *g, struct lang_node *n)
 {
 	uint32_t mark = g->scratch;
 	struct cv c;

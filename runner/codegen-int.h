@@ -38,7 +38,7 @@ struct gen {
 	int cb_loops;               /* while loops open inside the callback */
 	bool vars_scratch;
 	uint32_t ncpus;             /* possible CPUs: per-CPU values summed in a for */
-	struct tg_diag *diag;
+	struct lang_diag *diag;
 	int err;
 };
 
@@ -51,12 +51,12 @@ struct cv {
 	char e[64];
 };
 
-int cg_err(struct gen *g, struct tg_loc loc, int code, const char *fmt, ...)
+int cg_err(struct gen *g, struct lang_loc loc, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-int cg_stmt(struct gen *g, struct tg_node *n);
-int cg_expr(struct gen *g, struct tg_node *n, struct cv *v);
+int cg_stmt(struct gen *g, struct lang_node *n);
+int cg_expr(struct gen *g, struct lang_node *n, struct cv *v);
 int cg_emit(struct gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Allocates size bytes (8-aligned) of scratch; -TG_ELIMIT beyond CG_SCRATCH_MAX. */
-int cg_slot(struct gen *g, uint32_t size, struct tg_loc loc, uint32_t *ret_off);
+int cg_slot(struct gen *g, uint32_t size, struct lang_loc loc, uint32_t *ret_off);
 
 #endif

@@ -226,7 +226,7 @@ static int prologue(struct gen *g, const struct cg_opts *op)
 	return r;
 }
 
-static bool has_for(const struct tg_node *n)
+static bool has_for(const struct lang_node *n)
 {
 	if (!n)
 		return false;
@@ -238,9 +238,9 @@ static bool has_for(const struct tg_node *n)
 	return false;
 }
 
-static int probe_block(struct gen *g, const struct tg_program *prog, size_t probe)
+static int probe_block(struct gen *g, const struct lang_program *prog, size_t probe)
 {
-	const struct tg_probe *pr = &prog->probes[probe];
+	const struct lang_probe *pr = &prog->probes[probe];
 	const struct sem_probe *sp = &g->s->probes[probe];
 	_cleanup_free_ uint32_t *slots = calloc(sp->nvars ? sp->nvars : 1, sizeof(*slots));
 	struct cv c;
@@ -302,7 +302,7 @@ static bool c_name_safe(const char *s, bool ident)
 	return true;
 }
 
-static int function(struct gen *g, const struct tg_program *prog, const struct plan *pl,
+static int function(struct gen *g, const struct lang_program *prog, const struct plan *pl,
 		    size_t k, const struct cg_opts *op, struct buf *out)
 {
 	const struct plan_prog *pp = &pl->progs[k];
@@ -366,7 +366,7 @@ static int types(struct buf *all, const struct sem *s)
 }
 
 int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *op,
-		char **ret_src, struct tg_diag *diag)
+		char **ret_src, struct lang_diag *diag)
 {
 	_cleanup_buf_ struct buf lits = BUF_INIT(CG_MAX_SOURCE);
 	_cleanup_buf_ struct buf fns = BUF_INIT(CG_MAX_SOURCE);
@@ -401,7 +401,7 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 			scratch = g.scratch_hi;
 	}
 	if (r == -E2BIG) {
-		diag->loc = (struct tg_loc){ 1, 1 };
+		diag->loc = (struct lang_loc){ 1, 1 };
 		snprintf(diag->msg, sizeof(diag->msg), "program: generated code larger than %u bytes",
 			 CG_MAX_SOURCE);
 		return -TG_ELIMIT;

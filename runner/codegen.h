@@ -34,6 +34,6 @@ struct cg_opts {
 };
 
 int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts *o,
-		char **ret_src, struct tg_diag *diag);
+		char **ret_src, struct lang_diag *diag);
 
 #endif

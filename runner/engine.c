@@ -92,12 +92,12 @@ static int set_err(char **ret_err, const char *fmt, ...)
 	return 0;
 }
 
-static int diag_err(const struct engine_opts *o, const struct tg_diag *d, char **ret_err)
+static int diag_err(const struct engine_opts *o, const struct lang_diag *d, char **ret_err)
 {
 	char *s = NULL;
 	const char *name = o->program_name ? o->program_name : "stdin";
 
-	if (tg_diag_format(d, name, o->program, o->program_len, &s) < 0 || !s)
+	if (lang_diag_format(d, name, o->program, o->program_len, &s) < 0 || !s)
 		set_err(ret_err, "%s:%u:%u: ERROR: %s", name, d->loc.line, d->loc.col, d->msg);
 	else
 		*ret_err = s;
@@ -1083,7 +1083,7 @@ static int cap_entries_by_bytes(const struct sem *s, const struct engine_limits 
 
 struct engine_prog {
 	struct engine_opts o;       /* the caller's */
-	struct tg_program *prog;
+	struct lang_program *prog;
 	struct plan pl;
 	struct sem sem;
 	int levels[CG_MAX_LEVELS];
@@ -1099,14 +1099,14 @@ struct engine_prog *engine_prog_free(struct engine_prog *p)
 		return NULL;
 	sem_release(&p->sem);
 	plan_release(&p->pl);
-	tg_program_free(p->prog);
+	lang_program_free(p->prog);
 	free(p);
 	return NULL;
 }
 
 static int printf_checks(struct engine_prog *p, char **ret_err)
 {
-	struct tg_diag diag = { 0 };
+	struct lang_diag diag = { 0 };
 
 	for (size_t i = 0; i < p->sem.nsites; i++) {
 		enum tg_fmt_kind kinds[SEM_MAX_FMT_ARGS];
@@ -1151,7 +1151,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 		   struct engine_prog **ret, char **ret_err)
 {
 	struct engine_prog *p = NULL;
-	struct tg_diag diag = { 0 };
+	struct lang_diag diag = { 0 };
 	int r;
 
 	*ret_err = NULL;
@@ -1181,9 +1181,9 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 
 	o = &p->o;
 	{
-		struct tg_parse_opts po = { .sz = sizeof(po), .params = o->params, .nparams = o->nparams };
+		struct lang_parse_opts po = { .sz = sizeof(po), .params = o->params, .nparams = o->nparams };
 
-		r = tg_program_parse_opts(o->program, o->program_len, &po, &p->prog, &diag);
+		r = lang_program_parse_opts(o->program, o->program_len, &po, &p->prog, &diag);
 	}
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
@@ -1194,7 +1194,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 		_cleanup_free_ char *text = NULL;
 		char sha[65];
 
-		r = tg_program_canonical(p->prog, &text, sha);
+		r = lang_program_canonical(p->prog, &text, sha);
 		if (r < 0)
 			goto fail;
 		if (strcmp(text, o->canonical)) {
@@ -1274,7 +1274,7 @@ static int generate_jailed(void *ctx, struct buf *out)
 			      .nlevels = p->nlevels, .max_map_entries = p->max_entries,
 			      .ringbuf_bytes = ENGINE_RINGBUF_BYTES, .nfast = p->nfast,
 			      .ncpus = p->ncpus > 0 ? (uint32_t)p->ncpus : 1 };
-	struct tg_diag diag = { 0 };
+	struct lang_diag diag = { 0 };
 	char *src = NULL;
 	int r;
 
@@ -1449,7 +1449,7 @@ int engine_compile(struct engine_prog *p, struct compile_result *ret, char **ret
 	if (r < 0)
 		return r;
 	if (code < 0) {
-		struct tg_diag diag;
+		struct lang_diag diag;
 
 		if (src.len != sizeof(diag))
 			return tg_fail(ret_err, code, "code generation: %s", tg_strerror(code));

@@ -114,7 +114,7 @@ struct engine_opts {
 	 * (jail_opts_from_env).  Without a cancel_fd of its own, stop_fd
 	 * stops a compile that is still running. */
 	const struct jail_opts *jail;
-	/* The canonical form (tg_program_print) the program must parse to,
+	/* The canonical form (lang_program_print) the program must parse to,
 	 * with params, before anything else happens: a session runs only the
 	 * form its gateway decided on.  NULL: no such check (local exec). */
 	const char *canonical;

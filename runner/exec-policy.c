@@ -64,8 +64,8 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 		      struct engine_limits *lim, struct exec_policy_result *res, char **ret_err)
 {
 	struct tg_policy_set *set = NULL;
-	struct tg_program *prog = NULL;
-	struct tg_diag diag = { 0 };
+	struct lang_program *prog = NULL;
+	struct lang_diag diag = { 0 };
 	struct tg_decision d = { 0 };
 	/* the local user is authenticated by the system it runs on */
 	static const char *const groups[] = { "system:authenticated", NULL };
@@ -79,9 +79,9 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 		return r;
 	memset(res, 0, sizeof(*res));
 	{
-		struct tg_parse_opts po = { .sz = sizeof(po), .params = params, .nparams = nparams };
+		struct lang_parse_opts po = { .sz = sizeof(po), .params = params, .nparams = nparams };
 
-		r = tg_program_parse_opts(program, len, &po, &prog, &diag);
+		r = lang_program_parse_opts(program, len, &po, &prog, &diag);
 	}
 	if (r < 0) {
 		/* the engine reports parse errors with the source line */
@@ -104,7 +104,7 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 		lim->max_duration_ns = tighter(lim->max_duration_ns, d.limits.max_duration_s * 1000000000ull);
 		if (d.limits.cpu_budget > 0 && (lim->cpu_budget <= 0 || d.limits.cpu_budget < lim->cpu_budget))
 			lim->cpu_budget = d.limits.cpu_budget;
-		r = tg_program_print(prog, &res->canonical);
+		r = lang_program_print(prog, &res->canonical);
 		if (r >= 0 && d.tracepoint_fields) {
 			res->tp_fields = calloc(1, sizeof(*res->tp_fields));
 			r = res->tp_fields ? tg_tpf_rules_from_json(d.tracepoint_fields, res->tp_fields, ret_err)
@@ -118,7 +118,7 @@ int exec_policy_apply(const char *path, const char *user, const char *program, s
 	free(oneline);
 	free(explain);
 	tg_decision_release(&d);
-	tg_program_free(prog);
+	lang_program_free(prog);
 	tg_policy_set_free(set);
 	return r;
 }

@@ -24,7 +24,7 @@ struct tg_tpf_rules;
  * policy decided on (the engine runs nothing else) and the policy's
  * tracepoint field rules (re-checked against this node's formats). */
 struct exec_policy_result {
-	char *canonical;                /* tg_program_print of the decided program */
+	char *canonical;                /* lang_program_print of the decided program */
 	struct tg_tpf_rules *tp_fields; /* NULL: none */
 };
 void exec_policy_result_release(struct exec_policy_result *res);

@@ -146,9 +146,9 @@ bool guard_is_timer(const struct plan_prog *pp)
 	return pp->section && !strncmp(pp->section, GUARD_TIMER_PREFIX, strlen(GUARD_TIMER_PREFIX));
 }
 
-static int diag_set(struct tg_diag *d, struct tg_loc loc, const char *fmt, ...)
+static int diag_set(struct lang_diag *d, struct lang_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int diag_set(struct tg_diag *d, struct tg_loc loc, const char *fmt, ...)
+static int diag_set(struct lang_diag *d, struct lang_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -163,13 +163,13 @@ static int diag_set(struct tg_diag *d, struct tg_loc loc, const char *fmt, ...)
 /* The first use policy/unscoped.h refuses: the walk stops there. */
 static int unscoped_first(void *ctx, const struct tg_unscoped_use *u)
 {
-	struct tg_diag *d = ctx;
+	struct lang_diag *d = ctx;
 
 	diag_set(d, u->loc, "%s", u->message);
 	return -TG_EPOLICY;
 }
 
-int guard_unscoped(const struct tg_program *prog, bool scoped, struct tg_diag *diag)
+int guard_unscoped(const struct lang_program *prog, bool scoped, struct lang_diag *diag)
 {
 	int r;
 
@@ -179,8 +179,8 @@ int guard_unscoped(const struct tg_program *prog, bool scoped, struct tg_diag *d
 	return r < 0 ? r : 0;
 }
 
-int guard_plan_scope(const struct tg_program *prog, struct plan *pl, bool scoped,
-		     struct tg_diag *diag)
+int guard_plan_scope(const struct lang_program *prog, struct plan *pl, bool scoped,
+		     struct lang_diag *diag)
 {
 	size_t ntimers = 0;
 	int r;
@@ -194,10 +194,10 @@ int guard_plan_scope(const struct tg_program *prog, struct plan *pl, bool scoped
 		return r;
 	/* profile and software probes sample whatever was interrupted */
 	for (size_t i = 0; i < prog->nprobes; i++) {
-		const struct tg_probe *pr = &prog->probes[i];
+		const struct lang_probe *pr = &prog->probes[i];
 
 		for (size_t j = 0; j < pr->nattach; j++) {
-			const struct tg_attach *a = &pr->attach[j];
+			const struct lang_attach *a = &pr->attach[j];
 
 			if (!strcmp(a->type, "profile") || !strcmp(a->type, "software") ||
 			    !strcmp(a->type, "hardware"))
@@ -208,7 +208,7 @@ int guard_plan_scope(const struct tg_program *prog, struct plan *pl, bool scoped
 	}
 	for (size_t k = 0; k < pl->n; k++) {
 		struct plan_prog *pp = &pl->progs[k];
-		const struct tg_probe *pr;
+		const struct lang_probe *pr;
 		char *sec;
 
 		if (pp->kind != PK_PERF)

@@ -57,14 +57,14 @@ int guard_kernel_layout(const char *btf_path, struct guard_kernel *ret, char **r
  * or read memory there (policy/unscoped.h, the list the gateway's policy
  * evaluation uses).  Without a scope (local exec) everything stays, as in
  * bpftrace. */
-int guard_unscoped(const struct tg_program *prog, bool scoped, struct tg_diag *diag);
+int guard_unscoped(const struct lang_program *prog, bool scoped, struct lang_diag *diag);
 
 /* Under a scope: guard_unscoped(), then -TG_EPOLICY with diag at the
  * attach point for profile and software probes, and interval probes moved
  * to GUARD_TIMER_PREFIX sections (their period is pl->progs[k].period, in
  * ns).  Without a scope nothing changes. */
-int guard_plan_scope(const struct tg_program *prog, struct plan *pl, bool scoped,
-		     struct tg_diag *diag);
+int guard_plan_scope(const struct lang_program *prog, struct plan *pl, bool scoped,
+		     struct lang_diag *diag);
 bool guard_is_timer(const struct plan_prog *pp);
 
 /* The token bucket's globals for events_per_second over ncpus CPUs (each

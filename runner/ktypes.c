@@ -727,10 +727,10 @@ static bool header_exists(const char *name)
 	return found;
 }
 
-int ktype_includes_check(const struct tg_program *prog, struct tg_diag *diag)
+int ktype_includes_check(const struct lang_program *prog, struct lang_diag *diag)
 {
 	for (size_t i = 0; i < prog->nincludes; i++) {
-		const struct tg_include *inc = &prog->includes[i];
+		const struct lang_include *inc = &prog->includes[i];
 
 		if (header_exists(inc->name))
 			continue;

@@ -52,7 +52,7 @@ struct ktypes;
 int ktype_new(struct ktypes **ret);
 struct ktypes *ktype_free(struct ktypes *kt);
 
-/* Compiles the program's definitions (tg_program.preamble: the canonical
+/* Compiles the program's definitions (lang_program.preamble: the canonical
  * C the front end printed from what it parsed, never the text as written;
  * BPFTRACE_HAVE_BTF is defined) so that the types named in
  * defs[0..ndefs-1] ("struct X") come from it.  -TG_ECOMPILE with
@@ -65,9 +65,9 @@ int ktype_preamble(struct ktypes *kt, const char *preamble, const char *const *d
  * /usr/local/include, clang's own): looked up by name beneath each
  * directory (openat2 RESOLVE_BENEATH), never read: the types come from
  * BTF.  -TG_EPARSE with diag at the line ("file not found") otherwise. */
-struct tg_program;
-struct tg_diag;
-int ktype_includes_check(const struct tg_program *prog, struct tg_diag *diag);
+struct lang_program;
+struct lang_diag;
+int ktype_includes_check(const struct lang_program *prog, struct lang_diag *diag);
 
 /* "struct X", "union X", "enum X" or a typedef name: the program's
  * definition first, then the kernel's.  -ENOENT when neither has it. */

@@ -25,7 +25,7 @@
 #include "lib/banned.h"
 
 __attribute__((format(printf, 4, 5)))
-static int diag_set(struct tg_diag *d, struct tg_loc loc, int code, const char *fmt, ...)
+static int diag_set(struct lang_diag *d, struct lang_loc loc, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +60,7 @@ static int warn(struct plan *pl, const char *fmt, ...)
 	return 0;
 }
 
-static struct plan_prog *prog_new(struct plan *pl, struct tg_loc loc, struct tg_diag *d)
+static struct plan_prog *prog_new(struct plan *pl, struct lang_loc loc, struct lang_diag *d)
 {
 	struct plan_prog *p;
 
@@ -105,7 +105,7 @@ const char *plan_software_event(size_t i)
 	return i < ARRAY_SIZE(swevs) ? swevs[i].name : NULL;
 }
 
-static int perf_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
+static int perf_plan(struct plan *pl, const struct lang_attach *a, size_t probe, struct lang_diag *d)
 {
 	struct plan_prog *p;
 	const char *unit = a->target ? a->target : "";
@@ -164,7 +164,7 @@ done:
 	return p->section && p->name ? 0 : -ENOMEM;
 }
 
-static int tp_plan(struct plan *pl, const struct tg_attach *a, size_t probe, struct tg_diag *d)
+static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, struct lang_diag *d)
 {
 	_cleanup_(strv_freep) char **v = NULL;
 	_cleanup_free_ char *err = NULL;
@@ -210,8 +210,8 @@ static int tp_plan(struct plan *pl, const struct tg_attach *a, size_t probe, str
 	return 0;
 }
 
-static int kprobe_one(struct plan *pl, const struct tg_attach *a, size_t probe, bool ret,
-		      const char *func, struct tg_diag *d)
+static int kprobe_one(struct plan *pl, const struct lang_attach *a, size_t probe, bool ret,
+		      const char *func, struct lang_diag *d)
 {
 	struct plan_prog *p = prog_new(pl, a->loc, d);
 
@@ -235,8 +235,8 @@ static int cmp_str(const void *a, const void *b)
 /* kprobe:vfs_* : the kernel's text symbols that match, each once, sorted
  * (bpftrace reads available_filter_functions, which needs ftrace; kallsyms
  * lists the same functions plus a few ftrace cannot trace). */
-static int kprobe_glob(struct plan *pl, const struct tg_attach *a, size_t probe, bool ret,
-		       struct tg_diag *d)
+static int kprobe_glob(struct plan *pl, const struct lang_attach *a, size_t probe, bool ret,
+		       struct lang_diag *d)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char **names = NULL;
@@ -537,8 +537,8 @@ struct ufile {
 	int fd;
 };
 
-static int roots_open(const struct scope *scope, struct roots *rs, struct tg_loc loc,
-		      struct tg_diag *d)
+static int roots_open(const struct scope *scope, struct roots *rs, struct lang_loc loc,
+		      struct lang_diag *d)
 {
 	_cleanup_free_ char *mnt = NULL, *err = NULL;
 	int r;
@@ -569,7 +569,7 @@ static int roots_open(const struct scope *scope, struct roots *rs, struct tg_loc
 /* The files a uprobe/usdt target names: without roots, the host's
  * (resolved as bpftrace does); with roots, the file inside each pod's
  * root, each distinct file once.  A pod lacking the file is a warning. */
-static int ufiles(struct plan *pl, const struct tg_attach *a, const struct roots *rs,
+static int ufiles(struct plan *pl, const struct lang_attach *a, const struct roots *rs,
 		  struct ufile **ret, size_t *ret_n)
 {
 	struct ufile *v = calloc(rs && rs->n ? rs->n : 1, sizeof(*v));
@@ -646,8 +646,8 @@ static void ufiles_free(struct ufile *v, size_t n)
 }
 
 /* One uprobe program: func in file (its offset foff when resolved) */
-static int uprobe_prog(struct plan *pl, const struct tg_attach *a, size_t probe, const char *path,
-		       const char *func, uint64_t foff, struct tg_diag *d)
+static int uprobe_prog(struct plan *pl, const struct lang_attach *a, size_t probe, const char *path,
+		       const char *func, uint64_t foff, struct lang_diag *d)
 {
 	bool ret = !strcmp(a->type, "uretprobe");
 	struct plan_prog *p = prog_new(pl, a->loc, d);
@@ -674,8 +674,8 @@ static int uprobe_prog(struct plan *pl, const struct tg_attach *a, size_t probe,
 
 /* The programs of one file: the function, or each one a wildcard
  * matches (none is no error: bpftrace 0.17 attaches what matches) */
-static int uprobe_file(struct plan *pl, const struct tg_attach *a, size_t probe, struct ufile *f,
-		       struct tg_diag *d)
+static int uprobe_file(struct plan *pl, const struct lang_attach *a, size_t probe, struct ufile *f,
+		       struct lang_diag *d)
 {
 	_cleanup_(strv_freep) char **names = NULL;
 	size_t n = 0;
@@ -710,8 +710,8 @@ static int uprobe_file(struct plan *pl, const struct tg_attach *a, size_t probe,
 	return r;
 }
 
-static int uprobe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
-		       const struct roots *rs, struct tg_diag *d)
+static int uprobe_plan(struct plan *pl, const struct lang_attach *a, size_t probe,
+		       const struct roots *rs, struct lang_diag *d)
 {
 	struct ufile *files = NULL;
 	size_t nfiles = 0;
@@ -739,8 +739,8 @@ static int uprobe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 
 /* usdt:PATH:[PROVIDER:]NAME, provider and name globs: one program per
  * matching probe of each file (libbpf attaches every site of it). */
-static int usdt_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
-		     const struct roots *rs, struct tg_diag *d)
+static int usdt_plan(struct plan *pl, const struct lang_attach *a, size_t probe,
+		     const struct roots *rs, struct lang_diag *d)
 {
 	struct ufile *files = NULL;
 	size_t nfiles = 0, matched = 0;
@@ -815,8 +815,8 @@ static int usdt_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 	return 0;
 }
 
-static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
-		      const struct roots *rs, struct tg_diag *d)
+static int probe_plan(struct plan *pl, const struct lang_attach *a, size_t probe,
+		      const struct roots *rs, struct lang_diag *d)
 {
 	bool ret;
 
@@ -841,7 +841,7 @@ static int probe_plan(struct plan *pl, const struct tg_attach *a, size_t probe,
 	return diag_set(d, a->loc, TG_EUNSUPPORTED, "probe type \"%s\": not supported", a->type);
 }
 
-int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *d)
+int plan_build(struct lang_program *prog, struct plan *pl, struct lang_diag *d)
 {
 	return plan_build_scoped(prog, NULL, pl, d);
 }
@@ -851,8 +851,8 @@ static bool is_user_probe(const char *type)
 	return !strcmp(type, "uprobe") || !strcmp(type, "uretprobe") || !strcmp(type, "usdt");
 }
 
-int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct plan *pl,
-		      struct tg_diag *d)
+int plan_build_scoped(struct lang_program *prog, const struct scope *scope, struct plan *pl,
+		      struct lang_diag *d)
 {
 	_cleanup_free_ char *err = NULL;
 	_cleanup_(roots_release) struct roots roots = { 0 };
@@ -883,11 +883,11 @@ int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct
 			return diag_set(d, prog->probes[0].loc, TG_ELOAD, "%s", err ? err : strerror(-r));
 	}
 	for (size_t i = 0; i < prog->nprobes; i++) {
-		struct tg_probe *pr = &prog->probes[i];
+		struct lang_probe *pr = &prog->probes[i];
 		size_t first = pl->n;
 
 		for (size_t j = 0; j < pr->nattach; j++) {
-			const struct tg_attach *a = &pr->attach[j];
+			const struct lang_attach *a = &pr->attach[j];
 			bool begin = !strcmp(a->type, "BEGIN"), end = !strcmp(a->type, "END");
 
 			if (begin || end) {
@@ -931,7 +931,7 @@ int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct
 			real++;
 	}
 	if (!pl->n)
-		return diag_set(d, prog->nprobes ? prog->probes[0].loc : (struct tg_loc){ 1, 1 },
+		return diag_set(d, prog->nprobes ? prog->probes[0].loc : (struct lang_loc){ 1, 1 },
 				TG_ENOPROBE, "no probe of the program exists here%s%s",
 				pl->nwarnings ? ": " : "",
 				pl->nwarnings ? pl->warnings[pl->nwarnings - 1] : "");

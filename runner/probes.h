@@ -58,13 +58,13 @@ struct plan {
 /* Expands prog's attach points.  Attach points that match nothing become
  * warnings; -TG_ENOATTACH when nothing at all is left; other errors with
  * diag naming the attach point. */
-int plan_build(struct tg_program *prog, struct plan *pl, struct tg_diag *diag);
+int plan_build(struct lang_program *prog, struct plan *pl, struct lang_diag *diag);
 /* The same for a trace scoped to pods (scope != NULL and its targets are
  * pods): uprobe, uretprobe and usdt paths name files inside each pod's
  * containers (runner/uprobe.h), one program per distinct file; a pod
  * without a process is an error naming it.  scope NULL: plan_build. */
-int plan_build_scoped(struct tg_program *prog, const struct scope *scope, struct plan *pl,
-		      struct tg_diag *diag);
+int plan_build_scoped(struct lang_program *prog, const struct scope *scope, struct plan *pl,
+		      struct lang_diag *diag);
 /* Folds a probe's per-tracepoint programs into one when its body does
  * not depend on which tracepoint fired (no args, no probe builtin). */
 void plan_share(struct plan *pl, size_t probe);

@@ -26,7 +26,7 @@ void *sem_alloc(struct sctx *c, size_t size)
 	return p;
 }
 
-struct sem_node *sem_aux(struct sctx *c, struct tg_node *n)
+struct sem_node *sem_aux(struct sctx *c, struct lang_node *n)
 {
 	struct sem_node *a = n->aux;
 

@@ -9,7 +9,7 @@
 #include "runner/sema-int.h"
 #include "lib/banned.h"
 
-int sem_err(struct sctx *c, struct tg_loc loc, int code, const char *fmt, ...)
+int sem_err(struct sctx *c, struct lang_loc loc, int code, const char *fmt, ...)
 {
 	va_list ap;
 

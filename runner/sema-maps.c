@@ -52,7 +52,7 @@ enum sem_mkind sem_agg_kind(const char *name)
 }
 
 /* A constant integer argument (lhist bounds, strncmp length, print top). */
-int sem_want_const(struct sctx *c, struct tg_node *n, const char *what, int64_t *ret)
+int sem_want_const(struct sctx *c, struct lang_node *n, const char *what, int64_t *ret)
 {
 	int r = sem_want_int(c, n, what);
 
@@ -64,7 +64,7 @@ int sem_want_const(struct sctx *c, struct tg_node *n, const char *what, int64_t 
 	return 0;
 }
 
-struct sem_map *sem_map_get(struct sctx *c, struct tg_node *n, int *ret_idx)
+struct sem_map *sem_map_get(struct sctx *c, struct lang_node *n, int *ret_idx)
 {
 	struct sem *s = c->s;
 
@@ -84,7 +84,7 @@ struct sem_map *sem_map_get(struct sctx *c, struct tg_node *n, int *ret_idx)
 	return &s->maps[s->nmaps++];
 }
 
-int sem_merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
+int sem_merge_type(struct sctx *c, struct lang_node *at, struct sem_type *have,
 		      const struct sem_type *t, const char *what)
 {
 	if (have->k == ST_NONE) {
@@ -110,14 +110,14 @@ int sem_merge_type(struct sctx *c, struct tg_node *at, struct sem_type *have,
 }
 
 /* Types the map node's keys; ret is the map. */
-int sem_map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
+int sem_map_ref(struct sctx *c, struct lang_node *n, struct sem_map **ret)
 {
 	struct sem_node *a = sem_aux(c, n);
 	struct sem_type parts[SEM_MAX_MAP_KEYS];
 	struct sem_map *m;
 	uint32_t bytes = 0;
 	size_t nkeys, nparts;
-	struct tg_node **keys = sem_map_keys(n, &nkeys);
+	struct lang_node **keys = sem_map_keys(n, &nkeys);
 	int idx, r;
 
 	if (!a)
@@ -132,7 +132,7 @@ int sem_map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 			   SEM_MAX_MAP_KEYS);
 	nparts = nkeys;
 	for (size_t i = 0; i < nkeys; i++) {
-		struct tg_node *k = keys[i];
+		struct lang_node *k = keys[i];
 
 		r = sem_expr(c, k);
 		if (r < 0)
@@ -191,7 +191,7 @@ int sem_map_ref(struct sctx *c, struct tg_node *n, struct sem_map **ret)
 	return 0;
 }
 
-int sem_set_kind(struct sctx *c, struct tg_node *at, struct sem_map *m, enum sem_mkind k)
+int sem_set_kind(struct sctx *c, struct lang_node *at, struct sem_map *m, enum sem_mkind k)
 {
 	if (m->kind == MK_NONE || m->kind == k) {
 		m->kind = k;
@@ -224,7 +224,7 @@ static int memval_type(struct sctx *c, const struct sem_type *et, uint32_t max, 
 /* A struct, union or array value as tuple element i (`(1, *ptr)`,
  * `(1, ptr->arr)`): its bytes, copied when the tuple is built, printed as
  * bpftrace 0.17 prints them (runner/values.c) */
-int sem_tuple_memval(struct sctx *c, struct tg_node *k, size_t i, struct sem_type *ret)
+int sem_tuple_memval(struct sctx *c, struct lang_node *k, size_t i, struct sem_type *ret)
 {
 	uint32_t size;
 	int r = memval_type(c, &sem_of(k)->t, SEM_MAX_TUPLE_BYTES, ret, &size);
@@ -241,7 +241,7 @@ int sem_tuple_memval(struct sctx *c, struct tg_node *k, size_t i, struct sem_typ
  * (`$f = *ptr;`, `@m = ptr->arr;`, as bpftrace 0.17): its bytes, copied
  * when stored (codegen val_copy), printed as in a tuple.  what and name
  * say where, for messages: "variable", "map". */
-int sem_store_memval(struct sctx *c, struct tg_node *rhs, const char *what, const char *name,
+int sem_store_memval(struct sctx *c, struct lang_node *rhs, const char *what, const char *name,
 			struct sem_type *ret)
 {
 	uint32_t size;
@@ -256,9 +256,9 @@ int sem_store_memval(struct sctx *c, struct tg_node *rhs, const char *what, cons
 	return 0;
 }
 
-int sem_assign_map(struct sctx *c, struct tg_node *n)
+int sem_assign_map(struct sctx *c, struct lang_node *n)
 {
-	struct tg_node *rhs = n->kids[1];
+	struct lang_node *rhs = n->kids[1];
 	struct sem_map *m;
 	struct sem_type vt;
 	enum sem_mkind k;

@@ -75,7 +75,7 @@ static bool type_eq(const struct sem_type *a, const struct sem_type *b)
 
 /* Lays t out and returns its index in s->tuples (an equal type's, if
  * there is one). */
-static int intern(struct sctx *c, struct tg_loc loc, struct sem_tuple *t, uint16_t *ret)
+static int intern(struct sctx *c, struct lang_loc loc, struct sem_tuple *t, uint16_t *ret)
 {
 	struct sem *s = c->s;
 	uint32_t off = 0;
@@ -130,7 +130,7 @@ static struct sem_type tuple_type(const struct sem *s, uint16_t idx)
 				  .arg = idx };
 }
 
-int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int sem_tuple_index(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *bt = &sem_of(n->kids[0])->t;
 	const struct sem_tuple *t;
@@ -149,7 +149,7 @@ int sem_tuple_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 /* The type both x and y fit in, element by element: strings of the
  * longer size, integers of the wider size (signed only if both are). */
-static int unify(struct sctx *c, struct tg_loc loc, const struct sem_type *x, const struct sem_type *y,
+static int unify(struct sctx *c, struct lang_loc loc, const struct sem_type *x, const struct sem_type *y,
 		 struct sem_type *ret)
 {
 	const struct sem_tuple *tx, *ty;
@@ -194,7 +194,7 @@ static int unify(struct sctx *c, struct tg_loc loc, const struct sem_type *x, co
 	return 0;
 }
 
-int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, const struct sem_type *t)
+int sem_tuple_merge(struct sctx *c, struct lang_loc loc, struct sem_type *have, const struct sem_type *t)
 {
 	struct sem_type u;
 	int r = unify(c, loc, have, t, &u);
@@ -205,7 +205,7 @@ int sem_tuple_merge(struct sctx *c, struct tg_loc loc, struct sem_type *have, co
 	return 0;
 }
 
-int sem_tuple_of(struct sctx *c, struct tg_loc loc, const struct sem_type *elems, size_t n,
+int sem_tuple_of(struct sctx *c, struct lang_loc loc, const struct sem_type *elems, size_t n,
 		 struct sem_type *ret)
 {
 	struct sem_tuple t;

@@ -23,7 +23,7 @@ static const struct sem_type T_S64 = { .k = ST_INT, .size = 8, .sign = true };
 int st_ktypes(struct sctx *c, struct ktypes **ret)
 {
 	struct sem *s = c->s;
-	const struct tg_program *prog = s->prog;
+	const struct lang_program *prog = s->prog;
 	_cleanup_free_ const char **names = NULL;
 	_cleanup_free_ char *msg = NULL;
 	int r;
@@ -75,7 +75,7 @@ static int ptr_to(struct sctx *c, struct ktype_ref ref, bool user, struct sem_ty
 /* The value of an object of type ref in memory: integers and pointers are
  * read, char arrays are strings, structs, unions and other arrays stay in
  * memory (ST_MEM). */
-static int mem_type(struct sctx *c, struct ktype_ref ref, bool user, struct tg_loc loc,
+static int mem_type(struct sctx *c, struct ktype_ref ref, bool user, struct lang_loc loc,
 		    struct sem_type *ret)
 {
 	struct ktype_info in, el;
@@ -118,13 +118,13 @@ static int mem_type(struct sctx *c, struct ktype_ref ref, bool user, struct tg_l
 
 /* How the value of an object in memory reads: n's type from mem_type,
  * with a struct or array left in place. */
-static int place(struct sctx *c, struct tg_node *n, struct sem_node *a, struct ktype_ref type,
+static int place(struct sctx *c, struct lang_node *n, struct sem_node *a, struct ktype_ref type,
 		 bool user)
 {
 	return mem_type(c, type, user, n->loc, &a->t);
 }
 
-int st_field(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_field(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *bt = &sem_of(n->kids[0])->t;
 	const char *acc = n->op == TG_OP_ARROW ? "->" : ".";
@@ -174,7 +174,7 @@ uint32_t sem_ptr_step(const struct sem *s, const struct sem_type *t)
 	return in.size;
 }
 
-int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_index(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *bt;
 	struct ktype_info in, el;
@@ -237,7 +237,7 @@ int st_index(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_err(c, n->loc, TG_ETYPE, "indexing: expected an array or a pointer");
 }
 
-int st_deref(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_deref(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *bt;
 	int r = sem_expr(c, n->kids[0]);
@@ -264,7 +264,7 @@ static const struct { const char *n; uint8_t size; bool sign; } int_types[] = {
 
 /* A type as written: "uint8", "struct X", "u32"; *ret_int the integer
  * size for bpftrace's own names (no BTF needed), else *ret_ref. */
-static int type_named(struct sctx *c, struct tg_node *n, const char *name, int *ret_size,
+static int type_named(struct sctx *c, struct lang_node *n, const char *name, int *ret_size,
 		      bool *ret_sign, struct ktype_ref *ret_ref)
 {
 	struct ktypes *kt;
@@ -292,7 +292,7 @@ static int type_named(struct sctx *c, struct tg_node *n, const char *name, int *
 	return 0;
 }
 
-int st_cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_cast(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *x = &sem_of(n->kids[0])->t;
 	char name[ST_MAX_TYPE_NAME];
@@ -367,7 +367,7 @@ static const struct { const char *n; int64_t v; } macros[] = {
 	{ "AF_INET6", 10 }, { "AF_NETLINK", 16 }, { "AF_PACKET", 17 },
 };
 
-int st_ident(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_ident(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct ktypes *kt;
 	int64_t v;
@@ -393,7 +393,7 @@ int st_ident(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-int st_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_builtin(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct ktypes *kt;
 	struct ktype_ref ref;
@@ -414,7 +414,7 @@ int st_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 1;
 }
 
-int st_ptr_arith(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_ptr_arith(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *l = &sem_of(n->kids[0])->t, *r = &sem_of(n->kids[1])->t;
 
@@ -449,9 +449,9 @@ static bool ident_is_value(struct sctx *c, const char *name)
 
 /* sizeof(type) / sizeof(expression): a constant; the expression is not
  * evaluated. */
-static int call_sizeof(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_sizeof(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	struct tg_node *x;
+	struct lang_node *x;
 	const struct sem_type *t;
 	struct ktype_info in;
 	struct ktype_ref ref;
@@ -502,9 +502,9 @@ static int call_sizeof(struct sctx *c, struct tg_node *n, struct sem_node *a)
 
 /* pton("addr") (bpftrace 0.17, as ntop's argument): the address of a
  * string literal, IPv4 (4 bytes) or IPv6 (16), parsed here. */
-static int call_pton(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_pton(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	const struct tg_node *x = n->kids[0];
+	const struct lang_node *x = n->kids[0];
 	char *bytes;
 	int fam;
 
@@ -526,9 +526,9 @@ static int call_pton(struct sctx *c, struct tg_node *n, struct sem_node *a)
 }
 
 /* ntop([family,] address): the address bytes for user space to print. */
-static int call_ntop(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_ntop(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	struct tg_node *x;
+	struct lang_node *x;
 	const struct sem_type *t;
 	struct ktype_info in;
 	int r;
@@ -563,9 +563,9 @@ static int call_ntop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int call_bswap(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_bswap(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	struct tg_node *x;
+	struct lang_node *x;
 	uint8_t size;
 	int r;
 
@@ -592,7 +592,7 @@ static int call_bswap(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int call_join(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_join(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const char *delim = " ";
 	const struct sem_type *t;
@@ -622,7 +622,7 @@ static int call_join(struct sctx *c, struct tg_node *n, struct sem_node *a)
  * length known only at run time, up to bpftrace's string size; at most
  * that size in any case (0.17 shortens a longer buf() to
  * BPFTRACE_STRLEN, 64 bytes by default, with a warning). */
-static int call_buf(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_buf(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *x;
 	int64_t len = -1;
@@ -663,7 +663,7 @@ static int call_buf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-int st_call(struct sctx *c, struct tg_node *n, struct sem_node *a)
+int st_call(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	if (!strcmp(n->str, "buf"))
 		return call_buf(c, n, a);

@@ -33,12 +33,12 @@ static bool is_int_builtin(const char *name)
 	return false;
 }
 
-static int expr(struct sctx *c, struct tg_node *n);
-static int stmt(struct sctx *c, struct tg_node *n);
-static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+static int expr(struct sctx *c, struct lang_node *n);
+static int stmt(struct sctx *c, struct lang_node *n);
+static int site_new(struct sctx *c, struct lang_node *n, struct sem_node *a, enum sem_rec_kind k,
 		    const char *fmt);
 
-static int want_int(struct sctx *c, struct tg_node *n, const char *what)
+static int want_int(struct sctx *c, struct lang_node *n, const char *what)
 {
 	int r = expr(c, n);
 
@@ -68,7 +68,7 @@ static int var_find(struct sctx *c, const char *name)
 	return plain;
 }
 
-static int posparam_str(struct sctx *c, struct tg_node *n, struct sem_node *a, int64_t skip)
+static int posparam_str(struct sctx *c, struct lang_node *n, struct sem_node *a, int64_t skip)
 {
 	const char *v = "";
 
@@ -86,7 +86,7 @@ static int posparam_str(struct sctx *c, struct tg_node *n, struct sem_node *a, i
 	return 0;
 }
 
-static int posparam_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int posparam_int(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const char *v;
 	char *end;
@@ -118,7 +118,7 @@ static int posparam_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
  * A length known only at run time (`str($1, $n)`) leaves the call
  * non-constant: codegen copies the parameter's bytes, bounded then as
  * 0.17 bounds them. */
-static int posparam_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int posparam_len(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	int64_t len;
 	int r;
@@ -142,9 +142,9 @@ static int posparam_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_str(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	struct tg_node *x;
+	struct lang_node *x;
 	int r;
 
 	if (n->nkids < 1 || n->nkids > 2)
@@ -195,7 +195,7 @@ static int call_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum sem_rec_kind k,
+static int site_new(struct sctx *c, struct lang_node *n, struct sem_node *a, enum sem_rec_kind k,
 		    const char *fmt)
 {
 	struct sem_site *st;
@@ -222,7 +222,7 @@ static int site_new(struct sctx *c, struct tg_node *n, struct sem_node *a, enum 
 	return 0;
 }
 
-static int site_arg(struct sctx *c, struct tg_node *n, struct sem_site *st)
+static int site_arg(struct sctx *c, struct lang_node *n, struct sem_site *st)
 {
 	struct sem_fmt_arg *fa;
 
@@ -238,7 +238,7 @@ static int site_arg(struct sctx *c, struct tg_node *n, struct sem_site *st)
 	return 0;
 }
 
-static int call_printf(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_printf(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_site *st;
 	int r;
@@ -266,7 +266,7 @@ static int call_printf(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int str_id(struct sctx *c, struct tg_node *lit, uint16_t *ret)
+static int str_id(struct sctx *c, struct lang_node *lit, uint16_t *ret)
 {
 	struct sem *s = c->s;
 
@@ -286,13 +286,13 @@ static int str_id(struct sctx *c, struct tg_node *lit, uint16_t *ret)
 
 /* kstack, ustack, kstack(perf), kstack(3), kstack(bpftrace, 3) */
 /* kstack, ustack, kstack(...), ustack(...) */
-static bool is_stack(const struct tg_node *n)
+static bool is_stack(const struct lang_node *n)
 {
 	return (n->kind == TG_N_BUILTIN || n->kind == TG_N_CALL) && n->str &&
 	       (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"));
 }
 
-static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, struct tg_node *call)
+static int stack_type(struct sctx *c, struct lang_node *n, struct sem_node *a, struct lang_node *call)
 {
 	bool user = n->str[0] == 'u';
 	int64_t limit = SEM_STACK_FRAMES;
@@ -301,7 +301,7 @@ static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, str
 	if (call && call->nkids > 2)
 		return sem_err(c, call->loc, TG_ETYPE, "%s(): takes a mode and a frame count", n->str);
 	for (size_t i = 0; call && i < call->nkids; i++) {
-		struct tg_node *k = call->kids[i];
+		struct lang_node *k = call->kids[i];
 		int r;
 
 		if (k->kind == TG_N_IDENT && i == 0) {
@@ -329,7 +329,7 @@ static int stack_type(struct sctx *c, struct tg_node *n, struct sem_node *a, str
 }
 
 /* Functions whose values user space formats; 1 when f is none of them. */
-static int call_text(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_text(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const char *f = n->str;
 	int r;
@@ -397,7 +397,7 @@ bool sem_reg_valid(const char *name)
  * registers (pt_regs, or a perf event's copy of them); bpftrace 0.17
  * refuses it in tracepoints, and its kfunc/BEGIN/END contexts are not
  * registers here either. */
-static int call_reg(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_reg(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	static const char *const types[] = { "kprobe", "kretprobe", "uprobe", "uretprobe", "usdt",
 					     "profile", "interval", "software", "hardware" };
@@ -428,7 +428,7 @@ static int call_reg(struct sctx *c, struct tg_node *n, struct sem_node *a)
 /* bpftrace 0.2x (docs/stdlib.md "len"): "For maps, return the number of
  * elements in the map.  For kstack/ustack, return the depth (measured in
  * # of frames) of the call stack." */
-static int call_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call_len(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_map *m;
 	int r;
@@ -458,7 +458,7 @@ static int call_len(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int call(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const char *f = n->str;
 	struct sem_map *m;
@@ -528,8 +528,8 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		/* bpftrace 0.2x (docs/stdlib.md "has_key"): has_key(@m, k),
 		 * a key of several parts as a tuple (1, "x"); the map node
 		 * gets the analysis of @m[k] (codegen rebuilds that node) */
-		struct tg_node tmp;
-		const struct tg_node *k;
+		struct lang_node tmp;
+		const struct lang_node *k;
 
 		if (n->nkids != 2 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
 			return sem_err(c, n->loc, TG_ETYPE, "has_key(): takes a map and a key: has_key(@m, k)");
@@ -594,7 +594,7 @@ static int call(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_err(c, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
 }
 
-static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int binop(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_type *l, *r;
 	int rc;
@@ -614,13 +614,13 @@ static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	    (l->k == ST_TEXT && r->k == ST_TEXT && l->text == TX_BUF && r->text == TX_BUF)) {
 		if (n->op != TG_OP_EQ && n->op != TG_OP_NE)
 			return sem_err(c, n->loc, TG_ETYPE, "operator \"%s\": not defined on strings",
-				   tg_op_str(n->op));
+				   lang_op_str(n->op));
 		a->t = T_U64;
 		return 0;
 	}
 	if (l->k != ST_INT || r->k != ST_INT)
 		return sem_err(c, n->loc, TG_ETYPE, "operator \"%s\": operands must both be integers or both strings",
-			   tg_op_str(n->op));
+			   lang_op_str(n->op));
 	a->t = (l->sign && r->sign) ? T_S64 : T_U64;
 	if (n->op == TG_OP_LOR || n->op == TG_OP_LAND || (n->op >= TG_OP_EQ && n->op <= TG_OP_GE))
 		a->t = T_U64;
@@ -648,7 +648,7 @@ static int binop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int field(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct tp_field *f;
 	int r;
@@ -686,7 +686,7 @@ static int field(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 }
 
-static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int cast(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	static const struct { const char *n; uint8_t size; bool sign; } ints[] = {
 		{ "uint8", 1, false }, { "uint16", 2, false }, { "uint32", 4, false },
@@ -703,7 +703,7 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "cast to \"%s\": expected an integer", n->str);
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		if (!strcmp(n->str, ints[i].n)) {
-			const struct tg_node *x = n->kids[0];
+			const struct lang_node *x = n->kids[0];
 
 			a->t = (struct sem_type){ .k = ST_INT, .size = ints[i].size, .sign = ints[i].sign };
 			/* the size the value has in 0.17 (a variable: its first
@@ -718,7 +718,7 @@ static int cast(struct sctx *c, struct tg_node *n, struct sem_node *a)
 }
 
 /* (a, b, ...): its type from its elements' (runner/sema-tuple.c) */
-static int tuple_lit(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int tuple_lit(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_type elems[SEM_MAX_TUPLE_ELEMS];
 	int r;
@@ -745,7 +745,7 @@ static int tuple_lit(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_tuple_of(c, n->loc, elems, n->nkids, &a->t);
 }
 
-static int expr_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int expr_int(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	(void)c;
 	a->t = T_S64;
@@ -754,7 +754,7 @@ static int expr_int(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int expr_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int expr_str(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	if (n->u64 + 1 > SEM_MAX_STRING)
 		return sem_err(c, n->loc, TG_ELIMIT, "string literal longer than %d bytes",
@@ -767,7 +767,7 @@ static int expr_str(struct sctx *c, struct tg_node *n, struct sem_node *a)
 }
 
 /* Every attach point of the probe is a function's return */
-static bool returns(const struct tg_probe *pr)
+static bool returns(const struct lang_probe *pr)
 {
 	static const char *const types[] = { "kretprobe", "uretprobe", "kretfunc", "fexit" };
 
@@ -782,7 +782,7 @@ static bool returns(const struct tg_probe *pr)
 	return pr->nattach > 0;
 }
 
-static int expr_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int expr_builtin(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	int r;
 
@@ -847,7 +847,7 @@ static int expr_builtin(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return sem_err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
 }
 
-static int expr_var(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int expr_var(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	a->var = var_find(c, n->str);
 	if (a->var < 0 || !c->p->vars[a->var].assigned) {
@@ -868,7 +868,7 @@ static int expr_var(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int expr_map(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int expr_map(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_map *m;
 	int r;
@@ -900,7 +900,7 @@ static int expr_map(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	}
 }
 
-static int unop(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int unop(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	int r;
 
@@ -908,8 +908,8 @@ static int unop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return st_deref(c, n, a);
 	if (n->op == TG_OP_ADDR)
 		return sem_err(c, n->loc, TG_EUNSUPPORTED, "operator \"%s\": pointers are not supported",
-			   tg_op_str(n->op));
-	r = want_int(c, n->kids[0], tg_op_str(n->op));
+			   lang_op_str(n->op));
+	r = want_int(c, n->kids[0], lang_op_str(n->op));
 	if (r < 0)
 		return r;
 	a->t = n->op == TG_OP_NOT ? T_U64 : sem_of(n->kids[0])->t;
@@ -924,7 +924,7 @@ static int unop(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int incdec(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int incdec(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_map *m;
 	int r;
@@ -942,7 +942,7 @@ static int incdec(struct sctx *c, struct tg_node *n, struct sem_node *a)
 		return 0;
 	}
 	if (n->kids[0]->kind != TG_N_VAR)
-		return sem_err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", tg_op_str(n->op));
+		return sem_err(c, n->loc, TG_ETYPE, "%s: needs a variable or a map", lang_op_str(n->op));
 	r = want_int(c, n->kids[0], "variable");
 	if (r < 0)
 		return r;
@@ -950,7 +950,7 @@ static int incdec(struct sctx *c, struct tg_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int ternary(struct sctx *c, struct tg_node *n, struct sem_node *a)
+static int ternary(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct sem_type *t1, *t2;
 	int r;
@@ -977,7 +977,7 @@ static int ternary(struct sctx *c, struct tg_node *n, struct sem_node *a)
 }
 
 /* One function per expression kind; a kind not listed is refused. */
-static int (*const expr_kinds[])(struct sctx *c, struct tg_node *n, struct sem_node *a) = {
+static int (*const expr_kinds[])(struct sctx *c, struct lang_node *n, struct sem_node *a) = {
 	[TG_N_INT] = expr_int,
 	[TG_N_STR] = expr_str,
 	[TG_N_BUILTIN] = expr_builtin,
@@ -996,7 +996,7 @@ static int (*const expr_kinds[])(struct sctx *c, struct tg_node *n, struct sem_n
 	[TG_N_TUPLE] = tuple_lit,
 };
 
-static int expr(struct sctx *c, struct tg_node *n)
+static int expr(struct sctx *c, struct lang_node *n)
 {
 	struct sem_node *a = sem_aux(c, n);
 
@@ -1005,12 +1005,12 @@ static int expr(struct sctx *c, struct tg_node *n)
 	if ((size_t)n->kind < ARRAY_SIZE(expr_kinds) && expr_kinds[n->kind])
 		return expr_kinds[n->kind](c, n, a);
 	return sem_err(c, n->loc, TG_EUNSUPPORTED, "\"%s\": not supported here",
-		   tg_node_kind_str(n->kind));
+		   lang_node_kind_str(n->kind));
 }
 
-static int assign_var(struct sctx *c, struct tg_node *n)
+static int assign_var(struct sctx *c, struct lang_node *n)
 {
-	struct tg_node *rhs = n->kids[1];
+	struct lang_node *rhs = n->kids[1];
 	struct sem_node *a = sem_aux(c, n->kids[0]);
 	struct sem_type vt;
 	struct sem_var *v;
@@ -1053,7 +1053,7 @@ static int assign_var(struct sctx *c, struct tg_node *n)
 /* let $x; / let $x = e; (bpftrace 0.2x, docs/language.md "Variables and
  * Maps"): a new variable to the end of the enclosing block, 0 until
  * assigned; one of the same name already in scope is an error. */
-static int let_stmt(struct sctx *c, struct tg_node *n)
+static int let_stmt(struct sctx *c, struct lang_node *n)
 {
 	struct sem_node *a = sem_aux(c, n->kids[0]);
 	const char *name = n->kids[0]->str;
@@ -1120,9 +1120,9 @@ static int let_stmt(struct sctx *c, struct tg_node *n)
  * parts when there are several; $i an integer.  The variable lives in the
  * body.  The map's keys and values must be known: a map assigned only
  * later in the program's text is typed on the second pass. */
-static int for_stmt(struct sctx *c, struct tg_node *n)
+static int for_stmt(struct sctx *c, struct lang_node *n)
 {
-	struct tg_node *body = n->kids[n->nkids - 1];
+	struct lang_node *body = n->kids[n->nkids - 1];
 	struct sem_node *a = sem_aux(c, n);
 	struct sem_type kv = T_S64;
 	size_t nlets = c->nlets;
@@ -1138,7 +1138,7 @@ static int for_stmt(struct sctx *c, struct tg_node *n)
 		return sem_err(c, n->loc, TG_ELIMIT, "for: more than %d in one probe (each runs in the kernel at every event)",
 			       SEM_MAX_FOR_STMTS);
 	if (n->nkids == 3) {
-		struct tg_node *mn = n->kids[1];
+		struct lang_node *mn = n->kids[1];
 		struct sem_type parts[2];
 		struct sem_map *m;
 
@@ -1191,7 +1191,7 @@ static int for_stmt(struct sctx *c, struct tg_node *n)
 	return r;
 }
 
-static int block(struct sctx *c, struct tg_node *n)
+static int block(struct sctx *c, struct lang_node *n)
 {
 	size_t nlets = c->nlets;
 	int r = 0;
@@ -1204,7 +1204,7 @@ static int block(struct sctx *c, struct tg_node *n)
 	return r;
 }
 
-static int stmt(struct sctx *c, struct tg_node *n)
+static int stmt(struct sctx *c, struct lang_node *n)
 {
 	int r;
 
@@ -1281,11 +1281,11 @@ static const struct sem_ops ops = {
 	.site = site_new,
 };
 
-static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
-		struct tg_diag *diag, bool final)
+static int pass(struct sem *s, struct lang_program *prog, const struct tp_format *const *tp,
+		struct lang_diag *diag, bool final)
 {
 	for (size_t i = 0; i < prog->nprobes; i++) {
-		struct tg_probe *pr = &prog->probes[i];
+		struct lang_probe *pr = &prog->probes[i];
 		struct sctx c = { .s = s, .ops = &ops, .p = &s->probes[i], .tp = pr, .diag = diag,
 				 .final = final };
 		int r;
@@ -1316,15 +1316,15 @@ static int pass(struct sem *s, struct tg_program *prog, const struct tp_format *
 	return 0;
 }
 
-int sem_analyse(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
-		const char *const *params, size_t nparams, struct tg_diag *diag)
+int sem_analyse(struct sem *s, struct lang_program *prog, const struct tp_format *const *tp,
+		const char *const *params, size_t nparams, struct lang_diag *diag)
 {
 	return sem_analyse_in(s, prog, tp, params, nparams, NULL, diag);
 }
 
-int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+int sem_analyse_in(struct sem *s, struct lang_program *prog, const struct tp_format *const *tp,
 		   const char *const *params, size_t nparams, const char *cache_dir,
-		   struct tg_diag *diag)
+		   struct lang_diag *diag)
 {
 	int r;
 
@@ -1367,7 +1367,7 @@ int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_forma
 	return 0;
 }
 
-static void clear_aux(struct tg_node *n)
+static void clear_aux(struct lang_node *n)
 {
 	if (!n)
 		return;

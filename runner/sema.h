@@ -145,7 +145,7 @@ struct sem_map {
 	int64_t lmin, lmax, lstep;    /* MK_LHIST */
 	uint8_t hbits;                /* MK_HIST: hist(x, k)'s k, 2^k buckets per power of 2
 					 (bpftrace 0.2x); 0: bpftrace 0.17's hist */
-	struct tg_loc loc;
+	struct lang_loc loc;
 	bool read;                    /* looked up in an expression */
 };
 
@@ -180,7 +180,7 @@ struct sem_site {                     /* a printf, print(value) or time() */
 	size_t nargs;
 	struct sem_fmt_arg args[SEM_MAX_FMT_ARGS];
 	uint32_t size;                /* whole record */
-	struct tg_loc loc;            /* of the call */
+	struct lang_loc loc;            /* of the call */
 };
 
 struct sem_var {
@@ -191,7 +191,7 @@ struct sem_var {
 	/* `let $x` (bpftrace 0.2x): the declaring node; the variable is
 	 * visible from there to the end of its block (hidden outside).
 	 * NULL: a 0.17 variable, visible in the whole probe once assigned. */
-	const struct tg_node *decl;
+	const struct lang_node *decl;
 	bool hidden;
 };
 
@@ -226,7 +226,7 @@ struct sem_node {
 };
 
 struct sem {
-	struct tg_program *prog;
+	struct lang_program *prog;
 	const char *const *params;
 	size_t nparams;
 	struct sem_probe *probes;     /* one per prog->probes[i] */
@@ -255,7 +255,7 @@ struct sem {
 
 /* The key parts of a map node: @m[(a, b)] is @m[a, b] (bpftrace's docs,
  * language.md "Map Keys"). */
-static inline struct tg_node **sem_map_keys(const struct tg_node *mapn, size_t *ret_n)
+static inline struct lang_node **sem_map_keys(const struct lang_node *mapn, size_t *ret_n)
 {
 	if (mapn->nkids == 1 && mapn->kids[0]->kind == TG_N_TUPLE) {
 		*ret_n = mapn->kids[0]->nkids;
@@ -265,7 +265,7 @@ static inline struct tg_node **sem_map_keys(const struct tg_node *mapn, size_t *
 	return mapn->kids;
 }
 
-static inline struct sem_node *sem_of(const struct tg_node *n)
+static inline struct sem_node *sem_of(const struct lang_node *n)
 {
 	return (struct sem_node *)n->aux;
 }
@@ -276,13 +276,13 @@ static inline struct sem_node *sem_of(const struct tg_node *n)
  * (line:col, message) and returns -TG_EUNSUPPORTED / -TG_ETYPE /
  * -TG_ELIMIT.  sem_release() always.
  */
-int sem_analyse(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
-		const char *const *params, size_t nparams, struct tg_diag *diag);
+int sem_analyse(struct sem *s, struct lang_program *prog, const struct tp_format *const *tp,
+		const char *const *params, size_t nparams, struct lang_diag *diag);
 /* The same; the program's C definitions are compiled through the object
  * cache in cache_dir (NULL: the default). */
-int sem_analyse_in(struct sem *s, struct tg_program *prog, const struct tp_format *const *tp,
+int sem_analyse_in(struct sem *s, struct lang_program *prog, const struct tp_format *const *tp,
 		   const char *const *params, size_t nparams, const char *cache_dir,
-		   struct tg_diag *diag);
+		   struct lang_diag *diag);
 /* Bytes a pointer of type t steps by (1 for void). */
 uint32_t sem_ptr_step(const struct sem *s, const struct sem_type *t);
 void sem_release(struct sem *s);

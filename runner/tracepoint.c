@@ -382,11 +382,11 @@ size_t tp_format_tpf_fields(const struct tp_format *f, struct tg_tpf_field *out)
 
 struct fcheck {
 	const struct tg_tpf_rules *rules;
-	struct tg_diag *diag;
+	struct lang_diag *diag;
 	bool set;
 };
 
-static void fields_refuse(void *ctx, const struct tg_loc *loc, const char *construct, const char *rule,
+static void fields_refuse(void *ctx, const struct lang_loc *loc, const char *construct, const char *rule,
 			  const char *msg)
 {
 	struct fcheck *c = ctx;
@@ -400,8 +400,8 @@ static void fields_refuse(void *ctx, const struct tg_loc *loc, const char *const
 		 c->rules->policy ? c->rules->policy : "", rule);
 }
 
-int tp_fields_check(const struct tg_tpf_rules *rules, const struct tg_probe *probe, const struct tp_format *f,
-		    struct tg_diag *diag)
+int tp_fields_check(const struct tg_tpf_rules *rules, const struct lang_probe *probe, const struct tp_format *f,
+		    struct lang_diag *diag)
 {
 	struct tg_tpf_field fields[TP_MAX_FIELDS];
 	struct fcheck c = { .rules = rules, .diag = diag };

@@ -83,7 +83,7 @@ size_t tp_format_tpf_fields(const struct tp_format *f, struct tg_tpf_field *out)
  * attaches to, with the node's real format) that rules refuse:
  * -TG_EPOLICY with diag at the first refused args use, naming the
  * field, the rule and the policy.  rules NULL: no check. */
-int tp_fields_check(const struct tg_tpf_rules *rules, const struct tg_probe *probe, const struct tp_format *f,
-		    struct tg_diag *diag);
+int tp_fields_check(const struct tg_tpf_rules *rules, const struct lang_probe *probe, const struct tp_format *f,
+		    struct lang_diag *diag);
 
 #endif

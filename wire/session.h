@@ -79,7 +79,7 @@ struct session_request {
 	char *trace;
 	char *program;
 	size_t program_len;
-	char *canonical;            /* the form the gateway decided on (tg_program_print) */
+	char *canonical;            /* the form the gateway decided on (lang_program_print) */
 	char **params;              /* nparams strings */
 	size_t nparams;
 	uint64_t duration_s;        /* as asked; 0: none (session_request_duration) */

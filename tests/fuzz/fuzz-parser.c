@@ -19,11 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tg_program *p = NULL, *q = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL, *q = NULL;
+	struct lang_diag d;
 	char *a = NULL, *b = NULL, *f = NULL;
 	const char *params[8];
-	struct tg_parse_opts po = { .sz = sizeof(po), .params = params };
+	struct lang_parse_opts po = { .sz = sizeof(po), .params = params };
 	int r;
 
 	if (size >= 2 && data[0] == 0xff && data[1] == 'P') {
@@ -44,18 +44,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += i;
 		size -= i;
 	}
-	r = tg_program_parse_opts((const char *)data, size, &po, &p, &d);
+	r = lang_program_parse_opts((const char *)data, size, &po, &p, &d);
 
 	if (r < 0) {
 		if (d.msg[0] == '\0' || d.loc.line == 0 || d.loc.col == 0)
 			abort();
-		if (tg_diag_format(&d, "fuzz", (const char *)data, size, &f) == 0)
+		if (lang_diag_format(&d, "fuzz", (const char *)data, size, &f) == 0)
 			free(f);
 		return 0;
 	}
-	if (tg_program_print(p, &a) < 0)
+	if (lang_program_print(p, &a) < 0)
 		abort();
-	r = tg_program_parse_opts(a, strlen(a), &po, &q, &d);
+	r = lang_program_parse_opts(a, strlen(a), &po, &q, &d);
 	if (r < 0) {
 		/* a canonical form beyond the limits is fine; anything else is not */
 		if (r != -4009) {
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	} else {
-		if (tg_program_print(q, &b) < 0)
+		if (lang_program_print(q, &b) < 0)
 			abort();
 		if (strcmp(a, b) != 0) {
 			fprintf(stderr, "canonical form not stable:\n%s\n---\n%s\n", a, b);
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(a);
 	free(b);
-	tg_program_free(p);
-	tg_program_free(q);
+	lang_program_free(p);
+	lang_program_free(q);
 	return 0;
 }

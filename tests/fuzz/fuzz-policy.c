@@ -21,7 +21,7 @@ static const char program[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct tg_program *prog;
+	static struct lang_program *prog;
 	static const char *const groups[] = { "system:authenticated", "system:masters", NULL };
 	const struct tg_requester who[] = {
 		{ .user = "alice", .groups = groups, .namespace = "team-a" },
@@ -30,9 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct tg_policy_set *set = NULL;
 	char *err = NULL;
-	struct tg_diag d;
+	struct lang_diag d;
 
-	if (!prog && tg_program_parse(program, strlen(program), &prog, &d) < 0)
+	if (!prog && lang_program_parse(program, strlen(program), &prog, &d) < 0)
 		abort();
 	if (tg_policy_set_load_buffer("fuzz.yaml", (const char *)data, size, &set, &err) < 0) {
 		if (!err)

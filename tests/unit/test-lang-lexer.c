@@ -13,26 +13,26 @@
 #include "lang/lexer.h"
 
 /* Lexes all of src; returns the kinds, space separated, by name index. */
-static int lex_all(const char *src, enum tg_tok *kinds, size_t max, struct tg_token *keep, struct tg_diag *d)
+static int lex_all(const char *src, enum lang_tok *kinds, size_t max, struct lang_token *keep, struct lang_diag *d)
 {
-	struct tg_lexer lx;
+	struct lang_lexer lx;
 	size_t n = 0;
 
-	tg_lexer_init(&lx, src, strlen(src));
+	lang_lexer_init(&lx, src, strlen(src));
 	for (;;) {
-		struct tg_token t;
-		int r = tg_lex(&lx, &t, d);
+		struct lang_token t;
+		int r = lang_lex(&lx, &t, d);
 
 		if (r < 0)
 			return r;
-		enum tg_tok kind = t.kind;
+		enum lang_tok kind = t.kind;
 
 		assert_true(n < max);
 		kinds[n] = kind;
 		if (keep)
 			keep[n] = t;
 		else
-			tg_token_release(&t);
+			lang_token_release(&t);
 		n++;
 		if (kind == TG_T_EOF)
 			return (int)n;
@@ -43,7 +43,7 @@ static void test_operators(void **state)
 {
 	static const struct {
 		const char *text;
-		enum tg_tok kind;
+		enum lang_tok kind;
 	} ops[] = {
 		{ "<<=", TG_T_LEFTASSIGN }, { ">>=", TG_T_RIGHTASSIGN }, { "+=", TG_T_PLUSASSIGN },
 		{ "-=", TG_T_MINUSASSIGN }, { "*=", TG_T_MULASSIGN }, { "/=", TG_T_DIVASSIGN },
@@ -60,8 +60,8 @@ static void test_operators(void **state)
 		{ "?", TG_T_QUES }, { "/ x", TG_T_DIV }, { "/ {", TG_T_ENDPRED }, { "//x", TG_T_EOF },
 		{ "/\n/", TG_T_ENDPRED },
 	};
-	enum tg_tok k[8];
-	struct tg_diag d;
+	enum lang_tok k[8];
+	struct lang_diag d;
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		int n = lex_all(ops[i].text, k, 8, NULL, &d);
@@ -78,12 +78,12 @@ static void test_operators(void **state)
 
 static void test_words(void **state)
 {
-	struct tg_token t[32];
-	enum tg_tok k[32];
-	struct tg_diag d;
+	struct lang_token t[32];
+	enum lang_tok k[32];
+	struct lang_diag d;
 	int n = lex_all("pid arg9 arg10 sarg0 printf kstack perf bpftrace if else unroll while for "
 			"return continue break foo _x1 $v @m @ $1 $# $123", k, 32, t, &d);
-	static const enum tg_tok want[] = {
+	static const enum lang_tok want[] = {
 		TG_T_BUILTIN, TG_T_BUILTIN, TG_T_IDENT, TG_T_BUILTIN, TG_T_CALL, TG_T_CALL_BUILTIN,
 		TG_T_STACK_MODE, TG_T_STACK_MODE, TG_T_IF, TG_T_ELSE, TG_T_UNROLL, TG_T_WHILE, TG_T_FOR,
 		TG_T_RETURN, TG_T_CONTINUE, TG_T_BREAK, TG_T_IDENT, TG_T_IDENT, TG_T_VAR, TG_T_MAP,
@@ -103,7 +103,7 @@ static void test_words(void **state)
 	assert_int_equal(t[1].loc.line, 1);
 	assert_int_equal(t[1].loc.col, 5);
 	for (int i = 0; i < n; i++)
-		tg_token_release(&t[i]);
+		lang_token_release(&t[i]);
 }
 
 static void test_integers(void **state)
@@ -130,7 +130,7 @@ static void test_integers(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t v = 7;
 		const char *err = NULL;
-		int r = tg_parse_int_literal(cases[i].text, strlen(cases[i].text), &v, &err);
+		int r = lang_parse_int_literal(cases[i].text, strlen(cases[i].text), &v, &err);
 
 		if (cases[i].err) {
 			if (r >= 0)
@@ -146,9 +146,9 @@ static void test_integers(void **state)
 
 static void test_integer_tokens(void **state)
 {
-	struct tg_token t[8];
-	enum tg_tok k[8];
-	struct tg_diag d;
+	struct lang_token t[8];
+	enum lang_tok k[8];
+	struct lang_diag d;
 	int n = lex_all("0x10 1_0 2e3 7abc", k, 8, t, &d);
 
 	assert_int_equal(n, 6);
@@ -159,7 +159,7 @@ static void test_integer_tokens(void **state)
 	assert_int_equal(t[3].num, 7);          /* flex: 7 then the identifier abc */
 	assert_int_equal(k[4], TG_T_IDENT);
 	for (int i = 0; i < n; i++)
-		tg_token_release(&t[i]);
+		lang_token_release(&t[i]);
 	assert_int_equal(lex_all("x 1e99", k, 8, NULL, &d), -TG_EPARSE);
 	assert_string_equal(d.msg, "integer \"1e99\" is not valid: exponent of a scientific literal must be at most 16");
 	assert_int_equal(d.loc.col, 3);
@@ -167,22 +167,22 @@ static void test_integer_tokens(void **state)
 
 static void test_strings(void **state)
 {
-	struct tg_token t[4];
-	enum tg_tok k[4];
-	struct tg_diag d;
+	struct lang_token t[4];
+	enum lang_tok k[4];
+	struct lang_diag d;
 	int n = lex_all("\"a\\n\\t\\r\\\"\\\\\\101\\x41\\0z\\x7\"", k, 4, t, &d);
 
 	assert_int_equal(n, 2);
 	assert_int_equal(k[0], TG_T_STR);
 	assert_int_equal(t[0].text_len, 11);
 	assert_memory_equal(t[0].text, "a\n\t\r\"\\AA\0z\x07", 11);
-	tg_token_release(&t[0]);
+	lang_token_release(&t[0]);
 }
 
 static void check_error(const char *src, int code, uint32_t line, uint32_t col, const char *msg)
 {
-	enum tg_tok k[64];
-	struct tg_diag d;
+	enum lang_tok k[64];
+	struct lang_diag d;
 	int r = lex_all(src, k, 64, NULL, &d);
 
 	if (r != code)
@@ -219,8 +219,8 @@ static void test_errors(void **state)
 	s[0] = '"';
 	s[TG_MAX_STRING_LITERAL + 1] = '"';
 	s[TG_MAX_STRING_LITERAL + 2] = '\0';
-	enum tg_tok k[4];
-	struct tg_diag d;
+	enum lang_tok k[4];
+	struct lang_diag d;
 	assert_int_equal(lex_all(s, k, 4, NULL, &d), 2);
 	s[TG_MAX_STRING_LITERAL + 1] = 'a';
 	s[TG_MAX_STRING_LITERAL + 2] = '"';
@@ -231,9 +231,9 @@ static void test_errors(void **state)
 
 static void test_comments_and_preproc(void **state)
 {
-	struct tg_token t[8];
-	enum tg_tok k[8];
-	struct tg_diag d;
+	struct lang_token t[8];
+	enum lang_tok k[8];
+	struct lang_diag d;
 	int n = lex_all("#!/usr/bin/env bpftrace\n// line\n/* block\n */ #include <linux/sched.h>\nx", k, 8, t, &d);
 
 	assert_int_equal(n, 3);
@@ -244,14 +244,14 @@ static void test_comments_and_preproc(void **state)
 	assert_int_equal(k[1], TG_T_IDENT);
 	assert_int_equal(t[1].loc.line, 5);
 	for (int i = 0; i < n; i++)
-		tg_token_release(&t[i]);
+		lang_token_release(&t[i]);
 }
 
 static void test_cdef_mode(void **state)
 {
-	struct tg_token t[16];
-	enum tg_tok k[16];
-	struct tg_diag d;
+	struct lang_token t[16];
+	enum lang_tok k[16];
+	struct lang_diag d;
 	int n = lex_all("struct Foo { int x; struct { int y; } z; }; (struct  task_struct *) sizeof(union\nU)", k, 16, t, &d);
 
 	assert_int_equal(n, 10);
@@ -265,7 +265,7 @@ static void test_cdef_mode(void **state)
 	assert_int_equal(k[6], TG_T_LPAREN);
 	assert_string_equal(t[7].text, "union U");
 	for (int i = 0; i < n; i++)
-		tg_token_release(&t[i]);
+		lang_token_release(&t[i]);
 	/* "structure" is a word, not the keyword */
 	assert_int_equal(lex_all("structure", k, 8, NULL, &d), 2);
 	assert_int_equal(k[0], TG_T_IDENT);
@@ -273,23 +273,23 @@ static void test_cdef_mode(void **state)
 
 static void check_attach(const char *src, const char *want, char next)
 {
-	struct tg_lexer lx;
-	struct tg_token t;
-	struct tg_diag d;
+	struct lang_lexer lx;
+	struct lang_token t;
+	struct lang_diag d;
 	int r;
 
 	static const char *const params[] = { "vfs_*", "/usr/bin/x" };
 
-	tg_lexer_init(&lx, src, strlen(src));
+	lang_lexer_init(&lx, src, strlen(src));
 	lx.params = params;
 	lx.nparams = 2;
-	r = tg_lex_attach(&lx, &t, &d);
+	r = lang_lex_attach(&lx, &t, &d);
 	if (r < 0)
 		fail_msg("%s: %s", src, d.msg);
 	if (strcmp(t.text, want) != 0)
 		fail_msg("%s: attach text \"%s\", want \"%s\"", src, t.text, want);
 	assert_int_equal(lx.pos < lx.len ? lx.src[lx.pos] : 0, next);
-	tg_token_release(&t);
+	lang_token_release(&t);
 }
 
 static void test_attach_mode(void **state)
@@ -311,27 +311,27 @@ static void test_attach_mode(void **state)
 	check_attach("{", "", '{');
 	check_attach("", "", 0);
 
-	struct tg_lexer lx;
-	struct tg_token t;
-	struct tg_diag d;
+	struct lang_lexer lx;
+	struct lang_token t;
+	struct lang_diag d;
 
-	tg_lexer_init(&lx, "uprobe:$0:f", 11);
-	assert_int_equal(tg_lex_attach(&lx, &t, &d), -TG_EPARSE);
+	lang_lexer_init(&lx, "uprobe:$0:f", 11);
+	assert_int_equal(lang_lex_attach(&lx, &t, &d), -TG_EPARSE);
 	assert_string_equal(d.msg, "positional parameter \"$0\" is not valid: they start at \"$1\"");
 	assert_int_equal(d.loc.col, 8);
-	tg_lexer_init(&lx, "i:s: 1e99", 9);
-	assert_int_equal(tg_lex_attach(&lx, &t, &d), -TG_EPARSE);
-	tg_lexer_init(&lx, "i:s:\"ab", 7);
-	assert_int_equal(tg_lex_attach(&lx, &t, &d), -TG_EPARSE);
+	lang_lexer_init(&lx, "i:s: 1e99", 9);
+	assert_int_equal(lang_lex_attach(&lx, &t, &d), -TG_EPARSE);
+	lang_lexer_init(&lx, "i:s:\"ab", 7);
+	assert_int_equal(lang_lex_attach(&lx, &t, &d), -TG_EPARSE);
 	assert_string_equal(d.msg, "string not terminated before end of file");
 }
 
 static void test_tok_names(void **state)
 {
-	assert_string_equal(tg_tok_name(TG_T_EOF), "end of file");
-	assert_string_equal(tg_tok_name(TG_T_RBRACE), "\"}\"");
-	assert_string_equal(tg_tok_name(TG_T_LEFTASSIGN), "\"<<=\"");
-	assert_string_equal(tg_tok_name(TG_T_IF), "\"if\"");
+	assert_string_equal(lang_tok_name(TG_T_EOF), "end of file");
+	assert_string_equal(lang_tok_name(TG_T_RBRACE), "\"}\"");
+	assert_string_equal(lang_tok_name(TG_T_LEFTASSIGN), "\"<<=\"");
+	assert_string_equal(lang_tok_name(TG_T_IF), "\"if\"");
 }
 
 int main(void)

@@ -23,7 +23,7 @@
 /* ---- helpers ------------------------------------------------------------ */
 
 /* An S-expression of a tree, to check shape and precedence. */
-static void sexpr(struct buf *b, const struct tg_node *n)
+static void sexpr(struct buf *b, const struct lang_node *n)
 {
 	switch (n->kind) {
 	case TG_N_INT:
@@ -51,15 +51,15 @@ static void sexpr(struct buf *b, const struct tg_node *n)
 	switch (n->kind) {
 	case TG_N_BINOP: case TG_N_UNOP: case TG_N_INCDEC:
 		buf_printf(b, "%s%s", n->kind == TG_N_INCDEC && (n->op == TG_OP_POSTINC || n->op == TG_OP_POSTDEC) ? "post" : "",
-			   tg_op_str(n->op));
+			   lang_op_str(n->op));
 		break;
 	case TG_N_FIELD:
-		buf_printf(b, "%s%s", tg_op_str(n->op), n->str);
+		buf_printf(b, "%s%s", lang_op_str(n->op), n->str);
 		if (n->flags & TG_F_TUPLE_INDEX)
 			buf_adds(b, "#");
 		break;
 	case TG_N_ASSIGN:
-		buf_printf(b, "%s=", tg_op_str(n->op));
+		buf_printf(b, "%s=", lang_op_str(n->op));
 		break;
 	case TG_N_CAST:
 		buf_printf(b, "cast %s", n->str);
@@ -71,7 +71,7 @@ static void sexpr(struct buf *b, const struct tg_node *n)
 		buf_printf(b, "unroll %llu", (unsigned long long)n->u64);
 		break;
 	default:
-		buf_adds(b, tg_node_kind_str(n->kind));
+		buf_adds(b, lang_node_kind_str(n->kind));
 	}
 	for (size_t i = 0; i < n->nkids; i++) {
 		buf_addc(b, ' ');
@@ -80,11 +80,11 @@ static void sexpr(struct buf *b, const struct tg_node *n)
 	buf_addc(b, ')');
 }
 
-static struct tg_program *parse_ok(const char *src)
+static struct lang_program *parse_ok(const char *src)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
-	int r = tg_program_parse(src, strlen(src), &p, &d);
+	struct lang_program *p = NULL;
+	struct lang_diag d;
+	int r = lang_program_parse(src, strlen(src), &p, &d);
 
 	if (r < 0)
 		fail_msg("%s: %u:%u: %s (%d)", src, d.loc.line, d.loc.col, d.msg, r);
@@ -94,21 +94,21 @@ static struct tg_program *parse_ok(const char *src)
 /* The body of the first probe as an S-expression. */
 static void check_tree(const char *src, const char *want)
 {
-	struct tg_program *p = parse_ok(src);
+	struct lang_program *p = parse_ok(src);
 	struct buf b = BUF_INIT(0);
 
 	sexpr(&b, p->probes[0].body);
 	if (strcmp(b.s, want) != 0)
 		fail_msg("%s:\n got  %s\n want %s", src, b.s, want);
 	buf_release(&b);
-	tg_program_free(p);
+	lang_program_free(p);
 }
 
 static void check_error(const char *src, int code, uint32_t line, uint32_t col, const char *msg)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
-	int r = tg_program_parse(src, strlen(src), &p, &d);
+	struct lang_program *p = NULL;
+	struct lang_diag d;
+	int r = lang_program_parse(src, strlen(src), &p, &d);
 
 	if (r != code)
 		fail_msg("%s: got %d, want %d (%s)", src, r, code, d.msg);
@@ -122,45 +122,45 @@ static void check_error(const char *src, int code, uint32_t line, uint32_t col, 
 /* print -> parse -> print must be a fixed point; returns the canonical text. */
 static char *round_trip(const char *name, const char *src, size_t len)
 {
-	struct tg_program *p = NULL, *q = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL, *q = NULL;
+	struct lang_diag d;
 	char *a = NULL, *b = NULL;
-	int r = tg_program_parse(src, len, &p, &d);
+	int r = lang_program_parse(src, len, &p, &d);
 
 	if (r < 0) {
 		char *f = NULL;
 
-		tg_diag_format(&d, name, src, len, &f);
+		lang_diag_format(&d, name, src, len, &f);
 		fail_msg("%s does not parse:\n%s", name, f);
 	}
-	assert_int_equal(tg_program_print(p, &a), 0);
-	r = tg_program_parse(a, strlen(a), &q, &d);
+	assert_int_equal(lang_program_print(p, &a), 0);
+	r = lang_program_parse(a, strlen(a), &q, &d);
 	if (r < 0)
 		fail_msg("%s: canonical form does not parse: %u:%u %s\n%s", name, d.loc.line, d.loc.col, d.msg, a);
-	assert_int_equal(tg_program_print(q, &b), 0);
+	assert_int_equal(lang_program_print(q, &b), 0);
 	if (strcmp(a, b) != 0)
 		fail_msg("%s: canonical form is not stable:\n%s\n---\n%s", name, a, b);
-	tg_program_free(p);
-	tg_program_free(q);
+	lang_program_free(p);
+	lang_program_free(q);
 	free(b);
 	return a;
 }
 
 /* ---- positional parameters: tokens of the parse ---------------------------- */
 
-static int parse_p(const char *src, const char *const *params, size_t n, struct tg_program **ret,
-		   struct tg_diag *d)
+static int parse_p(const char *src, const char *const *params, size_t n, struct lang_program **ret,
+		   struct lang_diag *d)
 {
-	struct tg_parse_opts po = { .sz = sizeof(po), .params = params, .nparams = n };
+	struct lang_parse_opts po = { .sz = sizeof(po), .params = params, .nparams = n };
 
-	return tg_program_parse_opts(src, strlen(src), &po, ret, d);
+	return lang_program_parse_opts(src, strlen(src), &po, ret, d);
 }
 
 static void test_params_attach_tokens(void **state)
 {
 	static const char *const p[] = { "5", "IN" };
-	struct tg_program *prog = NULL;
-	struct tg_diag d;
+	struct lang_program *prog = NULL;
+	struct lang_diag d;
 	char *text = NULL;
 
 	(void)state;
@@ -174,11 +174,11 @@ static void test_params_attach_tokens(void **state)
 	assert_int_equal(prog->probes[0].pred->kids[0]->kind, TG_N_POSPARAM);
 	assert_string_equal(prog->probes[1].attach[0].type, "BEGIN");
 	assert_int_equal(prog->nparams, 2);
-	assert_int_equal(tg_program_print(prog, &text), 0);
+	assert_int_equal(lang_program_print(prog, &text), 0);
 	assert_non_null(strstr(text, "interval:ms:5\n/$1 == 5/\n"));
 	assert_non_null(strstr(text, "\n// $1 = \"5\"\n// $2 = \"IN\"\n"));
 	free(text);
-	tg_program_free(prog);
+	lang_program_free(prog);
 
 	/* a path is one component: slashes stay inside it, even "//" (the
 	 * lexer never reads the value again, and prints it back as a path run) */
@@ -187,12 +187,12 @@ static void test_params_attach_tokens(void **state)
 
 		assert_int_equal(parse_p("uprobe:$1:f { }", c, 1, &prog, &d), 0);
 		assert_string_equal(prog->probes[0].attach[0].target, "a//b");
-		assert_int_equal(tg_program_print(prog, &text), 0);
-		tg_program_free(prog);
+		assert_int_equal(lang_program_print(prog, &text), 0);
+		lang_program_free(prog);
 		assert_int_equal(parse_p(text, c, 1, &prog, &d), 0);
 		assert_string_equal(prog->probes[0].attach[0].target, "a//b");
 		free(text);
-		tg_program_free(prog);
+		lang_program_free(prog);
 	}
 	/* a path is one component */
 	{
@@ -201,7 +201,7 @@ static void test_params_attach_tokens(void **state)
 		assert_int_equal(parse_p("uprobe:$1:readline { }", u, 1, &prog, &d), 0);
 		assert_string_equal(prog->probes[0].attach[0].target, "/usr/bin/bash");
 		assert_string_equal(prog->probes[0].attach[0].func, "readline");
-		tg_program_free(prog);
+		lang_program_free(prog);
 	}
 	/* a glob is one component */
 	{
@@ -209,7 +209,7 @@ static void test_params_attach_tokens(void **state)
 
 		assert_int_equal(parse_p("tracepoint:syscalls:$1 { }", g, 1, &prog, &d), 0);
 		assert_string_equal(prog->probes[0].attach[0].func, "sys_enter_[oa]*");
-		tg_program_free(prog);
+		lang_program_free(prog);
 	}
 }
 
@@ -233,8 +233,8 @@ static void test_params_cannot_add_code(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(attack) / sizeof(attack[0]); i++) {
 		const char *const pv[] = { attack[i], "x" };
-		struct tg_program *prog = NULL;
-		struct tg_diag d;
+		struct lang_program *prog = NULL;
+		struct lang_diag d;
 
 		assert_int_equal(parse_p("BEGIN { }\ntracepoint:syscalls:$1 { @ = count(); }", pv, 2, &prog, &d),
 				 -TG_EPARSE);
@@ -248,8 +248,8 @@ static void test_params_cannot_add_code(void **state)
 static void test_params_missing_and_limits(void **state)
 {
 	static const char *const p[] = { "1" };
-	struct tg_program *prog = NULL;
-	struct tg_diag d;
+	struct lang_program *prog = NULL;
+	struct lang_diag d;
 	const char *many[TG_MAX_PARAMS + 1];
 	char *big = malloc(TG_MAX_PARAM_BYTES + 2);
 
@@ -259,7 +259,7 @@ static void test_params_missing_and_limits(void **state)
 	assert_int_equal(d.loc.col, 5);
 	assert_non_null(strstr(d.msg, "\"$3\" is not given (1 given)"));
 	/* without parameters, $1 in an attach point is not given either */
-	assert_int_equal(tg_program_parse("i:s:$1 {}", 9, &prog, &d), -TG_EPARSE);
+	assert_int_equal(lang_program_parse("i:s:$1 {}", 9, &prog, &d), -TG_EPARSE);
 	for (size_t i = 0; i <= TG_MAX_PARAMS; i++)
 		many[i] = "1";
 	assert_int_equal(parse_p("BEGIN {}", many, TG_MAX_PARAMS + 1, &prog, &d), -TG_ELIMIT);
@@ -275,16 +275,16 @@ static void test_params_canonical(void **state)
 {
 	static const char *const a[] = { "sys_enter_openat", "x\"y\n" };
 	static const char *const b[] = { "sys_enter_openat", "x\"y" };
-	struct tg_program *pa = NULL, *pb = NULL, *pc = NULL;
-	struct tg_diag d;
+	struct lang_program *pa = NULL, *pb = NULL, *pc = NULL;
+	struct lang_diag d;
 	char *ta = NULL, *tb = NULL, *tc = NULL, ha[65], hb[65], hc[65];
 	const char *src = "tracepoint:syscalls:$1 { printf(\"%s\\n\", str($2)); }";
 
 	(void)state;
 	assert_int_equal(parse_p(src, a, 2, &pa, &d), 0);
 	assert_int_equal(parse_p(src, b, 2, &pb, &d), 0);
-	assert_int_equal(tg_program_canonical(pa, &ta, ha), 0);
-	assert_int_equal(tg_program_canonical(pb, &tb, hb), 0);
+	assert_int_equal(lang_program_canonical(pa, &ta, ha), 0);
+	assert_int_equal(lang_program_canonical(pb, &tb, hb), 0);
 	/* the parameters are part of the form: different values, different hash;
 	 * a value can never end its line */
 	assert_string_not_equal(ha, hb);
@@ -292,12 +292,12 @@ static void test_params_canonical(void **state)
 	assert_null(strstr(ta, "$1 {"));
 	/* the canonical text parses back, with the same parameters, to itself */
 	assert_int_equal(parse_p(ta, a, 2, &pc, &d), 0);
-	assert_int_equal(tg_program_canonical(pc, &tc, hc), 0);
+	assert_int_equal(lang_program_canonical(pc, &tc, hc), 0);
 	assert_string_equal(ta, tc);
 	assert_string_equal(ha, hc);
-	tg_program_free(pa);
-	tg_program_free(pb);
-	tg_program_free(pc);
+	lang_program_free(pa);
+	lang_program_free(pb);
+	lang_program_free(pc);
 	free(ta);
 	free(tb);
 	free(tc);
@@ -339,8 +339,8 @@ static void test_postfix_and_primary(void **state)
 	check_tree("BEGIN { exit() }", "(block (expression statement (exit)))");
 	check_tree("BEGIN { 0x10 + 1_000 + 1e3 }", "(block (expression statement (+ (+ 16 1000) 1000)))");
 
-	struct tg_program *p = parse_ok("BEGIN { \"a\\0b\"; 0x1f; kstack(perf) }");
-	const struct tg_node *s = p->probes[0].body->kids[0]->kids[0];
+	struct lang_program *p = parse_ok("BEGIN { \"a\\0b\"; 0x1f; kstack(perf) }");
+	const struct lang_node *s = p->probes[0].body->kids[0]->kids[0];
 	assert_int_equal(s->kind, TG_N_STR);
 	assert_int_equal(s->u64, 3);
 	assert_memory_equal(s->str, "a\0b", 3);
@@ -348,7 +348,7 @@ static void test_postfix_and_primary(void **state)
 	assert_true(p->probes[0].body->kids[2]->kids[0]->kids[0]->flags & TG_F_STACK_MODE);
 	assert_int_equal(s->loc.line, 1);
 	assert_int_equal(s->loc.col, 9);
-	tg_program_free(p);
+	lang_program_free(p);
 }
 
 static void test_statements(void **state)
@@ -368,7 +368,7 @@ static void test_statements(void **state)
 
 static void test_probes(void **state)
 {
-	struct tg_program *p = parse_ok(
+	struct lang_program *p = parse_ok(
 		"#include <linux/sched.h>\n"
 		"#ifndef X\n"
 		"struct Foo { int x; }\n"
@@ -379,7 +379,7 @@ static void test_probes(void **state)
 		"BEGIN, END, f:kvm:x86_emulate_insn, fr:vfs_read, it:task, uprobe:\"/a b\":\"f\"+0, s:faults:*,\n"
 		"tracepoint:sched_*\n"
 		"/pid == 1 / { }");
-	const struct tg_attach *a = p->probes[0].attach;
+	const struct lang_attach *a = p->probes[0].attach;
 
 	/* the front end evaluated #ifndef (X is not defined) and printed the
 	 * definitions back from what it parsed */
@@ -440,13 +440,13 @@ static void test_probes(void **state)
 	assert_int_equal(a[18].loc.line, 9);
 	assert_int_equal(a[18].loc.col, 1);
 	assert_non_null(p->probes[0].pred);
-	tg_program_free(p);
+	lang_program_free(p);
 
 	p = parse_ok("BEGIN { } END { }\ninterval:s:1 { exit() }");
 	assert_int_equal(p->nprobes, 3);
 	assert_int_equal(p->probes[2].loc.line, 2);
 	assert_null(p->probes[0].pred);
-	tg_program_free(p);
+	lang_program_free(p);
 
 	/* quoted parts keep their bytes through the re-quoted raw text */
 	static const char quoted[] = "uprobe:\"/a\\nb\\t\\001\\\"q\\\\\":f { }";
@@ -454,7 +454,7 @@ static void test_probes(void **state)
 	assert_string_equal(p->probes[0].attach[0].target, "/a\nb\t\001\"q\\");
 	assert_string_equal(p->probes[0].attach[0].raw, "uprobe:\"/a\\nb\\t\\001\\\"q\\\\\":f");
 	free(round_trip("quoted", quoted, strlen(quoted)));
-	tg_program_free(p);
+	lang_program_free(p);
 	check_error("uprobe:\"a\\0\":f { }", -TG_EPARSE, 1, 8, "string in attach point contains a NUL byte");
 
 	/* bytes outside valid UTF-8 (\xff, a cut \xc3) are escaped in the
@@ -478,12 +478,12 @@ static void test_probes(void **state)
 	p = parse_ok("BEGIN:* { }");
 	assert_string_equal(p->probes[0].attach[0].raw, "BEGIN:*");
 	assert_null(p->probes[0].attach[0].func);
-	tg_program_free(p);
+	lang_program_free(p);
 
 	/* a trailing comma, as bpftrace allows */
 	p = parse_ok("BEGIN, { }");
 	assert_int_equal(p->probes[0].nattach, 1);
-	tg_program_free(p);
+	lang_program_free(p);
 }
 
 /* ---- errors ------------------------------------------------------------------- */
@@ -686,8 +686,8 @@ static void test_attach_component_alphabet(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *const pv[] = { bad[i].param };
-		struct tg_program *prog = NULL;
-		struct tg_diag d;
+		struct lang_program *prog = NULL;
+		struct lang_diag d;
 		int r = parse_p(bad[i].src, pv, bad[i].param ? 1 : 0, &prog, &d);
 
 		if (r != -TG_EPARSE || strcmp(d.msg, bad[i].msg) != 0)
@@ -697,12 +697,12 @@ static void test_attach_component_alphabet(void **state)
 		assert_int_equal(d.loc.col, 1);
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		struct tg_program *prog = NULL;
-		struct tg_diag d;
+		struct lang_program *prog = NULL;
+		struct lang_diag d;
 
 		if (parse_p(good[i], NULL, 0, &prog, &d) < 0)
 			fail_msg("%s: %u:%u %s", good[i], d.loc.line, d.loc.col, d.msg);
-		tg_program_free(prog);
+		lang_program_free(prog);
 	}
 }
 
@@ -712,8 +712,8 @@ static void test_attach_component_alphabet(void **state)
 static void test_unroll_product(void **state)
 {
 	static const char *const p11[] = { "11" }, *const p10[] = { "10" }, *const px[] = { "x" };
-	struct tg_program *prog = NULL;
-	struct tg_diag d;
+	struct lang_program *prog = NULL;
+	struct lang_diag d;
 
 	(void)state;
 	check_error("BEGIN {\n unroll(100) { unroll(30) { @x = count(); } } }", -TG_ELIMIT, 2, 16,
@@ -731,28 +731,28 @@ static void test_unroll_product(void **state)
 	/* within the product, and side by side, it parses */
 	assert_int_equal(parse_p("BEGIN { unroll(10) { unroll($1) { @x = count(); } } "
 				 "unroll(100) { @y = count(); } unroll($#) { unroll(100) { } } }", p10, 1, &prog, &d), 0);
-	tg_program_free(prog);
+	lang_program_free(prog);
 }
 
 static void test_nul_and_limits(void **state)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL;
+	struct lang_diag d;
 	char src[] = "BEGIN {\n  x\0 }";
 	char *big;
 	struct buf b = BUF_INIT(0);
 
-	assert_int_equal(tg_program_parse(NULL, 5, &p, &d), -EINVAL);
+	assert_int_equal(lang_program_parse(NULL, 5, &p, &d), -EINVAL);
 	assert_string_equal(d.msg, "program text missing");
-	assert_int_equal(tg_program_parse(src, sizeof(src) - 1, &p, NULL), -TG_EPARSE);
-	assert_int_equal(tg_program_parse(src, sizeof(src) - 1, &p, &d), -TG_EPARSE);
+	assert_int_equal(lang_program_parse(src, sizeof(src) - 1, &p, NULL), -TG_EPARSE);
+	assert_int_equal(lang_program_parse(src, sizeof(src) - 1, &p, &d), -TG_EPARSE);
 	assert_string_equal(d.msg, "program text contains a NUL byte");
 	assert_int_equal(d.loc.line, 2);
 	assert_int_equal(d.loc.col, 4);
 
 	big = calloc(1, TG_MAX_SOURCE_BYTES + 2);
 	memset(big, ' ', TG_MAX_SOURCE_BYTES + 1);
-	assert_int_equal(tg_program_parse(big, TG_MAX_SOURCE_BYTES + 1, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(big, TG_MAX_SOURCE_BYTES + 1, &p, &d), -TG_ELIMIT);
 	assert_string_equal(d.msg, "program is 262145 bytes, more than 262144 (TG_MAX_SOURCE_BYTES)");
 	free(big);
 
@@ -761,26 +761,26 @@ static void test_nul_and_limits(void **state)
 	for (int i = 0; i < TG_MAX_AST_DEPTH + 5; i++)
 		buf_addc(&b, '(');
 	buf_adds(&b, "1 }");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 	assert_string_equal(d.msg, "program is nested more than 128 levels deep (TG_MAX_AST_DEPTH)");
 	buf_clear(&b);
 	buf_adds(&b, "BEGIN { 1");
 	for (int i = 0; i < 200; i++)
 		buf_adds(&b, "+1");
 	buf_adds(&b, " }");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 	assert_string_equal(d.msg, "binary operation is nested more than 128 levels deep (TG_MAX_AST_DEPTH)");
 	assert_int_equal(d.loc.col, 9);
 	buf_clear(&b);
 	buf_adds(&b, "BEGIN { ");
 	for (int i = 0; i < 1000; i++)
 		buf_adds(&b, "if (1) { ");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 	buf_clear(&b);
 	buf_adds(&b, "BEGIN { ");
 	for (int i = 0; i < 100000; i++)
 		buf_adds(&b, "!");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 
 	/* node count: many statements, each small */
 	buf_clear(&b);
@@ -788,13 +788,13 @@ static void test_nul_and_limits(void **state)
 	for (int i = 0; i < TG_MAX_AST_NODES / 4 + 10; i++)
 		buf_adds(&b, "$a=1+1;");
 	buf_adds(&b, " }");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 	assert_string_equal(d.msg, "program has more than 100000 syntax tree nodes (TG_MAX_AST_NODES)");
 
 	buf_clear(&b);
 	for (int i = 0; i < TG_MAX_PROBES + 1; i++)
 		buf_adds(&b, "BEGIN{}");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 	assert_string_equal(d.msg, "program has more than 512 probes (TG_MAX_PROBES)");
 	assert_int_equal(d.loc.col, 7 * TG_MAX_PROBES + 1);
 
@@ -802,7 +802,7 @@ static void test_nul_and_limits(void **state)
 	for (int i = 0; i < TG_MAX_ATTACH_POINTS + 1; i++)
 		buf_adds(&b, "BEGIN,");
 	buf_adds(&b, "{}");
-	assert_int_equal(tg_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
+	assert_int_equal(lang_program_parse(b.s, b.len, &p, &d), -TG_ELIMIT);
 	assert_string_equal(d.msg, "program has more than 1024 attach points (TG_MAX_ATTACH_POINTS)");
 	buf_release(&b);
 }
@@ -848,12 +848,12 @@ static void test_canonical(void **state)
 		free(out);
 	}
 
-	struct tg_program *p = parse_ok("BEGIN { $a + 1 * 2 }");
+	struct lang_program *p = parse_ok("BEGIN { $a + 1 * 2 }");
 	char *e = NULL;
-	assert_int_equal(tg_expr_print(p->probes[0].body->kids[0]->kids[0], &e), 0);
+	assert_int_equal(lang_expr_print(p->probes[0].body->kids[0]->kids[0], &e), 0);
 	assert_string_equal(e, "$a + 1 * 2");
 	free(e);
-	tg_program_free(p);
+	lang_program_free(p);
 }
 
 struct walk_ctx {
@@ -862,11 +862,11 @@ struct walk_ctx {
 	struct buf kinds;
 };
 
-static int visit(struct tg_node *n, struct tg_node *parent, void *ctx)
+static int visit(struct lang_node *n, struct lang_node *parent, void *ctx)
 {
 	struct walk_ctx *w = ctx;
 
-	buf_printf(&w->kinds, "%s%s", w->kinds.len ? "," : "", tg_node_kind_str(n->kind));
+	buf_printf(&w->kinds, "%s%s", w->kinds.len ? "," : "", lang_node_kind_str(n->kind));
 	if (n->kind != TG_N_BLOCK)
 		assert_non_null(parent);
 	return ++w->count == w->stop_at ? 42 : 0;
@@ -874,25 +874,25 @@ static int visit(struct tg_node *n, struct tg_node *parent, void *ctx)
 
 static void test_walk(void **state)
 {
-	struct tg_program *p = parse_ok("BEGIN /pid/ { $a = 1 } END { exit() }");
+	struct lang_program *p = parse_ok("BEGIN /pid/ { $a = 1 } END { exit() }");
 	struct walk_ctx w = { .kinds = BUF_INIT(0) };
 
 	/* the predicate has no parent: count it on its own */
-	assert_int_equal(tg_node_walk(p->probes[0].body, NULL, visit, &w), 0);
+	assert_int_equal(lang_node_walk(p->probes[0].body, NULL, visit, &w), 0);
 	assert_string_equal(w.kinds.s, "block,assignment,variable,integer");
 	w.count = 0;
 	w.stop_at = 2;
 	buf_clear(&w.kinds);
-	assert_int_equal(tg_node_walk(p->probes[1].body, NULL, visit, &w), 42);
+	assert_int_equal(lang_node_walk(p->probes[1].body, NULL, visit, &w), 42);
 	assert_string_equal(w.kinds.s, "block,expression statement");
 	buf_release(&w.kinds);
-	assert_string_equal(tg_op_str(TG_OP_ARROW), "->");
-	assert_string_equal(tg_op_str(TG_OP_SHL), "<<");
-	assert_string_equal(tg_node_kind_str(TG_N_IDENT), "identifier");
-	tg_program_free(p);
+	assert_string_equal(lang_op_str(TG_OP_ARROW), "->");
+	assert_string_equal(lang_op_str(TG_OP_SHL), "<<");
+	assert_string_equal(lang_node_kind_str(TG_N_IDENT), "identifier");
+	lang_program_free(p);
 }
 
-static int count_all(struct tg_node *n, struct tg_node *parent, void *ctx)
+static int count_all(struct lang_node *n, struct lang_node *parent, void *ctx)
 {
 	(*(int *)ctx)++;
 	return 0;
@@ -900,29 +900,29 @@ static int count_all(struct tg_node *n, struct tg_node *parent, void *ctx)
 
 static void test_program_walk(void **state)
 {
-	struct tg_program *p = parse_ok("BEGIN /pid/ { $a = 1 } END { exit() }");
+	struct lang_program *p = parse_ok("BEGIN /pid/ { $a = 1 } END { exit() }");
 	int n = 0;
 
-	assert_int_equal(tg_program_walk(p, count_all, &n), 0);
+	assert_int_equal(lang_program_walk(p, count_all, &n), 0);
 	assert_int_equal(n, 1 + 4 + 3);   /* pred; block assign var int; block stmt call */
-	tg_program_free(p);
+	lang_program_free(p);
 }
 
 static void test_diag_format(void **state)
 {
 	const char *src = "BEGIN\n{\n\tprintf(\"x\") $abc\n}";
-	struct tg_program *p = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL;
+	struct lang_diag d;
 	char *out = NULL;
 
-	assert_int_equal(tg_program_parse(src, strlen(src), &p, &d), -TG_EPARSE);
-	assert_int_equal(tg_diag_format(&d, "stdin", src, strlen(src), &out), 0);
+	assert_int_equal(lang_program_parse(src, strlen(src), &p, &d), -TG_EPARSE);
+	assert_int_equal(lang_diag_format(&d, "stdin", src, strlen(src), &out), 0);
 	assert_string_equal(out, "stdin:3:14: ERROR: unexpected \"$abc\" after expression, expected \";\" or \"}\"\n"
 				 "    printf(\"x\") $abc\n"
 				 "                ^~~~\n");
 	free(out);
-	d.loc = (struct tg_loc){ 9, 1 };
-	assert_int_equal(tg_diag_format(&d, "f.bt", src, strlen(src), &out), 0);
+	d.loc = (struct lang_loc){ 9, 1 };
+	assert_int_equal(lang_diag_format(&d, "f.bt", src, strlen(src), &out), 0);
 	assert_string_equal(out, "f.bt:9:1: ERROR: unexpected \"$abc\" after expression, expected \";\" or \"}\"\n");
 	free(out);
 }

@@ -21,23 +21,23 @@
 
 static char *canon(const char *src)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL;
+	struct lang_diag d;
 	char *out = NULL;
 
-	if (tg_program_parse(src, strlen(src), &p, &d) < 0)
+	if (lang_program_parse(src, strlen(src), &p, &d) < 0)
 		fail_msg("%s: %u:%u %s", src, d.loc.line, d.loc.col, d.msg);
-	assert_int_equal(tg_program_print(p, &out), 0);
-	tg_program_free(p);
+	assert_int_equal(lang_program_print(p, &out), 0);
+	lang_program_free(p);
 	return out;
 }
 
 /* src fails with code at line:col and a message containing want */
 static void refused(const char *src, int code, unsigned line, unsigned col, const char *want)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
-	int r = tg_program_parse(src, strlen(src), &p, &d);
+	struct lang_program *p = NULL;
+	struct lang_diag d;
+	int r = lang_program_parse(src, strlen(src), &p, &d);
 
 	if (r >= 0)
 		fail_msg("%s: accepted", src);
@@ -85,13 +85,13 @@ static void test_include_names(void **state)
 	out = canon("#include <linux/sched.h> // why\n#include \"sys/socket.h\"\nBEGIN { }");
 	assert_string_equal(out, "#include <linux/sched.h>\n#include \"sys/socket.h\"\n\nBEGIN\n{\n}\n");
 	free(out);
-	assert_true(tg_include_name_ok("linux/sched.h", false));
-	assert_true(tg_include_name_ok("c++/12/x.h", false));
-	assert_false(tg_include_name_ok("linux/*.h", false));
-	assert_true(tg_include_name_ok("linux/*.h", true));
-	assert_false(tg_include_name_ok("..", true));
-	assert_false(tg_include_name_ok("a/..", true));
-	assert_false(tg_include_name_ok("/x", true));
+	assert_true(lang_include_name_ok("linux/sched.h", false));
+	assert_true(lang_include_name_ok("c++/12/x.h", false));
+	assert_false(lang_include_name_ok("linux/*.h", false));
+	assert_true(lang_include_name_ok("linux/*.h", true));
+	assert_false(lang_include_name_ok("..", true));
+	assert_false(lang_include_name_ok("a/..", true));
+	assert_false(lang_include_name_ok("/x", true));
 }
 
 static void test_conditionals(void **state)
@@ -210,9 +210,9 @@ static void test_definitions(void **state)
 		strcat(src, "} BEGIN { }");
 		refused(src, -TG_ELIMIT, 1, 10 + 9 * TG_MAX_CDEF_DEPTH, "TG_MAX_CDEF_DEPTH");
 	}
-	assert_true(tg_cdecl_reserved("__builtin_trap"));
-	assert_true(tg_cdecl_reserved("__attribute__"));
-	assert_false(tg_cdecl_reserved("__sk_common"));
+	assert_true(lang_cdecl_reserved("__builtin_trap"));
+	assert_true(lang_cdecl_reserved("__attribute__"));
+	assert_false(lang_cdecl_reserved("__sk_common"));
 }
 
 int main(void)

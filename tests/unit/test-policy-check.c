@@ -64,12 +64,12 @@ static void load_error(const char *yaml, const char *want)
 	free(err);
 }
 
-static struct tg_program *parse(const char *src)
+static struct lang_program *parse(const char *src)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL;
+	struct lang_diag d;
 
-	if (tg_program_parse(src, strlen(src), &p, &d) < 0)
+	if (lang_program_parse(src, strlen(src), &p, &d) < 0)
 		fail_msg("%s: %s", src, d.msg);
 	return p;
 }
@@ -77,11 +77,11 @@ static struct tg_program *parse(const char *src)
 static bool decide(const struct tg_policy_set *set, const char *user, const char *const *groups, const char *ns,
 		   const char *scope, const char *src, struct tg_decision *d)
 {
-	struct tg_program *p = parse(src);
+	struct lang_program *p = parse(src);
 	struct tg_requester who = { .user = user, .groups = groups, .namespace = ns };
 
 	assert_int_equal(tg_policy_evaluate(set, &who, p, scope, d), 0);
-	tg_program_free(p);
+	lang_program_free(p);
 	return d->allowed;
 }
 
@@ -757,13 +757,13 @@ static void test_additive(void **state)
 	free(one);
 	tg_decision_release(&d);
 	/* bad arguments decide nothing and deny */
-	struct tg_program *p = parse("BEGIN {}");
+	struct lang_program *p = parse("BEGIN {}");
 	assert_int_equal(tg_policy_evaluate(set, &(struct tg_requester){ .user = "u" }, p, "cluster", &d), -EINVAL);
 	assert_false(d.allowed);
 	tg_decision_release(&d);
 	assert_int_equal(tg_policy_evaluate(set, &(struct tg_requester){ .user = NULL }, p, "pod", &d), -EINVAL);
 	tg_decision_release(&d);
-	tg_program_free(p);
+	lang_program_free(p);
 	tg_policy_set_free(set);
 	free(a);
 	free(b);

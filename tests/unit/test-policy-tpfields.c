@@ -303,14 +303,14 @@ static struct tg_policy_set *custom(const char *tpfields)
 
 static bool decide(const struct tg_policy_set *set, const char *src, struct tg_decision *d)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag diag;
+	struct lang_program *p = NULL;
+	struct lang_diag diag;
 	struct tg_requester who = { .user = "alice", .groups = authn, .namespace = "team-a" };
 
-	if (tg_program_parse(src, strlen(src), &p, &diag) < 0)
+	if (lang_program_parse(src, strlen(src), &p, &diag) < 0)
 		fail_msg("%s: %s", src, diag.msg);
 	assert_int_equal(tg_policy_evaluate(set, &who, p, "pod", d), 0);
-	tg_program_free(p);
+	lang_program_free(p);
 	return d->allowed;
 }
 

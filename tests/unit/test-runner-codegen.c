@@ -25,7 +25,7 @@
 
 struct gen_out {
 	int r;
-	struct tg_diag diag;
+	struct lang_diag diag;
 	char *src;
 };
 
@@ -33,7 +33,7 @@ static struct gen_out generate_with(const char *text, const int *levels, size_t 
 				    const char *const *params, size_t nparams)
 {
 	struct gen_out g = { 0 };
-	struct tg_program *prog = NULL;
+	struct lang_program *prog = NULL;
 	struct plan pl;
 	struct sem sem;
 	struct cg_opts co = { .sz = sizeof(co), .levels = levels, .nlevels = nlevels,
@@ -41,7 +41,7 @@ static struct gen_out generate_with(const char *text, const int *levels, size_t 
 
 	memset(&sem, 0, sizeof(sem));
 	memset(&pl, 0, sizeof(pl));
-	g.r = tg_program_parse(text, strlen(text), &prog, &g.diag);
+	g.r = lang_program_parse(text, strlen(text), &prog, &g.diag);
 	if (g.r < 0)
 		return g;
 	g.r = plan_build(prog, &pl, &g.diag);
@@ -51,7 +51,7 @@ static struct gen_out generate_with(const char *text, const int *levels, size_t 
 		g.r = cg_generate(&sem, &pl, &co, &g.src, &g.diag);
 	sem_release(&sem);
 	plan_release(&pl);
-	tg_program_free(prog);
+	lang_program_free(prog);
 	return g;
 }
 

@@ -109,15 +109,15 @@ static void plan_under_scope(void **state)
 		"BEGIN { }\n  profile:hz:99 { @ = count(); }",
 		"software:cpu-clock:1000 { @ = count(); }",
 	};
-	struct tg_program *prog = NULL;
-	struct tg_diag d = { 0 };
+	struct lang_program *prog = NULL;
+	struct lang_diag d = { 0 };
 	struct plan pl;
 	const char *ok = "interval:ms:250 { @ = count(); } interval:s:1 { print(@); }";
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
 		memset(&d, 0, sizeof(d));
-		assert_int_equal(tg_program_parse(refused[i], strlen(refused[i]), &prog, &d), 0);
+		assert_int_equal(lang_program_parse(refused[i], strlen(refused[i]), &prog, &d), 0);
 		assert_int_equal(plan_build(prog, &pl, &d), 0);
 		/* without a scope nothing changes */
 		assert_int_equal(guard_plan_scope(prog, &pl, false, &d), 0);
@@ -126,9 +126,9 @@ static void plan_under_scope(void **state)
 		assert_int_equal(d.loc.line, i == 0 ? 2 : 1);
 		assert_int_equal(d.loc.col, i == 0 ? 3 : 1);
 		plan_release(&pl);
-		prog = tg_program_free(prog);
+		prog = lang_program_free(prog);
 	}
-	assert_int_equal(tg_program_parse(ok, strlen(ok), &prog, &d), 0);
+	assert_int_equal(lang_program_parse(ok, strlen(ok), &prog, &d), 0);
 	assert_int_equal(plan_build(prog, &pl, &d), 0);
 	assert_int_equal(guard_plan_scope(prog, &pl, true, &d), 0);
 	assert_int_equal(pl.n, 2);
@@ -137,7 +137,7 @@ static void plan_under_scope(void **state)
 	assert_true(guard_is_timer(&pl.progs[0]));
 	assert_int_equal(pl.progs[0].period, 250 * MS);
 	plan_release(&pl);
-	tg_program_free(prog);
+	lang_program_free(prog);
 }
 
 /* The runner refuses on its own what the gateway's policy refuses (the
@@ -150,8 +150,8 @@ static void unscoped_refused_under_scope(void **state)
 		{ "tracepoint:syscalls:sys_enter_openat { @o = count(); }\nEND { @ = ", "END" },
 		{ "interval:ms:100 { @ = ", "interval:ms:100" },
 	};
-	struct tg_program *prog = NULL;
-	struct tg_diag d;
+	struct lang_program *prog = NULL;
+	struct lang_diag d;
 	struct plan pl;
 
 	(void)state;
@@ -162,7 +162,7 @@ static void unscoped_refused_under_scope(void **state)
 
 			assert_true(asprintf(&text, "%s%s }", heads[h].head, unscoped_refused[i].expr) > 0);
 			memset(&d, 0, sizeof(d));
-			if (tg_program_parse(text, strlen(text), &prog, &d) < 0)
+			if (lang_program_parse(text, strlen(text), &prog, &d) < 0)
 				fail_msg("%s: %s", text, d.msg);
 			assert_int_equal(guard_unscoped(prog, false, &d), 0);
 			assert_int_equal(guard_unscoped(prog, true, &d), -TG_EPOLICY);
@@ -179,7 +179,7 @@ static void unscoped_refused_under_scope(void **state)
 			assert_int_equal(guard_plan_scope(prog, &pl, true, &d), -TG_EPOLICY);
 			assert_non_null(strstr(d.msg, want));
 			plan_release(&pl);
-			prog = tg_program_free(prog);
+			prog = lang_program_free(prog);
 			free(text);
 			free(want);
 		}
@@ -188,17 +188,17 @@ static void unscoped_refused_under_scope(void **state)
 
 			assert_true(asprintf(&text, "tracepoint:syscalls:sys_enter_openat { @ = %s }",
 					     unscoped_refused[i].expr) > 0);
-			assert_int_equal(tg_program_parse(text, strlen(text), &prog, &d), 0);
+			assert_int_equal(lang_program_parse(text, strlen(text), &prog, &d), 0);
 			assert_int_equal(guard_unscoped(prog, true, &d), 0);
-			prog = tg_program_free(prog);
+			prog = lang_program_free(prog);
 			free(text);
 		}
 	}
 	for (size_t i = 0; i < sizeof(unscoped_allowed) / sizeof(unscoped_allowed[0]); i++) {
-		assert_int_equal(tg_program_parse(unscoped_allowed[i], strlen(unscoped_allowed[i]), &prog, &d), 0);
+		assert_int_equal(lang_program_parse(unscoped_allowed[i], strlen(unscoped_allowed[i]), &prog, &d), 0);
 		if (guard_unscoped(prog, true, &d) < 0)
 			fail_msg("%s: %u:%u: %s", unscoped_allowed[i], d.loc.line, d.loc.col, d.msg);
-		prog = tg_program_free(prog);
+		prog = lang_program_free(prog);
 	}
 	assert_null(tg_unscoped_builtin_reason("nsecs"));
 	assert_string_equal(tg_unscoped_builtin_reason("pid"), "describes the runner, not the pod");
@@ -216,16 +216,16 @@ static char *scoped_source(const char *text, bool front_end)
 	static const char *const params[] = { "hello" };
 	struct cg_opts co = { .sz = sizeof(co), .levels = levels, .nlevels = 2, .max_map_entries = 128,
 			      .ringbuf_bytes = 4096 };
-	struct tg_program *prog = NULL;
+	struct lang_program *prog = NULL;
 	char *src = NULL;
-	struct tg_diag d = { 0 };
+	struct lang_diag d = { 0 };
 	struct plan pl;
 	struct sem sem;
 	int r;
 
 	memset(&sem, 0, sizeof(sem));
 	memset(&pl, 0, sizeof(pl));
-	r = tg_program_parse(text, strlen(text), &prog, &d);
+	r = lang_program_parse(text, strlen(text), &prog, &d);
 	if (r >= 0)
 		r = plan_build(prog, &pl, &d);
 	if (r >= 0 && front_end)
@@ -246,7 +246,7 @@ static char *scoped_source(const char *text, bool front_end)
 		fail_msg("%s: %u:%u: %s", text, d.loc.line, d.loc.col, d.msg);
 	sem_release(&sem);
 	plan_release(&pl);
-	tg_program_free(prog);
+	lang_program_free(prog);
 	return src;
 }
 
@@ -308,14 +308,14 @@ static void unscoped_bypass_refused_by_verifier(void **state)
 		struct compile_result cr;
 		_cleanup_free_ char *err = NULL, *verr = NULL, *src = NULL;
 		struct verify_opts vo = { .sz = sizeof(vo), .require_scope = true, .scope_map = "tg_scope" };
-		struct tg_program *prog = NULL;
-		struct tg_diag d;
+		struct lang_program *prog = NULL;
+		struct lang_diag d;
 		int r;
 
 		/* the front end refuses it ... */
-		assert_int_equal(tg_program_parse(cases[i].prog, strlen(cases[i].prog), &prog, &d), 0);
+		assert_int_equal(lang_program_parse(cases[i].prog, strlen(cases[i].prog), &prog, &d), 0);
 		assert_int_equal(guard_unscoped(prog, true, &d), -TG_EPOLICY);
-		tg_program_free(prog);
+		lang_program_free(prog);
 		/* ... and without it the verifier does */
 		src = scoped_source(cases[i].prog, false);
 		r = compile_bpf(src, strlen(src), dir, &cr, &err);

@@ -167,14 +167,14 @@ static void program_definitions(void **state)
 
 struct gen_out {
 	int r;
-	struct tg_diag diag;
+	struct lang_diag diag;
 	char *src;
 };
 
 static struct gen_out generate(const char *text, const int *levels, size_t nlevels)
 {
 	struct gen_out g = { 0 };
-	struct tg_program *prog = NULL;
+	struct lang_program *prog = NULL;
 	struct plan pl;
 	struct sem sem;
 	struct cg_opts co = { .sz = sizeof(co), .levels = levels, .nlevels = nlevels,
@@ -182,7 +182,7 @@ static struct gen_out generate(const char *text, const int *levels, size_t nleve
 
 	memset(&sem, 0, sizeof(sem));
 	memset(&pl, 0, sizeof(pl));
-	g.r = tg_program_parse(text, strlen(text), &prog, &g.diag);
+	g.r = lang_program_parse(text, strlen(text), &prog, &g.diag);
 	if (g.r < 0)
 		return g;
 	g.r = plan_build(prog, &pl, &g.diag);
@@ -192,7 +192,7 @@ static struct gen_out generate(const char *text, const int *levels, size_t nleve
 		g.r = cg_generate(&sem, &pl, &co, &g.src, &g.diag);
 	sem_release(&sem);
 	plan_release(&pl);
-	tg_program_free(prog);
+	lang_program_free(prog);
 	return g;
 }
 

@@ -198,20 +198,20 @@ static void test_format_reader(void **state)
 
 /* ---- the runner's re-check ---------------------------------------------------------- */
 
-static struct tg_program *parse(const char *src)
+static struct lang_program *parse(const char *src)
 {
-	struct tg_program *p = NULL;
-	struct tg_diag d;
+	struct lang_program *p = NULL;
+	struct lang_diag d;
 
-	if (tg_program_parse(src, strlen(src), &p, &d) < 0)
+	if (lang_program_parse(src, strlen(src), &p, &d) < 0)
 		fail_msg("%s: %s", src, d.msg);
 	return p;
 }
 
 /* tp_fields_check of probe 0 of src against the real format of cat:ev */
-static int check(const struct tg_tpf_rules *r, const char *cat, const char *ev, const char *src, struct tg_diag *d)
+static int check(const struct tg_tpf_rules *r, const char *cat, const char *ev, const char *src, struct lang_diag *d)
 {
-	struct tg_program *p = parse(src);
+	struct lang_program *p = parse(src);
 	struct tp_format fm;
 	char *err = NULL;
 	int rc;
@@ -220,7 +220,7 @@ static int check(const struct tg_tpf_rules *r, const char *cat, const char *ev, 
 	memset(d, 0, sizeof(*d));
 	rc = tp_fields_check(r, &p->probes[0], &fm, d);
 	tp_format_release(&fm);
-	tg_program_free(p);
+	lang_program_free(p);
 	return rc;
 }
 
@@ -230,7 +230,7 @@ static void test_runner_check(void **state)
 	struct tg_tpf_rules open = { .policy = (char *)"privileged", .other_tasks = true, .kernel_addresses = true };
 	char *allow[] = { (char *)"sched:sched_switch:next_comm", NULL };
 	struct tg_tpf_rules glob = { .policy = (char *)"custom", .allow = allow, .nallow = 1 };
-	struct tg_diag d;
+	struct lang_diag d;
 
 	(void)state;
 	if (!have_tracefs())
