@@ -4,7 +4,7 @@
  * "Streaming prints").  The runner marks a map record that a print() made
  * ("print": true); the N-th print of map @m on one node is the same tick's
  * as the N-th print of @m on every other node, so the gateway merges them
- * (tg_map_merge) into one record, the group (@m, N), and sends it when
+ * (output_map_merge) into one record, the group (@m, N), and sends it when
  * every node still running has sent its own, or TRACE_PRINT_WAIT_MS after
  * the first one came (a slow node does not hold the others longer), or
  * when the held bytes pass their bound.  A node whose print waits has its
@@ -293,7 +293,7 @@ int trace_print_map(struct leg *l, json_t *rec, size_t len)
 	} else if (g->from[i]) {
 		/* cannot happen: this leg's seq is new */
 		return -EINVAL;
-	} else if (tg_map_merge(g->map, rec) < 0) {
+	} else if (output_map_merge(g->map, rec) < 0) {
 		trace_leg_fail(l, "map \"%s\" from runner \"%s\" does not merge with the others", name,
 			       l->runner->node);
 		return -EINVAL;

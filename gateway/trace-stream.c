@@ -69,7 +69,7 @@ static int leg_map(struct leg *l, json_t *rec, size_t len)
 	json_array_foreach(t->fan.maps, i, m) {
 		if (strcmp(json_string_value(json_object_get(m, "name")), name))
 			continue;
-		if (tg_map_merge(m, rec) < 0) {
+		if (output_map_merge(m, rec) < 0) {
 			trace_leg_fail(l, "map \"%s\" from runner \"%s\" does not merge with the others",
 				 name, l->runner->node);
 			return -EINVAL;

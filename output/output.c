@@ -142,7 +142,7 @@ static void set_msg(char *msg, size_t msgsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *kind_name(enum tg_fmt_kind k)
+static const char *kind_name(enum output_fmt_kind k)
 {
 	switch (k) {
 	case TG_FMT_INT:
@@ -162,7 +162,7 @@ static const char *conv_type_name(enum conv_type t)
 	return t == CONV_INT ? "integer" : t == CONV_STR ? "string" : "buffer";
 }
 
-static bool kind_matches(enum tg_fmt_kind k, enum conv_type t)
+static bool kind_matches(enum output_fmt_kind k, enum conv_type t)
 {
 	switch (t) {
 	case CONV_INT:
@@ -202,7 +202,7 @@ static int stray_len(const char *f, size_t n, size_t at)
 	return (int)(i - at);
 }
 
-int tg_printf_check(const char *fmt, const enum tg_fmt_kind *kinds, size_t n, char *msg,
+int output_printf_check(const char *fmt, const enum output_fmt_kind *kinds, size_t n, char *msg,
 		    size_t msgsz)
 {
 	size_t flen, nconv, last = 0;
@@ -266,7 +266,7 @@ int tg_printf_check(const char *fmt, const enum tg_fmt_kind *kinds, size_t n, ch
 }
 
 /* Literal text before a conversion: it went through snprintf in bpftrace,
- * so "%%" is one '%'.  Stray '%' (refused by tg_printf_check) is copied. */
+ * so "%%" is one '%'.  Stray '%' (refused by output_printf_check) is copied. */
 static int add_literal(struct buf *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -281,7 +281,7 @@ static int add_literal(struct buf *out, const char *s, size_t n)
 	return 0;
 }
 
-static uint64_t arg_bits(const struct tg_fmt_arg *a)
+static uint64_t arg_bits(const struct output_fmt_arg *a)
 {
 	int size = a->size ? a->size : 8;
 
@@ -322,7 +322,7 @@ static int hex_buffer(struct buf *b, const unsigned char *p, size_t n, char mode
  * C library pads and converts exactly as it did for bpftrace; then, as
  * bpftrace streams the result as a C string, stop at the first NUL. */
 static int add_conv(struct buf *out, const char *spec, const struct conv *c,
-		    const struct tg_fmt_arg *a)
+		    const struct output_fmt_arg *a)
 {
 	char tmp[TG_PRINTF_MAX_WIDTH * 2 + 256];
 	_cleanup_free_ char *heap = NULL;
@@ -394,7 +394,7 @@ static int add_conv(struct buf *out, const char *spec, const struct conv *c,
 	return buf_add(out, tmp, strnlen(tmp, sizeof(tmp)));
 }
 
-int tg_printf_format(struct buf *out, const char *fmt, const struct tg_fmt_arg *args, size_t n)
+int output_printf_format(struct buf *out, const char *fmt, const struct output_fmt_arg *args, size_t n)
 {
 	size_t flen, nconv, last = 0;
 	_cleanup_free_ struct conv *convs = NULL;
@@ -1072,7 +1072,7 @@ static int map_prepare(const json_t *rec, struct mrec *m, uint64_t top, uint64_t
 	return 0;
 }
 
-int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div)
+int output_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div)
 {
 	struct mrec m;
 	size_t skip = 0;
@@ -1301,7 +1301,7 @@ static int json_value(struct buf *out, const struct mrec *m, const struct ment *
 	}
 }
 
-int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div)
+int output_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div)
 {
 	struct mrec m;
 	size_t skip = 0;
@@ -1362,7 +1362,7 @@ static bool uint_line(const char *text, size_t len)
 	return true;
 }
 
-int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value)
+int output_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value)
 {
 	_cleanup_free_ char *t = NULL;
 	int r;
@@ -1383,12 +1383,12 @@ int tg_json_event(struct buf *out, const char *type, const char *text, size_t le
 	return r < 0 ? r : buf_adds(out, "}\n");
 }
 
-int tg_json_attached_probes(struct buf *out, uint64_t probes)
+int output_json_attached_probes(struct buf *out, uint64_t probes)
 {
 	return buf_printf(out, "{\"type\": \"attached_probes\", \"data\": {\"probes\": %" PRIu64 "}}\n", probes);
 }
 
-int tg_json_lost_events(struct buf *out, uint64_t events)
+int output_json_lost_events(struct buf *out, uint64_t events)
 {
 	return buf_printf(out, "{\"type\": \"lost_events\", \"data\": {\"events\": %" PRIu64 "}}\n", events);
 }
@@ -1478,7 +1478,7 @@ static int merge_value(struct mrec *m, json_t *ea, const struct ment *b)
 	return -EINVAL;
 }
 
-int tg_map_merge(json_t *a, const json_t *b)
+int output_map_merge(json_t *a, const json_t *b)
 {
 	struct mrec ma, mb;
 	_cleanup_(json_decrefp) json_t *entries = NULL, *index = NULL;
@@ -1546,7 +1546,7 @@ out:
 
 /* ---- building entries ---------------------------------------------------- */
 
-json_t *tg_json_text(const char *s, size_t len)
+json_t *output_json_text(const char *s, size_t len)
 {
 	_cleanup_buf_ struct buf t = BUF_INIT(0);
 
@@ -1555,36 +1555,36 @@ json_t *tg_json_text(const char *s, size_t len)
 	return json_stringn(t.s, t.len);
 }
 
-json_t *tg_ment_new(const char *key, size_t keylen, json_t *keyv)
+json_t *output_ment_new(const char *key, size_t keylen, json_t *keyv)
 {
 	_cleanup_(json_decrefp) json_t *e = json_object(), *kv = keyv;
 
 	if (!e)
 		return NULL;
-	if (key && json_object_set_new(e, "key", tg_json_text(key, keylen)) < 0)
+	if (key && json_object_set_new(e, "key", output_json_text(key, keylen)) < 0)
 		return NULL;
 	if (kv && json_object_set_new(e, "keyv", TAKE_PTR(kv)) < 0)
 		return NULL;
 	return TAKE_PTR(e);
 }
 
-int tg_ment_set_int(json_t *e, int64_t v)
+int output_ment_set_int(json_t *e, int64_t v)
 {
 	return json_object_set_new(e, "value", json_integer((json_int_t)v)) < 0 ? -ENOMEM : 0;
 }
 
-int tg_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev)
+int output_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev)
 {
 	_cleanup_(json_decrefp) json_t *vv = valuev;
 
-	if (json_object_set_new(e, "value", tg_json_text(s, len)) < 0)
+	if (json_object_set_new(e, "value", output_json_text(s, len)) < 0)
 		return -ENOMEM;
 	if (vv && json_object_set_new(e, "valuev", TAKE_PTR(vv)) < 0)
 		return -ENOMEM;
 	return 0;
 }
 
-int tg_ment_set_stats(json_t *e, int64_t total, uint64_t count)
+int output_ment_set_stats(json_t *e, int64_t total, uint64_t count)
 {
 	return json_object_set_new(e, "value", json_pack("{s:I, s:I}", "total", (json_int_t)total, "count",
 							 (json_int_t)count)) < 0 ? -ENOMEM : 0;
@@ -1602,7 +1602,7 @@ static json_t *zero_buckets(size_t n)
 	return TAKE_PTR(bk);
 }
 
-int tg_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits)
+int output_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits)
 {
 	_cleanup_(json_decrefp) json_t *v = json_pack("{s:o}", "buckets", zero_buckets(nbuckets));
 
@@ -1612,7 +1612,7 @@ int tg_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits)
 	return json_object_set_new(e, "value", TAKE_PTR(v)) < 0 ? -ENOMEM : 0;
 }
 
-int tg_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t nbuckets)
+int output_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t nbuckets)
 {
 	json_t *v = json_pack("{s:I, s:I, s:I, s:o}", "min", (json_int_t)min, "max", (json_int_t)max, "step",
 			      (json_int_t)step, "buckets", zero_buckets(nbuckets));
@@ -1620,7 +1620,7 @@ int tg_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t 
 	return json_object_set_new(e, "value", v) < 0 ? -ENOMEM : 0;
 }
 
-int tg_ment_add(json_t *e, size_t idx, int64_t n)
+int output_ment_add(json_t *e, size_t idx, int64_t n)
 {
 	json_t *bk = json_object_get(json_object_get(e, "value"), "buckets");
 
@@ -1630,7 +1630,7 @@ int tg_ment_add(json_t *e, size_t idx, int64_t n)
 				json_integer_value(json_array_get(bk, idx)) + (json_int_t)n) < 0 ? -ENOMEM : 0;
 }
 
-void tg_ment_trim_hist(json_t *entries)
+void output_ment_trim_hist(json_t *entries)
 {
 	size_t i;
 	json_t *e;

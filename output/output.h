@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include "lib/buf.h"
 
-enum tg_fmt_kind {
+enum output_fmt_kind {
 	TG_FMT_INT,     /* signed integer of `size` bytes (1,2,4,8) in i */
 	TG_FMT_UINT,    /* unsigned integer of `size` bytes in u */
 	TG_FMT_STR,     /* s, slen bytes (stop at the first NUL) */
@@ -23,7 +23,7 @@ enum tg_fmt_kind {
 
 /*
  * Limits on what a program (a client) controls here.  A width or precision
- * above TG_PRINTF_MAX_WIDTH is refused by tg_printf_check (-TG_ELIMIT);
+ * above TG_PRINTF_MAX_WIDTH is refused by output_printf_check (-TG_ELIMIT);
  * more than TG_PRINTF_MAX_ARGS arguments likewise.  A map record with more
  * than TG_MAP_MAX_ENTRIES entries (after a merge too) or a key of more
  * than TG_MAP_MAX_KEY_PARTS parts is refused with -TG_ELIMIT.
@@ -41,8 +41,8 @@ enum tg_fmt_kind {
 
 /* size: 1, 2, 4 or 8 bytes (0 counts as 8); a TG_FMT_INT is sign-extended
  * from it and a TG_FMT_UINT zero-extended, as bpftrace reads the event. */
-struct tg_fmt_arg {
-	enum tg_fmt_kind kind;
+struct output_fmt_arg {
+	enum output_fmt_kind kind;
 	int size;
 	union {
 		int64_t i;
@@ -65,12 +65,12 @@ struct tg_fmt_arg {
  * count).  Also refuses a stray '%' before a conversion (bpftrace would
  * hand it to snprintf, which reads arguments that are not there) and
  * widths above TG_PRINTF_MAX_WIDTH (-TG_ELIMIT).  msg may be NULL. */
-int tg_printf_check(const char *fmt, const enum tg_fmt_kind *kinds, size_t n, char *msg,
+int output_printf_check(const char *fmt, const enum output_fmt_kind *kinds, size_t n, char *msg,
 		    size_t msgsz);
 /* Appends the formatted text to out.  -EINVAL when args do not match the
- * format's conversions (run tg_printf_check first), -E2BIG when out is
+ * format's conversions (run output_printf_check first), -E2BIG when out is
  * full; out then holds what fitted of the text. */
-int tg_printf_format(struct buf *out, const char *fmt, const struct tg_fmt_arg *args, size_t n);
+int output_printf_format(struct buf *out, const char *fmt, const struct output_fmt_arg *args, size_t n);
 
 /*
  * Map records (docs/internals/contracts.md, "Map records"): a JSON object
@@ -82,29 +82,29 @@ int tg_printf_format(struct buf *out, const char *fmt, const struct tg_fmt_arg *
  * -EINVAL for a malformed record, -TG_ELIMIT past a limit, -E2BIG when
  * out is full.
  */
-int tg_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
+int output_map_format(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
 /* The same record as bpftrace 0.17's `-f json` prints it, one line:
  *   {"type": "map"|"hist"|"stats", "data": {"@x": V}}
  * V a value, or {"k1,k2": value, ...} for a keyed map (parts joined by
  * ","); hist/lhist as [{"min": a, "max": b, "count": c}, ...] from the
  * first to the last non-empty bucket; stats {"count", "average",
  * "total"}; a tuple (entry "valuev") as a compact array.  Sorted, top and
- * div as tg_map_format.  Errors as tg_map_format. */
-int tg_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
+ * div as output_map_format.  Errors as output_map_format. */
+int output_map_format_json(struct buf *out, const json_t *rec, uint64_t top, uint64_t div);
 /* An output event as bpftrace's -f json: {"type": type, "data": D}\n, D
  * the text as a JSON string, or value (compact JSON) when not NULL; a
  * "value" event without one whose text is "DIGITS\n" (a uint64 past
  * int64) as that number. */
-int tg_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value);
+int output_json_event(struct buf *out, const char *type, const char *text, size_t len, const json_t *value);
 /* bpftrace 0.17's -f json for "Attaching N probes..." and for the events
  * it lost:  {"type": "attached_probes", "data": {"probes": N}}\n  and
  * {"type": "lost_events", "data": {"events": N}}\n */
-int tg_json_attached_probes(struct buf *out, uint64_t probes);
-int tg_json_lost_events(struct buf *out, uint64_t events);
+int output_json_attached_probes(struct buf *out, uint64_t probes);
+int output_json_lost_events(struct buf *out, uint64_t events);
 
 /*
  * A map record's entries as the runner builds them from its BPF maps: the
- * writing side of what tg_map_format, tg_map_format_json and tg_map_merge
+ * writing side of what output_map_format, output_map_format_json and output_map_merge
  * read, so that this file owns an entry's shape (contracts.md, "Map
  * records"; tests/unit/test-output-ment.c holds the two to each other).
  * Text is any bytes, made valid UTF-8 (U+FFFD per byte that is not).
@@ -113,33 +113,33 @@ int tg_json_lost_events(struct buf *out, uint64_t events);
 /* A JSON string of bytes a traced program chose (str(), comm, a key,
  * printf text): made valid UTF-8 first (U+FFFD per byte that is not),
  * where json_stringn would refuse them.  NULL when memory runs out. */
-json_t *tg_json_text(const char *s, size_t len);
+json_t *output_json_text(const char *s, size_t len);
 /* An entry; for a keyed map its key as bpftrace prints it (parts joined
  * by ", ") and keyv (stolen) its parts, integers and strings, for sorting
  * and -f json.  key NULL and keyv NULL: a scalar map's entry. */
-json_t *tg_ment_new(const char *key, size_t keylen, json_t *keyv);
+json_t *output_ment_new(const char *key, size_t keylen, json_t *keyv);
 /* Its value: an integer (count, sum, min, max, a plain value) ... */
-int tg_ment_set_int(json_t *e, int64_t v);
+int output_ment_set_int(json_t *e, int64_t v);
 /* ... a string or text (a stack, a symbol, a tuple), valuev (stolen, may
  * be NULL) the typed form -f json prints for a tuple or a struct ... */
-int tg_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev);
+int output_ment_set_text(json_t *e, const char *s, size_t len, json_t *valuev);
 /* ... avg and stats: their total and count ... */
-int tg_ment_set_stats(json_t *e, int64_t total, uint64_t count);
+int output_ment_set_stats(json_t *e, int64_t total, uint64_t count);
 /* ... hist (bits: hist(x, k)'s k, 0 for 0.17's) and lhist (its range):
- * nbuckets buckets of 0, then counted with tg_ment_add. */
-int tg_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits);
-int tg_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t nbuckets);
+ * nbuckets buckets of 0, then counted with output_ment_add. */
+int output_ment_set_hist(json_t *e, size_t nbuckets, unsigned bits);
+int output_ment_set_lhist(json_t *e, int64_t min, int64_t max, int64_t step, size_t nbuckets);
 /* Adds n to bucket idx of a hist or lhist entry; an idx past its buckets
  * changes nothing. */
-int tg_ment_add(json_t *e, size_t idx, int64_t n);
+int output_ment_add(json_t *e, size_t idx, int64_t n);
 /* Each hist entry's buckets end at its last non-zero one (bpftrace
  * indexes no further); at least one bucket stays. */
-void tg_ment_trim_hist(json_t *entries);
+void output_ment_trim_hist(json_t *entries);
 
 /* Adds b's entries into a (same name and kind): counts and sums add,
  * min/max combine, avg/stats combine count and total, hist/lhist add per
  * bucket, plain values: a's value wins.  Used to merge across pods and
  * nodes. -EINVAL when the records do not match. */
-int tg_map_merge(json_t *a, const json_t *b);
+int output_map_merge(json_t *a, const json_t *b);
 
 #endif

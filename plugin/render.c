@@ -425,17 +425,17 @@ static int bjson_output(struct kt_render *r, const struct wire_output *o, struct
 	int e = 0;
 
 	if (!o->events)
-		return tg_json_event(b, "printf", o->text, o->text_len, NULL);
+		return output_json_event(b, "printf", o->text, o->text_len, NULL);
 	/* each event's type is bpftrace's (wire_output_from_gateway
 	 * checked it: [a-z_]), never other bytes of the server's */
 	for (size_t i = 0; wire_output_event_at(o, i, &type, &n, &data) == 0; i++) {
-		e = tg_json_event(b, type, o->text + off, n, data);
+		e = output_json_event(b, type, o->text + off, n, data);
 		if (e < 0)
 			return render_problem(r, "cannot print an output event: %s", strerror(e < -4000 ? EINVAL : -e));
 		off += n;
 	}
 	/* text past the last event: what a runner grouped without saying */
-	return off < o->text_len ? tg_json_event(b, "printf", o->text + off, o->text_len - off, NULL) : 0;
+	return off < o->text_len ? output_json_event(b, "printf", o->text + off, o->text_len - off, NULL) : 0;
 }
 
 /* -o bpftrace-json: stdout has bpftrace 0.17's -f json records, as
@@ -453,7 +453,7 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 			return e;
 	} else if (!strcmp(type, "map")) {
 		/* print(@m, top, div)'s arguments, which the record carries (0: none) */
-		e = tg_map_format_json(&b, j, map->top, map->div);
+		e = output_map_format_json(&b, j, map->top, map->div);
 		if (e < 0)
 			return map_problem(r, j, e);
 	} else if (!strcmp(type, "error")) {
@@ -462,14 +462,14 @@ static int render_bpftrace_json(struct kt_render *r, const char *type, json_t *j
 		json_int_t n;
 
 		if (attach_count_once(r, j, &n))
-			e = tg_json_attached_probes(&b, (uint64_t)n);
+			e = output_json_attached_probes(&b, (uint64_t)n);
 		if (render_pod_change(r, j, str_of(j, "phase")) < 0)
 			return -EBADMSG;   /* as in the other modes */
 	} else if (!strcmp(type, "end")) {
 		if ((e = render_end(r, j)) < 0)
 			return e;
 		if (r->drops > 0)
-			e = tg_json_lost_events(&b, (uint64_t)r->drops);
+			e = output_json_lost_events(&b, (uint64_t)r->drops);
 		render_end_message(r, j);
 	}
 	if (e < 0)
@@ -709,7 +709,7 @@ int kt_render_line(struct kt_render *r, const char *line, size_t len)
 			fputc('\n', r->out);
 			r->mid_line = false;
 		}
-		int e = tg_map_format(&b, j, map.top, map.div);
+		int e = output_map_format(&b, j, map.top, map.div);
 
 		if (e < 0) {
 			buf_release(&b);

@@ -340,7 +340,7 @@ static int out_output_json(void *ctx, uint64_t cgid, const char *kind, const cha
 	int r;
 
 	(void)cgid;
-	r = tg_json_event(&b, kind, text, len, value);
+	r = output_json_event(&b, kind, text, len, value);
 	return r < 0 ? r : out_write(ctx, &b);
 }
 
@@ -369,8 +369,8 @@ static int out_map(void *ctx, json_t *rec)
 		fputs("\n\n", stdout);
 		fflush(stdout);
 	}
-	r = eo->json ? tg_map_format_json(&b, rec, (uint64_t)top, (uint64_t)div) :
-		      tg_map_format(&b, rec, (uint64_t)top, (uint64_t)div);
+	r = eo->json ? output_map_format_json(&b, rec, (uint64_t)top, (uint64_t)div) :
+		      output_map_format(&b, rec, (uint64_t)top, (uint64_t)div);
 	if (r < 0)
 		return r;
 	return out_write(eo, &b);
@@ -381,7 +381,7 @@ static void out_lost_events(struct exec_out *eo, uint64_t drops)
 {
 	_cleanup_buf_ struct buf b = BUF_INIT(0);
 
-	if (eo->json && drops && tg_json_lost_events(&b, drops) >= 0)
+	if (eo->json && drops && output_json_lost_events(&b, drops) >= 0)
 		fputs(b.s, eo->f);
 }
 
@@ -397,7 +397,7 @@ static int out_status(void *ctx, const char *phase, json_t *details)
 		if (eo->json) {
 			_cleanup_buf_ struct buf b = BUF_INIT(0);
 
-			if (tg_json_attached_probes(&b, (uint64_t)n) >= 0)
+			if (output_json_attached_probes(&b, (uint64_t)n) >= 0)
 				fputs(b.s, eo->f);
 		} else
 			fprintf(eo->f, "Attaching %lld probe%s...\n", (long long)n, n == 1 ? "" : "s");

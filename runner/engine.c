@@ -113,7 +113,7 @@ static json_t *key_entry(struct run *run, const struct sem_map *m, const uint8_t
 	_cleanup_(json_decrefp) json_t *kv = NULL;
 
 	if (!m->nkeys)
-		return tg_ment_new(NULL, 0, NULL);
+		return output_ment_new(NULL, 0, NULL);
 	kv = json_array();
 	if (!kv)
 		return NULL;
@@ -128,12 +128,12 @@ static json_t *key_entry(struct run *run, const struct sem_map *m, const uint8_t
 
 			if (values_format(&run->vals, &m->keys[i], p, true, &t) < 0)
 				return NULL;
-			r = json_array_append_new(kv, tg_json_text(t.s, t.len));
+			r = json_array_append_new(kv, output_json_text(t.s, t.len));
 			buf_add(&text, t.s, t.len);
 		} else if (m->keys[i].k == ST_STR) {
 			size_t n = strnlen((const char *)p, m->keys[i].slen);
 
-			r = json_array_append_new(kv, tg_json_text((const char *)p, n));
+			r = json_array_append_new(kv, output_json_text((const char *)p, n));
 			buf_add(&text, p, n);
 		} else {
 			uint64_t u;
@@ -158,7 +158,7 @@ static json_t *key_entry(struct run *run, const struct sem_map *m, const uint8_t
 		if (r < 0)
 			return NULL;
 	}
-	return tg_ment_new(text.s, text.len, TAKE_PTR(kv));
+	return output_ment_new(text.s, text.len, TAKE_PTR(kv));
 }
 
 /* Sums a per-CPU value (count, sum, hist bucket) or combines pairs. */
@@ -330,13 +330,13 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			if (!g) {
 				e = key_entry(run, m, key);
 				if (!e ||
-				    (m->kind == MK_HIST ? tg_ment_set_hist(e, nb, m->hbits) :
-							  tg_ment_set_lhist(e, m->lmin, m->lmax, m->lstep, nb)) < 0 ||
+				    (m->kind == MK_HIST ? output_ment_set_hist(e, nb, m->hbits) :
+							  output_ment_set_lhist(e, m->lmin, m->lmax, m->lstep, nb)) < 0 ||
 				    json_object_set(groups, hex, e) < 0 || json_array_append(entries, e) < 0)
 					return NULL;
 				g = e;
 			}
-			if (tg_ment_add(g, idx, a) < 0)
+			if (output_ment_add(g, idx, a) < 0)
 				return NULL;
 			continue;
 		}
@@ -345,7 +345,7 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			return NULL;
 		switch (m->kind) {
 		case MK_STR:
-			r = tg_ment_set_text(e, (const char *)val, strnlen((const char *)val, vs), NULL);
+			r = output_ment_set_text(e, (const char *)val, strnlen((const char *)val, vs), NULL);
 			break;
 		case MK_TEXT: {
 			_cleanup_buf_ struct buf t = BUF_INIT(ENGINE_MAX_OUTPUT);
@@ -360,17 +360,17 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 				if (!typed)
 					return NULL;
 			}
-			r = tg_ment_set_text(e, t.s, t.len, typed);
+			r = output_ment_set_text(e, t.s, t.len, typed);
 			break;
 		}
 		case MK_INT:
 			memcpy(&a, val, 8);
-			r = tg_ment_set_int(e, a);
+			r = output_ment_set_int(e, a);
 			break;
 		case MK_AVG:
 		case MK_STATS:
 			percpu_fold(m, val, run->ncpus, &a, &b, &set);
-			r = tg_ment_set_stats(e, a, b);
+			r = output_ment_set_stats(e, a, b);
 			break;
 		default:
 			percpu_fold(m, val, run->ncpus, &a, &b, &set);
@@ -380,7 +380,7 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 			 * printed, and a scalar map prints as empty */
 			if (m->kind == MK_MAX && set && a < 0)
 				continue;
-			r = tg_ment_set_int(e, a);
+			r = output_ment_set_int(e, a);
 			break;
 		}
 		if (r < 0 || json_array_append(entries, e) < 0)
@@ -389,13 +389,13 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 	/* bpftrace 0.17 keeps a scalar count() in an array: it always has a
 	 * value, 0 after clear() or delete() */
 	if (m->kind == MK_COUNT && !m->nkeys && !json_array_size(entries)) {
-		_cleanup_(json_decrefp) json_t *e = tg_ment_new(NULL, 0, NULL);
+		_cleanup_(json_decrefp) json_t *e = output_ment_new(NULL, 0, NULL);
 
-		if (!e || tg_ment_set_int(e, 0) < 0 || json_array_append(entries, e) < 0)
+		if (!e || output_ment_set_int(e, 0) < 0 || json_array_append(entries, e) < 0)
 			return NULL;
 	}
 	if (m->kind == MK_HIST)
-		tg_ment_trim_hist(entries);
+		output_ment_trim_hist(entries);
 	if (json_object_set(rec, "entries", entries) < 0)
 		return NULL;
 	return TAKE_PTR(rec);
@@ -565,7 +565,7 @@ static int flush_pending(struct run *run)
 }
 
 static int site_args(struct run *run, const struct sem_site *st, const uint8_t *d, size_t len,
-		     struct tg_fmt_arg *args, struct buf *texts)
+		     struct output_fmt_arg *args, struct buf *texts)
 {
 	for (size_t i = 0; i < st->nargs; i++) {
 		const struct sem_fmt_arg *fa = &st->args[i];
@@ -662,7 +662,7 @@ static int handle_record(void *ctx, void *data, size_t len)
 	struct run *run = ctx;
 	const uint8_t *d = data;
 	_cleanup_buf_ struct buf b = BUF_INIT(ENGINE_MAX_OUTPUT);
-	struct tg_fmt_arg args[SEM_MAX_FMT_ARGS];
+	struct output_fmt_arg args[SEM_MAX_FMT_ARGS];
 	uint32_t kind, id;
 	uint64_t cgid, a = 0, c = 0;
 	const struct sem_map *m;
@@ -693,18 +693,18 @@ static int handle_record(void *ctx, void *data, size_t len)
 			texts[i] = (struct buf)BUF_INIT(ENGINE_MAX_OUTPUT);
 		r = site_args(run, st, d, len, args, texts);
 		if (r >= 0 && kind == REC_PRINT_VAL)
-			r = tg_printf_format(&b, args[0].kind == TG_FMT_STR || args[0].kind == TG_FMT_TEXT ?
+			r = output_printf_format(&b, args[0].kind == TG_FMT_STR || args[0].kind == TG_FMT_TEXT ?
 					     "%s\n" : args[0].kind == TG_FMT_BUF ? "%r\n" :
 					     /* the whole 64 bits, as 0.17's print():
 					      * printf's %d keeps 32 */
 					     args[0].kind == TG_FMT_INT ? "%ld\n" : "%lu\n", args, 1);
 		else if (r >= 0)
-			r = tg_printf_format(&b, st->fmt, args, st->nargs);
+			r = output_printf_format(&b, st->fmt, args, st->nargs);
 		if (r >= 0 && kind == REC_CAT)
 			r = cat_file(run, &b);
 		/* print()'s typed value, for a sink that takes it; none for
 		 * a uint64 past int64, which a JSON value here cannot hold
-		 * (tg_json_event prints its digits) */
+		 * (output_json_event prints its digits) */
 		if (r >= 0 && b.len && kind == REC_PRINT_VAL && st->nargs == 1 && run->sink->output_rec &&
 		    !(args[0].kind == TG_FMT_UINT && args[0].u > INT64_MAX))
 			jv = values_json(&run->vals, &st->args[0].t, d + st->args[0].off);
@@ -753,7 +753,7 @@ static int handle_record(void *ctx, void *data, size_t len)
 		/* -f json's data is the line without its newline (0.17),
 		 * for a sink that takes it: not on every join of text output */
 		if (r >= 0 && run->sink->output_rec)
-			jv = tg_json_text(b.s ? b.s : "", b.len);
+			jv = output_json_text(b.s ? b.s : "", b.len);
 		if (r >= 0)
 			r = buf_addc(&b, '\n');
 		if (r >= 0)
@@ -1109,7 +1109,7 @@ static int printf_checks(struct engine_prog *p, char **ret_err)
 	struct lang_diag diag = { 0 };
 
 	for (size_t i = 0; i < p->sem.nsites; i++) {
-		enum tg_fmt_kind kinds[SEM_MAX_FMT_ARGS];
+		enum output_fmt_kind kinds[SEM_MAX_FMT_ARGS];
 		const struct sem_site *st = &p->sem.sites[i];
 		int r;
 
@@ -1120,7 +1120,7 @@ static int printf_checks(struct engine_prog *p, char **ret_err)
 				   st->args[j].t.k == ST_TEXT && st->args[j].t.text == TX_BUF ? TG_FMT_BUF :
 				   st->args[j].t.k == ST_TEXT ? TG_FMT_TEXT :
 				   st->args[j].t.sign ? TG_FMT_INT : TG_FMT_UINT;
-		r = tg_printf_check(st->fmt, kinds, st->nargs, diag.msg, sizeof(diag.msg));
+		r = output_printf_check(st->fmt, kinds, st->nargs, diag.msg, sizeof(diag.msg));
 		if (r < 0) {
 			diag.loc = st->loc;
 			diag_err(&p->o, &diag, ret_err);

@@ -297,7 +297,7 @@ static int mem_text(struct memfmt *f, struct ktype_ref ref, uint64_t bit_off, ui
 			size_t n = strnlen(p, in.size);
 
 			if (ret_json)
-				return (*ret_json = tg_json_text(p, n)) ? 0 : -ENOMEM;
+				return (*ret_json = output_json_text(p, n)) ? 0 : -ENOMEM;
 			return buf_add(f->out, p, n);
 		}
 		if (ret_json && !(a = json_array()))
@@ -461,7 +461,7 @@ json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *r
 		return json_integer(t->sign ? (json_int_t)s : (json_int_t)u);
 	}
 	if (t->k == ST_STR)
-		return tg_json_text((const char *)raw, strnlen((const char *)raw, t->slen));
+		return output_json_text((const char *)raw, strnlen((const char *)raw, t->slen));
 	if (sem_is_tuple(t)) {
 		const struct sem_tuple *tu;
 		_cleanup_(json_decrefp) json_t *a = json_array();
@@ -478,5 +478,5 @@ json_t *values_json(struct values *v, const struct sem_type *t, const uint8_t *r
 		return memval_json(v, t, raw);
 	if (t->k != ST_TEXT || values_format(v, t, raw, false, &text) < 0)
 		return NULL;
-	return tg_json_text(text.s, text.len);
+	return output_json_text(text.s, text.len);
 }

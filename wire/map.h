@@ -7,8 +7,8 @@
  *    "entries":[...][,"top":N][,"div":N][,"print":true][,"node":S]}
  *
  * The entries (their keys, values, buckets) are output/output.h's: it
- * builds them for the engine, merges them (tg_map_merge) and prints them
- * (tg_map_format, which refuses a malformed one); this module holds what
+ * builds them for the engine, merges them (output_map_merge) and prints them
+ * (output_map_format, which refuses a malformed one); this module holds what
  * crosses the processes around them:
  *
  *  - the runner's writer, wire_map_split(): a record whose line would
@@ -17,7 +17,7 @@
  *  - the gateway's strict reader, wire_map_from_json(): the members above
  *    and no other, each checked; the record is then kept as it is;
  *  - the plugin's, wire_map_from_gateway(): members it does not know
- *    skipped, "kind" any word (a newer one is tg_map_format's to refuse).
+ *    skipped, "kind" any word (a newer one is output_map_format's to refuse).
  *
  * tests/unit/test-wire-map.c and tests/fuzz/fuzz-wire-map.c hold them to
  * one another.

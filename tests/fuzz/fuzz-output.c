@@ -15,7 +15,7 @@
  *                      the gateway does, then each map printed
  *
  * Properties checked beyond "no crash, no leak": a format that
- * tg_printf_check accepts formats; every refusal has a message; printing
+ * output_printf_check accepts formats; every refusal has a message; printing
  * is deterministic and a full buffer gives -E2BIG, not a crash; a failed
  * merge leaves its target untouched; merging a record with a copy of
  * itself works whenever the record prints, keeps every count and sum
@@ -65,8 +65,8 @@ static char *next_line(const char **p, const char *end, size_t *ret_len)
 
 static void fuzz_printf(const char *p, const char *end)
 {
-	struct tg_fmt_arg args[TG_PRINTF_MAX_ARGS + 2];
-	enum tg_fmt_kind kinds[TG_PRINTF_MAX_ARGS + 2];
+	struct output_fmt_arg args[TG_PRINTF_MAX_ARGS + 2];
+	enum output_fmt_kind kinds[TG_PRINTF_MAX_ARGS + 2];
 	char *lines[TG_PRINTF_MAX_ARGS + 2] = { 0 };
 	struct buf out = BUF_INIT(0), small = BUF_INIT(FUZZ_SMALL_BUF), again = BUF_INIT(0);
 	char msg[512];
@@ -78,7 +78,7 @@ static void fuzz_printf(const char *p, const char *end)
 	if (!fmt)
 		return;
 	while (p < end && n < TG_PRINTF_MAX_ARGS + 1) {
-		struct tg_fmt_arg *a = &args[n];
+		struct output_fmt_arg *a = &args[n];
 		size_t ll;
 		char *l = next_line(&p, end, &ll);
 
@@ -121,19 +121,19 @@ static void fuzz_printf(const char *p, const char *end)
 	}
 
 	msg[0] = '\0';
-	r = tg_printf_check(fmt, kinds, n, msg, sizeof(msg));
+	r = output_printf_check(fmt, kinds, n, msg, sizeof(msg));
 	if (r < 0 && !msg[0])
 		fail("printf check: refusal without a message", fmt);
 	if (r < 0 && r != -TG_ETYPE && r != -TG_ELIMIT && r != -EINVAL && r != -ENOMEM)
 		fail("printf check: unexpected error code", tg_strerror(r));
-	rf = tg_printf_format(&out, fmt, args, n);
+	rf = output_printf_format(&out, fmt, args, n);
 	if (r == 0 && rf < 0 && rf != -TG_ELIMIT && rf != -ENOMEM)
 		fail("printf: a checked format does not format", fmt);
 	if (rf == 0) {
-		if (tg_printf_format(&again, fmt, args, n) != 0 || again.len != out.len ||
+		if (output_printf_format(&again, fmt, args, n) != 0 || again.len != out.len ||
 		    memcmp(again.s, out.s, out.len))
 			fail("printf: formatting is not deterministic", fmt);
-		r = tg_printf_format(&small, fmt, args, n);
+		r = output_printf_format(&small, fmt, args, n);
 		if (out.len > FUZZ_SMALL_BUF ? r != -E2BIG : r != 0)
 			fail("printf: a small buffer is not -E2BIG exactly when the text does not fit", fmt);
 	}
@@ -191,7 +191,7 @@ static void check_order_free(const json_t *rec, uint64_t top, uint64_t div, cons
 	for (size_t i = n; i > 0; i--)
 		json_array_append(r2, json_array_get(entries, i - 1));
 	json_object_set(rev, "entries", r2);
-	if (tg_map_format(&again, rev, top, div) != 0 || again.len != out->len ||
+	if (output_map_format(&again, rev, top, div) != 0 || again.len != out->len ||
 	    memcmp(again.s, out->s, out->len)) {
 		fprintf(stderr, "in record order:\n%s\nreversed:\n%s\n", out->s, again.s);
 		fail("map format: the order printed depends on the order of the record's entries", NULL);
@@ -202,7 +202,7 @@ out:
 	buf_release(&again);
 }
 
-/* A map record prints; returns tg_map_format's result, out holds the text. */
+/* A map record prints; returns output_map_format's result, out holds the text. */
 static int print_map(const json_t *rec, uint64_t top, uint64_t div, struct buf *out)
 {
 	struct buf again = BUF_INIT(0), small = BUF_INIT(FUZZ_SMALL_BUF);
@@ -210,17 +210,17 @@ static int print_map(const json_t *rec, uint64_t top, uint64_t div, struct buf *
 	char *after;
 	int r, r2;
 
-	r = tg_map_format(out, rec, top, div);
+	r = output_map_format(out, rec, top, div);
 	after = json_dumps(rec, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 	if (before && after && strcmp(before, after))
 		fail("map format: changed its record", before);
 	if (r < 0 && r != -EINVAL && r != -TG_ELIMIT && r != -ENOMEM && r != -E2BIG)
 		fail("map format: unexpected error code", tg_strerror(r));
 	if (r == 0) {
-		r2 = tg_map_format(&again, rec, top, div);
+		r2 = output_map_format(&again, rec, top, div);
 		if (r2 != 0 || again.len != out->len || memcmp(again.s, out->s, out->len))
 			fail("map format: printing is not deterministic", before);
-		r2 = tg_map_format(&small, rec, top, div);
+		r2 = output_map_format(&small, rec, top, div);
 		if (out->len > FUZZ_SMALL_BUF ? r2 != -E2BIG : r2 != 0)
 			fail("map format: a small buffer is not -E2BIG exactly when the text does not fit",
 			     before);
@@ -231,7 +231,7 @@ static int print_map(const json_t *rec, uint64_t top, uint64_t div, struct buf *
 		/* -f json: whatever text printed, JSON prints (or runs out of room) */
 		struct buf js = BUF_INIT(FUZZ_SMALL_BUF * 64);
 
-		r2 = tg_map_format_json(&js, rec, top, div);
+		r2 = output_map_format_json(&js, rec, top, div);
 		if (r == 0 ? (r2 != 0 && r2 != -E2BIG && r2 != -ENOMEM) :
 		    (r2 < 0 && r2 != -EINVAL && r2 != -TG_ELIMIT && r2 != -ENOMEM && r2 != -E2BIG))
 			fail("map format json: disagrees with the text format", before);
@@ -269,7 +269,7 @@ static void self_merge(const json_t *rec)
 
 	if (!a || !b)
 		goto out;
-	r = tg_map_merge(a, b);
+	r = output_map_merge(a, b);
 	/* lhist entries with one key and different shapes cannot merge */
 	if (r < 0 && r != -ENOMEM && !(kind && !strcmp(kind, "lhist")))
 		fail("map merge: a record that prints does not merge with itself", NULL);
@@ -334,7 +334,7 @@ static void fuzz_merge(const char *p, const char *end)
 		if (i < nmaps) {
 			json_t *before = json_deep_copy(maps[i]);
 			uint64_t ta = value_total(maps[i]), tb = value_total(rec);
-			int r = tg_map_merge(maps[i], rec);
+			int r = output_map_merge(maps[i], rec);
 
 			if (r < 0 && before && !json_equal(before, maps[i]))
 				fail("map merge: a failed merge changed its target", NULL);

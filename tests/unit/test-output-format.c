@@ -33,18 +33,18 @@
 #define T(str) { .kind = TG_FMT_TEXT, .s = (str), .slen = sizeof(str) - 1 }
 #define B(str) { .kind = TG_FMT_BUF, .s = (str), .slen = sizeof(str) - 1 }
 
-static void check_printf(const char *fmt, const struct tg_fmt_arg *args, size_t n,
+static void check_printf(const char *fmt, const struct output_fmt_arg *args, size_t n,
 			 const char *want)
 {
 	struct buf b = BUF_INIT(0);
-	enum tg_fmt_kind kinds[16];
+	enum output_fmt_kind kinds[16];
 	char msg[256] = "";
 
 	for (size_t i = 0; i < n; i++)
 		kinds[i] = args[i].kind;
-	if (tg_printf_check(fmt, kinds, n, msg, sizeof(msg)) != 0)
+	if (output_printf_check(fmt, kinds, n, msg, sizeof(msg)) != 0)
 		fail_msg("check refused \"%s\": %s", fmt, msg);
-	assert_int_equal(tg_printf_format(&b, fmt, args, n), 0);
+	assert_int_equal(output_printf_format(&b, fmt, args, n), 0);
 	if (strcmp(b.s, want))
 		fail_msg("format \"%s\": got \"%s\", want \"%s\"", fmt, b.s, want);
 	buf_release(&b);
@@ -52,7 +52,7 @@ static void check_printf(const char *fmt, const struct tg_fmt_arg *args, size_t 
 
 #define CHECK_PRINTF(fmt, want, ...)                                             \
 	do {                                                                     \
-		const struct tg_fmt_arg a_[] = { __VA_ARGS__ };                  \
+		const struct output_fmt_arg a_[] = { __VA_ARGS__ };                  \
 		check_printf(fmt, a_, sizeof(a_) / sizeof(a_[0]), want);         \
 	} while (0)
 
@@ -96,22 +96,22 @@ static void test_printf_no_args(void **state)
 {
 	struct buf b = BUF_INIT(0);
 
-	assert_int_equal(tg_printf_check("100%%\n", NULL, 0, NULL, 0), 0);
-	assert_int_equal(tg_printf_format(&b, "100%%\n", NULL, 0), 0);
+	assert_int_equal(output_printf_check("100%%\n", NULL, 0, NULL, 0), 0);
+	assert_int_equal(output_printf_format(&b, "100%%\n", NULL, 0), 0);
 	/* bpftrace 0.17 prints "100%%" here: verified */
 	assert_string_equal(b.s, "100%%\n");
 	buf_clear(&b);
 	/* with no conversion, even "%+d" is plain text */
-	assert_int_equal(tg_printf_format(&b, "%+d %i\n", NULL, 0), 0);
+	assert_int_equal(output_printf_format(&b, "%+d %i\n", NULL, 0), 0);
 	assert_string_equal(b.s, "%+d %i\n");
 	buf_release(&b);
 }
 
-static void check_refusal(const char *fmt, const enum tg_fmt_kind *k, size_t n, int code,
+static void check_refusal(const char *fmt, const enum output_fmt_kind *k, size_t n, int code,
 			 const char *needle)
 {
 	char msg[256] = "";
-	int r = tg_printf_check(fmt, k, n, msg, sizeof(msg));
+	int r = output_printf_check(fmt, k, n, msg, sizeof(msg));
 
 	if (r != code)
 		fail_msg("check \"%s\": %d (%s), want %d", fmt, r, msg, code);
@@ -121,9 +121,9 @@ static void check_refusal(const char *fmt, const enum tg_fmt_kind *k, size_t n, 
 
 static void test_printf_check(void **state)
 {
-	const enum tg_fmt_kind i1[] = { TG_FMT_INT }, s1[] = { TG_FMT_STR };
-	const enum tg_fmt_kind t1[] = { TG_FMT_TEXT }, i2[] = { TG_FMT_INT, TG_FMT_INT };
-	const enum tg_fmt_kind b1[] = { TG_FMT_BUF };
+	const enum output_fmt_kind i1[] = { TG_FMT_INT }, s1[] = { TG_FMT_STR };
+	const enum output_fmt_kind t1[] = { TG_FMT_TEXT }, i2[] = { TG_FMT_INT, TG_FMT_INT };
+	const enum output_fmt_kind b1[] = { TG_FMT_BUF };
 
 	/* the counts and wording follow bpftrace's validate_format_string */
 	check_refusal("%%d %d|\n", i1, 1, -TG_ETYPE,
@@ -144,28 +144,28 @@ static void test_printf_check(void **state)
 	 * argument: undefined; we refuse */
 	check_refusal("%+d %d\n", i1, 1, -TG_ETYPE, "\"%+d\" at offset 0 is not a conversion");
 	check_refusal("%5000d\n", i1, 1, -TG_ELIMIT, "above the limit of 4096");
-	assert_int_equal(tg_printf_check("%rx %rh %r", (enum tg_fmt_kind[]){ TG_FMT_BUF,
+	assert_int_equal(output_printf_check("%rx %rh %r", (enum output_fmt_kind[]){ TG_FMT_BUF,
 			 TG_FMT_BUF, TG_FMT_BUF }, 3, NULL, 0), 0);
-	assert_int_equal(tg_printf_check("%r", b1, 1, NULL, 0), 0);
-	assert_int_equal(tg_printf_check("%s %s", (enum tg_fmt_kind[]){ TG_FMT_TEXT, TG_FMT_STR },
+	assert_int_equal(output_printf_check("%r", b1, 1, NULL, 0), 0);
+	assert_int_equal(output_printf_check("%s %s", (enum output_fmt_kind[]){ TG_FMT_TEXT, TG_FMT_STR },
 					 2, NULL, 0), 0);
-	assert_int_equal(tg_printf_check(NULL, NULL, 0, NULL, 0), -EINVAL);
+	assert_int_equal(output_printf_check(NULL, NULL, 0, NULL, 0), -EINVAL);
 }
 
 static void test_printf_format_refuses_mismatch(void **state)
 {
 	struct buf b = BUF_INIT(0);
-	const struct tg_fmt_arg s[] = { S("x") }, i[] = { I(1) };
+	const struct output_fmt_arg s[] = { S("x") }, i[] = { I(1) };
 
-	assert_int_equal(tg_printf_format(&b, "%d\n", s, 1), -EINVAL);
-	assert_int_equal(tg_printf_format(&b, "%d %d\n", i, 1), -EINVAL);
-	assert_int_equal(tg_printf_format(&b, "%5000d\n", i, 1), -TG_ELIMIT);
+	assert_int_equal(output_printf_format(&b, "%d\n", s, 1), -EINVAL);
+	assert_int_equal(output_printf_format(&b, "%d %d\n", i, 1), -EINVAL);
+	assert_int_equal(output_printf_format(&b, "%5000d\n", i, 1), -TG_ELIMIT);
 	assert_string_equal(b.s, "");
 	buf_release(&b);
 
 	/* a full buffer is an error, not a crash */
 	struct buf small = BUF_INIT(4);
-	assert_int_equal(tg_printf_format(&small, "%s\n", (struct tg_fmt_arg[]){ S("abcdefgh") }, 1),
+	assert_int_equal(output_printf_format(&small, "%s\n", (struct output_fmt_arg[]){ S("abcdefgh") }, 1),
 			 -E2BIG);
 	buf_release(&small);
 }
@@ -199,7 +199,7 @@ static void check_maps(const char *want, const char *const *recs, size_t n)
 	assert_int_equal(buf_adds(&b, "\n\n"), 0);
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = rec(recs[i]);
-		int r = tg_map_format(&b, j, 0, 0);
+		int r = output_map_format(&b, j, 0, 0);
 
 		if (r)
 			fail_msg("record %zu: %d", i, r);
@@ -377,7 +377,7 @@ static void test_map_hist_labels(void **state)
 	struct buf b = BUF_INIT(0);
 
 	buf_adds(&b, "\n\n");
-	assert_int_equal(tg_map_format(&b, j, 0, 0), 0);
+	assert_int_equal(output_map_format(&b, j, 0, 0), 0);
 	assert_memory_equal(b.s, ref_hist3_head, strlen(ref_hist3_head));
 	assert_non_null(strstr(b.s, "[2G, 4G)               1 |@@@@@@@@@@@@@@@@@                                   |\n"));
 	/* past 0.17's reach, the labels still follow hist_index_label() */
@@ -626,7 +626,7 @@ static void check_json(const char *want, const char *record, uint64_t top, uint6
 	struct buf b = BUF_INIT(0);
 	json_t *j = rec(record);
 
-	assert_int_equal(tg_map_format_json(&b, j, top, div), 0);
+	assert_int_equal(output_map_format_json(&b, j, top, div), 0);
 	if (strcmp(b.s ? b.s : "", want))
 		fail_msg("got:\n%s\nwant:\n%s", b.s ? b.s : "", want);
 	json_decref(j);
@@ -679,7 +679,7 @@ static void test_map_json(void **state)
 				"[1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}}]}");
 		struct buf t = BUF_INIT(0);
 
-		assert_int_equal(tg_map_format(&t, j, 0, 0), 0);
+		assert_int_equal(output_map_format(&t, j, 0, 0), 0);
 		assert_string_equal(t.s, "@k: \n"
 				    "(..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
 				    "[0]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
@@ -714,26 +714,26 @@ static void test_map_json(void **state)
 		buf_release(&t);
 		/* bits outside 0..5, or more buckets than k allows: refused */
 		j = rec("{'name':'@k','kind':'hist','entries':[{'value':{'bits':6,'buckets':[1]}}]}");
-		assert_int_equal(tg_map_format(&t, j, 0, 0), -EINVAL);
+		assert_int_equal(output_map_format(&t, j, 0, 0), -EINVAL);
 		json_decref(j);
 		buf_release(&t);
 	}
 	/* a keyed map without entries prints nothing, as 0.17 */
 	check_json("", "{'name':'@e','kind':'hist','keyed':true,'entries':[]}", 0, 0);
 	/* events */
-	assert_int_equal(tg_json_event(&b, "printf", "a\tb\n\"", 5, NULL), 0);
+	assert_int_equal(output_json_event(&b, "printf", "a\tb\n\"", 5, NULL), 0);
 	assert_string_equal(b.s, "{\"type\": \"printf\", \"data\": \"a\\tb\\n\\\"\"}\n");
 	buf_release(&b);
 	/* print((uint64)-1): no typed value (past int64), its digits; a
 	 * value event of other text stays a string */
-	assert_int_equal(tg_json_event(&b, "value", "18446744073709551615\n", 21, NULL), 0);
-	assert_int_equal(tg_json_event(&b, "value", "12a\n", 4, NULL), 0);
+	assert_int_equal(output_json_event(&b, "value", "18446744073709551615\n", 21, NULL), 0);
+	assert_int_equal(output_json_event(&b, "value", "12a\n", 4, NULL), 0);
 	assert_string_equal(b.s, "{\"type\": \"value\", \"data\": 18446744073709551615}\n"
 				 "{\"type\": \"value\", \"data\": \"12a\\n\"}\n");
 	buf_release(&b);
 	/* bpftrace -f json -e 'BEGIN { exit(); }': the attach count; lost events */
-	assert_int_equal(tg_json_attached_probes(&b, 1), 0);
-	assert_int_equal(tg_json_lost_events(&b, 12), 0);
+	assert_int_equal(output_json_attached_probes(&b, 1), 0);
+	assert_int_equal(output_json_lost_events(&b, 12), 0);
 	assert_string_equal(b.s, "{\"type\": \"attached_probes\", \"data\": {\"probes\": 1}}\n"
 				 "{\"type\": \"lost_events\", \"data\": {\"events\": 12}}\n");
 	buf_release(&b);
@@ -825,7 +825,7 @@ static void test_map_print_top_div(void **state)
 			continue;
 		}
 		j = rec(calls[i].rec);
-		assert_int_equal(tg_map_format(&b, j, calls[i].top, calls[i].div), 0);
+		assert_int_equal(output_map_format(&b, j, calls[i].top, calls[i].div), 0);
 		json_decref(j);
 	}
 	if (strcmp(b.s, ref_print))
@@ -892,7 +892,7 @@ static void test_map_bad_records(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		j = rec(bad[i]);
-		if (tg_map_format(&b, j, 0, 0) != -EINVAL)
+		if (output_map_format(&b, j, 0, 0) != -EINVAL)
 			fail_msg("accepted bad record %zu: %s", i, bad[i]);
 		json_decref(j);
 	}
@@ -902,19 +902,19 @@ static void test_map_bad_records(void **state)
 		      0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
 		      0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1);
 	assert_non_null(j);
-	assert_int_equal(tg_map_format(&b, j, 0, 0), -EINVAL);
+	assert_int_equal(output_map_format(&b, j, 0, 0), -EINVAL);
 	json_decref(j);
 	assert_string_equal(b.s, "");
 	/* print()'s div is a uint32 in bpftrace */
 	j = rec("{'name':'@x','kind':'count','entries':[{'value':1}]}");
-	assert_int_equal(tg_map_format(&b, j, 0, 1ull << 32), -EINVAL);
+	assert_int_equal(output_map_format(&b, j, 0, 1ull << 32), -EINVAL);
 	json_decref(j);
 	buf_release(&b);
 
 	/* a full buffer is -E2BIG, never a crash */
 	struct buf small = BUF_INIT(8);
 	j = rec("{'name':'@xyz','kind':'count','entries':[{'keyv':[1],'value':1},{'keyv':[2],'value':2}]}");
-	assert_int_equal(tg_map_format(&small, j, 0, 0), -E2BIG);
+	assert_int_equal(output_map_format(&small, j, 0, 0), -E2BIG);
 	json_decref(j);
 	buf_release(&small);
 }
@@ -926,8 +926,8 @@ static void check_merge(const char *a, const char *b, const char *want_printed)
 	json_t *ja = rec(a), *jb = rec(b);
 	struct buf out = BUF_INIT(0);
 
-	assert_int_equal(tg_map_merge(ja, jb), 0);
-	assert_int_equal(tg_map_format(&out, ja, 0, 0), 0);
+	assert_int_equal(output_map_merge(ja, jb), 0);
+	assert_int_equal(output_map_format(&out, ja, 0, 0), 0);
 	if (strcmp(out.s, want_printed))
 		fail_msg("merged:\n%s\nwant:\n%s", out.s, want_printed);
 	buf_release(&out);
@@ -999,7 +999,7 @@ static void test_merge_refuses(void **state)
 		json_t *a = rec(pairs[i][0]), *b = rec(pairs[i][1]);
 		char *before = json_dumps(a, JSON_SORT_KEYS), *after;
 
-		assert_int_equal(tg_map_merge(a, b), -EINVAL);
+		assert_int_equal(output_map_merge(a, b), -EINVAL);
 		/* a is left as it was */
 		after = json_dumps(a, JSON_SORT_KEYS);
 		assert_string_equal(before, after);

@@ -197,7 +197,7 @@ static void test_refused(void **state)
 		       "\"kind\"");
 	expect_refused("{\"type\":\"map\",\"name\":\"@x\",\"kind\":\"count\",\"entries\":[]}", true, "\"keyed\"");
 	/* the plugin may be older than its gateway: a member or a kind it
-	 * does not know is skipped (tg_map_format refuses a kind it cannot
+	 * does not know is skipped (output_map_format refuses a kind it cannot
 	 * print, naming the map) */
 	newer = json_loads("{\"type\":\"map\",\"name\":\"@x\",\"kind\":\"median\",\"entries\":[],\"colour\":\"red\","
 			   "\"time\":\"t\"}",
