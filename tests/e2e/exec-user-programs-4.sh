@@ -119,8 +119,10 @@ same "keyed hist printed with top and div" \
 same "keyed lhist and stats with top" \
 	'BEGIN { @l[1] = lhist(5, 0, 10, 5); @l[2] = lhist(7, 0, 10, 5); @l[2] = lhist(2, 0, 10, 5); @s["x"] = stats(5); @s["y"] = stats(50); print(@l, 1); print(@s, 1); clear(@l); clear(@s); exit(); }'
 same "zero of keyed stats and avg" 'BEGIN { @s[1] = stats(5); @a[2] = avg(3); zero(@s); zero(@a); exit(); }'
+# (clear() is carried out in user space, later, in bpftrace as here: the
+# write after it comes 1.8 s on, not 20 ms, which a loaded machine raced)
 same "clear in an interval then END prints" \
-	'interval:ms:20 { @n++; @m[@n] = @n; if (@n == 2) { clear(@m); } if (@n == 4) { exit(); } }'
+	'interval:ms:100 { @n++; if (@n == 1 || @n == 20) { @m[@n] = @n; } if (@n == 2) { clear(@m); } if (@n == 20) { exit(); } }'
 same "print of tuples with unsigned and negative" 'BEGIN { print(((uint64)-1, (int8)-1, (uint8)255, "s")); @t = ((uint32)-1, -5); exit(); }'
 same "printf width from many small fields" \
 	'tracepoint:syscalls:sys_enter_read /pid == cpid/ { printf("%3d|%-3d|%03d|%x|%X\n", args->count / 100, args->count / 100, args->count / 100, args->count, args->count); }'
