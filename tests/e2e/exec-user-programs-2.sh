@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: heavy (each program compiled and run under bpftrace and ours: a core busy throughout)
 # A second batch of programs written as users write them (bpftrace's tools,
 # one-liners tutorial and reference guide, questions users ask): printf
 # formats, str/buf/ntop/ksym/usym, stacks as map keys, hist/lhist with odd

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: heavy (each program compiled and run under bpftrace and ours: a core busy throughout)
 # A third batch of programs written as users write them (bpftrace 0.17's
 # tutorial, one-liners, reference guide and tools): printf's corner
 # cases, hist/lhist/stats/avg/min/max with negative and zero values and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: heavy (each program compiled and run under bpftrace and ours: a core busy throughout)
 # The second batch of programs written as users write them, its second
 # half (exec-user-programs-2.sh has the first: the two run in separate
 # lanes): positional parameters, maps read back, struct members, probe

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: heavy (each program compiled and run under bpftrace and ours: a core busy throughout)
 # Programs written as users write them (bpftrace's tutorial, one-liners and
 # reference guide: tracepoints, BEGIN/END, interval, maps and their
 # printing, printf formats, builtins, control flow, tuples, uprobes), each
