@@ -361,7 +361,7 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 	if (result == 0 && status == 200)
 		j = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, NULL);
 	a = gw_detend_answer(result, status, session_has_end(j));
-	if (a != GW_CLAIM_UNSURE)
+	if (a == GW_CLAIM_GRANTED || a == GW_CLAIM_LOST)
 		json_object_del(de->unsure, c->key);
 	if (a == GW_CLAIM_GRANTED) {
 		gw_detlost_forget(de->lost, c->runner->node, c->trace);
@@ -378,7 +378,13 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 	} else {
 		_cleanup_(json_decrefp) json_t *st = json_loadb(body ? body : "", len, 0, NULL);
 		const char *m = json_string_value(json_object_get(st, "message"));
+		const char *by = status == 409 ? claimed_by_cause(st) : NULL;
 
+		/* a plain claim (delete, log) of an end whose answer was lost
+		 * here is refused as claimed by this gateway: still to claim
+		 * again=1; any other refusal settles it */
+		if (!by || strcmp(by, de->claimer))
+			json_object_del(de->unsure, c->key);
 		/* 409: not ended yet, or claimed (and written) by another
 		 * gateway or another path here; 404: never started there (a
 		 * node that failed the start), or forgotten; unreachable: the
