@@ -40,7 +40,7 @@ struct detend_call {
 	struct httpc_xfer *x;
 	char *trace;                 /* a claim's session; NULL: a poll */
 	char *key;                   /* a claim's "node/trace" in de->seen */
-	const char *why;             /* "poll", "delete", "log", "restart" */
+	char why[16];                /* "poll", "delete", "log", "restart" */
 	struct detend_call *next;
 };
 
@@ -233,7 +233,7 @@ static struct detend_call *call_new(struct gw_detend *de, const struct gw_runner
 		return NULL;
 	c->de = de;
 	c->runner = gw_runner_ref(runner);
-	c->why = why;
+	snprintf(c->why, sizeof(c->why), "%s", why);
 	c->next = de->calls;
 	de->calls = c;
 	de->ncalls++;
@@ -577,21 +577,15 @@ static void list_done(int result, long status, const char *body, size_t len, con
  * kept until one is answered (claim_done). */
 static void unsure_claim_again(struct gw_detend *de)
 {
-	static const char *const whys[] = { "delete", "log", "restart" };
 	const char *key;
 	json_t *x, *tmp;
 
 	json_object_foreach_safe(de->unsure, tmp, key, x) {
 		const struct gw_runner *runner = gw_runner_get(de->gw, json_string_value(json_array_get(x, 0)));
-		const char *why = "poll", *was = json_string_value(json_array_get(x, 2));
 
 		if (!runner)
 			continue;
-		/* a call keeps its why as a literal, not this entry's copy */
-		for (size_t i = 0; was && i < ARRAY_SIZE(whys); i++)
-			if (!strcmp(was, whys[i]))
-				why = whys[i];
-		claim(de, runner, json_string_value(json_array_get(x, 1)), why, true);
+		claim(de, runner, json_string_value(json_array_get(x, 1)), json_string_value(json_array_get(x, 2)), true);
 		gw_runner_put(runner);
 	}
 }

@@ -32,7 +32,6 @@
 #include "runner/detached.h"
 #include "runner/session.h"
 #include "wire/detached.h"
-#include "wire/fields.h"
 #include "wire/end.h"
 #include "wire/record.h"
 #include "wire/runner-path.h"
@@ -281,28 +280,24 @@ static void sess_drop(struct det_table *t, struct det_sess *s)
 	sess_free(s);
 }
 
-/* The newest tomb (the session just claimed and dropped) keeps the claim's
- * answer: should it not reach the claimer, its again=1 claim gets it,
- * where a 404 would have it record the end as the runner's loss, without
- * counts.  Beyond DET_TOMB_ANSWER_BYTES together, that 404 it is. */
-static void tomb_keep_answer(struct det_table *t, json_t *j)
+/* tb, the tomb of a session just claimed and dropped, keeps the claim's
+ * answer (body, taken): should it not reach the claimer, its again=1
+ * claim gets it, where a 404 would have it record the end as the
+ * runner's loss, without counts.  Beyond DET_TOMB_ANSWER_BYTES together,
+ * that 404 it is. */
+static void tomb_keep_answer(struct det_table *t, struct det_tomb *tb, char *body)
 {
-	struct det_tomb *tb = t->tombs_tail;
-	char *body;
+	size_t len = strlen(body);
 
-	/* (sess_drop may have kept no tomb for it: out of memory) */
-	if (!tb || tb->answer || !j || !wire_str_eq(tb->trace, json_string_value(json_object_get(j, "trace"))) ||
-	    !(body = json_dumps(j, JSON_COMPACT)))
-		return;
-	if (t->tomb_bytes + strlen(body) > DET_TOMB_ANSWER_BYTES) {
+	if (t->tomb_bytes + len > DET_TOMB_ANSWER_BYTES) {
 		log_warn("detached session %s: its claimed end is not kept for its claimer to ask again: %u KiB kept "
 			 "(the limit)", tb->trace, DET_TOMB_ANSWER_BYTES >> 10);
 		free(body);
 		return;
 	}
 	tb->answer = body;
-	tb->answer_len = strlen(body);
-	t->tomb_bytes += tb->answer_len;
+	tb->answer_len = len;
+	t->tomb_bytes += len;
 }
 
 static const struct det_tomb *tomb_find(struct det_table *t, const char *id)
@@ -468,12 +463,6 @@ static void answer_json(struct bufferevent *bev, int code, json_t *j)
 		return;
 	}
 	answer_code_body(bev, code, body, strlen(body));
-}
-
-/* 200 with a JSON body kept as text */
-static void answer_body(struct bufferevent *bev, const char *body, size_t len)
-{
-	answer_code_body(bev, 200, body, len);
 }
 
 static const char *sess_state(const struct det_sess *s)
@@ -959,6 +948,7 @@ static void answer_claimed(struct bufferevent *bev, const char *trace, const cha
 static void respond_claim(struct det_sess *s, const char *by, bool again, struct bufferevent *bev)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
+	_cleanup_free_ char *body = NULL;
 
 	if (!s->m->audit_id) {
 		answer_status(bev, 409, "detached session: its start sent no Audit-ID, there is no end to claim");
@@ -978,13 +968,21 @@ static void respond_claim(struct det_sess *s, const char *by, bool again, struct
 	}
 	log_info("detached session %s: its end claimed by \"%s\"%s", s->trace, by, again ? " (again)" : "");
 	j = sess_json(s);
-	answer_json(bev, 200, j);
+	body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (!body) {
+		answer_status(bev, 500, "runner: out of memory");
+		return;
+	}
+	answer_code_body(bev, 200, body, strlen(body));
 	if (s->gone) {
 		struct det_table *t = s->t;
+		const struct det_tomb *before = t->tombs_tail;
 
 		sess_unlink(s);
 		sess_drop(t, s);
-		tomb_keep_answer(t, j);
+		/* a new tail is its tomb (none without memory) */
+		if (t->tombs_tail != before)
+			tomb_keep_answer(t, t->tombs_tail, TAKE_PTR(body));
 	}
 }
 
@@ -1021,7 +1019,7 @@ void det_request(struct det_table *t, const char *method, const struct wire_rpat
 		if (tb && !mine)
 			answer_claimed(bev, tb->trace, tb->claimed_by);
 		else if (mine && tb->answer)
-			answer_body(bev, tb->answer, tb->answer_len);
+			answer_code_body(bev, 200, tb->answer, tb->answer_len);
 		else
 			answer_status(bev, 404, "no detached session with this id here");
 		return;
