@@ -46,7 +46,7 @@ enum trace_step {
 	STEP_SAR_CREATE,
 	STEP_SAR_POD,
 	STEP_POD,
-	STEP_NODE,              /* trace-workload.c: a node target's Node looked up */
+	STEP_NODE,              /* trace-target.c: a node target's Node looked up */
 	STEP_SAR_WORKLOAD,
 	STEP_SAR_PODS,
 	STEP_WORKLOAD,
@@ -203,15 +203,16 @@ struct trace_req {
 	struct kube_pod *pods;         /* the target's pods, sorted by name */
 	size_t npods;
 	/* a workload's (selector's) pods on nodes without a runner, left out
-	 * at the start (trace_resolved) and named: sorted by name */
+	 * at the start (trace-target.c) and named: sorted by name */
 	struct kube_pod *left_out;
 	size_t nleft_out;
 	char **nodes;                  /* the nodes they run on, sorted, NULL-terminated */
 	const struct gw_runner **runners; /* each node's runner, referenced (gateway/runners.h) */
 	size_t nnodes;
-	/* a workload target resolved to its pods (kube/resolve.h): the
-	 * workload once read (res.have_wl, res.wl) and the pods' owners, the
-	 * workload or its ReplicaSets (Jobs) (res.owners) */
+	/* the target resolved (kube/resolve.h, trace-target.c): a workload
+	 * once read (res.have_wl, res.wl) and its pods' owners, the workload
+	 * or its ReplicaSets (Jobs) (res.owners); which pods join later
+	 * (kube_resolve_member) */
 	struct kube_resolve res;
 	struct tg_decision decision;
 	bool have_decision;
@@ -271,7 +272,8 @@ struct trace_req {
  * down, and back up only through t->flow):
  *
  *   trace.c            the coordinator: the step table, the entry, the
- *                      authentication, the pod target, the decision
+ *                      authentication, the decision
+ *   trace-target.c     the target resolved (kube/resolve.h), its nodes
  *   trace-impersonate.c, trace-workload.c, trace-stop.c, trace-probes.c,
  *   trace-detached.c   the steps of one kind of target or request
  *   trace-stream.c     the fan-out: one leg per node, the merging, the end
@@ -355,7 +357,7 @@ const char *trace_leg_reason(const struct leg *l);
  * the 403's causes; the text NULL without memory. */
 void trace_denial_field(json_t *x, char *out, size_t n);
 char *trace_denial_text(json_t *x, bool with_field);
-/* The pods left out at the start (trace_resolved), [{"pod", "node",
+/* The pods left out at the start (trace-target.c), [{"pod", "node",
  * "message"}], for the audit record and the answers; and as
  * pod-not-joined status records, once the stream has started. */
 json_t *trace_left_out_json(const struct trace_req *t);
@@ -506,30 +508,23 @@ void trace_print_pump(struct trace_req *t);
 void trace_print_flush(struct trace_req *t);
 void trace_print_free(struct trace_req *t);
 
-/* trace-workload.c: a node target, after create nodetraces was allowed: its
- * Node (404 when there is none), its runner (503), then the decision */
-void trace_step_node(struct trace_req *t);
-void trace_node_done(struct trace_req *t, long status, const char *body, size_t len);
+/* trace-target.c: the target, after the SubjectAccessReviews its kind
+ * needs: one call of kube/resolve.h (t->res), its requests the steps
+ * STEP_POD, STEP_NODE, STEP_WORKLOAD, STEP_RS_LIST, STEP_POD_LIST, whose
+ * answers go to trace_target_answered.  Then the nodes, each with a
+ * runner (a pod or node target's missing one is refused, 503; a
+ * workload's or a selector's pods there are left out unless "allNodes"),
+ * then the decision. */
+void trace_step_target(struct trace_req *t);
+void trace_target_answered(struct trace_req *t, long status, const char *body, size_t len);
 
-/* trace-workload.c: the steps of a workload target, in order */
+/* trace-workload.c: the SubjectAccessReviews of a workload target (get it)
+ * and of a selector's or a workload's pods */
 void trace_step_sar_workload(struct trace_req *t);
 void trace_step_sar_pods(struct trace_req *t);
-/* The workload's pods, one call of kube/resolve.h: its requests are
- * steps STEP_WORKLOAD, STEP_RS_LIST, STEP_POD_LIST, whose answers go to
- * trace_workload_answered (and a selector's LIST's, STEP_POD_LIST too) */
-void trace_step_workload(struct trace_req *t);
-void trace_workload_answered(struct trace_req *t, long status, const char *body, size_t len);
-/* trace-workload.c: a label selector target (-l), after create traces and
- * list pods were allowed (both at the cluster scope with -A): the Running
- * pods it matches (404 when none), then trace_resolved */
-void trace_step_selector(struct trace_req *t);
 /* -A, decided for the first pod's namespace: the same policy must allow
  * the program in every other namespace of the pods; else the refusal
  * (403, naming the namespace) and -1. */
 int trace_selector_policy_check(struct trace_req *t);
-/* t->pods is known (a pod target's one, or a workload's): its nodes,
- * each with a runner, or a refusal; a workload's (a selector's) pods on
- * nodes without one are left out unless "allNodes"; then the decision. */
-void trace_resolved(struct trace_req *t);
 
 #endif

@@ -618,7 +618,7 @@ void trace_start_stream(struct trace_req *t)
 	 * found a runner for every node). */
 	t->fan.nlegs = t->nnodes;
 	/* a workload's pods that join while it runs get legs of their own */
-	t->fan.legs_cap = t->fan.nlegs + (t->res.have_wl || t->tb.selector ? t->gw->cfg->limits.max_pods_per_trace : 0);
+	t->fan.legs_cap = t->fan.nlegs + (kube_resolve_followed(&t->res) ? t->gw->cfg->limits.max_pods_per_trace : 0);
 	t->fan.legs = calloc(t->fan.legs_cap ? t->fan.legs_cap : 1, sizeof(*t->fan.legs));
 	t->fan.stream_mono_ns = now_mono_ns();
 	if (!t->fan.maps || !t->fan.legs) {

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Workload targets (deployment/NAME, replicaset/NAME, statefulset/NAME,
- * daemonset/NAME, job/NAME, cronjob/NAME) as steps of the trace request
- * flow: the SubjectAccessReviews a workload needs (get on the workload
- * itself, get pods in the namespace), the workload, what it owns (a
- * Deployment's ReplicaSets, a CronJob's Jobs), the Running pods
- * (kube/workload.h), and then, for every
- * target, the nodes: each must have a runner before any session starts.
- * A node target (node/NAME) has no pods: its Node and its runner.
+ * Targets of many pods (a workload: deployment/NAME, replicaset/NAME,
+ * statefulset/NAME, daemonset/NAME, job/NAME, cronjob/NAME; a label
+ * selector: -l, -A) as steps of the trace request flow: the
+ * SubjectAccessReviews they need (get on the workload itself, get or
+ * list pods), a selector's policy in every namespace (-A), and the pods
+ * that join and leave a running trace (the watch, tested as
+ * kube_resolve_member).  Resolving the target is trace-target.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,76 +53,6 @@ void trace_step_sar_pods(struct trace_req *t)
 		a.namespace = t->tb.all_namespaces ? NULL : t->route.ns;
 	}
 	trace_step_sar(t, STEP_SAR_PODS, &a);
-}
-
-/* ---- a label selector: -l SELECTOR [-A] --------------------------------------------- */
-
-/* What the selector's pods are called in messages. */
-static void selector_where(const struct trace_req *t, char *out, size_t n)
-{
-	if (t->tb.all_namespaces)
-		snprintf(out, n, "in any namespace");
-	else
-		snprintf(out, n, "in namespace \"%s\"", t->route.ns);
-}
-
-static void selector_list_done(struct trace_req *t, long status, const char *body, size_t len);
-
-void trace_step_selector(struct trace_req *t)
-{
-	const char *ns = t->tb.all_namespaces ? NULL : t->route.ns;
-	_cleanup_free_ char *body = NULL;
-	size_t len = 0;
-	int r;
-
-	t->step = STEP_POD_LIST;
-	/* the watch-fed cache when it has some; none there: the LIST */
-	body = gw_pods_cached_selected(t->gw, ns, t->tb.selector, &len);
-	if (body) {
-		selector_list_done(t, 200, body, len);
-		return;
-	}
-	r = kube_selector_pod_list_request(ns, t->tb.selector, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 400, NULL, "pods of label selector \"%s\" cannot be listed: %s",
-			      kube_selector_string(t->tb.selector), tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, "pod list", r);
-}
-
-static void selector_list_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
-	const char *sel = kube_selector_string(t->tb.selector);
-	_cleanup_free_ char *err = NULL;
-	char where[128];
-	size_t n = 0;
-	int r;
-
-	selector_where(t, where, sizeof(where));
-	r = kube_pod_list_selected(t->tb.all_namespaces ? NULL : t->route.ns, t->tb.selector, status, body,
-				   len, max, &t->pods, &n, &err);
-	if (r == -TG_ELIMIT) {
-		trace_refusef(t, 400, NULL, "label selector \"%s\" matches %zu running pods %s, more than the "
-					    "limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
-			      sel, n, where, max);
-		return;
-	}
-	if (r < 0) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: pod list: %s",
-			      err ? err : tg_strerror(r));
-		return;
-	}
-	t->npods = n;
-	if (!n) {
-		trace_refusef(t, 404, status_details("pods", "", NULL),
-			      "no running pods match label selector \"%s\" %s; nothing was started", sel, where);
-		return;
-	}
-	trace_resolved(t);
 }
 
 /* Whether the policy that allowed t (decided for its first namespace)
@@ -182,363 +111,14 @@ int trace_selector_policy_check(struct trace_req *t)
 	return 0;
 }
 
-/* ---- a workload: one asynchronous call of kube/resolve.h ---------------------------- */
-
-static char *cached_owned(void *ud, const char *ns, const char *const *owners, size_t *ret_len)
-{
-	struct trace_req *t = ud;
-
-	/* The pods from the watch-fed cache when it has some of the
-	 * workload's; none there (a cache behind, or unsynced): the LIST. */
-	return gw_pods_cached_owned(t->gw, ns, owners, ret_len);
-}
-
-/* The request a phase sends, as its 503 and its refusals name it. */
-static void phase_what(const struct trace_req *t, char *out, size_t n)
-{
-	if (t->res.phase == KUBE_RESOLVE_WORKLOAD)
-		snprintf(out, n, "%s", kube_workload_kind_name(t->tb.kind));
-	else
-		snprintf(out, n, "%s list",
-			 t->res.phase == KUBE_RESOLVE_OWNED ? kube_workload_kind_name(kube_workload_owns(t->tb.kind))
-							    : "pod");
-}
-
-static void resolve_answer_failed(struct trace_req *t, int r, size_t n, const char *err)
-{
-	const char *kind = kube_workload_kind_name(t->tb.kind);
-	unsigned max = t->gw->cfg->limits.max_pods_per_trace;
-	const char *res = kube_workload_resource(t->tb.kind), *group = kube_workload_group(t->tb.kind);
-
-	if (t->res.phase == KUBE_RESOLVE_WORKLOAD && r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details(res, group, t->tb.name),
-			      "%s.%s \"%s\" not found in namespace \"%s\"", res, group, t->tb.name, t->route.ns);
-	} else if (t->res.phase == KUBE_RESOLVE_WORKLOAD) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s get: %s",
-			      kind, err ? err : tg_strerror(r));
-	} else if (t->res.phase == KUBE_RESOLVE_OWNED) {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: %s list: %s",
-			      kube_workload_kind_name(kube_workload_owns(t->tb.kind)),
-			      err ? err : tg_strerror(r));
-	} else if (r == -TG_ELIMIT) {
-		_cleanup_free_ char *msg = NULL;
-		json_t *d = status_details(res, group, t->tb.name);
-
-		if (asprintf(&msg, "%s \"%s\" in namespace \"%s\" has %zu running pods, more than "
-				   "the limit \"maxPodsPerTrace\" (%u) of pods one trace may target",
-			     kind, t->tb.name, t->route.ns, n, max) < 0)
-			msg = NULL;
-		if (d)
-			status_add_cause(d, "FieldValueInvalid", "target", msg ? msg : "too many pods");
-		trace_refuse(t, 400, msg ? msg : "too many pods (limit \"maxPodsPerTrace\")", d);
-	} else {
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL, "API server unavailable: pod list: %s",
-			      err ? err : tg_strerror(r));
-	}
-}
-
-/* Where a step of the resolution came to: the next request sent, the
- * pods, or the refusal naming the phase. */
-static void resolve_went(struct trace_req *t, int r, size_t n, const char *err)
-{
-	static const enum trace_step steps[] = {
-		[KUBE_RESOLVE_WORKLOAD] = STEP_WORKLOAD,
-		[KUBE_RESOLVE_OWNED] = STEP_RS_LIST,
-		[KUBE_RESOLVE_PODS] = STEP_POD_LIST,
-	};
-	char what[32];
-
-	t->step = steps[t->res.phase];
-	phase_what(t, what, sizeof(what));
-	if (r == KUBE_RESOLVE_SEND) {
-		r = trace_kube_start(t);
-		if (r < 0)
-			trace_upstream_failed(t, what, r);
-		return;
-	}
-	if (r == KUBE_RESOLVE_DONE) {
-		t->npods = n;
-		if (!n) {
-			trace_refusef(t, 409, status_details(kube_workload_resource(t->tb.kind),
-							     kube_workload_group(t->tb.kind), t->tb.name),
-				      "%s \"%s\" in namespace \"%s\" has no running pods",
-				      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns);
-			return;
-		}
-		trace_resolved(t);
-		return;
-	}
-	if (t->res.fail == KUBE_RESOLVE_FAIL_MEMORY)
-		trace_refuse(t, 500, "out of memory", NULL);
-	else if (t->res.fail == KUBE_RESOLVE_FAIL_BUILD && t->res.phase == KUBE_RESOLVE_WORKLOAD)
-		trace_refusef(t, 400, NULL, "%s \"%s\" in namespace \"%s\" cannot be looked up: %s", what,
-			      t->tb.name, t->route.ns, tg_strerror(r));
-	else if (t->res.fail == KUBE_RESOLVE_FAIL_BUILD)
-		trace_refusef(t, r == -ENOMEM ? 500 : 503, NULL,
-			      "%s of %s \"%s\" in namespace \"%s\" cannot be built: %s", what,
-			      kube_workload_kind_name(t->tb.kind), t->tb.name, t->route.ns, tg_strerror(r));
-	else
-		resolve_answer_failed(t, r, n, err);
-}
-
-void trace_step_workload(struct trace_req *t)
-{
-	t->res = (struct kube_resolve){ .kind = t->tb.kind, .ns = t->route.ns, .name = t->tb.name,
-					.max_pods = t->gw->cfg->limits.max_pods_per_trace,
-					.pods_cached = cached_owned, .ud = t };
-	resolve_went(t, kube_resolve_start(&t->res, &t->kreq), 0, NULL);
-}
-
-/* The answered entry of the workload's steps (and of a selector's LIST). */
-void trace_workload_answered(struct trace_req *t, long status, const char *body, size_t len)
-{
-	_cleanup_free_ char *err = NULL;
-	size_t n = 0;
-	int r;
-
-	if (t->tb.selector) {
-		selector_list_done(t, status, body, len);
-		return;
-	}
-	r = kube_resolve_answer(&t->res, status, body, len, &t->kreq, &t->pods, &n, &err);
-	resolve_went(t, r, n, err);
-}
-
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* -c NAME: every pod has that container running, else the refusal
- * (the first pod's that has not: a workload's pods share a template). */
-static int containers_check(struct trace_req *t)
-{
-	for (size_t i = 0; t->tb.container && i < t->npods; i++) {
-		_cleanup_free_ char *err = NULL;
-		const struct kube_container *c;
-		int code = 500, r;
-
-		r = trace_pod_container(&t->pods[i], t->tb.container, &c, &code, &err);
-		if (r == 0)
-			continue;
-		trace_refusef(t, r < 0 ? 500 : code, status_details("pods", "", t->pods[i].name), "%s%s",
-			      err ? err : "out of memory", t->tb.kind ? "; nothing was started" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* The pods on nodes without a runner (runners[i] NULL) out of t->pods
- * into t->left_out, and those nodes out of t->nodes. */
-static int leave_out_runnerless(struct trace_req *t, size_t nmissing_pods)
-{
-	size_t kept = 0, k = 0;
-
-	t->left_out = calloc(nmissing_pods, sizeof(*t->left_out));
-	if (!t->left_out)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->npods; i++) {
-		bool has = false;
-
-		for (size_t n = 0; n < t->nnodes && !has; n++)
-			has = t->runners[n] && !strcmp(t->nodes[n], t->pods[i].node);
-		if (has) {
-			t->pods[kept++] = t->pods[i];
-			continue;
-		}
-		log_info("trace %s: pod \"%s/%s\" left out: no runner for node \"%s\"", t->trace_id,
-			 t->pods[i].namespace, t->pods[i].name, t->pods[i].node);
-		t->left_out[t->nleft_out++] = t->pods[i];
-	}
-	t->npods = kept;
-	for (size_t n = 0; n < t->nnodes; n++) {
-		if (!t->runners[n]) {
-			free(t->nodes[n]);
-			continue;
-		}
-		t->nodes[k] = t->nodes[n];
-		t->runners[k++] = t->runners[n];
-	}
-	t->nodes[k] = NULL;
-	t->runners[k] = NULL;
-	t->nnodes = k;
-	return 0;
-}
-
-/*
- * The pods are known: the nodes they run on, each with a runner.  Every
- * node is checked before anything starts.  A pod or node target on a
- * node without one is refused (503); a workload's or a selector's pods
- * there are left out and named (as a pod joining later there is), unless
- * no pod is left or "allNodes" asks for all or nothing.
- */
-void trace_resolved(struct trace_req *t)
-{
-	const struct kube_pod *missing = NULL;
-	size_t nmissing = 0, nmissing_pods = 0, n = 0;
-
-	if (containers_check(t) < 0)
-		return;
-	t->nodes = calloc(t->npods + 1, sizeof(char *));
-	if (!t->nodes) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	for (size_t i = 0; i < t->npods; i++) {
-		bool seen = false;
-
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = !strcmp(t->nodes[k], t->pods[i].node);
-		if (seen)
-			continue;
-		t->nodes[n] = strdup(t->pods[i].node);
-		if (!t->nodes[n]) {
-			trace_refuse(t, 500, "out of memory", NULL);
-			return;
-		}
-		n++;
-	}
-	qsort(t->nodes, n, sizeof(char *), strp_cmp);
-	t->nnodes = n;
-	/* the runner each node has now is the one its session goes to */
-	t->runners = calloc(n + 1, sizeof(*t->runners));
-	if (!t->runners) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		t->runners[i] = gw_runner_get(t->gw, t->nodes[i]);
-		if (t->runners[i])
-			continue;
-		nmissing++;
-		for (size_t k = 0; k < t->npods; k++)
-			if (!strcmp(t->pods[k].node, t->nodes[i])) {
-				if (!missing)
-					missing = &t->pods[k];
-				nmissing_pods++;
-			}
-	}
-	if (missing && nmissing < n && (t->tb.kind || t->tb.selector) && !t->tb.all_nodes) {
-		if (leave_out_runnerless(t, nmissing_pods) < 0)
-			trace_refuse(t, 500, "out of memory", NULL);
-		else
-			trace_goto(t, STEP_DECIDE);
-		return;
-	}
-	if (missing) {
-		_cleanup_free_ char *more = NULL;
-
-		if (nmissing > 1 && asprintf(&more, " (and %zu more nodes without one)", nmissing - 1) < 0)
-			more = NULL;
-		trace_refusef(t, 503, NULL, "no runner for node \"%s\" of pod \"%s/%s\"%s%s",
-			      missing->node, missing->namespace, missing->name, more ? more : "",
-			      t->tb.kind ? "; nothing was started" : "");
-		return;
-	}
-	trace_goto(t, STEP_DECIDE);
-}
-
-/* ---- a node target: node/NAME (POST .../nodetraces) ------------------------------- */
-
-/*
- * After the SubjectAccessReview of create nodetraces named NAME
- * (trace.c), the Node must exist (GET from the API server: the gateway
- * keeps no node cache) and have a runner; then the decision, in scope
- * "node", with no namespace.  The session it opens says "scope": "node"
- * and carries no pods (docs/internals/contracts.md).
- */
-void trace_step_node(struct trace_req *t)
-{
-	int r;
-
-	t->step = STEP_NODE;
-	r = kube_node_get_request(t->tb.name, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, 400, NULL, "node \"%s\" cannot be looked up: %s", t->tb.name, tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, "node get", r);
-}
-
-/* The node exists: its runner, then the decision. */
-static void node_found(struct trace_req *t)
-{
-	t->nodes = calloc(2, sizeof(char *));
-	t->runners = calloc(2, sizeof(*t->runners));
-	if (!t->nodes || !t->runners || !(t->nodes[0] = strdup(t->tb.name))) {
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	t->nnodes = 1;
-	t->runners[0] = gw_runner_get(t->gw, t->tb.name);
-	if (!t->runners[0]) {
-		trace_refusef(t, 503, NULL, "no runner for node \"%s\"; nothing was started", t->tb.name);
-		return;
-	}
-	trace_goto(t, STEP_DECIDE);
-}
-
-void trace_node_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	_cleanup_free_ char *err = NULL;
-	int r;
-
-	r = kube_node_parse(status, body, len, t->tb.name, &err);
-	if (r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details("nodes", "", t->tb.name), "nodes \"%s\" not found",
-			      t->tb.name);
-		return;
-	}
-	if (r < 0) {
-		trace_refusef(t, 503, NULL, "API server unavailable: node get: %s", err ? err : tg_strerror(r));
-		return;
-	}
-	node_found(t);
-}
-
 /* ---- pods joining and leaving a running trace ------------------------------------- */
 
 /* Still streaming from its runners, a workload's (a selector's) pods followed. */
 static bool follows_pods(const struct trace_req *t)
 {
-	return t->step == STEP_STREAM && ((t->res.have_wl && t->res.owners) || t->tb.selector) &&
+	return t->step == STEP_STREAM && kube_resolve_followed(&t->res) &&
 	       !t->route.dry_run && t->conn && !t->finishing && !t->stop_requested &&
 	       t->fan.legs_done < t->fan.nlegs;
-}
-
-/*
- * obj as one of t's workload's Running pods: 0 and *ret; 1 when it is not
- * one (another owner, not Running, being deleted, malformed).  The same
- * test as the pods the trace started with (kube_pod_list_owned).
- */
-static int pod_of_workload(struct trace_req *t, json_t *obj, struct kube_pod *ret)
-{
-	_cleanup_(json_decrefp) json_t *list = NULL;
-	_cleanup_free_ char *text = NULL, *err = NULL;
-	struct kube_pod *pods = NULL;
-	size_t n = 0;
-	int r;
-
-	if (json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp"))
-		return 1;
-	list = json_pack("{s:s, s:s, s:{}, s:[O]}", "kind", "PodList", "apiVersion", "v1", "metadata",
-			 "items", obj);
-	text = list ? json_dumps(list, JSON_COMPACT) : NULL;
-	if (!text)
-		return -ENOMEM;
-	r = t->tb.selector ? kube_pod_list_selected(t->tb.all_namespaces ? NULL : t->route.ns,
-						    t->tb.selector, 200, text, strlen(text), 1, &pods, &n, &err)
-			   : kube_pod_list_owned(&t->res.wl, 200, text, strlen(text),
-						 (const char *const *)t->res.owners, 1, &pods, &n, &err);
-	if (r < 0 || n != 1) {
-		kube_pods_free(pods, n);
-		return r == -ENOMEM ? r : 1;
-	}
-	*ret = pods[0];
-	free(pods);
-	return 0;
 }
 
 static void pod_left(struct trace_req *t, size_t i)
@@ -687,7 +267,7 @@ static void pod_changed(struct trace_req *t, const char *type, json_t *obj, json
 	for (i = 0; i < t->npods; i++)
 		if (t->pods[i].uid && !strcmp(t->pods[i].uid, uid))
 			break;
-	r = strcmp(type, "DELETED") ? pod_of_workload(t, obj, &pod) : 1;
+	r = strcmp(type, "DELETED") ? kube_resolve_member(&t->res, obj, &pod) : 1;
 	if (r < 0)
 		return;
 	if (i < t->npods) {
@@ -700,7 +280,7 @@ static void pod_changed(struct trace_req *t, const char *type, json_t *obj, json
 	}
 	if (r == 0) {
 		struct kube_pod was = { 0 };
-		bool quiet = old && pod_of_workload(t, old, &was) == 0;
+		bool quiet = old && kube_resolve_member(&t->res, old, &was) == 0;
 
 		if (quiet)
 			kube_pod_release(&was);
@@ -718,8 +298,7 @@ void trace_workload_pod_changed(void *ud, const char *type, json_t *obj, json_t 
 		return;
 	for (t = gw->reqs; t; t = next) {
 		next = t->next;
-		if (follows_pods(t) && (t->tb.all_namespaces ||
-					!strcmp(t->tb.selector ? t->route.ns : t->res.wl.namespace, ns)))
+		if (follows_pods(t) && (!t->res.ns || !strcmp(t->res.ns, ns)))
 			pod_changed(t, type, obj, old);
 	}
 }

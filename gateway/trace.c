@@ -9,6 +9,10 @@
  *                      -> LIST its ReplicaSets -> LIST their pods
  *     replicaset/NAME: SAR get replicaset -> SAR get pods -> GET replicaset
  *                      -> LIST its pods
+ *     -l SELECTOR:     SAR list pods -> LIST the pods it matches
+ *     node/NAME:       (SAR create nodetraces) -> GET node
+ *     (the GETs and LISTs one call of kube/resolve.h, trace-target.c;
+ *     the watch-fed cache answers them where it can)
  *   -> a runner for every node (all checked before any starts) -> policy
  *   -> audit (allow) -> one runner session per node -> stream (outputs
  *   relayed as they come, maps merged) -> audit (ResponseComplete)
@@ -20,8 +24,8 @@
  *
  * This file is the coordinator: it owns the step table (trace_flow, at
  * the end) that every request carries.  The files of the steps
- * (trace-impersonate.c, trace-workload.c, trace-stop.c, trace-probes.c,
- * trace-detached.c) are called from here and go on through the table
+ * (trace-target.c, trace-impersonate.c, trace-workload.c, trace-stop.c,
+ * trace-probes.c, trace-detached.c) are called from here and go on through the table
  * (trace_goto, an API server answer, a SubjectAccessReview's), never by
  * calling this file; trace-req.c holds what they all use, trace-stream.c
  * the fan-out to the runners.
@@ -39,7 +43,6 @@
 #include "gateway/frontproxy.h"
 #include "gateway/gateway.h"
 #include "gateway/policies.h"
-#include "gateway/runners.h"
 #include "gateway/status.h"
 #include "wire/trace-body.h"
 #include "gateway/trace-int.h"
@@ -63,8 +66,6 @@
 static void step_sar_create(struct trace_req *t);
 static int trace_node_target_check(struct trace_req *t);
 static void step_sar_pod(struct trace_req *t);
-static void step_pod(struct trace_req *t);
-static void pod_found(struct trace_req *t, struct kube_pod pod);
 
 static void authn_accepted(struct trace_req *t);
 
@@ -248,74 +249,6 @@ static void step_sar_pod(struct trace_req *t)
 					 .version = "v1", .resource = "pods", .name = t->tb.name };
 
 	trace_step_sar(t, STEP_SAR_POD, &a);
-}
-
-static void step_pod(struct trace_req *t)
-{
-	_cleanup_free_ char *err = NULL;
-	struct kube_pod pod = { 0 };
-	int r;
-
-	t->step = STEP_POD;
-	/* From the watch-fed cache when it has the pod on a node; a pod it
-	 * does not have (just created, cache not synced) is asked for. */
-	if (kube_namespace_valid(t->route.ns) && kube_name_valid(t->tb.name) &&
-	    gw_pod_cached(t->gw, t->route.ns, t->tb.name, &pod, &err) == 0) {
-		if (pod.node && *pod.node) {
-			pod_found(t, pod);
-			return;
-		}
-		kube_pod_release(&pod);
-	}
-	r = kube_pod_get_request(t->route.ns, t->tb.name, &t->kreq);
-	if (r < 0) {
-		trace_refusef(t, 400, NULL, "pod \"%s\" in namespace \"%s\" cannot be looked up: %s",
-			      t->tb.name, t->route.ns, tg_strerror(r));
-		return;
-	}
-	r = trace_kube_start(t);
-	if (r < 0)
-		trace_upstream_failed(t, "pod get", r);
-}
-
-static void pod_done(struct trace_req *t, long status, const char *body, size_t len)
-{
-	_cleanup_free_ char *err = NULL;
-	struct kube_pod pod = { 0 };
-	int r;
-
-	r = kube_pod_parse(status, body, len, &pod, &err);
-	if (r == -TG_ENOTFOUND) {
-		trace_refusef(t, 404, status_details("pods", "", t->tb.name),
-			      "pods \"%s\" not found in namespace \"%s\"", t->tb.name, t->route.ns);
-		return;
-	}
-	if (r < 0) {
-		trace_refusef(t, 503, NULL, "API server unavailable: pod get: %s",
-			      err ? err : tg_strerror(r));
-		return;
-	}
-	pod_found(t, pod);
-}
-
-/* The target pod (taken over), from the cache or the API server. */
-static void pod_found(struct trace_req *t, struct kube_pod pod)
-{
-	t->pods = calloc(1, sizeof(*t->pods));
-	if (!t->pods) {
-		kube_pod_release(&pod);
-		trace_refuse(t, 500, "out of memory", NULL);
-		return;
-	}
-	t->pods[0] = pod;
-	t->npods = 1;
-	if (!pod.node || !*pod.node) {
-		trace_refusef(t, 409, status_details("pods", "", t->tb.name),
-			      "pod \"%s\" in namespace \"%s\" is not scheduled to a node", t->tb.name,
-			      t->route.ns);
-		return;
-	}
-	trace_resolved(t);
 }
 
 /* ---- decision ------------------------------------------------------------------ */
@@ -558,21 +491,13 @@ void trace_step_admit(struct trace_req *t)
 static void sar_create_allowed(struct trace_req *t)
 {
 	if (t->tb.node)
-		trace_step_node(t);
+		trace_step_target(t);
 	else if (t->tb.selector)
 		trace_step_sar_pods(t);
 	else if (t->tb.kind)
 		trace_step_sar_workload(t);
 	else
 		step_sar_pod(t);
-}
-
-static void sar_pods_allowed(struct trace_req *t)
-{
-	if (t->tb.selector)
-		trace_step_selector(t);
-	else
-		trace_step_workload(t);
 }
 
 #define SAR_STEP(then) { .call = "subjectaccessreview", .answered = trace_sar_answered, .allowed = (then) }
@@ -582,14 +507,14 @@ static const struct trace_flow trace_flow = {
 		[STEP_AUTHN] = { .call = "tokenreview", .answered = authn_done },
 		[STEP_SAR_IMPERSONATE] = SAR_STEP(trace_impersonate_allowed),
 		[STEP_SAR_CREATE] = SAR_STEP(sar_create_allowed),
-		[STEP_SAR_POD] = SAR_STEP(step_pod),
-		[STEP_POD] = { .call = "pod get", .answered = pod_done },
-		[STEP_NODE] = { .call = "node get", .answered = trace_node_done },
+		[STEP_SAR_POD] = SAR_STEP(trace_step_target),
+		[STEP_POD] = { .call = "pod get", .answered = trace_target_answered },
+		[STEP_NODE] = { .call = "node get", .answered = trace_target_answered },
 		[STEP_SAR_WORKLOAD] = SAR_STEP(trace_step_sar_pods),
-		[STEP_SAR_PODS] = SAR_STEP(sar_pods_allowed),
-		[STEP_WORKLOAD] = { .call = "workload get", .answered = trace_workload_answered },
-		[STEP_RS_LIST] = { .call = "replicaset or job list", .answered = trace_workload_answered },
-		[STEP_POD_LIST] = { .call = "pod list", .answered = trace_workload_answered },
+		[STEP_SAR_PODS] = SAR_STEP(trace_step_target),
+		[STEP_WORKLOAD] = { .call = "workload get", .answered = trace_target_answered },
+		[STEP_RS_LIST] = { .call = "replicaset or job list", .answered = trace_target_answered },
+		[STEP_POD_LIST] = { .call = "pod list", .answered = trace_target_answered },
 		[STEP_SAR_DETACHED] = { .call = "subjectaccessreview", .answered = trace_sar_answered,
 					.decided = trace_detached_decided },
 		[STEP_AUTHENTICATED] = { .run = trace_authenticated },
