@@ -1209,7 +1209,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 		diag_err(o, &diag, ret_err);
 		goto fail;
 	}
-	r = plan_build_scoped(p->prog, o->scope, &p->pl, &diag);
+	r = plan_build_scoped(p->prog, o->scope, o->tp_fields != NULL, &p->pl, &diag);
 	if (r < 0) {
 		diag_err(o, &diag, ret_err);
 		goto fail;

@@ -18,6 +18,7 @@
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "policy/podscope.h"
+#include "policy/tpfields.h"
 #include "runner/elfcheck.h"
 #include "runner/probes.h"
 #include "runner/uprobe.h"
@@ -164,6 +165,38 @@ done:
 	return p->section && p->name ? 0 : -ENOMEM;
 }
 
+static int any_use(void *ctx, const char *field, const struct lang_loc *loc)
+{
+	(void)ctx;
+	(void)field;
+	(void)loc;
+	return 1;
+}
+
+/* Whether the program of probe depends on its tracepoint cat's format
+ * (plan_build_scoped): it uses args, or the policy's field rules
+ * classify the format (tg_tpf_check_format: not syscalls'). */
+static bool tp_format_needed(const struct plan *pl, size_t probe, const char *cat)
+{
+	if (pl->all_formats && strcmp(cat, "syscalls"))
+		return true;
+	/* an error (no probe) reads it too */
+	return !pl->prog || probe >= pl->prog->nprobes ||
+	       tg_tpf_args_uses(&pl->prog->probes[probe], any_use, NULL) != 0;
+}
+
+/* Only the tracepoint's names: a program that does not read its fields. */
+static int tp_names_only(const char *cat, const char *name, struct tp_format *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->category = strdup(cat);
+	f->name = strdup(name);
+	if (f->category && f->name)
+		return 0;
+	tp_format_release(f);
+	return -ENOMEM;
+}
+
 static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, struct lang_diag *d)
 {
 	_cleanup_(strv_freep) char **v = NULL;
@@ -188,7 +221,12 @@ static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, s
 		p->kind = PK_TRACEPOINT;
 		p->probe = probe;
 		*colon = '\0';
-		r = tp_format_read(pl->tracefs, v[i], colon + 1, &p->tp, &err);
+		if (tp_format_needed(pl, probe, v[i]))
+			r = tp_format_read(pl->tracefs, v[i], colon + 1, &p->tp, &err);
+		else
+			r = tp_names_only(v[i], colon + 1, &p->tp);
+		if (r == -ENOMEM)
+			return r;
 		if (r < 0) {
 			*colon = ':';
 			r = warn(pl, "probe \"tracepoint:%s\": %s, skipped", v[i], err ? err : strerror(-r));
@@ -843,7 +881,7 @@ static int probe_plan(struct plan *pl, const struct lang_attach *a, size_t probe
 
 int plan_build(struct lang_program *prog, struct plan *pl, struct lang_diag *d)
 {
-	return plan_build_scoped(prog, NULL, pl, d);
+	return plan_build_scoped(prog, NULL, true, pl, d);
 }
 
 static bool is_user_probe(const char *type)
@@ -851,8 +889,8 @@ static bool is_user_probe(const char *type)
 	return !strcmp(type, "uprobe") || !strcmp(type, "uretprobe") || !strcmp(type, "usdt");
 }
 
-int plan_build_scoped(struct lang_program *prog, const struct scope *scope, struct plan *pl,
-		      struct lang_diag *d)
+int plan_build_scoped(struct lang_program *prog, const struct scope *scope, bool all_formats,
+		      struct plan *pl, struct lang_diag *d)
 {
 	_cleanup_free_ char *err = NULL;
 	_cleanup_(roots_release) struct roots roots = { 0 };
@@ -861,6 +899,8 @@ int plan_build_scoped(struct lang_program *prog, const struct scope *scope, stru
 	int r;
 
 	memset(pl, 0, sizeof(*pl));
+	pl->prog = prog;
+	pl->all_formats = all_formats;
 	pl->probe_tp = calloc(prog->nprobes ? prog->nprobes : 1, sizeof(*pl->probe_tp));
 	if (!pl->probe_tp)
 		return -ENOMEM;

@@ -53,6 +53,10 @@ struct plan {
 	const struct tp_format **probe_tp;  /* per probe: its first tracepoint, or NULL */
 	char **warnings;                    /* NULL-terminated */
 	size_t nwarnings;
+	/* while building: the program, and whether every tracepoint's
+	 * format is read (plan_build_scoped) */
+	const struct lang_program *prog;
+	bool all_formats;
 };
 
 /* Expands prog's attach points.  Attach points that match nothing become
@@ -62,9 +66,15 @@ int plan_build(struct lang_program *prog, struct plan *pl, struct lang_diag *dia
 /* The same for a trace scoped to pods (scope != NULL and its targets are
  * pods): uprobe, uretprobe and usdt paths name files inside each pod's
  * containers (runner/uprobe.h), one program per distinct file; a pod
- * without a process is an error naming it.  scope NULL: plan_build. */
-int plan_build_scoped(struct lang_program *prog, const struct scope *scope, struct plan *pl,
-		      struct lang_diag *diag);
+ * without a process is an error naming it.  scope NULL: plan_build.
+ * A tracepoint's format (its fields, tp) is read for a probe whose
+ * predicate or body uses args, and with all_formats (the policy's
+ * tracepointFields rules classify formats) for every tracepoint outside
+ * the syscalls category, which those rules do not classify; the other
+ * programs do not depend on it (tp keeps its category and name only),
+ * and 360 syscall formats were a good part of a wildcard's start. */
+int plan_build_scoped(struct lang_program *prog, const struct scope *scope, bool all_formats,
+		      struct plan *pl, struct lang_diag *diag);
 /* Folds a probe's per-tracepoint programs into one when its body does
  * not depend on which tracepoint fired (no args, no probe builtin). */
 void plan_share(struct plan *pl, size_t probe);
