@@ -173,22 +173,22 @@ static int any_use(void *ctx, const char *field, const struct lang_loc *loc)
 	return 1;
 }
 
-/* Whether the program of probe depends on its tracepoint cat's format
- * (plan_build_scoped): it uses args, or the policy's field rules
- * classify the format (tg_tpf_check_format: not syscalls'). */
-static bool tp_format_needed(const struct plan *pl, size_t probe, const char *cat)
+/* Whether probe reads its tracepoints' formats: it uses args (an error,
+ * no such probe, reads them too).  Once per probe, not per tracepoint:
+ * the walk is the size of the program. */
+static bool probe_uses_args(const struct plan *pl, size_t probe)
 {
-	if (pl->all_formats && strcmp(cat, "syscalls"))
-		return true;
-	/* an error (no probe) reads it too */
 	return !pl->prog || probe >= pl->prog->nprobes ||
 	       tg_tpf_args_uses(&pl->prog->probes[probe], any_use, NULL) != 0;
 }
 
-/* Only the tracepoint's names: a program that does not read its fields. */
+/* Only the tracepoint's names, for a program that does not read its
+ * fields; the names checked as tp_format_read checks them. */
 static int tp_names_only(const char *cat, const char *name, struct tp_format *f)
 {
 	memset(f, 0, sizeof(*f));
+	if (strchr(cat, '/') || strchr(name, '/') || !strcmp(cat, "..") || !strcmp(name, ".."))
+		return -EINVAL;
 	f->category = strdup(cat);
 	f->name = strdup(name);
 	if (f->category && f->name)
@@ -201,6 +201,7 @@ static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, s
 {
 	_cleanup_(strv_freep) char **v = NULL;
 	_cleanup_free_ char *err = NULL;
+	bool uses_args;
 	size_t n = 0;
 	int r;
 
@@ -212,6 +213,7 @@ static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, s
 				err ? err : strerror(-r));
 	if (!n)
 		return warn(pl, "probe \"%s\": no such tracepoint here, skipped", a->raw);
+	uses_args = probe_uses_args(pl, probe);
 	for (size_t i = 0; i < n; i++) {
 		struct plan_prog *p = prog_new(pl, a->loc, d);
 		char *colon = strchr(v[i], ':');
@@ -221,7 +223,9 @@ static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, s
 		p->kind = PK_TRACEPOINT;
 		p->probe = probe;
 		*colon = '\0';
-		if (tp_format_needed(pl, probe, v[i]))
+		/* the format when the program reads it, or the policy's field
+		 * rules classify it (tg_tpf_check_format: not syscalls') */
+		if (uses_args || (pl->all_formats && strcmp(v[i], "syscalls")))
 			r = tp_format_read(pl->tracefs, v[i], colon + 1, &p->tp, &err);
 		else
 			r = tp_names_only(v[i], colon + 1, &p->tp);
