@@ -182,21 +182,6 @@ static bool probe_uses_args(const struct plan *pl, size_t probe)
 	       tg_tpf_args_uses(&pl->prog->probes[probe], any_use, NULL) != 0;
 }
 
-/* Only the tracepoint's names, for a program that does not read its
- * fields; the names checked as tp_format_read checks them. */
-static int tp_names_only(const char *cat, const char *name, struct tp_format *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (strchr(cat, '/') || strchr(name, '/') || !strcmp(cat, "..") || !strcmp(name, ".."))
-		return -EINVAL;
-	f->category = strdup(cat);
-	f->name = strdup(name);
-	if (f->category && f->name)
-		return 0;
-	tp_format_release(f);
-	return -ENOMEM;
-}
-
 static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, struct lang_diag *d)
 {
 	_cleanup_(strv_freep) char **v = NULL;
@@ -228,7 +213,7 @@ static int tp_plan(struct plan *pl, const struct lang_attach *a, size_t probe, s
 		if (uses_args || (pl->all_formats && strcmp(v[i], "syscalls")))
 			r = tp_format_read(pl->tracefs, v[i], colon + 1, &p->tp, &err);
 		else
-			r = tp_names_only(v[i], colon + 1, &p->tp);
+			r = tp_format_names(v[i], colon + 1, &p->tp);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {

@@ -171,6 +171,25 @@ void tp_format_release(struct tp_format *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* A category or name that could leave events/ in a path. */
+static bool tp_names_bad(const char *cat, const char *name)
+{
+	return strchr(cat, '/') || strchr(name, '/') || !strcmp(cat, "..") || !strcmp(name, "..");
+}
+
+int tp_format_names(const char *cat, const char *name, struct tp_format *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (tp_names_bad(cat, name))
+		return -EINVAL;
+	f->category = strdup(cat);
+	f->name = strdup(name);
+	if (f->category && f->name)
+		return 0;
+	tp_format_release(f);
+	return -ENOMEM;
+}
+
 int tp_format_read(const char *tracefs, const char *cat, const char *name, struct tp_format *f,
 		   char **ret_err)
 {
@@ -179,7 +198,7 @@ int tp_format_read(const char *tracefs, const char *cat, const char *name, struc
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	if (strchr(cat, '/') || strchr(name, '/') || !strcmp(cat, "..") || !strcmp(name, ".."))
+	if (tp_names_bad(cat, name))
 		return -EINVAL;
 	if (asprintf(&path, "%s/events/%s/%s/format", tracefs, cat, name) < 0)
 		return -ENOMEM;

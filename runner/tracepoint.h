@@ -51,6 +51,9 @@ int tracefs_find(char **ret_path, char **ret_err);
 int tp_format_read(const char *tracefs, const char *cat, const char *name, struct tp_format *f,
 		   char **ret_err);
 void tp_format_release(struct tp_format *f);
+/* The names alone (no fields: n 0), for a program that does not read
+ * them; the names checked as tp_format_read checks them (-EINVAL). */
+int tp_format_names(const char *cat, const char *name, struct tp_format *f);
 const struct tp_field *tp_format_field(const struct tp_format *f, const char *name);
 
 /* Expands glob patterns over available tracepoints; *ret is a
