@@ -431,6 +431,36 @@ int tg_tpf_classify(const char *category, const char *event, const struct tg_tpf
 	return 0;
 }
 
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME  0x100000001b3ull
+
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ c[i]) * FNV_PRIME;
+	return h;
+}
+
+uint64_t tg_tpf_format_digest(const struct tg_tpf_field *fields, size_t n, const char *print_fmt)
+{
+	uint64_t h = FNV_OFFSET;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char tail[5] = { (unsigned char)fields[i].size, (unsigned char)(fields[i].size >> 8),
+					  (unsigned char)(fields[i].size >> 16), (unsigned char)(fields[i].size >> 24),
+					  fields[i].array };
+
+		h = fnv(h, fields[i].name, strlen(fields[i].name) + 1);
+		h = fnv(h, fields[i].type, strlen(fields[i].type) + 1);
+		h = fnv(h, tail, sizeof(tail));
+	}
+	/* a marker byte keeps "no print fmt" apart from an empty one */
+	h = fnv(h, print_fmt ? "P" : "N", 1);
+	return print_fmt ? fnv(h, print_fmt, strlen(print_fmt)) : h;
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 struct key {

@@ -92,6 +92,12 @@ int tg_tpf_classify(const char *category, const char *event, const struct tg_tpf
  * classes (never TG_TPF_CURRENT) and, when classified, *ret_rule. */
 unsigned tg_tpf_classify_name(const char *category, const char *field, const char **ret_rule);
 
+/* A digest (64-bit FNV-1a) of what tg_tpf_classify reads of one event
+ * besides its names: every field's name, type, size and array flag, and
+ * the print fmt (NULL and "" differ).  The table records it, so a test on
+ * another kernel can tell a format that changed from a rule that did. */
+uint64_t tg_tpf_format_digest(const struct tg_tpf_field *fields, size_t n, const char *print_fmt);
+
 /* Field names print_fmt prints as kernel addresses: calls fn(ctx, name)
  * for each.  -EINVAL when the format string and its arguments do not
  * line up (then nothing is called). */
@@ -111,6 +117,7 @@ struct tg_tpf_event {
 	const char *name;
 	uint32_t first;        /* index of its first row in tg_tpf_rows */
 	uint32_t nrows;        /* classified and kept fields only */
+	uint64_t format;       /* tg_tpf_format_digest of its format on that kernel */
 };
 
 extern const struct tg_tpf_event tg_tpf_events[];  /* every event outside syscalls, sorted */

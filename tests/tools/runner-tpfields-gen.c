@@ -13,6 +13,7 @@
  * kernel the same way.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,8 +87,13 @@ static int on_event(void *ctx, const struct tp_format *f, const struct tg_tpf_ve
 		else
 			g->nclassified++;
 	}
-	if (r == 0)
-		r = buf_printf(&g->events, "\t{ \"%s\", \"%s\", %zu, %zu },\n", f->category, f->name, n ? first : 0, n);
+	if (r == 0) {
+		struct tg_tpf_field fields[TP_MAX_FIELDS];
+		size_t nf = tp_format_tpf_fields(f, fields);
+
+		r = buf_printf(&g->events, "\t{ \"%s\", \"%s\", %zu, %zu, 0x%016" PRIx64 "ull },\n", f->category,
+			       f->name, n ? first : 0, n, tg_tpf_format_digest(fields, nf, f->print_fmt));
+	}
 	g->nrows += n;
 	g->nevents++;
 	return r;
@@ -131,8 +137,11 @@ int main(int argc, char **argv)
 			       " * (tests/env-setup.sh), after changing the rules or on a newer kernel:\n"
 			       " *   make build/tests/tools/runner-tpfields-gen\n"
 			       " *   build/tests/tools/runner-tpfields-gen -o policy/tpfields-table.c\n"
+			       " * Each event records a digest of its format (tg_tpf_format_digest).\n"
 			       " * tests/unit/test-runner-tpfields.c re-derives the table from the running\n"
-			       " * kernel and fails under CI=true when the two differ.\n"
+			       " * kernel and fails under CI=true when an event with the recorded format\n"
+			       " * is classified otherwise (the rules changed), or, on this kernel, when\n"
+			       " * anything differs.\n"
 			       " */\n"
 			       "#include <stddef.h>\n"
 			       "#include \"policy/tpfields.h\"\n"

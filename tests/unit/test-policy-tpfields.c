@@ -231,6 +231,35 @@ static void test_print_fmt(void **state)
 	fmt_case("\"no args\"", 0, "");
 }
 
+/* Every input the classifier reads moves the digest; equal inputs agree. */
+static void test_format_digest(void **state)
+{
+	struct tg_tpf_field f[2] = { { "pid", "pid_t", 4, false }, { "comm", "char", 16, true } };
+	const char *fmt = "\"pid=%d comm=%s\", REC->pid, REC->comm";
+	uint64_t base = tg_tpf_format_digest(f, 2, fmt), seen[8];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(tg_tpf_format_digest(f, 2, fmt), base);
+	seen[n++] = base;
+	seen[n++] = tg_tpf_format_digest(f, 1, fmt);
+	seen[n++] = tg_tpf_format_digest(f, 2, NULL);
+	seen[n++] = tg_tpf_format_digest(f, 2, "");
+	f[1].array = false;
+	seen[n++] = tg_tpf_format_digest(f, 2, fmt);
+	f[1].size = 17;
+	seen[n++] = tg_tpf_format_digest(f, 2, fmt);
+	f[0].type = "int";
+	seen[n++] = tg_tpf_format_digest(f, 2, fmt);
+	/* a name and a type do not run into each other */
+	f[0] = (struct tg_tpf_field){ "pidp", "id_t", 4, false };
+	seen[n++] = tg_tpf_format_digest(f, 1, fmt);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (seen[i] == seen[j])
+				fail_msg("digests %zu and %zu agree", i, j);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 static void test_table(void **state)
@@ -689,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_classify_addresses),
 		cmocka_unit_test(test_classify_name),
 		cmocka_unit_test(test_print_fmt),
+		cmocka_unit_test(test_format_digest),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_rule_sched_switch),
 		cmocka_unit_test(test_rule_sched_wakeup),
