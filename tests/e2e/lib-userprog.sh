@@ -73,6 +73,19 @@ same() {
 		>"$work/ours" 2>"$work/ours.err"
 	rc=$?
 	((${#cmd[@]})) || { wait "$bpid"; brc=$?; }
+	# bpftrace 0.17 itself aborts now and then when the workload's
+	# /proc/PID/exe is gone before it resolves a user stack
+	# (std::filesystem read_symlink throws): the reference, not the
+	# comparison, failed, so it runs again (in turn: nothing else runs).
+	local again=0
+	while [ $brc -eq 134 ] && [ $again -lt 2 ] &&
+		grep -qE 'filesystem error: read_symlink.*\[/proc/[0-9]+/exe\]' "$work/bt.err"; do
+		again=$((again + 1))
+		echo "# $name: bpftrace 0.17 aborted resolving /proc/PID/exe; running it again ($again)"
+		# shellcheck disable=SC2086 # FLAGS, ARGS: words
+		timeout 60 "$BT" ${FLAGS:-} "${cmd[@]}" -e "$prog" ${ARGS:-} >"$work/bt" 2>"$work/bt.err"
+		brc=$?
+	done
 	ties "$work/ours"
 	ties "$work/bt"
 	if [ -n "$norm" ]; then
