@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <openssl/rand.h>
 #include "gateway/event.h"
 #include "gateway/status.h"
@@ -15,11 +16,51 @@
 #include "lib/util.h"
 #include "lib/banned.h"
 
+/*
+ * Random bytes for UUIDs, drawn from OpenSSL's DRBG a pool at a time:
+ * each RAND_bytes call costs a getpid(2) (its fork check), two for every
+ * request otherwise.  The pool is per thread, wiped as it is handed out,
+ * and emptied in a forked child so that parent and child never share IDs.
+ */
+#define UUID_POOL 1024
+
+static _Thread_local unsigned char uuid_pool[UUID_POOL];
+static _Thread_local size_t uuid_left;
+static pthread_once_t uuid_once = PTHREAD_ONCE_INIT;
+
+static void uuid_forked(void)
+{
+	explicit_bzero(uuid_pool, sizeof(uuid_pool));
+	uuid_left = 0;
+}
+
+static void uuid_at_fork(void)
+{
+	(void)pthread_atfork(NULL, NULL, uuid_forked);
+}
+
+static int uuid_bytes(unsigned char *b, size_t n)
+{
+	unsigned char *from;
+
+	(void)pthread_once(&uuid_once, uuid_at_fork);
+	if (uuid_left < n) {
+		if (RAND_bytes(uuid_pool, sizeof(uuid_pool)) != 1)
+			return -EIO;
+		uuid_left = sizeof(uuid_pool);
+	}
+	from = uuid_pool + sizeof(uuid_pool) - uuid_left;
+	memcpy(b, from, n);
+	explicit_bzero(from, n);
+	uuid_left -= n;
+	return 0;
+}
+
 int gw_uuid(char out[37])
 {
 	unsigned char b[16];
 
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (uuid_bytes(b, sizeof(b)) < 0)
 		return -EIO;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);

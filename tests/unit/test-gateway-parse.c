@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "gateway/event.h"
 #include "gateway/route.h"
@@ -310,6 +312,40 @@ static void test_event(void **state)
 	assert_string_not_equal(id, id2);
 }
 
+/* IDs come from a pool of random bytes: across refills they stay version
+ * 4 and distinct, and a forked child never hands out the parent's next. */
+static void test_uuid_pool(void **state)
+{
+	static char ids[200][37];
+	char mine[37], child[37] = "";
+	int fds[2], st;
+	pid_t pid;
+
+	(void)state;
+	for (size_t i = 0; i < 200; i++) {
+		assert_int_equal(gw_uuid(ids[i]), 0);
+		assert_int_equal(strlen(ids[i]), 36);
+		assert_int_equal(ids[i][14], '4');
+		assert_non_null(strchr("89ab", ids[i][19]));
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(ids[i], ids[j]);
+	}
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(gw_uuid(mine) == 0 && write(fds[1], mine, 37) == 37 ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(gw_uuid(mine), 0);
+	assert_int_equal(read(fds[0], child, sizeof(child)), 37);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_string_not_equal(mine, child);
+}
+
 /* gw_event_format writes the bytes json_dump_sorted makes of
  * gw_event_build's tree, for every shape of event (the audit log's hash
  * chain covers them), odd strings included (it falls back to the tree). */
@@ -409,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_route_nodetraces),
 		cmocka_unit_test(test_event),
+		cmocka_unit_test(test_uuid_pool),
 		cmocka_unit_test(test_event_format),
 	};
 
