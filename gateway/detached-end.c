@@ -23,6 +23,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "wire/detached.h"
 #include "wire/end.h"
@@ -303,22 +304,6 @@ static bool detend_write_lost(struct gw_detend *de, struct detend_call *c)
 	return true;
 }
 
-/* The claimer a runner's 409 names (details.causes[].field "claimedBy"),
- * or NULL: not ended yet, or no end to claim. */
-static const char *claimed_by_cause(json_t *st)
-{
-	json_t *causes = json_object_get(json_object_get(st, "details"), "causes"), *x;
-	size_t i;
-
-	json_array_foreach(causes, i, x) {
-		const char *field = json_string_value(json_object_get(x, "field"));
-
-		if (field && !strcmp(field, "claimedBy") && json_is_string(json_object_get(x, "message")))
-			return json_string_value(json_object_get(x, "message"));
-	}
-	return NULL;
-}
-
 /* A claim's 200 body is a session with its end (what gw_detend_record needs) */
 static bool session_has_end(json_t *j)
 {
@@ -377,8 +362,14 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 		return;
 	} else {
 		_cleanup_(json_decrefp) json_t *st = json_loadb(body ? body : "", len, 0, NULL);
-		const char *m = json_string_value(json_object_get(st, "message"));
-		const char *by = status == 409 ? claimed_by_cause(st) : NULL;
+		struct status_view sv;
+		const char *m, *by;
+
+		/* the claimer a 409 names (details.causes[].field "claimedBy"),
+		 * or none: not ended yet, or no end to claim */
+		(void)status_read(st, &sv);
+		m = sv.message;
+		by = status == 409 ? status_cause_message(&sv, "claimedBy") : NULL;
 
 		/* a plain claim (delete, log) of an end whose answer was lost
 		 * here is refused as claimed by this gateway: still to claim
@@ -389,7 +380,7 @@ static void claim_done(int result, long status, const char *body, size_t len, co
 		 * gateway or another path here; 404: never started there (a
 		 * node that failed the start), or forgotten; unreachable: the
 		 * next poll asks again */
-		if (status == 409 && claimed_by_cause(st))
+		if (by)
 			gw_detlost_forget(de->lost, c->runner->node, c->trace);   /* its claimer's to record */
 		if (status != 409 && status != 404)
 			log_warn("detached trace %s on node \"%s\": its end could not be claimed (%s): %s", c->trace,

@@ -21,6 +21,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "wire/end.h"
 #include "wire/runner-path.h"
@@ -102,8 +103,7 @@ static void end_fetch_answer(int result, long status, const char *body, size_t l
 			return;
 	}
 	if (status != 200) {
-		_cleanup_(json_decrefp) json_t *st = json_loadb(body, len, 0, NULL);
-		const char *m = json_string_value(json_object_get(st, "message"));
+		_cleanup_free_ char *m = status_body_message(body, len);
 
 		snprintf(msg, sizeof(msg), "runner \"%s\" has no end for the session (HTTP %ld): %s",
 			 f->runner->node, status, m ? m : "no message");

@@ -33,6 +33,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "wire/detached.h"
 #include "wire/end.h"
@@ -237,8 +238,7 @@ static int op_new(struct trace_req *t, enum det_phase phase)
 /* What a runner said, for a message: its Status's message, or the error. */
 static char *call_text(const struct det_call *c)
 {
-	_cleanup_(json_decrefp) json_t *j = c->body ? json_loads(c->body, 0, NULL) : NULL;
-	const char *m = json_string_value(json_object_get(j, "message"));
+	_cleanup_free_ char *m = c->body ? status_body_message(c->body, strlen(c->body)) : NULL;
 	char *out = NULL;
 
 	if (c->result < 0)

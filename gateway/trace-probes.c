@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "policy/policy.h"
 #include "wire/probe-list.h"
@@ -71,8 +72,7 @@ static int listing_line(struct trace_req *t, const struct tg_requester *who, str
 static void probes_refused(struct trace_req *t, int result, long status, const char *body, size_t len,
 			   const char *err)
 {
-	_cleanup_(json_decrefp) json_t *st = body ? json_loadb(body, len, 0, NULL) : NULL;
-	const char *m = json_string_value(json_object_get(st, "message"));
+	_cleanup_free_ char *m = status_body_message(body, len);
 	const char *node = t->nodes[0];
 
 	if (result < 0)

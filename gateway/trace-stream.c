@@ -31,6 +31,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "output/output.h"
 #include "wire/end.h"
@@ -299,15 +300,14 @@ static bool leg_done_eval(struct leg *l, int result, const char *err)
 		trace_leg_fail(l, "node \"%s\": runner unreachable or failed: %s", l->runner->node,
 			 err ? err : tg_strerror(result));
 	} else if (l->status != 200) {
-		_cleanup_(json_decrefp) json_t *st = json_loadb(l->errbody.s, l->errbody.len, 0, NULL);
-		const char *m = json_string_value(json_object_get(st, "message"));
+		_cleanup_free_ char *m = status_body_message(l->errbody.s, l->errbody.len);
 
 		l->fail_reason = l->status == 403 ? "policy" : l->status == 400 || l->status == 422 ? "program-error"
 											   : "node-failed";
 		trace_leg_fail(l, "runner \"%s\" refused the session (HTTP %ld): %s", l->runner->node,
 			 l->status, m ? m : "no message");
 		free(l->refusal);
-		l->refusal = m ? strdup(m) : NULL;
+		l->refusal = TAKE_PTR(m);
 		refused = true;
 	} else if (ndjson_pending(&l->split)) {
 		l->fail_reason = "runner-lost";

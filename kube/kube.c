@@ -18,6 +18,7 @@
 #include "lib/cleanup-curl.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "lib/opts.h"
 #include "kube/kube.h"
@@ -198,16 +199,15 @@ int kube_json_status_error(long http_status, const char *body, size_t len, const
 			char **ret_err)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	const char *msg = NULL, *reason = NULL;
+	struct status_view v;
+	const char *msg, *reason;
 	json_error_t jerr;
 
 	if (body && len)
 		j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (json_is_object(j) && json_is_string(json_object_get(j, "kind")) &&
-	    strcmp(json_string_value(json_object_get(j, "kind")), "Status") == 0) {
-		msg = json_string_value(json_object_get(j, "message"));
-		reason = json_string_value(json_object_get(j, "reason"));
-	}
+	(void)status_read(j, &v);
+	msg = v.message;
+	reason = v.reason;
 	if (msg)
 		kube_json_set_err(ret_err, "%s: api server answered %ld %s: %s", what, http_status,
 			reason ? reason : "", msg);

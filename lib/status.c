@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <string.h>
 #include "lib/httpstatus.h"
 #include "lib/status.h"
 #include "lib/banned.h"
@@ -60,4 +61,70 @@ int status_add_cause(json_t *details, const char *reason, const char *field, con
 	    json_array_append_new(causes, c) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+static const char *str_member(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int status_read(const json_t *j, struct status_view *ret)
+{
+	const json_t *details, *code;
+	const char *kind = str_member(j, "kind");
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(j) || (json_object_get(j, "kind") && (!kind || strcmp(kind, "Status"))))
+		return -EINVAL;
+	code = json_object_get(j, "code");
+	if (json_is_integer(code) && json_integer_value(code) >= 0 && json_integer_value(code) <= 999)
+		ret->code = (int)json_integer_value(code);
+	ret->status = str_member(j, "status");
+	ret->reason = str_member(j, "reason");
+	ret->message = str_member(j, "message");
+	details = json_object_get(j, "details");
+	ret->kind = str_member(details, "kind");
+	ret->group = str_member(details, "group");
+	ret->name = str_member(details, "name");
+	if (json_is_array(json_object_get(details, "causes")))
+		ret->causes = json_object_get(details, "causes");
+	return 0;
+}
+
+int status_cause(const struct status_view *v, size_t i, struct status_cause *ret)
+{
+	const json_t *c;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!v->causes || i >= json_array_size(v->causes))
+		return -ENOENT;
+	c = json_array_get(v->causes, i);
+	ret->reason = str_member(c, "reason");
+	ret->field = str_member(c, "field");
+	ret->message = str_member(c, "message");
+	return 0;
+}
+
+const char *status_cause_message(const struct status_view *v, const char *field)
+{
+	struct status_cause c;
+
+	for (size_t i = 0; status_cause(v, i, &c) == 0; i++)
+		if (c.field && !strcmp(c.field, field))
+			return c.message;
+	return NULL;
+}
+
+char *status_body_message(const char *body, size_t len)
+{
+	json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+	struct status_view v;
+	char *m = NULL;
+
+	if (status_read(j, &v) == 0 && v.message)
+		m = strdup(v.message);
+	json_decref(j);
+	return m;
 }

@@ -16,6 +16,7 @@
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
 #include "lib/httpstatus.h"
+#include "lib/status.h"
 #include "lib/util.h"
 #include "plugin/conn.h"
 #include "plugin/render.h"
@@ -197,15 +198,13 @@ int conn_open(const struct kt_args *a, struct conn *c)
 static bool no_gateway_hint(const struct conn *c, long code, const char *body, size_t len)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	json_t *details;
+	struct status_view v;
 
 	if (!c->via_cluster || (code != 401 && code != 404))
 		return false;
 	/* a Status about traces comes from tracegate itself: no hint */
 	j = json_loadb(body, len, 0, NULL);
-	details = json_object_get(j, "details");
-	if (json_is_string(json_object_get(details, "group")) &&
-	    !strcmp(json_string_value(json_object_get(details, "group")), "tracegate.dev") && code == 404)
+	if (status_read(j, &v) == 0 && v.group && !strcmp(v.group, "tracegate.dev") && code == 404)
 		return false;
 	fprintf(stderr,
 		"error: no gateway configured: without --gateway or TRACEGATE_URL, kubectl trace asks the "

@@ -14,6 +14,7 @@
 #include "output/output.h"
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
+#include "lib/status.h"
 #include "wire/end.h"
 #include "wire/map.h"
 #include "wire/output.h"
@@ -802,17 +803,14 @@ static bool located(const char *f)
 /* The causes of a refusal, one indented line each ("  field: message"),
  * at most 100; those located in the program are skipped when they were
  * already printed in bpftrace's form. */
-static int add_causes(struct buf *out, json_t *causes, bool skip_located)
+static int add_causes(struct buf *out, const struct status_view *v, bool skip_located)
 {
-	size_t i;
-	json_t *c;
+	struct status_cause c;
 	int r = 0;
 
-	json_array_foreach(causes, i, c) {
-		const char *f = str_of(c, "field"), *m = str_of(c, "message");
+	for (size_t i = 0; r >= 0 && i < 100 && status_cause(v, i, &c) == 0; i++) {
+		const char *f = c.field, *m = c.message;
 
-		if (r < 0 || i >= 100)
-			break;
 		if (!m || (skip_located && located(f)))
 			continue;
 		r = buf_adds(out, "  ");
@@ -910,9 +908,8 @@ int kt_program_error(struct buf *out, const char *loc, size_t loc_len, const cha
 int kt_status_exit(long code, const char *body, size_t len)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
-	json_t *causes, *c;
-	const char *msg;
-	size_t i;
+	struct status_view v;
+	struct status_cause c;
 
 	switch (code) {
 	case 401:
@@ -921,20 +918,19 @@ int kt_status_exit(long code, const char *body, size_t len)
 		return KT_EXIT_REFUSED;
 	case 400:
 		j = json_loadb(body, len, 0, NULL);
-		msg = str_of(j, "message");
-		if (msg && str_has_prefix(msg, "program:"))
+		(void)status_read(j, &v);
+		if (v.message && str_has_prefix(v.message, "program:"))
 			return KT_EXIT_PROGRAM;
-		causes = json_object_get(json_object_get(j, "details"), "causes");
-		json_array_foreach(causes, i, c)
-			if (located(str_of(c, "field")))
+		for (size_t i = 0; status_cause(&v, i, &c) == 0; i++)
+			if (located(c.field))
 				return KT_EXIT_PROGRAM;
 		return KT_EXIT_FAILURE;
 	case 503:
 		/* a trace that could start on no node: its causes say so */
 		j = json_loadb(body, len, 0, NULL);
-		causes = json_object_get(json_object_get(j, "details"), "causes");
-		json_array_foreach(causes, i, c)
-			if (str_of(c, "reason") && !strcmp(str_of(c, "reason"), "NodeFailed"))
+		(void)status_read(j, &v);
+		for (size_t i = 0; status_cause(&v, i, &c) == 0; i++)
+			if (c.reason && !strcmp(c.reason, "NodeFailed"))
 				return KT_EXIT_NODE;
 		return KT_EXIT_FAILURE;
 	default:
@@ -946,23 +942,21 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 			     const char *program)
 {
 	_cleanup_(json_decrefp) json_t *j = json_loadb(body, len, 0, NULL);
-	const char *reason = NULL, *msg = NULL;
-	json_t *causes = NULL, *c;
-	size_t i;
+	struct status_view v;
+	struct status_cause c;
+	const char *reason, *msg;
 	int r;
 
-	if (json_is_object(j) && (!str_of(j, "kind") || !strcmp(str_of(j, "kind"), "Status"))) {
-		reason = str_of(j, "reason");
-		msg = str_of(j, "message");
-		causes = json_object_get(json_object_get(j, "details"), "causes");
-	}
+	(void)status_read(j, &v);   /* not a Status: all NULL */
+	reason = v.reason;
+	msg = v.message;
 	if (program) {
 		bool any = false;
 
-		json_array_foreach(causes, i, c) {
-			const char *f = str_of(c, "field"), *m = str_of(c, "message");
+		for (size_t i = 0; i < 100 && status_cause(&v, i, &c) == 0; i++) {
+			const char *f = c.field, *m = c.message;
 
-			if (i >= 100 || !m || !located(f))
+			if (!m || !located(f))
 				continue;
 			f += strlen("program:");
 			r = kt_program_error(out, f, strlen(f), m, strlen(m), program);
@@ -976,7 +970,7 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 		if (any && msg && str_has_prefix(msg, "denied: ") && strstr(msg, "; policies tried: "))
 			msg = NULL;
 		if (any) {
-			const char *tried = str_of(j, "message") ? strstr(str_of(j, "message"), "; policies tried: ") : NULL;
+			const char *tried = v.message ? strstr(v.message, "; policies tried: ") : NULL;
 
 			r = buf_adds(out, "Error from server (");
 			if (r >= 0)
@@ -990,7 +984,7 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 			if (r >= 0)
 				r = buf_addc(out, '\n');
 			if (r >= 0)
-				r = add_causes(out, causes, true);
+				r = add_causes(out, &v, true);
 			return r < 0 ? r : 0;
 		}
 	}
@@ -1017,7 +1011,7 @@ int kt_status_render_program(struct buf *out, long code, const char *body, size_
 	if (r >= 0)
 		r = buf_addc(out, '\n');
 	if (r >= 0)
-		r = add_causes(out, causes, false);
+		r = add_causes(out, &v, false);
 	return r < 0 ? r : 0;
 }
 

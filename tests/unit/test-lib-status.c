@@ -94,6 +94,74 @@ static void test_status_success(void **state)
 	json_decref(s);
 }
 
+/* What status_new writes, status_read reads back (through the bytes on
+ * the wire); what is not a Status reads as nothing. */
+static void test_status_read(void **state)
+{
+	json_t *d = status_details("traces", "tracegate.dev", "pod/web-a"), *s, *back;
+	struct status_view v;
+	struct status_cause c;
+	char *text, *m;
+
+	(void)state;
+	assert_int_equal(status_add_cause(d, "NodeFailed", "node-1", "runner lost"), 0);
+	assert_int_equal(status_add_cause(d, "Conflict", "claimedBy", "gw-2"), 0);
+	s = status_new(503, "no node could start it", d);
+	text = json_dumps(s, JSON_COMPACT);
+	back = json_loads(text, 0, NULL);
+	assert_int_equal(status_read(back, &v), 0);
+	assert_int_equal(v.code, 503);
+	assert_string_equal(v.status, "Failure");
+	assert_string_equal(v.reason, "ServiceUnavailable");
+	assert_string_equal(v.message, "no node could start it");
+	assert_string_equal(v.kind, "traces");
+	assert_string_equal(v.group, "tracegate.dev");
+	assert_string_equal(v.name, "pod/web-a");
+	assert_int_equal(status_cause(&v, 0, &c), 0);
+	assert_string_equal(c.reason, "NodeFailed");
+	assert_string_equal(c.field, "node-1");
+	assert_string_equal(c.message, "runner lost");
+	assert_int_equal(status_cause(&v, 2, &c), -ENOENT);
+	assert_string_equal(status_cause_message(&v, "claimedBy"), "gw-2");
+	assert_null(status_cause_message(&v, "nobody"));
+	m = status_body_message(text, strlen(text));
+	assert_string_equal(m, "no node could start it");
+	free(m);
+	free(text);
+	json_decref(back);
+	json_decref(s);
+
+	/* a Success has no reason; members of another type read as missing */
+	back = json_loads("{\"kind\":\"Status\",\"status\":\"Success\",\"code\":\"200\",\"message\":7,"
+			  "\"details\":{\"causes\":{\"field\":\"x\"}}}", 0, NULL);
+	assert_int_equal(status_read(back, &v), 0);
+	assert_int_equal(v.code, 0);
+	assert_null(v.reason);
+	assert_null(v.message);
+	assert_null(v.causes);
+	assert_int_equal(status_cause(&v, 0, &c), -ENOENT);
+	json_decref(back);
+	/* a cause that is not an object reads as all NULL */
+	back = json_loads("{\"details\":{\"causes\":[3,{\"field\":\"f\",\"message\":\"m\"}]}}", 0, NULL);
+	assert_int_equal(status_read(back, &v), 0);
+	assert_int_equal(status_cause(&v, 0, &c), 0);
+	assert_null(c.field);
+	assert_string_equal(status_cause_message(&v, "f"), "m");
+	json_decref(back);
+	/* another kind, not an object, not JSON */
+	back = json_loads("{\"kind\":\"Pod\",\"message\":\"x\"}", 0, NULL);
+	assert_int_equal(status_read(back, &v), -EINVAL);
+	assert_null(v.message);
+	json_decref(back);
+	back = json_loads("[1]", 0, NULL);
+	assert_int_equal(status_read(back, &v), -EINVAL);
+	json_decref(back);
+	assert_int_equal(status_read(NULL, &v), -EINVAL);
+	assert_null(status_body_message("<html>bad gateway</html>", 24));
+	assert_null(status_body_message(NULL, 0));
+	assert_null(status_body_message("{\"kind\":\"Status\"}", 17));
+}
+
 static void test_code_for_error(void **state)
 {
 	static const struct {
@@ -118,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_status_failure),
 		cmocka_unit_test(test_status_success),
+		cmocka_unit_test(test_status_read),
 		cmocka_unit_test(test_code_for_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
