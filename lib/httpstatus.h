@@ -14,9 +14,12 @@ const char *http_reason_phrase(int code);
  * "BadRequest" (4xx) or "Unknown". */
 const char *status_reason(int code);
 /* The HTTP code for a negative errno or TG_E* failure (lib/errors.h), the
- * one map: 400 a program or request that is wrong, 401, 403 a policy or
- * the verifier, 404 a pod or object missing, 429 a limit, 503 something
- * upstream, 500 anything else. */
+ * one map: 400 a program or request that is wrong, also one over a size
+ * limit (TG_ELIMIT: a retry changes nothing; the rates and counts that
+ * are limits answer 429 where they are counted, not through this map),
+ * 401 not authenticated, 403 not authorized, a policy or the verifier,
+ * 404 a pod or object missing, 503 something upstream or the audit log,
+ * 500 anything else. */
 int http_code_for_error(int err);
 
 #endif

@@ -9,7 +9,7 @@
  * wire_end_encode() is every writer, wire_end_decode() (or
  * wire_end_from_json() on a record already parsed) every reader, and
  * decode(encode(e)) gives e back (tests/unit/test-wire-end.c,
- * tests/fuzz/fuzz-runner-end.c).
+ * tests/fuzz/fuzz-wire-end.c).
  *
  * Strict: a member it does not know, a count that is not a non-negative
  * integer, a reason that is not a short lowercase word are refused naming
