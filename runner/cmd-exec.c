@@ -49,6 +49,7 @@
 #include "runner/jail.h"
 #include "runner/scope.h"
 #include "runner/uprobe-attach.h"
+#include "wire/end.h"
 #include "lib/banned.h"
 
 #define EXEC_MAX_DURATION_S (365ull * 24 * 3600)
@@ -740,6 +741,25 @@ static int exec_start_command(const char *cmd, struct child *child)
 	return r;
 }
 
+/* --summary: the end record a session streams (wire/end.h), on stderr */
+static void exec_print_summary(const struct engine_result *res)
+{
+	const struct wire_end we = {
+		.reason = (char *)res->reason,
+		.has = WIRE_END_EVENTS | WIRE_END_DROPS | WIRE_END_MAP_DROPS | WIRE_END_OUTPUT_BYTES |
+		       WIRE_END_CPU_NS | WIRE_END_EXIT_CODE,
+		.events = res->events, .drops = res->drops, .map_drops = res->map_drops,
+		.output_bytes = res->output_bytes, .cpu_ns = res->cpu_ns, .exit_code = res->exit_code,
+	};
+	_cleanup_free_ char *text = NULL;
+	int r = wire_end_encode(&we, &text);
+
+	if (r < 0)
+		log_error("--summary: the end record: %s", tg_strerror(r));
+	else
+		fprintf(stderr, "%s\n", text);
+}
+
 /* After a run that ended well: the output's tail, --summary, warnings */
 static void exec_print_end(const struct exec_args *a, struct exec_out *out, const struct engine_result *res)
 {
@@ -749,10 +769,7 @@ static void exec_print_end(const struct exec_args *a, struct exec_out *out, cons
 	fflush(out->f);
 	fflush(stdout);
 	if (a->summary)
-		fprintf(stderr, "{\"type\":\"end\",\"reason\":\"%s\",\"events\":%llu,\"drops\":%llu,\"mapDrops\":%llu,\"outputBytes\":%llu,\"cpuNs\":%llu,\"exitCode\":%d}\n",
-			res->reason, (unsigned long long)res->events, (unsigned long long)res->drops,
-			(unsigned long long)res->map_drops, (unsigned long long)res->output_bytes,
-			(unsigned long long)res->cpu_ns, res->exit_code);
+		exec_print_summary(res);
 	if (res->drops)
 		fprintf(stderr, "WARNING: %llu events lost (ring buffer full or rate limit)\n",
 			(unsigned long long)res->drops);

@@ -38,6 +38,7 @@
 #include "runner/sema.h"
 #include "runner/values.h"
 #include "runner/verify.h"
+#include "wire/map.h"
 #include "lib/banned.h"
 
 #define ENGINE_DEFAULT_MAP_ENTRIES 4096
@@ -280,9 +281,10 @@ done:
 	return 0;
 }
 
-static json_t *map_record(struct run *run, const struct sem_map *m)
+/* The entries of m's record (output/output.h's), read from its BPF map */
+static json_t *map_entries(struct run *run, const struct sem_map *m)
 {
-	_cleanup_(json_decrefp) json_t *rec = NULL, *entries = NULL, *groups = NULL;
+	_cleanup_(json_decrefp) json_t *entries = NULL, *groups = NULL;
 	int fd = loader_map_fd(run->ld, "");
 	char name[16];
 	uint32_t ks = cg_key_size(m), vs = cg_val_size(m);
@@ -294,19 +296,11 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 
 	snprintf(name, sizeof(name), "tg_m%d", m->id);
 	fd = loader_map_fd(run->ld, name);
-	rec = json_pack("{s:s, s:s, s:s, s:b}", "type", "map", "name", m->name, "kind",
-			sem_mkind_str(m->kind), "keyed", m->nkeys > 0);
 	entries = json_array();
 	groups = json_object();
-	if (!rec || !entries || !groups || fd < 0)
+	if (!entries || !groups || fd < 0)
 		return NULL;
 	if (map_snapshot(fd, ks, vbytes, &keys, &vals, &nsnap) < 0)
-		return NULL;
-	if (((m->kind == MK_INT && !m->val.sign) || (m->kind == MK_SUM && m->sum_unsigned)) &&
-	    json_object_set_new(rec, "unsigned", json_true()) < 0)
-		return NULL;
-	if (m->kind == MK_TEXT &&
-	    json_object_set_new(rec, "valueType", json_string(sem_type_name(&m->val))) < 0)
 		return NULL;
 	for (size_t si = 0; si < nsnap; si++) {
 		_cleanup_(json_decrefp) json_t *e = NULL;
@@ -396,9 +390,7 @@ static json_t *map_record(struct run *run, const struct sem_map *m)
 	}
 	if (m->kind == MK_HIST)
 		output_ment_trim_hist(entries);
-	if (json_object_set(rec, "entries", entries) < 0)
-		return NULL;
-	return TAKE_PTR(rec);
+	return TAKE_PTR(entries);
 }
 
 static int map_clear(struct run *run, const struct sem_map *m, bool zero)
@@ -450,14 +442,29 @@ static int map_clear(struct run *run, const struct sem_map *m, bool zero)
 
 static int emit_map(struct run *run, const struct sem_map *m, bool print, uint64_t top, uint64_t div)
 {
-	_cleanup_(json_decrefp) json_t *rec = map_record(run, m);
+	_cleanup_(json_decrefp) json_t *entries = map_entries(run, m), *rec = NULL;
+	/* print(@m, -1): a top beyond any map's size prints it all, as it
+	 * always has, and the wire's integers stop at INT64_MAX.  A div
+	 * past them is refused here, one past UINT32_MAX by the printer
+	 * (0.17's div is a uint32). */
+	const struct wire_map wm = {
+		.name = m->name,
+		.kind = sem_mkind_str(m->kind),
+		.keyed = m->nkeys > 0,
+		.is_unsigned = (m->kind == MK_INT && !m->val.sign) || (m->kind == MK_SUM && m->sum_unsigned),
+		.value_type = m->kind == MK_TEXT ? sem_type_name(&m->val) : NULL,
+		.entries = entries,
+		.print = print,
+		.top = MIN(top, (uint64_t)INT64_MAX),
+		.div = div,
+	};
+	int r;
 
-	if (!rec)
+	if (!entries)
 		return -ENOMEM;
-	if ((top && json_object_set_new(rec, "top", json_integer((json_int_t)top)) < 0) ||
-	    (div && json_object_set_new(rec, "div", json_integer((json_int_t)div)) < 0) ||
-	    (print && json_object_set_new(rec, "print", json_true()) < 0))
-		return -ENOMEM;
+	r = wire_map_to_json(&wm, &rec);
+	if (r < 0)
+		return r;
 	if (run->pending)
 		return json_array_append_new(run->pending, json_pack("{s:O}", "map", rec)) == 0 ? 0 : -ENOMEM;
 	return run->sink->map ? run->sink->map(run->ctx, rec) : 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The map record's envelope (wire/map.h): the runner's split, the
- * gateway's strict reader and the plugin's.
+ * The map record's envelope (wire/map.h): the runner's encoder and
+ * split, the gateway's strict reader and the plugin's.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -189,4 +189,50 @@ int wire_map_from_json(json_t *rec, struct wire_map *ret, char **ret_err)
 int wire_map_from_gateway(json_t *rec, struct wire_map *ret, char **ret_err)
 {
 	return map_decode(rec, false, ret, ret_err);
+}
+
+/* --- the runner's encoder --------------------------------------------------------- */
+
+static bool text_ok(const char *s, size_t max)
+{
+	return !s || (strlen(s) <= max && wire_printable_text(s, strlen(s)));
+}
+
+static int set_new(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new(o, key, v) == 0 ? 0 : -ENOMEM;
+}
+
+/* The members in the order the runner has always written them: the
+ * gateway keeps a record as it came, so its bytes reach the plugin. */
+int wire_map_to_json(const struct wire_map *m, json_t **ret)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	json_t *e;
+	size_t i;
+
+	if (!m->name || !map_name_ok(m->name, strlen(m->name)) || !m->kind || !kind_known(m->kind) ||
+	    !text_ok(m->value_type, WIRE_MAP_MAX_VALUE_TYPE) || !text_ok(m->node, WIRE_END_MAX_NAME) ||
+	    m->top > INT64_MAX || m->div > INT64_MAX || !json_is_array(m->entries))
+		return -EINVAL;
+	json_array_foreach(m->entries, i, e)
+		if (!json_is_object(e))
+			return -EINVAL;
+	o = json_pack("{s:s, s:s, s:s, s:b}", "type", "map", "name", m->name, "kind", m->kind, "keyed", (int)m->keyed);
+	if (!o || (m->is_unsigned && set_new(o, "unsigned", json_true()) < 0) ||
+	    wire_set_str(o, "valueType", m->value_type) < 0 || json_object_set(o, "entries", m->entries) < 0 ||
+	    (m->top && set_new(o, "top", json_integer((json_int_t)m->top)) < 0) ||
+	    (m->div && set_new(o, "div", json_integer((json_int_t)m->div)) < 0) ||
+	    (m->print && set_new(o, "print", json_true()) < 0) || wire_set_str(o, "node", m->node) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+bool wire_map_equal(const struct wire_map *a, const struct wire_map *b)
+{
+	return wire_str_eq(a->name, b->name) && wire_str_eq(a->kind, b->kind) && a->keyed == b->keyed &&
+	       a->is_unsigned == b->is_unsigned && wire_str_eq(a->value_type, b->value_type) &&
+	       (a->entries == b->entries || json_equal(a->entries, b->entries)) && a->print == b->print &&
+	       a->top == b->top && a->div == b->div && wire_str_eq(a->node, b->node);
 }

@@ -11,6 +11,8 @@
  * (output_map_format, which refuses a malformed one); this module holds what
  * crosses the processes around them:
  *
+ *  - the runner's encoder, wire_map_to_json(): the record from a
+ *    struct wire_map, members in the order above;
  *  - the runner's writer, wire_map_split(): a record whose line would
  *    pass a bound goes as several records of the same name, each with a
  *    part of the entries (a union the gateway merges back);
@@ -20,7 +22,7 @@
  *    skipped, "kind" any word (a newer one is output_map_format's to refuse).
  *
  * tests/unit/test-wire-map.c and tests/fuzz/fuzz-wire-map.c hold them to
- * one another.
+ * one another: decode(encode(m)) gives m back.
  */
 #ifndef TG_WIRE_MAP_H
 #define TG_WIRE_MAP_H
@@ -33,7 +35,7 @@
 #define WIRE_MAP_MAX_NAME 256          /* "@" and the map's name */
 #define WIRE_MAP_MAX_VALUE_TYPE 256
 
-/* A decoded map record: views into the json_t it was read from (valid
+/* A map record, to encode or decoded: views into the json_t it was read from (valid
  * while that lives, nothing to release).  NULL / false / 0 when absent. */
 struct wire_map {
 	const char *name;
@@ -46,6 +48,16 @@ struct wire_map {
 	uint64_t top, div;     /* print(@m, top, div); 0: none */
 	const char *node;
 };
+
+/*
+ * Struct to a record ({"type":"map",...}): 0, -ENOMEM, or -EINVAL for a
+ * struct the strict reader would refuse (a name, kind, valueType or node
+ * it would not take, top or div over INT64_MAX, entries not an array of
+ * objects).  The record holds a reference to m->entries (not stolen):
+ * unset members (NULL, false, 0) are not written.
+ */
+int wire_map_to_json(const struct wire_map *m, json_t **ret);
+bool wire_map_equal(const struct wire_map *a, const struct wire_map *b);
 
 /* Sends rec (not stolen) through send (which steals what it is given):
  * as one copy when its compact JSON is at most max bytes or it has fewer

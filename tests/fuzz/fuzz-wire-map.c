@@ -3,7 +3,8 @@
  * libFuzzer target for the map record's envelope (wire/map.h): each
  * reader refuses with a message and leaves *ret untouched, or takes the
  * record; what the gateway's strict reader takes the plugin's takes to
- * the same view; the runner's split of a record the strict reader takes
+ * the same view; the runner's encoder writes that view and both readers
+ * give it back; the runner's split of a record the strict reader takes
  * gives parts it takes too, whose entries, in order, are the record's.
  */
 #include <errno.h>
@@ -50,6 +51,30 @@ static void check_split(json_t *rec, size_t max)
 	json_decref(all);
 }
 
+/* decode(encode(m)) gives m back, through the text as the gateway reads it */
+static void check_encode(const struct wire_map *m)
+{
+	json_t *rec = NULL, *again;
+	struct wire_map back;
+	char *text, *err = NULL;
+
+	if (wire_map_to_json(m, &rec) < 0)
+		fail("encode: refused what the strict reader takes", NULL);
+	text = json_dumps(rec, JSON_COMPACT);
+	again = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	if (!again)
+		fail("encode: no text", NULL);
+	if (wire_map_from_json(again, &back, &err) < 0)
+		fail("encode: the strict reader refuses it", err);
+	if (!wire_map_equal(&back, m))
+		fail("encode: read back otherwise", text);
+	if (wire_map_from_gateway(again, &back, &err) < 0 || !wire_map_equal(&back, m))
+		fail("encode: the plugin reads it otherwise", err);
+	free(text);
+	json_decref(again);
+	json_decref(rec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *rec = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
@@ -84,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (r == 0) {
 		if (memcmp(&strict, &plugin, sizeof(strict)))
 			fail("plugin: reads otherwise than the strict reader", NULL);
+		check_encode(&strict);
 		check_split(rec, 64);
 		check_split(rec, 4096);
 	}

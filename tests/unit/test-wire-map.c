@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * wire/map.h: the runner's split and the two readers of a map record's
- * envelope.  A split map's parts are each within the bound, hold whole
- * entries whose union (in order) is the map's, repeat its other members
- * and read back through the gateway's strict reader; the records the
- * runner writes read back; the readers refuse what they must, naming the
- * member, and the plugin's skips what a newer gateway may add.
+ * wire/map.h: the runner's encoder and split and the two readers of a
+ * map record's envelope.  What the encoder writes is the runner's bytes
+ * as they have always been, and both readers give its struct back; it
+ * refuses what the strict reader would.  A split map's parts are each
+ * within the bound, hold whole entries whose union (in order) is the
+ * map's, repeat its other members and read back through the gateway's
+ * strict reader; the readers refuse what they must, naming the member,
+ * and the plugin's skips what a newer gateway may add.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "lib/cleanup-json.h"
+#include "wire/end.h"
 #include "wire/map.h"
 
 struct parts {
@@ -39,9 +42,9 @@ static int collect(void *ctx, json_t *part)
 
 static json_t *big_map(size_t n, size_t key_len)
 {
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:b, s:s}", "type", "map", "name", "@bytes", "kind", "count", "keyed",
-				1, "node", "node-1");
-	json_t *entries = json_array();
+	_cleanup_(json_decrefp) json_t *entries = json_array();
+	struct wire_map m = { .name = "@bytes", .kind = "count", .keyed = true, .entries = entries, .node = "node-1" };
+	json_t *rec = NULL;
 	char *key = malloc(key_len + 1);
 
 	assert_non_null(key);
@@ -55,8 +58,8 @@ static json_t *big_map(size_t n, size_t key_len)
 		json_array_append_new(entries, json_pack("{s:s, s:[s], s:I}", "key", key, "keyv", key, "value",
 							 (json_int_t)i));
 	}
-	json_object_set_new(rec, "entries", entries);
 	free(key);
+	assert_int_equal(wire_map_to_json(&m, &rec), 0);
 	return rec;
 }
 
@@ -108,6 +111,111 @@ static void test_split(void **state)
 	assert_int_equal(json_array_size(p.all), 1);
 	json_decref(p.all);
 	json_decref(union_);
+}
+
+/* The runner's records (a node-wide session's stream, before "node" was
+ * its encoder's), and the structs that make them */
+static void test_encode(void **state)
+{
+	static const struct {
+		struct wire_map m;
+		const char *entries;
+		const char *text;
+	} cases[] = {
+		{ { .name = "@a", .kind = "int", .keyed = true, .print = true },
+		  "[{\"key\":\"1\",\"keyv\":[1],\"value\":2}]",
+		  "{\"type\":\"map\",\"name\":\"@a\",\"kind\":\"int\",\"keyed\":true,"
+		  "\"entries\":[{\"key\":\"1\",\"keyv\":[1],\"value\":2}],\"print\":true}" },
+		{ { .name = "@s", .kind = "sum", .keyed = true, .top = 1, .div = 2, .print = true, .node = "node-1" },
+		  "[{\"key\":\"1, x\",\"keyv\":[1,\"x\"],\"value\":3}]",
+		  "{\"type\":\"map\",\"name\":\"@s\",\"kind\":\"sum\",\"keyed\":true,"
+		  "\"entries\":[{\"key\":\"1, x\",\"keyv\":[1,\"x\"],\"value\":3}],\"top\":1,\"div\":2,"
+		  "\"print\":true,\"node\":\"node-1\"}" },
+		{ { .name = "@h", .kind = "hist", .div = 3, .print = true },
+		  "[{\"value\":{\"buckets\":[0,0,0,0,1]}}]",
+		  "{\"type\":\"map\",\"name\":\"@h\",\"kind\":\"hist\",\"keyed\":false,"
+		  "\"entries\":[{\"value\":{\"buckets\":[0,0,0,0,1]}}],\"div\":3,\"print\":true}" },
+		{ { .name = "@k", .kind = "text", .value_type = "kstack" },
+		  "[{\"value\":\"\\n\"}]",
+		  "{\"type\":\"map\",\"name\":\"@k\",\"kind\":\"text\",\"keyed\":false,\"valueType\":\"kstack\","
+		  "\"entries\":[{\"value\":\"\\n\"}]}" },
+		{ { .name = "@t", .kind = "text", .value_type = "tuple" },
+		  "[{\"value\":\"(1, two)\",\"valuev\":[1,\"two\"]}]",
+		  "{\"type\":\"map\",\"name\":\"@t\",\"kind\":\"text\",\"keyed\":false,\"valueType\":\"tuple\","
+		  "\"entries\":[{\"value\":\"(1, two)\",\"valuev\":[1,\"two\"]}]}" },
+		{ { .name = "@u", .kind = "sum", .is_unsigned = true },
+		  "[{\"value\":4}]",
+		  "{\"type\":\"map\",\"name\":\"@u\",\"kind\":\"sum\",\"keyed\":false,\"unsigned\":true,"
+		  "\"entries\":[{\"value\":4}]}" },
+		{ { .name = "@", .kind = "count", .top = INT64_MAX },
+		  "[]",
+		  "{\"type\":\"map\",\"name\":\"@\",\"kind\":\"count\",\"keyed\":false,\"entries\":[],"
+		  "\"top\":9223372036854775807}" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_(json_decrefp) json_t *entries = json_loads(cases[i].entries, 0, NULL), *rec = NULL,
+						 *again = NULL;
+		struct wire_map m = cases[i].m, a, b;
+		char *text, *err = NULL;
+
+		assert_non_null(entries);
+		m.entries = entries;
+		assert_int_equal(wire_map_to_json(&m, &rec), 0);
+		text = json_dumps(rec, JSON_COMPACT);
+		assert_non_null(text);
+		assert_string_equal(text, cases[i].text);
+		free(text);
+		if (wire_map_from_json(rec, &a, &err) < 0)
+			fail_msg("%s: %s", cases[i].text, err);
+		assert_true(wire_map_equal(&a, &m));
+		assert_int_equal(wire_map_from_gateway(rec, &b, NULL), 0);
+		assert_true(wire_map_equal(&b, &m));
+		/* the gateway reads the line, not the runner's object */
+		again = json_loads(cases[i].text, 0, NULL);
+		assert_int_equal(wire_map_from_json(again, &a, NULL), 0);
+		assert_true(wire_map_equal(&a, &m));
+	}
+}
+
+/* What the strict reader would refuse is not written. */
+static void test_encode_refused(void **state)
+{
+	_cleanup_(json_decrefp) json_t *entries = json_pack("[{}]"), *bad = json_pack("[{}, 7]"),
+					 *obj = json_object();
+	const struct wire_map ok = { .name = "@x", .kind = "count", .entries = entries };
+	struct wire_map m;
+	char long_node[WIRE_END_MAX_NAME + 2];
+	json_t *rec = NULL;
+
+	(void)state;
+	memset(long_node, 'n', sizeof(long_node) - 1);
+	long_node[sizeof(long_node) - 1] = 0;
+	assert_int_equal(wire_map_to_json(&ok, &rec), 0);
+	json_decref(rec);
+	rec = NULL;
+#define REFUSED(member, value)                                         \
+	do {                                                           \
+		m = ok;                                                \
+		m.member = value;                                      \
+		assert_int_equal(wire_map_to_json(&m, &rec), -EINVAL); \
+		assert_null(rec);                                      \
+	} while (0)
+	REFUSED(name, NULL);
+	REFUSED(name, "x");
+	REFUSED(name, "@a b");
+	REFUSED(kind, NULL);
+	REFUSED(kind, "median");
+	REFUSED(value_type, "a\nb");
+	REFUSED(node, long_node);
+	REFUSED(node, "a\x1b[2J");
+	REFUSED(top, (uint64_t)INT64_MAX + 1);
+	REFUSED(div, UINT64_MAX);
+	REFUSED(entries, NULL);
+	REFUSED(entries, obj);
+	REFUSED(entries, bad);
+#undef REFUSED
 }
 
 static void test_records(void **state)
@@ -210,6 +318,8 @@ static void test_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_encode_refused),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_refused),
