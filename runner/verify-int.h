@@ -120,4 +120,13 @@ bool verify_reloc_rodata_off(struct vobj *v, const struct vsec *s, size_t i, int
 			     uint64_t *ret_size);
 bool verify_reloc_is_map(struct vobj *v, const struct vsec *s, size_t i);
 
+/* ---- verify-prologue.c ----------------------------------------------------- */
+
+/* 0 when program pname (instructions start to end of s) begins with the
+ * scope check and then the interrupt check (docs/internals/runner.md) on
+ * every path from start; marks the calls and the scope map loads the
+ * checks use (s->task_call_ok, s->scope_ref_ok) for verify.c. */
+int verify_check_prologue(struct vobj *v, const struct vsec *s, const char *pname, size_t start,
+			  size_t end);
+
 #endif
