@@ -39,6 +39,8 @@ struct trace_print;
 struct trace_impersonation;
 struct trace_reauth;
 struct wire_rpath;
+struct wire_limits;
+struct wire_left_out;
 
 enum trace_step {
 	STEP_AUTHN,
@@ -348,6 +350,8 @@ void trace_counts_sum(const struct trace_req *t, struct trace_counts *c);
 json_t *trace_pods_json(const struct trace_req *t);
 json_t *trace_nodes_json(const struct trace_req *t);
 json_t *trace_limits_json(const struct trace_req *t);
+/* The allowing policy's limits as the wire says them. */
+void trace_limits(const struct trace_req *t, struct wire_limits *ret);
 json_t *trace_failed_nodes(const struct trace_req *t);
 bool trace_all_ended(const struct trace_req *t);
 bool trace_exit_code(const struct trace_req *t, int64_t *ret);
@@ -361,6 +365,8 @@ char *trace_denial_text(json_t *x, bool with_field);
  * "message"}], for the audit record and the answers; and as
  * pod-not-joined status records, once the stream has started. */
 json_t *trace_left_out_json(const struct trace_req *t);
+/* The pods left out, t->nleft_out of them, for the wire (wire_left_out_free). */
+int trace_left_out(const struct trace_req *t, struct wire_left_out **ret);
 void trace_emit_left_out(struct trace_req *t);
 /* What a pod on a node without a runner is told. */
 void trace_no_runner_message(const char *node, char *out, size_t n);

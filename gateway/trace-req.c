@@ -27,6 +27,7 @@
 #include "wire/record.h"
 #include "wire/stream.h"
 #include "wire/trace-body.h"
+#include "wire/traces.h"
 #include "gateway/trace-int.h"
 #include "gateway/watch.h"
 #include "lib/buf.h"
@@ -251,17 +252,23 @@ bool trace_exit_code(const struct trace_req *t, int64_t *ret)
 
 /* The allowing policy's limits as they are enforced: the field names of
  * spec.limits (docs/policy.md), durations in seconds. */
-json_t *trace_limits_json(const struct trace_req *t)
+void trace_limits(const struct trace_req *t, struct wire_limits *ret)
 {
 	const struct tg_policy_limits *l = &t->decision.limits;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:f, s:I}", "maxDuration",
-			 (json_int_t)l->max_duration_s, "maxMapEntries", (json_int_t)l->max_map_entries,
-			 "maxMapBytes", (json_int_t)l->max_map_bytes, "eventsPerSecond",
-			 (json_int_t)l->events_per_second, "maxConcurrentTraces", "perUser",
-			 (json_int_t)l->max_traces_per_user, "perNamespace",
-			 (json_int_t)l->max_traces_per_namespace, "cpuBudget", l->cpu_budget,
-			 "maxOutputBytes", (json_int_t)l->max_output_bytes);
+	*ret = (struct wire_limits){ .max_duration = l->max_duration_s, .max_map_entries = l->max_map_entries,
+				     .max_map_bytes = l->max_map_bytes, .events_per_second = l->events_per_second,
+				     .max_traces_per_user = l->max_traces_per_user,
+				     .max_traces_per_namespace = l->max_traces_per_namespace,
+				     .cpu_budget = l->cpu_budget, .max_output_bytes = l->max_output_bytes };
+}
+
+json_t *trace_limits_json(const struct trace_req *t)
+{
+	struct wire_limits l;
+
+	trace_limits(t, &l);
+	return wire_limits_to_json(&l);
 }
 
 /* "program:L:C" for a denial about one construct, "program" otherwise. */
@@ -842,18 +849,38 @@ void trace_no_runner_message(const char *node, char *out, size_t n)
 	snprintf(out, n, "not traced: no runner for node \"%.64s\"", node);
 }
 
-json_t *trace_left_out_json(const struct trace_req *t)
+int trace_left_out(const struct trace_req *t, struct wire_left_out **ret)
 {
-	json_t *a = json_array();
-	char pod[400], msg[160];
+	struct wire_left_out *v = calloc(t->nleft_out + 1, sizeof(*v));
+	char msg[160];
 
-	for (size_t i = 0; a && i < t->nleft_out; i++) {
+	for (size_t i = 0; v && i < t->nleft_out; i++) {
 		const struct kube_pod *p = &t->left_out[i];
 
-		snprintf(pod, sizeof(pod), "%s/%s", p->namespace, p->name);
 		trace_no_runner_message(p->node, msg, sizeof(msg));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "pod", pod, "node", p->node, "message", msg));
+		if (asprintf(&v[i].pod, "%s/%s", p->namespace, p->name) < 0) {
+			v[i].pod = NULL;   /* undefined after a failed asprintf */
+			wire_left_out_free(v, i);
+			return -ENOMEM;
+		}
+		if (!(v[i].node = strdup(p->node)) || !(v[i].message = strdup(msg))) {
+			wire_left_out_free(v, i + 1);
+			return -ENOMEM;
+		}
 	}
+	*ret = v;
+	return v ? 0 : -ENOMEM;
+}
+
+json_t *trace_left_out_json(const struct trace_req *t)
+{
+	struct wire_left_out *v;
+	json_t *a;
+
+	if (trace_left_out(t, &v) < 0)
+		return NULL;
+	a = wire_left_out_to_json(v, t->nleft_out);
+	wire_left_out_free(v, t->nleft_out);
 	return a;
 }
 

@@ -35,10 +35,12 @@
 #include "lib/util.h"
 #include "output/output.h"
 #include "wire/end.h"
+#include "wire/fields.h"
 #include "wire/output.h"
 #include "wire/runner-path.h"
 #include "wire/record.h"
 #include "wire/stream.h"
+#include "wire/traces.h"
 #include "lib/banned.h"
 
 /* (the request's state, struct trace_req, is in gateway/trace-int.h) */
@@ -853,17 +855,63 @@ void trace_finish_unstarted(struct trace_req *t, const char *reason)
  * check`) and what each node compiled; a node that refused or failed is
  * the refusal a run would have had (trace_finish_unstarted).  t is freed.
  */
+/* The answer's fields of what was decided and resolved (owned by c). */
+static int checked_fill(const struct trace_req *t, struct wire_checked *c)
+{
+	int r;
+
+	if (!(c->name = strdup(t->trace_id)) || !(c->namespace = strdup(t->route.ns)) ||
+	    !(c->target = strdup(t->tb.target)) || (t->dry_msg && !(c->message = strdup(t->dry_msg))) ||
+	    (!t->dry_msg && !(c->message = strdup("allowed"))) || (t->policy && !(c->policy = strdup(t->policy))))
+		return -ENOMEM;
+	c->duration = (uint64_t)t->duration;
+	for (size_t i = 0; i < t->npods; i++) {
+		_cleanup_free_ char *pod = NULL;
+
+		if (asprintf(&pod, "%s/%s", t->pods[i].namespace, t->pods[i].name) < 0) {
+			pod = NULL;
+			return -ENOMEM;
+		}
+		if ((r = wire_strv_push(&c->pods, &c->npods, pod)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < t->nnodes; i++)
+		if ((r = wire_strv_push(&c->nodes, &c->nnodes, t->nodes[i])) < 0)
+			return r;
+	trace_limits(t, &c->limits);
+	if (t->nleft_out) {
+		if ((r = trace_left_out(t, &c->left_out)) < 0)
+			return r;
+		c->nleft_out = t->nleft_out;
+	}
+	return 0;
+}
+
+/* What node l's runner said of the program (its "compiled" status). */
+static int checked_node(const struct leg *l, struct wire_checked_node *n)
+{
+	json_t *probes = json_object_get(l->compiled, "probes"), *object = json_object_get(l->compiled, "object");
+
+	if (!(n->node = strdup(l->runner->node)) ||
+	    (json_is_string(object) && !(n->object = strdup(json_string_value(object)))))
+		return -ENOMEM;
+	n->has_probes = json_is_integer(probes) && json_integer_value(probes) >= 0;
+	n->probes = n->has_probes ? (uint64_t)json_integer_value(probes) : 0;
+	n->from_cache = l->dry_cached;
+	return 0;
+}
+
 static void trace_finish_checked(struct trace_req *t, const char *reason)
 {
-	_cleanup_(json_decrefp) json_t *obj = NULL, *compiled = json_array();
+	_cleanup_(json_decrefp) json_t *obj = NULL;
+	_cleanup_(wire_checked_release) struct wire_checked c = { 0 };
 	uint64_t ttl_ns = (uint64_t)t->gw->cfg->dry_run_ttl_s * 1000000000ull;
 	size_t from_cache = 0;
 	char msg[128];
+	int r;
 
 	for (size_t i = 0; i < t->fan.nlegs; i++) {
 		struct leg *l = &t->fan.legs[i];
-		json_t *probes = json_object_get(l->compiled, "probes");
-		json_t *object = json_object_get(l->compiled, "object");
 
 		if (!l->error && (!l->end_reason || strcmp(l->end_reason, "checked") || !l->compiled)) {
 			l->fail_reason = "node-failed";
@@ -874,10 +922,13 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			trace_finish_unstarted(t, reason);
 			return;
 		}
-		json_array_append_new(compiled, json_pack("{s:s, s:O, s:O, s:b}", "node", l->runner->node, "probes",
-							  probes ? probes : json_null(), "object",
-							  object ? object : json_null(), "fromCache",
-							  l->dry_cached));
+	}
+	r = checked_fill(t, &c);
+	if (r >= 0 && !(c.compiled = calloc(t->fan.nlegs + 1, sizeof(*c.compiled))))
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < t->fan.nlegs; i++) {
+		c.ncompiled++;
+		r = checked_node(&t->fan.legs[i], &c.compiled[i]);
 	}
 	/* every node checked it: what each runner said is kept for the next
 	 * identical check (dry-cache.h) */
@@ -894,17 +945,8 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			 from_cache, t->fan.nlegs);
 	else
 		snprintf(msg, sizeof(msg), "dry run: checked, not run");
-	obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:I}, s:{s:s, s:o, s:o, s:s},"
-			" s:s, s:s, s:o, s:o, s:o, s:O}",
-			"apiVersion", "tracegate.dev/v1alpha1", "kind", "Trace", "metadata",
-			"namespace", t->route.ns, "name", t->trace_id, "spec", "target",
-			t->tb.target, "duration", (json_int_t)t->duration, "status", "phase",
-			"Checked", "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
-			"policy", t->policy, "message", t->dry_msg ? t->dry_msg : "allowed", "policy",
-			t->policy, "pods", trace_pods_json(t), "nodes", trace_nodes_json(t),
-			"limits", trace_limits_json(t), "compiled", compiled ? compiled : json_null());
-	if (obj && t->nleft_out)
-		json_object_set_new(obj, "podsLeftOut", trace_left_out_json(t));
+	if (r >= 0 && (r = wire_checked_to_json(&c, &obj)) < 0)
+		log_warn("%s %s: the dry run's answer could not be written: %s", t->method, t->uri, tg_strerror(r));
 	trace_answer(t, "ResponseComplete", 200, NULL, "allow", msg, "dryRun",
 		     obj ? TAKE_PTR(obj) : json_object(), "dryRun");
 }

@@ -2,6 +2,7 @@
 /* kubectl-trace: the kubectl plugin, tracegate's front door. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "plugin/render.h"
 #include "kube/selector.h"
 #include "wire/trace-body.h"
+#include "wire/traces.h"
 #include "lib/banned.h"
 
 /* The trace request (wire/trace-body.h); the selector was checked by
@@ -66,6 +68,58 @@ static char *request_body(const struct kt_args *a, const char *program)
 	return trace_body_encode(&b, &text) < 0 ? NULL : text;
 }
 
+/* A list ("a, b, c") of n strings, cleaned for the terminal. */
+static void check_list(struct buf *b, const char *what, char *const *v, size_t n)
+{
+	buf_printf(b, "  %s: ", what);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_adds(b, ", ");
+		kt_add_clean(b, v[i], strlen(v[i]), false);
+	}
+	buf_addc(b, '\n');
+}
+
+/* `check` allowed: the decision, what it covers, what each node did. */
+static void check_print(struct buf *b, const struct wire_checked *c)
+{
+	buf_adds(b, "allowed");
+	if (c->message && *c->message) {
+		buf_adds(b, ": ");
+		kt_add_clean(b, c->message, strlen(c->message), false);
+	}
+	buf_addc(b, '\n');
+	if (c->policy) {
+		buf_adds(b, "  policy: ");
+		kt_add_clean(b, c->policy, strlen(c->policy), false);
+		buf_addc(b, '\n');
+	}
+	check_list(b, "pods", c->pods, c->npods);
+	check_list(b, "nodes", c->nodes, c->nnodes);
+	/* pods on nodes without a runner: a run would leave them out */
+	for (size_t i = 0; i < c->nleft_out; i++) {
+		buf_adds(b, "  left out: ");
+		kt_add_clean(b, c->left_out[i].pod, strlen(c->left_out[i].pod), false);
+		buf_adds(b, " (no runner for node \"");
+		kt_add_clean(b, c->left_out[i].node, strlen(c->left_out[i].node), false);
+		buf_adds(b, "\")\n");
+	}
+	/* what each node's runner did: up to the load, as a run */
+	if (c->ncompiled) {
+		buf_adds(b, "  compiled and verified on: ");
+		for (size_t i = 0; i < c->ncompiled; i++) {
+			const struct wire_checked_node *n = &c->compiled[i];
+
+			if (i)
+				buf_adds(b, ", ");
+			kt_add_clean(b, n->node, strlen(n->node), false);
+			if (n->has_probes)
+				buf_printf(b, " (%" PRIu64 " probe%s)", n->probes, n->probes == 1 ? "" : "s");
+		}
+		buf_addc(b, '\n');
+	}
+}
+
 /* `check`: the gateway's decision. */
 static int check_result(const struct conn *c, const struct kt_args *a,
 			const struct kt_response *resp, const char *program)
@@ -73,8 +127,6 @@ static int check_result(const struct conn *c, const struct kt_args *a,
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct buf b = BUF_INIT(64 * 1024);
 	const char *nl;
-	json_t *v;
-	size_t i;
 	bool ok = resp->code >= 200 && resp->code < 300;
 
 	if (a->output != KT_OUT_TEXT) {
@@ -92,65 +144,18 @@ static int check_result(const struct conn *c, const struct kt_args *a,
 		return ok ? KT_EXIT_OK : kt_status_exit(resp->code, resp->body.s, resp->body.len);
 	}
 	if (ok) {
+		_cleanup_(wire_checked_release) struct wire_checked ck = { 0 };
+		_cleanup_free_ char *err = NULL;
+
 		nl = memchr(resp->body.s, '\n', resp->body.len);
 		j = json_loadb(resp->body.s, nl ? (size_t)(nl - resp->body.s) : resp->body.len, 0, NULL);
-		buf_adds(&b, "allowed");
-		if (json_is_string(v = json_object_get(j, "message")) && *json_string_value(v)) {
-			buf_adds(&b, ": ");
-			kt_add_clean(&b, json_string_value(v), json_string_length(v), false);
+		if (wire_checked_from_gateway(j, &ck, &err) < 0) {
+			buf_release(&b);
+			fprintf(stderr, "error: the gateway's answer to the check is not one: %s\n",
+				err ? err : "out of memory");
+			return KT_EXIT_FAILURE;
 		}
-		buf_addc(&b, '\n');
-		for (const char *const *k = (const char *const[]){ "policy", "pods", "nodes", NULL }; *k; k++) {
-			json_t *e;
-
-			v = json_object_get(j, *k);
-			if (!v)
-				continue;
-			buf_printf(&b, "  %s: ", *k);
-			if (json_is_string(v))
-				kt_add_clean(&b, json_string_value(v), json_string_length(v), false);
-			json_array_foreach(v, i, e) {
-				if (!json_is_string(e))
-					continue;
-				if (i)
-					buf_adds(&b, ", ");
-				kt_add_clean(&b, json_string_value(e), json_string_length(e), false);
-			}
-			buf_addc(&b, '\n');
-		}
-		/* pods on nodes without a runner: a run would leave them out */
-		json_array_foreach(json_object_get(j, "podsLeftOut"), i, v) {
-			const char *pod = json_string_value(json_object_get(v, "pod"));
-			const char *node = json_string_value(json_object_get(v, "node"));
-
-			if (!pod || !node)
-				continue;
-			buf_adds(&b, "  left out: ");
-			kt_add_clean(&b, pod, strlen(pod), false);
-			buf_adds(&b, " (no runner for node \"");
-			kt_add_clean(&b, node, strlen(node), false);
-			buf_adds(&b, "\")\n");
-		}
-		/* what each node's runner did: up to the load, as a run */
-		v = json_object_get(j, "compiled");
-		if (json_array_size(v)) {
-			json_t *e;
-
-			buf_adds(&b, "  compiled and verified on: ");
-			json_array_foreach(v, i, e) {
-				json_t *n = json_object_get(e, "node"), *p = json_object_get(e, "probes");
-
-				if (!json_is_string(n))
-					continue;
-				if (i)
-					buf_adds(&b, ", ");
-				kt_add_clean(&b, json_string_value(n), json_string_length(n), false);
-				if (json_is_integer(p))
-					buf_printf(&b, " (%" JSON_INTEGER_FORMAT " probe%s)", json_integer_value(p),
-						   json_integer_value(p) == 1 ? "" : "s");
-			}
-			buf_addc(&b, '\n');
-		}
+		check_print(&b, &ck);
 		fputs(b.s, stdout);
 		buf_release(&b);
 		return KT_EXIT_OK;

@@ -12,6 +12,19 @@
  *              [,"endReason":R][,"failedNodes":[...]][,"message":M]
  *              [,"podsLeftOut":[{"pod","node","message"}]]}}
  *   {"apiVersion":"tracegate.dev/v1alpha1","kind":"TraceList","metadata":{},"items":[Trace...]}
+ * A dry run's answer (?dryRun=All, `kubectl trace check`) is a Trace of
+ * phase "Checked" with the decision at the top, as check prints it:
+ *   {"apiVersion":..,"kind":"Trace","metadata":{"name":ID,"namespace":NS},
+ *    "spec":{"target":TGT,"duration":S},
+ *    "status":{"phase":"Checked","pods":[...],"nodes":[...],"policy":P},
+ *    "message":M,"policy":P,"pods":[...],"nodes":[...],
+ *    "limits":{"maxDuration":S,"maxMapEntries":N,"maxMapBytes":N,
+ *              "eventsPerSecond":N,"maxConcurrentTraces":{"perUser":N,
+ *              "perNamespace":N},"cpuBudget":F,"maxOutputBytes":N},
+ *    "compiled":[{"node":N,"probes":N|null,"object":DIGEST|null,"fromCache":B}]
+ *    [,"podsLeftOut":[{"pod","node","message"}]]}
+ * written by wire_checked_to_json() and read by wire_checked_from_gateway()
+ * (the limits object also goes into audit records: wire_limits_to_json()).
  * The gateway fills a struct wire_trace from its runners' sessions and
  * writes it with wire_trace_to_json() / wire_trace_list_to_json(); the
  * plugin reads them with the *_from_gateway() readers: members they do
@@ -76,6 +89,43 @@ struct wire_trace {
 	size_t nleft_out;
 };
 
+/* A policy's limits as they are enforced (docs/policy.md spec.limits). */
+struct wire_limits {
+	uint64_t max_duration;            /* seconds */
+	uint64_t max_map_entries, max_map_bytes, events_per_second;
+	uint64_t max_traces_per_user, max_traces_per_namespace;
+	double cpu_budget;                /* fraction of one CPU */
+	uint64_t max_output_bytes;
+};
+
+/* What one node's runner did with a checked program. */
+struct wire_checked_node {
+	char *node;
+	bool has_probes;
+	uint64_t probes;        /* attach points it would attach */
+	char *object;           /* the object's digest; NULL: none said */
+	bool from_cache;        /* the gateway's dry-run cache answered for it */
+};
+
+/* A dry run's answer. */
+struct wire_checked {
+	char *name;             /* the request's trace id */
+	char *namespace;
+	char *target;
+	uint64_t duration;
+	char *message;          /* the decision, as check prints it */
+	char *policy;           /* the policy that allowed it */
+	char **pods;            /* "namespace/name" */
+	size_t npods;
+	char **nodes;
+	size_t nnodes;
+	struct wire_limits limits;
+	struct wire_checked_node *compiled;
+	size_t ncompiled;
+	struct wire_left_out *left_out;   /* none: not sent */
+	size_t nleft_out;
+};
+
 struct wire_trace_list {
 	struct wire_trace *items;
 	size_t nitems;
@@ -95,5 +145,19 @@ void wire_trace_release(struct wire_trace *t);
 void wire_trace_list_release(struct wire_trace_list *l);
 bool wire_trace_equal(const struct wire_trace *a, const struct wire_trace *b);
 bool wire_trace_list_equal(const struct wire_trace_list *a, const struct wire_trace_list *b);
+
+/* The gateway's: 0, -ENOMEM, -EINVAL for what the reader would refuse. */
+int wire_checked_to_json(const struct wire_checked *c, json_t **ret);
+/* The plugin's (unknown members skipped): 0, -EINVAL naming the member, -ENOMEM. */
+int wire_checked_from_gateway(json_t *o, struct wire_checked *ret, char **ret_err);
+void wire_checked_release(struct wire_checked *c);
+bool wire_checked_equal(const struct wire_checked *a, const struct wire_checked *b);
+/* The limits object (NULL without memory), and pods left out as an array
+ * (NULL without memory or for a pod the reader would refuse), for the
+ * gateway's audit records as for the answers above. */
+json_t *wire_limits_to_json(const struct wire_limits *l);
+json_t *wire_left_out_to_json(const struct wire_left_out *p, size_t n);
+/* Frees n pods left out and their array. */
+void wire_left_out_free(struct wire_left_out *p, size_t n);
 
 #endif

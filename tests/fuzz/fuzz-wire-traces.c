@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target for Trace and TraceList (wire/traces.h), which the
+ * libFuzzer target for Trace, TraceList and a dry run's answer (a
+ * Trace of phase "Checked") (wire/traces.h), which the
  * plugin reads from the gateway: whatever comes, the readers refuse it
  * with a message and leave their result untouched, or give one that
  * encodes, decodes again to an equal one and encodes to the same JSON.
@@ -99,6 +100,39 @@ static void check_list(json_t *rec)
 	json_decref(enc2);
 }
 
+static void check_checked(json_t *rec)
+{
+	struct wire_checked c, blank, again = { 0 };
+	json_t *enc = NULL, *enc2 = NULL;
+	char *err = NULL;
+	int r;
+
+	memset(&c, 0xa5, sizeof(c));
+	blank = c;
+	r = wire_checked_from_gateway(rec, &c, &err);
+	if (r < 0) {
+		check_refusal(r, &c, &blank, sizeof(c), err);
+		return;
+	}
+	if (!c.name || !*c.name || c.nnodes > WIRE_TRACES_MAX_NODES || c.ncompiled > WIRE_TRACES_MAX_NODES)
+		fail("decode: a dry run's answer beyond its bounds", NULL);
+	r = wire_checked_to_json(&c, &enc);
+	if (r < 0 && r != -ENOMEM)
+		fail("encode: a decoded dry run's answer does not encode", tg_strerror(r));
+	if (r == 0) {
+		if (wire_checked_from_gateway(enc, &again, &err) < 0)
+			fail("encode: its JSON does not decode", err);
+		if (!wire_checked_equal(&c, &again))
+			fail("encode: decode(encode(c)) differs from c", NULL);
+		if (wire_checked_to_json(&again, &enc2) == 0 && !json_equal(enc, enc2))
+			fail("encode: the JSON of a round trip changed", NULL);
+	}
+	wire_checked_release(&c);
+	wire_checked_release(&again);
+	json_decref(enc);
+	json_decref(enc2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *rec = NULL;
@@ -111,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* both readers see every object: each must refuse the other's kind */
 	check_trace(rec);
 	check_list(rec);
+	check_checked(rec);
 	json_decref(rec);
 	return 0;
 }

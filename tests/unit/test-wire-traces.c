@@ -113,6 +113,71 @@ static void test_round_trip(void **state)
 	json_decref(l);
 }
 
+/* A dry run's answer, the shape the gateway wrote by hand before
+ * wire_checked_to_json (tests/fuzz/corpus/wire-traces/checked). */
+#define CHECKED "{\"apiVersion\":\"tracegate.dev/v1alpha1\",\"compiled\":[{\"fromCache\":false,\"node\":\"node-1\",\"object\":\"e8cfd5cc3ee284380fd38718bc0a290cefd55baa4b95cd347127774077033c70\",\"probes\":1},{\"fromCache\":true,\"node\":\"node-2\",\"object\":null,\"probes\":null}],\"kind\":\"Trace\",\"limits\":{\"cpuBudget\":0.05,\"eventsPerSecond\":10000,\"maxConcurrentTraces\":{\"perNamespace\":20,\"perUser\":5},\"maxDuration\":600,\"maxMapBytes\":16777216,\"maxMapEntries\":4096,\"maxOutputBytes\":16777216},\"message\":\"allowed by policy \\\"restricted\\\"\",\"metadata\":{\"name\":\"3f0c6a2e-8c1b-4a53-9d0e-1b7e2f4a9c11\",\"namespace\":\"team-a\"},\"nodes\":[\"node-1\",\"node-2\"],\"pods\":[\"team-a/web-a\",\"team-a/web-b\"],\"podsLeftOut\":[{\"message\":\"not traced: no runner for node \\\"node-9\\\"\",\"node\":\"node-9\",\"pod\":\"team-a/web-z\"}],\"policy\":\"restricted\",\"spec\":{\"duration\":0,\"target\":\"deployment/web\"},\"status\":{\"nodes\":[\"node-1\",\"node-2\"],\"phase\":\"Checked\",\"pods\":[\"team-a/web-a\",\"team-a/web-b\"],\"policy\":\"restricted\"}}"
+
+static void checked_refused(const char *text, const char *want)
+{
+	json_t *j = load(text);
+	struct wire_checked c = { 0 };
+	char *err = NULL;
+
+	if (wire_checked_from_gateway(j, &c, &err) != -EINVAL || !err || !strstr(err, want))
+		fail_msg("%s: want a refusal naming %s, got %s", text, want, err ? err : "none");
+	free(err);
+	json_decref(j);
+}
+
+/* Decoded, encoded to the same JSON, decoded again to an equal answer;
+ * members of the wrong type refused by name. */
+static void test_checked(void **state)
+{
+	json_t *j = load(CHECKED), *enc = NULL, *tree;
+	struct wire_checked a = { 0 }, b = { 0 };
+	char *err = NULL;
+
+	(void)state;
+	if (wire_checked_from_gateway(j, &a, &err) < 0)
+		fail_msg("%s", err);
+	assert_string_equal(a.policy, "restricted");
+	assert_int_equal(a.npods, 2);
+	assert_int_equal(a.ncompiled, 2);
+	assert_true(a.compiled[0].has_probes);
+	assert_int_equal(a.compiled[0].probes, 1);
+	assert_false(a.compiled[1].has_probes);
+	assert_null(a.compiled[1].object);
+	assert_true(a.compiled[1].from_cache);
+	assert_int_equal(a.limits.max_traces_per_user, 5);
+	assert_true(a.limits.cpu_budget == 0.05);
+	assert_string_equal(a.left_out[0].node, "node-9");
+	assert_int_equal(wire_checked_to_json(&a, &enc), 0);
+	if (!json_equal(j, enc))
+		fail_msg("encoded as %s", json_dumps(enc, JSON_COMPACT | JSON_SORT_KEYS));
+	assert_int_equal(wire_checked_from_gateway(enc, &b, &err), 0);
+	assert_true(wire_checked_equal(&a, &b));
+	/* the encoder refuses what the reader would */
+	free(b.compiled[0].node);
+	b.compiled[0].node = strdup("a b");
+	tree = NULL;
+	assert_int_equal(wire_checked_to_json(&b, &tree), -EINVAL);
+	assert_null(tree);
+	wire_checked_release(&a);
+	wire_checked_release(&b);
+	json_decref(enc);
+	json_decref(j);
+	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"compiled\":[{\"node\":\"a b\"}]}",
+			"compiled[0].");
+	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"compiled\":[{\"node\":\"n\","
+			"\"fromCache\":1}]}",
+			"fromCache");
+	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"limits\":{\"cpuBudget\":\"x\"}}",
+			"cpuBudget");
+	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"podsLeftOut\":3}", "podsLeftOut");
+	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"pods\":[1]}", "pods");
+	checked_refused("{\"kind\":\"TraceList\"}", "kind");
+}
+
 /* A newer gateway: members the plugin does not know are skipped, at every level. */
 static void test_version_skew(void **state)
 {
@@ -210,6 +275,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_checked),
 		cmocka_unit_test(test_version_skew),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_encode_refuses),
