@@ -124,9 +124,12 @@ else
 	tap_fail "the replacement pod (new IP 127.0.0.4) is picked up" "$(tail -5 "$glog")"
 fi
 : >"$out"
-kt_bg alice run pod/web-a -n team-a --duration 3 -o json -e "$PROG" >"$out" 2>"$err" &
+kt_bg alice run pod/web-a -n team-a --duration 8 -o json -e "$PROG" >"$out" 2>"$err" &
 newpid=$!
-if wait_for 10 grep -q 'marker-web-a' "$out" && [ -n "$(node_prog_ids "$R1B")" ]; then
+# its events arrive while its program is loaded by the new runner (both
+# seen together: under load the first event may come late in a short run)
+on_new_runner() { grep -q 'marker-web-a' "$out" && [ -n "$(node_prog_ids "$R1B")" ]; }
+if wait_for 20 on_new_runner; then
 	tap_ok "the next trace of pod/web-a runs on the new runner"
 else
 	tap_fail "the next trace of pod/web-a runs on the new runner" "$(cat "$err")" "$(tail -5 "$glog")"
