@@ -529,17 +529,13 @@ int lang_program_canonical(const struct lang_program *prog, char **ret_text, cha
 
 /* ---- diagnostics ----------------------------------------------------------- */
 
-int lang_diag_format(const struct lang_diag *diag, const char *name, const char *src, size_t len, char **ret)
+/* The source line of diag and its marker, appended to b. */
+static int diag_source(struct buf *b, const struct lang_diag *diag, const char *src, size_t len)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT(0);
 	const char *line = src;
 	size_t llen = 0, ln = 1;
-	int r;
+	int r = 0;
 
-	r = buf_printf(&b, "%s:%u:%u: ERROR: %s\n", name ? name : "stdin", diag->loc.line,
-		       diag->loc.col, diag->msg);
-	if (r < 0)
-		return r;
 	if (src && diag->loc.line >= 1) {
 		size_t i = 0;
 
@@ -564,18 +560,43 @@ int lang_diag_format(const struct lang_diag *diag, const char *name, const char 
 
 		/* tabs print as four spaces, as bpftrace does, and the marker follows */
 		for (size_t i = 0; i < llen && r == 0; i++)
-			r = line[i] == '\t' ? buf_adds(&b, "    ") : buf_addc(&b, line[i] == '\r' ? ' ' : line[i]);
+			r = line[i] == '\t' ? buf_adds(b, "    ") : buf_addc(b, line[i] == '\r' ? ' ' : line[i]);
 		if (r == 0)
-			r = buf_addc(&b, '\n');
+			r = buf_addc(b, '\n');
 		for (size_t i = 0; i < col && r == 0; i++)
-			r = buf_adds(&b, i < llen && line[i] == '\t' ? "    " : " ");
+			r = buf_adds(b, i < llen && line[i] == '\t' ? "    " : " ");
 		if (r == 0)
-			r = buf_addc(&b, '^');
+			r = buf_addc(b, '^');
 		for (size_t i = col + 1; i < col + span && i < llen && r == 0; i++)
-			r = buf_adds(&b, line[i] == '\t' ? "~~~~" : "~");
+			r = buf_adds(b, line[i] == '\t' ? "~~~~" : "~");
 		if (r == 0)
-			r = buf_addc(&b, '\n');
+			r = buf_addc(b, '\n');
 	}
+	return r;
+}
+
+int lang_diag_source(const struct lang_diag *diag, const char *src, size_t len, char **ret)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
+	int r = buf_adds(&b, "");
+
+	if (r >= 0)
+		r = diag_source(&b, diag, src, len);
+	if (r < 0)
+		return r;
+	*ret = buf_detach(&b, NULL);
+	return 0;
+}
+
+int lang_diag_format(const struct lang_diag *diag, const char *name, const char *src, size_t len, char **ret)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
+	int r;
+
+	r = buf_printf(&b, "%s:%u:%u: ERROR: %s\n", name ? name : "stdin", diag->loc.line,
+		       diag->loc.col, diag->msg);
+	if (r >= 0)
+		r = diag_source(&b, diag, src, len);
 	if (r < 0)
 		return r;
 	*ret = buf_detach(&b, NULL);

@@ -252,6 +252,10 @@ struct lang_node *lang_node_free(struct lang_node *node);
  * into out (caller frees). */
 int lang_diag_format(const struct lang_diag *diag, const char *name, const char *src, size_t len,
 		   char **ret);
+/* The lines lang_diag_format writes after the message (the source line and
+ * the marker; "" when src has no line diag->loc.line), for a caller that
+ * writes the message line itself (the plugin, from a gateway's answer). */
+int lang_diag_source(const struct lang_diag *diag, const char *src, size_t len, char **ret);
 
 /* Canonical text of a program (stable formatting, used for hashing and
  * caches): equal programs print equal.  This is the form a policy decides

@@ -15,6 +15,7 @@
 #include "plugin/render.h"
 #include "lib/httpstatus.h"
 #include "lib/status.h"
+#include "lang/ast.h"
 #include "wire/end.h"
 #include "wire/map.h"
 #include "wire/output.h"
@@ -878,7 +879,7 @@ int kt_program_error(struct buf *out, const char *loc, size_t loc_len, const cha
 		r = kt_add_clean(out, msg, msg_len, false);
 	if (r >= 0)
 		r = buf_addc(out, '\n');
-	if (r < 0 || !program || line == 0)
+	if (r < 0 || !program || line == 0 || line > UINT32_MAX || col > UINT32_MAX)
 		return r;
 	src = program;
 	for (uint64_t l = 1; l < line && src; l++) {
@@ -886,21 +887,17 @@ int kt_program_error(struct buf *out, const char *loc, size_t loc_len, const cha
 		if (src)
 			src++;
 	}
-	if (!src || (!*src && line > 1))
-		return 0;
+	if (!src || strcspn(src, "\n") > 4096)
+		return 0;  /* no such line, or no caret under a line nobody can read */
 	{
-		size_t n = strcspn(src, "\n");
+		/* the source line and its caret as bpftrace and the runner print
+		 * them (lang_diag_source: a tab is four spaces) */
+		const struct lang_diag d = { .loc = { .line = (uint32_t)line, .col = (uint32_t)col } };
+		_cleanup_free_ char *text = NULL;
 
-		if (n > 4096)
-			return 0;  /* no caret under a line nobody can read */
-		r = kt_add_clean(out, src, n, false);
+		r = lang_diag_source(&d, program, strlen(program), &text);
 		if (r >= 0)
-			r = buf_addc(out, '\n');
-		/* blanks up to the column, tabs where the source has tabs */
-		for (uint64_t c = 1; r >= 0 && c < col && c <= n; c++)
-			r = buf_addc(out, src[c - 1] == '\t' ? '\t' : ' ');
-		if (r >= 0)
-			r = buf_adds(out, "^\n");
+			r = kt_add_clean(out, text, strlen(text), true);
 	}
 	return r;
 }
