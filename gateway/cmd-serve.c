@@ -38,8 +38,8 @@
 #include "policy/policy.h"
 #include "kube/cache.h"
 #include "kube/kube.h"
-#include "lib/version.h"
 #include "wire/sessions.h"
+#include "wire/version.h"
 #include "lib/banned.h"
 
 #define SERVE_SHUTDOWN_GRACE_S 5
@@ -204,15 +204,18 @@ static void serve_handler(struct http_conn *c, struct http_request *req, void *u
 	case ROUTE_VERSION: {
 		/* No authentication, as Kubernetes' /version: it names a build,
 		 * nothing of anyone's.  Not audited, as /healthz. */
-		_cleanup_free_ char *v = NULL;
-		int n = asprintf(&v, "{\"version\":\"%s\",\"gitCommit\":\"%s\",\"buildDate\":\"%s\"}\n",
-				 tg_version, tg_git_commit, tg_build_date);
+		_cleanup_(wire_version_release) struct wire_version wv = { 0 };
+		_cleanup_(json_decrefp) json_t *j = NULL;
+		_cleanup_free_ char *d = NULL, *v = NULL;
 
 		log_debug("%s %s code=200", req->method, req->target);
-		if (n < 0)
+		if (wire_version_this(&wv) < 0 || wire_version_to_json(&wv, &j) < 0 ||
+		    !(d = json_dumps(j, JSON_COMPACT)) || asprintf(&v, "%s\n", d) < 0) {
+			v = NULL;   /* undefined after a failed asprintf */
 			(void)http_conn_respond(c, 500, "text/plain", NULL, "out of memory\n", 14);
-		else
-			(void)http_conn_respond(c, 200, "application/json", NULL, v, (size_t)n);
+		} else {
+			(void)http_conn_respond(c, 200, "application/json", NULL, v, strlen(v));
+		}
 		break;
 	}
 	case ROUTE_DISCOVERY: {

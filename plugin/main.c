@@ -18,7 +18,6 @@
 #include "lib/errors.h"
 #include "lib/httpstatus.h"
 #include "lib/util.h"
-#include "lib/version.h"
 #include "plugin/cli.h"
 #include "plugin/client.h"
 #include "plugin/credential.h"
@@ -30,6 +29,7 @@
 #include "kube/selector.h"
 #include "wire/trace-body.h"
 #include "wire/traces.h"
+#include "wire/version.h"
 #include "lib/banned.h"
 
 /* The trace request (wire/trace-body.h); the selector was checked by
@@ -362,15 +362,15 @@ out:
  */
 static int version(const struct kt_args *a)
 {
-	_cleanup_(json_decrefp) json_t *o = NULL, *server = NULL;
+	_cleanup_(json_decrefp) json_t *o = json_object(), *server = NULL, *mine = NULL, *theirs = NULL;
 	_cleanup_free_ char *url = NULL, *err = NULL, *why = NULL;
+	_cleanup_(wire_version_release) struct wire_version cv = { 0 }, sv = { 0 };
 	struct conn c = { 0 };
 	struct kt_response resp = { 0 };
 	int r;
 
-	o = json_pack("{s:{s:s,s:s,s:s}}", "clientVersion", "version", tg_version, "gitCommit",
-		      tg_git_commit, "buildDate", tg_build_date);
-	if (!o)
+	if (!o || wire_version_this(&cv) < 0 || wire_version_to_json(&cv, &mine) < 0 ||
+	    json_object_set(o, "clientVersion", mine) < 0)
 		return fail("out of memory");
 	if (!a->client_only) {
 		/* conn_open explains itself on stderr: that is the reason */
@@ -386,32 +386,29 @@ static int version(const struct kt_args *a)
 			else if (resp.code != 200)
 				r = asprintf(&why, "gateway \"%s\" answered HTTP %ld to its version", c.gw,
 					     resp.code);
-			else if (!json_is_object(server = json_loadb(resp.body.s, resp.body.len, 0, NULL)))
-				r = asprintf(&why, "gateway \"%s\" sent a version that is not a JSON object",
-					     c.gw);
+			else if (!(server = json_loadb(resp.body.s, resp.body.len, 0, NULL)) ||
+				 wire_version_from_gateway(server, &sv, &err) < 0 ||
+				 wire_version_to_json(&sv, &theirs) < 0)
+				r = asprintf(&why, "gateway \"%s\" sent a version that is not one: %s", c.gw,
+					     err ? err : server ? "out of memory" : "not JSON");
 			if (why)
 				fprintf(stderr, "warning: %s\n", why);
 			else
-				json_object_set(o, "serverVersion", server);
+				json_object_set(o, "serverVersion", theirs);
 			(void)r;
 		}
 	}
 	if (a->output == KT_OUT_TEXT) {
-		json_t *sv = json_object_get(o, "serverVersion");
-
-		printf("Client Version: %s (commit %s, built %s)\n", tg_version, tg_git_commit,
-		       tg_build_date);
-		if (sv) {
+		printf("Client Version: %s (commit %s, built %s)\n", cv.version, cv.git_commit, cv.build_date);
+		if (theirs) {
 			struct buf b = BUF_INIT(4096);
-			const char *k[] = { "version", "gitCommit", "buildDate" };
+			const char *v[] = { sv.version, sv.git_commit, sv.build_date };
 			const char *sep[] = { "Gateway Version: ", " (commit ", ", built " };
 
 			/* the server's words: cleaned before they reach the terminal */
 			for (size_t i = 0; i < 3; i++) {
-				const char *v = json_string_value(json_object_get(sv, k[i]));
-
 				buf_adds(&b, sep[i]);
-				kt_add_clean(&b, v ? v : "unknown", strlen(v ? v : "unknown"), false);
+				kt_add_clean(&b, v[i], strlen(v[i]), false);
 			}
 			printf("%s)\n", b.s);
 			buf_release(&b);
