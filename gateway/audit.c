@@ -1246,6 +1246,8 @@ int audit_verify(const char *const *files, size_t n, const struct audit_verify_o
 	struct verify_state st = { .opts = opts ? opts : &none, .res = ret, .files = files };
 
 	memset(ret, 0, sizeof(*ret));
+	if (!OPTS_VALID(opts, struct audit_verify_opts))
+		return -EINVAL;
 	for (size_t fi = 0; fi < n; fi++) {
 		struct audit_reader *rd = NULL;
 		size_t ln = 0;

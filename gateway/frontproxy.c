@@ -21,6 +21,7 @@
 #include "lib/cleanup-ssl.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/opts.h"
 #include "lib/util.h"
 #include "kube/kube.h"
 #include "lib/banned.h"
@@ -614,12 +615,15 @@ static void fp_tick(evutil_socket_t fd, short what, void *ud)
 int gw_frontproxy_new(const struct gw_frontproxy_opts *o, struct gw_frontproxy **ret,
 		      char **ret_err)
 {
-	struct gw_frontproxy *f = calloc(1, sizeof(*f));
+	struct gw_frontproxy *f;
 	struct buf body = BUF_INIT(KUBE_MAX_RESPONSE);
 	_cleanup_free_ char *err = NULL;
 	long status = 0;
 	int r;
 
+	if (!o || !OPTS_VALID(o, struct gw_frontproxy_opts))
+		return tg_fail(ret_err, -EINVAL, "front proxy: options of another size");
+	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->o = *o;

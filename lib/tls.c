@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "lib/cleanup-ssl.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "lib/tls.h"
 
 char *tls_error_string(void)
@@ -127,6 +128,8 @@ int tls_server_ctx_new(const struct tls_opts *o, SSL_CTX **ret, char **ret_err)
 	_cleanup_(SSL_CTX_freep) SSL_CTX *ctx = NULL;
 	int r;
 
+	if (!o || !OPTS_VALID(o, struct tls_opts))
+		return tg_fail(ret_err, -EINVAL, "TLS: options of another size");
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx)
 		return -ENOMEM;
@@ -175,6 +178,8 @@ int tls_client_ctx_new(const struct tls_opts *o, SSL_CTX **ret, char **ret_err)
 	_cleanup_(SSL_CTX_freep) SSL_CTX *ctx = NULL;
 	int r;
 
+	if (!o || !OPTS_VALID(o, struct tls_opts))
+		return tg_fail(ret_err, -EINVAL, "TLS: options of another size");
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx)
 		return -ENOMEM;

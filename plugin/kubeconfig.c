@@ -16,6 +16,7 @@
 #include <yaml.h>
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "lib/util.h"
 #include "lib/yamlwalk.h"
 #include "plugin/kubeconfig.h"
@@ -734,6 +735,8 @@ int kubeconfig_load(const struct kc_load_opts *opts, struct kubeconfig *ret, cha
 
 	if (ret_warning)
 		*ret_warning = NULL;
+	if (!opts || !OPTS_VALID(opts, struct kc_load_opts))
+		return -EINVAL;
 	if (opts->explicit_file) {
 		r = load_one(&kc, &nfiles, opts->explicit_file, false, ret_err);
 	} else if (opts->env && *opts->env) {

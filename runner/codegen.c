@@ -11,6 +11,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "lib/opts.h"
 #include "runner/codegen-int.h"
 #include "runner/codegen-layout.h"
 #include "runner/usdt.h"
@@ -379,6 +380,10 @@ int cg_generate(const struct sem *s, const struct plan *pl, const struct cg_opts
 	int nlits = 0;
 	int r = 0;
 
+	if (!op || !OPTS_VALID(op, struct cg_opts)) {
+		snprintf(diag->msg, sizeof(diag->msg), "codegen: options of another size");
+		return -EINVAL;
+	}
 	if (!deleted)
 		return -ENOMEM;
 	for (size_t k = 0; k < pl->n && r >= 0; k++) {

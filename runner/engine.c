@@ -1163,7 +1163,7 @@ int engine_prepare(const struct engine_opts *o, const struct engine_sink *sink, 
 
 	*ret_err = NULL;
 	*ret = NULL;
-	if (!o || !OPTS_VALID(o, struct engine_opts) || !o->program) {
+	if (!o || !OPTS_VALID(o, struct engine_opts) || !OPTS_VALID(o->limits, struct engine_limits) || !o->program) {
 		set_err(ret_err, "engine: bad options");
 		return -EINVAL;
 	}

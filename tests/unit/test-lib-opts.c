@@ -6,7 +6,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <openssl/ssl.h>
 #include "lib/opts.h"
+#include "lib/tls.h"
 
 struct old_opts {
 	size_t sz;
@@ -44,10 +48,28 @@ static void test_valid(void **state)
 	assert_int_equal(OPTS_GET(none, a, -1), -1);
 }
 
+/* A callee of lib/ checks the size before it reads a field (tls). */
+static void test_callee_checks(void **state)
+{
+	struct tls_opts o = { .sz = sizeof(o) - 1 };
+	SSL_CTX *ctx = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(tls_server_ctx_new(&o, &ctx, &err), -EINVAL);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	assert_int_equal(tls_client_ctx_new(NULL, &ctx, &err), -EINVAL);
+	assert_null(ctx);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_callee_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
