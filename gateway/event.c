@@ -1268,13 +1268,20 @@ int gw_audit_end_from_json(json_t *tg, struct gw_audit_end *ret, char **ret_err)
 
 /* ---- equality ---- */
 
+/* Equal maps: a node's text is the same whatever the order (the log sorts
+ * keys; a decoded map has each node once). */
 static bool end_nodes_eq(const struct gw_audit_node *a, size_t na, const struct gw_audit_node *b, size_t nb)
 {
 	if (na != nb)
 		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!wire_str_eq(a[i].node, b[i].node) || !wire_str_eq(a[i].text, b[i].text))
+	for (size_t i = 0; i < na; i++) {
+		size_t j = 0;
+
+		while (j < nb && !wire_str_eq(a[i].node, b[j].node))
+			j++;
+		if (j == nb || !wire_str_eq(a[i].text, b[j].text))
 			return false;
+	}
 	return true;
 }
 
