@@ -150,7 +150,8 @@ json_t *gw_detlost_absent(const struct gw_detlost *dl, const char *node, json_t 
 static json_t *lost_tg(json_t *tpl, const char *why)
 {
 	const char *node = json_string_value(json_object_get(tpl, "node"));
-	/* no counts, none invented (docs/audit.md, "Runner lost") */
+	/* no counts, none invented (docs/audit.md, "Runner lost"); its
+	 * strings are borrowed: a is only encoded, never released */
 	struct gw_audit_end a = {
 		.reason = (char *)"runner-lost",
 		.message = (char *)"the node's runner no longer knew the session (it restarted, or it forgot an end "
