@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "gateway/audit.h"
 #include "gateway/commands.h"
+#include "gateway/event.h"
 #include "lib/banned.h"
 
 #define QUERY_MAX_ROWS (4u << 20)  /* requests held for one query */
@@ -273,10 +274,13 @@ static struct row *query_row(struct query *q, const char *id)
 	return r;
 }
 
-static int query_add(struct query *q, json_t *rec)
+/* -E2BIG: too many requests; *ret_warn: the record's end does not read
+ * (its other columns still count). */
+static int query_add(struct query *q, json_t *rec, char **ret_warn)
 {
+	_cleanup_(gw_audit_end_release) struct gw_audit_end end = { 0 };
 	const char *t = jstr(rec, "requestReceivedTimestamp", NULL);
-	json_t *tg = json_object_get(rec, "tracegate"), *ev;
+	json_t *tg = json_object_get(rec, "tracegate");
 	struct row *r = query_row(q, jstr(rec, "auditID", NULL));
 
 	if (!r)
@@ -294,13 +298,14 @@ static int query_add(struct query *q, json_t *rec)
 	set_once(&r->decision, jstr(rec, "annotations", "authorization.k8s.io/decision"));
 	set_once(&r->reason, jstr(rec, "annotations", "authorization.k8s.io/reason"));
 	set_once(&r->policy, jstr(tg, "policy", NULL));
-	ev = json_object_get(tg, "events");
+	if (!tg || gw_audit_end_from_json(tg, &end, ret_warn) < 0 || !(end.has & GW_AUDIT_END_EVENTS))
+		return 0;
 	/* a detached trace: one end record per node, after the create's 201 */
-	if (json_is_integer(ev) && json_is_true(json_object_get(tg, "detachedEnd"))) {
-		r->events = (r->detached_end ? r->events : 0) + json_integer_value(ev);
+	if (end.detached_end) {
+		r->events = (r->detached_end ? r->events : 0) + (int64_t)end.events;
 		r->detached_end = true;
-	} else if (json_is_integer(ev) && !r->detached_end) {
-		r->events = json_integer_value(ev);
+	} else if (!r->detached_end) {
+		r->events = (int64_t)end.events;
 	}
 	return 0;
 }
@@ -369,7 +374,12 @@ static int query_read(struct query *q, char **files, size_t n, bool json_out)
 					printf("%.*s\n", (int)len, line);
 				continue;
 			}
-			r = query_add(q, j);
+			r = query_add(q, j, &err);
+			if (err) {
+				fprintf(stderr, "%s:%zu: %s: its end fields ignored\n", files[i], ln, err);
+				free(err);
+				err = NULL;
+			}
 			if (r < 0) {
 				fprintf(stderr, "tracegate audit query: more than %u requests\n",
 					QUERY_MAX_ROWS);

@@ -125,43 +125,42 @@ void gw_claimed_end(struct gw_claimed *cl, const char *key, bool granted, uint64
 
 /* ---- the record ------------------------------------------------------------------ */
 
-/* the text the session printed: a runner's outputBytes */
-static json_int_t detend_bytes(const struct wire_end *e)
+/* The end fields of one node's end: its runner's end record; bytes is the
+ * text the session printed (a runner's outputBytes). */
+static int detend_end(const struct wire_det_session *s, const char *why, struct gw_audit_end *a)
 {
-	return (json_int_t)(e->has & WIRE_END_OUTPUT_BYTES ? e->output_bytes : e->bytes);
-}
+	const struct wire_end *e = s->end;
 
-static json_t *detend_counts(const struct wire_end *e)
-{
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "events", (json_int_t)e->events, "drops",
-			 (json_int_t)e->drops, "mapDrops", (json_int_t)e->map_drops, "bytes", detend_bytes(e),
-			 "cpuNs", (json_int_t)e->cpu_ns);
+	a->has = GW_AUDIT_END_COUNTS | GW_AUDIT_END_BYTES;
+	a->events = e->events;
+	a->drops = e->drops;
+	a->map_drops = e->map_drops;
+	a->bytes = e->has & WIRE_END_OUTPUT_BYTES ? e->output_bytes : e->bytes;
+	a->cpu_ns = e->cpu_ns;
+	if (e->has & WIRE_END_EXIT_CODE) {
+		a->has |= GW_AUDIT_END_EXIT_CODE;
+		a->exit_code = e->exit_code;
+	}
+	a->detached_end = true;
+	a->after_restart = !strcmp(why, "restart");
+	if (!(a->reason = strdup(e->reason)) || (e->message && !(a->message = strdup(e->message))) ||
+	    !(a->node = strdup(s->node)) || !(a->claimed_by = strdup(why)) ||
+	    (s->claimed_by && !(a->claimer = strdup(s->claimed_by))))
+		return -ENOMEM;
+	return 0;
 }
 
 /* tracegate's fields of one node's end */
 static json_t *detend_tg(const struct wire_det_session *s, const char *why)
 {
-	const struct wire_end *e = s->end;
-	json_t *tg = json_pack("{s:s, s:s, s:[s], s:o, s:s, s:b, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
-			       "trace", s->trace, "node", s->node, "nodes", s->node, "pods",
-			       wire_strv_json(s->pods, s->npods), "target", s->target, "detachedEnd", 1,
-			       "endReason", e->reason, "duration", (json_int_t)s->duration_s, "counts",
-			       detend_counts(e), "events", (json_int_t)e->events, "drops", (json_int_t)e->drops,
-			       "mapDrops", (json_int_t)e->map_drops, "bytes", detend_bytes(e),
-			       "cpuNs", (json_int_t)e->cpu_ns);
+	_cleanup_(gw_audit_end_release) struct gw_audit_end a = { 0 };
+	_cleanup_(json_decrefp) json_t *tg = json_pack("{s:s, s:o, s:s, s:I}", "trace", s->trace, "pods",
+							wire_strv_json(s->pods, s->npods), "target", s->target,
+							"duration", (json_int_t)s->duration_s);
 
-	if (!tg)
+	if (!tg || detend_end(s, why, &a) < 0 || gw_audit_end_to_json(&a, tg) < 0)
 		return NULL;
-	if (e->has & WIRE_END_EXIT_CODE)
-		json_object_set_new(tg, "exitCode", json_integer(e->exit_code));
-	if (e->message)
-		json_object_set_new(tg, "endMessage", json_string(e->message));
-	json_object_set_new(tg, "claimedBy", json_string(why));
-	if (s->claimed_by)
-		json_object_set_new(tg, "claimer", json_string(s->claimed_by));
-	if (!strcmp(why, "restart"))
-		json_object_set_new(tg, "afterRestart", json_true());
-	return tg;
+	return TAKE_PTR(tg);
 }
 
 json_t *gw_detend_record(json_t *session, const char *why, uint64_t now_real_ns)
@@ -246,8 +245,8 @@ static struct detend_call *call_new(struct gw_detend *de, const struct gw_runner
 static void detend_write(struct gw_detend *de, json_t *session, const char *why)
 {
 	_cleanup_(json_decrefp) json_t *ev = gw_detend_record(session, why, now_real_ns());
+	_cleanup_(gw_audit_end_release) struct gw_audit_end a = { 0 };
 	_cleanup_free_ char *err = NULL;
-	json_t *tg = json_object_get(ev, "tracegate");
 	const char *id = json_string_value(json_object_get(ev, "auditID"));
 	const char *trace = json_string_value(json_object_get(session, "trace"));
 	const char *node = json_string_value(json_object_get(session, "node"));
@@ -259,10 +258,10 @@ static void detend_write(struct gw_detend *de, json_t *session, const char *why)
 			  "not recorded", trace, node);
 		return;
 	}
-	snprintf(counts, sizeof(counts),
-		 "end=%s events=%" JSON_INTEGER_FORMAT " drops=%" JSON_INTEGER_FORMAT " bytes=%" JSON_INTEGER_FORMAT,
-		 json_string_value(json_object_get(tg, "endReason")), json_integer_value(json_object_get(tg, "events")),
-		 json_integer_value(json_object_get(tg, "drops")), json_integer_value(json_object_get(tg, "bytes")));
+	/* the record's end as its readers will see it */
+	(void)gw_audit_end_from_json(json_object_get(ev, "tracegate"), &a, NULL);
+	snprintf(counts, sizeof(counts), "end=%s events=%" PRIu64 " drops=%" PRIu64 " bytes=%" PRIu64,
+		 a.reason ? a.reason : "?", a.events, a.drops, a.bytes);
 	r = audit_log_append(de->gw->audit, ev, &err);
 	if (r < 0) {
 		/* the runner gave this end to us alone: kept, and written

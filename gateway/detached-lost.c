@@ -150,23 +150,28 @@ json_t *gw_detlost_absent(const struct gw_detlost *dl, const char *node, json_t 
 static json_t *lost_tg(json_t *tpl, const char *why)
 {
 	const char *node = json_string_value(json_object_get(tpl, "node"));
-	json_t *tg = json_pack("{s:O, s:s, s:[s], s:O, s:b, s:s, s:s, s:b, s:s}", "trace",
-			       json_object_get(tpl, "trace"), "node", node, "nodes", node, "target",
-			       json_object_get(tpl, "target"), "detachedEnd", 1, "endReason", "runner-lost",
-			       "endMessage",
-			       "the node's runner no longer knew the session (it restarted, or it forgot an end "
-			       "nobody claimed): its end and counts are unknown",
-			       "countsMissing", 1, "claimedBy", why);
+	/* no counts, none invented (docs/audit.md, "Runner lost"); its
+	 * strings are borrowed: a is only encoded, never released */
+	struct gw_audit_end a = {
+		.reason = (char *)"runner-lost",
+		.message = (char *)"the node's runner no longer knew the session (it restarted, or it forgot an end "
+				   "nobody claimed): its end and counts are unknown",
+		.counts_missing = true,
+		.detached_end = true,
+		.after_restart = !strcmp(why, "restart"),
+		.node = (char *)node,
+		.claimed_by = (char *)why,
+	};
+	_cleanup_(json_decrefp) json_t *tg = json_pack("{s:O, s:O}", "trace", json_object_get(tpl, "trace"),
+							"target", json_object_get(tpl, "target"));
 
-	if (!tg)
+	if (!tg || gw_audit_end_to_json(&a, tg) < 0)
 		return NULL;
 	if (json_object_get(tpl, "pods"))
 		json_object_set(tg, "pods", json_object_get(tpl, "pods"));
 	if (json_is_integer(json_object_get(tpl, "duration")))
 		json_object_set(tg, "duration", json_object_get(tpl, "duration"));
-	if (!strcmp(why, "restart"))
-		json_object_set_new(tg, "afterRestart", json_true());
-	return tg;
+	return TAKE_PTR(tg);
 }
 
 static json_t *lost_record(json_t *tpl, const char *why, uint64_t now)

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/jsondump.h"
+#include "lib/errors.h"
 #include "lib/util.h"
+#include "wire/fields.h"
 #include "lib/banned.h"
 
 /*
@@ -938,4 +941,363 @@ void gw_refusals_stats(const struct gw_refusals *rl, struct gw_refusals_stats *r
 		ret->sources++;
 		ret->pending += rl->src[i].sup.count;
 	}
+}
+
+/* ---- the end fields of a record (struct gw_audit_end) -------------------------------- */
+
+#define END_WHERE "tracegate."
+
+/* The counts, each written flat and in "counts", with their member names. */
+static const struct {
+	const char *name;
+	unsigned bit;
+	size_t off;
+} end_counts[] = {
+	{ "events", GW_AUDIT_END_EVENTS, offsetof(struct gw_audit_end, events) },
+	{ "drops", GW_AUDIT_END_DROPS, offsetof(struct gw_audit_end, drops) },
+	{ "mapDrops", GW_AUDIT_END_MAP_DROPS, offsetof(struct gw_audit_end, map_drops) },
+	{ "bytes", GW_AUDIT_END_BYTES, offsetof(struct gw_audit_end, bytes) },
+	{ "cpuNs", GW_AUDIT_END_CPU_NS, offsetof(struct gw_audit_end, cpu_ns) },
+};
+
+#define END_NCOUNTS (sizeof(end_counts) / sizeof(end_counts[0]))
+
+static uint64_t *end_count_at(struct gw_audit_end *e, size_t i)
+{
+	return (uint64_t *)((char *)e + end_counts[i].off);
+}
+
+static uint64_t end_count(const struct gw_audit_end *e, size_t i)
+{
+	return *(const uint64_t *)((const char *)e + end_counts[i].off);
+}
+
+static void end_nodes_free(struct gw_audit_node *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].node);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+void gw_audit_end_release(struct gw_audit_end *e)
+{
+	if (!e)
+		return;
+	free(e->reason);
+	free(e->message);
+	end_nodes_free(e->node_reasons, e->nnode_reasons);
+	wire_strvn_free(e->failed_nodes, e->nfailed_nodes);
+	end_nodes_free(e->missing, e->nmissing);
+	free(e->node);
+	free(e->claimed_by);
+	free(e->claimer);
+	memset(e, 0, sizeof(*e));
+}
+
+int gw_audit_node_push(struct gw_audit_node **v, size_t *n, const char *node, const char *text)
+{
+	struct gw_audit_node *nv = realloc(*v, (*n + 1) * sizeof(**v));
+	char *a = strdup(node), *b = strdup(text);
+
+	if (nv)
+		*v = nv;
+	if (!nv || !a || !b) {
+		free(a);
+		free(b);
+		return -ENOMEM;
+	}
+	nv[*n] = (struct gw_audit_node){ a, b };
+	(*n)++;
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+/* A text as the decoder takes it back: as it is when it is valid UTF-8
+ * within the bound, else made so (gw_event_text) rather than lost. */
+static json_t *end_text(const char *s)
+{
+	_cleanup_free_ char *safe = NULL;
+	json_t *j;
+
+	if (!s)
+		return NULL;
+	if (strlen(s) <= GW_AUDIT_END_MAX_MESSAGE && (j = json_string(s)))
+		return j;
+	safe = gw_event_text(s, strlen(s), GW_AUDIT_END_MAX_MESSAGE);
+	return safe ? json_string(safe) : NULL;
+}
+
+static json_t *end_nodes_json(const struct gw_audit_node *v, size_t n, bool texts)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < n; i++)
+		if (json_object_set_new(o, v[i].node, texts ? end_text(v[i].text) : json_string(v[i].text)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+static int end_counts_to_json(const struct gw_audit_end *e, json_t *tg)
+{
+	json_t *c = NULL;
+
+	for (size_t i = 0; i < END_NCOUNTS; i++) {
+		if (!(e->has & end_counts[i].bit))
+			continue;
+		if (!c && (!(c = json_object()) || json_object_set_new(tg, "counts", c) < 0))
+			return -ENOMEM;
+		if (json_object_set_new(tg, end_counts[i].name, json_integer((json_int_t)end_count(e, i))) < 0 ||
+		    json_object_set_new(c, end_counts[i].name, json_integer((json_int_t)end_count(e, i))) < 0)
+			return -ENOMEM;
+	}
+	if ((e->has & GW_AUDIT_END_EXIT_CODE) && json_object_set_new(tg, "exitCode", json_integer(e->exit_code)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int gw_audit_end_to_json(const struct gw_audit_end *e, json_t *tg)
+{
+	if (e->counts_missing && e->nmissing)
+		return -EINVAL;
+	if (wire_set_str(tg, "endReason", e->reason) < 0 ||
+	    (e->message && json_object_set_new(tg, "endMessage", end_text(e->message)) < 0) ||
+	    end_counts_to_json(e, tg) < 0)
+		return -ENOMEM;
+	if ((e->has & GW_AUDIT_END_NODE_REASONS) &&
+	    json_object_set_new(tg, "nodeEndReasons", end_nodes_json(e->node_reasons, e->nnode_reasons, false)) < 0)
+		return -ENOMEM;
+	if ((e->has & GW_AUDIT_END_FAILED) &&
+	    json_object_set_new(tg, "failedNodes", wire_strv_json(e->failed_nodes, e->nfailed_nodes)) < 0)
+		return -ENOMEM;
+	if ((e->counts_missing && json_object_set_new(tg, "countsMissing", json_true()) < 0) ||
+	    (e->nmissing && json_object_set_new(tg, "countsMissing", end_nodes_json(e->missing, e->nmissing, true)) < 0) ||
+	    (e->after_restart && json_object_set_new(tg, "afterRestart", json_true()) < 0) ||
+	    (e->detached_end && json_object_set_new(tg, "detachedEnd", json_true()) < 0))
+		return -ENOMEM;
+	/* a detached end is one node's: "nodes" is that node alone */
+	if (e->node && (wire_set_str(tg, "node", e->node) < 0 ||
+			json_object_set_new(tg, "nodes", json_pack("[s]", e->node)) < 0))
+		return -ENOMEM;
+	if (wire_set_str(tg, "claimedBy", e->claimed_by) < 0 || wire_set_str(tg, "claimer", e->claimer) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* ---- decoding ---- */
+
+static bool end_present(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return v && !json_is_null(v);
+}
+
+/* endReason, a node's reason: a short word of letters and '-' ("exit",
+ * "runner-lost", "dryRun"). */
+static bool end_reason_text(const char *s, size_t len)
+{
+	if (!len || len > GW_AUDIT_END_MAX_REASON || strlen(s) != len)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '-'))
+			return false;
+	return true;
+}
+
+/* A node's name as the gateway knows it: 1 to 253 printable characters. */
+static bool end_node_text(const char *s, size_t len)
+{
+	return len && len <= GW_AUDIT_END_MAX_NAME && wire_printable_text(s, len);
+}
+
+static int end_reason_from(json_t *tg, struct gw_audit_end *e, char **ret_err)
+{
+	json_t *v = json_object_get(tg, "endReason");
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !end_reason_text(json_string_value(v), json_string_length(v)))
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"endReason\": not a word of 1 to %d letters or '-'",
+			       GW_AUDIT_END_MAX_REASON);
+	e->reason = strdup(json_string_value(v));
+	return e->reason ? 0 : -ENOMEM;
+}
+
+/* Each count flat, in "counts" or both (logs of older gateways have one
+ * of them only); both must agree. */
+static int end_counts_from(json_t *tg, struct gw_audit_end *e, char **ret_err)
+{
+	json_t *c = json_object_get(tg, "counts"), *v;
+	uint64_t flat, in;
+	int r;
+
+	if (c && !json_is_null(c) && !json_is_object(c))
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"counts\": not an object");
+	for (size_t i = 0; i < END_NCOUNTS; i++) {
+		const char *name = end_counts[i].name;
+		bool hf = end_present(tg, name), hc = end_present(c, name);
+
+		if (!hf && !hc)
+			continue;
+		if ((r = wire_uint_field(tg, name, END_WHERE, INT64_MAX, &flat, ret_err)) < 0 ||
+		    (r = wire_uint_field(c, name, END_WHERE "counts.", INT64_MAX, &in, ret_err)) < 0)
+			return r;
+		if (hf && hc && flat != in)
+			return tg_fail(ret_err, -EINVAL, END_WHERE "\"%s\": %" PRIu64 ", but \"counts\" says %" PRIu64,
+				       name, flat, in);
+		*end_count_at(e, i) = hf ? flat : in;
+		e->has |= end_counts[i].bit;
+	}
+	v = json_object_get(tg, "exitCode");
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < INT32_MIN || json_integer_value(v) > INT32_MAX)
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"exitCode\": not an integer of 32 bits");
+	e->exit_code = (int)json_integer_value(v);
+	e->has |= GW_AUDIT_END_EXIT_CODE;
+	return 0;
+}
+
+/* {node: text}: nodeEndReasons (reasons), countsMissing (whys). */
+static int end_nodes_from(json_t *tg, const char *key, bool reasons, struct gw_audit_node **ret, size_t *ret_n,
+			  char **ret_err)
+{
+	json_t *o = json_object_get(tg, key), *v;
+	const char *node;
+	size_t klen;
+
+	if (!json_is_object(o) || json_object_size(o) > GW_AUDIT_END_MAX_NODES)
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"%s\": not an object of at most %d nodes", key,
+			       GW_AUDIT_END_MAX_NODES);
+	json_object_keylen_foreach(o, node, klen, v) {
+		const char *s = json_string_value(v);
+		size_t len = json_string_length(v);
+
+		if (!end_node_text(node, klen))
+			return tg_fail(ret_err, -EINVAL, END_WHERE "\"%s\": a key that is not a node name", key);
+		if (!s || (reasons ? !end_reason_text(s, len)
+				   : len > GW_AUDIT_END_MAX_MESSAGE || strlen(s) != len))
+			return tg_fail(ret_err, -EINVAL, END_WHERE "\"%s\".\"%s\": not %s", key, node,
+				       reasons ? "a reason" : "a string without NUL of at most 64 KiB");
+		if (gw_audit_node_push(ret, ret_n, node, s) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int end_bool_from(json_t *tg, const char *key, bool *ret, char **ret_err)
+{
+	json_t *v = json_object_get(tg, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"%s\": not a boolean", key);
+	*ret = json_is_true(v);
+	return 0;
+}
+
+/* countsMissing: true, or {node: why} */
+static int end_missing_from(json_t *tg, struct gw_audit_end *e, char **ret_err)
+{
+	json_t *v = json_object_get(tg, "countsMissing");
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_true(v)) {
+		e->counts_missing = true;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"countsMissing\": not true or an object");
+	return end_nodes_from(tg, "countsMissing", false, &e->missing, &e->nmissing, ret_err);
+}
+
+/* node, claimedBy, claimer: a detached end's */
+static int end_claim_from(json_t *tg, struct gw_audit_end *e, char **ret_err)
+{
+	int r;
+
+	if ((r = wire_str_field(tg, "node", END_WHERE, false, GW_AUDIT_END_MAX_NAME, false, &e->node, ret_err)) < 0)
+		return r;
+	if (e->node && !end_node_text(e->node, strlen(e->node)))
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"node\": not a node name");
+	if ((r = wire_str_field(tg, "claimedBy", END_WHERE, false, 8, false, &e->claimed_by, ret_err)) < 0)
+		return r;
+	if (e->claimed_by && strcmp(e->claimed_by, "poll") && strcmp(e->claimed_by, "delete") &&
+	    strcmp(e->claimed_by, "log") && strcmp(e->claimed_by, "restart"))
+		return tg_fail(ret_err, -EINVAL, END_WHERE "\"claimedBy\": not poll, delete, log or restart");
+	return wire_str_field(tg, "claimer", END_WHERE, false, GW_AUDIT_END_MAX_CLAIMER, true, &e->claimer, ret_err);
+}
+
+int gw_audit_end_from_json(json_t *tg, struct gw_audit_end *ret, char **ret_err)
+{
+	_cleanup_(gw_audit_end_release) struct gw_audit_end e = { 0 };
+	int r;
+
+	if (!json_is_object(tg))
+		return tg_fail(ret_err, -EINVAL, "tracegate: not an object");
+	if ((r = end_reason_from(tg, &e, ret_err)) < 0 ||
+	    (r = wire_str_field(tg, "endMessage", END_WHERE, false, GW_AUDIT_END_MAX_MESSAGE, false, &e.message,
+				ret_err)) < 0 ||
+	    (r = end_counts_from(tg, &e, ret_err)) < 0 || (r = end_missing_from(tg, &e, ret_err)) < 0 ||
+	    (r = end_bool_from(tg, "afterRestart", &e.after_restart, ret_err)) < 0 ||
+	    (r = end_bool_from(tg, "detachedEnd", &e.detached_end, ret_err)) < 0 ||
+	    (r = end_claim_from(tg, &e, ret_err)) < 0)
+		return r;
+	if (end_present(tg, "nodeEndReasons")) {
+		if ((r = end_nodes_from(tg, "nodeEndReasons", true, &e.node_reasons, &e.nnode_reasons, ret_err)) < 0)
+			return r;
+		e.has |= GW_AUDIT_END_NODE_REASONS;
+	}
+	if (end_present(tg, "failedNodes")) {
+		if ((r = wire_strv_field(tg, "failedNodes", END_WHERE, false, GW_AUDIT_END_MAX_NODES,
+					 GW_AUDIT_END_MAX_NAME, false, &e.failed_nodes, &e.nfailed_nodes, ret_err)) < 0)
+			return r;
+		e.has |= GW_AUDIT_END_FAILED;
+	}
+	*ret = e;
+	memset(&e, 0, sizeof(e));
+	return 0;
+}
+
+/* ---- equality ---- */
+
+/* Equal maps: a node's text is the same whatever the order (the log sorts
+ * keys; a decoded map has each node once). */
+static bool end_nodes_eq(const struct gw_audit_node *a, size_t na, const struct gw_audit_node *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		size_t j = 0;
+
+		while (j < nb && !wire_str_eq(a[i].node, b[j].node))
+			j++;
+		if (j == nb || !wire_str_eq(a[i].text, b[j].text))
+			return false;
+	}
+	return true;
+}
+
+bool gw_audit_end_equal(const struct gw_audit_end *a, const struct gw_audit_end *b)
+{
+	if (!wire_str_eq(a->reason, b->reason) || !wire_str_eq(a->message, b->message) || a->has != b->has ||
+	    ((a->has & GW_AUDIT_END_EXIT_CODE) && a->exit_code != b->exit_code) ||
+	    a->counts_missing != b->counts_missing || a->after_restart != b->after_restart ||
+	    a->detached_end != b->detached_end || !wire_str_eq(a->node, b->node) ||
+	    !wire_str_eq(a->claimed_by, b->claimed_by) || !wire_str_eq(a->claimer, b->claimer) ||
+	    !end_nodes_eq(a->node_reasons, a->nnode_reasons, b->node_reasons, b->nnode_reasons) ||
+	    !end_nodes_eq(a->missing, a->nmissing, b->missing, b->nmissing) ||
+	    !wire_strv_eq(a->failed_nodes, a->nfailed_nodes, b->failed_nodes, b->nfailed_nodes))
+		return false;
+	for (size_t i = 0; i < END_NCOUNTS; i++)
+		if ((a->has & end_counts[i].bit) && end_count(a, i) != end_count(b, i))
+			return false;
+	return true;
 }

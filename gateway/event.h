@@ -61,6 +61,87 @@ struct gw_event {
 
 json_t *gw_event_build(const struct gw_event *ev);
 
+/*
+ * The end fields of a record's "tracegate" object: how a trace (or one
+ * node's session of a detached trace) ended and what it counted
+ * (docs/audit.md, the `tracegate` table, "Traces cut by a gateway
+ * restart", "Detached traces' ends").  gw_audit_end_to_json() is every
+ * writer's (a trace's ResponseComplete, a detached end, a runner-lost
+ * end, the end written after a restart), gw_audit_end_from_json() every
+ * reader's (the scan at start, `tracegate audit query`), and
+ * from_json(to_json(e)) gives e back (tests/unit/test-gateway-audit.c,
+ * tests/fuzz/fuzz-gateway-audit-end.c).
+ *
+ * Each count is written twice, flat ("events") and in "counts" (read from
+ * either: older gateways wrote one of them; both must agree); "bytes" only
+ * where it is known (not after a restart).  countsMissing is `true` on a detached node's end
+ * whose runner lost it (no counts at all), {node: why} on a trace ended
+ * after a restart (those nodes' counts are zero).
+ *
+ * Strict on what it knows: a member of the wrong type or beyond its bound,
+ * counts that disagree, a claimedBy other than the four paths, are refused
+ * with -EINVAL and a message naming the member.  The other members of the
+ * tracegate object (the decision's) are not its business and are skipped,
+ * as readers of the log skip fields they do not know.
+ */
+#define GW_AUDIT_END_MAX_REASON  32            /* endReason, nodeEndReasons' values */
+#define GW_AUDIT_END_MAX_MESSAGE (64u * 1024)  /* endMessage, countsMissing's whys */
+#define GW_AUDIT_END_MAX_NAME    253           /* node names */
+#define GW_AUDIT_END_MAX_NODES   4096          /* nodeEndReasons, failedNodes, countsMissing */
+#define GW_AUDIT_END_MAX_CLAIMER 128           /* WIRE_DET_MAX_CLAIMER */
+
+/* Which optional members an end has (struct gw_audit_end.has). */
+enum {
+	GW_AUDIT_END_EVENTS = 1u << 0,
+	GW_AUDIT_END_DROPS = 1u << 1,
+	GW_AUDIT_END_MAP_DROPS = 1u << 2,
+	GW_AUDIT_END_BYTES = 1u << 3,
+	GW_AUDIT_END_CPU_NS = 1u << 4,
+	GW_AUDIT_END_EXIT_CODE = 1u << 5,
+	GW_AUDIT_END_NODE_REASONS = 1u << 6, /* nodeEndReasons, maybe empty */
+	GW_AUDIT_END_FAILED = 1u << 7,       /* failedNodes, maybe empty */
+};
+#define GW_AUDIT_END_COUNTS \
+	(GW_AUDIT_END_EVENTS | GW_AUDIT_END_DROPS | GW_AUDIT_END_MAP_DROPS | GW_AUDIT_END_CPU_NS)
+
+/* A node and a text about it: its end reason, why its counts are missing. */
+struct gw_audit_node {
+	char *node;
+	char *text;
+};
+
+struct gw_audit_end {
+	char *reason;                  /* endReason; NULL: not an end */
+	char *message;                 /* endMessage: why the gateway ended it, a runner's message */
+	unsigned has;                  /* GW_AUDIT_END_* */
+	uint64_t events, drops, map_drops, bytes, cpu_ns;
+	int exit_code;
+	struct gw_audit_node *node_reasons; /* nodeEndReasons {node: reason} */
+	size_t nnode_reasons;
+	char **failed_nodes;           /* failedNodes */
+	size_t nfailed_nodes;
+	bool counts_missing;           /* countsMissing: true (no counts at all) */
+	struct gw_audit_node *missing; /* countsMissing: {node: why}; not with counts_missing */
+	size_t nmissing;
+	bool after_restart;            /* afterRestart */
+	bool detached_end;             /* detachedEnd */
+	char *node;                    /* node, and nodes [node]: a detached end's */
+	char *claimed_by;              /* claimedBy: poll, delete, log, restart */
+	char *claimer;                 /* claimer: the claiming gateway's name */
+};
+
+/* The end's members set into tg (a record's "tracegate" object): 0,
+ * -ENOMEM, -EINVAL for countsMissing given both ways. */
+int gw_audit_end_to_json(const struct gw_audit_end *e, json_t *tg);
+/* tg's end members to *ret, strict (above): 0, or -EINVAL with *ret_err
+ * naming the member ("tracegate.events: ..."), -ENOMEM.  On failure *ret is
+ * untouched. */
+int gw_audit_end_from_json(json_t *tg, struct gw_audit_end *ret, char **ret_err);
+void gw_audit_end_release(struct gw_audit_end *e);
+bool gw_audit_end_equal(const struct gw_audit_end *a, const struct gw_audit_end *b);
+/* Appends {node, text} copies: 0, -ENOMEM (nothing appended). */
+int gw_audit_node_push(struct gw_audit_node **v, size_t *n, const char *node, const char *text);
+
 /* What a detached trace's create was recorded with, which the record of
  * its end on one node repeats. */
 struct gw_detached_start {

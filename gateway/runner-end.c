@@ -13,6 +13,7 @@
 #include "gateway/audit.h"
 #include "gateway/detached-end.h"
 #include "gateway/detached-lost.h"
+#include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
 #include "gateway/runner-end.h"
@@ -184,21 +185,29 @@ static const char *rec_decision(json_t *rec)
 struct scan {
 	json_t *open_by_id, *order;       /* attached traces without an end */
 	json_t *det_by_id, *det_order;    /* detached starts: auditID -> {trace, nodes: {node: true}} */
+	const char *path;                 /* the file being read */
 };
 
 /* A detached start's 201, or a detached session's end record: what the
  * scan of the detached ends needs of them. */
 static void scan_detached(struct scan *sc, const char *id, json_t *rec, json_t *tg)
 {
+	_cleanup_(gw_audit_end_release) struct gw_audit_end end = { 0 };
+	_cleanup_free_ char *err = NULL;
 	json_t *nodes = json_object_get(tg, "nodes"), *v, *d;
 	size_t i;
 
 	if (!sc->det_by_id)
 		return;
-	if (json_is_true(json_object_get(tg, "detachedEnd"))) {
+	if (gw_audit_end_from_json(tg, &end, &err) < 0) {
+		log_warn("audit log \"%s\": the end record of %s does not read (%s): skipped", sc->path, id,
+			 err ? err : "out of memory");
+		return;
+	}
+	if (end.detached_end) {
 		d = json_object_get(sc->det_by_id, id);
-		if (d && json_is_string(json_object_get(tg, "node")))
-			json_object_del(json_object_get(d, "nodes"), json_string_value(json_object_get(tg, "node")));
+		if (d && end.node)
+			json_object_del(json_object_get(d, "nodes"), end.node);
 		return;
 	}
 	if (json_integer_value(json_object_get(json_object_get(rec, "responseStatus"), "code")) != 201 ||
@@ -210,9 +219,8 @@ static void scan_detached(struct scan *sc, const char *id, json_t *rec, json_t *
 		if (d && json_is_string(v))
 			json_object_set_new(json_object_get(d, "nodes"), json_string_value(v), json_true());
 	/* a node that did not start has no session, hence no end */
-	json_array_foreach(json_object_get(tg, "failedNodes"), i, v)
-		if (d && json_is_string(v))
-			json_object_del(json_object_get(d, "nodes"), json_string_value(v));
+	for (i = 0; d && i < end.nfailed_nodes; i++)
+		json_object_del(json_object_get(d, "nodes"), end.failed_nodes[i]);
 	/* what its end record needs should its runner have lost it */
 	if (d)
 		json_object_set_new(d, "tpl", gw_detlost_tpl_create(rec));
@@ -229,6 +237,7 @@ static int scan_file(const char *path, struct scan *sc, char **ret_err)
 	bool term;
 	int r;
 
+	sc->path = path;
 	r = audit_reader_open(path, &rd, ret_err);
 	if (r == -ENOENT) {
 		free(*ret_err);
@@ -303,7 +312,7 @@ int gw_recover_scan_all(const char *path, size_t max, json_t **ret, json_t **ret
 {
 	_cleanup_(json_decrefp) json_t *open_by_id = json_object(), *order = json_array();
 	_cleanup_(json_decrefp) json_t *det_by_id = ret_detached ? json_object() : NULL, *det_order = json_array();
-	struct scan sc = { open_by_id, order, det_by_id, det_order };
+	struct scan sc = { open_by_id, order, det_by_id, det_order, NULL };
 	_cleanup_free_ char *rotated = NULL;
 	json_t *out, *idv;
 	size_t i, n = 0;
@@ -395,70 +404,72 @@ static void recover_unlink(struct recover_trace *rt)
 		}
 }
 
-/* The ResponseComplete of a trace cut by the gateway's death: the
- * decision record's request, the runners' counts, marked afterRestart. */
-static void recover_write(struct recover_trace *rt)
+/* The end fields of a trace cut by the gateway's death, from its runners'
+ * ends: their counts summed (bytes is not known); a node without one
+ * leaves zero counts and why in countsMissing. */
+static int recover_end(struct recover_trace *rt, struct gw_audit_end *a)
 {
-	struct gateway *gw = rt->rc->gw;
-	_cleanup_(json_decrefp) json_t *ev = json_deep_copy(rt->rec);
-	_cleanup_free_ char *err = NULL;
-	json_t *tg = json_object_get(ev, "tracegate"), *reasons = json_object(), *missing = json_object();
-	uint64_t events = 0, drops = 0, map_drops = 0, cpu_ns = 0;
-	const char *trace = json_string_value(json_object_get(tg, "trace"));
-	const char *id = json_string_value(json_object_get(ev, "auditID"));
-	char ts[32];
 	bool all_exit = rt->nnodes > 0;
-	json_int_t exit_code = 0;
-	int r;
+	int exit_code = 0;
 
-	if (!ev || !tg || !reasons || !missing) {
-		json_decref(reasons);
-		json_decref(missing);
-		log_error("audit %s: trace %s cut by a gateway restart: out of memory, its end not recorded",
-			  id ? id : "?", trace ? trace : "?");
-		return;
-	}
+	a->has = GW_AUDIT_END_COUNTS | GW_AUDIT_END_NODE_REASONS;
+	a->after_restart = true;
+	if (!(a->reason = strdup("gateway-lost")))
+		return -ENOMEM;
 	for (size_t i = 0; i < rt->nnodes; i++) {
 		struct recover_node *n = &rt->nodes[i];
 		_cleanup_(wire_end_release) struct wire_end e = { 0 };
 
 		/* end_fetch_answer decoded it once: it decodes */
 		if (!n->end || wire_end_from_json(n->end, &e, NULL) < 0) {
-			json_object_set_new(missing, n->node, json_string(n->error ? n->error : "no answer"));
-			json_object_set_new(reasons, n->node, json_string("unknown"));
+			if (gw_audit_node_push(&a->missing, &a->nmissing, n->node,
+					       n->error ? n->error : "no answer") < 0 ||
+			    gw_audit_node_push(&a->node_reasons, &a->nnode_reasons, n->node, "unknown") < 0)
+				return -ENOMEM;
 			all_exit = false;
 			continue;
 		}
-		json_object_set_new(reasons, n->node, json_string(e.reason));
-		events += e.events;
-		drops += e.drops;
-		map_drops += e.map_drops;
-		cpu_ns += e.cpu_ns;
+		if (gw_audit_node_push(&a->node_reasons, &a->nnode_reasons, n->node, e.reason) < 0)
+			return -ENOMEM;
+		a->events += e.events;
+		a->drops += e.drops;
+		a->map_drops += e.map_drops;
+		a->cpu_ns += e.cpu_ns;
 		if (!(e.has & WIRE_END_EXIT_CODE))
 			all_exit = false;
 		else if (!exit_code)
 			exit_code = e.exit_code;
 	}
+	if (all_exit) {
+		a->has |= GW_AUDIT_END_EXIT_CODE;
+		a->exit_code = exit_code;
+	}
+	return 0;
+}
+
+/* The ResponseComplete of a trace cut by the gateway's death: the
+ * decision record's request, the runners' counts, marked afterRestart. */
+static void recover_write(struct recover_trace *rt)
+{
+	struct gateway *gw = rt->rc->gw;
+	_cleanup_(json_decrefp) json_t *ev = json_deep_copy(rt->rec);
+	_cleanup_(gw_audit_end_release) struct gw_audit_end a = { 0 };
+	_cleanup_free_ char *err = NULL;
+	json_t *tg = json_object_get(ev, "tracegate");
+	const char *trace = json_string_value(json_object_get(tg, "trace"));
+	const char *id = json_string_value(json_object_get(ev, "auditID"));
+	char ts[32];
+	int r;
+
+	if (!ev || !tg || recover_end(rt, &a) < 0 || gw_audit_end_to_json(&a, tg) < 0) {
+		log_error("audit %s: trace %s cut by a gateway restart: out of memory, its end not recorded",
+			  id ? id : "?", trace ? trace : "?");
+		return;
+	}
 	format_rfc3339_us(now_real_ns(), ts);
 	json_object_set_new(ev, "stage", json_string("ResponseComplete"));
 	json_object_set_new(ev, "stageTimestamp", json_string(ts));
 	json_object_set_new(ev, "responseStatus", json_pack("{s:i}", "code", 200));
-	json_object_set_new(tg, "endReason", json_string("gateway-lost"));
-	json_object_set_new(tg, "afterRestart", json_true());
-	json_object_set_new(tg, "nodeEndReasons", reasons);
-	json_object_set_new(tg, "counts", json_pack("{s:I, s:I, s:I, s:I}", "events", (json_int_t)events,
-						    "drops", (json_int_t)drops, "mapDrops",
-						    (json_int_t)map_drops, "cpuNs", (json_int_t)cpu_ns));
-	json_object_set_new(tg, "events", json_integer((json_int_t)events));
-	json_object_set_new(tg, "drops", json_integer((json_int_t)drops));
-	json_object_set_new(tg, "mapDrops", json_integer((json_int_t)map_drops));
-	json_object_set_new(tg, "cpuNs", json_integer((json_int_t)cpu_ns));
-	if (all_exit)
-		json_object_set_new(tg, "exitCode", json_integer(exit_code));
-	if (json_object_size(missing))
-		json_object_set_new(tg, "countsMissing", missing);
-	else
-		json_decref(missing);
 	r = audit_log_append(gw->audit, ev, &err);
 	if (r < 0) {
 		log_error("audit %s: trace %s cut by a gateway restart: end not recorded: %s", id, trace,
@@ -467,8 +478,7 @@ static void recover_write(struct recover_trace *rt)
 	}
 	log_info("audit %s: trace %s cut by a gateway restart: end recorded after the restart end=gateway-lost events=%" PRIu64
 		 " drops=%" PRIu64 " mapDrops=%" PRIu64 "%s",
-		 id, trace, events, drops, map_drops,
-		 json_object_get(tg, "countsMissing") ? " (some nodes' counts are missing)" : "");
+		 id, trace, a.events, a.drops, a.map_drops, a.nmissing ? " (some nodes' counts are missing)" : "");
 }
 
 static void recover_release(struct recover_trace *rt)

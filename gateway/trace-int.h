@@ -352,7 +352,6 @@ json_t *trace_nodes_json(const struct trace_req *t);
 json_t *trace_limits_json(const struct trace_req *t);
 /* The allowing policy's limits as the wire says them. */
 void trace_limits(const struct trace_req *t, struct wire_limits *ret);
-json_t *trace_failed_nodes(const struct trace_req *t);
 bool trace_all_ended(const struct trace_req *t);
 bool trace_exit_code(const struct trace_req *t, int64_t *ret);
 const char *trace_leg_reason(const struct leg *l);

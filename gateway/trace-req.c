@@ -24,6 +24,7 @@
 #include "gateway/runner-end.h"
 #include "gateway/runners.h"
 #include "gateway/status.h"
+#include "wire/fields.h"
 #include "wire/record.h"
 #include "wire/stream.h"
 #include "wire/trace-body.h"
@@ -212,16 +213,6 @@ const char *trace_leg_reason(const struct leg *l)
 	return l->end_reason ? l->end_reason : l->done ? "error" : "stop";
 }
 
-json_t *trace_failed_nodes(const struct trace_req *t)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < t->fan.nlegs; i++)
-		if (t->fan.legs[i].error)
-			json_array_append_new(a, json_string(t->fan.legs[i].runner->node));
-	return a;
-}
-
 /* Every node's session sent its end record: nothing of t runs anywhere. */
 bool trace_all_ended(const struct trace_req *t)
 {
@@ -305,6 +296,64 @@ char *trace_denial_text(json_t *x, bool with_field)
 
 /* ---- audit ------------------------------------------------------------------ */
 
+/* The end fields of a trace's ResponseComplete (gw_audit_end): a detached
+ * start's (nothing ended or counted yet: each node's end is a record of its
+ * own, docs/audit.md), or the end of a trace and its counts. */
+static int trace_end_fields(struct trace_req *t, const char *end_reason, struct gw_audit_end *e)
+{
+	bool detached = end_reason && !strcmp(end_reason, "detached");
+	struct trace_counts c;
+	int64_t exit_code;
+	size_t i;
+	json_t *v;
+
+	if (!(e->reason = strdup(end_reason ? end_reason : "error")))
+		return -ENOMEM;
+	if (detached) {
+		/* the nodes whose runner has no session: no end to wait for */
+		if (json_array_size(t->det_failed))
+			e->has |= GW_AUDIT_END_FAILED;
+		json_array_foreach(t->det_failed, i, v)
+			if (wire_strv_push(&e->failed_nodes, &e->nfailed_nodes, json_string_value(v)) < 0)
+				return -ENOMEM;
+		return 0;
+	}
+	trace_counts_sum(t, &c);
+	e->has |= GW_AUDIT_END_COUNTS | GW_AUDIT_END_BYTES;
+	e->events = c.events;
+	e->drops = c.drops;
+	e->map_drops = c.map_drops;
+	e->bytes = t->bytes;
+	e->cpu_ns = c.cpu_ns;
+	if (trace_exit_code(t, &exit_code)) {
+		e->has |= GW_AUDIT_END_EXIT_CODE;
+		e->exit_code = (int)exit_code;
+	}
+	/* why the gateway ended it itself (revoked, target-gone) */
+	if (t->end_message && !(e->message = strdup(t->end_message)))
+		return -ENOMEM;
+	if (!t->fan.nlegs)
+		return 0;
+	e->has |= GW_AUDIT_END_NODE_REASONS | GW_AUDIT_END_FAILED;
+	for (i = 0; i < t->fan.nlegs; i++) {
+		const struct leg *l = &t->fan.legs[i];
+
+		if (gw_audit_node_push(&e->node_reasons, &e->nnode_reasons, l->runner->node,
+				       trace_leg_reason(l)) < 0 ||
+		    (l->error && wire_strv_push(&e->failed_nodes, &e->nfailed_nodes, l->runner->node) < 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int trace_end_to_json(struct trace_req *t, const char *end_reason, json_t *tg)
+{
+	_cleanup_(gw_audit_end_release) struct gw_audit_end e = { 0 };
+	int r = trace_end_fields(t, end_reason, &e);
+
+	return r < 0 ? r : gw_audit_end_to_json(&e, tg);
+}
+
 static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *end_reason)
 {
 	json_t *tg = json_object();
@@ -384,46 +433,9 @@ static json_t *trace_tg_fields(struct trace_req *t, bool complete, const char *e
 	}
 	if (t->step == STEP_STREAM || complete)
 		json_object_set_new(tg, "duration", json_integer(t->duration));
-	if (complete && end_reason && !strcmp(end_reason, "detached")) {
-		/* a detached start (201): nothing has ended and nothing is
-		 * counted yet; each node's end is a record of its own with
-		 * the counts (detachedEnd, docs/audit.md) */
-		json_object_set_new(tg, "endReason", json_string("detached"));
-		/* the nodes whose runner has no session: no end to wait for */
-		if (json_array_size(t->det_failed))
-			json_object_set(tg, "failedNodes", t->det_failed);
-	} else if (complete) {
-		struct trace_counts c;
-		int64_t exit_code;
-
-		trace_counts_sum(t, &c);
-		/* Both shapes: "counts" as first written, and the flat fields
-		 * docs/audit.md names (`tracegate audit query` reads "events"). */
-		json_object_set_new(tg, "counts",
-				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "events", (json_int_t)c.events,
-					      "drops", (json_int_t)c.drops, "mapDrops",
-					      (json_int_t)c.map_drops, "bytes", (json_int_t)t->bytes,
-					      "cpuNs", (json_int_t)c.cpu_ns));
-		json_object_set_new(tg, "events", json_integer((json_int_t)c.events));
-		json_object_set_new(tg, "drops", json_integer((json_int_t)c.drops));
-		json_object_set_new(tg, "mapDrops", json_integer((json_int_t)c.map_drops));
-		json_object_set_new(tg, "bytes", json_integer((json_int_t)t->bytes));
-		json_object_set_new(tg, "cpuNs", json_integer((json_int_t)c.cpu_ns));
-		if (trace_exit_code(t, &exit_code))
-			json_object_set_new(tg, "exitCode", json_integer(exit_code));
-		json_object_set_new(tg, "endReason", json_string(end_reason ? end_reason : "error"));
-		/* why the gateway ended it itself (revoked, target-gone) */
-		if (t->end_message)
-			json_object_set_new(tg, "endMessage", json_string(t->end_message));
-		if (t->fan.nlegs) {
-			json_t *per = json_object();
-
-			for (size_t i = 0; i < t->fan.nlegs && per; i++)
-				json_object_set_new(per, t->fan.legs[i].runner->node,
-						    json_string(trace_leg_reason(&t->fan.legs[i])));
-			json_object_set_new(tg, "nodeEndReasons", per);
-			json_object_set_new(tg, "failedNodes", trace_failed_nodes(t));
-		}
+	if (complete && trace_end_to_json(t, end_reason, tg) < 0) {
+		json_decref(tg);
+		return NULL;
 	}
 	return tg;
 }

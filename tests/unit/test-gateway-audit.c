@@ -27,6 +27,8 @@
 #include "gateway/detached-lost.h"
 #include "gateway/runner-end.h"
 #include "gateway/commands.h"
+#include "gateway/event.h"
+#include "wire/fields.h"
 #include "wire/detached.h"
 
 struct fx {
@@ -1139,6 +1141,175 @@ static void test_query_detached(void **state)
 	free(err);
 }
 
+/* ---- the end fields (gw_audit_end) ---- */
+
+static char *end_text(const struct gw_audit_end *e)
+{
+	json_t *tg = json_object();
+	char *text;
+
+	assert_non_null(tg);
+	assert_int_equal(gw_audit_end_to_json(e, tg), 0);
+	text = json_dumps(tg, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(text);
+	json_decref(tg);
+	return text;
+}
+
+/* encode -> bytes -> decode -> equal, and the bytes again */
+static void end_round_trip(const struct gw_audit_end *e, const char *want)
+{
+	struct gw_audit_end back = { 0 };
+	char *text = end_text(e), *again, *err = NULL;
+	json_t *tg = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+
+	if (want && strcmp(text, want))
+		fail_msg("end fields: want %s, got %s", want, text);
+	assert_non_null(tg);
+	if (gw_audit_end_from_json(tg, &back, &err) < 0)
+		fail_msg("end fields %s do not decode: %s", text, err);
+	assert_true(gw_audit_end_equal(e, &back));
+	again = end_text(&back);
+	assert_string_equal(text, again);
+	gw_audit_end_release(&back);
+	json_decref(tg);
+	free(text);
+	free(again);
+}
+
+static void test_audit_end_round_trip(void **state)
+{
+	struct gw_audit_end e = { 0 };
+
+	(void)state;
+	/* a trace's end: counts (bytes known), every node's reason */
+	assert_non_null(e.reason = strdup("exit"));
+	assert_non_null(e.message = strdup("stopped: \"quoted\"\nand on"));
+	e.has = GW_AUDIT_END_COUNTS | GW_AUDIT_END_BYTES | GW_AUDIT_END_EXIT_CODE | GW_AUDIT_END_NODE_REASONS |
+		GW_AUDIT_END_FAILED;
+	e.events = 7;
+	e.drops = 2;
+	e.map_drops = 1;
+	e.bytes = (uint64_t)INT64_MAX;
+	e.cpu_ns = 99;
+	e.exit_code = -3;
+	assert_int_equal(gw_audit_node_push(&e.node_reasons, &e.nnode_reasons, "node-1", "exit"), 0);
+	assert_int_equal(gw_audit_node_push(&e.node_reasons, &e.nnode_reasons, "node-2", "node-failed"), 0);
+	assert_int_equal(wire_strv_push(&e.failed_nodes, &e.nfailed_nodes, "node-2"), 0);
+	end_round_trip(&e, "{\"bytes\":9223372036854775807,\"counts\":{\"bytes\":9223372036854775807,\"cpuNs\":99,"
+			   "\"drops\":2,\"events\":7,\"mapDrops\":1},\"cpuNs\":99,\"drops\":2,"
+			   "\"endMessage\":\"stopped: \\\"quoted\\\"\\nand on\",\"endReason\":\"exit\",\"events\":7,"
+			   "\"exitCode\":-3,\"failedNodes\":[\"node-2\"],\"mapDrops\":1,"
+			   "\"nodeEndReasons\":{\"node-1\":\"exit\",\"node-2\":\"node-failed\"}}");
+	gw_audit_end_release(&e);
+
+	/* after a restart: no bytes, a node's counts missing and why */
+	assert_non_null(e.reason = strdup("gateway-lost"));
+	e.has = GW_AUDIT_END_COUNTS | GW_AUDIT_END_NODE_REASONS;
+	e.after_restart = true;
+	assert_int_equal(gw_audit_node_push(&e.node_reasons, &e.nnode_reasons, "node-1", "unknown"), 0);
+	assert_int_equal(gw_audit_node_push(&e.missing, &e.nmissing, "node-1", "runner \"node-1\" unreachable"), 0);
+	end_round_trip(&e, "{\"afterRestart\":true,\"counts\":{\"cpuNs\":0,\"drops\":0,\"events\":0,\"mapDrops\":0},"
+			   "\"countsMissing\":{\"node-1\":\"runner \\\"node-1\\\" unreachable\"},\"cpuNs\":0,"
+			   "\"drops\":0,\"endReason\":\"gateway-lost\",\"events\":0,\"mapDrops\":0,"
+			   "\"nodeEndReasons\":{\"node-1\":\"unknown\"}}");
+	/* countsMissing one way or the other, never both */
+	e.counts_missing = true;
+	{
+		json_t *tg = json_object();
+
+		assert_int_equal(gw_audit_end_to_json(&e, tg), -EINVAL);
+		json_decref(tg);
+	}
+	gw_audit_end_release(&e);
+
+	/* a detached node's end its runner lost: no counts at all */
+	assert_non_null(e.reason = strdup("runner-lost"));
+	assert_non_null(e.node = strdup("node-1"));
+	assert_non_null(e.claimed_by = strdup("poll"));
+	assert_non_null(e.claimer = strdup("gw.0123abcd"));
+	e.counts_missing = e.detached_end = true;
+	end_round_trip(&e, "{\"claimedBy\":\"poll\",\"claimer\":\"gw.0123abcd\",\"countsMissing\":true,"
+			   "\"detachedEnd\":true,\"endReason\":\"runner-lost\",\"node\":\"node-1\","
+			   "\"nodes\":[\"node-1\"]}");
+	gw_audit_end_release(&e);
+
+	/* a detached start: failedNodes, maybe empty; a record with no end */
+	assert_non_null(e.reason = strdup("detached"));
+	e.has = GW_AUDIT_END_FAILED;
+	end_round_trip(&e, "{\"endReason\":\"detached\",\"failedNodes\":[]}");
+	gw_audit_end_release(&e);
+	end_round_trip(&e, "{}");
+}
+
+/* A wrong member is refused, named; the result is left untouched; the
+ * decision's members and counts it does not know are skipped. */
+static void test_audit_end_refusals(void **state)
+{
+	static const struct {
+		const char *tg, *err;
+	} bad[] = {
+		{ "[]", "tracegate: not an object" },
+		{ "{\"events\":\"7\"}", "tracegate.\"events\": not a non-negative integer" },
+		{ "{\"events\":-1,\"counts\":{\"events\":-1}}", "tracegate.\"events\": not a non-negative" },
+		{ "{\"events\":1,\"counts\":{\"events\":2}}", "tracegate.\"events\": 1, but \"counts\" says 2" },
+		{ "{\"counts\":[1]}", "tracegate.\"counts\": not an object" },
+		{ "{\"counts\":{\"drops\":true}}", "tracegate.counts.\"drops\": not a non-negative integer" },
+		{ "{\"cpuNs\":1.5}", "tracegate.\"cpuNs\"" },
+		{ "{\"exitCode\":4294967296}", "tracegate.\"exitCode\": not an integer of 32 bits" },
+		{ "{\"exitCode\":\"0\"}", "tracegate.\"exitCode\"" },
+		{ "{\"endReason\":5}", "tracegate.\"endReason\"" },
+		{ "{\"endReason\":\"\"}", "tracegate.\"endReason\"" },
+		{ "{\"endReason\":\"exit now\"}", "tracegate.\"endReason\"" },
+		{ "{\"endMessage\":[]}", "tracegate.\"endMessage\": not a string" },
+		{ "{\"countsMissing\":false}", "tracegate.\"countsMissing\": not true or an object" },
+		{ "{\"countsMissing\":{\"node-1\":3}}", "tracegate.\"countsMissing\".\"node-1\"" },
+		{ "{\"countsMissing\":{\"\":\"why\"}}", "tracegate.\"countsMissing\": a key that is not a node name" },
+		{ "{\"nodeEndReasons\":[]}", "tracegate.\"nodeEndReasons\": not an object" },
+		{ "{\"nodeEndReasons\":{\"node-1\":\"exit now\"}}", "tracegate.\"nodeEndReasons\".\"node-1\": not a reason" },
+		{ "{\"failedNodes\":\"node-1\"}", "tracegate.\"failedNodes\"" },
+		{ "{\"failedNodes\":[\"\"]}", "tracegate.\"failedNodes\"[0]" },
+		{ "{\"afterRestart\":\"yes\"}", "tracegate.\"afterRestart\": not a boolean" },
+		{ "{\"detachedEnd\":1}", "tracegate.\"detachedEnd\": not a boolean" },
+		{ "{\"node\":\"\"}", "tracegate.\"node\": not a node name" },
+		{ "{\"node\":7}", "tracegate.\"node\": not a string" },
+		{ "{\"claimedBy\":\"someone\"}", "tracegate.\"claimedBy\"" },
+		{ "{\"claimer\":\"a/b\"}", "tracegate.\"claimer\"" },
+	};
+	struct gw_audit_end e, blank;
+	char *err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *tg = json_loads(bad[i].tg, JSON_DECODE_ANY, NULL);
+
+		assert_non_null(tg);
+		memset(&e, 0xa5, sizeof(e));
+		blank = e;
+		assert_int_equal(gw_audit_end_from_json(tg, &e, &err), -EINVAL);
+		if (!err || !strstr(err, bad[i].err))
+			fail_msg("%s: want \"%s\", got \"%s\"", bad[i].tg, bad[i].err, err ? err : "(none)");
+		assert_memory_equal(&e, &blank, sizeof(e));
+		free(err);
+		err = NULL;
+		json_decref(tg);
+	}
+	/* the decision's members, counts not known yet, one side of the counts */
+	{
+		json_t *tg = json_loads("{\"policy\":\"p\",\"nodes\":[\"a\",\"b\"],\"events\":3,"
+					"\"counts\":{\"events\":3,\"lost\":1,\"drops\":4}}", 0, NULL);
+
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(gw_audit_end_from_json(tg, &e, &err), 0);
+		assert_int_equal(e.has, GW_AUDIT_END_EVENTS | GW_AUDIT_END_DROPS);
+		assert_int_equal(e.events, 3);
+		assert_int_equal(e.drops, 4);
+		assert_null(e.reason);
+		gw_audit_end_release(&e);
+		json_decref(tg);
+	}
+}
+
 /* One node's end as a record: the create's auditID and request, the
  * runner's counts, marked detachedEnd. */
 static void test_detend_record(void **state)
@@ -1280,6 +1451,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_recover_scan_detached, setup, teardown),
+		cmocka_unit_test(test_audit_end_round_trip),
+		cmocka_unit_test(test_audit_end_refusals),
 		cmocka_unit_test(test_detend_record),
 		cmocka_unit_test(test_detlost),
 		cmocka_unit_test_setup_teardown(test_query_detached, setup, teardown),
