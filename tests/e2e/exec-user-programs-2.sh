@@ -185,7 +185,7 @@ same "time with a format" 'BEGIN { time("%Y-%m-%d\n"); time("year %Y\n"); exit()
 same "join of argv with a delimiter" \
 	'tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args->argv, ","); }' "s|$WL|WORKLOAD|g"
 same "interval counting ticks into a hist" \
-	'interval:ms:20 { @t++; @h = lhist(@t, 0, 10, 2); if (@t == 5) { exit(); } }'
+	'interval:ms:20 /@t < 5/ { @t++; @h = lhist(@t, 0, 10, 2); if (@t == 5) { exit(); } }'
 same "profile until a count" 'profile:hz:99 { @n++; if (@n == 3) { printf("three\n"); exit(); } } END { clear(@n); }'
 same "elapsed and nsecs ordered" \
 	'BEGIN { @s = nsecs; } interval:ms:30 { printf("%d %d\n", nsecs > @s, elapsed > 10000000); exit(); } END { clear(@s); }'

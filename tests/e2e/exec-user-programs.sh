@@ -107,7 +107,7 @@ same "sched exit" \
 	'tracepoint:sched:sched_process_exit /pid == cpid || args->pid != cpid && comm == "lib-user-worklo"/ { printf("exit %s\n", args->comm); }'
 same "if in a tracepoint body" \
 	'tracepoint:syscalls:sys_enter_write /pid == cpid/ { if (args->count >= 256) { @large++; } else { @small++; } }'
-same "interval" 'interval:ms:100 { @n++; if (@n == 3) { printf("done\n"); exit(); } }'
+same "interval" 'interval:ms:100 /@n < 3/ { @n++; if (@n == 3) { printf("done\n"); exit(); } }'
 same "two blocks on one probe run in order" \
 	'tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @a++; } tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @b = count(); if (@a == 10) { printf("ten\n"); } }'
 
