@@ -945,10 +945,19 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 			 from_cache, t->fan.nlegs);
 	else
 		snprintf(msg, sizeof(msg), "dry run: checked, not run");
-	if (r >= 0 && (r = wire_checked_to_json(&c, &obj)) < 0)
-		log_warn("%s %s: the dry run's answer could not be written: %s", t->method, t->uri, tg_strerror(r));
-	trace_answer(t, "ResponseComplete", 200, NULL, "allow", msg, "dryRun",
-		     obj ? TAKE_PTR(obj) : json_object(), "dryRun");
+	if (r >= 0)
+		r = wire_checked_to_json(&c, &obj);
+	if (r < 0) {
+		/* never a 200 without the answer: what failed, said */
+		char why[160];
+
+		snprintf(why, sizeof(why), "dry run checked, but its answer could not be written: %s", tg_strerror(r));
+		log_warn("%s %s: %s", t->method, t->uri, why);
+		trace_answer(t, "ResponseComplete", 500, why, "allow", msg, "dryRun", status_new(500, why, NULL),
+			     "dryRun");
+		return;
+	}
+	trace_answer(t, "ResponseComplete", 200, NULL, "allow", msg, "dryRun", TAKE_PTR(obj), "dryRun");
 }
 
 /*
