@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "kube/selector.h"
 
 #define WIRE_TRACES_MAX_ITEMS 65536      /* traces in one list */
 #define WIRE_TRACES_MAX_NODES 4096       /* a trace's nodes (as wire/stream.h) */
@@ -48,7 +49,9 @@
 #define WIRE_TRACES_MAX_NAME 253         /* namespace and node names */
 #define WIRE_TRACES_MAX_POD (63 + 1 + 253)
 #define WIRE_TRACES_MAX_USER 256
-#define WIRE_TRACES_MAX_TARGET 300       /* as the client wrote it */
+/* as the client wrote it: "pod/NAME", or "-l SELECTOR -A" (a selector of
+ * up to KUBE_SELECTOR_MAX_BYTES) */
+#define WIRE_TRACES_MAX_TARGET (8 + KUBE_SELECTOR_MAX_BYTES)
 #define WIRE_TRACES_MAX_TIME 40          /* RFC 3339 */
 #define WIRE_TRACES_MAX_WORD 32          /* phases, states, end reasons */
 #define WIRE_TRACES_MAX_PROGRAM (1u << 20)

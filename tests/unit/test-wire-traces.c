@@ -176,6 +176,22 @@ static void test_checked(void **state)
 	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"podsLeftOut\":3}", "podsLeftOut");
 	checked_refused("{\"kind\":\"Trace\",\"metadata\":{\"name\":\"t\"},\"pods\":[1]}", "pods");
 	checked_refused("{\"kind\":\"TraceList\"}", "kind");
+	/* a selector's target, as long as a selector may be, goes out and back */
+	{
+		static char target[3 + KUBE_SELECTOR_MAX_BYTES + 4];
+		struct wire_checked s = { .name = (char *)"t" };
+		json_t *o = NULL;
+
+		memcpy(target, "-l ", 3);
+		memset(target + 3, 'a', KUBE_SELECTOR_MAX_BYTES);
+		memcpy(target + 3 + KUBE_SELECTOR_MAX_BYTES, " -A", 4);
+		s.target = target;
+		assert_int_equal(wire_checked_to_json(&s, &o), 0);
+		assert_int_equal(wire_checked_from_gateway(o, &b, &err), 0);
+		assert_string_equal(b.target, target);
+		wire_checked_release(&b);
+		json_decref(o);
+	}
 }
 
 /* A newer gateway: members the plugin does not know are skipped, at every level. */
