@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/detached-end.h"
 #include "gateway/dry-cache.h"
+#include "gateway/dry-flight.h"
 #include "gateway/discovery.h"
 #include "gateway/event.h"
 #include "gateway/frontproxy.h"
@@ -463,6 +464,10 @@ static int serve_background(struct gateway *gw)
 	int r;
 
 	gw->pod_changed = trace_workload_pod_changed;
+	if (gw->dry_cache && gw_dry_flights_new(gw->base, trace_dry_woken, &gw->dry_flights) < 0) {
+		log_error("dry runs in flight: out of memory");
+		return -ENOMEM;
+	}
 	r = gw_runners_start(gw, gw_recover_start, &err);
 	if (r < 0) {
 		log_error("caches: %s", err ? err : tg_strerror(r));
@@ -647,6 +652,7 @@ out:
 	s.gw.http = http_server_free(s.gw.http);
 	serve_runner_conns_free(&s.gw);
 	s.gw.policies = gw_policies_free(s.gw.policies);
+	s.gw.dry_flights = gw_dry_flights_free(s.gw.dry_flights);   /* its event is on the loop */
 	if (s.gw.base)
 		event_base_free(s.gw.base);
 	s.gw.audit = audit_log_close(s.gw.audit);

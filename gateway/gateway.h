@@ -33,6 +33,7 @@ struct gw_recover;
 struct gw_detend;
 struct gw_runners;
 struct gw_frontproxy;
+struct gw_dry_flights;
 
 struct gateway {
 	struct event_base *base;
@@ -44,6 +45,7 @@ struct gateway {
 	struct kube_token_cache *token_cache;  /* TokenReview answers, or NULL */
 	struct kube_sar_cache *sar_cache;      /* SubjectAccessReview answers, or NULL */
 	struct lru *dry_cache;        /* runners' dry-run answers (dry-cache.h), or NULL */
+	struct gw_dry_flights *dry_flights; /* identical dry runs in flight (dry-flight.h), or NULL */
 	struct gw_policies *policies;  /* TracePolicy documents in force, reloaded on change */
 	struct gw_refusals *refusals; /* the bound on records of refusals before authentication */
 	struct trace_req *reqs;       /* every trace request in flight */
@@ -85,6 +87,11 @@ static inline struct httpc_gate *gw_runner_gate(const struct gateway *gw, const 
  * that it does not trace joins it (a session of its own on its node); a
  * pod of it deleted or no longer Running leaves it (trace-workload.c). */
 void trace_workload_pod_changed(void *gw, const char *type, struct json_t *obj, struct json_t *old);
+
+/* A dry run's node that waited on an identical check in flight
+ * (dry-flight.h): the flight landed; it looks in the cache again, or asks
+ * its runner itself. */
+void trace_dry_woken(void *leg);
 
 /* Handles POST .../namespaces/{ns}/traces (route->kind == ROUTE_TRACE_CREATE). */
 void trace_handle(struct gateway *gw, struct http_conn *c, struct http_request *req,

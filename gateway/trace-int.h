@@ -133,6 +133,9 @@ struct leg {
 	unsigned char dry_key[LRU_MAC_LEN]; /* a dry run: its check's key in gw->dry_cache */
 	bool dry_keyed;                /* dry_key is set */
 	bool dry_cached;               /* compiled came from gw->dry_cache, no runner was asked */
+	struct gw_dry_flight *flight;  /* a dry run: the identical check in flight it waits on
+					  (flight_owned: the one it asks its runner for) */
+	bool flight_owned;
 	char *joined;                  /* "NS/NAME": the one pod of a session started for a pod
 					  that joined the running trace (its runner referenced) */
 

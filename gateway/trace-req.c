@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include "gateway/audit.h"
+#include "gateway/dry-flight.h"
 #include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/httpc.h"
@@ -52,6 +53,11 @@
 
 static void leg_release(struct leg *l)
 {
+	if (l->flight_owned)
+		gw_dry_flight_land(l->flight);    /* its waiters ask their runners */
+	else
+		gw_dry_flight_leave(l->flight, l);
+	l->flight = NULL;
 	if (l->x)
 		httpc_xfer_cancel(l->x);
 	l->x = NULL;

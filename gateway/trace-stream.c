@@ -25,6 +25,7 @@
 #include "gateway/runners.h"
 #include "gateway/status.h"
 #include "gateway/dry-cache.h"
+#include "gateway/dry-flight.h"
 #include "gateway/trace-int.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -283,11 +284,31 @@ static int leg_data(struct httpc_xfer *x, const char *data, size_t len, void *ud
 }
 
 /* The end of a leg's transfer, once its records are all in order. */
+/*
+ * A dry run's node that asked its runner for a check others wait on
+ * (dry-flight.h): what the runner said goes into the cache first, when it
+ * checked, then the waiters are woken to look there.
+ */
+static void leg_flight_land(struct leg *l, int result)
+{
+	struct trace_req *t = l->t;
+
+	if (!l->flight_owned)
+		return;
+	if (result >= 0 && l->status == 200 && !l->error && l->has_end && l->compiled && l->end_reason &&
+	    !strcmp(l->end_reason, "checked") && !ndjson_pending(&l->split) && t->gw->dry_cache)
+		(void)gw_dry_store(t->gw->dry_cache, l->dry_key, l->compiled,
+				   (uint64_t)t->gw->cfg->dry_run_ttl_s * 1000000000ull);
+	gw_dry_flight_land(TAKE_PTR(l->flight));
+	l->flight_owned = false;
+}
+
 static bool leg_done_eval(struct leg *l, int result, const char *err)
 {
 	struct trace_req *t = l->t;
 	bool refused = false;
 
+	leg_flight_land(l, result);
 	l->done = true;
 	l->done_deferred = false;
 	t->fan.legs_done++;
@@ -530,6 +551,10 @@ static int leg_start(struct trace_req *t, struct leg *l)
 
 	if (leg_dry_cached(t, l))
 		return 1;
+	/* the same check of the same caller on its way to this runner: wait
+	 * for its answer instead of a second session (dry-flight.h) */
+	if (l->dry_keyed && gw_dry_flight_wait(t->gw->dry_flights, l->dry_key, l, &l->flight))
+		return 0;
 	if (!(text = trace_leg_session_text(t, l)))
 		return -ENOMEM;
 	if (wire_rpath_encode(&(struct wire_rpath){ .kind = WIRE_RPATH_SESSIONS }, &path) < 0)
@@ -557,8 +582,33 @@ static int leg_start(struct trace_req *t, struct leg *l)
 		curl_easy_cleanup(e);
 		return -ENOMEM;
 	}
+	if (l->dry_keyed)
+		l->flight_owned = (l->flight = gw_dry_flight_open(t->gw->dry_flights, l->dry_key)) != NULL;
 	r = httpc_start_gated(t->gw->httpc, gw_runner_gate(t->gw, l->runner), e, h, &leg_ops, l, &l->x);
+	if (r < 0)
+		leg_flight_land(l, r);
 	return r < 0 ? r : 0;
+}
+
+void trace_dry_woken(void *ud)
+{
+	struct leg *l = ud;
+	struct trace_req *t = l->t;
+	char msg[160];
+	int r;
+
+	l->flight = NULL;
+	if (t->finishing || l->done)
+		return;
+	r = leg_start(t, l);
+	if (r > 0) {
+		t->fan.legs_done++;    /* checked, from the cache the flight filled */
+		if (t->fan.legs_done == t->fan.nlegs)
+			trace_finish(t, NULL);
+	} else if (r < 0) {
+		snprintf(msg, sizeof(msg), "session cannot be started: %s", tg_strerror(r));
+		(void)leg_done_eval(l, r, msg);
+	}
 }
 
 /* The stream's first record: the trace's id, its pods and nodes. */
@@ -905,7 +955,6 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 {
 	_cleanup_(json_decrefp) json_t *obj = NULL;
 	_cleanup_(wire_checked_release) struct wire_checked c = { 0 };
-	uint64_t ttl_ns = (uint64_t)t->gw->cfg->dry_run_ttl_s * 1000000000ull;
 	size_t from_cache = 0;
 	char msg[128];
 	int r;
@@ -930,16 +979,10 @@ static void trace_finish_checked(struct trace_req *t, const char *reason)
 		c.ncompiled++;
 		r = checked_node(&t->fan.legs[i], &c.compiled[i]);
 	}
-	/* every node checked it: what each runner said is kept for the next
-	 * identical check (dry-cache.h) */
-	for (size_t i = 0; i < t->fan.nlegs; i++) {
-		struct leg *l = &t->fan.legs[i];
-
-		if (l->dry_cached)
-			from_cache++;
-		else if (l->dry_keyed && t->gw->dry_cache)
-			(void)gw_dry_store(t->gw->dry_cache, l->dry_key, l->compiled, ttl_ns);
-	}
+	/* (what each runner said is kept for the next identical check as its
+	 * session ends: leg_flight_land) */
+	for (size_t i = 0; i < t->fan.nlegs; i++)
+		from_cache += t->fan.legs[i].dry_cached;
 	if (from_cache)
 		snprintf(msg, sizeof(msg), "dry run: checked, not run (%zu of %zu nodes' checks from the gateway's cache)",
 			 from_cache, t->fan.nlegs);

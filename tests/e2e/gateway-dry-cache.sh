@@ -95,6 +95,39 @@ rc=$?
 check "a program the node refuses: refused each time by the runner (rc=$rc)" \
 	bash -c "[ '$rc' = 4 ] && [ \$(grep -c 'session ' '$TG_WORK/runner.log') -ge $((before + 2)) ]"
 
+# a burst of one caller's identical first-time checks (a CI job fanned
+# out): the first asks the runner, the others wait for its answer
+# (gateway/dry-flight.h) instead of a session each; checks arriving after
+# it are answered from the cache.  Either way the runner checks it once.
+PB='tracepoint:syscalls:sys_enter_close { @closes[comm] = count(); }'
+before=$(sessions)
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	kt alice check pod/web-a -n team-a -e "$PB" -o json >"$out.$i" 2>"$err.$i" &
+	pids+=($!)
+done
+rcs=
+for p in "${pids[@]}"; do wait "$p"; rcs+="$?"; done
+got=$(for i in 1 2 3 4 5 6 7 8; do
+	json_get '(d["allowed"], [c["fromCache"] for c in d["decision"]["compiled"]])' <"$out.$i" 2>&1
+done | sort | uniq -c | tr -s ' \n' ' ')
+check "8 identical checks at once: all allowed, one of them from the runner (rcs $rcs:$got)" \
+	test "$rcs:$got" = "00000000: 1 (True, [False]) 7 (True, [True]) "
+check "... which checked it in one session" test "$(sessions)" = $((before + 1))
+# a burst of a program the runner refuses: each waiter, woken, asks the
+# runner itself (a failure is never passed on to a request it was not)
+BADB='tracepoint:syscalls:sys_enter_clse { }'
+before=$(grep -c "session " "$TG_WORK/runner.log")
+pids=()
+for i in 1 2 3; do
+	kt alice check pod/web-a -n team-a -e "$BADB" >"$out.$i" 2>"$err.$i" &
+	pids+=($!)
+done
+rcs=
+for p in "${pids[@]}"; do wait "$p"; rcs+="$?"; done
+check "3 identical refused checks at once: each refused by the runner itself (rcs $rcs)" \
+	bash -c "[ '$rcs' = 444 ] && [ \$(grep -c 'session ' '$TG_WORK/runner.log') -ge $((before + 3)) ]"
+
 # cache.dryRunSeconds 0: off
 kill "$TG_GATEWAY_PID" 2>/dev/null
 wait "$TG_GATEWAY_PID" 2>/dev/null
