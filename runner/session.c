@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/httphead.h"
 #include "lib/httpstatus.h"
 #include "lib/status.h"
 #include "lib/log.h"
@@ -208,13 +209,18 @@ static int write_all(struct sess *s, const char *p, size_t len)
 
 static int send_head(struct sess *s)
 {
-	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-				   "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+	_cleanup_buf_ struct buf head = BUF_INIT(0);
+	int r;
 
 	if (s->head_sent)
 		return 0;
+	r = http_response_head_add(&head, &(struct http_response){ .code = 200,
+								     .content_type = "application/x-ndjson",
+								     .close_delimited = true });
+	if (r < 0)
+		return r;
 	s->head_sent = true;
-	return write_all(s, head, sizeof(head) - 1);
+	return write_all(s, head.s, head.len);
 }
 
 /* The record in s->rec, a newline added: one write. */
