@@ -76,18 +76,13 @@ char *session_status_response(int code, const char *message)
 {
 	_cleanup_(json_decrefp) json_t *st = NULL;
 	_cleanup_free_ char *body = NULL;
-	char *out = NULL;
+	_cleanup_buf_ struct buf out = BUF_INIT(0);
 
 	st = status_new(code, message, NULL);
 	body = st ? json_dumps(st, JSON_COMPACT) : NULL;
-	if (!body)
+	if (!body || http_response_json_add(&out, code, body, strlen(body)) < 0)
 		return NULL;
-	if (asprintf(&out,
-		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
-		     code, http_reason_phrase(code), strlen(body) + 1, body) < 0)
-		return NULL;
-	return out;
+	return buf_detach(&out, NULL);
 }
 
 /* ---- the child: streaming ------------------------------------------------ */
