@@ -2,8 +2,9 @@
 /*
  * Splits a byte stream into lines (NDJSON), with a hard limit on the
  * length of one line: one splitter for every stream of records (issue
- * 12), a runner's to the gateway (gateway/trace-stream.c, trace-detached.c) and
- * the gateway's to kubectl-trace (plugin/client.c).  Streams arrive in
+ * 12), a runner's to the gateway (gateway/trace-stream.c, trace-detached.c),
+ * the gateway's to kubectl-trace (plugin/client.c) and the API server's
+ * watch streams to the informers (kube/informer.c).  Streams arrive in
  * arbitrary pieces; a line whole in one piece is handed over without a
  * copy.
  */
