@@ -8,6 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/ndjson.h"
 #include "lib/opts.h"
 #include "kube/informer.h"
 #include "kube/kube-json.h"
@@ -26,7 +27,7 @@ struct kube_informer {
 	bool listed;            /* a LIST was stored */
 	bool need_list;         /* the next request is a LIST */
 	unsigned failures;      /* in a row, for the backoff */
-	struct buf line;        /* a watch event being received */
+	struct ndjson_splitter split;   /* a watch's stream, into events */
 	kube_informer_fn fn;
 	void *ud;
 };
@@ -57,7 +58,7 @@ int kube_informer_new(const struct kube_informer_opts *o, struct kube_informer *
 	inf->max_objects = o->max_objects ? o->max_objects : KUBE_INFORMER_DEFAULT_MAX_OBJECTS;
 	inf->watch_timeout_s = o->watch_timeout_s ? o->watch_timeout_s : KUBE_INFORMER_DEFAULT_WATCH_S;
 	inf->store = json_object();
-	buf_init(&inf->line, KUBE_INFORMER_MAX_EVENT_BYTES);
+	ndjson_init(&inf->split, KUBE_INFORMER_MAX_EVENT_BYTES);
 	if (!inf->store || dup_opt(o->api_prefix, &inf->prefix) < 0 || dup_opt(o->resource, &inf->resource) < 0 ||
 	    dup_opt(o->kind, &inf->kind) < 0 || dup_opt(o->api_version, &inf->api_version) < 0 ||
 	    dup_opt(o->namespace, &inf->namespace) < 0 || dup_opt(o->label_selector, &inf->selector) < 0 ||
@@ -82,7 +83,7 @@ struct kube_informer *kube_informer_free(struct kube_informer *inf)
 	free(inf->namespace);
 	free(inf->selector);
 	json_decref(inf->store);
-	buf_release(&inf->line);
+	ndjson_release(&inf->split);
 	free(inf);
 	return NULL;
 }
@@ -121,7 +122,7 @@ int kube_informer_next(struct kube_informer *inf, struct kube_request *ret, enum
 		return r == -E2BIG ? -TG_ELIMIT : r;
 	}
 	if (!list)
-		buf_clear(&inf->line);
+		ndjson_clear(&inf->split);
 	*ret = (struct kube_request){ .method = "GET", .path = buf_detach(&b, NULL) };
 	*ret_step = list ? KUBE_INFORMER_LIST : KUBE_INFORMER_WATCH;
 	return ret->path ? 0 : -ENOMEM;
@@ -317,37 +318,44 @@ static int apply_event(struct kube_informer *inf, const char *text, size_t len, 
 	return r < 0 ? r : set_rv(inf, obj_rv(o), ret_err);
 }
 
+struct watch_feed {
+	struct kube_informer *inf;
+	char **ret_err;
+	bool event_failed;      /* apply_event's failure, not the splitter's */
+};
+
+static int watch_line(const char *line, size_t len, void *ctx)
+{
+	struct watch_feed *f = ctx;
+	int r = apply_event(f->inf, line, len, f->ret_err);
+
+	if (r < 0) {
+		f->event_failed = true;
+		return r;
+	}
+	f->inf->failures = 0;
+	return 0;
+}
+
 int kube_informer_watch_data(struct kube_informer *inf, const char *data, size_t len, char **ret_err)
 {
-	int r;
+	struct watch_feed f = { .inf = inf, .ret_err = ret_err };
+	int r = ndjson_feed(&inf->split, data, len, watch_line, &f);
 
-	while (len) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) : len;
-
-		if (buf_add(&inf->line, data, n) < 0)
-			return resync(inf, INF_FAIL(ret_err, -TG_ELIMIT, "%s: a watch event longer than %u bytes",
-						   inf->resource, KUBE_INFORMER_MAX_EVENT_BYTES));
-		if (!nl)
-			break;
-		data += n + 1;
-		len -= n + 1;
-		if (inf->line.len) {
-			r = apply_event(inf, inf->line.s, inf->line.len, ret_err);
-			buf_clear(&inf->line);
-			if (r < 0)
-				return resync(inf, r);
-		}
-		inf->failures = 0;
-	}
-	return 0;
+	if (r >= 0)
+		return 0;
+	/* a line too long fails the watch, named: never cut, never skipped */
+	if (r == -TG_ELIMIT && !f.event_failed)
+		r = INF_FAIL(ret_err, -TG_ELIMIT, "%s: a watch event longer than %u bytes", inf->resource,
+			     KUBE_INFORMER_MAX_EVENT_BYTES);
+	return resync(inf, r);
 }
 
 void kube_informer_watch_end(struct kube_informer *inf, bool ok)
 {
-	if (inf->line.len)
+	if (ndjson_pending(&inf->split))
 		ok = false;
-	buf_clear(&inf->line);
+	ndjson_clear(&inf->split);
 	if (!ok) {
 		/* the API server is unreachable or the stream broke: what the
 		 * store holds may be stale from now on, so it answers nothing

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The HTTP/1.1 request head: see httphead.h for what is accepted. */
+/* The HTTP/1.1 request head: see httphead.h for what is accepted; and the
+ * response head the runner writes. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "lib/httphead.h"
+#include "lib/httpstatus.h"
 #include "lib/util.h"
 #include "lib/banned.h"
 
@@ -294,4 +297,67 @@ void http_head_peek(const char *head, size_t len, struct http_head_view *ret)
 		if (eol == end)
 			break;
 	}
+}
+
+/* ---- the response head ---------------------------------------------------- */
+
+/* type/subtype, then nothing or parameters of printable ASCII: never a
+ * CR, LF or NUL, which would end the header line where its writer did
+ * not mean it to. */
+static bool content_type_valid(const char *t)
+{
+	const char *p = t;
+
+	if (!t || strnlen(t, HTTP_MAX_CONTENT_TYPE + 1) > HTTP_MAX_CONTENT_TYPE)
+		return false;
+	while (http_tchar(*p))
+		p++;
+	if (p == t || *p++ != '/' || !http_tchar(*p))
+		return false;
+	while (http_tchar(*p))
+		p++;
+	if (*p && *p != ';' && *p != ' ')
+		return false;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+int http_response_head_add(struct buf *b, const struct http_response *h)
+{
+	char length[48] = "";
+
+	if (h->code < 200 || h->code > 599 || h->code == 204 || h->code == 304 ||
+	    !content_type_valid(h->content_type))
+		return -EINVAL;
+	if (!h->close_delimited)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", h->content_length);
+	/* one write: on failure b is as it was */
+	return buf_printf(b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s%sConnection: close\r\n\r\n", h->code,
+			  http_reason_phrase(h->code), h->content_type, length,
+			  h->cacheable ? "" : "Cache-Control: no-store\r\n");
+}
+
+int http_response_json_add(struct buf *b, int code, const char *json, size_t len)
+{
+	_cleanup_buf_ struct buf head = BUF_INIT(512);
+	const struct http_response h = { .code = code, .content_type = "application/json",
+					 .content_length = len + 1 };
+	int r;
+
+	if (len == SIZE_MAX)
+		return -E2BIG;
+	r = http_response_head_add(&head, &h);
+	if (r < 0)
+		return r;
+	/* room for all of it first, so that the adds below cannot fail */
+	if (head.len > SIZE_MAX - len - 1)
+		return -E2BIG;
+	r = buf_grow(b, head.len + len + 1);
+	if (r < 0)
+		return r;
+	(void)buf_add(b, head.s, head.len);
+	(void)buf_add(b, json, len);
+	return buf_addc(b, '\n');
 }

@@ -3,7 +3,8 @@
  * The HTTP/1.1 request head, one parser for every server (issue 12): the
  * gateway's front (gateway/http.c) and the privileged runner
  * (runner/cmd-serve.c) read requests with it; tests/unit/test-lib-httphead.c
- * and tests/fuzz/fuzz-lib-httphead.c hold it to what follows.
+ * and tests/fuzz/fuzz-lib-httphead.c hold it to what follows.  And the
+ * response head, one writer for the runner's answers (at the end).
  *
  * It is strict, because one of its callers runs as root: a request line of
  * exactly METHOD SP TARGET SP HTTP/1.x with a token method and an absolute
@@ -20,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <netinet/in.h>
+#include "lib/buf.h"
 
 struct http_head_limits {
 	size_t max_head_bytes;     /* request line, headers and the empty line: 431 beyond */
@@ -77,5 +79,46 @@ struct http_head_view {
 	size_t method_len, target_len, user_agent_len;
 };
 void http_head_peek(const char *head, size_t len, struct http_head_view *ret);
+
+/*
+ * A response head as the runner writes every one (the gateway's front
+ * writes its own, with keep-alive and chunked streams: gateway/http.c):
+ *
+ *   HTTP/1.1 CODE REASON\r\n          (REASON: http_reason_phrase)
+ *   Content-Type: TYPE\r\n
+ *   Content-Length: N\r\n             (not when close_delimited)
+ *   Cache-Control: no-store\r\n       (not when cacheable)
+ *   Connection: close\r\n
+ *   \r\n
+ *
+ * Every answer ends its connection, so a stream needs no chunks: its body
+ * is what comes until the close (RFC 9112 section 6.3, the last rule).
+ */
+struct http_response {
+	int code;                  /* 200 to 599, but 204 and 304 (a body follows) */
+	const char *content_type;  /* type/subtype (tokens), then at most "; parameters"
+				    * of printable ASCII; 128 bytes at most */
+	size_t content_length;     /* the body's bytes; not with close_delimited */
+	bool close_delimited;      /* a stream: no Content-Length */
+	bool cacheable;            /* no "Cache-Control: no-store": a fixed answer (/healthz) */
+};
+
+/* The longest content type http_response_head_add writes. */
+#define HTTP_MAX_CONTENT_TYPE 128
+
+/*
+ * Appends the head of h to b.  -EINVAL for a code outside the range or a
+ * content type that is not one (a CR or LF in it would let whoever chose
+ * it write headers of their own: nothing is written then); -E2BIG at b's
+ * maximum, -ENOMEM.  On failure b is as it was.
+ */
+int http_response_head_add(struct buf *b, const struct http_response *h);
+/*
+ * Appends a whole application/json answer: the head (no-store, a
+ * Content-Length of len + 1), the len bytes of json, a newline.  The
+ * runner's answers all end their JSON with a newline, as its stream's
+ * records do.  Errors as http_response_head_add's; b is as it was.
+ */
+int http_response_json_add(struct buf *b, int code, const char *json, size_t len);
 
 #endif

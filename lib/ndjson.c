@@ -16,6 +16,11 @@ void ndjson_release(struct ndjson_splitter *s)
 	buf_release(&s->partial);
 }
 
+void ndjson_clear(struct ndjson_splitter *s)
+{
+	buf_clear(&s->partial);
+}
+
 static int ndjson_emit(const char *line, size_t len, ndjson_line_fn fn, void *ctx)
 {
 	if (len && line[len - 1] == '\r')

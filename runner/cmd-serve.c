@@ -36,6 +36,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/err.h>
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/cleanup-ssl.h"
@@ -192,7 +193,7 @@ static void respond_done_cb(struct bufferevent *bev, void *arg)
 }
 
 /* Writes a whole response and closes once it is flushed. */
-static void respond_raw(struct pending *p, const char *resp)
+static void respond_raw(struct pending *p, const char *resp, size_t len)
 {
 	p->st = P_DONE;
 	if (!resp) {
@@ -202,7 +203,7 @@ static void respond_raw(struct pending *p, const char *resp)
 	bufferevent_setcb(p->bev, NULL, respond_done_cb, NULL, p);
 	bufferevent_disable(p->bev, EV_READ);
 	bufferevent_enable(p->bev, EV_WRITE);
-	bufferevent_write(p->bev, resp, strlen(resp));
+	bufferevent_write(p->bev, resp, len);
 }
 
 static void respond_status(struct pending *p, int code, const char *msg)
@@ -210,7 +211,7 @@ static void respond_status(struct pending *p, int code, const char *msg)
 	_cleanup_free_ char *resp = session_status_response(code, msg);
 
 	log_info("%s: %d %s", p->peer, code, msg);
-	respond_raw(p, resp);
+	respond_raw(p, resp, resp ? strlen(resp) : 0);
 }
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -556,7 +557,7 @@ static void respond_end(struct pending *p, const struct http_request *hd, const 
 {
 	struct serve *sv = p->sv;
 	const char *trace = rp->id;
-	_cleanup_free_ char *resp = NULL;
+	_cleanup_buf_ struct buf resp = BUF_INIT(0);
 	const struct ended *e;
 
 	if (strcmp(hd->method, "GET") != 0) {
@@ -573,13 +574,11 @@ static void respond_end(struct pending *p, const struct http_request *hd, const 
 		respond_status(p, 404, "no session with this id ended here in the last 600 s");
 		return;
 	}
-	if (asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s\n",
-		     strlen(e->line) + 1, e->line) < 0) {
+	if (http_response_json_add(&resp, 200, e->line, strlen(e->line)) < 0) {
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
-	respond_raw(p, resp);
+	respond_raw(p, resp.s, resp.len);
 }
 
 /* GET /v1/probes[?pattern=GLOB][&verbose=1]: the probes this node offers,
@@ -609,7 +608,8 @@ static bool probes_rate_ok(void)
 static void respond_probes(struct pending *p, const struct http_request *hd, const struct wire_rpath *rp)
 {
 	const char *pattern = rp->has_pattern ? rp->pattern : NULL, *why = NULL;
-	_cleanup_free_ char *text = NULL, *err = NULL, *resp = NULL;
+	_cleanup_free_ char *text = NULL, *err = NULL;
+	_cleanup_buf_ struct buf resp = BUF_INIT(0);
 	bool verbose = rp->verbose;
 	size_t len = 0;
 	FILE *f;
@@ -644,14 +644,14 @@ static void respond_probes(struct pending *p, const struct http_request *hd, con
 					       ? "listing probes failed" : msg);
 		return;
 	}
-	if (asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-			    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
-		     len, text ? text : "") < 0) {
+	r = http_response_head_add(&resp, &(struct http_response){ .code = 200, .content_type = "text/plain",
+								     .content_length = len });
+	if (r < 0 || buf_add(&resp, text ? text : "", len) < 0) {
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
 	log_info("%s: 200 probes listed (%zu bytes)", p->peer, len);
-	respond_raw(p, resp);
+	respond_raw(p, resp.s, resp.len);
 }
 
 /* GET /v1/sessions: the sessions running here and whose they are (the
@@ -660,7 +660,8 @@ static void respond_probes(struct pending *p, const struct http_request *hd, con
 static void respond_sessions(struct pending *p)
 {
 	_cleanup_(wire_sessions_release) struct wire_sessions l = { .node = strdup(p->sv->o.node) };
-	_cleanup_free_ char *text = NULL, *resp = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_buf_ struct buf resp = BUF_INIT(0);
 	int r = l.node ? 0 : -ENOMEM;
 
 	for (const struct child *c = p->sv->children; r >= 0 && c; c = c->next) {
@@ -671,13 +672,29 @@ static void respond_sessions(struct pending *p)
 									.detached = c->detached });
 	}
 	if (r < 0 || wire_sessions_encode(&l, &text) < 0 ||
-	    asprintf(&resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
-			    "Connection: close\r\n\r\n%s\n", strlen(text) + 1, text) < 0) {
+	    http_response_json_add(&resp, 200, text, strlen(text)) < 0) {
 		respond_status(p, 500, "runner: out of memory");
 		return;
 	}
-	respond_raw(p, resp);
+	respond_raw(p, resp.s, resp.len);
+}
+
+/* GET /healthz: "ok", a fixed answer (the only one without no-store). */
+static void respond_healthz(struct pending *p, const struct http_request *hd)
+{
+	_cleanup_buf_ struct buf resp = BUF_INIT(0);
+
+	if (strcmp(hd->method, "GET") != 0) {
+		respond_status(p, 405, "/healthz: GET only");
+		return;
+	}
+	if (http_response_head_add(&resp, &(struct http_response){ .code = 200, .content_type = "text/plain",
+								     .content_length = 3, .cacheable = true }) < 0 ||
+	    buf_adds(&resp, "ok\n") < 0) {
+		respond_status(p, 500, "runner: out of memory");
+		return;
+	}
+	respond_raw(p, resp.s, resp.len);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -725,12 +742,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		}
 		switch (rp.kind) {
 		case WIRE_RPATH_HEALTHZ:
-			if (strcmp(hd.method, "GET") != 0) {
-				respond_status(p, 405, "/healthz: GET only");
-				return;
-			}
-			respond_raw(p, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
-				       "Connection: close\r\n\r\nok\n");
+			respond_healthz(p, &hd);
 			return;
 		case WIRE_RPATH_DETACHED_LIST:
 		case WIRE_RPATH_DETACHED:

@@ -22,10 +22,11 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
-#include "lib/httpstatus.h"
+#include "lib/httphead.h"
 #include "lib/status.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -443,15 +444,13 @@ static void answer_status(struct bufferevent *bev, int code, const char *msg)
 
 static void answer_code_body(struct bufferevent *bev, int code, const char *body, size_t len)
 {
-	_cleanup_free_ char *resp = NULL;
+	_cleanup_buf_ struct buf resp = BUF_INIT(0);
 
-	if (asprintf(&resp, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-			    "Cache-Control: no-store\r\nConnection: close\r\n\r\n%.*s\n",
-		     code, http_reason_phrase(code), len + 1, (int)len, body) < 0) {
+	if (http_response_json_add(&resp, code, body, len) < 0) {
 		answer_status(bev, 500, "runner: out of memory");
 		return;
 	}
-	bev_finish(bev, resp, strlen(resp));
+	bev_finish(bev, resp.s, resp.len);
 }
 
 static void answer_json(struct bufferevent *bev, int code, json_t *j)
@@ -861,15 +860,20 @@ static unsigned peers_count(const struct det_peer *p)
 
 static void respond_log(struct det_sess *s, bool follow, struct bufferevent *bev)
 {
-	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-				   "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+	_cleanup_buf_ struct buf head = BUF_INIT(0);
 	struct evbuffer *out = bufferevent_get_output(bev);
 
 	if (follow && peers_count(s->followers) >= DET_MAX_FOLLOWERS) {
 		answer_status(bev, 429, "runner: this detached session has 64 log followers, the limit");
 		return;
 	}
-	evbuffer_add(out, head, sizeof(head) - 1);
+	if (http_response_head_add(&head, &(struct http_response){ .code = 200,
+								     .content_type = "application/x-ndjson",
+								     .close_delimited = true }) < 0) {
+		answer_status(bev, 500, "runner: out of memory");
+		return;
+	}
+	evbuffer_add(out, head.s, head.len);
 	if (s->ring_dropped) {
 		const struct wire_error we = {
 			.message = "the oldest records of this trace were dropped: a detached trace keeps its last 1 MiB",

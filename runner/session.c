@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/cleanup-json.h"
 #include "lib/errors.h"
+#include "lib/httphead.h"
 #include "lib/httpstatus.h"
 #include "lib/status.h"
 #include "lib/log.h"
@@ -75,18 +76,13 @@ char *session_status_response(int code, const char *message)
 {
 	_cleanup_(json_decrefp) json_t *st = NULL;
 	_cleanup_free_ char *body = NULL;
-	char *out = NULL;
+	_cleanup_buf_ struct buf out = BUF_INIT(0);
 
 	st = status_new(code, message, NULL);
 	body = st ? json_dumps(st, JSON_COMPACT) : NULL;
-	if (!body)
+	if (!body || http_response_json_add(&out, code, body, strlen(body)) < 0)
 		return NULL;
-	if (asprintf(&out,
-		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\nCache-Control: no-store\r\n\r\n%s\n",
-		     code, http_reason_phrase(code), strlen(body) + 1, body) < 0)
-		return NULL;
-	return out;
+	return buf_detach(&out, NULL);
 }
 
 /* ---- the child: streaming ------------------------------------------------ */
@@ -208,13 +204,18 @@ static int write_all(struct sess *s, const char *p, size_t len)
 
 static int send_head(struct sess *s)
 {
-	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-				   "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+	_cleanup_buf_ struct buf head = BUF_INIT(0);
+	int r;
 
 	if (s->head_sent)
 		return 0;
+	r = http_response_head_add(&head, &(struct http_response){ .code = 200,
+								     .content_type = "application/x-ndjson",
+								     .close_delimited = true });
+	if (r < 0)
+		return r;
 	s->head_sent = true;
-	return write_all(s, head, sizeof(head) - 1);
+	return write_all(s, head.s, head.len);
 }
 
 /* The record in s->rec, a newline added: one write. */

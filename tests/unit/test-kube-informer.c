@@ -2,7 +2,7 @@
 /*
  * kube/informer.c: LIST then WATCH from the list's resourceVersion, a
  * store that follows the events, a LIST again after 410 or a bad event,
- * the object cap, the backoff.
+ * the object cap, the backoff, the longest watch event.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -195,6 +195,82 @@ static void test_bad_answers(void **state)
 	kube_informer_free(inf);
 }
 
+/* An event padded with spaces (JSON's own) to len bytes, then "\n". */
+static char *padded_event(const char *name, const char *rv, size_t len)
+{
+	struct buf b = BUF_INIT(0);
+
+	assert_int_equal(buf_printf(&b, "{\"type\":\"ADDED\",\"object\":" TPOD("%s", "tracegate", "%s", "y") "}",
+				    name, rv), 0);
+	assert_true(b.len <= len);
+	while (b.len < len)
+		assert_int_equal(buf_addc(&b, ' '), 0);
+	assert_int_equal(buf_addc(&b, '\n'), 0);
+	return buf_detach(&b, NULL);
+}
+
+static int list_empty(struct kube_informer *inf, char **err)
+{
+	return list(inf, 200, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"5\"},"
+		    "\"items\":[]}", err);
+}
+
+/* A watch event of KUBE_INFORMER_MAX_EVENT_BYTES is taken; one byte more
+ * fails the watch with a message that says so (whole or in pieces), is
+ * never cut short into an event, and the next watch starts clean. */
+static void test_event_limit(void **state)
+{
+	struct kube_informer *inf = new_pods(0, "tracegate", NULL);
+	char *at = padded_event("at", "6", KUBE_INFORMER_MAX_EVENT_BYTES);
+	char *over = padded_event("over", "7", KUBE_INFORMER_MAX_EVENT_BYTES + 1);
+	size_t over_len = strlen(over);
+	struct seen s = { "" };
+	char *err = NULL;
+
+	kube_informer_set_handler(inf, on_change, &s);
+	assert_int_equal(list_empty(inf, &err), 0);
+	expect_next(inf, KUBE_INFORMER_WATCH, "/api/v1/namespaces/tracegate/pods"
+		    "?watch=true&resourceVersion=5&allowWatchBookmarks=true&timeoutSeconds=60");
+	assert_int_equal(feed(inf, at, &err), 0);
+	assert_string_equal(s.log, "ADDED at;");
+
+	/* whole */
+	assert_int_equal(feed(inf, over, &err), -TG_ELIMIT);
+	assert_non_null(strstr(err, "pods: a watch event longer than 1048576 bytes"));
+	assert_false(kube_informer_synced(inf));
+	assert_null(kube_informer_get(inf, "tracegate", "over"));
+	kube_informer_watch_end(inf, true);
+
+	/* in pieces, the last byte too many in a piece of its own: what came
+	 * before it is dropped with the watch, never read as an event */
+	assert_int_equal(list_empty(inf, &err), 0);
+	expect_next(inf, KUBE_INFORMER_WATCH, "/api/v1/namespaces/tracegate/pods"
+		    "?watch=true&resourceVersion=5&allowWatchBookmarks=true&timeoutSeconds=60");
+	s.log[0] = '\0';
+	free(err);
+	err = NULL;
+	assert_int_equal(kube_informer_watch_data(inf, over, over_len - 2, &err), 0);
+	assert_int_equal(kube_informer_watch_data(inf, over + over_len - 2, 2, &err), -TG_ELIMIT);
+	assert_non_null(strstr(err, "longer than 1048576 bytes"));
+	assert_false(kube_informer_synced(inf));
+	/* the stream ended mid-event: a failure, counted for the backoff */
+	kube_informer_watch_end(inf, true);
+	assert_int_equal(kube_informer_backoff_ms(inf), KUBE_INFORMER_BACKOFF_MIN_MS);
+
+	/* the next watch reads its own events only */
+	assert_int_equal(list_empty(inf, &err), 0);
+	expect_next(inf, KUBE_INFORMER_WATCH, "/api/v1/namespaces/tracegate/pods"
+		    "?watch=true&resourceVersion=5&allowWatchBookmarks=true&timeoutSeconds=60");
+	assert_int_equal(feed(inf, "{\"type\":\"ADDED\",\"object\":" TPOD("b", "tracegate", "8", "y") "}\n", &err), 0);
+	assert_string_equal(s.log, "ADDED b;");
+	assert_true(kube_informer_synced(inf));
+	assert_string_equal(kube_informer_resource_version(inf), "8");
+	free(at);
+	free(over);
+	free(err);
+	kube_informer_free(inf);
+}
+
 static void test_cluster_wide(void **state)
 {
 	struct kube_informer *inf = new_pods(0, NULL, NULL);
@@ -217,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_then_watch),
 		cmocka_unit_test(test_bad_answers),
+		cmocka_unit_test(test_event_limit),
 		cmocka_unit_test(test_cluster_wide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* lib/httphead: the one HTTP/1.1 request-head parser of the gateway and
- * the runner; each refusal's code and that it names its reason. */
+ * the runner; each refusal's code and that it names its reason.  And the
+ * runner's one response-head writer: the exact bytes of each shape the
+ * runner sends, and that nothing is written for a head that is not one. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/httphead.h"
 
@@ -207,6 +210,121 @@ static void test_peek(void **state)
 	assert_null(v.method);
 }
 
+/* The head of h, appended to what b holds, is want (b's bytes whole). */
+#define HEAD(h, want)                                                             \
+	do {                                                                      \
+		_cleanup_buf_ struct buf b_ = BUF_INIT(0);                        \
+		assert_int_equal(buf_adds(&b_, "before|"), 0);                    \
+		assert_int_equal(http_response_head_add(&b_, (h)), 0);            \
+		assert_int_equal(b_.len, strlen("before|" want));                 \
+		assert_string_equal(b_.s, "before|" want);                        \
+	} while (0)
+
+/* Every shape the runner sends, byte for byte. */
+static void test_response_shapes(void **state)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(0);
+
+	/* a listing of probes (cmd-serve.c respond_probes) */
+	HEAD((&(struct http_response){ .code = 200, .content_type = "text/plain", .content_length = 1234 }),
+	     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1234\r\n"
+	     "Cache-Control: no-store\r\nConnection: close\r\n\r\n");
+	/* a session's stream and a detached log (session.c, detached.c) */
+	HEAD((&(struct http_response){ .code = 200, .content_type = "application/x-ndjson", .close_delimited = true,
+				       .content_length = 99 }),
+	     "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+	     "Cache-Control: no-store\r\nConnection: close\r\n\r\n");
+	/* /healthz (cmd-serve.c) */
+	HEAD((&(struct http_response){ .code = 200, .content_type = "text/plain", .content_length = 3,
+				       .cacheable = true }),
+	     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\n");
+	/* a code without a phrase of its own, a parameter */
+	HEAD((&(struct http_response){ .code = 599, .content_type = "text/plain; charset=utf-8" }),
+	     "HTTP/1.1 599 Unknown\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 0\r\n"
+	     "Cache-Control: no-store\r\nConnection: close\r\n\r\n");
+
+	/* a JSON answer: the sessions, an end record, a Status, a detached
+	 * session (cmd-serve.c, session.c, detached.c) */
+	assert_int_equal(http_response_json_add(&b, 201, "{\"a\":1}", 7), 0);
+	assert_string_equal(b.s, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 8\r\n"
+				 "Cache-Control: no-store\r\nConnection: close\r\n\r\n{\"a\":1}\n");
+	/* the body as given, NULs and all: its length is len */
+	buf_clear(&b);
+	assert_int_equal(http_response_json_add(&b, 404, "\"x\0y\"", 5), 0);
+	assert_int_equal(b.len, strlen("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+				       "Content-Length: 6\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n") + 6);
+	assert_memory_equal(b.s + b.len - 6, "\"x\0y\"\n", 6);
+}
+
+/* Refused with -EINVAL, and b ("kept") exactly as it was. */
+static void no_head(struct buf *b, int code, const char *type)
+{
+	if (http_response_head_add(b, &(struct http_response){ .code = code, .content_type = type }) != -EINVAL)
+		fail_msg("code %d, content type \"%s\": not refused", code, type ? type : "(null)");
+	assert_string_equal(b->s, "kept");
+	assert_int_equal(b->len, 4);
+}
+
+static void test_response_refused(void **state)
+{
+	static const char *const bad_types[] = {
+		/* one that would write a header of its own, or end the head */
+		"text/plain\r\nSet-Cookie: a=b", "text/plain; a=b\r\n\r\n<html>", "text/plain\nX: y",
+		"text/plain; a=\rb", "text/plain; a=\tb", "text/pl\x7f", "text/pl\xc3\xa4in",
+		/* not type/subtype */
+		NULL, "", "text", "/plain", "text/", " text/plain", "text/plain,x", "te xt/plain",
+	};
+	/* codes that carry no body, or are no final answer */
+	static const int bad_codes[] = { 100, 199, 204, 304, 600, -1 };
+	_cleanup_buf_ struct buf b = BUF_INIT(0), small = BUF_INIT(64);
+	char long_type[HTTP_MAX_CONTENT_TYPE + 2];
+
+	assert_int_equal(buf_adds(&b, "kept"), 0);
+	for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++)
+		no_head(&b, 200, bad_types[i]);
+	for (size_t i = 0; i < sizeof(bad_codes) / sizeof(bad_codes[0]); i++)
+		no_head(&b, bad_codes[i], "text/plain");
+	memset(long_type, 'a', sizeof(long_type) - 1);
+	long_type[sizeof(long_type) - 1] = '\0';
+	long_type[4] = '/';
+	no_head(&b, 200, long_type);
+	long_type[HTTP_MAX_CONTENT_TYPE] = '\0';   /* at the limit: written */
+	{
+		_cleanup_buf_ struct buf at = BUF_INIT(0);
+
+		assert_int_equal(http_response_head_add(&at, &(struct http_response){ .code = 200,
+										     .content_type = long_type }), 0);
+		assert_non_null(strstr(at.s, long_type));
+	}
+	/* past the buffer's maximum */
+	assert_int_equal(http_response_head_add(&small, &(struct http_response){ .code = 200,
+										   .content_type = "text/plain" }), -E2BIG);
+	assert_int_equal(small.len, 0);
+	/* the JSON answer: refused codes, a buffer too small for all of it */
+	assert_int_equal(http_response_json_add(&b, 204, "{}", 2), -EINVAL);
+	assert_string_equal(b.s, "kept");
+	buf_clear(&small);
+	assert_int_equal(buf_adds(&small, "kept"), 0);
+	assert_int_equal(http_response_json_add(&small, 200, "{}", 2), -E2BIG);
+	assert_string_equal(small.s, "kept");
+	assert_int_equal(small.len, 4);
+	assert_int_equal(http_response_json_add(&small, 200, "{}", SIZE_MAX), -E2BIG);
+	assert_string_equal(small.s, "kept");
+	/* exactly as long as the maximum: all of it */
+	{
+		_cleanup_buf_ struct buf exact = BUF_INIT(strlen("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+								 "Content-Length: 3\r\nCache-Control: no-store\r\n"
+								 "Connection: close\r\n\r\n{}\n"));
+
+		assert_int_equal(http_response_json_add(&exact, 200, "{}", 2), 0);
+		assert_int_equal(exact.len, exact.max);
+		exact.max--;
+		buf_clear(&exact);
+		assert_int_equal(http_response_json_add(&exact, 200, "{}", 2), -E2BIG);
+		assert_int_equal(exact.len, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_body_length),
 		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_response_shapes),
+		cmocka_unit_test(test_response_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,6 +83,34 @@ static void test_split_limit(void **state)
 	lines_free(&l);
 }
 
+static void test_split_clear(void **state)
+{
+	struct ndjson_splitter s;
+	struct lines l = { 0 };
+
+	/* a new stream after an unfinished line: none of its bytes are kept */
+	ndjson_init(&s, 8);
+	assert_int_equal(ndjson_feed(&s, "{\"cut", 5, collect, &l), 0);
+	assert_int_equal(ndjson_pending(&s), 5);
+	ndjson_clear(&s);
+	assert_int_equal(ndjson_pending(&s), 0);
+	assert_int_equal(ndjson_feed(&s, "new\n", 4, collect, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "new");
+	/* and after a line too long, with the same limit */
+	assert_int_equal(ndjson_feed(&s, "12345", 5, collect, &l), 0);
+	assert_int_equal(ndjson_feed(&s, "6789", 4, collect, &l), -TG_ELIMIT);
+	ndjson_clear(&s);
+	assert_int_equal(ndjson_feed(&s, "12345678\n", 9, collect, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[1], "12345678");
+	assert_int_equal(ndjson_feed(&s, "123456789", 9, collect, &l), -TG_ELIMIT);
+	ndjson_clear(&s);
+	ndjson_clear(&s);   /* twice is fine */
+	ndjson_release(&s);
+	lines_free(&l);
+}
+
 static void test_split_callback_error(void **state)
 {
 	struct ndjson_splitter s;
@@ -102,6 +130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_across_chunks),
 		cmocka_unit_test(test_split_limit),
+		cmocka_unit_test(test_split_clear),
 		cmocka_unit_test(test_split_callback_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
