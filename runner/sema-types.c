@@ -504,12 +504,14 @@ static int call_sizeof(struct sctx *c, struct lang_node *n, struct sem_node *a)
  * string literal, IPv4 (4 bytes) or IPv6 (16), parsed here. */
 static int call_pton(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	const struct lang_node *x = n->kids[0];
+	const struct lang_node *x;
 	char *bytes;
 	int fam;
 
-	if (n->nkids != 1 || x->kind != TG_N_STR)
+	/* kids[0] only once there is one: pton() has no kids array */
+	if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
 		return sem_err(c, n->loc, TG_ETYPE, "pton(): takes one string literal");
+	x = n->kids[0];
 	if (!sem_aux(c, n->kids[0]))
 		return -ENOMEM;
 	fam = strchr(x->str, ':') ? AF_INET6 : AF_INET;
