@@ -226,15 +226,24 @@ static void expect_strings_error(const char *text, size_t max, size_t max_string
 
 static void test_strings_errors(void **state)
 {
-	expect_strings_error("a: x\n", 3, 0, "f.yaml:1:4: spec.a: expected a list of strings, found a scalar");
-	expect_strings_error("a: {b: c}\n", 3, 0, "f.yaml:1:4: spec.a: expected a list of strings, found a mapping");
-	expect_strings_error("a: [1, 2, 3, 4]\n", 3, 0, "f.yaml:1:4: spec.a: list has 4 entries, more than 3");
-	expect_strings_error("a: [x, [y]]\n", 3, 0, "f.yaml:1:8: spec.a[1]: expected a string, found a list");
-	expect_strings_error("a: [x, {y: z}]\n", 3, 0, "f.yaml:1:8: spec.a[1]: expected a string, found a mapping");
-	expect_strings_error("a: [x, \"y\\0\"]\n", 3, 0, "f.yaml:1:8: spec.a[1]: string contains a NUL byte");
-	expect_strings_error("a: [x, 12345]\n", 3, 4, "f.yaml:1:8: spec.a[1]: string is longer than 4 bytes");
-	/* the item function's refusal, the items before it freed */
-	expect_strings_error("a: [x, up, no]\n", 3, 0, "f.yaml:1:12: spec.a[2]: \"no\" refused");
+	static const struct {
+		const char *text;
+		size_t max, max_string;
+		const char *want;
+	} cases[] = {
+		{ "a: x\n", 3, 0, "f.yaml:1:4: spec.a: expected a list of strings, found a scalar" },
+		{ "a: {b: c}\n", 3, 0, "f.yaml:1:4: spec.a: expected a list of strings, found a mapping" },
+		{ "a: [1, 2, 3, 4]\n", 3, 0, "f.yaml:1:4: spec.a: list has 4 entries, more than 3" },
+		{ "a: [x, [y]]\n", 3, 0, "f.yaml:1:8: spec.a[1]: expected a string, found a list" },
+		{ "a: [x, {y: z}]\n", 3, 0, "f.yaml:1:8: spec.a[1]: expected a string, found a mapping" },
+		{ "a: [x, \"y\\0\"]\n", 3, 0, "f.yaml:1:8: spec.a[1]: string contains a NUL byte" },
+		{ "a: [x, 12345]\n", 3, 4, "f.yaml:1:8: spec.a[1]: string is longer than 4 bytes" },
+		/* the item function's refusal, the items before it freed */
+		{ "a: [x, up, no]\n", 3, 0, "f.yaml:1:12: spec.a[2]: \"no\" refused" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_strings_error(cases[i].text, cases[i].max, cases[i].max_string, cases[i].want);
 }
 
 int main(void)
