@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Walking libyaml documents with limits and placed errors (lib/yamlwalk.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +160,48 @@ int yw_sequence(struct yaml_walk *w, const yaml_node_t *n, const char *path, con
 			return r;
 	}
 	return 0;
+}
+
+struct strings_walk {
+	char **v;
+	yw_string_fn item;
+	void *ud;
+};
+
+static int strings_item(struct yaml_walk *w, size_t i, const yaml_node_t *e, const char *path, void *ud)
+{
+	struct strings_walk *sw = ud;
+	const char *s;
+	int r = yw_scalar(w, e, path, &s);
+
+	if (r < 0)
+		return r;
+	sw->v[i] = strdup(s);
+	if (!sw->v[i])
+		return -ENOMEM;
+	return sw->item ? sw->item(w, e, path, &sw->v[i], sw->ud) : 0;
+}
+
+int yw_strings(struct yaml_walk *w, const yaml_node_t *n, const char *path, size_t max, yw_string_fn item,
+	       void *ud, char ***ret)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	struct strings_walk sw = { .item = item, .ud = ud };
+	size_t count = 0;
+	int r;
+
+	if (!max || max > INT_MAX)
+		max = INT_MAX;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+		/* past max, yw_sequence refuses the list before any item */
+		if (count <= max && !(v = calloc(count + 1, sizeof(*v))))
+			return -ENOMEM;
+	}
+	sw.v = v;
+	r = yw_sequence(w, n, path, "a list of strings", max, strings_item, &sw);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	return (int)count;
 }

@@ -63,5 +63,16 @@ typedef int (*yw_item_fn)(struct yaml_walk *w, size_t i, const yaml_node_t *v, c
 			  void *ud);
 int yw_sequence(struct yaml_walk *w, const yaml_node_t *n, const char *path, const char *what, size_t max,
 		yw_item_fn fn, void *ud);
+/* Reads list n of strings into *ret: a NULL-terminated array of copies
+ * the caller frees (strv_free), written only on success; returns how many.
+ * Errors name n's path or an item's ("PATH[I]"): n is not a list ("expected
+ * a list of strings"), it has more than max items (max 0 or past INT_MAX:
+ * INT_MAX), an item is not a string or not one yw_scalar takes.  item,
+ * when given, is called with each copy, which it may refuse (yw_fail) or
+ * replace (freeing the old one). */
+typedef int (*yw_string_fn)(struct yaml_walk *w, const yaml_node_t *n, const char *path, char **item,
+			    void *ud);
+int yw_strings(struct yaml_walk *w, const yaml_node_t *n, const char *path, size_t max, yw_string_fn item,
+	       void *ud, char ***ret);
 
 #endif

@@ -190,36 +190,27 @@ static int each_field(struct kc_parse *p, const yaml_node_t *n, const char *path
 	return yw_is_null(n) ? 0 : yw_mapping(&p->w, n, path, field_pair, &fw);
 }
 
-static int strv_item(struct yaml_walk *w, size_t i, const yaml_node_t *e, const char *path, void *ud)
+/* A null item is the empty string, as Go's YAML reads `- ~` into a []string */
+static int strv_item(struct yaml_walk *w, const yaml_node_t *e, const char *path, char **item, void *ud)
 {
-	char **v = ud;
-	int r;
-
-	if (e->type != YAML_SCALAR_NODE)
-		return yw_fail(w, e, path, "expected a string, found %s", yw_kind(e));
-	r = get_str((struct kc_parse *)w, e, path, &v[i]);
-	if (r < 0)
-		return r;
-	if (!v[i])
-		v[i] = strdup("");
-	return v[i] ? 0 : -ENOMEM;
+	if (yw_is_null(e))
+		**item = '\0';
+	return 0;
 }
 
+/* A list of strings; null is absent (*ret kept) */
 static int get_strv(struct kc_parse *p, const yaml_node_t *n, const char *path, char ***ret)
 {
-	_cleanup_(strv_freep) char **v = NULL;
+	char **v = NULL;
 	int r;
 
 	if (yw_is_null(n))
 		return 0;
-	if (n->type == YAML_SEQUENCE_NODE &&
-	    !(v = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1, sizeof(*v))))
-		return -ENOMEM;
-	r = yw_sequence(&p->w, n, path, "a list of strings", KC_MAX_ENTRIES, strv_item, v);
+	r = yw_strings(&p->w, n, path, KC_MAX_ENTRIES, strv_item, NULL, &v);
 	if (r < 0)
 		return r;
 	strv_free(*ret);
-	*ret = TAKE_PTR(v);
+	*ret = v;
 	return 0;
 }
 

@@ -43,28 +43,22 @@ static int get_bool(struct yaml_walk *y, const yaml_node_t *n, const char *path,
 
 typedef int (*item_check_fn)(struct yaml_walk *y, const yaml_node_t *n, const char *path, char **item);
 
-struct strv_walk {
-	struct strv *out;
-	item_check_fn check;
-};
-
-static int strv_item(struct yaml_walk *y, size_t i, const yaml_node_t *e, const char *path, void *ud)
+/* An item of a list of strings: not empty, then the field's own check
+ * (*ud), which may rewrite it. */
+static int strv_item(struct yaml_walk *y, const yaml_node_t *e, const char *path, char **item, void *ud)
 {
-	struct strv_walk *sw = ud;
-	int r;
+	const item_check_fn *check = ud;
 
-	r = get_string(y, e, path, &sw->out->v[sw->out->n]);
-	if (r < 0)
-		return r;
-	sw->out->n++;
-	return sw->check ? sw->check(y, e, path, &sw->out->v[sw->out->n - 1]) : 0;
+	if (!**item)
+		return yw_fail(y, e, path, "must not be empty");
+	return *check ? (*check)(y, e, path, item) : 0;
 }
 
 /* A list of strings (a single string is a list of one when single_ok). */
 static int get_strv(struct yaml_walk *y, const yaml_node_t *n, const char *path, struct strv *out,
 		    bool single_ok, item_check_fn check)
 {
-	struct strv_walk sw = { out, check };
+	int r;
 
 	for (size_t i = 0; i < out->n; i++)
 		free(out->v[i]);
@@ -83,11 +77,11 @@ static int get_strv(struct yaml_walk *y, const yaml_node_t *n, const char *path,
 	if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 &&
 	    n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
 		return 0;       /* `allow:` with nothing after it: an empty list */
-	if (n->type == YAML_SEQUENCE_NODE &&
-	    !(out->v = calloc((size_t)(n->data.sequence.items.top - n->data.sequence.items.start) + 1,
-			      sizeof(char *))))
-		return -ENOMEM;
-	return yw_sequence(y, n, path, "a list of strings", TG_POLICY_MAX_LIST, strv_item, &sw);
+	r = yw_strings(y, n, path, TG_POLICY_MAX_LIST, strv_item, &check, &out->v);
+	if (r < 0)
+		return r;
+	out->n = (size_t)r;
+	return 0;
 }
 
 /* ---- item checks: catch typos where a typo would quietly deny or allow ---- */

@@ -39,18 +39,6 @@ bool sem_map_percpu(const struct sem_map *m)
 	return m->kind >= MK_COUNT && m->kind != MK_TEXT;
 }
 
-enum sem_mkind sem_agg_kind(const char *name)
-{
-	static const struct { const char *n; enum sem_mkind k; } aggs[] = {
-		{ "count", MK_COUNT }, { "sum", MK_SUM }, { "min", MK_MIN }, { "max", MK_MAX },
-		{ "avg", MK_AVG }, { "stats", MK_STATS }, { "hist", MK_HIST }, { "lhist", MK_LHIST },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(aggs); i++)
-		if (!strcmp(name, aggs[i].n))
-			return aggs[i].k;
-	return MK_NONE;
-}
-
 /* A constant integer argument (lhist bounds, strncmp length, print top). */
 int sem_want_const(struct sctx *c, struct lang_node *n, const char *what, int64_t *ret)
 {
@@ -256,73 +244,83 @@ int sem_store_memval(struct sctx *c, struct lang_node *rhs, const char *what, co
 	return 0;
 }
 
-int sem_assign_map(struct sctx *c, struct lang_node *n)
+/* @m = count(), @m = hist(x, k), ...: f is the function's row
+ * (sema-builtins.c), its arguments min_args of them, or max_args for
+ * hist's k */
+int sem_assign_agg(struct sctx *c, struct lang_node *n, const struct sem_func *f)
 {
 	struct lang_node *rhs = n->kids[1];
+	enum sem_mkind k = f->agg;
+	size_t want = f->min_args;
 	struct sem_map *m;
-	struct sem_type vt;
-	enum sem_mkind k;
 	int r;
 
 	r = sem_map_ref(c, n->kids[0], &m);
 	if (r < 0)
 		return r;
-	k = rhs->kind == TG_N_CALL ? sem_agg_kind(rhs->str) : MK_NONE;
-	if (k != MK_NONE && n->op == TG_OP_NONE) {
-		size_t want = k == MK_COUNT ? 0 : k == MK_LHIST ? 4 : 1;
+	if (!sem_aux(c, rhs))
+		return -ENOMEM;
+	if (k == MK_HIST && rhs->nkids == f->max_args) {
+		/* bpftrace 0.2x (stdlib.md "hist"): hist(n, k), 2^k buckets
+		 * per power of 2, 0 <= k <= 5 */
+		int64_t bits;
 
-		if (!sem_aux(c, rhs))
-			return -ENOMEM;
-		if (k == MK_HIST && rhs->nkids == 2) {
-			/* bpftrace 0.2x (stdlib.md "hist"): hist(n, k), 2^k buckets
-			 * per power of 2, 0 <= k <= 5 */
-			int64_t bits;
-
-			r = sem_want_const(c, rhs->kids[1], "hist() k", &bits);
-			if (r < 0)
-				return r;
-			if (bits < 0 || bits > SEM_MAX_HIST_BITS)
-				return sem_err(c, rhs->kids[1]->loc, TG_ETYPE, "hist(): k must be 0..%d",
-					       SEM_MAX_HIST_BITS);
-			if (m->kind == MK_HIST && m->hbits != bits)
-				return sem_err(c, rhs->loc, TG_ETYPE, "hist(): map \"%s\" used with another k",
-					       m->name);
-			m->hbits = (uint8_t)bits;
-			want = 2;
-		} else if (k == MK_HIST && m->kind == MK_HIST && m->hbits) {
-			return sem_err(c, rhs->loc, TG_ETYPE, "hist(): map \"%s\" used with another k", m->name);
-		}
-		if (rhs->nkids != want)
-			return sem_err(c, rhs->loc, TG_ETYPE, "%s(): takes %zu argument%s", rhs->str, want,
-				   want == 1 ? "" : "s");
-		if (want) {
-			r = sem_want_int(c, rhs->kids[0], rhs->str);
-			if (r < 0)
-				return r;
-		}
-		if (k == MK_SUM)
-			m->sum_unsigned = !sem_of(rhs->kids[0])->t.sign &&
-					  (m->kind != MK_SUM || m->sum_unsigned);
-		if (k == MK_LHIST) {
-			int64_t mn, mx, st;
-
-			if ((r = sem_want_const(c, rhs->kids[1], "lhist() min", &mn)) < 0 ||
-			    (r = sem_want_const(c, rhs->kids[2], "lhist() max", &mx)) < 0 ||
-			    (r = sem_want_const(c, rhs->kids[3], "lhist() step", &st)) < 0)
-				return r;
-			if (mn < 0 || mx <= mn || st <= 0 || (mx - mn) / st > 1000)
-				return sem_err(c, rhs->loc, TG_ETYPE,
-					   "lhist(): needs 0 <= min < max, step > 0 and at most 1000 buckets");
-			if (m->kind == MK_LHIST && (m->lmin != mn || m->lmax != mx || m->lstep != st))
-				return sem_err(c, rhs->loc, TG_ETYPE, "lhist(): map \"%s\" used with other bounds",
-					   m->name);
-			m->lmin = mn;
-			m->lmax = mx;
-			m->lstep = st;
-		}
-		sem_of(rhs)->t = (struct sem_type){ .k = ST_AGG };
-		return sem_set_kind(c, n, m, k);
+		r = sem_want_const(c, rhs->kids[1], "hist() k", &bits);
+		if (r < 0)
+			return r;
+		if (bits < 0 || bits > SEM_MAX_HIST_BITS)
+			return sem_err(c, rhs->kids[1]->loc, TG_ETYPE, "hist(): k must be 0..%d",
+				       SEM_MAX_HIST_BITS);
+		if (m->kind == MK_HIST && m->hbits != bits)
+			return sem_err(c, rhs->loc, TG_ETYPE, "hist(): map \"%s\" used with another k",
+				       m->name);
+		m->hbits = (uint8_t)bits;
+		want = f->max_args;
+	} else if (k == MK_HIST && m->kind == MK_HIST && m->hbits) {
+		return sem_err(c, rhs->loc, TG_ETYPE, "hist(): map \"%s\" used with another k", m->name);
 	}
+	if (rhs->nkids != want)
+		return sem_err(c, rhs->loc, TG_ETYPE, "%s(): takes %zu argument%s", rhs->str, want,
+			   want == 1 ? "" : "s");
+	if (want) {
+		r = sem_want_int(c, rhs->kids[0], rhs->str);
+		if (r < 0)
+			return r;
+	}
+	if (k == MK_SUM)
+		m->sum_unsigned = !sem_of(rhs->kids[0])->t.sign &&
+				  (m->kind != MK_SUM || m->sum_unsigned);
+	if (k == MK_LHIST) {
+		int64_t mn, mx, st;
+
+		if ((r = sem_want_const(c, rhs->kids[1], "lhist() min", &mn)) < 0 ||
+		    (r = sem_want_const(c, rhs->kids[2], "lhist() max", &mx)) < 0 ||
+		    (r = sem_want_const(c, rhs->kids[3], "lhist() step", &st)) < 0)
+			return r;
+		if (mn < 0 || mx <= mn || st <= 0 || (mx - mn) / st > 1000)
+			return sem_err(c, rhs->loc, TG_ETYPE,
+				   "lhist(): needs 0 <= min < max, step > 0 and at most 1000 buckets");
+		if (m->kind == MK_LHIST && (m->lmin != mn || m->lmax != mx || m->lstep != st))
+			return sem_err(c, rhs->loc, TG_ETYPE, "lhist(): map \"%s\" used with other bounds",
+				   m->name);
+		m->lmin = mn;
+		m->lmax = mx;
+		m->lstep = st;
+	}
+	sem_of(rhs)->t = (struct sem_type){ .k = ST_AGG };
+	return sem_set_kind(c, n, m, k);
+}
+
+int sem_assign_map(struct sctx *c, struct lang_node *n)
+{
+	struct lang_node *rhs = n->kids[1];
+	struct sem_map *m;
+	struct sem_type vt;
+	int r;
+
+	r = sem_map_ref(c, n->kids[0], &m);
+	if (r < 0)
+		return r;
 	r = sem_expr(c, rhs);
 	if (r < 0)
 		return r;

@@ -393,25 +393,24 @@ int st_ident(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	return 0;
 }
 
-int st_builtin(struct sctx *c, struct lang_node *n, struct sem_node *a)
+int st_builtin_curtask(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct ktypes *kt;
 	struct ktype_ref ref;
 	int r;
 
-	if (!strcmp(n->str, "curtask")) {
-		r = st_ktypes(c, &kt);
-		if (r < 0)
-			return r;
-		if (ktype_find(kt, "struct task_struct", &ref) < 0 || ptr_to(c, ref, false, &a->t) < 0)
-			a->t = (struct sem_type){ .k = ST_INT, .size = 8, .ptr = true };
-		return 0;
-	}
-	if (!strcmp(n->str, "ctx")) {
+	r = st_ktypes(c, &kt);
+	if (r < 0)
+		return r;
+	if (ktype_find(kt, "struct task_struct", &ref) < 0 || ptr_to(c, ref, false, &a->t) < 0)
 		a->t = (struct sem_type){ .k = ST_INT, .size = 8, .ptr = true };
-		return 0;
-	}
-	return 1;
+	return 0;
+}
+
+int st_builtin_ctx(struct sctx *c, struct lang_node *n, struct sem_node *a)
+{
+	a->t = (struct sem_type){ .k = ST_INT, .size = 8, .ptr = true };
+	return 0;
 }
 
 int st_ptr_arith(struct sctx *c, struct lang_node *n, struct sem_node *a)
@@ -449,7 +448,7 @@ static bool ident_is_value(struct sctx *c, const char *name)
 
 /* sizeof(type) / sizeof(expression): a constant; the expression is not
  * evaluated. */
-static int call_sizeof(struct sctx *c, struct lang_node *n, struct sem_node *a)
+int st_call_sizeof(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct lang_node *x;
 	const struct sem_type *t;
@@ -458,8 +457,6 @@ static int call_sizeof(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	bool sign;
 	int size, r;
 
-	if (n->nkids != 1)
-		return sem_err(c, n->loc, TG_ETYPE, "sizeof(): takes one type or expression");
 	x = n->kids[0];
 	a->t = T_S64;
 	a->t.sign = false;
@@ -504,12 +501,14 @@ static int call_sizeof(struct sctx *c, struct lang_node *n, struct sem_node *a)
  * string literal, IPv4 (4 bytes) or IPv6 (16), parsed here. */
 static int call_pton(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	const struct lang_node *x = n->kids[0];
+	const struct lang_node *x;
 	char *bytes;
 	int fam;
 
-	if (n->nkids != 1 || x->kind != TG_N_STR)
+	/* kids[0] only once there is one: pton() has no kids array */
+	if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
 		return sem_err(c, n->loc, TG_ETYPE, "pton(): takes one string literal");
+	x = n->kids[0];
 	if (!sem_aux(c, n->kids[0]))
 		return -ENOMEM;
 	fam = strchr(x->str, ':') ? AF_INET6 : AF_INET;
@@ -526,15 +525,13 @@ static int call_pton(struct sctx *c, struct lang_node *n, struct sem_node *a)
 }
 
 /* ntop([family,] address): the address bytes for user space to print. */
-static int call_ntop(struct sctx *c, struct lang_node *n, struct sem_node *a)
+int st_call_ntop(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct lang_node *x;
 	const struct sem_type *t;
 	struct ktype_info in;
 	int r;
 
-	if (n->nkids < 1 || n->nkids > 2)
-		return sem_err(c, n->loc, TG_ETYPE, "ntop(): takes an address, or a family and an address");
 	if (n->nkids == 2) {
 		r = sem_want_int(c, n->kids[0], "ntop() family");
 		if (r < 0)
@@ -563,14 +560,12 @@ static int call_ntop(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int call_bswap(struct sctx *c, struct lang_node *n, struct sem_node *a)
+int st_call_bswap(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	struct lang_node *x;
 	uint8_t size;
 	int r;
 
-	if (n->nkids != 1)
-		return sem_err(c, n->loc, TG_ETYPE, "bswap(): takes one integer");
 	x = n->kids[0];
 	r = sem_want_int(c, x, "bswap()");
 	if (r < 0)
@@ -592,14 +587,12 @@ static int call_bswap(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	return 0;
 }
 
-static int call_join(struct sctx *c, struct lang_node *n, struct sem_node *a)
+int st_call_join(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const char *delim = " ";
 	const struct sem_type *t;
 	int r;
 
-	if (n->nkids < 1 || n->nkids > 2 || (n->nkids == 2 && n->kids[1]->kind != TG_N_STR))
-		return sem_err(c, n->loc, TG_ETYPE, "join(): takes an array of strings and a delimiter string literal");
 	r = sem_want_int(c, n->kids[0], "join()");
 	if (r < 0)
 		return r;
@@ -622,14 +615,12 @@ static int call_join(struct sctx *c, struct lang_node *n, struct sem_node *a)
  * length known only at run time, up to bpftrace's string size; at most
  * that size in any case (0.17 shortens a longer buf() to
  * BPFTRACE_STRLEN, 64 bytes by default, with a warning). */
-static int call_buf(struct sctx *c, struct lang_node *n, struct sem_node *a)
+int st_call_buf(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const struct sem_type *x;
 	int64_t len = -1;
 	int r;
 
-	if (n->nkids < 1 || n->nkids > 2)
-		return sem_err(c, n->loc, TG_ETYPE, "buf(): takes data and a length");
 	r = sem_expr(c, n->kids[0]);
 	if (r < 0)
 		return r;
@@ -661,22 +652,4 @@ static int call_buf(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_BUF, .slen = 8 + (uint32_t)len,
 				  .arg = (uint16_t)len };
 	return 0;
-}
-
-int st_call(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	if (!strcmp(n->str, "buf"))
-		return call_buf(c, n, a);
-	if (!strcmp(n->str, "sizeof"))
-		return call_sizeof(c, n, a);
-	if (!strcmp(n->str, "ntop"))
-		return call_ntop(c, n, a);
-	if (!strcmp(n->str, "pton"))
-		return sem_err(c, n->loc, TG_EUNSUPPORTED,
-			       "pton(): only as the argument of ntop() (its byte array has no other use here)");
-	if (!strcmp(n->str, "bswap"))
-		return call_bswap(c, n, a);
-	if (!strcmp(n->str, "join"))
-		return call_join(c, n, a);
-	return 1;
 }

@@ -6,37 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "runner/sema-int.h"
 #include "lib/banned.h"
 
-static const struct sem_type T_NONE = { .k = ST_NONE };
 static const struct sem_type T_U64 = { .k = ST_INT, .size = 8, .sign = false };
 static const struct sem_type T_S64 = { .k = ST_INT, .size = 8, .sign = true };
 
-static const char *const int_builtins[] = {
-	"pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "cgroup", "rand", "numaid",
-	"retval", NULL,
-};
-
-static bool is_int_builtin(const char *name)
-{
-	for (size_t i = 0; int_builtins[i]; i++)
-		if (!strcmp(name, int_builtins[i]))
-			return true;
-	if (!strncmp(name, "arg", 3) && name[3] >= '0' && name[3] <= '9' &&
-	    (name[4] == '\0' || (name[4] >= '0' && name[4] <= '9' && name[5] == '\0')))
-		return true;
-	return false;
-}
-
 static int expr(struct sctx *c, struct lang_node *n);
 static int stmt(struct sctx *c, struct lang_node *n);
-static int site_new(struct sctx *c, struct lang_node *n, struct sem_node *a, enum sem_rec_kind k,
-		    const char *fmt);
 
 static int want_int(struct sctx *c, struct lang_node *n, const char *what)
 {
@@ -68,24 +48,6 @@ static int var_find(struct sctx *c, const char *name)
 	return plain;
 }
 
-static int posparam_str(struct sctx *c, struct lang_node *n, struct sem_node *a, int64_t skip)
-{
-	const char *v = "";
-
-	if (n->u64 >= 1 && n->u64 <= c->s->nparams)
-		v = c->s->params[n->u64 - 1];
-	if (skip < 0 || (uint64_t)skip > strlen(v))
-		return sem_err(c, n->loc, TG_ETYPE, "positional parameter $%llu: offset out of range",
-			   (unsigned long long)n->u64);
-	a->t = (struct sem_type){ .k = ST_STR, .slen = (uint32_t)MIN(strlen(v + skip) + 1, SEM_STRLEN) };
-	a->is_const = true;
-	a->cstr = v + skip;
-	/* what the value holds: the rest is never read (a parameter of
-	 * any length reached clang whole, and failed it past 1 KiB) */
-	a->cstrlen = MIN(strlen(v + skip), (size_t)a->t.slen - 1);
-	return 0;
-}
-
 static int posparam_int(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	const char *v;
@@ -111,487 +73,6 @@ static int posparam_int(struct sctx *c, struct lang_node *n, struct sem_node *a)
 			   (unsigned long long)n->u64, v, (unsigned long long)n->u64);
 	a->cval = x;
 	return 0;
-}
-
-/* str($1, len): the parameter's first len bytes (0.17: str($1, 2) of
- * "hello" is "he"); a is the call's copy of the parameter's analysis.
- * A length known only at run time (`str($1, $n)`) leaves the call
- * non-constant: codegen copies the parameter's bytes, bounded then as
- * 0.17 bounds them. */
-static int posparam_len(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	int64_t len;
-	int r;
-
-	if (n->nkids < 2)
-		return 0;
-	r = want_int(c, n->kids[1], "str() length");
-	if (r < 0)
-		return r;
-	if (!sem_of(n->kids[1])->is_const) {
-		a->is_const = false;
-		return 0;
-	}
-	len = sem_of(n->kids[1])->cval;
-	if (len < 0)
-		return sem_err(c, n->kids[1]->loc, TG_ETYPE, "str(): negative length");
-	if ((uint64_t)len < a->cstrlen) {
-		a->cstrlen = (size_t)len;
-		a->t.slen = (uint32_t)len + 1;
-	}
-	return 0;
-}
-
-static int call_str(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	struct lang_node *x;
-	int r;
-
-	if (n->nkids < 1 || n->nkids > 2)
-		return sem_err(c, n->loc, TG_ETYPE, "str(): takes 1 or 2 arguments");
-	x = n->kids[0];
-	if (x->kind == TG_N_POSPARAM) {
-		r = posparam_str(c, x, sem_aux(c, x), 0);
-		if (r < 0)
-			return r;
-		*a = *sem_of(x);
-		a->site = -1;
-		return posparam_len(c, n, a);
-	}
-	if (x->kind == TG_N_BINOP && x->op == TG_OP_ADD && x->kids[0]->kind == TG_N_POSPARAM) {
-		int64_t off;
-
-		r = sem_want_const(c, x->kids[1], "str()", &off);
-		if (r < 0)
-			return r;
-		if (!sem_aux(c, x))
-			return -ENOMEM;
-		r = posparam_str(c, x->kids[0], sem_aux(c, x->kids[0]), off);
-		if (r < 0)
-			return r;
-		*sem_of(x) = *sem_of(x->kids[0]);
-		*a = *sem_of(x);
-		a->site = -1;
-		return posparam_len(c, n, a);
-	}
-	r = expr(c, x);
-	if (r < 0)
-		return r;
-	if (sem_of(x)->t.k == ST_STR) {
-		a->t = sem_of(x)->t;
-	} else if (sem_of(x)->t.k == ST_INT) {
-		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
-	} else {
-		return sem_err(c, x->loc, TG_ETYPE, "str(): argument has no value");
-	}
-	if (n->nkids == 2) {
-		r = want_int(c, n->kids[1], "str() length");
-		if (r < 0)
-			return r;
-		/* 0.17: "str cannot use negative length" */
-		if (sem_of(n->kids[1])->is_const && sem_of(n->kids[1])->cval < 0)
-			return sem_err(c, n->kids[1]->loc, TG_ETYPE, "str(): negative length");
-	}
-	return 0;
-}
-
-static int site_new(struct sctx *c, struct lang_node *n, struct sem_node *a, enum sem_rec_kind k,
-		    const char *fmt)
-{
-	struct sem_site *st;
-
-	if (a->site < 0) {
-		if (c->s->nsites == SEM_MAX_PRINTFS)
-			return sem_err(c, n->loc, TG_ELIMIT, "more than %d printf/print/time calls",
-				   SEM_MAX_PRINTFS);
-		if (!(c->s->nsites & 63)) {
-			struct sem_site *v = realloc(c->s->sites, (c->s->nsites + 64) * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			c->s->sites = v;
-		}
-		a->site = (int)c->s->nsites++;
-	}
-	st = &c->s->sites[a->site];
-	memset(st, 0, sizeof(*st));
-	st->kind = k;
-	st->fmt = fmt;
-	st->size = SEM_REC_HDR;
-	st->loc = n->loc;
-	return 0;
-}
-
-static int site_arg(struct sctx *c, struct lang_node *n, struct sem_site *st)
-{
-	struct sem_fmt_arg *fa;
-
-	if (st->nargs == SEM_MAX_FMT_ARGS)
-		return sem_err(c, n->loc, TG_ELIMIT, "more than %d arguments", SEM_MAX_FMT_ARGS);
-	fa = &st->args[st->nargs++];
-	fa->t = sem_of(n)->t;
-	fa->off = st->size;
-	fa->size = sem_is_blob(&fa->t) ? sem_round8(fa->t.slen) : 8;
-	st->size += fa->size;
-	if (st->size > SEM_MAX_RECORD)
-		return sem_err(c, n->loc, TG_ELIMIT, "arguments larger than %d bytes", SEM_MAX_RECORD);
-	return 0;
-}
-
-static int call_printf(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	struct sem_site *st;
-	int r;
-
-	if (n->nkids < 1 || n->kids[0]->kind != TG_N_STR)
-		return sem_err(c, n->loc, TG_ETYPE, "%s(): the first argument must be a string literal",
-			   n->str);
-	r = site_new(c, n, a, !strcmp(n->str, "cat") ? REC_CAT : REC_PRINTF, n->kids[0]->str);
-	if (r < 0)
-		return r;
-	if (!sem_aux(c, n->kids[0]))
-		return -ENOMEM;
-	for (size_t i = 1; i < n->nkids; i++) {
-		r = expr(c, n->kids[i]);
-		if (r < 0)
-			return r;
-		if (sem_of(n->kids[i])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[i])->t))
-			return sem_err(c, n->kids[i]->loc, TG_ETYPE, "%s(): argument %zu has no value",
-				   n->str, i);
-		st = &c->s->sites[a->site];
-		r = site_arg(c, n->kids[i], st);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int str_id(struct sctx *c, struct lang_node *lit, uint16_t *ret)
-{
-	struct sem *s = c->s;
-
-	for (size_t i = 0; i < s->nstrs; i++) {
-		if (!strcmp(s->strs[i], lit->str)) {
-			*ret = (uint16_t)i;
-			return 0;
-		}
-	}
-	if (s->nstrs == SEM_MAX_STRS)
-		return sem_err(c, lit->loc, TG_ELIMIT, "more than %d distinct strftime formats and filters",
-			   SEM_MAX_STRS);
-	s->strs[s->nstrs] = lit->str;
-	*ret = (uint16_t)s->nstrs++;
-	return 0;
-}
-
-/* kstack, ustack, kstack(perf), kstack(3), kstack(bpftrace, 3) */
-/* kstack, ustack, kstack(...), ustack(...) */
-static bool is_stack(const struct lang_node *n)
-{
-	return (n->kind == TG_N_BUILTIN || n->kind == TG_N_CALL) && n->str &&
-	       (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"));
-}
-
-static int stack_type(struct sctx *c, struct lang_node *n, struct sem_node *a, struct lang_node *call)
-{
-	bool user = n->str[0] == 'u';
-	int64_t limit = SEM_STACK_FRAMES;
-	bool perf = false;
-
-	if (call && call->nkids > 2)
-		return sem_err(c, call->loc, TG_ETYPE, "%s(): takes a mode and a frame count", n->str);
-	for (size_t i = 0; call && i < call->nkids; i++) {
-		struct lang_node *k = call->kids[i];
-		int r;
-
-		if (k->kind == TG_N_IDENT && i == 0) {
-			if (!sem_aux(c, k))
-				return -ENOMEM;
-			if (strcmp(k->str, "perf") && strcmp(k->str, "bpftrace"))
-				return sem_err(c, k->loc, TG_ETYPE, "%s(): mode \"%s\": expected perf or bpftrace",
-					   n->str, k->str);
-			perf = !strcmp(k->str, "perf");
-			continue;
-		}
-		r = sem_want_const(c, k, n->str, &limit);
-		if (r < 0)
-			return r;
-		if (limit < 1 || limit > SEM_STACK_FRAMES)
-			return sem_err(c, k->loc, TG_ETYPE, "%s(): frame count must be 1..%d", n->str,
-				   SEM_STACK_FRAMES);
-	}
-	c->s->uses_stacks = true;
-	c->s->uses_user_syms |= user;
-	c->s->stack_frames[limit] = true;
-	a->t = (struct sem_type){ .k = ST_TEXT, .text = user ? TX_USTACK : TX_KSTACK,
-				  .slen = user ? 16 : 8, .stack_perf = perf, .arg = (uint16_t)limit };
-	return 0;
-}
-
-/* Functions whose values user space formats; 1 when f is none of them. */
-static int call_text(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	const char *f = n->str;
-	int r;
-
-	if (!strcmp(f, "ksym") || !strcmp(f, "usym")) {
-		if (n->nkids != 1)
-			return sem_err(c, n->loc, TG_ETYPE, "%s(): takes one address", f);
-		r = want_int(c, n->kids[0], f);
-		if (r < 0)
-			return r;
-		a->t = (struct sem_type){ .k = ST_TEXT, .text = f[0] == 'k' ? TX_KSYM : TX_USYM,
-					  .slen = f[0] == 'k' ? 8 : 16 };
-		c->s->uses_user_syms |= f[0] == 'u';
-		return 0;
-	}
-	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))
-		return stack_type(c, n, a, n);
-	if (!strcmp(f, "strftime")) {
-		if (n->nkids != 2 || n->kids[0]->kind != TG_N_STR)
-			return sem_err(c, n->loc, TG_ETYPE, "strftime(): takes a format string literal and nanoseconds");
-		if (!sem_aux(c, n->kids[0]))
-			return -ENOMEM;
-		r = want_int(c, n->kids[1], "strftime()");
-		if (r < 0)
-			return r;
-		a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_STRFTIME, .slen = 8 };
-		return str_id(c, n->kids[0], &a->t.arg);
-	}
-	if (!strcmp(f, "cgroup_path")) {
-		uint16_t id = 0;
-
-		if (n->nkids < 1 || n->nkids > 2 || (n->nkids == 2 && n->kids[1]->kind != TG_N_STR))
-			return sem_err(c, n->loc, TG_ETYPE, "cgroup_path(): takes a cgroup id and a filter string literal");
-		r = want_int(c, n->kids[0], "cgroup_path()");
-		if (r < 0)
-			return r;
-		if (n->nkids == 2) {
-			if (!sem_aux(c, n->kids[1]))
-				return -ENOMEM;
-			r = str_id(c, n->kids[1], &id);
-			if (r < 0)
-				return r;
-			id++;
-		}
-		a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_CGPATH, .slen = 8, .arg = id };
-		return 0;
-	}
-	return 1;
-}
-
-bool sem_reg_valid(const char *name)
-{
-	/* bpftrace 0.17 src/arch/x86_64.cpp: pt_regs in its order */
-	static const char *const regs[] = { "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8",
-					    "ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp",
-					    "ss" };
-
-	for (size_t i = 0; name && i < sizeof(regs) / sizeof(regs[0]); i++)
-		if (!strcmp(name, regs[i]))
-			return true;
-	return false;
-}
-
-/* reg("NAME"): a register of the probed context, where the context is the
- * registers (pt_regs, or a perf event's copy of them); bpftrace 0.17
- * refuses it in tracepoints, and its kfunc/BEGIN/END contexts are not
- * registers here either. */
-static int call_reg(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	static const char *const types[] = { "kprobe", "kretprobe", "uprobe", "uretprobe", "usdt",
-					     "profile", "interval", "software", "hardware" };
-
-	if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
-		return sem_err(c, n->loc, TG_ETYPE, "reg(): takes one string literal, a register's name (reg(\"ip\"))");
-	if (!sem_aux(c, n->kids[0]))
-		return -ENOMEM;
-	if (!sem_reg_valid(n->kids[0]->str))
-		return sem_err(c, n->kids[0]->loc, TG_ETYPE,
-			       "'%s' is not a valid register on this architecture (x86_64)", n->kids[0]->str);
-	for (size_t i = 0; i < c->tp->nattach; i++) {
-		const char *t = c->tp->attach[i].type;
-		bool ok = false;
-
-		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]) && !ok; k++)
-			ok = !strcmp(t, types[k]);
-		if (!strcmp(t, "tracepoint"))
-			return sem_err(c, n->loc, TG_ETYPE, "The reg function cannot be used with 'tracepoint' probes");
-		if (!ok)
-			return sem_err(c, n->loc, TG_ETYPE,
-				       "reg(): not available in %s probes (their context is not the registers)", t);
-	}
-	a->t = T_U64;
-	return 0;
-}
-
-/* bpftrace 0.2x (docs/stdlib.md "len"): "For maps, return the number of
- * elements in the map.  For kstack/ustack, return the depth (measured in
- * # of frames) of the call stack." */
-static int call_len(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	struct sem_map *m;
-	int r;
-
-	if (n->nkids == 1 && is_stack(n->kids[0])) {
-		r = expr(c, n->kids[0]);
-		if (r < 0)
-			return r;
-		c->s->uses_stack_len = true;
-		a->t = T_S64;
-		return 0;
-	}
-	if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
-		return sem_err(c, n->loc, TG_ETYPE, "len(): takes one map or stack: len(@m), len(kstack), len(ustack)");
-	if (!sem_aux(c, n->kids[0]))
-		return -ENOMEM;
-	m = sem_map_get(c, n->kids[0], &sem_of(n->kids[0])->map);
-	if (!m)
-		return sem_err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
-	if (c->final && m->keys_known && !m->nkeys)
-		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "len(): map \"%s\" has no keys (a scalar map)",
-			       m->name);
-	if (m->kind == MK_HIST || m->kind == MK_LHIST)
-		return sem_err(c, n->loc, TG_EUNSUPPORTED, "len(): not supported on a %s() map (its entries are per bucket)",
-			       sem_mkind_str(m->kind));
-	a->t = T_S64;
-	return 0;
-}
-
-static int call(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	const char *f = n->str;
-	struct sem_map *m;
-	int64_t v;
-	int r;
-
-	a->t = T_NONE;
-	r = st_call(c, n, a);
-	if (r != 1)
-		return r;
-	if (!strcmp(f, "printf") || !strcmp(f, "cat"))
-		return call_printf(c, n, a);
-	r = call_text(c, n, a);
-	if (r != 1)
-		return r;
-	if (!strcmp(f, "str"))
-		return call_str(c, n, a);
-	if (!strcmp(f, "exit")) {
-		if (n->nkids > 1)
-			return sem_err(c, n->loc, TG_ETYPE, "exit(): takes at most 1 argument");
-		if (n->nkids == 1)
-			return want_int(c, n->kids[0], "exit()");
-		return 0;
-	}
-	if (!strcmp(f, "time")) {
-		if (n->nkids > 1 || (n->nkids == 1 && n->kids[0]->kind != TG_N_STR))
-			return sem_err(c, n->loc, TG_ETYPE, "time(): takes one string literal");
-		if (n->nkids && !sem_aux(c, n->kids[0]))
-			return -ENOMEM;
-		return site_new(c, n, a, REC_TIME, n->nkids ? n->kids[0]->str : "%H:%M:%S\n");
-	}
-	if (!strcmp(f, "clear") || !strcmp(f, "zero") || (!strcmp(f, "print") && n->nkids >= 1 &&
-							 n->kids[0]->kind == TG_N_MAP &&
-							 n->kids[0]->nkids == 0)) {
-		bool pr = !strcmp(f, "print");
-
-		if (n->nkids < 1 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids ||
-		    n->nkids > (pr ? 3u : 1u))
-			return sem_err(c, n->loc, TG_ETYPE, "%s(): takes a map%s", f,
-				   pr ? " and at most 2 integers" : "");
-		if (!sem_aux(c, n->kids[0]))
-			return -ENOMEM;
-		r = sem_map_get(c, n->kids[0], &sem_of(n->kids[0])->map) ? 0 : -TG_ELIMIT;
-		if (r < 0)
-			return sem_err(c, n->loc, TG_ELIMIT, "more than %d maps", SEM_MAX_MAPS);
-		for (size_t i = 1; i < n->nkids; i++) {
-			r = sem_want_const(c, n->kids[i], "print()", &v);
-			if (r < 0)
-				return r;
-		}
-		return 0;
-	}
-	if (!strcmp(f, "print")) {
-		if (n->nkids != 1)
-			return sem_err(c, n->loc, TG_ETYPE, "print(): takes one value or one map");
-		r = expr(c, n->kids[0]);
-		if (r < 0)
-			return r;
-		if (sem_of(n->kids[0])->t.k != ST_INT && !sem_is_blob(&sem_of(n->kids[0])->t))
-			return sem_err(c, n->kids[0]->loc, TG_ETYPE, "print(): argument has no value");
-		r = site_new(c, n, a, REC_PRINT_VAL, NULL);
-		if (r < 0)
-			return r;
-		return site_arg(c, n->kids[0], &c->s->sites[a->site]);
-	}
-	if (!strcmp(f, "has_key")) {
-		/* bpftrace 0.2x (docs/stdlib.md "has_key"): has_key(@m, k),
-		 * a key of several parts as a tuple (1, "x"); the map node
-		 * gets the analysis of @m[k] (codegen rebuilds that node) */
-		struct lang_node tmp;
-		const struct lang_node *k;
-
-		if (n->nkids != 2 || n->kids[0]->kind != TG_N_MAP || n->kids[0]->nkids)
-			return sem_err(c, n->loc, TG_ETYPE, "has_key(): takes a map and a key: has_key(@m, k)");
-		k = n->kids[1];
-		tmp = *n->kids[0];
-		tmp.kids = k->kind == TG_N_TUPLE ? k->kids : &n->kids[1];
-		tmp.nkids = k->kind == TG_N_TUPLE ? k->nkids : 1;
-		if (!tmp.nkids)
-			return sem_err(c, k->loc, TG_ETYPE, "has_key(): an empty key");
-		r = sem_map_ref(c, &tmp, &m);
-		if (r < 0)
-			return r;
-		n->kids[0]->aux = tmp.aux;
-		a->t = T_U64;
-		return 0;
-	}
-	if (!strcmp(f, "len"))
-		return call_len(c, n, a);
-	if (!strcmp(f, "delete")) {
-		if (n->nkids != 1 || n->kids[0]->kind != TG_N_MAP)
-			return sem_err(c, n->loc, TG_ETYPE, "delete(): takes one map element");
-		return sem_map_ref(c, n->kids[0], &m);
-	}
-	if (!strcmp(f, "strncmp")) {
-		if (n->nkids != 3)
-			return sem_err(c, n->loc, TG_ETYPE, "strncmp(): takes 3 arguments");
-		for (int i = 0; i < 2; i++) {
-			r = expr(c, n->kids[i]);
-			if (r < 0)
-				return r;
-			if (sem_of(n->kids[i])->t.k != ST_STR)
-				return sem_err(c, n->kids[i]->loc, TG_ETYPE, "strncmp(): expected a string");
-		}
-		r = sem_want_const(c, n->kids[2], "strncmp()", &v);
-		if (r < 0)
-			return r;
-		if (v < 0)
-			return sem_err(c, n->kids[2]->loc, TG_ETYPE, "strncmp(): negative length");
-		a->t = T_U64;
-		return 0;
-	}
-	if (!strcmp(f, "cgroupid")) {
-		struct stat st;
-
-		if (n->nkids != 1 || n->kids[0]->kind != TG_N_STR)
-			return sem_err(c, n->loc, TG_ETYPE, "cgroupid(): takes one string literal");
-		if (!sem_aux(c, n->kids[0]))
-			return -ENOMEM;
-		if (stat(n->kids[0]->str, &st) < 0)
-			return sem_err(c, n->kids[0]->loc, TG_ETYPE, "cgroupid(): \"%s\": %s",
-				   n->kids[0]->str, strerror(errno));
-		a->t = T_U64;
-		a->is_const = true;
-		a->cval = (int64_t)st.st_ino;
-		return 0;
-	}
-	if (!strcmp(f, "reg"))
-		return call_reg(c, n, a);
-	if (sem_agg_kind(f) != MK_NONE)
-		return sem_err(c, n->loc, TG_ETYPE, "%s(): only as the value of a map assignment (@m = %s(...))",
-			   f, f);
-	return sem_err(c, n->loc, TG_EUNSUPPORTED, "function \"%s\": not supported", f);
 }
 
 static int binop(struct sctx *c, struct lang_node *n, struct sem_node *a)
@@ -766,87 +247,6 @@ static int expr_str(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	return 0;
 }
 
-/* Every attach point of the probe is a function's return */
-static bool returns(const struct lang_probe *pr)
-{
-	static const char *const types[] = { "kretprobe", "uretprobe", "kretfunc", "fexit" };
-
-	for (size_t i = 0; i < pr->nattach; i++) {
-		bool r = false;
-
-		for (size_t k = 0; k < ARRAY_SIZE(types); k++)
-			r = r || !strcmp(pr->attach[i].type, types[k]);
-		if (!r)
-			return false;
-	}
-	return pr->nattach > 0;
-}
-
-static int expr_builtin(struct sctx *c, struct lang_node *n, struct sem_node *a)
-{
-	int r;
-
-	if (is_int_builtin(n->str)) {
-		if (!strcmp(n->str, "elapsed"))
-			c->s->uses_elapsed = true;
-		if ((!strcmp(n->str, "retval") || !strncmp(n->str, "arg", 3)) &&
-		    (c->p->is_begin || c->p->is_end || c->p->args))
-			return sem_err(c, n->loc, TG_ETYPE, "builtin \"%s\": not available in this probe",
-				   n->str);
-		if (!strcmp(n->str, "retval") && !returns(c->tp))
-			/* 0.17's words; at a function's entry the register
-			 * holds no return value */
-			return sem_err(c, n->loc, TG_ETYPE,
-				   "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes");
-		a->t = T_U64;
-		return 0;
-	}
-	if (!strcmp(n->str, "comm")) {
-		a->t = (struct sem_type){ .k = ST_STR, .slen = 16 };
-		return 0;
-	}
-	if (!strcmp(n->str, "cpid")) {
-		/* the child's pid, a constant as in bpftrace */
-		if (!c->s->cpid)
-			return sem_err(c, n->loc, TG_ETYPE,
-				   "cpid cannot be used without child command");
-		a->t = T_U64;
-		a->is_const = true;
-		a->cval = (int64_t)c->s->cpid;
-		return 0;
-	}
-	if (!strcmp(n->str, "username")) {
-		a->t = (struct sem_type){ .k = ST_TEXT, .text = TX_USERNAME, .slen = 8 };
-		return 0;
-	}
-	if (!strcmp(n->str, "kstack") || !strcmp(n->str, "ustack"))
-		return stack_type(c, n, a, NULL);
-	if (!strcmp(n->str, "func")) {
-		if (!c->p->is_probe_fn)
-			return sem_err(c, n->loc, TG_ETYPE,
-				   "builtin \"func\": only in kprobe, kretprobe, uprobe and uretprobe probes");
-		c->p->uses_probe = true;
-		a->t = (struct sem_type){ .k = ST_STR, .slen = SEM_STRLEN };
-		return 0;
-	}
-	if (!strcmp(n->str, "probe")) {
-		c->p->uses_probe = true;
-		/* as bpftrace, which prints the whole name: a uprobe's
-		 * path often passes 63 characters */
-		a->t = (struct sem_type){ .k = ST_STR, .slen = MAX(c->s->probe_slen, SEM_STRLEN) };
-		return 0;
-	}
-	if (!strcmp(n->str, "args")) {
-		c->p->uses_args = true;
-		a->t = (struct sem_type){ .k = ST_ARGS };
-		return 0;
-	}
-	r = st_builtin(c, n, a);
-	if (r != 1)
-		return r;
-	return sem_err(c, n->loc, TG_EUNSUPPORTED, "builtin \"%s\": not supported", n->str);
-}
-
 static int expr_var(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
 	a->var = var_find(c, n->str);
@@ -980,11 +380,11 @@ static int ternary(struct sctx *c, struct lang_node *n, struct sem_node *a)
 static int (*const expr_kinds[])(struct sctx *c, struct lang_node *n, struct sem_node *a) = {
 	[TG_N_INT] = expr_int,
 	[TG_N_STR] = expr_str,
-	[TG_N_BUILTIN] = expr_builtin,
+	[TG_N_BUILTIN] = sem_builtin,
 	[TG_N_POSPARAM] = posparam_int,
 	[TG_N_VAR] = expr_var,
 	[TG_N_MAP] = expr_map,
-	[TG_N_CALL] = call,
+	[TG_N_CALL] = sem_call,
 	[TG_N_BINOP] = binop,
 	[TG_N_UNOP] = unop,
 	[TG_N_INCDEC] = incdec,
@@ -1191,6 +591,20 @@ static int for_stmt(struct sctx *c, struct lang_node *n)
 	return r;
 }
 
+/* @m = count() and the other aggregations (their rows in sema-builtins.c
+ * say which) are assignments of their own; anything else is a value */
+static int assign_map(struct sctx *c, struct lang_node *n)
+{
+	const struct lang_node *rhs = n->kids[1];
+	const struct sem_func *f = NULL;
+
+	if (rhs->kind == TG_N_CALL && n->op == TG_OP_NONE)
+		f = sem_func_find(rhs->str);
+	if (f && f->agg != MK_NONE)
+		return sem_assign_agg(c, n, f);
+	return sem_assign_map(c, n);
+}
+
 static int block(struct sctx *c, struct lang_node *n)
 {
 	size_t nlets = c->nlets;
@@ -1215,7 +629,7 @@ static int stmt(struct sctx *c, struct lang_node *n)
 		return expr(c, n->kids[0]);
 	case TG_N_ASSIGN:
 		if (n->kids[0]->kind == TG_N_MAP)
-			return sem_assign_map(c, n);
+			return assign_map(c, n);
 		if (n->kids[0]->kind == TG_N_VAR)
 			return assign_var(c, n);
 		return sem_err(c, n->loc, TG_ETYPE, "assignment: needs a variable or a map on the left");
@@ -1278,7 +692,7 @@ static int stmt(struct sctx *c, struct lang_node *n)
 static const struct sem_ops ops = {
 	.expr = expr,
 	.want_int = want_int,
-	.site = site_new,
+	.site = sem_site_new,
 };
 
 static int pass(struct sem *s, struct lang_program *prog, const struct tp_format *const *tp,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lib/yamlwalk.h"
 
@@ -84,6 +85,14 @@ static void test_paths(void **state)
 	unload(&d);
 }
 
+/* the walk's error is want; the document unloaded */
+static void unload_expecting(struct doc *d, const char *want)
+{
+	if (!d->w.err || strcmp(d->w.err, want))
+		fail_msg("want \"%s\", got \"%s\"", want, d->w.err ? d->w.err : "(null)");
+	unload(d);
+}
+
 static void expect_error(const char *text, size_t max_nodes, size_t max_string, const char *want)
 {
 	struct seen s = { "" };
@@ -91,9 +100,7 @@ static void expect_error(const char *text, size_t max_nodes, size_t max_string, 
 
 	load(&d, text, max_nodes, max_string);
 	assert_int_equal(walk_any(&d.w, d.root, "", &s), -TG_ECONFIG);
-	if (!d.w.err || strcmp(d.w.err, want))
-		fail_msg("want \"%s\", got \"%s\"", want, d.w.err ? d.w.err : "(null)");
-	unload(&d);
+	unload_expecting(&d, want);
 }
 
 static void test_errors(void **state)
@@ -157,6 +164,88 @@ static void test_null_and_bool(void **state)
 	unload(&d);
 }
 
+/* refuses "no", upper-cases "up" in place */
+static int string_check(struct yaml_walk *w, const yaml_node_t *n, const char *path, char **item, void *ud)
+{
+	int *calls = ud;
+
+	(*calls)++;
+	if (!strcmp(*item, "no"))
+		return yw_fail(w, n, path, "\"%s\" refused", *item);
+	if (!strcmp(*item, "up")) {
+		free(*item);
+		*item = strdup("UP");
+		return *item ? 0 : -ENOMEM;
+	}
+	return 0;
+}
+
+static void test_strings(void **state)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	const yaml_node_t *a;
+	struct doc d;
+	int calls = 0;
+
+	load(&d, "a: [x, \"y\", '', ~, up]\nb: []\n", 0, 0);
+	a = yaml_document_get_node(&d.d, d.root->data.mapping.pairs.start[0].value);
+	assert_int_equal(yw_strings(&d.w, a, "a", 5, string_check, &calls, &v), 5);
+	assert_int_equal(calls, 5);
+	/* a plain ~ is the text "~" here: what null means is the caller's */
+	assert_string_equal(v[0], "x");
+	assert_string_equal(v[1], "y");
+	assert_string_equal(v[2], "");
+	assert_string_equal(v[3], "~");
+	assert_string_equal(v[4], "UP");
+	assert_null(v[5]);
+	strv_free(v);
+	v = NULL;
+	/* no item function, no bound; an empty list is an array of none */
+	a = yaml_document_get_node(&d.d, d.root->data.mapping.pairs.start[1].value);
+	assert_int_equal(yw_strings(&d.w, a, "b", 0, NULL, NULL, &v), 0);
+	assert_non_null(v);
+	assert_null(v[0]);
+	assert_null(d.w.err);
+	unload(&d);
+}
+
+static void expect_strings_error(const char *text, size_t max, size_t max_string, const char *want)
+{
+	static char *untouched[1];
+	char **v = untouched;     /* written only on success */
+	const yaml_node_t *a;
+	struct doc d;
+	int calls = 0;
+
+	load(&d, text, 0, max_string);
+	a = yaml_document_get_node(&d.d, d.root->data.mapping.pairs.start[0].value);
+	assert_int_equal(yw_strings(&d.w, a, "spec.a", max, string_check, &calls, &v), -TG_ECONFIG);
+	assert_ptr_equal(v, untouched);
+	unload_expecting(&d, want);
+}
+
+static void test_strings_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t max, max_string;
+		const char *want;
+	} cases[] = {
+		{ "a: x\n", 3, 0, "f.yaml:1:4: spec.a: expected a list of strings, found a scalar" },
+		{ "a: {b: c}\n", 3, 0, "f.yaml:1:4: spec.a: expected a list of strings, found a mapping" },
+		{ "a: [1, 2, 3, 4]\n", 3, 0, "f.yaml:1:4: spec.a: list has 4 entries, more than 3" },
+		{ "a: [x, [y]]\n", 3, 0, "f.yaml:1:8: spec.a[1]: expected a string, found a list" },
+		{ "a: [x, {y: z}]\n", 3, 0, "f.yaml:1:8: spec.a[1]: expected a string, found a mapping" },
+		{ "a: [x, \"y\\0\"]\n", 3, 0, "f.yaml:1:8: spec.a[1]: string contains a NUL byte" },
+		{ "a: [x, 12345]\n", 3, 4, "f.yaml:1:8: spec.a[1]: string is longer than 4 bytes" },
+		/* the item function's refusal, the items before it freed */
+		{ "a: [x, up, no]\n", 3, 0, "f.yaml:1:12: spec.a[2]: \"no\" refused" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_strings_error(cases[i].text, cases[i].max, cases[i].max_string, cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +253,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_path_is_cut),
 		cmocka_unit_test(test_null_and_bool),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_strings_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -281,6 +281,10 @@ static void text_value_type_errors(void **state)
 	assert_int_equal(g.diag.loc.col, 27);
 	g = generate("BEGIN { @x = strftime(\"%H\"); }", NULL, 0);
 	assert_int_equal(g.r, -TG_ETYPE);
+	/* pton() without an argument has no kids array to read */
+	g = generate("BEGIN { printf(\"%s\\n\", ntop(pton())); }", NULL, 0);
+	assert_int_equal(g.r, -TG_ETYPE);
+	assert_string_equal(g.diag.msg, "pton(): takes one string literal");
 }
 
 /* Tuples (runner/sema-tuple.c): literals, variables, map values widened
