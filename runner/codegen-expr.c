@@ -824,8 +824,9 @@ static int call(struct gen *g, struct lang_node *n, struct cv *v)
 		const struct sem_site *st = &g->s->sites[a->site];
 		bool pf = !strcmp(f, "printf") || !strcmp(f, "cat");
 
-		return record(g, n, st->kind, (uint32_t)a->site, st->size, n->kids + (pf ? 1 : 0),
-			      st->nargs, st);
+		/* time() has no arguments: no pointer arithmetic on NULL kids */
+		return record(g, n, st->kind, (uint32_t)a->site, st->size,
+			      n->kids ? n->kids + (pf ? 1 : 0) : NULL, st->nargs, st);
 	}
 	if (!strcmp(f, "pton"))   /* ntop's argument: the bytes sema parsed */
 		return lit(g, a->cstr, a->cstrlen, v);
