@@ -549,6 +549,7 @@ static void table_case(void **state)
 	assert_int_equal(x.res.exit_code, c->exit_code);
 	assert_int_equal(x.res.map_drops, c->map_drops);
 	assert_int_equal(x.res.drops, 0);
+	assert_int_equal(x.res.cpu_ns, 0);      /* no cpu budget */
 	assert_int_equal(x.l.nprogs, c->progs);
 	if (c->duration_ns)
 		assert_true(x.took_ns >= c->duration_ns);
@@ -619,6 +620,35 @@ static void trun_poked(struct trun *x, const char *program, long (*poke)(void), 
 	trun_exec(x, &eo, NULL);
 	helper_join(&h);
 	*ret_pokes = atomic_load(&h.pokes);
+}
+
+/* cpu_ns, our programs' run time, comes from BPF stats the engine turns
+ * on for a CPU budget: without one it is 0, even while another process
+ * has the (global) stats on, as this test does */
+static void cpu_time_with_a_budget(void **state)
+{
+	struct engine_limits lim = { .sz = sizeof(lim), .cpu_budget = 1.0 };
+	struct engine_opts eo = opts_for("BEGIN { @n = count(); exit(); } END { @n = count(); }");
+	struct trun x;
+	int stats;
+
+	(void)state;
+	trun_init(&x);
+	stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	assert_true(stats >= 0);
+	trun_exec(&x, &eo, NULL);
+	close(stats);
+	assert_ended(&x, 0, "exit", COMPILED ATTACHED(2) "map @n\n");
+	assert_int_equal(x.res.cpu_ns, 0);
+	trun_release(&x);
+
+	eo.limits = &lim;
+	trun_init(&x);
+	trun_exec(&x, &eo, NULL);
+	assert_ended(&x, 0, "exit", COMPILED ATTACHED(2) "map @n\n");
+	/* BEGIN and END ran (BPF_PROG_TEST_RUN counts in the stats) */
+	assert_true(x.res.cpu_ns > 0);
+	trun_release(&x);
 }
 
 /* A tracepoint sees the event the test causes, filtered on its pid; its
@@ -752,6 +782,7 @@ int main(void)
 	static const struct CMUnitTest coded[] = {
 		cmocka_unit_test(duration_limit),
 		cmocka_unit_test(rate_limit),
+		cmocka_unit_test(cpu_time_with_a_budget),
 		cmocka_unit_test(tracepoint_own_event),
 		cmocka_unit_test(uprobe_own_function),
 		cmocka_unit_test(stop_from_thread),
