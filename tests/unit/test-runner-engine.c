@@ -465,10 +465,21 @@ static const struct tcase tcases[] = {
 	  .transcript = COMPILED ATTACHED(2) "output begin\noutput end\n" },
 
 	/* maxOutputBytes: the record that would pass it is not delivered,
-	 * nor anything after it (END's output included) */
+	 * nor anything after it (END's output included); the warning comes
+	 * after the output it follows, BEGIN's too */
 	{ .name = "output_limit", .lim = LIMITS(.max_output_bytes = 25), .reason = "output-limit", .progs = 2,
 	  .program = "BEGIN { printf(\"0123456789\\n\"); printf(\"0123456789\\n\"); "
-		     "printf(\"0123456789\\n\"); printf(\"x\\n\"); }\nEND { printf(\"end\\n\"); }" },
+		     "printf(\"0123456789\\n\"); printf(\"x\\n\"); }\nEND { printf(\"end\\n\"); }",
+	  .transcript = COMPILED ATTACHED(2) "output 0123456789\noutput 0123456789\n"
+		        "warning output limit: the trace printed 22 bytes and its next output of 11 bytes "
+		        "would pass the limit maxOutputBytes (25); stopping\n" },
+
+	/* cat() of a file that cannot be read: a warning, in its place
+	 * among BEGIN's output */
+	{ .name = "cat_warning", .reason = "exit", .progs = 1,
+	  .program = "BEGIN { printf(\"a\\n\"); cat(\"/nonexistent/tg-engine-test\"); printf(\"b\\n\"); exit(); }",
+	  .transcript = COMPILED ATTACHED(1) "output a\nwarning cat: failed to open file "
+		        "\"/nonexistent/tg-engine-test\": No such file or directory\noutput b\n" },
 
 	/* maxMapEntries: updates past it refused and counted, the map keeps
 	 * what fitted */
