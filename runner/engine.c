@@ -553,6 +553,21 @@ static int output(struct run *run, uint64_t cgid, const char *kind, struct buf *
 	return run->sink->output ? run->sink->output(run->ctx, cgid, b->s, b->len) : 0;
 }
 
+/* Output held back from index from on that the sink never got (the run
+ * ended before: after_attach refused, the sink failed) is not counted
+ * as delivered */
+static void pending_uncount(struct run *run, const json_t *v, size_t from)
+{
+	for (size_t i = from; i < json_array_size(v); i++) {
+		json_t *t = json_object_get(json_array_get(v, i), "text");
+
+		if (t) {
+			run->res->events--;
+			run->res->output_bytes -= json_string_length(t);
+		}
+	}
+}
+
 /* BEGIN's output (and the warnings about it) reaches the sink after the
  * "attached" status, in the order bpftrace 0.17 prints it (it triggers
  * BEGIN once attached). */
@@ -566,8 +581,10 @@ static int flush_pending(struct run *run)
 	json_array_foreach(v, i, e) {
 		json_t *t = json_object_get(e, "text"), *w = json_object_get(e, "warning");
 
-		if (r < 0)
+		if (r < 0) {
+			pending_uncount(run, v, i);
 			break;
+		}
 		if (w)
 			r = warn_cb(run, json_string_value(w));
 		else if (t && run->sink->output_rec)
@@ -1755,6 +1772,8 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 	snprintf(res->reason, sizeof(res->reason), "%s", run.reason ? run.reason : "stop");
 	r = 0;
 out:
+	if (run.pending)
+		pending_uncount(&run, run.pending, 0);
 	if (ld.obj) {
 		res->cpu_ns = loader_run_time_ns(&ld);
 		res->drops += percpu_counter(&run, "tg_drops");

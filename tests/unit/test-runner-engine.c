@@ -400,7 +400,8 @@ struct tcase {
 	bool typed;                 /* the sink takes output_rec */
 	bool refuse;                /* after_attach refuses */
 	struct engine_limits lim;   /* used when lim.sz */
-	int fail_map;               /* the sink's map() fails so */
+	int fail_output;            /* the sink's output() fails so */
+	int fail_map;               /* its map() */
 	/* what comes out */
 	int r;
 	const char *reason;
@@ -494,11 +495,19 @@ static const struct tcase tcases[] = {
 	  .transcript = COMPILED ATTACHED(1) "map @a\n", .maps = "@a: 1\n" },
 
 	/* after_attach runs once everything is attached, before "attached";
-	 * its refusal ends the run with its code and message */
+	 * its refusal ends the run with its code and message, and BEGIN's
+	 * output, held back until then, is neither handed over nor counted */
 	{ .name = "after_attach_refuses", .refuse = true, .progs = 2,
-	  .program = "BEGIN { @b = 1; } tracepoint:syscalls:sys_enter_getppid { @calls = count(); }",
+	  .program = BEGIN_TP,
 	  .r = -EPERM, .reason = "error", .err = "sandbox: refused for the test",
 	  .transcript = COMPILED ATTACHING(1) "after_attach\n" },
+
+	/* a sink whose output() fails on BEGIN's first line: the rest is
+	 * neither handed over nor counted */
+	{ .name = "begin_sink_fails", .fail_output = -EIO, .progs = 1,
+	  .program = "BEGIN { printf(\"a\\n\"); printf(\"b\\n\"); printf(\"c\\n\"); exit(); }",
+	  .r = -EIO, .reason = "error", .err = "engine: Input/output error",
+	  .transcript = COMPILED ATTACHED(1) "output a\n" },
 
 	/* a dry run stops before the load; load only after it: nothing runs,
 	 * nothing attaches */
@@ -546,6 +555,7 @@ static void table_case(void **state)
 	if (c->typed)
 		s.output_rec = on_output_rec;
 	trun_init(&x);
+	x.l.fail_output = c->fail_output;
 	x.l.fail_map = c->fail_map;
 	if (c->refuse) {
 		eo.after_attach = refuse;
