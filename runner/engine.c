@@ -479,6 +479,16 @@ static const struct sem_map *map_by_id(struct run *run, uint32_t id)
 
 static int warn_cb(void *ctx, const char *msg);
 
+/* A warning about an output event (the output limit, cat()).  While
+ * BEGIN's output is held back it waits with it, so that the sink gets it
+ * after the output that came before it, as from any other probe. */
+static int output_warning(struct run *run, const char *msg)
+{
+	if (run->pending)
+		return json_array_append_new(run->pending, json_pack("{s:s}", "warning", msg)) == 0 ? 0 : -ENOMEM;
+	return warn_cb(run, msg);
+}
+
 /* maxOutputBytes: the text of output records, together (a printf of
  * 32 x %4096d turns a record of 4 KB into 128 KB; 146 MB left a session in
  * 1.9 s before the cpu budget stopped it).  The record that would pass the
@@ -497,7 +507,7 @@ static bool output_fits(struct run *run, size_t len)
 		 "output limit: the trace printed %" PRIu64 " bytes and its next output of %zu bytes would pass "
 		 "the limit maxOutputBytes (%" PRIu64 "); stopping",
 		 run->res->output_bytes, len, lim->max_output_bytes);
-	(void)warn_cb(run, msg);
+	(void)output_warning(run, msg);
 	if (!run->stop) {
 		run->stop = true;
 		run->reason = "output-limit";
@@ -543,8 +553,24 @@ static int output(struct run *run, uint64_t cgid, const char *kind, struct buf *
 	return run->sink->output ? run->sink->output(run->ctx, cgid, b->s, b->len) : 0;
 }
 
-/* BEGIN's output reaches the sink after the "attached" status, in the
- * order bpftrace 0.17 prints it (it triggers BEGIN once attached). */
+/* Output held back from index from on that the sink never got (the run
+ * ended before: after_attach refused, the sink failed) is not counted
+ * as delivered */
+static void pending_uncount(struct run *run, const json_t *v, size_t from)
+{
+	for (size_t i = from; i < json_array_size(v); i++) {
+		json_t *t = json_object_get(json_array_get(v, i), "text");
+
+		if (t) {
+			run->res->events--;
+			run->res->output_bytes -= json_string_length(t);
+		}
+	}
+}
+
+/* BEGIN's output (and the warnings about it) reaches the sink after the
+ * "attached" status, in the order bpftrace 0.17 prints it (it triggers
+ * BEGIN once attached). */
 static int flush_pending(struct run *run)
 {
 	_cleanup_(json_decrefp) json_t *v = TAKE_PTR(run->pending);
@@ -553,11 +579,15 @@ static int flush_pending(struct run *run)
 	int r = 0;
 
 	json_array_foreach(v, i, e) {
-		json_t *t = json_object_get(e, "text");
+		json_t *t = json_object_get(e, "text"), *w = json_object_get(e, "warning");
 
-		if (r < 0)
+		if (r < 0) {
+			pending_uncount(run, v, i);
 			break;
-		if (t && run->sink->output_rec)
+		}
+		if (w)
+			r = warn_cb(run, json_string_value(w));
+		else if (t && run->sink->output_rec)
 			r = run->sink->output_rec(run->ctx, (uint64_t)json_integer_value(json_object_get(e, "cgid")),
 						  json_string_value(json_object_get(e, "kind")),
 						  json_string_value(t), json_string_length(t),
@@ -659,7 +689,7 @@ static int cat_file(struct run *run, struct buf *b)
 
 		if (asprintf(&msg, "cat: failed to open file \"%s\": %s", path, strerror(-r)) < 0)
 			return -ENOMEM;
-		return warn_cb(run, msg);
+		return output_warning(run, msg);
 	}
 	return 0;
 }
@@ -1742,6 +1772,8 @@ int engine_execute(struct engine_prog *p, const struct compile_result *cr, const
 	snprintf(res->reason, sizeof(res->reason), "%s", run.reason ? run.reason : "stop");
 	r = 0;
 out:
+	if (run.pending)
+		pending_uncount(&run, run.pending, 0);
 	if (ld.obj) {
 		res->cpu_ns = loader_run_time_ns(&ld);
 		res->drops += percpu_counter(&run, "tg_drops");

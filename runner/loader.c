@@ -677,7 +677,9 @@ uint64_t loader_run_time_ns(const struct loader *l)
 	struct bpf_program *p;
 	uint64_t total = 0;
 
-	if (!l->obj)
+	/* the stats are global: someone else's would count part of the run,
+	 * from whenever they turned them on, and that number says nothing */
+	if (!l->obj || l->stats_fd < 0)
 		return 0;
 	bpf_object__for_each_program(p, l->obj) {
 		struct bpf_prog_info info = { 0 };

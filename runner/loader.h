@@ -93,7 +93,8 @@ int loader_run_once(const struct loader *l, int prog_fd, char **ret_err);
  * (the engine runs those); a missing probe is a warning; the
  * count of attached programs is in l->attached. */
 int loader_attach(struct loader *l, const struct plan *pl, loader_warn_fn warn, void *ctx);
-/* Total run time of all our programs so far (BPF stats). */
+/* Total run time of all our programs so far (BPF stats); 0 unless our
+ * own stats are on (run_stats), even while another process has them on. */
 uint64_t loader_run_time_ns(const struct loader *l);
 /* Destroys every link, newest first.  A tracepoint's program leaves it
  * at once (off its bpf_prog_array); its perf event stays open until

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "tests/unit/runner-compile.h"
+#include "tests/unit/tmpdir.h"
 
 #include "lib/buf.h"
 #include "lib/cleanup.h"
@@ -33,16 +34,13 @@ static char cache_dir[] = "/tmp/tg-unit-ktypes-XXXXXX";
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(cache_dir) ? 0 : -1;
+	return tu_tmpdir_make(cache_dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tu_tmpdir_remove(cache_dir);
 }
 
 static void kernel_types_and_members(void **state)

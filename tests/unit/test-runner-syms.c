@@ -26,6 +26,7 @@
 #include "lib/buf.h"
 #include "lib/errors.h"
 #include "runner/syms.h"
+#include "tests/unit/tmpdir.h"
 
 static char tmpdir[] = "/tmp/tg-syms-XXXXXX";
 
@@ -521,15 +522,12 @@ static void test_cgroup_path_real(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return tu_tmpdir_make(tmpdir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tu_tmpdir_remove(tmpdir);
 }
 
 int main(void)
