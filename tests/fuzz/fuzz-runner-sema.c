@@ -22,8 +22,13 @@
  * construct, a type) that has both, never with an internal error.
  *
  * Positional parameters: fuzz-parser's convention (tests/fuzz/fuzz-util.h).
+ * An input of odd length is a trace scoped to pods, as the gateway's
+ * sessions are (guard_plan_scope refuses more, codegen writes the scope
+ * prologue): one level with the inline pre-check when its length is 1
+ * modulo 4, two levels otherwise.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +242,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lang_parse_opts po = { .sz = sizeof(po), .params = params };
 	struct cg_opts co = { .sz = sizeof(co), .max_map_entries = 4096, .ringbuf_bytes = 1u << 21,
 			      .ncpus = 4 };
+	static const int levels[] = { 3, 5 };
+	bool scoped = size & 1;
 	struct plan pl = { 0 };
 	struct sem sem;
 	char *src = NULL;
@@ -262,7 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_diag("plan", &d, r);
 		goto out;
 	}
-	r = guard_plan_scope(prog, &pl, false, &d);
+	r = guard_plan_scope(prog, &pl, scoped, &d);
 	if (r < 0) {
 		check_diag("guard", &d, r);
 		goto out;
@@ -276,6 +283,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < prog->nprobes; i++)
 		if (!sem.probes[i].uses_args)
 			plan_share(&pl, i);
+	if (scoped) {
+		co.levels = levels;
+		co.nlevels = size & 2 ? 2 : 1;
+		co.nfast = co.nlevels == 1 ? 2 : 0;
+	}
 	memset(&d, 0, sizeof(d));
 	r = cg_generate(&sem, &pl, &co, &src, &d);
 	if (r < 0)
