@@ -25,7 +25,8 @@
  * An input of odd length is a trace scoped to pods, as the gateway's
  * sessions are (guard_plan_scope refuses more, codegen writes the scope
  * prologue): one level with the inline pre-check when its length is 1
- * modulo 4, two levels otherwise.
+ * modulo 4, two levels otherwise.  An unscoped trace has a child command
+ * (exec -c: cpid is a constant).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -46,7 +47,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* sys_enter_openat's fields and one of every other kind */
+/* sys_enter_openat's fields, execve's argv and one of every other kind */
 static const char *const tp_lines[] = {
 	"field:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;",
 	"field:int dfd;\toffset:16;\tsize:8;\tsigned:0;",
@@ -62,6 +63,7 @@ static const char *const tp_lines[] = {
 	"field:pid_t pid;\toffset:132;\tsize:4;\tsigned:1;",
 	"field:void * ptr;\toffset:136;\tsize:8;\tsigned:0;",
 	"field:struct foo s;\toffset:144;\tsize:24;\tsigned:0;",
+	"field:const char *const * argv;\toffset:168;\tsize:8;\tsigned:0;",
 };
 
 static void fail(const char *step, const struct lang_diag *d, int r)
@@ -70,9 +72,12 @@ static void fail(const char *step, const struct lang_diag *d, int r)
 	abort();
 }
 
-/* A refusal must say what and where (engine.c's diag_err shows both) */
+/* A refusal must say what and where (engine.c's diag_err shows both);
+ * FUZZ_SEMA_VERBOSE prints each, for reading what a corpus reaches */
 static void check_diag(const char *step, const struct lang_diag *d, int r)
 {
+	if (getenv("FUZZ_SEMA_VERBOSE"))
+		fprintf(stderr, "fuzz-runner-sema: %s: %d %u:%u %s\n", step, r, d->loc.line, d->loc.col, d->msg);
 	if (r == -ENOMEM)
 		return;
 	if (d->msg[0] == '\0' || d->loc.line == 0 || d->loc.col == 0)
@@ -275,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	sem.probe_slen = probe_slen(&pl);
+	sem.cpid = scoped ? 0 : 4242;   /* exec -c: a local, unscoped trace */
 	r = sem_analyse(&sem, prog, pl.probe_tp, params, po.nparams, &d);
 	if (r < 0) {
 		check_diag("sema", &d, r);
@@ -294,6 +300,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_codegen(r, &d);
 	else if (!src || strlen(src) > CG_MAX_SOURCE)
 		fail("codegen: no source or one over CG_MAX_SOURCE", &d, r);
+	else if (getenv("FUZZ_SEMA_VERBOSE"))
+		fprintf(stderr, "fuzz-runner-sema: %zu bytes of C\n", strlen(src));
 out:
 	free(src);
 	sem_release(&sem);

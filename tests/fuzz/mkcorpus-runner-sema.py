@@ -128,6 +128,9 @@ add('kprobe:vfs_read { $f = (struct file *)arg0; print($f->f_path.dentry->d_name
 add('BEGIN { $a = (int64 *)0; print(*$a); print($a[1]); print((uint8)$a); print(sizeof(struct task_struct)); }')
 add('BEGIN { print((int8)(int16)(int32)(int64)(uint8)(uint16)(uint32)(uint64)-1); $x = (struct nosuch *)0; }')
 add('tracepoint:syscalls:sys_enter_openat { print(args); print(*args); $a = args; @[args->nosuch] = count(); }')
+add('tracepoint:syscalls:sys_enter_execve { join(args->argv); join(args->argv, ","); printf("%s\\n", str(args->filename)); }')
+add('uprobe:/bin/true:main { join(arg1); } kprobe:f { join(arg0, ""); } tracepoint:a:b { join(args->argv, "x", 1); join(args->filename); join(args->comm); }')
+add('BEGIN { printf("%d\\n", cpid); @[cpid] = count(); } tracepoint:a:b /pid == cpid/ { exit(); }')
 add('tracepoint:a:b,tracepoint:c:d,kprobe:x,BEGIN { printf("%s %s\\n", probe, func); @[probe] = count(); }')
 
 # long and deep expressions
