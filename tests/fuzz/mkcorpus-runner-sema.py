@@ -30,6 +30,12 @@ def add(prog, params=()):
     progs.append(data)
 
 
+def add_both(prog, params=()):
+    """scoped (odd length) and not: fuzz-runner-sema.c"""
+    add(prog, params)
+    add(prog + ' ', params)
+
+
 def shell_commands(path):
     """The script's commands, continuation lines joined"""
     text = open(path, encoding='utf-8', errors='replace').read()
@@ -133,27 +139,28 @@ add('uprobe:/bin/true:main { join(arg1); } kprobe:f { join(arg0, ""); } tracepoi
 add('BEGIN { printf("%d\\n", cpid); @[cpid] = count(); } tracepoint:a:b /pid == cpid/ { exit(); }')
 add('tracepoint:a:b,tracepoint:c:d,kprobe:x,BEGIN { printf("%s %s\\n", probe, func); @[probe] = count(); }')
 
-# kernel types (BTF): members, arrays, indexes, enums, sizeof, copies
-add('BEGIN { $t = curtask; printf("%s %d\\n", $t->comm, $t->pid); print($t->comm[0]); print(curtask->comm[15]); print(curtask->comm[16]); print(curtask->comm[-1]); }')
-add('kprobe:f { $t = (struct task_struct *)arg0; @c[$t->comm] = count(); @s = $t->comm; print(@s[0]); $x = $t->se; print($x.vruntime); }')
-add('BEGIN { $a = curtask->comm; print($a[1]); print($a[$1]); @m = curtask->comm; print(@m[2]); }', ('3',))
-add('BEGIN { print(curtask->real_parent->real_parent->pid); print(*curtask->real_parent); print(curtask->mm->mmap_base); print(&curtask->pid); }')
-add('BEGIN { $p = (uint64 *)curtask; print($p[0]); print($p[$1]); print(*($p + 1)); $q = (int8 *)0; print($q[-1]); }', ('2',))
-add('kprobe:f { $sk = (struct sock *)arg0; print(ntop($sk->__sk_common.skc_daddr)); print(ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8)); print(bswap($sk->__sk_common.skc_dport)); }')
-add('BEGIN { print(sizeof(struct task_struct)); print(sizeof(curtask->comm)); print(sizeof(int8)); print(sizeof($x)); print(sizeof(curtask)); }')
-add('BEGIN { print(TASK_RUNNING); print(BPF_MAP_TYPE_HASH); @[BPF_ANY] = 1; }')
-add('BEGIN { print(str($1, 2)); print(str($1, $2)); print(str($1, -1)); print(str($2, 100)); print(str($1, 0)); }', ('hello', '3'))
-add('#include <linux/sched.h>\n#include "nosuch.h"\nBEGIN { }')
-add('#include <linux/sched.h>\nBEGIN { print(curtask->pid); }')
-add('BEGIN { print(buf(curtask->comm)); print(buf(curtask->comm, 4)); print(buf(curtask->comm, 100)); print(buf(curtask->comm, $1)); }', ('8',))
-add('tracepoint:a:b { print(args->comm[0]); print(args->argv[1]); print(str(args->argv[0])); print(*args->filename); print(args->s); print(args->args[1]); print(args->ptr); print(*args->ptr); }')
-add('kprobe:f { $u = (struct sockaddr_in *)arg1; print(ntop(2, $u->sin_addr.s_addr)); print(ntop(10, 1)); print(ntop(arg0)); }')
-add('BEGIN { @m[1] = curtask->comm; for ($kv : @m) { print($kv.1[0]); print(curtask->pid); } }')
-add('BEGIN { $t = (curtask->comm, curtask->se); @t[1] = $t; print(@t[1].0[0]); print(@t[1].1.vruntime); }')
-add('BEGIN { $u = (union bpf_attr *)0; print($u->map_type); $e = (enum bpf_map_type)1; print($e); }')
-add('BEGIN { $b = (struct task_struct *)(struct task_struct *)curtask; print($b->pid + curtask->tgid * 2); print(curtask == 0); print(curtask->pid == "x"); $c = (struct task_struct)0; }')
-add('tracepoint:a:b,tracepoint:c:d,tracepoint:e:f { @[probe] = count(); printf("%s\\n", probe); }')
-add('tracepoint:a:*,tracepoint:*:b,kprobe:vfs_*,uprobe:/bin/true:* { @[probe, func] = count(); }')
+# kernel types (BTF): members, arrays, indexes, enums, sizeof, copies; both
+# scoped and not (BEGIN may not read memory under a scope)
+add_both('BEGIN { $t = curtask; printf("%s %d\\n", $t->comm, $t->pid); print($t->comm[0]); print(curtask->comm[15]); print(curtask->comm[16]); print(curtask->comm[-1]); }')
+add_both('kprobe:f { $t = (struct task_struct *)arg0; @c[$t->comm] = count(); @s = $t->comm; print(@s[0]); $x = $t->se; print($x.vruntime); }')
+add_both('BEGIN { $a = curtask->comm; print($a[1]); print($a[$1]); @m = curtask->comm; print(@m[2]); }', ('3',))
+add_both('BEGIN { print(curtask->real_parent->real_parent->pid); print(*curtask->real_parent); print(curtask->mm->mmap_base); print(&curtask->pid); }')
+add_both('BEGIN { $p = (uint64 *)curtask; print($p[0]); print($p[$1]); print(*($p + 1)); $q = (int8 *)0; print($q[-1]); }', ('2',))
+add_both('kprobe:f { $sk = (struct sock *)arg0; print(ntop($sk->__sk_common.skc_daddr)); print(ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8)); print(bswap($sk->__sk_common.skc_dport)); }')
+add_both('BEGIN { print(sizeof(struct task_struct)); print(sizeof(curtask->comm)); print(sizeof(int8)); print(sizeof($x)); print(sizeof(curtask)); }')
+add_both('BEGIN { print(TASK_RUNNING); print(BPF_MAP_TYPE_HASH); @[BPF_ANY] = 1; }')
+add_both('BEGIN { print(str($1, 2)); print(str($1, $2)); print(str($1, -1)); print(str($2, 100)); print(str($1, 0)); }', ('hello', '3'))
+add_both('#include <linux/sched.h>\n#include "nosuch.h"\nBEGIN { }')
+add_both('#include <linux/sched.h>\nBEGIN { print(curtask->pid); }')
+add_both('BEGIN { print(buf(curtask->comm)); print(buf(curtask->comm, 4)); print(buf(curtask->comm, 100)); print(buf(curtask->comm, $1)); }', ('8',))
+add_both('tracepoint:a:b { print(args->comm[0]); print(args->argv[1]); print(str(args->argv[0])); print(*args->filename); print(args->s); print(args->args[1]); print(args->ptr); print(*args->ptr); }')
+add_both('kprobe:f { $u = (struct sockaddr_in *)arg1; print(ntop(2, $u->sin_addr.s_addr)); print(ntop(10, 1)); print(ntop(arg0)); }')
+add_both('BEGIN { @m[1] = curtask->comm; for ($kv : @m) { print($kv.1[0]); print(curtask->pid); } }')
+add_both('BEGIN { $t = (curtask->comm, curtask->se); @t[1] = $t; print(@t[1].0[0]); print(@t[1].1.vruntime); }')
+add_both('BEGIN { $u = (union bpf_attr *)0; print($u->map_type); $e = (enum bpf_map_type)1; print($e); }')
+add_both('BEGIN { $b = (struct task_struct *)(struct task_struct *)curtask; print($b->pid + curtask->tgid * 2); print(curtask == 0); print(curtask->pid == "x"); $c = (struct task_struct)0; }')
+add_both('tracepoint:a:b,tracepoint:c:d,tracepoint:e:f { @[probe] = count(); printf("%s\\n", probe); }')
+add_both('tracepoint:a:*,tracepoint:*:b,kprobe:vfs_*,uprobe:/bin/true:* { @[probe, func] = count(); }')
 
 # long and deep expressions
 add('BEGIN { $x = ' + ' + '.join(str(i) for i in range(400)) + '; }')
