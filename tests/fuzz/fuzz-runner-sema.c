@@ -248,7 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cg_opts co = { .sz = sizeof(co), .max_map_entries = 4096, .ringbuf_bytes = 1u << 21,
 			      .ncpus = 4 };
 	static const int levels[] = { 3, 5 };
-	bool scoped = size & 1;
+	bool scoped = size & 1, two_levels = size & 2;   /* the whole input's length */
 	struct plan pl = { 0 };
 	struct sem sem;
 	char *src = NULL;
@@ -291,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			plan_share(&pl, i);
 	if (scoped) {
 		co.levels = levels;
-		co.nlevels = size & 2 ? 2 : 1;
+		co.nlevels = two_levels ? 2 : 1;
 		co.nfast = co.nlevels == 1 ? 2 : 0;
 	}
 	memset(&d, 0, sizeof(d));
