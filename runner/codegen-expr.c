@@ -130,9 +130,10 @@ static int probe_name(struct gen *g, struct cv *v)
 		return lit(g, pp->name, strlen(pp->name), v);
 	for (size_t i = 0; i < pp->ntps; i++)
 		max = MAX(max, strlen(pp->tps[i]));
+	/* the probe's position: a refusal without one is shown as 0:0 */
 	if (max > SEM_STRLEN * 4)
-		return cg_err(g, (struct lang_loc){ 0, 0 }, TG_ELIMIT, "probe \"%s\": a tracepoint name is too long",
-			      pp->name);
+		return cg_err(g, g->s->prog->probes[pp->probe].loc, TG_ELIMIT,
+			      "probe \"%s\": a tracepoint name is too long", pp->name);
 	n = sem_round8((uint32_t)(sizeof(pfx) - 1 + max + 1));
 	id = (*g->nlits)++;
 	r = buf_printf(g->lits, "static const char tg_pn%d[%zu][%" PRIu32 "] = {\n", id, pp->ntps, n);

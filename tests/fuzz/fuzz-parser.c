@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lang/ast.h"
+#include "tests/fuzz/fuzz-util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,24 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lang_parse_opts po = { .sz = sizeof(po), .params = params };
 	int r;
 
-	if (size >= 2 && data[0] == 0xff && data[1] == 'P') {
-		size_t i = 2;
-
-		while (i < size && po.nparams < 8) {
-			const uint8_t *nul = memchr(data + i, '\0', size - i);
-
-			if (!nul)
-				return 0;
-			if (nul == data + i) {
-				i++;
-				break;
-			}
-			params[po.nparams++] = (const char *)data + i;
-			i = (size_t)(nul - data) + 1;
-		}
-		data += i;
-		size -= i;
-	}
+	if (fuzz_params(&data, &size, params, 8, &po.nparams) < 0)
+		return 0;
 	r = lang_program_parse_opts((const char *)data, size, &po, &p, &d);
 
 	if (r < 0) {

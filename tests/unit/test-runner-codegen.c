@@ -643,6 +643,47 @@ static void reg_compile_and_verify(void **state)
 	assert_false(sem_reg_valid(NULL));
 }
 
+/* `probe` of several tracepoints folded into one program is a table of
+ * their names, refused when one is too long: at the probe's position
+ * (it was 0:0; found by fuzz-runner-sema, whose plan takes tracepoint
+ * names from the program text) */
+static void probe_name_limit_has_position(void **state)
+{
+	static const char text[] = "BEGIN { }\n"
+				   "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_close\n"
+				   "{ print(probe); }";
+	struct lang_program *prog = NULL;
+	struct lang_diag d = { 0 };
+	struct cg_opts co = { .sz = sizeof(co), .max_map_entries = 128, .ringbuf_bytes = 4096 };
+	struct plan pl;
+	struct sem sem;
+	char *src = NULL, *name = NULL;
+	size_t k;
+
+	(void)state;
+	memset(&sem, 0, sizeof(sem));
+	assert_int_equal(lang_program_parse(text, strlen(text), &prog, &d), 0);
+	assert_int_equal(plan_build(prog, &pl, &d), 0);
+	assert_int_equal(sem_analyse(&sem, prog, pl.probe_tp, NULL, 0, &d), 0);
+	plan_share(&pl, 1);
+	for (k = 0; k < pl.n && pl.progs[k].ntps < 2; k++)
+		;
+	assert_true(k < pl.n);
+	name = calloc(1, 400);
+	assert_non_null(name);
+	memset(name, 'x', 399);
+	free(pl.progs[k].tps[1]);
+	pl.progs[k].tps[1] = name;
+	assert_int_equal(cg_generate(&sem, &pl, &co, &src, &d), -TG_ELIMIT);
+	assert_non_null(strstr(d.msg, "a tracepoint name is too long"));
+	assert_int_equal(d.loc.line, 2);
+	assert_int_equal(d.loc.col, 1);
+	assert_null(src);
+	sem_release(&sem);
+	plan_release(&pl);
+	lang_program_free(prog);
+}
+
 static void hist_buckets_match_bpftrace(void **state)
 {
 	(void)state;
@@ -676,6 +717,7 @@ int main(void)
 		cmocka_unit_test(prologue_first_in_every_probe),
 		cmocka_unit_test(scope_precheck_and_stack_keys),
 		cmocka_unit_test(compiles_and_verifies),
+		cmocka_unit_test(probe_name_limit_has_position),
 		cmocka_unit_test(hist_buckets_match_bpftrace),
 		cmocka_unit_test(text_values_compile_and_verify),
 		cmocka_unit_test(text_value_type_errors),
