@@ -12,13 +12,18 @@
  * calls nothing of sema.c.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/errors.h"
+#include "runner/scope.h"
 #include "runner/sema-int.h"
 #include "lib/banned.h"
 
@@ -493,18 +498,55 @@ static int call_strncmp(struct sctx *c, struct lang_node *n, struct sem_node *a)
 	return 0;
 }
 
+/*
+ * The id of the cgroup at path: its inode on the node's cgroup2 mount.
+ * The path is the tenant's, and the runner is root: it is looked up
+ * beneath that mount only (no "..", symlink or other mount on the way),
+ * never stat()ed where it points, so cgroupid() neither tells whether a
+ * file of the node exists nor waits on a network or FUSE mount.
+ */
+static int cgroup_ino(const char *path, uint64_t *ret)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+					   RESOLVE_NO_XDEV };
+	_cleanup_free_ char *mnt = NULL, *err = NULL;
+	_cleanup_close_ int root = -1, fd = -1;
+	const char *rel;
+	struct stat st;
+	size_t ml;
+
+	if (cgroup2_mount_find(&mnt, &err) < 0)
+		return -ENOENT;
+	ml = strlen(mnt);
+	if (strncmp(path, mnt, ml) || (path[ml] && path[ml] != '/'))
+		return -ENOENT;
+	for (rel = path + ml; *rel == '/'; rel++)
+		;
+	root = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	*ret = (uint64_t)st.st_ino;
+	return 0;
+}
+
 static int call_cgroupid(struct sctx *c, struct lang_node *n, struct sem_node *a)
 {
-	struct stat st;
+	uint64_t ino = 0;
 
 	if (!sem_aux(c, n->kids[0]))
 		return -ENOMEM;
-	if (stat(n->kids[0]->str, &st) < 0)
-		return sem_err(c, n->kids[0]->loc, TG_ETYPE, "cgroupid(): \"%s\": %s",
-			   n->kids[0]->str, strerror(errno));
+	/* one message whatever failed: no oracle of the node's files */
+	if (cgroup_ino(n->kids[0]->str, &ino) < 0)
+		return sem_err(c, n->kids[0]->loc, TG_ETYPE,
+			       "cgroupid(): \"%s\" is not a cgroup of this node (a directory of its cgroup2 mount)",
+			       n->kids[0]->str);
 	a->t = T_U64;
 	a->is_const = true;
-	a->cval = (int64_t)st.st_ino;
+	a->cval = (int64_t)ino;
 	return 0;
 }
 

@@ -7,12 +7,15 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/cleanup.h"
 #include "lib/errors.h"
 #include "lang/ast.h"
 #include "runner/probes.h"
+#include "runner/scope.h"
 #include "runner/sema-int.h"
 
 /* rows of stride bytes, each beginning with its name: in strictly
@@ -125,12 +128,44 @@ static void call_errors_word_for_word(void **state)
 	}
 }
 
+/* cgroupid("PATH") is looked up beneath the node's cgroup2 mount only,
+ * with one message whatever failed: the runner (root) neither tells a
+ * tenant whether a file of the node exists nor follows a path elsewhere. */
+static void cgroupid_beneath_cgroup2_only(void **state)
+{
+	_cleanup_free_ char *mnt = NULL, *err = NULL;
+	const char *const refused[] = { "/etc", "/etc/passwd", "/nonexistent-tg", "relative", "/proc/self/root",
+					"%s/../../etc", "%s/../../../etc/passwd", "%s/no-such-cgroup-tg", "%sfoo",
+					"%s/cgroup.procs" };
+	char prog[512], path[300], want[512];
+	struct lang_diag d;
+
+	(void)state;
+	if (cgroup2_mount_find(&mnt, &err) < 0) {
+		if (getenv("CI"))
+			fail_msg("no cgroup2 mount: %s", err ? err : "");
+		skip();
+	}
+	snprintf(prog, sizeof(prog), "BEGIN { @x = cgroupid(\"%s\"); }", mnt);
+	if (analyse(prog, &d) < 0)
+		fail_msg("%s: %s", prog, d.msg);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(path, sizeof(path), refused[i], mnt);
+		snprintf(prog, sizeof(prog), "BEGIN { @x = cgroupid(\"%s\"); }", path);
+		snprintf(want, sizeof(want),
+			 "cgroupid(): \"%s\" is not a cgroup of this node (a directory of its cgroup2 mount)", path);
+		if (analyse(prog, &d) != -TG_ETYPE || strcmp(d.msg, want))
+			fail_msg("%s: \"%s\", want \"%s\"", prog, d.msg, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(funcs_sorted_and_whole),
 		cmocka_unit_test(idents_sorted_and_whole),
 		cmocka_unit_test(call_errors_word_for_word),
+		cmocka_unit_test(cgroupid_beneath_cgroup2_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
